@@ -1,0 +1,249 @@
+"""Opening the event database: any SQLAlchemy URL, migrated on open, clear errors.
+
+SQLite is the default (one file in the per-user data directory) and is tuned for an event
+day: WAL so readers never wait for the writer, ``synchronous=FULL`` so a power cut loses no
+committed check-in, foreign keys on, and every transaction ``BEGIN IMMEDIATE`` so two desks
+writing at once queue up instead of failing with "database is locked" on lock upgrade.
+PostgreSQL serves several laptops; migrations there take an advisory lock so two stations
+starting at once do not both migrate.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import Engine, create_engine, event, exc, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session, sessionmaker
+
+from kiosk.errors import DatabaseError, SchemaTooNewError
+from kiosk.i18n import _
+
+ENV_DB = "KIOSK_DB"
+APP_NAME = "kiosk"
+_PG_MIGRATION_LOCK = 0x6B696F736B  # "kiosk"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_url() -> str:
+    """``KIOSK_DB`` if set, else an SQLite file in the per-user data directory."""
+    env = os.environ.get(ENV_DB, "").strip()
+    if env:
+        return env
+    return f"sqlite:///{default_data_dir() / 'event.sqlite3'}"
+
+
+def describe_url(url: str | URL) -> str:
+    """The URL without its password, for messages and the window title."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except exc.ArgumentError:
+        return str(url)
+
+
+@dataclass
+class Database:
+    url: str
+    engine: Engine
+    session_factory: sessionmaker[Session]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def unit_of_work(self) -> Any:
+        from kiosk.uow import UnitOfWork
+
+        return UnitOfWork(self.session_factory)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _parse(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError:
+        raise DatabaseError(
+            _(
+                "“{url}” is not a database URL. Use e.g. sqlite:///path/event.sqlite3 "
+                "or postgresql://user@host/dbname."
+            ).format(url=url)
+        ) from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseError(
+            _("Database type “{kind}” is not supported; use SQLite or PostgreSQL.").format(
+                kind=parsed.get_backend_name()
+            )
+        )
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _prepare_sqlite_file(parsed: URL) -> None:
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    path = Path(database).expanduser()
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatabaseError(
+            _("Cannot create the data folder {folder}: {reason}.").format(
+                folder=folder, reason=error.strerror or error
+            )
+        ) from None
+    # SQLite in WAL mode needs to create -wal/-shm files beside the database.
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise DatabaseError(
+            _("The data folder {folder} is read-only; choose a writable place with --db.").format(
+                folder=folder
+            )
+        )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Take transaction control away from the sqlite3 module so that BEGIN is ours.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = FULL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for ``url`` with the event-day settings; raises ``DatabaseError``."""
+    parsed = _parse(url)
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        _prepare_sqlite_file(parsed)
+    else:
+        kwargs["pool_pre_ping"] = True
+        kwargs["connect_args"] = {"connect_timeout": 5}
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (ModuleNotFoundError, exc.NoSuchModuleError) as error:
+        raise DatabaseError(
+            _("The driver for this database is not installed ({name}).").format(name=error)
+        ) from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("kiosk") / "migrations"))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to head, refusing a database migrated by a newer kiosk."""
+    config = _alembic_config()
+    script = ScriptDirectory.from_config(config)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+            )
+        current = MigrationContext.configure(connection).get_current_revision()
+        if current is not None:
+            try:
+                script.get_revision(current)
+            except CommandError:
+                raise SchemaTooNewError(
+                    _(
+                        "This database was created by a newer version of kiosk (schema {rev}). "
+                        "Update kiosk on this machine before opening it."
+                    ).format(rev=current)
+                ) from None
+        if current == script.get_current_head():
+            return
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def _unreachable(url: URL, error: BaseException) -> DatabaseError:
+    if url.get_backend_name() == "sqlite":
+        reason = str(getattr(error, "orig", error))
+        if "readonly" in reason or "read-only" in reason:
+            return DatabaseError(
+                _(
+                    "The database file {path} is read-only; choose a writable place with --db."
+                ).format(path=url.database)
+            )
+        if "not a database" in reason:
+            return DatabaseError(
+                _(
+                    "{path} is not a kiosk database (the file is damaged or of another kind)."
+                ).format(path=url.database)
+            )
+        return DatabaseError(
+            _("Cannot open the database file {path}: {reason}.").format(
+                path=url.database, reason=reason
+            )
+        )
+    return DatabaseError(
+        _(
+            "Cannot reach the database server at {host}:{port} (database “{db}”). "
+            "Check that it is running and that the address is right."
+        ).format(host=url.host or "localhost", port=url.port or 5432, db=url.database or "")
+    )
+
+
+def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Database:
+    """Open (and by default migrate) the event database at ``url``.
+
+    Raises ``DatabaseError`` with one plain sentence for a bad URL, a missing driver, an
+    unreachable server, a read-only location, a damaged file or a too-new schema.
+    """
+    url = url or default_url()
+    parsed = _parse(url)
+    engine = create_db_engine(url)
+    try:
+        if migrate_schema:
+            migrate(engine)
+        else:
+            with engine.connect():
+                pass
+    except DatabaseError:
+        engine.dispose()
+        raise
+    except (exc.OperationalError, exc.InterfaceError, exc.DatabaseError) as error:
+        engine.dispose()
+        raise _unreachable(parsed, error) from None
+    factory = sessionmaker(engine, expire_on_commit=False)
+    return Database(url=url, engine=engine, session_factory=factory)

@@ -1,0 +1,30 @@
+"""Errors the operator can act on.
+
+Every error raised on purpose by the domain is a ``KioskError`` whose message is one plain,
+already-translated sentence: the CLI prints it as is and the UI shows it in a dialog, so no
+caller ever needs to show a traceback to a member of staff.
+"""
+
+
+class KioskError(Exception):
+    """A failure with a message fit for the person at the screen."""
+
+
+class DatabaseError(KioskError):
+    """The event database cannot be opened or used."""
+
+
+class SchemaTooNewError(DatabaseError):
+    """The database was migrated by a newer kiosk than this one."""
+
+
+class NoEventError(KioskError):
+    """The database holds no event yet."""
+
+
+class SignInError(KioskError):
+    """Sign-in refused: unknown staff number, wrong PIN or locked."""
+
+
+class PermissionDenied(KioskError):
+    """The signed-in role may not do this."""

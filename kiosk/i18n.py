@@ -1,0 +1,49 @@
+"""Translations shared by the domain, the CLI and the UI.
+
+Message ids are English sentences (gettext style); catalogs in ``assets/translations`` map them
+to other languages. Simplified Chinese is the default because the staff and customers read it
+first. The catalog is plain JSON so that adding a language needs no compile step and the domain
+stays free of Qt's translation machinery.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+
+DEFAULT_LANGUAGE = "zh_CN"
+LANGUAGES: dict[str, str] = {"zh_CN": "简体中文", "en": "English"}
+
+_language = DEFAULT_LANGUAGE
+
+
+@cache
+def _catalog(language: str) -> dict[str, str]:
+    if language == "en":
+        return {}
+    path = resources.files("assets").joinpath("translations", f"{language}.json")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
+def set_language(language: str) -> None:
+    """Switch every later ``_()`` call; unknown languages fall back to the default."""
+    global _language
+    _language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def get_language() -> str:
+    return _language
+
+
+def _(message: str) -> str:
+    """Translate ``message`` into the current language (English ids pass through)."""
+    return _catalog(_language).get(message, message)
+
+
+def catalog(language: str) -> dict[str, str]:
+    """The raw catalog, for the completeness test."""
+    return dict(_catalog(language))

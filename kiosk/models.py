@@ -1,0 +1,529 @@
+"""The event database: one SQLAlchemy model per core record of the design.
+
+Points are integers. Times are stored in UTC and always come back timezone-aware, on SQLite
+too (see ``UTCDateTime``). Enumerations are stored as short strings with CHECK constraints
+rather than native enums so that SQLite and PostgreSQL share one migration. Schema changes go
+through ``kiosk/migrations``; ``tests/unit/test_migrations.py`` fails when the models and the
+migrations disagree.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes on every backend.
+
+    SQLite has no timezone type and returns naive values; storing UTC and re-attaching UTC on
+    load keeps comparisons and arithmetic correct everywhere. Naive input is refused because a
+    naive time at a venue is a bug waiting to happen.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; use timezone-aware times")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), int: Integer()}
+
+
+def _check_in(column: str, values: type[enum.Enum], name: str) -> CheckConstraint:
+    allowed = ", ".join(f"'{member.value}'" for member in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name)
+
+
+class Role(enum.StrEnum):
+    RECEPTION = "reception"
+    RM = "rm"
+    ACTIVATION = "activation"
+    MERCHANT = "merchant"
+    SUPERVISOR = "supervisor"
+
+
+class MobileBanking(enum.StrEnum):
+    """Mobile-banking state of a customer: the event's third business goal."""
+
+    NONE = "none"  # never opened: the service desk opens it
+    OPENED = "opened"  # opened but never used
+    ACTIVE = "active"  # used recently
+
+
+class InvitationStatus(enum.StrEnum):
+    INVITED = "invited"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+
+
+class ServiceCategory(enum.StrEnum):
+    """Points buy services only, never physical goods."""
+
+    HEALTH = "health"
+    TRAVEL = "travel"
+    INSURANCE = "insurance"
+    CAR = "car"
+    MOVIE = "movie"
+    DINING = "dining"
+    FAMILY = "family"
+    LEISURE = "leisure"
+
+
+class Queue(enum.StrEnum):
+    SERVICE_DESK = "service_desk"
+    ACTIVATION = "activation"
+
+
+class QueueStatus(enum.StrEnum):
+    WAITING = "waiting"
+    CALLED = "called"
+    DONE = "done"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class SlipStatus(enum.StrEnum):
+    ISSUED = "issued"
+    VOIDED = "voided"
+    REDEEMED = "redeemed"
+
+
+class JournalKind(enum.StrEnum):
+    RESERVE = "reserve"  # slip issued: points held against the snapshot balance
+    RELEASE = "release"  # slip voided or expired: points given back
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class Event(Base):
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    venue: Mapped[str] = mapped_column(String(200), default="")
+    event_date: Mapped[date] = mapped_column(Date)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    slots: Mapped[list[TimeSlot]] = relationship(
+        back_populates="event", order_by="TimeSlot.starts_at", cascade="all, delete-orphan"
+    )
+
+
+class TimeSlot(Base):
+    """An arrival window; branches are split across slots to spread the crowd."""
+
+    __tablename__ = "time_slot"
+    __table_args__ = (UniqueConstraint("event_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    capacity: Mapped[int]
+
+    event: Mapped[Event] = relationship(back_populates="slots")
+
+
+class Branch(Base):
+    __tablename__ = "branch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Staff(Base):
+    """A member of staff who signs in at a station with staff number and PIN."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_no: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id"))
+    # Space-separated ``Role`` values: a supervisor may also work a desk.
+    roles: Mapped[str] = mapped_column(String(100))
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    branch: Mapped[Branch | None] = relationship()
+
+    @property
+    def role_set(self) -> frozenset[Role]:
+        return frozenset(Role(r) for r in self.roles.split())
+
+
+class Customer(Base):
+    """Snapshot of a customer from the central ledger, plus what the event changes.
+
+    Only the fields the event needs: identity for check-in and governance, the KYC fields the
+    service desk governs (with the ID validity period), points, tier, RM and mobile banking.
+    """
+
+    __tablename__ = "customer"
+    __table_args__ = (
+        _check_in("mobile_banking", MobileBanking, "mobile_banking"),
+        CheckConstraint("points_balance >= 0", name="points_balance_non_negative"),
+        Index("ix_customer_phone_last4", "phone_last4"),
+        Index("ix_customer_name", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_no: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    # Search key: pinyin initials of every reading, "|"-separated (单 -> "s|d").
+    name_initials: Mapped[str] = mapped_column(String(200), default="", index=True)
+    gender: Mapped[str | None] = mapped_column(String(1))  # "M" / "F"
+    nationality: Mapped[str | None] = mapped_column(String(3))  # ISO 3166 alpha-3
+    occupation_code: Mapped[str | None] = mapped_column(String(16))
+    address: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    phone_last4: Mapped[str | None] = mapped_column(String(4))
+    id_type: Mapped[str] = mapped_column(String(16), default="resident_id")
+    id_number: Mapped[str | None] = mapped_column(String(32))
+    id_valid_from: Mapped[date | None] = mapped_column(Date)
+    id_valid_to: Mapped[date | None] = mapped_column(Date)  # None with id_long_term: "长期"
+    id_long_term: Mapped[bool] = mapped_column(Boolean, default=False)
+    tax_residency: Mapped[str | None] = mapped_column(String(16))
+    tier: Mapped[str] = mapped_column(String(16), default="standard")
+    points_balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    balance_as_of: Mapped[datetime | None]
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"))
+    rm_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    mobile_banking: Mapped[str] = mapped_column(String(8), default=MobileBanking.NONE)
+    last_activity_on: Mapped[date | None] = mapped_column(Date)
+    dormant: Mapped[bool] = mapped_column(Boolean, default=False)
+    walk_in: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    branch: Mapped[Branch] = relationship()
+    rm: Mapped[Staff | None] = relationship()
+
+
+class Invitation(Base):
+    __tablename__ = "invitation"
+    __table_args__ = (
+        UniqueConstraint("event_id", "customer_id"),
+        _check_in("status", InvitationStatus, "status"),
+        CheckConstraint("companions >= 0", name="companions_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    slot_id: Mapped[int] = mapped_column(ForeignKey("time_slot.id"))
+    rm_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # Printed on the invitation; short so a keyboard-wedge scanner types it quickly.
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    channel: Mapped[str] = mapped_column(String(16), default="sms")
+    status: Mapped[str] = mapped_column(String(16), default=InvitationStatus.INVITED)
+    companions: Mapped[int] = mapped_column(default=0)
+    invited_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]
+
+    customer: Mapped[Customer] = relationship()
+    slot: Mapped[TimeSlot] = relationship()
+    rm: Mapped[Staff | None] = relationship()
+    preselections: Mapped[list[Preselection]] = relationship(
+        back_populates="invitation", cascade="all, delete-orphan"
+    )
+
+
+class Preselection(Base):
+    """A service the customer chose before the event; it starts in the activation cart."""
+
+    __tablename__ = "preselection"
+    __table_args__ = (
+        UniqueConstraint("invitation_id", "offer_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id", ondelete="CASCADE"))
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"))
+    quantity: Mapped[int] = mapped_column(default=1)
+
+    invitation: Mapped[Invitation] = relationship(back_populates="preselections")
+    offer: Mapped[Offer] = relationship()
+
+
+class Visit(Base):
+    """One customer's journey through the stations; one per customer per event."""
+
+    __tablename__ = "visit"
+    __table_args__ = (UniqueConstraint("event_id", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id"))
+    checked_in_at: Mapped[datetime]
+    checked_in_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    route: Mapped[str] = mapped_column(String(16))
+    companions: Mapped[int] = mapped_column(default=0)
+    undone_at: Mapped[datetime | None]
+
+    customer: Mapped[Customer] = relationship()
+    steps: Mapped[list[VisitStep]] = relationship(
+        back_populates="visit", order_by="VisitStep.at", cascade="all, delete-orphan"
+    )
+
+
+class VisitStep(Base):
+    """A timestamped step of a visit, with the member of staff who did it."""
+
+    __tablename__ = "visit_step"
+    __table_args__ = (Index("ix_visit_step_visit_step", "visit_id", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+    visit: Mapped[Visit] = relationship(back_populates="steps")
+
+
+class QueueEntry(Base):
+    __tablename__ = "queue_entry"
+    __table_args__ = (
+        UniqueConstraint("event_id", "queue", "ticket_no"),
+        _check_in("queue", Queue, "queue"),
+        _check_in("status", QueueStatus, "status"),
+        Index("ix_queue_entry_waiting", "event_id", "queue", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id", ondelete="CASCADE"))
+    queue: Mapped[str] = mapped_column(String(16))
+    ticket_no: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(100), default="")
+    preferred_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    status: Mapped[str] = mapped_column(String(16), default=QueueStatus.WAITING)
+    enqueued_at: Mapped[datetime]
+    called_at: Mapped[datetime | None]
+    called_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    desk: Mapped[str | None] = mapped_column(String(16))
+    finished_at: Mapped[datetime | None]
+
+
+class GovernanceChange(Base):
+    """One KYC field changed at the service desk: the bank audits these field by field."""
+
+    __tablename__ = "governance_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(String(300))
+    new_value: Mapped[str | None] = mapped_column(String(300))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    at: Mapped[datetime]
+
+
+class Merchant(Base):
+    __tablename__ = "merchant"
+    __table_args__ = (UniqueConstraint("event_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    booth: Mapped[str] = mapped_column(String(16), default="")
+
+    offers: Mapped[list[Offer]] = relationship(back_populates="merchant", order_by="Offer.code")
+
+
+class Offer(Base):
+    """A service a merchant sells for points at this event, with a capacity for the day."""
+
+    __tablename__ = "offer"
+    __table_args__ = (
+        UniqueConstraint("event_id", "code"),
+        _check_in("category", ServiceCategory, "category"),
+        CheckConstraint("points_price > 0", name="points_price_positive"),
+        CheckConstraint("capacity >= 0", name="capacity_non_negative"),
+        # ``reserved`` is bumped by a conditional UPDATE at issue time; this makes overselling
+        # impossible even if a code path forgets the condition.
+        CheckConstraint("reserved >= 0 AND reserved <= capacity", name="reserved_within_capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"))
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(16))
+    points_price: Mapped[int] = mapped_column(BigInteger)
+    capacity: Mapped[int]
+    reserved: Mapped[int] = mapped_column(default=0)
+    redeem_by: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(300), default="")
+
+    merchant: Mapped[Merchant] = relationship(back_populates="offers")
+
+    @property
+    def remaining(self) -> int:
+        return self.capacity - self.reserved
+
+
+class Slip(Base):
+    """A signed redemption slip bound to one merchant and one offer."""
+
+    __tablename__ = "slip"
+    __table_args__ = (
+        UniqueConstraint("event_id", "serial"),
+        _check_in("status", SlipStatus, "status"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("points > 0", name="points_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    serial: Mapped[int]
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"))
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"))
+    quantity: Mapped[int]
+    points: Mapped[int] = mapped_column(BigInteger)
+    redeem_by: Mapped[date] = mapped_column(Date)
+    code: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=SlipStatus.ISSUED)
+    copies_printed: Mapped[int] = mapped_column(default=0)
+    issued_at: Mapped[datetime]
+    issued_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    voided_at: Mapped[datetime | None]
+    voided_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    void_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class Redemption(Base):
+    """A slip redeemed at a merchant booth, as reported by the booth (bundle or push)."""
+
+    __tablename__ = "redemption"
+    __table_args__ = (UniqueConstraint("booth_id", "booth_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)  # booth-generated random id
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    slip_serial: Mapped[int] = mapped_column(index=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"))
+    booth_id: Mapped[str] = mapped_column(String(36))
+    booth_seq: Mapped[int]
+    redeemed_at: Mapped[datetime]  # the booth's clock
+    staff_name: Mapped[str] = mapped_column(String(64), default="")
+    received_at: Mapped[datetime]
+
+
+class JournalEntry(Base):
+    """Append-only points journal: balance = snapshot - reserves + releases."""
+
+    __tablename__ = "journal_entry"
+    __table_args__ = (
+        _check_in("kind", JournalKind, "kind"),
+        CheckConstraint("points > 0", name="points_positive"),
+        Index("ix_journal_entry_customer", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    slip_id: Mapped[int | None] = mapped_column(ForeignKey("slip.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    points: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime]
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class OutboxEntry(Base):
+    """Something that still has to reach the central ledger, exactly once."""
+
+    __tablename__ = "outbox_entry"
+    __table_args__ = (
+        _check_in("status", OutboxStatus, "status"),
+        Index("ix_outbox_entry_pending", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON
+    created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
+    pushed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditRecord(Base):
+    """Append-only, hash-chained record of every state change (see ``kiosk.audit``)."""
+
+    __tablename__ = "audit_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    station: Mapped[str] = mapped_column(String(32), default="")
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32), default="")
+    entity_id: Mapped[str] = mapped_column(String(64), default="")
+    details: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON, no personal data
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
