@@ -1,0 +1,86 @@
+"""Pinyin initials for search as you type at reception.
+
+A surname is read as a surname (单 shàn -> "s", 曾 zēng -> "z") but its other readings are kept
+too, because reception staff type what they hear and some say "dan". Given names use their
+main reading only, so the number of keys stays small. Middle dots (少数民族 names such as
+阿依古丽·买买提) and other non-Han characters are skipped.
+"""
+
+from __future__ import annotations
+
+from pypinyin import Style, lazy_pinyin, pinyin
+
+# Surname readings that differ from the character's most common reading.
+SURNAME_INITIALS: dict[str, str] = {
+    "单": "s",
+    "曾": "z",
+    "解": "x",
+    "区": "o",
+    "仇": "q",
+    "查": "z",
+    "朴": "p",
+    "盖": "g",
+    "乐": "y",
+    "覃": "q",
+    "尉": "w",
+    "缪": "m",
+    "黑": "h",
+    "长": "c",
+    "员": "y",
+    "秘": "b",
+    "种": "c",
+}
+COMPOUND_SURNAMES: dict[str, str] = {
+    "欧阳": "oy",
+    "司马": "sm",
+    "上官": "sg",
+    "诸葛": "zg",
+    "尉迟": "yc",
+    "万俟": "mq",
+    "长孙": "zs",
+    "皇甫": "hf",
+    "司徒": "st",
+    "令狐": "lh",
+    "慕容": "mr",
+    "公孙": "gs",
+    "夏侯": "xh",
+    "东方": "df",
+    "端木": "dm",
+    "澹台": "tt",
+}
+_MAX_KEYS = 8
+
+
+def _is_han(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
+
+
+def _first_letters(char: str) -> list[str]:
+    letters = pinyin(char, style=Style.FIRST_LETTER, heteronym=True, errors="ignore")
+    return list(dict.fromkeys(letters[0])) if letters else []
+
+
+def name_initials(name: str) -> list[str]:
+    """Every key a person might type for ``name``, the surname reading first."""
+    han = "".join(c for c in name if _is_han(c))
+    if not han:
+        return [name.lower()] if name.isascii() and name.isalpha() else []
+    if han[:2] in COMPOUND_SURNAMES:
+        surname_keys, given = [COMPOUND_SURNAMES[han[:2]]], han[2:]
+    else:
+        first = han[0]
+        readings = _first_letters(first)
+        preferred = SURNAME_INITIALS.get(first)
+        surname_keys = [preferred, *readings] if preferred else readings
+        surname_keys = list(dict.fromkeys(k for k in surname_keys if k))
+        given = han[1:]
+    given_key = "".join(p[0] for p in lazy_pinyin(given, errors="ignore") if p)
+    keys = [s + given_key for s in surname_keys] or [given_key]
+    return list(dict.fromkeys(keys))[:_MAX_KEYS]
+
+
+def initials_key(name: str) -> str:
+    """The stored search key: the initials joined with "|" (see ``Customer.name_initials``)."""
+    return "|".join(name_initials(name))
+
+

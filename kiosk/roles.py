@@ -1,0 +1,56 @@
+"""Which stations each role opens.
+
+The rule lives in the domain so the CLI, the services and the UI agree; the UI only shows the
+stations this returns.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from kiosk.i18n import _
+from kiosk.models import Role
+
+
+class Station(enum.StrEnum):
+    OVERVIEW = "overview"
+    RECEPTION = "reception"
+    SERVICE_DESK = "service_desk"
+    ACTIVATION = "activation"
+    MERCHANT = "merchant"
+    DASHBOARD = "dashboard"
+    ADMIN = "admin"
+
+
+EVERY_ROLE = frozenset(Role)
+
+STATION_ROLES: dict[Station, frozenset[Role]] = {
+    Station.OVERVIEW: EVERY_ROLE,
+    Station.RECEPTION: frozenset({Role.RECEPTION, Role.SUPERVISOR}),
+    Station.SERVICE_DESK: frozenset({Role.RM, Role.SUPERVISOR}),
+    Station.ACTIVATION: frozenset({Role.ACTIVATION, Role.SUPERVISOR}),
+    Station.MERCHANT: frozenset({Role.MERCHANT, Role.SUPERVISOR}),
+    Station.DASHBOARD: frozenset({Role.SUPERVISOR}),
+    Station.ADMIN: frozenset({Role.SUPERVISOR}),
+}
+
+
+def may_open(roles: Iterable[Role], station: Station) -> bool:
+    return bool(STATION_ROLES[station] & set(roles))
+
+
+def allowed_stations(roles: Iterable[Role]) -> list[Station]:
+    """Stations the roles may open, in the order of the event-day chain."""
+    roles = set(roles)
+    return [station for station in Station if may_open(roles, station)]
+
+
+def role_label(role: Role) -> str:
+    return {
+        Role.RECEPTION: _("Reception"),
+        Role.RM: _("Relationship manager"),
+        Role.ACTIVATION: _("Activation"),
+        Role.MERCHANT: _("Merchant"),
+        Role.SUPERVISOR: _("Supervisor"),
+    }[role]
