@@ -15,6 +15,7 @@ import random
 import string
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert
@@ -41,6 +42,7 @@ from kiosk.models import (
 )
 from kiosk.pinyin import initials_key
 from kiosk.security import hash_pin
+from kiosk.uow import UnitOfWork
 
 DEMO_PIN = "1234"
 DEMO_SEED = 20261123
@@ -216,6 +218,14 @@ def reset_database(session: Session) -> None:
 
 def _local(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=ZoneInfo(TIMEZONE)).astimezone(UTC)
+
+
+def create_demo(uow: UnitOfWork, **options: Any) -> DemoSummary:
+    """Generate the demo event in its own transaction (see ``generate_demo``)."""
+    with uow:
+        summary = generate_demo(uow.session, **options)
+        uow.commit()
+        return summary
 
 
 def generate_demo(

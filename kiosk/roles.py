@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
-from kiosk.i18n import _
 from kiosk.models import Role
 
 
@@ -44,13 +43,3 @@ def allowed_stations(roles: Iterable[Role]) -> list[Station]:
     """Stations the roles may open, in the order of the event-day chain."""
     roles = set(roles)
     return [station for station in Station if may_open(roles, station)]
-
-
-def role_label(role: Role) -> str:
-    return {
-        Role.RECEPTION: _("Reception"),
-        Role.RM: _("Relationship manager"),
-        Role.ACTIVATION: _("Activation"),
-        Role.MERCHANT: _("Merchant"),
-        Role.SUPERVISOR: _("Supervisor"),
-    }[role]

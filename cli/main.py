@@ -1,0 +1,204 @@
+"""The ``kiosk`` command: opens the app, and scripts everything an operator repeats.
+
+Exit codes: 0 success, 1 failure (one plain sentence on stderr, never a traceback unless
+``KIOSK_DEBUG=1``), 2 usage error. The database is chosen with ``--db URL`` or ``KIOSK_DB``,
+else the per-user SQLite file. Qt is imported only to open the window, so the other commands
+run on a headless machine and start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from kiosk import db as dbmod
+from kiosk.demo import DEMO_PIN, DEMO_SEED, create_demo
+from kiosk.errors import KioskError
+from kiosk.i18n import LANGUAGES, _, set_language
+from kiosk.services.events import current_event, event_overview
+
+ENV_LANG = "KIOSK_LANG"
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("“{text}” is not a date like 2026-11-28.").format(
+            text=text)) from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(_("“{text}” is not a positive whole number.").format(
+            text=text))
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk",
+        description=_("Event-day kiosk for the loyalty-points redemption event. "
+                      "Without a command it opens the app."),
+    )
+    parser.add_argument("--db", metavar="URL",
+                        help=_("event database URL (default: $KIOSK_DB or {path})").format(
+                            path=dbmod.default_url() if not os.environ.get(dbmod.ENV_DB)
+                            else "$KIOSK_DB"))
+    parser.add_argument("--lang", choices=sorted(LANGUAGES),
+                        help=_("language of messages (default: $KIOSK_LANG or zh_CN)"))
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help=_("create (or reset) the demo event and open it"))
+    demo.add_argument("--no-gui", action="store_true", help=_("do not open the window"))
+    demo.add_argument("--yes", "-y", action="store_true",
+                      help=_("replace an existing demo event without asking"))
+    demo.add_argument("--seed", type=int, default=DEMO_SEED, help=_("random seed"))
+    demo.add_argument("--invitees", type=_positive, default=240, help=_("number of invitees"))
+    demo.add_argument("--date", type=_date, help=_("event date (default: today)"))
+    demo.set_defaults(func=cmd_demo)
+
+    init = commands.add_parser("init", help=_("create or upgrade the event database"))
+    init.set_defaults(func=cmd_init)
+
+    info = commands.add_parser("info", help=_("print the event summary with counts"))
+    info.set_defaults(func=cmd_info)
+
+    app = commands.add_parser("app", help=_("open the app (the default)"))
+    app.set_defaults(func=cmd_app)
+    return parser
+
+
+def _out(text: str = "", stream: TextIO | None = None) -> None:
+    print(text, file=stream or sys.stdout)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    database = dbmod.open_database(args.db)
+    _out(_("Database ready: {url} (schema {rev}).").format(
+        url=dbmod.describe_url(database.url), rev=dbmod.current_revision(database.engine)))
+    database.dispose()
+    return 0
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin or not sys.stdin.isatty():
+        return False
+    answer = input(f"{question} [y/N] ").strip().lower()
+    return answer in ("y", "yes", "是", "好")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    database = dbmod.open_database(args.db)
+    create = True
+    with database.unit_of_work() as uow:
+        try:
+            existing = current_event(uow.session)
+        except KioskError:
+            existing = None
+        if existing is not None and not existing.is_demo:
+            raise KioskError(_("This database holds the real event “{name}”; the demo never "
+                               "replaces it. Use another database: kiosk --db URL demo.").format(
+                                   name=existing.name))
+        if existing is not None and not args.yes:
+            create = _confirm(_("This database already holds a demo event. Replace it with a "
+                                "fresh one (all its check-ins and slips are deleted)?"))
+            if not create:
+                _out(_("Kept the existing demo event."))
+    if create:
+        summary = create_demo(database.unit_of_work(), seed=args.seed, event_date=args.date,
+                              invitees=args.invitees)
+        _out(_("Demo event created for {date}: {invitees} invitees from {branches} branches, "
+               "{merchants} merchants, {offers} offers, {staff} staff.").format(
+            date=summary.event_date, invitees=summary.invitees, branches=summary.branches,
+            merchants=summary.merchants, offers=summary.offers, staff=summary.staff))
+        _out(_("Sign in with staff number S001 (supervisor), R001 (reception), RM001 "
+               "(relationship manager), A001 (activation) or M001 (merchant); every PIN is {pin}.")
+             .format(pin=DEMO_PIN))
+    database.dispose()
+    if args.no_gui:
+        return 0
+    return _launch(args)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    database = dbmod.open_database(args.db)
+    overview = event_overview(database.unit_of_work())
+    database.dispose()
+    zone = ZoneInfo(overview.timezone)
+    demo = _(" (demo)") if overview.is_demo else ""
+    _out(f"{overview.name}{demo}")
+    _out(_("Code {code} · {date} · {venue}").format(
+        code=overview.code, date=overview.event_date, venue=overview.venue))
+    _out(_("Database: {url}").format(url=dbmod.describe_url(database.url)))
+    _out()
+    _out(_("Slots:"))
+    for slot in overview.slots:
+        _out("  " + _("{label} {start}–{end}: {invited} invited, {confirmed} confirmed, "
+                      "capacity {capacity}").format(
+            label=slot.label, start=slot.starts_at.astimezone(zone).strftime("%H:%M"),
+            end=slot.ends_at.astimezone(zone).strftime("%H:%M"), invited=slot.invited,
+            confirmed=slot.confirmed, capacity=slot.capacity))
+    labels = {
+        "invitees": _("Invitees"), "confirmed": _("Confirmed"), "customers": _("Customers"),
+        "branches": _("Branches"), "staff": _("Staff"), "merchants": _("Merchants"),
+        "offers": _("Offers"), "visits": _("Check-ins"), "slips": _("Slips"),
+    }
+    _out()
+    width = max(len(v) for v in labels.values())
+    for key, label in labels.items():
+        _out(f"  {label:<{width}}  {overview.counts[key]:>7}")
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    return _launch(args)
+
+
+def _launch(args: argparse.Namespace) -> int:
+    from ui.app import run_app
+
+    return run_app(db_url=args.db, language=args.lang)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    language = os.environ.get(ENV_LANG, "")
+    for i, arg in enumerate(argv):  # the parser's own texts need the language first
+        if arg == "--lang" and i + 1 < len(argv):
+            language = argv[i + 1]
+        elif arg.startswith("--lang="):
+            language = arg.split("=", 1)[1]
+    set_language(language)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.lang:
+        set_language(args.lang)
+    func: Callable[[argparse.Namespace], int] = getattr(args, "func", cmd_app)
+    try:
+        return func(args)
+    except KioskError as error:
+        _out(_("kiosk: {message}").format(message=error), sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # last resort: a plain sentence, details only on request
+        if os.environ.get("KIOSK_DEBUG"):
+            traceback.print_exc()
+        _out(_("kiosk: unexpected error: {message}. Run again with KIOSK_DEBUG=1 for details.")
+             .format(message=error), sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

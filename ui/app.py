@@ -1,0 +1,67 @@
+"""Starting the desktop app: Qt application, font, theme, database, main window."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from kiosk.clock import Clock
+from kiosk.db import open_database
+from kiosk.errors import KioskError
+from kiosk.i18n import _, set_language
+from ui.context import AppContext
+from ui.main_window import MainWindow
+from ui.settings import APPLICATION, ORGANIZATION, Settings
+from ui.theme import apply_theme
+
+# Benchmarks set this to measure cold start: the app prints a line and quits once the first
+# window has been shown and painted.
+ENV_EXIT_WHEN_READY = "KIOSK_EXIT_WHEN_READY"
+
+
+def ensure_application() -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    return app
+
+
+def _report_ready() -> None:
+    rss_kib = 0
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    rss_kib = int(line.split()[1])
+    except OSError:
+        pass
+    print(f"KIOSK_READY rss_kib={rss_kib}", flush=True)
+    QApplication.quit()
+
+
+def run_app(db_url: str | None = None, language: str | None = None) -> int:
+    app = ensure_application()
+    settings = Settings()
+    set_language(language or settings.language)
+    if language:
+        settings.language = language
+    apply_theme(app, settings.large_print)
+    try:
+        database = open_database(db_url)
+    except KioskError as error:
+        print(_("kiosk: {message}").format(message=error), file=sys.stderr)
+        if not os.environ.get(ENV_EXIT_WHEN_READY):
+            QMessageBox.critical(None, _("Points redemption event"), str(error))
+        return 1
+    window = MainWindow(AppContext(database, Clock()), settings)
+    window.show()
+    if os.environ.get(ENV_EXIT_WHEN_READY):
+        QTimer.singleShot(0, _report_ready)
+    code = app.exec()
+    database.dispose()
+    return code

@@ -1,0 +1,246 @@
+"""The main window: sign-in, then the stations the signed-in role may open.
+
+One header across the top (event, who is signed in, language, large print, sign out), a
+station switcher on the left and the chosen station on the right. Switching the language or
+large print rebuilds the widgets, keeping who is signed in and which station is open, because
+rebuilding is simpler and more reliable than retranslating every label in place.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.db import describe_url
+from kiosk.demo import create_demo
+from kiosk.errors import KioskError
+from kiosk.i18n import LANGUAGES, _, set_language
+from kiosk.labels import role_label
+from kiosk.roles import Station
+from kiosk.services.auth import StaffSession, sign_out
+from kiosk.services.events import EventOverview, event_overview, has_event
+from ui.context import AppContext, StationContext
+from ui.settings import Settings
+from ui.signin import SignInPage
+from ui.stations import stations_for
+from ui.stations.base import StationPage
+from ui.theme import apply_theme
+
+
+class NoEventPage(QWidget):
+    """Shown when the database holds no event: offers the demo event."""
+
+    def __init__(self, database_url: str, on_demo: object, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("page")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(60, 60, 60, 60)
+        title = QLabel(_("No event yet"))
+        title.setProperty("role", "title")
+        layout.addWidget(title)
+        text = QLabel(_("The database {url} holds no event. Create the demo event to try every "
+                        "station, or ask the coordinator for the event database.").format(
+                            url=describe_url(database_url)))
+        text.setWordWrap(True)
+        layout.addWidget(text)
+        self.button = QPushButton(_("Create the demo event"))
+        self.button.setObjectName("create_demo")
+        self.button.setProperty("role", "primary")
+        self.button.clicked.connect(on_demo)  # type: ignore[arg-type]
+        layout.addWidget(self.button, alignment=Qt.AlignmentFlag.AlignLeft)
+        layout.addStretch(1)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, app: AppContext, settings: Settings) -> None:
+        super().__init__()
+        self.app = app
+        self.settings = settings
+        self.staff: StaffSession | None = None
+        self.overview: EventOverview | None = None
+        self.pages: dict[Station, StationPage] = {}
+        self.resize(1366, 800)
+        self.rebuild()
+
+    # -- building ---------------------------------------------------------------------------
+
+    def rebuild(self, station: Station | None = None) -> None:
+        """Build every widget from scratch in the current language and size."""
+        self.pages = {}
+        self.overview = event_overview(self.app.uow()) if has_event(self.app.uow()) else None
+        title = _("Points redemption event")
+        self.setWindowTitle(f"{title} — {self.overview.name}" if self.overview else title)
+        root = QWidget()
+        root.setObjectName("page")
+        layout = QVBoxLayout(root)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._header())
+        self.stack = QStackedWidget()
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(root)
+
+        if self.overview is None:
+            self.no_event = NoEventPage(self.app.database.url, self._create_demo)
+            self.stack.addWidget(self.no_event)
+            return
+        self.signin = SignInPage(self.app, self.overview.name, self.overview.timezone,
+                                 self.overview.is_demo)
+        self.signin.signed_in.connect(self._on_signed_in)
+        self.stack.addWidget(self.signin)
+        self.workspace = self._workspace()
+        self.stack.addWidget(self.workspace)
+        if self.staff is not None:
+            self._show_workspace(station)
+        else:
+            self.stack.setCurrentWidget(self.signin)
+            self.signin.staff_no.setFocus()
+
+    def _header(self) -> QFrame:
+        header = QFrame()
+        header.setObjectName("header")
+        row = QHBoxLayout(header)
+        row.setContentsMargins(16, 8, 16, 8)
+        name = QLabel(_("Points redemption event"))
+        name.setProperty("role", "subtitle")
+        row.addWidget(name)
+        row.addStretch(1)
+        self.who = QLabel("")
+        self.who.setObjectName("who")
+        row.addWidget(self.who)
+
+        self.language = QComboBox()
+        self.language.setObjectName("language")
+        for code, label in LANGUAGES.items():
+            self.language.addItem(label, code)
+        self.language.setCurrentIndex(list(LANGUAGES).index(self.settings.language))
+        self.language.currentIndexChanged.connect(self._on_language)
+        row.addWidget(self.language)
+
+        self.large = QCheckBox(_("Large print"))
+        self.large.setObjectName("large_print")
+        self.large.setChecked(self.settings.large_print)
+        self.large.toggled.connect(self._on_large_print)
+        row.addWidget(self.large)
+
+        self.sign_out_button = QPushButton(_("Sign out"))
+        self.sign_out_button.setObjectName("sign_out")
+        self.sign_out_button.clicked.connect(self.sign_out)
+        self.sign_out_button.setVisible(False)
+        row.addWidget(self.sign_out_button)
+        return header
+
+    def _workspace(self) -> QWidget:
+        workspace = QWidget()
+        workspace.setObjectName("page")
+        row = QHBoxLayout(workspace)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        self.switcher = QListWidget()
+        self.switcher.setObjectName("stations")
+        self.switcher.setFixedWidth(240 if not self.settings.large_print else 320)
+        self.switcher.currentItemChanged.connect(self._on_station_chosen)
+        row.addWidget(self.switcher)
+        self.station_stack = QStackedWidget()
+        row.addWidget(self.station_stack, 1)
+        return workspace
+
+    # -- signing in and out -----------------------------------------------------------------
+
+    def _on_signed_in(self, staff: StaffSession) -> None:
+        self.staff = staff
+        self._show_workspace(None)
+
+    def _show_workspace(self, station: Station | None) -> None:
+        assert self.staff is not None
+        roles = " · ".join(role_label(r) for r in sorted(self.staff.roles))
+        self.who.setText(_("{name} ({no}) · {roles}").format(
+            name=self.staff.name, no=self.staff.staff_no, roles=roles))
+        self.sign_out_button.setVisible(True)
+        self.switcher.blockSignals(True)
+        self.switcher.clear()
+        for cls in stations_for(self.staff.roles):
+            item = QListWidgetItem(cls.title())
+            item.setData(Qt.ItemDataRole.UserRole, cls)
+            self.switcher.addItem(item)
+        self.switcher.blockSignals(False)
+        self.stack.setCurrentWidget(self.workspace)
+        index = 0
+        for i in range(self.switcher.count()):
+            if self.switcher.item(i).data(Qt.ItemDataRole.UserRole).station == station:
+                index = i
+        if self.switcher.count():
+            self.switcher.setCurrentRow(index)
+            self._on_station_chosen(self.switcher.currentItem(), None)
+
+    def sign_out(self) -> None:
+        if self.staff is not None:
+            sign_out(self.app.uow(), self.staff, station="app", clock=self.app.clock)
+        self.staff = None
+        self.rebuild()
+
+    # -- stations ---------------------------------------------------------------------------
+
+    def station_titles(self) -> list[str]:
+        return [self.switcher.item(i).text() for i in range(self.switcher.count())]
+
+    def current_station(self) -> StationPage | None:
+        widget = self.station_stack.currentWidget() if self.staff else None
+        return widget if isinstance(widget, StationPage) else None
+
+    def _on_station_chosen(self, item: QListWidgetItem | None, _previous: object) -> None:
+        if item is None or self.staff is None:
+            return
+        cls: type[StationPage] = item.data(Qt.ItemDataRole.UserRole)
+        page = self.pages.get(cls.station)
+        if page is None:
+            page = cls(StationContext(self.app, self.staff))
+            self.pages[cls.station] = page
+            self.station_stack.addWidget(page)
+        self.station_stack.setCurrentWidget(page)
+        try:
+            page.load()
+        except KioskError as error:
+            QMessageBox.warning(self, cls.title(), str(error))
+
+    # -- preferences ------------------------------------------------------------------------
+
+    def _current_station_id(self) -> Station | None:
+        page = self.current_station()
+        return page.station if page else None
+
+    def _on_language(self, index: int) -> None:
+        code = self.language.itemData(index)
+        self.settings.language = code
+        set_language(code)
+        self.rebuild(self._current_station_id())
+
+    def _on_large_print(self, on: bool) -> None:
+        self.settings.large_print = on
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, on)
+        self.rebuild(self._current_station_id())
+
+    def _create_demo(self) -> None:
+        try:
+            create_demo(self.app.uow())
+        except KioskError as error:
+            QMessageBox.critical(self, _("Create the demo event"), str(error))
+            return
+        self.rebuild()

@@ -1,0 +1,34 @@
+"""Per-machine preferences kept in QSettings: language, large print, last sign-in station."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+
+from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES
+
+ORGANIZATION = "kiosk"
+APPLICATION = "kiosk"
+
+
+class Settings:
+    def __init__(self, qsettings: QSettings | None = None) -> None:
+        self._s = qsettings or QSettings(ORGANIZATION, APPLICATION)
+
+    @property
+    def language(self) -> str:
+        value = str(self._s.value("ui/language", DEFAULT_LANGUAGE))
+        return value if value in LANGUAGES else DEFAULT_LANGUAGE
+
+    @language.setter
+    def language(self, value: str) -> None:
+        self._s.setValue("ui/language", value)
+        self._s.sync()
+
+    @property
+    def large_print(self) -> bool:
+        return str(self._s.value("ui/large_print", "false")).lower() in ("true", "1")
+
+    @large_print.setter
+    def large_print(self, value: bool) -> None:
+        self._s.setValue("ui/large_print", "true" if value else "false")
+        self._s.sync()

@@ -1,0 +1,126 @@
+"""Staff sign-in: staff number and PIN, keyboard only, errors in words."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.demo import DEMO_PIN
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.services.auth import sign_in
+from ui.context import AppContext
+
+
+class SignInPage(QWidget):
+    """Emits ``signed_in(StaffSession)``; on failure shows why and keeps the staff number."""
+
+    signed_in = Signal(object)
+
+    def __init__(self, app: AppContext, event_name: str, timezone: str, is_demo: bool,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.app = app
+        self.timezone = timezone
+        self.setObjectName("page")
+
+        card = QFrame()
+        card.setObjectName("card")
+        card.setMaximumWidth(640)
+        box = QVBoxLayout(card)
+        box.setContentsMargins(36, 28, 36, 28)
+        box.setSpacing(12)
+        title = QLabel(event_name)
+        title.setProperty("role", "title")
+        title.setWordWrap(True)
+        box.addWidget(title)
+        subtitle = QLabel(_("Staff sign-in"))
+        subtitle.setProperty("role", "subtitle")
+        box.addWidget(subtitle)
+
+        box.addWidget(QLabel(_("Staff number")))
+        self.staff_no = QLineEdit()
+        self.staff_no.setObjectName("staff_no")
+        self.staff_no.setPlaceholderText(_("e.g. R001"))
+        self.staff_no.setMaxLength(16)
+        box.addWidget(self.staff_no)
+
+        box.addWidget(QLabel(_("PIN")))
+        self.pin = QLineEdit()
+        self.pin.setObjectName("pin")
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pin.setMaxLength(8)
+        self.pin.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,8}")))
+        box.addWidget(self.pin)
+
+        self.error = QLabel("")
+        self.error.setObjectName("error")
+        self.error.setProperty("role", "error")
+        self.error.setWordWrap(True)
+        box.addWidget(self.error)
+
+        self.button = QPushButton(_("Sign in"))
+        self.button.setObjectName("sign_in")
+        self.button.setProperty("role", "primary")
+        self.button.setDefault(True)
+        box.addWidget(self.button)
+
+        if is_demo:
+            hint = QLabel(_("Demo event: sign in as S001 (supervisor), R001 (reception), RM001 "
+                            "(relationship manager), A001 (activation) or M001 (merchant). "
+                            "Every PIN is {pin}.").format(pin=DEMO_PIN))
+            hint.setObjectName("demo_hint")
+            hint.setProperty("role", "hint")
+            hint.setWordWrap(True)
+            box.addWidget(hint)
+
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(card, 3)
+        row.addStretch(1)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(2)
+
+        self.staff_no.returnPressed.connect(self.pin.setFocus)
+        self.pin.returnPressed.connect(self.submit)
+        self.button.clicked.connect(self.submit)
+        self.staff_no.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def submit(self) -> None:
+        staff_no = self.staff_no.text().strip()
+        if not staff_no:
+            self.error.setText(_("Type your staff number."))
+            self.staff_no.setFocus()
+            return
+        if not self.pin.text():
+            self.error.setText(_("Type your PIN."))
+            self.pin.setFocus()
+            return
+        try:
+            session = sign_in(self.app.uow(), staff_no, self.pin.text(), station="app",
+                              clock=self.app.clock, timezone=self.timezone)
+        except KioskError as error:
+            self.error.setText(str(error))
+            self.pin.clear()
+            self.pin.setFocus()
+            return
+        self.error.clear()
+        self.pin.clear()
+        self.signed_in.emit(session)
+
+    def reset(self) -> None:
+        self.staff_no.clear()
+        self.pin.clear()
+        self.error.clear()
+        self.staff_no.setFocus()
