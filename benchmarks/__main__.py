@@ -1,0 +1,106 @@
+"""Runs every benchmark and prints one table, headed by the machine it ran on.
+
+Figures mean little without the machine, so the header names it: date, CPU, cores, memory,
+OS, Python and Qt. A benchmark that fails shows n = 0 and its reason on stderr; the exit
+status is then 1, so a broken measurement is not mistaken for a fast one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import statistics
+import sys
+import traceback
+from datetime import datetime
+
+import PySide6
+from PySide6 import QtCore
+
+from benchmarks import Benchmark, Row, progress, startup
+
+BENCHMARKS: list[Benchmark] = [startup]  # a new benchmark is one more module here
+
+
+def short_name(benchmark: Benchmark) -> str:
+    return benchmark.__name__.rsplit(".", 1)[-1]
+
+
+def _proc_field(path: str, key: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as lines:
+            for line in lines:
+                name, _, value = line.partition(":" if ":" in line else "=")
+                if name.strip() == key:
+                    return value.strip().strip('"')
+    except OSError:
+        pass
+    return "unknown"
+
+
+def machine() -> list[tuple[str, str]]:
+    cores = os.cpu_count() or 0
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    memory = _proc_field("/proc/meminfo", "MemTotal").split()[0]
+    return [
+        ("date", datetime.now().astimezone().isoformat(timespec="seconds")),
+        ("cpu", _proc_field("/proc/cpuinfo", "model name")),
+        ("cores", f"{cores} logical" + (f", {usable} usable" if usable != cores else "")),
+        ("memory", f"{int(memory) / 1024**2:.1f} GiB" if memory.isdigit() else memory),
+        ("os", f"{_proc_field('/etc/os-release', 'PRETTY_NAME')} ({platform.platform()})"),
+        ("python", f"{platform.python_version()} ({platform.python_implementation()})"),
+        ("qt", f"PySide6 {PySide6.__version__}, Qt {QtCore.qVersion()}"),
+    ]
+
+
+def p99(samples: list[float]) -> float:
+    """Nearest-rank 99th percentile: with fewer than 100 samples, the slowest one."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]
+
+
+def table(rows: list[Row]) -> str:
+    lines = [("benchmark", "n", "median", "p99", "unit")]
+    for row in rows:
+        stats = (f"{statistics.median(row.samples):.1f}", f"{p99(row.samples):.1f}")
+        lines.append(
+            (row.name, str(len(row.samples)), *(stats if row.samples else ("-", "-")), row.unit)
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(5)]
+    return "\n".join(
+        f"{name:<{widths[0]}}  {n:>{widths[1]}}  {median:>{widths[2]}}  {high:>{widths[3]}}  {unit}"
+        for name, n, median, high, unit in lines
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    names = [short_name(b) for b in BENCHMARKS]
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions: a smoke run")
+    parser.add_argument(
+        "--only", metavar="NAME", choices=names, help=f"run one benchmark: {', '.join(names)}"
+    )
+    args = parser.parse_args(argv)
+    rows: list[Row] = []
+    for benchmark in BENCHMARKS:
+        name = short_name(benchmark)
+        if args.only and name != args.only:
+            continue
+        progress(f"== {name}")
+        try:
+            rows += benchmark.run(args.quick)
+        except Exception:
+            progress(f"{name}: FAILED\n{traceback.format_exc()}")
+            rows.append(Row(name, "", []))
+    header = machine()
+    width = max(len(key) for key, _ in header)
+    print("\n".join(f"{key:<{width}}  {value}" for key, value in header))
+    print()
+    print(table(rows))
+    return 0 if all(row.samples for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""List the message ids passed to ``_()`` that a catalog lacks.
+
+``python scripts/messages.py [zh_CN]`` prints the missing ids as a JSON object to fill in and
+merge into ``assets/translations/<language>.json``; ``tests/unit/test_i18n.py`` runs the same
+check and fails on any missing id.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE_DIRS = ("kiosk", "ui", "printing", "sync", "cli")
+
+
+def message_ids() -> dict[str, str]:
+    """Every literal message id in the source, with the first place it appears."""
+    found: dict[str, str] = {}
+    for folder in SOURCE_DIRS:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == "_"
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                ):
+                    found.setdefault(node.args[0].value, f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def missing(language: str) -> dict[str, str]:
+    path = ROOT / "assets" / "translations" / f"{language}.json"
+    catalog = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return {m: where for m, where in message_ids().items() if m not in catalog}
+
+
+if __name__ == "__main__":
+    lang = sys.argv[1] if len(sys.argv) > 1 else "zh_CN"
+    print(json.dumps({m: "" for m in missing(lang)}, ensure_ascii=False, indent=2))

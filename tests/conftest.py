@@ -1,0 +1,93 @@
+"""Shared fixtures: real SQLite files per test, a real PostgreSQL database per test, Qt offscreen.
+
+The demo event is generated once per session into a template file and copied for each test
+that needs it, because generating it hashes 48 PINs with scrypt on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.pop("KIOSK_DB", None)
+
+from kiosk.db import Database, open_database  # noqa: E402
+from kiosk.demo import create_demo  # noqa: E402
+from kiosk.i18n import set_language  # noqa: E402
+
+DEMO_DATE = date(2026, 11, 28)
+PG_ADMIN_URL = os.environ.get("KIOSK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(autouse=True)
+def _english_messages() -> Iterator[None]:
+    """Tests read English messages unless they switch language on purpose."""
+    set_language("en")
+    yield
+    set_language("en")
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "demo.sqlite3"
+    database = open_database(f"sqlite:///{path}")
+    create_demo(database.unit_of_work(), event_date=DEMO_DATE)
+    database.dispose()  # closing the last connection checkpoints the WAL into the file
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+@pytest.fixture
+def demo_url(demo_template: Path, tmp_path: Path) -> str:
+    target = tmp_path / "event.sqlite3"
+    shutil.copyfile(demo_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def demo_db(demo_url: str) -> Iterator[Database]:
+    database = open_database(demo_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def empty_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+
+
+def _pg_admin():  # type: ignore[no-untyped-def]
+    try:
+        import psycopg
+    except ModuleNotFoundError as error:
+        return None, f"psycopg is not installed ({error})"
+    url = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=3), ""
+    except psycopg.OperationalError as error:
+        return None, f"PostgreSQL at {url} is not reachable: {str(error).strip()}"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    admin, reason = _pg_admin()
+    if admin is None:
+        if os.environ.get("KIOSK_REQUIRE_PG") == "1":
+            pytest.fail(f"KIOSK_REQUIRE_PG=1 but {reason}")
+        pytest.skip(reason)
+    name = f"kiosk_test_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        base = PG_ADMIN_URL.rsplit("/", 1)[0]
+        try:
+            yield f"{base}/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,93 @@
+"""Migrations from empty on SQLite and PostgreSQL, and the models agree with them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+
+from kiosk.db import current_revision, head_revision, open_database
+from kiosk.errors import SchemaTooNewError
+from kiosk.models import Base, Branch, Event, TimeSlot
+
+CORE_TABLES = {
+    "event", "time_slot", "branch", "staff", "customer", "invitation", "preselection", "visit",
+    "visit_step", "queue_entry", "governance_change", "merchant", "offer", "slip", "redemption",
+    "journal_entry", "outbox_entry", "audit_record",
+}
+
+
+def _check_fresh(url: str) -> None:
+    database = open_database(url)
+    try:
+        assert current_revision(database.engine) == head_revision()
+        tables = set(inspect(database.engine).get_table_names())
+        assert CORE_TABLES <= tables
+        with database.engine.connect() as connection:
+            diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        assert diff == [], f"models and migrations disagree: {diff}"
+        # Opening again is a no-op, not a second migration.
+        open_database(url).dispose()
+        # Timezone-aware times survive the round trip on this backend.
+        at = datetime(2026, 11, 28, 1, 30, tzinfo=UTC)
+        with database.unit_of_work() as uow:
+            event = Event(code="E1", name="e", event_date=date(2026, 11, 28), created_at=at)
+            event.slots.append(TimeSlot(code="AM", label="am", starts_at=at, ends_at=at,
+                                        capacity=1))
+            uow.session.add(event)
+            uow.commit()
+        with database.unit_of_work() as uow:
+            loaded = uow.session.scalar(select(Event))
+            assert loaded is not None
+            assert loaded.created_at == at
+            assert loaded.created_at.tzinfo is not None
+    finally:
+        database.dispose()
+
+
+def test_sqlite_from_empty(empty_url: str) -> None:
+    _check_fresh(empty_url)
+    database = open_database(empty_url)
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    database.dispose()
+
+
+@pytest.mark.pg
+def test_postgresql_from_empty(pg_url: str) -> None:
+    _check_fresh(pg_url)
+
+
+def test_uncommitted_work_is_rolled_back(empty_url: str) -> None:
+    database = open_database(empty_url)
+    with pytest.raises(RuntimeError), database.unit_of_work() as uow:
+        uow.session.add(Branch(code="B1", name="x"))
+        uow.session.flush()
+        raise RuntimeError("crash half-way")
+    with database.unit_of_work() as uow:
+        assert uow.session.scalar(select(Branch)) is None
+    database.dispose()
+
+
+def test_naive_datetime_is_refused(empty_url: str) -> None:
+    database = open_database(empty_url)
+    with pytest.raises(Exception, match="naive datetime"), database.unit_of_work() as uow:
+        uow.session.add(Event(code="E", name="e", event_date=date(2026, 1, 1),
+                              created_at=datetime(2026, 1, 1)))
+        uow.commit()
+    database.dispose()
+
+
+def test_schema_from_newer_version_is_refused(empty_url: str) -> None:
+    open_database(empty_url).dispose()
+    database = open_database(empty_url, migrate_schema=False)
+    with database.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'ffff0000beef'"))
+    database.dispose()
+    with pytest.raises(SchemaTooNewError, match="newer version of kiosk"):
+        open_database(empty_url)

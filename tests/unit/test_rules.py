@@ -1,0 +1,72 @@
+"""Small domain rules: pinyin keys, ID numbers and masking, roles to stations."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.idcard import (
+    birth_date,
+    check_digit,
+    gender,
+    is_valid_mobile,
+    is_valid_resident_id,
+    mask_id,
+    mask_phone,
+)
+from kiosk.models import Role
+from kiosk.pinyin import initials_key, name_initials
+from kiosk.roles import Station, allowed_stations
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "others"),
+    [
+        ("张三", "zs", []),
+        ("单田芳", "stf", ["dtf"]),
+        ("曾国藩", "zgf", ["cgf"]),
+        ("解缙", "xj", ["jj"]),
+        ("区志强", "ozq", ["qzq"]),
+        ("仇英", "qy", ["cy"]),
+        ("查良镛", "zly", ["cly"]),
+        ("欧阳修", "oyx", []),
+        ("阿依古丽·买买提", "ayglmmt", []),
+    ],
+)
+def test_pinyin_initials(name: str, first: str, others: list[str]) -> None:
+    keys = name_initials(name)
+    assert keys[0] == first
+    for key in others:
+        assert key in keys
+    assert initials_key(name).split("|") == keys
+
+
+def test_resident_id_checksum() -> None:
+    assert check_digit("11010519491231002") == "X"
+    assert is_valid_resident_id("11010519491231002X")
+    assert is_valid_resident_id("11010519491231002x")
+    assert not is_valid_resident_id("110105194912310021")  # wrong check digit
+    assert not is_valid_resident_id("110105194913310028")  # month 13
+    assert not is_valid_resident_id("1101051949123100")  # Excel cut it short
+    assert birth_date("11010519491231002X").isoformat() == "1949-12-31"
+    assert gender("11010519491231002X") == "F"
+
+
+def test_masking() -> None:
+    assert mask_id("11010519491231002X") == "110105********002X"
+    assert mask_phone("13812341234") == "138****1234"
+    assert is_valid_mobile("13812341234")
+    assert not is_valid_mobile("12812341234")
+
+
+@pytest.mark.parametrize(
+    ("role", "stations"),
+    [
+        (Role.RECEPTION, [Station.OVERVIEW, Station.RECEPTION]),
+        (Role.RM, [Station.OVERVIEW, Station.SERVICE_DESK]),
+        (Role.ACTIVATION, [Station.OVERVIEW, Station.ACTIVATION]),
+        (Role.MERCHANT, [Station.OVERVIEW, Station.MERCHANT]),
+        (Role.SUPERVISOR, list(Station)),
+    ],
+)
+def test_stations_per_role(role: Role, stations: list[Station]) -> None:
+    assert allowed_stations([role]) == stations
