@@ -64,10 +64,10 @@ def p99(samples: list[float]) -> float:
 def table(rows: list[Row]) -> str:
     lines = [("benchmark", "n", "median", "p99", "unit")]
     for row in rows:
-        stats = (f"{statistics.median(row.samples):.1f}", f"{p99(row.samples):.1f}")
-        lines.append(
-            (row.name, str(len(row.samples)), *(stats if row.samples else ("-", "-")), row.unit)
-        )
+        stats = ("-", "-")  # n = 0: failed, the reason is on stderr
+        if row.samples:
+            stats = (f"{statistics.median(row.samples):.1f}", f"{p99(row.samples):.1f}")
+        lines.append((row.name, str(len(row.samples)), *stats, row.unit))
     widths = [max(len(line[i]) for line in lines) for i in range(5)]
     return "\n".join(
         f"{name:<{widths[0]}}  {n:>{widths[1]}}  {median:>{widths[2]}}  {high:>{widths[3]}}  {unit}"

@@ -32,20 +32,8 @@ def demo_database(invitees: int) -> Path:
     partial = CACHE / f"building-demo-{invitees}.sqlite3"
     for leftover in CACHE.glob(f"{partial.name}*"):  # a previous, interrupted attempt
         leftover.unlink()
-    command = [
-        sys.executable,
-        "-m",
-        "cli",
-        "--db",
-        sqlite_url(partial),
-        "demo",
-        "--no-gui",
-        "--yes",
-        "--invitees",
-        str(invitees),
-        "--date",
-        EVENT_DATE,
-    ]
+    options = f"demo --no-gui --yes --invitees {invitees} --date {EVENT_DATE}".split()
+    command = [sys.executable, "-m", "cli", "--db", sqlite_url(partial), *options]
     progress(f"building {path.name} ({invitees:,} invitees), once; large events take minutes")
     started = time.perf_counter()
     env = {**os.environ, "KIOSK_DEBUG": "1", "KIOSK_LANG": "en"}  # errors with traceback

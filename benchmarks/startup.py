@@ -1,4 +1,4 @@
-"""Cold start: seconds from launching the app to its sign-in window, and its memory then.
+"""Cold start: wall time from launching the app to its sign-in window, and its memory then.
 
 A laptop that crashes on event day is restarted in front of a queue, so how soon the app is
 usable again matters, and it must not grow with the size of the event. "Cold" means a new

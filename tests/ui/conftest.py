@@ -1,0 +1,70 @@
+"""UI fixtures: the real main window on a real demo database, settings in a temp file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from kiosk.clock import FixedClock
+from kiosk.db import open_database
+from kiosk.i18n import set_language
+from ui.app import ensure_application
+from ui.context import AppContext
+from ui.main_window import MainWindow
+from ui.settings import Settings
+from ui.theme import apply_theme
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    s = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    s.language = "en"
+    return s
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 28, 1, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def make_window(qtbot: QtBot, settings: Settings, clock: FixedClock
+                ) -> Iterator[Callable[[str], MainWindow]]:
+    opened = []
+
+    def make(url: str) -> MainWindow:
+        app = ensure_application()
+        set_language(settings.language)
+        apply_theme(app, settings.large_print)
+        database = open_database(url)
+        opened.append(database)
+        window = MainWindow(AppContext(database, clock), settings)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        return window
+
+    yield make
+    for database in opened:
+        database.dispose()
+
+
+def sign_in(qtbot: QtBot, window: MainWindow, staff_no: str, pin: str) -> None:
+    """Type like a person: staff number, Enter, PIN, Enter."""
+    page = window.signin
+    page.staff_no.clear()
+    qtbot.keyClicks(page.staff_no, staff_no)
+    from PySide6.QtCore import Qt
+
+    qtbot.keyClick(page.staff_no, Qt.Key.Key_Return)
+    # The offscreen platform never activates windows, so ask the window, not the app.
+    assert window.focusWidget() is page.pin
+    qtbot.keyClicks(page.pin, pin)
+    qtbot.keyClick(page.pin, Qt.Key.Key_Return)

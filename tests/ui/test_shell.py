@@ -1,0 +1,156 @@
+"""The app shell driven like a person would: sign-in, lock-out, stations per role, preferences."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QFontDatabase, QRawFont
+from PySide6.QtWidgets import QApplication, QLabel
+from pytestqt.qtbot import QtBot
+
+from kiosk.roles import Station
+from kiosk.services.events import event_overview
+from ui import stations
+from ui.fonts import cjk_family, font_path
+from ui.main_window import MainWindow
+from ui.settings import Settings
+from ui.stations.base import StationPage
+from ui.stations.overview import OverviewStation
+
+from .conftest import sign_in
+
+pytestmark = pytest.mark.ui
+
+
+def test_right_pin_opens_the_overview(qtbot: QtBot, make_window: Callable[[str], MainWindow],
+                                      demo_url: str) -> None:
+    window = make_window(demo_url)
+    assert window.stack.currentWidget() is window.signin
+    assert "Every PIN is 1234" in window.signin.findChild(QLabel, "demo_hint").text()
+    sign_in(qtbot, window, "R001", "1234")
+    assert window.stack.currentWidget() is window.workspace
+    page = window.current_station()
+    assert isinstance(page, OverviewStation)
+    overview = event_overview(window.app.uow())
+    assert page.findChild(QLabel, "figure_invitees").text() == f"{overview.counts['invitees']:,}"
+    assert page.offer_table.rowCount() == len(overview.offers) == 15
+    assert page.branch_table.rowCount() == 15
+    assert "(R001)" in window.who.text()
+    window.sign_out_button.click()
+    assert window.stack.currentWidget() is window.signin
+    assert window.staff is None
+
+
+def test_wrong_pin_is_refused(qtbot: QtBot, make_window: Callable[[str], MainWindow],
+                              demo_url: str) -> None:
+    window = make_window(demo_url)
+    sign_in(qtbot, window, "R001", "9999")
+    assert window.stack.currentWidget() is window.signin
+    assert window.signin.error.text() == "Wrong PIN. 4 attempts left."
+    assert window.signin.staff_no.text() == "R001"  # kept, only the PIN is cleared
+    assert window.signin.pin.text() == ""
+
+
+def test_lockout_after_repeated_failures(qtbot: QtBot, make_window: Callable[[str], MainWindow],
+                                         demo_url: str) -> None:
+    window = make_window(demo_url)
+    for _ in range(4):
+        sign_in(qtbot, window, "A001", "0000")
+    sign_in(qtbot, window, "A001", "0000")
+    assert "now locked until 09:05" in window.signin.error.text()
+    sign_in(qtbot, window, "A001", "1234")
+    assert window.stack.currentWidget() is window.signin
+    assert "locked until 09:05" in window.signin.error.text()
+
+
+class _Fake(StationPage):
+    """Stand-ins registered only in this test, to see the switcher filter by role."""
+
+
+@pytest.fixture
+def all_stations() -> Iterator[None]:
+    made = []
+    for station in Station:
+        if station is not Station.OVERVIEW:
+            cls = type(f"Fake{station.name}", (_Fake,), {"station": station})
+            stations.register(cls)
+            made.append(station)
+    yield
+    for station in made:
+        stations.unregister(station)
+
+
+@pytest.mark.parametrize(
+    ("staff_no", "expected"),
+    [
+        ("R001", ["Event overview", "Reception"]),
+        ("RM001", ["Event overview", "Service desk"]),
+        ("A001", ["Event overview", "Activation desk"]),
+        ("M001", ["Event overview", "Merchant booth"]),
+        ("S001", ["Event overview", "Reception", "Service desk", "Activation desk",
+                  "Merchant booth", "Dashboard", "Administration"]),
+    ],
+)
+def test_switcher_shows_only_what_the_role_allows(
+    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str,
+    all_stations: None, staff_no: str, expected: list[str],
+) -> None:
+    window = make_window(demo_url)
+    sign_in(qtbot, window, staff_no, "1234")
+    assert window.station_titles() == expected
+    window.switcher.setCurrentRow(len(expected) - 1)
+    page = window.current_station()
+    assert page is not None and page.title() == expected[-1]
+
+
+def test_language_switch_is_applied_and_remembered(
+    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str, settings: Settings,
+) -> None:
+    window = make_window(demo_url)
+    sign_in(qtbot, window, "S001", "1234")
+    window.language.setCurrentIndex(window.language.findData("zh_CN"))
+    assert settings.language == "zh_CN"
+    # Still signed in, same station, now in Chinese.
+    assert window.stack.currentWidget() is window.workspace
+    assert window.station_titles() == ["活动概览"]
+    assert window.sign_out_button.text() == "退出登录"
+    assert "尊享积分兑换活动" in window.windowTitle()
+    window.language.setCurrentIndex(window.language.findData("en"))
+    assert settings.language == "en"
+    assert window.station_titles() == ["Event overview"]
+
+
+def test_large_print_scales_the_ui(qtbot: QtBot, make_window: Callable[[str], MainWindow],
+                                   demo_url: str, settings: Settings) -> None:
+    window = make_window(demo_url)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    normal = app.font().pointSize()
+    window.large.setChecked(True)
+    assert settings.large_print is True
+    assert app.font().pointSize() >= 18 > normal
+    assert "font-size: 20pt" in app.styleSheet()
+    window.large.setChecked(False)
+    assert app.font().pointSize() == normal
+
+
+def test_no_event_offers_the_demo(qtbot: QtBot, make_window: Callable[[str], MainWindow],
+                                  tmp_path: Path) -> None:
+    window = make_window(f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    assert window.stack.currentWidget() is window.no_event
+    window.no_event.button.click()
+    assert window.stack.currentWidget() is window.signin
+    sign_in(qtbot, window, "S001", "1234")
+    assert window.stack.currentWidget() is window.workspace
+
+
+def test_bundled_font_covers_chinese_and_latin() -> None:
+    family = cjk_family()
+    assert family in QFontDatabase.families()
+    raw = QRawFont(font_path(), 12)
+    assert raw.isValid()
+    for char in "尊享积分兑换单曾解区仇查·AZaz09":
+        assert raw.supportsCharacter(ord(char)), char  # the str overload misreports some
+    assert QApplication.font().family() == family

@@ -1,0 +1,134 @@
+"""The ``kiosk`` command: exit codes, plain errors on stderr, demo and info."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from cli.main import main
+from kiosk.db import open_database
+from kiosk.models import Event
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:  # argparse usage errors
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_demo_then_info(capsys: pytest.CaptureFixture[str], empty_url: str) -> None:
+    code, out, err = run(capsys, "--lang", "en", "--db", empty_url, "demo", "--no-gui", "--yes",
+                         "--invitees", "40", "--date", "2026-11-28")
+    assert (code, err) == (0, "")
+    assert "40 invitees from 15 branches" in out
+    assert "every PIN is 1234" in out
+    code, out, err = run(capsys, "--lang", "en", "--db", empty_url, "info")
+    assert (code, err) == (0, "")
+    assert "尊享积分集中兑换日（演示） (demo)" in out
+    assert "2026-11-28" in out
+    assert "上午场 09:00–11:30" in out
+    assert "Merchants" in out
+
+
+def test_info_in_chinese_by_default(capsys: pytest.CaptureFixture[str], demo_url: str,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KIOSK_LANG", raising=False)
+    monkeypatch.setenv("KIOSK_DB", demo_url)
+    code, out, _err = run(capsys, "info")
+    assert code == 0
+    assert "场次：" in out and "邀请客户" in out
+
+
+def test_existing_demo_is_kept_without_confirmation(capsys: pytest.CaptureFixture[str],
+                                                    demo_url: str) -> None:
+    code, out, _err = run(capsys, "--lang", "en", "--db", demo_url, "demo", "--no-gui")
+    assert code == 0
+    assert "Kept the existing demo event" in out
+
+
+def test_demo_never_replaces_a_real_event(capsys: pytest.CaptureFixture[str],
+                                          demo_url: str) -> None:
+    database = open_database(demo_url)
+    with database.unit_of_work() as uow:
+        uow.session.execute(text("UPDATE event SET is_demo = :no"), {"no": False})
+        uow.commit()
+    database.dispose()
+    code, out, err = run(capsys, "--lang", "en", "--db", demo_url, "demo", "--no-gui", "--yes")
+    assert code == 1
+    assert "the demo never replaces it" in err
+    database = open_database(demo_url)
+    with database.unit_of_work() as uow:
+        assert uow.session.query(Event).one().is_demo is False
+    database.dispose()
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["--db", "nonsense", "info"], 1, "is not a database URL"),
+        (["--db", "postgresql://postgres@127.0.0.1:1/x", "init"], 1, "Cannot reach"),
+        (["demo", "--invitees", "-3"], 2, "is not a positive whole number"),
+        (["demo", "--date", "28/11/2026"], 2, "is not a date like"),
+        (["frobnicate"], 2, "invalid choice"),
+    ],
+)
+def test_errors(capsys: pytest.CaptureFixture[str], empty_url: str, argv: list[str], code: int,
+                message: str) -> None:
+    argv = ["--lang", "en", *(argv if "--db" in argv else ["--db", empty_url, *argv])]
+    got, out, err = run(capsys, *argv)
+    assert got == code
+    assert message in err
+    assert "Traceback" not in err + out
+
+
+def test_no_event(capsys: pytest.CaptureFixture[str], empty_url: str) -> None:
+    code, _out, err = run(capsys, "--lang", "en", "--db", empty_url, "info")
+    assert code == 1
+    assert "holds no event yet" in err
+
+
+def test_newer_schema(capsys: pytest.CaptureFixture[str], empty_url: str) -> None:
+    run(capsys, "--db", empty_url, "init")
+    database = open_database(empty_url, migrate_schema=False)
+    with database.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'ffff0000beef'"))
+    database.dispose()
+    code, _out, err = run(capsys, "--lang", "en", "--db", empty_url, "info")
+    assert code == 1
+    assert err.strip() == (
+        "kiosk: This database was created by a newer version of kiosk (schema ffff0000beef). "
+        "Update kiosk on this machine before opening it."
+    )
+
+
+def _script() -> str:
+    return str(Path(sys.executable).with_name("kiosk"))
+
+
+def test_installed_script_opens_the_window(tmp_path: Path) -> None:
+    """What the README's first command runs: ``kiosk demo`` creates the event, then the window."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KIOSK_EXIT_WHEN_READY": "1",
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "KIOSK_LANG": "en"}
+    url = f"sqlite:///{tmp_path / 'event.sqlite3'}"
+    result = subprocess.run([_script(), "--db", url, "demo", "--yes", "--invitees", "30"],
+                            env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Demo event created" in result.stdout
+    assert "KIOSK_READY" in result.stdout
+
+
+def test_installed_script_error_exit(tmp_path: Path) -> None:
+    env = {**os.environ, "KIOSK_LANG": "en"}
+    result = subprocess.run([_script(), "--db", "sqlite:////proc/no/such/dir/x.db", "info"],
+                            env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("kiosk: Cannot create the data folder /proc/no/such/dir")
+    assert "Traceback" not in result.stderr
