@@ -30,8 +30,9 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(_("“{text}” is not a date like 2026-11-28.").format(
-            text=text)) from None
+        raise argparse.ArgumentTypeError(
+            _("“{text}” is not a date like 2026-11-28.").format(text=text)
+        ) from None
 
 
 def _positive(text: str) -> int:
@@ -40,29 +41,39 @@ def _positive(text: str) -> int:
     except ValueError:
         value = 0
     if value <= 0:
-        raise argparse.ArgumentTypeError(_("“{text}” is not a positive whole number.").format(
-            text=text))
+        raise argparse.ArgumentTypeError(
+            _("“{text}” is not a positive whole number.").format(text=text)
+        )
     return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kiosk",
-        description=_("Event-day kiosk for the loyalty-points redemption event. "
-                      "Without a command it opens the app."),
+        description=_(
+            "Event-day kiosk for the loyalty-points redemption event. "
+            "Without a command it opens the app."
+        ),
     )
-    parser.add_argument("--db", metavar="URL",
-                        help=_("event database URL (default: $KIOSK_DB or {path})").format(
-                            path=dbmod.default_url() if not os.environ.get(dbmod.ENV_DB)
-                            else "$KIOSK_DB"))
-    parser.add_argument("--lang", choices=sorted(LANGUAGES),
-                        help=_("language of messages (default: $KIOSK_LANG or zh_CN)"))
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help=_("event database URL (default: $KIOSK_DB or {path})").format(
+            path=dbmod.default_url() if not os.environ.get(dbmod.ENV_DB) else "$KIOSK_DB"
+        ),
+    )
+    parser.add_argument(
+        "--lang",
+        choices=sorted(LANGUAGES),
+        help=_("language of messages (default: $KIOSK_LANG or zh_CN)"),
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser("demo", help=_("create (or reset) the demo event and open it"))
     demo.add_argument("--no-gui", action="store_true", help=_("do not open the window"))
-    demo.add_argument("--yes", "-y", action="store_true",
-                      help=_("replace an existing demo event without asking"))
+    demo.add_argument(
+        "--yes", "-y", action="store_true", help=_("replace an existing demo event without asking")
+    )
     demo.add_argument("--seed", type=int, default=DEMO_SEED, help=_("random seed"))
     demo.add_argument("--invitees", type=_positive, default=240, help=_("number of invitees"))
     demo.add_argument("--date", type=_date, help=_("event date (default: today)"))
@@ -85,8 +96,11 @@ def _out(text: str = "", stream: TextIO | None = None) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     database = dbmod.open_database(args.db)
-    _out(_("Database ready: {url} (schema {rev}).").format(
-        url=dbmod.describe_url(database.url), rev=dbmod.current_revision(database.engine)))
+    _out(
+        _("Database ready: {url} (schema {rev}).").format(
+            url=dbmod.describe_url(database.url), rev=dbmod.current_revision(database.engine)
+        )
+    )
     database.dispose()
     return 0
 
@@ -107,24 +121,44 @@ def cmd_demo(args: argparse.Namespace) -> int:
         except KioskError:
             existing = None
         if existing is not None and not existing.is_demo:
-            raise KioskError(_("This database holds the real event “{name}”; the demo never "
-                               "replaces it. Use another database: kiosk --db URL demo.").format(
-                                   name=existing.name))
+            raise KioskError(
+                _(
+                    "This database holds the real event “{name}”; the demo never "
+                    "replaces it. Use another database: kiosk --db URL demo."
+                ).format(name=existing.name)
+            )
         if existing is not None and not args.yes:
-            create = _confirm(_("This database already holds a demo event. Replace it with a "
-                                "fresh one (all its check-ins and slips are deleted)?"))
+            create = _confirm(
+                _(
+                    "This database already holds a demo event. Replace it with a "
+                    "fresh one (all its check-ins and slips are deleted)?"
+                )
+            )
             if not create:
                 _out(_("Kept the existing demo event."))
     if create:
-        summary = create_demo(database.unit_of_work(), seed=args.seed, event_date=args.date,
-                              invitees=args.invitees)
-        _out(_("Demo event created for {date}: {invitees} invitees from {branches} branches, "
-               "{merchants} merchants, {offers} offers, {staff} staff.").format(
-            date=summary.event_date, invitees=summary.invitees, branches=summary.branches,
-            merchants=summary.merchants, offers=summary.offers, staff=summary.staff))
-        _out(_("Sign in with staff number S001 (supervisor), R001 (reception), RM001 "
-               "(relationship manager), A001 (activation) or M001 (merchant); every PIN is {pin}.")
-             .format(pin=DEMO_PIN))
+        summary = create_demo(
+            database.unit_of_work(), seed=args.seed, event_date=args.date, invitees=args.invitees
+        )
+        _out(
+            _(
+                "Demo event created for {date}: {invitees} invitees from {branches} branches, "
+                "{merchants} merchants, {offers} offers, {staff} staff."
+            ).format(
+                date=summary.event_date,
+                invitees=summary.invitees,
+                branches=summary.branches,
+                merchants=summary.merchants,
+                offers=summary.offers,
+                staff=summary.staff,
+            )
+        )
+        _out(
+            _(
+                "Sign in with staff number S001 (supervisor), R001 (reception), RM001 "
+                "(relationship manager), A001 (activation) or M001 (merchant); every PIN is {pin}."
+            ).format(pin=DEMO_PIN)
+        )
     database.dispose()
     if args.no_gui:
         return 0
@@ -138,21 +172,39 @@ def cmd_info(args: argparse.Namespace) -> int:
     zone = ZoneInfo(overview.timezone)
     demo = _(" (demo)") if overview.is_demo else ""
     _out(f"{overview.name}{demo}")
-    _out(_("Code {code} · {date} · {venue}").format(
-        code=overview.code, date=overview.event_date, venue=overview.venue))
+    _out(
+        _("Code {code} · {date} · {venue}").format(
+            code=overview.code, date=overview.event_date, venue=overview.venue
+        )
+    )
     _out(_("Database: {url}").format(url=dbmod.describe_url(database.url)))
     _out()
     _out(_("Slots:"))
     for slot in overview.slots:
-        _out("  " + _("{label} {start}–{end}: {invited} invited, {confirmed} confirmed, "
-                      "capacity {capacity}").format(
-            label=slot.label, start=slot.starts_at.astimezone(zone).strftime("%H:%M"),
-            end=slot.ends_at.astimezone(zone).strftime("%H:%M"), invited=slot.invited,
-            confirmed=slot.confirmed, capacity=slot.capacity))
+        _out(
+            "  "
+            + _(
+                "{label} {start}–{end}: {invited} invited, {confirmed} confirmed, "
+                "capacity {capacity}"
+            ).format(
+                label=slot.label,
+                start=slot.starts_at.astimezone(zone).strftime("%H:%M"),
+                end=slot.ends_at.astimezone(zone).strftime("%H:%M"),
+                invited=slot.invited,
+                confirmed=slot.confirmed,
+                capacity=slot.capacity,
+            )
+        )
     labels = {
-        "invitees": _("Invitees"), "confirmed": _("Confirmed"), "customers": _("Customers"),
-        "branches": _("Branches"), "staff": _("Staff"), "merchants": _("Merchants"),
-        "offers": _("Offers"), "visits": _("Check-ins"), "slips": _("Slips"),
+        "invitees": _("Invitees"),
+        "confirmed": _("Confirmed"),
+        "customers": _("Customers"),
+        "branches": _("Branches"),
+        "staff": _("Staff"),
+        "merchants": _("Merchants"),
+        "offers": _("Offers"),
+        "visits": _("Check-ins"),
+        "slips": _("Slips"),
     }
     _out()
     width = max(len(v) for v in labels.values())
@@ -195,8 +247,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # last resort: a plain sentence, details only on request
         if os.environ.get("KIOSK_DEBUG"):
             traceback.print_exc()
-        _out(_("kiosk: unexpected error: {message}. Run again with KIOSK_DEBUG=1 for details.")
-             .format(message=error), sys.stderr)
+        _out(
+            _(
+                "kiosk: unexpected error: {message}. Run again with KIOSK_DEBUG=1 for details."
+            ).format(message=error),
+            sys.stderr,
+        )
         return 1
 
 

@@ -50,28 +50,132 @@ DEMO_EVENT_CODE = "DEMO"
 TIMEZONE = "Asia/Shanghai"
 
 BRANCHES = [
-    ("B01", "天河支行"), ("B02", "越秀支行"), ("B03", "海珠支行"), ("B04", "荔湾支行"),
-    ("B05", "白云支行"), ("B06", "番禺支行"), ("B07", "黄埔支行"), ("B08", "花都支行"),
-    ("B09", "南沙支行"), ("B10", "从化支行"), ("B11", "增城支行"), ("B12", "体育西支行"),
-    ("B13", "珠江新城支行"), ("B14", "东山支行"), ("B15", "琶洲支行"),
+    ("B01", "天河支行"),
+    ("B02", "越秀支行"),
+    ("B03", "海珠支行"),
+    ("B04", "荔湾支行"),
+    ("B05", "白云支行"),
+    ("B06", "番禺支行"),
+    ("B07", "黄埔支行"),
+    ("B08", "花都支行"),
+    ("B09", "南沙支行"),
+    ("B10", "从化支行"),
+    ("B11", "增城支行"),
+    ("B12", "体育西支行"),
+    ("B13", "珠江新城支行"),
+    ("B14", "东山支行"),
+    ("B15", "琶洲支行"),
 ]
 
 # Surnames with their approximate share of the population (per mille), 2020 census order.
 SURNAMES: list[tuple[str, float]] = [
-    ("王", 73), ("李", 72), ("张", 69), ("刘", 54), ("陈", 46), ("杨", 32), ("黄", 24),
-    ("赵", 22), ("吴", 21), ("周", 21), ("徐", 17), ("孙", 15), ("马", 15), ("朱", 14),
-    ("胡", 13), ("郭", 12), ("何", 12), ("林", 11), ("高", 11), ("罗", 11), ("郑", 10),
-    ("梁", 10), ("谢", 8), ("宋", 8), ("唐", 8), ("许", 7), ("韩", 7), ("邓", 7), ("冯", 7),
-    ("曹", 6), ("彭", 6), ("曾", 6), ("肖", 6), ("田", 5), ("董", 5), ("潘", 5), ("袁", 5),
-    ("蔡", 5), ("蒋", 5), ("余", 5), ("于", 5), ("杜", 4), ("叶", 4), ("程", 4), ("魏", 4),
-    ("苏", 4), ("吕", 4), ("丁", 4), ("任", 4), ("卢", 3), ("姚", 3), ("沈", 3), ("钟", 3),
-    ("姜", 3), ("崔", 3), ("谭", 3), ("陆", 3), ("范", 3), ("汪", 3), ("廖", 3), ("石", 3),
-    ("金", 3), ("韦", 3), ("贾", 3), ("夏", 2), ("付", 2), ("方", 2), ("邹", 2), ("熊", 2),
-    ("白", 2), ("孟", 2), ("秦", 2), ("邱", 2), ("侯", 2), ("江", 2), ("尹", 2), ("薛", 2),
-    ("闫", 2), ("段", 2), ("雷", 2), ("龙", 2), ("黎", 2), ("史", 2), ("陶", 2), ("贺", 2),
-    ("毛", 2), ("郝", 2), ("顾", 2), ("龚", 2), ("邵", 2), ("万", 1), ("覃", 1), ("武", 1),
-    ("钱", 1), ("戴", 1), ("严", 1), ("莫", 1), ("孔", 1), ("向", 1), ("常", 1), ("汤", 1),
-    ("单", 0.3), ("解", 0.3), ("区", 0.2), ("仇", 0.2), ("查", 0.2), ("欧阳", 0.3),
+    ("王", 73),
+    ("李", 72),
+    ("张", 69),
+    ("刘", 54),
+    ("陈", 46),
+    ("杨", 32),
+    ("黄", 24),
+    ("赵", 22),
+    ("吴", 21),
+    ("周", 21),
+    ("徐", 17),
+    ("孙", 15),
+    ("马", 15),
+    ("朱", 14),
+    ("胡", 13),
+    ("郭", 12),
+    ("何", 12),
+    ("林", 11),
+    ("高", 11),
+    ("罗", 11),
+    ("郑", 10),
+    ("梁", 10),
+    ("谢", 8),
+    ("宋", 8),
+    ("唐", 8),
+    ("许", 7),
+    ("韩", 7),
+    ("邓", 7),
+    ("冯", 7),
+    ("曹", 6),
+    ("彭", 6),
+    ("曾", 6),
+    ("肖", 6),
+    ("田", 5),
+    ("董", 5),
+    ("潘", 5),
+    ("袁", 5),
+    ("蔡", 5),
+    ("蒋", 5),
+    ("余", 5),
+    ("于", 5),
+    ("杜", 4),
+    ("叶", 4),
+    ("程", 4),
+    ("魏", 4),
+    ("苏", 4),
+    ("吕", 4),
+    ("丁", 4),
+    ("任", 4),
+    ("卢", 3),
+    ("姚", 3),
+    ("沈", 3),
+    ("钟", 3),
+    ("姜", 3),
+    ("崔", 3),
+    ("谭", 3),
+    ("陆", 3),
+    ("范", 3),
+    ("汪", 3),
+    ("廖", 3),
+    ("石", 3),
+    ("金", 3),
+    ("韦", 3),
+    ("贾", 3),
+    ("夏", 2),
+    ("付", 2),
+    ("方", 2),
+    ("邹", 2),
+    ("熊", 2),
+    ("白", 2),
+    ("孟", 2),
+    ("秦", 2),
+    ("邱", 2),
+    ("侯", 2),
+    ("江", 2),
+    ("尹", 2),
+    ("薛", 2),
+    ("闫", 2),
+    ("段", 2),
+    ("雷", 2),
+    ("龙", 2),
+    ("黎", 2),
+    ("史", 2),
+    ("陶", 2),
+    ("贺", 2),
+    ("毛", 2),
+    ("郝", 2),
+    ("顾", 2),
+    ("龚", 2),
+    ("邵", 2),
+    ("万", 1),
+    ("覃", 1),
+    ("武", 1),
+    ("钱", 1),
+    ("戴", 1),
+    ("严", 1),
+    ("莫", 1),
+    ("孔", 1),
+    ("向", 1),
+    ("常", 1),
+    ("汤", 1),
+    ("单", 0.3),
+    ("解", 0.3),
+    ("区", 0.2),
+    ("仇", 0.2),
+    ("查", 0.2),
+    ("欧阳", 0.3),
 ]
 POLYPHONIC_SURNAMES = ["单", "曾", "解", "区", "仇", "查"]
 GIVEN_CHARS = (
@@ -79,53 +183,127 @@ GIVEN_CHARS = (
     "德福永兴佳怡欣宇浩然子轩梓涵一诺思雨嘉琪婷雪莉凤琴云飞鹏辉斌波宁晶瑶"
 )
 DISTRICTS = [
-    ("440106", "天河区"), ("440104", "越秀区"), ("440105", "海珠区"), ("440103", "荔湾区"),
-    ("440111", "白云区"), ("440113", "番禺区"), ("440112", "黄埔区"), ("440114", "花都区"),
-    ("440115", "南沙区"), ("440117", "从化区"), ("440118", "增城区"),
+    ("440106", "天河区"),
+    ("440104", "越秀区"),
+    ("440105", "海珠区"),
+    ("440103", "荔湾区"),
+    ("440111", "白云区"),
+    ("440113", "番禺区"),
+    ("440112", "黄埔区"),
+    ("440114", "花都区"),
+    ("440115", "南沙区"),
+    ("440117", "从化区"),
+    ("440118", "增城区"),
 ]
-STREETS = ["中山大道", "天河路", "环市东路", "江南大道", "工业大道", "解放北路", "黄埔大道",
-           "广州大道", "东风中路", "新港西路", "人民北路", "珠江东路"]
+STREETS = [
+    "中山大道",
+    "天河路",
+    "环市东路",
+    "江南大道",
+    "工业大道",
+    "解放北路",
+    "黄埔大道",
+    "广州大道",
+    "东风中路",
+    "新港西路",
+    "人民北路",
+    "珠江东路",
+]
 
 # Merchant code, name, booth, offers (code, name, category, points price, capacity, days valid).
 MERCHANTS: list[tuple[str, str, str, list[tuple[str, str, ServiceCategory, int, int, int]]]] = [
-    ("M01", "康宁体检中心", "A1", [
-        ("O101", "基础体检套餐", ServiceCategory.HEALTH, 12000, 40, 180),
-        ("O102", "深度体检套餐", ServiceCategory.HEALTH, 30000, 15, 180),
-    ]),
-    ("M02", "悦途旅行社", "A2", [
-        ("O201", "周边一日游", ServiceCategory.TRAVEL, 15000, 40, 120),
-        ("O202", "温泉两日游", ServiceCategory.TRAVEL, 45000, 10, 120),
-    ]),
-    ("M03", "安心保险代理", "A3", [
-        ("O301", "一年期意外险", ServiceCategory.INSURANCE, 3000, 80, 60),
-    ]),
-    ("M04", "洁亮汽车美容", "A4", [
-        ("O401", "精致洗车一次", ServiceCategory.CAR, 1500, 120, 90),
-        ("O402", "打蜡养护套餐", ServiceCategory.CAR, 5000, 40, 90),
-    ]),
-    ("M05", "星光影城", "B1", [
-        ("O501", "电影票两张", ServiceCategory.MOVIE, 2000, 200, 90),
-    ]),
-    ("M06", "海悦自助餐厅", "B2", [
-        ("O601", "自助午餐一位", ServiceCategory.DINING, 4000, 80, 60),
-        ("O602", "双人自助晚餐", ServiceCategory.DINING, 9000, 30, 60),
-    ]),
-    ("M07", "童趣亲子乐园", "B3", [
-        ("O701", "亲子手工课", ServiceCategory.FAMILY, 3500, 50, 90),
-        ("O702", "亲子乐园家庭票", ServiceCategory.FAMILY, 6000, 40, 90),
-    ]),
-    ("M08", "果香采摘园", "B4", [
-        ("O801", "草莓采摘体验", ServiceCategory.LEISURE, 2500, 60, 45),
-    ]),
-    ("M09", "静心茶艺馆", "B5", [
-        ("O901", "茶艺体验课", ServiceCategory.LEISURE, 3000, 40, 90),
-    ]),
-    ("M10", "康养理疗馆", "B6", [
-        ("O1001", "肩颈理疗一次", ServiceCategory.HEALTH, 5000, 60, 90),
-    ]),
+    (
+        "M01",
+        "康宁体检中心",
+        "A1",
+        [
+            ("O101", "基础体检套餐", ServiceCategory.HEALTH, 12000, 40, 180),
+            ("O102", "深度体检套餐", ServiceCategory.HEALTH, 30000, 15, 180),
+        ],
+    ),
+    (
+        "M02",
+        "悦途旅行社",
+        "A2",
+        [
+            ("O201", "周边一日游", ServiceCategory.TRAVEL, 15000, 40, 120),
+            ("O202", "温泉两日游", ServiceCategory.TRAVEL, 45000, 10, 120),
+        ],
+    ),
+    (
+        "M03",
+        "安心保险代理",
+        "A3",
+        [
+            ("O301", "一年期意外险", ServiceCategory.INSURANCE, 3000, 80, 60),
+        ],
+    ),
+    (
+        "M04",
+        "洁亮汽车美容",
+        "A4",
+        [
+            ("O401", "精致洗车一次", ServiceCategory.CAR, 1500, 120, 90),
+            ("O402", "打蜡养护套餐", ServiceCategory.CAR, 5000, 40, 90),
+        ],
+    ),
+    (
+        "M05",
+        "星光影城",
+        "B1",
+        [
+            ("O501", "电影票两张", ServiceCategory.MOVIE, 2000, 200, 90),
+        ],
+    ),
+    (
+        "M06",
+        "海悦自助餐厅",
+        "B2",
+        [
+            ("O601", "自助午餐一位", ServiceCategory.DINING, 4000, 80, 60),
+            ("O602", "双人自助晚餐", ServiceCategory.DINING, 9000, 30, 60),
+        ],
+    ),
+    (
+        "M07",
+        "童趣亲子乐园",
+        "B3",
+        [
+            ("O701", "亲子手工课", ServiceCategory.FAMILY, 3500, 50, 90),
+            ("O702", "亲子乐园家庭票", ServiceCategory.FAMILY, 6000, 40, 90),
+        ],
+    ),
+    (
+        "M08",
+        "果香采摘园",
+        "B4",
+        [
+            ("O801", "草莓采摘体验", ServiceCategory.LEISURE, 2500, 60, 45),
+        ],
+    ),
+    (
+        "M09",
+        "静心茶艺馆",
+        "B5",
+        [
+            ("O901", "茶艺体验课", ServiceCategory.LEISURE, 3000, 40, 90),
+        ],
+    ),
+    (
+        "M10",
+        "康养理疗馆",
+        "B6",
+        [
+            ("O1001", "肩颈理疗一次", ServiceCategory.HEALTH, 5000, 60, 90),
+        ],
+    ),
 ]
-TIERS = [("standard", 0.40, 2_000, 20_000), ("gold", 0.35, 10_000, 60_000),
-         ("platinum", 0.20, 30_000, 150_000), ("diamond", 0.05, 80_000, 400_000)]
+TIERS = [
+    ("standard", 0.40, 2_000, 20_000),
+    ("gold", 0.35, 10_000, 60_000),
+    ("platinum", 0.20, 30_000, 150_000),
+    ("diamond", 0.05, 80_000, 400_000),
+]
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -164,9 +342,11 @@ def _resident_id(rng: random.Random, birth: date, male: bool) -> tuple[str, str]
     return first17 + check_digit(first17), district
 
 
-def _validity(rng: random.Random, birth: date, event_day: date, expired: bool
-              ) -> tuple[date, date | None, bool]:
+def _validity(
+    rng: random.Random, birth: date, event_day: date, expired: bool
+) -> tuple[date, date | None, bool]:
     """ID validity period by age at issue (GB: 5/10/20 years, long-term from 46)."""
+
     def years_for(age: int) -> int | None:
         return 5 if age < 16 else 10 if age < 26 else 20 if age < 46 else None
 
@@ -192,13 +372,32 @@ def _validity(rng: random.Random, birth: date, event_day: date, expired: bool
 
 def _phone(rng: random.Random, invalid: bool) -> str:
     if invalid:
-        return rng.choice([
-            "1" + "".join(rng.choices(string.digits, k=9)),  # one digit short
-            "12" + "".join(rng.choices(string.digits, k=9)),  # no such prefix
-            "020" + "".join(rng.choices(string.digits, k=8)),  # a landline
-        ])
-    prefix = rng.choice(["138", "139", "135", "136", "137", "150", "151", "158", "159", "186",
-                         "188", "189", "133", "177", "199"])
+        return rng.choice(
+            [
+                "1" + "".join(rng.choices(string.digits, k=9)),  # one digit short
+                "12" + "".join(rng.choices(string.digits, k=9)),  # no such prefix
+                "020" + "".join(rng.choices(string.digits, k=8)),  # a landline
+            ]
+        )
+    prefix = rng.choice(
+        [
+            "138",
+            "139",
+            "135",
+            "136",
+            "137",
+            "150",
+            "151",
+            "158",
+            "159",
+            "186",
+            "188",
+            "189",
+            "133",
+            "177",
+            "199",
+        ]
+    )
     return prefix + "".join(rng.choices(string.digits, k=8))
 
 
@@ -262,8 +461,13 @@ def generate_demo(
     staff: list[Staff] = []
 
     def add_staff(staff_no: str, name: str, roles: list[Role], branch: Branch | None) -> Staff:
-        member = Staff(staff_no=staff_no, name=name, roles=" ".join(roles),
-                       branch_id=branch.id if branch else None, pin_hash=hash_pin(pin))
+        member = Staff(
+            staff_no=staff_no,
+            name=name,
+            roles=" ".join(roles),
+            branch_id=branch.id if branch else None,
+            pin_hash=hash_pin(pin),
+        )
         staff.append(member)
         return member
 
@@ -289,9 +493,16 @@ def generate_demo(
         merchants.append(merchant)
         add_staff(f"M{m_index:03d}", names.full(), [Role.MERCHANT], None)
         for code, name, category, price, capacity, days in m_offers:
-            offer = Offer(event_id=event.id, merchant_id=merchant.id, code=code, name=name,
-                          category=category, points_price=price, capacity=capacity,
-                          redeem_by=event_day + timedelta(days=days))
+            offer = Offer(
+                event_id=event.id,
+                merchant_id=merchant.id,
+                code=code,
+                name=name,
+                category=category,
+                points_price=price,
+                capacity=capacity,
+                redeem_by=event_day + timedelta(days=days),
+            )
             offers.append(offer)
     session.add_all(staff)
     session.add_all(offers)
@@ -309,14 +520,22 @@ def generate_demo(
     morning_total = sum(per_branch[:morning_branches])
     afternoon_total = invitees - morning_total
 
-    morning = TimeSlot(event_id=event.id, code="AM", label="上午场",
-                       starts_at=_local(event_day, time(9, 0)),
-                       ends_at=_local(event_day, time(11, 30)),
-                       capacity=max(10, round(morning_total * 1.1)))
-    afternoon = TimeSlot(event_id=event.id, code="PM", label="下午场",
-                         starts_at=_local(event_day, time(13, 30)),
-                         ends_at=_local(event_day, time(16, 30)),
-                         capacity=max(10, round(afternoon_total * 1.1)))
+    morning = TimeSlot(
+        event_id=event.id,
+        code="AM",
+        label="上午场",
+        starts_at=_local(event_day, time(9, 0)),
+        ends_at=_local(event_day, time(11, 30)),
+        capacity=max(10, round(morning_total * 1.1)),
+    )
+    afternoon = TimeSlot(
+        event_id=event.id,
+        code="PM",
+        label="下午场",
+        starts_at=_local(event_day, time(13, 30)),
+        ends_at=_local(event_day, time(16, 30)),
+        capacity=max(10, round(afternoon_total * 1.1)),
+    )
     session.add_all([morning, afternoon])
     session.flush()
 
@@ -336,12 +555,14 @@ def generate_demo(
             surname = next(polyphonic_order) if serial - 1 in polyphonic else None
             name = names.full(surname)
             male = rng.random() < 0.48
-            age = rng.choices([rng.randint(30, 44), rng.randint(45, 59), rng.randint(60, 82)],
-                              [0.25, 0.4, 0.35])[0]
+            age = rng.choices(
+                [rng.randint(30, 44), rng.randint(45, 59), rng.randint(60, 82)], [0.25, 0.4, 0.35]
+            )[0]
             birth = date(event_day.year - age, rng.randint(1, 12), rng.randint(1, 28))
             id_number, district = _resident_id(rng, birth, male)
-            valid_from, valid_to, long_term = _validity(rng, birth, event_day,
-                                                         expired=rng.random() < 0.15)
+            valid_from, valid_to, long_term = _validity(
+                rng, birth, event_day, expired=rng.random() < 0.15
+            )
             tier, _, low, high = rng.choices(TIERS, [t[1] for t in TIERS])[0]
             dormant = rng.random() < 0.15
             last_activity = event_day - timedelta(
@@ -355,49 +576,57 @@ def generate_demo(
             rm = rng.choice(rms[branch.id])
             if name not in initials_cache:
                 initials_cache[name] = initials_key(name)
-            customers.append({
-                "customer_no": f"62{serial:08d}",
-                "name": name,
-                "name_initials": initials_cache[name],
-                "gender": "M" if male else "F",
-                "nationality": "CHN",
-                "occupation_code": None if rng.random() < 0.10 else rng.choice(occupation_codes),
-                "address": None if rng.random() < 0.05 else
-                f"广州市{district}{rng.choice(STREETS)}{rng.randint(1, 999)}号",
-                "phone": phone,
-                "phone_last4": phone[-4:],
-                "id_type": "resident_id",
-                "id_number": id_number,
-                "id_valid_from": valid_from,
-                "id_valid_to": valid_to,
-                "id_long_term": long_term,
-                "tax_residency": None if rng.random() < 0.08 else "CN",
-                "tier": tier,
-                "points_balance": rng.randrange(low, high, 100),
-                "balance_as_of": balance_as_of,
-                "branch_id": branch.id,
-                "rm_id": rm.id,
-                "mobile_banking": mobile,
-                "last_activity_on": last_activity,
-                "dormant": dormant,
-            })
+            customers.append(
+                {
+                    "customer_no": f"62{serial:08d}",
+                    "name": name,
+                    "name_initials": initials_cache[name],
+                    "gender": "M" if male else "F",
+                    "nationality": "CHN",
+                    "occupation_code": None
+                    if rng.random() < 0.10
+                    else rng.choice(occupation_codes),
+                    "address": None
+                    if rng.random() < 0.05
+                    else f"广州市{district}{rng.choice(STREETS)}{rng.randint(1, 999)}号",
+                    "phone": phone,
+                    "phone_last4": phone[-4:],
+                    "id_type": "resident_id",
+                    "id_number": id_number,
+                    "id_valid_from": valid_from,
+                    "id_valid_to": valid_to,
+                    "id_long_term": long_term,
+                    "tax_residency": None if rng.random() < 0.08 else "CN",
+                    "tier": tier,
+                    "points_balance": rng.randrange(low, high, 100),
+                    "balance_as_of": balance_as_of,
+                    "branch_id": branch.id,
+                    "rm_id": rm.id,
+                    "mobile_banking": mobile,
+                    "last_activity_on": last_activity,
+                    "dormant": dormant,
+                }
+            )
             status = rng.choices(
                 [InvitationStatus.CONFIRMED, InvitationStatus.INVITED, InvitationStatus.DECLINED],
                 [0.75, 0.20, 0.05],
             )[0]
             invited_at = _local(event_day - timedelta(days=rng.randint(7, 21)), time(10, 0))
-            invitation_rows.append({
-                "event_id": event.id,
-                "slot_id": slot.id,
-                "rm_id": rm.id,
-                "code": _code(rng, codes),
-                "channel": rng.choices(["sms", "phone", "wechat"], [0.5, 0.35, 0.15])[0],
-                "status": status,
-                "companions": rng.choices([0, 1, 2], [0.6, 0.3, 0.1])[0],
-                "invited_at": invited_at,
-                "confirmed_at": invited_at + timedelta(days=rng.randint(1, 5))
-                if status == InvitationStatus.CONFIRMED else None,
-            })
+            invitation_rows.append(
+                {
+                    "event_id": event.id,
+                    "slot_id": slot.id,
+                    "rm_id": rm.id,
+                    "code": _code(rng, codes),
+                    "channel": rng.choices(["sms", "phone", "wechat"], [0.5, 0.35, 0.15])[0],
+                    "status": status,
+                    "companions": rng.choices([0, 1, 2], [0.6, 0.3, 0.1])[0],
+                    "invited_at": invited_at,
+                    "confirmed_at": invited_at + timedelta(days=rng.randint(1, 5))
+                    if status == InvitationStatus.CONFIRMED
+                    else None,
+                }
+            )
 
     customer_ids = session.scalars(
         insert(Customer).returning(Customer.id, sort_by_parameter_order=True), customers
@@ -410,20 +639,28 @@ def generate_demo(
     ).all()
 
     preselections = []
-    for row, customer, invitation_id in zip(invitation_rows, customers, invitation_ids,
-                                            strict=True):
+    for row, customer, invitation_id in zip(
+        invitation_rows, customers, invitation_ids, strict=True
+    ):
         if row["status"] != InvitationStatus.CONFIRMED or rng.random() >= 0.3:
             continue
         affordable = [o for o in offers if o.points_price <= int(customer["points_balance"])]
         if affordable:
             offer = rng.choice(affordable)
-            preselections.append({"invitation_id": invitation_id, "offer_id": offer.id,
-                                  "quantity": 1})
+            preselections.append(
+                {"invitation_id": invitation_id, "offer_id": offer.id, "quantity": 1}
+            )
     if preselections:
         session.execute(insert(Preselection), preselections)
 
-    audit.append(session, at=now, action="demo_generated", entity="event", entity_id=event.id,
-                 details={"seed": seed, "invitees": invitees})
+    audit.append(
+        session,
+        at=now,
+        action="demo_generated",
+        entity="event",
+        entity_id=event.id,
+        details={"seed": seed, "invitees": invitees},
+    )
     session.flush()
     return DemoSummary(
         event_code=event.code,

@@ -36,7 +36,7 @@ def birth_date(number: str) -> date:
 
 
 def gender(number: str) -> str:
-    """"M" or "F": the 17th digit is odd for men."""
+    """ "M" or "F": the 17th digit is odd for men."""
     return "M" if int(number[16]) % 2 else "F"
 
 

@@ -82,5 +82,3 @@ def name_initials(name: str) -> list[str]:
 def initials_key(name: str) -> str:
     """The stored search key: the initials joined with "|" (see ``Customer.name_initials``)."""
     return "|".join(name_initials(name))
-
-

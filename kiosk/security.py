@@ -33,9 +33,7 @@ def _b64(data: bytes) -> str:
 def hash_pin(pin: str, *, salt: bytes | None = None) -> str:
     check_pin_format(pin)
     salt = salt or os.urandom(16)
-    digest = hashlib.scrypt(
-        pin.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
-    )
+    digest = hashlib.scrypt(pin.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
 
 

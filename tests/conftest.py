@@ -18,9 +18,9 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("KIOSK_DB", None)
 
-from kiosk.db import Database, open_database  # noqa: E402
-from kiosk.demo import create_demo  # noqa: E402
-from kiosk.i18n import set_language  # noqa: E402
+from kiosk.db import Database, open_database
+from kiosk.demo import create_demo
+from kiosk.i18n import set_language
 
 DEMO_DATE = date(2026, 11, 28)
 PG_ADMIN_URL = os.environ.get("KIOSK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")

@@ -53,9 +53,12 @@ class NoEventPage(QWidget):
         title = QLabel(_("No event yet"))
         title.setProperty("role", "title")
         layout.addWidget(title)
-        text = QLabel(_("The database {url} holds no event. Create the demo event to try every "
-                        "station, or ask the coordinator for the event database.").format(
-                            url=describe_url(database_url)))
+        text = QLabel(
+            _(
+                "The database {url} holds no event. Create the demo event to try every "
+                "station, or ask the coordinator for the event database."
+            ).format(url=describe_url(database_url))
+        )
         text.setWordWrap(True)
         layout.addWidget(text)
         self.button = QPushButton(_("Create the demo event"))
@@ -99,8 +102,9 @@ class MainWindow(QMainWindow):
             self.no_event = NoEventPage(self.app.database.url, self._create_demo)
             self.stack.addWidget(self.no_event)
             return
-        self.signin = SignInPage(self.app, self.overview.name, self.overview.timezone,
-                                 self.overview.is_demo)
+        self.signin = SignInPage(
+            self.app, self.overview.name, self.overview.timezone, self.overview.is_demo
+        )
         self.signin.signed_in.connect(self._on_signed_in)
         self.stack.addWidget(self.signin)
         self.workspace = self._workspace()
@@ -169,8 +173,11 @@ class MainWindow(QMainWindow):
     def _show_workspace(self, station: Station | None) -> None:
         assert self.staff is not None
         roles = " · ".join(role_label(r) for r in sorted(self.staff.roles))
-        self.who.setText(_("{name} ({no}) · {roles}").format(
-            name=self.staff.name, no=self.staff.staff_no, roles=roles))
+        self.who.setText(
+            _("{name} ({no}) · {roles}").format(
+                name=self.staff.name, no=self.staff.staff_no, roles=roles
+            )
+        )
         self.sign_out_button.setVisible(True)
         self.switcher.blockSignals(True)
         self.switcher.clear()

@@ -26,8 +26,14 @@ class SignInPage(QWidget):
 
     signed_in = Signal(object)
 
-    def __init__(self, app: AppContext, event_name: str, timezone: str, is_demo: bool,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        app: AppContext,
+        event_name: str,
+        timezone: str,
+        is_demo: bool,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.app = app
         self.timezone = timezone
@@ -75,9 +81,13 @@ class SignInPage(QWidget):
         box.addWidget(self.button)
 
         if is_demo:
-            hint = QLabel(_("Demo event: sign in as S001 (supervisor), R001 (reception), RM001 "
-                            "(relationship manager), A001 (activation) or M001 (merchant). "
-                            "Every PIN is {pin}.").format(pin=DEMO_PIN))
+            hint = QLabel(
+                _(
+                    "Demo event: sign in as S001 (supervisor), R001 (reception), RM001 "
+                    "(relationship manager), A001 (activation) or M001 (merchant). "
+                    "Every PIN is {pin}."
+                ).format(pin=DEMO_PIN)
+            )
             hint.setObjectName("demo_hint")
             hint.setProperty("role", "hint")
             hint.setWordWrap(True)
@@ -108,8 +118,14 @@ class SignInPage(QWidget):
             self.pin.setFocus()
             return
         try:
-            session = sign_in(self.app.uow(), staff_no, self.pin.text(), station="app",
-                              clock=self.app.clock, timezone=self.timezone)
+            session = sign_in(
+                self.app.uow(),
+                staff_no,
+                self.pin.text(),
+                station="app",
+                clock=self.app.clock,
+                timezone=self.timezone,
+            )
         except KioskError as error:
             self.error.setText(str(error))
             self.pin.clear()

@@ -64,17 +64,20 @@ def sign_in(
         staff = uow.session.scalar(select(Staff).where(Staff.staff_no == staff_no))
         if staff is None or not staff.active:
             audit.append(
-                uow.session, at=now, action="sign_in_unknown", station=station,
+                uow.session,
+                at=now,
+                action="sign_in_unknown",
+                station=station,
                 details={"staff_no": staff_no[:16]},
             )
             uow.commit()
             raise SignInError(_("No staff member has the number {no}.").format(no=staff_no))
         if staff.locked_until is not None and staff.locked_until > now:
             raise SignInError(
-                _("Sign-in for {no} is locked until {time} after too many wrong PINs. "
-                  "Ask a supervisor, or wait.").format(
-                    no=staff_no, time=_local_time(staff.locked_until, timezone)
-                )
+                _(
+                    "Sign-in for {no} is locked until {time} after too many wrong PINs. "
+                    "Ask a supervisor, or wait."
+                ).format(no=staff_no, time=_local_time(staff.locked_until, timezone))
             )
         if not verify_pin(pin, staff.pin_hash):
             staff.failed_attempts += 1
@@ -82,8 +85,13 @@ def sign_in(
                 staff.failed_attempts = 0
                 staff.locked_until = now + policy.lock_for
                 audit.append(
-                    uow.session, at=now, action="sign_in_locked", staff_id=staff.id,
-                    station=station, entity="staff", entity_id=staff.id,
+                    uow.session,
+                    at=now,
+                    action="sign_in_locked",
+                    staff_id=staff.id,
+                    station=station,
+                    entity="staff",
+                    entity_id=staff.id,
                 )
                 uow.commit()
                 raise SignInError(
@@ -93,8 +101,13 @@ def sign_in(
                 )
             left = policy.max_failures - staff.failed_attempts
             audit.append(
-                uow.session, at=now, action="sign_in_failed", staff_id=staff.id,
-                station=station, entity="staff", entity_id=staff.id,
+                uow.session,
+                at=now,
+                action="sign_in_failed",
+                staff_id=staff.id,
+                station=station,
+                entity="staff",
+                entity_id=staff.id,
                 details={"attempts_left": left},
             )
             uow.commit()
@@ -102,8 +115,13 @@ def sign_in(
         staff.failed_attempts = 0
         staff.locked_until = None
         audit.append(
-            uow.session, at=now, action="sign_in", staff_id=staff.id, station=station,
-            entity="staff", entity_id=staff.id,
+            uow.session,
+            at=now,
+            action="sign_in",
+            staff_id=staff.id,
+            station=station,
+            entity="staff",
+            entity_id=staff.id,
         )
         session = StaffSession(
             staff_id=staff.id,
@@ -118,10 +136,18 @@ def sign_in(
         return session
 
 
-def sign_out(uow: UnitOfWork, session: StaffSession, *, station: str = "",
-             clock: Clock | None = None) -> None:
+def sign_out(
+    uow: UnitOfWork, session: StaffSession, *, station: str = "", clock: Clock | None = None
+) -> None:
     now = (clock or Clock()).now()
     with uow:
-        audit.append(uow.session, at=now, action="sign_out", staff_id=session.staff_id,
-                     station=station, entity="staff", entity_id=session.staff_id)
+        audit.append(
+            uow.session,
+            at=now,
+            action="sign_out",
+            staff_id=session.staff_id,
+            station=station,
+            entity="staff",
+            entity_id=session.staff_id,
+        )
         uow.commit()

@@ -97,9 +97,7 @@ def event_overview(uow: UnitOfWork) -> EventOverview:
             select(
                 Invitation.slot_id,
                 func.count(Invitation.id),
-                func.count(Invitation.id).filter(
-                    Invitation.status == InvitationStatus.CONFIRMED
-                ),
+                func.count(Invitation.id).filter(Invitation.status == InvitationStatus.CONFIRMED),
             )
             .where(Invitation.event_id == event.id, active)
             .group_by(Invitation.slot_id)

@@ -35,8 +35,9 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def make_window(qtbot: QtBot, settings: Settings, clock: FixedClock
-                ) -> Iterator[Callable[[str], MainWindow]]:
+def make_window(
+    qtbot: QtBot, settings: Settings, clock: FixedClock
+) -> Iterator[Callable[[str], MainWindow]]:
     opened = []
 
     def make(url: str) -> MainWindow:

@@ -24,8 +24,9 @@ from .conftest import sign_in
 pytestmark = pytest.mark.ui
 
 
-def test_right_pin_opens_the_overview(qtbot: QtBot, make_window: Callable[[str], MainWindow],
-                                      demo_url: str) -> None:
+def test_right_pin_opens_the_overview(
+    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str
+) -> None:
     window = make_window(demo_url)
     assert window.stack.currentWidget() is window.signin
     assert "Every PIN is 1234" in window.signin.findChild(QLabel, "demo_hint").text()
@@ -43,8 +44,9 @@ def test_right_pin_opens_the_overview(qtbot: QtBot, make_window: Callable[[str],
     assert window.staff is None
 
 
-def test_wrong_pin_is_refused(qtbot: QtBot, make_window: Callable[[str], MainWindow],
-                              demo_url: str) -> None:
+def test_wrong_pin_is_refused(
+    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str
+) -> None:
     window = make_window(demo_url)
     sign_in(qtbot, window, "R001", "9999")
     assert window.stack.currentWidget() is window.signin
@@ -53,8 +55,9 @@ def test_wrong_pin_is_refused(qtbot: QtBot, make_window: Callable[[str], MainWin
     assert window.signin.pin.text() == ""
 
 
-def test_lockout_after_repeated_failures(qtbot: QtBot, make_window: Callable[[str], MainWindow],
-                                         demo_url: str) -> None:
+def test_lockout_after_repeated_failures(
+    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str
+) -> None:
     window = make_window(demo_url)
     for _ in range(4):
         sign_in(qtbot, window, "A001", "0000")
@@ -89,13 +92,27 @@ def all_stations() -> Iterator[None]:
         ("RM001", ["Event overview", "Service desk"]),
         ("A001", ["Event overview", "Activation desk"]),
         ("M001", ["Event overview", "Merchant booth"]),
-        ("S001", ["Event overview", "Reception", "Service desk", "Activation desk",
-                  "Merchant booth", "Dashboard", "Administration"]),
+        (
+            "S001",
+            [
+                "Event overview",
+                "Reception",
+                "Service desk",
+                "Activation desk",
+                "Merchant booth",
+                "Dashboard",
+                "Administration",
+            ],
+        ),
     ],
 )
 def test_switcher_shows_only_what_the_role_allows(
-    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str,
-    all_stations: None, staff_no: str, expected: list[str],
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    all_stations: None,
+    staff_no: str,
+    expected: list[str],
 ) -> None:
     window = make_window(demo_url)
     sign_in(qtbot, window, staff_no, "1234")
@@ -106,7 +123,10 @@ def test_switcher_shows_only_what_the_role_allows(
 
 
 def test_language_switch_is_applied_and_remembered(
-    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str, settings: Settings,
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    settings: Settings,
 ) -> None:
     window = make_window(demo_url)
     sign_in(qtbot, window, "S001", "1234")
@@ -122,8 +142,9 @@ def test_language_switch_is_applied_and_remembered(
     assert window.station_titles() == ["Event overview"]
 
 
-def test_large_print_scales_the_ui(qtbot: QtBot, make_window: Callable[[str], MainWindow],
-                                   demo_url: str, settings: Settings) -> None:
+def test_large_print_scales_the_ui(
+    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str, settings: Settings
+) -> None:
     window = make_window(demo_url)
     app = QApplication.instance()
     assert isinstance(app, QApplication)
@@ -136,8 +157,9 @@ def test_large_print_scales_the_ui(qtbot: QtBot, make_window: Callable[[str], Ma
     assert app.font().pointSize() == normal
 
 
-def test_no_event_offers_the_demo(qtbot: QtBot, make_window: Callable[[str], MainWindow],
-                                  tmp_path: Path) -> None:
+def test_no_event_offers_the_demo(
+    qtbot: QtBot, make_window: Callable[[str], MainWindow], tmp_path: Path
+) -> None:
     window = make_window(f"sqlite:///{tmp_path / 'new.sqlite3'}")
     assert window.stack.currentWidget() is window.no_event
     window.no_event.button.click()

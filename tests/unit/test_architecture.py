@@ -13,8 +13,13 @@ FORBIDDEN = ("PySide6", "shiboken6", "ui", "printing", "sync", "cli")
 
 def test_import_linter_contracts() -> None:
     linter = Path(sys.executable).with_name("lint-imports")
-    result = subprocess.run([str(linter), "--config", str(ROOT / "pyproject.toml")],
-                            cwd=ROOT, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(linter), "--config", str(ROOT / "pyproject.toml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "KEPT" in result.stdout and "BROKEN" not in result.stdout
 
@@ -29,10 +34,15 @@ def test_no_forbidden_import_anywhere_in_kiosk() -> None:
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names = [node.module]
-            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                  and node.func.attr == "import_module" and node.args
-                  and isinstance(node.args[0], ast.Constant)):
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "import_module"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 names = [str(node.args[0].value)]
-            offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names
-                          if n.split(".")[0] in FORBIDDEN]
+            offenders += [
+                f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] in FORBIDDEN
+            ]
     assert offenders == []

@@ -16,8 +16,14 @@ def _chain(url: str, n: int = 5) -> Database:
     start = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
     with database.unit_of_work() as uow:
         for i in range(n):
-            audit.append(uow.session, at=start + timedelta(minutes=i), action=f"step{i}",
-                         entity="visit", entity_id=i, details={"n": i})
+            audit.append(
+                uow.session,
+                at=start + timedelta(minutes=i),
+                action=f"step{i}",
+                entity="visit",
+                entity_id=i,
+                details={"n": i},
+            )
         uow.commit()
     return database
 
@@ -37,8 +43,9 @@ def test_edited_record(empty_url: str) -> None:
     database = _chain(empty_url)
     ids = _ids(database)
     with database.unit_of_work() as uow:
-        uow.session.execute(update(AuditRecord).where(AuditRecord.id == ids[2])
-                            .values(details='{"n":99}'))
+        uow.session.execute(
+            update(AuditRecord).where(AuditRecord.id == ids[2]).values(details='{"n":99}')
+        )
         uow.commit()
         problem = audit.verify(uow.session)
     assert problem is not None

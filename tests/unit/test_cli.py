@@ -25,8 +25,20 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_demo_then_info(capsys: pytest.CaptureFixture[str], empty_url: str) -> None:
-    code, out, err = run(capsys, "--lang", "en", "--db", empty_url, "demo", "--no-gui", "--yes",
-                         "--invitees", "40", "--date", "2026-11-28")
+    code, out, err = run(
+        capsys,
+        "--lang",
+        "en",
+        "--db",
+        empty_url,
+        "demo",
+        "--no-gui",
+        "--yes",
+        "--invitees",
+        "40",
+        "--date",
+        "2026-11-28",
+    )
     assert (code, err) == (0, "")
     assert "40 invitees from 15 branches" in out
     assert "every PIN is 1234" in out
@@ -38,8 +50,9 @@ def test_demo_then_info(capsys: pytest.CaptureFixture[str], empty_url: str) -> N
     assert "Merchants" in out
 
 
-def test_info_in_chinese_by_default(capsys: pytest.CaptureFixture[str], demo_url: str,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_info_in_chinese_by_default(
+    capsys: pytest.CaptureFixture[str], demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("KIOSK_LANG", raising=False)
     monkeypatch.setenv("KIOSK_DB", demo_url)
     code, out, _err = run(capsys, "info")
@@ -47,21 +60,23 @@ def test_info_in_chinese_by_default(capsys: pytest.CaptureFixture[str], demo_url
     assert "场次：" in out and "邀请客户" in out
 
 
-def test_existing_demo_is_kept_without_confirmation(capsys: pytest.CaptureFixture[str],
-                                                    demo_url: str) -> None:
+def test_existing_demo_is_kept_without_confirmation(
+    capsys: pytest.CaptureFixture[str], demo_url: str
+) -> None:
     code, out, _err = run(capsys, "--lang", "en", "--db", demo_url, "demo", "--no-gui")
     assert code == 0
     assert "Kept the existing demo event" in out
 
 
-def test_demo_never_replaces_a_real_event(capsys: pytest.CaptureFixture[str],
-                                          demo_url: str) -> None:
+def test_demo_never_replaces_a_real_event(
+    capsys: pytest.CaptureFixture[str], demo_url: str
+) -> None:
     database = open_database(demo_url)
     with database.unit_of_work() as uow:
         uow.session.execute(text("UPDATE event SET is_demo = :no"), {"no": False})
         uow.commit()
     database.dispose()
-    code, out, err = run(capsys, "--lang", "en", "--db", demo_url, "demo", "--no-gui", "--yes")
+    code, _out, err = run(capsys, "--lang", "en", "--db", demo_url, "demo", "--no-gui", "--yes")
     assert code == 1
     assert "the demo never replaces it" in err
     database = open_database(demo_url)
@@ -80,8 +95,9 @@ def test_demo_never_replaces_a_real_event(capsys: pytest.CaptureFixture[str],
         (["frobnicate"], 2, "invalid choice"),
     ],
 )
-def test_errors(capsys: pytest.CaptureFixture[str], empty_url: str, argv: list[str], code: int,
-                message: str) -> None:
+def test_errors(
+    capsys: pytest.CaptureFixture[str], empty_url: str, argv: list[str], code: int, message: str
+) -> None:
     argv = ["--lang", "en", *(argv if "--db" in argv else ["--db", empty_url, *argv])]
     got, out, err = run(capsys, *argv)
     assert got == code
@@ -115,11 +131,22 @@ def _script() -> str:
 
 def test_installed_script_opens_the_window(tmp_path: Path) -> None:
     """What the README's first command runs: ``kiosk demo`` creates the event, then the window."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KIOSK_EXIT_WHEN_READY": "1",
-           "XDG_CONFIG_HOME": str(tmp_path / "config"), "KIOSK_LANG": "en"}
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "KIOSK_EXIT_WHEN_READY": "1",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "KIOSK_LANG": "en",
+    }
     url = f"sqlite:///{tmp_path / 'event.sqlite3'}"
-    result = subprocess.run([_script(), "--db", url, "demo", "--yes", "--invitees", "30"],
-                            env=env, capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [_script(), "--db", url, "demo", "--yes", "--invitees", "30"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "Demo event created" in result.stdout
     assert "KIOSK_READY" in result.stdout
@@ -127,8 +154,14 @@ def test_installed_script_opens_the_window(tmp_path: Path) -> None:
 
 def test_installed_script_error_exit(tmp_path: Path) -> None:
     env = {**os.environ, "KIOSK_LANG": "en"}
-    result = subprocess.run([_script(), "--db", "sqlite:////proc/no/such/dir/x.db", "info"],
-                            env=env, capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [_script(), "--db", "sqlite:////proc/no/such/dir/x.db", "info"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 1
     assert result.stderr.startswith("kiosk: Cannot create the data folder /proc/no/such/dir")
     assert "Traceback" not in result.stderr

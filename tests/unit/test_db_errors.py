@@ -18,7 +18,10 @@ from kiosk.errors import DatabaseError
     [
         ("not a url", "is not a database URL"),
         ("mysql://user@host/db", "is not supported"),
-        ("postgresql://postgres@127.0.0.1:1/test", "Cannot reach the database server at 127.0.0.1:1"),
+        (
+            "postgresql://postgres@127.0.0.1:1/test",
+            "Cannot reach the database server at 127.0.0.1:1",
+        ),
     ],
 )
 def test_bad_urls(url: str, message: str) -> None:
@@ -43,8 +46,11 @@ def read_only_dir(tmp_path: Path) -> Iterator[Path]:
         yield folder
         folder.chmod(0o755)
         return
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)],
-                             capture_output=True, check=False)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
     if mounted.returncode != 0:
         pytest.skip("running as root without permission to mount a read-only folder")
     try:

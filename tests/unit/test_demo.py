@@ -80,8 +80,9 @@ def test_merchants_offer_services_only(demo_db: Database) -> None:
         categories = {offer.category for offer in offers}
         assert categories <= {c.value for c in ServiceCategory}
         assert len(categories) >= 7
-        assert all(o.points_price > 0 and o.capacity > 0 and o.redeem_by > DEMO_DATE
-                   for o in offers)
+        assert all(
+            o.points_price > 0 and o.capacity > 0 and o.redeem_by > DEMO_DATE for o in offers
+        )
 
 
 def test_realistic_gaps(demo_db: Database) -> None:

@@ -16,7 +16,8 @@ def test_every_message_is_translated() -> None:
     messages = runpy.run_path(str(ROOT / "scripts" / "messages.py"))
     missing = messages["missing"]("zh_CN")
     assert missing == {}, "untranslated (run scripts/messages.py): " + ", ".join(
-        f"{where}: {m!r}" for m, where in missing.items())
+        f"{where}: {m!r}" for m, where in missing.items()
+    )
 
 
 def test_translations_keep_their_fields() -> None:

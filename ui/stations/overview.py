@@ -91,15 +91,23 @@ class OverviewStation(StationPage):
         layout.setContentsMargins(24, 16, 24, 24)
         layout.setSpacing(14)
         layout.addWidget(_label(ov.name, "title"))
-        layout.addWidget(_label(
-            _("{date} · {venue} · event code {code}").format(
-                date=ov.event_date.strftime("%Y-%m-%d"), venue=ov.venue, code=ov.code),
-            "hint"))
+        layout.addWidget(
+            _label(
+                _("{date} · {venue} · event code {code}").format(
+                    date=ov.event_date.strftime("%Y-%m-%d"), venue=ov.venue, code=ov.code
+                ),
+                "hint",
+            )
+        )
 
         figures = QHBoxLayout()
-        for key, caption in (("invitees", _("Invited")), ("confirmed", _("Confirmed")),
-                             ("visits", _("Checked in")), ("merchants", _("Merchants")),
-                             ("offers", _("Services"))):
+        for key, caption in (
+            ("invitees", _("Invited")),
+            ("confirmed", _("Confirmed")),
+            ("visits", _("Checked in")),
+            ("merchants", _("Merchants")),
+            ("offers", _("Services")),
+        ):
             card = QFrame()
             card.setObjectName("card")
             box = QVBoxLayout(card)
@@ -114,13 +122,20 @@ class OverviewStation(StationPage):
         grid.setHorizontalSpacing(18)
         grid.setVerticalSpacing(8)
         slot_rows: list[list[object]] = [
-            [s.label, f"{s.starts_at.astimezone(zone):%H:%M}–{s.ends_at.astimezone(zone):%H:%M}",
-             s.invited, s.confirmed, s.capacity]
+            [
+                s.label,
+                f"{s.starts_at.astimezone(zone):%H:%M}–{s.ends_at.astimezone(zone):%H:%M}",
+                s.invited,
+                s.confirmed,
+                s.capacity,
+            ]
             for s in ov.slots
         ]
         self.slot_table = make_table(
             [_("Slot"), _("Time"), _("Invited"), _("Confirmed"), _("Capacity")],
-            slot_rows, numeric={2, 3, 4})
+            slot_rows,
+            numeric={2, 3, 4},
+        )
         grid.addWidget(_label(_("Slots"), "subtitle"), 0, 0)
         grid.addWidget(self.slot_table, 1, 0)
 
@@ -131,20 +146,36 @@ class OverviewStation(StationPage):
         ]
         self.branch_table = make_table(
             [_("Branch"), *[s.label for s in ov.slots], _("Total")],
-            branch_rows, numeric=set(range(1, len(slot_codes) + 2)))
+            branch_rows,
+            numeric=set(range(1, len(slot_codes) + 2)),
+        )
         grid.addWidget(_label(_("Invitees by branch and slot"), "subtitle"), 2, 0)
         grid.addWidget(self.branch_table, 3, 0)
         grid.setRowStretch(3, 1)
 
         offer_rows: list[list[object]] = [
-            [o.merchant_name, o.name, category_label(o.category), o.points_price,
-             f"{o.remaining:,} / {o.capacity:,}", o.redeem_by.strftime("%Y-%m-%d")]
+            [
+                o.merchant_name,
+                o.name,
+                category_label(o.category),
+                o.points_price,
+                f"{o.remaining:,} / {o.capacity:,}",
+                o.redeem_by.strftime("%Y-%m-%d"),
+            ]
             for o in ov.offers
         ]
         self.offer_table = make_table(
-            [_("Merchant"), _("Service"), _("Category"), _("Points"), _("Left / capacity"),
-             _("Redeem by")],
-            offer_rows, numeric={3, 4})
+            [
+                _("Merchant"),
+                _("Service"),
+                _("Category"),
+                _("Points"),
+                _("Left / capacity"),
+                _("Redeem by"),
+            ],
+            offer_rows,
+            numeric={3, 4},
+        )
         grid.addWidget(_label(_("Merchants and services"), "subtitle"), 0, 1)
         grid.addWidget(self.offer_table, 1, 1, 3, 1, Qt.AlignmentFlag.AlignTop)
         grid.setColumnStretch(0, 4)
