@@ -19,6 +19,11 @@ def base_point_size(large_print: bool) -> int:
     return LARGE_PT if large_print else NORMAL_PT
 
 
+def is_large_print() -> bool:
+    """Whether the running app is in large print (layouts with two columns stack then)."""
+    return QApplication.font().pointSize() >= LARGE_PT
+
+
 def style_sheet(base: int) -> str:
     title = round(base * 1.8)
     subtitle = round(base * 1.3)

@@ -29,6 +29,7 @@ from kiosk.roles import Station
 from kiosk.services.events import EventOverview, event_overview
 from ui.context import StationContext
 from ui.stations.base import StationPage
+from ui.theme import is_large_print
 
 
 def _label(text: str, role: str = "") -> QLabel:
@@ -176,9 +177,13 @@ class OverviewStation(StationPage):
             offer_rows,
             numeric={3, 4},
         )
-        grid.addWidget(_label(_("Merchants and services"), "subtitle"), 0, 1)
-        grid.addWidget(self.offer_table, 1, 1, 3, 1, Qt.AlignmentFlag.AlignTop)
-        grid.setColumnStretch(0, 4)
-        grid.setColumnStretch(1, 5)
+        if is_large_print():  # two columns no longer fit: offers go below
+            grid.addWidget(_label(_("Merchants and services"), "subtitle"), 4, 0)
+            grid.addWidget(self.offer_table, 5, 0)
+        else:
+            grid.addWidget(_label(_("Merchants and services"), "subtitle"), 0, 1)
+            grid.addWidget(self.offer_table, 1, 1, 3, 1, Qt.AlignmentFlag.AlignTop)
+            grid.setColumnStretch(0, 4)
+            grid.setColumnStretch(1, 5)
         layout.addLayout(grid)
         layout.addStretch(1)

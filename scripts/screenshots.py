@@ -1,0 +1,62 @@
+"""Render the README screenshots offscreen: ``python scripts/screenshots.py [OUT_DIR]``.
+
+Creates a throw-away demo database, signs in as the supervisor and saves the sign-in page and
+the event overview in Simplified Chinese (and the overview in large print), so the images in
+docs/ can be regenerated after any UI change and looked at before committing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from kiosk.clock import Clock  # noqa: E402
+from kiosk.db import open_database  # noqa: E402
+from kiosk.demo import create_demo  # noqa: E402
+from kiosk.i18n import set_language  # noqa: E402
+from ui.app import ensure_application  # noqa: E402
+from ui.context import AppContext  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+from ui.settings import Settings  # noqa: E402
+from ui.theme import apply_theme  # noqa: E402
+
+
+def main() -> None:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    app = ensure_application()
+    with tempfile.TemporaryDirectory() as tmp:
+        database = open_database(f"sqlite:///{Path(tmp) / 'demo.sqlite3'}")
+        create_demo(database.unit_of_work(), event_date=date(2026, 11, 28))
+        settings = Settings(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))
+        settings.language = "zh_CN"
+        for large in (False, True):
+            settings.large_print = large
+            set_language("zh_CN")
+            apply_theme(app, large)
+            window = MainWindow(AppContext(database, Clock()), settings)
+            window.resize(1366, 800)
+            window.show()
+            app.processEvents()
+            suffix = "-large" if large else ""
+            if not large:
+                window.grab().save(str(out / "signin.png"))
+            window.signin.staff_no.setText("S001")
+            window.signin.pin.setText("1234")
+            window.signin.submit()
+            app.processEvents()
+            window.grab().save(str(out / f"overview{suffix}.png"))
+            window.close()
+        database.dispose()
+    print(f"screenshots written to {out}")
+
+
+if __name__ == "__main__":
+    main()
