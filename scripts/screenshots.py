@@ -15,17 +15,17 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings
 
-from kiosk.clock import Clock  # noqa: E402
-from kiosk.db import open_database  # noqa: E402
-from kiosk.demo import create_demo  # noqa: E402
-from kiosk.i18n import set_language  # noqa: E402
-from ui.app import ensure_application  # noqa: E402
-from ui.context import AppContext  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
-from ui.settings import Settings  # noqa: E402
-from ui.theme import apply_theme  # noqa: E402
+from kiosk.clock import Clock
+from kiosk.db import open_database
+from kiosk.demo import create_demo
+from kiosk.i18n import set_language
+from ui.app import ensure_application
+from ui.context import AppContext
+from ui.main_window import MainWindow
+from ui.settings import Settings
+from ui.theme import apply_theme
 
 
 def main() -> None:
