@@ -51,7 +51,8 @@ def cold_start(database: Path) -> tuple[float, float]:
         )
         timer = threading.Timer(TIMEOUT_S, process.kill)
         timer.start()
-        ready_at, rss_kib = None, 0
+        ready_at: float | None = None
+        rss_kib = 0
         assert process.stdout is not None
         for line in process.stdout:
             if line.startswith(READY):
@@ -72,7 +73,7 @@ def cold_start(database: Path) -> tuple[float, float]:
 
 
 def run(quick: bool) -> list[Row]:
-    rows = []
+    rows: list[Row] = []
     for invitees in INVITEES:
         label = f"{invitees:,} invitees"
         wall = Row(f"startup wall, {label}", "ms", [])

@@ -342,6 +342,14 @@ def _resident_id(rng: random.Random, birth: date, male: bool) -> tuple[str, str]
     return first17 + check_digit(first17), district
 
 
+def _add_years(day: date, years: int) -> date:
+    """Same day ``years`` later; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def _validity(
     rng: random.Random, birth: date, event_day: date, expired: bool
 ) -> tuple[date, date | None, bool]:
@@ -354,10 +362,10 @@ def _validity(
         # Expired between a week and three years ago, issued in the matching window.
         valid_to = event_day - timedelta(days=rng.randrange(7, 3 * 365))
         for length in (20, 10):
-            issued = valid_to.replace(year=valid_to.year - length)
+            issued = _add_years(valid_to, -length)
             if years_for(issued.year - birth.year) == length:
                 return issued, valid_to, False
-        issued = valid_to.replace(year=valid_to.year - 20)
+        issued = _add_years(valid_to, -20)
         return issued, valid_to, False
     while True:
         issued = event_day - timedelta(days=rng.randrange(30, 19 * 365))
@@ -365,7 +373,7 @@ def _validity(
         length = years_for(age)
         if length is None:
             return issued, None, True
-        valid_to = issued.replace(year=issued.year + length)
+        valid_to = _add_years(issued, length)
         if valid_to > event_day + timedelta(days=30):
             return issued, valid_to, False
 
@@ -629,12 +637,19 @@ def generate_demo(
             )
 
     customer_ids = session.scalars(
-        insert(Customer).returning(Customer.id, sort_by_parameter_order=True), customers
+        insert(Customer)
+        .returning(Customer.id, sort_by_parameter_order=True)
+        # Keep NULL keys, so every row has the same columns and goes in one batch;
+        # otherwise rows are split per key set and the build grows quadratically.
+        .execution_options(render_nulls=True),
+        customers,
     ).all()
     for row, customer_id in zip(invitation_rows, customer_ids, strict=True):
         row["customer_id"] = customer_id
     invitation_ids = session.scalars(
-        insert(Invitation).returning(Invitation.id, sort_by_parameter_order=True),
+        insert(Invitation)
+        .returning(Invitation.id, sort_by_parameter_order=True)
+        .execution_options(render_nulls=True),
         invitation_rows,
     ).all()
 

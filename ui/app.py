@@ -59,7 +59,7 @@ def run_app(db_url: str | None = None, language: str | None = None) -> int:
             QMessageBox.critical(None, _("Points redemption event"), str(error))
         return 1
     window = MainWindow(AppContext(database, Clock()), settings)
-    window.show()
+    window.showMaximized()  # a station owns its screen on the day
     if os.environ.get(ENV_EXIT_WHEN_READY):
         QTimer.singleShot(0, _report_ready)
     code = app.exec()

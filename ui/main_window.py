@@ -33,7 +33,7 @@ from kiosk.i18n import LANGUAGES, _, set_language
 from kiosk.labels import role_label
 from kiosk.roles import Station
 from kiosk.services.auth import StaffSession, sign_out
-from kiosk.services.events import EventOverview, event_overview, has_event
+from kiosk.services.events import EventHeader, event_header
 from ui.context import AppContext, StationContext
 from ui.settings import Settings
 from ui.signin import SignInPage
@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
         self.app = app
         self.settings = settings
         self.staff: StaffSession | None = None
-        self.overview: EventOverview | None = None
+        self.overview: EventHeader | None = None
         self.pages: dict[Station, StationPage] = {}
         self.resize(1366, 800)
         self.rebuild()
@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
     def rebuild(self, station: Station | None = None) -> None:
         """Build every widget from scratch in the current language and size."""
         self.pages = {}
-        self.overview = event_overview(self.app.uow()) if has_event(self.app.uow()) else None
+        self.overview = event_header(self.app.uow())
         title = _("Points redemption event")
         self.setWindowTitle(f"{title} — {self.overview.name}" if self.overview else title)
         root = QWidget()

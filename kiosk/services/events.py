@@ -36,9 +36,25 @@ def current_event(session: Session) -> Event:
     return event
 
 
-def has_event(uow: UnitOfWork) -> bool:
+@dataclass(frozen=True)
+class EventHeader:
+    """What the window needs before anyone signs in: cheap at any event size."""
+
+    code: str
+    name: str
+    timezone: str
+    is_demo: bool
+
+
+def event_header(uow: UnitOfWork) -> EventHeader | None:
+    """The current event's name and timezone, or None when the database holds no event."""
     with uow:
-        return uow.session.scalar(select(func.count(Event.id))) > 0
+        event = uow.session.scalar(
+            select(Event).order_by(Event.closed_at.is_not(None), Event.id.desc()).limit(1)
+        )
+        if event is None:
+            return None
+        return EventHeader(event.code, event.name, event.timezone, event.is_demo)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from kiosk.db import Database, open_database
-from kiosk.demo import DEMO_PIN, POLYPHONIC_SURNAMES, generate_demo
+from kiosk.demo import DEMO_PIN, POLYPHONIC_SURNAMES, _add_years, _validity, generate_demo
 from kiosk.idcard import is_valid_mobile, is_valid_resident_id
 from kiosk.kyc import governance_gaps
 from kiosk.models import (
@@ -141,3 +142,17 @@ def test_deterministic_from_the_seed(tmp_path: Path) -> None:
     assert first == again
     assert first != other
     assert len(first) == 60
+
+
+def test_id_validity_survives_leap_days() -> None:
+    """29 February issue or expiry dates once crashed the 100,000-invitee build."""
+    assert _add_years(date(2024, 2, 29), -10) == date(2014, 2, 28)
+    assert _add_years(date(2024, 2, 29), 20) == date(2044, 2, 29)
+    rng = random.Random(3)
+    for event_day in (date(2028, 2, 29), date(2027, 3, 1), date(2026, 11, 28)):
+        for _ in range(3000):
+            year = rng.choice([1944, 1952, 1960, 1968, 1976, 1984, 1992, 1961, 1975])
+            birth = date(year, 2, 29 if year % 4 == 0 else 28)
+            issued, valid_to, long_term = _validity(rng, birth, event_day, rng.random() < 0.5)
+            assert issued <= event_day
+            assert long_term == (valid_to is None)
