@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from kiosk import audit
 from kiosk.idcard import check_digit
+from kiosk.invitations import new_code
 from kiosk.kyc import OCCUPATIONS
 from kiosk.models import (
     Base,
@@ -36,11 +37,13 @@ from kiosk.models import (
     Offer,
     Preselection,
     Role,
+    SearchKey,
     ServiceCategory,
     Staff,
     TimeSlot,
 )
 from kiosk.pinyin import initials_key
+from kiosk.search_keys import customer_keys
 from kiosk.security import hash_pin
 from kiosk.uow import UnitOfWork
 
@@ -304,7 +307,6 @@ TIERS = [
     ("platinum", 0.20, 30_000, 150_000),
     ("diamond", 0.05, 80_000, 400_000),
 ]
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 @dataclass(frozen=True)
@@ -407,14 +409,6 @@ def _phone(rng: random.Random, invalid: bool) -> str:
         ]
     )
     return prefix + "".join(rng.choices(string.digits, k=8))
-
-
-def _code(rng: random.Random, used: set[str]) -> str:
-    while True:
-        code = "".join(rng.choices(CROCKFORD, k=8))
-        if code not in used:
-            used.add(code)
-            return code
 
 
 def reset_database(session: Session) -> None:
@@ -625,7 +619,7 @@ def generate_demo(
                     "event_id": event.id,
                     "slot_id": slot.id,
                     "rm_id": rm.id,
-                    "code": _code(rng, codes),
+                    "code": new_code(DEMO_EVENT_CODE, rng, codes),
                     "channel": rng.choices(["sms", "phone", "wechat"], [0.5, 0.35, 0.15])[0],
                     "status": status,
                     "companions": rng.choices([0, 1, 2], [0.6, 0.3, 0.1])[0],
@@ -652,6 +646,18 @@ def generate_demo(
         .execution_options(render_nulls=True),
         invitation_rows,
     ).all()
+
+    key_rows = [
+        {"key": key, "customer_id": customer_id}
+        for customer, row, customer_id in zip(customers, invitation_rows, customer_ids, strict=True)
+        for key in customer_keys(
+            str(customer["name"]),
+            str(customer["phone"]),
+            str(customer["customer_no"]),
+            [str(row["code"])],
+        )
+    ]
+    session.execute(insert(SearchKey), key_rows)
 
     preselections = []
     for row, customer, invitation_id in zip(

@@ -252,6 +252,27 @@ class Customer(Base):
     rm: Mapped[Staff | None] = relationship()
 
 
+class SearchKey(Base):
+    """One way reception may type a customer: "n:" name, "i:" pinyin initials, "p:" phone last
+    four, "c:" customer number, "v:" invitation code.
+
+    A B-tree range scan on ``key`` finds prefixes in microseconds at a million invitees and is
+    shared by every laptop on the event database; the C collation on PostgreSQL makes the
+    range match byte order as on SQLite.
+    """
+
+    __tablename__ = "search_key"
+    __table_args__ = (UniqueConstraint("key", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(
+        String(80).with_variant(String(80, collation="C"), "postgresql")
+    )
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
+
+
 class Invitation(Base):
     __tablename__ = "invitation"
     __table_args__ = (
@@ -313,7 +334,6 @@ class Visit(Base):
     checked_in_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     route: Mapped[str] = mapped_column(String(16))
     companions: Mapped[int] = mapped_column(default=0)
-    undone_at: Mapped[datetime | None]
 
     customer: Mapped[Customer] = relationship()
     steps: Mapped[list[VisitStep]] = relationship(
@@ -516,6 +536,8 @@ class AuditRecord(Base):
     """Append-only, hash-chained record of every state change (see ``kiosk.audit``)."""
 
     __tablename__ = "audit_record"
+    # Who is signed in at the event is read from the latest sign-in / sign-out per staff.
+    __table_args__ = (Index("ix_audit_record_staff_action", "staff_id", "action", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime]

@@ -41,6 +41,22 @@ def missing(language: str) -> dict[str, str]:
     return {m: where for m, where in message_ids().items() if m not in catalog}
 
 
+def merge(language: str, translations: dict[str, str]) -> None:
+    """Add translations to the catalog, keeping it sorted by first appearance in the code."""
+    path = ROOT / "assets" / "translations" / f"{language}.json"
+    catalog = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    catalog.update(translations)
+    order = list(message_ids())
+    known = {m: i for i, m in enumerate(order)}
+    ordered = dict(sorted(catalog.items(), key=lambda kv: known.get(kv[0], len(order))))
+    path.write_text(json.dumps(ordered, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
 if __name__ == "__main__":
+    # python scripts/messages.py [LANG]            -> missing ids as JSON to fill in
+    # python scripts/messages.py LANG --merge FILE -> merge a filled-in JSON file
     lang = sys.argv[1] if len(sys.argv) > 1 else "zh_CN"
-    print(json.dumps({m: "" for m in missing(lang)}, ensure_ascii=False, indent=2))
+    if len(sys.argv) > 3 and sys.argv[2] == "--merge":
+        merge(lang, json.loads(Path(sys.argv[3]).read_text(encoding="utf-8")))
+    else:
+        print(json.dumps({m: "" for m in missing(lang)}, ensure_ascii=False, indent=2))

@@ -180,7 +180,7 @@ def event_overview(uow: UnitOfWork) -> EventOverview:
             "staff": count(Staff.id, Staff.active.is_(True)),
             "merchants": count(Merchant.id, Merchant.event_id == event.id),
             "offers": len(offers),
-            "visits": count(Visit.id, Visit.event_id == event.id, Visit.undone_at.is_(None)),
+            "visits": count(Visit.id, Visit.event_id == event.id),
             "slips": count(Slip.id, Slip.event_id == event.id),
         }
         return EventOverview(

@@ -1,0 +1,36 @@
+"""Invitation codes: short, scanner-friendly, and telling which event they belong to.
+
+A code is 8 characters of Crockford base32 (digits and upper-case letters without I, L, O, U,
+so nothing is misread): a 2-character tag derived from the event code, then 6 random ones.
+Reception can then say "this invitation is for another event" instead of "unknown code".
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 8
+
+
+def event_tag(event_code: str) -> str:
+    value = zlib.crc32(event_code.encode()) % (32 * 32)
+    return CROCKFORD[value // 32] + CROCKFORD[value % 32]
+
+
+def new_code(event_code: str, rng: random.Random, used: set[str]) -> str:
+    tag = event_tag(event_code)
+    while True:
+        code = tag + "".join(rng.choices(CROCKFORD, k=CODE_LENGTH - 2))
+        if code not in used:
+            used.add(code)
+            return code
+
+
+def looks_like_code(text: str) -> bool:
+    return len(text) == CODE_LENGTH and all(c in CROCKFORD for c in text.upper())
+
+
+def belongs_to(code: str, event_code: str) -> bool:
+    return code.upper().startswith(event_tag(event_code))
