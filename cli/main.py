@@ -21,6 +21,12 @@ from kiosk import db as dbmod
 from kiosk.demo import DEMO_PIN, DEMO_SEED, create_demo
 from kiosk.errors import KioskError
 from kiosk.i18n import LANGUAGES, _, set_language
+from kiosk.idcard import mask_name
+from kiosk.labels import queue_label
+from kiosk.models import Queue
+from kiosk.roles import Station, may_open
+from kiosk.services import reception
+from kiosk.services.auth import staff_session
 from kiosk.services.events import current_event, event_overview
 
 ENV_LANG = "KIOSK_LANG"
@@ -84,6 +90,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = commands.add_parser("info", help=_("print the event summary with counts"))
     info.set_defaults(func=cmd_info)
+
+    checkin = commands.add_parser(
+        "checkin", help=_("check a customer in by invitation code or customer number")
+    )
+    checkin.add_argument("code", metavar="CODE_OR_CUSTOMER_NO")
+    checkin.add_argument(
+        "--staff",
+        required=True,
+        metavar="STAFF_NO",
+        help=_("reception staff number recorded with the check-in"),
+    )
+    checkin.add_argument(
+        "--route",
+        choices=[q.value for q in Queue],
+        help=_("send to this queue instead of the suggested one"),
+    )
+    checkin.add_argument(
+        "--no-ticket", action="store_true", help=_("do not print the queue ticket")
+    )
+    checkin.set_defaults(func=cmd_checkin)
 
     app = commands.add_parser("app", help=_("open the app (the default)"))
     app.set_defaults(func=cmd_app)
@@ -210,6 +236,56 @@ def cmd_info(args: argparse.Namespace) -> int:
     width = max(len(v) for v in labels.values())
     for key, label in labels.items():
         _out(f"  {label:<{width}}  {overview.counts[key]:>7}")
+    return 0
+
+
+def cmd_checkin(args: argparse.Namespace) -> int:
+    from printing.printer import Printer
+    from printing.tickets import render_queue_ticket
+
+    database = dbmod.open_database(args.db)
+    staff = staff_session(database.unit_of_work(), args.staff)
+    if not may_open(staff.roles, Station.RECEPTION):
+        raise KioskError(_("{no} is not reception staff.").format(no=staff.staff_no))
+    customer_id = reception.resolve_code(database.unit_of_work(), args.code)
+    result = reception.check_in(
+        database.unit_of_work(),
+        customer_id,
+        staff,
+        route=Queue(args.route) if args.route else None,
+        station="cli",
+    )
+    card = result.card
+    zone = ZoneInfo(card.timezone)
+    assert card.visit is not None
+    if result.created:
+        _out(
+            _(
+                "Checked in {name} ({no}): ticket {ticket}, go to {place}, {n} waiting ahead."
+            ).format(
+                name=mask_name(card.hit.name),
+                no=card.hit.customer_no,
+                ticket=result.ticket,
+                place=queue_label(result.queue),
+                n=result.waiting_ahead,
+            )
+        )
+    else:
+        _out(
+            _("{name} ({no}) was already checked in at {time}: ticket {ticket}, {place}.").format(
+                name=mask_name(card.hit.name),
+                no=card.hit.customer_no,
+                time=card.visit.checked_in_at.astimezone(zone).strftime("%H:%M"),
+                ticket=result.ticket,
+                place=queue_label(result.queue),
+            )
+        )
+    if result.created and not args.no_ticket:
+        printer = Printer.from_environment()
+        ticket = reception.queue_ticket(database.unit_of_work(), result)
+        path = render_queue_ticket(ticket, printer.path_for(f"ticket-{result.ticket}.pdf"))
+        _out(printer.send(path).message)
+    database.dispose()
     return 0
 
 

@@ -23,13 +23,15 @@ def new_code(event_code: str, rng: random.Random, used: set[str]) -> str:
     tag = event_tag(event_code)
     while True:
         code = tag + "".join(rng.choices(CROCKFORD, k=CODE_LENGTH - 2))
-        if code not in used:
+        # A code always has a letter, so it is never confused with a customer number.
+        if code not in used and not code.isdigit():
             used.add(code)
             return code
 
 
 def looks_like_code(text: str) -> bool:
-    return len(text) == CODE_LENGTH and all(c in CROCKFORD for c in text.upper())
+    text = text.upper()
+    return len(text) == CODE_LENGTH and not text.isdigit() and all(c in CROCKFORD for c in text)
 
 
 def belongs_to(code: str, event_code: str) -> bool:

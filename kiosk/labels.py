@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kiosk.i18n import _
-from kiosk.models import Role, ServiceCategory
+from kiosk.models import Queue, Role, ServiceCategory
 from kiosk.roles import Station
 
 
@@ -40,3 +40,38 @@ def category_label(category: ServiceCategory | str) -> str:
         ServiceCategory.FAMILY: _("Parent and child"),
         ServiceCategory.LEISURE: _("Leisure"),
     }[ServiceCategory(category)]
+
+
+def queue_label(queue: Queue | str) -> str:
+    return {Queue.SERVICE_DESK: _("Service desk"), Queue.ACTIVATION: _("Activation desk")}[
+        Queue(queue)
+    ]
+
+
+def tier_label(tier: str) -> str:
+    return {
+        "standard": _("Standard"),
+        "gold": _("Gold"),
+        "platinum": _("Platinum"),
+        "diamond": _("Diamond"),
+    }.get(tier, tier)
+
+
+def kyc_field_label(field: str) -> str:
+    return {
+        "id_number": _("ID number"),
+        "id_valid_to": _("ID validity"),
+        "phone": _("Mobile phone"),
+        "occupation_code": _("Occupation"),
+        "address": _("Address"),
+        "nationality": _("Nationality"),
+        "gender": _("Gender"),
+        "tax_residency": _("Tax residency"),
+        "name": _("Name"),
+    }.get(field, field)
+
+
+def gap_label(problem: str) -> str:
+    return {"missing": _("missing"), "invalid": _("invalid"), "expired": _("expired")}.get(
+        problem, problem
+    )

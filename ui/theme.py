@@ -44,6 +44,8 @@ def style_sheet(base: int) -> str:
                   border: 1px solid #b8bfc8; }}
     QPushButton:focus {{ border: 2px solid #0b4f8a; }}
     QPushButton[role="primary"] {{ background: #0b4f8a; color: white; font-weight: bold; }}
+    QPushButton:disabled, QPushButton[role="primary"]:disabled {{ background: #eceef1;
+                  color: #9aa3ad; border-color: #d5d9e0; }}
     QFrame#header QPushButton {{ background: #a83a3a; color: white; border-color: #c86a6a; }}
     QListWidget#stations {{ background: white; border: none; }}
     QListWidget#stations::item {{ padding: 14px 12px; border-bottom: 1px solid #e3e6ea; }}

@@ -151,3 +151,22 @@ def sign_out(
             entity_id=session.staff_id,
         )
         uow.commit()
+
+
+def staff_session(uow: UnitOfWork, staff_no: str, *, clock: Clock | None = None) -> StaffSession:
+    """A session without a PIN, for the command line: whoever runs it already holds the
+    database file. The actions it takes are audited under this staff number with station "cli".
+    """
+    with uow:
+        staff = uow.session.scalar(select(Staff).where(Staff.staff_no == staff_no.strip().upper()))
+        if staff is None or not staff.active:
+            raise SignInError(_("No staff member has the number {no}.").format(no=staff_no))
+        return StaffSession(
+            staff_id=staff.id,
+            staff_no=staff.staff_no,
+            name=staff.name,
+            roles=staff.role_set,
+            branch_name=staff.branch.name if staff.branch else "",
+            signed_in_at=(clock or Clock()).now(),
+            stations=tuple(allowed_stations(staff.role_set)),
+        )

@@ -195,3 +195,9 @@ def event_overview(uow: UnitOfWork) -> EventOverview:
             offers=offers,
             counts=counts,
         )
+
+
+def branches(uow: UnitOfWork) -> list[tuple[str, str]]:
+    """(code, name) of every branch, for choosing one (walk-in registration)."""
+    with uow:
+        return [(b.code, b.name) for b in uow.session.scalars(select(Branch).order_by(Branch.code))]

@@ -28,8 +28,10 @@ def stations_for(roles: Iterable[Role]) -> list[type[StationPage]]:
 
 def _register_builtin() -> None:
     from ui.stations.overview import OverviewStation
+    from ui.stations.reception import ReceptionStation
 
     register(OverviewStation)
+    register(ReceptionStation)
 
 
 _register_builtin()

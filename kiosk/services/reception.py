@@ -1,0 +1,658 @@
+"""Reception: find the customer, see what they need, check them in and send them on.
+
+Check-in is idempotent per customer and event (one visit, enforced by a unique constraint,
+so two reception laptops cannot both create one); it writes the visit, its first step, a
+queue entry with a ticket number, an outbox entry for the ledger and an audit record in one
+transaction. The route follows the triage rule in ``suggest_route`` unless staff override it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kiosk import audit, outbox
+from kiosk.clock import Clock
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.idcard import is_valid_mobile, mask_id, mask_name, mask_phone
+from kiosk.invitations import belongs_to, looks_like_code
+from kiosk.kyc import governance_gaps
+from kiosk.locks import transaction_lock
+from kiosk.models import (
+    AuditRecord,
+    Branch,
+    Customer,
+    Event,
+    Invitation,
+    InvitationStatus,
+    MobileBanking,
+    Queue,
+    QueueEntry,
+    QueueStatus,
+    SearchKey,
+    Staff,
+    TimeSlot,
+    Visit,
+    VisitStep,
+)
+from kiosk.points import available_points
+from kiosk.search import find_customer_ids, index_customer
+from kiosk.search_keys import CODE, CUSTOMER_NO, customer_keys, normalize
+from kiosk.services.auth import StaffSession
+from kiosk.services.events import current_event
+from kiosk.uow import UnitOfWork
+
+
+class CheckInError(KioskError):
+    """A check-in or lookup that cannot go ahead; the message says why."""
+
+
+class Arrival(enum.StrEnum):
+    EARLY = "early"
+    ON_TIME = "on_time"
+    LATE = "late"
+    NO_SLOT = "no_slot"  # walk-ins and customers without an invitation
+
+
+@dataclass(frozen=True)
+class ReceptionPolicy:
+    early_grace: timedelta = timedelta(minutes=30)  # this early still counts as on time
+    undo_window: timedelta = timedelta(minutes=5)
+
+
+TICKET_PREFIX = {Queue.SERVICE_DESK: "B", Queue.ACTIVATION: "J"}  # 办理 / 激活
+
+
+def ticket_label(queue: str, number: int) -> str:
+    return f"{TICKET_PREFIX[Queue(queue)]}{number:03d}"
+
+
+@dataclass(frozen=True)
+class CustomerHit:
+    """One search result: enough to tell namesakes apart, never a full ID number."""
+
+    customer_id: int
+    customer_no: str
+    name: str
+    masked_phone: str
+    masked_id: str
+    branch: str
+    rm_name: str
+    slot_label: str
+    invited: bool
+    checked_in: bool
+    walk_in: bool
+
+
+@dataclass(frozen=True)
+class VisitInfo:
+    visit_id: int
+    checked_in_at: datetime
+    route: str
+    ticket: str
+    ticket_status: str
+    can_undo: bool
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    hit: CustomerHit
+    tier: str
+    points: int
+    balance_as_of: datetime | None
+    slot_label: str
+    slot_start: datetime | None
+    slot_end: datetime | None
+    arrival: Arrival
+    minutes_off: int  # minutes before the slot (early) or after it (late)
+    gaps: dict[str, str]
+    needs_mobile_banking: bool
+    dormant: bool
+    rm_signed_in: bool
+    companions: int
+    invitation_status: str
+    suggested_route: Queue
+    visit: VisitInfo | None
+    timezone: str = "Asia/Shanghai"
+    pending: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    created: bool
+    card: CustomerCard
+    queue: Queue
+    ticket: str
+    waiting_ahead: int
+
+
+@dataclass(frozen=True)
+class QueueTicket:
+    """What the printed queue ticket shows."""
+
+    event_name: str
+    ticket: str
+    queue: Queue
+    waiting_ahead: int
+    masked_name: str
+    checked_in_at: datetime
+    timezone: str
+
+
+@dataclass(frozen=True)
+class SlotArrivals:
+    code: str
+    label: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    expected: int
+    arrived: int
+    is_current: bool
+
+    @property
+    def over_capacity(self) -> bool:
+        return self.arrived > self.capacity
+
+
+# -- rules -----------------------------------------------------------------------------------
+
+
+def suggest_route(customer: Customer, today: date) -> Queue:
+    """Service desk when the data needs governance or mobile banking must be opened."""
+    if governance_gaps(customer, today) or customer.mobile_banking == MobileBanking.NONE:
+        return Queue.SERVICE_DESK
+    return Queue.ACTIVATION
+
+
+def arrival_status(
+    now: datetime, slot: TimeSlot | None, policy: ReceptionPolicy
+) -> tuple[Arrival, int]:
+    if slot is None:
+        return Arrival.NO_SLOT, 0
+    if now < slot.starts_at - policy.early_grace:
+        return Arrival.EARLY, int((slot.starts_at - now).total_seconds() // 60)
+    if now > slot.ends_at:
+        return Arrival.LATE, int((now - slot.ends_at).total_seconds() // 60)
+    return Arrival.ON_TIME, 0
+
+
+def _event_today(event: Event, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(event.timezone)).date()
+
+
+def is_signed_in(session: Session, staff_id: int, since: datetime) -> bool:
+    """Whether the staff member's latest sign-in since ``since`` has not been signed out."""
+    last = session.scalar(
+        select(AuditRecord.action)
+        .where(
+            AuditRecord.staff_id == staff_id,
+            AuditRecord.action.in_(("sign_in", "sign_out")),
+            AuditRecord.at >= since,
+        )
+        .order_by(AuditRecord.id.desc())
+        .limit(1)
+    )
+    return last == "sign_in"
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def _hits(session: Session, event: Event, customer_ids: list[int]) -> list[CustomerHit]:
+    if not customer_ids:
+        return []
+    rows = session.execute(
+        select(Customer, Branch.name, Staff.name, TimeSlot.label, Invitation.id, Visit.id)
+        .join(Branch, Branch.id == Customer.branch_id)
+        .outerjoin(Staff, Staff.id == Customer.rm_id)
+        .outerjoin(
+            Invitation,
+            (Invitation.customer_id == Customer.id) & (Invitation.event_id == event.id),
+        )
+        .outerjoin(TimeSlot, TimeSlot.id == Invitation.slot_id)
+        .outerjoin(Visit, (Visit.customer_id == Customer.id) & (Visit.event_id == event.id))
+        .where(Customer.id.in_(customer_ids))
+    ).all()
+    by_id = {
+        customer.id: CustomerHit(
+            customer_id=customer.id,
+            customer_no=customer.customer_no,
+            name=customer.name,
+            masked_phone=mask_phone(customer.phone),
+            masked_id=mask_id(customer.id_number),
+            branch=branch,
+            rm_name=rm_name or "",
+            slot_label=slot_label or "",
+            invited=invitation_id is not None,
+            checked_in=visit_id is not None,
+            walk_in=customer.walk_in,
+        )
+        for customer, branch, rm_name, slot_label, invitation_id, visit_id in rows
+    }
+    return [by_id[i] for i in customer_ids if i in by_id]
+
+
+def search(uow: UnitOfWork, text: str, limit: int = 20) -> list[CustomerHit]:
+    """Customers matching what was typed; raises ``SearchError`` for an empty or odd query."""
+    with uow:
+        event = current_event(uow.session)
+        return _hits(uow.session, event, find_customer_ids(uow.session, text, limit))
+
+
+def _card(
+    session: Session, event: Event, customer: Customer, now: datetime, policy: ReceptionPolicy
+) -> CustomerCard:
+    invitation = session.scalar(
+        select(Invitation).where(
+            Invitation.customer_id == customer.id, Invitation.event_id == event.id
+        )
+    )
+    slot = invitation.slot if invitation else None
+    arrival, minutes = arrival_status(now, slot, policy)
+    today = _event_today(event, now)
+    gaps = governance_gaps(customer, today)
+    visit = session.scalar(
+        select(Visit).where(Visit.customer_id == customer.id, Visit.event_id == event.id)
+    )
+    visit_info = None
+    if visit is not None:
+        entry = session.scalar(
+            select(QueueEntry)
+            .where(QueueEntry.visit_id == visit.id)
+            .order_by(QueueEntry.id.desc())
+            .limit(1)
+        )
+        visit_info = VisitInfo(
+            visit_id=visit.id,
+            checked_in_at=visit.checked_in_at,
+            route=visit.route,
+            ticket=ticket_label(entry.queue, entry.ticket_no) if entry else "",
+            ticket_status=entry.status if entry else "",
+            can_undo=entry is not None
+            and entry.status == QueueStatus.WAITING
+            and now - visit.checked_in_at <= policy.undo_window,
+        )
+    event_start = datetime.combine(today, datetime.min.time(), tzinfo=ZoneInfo(event.timezone))
+    rm_signed_in = customer.rm_id is not None and is_signed_in(session, customer.rm_id, event_start)
+    pending = []
+    if gaps:
+        pending.append("governance")
+    if customer.mobile_banking == MobileBanking.NONE:
+        pending.append("mobile_banking")
+    pending.append("activation")
+    return CustomerCard(
+        hit=_hits(session, event, [customer.id])[0],
+        tier=customer.tier,
+        points=available_points(session, customer),
+        balance_as_of=customer.balance_as_of,
+        slot_label=slot.label if slot else "",
+        slot_start=slot.starts_at if slot else None,
+        slot_end=slot.ends_at if slot else None,
+        arrival=arrival,
+        minutes_off=minutes,
+        gaps=gaps,
+        needs_mobile_banking=customer.mobile_banking == MobileBanking.NONE,
+        dormant=customer.dormant,
+        rm_signed_in=rm_signed_in,
+        companions=invitation.companions if invitation else 0,
+        invitation_status=invitation.status if invitation else "",
+        suggested_route=suggest_route(customer, today),
+        visit=visit_info,
+        timezone=event.timezone,
+        pending=pending,
+    )
+
+
+def customer_card(
+    uow: UnitOfWork,
+    customer_id: int,
+    *,
+    clock: Clock | None = None,
+    policy: ReceptionPolicy | None = None,
+) -> CustomerCard:
+    with uow:
+        event = current_event(uow.session)
+        customer = uow.session.get(Customer, customer_id)
+        if customer is None:
+            raise CheckInError(_("This customer no longer exists."))
+        return _card(
+            uow.session, event, customer, (clock or Clock()).now(), policy or ReceptionPolicy()
+        )
+
+
+def resolve_code(uow: UnitOfWork, text: str) -> int:
+    """The customer for a scanned invitation code or a typed customer number."""
+    query = normalize(text).upper()
+    with uow:
+        event = current_event(uow.session)
+        for key in (CODE + query, CUSTOMER_NO + query):
+            customer_id = uow.session.scalar(
+                select(SearchKey.customer_id).where(SearchKey.key == key).limit(1)
+            )
+            if customer_id is not None:
+                return customer_id
+        if looks_like_code(query) and not belongs_to(query, event.code):
+            raise CheckInError(
+                _("Invitation {code} is for another event, not “{event}”.").format(
+                    code=query, event=event.name
+                )
+            )
+        raise CheckInError(
+            _("No invitation or customer number “{code}” in this event.").format(code=text.strip())
+        )
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _next_ticket(session: Session, event: Event, queue: Queue) -> int:
+    transaction_lock(session, f"ticket:{event.id}:{queue}")
+    last = session.scalar(
+        select(func.max(QueueEntry.ticket_no)).where(
+            QueueEntry.event_id == event.id, QueueEntry.queue == queue
+        )
+    )
+    return (last or 0) + 1
+
+
+def _waiting_ahead(session: Session, entry: QueueEntry) -> int:
+    return (
+        session.scalar(
+            select(func.count(QueueEntry.id)).where(
+                QueueEntry.event_id == entry.event_id,
+                QueueEntry.queue == entry.queue,
+                QueueEntry.status == QueueStatus.WAITING,
+                QueueEntry.id < entry.id,
+            )
+        )
+        or 0
+    )
+
+
+def _existing_result(
+    session: Session, event: Event, customer: Customer, now: datetime, policy: ReceptionPolicy
+) -> CheckInResult:
+    card = _card(session, event, customer, now, policy)
+    assert card.visit is not None
+    entry = session.scalar(
+        select(QueueEntry)
+        .where(QueueEntry.visit_id == card.visit.visit_id)
+        .order_by(QueueEntry.id.desc())
+        .limit(1)
+    )
+    waiting = _waiting_ahead(session, entry) if entry else 0
+    return CheckInResult(False, card, Queue(card.visit.route), card.visit.ticket, waiting)
+
+
+def check_in(
+    uow: UnitOfWork,
+    customer_id: int,
+    staff: StaffSession,
+    *,
+    route: Queue | None = None,
+    clock: Clock | None = None,
+    policy: ReceptionPolicy | None = None,
+    station: str = "reception",
+) -> CheckInResult:
+    """Check the customer in, or return the existing visit when already checked in."""
+    now = (clock or Clock()).now()
+    policy = policy or ReceptionPolicy()
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        customer = s.get(Customer, customer_id)
+        if customer is None:
+            raise CheckInError(_("This customer no longer exists."))
+        existing = s.scalar(
+            select(Visit.id).where(Visit.customer_id == customer.id, Visit.event_id == event.id)
+        )
+        if existing is not None:
+            return _existing_result(s, event, customer, now, policy)
+        invitation = s.scalar(
+            select(Invitation).where(
+                Invitation.customer_id == customer.id, Invitation.event_id == event.id
+            )
+        )
+        queue = route or suggest_route(customer, _event_today(event, now))
+        visit = Visit(
+            event_id=event.id,
+            customer_id=customer.id,
+            invitation_id=invitation.id if invitation else None,
+            checked_in_at=now,
+            checked_in_by=staff.staff_id,
+            route=queue,
+            companions=invitation.companions if invitation else 0,
+        )
+        s.add(visit)
+        try:
+            s.flush()
+        except IntegrityError:
+            # Another reception laptop checked the same customer in a moment ago.
+            uow.rollback()
+            return _existing_result(s, event, customer, now, policy)
+        s.add(VisitStep(visit_id=visit.id, step="check_in", at=now, staff_id=staff.staff_id))
+        entry = QueueEntry(
+            event_id=event.id,
+            visit_id=visit.id,
+            queue=queue,
+            ticket_no=_next_ticket(s, event, queue),
+            reason=",".join(sorted(governance_gaps(customer, _event_today(event, now)))),
+            preferred_staff_id=customer.rm_id if queue == Queue.SERVICE_DESK else None,
+            enqueued_at=now,
+        )
+        s.add(entry)
+        s.flush()
+        outbox.enqueue(
+            s,
+            event_id=event.id,
+            kind="check_in",
+            at=now,
+            payload={
+                "event": event.code,
+                "customer_no": customer.customer_no,
+                "at": now.isoformat(),
+                "walk_in": customer.walk_in,
+            },
+        )
+        audit.append(
+            s,
+            at=now,
+            action="check_in",
+            staff_id=staff.staff_id,
+            station=station,
+            entity="visit",
+            entity_id=visit.id,
+            details={"customer_no": customer.customer_no, "route": queue, "override": bool(route)},
+        )
+        result = CheckInResult(
+            created=True,
+            card=_card(s, event, customer, now, policy),
+            queue=queue,
+            ticket=ticket_label(queue, entry.ticket_no),
+            waiting_ahead=_waiting_ahead(s, entry),
+        )
+        uow.commit()
+        return result
+
+
+def undo_check_in(
+    uow: UnitOfWork,
+    visit_id: int,
+    staff: StaffSession,
+    *,
+    clock: Clock | None = None,
+    policy: ReceptionPolicy | None = None,
+    station: str = "reception",
+) -> None:
+    """Take back a check-in made by mistake, shortly after and before anyone served it."""
+    now = (clock or Clock()).now()
+    policy = policy or ReceptionPolicy()
+    with uow:
+        s = uow.session
+        visit = s.get(Visit, visit_id)
+        if visit is None:
+            raise CheckInError(_("This check-in was already undone."))
+        entries = s.scalars(select(QueueEntry).where(QueueEntry.visit_id == visit.id)).all()
+        if now - visit.checked_in_at > policy.undo_window:
+            raise CheckInError(
+                _("A check-in can be undone only within {minutes} minutes.").format(
+                    minutes=int(policy.undo_window.total_seconds() // 60)
+                )
+            )
+        if any(e.status != QueueStatus.WAITING for e in entries) or len(visit.steps) > 1:
+            raise CheckInError(_("The customer has already been served; the check-in stays."))
+        customer = s.get(Customer, visit.customer_id)
+        assert customer is not None
+        event = s.get(Event, visit.event_id)
+        assert event is not None
+        s.execute(delete(QueueEntry).where(QueueEntry.visit_id == visit.id))
+        s.delete(visit)
+        outbox.enqueue(
+            s,
+            event_id=event.id,
+            kind="check_in_undone",
+            at=now,
+            payload={"event": event.code, "customer_no": customer.customer_no},
+        )
+        audit.append(
+            s,
+            at=now,
+            action="check_in_undone",
+            staff_id=staff.staff_id,
+            station=station,
+            entity="visit",
+            entity_id=visit_id,
+            details={"customer_no": customer.customer_no},
+        )
+        uow.commit()
+
+
+def register_walk_in(
+    uow: UnitOfWork,
+    *,
+    name: str,
+    phone: str,
+    branch_code: str,
+    staff: StaffSession,
+    clock: Clock | None = None,
+    station: str = "reception",
+) -> int:
+    """Register a customer who was not invited; returns the new customer id."""
+    now = (clock or Clock()).now()
+    name = " ".join(name.split())
+    phone = normalize(phone)
+    if not name:
+        raise CheckInError(_("Type the customer's name."))
+    if len(name) > 64:
+        raise CheckInError(_("The name is too long (at most 64 characters)."))
+    if not is_valid_mobile(phone):
+        raise CheckInError(
+            _("“{phone}” is not a mainland mobile number (11 digits starting with 1).").format(
+                phone=phone
+            )
+        )
+    with uow:
+        s = uow.session
+        branch = s.scalar(select(Branch).where(Branch.code == branch_code))
+        if branch is None:
+            raise CheckInError(_("Choose the customer's branch."))
+        same = s.scalar(select(Customer).where(Customer.phone == phone))
+        if same is not None:
+            raise CheckInError(
+                _("This phone already belongs to {name} ({no}); search for it instead.").format(
+                    name=mask_name(same.name), no=same.customer_no
+                )
+            )
+        transaction_lock(s, "walk_in_number")
+        last = s.scalar(
+            select(func.max(Customer.customer_no)).where(Customer.customer_no.like("W%"))
+        )
+        number = int(last[1:]) + 1 if last else 1
+        customer = Customer(
+            customer_no=f"W{number:06d}",
+            name=name,
+            name_initials="",
+            phone=phone,
+            phone_last4=phone[-4:],
+            branch_id=branch.id,
+            walk_in=True,
+            mobile_banking=MobileBanking.NONE,
+        )
+        s.add(customer)
+        s.flush()
+        index_customer(s, customer.id, customer_keys(name, phone, customer.customer_no))
+        audit.append(
+            s,
+            at=now,
+            action="walk_in_registered",
+            staff_id=staff.staff_id,
+            station=station,
+            entity="customer",
+            entity_id=customer.id,
+            details={"customer_no": customer.customer_no, "branch": branch.code},
+        )
+        uow.commit()
+        return customer.id
+
+
+def slot_arrivals(uow: UnitOfWork, *, clock: Clock | None = None) -> list[SlotArrivals]:
+    """Per slot: invitees expected, arrivals so far, and which slot is on now."""
+    now = (clock or Clock()).now()
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        expected = dict(
+            s.execute(
+                select(Invitation.slot_id, func.count(Invitation.id))
+                .where(
+                    Invitation.event_id == event.id,
+                    Invitation.status != InvitationStatus.DECLINED,
+                )
+                .group_by(Invitation.slot_id)
+            ).all()
+        )
+        arrived = dict(
+            s.execute(
+                select(Invitation.slot_id, func.count(Visit.id))
+                .join(Invitation, Invitation.id == Visit.invitation_id)
+                .where(Visit.event_id == event.id)
+                .group_by(Invitation.slot_id)
+            ).all()
+        )
+        return [
+            SlotArrivals(
+                code=slot.code,
+                label=slot.label,
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                capacity=slot.capacity,
+                expected=expected.get(slot.id, 0),
+                arrived=arrived.get(slot.id, 0),
+                is_current=slot.starts_at - ReceptionPolicy().early_grace <= now <= slot.ends_at,
+            )
+            for slot in event.slots
+        ]
+
+
+def queue_ticket(uow: UnitOfWork, result: CheckInResult) -> QueueTicket:
+    """The printable ticket for a check-in."""
+    with uow:
+        event = current_event(uow.session)
+        assert result.card.visit is not None
+        return QueueTicket(
+            event_name=event.name,
+            ticket=result.ticket,
+            queue=result.queue,
+            waiting_ahead=result.waiting_ahead,
+            masked_name=mask_name(result.card.hit.name),
+            checked_in_at=result.card.visit.checked_in_at,
+            timezone=event.timezone,
+        )

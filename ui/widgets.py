@@ -1,0 +1,155 @@
+"""Widgets shared by the stations: the scan field, the result banner and the scan sounds."""
+
+from __future__ import annotations
+
+import enum
+import os
+import time
+from importlib import resources
+from typing import ClassVar
+
+from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from kiosk.scanning import WedgeDetector
+
+
+class Tone(enum.StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    ERROR = "error"
+
+
+class Sounds(QObject):
+    """Plays the result sounds when the machine has an audio output.
+
+    ``last`` keeps what was asked for, so tests can check the sound without speakers.
+    ``KIOSK_SOUND=0`` silences a station (a quiet back office).
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.last: Tone | None = None
+        self._effects: dict[Tone, object] = {}
+        self._enabled = os.environ.get("KIOSK_SOUND", "1") != "0" and self._has_output()
+
+    @staticmethod
+    def _has_output() -> bool:
+        if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+            return False
+        try:
+            from PySide6.QtMultimedia import QMediaDevices
+        except ImportError:  # Qt Multimedia's system libraries are missing
+            return False
+        return bool(QMediaDevices.audioOutputs())
+
+    def play(self, tone: Tone) -> None:
+        self.last = tone
+        if not self._enabled:
+            return
+        from PySide6.QtMultimedia import QSoundEffect
+
+        effect = self._effects.get(tone)
+        if effect is None:
+            effect = QSoundEffect(self)
+            path = str(resources.files("assets") / "sounds" / f"{tone.value}.wav")
+            effect.setSource(QUrl.fromLocalFile(path))
+            self._effects[tone] = effect
+        assert isinstance(effect, QSoundEffect)
+        effect.play()
+
+
+class ResultBanner(QFrame):
+    """Green, amber or red with big words: never colour alone, readable from a step back."""
+
+    COLOURS: ClassVar[dict[Tone, tuple[str, str]]] = {
+        Tone.OK: ("#e3f4e6", "#1e7b34"),
+        Tone.WARN: ("#fff4d6", "#9a6700"),
+        Tone.ERROR: ("#fde8e8", "#b00020"),
+    }
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 10, 16, 10)
+        self.headline = QLabel("")
+        self.headline.setObjectName("banner_headline")
+        self.headline.setWordWrap(True)
+        self.detail = QLabel("")
+        self.detail.setObjectName("banner_detail")
+        self.detail.setWordWrap(True)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.detail)
+        self.tone: Tone | None = None
+        self.setVisible(False)
+
+    def show_result(self, tone: Tone, headline: str, detail: str = "") -> None:
+        self.tone = tone
+        background, foreground = self.COLOURS[tone]
+        self.setStyleSheet(
+            f"QFrame#banner {{ background: {background}; border: 3px solid {foreground};"
+            f" border-radius: 8px; }} QLabel {{ color: {foreground}; }}"
+            f" QLabel#banner_headline {{ font-size: 22pt; font-weight: bold; }}"
+        )
+        self.headline.setText(headline)
+        self.detail.setText(detail)
+        self.detail.setVisible(bool(detail))
+        self.setVisible(True)
+
+    def clear(self) -> None:
+        self.tone = None
+        self.setVisible(False)
+
+
+class ScanField(QLineEdit):
+    """The always-ready input: a wedge scanner's burst is a scan, slow typing is a search.
+
+    Emits ``scanned(text)`` for a scanner burst ending in Enter, ``submitted(text)`` for Enter
+    after typing, and ``moved(+1/-1)`` for the arrow keys so the result list follows the
+    keyboard without the field losing focus.
+    """
+
+    scanned = Signal(str)
+    submitted = Signal(str)
+    moved = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.detector = WedgeDetector()
+        self.setObjectName("scan_field")
+        self.setClearButtonEnabled(True)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            text = self.text()
+            if self.detector.finish():
+                self.scanned.emit(text)
+            else:
+                self.submitted.emit(text)
+            return
+        if key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+            self.moved.emit(-1 if key == Qt.Key.Key_Up else 1)
+            return
+        if key == Qt.Key.Key_Escape:
+            self.clear()
+            self.detector.reset()
+            return
+        if event.text() and event.text().isprintable():
+            self.detector.key(time.monotonic())
+        super().keyPressEvent(event)
+
+
+class KeepFocus(QObject):
+    """Puts the focus back on the scan field whenever the station becomes active again."""
+
+    def __init__(self, field: QLineEdit) -> None:
+        super().__init__(field)
+        self.field = field
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Show, QEvent.Type.WindowActivate):
+            self.field.setFocus()
+        return False
