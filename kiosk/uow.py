@@ -31,6 +31,9 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
+            # Detach first, so what was read stays readable after the block; the rollback
+            # then discards any uncommitted write in the database.
+            self.session.expunge_all()
             self.session.rollback()
         finally:
             self.session.close()

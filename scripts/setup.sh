@@ -11,6 +11,7 @@ QT_SYSTEM_PACKAGES=(
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-randr0
   libxcb-render-util0 libxcb-image0 libxcb-xinerama0 libxcb-xkb1
   libpulse0  # Qt Multimedia: camera scanning and scan sounds
+  poppler-utils  # pdftotext and pdftoppm: the tests read printed PDFs back
 )
 
 if command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then

@@ -165,3 +165,48 @@ def test_installed_script_error_exit(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("kiosk: Cannot create the data folder /proc/no/such/dir")
     assert "Traceback" not in result.stderr
+
+
+def test_checkin_command(
+    capsys: pytest.CaptureFixture[str],
+    demo_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KIOSK_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.delenv("KIOSK_PRINT_COMMAND", raising=False)
+    code, out, err = run(
+        capsys,
+        "--lang",
+        "en",
+        "--db",
+        demo_url,
+        "checkin",
+        "6200000005",
+        "--staff",
+        "R001",
+        "--route",
+        "activation",
+    )
+    assert (code, err) == (0, "")
+    assert "ticket J001, go to Activation desk, 0 waiting ahead" in out
+    assert (tmp_path / "spool" / "ticket-J001.pdf").exists()
+    code, out, _err = run(
+        capsys, "--lang", "en", "--db", demo_url, "checkin", "6200000005", "--staff", "R001"
+    )
+    assert code == 0
+    assert "was already checked in" in out
+    code, _out, err = run(
+        capsys, "--lang", "en", "--db", demo_url, "checkin", "6200000006", "--staff", "M001"
+    )
+    assert code == 1 and "M001 is not reception staff" in err
+    code, _out, err = run(
+        capsys, "--lang", "en", "--db", demo_url, "checkin", "NOPE", "--staff", "R001"
+    )
+    assert code == 1 and "No invitation or customer number" in err
+    monkeypatch.setenv("KIOSK_PRINT_COMMAND", "false")
+    code, out, _err = run(
+        capsys, "--lang", "en", "--db", demo_url, "checkin", "6200000006", "--staff", "R001"
+    )
+    assert code == 0  # the check-in stands even when the printer fails
+    assert "Printing failed" in out and "the PDF is kept at" in out

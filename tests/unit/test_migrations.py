@@ -108,3 +108,33 @@ def test_schema_from_newer_version_is_refused(empty_url: str) -> None:
     database.dispose()
     with pytest.raises(SchemaTooNewError, match="newer version of kiosk"):
         open_database(empty_url)
+
+
+def test_search_keys_are_backfilled_on_upgrade(empty_url: str) -> None:
+    """A database from before the search keys gets them when it is opened."""
+    from alembic import command
+
+    from kiosk import db
+    from kiosk.search import find_customer_ids
+
+    engine = db.create_db_engine(empty_url)
+    config = db._alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "6b1407ad8ce6")  # the initial schema
+        connection.execute(text("INSERT INTO branch (code, name) VALUES ('B01', '天河支行');"))
+        connection.execute(
+            text(
+                "INSERT INTO customer (customer_no, name, name_initials, phone, phone_last4,"
+                " id_type, id_long_term, tier, points_balance, branch_id, mobile_banking,"
+                " dormant, walk_in)"
+                " VALUES ('6200000001', '单田芳', '', '13812345678', '5678', 'resident_id', 0,"
+                " 'standard', 100, 1, 'none', 0, 0)"
+            )
+        )
+    engine.dispose()
+    database = open_database(empty_url)
+    with database.unit_of_work() as uow:
+        for query in ("单田芳", "stf", "dtf", "5678", "6200000001"):
+            assert find_customer_ids(uow.session, query) == [1], query
+    database.dispose()

@@ -70,3 +70,23 @@ def test_masking() -> None:
 )
 def test_stations_per_role(role: Role, stations: list[Station]) -> None:
     assert allowed_stations([role]) == stations
+
+
+def test_wedge_scanner_or_person() -> None:
+    from kiosk.scanning import WedgeDetector
+
+    detector = WedgeDetector()
+    for i in range(10):  # a scanner: 5 ms per key
+        detector.key(i * 0.005)
+    assert detector.finish() is True
+    for i in range(10):  # a person: 120 ms per key
+        detector.key(i * 0.12)
+    assert detector.finish() is False
+    for i in range(3):  # a person typed, paused, then scanned
+        detector.key(i * 0.15)
+    for i in range(10):
+        detector.key(2 + i * 0.004)
+    assert detector.finish() is True
+    for i in range(3):  # too short to be a code
+        detector.key(i * 0.004)
+    assert detector.finish() is False
