@@ -44,7 +44,7 @@ from kiosk.models import (
 )
 from kiosk.points import available_points
 from kiosk.search import find_customer_ids, index_customer
-from kiosk.search_keys import CODE, CUSTOMER_NO, customer_keys, normalize
+from kiosk.search_keys import AZERTY_DIGITS, CODE, CUSTOMER_NO, customer_keys, normalize
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
 from kiosk.uow import UnitOfWork
@@ -331,6 +331,16 @@ def customer_card(
 def resolve_code(uow: UnitOfWork, text: str) -> int:
     """The customer for a scanned invitation code or a typed customer number."""
     query = normalize(text).upper()
+    if query and not (query.isascii() and query.isalnum()):
+        remapped = normalize(text).translate(AZERTY_DIGITS).upper()
+        if not (remapped.isascii() and remapped.isalnum()):
+            raise CheckInError(
+                _(
+                    "“{text}” is not an invitation code. If it came from the scanner, the "
+                    "keyboard layout may be wrong: switch it to English (US)."
+                ).format(text=text)
+            )
+        query = remapped
     with uow:
         event = current_event(uow.session)
         for key in (CODE + query, CUSTOMER_NO + query):

@@ -39,6 +39,7 @@ def make_window(
     qtbot: QtBot, settings: Settings, clock: FixedClock
 ) -> Iterator[Callable[[str], MainWindow]]:
     opened = []
+    windows: list[MainWindow] = []  # pytest-qt holds widgets weakly; keep them until teardown
 
     def make(url: str) -> MainWindow:
         app = ensure_application()
@@ -48,6 +49,7 @@ def make_window(
         opened.append(database)
         window = MainWindow(AppContext(database, clock), settings)
         qtbot.addWidget(window)
+        windows.append(window)
         window.show()
         qtbot.waitExposed(window)
         return window

@@ -143,6 +143,10 @@ def test_resolve_code(demo_db: Database) -> None:
         reception.resolve_code(demo_db.unit_of_work(), other)
     with pytest.raises(CheckInError, match="No invitation or customer number"):
         reception.resolve_code(demo_db.unit_of_work(), "62000000")
+    garbled = "6200000007".translate(str.maketrans("1234567890", "&é\"'(-è_çà"))
+    assert reception.resolve_code(demo_db.unit_of_work(), garbled) == customer.id
+    with pytest.raises(CheckInError, match="keyboard layout"):
+        reception.resolve_code(demo_db.unit_of_work(), "%%$$##!!")
 
 
 # -- triage and arrival ----------------------------------------------------------------------

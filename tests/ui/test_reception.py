@@ -1,0 +1,191 @@
+"""The reception station driven like a person would, keyboard first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select, update
+
+from kiosk.db import open_database
+from kiosk.models import Customer, Invitation, TimeSlot, Visit
+from ui.main_window import MainWindow
+from ui.stations.reception import ReceptionStation, WalkInDialog
+from ui.widgets import Tone
+
+from .conftest import sign_in
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture
+def station(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> ReceptionStation:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("KIOSK_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.delenv("KIOSK_PRINT_COMMAND", raising=False)
+    window = make_window(demo_url)
+    sign_in(qtbot, window, "R001", "1234")
+    assert window.station_titles() == ["Event overview", "Reception"]
+    window.switcher.setCurrentRow(1)
+    page = window.current_station()
+    assert isinstance(page, ReceptionStation)
+    assert window.focusWidget() is page.field
+    return page
+
+
+def _code_and_customer(url: str, customer_no: str) -> tuple[str, str]:
+    database = open_database(url)
+    with database.unit_of_work() as uow:
+        code, name = uow.session.execute(
+            select(Invitation.code, Customer.name)
+            .join(Customer)
+            .where(Customer.customer_no == customer_no)
+        ).one()
+    database.dispose()
+    return code, name
+
+
+def _visits(url: str) -> int:
+    database = open_database(url)
+    with database.unit_of_work() as uow:
+        count = uow.session.scalar(select(func.count(Visit.id))) or 0
+    database.dispose()
+    return count
+
+
+def scan(qtbot: QtBot, station: ReceptionStation, text: str) -> None:
+    """A wedge scanner: the whole code in one burst, then Enter."""
+    qtbot.keyClicks(station.field, text)
+    qtbot.keyClick(station.field, Qt.Key.Key_Return)
+
+
+def type_slowly(qtbot: QtBot, station: ReceptionStation, text: str) -> None:
+    """A person: a key every 110 ms; Chinese arrives from the input method as committed text."""
+    for char in text:
+        if char.isascii():
+            qtbot.keyClicks(station.field, char)
+        else:
+            event = QInputMethodEvent()
+            event.setCommitString(char)
+            QApplication.sendEvent(station.field, event)
+        qtbot.wait(110)
+
+
+def test_scan_checks_in_at_once(qtbot: QtBot, station: ReceptionStation, demo_url: str) -> None:
+    code, name = _code_and_customer(demo_url, "6200000011")
+    scan(qtbot, station, code)
+    assert station.banner.tone == Tone.OK
+    assert name in station.banner.headline.text()
+    assert station.sounds.last == Tone.OK
+    assert station.field.text() == "" and station.window().focusWidget() is station.field
+    assert station.card is not None and station.card.visit is not None
+    assert _visits(demo_url) == 1
+    assert station.last_print.endswith(f"ticket-{station.card.visit.ticket}.pdf")
+    # The same invitation again: an amber warning, no second visit.
+    scan(qtbot, station, code)
+    assert station.banner.tone == Tone.WARN
+    assert "Already checked in" in station.banner.headline.text()
+    assert _visits(demo_url) == 1
+
+
+def test_typing_searches_and_enter_checks_in(
+    qtbot: QtBot, station: ReceptionStation, demo_url: str
+) -> None:
+    _code, name = _code_and_customer(demo_url, "6200000012")
+    type_slowly(qtbot, station, name)
+    qtbot.waitUntil(lambda: station.model.rowCount() > 0)
+    assert station.banner.tone is None  # typing is a search, nothing was checked in
+    assert station.model.hit(0) is not None and station.model.hit(0).name.startswith(name)
+    assert station.card is not None and station.card.hit.name.startswith(name)
+    assert _visits(demo_url) == 0
+    qtbot.keyClick(station.field, Qt.Key.Key_Return)
+    assert station.banner.tone == Tone.OK
+    assert _visits(demo_url) == 1
+
+
+def test_arrow_keys_choose_among_namesakes(qtbot: QtBot, station: ReceptionStation) -> None:
+    type_slowly(qtbot, station, "王")
+    qtbot.waitUntil(lambda: station.model.rowCount() > 2)
+    first = station.card
+    qtbot.keyClick(station.field, Qt.Key.Key_Down)
+    qtbot.keyClick(station.field, Qt.Key.Key_Down)
+    assert station.table.currentIndex().row() == 2
+    assert station.card is not None and first is not None
+    assert station.card.hit.customer_id != first.hit.customer_id
+    assert station.window().focusWidget() is station.field
+    qtbot.keyClick(station.field, Qt.Key.Key_Up)
+    assert station.table.currentIndex().row() == 1
+
+
+@pytest.mark.parametrize(
+    ("scanned", "message"),
+    [
+        ("ZZ99ZZ99", "is for another event"),
+        ("62000000", "No invitation or customer number"),
+        ("%%$$##!!", "keyboard layout"),
+    ],
+)
+def test_bad_scans_say_why(
+    qtbot: QtBot, station: ReceptionStation, scanned: str, message: str
+) -> None:
+    scan(qtbot, station, scanned)
+    assert station.banner.tone == Tone.ERROR
+    assert message in station.banner.headline.text()
+    assert station.sounds.last == Tone.ERROR
+    # Ready for the next scan at once: focus kept, the bad text selected to be typed over.
+    assert station.window().focusWidget() is station.field
+    assert station.field.selectedText() == scanned
+
+
+def test_walk_in(
+    qtbot: QtBot, station: ReceptionStation, demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        WalkInDialog,
+        "ask",
+        classmethod(lambda cls, parent, branches: ("欧阳娜娜", "13700001234", branches[2][0])),
+    )
+    station.walk_in_button.click()
+    assert station.banner.tone == Tone.OK
+    assert station.card is not None and station.card.hit.walk_in
+    assert "(walk-in)" in station.card_view.name.text()
+    assert _visits(demo_url) == 1
+
+
+def test_undo(qtbot: QtBot, station: ReceptionStation, demo_url: str) -> None:
+    code, _name = _code_and_customer(demo_url, "6200000013")
+    scan(qtbot, station, code)
+    assert station.undo_button.isEnabled()
+    station.undo_button.click()
+    assert "undone" in station.banner.headline.text()
+    assert _visits(demo_url) == 0
+    assert not station.undo_button.isEnabled()
+    assert station.check_in_button.isEnabled()
+
+
+def test_slot_panel_warns_when_the_current_slot_is_full(
+    qtbot: QtBot, station: ReceptionStation, demo_url: str
+) -> None:
+    database = open_database(demo_url)
+    with database.unit_of_work() as uow:
+        uow.session.execute(update(TimeSlot).where(TimeSlot.code == "AM").values(capacity=1))
+        codes = uow.session.scalars(
+            select(Invitation.code).join(TimeSlot).where(TimeSlot.code == "AM").limit(2)
+        ).all()
+        uow.commit()
+    database.dispose()
+    for code in codes:
+        scan(qtbot, station, code)
+    assert station.slots.warning.isVisible()
+    assert "over capacity" in station.slots.warning.text()
+    label, _bar = station.slots.rows["AM"]
+    assert "2 arrived" in label.text() and label.text().startswith("▶")
