@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from benchmarks import CACHE, ROOT, BenchmarkError, progress
+from kiosk.db import head_revision
 
 EVENT_DATE = "2026-11-28"  # fixed, so the same database is generated on any day
 
@@ -25,7 +26,9 @@ def sqlite_url(path: Path) -> str:
 
 def demo_database(invitees: int) -> Path:
     """The cached demo event with ``invitees`` invitees; generates it if missing."""
-    path = CACHE / f"demo-{invitees}.sqlite3"
+    # The schema revision is in the name: a database from an older schema or generator is not
+    # silently reused (delete .cache/ after changing the generator without a migration).
+    path = CACHE / f"demo-{invitees}-{head_revision()}.sqlite3"
     if path.exists():
         return path
     CACHE.mkdir(parents=True, exist_ok=True)

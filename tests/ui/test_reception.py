@@ -6,13 +6,14 @@ from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtGui import QImage, QInputMethodEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select, update
 
 from kiosk.db import open_database
 from kiosk.models import Customer, Invitation, TimeSlot, Visit
+from ui.camera import decode_image
 from ui.main_window import MainWindow
 from ui.stations.reception import ReceptionStation, WalkInDialog
 from ui.widgets import Tone
@@ -189,3 +190,31 @@ def test_slot_panel_warns_when_the_current_slot_is_full(
     assert "over capacity" in station.slots.warning.text()
     label, _bar = station.slots.rows["AM"]
     assert "2 arrived" in label.text() and label.text().startswith("▶")
+
+
+def _qr_image(text: str) -> QImage:
+    import io
+
+    import qrcode
+
+    buffer = io.BytesIO()
+    qrcode.make(text, box_size=6, border=4).save(buffer, format="PNG")
+    image = QImage()
+    assert image.loadFromData(buffer.getvalue())
+    return image
+
+
+def test_camera_frames_check_in_once(
+    qtbot: QtBot, station: ReceptionStation, demo_url: str
+) -> None:
+    code, name = _code_and_customer(demo_url, "6200000014")
+    assert decode_image(_qr_image(code)) == [code]
+    frame = _qr_image(code)
+    station.camera.process(frame, now=100.0)
+    assert station.banner.tone == Tone.OK and name in station.banner.headline.text()
+    # The customer holds the invitation up for a while: later frames are not new scans.
+    station.camera.process(frame, now=100.5)
+    station.camera.process(frame, now=101.0)
+    assert station.banner.tone == Tone.OK
+    assert _visits(demo_url) == 1
+    assert decode_image(QImage(64, 64, QImage.Format.Format_RGB32)) == []

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -41,6 +42,7 @@ from kiosk.services.events import branches
 from kiosk.services.reception import Arrival, CheckInResult, CustomerCard
 from printing.printer import Printer
 from printing.tickets import render_queue_ticket
+from ui.camera import CameraScanner
 from ui.context import StationContext
 from ui.models import HitModel
 from ui.stations.base import StationPage
@@ -280,6 +282,11 @@ class ReceptionStation(StationPage):
         self.hint.setProperty("role", "hint")
         self.walk_in_button = QPushButton(_("Walk-in (F2)"))
         self.walk_in_button.setObjectName("walk_in")
+        self.camera = CameraScanner(self)
+        self.camera_button = QPushButton(_("Camera"))
+        self.camera_button.setObjectName("camera")
+        self.camera_button.setCheckable(True)
+        self.camera_button.setVisible(CameraScanner.available())
         self.banner = ResultBanner()
 
         self.model = HitModel()
@@ -319,6 +326,7 @@ class ReceptionStation(StationPage):
 
         top = QHBoxLayout()
         top.addWidget(self.field, 1)
+        top.addWidget(self.camera_button)
         top.addWidget(self.walk_in_button)
         actions = QHBoxLayout()
         actions.addWidget(self.route, 1)
@@ -361,6 +369,9 @@ class ReceptionStation(StationPage):
         self.undo_button.clicked.connect(self.undo)
         self.reprint_button.clicked.connect(self.reprint)
         self.walk_in_button.clicked.connect(self.walk_in)
+        self.camera_button.toggled.connect(self.toggle_camera)
+        self.camera.decoded.connect(self.on_scanned)
+        self.camera.failed.connect(self.fail)
         QShortcut(QKeySequence(Qt.Key.Key_F2), self, activated=self.walk_in)
         self._update_buttons()
 
@@ -373,9 +384,23 @@ class ReceptionStation(StationPage):
         self.field.setFocus()
 
     def refresh_slots(self) -> None:
-        self.slots.show_slots(
-            reception.slot_arrivals(self.context.uow(), clock=self.context.app.clock)
-        )
+        try:
+            slots = reception.slot_arrivals(self.context.uow(), clock=self.context.app.clock)
+        except (KioskError, SQLAlchemyError) as error:
+            # A periodic refresh must never take the station down; say why and try again.
+            self.slots.warning.setText(
+                _("Cannot refresh the slots: {reason}").format(reason=str(error).splitlines()[0])
+            )
+            self.slots.warning.setVisible(True)
+            return
+        self.slots.show_slots(slots)
+
+    def toggle_camera(self, on: bool) -> None:
+        if on and not self.camera.running:
+            self.camera.start()
+        elif not on:
+            self.camera.stop()
+        self.field.setFocus()
 
     # -- searching ---------------------------------------------------------------------------
 
