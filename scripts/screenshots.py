@@ -1,8 +1,9 @@
 """Render the README screenshots offscreen: ``python scripts/screenshots.py [OUT_DIR]``.
 
-Creates a throw-away demo database, signs in as the supervisor and saves the sign-in page and
-the event overview in Simplified Chinese (and the overview in large print), so the images in
-docs/ can be regenerated after any UI change and looked at before committing.
+Creates a throw-away demo database, signs in as the supervisor and saves the sign-in page, the
+event overview (also in large print) and reception after a search and a check-in, in
+Simplified Chinese, so the images in docs/ can be regenerated after any UI change and looked
+at before committing. Tickets go to a temporary spool folder.
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
 
-from kiosk.clock import Clock
+from kiosk.clock import FixedClock
 from kiosk.db import open_database
 from kiosk.demo import create_demo
 from kiosk.i18n import set_language
@@ -27,12 +29,34 @@ from ui.main_window import MainWindow
 from ui.settings import Settings
 from ui.theme import apply_theme
 
+MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)  # 09:10 on the demo day, in Shanghai
+
+
+def reception_screenshot(app: QApplication, window: MainWindow, out: Path) -> None:
+    """Reception after a search and a check-in, as a new user would see it."""
+    from ui.stations.reception import ReceptionStation
+
+    for row in range(window.switcher.count()):
+        if window.switcher.item(row).text() == "接待":
+            window.switcher.setCurrentRow(row)
+    station = window.current_station()
+    assert isinstance(station, ReceptionStation)
+    station.field.setText("wj")
+    station.run_search()
+    app.processEvents()
+    window.grab().save(str(out / "reception-search.png"))
+    station.check_in_selected()
+    app.processEvents()
+    window.grab().save(str(out / "reception.png"))
+
 
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
     app = ensure_application()
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ["KIOSK_SPOOL_DIR"] = str(Path(tmp) / "spool")
+        os.environ.pop("KIOSK_PRINT_COMMAND", None)
         database = open_database(f"sqlite:///{Path(tmp) / 'demo.sqlite3'}")
         create_demo(database.unit_of_work(), event_date=date(2026, 11, 28))
         settings = Settings(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))
@@ -41,7 +65,7 @@ def main() -> None:
             settings.large_print = large
             set_language("zh_CN")
             apply_theme(app, large)
-            window = MainWindow(AppContext(database, Clock()), settings)
+            window = MainWindow(AppContext(database, FixedClock(MORNING)), settings)
             window.resize(1366, 800)
             window.show()
             app.processEvents()
@@ -53,6 +77,8 @@ def main() -> None:
             window.signin.submit()
             app.processEvents()
             window.grab().save(str(out / f"overview{suffix}.png"))
+            if not large:
+                reception_screenshot(app, window, out)
             window.close()
         database.dispose()
     print(f"screenshots written to {out}")

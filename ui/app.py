@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QLoggingCategory, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from kiosk.clock import Clock
@@ -23,6 +23,10 @@ ENV_EXIT_WHEN_READY = "KIOSK_EXIT_WHEN_READY"
 
 
 def ensure_application() -> QApplication:
+    # Qt Multimedia reports each optional codec library it does not find; nothing to act on.
+    QLoggingCategory.setFilterRules(
+        "qt.multimedia.symbolsresolver.warning=false\nqt.multimedia.ffmpeg.info=false"
+    )
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])

@@ -121,6 +121,19 @@ class ScanField(QLineEdit):
         self.setObjectName("scan_field")
         self.setClearButtonEnabled(True)
 
+    def event(self, event: QEvent) -> bool:
+        # Let the station's Ctrl shortcuts (undo check-in, reprint) win over the line edit's
+        # own text undo, which nobody needs in a scan field.
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+            and event.key() in (Qt.Key.Key_Z, Qt.Key.Key_P)
+        ):
+            event.ignore()
+            return False
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):

@@ -311,9 +311,9 @@ class ReceptionStation(StationPage):
         self.check_in_button = QPushButton(_("Check in (Enter)"))
         self.check_in_button.setObjectName("check_in")
         self.check_in_button.setProperty("role", "primary")
-        self.undo_button = QPushButton(_("Undo check-in"))
+        self.undo_button = QPushButton(_("Undo check-in (Ctrl+Z)"))
         self.undo_button.setObjectName("undo")
-        self.reprint_button = QPushButton(_("Print ticket again"))
+        self.reprint_button = QPushButton(_("Print ticket again (Ctrl+P)"))
         self.reprint_button.setObjectName("reprint")
         for button in (
             self.check_in_button,
@@ -373,6 +373,8 @@ class ReceptionStation(StationPage):
         self.camera.decoded.connect(self.on_scanned)
         self.camera.failed.connect(self.fail)
         QShortcut(QKeySequence(Qt.Key.Key_F2), self, activated=self.walk_in)
+        QShortcut(QKeySequence("Ctrl+Z"), self, activated=self.undo)
+        QShortcut(QKeySequence("Ctrl+P"), self, activated=self.reprint)
         self._update_buttons()
 
     # -- loading -----------------------------------------------------------------------------
