@@ -41,6 +41,18 @@ class StaffSession:
     stations: tuple[Station, ...] = field(default=())
 
 
+def _session_for(staff: Staff, now: datetime) -> StaffSession:
+    return StaffSession(
+        staff_id=staff.id,
+        staff_no=staff.staff_no,
+        name=staff.name,
+        roles=staff.role_set,
+        branch_name=staff.branch.name if staff.branch else "",
+        signed_in_at=now,
+        stations=tuple(allowed_stations(staff.role_set)),
+    )
+
+
 def _local_time(at: datetime, timezone: str) -> str:
     return at.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
 
@@ -123,15 +135,7 @@ def sign_in(
             entity="staff",
             entity_id=staff.id,
         )
-        session = StaffSession(
-            staff_id=staff.id,
-            staff_no=staff.staff_no,
-            name=staff.name,
-            roles=staff.role_set,
-            branch_name=staff.branch.name if staff.branch else "",
-            signed_in_at=now,
-            stations=tuple(allowed_stations(staff.role_set)),
-        )
+        session = _session_for(staff, now)
         uow.commit()
         return session
 
@@ -161,12 +165,4 @@ def staff_session(uow: UnitOfWork, staff_no: str, *, clock: Clock | None = None)
         staff = uow.session.scalar(select(Staff).where(Staff.staff_no == staff_no.strip().upper()))
         if staff is None or not staff.active:
             raise SignInError(_("No staff member has the number {no}.").format(no=staff_no))
-        return StaffSession(
-            staff_id=staff.id,
-            staff_no=staff.staff_no,
-            name=staff.name,
-            roles=staff.role_set,
-            branch_name=staff.branch.name if staff.branch else "",
-            signed_in_at=(clock or Clock()).now(),
-            stations=tuple(allowed_stations(staff.role_set)),
-        )
+        return _session_for(staff, (clock or Clock()).now())

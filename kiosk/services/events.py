@@ -26,11 +26,15 @@ from kiosk.models import (
 from kiosk.uow import UnitOfWork
 
 
-def current_event(session: Session) -> Event:
-    """The event this database runs: the newest one not closed, else the newest."""
-    event = session.scalar(
+def _find_current(session: Session) -> Event | None:
+    return session.scalar(
         select(Event).order_by(Event.closed_at.is_not(None), Event.id.desc()).limit(1)
     )
+
+
+def current_event(session: Session) -> Event:
+    """The event this database runs: the newest one not closed, else the newest."""
+    event = _find_current(session)
     if event is None:
         raise NoEventError(_("This database holds no event yet. Run “kiosk demo” or import one."))
     return event
@@ -49,9 +53,7 @@ class EventHeader:
 def event_header(uow: UnitOfWork) -> EventHeader | None:
     """The current event's name and timezone, or None when the database holds no event."""
     with uow:
-        event = uow.session.scalar(
-            select(Event).order_by(Event.closed_at.is_not(None), Event.id.desc()).limit(1)
-        )
+        event = _find_current(uow.session)
         if event is None:
             return None
         return EventHeader(event.code, event.name, event.timezone, event.is_demo)

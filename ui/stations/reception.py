@@ -112,7 +112,7 @@ class CustomerCardView(QFrame):
         self.visit = QLabel("")
         self.visit.setObjectName("card_visit")
         self.visit.setProperty("role", "subtitle")
-        for label in (
+        self.labels = (
             self.name,
             self.identity,
             self.slot,
@@ -120,22 +120,15 @@ class CustomerCardView(QFrame):
             self.pending,
             self.rm,
             self.visit,
-        ):
+        )
+        for label in self.labels:
             label.setWordWrap(True)
             layout.addWidget(label)
         layout.addStretch(1)
 
     def show_card(self, card: CustomerCard | None) -> None:
         if card is None:
-            for label in (
-                self.name,
-                self.identity,
-                self.slot,
-                self.points,
-                self.pending,
-                self.rm,
-                self.visit,
-            ):
+            for label in self.labels:
                 label.clear()
             self.name.setText(_("No customer selected"))
             return
