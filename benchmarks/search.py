@@ -153,6 +153,7 @@ def _measure_ui(
                 scan.append(time.perf_counter() - started)
             assert station.card is not None and station.card.visit is not None
         station.slot_timer.stop()
+        station.expected_timer.stop()
         app.processEvents()
         station.close()
         station.deleteLater()

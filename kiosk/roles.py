@@ -43,3 +43,13 @@ def allowed_stations(roles: Iterable[Role]) -> list[Station]:
     """Stations the roles may open, in the order of the event-day chain."""
     roles = set(roles)
     return [station for station in Station if may_open(roles, station)]
+
+
+def home_station(roles: Iterable[Role], registered: Iterable[Station]) -> Station | None:
+    """Where a member of staff starts: their desk when their roles give exactly one (and it
+    exists), else the overview, where a supervisor chooses."""
+    registered = list(registered)
+    desks = [s for s in allowed_stations(roles) if s is not Station.OVERVIEW]
+    if len(desks) == 1 and desks[0] in registered:
+        return desks[0]
+    return Station.OVERVIEW if Station.OVERVIEW in registered else next(iter(registered), None)

@@ -9,6 +9,7 @@ rebuilding is simpler and more reliable than retranslating every label in place.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -31,7 +32,7 @@ from kiosk.demo import create_demo
 from kiosk.errors import KioskError
 from kiosk.i18n import LANGUAGES, _, set_language
 from kiosk.labels import role_label
-from kiosk.roles import Station
+from kiosk.roles import Station, home_station
 from kiosk.services.auth import StaffSession, sign_out
 from kiosk.services.events import EventHeader, event_header
 from ui.context import AppContext, StationContext
@@ -149,6 +150,21 @@ class MainWindow(QMainWindow):
         row.addWidget(self.sign_out_button)
         return header
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Keyboard only: Ctrl+1 … Ctrl+9 open the N-th station (keys bubble up from fields)."""
+        key = event.key()
+        if (
+            event.modifiers() & Qt.KeyboardModifier.ControlModifier
+            and Qt.Key.Key_1 <= key <= Qt.Key.Key_9
+            and self.staff is not None
+        ):
+            row = key - Qt.Key.Key_1
+            if row < self.switcher.count():
+                self.switcher.setCurrentRow(row)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     def _workspace(self) -> QWidget:
         workspace = QWidget()
         workspace.setObjectName("page")
@@ -181,8 +197,10 @@ class MainWindow(QMainWindow):
         self.sign_out_button.setVisible(True)
         self.switcher.blockSignals(True)
         self.switcher.clear()
-        for cls in stations_for(self.staff.roles):
-            item = QListWidgetItem(cls.title())
+        available = stations_for(self.staff.roles)
+        station = station or home_station(self.staff.roles, [cls.station for cls in available])
+        for number, cls in enumerate(available, start=1):
+            item = QListWidgetItem(f"{cls.title()}  Ctrl+{number}" if number < 10 else cls.title())
             item.setData(Qt.ItemDataRole.UserRole, cls)
             self.switcher.addItem(item)
         self.switcher.blockSignals(False)
@@ -204,7 +222,10 @@ class MainWindow(QMainWindow):
     # -- stations ---------------------------------------------------------------------------
 
     def station_titles(self) -> list[str]:
-        return [self.switcher.item(i).text() for i in range(self.switcher.count())]
+        return [
+            self.switcher.item(i).data(Qt.ItemDataRole.UserRole).title()
+            for i in range(self.switcher.count())
+        ]
 
     def current_station(self) -> StationPage | None:
         widget = self.station_stack.currentWidget() if self.staff else None

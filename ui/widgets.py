@@ -122,13 +122,13 @@ class ScanField(QLineEdit):
         self.setClearButtonEnabled(True)
 
     def event(self, event: QEvent) -> bool:
-        # Let the station's Ctrl shortcuts (undo check-in, reprint) win over the line edit's
-        # own text undo, which nobody needs in a scan field.
+        # The window's Ctrl shortcuts (switch station, undo check-in, reprint) win over the
+        # line edit's own editing keys; only copy, paste, cut and select-all stay with it.
         if (
             event.type() == QEvent.Type.ShortcutOverride
             and isinstance(event, QKeyEvent)
             and event.modifiers() & Qt.KeyboardModifier.ControlModifier
-            and event.key() in (Qt.Key.Key_Z, Qt.Key.Key_P)
+            and event.key() not in (Qt.Key.Key_A, Qt.Key.Key_C, Qt.Key.Key_V, Qt.Key.Key_X)
         ):
             event.ignore()
             return False

@@ -613,22 +613,39 @@ def register_walk_in(
         return customer.id
 
 
-def slot_arrivals(uow: UnitOfWork, *, clock: Clock | None = None) -> list[SlotArrivals]:
-    """Per slot: invitees expected, arrivals so far, and which slot is on now."""
-    now = (clock or Clock()).now()
+def slot_expected(uow: UnitOfWork) -> dict[str, int]:
+    """Invitees expected per slot (declined excluded). It counts every invitation, so the
+    station caches it: it changes with imports, not with check-ins."""
     with uow:
         s = uow.session
         event = current_event(s)
-        expected = dict(
-            s.execute(
-                select(Invitation.slot_id, func.count(Invitation.id))
+        return {
+            code: count
+            for code, count in s.execute(
+                select(TimeSlot.code, func.count(Invitation.id))
+                .join(Invitation, Invitation.slot_id == TimeSlot.id)
                 .where(
                     Invitation.event_id == event.id,
                     Invitation.status != InvitationStatus.DECLINED,
                 )
-                .group_by(Invitation.slot_id)
-            ).all()
-        )
+                .group_by(TimeSlot.code)
+            )
+        }
+
+
+def slot_arrivals(
+    uow: UnitOfWork, *, clock: Clock | None = None, expected: dict[str, int] | None = None
+) -> list[SlotArrivals]:
+    """Per slot: invitees expected, arrivals so far, and which slot is on now.
+
+    Pass ``expected`` (from ``slot_expected``) to count only arrivals, which is cheap.
+    """
+    now = (clock or Clock()).now()
+    if expected is None:
+        expected = slot_expected(uow)
+    with uow:
+        s = uow.session
+        event = current_event(s)
         arrived = dict(
             s.execute(
                 select(Invitation.slot_id, func.count(Visit.id))
@@ -644,7 +661,7 @@ def slot_arrivals(uow: UnitOfWork, *, clock: Clock | None = None) -> list[SlotAr
                 starts_at=slot.starts_at,
                 ends_at=slot.ends_at,
                 capacity=slot.capacity,
-                expected=expected.get(slot.id, 0),
+                expected=expected.get(slot.code, 0),
                 arrived=arrived.get(slot.id, 0),
                 is_current=slot.starts_at - ReceptionPolicy().early_grace <= now <= slot.ends_at,
             )

@@ -30,18 +30,36 @@ def test_right_pin_opens_the_overview(
     window = make_window(demo_url)
     assert window.stack.currentWidget() is window.signin
     assert "Every PIN is 1234" in window.signin.findChild(QLabel, "demo_hint").text()
-    sign_in(qtbot, window, "R001", "1234")
+    sign_in(qtbot, window, "S001", "1234")
     assert window.stack.currentWidget() is window.workspace
     page = window.current_station()
-    assert isinstance(page, OverviewStation)
+    assert isinstance(page, OverviewStation)  # a supervisor starts at the overview
     overview = event_overview(window.app.uow())
     assert page.findChild(QLabel, "figure_invitees").text() == f"{overview.counts['invitees']:,}"
     assert page.offer_table.rowCount() == len(overview.offers) == 15
     assert page.branch_table.rowCount() == 15
-    assert "(R001)" in window.who.text()
+    assert "(S001)" in window.who.text()
     window.sign_out_button.click()
     assert window.stack.currentWidget() is window.signin
     assert window.staff is None
+
+
+def test_desk_staff_start_at_their_desk_and_switch_by_keyboard(
+    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from ui.stations.reception import ReceptionStation
+
+    window = make_window(demo_url)
+    sign_in(qtbot, window, "R001", "1234")
+    assert isinstance(window.current_station(), ReceptionStation)
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert isinstance(window.current_station(), OverviewStation)
+    qtbot.keyClick(
+        window.focusWidget() or window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier
+    )
+    assert isinstance(window.current_station(), ReceptionStation)
 
 
 def test_wrong_pin_is_refused(

@@ -90,3 +90,13 @@ def test_wedge_scanner_or_person() -> None:
     for i in range(3):  # too short to be a code
         detector.key(i * 0.004)
     assert detector.finish() is False
+
+
+def test_home_station() -> None:
+    from kiosk.roles import home_station
+
+    built = [Station.OVERVIEW, Station.RECEPTION]
+    assert home_station([Role.RECEPTION], built) is Station.RECEPTION
+    assert home_station([Role.SUPERVISOR], built) is Station.OVERVIEW
+    assert home_station([Role.RM], built) is Station.OVERVIEW  # the service desk is not built
+    assert home_station([Role.RM, Role.RECEPTION], list(Station)) is Station.OVERVIEW

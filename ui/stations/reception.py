@@ -349,6 +349,10 @@ class ReceptionStation(StationPage):
         self.slot_timer = QTimer(self)
         self.slot_timer.setInterval(10_000)  # other reception laptops check people in too
         self.slot_timer.timeout.connect(self.refresh_slots)
+        self.expected: dict[str, int] | None = None  # invitees per slot: changes with imports
+        self.expected_timer = QTimer(self)
+        self.expected_timer.setInterval(300_000)
+        self.expected_timer.timeout.connect(lambda: self.refresh_slots(recount_expected=True))
 
         self.field.textEdited.connect(lambda _text: self.search_timer.start())
         self.field.scanned.connect(self.on_scanned)
@@ -373,14 +377,19 @@ class ReceptionStation(StationPage):
     # -- loading -----------------------------------------------------------------------------
 
     def load(self) -> None:
-        self.refresh_slots()
+        self.refresh_slots(recount_expected=True)
         self.slot_timer.start()
+        self.expected_timer.start()
         self.card_view.show_card(None)
         self.field.setFocus()
 
-    def refresh_slots(self) -> None:
+    def refresh_slots(self, *, recount_expected: bool = False) -> None:
         try:
-            slots = reception.slot_arrivals(self.context.uow(), clock=self.context.app.clock)
+            if recount_expected or self.expected is None:
+                self.expected = reception.slot_expected(self.context.uow())
+            slots = reception.slot_arrivals(
+                self.context.uow(), clock=self.context.app.clock, expected=self.expected
+            )
         except (KioskError, SQLAlchemyError) as error:
             # A periodic refresh must never take the station down; say why and try again.
             self.slots.warning.setText(
