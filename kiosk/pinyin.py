@@ -8,8 +8,6 @@ main reading only, so the number of keys stays small. Middle dots (少数民族 
 
 from __future__ import annotations
 
-from pypinyin import Style, lazy_pinyin, pinyin
-
 # Surname readings that differ from the character's most common reading.
 SURNAME_INITIALS: dict[str, str] = {
     "单": "s",
@@ -56,6 +54,10 @@ def _is_han(char: str) -> bool:
 
 
 def _first_letters(char: str) -> list[str]:
+    # pypinyin loads its dictionaries on import (about half a second): only key generation
+    # needs it, never searching, so it is imported on first use.
+    from pypinyin import Style, pinyin
+
     letters = pinyin(char, style=Style.FIRST_LETTER, heteronym=True, errors="ignore")
     return list(dict.fromkeys(letters[0])) if letters else []
 
@@ -74,6 +76,8 @@ def name_initials(name: str) -> list[str]:
         surname_keys = [preferred, *readings] if preferred else readings
         surname_keys = list(dict.fromkeys(k for k in surname_keys if k))
         given = han[1:]
+    from pypinyin import lazy_pinyin
+
     given_key = "".join(p[0] for p in lazy_pinyin(given, errors="ignore") if p)
     keys = [s + given_key for s in surname_keys] or [given_key]
     return list(dict.fromkeys(keys))[:_MAX_KEYS]

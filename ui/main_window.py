@@ -31,13 +31,14 @@ from kiosk.db import describe_url
 from kiosk.demo import create_demo
 from kiosk.errors import KioskError
 from kiosk.i18n import LANGUAGES, _, set_language
-from kiosk.labels import role_label
+from kiosk.labels import role_label, station_label
 from kiosk.roles import Station, home_station
 from kiosk.services.auth import StaffSession, sign_out
 from kiosk.services.events import EventHeader, event_header
 from ui.context import AppContext, StationContext
 from ui.settings import Settings
 from ui.signin import SignInPage
+from ui.stations import load as load_station
 from ui.stations import stations_for
 from ui.stations.base import StationPage
 from ui.theme import apply_theme
@@ -198,16 +199,17 @@ class MainWindow(QMainWindow):
         self.switcher.blockSignals(True)
         self.switcher.clear()
         available = stations_for(self.staff.roles)
-        station = station or home_station(self.staff.roles, [cls.station for cls in available])
-        for number, cls in enumerate(available, start=1):
-            item = QListWidgetItem(f"{cls.title()}  Ctrl+{number}" if number < 10 else cls.title())
-            item.setData(Qt.ItemDataRole.UserRole, cls)
+        station = station or home_station(self.staff.roles, available)
+        for number, choice in enumerate(available, start=1):
+            title = station_label(choice)
+            item = QListWidgetItem(f"{title}  Ctrl+{number}" if number < 10 else title)
+            item.setData(Qt.ItemDataRole.UserRole, choice)
             self.switcher.addItem(item)
         self.switcher.blockSignals(False)
         self.stack.setCurrentWidget(self.workspace)
         index = 0
         for i in range(self.switcher.count()):
-            if self.switcher.item(i).data(Qt.ItemDataRole.UserRole).station == station:
+            if self.switcher.item(i).data(Qt.ItemDataRole.UserRole) == station:
                 index = i
         if self.switcher.count():
             self.switcher.setCurrentRow(index)
@@ -223,7 +225,7 @@ class MainWindow(QMainWindow):
 
     def station_titles(self) -> list[str]:
         return [
-            self.switcher.item(i).data(Qt.ItemDataRole.UserRole).title()
+            station_label(self.switcher.item(i).data(Qt.ItemDataRole.UserRole))
             for i in range(self.switcher.count())
         ]
 
@@ -234,11 +236,12 @@ class MainWindow(QMainWindow):
     def _on_station_chosen(self, item: QListWidgetItem | None, _previous: object) -> None:
         if item is None or self.staff is None:
             return
-        cls: type[StationPage] = item.data(Qt.ItemDataRole.UserRole)
-        page = self.pages.get(cls.station)
+        station = Station(item.data(Qt.ItemDataRole.UserRole))
+        cls = load_station(station)
+        page = self.pages.get(station)
         if page is None:
             page = cls(StationContext(self.app, self.staff))
-            self.pages[cls.station] = page
+            self.pages[station] = page
             self.station_stack.addWidget(page)
         self.station_stack.setCurrentWidget(page)
         try:

@@ -21,11 +21,34 @@ class HitModel(QAbstractTableModel):
     def __init__(self) -> None:
         super().__init__()
         self._rows: list[CustomerHit] = []
+        self._display: list[tuple[str, ...]] = []
 
     def set_rows(self, rows: list[CustomerHit]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
+        # Painting asks for every cell many times: answer from ready-made text.
+        self._display = [self._texts(hit) for hit in self._rows]
         self.endResetModel()
+
+    @staticmethod
+    def _texts(hit: CustomerHit) -> tuple[str, ...]:
+        if hit.checked_in:
+            status = _("Checked in")
+        elif hit.walk_in:
+            status = _("Walk-in")
+        elif not hit.invited:
+            status = _("Not invited")
+        else:
+            status = ""
+        return (
+            hit.name,
+            hit.masked_phone,
+            hit.masked_id,
+            hit.branch,
+            hit.rm_name,
+            hit.slot_label,
+            status,
+        )
 
     def hit(self, row: int) -> CustomerHit | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
@@ -52,27 +75,8 @@ class HitModel(QAbstractTableModel):
         ][section]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        hit = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display[index.row()][index.column()]
         if role == self.HitRole:
-            return hit
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if hit.checked_in:
-            status = _("Checked in")
-        elif hit.walk_in:
-            status = _("Walk-in")
-        elif not hit.invited:
-            status = _("Not invited")
-        else:
-            status = ""
-        return [
-            hit.name,
-            hit.masked_phone,
-            hit.masked_id,
-            hit.branch,
-            hit.rm_name,
-            hit.slot_label,
-            status,
-        ][index.column()]
+            return self._rows[index.row()]
+        return None

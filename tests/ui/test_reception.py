@@ -103,7 +103,7 @@ def test_typing_searches_and_enter_checks_in(
 ) -> None:
     _code, name = _code_and_customer(demo_url, "6200000012")
     type_slowly(qtbot, station, name)
-    qtbot.waitUntil(lambda: station.model.rowCount() > 0)
+    qtbot.waitUntil(lambda: station.model.rowCount() > 0 and station.card is not None)
     assert station.banner.tone is None  # typing is a search, nothing was checked in
     assert station.model.hit(0) is not None and station.model.hit(0).name.startswith(name)
     assert station.card is not None and station.card.hit.name.startswith(name)
@@ -115,13 +115,16 @@ def test_typing_searches_and_enter_checks_in(
 
 def test_arrow_keys_choose_among_namesakes(qtbot: QtBot, station: ReceptionStation) -> None:
     type_slowly(qtbot, station, "王")
-    qtbot.waitUntil(lambda: station.model.rowCount() > 2)
+    qtbot.waitUntil(lambda: station.model.rowCount() > 2 and station.card is not None)
     first = station.card
+    assert first is not None
     qtbot.keyClick(station.field, Qt.Key.Key_Down)
     qtbot.keyClick(station.field, Qt.Key.Key_Down)
     assert station.table.currentIndex().row() == 2
-    assert station.card is not None and first is not None
-    assert station.card.hit.customer_id != first.hit.customer_id
+    # The card follows the selection right after the list has painted.
+    qtbot.waitUntil(
+        lambda: station.card is not None and station.card.hit.customer_id != first.hit.customer_id
+    )
     assert station.window().focusWidget() is station.field
     qtbot.keyClick(station.field, Qt.Key.Key_Up)
     assert station.table.currentIndex().row() == 1
@@ -218,3 +221,17 @@ def test_camera_frames_check_in_once(
     assert station.banner.tone == Tone.OK
     assert _visits(demo_url) == 1
     assert decode_image(QImage(64, 64, QImage.Format.Format_RGB32)) == []
+
+
+def test_enter_before_the_card_has_loaded(
+    qtbot: QtBot, station: ReceptionStation, demo_url: str
+) -> None:
+    """The card loads just after the list paints; Enter at once still checks in the right one."""
+    _code, name = _code_and_customer(demo_url, "6200000015")
+    station.field.setText(name)
+    station.run_search()
+    assert station.card_timer.isActive()  # the card is still pending
+    qtbot.keyClick(station.field, Qt.Key.Key_Return)
+    assert station.banner.tone == Tone.OK
+    assert station.card is not None and station.card.hit.name.startswith(name)
+    assert _visits(demo_url) == 1

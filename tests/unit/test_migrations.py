@@ -138,3 +138,10 @@ def test_search_keys_are_backfilled_on_upgrade(empty_url: str) -> None:
         for query in ("单田芳", "stf", "dtf", "5678", "6200000001"):
             assert find_customer_ids(uow.session, query) == [1], query
     database.dispose()
+
+
+def test_head_revision_constant_is_current() -> None:
+    """Opening a current database skips Alembic by comparing with this constant."""
+    from kiosk.db import HEAD_REVISION
+
+    assert head_revision() == HEAD_REVISION, "update kiosk.db.HEAD_REVISION to the new migration"

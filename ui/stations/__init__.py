@@ -1,14 +1,25 @@
-"""The one place stations are registered: a new station is one class plus one line here."""
+"""The one place stations are registered: a new station is one class plus one line here.
+
+Stations are registered by import path and imported when first opened, so start-up does not
+pay for what a station imports (reportlab, zxing-cpp, ...) before anyone needs it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 from kiosk.models import Role
 from kiosk.roles import Station, may_open
-from ui.stations.base import StationPage
 
-_REGISTRY: dict[Station, type[StationPage]] = {}
+if TYPE_CHECKING:
+    from ui.stations.base import StationPage
+
+_REGISTRY: dict[Station, type[StationPage] | str] = {
+    Station.OVERVIEW: "ui.stations.overview:OverviewStation",
+    Station.RECEPTION: "ui.stations.reception:ReceptionStation",
+}
 
 
 def register(cls: type[StationPage]) -> type[StationPage]:
@@ -16,22 +27,17 @@ def register(cls: type[StationPage]) -> type[StationPage]:
     return cls
 
 
-def unregister(station: Station) -> None:
-    _REGISTRY.pop(station, None)
+def load(station: Station) -> type[StationPage]:
+    """The station's class, imported on first use."""
+    entry = _REGISTRY[station]
+    if isinstance(entry, str):
+        module, name = entry.split(":")
+        entry = getattr(import_module(module), name)
+        _REGISTRY[station] = entry
+    return entry
 
 
-def stations_for(roles: Iterable[Role]) -> list[type[StationPage]]:
+def stations_for(roles: Iterable[Role]) -> list[Station]:
     """Registered stations the roles may open, in the order of the event-day chain."""
     roles = set(roles)
-    return [_REGISTRY[s] for s in Station if s in _REGISTRY and may_open(roles, s)]
-
-
-def _register_builtin() -> None:
-    from ui.stations.overview import OverviewStation
-    from ui.stations.reception import ReceptionStation
-
-    register(OverviewStation)
-    register(ReceptionStation)
-
-
-_register_builtin()
+    return [s for s in Station if s in _REGISTRY and may_open(roles, s)]

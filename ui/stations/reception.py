@@ -291,8 +291,23 @@ class ReceptionStation(StationPage):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps the keyboard
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # Column widths from the font once, not measured from the rows on every keystroke.
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        metrics = self.table.fontMetrics()
+        samples = (
+            "欧阳娜娜娜",
+            "138****0000",
+            "440000********000X",
+            "珠江新城支行",
+            "欧阳娜娜",
+            "下午场",
+        )
+        for column, sample in enumerate(samples):
+            title = str(self.model.headerData(column, Qt.Orientation.Horizontal))
+            width = max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(title))
+            header.resizeSection(column, width + 18)
 
         self.card_view = CustomerCardView()
         self.route = QComboBox()
@@ -346,6 +361,11 @@ class ReceptionStation(StationPage):
         self.search_timer.setSingleShot(True)
         self.search_timer.setInterval(SEARCH_DELAY_MS)
         self.search_timer.timeout.connect(self.run_search)
+        self._card_row = -1
+        self.card_timer = QTimer(self)
+        self.card_timer.setSingleShot(True)
+        self.card_timer.setInterval(0)
+        self.card_timer.timeout.connect(lambda: self._show_customer_now(self._card_row))
         self.slot_timer = QTimer(self)
         self.slot_timer.setInterval(10_000)  # other reception laptops check people in too
         self.slot_timer.timeout.connect(self.refresh_slots)
@@ -438,6 +458,16 @@ class ReceptionStation(StationPage):
         self.table.selectRow(row)
 
     def show_customer(self, row: int) -> None:
+        """Load the card just after the list has painted; Enter loads it at once."""
+        self._card_row = row
+        self.card_timer.start()
+
+    def _load_pending_card(self) -> None:
+        if self.card_timer.isActive():
+            self.card_timer.stop()
+            self._show_customer_now(self._card_row)
+
+    def _show_customer_now(self, row: int) -> None:
         hit = self.model.hit(row)
         self.card = (
             None
@@ -471,6 +501,7 @@ class ReceptionStation(StationPage):
     def on_submitted(self, text: str) -> None:
         if self.search_timer.isActive() or (text.strip() and not self.model.rowCount()):
             self.run_search()
+        self._load_pending_card()
         if self.card is None:
             if text.strip():
                 self.fail(self.hint.text() or _("Nobody found."))
@@ -478,6 +509,7 @@ class ReceptionStation(StationPage):
         self.check_in_selected()
 
     def check_in_selected(self) -> None:
+        self._load_pending_card()
         if self.card is not None:
             self.check_in(self.card.hit.customer_id)
 
