@@ -10,7 +10,8 @@ has to stay fast however many customers the bank invites. Measured:
 - ``keystroke to list``: the reception station offscreen: text in the field, search, model
   reset and a synchronous repaint of the result table. Target < 50 ms.
 - ``scan to card``: a scanned invitation code until the customer card shows the new visit:
-  resolve, check in (visit, queue ticket, outbox, audit), render the ticket PDF, show the card.
+  resolve, check in (visit, queue entry, outbox, audit, one fsync'd commit), show the card.
+  The ticket PDF is rendered and sent right after, outside the timing, as in the station.
   Target < 50 ms. Runs on a copy of the database, which it changes.
 
 Queries are a fixed-seed mix of what reception types: pinyin initials of 1-3 letters, surname
@@ -151,6 +152,7 @@ def _measure_ui(
             station.card_view.repaint()
             if i >= warm:
                 scan.append(time.perf_counter() - started)
+            app.processEvents()  # the ticket prints right after the card, outside the timing
             assert station.card is not None and station.card.visit is not None
         station.slot_timer.stop()
         station.expected_timer.stop()

@@ -91,10 +91,12 @@ def find_customer_ids(session: Session, text: str, limit: int = 20) -> list[int]
             where = SearchKey.key == lookup.key
         else:
             where = (SearchKey.key >= lookup.key) & (SearchKey.key < _upper_bound(lookup.key))
+        # Index order (the unique key, customer_id), so LIMIT stops after 20 rows instead of
+        # sorting every match of a one-letter prefix.
         statement = (
             select(SearchKey.customer_id)
             .where(where)
-            .order_by(SearchKey.key, SearchKey.id)
+            .order_by(SearchKey.key, SearchKey.customer_id)
             .limit(limit)
         )
         for customer_id in session.scalars(statement):

@@ -90,7 +90,9 @@ def test_scan_checks_in_at_once(qtbot: QtBot, station: ReceptionStation, demo_ur
     assert station.field.text() == "" and station.window().focusWidget() is station.field
     assert station.card is not None and station.card.visit is not None
     assert _visits(demo_url) == 1
-    assert station.last_print.endswith(f"ticket-{station.card.visit.ticket}.pdf")
+    # The ticket prints right after the card is shown.
+    qtbot.waitUntil(lambda: station.last_print.endswith(f"ticket-{station.card.visit.ticket}.pdf"))
+    assert "no printer configured" in station.banner.detail.text()
     # The same invitation again: an amber warning, no second visit.
     scan(qtbot, station, code)
     assert station.banner.tone == Tone.WARN

@@ -531,25 +531,26 @@ class ReceptionStation(StationPage):
         self.card_view.show_card(result.card)
         self._update_buttons()
         if result.created:
-            printed = self.print_ticket(result)
             self.sounds.play(Tone.OK)
+            detail = " · ".join(
+                x
+                for x in (
+                    _("please wait at {place}, {n} ahead").format(
+                        place=queue_label(result.queue), n=result.waiting_ahead
+                    ),
+                    self._arrival_note(result.card),
+                )
+                if x
+            )
             self.banner.show_result(
                 Tone.OK,
                 _("Checked in: {name} · ticket {ticket}").format(
                     name=result.card.hit.name, ticket=result.ticket
                 ),
-                " · ".join(
-                    x
-                    for x in (
-                        _("please wait at {place}, {n} ahead").format(
-                            place=queue_label(result.queue), n=result.waiting_ahead
-                        ),
-                        self._arrival_note(result.card),
-                        printed,
-                    )
-                    if x
-                ),
+                detail + " · " + _("printing the ticket…"),
             )
+            # The card first, the printer after: a slow printer never holds up the screen.
+            QTimer.singleShot(0, self, lambda: self._print_then_report(result, detail))
         else:
             assert result.card.visit is not None
             zone = ZoneInfo(result.card.timezone)
@@ -585,6 +586,9 @@ class ReceptionStation(StationPage):
         if card.arrival == Arrival.NO_SLOT:
             return _("no slot")
         return ""
+
+    def _print_then_report(self, result: CheckInResult, detail: str) -> None:
+        self.banner.detail.setText(detail + " · " + self.print_ticket(result))
 
     def print_ticket(self, result: CheckInResult) -> str:
         ticket = reception.queue_ticket(self.context.uow(), result)
