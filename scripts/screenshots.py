@@ -16,13 +16,14 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
 from kiosk.clock import FixedClock
 from kiosk.db import open_database
 from kiosk.demo import create_demo
 from kiosk.i18n import set_language
+from kiosk.roles import Station
 from ui.app import ensure_application
 from ui.context import AppContext
 from ui.main_window import MainWindow
@@ -37,7 +38,7 @@ def reception_screenshot(app: QApplication, window: MainWindow, out: Path) -> No
     from ui.stations.reception import ReceptionStation
 
     for row in range(window.switcher.count()):
-        if window.switcher.item(row).text() == "接待":
+        if window.switcher.item(row).data(Qt.ItemDataRole.UserRole) == Station.RECEPTION:
             window.switcher.setCurrentRow(row)
     station = window.current_station()
     assert isinstance(station, ReceptionStation)

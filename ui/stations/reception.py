@@ -204,6 +204,7 @@ class CustomerCardView(QFrame):
             self.visit.setText(
                 _("Suggested: {place}").format(place=queue_label(card.suggested_route))
             )
+        self.layout().activate()  # wrapped lines re-flow now, not on a later pass
 
 
 class SlotPanel(QFrame):
@@ -291,23 +292,9 @@ class ReceptionStation(StationPage):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps the keyboard
         self.table.verticalHeader().setVisible(False)
-        # Column widths from the font once, not measured from the rows on every keystroke.
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        metrics = self.table.fontMetrics()
-        samples = (
-            "欧阳娜娜娜",
-            "138****0000",
-            "440000********000X",
-            "珠江新城支行",
-            "欧阳娜娜",
-            "下午场",
-        )
-        for column, sample in enumerate(samples):
-            title = str(self.model.headerData(column, Qt.Orientation.Horizontal))
-            width = max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(title))
-            header.resizeSection(column, width + 18)
 
         self.card_view = CustomerCardView()
         self.route = QComboBox()
@@ -347,8 +334,8 @@ class ReceptionStation(StationPage):
         right.addLayout(actions)
         right.addLayout(more)
         middle = QHBoxLayout()
-        middle.addWidget(self.table, 13)
-        middle.addLayout(right, 8)
+        middle.addWidget(self.table, 14)
+        middle.addLayout(right, 7)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 14, 18, 14)
         layout.addLayout(top)
@@ -396,7 +383,26 @@ class ReceptionStation(StationPage):
 
     # -- loading -----------------------------------------------------------------------------
 
+    def _size_columns(self) -> None:
+        """Column widths from the font once (after the style sheet applied), not measured from
+        the rows on every keystroke."""
+        self.table.ensurePolished()
+        metrics = self.table.fontMetrics()
+        samples = (
+            "欧阳娜娜",
+            "138****0000",
+            "440000********000X",
+            "珠江新城支行",
+            "李梓云",
+            "下午场",
+        )
+        for column, sample in enumerate(samples):
+            title = str(self.model.headerData(column, Qt.Orientation.Horizontal))
+            width = max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(title))
+            self.table.horizontalHeader().resizeSection(column, width + 14)
+
     def load(self) -> None:
+        self._size_columns()
         self.refresh_slots(recount_expected=True)
         self.slot_timer.start()
         self.expected_timer.start()
