@@ -1,0 +1,2 @@
+"""PDFs and printers: queue tickets now, slips, catalogs and reports later. Imports the
+domain, never the UI."""

@@ -237,3 +237,18 @@ def test_enter_before_the_card_has_loaded(
     assert station.banner.tone == Tone.OK
     assert station.card is not None and station.card.hit.name.startswith(name)
     assert _visits(demo_url) == 1
+
+
+def test_scan_right_after_a_search_keeps_the_new_card(
+    qtbot: QtBot, station: ReceptionStation, demo_url: str
+) -> None:
+    """A card still pending from the last search must not replace the scanned customer's."""
+    code, name = _code_and_customer(demo_url, "6200000016")
+    station.field.setText("王")
+    station.run_search()
+    assert station.card_timer.isActive()
+    station.field.clear()
+    scan(qtbot, station, code)
+    qtbot.wait(50)  # let any pending timer fire
+    assert station.card is not None and station.card.visit is not None
+    assert station.card.hit.name == name

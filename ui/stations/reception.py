@@ -520,6 +520,7 @@ class ReceptionStation(StationPage):
             self.check_in(self.card.hit.customer_id)
 
     def check_in(self, customer_id: int) -> None:
+        self.card_timer.stop()  # a card still pending from the last search is stale now
         route = self.route.currentData()
         try:
             result = reception.check_in(
