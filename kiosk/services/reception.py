@@ -363,7 +363,7 @@ def resolve_code(uow: UnitOfWork, text: str) -> int:
 # -- writing ---------------------------------------------------------------------------------
 
 
-def _next_ticket(session: Session, event: Event, queue: Queue) -> int:
+def next_ticket(session: Session, event: Event, queue: Queue) -> int:
     transaction_lock(session, f"ticket:{event.id}:{queue}")
     last = session.scalar(
         select(func.max(QueueEntry.ticket_no)).where(
@@ -453,7 +453,7 @@ def check_in(
             event_id=event.id,
             visit_id=visit.id,
             queue=queue,
-            ticket_no=_next_ticket(s, event, queue),
+            ticket_no=next_ticket(s, event, queue),
             reason=",".join(sorted(governance_gaps(customer, _event_today(event, now)))),
             preferred_staff_id=customer.rm_id if queue == Queue.SERVICE_DESK else None,
             enqueued_at=now,

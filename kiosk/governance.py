@@ -1,0 +1,155 @@
+"""Information governance (信息治理): the KYC form's rules, field by field.
+
+Every rule returns a sentence for the field it concerns, so the form can show it in the field
+itself and save nothing until all fields are valid. The ID validity period follows the
+resident ID law: issued before 16 -> 5 years, 16-25 -> 10 years, 26-45 -> 20 years, from 46
+-> long-term (长期).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from kiosk.i18n import _
+from kiosk.idcard import birth_date, gender, is_valid_mobile, is_valid_resident_id
+from kiosk.kyc import OCCUPATIONS
+
+FIELDS = (
+    "name",
+    "gender",
+    "nationality",
+    "occupation_code",
+    "address",
+    "phone",
+    "id_type",
+    "id_number",
+    "id_valid_from",
+    "id_valid_to",
+    "id_long_term",
+    "tax_residency",
+)
+ID_TYPES = ("resident_id", "passport", "hk_macao_permit", "taiwan_permit", "foreign_permanent")
+TAX_RESIDENCIES = ("CN", "CN_AND_OTHER", "OTHER")
+_NATIONALITY = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True)
+class KycForm:
+    """What the RM typed; dates already parsed by the form."""
+
+    name: str
+    gender: str | None
+    nationality: str | None
+    occupation_code: str | None
+    address: str | None
+    phone: str | None
+    id_type: str
+    id_number: str | None
+    id_valid_from: date | None
+    id_valid_to: date | None
+    id_long_term: bool
+    tax_residency: str | None
+
+
+def validity_years(age_at_issue: int) -> int | None:
+    """Years a resident ID issued at this age is valid; None means long-term."""
+    if age_at_issue < 16:
+        return 5
+    if age_at_issue < 26:
+        return 10
+    if age_at_issue < 46:
+        return 20
+    return None
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def validate(form: KycForm, today: date) -> dict[str, str]:
+    """Field -> what is wrong with it; empty when the form can be saved."""
+    errors: dict[str, str] = {}
+    if not form.name.strip():
+        errors["name"] = _("The name is missing.")
+    if form.gender not in ("M", "F"):
+        errors["gender"] = _("Choose the gender.")
+    if not form.nationality or not _NATIONALITY.fullmatch(form.nationality):
+        errors["nationality"] = _("Nationality is a 3-letter country code, e.g. CHN.")
+    if form.occupation_code not in OCCUPATIONS:
+        errors["occupation_code"] = _("Choose the occupation from the list.")
+    if not form.address or len(form.address.strip()) < 5:
+        errors["address"] = _("The address is missing or too short.")
+    if not form.phone or not is_valid_mobile(form.phone):
+        errors["phone"] = _("A mainland mobile number has 11 digits and starts with 1.")
+    if form.tax_residency not in TAX_RESIDENCIES:
+        errors["tax_residency"] = _("Choose the tax-residency declaration.")
+    if form.id_type not in ID_TYPES:
+        errors["id_type"] = _("Choose the ID type.")
+    number = (form.id_number or "").strip().upper()
+    if not number:
+        errors["id_number"] = _("The ID number is missing.")
+    elif form.id_type == "resident_id":
+        _check_resident_id(form, number, today, errors)
+    if form.id_valid_from is None:
+        errors["id_valid_from"] = _("The issue date is missing.")
+    elif form.id_valid_from > today:
+        errors["id_valid_from"] = _("The issue date is in the future.")
+    if form.id_long_term:
+        if form.id_valid_to is not None:
+            errors["id_valid_to"] = _("A long-term ID has no end date.")
+    elif form.id_valid_to is None:
+        errors["id_valid_to"] = _("The end date is missing (or tick long-term).")
+    elif form.id_valid_to < today:
+        errors["id_valid_to"] = _("This ID expired on {date}; ask for the renewed one.").format(
+            date=form.id_valid_to.isoformat()
+        )
+    elif form.id_valid_from and form.id_valid_to <= form.id_valid_from:
+        errors["id_valid_to"] = _("The end date is before the issue date.")
+    return errors
+
+
+def _check_resident_id(form: KycForm, number: str, today: date, errors: dict[str, str]) -> None:
+    if len(number) == 18 and number[:17].isdigit() and not is_valid_resident_id(number):
+        try:
+            birth_date(number)
+        except ValueError:
+            errors["id_number"] = _("The birth date inside the ID number is impossible.")
+            return
+        errors["id_number"] = _("The check digit is wrong: a digit was mistyped.")
+        return
+    if not is_valid_resident_id(number):
+        errors["id_number"] = _("A resident ID has 18 characters: 17 digits and a digit or X.")
+        return
+    if form.gender in ("M", "F") and gender(number) != form.gender:
+        errors["gender"] = _("The ID number says {gender}.").format(
+            gender=_("male") if gender(number) == "M" else _("female")
+        )
+    born = birth_date(number)
+    if form.id_valid_from is None or "id_valid_from" in errors:
+        return
+    if form.id_valid_from < born:
+        errors["id_valid_from"] = _("The issue date is before the birth date in the ID number.")
+        return
+    years = validity_years(_age(born, form.id_valid_from))
+    if years is None:
+        if not form.id_long_term:
+            errors["id_valid_to"] = _(
+                "Issued at 46 or older, a resident ID is long-term: tick long-term."
+            )
+    elif form.id_long_term:
+        errors["id_valid_to"] = _("Issued before 46, a resident ID is valid for {n} years.").format(
+            n=years
+        )
+    elif form.id_valid_to is not None and form.id_valid_to != _add_years(form.id_valid_from, years):
+        errors["id_valid_to"] = _(
+            "Issued at this age, the ID is valid for {n} years: until {date}."
+        ).format(n=years, date=_add_years(form.id_valid_from, years).isoformat())

@@ -1,0 +1,521 @@
+"""The service desk: call the next customer, govern their data, open mobile banking, route on.
+
+"Call next" must give a customer to exactly one desk, even when two desks press it at once:
+each candidate is claimed with a conditional UPDATE (``... WHERE status = 'waiting'``); on
+PostgreSQL a second desk racing for the same row waits for the first, sees the row no longer
+waiting and moves on to the next candidate, and on SQLite ``BEGIN IMMEDIATE`` serialises the
+two. A customer routed to their RM waits for that RM first and falls back to any desk after
+``DeskPolicy.rm_fallback``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select, update
+
+from kiosk import audit, outbox
+from kiosk.clock import Clock
+from kiosk.errors import KioskError
+from kiosk.governance import FIELDS, KycForm, validate
+from kiosk.i18n import _
+from kiosk.idcard import mask_name
+from kiosk.kyc import governance_gaps
+from kiosk.models import (
+    Customer,
+    Event,
+    GovernanceChange,
+    Invitation,
+    MobileBanking,
+    Queue,
+    QueueEntry,
+    QueueStatus,
+    Staff,
+    Visit,
+    VisitStep,
+)
+from kiosk.search import index_customer
+from kiosk.search_keys import customer_keys
+from kiosk.services.auth import StaffSession
+from kiosk.services.events import current_event
+from kiosk.services.reception import next_ticket, ticket_label
+from kiosk.uow import UnitOfWork
+
+
+class DeskError(KioskError):
+    """A desk action that cannot go ahead; the message says why."""
+
+
+class GovernanceInvalid(DeskError):
+    """The form has invalid fields; ``errors`` maps each field to what is wrong."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(_("Some fields are not valid; nothing was saved."))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class DeskPolicy:
+    rm_fallback: timedelta = timedelta(minutes=10)  # then any desk may call the customer
+
+
+@dataclass(frozen=True)
+class Called:
+    entry_id: int
+    visit_id: int
+    customer_id: int
+    ticket: str
+    masked_name: str
+    reason: str
+    waited_minutes: int
+
+
+def _entry_order(staff_id: int, now: datetime, policy: DeskPolicy):  # type: ignore[no-untyped-def]
+    """This RM's own customers first, then unassigned ones, then others' past the fallback."""
+    mine = QueueEntry.preferred_staff_id == staff_id
+    free = QueueEntry.preferred_staff_id.is_(None) | (
+        QueueEntry.enqueued_at <= now - policy.rm_fallback
+    )
+    return mine | free, case((mine, 0), else_=1)
+
+
+def call_next(
+    uow: UnitOfWork,
+    staff: StaffSession,
+    *,
+    desk: str,
+    queue: Queue = Queue.SERVICE_DESK,
+    clock: Clock | None = None,
+    policy: DeskPolicy | None = None,
+) -> Called | None:
+    """Claim the next waiting customer for this desk, or None when nobody may be called."""
+    now = (clock or Clock()).now()
+    policy = policy or DeskPolicy()
+    eligible, priority = _entry_order(staff.staff_id, now, policy)
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        candidates = s.execute(
+            select(QueueEntry.id)
+            .where(
+                QueueEntry.event_id == event.id,
+                QueueEntry.queue == queue,
+                QueueEntry.status == QueueStatus.WAITING,
+                eligible,
+            )
+            .order_by(priority, QueueEntry.enqueued_at, QueueEntry.ticket_no)
+            .limit(10)
+        ).scalars()
+        for entry_id in list(candidates):
+            claimed = s.execute(
+                update(QueueEntry)
+                .where(QueueEntry.id == entry_id, QueueEntry.status == QueueStatus.WAITING)
+                .values(
+                    status=QueueStatus.CALLED, called_at=now, called_by=staff.staff_id, desk=desk
+                )
+            ).rowcount
+            if not claimed:
+                continue  # another desk was faster: try the next one
+            entry = s.get(QueueEntry, entry_id)
+            assert entry is not None
+            visit = s.get(Visit, entry.visit_id)
+            assert visit is not None
+            customer = s.get(Customer, visit.customer_id)
+            assert customer is not None
+            s.add(
+                VisitStep(
+                    visit_id=visit.id, step="called", at=now, staff_id=staff.staff_id, note=desk
+                )
+            )
+            audit.append(
+                s,
+                at=now,
+                action="called",
+                staff_id=staff.staff_id,
+                station=desk,
+                entity="queue_entry",
+                entity_id=entry.id,
+            )
+            result = Called(
+                entry_id=entry.id,
+                visit_id=visit.id,
+                customer_id=customer.id,
+                ticket=ticket_label(entry.queue, entry.ticket_no),
+                masked_name=mask_name(customer.name),
+                reason=entry.reason,
+                waited_minutes=int((now - entry.enqueued_at).total_seconds() // 60),
+            )
+            uow.commit()
+            return result
+        return None
+
+
+def _entry(uow: UnitOfWork, entry_id: int) -> QueueEntry:
+    entry = uow.session.get(QueueEntry, entry_id)
+    if entry is None:
+        raise DeskError(_("This queue ticket no longer exists."))
+    return entry
+
+
+def skip(
+    uow: UnitOfWork, entry_id: int, staff: StaffSession, *, clock: Clock | None = None
+) -> None:
+    """The called customer did not come: set the ticket aside until re-queued."""
+    now = (clock or Clock()).now()
+    with uow:
+        entry = _entry(uow, entry_id)
+        entry.status = QueueStatus.SKIPPED
+        entry.finished_at = now
+        audit.append(
+            uow.session,
+            at=now,
+            action="no_show",
+            staff_id=staff.staff_id,
+            entity="queue_entry",
+            entity_id=entry.id,
+        )
+        uow.commit()
+
+
+def requeue(
+    uow: UnitOfWork, entry_id: int, staff: StaffSession, *, clock: Clock | None = None
+) -> None:
+    """A skipped customer turned up: back in the queue, behind those waiting now."""
+    now = (clock or Clock()).now()
+    with uow:
+        entry = _entry(uow, entry_id)
+        if entry.status not in (QueueStatus.SKIPPED, QueueStatus.CALLED):
+            raise DeskError(_("Only a called or skipped ticket can be put back in the queue."))
+        entry.status = QueueStatus.WAITING
+        entry.enqueued_at = now
+        entry.called_at = entry.called_by = entry.desk = entry.finished_at = None
+        audit.append(
+            uow.session,
+            at=now,
+            action="requeued",
+            staff_id=staff.staff_id,
+            entity="queue_entry",
+            entity_id=entry.id,
+        )
+        uow.commit()
+
+
+def transfer(
+    uow: UnitOfWork,
+    entry_id: int,
+    to_staff_no: str,
+    staff: StaffSession,
+    *,
+    clock: Clock | None = None,
+) -> None:
+    """Hand a called customer to another RM: they wait for that RM first."""
+    now = (clock or Clock()).now()
+    with uow:
+        target = uow.session.scalar(select(Staff).where(Staff.staff_no == to_staff_no.upper()))
+        if target is None:
+            raise DeskError(_("No staff member has the number {no}.").format(no=to_staff_no))
+        entry = _entry(uow, entry_id)
+        entry.status = QueueStatus.WAITING
+        entry.preferred_staff_id = target.id
+        entry.enqueued_at = now
+        entry.called_at = entry.called_by = entry.desk = None
+        audit.append(
+            uow.session,
+            at=now,
+            action="transferred",
+            staff_id=staff.staff_id,
+            entity="queue_entry",
+            entity_id=entry.id,
+            details={"to": target.staff_no},
+        )
+        uow.commit()
+
+
+def current_form(uow: UnitOfWork, customer_id: int) -> KycForm:
+    """The customer's KYC fields as the form starts."""
+    with uow:
+        c = uow.session.get(Customer, customer_id)
+        if c is None:
+            raise DeskError(_("This customer no longer exists."))
+        return KycForm(**{f.name: getattr(c, f.name) for f in fields(KycForm)})
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def save_governance(
+    uow: UnitOfWork,
+    customer_id: int,
+    form: KycForm,
+    staff: StaffSession,
+    *,
+    visit_id: int | None = None,
+    clock: Clock | None = None,
+    station: str = "service_desk",
+) -> list[str]:
+    """Validate and save the form; returns the fields that changed.
+
+    Nothing is saved when any field is invalid (``GovernanceInvalid``); otherwise every change
+    is recorded per field, the ledger learns it through the outbox, and all of it commits in
+    one transaction.
+    """
+    now = (clock or Clock()).now()
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        today = now.astimezone(ZoneInfo(event.timezone)).date()
+        errors = validate(form, today)
+        if errors:
+            raise GovernanceInvalid(errors)
+        customer = s.get(Customer, customer_id)
+        if customer is None:
+            raise DeskError(_("This customer no longer exists."))
+        changed = []
+        for field in FIELDS:
+            new = getattr(form, field)
+            if field == "id_number" and new:
+                new = new.strip().upper()
+            old = getattr(customer, field)
+            if old == new:
+                continue
+            changed.append(field)
+            s.add(
+                GovernanceChange(
+                    customer_id=customer.id,
+                    visit_id=visit_id,
+                    field=field,
+                    old_value=_text(old),
+                    new_value=_text(new),
+                    staff_id=staff.staff_id,
+                    at=now,
+                )
+            )
+            setattr(customer, field, new)
+        if "phone" in changed and customer.phone:
+            customer.phone_last4 = customer.phone[-4:]
+        if {"name", "phone"} & set(changed):
+            codes = s.scalars(
+                select(Invitation.code).where(Invitation.customer_id == customer.id)
+            ).all()
+            index_customer(
+                s,
+                customer.id,
+                customer_keys(customer.name, customer.phone, customer.customer_no, codes),
+            )
+        if visit_id is not None:
+            s.add(
+                VisitStep(
+                    visit_id=visit_id,
+                    step="governance",
+                    at=now,
+                    staff_id=staff.staff_id,
+                    note=",".join(changed),
+                )
+            )
+        if changed:
+            outbox.enqueue(
+                s,
+                event_id=event.id,
+                kind="governance",
+                at=now,
+                payload={
+                    "event": event.code,
+                    "customer_no": customer.customer_no,
+                    "at": now.isoformat(),
+                    "changes": {f: _text(getattr(form, f)) for f in changed},
+                },
+            )
+        audit.append(
+            s,
+            at=now,
+            action="governance",
+            staff_id=staff.staff_id,
+            station=station,
+            entity="customer",
+            entity_id=customer.id,
+            details={"fields": changed},
+        )
+        uow.commit()
+        return changed
+
+
+def open_mobile_banking(
+    uow: UnitOfWork,
+    customer_id: int,
+    staff: StaffSession,
+    *,
+    visit_id: int | None = None,
+    clock: Clock | None = None,
+    station: str = "service_desk",
+) -> None:
+    """Record that mobile banking was opened; an expired ID must be governed first."""
+    now = (clock or Clock()).now()
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        customer = s.get(Customer, customer_id)
+        if customer is None:
+            raise DeskError(_("This customer no longer exists."))
+        today = now.astimezone(ZoneInfo(event.timezone)).date()
+        gaps = governance_gaps(customer, today)
+        if gaps.get("id_valid_to") == "expired" or "id_number" in gaps:
+            raise DeskError(
+                _(
+                    "The ID has expired or is invalid: govern it first. The bank "
+                    "blocks mobile banking on an expired ID."
+                )
+            )
+        if customer.mobile_banking != MobileBanking.NONE:
+            raise DeskError(_("This customer already has mobile banking."))
+        customer.mobile_banking = MobileBanking.OPENED
+        if visit_id is not None:
+            s.add(
+                VisitStep(
+                    visit_id=visit_id, step="mobile_banking_opened", at=now, staff_id=staff.staff_id
+                )
+            )
+        outbox.enqueue(
+            s,
+            event_id=event.id,
+            kind="mobile_banking_opened",
+            at=now,
+            payload={
+                "event": event.code,
+                "customer_no": customer.customer_no,
+                "at": now.isoformat(),
+            },
+        )
+        audit.append(
+            s,
+            at=now,
+            action="mobile_banking_opened",
+            staff_id=staff.staff_id,
+            station=station,
+            entity="customer",
+            entity_id=customer.id,
+        )
+        uow.commit()
+
+
+@dataclass(frozen=True)
+class RoutedOn:
+    ticket: str
+    waiting_ahead: int
+
+
+def route_on(
+    uow: UnitOfWork,
+    entry_id: int,
+    staff: StaffSession,
+    *,
+    clock: Clock | None = None,
+    station: str = "service_desk",
+) -> RoutedOn:
+    """Done at the desk: the customer joins the activation queue with a new ticket."""
+    now = (clock or Clock()).now()
+    with uow:
+        s = uow.session
+        entry = _entry(uow, entry_id)
+        event = s.get(Event, entry.event_id)
+        assert event is not None
+        visit = s.get(Visit, entry.visit_id)
+        assert visit is not None
+        entry.status = QueueStatus.DONE
+        entry.finished_at = now
+        visit.route = Queue.ACTIVATION
+        next_entry = QueueEntry(
+            event_id=event.id,
+            visit_id=visit.id,
+            queue=Queue.ACTIVATION,
+            ticket_no=next_ticket(s, event, Queue.ACTIVATION),
+            enqueued_at=now,
+        )
+        s.add(next_entry)
+        s.add(
+            VisitStep(visit_id=visit.id, step="service_desk_done", at=now, staff_id=staff.staff_id)
+        )
+        s.flush()
+        ahead = (
+            s.scalar(
+                select(func.count(QueueEntry.id)).where(
+                    QueueEntry.event_id == event.id,
+                    QueueEntry.queue == Queue.ACTIVATION,
+                    QueueEntry.status == QueueStatus.WAITING,
+                    QueueEntry.id < next_entry.id,
+                )
+            )
+            or 0
+        )
+        audit.append(
+            s,
+            at=now,
+            action="routed_on",
+            staff_id=staff.staff_id,
+            station=station,
+            entity="visit",
+            entity_id=visit.id,
+        )
+        result = RoutedOn(ticket_label(Queue.ACTIVATION, next_entry.ticket_no), ahead)
+        uow.commit()
+        return result
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    step: str
+    at: datetime
+    staff_name: str
+    note: str
+
+
+def timeline(uow: UnitOfWork, visit_id: int) -> list[TimelineStep]:
+    """Every step of the visit with its time and the member of staff."""
+    with uow:
+        return [
+            TimelineStep(step.step, step.at, name, step.note)
+            for step, name in uow.session.execute(
+                select(VisitStep, Staff.name)
+                .join(Staff, Staff.id == VisitStep.staff_id)
+                .where(VisitStep.visit_id == visit_id)
+                .order_by(VisitStep.at, VisitStep.id)
+            )
+        ]
+
+
+@dataclass(frozen=True)
+class RmCounts:
+    staff_no: str
+    name: str
+    governed: int
+    mobile_banking_opened: int
+
+
+def rm_counts(uow: UnitOfWork) -> list[RmCounts]:
+    """Per member of staff: customers governed and mobile-banking accounts opened."""
+    with uow:
+        s = uow.session
+        rows = s.execute(
+            select(
+                Staff.staff_no,
+                Staff.name,
+                func.count(func.distinct(Visit.customer_id)).filter(VisitStep.step == "governance"),
+                func.count(func.distinct(Visit.customer_id)).filter(
+                    VisitStep.step == "mobile_banking_opened"
+                ),
+            )
+            .join(VisitStep, VisitStep.staff_id == Staff.id)
+            .join(Visit, Visit.id == VisitStep.visit_id)
+            .where(VisitStep.step.in_(("governance", "mobile_banking_opened")))
+            .group_by(Staff.staff_no, Staff.name)
+            .order_by(Staff.staff_no)
+        ).all()
+        return [RmCounts(*row) for row in rows]
