@@ -22,6 +22,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from kiosk import audit
+from kiosk.governance import age_on, validity_years
 from kiosk.idcard import check_digit
 from kiosk.invitations import new_code
 from kiosk.kyc import OCCUPATIONS
@@ -355,29 +356,29 @@ def _add_years(day: date, years: int) -> date:
 def _validity(
     rng: random.Random, birth: date, event_day: date, expired: bool
 ) -> tuple[date, date | None, bool]:
-    """ID validity period by age at issue (GB: 5/10/20 years, long-term from 46)."""
-
-    def years_for(age: int) -> int | None:
-        return 5 if age < 16 else 10 if age < 26 else 20 if age < 46 else None
-
-    if expired:
-        # Expired between a week and three years ago, issued in the matching window.
-        valid_to = event_day - timedelta(days=rng.randrange(7, 3 * 365))
-        for length in (20, 10):
+    """ID validity period by exact age at issue (5/10/20 years, long-term from 46)."""
+    for _attempt in range(200):
+        if expired:  # expired between a week and three years ago
+            valid_to = event_day - timedelta(days=rng.randrange(7, 3 * 365))
+            length = rng.choice([10, 20])
             issued = _add_years(valid_to, -length)
-            if years_for(issued.year - birth.year) == length:
+            if validity_years(age_on(birth, issued)) == length and issued > birth:
                 return issued, valid_to, False
-        issued = _add_years(valid_to, -20)
-        return issued, valid_to, False
-    while True:
+            continue
         issued = event_day - timedelta(days=rng.randrange(30, 19 * 365))
-        age = issued.year - birth.year
-        length = years_for(age)
-        if length is None:
+        if issued <= birth:
+            continue
+        years = validity_years(age_on(birth, issued))
+        if years is None:
             return issued, None, True
-        valid_to = _add_years(issued, length)
+        valid_to = _add_years(issued, years)
         if valid_to > event_day + timedelta(days=30):
             return issued, valid_to, False
+    # Some ages admit no recently expired ID (a 44-year-old's 10- and 20-year IDs cannot
+    # both fit); give them a current one, issued a year ago, consistent with the law.
+    issued = event_day - timedelta(days=365)
+    years = validity_years(age_on(birth, issued))
+    return issued, None if years is None else _add_years(issued, years), years is None
 
 
 def _phone(rng: random.Random, invalid: bool) -> str:

@@ -64,7 +64,7 @@ def validity_years(age_at_issue: int) -> int | None:
     return None
 
 
-def _age(born: date, on: date) -> int:
+def age_on(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
@@ -139,7 +139,7 @@ def _check_resident_id(form: KycForm, number: str, today: date, errors: dict[str
     if form.id_valid_from < born:
         errors["id_valid_from"] = _("The issue date is before the birth date in the ID number.")
         return
-    years = validity_years(_age(born, form.id_valid_from))
+    years = validity_years(age_on(born, form.id_valid_from))
     if years is None:
         if not form.id_long_term:
             errors["id_valid_to"] = _(

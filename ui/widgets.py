@@ -146,6 +146,14 @@ class ScanField(QLineEdit):
         if key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
             self.moved.emit(-1 if key == Qt.Key.Key_Up else 1)
             return
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier and key not in (
+            Qt.Key.Key_A,
+            Qt.Key.Key_C,
+            Qt.Key.Key_V,
+            Qt.Key.Key_X,
+        ):
+            event.ignore()  # a station or window key (Ctrl+Z, Ctrl+1, ...): let it bubble up
+            return
         if key == Qt.Key.Key_Escape:
             self.clear()
             self.detector.reset()

@@ -70,6 +70,7 @@ class Called:
     masked_name: str
     reason: str
     waited_minutes: int
+    timezone: str = "Asia/Shanghai"
 
 
 def _entry_order(staff_id: int, now: datetime, policy: DeskPolicy):  # type: ignore[no-untyped-def]
@@ -146,6 +147,7 @@ def call_next(
                 masked_name=mask_name(customer.name),
                 reason=entry.reason,
                 waited_minutes=int((now - entry.enqueued_at).total_seconds() // 60),
+                timezone=event.timezone,
             )
             uow.commit()
             return result
@@ -250,6 +252,14 @@ def _text(value: object) -> str | None:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def check_form(uow: UnitOfWork, form: KycForm, *, clock: Clock | None = None) -> dict[str, str]:
+    """The form's errors by field, judged on the event's own date."""
+    now = (clock or Clock()).now()
+    with uow:
+        event = current_event(uow.session)
+        return validate(form, now.astimezone(ZoneInfo(event.timezone)).date())
 
 
 def save_governance(
@@ -519,3 +529,60 @@ def rm_counts(uow: UnitOfWork) -> list[RmCounts]:
             .order_by(Staff.staff_no)
         ).all()
         return [RmCounts(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    entry_id: int
+    ticket: str
+    masked_name: str
+    reason: str  # governance gap fields, comma-separated
+    waited_minutes: int
+    preferred_rm: str
+
+
+def waiting(
+    uow: UnitOfWork, *, queue: Queue = Queue.SERVICE_DESK, clock: Clock | None = None
+) -> list[Waiting]:
+    """Who is waiting, longest first, with the reason and the RM they wait for."""
+    now = (clock or Clock()).now()
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        rows = s.execute(
+            select(QueueEntry, Customer.name, Staff.name)
+            .join(Visit, Visit.id == QueueEntry.visit_id)
+            .join(Customer, Customer.id == Visit.customer_id)
+            .outerjoin(Staff, Staff.id == QueueEntry.preferred_staff_id)
+            .where(
+                QueueEntry.event_id == event.id,
+                QueueEntry.queue == queue,
+                QueueEntry.status == QueueStatus.WAITING,
+            )
+            .order_by(QueueEntry.enqueued_at, QueueEntry.ticket_no)
+        ).all()
+        return [
+            Waiting(
+                entry.id,
+                ticket_label(entry.queue, entry.ticket_no),
+                mask_name(name),
+                entry.reason,
+                int((now - entry.enqueued_at).total_seconds() // 60),
+                rm_name or "",
+            )
+            for entry, name, rm_name in rows
+        ]
+
+
+def field_status(
+    uow: UnitOfWork, customer_id: int, *, clock: Clock | None = None
+) -> dict[str, str]:
+    """Each KYC field's state for the form: "ok", "missing", "expired" or "invalid"."""
+    now = (clock or Clock()).now()
+    with uow:
+        event = current_event(uow.session)
+        customer = uow.session.get(Customer, customer_id)
+        if customer is None:
+            raise DeskError(_("This customer no longer exists."))
+        gaps = governance_gaps(customer, now.astimezone(ZoneInfo(event.timezone)).date())
+        return {field: gaps.get(field, "ok") for field in FIELDS}

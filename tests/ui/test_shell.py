@@ -151,12 +151,12 @@ def test_language_switch_is_applied_and_remembered(
     assert settings.language == "zh_CN"
     # Still signed in, same station, now in Chinese.
     assert window.stack.currentWidget() is window.workspace
-    assert window.station_titles() == ["活动概览", "接待"]
+    assert window.station_titles() == ["活动概览", "接待", "业务办理"]
     assert window.sign_out_button.text() == "退出登录"
     assert "尊享积分兑换活动" in window.windowTitle()
     window.language.setCurrentIndex(window.language.findData("en"))
     assert settings.language == "en"
-    assert window.station_titles() == ["Event overview", "Reception"]
+    assert window.station_titles() == ["Event overview", "Reception", "Service desk"]
 
 
 def test_large_print_scales_the_ui(

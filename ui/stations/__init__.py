@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 _REGISTRY: dict[Station, type[StationPage] | str] = {
     Station.OVERVIEW: "ui.stations.overview:OverviewStation",
     Station.RECEPTION: "ui.stations.reception:ReceptionStation",
+    Station.SERVICE_DESK: "ui.stations.service_desk:ServiceDeskStation",
 }
 
 

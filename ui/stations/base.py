@@ -7,8 +7,11 @@ window shows it only when the signed-in role may open it (``kiosk.roles``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QWidget
 
 from kiosk.labels import station_label
@@ -23,6 +26,31 @@ class StationPage(QWidget):
         super().__init__(parent)
         self.context = context
         self.setObjectName("page")
+        self._keys: dict[tuple[int, int], Callable[[], None]] = {}
+
+    def bind(
+        self,
+        key: Qt.Key,
+        action: Callable[[], None],
+        modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
+    ) -> None:
+        """A station key (F2, F5, Ctrl+S, ...). Keys a field does not use bubble up to the
+        station, so this works wherever the focus is, without QShortcut's window-activation
+        rules."""
+        self._keys[(int(key), int(modifiers.value))] = action
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        mods = event.modifiers() & (
+            Qt.KeyboardModifier.ControlModifier
+            | Qt.KeyboardModifier.ShiftModifier
+            | Qt.KeyboardModifier.AltModifier
+        )
+        action = self._keys.get((int(event.key()), int(mods.value)))
+        if action is None:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+        action()
 
     @classmethod
     def title(cls) -> str:

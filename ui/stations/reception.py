@@ -10,7 +10,6 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -376,9 +375,9 @@ class ReceptionStation(StationPage):
         self.camera_button.toggled.connect(self.toggle_camera)
         self.camera.decoded.connect(self.on_scanned)
         self.camera.failed.connect(self.fail)
-        QShortcut(QKeySequence(Qt.Key.Key_F2), self, activated=self.walk_in)
-        QShortcut(QKeySequence("Ctrl+Z"), self, activated=self.undo)
-        QShortcut(QKeySequence("Ctrl+P"), self, activated=self.reprint)
+        self.bind(Qt.Key.Key_F2, self.walk_in)
+        self.bind(Qt.Key.Key_Z, self.undo, Qt.KeyboardModifier.ControlModifier)
+        self.bind(Qt.Key.Key_P, self.reprint, Qt.KeyboardModifier.ControlModifier)
         self._update_buttons()
 
     # -- loading -----------------------------------------------------------------------------
