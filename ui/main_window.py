@@ -164,6 +164,11 @@ class MainWindow(QMainWindow):
                 self.switcher.setCurrentRow(row)
             event.accept()
             return
+        # Keys that reach the window (nothing in the station had the focus) still belong to
+        # the station on screen: F5 calls the next customer wherever the focus is.
+        page = self.current_station()
+        if page is not None and page.handle_key(event):
+            return
         super().keyPressEvent(event)
 
     def _workspace(self) -> QWidget:

@@ -39,7 +39,8 @@ class StationPage(QWidget):
         rules."""
         self._keys[(int(key), int(modifiers.value))] = action
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
+    def handle_key(self, event: QKeyEvent) -> bool:
+        """Run the station action bound to this key; False when there is none."""
         mods = event.modifiers() & (
             Qt.KeyboardModifier.ControlModifier
             | Qt.KeyboardModifier.ShiftModifier
@@ -47,10 +48,14 @@ class StationPage(QWidget):
         )
         action = self._keys.get((int(event.key()), int(mods.value)))
         if action is None:
-            super().keyPressEvent(event)
-            return
+            return False
         event.accept()
         action()
+        return True
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not self.handle_key(event):
+            super().keyPressEvent(event)
 
     @classmethod
     def title(cls) -> str:

@@ -376,6 +376,7 @@ class ServiceDeskStation(StationPage):
     def load(self) -> None:
         self.refresh_counts()
         self.refresh_queue()
+        self.call_button.setFocus()
         self.refresh_timer.start()
 
     def refresh_queue(self) -> None:
