@@ -20,7 +20,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
 from kiosk.clock import FixedClock
-from kiosk.db import open_database
+from kiosk.db import Database, open_database
 from kiosk.demo import create_demo
 from kiosk.i18n import set_language
 from kiosk.roles import Station
@@ -49,6 +49,48 @@ def reception_screenshot(app: QApplication, window: MainWindow, out: Path) -> No
     station.check_in_selected()
     app.processEvents()
     window.grab().save(str(out / "reception.png"))
+
+
+def service_desk_screenshot(
+    app: QApplication, database: Database, settings: Settings, out: Path
+) -> None:
+    """The service desk with a called customer whose ID has expired."""
+    from sqlalchemy import select
+
+    from kiosk.models import Customer, MobileBanking, Queue
+    from kiosk.services import reception
+    from kiosk.services.auth import staff_session
+
+    with database.unit_of_work() as uow:
+        customer = next(
+            c
+            for c in uow.session.scalars(select(Customer).order_by(Customer.id))
+            if c.id_valid_to
+            and c.id_valid_to < MORNING.date()
+            and c.mobile_banking == MobileBanking.NONE
+            and c.rm is not None
+        )
+        customer_id, rm_no = customer.id, customer.rm.staff_no  # type: ignore[union-attr]
+    staff = staff_session(database.unit_of_work(), "R001")
+    reception.check_in(
+        database.unit_of_work(),
+        customer_id,
+        staff,
+        clock=FixedClock(MORNING),
+        route=Queue.SERVICE_DESK,
+    )
+    window = MainWindow(AppContext(database, FixedClock(MORNING)), settings)
+    window.resize(1366, 860)
+    window.show()
+    app.processEvents()
+    window.signin.staff_no.setText(rm_no)
+    window.signin.pin.setText("1234")
+    window.signin.submit()
+    station = window.current_station()
+    station.call_next()  # type: ignore[union-attr]
+    app.processEvents()
+    window.grab().save(str(out / "service-desk.png"))
+    window.close()
 
 
 def main() -> None:
@@ -81,6 +123,9 @@ def main() -> None:
             if not large:
                 reception_screenshot(app, window, out)
             window.close()
+        settings.large_print = False
+        apply_theme(app, False)
+        service_desk_screenshot(app, database, settings, out)
         database.dispose()
     print(f"screenshots written to {out}")
 
