@@ -161,6 +161,12 @@ def _entry(uow: UnitOfWork, entry_id: int) -> QueueEntry:
     return entry
 
 
+def _back_to_waiting(entry: QueueEntry, now: datetime) -> None:
+    entry.status = QueueStatus.WAITING
+    entry.enqueued_at = now
+    entry.called_at = entry.called_by = entry.desk = entry.finished_at = None
+
+
 def skip(
     uow: UnitOfWork, entry_id: int, staff: StaffSession, *, clock: Clock | None = None
 ) -> None:
@@ -190,9 +196,7 @@ def requeue(
         entry = _entry(uow, entry_id)
         if entry.status not in (QueueStatus.SKIPPED, QueueStatus.CALLED):
             raise DeskError(_("Only a called or skipped ticket can be put back in the queue."))
-        entry.status = QueueStatus.WAITING
-        entry.enqueued_at = now
-        entry.called_at = entry.called_by = entry.desk = entry.finished_at = None
+        _back_to_waiting(entry, now)
         audit.append(
             uow.session,
             at=now,
@@ -219,10 +223,8 @@ def transfer(
         if target is None:
             raise DeskError(_("No staff member has the number {no}.").format(no=to_staff_no))
         entry = _entry(uow, entry_id)
-        entry.status = QueueStatus.WAITING
+        _back_to_waiting(entry, now)
         entry.preferred_staff_id = target.id
-        entry.enqueued_at = now
-        entry.called_at = entry.called_by = entry.desk = None
         audit.append(
             uow.session,
             at=now,
