@@ -45,6 +45,7 @@ from ui.camera import CameraScanner
 from ui.context import StationContext
 from ui.models import HitModel
 from ui.stations.base import StationPage
+from ui.theme import is_large_print
 from ui.widgets import KeepFocus, ResultBanner, ScanField, Sounds, Tone
 
 SEARCH_DELAY_MS = 60  # lets a scanner burst finish before searching
@@ -383,6 +384,12 @@ class ReceptionStation(StationPage):
     # -- loading -----------------------------------------------------------------------------
 
     def _size_columns(self) -> None:
+        # Large print: name, phone, branch and status only; the card shows the rest.
+        for column in (HitModel.ID, HitModel.RM, HitModel.SLOT):
+            self.table.setColumnHidden(column, is_large_print())
+        self._set_widths()
+
+    def _set_widths(self) -> None:
         """Column widths from the font once (after the style sheet applied), not measured from
         the rows on every keystroke."""
         self.table.ensurePolished()

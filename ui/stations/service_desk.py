@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -164,12 +166,18 @@ class ServiceDeskStation(StationPage):
         self.form_box = QFrame()
         self.form_box.setObjectName("card")
         form = QFormLayout(self.form_box)
+        form.setVerticalSpacing(3)
         self.inputs: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
         self.statuses: dict[str, QLabel] = {}
         for field in (f.name for f in fields(KycForm)):
             widget = self._input_for(field)
             widget.setObjectName(f"field_{field}")
+            if isinstance(widget, QComboBox):  # long occupation names must not widen the window
+                widget.setSizeAdjustPolicy(
+                    QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+                )
+                widget.setMinimumContentsLength(8)
             self.inputs[field] = widget
             error = QLabel("")
             error.setObjectName(f"error_{field}")
@@ -203,31 +211,43 @@ class ServiceDeskStation(StationPage):
         self.my_counts = QLabel("")
         self.my_counts.setObjectName("my_counts")
         self.my_counts.setProperty("role", "hint")
+        self.my_counts.setWordWrap(True)
         self.timeline = QListWidget()
         self.timeline.setObjectName("timeline")
-        self.timeline.setMaximumHeight(150)
+        self.timeline.setMaximumHeight(96)
 
         left = QVBoxLayout()
         row = QHBoxLayout()
         row.addWidget(QLabel(_("Desk")))
-        row.addWidget(self.desk_name)
-        row.addWidget(self.call_button, 1)
+        row.addWidget(self.desk_name, 1)
         left.addLayout(row)
+        left.addWidget(self.call_button)
         left.addWidget(self.display_button)
         left.addWidget(QLabel(_("Waiting")))
         left.addWidget(self.queue, 1)
         left.addWidget(self.my_counts)
         right = QVBoxLayout()
         right.addWidget(self.header)
-        right.addWidget(self.form_box, 1)
-        actions = QHBoxLayout()
-        for button in (self.save_button, self.mobile_button, self.route_button):
-            actions.addWidget(button)
+        # The form scrolls inside its panel, so large print still fits a 1366x768 laptop.
+        form_scroll = QScrollArea()
+        form_scroll.setWidgetResizable(True)
+        form_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        form_scroll.setWidget(self.form_box)
+        right.addWidget(form_scroll, 1)
+        # Two columns of actions: wide enough in large print on a 1366-pixel laptop.
+        actions = QGridLayout()
+        for index, button in enumerate(
+            (
+                self.save_button,
+                self.mobile_button,
+                self.route_button,
+                self.transfer_button,
+                self.skip_button,
+                self.requeue_button,
+            )
+        ):
+            actions.addWidget(button, index // 2, index % 2)
         right.addLayout(actions)
-        more = QHBoxLayout()
-        for button in (self.skip_button, self.requeue_button, self.transfer_button):
-            more.addWidget(button)
-        right.addLayout(more)
         right.addWidget(QLabel(_("Visit timeline")))
         right.addWidget(self.timeline)
         body = QHBoxLayout()
