@@ -111,6 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     checkin.set_defaults(func=cmd_checkin)
 
+    slip = commands.add_parser("slip", help=_("redemption slips"))
+    slip_commands = slip.add_subparsers(dest="slip_command", metavar="SLIP_COMMAND", required=True)
+    verify = slip_commands.add_parser("verify", help=_("print the verdict for a slip code"))
+    verify.add_argument("code")
+    verify.add_argument(
+        "--merchant",
+        metavar="CODE",
+        help=_("judge as this merchant's booth would (default: any merchant)"),
+    )
+    verify.add_argument("--date", type=_date, help=_("the booth's date (default: today)"))
+    verify.set_defaults(func=cmd_slip_verify)
+
     app = commands.add_parser("app", help=_("open the app (the default)"))
     app.set_defaults(func=cmd_app)
     return parser
@@ -287,6 +299,37 @@ def cmd_checkin(args: argparse.Namespace) -> int:
         _out(printer.send(path).message)
     database.dispose()
     return 0
+
+
+def cmd_slip_verify(args: argparse.Namespace) -> int:
+    """Exit 0 when the slip is valid, 1 otherwise; the verdict is printed either way."""
+    from kiosk.labels import verdict_label
+    from kiosk.services.keys import verify_code
+    from kiosk.slipcode import Verdict
+
+    database = dbmod.open_database(args.db)
+    check = verify_code(
+        database.unit_of_work(), args.code, merchant_code=args.merchant, today=args.date
+    )
+    database.dispose()
+    _out(verdict_label(check.verdict))
+    payload = check.payload
+    if payload is not None and check.verdict not in (Verdict.OTHER_EVENT, Verdict.UNREADABLE):
+        _out(
+            _(
+                "Slip {serial}: {merchant} · {offer} × {quantity} · {points:,} points · "
+                "redeem by {date} · {name}"
+            ).format(
+                serial=payload.serial,
+                merchant=check.merchant_name or payload.merchant,
+                offer=check.offer_name or payload.offer,
+                quantity=payload.quantity,
+                points=payload.points,
+                date=payload.redeem_by.isoformat(),
+                name=payload.masked_name,
+            )
+        )
+    return 0 if check.verdict == Verdict.VALID else 1
 
 
 def cmd_app(args: argparse.Namespace) -> int:

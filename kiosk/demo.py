@@ -18,10 +18,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from kiosk import audit
+from kiosk import audit, slipcode
 from kiosk.governance import age_on, validity_years
 from kiosk.idcard import check_digit
 from kiosk.invitations import new_code
@@ -40,6 +41,7 @@ from kiosk.models import (
     Role,
     SearchKey,
     ServiceCategory,
+    SigningKey,
     Staff,
     TimeSlot,
 )
@@ -49,6 +51,7 @@ from kiosk.security import hash_pin
 from kiosk.uow import UnitOfWork
 
 DEMO_PIN = "1234"
+DEMO_PASSPHRASE = "demo-passphrase"  # unlocks the demo event's slip-signing key
 DEMO_SEED = 20261123
 DEMO_EVENT_CODE = "DEMO"
 TIMEZONE = "Asia/Shanghai"
@@ -675,6 +678,19 @@ def generate_demo(
     if preselections:
         session.execute(insert(Preselection), preselections)
 
+    # The slip-signing key, locked with the documented demo passphrase.
+    private = slipcode.new_private_key()
+    session.add(
+        SigningKey(
+            event_id=event.id,
+            key_id=slipcode.key_id(private.public_key()).hex(),
+            public_key=private.public_key()
+            .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            .hex(),
+            locked_private_key=slipcode.lock_private_key(private, DEMO_PASSPHRASE).decode(),
+            created_at=now,
+        )
+    )
     audit.append(
         session,
         at=now,

@@ -75,3 +75,18 @@ def gap_label(problem: str) -> str:
     return {"missing": _("missing"), "invalid": _("invalid"), "expired": _("expired")}.get(
         problem, problem
     )
+
+
+def verdict_label(verdict: str) -> str:
+    from kiosk.slipcode import Verdict
+
+    return {
+        Verdict.VALID: _("Valid"),
+        Verdict.ALREADY_REDEEMED: _("Already redeemed"),
+        Verdict.OTHER_MERCHANT: _("For another merchant"),
+        Verdict.OTHER_EVENT: _("For another event"),
+        Verdict.EXPIRED: _("Expired"),
+        Verdict.REVOKED: _("Voided"),
+        Verdict.BAD_SIGNATURE: _("Bad signature: altered or forged"),
+        Verdict.UNREADABLE: _("Unreadable: not a slip code"),
+    }[Verdict(verdict)]

@@ -442,6 +442,21 @@ class Offer(Base):
         return self.capacity - self.reserved
 
 
+class SigningKey(Base):
+    """An Ed25519 key pair of the event. The private half is stored locked with the event
+    passphrase and never exported; rotation retires a key but keeps it for verification."""
+
+    __tablename__ = "signing_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    key_id: Mapped[str] = mapped_column(String(8), unique=True)  # hex of 4 bytes
+    public_key: Mapped[str] = mapped_column(String(64))  # raw key, hex
+    locked_private_key: Mapped[str] = mapped_column(Text)  # encrypted PKCS#8 PEM
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+
+
 class Slip(Base):
     """A signed redemption slip bound to one merchant and one offer."""
 

@@ -125,3 +125,48 @@ def test_private_key_locked_with_a_passphrase() -> None:
         unlock_private_key(locked, "wrong horse battery")
     with pytest.raises(KioskError, match="at least 8"):
         lock_private_key(KEY, "short")
+
+
+def test_slip_verify_command(capsys: pytest.CaptureFixture[str], demo_url: str) -> None:
+    """``kiosk slip verify`` judges a code with the event's own keys and names."""
+    from sqlalchemy import select
+
+    from cli.main import main
+    from kiosk.db import open_database
+    from kiosk.demo import DEMO_PASSPHRASE
+    from kiosk.models import Merchant, Offer
+    from kiosk.services import keys
+
+    database = open_database(demo_url)
+    private = keys.unlock(database.unit_of_work(), DEMO_PASSPHRASE)
+    with pytest.raises(KioskError, match="Wrong passphrase"):
+        keys.unlock(database.unit_of_work(), "not the passphrase")
+    with database.unit_of_work() as uow:
+        merchant, offer = uow.session.execute(
+            select(Merchant, Offer).join(Offer).where(Offer.code == "O101")
+        ).one()
+    code = encode(
+        SlipPayload(
+            event_tag("DEMO"), 7, merchant.id, offer.id, 1, 12000, date(2027, 5, 27), "王**"
+        ),
+        private,
+    )
+    database.dispose()
+
+    def run(*argv: str) -> tuple[int, str]:
+        status = main(["--lang", "en", "--db", demo_url, "slip", "verify", *argv])
+        return status, capsys.readouterr().out
+
+    status, out = run(code, "--date", "2026-11-28")
+    assert status == 0
+    assert out.splitlines() == [
+        "Valid",
+        "Slip 7: 康宁体检中心 · 基础体检套餐 × 1 · 12,000 points · redeem by 2027-05-27 · 王**",
+    ]
+    assert run(code, "--merchant", "M02", "--date", "2026-11-28")[1].startswith(
+        "For another merchant"
+    )
+    assert run(code, "--date", "2027-06-01")[1].startswith("Expired")
+    assert run(encode(PAYLOAD, KEY), "--date", "2026-11-28")[1].startswith("Bad signature")
+    status, out = run("NOT-A-SLIP")
+    assert (status, out.strip()) == (1, "Unreadable: not a slip code")
