@@ -1,0 +1,285 @@
+"""Issuing and voiding signed redemption slips (the activation desk's core, issue #6).
+
+Everything for one customer's cart happens in one transaction: for each line, the offer's
+capacity is claimed with a conditional UPDATE (``reserved + qty <= capacity``), the
+customer's balance is checked under a lock on the customer row, and the slip, its points
+journal reserve entry, an outbox entry and an audit record are written. Two desks issuing
+for the same customer at once cannot overspend: on PostgreSQL the second waits for the first
+on ``SELECT ... FOR UPDATE`` of the customer and then sees the reduced balance; on SQLite
+``BEGIN IMMEDIATE`` serialises them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select, update
+
+from kiosk import audit, outbox, slipcode
+from kiosk.clock import Clock
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.idcard import mask_name
+from kiosk.locks import transaction_lock
+from kiosk.models import (
+    Customer,
+    JournalEntry,
+    JournalKind,
+    Merchant,
+    Offer,
+    Slip,
+    SlipStatus,
+    Visit,
+)
+from kiosk.points import available_points
+from kiosk.services.auth import StaffSession
+from kiosk.services.events import current_event
+from kiosk.uow import UnitOfWork
+
+
+class SlipError(KioskError):
+    """A slip that cannot be issued or voided; nothing was written."""
+
+
+@dataclass(frozen=True)
+class CartLine:
+    offer_code: str
+    quantity: int = 1
+
+
+@dataclass(frozen=True)
+class IssuedSlip:
+    serial: int
+    code: str
+    merchant: str
+    offer: str
+    quantity: int
+    points: int
+
+
+def issue_slips(
+    uow: UnitOfWork,
+    customer_id: int,
+    cart: list[CartLine],
+    staff: StaffSession,
+    signing_key: Ed25519PrivateKey,
+    *,
+    clock: Clock | None = None,
+    station: str = "activation",
+) -> list[IssuedSlip]:
+    """Issue one signed slip per cart line, all or nothing."""
+    now = (clock or Clock()).now()
+    if not cart:
+        raise SlipError(_("The cart is empty."))
+    if any(line.quantity <= 0 for line in cart):
+        raise SlipError(_("A quantity must be at least 1."))
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        # Serialise everything that spends this customer's points.
+        customer = s.scalar(select(Customer).where(Customer.id == customer_id).with_for_update())
+        if customer is None:
+            raise SlipError(_("This customer no longer exists."))
+        visit = s.scalar(
+            select(Visit).where(Visit.customer_id == customer.id, Visit.event_id == event.id)
+        )
+        if visit is None:
+            raise SlipError(
+                _("The customer has not checked in; slips are issued only at the event.")
+            )
+        offers = {
+            o.code: o
+            for o in s.scalars(
+                select(Offer).where(
+                    Offer.event_id == event.id,
+                    Offer.code.in_([line.offer_code.upper() for line in cart]),
+                )
+            )
+        }
+        total = 0
+        for line in cart:
+            offer = offers.get(line.offer_code.upper())
+            if offer is None:
+                raise SlipError(_("No offer has the code {code}.").format(code=line.offer_code))
+            total += offer.points_price * line.quantity
+        balance = available_points(s, customer)
+        if total > balance:
+            raise SlipError(
+                _(
+                    "Not enough points: the cart needs {total:,}, the customer has {balance:,}."
+                ).format(total=total, balance=balance)
+            )
+        transaction_lock(s, f"slip_serial:{event.id}")
+        serial = s.scalar(select(func.max(Slip.serial)).where(Slip.event_id == event.id)) or 0
+        kid = slipcode.key_id(signing_key.public_key()).hex()
+        issued = []
+        for line in cart:
+            offer = offers[line.offer_code.upper()]
+            claimed = s.execute(
+                update(Offer)
+                .where(Offer.id == offer.id, Offer.reserved + line.quantity <= Offer.capacity)
+                .values(reserved=Offer.reserved + line.quantity)
+            ).rowcount
+            if not claimed:
+                raise SlipError(_("{offer} is fully booked.").format(offer=offer.name))
+            merchant = s.get(Merchant, offer.merchant_id)
+            assert merchant is not None
+            serial += 1
+            points = offer.points_price * line.quantity
+            code = slipcode.encode(
+                slipcode.SlipPayload(
+                    slipcode.event_tag(event.code),
+                    serial,
+                    merchant.id,
+                    offer.id,
+                    line.quantity,
+                    points,
+                    offer.redeem_by,
+                    mask_name(customer.name),
+                ),
+                signing_key,
+            )
+            slip = Slip(
+                event_id=event.id,
+                serial=serial,
+                visit_id=visit.id,
+                customer_id=customer.id,
+                merchant_id=merchant.id,
+                offer_id=offer.id,
+                quantity=line.quantity,
+                points=points,
+                redeem_by=offer.redeem_by,
+                code=code,
+                key_id=kid,
+                issued_at=now,
+                issued_by=staff.staff_id,
+            )
+            s.add(slip)
+            s.flush()
+            s.add(
+                JournalEntry(
+                    event_id=event.id,
+                    customer_id=customer.id,
+                    slip_id=slip.id,
+                    kind=JournalKind.RESERVE,
+                    points=points,
+                    at=now,
+                    staff_id=staff.staff_id,
+                )
+            )
+            outbox.enqueue(
+                s,
+                event_id=event.id,
+                kind="slip_issued",
+                at=now,
+                payload={
+                    "event": event.code,
+                    "customer_no": customer.customer_no,
+                    "serial": serial,
+                    "merchant": merchant.code,
+                    "offer": offer.code,
+                    "quantity": line.quantity,
+                    "points": points,
+                    "at": now.isoformat(),
+                },
+            )
+            audit.append(
+                s,
+                at=now,
+                action="slip_issued",
+                staff_id=staff.staff_id,
+                station=station,
+                entity="slip",
+                entity_id=serial,
+                details={"offer": offer.code, "points": points},
+            )
+            issued.append(
+                IssuedSlip(serial, code, merchant.name, offer.name, line.quantity, points)
+            )
+        uow.commit()
+        return issued
+
+
+def void_slip(
+    uow: UnitOfWork,
+    serial: int,
+    staff: StaffSession,
+    *,
+    reason: str,
+    clock: Clock | None = None,
+    station: str = "activation",
+) -> None:
+    """Void an issued slip: points released, capacity returned, booths will refuse it."""
+    now = (clock or Clock()).now()
+    if not reason.strip():
+        raise SlipError(_("Say why the slip is voided."))
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        slip = s.scalar(
+            select(Slip).where(Slip.event_id == event.id, Slip.serial == serial).with_for_update()
+        )
+        if slip is None:
+            raise SlipError(_("No slip has the number {serial}.").format(serial=serial))
+        if slip.status != SlipStatus.ISSUED:
+            raise SlipError(
+                _("Slip {serial} is {status}; only an issued slip can be voided.").format(
+                    serial=serial, status=slip.status
+                )
+            )
+        slip.status = SlipStatus.VOIDED
+        slip.voided_at = now
+        slip.voided_by = staff.staff_id
+        slip.void_reason = reason.strip()[:200]
+        s.execute(
+            update(Offer)
+            .where(Offer.id == slip.offer_id)
+            .values(reserved=Offer.reserved - slip.quantity)
+        )
+        s.add(
+            JournalEntry(
+                event_id=event.id,
+                customer_id=slip.customer_id,
+                slip_id=slip.id,
+                kind=JournalKind.RELEASE,
+                points=slip.points,
+                at=now,
+                staff_id=staff.staff_id,
+            )
+        )
+        outbox.enqueue(
+            s,
+            event_id=event.id,
+            kind="slip_voided",
+            at=now,
+            payload={
+                "event": event.code,
+                "serial": serial,
+                "points": slip.points,
+                "at": now.isoformat(),
+            },
+        )
+        audit.append(
+            s,
+            at=now,
+            action="slip_voided",
+            staff_id=staff.staff_id,
+            station=station,
+            entity="slip",
+            entity_id=serial,
+            details={"reason": slip.void_reason},
+        )
+        uow.commit()
+
+
+def slips_of(uow: UnitOfWork, customer_id: int) -> list[tuple[int, str, int, datetime]]:
+    """(serial, status, points, issued at) of a customer's slips, newest first."""
+    with uow:
+        return [
+            (slip.serial, slip.status, slip.points, slip.issued_at)
+            for slip in uow.session.scalars(
+                select(Slip).where(Slip.customer_id == customer_id).order_by(Slip.serial.desc())
+            )
+        ]

@@ -1,0 +1,174 @@
+"""Issuing and voiding slips: one transaction, never overspent, never over capacity."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select, update
+
+from kiosk.clock import FixedClock
+from kiosk.db import Database, open_database
+from kiosk.demo import DEMO_PASSPHRASE, create_demo
+from kiosk.models import Customer, JournalEntry, Offer, OutboxEntry, Slip
+from kiosk.points import available_points
+from kiosk.services import keys, reception
+from kiosk.services.auth import staff_session
+from kiosk.services.slips import CartLine, SlipError, issue_slips, void_slip
+from kiosk.slipcode import Verdict
+from tests.conftest import DEMO_DATE
+
+MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
+
+
+def _customer_checked_in(db: Database, balance: int, customer_no: str = "6200000030") -> int:
+    with db.unit_of_work() as uow:
+        uow.session.execute(
+            update(Customer)
+            .where(Customer.customer_no == customer_no)
+            .values(points_balance=balance)
+        )
+        customer_id = uow.session.scalar(
+            select(Customer.id).where(Customer.customer_no == customer_no)
+        )
+        uow.commit()
+    assert customer_id is not None
+    staff = staff_session(db.unit_of_work(), "R001")
+    reception.check_in(db.unit_of_work(), customer_id, staff, clock=FixedClock(MORNING))
+    return customer_id
+
+
+def _balance(db: Database, customer_id: int) -> int:
+    with db.unit_of_work() as uow:
+        customer = uow.session.get(Customer, customer_id)
+        assert customer is not None
+        return available_points(uow.session, customer)
+
+
+def test_issue_verify_void(demo_db: Database) -> None:
+    customer_id = _customer_checked_in(demo_db, 20_000)
+    desk = staff_session(demo_db.unit_of_work(), "A001")
+    key = keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
+    slips = issue_slips(
+        demo_db.unit_of_work(),
+        customer_id,
+        [CartLine("O101"), CartLine("o501", 2)],
+        desk,
+        key,
+        clock=FixedClock(MORNING),
+    )
+    assert [(s.offer, s.quantity, s.points) for s in slips] == [
+        ("基础体检套餐", 1, 12000),
+        ("电影票两张", 2, 4000),
+    ]
+    assert _balance(demo_db, customer_id) == 20_000 - 16_000
+    for slip in slips:
+        check = keys.verify_code(demo_db.unit_of_work(), slip.code, today=DEMO_DATE)
+        assert check.verdict == Verdict.VALID and check.payload is not None
+        assert check.payload.serial == slip.serial and check.payload.masked_name.endswith("*")
+    with demo_db.unit_of_work() as uow:
+        s = uow.session
+        assert s.scalar(select(func.sum(JournalEntry.points))) == 16_000
+        assert s.scalars(
+            select(OutboxEntry.kind).where(OutboxEntry.kind == "slip_issued")
+        ).all() == ["slip_issued", "slip_issued"]
+        assert s.scalar(select(Offer.reserved).where(Offer.code == "O501")) == 2
+    void_slip(
+        demo_db.unit_of_work(),
+        slips[0].serial,
+        desk,
+        reason="customer changed mind",
+        clock=FixedClock(MORNING),
+    )
+    assert _balance(demo_db, customer_id) == 20_000 - 4_000
+    assert (
+        keys.verify_code(demo_db.unit_of_work(), slips[0].code, today=DEMO_DATE).verdict
+        == Verdict.REVOKED
+    )
+    with pytest.raises(SlipError, match="only an issued slip"):
+        void_slip(demo_db.unit_of_work(), slips[0].serial, desk, reason="again")
+
+
+@pytest.mark.parametrize(
+    ("balance", "cart", "message"),
+    [
+        (5_000, [CartLine("O101")], "Not enough points: the cart needs 12,000"),
+        (50_000, [CartLine("NOPE")], "No offer has the code NOPE"),
+        (50_000, [], "The cart is empty"),
+        (50_000, [CartLine("O101", 0)], "at least 1"),
+    ],
+)
+def test_refusals_write_nothing(
+    demo_db: Database, balance: int, cart: list[CartLine], message: str
+) -> None:
+    customer_id = _customer_checked_in(demo_db, balance)
+    desk = staff_session(demo_db.unit_of_work(), "A001")
+    key = keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
+    with pytest.raises(SlipError, match=message):
+        issue_slips(demo_db.unit_of_work(), customer_id, cart, desk, key)
+    with demo_db.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count(Slip.id))) == 0
+
+
+def test_capacity_and_not_checked_in(demo_db: Database) -> None:
+    customer_id = _customer_checked_in(demo_db, 200_000)
+    desk = staff_session(demo_db.unit_of_work(), "A001")
+    key = keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
+    with demo_db.unit_of_work() as uow:
+        uow.session.execute(update(Offer).where(Offer.code == "O202").values(capacity=1))
+        uow.commit()
+    with pytest.raises(SlipError, match="fully booked"):
+        # The first line fits, the second exceeds capacity: neither is issued.
+        issue_slips(
+            demo_db.unit_of_work(), customer_id, [CartLine("O101"), CartLine("O202", 2)], desk, key
+        )
+    with demo_db.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count(Slip.id))) == 0
+        assert uow.session.scalar(select(Offer.reserved).where(Offer.code == "O101")) == 0
+    with demo_db.unit_of_work() as uow:
+        other = uow.session.scalar(select(Customer.id).where(Customer.customer_no == "6200000031"))
+    with pytest.raises(SlipError, match="has not checked in"):
+        issue_slips(demo_db.unit_of_work(), other, [CartLine("O101")], desk, key)
+
+
+def _two_desks_at_once(url: str) -> None:
+    database = open_database(url)
+    customer_id = _customer_checked_in(database, 15_000)  # enough for one 12,000 cart only
+    database.dispose()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def desk(staff_no: str) -> None:
+        db = open_database(url)
+        staff = staff_session(db.unit_of_work(), staff_no)
+        key = keys.unlock(db.unit_of_work(), DEMO_PASSPHRASE)
+        barrier.wait()
+        try:
+            issue_slips(db.unit_of_work(), customer_id, [CartLine("O101")], staff, key)
+            outcomes.append("issued")
+        except SlipError as error:
+            outcomes.append(str(error))
+        db.dispose()
+
+    threads = [threading.Thread(target=desk, args=(no,)) for no in ("A001", "A002")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes)[1] == "issued" and "Not enough points" in sorted(outcomes)[0]
+    database = open_database(url)
+    assert _balance(database, customer_id) == 3_000  # never below zero
+    database.dispose()
+
+
+def test_two_desks_cannot_overspend_sqlite(demo_url: str) -> None:
+    _two_desks_at_once(demo_url)
+
+
+@pytest.mark.pg
+def test_two_desks_cannot_overspend_postgresql(pg_url: str) -> None:
+    database = open_database(pg_url)
+    create_demo(database.unit_of_work(), event_date=date(2026, 11, 28), invitees=40)
+    database.dispose()
+    _two_desks_at_once(pg_url)
