@@ -18,11 +18,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cryptography.hazmat.primitives import serialization
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from kiosk import audit, slipcode
+from kiosk import audit
 from kiosk.governance import age_on, validity_years
 from kiosk.idcard import check_digit
 from kiosk.invitations import new_code
@@ -41,13 +40,13 @@ from kiosk.models import (
     Role,
     SearchKey,
     ServiceCategory,
-    SigningKey,
     Staff,
     TimeSlot,
 )
 from kiosk.pinyin import initials_key
 from kiosk.search_keys import customer_keys
 from kiosk.security import hash_pin
+from kiosk.services.keys import new_key_row
 from kiosk.uow import UnitOfWork
 
 DEMO_PIN = "1234"
@@ -679,18 +678,7 @@ def generate_demo(
         session.execute(insert(Preselection), preselections)
 
     # The slip-signing key, locked with the documented demo passphrase.
-    private = slipcode.new_private_key()
-    session.add(
-        SigningKey(
-            event_id=event.id,
-            key_id=slipcode.key_id(private.public_key()).hex(),
-            public_key=private.public_key()
-            .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-            .hex(),
-            locked_private_key=slipcode.lock_private_key(private, DEMO_PASSPHRASE).decode(),
-            created_at=now,
-        )
-    )
+    session.add(new_key_row(event.id, DEMO_PASSPHRASE, now))
     audit.append(
         session,
         at=now,

@@ -8,7 +8,7 @@ slips signed before a rotation still verify) go into merchant packs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives import serialization
@@ -24,43 +24,45 @@ from kiosk.services.events import current_event
 from kiosk.uow import UnitOfWork
 
 
-def create_event_key(uow: UnitOfWork, passphrase: str, *, clock: Clock | None = None) -> str:
-    """A new signing key for the current event (retiring the previous one); its key id."""
-    now = (clock or Clock()).now()
+def new_key_row(event_id: int, passphrase: str, now: datetime) -> SigningKey:
+    """A fresh key pair as a row: public half in hex, private half locked."""
     private = slipcode.new_private_key()
-    locked = slipcode.lock_private_key(private, passphrase)
     raw = private.public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
-    kid = slipcode.key_id(private.public_key()).hex()
+    return SigningKey(
+        event_id=event_id,
+        key_id=slipcode.key_id(private.public_key()).hex(),
+        public_key=raw.hex(),
+        locked_private_key=slipcode.lock_private_key(private, passphrase).decode("ascii"),
+        created_at=now,
+    )
+
+
+def create_event_key(uow: UnitOfWork, passphrase: str, *, clock: Clock | None = None) -> str:
+    """A new signing key for the current event (retiring the previous one); its key id."""
+    now = (clock or Clock()).now()
     with uow:
         s = uow.session
         event = current_event(s)
+        row = new_key_row(event.id, passphrase, now)
         for old in s.scalars(
             select(SigningKey).where(
                 SigningKey.event_id == event.id, SigningKey.retired_at.is_(None)
             )
         ):
             old.retired_at = now
-        s.add(
-            SigningKey(
-                event_id=event.id,
-                key_id=kid,
-                public_key=raw.hex(),
-                locked_private_key=locked.decode("ascii"),
-                created_at=now,
-            )
-        )
+        s.add(row)
         audit.append(
             s,
             at=now,
             action="signing_key_created",
             entity="event",
             entity_id=event.id,
-            details={"key_id": kid},
+            details={"key_id": row.key_id},
         )
         uow.commit()
-    return kid
+        return row.key_id
 
 
 def public_keys(uow: UnitOfWork) -> dict[bytes, Ed25519PublicKey]:

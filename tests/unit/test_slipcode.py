@@ -170,3 +170,25 @@ def test_slip_verify_command(capsys: pytest.CaptureFixture[str], demo_url: str) 
     assert run(encode(PAYLOAD, KEY), "--date", "2026-11-28")[1].startswith("Bad signature")
     status, out = run("NOT-A-SLIP")
     assert (status, out.strip()) == (1, "Unreadable: not a slip code")
+
+
+def test_key_rotation_keeps_old_slips_valid(demo_url: str) -> None:
+    from kiosk.db import open_database
+    from kiosk.demo import DEMO_PASSPHRASE
+    from kiosk.services import keys
+
+    database = open_database(demo_url)
+    old = keys.unlock(database.unit_of_work(), DEMO_PASSPHRASE)
+    before = encode(SlipPayload(DEMO, 1, 1, 1, 1, 100, date(2027, 1, 1), "张*"), old)
+    new_id = keys.create_event_key(database.unit_of_work(), "a new passphrase")
+    new = keys.unlock(database.unit_of_work(), "a new passphrase")
+    assert key_id(new.public_key()).hex() == new_id != key_id(old.public_key()).hex()
+    after = encode(SlipPayload(DEMO, 2, 1, 1, 1, 100, date(2027, 1, 1), "张*"), new)
+    for code in (before, after):
+        assert (
+            keys.verify_code(database.unit_of_work(), code, today=date(2026, 11, 28)).verdict
+            == Verdict.VALID
+        )
+    with pytest.raises(KioskError, match="Wrong passphrase"):
+        keys.unlock(database.unit_of_work(), DEMO_PASSPHRASE)  # the retired key's passphrase
+    database.dispose()
