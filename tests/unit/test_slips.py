@@ -172,3 +172,63 @@ def test_two_desks_cannot_overspend_postgresql(pg_url: str) -> None:
     create_demo(database.unit_of_work(), event_date=date(2026, 11, 28), invitees=40)
     database.dispose()
     _two_desks_at_once(pg_url)
+
+
+def test_printed_slip_round_trip_at_203_dpi(demo_db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue, render the PDF, rasterise at the printer's 203 dpi, decode the QR, verify."""
+    import subprocess
+
+    import zxingcpp
+    from PIL import Image
+
+    from kiosk.i18n import set_language
+    from printing.slips import DOTS_PER_MODULE, SlipPrint, qr_matrix, render_slip
+
+    customer_id = _customer_checked_in(demo_db, 20_000)
+    desk = staff_session(demo_db.unit_of_work(), "A001")
+    key = keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
+    slip = issue_slips(
+        demo_db.unit_of_work(),
+        customer_id,
+        [CartLine("O1001", 2)],
+        desk,
+        key,
+        clock=FixedClock(MORNING),
+    )[0]
+    with demo_db.unit_of_work() as uow:
+        customer = uow.session.get(Customer, customer_id)
+        assert customer is not None
+        full_name = customer.name
+    set_language("zh_CN")
+    pdf = render_slip(
+        SlipPrint(
+            "尊享积分集中兑换日（演示）",
+            slip.serial,
+            slip.code,
+            slip.merchant,
+            slip.offer,
+            slip.quantity,
+            slip.points,
+            date(2027, 2, 26),
+            full_name[0] + "**",
+        ),
+        tmp_path / "slip.pdf",
+    )
+    subprocess.run(["pdftoppm", "-r", "203", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    page = Image.open(tmp_path / "page-1.png")
+    results = zxingcpp.read_barcodes(page)
+    assert [r.text for r in results] == [slip.code]
+    check = keys.verify_code(
+        demo_db.unit_of_work(), results[0].text, merchant_code="M10", today=DEMO_DATE
+    )
+    assert check.verdict == Verdict.VALID
+    # Each module is exactly 4 printer dots: the finder pattern's corners are 6 modules apart.
+    corners = results[0].position
+    width = corners.top_right.x - corners.top_left.x
+    modules = len(qr_matrix(slip.code)) - 8  # without the quiet zone
+    assert abs(width - (modules - 1) * DOTS_PER_MODULE) <= DOTS_PER_MODULE
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"No. {slip.serial:06d}" in text and "康养理疗馆" in text and "10,000" in text
+    assert full_name not in text  # the masked name only
