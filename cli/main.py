@@ -122,6 +122,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--date", type=_date, help=_("the booth's date (default: today)"))
     verify.set_defaults(func=cmd_slip_verify)
+    issue = slip_commands.add_parser(
+        "issue", help=_("issue a slip for a checked-in customer and write its PDF")
+    )
+    issue.add_argument("--customer", required=True, metavar="CUSTOMER_NO")
+    issue.add_argument("--offer", required=True, metavar="CODE")
+    issue.add_argument("--qty", type=_positive, default=1)
+    issue.add_argument("--out", required=True, metavar="FILE.pdf")
+    issue.add_argument(
+        "--staff",
+        required=True,
+        metavar="STAFF_NO",
+        help=_("activation staff number recorded with the slip"),
+    )
+    issue.set_defaults(func=cmd_slip_issue)
+    void = slip_commands.add_parser("void", help=_("void an issued slip and release its points"))
+    void.add_argument("serial", type=_positive)
+    void.add_argument("--staff", required=True, metavar="STAFF_NO")
+    void.add_argument("--reason", required=True)
+    void.set_defaults(func=cmd_slip_void)
 
     app = commands.add_parser("app", help=_("open the app (the default)"))
     app.set_defaults(func=cmd_app)
@@ -330,6 +349,88 @@ def cmd_slip_verify(args: argparse.Namespace) -> int:
             )
         )
     return 0 if check.verdict == Verdict.VALID else 1
+
+
+def _passphrase() -> str:
+    """$KIOSK_PASSPHRASE for scripts, else asked on the terminal without echo."""
+    value = os.environ.get("KIOSK_PASSPHRASE")
+    if value:
+        return value
+    if not sys.stdin or not sys.stdin.isatty():
+        raise KioskError(
+            _("Set KIOSK_PASSPHRASE or run on a terminal to type the event passphrase.")
+        )
+    import getpass
+
+    return getpass.getpass(_("Event passphrase: "))
+
+
+def cmd_slip_issue(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kiosk.services import keys
+    from kiosk.services.slips import CartLine, issue_slips
+    from printing.slips import SlipPrint, render_slip
+
+    database = dbmod.open_database(args.db)
+    staff = staff_session(database.unit_of_work(), args.staff)
+    if not may_open(staff.roles, Station.ACTIVATION):
+        raise KioskError(_("{no} is not activation staff.").format(no=staff.staff_no))
+    customer_id = reception.resolve_code(database.unit_of_work(), args.customer)
+    key = keys.unlock(database.unit_of_work(), _passphrase())
+    slip = issue_slips(
+        database.unit_of_work(),
+        customer_id,
+        [CartLine(args.offer, args.qty)],
+        staff,
+        key,
+        station="cli",
+    )[0]
+    check = keys.verify_code(database.unit_of_work(), slip.code)
+    overview = event_overview(database.unit_of_work())
+    assert check.payload is not None
+    path = render_slip(
+        SlipPrint(
+            overview.name,
+            slip.serial,
+            slip.code,
+            slip.merchant,
+            slip.offer,
+            slip.quantity,
+            slip.points,
+            check.payload.redeem_by,
+            check.payload.masked_name,
+        ),
+        Path(args.out),
+    )
+    database.dispose()
+    _out(
+        _(
+            "Slip {serial} issued: {merchant} · {offer} × {n} · {points:,} points; PDF {path}"
+        ).format(
+            serial=slip.serial,
+            merchant=slip.merchant,
+            offer=slip.offer,
+            n=slip.quantity,
+            points=slip.points,
+            path=path,
+        )
+    )
+    _out(slip.code)
+    return 0
+
+
+def cmd_slip_void(args: argparse.Namespace) -> int:
+    from kiosk.services.slips import void_slip
+
+    database = dbmod.open_database(args.db)
+    staff = staff_session(database.unit_of_work(), args.staff)
+    if not may_open(staff.roles, Station.ACTIVATION):
+        raise KioskError(_("{no} is not activation staff.").format(no=staff.staff_no))
+    void_slip(database.unit_of_work(), args.serial, staff, reason=args.reason, station="cli")
+    database.dispose()
+    _out(_("Slip {serial} voided; its points are released.").format(serial=args.serial))
+    return 0
 
 
 def cmd_app(args: argparse.Namespace) -> int:

@@ -210,3 +210,49 @@ def test_checkin_command(
     )
     assert code == 0  # the check-in stands even when the printer fails
     assert "Printing failed" in out and "the PDF is kept at" in out
+
+
+def test_slip_issue_verify_void(
+    capsys: pytest.CaptureFixture[str],
+    demo_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KIOSK_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.delenv("KIOSK_PASSPHRASE", raising=False)
+    base = ["--lang", "en", "--db", demo_url]
+    assert run(capsys, *base, "checkin", "6200000040", "--staff", "R001", "--no-ticket")[0] == 0
+    issue = [
+        *base,
+        "slip",
+        "issue",
+        "--customer",
+        "6200000040",
+        "--offer",
+        "O501",
+        "--out",
+        str(tmp_path / "slip.pdf"),
+        "--staff",
+        "A001",
+    ]
+    code, _out, err = run(capsys, *issue)
+    assert code == 1 and "Set KIOSK_PASSPHRASE" in err  # no terminal, no passphrase: refused
+    monkeypatch.setenv("KIOSK_PASSPHRASE", "demo-passphrase")
+    code, out, err = run(capsys, *issue)
+    assert (code, err) == (0, "")
+    assert "Slip 1 issued: 星光影城 · 电影票两张 × 1 · 2,000 points" in out
+    assert (tmp_path / "slip.pdf").exists()
+    slip_code = out.splitlines()[-1]
+    code, out, _err = run(capsys, *base, "slip", "verify", slip_code)
+    assert code == 0 and out.startswith("Valid")
+    code, _out, err = run(capsys, *base, "slip", "void", "1", "--staff", "R001", "--reason", "x")
+    assert code == 1 and "not activation staff" in err
+    code, out, _err = run(
+        capsys, *base, "slip", "void", "1", "--staff", "A001", "--reason", "changed mind"
+    )
+    assert code == 0 and "voided" in out
+    code, out, _err = run(capsys, *base, "slip", "verify", slip_code)
+    assert code == 1 and out.startswith("Voided")
+    monkeypatch.setenv("KIOSK_PASSPHRASE", "wrong one")
+    code, _out, err = run(capsys, *issue)
+    assert code == 1 and "Wrong passphrase" in err
