@@ -22,7 +22,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from kiosk import audit
-from kiosk.governance import age_on, validity_years
+from kiosk.governance import add_years, age_on, validity_years
 from kiosk.idcard import check_digit
 from kiosk.invitations import new_code
 from kiosk.kyc import OCCUPATIONS
@@ -347,14 +347,6 @@ def _resident_id(rng: random.Random, birth: date, male: bool) -> tuple[str, str]
     return first17 + check_digit(first17), district
 
 
-def _add_years(day: date, years: int) -> date:
-    """Same day ``years`` later; 29 February becomes 28 February in a common year."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
 def _validity(
     rng: random.Random, birth: date, event_day: date, expired: bool
 ) -> tuple[date, date | None, bool]:
@@ -363,7 +355,7 @@ def _validity(
         if expired:  # expired between a week and three years ago
             valid_to = event_day - timedelta(days=rng.randrange(7, 3 * 365))
             length = rng.choice([10, 20])
-            issued = _add_years(valid_to, -length)
+            issued = add_years(valid_to, -length)
             if validity_years(age_on(birth, issued)) == length and issued > birth:
                 return issued, valid_to, False
             continue
@@ -373,14 +365,14 @@ def _validity(
         years = validity_years(age_on(birth, issued))
         if years is None:
             return issued, None, True
-        valid_to = _add_years(issued, years)
+        valid_to = add_years(issued, years)
         if valid_to > event_day + timedelta(days=30):
             return issued, valid_to, False
     # Some ages admit no recently expired ID (a 44-year-old's 10- and 20-year IDs cannot
     # both fit); give them a current one, issued a year ago, consistent with the law.
     issued = event_day - timedelta(days=365)
     years = validity_years(age_on(birth, issued))
-    return issued, None if years is None else _add_years(issued, years), years is None
+    return issued, None if years is None else add_years(issued, years), years is None
 
 
 def _phone(rng: random.Random, invalid: bool) -> str:

@@ -68,7 +68,8 @@ def age_on(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def _add_years(day: date, years: int) -> date:
+def add_years(day: date, years: int) -> date:
+    """Same day ``years`` later; 29 February becomes 28 February in a common year."""
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
@@ -149,7 +150,7 @@ def _check_resident_id(form: KycForm, number: str, today: date, errors: dict[str
         errors["id_valid_to"] = _("Issued before 46, a resident ID is valid for {n} years.").format(
             n=years
         )
-    elif form.id_valid_to is not None and form.id_valid_to != _add_years(form.id_valid_from, years):
+    elif form.id_valid_to is not None and form.id_valid_to != add_years(form.id_valid_from, years):
         errors["id_valid_to"] = _(
             "Issued at this age, the ID is valid for {n} years: until {date}."
-        ).format(n=years, date=_add_years(form.id_valid_from, years).isoformat())
+        ).format(n=years, date=add_years(form.id_valid_from, years).isoformat())

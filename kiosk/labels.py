@@ -68,7 +68,21 @@ def kyc_field_label(field: str) -> str:
         "gender": _("Gender"),
         "tax_residency": _("Tax residency"),
         "name": _("Name"),
+        "id_type": _("ID type"),
+        "id_valid_from": _("Issued on"),
+        "id_long_term": _("Long-term"),
     }.get(field, field)
+
+
+def step_label(step: str) -> str:
+    """A visit step as the timeline shows it."""
+    return {
+        "check_in": _("Checked in"),
+        "called": _("Called"),
+        "governance": _("Details governed"),
+        "mobile_banking_opened": _("Mobile banking opened"),
+        "service_desk_done": _("Sent to activation"),
+    }.get(step, step)
 
 
 def gap_label(problem: str) -> str:

@@ -9,7 +9,7 @@ transaction. The route follows the triage rule in ``suggest_route`` unless staff
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -121,7 +121,6 @@ class CustomerCard:
     suggested_route: Queue
     visit: VisitInfo | None
     timezone: str = "Asia/Shanghai"
-    pending: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -282,12 +281,6 @@ def _card(
         )
     event_start = datetime.combine(today, datetime.min.time(), tzinfo=ZoneInfo(event.timezone))
     rm_signed_in = customer.rm_id is not None and is_signed_in(session, customer.rm_id, event_start)
-    pending = []
-    if gaps:
-        pending.append("governance")
-    if customer.mobile_banking == MobileBanking.NONE:
-        pending.append("mobile_banking")
-    pending.append("activation")
     return CustomerCard(
         hit=_hits(session, event, [customer.id])[0],
         tier=customer.tier,
@@ -307,7 +300,6 @@ def _card(
         suggested_route=suggest_route(customer, today),
         visit=visit_info,
         timezone=event.timezone,
-        pending=pending,
     )
 
 

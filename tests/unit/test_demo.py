@@ -10,7 +10,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from kiosk.db import Database, open_database
-from kiosk.demo import DEMO_PIN, POLYPHONIC_SURNAMES, _add_years, _validity, generate_demo
+from kiosk.demo import DEMO_PIN, POLYPHONIC_SURNAMES, _validity, generate_demo
+from kiosk.governance import add_years
 from kiosk.idcard import is_valid_mobile, is_valid_resident_id
 from kiosk.kyc import governance_gaps
 from kiosk.models import (
@@ -146,8 +147,8 @@ def test_deterministic_from_the_seed(tmp_path: Path) -> None:
 
 def test_id_validity_survives_leap_days() -> None:
     """29 February issue or expiry dates once crashed the 100,000-invitee build."""
-    assert _add_years(date(2024, 2, 29), -10) == date(2014, 2, 28)
-    assert _add_years(date(2024, 2, 29), 20) == date(2044, 2, 29)
+    assert add_years(date(2024, 2, 29), -10) == date(2014, 2, 28)
+    assert add_years(date(2024, 2, 29), 20) == date(2044, 2, 29)
     rng = random.Random(3)
     for event_day in (date(2028, 2, 29), date(2027, 3, 1), date(2026, 11, 28)):
         for _ in range(3000):

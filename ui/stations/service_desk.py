@@ -43,7 +43,7 @@ from kiosk.governance import ID_TYPES, TAX_RESIDENCIES, KycForm
 from kiosk.i18n import _
 from kiosk.idcard import mask_id, mask_phone
 from kiosk.kyc import OCCUPATIONS
-from kiosk.labels import gap_label, kyc_field_label
+from kiosk.labels import gap_label, kyc_field_label, step_label
 from kiosk.roles import Station
 from kiosk.services import desk
 from kiosk.services.desk import Called, GovernanceInvalid
@@ -126,16 +126,6 @@ class CallDisplay(QWidget):
         )
 
 
-def _label_of(field: str) -> str:
-    extra = {
-        "id_type": _("ID type"),
-        "id_valid_from": _("Issued on"),
-        "id_long_term": _("Long-term"),
-        "name": _("Name"),
-    }
-    return extra.get(field) or kyc_field_label(field)
-
-
 class ServiceDeskStation(StationPage):
     station = Station.SERVICE_DESK
 
@@ -196,7 +186,7 @@ class ServiceDeskStation(StationPage):
             box.setSpacing(2)
             box.addLayout(line)
             box.addWidget(error)
-            form.addRow(_label_of(field), box)
+            form.addRow(kyc_field_label(field), box)
 
         self.save_button = QPushButton(_("Save details (Ctrl+S)"))
         self.save_button.setObjectName("save")
@@ -482,7 +472,7 @@ class ServiceDeskStation(StationPage):
                 shown = {"id_number": mask_id, "phone": mask_phone}.get(field, str)
                 rows.append(
                     (
-                        _label_of(field),
+                        kyc_field_label(field),
                         shown(old) if old is not None else "—",
                         shown(new) if new is not None else "—",
                     )
@@ -641,18 +631,9 @@ class ServiceDeskStation(StationPage):
         self.timeline.clear()
         if self.called is None:
             return
-        steps = {
-            "check_in": _("Checked in"),
-            "called": _("Called"),
-            "governance": _("Details governed"),
-            "mobile_banking_opened": _("Mobile banking opened"),
-            "service_desk_done": _("Sent to activation"),
-        }
         for step in desk.timeline(self.context.uow(), self.called.visit_id):
             local = step.at.astimezone(ZoneInfo(self.called.timezone)).strftime("%H:%M")
-            self.timeline.addItem(
-                f"{local}  {steps.get(step.step, step.step)}  · {step.staff_name}"
-            )
+            self.timeline.addItem(f"{local}  {step_label(step.step)}  · {step.staff_name}")
 
     def open_display(self) -> None:
         if self.display is None:
