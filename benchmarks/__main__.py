@@ -19,9 +19,15 @@ from datetime import datetime
 import PySide6
 from PySide6 import QtCore
 
-from benchmarks import Benchmark, Row, progress, search, slips, startup
+from benchmarks import Benchmark, Row, booth, progress, search, slips, startup, sync
 
-BENCHMARKS: list[Benchmark] = [startup, search, slips]  # a new benchmark is one more module here
+BENCHMARKS: list[Benchmark] = [
+    startup,
+    search,
+    slips,
+    sync,
+    booth,
+]  # a new benchmark is one more module here
 
 
 def short_name(benchmark: Benchmark) -> str:

@@ -14,7 +14,8 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
 from kiosk import db as dbmod
@@ -26,8 +27,11 @@ from kiosk.labels import queue_label
 from kiosk.models import Queue
 from kiosk.roles import Station, may_open
 from kiosk.services import reception
-from kiosk.services.auth import staff_session
+from kiosk.services.auth import StaffSession, staff_session
 from kiosk.services.events import current_event, event_overview
+
+if TYPE_CHECKING:
+    from printing.paper import Paper
 
 ENV_LANG = "KIOSK_LANG"
 
@@ -136,15 +140,335 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("activation staff number recorded with the slip"),
     )
     issue.set_defaults(func=cmd_slip_issue)
+    again = slip_commands.add_parser(
+        "print", help=_("write the PDF of an issued slip again (counted as another copy)")
+    )
+    again.add_argument("serial", type=_positive)
+    again.add_argument("--out", required=True, metavar="FILE.pdf")
+    again.add_argument("--staff", required=True, metavar="STAFF_NO")
+    again.set_defaults(func=cmd_slip_print)
     void = slip_commands.add_parser("void", help=_("void an issued slip and release its points"))
     void.add_argument("serial", type=_positive)
     void.add_argument("--staff", required=True, metavar="STAFF_NO")
     void.add_argument("--reason", required=True)
     void.set_defaults(func=cmd_slip_void)
 
+    event_commands = _add_before_event_commands(commands)
+    from cli import sync_commands
+
+    sync_commands.add_parsers(commands)
+    sync_commands.add_close_and_reports(commands, event_commands)
+    pack = commands.add_parser("merchant-pack", help=_("merchant packs for the booths"))
+    pack_commands = pack.add_subparsers(dest="pack_command", metavar="PACK_COMMAND", required=True)
+    pack_export = pack_commands.add_parser(
+        "export", help=_("write the signed pack a merchant's booths install")
+    )
+    pack_export.add_argument("--merchant", required=True, metavar="CODE")
+    pack_export.add_argument("--out", required=True, metavar="FILE")
+    pack_export.set_defaults(func=cmd_pack_export)
+
+    booth = commands.add_parser(
+        "booth",
+        help=_("the merchant booth (offline); without a command it opens the booth window"),
+    )
+    booth.add_argument(
+        "--booth-db",
+        metavar="PATH",
+        help=_("the booth's own database file (default: $KIOSK_BOOTH_DB or {path})").format(
+            path=default_booth_path_text()
+        ),
+    )
+    booth.set_defaults(func=cmd_booth_window)
+    booth_commands = booth.add_subparsers(dest="booth_command", metavar="BOOTH_COMMAND")
+    install = booth_commands.add_parser(
+        "install", help=_("install a merchant pack or a revocation update")
+    )
+    install.add_argument("file", metavar="FILE")
+    install.set_defaults(func=cmd_booth_install)
+    scan = booth_commands.add_parser(
+        "scan", help=_("judge a slip code and redeem it when valid (exit 0 only when redeemed)")
+    )
+    scan.add_argument("code")
+    scan.add_argument("--staff", default="", metavar="NAME", help=_("who serves the customer"))
+    scan.add_argument(
+        "--check", action="store_true", help=_("only show the verdict, do not redeem")
+    )
+    scan.set_defaults(func=cmd_booth_scan)
+    booth_list = booth_commands.add_parser("list", help=_("today's redemptions with totals"))
+    booth_list.set_defaults(func=cmd_booth_list)
+    booth_export = booth_commands.add_parser(
+        "export", help=_("write the signed redemption bundle (e.g. to a USB stick)")
+    )
+    booth_export.add_argument("file", metavar="FILE")
+    booth_export.set_defaults(func=cmd_booth_export)
+    push = booth_commands.add_parser(
+        "push", help=_("send the redemptions to the event database over the LAN")
+    )
+    push.add_argument(
+        "--db", dest="event_db", metavar="URL", help=_("event database URL (default: --db)")
+    )
+    push.set_defaults(func=cmd_booth_push)
+
+    bundle = commands.add_parser("bundle", help=_("redemption bundles from the booths"))
+    bundle_commands = bundle.add_subparsers(
+        dest="bundle_command", metavar="BUNDLE_COMMAND", required=True
+    )
+    bundle_import = bundle_commands.add_parser(
+        "import", help=_("import a booth's redemption bundle (importing twice adds nothing)")
+    )
+    bundle_import.add_argument("file", metavar="FILE")
+    bundle_import.set_defaults(func=cmd_bundle_import)
+
     app = commands.add_parser("app", help=_("open the app (the default)"))
     app.set_defaults(func=cmd_app)
     return parser
+
+
+def _slot(text: str) -> Any:
+    """CODE,LABEL,09:00,11:30,CAPACITY"""
+    from datetime import time
+
+    from kiosk.services.imports import SlotSpec
+
+    parts = [p.strip() for p in text.replace("，", ",").split(",")]
+    try:
+        code, label, starts, ends, capacity = parts
+        return SlotSpec(
+            code, label, time.fromisoformat(starts), time.fromisoformat(ends), int(capacity)
+        )
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            _("“{text}” is not a slot like AM,上午场,09:00,11:30,120.").format(text=text)
+        ) from None
+
+
+def _add_before_event_commands(commands: Any) -> Any:
+    """Setting up the event before the day: event, templates, imports, exports."""
+    from kiosk.imports import ORDER
+
+    event = commands.add_parser("event", help=_("create the event before it, close it after it"))
+    event_commands = event.add_subparsers(
+        dest="event_command", metavar="EVENT_COMMAND", required=True
+    )
+    create = event_commands.add_parser("create", help=_("create the event with its slots"))
+    create.add_argument("--code", required=True, help=_("short event code, e.g. GZ2611"))
+    create.add_argument("--name", required=True)
+    create.add_argument("--date", required=True, type=_date)
+    create.add_argument("--venue", default="")
+    create.add_argument(
+        "--slot",
+        action="append",
+        required=True,
+        type=_slot,
+        metavar="CODE,LABEL,START,END,CAPACITY",
+        help=_("an arrival slot, e.g. AM,上午场,09:00,11:30,120 (repeat for more)"),
+    )
+    create.add_argument(
+        "--catalog-url", default="", metavar="URL", help=_("where the e-catalog will be published")
+    )
+    create.set_defaults(func=cmd_event_create)
+
+    templates = commands.add_parser(
+        "templates", help=_("write one .xlsx template per import into a folder")
+    )
+    templates.add_argument("directory", metavar="DIR", type=Path)
+    templates.set_defaults(func=cmd_templates)
+
+    imp = commands.add_parser(
+        "import", help=_("import a filled-in template (.xlsx or .csv); all rows or none")
+    )
+    imp.add_argument("kind", choices=ORDER)
+    imp.add_argument("file", metavar="FILE", type=Path)
+    imp.add_argument(
+        "--check", action="store_true", help=_("only check the file and list its problems")
+    )
+    imp.set_defaults(func=cmd_import)
+
+    export = commands.add_parser(
+        "export", help=_("export invitation progress or the slot reminders for the RMs")
+    )
+    export_commands = export.add_subparsers(
+        dest="export_command", metavar="EXPORT_COMMAND", required=True
+    )
+    progress = export_commands.add_parser(
+        "progress", help=_("invitation progress per branch and per RM (.xlsx)")
+    )
+    progress.add_argument("file", metavar="FILE.xlsx", type=Path)
+    progress.set_defaults(func=cmd_export_progress)
+    reminders = export_commands.add_parser(
+        "reminders",
+        help=_("a reminder per confirmed customer, grouped per RM (.xlsx or .txt)"),
+    )
+    reminders.add_argument("file", metavar="FILE", type=Path)
+    reminders.set_defaults(func=cmd_export_reminders)
+
+    booklet = commands.add_parser(
+        "booklet", help=_("write the printable catalog booklet (PDF) and the HTML e-catalog")
+    )
+    booklet.add_argument("--out", required=True, metavar="FILE.pdf", type=Path)
+    booklet.add_argument("--html", metavar="FILE.html", type=Path)
+    booklet.add_argument("--paper", choices=["a4", "a5"], default="a4")
+    booklet.set_defaults(func=cmd_booklet)
+    return event_commands
+
+
+def cmd_event_create(args: argparse.Namespace) -> int:
+    from kiosk.services.imports import create_event
+
+    database = dbmod.open_database(args.db)
+    create_event(
+        database.unit_of_work(),
+        code=args.code,
+        name=args.name,
+        event_date=args.date,
+        venue=args.venue,
+        slots=args.slot,
+        catalog_url=args.catalog_url,
+    )
+    database.dispose()
+    _out(
+        _("Event “{name}” created for {date} with {n} slot(s). Next: kiosk templates DIR.").format(
+            name=args.name, date=args.date, n=len(args.slot)
+        )
+    )
+    return 0
+
+
+def cmd_templates(args: argparse.Namespace) -> int:
+    from kiosk.imports.templates import write_templates
+    from kiosk.services.imports import template_choices
+
+    database = dbmod.open_database(args.db)
+    branches, slots = template_choices(database.unit_of_work())
+    database.dispose()
+    for path in write_templates(args.directory, branches=branches, slots=slots):
+        _out(str(path))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Exit 1 with every problem (row, column, what) on stderr when anything is wrong."""
+    from kiosk.services.imports import ImportRefused, check_file, import_file
+
+    database = dbmod.open_database(args.db)
+    try:
+        if args.check:
+            check = check_file(database.unit_of_work(), args.kind, args.file)
+            if check.issues:
+                raise ImportRefused(check)
+            _out(_("{n} rows are ready to import.").format(n=len(check.records)))
+            return 0
+        result = import_file(database.unit_of_work(), args.kind, args.file, station="cli")
+    except ImportRefused as refused:
+        for issue in refused.check.issues:
+            _out(
+                _("row {row}, column “{column}”: {message}").format(
+                    row=issue.row, column=issue.column, message=issue.message
+                ),
+                sys.stderr,
+            )
+        _out(_("kiosk: {message}").format(message=refused), sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+    _out(
+        _("Imported {file}: {created} new, {updated} updated.").format(
+            file=args.file.name, created=result.created, updated=result.updated
+        )
+    )
+    return 0
+
+
+def _writing(path: Path) -> None:
+    """One sentence instead of a traceback when the file cannot be written."""
+    if not path.parent.is_dir():
+        raise KioskError(_("The folder {folder} does not exist.").format(folder=path.parent))
+
+
+def cmd_export_progress(args: argparse.Namespace) -> int:
+    from kiosk.services.tracking import progress
+    from printing.invitations import percent_text, write_progress
+
+    _writing(args.file)
+    database = dbmod.open_database(args.db)
+    try:
+        figures = progress(database.unit_of_work())
+    finally:
+        database.dispose()
+    for row in [*figures.branches, figures.total]:
+        _out(
+            _(
+                "{branch}: {invited} invited, {reached} reached, {confirmed} confirmed{target}"
+            ).format(
+                branch=f"{row.code} {row.name}" if row.code else _("Total"),
+                invited=row.invited,
+                reached=row.reached,
+                confirmed=row.confirmed,
+                target=_(" of {target} ({percent})").format(
+                    target=row.target, percent=percent_text(row)
+                )
+                if row.target
+                else "",
+            )
+        )
+    _out(_("Written to {path}.").format(path=write_progress(figures, args.file)))
+    return 0
+
+
+def cmd_export_reminders(args: argparse.Namespace) -> int:
+    from kiosk.services.tracking import reminders, slot_load
+    from printing.invitations import write_reminders
+
+    _writing(args.file)
+    database = dbmod.open_database(args.db)
+    try:
+        texts = reminders(database.unit_of_work())
+        load = slot_load(database.unit_of_work())
+    finally:
+        database.dispose()
+    path = write_reminders(texts, load, args.file)
+    for code, label, capacity in load.slots:
+        _out(
+            _("{slot}: {n} confirmed customers ({people} with companions) of {capacity}").format(
+                slot=label,
+                n=load.total(code),
+                people=load.total_people(code),
+                capacity=capacity,
+            )
+        )
+    _out(_("{n} reminders written to {path}.").format(n=len(texts), path=path))
+    return 0
+
+
+def cmd_booklet(args: argparse.Namespace) -> int:
+    from kiosk.services.tracking import booklet
+    from printing.booklet import BookletPaper, render_booklet, render_html
+
+    for path in (args.out, args.html):
+        if path is not None:
+            _writing(path)
+    database = dbmod.open_database(args.db)
+    try:
+        content = booklet(database.unit_of_work())
+    finally:
+        database.dispose()
+    if not content.offers:
+        raise KioskError(_("The catalog is empty: kiosk import catalog FILE first."))
+    _out(
+        _("Written to {path}.").format(
+            path=render_booklet(content, args.out, BookletPaper(args.paper))
+        )
+    )
+    if args.html is not None:
+        _out(_("Written to {path}.").format(path=render_html(content, args.html)))
+    if not content.catalog_url:
+        _out(
+            _(
+                "No catalog address is set: the QR codes name each service instead of "
+                "linking to the e-catalog."
+            )
+        )
+    return 0
 
 
 def _out(text: str = "", stream: TextIO | None = None) -> None:
@@ -366,12 +690,11 @@ def _passphrase() -> str:
 
 
 def cmd_slip_issue(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from kiosk.services import keys
     from kiosk.services.slips import CartLine, issue_slips
-    from printing.slips import SlipPrint, render_slip
+    from printing.printer import slip_paper_from_environment
 
+    paper = slip_paper_from_environment()  # a bad setting stops before a slip is issued
     database = dbmod.open_database(args.db)
     staff = staff_session(database.unit_of_work(), args.staff)
     if not may_open(staff.roles, Station.ACTIVATION):
@@ -386,23 +709,7 @@ def cmd_slip_issue(args: argparse.Namespace) -> int:
         key,
         station="cli",
     )[0]
-    check = keys.verify_code(database.unit_of_work(), slip.code)
-    overview = event_overview(database.unit_of_work())
-    assert check.payload is not None
-    path = render_slip(
-        SlipPrint(
-            overview.name,
-            slip.serial,
-            slip.code,
-            slip.merchant,
-            slip.offer,
-            slip.quantity,
-            slip.points,
-            check.payload.redeem_by,
-            check.payload.masked_name,
-        ),
-        Path(args.out),
-    )
+    path = _write_slip(database, slip.serial, staff, Path(args.out), paper)
     database.dispose()
     _out(
         _(
@@ -420,6 +727,47 @@ def cmd_slip_issue(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_slip(
+    database: dbmod.Database, serial: int, staff: StaffSession, out: Path, paper: Paper
+) -> Path:
+    """Render the slip's PDF and count it as a printed copy (the file is the copy here)."""
+    from kiosk.services.slips import record_print, slip_document
+    from printing.slips import SlipPrint, render_slip
+
+    document = slip_document(database.unit_of_work(), serial)
+    path = render_slip(
+        SlipPrint(
+            document.event_name,
+            document.serial,
+            document.code,
+            document.merchant,
+            document.offer,
+            document.quantity,
+            document.points,
+            document.redeem_by,
+            document.masked_name,
+        ),
+        out,
+        paper,
+    )
+    record_print(database.unit_of_work(), serial, staff, printed=True, station="cli")
+    return path
+
+
+def cmd_slip_print(args: argparse.Namespace) -> int:
+    from printing.printer import slip_paper_from_environment
+
+    paper = slip_paper_from_environment()
+    database = dbmod.open_database(args.db)
+    staff = staff_session(database.unit_of_work(), args.staff)
+    if not may_open(staff.roles, Station.ACTIVATION):
+        raise KioskError(_("{no} is not activation staff.").format(no=staff.staff_no))
+    path = _write_slip(database, args.serial, staff, Path(args.out), paper)
+    database.dispose()
+    _out(_("Slip {serial} written again to {path}.").format(serial=args.serial, path=path))
+    return 0
+
+
 def cmd_slip_void(args: argparse.Namespace) -> int:
     from kiosk.services.slips import void_slip
 
@@ -430,6 +778,220 @@ def cmd_slip_void(args: argparse.Namespace) -> int:
     void_slip(database.unit_of_work(), args.serial, staff, reason=args.reason, station="cli")
     database.dispose()
     _out(_("Slip {serial} voided; its points are released.").format(serial=args.serial))
+    return 0
+
+
+def default_booth_path_text() -> str:
+    from kiosk.booth.store import ENV_BOOTH_DB, default_booth_path
+
+    return "$" + ENV_BOOTH_DB if os.environ.get(ENV_BOOTH_DB) else str(default_booth_path())
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except OSError as error:
+        raise KioskError(
+            _("Cannot read {path}: {reason}.").format(path=path, reason=error.strerror or error)
+        ) from None
+
+
+def cmd_pack_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kiosk.services.booths import export_pack
+
+    database = dbmod.open_database(args.db)
+    data, pack = export_pack(database.unit_of_work(), args.merchant, _passphrase())
+    database.dispose()
+    try:
+        Path(args.out).write_bytes(data)
+    except OSError as error:
+        raise KioskError(
+            _("Cannot write {path}: {reason}.").format(
+                path=args.out, reason=error.strerror or error
+            )
+        ) from None
+    _out(
+        _(
+            "Merchant pack for {merchant} ({code}) written to {path}: {offers} offers, "
+            "{revoked} voided slips."
+        ).format(
+            merchant=pack.merchant_name,
+            code=pack.merchant_code,
+            path=args.out,
+            offers=len(pack.offers),
+            revoked=len(pack.revoked),
+        )
+    )
+    return 0
+
+
+def _booth(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from kiosk.booth.service import Booth
+    from kiosk.booth.store import default_booth_path, open_booth_database
+
+    return Booth(open_booth_database(args.booth_db or default_booth_path()))
+
+
+def cmd_booth_window(args: argparse.Namespace) -> int:
+    from kiosk.booth.store import default_booth_path
+    from ui.booth import run_booth
+
+    return run_booth(args.booth_db or default_booth_path(), language=args.lang)
+
+
+def cmd_booth_install(args: argparse.Namespace) -> int:
+    booth = _booth(args)
+    result = booth.install(_read(args.file))
+    booth.database.dispose()
+    info = result.info
+    if result.first:
+        _out(
+            _(
+                "Booth ready for {merchant} ({code}) at {event}: {offers} offers, "
+                "{revoked} voided slips."
+            ).format(
+                merchant=info.merchant_name,
+                code=info.merchant_code,
+                event=info.event_name,
+                offers=info.offers,
+                revoked=info.revoked,
+            )
+        )
+    else:
+        _out(
+            _("Pack updated: {new} more voided slips ({revoked} in all).").format(
+                new=result.new_revocations, revoked=info.revoked
+            )
+        )
+    warning = booth.clock_warning()
+    if warning:
+        _out(warning, sys.stderr)
+    return 0
+
+
+def cmd_booth_scan(args: argparse.Namespace) -> int:
+    """Exit 0 only when the slip was redeemed now (or, with --check, is valid)."""
+    from kiosk.booth.service import describe
+    from kiosk.slipcode import Verdict
+
+    booth = _booth(args)
+    result = booth.scan(args.code, args.staff, redeem=not args.check)
+    info = booth.info
+    booth.database.dispose()
+    assert info is not None
+    headline, detail = describe(result, info.timezone)
+    _out(headline)
+    if detail:
+        _out(detail)
+    if args.check:
+        return 0 if result.verdict == Verdict.VALID else 1
+    return 0 if result.redeemed else 1
+
+
+def cmd_booth_list(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
+    from kiosk.booth.service import slip_number
+
+    booth = _booth(args)
+    day = booth.day_list()
+    info = booth.info
+    booth.database.dispose()
+    assert info is not None
+    zone = ZoneInfo(info.timezone)
+    _out(
+        _("{merchant} · {day}: {n} redemptions, {pending} not yet sent").format(
+            merchant=info.merchant_name,
+            day=day.day,
+            n=sum(t.redemptions for t in day.totals),
+            pending=day.pending,
+        )
+    )
+    for row in day.rows:
+        at = row.redeemed_at.astimezone(zone).strftime("%H:%M") if row.redeemed_at else ""
+        _out(
+            f"  {row.seq:>5}  {at}  {slip_number(row.serial)}  {row.offer_name} × {row.quantity}"
+            f"  {row.masked_name}  {row.redeemed_by}"
+        )
+    _out(_("Totals per offer:"))
+    for total in day.totals:
+        _out(
+            "  "
+            + _("{offer}: {n} slips, quantity {quantity}, {points:,} points").format(
+                offer=total.offer_name,
+                n=total.redemptions,
+                quantity=total.quantity,
+                points=total.points,
+            )
+        )
+    return 0
+
+
+def cmd_booth_export(args: argparse.Namespace) -> int:
+    booth = _booth(args)
+    count = booth.export(args.file)
+    booth.database.dispose()
+    _out(_("Bundle with {n} redemptions written to {path}.").format(n=count, path=args.file))
+    return 0
+
+
+def _report_import(result) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.services.booths import conflict_label
+
+    _out(
+        _(
+            "Imported from booth {booth} of {merchant}: {added} new, {duplicates} already "
+            "known, {conflicts} conflicts."
+        ).format(
+            booth=result.booth_id[:8],
+            merchant=result.merchant_code,
+            added=result.added,
+            duplicates=result.duplicates,
+            conflicts=len(result.conflicts),
+        )
+    )
+    for conflict in result.conflicts:
+        _out(
+            "  "
+            + _("Slip {serial} (booth no. {seq}): {reason}").format(
+                serial=conflict.serial,
+                seq=conflict.booth_seq,
+                reason=conflict_label(conflict.conflict),
+            )
+        )
+    _out(
+        _(
+            "Booth clock: {install:+.0f} s against the event's when the pack was installed, "
+            "export {export:+.0f} s before this import."
+        ).format(install=result.install_skew_s, export=result.import_skew_s)
+    )
+
+
+def cmd_bundle_import(args: argparse.Namespace) -> int:
+    from kiosk.services.booths import import_bundle
+
+    data = _read(args.file)
+    database = dbmod.open_database(args.db)
+    result = import_bundle(database.unit_of_work(), data, station="cli")
+    database.dispose()
+    _report_import(result)
+    return 0
+
+
+def cmd_booth_push(args: argparse.Namespace) -> int:
+    from kiosk.services.booths import import_bundle
+
+    booth = _booth(args)
+    data, _count = booth.bundle()
+    database = dbmod.open_database(args.event_db or args.db)
+    result = import_bundle(database.unit_of_work(), data, station="booth")
+    database.dispose()
+    booth.mark_delivered(result.up_to_seq)
+    booth.database.dispose()
+    _report_import(result)
     return 0
 
 

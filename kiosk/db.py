@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 # The newest migration. Opening a database already at this revision needs no Alembic at all,
 # which keeps almost a second of imports off every start-up; tests/unit/test_migrations.py
 # fails when a new migration is added without updating this.
-HEAD_REVISION = "716fef95390d"
+HEAD_REVISION = "834a53fecced"
 
 ENV_DB = "KIOSK_DB"
 APP_NAME = "kiosk"
@@ -188,32 +188,62 @@ def migrate(engine: Engine) -> None:
     with engine.connect() as connection:
         if _stored_revision(connection) == HEAD_REVISION:
             return  # the common case: nothing to do, and no Alembic to import
-    from alembic import command
     from alembic.script import ScriptDirectory
-    from alembic.util.exc import CommandError
 
     config = _alembic_config()
     script = ScriptDirectory.from_config(config)
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
-            )
-        current = _stored_revision(connection)
-        if current is not None:
-            try:
-                script.get_revision(current)
-            except CommandError:
-                raise SchemaTooNewError(
-                    _(
-                        "This database was created by a newer version of kiosk (schema {rev}). "
-                        "Update kiosk on this machine before opening it."
-                    ).format(rev=current)
-                ) from None
-        if current == script.get_current_head():
-            return
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            # SQLite rebuilds a table to change a constraint; with foreign keys on, dropping the
+            # old table fails while other tables point at it. The switch only works outside a
+            # transaction, so it goes straight to the driver; integrity is checked after.
+            _foreign_keys(connection, on=False)
+        try:
+            with connection.begin():
+                _upgrade(connection, config, script)
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                connection.rollback()
+                if broken:
+                    raise DatabaseError(
+                        _(
+                            "The database upgrade left {n} broken references; restore the "
+                            "backup and report this."
+                        ).format(n=len(broken))
+                    )
+        finally:
+            if sqlite:
+                _foreign_keys(connection, on=True)
+
+
+def _foreign_keys(connection: Any, *, on: bool) -> None:
+    connection.connection.driver_connection.execute(
+        f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}"
+    )
+
+
+def _upgrade(connection: Any, config: Config, script: Any) -> None:
+    from alembic import command
+    from alembic.util.exc import CommandError
+
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+    current = _stored_revision(connection)
+    if current is not None:
+        try:
+            script.get_revision(current)
+        except CommandError:
+            raise SchemaTooNewError(
+                _(
+                    "This database was created by a newer version of kiosk (schema {rev}). "
+                    "Update kiosk on this machine before opening it."
+                ).format(rev=current)
+            ) from None
+    if current == script.get_current_head():
+        return
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
 
 
 def _unreachable(url: URL, error: BaseException) -> DatabaseError:

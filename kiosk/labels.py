@@ -82,6 +82,11 @@ def step_label(step: str) -> str:
         "governance": _("Details governed"),
         "mobile_banking_opened": _("Mobile banking opened"),
         "service_desk_done": _("Sent to activation"),
+        "mobile_banking_login": _("Logged in to mobile banking"),
+        "charity_paid": _("Charity scan-pay done"),
+        "prize_given": _("Prize handed out"),
+        "slips_issued": _("Slips issued"),
+        "activation_done": _("Left the activation desk"),
     }.get(step, step)
 
 

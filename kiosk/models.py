@@ -97,6 +97,14 @@ class InvitationStatus(enum.StrEnum):
     DECLINED = "declined"
 
 
+class InvitationAnswer(enum.StrEnum):
+    """What the customer said when the RM last tried; unreachable keeps the status invited."""
+
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    UNREACHABLE = "unreachable"
+
+
 class ServiceCategory(enum.StrEnum):
     """Points buy services only, never physical goods."""
 
@@ -127,6 +135,7 @@ class SlipStatus(enum.StrEnum):
     ISSUED = "issued"
     VOIDED = "voided"
     REDEEMED = "redeemed"
+    RELEASED = "released"  # not redeemed by the redeem-by date: points given back at close
 
 
 class JournalKind(enum.StrEnum):
@@ -147,6 +156,8 @@ class Event(Base):
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     venue: Mapped[str] = mapped_column(String(200), default="")
+    # Where the HTML e-catalog is published; the booklet's cover QR points here.
+    catalog_url: Mapped[str] = mapped_column(String(300), default="", server_default="")
     event_date: Mapped[date] = mapped_column(Date)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -181,6 +192,8 @@ class Branch(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(100))
+    # How many confirmed customers the branch promised; invitation progress is read against it.
+    target: Mapped[int | None]
 
 
 class Staff(Base):
@@ -293,6 +306,8 @@ class Invitation(Base):
     companions: Mapped[int] = mapped_column(default=0)
     invited_at: Mapped[datetime | None]
     confirmed_at: Mapped[datetime | None]
+    # Last answer from the branches' daily invitation reports (None: not contacted yet).
+    answer: Mapped[str | None] = mapped_column(String(16))
 
     customer: Mapped[Customer] = relationship()
     slot: Mapped[TimeSlot] = relationship()
@@ -405,6 +420,9 @@ class Merchant(Base):
     code: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(100))
     booth: Mapped[str] = mapped_column(String(16), default="")
+    # HMAC key for the booth's redemption bundles: made on the first merchant-pack export,
+    # carried by the pack, so the event side can tell a bundle is intact (kiosk.booth).
+    bundle_secret: Mapped[str | None] = mapped_column(String(64))
 
     offers: Mapped[list[Offer]] = relationship(back_populates="merchant", order_by="Offer.code")
 
@@ -505,6 +523,10 @@ class Redemption(Base):
     redeemed_at: Mapped[datetime]  # the booth's clock
     staff_name: Mapped[str] = mapped_column(String(64), default="")
     received_at: Mapped[datetime]
+    # Why this redemption cannot simply stand (the slip was redeemed at another booth too,
+    # voided, unknown, or for another merchant); None when it is clean. Kept, never dropped,
+    # so reconciliation sees every redemption a booth reported.
+    conflict: Mapped[str | None] = mapped_column(String(32))
 
 
 class JournalEntry(Base):
@@ -525,6 +547,9 @@ class JournalEntry(Base):
     points: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime]
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    # Set by a snapshot pull: the ledger's balance now includes this entry, so the event
+    # balance (snapshot - reserves + releases) must no longer count it.
+    settled_at: Mapped[datetime | None]
 
 
 class OutboxEntry(Base):

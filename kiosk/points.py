@@ -25,6 +25,6 @@ def available_points(session: Session, customer: Customer) -> int:
                 ),
                 0,
             )
-        ).where(JournalEntry.customer_id == customer.id)
+        ).where(JournalEntry.customer_id == customer.id, JournalEntry.settled_at.is_(None))
     )
     return customer.points_balance + int(delta or 0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -93,6 +93,139 @@ def service_desk_screenshot(
     window.close()
 
 
+def activation_screenshot(
+    app: QApplication, database: Database, settings: Settings, out: Path, suffix: str = ""
+) -> None:
+    """The activation desk after two steps and issued slips, and the printed slip itself."""
+    import subprocess
+
+    from sqlalchemy import select, update
+
+    from kiosk.demo import DEMO_PASSPHRASE
+    from kiosk.models import Customer, Invitation, MobileBanking, Preselection, Queue
+    from kiosk.services import reception
+    from kiosk.services.auth import staff_session
+    from ui.stations.activation import ActivationStation, Ask
+
+    with database.unit_of_work() as uow:
+        customer_id = uow.session.scalars(
+            select(Invitation.customer_id)
+            .join(Preselection, Preselection.invitation_id == Invitation.id)
+            .order_by(Invitation.customer_id)
+        ).all()[1 if suffix else 0]
+        uow.session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(mobile_banking=MobileBanking.OPENED)
+        )
+        uow.commit()
+    staff = staff_session(database.unit_of_work(), "R001")
+    reception.check_in(
+        database.unit_of_work(),
+        customer_id,
+        staff,
+        clock=FixedClock(MORNING),
+        route=Queue.ACTIVATION,
+    )
+    Ask.passphrase = staticmethod(lambda parent, demo: DEMO_PASSPHRASE)  # type: ignore[method-assign]
+    window = MainWindow(AppContext(database, FixedClock(MORNING)), settings)
+    window.resize(1366, 768)
+    window.show()
+    app.processEvents()
+    window.signin.staff_no.setText("A001")
+    window.signin.pin.setText("1234")
+    window.signin.submit()
+    station = window.current_station()
+    assert isinstance(station, ActivationStation)
+    station.call_next()
+    while station.customer is not None and station.customer.customer_id != customer_id:
+        station.finish()  # reception's screenshot sent someone else here first
+        station.call_next()
+    from kiosk.services.activation import Step
+
+    station.record_step(Step.MOBILE_BANKING_LOGIN)
+    station.record_step(Step.CHARITY_PAID)
+    station.issue()
+    for _ in range(3):
+        app.processEvents()
+    station.catalog.setCurrentItem(station.catalog.topLevelItem(1).child(0))
+    station.add_selected()
+    app.processEvents()
+    window.grab().save(str(out / f"activation{suffix}.png"))
+    if not suffix:
+        spool = Path(os.environ["KIOSK_SPOOL_DIR"])
+        pdf = sorted(spool.glob("slip-*.pdf"))[0]
+        subprocess.run(
+            ["pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf), str(out / "slip")],
+            check=True,
+        )
+    window.close()
+
+
+def booth_screenshots(app: QApplication, database: Database, settings: Settings, out: Path) -> None:
+    """The booth window: a slip redeemed (valid), then the same slip scanned again."""
+    from sqlalchemy import select, update
+
+    from kiosk.booth.service import Booth
+    from kiosk.booth.store import open_booth_database
+    from kiosk.demo import DEMO_PASSPHRASE
+    from kiosk.models import Customer
+    from kiosk.services import keys, reception
+    from kiosk.services.auth import staff_session
+    from kiosk.services.booths import export_pack
+    from kiosk.services.slips import CartLine, issue_slips
+    from ui.booth import BoothWindow
+
+    clock = FixedClock(MORNING)
+    codes = []
+    for customer_no in ("6200000030", "6200000031"):
+        with database.unit_of_work() as uow:
+            uow.session.execute(
+                update(Customer)
+                .where(Customer.customer_no == customer_no)
+                .values(points_balance=100_000)
+            )
+            customer_id = uow.session.scalar(
+                select(Customer.id).where(Customer.customer_no == customer_no)
+            )
+            uow.commit()
+        assert customer_id is not None
+        staff = staff_session(database.unit_of_work(), "R001")
+        reception.check_in(database.unit_of_work(), customer_id, staff, clock=clock)
+        key = keys.unlock(database.unit_of_work(), DEMO_PASSPHRASE)
+        desk = staff_session(database.unit_of_work(), "A001")
+        codes += [
+            slip.code
+            for slip in issue_slips(
+                database.unit_of_work(), customer_id, [CartLine("O101")], desk, key, clock=clock
+            )
+        ]
+    pack, _content = export_pack(database.unit_of_work(), "M01", DEMO_PASSPHRASE, clock=clock)
+    booth_db = open_booth_database(
+        Path(str(database.url).removeprefix("sqlite:///")).with_name("booth.sqlite3")
+    )
+    booth = Booth(booth_db, FixedClock(MORNING + timedelta(minutes=25)))
+    booth.install(pack)
+    settings.booth_staff = "李店员"
+    booth.redeem(codes[1], "李店员")
+    window = BoothWindow(booth, settings)
+    window.resize(1366, 800)
+    window.show()
+    app.processEvents()
+    panel = window.panel
+    assert panel is not None
+    panel.auto.setChecked(True)
+    panel.on_code(codes[0])
+    app.processEvents()
+    window.grab().save(str(out / "booth-valid.png"))
+    booth.clock = FixedClock(MORNING + timedelta(minutes=40))
+    panel.on_code(codes[0])
+    app.processEvents()
+    window.grab().save(str(out / "booth-refused.png"))
+    window.close()
+    booth_db.dispose()
+
+
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
@@ -126,6 +259,13 @@ def main() -> None:
         settings.large_print = False
         apply_theme(app, False)
         service_desk_screenshot(app, database, settings, out)
+        activation_screenshot(app, database, settings, out)
+        settings.large_print = True
+        apply_theme(app, True)
+        activation_screenshot(app, database, settings, out, "-large")
+        settings.large_print = False
+        apply_theme(app, False)
+        booth_screenshots(app, database, settings, out)
         database.dispose()
     print(f"screenshots written to {out}")
 

@@ -17,6 +17,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("KIOSK_DB", None)
+os.environ.pop("KIOSK_PRINTER", None)  # this machine's printer settings: tests set their own
+os.environ.pop("KIOSK_PRINT_COMMAND", None)
+os.environ.pop("KIOSK_SLIP_PAPER", None)
 
 from kiosk.db import Database, open_database
 from kiosk.demo import create_demo

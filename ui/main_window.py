@@ -9,7 +9,7 @@ rebuilding is simpler and more reliable than retranslating every label in place.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -41,6 +41,7 @@ from ui.signin import SignInPage
 from ui.stations import load as load_station
 from ui.stations import stations_for
 from ui.stations.base import StationPage
+from ui.sync_status import SyncStatus
 from ui.theme import apply_theme
 
 
@@ -86,6 +87,9 @@ class MainWindow(QMainWindow):
 
     def rebuild(self, station: Station | None = None) -> None:
         """Build every widget from scratch in the current language and size."""
+        previous: SyncStatus | None = getattr(self, "sync_status", None)
+        if previous is not None:
+            previous.stop()  # let a running push finish rather than kill it with the widget
         self.pages = {}
         self.overview = event_header(self.app.uow())
         title = _("Points redemption event")
@@ -126,6 +130,8 @@ class MainWindow(QMainWindow):
         name.setProperty("role", "subtitle")
         row.addWidget(name)
         row.addStretch(1)
+        self.sync_status = SyncStatus(self.app.database)
+        row.addWidget(self.sync_status)
         self.who = QLabel("")
         self.who.setObjectName("who")
         row.addWidget(self.who)
@@ -150,6 +156,10 @@ class MainWindow(QMainWindow):
         self.sign_out_button.setVisible(False)
         row.addWidget(self.sign_out_button)
         return header
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.sync_status.stop()
+        super().closeEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Keyboard only: Ctrl+1 … Ctrl+9 open the N-th station (keys bubble up from fields)."""

@@ -32,3 +32,24 @@ class Settings:
     def large_print(self, value: bool) -> None:
         self._s.setValue("ui/large_print", "true" if value else "false")
         self._s.sync()
+
+    # The merchant booth: who is on duty, and whether a valid slip is redeemed without a
+    # confirmation (busy booths with a single service).
+
+    @property
+    def booth_staff(self) -> str:
+        return str(self._s.value("booth/staff", ""))
+
+    @booth_staff.setter
+    def booth_staff(self, value: str) -> None:
+        self._s.setValue("booth/staff", value)
+        self._s.sync()
+
+    @property
+    def booth_auto_redeem(self) -> bool:
+        return str(self._s.value("booth/auto_redeem", "false")).lower() in ("true", "1")
+
+    @booth_auto_redeem.setter
+    def booth_auto_redeem(self, value: bool) -> None:
+        self._s.setValue("booth/auto_redeem", "true" if value else "false")
+        self._s.sync()

@@ -69,6 +69,9 @@ class ResultBanner(QFrame):
         Tone.ERROR: ("#fde8e8", "#b00020"),
     }
 
+    headline_pt = 22  # the merchant booth's banner is read from further away
+    detail_pt = 0  # 0: the theme's size
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
@@ -83,20 +86,28 @@ class ResultBanner(QFrame):
         layout.addWidget(self.headline)
         layout.addWidget(self.detail)
         self.tone: Tone | None = None
+        self._styled: Tone | None = None
         self.setVisible(False)
 
     def show_result(self, tone: Tone, headline: str, detail: str = "") -> None:
         self.tone = tone
-        background, foreground = self.COLOURS[tone]
-        self.setStyleSheet(
-            f"QFrame#banner {{ background: {background}; border: 3px solid {foreground};"
-            f" border-radius: 8px; }} QLabel {{ color: {foreground}; }}"
-            f" QLabel#banner_headline {{ font-size: 22pt; font-weight: bold; }}"
-        )
+        if tone != self._styled:  # re-polishing costs milliseconds; a booth scans in a row
+            self._styled = tone
+            self._style(tone)
         self.headline.setText(headline)
         self.detail.setText(detail)
         self.detail.setVisible(bool(detail))
         self.setVisible(True)
+
+    def _style(self, tone: Tone) -> None:
+        background, foreground = self.COLOURS[tone]
+        detail = f" QLabel#banner_detail {{ font-size: {self.detail_pt}pt; }}"
+        self.setStyleSheet(
+            f"QFrame#banner {{ background: {background}; border: 3px solid {foreground};"
+            f" border-radius: 8px; }} QLabel {{ color: {foreground}; }}"
+            f" QLabel#banner_headline {{ font-size: {self.headline_pt}pt; font-weight: bold; }}"
+            + (detail if self.detail_pt else "")
+        )
 
     def clear(self) -> None:
         self.tone = None

@@ -12,10 +12,11 @@ on ``SELECT ... FOR UPDATE`` of the customer and then sees the reduced balance; 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from kiosk import audit, outbox, slipcode
 from kiosk.clock import Clock
@@ -25,6 +26,7 @@ from kiosk.idcard import mask_name
 from kiosk.locks import transaction_lock
 from kiosk.models import (
     Customer,
+    Event,
     JournalEntry,
     JournalKind,
     Merchant,
@@ -32,6 +34,7 @@ from kiosk.models import (
     Slip,
     SlipStatus,
     Visit,
+    VisitStep,
 )
 from kiosk.points import available_points
 from kiosk.services.auth import StaffSession
@@ -198,6 +201,15 @@ def issue_slips(
             issued.append(
                 IssuedSlip(serial, code, merchant.name, offer.name, line.quantity, points)
             )
+        s.add(
+            VisitStep(
+                visit_id=visit.id,
+                step="slips_issued",
+                at=now,
+                staff_id=staff.staff_id,
+                note=", ".join(f"No. {slip.serial:06d}" for slip in issued),
+            )
+        )
         uow.commit()
         return issued
 
@@ -238,29 +250,7 @@ def void_slip(
             .where(Offer.id == slip.offer_id)
             .values(reserved=Offer.reserved - slip.quantity)
         )
-        s.add(
-            JournalEntry(
-                event_id=event.id,
-                customer_id=slip.customer_id,
-                slip_id=slip.id,
-                kind=JournalKind.RELEASE,
-                points=slip.points,
-                at=now,
-                staff_id=staff.staff_id,
-            )
-        )
-        outbox.enqueue(
-            s,
-            event_id=event.id,
-            kind="slip_voided",
-            at=now,
-            payload={
-                "event": event.code,
-                "serial": serial,
-                "points": slip.points,
-                "at": now.isoformat(),
-            },
-        )
+        give_points_back(s, event, slip, staff, now, kind="slip_voided")
         audit.append(
             s,
             at=now,
@@ -274,12 +264,164 @@ def void_slip(
         uow.commit()
 
 
-def slips_of(uow: UnitOfWork, customer_id: int) -> list[tuple[int, str, int, datetime]]:
-    """(serial, status, points, issued at) of a customer's slips, newest first."""
+@dataclass(frozen=True)
+class SlipRow:
+    """A slip as the desk lists it."""
+
+    serial: int
+    merchant: str
+    offer: str
+    quantity: int
+    points: int
+    status: str
+    copies_printed: int
+    issued_at: datetime
+    void_reason: str
+
+
+def give_points_back(
+    session: Session, event: Event, slip: Slip, staff: StaffSession, now: datetime, *, kind: str
+) -> None:
+    """The journal release entry and the ledger's outbox entry for a slip that will not be
+    redeemed (voided at the desk, or released at close), in the caller's transaction."""
+    session.add(
+        JournalEntry(
+            event_id=event.id,
+            customer_id=slip.customer_id,
+            slip_id=slip.id,
+            kind=JournalKind.RELEASE,
+            points=slip.points,
+            at=now,
+            staff_id=staff.staff_id,
+        )
+    )
+    outbox.enqueue(
+        session,
+        event_id=event.id,
+        kind=kind,
+        at=now,
+        payload={
+            "event": event.code,
+            "serial": slip.serial,
+            "points": slip.points,
+            "at": now.isoformat(),
+        },
+    )
+
+
+def slips_of(uow: UnitOfWork, customer_id: int) -> list[SlipRow]:
+    """The customer's slips at this event, newest first."""
     with uow:
+        s = uow.session
+        event = current_event(s)
         return [
-            (slip.serial, slip.status, slip.points, slip.issued_at)
-            for slip in uow.session.scalars(
-                select(Slip).where(Slip.customer_id == customer_id).order_by(Slip.serial.desc())
+            SlipRow(
+                slip.serial,
+                merchant,
+                offer,
+                slip.quantity,
+                slip.points,
+                slip.status,
+                slip.copies_printed,
+                slip.issued_at,
+                slip.void_reason or "",
+            )
+            for slip, merchant, offer in s.execute(
+                select(Slip, Merchant.name, Offer.name)
+                .join(Merchant, Merchant.id == Slip.merchant_id)
+                .join(Offer, Offer.id == Slip.offer_id)
+                .where(Slip.customer_id == customer_id, Slip.event_id == event.id)
+                .order_by(Slip.serial.desc())
             )
         ]
+
+
+@dataclass(frozen=True)
+class SlipDocument:
+    """Everything printed on a slip; the same for the first copy and every reprint."""
+
+    event_name: str
+    serial: int
+    code: str
+    merchant: str
+    offer: str
+    quantity: int
+    points: int
+    redeem_by: date
+    masked_name: str
+    booth: str = ""
+
+
+def slip_document(uow: UnitOfWork, serial: int) -> SlipDocument:
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        row = s.execute(
+            select(Slip, Merchant, Offer, Customer.name)
+            .join(Merchant, Merchant.id == Slip.merchant_id)
+            .join(Offer, Offer.id == Slip.offer_id)
+            .join(Customer, Customer.id == Slip.customer_id)
+            .where(Slip.event_id == event.id, Slip.serial == serial)
+        ).first()
+        if row is None:
+            raise SlipError(_("No slip has the number {serial}.").format(serial=serial))
+        slip, merchant, offer, name = row
+        if slip.status == SlipStatus.VOIDED:
+            raise SlipError(
+                _("Slip {serial} is voided; it cannot be printed.").format(serial=serial)
+            )
+        return SlipDocument(
+            event.name,
+            slip.serial,
+            slip.code,
+            merchant.name,
+            offer.name,
+            slip.quantity,
+            slip.points,
+            slip.redeem_by,
+            mask_name(name),
+            merchant.booth,
+        )
+
+
+def record_print(
+    uow: UnitOfWork,
+    serial: int,
+    staff: StaffSession,
+    *,
+    printed: bool,
+    detail: str = "",
+    clock: Clock | None = None,
+    station: str = "activation",
+) -> int:
+    """Count a copy that came out of the printer (or was saved when there is no printer),
+    or audit the failure; returns the copies printed so far. A reprint is the same slip, so
+    the booth still redeems it only once."""
+    now = (clock or Clock()).now()
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        slip = s.scalar(
+            select(Slip).where(Slip.event_id == event.id, Slip.serial == serial).with_for_update()
+        )
+        if slip is None:
+            raise SlipError(_("No slip has the number {serial}.").format(serial=serial))
+        if slip.status == SlipStatus.VOIDED and printed:
+            raise SlipError(
+                _("Slip {serial} is voided; it cannot be printed.").format(serial=serial)
+            )
+        if printed:
+            slip.copies_printed += 1
+        audit.append(
+            s,
+            at=now,
+            action="slip_printed" if printed else "slip_print_failed",
+            staff_id=staff.staff_id,
+            station=station,
+            entity="slip",
+            entity_id=serial,
+            details={"copy": slip.copies_printed} if printed else {"error": detail[:200]},
+        )
+        copies = slip.copies_printed
+        uow.commit()
+        return copies

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,17 @@ from ui.settings import Settings
 from ui.theme import apply_theme
 
 pytestmark = pytest.mark.ui
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage_here() -> Iterator[None]:
+    """Collect each UI test's cyclic garbage on the main thread, right after the test.
+
+    Left for later, the collector may run on a worker thread of another test (the two-desks
+    tests use threads) and finalise Qt objects there, which crashes the interpreter.
+    """
+    yield
+    gc.collect()
 
 
 @pytest.fixture

@@ -151,12 +151,26 @@ def test_language_switch_is_applied_and_remembered(
     assert settings.language == "zh_CN"
     # Still signed in, same station, now in Chinese.
     assert window.stack.currentWidget() is window.workspace
-    assert window.station_titles() == ["活动概览", "接待", "业务办理"]
+    assert window.station_titles() == [
+        "活动概览",
+        "接待",
+        "业务办理",
+        "激活兑换",
+        "商户核销",
+        "管理",
+    ]
     assert window.sign_out_button.text() == "退出登录"
     assert "尊享积分兑换活动" in window.windowTitle()
     window.language.setCurrentIndex(window.language.findData("en"))
     assert settings.language == "en"
-    assert window.station_titles() == ["Event overview", "Reception", "Service desk"]
+    assert window.station_titles() == [
+        "Event overview",
+        "Reception",
+        "Service desk",
+        "Activation desk",
+        "Merchant booth",
+        "Administration",
+    ]
 
 
 def test_large_print_scales_the_ui(
@@ -193,3 +207,39 @@ def test_bundled_font_covers_chinese_and_latin() -> None:
     for char in "尊享积分兑换单曾解区仇查·AZaz09":
         assert raw.supportsCharacter(ord(char)), char  # the str overload misreports some
     assert QApplication.font().family() == family
+
+
+def test_background_push_when_a_ledger_is_configured(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kiosk.db import open_database
+    from kiosk.services import reception
+    from kiosk.services.auth import staff_session
+    from sync.ledger import Ledger
+    from sync.push import accounts_from_event, pending
+
+    ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    database = open_database(demo_url)
+    ledger = Ledger.open(ledger_url, create=True)
+    ledger.upsert_accounts(accounts_from_event(database))
+    staff = staff_session(database.unit_of_work(), "R001")
+    customer = reception.resolve_code(database.unit_of_work(), "6200000040")
+    reception.check_in(database.unit_of_work(), customer, staff)
+    assert pending(database) == 1
+    monkeypatch.setenv("KIOSK_LEDGER", ledger_url)
+    window = make_window(demo_url)
+    status = window.sync_status
+    assert status.isVisible()
+    status.push_now()
+    qtbot.waitUntil(lambda: status.text() == "Sync: up to date", timeout=10_000)
+    assert pending(database) == 0 and ledger.totals()["accepted"] == 1
+    status.ledger_url = "postgresql://nobody@127.0.0.1:1/none"
+    status.push_now()
+    qtbot.waitUntil(lambda: status.text() == "Sync: ledger not reachable", timeout=15_000)
+    assert "cannot be reached" in status.toolTip()
+    ledger.dispose()
+    database.dispose()

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from cli.main import main
 from kiosk.db import open_database
-from kiosk.models import Event
+from kiosk.models import Event, Slip
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -152,6 +152,28 @@ def test_installed_script_opens_the_window(tmp_path: Path) -> None:
     assert "KIOSK_READY" in result.stdout
 
 
+def test_booth_window_opens_without_a_pack(tmp_path: Path) -> None:
+    """``kiosk booth`` on a new booth file opens the window (offering to install a pack)."""
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "KIOSK_EXIT_WHEN_READY": "1",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "KIOSK_LANG": "en",
+    }
+    result = subprocess.run(
+        [_script(), "booth", "--booth-db", str(tmp_path / "booth.sqlite3")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "KIOSK_READY" in result.stdout
+    assert (tmp_path / "booth.sqlite3").exists()
+
+
 def test_installed_script_error_exit(tmp_path: Path) -> None:
     env = {**os.environ, "KIOSK_LANG": "en"}
     result = subprocess.run(
@@ -245,6 +267,15 @@ def test_slip_issue_verify_void(
     slip_code = out.splitlines()[-1]
     code, out, _err = run(capsys, *base, "slip", "verify", slip_code)
     assert code == 0 and out.startswith("Valid")
+    again = tmp_path / "again.pdf"
+    code, out, _err = run(
+        capsys, *base, "slip", "print", "1", "--out", str(again), "--staff", "A001"
+    )
+    assert code == 0 and again.exists() and "written again" in out
+    database = open_database(demo_url)
+    with database.unit_of_work() as uow:
+        assert uow.session.scalar(select(Slip.copies_printed)) == 2  # issue + print again
+    database.dispose()
     code, _out, err = run(capsys, *base, "slip", "void", "1", "--staff", "R001", "--reason", "x")
     assert code == 1 and "not activation staff" in err
     code, out, _err = run(
@@ -256,3 +287,80 @@ def test_slip_issue_verify_void(
     monkeypatch.setenv("KIOSK_PASSPHRASE", "wrong one")
     code, _out, err = run(capsys, *issue)
     assert code == 1 and "Wrong passphrase" in err
+    monkeypatch.setenv("KIOSK_PASSPHRASE", "demo-passphrase")
+    monkeypatch.setenv("KIOSK_SLIP_PAPER", "a4")
+    code, _out, err = run(capsys, *issue)
+    assert code == 1 and "KIOSK_SLIP_PAPER=a4 is not a slip paper" in err
+    monkeypatch.setenv("KIOSK_SLIP_PAPER", "a6")
+    code, out, _err = run(capsys, *issue)
+    assert code == 0 and "Slip 2 issued" in out
+    info = subprocess.run(
+        ["pdfinfo", str(tmp_path / "slip.pdf")], capture_output=True, text=True, check=True
+    ).stdout
+    assert "297.638 x 419.528 pts" in info  # A6: 105 x 148 mm
+
+
+def test_merchant_pack_booth_and_bundle(
+    capsys: pytest.CaptureFixture[str],
+    demo_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Export a pack, install it as a booth, scan twice, list, export, import twice, push."""
+    from tests.booth_support import issue
+
+    database = open_database(demo_url)
+    code_a, code_b, other = issue(database, ["O101", "O102", "O501"])
+    database.dispose()
+    monkeypatch.setenv("KIOSK_PASSPHRASE", "demo-passphrase")
+    base = ("--lang", "en", "--db", demo_url)
+    pack = str(tmp_path / "m01.pack")
+    code, out, err = run(
+        capsys, *base, "merchant-pack", "export", "--merchant", "M01", "--out", pack
+    )
+    assert (code, err) == (0, "") and "2 offers" in out
+    booth = ("--lang", "en", "booth", "--booth-db", str(tmp_path / "booth.sqlite3"))
+    code, out, _err = run(capsys, *booth, "install", pack)
+    assert code == 0 and "Booth ready for 康宁体检中心 (M01)" in out
+    code, out, _err = run(capsys, *booth, "scan", code_a, "--staff", "李四")
+    assert code == 0 and out.startswith("Redeemed: serve the customer")
+    assert "基础体检套餐 × 1" in out
+    code, out, _err = run(capsys, *booth, "scan", code_a, "--staff", "王五")
+    assert code == 1 and out.startswith("Already redeemed at ") and "by 李四" in out
+    code, out, _err = run(capsys, *booth, "scan", other)
+    assert code == 1 and out.startswith("For another merchant")
+    code, out, _err = run(capsys, *booth, "scan", "not-a-slip")
+    assert code == 1 and out.startswith("Unreadable")
+    code, out, _err = run(capsys, *booth, "scan", code_b, "--check")
+    assert code == 0 and out.startswith("Valid: confirm to redeem")
+    code, out, _err = run(capsys, *booth, "list")
+    assert code == 0 and "1 redemptions" in out and "基础体检套餐: 1 slips" in out
+    bundle = str(tmp_path / "bundle.json")
+    code, out, _err = run(capsys, *booth, "export", bundle)
+    assert code == 0 and "1 redemptions" in out
+    code, out, _err = run(capsys, *base, "bundle", "import", bundle)
+    assert code == 0 and "1 new, 0 already known, 0 conflicts" in out
+    code, out, _err = run(capsys, *base, "bundle", "import", bundle)
+    assert code == 0 and "0 new, 1 already known" in out
+    run(capsys, *booth, "scan", code_b, "--staff", "李四")
+    code, out, _err = run(capsys, *booth, "push", "--db", demo_url)
+    assert code == 0 and "1 new, 1 already known" in out
+    code, out, _err = run(capsys, *booth, "list")
+    assert "0 not yet sent" in out
+    # A tampered pack is refused in one sentence, and so is a tampered bundle.
+    tampered = tmp_path / "bad.pack"
+    tampered.write_bytes(Path(pack).read_bytes().replace(b'"M01"', b'"M02"'))
+    code, out, err = run(
+        capsys,
+        "--lang",
+        "en",
+        "booth",
+        "--booth-db",
+        str(tmp_path / "b2"),
+        "install",
+        str(tampered),
+    )
+    assert code == 1 and "signature does not match" in err and len(err.splitlines()) == 1
+    Path(bundle).write_text(Path(bundle).read_text().replace('"quantity": 1', '"quantity": 9'))
+    code, out, err = run(capsys, *base, "bundle", "import", bundle)
+    assert code == 1 and "altered" in err

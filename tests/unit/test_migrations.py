@@ -145,3 +145,69 @@ def test_head_revision_constant_is_current() -> None:
     from kiosk.db import HEAD_REVISION
 
     assert head_revision() == HEAD_REVISION, "update kiosk.db.HEAD_REVISION to the new migration"
+
+
+def _downgrade(url: str, revision: str) -> None:
+    """Take a database back to an older schema, as an older kiosk left it."""
+    from alembic import command
+
+    from kiosk.db import _alembic_config, _foreign_keys, create_db_engine
+
+    engine = create_db_engine(url)
+    with engine.connect() as connection:
+        _foreign_keys(connection, on=False)
+        with connection.begin():
+            config = _alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
+        _foreign_keys(connection, on=True)
+    engine.dispose()
+
+
+def test_an_event_in_use_upgrades_with_its_slips(demo_url: str) -> None:
+    """An event database with slips and journal entries written by the previous release
+    upgrades in place: SQLite rebuilds the slip table while the journal points at it."""
+    from kiosk.clock import FixedClock
+    from kiosk.demo import DEMO_PASSPHRASE
+    from kiosk.models import Customer, JournalEntry, Slip
+    from kiosk.services import keys, reception
+    from kiosk.services.auth import staff_session
+    from kiosk.services.slips import CartLine, issue_slips
+
+    clock = FixedClock(datetime(2026, 11, 28, 1, 10, tzinfo=UTC))
+    database = open_database(demo_url)
+    with database.unit_of_work() as uow:
+        customer_id = uow.session.scalar(
+            select(Customer.id).where(Customer.points_balance >= 2000).limit(1)
+        )
+    assert customer_id is not None
+    reception.check_in(
+        database.unit_of_work(),
+        customer_id,
+        staff_session(database.unit_of_work(), "R001"),
+        clock=clock,
+    )
+    issue_slips(
+        database.unit_of_work(),
+        customer_id,
+        [CartLine("O501")],
+        staff_session(database.unit_of_work(), "A001"),
+        keys.unlock(database.unit_of_work(), DEMO_PASSPHRASE),
+        clock=clock,
+    )
+    database.dispose()
+    _downgrade(demo_url, "716fef95390d")  # the schema of the release before sync
+    upgraded = open_database(demo_url)
+    try:
+        assert current_revision(upgraded.engine) == head_revision()
+        with upgraded.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        with upgraded.unit_of_work() as uow:
+            slip = uow.session.scalar(select(Slip))
+            assert slip is not None and slip.customer_id == customer_id
+            journal = uow.session.scalar(select(JournalEntry))
+            assert journal is not None and journal.slip_id == slip.id
+            assert journal.settled_at is None
+    finally:
+        upgraded.dispose()

@@ -20,6 +20,9 @@ _REGISTRY: dict[Station, type[StationPage] | str] = {
     Station.OVERVIEW: "ui.stations.overview:OverviewStation",
     Station.RECEPTION: "ui.stations.reception:ReceptionStation",
     Station.SERVICE_DESK: "ui.stations.service_desk:ServiceDeskStation",
+    Station.ACTIVATION: "ui.stations.activation:ActivationStation",
+    Station.ADMIN: "ui.stations.admin:AdminStation",
+    Station.MERCHANT: "ui.stations.merchant:MerchantStation",
 }
 
 

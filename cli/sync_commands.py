@@ -1,0 +1,248 @@
+"""``kiosk ledger …`` and ``kiosk sync …``: the reference central ledger and the sync with it.
+
+Kept apart from ``cli.main`` so the sync commands read as one piece. The ledger URL comes from
+``--ledger`` / ``--url`` or ``KIOSK_LEDGER``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from kiosk import db as dbmod
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+
+ENV_LEDGER = "KIOSK_LEDGER"
+
+
+def _ledger_url(args: argparse.Namespace) -> str:
+    url = args.ledger or os.environ.get(ENV_LEDGER)
+    if not url:
+        raise KioskError(_("Say where the points ledger is: --ledger URL or KIOSK_LEDGER."))
+    return url
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    ledger = commands.add_parser("ledger", help=_("the reference central points ledger"))
+    ledger_commands = ledger.add_subparsers(
+        dest="ledger_command", metavar="LEDGER_COMMAND", required=True
+    )
+    init = ledger_commands.add_parser("init", help=_("create an empty ledger at the URL"))
+    init.add_argument("--url", dest="ledger", metavar="URL")
+    init.set_defaults(func=cmd_ledger_init)
+    seed = ledger_commands.add_parser(
+        "seed", help=_("fill the ledger with the event's customers (demo and rehearsals)")
+    )
+    seed.add_argument("--url", dest="ledger", metavar="URL")
+    seed.set_defaults(func=cmd_ledger_seed)
+
+    sync = commands.add_parser(
+        "sync", help=_("pull a snapshot from / push the outbox to the ledger")
+    )
+    sync_commands = sync.add_subparsers(dest="sync_command", metavar="SYNC_COMMAND", required=True)
+    pull = sync_commands.add_parser(
+        "pull", help=_("refresh the customers' balances, tiers and KYC from the ledger")
+    )
+    pull.add_argument("--ledger", metavar="URL")
+    pull.set_defaults(func=cmd_sync_pull)
+    push = sync_commands.add_parser(
+        "push", help=_("send everything pending to the ledger; safe to run again")
+    )
+    push.add_argument("--ledger", metavar="URL")
+    push.add_argument("--batch", type=int, default=5000, metavar="N")
+    # For the app's background push, which runs this command as a child process.
+    push.add_argument("--progress-lines", action="store_true", help=argparse.SUPPRESS)
+    push.set_defaults(func=cmd_sync_push)
+    status = sync_commands.add_parser("status", help=_("what is pending, accepted and rejected"))
+    status.set_defaults(func=cmd_sync_status, ledger=None)
+
+
+def add_close_and_reports(
+    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    event_commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+) -> None:
+    close = event_commands.add_parser(
+        "close",
+        help=_("release the points of slips not redeemed by their redeem-by date"),
+    )
+    close.add_argument("--staff", required=True, metavar="STAFF_NO")
+    close.set_defaults(func=cmd_event_close)
+    report = commands.add_parser("report", help=_("settlement and reconciliation reports"))
+    report_commands = report.add_subparsers(
+        dest="report_command", metavar="REPORT_COMMAND", required=True
+    )
+    for name, text in (
+        ("settlement", _("redeemed slips per merchant and service (.xlsx or .pdf)")),
+        ("reconciliation", _("issued, redeemed, voided, released, conflicts (.xlsx or .pdf)")),
+    ):
+        one = report_commands.add_parser(name, help=text)
+        one.add_argument("--out", metavar="FILE", help=_("also write the report to this file"))
+        one.set_defaults(func=cmd_report, report=name)
+
+
+def cmd_event_close(args: argparse.Namespace) -> int:
+    from kiosk.models import Role
+    from kiosk.services.auth import staff_session
+    from kiosk.services.settlement import close_event
+
+    database = dbmod.open_database(args.db)
+    staff = staff_session(database.unit_of_work(), args.staff)
+    if Role.SUPERVISOR not in staff.roles:
+        raise KioskError(_("Only a supervisor closes the event."))
+    report = close_event(database.unit_of_work(), staff, station="cli")
+    database.dispose()
+    print(
+        _("{n} unredeemed slips released, {points:,} points back to the customers.").format(
+            n=report.released, points=report.points
+        )
+    )
+    if report.closed:
+        print(_("The event is closed: every slip is redeemed, voided or released."))
+    else:
+        print(
+            _("{n} slips can still be redeemed (until {date}); run close again after that.").format(
+                n=report.still_open, date=report.next_redeem_by
+            )
+        )
+    print(_("Push the releases to the ledger: kiosk sync push."))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kiosk.services.events import event_overview
+    from kiosk.services.settlement import reconciliation, settlement
+    from printing.reports import reconciliation_rows, settlement_rows, write_report
+
+    database = dbmod.open_database(args.db)
+    name = event_overview(database.unit_of_work()).name
+    if args.report == "settlement":
+        rows = settlement_rows(settlement(database.unit_of_work()))
+        title = _("Merchant settlement")
+        ok = True
+    else:
+        figures = reconciliation(database.unit_of_work())
+        rows = reconciliation_rows(figures)
+        title = _("Reconciliation")
+        ok = figures.balanced
+    database.dispose()
+    for row in rows:
+        print("\t".join(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+    if args.out:
+        path = write_report(rows, Path(args.out), title, name)
+        print(_("Written to {path}.").format(path=path))
+    return 0 if ok else 1
+
+
+def cmd_ledger_init(args: argparse.Namespace) -> int:
+    from sync.ledger import Ledger
+
+    Ledger.open(_ledger_url(args), create=True).dispose()
+    print(_("The points ledger is ready."))
+    return 0
+
+
+def cmd_ledger_seed(args: argparse.Namespace) -> int:
+    from sync.ledger import Ledger
+    from sync.push import accounts_from_event
+
+    database = dbmod.open_database(args.db)
+    ledger = Ledger.open(_ledger_url(args), create=True)
+    count = ledger.upsert_accounts(accounts_from_event(database))
+    ledger.dispose()
+    database.dispose()
+    print(_("{n} customer accounts written to the ledger.").format(n=count))
+    return 0
+
+
+def cmd_sync_pull(args: argparse.Namespace) -> int:
+    from sync.ledger import Ledger
+    from sync.push import pull
+
+    database = dbmod.open_database(args.db)
+    ledger = Ledger.open(_ledger_url(args))
+    try:
+        report = pull(database, ledger)
+    finally:
+        ledger.dispose()
+        database.dispose()
+    print(
+        _("{n} customers refreshed from the ledger as of {time}.").format(
+            n=report.updated, time=report.as_of.strftime("%Y-%m-%d %H:%M")
+        )
+    )
+    if report.missing:
+        print(
+            _("{n} customers are not in the ledger: {numbers}").format(
+                n=len(report.missing), numbers=", ".join(report.missing[:20])
+            )
+        )
+    return 0
+
+
+def _bar(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // total if total else width
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    sys.stderr.flush()
+
+
+def _lines(done: int, total: int) -> None:
+    print(f"progress {done} {total}", flush=True)
+
+
+def cmd_sync_push(args: argparse.Namespace) -> int:
+    from sync.ledger import Ledger
+    from sync.push import push
+
+    if args.batch <= 0:
+        raise KioskError(_("The batch size must be at least 1."))
+    database = dbmod.open_database(args.db)
+    ledger = Ledger.open(_ledger_url(args))
+    try:
+        report = push(
+            database,
+            ledger,
+            batch_size=args.batch,
+            progress=_lines if args.progress_lines else _bar,
+        )
+    finally:
+        ledger.dispose()
+        database.dispose()
+    if args.progress_lines:
+        print(f"pushed {report.sent} {report.accepted} {report.rejected}", flush=True)
+        return 0
+    if report.sent:
+        sys.stderr.write("\n")
+    print(
+        _("{sent} entries pushed: {accepted} accepted, {rejected} rejected (conflicts).").format(
+            sent=report.sent, accepted=report.accepted, rejected=report.rejected
+        )
+    )
+    return 0
+
+
+def cmd_sync_status(args: argparse.Namespace) -> int:
+    from sqlalchemy import func, select
+
+    from kiosk.models import OutboxEntry
+
+    database = dbmod.open_database(args.db)
+    with database.unit_of_work() as uow:
+        counts = dict(
+            uow.session.execute(
+                select(OutboxEntry.status, func.count()).group_by(OutboxEntry.status)
+            ).all()
+        )
+    database.dispose()
+    print(
+        _("Outbox: {pending} pending, {accepted} accepted, {rejected} rejected.").format(
+            pending=counts.get("pending", 0),
+            accepted=counts.get("accepted", 0),
+            rejected=counts.get("rejected", 0),
+        )
+    )
+    return 0

@@ -1,0 +1,164 @@
+"""The redemption bundle file: what a booth reports to the event database.
+
+JSON ``{"format", "version", "body", "mac"}``; ``mac`` is HMAC-SHA256 over the canonical JSON
+of ``body`` with the merchant's bundle secret, which the pack brought and the event database
+keeps. A booth cannot sign with the event's private key (it must never hold one), and a MAC
+is enough for what the event side asks: is this bundle intact and from a booth of this
+merchant. The body always lists EVERY redemption of the booth, so a lost USB stick costs
+nothing and importing twice adds nothing (each redemption carries a random uid).
+
+Clock: the booth's clock may be wrong and nobody at a booth may notice. So the body carries
+the booth's clock at export, and when the pack was made (event clock) and installed (booth
+clock); the event side compares its own clock at import, and shows both figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from kiosk.audit import canonical_json
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+
+FORMAT = "kiosk-redemption-bundle"
+VERSION = 1
+
+
+class BundleError(KioskError):
+    """A bundle that cannot be imported; nothing was written."""
+
+
+@dataclass(frozen=True)
+class BundleRedemption:
+    uid: str
+    seq: int
+    serial: int
+    offer_id: int
+    offer_code: str
+    quantity: int
+    points: int
+    redeemed_at: datetime  # booth clock
+    staff_name: str
+
+
+@dataclass(frozen=True)
+class Bundle:
+    event_code: str
+    merchant_id: int
+    merchant_code: str
+    booth_id: str
+    exported_at: datetime  # booth clock
+    pack_issued_at: datetime  # event clock
+    pack_installed_at: datetime  # booth clock
+    redemptions: tuple[BundleRedemption, ...]
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "event": self.event_code,
+            "merchant": {"id": self.merchant_id, "code": self.merchant_code},
+            "booth_id": self.booth_id,
+            "clock": {
+                "exported_at": self.exported_at.isoformat(),
+                "pack_issued_at": self.pack_issued_at.isoformat(),
+                "pack_installed_at": self.pack_installed_at.isoformat(),
+            },
+            "redemptions": [
+                {
+                    "uid": r.uid,
+                    "seq": r.seq,
+                    "serial": r.serial,
+                    "offer_id": r.offer_id,
+                    "offer_code": r.offer_code,
+                    "quantity": r.quantity,
+                    "points": r.points,
+                    "redeemed_at": r.redeemed_at.isoformat(),
+                    "staff_name": r.staff_name,
+                }
+                for r in self.redemptions
+            ],
+        }
+
+    @property
+    def install_skew_s(self) -> float:
+        """Booth clock at install minus event clock at pack export: at least the copy time,
+        so a negative value means the booth's clock is behind."""
+        return (self.pack_installed_at - self.pack_issued_at).total_seconds()
+
+
+def _mac(secret: str, body: dict[str, Any]) -> str:
+    return hmac.new(
+        bytes.fromhex(secret), canonical_json(body).encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def write_bundle(bundle: Bundle, secret: str) -> bytes:
+    body = bundle.body()
+    document = {"format": FORMAT, "version": VERSION, "body": body, "mac": _mac(secret, body)}
+    return (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+
+
+def _time(text: Any) -> datetime:
+    value = datetime.fromisoformat(str(text))
+    if value.tzinfo is None:
+        raise ValueError("naive time")
+    return value
+
+
+def peek_bundle(data: bytes) -> tuple[Bundle, dict[str, Any], str]:
+    """(bundle, body, mac) WITHOUT checking the MAC: the event side needs the merchant first
+    to find the secret."""
+    try:
+        document = json.loads(data.decode("utf-8"))
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise BundleError(_("This file is not a redemption bundle, or it is damaged."))
+        if document.get("version") != VERSION:
+            raise BundleError(
+                _("This redemption bundle has format version {version}; update kiosk.").format(
+                    version=document.get("version")
+                )
+            )
+        body = document["body"]
+        clock = body["clock"]
+        bundle = Bundle(
+            event_code=str(body["event"]),
+            merchant_id=int(body["merchant"]["id"]),
+            merchant_code=str(body["merchant"]["code"]),
+            booth_id=str(body["booth_id"]),
+            exported_at=_time(clock["exported_at"]),
+            pack_issued_at=_time(clock["pack_issued_at"]),
+            pack_installed_at=_time(clock["pack_installed_at"]),
+            redemptions=tuple(
+                BundleRedemption(
+                    uid=str(r["uid"]),
+                    seq=int(r["seq"]),
+                    serial=int(r["serial"]),
+                    offer_id=int(r["offer_id"]),
+                    offer_code=str(r["offer_code"]),
+                    quantity=int(r["quantity"]),
+                    points=int(r["points"]),
+                    redeemed_at=_time(r["redeemed_at"]),
+                    staff_name=str(r["staff_name"])[:64],
+                )
+                for r in body["redemptions"]
+            ),
+        )
+        return bundle, body, str(document["mac"])
+    except BundleError:
+        raise
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        raise BundleError(_("This file is not a redemption bundle, or it is damaged.")) from None
+
+
+def check_mac(body: dict[str, Any], mac: str, secret: str) -> None:
+    if not hmac.compare_digest(_mac(secret, body), mac):
+        raise BundleError(
+            _(
+                "The redemption bundle was altered or is not from a booth of this merchant "
+                "(its seal does not match); nothing was imported."
+            )
+        )

@@ -1,0 +1,11 @@
+"""Spreadsheet imports before the event: branches, staff, catalog, invitees, invitation reports.
+
+Pure: reading (``reading``), cell parsing (``cells``), the rules per kind (``kinds``), the
+whole-file check (``check``) and the templates (``templates``). Writing the records is the
+service ``kiosk.services.imports``, which refuses a file with any issue.
+"""
+
+from kiosk.imports.check import ImportCheck, check_sheet
+from kiosk.imports.kinds import KINDS, ORDER, ImportIssue, Reference
+
+__all__ = ["KINDS", "ORDER", "ImportCheck", "ImportIssue", "Reference", "check_sheet"]

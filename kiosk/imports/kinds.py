@@ -1,0 +1,917 @@
+"""What each import holds, and the rules every row must pass before anything is written.
+
+A kind is a list of ``Field``s (canonical name, English and Chinese header, description for
+the template) and a row check that turns the cells of one row into a record or records
+``ImportIssue``s against the column as the coordinator wrote it. Checks need the event's
+reference data (branches, slots, staff, catalog), passed in as plain values so the rules run
+without a database.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kiosk.governance import ID_TYPES, TAX_RESIDENCIES
+from kiosk.i18n import _, catalog
+from kiosk.imports import cells
+from kiosk.imports.cells import CellProblem
+from kiosk.kyc import OCCUPATIONS
+from kiosk.models import InvitationAnswer, Role, ServiceCategory
+from kiosk.security import PIN_PATTERN
+
+
+@dataclass(frozen=True)
+class ImportIssue:
+    """One problem: the row number as Excel shows it, the column header as written."""
+
+    row: int
+    column: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    header: str  # English header, a message id: templates are written in the UI language
+    zh: str  # the Chinese header, accepted whatever the language
+    description: str  # message id; the template's second row
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    text_column: bool = False  # the template formats the column as Text (IDs, phones)
+    date_column: bool = False
+    choices: tuple[str, ...] = ()  # offered as a drop-down in the template
+
+    def spellings(self) -> set[str]:
+        """Every header this field is recognised by: both languages, as the templates write
+        them, and the usual variants."""
+        written = (_(self.header), catalog("zh_CN").get(self.header, self.header))
+        return {
+            normalize_header(h) for h in (self.header, self.zh, self.name, *written, *self.aliases)
+        }
+
+
+def normalize_header(header: object) -> str:
+    """ "客户号（必填）", "Customer no. *" and "customer_no" all compare equal to their field."""
+    raw = unicodedata.normalize("NFKC", cells.text(header)).lower()
+    raw = re.sub(r"\(.*?\)", "", raw)
+    return re.sub(r"[\s._\-*:/#]", "", raw)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The event's data an import refers to, keyed by every spelling a coordinator uses."""
+
+    event_code: str = ""
+    timezone: str = "Asia/Shanghai"
+    branches: dict[str, str] = field(default_factory=dict)  # code or name (lower) -> code
+    slots: dict[str, str] = field(default_factory=dict)  # code or label (lower) -> code
+    staff: dict[str, frozenset[str]] = field(default_factory=dict)  # staff no -> roles
+    merchants: dict[str, str] = field(default_factory=dict)  # code -> name
+    offers: dict[str, str] = field(default_factory=dict)  # offer code -> merchant code
+    reserved: dict[str, int] = field(default_factory=dict)  # offer code -> slips issued
+    invitees: frozenset[str] = frozenset()  # customer numbers invited to the event
+
+
+# Accepted spellings (lower case, no spaces) of enumerated values.
+def _options(values: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for value, spellings in values.items():
+        for spelling in (value, *spellings):
+            options[spelling.lower().replace(" ", "")] = value
+    return options
+
+
+ID_TYPE_OPTIONS = _options(
+    {
+        "resident_id": ("居民身份证", "身份证", "resident id", "id card"),
+        "passport": ("护照",),
+        "hk_macao_permit": ("港澳居民来往内地通行证", "港澳通行证", "回乡证"),
+        "taiwan_permit": ("台湾居民来往大陆通行证", "台胞证"),
+        "foreign_permanent": ("外国人永久居留身份证", "永居证"),
+    }
+)
+assert set(ID_TYPE_OPTIONS.values()) == set(ID_TYPES)
+TIER_OPTIONS = _options(
+    {
+        "standard": ("普通", "标准", "普卡"),
+        "gold": ("金卡", "黄金"),
+        "platinum": ("白金", "铂金"),
+        "diamond": ("钻石", "钻石卡"),
+    }
+)
+MOBILE_OPTIONS = _options(
+    {
+        "none": ("未开通", "无", "否", "no"),
+        "opened": ("已开通", "开通未使用", "opened"),
+        "active": ("活跃", "已使用", "使用中", "yes"),
+    }
+)
+GENDER_OPTIONS = _options({"M": ("男", "male"), "F": ("女", "female")})
+TAX_OPTIONS = _options(
+    {
+        "CN": ("仅为中国税收居民", "中国税收居民", "中国", "居民"),
+        "CN_AND_OTHER": ("既是中国也是其他国家税收居民", "中国及其他"),
+        "OTHER": ("仅为非居民", "非居民", "其他"),
+    }
+)
+assert set(TAX_OPTIONS.values()) == set(TAX_RESIDENCIES)
+CATEGORY_OPTIONS = _options(
+    {
+        ServiceCategory.HEALTH: ("健康", "体检", "健康体检", "医疗", "理疗"),
+        ServiceCategory.TRAVEL: ("旅游", "旅行", "旅游出行"),
+        ServiceCategory.INSURANCE: ("保险", "保险保障"),
+        ServiceCategory.CAR: ("汽车", "洗车", "车", "爱车养护", "car care"),
+        ServiceCategory.MOVIE: ("电影", "观影", "影院", "movies"),
+        ServiceCategory.DINING: ("餐饮", "美食", "自助餐"),
+        ServiceCategory.FAMILY: ("亲子", "亲子活动", "parent and child"),
+        ServiceCategory.LEISURE: ("休闲", "娱乐", "休闲娱乐", "采摘"),
+    }
+)
+ROLE_OPTIONS = _options(
+    {
+        Role.RECEPTION: ("接待",),
+        Role.RM: ("客户经理", "relationship manager"),
+        Role.ACTIVATION: ("激活", "激活兑换"),
+        Role.MERCHANT: ("商户",),
+        Role.SUPERVISOR: ("主管", "管理员", "coordinator"),
+    }
+)
+CHANNEL_OPTIONS = _options(
+    {"sms": ("短信", "text"), "phone": ("电话", "call"), "wechat": ("微信",)}
+)
+ANSWER_OPTIONS = _options(
+    {
+        InvitationAnswer.CONFIRMED: ("确认", "已确认", "确认参加", "参加", "同意", "yes"),
+        InvitationAnswer.DECLINED: ("拒绝", "婉拒", "不参加", "no"),
+        InvitationAnswer.UNREACHABLE: ("未接通", "联系不上", "无法联系", "未联系上", "无人接听"),
+    }
+)
+OCCUPATION_OPTIONS = {**{k: k for k in OCCUPATIONS}, **{v: k for k, v in OCCUPATIONS.items()}}
+_LIST_SPLIT = re.compile(r"[,;，；、/|\s]+")
+_QUANTITY = re.compile(r"^(.+?)\s*[x×*]\s*(\d+)$", re.IGNORECASE)
+
+
+class RowCheck:
+    """One row's cells by field, and the issues found in it."""
+
+    def __init__(
+        self, number: int, values: dict[str, Any], columns: dict[str, str], issues: list
+    ) -> None:
+        self.number = number
+        self.values = values
+        self.columns = columns  # field -> header as written (or the expected header)
+        self._issues: list[ImportIssue] = issues
+        self.ok = True
+
+    def issue(self, name: str, message: str) -> None:
+        self.ok = False
+        self._issues.append(ImportIssue(self.number, self.columns.get(name, name), message))
+
+    def raw(self, name: str) -> Any:
+        return self.values.get(name)
+
+    def has(self, name: str) -> bool:
+        return not cells.is_blank(self.values.get(name))
+
+    def get(self, name: str, parse: Callable[[Any], Any], *, required: bool = False) -> Any:
+        """The parsed cell, or None when blank (an issue when required) or invalid."""
+        value = self.values.get(name)
+        if cells.is_blank(value):
+            if required:
+                self.issue(name, _("This cell must be filled in."))
+            return None
+        try:
+            return parse(value)
+        except CellProblem as problem:
+            self.issue(name, str(problem))
+            return None
+
+
+def _choice(options: dict[str, str], what: Callable[[], str]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        raw = cells.text(value)
+        found = options.get(raw.lower().replace(" ", ""))
+        if found is None:
+            allowed = " / ".join(dict.fromkeys(options.values()))
+            raise CellProblem(
+                _("“{value}” is not a {what}: use one of {allowed}.").format(
+                    value=raw, what=what(), allowed=allowed
+                )
+            )
+        return found
+
+    return parse
+
+
+def _lookup(table: dict[str, str], message: Callable[[str], str]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        raw = cells.text(value)
+        found = table.get(raw.lower()) or table.get(raw)
+        if found is None:
+            raise CellProblem(message(raw))
+        return found
+
+    return parse
+
+
+def _text(limit: int) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        raw = " ".join(cells.text(value).split())
+        if len(raw) > limit:
+            raise CellProblem(_("This text is too long (at most {n} characters).").format(n=limit))
+        return raw
+
+    return parse
+
+
+def _code(value: Any) -> str:
+    raw = cells.text(value).replace(" ", "").upper()
+    if not re.fullmatch(r"[A-Z0-9_\-]{1,16}", raw):
+        raise CellProblem(
+            _("“{value}” is not a code: letters, digits, - and _, at most 16.").format(value=raw)
+        )
+    return raw
+
+
+def _non_negative(what: Callable[[], str]) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        number = cells.whole_number(value)
+        if number < 0:
+            raise CellProblem(_("{what} cannot be negative.").format(what=what()))
+        return number
+
+    return parse
+
+
+def _positive(value: Any) -> int:
+    number = cells.whole_number(value)
+    if number <= 0:
+        raise CellProblem(_("The points price must be more than 0."))
+    return number
+
+
+def _occupation(value: Any) -> str:
+    raw = cells.text(value)
+    found = OCCUPATION_OPTIONS.get(raw)
+    if found is None:
+        raise CellProblem(
+            _("“{value}” is not an occupation code (1 to 9, GB/T 6565).").format(value=raw)
+        )
+    return found
+
+
+def _nationality(value: Any) -> str:
+    raw = cells.text(value).upper()
+    if raw in ("中国", "中华人民共和国", "CN"):
+        return "CHN"
+    if not re.fullmatch(r"[A-Z]{3}", raw):
+        raise CellProblem(
+            _("“{value}” is not a nationality code like CHN (ISO 3166, 3 letters).").format(
+                value=raw
+            )
+        )
+    return raw
+
+
+# --- invitees ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InviteeRecord:
+    row: int
+    customer_no: str
+    name: str
+    phone: str | None
+    id_type: str
+    id_number: str | None
+    id_valid_from: date | None
+    id_valid_to: date | None
+    id_long_term: bool
+    branch: str
+    rm: str | None
+    slot: str
+    points_balance: int
+    balance_as_of: datetime | None
+    tier: str
+    gender: str | None
+    nationality: str | None
+    occupation_code: str | None
+    address: str | None
+    tax_residency: str | None
+    mobile_banking: str
+    preselections: tuple[tuple[str, int], ...] | None  # None: column absent, keep what is there
+
+
+INVITEE_FIELDS = (
+    Field(
+        "customer_no",
+        "Customer no.",
+        "客户号",
+        "Required. The bank's customer number.",
+        True,
+        ("customer number", "客户编号", "客户号码"),
+        text_column=True,
+    ),
+    Field("name", "Name", "姓名", "Required. As on the ID document.", True, ("客户姓名",)),
+    Field(
+        "phone",
+        "Mobile phone",
+        "手机号",
+        "11-digit mainland mobile number.",
+        False,
+        ("phone", "mobile", "手机", "手机号码", "联系电话"),
+        text_column=True,
+    ),
+    Field(
+        "id_type",
+        "ID type",
+        "证件类型",
+        "Blank means resident ID (居民身份证).",
+        choices=(
+            "居民身份证",
+            "护照",
+            "港澳居民来往内地通行证",
+            "台湾居民来往大陆通行证",
+            "外国人永久居留身份证",
+        ),
+    ),
+    Field(
+        "id_number",
+        "ID number",
+        "证件号码",
+        "Format the column as Text: Excel rounds long numbers.",
+        False,
+        ("身份证号", "身份证号码", "证件号"),
+        text_column=True,
+    ),
+    Field(
+        "id_valid_from",
+        "ID issued on",
+        "证件起始日",
+        "Date, e.g. 2016-05-20.",
+        False,
+        ("id valid from", "证件签发日期", "签发日期", "有效期起"),
+        date_column=True,
+    ),
+    Field(
+        "id_valid_to",
+        "ID valid until",
+        "证件到期日",
+        "Date, or 长期 for a long-term ID.",
+        False,
+        ("id valid to", "证件有效期", "有效期至", "到期日"),
+        date_column=True,
+    ),
+    Field(
+        "branch",
+        "Branch",
+        "网点",
+        "Required. Branch code or name, e.g. B01.",
+        True,
+        ("所属网点", "支行", "所属支行", "branch code"),
+    ),
+    Field(
+        "rm",
+        "RM staff no.",
+        "客户经理工号",
+        "Staff number of the relationship manager.",
+        False,
+        ("rm", "客户经理", "rm staff number", "管户客户经理"),
+    ),
+    Field(
+        "slot",
+        "Slot",
+        "场次",
+        "Required. Slot code or name, e.g. AM or 上午场.",
+        True,
+        ("time slot", "到场场次", "时段"),
+    ),
+    Field(
+        "points_balance",
+        "Points",
+        "积分余额",
+        "Required. Whole points, not negative.",
+        True,
+        ("points balance", "积分", "可用积分"),
+    ),
+    Field(
+        "balance_as_of",
+        "Points as of",
+        "积分日期",
+        "Date and time of the balance.",
+        False,
+        ("balance as of", "余额日期", "积分截止日期"),
+        date_column=True,
+    ),
+    Field(
+        "tier",
+        "Tier",
+        "客户等级",
+        "standard / gold / platinum / diamond.",
+        choices=("standard", "gold", "platinum", "diamond"),
+        aliases=("等级",),
+    ),
+    Field("gender", "Gender", "性别", "男 / 女", choices=("男", "女")),
+    Field("nationality", "Nationality", "国籍", "3 letters, e.g. CHN."),
+    Field(
+        "occupation_code",
+        "Occupation",
+        "职业",
+        "Code 1 to 9 (GB/T 6565).",
+        aliases=("occupation code", "职业代码"),
+        choices=tuple(OCCUPATIONS),
+    ),
+    Field("address", "Address", "地址", "Home address.", aliases=("联系地址", "住址")),
+    Field(
+        "tax_residency",
+        "Tax residency",
+        "税收居民身份",
+        "CN / CN_AND_OTHER / OTHER.",
+        choices=TAX_RESIDENCIES,
+        aliases=("税收居民",),
+    ),
+    Field(
+        "mobile_banking",
+        "Mobile banking",
+        "手机银行",
+        "未开通 / 已开通 / 活跃.",
+        choices=("未开通", "已开通", "活跃"),
+        aliases=("手机银行状态",),
+    ),
+    Field(
+        "preselections",
+        "Pre-selected services",
+        "预选服务",
+        "Service codes, e.g. O101, O501×2.",
+        aliases=("preselected", "预约服务", "意向服务"),
+    ),
+)
+
+
+def check_invitee(row: RowCheck, ref: Reference) -> InviteeRecord | None:
+    zone = ZoneInfo(ref.timezone)
+    customer_no = row.get("customer_no", _code, required=True)
+    name = row.get("name", _text(64), required=True)
+    phone = row.get("phone", cells.mobile)
+    id_type = row.get("id_type", _choice(ID_TYPE_OPTIONS, lambda: _("ID type"))) or "resident_id"
+    id_number = row.get("id_number", lambda v: cells.id_number(v, id_type))
+    valid_from = row.get("id_valid_from", cells.day)
+    long_term = cells.text(row.raw("id_valid_to")).lower() in cells.LONG_TERM
+    valid_to = None if long_term else row.get("id_valid_to", cells.day)
+    if valid_from and valid_to and valid_to <= valid_from:
+        row.issue("id_valid_to", _("The ID expires before it was issued."))
+    branch = row.get(
+        "branch",
+        _lookup(ref.branches, lambda v: _("There is no branch “{value}”.").format(value=v)),
+        required=True,
+    )
+    rm = row.get("rm", _code)
+    if rm is not None:
+        roles = ref.staff.get(rm)
+        if roles is None:
+            row.issue(
+                "rm",
+                _("There is no staff number “{value}”; import the staff first.").format(value=rm),
+            )
+        elif Role.RM not in roles:
+            row.issue("rm", _("{value} is not a relationship manager.").format(value=rm))
+    slot = row.get(
+        "slot",
+        _lookup(
+            ref.slots, lambda v: _("There is no slot “{value}” in this event.").format(value=v)
+        ),
+        required=True,
+    )
+    points = row.get("points_balance", _non_negative(lambda: _("Points")), required=True)
+    as_of = row.get("balance_as_of", lambda v: cells.moment(v, zone))
+    tier = row.get("tier", _choice(TIER_OPTIONS, lambda: _("tier"))) or "standard"
+    gender = row.get("gender", _choice(GENDER_OPTIONS, lambda: _("gender")))
+    nationality = row.get("nationality", _nationality)
+    occupation = row.get("occupation_code", _occupation)
+    address = row.get("address", _text(300))
+    tax = row.get("tax_residency", _choice(TAX_OPTIONS, lambda: _("tax residency")))
+    mobile = row.get("mobile_banking", _choice(MOBILE_OPTIONS, lambda: _("mobile-banking state")))
+    preselections: tuple[tuple[str, int], ...] | None = None
+    if "preselections" in row.columns and "preselections" in row.values:
+        preselections = _preselections(row, ref)
+    if not row.ok:
+        return None
+    return InviteeRecord(
+        row=row.number,
+        customer_no=customer_no,
+        name=name,
+        phone=phone,
+        id_type=id_type,
+        id_number=id_number,
+        id_valid_from=valid_from,
+        id_valid_to=valid_to,
+        id_long_term=long_term,
+        branch=branch,
+        rm=rm,
+        slot=slot,
+        points_balance=points,
+        balance_as_of=as_of,
+        tier=tier,
+        gender=gender,
+        nationality=nationality,
+        occupation_code=occupation,
+        address=address,
+        tax_residency=tax,
+        mobile_banking=mobile or "none",
+        preselections=preselections,
+    )
+
+
+def _preselections(row: RowCheck, ref: Reference) -> tuple[tuple[str, int], ...]:
+    chosen: dict[str, int] = {}
+    raw = cells.text(row.raw("preselections"))
+    for part in _LIST_SPLIT.split(raw.replace("×", "x").replace(" x", "x").replace("x ", "x")):
+        if not part:
+            continue
+        match = _QUANTITY.fullmatch(part)
+        code, quantity = (match[1], int(match[2])) if match else (part, 1)
+        code = code.upper()
+        if code not in ref.offers:
+            row.issue(
+                "preselections",
+                _("“{value}” is not a service in the catalog; import the catalog first.").format(
+                    value=code
+                ),
+            )
+        elif quantity <= 0:
+            row.issue("preselections", _("A quantity must be at least 1."))
+        else:
+            chosen[code] = chosen.get(code, 0) + quantity
+    return tuple(chosen.items())
+
+
+# --- catalog -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfferRecord:
+    row: int
+    merchant_code: str
+    merchant_name: str | None
+    booth: str | None
+    code: str
+    name: str
+    category: str
+    points_price: int
+    capacity: int
+    redeem_by: date
+    description: str
+
+
+CATALOG_FIELDS = (
+    Field(
+        "merchant_code",
+        "Merchant code",
+        "商户编号",
+        "Required, e.g. M01.",
+        True,
+        ("merchant", "商户代码", "商户号"),
+    ),
+    Field(
+        "merchant_name",
+        "Merchant name",
+        "商户名称",
+        "Required for a new merchant.",
+        False,
+        ("商户",),
+    ),
+    Field("booth", "Booth", "展位", "Booth at the venue, e.g. A1.", aliases=("摊位", "展位号")),
+    Field(
+        "code",
+        "Service code",
+        "服务编号",
+        "Required, unique, e.g. O101.",
+        True,
+        ("offer code", "服务代码", "权益编号"),
+    ),
+    Field("name", "Service", "服务名称", "Required.", True, ("offer", "service name", "权益名称")),
+    Field(
+        "category",
+        "Category",
+        "服务类别",
+        "Required. Services only: 健康体检 / 旅游出行 / …",
+        True,
+        ("service category", "类别", "类型"),
+        choices=tuple(c.value for c in ServiceCategory),
+    ),
+    Field(
+        "points_price",
+        "Points price",
+        "所需积分",
+        "Required. Whole points, more than 0.",
+        True,
+        ("points", "积分", "兑换积分", "积分价格"),
+    ),
+    Field(
+        "capacity",
+        "Capacity",
+        "名额",
+        "Required. How many can be redeemed at the event.",
+        True,
+        ("数量", "库存", "可兑换数量"),
+    ),
+    Field(
+        "redeem_by",
+        "Redeem by",
+        "兑换截止日",
+        "Required. Last day to use the service.",
+        True,
+        ("redeem-by date", "有效期至", "使用截止日期", "截止日期"),
+        date_column=True,
+    ),
+    Field(
+        "description",
+        "Description",
+        "说明",
+        "What the customer gets.",
+        aliases=("服务说明", "备注"),
+    ),
+)
+
+
+def _category(value: Any) -> str:
+    raw = cells.text(value)
+    found = CATEGORY_OPTIONS.get(raw.lower().replace(" ", ""))
+    if found is None:
+        allowed = " / ".join(c.value for c in ServiceCategory)
+        raise CellProblem(
+            _("Points buy services only: “{value}” is not a service category ({allowed}).").format(
+                value=raw, allowed=allowed
+            )
+        )
+    return found
+
+
+def check_offer(row: RowCheck, ref: Reference) -> OfferRecord | None:
+    merchant = row.get("merchant_code", _code, required=True)
+    merchant_name = row.get("merchant_name", _text(100))
+    booth = row.get("booth", _text(16))
+    code = row.get("code", _code, required=True)
+    name = row.get("name", _text(100), required=True)
+    category = row.get("category", _category, required=True)
+    price = row.get("points_price", _positive, required=True)
+    capacity = row.get("capacity", _non_negative(lambda: _("Capacity")), required=True)
+    redeem_by = row.get("redeem_by", cells.day, required=True)
+    description = row.get("description", _text(300)) or ""
+    if code and capacity is not None and capacity < ref.reserved.get(code, 0):
+        row.issue(
+            "capacity",
+            _("{n} of this service are already issued; the capacity cannot be lower.").format(
+                n=ref.reserved[code]
+            ),
+        )
+    if not row.ok:
+        return None
+    return OfferRecord(
+        row.number,
+        merchant,
+        merchant_name,
+        booth,
+        code,
+        name,
+        category,
+        price,
+        capacity,
+        redeem_by,
+        description,
+    )
+
+
+# --- staff ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffRecord:
+    row: int
+    staff_no: str
+    name: str
+    branch: str | None
+    roles: tuple[str, ...]
+    pin: str | None
+
+
+STAFF_FIELDS = (
+    Field(
+        "staff_no",
+        "Staff no.",
+        "工号",
+        "Required, e.g. RM001.",
+        True,
+        ("staff number", "员工号", "员工编号"),
+        text_column=True,
+    ),
+    Field("name", "Name", "姓名", "Required.", True, ("员工姓名",)),
+    Field(
+        "branch",
+        "Branch",
+        "网点",
+        "Branch code or name; blank for venue staff.",
+        False,
+        ("所属网点", "支行", "所属支行"),
+    ),
+    Field(
+        "roles",
+        "Roles",
+        "角色",
+        "Required: 接待 / 客户经理 / 激活 / 商户 / 主管, several separated by 、",
+        True,
+        ("role", "岗位"),
+    ),
+    Field(
+        "pin",
+        "Initial PIN",
+        "初始密码",
+        "4 to 8 digits; needed for new staff only.",
+        False,
+        ("pin", "密码"),
+        text_column=True,
+    ),
+)
+
+
+def _roles(value: Any) -> tuple[str, ...]:
+    found: list[str] = []
+    for part in _LIST_SPLIT.split(cells.text(value)):
+        if part:
+            role = _choice(ROLE_OPTIONS, lambda: _("role"))(part)
+            if role not in found:
+                found.append(role)
+    return tuple(found)
+
+
+def _pin(value: Any) -> str:
+    pin = cells.text(value)
+    if not PIN_PATTERN.fullmatch(pin):
+        raise CellProblem(
+            _("A PIN is 4 to 8 digits (format the column as Text to keep leading zeros).")
+        )
+    return pin
+
+
+def check_staff(row: RowCheck, ref: Reference) -> StaffRecord | None:
+    staff_no = row.get("staff_no", _code, required=True)
+    name = row.get("name", _text(64), required=True)
+    branch = row.get(
+        "branch",
+        _lookup(ref.branches, lambda v: _("There is no branch “{value}”.").format(value=v)),
+    )
+    roles = row.get("roles", _roles, required=True)
+    pin = row.get("pin", _pin)
+    if staff_no and staff_no not in ref.staff and pin is None and not row.has("pin"):
+        row.issue("pin", _("A new member of staff needs an initial PIN."))
+    if roles is not None and Role.RM in roles and branch is None and row.ok:
+        row.issue("branch", _("A relationship manager belongs to a branch."))
+    if not row.ok:
+        return None
+    return StaffRecord(row.number, staff_no, name, branch, roles, pin)
+
+
+# --- branches ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BranchRecord:
+    row: int
+    code: str
+    name: str
+    target: int | None
+
+
+BRANCH_FIELDS = (
+    Field("code", "Branch code", "网点编号", "Required, e.g. B01.", True, ("branch", "网点代码")),
+    Field("name", "Branch name", "网点名称", "Required, e.g. 天河支行.", True, ("网点", "支行")),
+    Field(
+        "target",
+        "Target",
+        "目标人数",
+        "Customers the branch aims to bring (confirmed).",
+        aliases=("目标", "邀约目标"),
+    ),
+)
+
+
+def check_branch(row: RowCheck, ref: Reference) -> BranchRecord | None:
+    code = row.get("code", _code, required=True)
+    name = row.get("name", _text(100), required=True)
+    target = row.get("target", _non_negative(lambda: _("Target")))
+    if not row.ok:
+        return None
+    return BranchRecord(row.number, code, name, target)
+
+
+# --- invitation reports --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    row: int
+    customer_no: str
+    channel: str
+    invited_on: date
+    answer: str | None
+    companions: int
+
+
+INVITATION_FIELDS = (
+    Field(
+        "customer_no",
+        "Customer no.",
+        "客户号",
+        "Required: an invitee of this event.",
+        True,
+        ("customer number", "客户编号"),
+        text_column=True,
+    ),
+    Field("name", "Name", "姓名", "For reading only; not imported.", aliases=("客户姓名",)),
+    Field(
+        "channel",
+        "Invited by",
+        "邀约方式",
+        "短信 / 电话 / 微信",
+        True,
+        ("channel", "方式", "邀请方式"),
+        choices=("短信", "电话", "微信"),
+    ),
+    Field(
+        "invited_on",
+        "Invited on",
+        "邀约日期",
+        "Required. The day of the call or message.",
+        True,
+        ("date", "日期"),
+        date_column=True,
+    ),
+    Field(
+        "answer",
+        "Answer",
+        "客户答复",
+        "确认 / 拒绝 / 未接通; blank when no answer yet.",
+        aliases=("答复", "结果", "邀约结果"),
+        choices=("确认", "拒绝", "未接通"),
+    ),
+    Field(
+        "companions",
+        "Companions",
+        "同行人数",
+        "Whole number, 0 when alone.",
+        aliases=("随行人数", "陪同人数"),
+    ),
+)
+
+
+def check_answer(row: RowCheck, ref: Reference) -> AnswerRecord | None:
+    customer_no = row.get("customer_no", _code, required=True)
+    if customer_no and customer_no not in ref.invitees:
+        row.issue(
+            "customer_no",
+            _("{value} is not an invitee of this event; import the invitees first.").format(
+                value=customer_no
+            ),
+        )
+    channel = row.get("channel", _choice(CHANNEL_OPTIONS, lambda: _("channel")), required=True)
+    invited_on = row.get("invited_on", cells.day, required=True)
+    answer = row.get("answer", _choice(ANSWER_OPTIONS, lambda: _("answer")))
+    companions = row.get("companions", _non_negative(lambda: _("Companions"))) or 0
+    if not row.ok:
+        return None
+    return AnswerRecord(row.number, customer_no, channel, invited_on, answer, companions)
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    fields: tuple[Field, ...]
+    check: Callable[[RowCheck, Reference], Any]
+    key: Callable[[Any], tuple[tuple[str, str], ...]]  # (field, value) pairs unique per file
+
+
+KINDS: dict[str, Kind] = {
+    "branches": Kind("branches", BRANCH_FIELDS, check_branch, lambda r: (("code", r.code),)),
+    "staff": Kind("staff", STAFF_FIELDS, check_staff, lambda r: (("staff_no", r.staff_no),)),
+    "catalog": Kind("catalog", CATALOG_FIELDS, check_offer, lambda r: (("code", r.code),)),
+    "invitees": Kind(
+        "invitees",
+        INVITEE_FIELDS,
+        check_invitee,
+        lambda r: (
+            (("customer_no", r.customer_no),)
+            + ((("id_number", r.id_number),) if r.id_number else ())
+        ),
+    ),
+    "invitations": Kind(
+        "invitations", INVITATION_FIELDS, check_answer, lambda r: (("customer_no", r.customer_no),)
+    ),
+}
+# The order a coordinator imports in: each refers to what the ones before created.
+ORDER = ("branches", "staff", "catalog", "invitees", "invitations")

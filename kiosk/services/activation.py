@@ -1,0 +1,281 @@
+"""The activation desk: mobile-banking login, charity scan-pay and prize, the catalog and cart.
+
+Each activation step is a timestamped visit step with the member of staff, recorded once: a
+second press says when and by whom it was already done, so two desks (or a double click) never
+count a prize twice. The catalog shows what is left for the event now; issuing checks capacity
+and balance again (``kiosk.services.slips``), because another desk may have sold the last one
+in between.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from kiosk import audit, outbox
+from kiosk.clock import Clock
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.idcard import mask_name
+from kiosk.models import (
+    Customer,
+    Invitation,
+    Merchant,
+    MobileBanking,
+    Offer,
+    Preselection,
+    QueueEntry,
+    QueueStatus,
+    Staff,
+    Visit,
+    VisitStep,
+)
+from kiosk.points import available_points
+from kiosk.services.auth import StaffSession
+from kiosk.services.events import current_event
+from kiosk.services.slips import CartLine
+from kiosk.uow import UnitOfWork
+
+
+class ActivationError(KioskError):
+    """An activation step that cannot be recorded; nothing was written."""
+
+
+class Step(enum.StrEnum):
+    MOBILE_BANKING_LOGIN = "mobile_banking_login"
+    CHARITY_PAID = "charity_paid"
+    PRIZE_GIVEN = "prize_given"
+
+
+@dataclass(frozen=True)
+class StepDone:
+    at: datetime
+    staff_name: str
+
+
+@dataclass(frozen=True)
+class DeskCustomer:
+    """The customer in front of the activation desk."""
+
+    customer_id: int
+    visit_id: int
+    masked_name: str
+    tier: str
+    balance: int
+    balance_as_of: datetime | None
+    mobile_banking: str
+    steps: dict[Step, StepDone]
+    timezone: str
+
+
+@dataclass(frozen=True)
+class CatalogOffer:
+    code: str
+    name: str
+    category: str
+    merchant_code: str
+    merchant_name: str
+    booth: str
+    points_price: int
+    remaining: int
+    redeem_by: date
+    description: str
+
+
+def desk_customer(uow: UnitOfWork, customer_id: int) -> DeskCustomer:
+    """The customer with balance and activation steps; only a checked-in customer."""
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        customer = s.get(Customer, customer_id)
+        if customer is None:
+            raise ActivationError(_("This customer no longer exists."))
+        visit = s.scalar(
+            select(Visit).where(Visit.customer_id == customer.id, Visit.event_id == event.id)
+        )
+        if visit is None:
+            raise ActivationError(
+                _("{name} has not checked in; send the customer to reception first.").format(
+                    name=mask_name(customer.name)
+                )
+            )
+        steps: dict[Step, StepDone] = {}
+        for step, at, name in s.execute(
+            select(VisitStep.step, VisitStep.at, Staff.name)
+            .join(Staff, Staff.id == VisitStep.staff_id)
+            .where(VisitStep.visit_id == visit.id, VisitStep.step.in_(list(Step)))
+            .order_by(VisitStep.at)
+        ):
+            steps.setdefault(Step(step), StepDone(at, name))
+        return DeskCustomer(
+            customer_id=customer.id,
+            visit_id=visit.id,
+            masked_name=mask_name(customer.name),
+            tier=customer.tier,
+            balance=available_points(s, customer),
+            balance_as_of=customer.balance_as_of,
+            mobile_banking=customer.mobile_banking,
+            steps=steps,
+            timezone=event.timezone,
+        )
+
+
+def record_step(
+    uow: UnitOfWork,
+    customer_id: int,
+    step: Step,
+    staff: StaffSession,
+    *,
+    clock: Clock | None = None,
+    station: str = "activation",
+) -> None:
+    """Record one activation step for the customer's visit, once."""
+    now = (clock or Clock()).now()
+    step = Step(step)
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        # Lock the customer: two desks pressing "prize given" at once record it once.
+        customer = s.scalar(select(Customer).where(Customer.id == customer_id).with_for_update())
+        if customer is None:
+            raise ActivationError(_("This customer no longer exists."))
+        visit = s.scalar(
+            select(Visit).where(Visit.customer_id == customer.id, Visit.event_id == event.id)
+        )
+        if visit is None:
+            raise ActivationError(_("The customer has not checked in."))
+        done = {
+            name: (at, staff_name)
+            for name, at, staff_name in s.execute(
+                select(VisitStep.step, VisitStep.at, Staff.name)
+                .join(Staff, Staff.id == VisitStep.staff_id)
+                .where(VisitStep.visit_id == visit.id)
+            )
+        }
+        if step in done:
+            at, by = done[step]
+            raise ActivationError(
+                _("Already recorded at {time} by {name}.").format(
+                    time=_local_time(at, event.timezone), name=by
+                )
+            )
+        if step == Step.MOBILE_BANKING_LOGIN:
+            if customer.mobile_banking == MobileBanking.NONE:
+                raise ActivationError(
+                    _("The customer has no mobile banking yet: the service desk opens it first.")
+                )
+            customer.mobile_banking = MobileBanking.ACTIVE
+            customer.last_activity_on = now.astimezone(ZoneInfo(event.timezone)).date()
+            customer.dormant = False
+        if step == Step.PRIZE_GIVEN and Step.CHARITY_PAID not in done:
+            raise ActivationError(_("The prize is handed out after the charity scan-pay."))
+        s.add(VisitStep(visit_id=visit.id, step=step, at=now, staff_id=staff.staff_id))
+        outbox.enqueue(
+            s,
+            event_id=event.id,
+            kind=step.value,
+            at=now,
+            payload={
+                "event": event.code,
+                "customer_no": customer.customer_no,
+                "at": now.isoformat(),
+            },
+        )
+        audit.append(
+            s,
+            at=now,
+            action=step.value,
+            staff_id=staff.staff_id,
+            station=station,
+            entity="visit",
+            entity_id=visit.id,
+        )
+        uow.commit()
+
+
+def finish(
+    uow: UnitOfWork,
+    entry_id: int,
+    staff: StaffSession,
+    *,
+    clock: Clock | None = None,
+    station: str = "activation",
+) -> None:
+    """The customer leaves the activation desk: the ticket is done, the visit step recorded."""
+    now = (clock or Clock()).now()
+    with uow:
+        s = uow.session
+        entry = s.get(QueueEntry, entry_id)
+        if entry is None:
+            raise ActivationError(_("This queue ticket no longer exists."))
+        if entry.status != QueueStatus.CALLED:
+            raise ActivationError(_("Only a called ticket can be finished."))
+        entry.status = QueueStatus.DONE
+        entry.finished_at = now
+        s.add(
+            VisitStep(
+                visit_id=entry.visit_id, step="activation_done", at=now, staff_id=staff.staff_id
+            )
+        )
+        audit.append(
+            s,
+            at=now,
+            action="activation_done",
+            staff_id=staff.staff_id,
+            station=station,
+            entity="visit",
+            entity_id=entry.visit_id,
+        )
+        uow.commit()
+
+
+def _local_time(at: datetime, timezone: str) -> str:
+    return at.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
+
+
+def catalog(uow: UnitOfWork) -> list[CatalogOffer]:
+    """Every offer of the event with what is left, by merchant, category and code."""
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        return [
+            CatalogOffer(
+                code=offer.code,
+                name=offer.name,
+                category=offer.category,
+                merchant_code=merchant.code,
+                merchant_name=merchant.name,
+                booth=merchant.booth,
+                points_price=offer.points_price,
+                remaining=offer.remaining,
+                redeem_by=offer.redeem_by,
+                description=offer.description,
+            )
+            for offer, merchant in s.execute(
+                select(Offer, Merchant)
+                .join(Merchant, Merchant.id == Offer.merchant_id)
+                .where(Offer.event_id == event.id)
+                .order_by(Merchant.code, Offer.category, Offer.code)
+            )
+        ]
+
+
+def preselected_cart(uow: UnitOfWork, customer_id: int) -> list[CartLine]:
+    """The services chosen with the invitation, to start the cart with."""
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        return [
+            CartLine(code, quantity)
+            for code, quantity in s.execute(
+                select(Offer.code, Preselection.quantity)
+                .join(Preselection, Preselection.offer_id == Offer.id)
+                .join(Invitation, Invitation.id == Preselection.invitation_id)
+                .where(Invitation.customer_id == customer_id, Invitation.event_id == event.id)
+                .order_by(Preselection.id)
+            )
+        ]

@@ -1,0 +1,348 @@
+"""The event side of merchant booths: export merchant packs, import redemption bundles.
+
+A pack is signed with every signing key of the event (the passphrase unlocks them), so a booth
+that trusts an older key accepts an update after a rotation. A bundle is imported
+idempotently: a redemption whose uid is known is skipped, so a bundle can be imported twice,
+or pushed and then imported from the USB stick, without duplicates. A redemption that cannot
+simply stand (the slip was already redeemed at another booth, voided, unknown, or for another
+merchant) is still recorded, with its ``conflict`` set, for the reconciliation report.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kiosk import audit, outbox, slipcode
+from kiosk.booth.bundle import Bundle, BundleError, BundleRedemption, check_mac, peek_bundle
+from kiosk.booth.pack import Pack, PackOffer, sign_pack
+from kiosk.clock import Clock
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.models import Merchant, Offer, Redemption, SigningKey, Slip, SlipStatus
+from kiosk.services.events import current_event
+from kiosk.uow import UnitOfWork
+
+
+class Conflict:
+    """Why a reported redemption cannot simply stand (stored in ``Redemption.conflict``)."""
+
+    TWICE = "redeemed_twice"  # the slip was redeemed at another booth (or earlier) too
+    VOIDED = "voided"  # the booth's revocation list was older than the void
+    UNKNOWN = "unknown_slip"
+    OTHER_MERCHANT = "other_merchant"
+    RELEASED = "released"  # reported after close gave the slip's points back
+
+
+def conflict_label(conflict: str) -> str:
+    return {
+        Conflict.TWICE: _("redeemed twice"),
+        Conflict.VOIDED: _("slip was voided"),
+        Conflict.UNKNOWN: _("no such slip"),
+        Conflict.OTHER_MERCHANT: _("slip is for another merchant"),
+        Conflict.RELEASED: _("slip was released at close"),
+    }.get(conflict, conflict)
+
+
+def _unlock_all(session: Session, event_id: int, passphrase: str) -> list[Ed25519PrivateKey]:
+    """Every key of the event the passphrase unlocks; the current one must be among them."""
+    rows = session.scalars(
+        select(SigningKey).where(SigningKey.event_id == event_id).order_by(SigningKey.id)
+    ).all()
+    current = [row for row in rows if row.retired_at is None]
+    if not current:
+        raise KioskError(_("This event has no signing key yet; create one first."))
+    keys = [slipcode.unlock_private_key(current[-1].locked_private_key.encode(), passphrase)]
+    for row in rows:
+        if row is current[-1]:
+            continue
+        try:
+            keys.append(slipcode.unlock_private_key(row.locked_private_key.encode(), passphrase))
+        except KioskError:
+            continue  # an old key under another passphrase: the current one still signs
+    return keys
+
+
+def export_pack(
+    uow: UnitOfWork, merchant_code: str, passphrase: str, *, clock: Clock | None = None
+) -> tuple[bytes, Pack]:
+    """The signed merchant pack for ``merchant_code``: its bytes and its content."""
+    now = (clock or Clock()).now()
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        merchant = s.scalar(
+            select(Merchant).where(
+                Merchant.event_id == event.id, Merchant.code == merchant_code.strip().upper()
+            )
+        )
+        if merchant is None:
+            raise KioskError(_("No merchant has the code {code}.").format(code=merchant_code))
+        private_keys = _unlock_all(s, event.id, passphrase)
+        if merchant.bundle_secret is None:
+            merchant.bundle_secret = secrets.token_hex(32)
+        offers = s.scalars(
+            select(Offer).where(Offer.merchant_id == merchant.id).order_by(Offer.code)
+        ).all()
+        public = {
+            k.key_id: k.public_key
+            for k in s.scalars(select(SigningKey).where(SigningKey.event_id == event.id))
+        }
+        revoked = frozenset(
+            s.scalars(
+                select(Slip.serial).where(
+                    Slip.event_id == event.id, Slip.status == SlipStatus.VOIDED
+                )
+            )
+        )
+        pack = Pack(
+            event_code=event.code,
+            event_name=event.name,
+            event_date=event.event_date,
+            timezone=event.timezone,
+            merchant_id=merchant.id,
+            merchant_code=merchant.code,
+            merchant_name=merchant.name,
+            offers=tuple(
+                PackOffer(o.id, o.code, o.name, o.points_price, o.redeem_by) for o in offers
+            ),
+            public_keys=public,
+            revoked=revoked,
+            bundle_secret=merchant.bundle_secret,
+            issued_at=now,
+        )
+        data = sign_pack(pack, private_keys)
+        audit.append(
+            s,
+            at=now,
+            action="merchant_pack_exported",
+            entity="merchant",
+            entity_id=merchant.code,
+            details={"offers": len(offers), "revoked": len(revoked)},
+        )
+        uow.commit()
+        return data, pack
+
+
+@dataclass(frozen=True)
+class ImportedConflict:
+    serial: int
+    conflict: str
+    booth_seq: int
+
+
+@dataclass(frozen=True)
+class BundleImport:
+    merchant_code: str
+    booth_id: str
+    added: int
+    duplicates: int
+    conflicts: list[ImportedConflict] = field(default_factory=list)
+    up_to_seq: int = 0
+    install_skew_s: float = 0.0  # booth clock at install minus event clock at pack export
+    import_skew_s: float = 0.0  # event clock at import minus booth clock at export
+
+
+def import_bundle(
+    uow: UnitOfWork, data: bytes, *, clock: Clock | None = None, station: str = "bundle"
+) -> BundleImport:
+    """Record a booth's redemptions in the event database, each exactly once."""
+    now = (clock or Clock()).now()
+    bundle, body, mac = peek_bundle(data)
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        if bundle.event_code != event.code:
+            raise BundleError(
+                _("This bundle is from another event ({code}); nothing was imported.").format(
+                    code=bundle.event_code
+                )
+            )
+        merchant = s.scalar(
+            select(Merchant).where(
+                Merchant.event_id == event.id, Merchant.code == bundle.merchant_code
+            )
+        )
+        if merchant is None or merchant.id != bundle.merchant_id or not merchant.bundle_secret:
+            raise BundleError(
+                _(
+                    "This bundle's merchant {code} has no pack from this event database; "
+                    "nothing was imported."
+                ).format(code=bundle.merchant_code)
+            )
+        check_mac(body, mac, merchant.bundle_secret)
+        known = set(
+            s.scalars(
+                select(Redemption.uid).where(
+                    Redemption.uid.in_([r.uid for r in bundle.redemptions])
+                )
+            )
+        )
+        added, conflicts = 0, []
+        for r in bundle.redemptions:
+            if r.uid in known:
+                continue
+            known.add(r.uid)
+            conflict = _record(s, event.id, event.code, merchant, bundle, r, now)
+            added += 1
+            if conflict:
+                conflicts.append(ImportedConflict(r.serial, conflict, r.seq))
+        audit.append(
+            s,
+            at=now,
+            action="bundle_imported",
+            station=station,
+            entity="merchant",
+            entity_id=merchant.code,
+            details={
+                "booth_id": bundle.booth_id,
+                "added": added,
+                "duplicates": len(bundle.redemptions) - added,
+                "conflicts": len(conflicts),
+                "exported_at": bundle.exported_at.isoformat(),
+                "booth_clock_skew_s": bundle.install_skew_s,
+            },
+        )
+        try:
+            uow.commit()
+        except IntegrityError:
+            # Only when the same redemptions were imported at this very moment elsewhere
+            # (a push and a USB import at once): nothing of this run was kept.
+            raise BundleError(
+                _(
+                    "Another import of these redemptions ran at the same moment; nothing "
+                    "was imported this time. Import the bundle again."
+                )
+            ) from None
+    return BundleImport(
+        merchant.code,
+        bundle.booth_id,
+        added,
+        len(bundle.redemptions) - added,
+        conflicts,
+        max((r.seq for r in bundle.redemptions), default=0),
+        bundle.install_skew_s,
+        (now - bundle.exported_at).total_seconds(),
+    )
+
+
+def _record(
+    s: Session,
+    event_id: int,
+    event_code: str,
+    merchant: Merchant,
+    bundle: Bundle,
+    r: BundleRedemption,
+    now: datetime,
+) -> str | None:
+    """Record one new redemption; its conflict, or None when it simply stands."""
+    slip = s.scalar(
+        select(Slip).where(Slip.event_id == event_id, Slip.serial == r.serial).with_for_update()
+    )
+    conflict = None
+    if slip is None:
+        conflict = Conflict.UNKNOWN
+    elif slip.merchant_id != merchant.id:
+        conflict = Conflict.OTHER_MERCHANT
+    elif slip.status == SlipStatus.VOIDED:
+        conflict = Conflict.VOIDED
+    elif slip.status == SlipStatus.REDEEMED:
+        conflict = Conflict.TWICE
+    elif slip.status == SlipStatus.RELEASED:
+        conflict = Conflict.RELEASED
+    s.add(
+        Redemption(
+            uid=r.uid,
+            event_id=event_id,
+            slip_serial=r.serial,
+            merchant_id=merchant.id,
+            booth_id=bundle.booth_id,
+            booth_seq=r.seq,
+            redeemed_at=r.redeemed_at,
+            staff_name=r.staff_name,
+            received_at=now,
+            conflict=conflict,
+        )
+    )
+    if conflict is None:
+        assert slip is not None
+        slip.status = SlipStatus.REDEEMED
+        outbox.enqueue(
+            s,
+            event_id=event_id,
+            kind="slip_redeemed",
+            at=now,
+            payload={
+                "event": event_code,
+                "serial": r.serial,
+                "merchant": merchant.code,
+                "offer": r.offer_code,
+                "quantity": r.quantity,
+                "points": r.points,
+                "redeemed_at": r.redeemed_at.isoformat(),
+                "booth_id": bundle.booth_id,
+                "booth_seq": r.seq,
+            },
+        )
+    audit.append(
+        s,
+        at=now,
+        action="slip_redeemed" if conflict is None else "redemption_conflict",
+        entity="slip",
+        entity_id=r.serial,
+        details={"booth_id": bundle.booth_id, "seq": r.seq, "conflict": conflict},
+    )
+    return conflict
+
+
+@dataclass(frozen=True)
+class ConflictRow:
+    serial: int
+    merchant_code: str
+    booth_id: str
+    booth_seq: int
+    redeemed_at: datetime
+    staff_name: str
+    conflict: str
+
+
+def redemption_conflicts(uow: UnitOfWork) -> list[ConflictRow]:
+    """Every reported redemption that does not simply stand, for reconciliation."""
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        return [
+            ConflictRow(
+                r.slip_serial,
+                code,
+                r.booth_id,
+                r.booth_seq,
+                r.redeemed_at,
+                r.staff_name,
+                r.conflict,
+            )
+            for r, code in s.execute(
+                select(Redemption, Merchant.code)
+                .join(Merchant, Merchant.id == Redemption.merchant_id)
+                .where(Redemption.event_id == event.id, Redemption.conflict.is_not(None))
+                .order_by(Redemption.slip_serial, Redemption.id)
+            )
+        ]
+
+
+def merchants(uow: UnitOfWork) -> list[tuple[str, str]]:
+    """(code, name) of the event's merchants, for choosing whose pack to export."""
+    with uow:
+        event = current_event(uow.session)
+        return [
+            (m.code, m.name)
+            for m in uow.session.scalars(
+                select(Merchant).where(Merchant.event_id == event.id).order_by(Merchant.code)
+            )
+        ]

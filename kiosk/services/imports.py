@@ -1,0 +1,430 @@
+"""Applying an import: check the whole file, then write all of it in one transaction or nothing.
+
+Records are matched on their natural keys (branch code, staff number, offer code, customer
+number; one invitation per customer and event), so importing a corrected file again updates
+what is there and never duplicates. New customers get their search keys and an invitation
+code; pre-selected services are replaced by the file's. Every import is audited with counts,
+never with personal data.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from kiosk import audit
+from kiosk.clock import Clock
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.imports import ImportCheck, Reference, check_sheet
+from kiosk.imports.kinds import (
+    KINDS,
+    AnswerRecord,
+    BranchRecord,
+    InviteeRecord,
+    OfferRecord,
+    StaffRecord,
+)
+from kiosk.imports.reading import read_sheet
+from kiosk.invitations import new_code
+from kiosk.models import (
+    Branch,
+    Customer,
+    Event,
+    Invitation,
+    InvitationAnswer,
+    InvitationStatus,
+    Merchant,
+    Offer,
+    Preselection,
+    Staff,
+    TimeSlot,
+)
+from kiosk.pinyin import initials_key
+from kiosk.search import index_customer
+from kiosk.search_keys import customer_keys
+from kiosk.security import hash_pin
+from kiosk.services.events import _find_current
+from kiosk.uow import UnitOfWork
+
+NEEDS_EVENT = ("catalog", "invitees", "invitations")
+
+
+class ImportRefused(KioskError):
+    """The file has issues; nothing was written. ``check`` lists every one."""
+
+    def __init__(self, check: ImportCheck) -> None:
+        super().__init__(
+            _("The file has {n} problem(s); nothing was imported.").format(n=len(check.issues))
+        )
+        self.check = check
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    kind: str
+    created: int
+    updated: int
+    check: ImportCheck = field(repr=False)
+
+
+def reference(session: Session) -> Reference:
+    """What the event already holds, keyed by every spelling a file may use."""
+    event = _find_current(session)
+    branches: dict[str, str] = {}
+    for branch in session.scalars(select(Branch)):
+        branches[branch.code.lower()] = branch.code
+        branches[branch.name.lower()] = branch.code
+    staff = {s.staff_no: frozenset(s.roles.split()) for s in session.scalars(select(Staff))}
+    if event is None:
+        return Reference(branches=branches, staff=staff)
+    slots: dict[str, str] = {}
+    for slot in event.slots:
+        slots[slot.code.lower()] = slot.code
+        slots[slot.label.lower()] = slot.code
+    merchants = {
+        m.code: m.name
+        for m in session.scalars(select(Merchant).where(Merchant.event_id == event.id))
+    }
+    offers: dict[str, str] = {}
+    reserved: dict[str, int] = {}
+    for offer, merchant_code in session.execute(
+        select(Offer, Merchant.code)
+        .join(Merchant, Merchant.id == Offer.merchant_id)
+        .where(Offer.event_id == event.id)
+    ):
+        offers[offer.code] = merchant_code
+        reserved[offer.code] = offer.reserved
+    invitees = frozenset(
+        session.scalars(
+            select(Customer.customer_no)
+            .join(Invitation, Invitation.customer_id == Customer.id)
+            .where(Invitation.event_id == event.id)
+        )
+    )
+    return Reference(
+        event_code=event.code,
+        timezone=event.timezone,
+        branches=branches,
+        slots=slots,
+        staff=staff,
+        merchants=merchants,
+        offers=offers,
+        reserved=reserved,
+        invitees=invitees,
+    )
+
+
+def _check(session: Session, kind: str, path: Path) -> ImportCheck:
+    if kind not in KINDS:
+        raise KioskError(_("There is no import “{kind}”.").format(kind=kind))
+    if kind in NEEDS_EVENT and _find_current(session) is None:
+        raise KioskError(_("Create the event first: kiosk event create."))
+    return check_sheet(read_sheet(path), kind, reference(session))
+
+
+def check_file(uow: UnitOfWork, kind: str, path: Path) -> ImportCheck:
+    """Everything the file would import and every issue, writing nothing (the preview)."""
+    with uow:
+        return _check(uow.session, kind, path)
+
+
+def import_file(
+    uow: UnitOfWork,
+    kind: str,
+    path: Path,
+    *,
+    staff_id: int | None = None,
+    station: str = "",
+    clock: Clock | None = None,
+) -> ImportResult:
+    """Check the file and write all of it, or raise ``ImportRefused`` and write nothing."""
+    now = (clock or Clock()).now()
+    with uow:
+        s = uow.session
+        check = _check(s, kind, path)
+        if check.issues:
+            raise ImportRefused(check)
+        apply = {
+            "branches": _apply_branches,
+            "staff": _apply_staff,
+            "catalog": _apply_catalog,
+            "invitees": _apply_invitees,
+            "invitations": _apply_invitations,
+        }[kind]
+        created, updated = apply(s, check.records, now)
+        event = _find_current(s)
+        audit.append(
+            s,
+            at=now,
+            action=f"import_{kind}",
+            staff_id=staff_id,
+            station=station,
+            entity="event" if event else "",
+            entity_id=event.id if event else "",
+            details={
+                "file": path.name,
+                "rows": len(check.records),
+                "created": created,
+                "updated": updated,
+            },
+        )
+        uow.commit()
+        return ImportResult(kind, created, updated, check)
+
+
+def _apply_branches(s: Session, records: list[BranchRecord], now: datetime) -> tuple[int, int]:
+    existing = {b.code: b for b in s.scalars(select(Branch))}
+    created = 0
+    for r in records:
+        branch = existing.get(r.code)
+        if branch is None:
+            branch = Branch(code=r.code)
+            s.add(branch)
+            created += 1
+        branch.name = r.name
+        branch.target = r.target
+    return created, len(records) - created
+
+
+def _apply_staff(s: Session, records: list[StaffRecord], now: datetime) -> tuple[int, int]:
+    existing = {m.staff_no: m for m in s.scalars(select(Staff))}
+    branches = {b.code: b.id for b in s.scalars(select(Branch))}
+    created = 0
+    for r in records:
+        member = existing.get(r.staff_no)
+        if member is None:
+            assert r.pin is not None  # the check demands one for new staff
+            member = Staff(staff_no=r.staff_no, pin_hash=hash_pin(r.pin))
+            s.add(member)
+            created += 1
+        # The initial PIN sets up a new member only: a re-import never resets a PIN.
+        member.name = r.name
+        member.branch_id = branches[r.branch] if r.branch else None
+        member.roles = " ".join(r.roles)
+        member.active = True
+    return created, len(records) - created
+
+
+def _apply_catalog(s: Session, records: list[OfferRecord], now: datetime) -> tuple[int, int]:
+    event = _find_current(s)
+    assert event is not None
+    merchants = {
+        m.code: m for m in s.scalars(select(Merchant).where(Merchant.event_id == event.id))
+    }
+    offers = {o.code: o for o in s.scalars(select(Offer).where(Offer.event_id == event.id))}
+    created = 0
+    for r in records:
+        merchant = merchants.get(r.merchant_code)
+        if merchant is None:
+            merchant = Merchant(event_id=event.id, code=r.merchant_code, name=r.merchant_name)
+            s.add(merchant)
+            merchants[r.merchant_code] = merchant
+        if r.merchant_name:
+            merchant.name = r.merchant_name
+        if r.booth is not None:
+            merchant.booth = r.booth
+        s.flush()
+        offer = offers.get(r.code)
+        if offer is None:
+            offer = Offer(event_id=event.id, code=r.code, reserved=0)
+            s.add(offer)
+            offers[r.code] = offer
+            created += 1
+        offer.merchant_id = merchant.id
+        offer.name = r.name
+        offer.category = r.category
+        offer.points_price = r.points_price
+        offer.capacity = r.capacity
+        offer.redeem_by = r.redeem_by
+        offer.description = r.description
+    return created, len(records) - created
+
+
+def _apply_invitees(s: Session, records: list[InviteeRecord], now: datetime) -> tuple[int, int]:
+    event = _find_current(s)
+    assert event is not None
+    branches = {b.code: b.id for b in s.scalars(select(Branch))}
+    staff = {m.staff_no: m.id for m in s.scalars(select(Staff))}
+    slots = {t.code: t.id for t in s.scalars(select(TimeSlot).where(TimeSlot.event_id == event.id))}
+    offers = {o.code: o.id for o in s.scalars(select(Offer).where(Offer.event_id == event.id))}
+    numbers = [r.customer_no for r in records]
+    customers: dict[str, Customer] = {}
+    for chunk in range(0, len(numbers), 500):
+        for c in s.scalars(
+            select(Customer).where(Customer.customer_no.in_(numbers[chunk : chunk + 500]))
+        ):
+            customers[c.customer_no] = c
+    invitations = {
+        i.customer_id: i
+        for i in s.scalars(select(Invitation).where(Invitation.event_id == event.id))
+    }
+    used = set(s.scalars(select(Invitation.code)))
+    rng = random.SystemRandom()
+    created = 0
+    for r in records:
+        customer = customers.get(r.customer_no)
+        if customer is None:
+            customer = Customer(customer_no=r.customer_no)
+            s.add(customer)
+            created += 1
+        customer.name = r.name
+        customer.name_initials = initials_key(r.name)
+        customer.phone = r.phone
+        customer.phone_last4 = r.phone[-4:] if r.phone else None
+        customer.id_type = r.id_type
+        customer.id_number = r.id_number
+        customer.id_valid_from = r.id_valid_from
+        customer.id_valid_to = r.id_valid_to
+        customer.id_long_term = r.id_long_term
+        customer.gender = r.gender
+        customer.nationality = r.nationality
+        customer.occupation_code = r.occupation_code
+        customer.address = r.address
+        customer.tax_residency = r.tax_residency
+        customer.tier = r.tier
+        customer.points_balance = r.points_balance
+        customer.balance_as_of = r.balance_as_of or now
+        customer.branch_id = branches[r.branch]
+        customer.rm_id = staff[r.rm] if r.rm else None
+        customer.mobile_banking = r.mobile_banking
+        s.flush()
+        invitation = invitations.get(customer.id)
+        if invitation is None:
+            invitation = Invitation(
+                event_id=event.id,
+                customer_id=customer.id,
+                code=new_code(event.code, rng, used),  # type: ignore[arg-type]
+                channel="sms",
+                status=InvitationStatus.INVITED,
+                companions=0,
+            )
+            s.add(invitation)
+            invitations[customer.id] = invitation
+        invitation.slot_id = slots[r.slot]
+        invitation.rm_id = customer.rm_id
+        s.flush()
+        if r.preselections is not None:
+            s.execute(delete(Preselection).where(Preselection.invitation_id == invitation.id))
+            s.add_all(
+                Preselection(invitation_id=invitation.id, offer_id=offers[code], quantity=qty)
+                for code, qty in r.preselections
+            )
+        index_customer(
+            s, customer.id, customer_keys(r.name, r.phone, r.customer_no, [invitation.code])
+        )
+    return created, len(records) - created
+
+
+def _apply_invitations(s: Session, records: list[AnswerRecord], now: datetime) -> tuple[int, int]:
+    event = _find_current(s)
+    assert event is not None
+    zone = ZoneInfo(event.timezone)
+    rows = s.execute(
+        select(Customer.customer_no, Invitation)
+        .join(Invitation, Invitation.customer_id == Customer.id)
+        .where(Invitation.event_id == event.id)
+    )
+    invitations = {number: invitation for number, invitation in rows}
+    for r in records:
+        invitation = invitations[r.customer_no]
+        at = _local_noon(r.invited_on, zone)
+        invitation.channel = r.channel
+        invitation.companions = r.companions
+        if invitation.invited_at is None or at > invitation.invited_at:
+            invitation.invited_at = at
+        if r.answer is None:
+            continue
+        invitation.answer = r.answer
+        if r.answer == InvitationAnswer.CONFIRMED:
+            invitation.status = InvitationStatus.CONFIRMED
+            invitation.confirmed_at = invitation.confirmed_at or at
+        elif r.answer == InvitationAnswer.DECLINED:
+            invitation.status = InvitationStatus.DECLINED
+            invitation.confirmed_at = None
+    return 0, len(records)
+
+
+def _local_noon(day: date, zone: ZoneInfo) -> datetime:
+    """A report gives the day only; noon keeps the date the same in every timezone."""
+    return datetime.combine(day, time(12), tzinfo=zone).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class SlotSpec:
+    code: str
+    label: str
+    starts: time
+    ends: time
+    capacity: int
+
+
+def create_event(
+    uow: UnitOfWork,
+    *,
+    code: str,
+    name: str,
+    event_date: date,
+    venue: str,
+    slots: list[SlotSpec],
+    catalog_url: str = "",
+    timezone: str = "Asia/Shanghai",
+    clock: Clock | None = None,
+) -> int:
+    """Create the event with its arrival slots; a database runs one event."""
+    now = (clock or Clock()).now()
+    if not slots:
+        raise KioskError(_("An event needs at least one slot."))
+    zone = ZoneInfo(timezone)
+    with uow:
+        s = uow.session
+        existing = _find_current(s)
+        if existing is not None:
+            raise KioskError(
+                _("This database already holds the event “{name}”; use another database.").format(
+                    name=existing.name
+                )
+            )
+        event = Event(
+            code=code.upper(),
+            name=name,
+            venue=venue,
+            event_date=event_date,
+            timezone=timezone,
+            catalog_url=catalog_url,
+            created_at=now,
+        )
+        s.add(event)
+        s.flush()
+        for spec in slots:
+            if spec.ends <= spec.starts:
+                raise KioskError(_("Slot {code} ends before it starts.").format(code=spec.code))
+            s.add(
+                TimeSlot(
+                    event_id=event.id,
+                    code=spec.code.upper(),
+                    label=spec.label,
+                    starts_at=datetime.combine(event_date, spec.starts, tzinfo=zone),
+                    ends_at=datetime.combine(event_date, spec.ends, tzinfo=zone),
+                    capacity=spec.capacity,
+                )
+            )
+        audit.append(s, at=now, action="event_created", entity="event", entity_id=event.id)
+        uow.commit()
+        return event.id
+
+
+def template_choices(uow: UnitOfWork) -> tuple[list[str], list[str]]:
+    """Branch and slot codes for the templates' drop-downs (empty before they exist)."""
+    with uow:
+        s = uow.session
+        branches = list(s.scalars(select(Branch.code).order_by(Branch.code)))
+        event = _find_current(s)
+        slots = [slot.code for slot in event.slots] if event else []
+        return branches, slots

@@ -1,0 +1,226 @@
+"""After the event: close it, settle with the merchants, reconcile with the ledger.
+
+Closing releases the points of every slip still unredeemed after its redeem-by date: the slip
+becomes ``released``, a journal release entry gives the points back and an outbox entry tells
+the ledger, all in one transaction; slips whose redeem-by date is still ahead stay valid, and
+close can be run again later. Booth bundles must be imported first: a redemption that arrives
+for a released slip is a conflict the reconciliation shows, never a silent loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kiosk import audit
+from kiosk.clock import Clock
+from kiosk.i18n import _
+from kiosk.models import (
+    Merchant,
+    Offer,
+    OutboxEntry,
+    OutboxStatus,
+    Redemption,
+    Slip,
+    SlipStatus,
+)
+from kiosk.services.auth import StaffSession
+from kiosk.services.events import current_event
+from kiosk.services.slips import give_points_back
+from kiosk.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class CloseReport:
+    released: int
+    points: int
+    still_open: int  # issued slips whose redeem-by date is still ahead
+    next_redeem_by: date | None
+    closed: bool
+
+
+def close_event(
+    uow: UnitOfWork,
+    staff: StaffSession,
+    *,
+    clock: Clock | None = None,
+    station: str = "admin",
+) -> CloseReport:
+    """Release every unredeemed slip past its redeem-by date; close when none is left."""
+    now = (clock or Clock()).now()
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        today = now.astimezone(ZoneInfo(event.timezone)).date()
+        expired = s.scalars(
+            select(Slip)
+            .where(
+                Slip.event_id == event.id,
+                Slip.status == SlipStatus.ISSUED,
+                Slip.redeem_by < today,
+            )
+            .order_by(Slip.serial)
+            .with_for_update()
+        ).all()
+        points = 0
+        for slip in expired:
+            slip.status = SlipStatus.RELEASED
+            points += slip.points
+            give_points_back(s, event, slip, staff, now, kind="slip_released")
+        still_open, next_date = s.execute(
+            select(func.count(Slip.id), func.min(Slip.redeem_by)).where(
+                Slip.event_id == event.id, Slip.status == SlipStatus.ISSUED
+            )
+        ).one()
+        closed = not still_open
+        if closed and event.closed_at is None:
+            event.closed_at = now
+        audit.append(
+            s,
+            at=now,
+            action="event_closed" if closed else "slips_released",
+            staff_id=staff.staff_id,
+            station=station,
+            entity="event",
+            entity_id=event.id,
+            details={"released": len(expired), "points": points, "still_open": still_open},
+        )
+        uow.commit()
+        return CloseReport(len(expired), points, still_open, next_date, closed)
+
+
+@dataclass(frozen=True)
+class SettlementLine:
+    merchant_code: str
+    merchant_name: str
+    offer_code: str
+    offer_name: str
+    slips: int
+    quantity: int
+    points: int
+
+
+def settlement(uow: UnitOfWork) -> list[SettlementLine]:
+    """What each merchant is paid for: redeemed slips per offer (each slip counted once, even
+    when two booths reported it)."""
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        rows = s.execute(
+            select(
+                Merchant.code,
+                Merchant.name,
+                Offer.code,
+                Offer.name,
+                func.count(Slip.id),
+                func.coalesce(func.sum(Slip.quantity), 0),
+                func.coalesce(func.sum(Slip.points), 0),
+            )
+            .join(Offer, Offer.merchant_id == Merchant.id)
+            .join(Slip, Slip.offer_id == Offer.id)
+            .where(Slip.event_id == event.id, Slip.status == SlipStatus.REDEEMED)
+            .group_by(Merchant.code, Merchant.name, Offer.code, Offer.name)
+            .order_by(Merchant.code, Offer.code)
+        ).all()
+        return [SettlementLine(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    issued: int
+    issued_points: int
+    redeemed: int
+    redeemed_points: int
+    voided: int
+    voided_points: int
+    released: int
+    released_points: int
+    open: int
+    open_points: int
+    double_redemptions: int  # slips reported redeemed by more than one booth
+    redemption_conflicts: list[tuple[str, int]]  # conflict kind, redemptions
+    missing: list[tuple[str, list[int]]]  # booth, sequence numbers never reported
+    pending: int
+    rejected: int
+    rejected_reasons: list[tuple[str, str, str]]  # kind, key, reason
+
+    @property
+    def balanced(self) -> bool:
+        """Every issued point is redeemed, voided, released or still open."""
+        return self.issued_points == (
+            self.redeemed_points + self.voided_points + self.released_points + self.open_points
+        )
+
+
+def sequence_gaps(session: Session, event_id: int) -> list[tuple[str, list[int]]]:
+    """Per booth, the sequence numbers below its highest that no bundle reported: a
+    redemption made at the booth that has not reached the event database (yet)."""
+    seen: dict[str, set[int]] = {}
+    for booth, seq in session.execute(
+        select(Redemption.booth_id, Redemption.booth_seq).where(Redemption.event_id == event_id)
+    ):
+        seen.setdefault(booth, set()).add(seq)
+    return [
+        (booth, missing)
+        for booth, seqs in sorted(seen.items())
+        if (missing := sorted(set(range(1, max(seqs) + 1)) - seqs))
+    ]
+
+
+def reconciliation(uow: UnitOfWork) -> Reconciliation:
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        by_status = {
+            status: (count, int(points))
+            for status, count, points in s.execute(
+                select(Slip.status, func.count(Slip.id), func.coalesce(func.sum(Slip.points), 0))
+                .where(Slip.event_id == event.id)
+                .group_by(Slip.status)
+            )
+        }
+        issued = sum(c for c, _p in by_status.values())
+        issued_points = sum(p for _c, p in by_status.values())
+        conflicts = dict(
+            s.execute(
+                select(Redemption.conflict, func.count(Redemption.id))
+                .where(Redemption.event_id == event.id, Redemption.conflict.is_not(None))
+                .group_by(Redemption.conflict)
+            ).all()
+        )
+        doubles = conflicts.get("redeemed_twice", 0)
+        gaps = sequence_gaps(s, event.id)
+        outbox_counts = dict(
+            s.execute(
+                select(OutboxEntry.status, func.count(OutboxEntry.id))
+                .where(OutboxEntry.event_id == event.id)
+                .group_by(OutboxEntry.status)
+            ).all()
+        )
+        rejected = s.execute(
+            select(OutboxEntry.kind, OutboxEntry.idempotency_key, OutboxEntry.error)
+            .where(OutboxEntry.event_id == event.id, OutboxEntry.status == OutboxStatus.REJECTED)
+            .order_by(OutboxEntry.id)
+        ).all()
+
+        def pair(status: SlipStatus) -> tuple[int, int]:
+            return by_status.get(status, (0, 0))
+
+        return Reconciliation(
+            issued,
+            issued_points,
+            *pair(SlipStatus.REDEEMED),
+            *pair(SlipStatus.VOIDED),
+            *pair(SlipStatus.RELEASED),
+            *pair(SlipStatus.ISSUED),
+            int(doubles or 0),
+            sorted(conflicts.items()),
+            gaps,
+            outbox_counts.get(OutboxStatus.PENDING, 0),
+            outbox_counts.get(OutboxStatus.REJECTED, 0),
+            [(k, key, e or _("no reason given")) for k, key, e in rejected],
+        )

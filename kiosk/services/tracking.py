@@ -1,0 +1,339 @@
+"""Before the event: invitation progress, slot reminders and the catalog booklet's content.
+
+Plain figures and texts only; ``printing/`` lays them out as .xlsx, .txt, PDF and HTML.
+
+What counts: an invitation is *invited* once a report gave it a date or an answer
+(``invited_at`` or ``answer`` set; ``channel`` cannot tell, it defaults to SMS at import), the
+customer was *reached* when they answered (confirmed or declined; unreachable is not reached),
+and progress is the confirmed count against the branch's target.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from kiosk import audit
+from kiosk.clock import Clock
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.idcard import gender, is_valid_resident_id, mask_name, mask_phone
+from kiosk.models import (
+    Branch,
+    Customer,
+    Invitation,
+    InvitationAnswer,
+    InvitationStatus,
+    Preselection,
+    Staff,
+)
+from kiosk.services.activation import CatalogOffer, catalog
+from kiosk.services.events import current_event
+from kiosk.uow import UnitOfWork
+
+# The reminder goes to the customer by SMS, in Chinese whatever the operator's language.
+REMINDER_TEXT = (
+    "尊敬的{name}：您已确认参加{event}。您的场次：{day} {slot} {starts}-{ends}，"
+    "地点：{venue}。{services}请按场次时间到场，凭邀请码 {code} 签到。"
+)
+REMINDER_SERVICES = "您预选的服务：{services}。"
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    """One branch or one RM: how far the invitations got."""
+
+    code: str
+    name: str
+    branch: str  # the branch code (the RM's own branch for an RM row)
+    invitees: int
+    invited: int
+    reached: int
+    unreachable: int
+    confirmed: int
+    declined: int
+    companions: int  # companions of confirmed customers
+    target: int | None
+
+    @property
+    def percent(self) -> int | None:
+        """Confirmed as a whole percentage of the target; None without a target."""
+        if not self.target:
+            return None
+        return round(100 * self.confirmed / self.target)
+
+
+@dataclass(frozen=True)
+class Progress:
+    branches: list[ProgressRow]
+    rms: list[ProgressRow]
+    total: ProgressRow
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One confirmed invitee's reminder, for their RM to send."""
+
+    rm_no: str
+    rm_name: str
+    branch: str
+    customer_no: str
+    masked_name: str
+    phone: str  # full: the RM sends the SMS (exports only)
+    masked_phone: str  # for screens
+    slot_code: str
+    slot: str  # "上午场 09:00-11:30"
+    services: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class SlotCount:
+    """Confirmed customers (and people with companions) per branch and slot."""
+
+    branch: str
+    branch_name: str
+    per_slot: dict[str, int]  # slot code -> confirmed customers
+    people: dict[str, int]  # slot code -> customers + companions
+
+
+@dataclass(frozen=True)
+class SlotLoad:
+    slots: list[tuple[str, str, int]]  # code, label, capacity
+    branches: list[SlotCount]
+
+    def total(self, slot: str) -> int:
+        return sum(b.per_slot.get(slot, 0) for b in self.branches)
+
+    def total_people(self, slot: str) -> int:
+        return sum(b.people.get(slot, 0) for b in self.branches)
+
+
+def _counts(invitations: list[Invitation]) -> dict[str, int]:
+    confirmed = [i for i in invitations if i.status == InvitationStatus.CONFIRMED]
+    return {
+        "invitees": len(invitations),
+        "invited": sum(1 for i in invitations if i.invited_at is not None or i.answer),
+        "reached": sum(1 for i in invitations if i.status != InvitationStatus.INVITED),
+        "unreachable": sum(
+            1
+            for i in invitations
+            if i.status == InvitationStatus.INVITED and i.answer == InvitationAnswer.UNREACHABLE
+        ),
+        "confirmed": len(confirmed),
+        "declined": sum(1 for i in invitations if i.status == InvitationStatus.DECLINED),
+        "companions": sum(i.companions for i in confirmed),
+    }
+
+
+def progress(uow: UnitOfWork) -> Progress:
+    """Progress per branch (against its target), per RM and in total."""
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        rows = s.execute(
+            select(Invitation, Customer.branch_id)
+            .join(Customer, Customer.id == Invitation.customer_id)
+            .where(Invitation.event_id == event.id)
+        ).all()
+        branches = {b.id: b for b in s.scalars(select(Branch).order_by(Branch.code))}
+        staff = {m.id: m for m in s.scalars(select(Staff))}
+        per_branch: dict[int, list[Invitation]] = defaultdict(list)
+        per_rm: dict[int | None, list[Invitation]] = defaultdict(list)
+        for invitation, branch_id in rows:
+            per_branch[branch_id].append(invitation)
+            per_rm[invitation.rm_id].append(invitation)
+        branch_rows = [
+            ProgressRow(
+                b.code, b.name, b.code, **_counts(per_branch.get(b.id, [])), target=b.target
+            )
+            for b in branches.values()
+            if b.id in per_branch or b.target
+        ]
+        rm_rows = []
+        for rm_id, invitations in per_rm.items():
+            rm = staff.get(rm_id) if rm_id is not None else None
+            branch = branches.get(rm.branch_id) if rm and rm.branch_id else None
+            rm_rows.append(
+                ProgressRow(
+                    rm.staff_no if rm else "",
+                    rm.name if rm else "",
+                    branch.code if branch else "",
+                    **_counts(invitations),
+                    target=None,
+                )
+            )
+        rm_rows.sort(key=lambda r: (r.branch, r.code == "", r.code))
+        targets = [b.target for b in branches.values() if b.target]
+        total = ProgressRow(
+            "",
+            "",
+            "",
+            **_counts([i for i, _b in rows]),
+            target=sum(targets) if targets else None,
+        )
+        return Progress(branch_rows, rm_rows, total)
+
+
+def _salutation(customer: Customer) -> str:
+    """王先生 / 王女士 as a bank's SMS greets; the surname alone keeps the text discreet."""
+    sex = customer.gender
+    if sex is None and customer.id_number and is_valid_resident_id(customer.id_number):
+        sex = gender(customer.id_number)
+    title = {"M": "先生", "F": "女士"}.get(sex or "", "客户")
+    return f"{customer.name[:1]}{title}"
+
+
+def _slot_text(invitation: Invitation, zone: ZoneInfo) -> tuple[str, str, str]:
+    slot = invitation.slot
+    return (
+        slot.label,
+        slot.starts_at.astimezone(zone).strftime("%H:%M"),
+        slot.ends_at.astimezone(zone).strftime("%H:%M"),
+    )
+
+
+def reminders(uow: UnitOfWork) -> list[Reminder]:
+    """One reminder per confirmed invitation, sorted by RM, slot and customer number."""
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        zone = ZoneInfo(event.timezone)
+        day = f"{event.event_date.month}月{event.event_date.day}日"
+        invitations = s.scalars(
+            select(Invitation)
+            .where(
+                Invitation.event_id == event.id,
+                Invitation.status == InvitationStatus.CONFIRMED,
+            )
+            .options(
+                selectinload(Invitation.customer).selectinload(Customer.branch),
+                selectinload(Invitation.rm),
+                selectinload(Invitation.slot),
+                selectinload(Invitation.preselections).selectinload(Preselection.offer),
+            )
+        ).all()
+        result = []
+        for invitation in invitations:
+            customer = invitation.customer
+            label, starts, ends = _slot_text(invitation, zone)
+            services = tuple(
+                p.offer.name if p.quantity == 1 else f"{p.offer.name}×{p.quantity}"
+                for p in sorted(invitation.preselections, key=lambda p: p.offer.code)
+            )
+            text = REMINDER_TEXT.format(
+                name=_salutation(customer),
+                event=event.name,
+                day=day,
+                slot=label,
+                starts=starts,
+                ends=ends,
+                venue=event.venue or event.name,
+                services=REMINDER_SERVICES.format(services="、".join(services)) if services else "",
+                code=invitation.code,
+            )
+            rm = invitation.rm
+            result.append(
+                Reminder(
+                    rm_no=rm.staff_no if rm else "",
+                    rm_name=rm.name if rm else "",
+                    branch=customer.branch.code,
+                    customer_no=customer.customer_no,
+                    masked_name=mask_name(customer.name),
+                    phone=customer.phone or "",
+                    masked_phone=mask_phone(customer.phone),
+                    slot_code=invitation.slot.code,
+                    slot=f"{label} {starts}-{ends}",
+                    services=services,
+                    text=text,
+                )
+            )
+        starts_at = {slot.code: slot.starts_at for slot in event.slots}
+        result.sort(key=lambda r: (r.rm_no == "", r.rm_no, starts_at[r.slot_code], r.customer_no))
+        return result
+
+
+def slot_load(uow: UnitOfWork) -> SlotLoad:
+    """Confirmed customers per branch and slot, so the coordinator can rebalance in time."""
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        slots = [(t.code, t.label, t.capacity) for t in event.slots]
+        codes = {t.id: t.code for t in event.slots}
+        per_slot: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        people: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for slot_id, branch_id, companions in s.execute(
+            select(Invitation.slot_id, Customer.branch_id, Invitation.companions)
+            .join(Customer, Customer.id == Invitation.customer_id)
+            .where(
+                Invitation.event_id == event.id,
+                Invitation.status == InvitationStatus.CONFIRMED,
+            )
+        ):
+            per_slot[branch_id][codes[slot_id]] += 1
+            people[branch_id][codes[slot_id]] += 1 + companions
+        branches = [
+            SlotCount(b.code, b.name, dict(per_slot[b.id]), dict(people[b.id]))
+            for b in s.scalars(select(Branch).order_by(Branch.code))
+            if b.id in per_slot
+        ]
+        return SlotLoad(slots, branches)
+
+
+@dataclass(frozen=True)
+class Booklet:
+    """What the catalog booklet and the e-catalog show."""
+
+    event_name: str
+    event_date: date
+    venue: str
+    catalog_url: str
+    offers: list[CatalogOffer]
+
+
+def booklet(uow: UnitOfWork) -> Booklet:
+    offers = catalog(uow)
+    with uow:
+        event = current_event(uow.session)
+        return Booklet(event.name, event.event_date, event.venue, event.catalog_url, offers)
+
+
+def set_catalog_url(
+    uow: UnitOfWork,
+    url: str,
+    *,
+    staff_id: int | None = None,
+    station: str = "",
+    clock: Clock | None = None,
+) -> str:
+    """Store where the e-catalog is published; the booklet's QR codes point there."""
+    url = url.strip()
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise KioskError(
+            _("The catalog address must start with https:// or http://, not “{url}”.").format(
+                url=url
+            )
+        )
+    if len(url) > 300:
+        raise KioskError(_("The catalog address is longer than 300 characters."))
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        event.catalog_url = url
+        audit.append(
+            s,
+            at=(clock or Clock()).now(),
+            action="catalog_url_set",
+            staff_id=staff_id,
+            station=station,
+            entity="event",
+            entity_id=event.id,
+            details={"url": url},
+        )
+        uow.commit()
+    return url

@@ -1,0 +1,301 @@
+"""The catalog booklet (PDF, A4 or A5) and the self-contained HTML e-catalog.
+
+Customers last time did not know what they could redeem; the booklet goes out with the
+invitations. Every service has a QR code: the e-catalog's address with the service's anchor
+(``URL#O101``) when ``Event.catalog_url`` is set, otherwise a text naming the service and its
+price, so a scan says something useful either way. The cover QR is the e-catalog's address.
+The HTML is one file with inline CSS and inline SVG codes and no external resource, so it works
+from any web server or straight from a USB stick. QR codes come from zxing-cpp's C++ writer.
+"""
+
+from __future__ import annotations
+
+import enum
+import html
+from pathlib import Path
+
+from reportlab.lib.pagesizes import A4, A5
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from kiosk.i18n import _, get_language
+from kiosk.labels import category_label
+from kiosk.services.activation import CatalogOffer
+from kiosk.services.tracking import Booklet
+from printing.fonts import register_fonts
+from printing.slips import _draw_qr, qr_matrix, wrap
+
+
+class BookletPaper(enum.StrEnum):
+    A4 = "a4"
+    A5 = "a5"
+
+
+def offer_qr_text(offer: CatalogOffer, catalog_url: str) -> str:
+    """What a service's QR carries: its anchor in the e-catalog, or its name and price."""
+    if catalog_url:
+        return f"{catalog_url.split('#', 1)[0]}#{offer.code}"
+    return _("{code} {name} {points} points").format(
+        code=offer.code, name=offer.name, points=offer.points_price
+    )
+
+
+def _points(points: int) -> str:
+    return _("{points} points").format(points=f"{points:,}")
+
+
+def _by_merchant(offers: list[CatalogOffer]) -> list[list[CatalogOffer]]:
+    groups: dict[str, list[CatalogOffer]] = {}
+    for offer in offers:
+        groups.setdefault(offer.merchant_code, []).append(offer)
+    return list(groups.values())
+
+
+def _merchant_title(offer: CatalogOffer) -> str:
+    title = f"{offer.merchant_name}"
+    if offer.booth:
+        title += "  " + _("Booth {booth}").format(booth=offer.booth)
+    return title
+
+
+def _how_points_work() -> list[str]:
+    return [
+        _("Points are earned every month from your assets with the bank"),
+        _("and can be spent on services at the event's merchants."),
+        _("Points buy services only; the slip is printed at the activation desk."),
+    ]
+
+
+# -- PDF -------------------------------------------------------------------------------------
+
+
+class _Layout:
+    """Sizes for one paper; A5 is A4 scaled down, with type kept readable for older readers."""
+
+    def __init__(self, paper: BookletPaper) -> None:
+        self.size = A4 if paper == BookletPaper.A4 else A5
+        a5 = paper == BookletPaper.A5
+        self.margin = (12 if a5 else 18) * mm
+        self.qr = (20 if a5 else 24) * mm
+        self.cover_qr = (40 if a5 else 55) * mm
+        self.title = 18 if a5 else 26
+        self.heading = 12 if a5 else 15
+        self.name = 11 if a5 else 13
+        self.body = 8.5 if a5 else 10
+        self.leading = 1.35
+
+
+def render_booklet(booklet: Booklet, path: Path, paper: BookletPaper = BookletPaper.A4) -> Path:
+    """Write the booklet's PDF: a cover, then every merchant's services with their QR codes."""
+    font = register_fonts()
+    layout = _Layout(paper)
+    width, height = layout.size
+    canvas = Canvas(str(path), pagesize=layout.size, pageCompression=1)
+    canvas.setTitle(f"{booklet.event_name} {_('Points catalog')}")
+    _cover(canvas, font, layout, booklet)
+    canvas.showPage()
+
+    page = [2]
+    left, right = layout.margin, width - layout.margin
+    text_left = left + layout.qr + 5 * mm
+    text_width = right - text_left
+
+    def new_page() -> float:
+        canvas.setFont(font, layout.body)
+        canvas.setFillGray(0.4)
+        canvas.drawString(left, height - layout.margin + 4 * mm, booklet.event_name)
+        canvas.drawRightString(right, layout.margin - 8 * mm, str(page[0]))
+        canvas.setFillGray(0)
+        return height - layout.margin - 4 * mm
+
+    y = new_page()
+    for offers in _by_merchant(booklet.offers):
+        for index, offer in enumerate(offers):
+            lines = [
+                (layout.body, line)
+                for line in wrap(offer.description, font, layout.body, text_width)[:3]
+            ]
+            text_height = (layout.name + layout.body * 2 + layout.body * len(lines)) * (
+                layout.leading
+            )
+            entry = max(layout.qr, text_height) + 5 * mm
+            heading = layout.heading * 2.2 if index == 0 else 0
+            if y - heading - entry < layout.margin:
+                canvas.showPage()
+                page[0] += 1
+                y = new_page()
+                heading = layout.heading * 2.2  # the merchant again on a new page
+            if heading:
+                y -= layout.heading * 1.4
+                canvas.setFont(font, layout.heading)
+                canvas.drawString(left, y, f"{offer.merchant_code}  {_merchant_title(offer)}")
+                canvas.setLineWidth(0.6)
+                canvas.line(left, y - layout.heading * 0.45, right, y - layout.heading * 0.45)
+                y -= layout.heading * 0.8
+            top = y - 2 * mm
+            matrix = qr_matrix(offer_qr_text(offer, booklet.catalog_url))
+            _draw_qr(canvas, matrix, left, top, module=layout.qr / len(matrix), grid=0.01)
+            line_y = top - layout.name
+            canvas.setFont(font, layout.name)
+            canvas.drawString(text_left, line_y, f"{offer.code}  {offer.name}")
+            canvas.drawRightString(right, line_y, _points(offer.points_price))
+            line_y -= layout.body * layout.leading * 1.2
+            canvas.setFont(font, layout.body)
+            canvas.setFillGray(0.3)
+            canvas.drawString(
+                text_left,
+                line_y,
+                "  ·  ".join(
+                    (
+                        category_label(offer.category),
+                        _("Redeem by {date}").format(date=offer.redeem_by.isoformat()),
+                    )
+                ),
+            )
+            canvas.setFillGray(0)
+            for size, line in lines:
+                line_y -= size * layout.leading
+                canvas.setFont(font, size)
+                canvas.drawString(text_left, line_y, line)
+            y -= entry
+    canvas.showPage()
+    canvas.save()
+    return path
+
+
+def _cover(canvas: Canvas, font: str, layout: _Layout, booklet: Booklet) -> None:
+    width, height = layout.size
+    centre = width / 2
+    y = height - layout.margin - layout.title * 1.5
+    canvas.setFont(font, layout.title)
+    for line in wrap(booklet.event_name, font, layout.title, width - 2 * layout.margin):
+        canvas.drawCentredString(centre, y, line)
+        y -= layout.title * 1.3
+    canvas.setFont(font, layout.heading * 1.2)
+    canvas.drawCentredString(centre, y, _("Points catalog"))
+    y -= layout.heading * 2.4
+    canvas.setFont(font, layout.name)
+    details = booklet.event_date.isoformat()
+    if booklet.venue:
+        details += "  " + booklet.venue
+    canvas.drawCentredString(centre, y, details)
+    y -= layout.name * 3
+    if booklet.catalog_url:
+        matrix = qr_matrix(booklet.catalog_url)
+        size = layout.cover_qr
+        _draw_qr(canvas, matrix, centre - size / 2, y, module=size / len(matrix), grid=0.01)
+        y -= size + layout.name * 1.6
+        canvas.setFont(font, layout.name)
+        canvas.drawCentredString(centre, y, _("Scan for the e-catalog"))
+        y -= layout.body * 1.8
+        canvas.setFont(font, layout.body)
+        canvas.drawCentredString(centre, y, booklet.catalog_url)
+        y -= layout.body * 3
+    canvas.setFont(font, layout.body)
+    for line in _how_points_work():
+        for part in wrap(line, font, layout.body, width - 2 * layout.margin):
+            canvas.drawCentredString(centre, y, part)
+            y -= layout.body * layout.leading
+    y -= layout.body * 2
+    merchants = _by_merchant(booklet.offers)
+    canvas.drawCentredString(
+        centre,
+        y,
+        _("{merchants} merchants, {offers} services").format(
+            merchants=len(merchants), offers=len(booklet.offers)
+        ),
+    )
+
+
+# -- HTML ------------------------------------------------------------------------------------
+
+
+def qr_svg(text: str, size_px: int = 132) -> str:
+    """An inline SVG of the QR: one path, crisp at any zoom, no external file."""
+    matrix = qr_matrix(text)
+    n = len(matrix)
+    parts = []
+    for row, cells in enumerate(matrix):
+        column = 0
+        while column < n:
+            if not cells[column]:
+                column += 1
+                continue
+            start = column
+            while column < n and cells[column]:
+                column += 1
+            parts.append(f"M{start} {row}h{column - start}v1h-{column - start}z")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {n} {n}" width="{size_px}" '
+        f'height="{size_px}" shape-rendering="crispEdges" role="img" '
+        f'aria-label="{html.escape(text)}"><rect width="{n}" height="{n}" fill="#fff"/>'
+        f'<path d="{"".join(parts)}" fill="#000"/></svg>'
+    )
+
+
+_CSS = """
+body{font-family:"WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC",sans-serif;margin:0;
+color:#222;background:#f6f6f4;line-height:1.5}
+header{background:#8c1c13;color:#fff;padding:24px 16px;text-align:center}
+header h1{margin:0 0 4px;font-size:1.7em}header p{margin:4px 0}
+main{max-width:860px;margin:0 auto;padding:8px 12px 40px}
+nav{display:flex;flex-wrap:wrap;gap:8px;margin:16px 0}
+nav a{background:#fff;border:1px solid #ccc;border-radius:16px;padding:4px 12px;
+color:#8c1c13;text-decoration:none}
+h2{border-bottom:2px solid #8c1c13;padding-bottom:4px;margin-top:28px}
+.offer{display:flex;gap:16px;background:#fff;border-radius:8px;padding:12px;margin:10px 0;
+box-shadow:0 1px 3px rgba(0,0,0,.12)}
+.offer:target{outline:3px solid #e0a800}
+.offer svg{flex:none}
+.offer h3{margin:0;font-size:1.15em}
+.price{font-size:1.3em;color:#8c1c13;font-weight:bold;margin:2px 0}
+.meta{color:#666;font-size:.9em;margin:2px 0}.desc{margin:6px 0 0}
+.how{font-size:.95em;opacity:.9}
+@media (max-width:520px){.offer{flex-direction:column}.offer svg{width:110px;height:110px}}
+@media print{body{background:#fff}.offer{box-shadow:none;border:1px solid #ccc;break-inside:avoid}}
+"""
+
+
+def render_html(booklet: Booklet, path: Path) -> Path:
+    """Write the e-catalog: one HTML file, an ``id`` anchor per service matching its QR."""
+    e = html.escape
+    lang = "zh-CN" if get_language().startswith("zh") else "en"
+    title = f"{booklet.event_name} {_('Points catalog')}"
+    merchants = _by_merchant(booklet.offers)
+    out = [
+        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<header>\n"
+        f"<h1>{e(booklet.event_name)}</h1>\n<p>{e(_('Points catalog'))}</p>\n"
+        f"<p>{e(booklet.event_date.isoformat())} {e(booklet.venue)}</p>\n"
+        f'<p class="how">{e(" ".join(_how_points_work()))}</p>\n</header>\n<main>\n<nav>\n'
+    ]
+    for offers in merchants:
+        first = offers[0]
+        out.append(f'<a href="#m-{e(first.merchant_code)}">{e(first.merchant_name)}</a>\n')
+    out.append("</nav>\n")
+    for offers in merchants:
+        first = offers[0]
+        out.append(
+            f'<section id="m-{e(first.merchant_code)}">\n<h2>{e(_merchant_title(first))}</h2>\n'
+        )
+        for offer in offers:
+            meta = "  ·  ".join(
+                (
+                    category_label(offer.category),
+                    _("Redeem by {date}").format(date=offer.redeem_by.isoformat()),
+                )
+            )
+            out.append(
+                f'<article class="offer" id="{e(offer.code)}">\n'
+                f"{qr_svg(offer_qr_text(offer, booklet.catalog_url))}\n<div>\n"
+                f"<h3>{e(offer.code)} {e(offer.name)}</h3>\n"
+                f'<p class="price">{e(_points(offer.points_price))}</p>\n'
+                f'<p class="meta">{e(meta)}</p>\n'
+                + (f'<p class="desc">{e(offer.description)}</p>\n' if offer.description else "")
+                + "</div>\n</article>\n"
+            )
+        out.append("</section>\n")
+    out.append("</main>\n</body>\n</html>\n")
+    path.write_text("".join(out), encoding="utf-8")
+    return path

@@ -1,0 +1,188 @@
+"""Invitation progress and slot reminders as .xlsx (and the reminders as .txt) for the RMs.
+
+The figures come from ``kiosk.services.tracking``; this module only lays them out. The
+reminder exports carry the customer's full mobile number on purpose: the RM sends the text
+from their own phone or the bank's SMS tool and needs the number, which the RM has anyway in
+the bank's CRM. Screens show it masked. The files are personal data: hand them to the RMs only.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.services.tracking import Progress, ProgressRow, Reminder, SlotLoad
+
+Sheet = tuple[str, list[list[object]]]
+
+
+def _figures(row: ProgressRow) -> list[object]:
+    return [
+        row.invitees,
+        row.invited,
+        row.reached,
+        row.unreachable,
+        row.confirmed,
+        row.declined,
+        row.companions,
+    ]
+
+
+def _figure_headers() -> list[str]:
+    return [
+        _("Invitees"),
+        _("Invited"),
+        _("Reached"),
+        _("Unreachable"),
+        _("Confirmed"),
+        _("Declined"),
+        _("Companions"),
+    ]
+
+
+def percent_text(row: ProgressRow) -> str:
+    return "" if row.percent is None else f"{row.percent}%"
+
+
+def progress_sheets(progress: Progress) -> list[Sheet]:
+    """Per branch (against the target, with a total) and per RM."""
+    branches: list[list[object]] = [
+        [_("Branch"), _("Branch name"), *_figure_headers(), _("Target"), _("% of target")]
+    ]
+    for row in progress.branches:
+        branches.append([row.code, row.name, *_figures(row), row.target, percent_text(row)])
+    total = progress.total
+    branches.append([_("Total"), "", *_figures(total), total.target, percent_text(total)])
+    rms: list[list[object]] = [[_("RM staff no."), _("RM"), _("Branch"), *_figure_headers()]]
+    for row in progress.rms:
+        rms.append([row.code or _("(no RM)"), row.name, row.branch, *_figures(row)])
+    return [(_("Per branch"), branches), (_("Per RM"), rms)]
+
+
+def reminder_rows(reminders: list[Reminder], *, full_phone: bool = True) -> list[list[object]]:
+    rows: list[list[object]] = [
+        [
+            _("RM staff no."),
+            _("RM"),
+            _("Branch"),
+            _("Customer no."),
+            _("Customer"),
+            _("Mobile phone"),
+            _("Slot"),
+            _("Pre-selected services"),
+            _("Reminder text"),
+        ]
+    ]
+    for r in reminders:
+        rows.append(
+            [
+                r.rm_no,
+                r.rm_name,
+                r.branch,
+                r.customer_no,
+                r.masked_name,
+                r.phone if full_phone else r.masked_phone,
+                r.slot,
+                "、".join(r.services),
+                r.text,
+            ]
+        )
+    return rows
+
+
+def slot_rows(load: SlotLoad) -> list[list[object]]:
+    """Confirmed customers per branch and slot, then with companions, totals and capacity."""
+    codes = [code for code, _label, _capacity in load.slots]
+    rows: list[list[object]] = [
+        [
+            _("Branch"),
+            _("Branch name"),
+            *[label for _code, label, _c in load.slots],
+            *[_("{slot} with companions").format(slot=label) for _code, label, _c in load.slots],
+        ]
+    ]
+    for b in load.branches:
+        rows.append(
+            [
+                b.branch,
+                b.branch_name,
+                *[b.per_slot.get(c, 0) for c in codes],
+                *[b.people.get(c, 0) for c in codes],
+            ]
+        )
+    rows.append(
+        [
+            _("Total"),
+            "",
+            *[load.total(c) for c in codes],
+            *[load.total_people(c) for c in codes],
+        ]
+    )
+    rows.append([_("Capacity"), "", *[capacity for _c, _l, capacity in load.slots]])
+    return rows
+
+
+def write_workbook(sheets: list[Sheet], path: Path) -> Path:
+    """One sheet per (title, rows), bold header, columns wide enough for Chinese text."""
+    if path.suffix.lower() != ".xlsx":
+        raise KioskError(_("Write the export as .xlsx, not “{name}”.").format(name=path.name))
+    book = Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    for title, rows in sheets:
+        sheet = book.create_sheet(title[:31])
+        for row in rows:
+            sheet.append(row)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for column in sheet.columns:
+            width = max(len(str(c.value or "")) for c in column)
+            sheet.column_dimensions[column[0].column_letter].width = min(max(8, width * 1.7), 70)
+            if width > 40:
+                for cell in column:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.freeze_panes = "A2"
+    book.save(path)
+    return path
+
+
+def reminders_text(reminders: list[Reminder]) -> str:
+    """Grouped per RM: the number and the text to send, ready to copy into an SMS."""
+    blocks = []
+    for (rm_no, rm_name), group in groupby(reminders, key=lambda r: (r.rm_no, r.rm_name)):
+        items = list(group)
+        heading = (
+            _("{rm} {name}: {n} reminder(s)").format(rm=rm_no, name=rm_name, n=len(items))
+            if rm_no
+            else _("Customers without an RM: {n} reminder(s)").format(n=len(items))
+        )
+        lines = [f"== {heading} =="]
+        for r in items:
+            lines.append("")
+            lines.append(f"{r.phone}  {r.masked_name}  {r.customer_no}  {r.slot}")
+            lines.append(r.text)
+        blocks.append("\n".join(lines))
+    return "\n\n\n".join(blocks) + "\n"
+
+
+def write_reminders(reminders: list[Reminder], load: SlotLoad, path: Path) -> Path:
+    """.txt: the texts per RM; .xlsx: the reminders and the per-slot counts."""
+    suffix = path.suffix.lower()
+    if suffix == ".txt":
+        path.write_text(reminders_text(reminders), encoding="utf-8")
+        return path
+    if suffix == ".xlsx":
+        return write_workbook(
+            [(_("Reminders"), reminder_rows(reminders)), (_("Per slot"), slot_rows(load))], path
+        )
+    raise KioskError(
+        _("Write the reminders as .xlsx or .txt, not “{name}”.").format(name=path.name)
+    )
+
+
+def write_progress(progress: Progress, path: Path) -> Path:
+    return write_workbook(progress_sheets(progress), path)

@@ -1,0 +1,225 @@
+"""The kiosk's side of the sync: push the outbox, pull a snapshot, seed a demo ledger.
+
+Push sends pending outbox entries oldest first in batches. The ledger applies a batch in one
+transaction and answers every entry; the kiosk then marks the batch in one transaction. A push
+cut off anywhere, even after the ledger committed and before the kiosk marked, is simply run
+again: the ledger answers already-known keys as it did the first time and applies nothing
+twice, and nothing pending is skipped because entries are only ever marked from an answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, select, update
+
+from kiosk.clock import Clock
+from kiosk.db import Database
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.models import (
+    Branch,
+    Customer,
+    JournalEntry,
+    OutboxEntry,
+    OutboxStatus,
+)
+from kiosk.services.events import current_event
+from sync.ledger import ACCEPTED, Account, Ledger
+
+KYC_FIELDS = (
+    "name",
+    "gender",
+    "nationality",
+    "occupation_code",
+    "address",
+    "phone",
+    "id_type",
+    "id_number",
+    "id_valid_from",
+    "id_valid_to",
+    "id_long_term",
+    "tax_residency",
+)
+
+
+class SyncError(KioskError):
+    """A pull or push that must not go ahead; the sentence says why."""
+
+
+@dataclass(frozen=True)
+class PushReport:
+    sent: int
+    accepted: int
+    rejected: int
+    batches: int
+
+
+def pending(database: Database) -> int:
+    with database.unit_of_work() as uow:
+        return int(
+            uow.session.scalar(
+                select(func.count(OutboxEntry.id)).where(OutboxEntry.status == OutboxStatus.PENDING)
+            )
+            or 0
+        )
+
+
+def push(
+    database: Database,
+    ledger: Ledger,
+    *,
+    batch_size: int = 5000,
+    progress: Callable[[int, int], None] | None = None,
+    max_batches: int | None = None,
+    clock: Clock | None = None,
+) -> PushReport:
+    """Push every pending outbox entry; safe to run again at any point."""
+    total = pending(database)
+    sent = accepted = rejected = batches = 0
+    while max_batches is None or batches < max_batches:
+        with database.unit_of_work() as uow:
+            rows = uow.session.execute(
+                select(
+                    OutboxEntry.id,
+                    OutboxEntry.idempotency_key,
+                    OutboxEntry.kind,
+                    OutboxEntry.payload,
+                )
+                .where(OutboxEntry.status == OutboxStatus.PENDING)
+                .order_by(OutboxEntry.id)
+                .limit(batch_size)
+            ).all()
+        if not rows:
+            break
+        outcomes = ledger.apply(
+            [(key, kind, json.loads(payload)) for _id, key, kind, payload in rows]
+        )
+        now = (clock or Clock()).now()
+        with database.unit_of_work() as uow:
+            connection = uow.session.connection()
+            table = OutboxEntry.__table__
+            # Accepted entries (nearly all) in a few set-wise statements; rejections one by
+            # one with their reason.
+            ok = [row[0] for row, o in zip(rows, outcomes, strict=True) if o.status == ACCEPTED]
+            for start in range(0, len(ok), 500):
+                connection.execute(
+                    update(table)
+                    .where(
+                        table.c.id.in_(ok[start : start + 500]),
+                        table.c.status == OutboxStatus.PENDING,
+                    )
+                    .values(status=OutboxStatus.ACCEPTED, pushed_at=now)
+                )
+            refused = [
+                {"row_id": row[0], "reason": o.reason or None}
+                for row, o in zip(rows, outcomes, strict=True)
+                if o.status != ACCEPTED
+            ]
+            if refused:
+                connection.execute(
+                    update(table)
+                    .where(
+                        table.c.id == bindparam("row_id"),
+                        table.c.status == OutboxStatus.PENDING,
+                    )
+                    .values(status=OutboxStatus.REJECTED, pushed_at=now, error=bindparam("reason")),
+                    refused,
+                )
+            uow.commit()
+        batches += 1
+        sent += len(rows)
+        accepted += sum(o.status == ACCEPTED for o in outcomes)
+        rejected += sum(o.status != ACCEPTED for o in outcomes)
+        if progress:
+            progress(sent, total)
+    return PushReport(sent, accepted, rejected, batches)
+
+
+@dataclass(frozen=True)
+class PullReport:
+    updated: int
+    missing: list[str]
+    as_of: datetime
+
+
+def pull(database: Database, ledger: Ledger, *, clock: Clock | None = None) -> PullReport:
+    """Refresh every customer of the event from the ledger: balance, tier, mobile banking and
+    KYC fields, with the as-of time. Refused while anything is unpushed: the snapshot would
+    not include it and the event would count it twice or lose it."""
+    now = (clock or Clock()).now()
+    waiting = pending(database)
+    if waiting:
+        raise SyncError(
+            _("{n} entries are not pushed yet; push them first (kiosk sync push).").format(
+                n=waiting
+            )
+        )
+    with database.unit_of_work() as uow:
+        numbers = list(uow.session.scalars(select(Customer.customer_no)))
+    accounts = {a.customer_no: a for a in ledger.accounts(numbers)}
+    with database.unit_of_work() as uow:
+        s = uow.session
+        if s.scalar(
+            select(func.count(OutboxEntry.id)).where(OutboxEntry.status == OutboxStatus.PENDING)
+        ):
+            raise SyncError(_("New entries arrived during the pull; push them and pull again."))
+        updated = 0
+        for customer in s.scalars(select(Customer).where(Customer.customer_no.in_(accounts))):
+            account = accounts[customer.customer_no]
+            customer.points_balance = account.balance
+            customer.balance_as_of = account.updated_at
+            customer.tier = account.tier
+            customer.mobile_banking = account.mobile_banking
+            for field in KYC_FIELDS:
+                if field in account.kyc:
+                    setattr(customer, field, _field_value(field, account.kyc[field]))
+            updated += 1
+        # Everything the ledger has applied is in the new balance now.
+        s.execute(
+            update(JournalEntry)
+            .where(JournalEntry.settled_at.is_(None))
+            .values(settled_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        uow.commit()
+    return PullReport(updated, sorted(set(numbers) - set(accounts)), now)
+
+
+def _field_value(field: str, value: object) -> object:
+    from datetime import date
+
+    if field in ("id_valid_from", "id_valid_to") and isinstance(value, str):
+        return date.fromisoformat(value)
+    return value
+
+
+def accounts_from_event(database: Database) -> list[Account]:
+    """The event's customers as ledger accounts: seeds a demo or rehearsal ledger."""
+    with database.unit_of_work() as uow:
+        s = uow.session
+        current_event(s)
+        result = []
+        for customer, branch in s.execute(
+            select(Customer, Branch.code).join(Branch, Branch.id == Customer.branch_id)
+        ):
+            kyc = {}
+            for field in KYC_FIELDS:
+                value = getattr(customer, field)
+                kyc[field] = value.isoformat() if hasattr(value, "isoformat") else value
+            result.append(
+                Account(
+                    customer.customer_no,
+                    customer.name,
+                    branch,
+                    customer.tier,
+                    customer.points_balance,
+                    customer.mobile_banking,
+                    kyc,
+                    customer.balance_as_of or datetime.now().astimezone(),
+                )
+            )
+        return result

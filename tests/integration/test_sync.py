@@ -1,0 +1,215 @@
+"""Sync with the reference central ledger on the real PostgreSQL: exactly once, whatever breaks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from kiosk.clock import FixedClock
+from kiosk.db import Database
+from kiosk.demo import DEMO_PASSPHRASE
+from kiosk.models import Customer, JournalEntry, OutboxEntry, OutboxStatus, Slip
+from kiosk.points import available_points
+from kiosk.services import keys, reception
+from kiosk.services.auth import staff_session
+from kiosk.services.slips import CartLine, issue_slips, void_slip
+from sync import ledger as L
+from sync.ledger import Ledger
+from sync.push import SyncError, accounts_from_event, pending, pull, push
+
+MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _event_day(db: Database, customers: int, *, offer: str = "O501") -> list[int]:
+    """Check in ``customers`` customers and issue each one slip: 2 outbox entries each."""
+    with db.unit_of_work() as uow:
+        ids = uow.session.scalars(select(Customer.id).order_by(Customer.id).limit(customers)).all()
+        uow.session.execute(update(Customer).values(points_balance=50_000))
+        uow.commit()
+    clock = FixedClock(MORNING)
+    desk = staff_session(db.unit_of_work(), "A001")
+    front = staff_session(db.unit_of_work(), "R001")
+    key = keys.unlock(db.unit_of_work(), DEMO_PASSPHRASE)
+    for customer_id in ids:
+        reception.check_in(db.unit_of_work(), customer_id, front, clock=clock)
+        issue_slips(db.unit_of_work(), customer_id, [CartLine(offer)], desk, key, clock=clock)
+    return list(ids)
+
+
+_OPEN: list[Ledger] = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_ledgers() -> Iterator[None]:
+    yield
+    while _OPEN:
+        _OPEN.pop().dispose()
+
+
+def _seeded(db: Database, url: str) -> Ledger:
+    ledger = Ledger.open(url, create=True)
+    _OPEN.append(ledger)
+    ledger.upsert_accounts(accounts_from_event(db))
+    return ledger
+
+
+def _kiosk_totals(db: Database) -> dict[str, int]:
+    with db.unit_of_work() as uow:
+        s = uow.session
+        statuses = dict(
+            s.execute(select(OutboxEntry.status, func.count()).group_by(OutboxEntry.status)).all()
+        )
+        issued = s.scalar(select(func.sum(Slip.points))) or 0
+        voided = s.scalar(select(func.sum(Slip.points)).where(Slip.status == "voided")) or 0
+        return {
+            "accepted": statuses.get(OutboxStatus.ACCEPTED, 0),
+            "rejected": statuses.get(OutboxStatus.REJECTED, 0),
+            "pending": statuses.get(OutboxStatus.PENDING, 0),
+            "debited": int(issued),
+            "credited": int(voided),
+        }
+
+
+def test_push_applies_everything_once_and_pull_settles(demo_db: Database, pg_url: str) -> None:
+    ids = _event_day(demo_db, 30)
+    ledger = _seeded(demo_db, pg_url)
+    start = ledger.totals()["balance"]
+    with pytest.raises(SyncError, match="not pushed yet"):
+        pull(demo_db, ledger)
+    desk = staff_session(demo_db.unit_of_work(), "A001")
+    void_slip(demo_db.unit_of_work(), 1, desk, reason="changed mind")
+    seen: list[tuple[int, int]] = []
+    report = push(demo_db, ledger, batch_size=7, progress=lambda d, t: seen.append((d, t)))
+    assert (report.sent, report.accepted, report.rejected) == (61, 61, 0)
+    assert seen[-1] == (61, 61) and report.batches == 9
+    assert pending(demo_db) == 0
+    again = push(demo_db, ledger)
+    assert again.sent == 0
+    totals = ledger.totals()
+    kiosk = _kiosk_totals(demo_db)
+    assert (totals["accepted"], totals["rejected"]) == (kiosk["accepted"], kiosk["rejected"])
+    assert (totals["debited"], totals["credited"]) == (kiosk["debited"], kiosk["credited"])
+    assert totals["balance"] == start - 30 * 2000 + 2000
+    assert ledger.slip_status(_event_code(demo_db), 1) == "voided"
+
+    # Pull: the snapshot now includes the slips; the event balance must not count them twice.
+    with demo_db.unit_of_work() as uow:
+        customer = uow.session.get(Customer, ids[1])
+        assert customer is not None
+        before = available_points(uow.session, customer)
+    report_pull = pull(demo_db, ledger)
+    assert report_pull.updated == len(accounts_from_event(demo_db)) and not report_pull.missing
+    with demo_db.unit_of_work() as uow:
+        customer = uow.session.get(Customer, ids[1])
+        assert customer is not None
+        assert customer.points_balance == 48_000  # the ledger applied the slip
+        assert available_points(uow.session, customer) == before == 48_000
+        assert (
+            uow.session.scalar(select(func.count()).where(JournalEntry.settled_at.is_(None))) == 0
+        )
+
+
+def _event_code(db: Database) -> str:
+    from kiosk.services.events import current_event
+
+    with db.unit_of_work() as uow:
+        return current_event(uow.session).code
+
+
+def test_committed_but_not_marked_is_not_applied_twice(demo_db: Database, pg_url: str) -> None:
+    _event_day(demo_db, 10)
+    ledger = _seeded(demo_db, pg_url)
+    start = ledger.totals()["balance"]
+    with demo_db.unit_of_work() as uow:  # the connection drops after the ledger committed
+        rows = uow.session.execute(
+            select(OutboxEntry.idempotency_key, OutboxEntry.kind, OutboxEntry.payload)
+            .order_by(OutboxEntry.id)
+            .limit(12)
+        ).all()
+    ledger.apply([(k, kind, json.loads(p)) for k, kind, p in rows])
+    assert pending(demo_db) == 20
+    report = push(demo_db, ledger, batch_size=5)
+    assert (report.sent, report.accepted) == (20, 20)
+    totals = ledger.totals()
+    assert totals["accepted"] == 20 and totals["balance"] == start - 10 * 2000
+
+
+def test_a_debit_the_balance_cannot_cover_is_rejected(demo_db: Database, pg_url: str) -> None:
+    ids = _event_day(demo_db, 3, offer="O101")  # 12,000 points each
+    ledger = _seeded(demo_db, pg_url)
+    with demo_db.unit_of_work() as uow:
+        spender = uow.session.get(Customer, ids[0])
+        assert spender is not None
+        number = spender.customer_no
+    with ledger.engine.begin() as connection:  # spent online meanwhile
+        connection.execute(
+            update(L.account).where(L.account.c.customer_no == number).values(balance=5_000)
+        )
+    report = push(demo_db, ledger)
+    assert (report.accepted, report.rejected) == (5, 1)
+    with demo_db.unit_of_work() as uow:
+        rejected = uow.session.scalars(
+            select(OutboxEntry).where(OutboxEntry.status == OutboxStatus.REJECTED)
+        ).all()
+        assert [e.kind for e in rejected] == ["slip_issued"]
+        assert "insufficient balance" in (rejected[0].error or "")
+    (account,) = ledger.accounts([number])
+    assert account.balance == 5_000  # never applied
+    totals = ledger.totals()
+    assert totals["rejected"] == 1 and totals["debited"] == 2 * 12_000
+
+
+PUSH_SCRIPT = """
+import sys
+from kiosk.db import open_database
+from sync.ledger import Ledger
+from sync.push import push
+db = open_database(sys.argv[1]); ledger = Ledger.open(sys.argv[2])
+print("ready", flush=True)
+push(db, ledger, batch_size=3, progress=lambda d, t: print(d, flush=True))
+"""
+
+
+def test_push_killed_at_random_points_then_pushed_again(demo_db: Database, pg_url: str) -> None:
+    _event_day(demo_db, 40)
+    ledger = _seeded(demo_db, pg_url)
+    start = ledger.totals()["balance"]
+    total = pending(demo_db)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    kills = 0
+    first_cut = 0
+    for batches in (2, 3, 4):  # kill after this many more batches: mid-way through the next
+        if pending(demo_db) == 0:
+            break
+        process = subprocess.Popen(
+            [sys.executable, "-c", PUSH_SCRIPT, demo_db.url, pg_url],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        for _ in range(batches):
+            process.stdout.readline()
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        process.stdout.close()
+        kills += 1
+        first_cut = first_cut or pending(demo_db)
+    assert kills == 3 and 0 < first_cut < total  # really cut off halfway
+    report = push(demo_db, ledger)
+    assert pending(demo_db) == 0 and report.rejected == 0
+    totals = ledger.totals()
+    kiosk = _kiosk_totals(demo_db)
+    assert totals["accepted"] == kiosk["accepted"] == total
+    assert totals["debited"] == kiosk["debited"] == 40 * 2000
+    assert totals["balance"] == start - 40 * 2000

@@ -1,0 +1,181 @@
+"""The administration station driven like a coordinator: choose a file, read every problem,
+fix the file, check again, import; templates written to a folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pytest
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from kiosk.db import open_database
+from kiosk.idcard import check_digit
+from kiosk.models import Customer, Invitation
+from kiosk.services import tracking
+from ui.main_window import MainWindow
+from ui.stations.admin import AdminStation, FileChooser
+from ui.widgets import Tone
+
+from .conftest import sign_in
+
+pytestmark = pytest.mark.ui
+
+ID = "44010619800101123" + check_digit("44010619800101123")
+HEADER = ["客户号", "姓名", "手机号", "证件号码", "网点", "客户经理工号", "场次", "积分余额"]
+GOOD = ["6299990001", "王小明", "13812345678", ID, "B01", "RM001", "上午场", 15000]
+BAD = ["6299990002", "李四", "1381234", float(ID), "B99", "RM001", "晚场", -1]
+
+
+def write(path: Path, rows: list[list[object]]) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def open_admin(qtbot: QtBot, window: MainWindow) -> AdminStation:
+    sign_in(qtbot, window, "S001", "1234")
+    titles = window.station_titles()
+    window.switcher.setCurrentRow(titles.index("Administration"))
+    station = window.current_station()
+    assert isinstance(station, AdminStation)
+    return station
+
+
+def test_import_shows_every_problem_then_imports_the_fixed_file(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = write(tmp_path / "invitees.xlsx", [HEADER, GOOD, BAD])
+    monkeypatch.setattr(FileChooser, "open_file", classmethod(lambda cls, parent, title: path))
+    station = open_admin(qtbot, make_window(demo_url))
+    assert not station.import_button.isEnabled()
+    station.choose_button.click()
+
+    assert station.banner.tone == Tone.ERROR
+    problems = [
+        tuple(station.issues.item(r, c).text() for c in range(3))
+        for r in range(station.issues.rowCount())
+    ]
+    assert [(row, column) for row, column, _m in problems] == [
+        ("3", "手机号"),
+        ("3", "证件号码"),
+        ("3", "网点"),
+        ("3", "场次"),
+        ("3", "积分余额"),
+    ]
+    assert "lost its last digits" in problems[1][2]
+    assert not any(ID in text for p in problems for text in p)
+    assert station.issues.isVisible() and not station.import_button.isEnabled()
+    # The preview masks the ID number and the phone.
+    assert station.preview.rowCount() == 2
+    cells = [station.preview.item(0, c).text() for c in range(station.preview.columnCount())]
+    assert "138****5678" in cells and ID not in cells
+
+    write(path, [HEADER, GOOD, ["6299990002", "李四", "13800001111", None, "B02", "RM003",
+                                "PM", 100]])  # fmt: skip
+    station.recheck_button.click()
+    assert station.banner.tone == Tone.OK
+    assert not station.issues.isVisible()
+    assert station.import_button.isEnabled()
+    station.import_button.click()
+    assert station.banner.tone == Tone.OK
+    assert "2 new, 0 updated" in station.banner.headline.text()
+    assert not station.import_button.isEnabled()
+
+    database = open_database(demo_url)
+    with database.unit_of_work() as uow:
+        customers = uow.session.scalars(
+            select(Customer).where(Customer.customer_no.like("629999%"))
+        ).all()
+        assert {c.name for c in customers} == {"王小明", "李四"}
+        assert len(uow.session.scalars(
+            select(Invitation).where(Invitation.customer_id.in_([c.id for c in customers]))
+        ).all()) == 2  # fmt: skip
+    database.dispose()
+
+
+def test_templates_are_written_to_the_chosen_folder(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(FileChooser, "directory", classmethod(lambda cls, parent, t: tmp_path))
+    station = open_admin(qtbot, make_window(demo_url))
+    station.tabs.setCurrentIndex(1)
+    station.templates_button.click()
+    assert station.templates_banner.tone == Tone.OK
+    assert sorted(p.name for p in tmp_path.glob("*.xlsx"))[0] == "1-branches.xlsx"
+    assert len(list(tmp_path.glob("*.xlsx"))) == 5
+
+
+def test_progress_reminders_and_booklet_tabs(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    saved: list[Path] = []
+
+    def save_file(cls: object, parent: object, title: str, name: str, filter_: str) -> Path:
+        saved.append(tmp_path / name)
+        return tmp_path / name
+
+    monkeypatch.setattr(FileChooser, "save_file", classmethod(save_file))
+    station = open_admin(qtbot, make_window(demo_url))
+    database = open_database(demo_url)
+    progress = tracking.progress(database.unit_of_work())
+    reminders = tracking.reminders(database.unit_of_work())
+    database.dispose()
+
+    station.tabs.setCurrentWidget(station.progress_tab)
+    branches = station.branch_table
+    assert branches.rowCount() == len(progress.branches) + 1
+    assert branches.item(branches.rowCount() - 1, 0).text() == "Total"
+    assert branches.item(branches.rowCount() - 1, 6).text() == str(progress.total.confirmed)
+    assert station.rm_table.rowCount() == len(progress.rms)
+    station.progress_export.click()
+    assert station.progress_banner.tone == Tone.OK
+    book = openpyxl.load_workbook(saved[-1], read_only=True)
+    try:
+        assert book.sheetnames == ["Per branch", "Per RM"]
+    finally:
+        book.close()
+
+    station.tabs.setCurrentWidget(station.reminders_tab)
+    assert station.reminder_table.rowCount() == len(reminders)
+    phone = station.reminder_table.item(0, 2).text()
+    assert "****" in phone and phone == reminders[0].masked_phone
+    total = station.slot_table.item(station.slot_table.rowCount() - 1, 2).text()
+    assert total.endswith("of 140")
+    station.reminders_txt.click()
+    assert saved[-1].read_text(encoding="utf-8").count("尊敬的") == len(reminders)
+    assert reminders[0].phone in saved[-1].read_text(encoding="utf-8")
+
+    station.tabs.setCurrentWidget(station.booklet_tab)
+    assert station.catalog_url.text() == ""
+    station.catalog_url.setText("ftp://nowhere")
+    station.url_button.click()
+    assert station.booklet_banner.tone == Tone.ERROR
+    station.catalog_url.setText("https://points.example.com/c.html")
+    station.url_button.click()
+    assert station.booklet_banner.tone == Tone.OK
+    station.paper.setCurrentIndex(1)
+    station.booklet_button.click()
+    assert station.booklet_banner.tone == Tone.OK
+    assert saved[-1].name == "catalog-a5.pdf" and saved[-1].read_bytes().startswith(b"%PDF")
+    station.html_button.click()
+    assert 'id="O101"' in saved[-1].read_text(encoding="utf-8")
+    assert "https://points.example.com/c.html#O101" in saved[-1].read_text(encoding="utf-8")

@@ -1,0 +1,584 @@
+"""The merchant booth window (``kiosk booth``): scan a slip, see at once whether to serve.
+
+A booth has no event database and no sign-in: staff type their name once per shift, and the
+booth's own file (``kiosk.booth``) holds the pack and the redemptions. The verdict fills the
+top of the screen in colour, words and sound; the scan field is ready again at once. A valid
+slip waits for Enter (or the Redeem button) unless "redeem at once" is on. F11 toggles full
+screen, so a tablet on a stand shows nothing else. All rules are in ``kiosk.booth.service``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.booth.service import Booth, ScanResult, describe, slip_number
+from kiosk.booth.store import open_booth_database
+from kiosk.clock import Clock
+from kiosk.errors import KioskError
+from kiosk.i18n import LANGUAGES, _, set_language
+from kiosk.slipcode import Verdict
+from ui.camera import CameraScanner
+from ui.settings import Settings
+from ui.theme import apply_theme
+from ui.widgets import ResultBanner, ScanField, Sounds, Tone
+
+LIST_ROWS = 100  # the latest redemptions on screen; the totals count the whole day
+CONFIRM_GUARD_S = 0.3  # an Enter this soon after a scan is the scanner's CR LF, not a person
+
+
+class VerdictBanner(ResultBanner):
+    headline_pt = 40
+    detail_pt = 20
+
+
+def tone_for(result: ScanResult) -> Tone:
+    if result.verdict == Verdict.VALID:
+        return Tone.OK
+    if result.verdict == Verdict.UNREADABLE:
+        return Tone.WARN  # scan again; nothing wrong with the customer
+    return Tone.ERROR
+
+
+class ManualEntryDialog(QDialog):
+    """Typing a code by hand when the QR is damaged."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Type a slip code"))
+        layout = QVBoxLayout(self)
+        hint = QLabel(
+            _(
+                "Type the code starting with KX (spaces and lower case are fine). A slip "
+                "number alone cannot be checked offline."
+            )
+        )
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        self.text = QPlainTextEdit()
+        self.text.setObjectName("manual_code")
+        layout.addWidget(self.text)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    @classmethod
+    def ask(cls, parent: QWidget) -> str | None:
+        """The typed code, or None when cancelled. Tests replace this."""
+        dialog = cls(parent)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.text.toPlainText()
+
+
+class FileChooser:
+    """File dialogs, replaced in tests."""
+
+    @staticmethod
+    def pack(parent: QWidget) -> str | None:
+        path, _filter = QFileDialog.getOpenFileName(
+            parent, _("Install a merchant pack"), "", _("Merchant packs (*.pack *.json);;All (*)")
+        )
+        return path or None
+
+    @staticmethod
+    def bundle(parent: QWidget, suggested: str) -> str | None:
+        path, _filter = QFileDialog.getSaveFileName(
+            parent, _("Export the redemption bundle"), suggested, _("Bundles (*.json)")
+        )
+        return path or None
+
+
+class _EscapeCancels(QObject):
+    def __init__(self, panel: BoothPanel) -> None:
+        super().__init__(panel)
+        self.panel = panel
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+        ):
+            self.panel.cancel()
+        return False
+
+
+class BoothPanel(QWidget):
+    """Verdict banner, scan field, confirmation, today's list with totals, export."""
+
+    def __init__(self, booth: Booth, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("page")
+        self.booth = booth
+        self.settings = settings
+        self.sounds = Sounds(self)
+        self.pending: ScanResult | None = None
+        self._scanned_at = 0.0
+        info = booth.info
+        assert info is not None
+        self.zone = ZoneInfo(info.timezone)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 14, 20, 14)
+        self.clock_warning = QLabel("")
+        self.clock_warning.setObjectName("clock_warning")
+        self.clock_warning.setProperty("role", "error")
+        self.clock_warning.setWordWrap(True)
+        layout.addWidget(self.clock_warning)
+
+        duty = QHBoxLayout()
+        duty.addWidget(QLabel(_("Staff on duty:")))
+        self.staff = QLineEdit(settings.booth_staff)
+        self.staff.setObjectName("booth_staff")
+        self.staff.setPlaceholderText(_("your name, once per shift"))
+        self.staff.setMaximumWidth(260)
+        self.staff.editingFinished.connect(self._save_staff)
+        duty.addWidget(self.staff)
+        self.auto = QCheckBox(_("Redeem at once (no confirmation)"))
+        self.auto.setObjectName("auto_redeem")
+        self.auto.setChecked(settings.booth_auto_redeem)
+        self.auto.toggled.connect(self._save_auto)
+        duty.addWidget(self.auto)
+        duty.addStretch(1)
+        layout.addLayout(duty)
+
+        scan_row = QHBoxLayout()
+        self.field = ScanField()
+        self.field.setPlaceholderText(_("Scan the slip's QR code"))
+        self.field.setMinimumHeight(48)
+        self.field.scanned.connect(self.on_code)
+        self.field.submitted.connect(self.on_code)
+        self.field.installEventFilter(_EscapeCancels(self))
+        scan_row.addWidget(self.field, 1)
+        self.camera = CameraScanner(self)
+        self.camera.decoded.connect(self.on_code)
+        self.camera.failed.connect(lambda text: self._show(Tone.WARN, _("Camera"), text))
+        self.camera_button = QPushButton(_("Camera"))
+        self.camera_button.setObjectName("camera")
+        self.camera_button.setCheckable(True)
+        self.camera_button.setVisible(CameraScanner.available())
+        self.camera_button.toggled.connect(self.toggle_camera)
+        scan_row.addWidget(self.camera_button)
+        self.manual_button = QPushButton(_("Type a code"))
+        self.manual_button.setObjectName("manual")
+        self.manual_button.clicked.connect(self.manual_entry)
+        scan_row.addWidget(self.manual_button)
+        layout.addLayout(scan_row)
+
+        self.banner = VerdictBanner()
+        self.banner.setMinimumHeight(170)
+        layout.addWidget(self.banner)
+        self.idle = QLabel(_("Ready: scan a slip."))
+        self.idle.setObjectName("idle")
+        self.idle.setProperty("role", "subtitle")
+        self.idle.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.idle.setMinimumHeight(170)
+        layout.addWidget(self.idle)
+
+        confirm = QHBoxLayout()
+        self.redeem_button = QPushButton(_("Redeem (Enter)"))
+        self.redeem_button.setObjectName("redeem")
+        self.redeem_button.setProperty("role", "primary")
+        self.redeem_button.setMinimumHeight(56)
+        self.redeem_button.clicked.connect(self.confirm)
+        self.cancel_button = QPushButton(_("Do not redeem (Esc)"))
+        self.cancel_button.setObjectName("cancel")
+        self.cancel_button.setMinimumHeight(56)
+        self.cancel_button.clicked.connect(self.cancel)
+        confirm.addWidget(self.redeem_button, 2)
+        confirm.addWidget(self.cancel_button, 1)
+        layout.addLayout(confirm)
+
+        list_head = QHBoxLayout()
+        self.summary = QLabel("")
+        self.summary.setObjectName("day_summary")
+        self.summary.setProperty("role", "subtitle")
+        list_head.addWidget(self.summary, 1)
+        self.export_button = QPushButton(_("Export bundle…"))
+        self.export_button.setObjectName("export_bundle")
+        self.export_button.clicked.connect(self.export_bundle)
+        list_head.addWidget(self.export_button)
+        self.install_button = QPushButton(_("Install pack update…"))
+        self.install_button.setObjectName("install_update")
+        self.install_button.clicked.connect(self.install_update)
+        list_head.addWidget(self.install_button)
+        layout.addLayout(list_head)
+        self.totals = QLabel("")
+        self.totals.setObjectName("day_totals")
+        self.totals.setWordWrap(True)
+        layout.addWidget(self.totals)
+        self.table = QTableWidget(0, 5)
+        self.table.setObjectName("day_list")
+        self.table.setHorizontalHeaderLabels(
+            [_("Time"), _("Slip"), _("Service"), _("Customer"), _("Staff")]
+        )
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        header = self.table.horizontalHeader()
+        # Sized once per refresh, not per cell: ResizeToContents re-measured every row on
+        # every cell set, which took seconds for a busy day's list.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        layout.addWidget(self.table, 1)
+        # The verdict is painted first, the list right after; a timer owned by the panel dies
+        # with it, so a refresh never reaches a closed window.
+        self.refresh_timer = QTimer(self)
+        self.refresh_timer.setSingleShot(True)
+        self.refresh_timer.setInterval(0)
+        self.refresh_timer.timeout.connect(self.refresh)
+        self._set_pending(None)
+        self.refresh()
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def _save_staff(self) -> None:
+        self.settings.booth_staff = self.staff.text().strip()
+        self.field.setFocus()
+
+    def _save_auto(self, on: bool) -> None:
+        self.settings.booth_auto_redeem = on
+        self.field.setFocus()
+
+    # -- scanning ----------------------------------------------------------------------------
+
+    def on_code(self, text: str) -> None:
+        """A scan, typed code or camera decode; Enter on an empty field confirms."""
+        self.field.clear()
+        self.field.detector.reset()
+        if not text.strip():
+            if self.pending is not None and time.monotonic() - self._scanned_at > CONFIRM_GUARD_S:
+                self.confirm()
+            return
+        self._scanned_at = time.monotonic()
+        self.handle(text)
+
+    def handle(self, text: str) -> ScanResult:
+        if text.strip().isdigit():
+            self._set_pending(None)
+            self._show(
+                Tone.WARN,
+                _("A slip number alone cannot be checked"),
+                _(
+                    "Scan the QR or type the whole code. If the QR is damaged, the activation "
+                    "desk reprints the slip."
+                ),
+            )
+            return ScanResult(Verdict.UNREADABLE, code=text)
+        try:
+            result = self.booth.scan(text, self._staff_name(), redeem=self.auto.isChecked())
+        except KioskError as error:
+            self._set_pending(None)
+            self._show(Tone.ERROR, _("Not recorded"), str(error))
+            return ScanResult(Verdict.UNREADABLE, code=text)
+        self.show_result(result)
+        return result
+
+    def show_result(self, result: ScanResult) -> None:
+        headline, detail = describe(result, str(self.zone))
+        self._show(tone_for(result), headline, detail)
+        waiting = result.verdict == Verdict.VALID and not result.redeemed
+        self._set_pending(result if waiting else None)
+        if result.redeemed:
+            self.refresh_timer.start()
+
+    def confirm(self) -> None:
+        pending = self.pending
+        if pending is None:
+            return
+        self._set_pending(None)
+        try:
+            result = self.booth.redeem(pending.code, self._staff_name())
+        except KioskError as error:
+            self._show(Tone.ERROR, _("Not recorded"), str(error))
+            return
+        self.show_result(result)
+
+    def cancel(self) -> None:
+        if self.pending is not None:
+            self._set_pending(None)
+            self.banner.clear()
+            self.idle.setVisible(True)
+        self.field.setFocus()
+
+    def _set_pending(self, result: ScanResult | None) -> None:
+        self.pending = result
+        self.redeem_button.setVisible(result is not None)
+        self.cancel_button.setVisible(result is not None)
+        self.field.setFocus()
+
+    def _staff_name(self) -> str:
+        return self.staff.text().strip()
+
+    def _show(self, tone: Tone, headline: str, detail: str) -> None:
+        self.idle.setVisible(False)
+        self.banner.show_result(tone, headline, detail)
+        self.sounds.play(tone)
+
+    def manual_entry(self) -> None:
+        text = ManualEntryDialog.ask(self)
+        self.field.setFocus()
+        if text is not None and text.strip():
+            self.handle(text)
+
+    def toggle_camera(self, on: bool) -> None:
+        if on and not self.camera.running:
+            self.camera.start()
+        elif not on:
+            self.camera.stop()
+        self.field.setFocus()
+
+    # -- the day -----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        warning = self.booth.clock_warning()
+        self.clock_warning.setText(warning or "")
+        self.clock_warning.setVisible(bool(warning))
+        day = self.booth.day_list(limit=LIST_ROWS)
+        count = sum(t.redemptions for t in day.totals)
+        self.summary.setText(
+            _("Today ({day}): {n} redeemed · {pending} not yet sent to the event").format(
+                day=day.day.isoformat(), n=count, pending=day.pending
+            )
+        )
+        self.totals.setText(
+            "   ".join(
+                _("{offer}: {n} ({quantity} pcs, {points:,} points)").format(
+                    offer=t.offer_name, n=t.redemptions, quantity=t.quantity, points=t.points
+                )
+                for t in day.totals
+            )
+            or _("No redemptions yet today.")
+        )
+        self.table.setUpdatesEnabled(False)
+        self.table.setRowCount(len(day.rows))
+        for r, row in enumerate(day.rows):
+            at = row.redeemed_at.astimezone(self.zone).strftime("%H:%M") if row.redeemed_at else ""
+            values = [
+                at,
+                slip_number(row.serial),
+                f"{row.offer_name} × {row.quantity}",
+                row.masked_name,
+                row.redeemed_by,
+            ]
+            for c, value in enumerate(values):
+                self.table.setItem(r, c, QTableWidgetItem(value))
+        self.table.resizeColumnsToContents()
+        self.table.setUpdatesEnabled(True)
+
+    def export_bundle(self) -> None:
+        info = self.booth.info
+        assert info is not None
+        stamp = self.booth.clock.now().astimezone(self.zone).strftime("%Y%m%d-%H%M")
+        path = FileChooser.bundle(self, f"redemptions-{info.merchant_code}-{stamp}.json")
+        self.field.setFocus()
+        if not path:
+            return
+        try:
+            count = self.booth.export(path)
+        except KioskError as error:
+            self._show(Tone.ERROR, _("Export failed"), str(error))
+            return
+        self._show(
+            Tone.OK,
+            _("Bundle exported"),
+            _("{n} redemptions written to {path}.").format(n=count, path=path),
+        )
+
+    def install_update(self) -> None:
+        path = FileChooser.pack(self)
+        self.field.setFocus()
+        if not path:
+            return
+        try:
+            result = self.booth.install(Path(path).read_bytes())
+        except (KioskError, OSError) as error:
+            self._show(Tone.ERROR, _("Pack not installed"), str(error))
+            return
+        self._show(
+            Tone.OK,
+            _("Pack installed"),
+            _("{new} more voided slips ({revoked} in all).").format(
+                new=result.new_revocations, revoked=result.info.revoked
+            ),
+        )
+        self.refresh()
+
+
+class NoPackPage(QWidget):
+    """A new booth: explains what to do and installs the pack file."""
+
+    def __init__(self, on_install: object, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("page")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(60, 60, 60, 60)
+        title = QLabel(_("This booth has no merchant pack yet"))
+        title.setProperty("role", "title")
+        layout.addWidget(title)
+        text = QLabel(
+            _(
+                "The event coordinator gives each merchant a pack file (kiosk merchant-pack "
+                "export). Install it once; the booth then verifies slips without a network."
+            )
+        )
+        text.setWordWrap(True)
+        layout.addWidget(text)
+        self.button = QPushButton(_("Install a merchant pack…"))
+        self.button.setObjectName("install_pack")
+        self.button.setProperty("role", "primary")
+        self.button.clicked.connect(on_install)  # type: ignore[arg-type]
+        layout.addWidget(self.button, alignment=Qt.AlignmentFlag.AlignLeft)
+        self.error = QLabel("")
+        self.error.setObjectName("install_error")
+        self.error.setProperty("role", "error")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+
+
+class BoothWindow(QMainWindow):
+    """Just the merchant station, on the booth's own database."""
+
+    def __init__(self, booth: Booth, settings: Settings) -> None:
+        super().__init__()
+        self.booth = booth
+        self.settings = settings
+        self.panel: BoothPanel | None = None
+        self.no_pack: NoPackPage | None = None
+        self.resize(1366, 800)
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        root = QWidget()
+        root.setObjectName("page")
+        layout = QVBoxLayout(root)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        header = QFrame()
+        header.setObjectName("header")
+        row = QHBoxLayout(header)
+        row.setContentsMargins(16, 8, 16, 8)
+        info = self.booth.info
+        title = _("Merchant booth")
+        if info is not None:
+            title = _("Merchant booth: {merchant} · {event}").format(
+                merchant=info.merchant_name, event=info.event_name
+            )
+        self.setWindowTitle(title)
+        name = QLabel(title)
+        name.setObjectName("booth_title")
+        name.setProperty("role", "subtitle")
+        row.addWidget(name)
+        row.addStretch(1)
+        row.addWidget(QLabel(_("F11 full screen")))
+        self.language = QComboBox()
+        self.language.setObjectName("language")
+        for code, label in LANGUAGES.items():
+            self.language.addItem(label, code)
+        self.language.setCurrentIndex(list(LANGUAGES).index(self.settings.language))
+        self.language.currentIndexChanged.connect(self._on_language)
+        self.language.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps the keys
+        row.addWidget(self.language)
+        layout.addWidget(header)
+        if info is None:
+            self.panel = None
+            self.no_pack = NoPackPage(self.install_first)
+            layout.addWidget(self.no_pack, 1)
+        else:
+            self.no_pack = None
+            self.panel = BoothPanel(self.booth, self.settings)
+            layout.addWidget(self.panel, 1)
+        self.setCentralWidget(root)
+        if self.panel is not None:
+            self.panel.field.setFocus()
+
+    def install_first(self) -> None:
+        path = FileChooser.pack(self)
+        if not path:
+            return
+        try:
+            self.booth.install(Path(path).read_bytes())
+        except (KioskError, OSError) as error:
+            assert self.no_pack is not None
+            self.no_pack.error.setText(str(error))
+            return
+        self.rebuild()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_F11:
+            if self.isFullScreen():
+                self.showMaximized()
+            else:
+                self.showFullScreen()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def _on_language(self, index: int) -> None:
+        code = self.language.itemData(index)
+        self.settings.language = code
+        set_language(code)
+        self.rebuild()
+
+    def closeEvent(self, event: QEvent) -> None:  # type: ignore[override]
+        if self.panel is not None:
+            self.panel.camera.stop()
+        super().closeEvent(event)  # type: ignore[arg-type]
+
+
+def run_booth(path: str | Path, language: str | None = None) -> int:
+    from ui.app import ENV_EXIT_WHEN_READY, _report_ready, ensure_application
+
+    app = ensure_application()
+    settings = Settings()
+    set_language(language or settings.language)
+    if language:
+        settings.language = language
+    apply_theme(app, settings.large_print)
+    try:
+        database = open_booth_database(path)
+    except KioskError as error:
+        print(_("kiosk: {message}").format(message=error), file=sys.stderr)
+        if not os.environ.get(ENV_EXIT_WHEN_READY):
+            QMessageBox.critical(None, _("Merchant booth"), str(error))
+        return 1
+    window = BoothWindow(Booth(database, Clock()), settings)
+    window.showMaximized()
+    if os.environ.get(ENV_EXIT_WHEN_READY):
+        QTimer.singleShot(0, _report_ready)
+    code = app.exec()
+    database.dispose()
+    return code

@@ -1,0 +1,847 @@
+"""Activation desk: mobile-banking login, charity scan-pay and prize, the catalog, printed slips.
+
+Keyboard first: F5 calls the next customer (or scan an invitation / customer number), F6, F7
+and F8 record the three activation steps, Enter on a catalog row puts it in the cart, F9
+issues and prints the slips, F10 finishes the customer. The catalog says at every moment what
+is left and what the customer can still afford; issuing checks both again in one transaction.
+Printing comes after the issue: a missing printer never loses a slip, it is reprinted from the
+list, and a reprint is the same slip (the booth redeems it once), counted as another copy.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.cart import Cart, affordable, check_cart
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.labels import category_label, step_label, tier_label
+from kiosk.models import MobileBanking, Queue, SlipStatus
+from kiosk.roles import Station
+from kiosk.services import activation, desk, keys, reception, slips
+from kiosk.services.activation import CatalogOffer, DeskCustomer, Step
+from kiosk.services.desk import Called
+from kiosk.services.events import event_header
+from printing.printer import Printer, PrinterSettingError, slip_paper_from_environment
+from printing.slips import SlipPrint, render_slip
+from ui.context import StationContext
+from ui.stations.base import StationPage
+from ui.theme import is_large_print
+from ui.widgets import ResultBanner, ScanField, Sounds, Tone
+
+STEP_KEYS = {
+    Step.MOBILE_BANKING_LOGIN: Qt.Key.Key_F6,
+    Step.CHARITY_PAID: Qt.Key.Key_F7,
+    Step.PRIZE_GIVEN: Qt.Key.Key_F8,
+}
+GREY = QBrush(QColor("#8a8a8a"))
+
+
+def step_button_label(step: Step) -> str:
+    return {
+        Step.MOBILE_BANKING_LOGIN: _("Mobile banking login (F6)"),
+        Step.CHARITY_PAID: _("Charity scan-pay (F7)"),
+        Step.PRIZE_GIVEN: _("Prize handed out (F8)"),
+    }[step]
+
+
+class Ask:
+    """The desk's questions to staff, one place for tests to answer them."""
+
+    @staticmethod
+    def passphrase(parent: QWidget, demo: bool) -> str | None:
+        hint = _("Demo event: the passphrase is demo-passphrase.") if demo else ""
+        text, ok = QInputDialog.getText(
+            parent,
+            _("Unlock slip signing"),
+            _("Event passphrase (asked once per sign-in).") + ("\n" + hint if hint else ""),
+            QLineEdit.EchoMode.Password,
+        )
+        return text if ok else None
+
+    @staticmethod
+    def void_reason(parent: QWidget, serial: int) -> str | None:
+        text, ok = QInputDialog.getText(
+            parent,
+            _("Void slip"),
+            _("Why is slip No. {serial:06d} voided? Its points go back to the customer.").format(
+                serial=serial
+            ),
+        )
+        return text if ok else None
+
+    @staticmethod
+    def confirm_reprint(parent: QWidget, serial: int, copies: int) -> bool:
+        answer = QMessageBox.question(
+            parent,
+            _("Print again"),
+            _(
+                "Print copy {n} of slip No. {serial:06d}? It is the same slip: the merchant "
+                "accepts it once."
+            ).format(n=copies + 1, serial=serial),
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    @staticmethod
+    def confirm_leave(parent: QWidget) -> bool:
+        answer = QMessageBox.question(
+            parent,
+            _("Cart not issued"),
+            _("The cart has services that were not issued. Finish without them?"),
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+
+class ActivationStation(StationPage):
+    station = Station.ACTIVATION
+
+    def __init__(self, context: StationContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.sounds = Sounds(self)
+        self.printer = Printer.from_environment()
+        self.called: Called | None = None
+        self.customer: DeskCustomer | None = None
+        self.offers: dict[str, CatalogOffer] = {}
+        self.cart = Cart()
+        self._signing_key = None
+        self._updating = False
+        self._slip_rows: list[slips.SlipRow] = []
+        self._last_print = ""
+
+        self.banner = ResultBanner()
+        self.call_button = QPushButton(_("Call next (F5)"))
+        self.call_button.setObjectName("call_next")
+        self.call_button.setProperty("role", "primary")
+        self.scan = ScanField()
+        self.scan.setPlaceholderText(_("Scan invitation or type customer number"))
+        self.queue = QTableWidget(0, 3)
+        self.queue.setObjectName("queue")
+        self.queue.setHorizontalHeaderLabels([_("Ticket"), _("Name"), _("Waiting")])
+        self.queue.verticalHeader().setVisible(False)
+        self.queue.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.queue.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.queue.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+
+        self.waiting_label = QLabel(_("Waiting"))
+        self.waiting_label.setObjectName("waiting_count")
+        self.header = QLabel(_("No customer called"))
+        self.header.setObjectName("customer_header")
+        self.header.setProperty("role", "title")
+        self.header.setWordWrap(True)
+        self.step_buttons: dict[Step, QPushButton] = {}
+        steps = QHBoxLayout()
+        for step in Step:
+            button = QPushButton(step_button_label(step))
+            button.setObjectName(f"step_{step.value}")
+            button.clicked.connect(lambda _checked=False, s=step: self.record_step(s))
+            self.step_buttons[step] = button
+            steps.addWidget(button)
+
+        self.catalog = QTreeWidget()
+        self.catalog.setObjectName("catalog")
+        self.catalog.setColumnCount(4)
+        self.catalog.setHeaderLabels([_("Service"), _("Points"), _("Left"), _("Category")])
+        self.catalog.setRootIsDecorated(False)
+        self.catalog.setUniformRowHeights(True)
+        self.catalog.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.catalog.header().setStretchLastSection(False)
+        self.add_button = QPushButton(_("Add to cart (Enter)"))
+        self.add_button.setObjectName("add_to_cart")
+
+        self.cart_table = QTableWidget(0, 3)
+        self.cart_table.setObjectName("cart")
+        self.cart_table.setHorizontalHeaderLabels([_("Service"), _("Qty"), _("Points")])
+        self.cart_table.verticalHeader().setVisible(False)
+        self.cart_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.cart_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.cart_total = QLabel("")
+        self.cart_total.setObjectName("cart_total")
+        self.cart_total.setWordWrap(True)
+        self.issue_button = QPushButton(_("Issue and print slips (F9)"))
+        self.issue_button.setObjectName("issue")
+        self.issue_button.setProperty("role", "primary")
+        self.clear_button = QPushButton(_("Empty cart"))
+
+        self.slip_table = QTableWidget(0, 5)
+        self.slip_table.setObjectName("slips")
+        self.slip_table.setHorizontalHeaderLabels(
+            [_("Slip"), _("Service"), _("Points"), _("Status"), _("Copies")]
+        )
+        self.slip_table.verticalHeader().setVisible(False)
+        self.slip_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.slip_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.slip_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        slip_header = self.slip_table.horizontalHeader()
+        slip_header.setMinimumSectionSize(24)
+        slip_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        slip_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.reprint_button = QPushButton(_("Print again (Ctrl+P)"))
+        self.reprint_button.setObjectName("reprint")
+        self.void_button = QPushButton(_("Void…"))
+        self.void_button.setObjectName("void")
+        self.timeline = QListWidget()
+        self.timeline.setObjectName("timeline")
+        self.finish_button = QPushButton(_("Done (F10)"))
+        self.finish_button.setObjectName("finish")
+        self.requeue_button = QPushButton(_("Back in queue"))
+
+        # Layout: queue | catalog | cart, with slips and timeline under the cart.
+        left = QVBoxLayout()
+        left.addWidget(self.call_button)
+        left.addWidget(self.scan)
+        left.addWidget(self.waiting_label)
+        left.addWidget(self.queue, 1)
+        if is_large_print():  # the catalog needs the room; the count is enough here
+            self.queue.setVisible(False)
+            left.addStretch(1)
+        left.addWidget(self.requeue_button)
+        left.addWidget(self.finish_button)
+        middle = QVBoxLayout()
+        catalog_title = QLabel(_("Catalog: services by merchant"))
+        catalog_title.setWordWrap(True)
+        middle.addWidget(catalog_title)
+        middle.addWidget(self.catalog, 1)
+        middle.addWidget(self.add_button)
+        right = QVBoxLayout()
+        cart_title = QHBoxLayout()
+        cart_title.addWidget(QLabel(_("Cart")), 1)
+        cart_title.addWidget(self.clear_button)
+        right.addLayout(cart_title)
+        right.addWidget(self.cart_table, 2)
+        right.addWidget(self.cart_total)
+        right.addWidget(self.issue_button)
+        self.tabs = QTabWidget()
+        slips_page = QWidget()
+        slips_layout = QVBoxLayout(slips_page)
+        slips_layout.setContentsMargins(0, 4, 0, 0)
+        slips_layout.addWidget(self.slip_table, 1)
+        slip_buttons = QHBoxLayout()
+        slip_buttons.addWidget(self.reprint_button)
+        slip_buttons.addWidget(self.void_button)
+        slips_layout.addLayout(slip_buttons)
+        self.tabs.addTab(slips_page, _("Slips"))
+        self.tabs.addTab(self.timeline, _("Visit timeline"))
+        right.addWidget(self.tabs, 3)
+        body = QHBoxLayout()
+        body.addLayout(left, 3)
+        body.addLayout(middle, 5)
+        body.addLayout(right, 6)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 14, 18, 14)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.header)
+        layout.addLayout(steps)
+        layout.addLayout(body, 1)
+
+        self.call_button.clicked.connect(self.call_next)
+        self.scan.scanned.connect(self.open_code)
+        self.scan.submitted.connect(self.open_code)
+        self.catalog.itemActivated.connect(lambda item, _column: self.add_item(item))
+        self.add_button.clicked.connect(self.add_selected)
+        self.clear_button.clicked.connect(self.empty_cart)
+        self.issue_button.clicked.connect(self.issue)
+        self.reprint_button.clicked.connect(self.reprint)
+        self.void_button.clicked.connect(self.void)
+        self.finish_button.clicked.connect(self.finish)
+        self.requeue_button.clicked.connect(self.requeue)
+        self.bind(Qt.Key.Key_F5, self.call_next)
+        for step, key in STEP_KEYS.items():
+            self.bind(key, lambda s=step: self.record_step(s))
+        self.bind(Qt.Key.Key_F9, self.issue)
+        self.bind(Qt.Key.Key_F10, self.finish)
+        self.bind(Qt.Key.Key_P, self.reprint, Qt.KeyboardModifier.ControlModifier)
+        self.refresh_timer = QTimer(self)
+        self.refresh_timer.setInterval(5_000)  # service desks and reception fill the queue
+        self.refresh_timer.timeout.connect(self.refresh_queue)
+        self._show_customer()
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        self.refresh_queue()
+        self.refresh_catalog()
+        self.call_button.setFocus()
+        self.refresh_timer.start()
+
+    def _guard(self, action, success: str = "") -> bool:  # type: ignore[no-untyped-def]
+        """Run a service call; a refusal becomes a red banner and a sound, never a crash."""
+        try:
+            action()
+        except KioskError as error:
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
+            return False
+        if success:
+            self.sounds.play(Tone.OK)
+            self.banner.show_result(Tone.OK, success)
+        return True
+
+    def refresh_queue(self) -> None:
+        try:
+            rows = desk.waiting(
+                self.context.uow(), queue=Queue.ACTIVATION, clock=self.context.app.clock
+            )
+        except KioskError as error:
+            self.banner.show_result(Tone.ERROR, str(error))
+            return
+        self.waiting_label.setText(_("Waiting: {n}").format(n=len(rows)))
+        self.queue.setRowCount(len(rows))
+        for r, item in enumerate(rows):
+            for c, text in enumerate(
+                (item.ticket, item.masked_name, _("{n} min").format(n=item.waited_minutes))
+            ):
+                self.queue.setItem(r, c, QTableWidgetItem(text))
+
+    def refresh_catalog(self) -> None:
+        """Offers grouped by merchant; what the customer cannot afford or is gone is grey."""
+        self.offers = {o.code: o for o in activation.catalog(self.context.uow())}
+        balance = self.customer.balance if self.customer else None
+        current = self.catalog.currentItem()
+        keep = current.data(0, Qt.ItemDataRole.UserRole) if current else None
+        self.catalog.clear()
+        groups: dict[str, QTreeWidgetItem] = {}
+        for offer in self.offers.values():
+            group = groups.get(offer.merchant_code)
+            if group is None:
+                title = offer.merchant_name + (
+                    "  · " + _("booth {booth}").format(booth=offer.booth) if offer.booth else ""
+                )
+                group = QTreeWidgetItem([title])
+                group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                font = group.font(0)
+                font.setBold(True)
+                group.setFont(0, font)
+                groups[offer.merchant_code] = group
+                self.catalog.addTopLevelItem(group)
+                group.setFirstColumnSpanned(True)  # only takes effect once in the tree
+            item = QTreeWidgetItem(
+                [
+                    offer.name,
+                    f"{offer.points_price:,}",
+                    str(offer.remaining) if offer.remaining > 0 else _("sold out"),
+                    category_label(offer.category),
+                ]
+            )
+            item.setData(0, Qt.ItemDataRole.UserRole, offer.code)
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            can = offer.remaining > 0 and (
+                balance is None or affordable(offer, self.cart, self.offers, balance)
+            )
+            if not can:
+                for column in range(4):
+                    item.setForeground(column, GREY)
+                item.setToolTip(
+                    0,
+                    _("Sold out") if offer.remaining <= 0 else _("Not enough points left"),
+                )
+            group.addChild(item)
+            if offer.code == keep:
+                self.catalog.setCurrentItem(item)
+        self.catalog.setColumnHidden(3, is_large_print())  # the category only if it fits
+        self.catalog.expandAll()
+        self.catalog.resizeColumnToContents(1)
+        self.catalog.resizeColumnToContents(2)
+
+    # -- the customer --------------------------------------------------------------------------
+
+    def call_next(self) -> None:
+        if self.called is not None:
+            self.banner.show_result(
+                Tone.WARN, _("Finish {ticket} first (F10).").format(ticket=self.called.ticket)
+            )
+            return
+        called = desk.call_next(
+            self.context.uow(),
+            self.context.staff,
+            desk=self.context.staff.staff_no,
+            queue=Queue.ACTIVATION,
+            clock=self.context.app.clock,
+        )
+        self.refresh_queue()
+        if called is None:
+            self.sounds.play(Tone.WARN)
+            self.banner.show_result(Tone.WARN, _("Nobody is waiting for activation."))
+            return
+        self.called = called
+        if self.open_customer(called.customer_id, prefill=True):
+            self.sounds.play(Tone.OK)
+            self.banner.show_result(
+                Tone.OK,
+                _("Calling {ticket}: {name}").format(ticket=called.ticket, name=called.masked_name),
+            )
+
+    def open_code(self, text: str) -> None:
+        """A scanned invitation or typed customer number opens that customer (reprints,
+        voids, or a customer sent straight here)."""
+        if not text.strip():
+            return
+        self.scan.clear()
+        try:
+            customer_id = reception.resolve_code(self.context.uow(), text)
+        except KioskError as error:
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
+            return
+        if self.called is not None and self.called.customer_id != customer_id:
+            self.banner.show_result(
+                Tone.WARN, _("Finish {ticket} first (F10).").format(ticket=self.called.ticket)
+            )
+            return
+        if self.open_customer(customer_id, prefill=self.customer is None):
+            self.banner.show_result(Tone.OK, _("Opened {name}.").format(name=self.header_name()))
+
+    def header_name(self) -> str:
+        return self.customer.masked_name if self.customer else ""
+
+    def open_customer(self, customer_id: int, *, prefill: bool) -> bool:
+        try:
+            self.customer = activation.desk_customer(self.context.uow(), customer_id)
+        except KioskError as error:
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
+            return False
+        if prefill:
+            self.cart = Cart.of(
+                (line.offer_code, line.quantity)
+                for line in activation.preselected_cart(self.context.uow(), customer_id)
+            )
+        self._show_customer()
+        self.catalog.setFocus()
+        return True
+
+    def reload_customer(self) -> None:
+        if self.customer is not None:
+            self.customer = activation.desk_customer(self.context.uow(), self.customer.customer_id)
+        self._show_customer()
+
+    def _show_customer(self) -> None:
+        customer = self.customer
+        on = customer is not None
+        for widget in (
+            self.catalog,
+            self.add_button,
+            self.cart_table,
+            self.issue_button,
+            self.clear_button,
+            self.slip_table,
+            self.reprint_button,
+            self.void_button,
+        ):
+            widget.setEnabled(on)
+        self.finish_button.setEnabled(self.called is not None)
+        self.requeue_button.setEnabled(self.called is not None)
+        if customer is None:
+            self.header.setText(_("No customer called"))
+            for step, button in self.step_buttons.items():
+                button.setText(step_button_label(step))
+                button.setEnabled(False)
+            self.cart = Cart()
+            self.refresh_cart()
+            self.slip_table.setRowCount(0)
+            self.timeline.clear()
+            self.refresh_catalog()
+            return
+        ticket = self.called.ticket + " · " if self.called else ""
+        self.header.setText(
+            _("{ticket}{name} · {tier} · {points:,} points available").format(
+                ticket=ticket,
+                name=customer.masked_name,
+                tier=tier_label(customer.tier),
+                points=customer.balance,
+            )
+        )
+        zone = ZoneInfo(customer.timezone)
+        for step, button in self.step_buttons.items():
+            done = customer.steps.get(step)
+            if done:
+                # Two lines, so three done steps still fit one row in large print.
+                button.setText(
+                    f"✓ {step_label(step)}\n{done.at.astimezone(zone):%H:%M} · {done.staff_name}"
+                )
+                button.setEnabled(False)
+            elif step == Step.MOBILE_BANKING_LOGIN and customer.mobile_banking == (
+                MobileBanking.NONE
+            ):
+                button.setText(_("No mobile banking: service desk first"))
+                button.setEnabled(False)
+            else:
+                button.setText(step_button_label(step))
+                button.setEnabled(True)
+        self.refresh_cart()
+        self.refresh_slips()
+        self.refresh_timeline()
+        self.refresh_catalog()
+
+    def record_step(self, step: Step) -> None:
+        if self.customer is None:
+            return
+        customer = self.customer
+        if self._guard(
+            lambda: activation.record_step(
+                self.context.uow(),
+                customer.customer_id,
+                step,
+                self.context.staff,
+                clock=self.context.app.clock,
+            ),
+            _("{step}: recorded.").format(step=step_label(step)),
+        ):
+            self.reload_customer()
+
+    # -- cart ----------------------------------------------------------------------------------
+
+    def add_selected(self) -> None:
+        item = self.catalog.currentItem()
+        if item is not None:
+            self.add_item(item)
+
+    def add_item(self, item: QTreeWidgetItem) -> None:
+        code = item.data(0, Qt.ItemDataRole.UserRole)
+        if self.customer is None or code is None:
+            return
+        offer = self.offers[code]
+        if not affordable(offer, self.cart, self.offers, self.customer.balance):
+            self.sounds.play(Tone.WARN)
+            self.banner.show_result(
+                Tone.WARN,
+                _("{offer} is sold out.").format(offer=offer.name)
+                if offer.remaining <= self.cart.lines.get(code, 0)
+                else _("Not enough points for {offer}: {price:,} needed, {left:,} left.").format(
+                    offer=offer.name,
+                    price=offer.points_price,
+                    left=self.customer.balance - self.cart.total(self.offers),
+                ),
+            )
+            return
+        self.cart.add(code)
+        self.refresh_cart()
+        self.refresh_catalog()
+
+    def empty_cart(self) -> None:
+        self.cart.clear()
+        self.refresh_cart()
+        self.refresh_catalog()
+
+    def refresh_cart(self) -> None:
+        self._updating = True
+        for r in range(self.cart_table.rowCount()):  # deleted later; hide them now
+            old = self.cart_table.cellWidget(r, 1)
+            if old is not None:
+                old.hide()
+                self.cart_table.removeCellWidget(r, 1)
+        self.cart_table.setRowCount(len(self.cart.lines))
+        for r, (code, quantity) in enumerate(self.cart.lines.items()):
+            offer = self.offers.get(code)
+            name = f"{offer.merchant_name} · {offer.name}" if offer else code
+            self.cart_table.setItem(r, 0, QTableWidgetItem(name))
+            spin = QSpinBox()
+            spin.setRange(0, 99)
+            spin.setValue(quantity)
+            spin.setObjectName(f"qty_{code}")
+            spin.valueChanged.connect(lambda value, c=code: self.set_quantity(c, value))
+            self.cart_table.setCellWidget(r, 1, spin)
+            points = QTableWidgetItem(f"{offer.points_price * quantity:,}" if offer else "")
+            points.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.cart_table.setItem(r, 2, points)
+        self._updating = False
+        if self.customer is None:
+            self.cart_total.setText("")
+            return
+        check = check_cart(self.cart, self.offers, self.customer.balance)
+        text = _("Total {total:,} points · {left:,} left after the slips").format(
+            total=check.total, left=check.left
+        )
+        problems = [p for p in check.problems if self.cart]
+        self.cart_total.setText("\n".join([text, *problems]))
+        self.cart_total.setProperty("role", "error" if problems else "")
+        self.cart_total.style().unpolish(self.cart_total)
+        self.cart_total.style().polish(self.cart_total)
+        self.issue_button.setEnabled(self.customer is not None and check.ok)
+
+    def set_quantity(self, code: str, quantity: int) -> None:
+        if self._updating:
+            return
+        self.cart.set(code, quantity)
+        # Rebuilding the table from inside the spin box's own signal would delete it mid-call.
+        QTimer.singleShot(0, self, self._after_quantity)
+
+    def _after_quantity(self) -> None:
+        self.refresh_cart()
+        self.refresh_catalog()
+
+    # -- slips ---------------------------------------------------------------------------------
+
+    def _key(self):  # type: ignore[no-untyped-def]
+        """The event's signing key, unlocked once per sign-in with the passphrase."""
+        if self._signing_key is None:
+            header = event_header(self.context.uow())
+            passphrase = Ask.passphrase(self, bool(header and header.is_demo))
+            if passphrase is None:
+                return None
+            self._signing_key = keys.unlock(self.context.uow(), passphrase)
+        return self._signing_key
+
+    def issue(self) -> None:
+        if self.customer is None or not self.cart:
+            return
+        customer = self.customer
+        try:
+            key = self._key()
+        except KioskError as error:
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
+            return
+        if key is None:
+            return
+        issued: list[slips.IssuedSlip] = []
+        if not self._guard(
+            lambda: issued.extend(
+                slips.issue_slips(
+                    self.context.uow(),
+                    customer.customer_id,
+                    [slips.CartLine(code, qty) for code, qty in self.cart.lines.items()],
+                    self.context.staff,
+                    key,
+                    clock=self.context.app.clock,
+                )
+            )
+        ):
+            self.reload_customer()  # the banner says why; capacity and balance are fresh
+            return
+        self.cart.clear()
+        self.reload_customer()
+        self.sounds.play(Tone.OK)
+        self.banner.show_result(
+            Tone.OK,
+            _("{n} slips issued for {name}: printing…").format(
+                n=len(issued), name=customer.masked_name
+            ),
+        )
+        # The slips are issued whatever the printer does; print after the screen is updated.
+        QTimer.singleShot(0, self, lambda: self._print_all([s.serial for s in issued]))
+
+    def _print_all(self, serials: list[int]) -> None:
+        failures = [message for serial in serials if (message := self.print_slip(serial))]
+        self.refresh_slips()
+        if failures:
+            self.sounds.play(Tone.WARN)
+            self.banner.show_result(
+                Tone.WARN,
+                _("Slips issued, but printing failed: print them again from the list."),
+                failures[0],
+            )
+        else:
+            self.banner.show_result(
+                Tone.OK,
+                _("{n} slips issued and printed.").format(n=len(serials)),
+                self._last_print,
+            )
+
+    def print_slip(self, serial: int) -> str:
+        """Render and send one slip; '' when a copy came out, else what went wrong."""
+        try:
+            document = slips.slip_document(self.context.uow(), serial)
+            path = render_slip(
+                SlipPrint(
+                    document.event_name,
+                    document.serial,
+                    document.code,
+                    document.merchant,
+                    document.offer,
+                    document.quantity,
+                    document.points,
+                    document.redeem_by,
+                    document.masked_name,
+                ),
+                self.printer.path_for(f"slip-{serial:06d}.pdf"),
+                slip_paper_from_environment(),
+            )
+        except (KioskError, OSError, PrinterSettingError) as error:
+            message = _("The slip could not be saved: {reason}").format(reason=error)
+            self._record_print(serial, False, message)
+            return message
+        outcome = self.printer.send(path)
+        # With no printer configured the kept PDF is the copy (rehearsals, the demo).
+        made = outcome.printed or self.printer.spool_only
+        self._last_print = outcome.message
+        self._record_print(serial, made, outcome.message)
+        return "" if made else outcome.message
+
+    def _record_print(self, serial: int, printed: bool, detail: str) -> None:
+        try:
+            slips.record_print(
+                self.context.uow(),
+                serial,
+                self.context.staff,
+                printed=printed,
+                detail=detail,
+                clock=self.context.app.clock,
+            )
+        except KioskError as error:
+            self.banner.show_result(Tone.ERROR, str(error))
+
+    def selected_slip(self) -> slips.SlipRow | None:
+        row = self.slip_table.currentRow()
+        if row < 0 or row >= len(self._slip_rows):
+            return None
+        return self._slip_rows[row]
+
+    def reprint(self) -> None:
+        slip = self.selected_slip()
+        if slip is None:
+            self.banner.show_result(Tone.WARN, _("Select a slip in the list first."))
+            return
+        if slip.status == SlipStatus.VOIDED:
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(
+                Tone.ERROR, _("Slip No. {serial:06d} is voided.").format(serial=slip.serial)
+            )
+            return
+        if not Ask.confirm_reprint(self, slip.serial, slip.copies_printed):
+            return
+        failure = self.print_slip(slip.serial)
+        self.refresh_slips()
+        if failure:
+            self.sounds.play(Tone.WARN)
+            self.banner.show_result(Tone.WARN, _("Printing failed."), failure)
+        else:
+            self.sounds.play(Tone.OK)
+            self.banner.show_result(
+                Tone.OK,
+                _("Slip No. {serial:06d} printed again.").format(serial=slip.serial),
+                self._last_print,
+            )
+
+    def void(self) -> None:
+        slip = self.selected_slip()
+        if slip is None:
+            self.banner.show_result(Tone.WARN, _("Select a slip in the list first."))
+            return
+        reason = Ask.void_reason(self, slip.serial)
+        if reason is None:
+            return
+        if self._guard(
+            lambda: slips.void_slip(
+                self.context.uow(),
+                slip.serial,
+                self.context.staff,
+                reason=reason,
+                clock=self.context.app.clock,
+            ),
+            _("Slip No. {serial:06d} voided: {points:,} points are back.").format(
+                serial=slip.serial, points=slip.points
+            ),
+        ):
+            self.reload_customer()
+
+    def refresh_slips(self) -> None:
+        if self.customer is None:
+            self._slip_rows = []
+            self.slip_table.setRowCount(0)
+            return
+        keep = self.slip_table.currentRow()
+        self._slip_rows = slips.slips_of(self.context.uow(), self.customer.customer_id)
+        self.slip_table.setRowCount(len(self._slip_rows))
+        for r, slip in enumerate(self._slip_rows):
+            status = {
+                SlipStatus.ISSUED: _("issued"),
+                SlipStatus.VOIDED: _("voided"),
+                SlipStatus.REDEEMED: _("redeemed"),
+            }.get(SlipStatus(slip.status), slip.status)
+            for c, text in enumerate(
+                (
+                    f"{slip.serial:06d}",
+                    f"{slip.merchant} · {slip.offer} × {slip.quantity}",
+                    f"{slip.points:,}",
+                    status,
+                    str(slip.copies_printed),
+                )
+            ):
+                item = QTableWidgetItem(text)
+                if slip.status == SlipStatus.VOIDED:
+                    item.setForeground(GREY)
+                self.slip_table.setItem(r, c, item)
+        for column in (2, 4):  # points and copies only when there is room
+            self.slip_table.setColumnHidden(column, is_large_print())
+        if 0 <= keep < len(self._slip_rows):
+            self.slip_table.selectRow(keep)
+        elif self._slip_rows:
+            self.slip_table.selectRow(0)
+
+    def refresh_timeline(self) -> None:
+        self.timeline.clear()
+        if self.customer is None:
+            return
+        zone = ZoneInfo(self.customer.timezone)
+        for step in desk.timeline(self.context.uow(), self.customer.visit_id):
+            note = f"  {step.note}" if step.step == "slips_issued" else ""
+            self.timeline.addItem(
+                f"{step.at.astimezone(zone):%H:%M}  {step_label(step.step)}{note}"
+                f"  · {step.staff_name}"
+            )
+
+    # -- leaving -------------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        if self.called is None:
+            if self.customer is not None:  # opened by scan for a reprint: just close it
+                self._clear()
+            return
+        called = self.called
+        if self.cart and not Ask.confirm_leave(self):
+            return
+        if self._guard(
+            lambda: activation.finish(
+                self.context.uow(),
+                called.entry_id,
+                self.context.staff,
+                clock=self.context.app.clock,
+            ),
+            _("{ticket} done.").format(ticket=called.ticket),
+        ):
+            self._clear()
+
+    def requeue(self) -> None:
+        if self.called is None:
+            return
+        called = self.called
+        if self._guard(
+            lambda: desk.requeue(
+                self.context.uow(),
+                called.entry_id,
+                self.context.staff,
+                clock=self.context.app.clock,
+            ),
+            _("{ticket} is back in the queue.").format(ticket=called.ticket),
+        ):
+            self._clear()
+
+    def _clear(self) -> None:
+        self.called = None
+        self.customer = None
+        self._show_customer()
+        self.refresh_queue()
+        self.call_button.setFocus()

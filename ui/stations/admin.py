@@ -1,0 +1,629 @@
+"""Administration (the coordinator, before the event): imports with a preview and every
+problem in one table, the templates to fill in, invitation progress, slot reminders and the
+catalog booklet.
+
+Progress and reminders are read when their tab is opened (and on Refresh), not when the
+station opens, so the import tab stays instant at any event size. Reminders show masked
+phones; the exported files carry full numbers for the RMs who send them.
+
+An import is checked as soon as a file is chosen; the Import button is enabled only when the
+check found no problem, and the service checks again inside its transaction. ID numbers and
+phones are masked in the preview; the problem table names the row and column, never an ID.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.imports import ORDER, ImportCheck
+from kiosk.imports.templates import write_templates
+from kiosk.roles import Station
+from kiosk.services import imports, tracking
+from printing.booklet import BookletPaper, render_booklet, render_html
+from printing.invitations import percent_text, write_progress, write_reminders
+from ui.context import StationContext
+from ui.stations.base import StationPage
+from ui.widgets import ResultBanner, Tone
+
+
+def kind_label(kind: str) -> str:
+    return {
+        "branches": _("Branches"),
+        "staff": _("Staff"),
+        "catalog": _("Catalog"),
+        "invitees": _("Invitees"),
+        "invitations": _("Invitation reports"),
+    }[kind]
+
+
+class FileChooser:
+    """The file dialogs, in one place so tests can replace them."""
+
+    @classmethod
+    def open_file(cls, parent: QWidget, title: str) -> Path | None:
+        name, _filter = QFileDialog.getOpenFileName(
+            parent, title, "", _("Spreadsheets (*.xlsx *.csv)")
+        )
+        return Path(name) if name else None
+
+    @classmethod
+    def save_file(cls, parent: QWidget, title: str, name: str, filter_: str) -> Path | None:
+        chosen, _filter = QFileDialog.getSaveFileName(parent, title, name, filter_)
+        return Path(chosen) if chosen else None
+
+    @classmethod
+    def directory(cls, parent: QWidget, title: str) -> Path | None:
+        name = QFileDialog.getExistingDirectory(parent, title)
+        return Path(name) if name else None
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.verticalHeader().setVisible(False)
+    table.setWordWrap(False)
+    return table
+
+
+class AdminStation(StationPage):
+    station = Station.ADMIN
+    chooser = FileChooser
+
+    def __init__(self, context: StationContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.path: Path | None = None
+        self.check: ImportCheck | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        title = QLabel(_("Before the event"))
+        title.setProperty("role", "title")
+        layout.addWidget(title)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._import_tab(), _("Import"))
+        self.tabs.addTab(self._templates_tab(), _("Templates"))
+        self.tabs.addTab(self._progress_tab(), _("Progress"))
+        self.tabs.addTab(self._reminders_tab(), _("Reminders"))
+        self.tabs.addTab(self._booklet_tab(), _("Booklet"))
+        self.tabs.currentChanged.connect(self._tab_opened)
+        layout.addWidget(self.tabs, 1)
+
+    def _tab_opened(self, index: int) -> None:
+        widget = self.tabs.widget(index)
+        if widget is self.progress_tab:
+            self.refresh_progress()
+        elif widget is self.reminders_tab:
+            self.refresh_reminders()
+        elif widget is self.booklet_tab:
+            self.refresh_booklet()
+
+    # -- import -----------------------------------------------------------------------------
+
+    def _import_tab(self) -> QWidget:
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        row = QHBoxLayout()
+        self.kind = QComboBox()
+        for kind in ORDER:
+            self.kind.addItem(kind_label(kind), kind)
+        self.kind.setCurrentIndex(ORDER.index("invitees"))
+        self.kind.currentIndexChanged.connect(self._recheck)
+        row.addWidget(QLabel(_("Import")))
+        row.addWidget(self.kind)
+        self.choose_button = QPushButton(_("Choose file…"))
+        self.choose_button.clicked.connect(self.choose_file)
+        row.addWidget(self.choose_button)
+        self.file_label = QLabel(_("No file chosen."))
+        self.file_label.setProperty("role", "hint")
+        row.addWidget(self.file_label, 1)
+        self.recheck_button = QPushButton(_("Check again"))
+        self.recheck_button.clicked.connect(self._recheck)
+        self.recheck_button.setEnabled(False)
+        row.addWidget(self.recheck_button)
+        self.import_button = QPushButton(_("Import"))
+        self.import_button.setProperty("role", "primary")
+        self.import_button.setEnabled(False)
+        self.import_button.clicked.connect(self.run_import)
+        row.addWidget(self.import_button)
+        layout.addLayout(row)
+        self.banner = ResultBanner()
+        layout.addWidget(self.banner)
+        self.issues_title = QLabel(_("Problems: fix them in the file, save it and check again"))
+        self.issues_title.setProperty("role", "subtitle")
+        layout.addWidget(self.issues_title)
+        self.issues = _table([_("Row"), _("Column"), _("Problem")])
+        header = self.issues.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.issues.setWordWrap(True)
+        layout.addWidget(self.issues, 1)
+        self.preview_title = QLabel(_("Preview"))
+        self.preview_title.setProperty("role", "subtitle")
+        layout.addWidget(self.preview_title)
+        self.preview = _table([])
+        layout.addWidget(self.preview, 2)
+        self._import_layout = layout
+        self._show(None)
+        return tab
+
+    def choose_file(self) -> None:
+        path = self.chooser.open_file(self, _("Choose the file to import"))
+        if path is None:
+            return
+        self.path = path
+        self.file_label.setText(path.name)
+        self.recheck_button.setEnabled(True)
+        self._recheck()
+
+    def _kind(self) -> str:
+        return str(self.kind.currentData())
+
+    def _recheck(self) -> None:
+        if self.path is None:
+            return
+        self.banner.clear()
+        try:
+            check = imports.check_file(self.context.uow(), self._kind(), self.path)
+        except KioskError as error:
+            self._show(None)
+            self.banner.show_result(Tone.ERROR, _("Cannot read the file"), str(error))
+            return
+        self._show(check)
+        if check.issues:
+            self.banner.show_result(
+                Tone.ERROR,
+                _("{n} problem(s); nothing can be imported yet").format(n=len(check.issues)),
+                _("Every problem is listed with its row and column."),
+            )
+        else:
+            self.banner.show_result(
+                Tone.OK,
+                _("{n} rows are ready to import").format(n=len(check.records)),
+                _("Check the preview, then press Import."),
+            )
+
+    def _show(self, check: ImportCheck | None) -> None:
+        self.check = check
+        issues = check.issues if check else []
+        self.issues.setRowCount(len(issues))
+        for r, issue in enumerate(issues):
+            for c, value in enumerate((str(issue.row), issue.column, issue.message)):
+                self.issues.setItem(r, c, QTableWidgetItem(value))
+        self.issues.resizeRowsToContents()
+        self.issues.setVisible(bool(issues))
+        self.issues_title.setVisible(bool(issues))
+        # The problems matter most while there are any: they get most of the height.
+        layout = self._import_layout
+        layout.setStretchFactor(self.issues, 3 if issues else 0)
+        layout.setStretchFactor(self.preview, 1 if issues else 3)
+        columns = check.columns if check else []
+        preview = check.preview if check else []
+        self.preview.clear()
+        self.preview.setColumnCount(len(columns) + 1)
+        self.preview.setHorizontalHeaderLabels([_("Row"), *columns])
+        self.preview.setRowCount(len(preview))
+        for r, (number, values) in enumerate(preview):
+            self.preview.setItem(r, 0, QTableWidgetItem(str(number)))
+            for c, value in enumerate(values, start=1):
+                self.preview.setItem(r, c, QTableWidgetItem(value))
+        self.preview.resizeColumnsToContents()
+        self.import_button.setEnabled(check is not None and check.ok)
+
+    def run_import(self) -> None:
+        if self.path is None or self.check is None or not self.check.ok:
+            return
+        try:
+            result = imports.import_file(
+                self.context.uow(),
+                self._kind(),
+                self.path,
+                staff_id=self.context.staff.staff_id,
+                station="admin",
+                clock=self.context.app.clock,
+            )
+        except imports.ImportRefused as refused:  # the file changed since the check
+            self._show(refused.check)
+            self.banner.show_result(Tone.ERROR, str(refused))
+            return
+        except KioskError as error:
+            self.banner.show_result(Tone.ERROR, _("Not imported"), str(error))
+            return
+        self.import_button.setEnabled(False)
+        self.banner.show_result(
+            Tone.OK,
+            _("Imported {file}: {created} new, {updated} updated.").format(
+                file=self.path.name, created=result.created, updated=result.updated
+            ),
+            _("Importing the same file again changes nothing; a corrected file updates."),
+        )
+
+    # -- templates --------------------------------------------------------------------------
+
+    def _templates_tab(self) -> QWidget:
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        intro = QLabel(
+            _(
+                "One Excel template per import, numbered in the order to import them. Row 1 "
+                "names the columns, row 2 says what goes in them; fill in from row 3. Columns "
+                "in any order, headers in Chinese or English."
+            )
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.templates_button = QPushButton(_("Write templates to a folder…"))
+        self.templates_button.setProperty("role", "primary")
+        self.templates_button.clicked.connect(self.write_templates)
+        row = QHBoxLayout()
+        row.addWidget(self.templates_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.templates_banner = ResultBanner()
+        layout.addWidget(self.templates_banner)
+        layout.addStretch(1)
+        return tab
+
+    def write_templates(self) -> None:
+        directory = self.chooser.directory(self, _("Folder for the templates"))
+        if directory is None:
+            return
+        try:
+            branches, slots = imports.template_choices(self.context.uow())
+            paths = write_templates(directory, branches=branches, slots=slots)
+        except (KioskError, OSError) as error:
+            self.templates_banner.show_result(Tone.ERROR, _("Templates not written"), str(error))
+            return
+        self.templates_banner.show_result(
+            Tone.OK,
+            _("{n} templates written to {folder}").format(n=len(paths), folder=directory),
+            "\n".join(p.name for p in paths),
+        )
+
+    # -- progress ---------------------------------------------------------------------------
+
+    def _progress_tab(self) -> QWidget:
+        tab = self.progress_tab = QWidget()
+        layout = QVBoxLayout(tab)
+        row = QHBoxLayout()
+        hint = QLabel(
+            _(
+                "From the branches' daily invitation reports: invited (a report named the "
+                "customer), reached (answered), confirmed against the branch's target."
+            )
+        )
+        hint.setWordWrap(True)
+        hint.setProperty("role", "hint")
+        row.addWidget(hint, 1)
+        self.progress_refresh = QPushButton(_("Refresh"))
+        self.progress_refresh.clicked.connect(self.refresh_progress)
+        row.addWidget(self.progress_refresh)
+        self.progress_export = QPushButton(_("Export .xlsx…"))
+        self.progress_export.setProperty("role", "primary")
+        self.progress_export.clicked.connect(self.export_progress)
+        row.addWidget(self.progress_export)
+        layout.addLayout(row)
+        self.progress_banner = ResultBanner()
+        layout.addWidget(self.progress_banner)
+        figures = [
+            _("Invitees"),
+            _("Invited"),
+            _("Reached"),
+            _("Unreachable"),
+            _("Confirmed"),
+            _("Declined"),
+            _("Companions"),
+        ]
+        self.branch_table = _table(
+            [_("Branch"), _("Branch name"), *figures, _("Target"), _("% of target")]
+        )
+        self.rm_table = _table([_("RM staff no."), _("RM"), _("Branch"), *figures])
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.branch_table)
+        splitter.addWidget(self.rm_table)
+        layout.addWidget(splitter, 1)
+        return tab
+
+    def refresh_progress(self) -> None:
+        try:
+            progress = tracking.progress(self.context.uow())
+        except KioskError as error:
+            self.progress_banner.show_result(Tone.ERROR, _("No progress yet"), str(error))
+            return
+        rows = [
+            [r.code, r.name, *_counts(r), _number(r.target), percent_text(r)]
+            for r in progress.branches
+        ]
+        total = progress.total
+        rows.append([_("Total"), "", *_counts(total), _number(total.target), percent_text(total)])
+        _fill(self.branch_table, rows)
+        _fill(
+            self.rm_table,
+            [[r.code or _("(no RM)"), r.name, r.branch, *_counts(r)] for r in progress.rms],
+        )
+        self.progress_banner.clear()
+
+    def export_progress(self) -> None:
+        path = self.chooser.save_file(
+            self, _("Export the progress"), "progress.xlsx", _("Excel (*.xlsx)")
+        )
+        if path is None:
+            return
+        try:
+            write_progress(tracking.progress(self.context.uow()), path)
+        except (KioskError, OSError) as error:
+            self.progress_banner.show_result(Tone.ERROR, _("Not exported"), str(error))
+            return
+        self.progress_banner.show_result(Tone.OK, _("Written to {path}.").format(path=path))
+
+    # -- reminders --------------------------------------------------------------------------
+
+    def _reminders_tab(self) -> QWidget:
+        tab = self.reminders_tab = QWidget()
+        layout = QVBoxLayout(tab)
+        row = QHBoxLayout()
+        hint = QLabel(
+            _(
+                "One text per confirmed customer for their RM to send. The files hold full "
+                "phone numbers: give each RM only theirs."
+            )
+        )
+        hint.setWordWrap(True)
+        hint.setProperty("role", "hint")
+        row.addWidget(hint, 1)
+        self.reminders_refresh = QPushButton(_("Refresh"))
+        self.reminders_refresh.clicked.connect(self.refresh_reminders)
+        row.addWidget(self.reminders_refresh)
+        self.reminders_xlsx = QPushButton(_("Export .xlsx…"))
+        self.reminders_xlsx.setProperty("role", "primary")
+        self.reminders_xlsx.clicked.connect(lambda: self.export_reminders(".xlsx"))
+        row.addWidget(self.reminders_xlsx)
+        self.reminders_txt = QPushButton(_("Export .txt…"))
+        self.reminders_txt.clicked.connect(lambda: self.export_reminders(".txt"))
+        row.addWidget(self.reminders_txt)
+        layout.addLayout(row)
+        self.reminders_banner = ResultBanner()
+        layout.addWidget(self.reminders_banner)
+        self.slot_title = QLabel(_("Confirmed customers per branch and slot"))
+        self.slot_title.setProperty("role", "subtitle")
+        self.slot_title.setWordWrap(True)
+        layout.addWidget(self.slot_title)
+        self.slot_table = _table([])
+        self.reminder_table = _table(
+            [_("RM"), _("Customer"), _("Mobile phone"), _("Slot"), _("Reminder text")]
+        )
+        self.reminder_table.horizontalHeader().setStretchLastSection(True)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.slot_table)
+        splitter.addWidget(self.reminder_table)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 2)
+        layout.addWidget(splitter, 1)
+        return tab
+
+    def refresh_reminders(self) -> None:
+        try:
+            reminders = tracking.reminders(self.context.uow())
+            load = tracking.slot_load(self.context.uow())
+        except KioskError as error:
+            self.reminders_banner.show_result(Tone.ERROR, _("No reminders yet"), str(error))
+            return
+        labels = [label for _code, label, _capacity in load.slots]
+        self.slot_table.setColumnCount(2 + len(labels))
+        self.slot_table.setHorizontalHeaderLabels([_("Branch"), _("Branch name"), *labels])
+        codes = [code for code, _label, _capacity in load.slots]
+        rows = [
+            [b.branch, b.branch_name, *[_people(b.per_slot, b.people, c) for c in codes]]
+            for b in load.branches
+        ]
+        rows.append(
+            [
+                _("Total"),
+                "",
+                *[
+                    _("{n} of {capacity}").format(
+                        n=_people({c: load.total(c)}, {c: load.total_people(c)}, c),
+                        capacity=capacity,
+                    )
+                    for c, _label, capacity in load.slots
+                ],
+            ]
+        )
+        _fill(self.slot_table, rows)
+        _fill(
+            self.reminder_table,
+            [
+                [f"{r.rm_no} {r.rm_name}", r.masked_name, r.masked_phone, r.slot, r.text]
+                for r in reminders
+            ],
+        )
+        for r, reminder in enumerate(reminders):
+            self.reminder_table.item(r, 4).setToolTip(reminder.text)
+        self.slot_title.setText(
+            _(
+                "{n} reminders. Confirmed customers per branch and slot (people with companions):"
+            ).format(n=len(reminders))
+        )
+        self.reminders_banner.clear()
+
+    def export_reminders(self, suffix: str) -> None:
+        filters = {".xlsx": _("Excel (*.xlsx)"), ".txt": _("Text (*.txt)")}
+        path = self.chooser.save_file(
+            self, _("Export the reminders"), f"reminders{suffix}", filters[suffix]
+        )
+        if path is None:
+            return
+        try:
+            reminders = tracking.reminders(self.context.uow())
+            write_reminders(reminders, tracking.slot_load(self.context.uow()), path)
+        except (KioskError, OSError) as error:
+            self.reminders_banner.show_result(Tone.ERROR, _("Not exported"), str(error))
+            return
+        self.reminders_banner.show_result(
+            Tone.OK, _("{n} reminders written to {path}.").format(n=len(reminders), path=path)
+        )
+
+    # -- booklet ----------------------------------------------------------------------------
+
+    def _booklet_tab(self) -> QWidget:
+        tab = self.booklet_tab = QWidget()
+        layout = QVBoxLayout(tab)
+        intro = QLabel(
+            _(
+                "The printable catalog (PDF) goes out with the invitations; the e-catalog is "
+                "one HTML file for any web server. Every service has a QR code: its place in "
+                "the e-catalog, or its name and price when no address is set."
+            )
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        url_row = QHBoxLayout()
+        url_row.addWidget(QLabel(_("E-catalog address")))
+        self.catalog_url = QLineEdit()
+        self.catalog_url.setPlaceholderText("https://…/catalog.html")
+        url_row.addWidget(self.catalog_url, 1)
+        self.url_button = QPushButton(_("Save address"))
+        self.url_button.clicked.connect(self.save_catalog_url)
+        url_row.addWidget(self.url_button)
+        layout.addLayout(url_row)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(_("Paper")))
+        self.paper = QComboBox()
+        self.paper.addItem("A4", BookletPaper.A4.value)
+        self.paper.addItem("A5", BookletPaper.A5.value)
+        row.addWidget(self.paper)
+        self.booklet_button = QPushButton(_("Write booklet PDF…"))
+        self.booklet_button.setProperty("role", "primary")
+        self.booklet_button.clicked.connect(self.write_booklet)
+        row.addWidget(self.booklet_button)
+        self.html_button = QPushButton(_("Write e-catalog HTML…"))
+        self.html_button.clicked.connect(self.write_html)
+        row.addWidget(self.html_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.booklet_banner = ResultBanner()
+        layout.addWidget(self.booklet_banner)
+        layout.addStretch(1)
+        return tab
+
+    def refresh_booklet(self) -> None:
+        try:
+            content = tracking.booklet(self.context.uow())
+        except KioskError as error:
+            self.booklet_banner.show_result(Tone.ERROR, _("No catalog yet"), str(error))
+            return
+        self.catalog_url.setText(content.catalog_url)
+        self.booklet_banner.show_result(
+            Tone.OK if content.offers else Tone.ERROR,
+            _("{n} services in the catalog").format(n=len(content.offers)),
+            "" if content.offers else _("Import the catalog first."),
+        )
+
+    def save_catalog_url(self) -> None:
+        try:
+            url = tracking.set_catalog_url(
+                self.context.uow(),
+                self.catalog_url.text(),
+                staff_id=self.context.staff.staff_id,
+                station="admin",
+                clock=self.context.app.clock,
+            )
+        except KioskError as error:
+            self.booklet_banner.show_result(Tone.ERROR, _("Address not saved"), str(error))
+            return
+        self.booklet_banner.show_result(
+            Tone.OK,
+            _("Address saved") if url else _("Address removed"),
+            _("Write the booklet again so its QR codes use it."),
+        )
+
+    def write_booklet(self) -> None:
+        paper = BookletPaper(self.paper.currentData())
+        path = self.chooser.save_file(
+            self, _("Write the booklet"), f"catalog-{paper.value}.pdf", _("PDF (*.pdf)")
+        )
+        if path is None:
+            return
+        self._write(lambda content: render_booklet(content, path, paper))
+
+    def write_html(self) -> None:
+        path = self.chooser.save_file(
+            self, _("Write the e-catalog"), "catalog.html", _("Web page (*.html)")
+        )
+        if path is None:
+            return
+        self._write(lambda content: render_html(content, path))
+
+    def _write(self, render: Callable[[tracking.Booklet], Path]) -> None:
+        try:
+            content = tracking.booklet(self.context.uow())
+            if not content.offers:
+                raise KioskError(_("The catalog is empty: import the catalog first."))
+            path = render(content)
+        except (KioskError, OSError) as error:
+            self.booklet_banner.show_result(Tone.ERROR, _("Not written"), str(error))
+            return
+        self.booklet_banner.show_result(
+            Tone.OK,
+            _("Written to {path}.").format(path=path),
+            ""
+            if content.catalog_url
+            else _("No address is set: the QR codes name each service and its price."),
+        )
+
+
+def _number(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _counts(row: tracking.ProgressRow) -> list[str]:
+    return [
+        str(v)
+        for v in (
+            row.invitees,
+            row.invited,
+            row.reached,
+            row.unreachable,
+            row.confirmed,
+            row.declined,
+            row.companions,
+        )
+    ]
+
+
+def _people(customers: dict[str, int], people: dict[str, int], code: str) -> str:
+    n = customers.get(code, 0)
+    return f"{n} ({people.get(code, 0)})" if n else "0"
+
+
+def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
+    table.setRowCount(len(rows))
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            item = QTableWidgetItem(value)
+            if value[:1].isdigit() and c >= 2:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            table.setItem(r, c, item)
+    table.resizeColumnsToContents()

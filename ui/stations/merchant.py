@@ -1,0 +1,156 @@
+"""The merchant station in the event app: packs out to the booths, bundles back in.
+
+Booths run offline in booth mode (``kiosk booth``, ``ui.booth``), on their own database; the
+event app is where the coordinator exports each merchant's pack and imports the bundles the
+booths bring back on a USB stick. This page says so and does both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.roles import Station
+from kiosk.services.booths import conflict_label, export_pack, import_bundle, merchants
+from ui.context import StationContext
+from ui.stations.base import StationPage
+from ui.widgets import ResultBanner, Tone
+
+
+class Files:
+    """File dialogs, replaced in tests."""
+
+    @staticmethod
+    def save_pack(parent: QWidget, suggested: str) -> str | None:
+        path, _filter = QFileDialog.getSaveFileName(
+            parent, _("Export the merchant pack"), suggested, _("Merchant packs (*.pack)")
+        )
+        return path or None
+
+    @staticmethod
+    def open_bundle(parent: QWidget) -> str | None:
+        path, _filter = QFileDialog.getOpenFileName(
+            parent, _("Import a redemption bundle"), "", _("Bundles (*.json);;All (*)")
+        )
+        return path or None
+
+
+class MerchantStation(StationPage):
+    station = Station.MERCHANT
+
+    def __init__(self, context: StationContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 18, 24, 18)
+        title = QLabel(self.title())
+        title.setProperty("role", "title")
+        layout.addWidget(title)
+        text = QLabel(
+            _(
+                "Merchant booths work offline in booth mode: on the booth laptop run "
+                "“kiosk booth”, install the merchant's pack, type your name, and scan. "
+                "Here the coordinator exports each merchant's pack (with the event "
+                "passphrase) and imports the redemption bundles the booths bring back."
+            )
+        )
+        text.setWordWrap(True)
+        layout.addWidget(text)
+        self.banner = ResultBanner()
+        layout.addWidget(self.banner)
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel(_("Merchant")))
+        self.merchant = QComboBox()
+        self.merchant.setObjectName("pack_merchant")
+        row.addWidget(self.merchant)
+        row.addWidget(QLabel(_("Event passphrase")))
+        self.passphrase = QLineEdit()
+        self.passphrase.setObjectName("pack_passphrase")
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        row.addWidget(self.passphrase)
+        self.export_button = QPushButton(_("Export merchant pack…"))
+        self.export_button.setObjectName("export_pack")
+        self.export_button.setProperty("role", "primary")
+        self.export_button.clicked.connect(self.export_pack)
+        row.addWidget(self.export_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+
+        self.import_button = QPushButton(_("Import redemption bundle…"))
+        self.import_button.setObjectName("import_bundle")
+        self.import_button.clicked.connect(self.import_bundle)
+        layout.addWidget(self.import_button)
+        layout.addStretch(1)
+
+    def load(self) -> None:
+        current = self.merchant.currentData()
+        self.merchant.clear()
+        for code, name in merchants(self.context.uow()):
+            self.merchant.addItem(f"{code} {name}", code)
+        if current:
+            self.merchant.setCurrentIndex(max(0, self.merchant.findData(current)))
+
+    def export_pack(self) -> None:
+        code = self.merchant.currentData()
+        if not code:
+            return
+        path = Files.save_pack(self, f"{code}.pack")
+        if not path:
+            return
+        try:
+            data, pack = export_pack(
+                self.context.uow(), code, self.passphrase.text(), clock=self.context.app.clock
+            )
+            Path(path).write_bytes(data)
+        except (KioskError, OSError) as error:
+            self.banner.show_result(Tone.ERROR, _("Pack not exported"), str(error))
+            return
+        self.passphrase.clear()
+        self.banner.show_result(
+            Tone.OK,
+            _("Pack exported"),
+            _("{merchant}: {offers} offers, {revoked} voided slips, written to {path}.").format(
+                merchant=pack.merchant_name,
+                offers=len(pack.offers),
+                revoked=len(pack.revoked),
+                path=path,
+            ),
+        )
+
+    def import_bundle(self) -> None:
+        path = Files.open_bundle(self)
+        if not path:
+            return
+        try:
+            result = import_bundle(
+                self.context.uow(), Path(path).read_bytes(), clock=self.context.app.clock
+            )
+        except (KioskError, OSError) as error:
+            self.banner.show_result(Tone.ERROR, _("Bundle not imported"), str(error))
+            return
+        conflicts = "; ".join(
+            _("slip {serial}: {reason}").format(serial=c.serial, reason=conflict_label(c.conflict))
+            for c in result.conflicts
+        )
+        self.banner.show_result(
+            Tone.WARN if result.conflicts else Tone.OK,
+            _("Bundle imported"),
+            _("{added} new, {duplicates} already known, {conflicts} conflicts.").format(
+                added=result.added,
+                duplicates=result.duplicates,
+                conflicts=len(result.conflicts),
+            )
+            + (" " + conflicts if conflicts else ""),
+        )
