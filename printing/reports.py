@@ -1,23 +1,100 @@
-"""Settlement and reconciliation reports as .xlsx (for the finance team) and PDF (to sign).
+"""Reports as .xlsx (the bank's staff live in Excel) and PDF (to print and sign), with charts.
 
-The figures come from ``kiosk.services.settlement``; this module only lays them out, with the
-bundled CJK font in the PDF so merchant names print anywhere.
+A report is a title and sections; each section is a table (header row first) and optionally
+a bar chart of some of its columns. The .xlsx has one sheet per section with the header in
+row 1 and a native Excel chart beside the table; the PDF flows the sections over A4 pages
+(landscape when a table is wide), tables repeat their header on a new page, and charts are
+reportlab.graphics drawings, so both are vector and use the bundled CJK font. Settlement and
+reconciliation (``kiosk.services.settlement``) and the event reports
+(``printing.event_reports``) are all laid out here.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from reportlab.lib.pagesizes import A4
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from reportlab.graphics import renderPDF
+from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.services.settlement import Reconciliation, SettlementLine
 from printing.fonts import register_fonts
+
+
+class Percent(float):
+    """A share (0.25 is 25%): formatted as a percentage in both files, a number in Excel."""
+
+
+class Minutes(float):
+    """A duration in minutes, shown with one decimal."""
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Bars of some columns of a section's table, one bar per data row.
+
+    ``kind`` "bar" draws horizontal bars (long labels: stages, RMs, services), "column"
+    vertical ones (branches, slots, times of day). ``skip_last`` leaves a total row out.
+    """
+
+    title: str
+    values: tuple[int, ...]  # columns plotted, one series each
+    labels: int = 0  # the column naming each bar
+    kind: str = "bar"
+    skip_last: bool = False
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    rows: list[list[object]]  # header first
+    chart: Chart | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    subtitle: str = ""
+    sections: list[Section] = field(default_factory=list)
+
+
+SERIES = ["#0b4f8a", "#e0a526", "#1e7b34", "#8a1c1c", "#6b4fa0"]
+
+
+def text_of(value: object) -> str:
+    """A cell as the PDF and the CLI print it."""
+    if value is None:
+        return ""
+    if isinstance(value, Percent):
+        return f"{100 * value:.1f}%"
+    if isinstance(value, Minutes):
+        return f"{value:.1f}"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return str(value)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def settlement_rows(lines: list[SettlementLine]) -> list[list[object]]:
@@ -95,80 +172,431 @@ def reconciliation_rows(report: Reconciliation) -> list[list[object]]:
     return rows
 
 
-def write_xlsx(rows: list[list[object]], path: Path, title: str) -> Path:
+def _as_report(report: Report | list[list[object]], title: str, subtitle: str) -> Report:
+    if isinstance(report, Report):
+        return report
+    return Report(title, subtitle, [Section(title, report)])
+
+
+# -- xlsx -------------------------------------------------------------------------------------
+
+
+def _sheet_title(title: str, used: set[str]) -> str:
+    """Excel allows 31 characters and no []:*?/\\ in a sheet name, each name once."""
+    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in title)[:31] or "Sheet"
+    name, n = clean, 2
+    while name in used:
+        suffix = f" ({n})"
+        name, n = clean[: 31 - len(suffix)] + suffix, n + 1
+    used.add(name)
+    return name
+
+
+def write_xlsx(report: Report | list[list[object]], path: Path, title: str = "") -> Path:
+    """One sheet per section, the header in row 1, figures as numbers (shares as %)."""
+    report = _as_report(report, title, "")
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = title[:31]
-    for row in rows:
-        sheet.append(row)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for column in sheet.columns:
-        width = max(len(str(c.value or "")) for c in column)
-        sheet.column_dimensions[column[0].column_letter].width = min(max(10, width * 1.6), 60)
+    book.remove(book.active)  # type: ignore[arg-type]
+    book.properties.title = report.title
+    book.properties.subject = report.subtitle
+    used: set[str] = set()
+    header_fill = PatternFill("solid", fgColor="E7EAEE")
+    for section in report.sections:
+        sheet = book.create_sheet(_sheet_title(section.title, used))
+        for row in section.rows:
+            sheet.append([float(v) if isinstance(v, float) else v for v in row])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+            cell.fill = header_fill
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for r, row in enumerate(section.rows[1:], start=2):
+            for c, value in enumerate(row, start=1):
+                if isinstance(value, Percent):
+                    sheet.cell(r, c).number_format = "0.0%"
+                elif isinstance(value, Minutes):
+                    sheet.cell(r, c).number_format = "0.0"
+                elif _is_number(value):
+                    sheet.cell(r, c).number_format = "#,##0"
+        for column in sheet.columns:
+            width = max(len(text_of(c.value)) * (2 if _wide(c.value) else 1) for c in column)
+            letter = column[0].column_letter
+            sheet.column_dimensions[letter].width = min(max(9, width * 1.2 + 2), 50)
+        sheet.freeze_panes = "A2"
+        if section.note:
+            sheet.cell(len(section.rows) + 2, 1, section.note).font = Font(italic=True)
+        if section.chart is not None and len(section.rows) > 1:
+            _xlsx_chart(sheet, section)
     book.save(path)
     return path
 
 
-def write_pdf(rows: list[list[object]], path: Path, title: str, subtitle: str = "") -> Path:
-    """A plain A4 table; numbers right-aligned, long reports continue on the next page."""
-    font = register_fonts()
-    canvas = Canvas(str(path), pagesize=A4)
-    canvas.setTitle(title)
-    width, height = A4
-    columns = len(rows[0])
-    left, right = 15 * mm, width - 15 * mm
-    # Figures get a fixed narrow column; names share what is left.
-    numeric = {c for row in rows[1:] for c, value in enumerate(row) if isinstance(value, int)}
-    figure = 26 * mm
-    text_width = (right - left - figure * len(numeric)) / max(columns - len(numeric), 1)
-    widths = [figure if c in numeric else text_width for c in range(columns)]
-    x_positions = [left + sum(widths[:c]) for c in range(columns)]
+def _wide(value: object) -> bool:
+    """Chinese characters are two columns wide in Excel."""
+    return isinstance(value, str) and any(ord(ch) > 0x2E80 for ch in value)
 
-    def header() -> float:
-        canvas.setFont(font, 15)
-        canvas.drawString(left, height - 20 * mm, title)
-        canvas.setFont(font, 9)
-        canvas.drawString(left, height - 26 * mm, subtitle)
-        return height - 36 * mm
 
-    def fit(text: str, width: float, size: float) -> str:
-        """Cut a text to its column, with an ellipsis, instead of running into the next."""
-        if stringWidth(text, font, size) <= width:
-            return text
-        while text and stringWidth(text + "…", font, size) > width:
-            text = text[:-1]
-        return text + "…"
+def _xlsx_chart(sheet: object, section: Section) -> None:
+    chart_spec = section.chart
+    assert chart_spec is not None
+    last = len(section.rows) - (1 if chart_spec.skip_last else 0)
+    if last < 2:
+        return
+    chart = BarChart()
+    chart.type = "bar" if chart_spec.kind == "bar" else "col"
+    chart.title = chart_spec.title
+    chart.style = 10
+    chart.height = max(7.5, 0.5 * (last - 1) * len(chart_spec.values) + 3)
+    chart.width = 18
+    if chart_spec.kind == "bar":
+        chart.y_axis.scaling.orientation = "minMax"
+        chart.x_axis.scaling.orientation = "maxMin"  # first row on top, as in the table
+    for column in chart_spec.values:
+        data = Reference(sheet, min_col=column + 1, min_row=1, max_row=last)
+        chart.add_data(data, titles_from_data=True)
+    labels = Reference(sheet, min_col=chart_spec.labels + 1, min_row=2, max_row=last)
+    chart.set_categories(labels)
+    for index, series in enumerate(chart.series):
+        series.graphicalProperties.solidFill = SERIES[index % len(SERIES)].lstrip("#")
+        series.graphicalProperties.line.noFill = True
+    if len(chart_spec.values) == 1:
+        chart.legend = None
+    anchor = get_column_letter(len(section.rows[0]) + 2) + "2"
+    sheet.add_chart(chart, anchor)  # type: ignore[attr-defined]
 
-    y = header()
-    for index, row in enumerate(rows):
-        if y < 20 * mm:
-            canvas.showPage()
-            y = header()
-        size = 10 if index else 10.5
-        canvas.setFont(font, size)
-        for column, value in enumerate(row):
-            text = f"{value:,}" if isinstance(value, int) else str(value)
-            text = fit(text, widths[column] - 3 * mm, size)
-            if column in numeric and (index == 0 or isinstance(value, int)):
-                canvas.drawRightString(x_positions[column] + widths[column] - 3 * mm, y, text)
+
+# -- pdf --------------------------------------------------------------------------------------
+
+ROW = 5.6 * mm
+MARGIN = 14 * mm
+
+
+def _wrap(text: str, width: float, font: str, size: float) -> list[str]:
+    """Greedy wrap at spaces (English) or between characters (Chinese)."""
+    if stringWidth(text, font, size) <= width:
+        return [text]
+    tokens = text.split(" ") if " " in text else list(text)
+    joiner = " " if " " in text else ""
+    lines: list[str] = []
+    line = ""
+    for token in tokens:
+        candidate = f"{line}{joiner}{token}" if line else token
+        if line and stringWidth(candidate, font, size) > width:
+            lines.append(line)
+            line = token
+        else:
+            line = candidate
+    lines.append(line)
+    return lines
+
+
+def _nice_step(top: float) -> float:
+    """A whole, round axis step giving at most about five gridlines."""
+    if top <= 5:
+        return 1
+    raw = top / 5
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+
+
+def _axis_label(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _fit(text: str, width: float, font: str, size: float) -> str:
+    """Cut a text to its column, with an ellipsis, instead of running into the next."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+@dataclass(frozen=True)
+class _Table:
+    rows: list[list[object]]
+    widths: list[float]
+    numeric: set[int]
+    size: float
+    header_lines: list[list[str]]
+    header_height: float
+
+
+class _Pdf:
+    """Flows titles, tables and charts down the pages."""
+
+    def __init__(self, path: Path, report: Report) -> None:
+        self.font = register_fonts()
+        self.report = report
+        wide = any(len(s.rows[0]) > 8 for s in report.sections if s.rows)
+        self.size = landscape(A4) if wide else A4
+        self.canvas = Canvas(str(path), pagesize=self.size)
+        self.canvas.setTitle(report.title)
+        self.canvas.setAuthor("kiosk")
+        self.width, self.height = self.size
+        self.left, self.right = MARGIN, self.width - MARGIN
+        self.page = 0
+        self.y = 0.0
+        self._new_page()
+
+    def _new_page(self) -> None:
+        if self.page:
+            self.canvas.showPage()
+        self.page += 1
+        c = self.canvas
+        c.setFillColor(colors.HexColor("#8a1c1c"))
+        c.setFont(self.font, 15 if self.page == 1 else 10)
+        top = self.height - MARGIN - 4 * mm
+        c.drawString(self.left, top, self.report.title)
+        c.setFillColor(colors.black)
+        c.setFont(self.font, 8)
+        c.drawRightString(self.right, MARGIN - 6 * mm, f"{self.page}")
+        if self.page == 1 and self.report.subtitle:
+            c.setFont(self.font, 9)
+            c.drawString(self.left, top - 6 * mm, self.report.subtitle)
+            self.y = top - 14 * mm
+        else:
+            self.y = top - 9 * mm
+
+    def need(self, height: float) -> None:
+        if self.y - height < MARGIN:
+            self._new_page()
+
+    def section_title(self, title: str) -> None:
+        self.need(8 * mm + 3 * ROW)
+        self.canvas.setFont(self.font, 12)
+        self.canvas.setFillColor(colors.HexColor("#0b4f8a"))
+        self.canvas.drawString(self.left, self.y, title)
+        self.canvas.setFillColor(colors.black)
+        self.y -= 7 * mm
+
+    def note(self, text: str) -> None:
+        self.canvas.setFont(self.font, 8)
+        for line in _wrap(text, self.right - self.left, self.font, 8):
+            self.need(4 * mm)
+            self.canvas.drawString(self.left, self.y, line)
+            self.y -= 4 * mm
+        self.y -= 2 * mm
+
+    def _layout(self, rows: list[list[object]], room: float) -> _Table:
+        size = 8.5 if len(rows[0]) > 8 else 9.5
+        columns = len(rows[0])
+        numeric = {c for row in rows[1:] for c, v in enumerate(row) if _is_number(v)}
+        pad = 3 * mm
+        natural = []
+        for c in range(columns):
+            values = [stringWidth(text_of(row[c]), self.font, size) for row in rows[1:]]
+            header = str(rows[0][c])
+            if " " in header:  # English: wrap between words
+                head = max(stringWidth(w, self.font, size) for w in header.split(" "))
+            elif _wide(header) and len(header) > 4:  # Chinese: two lines at most
+                head = stringWidth(header[: (len(header) + 1) // 2], self.font, size)
             else:
-                canvas.drawString(x_positions[column], y, text)
-        y -= 6.5 * mm
-        if index == 0:
-            canvas.line(left, y + 4 * mm, right, y + 4 * mm)
-    canvas.showPage()
-    canvas.save()
+                head = stringWidth(header, self.font, size)
+            natural.append(max([head, *values, 8 * mm]) + pad)
+        total = sum(natural)
+        text = [c for c in range(columns) if c not in numeric]
+        if total <= room:
+            # Text columns get some air, but a short table stays short: figures belong
+            # next to their names, not across the page.
+            extra = min((room - total) / len(text), 30 * mm) if text else 0
+            widths = [w + extra if c in text else w for c, w in enumerate(natural)]
+        else:  # too wide: shrink the text columns (they get an ellipsis), never the figures
+            fixed = sum(w for c, w in enumerate(natural) if c in numeric)
+            scale = max(room - fixed, 20 * mm * len(text)) / max(total - fixed, 1)
+            widths = [w if c in numeric else w * scale for c, w in enumerate(natural)]
+        header_lines = [
+            _wrap(str(h), w - 2 * 1.5 * mm, self.font, size)
+            for h, w in zip(rows[0], widths, strict=True)
+        ]
+        header_height = max(len(x) for x in header_lines) * (size + 1.5) + 2.5 * mm
+        return _Table(rows, widths, numeric, size, header_lines, header_height)
+
+    def table(self, rows: list[list[object]], layout: _Table | None = None) -> float:
+        """Draw the table from the current height; returns its width."""
+        if not rows:
+            return 0.0
+        t = layout or self._layout(rows, self.right - self.left)
+        width = sum(t.widths)
+        xs = [self.left + sum(t.widths[:c]) for c in range(len(t.widths))]
+        pad = 1.5 * mm
+        c = self.canvas
+        size = t.size
+
+        def header() -> None:
+            self.need(t.header_height + ROW)
+            c.setFillColor(colors.HexColor("#e7eaee"))
+            c.rect(self.left, self.y - t.header_height + size, width, t.header_height, 0, 1)
+            c.setFillColor(colors.black)
+            c.setFont(self.font, size)
+            for col, parts in enumerate(t.header_lines):
+                for k, part in enumerate(parts):
+                    y = self.y - k * (size + 1.5)
+                    if col in t.numeric:
+                        c.drawRightString(xs[col] + t.widths[col] - pad, y, part)
+                    else:
+                        c.drawString(xs[col] + pad, y, part)
+            self.y -= t.header_height
+
+        header()
+        for index, row in enumerate(rows[1:]):
+            if self.y - ROW < MARGIN:
+                self._new_page()
+                header()
+            if index % 2:
+                c.setFillColor(colors.HexColor("#f5f6f8"))
+                c.rect(self.left, self.y - 1.6 * mm, width, ROW, 0, 1)
+                c.setFillColor(colors.black)
+            c.setFont(self.font, size)
+            for col, value in enumerate(row):
+                text = _fit(text_of(value), t.widths[col] - 2 * pad, self.font, size)
+                if col in t.numeric:
+                    c.drawRightString(xs[col] + t.widths[col] - pad, self.y, text)
+                else:
+                    c.drawString(xs[col] + pad, self.y, text)
+            self.y -= ROW
+        self.y -= 4 * mm
+        return width
+
+    def chart_height(self, section: Section) -> float:
+        spec = section.chart
+        assert spec is not None
+        n = len(section.rows) - 1 - (1 if spec.skip_last else 0)
+        if spec.kind == "bar":
+            plot = 4.2 * mm * n * max(1.0, len(spec.values) * 0.75)
+            return min(plot + 18 * mm, self.height - 2 * MARGIN - 30 * mm)
+        return 58 * mm
+
+    def chart(self, section: Section, x: float, top: float, width: float, height: float) -> None:
+        """Draw the section's chart with its top left corner at (x, top)."""
+        spec = section.chart
+        assert spec is not None
+        data_rows = section.rows[1 : len(section.rows) - (1 if spec.skip_last else 0)]
+        if not data_rows:
+            return
+        labels = [_fit(str(r[spec.labels]), 40 * mm, self.font, 7) for r in data_rows]
+        data = [[float(r[col] or 0) for r in data_rows] for col in spec.values]
+        names = [str(section.rows[0][col]) for col in spec.values]
+        drawing = Drawing(width, height)
+        drawing.add(String(0, height - 9, spec.title, fontName=self.font, fontSize=9))
+        legend_width = (
+            max(stringWidth(n, self.font, 7) for n in names) + 12 * mm if len(data) > 1 else 0
+        )
+        chart: HorizontalBarChart | VerticalBarChart
+        if spec.kind == "bar":
+            label_width = max(stringWidth(x, self.font, 7) for x in labels) + 3 * mm
+            chart = HorizontalBarChart()
+            chart.x = label_width
+            chart.y = 6 * mm
+            chart.width = max(30 * mm, width - label_width - legend_width - 10 * mm)
+            chart.height = height - 20 * mm
+            chart.categoryAxis.reverseDirection = 1  # first row on top, as in the table
+        else:
+            chart = VerticalBarChart()
+            chart.x = 12 * mm
+            chart.y = 16 * mm
+            most = width - legend_width - 16 * mm
+            chart.width = min(most, max(50 * mm, 12 * mm * len(data_rows) * len(data)))
+            chart.height = height - 30 * mm
+            slanted = len(data_rows) > 6
+            chart.categoryAxis.labels.angle = 30 if slanted else 0
+            chart.categoryAxis.labels.boxAnchor = "ne" if slanted else "n"
+        chart.data = data
+        chart.categoryAxis.categoryNames = labels
+        chart.categoryAxis.labels.fontName = self.font
+        chart.categoryAxis.labels.fontSize = 7
+        chart.valueAxis.labels.fontName = self.font
+        chart.valueAxis.labels.fontSize = 7
+        chart.valueAxis.valueMin = 0
+        highest = max((max(d) for d in data), default=0)
+        step = _nice_step(highest)
+        chart.valueAxis.valueStep = step
+        chart.valueAxis.valueMax = max(step, math.ceil(highest / step) * step)
+        chart.valueAxis.labelTextFormat = _axis_label
+        chart.barLabelFormat = "%.0f"
+        chart.barLabels.fontName = self.font
+        chart.barLabels.fontSize = 6
+        chart.barLabels.nudge = 6
+        chart.barSpacing = 0.5
+        chart.groupSpacing = 3
+        for index in range(len(data)):
+            chart.bars[index].fillColor = colors.HexColor(SERIES[index % len(SERIES)])
+            chart.bars[index].strokeColor = None
+        drawing.add(chart)
+        if len(data) > 1:
+            legend = Legend()
+            legend.x = chart.x + chart.width + 8 * mm
+            legend.y = height - 14 * mm
+            legend.fontName = self.font
+            legend.fontSize = 7
+            legend.alignment = "right"
+            legend.colorNamePairs = [
+                (colors.HexColor(SERIES[i % len(SERIES)]), n) for i, n in enumerate(names)
+            ]
+            drawing.add(legend)
+        renderPDF.draw(drawing, self.canvas, x, top - height)
+
+    def section(self, section: Section, many: bool) -> None:
+        """Title, table and chart: the chart beside a narrow table that fits the page, else
+        below it."""
+        room = self.right - self.left
+        layout = self._layout(section.rows, room) if section.rows else None
+        chart = section.chart is not None and len(section.rows) > 1
+        table_height = (
+            layout.header_height + ROW * (len(section.rows) - 1) + 4 * mm if layout else 0
+        )
+        beside = False
+        if chart and layout is not None:
+            chart_height = self.chart_height(section)
+            beside = (
+                sum(layout.widths) + 100 * mm <= room
+                and max(table_height, chart_height) <= self.height - 2 * MARGIN - 30 * mm
+            )
+        if beside:
+            self.need(8 * mm + max(table_height, chart_height))
+        elif table_height < 80 * mm:  # a short table is not split over two pages
+            self.need(8 * mm + table_height)
+        if many:
+            self.section_title(section.title)
+        top = self.y
+        width = self.table(section.rows, layout) if layout else 0.0
+        if section.note:
+            self.note(section.note)
+        if not chart:
+            return
+        if beside:
+            x = self.left + width + 8 * mm
+            height = max(chart_height, top - self.y - 4 * mm)
+            self.chart(section, x, top + 4 * mm, self.right - x, height)
+            self.y = min(self.y, top + 4 * mm - height - 4 * mm)
+            return
+        height = self.chart_height(section)
+        self.need(height)
+        self.chart(section, self.left, self.y, room, height)
+        self.y -= height + 4 * mm
+
+    def save(self) -> None:
+        self.canvas.showPage()
+        self.canvas.save()
+
+
+def write_pdf(
+    report: Report | list[list[object]], path: Path, title: str = "", subtitle: str = ""
+) -> Path:
+    """Every section: its title, the table, then its chart; numbers right-aligned."""
+    report = _as_report(report, title, subtitle)
+    pdf = _Pdf(path, report)
+    for section in report.sections:
+        pdf.section(section, len(report.sections) > 1)
+    pdf.save()
     return path
 
 
-def write_report(rows: list[list[object]], path: Path, title: str, subtitle: str = "") -> Path:
+def write_report(
+    report: Report | list[list[object]], path: Path, title: str = "", subtitle: str = ""
+) -> Path:
     """By the file's extension: .xlsx or .pdf."""
     if path.suffix.lower() == ".xlsx":
-        return write_xlsx(rows, path, title)
+        return write_xlsx(report, path, title)
     if path.suffix.lower() == ".pdf":
-        return write_pdf(rows, path, title, subtitle)
-    from kiosk.errors import KioskError
-
+        return write_pdf(report, path, title, subtitle)
     raise KioskError(_("Write the report as .xlsx or .pdf, not “{name}”.").format(name=path.name))

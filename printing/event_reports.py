@@ -1,0 +1,510 @@
+"""The event reports laid out as ``printing.reports.Report``: sections with tables and charts.
+
+The contents come from ``kiosk.services.reports`` (the same figures as the dashboard); here
+they only get headings (Chinese by default, through ``_``), column order and charts.
+``REPORTS`` names each report for the CLI (``kiosk report NAME``) and the app's buttons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from kiosk.clock import Clock
+from kiosk.i18n import _
+from kiosk.labels import queue_label
+from kiosk.services import reports
+from kiosk.services.figures import (
+    Attendance,
+    EventFigures,
+    interval_label,
+    stage_label,
+)
+from kiosk.services.reports import EventHeading
+from kiosk.uow import UnitOfWork
+from printing.reports import Chart, Minutes, Percent, Report, Section, write_report
+
+
+def _percent(numerator: int, denominator: int) -> Percent | str:
+    return Percent(numerator / denominator) if denominator else ""
+
+
+def _minutes(seconds: int | None) -> Minutes | str:
+    return Minutes(seconds / 60) if seconds is not None else ""
+
+
+def _subtitle(code: str, name: str, day: object, venue: str, at: datetime, zone: str) -> str:
+    return _("{name} · {date} · {venue} · event code {code} · figures as of {time}").format(
+        name=name,
+        date=day,
+        venue=venue,
+        code=code,
+        time=at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M"),
+    )
+
+
+def _heading_subtitle(h: EventHeading) -> str:
+    return _subtitle(h.code, h.name, h.event_date, h.venue, h.at, h.timezone)
+
+
+def _attendance_headers(first: list[str]) -> list[str]:
+    return [
+        *first,
+        _("Invited"),
+        _("Confirmed"),
+        _("Arrived"),
+        _("Data governed"),
+        _("Mobile banking opened"),
+        _("Mobile banking activated"),
+        _("Charity scan-pay"),
+        _("Customers with slips"),
+        _("Points issued"),
+        _("Points redeemed"),
+    ]
+
+
+def _attendance_figures(row: Attendance) -> list[object]:
+    return [
+        row.invited,
+        row.confirmed,
+        row.arrived,
+        row.governed,
+        row.mobile_banking_opened,
+        row.mobile_banking_activated,
+        row.scan_pay,
+        row.slips_issued,
+        row.points_issued,
+        row.points_redeemed,
+    ]
+
+
+# -- the event summary ------------------------------------------------------------------------
+
+
+def summary_report(f: EventFigures) -> Report:
+    """The funnel, points, coverage, slots, arrivals over the day, branches, timelines, queues."""
+    zone = ZoneInfo(f.timezone)
+    total = f.total
+    invited = total.invited
+    funnel: list[list[object]] = [[_("Stage"), _("Customers"), _("% of invited")]]
+    for stage, n in total.stages():
+        funnel.append([stage_label(stage), n, _percent(n, invited)])
+    points: list[list[object]] = [
+        [_("Item"), _("Value")],
+        [_("Points stock of the invitees"), total.points_stock],
+        [_("Points issued on slips"), total.points_issued],
+        [_("Points redeemed at merchants"), total.points_redeemed],
+        [
+            _("Redemption ratio (redeemed / stock)"),
+            _percent(total.points_redeemed, total.points_stock),
+        ],
+        [_("Issued / stock"), _percent(total.points_issued, total.points_stock)],
+        [_("Slips issued"), total.slips],
+        [_("Slips redeemed"), total.slips_redeemed],
+        [_("Walk-ins"), total.walk_ins],
+    ]
+    cover: list[list[object]] = [[_("Measure"), _("Customers"), _("Of"), _("Share")]]
+    for ratio in f.coverage:
+        cover.append(
+            [
+                ratio.label,
+                ratio.numerator,
+                ratio.denominator,
+                _percent(ratio.numerator, ratio.denominator),
+            ]
+        )
+    slots: list[list[object]] = [
+        [
+            _("Slot"),
+            _("Time"),
+            _("Capacity"),
+            _("Invited"),
+            _("Expected"),
+            _("Arrived"),
+            _("Early"),
+            _("On time"),
+            _("Late"),
+            _("Companions"),
+            _("% of expected"),
+        ]
+    ]
+    for s in f.slots:
+        slots.append(
+            [
+                s.label,
+                f"{s.starts_at.astimezone(zone):%H:%M}–{s.ends_at.astimezone(zone):%H:%M}",
+                s.capacity,
+                s.invited,
+                s.expected,
+                s.arrived,
+                s.early,
+                s.on_time,
+                s.late,
+                s.companions,
+                _percent(s.arrived, s.expected),
+            ]
+        )
+    if total.walk_ins:
+        slots.append([_("Walk-ins"), "", "", "", "", total.walk_ins, "", "", "", "", ""])
+    arrivals: list[list[object]] = [[_("From"), _("Check-ins")]]
+    for bucket in f.arrivals:
+        arrivals.append([bucket.starts_at.astimezone(zone).strftime("%H:%M"), bucket.arrivals])
+    branches: list[list[object]] = [_attendance_headers([_("Branch"), _("Branch name")])]
+    for b in f.branches:
+        branches.append([b.code, b.name, *_attendance_figures(b)])
+    branches.append([_("Total"), "", *_attendance_figures(total)])
+    timelines: list[list[object]] = [
+        [_("Between"), _("Slot"), _("Visits"), _("Median (min)"), _("90th percentile (min)")]
+    ]
+    for t in f.timelines:
+        timelines.append(
+            [
+                interval_label(t.interval),
+                f.slot_label(t.slot),
+                t.count,
+                _minutes(t.median_s),
+                _minutes(t.p90_s),
+            ]
+        )
+    queues: list[list[object]] = [
+        [_("Queue"), _("Waiting"), _("Being served"), _("Served"), _("Longest wait (min)")]
+    ]
+    for q in f.queues:
+        queues.append([queue_label(q.queue), q.waiting, q.in_service, q.served, q.wait_minutes])
+    return Report(
+        _("Event summary"),
+        _subtitle(f.event_code, f.event_name, f.event_date, f.venue, f.at, f.timezone),
+        [
+            Section(_("Funnel"), funnel, Chart(_("Customers per stage"), (1,))),
+            Section(_("Points"), points),
+            Section(_("Coverage"), cover),
+            Section(
+                _("Attendance by slot"),
+                slots,
+                Chart(
+                    _("Expected and arrived per slot"),
+                    (4, 5),
+                    kind="column",
+                    skip_last=bool(total.walk_ins),
+                ),
+                _(
+                    "Early: before the slot less 30 minutes; late: after the slot ended. "
+                    "Expected: confirmed invitations."
+                ),
+            ),
+            Section(
+                _("Arrivals over the day"),
+                arrivals,
+                Chart(_("Check-ins per half hour"), (1,), kind="column"),
+                _("The first half hour also counts earlier check-ins."),
+            ),
+            Section(
+                _("Attendance by branch"),
+                branches,
+                Chart(
+                    _("Confirmed and arrived per branch"),
+                    (3, 4),
+                    labels=1,
+                    kind="column",
+                    skip_last=True,
+                ),
+            ),
+            Section(
+                _("Visit timelines"),
+                timelines,
+                note=_(
+                    "Nearest-rank percentiles over each visit's first call at a desk; the "
+                    "redemption is the first one a booth reported."
+                ),
+            ),
+            Section(_("Queues"), queues),
+        ],
+    )
+
+
+# -- invitation progress ----------------------------------------------------------------------
+
+
+def progress_report(data: reports.InvitationProgress) -> Report:
+    from printing.invitations import progress_sheets
+
+    (branch_title, branch_rows), (rm_title, rm_rows) = progress_sheets(data.progress)
+    # Columns: code, name, invitees, invited, reached, unreachable, confirmed, ... target.
+    return Report(
+        _("Invitation progress"),
+        _heading_subtitle(data.heading),
+        [
+            Section(
+                branch_title,
+                branch_rows,
+                Chart(
+                    _("Confirmed against the target"),
+                    (6, 9),
+                    labels=1,
+                    kind="column",
+                    skip_last=True,
+                ),
+            ),
+            Section(rm_title, rm_rows, Chart(_("Invited and confirmed per RM"), (4, 7), labels=1)),
+        ],
+    )
+
+
+# -- per RM -----------------------------------------------------------------------------------
+
+
+def rm_report(data: reports.RmPerformance) -> Report:
+    rows: list[list[object]] = [_attendance_headers([_("RM staff no."), _("RM"), _("Branch")])]
+    for r in data.rms:
+        rows.append([r.code, r.name, r.branch, *_attendance_figures(r)])
+    rows.append([_("Total"), "", "", *_attendance_figures(data.total)])
+    return Report(
+        _("Performance per RM"),
+        _heading_subtitle(data.heading),
+        [
+            Section(
+                _("Per RM"),
+                rows,
+                Chart(_("Invited and arrived per RM"), (3, 5), labels=1, skip_last=True),
+                _("An RM's customers are those they invited (else those they look after)."),
+            )
+        ],
+    )
+
+
+# -- merchants --------------------------------------------------------------------------------
+
+
+def merchant_report(data: reports.MerchantRedemptions) -> Report:
+    zone = ZoneInfo(data.heading.timezone)
+    offers: list[list[object]] = [
+        [
+            _("Merchant"),
+            _("Service"),
+            _("Points price"),
+            _("Capacity"),
+            _("Taken"),
+            _("Left"),
+            _("Redeemed"),
+            _("Points redeemed"),
+            _("Redeemed of taken"),
+        ]
+    ]
+    for o in data.offers:
+        offers.append(
+            [
+                f"{o.merchant_code} {o.merchant_name}",
+                f"{o.code} {o.name}",
+                o.points_price,
+                o.capacity,
+                o.reserved,
+                o.remaining,
+                o.redeemed,
+                o.redeemed_points,
+                _percent(o.redeemed, o.reserved),
+            ]
+        )
+    offers.append(
+        [
+            _("Total"),
+            "",
+            "",
+            sum(o.capacity for o in data.offers),
+            sum(o.reserved for o in data.offers),
+            sum(o.remaining for o in data.offers),
+            sum(o.redeemed for o in data.offers),
+            sum(o.redeemed_points for o in data.offers),
+            _percent(sum(o.redeemed for o in data.offers), sum(o.reserved for o in data.offers)),
+        ]
+    )
+    detail: list[list[object]] = [
+        [
+            _("Redeemed at"),
+            _("Merchant"),
+            _("Booth"),
+            _("No."),
+            _("Slip"),
+            _("Service"),
+            _("Quantity"),
+            _("Points"),
+            _("Staff"),
+            _("Conflict"),
+        ]
+    ]
+    from kiosk.services.booths import conflict_label
+
+    for r in data.redemptions:
+        detail.append(
+            [
+                r.redeemed_at.astimezone(zone).strftime("%m-%d %H:%M"),
+                f"{r.merchant_code} {r.merchant_name}",
+                r.booth_id[:8],
+                r.booth_seq,
+                f"{r.serial:06d}",
+                f"{r.offer_code} {r.offer_name}",
+                r.quantity,
+                r.points,
+                r.staff_name,
+                conflict_label(r.conflict) if r.conflict else "",
+            ]
+        )
+    return Report(
+        _("Merchant redemptions"),
+        _heading_subtitle(data.heading),
+        [
+            Section(
+                _("Per service"),
+                offers,
+                Chart(_("Taken and redeemed per service"), (4, 6), labels=1, skip_last=True),
+            ),
+            Section(
+                _("Redemptions"),
+                detail,
+                note=_("Times are the booths' clocks. A conflict is kept, never paid twice."),
+            ),
+        ],
+    )
+
+
+# -- unredeemed slips -------------------------------------------------------------------------
+
+
+def unredeemed_report(data: reports.Unredeemed) -> Report:
+    zone = ZoneInfo(data.heading.timezone)
+    rows: list[list[object]] = [
+        [
+            _("Slip"),
+            _("Status"),
+            _("Branch"),
+            _("RM"),
+            _("Customer no."),
+            _("Customer"),
+            _("Merchant"),
+            _("Service"),
+            _("Quantity"),
+            _("Points"),
+            _("Issued at"),
+            _("Redeem by"),
+        ]
+    ]
+    status = {"issued": _("open"), "released": _("released")}
+    for u in data.slips:
+        rows.append(
+            [
+                f"{u.serial:06d}",
+                status.get(u.status, u.status),
+                u.branch,
+                u.rm,
+                u.customer_no,
+                u.masked_name,
+                u.merchant,
+                u.offer,
+                u.quantity,
+                u.points,
+                u.issued_at.astimezone(zone).strftime("%m-%d %H:%M"),
+                u.redeem_by.isoformat(),
+            ]
+        )
+    rows.append(
+        [
+            _("Total"),
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            sum(u.quantity for u in data.slips),
+            data.points,
+            "",
+            "",
+        ]
+    )
+    per_merchant: dict[str, list[int]] = {}
+    for u in data.slips:
+        entry = per_merchant.setdefault(u.merchant, [0, 0])
+        entry[0] += 1
+        entry[1] += u.points
+    merchants: list[list[object]] = [[_("Merchant"), _("Slips"), _("Points")]]
+    merchants += [[name, n, p] for name, (n, p) in sorted(per_merchant.items())]
+    return Report(
+        _("Unredeemed slips"),
+        _heading_subtitle(data.heading),
+        [
+            Section(
+                _("Slips"),
+                rows,
+                note=_("Names are masked. Open slips can still be redeemed until the date shown."),
+            ),
+            Section(
+                _("Per merchant"),
+                merchants,
+                Chart(_("Unredeemed slips per merchant"), (1,)),
+            ),
+        ],
+    )
+
+
+# -- by name ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    name: str  # for the CLI and file names
+    title: Callable[[], str]
+    build: Callable[[UnitOfWork, Clock | None], Report]
+
+
+REPORTS: list[ReportKind] = [
+    ReportKind(
+        "summary",
+        lambda: _("Event summary"),
+        lambda uow, clock: summary_report(reports.event_summary(uow, clock=clock)),
+    ),
+    ReportKind(
+        "progress",
+        lambda: _("Invitation progress"),
+        lambda uow, clock: progress_report(reports.invitation_progress(uow, clock=clock)),
+    ),
+    ReportKind(
+        "rm",
+        lambda: _("Performance per RM"),
+        lambda uow, clock: rm_report(reports.rm_performance(uow, clock=clock)),
+    ),
+    ReportKind(
+        "merchants",
+        lambda: _("Merchant redemptions"),
+        lambda uow, clock: merchant_report(reports.merchant_redemptions(uow, clock=clock)),
+    ),
+    ReportKind(
+        "unredeemed",
+        lambda: _("Unredeemed slips"),
+        lambda uow, clock: unredeemed_report(reports.unredeemed_slips(uow, clock=clock)),
+    ),
+]
+
+
+def report_kind(name: str) -> ReportKind:
+    return next(kind for kind in REPORTS if kind.name == name)
+
+
+def write_event_report(
+    name: str,
+    uow_factory: Callable[[], UnitOfWork],
+    folder: Path,
+    *,
+    suffixes: tuple[str, ...] = (".xlsx", ".pdf"),
+    clock: Clock | None = None,
+) -> list[Path]:
+    """Write one report into the folder, as .xlsx and PDF by default; the paths written."""
+    kind = report_kind(name)
+    report = kind.build(uow_factory(), clock)
+    return [write_report(report, folder / f"{file_stem(name)}{suffix}") for suffix in suffixes]
+
+
+def file_stem(name: str) -> str:
+    return f"report-{name}"
