@@ -57,6 +57,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(_("“{text}” is not a positive number.").format(text=text))
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kiosk",
@@ -87,6 +97,32 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=DEMO_SEED, help=_("random seed"))
     demo.add_argument("--invitees", type=_positive, default=240, help=_("number of invitees"))
     demo.add_argument("--date", type=_date, help=_("event date (default: today)"))
+    demo.add_argument(
+        "--simulate",
+        action="store_true",
+        help=_(
+            "play a whole demo day through the stations' services (arrivals, desks, slips, "
+            "booth redemptions) on a simulated clock"
+        ),
+    )
+    demo.add_argument(
+        "--speed",
+        type=_positive_float,
+        metavar="N",
+        help=_(
+            "with --simulate: play the day N times faster than real time, so the dashboard "
+            "can watch it (default: as fast as possible)"
+        ),
+    )
+    demo.add_argument(
+        "--booth-dir",
+        type=Path,
+        metavar="FOLDER",
+        help=_(
+            "with --simulate: keep the merchant booths' database files here "
+            "(default: a temporary folder)"
+        ),
+    )
     demo.set_defaults(func=cmd_demo)
 
     init = commands.add_parser("init", help=_("create or upgrade the event database"))
@@ -517,6 +553,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             )
             if not create:
                 _out(_("Kept the existing demo event."))
+    if args.simulate and not create:
+        raise KioskError(_("The simulation plays a fresh demo day; run it with --yes."))
+    if (args.speed or args.booth_dir) and not args.simulate:
+        raise KioskError(_("--speed and --booth-dir go with --simulate."))
     if create:
         summary = create_demo(
             database.unit_of_work(), seed=args.seed, event_date=args.date, invitees=args.invitees
@@ -540,10 +580,90 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 "(relationship manager), A001 (activation) or M001 (merchant); every PIN is {pin}."
             ).format(pin=DEMO_PIN)
         )
+    if args.simulate:
+        return _simulate(args, database)
     database.dispose()
     if args.no_gui:
         return 0
     return _launch(args)
+
+
+def _simulate(args: argparse.Namespace, database: dbmod.Database) -> int:
+    """Play the demo day: headless (as fast as possible, or at --speed), or at --speed in the
+    app, where the dashboard watches it live."""
+    import tempfile
+    import time
+
+    from kiosk.simulate import SimClock, Simulation, SimulationSummary
+
+    folder = args.booth_dir or Path(tempfile.mkdtemp(prefix="kiosk-booths-"))
+    if args.speed and not args.no_gui:
+        database.dispose()
+        _out(
+            _(
+                "The app opens and plays the day {speed:g} times faster than real time; sign in "
+                "as S001 (PIN {pin}) and open the dashboard."
+            ).format(speed=args.speed, pin=DEMO_PIN)
+        )
+        from ui.app import run_app
+
+        def start(db: dbmod.Database, clock: SimClock) -> Simulation:
+            return Simulation(db, folder, seed=args.seed, clock=clock)
+
+        return run_app(db_url=args.db, language=args.lang, simulation=start, speed=args.speed)
+    simulation = Simulation(database, folder, seed=args.seed)
+    started, hour = time.monotonic(), None
+    while not simulation.done:
+        moment = simulation.next_at
+        assert moment is not None
+        if args.speed:
+            due = started + (moment - simulation.starts_at).total_seconds() / args.speed
+            time.sleep(max(0.0, due - time.monotonic()))
+        simulation.run_until(moment)
+        local = simulation.clock.now().astimezone(simulation.zone)
+        if local.hour != hour:
+            hour = local.hour
+            _out(
+                _("{time}: {arrivals} arrivals, {slips} slips, {redeemed} redeemed").format(
+                    time=local.strftime("%H:%M"),
+                    arrivals=simulation.summary.arrivals,
+                    slips=simulation.summary.slips,
+                    redeemed=simulation.summary.redeemed,
+                )
+            )
+    simulation.close()
+    s: SimulationSummary = simulation.summary
+    _out(
+        _(
+            "Simulated day over at {time}: {arrivals} arrivals ({walk_ins} walk-ins), {governed} "
+            "governed, {opened} mobile banking opened, {logins} logins, {scan} scan-pays, "
+            "{slips} slips ({voided} voided), {redeemed} redeemed at the booths."
+        ).format(
+            time=simulation.clock.now().astimezone(simulation.zone).strftime("%H:%M"),
+            arrivals=s.arrivals,
+            walk_ins=s.walk_ins,
+            governed=s.governed,
+            opened=s.mobile_banking_opened,
+            logins=s.logins,
+            scan=s.scan_pays,
+            slips=s.slips,
+            voided=s.voided,
+            redeemed=s.redeemed,
+        )
+    )
+    if s.refused:
+        _out(
+            _("{n} actions were refused by the services, e.g. “{example}”").format(
+                n=len(s.refused), example=s.refused[0]
+            )
+        )
+    clock = simulation.clock
+    database.dispose()
+    if args.no_gui:
+        return 0
+    from ui.app import run_app
+
+    return run_app(db_url=args.db, language=args.lang, clock=clock)
 
 
 def cmd_info(args: argparse.Namespace) -> int:

@@ -69,17 +69,29 @@ def add_close_and_reports(
     )
     close.add_argument("--staff", required=True, metavar="STAFF_NO")
     close.set_defaults(func=cmd_event_close)
-    report = commands.add_parser("report", help=_("settlement and reconciliation reports"))
+    report = commands.add_parser(
+        "report", help=_("event reports, settlement and reconciliation (.xlsx or .pdf)")
+    )
     report_commands = report.add_subparsers(
         dest="report_command", metavar="REPORT_COMMAND", required=True
     )
     for name, text in (
+        ("summary", _("funnel, attendance by slot and branch, points, coverage, timelines")),
+        ("progress", _("invitation progress per branch and RM")),
+        ("rm", _("per RM: invited, arrived, governed, mobile banking, points")),
+        ("merchants", _("per service and every redemption the booths reported")),
+        ("unredeemed", _("slips not redeemed (names masked)")),
         ("settlement", _("redeemed slips per merchant and service (.xlsx or .pdf)")),
         ("reconciliation", _("issued, redeemed, voided, released, conflicts (.xlsx or .pdf)")),
     ):
         one = report_commands.add_parser(name, help=text)
         one.add_argument("--out", metavar="FILE", help=_("also write the report to this file"))
         one.set_defaults(func=cmd_report, report=name)
+    every = report_commands.add_parser(
+        "all", help=_("write every event report as .xlsx and .pdf into a folder")
+    )
+    every.add_argument("--dir", required=True, metavar="FOLDER")
+    every.set_defaults(func=cmd_report_all)
 
 
 def cmd_event_close(args: argparse.Namespace) -> int:
@@ -115,26 +127,61 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from kiosk.services.events import event_overview
     from kiosk.services.settlement import reconciliation, settlement
-    from printing.reports import reconciliation_rows, settlement_rows, write_report
+    from printing.event_reports import REPORTS, report_kind
+    from printing.reports import (
+        Report,
+        reconciliation_rows,
+        settlement_rows,
+        text_of,
+        write_report,
+    )
 
     database = dbmod.open_database(args.db)
-    name = event_overview(database.unit_of_work()).name
-    if args.report == "settlement":
-        rows = settlement_rows(settlement(database.unit_of_work()))
-        title = _("Merchant settlement")
-        ok = True
-    else:
-        figures = reconciliation(database.unit_of_work())
-        rows = reconciliation_rows(figures)
-        title = _("Reconciliation")
-        ok = figures.balanced
-    database.dispose()
-    for row in rows:
-        print("\t".join(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+    ok = True
+    try:
+        if args.report in {kind.name for kind in REPORTS}:
+            report = report_kind(args.report).build(database.unit_of_work, None)
+        else:
+            name = event_overview(database.unit_of_work()).name
+            if args.report == "settlement":
+                rows = settlement_rows(settlement(database.unit_of_work()))
+                title = _("Merchant settlement")
+            else:
+                figures = reconciliation(database.unit_of_work())
+                rows = reconciliation_rows(figures)
+                title = _("Reconciliation")
+                ok = figures.balanced
+            report = Report.single(rows, title, name)
+    finally:
+        database.dispose()
+    many = len(report.sections) > 1
+    for index, section in enumerate(report.sections):
+        if many:
+            print(("\n" if index else "") + f"## {section.title}")
+        for row in section.rows:
+            print("\t".join(text_of(v) for v in row))
     if args.out:
-        path = write_report(rows, Path(args.out), title, name)
+        path = write_report(report, Path(args.out))
         print(_("Written to {path}.").format(path=path))
     return 0 if ok else 1
+
+
+def cmd_report_all(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from printing.event_reports import REPORTS, write_event_report
+
+    folder = Path(args.dir)
+    if not folder.is_dir():
+        raise KioskError(_("The folder {folder} does not exist.").format(folder=folder))
+    database = dbmod.open_database(args.db)
+    try:
+        for kind in REPORTS:
+            for path in write_event_report(kind.name, database.unit_of_work, folder):
+                print(_("Written to {path}.").format(path=path))
+    finally:
+        database.dispose()
+    return 0
 
 
 def cmd_ledger_init(args: argparse.Namespace) -> int:

@@ -72,6 +72,11 @@ class Report:
     subtitle: str = ""
     sections: list[Section] = field(default_factory=list)
 
+    @classmethod
+    def single(cls, rows: list[list[object]], title: str, subtitle: str = "") -> Report:
+        """A report of one table (settlement, reconciliation)."""
+        return cls(title, subtitle, [Section(title, rows)])
+
 
 SERIES = ["#0b4f8a", "#e0a526", "#1e7b34", "#8a1c1c", "#6b4fa0"]
 
@@ -175,7 +180,7 @@ def reconciliation_rows(report: Reconciliation) -> list[list[object]]:
 def _as_report(report: Report | list[list[object]], title: str, subtitle: str) -> Report:
     if isinstance(report, Report):
         return report
-    return Report(title, subtitle, [Section(title, report)])
+    return Report.single(report, title, subtitle)
 
 
 # -- xlsx -------------------------------------------------------------------------------------

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLoggingCategory, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from kiosk.clock import Clock
-from kiosk.db import open_database
+from kiosk.db import Database, open_database
 from kiosk.errors import KioskError
 from kiosk.i18n import _, set_language
 from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.settings import APPLICATION, ORGANIZATION, Settings
 from ui.theme import apply_theme
+
+if TYPE_CHECKING:
+    from kiosk.simulate import SimClock, Simulation
 
 # Benchmarks set this to measure cold start: the app prints a line and quits once the first
 # window has been shown and painted.
@@ -48,7 +54,17 @@ def _report_ready() -> None:
     QApplication.quit()
 
 
-def run_app(db_url: str | None = None, language: str | None = None) -> int:
+def run_app(
+    db_url: str | None = None,
+    language: str | None = None,
+    *,
+    clock: Clock | None = None,
+    simulation: Callable[[Database, SimClock], Simulation] | None = None,
+    speed: float = 60.0,
+) -> int:
+    """Open the window on the event database. ``clock`` replaces the wall clock (after a
+    simulated day); ``simulation`` plays a demo day at ``speed`` times real time while the
+    window runs (``ui.simulation``, driven by a QTimer in this thread)."""
     app = ensure_application()
     settings = Settings()
     set_language(language or settings.language)
@@ -62,10 +78,27 @@ def run_app(db_url: str | None = None, language: str | None = None) -> int:
         if not os.environ.get(ENV_EXIT_WHEN_READY):
             QMessageBox.critical(None, _("Points redemption event"), str(error))
         return 1
-    window = MainWindow(AppContext(database, Clock()), settings)
+    driver = None
+    if simulation is not None:
+        from kiosk.simulate import SimClock as _SimClock
+        from ui.simulation import SimulationDriver
+
+        sim_clock = _SimClock(datetime.now(UTC))
+        try:
+            simulated = simulation(database, sim_clock)
+        except KioskError as error:
+            print(_("kiosk: {message}").format(message=error), file=sys.stderr)
+            return 1
+        clock = sim_clock
+    window = MainWindow(AppContext(database, clock or Clock()), settings)
+    if simulation is not None:
+        driver = SimulationDriver(simulated, speed, window)
+        driver.start()
     window.showMaximized()  # a station owns its screen on the day
     if os.environ.get(ENV_EXIT_WHEN_READY):
         QTimer.singleShot(0, _report_ready)
     code = app.exec()
+    if driver is not None:
+        driver.stop()
     database.dispose()
     return code
