@@ -1,4 +1,5 @@
-"""What a station needs from the app: the database, the clock and who is signed in."""
+"""What a station needs from the app: the database, the clock, who is signed in and the
+window's preferences."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.services.auth import StaffSession
 from kiosk.uow import UnitOfWork
+from ui.settings import Settings
 
 
 @dataclass
@@ -23,6 +25,12 @@ class AppContext:
 class StationContext:
     app: AppContext
     staff: StaffSession
+    settings: Settings | None = None  # the window's preferences (QSettings when None)
+
+    def preferences(self) -> Settings:
+        if self.settings is None:
+            self.settings = Settings()
+        return self.settings
 
     def uow(self) -> UnitOfWork:
         return self.app.uow()

@@ -1,10 +1,17 @@
-"""Per-machine preferences kept in QSettings: language, large print, last sign-in station."""
+"""Per-machine preferences kept in QSettings: language, large print, the booth's staff, the
+dashboard's alert limits."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSettings
 
+from kiosk.errors import KioskError
 from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES
+
+if TYPE_CHECKING:
+    from kiosk.services.dashboard import Thresholds
 
 ORGANIZATION = "kiosk"
 APPLICATION = "kiosk"
@@ -52,4 +59,33 @@ class Settings:
     @booth_auto_redeem.setter
     def booth_auto_redeem(self, value: bool) -> None:
         self._s.setValue("booth/auto_redeem", "true" if value else "false")
+        self._s.sync()
+
+    # The dashboard's alert limits: a preference of the screen that watches the event.
+
+    def dashboard_thresholds(self) -> Thresholds:
+        from kiosk.services.dashboard import Thresholds
+
+        default = Thresholds()
+
+        def number(key: str, fallback: int) -> int:
+            try:
+                return int(str(self._s.value(f"dashboard/{key}", fallback)))
+            except ValueError:
+                return fallback
+
+        chosen = Thresholds(
+            queue_wait_minutes=number("queue_wait_minutes", default.queue_wait_minutes),
+            slot_crowding_percent=number("slot_crowding_percent", default.slot_crowding_percent),
+            offer_left_percent=number("offer_left_percent", default.offer_left_percent),
+        )
+        try:
+            return chosen.check()
+        except KioskError:  # edited by hand into nonsense: the defaults
+            return default
+
+    def set_dashboard_thresholds(self, thresholds: Thresholds) -> None:
+        thresholds.check()
+        for key in ("queue_wait_minutes", "slot_crowding_percent", "offer_left_percent"):
+            self._s.setValue(f"dashboard/{key}", getattr(thresholds, key))
         self._s.sync()

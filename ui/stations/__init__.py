@@ -23,6 +23,7 @@ _REGISTRY: dict[Station, type[StationPage] | str] = {
     Station.ACTIVATION: "ui.stations.activation:ActivationStation",
     Station.ADMIN: "ui.stations.admin:AdminStation",
     Station.MERCHANT: "ui.stations.merchant:MerchantStation",
+    Station.DASHBOARD: "ui.stations.dashboard:DashboardStation",
 }
 
 

@@ -1,0 +1,453 @@
+"""The coordinator's dashboard (看板): the event at a glance, readable from across the room.
+
+Alerts first, in colour and words; then big numbers (arrivals, both queues with their
+longest wait, slips, points redeemed); then charts where a picture beats a number: the
+funnel, arrivals per slot against the confirmed invitations, attendance per branch and the
+offers closest to their capacity; and the visit timelines. Every figure comes from
+``kiosk.services.dashboard`` (the same queries as the reports).
+
+It refreshes itself every few seconds with a QTimer in the main thread, only while it is on
+screen; the timelines, which look at the whole day, every sixth refresh. The alert limits
+are the coordinator's preference on this machine (``Settings.dashboard_thresholds``).
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.models import Queue
+from kiosk.roles import Station
+from kiosk.services import dashboard
+from kiosk.services.dashboard import Dashboard, Severity, Thresholds
+from kiosk.services.figures import ALL_SLOTS, Interval, Timeline, interval_label, stage_label
+from ui.charts import AMBER, BLUE, GREEN, GREY, RED, Bar, BarChart
+from ui.context import StationContext
+from ui.stations.base import StationPage
+from ui.theme import is_large_print
+from ui.widgets import ResultBanner, Tone
+
+REFRESH_MS = 5000
+TIMELINES_EVERY = 6  # refreshes
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}%" if whole else "–"
+
+
+def _minutes(seconds: int | None) -> str:
+    return "–" if seconds is None else f"{seconds / 60:.0f}"
+
+
+class AlertBanner(ResultBanner):
+    headline_pt = 18
+    detail_pt = 15
+
+
+class Tile(QFrame):
+    """A big number with its caption and one line of detail."""
+
+    def __init__(self, key: str, caption: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        box = QVBoxLayout(self)
+        box.setContentsMargins(12, 4, 12, 6)
+        box.setSpacing(0)
+        self.caption = QLabel(caption)
+        self.caption.setProperty("role", "hint")
+        self.caption.setWordWrap(True)
+        self.value = QLabel("–")
+        self.value.setObjectName(f"kpi_{key}")
+        self.detail = QLabel("")
+        self.detail.setObjectName(f"kpi_{key}_detail")
+        self.detail.setWordWrap(True)
+        box.addWidget(self.caption)
+        box.addWidget(self.value)
+        box.addWidget(self.detail)
+        self.set_tone(None)
+
+    def set_tone(self, severity: Severity | None) -> None:
+        colour = {None: "#0b4f8a", Severity.WARN: "#9a6700", Severity.ERROR: "#b00020"}[severity]
+        base = self.font().pointSize()
+        self.value.setStyleSheet(
+            f"font-size: {round(base * 2.6)}pt; font-weight: bold; color: {colour};"
+        )
+        small = f"font-size: {round(base * 0.9)}pt;"
+        self.detail.setStyleSheet(f"{small} color: {colour};" if severity else small)
+
+
+class Card(QFrame):
+    """A titled panel holding a chart or a table."""
+
+    def __init__(self, title: str, content: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        box = QVBoxLayout(self)
+        box.setContentsMargins(10, 4, 10, 6)
+        box.setSpacing(2)
+        self.title = QLabel(title)
+        self.title.setProperty("role", "subtitle")
+        self.title.setWordWrap(True)
+        box.addWidget(self.title)
+        box.addWidget(content, 1)
+
+
+class LimitsDialog(QDialog):
+    """The alert limits, as three numbers."""
+
+    def __init__(self, thresholds: Thresholds, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Alert limits"))
+        form = QFormLayout(self)
+        self.wait = QSpinBox()
+        self.wait.setRange(1, 240)
+        self.wait.setSuffix(_(" min"))
+        self.wait.setValue(thresholds.queue_wait_minutes)
+        self.crowding = QSpinBox()
+        self.crowding.setRange(10, 300)
+        self.crowding.setSuffix("%")
+        self.crowding.setValue(thresholds.slot_crowding_percent)
+        self.offer = QSpinBox()
+        self.offer.setRange(0, 90)
+        self.offer.setSuffix("%")
+        self.offer.setValue(thresholds.offer_left_percent)
+        form.addRow(_("Queue wait from"), self.wait)
+        form.addRow(_("Slot arrivals from (of capacity)"), self.crowding)
+        form.addRow(_("Service with at most this much left"), self.offer)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(self.wait.value(), self.crowding.value(), self.offer.value())
+
+
+class DashboardStation(StationPage):
+    station = Station.DASHBOARD
+
+    def __init__(self, context: StationContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.settings = context.preferences()
+        self.thresholds = self.settings.dashboard_thresholds()
+        self.board: Dashboard | None = None
+        self.timelines: list[Timeline] = []
+        self.refreshes = 0
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer.addWidget(scroll)
+        body = QWidget()
+        body.setObjectName("page")
+        scroll.setWidget(body)
+        self._build(body)
+        self.bind(Qt.Key.Key_F5, self.refresh)
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _build(self, body: QWidget) -> None:
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(14, 6, 14, 10)
+        layout.setSpacing(8)
+        large = is_large_print()
+        self.heading = QLabel(_("Dashboard"))
+        self.heading.setProperty("role", "title")
+        self.as_of = QLabel("")
+        self.as_of.setObjectName("as_of")
+        self.as_of.setProperty("role", "hint")
+        limits = QPushButton(_("Alert limits…"))
+        limits.setObjectName("limits")
+        limits.clicked.connect(self.edit_limits)
+        refresh = QPushButton(_("Refresh (F5)"))
+        refresh.clicked.connect(self.refresh)
+        top = QHBoxLayout()
+        top.addWidget(self.heading)
+        if large:  # the title gets its own line
+            layout.addLayout(top)
+            top = QHBoxLayout()
+        top.addStretch(1)
+        top.addWidget(self.as_of)
+        top.addWidget(limits)
+        top.addWidget(refresh)
+        layout.addLayout(top)
+
+        self.alerts = AlertBanner()
+        layout.addWidget(self.alerts)
+
+        tiles = QGridLayout()
+        tiles.setSpacing(10)
+        self.tiles = {
+            "arrived": Tile("arrived", _("Arrived")),
+            Queue.SERVICE_DESK: Tile("service_desk", _("Waiting: service desk")),
+            Queue.ACTIVATION: Tile("activation", _("Waiting: activation desk")),
+            "slips": Tile("slips", _("Customers with slips")),
+            "points": Tile("points", _("Points redeemed")),
+        }
+        per_row = 3 if large else len(self.tiles)
+        for index, tile in enumerate(self.tiles.values()):
+            tiles.addWidget(tile, index // per_row, index % per_row)
+            tiles.setColumnStretch(index % per_row, 1)
+        layout.addLayout(tiles)
+
+        self.funnel = BarChart()
+        self.funnel.setObjectName("funnel")
+        self.slots = BarChart(vertical=True, legend=[(_("Arrived"), BLUE), (_("Expected"), GREY)])
+        self.slots.setObjectName("slots")
+        self.branches = BarChart(legend=[(_("Arrived"), BLUE), (_("Confirmed"), GREY)])
+        self.branches.setObjectName("branches")
+        self.offers = BarChart(legend=[(_("Taken"), BLUE), (_("Capacity"), GREY)])
+        self.offers.setObjectName("offers")
+        self.timeline_grid = QGridLayout()
+        self.timeline_grid.setHorizontalSpacing(16)
+        timeline_box = QWidget()
+        timeline_box.setLayout(self.timeline_grid)
+        self.timeline_cells: dict[tuple[Interval, str], QLabel] = {}
+
+        grid = QGridLayout()
+        grid.setSpacing(10)
+        self.cards = {
+            "funnel": Card(_("Funnel"), self.funnel),
+            "slots": Card(_("Arrivals per slot"), self.slots),
+            "branches": Card(_("Attendance per branch"), self.branches),
+            "offers": Card(_("Services closest to capacity"), self.offers),
+            "timelines": Card(_("Minutes between steps (median / 90%)"), timeline_box),
+        }
+        if is_large_print():  # two columns, the page scrolls
+            for index, key in enumerate(("funnel", "slots", "branches", "offers", "timelines")):
+                grid.addWidget(self.cards[key], index // 2, index % 2)
+            for card in self.cards.values():
+                card.setMinimumHeight(360)
+        else:
+            grid.addWidget(self.cards["funnel"], 0, 0)
+            grid.addWidget(self.cards["timelines"], 1, 0)
+            grid.addWidget(self.cards["slots"], 0, 1)
+            grid.addWidget(self.cards["offers"], 1, 1)
+            grid.addWidget(self.cards["branches"], 0, 2, 2, 1)
+            grid.setColumnStretch(0, 7)
+            grid.setColumnStretch(1, 5)
+            grid.setColumnStretch(2, 6)
+            grid.setRowStretch(0, 5)
+            grid.setRowStretch(1, 4)
+        self.cards["timelines"].setSizePolicy(
+            QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred
+        )
+        layout.addLayout(grid, 1)
+
+    # -- refreshing -------------------------------------------------------------------------
+
+    def load(self) -> None:
+        self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.timer.stop()
+        super().hideEvent(event)
+
+    def refresh(self) -> None:
+        with_timelines = self.refreshes % TIMELINES_EVERY == 0
+        self.refreshes += 1
+        try:
+            board = dashboard.snapshot(
+                self.context.uow(),
+                clock=self.context.app.clock,
+                thresholds=self.thresholds,
+                with_timelines=with_timelines,
+            )
+        except KioskError as error:
+            self.alerts.show_result(Tone.ERROR, _("The figures cannot be read."), str(error))
+            return
+        if with_timelines:
+            self.timelines = board.figures.timelines
+        self.board = board
+        self._show(board)
+
+    def edit_limits(self) -> None:
+        dialog = LimitsDialog(self.thresholds, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.apply_limits(dialog.thresholds())
+
+    def apply_limits(self, thresholds: Thresholds) -> None:
+        try:
+            self.settings.set_dashboard_thresholds(thresholds)
+        except KioskError as error:
+            self.alerts.show_result(Tone.ERROR, str(error))
+            return
+        self.thresholds = thresholds
+        self.refresh()
+
+    # -- showing ----------------------------------------------------------------------------
+
+    def _show(self, board: Dashboard) -> None:
+        f = board.figures
+        zone = ZoneInfo(f.timezone)
+        self.heading.setText(f.event_name)
+        self.as_of.setText(
+            _("As of {time} · refreshes every {n} s").format(
+                time=f.at.astimezone(zone).strftime("%H:%M:%S"), n=REFRESH_MS // 1000
+            )
+        )
+        self._show_alerts(board)
+        severities: dict[str, Severity] = {}
+        for alert in board.alerts:
+            if alert.subject not in severities or alert.severity == Severity.ERROR:
+                severities[alert.subject] = alert.severity
+        total = f.total
+
+        arrived = self.tiles["arrived"]
+        arrived.value.setText(f"{total.arrived:,}")
+        arrived.detail.setText(
+            _("of {n} confirmed ({percent}); {walk_ins} walk-ins").format(
+                n=total.confirmed,
+                percent=_percent(total.arrived, total.confirmed),
+                walk_ins=total.walk_ins,
+            )
+        )
+        for queue in f.queues:
+            tile = self.tiles[queue.queue]
+            tile.value.setText(f"{queue.waiting:,}")
+            tile.detail.setText(
+                _("longest wait {minutes} min; {n} being served").format(
+                    minutes=queue.wait_minutes, n=queue.in_service
+                )
+                if queue.waiting
+                else _("nobody waiting; {n} being served").format(n=queue.in_service)
+            )
+            tile.set_tone(severities.get(queue.queue))
+        slips = self.tiles["slips"]
+        slips.value.setText(f"{total.slips_issued:,}")
+        slips.detail.setText(
+            _("{slips} slips, {points} points").format(
+                slips=f"{total.slips:,}", points=f"{total.points_issued:,}"
+            )
+        )
+        points = self.tiles["points"]
+        points.value.setText(f"{total.points_redeemed:,}")
+        ratio = total.redemption_ratio
+        points.detail.setText(
+            _("{ratio} of the invitees' {stock} points; {n} slips redeemed").format(
+                ratio="–" if ratio is None else f"{100 * ratio:.1f}%",
+                stock=f"{total.points_stock:,}",
+                n=f"{total.slips_redeemed:,}",
+            )
+        )
+
+        self.funnel.set_bars(
+            [
+                Bar(stage_label(stage), n, text=f"{n:,} · {_percent(n, total.invited)}")
+                for stage, n in total.stages()
+            ]
+        )
+        slot_colour = {Severity.WARN: AMBER, Severity.ERROR: RED}
+        self.slots.set_bars(
+            [
+                Bar(
+                    s.label,
+                    s.arrived,
+                    target=s.expected,
+                    colour=slot_colour.get(severities.get(s.code, Severity.WARN))
+                    if s.code in severities
+                    else (GREEN if s.is_current else BLUE),
+                    text=f"{s.arrived}/{s.expected}",
+                )
+                for s in f.slots
+            ]
+        )
+        self.branches.set_bars(
+            [
+                Bar(b.name, b.arrived, target=b.confirmed, text=f"{b.arrived}/{b.confirmed}")
+                for b in f.branches
+            ],
+            _("No branch has invitees yet."),
+        )
+        closest = sorted(f.offers, key=lambda o: (-o.percent_taken, o.remaining))[:6]
+        self.offers.set_bars(
+            [
+                Bar(
+                    o.name,
+                    o.reserved,
+                    target=o.capacity,
+                    colour=slot_colour.get(severities[o.code]) if o.code in severities else None,
+                    text=_("{left} left").format(left=o.remaining),
+                )
+                for o in closest
+            ],
+            _("No services yet."),
+        )
+        self._show_timelines(board)
+
+    def _show_alerts(self, board: Dashboard) -> None:
+        if not board.alerts:
+            limits = board.thresholds
+            self.alerts.show_result(
+                Tone.OK,
+                _(
+                    "No alerts (limits: waits from {wait} min, slots from {crowding}% of "
+                    "capacity, services with {left}% left)."
+                ).format(
+                    wait=limits.queue_wait_minutes,
+                    crowding=limits.slot_crowding_percent,
+                    left=limits.offer_left_percent,
+                ),
+            )
+            return
+        tone = Tone.ERROR if board.worst == Severity.ERROR else Tone.WARN
+        headline = _("{n} alerts").format(n=len(board.alerts)) if len(board.alerts) > 1 else ""
+        lines = [("⚠ " if a.severity == Severity.WARN else "⛔ ") + a.message for a in board.alerts]
+        if not headline:
+            headline, lines = lines[0], []
+        self.alerts.show_result(tone, headline, "\n".join(lines[:6]))
+
+    def _show_timelines(self, board: Dashboard) -> None:
+        grid = self.timeline_grid
+        slots = [(s.code, s.label) for s in board.figures.slots] + [(ALL_SLOTS, _("All"))]
+        if not self.timeline_cells:
+            for column, (_code, label) in enumerate(slots, start=1):
+                header = QLabel(label)
+                header.setProperty("role", "hint")
+                grid.addWidget(header, 0, column, Qt.AlignmentFlag.AlignRight)
+            for row, interval in enumerate(Interval, start=1):
+                grid.addWidget(QLabel(interval_label(interval)), row, 0)
+                for column, (code, _label) in enumerate(slots, start=1):
+                    cell = QLabel("–")
+                    cell.setObjectName(f"timeline_{interval.value}_{code or 'all'}")
+                    cell.setAlignment(Qt.AlignmentFlag.AlignRight)
+                    grid.addWidget(cell, row, column)
+                    self.timeline_cells[(interval, code)] = cell
+        found = {(t.interval, t.slot): t for t in self.timelines}
+        for key, cell in self.timeline_cells.items():
+            t = found.get(key)
+            if t is None or not t.count:
+                cell.setText("–")
+                continue
+            cell.setText(f"{_minutes(t.median_s)} / {_minutes(t.p90_s)}")
+            cell.setToolTip(_("{n} visits").format(n=t.count))
