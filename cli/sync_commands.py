@@ -140,7 +140,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     ok = True
     try:
         if args.report in {kind.name for kind in REPORTS}:
-            report = report_kind(args.report).build(database.unit_of_work, None)
+            report = report_kind(args.report).build(database.unit_of_work(), None)
         else:
             name = event_overview(database.unit_of_work()).name
             if args.report == "settlement":

@@ -582,7 +582,7 @@ def coverage(s: Session, event: Event, total: Attendance) -> list[Ratio]:
               total.confirmed),
         Ratio("turnout", _("Invitees who came"), invitees_arrived, total.invited),
         Ratio("governance", _("Governed, of those who needed it"), total.governed, needed),
-        Ratio("mobile_banking", _("Came with or left with mobile banking"), with_mobile,
+        Ratio("mobile_banking", _("Have mobile banking now"), with_mobile,
               total.arrived),
         Ratio("activated", _("Logged in to mobile banking at the desk"),
               total.mobile_banking_activated, total.arrived),

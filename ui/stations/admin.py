@@ -43,6 +43,7 @@ from kiosk.services import imports, tracking
 from printing.booklet import BookletPaper, render_booklet, render_html
 from printing.invitations import percent_text, write_progress, write_reminders
 from ui.context import StationContext
+from ui.reports_panel import ReportsPanel
 from ui.stations.base import StationPage
 from ui.widgets import ResultBanner, Tone
 
@@ -107,6 +108,10 @@ class AdminStation(StationPage):
         self.tabs.addTab(self._progress_tab(), _("Progress"))
         self.tabs.addTab(self._reminders_tab(), _("Reminders"))
         self.tabs.addTab(self._booklet_tab(), _("Booklet"))
+        self.reports = ReportsPanel(
+            context, lambda parent, title: self.chooser.directory(parent, title)
+        )
+        self.tabs.addTab(self.reports, _("Reports"))
         self.tabs.currentChanged.connect(self._tab_opened)
         layout.addWidget(self.tabs, 1)
 
