@@ -325,10 +325,12 @@ class DashboardStation(StationPage):
 
         arrived = self.tiles["arrived"]
         arrived.value.setText(f"{total.arrived:,}")
+        came = next(r for r in f.coverage if r.key == "attendance")
         arrived.detail.setText(
-            _("of {n} confirmed ({percent}); {walk_ins} walk-ins").format(
-                n=total.confirmed,
-                percent=_percent(total.arrived, total.confirmed),
+            _("{came} of {n} confirmed came ({percent}); {walk_ins} walk-ins").format(
+                came=came.numerator,
+                n=came.denominator,
+                percent=_percent(came.numerator, came.denominator),
                 walk_ins=total.walk_ins,
             )
         )

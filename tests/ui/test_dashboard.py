@@ -1,0 +1,219 @@
+"""The dashboard station on the small hand-computed event: it shows the figures the event
+summary report prints, alerts in colour and words, follows the alert limits, refreshes by
+itself; and the administration station writes the reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from sqlalchemy import update
+
+from kiosk.clock import FixedClock
+from kiosk.db import open_database
+from kiosk.models import QueueEntry
+from kiosk.services.dashboard import Thresholds
+from printing.event_reports import write_event_report
+from tests.figures_support import NOW, at, build_small_event
+from ui.main_window import MainWindow
+from ui.settings import Settings
+from ui.stations.admin import AdminStation, FileChooser
+from ui.stations.dashboard import DashboardStation, LimitsDialog
+from ui.widgets import Tone
+
+from .conftest import sign_in
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture
+def small_url(empty_url: str) -> str:
+    database = open_database(empty_url)
+    build_small_event(database)
+    database.dispose()
+    return empty_url
+
+
+def open_station(qtbot: QtBot, window: MainWindow, title: str) -> object:
+    sign_in(qtbot, window, "S001", "1234")
+    window.switcher.setCurrentRow(window.station_titles().index(title))
+    return window.current_station()
+
+
+def open_dashboard(qtbot: QtBot, window: MainWindow) -> DashboardStation:
+    station = open_station(qtbot, window, "Dashboard")
+    assert isinstance(station, DashboardStation)
+    return station
+
+
+def text(station: DashboardStation, name: str) -> str:
+    from PySide6.QtWidgets import QLabel
+
+    label = station.findChild(QLabel, name)
+    assert label is not None, name
+    return label.text()
+
+
+def rows(path: Path, title: str) -> dict[object, list[object]]:
+    sheet = openpyxl.load_workbook(path)[title]
+    return {  # table rows only, not the note below the table
+        row[0]: list(row[1:])
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+        if any(v is not None for v in row[1:])
+    }
+
+
+def test_dashboard_shows_the_report_figures(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    small_url: str,
+    clock: FixedClock,
+    tmp_path: Path,
+) -> None:
+    clock.at = NOW
+    window = make_window(small_url)
+    station = open_dashboard(qtbot, window)
+    assert window.station_titles()[-2:] == ["Dashboard", "Administration"]
+    xlsx, _pdf = write_event_report(
+        "summary", window.app.database.unit_of_work, tmp_path, clock=clock
+    )
+    funnel = rows(xlsx, "Funnel")
+    # The funnel chart draws the report's funnel, stage by stage.
+    assert [(bar.label, bar.value) for bar in station.funnel.bars] == [
+        (stage, values[0]) for stage, values in funnel.items()
+    ]
+    assert station.funnel.bars[1].text == "3 · 60%"
+    points = rows(xlsx, "Points")
+    assert text(station, "kpi_arrived") == str(funnel["Arrived"][0]) == "5"
+    assert "3 of 3 confirmed came (100%); 1 walk-ins" in text(station, "kpi_arrived_detail")
+    assert text(station, "kpi_slips") == str(funnel["Slips issued"][0])
+    assert text(station, "kpi_points") == f"{points['Points redeemed at merchants'][0]:,}"
+    assert "8.2% of the invitees' 73,000 points; 2 slips redeemed" in text(
+        station, "kpi_points_detail"
+    )
+    queues = rows(xlsx, "Queues")
+    assert text(station, "kpi_service_desk") == str(queues["Service desk"][0]) == "1"
+    assert "longest wait 170 min" in text(station, "kpi_service_desk_detail")
+    assert text(station, "kpi_activation") == str(queues["Activation desk"][0]) == "2"
+    slots = rows(xlsx, "Attendance by slot")
+    assert [(b.label, b.value, b.target) for b in station.slots.bars] == [
+        (label, values[4], values[3]) for label, values in slots.items() if label != "Walk-ins"
+    ]
+    branches = rows(xlsx, "Attendance by branch")
+    assert [(b.label, b.value, b.target) for b in station.branches.bars] == [
+        (values[0], values[3], values[2]) for code, values in branches.items() if code != "Total"
+    ]
+    assert [(b.label, b.value, b.target, b.text) for b in station.offers.bars] == [
+        ("深度体检", 1, 1, "0 left"),
+        ("基础体检", 3, 10, "7 left"),
+    ]
+    timelines = openpyxl.load_workbook(xlsx)["Visit timelines"]
+    found = {(r[0], r[1]): (r[3], r[4]) for r in timelines.iter_rows(min_row=2, values_only=True)}
+    median, p90 = found[("Arrival → service desk", "All slots")]
+    assert text(station, "timeline_arrival_to_desk_all") == f"{median:.0f} / {p90:.0f}" == "10 / 20"
+    assert text(station, "timeline_desk_to_activation_PM") == "–"
+    # Alerts in colour and words, the worst first.
+    assert station.alerts.tone == Tone.ERROR
+    assert station.alerts.headline.text() == "3 alerts"
+    detail = station.alerts.detail.text().splitlines()
+    assert detail[0].startswith("⛔ Service desk: 1 waiting, the first since 11:40 (170 min")
+    assert "深度体检 (康宁体检中心) is fully booked." in detail[2]
+    assert text(station, "as_of").startswith("As of 14:30:00")
+
+
+def test_limits_are_kept_and_change_the_alerts(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    small_url: str,
+    clock: FixedClock,
+    settings: Settings,
+) -> None:
+    clock.at = at(1, 0)  # 09:00: only the full offer alerts
+    window = make_window(small_url)
+    station = open_dashboard(qtbot, window)
+    dialog = LimitsDialog(station.thresholds, station)
+    qtbot.addWidget(dialog)
+    assert (dialog.wait.value(), dialog.crowding.value(), dialog.offer.value()) == (15, 90, 10)
+    dialog.wait.setValue(5)
+    dialog.crowding.setValue(70)
+    dialog.offer.setValue(0)
+    station.apply_limits(dialog.thresholds())
+    assert settings.dashboard_thresholds() == Thresholds(5, 70, 0)
+    # At 09:00 c1 arrived (early), the AM slot has 1 of 4 arrivals... and later ones come in.
+    clock.at = NOW
+    station.refresh()
+    kinds = [(a.kind, a.subject) for a in station.board.alerts]  # type: ignore[union-attr]
+    assert kinds == [
+        ("queue_wait", "service_desk"),
+        ("queue_wait", "activation"),
+        ("offer_capacity", "O2"),
+        ("slot_crowding", "AM"),
+    ]
+    assert any("limit 70%" in line for line in station.alerts.detail.text().splitlines())
+    # A window opened later reads the same limits.
+    window.sign_out()
+    again = open_dashboard(qtbot, window)
+    assert again.thresholds == Thresholds(5, 70, 0)
+
+
+def test_refreshes_by_itself_while_on_screen(
+    qtbot: QtBot, make_window: Callable[[str], MainWindow], small_url: str, clock: FixedClock
+) -> None:
+    clock.at = NOW
+    window = make_window(small_url)
+    station = open_dashboard(qtbot, window)
+    assert station.timer.isActive() and station.timer.interval() == 5000
+    station.timer.setInterval(50)
+    before = station.refreshes
+    assert text(station, "kpi_activation") == "2"
+    with window.app.database.unit_of_work() as uow:  # another desk calls the walk-in
+        uow.session.execute(
+            update(QueueEntry)
+            .where(QueueEntry.queue == "activation", QueueEntry.enqueued_at == at(6, 0))
+            .values(status="called", called_at=at(6, 29))
+        )
+        uow.commit()
+    qtbot.waitUntil(lambda: station.refreshes >= before + 2, timeout=3000)
+    assert text(station, "kpi_activation") == "1"
+    assert "1 being served" in text(station, "kpi_activation_detail")
+    window.switcher.setCurrentRow(0)  # another station: the dashboard stops refreshing
+    assert not station.timer.isActive()
+    qtbot.keyClick(window, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_station() is station and station.timer.isActive()
+
+
+def test_no_alerts_is_said_in_green(
+    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str, clock: FixedClock
+) -> None:
+    station = open_dashboard(qtbot, make_window(demo_url))
+    assert station.alerts.tone == Tone.OK
+    assert station.alerts.headline.text().startswith("No alerts (limits: waits from 15 min")
+    assert station.funnel.bars[0].value == 240 and station.branches.bars
+
+
+def test_admin_writes_the_reports(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    small_url: str,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock.at = NOW
+    folder = tmp_path / "out"
+    folder.mkdir()
+    monkeypatch.setattr(FileChooser, "directory", classmethod(lambda cls, parent, title: folder))
+    station = open_station(qtbot, make_window(small_url), "Administration")
+    assert isinstance(station, AdminStation)
+    station.tabs.setCurrentWidget(station.reports)
+    qtbot.mouseClick(station.reports.buttons["rm"], Qt.MouseButton.LeftButton)
+    assert sorted(p.name for p in folder.iterdir()) == ["report-rm.pdf", "report-rm.xlsx"]
+    assert station.reports.banner.tone == Tone.OK
+    assert rows(folder / "report-rm.xlsx", "Per RM")["RM001"][2] == 3
+    qtbot.mouseClick(station.reports.buttons["all"], Qt.MouseButton.LeftButton)
+    assert len(list(folder.iterdir())) == 10
+    assert station.reports.banner.headline.text() == f"10 files written to {folder}"
