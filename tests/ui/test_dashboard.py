@@ -217,3 +217,43 @@ def test_admin_writes_the_reports(
     qtbot.mouseClick(station.reports.buttons["all"], Qt.MouseButton.LeftButton)
     assert len(list(folder.iterdir())) == 10
     assert station.reports.banner.headline.text() == f"10 files written to {folder}"
+
+
+def test_after_a_simulated_day_dashboard_and_reports_agree(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    clock: FixedClock,
+    tmp_path: Path,
+) -> None:
+    from tests.simulate_support import assert_reports_agree, keyed, simulate, table
+
+    path = tmp_path / "sim" / "event.sqlite3"
+    path.parent.mkdir()
+    _summary, end = simulate(path, invitees=40, seed=5)
+    clock.at = end.now()
+    window = make_window(f"sqlite:///{path}")
+    station = open_dashboard(qtbot, window)
+    board = assert_reports_agree(window.app.database, clock, tmp_path)
+    assert station.board is not None and station.board.figures == board.figures
+    summary = tmp_path / "report-summary.xlsx"
+    funnel = keyed(summary, "Funnel")
+    assert [(b.label, b.value) for b in station.funnel.bars] == [
+        (stage, values[0]) for stage, values in funnel.items()
+    ]
+    rm_total = keyed(tmp_path / "report-rm.xlsx", "Per RM")["Total"]
+    assert text(station, "kpi_arrived") == str(rm_total[4]) == str(funnel["Arrived"][0])
+    merchants = keyed(tmp_path / "report-merchants.xlsx", "Per service")["Total"]
+    assert text(station, "kpi_points") == f"{merchants[6]:,}"
+    unredeemed = table(tmp_path / "report-unredeemed.xlsx", "Slips")
+    slips = board.figures.total.slips
+    assert f"{slips} slips" in text(station, "kpi_slips_detail")
+    assert len(unredeemed) - 2 == slips - len(
+        table(tmp_path / "report-merchants.xlsx", "Redemptions")[1:]
+    )
+    branches = keyed(summary, "Attendance by branch")
+    assert [(b.label, b.value) for b in station.branches.bars] == [
+        (values[0], values[3]) for code, values in branches.items() if code != "Total"
+    ]
+    progress = keyed(tmp_path / "report-progress.xlsx", "Per branch")["Total"]
+    assert f"of {progress[5]} confirmed came" in text(station, "kpi_arrived_detail")
+    assert text(station, "kpi_service_desk") == text(station, "kpi_activation") == "0"

@@ -1,0 +1,121 @@
+"""A simulated demo day (``kiosk.simulate``), and the check that every report agrees with the
+dashboard's figures, shared by the unit and the UI tests."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+
+from kiosk.clock import FixedClock
+from kiosk.db import Database, open_database
+from kiosk.demo import create_demo
+from kiosk.services import dashboard
+from kiosk.services.dashboard import Dashboard
+from kiosk.services.settlement import reconciliation, settlement
+from kiosk.simulate import Simulation, SimulationSummary
+from printing.event_reports import REPORTS, write_event_report
+
+SIM_DATE = date(2026, 11, 28)
+
+
+def simulate(
+    path: Path, *, invitees: int = 60, seed: int = 11
+) -> tuple[SimulationSummary, FixedClock]:
+    """A demo event of ``invitees`` played to the end; the clock when it was over."""
+    database = open_database(f"sqlite:///{path}")
+    create_demo(database.unit_of_work(), event_date=SIM_DATE, invitees=invitees, seed=seed)
+    simulation = Simulation(database, path.parent / "booths", seed=seed)
+    summary = simulation.run()
+    simulation.close()
+    database.dispose()
+    return summary, FixedClock(simulation.clock.now())
+
+
+def table(path: Path, sheet: str) -> list[list[object]]:
+    """The sheet's table: header and rows, without the note below it."""
+    rows = [list(r) for r in openpyxl.load_workbook(path)[sheet].iter_rows(values_only=True)]
+    return [r for r in rows if any(v is not None for v in r[1:])]
+
+
+def keyed(path: Path, sheet: str) -> dict[object, list[object]]:
+    return {row[0]: row[1:] for row in table(path, sheet)[1:]}
+
+
+def assert_reports_agree(database: Database, clock: FixedClock, folder: Path) -> Dashboard:
+    """Write every report and check each figure it shares with the dashboard."""
+    board = dashboard.snapshot(database.unit_of_work(), clock=clock)
+    f, total = board.figures, board.figures.total
+    files = {
+        kind.name: write_event_report(kind.name, database.unit_of_work, folder, clock=clock)[0]
+        for kind in REPORTS
+    }
+    summary = files["summary"]
+    funnel = keyed(summary, "Funnel")
+    assert [values[0] for values in funnel.values()] == [n for _s, n in total.stages()]
+    points = keyed(summary, "Points")
+    assert points["Points stock of the invitees"][0] == total.points_stock
+    assert points["Points issued on slips"][0] == total.points_issued
+    assert points["Points redeemed at merchants"][0] == total.points_redeemed
+    assert points["Slips redeemed"][0] == total.slips_redeemed
+    branches = keyed(summary, "Attendance by branch")
+    assert branches.pop("Total")[1:] == [
+        total.invited, total.confirmed, total.arrived, total.governed,
+        total.mobile_banking_opened, total.mobile_banking_activated, total.scan_pay,
+        total.slips_issued, total.points_issued, total.points_redeemed,
+    ]  # fmt: skip
+    assert {code: values[3] for code, values in branches.items()} == {
+        b.code: b.arrived for b in f.branches
+    }
+    slots = keyed(summary, "Attendance by slot")
+    for slot in f.slots:
+        assert slots[slot.label][3:5] == [slot.expected, slot.arrived]
+    assert sum(v[4] for v in slots.values()) == total.arrived  # slots and walk-ins
+    queues = keyed(summary, "Queues")
+    assert [v[0] for v in queues.values()] == [q.waiting for q in f.queues]
+
+    rms = keyed(files["rm"], "Per RM")
+    assert rms.pop("Total")[2:] == [
+        total.invited, total.confirmed, total.arrived, total.governed,
+        total.mobile_banking_opened, total.mobile_banking_activated, total.scan_pay,
+        total.slips_issued, total.points_issued, total.points_redeemed,
+    ]  # fmt: skip
+    for column in range(2, 12):  # the RMs add up to the event
+        assert sum(int(v[column] or 0) for v in rms.values()) == rms_total(total, column)
+
+    merchants = keyed(files["merchants"], "Per service")
+    merchant_total = merchants.pop("Total")
+    assert merchant_total[3:7] == [
+        sum(o.reserved for o in f.offers),
+        sum(o.remaining for o in f.offers),
+        sum(o.redeemed for o in f.offers),
+        total.points_redeemed,
+    ]
+    redemptions = table(files["merchants"], "Redemptions")[1:]
+    clean = [r for r in redemptions if not r[9]]
+    assert len(clean) == total.slips_redeemed
+    assert sum(r[7] for r in clean) == total.points_redeemed
+
+    unredeemed = table(files["unredeemed"], "Slips")[1:]
+    assert unredeemed[-1][0] == "Total"
+    assert len(unredeemed) - 1 == total.slips - total.slips_redeemed
+    assert unredeemed[-1][9] == total.points_issued - total.points_redeemed
+
+    progress = keyed(files["progress"], "Per branch")["Total"]
+    assert progress[1] == total.invited and progress[5] == total.confirmed
+
+    paid = settlement(database.unit_of_work())
+    assert sum(line.points for line in paid) == total.points_redeemed
+    recon = reconciliation(database.unit_of_work())
+    assert recon.balanced and recon.redeemed_points == total.points_redeemed
+    return board
+
+
+def rms_total(total: object, column: int) -> int:
+    names = [
+        "invited", "confirmed", "arrived", "governed", "mobile_banking_opened",
+        "mobile_banking_activated", "scan_pay", "slips_issued", "points_issued",
+        "points_redeemed",
+    ]  # fmt: skip
+    return int(getattr(total, names[column - 2]))
