@@ -279,8 +279,12 @@ def _wrap(text: str, width: float, font: str, size: float) -> list[str]:
     """Greedy wrap at spaces (English) or between characters (Chinese)."""
     if stringWidth(text, font, size) <= width:
         return [text]
-    tokens = text.split(" ") if " " in text else list(text)
-    joiner = " " if " " in text else ""
+    if " " not in text:  # Chinese: lines of even length, not a long line and a stub
+        lines = math.ceil(stringWidth(text, font, size) / width)
+        step = math.ceil(len(text) / lines)
+        return [text[i : i + step] for i in range(0, len(text), step)]
+    tokens = text.split(" ")
+    joiner = " "
     lines: list[str] = []
     line = ""
     for token in tokens:

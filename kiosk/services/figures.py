@@ -36,9 +36,11 @@ from sqlalchemy import (
     and_,
     case,
     func,
+    join,
     literal,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -188,8 +190,11 @@ def _step_flags(event_id: int) -> Any:
     )
 
 
-def _grouped(s: Session, event_id: int, dimension: Dimension) -> dict[Any, dict[str, int]]:
-    """Every funnel count per value of the dimension: three GROUP BY queries."""
+def _grouped(
+    s: Session, event_id: int, dimension: Dimension, *, by_invitation: bool = False
+) -> dict[Any, dict[str, int]]:
+    """Every funnel count per value of the dimension: three GROUP BY queries. The visits'
+    and slips' invitations are joined only when the dimension reads them (the RM)."""
     result: dict[Any, dict[str, int]] = {}
 
     def add(key: Any, **values: Any) -> None:
@@ -222,9 +227,7 @@ def _grouped(s: Session, event_id: int, dimension: Dimension) -> dict[Any, dict[
             func.coalesce(func.sum(flags.c.mb_activated), 0),
             func.coalesce(func.sum(flags.c.scan_pay), 0),
         )
-        .select_from(Visit)
-        .join(Customer, Customer.id == Visit.customer_id)
-        .outerjoin(Invitation, Invitation.id == Visit.invitation_id)
+        .select_from(_joined(Visit, Visit.invitation_id, by_invitation))
         .outerjoin(flags, flags.c.visit_id == Visit.id)
         .where(Visit.event_id == event_id)
         .group_by(key)
@@ -251,10 +254,7 @@ def _grouped(s: Session, event_id: int, dimension: Dimension) -> dict[Any, dict[
             func.coalesce(func.sum(Slip.points).filter(live), 0),
             func.coalesce(func.sum(Slip.points).filter(redeemed), 0),
         )
-        .select_from(Slip)
-        .join(Customer, Customer.id == Slip.customer_id)
-        .outerjoin(Visit, Visit.id == Slip.visit_id)
-        .outerjoin(Invitation, Invitation.id == Visit.invitation_id)
+        .select_from(_joined(Slip, None, by_invitation))
         .where(Slip.event_id == event_id)
         .group_by(key)
     ):
@@ -270,8 +270,23 @@ def _grouped(s: Session, event_id: int, dimension: Dimension) -> dict[Any, dict[
     return result
 
 
-def _whole_event(customer: Any, invitation: Any) -> ColumnElement[Any]:
-    return literal(0)
+def _joined(table: Any, invitation_id: Any, by_invitation: bool) -> Any:
+    """The visit or slip table joined to its customer, and to its invitation when asked."""
+    joined = join(table, Customer, Customer.id == table.customer_id)
+    if not by_invitation:
+        return joined
+    if invitation_id is None:  # a slip: through its visit
+        joined = joined.outerjoin(Visit, Visit.id == Slip.visit_id)
+        invitation_id = Visit.invitation_id
+    return joined.outerjoin(Invitation, Invitation.id == invitation_id)
+
+
+def _sum(rows: list[Attendance]) -> Attendance:
+    """The event's total: every customer belongs to exactly one branch (and one RM row), so
+    the rows add up to it, also for the counts of distinct customers."""
+    return Attendance(
+        "", _("Total"), "", **{name: sum(getattr(r, name) for r in rows) for name in _COUNTS}
+    )
 
 
 def _branch(customer: Any, invitation: Any) -> ColumnElement[Any]:
@@ -283,8 +298,7 @@ def _rm(customer: Any, invitation: Any) -> ColumnElement[Any]:
 
 
 def event_attendance(s: Session, event: Event) -> Attendance:
-    counts = _grouped(s, event.id, _whole_event).get(0, dict.fromkeys(_COUNTS, 0))
-    return Attendance("", _("Total"), "", **counts)
+    return _sum(branch_attendance(s, event))
 
 
 def branch_attendance(s: Session, event: Event) -> list[Attendance]:
@@ -300,7 +314,7 @@ def branch_attendance(s: Session, event: Event) -> list[Attendance]:
 def rm_attendance(s: Session, event: Event) -> list[Attendance]:
     """Per RM (the inviting RM, else the customer's RM), by branch and staff number; the
     customers without any RM (walk-ins) come last with an empty code."""
-    per = _grouped(s, event.id, _rm)
+    per = _grouped(s, event.id, _rm, by_invitation=True)
     staff = {
         m.id: (m.staff_no, m.name, code or "")
         for m, code in s.execute(
@@ -697,63 +711,61 @@ def timelines(s: Session, event: Event) -> list[Timeline]:
     desk = first_call[Queue.SERVICE_DESK]
     activation = first_call[Queue.ACTIVATION]
     pairs = {
-        Interval.ARRIVAL_TO_DESK: (Visit.checked_in_at, desk.c.at),
-        Interval.DESK_TO_ACTIVATION: (desk.c.at, activation.c.at),
-        Interval.ARRIVAL_TO_ACTIVATION: (Visit.checked_in_at, activation.c.at),
-        Interval.ACTIVATION_TO_REDEMPTION: (activation.c.at, first_redemption.c.at),
+        Interval.ARRIVAL_TO_DESK: (None, desk),
+        Interval.DESK_TO_ACTIVATION: (desk, activation),
+        Interval.ARRIVAL_TO_ACTIVATION: (None, activation),
+        Interval.ACTIVATION_TO_REDEMPTION: (activation, first_redemption),
     }
     result = []
-    for interval, (start, end) in pairs.items():
-        for grouping in ("slot", "all"):
-            key = Invitation.slot_id if grouping == "slot" else literal(0)
-            durations = (
-                select(key.label("k"), seconds_between(start, end).label("s"))
-                .select_from(Visit)
-                .outerjoin(Invitation, Invitation.id == Visit.invitation_id)
-                .outerjoin(desk, desk.c.visit_id == Visit.id)
-                .outerjoin(activation, activation.c.visit_id == Visit.id)
-                .outerjoin(first_redemption, first_redemption.c.visit_id == Visit.id)
-                .where(Visit.event_id == event.id, start.is_not(None), end.is_not(None))
-                .subquery()
+    for interval, (start_sub, end_sub) in pairs.items():
+        # Each visit's duration once (a CTE), ranked per slot and, as slot -1, for all.
+        start = Visit.checked_in_at if start_sub is None else start_sub.c.at
+        source: Any = Visit.__table__.outerjoin(
+            Invitation, Invitation.id == Visit.invitation_id
+        ).join(end_sub, end_sub.c.visit_id == Visit.id)
+        if start_sub is not None:
+            source = source.join(start_sub, start_sub.c.visit_id == Visit.id)
+        durations = (
+            select(
+                func.coalesce(Invitation.slot_id, 0).label("slot"),
+                seconds_between(start, end_sub.c.at).label("s"),
             )
-            ranked = select(
-                durations.c.k,
-                durations.c.s,
-                func.row_number()
-                .over(partition_by=durations.c.k, order_by=durations.c.s)
-                .label("rn"),
-                func.count().over(partition_by=durations.c.k).label("n"),
-            ).subquery()
-            found: dict[Any, dict[str, int]] = {}
-            for k, seconds, rank, n in s.execute(
-                select(ranked.c.k, ranked.c.s, ranked.c.rn, ranked.c.n).where(
-                    or_(
-                        ranked.c.rn == (ranked.c.n * 50 + 99) // 100,
-                        ranked.c.rn == (ranked.c.n * 90 + 99) // 100,
-                    )
+            .select_from(source)
+            .where(Visit.event_id == event.id)
+            .cte(f"durations_{interval.value}")
+        )
+        keyed = union_all(
+            select(durations.c.slot.label("k"), durations.c.s),
+            select(literal(-1).label("k"), durations.c.s),
+        ).subquery()
+        ranked = select(
+            keyed.c.k,
+            keyed.c.s,
+            func.row_number().over(partition_by=keyed.c.k, order_by=keyed.c.s).label("rn"),
+            func.count().over(partition_by=keyed.c.k).label("n"),
+        ).subquery()
+        found: dict[Any, dict[str, int]] = {}
+        for k, seconds, rank, n in s.execute(
+            select(ranked.c.k, ranked.c.s, ranked.c.rn, ranked.c.n).where(
+                or_(
+                    ranked.c.rn == (ranked.c.n * 50 + 99) // 100,
+                    ranked.c.rn == (ranked.c.n * 90 + 99) // 100,
                 )
-            ):
-                entry = found.setdefault(k, {"n": n})
-                if rank == (n * 50 + 99) // 100:
-                    entry["median"] = seconds
-                if rank == (n * 90 + 99) // 100:
-                    entry["p90"] = seconds
-            if grouping == "all":
-                entry = found.get(0, {"n": 0})
-                result.append(
-                    Timeline(interval, ALL_SLOTS, entry["n"], entry.get("median"), entry.get("p90"))
-                )
-                continue
-            for slot in event.slots:
-                entry = found.get(slot.id, {"n": 0})
-                result.append(
-                    Timeline(interval, slot.code, entry["n"], entry.get("median"), entry.get("p90"))
-                )
-            if None in found:
-                entry = found[None]
-                result.append(
-                    Timeline(interval, WALK_INS, entry["n"], entry.get("median"), entry.get("p90"))
-                )
+            )
+        ):
+            entry = found.setdefault(k, {"n": n})
+            if rank == (n * 50 + 99) // 100:
+                entry["median"] = seconds
+            if rank == (n * 90 + 99) // 100:
+                entry["p90"] = seconds
+
+        groups = [(slot.id, slot.code) for slot in event.slots]
+        groups += [(0, WALK_INS)] if 0 in found else []
+        for key, code in [*groups, (-1, ALL_SLOTS)]:
+            entry = found.get(key, {"n": 0})
+            result.append(
+                Timeline(interval, code, entry["n"], entry.get("median"), entry.get("p90"))
+            )
     return result
 
 
@@ -795,7 +807,8 @@ def event_figures(
     with uow:
         s = uow.session
         event = current_event(s)
-        total = event_attendance(s, event)
+        branches = branch_attendance(s, event)
+        total = _sum(branches)
         return EventFigures(
             at=now,
             event_code=event.code,
@@ -807,7 +820,7 @@ def event_figures(
             slots=slot_figures(s, event, now),
             arrivals=arrivals_over_time(s, event),
             queues=queue_figures(s, event, now),
-            branches=branch_attendance(s, event),
+            branches=branches,
             offers=offer_figures(s, event),
             coverage=coverage(s, event, total),
             timelines=timelines(s, event) if with_timelines else [],

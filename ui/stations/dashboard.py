@@ -7,12 +7,15 @@ offers closest to their capacity; and the visit timelines. Every figure comes fr
 ``kiosk.services.dashboard`` (the same queries as the reports).
 
 It refreshes itself every few seconds with a QTimer in the main thread, only while it is on
-screen; the timelines, which look at the whole day, every sixth refresh. The alert limits
-are the coordinator's preference on this machine (``Settings.dashboard_thresholds``).
+screen (less often when a refresh takes long, so it never keeps the window busy more than a
+tenth of the time); the timelines, which look at the whole day, every sixth refresh. The
+alert limits are the coordinator's preference on this machine
+(``Settings.dashboard_thresholds``).
 """
 
 from __future__ import annotations
 
+import time
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt, QTimer
@@ -154,6 +157,7 @@ class DashboardStation(StationPage):
         self.board: Dashboard | None = None
         self.timelines: list[Timeline] = []
         self.refreshes = 0
+        self.refresh_ms = REFRESH_MS
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
@@ -276,6 +280,7 @@ class DashboardStation(StationPage):
     def refresh(self) -> None:
         with_timelines = self.refreshes % TIMELINES_EVERY == 0
         self.refreshes += 1
+        started = time.perf_counter()
         try:
             board = dashboard.snapshot(
                 self.context.uow(),
@@ -290,6 +295,10 @@ class DashboardStation(StationPage):
             self.timelines = board.figures.timelines
         self.board = board
         self._show(board)
+        # On a very large event a refresh takes a while: keep the screen responsive by
+        # refreshing at most a tenth of the time.
+        spent_ms = (time.perf_counter() - started) * 1000
+        self.timer.setInterval(max(self.refresh_ms, int(10 * spent_ms)))
 
     def edit_limits(self) -> None:
         dialog = LimitsDialog(self.thresholds, self)
@@ -313,7 +322,8 @@ class DashboardStation(StationPage):
         self.heading.setText(f.event_name)
         self.as_of.setText(
             _("As of {time} · refreshes every {n} s").format(
-                time=f.at.astimezone(zone).strftime("%H:%M:%S"), n=REFRESH_MS // 1000
+                time=f.at.astimezone(zone).strftime("%H:%M:%S"),
+                n=round(self.timer.interval() / 1000),
             )
         )
         self._show_alerts(board)
