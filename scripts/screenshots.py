@@ -1,7 +1,8 @@
 """Render the README screenshots offscreen: ``python scripts/screenshots.py [OUT_DIR]``.
 
 Creates a throw-away demo database, signs in as the supervisor and saves the sign-in page, the
-event overview (also in large print) and reception after a search and a check-in, in
+event overview (also in large print), reception after a search and a check-in, the desks, the
+booth, and the dashboard during a simulated demo day (also in large print), in
 Simplified Chinese, so the images in docs/ can be regenerated after any UI change and looked
 at before committing. Tickets go to a temporary spool folder.
 """
@@ -226,6 +227,37 @@ def booth_screenshots(app: QApplication, database: Database, settings: Settings,
     booth_db.dispose()
 
 
+def dashboard_screenshots(app: QApplication, settings: Settings, folder: Path, out: Path) -> None:
+    """The dashboard at 10:20 on a simulated demo day, in normal and large print."""
+    from kiosk.simulate import Simulation
+
+    database = open_database(f"sqlite:///{folder / 'simulated.sqlite3'}")
+    create_demo(database.unit_of_work(), event_date=date(2026, 11, 28))
+    simulation = Simulation(database, folder / "booths", seed=3)
+    simulation.run_until(datetime(2026, 11, 28, 2, 20, tzinfo=UTC))  # 10:20 in Shanghai
+    simulation.close()
+    clock = FixedClock(simulation.clock.now())
+    for large in (False, True):
+        settings.large_print = large
+        apply_theme(app, large)
+        window = MainWindow(AppContext(database, clock), settings)
+        window.resize(1366, 768)
+        window.show()
+        app.processEvents()
+        window.signin.staff_no.setText("S001")
+        window.signin.pin.setText("1234")
+        window.signin.submit()
+        for row in range(window.switcher.count()):
+            if window.switcher.item(row).data(Qt.ItemDataRole.UserRole) == Station.DASHBOARD:
+                window.switcher.setCurrentRow(row)
+        app.processEvents()
+        window.grab().save(str(out / f"dashboard{'-large' if large else ''}.png"))
+        window.close()
+    settings.large_print = False
+    apply_theme(app, False)
+    database.dispose()
+
+
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
@@ -267,6 +299,7 @@ def main() -> None:
         apply_theme(app, False)
         booth_screenshots(app, database, settings, out)
         database.dispose()
+        dashboard_screenshots(app, settings, Path(tmp), out)
     print(f"screenshots written to {out}")
 
 
