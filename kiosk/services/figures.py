@@ -164,30 +164,13 @@ _COUNTS = [
 Dimension = Callable[[Any, Any], ColumnElement[Any]]
 
 
-def _step_flags(event_id: int) -> Any:
-    """One row per visit with a 0/1 flag for each funnel step it reached."""
-
-    def flag(step: str) -> Any:
-        return func.max(case((VisitStep.step == step, 1), else_=0))
-
-    return (
-        select(
-            VisitStep.visit_id.label("visit_id"),
-            flag("governance").label("governed"),
-            flag("mobile_banking_opened").label("mb_opened"),
-            flag("mobile_banking_login").label("mb_activated"),
-            flag("charity_paid").label("scan_pay"),
-        )
-        .join(Visit, Visit.id == VisitStep.visit_id)
-        .where(
-            Visit.event_id == event_id,
-            VisitStep.step.in_(
-                ("governance", "mobile_banking_opened", "mobile_banking_login", "charity_paid")
-            ),
-        )
-        .group_by(VisitStep.visit_id)
-        .subquery()
+def _reached(step: str) -> Any:
+    """1 for each visit with this step, summed: an EXISTS per visit on the (visit, step)
+    index, cheaper than grouping every step of the day."""
+    found = (
+        select(VisitStep.id).where(VisitStep.visit_id == Visit.id, VisitStep.step == step).exists()
     )
+    return func.coalesce(func.sum(case((found, 1), else_=0)), 0)
 
 
 def _grouped(
@@ -216,19 +199,17 @@ def _grouped(
     ):
         add(k, invited=invited, confirmed=confirmed, points_stock=stock)
 
-    flags = _step_flags(event_id)
     for k, arrived, walk_ins, governed, opened, activated, scan_pay in s.execute(
         select(
             key,
             func.count(Visit.id),
             func.count(Visit.id).filter(Visit.invitation_id.is_(None)),
-            func.coalesce(func.sum(flags.c.governed), 0),
-            func.coalesce(func.sum(flags.c.mb_opened), 0),
-            func.coalesce(func.sum(flags.c.mb_activated), 0),
-            func.coalesce(func.sum(flags.c.scan_pay), 0),
+            _reached("governance"),
+            _reached("mobile_banking_opened"),
+            _reached("mobile_banking_login"),
+            _reached("charity_paid"),
         )
         .select_from(_joined(Visit, Visit.invitation_id, by_invitation))
-        .outerjoin(flags, flags.c.visit_id == Visit.id)
         .where(Visit.event_id == event_id)
         .group_by(key)
     ):
