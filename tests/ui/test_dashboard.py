@@ -5,6 +5,7 @@ itself; and the administration station writes the reports."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import openpyxl
@@ -259,3 +260,39 @@ def test_after_a_simulated_day_dashboard_and_reports_agree(
     progress = keyed(tmp_path / "report-progress.xlsx", "Per branch")["Total"]
     assert f"of {progress[5]} confirmed came" in text(station, "kpi_arrived_detail")
     assert text(station, "kpi_service_desk") == text(station, "kpi_activation") == "0"
+
+
+def test_a_simulated_day_plays_live_in_the_app(
+    qtbot: QtBot, make_window: Callable[[str], MainWindow], tmp_path: Path
+) -> None:
+    """``kiosk demo --simulate --speed N``: a QTimer in the main thread advances the day while
+    the dashboard watches; the window title shows the simulated time."""
+    from kiosk.demo import create_demo
+    from kiosk.simulate import SimClock, Simulation
+    from tests.simulate_support import SIM_DATE
+    from ui.simulation import SimulationDriver
+
+    url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
+    database = open_database(url)
+    create_demo(database.unit_of_work(), event_date=SIM_DATE, invitees=20, seed=2)
+    database.dispose()
+    window = make_window(url)
+    sim_clock = SimClock(NOW)
+    simulation = Simulation(window.app.database, tmp_path / "booths", seed=2, clock=sim_clock)
+    window.app.clock = sim_clock  # as run_app does: the app reads the simulated time
+    station = open_dashboard(qtbot, window)
+    driver = SimulationDriver(simulation, 20_000, window)
+    driver.TICK_MS = 10
+    driver.timer.setInterval(10)
+    driver.start()
+    qtbot.waitUntil(
+        lambda: sim_clock.now() > simulation.starts_at + timedelta(hours=2), timeout=20_000
+    )
+    assert "simulated" in window.windowTitle() and "20000× real time" in window.windowTitle()
+    station.refresh()
+    assert int(text(station, "kpi_arrived")) > 0
+    with qtbot.waitSignal(driver.finished, timeout=60_000):
+        pass
+    assert simulation.done and "simulated day over at" in window.windowTitle()
+    station.refresh()
+    assert text(station, "kpi_arrived") == str(simulation.summary.arrivals)

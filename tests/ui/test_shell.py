@@ -157,6 +157,7 @@ def test_language_switch_is_applied_and_remembered(
         "业务办理",
         "激活兑换",
         "商户核销",
+        "看板",
         "管理",
     ]
     assert window.sign_out_button.text() == "退出登录"
@@ -169,6 +170,7 @@ def test_language_switch_is_applied_and_remembered(
         "Service desk",
         "Activation desk",
         "Merchant booth",
+        "Dashboard",
         "Administration",
     ]
 
