@@ -591,12 +591,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace, database: dbmod.Database) -> int:
     """Play the demo day: headless (as fast as possible, or at --speed), or at --speed in the
     app, where the dashboard watches it live."""
+    import shutil
     import tempfile
     import time
 
     from kiosk.simulate import SimClock, Simulation, SimulationSummary
 
     folder = args.booth_dir or Path(tempfile.mkdtemp(prefix="kiosk-booths-"))
+
+    def tidy() -> None:
+        if args.booth_dir is None:  # our temporary booth files
+            shutil.rmtree(folder, ignore_errors=True)
+
     if args.speed and not args.no_gui:
         database.dispose()
         _out(
@@ -610,7 +616,10 @@ def _simulate(args: argparse.Namespace, database: dbmod.Database) -> int:
         def start(db: dbmod.Database, clock: SimClock) -> Simulation:
             return Simulation(db, folder, seed=args.seed, clock=clock)
 
-        return run_app(db_url=args.db, language=args.lang, simulation=start, speed=args.speed)
+        try:
+            return run_app(db_url=args.db, language=args.lang, simulation=start, speed=args.speed)
+        finally:
+            tidy()
     simulation = Simulation(database, folder, seed=args.seed)
     started, hour = time.monotonic(), None
     while not simulation.done:
@@ -632,6 +641,7 @@ def _simulate(args: argparse.Namespace, database: dbmod.Database) -> int:
                 )
             )
     simulation.close()
+    tidy()
     s: SimulationSummary = simulation.summary
     _out(
         _(
