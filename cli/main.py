@@ -1026,6 +1026,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `kiosk … | head` closed the pipe: the reader has what it wanted, so no message; the
+        # devnull swap stops Python complaining again while it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as error:  # last resort: a plain sentence, details only on request
         if os.environ.get("KIOSK_DEBUG"):
             traceback.print_exc()
