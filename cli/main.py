@@ -22,8 +22,8 @@ from kiosk import db as dbmod
 from kiosk.demo import DEMO_PIN, DEMO_SEED, create_demo
 from kiosk.errors import KioskError
 from kiosk.i18n import LANGUAGES, _, set_language
-from kiosk.idcard import mask_name
 from kiosk.labels import queue_label
+from kiosk.masking import mask_name
 from kiosk.models import Queue
 from kiosk.roles import Station, may_open
 from kiosk.services import reception

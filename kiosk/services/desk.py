@@ -21,8 +21,8 @@ from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.governance import FIELDS, KycForm, validate
 from kiosk.i18n import _
-from kiosk.idcard import mask_name
 from kiosk.kyc import governance_gaps
+from kiosk.masking import mask_name
 from kiosk.models import (
     Customer,
     Event,

@@ -21,10 +21,11 @@ from kiosk import audit, outbox
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.idcard import is_valid_mobile, mask_id, mask_name, mask_phone
+from kiosk.idcard import is_valid_mobile
 from kiosk.invitations import belongs_to, looks_like_code
 from kiosk.kyc import governance_gaps
 from kiosk.locks import transaction_lock
+from kiosk.masking import mask_id, mask_name, mask_phone
 from kiosk.models import (
     AuditRecord,
     Branch,

@@ -22,7 +22,8 @@ from kiosk import audit
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.idcard import gender, is_valid_resident_id, mask_name, mask_phone
+from kiosk.idcard import gender, is_valid_resident_id
+from kiosk.masking import mask_name, mask_phone
 from kiosk.models import (
     Branch,
     Customer,

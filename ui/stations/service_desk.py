@@ -41,9 +41,9 @@ from PySide6.QtWidgets import (
 from kiosk.errors import KioskError
 from kiosk.governance import ID_TYPES, TAX_RESIDENCIES, KycForm
 from kiosk.i18n import _
-from kiosk.idcard import mask_id, mask_phone
 from kiosk.kyc import OCCUPATIONS
 from kiosk.labels import gap_label, kyc_field_label, step_label
+from kiosk.masking import mask_id, mask_phone
 from kiosk.roles import Station
 from kiosk.services import desk
 from kiosk.services.desk import Called, GovernanceInvalid
