@@ -11,7 +11,7 @@ PostgreSQL: ``pg_dump --format=custom``, which exports from one snapshot (a REPE
 transaction), so the dump is consistent too; ``pg_restore`` restores it into an empty
 database.
 
-Files are named ``kiosk-<event>-<YYYYmmdd-HHMMSS>.sqlite3`` (``.dump`` for PostgreSQL), so
+Files are named ``kiosk-<event>-<YYYYmmdd-HHMMSS-mmm>.sqlite3`` (``.dump`` for PostgreSQL), so
 they sort by time; ``keep`` newest of the event are kept, older ones removed. A backup holds
 what the database holds: masked forms and sealed values, never a clear ID or phone (unless the
 database predates ``kiosk event encrypt``).
@@ -96,7 +96,8 @@ def backup(
         raise BackupError(_("Keep at least one backup."))
     _prepare_folder(folder)
     code = _event_code(database)
-    stamp = (clock or Clock()).now().astimezone().strftime("%Y%m%d-%H%M%S")
+    now = (clock or Clock()).now().astimezone()
+    stamp = f"{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}"
     suffix = ".sqlite3" if database.is_sqlite else ".dump"
     target = folder / f"kiosk-{code}-{stamp}{suffix}"
     partial = folder / f".{target.name}.part"
@@ -201,9 +202,9 @@ class RestoreResult:
 
 
 def _taken_at(path: Path) -> datetime | None:
-    parts = path.stem.rsplit("-", 2)
+    parts = path.stem.rsplit("-", 3)
     try:
-        return datetime.strptime(parts[-2] + parts[-1], "%Y%m%d%H%M%S")
+        return datetime.strptime(parts[-3] + parts[-2] + parts[-1], "%Y%m%d%H%M%S%f")
     except (ValueError, IndexError):
         return None
 
