@@ -128,6 +128,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.execute("PRAGMA foreign_keys = ON")
+    # Deleted or replaced content (personal data after a purge) is zeroed, not left in free
+    # pages; many builds default to this, not all.
+    cursor.execute("PRAGMA secure_delete = ON")
     cursor.close()
 
 
