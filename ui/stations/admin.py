@@ -613,9 +613,8 @@ class AdminStation(StationPage):
             return
         self.backup_banner.show_result(
             Tone.OK,
-            _("Backed up to {path} ({size:,} bytes, {ms} ms).").format(
-                path=result.path, size=result.size, ms=round(result.seconds * 1000)
-            ),
+            _("Backed up in {ms} ms.").format(ms=round(result.seconds * 1000)),
+            _("{path} ({size:,} bytes)").format(path=result.path, size=result.size),
         )
         self._list_backups()
 
