@@ -564,6 +564,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     database = dbmod.open_database(args.db)
     overview = event_overview(database.unit_of_work())
+    with database.unit_of_work() as uow:
+        sealed = privacy.has_key(uow.session)
     database.dispose()
     zone = ZoneInfo(overview.timezone)
     demo = _(" (demo)") if overview.is_demo else ""
@@ -574,6 +576,11 @@ def cmd_info(args: argparse.Namespace) -> int:
         )
     )
     _out(_("Database: {url}").format(url=dbmod.describe_url(database.url)))
+    _out(
+        _("Personal data: sealed (phones, ID numbers, addresses)")
+        if sealed
+        else _("Personal data: in clear; a supervisor runs kiosk event encrypt")
+    )
     _out()
     _out(_("Slots:"))
     for slot in overview.slots:

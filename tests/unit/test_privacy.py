@@ -41,6 +41,7 @@ from kiosk.services.slips import CartLine, issue_slips
 from sync.ledger import Ledger
 from sync.push import accounts_from_event, push
 from tests.conftest import DEMO_DATE
+from tests.unit.test_cli import run
 from tests.unit.test_migrations import _downgrade
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
@@ -372,3 +373,50 @@ def form_no(database: Database, customer_id: int) -> str:
         customer = uow.session.get(Customer, customer_id)
         assert customer is not None
         return customer.customer_no
+
+
+def test_commands_push_hold_purge_and_info(
+    capsys: pytest.CaptureFixture[str],
+    demo_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("KIOSK_PASSPHRASE", raising=False)
+    base = ["--lang", "en", "--db", demo_url]
+    code, out, _err = run(capsys, *base, "info")
+    assert code == 0 and "Personal data: sealed" in out
+    database = open_database(demo_url)
+    customer_id = _clean_customer(database)
+    form = replace(desk.current_form(database.unit_of_work(), customer_id), phone="13911112222")
+    rm = staff_session(database.unit_of_work(), "RM001")
+    desk.save_governance(database.unit_of_work(), customer_id, form, rm, clock=FixedClock(MORNING))
+    database.dispose()
+    ledger = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    monkeypatch.setenv("KIOSK_PASSPHRASE", DEMO_PASSPHRASE)
+    assert run(capsys, *base, "ledger", "seed", "--url", ledger)[0] == 0
+    monkeypatch.delenv("KIOSK_PASSPHRASE")
+    code, out, _err = run(capsys, *base, "sync", "push", "--ledger", ledger)
+    assert code == 0 and "0 entries pushed" in out
+    assert "1 governance changes carry sealed personal data and wait" in out
+    code, out, _err = run(capsys, *base, "sync", "push", "--ledger", ledger, "--progress-lines")
+    assert "held 1" in out  # what the app's header reads
+    code, _out, err = run(capsys, *base, "event", "purge", "--staff", "S001")
+    assert code == 1 and "not closed yet" in err
+    code, _out, err = run(capsys, *base, "event", "purge", "--staff", "A001")
+    assert code == 1 and "Only a supervisor" in err
+    code, _out, err = run(capsys, *base, "event", "encrypt")
+    assert code == 1 and "KIOSK_PASSPHRASE" in err
+    monkeypatch.setenv("KIOSK_PASSPHRASE", DEMO_PASSPHRASE)
+    code, out, _err = run(capsys, *base, "event", "encrypt", "--staff", "S001")
+    assert code == 0 and "0 customers" in out  # the demo is sealed from the start
+    code, out, _err = run(capsys, *base, "sync", "push", "--ledger", ledger)
+    assert code == 0 and "1 entries pushed: 1 accepted" in out
+    database = open_database(demo_url)
+    with database.unit_of_work() as uow:  # closed, as close_event leaves it
+        uow.session.execute(text("UPDATE event SET closed_at = created_at"))
+        uow.commit()
+    database.dispose()
+    code, out, err = run(capsys, *base, "event", "purge", "--staff", "S001")
+    assert code == 0 and "Personal data of 240 customers removed" in out, err
+    code, out, _err = run(capsys, *base, "info")
+    assert code == 0 and "240" in out
