@@ -2,8 +2,10 @@
 
 Keyboard first: F5 calls the next customer, Ctrl+S saves the form (after the customer has
 confirmed the before / after summary), F8 opens mobile banking, F9 sends the customer on to
-activation. ID number and phone are masked except in the field being edited. Every invalid
-value is explained under its own field and nothing is saved until all are valid.
+activation. ID number, phone and address only ever show masked (the full values are sealed
+in the event database); a field left alone keeps the value on record, a new value is typed
+from the customer's card or phone. Every invalid value is explained under its own field and
+nothing is saved until all are valid.
 """
 
 from __future__ import annotations
