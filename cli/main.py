@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
 from kiosk import db as dbmod
+from kiosk import privacy
 from kiosk.demo import DEMO_PIN, DEMO_SEED, create_demo
 from kiosk.errors import KioskError
 from kiosk.i18n import LANGUAGES, _, set_language
-from kiosk.idcard import mask_name
 from kiosk.labels import queue_label
+from kiosk.masking import mask_name
 from kiosk.models import Queue
 from kiosk.roles import Station, may_open
 from kiosk.services import reception
@@ -158,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sync_commands.add_parsers(commands)
     sync_commands.add_close_and_reports(commands, event_commands)
+    from cli import data_commands
+
+    data_commands.add_event_commands(event_commands)
+    data_commands.add_parsers(commands)
     pack = commands.add_parser("merchant-pack", help=_("merchant packs for the booths"))
     pack_commands = pack.add_subparsers(dest="pack_command", metavar="PACK_COMMAND", required=True)
     pack_export = pack_commands.add_parser(
@@ -300,6 +305,11 @@ def _add_before_event_commands(commands: Any) -> Any:
         help=_("a reminder per confirmed customer, grouped per RM (.xlsx or .txt)"),
     )
     reminders.add_argument("file", metavar="FILE", type=Path)
+    reminders.add_argument(
+        "--full-phones",
+        action="store_true",
+        help=_("full phone numbers for the RMs to call (needs the event passphrase)"),
+    )
     reminders.set_defaults(func=cmd_export_reminders)
 
     booklet = commands.add_parser(
@@ -315,6 +325,7 @@ def _add_before_event_commands(commands: Any) -> Any:
 def cmd_event_create(args: argparse.Namespace) -> int:
     from kiosk.services.imports import create_event
 
+    passphrase = _passphrase()  # the event's signing and privacy keys are locked with it
     database = dbmod.open_database(args.db)
     create_event(
         database.unit_of_work(),
@@ -324,6 +335,7 @@ def cmd_event_create(args: argparse.Namespace) -> int:
         venue=args.venue,
         slots=args.slot,
         catalog_url=args.catalog_url,
+        passphrase=passphrase,
     )
     database.dispose()
     _out(
@@ -422,7 +434,10 @@ def cmd_export_reminders(args: argparse.Namespace) -> int:
     _writing(args.file)
     database = dbmod.open_database(args.db)
     try:
-        texts = reminders(database.unit_of_work())
+        opener = None
+        if args.full_phones:
+            opener = privacy.unlock(database.unit_of_work(), _passphrase())
+        texts = reminders(database.unit_of_work(), opener)
         load = slot_load(database.unit_of_work())
     finally:
         database.dispose()
@@ -549,6 +564,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     database = dbmod.open_database(args.db)
     overview = event_overview(database.unit_of_work())
+    with database.unit_of_work() as uow:
+        sealed = privacy.has_key(uow.session)
     database.dispose()
     zone = ZoneInfo(overview.timezone)
     demo = _(" (demo)") if overview.is_demo else ""
@@ -559,6 +576,11 @@ def cmd_info(args: argparse.Namespace) -> int:
         )
     )
     _out(_("Database: {url}").format(url=dbmod.describe_url(database.url)))
+    _out(
+        _("Personal data: sealed (phones, ID numbers, addresses)")
+        if sealed
+        else _("Personal data: in clear; a supervisor runs kiosk event encrypt")
+    )
     _out()
     _out(_("Slots:"))
     for slot in overview.slots:
