@@ -19,7 +19,18 @@ from datetime import datetime
 import PySide6
 from PySide6 import QtCore
 
-from benchmarks import Benchmark, Row, booth, dashboard, progress, search, slips, startup, sync
+from benchmarks import (
+    Benchmark,
+    Row,
+    backup,
+    booth,
+    dashboard,
+    progress,
+    search,
+    slips,
+    startup,
+    sync,
+)
 
 BENCHMARKS: list[Benchmark] = [
     startup,
@@ -28,6 +39,7 @@ BENCHMARKS: list[Benchmark] = [
     sync,
     booth,
     dashboard,
+    backup,
 ]  # a new benchmark is one more module here
 
 

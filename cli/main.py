@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
 from kiosk import db as dbmod
+from kiosk import privacy
 from kiosk.demo import DEMO_PIN, DEMO_SEED, create_demo
 from kiosk.errors import KioskError
 from kiosk.i18n import LANGUAGES, _, set_language
-from kiosk.idcard import mask_name
 from kiosk.labels import queue_label
+from kiosk.masking import mask_name
 from kiosk.models import Queue
 from kiosk.roles import Station, may_open
 from kiosk.services import reception
@@ -194,6 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sync_commands.add_parsers(commands)
     sync_commands.add_close_and_reports(commands, event_commands)
+    from cli import data_commands
+
+    data_commands.add_event_commands(event_commands)
+    data_commands.add_parsers(commands)
     pack = commands.add_parser("merchant-pack", help=_("merchant packs for the booths"))
     pack_commands = pack.add_subparsers(dest="pack_command", metavar="PACK_COMMAND", required=True)
     pack_export = pack_commands.add_parser(
@@ -336,6 +341,11 @@ def _add_before_event_commands(commands: Any) -> Any:
         help=_("a reminder per confirmed customer, grouped per RM (.xlsx or .txt)"),
     )
     reminders.add_argument("file", metavar="FILE", type=Path)
+    reminders.add_argument(
+        "--full-phones",
+        action="store_true",
+        help=_("full phone numbers for the RMs to call (needs the event passphrase)"),
+    )
     reminders.set_defaults(func=cmd_export_reminders)
 
     booklet = commands.add_parser(
@@ -351,6 +361,7 @@ def _add_before_event_commands(commands: Any) -> Any:
 def cmd_event_create(args: argparse.Namespace) -> int:
     from kiosk.services.imports import create_event
 
+    passphrase = _passphrase()  # the event's signing and privacy keys are locked with it
     database = dbmod.open_database(args.db)
     create_event(
         database.unit_of_work(),
@@ -360,6 +371,7 @@ def cmd_event_create(args: argparse.Namespace) -> int:
         venue=args.venue,
         slots=args.slot,
         catalog_url=args.catalog_url,
+        passphrase=passphrase,
     )
     database.dispose()
     _out(
@@ -458,7 +470,10 @@ def cmd_export_reminders(args: argparse.Namespace) -> int:
     _writing(args.file)
     database = dbmod.open_database(args.db)
     try:
-        texts = reminders(database.unit_of_work())
+        opener = None
+        if args.full_phones:
+            opener = privacy.unlock(database.unit_of_work(), _passphrase())
+        texts = reminders(database.unit_of_work(), opener)
         load = slot_load(database.unit_of_work())
     finally:
         database.dispose()
@@ -679,6 +694,8 @@ def _simulate(args: argparse.Namespace, database: dbmod.Database) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     database = dbmod.open_database(args.db)
     overview = event_overview(database.unit_of_work())
+    with database.unit_of_work() as uow:
+        sealed = privacy.has_key(uow.session)
     database.dispose()
     zone = ZoneInfo(overview.timezone)
     demo = _(" (demo)") if overview.is_demo else ""
@@ -689,6 +706,11 @@ def cmd_info(args: argparse.Namespace) -> int:
         )
     )
     _out(_("Database: {url}").format(url=dbmod.describe_url(database.url)))
+    _out(
+        _("Personal data: sealed (phones, ID numbers, addresses)")
+        if sealed
+        else _("Personal data: in clear; a supervisor runs kiosk event encrypt")
+    )
     _out()
     _out(_("Slots:"))
     for slot in overview.slots:
@@ -1156,6 +1178,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `kiosk … | head` closed the pipe: the reader has what it wanted, so no message; the
+        # devnull swap stops Python complaining again while it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as error:  # last resort: a plain sentence, details only on request
         if os.environ.get("KIOSK_DEBUG"):
             traceback.print_exc()

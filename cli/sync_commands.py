@@ -193,12 +193,19 @@ def cmd_ledger_init(args: argparse.Namespace) -> int:
 
 
 def cmd_ledger_seed(args: argparse.Namespace) -> int:
+    from cli.main import _passphrase
+    from kiosk import privacy
     from sync.ledger import Ledger
     from sync.push import accounts_from_event
 
     database = dbmod.open_database(args.db)
+    opener = privacy.Opener(None)
+    with database.unit_of_work() as uow:
+        sealed = privacy.has_key(uow.session)
+    if sealed:  # the ledger gets the full phones and IDs
+        opener = privacy.unlock(database.unit_of_work(), _passphrase())
     ledger = Ledger.open(_ledger_url(args), create=True)
-    count = ledger.upsert_accounts(accounts_from_event(database))
+    count = ledger.upsert_accounts(accounts_from_event(database, opener))
     ledger.dispose()
     database.dispose()
     print(_("{n} customer accounts written to the ledger.").format(n=count))
@@ -255,12 +262,15 @@ def cmd_sync_push(args: argparse.Namespace) -> int:
             ledger,
             batch_size=args.batch,
             progress=_lines if args.progress_lines else _bar,
+            opener=_opener_if_needed(database),
         )
     finally:
         ledger.dispose()
         database.dispose()
     if args.progress_lines:
         print(f"pushed {report.sent} {report.accepted} {report.rejected}", flush=True)
+        if report.held:
+            print(f"held {report.held}", flush=True)
         return 0
     if report.sent:
         sys.stderr.write("\n")
@@ -269,7 +279,29 @@ def cmd_sync_push(args: argparse.Namespace) -> int:
             sent=report.sent, accepted=report.accepted, rejected=report.rejected
         )
     )
+    if report.held:
+        print(
+            _(
+                "{n} governance changes carry sealed personal data and wait for a push with "
+                "the event passphrase (KIOSK_PASSPHRASE or typed on a terminal)."
+            ).format(n=report.held)
+        )
     return 0
+
+
+def _opener_if_needed(database: dbmod.Database):  # type: ignore[no-untyped-def]
+    """The opener for sealed entries when some are pending and the passphrase is at hand
+    (KIOSK_PASSPHRASE, or a terminal to type it on); None otherwise: the rest goes alone."""
+    from kiosk import privacy
+    from sync.push import pending
+
+    if not pending(database, sealed=True):
+        return None
+    if not os.environ.get("KIOSK_PASSPHRASE") and not (sys.stdin and sys.stdin.isatty()):
+        return None
+    from cli.main import _passphrase
+
+    return privacy.unlock(database.unit_of_work(), _passphrase())
 
 
 def cmd_sync_status(args: argparse.Namespace) -> int:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 # The newest migration. Opening a database already at this revision needs no Alembic at all,
 # which keeps almost a second of imports off every start-up; tests/unit/test_migrations.py
 # fails when a new migration is added without updating this.
-HEAD_REVISION = "834a53fecced"
+HEAD_REVISION = "5f1d0c9a7e21"
 
 ENV_DB = "KIOSK_DB"
 APP_NAME = "kiosk"
@@ -128,6 +128,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.execute("PRAGMA foreign_keys = ON")
+    # Deleted or replaced content (personal data after a purge) is zeroed, not left in free
+    # pages; many builds default to this, not all.
+    cursor.execute("PRAGMA secure_delete = ON")
     cursor.close()
 
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from kiosk import audit
+from kiosk import audit, privacy
 from kiosk.governance import add_years, age_on, validity_years
 from kiosk.idcard import check_digit
 from kiosk.invitations import new_code
@@ -50,7 +50,7 @@ from kiosk.services.keys import new_key_row
 from kiosk.uow import UnitOfWork
 
 DEMO_PIN = "1234"
-DEMO_PASSPHRASE = "demo-passphrase"  # unlocks the demo event's slip-signing key
+DEMO_PASSPHRASE = "demo-passphrase"  # unlocks the demo event's signing and privacy keys
 DEMO_SEED = 20261123
 DEMO_EVENT_CODE = "DEMO"
 TIMEZONE = "Asia/Shanghai"
@@ -537,6 +537,10 @@ def generate_demo(
     session.flush()
 
     balance_as_of = _local(event_day - timedelta(days=1), time(20, 0))
+    # Personal data sealed to the privacy key, locked with the documented demo passphrase.
+    privacy_key = privacy.new_key_row(event.id, DEMO_PASSPHRASE, now)
+    session.add(privacy_key)
+    sealer = privacy.Sealer(bytes.fromhex(privacy_key.public_key))
     occupation_codes = list(OCCUPATIONS)
     customers: list[dict[str, object]] = []
     invitation_rows: list[dict[str, object]] = []
@@ -583,13 +587,16 @@ def generate_demo(
                     "occupation_code": None
                     if rng.random() < 0.10
                     else rng.choice(occupation_codes),
-                    "address": None
-                    if rng.random() < 0.05
-                    else f"广州市{district}{rng.choice(STREETS)}{rng.randint(1, 999)}号",
-                    "phone": phone,
-                    "phone_last4": phone[-4:],
+                    **privacy.columns(
+                        sealer,
+                        "address",
+                        None
+                        if rng.random() < 0.05
+                        else f"广州市{district}{rng.choice(STREETS)}{rng.randint(1, 999)}号",
+                    ),
+                    **privacy.columns(sealer, "phone", phone),
                     "id_type": "resident_id",
-                    "id_number": id_number,
+                    **privacy.columns(sealer, "id_number", id_number),
                     "id_valid_from": valid_from,
                     "id_valid_to": valid_to,
                     "id_long_term": long_term,
@@ -647,7 +654,7 @@ def generate_demo(
         for customer, row, customer_id in zip(customers, invitation_rows, customer_ids, strict=True)
         for key in customer_keys(
             str(customer["name"]),
-            str(customer["phone"]),
+            str(customer["phone_masked"]),  # the mask keeps the last four digits
             str(customer["customer_no"]),
             [str(row["code"])],
         )

@@ -9,12 +9,13 @@ resident ID law: issued before 16 -> 5 years, 16-25 -> 10 years, 26-45 -> 20 yea
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from kiosk.i18n import _
 from kiosk.idcard import birth_date, gender, is_valid_mobile, is_valid_resident_id
 from kiosk.kyc import OCCUPATIONS
+from kiosk.masking import masked_is_mobile
 
 FIELDS = (
     "name",
@@ -37,7 +38,11 @@ _NATIONALITY = re.compile(r"^[A-Z]{3}$")
 
 @dataclass(frozen=True)
 class KycForm:
-    """What the RM typed; dates already parsed by the form."""
+    """What the RM typed; dates already parsed by the form.
+
+    Phone, ID number and address are sealed in the event database, so a form read from it
+    holds their masks; None (or the mask itself) in a saved form keeps the value on record.
+    """
 
     name: str
     gender: str | None
@@ -76,9 +81,44 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def validate(form: KycForm, today: date) -> dict[str, str]:
-    """Field -> what is wrong with it; empty when the form can be saved."""
+@dataclass(frozen=True)
+class OnRecord:
+    """What the event holds of the sealed fields: masks and the check made when stored."""
+
+    phone_masked: str | None
+    id_masked: str | None
+    id_number_valid: bool | None
+    address_masked: str | None
+    id_type: str
+    id_valid_from: date | None
+    id_valid_to: date | None
+    id_long_term: bool
+
+    def kept(self, form: KycForm, field: str) -> bool:
+        """Whether the form keeps the sealed field on record (left alone, or its mask)."""
+        mask = getattr(self, "id_masked" if field == "id_number" else f"{field}_masked")
+        value = getattr(form, field)
+        return bool(mask) and (value is None or value == mask)
+
+
+def validate(form: KycForm, today: date, record: OnRecord | None = None) -> dict[str, str]:
+    """Field -> what is wrong with it; empty when the form can be saved.
+
+    With ``record``, a sealed field the form keeps is judged by what is on record: its mask,
+    and for the ID number the check made when it was stored. New ID dates are checked against
+    the birth date inside the number, which the mask hides, so they need the number typed.
+    """
     errors: dict[str, str] = {}
+    if record is not None:
+        kept = {f for f in ("phone", "id_number", "address") if record.kept(form, f)}
+        if kept:
+            _check_kept(form, today, record, kept, errors)
+            form = replace(
+                form,
+                phone=form.phone if "phone" not in kept else "13800000000",
+                address=form.address if "address" not in kept else "(on record)",
+                id_number=form.id_number if "id_number" not in kept else None,
+            )
     if not form.name.strip():
         errors["name"] = _("The name is missing.")
     if form.gender not in ("M", "F"):
@@ -97,7 +137,8 @@ def validate(form: KycForm, today: date) -> dict[str, str]:
         errors["id_type"] = _("Choose the ID type.")
     number = (form.id_number or "").strip().upper()
     if not number:
-        errors["id_number"] = _("The ID number is missing.")
+        if "id_number" not in errors and not (record and record.kept(form, "id_number")):
+            errors["id_number"] = _("The ID number is missing.")
     elif form.id_type == "resident_id":
         _check_resident_id(form, number, today, errors)
     if form.id_valid_from is None:
@@ -116,6 +157,30 @@ def validate(form: KycForm, today: date) -> dict[str, str]:
     elif form.id_valid_from and form.id_valid_to <= form.id_valid_from:
         errors["id_valid_to"] = _("The end date is before the issue date.")
     return errors
+
+
+def _check_kept(
+    form: KycForm, today: date, record: OnRecord, kept: set[str], errors: dict[str, str]
+) -> None:
+    """The checks a sealed field kept on record still allows."""
+    if "phone" in kept and not masked_is_mobile(record.phone_masked):
+        errors["phone"] = _("The phone on record is not a valid mobile: type the customer's.")
+    if "id_number" not in kept:
+        return
+    dates = (form.id_type, form.id_valid_from, form.id_valid_to, form.id_long_term)
+    if dates != (record.id_type, record.id_valid_from, record.id_valid_to, record.id_long_term):
+        errors["id_number"] = _(
+            "Type the ID number from the card: new ID details are checked against it."
+        )
+        return
+    masked = record.id_masked or ""
+    if form.id_type == "resident_id":
+        if not record.id_number_valid:
+            errors["id_number"] = _("The ID number on record is not valid: type it from the card.")
+        elif form.gender in ("M", "F") and len(masked) == 18 and gender(masked) != form.gender:
+            errors["gender"] = _("The ID number says {gender}.").format(
+                gender=_("male") if gender(masked) == "M" else _("female")
+            )
 
 
 def _check_resident_id(form: KycForm, number: str, today: date, errors: dict[str, str]) -> None:

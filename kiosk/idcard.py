@@ -1,7 +1,6 @@
-"""Mainland resident ID numbers (GB 11643-1999) and masking of personal data.
+"""Mainland resident ID numbers (GB 11643-1999) and mobile numbers: checks, no masking.
 
-The check digit is ISO 7064 MOD 11-2; "X" stands for 10. Masking follows the JR/T 0171
-practice: at most the first 6 and last 4 characters of an ID, phones as 138****1234.
+The check digit is ISO 7064 MOD 11-2; "X" stands for 10. Masking is ``kiosk.masking``.
 """
 
 from __future__ import annotations
@@ -42,26 +41,3 @@ def gender(number: str) -> str:
 
 def is_valid_mobile(phone: str) -> bool:
     return bool(MOBILE_PATTERN.fullmatch(phone.strip()))
-
-
-def mask_id(number: str | None) -> str:
-    if not number:
-        return ""
-    if len(number) <= 10:
-        return number[:2] + "*" * max(len(number) - 4, 0) + number[-2:]
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
-
-
-def mask_phone(phone: str | None) -> str:
-    if not phone:
-        return ""
-    if len(phone) < 7:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-
-
-def mask_name(name: str) -> str:
-    """First character kept: 张** for 张三丰, enough for a merchant to greet, not to identify."""
-    if not name:
-        return ""
-    return name[0] + "*" * max(len(name) - 1, 1)

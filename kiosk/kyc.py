@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from kiosk.idcard import is_valid_mobile, is_valid_resident_id
+from kiosk.masking import masked_is_mobile
 from kiosk.models import Customer
 
 OCCUPATIONS: dict[str, str] = {
@@ -31,22 +31,24 @@ Gaps = dict[str, str]
 def governance_gaps(customer: Customer, today: date) -> Gaps:
     """Which KYC fields the service desk must fix before the customer redeems."""
     gaps: Gaps = {}
-    if not customer.id_number:
+    # Judged on the masked forms and the check made when the full value was stored: the
+    # full values are sealed (kiosk.privacy).
+    if not customer.id_masked:
         gaps["id_number"] = "missing"
-    elif customer.id_type == "resident_id" and not is_valid_resident_id(customer.id_number):
+    elif customer.id_type == "resident_id" and not customer.id_number_valid:
         gaps["id_number"] = "invalid"
     if not customer.id_long_term:
         if customer.id_valid_to is None:
             gaps["id_valid_to"] = "missing"
         elif customer.id_valid_to < today:
             gaps["id_valid_to"] = "expired"
-    if not customer.phone:
+    if not customer.phone_masked:
         gaps["phone"] = "missing"
-    elif not is_valid_mobile(customer.phone):
+    elif not masked_is_mobile(customer.phone_masked):
         gaps["phone"] = "invalid"
-    for field in ("occupation_code", "address", "nationality", "gender", "tax_residency"):
+    for field in ("occupation_code", "address_masked", "nationality", "gender", "tax_residency"):
         if not getattr(customer, field):
-            gaps[field] = "missing"
+            gaps[field.removesuffix("_masked")] = "missing"
     if customer.occupation_code and customer.occupation_code not in OCCUPATIONS:
         gaps["occupation_code"] = "invalid"
     return gaps

@@ -224,6 +224,12 @@ class Customer(Base):
 
     Only the fields the event needs: identity for check-in and governance, the KYC fields the
     service desk governs (with the ID validity period), points, tier, RM and mobile banking.
+
+    Phone, ID number and address are personal data the stations only ever show masked: the
+    masked forms are kept in clear, the full values sealed to the event's privacy key
+    (``kiosk.privacy``), readable only with the event passphrase. The ``legacy_*`` columns
+    hold the clear values of a database from before the privacy migration until
+    ``kiosk event encrypt`` seals them; nothing writes them once the event has a privacy key.
     """
 
     __tablename__ = "customer"
@@ -242,11 +248,20 @@ class Customer(Base):
     gender: Mapped[str | None] = mapped_column(String(1))  # "M" / "F"
     nationality: Mapped[str | None] = mapped_column(String(3))  # ISO 3166 alpha-3
     occupation_code: Mapped[str | None] = mapped_column(String(16))
-    address: Mapped[str | None] = mapped_column(String(300))
-    phone: Mapped[str | None] = mapped_column(String(20))
+    address_masked: Mapped[str | None] = mapped_column(String(32))
+    address_sealed: Mapped[str | None] = mapped_column(Text)
+    phone_masked: Mapped[str | None] = mapped_column(String(20))
+    phone_sealed: Mapped[str | None] = mapped_column(Text)
     phone_last4: Mapped[str | None] = mapped_column(String(4))
     id_type: Mapped[str] = mapped_column(String(16), default="resident_id")
-    id_number: Mapped[str | None] = mapped_column(String(32))
+    id_masked: Mapped[str | None] = mapped_column(String(32))
+    id_number_sealed: Mapped[str | None] = mapped_column(Text)
+    # Whether the full number passed the GB 11643 check when it was stored: the mask hides
+    # the birth date, so the check cannot be made again without the passphrase.
+    id_number_valid: Mapped[bool | None] = mapped_column(Boolean)
+    legacy_address: Mapped[str | None] = mapped_column("address", String(300))
+    legacy_phone: Mapped[str | None] = mapped_column("phone", String(20))
+    legacy_id_number: Mapped[str | None] = mapped_column("id_number", String(32))
     id_valid_from: Mapped[date | None] = mapped_column(Date)
     id_valid_to: Mapped[date | None] = mapped_column(Date)  # None with id_long_term: "长期"
     id_long_term: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -397,7 +412,10 @@ class QueueEntry(Base):
 
 
 class GovernanceChange(Base):
-    """One KYC field changed at the service desk: the bank audits these field by field."""
+    """One KYC field changed at the service desk: the bank audits these field by field.
+
+    Phone, ID number and address are recorded masked; the full new value reaches the ledger
+    through the (sealed) outbox entry."""
 
     __tablename__ = "governance_change"
 
@@ -473,6 +491,20 @@ class SigningKey(Base):
     locked_private_key: Mapped[str] = mapped_column(Text)  # encrypted PKCS#8 PEM
     created_at: Mapped[datetime]
     retired_at: Mapped[datetime | None]
+
+
+class PrivacyKey(Base):
+    """The event's X25519 key pair for personal data at rest (``kiosk.privacy``): anyone
+    seals with the public half; the private half is locked with a key derived from the event
+    passphrase, so only a supervisor who types it reads a full ID number or phone."""
+
+    __tablename__ = "privacy_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    public_key: Mapped[str] = mapped_column(String(64))  # raw key, hex
+    locked_private_key: Mapped[str] = mapped_column(Text)  # scrypt + AES-GCM, see kiosk.privacy
+    created_at: Mapped[datetime]
 
 
 class Slip(Base):
@@ -566,6 +598,9 @@ class OutboxEntry(Base):
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON
+    # The payload carries personal data sealed to the privacy key (governance changes): only
+    # a push given the event passphrase sends it (``sync.push``).
+    sealed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
     pushed_at: Mapped[datetime | None]

@@ -17,13 +17,21 @@ from kiosk.models import OutboxEntry
 
 
 def enqueue(
-    session: Session, *, event_id: int, kind: str, at: datetime, payload: dict[str, Any]
+    session: Session,
+    *,
+    event_id: int,
+    kind: str,
+    at: datetime,
+    payload: dict[str, Any],
+    sealed: bool = False,
 ) -> OutboxEntry:
+    """``sealed``: the payload holds personal data sealed to the privacy key."""
     entry = OutboxEntry(
         event_id=event_id,
         idempotency_key=f"{kind}:{uuid.uuid4().hex}",
         kind=kind,
         payload=canonical_json(payload),
+        sealed=sealed,
         created_at=at,
     )
     session.add(entry)

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from kiosk import privacy
 from kiosk.booth.service import Booth
 from kiosk.booth.store import open_booth_database
 from kiosk.clock import Clock
@@ -178,6 +179,8 @@ class Simulation:
             staff_session(uow(), no) for no, _b, roles in rms if Role.RECEPTION in roles.split()
         ]
         self.key = keys.unlock(uow(), DEMO_PASSPHRASE)
+        # The simulated RMs read the customers' ID cards: the sealed numbers, opened.
+        self.opener = privacy.unlock(uow(), DEMO_PASSPHRASE)
         self.waiting = {queue: 0 for queue in Queue}
         self.idle: dict[Queue, list[_Desk]] = {queue: [] for queue in Queue}
         self.desks: list[_Desk] = []
@@ -411,8 +414,7 @@ class Simulation:
         done_at = now + timedelta(minutes=minutes)
 
         def govern() -> None:
-            form = desk.current_form(self.database.unit_of_work(), called.customer_id)
-            fixed = self._fix(form)
+            fixed = self._fix(called.customer_id)
             if fixed is not None:
                 try:
                     desk.save_governance(
@@ -426,12 +428,16 @@ class Simulation:
                     self.summary.governed += 1
                 except KioskError as error:
                     self._refused(error)
-            if form.id_number is None or self.rng.random() >= self.plan.open_mobile_banking:
+            if self.rng.random() >= self.plan.open_mobile_banking:
                 return
+            today = self.clock.now().astimezone(self.zone).date()
             with self.database.unit_of_work() as uow:
                 customer = uow.session.get(Customer, called.customer_id)
-                needs = customer is not None and customer.mobile_banking == MobileBanking.NONE
-            if needs:
+                assert customer is not None
+                gaps = governance_gaps(customer, today)
+                needs = customer.mobile_banking == MobileBanking.NONE
+            blocked = gaps.get("id_valid_to") == "expired" or "id_number" in gaps
+            if needs and not blocked:
                 try:
                     desk.open_mobile_banking(
                         self.database.unit_of_work(),
@@ -453,32 +459,27 @@ class Simulation:
         self._at(govern_at, govern)
         self._at(done_at, route_on)
 
-    def _fix(self, form: KycForm) -> KycForm | None:
-        """The form as the RM completes it with the customer's documents; None when nothing
-        needs governance (or the ID itself cannot be fixed here)."""
+    def _fix(self, customer_id: int) -> KycForm | None:
+        """The form as the RM completes it with the customer's documents (the ID card's number
+        typed, which new ID dates need); None when nothing needs governance or the ID itself
+        cannot be fixed here."""
         today = self.clock.now().astimezone(self.zone).date()
-        probe = Customer(
-            id_number=form.id_number,
-            id_type=form.id_type,
-            id_valid_to=form.id_valid_to,
-            id_long_term=form.id_long_term,
-            phone=form.phone,
-            occupation_code=form.occupation_code,
-            address=form.address,
-            nationality=form.nationality,
-            gender=form.gender,
-            tax_residency=form.tax_residency,
-        )
-        gaps = governance_gaps(probe, today)
-        if not gaps or not form.id_number or not is_valid_resident_id(form.id_number):
+        with self.database.unit_of_work() as uow:
+            customer = uow.session.get(Customer, customer_id)
+            assert customer is not None
+            gaps = governance_gaps(customer, today)
+            card = self.opener.read(customer, "id_number")  # the card the customer hands over
+        if not gaps or not card or not is_valid_resident_id(card):
             return None
+        form = desk.current_form(self.database.unit_of_work(), customer_id)
         rng = self.rng
         changes: dict[str, object] = {}
         if "id_valid_to" in gaps:
-            born = birth_date(form.id_number)
+            born = birth_date(card)
             issued = today - timedelta(days=rng.randint(20, 400))
             years = validity_years(age_on(born, issued))
             changes.update(
+                id_number=card,
                 id_valid_from=issued,
                 id_valid_to=None if years is None else add_years(issued, years),
                 id_long_term=years is None,
@@ -492,11 +493,14 @@ class Simulation:
         if "nationality" in gaps:
             changes["nationality"] = "CHN"
         if "gender" in gaps:
-            changes["gender"] = gender(form.id_number)
+            changes["gender"] = gender(card)
         if "tax_residency" in gaps:
             changes["tax_residency"] = "CN"
         fixed = replace(form, **changes)  # type: ignore[arg-type]
-        if desk.check_form(self.database.unit_of_work(), fixed, clock=self.clock):
+        errors = desk.check_form(
+            self.database.unit_of_work(), fixed, customer_id=customer_id, clock=self.clock
+        )
+        if errors:
             return None  # something the simulated RM cannot fix; the customer goes on
         return fixed
 

@@ -258,6 +258,35 @@ def dashboard_screenshots(app: QApplication, settings: Settings, folder: Path, o
     database.dispose()
 
 
+def admin_backups_screenshot(
+    app: QApplication, database: Database, settings: Settings, out: Path, usb: Path
+) -> None:
+    """The Administration station's Backups tab after two backups to a "USB stick"."""
+    from ui.stations.admin import AdminStation
+
+    set_language("zh_CN")
+    window = MainWindow(AppContext(database, FixedClock(MORNING)), settings)
+    window.resize(1366, 800)
+    window.show()
+    window.signin.staff_no.setText("S001")
+    window.signin.pin.setText("1234")
+    window.signin.submit()
+    app.processEvents()
+    for row in range(window.switcher.count()):
+        if window.switcher.item(row).data(Qt.ItemDataRole.UserRole) == Station.ADMIN:
+            window.switcher.setCurrentRow(row)
+    station = window.current_station()
+    assert isinstance(station, AdminStation)
+    station.tabs.setCurrentWidget(station.backups_tab)
+    station.backup_folder.setText(str(usb))
+    station.backup_keep.setValue(12)
+    station.backup_button.click()
+    station.backup_button.click()
+    app.processEvents()
+    window.grab().save(str(out / "admin-backups.png"))
+    window.close()
+
+
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
@@ -298,6 +327,7 @@ def main() -> None:
         settings.large_print = False
         apply_theme(app, False)
         booth_screenshots(app, database, settings, out)
+        admin_backups_screenshot(app, database, settings, out, Path(tmp) / "usb")
         database.dispose()
         dashboard_screenshots(app, settings, Path(tmp), out)
     print(f"screenshots written to {out}")

@@ -13,9 +13,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 
+from kiosk import privacy
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.errors import KioskError
@@ -27,6 +29,7 @@ from kiosk.models import (
     OutboxEntry,
     OutboxStatus,
 )
+from kiosk.privacy import SEALED_FIELDS, Opener, open_json
 from kiosk.services.events import current_event
 from sync.ledger import ACCEPTED, Account, Ledger
 
@@ -56,16 +59,26 @@ class PushReport:
     accepted: int
     rejected: int
     batches: int
+    held: int = 0  # sealed entries left pending: the push was not given the passphrase
 
 
-def pending(database: Database) -> int:
+def pending(database: Database, *, sealed: bool | None = None) -> int:
+    """Pending outbox entries; only the sealed ones (True) or only the others (False)."""
     with database.unit_of_work() as uow:
-        return int(
-            uow.session.scalar(
-                select(func.count(OutboxEntry.id)).where(OutboxEntry.status == OutboxStatus.PENDING)
-            )
-            or 0
-        )
+        query = select(func.count(OutboxEntry.id)).where(OutboxEntry.status == OutboxStatus.PENDING)
+        if sealed is not None:
+            query = query.where(OutboxEntry.sealed.is_(sealed))
+        return int(uow.session.scalar(query) or 0)
+
+
+def _opened(payload: dict[str, Any], sealed: bool, opener: Opener | None) -> dict[str, Any]:
+    """The payload as the ledger reads it: sealed changes opened with the passphrase."""
+    if not sealed:
+        return payload
+    assert opener is not None
+    opened = {k: v for k, v in payload.items() if k != "sealed_changes"}
+    opened["changes"] = open_json(opener, "changes", payload["sealed_changes"])
+    return opened
 
 
 def push(
@@ -76,27 +89,35 @@ def push(
     progress: Callable[[int, int], None] | None = None,
     max_batches: int | None = None,
     clock: Clock | None = None,
+    opener: Opener | None = None,
 ) -> PushReport:
-    """Push every pending outbox entry; safe to run again at any point."""
-    total = pending(database)
+    """Push every pending outbox entry; safe to run again at any point.
+
+    Entries with sealed personal data (governance changes) go only when ``opener`` is given
+    (the event passphrase was typed); otherwise they stay pending, in order, and the report
+    says how many were held. They touch KYC fields only, which no other entry does, so
+    sending the rest first changes nothing the ledger decides."""
+    total = pending(database) if opener else pending(database, sealed=False)
     sent = accepted = rejected = batches = 0
     while max_batches is None or batches < max_batches:
         with database.unit_of_work() as uow:
-            rows = uow.session.execute(
-                select(
-                    OutboxEntry.id,
-                    OutboxEntry.idempotency_key,
-                    OutboxEntry.kind,
-                    OutboxEntry.payload,
-                )
-                .where(OutboxEntry.status == OutboxStatus.PENDING)
-                .order_by(OutboxEntry.id)
-                .limit(batch_size)
-            ).all()
+            query = select(
+                OutboxEntry.id,
+                OutboxEntry.idempotency_key,
+                OutboxEntry.kind,
+                OutboxEntry.payload,
+                OutboxEntry.sealed,
+            ).where(OutboxEntry.status == OutboxStatus.PENDING)
+            if opener is None:
+                query = query.where(OutboxEntry.sealed.is_(False))
+            rows = uow.session.execute(query.order_by(OutboxEntry.id).limit(batch_size)).all()
         if not rows:
             break
         outcomes = ledger.apply(
-            [(key, kind, json.loads(payload)) for _id, key, kind, payload in rows]
+            [
+                (key, kind, _opened(json.loads(payload), sealed, opener))
+                for _id, key, kind, payload, sealed in rows
+            ]
         )
         now = (clock or Clock()).now()
         with database.unit_of_work() as uow:
@@ -136,7 +157,8 @@ def push(
         rejected += sum(o.status != ACCEPTED for o in outcomes)
         if progress:
             progress(sent, total)
-    return PushReport(sent, accepted, rejected, batches)
+    held = 0 if opener else pending(database, sealed=True)
+    return PushReport(sent, accepted, rejected, batches, held)
 
 
 @dataclass(frozen=True)
@@ -153,6 +175,13 @@ def pull(database: Database, ledger: Ledger, *, clock: Clock | None = None) -> P
     now = (clock or Clock()).now()
     waiting = pending(database)
     if waiting:
+        if pending(database, sealed=True):
+            raise SyncError(
+                _(
+                    "{n} entries are not pushed yet, some with sealed personal data; push them "
+                    "with the event passphrase first (KIOSK_PASSPHRASE=… kiosk sync push)."
+                ).format(n=waiting)
+            )
         raise SyncError(
             _("{n} entries are not pushed yet; push them first (kiosk sync push).").format(
                 n=waiting
@@ -168,6 +197,7 @@ def pull(database: Database, ledger: Ledger, *, clock: Clock | None = None) -> P
         ):
             raise SyncError(_("New entries arrived during the pull; push them and pull again."))
         updated = 0
+        sealer = privacy.sealer(s)  # the ledger's phones and IDs are sealed as they arrive
         for customer in s.scalars(select(Customer).where(Customer.customer_no.in_(accounts))):
             account = accounts[customer.customer_no]
             customer.points_balance = account.balance
@@ -175,8 +205,13 @@ def pull(database: Database, ledger: Ledger, *, clock: Clock | None = None) -> P
             customer.tier = account.tier
             customer.mobile_banking = account.mobile_banking
             for field in KYC_FIELDS:
-                if field in account.kyc:
-                    setattr(customer, field, _field_value(field, account.kyc[field]))
+                if field not in account.kyc:
+                    continue
+                value = _field_value(field, account.kyc[field])
+                if field in SEALED_FIELDS:
+                    privacy.store(customer, sealer, **{field: value})
+                else:
+                    setattr(customer, field, value)
             updated += 1
         # Everything the ledger has applied is in the new balance now.
         s.execute(
@@ -197,8 +232,9 @@ def _field_value(field: str, value: object) -> object:
     return value
 
 
-def accounts_from_event(database: Database) -> list[Account]:
-    """The event's customers as ledger accounts: seeds a demo or rehearsal ledger."""
+def accounts_from_event(database: Database, opener: Opener) -> list[Account]:
+    """The event's customers as ledger accounts: seeds a demo or rehearsal ledger. The full
+    phones and IDs need the event passphrase (``opener``)."""
     with database.unit_of_work() as uow:
         s = uow.session
         current_event(s)
@@ -208,7 +244,10 @@ def accounts_from_event(database: Database) -> list[Account]:
         ):
             kyc = {}
             for field in KYC_FIELDS:
-                value = getattr(customer, field)
+                if field in SEALED_FIELDS:
+                    value = opener.read(customer, field)
+                else:
+                    value = getattr(customer, field)
                 kyc[field] = value.isoformat() if hasattr(value, "isoformat") else value
             result.append(
                 Account(

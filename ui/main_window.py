@@ -35,6 +35,7 @@ from kiosk.labels import role_label, station_label
 from kiosk.roles import Station, home_station
 from kiosk.services.auth import StaffSession, sign_out
 from kiosk.services.events import EventHeader, event_header
+from ui.backup_status import BackupStatus
 from ui.context import AppContext, StationContext
 from ui.settings import Settings
 from ui.signin import SignInPage
@@ -90,6 +91,9 @@ class MainWindow(QMainWindow):
         previous: SyncStatus | None = getattr(self, "sync_status", None)
         if previous is not None:
             previous.stop()  # let a running push finish rather than kill it with the widget
+        old_backup: BackupStatus | None = getattr(self, "backup_status", None)
+        if old_backup is not None:
+            old_backup.stop()
         self.pages = {}
         self.overview = event_header(self.app.uow())
         title = _("Points redemption event")
@@ -132,6 +136,8 @@ class MainWindow(QMainWindow):
         row.addStretch(1)
         self.sync_status = SyncStatus(self.app.database)
         row.addWidget(self.sync_status)
+        self.backup_status = BackupStatus(self.app.database, self.settings)
+        row.addWidget(self.backup_status)
         self.who = QLabel("")
         self.who.setObjectName("who")
         row.addWidget(self.who)
@@ -159,6 +165,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.sync_status.stop()
+        self.backup_status.stop()
+        if self.settings.backup_folder:
+            self.backup_status.backup_now()  # the last state of the day, on the stick too
         super().closeEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

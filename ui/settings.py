@@ -89,3 +89,55 @@ class Settings:
         for key in ("queue_wait_minutes", "slot_crowding_percent", "offer_left_percent"):
             self._s.setValue(f"dashboard/{key}", getattr(thresholds, key))
         self._s.sync()
+
+    # Automatic backups of the event database to a second place (a USB stick): the folder,
+    # every how many minutes, how many to keep, and when the last one was taken (so a
+    # language switch, which rebuilds the window, does not postpone the next one).
+
+    @property
+    def backup_folder(self) -> str:
+        return str(self._s.value("backup/folder", ""))
+
+    @backup_folder.setter
+    def backup_folder(self, value: str) -> None:
+        self._s.setValue("backup/folder", value)
+        self._s.sync()
+
+    @property
+    def backup_minutes(self) -> int:
+        return _whole(self._s.value("backup/minutes", 5), 5, 1, 24 * 60)
+
+    @backup_minutes.setter
+    def backup_minutes(self, value: int) -> None:
+        self._s.setValue("backup/minutes", int(value))
+        self._s.sync()
+
+    @property
+    def backup_keep(self) -> int:
+        return _whole(self._s.value("backup/keep", 24), 24, 1, 10_000)
+
+    @backup_keep.setter
+    def backup_keep(self, value: int) -> None:
+        self._s.setValue("backup/keep", int(value))
+        self._s.sync()
+
+    @property
+    def backup_last(self) -> float:
+        """When the last automatic backup was taken (seconds since the epoch), 0 if never."""
+        try:
+            return float(str(self._s.value("backup/last", 0)))
+        except ValueError:
+            return 0.0
+
+    @backup_last.setter
+    def backup_last(self, value: float) -> None:
+        self._s.setValue("backup/last", value)
+        self._s.sync()
+
+
+def _whole(value: object, default: int, low: int, high: int) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        return default
+    return min(max(number, low), high)

@@ -80,6 +80,16 @@ class SyncStatus(QLabel):
                     text = _("Sync: up to date, {n} conflicts").format(n=rejected)
                 self.setText(text)
                 self.setToolTip(_("{n} entries sent in the last push.").format(n=sent))
+            elif len(words) == 2 and words[0] == "held":
+                # Governance changes sealed with personal data: a supervisor pushes them
+                # with the event passphrase (kiosk sync push).
+                self.setText(_("Sync: {n} wait for the passphrase").format(n=int(words[1])))
+                self.setToolTip(
+                    _(
+                        "{n} governance changes carry sealed personal data; a supervisor "
+                        "pushes them with the event passphrase (kiosk sync push)."
+                    ).format(n=int(words[1]))
+                )
 
     def _on_finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
         process = self.process

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.i18n import _, catalog
-from kiosk.idcard import mask_id, mask_phone
 from kiosk.imports import cells
 from kiosk.imports.kinds import (
     KINDS,
@@ -21,8 +20,14 @@ from kiosk.imports.kinds import (
     normalize_header,
 )
 from kiosk.imports.reading import Sheet, SheetRow
+from kiosk.masking import mask_address, mask_id, mask_phone
 
-MASKED = {"id_number": mask_id, "phone": mask_phone, "pin": lambda v: "****" if v else ""}
+MASKED = {
+    "id_number": mask_id,
+    "phone": mask_phone,
+    "address": mask_address,
+    "pin": lambda v: "****" if v else "",
+}
 
 
 @dataclass(frozen=True)

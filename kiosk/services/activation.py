@@ -20,7 +20,7 @@ from kiosk import audit, outbox
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.idcard import mask_name
+from kiosk.masking import mask_name
 from kiosk.models import (
     Customer,
     Invitation,

@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select, update
 
-from kiosk import audit, outbox
+from kiosk import audit, outbox, privacy
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
-from kiosk.governance import FIELDS, KycForm, validate
+from kiosk.governance import FIELDS, KycForm, OnRecord, validate
 from kiosk.i18n import _
-from kiosk.idcard import mask_name
 from kiosk.kyc import governance_gaps
+from kiosk.masking import mask_name
 from kiosk.models import (
     Customer,
     Event,
@@ -36,6 +36,7 @@ from kiosk.models import (
     Visit,
     VisitStep,
 )
+from kiosk.privacy import SEALED_FIELDS
 from kiosk.search import index_customer
 from kiosk.search_keys import customer_keys
 from kiosk.services.auth import StaffSession
@@ -237,13 +238,32 @@ def transfer(
         uow.commit()
 
 
+def _form_value(customer: Customer, field: str) -> object:
+    if field in SEALED_FIELDS:
+        return getattr(customer, "id_masked" if field == "id_number" else f"{field}_masked")
+    return getattr(customer, field)
+
+
 def current_form(uow: UnitOfWork, customer_id: int) -> KycForm:
-    """The customer's KYC fields as the form starts."""
+    """The customer's KYC fields as the form starts; phone, ID number and address masked."""
     with uow:
         c = uow.session.get(Customer, customer_id)
         if c is None:
             raise DeskError(_("This customer no longer exists."))
-        return KycForm(**{f.name: getattr(c, f.name) for f in fields(KycForm)})
+        return KycForm(**{f.name: _form_value(c, f.name) for f in fields(KycForm)})
+
+
+def _on_record(customer: Customer) -> OnRecord:
+    return OnRecord(
+        customer.phone_masked,
+        customer.id_masked,
+        customer.id_number_valid,
+        customer.address_masked,
+        customer.id_type,
+        customer.id_valid_from,
+        customer.id_valid_to,
+        customer.id_long_term,
+    )
 
 
 def _text(value: object) -> str | None:
@@ -256,12 +276,21 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
-def check_form(uow: UnitOfWork, form: KycForm, *, clock: Clock | None = None) -> dict[str, str]:
-    """The form's errors by field, judged on the event's own date."""
+def check_form(
+    uow: UnitOfWork,
+    form: KycForm,
+    *,
+    customer_id: int | None = None,
+    clock: Clock | None = None,
+) -> dict[str, str]:
+    """The form's errors by field, judged on the event's own date (and, for the sealed
+    fields the form keeps, on what the customer's record holds)."""
     now = (clock or Clock()).now()
     with uow:
         event = current_event(uow.session)
-        return validate(form, now.astimezone(ZoneInfo(event.timezone)).date())
+        customer = uow.session.get(Customer, customer_id) if customer_id is not None else None
+        record = _on_record(customer) if customer is not None else None
+        return validate(form, now.astimezone(ZoneInfo(event.timezone)).date(), record)
 
 
 def save_governance(
@@ -278,27 +307,42 @@ def save_governance(
 
     Nothing is saved when any field is invalid (``GovernanceInvalid``); otherwise every change
     is recorded per field, the ledger learns it through the outbox, and all of it commits in
-    one transaction.
+    one transaction. A phone, ID number or address the form keeps (None or its mask) is left
+    as it is; a typed one is sealed and recorded masked, even when it equals the old value,
+    which only the passphrase could tell.
     """
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
         event = current_event(s)
         today = now.astimezone(ZoneInfo(event.timezone)).date()
-        errors = validate(form, today)
-        if errors:
-            raise GovernanceInvalid(errors)
         customer = s.get(Customer, customer_id)
         if customer is None:
             raise DeskError(_("This customer no longer exists."))
-        changed = []
+        record = _on_record(customer)
+        errors = validate(form, today, record)
+        if errors:
+            raise GovernanceInvalid(errors)
+        sealer = privacy.sealer(s)
+        changed: list[str] = []
+        full: dict[str, str | None] = {}
         for field in FIELDS:
             new = getattr(form, field)
             if field == "id_number" and new:
                 new = new.strip().upper()
-            old = getattr(customer, field)
-            if old == new:
-                continue
+            if field in SEALED_FIELDS:
+                if record.kept(form, field):
+                    continue
+                old = _form_value(customer, field)
+                full[field] = new or None
+                privacy.store(customer, sealer, **{field: new or None})
+                new = _form_value(customer, field)  # recorded masked
+            else:
+                old = getattr(customer, field)
+                if old == new:
+                    continue
+                setattr(customer, field, new)
+                full[field] = _text(new)
             changed.append(field)
             s.add(
                 GovernanceChange(
@@ -311,9 +355,6 @@ def save_governance(
                     at=now,
                 )
             )
-            setattr(customer, field, new)
-        if "phone" in changed and customer.phone:
-            customer.phone_last4 = customer.phone[-4:]
         if {"name", "phone"} & set(changed):
             codes = s.scalars(
                 select(Invitation.code).where(Invitation.customer_id == customer.id)
@@ -321,7 +362,7 @@ def save_governance(
             index_customer(
                 s,
                 customer.id,
-                customer_keys(customer.name, customer.phone, customer.customer_no, codes),
+                customer_keys(customer.name, customer.phone_masked, customer.customer_no, codes),
             )
         if visit_id is not None:
             s.add(
@@ -334,17 +375,24 @@ def save_governance(
                 )
             )
         if changed:
+            # The ledger needs the full values: sealed, so only a push given the passphrase
+            # sends them (kiosk event encrypt not run yet: in clear, as before).
+            payload: dict[str, object] = {
+                "event": event.code,
+                "customer_no": customer.customer_no,
+                "at": now.isoformat(),
+            }
+            if sealer is not None:
+                payload["sealed_changes"] = privacy.seal_json(sealer, "changes", full)
+            else:
+                payload["changes"] = full
             outbox.enqueue(
                 s,
                 event_id=event.id,
                 kind="governance",
                 at=now,
-                payload={
-                    "event": event.code,
-                    "customer_no": customer.customer_no,
-                    "at": now.isoformat(),
-                    "changes": {f: _text(getattr(form, f)) for f in changed},
-                },
+                payload=payload,
+                sealed=sealer is not None,
             )
         audit.append(
             s,

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from kiosk import audit
+from kiosk import audit, privacy
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -50,6 +50,7 @@ from kiosk.pinyin import initials_key
 from kiosk.search import index_customer
 from kiosk.search_keys import customer_keys
 from kiosk.security import hash_pin
+from kiosk.services import keys
 from kiosk.services.events import _find_current
 from kiosk.uow import UnitOfWork
 
@@ -267,6 +268,7 @@ def _apply_invitees(s: Session, records: list[InviteeRecord], now: datetime) -> 
     }
     used = set(s.scalars(select(Invitation.code)))
     rng = random.SystemRandom()
+    sealer = privacy.sealer(s)  # one key agreement for the whole file
     created = 0
     for r in records:
         customer = customers.get(r.customer_no)
@@ -276,17 +278,14 @@ def _apply_invitees(s: Session, records: list[InviteeRecord], now: datetime) -> 
             created += 1
         customer.name = r.name
         customer.name_initials = initials_key(r.name)
-        customer.phone = r.phone
-        customer.phone_last4 = r.phone[-4:] if r.phone else None
+        privacy.store(customer, sealer, phone=r.phone, id_number=r.id_number, address=r.address)
         customer.id_type = r.id_type
-        customer.id_number = r.id_number
         customer.id_valid_from = r.id_valid_from
         customer.id_valid_to = r.id_valid_to
         customer.id_long_term = r.id_long_term
         customer.gender = r.gender
         customer.nationality = r.nationality
         customer.occupation_code = r.occupation_code
-        customer.address = r.address
         customer.tax_residency = r.tax_residency
         customer.tier = r.tier
         customer.points_balance = r.points_balance
@@ -375,9 +374,13 @@ def create_event(
     slots: list[SlotSpec],
     catalog_url: str = "",
     timezone: str = "Asia/Shanghai",
+    passphrase: str | None = None,
     clock: Clock | None = None,
 ) -> int:
-    """Create the event with its arrival slots; a database runs one event."""
+    """Create the event with its arrival slots; a database runs one event.
+
+    With the event passphrase, the event also gets its slip-signing key and its privacy key,
+    so personal data imported afterwards is sealed from the first row."""
     now = (clock or Clock()).now()
     if not slots:
         raise KioskError(_("An event needs at least one slot."))
@@ -415,7 +418,17 @@ def create_event(
                     capacity=spec.capacity,
                 )
             )
-        audit.append(s, at=now, action="event_created", entity="event", entity_id=event.id)
+        if passphrase is not None:
+            s.add(keys.new_key_row(event.id, passphrase, now))
+            s.add(privacy.new_key_row(event.id, passphrase, now))
+        audit.append(
+            s,
+            at=now,
+            action="event_created",
+            entity="event",
+            entity_id=event.id,
+            details={"keys": passphrase is not None},
+        )
         uow.commit()
         return event.id
 

@@ -17,14 +17,15 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kiosk import audit, outbox
+from kiosk import audit, outbox, privacy
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.idcard import is_valid_mobile, mask_id, mask_name, mask_phone
+from kiosk.idcard import is_valid_mobile
 from kiosk.invitations import belongs_to, looks_like_code
 from kiosk.kyc import governance_gaps
 from kiosk.locks import transaction_lock
+from kiosk.masking import mask_name
 from kiosk.models import (
     AuditRecord,
     Branch,
@@ -225,8 +226,8 @@ def _hits(session: Session, event: Event, customer_ids: list[int]) -> list[Custo
             customer_id=customer.id,
             customer_no=customer.customer_no,
             name=customer.name,
-            masked_phone=mask_phone(customer.phone),
-            masked_id=mask_id(customer.id_number),
+            masked_phone=customer.phone_masked or "",
+            masked_id=customer.id_masked or "",
             branch=branch,
             rm_name=rm_name or "",
             slot_label=slot_label or "",
@@ -566,12 +567,18 @@ def register_walk_in(
         branch = s.scalar(select(Branch).where(Branch.code == branch_code))
         if branch is None:
             raise CheckInError(_("Choose the customer's branch."))
-        same = s.scalar(select(Customer).where(Customer.phone == phone))
+        # The full phone is sealed: the same name with the same masked phone is the same
+        # person registered twice (a namesake with those 7 digits too is vanishingly rare).
+        same = s.scalar(
+            select(Customer)
+            .where(Customer.phone_masked == privacy.stored_phone_mask(phone), Customer.name == name)
+            .limit(1)
+        )
         if same is not None:
             raise CheckInError(
-                _("This phone already belongs to {name} ({no}); search for it instead.").format(
-                    name=mask_name(same.name), no=same.customer_no
-                )
+                _(
+                    "{name} with this phone is already registered ({no}); search for them instead."
+                ).format(name=mask_name(same.name), no=same.customer_no)
             )
         transaction_lock(s, "walk_in_number")
         last = s.scalar(
@@ -582,12 +589,11 @@ def register_walk_in(
             customer_no=f"W{number:06d}",
             name=name,
             name_initials="",
-            phone=phone,
-            phone_last4=phone[-4:],
             branch_id=branch.id,
             walk_in=True,
             mobile_banking=MobileBanking.NONE,
         )
+        privacy.store(customer, privacy.sealer(s), phone=phone)
         s.add(customer)
         s.flush()
         index_customer(s, customer.id, customer_keys(name, phone, customer.customer_no))

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, select
 
 from kiosk.clock import Clock
-from kiosk.idcard import mask_name
+from kiosk.masking import mask_name
 from kiosk.models import (
     Branch,
     Customer,

@@ -22,8 +22,8 @@ from kiosk import audit, outbox, slipcode
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.idcard import mask_name
 from kiosk.locks import transaction_lock
+from kiosk.masking import mask_name
 from kiosk.models import (
     Customer,
     Event,

@@ -22,7 +22,8 @@ from kiosk import audit
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.idcard import gender, is_valid_resident_id, mask_name, mask_phone
+from kiosk.idcard import gender
+from kiosk.masking import mask_name
 from kiosk.models import (
     Branch,
     Customer,
@@ -32,6 +33,7 @@ from kiosk.models import (
     Preselection,
     Staff,
 )
+from kiosk.privacy import Opener
 from kiosk.services.activation import CatalogOffer, catalog
 from kiosk.services.events import current_event
 from kiosk.uow import UnitOfWork
@@ -84,7 +86,7 @@ class Reminder:
     branch: str
     customer_no: str
     masked_name: str
-    phone: str  # full: the RM sends the SMS (exports only)
+    phone: str  # as exported: full only when a supervisor opened the sealed phones
     masked_phone: str  # for screens
     slot_code: str
     slot: str  # "上午场 09:00-11:30"
@@ -183,8 +185,8 @@ def progress(uow: UnitOfWork) -> Progress:
 def _salutation(customer: Customer) -> str:
     """王先生 / 王女士 as a bank's SMS greets; the surname alone keeps the text discreet."""
     sex = customer.gender
-    if sex is None and customer.id_number and is_valid_resident_id(customer.id_number):
-        sex = gender(customer.id_number)
+    if sex is None and customer.id_number_valid and len(customer.id_masked or "") == 18:
+        sex = gender(customer.id_masked or "")  # the mask keeps the gender digit
     title = {"M": "先生", "F": "女士"}.get(sex or "", "客户")
     return f"{customer.name[:1]}{title}"
 
@@ -198,8 +200,11 @@ def _slot_text(invitation: Invitation, zone: ZoneInfo) -> tuple[str, str, str]:
     )
 
 
-def reminders(uow: UnitOfWork) -> list[Reminder]:
-    """One reminder per confirmed invitation, sorted by RM, slot and customer number."""
+def reminders(uow: UnitOfWork, opener: Opener | None = None) -> list[Reminder]:
+    """One reminder per confirmed invitation, sorted by RM, slot and customer number.
+
+    Phones are masked unless ``opener`` is given (a supervisor typed the event passphrase to
+    export the list the RMs call from)."""
     with uow:
         s = uow.session
         event = current_event(s)
@@ -245,8 +250,9 @@ def reminders(uow: UnitOfWork) -> list[Reminder]:
                     branch=customer.branch.code,
                     customer_no=customer.customer_no,
                     masked_name=mask_name(customer.name),
-                    phone=customer.phone or "",
-                    masked_phone=mask_phone(customer.phone),
+                    phone=(opener.read(customer, "phone") if opener else customer.phone_masked)
+                    or "",
+                    masked_phone=customer.phone_masked or "",
                     slot_code=invitation.slot.code,
                     slot=f"{label} {starts}-{ends}",
                     services=services,

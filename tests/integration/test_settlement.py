@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from kiosk import privacy
 from kiosk.clock import FixedClock
 from kiosk.db import Database
 from kiosk.demo import DEMO_PASSPHRASE
@@ -63,7 +64,9 @@ def test_close_settle_reconcile(demo_db: Database, ledger: Ledger) -> None:
             update(Offer).where(Offer.code == "O501").values(redeem_by=MORNING.date())
         )
         uow.commit()
-    ledger.upsert_accounts(accounts_from_event(demo_db))
+    ledger.upsert_accounts(
+        accounts_from_event(demo_db, privacy.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE))
+    )
     front = staff_session(demo_db.unit_of_work(), "R001")
     desk = staff_session(demo_db.unit_of_work(), "A001")
     boss = staff_session(demo_db.unit_of_work(), "S001")
@@ -130,7 +133,9 @@ def test_booth_redemptions_reach_the_ledger_and_late_ones_are_conflicts(
     from tests.booth_support import issue, new_booth, pack_bytes
 
     codes = issue(demo_db, ["O101", "O102"])  # serials 1 and 2, both for M01
-    ledger.upsert_accounts(accounts_from_event(demo_db))
+    ledger.upsert_accounts(
+        accounts_from_event(demo_db, privacy.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE))
+    )
     booth = new_booth(tmp_path / "booth.sqlite3", FixedClock(BOOTH_MORNING))
     booth.install(pack_bytes(demo_db))
     assert booth.redeem(codes[0], "李四").redeemed

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
+from kiosk import privacy
 from kiosk.clock import FixedClock
 from kiosk.db import Database
 from kiosk.demo import DEMO_PASSPHRASE
@@ -59,7 +60,9 @@ def _dispose_ledgers() -> Iterator[None]:
 def _seeded(db: Database, url: str) -> Ledger:
     ledger = Ledger.open(url, create=True)
     _OPEN.append(ledger)
-    ledger.upsert_accounts(accounts_from_event(db))
+    ledger.upsert_accounts(
+        accounts_from_event(db, privacy.unlock(db.unit_of_work(), DEMO_PASSPHRASE))
+    )
     return ledger
 
 
@@ -108,11 +111,24 @@ def test_push_applies_everything_once_and_pull_settles(demo_db: Database, pg_url
         assert customer is not None
         before = available_points(uow.session, customer)
     report_pull = pull(demo_db, ledger)
-    assert report_pull.updated == len(accounts_from_event(demo_db)) and not report_pull.missing
+    opener = privacy.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
+    assert (
+        report_pull.updated
+        == len(
+            accounts_from_event(demo_db, privacy.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE))
+        )
+        and not report_pull.missing
+    )
     with demo_db.unit_of_work() as uow:
         customer = uow.session.get(Customer, ids[1])
         assert customer is not None
         assert customer.points_balance == 48_000  # the ledger applied the slip
+        # The snapshot's phones and IDs arrive in full and are sealed as they are stored.
+        assert customer.legacy_phone is None and customer.phone_sealed
+        account = ledger.accounts([customer.customer_no])[0]
+        assert account.kyc["phone"] not in customer.phone_sealed
+        assert opener.read(customer, "phone") == account.kyc["phone"]
+        assert opener.read(customer, "id_number") == account.kyc["id_number"]
         assert available_points(uow.session, customer) == before == 48_000
         assert (
             uow.session.scalar(select(func.count()).where(JournalEntry.settled_at.is_(None))) == 0

@@ -11,7 +11,9 @@ import pytest
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from kiosk import privacy
 from kiosk.db import open_database
+from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.idcard import check_digit
 from kiosk.models import Customer, Invitation
 from kiosk.services import tracking
@@ -161,8 +163,22 @@ def test_progress_reminders_and_booklet_tabs(
     total = station.slot_table.item(station.slot_table.rowCount() - 1, 2).text()
     assert total.endswith("of 140")
     station.reminders_txt.click()
-    assert saved[-1].read_text(encoding="utf-8").count("尊敬的") == len(reminders)
-    assert reminders[0].phone in saved[-1].read_text(encoding="utf-8")
+    text = saved[-1].read_text(encoding="utf-8")
+    assert text.count("尊敬的") == len(reminders)
+    assert reminders[0].masked_phone in text  # masked without the passphrase
+    station.reminders_passphrase.setText("a wrong guess")
+    station.reminders_txt.click()
+    assert station.reminders_banner.tone == Tone.ERROR
+    assert "Wrong passphrase" in station.reminders_banner.detail.text()
+    assert station.reminders_passphrase.text() == ""  # never kept
+    station.reminders_passphrase.setText(DEMO_PASSPHRASE)
+    station.reminders_txt.click()
+    assert station.reminders_banner.tone == Tone.OK
+    database = open_database(demo_url)
+    opener = privacy.unlock(database.unit_of_work(), DEMO_PASSPHRASE)
+    full = tracking.reminders(database.unit_of_work(), opener)
+    database.dispose()
+    assert full[0].phone.isdigit() and full[0].phone in saved[-1].read_text(encoding="utf-8")
 
     station.tabs.setCurrentWidget(station.booklet_tab)
     assert station.catalog_url.text() == ""
@@ -179,3 +195,46 @@ def test_progress_reminders_and_booklet_tabs(
     station.html_button.click()
     assert 'id="O101"' in saved[-1].read_text(encoding="utf-8")
     assert "https://points.example.com/c.html#O101" in saved[-1].read_text(encoding="utf-8")
+
+
+def test_backups_tab_sets_the_folder_and_backs_up(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    usb = tmp_path / "usb"
+    monkeypatch.setattr(FileChooser, "directory", classmethod(lambda cls, parent, title: usb))
+    window = make_window(demo_url)
+    station = open_admin(qtbot, window)
+    status = window.backup_status
+    assert not status.isVisible() and not status.timer.isActive()  # no folder: off
+    station.tabs.setCurrentWidget(station.backups_tab)
+    station.backup_minutes.setValue(3)
+    station.backup_keep.setValue(2)
+    station.backup_choose.click()
+    assert window.settings.backup_folder == str(usb)
+    # Never backed up yet: the first one is due at once, then every 3 minutes.
+    assert status.timer.isActive() and status.timer.remainingTime() <= 3 * 60_000
+    for _ in range(3):
+        station.backup_button.click()
+        assert station.backup_banner.tone == Tone.OK, station.backup_banner.detail.text()
+        qtbot.wait(2)  # backups are named to the millisecond
+    assert status.timer.remainingTime() > 2 * 60_000  # the next one in 3 minutes
+    files = sorted(usb.glob("kiosk-DEMO-*.sqlite3"))
+    assert len(files) == 2 and station.backup_list.rowCount() == 2  # the newest two kept
+    assert status.text().startswith("Backup ") and status.toolTip() == str(files[-1])
+    # The timer itself backs up (main thread, no worker) and starts again.
+    status.timer.timeout.emit()
+    assert status.timer.isActive() and len(list(usb.glob("kiosk-DEMO-*.sqlite3"))) == 2
+    # A stick pulled out: the header says so in words, nothing else breaks.
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the folder should be", encoding="utf-8")
+    station.backup_folder.setText(str(blocked))
+    station.backup_button.click()
+    assert station.backup_banner.tone == Tone.ERROR
+    assert status.text() == "Backup failed" and "backup folder" in status.toolTip()
+    station.backup_folder.setText("")
+    station.backup_save.click()
+    assert not status.isVisible() and not status.timer.isActive()

@@ -79,13 +79,17 @@ def test_an_rm_calls_governs_and_routes_on(
     assert station.statuses["id_valid_to"].text() == "expired"
     assert station.statuses["name"].text().startswith("✓")
 
-    # Masked except while editing.
+    # Masked, always: the full number is sealed; editing starts empty, the mask as a hint.
     id_field = station.inputs["id_number"]
     assert isinstance(id_field, MaskedLineEdit)
-    assert "*" in id_field.text()
+    mask = id_field.text()
+    assert len(mask) == 18 and mask[6:14] == "*" * 8  # no birth date on the screen
     id_field.setFocus()
     QApplication.processEvents()
-    assert "*" not in id_field.text() and len(id_field.text()) == 18
+    assert id_field.text() == "" and id_field.placeholderText() == mask
+    station.save_button.setFocus()
+    QApplication.processEvents()
+    assert id_field.text() == mask and id_field.value() is None
 
     # The public display, opened mid-call, shows who is being called and where.
     station.display_button.click()

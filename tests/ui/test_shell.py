@@ -218,7 +218,9 @@ def test_background_push_when_a_ledger_is_configured(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from kiosk import privacy
     from kiosk.db import open_database
+    from kiosk.demo import DEMO_PASSPHRASE
     from kiosk.services import reception
     from kiosk.services.auth import staff_session
     from sync.ledger import Ledger
@@ -227,7 +229,9 @@ def test_background_push_when_a_ledger_is_configured(
     ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     database = open_database(demo_url)
     ledger = Ledger.open(ledger_url, create=True)
-    ledger.upsert_accounts(accounts_from_event(database))
+    ledger.upsert_accounts(
+        accounts_from_event(database, privacy.unlock(database.unit_of_work(), DEMO_PASSPHRASE))
+    )
     staff = staff_session(database.unit_of_work(), "R001")
     customer = reception.resolve_code(database.unit_of_work(), "6200000040")
     reception.check_in(database.unit_of_work(), customer, staff)

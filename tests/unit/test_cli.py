@@ -364,3 +364,30 @@ def test_merchant_pack_booth_and_bundle(
     Path(bundle).write_text(Path(bundle).read_text().replace('"quantity": 1', '"quantity": 9'))
     code, out, err = run(capsys, *base, "bundle", "import", bundle)
     assert code == 1 and "altered" in err
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`kiosk … | head` must not print a broken-pipe traceback or error."""
+    script = (
+        "import sys\n"
+        "import cli.main as m\n"
+        "def flood(args):\n"
+        "    for i in range(200_000):\n"
+        "        print('line', i)\n"
+        "    return 0\n"
+        "m.cmd_info = flood\n"
+        "sys.exit(m.main(['info']))\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout.readline() == b"line 0\n"
+    child.stdout.close()  # what `head -1` does
+    with child.stderr:
+        error = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 0
+    assert error == ""

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from kiosk.db import Database, open_database
-from kiosk.demo import DEMO_PIN, POLYPHONIC_SURNAMES, _validity, generate_demo
+from kiosk.demo import DEMO_PASSPHRASE, DEMO_PIN, POLYPHONIC_SURNAMES, _validity, generate_demo
 from kiosk.governance import add_years
 from kiosk.idcard import is_valid_mobile, is_valid_resident_id
 from kiosk.kyc import governance_gaps
@@ -26,6 +26,7 @@ from kiosk.models import (
     Staff,
     TimeSlot,
 )
+from kiosk.privacy import full_values
 from kiosk.security import verify_pin
 from tests.conftest import DEMO_DATE
 
@@ -91,10 +92,16 @@ def test_realistic_gaps(demo_db: Database) -> None:
     with demo_db.unit_of_work() as uow:
         customers = uow.session.scalars(select(Customer)).all()
         gaps = [governance_gaps(c, DEMO_DATE) for c in customers]
-        bad_phone = sum(1 for c in customers if not is_valid_mobile(c.phone or ""))
         no_mobile = sum(1 for c in customers if c.mobile_banking == MobileBanking.NONE)
         dormant = sum(1 for c in customers if c.dormant)
-        ids_valid = all(is_valid_resident_id(c.id_number or "") for c in customers)
+        # Nothing in clear: masks, and the full values sealed.
+        assert all(c.legacy_phone is None and c.legacy_id_number is None for c in customers)
+        assert all(c.phone_sealed and c.id_number_sealed and c.id_masked for c in customers)
+    full = full_values(demo_db.unit_of_work(), DEMO_PASSPHRASE)
+    bad_phone = sum(1 for person in full if not is_valid_mobile(person.phone or ""))
+    ids_valid = all(is_valid_resident_id(person.id_number or "") for person in full)
+    # The gaps judged on the masks agree with the full values.
+    assert bad_phone == sum(1 for g in gaps if g.get("phone") == "invalid")
     expired = sum(1 for g in gaps if g.get("id_valid_to") == "expired")
     no_occupation = sum(1 for g in gaps if g.get("occupation_code") == "missing")
     assert 15 <= expired <= 60
@@ -128,7 +135,7 @@ def _fingerprint(path: Path, seed: int) -> list[tuple[str, str, str, int]]:
         uow.commit()
     with database.unit_of_work() as uow:
         rows = uow.session.execute(
-            select(Customer.name, Customer.id_number, Invitation.code, Customer.points_balance)
+            select(Customer.name, Customer.id_masked, Invitation.code, Customer.points_balance)
             .join(Invitation, Invitation.customer_id == Customer.id)
             .order_by(Customer.customer_no)
         ).all()

@@ -16,10 +16,12 @@ import pytest
 from sqlalchemy import func, select
 
 from cli.main import main
+from kiosk import privacy
 from kiosk.db import Database, open_database
 from kiosk.idcard import check_digit
 from kiosk.imports.cells import CellProblem, day, digits_lost
 from kiosk.imports.reading import decode_csv
+from kiosk.masking import mask_id
 from kiosk.models import (
     AuditRecord,
     Branch,
@@ -43,6 +45,7 @@ def resident_id(first17: str = "44010619800101123") -> str:
 
 
 ID1 = resident_id()
+EVENT_PASSPHRASE = "event-passphrase"
 ID2 = resident_id("44010419750315002")
 
 BRANCH_ROWS = [
@@ -106,6 +109,7 @@ def make_event(url: str) -> Database:
             svc.SlotSpec("PM", "下午场", time(13, 30), time(16, 30), 120),
         ],
         catalog_url="https://example.com/catalog.html",
+        passphrase=EVENT_PASSPHRASE,
     )
     return database
 
@@ -197,11 +201,17 @@ def test_import_everything_from_xlsx_then_reimport_changes_nothing(
     assert (again.created, again.updated) == (0, 2)
     assert {m: count(event_db, m.id) for m in counts} == counts
     assert counts[Customer] == 2 and counts[Preselection] == 2
+    opener = privacy.unlock(event_db.unit_of_work(), EVENT_PASSPHRASE)
     with event_db.unit_of_work() as uow:
         s = uow.session
         wang = s.scalar(select(Customer).where(Customer.customer_no == "6200000001"))
         assert wang is not None
-        assert (wang.id_number, wang.id_long_term, wang.points_balance) == (ID1, True, 15000)
+        assert (wang.id_long_term, wang.points_balance) == (True, 15000)
+        # Sealed as imported: the mask in clear, the full number with the passphrase only.
+        assert wang.id_masked == mask_id(ID1) and wang.legacy_id_number is None
+        assert wang.id_number_sealed and ID1 not in wang.id_number_sealed
+        assert opener.read(wang, "id_number") == ID1
+        assert opener.read(wang, "phone") == "13812345678"
         assert wang.balance_as_of == datetime.fromisoformat("2026-11-27T12:00:00+00:00")
         assert wang.mobile_banking == "opened" and wang.tier == "gold"
         invitation = s.scalar(select(Invitation).where(Invitation.customer_id == wang.id))
@@ -463,8 +473,12 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_templates_filled_in_and_imported_with_the_cli(
-    empty_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    empty_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("KIOSK_PASSPHRASE", EVENT_PASSPHRASE)
     db = ["--lang", "en", "--db", empty_url]
     code, out, err = run(
         capsys, *db, "event", "create", "--code", "GZ26", "--name", "积分兑换日",

@@ -76,8 +76,8 @@ def test_search_by_every_key(demo_db: Database) -> None:
     assert customer.id in _ids(demo_db, customer.name[1:])  # the given name alone
     assert customer.id in _ids(demo_db, initials)
     assert customer.id in _ids(demo_db, initials.upper())
-    assert _ids(demo_db, customer.phone[-4:])[0] == customer.id or customer.id in _ids(
-        demo_db, customer.phone[-4:]
+    assert _ids(demo_db, customer.phone_last4)[0] == customer.id or customer.id in _ids(
+        demo_db, customer.phone_last4
     )
     assert _ids(demo_db, customer.customer_no) == [customer.id]
     assert _ids(demo_db, code) == [customer.id]
@@ -278,15 +278,30 @@ def test_walk_in(demo_db: Database, staff: StaffSession, clock: FixedClock) -> N
     assert result.created
     assert result.queue == Queue.SERVICE_DESK  # a walk-in's data is all to be governed
     assert result.card.hit.walk_in and result.card.arrival == Arrival.NO_SLOT
-    with pytest.raises(CheckInError, match="already belongs to"):
+    with pytest.raises(CheckInError, match="is already registered"):
         reception.register_walk_in(
             demo_db.unit_of_work(),
-            name="张三",
+            name="阿依古丽·买买提",
             phone="13900001111",
             branch_code="B03",
             staff=staff,
             clock=clock,
         )
+    # Another person sharing the phone (a family's) registers: only the name and the
+    # masked phone are in clear, and the full phone is sealed like every other.
+    other = reception.register_walk_in(
+        demo_db.unit_of_work(),
+        name="张三",
+        phone="13900001111",
+        branch_code="B03",
+        staff=staff,
+        clock=clock,
+    )
+    with demo_db.unit_of_work() as uow:
+        row = uow.session.get(Customer, other)
+        assert row is not None and row.phone_masked == "139****1111"
+        assert row.legacy_phone is None and row.phone_sealed
+        assert "13900001111" not in row.phone_sealed
     with pytest.raises(CheckInError, match="not a mainland mobile number"):
         reception.register_walk_in(
             demo_db.unit_of_work(),

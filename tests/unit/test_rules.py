@@ -10,9 +10,8 @@ from kiosk.idcard import (
     gender,
     is_valid_mobile,
     is_valid_resident_id,
-    mask_id,
-    mask_phone,
 )
+from kiosk.masking import mask_address, mask_id, mask_name, mask_phone, masked_is_mobile
 from kiosk.models import Role
 from kiosk.pinyin import initials_key, name_initials
 from kiosk.roles import Station, allowed_stations
@@ -56,6 +55,13 @@ def test_masking() -> None:
     assert mask_phone("13812341234") == "138****1234"
     assert is_valid_mobile("13812341234")
     assert not is_valid_mobile("12812341234")
+    assert mask_name("张三丰") == "张**"
+    assert mask_address("广州市天河区体育西路123号") == "广州市天河区****"
+    assert "123" not in mask_address("北京路123号")
+    # The stored mask still tells a valid mobile from a short number or a landline.
+    assert masked_is_mobile(mask_phone("13812341234"))
+    for invalid in ("1381234123", "12812341234", "02081234123", ""):
+        assert not masked_is_mobile(mask_phone(invalid))
 
 
 @pytest.mark.parametrize(

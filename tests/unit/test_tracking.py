@@ -16,13 +16,23 @@ import zxingcpp
 from PIL import Image
 
 from cli.main import main
+from kiosk import privacy
 from kiosk.db import Database, open_database
+from kiosk.errors import KioskError
 from kiosk.i18n import set_language
 from kiosk.services import tracking
 from printing.booklet import BookletPaper, offer_qr_text, render_booklet, render_html
 from printing.invitations import reminders_text, write_progress, write_reminders
 
-from .test_imports import BRANCH_ROWS, CATALOG_ROWS, INVITEE_HEADER, load, make_event, resident_id
+from .test_imports import (
+    BRANCH_ROWS,
+    CATALOG_ROWS,
+    EVENT_PASSPHRASE,
+    INVITEE_HEADER,
+    load,
+    make_event,
+    resident_id,
+)
 
 STAFF = [
     ["工号", "姓名", "网点", "角色", "初始密码"],
@@ -116,9 +126,15 @@ def test_reminders_and_slot_counts(tracked: Database) -> None:
     first = reminders[0]
     assert (first.masked_name, first.phone, first.masked_phone) == (
         "王**",
-        "13812345678",
+        "138****5678",
         "138****5678",
     )
+    # The RMs' list to call from: full phones only with the event passphrase.
+    opener = privacy.unlock(tracked.unit_of_work(), EVENT_PASSPHRASE)
+    full = tracking.reminders(tracked.unit_of_work(), opener)
+    assert (full[0].phone, full[0].masked_phone) == ("13812345678", "138****5678")
+    with pytest.raises(KioskError, match="Wrong passphrase"):
+        privacy.unlock(tracked.unit_of_work(), "not the passphrase")
     assert first.text.startswith(
         "尊敬的王先生：您已确认参加积分兑换日。您的场次：11月28日 上午场 09:00-11:30，"
         "地点：会展中心。您预选的服务：基础体检套餐。请按场次时间到场，凭邀请码 "
@@ -164,7 +180,9 @@ def test_exports_read_back(tracked: Database, tmp_path: Path) -> None:
     finally:
         book.close()
 
-    reminders = tracking.reminders(tracked.unit_of_work())
+    # The supervisor's export for the RMs, with the phones opened by the passphrase.
+    opener = privacy.unlock(tracked.unit_of_work(), EVENT_PASSPHRASE)
+    reminders = tracking.reminders(tracked.unit_of_work(), opener)
     load = tracking.slot_load(tracked.unit_of_work())
     path = write_reminders(reminders, load, tmp_path / "r.xlsx")
     book = openpyxl.load_workbook(path, read_only=True)
@@ -247,7 +265,10 @@ def test_html_catalog_is_self_contained_with_an_anchor_per_offer(
 
 
 def test_cli_exports_and_booklet(
-    tracked: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tracked: Database,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url = tracked.url
     assert main(["--db", url, "export", "progress", str(tmp_path / "p.xlsx")]) == 0
@@ -255,7 +276,18 @@ def test_cli_exports_and_booklet(
     assert "B01" in out and str(tmp_path / "p.xlsx") in out
     assert main(["--db", url, "export", "reminders", str(tmp_path / "r.txt")]) == 0
     out = capsys.readouterr().out
-    assert "2" in out and (tmp_path / "r.txt").read_text(encoding="utf-8").startswith("== RM001")
+    text = (tmp_path / "r.txt").read_text(encoding="utf-8")
+    assert "2" in out and text.startswith("== RM001") and "138****5678" in text
+    assert "13812345678" not in text
+    # Full phones for the RMs to call: only with the event passphrase.
+    monkeypatch.delenv("KIOSK_PASSPHRASE", raising=False)
+    full = ["--db", url, "export", "reminders", str(tmp_path / "full.txt"), "--full-phones"]
+    assert main(["--lang", "en", *full]) == 1
+    assert "KIOSK_PASSPHRASE" in capsys.readouterr().err
+    monkeypatch.setenv("KIOSK_PASSPHRASE", EVENT_PASSPHRASE)
+    assert main(full) == 0
+    capsys.readouterr()
+    assert "13812345678" in (tmp_path / "full.txt").read_text(encoding="utf-8")
     assert main(["--db", url, "export", "reminders", str(tmp_path / "r.pdf")]) == 1
     assert "r.pdf" in capsys.readouterr().err
     args = ["--db", url, "booklet", "--out", str(tmp_path / "b.pdf"), "--paper", "a5"]

@@ -1,10 +1,10 @@
 """Administration (the coordinator, before the event): imports with a preview and every
 problem in one table, the templates to fill in, invitation progress, slot reminders and the
-catalog booklet.
+catalog booklet, and where the automatic backups go.
 
 Progress and reminders are read when their tab is opened (and on Refresh), not when the
 station opens, so the import tab stays instant at any event size. Reminders show masked
-phones; the exported files carry full numbers for the RMs who send them.
+phones; an export carries full numbers only when the supervisor types the event passphrase.
 
 An import is checked as soon as a file is chosen; the Import button is enabled only when the
 check found no problem, and the service checks again inside its transaction. ID numbers and
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -34,12 +35,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk import privacy
+from kiosk.backup import backups as backup_files
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.imports import ORDER, ImportCheck
 from kiosk.imports.templates import write_templates
 from kiosk.roles import Station
 from kiosk.services import imports, tracking
+from kiosk.services.events import event_header
 from printing.booklet import BookletPaper, render_booklet, render_html
 from printing.invitations import percent_text, write_progress, write_reminders
 from ui.context import StationContext
@@ -112,6 +116,7 @@ class AdminStation(StationPage):
             context, lambda parent, title: self.chooser.directory(parent, title)
         )
         self.tabs.addTab(self.reports, _("Reports"))
+        self.tabs.addTab(self._backups_tab(), _("Backups"))
         self.tabs.currentChanged.connect(self._tab_opened)
         layout.addWidget(self.tabs, 1)
 
@@ -123,6 +128,8 @@ class AdminStation(StationPage):
             self.refresh_reminders()
         elif widget is self.booklet_tab:
             self.refresh_booklet()
+        elif widget is self.backups_tab:
+            self.refresh_backups()
 
     # -- import -----------------------------------------------------------------------------
 
@@ -391,13 +398,19 @@ class AdminStation(StationPage):
         row = QHBoxLayout()
         hint = QLabel(
             _(
-                "One text per confirmed customer for their RM to send. The files hold full "
-                "phone numbers: give each RM only theirs."
+                "One text per confirmed customer for their RM to send. Phones are masked; "
+                "type the event passphrase to export full numbers, and give each RM only "
+                "theirs."
             )
         )
         hint.setWordWrap(True)
         hint.setProperty("role", "hint")
         row.addWidget(hint, 1)
+        self.reminders_passphrase = QLineEdit()
+        self.reminders_passphrase.setObjectName("reminders_passphrase")
+        self.reminders_passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.reminders_passphrase.setPlaceholderText(_("Passphrase (full phones)"))
+        row.addWidget(self.reminders_passphrase)
         self.reminders_refresh = QPushButton(_("Refresh"))
         self.reminders_refresh.clicked.connect(self.refresh_reminders)
         row.addWidget(self.reminders_refresh)
@@ -480,15 +493,135 @@ class AdminStation(StationPage):
         )
         if path is None:
             return
+        passphrase = self.reminders_passphrase.text()
+        self.reminders_passphrase.clear()  # typed for one export, never kept
         try:
-            reminders = tracking.reminders(self.context.uow())
+            opener = privacy.unlock(self.context.uow(), passphrase) if passphrase else None
+            reminders = tracking.reminders(self.context.uow(), opener)
             write_reminders(reminders, tracking.slot_load(self.context.uow()), path)
         except (KioskError, OSError) as error:
             self.reminders_banner.show_result(Tone.ERROR, _("Not exported"), str(error))
             return
         self.reminders_banner.show_result(
-            Tone.OK, _("{n} reminders written to {path}.").format(n=len(reminders), path=path)
+            Tone.OK,
+            _("{n} reminders written to {path}.").format(n=len(reminders), path=path),
+            _("With full phone numbers: keep the file safe.") if opener else _("Phones masked."),
         )
+
+    # -- backups ----------------------------------------------------------------------------
+
+    def _backups_tab(self) -> QWidget:
+        tab = self.backups_tab = QWidget()
+        layout = QVBoxLayout(tab)
+        intro = QLabel(
+            _(
+                "Every few minutes the app copies the event database to this folder, "
+                "a USB stick best, and keeps the newest. The copies hold personal data "
+                "sealed and masked, as the database does. To restore one: "
+                "kiosk restore FILE --db URL."
+            )
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(_("Backup folder")))
+        self.backup_folder = QLineEdit()
+        self.backup_folder.setObjectName("backup_folder")
+        self.backup_folder.setPlaceholderText(_("No folder: no automatic backups"))
+        row.addWidget(self.backup_folder, 1)
+        self.backup_choose = QPushButton(_("Choose…"))
+        self.backup_choose.clicked.connect(self.choose_backup_folder)
+        row.addWidget(self.backup_choose)
+        layout.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(_("Every (minutes)")))
+        self.backup_minutes = QSpinBox()
+        self.backup_minutes.setRange(1, 24 * 60)
+        row.addWidget(self.backup_minutes)
+        row.addWidget(QLabel(_("Keep the newest")))
+        self.backup_keep = QSpinBox()
+        self.backup_keep.setRange(1, 10_000)
+        row.addWidget(self.backup_keep)
+        row.addStretch(1)
+        self.backup_save = QPushButton(_("Save"))
+        self.backup_save.clicked.connect(self.save_backup_settings)
+        row.addWidget(self.backup_save)
+        self.backup_button = QPushButton(_("Back up now"))
+        self.backup_button.setProperty("role", "primary")
+        self.backup_button.clicked.connect(self.backup_now)
+        row.addWidget(self.backup_button)
+        layout.addLayout(row)
+        self.backup_banner = ResultBanner()
+        layout.addWidget(self.backup_banner)
+        self.backup_list = _table([_("Backup"), _("Size")])
+        self.backup_list.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(self.backup_list, 1)
+        return tab
+
+    def _backup_widgets(self):  # type: ignore[no-untyped-def]
+        """The window's settings and header indicator, which run the automatic backups."""
+        window = self.window()
+        return getattr(window, "settings", None), getattr(window, "backup_status", None)
+
+    def refresh_backups(self) -> None:
+        settings, _status = self._backup_widgets()
+        if settings is None:
+            return
+        self.backup_folder.setText(settings.backup_folder)
+        self.backup_minutes.setValue(settings.backup_minutes)
+        self.backup_keep.setValue(settings.backup_keep)
+        self._list_backups()
+
+    def _list_backups(self) -> None:
+        folder = self.backup_folder.text().strip()
+        code = event_header(self.context.uow())
+        found = backup_files(Path(folder), code.code if code else "event") if folder else []
+        _fill(
+            self.backup_list,
+            [[p.name, f"{p.stat().st_size / 1024:,.0f} KB"] for p in reversed(found)],
+        )
+
+    def choose_backup_folder(self) -> None:
+        path = self.chooser.directory(self, _("Choose the backup folder"))
+        if path is not None:
+            self.backup_folder.setText(str(path))
+            self.save_backup_settings()
+
+    def save_backup_settings(self) -> None:
+        settings, status = self._backup_widgets()
+        if settings is None:
+            return
+        settings.backup_folder = self.backup_folder.text().strip()
+        settings.backup_minutes = self.backup_minutes.value()
+        settings.backup_keep = self.backup_keep.value()
+        if status is not None:
+            status.configure()
+        self.backup_banner.show_result(
+            Tone.OK,
+            _("Backups every {n} minutes to {folder}.").format(
+                n=settings.backup_minutes, folder=settings.backup_folder
+            )
+            if settings.backup_folder
+            else _("Automatic backups are off."),
+        )
+        self._list_backups()
+
+    def backup_now(self) -> None:
+        self.save_backup_settings()
+        settings, status = self._backup_widgets()
+        if settings is None or status is None or not settings.backup_folder:
+            self.backup_banner.show_result(Tone.WARN, _("Choose a backup folder first."))
+            return
+        result = status.backup_now()
+        if result is None:
+            self.backup_banner.show_result(Tone.ERROR, _("Backup failed"), status.toolTip())
+            return
+        self.backup_banner.show_result(
+            Tone.OK,
+            _("Backed up in {ms} ms.").format(ms=round(result.seconds * 1000)),
+            _("{path} ({size:,} bytes)").format(path=result.path, size=result.size),
+        )
+        self._list_backups()
 
     # -- booklet ----------------------------------------------------------------------------
 

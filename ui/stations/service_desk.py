@@ -2,8 +2,10 @@
 
 Keyboard first: F5 calls the next customer, Ctrl+S saves the form (after the customer has
 confirmed the before / after summary), F8 opens mobile banking, F9 sends the customer on to
-activation. ID number and phone are masked except in the field being edited. Every invalid
-value is explained under its own field and nothing is saved until all are valid.
+activation. ID number, phone and address only ever show masked (the full values are sealed
+in the event database); a field left alone keeps the value on record, a new value is typed
+from the customer's card or phone. Every invalid value is explained under its own field and
+nothing is saved until all are valid.
 """
 
 from __future__ import annotations
@@ -41,9 +43,9 @@ from PySide6.QtWidgets import (
 from kiosk.errors import KioskError
 from kiosk.governance import ID_TYPES, TAX_RESIDENCIES, KycForm
 from kiosk.i18n import _
-from kiosk.idcard import mask_id, mask_phone
 from kiosk.kyc import OCCUPATIONS
 from kiosk.labels import gap_label, kyc_field_label, step_label
+from kiosk.masking import mask_address, mask_id, mask_phone
 from kiosk.roles import Station
 from kiosk.services import desk
 from kiosk.services.desk import Called, GovernanceInvalid
@@ -55,28 +57,35 @@ NO_DATE = QDate(1900, 1, 1)
 
 
 class MaskedLineEdit(QLineEdit):
-    """Shows the value masked unless the field has the keyboard (ID numbers, phones)."""
+    """A sealed field (ID number, phone, address): shows the mask on record, never the full
+    value, which is sealed in the event database. On focus it empties for the new value
+    from the customer's card or phone (the mask stays as the placeholder); what was typed
+    shows masked once the field loses focus. Untouched, ``value()`` is None: keep it."""
 
     def __init__(self, masker, parent: QWidget | None = None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent)
         self._masker = masker
-        self._value = ""
+        self._recorded = ""
+        self._typed = ""
         # What the user typed is the value, whatever happens to focus afterwards.
-        self.textEdited.connect(lambda text: setattr(self, "_value", text.strip()))
+        self.textEdited.connect(lambda text: setattr(self, "_typed", text.strip()))
 
-    def set_value(self, value: str) -> None:
-        self._value = value
-        self.setText(value if self.hasFocus() else self._masker(value))
+    def set_value(self, recorded_mask: str) -> None:
+        """The mask on record; anything typed before is dropped."""
+        self._recorded = recorded_mask
+        self._typed = ""
+        self.setPlaceholderText(recorded_mask)
+        self.setText("" if self.hasFocus() else recorded_mask)
 
-    def value(self) -> str:
-        return self._value
+    def value(self) -> str | None:
+        return self._typed or None
 
     def focusInEvent(self, event: QFocusEvent) -> None:
-        self.setText(self._value)
+        self.setText(self._typed)
         super().focusInEvent(event)
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
-        self.setText(self._masker(self._value))
+        self.setText(self._masker(self._typed) if self._typed else self._recorded)
         super().focusOutEvent(event)
 
 
@@ -300,6 +309,8 @@ class ServiceDeskStation(StationPage):
             return MaskedLineEdit(mask_id)
         if field == "phone":
             return MaskedLineEdit(mask_phone)
+        if field == "address":
+            return MaskedLineEdit(mask_address)
         return QLineEdit()
 
     @staticmethod
@@ -357,7 +368,7 @@ class ServiceDeskStation(StationPage):
         values: dict[str, object] = {}
         for field, widget in self.inputs.items():
             if isinstance(widget, MaskedLineEdit):
-                values[field] = widget.value() or None
+                values[field] = widget.value()  # None: the sealed value on record stays
             elif isinstance(widget, QLineEdit):
                 values[field] = widget.text().strip() or None
             elif isinstance(widget, QComboBox):
@@ -466,18 +477,26 @@ class ServiceDeskStation(StationPage):
         before = desk.current_form(self.context.uow(), self.called.customer_id)
         after = self.read_form()
         rows = []
+        maskers = {"id_number": mask_id, "phone": mask_phone, "address": mask_address}
         for field in (f.name for f in fields(KycForm)):
             old, new = getattr(before, field), getattr(after, field)
+            if field in maskers and new is None:
+                continue  # kept: the sealed value on record
             if old != new:
-                shown = {"id_number": mask_id, "phone": mask_phone}.get(field, str)
+                shown = maskers.get(field, str)
                 rows.append(
                     (
                         kyc_field_label(field),
-                        shown(old) if old is not None else "—",
+                        (old if field in maskers else shown(old)) if old is not None else "—",
                         shown(new) if new is not None else "—",
                     )
                 )
-        errors = desk.check_form(self.context.uow(), after, clock=self.context.app.clock)
+        errors = desk.check_form(
+            self.context.uow(),
+            after,
+            customer_id=self.called.customer_id,
+            clock=self.context.app.clock,
+        )
         if errors:
             self.show_errors(errors)
             self.sounds.play(Tone.ERROR)

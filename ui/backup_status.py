@@ -1,0 +1,79 @@
+"""Automatic backups of the event database, with their state in the window's header.
+
+A single-shot QTimer on the main thread fires every few minutes (``Settings.backup_minutes``)
+and takes a backup into the chosen folder (``kiosk.backup``: VACUUM INTO for SQLite, a few
+milliseconds at event size, pg_dump for PostgreSQL). No worker thread: Python's garbage
+collector run on one may finalise Qt objects there and crash the app, and a backup this short
+does not need one. A failure (USB stick pulled out, folder read-only) is one sentence in the
+tooltip and the label turns red; the next try comes at the next interval.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QWidget
+
+from kiosk.backup import BackupResult, backup
+from kiosk.db import Database
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from ui.settings import Settings
+
+
+class BackupStatus(QLabel):
+    """The header's backup indicator; backs up on a timer when a folder is set."""
+
+    def __init__(
+        self, database: Database, settings: Settings, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("backup_status")
+        self.database = database
+        self.settings = settings
+        self.last: BackupResult | None = None
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self.backup_now)
+        self.configure()
+
+    def configure(self) -> None:
+        """Apply the settings: start, move or stop the timer."""
+        self.timer.stop()
+        folder = self.settings.backup_folder
+        self.setVisible(bool(folder))
+        if not folder:
+            return
+        if self.last is None and not self.text():
+            self.setText(_("Backup: on"))
+            self.setToolTip(folder)
+        interval = self.settings.backup_minutes * 60
+        waited = time.time() - self.settings.backup_last
+        self.timer.start(int(max(0.0, interval - waited) * 1000))
+
+    def backup_now(self) -> BackupResult | None:
+        """One backup now (the timer, or the Back up now button); None when it failed."""
+        folder = self.settings.backup_folder
+        if not folder:
+            return None
+        try:
+            result = backup(self.database, Path(folder), keep=self.settings.backup_keep)
+        except KioskError as error:
+            self.setText(_("Backup failed"))
+            self.setStyleSheet("color: #b00020; font-weight: bold;")
+            self.setToolTip(str(error))
+            self.setVisible(True)
+            self.timer.start(self.settings.backup_minutes * 60_000)
+            return None
+        self.last = result
+        self.settings.backup_last = time.time()
+        self.setStyleSheet("")
+        self.setText(_("Backup {time}").format(time=time.strftime("%H:%M")))
+        self.setToolTip(str(result.path))
+        self.timer.start(self.settings.backup_minutes * 60_000)
+        return result
+
+    def stop(self) -> None:
+        self.timer.stop()
