@@ -92,6 +92,23 @@ def build_parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help=_("create or upgrade the event database"))
     init.set_defaults(func=cmd_init)
 
+    dbcmd = commands.add_parser("db", help=_("the event database on the venue LAN"))
+    db_commands = dbcmd.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
+    serve = db_commands.add_parser(
+        "serve-help",
+        help=_("print how to run the event database on PostgreSQL for several laptops"),
+    )
+    serve.add_argument(
+        "--host", metavar="ADDRESS", help=_("the server's LAN address (default: this machine's)")
+    )
+    serve.add_argument(
+        "--subnet", metavar="CIDR", help=_("the stations' subnet (default: the host's /24)")
+    )
+    serve.add_argument("--name", default="kiosk_event", help=_("database name"))
+    serve.add_argument("--user", default="kiosk", help=_("database role"))
+    serve.add_argument("--password", help=_("the role's password (default: a fresh random one)"))
+    serve.set_defaults(func=cmd_db_serve_help)
+
     info = commands.add_parser("info", help=_("print the event summary with counts"))
     info.set_defaults(func=cmd_info)
 
@@ -267,6 +284,13 @@ def _add_before_event_commands(commands: Any) -> Any:
         "--catalog-url", default="", metavar="URL", help=_("where the e-catalog will be published")
     )
     create.set_defaults(func=cmd_event_create)
+    copy = event_commands.add_parser(
+        "copy",
+        help=_("copy a prepared event into a new, empty database (e.g. SQLite to PostgreSQL)"),
+    )
+    copy.add_argument("--from", dest="source", metavar="URL", help=_("default: --db"))
+    copy.add_argument("--to", dest="target", required=True, metavar="URL")
+    copy.set_defaults(func=cmd_event_copy)
 
     templates = commands.add_parser(
         "templates", help=_("write one .xlsx template per import into a folder")
@@ -331,6 +355,40 @@ def cmd_event_create(args: argparse.Namespace) -> int:
             name=args.name, date=args.date, n=len(args.slot)
         )
     )
+    return 0
+
+
+def cmd_event_copy(args: argparse.Namespace) -> int:
+    from kiosk.eventcopy import copy_event
+
+    source = args.source or args.db or dbmod.default_url()
+    result = copy_event(
+        source,
+        args.target,
+        progress=lambda table, n: _out(
+            _("  {table}: {n} rows").format(table=table, n=n), sys.stderr
+        ),
+    )
+    _out(
+        _(
+            "Copied {rows} rows of {tables} tables from {source} to {target} in {s:.1f} s; "
+            "the counts match. Stations now open: kiosk --db {target}"
+        ).format(
+            rows=result.total,
+            tables=len(result.rows),
+            source=result.source,
+            target=result.target,
+            s=result.seconds,
+        )
+    )
+    return 0
+
+
+def cmd_db_serve_help(args: argparse.Namespace) -> int:
+    from kiosk.lan import plan, serve_help
+
+    chosen = plan(args.host, args.subnet, args.name, args.user, args.password)
+    _out(serve_help(chosen, args.db or dbmod.default_url()))
     return 0
 
 

@@ -177,6 +177,19 @@ def import_bundle(
                 ).format(code=bundle.merchant_code)
             )
         check_mac(body, mac, merchant.bundle_secret)
+        # Lock every slip of the bundle up front, in serial order: two booths' bundles naming
+        # the same slips in another order wait for each other instead of deadlocking, and a
+        # second import of the same redemptions at this moment (a push and a USB import)
+        # waits, then finds them known and adds nothing.
+        s.execute(
+            select(Slip.id)
+            .where(
+                Slip.event_id == event.id,
+                Slip.serial.in_(sorted({r.serial for r in bundle.redemptions})),
+            )
+            .order_by(Slip.serial)
+            .with_for_update()
+        ).all()
         known = set(
             s.scalars(
                 select(Redemption.uid).where(
@@ -243,7 +256,10 @@ def _record(
 ) -> str | None:
     """Record one new redemption; its conflict, or None when it simply stands."""
     slip = s.scalar(
-        select(Slip).where(Slip.event_id == event_id, Slip.serial == r.serial).with_for_update()
+        select(Slip)
+        .where(Slip.event_id == event_id, Slip.serial == r.serial)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     conflict = None
     if slip is None:
