@@ -6,12 +6,13 @@ import os
 import sys
 
 from PySide6.QtCore import QLoggingCategory, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog
 
 from kiosk.clock import Clock
-from kiosk.db import open_database
+from kiosk.db import ENV_DB, default_url, open_database
 from kiosk.errors import KioskError
 from kiosk.i18n import _, set_language
+from ui.connection import ConnectionDialog
 from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.settings import APPLICATION, ORGANIZATION, Settings
@@ -55,13 +56,20 @@ def run_app(db_url: str | None = None, language: str | None = None) -> int:
     if language:
         settings.language = language
     apply_theme(app, settings.large_print)
+    # --db or KIOSK_DB first, else the database this laptop joined last, else its own file.
+    url = db_url or os.environ.get(ENV_DB, "").strip() or settings.database_url or None
     try:
-        database = open_database(db_url)
+        database = open_database(url)
     except KioskError as error:
         print(_("kiosk: {message}").format(message=error), file=sys.stderr)
-        if not os.environ.get(ENV_EXIT_WHEN_READY):
-            QMessageBox.critical(None, _("Points redemption event"), str(error))
-        return 1
+        if os.environ.get(ENV_EXIT_WHEN_READY):
+            return 1
+        # The server may be down or the URL mistyped: say so and let the staff fix it here.
+        dialog = ConnectionDialog(url or default_url(), str(error))
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.database is None:
+            return 1
+        database = dialog.database
+        settings.database_url = database.url  # chosen here: this laptop remembers it
     window = MainWindow(AppContext(database, Clock()), settings)
     window.showMaximized()  # a station owns its screen on the day
     if os.environ.get(ENV_EXIT_WHEN_READY):

@@ -354,7 +354,9 @@ class ReceptionStation(StationPage):
         self.card_timer.setInterval(0)
         self.card_timer.timeout.connect(lambda: self._show_customer_now(self._card_row))
         self.slot_timer = QTimer(self)
-        self.slot_timer.setInterval(10_000)  # other reception laptops check people in too
+        # Other reception laptops check people in too: ``refresh_live`` follows them at once;
+        # this timer moves the current slot along with the clock.
+        self.slot_timer.setInterval(60_000)
         self.slot_timer.timeout.connect(self.refresh_slots)
         self.expected: dict[str, int] | None = None  # invitees per slot: changes with imports
         self.expected_timer = QTimer(self)
@@ -414,6 +416,17 @@ class ReceptionStation(StationPage):
         self.expected_timer.start()
         self.card_view.show_card(None)
         self.field.setFocus()
+
+    def refresh_live(self) -> None:
+        """Slot counts, and the card on screen (checked in elsewhere meanwhile?); the search
+        field and its results stay as they are."""
+        self.refresh_slots()
+        if self.card is not None:
+            self.card = reception.customer_card(
+                self.context.uow(), self.card.hit.customer_id, clock=self.context.app.clock
+            )
+            self.card_view.show_card(self.card)
+            self._update_buttons()
 
     def refresh_slots(self, *, recount_expected: bool = False) -> None:
         try:

@@ -261,7 +261,9 @@ class ServiceDeskStation(StationPage):
         self.bind(Qt.Key.Key_F9, self.route_on)
         self.bind(Qt.Key.Key_S, self.save, Qt.KeyboardModifier.ControlModifier)
         self.refresh_timer = QTimer(self)
-        self.refresh_timer.setInterval(5_000)  # other desks and reception change the queue
+        # Other desks and reception change the queue: ``refresh_live`` follows them at once;
+        # this timer only keeps the waiting minutes current.
+        self.refresh_timer.setInterval(60_000)
         self.refresh_timer.timeout.connect(self.refresh_queue)
         self._set_enabled(False)
 
@@ -388,6 +390,10 @@ class ServiceDeskStation(StationPage):
         self.refresh_queue()
         self.call_button.setFocus()
         self.refresh_timer.start()
+
+    def refresh_live(self) -> None:
+        self.refresh_queue()
+        self.refresh_counts()
 
     def refresh_queue(self) -> None:
         try:
