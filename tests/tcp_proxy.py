@@ -9,6 +9,7 @@ a UI test's interpreter runs no Python thread (Qt objects must never be finalise
 
 from __future__ import annotations
 
+import os
 import selectors
 import socket
 import subprocess
@@ -78,8 +79,9 @@ def _serve(port: int, host: str, target_port: int) -> None:
     sel.register(listener, selectors.EVENT_READ, None)
     peers: dict[socket.socket, socket.socket] = {}
     print("listening", flush=True)
-    while True:
-        for key, _events in sel.select():
+    parent = os.getppid()
+    while os.getppid() == parent:  # the test process died: go too, never linger
+        for key, _events in sel.select(timeout=1.0):
             sock = key.fileobj
             assert isinstance(sock, socket.socket)
             if sock is listener:

@@ -6,7 +6,7 @@ import os
 import sys
 
 from PySide6.QtCore import QLoggingCategory, QTimer
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from kiosk.clock import Clock
 from kiosk.db import ENV_DB, default_url, open_database
@@ -49,6 +49,21 @@ def _report_ready() -> None:
     QApplication.quit()
 
 
+def _install_safety_net() -> None:
+    """A refusal no code path caught (the LAN went down mid-click, say) is shown in words and
+    the window carries on, instead of a traceback on a console nobody reads."""
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], value: BaseException, tb: object) -> None:
+        if isinstance(value, KioskError):
+            title = _("Points redemption event")
+            QMessageBox.warning(QApplication.activeWindow(), title, str(value))
+            return
+        previous(kind, value, tb)  # type: ignore[arg-type]
+
+    sys.excepthook = hook
+
+
 def run_app(db_url: str | None = None, language: str | None = None) -> int:
     app = ensure_application()
     settings = Settings()
@@ -70,6 +85,7 @@ def run_app(db_url: str | None = None, language: str | None = None) -> int:
             return 1
         database = dialog.database
         settings.database_url = database.url  # chosen here: this laptop remembers it
+    _install_safety_net()
     window = MainWindow(AppContext(database, Clock()), settings)
     window.showMaximized()  # a station owns its screen on the day
     if os.environ.get(ENV_EXIT_WHEN_READY):

@@ -47,7 +47,9 @@ class LiveLink(QObject):
             self.error = reading.error
             self.reachability.emit(reading.reachable, reading.error)
         if reading.value is not None:
-            moved = self.value is not None and reading.value != self.value
+            # The first answer counts as a change too: whatever was committed between the
+            # station loading and this first reading must not go unseen.
+            moved = reading.value != self.value
             self.value = reading.value
             if moved or came_back:
                 self.changed.emit()

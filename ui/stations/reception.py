@@ -468,6 +468,9 @@ class ReceptionStation(StationPage):
             self.hint.setText(str(error))
             self.show_customer(-1)
             return
+        except KioskError as error:  # the database is away: say so, keep what was typed
+            self.hint.setText(str(error))
+            return
         self.model.set_rows(hits)
         self.hint.setText(_("{n} found").format(n=len(hits)) if hits else _("Nobody found."))
         if hits:
@@ -494,13 +497,17 @@ class ReceptionStation(StationPage):
 
     def _show_customer_now(self, row: int) -> None:
         hit = self.model.hit(row)
-        self.card = (
-            None
-            if hit is None
-            else reception.customer_card(
-                self.context.uow(), hit.customer_id, clock=self.context.app.clock
+        try:
+            self.card = (
+                None
+                if hit is None
+                else reception.customer_card(
+                    self.context.uow(), hit.customer_id, clock=self.context.app.clock
+                )
             )
-        )
+        except KioskError as error:
+            self.card = None
+            self.hint.setText(str(error))
         self.card_view.show_card(self.card)
         self._update_buttons()
 

@@ -8,6 +8,7 @@ value is explained under its own field and nothing is saved until all are valid.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import fields, replace
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -428,17 +429,23 @@ class ServiceDeskStation(StationPage):
             return False
         self.sounds.play(Tone.OK)
         self.banner.show_result(Tone.OK, success)
-        self.refresh_timeline()
-        self.refresh_counts()
+        with contextlib.suppress(KioskError):  # done; the lists catch up on the next change
+            self.refresh_timeline()
+            self.refresh_counts()
         return True
 
     def call_next(self) -> None:
-        called = desk.call_next(
-            self.context.uow(),
-            self.context.staff,
-            desk=self.desk_name.text().strip() or self.context.staff.staff_no,
-            clock=self.context.app.clock,
-        )
+        try:
+            called = desk.call_next(
+                self.context.uow(),
+                self.context.staff,
+                desk=self.desk_name.text().strip() or self.context.staff.staff_no,
+                clock=self.context.app.clock,
+            )
+        except KioskError as error:  # the database is away: F5 again once it is back
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
+            return
         self.refresh_queue()
         if called is None:
             self.sounds.play(Tone.WARN)
@@ -450,11 +457,9 @@ class ServiceDeskStation(StationPage):
                 ticket=called.ticket, name=called.masked_name, n=called.waited_minutes
             )
         )
-        self.show_form(desk.current_form(self.context.uow(), called.customer_id))
-        self.show_status(
-            desk.field_status(self.context.uow(), called.customer_id, clock=self.context.app.clock)
-        )
         self._set_enabled(True)
+        if not self._reload_form():
+            return
         self.refresh_timeline()
         self.sounds.play(Tone.OK)
         self.banner.show_result(
@@ -466,11 +471,34 @@ class ServiceDeskStation(StationPage):
         if self.display is not None:
             self.display.show_call(called.ticket, self.desk_name.text())
 
+    def _reload_form(self) -> bool:
+        """The called customer's stored details into the form (after a call or a save)."""
+        assert self.called is not None
+        customer_id = self.called.customer_id
+        try:
+            form = desk.current_form(self.context.uow(), customer_id)
+            status = desk.field_status(
+                self.context.uow(), customer_id, clock=self.context.app.clock
+            )
+        except KioskError as error:
+            self.banner.show_result(Tone.ERROR, str(error))
+            return False
+        self.show_form(form)
+        self.show_status(status)
+        return True
+
     def save(self) -> None:
         if self.called is None:
             return
-        before = desk.current_form(self.context.uow(), self.called.customer_id)
         after = self.read_form()
+        try:
+            before = desk.current_form(self.context.uow(), self.called.customer_id)
+            errors = desk.check_form(self.context.uow(), after, clock=self.context.app.clock)
+        except KioskError as error:
+            # The database is away: what was typed stays in the form; Ctrl+S again later.
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
+            return
         rows = []
         for field in (f.name for f in fields(KycForm)):
             old, new = getattr(before, field), getattr(after, field)
@@ -483,7 +511,6 @@ class ServiceDeskStation(StationPage):
                         shown(new) if new is not None else "—",
                     )
                 )
-        errors = desk.check_form(self.context.uow(), after, clock=self.context.app.clock)
         if errors:
             self.show_errors(errors)
             self.sounds.play(Tone.ERROR)
@@ -494,7 +521,7 @@ class ServiceDeskStation(StationPage):
             self.banner.show_result(Tone.WARN, _("Not saved: the customer did not confirm."))
             return
         called = self.called
-        self._act(
+        if self._act(
             lambda: desk.save_governance(
                 self.context.uow(),
                 called.customer_id,
@@ -504,11 +531,8 @@ class ServiceDeskStation(StationPage):
                 clock=self.context.app.clock,
             ),
             _("Details saved ({n} changed).").format(n=len(rows)),
-        )
-        self.show_form(desk.current_form(self.context.uow(), called.customer_id))
-        self.show_status(
-            desk.field_status(self.context.uow(), called.customer_id, clock=self.context.app.clock)
-        )
+        ):
+            self._reload_form()  # only after a save: a refusal keeps what was typed
 
     def open_mobile_banking(self) -> None:
         if self.called is None:
