@@ -309,3 +309,15 @@ def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Dat
     factory = sessionmaker(engine, expire_on_commit=False)
     track_changes(factory)
     return Database(url=url, engine=engine, session_factory=factory)
+
+
+def connect_lazily(url: str) -> Database:
+    """The event database at ``url`` without connecting now (nor migrating).
+
+    For a merchant booth on the LAN: it must start and scan at once even when the server is
+    unreachable, and a station (``open_database``) has migrated the schema already.
+    """
+    engine = create_db_engine(url)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    track_changes(factory)
+    return Database(url=url, engine=engine, session_factory=factory)
