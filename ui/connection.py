@@ -33,7 +33,14 @@ def local_url() -> str:
 class ConnectionDialog(QDialog):
     """Asks for the event database URL; ``database`` is the opened one once accepted."""
 
-    def __init__(self, current_url: str, error: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        current_url: str,
+        error: str = "",
+        parent: QWidget | None = None,
+        *,
+        for_booth: bool = False,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(_("Event database"))
         self.setMinimumWidth(720)
@@ -45,6 +52,12 @@ class ConnectionDialog(QDialog):
                 "PostgreSQL address the coordinator gives you, e.g. "
                 "postgresql://kiosk:PASSWORD@192.168.1.10/kiosk_event. Alone on this laptop, "
                 "use this laptop's own file."
+            )
+            if not for_booth
+            else _(
+                "Online on the venue LAN, the booth checks every slip with the event database "
+                "before serving and sends each redemption at once. Type the PostgreSQL address "
+                "the coordinator gives you, or work offline (bundles on a USB stick)."
             )
         )
         intro.setWordWrap(True)
@@ -70,10 +83,17 @@ class ConnectionDialog(QDialog):
         show_help.setCheckable(True)
         show_help.toggled.connect(self._toggle_help)
         row.addWidget(show_help)
-        local = QPushButton(_("This laptop's own file"))
-        local.setObjectName("use_local")
-        local.clicked.connect(lambda: self.url.setText(local_url()))
-        row.addWidget(local)
+        if for_booth:
+            show_help.setVisible(False)
+            offline = QPushButton(_("Work offline"))
+            offline.setObjectName("work_offline")
+            offline.clicked.connect(self.accept)  # accepted without a database: offline
+            row.addWidget(offline)
+        else:
+            local = QPushButton(_("This laptop's own file"))
+            local.setObjectName("use_local")
+            local.clicked.connect(lambda: self.url.setText(local_url()))
+            row.addWidget(local)
         row.addStretch(1)
         cancel = QPushButton(_("Cancel"))
         cancel.clicked.connect(self.reject)
