@@ -19,7 +19,7 @@ from datetime import datetime
 import PySide6
 from PySide6 import QtCore
 
-from benchmarks import Benchmark, Row, booth, progress, search, slips, startup, sync
+from benchmarks import Benchmark, Row, booth, lan, progress, search, slips, startup, sync
 
 BENCHMARKS: list[Benchmark] = [
     startup,
@@ -27,6 +27,7 @@ BENCHMARKS: list[Benchmark] = [
     slips,
     sync,
     booth,
+    lan,
 ]  # a new benchmark is one more module here
 
 
