@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.sql.elements import TextClause
 
 from kiosk import audit
 from kiosk.i18n import _
@@ -40,8 +41,17 @@ def _mark(session: Session, *_args: Any) -> None:
     session.info[_WROTE] = True
 
 
+_DML = ("INSERT", "UPDATE", "DELETE")
+
+
 def _mark_dml(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
+    statement = state.statement
+    if (
+        state.is_insert
+        or state.is_update
+        or state.is_delete
+        or (isinstance(statement, TextClause) and statement.text.lstrip().upper().startswith(_DML))
+    ):
         state.session.info[_WROTE] = True
 
 

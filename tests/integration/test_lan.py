@@ -186,6 +186,10 @@ def test_every_write_and_only_a_write_moves_the_counter(
         assert read_counter(db.engine) == start + 1
         reception.check_in(db.unit_of_work(), customer, staff, clock=FixedClock(MORNING))
         assert read_counter(db.engine) == start + 1  # already checked in: nothing written
+        with db.unit_of_work() as uow:  # a plain-SQL write counts too
+            uow.session.execute(text("UPDATE customer SET tier = tier WHERE id = 1"))
+            uow.commit()
+        assert read_counter(db.engine) == start + 2
     finally:
         db.dispose()
 
