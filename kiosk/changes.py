@@ -13,7 +13,9 @@ transaction takes: it cannot be part of a deadlock.
 ``ChangeWatcher`` reads the counter without ever blocking the caller on PostgreSQL: it drives
 libpq's asynchronous connect and query (``psycopg.pq``) one non-blocking step per call, so a
 window polling it from a timer on its main thread never freezes when the venue LAN is gone;
-it just reports the database unreachable after a few seconds and keeps trying.
+it just reports the database unreachable after a few seconds and keeps trying. (libpq
+resolves a host NAME before it starts; give stations the server's address, as
+``kiosk db serve-help`` does, and nothing in the poll can block.)
 """
 
 from __future__ import annotations
