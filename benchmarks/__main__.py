@@ -25,6 +25,7 @@ from benchmarks import (
     backup,
     booth,
     dashboard,
+    lan,
     progress,
     search,
     slips,
@@ -40,6 +41,7 @@ BENCHMARKS: list[Benchmark] = [
     booth,
     dashboard,
     backup,
+    lan,
 ]  # a new benchmark is one more module here
 
 

@@ -129,6 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help=_("create or upgrade the event database"))
     init.set_defaults(func=cmd_init)
 
+    dbcmd = commands.add_parser("db", help=_("the event database on the venue LAN"))
+    db_commands = dbcmd.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
+    serve = db_commands.add_parser(
+        "serve-help",
+        help=_("print how to run the event database on PostgreSQL for several laptops"),
+    )
+    serve.add_argument(
+        "--host", metavar="ADDRESS", help=_("the server's LAN address (default: this machine's)")
+    )
+    serve.add_argument(
+        "--subnet", metavar="CIDR", help=_("the stations' subnet (default: the host's /24)")
+    )
+    serve.add_argument("--name", default="kiosk_event", help=_("database name"))
+    serve.add_argument("--user", default="kiosk", help=_("database role"))
+    serve.add_argument("--password", help=_("the role's password (default: a fresh random one)"))
+    serve.set_defaults(func=cmd_db_serve_help)
+
     info = commands.add_parser("info", help=_("print the event summary with counts"))
     info.set_defaults(func=cmd_info)
 
@@ -249,6 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", dest="event_db", metavar="URL", help=_("event database URL (default: --db)")
     )
     push.set_defaults(func=cmd_booth_push)
+    connect = booth_commands.add_parser(
+        "connect",
+        help=_("work online: check and record every redemption in the event database"),
+    )
+    connect.add_argument("url", nargs="?", metavar="URL", help=_("the event database URL"))
+    connect.add_argument(
+        "--off", action="store_true", help=_("work offline again (forget the URL)")
+    )
+    connect.set_defaults(func=cmd_booth_connect)
 
     bundle = commands.add_parser("bundle", help=_("redemption bundles from the booths"))
     bundle_commands = bundle.add_subparsers(
@@ -308,6 +334,13 @@ def _add_before_event_commands(commands: Any) -> Any:
         "--catalog-url", default="", metavar="URL", help=_("where the e-catalog will be published")
     )
     create.set_defaults(func=cmd_event_create)
+    copy = event_commands.add_parser(
+        "copy",
+        help=_("copy a prepared event into a new, empty database (e.g. SQLite to PostgreSQL)"),
+    )
+    copy.add_argument("--from", dest="source", metavar="URL", help=_("default: --db"))
+    copy.add_argument("--to", dest="target", required=True, metavar="URL")
+    copy.set_defaults(func=cmd_event_copy)
 
     templates = commands.add_parser(
         "templates", help=_("write one .xlsx template per import into a folder")
@@ -379,6 +412,40 @@ def cmd_event_create(args: argparse.Namespace) -> int:
             name=args.name, date=args.date, n=len(args.slot)
         )
     )
+    return 0
+
+
+def cmd_event_copy(args: argparse.Namespace) -> int:
+    from kiosk.eventcopy import copy_event
+
+    source = args.source or args.db or dbmod.default_url()
+    result = copy_event(
+        source,
+        args.target,
+        progress=lambda table, n: _out(
+            _("  {table}: {n} rows").format(table=table, n=n), sys.stderr
+        ),
+    )
+    _out(
+        _(
+            "Copied {rows} rows of {tables} tables from {source} to {target} in {s:.1f} s; "
+            "the counts match. Stations now open: kiosk --db {target}"
+        ).format(
+            rows=result.total,
+            tables=len(result.rows),
+            source=result.source,
+            target=result.target,
+            s=result.seconds,
+        )
+    )
+    return 0
+
+
+def cmd_db_serve_help(args: argparse.Namespace) -> int:
+    from kiosk.lan import plan, serve_help
+
+    chosen = plan(args.host, args.subnet, args.name, args.user, args.password)
+    _out(serve_help(chosen, args.db or dbmod.default_url()))
     return 0
 
 
@@ -1026,11 +1093,25 @@ def cmd_booth_install(args: argparse.Namespace) -> int:
 
 def cmd_booth_scan(args: argparse.Namespace) -> int:
     """Exit 0 only when the slip was redeemed now (or, with --check, is valid)."""
+    from kiosk.booth.online import OnlineBooth, event_url
     from kiosk.booth.service import describe
     from kiosk.slipcode import Verdict
 
     booth = _booth(args)
-    result = booth.scan(args.code, args.staff, redeem=not args.check)
+    url = event_url(booth)
+    online = OnlineBooth(booth, url) if url else None
+    result = (online or booth).scan(args.code, args.staff, redeem=not args.check)
+    if online is not None:
+        if online.online is False:
+            _out(
+                _("Offline: the event database cannot be reached ({reason}).").format(
+                    reason=online.error
+                ),
+                sys.stderr,
+            )
+        else:
+            online.catch_up()
+        online.close()
     info = booth.info
     booth.database.dispose()
     assert info is not None
@@ -1133,12 +1214,54 @@ def cmd_bundle_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_booth_connect(args: argparse.Namespace) -> int:
+    from kiosk.booth.online import OnlineBooth, set_event_url
+    from kiosk.services.booths import slip_state
+
+    booth = _booth(args)
+    try:
+        if args.off or not args.url:
+            if not args.off:
+                raise KioskError(_("Give the event database URL, or --off to work offline."))
+            set_event_url(booth, "")
+            _out(_("The booth works offline; export bundles for the event."))
+            return 0
+        info = booth.info
+        if info is None:
+            raise KioskError(_("Install the merchant pack first."))
+        online = OnlineBooth(booth, args.url)
+        try:
+            # Answers, and knows this event and merchant (else one sentence why not)?
+            slip_state(
+                online.database.unit_of_work(),
+                event_code=info.event_code,
+                merchant_code=info.merchant_code,
+                merchant_id=info.merchant_id,
+                serial=0,
+            )
+            result = online.catch_up()
+        finally:
+            online.close()
+        set_event_url(booth, args.url)
+        sent = result.added if result else 0
+        _out(
+            _(
+                "The booth works online with {url}: every slip is checked there before it is "
+                "served ({n} earlier redemptions sent)."
+            ).format(url=dbmod.describe_url(args.url), n=sent)
+        )
+        return 0
+    finally:
+        booth.database.dispose()
+
+
 def cmd_booth_push(args: argparse.Namespace) -> int:
+    from kiosk.booth.online import event_url
     from kiosk.services.booths import import_bundle
 
     booth = _booth(args)
     data, _count = booth.bundle()
-    database = dbmod.open_database(args.event_db or args.db)
+    database = dbmod.open_database(args.event_db or args.db or event_url(booth) or None)
     result = import_bundle(database.unit_of_work(), data, station="booth")
     database.dispose()
     booth.mark_delivered(result.up_to_seq)

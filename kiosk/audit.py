@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from kiosk.models import AuditRecord
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 0x61756469  # "audi"
+_PENDING = "kiosk_audit_pending"
 
 
 def canonical_json(data: Any) -> str:
@@ -51,13 +52,15 @@ def append(
     entity: str = "",
     entity_id: str | int = "",
     details: dict[str, Any] | None = None,
-) -> AuditRecord:
-    """Add an audit record to the session's transaction, chained to the last one."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise appenders so two stations never chain to the same predecessor.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
-    session.flush()
-    prev = session.scalar(select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1))
+) -> None:
+    """Add an audit record to the session's transaction; it is chained when it commits.
+
+    Chaining needs the newest record, so appenders must take turns. Taking turns at commit
+    rather than here keeps that turn short and makes the audit lock the last lock every
+    transaction takes (after all its row locks), so it can never close a deadlock cycle: a
+    transaction that appended and then locked a slip row would otherwise wait for a void
+    that itself waits for the audit lock.
+    """
     record = AuditRecord(
         at=at,
         staff_id=staff_id,
@@ -66,12 +69,34 @@ def append(
         entity=entity,
         entity_id=str(entity_id),
         details=canonical_json(details or {}),
-        prev_hash=prev or GENESIS,
     )
-    record.hash = _digest(record.prev_hash, record)
-    session.add(record)
+    session.info.setdefault(_PENDING, []).append(record)
+
+
+def write_pending(session: Session) -> None:
+    """Chain and insert the records appended in this transaction (called before commit)."""
+    records: list[AuditRecord] = session.info.pop(_PENDING, [])
+    if not records:
+        return
     session.flush()
-    return record
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise appenders so two stations never chain to the same predecessor.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
+    prev = session.scalar(select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1))
+    for record in records:
+        record.prev_hash = prev or GENESIS
+        record.hash = prev = _digest(record.prev_hash, record)
+        session.add(record)
+        session.flush()  # one at a time: the ids follow the chain
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_PENDING, None)
+
+
+# Every session writes what it appended when it commits and forgets it when it rolls back.
+event.listen(Session, "before_commit", write_pending)
+event.listen(Session, "after_soft_rollback", _forget)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, create_engine, event, exc, inspect, make_url, tex
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk.changes import track_changes
 from kiosk.errors import DatabaseError, SchemaTooNewError
 from kiosk.i18n import _
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 # The newest migration. Opening a database already at this revision needs no Alembic at all,
 # which keeps almost a second of imports off every start-up; tests/unit/test_migrations.py
 # fails when a new migration is added without updating this.
-HEAD_REVISION = "5f1d0c9a7e21"
+HEAD_REVISION = "7d6b66c3d611"
 
 ENV_DB = "KIOSK_DB"
 APP_NAME = "kiosk"
@@ -146,7 +147,17 @@ def create_db_engine(url: str) -> Engine:
         _prepare_sqlite_file(parsed)
     else:
         kwargs["pool_pre_ping"] = True
-        kwargs["connect_args"] = {"connect_timeout": 5}
+        # On the venue LAN a cable can be pulled mid-query: without keepalives and a TCP user
+        # timeout a station would wait for minutes on a dead connection; with them it fails
+        # within seconds and says so (kiosk.uow turns that into DatabaseUnavailable).
+        kwargs["connect_args"] = {
+            "connect_timeout": 5,
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 10_000,
+        }
     try:
         engine = create_engine(parsed, **kwargs)
     except (ModuleNotFoundError, exc.NoSuchModuleError) as error:
@@ -299,4 +310,17 @@ def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Dat
         engine.dispose()
         raise _unreachable(parsed, error) from None
     factory = sessionmaker(engine, expire_on_commit=False)
+    track_changes(factory)
+    return Database(url=url, engine=engine, session_factory=factory)
+
+
+def connect_lazily(url: str) -> Database:
+    """The event database at ``url`` without connecting now (nor migrating).
+
+    For a merchant booth on the LAN: it must start and scan at once even when the server is
+    unreachable, and a station (``open_database``) has migrated the schema already.
+    """
+    engine = create_db_engine(url)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    track_changes(factory)
     return Database(url=url, engine=engine, session_factory=factory)

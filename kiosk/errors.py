@@ -28,3 +28,11 @@ class SignInError(KioskError):
 
 class PermissionDenied(KioskError):
     """The signed-in role may not do this."""
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The event database stopped answering mid-action (server down, LAN cut): retry later."""
+
+
+class DatabaseBusy(DatabaseError):
+    """PostgreSQL gave up on this transaction to resolve a conflict with another station."""

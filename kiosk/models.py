@@ -624,3 +624,17 @@ class AuditRecord(Base):
     details: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON, no personal data
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ChangeCounter(Base):
+    """One row whose value every committed write bumps (``kiosk.changes``).
+
+    Stations on other laptops read this one value every second and refresh their lists only
+    when it moved: one indexed single-row read instead of reloading everything, on SQLite and
+    PostgreSQL alike.
+    """
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -287,6 +287,59 @@ def admin_backups_screenshot(
     window.close()
 
 
+def lan_screenshots(app: QApplication, database: Database, settings: Settings, out: Path) -> None:
+    """Several laptops: the banner while the event database is away, the connection dialog
+    with the set-up steps, and a booth fallen back to offline mode."""
+    from kiosk.booth.online import set_event_url
+    from kiosk.booth.service import Booth
+    from kiosk.booth.store import open_booth_database
+    from kiosk.demo import DEMO_PASSPHRASE
+    from kiosk.services.booths import export_pack
+    from ui.booth import BoothWindow
+    from ui.connection import ConnectionDialog
+
+    window = MainWindow(AppContext(database, FixedClock(MORNING)), settings)
+    window.resize(1366, 800)
+    window.show()
+    window.signin.staff_no.setText("R001")
+    window.signin.pin.setText("1234")
+    window.signin.submit()
+    for row in range(window.switcher.count()):
+        if window.switcher.item(row).data(Qt.ItemDataRole.UserRole) == Station.RECEPTION:
+            window.switcher.setCurrentRow(row)
+    app.processEvents()
+    # What the LiveLink shows when the server stops answering (the tests cut a real one).
+    window.connection_banner.show_state(False, "connection refused")
+    app.processEvents()
+    window.grab().save(str(out / "lan-offline.png"))
+
+    dialog = ConnectionDialog("postgresql://kiosk:PASSWORD@192.168.1.10/kiosk_event", parent=window)
+    dialog.findChild(type(dialog.connect_button), "show_serve_help").setChecked(True)
+    dialog.resize(1000, 700)
+    dialog.show()
+    app.processEvents()
+    dialog.grab().save(str(out / "connection.png"))
+    dialog.close()
+    window.close()
+
+    pack, _content = export_pack(database.unit_of_work(), "M01", DEMO_PASSPHRASE)
+    path = Path(str(database.url).removeprefix("sqlite:///")).with_name("booth-lan.sqlite3")
+    booth_db = open_booth_database(path)
+    booth = Booth(booth_db, FixedClock(MORNING + timedelta(minutes=25)))
+    booth.install(pack)
+    set_event_url(booth, "postgresql://kiosk:PASSWORD@192.168.1.10/kiosk_event")
+    booth_window = BoothWindow(booth, settings)
+    booth_window.resize(1366, 800)
+    booth_window.show()
+    assert booth_window.lan is not None
+    booth_window.lan.went_offline("connection refused")  # as after a scan with the LAN gone
+    booth_window.show_lan_state()
+    app.processEvents()
+    booth_window.grab().save(str(out / "booth-offline.png"))
+    booth_window.close()
+    booth_db.dispose()
+
+
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
@@ -328,6 +381,7 @@ def main() -> None:
         apply_theme(app, False)
         booth_screenshots(app, database, settings, out)
         admin_backups_screenshot(app, database, settings, out, Path(tmp) / "usb")
+        lan_screenshots(app, database, settings, out)
         database.dispose()
         dashboard_screenshots(app, settings, Path(tmp), out)
     print(f"screenshots written to {out}")

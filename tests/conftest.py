@@ -94,3 +94,37 @@ def pg_url() -> Iterator[str]:
             yield f"{base}/{name}"
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_demo_template(demo_template: Path) -> Iterator[str]:
+    """A PostgreSQL database holding the demo event (copied once), to clone per test."""
+    admin, reason = _pg_admin()
+    if admin is None:
+        if os.environ.get("KIOSK_REQUIRE_PG") == "1":
+            pytest.fail(f"KIOSK_REQUIRE_PG=1 but {reason}")
+        pytest.skip(reason)
+    from kiosk.eventcopy import copy_event
+
+    name = f"kiosk_demo_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            copy_event(f"sqlite:///{demo_template}", f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}")
+            yield name
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_demo_url(pg_demo_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database with the demo event, dropped afterwards."""
+    admin, reason = _pg_admin()
+    assert admin is not None, reason
+    name = f"kiosk_test_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_demo_template}"')
+        try:
+            yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

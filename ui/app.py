@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLoggingCategory, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from kiosk.clock import Clock
-from kiosk.db import Database, open_database
+from kiosk.db import ENV_DB, Database, default_url, open_database
 from kiosk.errors import KioskError
 from kiosk.i18n import _, set_language
+from ui.connection import ConnectionDialog
 from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.settings import APPLICATION, ORGANIZATION, Settings
@@ -54,6 +55,21 @@ def _report_ready() -> None:
     QApplication.quit()
 
 
+def _install_safety_net() -> None:
+    """A refusal no code path caught (the LAN went down mid-click, say) is shown in words and
+    the window carries on, instead of a traceback on a console nobody reads."""
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], value: BaseException, tb: object) -> None:
+        if isinstance(value, KioskError):
+            title = _("Points redemption event")
+            QMessageBox.warning(QApplication.activeWindow(), title, str(value))
+            return
+        previous(kind, value, tb)  # type: ignore[arg-type]
+
+    sys.excepthook = hook
+
+
 def run_app(
     db_url: str | None = None,
     language: str | None = None,
@@ -71,13 +87,21 @@ def run_app(
     if language:
         settings.language = language
     apply_theme(app, settings.large_print)
+    # --db or KIOSK_DB first, else the database this laptop joined last, else its own file.
+    url = db_url or os.environ.get(ENV_DB, "").strip() or settings.database_url or None
     try:
-        database = open_database(db_url)
+        database = open_database(url)
     except KioskError as error:
         print(_("kiosk: {message}").format(message=error), file=sys.stderr)
-        if not os.environ.get(ENV_EXIT_WHEN_READY):
-            QMessageBox.critical(None, _("Points redemption event"), str(error))
-        return 1
+        if os.environ.get(ENV_EXIT_WHEN_READY):
+            return 1
+        # The server may be down or the URL mistyped: say so and let the staff fix it here.
+        dialog = ConnectionDialog(url or default_url(), str(error))
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.database is None:
+            return 1
+        database = dialog.database
+        settings.database_url = database.url  # chosen here: this laptop remembers it
+    _install_safety_net()
     driver = None
     if simulation is not None:
         from kiosk.simulate import SimClock as _SimClock

@@ -1,10 +1,13 @@
 """The merchant booth window (``kiosk booth``): scan a slip, see at once whether to serve.
 
-A booth has no event database and no sign-in: staff type their name once per shift, and the
-booth's own file (``kiosk.booth``) holds the pack and the redemptions. The verdict fills the
-top of the screen in colour, words and sound; the scan field is ready again at once. A valid
-slip waits for Enter (or the Redeem button) unless "redeem at once" is on. F11 toggles full
-screen, so a tablet on a stand shows nothing else. All rules are in ``kiosk.booth.service``.
+A booth has no sign-in: staff type their name once per shift, and the booth's own file
+(``kiosk.booth``) holds the pack and the redemptions. On the venue LAN ("Event database…",
+``kiosk.booth.online``) each slip is also checked and recorded in the event database before
+serving; a banner says whether the booth is online, or offline and catching up later. The
+verdict fills the top of the screen in colour, words and sound; the scan field is ready again
+at once. A valid slip waits for Enter (or the Redeem button) unless "redeem at once" is on.
+F11 toggles full screen, so a tablet on a stand shows nothing else. All rules are in
+``kiosk.booth.service``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,19 +42,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.booth.online import OnlineBooth, event_url, set_event_url
 from kiosk.booth.service import Booth, ScanResult, describe, slip_number
 from kiosk.booth.store import open_booth_database
 from kiosk.clock import Clock
+from kiosk.db import describe_url
 from kiosk.errors import KioskError
 from kiosk.i18n import LANGUAGES, _, set_language
 from kiosk.slipcode import Verdict
 from ui.camera import CameraScanner
+from ui.connection import ConnectionDialog
+from ui.live import LiveLink
 from ui.settings import Settings
 from ui.theme import apply_theme
 from ui.widgets import ResultBanner, ScanField, Sounds, Tone
 
 LIST_ROWS = 100  # the latest redemptions on screen; the totals count the whole day
 CONFIRM_GUARD_S = 0.3  # an Enter this soon after a scan is the scanner's CR LF, not a person
+LAN_STYLE = (
+    "QLabel#lan_status {{ background: {bg}; color: {fg}; border-bottom: 2px solid {line}; "
+    "padding: 8px 16px; font-weight: bold; }}"
+)
 
 
 class VerdictBanner(ResultBanner):
@@ -137,10 +148,19 @@ class _EscapeCancels(QObject):
 class BoothPanel(QWidget):
     """Verdict banner, scan field, confirmation, today's list with totals, export."""
 
-    def __init__(self, booth: Booth, settings: Settings, parent: QWidget | None = None) -> None:
+    scanned = Signal()  # after every scan or confirmation: the LAN state may have changed
+
+    def __init__(
+        self,
+        booth: Booth,
+        settings: Settings,
+        parent: QWidget | None = None,
+        lan: OnlineBooth | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("page")
         self.booth = booth
+        self.lan = lan  # online on the venue LAN: every slip checked in the event database
         self.settings = settings
         self.sounds = Sounds(self)
         self.pending: ScanResult | None = None
@@ -298,12 +318,15 @@ class BoothPanel(QWidget):
             )
             return ScanResult(Verdict.UNREADABLE, code=text)
         try:
-            result = self.booth.scan(text, self._staff_name(), redeem=self.auto.isChecked())
+            result = (self.lan or self.booth).scan(
+                text, self._staff_name(), redeem=self.auto.isChecked()
+            )
         except KioskError as error:
             self._set_pending(None)
             self._show(Tone.ERROR, _("Not recorded"), str(error))
             return ScanResult(Verdict.UNREADABLE, code=text)
         self.show_result(result)
+        self.scanned.emit()
         return result
 
     def show_result(self, result: ScanResult) -> None:
@@ -320,11 +343,12 @@ class BoothPanel(QWidget):
             return
         self._set_pending(None)
         try:
-            result = self.booth.redeem(pending.code, self._staff_name())
+            result = (self.lan or self.booth).redeem(pending.code, self._staff_name())
         except KioskError as error:
             self._show(Tone.ERROR, _("Not recorded"), str(error))
             return
         self.show_result(result)
+        self.scanned.emit()
 
     def cancel(self) -> None:
         if self.pending is not None:
@@ -478,8 +502,92 @@ class BoothWindow(QMainWindow):
         self.settings = settings
         self.panel: BoothPanel | None = None
         self.no_pack: NoPackPage | None = None
+        self.lan: OnlineBooth | None = None
+        self.link: LiveLink | None = None
         self.resize(1366, 800)
         self.rebuild()
+        self.go_online(event_url(booth))
+
+    # -- online on the venue LAN --------------------------------------------------------------
+
+    def go_online(self, url: str) -> None:
+        """Work online with the event database at ``url`` ("" = offline only)."""
+        if self.link is not None:
+            self.link.stop()
+            self.link.deleteLater()
+            self.link = None
+        if self.lan is not None:
+            self.lan.close()
+            self.lan = None
+        if url and self.booth.info is not None:
+            self.lan = OnlineBooth(self.booth, url)
+            self.link = LiveLink(self.lan.database, self, interval=2.0)
+            self.link.reachability.connect(self._on_reachability)
+            self.link.changed.connect(self.catch_up)
+            self.link.start()
+        if self.panel is not None:
+            self.panel.lan = self.lan
+        self.show_lan_state()
+
+    def _on_reachability(self, reachable: bool, error: str) -> None:
+        if self.lan is None:
+            return
+        if reachable:
+            self.lan.came_back()
+            self.catch_up()
+        else:
+            self.lan.went_offline(error)
+        self.show_lan_state()
+
+    def catch_up(self) -> None:
+        """Send what the event database has not got (the LAN is back, or was briefly away)."""
+        if self.lan is None or self.lan.online is False:
+            return
+        try:
+            result = self.lan.catch_up()
+        except KioskError as error:  # another event's database: say so, stay offline
+            self.lan.went_offline(error)
+            result = None
+        if result is not None and self.panel is not None:
+            self.panel.refresh()
+        self.show_lan_state()
+
+    def show_lan_state(self) -> None:
+        banner = self.lan_banner
+        if self.lan is None:
+            banner.setVisible(False)
+            return
+        where = describe_url(self.lan.url)
+        if self.lan.online is False:
+            banner.setStyleSheet(LAN_STYLE.format(bg="#fff3cd", fg="#5c3d00", line="#e0a800"))
+            banner.setText(
+                _(
+                    "OFFLINE: the event database ({url}) cannot be reached. Slips are judged "
+                    "from the pack alone and kept on this laptop; they are sent when the LAN "
+                    "is back."
+                ).format(url=where)
+            )
+            banner.setToolTip(self.lan.error)
+        else:
+            banner.setStyleSheet(LAN_STYLE.format(bg="#e3f4e8", fg="#14532d", line="#2e8b57"))
+            banner.setText(
+                _("Online: every slip is checked with the event database ({url}).").format(
+                    url=where
+                )
+            )
+            banner.setToolTip("")
+        banner.setVisible(True)
+
+    def choose_event_database(self) -> None:
+        current = self.lan.url if self.lan is not None else ""
+        dialog = ConnectionDialog(current, parent=self, for_booth=True)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        url = dialog.database.url if dialog.database is not None else ""
+        if dialog.database is not None:
+            dialog.database.dispose()  # the booth keeps its own, lazily connected one
+        set_event_url(self.booth, url)
+        self.go_online(url)
 
     def rebuild(self) -> None:
         root = QWidget()
@@ -504,6 +612,12 @@ class BoothWindow(QMainWindow):
         row.addWidget(name)
         row.addStretch(1)
         row.addWidget(QLabel(_("F11 full screen")))
+        database = QPushButton(_("Event database…"))
+        database.setObjectName("booth_database")
+        database.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        database.clicked.connect(self.choose_event_database)
+        database.setVisible(info is not None)
+        row.addWidget(database)
         self.language = QComboBox()
         self.language.setObjectName("language")
         for code, label in LANGUAGES.items():
@@ -513,15 +627,23 @@ class BoothWindow(QMainWindow):
         self.language.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps the keys
         row.addWidget(self.language)
         layout.addWidget(header)
+        self.lan_banner = QLabel("")
+        self.lan_banner.setObjectName("lan_status")
+        self.lan_banner.setWordWrap(True)
+        self.lan_banner.setVisible(False)
+        layout.addWidget(self.lan_banner)
         if info is None:
             self.panel = None
             self.no_pack = NoPackPage(self.install_first)
             layout.addWidget(self.no_pack, 1)
         else:
             self.no_pack = None
-            self.panel = BoothPanel(self.booth, self.settings)
+            self.panel = BoothPanel(self.booth, self.settings, lan=self.lan)
+            self.panel.scanned.connect(self.show_lan_state)
             layout.addWidget(self.panel, 1)
         self.setCentralWidget(root)
+        if self.lan is not None:
+            self.show_lan_state()
         if self.panel is not None:
             self.panel.field.setFocus()
 
@@ -556,6 +678,10 @@ class BoothWindow(QMainWindow):
     def closeEvent(self, event: QEvent) -> None:  # type: ignore[override]
         if self.panel is not None:
             self.panel.camera.stop()
+        if self.link is not None:
+            self.link.stop()
+        if self.lan is not None:
+            self.lan.close()
         super().closeEvent(event)  # type: ignore[arg-type]
 
 

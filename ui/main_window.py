@@ -8,12 +8,15 @@ rebuilding is simpler and more reliable than retranslating every label in place.
 
 from __future__ import annotations
 
+import contextlib
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QComboBox,
+    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -27,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.db import describe_url
+from kiosk.db import Database, describe_url
 from kiosk.demo import create_demo
 from kiosk.errors import KioskError
 from kiosk.i18n import LANGUAGES, _, set_language
@@ -36,7 +39,9 @@ from kiosk.roles import Station, home_station
 from kiosk.services.auth import StaffSession, sign_out
 from kiosk.services.events import EventHeader, event_header
 from ui.backup_status import BackupStatus
+from ui.connection import ConnectionDialog
 from ui.context import AppContext, StationContext
+from ui.live import ConnectionBanner, LiveLink
 from ui.settings import Settings
 from ui.signin import SignInPage
 from ui.stations import load as load_station
@@ -49,7 +54,13 @@ from ui.theme import apply_theme
 class NoEventPage(QWidget):
     """Shown when the database holds no event: offers the demo event."""
 
-    def __init__(self, database_url: str, on_demo: object, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        on_demo: object,
+        on_choose_database: object,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("page")
         layout = QVBoxLayout(self)
@@ -70,6 +81,18 @@ class NoEventPage(QWidget):
         self.button.setProperty("role", "primary")
         self.button.clicked.connect(on_demo)  # type: ignore[arg-type]
         layout.addWidget(self.button, alignment=Qt.AlignmentFlag.AlignLeft)
+        lan = QLabel(
+            _(
+                "On the venue LAN, the event is on the coordinator's PostgreSQL server: "
+                "connect this laptop to it."
+            )
+        )
+        lan.setWordWrap(True)
+        layout.addWidget(lan)
+        self.choose_database = QPushButton(_("Event database…"))
+        self.choose_database.setObjectName("choose_database")
+        self.choose_database.clicked.connect(on_choose_database)  # type: ignore[arg-type]
+        layout.addWidget(self.choose_database, alignment=Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
 
 
@@ -82,7 +105,9 @@ class MainWindow(QMainWindow):
         self.overview: EventHeader | None = None
         self.pages: dict[Station, StationPage] = {}
         self.resize(1366, 800)
+        self.link: LiveLink | None = None
         self.rebuild()
+        self._start_link()
 
     # -- building ---------------------------------------------------------------------------
 
@@ -95,7 +120,10 @@ class MainWindow(QMainWindow):
         if old_backup is not None:
             old_backup.stop()
         self.pages = {}
-        self.overview = event_header(self.app.uow())
+        # The database may have gone away since it was opened: keep showing the last event;
+        # the banner says why.
+        with contextlib.suppress(KioskError):
+            self.overview = event_header(self.app.uow())
         title = _("Points redemption event")
         self.setWindowTitle(f"{title} — {self.overview.name}" if self.overview else title)
         root = QWidget()
@@ -104,16 +132,26 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self._header())
+        self.connection_banner = ConnectionBanner()
+        if self.link is not None:
+            self.connection_banner.show_state(self.link.reachable, self.link.error)
+        layout.addWidget(self.connection_banner)
         self.stack = QStackedWidget()
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(root)
 
         if self.overview is None:
-            self.no_event = NoEventPage(self.app.database.url, self._create_demo)
+            self.no_event = NoEventPage(
+                self.app.database.url, self._create_demo, self.choose_database
+            )
             self.stack.addWidget(self.no_event)
             return
         self.signin = SignInPage(
-            self.app, self.overview.name, self.overview.timezone, self.overview.is_demo
+            self.app,
+            self.overview.name,
+            self.overview.timezone,
+            self.overview.is_demo,
+            on_choose_database=self.choose_database,
         )
         self.signin.signed_in.connect(self._on_signed_in)
         self.stack.addWidget(self.signin)
@@ -168,7 +206,63 @@ class MainWindow(QMainWindow):
         self.backup_status.stop()
         if self.settings.backup_folder:
             self.backup_status.backup_now()  # the last state of the day, on the stick too
+        if self.link is not None:
+            self.link.stop()
         super().closeEvent(event)
+
+    # -- the event database on the LAN ------------------------------------------------------
+
+    def _start_link(self) -> None:
+        if self.link is not None:
+            self.link.stop()
+            self.link.deleteLater()
+        self.link = LiveLink(self.app.database, self)
+        self.link.changed.connect(self.on_database_changed)
+        self.link.reachability.connect(self._on_reachability)
+        self.link.start()
+
+    def _on_reachability(self, reachable: bool, error: str) -> None:
+        self.connection_banner.show_state(reachable, error)
+
+    def on_database_changed(self) -> None:
+        """Another station committed something: refresh what is on screen, nothing more."""
+        if self.overview is None:
+            try:
+                header = event_header(self.app.uow())
+            except KioskError:
+                return
+            if header is not None:  # an event arrived (copied in, or created elsewhere)
+                self.rebuild()
+            return
+        page = self.current_station()
+        if page is None:
+            return
+        try:
+            page.refresh_live()
+        except KioskError as error:
+            # The database went away between the change and the refresh: the banner says so.
+            self.connection_banner.show_state(False, str(error))
+
+    def choose_database(self) -> None:
+        """Ask for the event database URL; on success this laptop remembers and joins it."""
+        dialog = ConnectionDialog(self.app.database.url, parent=self)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.database is None:
+            return
+        self.switch_database(dialog.database)
+
+    def switch_database(self, database: Database) -> None:
+        old = self.app.database
+        if self.staff is not None:
+            with contextlib.suppress(KioskError):
+                sign_out(self.app.uow(), self.staff, station="app", clock=self.app.clock)
+        self.staff = None
+        self.app.database = database
+        self.settings.database_url = database.url
+        self.overview = None
+        self._start_link()
+        self.rebuild()
+        if old is not database:
+            old.dispose()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Keyboard only: Ctrl+1 … Ctrl+9 open the N-th station (keys bubble up from fields)."""
@@ -241,7 +335,10 @@ class MainWindow(QMainWindow):
 
     def sign_out(self) -> None:
         if self.staff is not None:
-            sign_out(self.app.uow(), self.staff, station="app", clock=self.app.clock)
+            try:
+                sign_out(self.app.uow(), self.staff, station="app", clock=self.app.clock)
+            except KioskError as error:  # the LAN is down: sign out here all the same
+                self.connection_banner.show_state(False, str(error))
         self.staff = None
         self.rebuild()
 

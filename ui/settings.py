@@ -1,5 +1,5 @@
-"""Per-machine preferences kept in QSettings: language, large print, the booth's staff, the
-dashboard's alert limits."""
+"""Per-machine preferences kept in QSettings: language, large print, the event database URL
+this laptop joins, the booth's settings, the dashboard's alert limits."""
 
 from __future__ import annotations
 
@@ -38,6 +38,16 @@ class Settings:
     @large_print.setter
     def large_print(self, value: bool) -> None:
         self._s.setValue("ui/large_print", "true" if value else "false")
+        self._s.sync()
+
+    @property
+    def database_url(self) -> str:
+        """The event database this laptop last connected to ("" = not chosen yet)."""
+        return str(self._s.value("db/url", ""))
+
+    @database_url.setter
+    def database_url(self, value: str) -> None:
+        self._s.setValue("db/url", value)
         self._s.sync()
 
     # The merchant booth: who is on duty, and whether a valid slip is redeemed without a

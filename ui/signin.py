@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.db import describe_url
 from kiosk.demo import DEMO_PIN
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -33,6 +36,7 @@ class SignInPage(QWidget):
         timezone: str,
         is_demo: bool,
         parent: QWidget | None = None,
+        on_choose_database: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.app = app
@@ -101,6 +105,21 @@ class SignInPage(QWidget):
         outer.addStretch(1)
         outer.addLayout(row)
         outer.addStretch(2)
+        if on_choose_database is not None:
+            # Which event database this laptop joins: its own file or the venue's server.
+            where = QHBoxLayout()
+            self.database_label = QLabel(
+                _("Event database: {url}").format(url=describe_url(app.database.url))
+            )
+            self.database_label.setProperty("role", "hint")
+            where.addWidget(self.database_label)
+            change = QPushButton(_("Event database…"))
+            change.setObjectName("choose_database")
+            change.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # typing goes to staff no. and PIN
+            change.clicked.connect(on_choose_database)
+            where.addWidget(change)
+            where.addStretch(1)
+            outer.addLayout(where)
 
         self.staff_no.returnPressed.connect(self.pin.setFocus)
         self.pin.returnPressed.connect(self.submit)

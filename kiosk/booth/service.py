@@ -31,6 +31,7 @@ from kiosk.booth.store import (
     BoothPack,
     BoothRedemption,
     BoothRevocation,
+    BoothSetting,
 )
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
@@ -86,6 +87,10 @@ class ScanResult:
     seq: int | None = None
     redeemed_at: datetime | None = None  # this redemption's, or the earlier one's
     redeemed_by: str = ""
+    # Online on the venue LAN: the verdict was confirmed with the event database, and an
+    # "already redeemed" was at another booth (when and by whom is the event database's).
+    online: bool = False
+    elsewhere: bool = False
 
 
 @dataclass(frozen=True)
@@ -436,6 +441,59 @@ class Booth:
             ) from None
         return count
 
+    def redemption(self, seq: int) -> BundleRedemption:
+        """One redemption of this booth as it travels to the event database."""
+        with self.database.unit_of_work() as uow:
+            r = uow.session.get(BoothRedemption, seq)
+            assert r is not None
+            return BundleRedemption(
+                r.uid,
+                r.seq,
+                r.slip_serial,
+                r.offer_id,
+                r.offer_code,
+                r.quantity,
+                r.points,
+                r.redeemed_at,
+                r.staff_name,
+            )
+
+    def pending(self) -> int:
+        """Redemptions the event database has not confirmed yet."""
+        with self.database.unit_of_work() as uow:
+            return int(
+                uow.session.scalar(
+                    select(func.count())
+                    .select_from(BoothOutbox)
+                    .where(BoothOutbox.delivered_at.is_(None))
+                )
+                or 0
+            )
+
+    def delivered(self, seq: int) -> None:
+        """The event database holds this one redemption (pushed online as it happened)."""
+        with self.database.unit_of_work() as uow:
+            uow.session.execute(
+                update(BoothOutbox)
+                .where(BoothOutbox.redemption_seq == seq, BoothOutbox.delivered_at.is_(None))
+                .values(delivered_at=self.clock.now())
+            )
+            uow.commit()
+
+    def setting(self, key: str) -> str:
+        with self.database.unit_of_work() as uow:
+            row = uow.session.get(BoothSetting, key)
+            return row.value if row is not None else ""
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.database.unit_of_work() as uow:
+            row = uow.session.get(BoothSetting, key)
+            if row is None:
+                uow.session.add(BoothSetting(key=key, value=value))
+            else:
+                row.value = value
+            uow.commit()
+
     def mark_delivered(self, up_to_seq: int) -> None:
         """The event database holds every redemption up to ``up_to_seq``."""
         with self.database.unit_of_work() as uow:
@@ -546,8 +604,11 @@ def describe(result: ScanResult, timezone: str) -> tuple[str, str]:
         at = result.redeemed_at.astimezone(zone).strftime("%H:%M") if result.redeemed_at else ""
         by = result.redeemed_by or _("(no name)")
         detail = _("This slip was already used; do not serve again.")
+        headline = _("Already redeemed at {time} by {name}")
+        if result.elsewhere:
+            headline = _("Already redeemed at another booth at {time} by {name}")
         return (
-            _("Already redeemed at {time} by {name}").format(time=at, name=by),
+            headline.format(time=at, name=by),
             "\n".join(x for x in (detail, what) if x),
         )
     detail = {

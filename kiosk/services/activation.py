@@ -209,7 +209,13 @@ def finish(
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
-        entry = s.get(QueueEntry, entry_id)
+        # Locked: a double press (or two desks) finishes the ticket once.
+        entry = s.scalar(
+            select(QueueEntry)
+            .where(QueueEntry.id == entry_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         if entry is None:
             raise ActivationError(_("This queue ticket no longer exists."))
         if entry.status != QueueStatus.CALLED:

@@ -73,7 +73,10 @@ def sign_in(
     now = clock.now()
     staff_no = staff_no.strip().upper()
     with uow:
-        staff = uow.session.scalar(select(Staff).where(Staff.staff_no == staff_no))
+        # Locked so that wrong PINs typed on two laptops at once both count.
+        staff = uow.session.scalar(
+            select(Staff).where(Staff.staff_no == staff_no).with_for_update()
+        )
         if staff is None or not staff.active:
             audit.append(
                 uow.session,

@@ -11,6 +11,7 @@ merchant) is still recorded, with its ``conflict`` set, for the reconciliation r
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk import audit, outbox, slipcode
-from kiosk.booth.bundle import Bundle, BundleError, BundleRedemption, check_mac, peek_bundle
+from kiosk.booth.bundle import BundleError, BundleRedemption, check_mac, peek_bundle
 from kiosk.booth.pack import Pack, PackOffer, sign_pack
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
@@ -177,6 +178,19 @@ def import_bundle(
                 ).format(code=bundle.merchant_code)
             )
         check_mac(body, mac, merchant.bundle_secret)
+        # Lock every slip of the bundle up front, in serial order: two booths' bundles naming
+        # the same slips in another order wait for each other instead of deadlocking, and a
+        # second import of the same redemptions at this moment (a push and a USB import)
+        # waits, then finds them known and adds nothing.
+        s.execute(
+            select(Slip.id)
+            .where(
+                Slip.event_id == event.id,
+                Slip.serial.in_(sorted({r.serial for r in bundle.redemptions})),
+            )
+            .order_by(Slip.serial)
+            .with_for_update()
+        ).all()
         known = set(
             s.scalars(
                 select(Redemption.uid).where(
@@ -189,7 +203,7 @@ def import_bundle(
             if r.uid in known:
                 continue
             known.add(r.uid)
-            conflict = _record(s, event.id, event.code, merchant, bundle, r, now)
+            conflict = _record(s, event.id, event.code, merchant, bundle.booth_id, r, now)
             added += 1
             if conflict:
                 conflicts.append(ImportedConflict(r.serial, conflict, r.seq))
@@ -237,13 +251,16 @@ def _record(
     event_id: int,
     event_code: str,
     merchant: Merchant,
-    bundle: Bundle,
+    booth_id: str,
     r: BundleRedemption,
     now: datetime,
 ) -> str | None:
     """Record one new redemption; its conflict, or None when it simply stands."""
     slip = s.scalar(
-        select(Slip).where(Slip.event_id == event_id, Slip.serial == r.serial).with_for_update()
+        select(Slip)
+        .where(Slip.event_id == event_id, Slip.serial == r.serial)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     conflict = None
     if slip is None:
@@ -262,7 +279,7 @@ def _record(
             event_id=event_id,
             slip_serial=r.serial,
             merchant_id=merchant.id,
-            booth_id=bundle.booth_id,
+            booth_id=booth_id,
             booth_seq=r.seq,
             redeemed_at=r.redeemed_at,
             staff_name=r.staff_name,
@@ -286,7 +303,7 @@ def _record(
                 "quantity": r.quantity,
                 "points": r.points,
                 "redeemed_at": r.redeemed_at.isoformat(),
-                "booth_id": bundle.booth_id,
+                "booth_id": booth_id,
                 "booth_seq": r.seq,
             },
         )
@@ -296,9 +313,132 @@ def _record(
         action="slip_redeemed" if conflict is None else "redemption_conflict",
         entity="slip",
         entity_id=r.serial,
-        details={"booth_id": bundle.booth_id, "seq": r.seq, "conflict": conflict},
+        details={"booth_id": booth_id, "seq": r.seq, "conflict": conflict},
     )
     return conflict
+
+
+# -- booths online on the venue LAN ----------------------------------------------------------
+
+
+class OnlineRefused(KioskError):
+    """The event database cannot take this booth's redemptions (another event or merchant)."""
+
+
+@dataclass(frozen=True)
+class SlipState:
+    """What the event database knows of a slip, for a booth deciding before it serves."""
+
+    status: str  # a SlipStatus, or "unknown"
+    redeemed_at: datetime | None = None
+    staff_name: str = ""
+    booth_id: str = ""
+    merchant_code: str = ""
+
+    @property
+    def free(self) -> bool:
+        return self.status == SlipStatus.ISSUED
+
+
+def _check_booth(s: Session, event_code: str, merchant_code: str, merchant_id: int) -> Merchant:
+    event = current_event(s)
+    if event.code != event_code:
+        raise OnlineRefused(
+            _(
+                "The event database is for event {theirs}, this booth for {ours}; working offline."
+            ).format(theirs=event.code, ours=event_code)
+        )
+    merchant = s.scalar(
+        select(Merchant).where(Merchant.event_id == event.id, Merchant.code == merchant_code)
+    )
+    if merchant is None or merchant.id != merchant_id:
+        raise OnlineRefused(
+            _(
+                "The event database has no merchant {code} like this booth's; working offline."
+            ).format(code=merchant_code)
+        )
+    return merchant
+
+
+def _state(s: Session, event_id: int, slip: Slip | None) -> SlipState:
+    if slip is None:
+        return SlipState("unknown")
+    if slip.status != SlipStatus.REDEEMED:
+        return SlipState(slip.status)
+    row = s.execute(
+        select(Redemption, Merchant.code)
+        .join(Merchant, Merchant.id == Redemption.merchant_id)
+        .where(
+            Redemption.event_id == event_id,
+            Redemption.slip_serial == slip.serial,
+            Redemption.conflict.is_(None),
+        )
+        .order_by(Redemption.id)
+        .limit(1)
+    ).first()
+    if row is None:
+        return SlipState(SlipStatus.REDEEMED)
+    redemption, code = row
+    return SlipState(
+        SlipStatus.REDEEMED,
+        redemption.redeemed_at,
+        redemption.staff_name,
+        redemption.booth_id,
+        code,
+    )
+
+
+def slip_state(
+    uow: UnitOfWork, event_code: str, merchant_code: str, merchant_id: int, serial: int
+) -> SlipState:
+    """The slip as the event database has it now (a read: the verdict before confirming)."""
+    with uow:
+        s = uow.session
+        _check_booth(s, event_code, merchant_code, merchant_id)
+        event = current_event(s)
+        slip = s.scalar(select(Slip).where(Slip.event_id == event.id, Slip.serial == serial))
+        return _state(s, event.id, slip)
+
+
+def redeem_online(
+    uow: UnitOfWork,
+    *,
+    event_code: str,
+    merchant_code: str,
+    merchant_id: int,
+    booth_id: str,
+    serial: int,
+    serve: Callable[[], BundleRedemption | None],
+    clock: Clock | None = None,
+) -> tuple[SlipState, BundleRedemption | None]:
+    """Redeem a slip at a booth on the LAN, straight into the event database.
+
+    The slip row is locked first, so of two booths scanning one slip at once the second
+    waits and then sees it redeemed. Only a free slip is served: ``serve`` records the
+    redemption in the booth's own file (committed there first: the customer is served on
+    it) and returns it, and the same redemption, with the booth's uid, is recorded here in
+    this transaction. Returns the state found and the redemption (None when not served).
+    """
+    now = (clock or Clock()).now()
+    with uow:
+        s = uow.session
+        merchant = _check_booth(s, event_code, merchant_code, merchant_id)
+        event = current_event(s)
+        slip = s.scalar(
+            select(Slip)
+            .where(Slip.event_id == event.id, Slip.serial == serial)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        state = _state(s, event.id, slip)
+        if not state.free:
+            return state, None
+        served = serve()
+        if served is None:
+            return state, None
+        _record(s, event.id, event.code, merchant, booth_id, served, now)
+        uow.commit()
+        return state, served
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session
 
 from kiosk import audit, outbox, privacy
 from kiosk.clock import Clock
@@ -99,7 +100,7 @@ def call_next(
     with uow:
         s = uow.session
         event = current_event(s)
-        candidates = s.execute(
+        query = (
             select(QueueEntry.id)
             .where(
                 QueueEntry.event_id == event.id,
@@ -108,9 +109,15 @@ def call_next(
                 eligible,
             )
             .order_by(priority, QueueEntry.enqueued_at, QueueEntry.ticket_no)
-            .limit(10)
-        ).scalars()
-        for entry_id in list(candidates):
+            .limit(1)
+        )
+        if s.get_bind().dialect.name == "postgresql":
+            # The queue pattern: each desk locks the best entry no other desk is claiming
+            # right now, so desks pressing F5 together get different customers at once
+            # instead of queueing behind one row. SQLite's BEGIN IMMEDIATE serialises anyway.
+            query = query.with_for_update(skip_locked=True)
+        while (entry_id := s.scalar(query)) is not None:
+            # Conditional, so that even without the row lock a customer is claimed once.
             claimed = s.execute(
                 update(QueueEntry)
                 .where(QueueEntry.id == entry_id, QueueEntry.status == QueueStatus.WAITING)
@@ -119,8 +126,8 @@ def call_next(
                 )
             ).rowcount
             if not claimed:
-                continue  # another desk was faster: try the next one
-            entry = s.get(QueueEntry, entry_id)
+                continue  # another desk was faster: the next query no longer sees this one
+            entry = s.get(QueueEntry, entry_id, populate_existing=True)
             assert entry is not None
             visit = s.get(Visit, entry.visit_id)
             assert visit is not None
@@ -155,10 +162,23 @@ def call_next(
         return None
 
 
-def _entry(uow: UnitOfWork, entry_id: int) -> QueueEntry:
-    entry = uow.session.get(QueueEntry, entry_id)
+def _entry(uow: UnitOfWork, entry_id: int, *, called: bool = False) -> QueueEntry:
+    """The ticket, locked until commit: two desks acting on one ticket take turns, and the
+    second sees what the first did (the status checks below are made on the fresh row)."""
+    entry = uow.session.scalar(
+        select(QueueEntry)
+        .where(QueueEntry.id == entry_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if entry is None:
         raise DeskError(_("This queue ticket no longer exists."))
+    if called and entry.status != QueueStatus.CALLED:
+        raise DeskError(
+            _("Ticket {ticket} is no longer called at a desk; refresh the queue.").format(
+                ticket=ticket_label(entry.queue, entry.ticket_no)
+            )
+        )
     return entry
 
 
@@ -174,7 +194,7 @@ def skip(
     """The called customer did not come: set the ticket aside until re-queued."""
     now = (clock or Clock()).now()
     with uow:
-        entry = _entry(uow, entry_id)
+        entry = _entry(uow, entry_id, called=True)
         entry.status = QueueStatus.SKIPPED
         entry.finished_at = now
         audit.append(
@@ -224,6 +244,8 @@ def transfer(
         if target is None:
             raise DeskError(_("No staff member has the number {no}.").format(no=to_staff_no))
         entry = _entry(uow, entry_id)
+        if entry.status in (QueueStatus.DONE, QueueStatus.CANCELLED):
+            raise DeskError(_("This customer has already left the queue."))
         _back_to_waiting(entry, now)
         entry.preferred_staff_id = target.id
         audit.append(
@@ -293,6 +315,21 @@ def check_form(
         return validate(form, now.astimezone(ZoneInfo(event.timezone)).date(), record)
 
 
+def _locked_customer(s: Session, customer_id: int) -> Customer:
+    """The customer row, locked until commit: two desks governing or opening mobile banking
+    for one customer take turns, so neither overwrites the other's change unseen and the
+    bank hears of one opening, not two."""
+    customer = s.scalar(
+        select(Customer)
+        .where(Customer.id == customer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if customer is None:
+        raise DeskError(_("This customer no longer exists."))
+    return customer
+
+
 def save_governance(
     uow: UnitOfWork,
     customer_id: int,
@@ -316,9 +353,7 @@ def save_governance(
         s = uow.session
         event = current_event(s)
         today = now.astimezone(ZoneInfo(event.timezone)).date()
-        customer = s.get(Customer, customer_id)
-        if customer is None:
-            raise DeskError(_("This customer no longer exists."))
+        customer = _locked_customer(s, customer_id)
         record = _on_record(customer)
         errors = validate(form, today, record)
         if errors:
@@ -422,9 +457,7 @@ def open_mobile_banking(
     with uow:
         s = uow.session
         event = current_event(s)
-        customer = s.get(Customer, customer_id)
-        if customer is None:
-            raise DeskError(_("This customer no longer exists."))
+        customer = _locked_customer(s, customer_id)
         today = now.astimezone(ZoneInfo(event.timezone)).date()
         gaps = governance_gaps(customer, today)
         if gaps.get("id_valid_to") == "expired" or "id_number" in gaps:
@@ -484,7 +517,7 @@ def route_on(
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
-        entry = _entry(uow, entry_id)
+        entry = _entry(uow, entry_id, called=True)
         event = s.get(Event, entry.event_id)
         assert event is not None
         visit = s.get(Visit, entry.visit_id)

@@ -500,10 +500,23 @@ def undo_check_in(
     policy = policy or ReceptionPolicy()
     with uow:
         s = uow.session
-        visit = s.get(Visit, visit_id)
+        # Lock the tickets first, then the visit: a desk calling this customer right now
+        # holds the ticket, so the undo waits and then sees it called (and refuses) instead
+        # of deleting a customer who is already at a desk.
+        entries = s.scalars(
+            select(QueueEntry)
+            .where(QueueEntry.visit_id == visit_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+        visit = s.scalar(
+            select(Visit)
+            .where(Visit.id == visit_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         if visit is None:
             raise CheckInError(_("This check-in was already undone."))
-        entries = s.scalars(select(QueueEntry).where(QueueEntry.visit_id == visit.id)).all()
         if now - visit.checked_in_at > policy.undo_window:
             raise CheckInError(
                 _("A check-in can be undone only within {minutes} minutes.").format(

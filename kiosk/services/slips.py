@@ -117,8 +117,10 @@ def issue_slips(
         transaction_lock(s, f"slip_serial:{event.id}")
         serial = s.scalar(select(func.max(Slip.serial)).where(Slip.event_id == event.id)) or 0
         kid = slipcode.key_id(signing_key.public_key()).hex()
-        issued = []
-        for line in cart:
+        # Capacity is claimed by a conditional UPDATE (two desks cannot both take the last
+        # place; the CHECK constraint backs it) in offer-id order, so two carts naming the
+        # same offers in another order cannot deadlock.
+        for line in sorted(cart, key=lambda line: offers[line.offer_code.upper()].id):
             offer = offers[line.offer_code.upper()]
             claimed = s.execute(
                 update(Offer)
@@ -127,6 +129,9 @@ def issue_slips(
             ).rowcount
             if not claimed:
                 raise SlipError(_("{offer} is fully booked.").format(offer=offer.name))
+        issued = []
+        for line in cart:
+            offer = offers[line.offer_code.upper()]
             merchant = s.get(Merchant, offer.merchant_id)
             assert merchant is not None
             serial += 1

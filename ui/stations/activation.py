@@ -273,7 +273,9 @@ class ActivationStation(StationPage):
         self.bind(Qt.Key.Key_F10, self.finish)
         self.bind(Qt.Key.Key_P, self.reprint, Qt.KeyboardModifier.ControlModifier)
         self.refresh_timer = QTimer(self)
-        self.refresh_timer.setInterval(5_000)  # service desks and reception fill the queue
+        # Service desks and reception fill the queue and other desks take capacity:
+        # ``refresh_live`` follows them at once; this timer keeps the waiting minutes current.
+        self.refresh_timer.setInterval(60_000)
         self.refresh_timer.timeout.connect(self.refresh_queue)
         self._show_customer()
 
@@ -297,6 +299,10 @@ class ActivationStation(StationPage):
             self.sounds.play(Tone.OK)
             self.banner.show_result(Tone.OK, success)
         return True
+
+    def refresh_live(self) -> None:
+        self.refresh_queue()
+        self.refresh_catalog()
 
     def refresh_queue(self) -> None:
         try:

@@ -63,3 +63,7 @@ class StationPage(QWidget):
 
     def load(self) -> None:
         """Refresh from the services; called when the station becomes visible."""
+
+    def refresh_live(self) -> None:
+        """Another station changed the event (``ui.live``): refresh the lists and figures on
+        screen, never a field being typed in. Stations without shared lists do nothing."""

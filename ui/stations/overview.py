@@ -79,6 +79,12 @@ class OverviewStation(StationPage):
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         outer.addWidget(self.scroll)
 
+    def refresh_live(self) -> None:
+        """The figures move with every check-in and slip: redraw, keeping the scroll place."""
+        position = self.scroll.verticalScrollBar().value()
+        self.load()
+        self.scroll.verticalScrollBar().setValue(position)
+
     def load(self) -> None:
         self.overview = event_overview(self.context.uow())
         body = QWidget()

@@ -354,7 +354,9 @@ class ReceptionStation(StationPage):
         self.card_timer.setInterval(0)
         self.card_timer.timeout.connect(lambda: self._show_customer_now(self._card_row))
         self.slot_timer = QTimer(self)
-        self.slot_timer.setInterval(10_000)  # other reception laptops check people in too
+        # Other reception laptops check people in too: ``refresh_live`` follows them at once;
+        # this timer moves the current slot along with the clock.
+        self.slot_timer.setInterval(60_000)
         self.slot_timer.timeout.connect(self.refresh_slots)
         self.expected: dict[str, int] | None = None  # invitees per slot: changes with imports
         self.expected_timer = QTimer(self)
@@ -415,6 +417,17 @@ class ReceptionStation(StationPage):
         self.card_view.show_card(None)
         self.field.setFocus()
 
+    def refresh_live(self) -> None:
+        """Slot counts, and the card on screen (checked in elsewhere meanwhile?); the search
+        field and its results stay as they are."""
+        self.refresh_slots()
+        if self.card is not None:
+            self.card = reception.customer_card(
+                self.context.uow(), self.card.hit.customer_id, clock=self.context.app.clock
+            )
+            self.card_view.show_card(self.card)
+            self._update_buttons()
+
     def refresh_slots(self, *, recount_expected: bool = False) -> None:
         try:
             if recount_expected or self.expected is None:
@@ -455,6 +468,9 @@ class ReceptionStation(StationPage):
             self.hint.setText(str(error))
             self.show_customer(-1)
             return
+        except KioskError as error:  # the database is away: say so, keep what was typed
+            self.hint.setText(str(error))
+            return
         self.model.set_rows(hits)
         self.hint.setText(_("{n} found").format(n=len(hits)) if hits else _("Nobody found."))
         if hits:
@@ -481,13 +497,17 @@ class ReceptionStation(StationPage):
 
     def _show_customer_now(self, row: int) -> None:
         hit = self.model.hit(row)
-        self.card = (
-            None
-            if hit is None
-            else reception.customer_card(
-                self.context.uow(), hit.customer_id, clock=self.context.app.clock
+        try:
+            self.card = (
+                None
+                if hit is None
+                else reception.customer_card(
+                    self.context.uow(), hit.customer_id, clock=self.context.app.clock
+                )
             )
-        )
+        except KioskError as error:
+            self.card = None
+            self.hint.setText(str(error))
         self.card_view.show_card(self.card)
         self._update_buttons()
 

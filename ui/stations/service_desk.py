@@ -10,6 +10,7 @@ nothing is saved until all are valid.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import fields, replace
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -270,7 +271,9 @@ class ServiceDeskStation(StationPage):
         self.bind(Qt.Key.Key_F9, self.route_on)
         self.bind(Qt.Key.Key_S, self.save, Qt.KeyboardModifier.ControlModifier)
         self.refresh_timer = QTimer(self)
-        self.refresh_timer.setInterval(5_000)  # other desks and reception change the queue
+        # Other desks and reception change the queue: ``refresh_live`` follows them at once;
+        # this timer only keeps the waiting minutes current.
+        self.refresh_timer.setInterval(60_000)
         self.refresh_timer.timeout.connect(self.refresh_queue)
         self._set_enabled(False)
 
@@ -400,6 +403,10 @@ class ServiceDeskStation(StationPage):
         self.call_button.setFocus()
         self.refresh_timer.start()
 
+    def refresh_live(self) -> None:
+        self.refresh_queue()
+        self.refresh_counts()
+
     def refresh_queue(self) -> None:
         try:
             rows = desk.waiting(self.context.uow(), clock=self.context.app.clock)
@@ -433,17 +440,23 @@ class ServiceDeskStation(StationPage):
             return False
         self.sounds.play(Tone.OK)
         self.banner.show_result(Tone.OK, success)
-        self.refresh_timeline()
-        self.refresh_counts()
+        with contextlib.suppress(KioskError):  # done; the lists catch up on the next change
+            self.refresh_timeline()
+            self.refresh_counts()
         return True
 
     def call_next(self) -> None:
-        called = desk.call_next(
-            self.context.uow(),
-            self.context.staff,
-            desk=self.desk_name.text().strip() or self.context.staff.staff_no,
-            clock=self.context.app.clock,
-        )
+        try:
+            called = desk.call_next(
+                self.context.uow(),
+                self.context.staff,
+                desk=self.desk_name.text().strip() or self.context.staff.staff_no,
+                clock=self.context.app.clock,
+            )
+        except KioskError as error:  # the database is away: F5 again once it is back
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
+            return
         self.refresh_queue()
         if called is None:
             self.sounds.play(Tone.WARN)
@@ -455,11 +468,9 @@ class ServiceDeskStation(StationPage):
                 ticket=called.ticket, name=called.masked_name, n=called.waited_minutes
             )
         )
-        self.show_form(desk.current_form(self.context.uow(), called.customer_id))
-        self.show_status(
-            desk.field_status(self.context.uow(), called.customer_id, clock=self.context.app.clock)
-        )
         self._set_enabled(True)
+        if not self._reload_form():
+            return
         self.refresh_timeline()
         self.sounds.play(Tone.OK)
         self.banner.show_result(
@@ -471,11 +482,39 @@ class ServiceDeskStation(StationPage):
         if self.display is not None:
             self.display.show_call(called.ticket, self.desk_name.text())
 
+    def _reload_form(self) -> bool:
+        """The called customer's stored details into the form (after a call or a save)."""
+        assert self.called is not None
+        customer_id = self.called.customer_id
+        try:
+            form = desk.current_form(self.context.uow(), customer_id)
+            status = desk.field_status(
+                self.context.uow(), customer_id, clock=self.context.app.clock
+            )
+        except KioskError as error:
+            self.banner.show_result(Tone.ERROR, str(error))
+            return False
+        self.show_form(form)
+        self.show_status(status)
+        return True
+
     def save(self) -> None:
         if self.called is None:
             return
-        before = desk.current_form(self.context.uow(), self.called.customer_id)
         after = self.read_form()
+        try:
+            before = desk.current_form(self.context.uow(), self.called.customer_id)
+            errors = desk.check_form(
+                self.context.uow(),
+                after,
+                customer_id=self.called.customer_id,
+                clock=self.context.app.clock,
+            )
+        except KioskError as error:
+            # The database is away: what was typed stays in the form; Ctrl+S again later.
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
+            return
         rows = []
         maskers = {"id_number": mask_id, "phone": mask_phone, "address": mask_address}
         for field in (f.name for f in fields(KycForm)):
@@ -491,12 +530,6 @@ class ServiceDeskStation(StationPage):
                         shown(new) if new is not None else "—",
                     )
                 )
-        errors = desk.check_form(
-            self.context.uow(),
-            after,
-            customer_id=self.called.customer_id,
-            clock=self.context.app.clock,
-        )
         if errors:
             self.show_errors(errors)
             self.sounds.play(Tone.ERROR)
@@ -507,7 +540,7 @@ class ServiceDeskStation(StationPage):
             self.banner.show_result(Tone.WARN, _("Not saved: the customer did not confirm."))
             return
         called = self.called
-        self._act(
+        if self._act(
             lambda: desk.save_governance(
                 self.context.uow(),
                 called.customer_id,
@@ -517,11 +550,8 @@ class ServiceDeskStation(StationPage):
                 clock=self.context.app.clock,
             ),
             _("Details saved ({n} changed).").format(n=len(rows)),
-        )
-        self.show_form(desk.current_form(self.context.uow(), called.customer_id))
-        self.show_status(
-            desk.field_status(self.context.uow(), called.customer_id, clock=self.context.app.clock)
-        )
+        ):
+            self._reload_form()  # only after a save: a refusal keeps what was typed
 
     def open_mobile_banking(self) -> None:
         if self.called is None:

@@ -1,0 +1,154 @@
+"""Booth windows online on the venue LAN: the banner, a slip refused at the second booth, and
+the fall back to offline with catch-up when the LAN returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from kiosk.booth.online import event_url, set_event_url
+from kiosk.db import Database, open_database
+from kiosk.i18n import set_language
+from kiosk.models import Redemption, Slip, SlipStatus
+from tests.booth_support import issue, new_booth, pack_bytes
+from tests.tcp_proxy import LanCable
+from ui.app import ensure_application
+from ui.booth import BoothWindow
+from ui.connection import ConnectionDialog
+from ui.settings import Settings
+from ui.theme import apply_theme
+from ui.widgets import Tone
+
+pytestmark = [pytest.mark.ui, pytest.mark.pg]
+
+
+@pytest.fixture
+def event(pg_demo_url: str) -> Iterator[Database]:
+    database = open_database(pg_demo_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def make_booth(
+    qtbot: QtBot, settings: Settings, tmp_path: Path, event: Database
+) -> Iterator[Callable[[str], BoothWindow]]:
+    windows: list[BoothWindow] = []
+    pack = pack_bytes(event)
+
+    def make(url: str) -> BoothWindow:
+        apply_theme(ensure_application(), False)
+        set_language(settings.language)
+        booth = new_booth(tmp_path / f"booth{len(windows)}.sqlite3")
+        booth.install(pack)
+        set_event_url(booth, url)
+        window = BoothWindow(booth, settings)
+        qtbot.addWidget(window)
+        windows.append(window)
+        window.show()
+        qtbot.waitExposed(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+        window.booth.database.dispose()
+
+
+def _scan_and_confirm(qtbot: QtBot, window: BoothWindow, code: str) -> None:
+    panel = window.panel
+    assert panel is not None
+    qtbot.keyClicks(panel.field, code)
+    qtbot.keyClick(panel.field, Qt.Key.Key_Return)
+    if panel.pending is not None:
+        panel.redeem_button.click()
+
+
+def _redemptions(event: Database, serial: int) -> list[str | None]:
+    with event.unit_of_work() as uow:
+        return list(
+            uow.session.scalars(select(Redemption.conflict).where(Redemption.slip_serial == serial))
+        )
+
+
+def test_two_booths_online_serve_a_slip_once(
+    qtbot: QtBot, event: Database, make_booth: Callable[[str], BoothWindow]
+) -> None:
+    (code,) = issue(event, ["O101"])
+    first, second = make_booth(event.url), make_booth(event.url)
+    qtbot.waitUntil(lambda: first.lan_banner.text().startswith("Online"), timeout=5_000)
+    assert first.lan_banner.isVisible()
+
+    _scan_and_confirm(qtbot, first, code)
+    assert first.panel is not None and first.panel.banner.tone == Tone.OK
+    assert first.panel.banner.headline.text() == "Redeemed: serve the customer"
+    assert _redemptions(event, 1) == [None]
+    panel = first.panel
+    qtbot.waitUntil(lambda: "1 redeemed · 0 not yet sent" in panel.summary.text())
+
+    assert second.panel is not None
+    qtbot.keyClicks(second.panel.field, code)
+    qtbot.keyClick(second.panel.field, Qt.Key.Key_Return)
+    assert second.panel.banner.tone == Tone.ERROR
+    assert second.panel.banner.headline.text().startswith("Already redeemed at another booth")
+    assert second.panel.pending is None  # nothing to confirm
+    assert _redemptions(event, 1) == [None]
+
+
+def test_booth_goes_offline_with_a_banner_and_catches_up(
+    qtbot: QtBot, event: Database, pg_demo_url: str, make_booth: Callable[[str], BoothWindow]
+) -> None:
+    codes = issue(event, ["O101", "O102"])
+    with LanCable(pg_demo_url) as cable:
+        window = make_booth(cable.url)
+        qtbot.waitUntil(lambda: window.lan_banner.text().startswith("Online"), timeout=5_000)
+        cable.cut()
+        qtbot.waitUntil(lambda: window.lan_banner.text().startswith("OFFLINE"), timeout=10_000)
+        _scan_and_confirm(qtbot, window, codes[1])  # served from the pack alone
+        assert window.panel is not None and window.panel.banner.tone == Tone.OK
+        panel = window.panel
+        qtbot.waitUntil(lambda: "1 not yet sent" in panel.summary.text())
+        assert _redemptions(event, 2) == []
+        cable.plug()
+        qtbot.waitUntil(lambda: window.lan_banner.text().startswith("Online"), timeout=10_000)
+        qtbot.waitUntil(lambda: _redemptions(event, 2) == [None], timeout=5_000)
+        qtbot.waitUntil(lambda: "0 not yet sent" in panel.summary.text())
+    with event.unit_of_work() as uow:
+        assert uow.session.scalar(select(Slip.status).where(Slip.serial == 2)) == (
+            SlipStatus.REDEEMED
+        )
+
+
+def test_booth_chooses_its_event_database(
+    qtbot: QtBot,
+    event: Database,
+    make_booth: Callable[[str], BoothWindow],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    window = make_booth("")  # offline only: no banner, as before
+    assert not window.lan_banner.isVisible() and window.lan is None
+
+    def exec_online(dialog: ConnectionDialog) -> int:
+        dialog.url.setText(event.url)
+        assert dialog.try_connect()
+        return int(QDialog.DialogCode.Accepted)
+
+    monkeypatch.setattr(ConnectionDialog, "exec", exec_online)
+    window.findChild(type(window.panel.redeem_button), "booth_database").click()  # type: ignore[union-attr]
+    assert window.lan is not None and event_url(window.booth) == event.url
+    qtbot.waitUntil(lambda: window.lan_banner.text().startswith("Online"), timeout=5_000)
+
+    def exec_offline(dialog: ConnectionDialog) -> int:
+        dialog.findChild(type(dialog.connect_button), "work_offline").click()
+        return int(dialog.result())
+
+    monkeypatch.setattr(ConnectionDialog, "exec", exec_offline)
+    window.findChild(type(window.panel.redeem_button), "booth_database").click()  # type: ignore[union-attr]
+    assert window.lan is None and event_url(window.booth) == ""
+    assert not window.lan_banner.isVisible()

@@ -1,0 +1,83 @@
+"""Live updates from the other laptops, and the banner when the event database is away.
+
+``LiveLink`` polls the event database's change counter (``kiosk.changes``) from a timer on the
+main thread, once a second; ``ChangeWatcher`` never blocks, so the window stays responsive
+even while the venue LAN is down. It emits ``changed`` when another station (or this one)
+committed something, and ``reachability`` when the database stops or starts answering. No
+thread anywhere: Qt objects finalised by Python's collector on a worker thread crash the app.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QWidget
+
+from kiosk.changes import ChangeWatcher
+from kiosk.db import Database
+from kiosk.i18n import _
+
+
+class LiveLink(QObject):
+    changed = Signal()
+    reachability = Signal(bool, str)  # reachable, why not (one line from the driver)
+
+    def __init__(self, database: Database, parent: QObject | None = None, interval: float = 1.0):
+        super().__init__(parent)
+        self.watcher = ChangeWatcher(database.engine, interval=interval)
+        self.value: int | None = None
+        self.reachable: bool | None = None
+        self.error = ""
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self.poll)
+
+    def start(self) -> None:
+        self.timer.start(0)
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self.watcher.close()
+
+    def poll(self) -> None:
+        reading = self.watcher.poll()
+        came_back = False
+        if reading.reachable is not None and reading.reachable != self.reachable:
+            came_back = reading.reachable and self.reachable is False
+            self.reachable = reading.reachable
+            self.error = reading.error
+            self.reachability.emit(reading.reachable, reading.error)
+        if reading.value is not None:
+            # The first answer counts as a change too: whatever was committed between the
+            # station loading and this first reading must not go unseen.
+            moved = reading.value != self.value
+            self.value = reading.value
+            if moved or came_back:
+                self.changed.emit()
+        self.timer.start(reading.delay_ms)
+
+
+class ConnectionBanner(QLabel):
+    """Across the window while the event database cannot be reached; gone once it answers."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("connection_banner")
+        self.setWordWrap(True)
+        self.setStyleSheet(
+            "QLabel#connection_banner { background: #fff3cd; color: #5c3d00; "
+            "border-bottom: 2px solid #e0a800; padding: 8px 16px; font-weight: bold; }"
+        )
+        self.setVisible(False)
+
+    def show_state(self, reachable: bool | None, error: str) -> None:
+        if reachable is not False:
+            self.setVisible(False)
+            return
+        text = _(
+            "The event database cannot be reached; retrying every few seconds. Keep working: "
+            "what you type stays on screen, and an action that failed can be tried again "
+            "once this message is gone."
+        )
+        self.setText(text)
+        self.setToolTip(error)
+        self.setVisible(True)
