@@ -37,6 +37,10 @@ def _digest(prev_hash: str, record: AuditRecord) -> str:
             "entity": record.entity,
             "entity_id": record.entity_id,
             "details": record.details,
+            # Left out when empty, so records written before these fields existed still verify.
+            **({"approved_by": record.approved_by} if record.approved_by is not None else {}),
+            **({"before": record.before_digest} if record.before_digest else {}),
+            **({"after": record.after_digest} if record.after_digest else {}),
         }
     )
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
@@ -52,6 +56,9 @@ def append(
     entity: str = "",
     entity_id: str | int = "",
     details: dict[str, Any] | None = None,
+    approved_by: int | None = None,
+    before_digest: str = "",
+    after_digest: str = "",
 ) -> None:
     """Add an audit record to the session's transaction; it is chained when it commits.
 
@@ -69,6 +76,9 @@ def append(
         entity=entity,
         entity_id=str(entity_id),
         details=canonical_json(details or {}),
+        approved_by=approved_by,
+        before_digest=before_digest,
+        after_digest=after_digest,
     )
     session.info.setdefault(_PENDING, []).append(record)
 

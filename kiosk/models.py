@@ -622,6 +622,11 @@ class AuditRecord(Base):
     entity: Mapped[str] = mapped_column(String(32), default="")
     entity_id: Mapped[str] = mapped_column(String(64), default="")
     details: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON, no personal data
+    # The supervisor who approved on the spot (voids, undo, reprints, imports, close).
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # SHA-256 of the changed rows as they were before and after (``kiosk.audit``); "" if none.
+    before_digest: Mapped[str] = mapped_column(String(64), default="")
+    after_digest: Mapped[str] = mapped_column(String(64), default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
