@@ -201,7 +201,10 @@ def booth_screenshots(app: QApplication, database: Database, settings: Settings,
                 database.unit_of_work(), customer_id, [CartLine("O101")], desk, key, clock=clock
             )
         ]
-    pack, _content = export_pack(database.unit_of_work(), "M01", DEMO_PASSPHRASE, clock=clock)
+    merchant = staff_session(database.unit_of_work(), "M001")
+    pack, _content = export_pack(
+        database.unit_of_work(), "M01", DEMO_PASSPHRASE, merchant, clock=clock
+    )
     booth_db = open_booth_database(
         Path(str(database.url).removeprefix("sqlite:///")).with_name("booth.sqlite3")
     )
@@ -322,7 +325,10 @@ def lan_screenshots(app: QApplication, database: Database, settings: Settings, o
     dialog.close()
     window.close()
 
-    pack, _content = export_pack(database.unit_of_work(), "M01", DEMO_PASSPHRASE)
+    from kiosk.services.auth import staff_session
+
+    merchant = staff_session(database.unit_of_work(), "M001")
+    pack, _content = export_pack(database.unit_of_work(), "M01", DEMO_PASSPHRASE, merchant)
     path = Path(str(database.url).removeprefix("sqlite:///")).with_name("booth-lan.sqlite3")
     booth_db = open_booth_database(path)
     booth = Booth(booth_db, FixedClock(MORNING + timedelta(minutes=25)))
