@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from PySide6.QtCore import QRegularExpression, Qt
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -96,13 +96,22 @@ class SupervisorDialog(QDialog):
         self.ok_button = QPushButton(_("Approve"))
         self.ok_button.setObjectName("approve")
         self.ok_button.setProperty("role", "primary")
-        self.ok_button.setDefault(True)
+        self.ok_button.setAutoDefault(False)  # Enter is handled below, field by field
         self.ok_button.clicked.connect(self.submit)
         buttons.addWidget(self.ok_button)
         layout.addLayout(buttons)
-        self.staff_no.returnPressed.connect(self.pin.setFocus)
-        self.pin.returnPressed.connect(self.submit)
         self.staff_no.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter in the staff number goes to the PIN; Enter in the PIN submits; Esc cancels
+        (QDialog's own)."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if self.focusWidget() is self.staff_no:
+                self.pin.setFocus()
+            else:
+                self.submit()
+            return
+        super().keyPressEvent(event)
 
     def submit(self) -> None:
         if not self.staff_no.text().strip():
