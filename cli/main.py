@@ -979,9 +979,10 @@ def _write_slip(
     approval: Approval | None = None,
 ) -> Path:
     """Render the slip's PDF and count it as a printed copy (the file is the copy here)."""
-    from kiosk.services.slips import record_print, slip_document
+    from kiosk.services.slips import check_print, record_print, slip_document
     from printing.slips import SlipPrint, render_slip
 
+    check_print(database.unit_of_work(), serial, staff, approval=approval)
     document = slip_document(database.unit_of_work(), serial)
     path = render_slip(
         SlipPrint(

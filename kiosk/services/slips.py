@@ -395,6 +395,26 @@ def slip_document(uow: UnitOfWork, serial: int) -> SlipDocument:
         )
 
 
+def check_print(
+    uow: UnitOfWork, serial: int, staff: StaffSession, *, approval: Approval | None = None
+) -> None:
+    """Raise what ``record_print`` would raise for a copy, writing nothing: callers check
+    before rendering, so a refused copy never reaches paper or disk uncounted."""
+    require(staff, Action.PRINT_SLIP)
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        slip = s.scalar(select(Slip).where(Slip.event_id == event.id, Slip.serial == serial))
+        if slip is None:
+            raise SlipError(_("No slip has the number {serial}.").format(serial=serial))
+        if slip.status == SlipStatus.VOIDED:
+            raise SlipError(
+                _("Slip {serial} is voided; it cannot be printed.").format(serial=serial)
+            )
+        if slip.copies_printed >= 1:
+            approved_by(staff, Action.REPRINT_SLIP, approval)
+
+
 def record_print(
     uow: UnitOfWork,
     serial: int,

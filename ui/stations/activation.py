@@ -672,6 +672,10 @@ class ActivationStation(StationPage):
         """Render and send one slip; '' when a copy came out, else what went wrong. A copy
         after the first carries the supervisor's ``approval`` to the service."""
         try:
+            slips.check_print(self.context.uow(), serial, self.context.staff, approval=approval)
+        except KioskError as error:
+            return str(error)
+        try:
             document = slips.slip_document(self.context.uow(), serial)
             path = render_slip(
                 SlipPrint(
