@@ -52,6 +52,30 @@ def reception_screenshot(app: QApplication, window: MainWindow, out: Path) -> No
     window.grab().save(str(out / "reception.png"))
 
 
+def supervisor_dialog_screenshot(app: QApplication, database: Database, out: Path) -> None:
+    """The approval a reception clerk asks for to undo a check-in, after a wrong PIN."""
+    from kiosk.permissions import Action
+    from kiosk.services.auth import staff_session
+    from ui.approval import SupervisorDialog
+    from ui.context import StationContext
+
+    clock = FixedClock(MORNING)
+    context = StationContext(
+        AppContext(database, clock), staff_session(database.unit_of_work(), "R001")
+    )
+    dialog = SupervisorDialog(context, Action.UNDO_CHECK_IN)
+    dialog.show()
+    dialog.staff_no.setText("S001")
+    dialog.pin.setText("0000")
+    dialog.submit()  # wrong: the sentence says so and how long the next try waits
+    dialog.pin.setText("1234")
+    app.processEvents()
+    dialog.grab().save(str(out / "supervisor-approval.png"))
+    dialog.close()
+    clock.advance(seconds=1)
+    dialog.submit()  # and the right PIN, so S001 is not left throttled for the next shots
+
+
 def service_desk_screenshot(
     app: QApplication, database: Database, settings: Settings, out: Path
 ) -> None:
@@ -375,6 +399,7 @@ def main() -> None:
             window.grab().save(str(out / f"overview{suffix}.png"))
             if not large:
                 reception_screenshot(app, window, out)
+                supervisor_dialog_screenshot(app, database, out)
             window.close()
         settings.large_print = False
         apply_theme(app, False)

@@ -19,7 +19,7 @@ from ui.main_window import MainWindow
 from ui.stations.reception import ReceptionStation, WalkInDialog
 from ui.widgets import Tone
 
-from .conftest import sign_in
+from .conftest import sign_in, supervisor_answers
 
 pytestmark = pytest.mark.ui
 
@@ -168,24 +168,6 @@ def test_walk_in(
     assert _visits(demo_url) == 1
 
 
-def _answer(qtbot: QtBot, staff_no: str, pin: str, seen: list[str]) -> Callable:
-    """Answer the supervisor dialog like a person: number, Enter, PIN, Enter; if it is still
-    open after that (refused), note what it said and press Esc."""
-
-    def answer(dialog: SupervisorDialog) -> None:
-        dialog.show()
-        qtbot.keyClicks(dialog.staff_no, staff_no)
-        qtbot.keyClick(dialog.staff_no, Qt.Key.Key_Return)
-        assert dialog.focusWidget() is dialog.pin
-        qtbot.keyClicks(dialog.pin, pin)
-        qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
-        seen.append(dialog.error.text())
-        if dialog.isVisible():
-            qtbot.keyClick(dialog, Qt.Key.Key_Escape)
-
-    return answer
-
-
 def _undo_records(url: str) -> list[tuple[int | None, int | None]]:
     database = open_database(url)
     with database.unit_of_work() as uow:
@@ -206,7 +188,7 @@ def test_undo_with_a_supervisors_approval(
     scan(qtbot, station, code)
     assert station.undo_button.isEnabled()
     seen: list[str] = []
-    monkeypatch.setattr(SupervisorDialog, "answer", _answer(qtbot, "S001", "1234", seen))
+    monkeypatch.setattr(SupervisorDialog, "answer", supervisor_answers(qtbot, "S001", "1234", seen))
     qtbot.keyClick(station.field, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert seen == [""]
     assert "undone" in station.banner.headline.text()
@@ -223,7 +205,7 @@ def test_undo_with_a_wrong_pin_changes_nothing(
     scan(qtbot, station, code)
     headline = station.banner.headline.text()
     seen: list[str] = []
-    monkeypatch.setattr(SupervisorDialog, "answer", _answer(qtbot, "S001", "9999", seen))
+    monkeypatch.setattr(SupervisorDialog, "answer", supervisor_answers(qtbot, "S001", "9999", seen))
     qtbot.keyClick(station.field, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert seen == ["Wrong PIN. 4 attempts left; the next in 1 s."]
     assert _visits(demo_url) == 1
@@ -232,7 +214,7 @@ def test_undo_with_a_wrong_pin_changes_nothing(
     assert station.undo_button.isEnabled()  # still possible, with a supervisor
     # A reception clerk's own PIN is right but approves nothing.
     seen.clear()
-    monkeypatch.setattr(SupervisorDialog, "answer", _answer(qtbot, "R002", "1234", seen))
+    monkeypatch.setattr(SupervisorDialog, "answer", supervisor_answers(qtbot, "R002", "1234", seen))
     qtbot.keyClick(station.field, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert seen == ["R002 is not a supervisor and cannot approve this."]
     assert _visits(demo_url) == 1

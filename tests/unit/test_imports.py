@@ -115,11 +115,14 @@ def make_event(url: str) -> Database:
 
 
 def importer(database: Database) -> StaffSession | None:
-    """Who imports: nobody before the staff list is in (nobody could sign in yet), then R001,
-    reception and supervisor in ``STAFF_ROWS``."""
+    """Who imports: nobody before the staff list is in (nobody could sign in yet), then the
+    first supervisor of the list (R001 in ``STAFF_ROWS``)."""
     with database.unit_of_work() as uow:
-        has_staff = uow.session.scalar(select(Staff.id).limit(1)) is not None
-    return staff_session(database.unit_of_work(), "R001") if has_staff else None
+        numbers = uow.session.execute(select(Staff.staff_no, Staff.roles)).all()
+    if not numbers:
+        return None
+    supervisor = next(no for no, roles in sorted(numbers) if "supervisor" in roles.split())
+    return staff_session(database.unit_of_work(), supervisor)
 
 
 def load(database: Database, tmp_path: Path, kind: str, rows: Sequence[Sequence[Any]]) -> Any:
