@@ -235,7 +235,8 @@ def run(quick: bool) -> list[Row]:
                 reception.check_in(
                     db.unit_of_work(), customer_id, r003, route=route, clock=FixedClock(MORNING)
                 )
-            pack = export_pack(db.unit_of_work(), "M05", DEMO_PASSPHRASE)[0]
+            m001 = staff_session(db.unit_of_work(), "M001")
+            pack = export_pack(db.unit_of_work(), "M05", DEMO_PASSPHRASE, m001)[0]
             db.dispose()
             ops = _run_stations(url, ids[2 * WAITING :], pack, tmp, seconds)
         finally:

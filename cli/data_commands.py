@@ -7,6 +7,7 @@ import argparse
 import time
 from pathlib import Path
 
+from cli.staff import acting
 from kiosk import db as dbmod
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -71,23 +72,13 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     restore.set_defaults(func=cmd_restore)
 
 
-def _supervisor(database: dbmod.Database, staff_no: str):  # type: ignore[no-untyped-def]
-    from kiosk.models import Role
-    from kiosk.services.auth import staff_session
-
-    staff = staff_session(database.unit_of_work(), staff_no)
-    if Role.SUPERVISOR not in staff.roles:
-        raise KioskError(_("Only a supervisor does this."))
-    return staff
-
-
 def cmd_event_encrypt(args: argparse.Namespace) -> int:
     from cli.main import _out, _passphrase
     from kiosk.services.personal_data import compact, encrypt_event
 
     database = dbmod.open_database(args.db)
     try:
-        staff = _supervisor(database, args.staff) if args.staff else None
+        staff = acting(database, args.staff)
         report = encrypt_event(database.unit_of_work(), _passphrase(), staff=staff)
         compact(database)
     finally:
@@ -109,7 +100,8 @@ def cmd_event_purge(args: argparse.Namespace) -> int:
 
     database = dbmod.open_database(args.db)
     try:
-        staff = _supervisor(database, args.staff)
+        staff = acting(database, args.staff)
+        assert staff is not None  # --staff is required
         report = purge(database.unit_of_work(), staff)
         compact(database)
     finally:

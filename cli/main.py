@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
+from cli.staff import acting, add_staff, add_supervisor, approval
 from kiosk import db as dbmod
 from kiosk import privacy
 from kiosk.demo import DEMO_PIN, DEMO_SEED, create_demo
@@ -26,7 +27,7 @@ from kiosk.i18n import LANGUAGES, _, set_language
 from kiosk.labels import queue_label
 from kiosk.masking import mask_name
 from kiosk.models import Queue
-from kiosk.roles import Station, may_open
+from kiosk.permissions import Action, Approval
 from kiosk.services import reception
 from kiosk.services.auth import StaffSession, staff_session
 from kiosk.services.events import current_event, event_overview
@@ -200,11 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("serial", type=_positive)
     again.add_argument("--out", required=True, metavar="FILE.pdf")
     again.add_argument("--staff", required=True, metavar="STAFF_NO")
+    add_supervisor(again)
     again.set_defaults(func=cmd_slip_print)
     void = slip_commands.add_parser("void", help=_("void an issued slip and release its points"))
     void.add_argument("serial", type=_positive)
     void.add_argument("--staff", required=True, metavar="STAFF_NO")
     void.add_argument("--reason", required=True)
+    add_supervisor(void)
     void.set_defaults(func=cmd_slip_void)
 
     event_commands = _add_before_event_commands(commands)
@@ -223,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pack_export.add_argument("--merchant", required=True, metavar="CODE")
     pack_export.add_argument("--out", required=True, metavar="FILE")
+    add_staff(pack_export, required=True, help=_("merchant staff or supervisor who exports it"))
     pack_export.set_defaults(func=cmd_pack_export)
 
     booth = commands.add_parser(
@@ -284,6 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help=_("import a booth's redemption bundle (importing twice adds nothing)")
     )
     bundle_import.add_argument("file", metavar="FILE")
+    add_staff(bundle_import, required=True, help=_("merchant staff or supervisor who imports it"))
+    add_supervisor(bundle_import)
     bundle_import.set_defaults(func=cmd_bundle_import)
 
     app = commands.add_parser("app", help=_("open the app (the default)"))
@@ -333,6 +339,12 @@ def _add_before_event_commands(commands: Any) -> Any:
     create.add_argument(
         "--catalog-url", default="", metavar="URL", help=_("where the e-catalog will be published")
     )
+    add_staff(
+        create,
+        required=False,
+        help=_("supervisor who creates it (not needed while the database has no staff)"),
+    )
+    add_supervisor(create)
     create.set_defaults(func=cmd_event_create)
     copy = event_commands.add_parser(
         "copy",
@@ -356,6 +368,12 @@ def _add_before_event_commands(commands: Any) -> Any:
     imp.add_argument(
         "--check", action="store_true", help=_("only check the file and list its problems")
     )
+    add_staff(
+        imp,
+        required=False,
+        help=_("who imports (not needed before the staff list is imported)"),
+    )
+    add_supervisor(imp)
     imp.set_defaults(func=cmd_import)
 
     export = commands.add_parser(
@@ -405,6 +423,9 @@ def cmd_event_create(args: argparse.Namespace) -> int:
         slots=args.slot,
         catalog_url=args.catalog_url,
         passphrase=passphrase,
+        staff=acting(database, args.staff),
+        approval=approval(database, args, Action.CREATE_EVENT),
+        station="cli",
     )
     database.dispose()
     _out(
@@ -473,7 +494,14 @@ def cmd_import(args: argparse.Namespace) -> int:
                 raise ImportRefused(check)
             _out(_("{n} rows are ready to import.").format(n=len(check.records)))
             return 0
-        result = import_file(database.unit_of_work(), args.kind, args.file, station="cli")
+        result = import_file(
+            database.unit_of_work(),
+            args.kind,
+            args.file,
+            acting(database, args.staff),
+            approval=approval(database, args, Action.IMPORT_FILE),
+            station="cli",
+        )
     except ImportRefused as refused:
         for issue in refused.check.issues:
             _out(
@@ -819,8 +847,6 @@ def cmd_checkin(args: argparse.Namespace) -> int:
 
     database = dbmod.open_database(args.db)
     staff = staff_session(database.unit_of_work(), args.staff)
-    if not may_open(staff.roles, Station.RECEPTION):
-        raise KioskError(_("{no} is not reception staff.").format(no=staff.staff_no))
     customer_id = reception.resolve_code(database.unit_of_work(), args.code)
     result = reception.check_in(
         database.unit_of_work(),
@@ -916,8 +942,6 @@ def cmd_slip_issue(args: argparse.Namespace) -> int:
     paper = slip_paper_from_environment()  # a bad setting stops before a slip is issued
     database = dbmod.open_database(args.db)
     staff = staff_session(database.unit_of_work(), args.staff)
-    if not may_open(staff.roles, Station.ACTIVATION):
-        raise KioskError(_("{no} is not activation staff.").format(no=staff.staff_no))
     customer_id = reception.resolve_code(database.unit_of_work(), args.customer)
     key = keys.unlock(database.unit_of_work(), _passphrase())
     slip = issue_slips(
@@ -947,12 +971,18 @@ def cmd_slip_issue(args: argparse.Namespace) -> int:
 
 
 def _write_slip(
-    database: dbmod.Database, serial: int, staff: StaffSession, out: Path, paper: Paper
+    database: dbmod.Database,
+    serial: int,
+    staff: StaffSession,
+    out: Path,
+    paper: Paper,
+    approval: Approval | None = None,
 ) -> Path:
     """Render the slip's PDF and count it as a printed copy (the file is the copy here)."""
-    from kiosk.services.slips import record_print, slip_document
+    from kiosk.services.slips import check_print, record_print, slip_document
     from printing.slips import SlipPrint, render_slip
 
+    check_print(database.unit_of_work(), serial, staff, approval=approval)
     document = slip_document(database.unit_of_work(), serial)
     path = render_slip(
         SlipPrint(
@@ -969,7 +999,9 @@ def _write_slip(
         out,
         paper,
     )
-    record_print(database.unit_of_work(), serial, staff, printed=True, station="cli")
+    record_print(
+        database.unit_of_work(), serial, staff, printed=True, approval=approval, station="cli"
+    )
     return path
 
 
@@ -979,9 +1011,14 @@ def cmd_slip_print(args: argparse.Namespace) -> int:
     paper = slip_paper_from_environment()
     database = dbmod.open_database(args.db)
     staff = staff_session(database.unit_of_work(), args.staff)
-    if not may_open(staff.roles, Station.ACTIVATION):
-        raise KioskError(_("{no} is not activation staff.").format(no=staff.staff_no))
-    path = _write_slip(database, args.serial, staff, Path(args.out), paper)
+    path = _write_slip(
+        database,
+        args.serial,
+        staff,
+        Path(args.out),
+        paper,
+        approval(database, args, Action.REPRINT_SLIP),
+    )
     database.dispose()
     _out(_("Slip {serial} written again to {path}.").format(serial=args.serial, path=path))
     return 0
@@ -992,9 +1029,14 @@ def cmd_slip_void(args: argparse.Namespace) -> int:
 
     database = dbmod.open_database(args.db)
     staff = staff_session(database.unit_of_work(), args.staff)
-    if not may_open(staff.roles, Station.ACTIVATION):
-        raise KioskError(_("{no} is not activation staff.").format(no=staff.staff_no))
-    void_slip(database.unit_of_work(), args.serial, staff, reason=args.reason, station="cli")
+    void_slip(
+        database.unit_of_work(),
+        args.serial,
+        staff,
+        reason=args.reason,
+        approval=approval(database, args, Action.VOID_SLIP),
+        station="cli",
+    )
     database.dispose()
     _out(_("Slip {serial} voided; its points are released.").format(serial=args.serial))
     return 0
@@ -1022,7 +1064,10 @@ def cmd_pack_export(args: argparse.Namespace) -> int:
     from kiosk.services.booths import export_pack
 
     database = dbmod.open_database(args.db)
-    data, pack = export_pack(database.unit_of_work(), args.merchant, _passphrase())
+    staff = staff_session(database.unit_of_work(), args.staff)
+    data, pack = export_pack(
+        database.unit_of_work(), args.merchant, _passphrase(), staff, station="cli"
+    )
     database.dispose()
     try:
         Path(args.out).write_bytes(data)
@@ -1208,7 +1253,13 @@ def cmd_bundle_import(args: argparse.Namespace) -> int:
 
     data = _read(args.file)
     database = dbmod.open_database(args.db)
-    result = import_bundle(database.unit_of_work(), data, station="cli")
+    result = import_bundle(
+        database.unit_of_work(),
+        data,
+        staff_session(database.unit_of_work(), args.staff),
+        approval=approval(database, args, Action.IMPORT_BUNDLE),
+        station="cli",
+    )
     database.dispose()
     _report_import(result)
     return 0
@@ -1257,12 +1308,12 @@ def cmd_booth_connect(args: argparse.Namespace) -> int:
 
 def cmd_booth_push(args: argparse.Namespace) -> int:
     from kiosk.booth.online import event_url
-    from kiosk.services.booths import import_bundle
+    from kiosk.services.booths import deliver_bundle
 
     booth = _booth(args)
     data, _count = booth.bundle()
     database = dbmod.open_database(args.event_db or args.db or event_url(booth) or None)
-    result = import_bundle(database.unit_of_work(), data, station="booth")
+    result = deliver_bundle(database.unit_of_work(), data, station="booth")
     database.dispose()
     booth.mark_delivered(result.up_to_seq)
     booth.database.dispose()

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 
+from cli.staff import add_supervisor
 from kiosk import db as dbmod
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -68,6 +69,7 @@ def add_close_and_reports(
         help=_("release the points of slips not redeemed by their redeem-by date"),
     )
     close.add_argument("--staff", required=True, metavar="STAFF_NO")
+    add_supervisor(close)
     close.set_defaults(func=cmd_event_close)
     report = commands.add_parser(
         "report", help=_("event reports, settlement and reconciliation (.xlsx or .pdf)")
@@ -95,15 +97,19 @@ def add_close_and_reports(
 
 
 def cmd_event_close(args: argparse.Namespace) -> int:
-    from kiosk.models import Role
+    from cli.staff import approval
+    from kiosk.permissions import Action
     from kiosk.services.auth import staff_session
     from kiosk.services.settlement import close_event
 
     database = dbmod.open_database(args.db)
     staff = staff_session(database.unit_of_work(), args.staff)
-    if Role.SUPERVISOR not in staff.roles:
-        raise KioskError(_("Only a supervisor closes the event."))
-    report = close_event(database.unit_of_work(), staff, station="cli")
+    report = close_event(
+        database.unit_of_work(),
+        staff,
+        approval=approval(database, args, Action.CLOSE_EVENT),
+        station="cli",
+    )
     database.dispose()
     print(
         _("{n} unredeemed slips released, {points:,} points back to the customers.").format(

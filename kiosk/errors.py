@@ -36,3 +36,15 @@ class DatabaseUnavailable(DatabaseError):
 
 class DatabaseBusy(DatabaseError):
     """PostgreSQL gave up on this transaction to resolve a conflict with another station."""
+
+
+class SignInThrottled(SignInError):
+    """A wrong PIN was typed moments ago: the next try must wait ``wait_s`` seconds."""
+
+    def __init__(self, message: str, *, wait_s: int) -> None:
+        super().__init__(message)
+        self.wait_s = wait_s
+
+
+class ApprovalNeeded(PermissionDenied):
+    """The action needs a supervisor's approval on the spot, and none was given."""

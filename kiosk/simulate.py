@@ -34,7 +34,7 @@ from kiosk.booth.service import Booth
 from kiosk.booth.store import open_booth_database
 from kiosk.clock import Clock
 from kiosk.db import Database
-from kiosk.demo import DEMO_PASSPHRASE
+from kiosk.demo import DEMO_PASSPHRASE, DEMO_PIN
 from kiosk.errors import KioskError
 from kiosk.governance import KycForm, add_years, age_on, validity_years
 from kiosk.idcard import birth_date, gender, is_valid_resident_id
@@ -56,7 +56,9 @@ from kiosk.models import (
     Staff,
     TimeSlot,
 )
+from kiosk.permissions import Action
 from kiosk.services import activation, desk, keys, reception, slips
+from kiosk.services.approval import approve
 from kiosk.services.auth import StaffSession, staff_session
 from kiosk.services.booths import export_pack, import_bundle
 from kiosk.services.desk import DeskPolicy
@@ -178,6 +180,10 @@ class Simulation:
         self.receptionists = [
             staff_session(uow(), no) for no, _b, roles in rms if Role.RECEPTION in roles.split()
         ]
+        # The supervisor exports the packs, imports the bundles and approves the voids.
+        self.supervisor = staff_session(
+            uow(), next(no for no, _b, roles in rms if Role.SUPERVISOR in roles.split())
+        )
         self.key = keys.unlock(uow(), DEMO_PASSPHRASE)
         # The simulated RMs read the customers' ID cards: the sealed numbers, opened.
         self.opener = privacy.unlock(uow(), DEMO_PASSPHRASE)
@@ -550,8 +556,21 @@ class Simulation:
             self.summary.slips += len(issued)
             for slip in issued:
                 if rng.random() < plan.void:
+                    approval = approve(
+                        uow(),
+                        self.supervisor.staff_no,
+                        DEMO_PIN,
+                        action=Action.VOID_SLIP,
+                        station="activation",
+                        clock=self.clock,
+                    )
                     slips.void_slip(
-                        uow(), slip.serial, d.staff, reason="客户改选", clock=self.clock
+                        uow(),
+                        slip.serial,
+                        d.staff,
+                        reason="客户改选",
+                        approval=approval,
+                        clock=self.clock,
                     )
                     self.summary.voided += 1
                 elif rng.random() < plan.redeem_today:
@@ -615,7 +634,11 @@ class Simulation:
             )
         for code in sorted(self.merchants):
             data, _pack = export_pack(
-                self.database.unit_of_work(), code, DEMO_PASSPHRASE, clock=self.clock
+                self.database.unit_of_work(),
+                code,
+                DEMO_PASSPHRASE,
+                self.supervisor,
+                clock=self.clock,
             )
             path = folder / f"booth-{code}.sqlite3"
             for suffix in ("", "-wal", "-shm"):
@@ -647,7 +670,9 @@ class Simulation:
             data, count = booth.bundle()
             if count <= self._delivered.get(merchant_id, 0):
                 continue
-            imported = import_bundle(self.database.unit_of_work(), data, clock=self.clock)
+            imported = import_bundle(
+                self.database.unit_of_work(), data, self.supervisor, clock=self.clock
+            )
             booth.mark_delivered(imported.up_to_seq)
             self._delivered[merchant_id] = count
             self.summary.bundles += 1

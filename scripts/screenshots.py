@@ -52,6 +52,30 @@ def reception_screenshot(app: QApplication, window: MainWindow, out: Path) -> No
     window.grab().save(str(out / "reception.png"))
 
 
+def supervisor_dialog_screenshot(app: QApplication, database: Database, out: Path) -> None:
+    """The approval a reception clerk asks for to undo a check-in, after a wrong PIN."""
+    from kiosk.permissions import Action
+    from kiosk.services.auth import staff_session
+    from ui.approval import SupervisorDialog
+    from ui.context import StationContext
+
+    clock = FixedClock(MORNING)
+    context = StationContext(
+        AppContext(database, clock), staff_session(database.unit_of_work(), "R001")
+    )
+    dialog = SupervisorDialog(context, Action.UNDO_CHECK_IN)
+    dialog.show()
+    dialog.staff_no.setText("S001")
+    dialog.pin.setText("0000")
+    dialog.submit()  # wrong: the sentence says so and how long the next try waits
+    dialog.pin.setText("1234")
+    app.processEvents()
+    dialog.grab().save(str(out / "supervisor-approval.png"))
+    dialog.close()
+    clock.advance(seconds=1)
+    dialog.submit()  # and the right PIN, so S001 is not left throttled for the next shots
+
+
 def service_desk_screenshot(
     app: QApplication, database: Database, settings: Settings, out: Path
 ) -> None:
@@ -201,7 +225,10 @@ def booth_screenshots(app: QApplication, database: Database, settings: Settings,
                 database.unit_of_work(), customer_id, [CartLine("O101")], desk, key, clock=clock
             )
         ]
-    pack, _content = export_pack(database.unit_of_work(), "M01", DEMO_PASSPHRASE, clock=clock)
+    merchant = staff_session(database.unit_of_work(), "M001")
+    pack, _content = export_pack(
+        database.unit_of_work(), "M01", DEMO_PASSPHRASE, merchant, clock=clock
+    )
     booth_db = open_booth_database(
         Path(str(database.url).removeprefix("sqlite:///")).with_name("booth.sqlite3")
     )
@@ -322,7 +349,10 @@ def lan_screenshots(app: QApplication, database: Database, settings: Settings, o
     dialog.close()
     window.close()
 
-    pack, _content = export_pack(database.unit_of_work(), "M01", DEMO_PASSPHRASE)
+    from kiosk.services.auth import staff_session
+
+    merchant = staff_session(database.unit_of_work(), "M001")
+    pack, _content = export_pack(database.unit_of_work(), "M01", DEMO_PASSPHRASE, merchant)
     path = Path(str(database.url).removeprefix("sqlite:///")).with_name("booth-lan.sqlite3")
     booth_db = open_booth_database(path)
     booth = Booth(booth_db, FixedClock(MORNING + timedelta(minutes=25)))
@@ -369,6 +399,7 @@ def main() -> None:
             window.grab().save(str(out / f"overview{suffix}.png"))
             if not large:
                 reception_screenshot(app, window, out)
+                supervisor_dialog_screenshot(app, database, out)
             window.close()
         settings.large_print = False
         apply_theme(app, False)

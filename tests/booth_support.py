@@ -14,7 +14,7 @@ from kiosk.db import Database
 from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.models import Customer
 from kiosk.services import keys, reception
-from kiosk.services.auth import staff_session
+from kiosk.services.auth import StaffSession, staff_session
 from kiosk.services.booths import export_pack
 from kiosk.services.slips import CartLine, issue_slips
 
@@ -47,7 +47,14 @@ def issue(db: Database, offers: list[str], customer_no: str = "6200000030") -> l
 
 
 def pack_bytes(db: Database, merchant: str = "M01", at: datetime = MORNING) -> bytes:
-    return export_pack(db.unit_of_work(), merchant, DEMO_PASSPHRASE, clock=FixedClock(at))[0]
+    """The pack as merchant staff M001 exports it."""
+    m001 = staff_session(db.unit_of_work(), "M001")
+    return export_pack(db.unit_of_work(), merchant, DEMO_PASSPHRASE, m001, clock=FixedClock(at))[0]
+
+
+def supervisor(db: Database) -> StaffSession:
+    """S001, who imports bundles at the event's administration without asking anyone."""
+    return staff_session(db.unit_of_work(), "S001")
 
 
 def new_booth(path: Path, clock: FixedClock | None = None) -> Booth:

@@ -27,7 +27,7 @@ from kiosk.services.booths import (
     BundleImport,
     OnlineRefused,
     SlipState,
-    import_bundle,
+    deliver_bundle,
     redeem_online,
     slip_state,
 )
@@ -138,7 +138,7 @@ class OnlineBooth:
             return None
         data, _count = self.booth.bundle()
         try:
-            result = import_bundle(self.database.unit_of_work(), data, station="booth")
+            result = deliver_bundle(self.database.unit_of_work(), data, station="booth")
         except _LAN_ERRORS as error:
             if isinstance(error, OnlineRefused):
                 raise

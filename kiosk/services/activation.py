@@ -34,6 +34,7 @@ from kiosk.models import (
     Visit,
     VisitStep,
 )
+from kiosk.permissions import Action, require
 from kiosk.points import available_points
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
@@ -134,6 +135,7 @@ def record_step(
     station: str = "activation",
 ) -> None:
     """Record one activation step for the customer's visit, once."""
+    require(staff, Action.RECORD_STEP)
     now = (clock or Clock()).now()
     step = Step(step)
     with uow:
@@ -206,6 +208,7 @@ def finish(
     station: str = "activation",
 ) -> None:
     """The customer leaves the activation desk: the ticket is done, the visit step recorded."""
+    require(staff, Action.FINISH_ACTIVATION)
     now = (clock or Clock()).now()
     with uow:
         s = uow.session

@@ -27,6 +27,8 @@ from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.models import Merchant, Offer, Redemption, SigningKey, Slip, SlipStatus
+from kiosk.permissions import Action, Approval, approved_by, require
+from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
 from kiosk.uow import UnitOfWork
 
@@ -71,9 +73,16 @@ def _unlock_all(session: Session, event_id: int, passphrase: str) -> list[Ed2551
 
 
 def export_pack(
-    uow: UnitOfWork, merchant_code: str, passphrase: str, *, clock: Clock | None = None
+    uow: UnitOfWork,
+    merchant_code: str,
+    passphrase: str,
+    staff: StaffSession,
+    *,
+    clock: Clock | None = None,
+    station: str = "merchant",
 ) -> tuple[bytes, Pack]:
     """The signed merchant pack for ``merchant_code``: its bytes and its content."""
+    require(staff, Action.EXPORT_PACK)
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
@@ -123,6 +132,8 @@ def export_pack(
             s,
             at=now,
             action="merchant_pack_exported",
+            staff_id=staff.staff_id,
+            station=station,
             entity="merchant",
             entity_id=merchant.code,
             details={"offers": len(offers), "revoked": len(revoked)},
@@ -151,9 +162,41 @@ class BundleImport:
 
 
 def import_bundle(
-    uow: UnitOfWork, data: bytes, *, clock: Clock | None = None, station: str = "bundle"
+    uow: UnitOfWork,
+    data: bytes,
+    staff: StaffSession,
+    *,
+    approval: Approval | None = None,
+    clock: Clock | None = None,
+    station: str = "bundle",
 ) -> BundleImport:
-    """Record a booth's redemptions in the event database, each exactly once."""
+    """Record a booth's redemptions brought on a USB stick, each exactly once. Merchant staff
+    need a supervisor's approval: the file changes the redemption figures wholesale."""
+    approver = approved_by(staff, Action.IMPORT_BUNDLE, approval)
+    return _import_bundle(
+        uow, data, staff_id=staff.staff_id, approver=approver, clock=clock, station=station
+    )
+
+
+def deliver_bundle(
+    uow: UnitOfWork, data: bytes, *, clock: Clock | None = None, station: str = "booth"
+) -> BundleImport:
+    """The booth's own delivery of its bundle over the LAN (``kiosk booth push`` and the
+    online booth's catch-up). No member of event staff acts: the booth's staff are not in
+    the event database, and the bundle's MAC under the merchant's pack secret is what
+    proves it came from that merchant's booth (the same check as a USB import)."""
+    return _import_bundle(uow, data, staff_id=None, approver=None, clock=clock, station=station)
+
+
+def _import_bundle(
+    uow: UnitOfWork,
+    data: bytes,
+    *,
+    staff_id: int | None,
+    approver: int | None,
+    clock: Clock | None,
+    station: str,
+) -> BundleImport:
     now = (clock or Clock()).now()
     bundle, body, mac = peek_bundle(data)
     with uow:
@@ -211,6 +254,7 @@ def import_bundle(
             s,
             at=now,
             action="bundle_imported",
+            staff_id=staff_id,
             station=station,
             entity="merchant",
             entity_id=merchant.code,
@@ -222,6 +266,7 @@ def import_bundle(
                 "exported_at": bundle.exported_at.isoformat(),
                 "booth_clock_skew_s": bundle.install_skew_s,
             },
+            approved_by=approver,
         )
         try:
             uow.commit()

@@ -37,6 +37,7 @@ from kiosk.models import (
     Visit,
     VisitStep,
 )
+from kiosk.permissions import Action, require
 from kiosk.privacy import SEALED_FIELDS
 from kiosk.search import index_customer
 from kiosk.search_keys import customer_keys
@@ -94,6 +95,7 @@ def call_next(
     policy: DeskPolicy | None = None,
 ) -> Called | None:
     """Claim the next waiting customer for this desk, or None when nobody may be called."""
+    require(staff, Action.CALL_QUEUE)
     now = (clock or Clock()).now()
     policy = policy or DeskPolicy()
     eligible, priority = _entry_order(staff.staff_id, now, policy)
@@ -192,6 +194,7 @@ def skip(
     uow: UnitOfWork, entry_id: int, staff: StaffSession, *, clock: Clock | None = None
 ) -> None:
     """The called customer did not come: set the ticket aside until re-queued."""
+    require(staff, Action.CALL_QUEUE)
     now = (clock or Clock()).now()
     with uow:
         entry = _entry(uow, entry_id, called=True)
@@ -212,6 +215,7 @@ def requeue(
     uow: UnitOfWork, entry_id: int, staff: StaffSession, *, clock: Clock | None = None
 ) -> None:
     """A skipped customer turned up: back in the queue, behind those waiting now."""
+    require(staff, Action.CALL_QUEUE)
     now = (clock or Clock()).now()
     with uow:
         entry = _entry(uow, entry_id)
@@ -238,6 +242,7 @@ def transfer(
     clock: Clock | None = None,
 ) -> None:
     """Hand a called customer to another RM: they wait for that RM first."""
+    require(staff, Action.TRANSFER)
     now = (clock or Clock()).now()
     with uow:
         target = uow.session.scalar(select(Staff).where(Staff.staff_no == to_staff_no.upper()))
@@ -348,6 +353,7 @@ def save_governance(
     as it is; a typed one is sealed and recorded masked, even when it equals the old value,
     which only the passphrase could tell.
     """
+    require(staff, Action.SAVE_GOVERNANCE)
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
@@ -453,6 +459,7 @@ def open_mobile_banking(
     station: str = "service_desk",
 ) -> None:
     """Record that mobile banking was opened; an expired ID must be governed first."""
+    require(staff, Action.OPEN_MOBILE_BANKING)
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
@@ -514,6 +521,7 @@ def route_on(
     station: str = "service_desk",
 ) -> RoutedOn:
     """Done at the desk: the customer joins the activation queue with a new ticket."""
+    require(staff, Action.ROUTE_ON)
     now = (clock or Clock()).now()
     with uow:
         s = uow.session

@@ -46,11 +46,13 @@ from kiosk.models import (
     Staff,
     TimeSlot,
 )
+from kiosk.permissions import Action, Approval, approved_or_setup
 from kiosk.pinyin import initials_key
 from kiosk.search import index_customer
 from kiosk.search_keys import customer_keys
 from kiosk.security import hash_pin
 from kiosk.services import keys
+from kiosk.services.auth import StaffSession
 from kiosk.services.events import _find_current
 from kiosk.uow import UnitOfWork
 
@@ -140,15 +142,21 @@ def import_file(
     uow: UnitOfWork,
     kind: str,
     path: Path,
+    staff: StaffSession | None,
     *,
-    staff_id: int | None = None,
+    approval: Approval | None = None,
     station: str = "",
     clock: Clock | None = None,
 ) -> ImportResult:
-    """Check the file and write all of it, or raise ``ImportRefused`` and write nothing."""
+    """Check the file and write all of it, or raise ``ImportRefused`` and write nothing.
+
+    An import replaces data wholesale, so it needs a supervisor (the staff, or an approval);
+    only the very first files, before any staff exist, are imported without anyone
+    (``staff=None``): there is nobody yet who could sign in."""
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
+        approver = approved_or_setup(s, staff, Action.IMPORT_FILE, approval)
         check = _check(s, kind, path)
         if check.issues:
             raise ImportRefused(check)
@@ -165,7 +173,7 @@ def import_file(
             s,
             at=now,
             action=f"import_{kind}",
-            staff_id=staff_id,
+            staff_id=staff.staff_id if staff else None,
             station=station,
             entity="event" if event else "",
             entity_id=event.id if event else "",
@@ -175,6 +183,7 @@ def import_file(
                 "created": created,
                 "updated": updated,
             },
+            approved_by=approver,
         )
         uow.commit()
         return ImportResult(kind, created, updated, check)
@@ -375,18 +384,23 @@ def create_event(
     catalog_url: str = "",
     timezone: str = "Asia/Shanghai",
     passphrase: str | None = None,
+    staff: StaffSession | None = None,
+    approval: Approval | None = None,
     clock: Clock | None = None,
+    station: str = "",
 ) -> int:
     """Create the event with its arrival slots; a database runs one event.
 
     With the event passphrase, the event also gets its slip-signing key and its privacy key,
-    so personal data imported afterwards is sealed from the first row."""
+    so personal data imported afterwards is sealed from the first row. A fresh database has
+    no staff yet, so nobody is asked for (``staff=None``); once staff exist, a supervisor."""
     now = (clock or Clock()).now()
     if not slots:
         raise KioskError(_("An event needs at least one slot."))
     zone = ZoneInfo(timezone)
     with uow:
         s = uow.session
+        approver = approved_or_setup(s, staff, Action.CREATE_EVENT, approval)
         existing = _find_current(s)
         if existing is not None:
             raise KioskError(
@@ -425,9 +439,12 @@ def create_event(
             s,
             at=now,
             action="event_created",
+            staff_id=staff.staff_id if staff else None,
+            station=station,
             entity="event",
             entity_id=event.id,
             details={"keys": passphrase is not None},
+            approved_by=approver,
         )
         uow.commit()
         return event.id

@@ -20,6 +20,8 @@ from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.models import Merchant, Offer, SigningKey, Slip, SlipStatus
+from kiosk.permissions import Action, require
+from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
 from kiosk.uow import UnitOfWork
 
@@ -39,8 +41,16 @@ def new_key_row(event_id: int, passphrase: str, now: datetime) -> SigningKey:
     )
 
 
-def create_event_key(uow: UnitOfWork, passphrase: str, *, clock: Clock | None = None) -> str:
+def create_event_key(
+    uow: UnitOfWork,
+    passphrase: str,
+    staff: StaffSession,
+    *,
+    clock: Clock | None = None,
+    station: str = "",
+) -> str:
     """A new signing key for the current event (retiring the previous one); its key id."""
+    require(staff, Action.CREATE_EVENT_KEY)
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
@@ -57,6 +67,8 @@ def create_event_key(uow: UnitOfWork, passphrase: str, *, clock: Clock | None = 
             s,
             at=now,
             action="signing_key_created",
+            staff_id=staff.staff_id,
+            station=station,
             entity="event",
             entity_id=event.id,
             details={"key_id": row.key_id},

@@ -30,6 +30,7 @@ from kiosk.models import (
     SearchKey,
     SigningKey,
 )
+from kiosk.permissions import Action, approved_or_setup, require
 from kiosk.privacy import SEALED_FIELDS, PrivacyError
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
@@ -51,10 +52,12 @@ def encrypt_event(
     clock: Clock | None = None,
     station: str = "cli",
 ) -> EncryptReport:
-    """Seal every clear phone, ID number and address; safe to run again."""
+    """Seal every clear phone, ID number and address; safe to run again. A supervisor runs
+    it (``staff=None`` only on a database that has no staff yet)."""
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
+        approved_or_setup(s, staff, Action.ENCRYPT_EVENT, None)
         event = current_event(s)
         row = s.scalar(
             select(PrivacyKey)
@@ -138,6 +141,7 @@ def purge(
 ) -> PurgeReport:
     """Remove the event's personal data, keeping the figures; refused before the event is
     closed and while the ledger has not got everything."""
+    require(staff, Action.PURGE)
     now = (clock or Clock()).now()
     with uow:
         s = uow.session

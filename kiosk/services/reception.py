@@ -43,6 +43,7 @@ from kiosk.models import (
     Visit,
     VisitStep,
 )
+from kiosk.permissions import Action, Approval, approved_by, require
 from kiosk.points import available_points
 from kiosk.search import find_customer_ids, index_customer
 from kiosk.search_keys import AZERTY_DIGITS, CODE, CUSTOMER_NO, customer_keys, normalize
@@ -406,6 +407,7 @@ def check_in(
     station: str = "reception",
 ) -> CheckInResult:
     """Check the customer in, or return the existing visit when already checked in."""
+    require(staff, Action.CHECK_IN)
     now = (clock or Clock()).now()
     policy = policy or ReceptionPolicy()
     with uow:
@@ -491,11 +493,14 @@ def undo_check_in(
     visit_id: int,
     staff: StaffSession,
     *,
+    approval: Approval | None = None,
     clock: Clock | None = None,
     policy: ReceptionPolicy | None = None,
     station: str = "reception",
 ) -> None:
-    """Take back a check-in made by mistake, shortly after and before anyone served it."""
+    """Take back a check-in made by mistake, shortly after and before anyone served it; a
+    supervisor approves it on the spot (it takes a customer's arrival out of the figures)."""
+    approver = approved_by(staff, Action.UNDO_CHECK_IN, approval)
     now = (clock or Clock()).now()
     policy = policy or ReceptionPolicy()
     with uow:
@@ -547,6 +552,7 @@ def undo_check_in(
             entity="visit",
             entity_id=visit_id,
             details={"customer_no": customer.customer_no},
+            approved_by=approver,
         )
         uow.commit()
 
@@ -562,6 +568,7 @@ def register_walk_in(
     station: str = "reception",
 ) -> int:
     """Register a customer who was not invited; returns the new customer id."""
+    require(staff, Action.REGISTER_WALK_IN)
     now = (clock or Clock()).now()
     name = " ".join(name.split())
     phone = normalize(phone)

@@ -28,6 +28,7 @@ from kiosk.models import (
     Slip,
     SlipStatus,
 )
+from kiosk.permissions import Action, Approval, approved_by
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
 from kiosk.services.slips import give_points_back
@@ -47,10 +48,13 @@ def close_event(
     uow: UnitOfWork,
     staff: StaffSession,
     *,
+    approval: Approval | None = None,
     clock: Clock | None = None,
     station: str = "admin",
 ) -> CloseReport:
-    """Release every unredeemed slip past its redeem-by date; close when none is left."""
+    """Release every unredeemed slip past its redeem-by date; close when none is left.
+    Supervisors only: the close gives points back for good."""
+    approver = approved_by(staff, Action.CLOSE_EVENT, approval)
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
@@ -88,6 +92,7 @@ def close_event(
             entity="event",
             entity_id=event.id,
             details={"released": len(expired), "points": points, "still_open": still_open},
+            approved_by=approver,
         )
         uow.commit()
         return CloseReport(len(expired), points, still_open, next_date, closed)

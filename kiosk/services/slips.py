@@ -36,6 +36,7 @@ from kiosk.models import (
     Visit,
     VisitStep,
 )
+from kiosk.permissions import Action, Approval, approved_by, require
 from kiosk.points import available_points
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
@@ -73,6 +74,7 @@ def issue_slips(
     station: str = "activation",
 ) -> list[IssuedSlip]:
     """Issue one signed slip per cart line, all or nothing."""
+    require(staff, Action.ISSUE_SLIPS)
     now = (clock or Clock()).now()
     if not cart:
         raise SlipError(_("The cart is empty."))
@@ -225,10 +227,13 @@ def void_slip(
     staff: StaffSession,
     *,
     reason: str,
+    approval: Approval | None = None,
     clock: Clock | None = None,
     station: str = "activation",
 ) -> None:
-    """Void an issued slip: points released, capacity returned, booths will refuse it."""
+    """Void an issued slip: points released, capacity returned, booths will refuse it. A
+    supervisor approves it on the spot: a void gives points back."""
+    approver = approved_by(staff, Action.VOID_SLIP, approval)
     now = (clock or Clock()).now()
     if not reason.strip():
         raise SlipError(_("Say why the slip is voided."))
@@ -265,6 +270,7 @@ def void_slip(
             entity="slip",
             entity_id=serial,
             details={"reason": slip.void_reason},
+            approved_by=approver,
         )
         uow.commit()
 
@@ -389,6 +395,26 @@ def slip_document(uow: UnitOfWork, serial: int) -> SlipDocument:
         )
 
 
+def check_print(
+    uow: UnitOfWork, serial: int, staff: StaffSession, *, approval: Approval | None = None
+) -> None:
+    """Raise what ``record_print`` would raise for a copy, writing nothing: callers check
+    before rendering, so a refused copy never reaches paper or disk uncounted."""
+    require(staff, Action.PRINT_SLIP)
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        slip = s.scalar(select(Slip).where(Slip.event_id == event.id, Slip.serial == serial))
+        if slip is None:
+            raise SlipError(_("No slip has the number {serial}.").format(serial=serial))
+        if slip.status == SlipStatus.VOIDED:
+            raise SlipError(
+                _("Slip {serial} is voided; it cannot be printed.").format(serial=serial)
+            )
+        if slip.copies_printed >= 1:
+            approved_by(staff, Action.REPRINT_SLIP, approval)
+
+
 def record_print(
     uow: UnitOfWork,
     serial: int,
@@ -396,12 +422,15 @@ def record_print(
     *,
     printed: bool,
     detail: str = "",
+    approval: Approval | None = None,
     clock: Clock | None = None,
     station: str = "activation",
 ) -> int:
     """Count a copy that came out of the printer (or was saved when there is no printer),
     or audit the failure; returns the copies printed so far. A reprint is the same slip, so
-    the booth still redeems it only once."""
+    the booth still redeems it only once; still, a second paper slip in circulation is worth
+    a supervisor's approval, so every copy after the first needs one."""
+    require(staff, Action.PRINT_SLIP)
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
@@ -415,6 +444,9 @@ def record_print(
             raise SlipError(
                 _("Slip {serial} is voided; it cannot be printed.").format(serial=serial)
             )
+        approver = None
+        if printed and slip.copies_printed >= 1:
+            approver = approved_by(staff, Action.REPRINT_SLIP, approval)
         if printed:
             slip.copies_printed += 1
         audit.append(
@@ -426,6 +458,7 @@ def record_print(
             entity="slip",
             entity_id=serial,
             details={"copy": slip.copies_printed} if printed else {"error": detail[:200]},
+            approved_by=approver,
         )
         copies = slip.copies_printed
         uow.commit()

@@ -33,8 +33,10 @@ from kiosk.models import (
     Preselection,
     Staff,
 )
+from kiosk.permissions import Action, require
 from kiosk.privacy import Opener
 from kiosk.services.activation import CatalogOffer, catalog
+from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
 from kiosk.uow import UnitOfWork
 
@@ -312,12 +314,13 @@ def booklet(uow: UnitOfWork) -> Booklet:
 def set_catalog_url(
     uow: UnitOfWork,
     url: str,
+    staff: StaffSession,
     *,
-    staff_id: int | None = None,
     station: str = "",
     clock: Clock | None = None,
 ) -> str:
     """Store where the e-catalog is published; the booklet's QR codes point there."""
+    require(staff, Action.SET_CATALOG_URL)
     url = url.strip()
     if url and not url.lower().startswith(("http://", "https://")):
         raise KioskError(
@@ -335,7 +338,7 @@ def set_catalog_url(
             s,
             at=(clock or Clock()).now(),
             action="catalog_url_set",
-            staff_id=staff_id,
+            staff_id=staff.staff_id,
             station=station,
             entity="event",
             entity_id=event.id,

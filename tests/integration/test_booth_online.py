@@ -15,9 +15,11 @@ from kiosk.booth.service import describe
 from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.models import Redemption, Slip, SlipStatus
+from kiosk.permissions import Action
 from kiosk.services.auth import staff_session
 from kiosk.services.slips import void_slip
 from kiosk.slipcode import Verdict
+from tests.approval_support import s001_approves
 from tests.booth_support import MORNING, issue, new_booth, pack_bytes
 from tests.tcp_proxy import LanCable
 
@@ -75,6 +77,7 @@ def test_a_slip_redeemed_at_one_booth_is_refused_at_the_other(
             2,
             staff_session(event.unit_of_work(), "A001"),
             reason="customer changed their mind",
+            approval=s001_approves(event, Action.VOID_SLIP),
             clock=FixedClock(MORNING),
         )
         assert first.check(codes[1]).verdict == Verdict.VALID  # the pack alone cannot know

@@ -210,7 +210,8 @@ def test_many_stations_in_separate_processes_keep_every_invariant(
         reception.check_in(
             db.unit_of_work(), customer_id, r001, route=Queue.ACTIVATION, clock=FixedClock(LATER)
         )
-    pack = export_pack(db.unit_of_work(), "M01", DEMO_PASSPHRASE, clock=FixedClock(LATER))[0]
+    m001 = staff_session(db.unit_of_work(), "M001")
+    pack = export_pack(db.unit_of_work(), "M01", DEMO_PASSPHRASE, m001, clock=FixedClock(LATER))[0]
 
     roles = ["reception"] * 2 + ["desk"] * 2 + ["activation"] * 2 + ["booth"] * 2
     ctx = multiprocessing.get_context("spawn")

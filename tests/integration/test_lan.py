@@ -20,11 +20,13 @@ from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.errors import DatabaseUnavailable
 from kiosk.eventcopy import CopyError, copy_event, event_tables
 from kiosk.models import Customer, QueueEntry, Slip, SlipStatus, Visit
+from kiosk.permissions import Action
 from kiosk.services import keys, reception
 from kiosk.services.auth import staff_session
-from kiosk.services.booths import import_bundle
+from kiosk.services.booths import deliver_bundle
 from kiosk.services.slips import CartLine, issue_slips, void_slip
 from kiosk.slipcode import Verdict
+from tests.approval_support import s001_approves
 from tests.booth_support import MORNING, issue, new_booth, pack_bytes
 from tests.tcp_proxy import LanCable
 
@@ -61,9 +63,16 @@ def test_copy_a_prepared_event_to_postgresql(
     booth = new_booth(tmp_path / "booth.sqlite3")
     booth.install(pack_bytes(demo_db))
     assert booth.redeem(codes[0], "Ms Booth").redeemed
-    import_bundle(demo_db.unit_of_work(), booth.bundle()[0], clock=FixedClock(MORNING))
+    deliver_bundle(demo_db.unit_of_work(), booth.bundle()[0], clock=FixedClock(MORNING))
     a001 = staff_session(demo_db.unit_of_work(), "A001")
-    void_slip(demo_db.unit_of_work(), 3, a001, reason="test", clock=FixedClock(MORNING))
+    void_slip(
+        demo_db.unit_of_work(),
+        3,
+        a001,
+        reason="test",
+        approval=s001_approves(demo_db, Action.VOID_SLIP),
+        clock=FixedClock(MORNING),
+    )
     before = _rows(demo_db)
 
     result = copy_event(demo_db.url, pg_url)

@@ -14,6 +14,7 @@ from kiosk.clock import FixedClock
 from kiosk.db import Database
 from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.models import Customer, Merchant, Offer, Redemption, Slip, SlipStatus
+from kiosk.permissions import Action
 from kiosk.points import available_points
 from kiosk.services import keys, reception
 from kiosk.services.auth import staff_session
@@ -21,6 +22,7 @@ from kiosk.services.settlement import close_event, reconciliation, settlement
 from kiosk.services.slips import CartLine, issue_slips, void_slip
 from sync.ledger import Ledger
 from sync.push import accounts_from_event, push
+from tests.approval_support import s001_approves
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 
@@ -85,7 +87,14 @@ def test_close_settle_reconcile(demo_db: Database, ledger: Ledger) -> None:
     _redeem(demo_db, 1, "booth-a", 1)
     _redeem(demo_db, 2, "booth-b", 1)
     _redeem(demo_db, 3, "booth-a", 2)
-    void_slip(demo_db.unit_of_work(), 4, desk, reason="changed mind", clock=clock)
+    void_slip(
+        demo_db.unit_of_work(),
+        4,
+        desk,
+        reason="changed mind",
+        approval=s001_approves(demo_db, Action.VOID_SLIP, clock),
+        clock=clock,
+    )
 
     # The day after the O501 redeem-by date: serials 6 and 8 are released, O101 stays open.
     later = FixedClock(MORNING + timedelta(days=1))
@@ -128,7 +137,7 @@ def test_booth_redemptions_reach_the_ledger_and_late_ones_are_conflicts(
 ) -> None:
     """Scan at a booth, import its bundle, push: the ledger marks the slip redeemed. A slip
     redeemed after close released it, and a gap in a booth's numbers, are both reported."""
-    from kiosk.services.booths import import_bundle
+    from kiosk.services.booths import deliver_bundle, import_bundle
     from tests.booth_support import MORNING as BOOTH_MORNING
     from tests.booth_support import issue, new_booth, pack_bytes
 
@@ -140,7 +149,7 @@ def test_booth_redemptions_reach_the_ledger_and_late_ones_are_conflicts(
     booth.install(pack_bytes(demo_db))
     assert booth.redeem(codes[0], "李四").redeemed
     data, _count = booth.bundle()
-    assert import_bundle(demo_db.unit_of_work(), data).added == 1
+    assert deliver_bundle(demo_db.unit_of_work(), data).added == 1  # pushed over the LAN
     assert push(demo_db, ledger).rejected == 0
     assert ledger.slip_status(_event_code(demo_db), 1) == "redeemed"
 
@@ -157,7 +166,7 @@ def test_booth_redemptions_reach_the_ledger_and_late_ones_are_conflicts(
     )
     assert booth.redeem(codes[1], "李四").redeemed  # the booth had no network that day
     data, _count = booth.bundle()
-    result = import_bundle(demo_db.unit_of_work(), data)
+    result = import_bundle(demo_db.unit_of_work(), data, boss)  # brought on a USB stick
     assert [c.conflict for c in result.conflicts] == ["released"]
     with demo_db.unit_of_work() as uow:  # and a redemption the event never received
         uow.session.execute(

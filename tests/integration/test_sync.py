@@ -19,6 +19,7 @@ from kiosk.clock import FixedClock
 from kiosk.db import Database
 from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.models import Customer, JournalEntry, OutboxEntry, OutboxStatus, Slip
+from kiosk.permissions import Action
 from kiosk.points import available_points
 from kiosk.services import keys, reception
 from kiosk.services.auth import staff_session
@@ -26,6 +27,7 @@ from kiosk.services.slips import CartLine, issue_slips, void_slip
 from sync import ledger as L
 from sync.ledger import Ledger
 from sync.push import SyncError, accounts_from_event, pending, pull, push
+from tests.approval_support import s001_approves
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +92,13 @@ def test_push_applies_everything_once_and_pull_settles(demo_db: Database, pg_url
     with pytest.raises(SyncError, match="not pushed yet"):
         pull(demo_db, ledger)
     desk = staff_session(demo_db.unit_of_work(), "A001")
-    void_slip(demo_db.unit_of_work(), 1, desk, reason="changed mind")
+    void_slip(
+        demo_db.unit_of_work(),
+        1,
+        desk,
+        reason="changed mind",
+        approval=s001_approves(demo_db, Action.VOID_SLIP),
+    )
     seen: list[tuple[int, int]] = []
     report = push(demo_db, ledger, batch_size=7, progress=lambda d, t: seen.append((d, t)))
     assert (report.sent, report.accepted, report.rejected) == (61, 61, 0)

@@ -6,6 +6,7 @@ import gc
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -32,6 +33,19 @@ def _collect_qt_garbage_here() -> Iterator[None]:
     """
     yield
     gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def _no_unanswered_supervisor_dialog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A supervisor dialog no test answers would wait for a person forever: fail instead.
+    Tests that expect it set ``SupervisorDialog.answer`` themselves."""
+    from ui.approval import SupervisorDialog
+
+    def unexpected(dialog: SupervisorDialog) -> None:
+        dialog.reject()
+        pytest.fail(f"unexpected supervisor dialog: {dialog.action}")
+
+    monkeypatch.setattr(SupervisorDialog, "answer", unexpected)
 
 
 @pytest.fixture
@@ -83,3 +97,26 @@ def sign_in(qtbot: QtBot, window: MainWindow, staff_no: str, pin: str) -> None:
     assert window.focusWidget() is page.pin
     qtbot.keyClicks(page.pin, pin)
     qtbot.keyClick(page.pin, Qt.Key.Key_Return)
+
+
+def supervisor_answers(
+    qtbot: QtBot, staff_no: str, pin: str, seen: list[str] | None = None
+) -> Callable[[Any], None]:
+    """An answer for ``SupervisorDialog.answer``, typed like a person: number, Enter, PIN,
+    Enter; if the dialog is still open after that (refused), note what it said and press Esc.
+    """
+    from PySide6.QtCore import Qt
+
+    def answer(dialog: Any) -> None:
+        dialog.show()
+        qtbot.keyClicks(dialog.staff_no, staff_no)
+        qtbot.keyClick(dialog.staff_no, Qt.Key.Key_Return)
+        assert dialog.focusWidget() is dialog.pin
+        qtbot.keyClicks(dialog.pin, pin)
+        qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+        if seen is not None:
+            seen.append(dialog.error.text())
+        if dialog.isVisible():
+            qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    return answer

@@ -36,11 +36,12 @@ from kiosk.services.auth import staff_session
 from kiosk.slipcode import Verdict
 from printing.printer import Printer
 from tests.conftest import DEMO_DATE
+from ui.approval import SupervisorDialog
 from ui.main_window import MainWindow
 from ui.stations.activation import ActivationStation, Ask
 from ui.widgets import Tone
 
-from .conftest import sign_in
+from .conftest import sign_in, supervisor_answers
 
 pytestmark = pytest.mark.ui
 
@@ -177,10 +178,13 @@ def test_a_customer_leaves_with_printed_slips_that_verify(
         check = keys.verify_code(database.unit_of_work(), decoded[0], today=DEMO_DATE)
         assert check.verdict == Verdict.VALID
 
-    # Reprint: the same slip, one more copy.
+    # Reprint: the same slip, one more copy, with the supervisor's approval on the spot.
     monkeypatch.setattr(Ask, "confirm_reprint", staticmethod(lambda parent, serial, n: True))
     station.slip_table.selectRow(1)
+    seen: list[str] = []
+    monkeypatch.setattr(SupervisorDialog, "answer", supervisor_answers(qtbot, "S001", "1234", seen))
     _press(qtbot, window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert seen == [""]
     assert station.banner.tone == Tone.OK and "printed again" in station.banner.headline.text()
     assert station.slip_table.item(1, 4).text() == "2"
 
@@ -195,13 +199,15 @@ def test_a_customer_leaves_with_printed_slips_that_verify(
     assert station.slip_table.item(0, 4).text() == "0"
     station.printer = Printer(spool, ("true",))
     station.slip_table.selectRow(0)
-    station.reprint_button.click()
+    station.reprint_button.click()  # its first copy: nobody asked
+    assert seen == [""]
     assert station.slip_table.item(0, 4).text() == "1"
 
     # Void with a reason: the points come back, the row says so.
     monkeypatch.setattr(Ask, "void_reason", staticmethod(lambda parent, serial: "wrong service"))
     station.slip_table.selectRow(0)
     station.void_button.click()
+    assert seen == ["", ""]
     assert station.banner.tone == Tone.OK and "voided" in station.banner.headline.text()
     assert station.slip_table.item(0, 3).text() == "voided"
     assert "24,000 points" in station.header.text()

@@ -11,12 +11,14 @@ import qrcode
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
 from kiosk.db import Database
 from kiosk.i18n import set_language
+from kiosk.services.auth import staff_session
 from kiosk.services.booths import import_bundle
 from tests.booth_support import MORNING, issue, new_booth, pack_bytes
-from tests.ui.conftest import sign_in
+from tests.ui.conftest import sign_in, supervisor_answers
 from ui import booth as booth_ui
 from ui.app import ensure_application
 from ui.booth import BoothWindow
@@ -136,7 +138,8 @@ def test_auto_redeem_every_verdict_manual_and_camera(
     monkeypatch.setattr(booth_ui.FileChooser, "bundle", lambda parent, name: str(target))
     panel.export_button.click()
     assert panel.banner.headline.text() == "Bundle exported"
-    assert import_bundle(demo_db.unit_of_work(), target.read_bytes()).added == 2
+    s001 = staff_session(demo_db.unit_of_work(), "S001")
+    assert import_bundle(demo_db.unit_of_work(), target.read_bytes(), s001).added == 2
     # F11: full screen and back.
     qtbot.keyClick(panel.field, Qt.Key.Key_F11)
     assert window.isFullScreen()
@@ -205,3 +208,55 @@ def test_event_app_merchant_station_exports_pack_and_imports_bundle(
     page.import_button.click()
     assert page.banner.detail.text().startswith("0 new, 1 already known")
     assert MORNING.year == 2026
+
+
+def test_merchant_staff_import_a_bundle_with_a_supervisors_approval(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    demo_db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from ui.approval import SupervisorDialog
+    from ui.stations import merchant
+
+    (code,) = issue(demo_db, ["O101"])
+    booth = new_booth(tmp_path / "booth.sqlite3")
+    booth.install(pack_bytes(demo_db))
+    assert booth.redeem(code, "李四").redeemed
+    bundle = tmp_path / "bundle.json"
+    booth.export(bundle)
+    booth.database.dispose()
+    window = make_window(demo_url)
+    sign_in(qtbot, window, "M001", "1234")
+    page = window.current_station()
+    assert isinstance(page, merchant.MerchantStation)  # the merchant's home station
+    monkeypatch.setattr(merchant.Files, "open_bundle", lambda parent: str(bundle))
+    # Cancelled: nothing imported, nothing said.
+    monkeypatch.setattr(SupervisorDialog, "answer", lambda dialog: dialog.reject())
+    page.import_button.click()
+    assert _redemptions(demo_db) == []
+    seen: list[str] = []
+    monkeypatch.setattr(SupervisorDialog, "answer", supervisor_answers(qtbot, "S001", "1234", seen))
+    page.import_button.click()
+    assert seen == [""]
+    assert page.banner.detail.text().startswith("1 new, 0 already known, 0 conflicts")
+    s001 = staff_session(demo_db.unit_of_work(), "S001")
+    m001 = staff_session(demo_db.unit_of_work(), "M001")
+    assert _redemptions(demo_db) == [(m001.staff_id, s001.staff_id)]
+
+
+def _redemptions(database: Database) -> list[tuple[int | None, int | None]]:
+    """Who imported each bundle, and who approved it."""
+    from kiosk.models import AuditRecord
+
+    with database.unit_of_work() as uow:
+        return [
+            (row.staff_id, row.approved_by)
+            for row in uow.session.execute(
+                select(AuditRecord.staff_id, AuditRecord.approved_by).where(
+                    AuditRecord.action == "bundle_imported"
+                )
+            )
+        ]

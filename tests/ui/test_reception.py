@@ -12,13 +12,14 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select, update
 
 from kiosk.db import open_database
-from kiosk.models import Customer, Invitation, TimeSlot, Visit
+from kiosk.models import AuditRecord, Customer, Invitation, Staff, TimeSlot, Visit
+from ui.approval import SupervisorDialog
 from ui.camera import decode_image
 from ui.main_window import MainWindow
 from ui.stations.reception import ReceptionStation, WalkInDialog
 from ui.widgets import Tone
 
-from .conftest import sign_in
+from .conftest import sign_in, supervisor_answers
 
 pytestmark = pytest.mark.ui
 
@@ -167,15 +168,56 @@ def test_walk_in(
     assert _visits(demo_url) == 1
 
 
-def test_undo(qtbot: QtBot, station: ReceptionStation, demo_url: str) -> None:
+def _undo_records(url: str) -> list[tuple[int | None, int | None]]:
+    database = open_database(url)
+    with database.unit_of_work() as uow:
+        rows = uow.session.execute(
+            select(AuditRecord.staff_id, AuditRecord.approved_by).where(
+                AuditRecord.action == "check_in_undone"
+            )
+        ).all()
+        supervisor = uow.session.scalar(select(Staff.id).where(Staff.staff_no == "S001"))
+    database.dispose()
+    return [(staff, approver if approver != supervisor else -1) for staff, approver in rows]
+
+
+def test_undo_with_a_supervisors_approval(
+    qtbot: QtBot, station: ReceptionStation, demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, _name = _code_and_customer(demo_url, "6200000013")
     scan(qtbot, station, code)
     assert station.undo_button.isEnabled()
+    seen: list[str] = []
+    monkeypatch.setattr(SupervisorDialog, "answer", supervisor_answers(qtbot, "S001", "1234", seen))
     qtbot.keyClick(station.field, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert seen == [""]
     assert "undone" in station.banner.headline.text()
     assert _visits(demo_url) == 0
+    assert _undo_records(demo_url) == [(station.context.staff.staff_id, -1)]
     assert not station.undo_button.isEnabled()
     assert station.check_in_button.isEnabled()
+
+
+def test_undo_with_a_wrong_pin_changes_nothing(
+    qtbot: QtBot, station: ReceptionStation, demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _name = _code_and_customer(demo_url, "6200000013")
+    scan(qtbot, station, code)
+    headline = station.banner.headline.text()
+    seen: list[str] = []
+    monkeypatch.setattr(SupervisorDialog, "answer", supervisor_answers(qtbot, "S001", "9999", seen))
+    qtbot.keyClick(station.field, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert seen == ["Wrong PIN. 4 attempts left; the next in 1 s."]
+    assert _visits(demo_url) == 1
+    assert _undo_records(demo_url) == []
+    assert station.banner.headline.text() == headline
+    assert station.undo_button.isEnabled()  # still possible, with a supervisor
+    # A reception clerk's own PIN is right but approves nothing.
+    seen.clear()
+    monkeypatch.setattr(SupervisorDialog, "answer", supervisor_answers(qtbot, "R002", "1234", seen))
+    qtbot.keyClick(station.field, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert seen == ["R002 is not a supervisor and cannot approve this."]
+    assert _visits(demo_url) == 1
 
 
 def test_slot_panel_warns_when_the_current_slot_is_full(

@@ -10,6 +10,7 @@ from PySide6.QtGui import QFontDatabase, QRawFont
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
+from kiosk.clock import FixedClock
 from kiosk.roles import Station
 from kiosk.services.events import event_overview
 from ui import stations
@@ -62,23 +63,32 @@ def test_desk_staff_start_at_their_desk_and_switch_by_keyboard(
     assert isinstance(window.current_station(), ReceptionStation)
 
 
-def test_wrong_pin_is_refused(
-    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str
+def test_wrong_pin_is_refused_and_the_next_try_waits(
+    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str, clock: FixedClock
 ) -> None:
     window = make_window(demo_url)
     sign_in(qtbot, window, "R001", "9999")
     assert window.stack.currentWidget() is window.signin
-    assert window.signin.error.text() == "Wrong PIN. 4 attempts left."
+    assert window.signin.error.text() == "Wrong PIN. 4 attempts left; the next in 1 s."
     assert window.signin.staff_no.text() == "R001"  # kept, only the PIN is cleared
     assert window.signin.pin.text() == ""
+    # Straight away, even the right PIN waits; the screen says how long.
+    sign_in(qtbot, window, "R001", "1234")
+    assert window.stack.currentWidget() is window.signin
+    assert window.signin.error.text() == "Too quick after a wrong PIN: wait 1 s and try again."
+    clock.advance(seconds=1)
+    sign_in(qtbot, window, "R001", "1234")
+    assert window.stack.currentWidget() is not window.signin
 
 
 def test_lockout_after_repeated_failures(
-    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str
+    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str, clock: FixedClock
 ) -> None:
     window = make_window(demo_url)
-    for _ in range(4):
+    for wait in (1, 2, 4, 8):
         sign_in(qtbot, window, "A001", "0000")
+        assert f"the next in {wait} s" in window.signin.error.text()
+        clock.advance(seconds=wait)
     sign_in(qtbot, window, "A001", "0000")
     assert "now locked until 09:05" in window.signin.error.text()
     sign_in(qtbot, window, "A001", "1234")

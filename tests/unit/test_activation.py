@@ -12,6 +12,7 @@ from kiosk.cart import Cart, affordable, check_cart
 from kiosk.clock import FixedClock
 from kiosk.db import Database
 from kiosk.demo import DEMO_PASSPHRASE
+from kiosk.errors import ApprovalNeeded
 from kiosk.models import (
     AuditRecord,
     Customer,
@@ -22,6 +23,7 @@ from kiosk.models import (
     Preselection,
     Slip,
 )
+from kiosk.permissions import Action
 from kiosk.services import activation, keys, reception
 from kiosk.services.activation import ActivationError, Step
 from kiosk.services.auth import staff_session
@@ -34,6 +36,7 @@ from kiosk.services.slips import (
     slips_of,
     void_slip,
 )
+from tests.approval_support import s001_approves
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 
@@ -155,7 +158,14 @@ def test_reprint_counts_copies_and_void_refuses_printing(demo_db: Database) -> N
     assert first.code == slip.code and first.masked_name.endswith("*")
     assert record_print(demo_db.unit_of_work(), slip.serial, desk, printed=True) == 1
     assert record_print(demo_db.unit_of_work(), slip.serial, desk, printed=False, detail="jam") == 1
-    assert record_print(demo_db.unit_of_work(), slip.serial, desk, printed=True) == 2
+    # The second copy needs a supervisor on the spot.
+    with pytest.raises(ApprovalNeeded):
+        record_print(demo_db.unit_of_work(), slip.serial, desk, printed=True)
+    approval = s001_approves(demo_db, Action.REPRINT_SLIP)
+    assert (
+        record_print(demo_db.unit_of_work(), slip.serial, desk, printed=True, approval=approval)
+        == 2
+    )
     assert slip_document(demo_db.unit_of_work(), slip.serial) == first  # the same slip
     (row,) = slips_of(demo_db.unit_of_work(), customer_id)
     assert (row.serial, row.copies_printed, row.status) == (slip.serial, 2, "issued")
@@ -166,7 +176,13 @@ def test_reprint_counts_copies_and_void_refuses_printing(demo_db: Database) -> N
             .where(AuditRecord.action.like("slip_print%"))
             .order_by(AuditRecord.id)
         ).all() == ["slip_printed", "slip_print_failed", "slip_printed"]
-    void_slip(demo_db.unit_of_work(), slip.serial, desk, reason="customer changed mind")
+    void_slip(
+        demo_db.unit_of_work(),
+        slip.serial,
+        desk,
+        reason="customer changed mind",
+        approval=s001_approves(demo_db, Action.VOID_SLIP),
+    )
     with pytest.raises(SlipError, match="voided"):
         slip_document(demo_db.unit_of_work(), slip.serial)
     with pytest.raises(SlipError, match="voided"):

@@ -24,11 +24,13 @@ from kiosk.clock import FixedClock
 from kiosk.db import Database
 from kiosk.errors import DatabaseError, KioskError
 from kiosk.models import Customer, Redemption, Slip, SlipStatus
+from kiosk.permissions import Action
 from kiosk.services.auth import staff_session
-from kiosk.services.booths import Conflict, import_bundle, redemption_conflicts
+from kiosk.services.booths import Conflict, deliver_bundle, import_bundle, redemption_conflicts
 from kiosk.services.slips import void_slip
 from kiosk.slipcode import SlipPayload, Verdict, encode, event_tag
-from tests.booth_support import MORNING, issue, new_booth, pack_bytes
+from tests.approval_support import s001_approves
+from tests.booth_support import MORNING, issue, new_booth, pack_bytes, supervisor
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,7 +86,11 @@ def test_every_verdict(demo_db: Database, booth: Booth, tmp_path: Path) -> None:
     assert booth.check(to_void).verdict == Verdict.VALID
     serial = int(booth.check(to_void).serial or 0)
     void_slip(
-        demo_db.unit_of_work(), serial, staff_session(demo_db.unit_of_work(), "A001"), reason="x"
+        demo_db.unit_of_work(),
+        serial,
+        staff_session(demo_db.unit_of_work(), "A001"),
+        reason="x",
+        approval=s001_approves(demo_db, Action.VOID_SLIP),
     )
     booth.install(pack_bytes(demo_db, at=MORNING + timedelta(minutes=5)))
     assert booth.redeem(to_void, "李四").verdict == Verdict.REVOKED
@@ -153,7 +159,7 @@ def test_pack_refusals(demo_db: Database, tmp_path: Path, empty_url: str) -> Non
     with pytest.raises(KioskError, match="passphrase"):
         from kiosk.services.booths import export_pack
 
-        export_pack(demo_db.unit_of_work(), "M01", "wrong-passphrase")
+        export_pack(demo_db.unit_of_work(), "M01", "wrong-passphrase", supervisor(demo_db))
 
 
 def test_booth_file_is_not_an_event_database(demo_url: str) -> None:
@@ -228,10 +234,14 @@ def test_bundle_import_is_idempotent_and_conflicts_kept(
     path = tmp_path / "bundle.json"
     assert booth.export(path) == 2
     clock = FixedClock(MORNING + timedelta(hours=8))
-    first = import_bundle(demo_db.unit_of_work(), path.read_bytes(), clock=clock)
+    first = import_bundle(
+        demo_db.unit_of_work(), path.read_bytes(), supervisor(demo_db), clock=clock
+    )
     assert (first.added, first.duplicates, first.conflicts) == (2, 0, [])
     assert first.import_skew_s == 8 * 3600
-    second = import_bundle(demo_db.unit_of_work(), path.read_bytes(), clock=clock)
+    second = import_bundle(
+        demo_db.unit_of_work(), path.read_bytes(), supervisor(demo_db), clock=clock
+    )
     assert (second.added, second.duplicates) == (0, 2)
     with demo_db.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Redemption)) == 2
@@ -242,16 +252,16 @@ def test_bundle_import_is_idempotent_and_conflicts_kept(
     other.install(pack_bytes(demo_db))
     assert other.redeem(a, "赵六").redeemed
     data, _n = other.bundle()
-    third = import_bundle(demo_db.unit_of_work(), data, clock=clock)
+    third = import_bundle(demo_db.unit_of_work(), data, supervisor(demo_db), clock=clock)
     assert third.added == 1 and [c.conflict for c in third.conflicts] == [Conflict.TWICE]
     assert [c.staff_name for c in redemption_conflicts(demo_db.unit_of_work())] == ["赵六"]
     # An altered bundle is refused whole.
     document = json.loads(path.read_bytes())
     document["body"]["redemptions"][0]["points"] = 1
     with pytest.raises(BundleError, match="altered"):
-        import_bundle(demo_db.unit_of_work(), json.dumps(document).encode())
+        import_bundle(demo_db.unit_of_work(), json.dumps(document).encode(), supervisor(demo_db))
     with pytest.raises(BundleError, match="not a redemption bundle"):
-        import_bundle(demo_db.unit_of_work(), b"{}")
+        import_bundle(demo_db.unit_of_work(), b"{}", supervisor(demo_db))
 
 
 WORKER = """
@@ -345,7 +355,9 @@ def test_booth_file_settings_and_a_clock_far_off(demo_db: Database, tmp_path: Pa
     data, count = booth.bundle()
     clock = json.loads(data)["body"]["clock"]
     assert count == 1 and clock["pack_installed_at"] < clock["pack_issued_at"]
-    result = import_bundle(demo_db.unit_of_work(), data, clock=FixedClock(MORNING))
+    result = import_bundle(
+        demo_db.unit_of_work(), data, supervisor(demo_db), clock=FixedClock(MORNING)
+    )
     assert result.install_skew_s == -86400 and result.import_skew_s == 86400
 
 
@@ -362,8 +374,8 @@ def test_bundle_import_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     booth.install(pack_bytes(database))
     assert booth.redeem(code, "李四").redeemed
     data, _count = booth.bundle()
-    assert import_bundle(database.unit_of_work(), data).added == 1
-    assert import_bundle(database.unit_of_work(), data).duplicates == 1
+    assert deliver_bundle(database.unit_of_work(), data).added == 1
+    assert deliver_bundle(database.unit_of_work(), data).duplicates == 1
     with database.unit_of_work() as uow:
         assert uow.session.scalar(select(Slip.status)) == SlipStatus.REDEEMED
     booth.database.dispose()

@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from cli.main import main
 from kiosk.db import open_database
-from kiosk.models import Event, Slip
+from kiosk.models import AuditRecord, Event, Slip, Staff
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -221,7 +221,7 @@ def test_checkin_command(
     code, _out, err = run(
         capsys, "--lang", "en", "--db", demo_url, "checkin", "6200000006", "--staff", "M001"
     )
-    assert code == 1 and "M001 is not reception staff" in err
+    assert (code, err) == (1, "kiosk: Only reception staff or a supervisor check customers in.\n")
     code, _out, err = run(
         capsys, "--lang", "en", "--db", demo_url, "checkin", "NOPE", "--staff", "R001"
     )
@@ -268,22 +268,45 @@ def test_slip_issue_verify_void(
     code, out, _err = run(capsys, *base, "slip", "verify", slip_code)
     assert code == 0 and out.startswith("Valid")
     again = tmp_path / "again.pdf"
-    code, out, _err = run(
-        capsys, *base, "slip", "print", "1", "--out", str(again), "--staff", "A001"
-    )
-    assert code == 0 and again.exists() and "written again" in out
+    reprint = [*base, "slip", "print", "1", "--out", str(again), "--staff", "A001"]
+    code, out, err = run(capsys, *reprint)
+    assert (code, err) == (1, "kiosk: A supervisor must approve printing a slip again.\n")
+    monkeypatch.delenv("KIOSK_SUPERVISOR_PIN", raising=False)
+    code, out, err = run(capsys, *reprint, "--supervisor", "S001")
+    assert code == 1 and "Set KIOSK_SUPERVISOR_PIN" in err  # no terminal, no PIN: refused
+    monkeypatch.setenv("KIOSK_SUPERVISOR_PIN", "1234")
+    code, out, err = run(capsys, *reprint, "--supervisor", "A002")
+    assert (code, err) == (1, "kiosk: A002 is not a supervisor and cannot approve this.\n")
+    assert not again.exists()
+    code, out, err = run(capsys, *reprint, "--supervisor", "S001")
+    assert (code, err) == (0, "") and again.exists() and "written again" in out
     database = open_database(demo_url)
     with database.unit_of_work() as uow:
         assert uow.session.scalar(select(Slip.copies_printed)) == 2  # issue + print again
+        approver = uow.session.scalar(
+            select(Staff.staff_no)
+            .join(AuditRecord, AuditRecord.approved_by == Staff.id)
+            .where(AuditRecord.action == "slip_printed")
+        )
+        assert approver == "S001"
     database.dispose()
     code, _out, err = run(capsys, *base, "slip", "void", "1", "--staff", "R001", "--reason", "x")
-    assert code == 1 and "not activation staff" in err
-    code, out, _err = run(
-        capsys, *base, "slip", "void", "1", "--staff", "A001", "--reason", "changed mind"
-    )
+    assert (code, err) == (1, "kiosk: Only activation staff or a supervisor void slips.\n")
+    void = [*base, "slip", "void", "1", "--staff", "A001", "--reason", "changed mind"]
+    code, out, err = run(capsys, *void)
+    assert (code, err) == (1, "kiosk: A supervisor must approve voiding a slip.\n")
+    code, out, _err = run(capsys, *void, "--supervisor", "S001")
     assert code == 0 and "voided" in out
     code, out, _err = run(capsys, *base, "slip", "verify", slip_code)
     assert code == 1 and out.startswith("Voided")
+    # A wrong supervisor PIN from the environment: refused before anything is written.
+    monkeypatch.setenv("KIOSK_SUPERVISOR_PIN", "0000")
+    code, out, err = run(capsys, *reprint, "--supervisor", "S001")
+    assert (code, err) == (1, "kiosk: Wrong PIN. 4 attempts left; the next in 1 s.\n")
+    database = open_database(demo_url)
+    with database.unit_of_work() as uow:
+        assert uow.session.scalar(select(Slip.copies_printed)) == 2  # no third copy
+    database.dispose()
     monkeypatch.setenv("KIOSK_PASSPHRASE", "wrong one")
     code, _out, err = run(capsys, *issue)
     assert code == 1 and "Wrong passphrase" in err
@@ -316,8 +339,9 @@ def test_merchant_pack_booth_and_bundle(
     base = ("--lang", "en", "--db", demo_url)
     pack = str(tmp_path / "m01.pack")
     code, out, err = run(
-        capsys, *base, "merchant-pack", "export", "--merchant", "M01", "--out", pack
-    )
+        capsys, *base, "merchant-pack", "export", "--merchant", "M01", "--out", pack, "--staff",
+        "M001",
+    )  # fmt: skip
     assert (code, err) == (0, "") and "2 offers" in out
     booth = ("--lang", "en", "booth", "--booth-db", str(tmp_path / "booth.sqlite3"))
     code, out, _err = run(capsys, *booth, "install", pack)
@@ -338,9 +362,14 @@ def test_merchant_pack_booth_and_bundle(
     bundle = str(tmp_path / "bundle.json")
     code, out, _err = run(capsys, *booth, "export", bundle)
     assert code == 0 and "1 redemptions" in out
-    code, out, _err = run(capsys, *base, "bundle", "import", bundle)
+    code, out, err = run(capsys, *base, "bundle", "import", bundle, "--staff", "M001")
+    assert (code, err) == (1, "kiosk: A supervisor must approve importing a bundle.\n")
+    monkeypatch.setenv("KIOSK_SUPERVISOR_PIN", "1234")
+    code, out, _err = run(
+        capsys, *base, "bundle", "import", bundle, "--staff", "M001", "--supervisor", "S001"
+    )
     assert code == 0 and "1 new, 0 already known, 0 conflicts" in out
-    code, out, _err = run(capsys, *base, "bundle", "import", bundle)
+    code, out, _err = run(capsys, *base, "bundle", "import", bundle, "--staff", "S001")
     assert code == 0 and "0 new, 1 already known" in out
     run(capsys, *booth, "scan", code_b, "--staff", "李四")
     code, out, _err = run(capsys, *booth, "push", "--db", demo_url)
@@ -362,7 +391,7 @@ def test_merchant_pack_booth_and_bundle(
     )
     assert code == 1 and "signature does not match" in err and len(err.splitlines()) == 1
     Path(bundle).write_text(Path(bundle).read_text().replace('"quantity": 1', '"quantity": 9'))
-    code, out, err = run(capsys, *base, "bundle", "import", bundle)
+    code, out, err = run(capsys, *base, "bundle", "import", bundle, "--staff", "S001")
     assert code == 1 and "altered" in err
 
 

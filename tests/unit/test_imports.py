@@ -37,7 +37,7 @@ from kiosk.models import (
 from kiosk.search import find_customer_ids
 from kiosk.security import verify_pin
 from kiosk.services import imports as svc
-from kiosk.services.auth import sign_in
+from kiosk.services.auth import StaffSession, sign_in, staff_session
 
 
 def resident_id(first17: str = "44010619800101123") -> str:
@@ -114,9 +114,23 @@ def make_event(url: str) -> Database:
     return database
 
 
+def importer(database: Database) -> StaffSession | None:
+    """Who imports: nobody before the staff list is in (nobody could sign in yet), then the
+    first supervisor of the list (R001 in ``STAFF_ROWS``)."""
+    with database.unit_of_work() as uow:
+        numbers = uow.session.execute(select(Staff.staff_no, Staff.roles)).all()
+    if not numbers:
+        return None
+    supervisor = next(no for no, roles in sorted(numbers) if "supervisor" in roles.split())
+    return staff_session(database.unit_of_work(), supervisor)
+
+
 def load(database: Database, tmp_path: Path, kind: str, rows: Sequence[Sequence[Any]]) -> Any:
     return svc.import_file(
-        database.unit_of_work(), kind, write_xlsx(tmp_path / f"{kind}.xlsx", rows)
+        database.unit_of_work(),
+        kind,
+        write_xlsx(tmp_path / f"{kind}.xlsx", rows),
+        importer(database),
     )
 
 
@@ -265,7 +279,7 @@ def test_catalog_in_any_column_order_with_chinese_headers(event_db: Database) ->
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030", "utf-8"])
 def test_csv_import(event_db: Database, tmp_path: Path, encoding: str) -> None:
     path = write_csv(tmp_path / "invitees.csv", INVITEE_ROWS, encoding)
-    result = svc.import_file(event_db.unit_of_work(), "invitees", path)
+    result = svc.import_file(event_db.unit_of_work(), "invitees", path, importer(event_db))
     assert result.created == 2
     assert result.check.encoding == encoding
     with event_db.unit_of_work() as uow:
@@ -425,7 +439,7 @@ def test_a_file_with_any_error_imports_nothing(event_db: Database, tmp_path: Pat
     bad_phone[INVITEE_HEADER.index("Mobile phone")] = "12345"
     path = write_xlsx(tmp_path / "bad.xlsx", [*INVITEE_ROWS, bad, bad_phone])
     with pytest.raises(svc.ImportRefused) as refused:
-        svc.import_file(event_db.unit_of_work(), "invitees", path)
+        svc.import_file(event_db.unit_of_work(), "invitees", path, importer(event_db))
     assert [(i.row, i.column) for i in refused.value.check.issues] == [
         (4, "Points"),
         (5, "Mobile phone"),
@@ -436,8 +450,12 @@ def test_a_file_with_any_error_imports_nothing(event_db: Database, tmp_path: Pat
     bad[INVITEE_HEADER.index("Points")] = 100
     bad_phone[INVITEE_HEADER.index("Mobile phone")] = "13600001111"
     write_xlsx(path, [*INVITEE_ROWS, bad, bad_phone])
-    assert svc.import_file(event_db.unit_of_work(), "invitees", path).created == 4
-    assert svc.import_file(event_db.unit_of_work(), "invitees", path).created == 0
+    assert (
+        svc.import_file(event_db.unit_of_work(), "invitees", path, importer(event_db)).created == 4
+    )
+    assert (
+        svc.import_file(event_db.unit_of_work(), "invitees", path, importer(event_db)).created == 0
+    )
     assert count(event_db, Customer.id) == 4
 
 
@@ -445,7 +463,7 @@ def test_imports_into_an_event_need_the_event(empty_url: str, tmp_path: Path) ->
     database = open_database(empty_url)
     path = write_xlsx(tmp_path / "c.xlsx", CATALOG_ROWS)
     with pytest.raises(svc.KioskError, match="Create the event first"):
-        svc.import_file(database.unit_of_work(), "catalog", path)
+        svc.import_file(database.unit_of_work(), "catalog", path, importer(database))
     database.dispose()
 
 
@@ -499,18 +517,35 @@ def test_templates_filled_in_and_imported_with_the_cli(
     assert sheet["E3"].number_format == "@"  # ID numbers stay text
     assert any("AM" in str(v.formula1) for v in sheet.data_validations.dataValidation)
     fill(paths[0], [["B01", "天河支行", 3]])
-    fill(paths[1], [["RM001", "张经理", "B01", "客户经理", "2468"]])
+    fill(
+        paths[1],
+        [["RM001", "张经理", "B01", "客户经理", "2468"], ["S001", "赵主管", None, "主管", "1357"]],
+    )
     fill(paths[2], [["M01", "康宁", "A1", "O101", "基础体检", "health", 100, 5, "2027-05-01"]])
     invitee = ["6200000001", "王小明", "13812345678", "居民身份证", ID1, "2010-01-01", "长期",
                "B01", "RM001", "AM", 15000]  # fmt: skip
     wrong = ["6200000002", "李四", "138", None, ID2[:15] + "000", None, None, "B09", "RM001",
              "AM", -5]  # fmt: skip
     fill(paths[3], [invitee, wrong])
-    for path, kind in zip(paths[:3], ["branches", "staff", "catalog"], strict=True):
-        code, out, err = run(capsys, *db, "import", kind, str(path))
+    # Branches and staff before anyone could sign in; then the supervisor imports.
+    for path, kind, new, who in zip(
+        paths[:3],
+        ["branches", "staff", "catalog"],
+        [1, 2, 1],
+        [[], [], ["--staff", "S001"]],
+        strict=True,
+    ):
+        code, out, err = run(capsys, *db, "import", kind, str(path), *who)
         assert (code, err) == (0, ""), err
-        assert "1 new, 0 updated" in out
+        assert f"{new} new, 0 updated" in out
     code, out, err = run(capsys, *db, "import", "invitees", str(paths[3]))
+    assert (code, err) == (1, "kiosk: Only relationship managers or a supervisor import files.\n")
+    # An RM imports with the supervisor's approval; the PIN comes from the environment.
+    code, out, err = run(capsys, *db, "import", "invitees", str(paths[3]), "--staff", "RM001")
+    assert (code, err) == (1, "kiosk: A supervisor must approve importing a file.\n")
+    monkeypatch.setenv("KIOSK_SUPERVISOR_PIN", "1357")
+    rm = ["--staff", "RM001", "--supervisor", "S001"]
+    code, out, err = run(capsys, *db, "import", "invitees", str(paths[3]), *rm)
     assert code == 1
     lines = err.splitlines()
     assert lines[:4] == [
@@ -524,14 +559,27 @@ def test_templates_filled_in_and_imported_with_the_cli(
     assert lines[-1] == "kiosk: The file has 4 problem(s); nothing was imported."
     fill(paths[3], [invitee, ["6200000002", "李四", "13800001111", None, ID2, None, None, "B01",
                               "RM001", "AM", 5]])  # fmt: skip
-    code, out, err = run(capsys, *db, "import", "invitees", str(paths[3]))
+    code, out, err = run(capsys, *db, "import", "invitees", str(paths[3]), *rm)
     assert (code, err) == (0, ""), err
     assert "2 new, 0 updated" in out
-    code, out, err = run(capsys, *db, "import", "invitees", str(paths[3]))
+    code, out, err = run(capsys, *db, "import", "invitees", str(paths[3]), *rm)
     assert "0 new, 2 updated" in out
     fill(paths[4], [["6200000001", "王小明", "电话", "2026-11-20", "确认", 0]])
-    code, out, err = run(capsys, *db, "import", "invitations", str(paths[4]))
+    code, out, err = run(capsys, *db, "import", "invitations", str(paths[4]), *rm)
     assert (code, err) == (0, ""), err
+    database = open_database(empty_url)
+    with database.unit_of_work() as uow:
+        approved = uow.session.execute(
+            select(AuditRecord.action, Staff.staff_no)
+            .join(Staff, Staff.id == AuditRecord.approved_by)
+            .order_by(AuditRecord.id)
+        ).all()
+    database.dispose()
+    assert [tuple(row) for row in approved] == [
+        ("import_invitees", "S001"),
+        ("import_invitees", "S001"),
+        ("import_invitations", "S001"),
+    ]
 
 
 def test_template_headers_and_descriptions_are_translated() -> None:

@@ -17,7 +17,7 @@ from kiosk import privacy
 from kiosk.clock import FixedClock
 from kiosk.db import Database, create_db_engine, open_database
 from kiosk.demo import DEMO_PASSPHRASE, create_demo
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, PermissionDenied
 from kiosk.idcard import is_valid_resident_id
 from kiosk.kyc import governance_gaps
 from kiosk.masking import mask_id, mask_name
@@ -197,11 +197,17 @@ def test_an_older_database_works_then_is_encrypted_in_place(demo_url: str, tmp_p
         row = uow.session.get(Customer, walk_in)
         assert row is not None and row.legacy_phone == "13700001111" and row.phone_sealed is None
 
+    with pytest.raises(PermissionDenied, match="Only a supervisor encrypts"):
+        encrypt_event(database.unit_of_work(), DEMO_PASSPHRASE)  # staff exist: someone must
+    with pytest.raises(PermissionDenied, match="Only a supervisor encrypts"):
+        encrypt_event(database.unit_of_work(), DEMO_PASSPHRASE, staff=staff)
+    supervisor = staff_session(database.unit_of_work(), "S001")
     with pytest.raises(KioskError, match="Wrong passphrase for the event's signing key"):
-        encrypt_event(database.unit_of_work(), "not-the-passphrase")
-    report = encrypt_event(database.unit_of_work(), DEMO_PASSPHRASE)
+        encrypt_event(database.unit_of_work(), "not-the-passphrase", staff=supervisor)
+    report = encrypt_event(database.unit_of_work(), DEMO_PASSPHRASE, staff=supervisor)
     assert (report.key_created, report.customers, report.outbox) == (True, 241, 1)
-    assert encrypt_event(database.unit_of_work(), DEMO_PASSPHRASE).customers == 0  # done once
+    again = encrypt_event(database.unit_of_work(), DEMO_PASSPHRASE, staff=supervisor)
+    assert again.customers == 0  # done once
     compact(database)
     with database.unit_of_work() as uow:
         s = uow.session

@@ -104,13 +104,20 @@ def test_no_full_id_phone_or_birth_date_in_any_file(
         "--out", str(out / "slip.pdf"), "--staff", "A001",
     )  # fmt: skip
     code = issued.strip().splitlines()[-1]
-    ok("slip", "print", issued.split()[1], "--out", str(out / "slip-again.pdf"), "--staff", "A001")
-    ok("merchant-pack", "export", "--merchant", merchant, "--out", str(out / "pack.json"))
+    monkeypatch.setenv("KIOSK_SUPERVISOR_PIN", "1234")
+    ok(
+        "slip", "print", issued.split()[1], "--out", str(out / "slip-again.pdf"), "--staff",
+        "A001", "--supervisor", "S001",
+    )  # fmt: skip
+    ok(
+        "merchant-pack", "export", "--merchant", merchant, "--out", str(out / "pack.json"),
+        "--staff", "M001",
+    )  # fmt: skip
     booth = ["booth", "--booth-db", str(out / "booth.sqlite3")]
     ok(*booth, "install", str(out / "pack.json"))
     ok(*booth, "scan", code, "--staff", "李四")
     ok(*booth, "export", str(out / "bundle.json"))
-    ok("bundle", "import", str(out / "bundle.json"))
+    ok("bundle", "import", str(out / "bundle.json"), "--staff", "S001")
     for report in ("settlement", "reconciliation"):
         for suffix in ("xlsx", "pdf"):
             ok("report", report, "--out", str(out / f"{report}.{suffix}"))

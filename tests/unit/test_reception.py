@@ -29,11 +29,13 @@ from kiosk.models import (
     Visit,
     VisitStep,
 )
+from kiosk.permissions import Action
 from kiosk.search import SearchError
 from kiosk.services import reception
 from kiosk.services.auth import StaffSession, staff_session
 from kiosk.services.reception import Arrival, CheckInError, ReceptionPolicy
 from printing.tickets import render_queue_ticket
+from tests.approval_support import s001_approves
 from tests.conftest import DEMO_DATE
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)  # 09:10 in Shanghai, the morning slot
@@ -235,17 +237,24 @@ def test_undo(demo_db: Database, staff: StaffSession, clock: FixedClock) -> None
     result = reception.check_in(demo_db.unit_of_work(), customer.id, staff, clock=clock)
     assert result.card.visit is not None
     clock.advance(minutes=6)
+    approval = s001_approves(demo_db, Action.UNDO_CHECK_IN, clock)
     with pytest.raises(CheckInError, match="only within 5 minutes"):
         reception.undo_check_in(
-            demo_db.unit_of_work(), result.card.visit.visit_id, staff, clock=clock
+            demo_db.unit_of_work(),
+            result.card.visit.visit_id,
+            staff,
+            approval=approval,
+            clock=clock,
         )
     clock.advance(minutes=-3)
-    reception.undo_check_in(demo_db.unit_of_work(), result.card.visit.visit_id, staff, clock=clock)
+    reception.undo_check_in(
+        demo_db.unit_of_work(), result.card.visit.visit_id, staff, approval=approval, clock=clock
+    )
     with demo_db.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count(Visit.id))) == 0
         assert uow.session.scalar(select(func.count(QueueEntry.id))) == 0
-        actions = uow.session.scalars(select(AuditRecord.action)).all()
-        assert actions[-2:] == ["check_in", "check_in_undone"]
+        actions = uow.session.scalars(select(AuditRecord.action).order_by(AuditRecord.id)).all()
+        assert actions[-3:] == ["check_in", "approval_given", "check_in_undone"]
     again = reception.check_in(demo_db.unit_of_work(), customer.id, staff, clock=clock)
     assert again.created
 
@@ -259,7 +268,11 @@ def test_no_undo_once_served(demo_db: Database, staff: StaffSession, clock: Fixe
         uow.commit()
     with pytest.raises(CheckInError, match="already been served"):
         reception.undo_check_in(
-            demo_db.unit_of_work(), result.card.visit.visit_id, staff, clock=clock
+            demo_db.unit_of_work(),
+            result.card.visit.visit_id,
+            staff,
+            approval=s001_approves(demo_db, Action.UNDO_CHECK_IN, clock),
+            clock=clock,
         )
 
 

@@ -180,7 +180,10 @@ def test_key_rotation_keeps_old_slips_valid(demo_url: str) -> None:
     database = open_database(demo_url)
     old = keys.unlock(database.unit_of_work(), DEMO_PASSPHRASE)
     before = encode(SlipPayload(DEMO, 1, 1, 1, 1, 100, date(2027, 1, 1), "张*"), old)
-    new_id = keys.create_event_key(database.unit_of_work(), "a new passphrase")
+    from kiosk.services.auth import staff_session
+
+    supervisor = staff_session(database.unit_of_work(), "S001")
+    new_id = keys.create_event_key(database.unit_of_work(), "a new passphrase", supervisor)
     new = keys.unlock(database.unit_of_work(), "a new passphrase")
     assert key_id(new.public_key()).hex() == new_id != key_id(old.public_key()).hex()
     after = encode(SlipPayload(DEMO, 2, 1, 1, 1, 100, date(2027, 1, 1), "张*"), new)

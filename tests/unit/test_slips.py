@@ -12,11 +12,13 @@ from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_PASSPHRASE, create_demo
 from kiosk.models import Customer, JournalEntry, Offer, OutboxEntry, Slip
+from kiosk.permissions import Action
 from kiosk.points import available_points
 from kiosk.services import keys, reception
 from kiosk.services.auth import staff_session
 from kiosk.services.slips import CartLine, SlipError, issue_slips, void_slip
 from kiosk.slipcode import Verdict
+from tests.approval_support import s001_approves
 from tests.conftest import DEMO_DATE
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
@@ -79,6 +81,7 @@ def test_issue_verify_void(demo_db: Database) -> None:
         slips[0].serial,
         desk,
         reason="customer changed mind",
+        approval=s001_approves(demo_db, Action.VOID_SLIP),
         clock=FixedClock(MORNING),
     )
     assert _balance(demo_db, customer_id) == 20_000 - 4_000
@@ -87,7 +90,13 @@ def test_issue_verify_void(demo_db: Database) -> None:
         == Verdict.REVOKED
     )
     with pytest.raises(SlipError, match="only an issued slip"):
-        void_slip(demo_db.unit_of_work(), slips[0].serial, desk, reason="again")
+        void_slip(
+            demo_db.unit_of_work(),
+            slips[0].serial,
+            desk,
+            reason="again",
+            approval=s001_approves(demo_db, Action.VOID_SLIP),
+        )
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,7 @@ from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.labels import category_label, step_label, tier_label
 from kiosk.models import MobileBanking, Queue, SlipStatus
+from kiosk.permissions import Action, Approval
 from kiosk.roles import Station
 from kiosk.services import activation, desk, keys, reception, slips
 from kiosk.services.activation import CatalogOffer, DeskCustomer, Step
@@ -46,6 +47,7 @@ from kiosk.services.desk import Called
 from kiosk.services.events import event_header
 from printing.printer import Printer, PrinterSettingError, slip_paper_from_environment
 from printing.slips import SlipPrint, render_slip
+from ui.approval import approval_for
 from ui.context import StationContext
 from ui.stations.base import StationPage
 from ui.theme import is_large_print
@@ -666,8 +668,13 @@ class ActivationStation(StationPage):
                 self._last_print,
             )
 
-    def print_slip(self, serial: int) -> str:
-        """Render and send one slip; '' when a copy came out, else what went wrong."""
+    def print_slip(self, serial: int, approval: Approval | None = None) -> str:
+        """Render and send one slip; '' when a copy came out, else what went wrong. A copy
+        after the first carries the supervisor's ``approval`` to the service."""
+        try:
+            slips.check_print(self.context.uow(), serial, self.context.staff, approval=approval)
+        except KioskError as error:
+            return str(error)
         try:
             document = slips.slip_document(self.context.uow(), serial)
             path = render_slip(
@@ -687,16 +694,18 @@ class ActivationStation(StationPage):
             )
         except (KioskError, OSError, PrinterSettingError) as error:
             message = _("The slip could not be saved: {reason}").format(reason=error)
-            self._record_print(serial, False, message)
+            self._record_print(serial, False, message, approval)
             return message
         outcome = self.printer.send(path)
         # With no printer configured the kept PDF is the copy (rehearsals, the demo).
         made = outcome.printed or self.printer.spool_only
         self._last_print = outcome.message
-        self._record_print(serial, made, outcome.message)
+        self._record_print(serial, made, outcome.message, approval)
         return "" if made else outcome.message
 
-    def _record_print(self, serial: int, printed: bool, detail: str) -> None:
+    def _record_print(
+        self, serial: int, printed: bool, detail: str, approval: Approval | None = None
+    ) -> None:
         try:
             slips.record_print(
                 self.context.uow(),
@@ -704,6 +713,7 @@ class ActivationStation(StationPage):
                 self.context.staff,
                 printed=printed,
                 detail=detail,
+                approval=approval,
                 clock=self.context.app.clock,
             )
         except KioskError as error:
@@ -728,7 +738,14 @@ class ActivationStation(StationPage):
             return
         if not Ask.confirm_reprint(self, slip.serial, slip.copies_printed):
             return
-        failure = self.print_slip(slip.serial)
+        approval = None
+        if slip.copies_printed >= 1:  # the first copy (after a failed print) needs nobody
+            go, approval = approval_for(
+                self, self.context, Action.REPRINT_SLIP, station=Station.ACTIVATION
+            )
+            if not go:
+                return
+        failure = self.print_slip(slip.serial, approval)
         self.refresh_slips()
         if failure:
             self.sounds.play(Tone.WARN)
@@ -749,12 +766,18 @@ class ActivationStation(StationPage):
         reason = Ask.void_reason(self, slip.serial)
         if reason is None:
             return
+        go, approval = approval_for(
+            self, self.context, Action.VOID_SLIP, station=Station.ACTIVATION
+        )
+        if not go:
+            return
         if self._guard(
             lambda: slips.void_slip(
                 self.context.uow(),
                 slip.serial,
                 self.context.staff,
                 reason=reason,
+                approval=approval,
                 clock=self.context.app.clock,
             ),
             _("Slip No. {serial:06d} voided: {points:,} points are back.").format(

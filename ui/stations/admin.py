@@ -41,11 +41,13 @@ from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.imports import ORDER, ImportCheck
 from kiosk.imports.templates import write_templates
+from kiosk.permissions import Action
 from kiosk.roles import Station
 from kiosk.services import imports, tracking
 from kiosk.services.events import event_header
 from printing.booklet import BookletPaper, render_booklet, render_html
 from printing.invitations import percent_text, write_progress, write_reminders
+from ui.approval import approval_for
 from ui.context import StationContext
 from ui.reports_panel import ReportsPanel
 from ui.stations.base import StationPage
@@ -247,12 +249,16 @@ class AdminStation(StationPage):
     def run_import(self) -> None:
         if self.path is None or self.check is None or not self.check.ok:
             return
+        go, approval = approval_for(self, self.context, Action.IMPORT_FILE, station="admin")
+        if not go:
+            return
         try:
             result = imports.import_file(
                 self.context.uow(),
                 self._kind(),
                 self.path,
-                staff_id=self.context.staff.staff_id,
+                self.context.staff,
+                approval=approval,
                 station="admin",
                 clock=self.context.app.clock,
             )
@@ -684,7 +690,7 @@ class AdminStation(StationPage):
             url = tracking.set_catalog_url(
                 self.context.uow(),
                 self.catalog_url.text(),
-                staff_id=self.context.staff.staff_id,
+                self.context.staff,
                 station="admin",
                 clock=self.context.app.clock,
             )

@@ -22,8 +22,10 @@ from PySide6.QtWidgets import (
 
 from kiosk.errors import KioskError
 from kiosk.i18n import _
+from kiosk.permissions import Action
 from kiosk.roles import Station
 from kiosk.services.booths import conflict_label, export_pack, import_bundle, merchants
+from ui.approval import approval_for
 from ui.context import StationContext
 from ui.stations.base import StationPage
 from ui.widgets import ResultBanner, Tone
@@ -111,7 +113,11 @@ class MerchantStation(StationPage):
             return
         try:
             data, pack = export_pack(
-                self.context.uow(), code, self.passphrase.text(), clock=self.context.app.clock
+                self.context.uow(),
+                code,
+                self.passphrase.text(),
+                self.context.staff,
+                clock=self.context.app.clock,
             )
             Path(path).write_bytes(data)
         except (KioskError, OSError) as error:
@@ -133,9 +139,19 @@ class MerchantStation(StationPage):
         path = Files.open_bundle(self)
         if not path:
             return
+        go, approval = approval_for(
+            self, self.context, Action.IMPORT_BUNDLE, station=Station.MERCHANT
+        )
+        if not go:
+            return
         try:
             result = import_bundle(
-                self.context.uow(), Path(path).read_bytes(), clock=self.context.app.clock
+                self.context.uow(),
+                Path(path).read_bytes(),
+                self.context.staff,
+                approval=approval,
+                clock=self.context.app.clock,
+                station=Station.MERCHANT,
             )
         except (KioskError, OSError) as error:
             self.banner.show_result(Tone.ERROR, _("Bundle not imported"), str(error))

@@ -34,6 +34,7 @@ from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.labels import gap_label, kyc_field_label, queue_label, tier_label
 from kiosk.models import Queue
+from kiosk.permissions import Action
 from kiosk.roles import Station
 from kiosk.search import SearchError
 from kiosk.services import reception
@@ -41,6 +42,7 @@ from kiosk.services.events import branches
 from kiosk.services.reception import Arrival, CheckInResult, CustomerCard
 from printing.printer import Printer
 from printing.tickets import render_queue_ticket
+from ui.approval import approval_for
 from ui.camera import CameraScanner
 from ui.context import StationContext
 from ui.models import HitModel
@@ -643,11 +645,18 @@ class ReceptionStation(StationPage):
         card = self.card
         if card is None or card.visit is None:
             return
+        go, approval = approval_for(
+            self, self.context, Action.UNDO_CHECK_IN, station=Station.RECEPTION
+        )
+        if not go:
+            self.field.setFocus()
+            return
         try:
             reception.undo_check_in(
                 self.context.uow(),
                 card.visit.visit_id,
                 self.context.staff,
+                approval=approval,
                 clock=self.context.app.clock,
             )
         except KioskError as error:
