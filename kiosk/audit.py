@@ -305,8 +305,10 @@ class ChainReport:
 
 
 def _where(record: AuditRecord) -> str:
+    from kiosk.labels import audit_action_label  # labels need the models: import late
+
     return _("record {id} ({action}, {at:%Y-%m-%d %H:%M:%S} UTC)").format(
-        id=record.id, action=record.action, at=record.at
+        id=record.id, action=audit_action_label(record.action), at=record.at
     )
 
 

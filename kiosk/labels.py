@@ -150,6 +150,8 @@ def audit_action_label(action: str) -> str:
         "import_catalog": _("Catalog imported"),
         "import_invitees": _("Invitees imported"),
         "import_invitations": _("Invitation reports imported"),
+        "ledger_pushed": _("Sent to the points ledger"),
+        "ledger_pulled": _("Balances refreshed from the ledger"),
     }
     if action in labels:
         return labels[action]
