@@ -203,8 +203,9 @@ def rows_digest(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
 def transaction_digests(session: Session) -> tuple[str, str]:
     """(before, after) digests of the rows this transaction changed so far (after a flush)."""
     rows = session.info.get(_ROWS, {})
-    before = [(t, pk, b) for (t, pk), (b, _a) in rows.items() if b is not None]
-    after = [(t, pk, a) for (t, pk), (_b, a) in rows.items() if a is not None]
+    changed = {key: (b, a) for key, (b, a) in rows.items() if b != a}  # not a mere touch
+    before = [(t, pk, b) for (t, pk), (b, _a) in changed.items() if b is not None]
+    after = [(t, pk, a) for (t, pk), (_b, a) in changed.items() if a is not None]
     return rows_digest(before), rows_digest(after)
 
 
