@@ -219,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     data_commands.add_event_commands(event_commands)
     data_commands.add_parsers(commands)
+    from cli import audit_commands
+
+    audit_commands.add_parsers(commands)
     pack = commands.add_parser("merchant-pack", help=_("merchant packs for the booths"))
     pack_commands = pack.add_subparsers(dest="pack_command", metavar="PACK_COMMAND", required=True)
     pack_export = pack_commands.add_parser(

@@ -1,30 +1,79 @@
-"""Append-only, hash-chained audit records.
+"""Append-only, hash-chained audit records, with digests of what each transaction changed.
 
-Each record's hash covers its content and the previous record's hash, so editing, deleting or
-reordering any record breaks the chain from that point on and ``verify`` says where. Details
-must never hold personal data (names, ID numbers, phones): ids and codes only.
+Each record's hash covers its content (when, who, station, action, entity, details, approving
+supervisor, before / after digests) and the previous record's hash, so editing, deleting or
+reordering any record breaks the chain and ``check`` says where. Details must never hold
+personal data (names, ID numbers, phones): ids and codes only.
+
+**Digests.** While a transaction runs, a flush hook notes every ORM row it inserts, updates or
+deletes (audit records and the change counter aside) with its column values before and after.
+At commit the transaction's audit records get ``before_digest`` / ``after_digest``: SHA-256 of
+the canonical JSON of the sorted ``(table, primary key, values)`` list as it was before and as
+it is after. The digests prove *what* changed (given a backup, or the row as it stands, anyone
+can recompute them) without the audit table storing a single name, ID number or phone.
+
+**Strict mode.** With ``KIOSK_AUDIT_STRICT=1`` (the tests set it) a transaction that changed
+rows but appended no audit record fails at commit, naming the tables: that is how "every state
+change is audited" is kept true as code changes. Production leaves it off and silent. Bulk
+setup (demo generation, test fixtures, data loads) runs inside ``unaudited()``.
+
+Writes sent as SQL statements (``session.execute(update(...))``, ``text()``, Core on a bare
+connection) carry no per-row history, so they are outside the digests; ORM-enabled bulk
+statements still count as changes for strict mode, and bulk paths (demo, imports) append one
+summary record.
 """
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import hashlib
 import json
+import os
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import event, inspect, select, text
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from kiosk.models import AuditRecord
+from kiosk.i18n import _
+from kiosk.models import AuditRecord, Base, ChangeCounter
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 0x61756469  # "audi"
 _PENDING = "kiosk_audit_pending"
+_ROWS = "kiosk_audit_rows"  # (table, pk json) -> [before values | None, after values | None]
+_BULK = "kiosk_audit_bulk"  # tables written by SQL statements (no row history)
+_SKIPPED = frozenset({AuditRecord.__tablename__, ChangeCounter.__tablename__})
+ENV_STRICT = "KIOSK_AUDIT_STRICT"
+_exempt: ContextVar[bool] = ContextVar("kiosk_audit_exempt", default=False)
+
+
+class UnauditedChange(RuntimeError):
+    """A transaction changed rows without an audit record (strict mode): a programming error."""
 
 
 def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def plain(value: Any) -> Any:
+    """A column value as deterministic JSON: ISO times, hex bytes, enum values."""
+    if isinstance(value, enum.Enum):
+        return plain(value.value)
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, Decimal):
+        return str(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
 
 
 def _digest(prev_hash: str, record: AuditRecord) -> str:
@@ -67,6 +116,9 @@ def append(
     transaction takes (after all its row locks), so it can never close a deadlock cycle: a
     transaction that appended and then locked a slip row would otherwise wait for a void
     that itself waits for the audit lock.
+
+    ``before_digest`` / ``after_digest`` are normally left empty: the commit fills them with
+    the transaction's row digests.
     """
     record = AuditRecord(
         at=at,
@@ -83,45 +135,261 @@ def append(
     session.info.setdefault(_PENDING, []).append(record)
 
 
+# --- what the transaction changed --------------------------------------------------------
+
+
+def _values(state: Any, *, before: bool) -> dict[str, Any]:
+    """The loaded column values of a row as they were before this flush, or are after it."""
+    values: dict[str, Any] = {}
+    for attr in state.mapper.column_attrs:
+        history = state.attrs[attr.key].history  # never loads: no SQL inside a flush
+        if before:
+            old = list(history.deleted) or list(history.unchanged)
+        else:
+            old = list(history.added) or list(history.unchanged)
+        if old:
+            values[attr.columns[0].name] = plain(old[0])
+        elif not before and attr.key in state.dict:
+            values[attr.columns[0].name] = plain(state.dict[attr.key])
+    return values
+
+
+def _note_flush(session: Session, _context: UOWTransaction) -> None:
+    """After each flush, note the rows it wrote with their values before and after."""
+    rows: dict[tuple[str, str], list[dict[str, Any] | None]] = session.info.setdefault(_ROWS, {})
+    changes = [(obj, "new") for obj in session.new]
+    changes += [(obj, "dirty") for obj in session.dirty if session.is_modified(obj)]
+    changes += [(obj, "deleted") for obj in session.deleted]
+    for obj, kind in changes:
+        state = inspect(obj)
+        table = state.mapper.local_table.name
+        if table in _SKIPPED or not isinstance(obj, Base):  # a booth database has no audit
+            continue
+        pk = canonical_json([plain(v) for v in state.mapper.primary_key_from_instance(obj)])
+        key = (table, pk)
+        before = None if kind == "new" else _values(state, before=True)
+        after = None if kind == "deleted" else _values(state, before=False)
+        if key not in rows:
+            rows[key] = [before, after]
+            continue
+        first_before, first_after = rows[key]
+        # The earliest "before" wins, the latest "after" wins, column by column.
+        if first_before is not None and before is not None:
+            rows[key][0] = {**before, **first_before}
+        if after is None:
+            rows[key][1] = None
+        else:
+            rows[key][1] = {**(first_after or {}), **after}
+
+
+def _note_statement(state: ORMExecuteState) -> None:
+    """SQL statements carry no row history; note their tables so strict mode still sees them."""
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        name = getattr(table, "name", "?")
+        if name not in _SKIPPED and name in Base.metadata.tables:
+            state.session.info.setdefault(_BULK, set()).add(name)
+
+
+def rows_digest(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
+    """SHA-256 of the canonical JSON of sorted (table, pk, values); "" when nothing."""
+    if not rows:
+        return ""
+    ordered = sorted(rows, key=lambda row: (row[0], row[1]))
+    body = canonical_json([[table, json.loads(pk), values] for table, pk, values in ordered])
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def transaction_digests(session: Session) -> tuple[str, str]:
+    """(before, after) digests of the rows this transaction changed so far (after a flush)."""
+    rows = session.info.get(_ROWS, {})
+    changed = {key: (b, a) for key, (b, a) in rows.items() if b != a}  # not a mere touch
+    before = [(t, pk, b) for (t, pk), (b, _a) in changed.items() if b is not None]
+    after = [(t, pk, a) for (t, pk), (_b, a) in changed.items() if a is not None]
+    return rows_digest(before), rows_digest(after)
+
+
+def _changed_tables(session: Session) -> set[str]:
+    rows = session.info.get(_ROWS, {})
+    tables = {table for (table, _pk), (b, a) in rows.items() if b != a}
+    return tables | session.info.get(_BULK, set())
+
+
+def strict() -> bool:
+    return os.environ.get(ENV_STRICT) == "1"
+
+
+@contextlib.contextmanager
+def unaudited() -> Iterator[None]:
+    """Commits inside this block need no audit record even in strict mode: bulk setup only
+    (demo generation, test fixtures, data loads that append their own summary record)."""
+    token = _exempt.set(True)
+    try:
+        yield
+    finally:
+        _exempt.reset(token)
+
+
 def write_pending(session: Session) -> None:
-    """Chain and insert the records appended in this transaction (called before commit)."""
-    records: list[AuditRecord] = session.info.pop(_PENDING, [])
-    if not records:
-        return
+    """Chain and insert the records appended in this transaction (called before commit).
+
+    Every record of one transaction carries the digests of the whole transaction rather than
+    a share split per entity: a check-in or a slip also writes journal, outbox and queue rows
+    that belong to no record's entity, and splitting would leave them covered by none. The
+    records of one transaction sit next to each other in the chain, so the shared digests
+    still say exactly which change they vouch for.
+    """
+    records: list[AuditRecord] = session.info.get(_PENDING, [])
     session.flush()
+    if not records:
+        if strict() and not _exempt.get():
+            tables = sorted(_changed_tables(session))
+            if tables:
+                _clear(session)
+                raise UnauditedChange(
+                    f"this transaction changed {', '.join(tables)} without an audit record "
+                    "(kiosk.audit.append, or audit.unaudited() for bulk setup)"
+                )
+        _clear(session)
+        return
+    session.info.pop(_PENDING, None)
+    before, after = transaction_digests(session)
     if session.get_bind().dialect.name == "postgresql":
         # Serialise appenders so two stations never chain to the same predecessor.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
     prev = session.scalar(select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1))
     for record in records:
+        record.before_digest = record.before_digest or before
+        record.after_digest = record.after_digest or after
         record.prev_hash = prev or GENESIS
         record.hash = prev = _digest(record.prev_hash, record)
         session.add(record)
         session.flush()  # one at a time: the ids follow the chain
+    _clear(session)
 
 
-def _forget(session: Session, *_args: Any) -> None:
+def _clear(session: Session, *_args: Any) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_ROWS, None)
+    session.info.pop(_BULK, None)
 
 
 # Every session writes what it appended when it commits and forgets it when it rolls back.
 event.listen(Session, "before_commit", write_pending)
-event.listen(Session, "after_soft_rollback", _forget)
+event.listen(Session, "after_flush", _note_flush)
+event.listen(Session, "do_orm_execute", _note_statement)
+event.listen(Session, "after_soft_rollback", _clear)
+event.listen(Session, "after_commit", _clear)
+
+
+# --- checking the chain ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ChainProblem:
+    """One place the chain is broken: ``kind`` is edited, missing or reordered."""
+
     record_id: int
-    reason: str
+    kind: str
+    reason: str  # one translated sentence that names the place
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    count: int
+    head: str  # hash of the newest record (GENESIS when empty)
+    problems: list[ChainProblem]
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def _where(record: AuditRecord) -> str:
+    from kiosk.labels import audit_action_label  # labels need the models: import late
+
+    return _("record {id} ({action}, {at:%Y-%m-%d %H:%M:%S} UTC)").format(
+        id=record.id, action=audit_action_label(record.action), at=record.at
+    )
+
+
+def check(session: Session) -> ChainReport:
+    """Every place the chain is broken, with the record count and the head hash.
+
+    - An **edited** record no longer hashes to its stored hash; one whose hash was recomputed
+      too is caught by the next record, which still points to the original hash.
+    - A **deleted** record leaves the next one pointing to a hash no record has.
+    - A **reordered** record points to the hash of a record other than the one before it.
+
+    What the chain alone cannot show: removing the *newest* records (tail truncation) leaves a
+    shorter chain that is still intact. That is why the count and head hash are reported:
+    compare them with ones noted earlier (e.g. at the end of each day) or with a backup.
+    """
+    records = list(session.scalars(select(AuditRecord).order_by(AuditRecord.id)))
+    position = {record.hash: index for index, record in enumerate(records)}
+    problems: list[ChainProblem] = []
+    for index, record in enumerate(records):
+        previous = records[index - 1] if index else None
+        expected = previous.hash if previous is not None else GENESIS
+        if _digest(record.prev_hash, record) != record.hash:
+            problems.append(
+                ChainProblem(
+                    record.id,
+                    "edited",
+                    _("{where} was changed after it was written.").format(where=_where(record)),
+                )
+            )
+        if record.prev_hash == expected:
+            continue
+        other = position.get(record.prev_hash)
+        if other is not None or (record.prev_hash == GENESIS and index):
+            if other is None:
+                reason = _("{where} is out of order: it was written first.")
+            else:
+                reason = _("{where} is out of order: it was written right after record {id}.")
+            problems.append(
+                ChainProblem(
+                    record.id,
+                    "reordered",
+                    reason.format(
+                        where=_where(record), id=records[other].id if other is not None else 0
+                    ),
+                )
+            )
+        elif previous is None:
+            problems.append(
+                ChainProblem(
+                    record.id,
+                    "missing",
+                    _("A record before record {id} is missing.").format(id=record.id),
+                )
+            )
+        elif record.id == previous.id + 1:
+            problems.append(
+                ChainProblem(
+                    previous.id,
+                    "edited",
+                    _(
+                        "{where} was changed after it was written: record {next} points to "
+                        "its original hash."
+                    ).format(where=_where(previous), next=record.id),
+                )
+            )
+        else:
+            problems.append(
+                ChainProblem(
+                    record.id,
+                    "missing",
+                    _("A record between record {a} and record {b} is missing.").format(
+                        a=previous.id, b=record.id
+                    ),
+                )
+            )
+    head = records[-1].hash if records else GENESIS
+    return ChainReport(len(records), head, problems)
 
 
 def verify(session: Session) -> ChainProblem | None:
     """The first place the chain is broken, or None when it is intact."""
-    prev = GENESIS
-    for record in session.scalars(select(AuditRecord).order_by(AuditRecord.id)):
-        if record.prev_hash != prev:
-            return ChainProblem(record.id, "a record before this one was removed or reordered")
-        if _digest(prev, record) != record.hash:
-            return ChainProblem(record.id, "this record was edited")
-        prev = record.hash
-    return None
+    problems = check(session).problems
+    return problems[0] if problems else None

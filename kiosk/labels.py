@@ -109,3 +109,50 @@ def verdict_label(verdict: str) -> str:
         Verdict.BAD_SIGNATURE: _("Bad signature: altered or forged"),
         Verdict.UNREADABLE: _("Unreadable: not a slip code"),
     }[Verdict(verdict)]
+
+
+def audit_action_label(action: str) -> str:
+    """An audit record's action code in words; unknown codes show as they are."""
+    labels = {
+        "sign_in": _("Signed in"),
+        "sign_in_failed": _("Wrong PIN"),
+        "sign_in_locked": _("Sign-in locked"),
+        "sign_in_unknown": _("Unknown staff number"),
+        "sign_out": _("Signed out"),
+        "screen_locked": _("Screen locked (idle)"),
+        "screen_unlocked": _("Screen unlocked"),
+        "check_in": _("Checked in"),
+        "check_in_undone": _("Check-in undone"),
+        "walk_in_registered": _("Walk-in registered"),
+        "called": _("Called"),
+        "no_show": _("No show"),
+        "requeued": _("Back in the queue"),
+        "routed_on": _("Sent on"),
+        "transferred": _("Transferred"),
+        "governance": _("Details governed"),
+        "mobile_banking_opened": _("Mobile banking opened"),
+        "activation_done": _("Left the activation desk"),
+        "slip_issued": _("Slip issued"),
+        "slip_printed": _("Slip reprinted"),
+        "slip_voided": _("Slip voided"),
+        "slip_redeemed": _("Slip redeemed"),
+        "bundle_imported": _("Booth bundle imported"),
+        "merchant_pack_exported": _("Merchant pack exported"),
+        "signing_key_created": _("Signing key created"),
+        "event_created": _("Event created"),
+        "event_closed": _("Event closed"),
+        "catalog_url_set": _("Catalog address set"),
+        "demo_generated": _("Demo event generated"),
+        "personal_data_encrypted": _("Personal data sealed"),
+        "personal_data_purged": _("Personal data removed"),
+        "import_branches": _("Branches imported"),
+        "import_staff": _("Staff imported"),
+        "import_catalog": _("Catalog imported"),
+        "import_invitees": _("Invitees imported"),
+        "import_invitations": _("Invitation reports imported"),
+        "ledger_pushed": _("Sent to the points ledger"),
+        "ledger_pulled": _("Balances refreshed from the ledger"),
+    }
+    if action in labels:
+        return labels[action]
+    return step_label(action)  # activation steps use their own codes; else the raw code

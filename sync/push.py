@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 
-from kiosk import privacy
+from kiosk import audit, privacy
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.errors import KioskError
@@ -150,6 +150,14 @@ def push(
                     .values(status=OutboxStatus.REJECTED, pushed_at=now, error=bindparam("reason")),
                     refused,
                 )
+            # Core statements leave no row history: one summary record per batch instead.
+            audit.append(
+                uow.session,
+                at=now,
+                action="ledger_pushed",
+                station="sync",
+                details={"accepted": len(ok), "rejected": len(refused)},
+            )
             uow.commit()
         batches += 1
         sent += len(rows)
@@ -219,6 +227,9 @@ def pull(database: Database, ledger: Ledger, *, clock: Clock | None = None) -> P
             .where(JournalEntry.settled_at.is_(None))
             .values(settled_at=now)
             .execution_options(synchronize_session=False)
+        )
+        audit.append(
+            s, at=now, action="ledger_pulled", station="sync", details={"customers": updated}
         )
         uow.commit()
     return PullReport(updated, sorted(set(numbers) - set(accounts)), now)

@@ -20,6 +20,9 @@ os.environ.pop("KIOSK_DB", None)
 os.environ.pop("KIOSK_PRINTER", None)  # this machine's printer settings: tests set their own
 os.environ.pop("KIOSK_PRINT_COMMAND", None)
 os.environ.pop("KIOSK_SLIP_PAPER", None)
+# Every transaction that changes rows must append an audit record (kiosk.audit strict mode);
+# set here so CLI subprocesses started by tests inherit it.
+os.environ["KIOSK_AUDIT_STRICT"] = "1"
 
 from kiosk.db import Database, open_database
 from kiosk.demo import create_demo

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from kiosk import audit
 from kiosk.db import Database
 from kiosk.models import (
     Branch,
@@ -51,7 +52,7 @@ def at(hour: int, minute: int) -> datetime:
 
 def build_small_event(database: Database) -> None:
     pin = hash_pin("1234")
-    with database.unit_of_work() as uow:
+    with audit.unaudited(), database.unit_of_work() as uow:  # test setup
         s = uow.session
         event = Event(
             code="SMALL",

@@ -36,11 +36,13 @@ from kiosk.errors import KioskError
 from kiosk.i18n import LANGUAGES, _, set_language
 from kiosk.labels import role_label, station_label
 from kiosk.roles import Station, home_station
-from kiosk.services.auth import StaffSession, sign_out
+from kiosk.services import audit_trail
+from kiosk.services.auth import StaffSession, sign_in, sign_out
 from kiosk.services.events import EventHeader, event_header
 from ui.backup_status import BackupStatus
 from ui.connection import ConnectionDialog
 from ui.context import AppContext, StationContext
+from ui.idle_lock import IdleWatcher, LockPage
 from ui.live import ConnectionBanner, LiveLink
 from ui.settings import Settings
 from ui.signin import SignInPage
@@ -106,6 +108,10 @@ class MainWindow(QMainWindow):
         self.pages: dict[Station, StationPage] = {}
         self.resize(1366, 800)
         self.link: LiveLink | None = None
+        self.locked = False
+        self.lock_page: LockPage | None = None
+        self.idle = IdleWatcher(lambda: self.settings.idle_lock_seconds, self)
+        self.idle.idle.connect(self.lock)
         self.rebuild()
         self._start_link()
 
@@ -157,8 +163,11 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.signin)
         self.workspace = self._workspace()
         self.stack.addWidget(self.workspace)
+        self.lock_page = None
         if self.staff is not None:
             self._show_workspace(station)
+            if self.locked:  # a language switch while locked: still locked
+                self._show_lock()
         else:
             self.stack.setCurrentWidget(self.signin)
             self.signin.staff_no.setFocus()
@@ -251,6 +260,8 @@ class MainWindow(QMainWindow):
         self.switch_database(dialog.database)
 
     def switch_database(self, database: Database) -> None:
+        self.locked = False
+        self.idle.disarm()
         old = self.app.database
         if self.staff is not None:
             with contextlib.suppress(KioskError):
@@ -266,6 +277,9 @@ class MainWindow(QMainWindow):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Keyboard only: Ctrl+1 … Ctrl+9 open the N-th station (keys bubble up from fields)."""
+        if self.locked:  # no station key works behind the lock screen
+            super().keyPressEvent(event)
+            return
         key = event.key()
         if (
             event.modifiers() & Qt.KeyboardModifier.ControlModifier
@@ -332,8 +346,12 @@ class MainWindow(QMainWindow):
         if self.switcher.count():
             self.switcher.setCurrentRow(index)
             self._on_station_chosen(self.switcher.currentItem(), None)
+        if not self.locked:
+            self.idle.arm()
 
     def sign_out(self) -> None:
+        self.locked = False
+        self.idle.disarm()
         if self.staff is not None:
             try:
                 sign_out(self.app.uow(), self.staff, station="app", clock=self.app.clock)
@@ -341,6 +359,63 @@ class MainWindow(QMainWindow):
                 self.connection_banner.show_state(False, str(error))
         self.staff = None
         self.rebuild()
+
+    # -- the idle lock ----------------------------------------------------------------------
+
+    def lock(self) -> None:
+        """Cover the station: nobody touched it for the idle time (``ui.idle_lock``)."""
+        if self.staff is None or self.locked or self.overview is None:
+            return
+        self.locked = True
+        self.idle.disarm()
+        try:
+            audit_trail.screen_locked(
+                self.app.uow(), self.staff, station=self._where(), clock=self.app.clock
+            )
+        except KioskError as error:  # the LAN is down: lock all the same
+            self.connection_banner.show_state(False, str(error))
+        self._show_lock()
+
+    def _where(self) -> str:
+        station = self._current_station_id()
+        return station.value if station is not None else "app"
+
+    def _show_lock(self) -> None:
+        assert self.staff is not None
+        if self.lock_page is not None:
+            self.stack.removeWidget(self.lock_page)
+            self.lock_page.deleteLater()
+        self.lock_page = LockPage(self.staff.name, self.staff.staff_no, self._unlock, self.sign_out)
+        self.stack.addWidget(self.lock_page)
+        self.stack.setCurrentWidget(self.lock_page)  # the station's widgets are hidden now
+        self.lock_page.pin.setFocus()
+
+    def _unlock(self, pin: str) -> str | None:
+        """Check the same staff member's PIN; the reason when refused, else None."""
+        assert self.staff is not None and self.overview is not None
+        try:
+            sign_in(
+                self.app.uow(),
+                self.staff.staff_no,
+                pin,
+                station=self._where(),
+                clock=self.app.clock,
+                timezone=self.overview.timezone,
+            )
+        except KioskError as error:
+            return str(error)
+        with contextlib.suppress(KioskError):
+            audit_trail.screen_unlocked(
+                self.app.uow(), self.staff, station=self._where(), clock=self.app.clock
+            )
+        self.locked = False
+        self.stack.setCurrentWidget(self.workspace)
+        if self.lock_page is not None:
+            self.stack.removeWidget(self.lock_page)
+            self.lock_page.deleteLater()
+            self.lock_page = None
+        self.idle.arm()
+        return None
 
     # -- stations ---------------------------------------------------------------------------
 

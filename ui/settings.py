@@ -1,5 +1,5 @@
 """Per-machine preferences kept in QSettings: language, large print, the event database URL
-this laptop joins, the booth's settings, the dashboard's alert limits."""
+this laptop joins, the booth's settings, the dashboard's alert limits, the idle lock."""
 
 from __future__ import annotations
 
@@ -98,6 +98,18 @@ class Settings:
         thresholds.check()
         for key in ("queue_wait_minutes", "slot_crowding_percent", "offer_left_percent"):
             self._s.setValue(f"dashboard/{key}", getattr(thresholds, key))
+        self._s.sync()
+
+    # Idle stations lock after this many seconds without a key press or a click (0 = never):
+    # a station left alone at a public venue must not keep customers' data on screen.
+
+    @property
+    def idle_lock_seconds(self) -> int:
+        return _whole(self._s.value("security/idle_lock_seconds", 300), 300, 0, 24 * 3600)
+
+    @idle_lock_seconds.setter
+    def idle_lock_seconds(self, value: int) -> None:
+        self._s.setValue("security/idle_lock_seconds", int(value))
         self._s.sync()
 
     # Automatic backups of the event database to a second place (a USB stick): the folder,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from kiosk import privacy
+from kiosk import audit, privacy
 from kiosk.clock import FixedClock
 from kiosk.db import Database
 from kiosk.demo import DEMO_PASSPHRASE
@@ -36,7 +36,7 @@ def ledger(demo_db: Database, pg_url: str) -> Iterator[Ledger]:
 
 def _redeem(db: Database, serial: int, booth: str, seq: int) -> None:
     """What a booth bundle import records for one redemption."""
-    with db.unit_of_work() as uow:
+    with audit.unaudited(), db.unit_of_work() as uow:  # test setup
         s = uow.session
         slip = s.scalar(select(Slip).where(Slip.serial == serial))
         assert slip is not None
@@ -58,7 +58,7 @@ def _redeem(db: Database, serial: int, booth: str, seq: int) -> None:
 
 def test_close_settle_reconcile(demo_db: Database, ledger: Ledger) -> None:
     clock = FixedClock(MORNING)
-    with demo_db.unit_of_work() as uow:
+    with audit.unaudited(), demo_db.unit_of_work() as uow:  # test setup
         ids = uow.session.scalars(select(Customer.id).order_by(Customer.id).limit(4)).all()
         uow.session.execute(update(Customer).values(points_balance=100_000))
         # One offer expires early so close has something to release and something to keep.
@@ -154,7 +154,7 @@ def test_booth_redemptions_reach_the_ledger_and_late_ones_are_conflicts(
     assert ledger.slip_status(_event_code(demo_db), 1) == "redeemed"
 
     # Slip 2 is not redeemed by its date: close releases it; then the booth reports it.
-    with demo_db.unit_of_work() as uow:
+    with audit.unaudited(), demo_db.unit_of_work() as uow:  # test setup
         uow.session.execute(update(Slip).where(Slip.serial == 2).values(redeem_by=MORNING.date()))
         uow.commit()
     boss = staff_session(demo_db.unit_of_work(), "S001")
@@ -168,7 +168,7 @@ def test_booth_redemptions_reach_the_ledger_and_late_ones_are_conflicts(
     data, _count = booth.bundle()
     result = import_bundle(demo_db.unit_of_work(), data, boss)  # brought on a USB stick
     assert [c.conflict for c in result.conflicts] == ["released"]
-    with demo_db.unit_of_work() as uow:  # and a redemption the event never received
+    with audit.unaudited(), demo_db.unit_of_work() as uow:  # a redemption never received
         uow.session.execute(
             update(Redemption).where(Redemption.slip_serial == 2).values(booth_seq=4)
         )

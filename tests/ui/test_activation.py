@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select, update
 
+from kiosk import audit
 from kiosk.clock import FixedClock
 from kiosk.db import open_database
 from kiosk.demo import DEMO_PASSPHRASE
@@ -49,7 +50,7 @@ pytestmark = pytest.mark.ui
 def _customer_for_activation(url: str, clock: FixedClock) -> tuple[int, list[str]]:
     """A customer with pre-selected services and mobile banking, waiting for activation."""
     database = open_database(url)
-    with database.unit_of_work() as uow:
+    with audit.unaudited(), database.unit_of_work() as uow:  # test setup
         s = uow.session
         customer_id = s.scalar(
             select(Invitation.customer_id)

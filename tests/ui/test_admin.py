@@ -8,6 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -238,3 +239,39 @@ def test_backups_tab_sets_the_folder_and_backs_up(
     station.backup_folder.setText("")
     station.backup_save.click()
     assert not status.isVisible() and not status.timer.isActive()
+
+
+def test_audit_tab_lists_records_and_verifies_the_chain(
+    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str
+) -> None:
+    window = make_window(demo_url)
+    station = open_admin(qtbot, window)
+    panel = station.audit_panel
+    station.tabs.setCurrentWidget(panel)
+    assert panel.table.rowCount() >= 2
+    newest = [panel.table.item(0, c).text() for c in range(panel.table.columnCount())]
+    assert newest[1] == "S001" and newest[3] == "Signed in"
+    assert panel.table.item(0, 3).toolTip() == "sign_in"
+    demo_row = panel.table.rowCount() - 1  # the oldest shown: the demo generation, no staff
+    assert panel.table.item(demo_row, 3).text() == "Demo event generated"
+    assert panel.table.item(demo_row, 1).text() == ""
+
+    assert panel.idle_minutes.value() == 5  # this laptop's idle lock, default 300 s
+    panel.idle_minutes.setValue(0)
+    assert window.settings.idle_lock_seconds == 0  # never
+    panel.idle_minutes.setValue(2)
+    assert window.settings.idle_lock_seconds == 120
+
+    qtbot.mouseClick(panel.verify_button, Qt.MouseButton.LeftButton)
+    assert panel.banner.tone == Tone.OK
+    assert "intact" in panel.banner.headline.text()
+    assert "records; chain head" in panel.banner.detail.text()
+
+    tamper = open_database(demo_url)  # someone edits the file behind the app's back
+    with tamper.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE audit_record SET station = 'x' WHERE id = 1")
+    tamper.dispose()
+    qtbot.mouseClick(panel.verify_button, Qt.MouseButton.LeftButton)
+    assert panel.banner.tone == Tone.ERROR
+    assert "broken: 1 problem(s)" in panel.banner.headline.text()
+    assert "record 1 (Demo event generated" in panel.banner.detail.text()

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select, update
 
+from kiosk import audit
 from kiosk.db import open_database
 from kiosk.models import AuditRecord, Customer, Invitation, Staff, TimeSlot, Visit
 from ui.approval import SupervisorDialog
@@ -224,7 +225,7 @@ def test_slot_panel_warns_when_the_current_slot_is_full(
     qtbot: QtBot, station: ReceptionStation, demo_url: str
 ) -> None:
     database = open_database(demo_url)
-    with database.unit_of_work() as uow:
+    with audit.unaudited(), database.unit_of_work() as uow:  # test setup
         uow.session.execute(update(TimeSlot).where(TimeSlot.code == "AM").values(capacity=1))
         codes = uow.session.scalars(
             select(Invitation.code).join(TimeSlot).where(TimeSlot.code == "AM").limit(2)

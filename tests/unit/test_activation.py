@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from kiosk import audit
 from kiosk.cart import Cart, affordable, check_cart
 from kiosk.clock import FixedClock
 from kiosk.db import Database
@@ -43,7 +44,7 @@ MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 
 def _checked_in(db: Database, *, mobile: str = MobileBanking.OPENED, balance: int = 30_000) -> int:
     """A demo customer with an invitation that has pre-selected services, checked in."""
-    with db.unit_of_work() as uow:
+    with audit.unaudited(), db.unit_of_work() as uow:  # test setup
         s = uow.session
         customer_id = s.scalar(
             select(Invitation.customer_id)

@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
+from kiosk import audit
 from kiosk.booth.bundle import BundleError
 from kiosk.booth.pack import PackError
 from kiosk.booth.service import Booth, NoPackError, describe
@@ -147,7 +148,7 @@ def test_pack_refusals(demo_db: Database, tmp_path: Path, empty_url: str) -> Non
     create_demo(other.unit_of_work(), event_date=date(2026, 12, 5), invitees=20, seed=7)
     from kiosk.models import Event
 
-    with other.unit_of_work() as uow:
+    with audit.unaudited(), other.unit_of_work() as uow:  # test setup
         event = uow.session.scalar(select(Event))
         assert event is not None
         event.code = "OTHER"

@@ -9,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
+from kiosk import audit
 from kiosk.db import current_revision, head_revision, open_database
 from kiosk.errors import SchemaTooNewError
 from kiosk.models import Base, Branch, Event, TimeSlot
@@ -48,7 +49,7 @@ def _check_fresh(url: str) -> None:
         open_database(url).dispose()
         # Timezone-aware times survive the round trip on this backend.
         at = datetime(2026, 11, 28, 1, 30, tzinfo=UTC)
-        with database.unit_of_work() as uow:
+        with audit.unaudited(), database.unit_of_work() as uow:  # test setup
             event = Event(code="E1", name="e", event_date=date(2026, 11, 28), created_at=at)
             event.slots.append(
                 TimeSlot(code="AM", label="am", starts_at=at, ends_at=at, capacity=1)

@@ -263,7 +263,7 @@ def test_no_undo_once_served(demo_db: Database, staff: StaffSession, clock: Fixe
     customer = _customer(demo_db, customer_no="6200000003")
     result = reception.check_in(demo_db.unit_of_work(), customer.id, staff, clock=clock)
     assert result.card.visit is not None
-    with demo_db.unit_of_work() as uow:
+    with audit.unaudited(), demo_db.unit_of_work() as uow:  # test setup
         uow.session.execute(update(QueueEntry).values(status=QueueStatus.CALLED))
         uow.commit()
     with pytest.raises(CheckInError, match="already been served"):
@@ -336,7 +336,7 @@ def test_walk_in(demo_db: Database, staff: StaffSession, clock: FixedClock) -> N
 
 
 def test_slot_arrivals(demo_db: Database, staff: StaffSession, clock: FixedClock) -> None:
-    with demo_db.unit_of_work() as uow:
+    with audit.unaudited(), demo_db.unit_of_work() as uow:  # test setup
         morning = uow.session.scalars(
             select(Customer.id)
             .join(Invitation, Invitation.customer_id == Customer.id)

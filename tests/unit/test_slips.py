@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select, update
 
+from kiosk import audit
 from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_PASSPHRASE, create_demo
@@ -25,7 +26,7 @@ MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 
 
 def _customer_checked_in(db: Database, balance: int, customer_no: str = "6200000030") -> int:
-    with db.unit_of_work() as uow:
+    with audit.unaudited(), db.unit_of_work() as uow:  # test setup
         uow.session.execute(
             update(Customer)
             .where(Customer.customer_no == customer_no)
@@ -124,7 +125,7 @@ def test_capacity_and_not_checked_in(demo_db: Database) -> None:
     customer_id = _customer_checked_in(demo_db, 200_000)
     desk = staff_session(demo_db.unit_of_work(), "A001")
     key = keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
-    with demo_db.unit_of_work() as uow:
+    with audit.unaudited(), demo_db.unit_of_work() as uow:  # test setup
         uow.session.execute(update(Offer).where(Offer.code == "O202").values(capacity=1))
         uow.commit()
     with pytest.raises(SlipError, match="fully booked"):

@@ -48,6 +48,7 @@ from kiosk.services.events import event_header
 from printing.booklet import BookletPaper, render_booklet, render_html
 from printing.invitations import percent_text, write_progress, write_reminders
 from ui.approval import approval_for
+from ui.audit_panel import AuditPanel
 from ui.context import StationContext
 from ui.reports_panel import ReportsPanel
 from ui.stations.base import StationPage
@@ -119,6 +120,8 @@ class AdminStation(StationPage):
         )
         self.tabs.addTab(self.reports, _("Reports"))
         self.tabs.addTab(self._backups_tab(), _("Backups"))
+        self.audit_panel = AuditPanel(context)
+        self.tabs.addTab(self.audit_panel, _("Audit"))
         self.tabs.currentChanged.connect(self._tab_opened)
         layout.addWidget(self.tabs, 1)
 
@@ -132,6 +135,8 @@ class AdminStation(StationPage):
             self.refresh_booklet()
         elif widget is self.backups_tab:
             self.refresh_backups()
+        elif widget is self.audit_panel:
+            self.audit_panel.refresh()
 
     # -- import -----------------------------------------------------------------------------
 
