@@ -287,3 +287,48 @@ def test_audit_list(demo_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["--lang", "en", "--db", demo_url, "audit", "list", "--limit", "2"])
     out, _err = capsys.readouterr()
     assert code == 0 and len(out.splitlines()) == 2
+
+
+def _written_action_codes() -> set[str]:
+    """Every literal ``action=`` given to ``audit.append`` in the code, with the f-string
+    families (``import_{kind}``, ``{purpose}_failed``) expanded."""
+    import ast
+    from pathlib import Path
+
+    from kiosk.imports import ORDER
+
+    root = Path(__file__).resolve().parents[2]
+    codes: set[str] = set()
+    for folder in ("kiosk", "sync", "ui", "cli"):
+        for path in (root / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "append"
+                ):
+                    continue
+                for keyword in node.keywords:
+                    if keyword.arg != "action":
+                        continue
+                    value = keyword.value
+                    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                        codes.add(value.value)
+                    elif isinstance(value, ast.IfExp):
+                        codes.update(
+                            v.value
+                            for v in (value.body, value.orelse)
+                            if isinstance(v, ast.Constant)
+                        )
+    codes |= {f"import_{kind}" for kind in ORDER}
+    codes |= {f"{p}_{s}" for p in ("sign_in", "approval") for s in ("failed", "locked", "unknown")}
+    return codes
+
+
+def test_every_audited_action_has_words_on_the_audit_tab() -> None:
+    from kiosk.labels import audit_action_label
+
+    codes = _written_action_codes()
+    assert {"check_in", "slip_voided", "approval_given", "ledger_pushed"} <= codes
+    unlabelled = sorted(code for code in codes if audit_action_label(code) == code)
+    assert unlabelled == []
