@@ -2,9 +2,9 @@
 
 Creates a throw-away demo database, signs in as the supervisor and saves the sign-in page, the
 event overview (also in large print), reception after a search and a check-in, the desks, the
-booth, and the dashboard during a simulated demo day (also in large print), in
-Simplified Chinese, so the images in docs/ can be regenerated after any UI change and looked
-at before committing. Tickets go to a temporary spool folder.
+booth, the audit tab, the idle lock screen, and the dashboard during a simulated demo day (also
+in large print), in Simplified Chinese, so the images in docs/ can be regenerated after any UI
+change and looked at before committing. Tickets go to a temporary spool folder.
 """
 
 from __future__ import annotations
@@ -314,6 +314,35 @@ def admin_backups_screenshot(
     window.close()
 
 
+def audit_and_lock_screenshots(
+    app: QApplication, database: Database, settings: Settings, out: Path
+) -> None:
+    """The Administration station's Audit tab after a verify, then the idle lock screen."""
+    from ui.stations.admin import AdminStation
+
+    set_language("zh_CN")
+    window = MainWindow(AppContext(database, FixedClock(MORNING)), settings)
+    window.resize(1366, 800)
+    window.show()
+    window.signin.staff_no.setText("S001")
+    window.signin.pin.setText("1234")
+    window.signin.submit()
+    app.processEvents()
+    for row in range(window.switcher.count()):
+        if window.switcher.item(row).data(Qt.ItemDataRole.UserRole) == Station.ADMIN:
+            window.switcher.setCurrentRow(row)
+    station = window.current_station()
+    assert isinstance(station, AdminStation)
+    station.tabs.setCurrentWidget(station.audit_panel)
+    station.audit_panel.verify_button.click()
+    app.processEvents()
+    window.grab().save(str(out / "admin-audit.png"))
+    window.lock()
+    app.processEvents()
+    window.grab().save(str(out / "idle-lock.png"))
+    window.close()
+
+
 def lan_screenshots(app: QApplication, database: Database, settings: Settings, out: Path) -> None:
     """Several laptops: the banner while the event database is away, the connection dialog
     with the set-up steps, and a booth fallen back to offline mode."""
@@ -412,6 +441,7 @@ def main() -> None:
         apply_theme(app, False)
         booth_screenshots(app, database, settings, out)
         admin_backups_screenshot(app, database, settings, out, Path(tmp) / "usb")
+        audit_and_lock_screenshots(app, database, settings, out)
         lan_screenshots(app, database, settings, out)
         database.dispose()
         dashboard_screenshots(app, settings, Path(tmp), out)

@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from kiosk.clock import FixedClock
 from kiosk.db import open_database
 from kiosk.services import audit_trail
 from ui.main_window import MainWindow
@@ -36,7 +37,11 @@ def _reception(qtbot: QtBot, window: MainWindow) -> ReceptionStation:
 
 
 def test_idle_station_locks_and_the_same_pin_unlocks(
-    qtbot: QtBot, make_window: Callable[[str], MainWindow], settings: Settings, demo_url: str
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    settings: Settings,
+    demo_url: str,
+    clock: FixedClock,
 ) -> None:
     settings.idle_lock_seconds = 1
     window = make_window(demo_url)
@@ -64,7 +69,8 @@ def test_idle_station_locks_and_the_same_pin_unlocks(
     qtbot.keyClicks(lock.pin, "9999")
     qtbot.keyClick(lock.pin, Qt.Key.Key_Return)
     assert window.locked
-    assert lock.error.text() == "Wrong PIN. 4 attempts left."
+    assert lock.error.text() == "Wrong PIN. 4 attempts left; the next in 1 s."
+    clock.advance(seconds=1)  # the sign-in throttle's wait after a wrong PIN
     qtbot.keyClicks(lock.pin, "1234")
     qtbot.keyClick(lock.pin, Qt.Key.Key_Return)
     assert not window.locked
