@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
-from PySide6.QtCore import QRegularExpression, Qt
-from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -27,6 +27,7 @@ from kiosk.models import Role
 from kiosk.permissions import Action, Approval, approval_sentence
 from kiosk.services.approval import approve
 from ui.context import StationContext
+from ui.widgets import error_label, pin_field
 
 
 class SupervisorDialog(QDialog):
@@ -75,16 +76,9 @@ class SupervisorDialog(QDialog):
         self.staff_no.setMaxLength(16)
         layout.addWidget(self.staff_no)
         layout.addWidget(QLabel(_("PIN")))
-        self.pin = QLineEdit()
-        self.pin.setObjectName("supervisor_pin")
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin.setMaxLength(8)
-        self.pin.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,8}")))
+        self.pin = pin_field("supervisor_pin")
         layout.addWidget(self.pin)
-        self.error = QLabel("")
-        self.error.setObjectName("error")
-        self.error.setProperty("role", "error")
-        self.error.setWordWrap(True)
+        self.error = error_label()
         layout.addWidget(self.error)
         buttons = QHBoxLayout()
         buttons.addStretch(1)

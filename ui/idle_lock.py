@@ -14,20 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QRegularExpression, Qt, QTimer, Signal
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from kiosk.i18n import _
+from ui.widgets import error_label, pin_field
 
 ACTIVITY = frozenset(
     {
@@ -117,16 +116,9 @@ class LockPage(QWidget):
         text.setWordWrap(True)
         box.addWidget(text)
         box.addWidget(QLabel(_("PIN")))
-        self.pin = QLineEdit()
-        self.pin.setObjectName("lock_pin")
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin.setMaxLength(8)
-        self.pin.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,8}")))
+        self.pin = pin_field("lock_pin")
         box.addWidget(self.pin)
-        self.error = QLabel("")
-        self.error.setObjectName("error")
-        self.error.setProperty("role", "error")
-        self.error.setWordWrap(True)
+        self.error = error_label()
         box.addWidget(self.error)
         buttons = QHBoxLayout()
         self.unlock_button = QPushButton(_("Unlock"))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QRegularExpression, Qt, Signal
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -22,6 +21,7 @@ from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.services.auth import sign_in
 from ui.context import AppContext
+from ui.widgets import error_label, pin_field
 
 
 class SignInPage(QWidget):
@@ -65,17 +65,10 @@ class SignInPage(QWidget):
         box.addWidget(self.staff_no)
 
         box.addWidget(QLabel(_("PIN")))
-        self.pin = QLineEdit()
-        self.pin.setObjectName("pin")
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin.setMaxLength(8)
-        self.pin.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,8}")))
+        self.pin = pin_field("pin")
         box.addWidget(self.pin)
 
-        self.error = QLabel("")
-        self.error.setObjectName("error")
-        self.error.setProperty("role", "error")
-        self.error.setWordWrap(True)
+        self.error = error_label()
         box.addWidget(self.error)
 
         self.button = QPushButton(_("Sign in"))

@@ -1,4 +1,5 @@
-"""Widgets shared by the stations: the scan field, the result banner and the scan sounds."""
+"""Widgets shared by the stations: the scan field, the result banner, the scan sounds and the
+PIN entry of the sign-in page, the lock screen and the supervisor dialog."""
 
 from __future__ import annotations
 
@@ -8,11 +9,30 @@ import time
 from importlib import resources
 from typing import ClassVar
 
-from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, QUrl, Signal
+from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from kiosk.scanning import WedgeDetector
+
+
+def pin_field(object_name: str) -> QLineEdit:
+    """A hidden field that takes up to 8 digits: every PIN is typed into one of these."""
+    field = QLineEdit()
+    field.setObjectName(object_name)
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setMaxLength(8)
+    field.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,8}")))
+    return field
+
+
+def error_label() -> QLabel:
+    """The red sentence under a form that says why it was refused."""
+    label = QLabel("")
+    label.setObjectName("error")
+    label.setProperty("role", "error")
+    label.setWordWrap(True)
+    return label
 
 
 class Tone(enum.StrEnum):
