@@ -54,9 +54,6 @@ class IdleWatcher(QObject):
         self.tick = QTimer(self)
         self.tick.setInterval(1000)
         self.tick.timeout.connect(self._check)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)  # removed by Qt when this object goes
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in ACTIVITY:
@@ -64,12 +61,23 @@ class IdleWatcher(QObject):
         return False  # only watching: every event goes on to its widget
 
     def arm(self) -> None:
-        """Start counting from now (after a sign-in or an unlock)."""
+        """Start counting from now (after a sign-in or an unlock).
+
+        The filter sees every event of the application, so it is installed only while a
+        station is signed in and unlocked, and removed as soon as it is not: a filter left
+        behind by a closed window would cost a Python call on every event.
+        """
         self.last_input.restart()
+        app = QApplication.instance()
+        if app is not None and not self.armed:
+            app.installEventFilter(self)
         self.armed = True
         self.tick.start()
 
     def disarm(self) -> None:
+        app = QApplication.instance()
+        if app is not None and self.armed:
+            app.removeEventFilter(self)
         self.armed = False
         self.tick.stop()
 

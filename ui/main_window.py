@@ -211,6 +211,7 @@ class MainWindow(QMainWindow):
         return header
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.idle.disarm()
         self.sync_status.stop()
         self.backup_status.stop()
         if self.settings.backup_folder:

@@ -118,3 +118,16 @@ def test_input_anywhere_restarts_the_count_and_zero_never_locks(
     assert not window.locked
     settings.idle_lock_seconds = 1
     qtbot.waitUntil(lambda: window.locked, timeout=5000)
+
+
+def test_the_input_watch_ends_with_the_sign_out_and_the_window(
+    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str
+) -> None:
+    """The watch sees every event of the application, so a window that is signed out or closed
+    must not leave it behind (every event would pay a Python call for it)."""
+    window = make_window(demo_url)
+    assert not window.idle.armed  # nobody signed in: nothing to lock
+    _reception(qtbot, window)
+    assert window.idle.armed
+    window.close()
+    assert not window.idle.armed and not window.idle.tick.isActive()
