@@ -14,6 +14,7 @@ import sys
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -30,6 +31,9 @@ from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.settings import Settings
 from ui.theme import apply_theme
+
+if TYPE_CHECKING:
+    from ui.stations.admin import AdminStation
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)  # 09:10 on the demo day, in Shanghai
 
@@ -285,10 +289,10 @@ def dashboard_screenshots(app: QApplication, settings: Settings, folder: Path, o
     database.dispose()
 
 
-def admin_backups_screenshot(
-    app: QApplication, database: Database, settings: Settings, out: Path, usb: Path
-) -> None:
-    """The Administration station's Backups tab after two backups to a "USB stick"."""
+def _administration(
+    app: QApplication, database: Database, settings: Settings
+) -> tuple[MainWindow, AdminStation]:
+    """A window signed in as the supervisor S001, on the Administration station."""
     from ui.stations.admin import AdminStation
 
     set_language("zh_CN")
@@ -304,6 +308,14 @@ def admin_backups_screenshot(
             window.switcher.setCurrentRow(row)
     station = window.current_station()
     assert isinstance(station, AdminStation)
+    return window, station
+
+
+def admin_backups_screenshot(
+    app: QApplication, database: Database, settings: Settings, out: Path, usb: Path
+) -> None:
+    """The Administration station's Backups tab after two backups to a "USB stick"."""
+    window, station = _administration(app, database, settings)
     station.tabs.setCurrentWidget(station.backups_tab)
     station.backup_folder.setText(str(usb))
     station.backup_keep.setValue(12)
@@ -318,21 +330,7 @@ def audit_and_lock_screenshots(
     app: QApplication, database: Database, settings: Settings, out: Path
 ) -> None:
     """The Administration station's Audit tab after a verify, then the idle lock screen."""
-    from ui.stations.admin import AdminStation
-
-    set_language("zh_CN")
-    window = MainWindow(AppContext(database, FixedClock(MORNING)), settings)
-    window.resize(1366, 800)
-    window.show()
-    window.signin.staff_no.setText("S001")
-    window.signin.pin.setText("1234")
-    window.signin.submit()
-    app.processEvents()
-    for row in range(window.switcher.count()):
-        if window.switcher.item(row).data(Qt.ItemDataRole.UserRole) == Station.ADMIN:
-            window.switcher.setCurrentRow(row)
-    station = window.current_station()
-    assert isinstance(station, AdminStation)
+    window, station = _administration(app, database, settings)
     station.tabs.setCurrentWidget(station.audit_panel)
     station.audit_panel.verify_button.click()
     app.processEvents()

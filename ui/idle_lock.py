@@ -17,16 +17,14 @@ from collections.abc import Callable
 from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from kiosk.i18n import _
-from ui.widgets import error_label, pin_field
+from ui.widgets import centred_card, error_label, pin_field
 
 ACTIVITY = frozenset(
     {
@@ -105,12 +103,7 @@ class LockPage(QWidget):
         super().__init__(parent)
         self.setObjectName("page")
         self.on_unlock = on_unlock
-        card = QFrame()
-        card.setObjectName("card")
-        card.setMaximumWidth(640)
-        box = QVBoxLayout(card)
-        box.setContentsMargins(36, 28, 36, 28)
-        box.setSpacing(12)
+        box = centred_card(self)
         title = QLabel(_("Screen locked"))
         title.setProperty("role", "title")
         box.addWidget(title)
@@ -146,14 +139,6 @@ class LockPage(QWidget):
         hint.setWordWrap(True)
         box.addWidget(hint)
         self.pin.returnPressed.connect(self.submit)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(card, 3)
-        row.addStretch(1)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
 
     def submit(self) -> None:
         if not self.pin.text():

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -21,7 +20,7 @@ from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.services.auth import sign_in
 from ui.context import AppContext
-from ui.widgets import error_label, pin_field
+from ui.widgets import centred_card, error_label, pin_field
 
 
 class SignInPage(QWidget):
@@ -43,12 +42,7 @@ class SignInPage(QWidget):
         self.timezone = timezone
         self.setObjectName("page")
 
-        card = QFrame()
-        card.setObjectName("card")
-        card.setMaximumWidth(640)
-        box = QVBoxLayout(card)
-        box.setContentsMargins(36, 28, 36, 28)
-        box.setSpacing(12)
+        box = centred_card(self)
         title = QLabel(event_name)
         title.setProperty("role", "title")
         title.setWordWrap(True)
@@ -90,14 +84,6 @@ class SignInPage(QWidget):
             hint.setWordWrap(True)
             box.addWidget(hint)
 
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(card, 3)
-        row.addStretch(1)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
         if on_choose_database is not None:
             # Which event database this laptop joins: its own file or the venue's server.
             where = QHBoxLayout()
@@ -112,6 +98,8 @@ class SignInPage(QWidget):
             change.clicked.connect(on_choose_database)
             where.addWidget(change)
             where.addStretch(1)
+            outer = self.layout()  # the page's column, below the card
+            assert isinstance(outer, QVBoxLayout)
             outer.addLayout(where)
 
         self.staff_no.returnPressed.connect(self.pin.setFocus)

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, QUrl, Signal
 from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator
-from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from kiosk.scanning import WedgeDetector
 
@@ -24,6 +24,26 @@ def pin_field(object_name: str) -> QLineEdit:
     field.setMaxLength(8)
     field.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,8}")))
     return field
+
+
+def centred_card(page: QWidget) -> QVBoxLayout:
+    """Lay ``page`` out as one card in the middle (sign-in, lock screen); returns the card's
+    layout to fill."""
+    card = QFrame()
+    card.setObjectName("card")
+    card.setMaximumWidth(640)
+    box = QVBoxLayout(card)
+    box.setContentsMargins(36, 28, 36, 28)
+    box.setSpacing(12)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(card, 3)
+    row.addStretch(1)
+    outer = QVBoxLayout(page)
+    outer.addStretch(1)
+    outer.addLayout(row)
+    outer.addStretch(2)
+    return box
 
 
 def error_label() -> QLabel:
