@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -27,7 +26,7 @@ from kiosk.models import Role
 from kiosk.permissions import Action, Approval, approval_sentence
 from kiosk.services.approval import approve
 from ui.context import StationContext
-from ui.widgets import error_label, pin_field
+from ui.widgets import error_label, pin_field, staff_no_field
 
 
 class SupervisorDialog(QDialog):
@@ -70,10 +69,7 @@ class SupervisorDialog(QDialog):
         who.setWordWrap(True)
         layout.addWidget(who)
         layout.addWidget(QLabel(_("Supervisor's staff number")))
-        self.staff_no = QLineEdit()
-        self.staff_no.setObjectName("supervisor_no")
-        self.staff_no.setPlaceholderText(_("e.g. S001"))
-        self.staff_no.setMaxLength(16)
+        self.staff_no = staff_no_field("supervisor_no", _("e.g. S001"))
         layout.addWidget(self.staff_no)
         layout.addWidget(QLabel(_("PIN")))
         self.pin = pin_field("supervisor_pin")

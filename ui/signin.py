@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -20,7 +19,7 @@ from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.services.auth import sign_in
 from ui.context import AppContext
-from ui.widgets import centred_card, error_label, pin_field
+from ui.widgets import centred_card, error_label, pin_field, staff_no_field
 
 
 class SignInPage(QWidget):
@@ -52,10 +51,7 @@ class SignInPage(QWidget):
         box.addWidget(subtitle)
 
         box.addWidget(QLabel(_("Staff number")))
-        self.staff_no = QLineEdit()
-        self.staff_no.setObjectName("staff_no")
-        self.staff_no.setPlaceholderText(_("e.g. R001"))
-        self.staff_no.setMaxLength(16)
+        self.staff_no = staff_no_field("staff_no", _("e.g. R001"))
         box.addWidget(self.staff_no)
 
         box.addWidget(QLabel(_("PIN")))

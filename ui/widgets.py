@@ -16,6 +16,15 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QVBoxLayou
 from kiosk.scanning import WedgeDetector
 
 
+def staff_no_field(object_name: str, example: str) -> QLineEdit:
+    """Where a staff number is typed (sign-in, a supervisor's approval)."""
+    field = QLineEdit()
+    field.setObjectName(object_name)
+    field.setPlaceholderText(example)
+    field.setMaxLength(16)
+    return field
+
+
 def pin_field(object_name: str) -> QLineEdit:
     """A hidden field that takes up to 8 digits: every PIN is typed into one of these."""
     field = QLineEdit()
