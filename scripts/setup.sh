@@ -2,7 +2,8 @@
 # Set up everything kiosk needs on a fresh machine; safe and quick to run again.
 #  1. the system libraries Qt needs to open a real window (Debian/Ubuntu, via apt-get);
 #     the CJK font is bundled in assets/fonts, so no font package is needed;
-#  2. a virtual environment in .venv with kiosk and its development tools installed.
+#  2. a virtual environment in .venv with kiosk and its development tools, at the versions
+#     locked in requirements/lock.txt (scripts/lock.sh updates the lock).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,13 +41,15 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 
-# Reinstall only when the dependencies changed, so the second run takes a second.
+# Install exactly what requirements/lock.txt says (every version and file hash the tests
+# passed on; scripts/lock.sh updates it), then kiosk itself without resolving anything again.
+# Reinstall only when the lock or pyproject.toml changed, so the second run takes a second.
 stamp=.venv/.kiosk-installed
-wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
+wanted=$(cat pyproject.toml requirements/lock.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ] \
    || ! .venv/bin/python -c 'import kiosk, ui, cli' 2>/dev/null; then
-  echo "setup: installing kiosk and its dependencies into .venv" >&2
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  echo "setup: installing the locked dependencies and kiosk into .venv" >&2
+  .venv/bin/python -m pip install -q --require-hashes --no-deps -r requirements/lock.txt
+  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
   echo "$wanted" > "$stamp"
 fi
