@@ -131,3 +131,27 @@ def pg_demo_url(pg_demo_template: str) -> Iterator[str]:
             yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def any_demo_url(request: pytest.FixtureRequest) -> str:
+    """The demo event on each backend in turn: SQLite enforces neither column lengths nor some
+    locking, so a test that passes on it alone proves little."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("demo_url"))
+    return str(request.getfixturevalue("pg_demo_url"))
+
+
+@pytest.fixture
+def any_demo_db(any_demo_url: str) -> Iterator[Database]:
+    database = open_database(any_demo_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def any_empty_url(request: pytest.FixtureRequest) -> str:
+    """An empty database on each backend in turn."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("empty_url"))
+    return str(request.getfixturevalue("pg_url"))
