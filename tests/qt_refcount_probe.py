@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import (  # noqa: E402
+from PySide6.QtCore import (
     QAbstractListModel,
     QCoreApplication,
     QEvent,
@@ -26,8 +26,8 @@ from PySide6.QtCore import (  # noqa: E402
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QPainter  # noqa: E402
-from PySide6.QtWidgets import (  # noqa: E402
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (
     QApplication,
     QListView,
     QStyledItemDelegate,
@@ -82,7 +82,7 @@ def signal(app: QApplication, n: int) -> None:
 
 
 class _Painted(QWidget):
-    def paintEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+    def paintEvent(self, event: object) -> None:
         painter = QPainter(self)
         painter.drawLine(0, 0, 10, 10)
         painter.end()
@@ -103,7 +103,7 @@ class _Filter(QObject):
         super().__init__()
         self.seen = 0
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         self.seen += 1
         return False
 
@@ -123,7 +123,7 @@ class _Model(QAbstractListModel):
         super().__init__()
         self.calls = 0
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else 20
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> object:

@@ -21,6 +21,7 @@ from kiosk.db import Database
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from ui.settings import Settings
+from ui.timing import every
 
 
 class BackupStatus(QLabel):
@@ -49,7 +50,7 @@ class BackupStatus(QLabel):
         if self.last is None and not self.text():
             self.setText(_("Backup: on"))
             self.setToolTip(folder)
-        interval = self.settings.backup_minutes * 60
+        interval = every(self.settings.backup_minutes * 60_000) / 1000
         waited = time.time() - self.settings.backup_last
         self.timer.start(int(max(0.0, interval - waited) * 1000))
 
@@ -65,14 +66,14 @@ class BackupStatus(QLabel):
             self.setStyleSheet("color: #b00020; font-weight: bold;")
             self.setToolTip(str(error))
             self.setVisible(True)
-            self.timer.start(self.settings.backup_minutes * 60_000)
+            self.timer.start(every(self.settings.backup_minutes * 60_000))
             return None
         self.last = result
         self.settings.backup_last = time.time()
         self.setStyleSheet("")
         self.setText(_("Backup {time}").format(time=time.strftime("%H:%M")))
         self.setToolTip(str(result.path))
-        self.timer.start(self.settings.backup_minutes * 60_000)
+        self.timer.start(every(self.settings.backup_minutes * 60_000))
         return result
 
     def stop(self) -> None:

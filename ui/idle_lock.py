@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.i18n import _
+from ui.timing import every
 from ui.widgets import centred_card, error_label, pin_field
 
 ACTIVITY = frozenset(
@@ -50,7 +51,7 @@ class IdleWatcher(QObject):
         self.last_input.start()
         self.armed = False
         self.tick = QTimer(self)
-        self.tick.setInterval(1000)
+        self.tick.setInterval(every(1000))
         self.tick.timeout.connect(self._check)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from kiosk.changes import ChangeWatcher
 from kiosk.db import Database
 from kiosk.i18n import _
+from ui.timing import every
 
 
 class LiveLink(QObject):
@@ -23,7 +24,7 @@ class LiveLink(QObject):
 
     def __init__(self, database: Database, parent: QObject | None = None, interval: float = 1.0):
         super().__init__(parent)
-        self.watcher = ChangeWatcher(database.engine, interval=interval)
+        self.watcher = ChangeWatcher(database.engine, interval=every(round(interval * 1000)) / 1000)
         self.value: int | None = None
         self.reachable: bool | None = None
         self.error = ""

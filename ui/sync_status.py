@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from kiosk.db import ENV_DB, Database
 from kiosk.i18n import _, get_language
+from ui.timing import every
 
 INTERVAL_MS = 60_000
 
@@ -34,7 +35,7 @@ class SyncStatus(QLabel):
         self.process: QProcess | None = None
         self._output = b""
         self.timer = QTimer(self)
-        self.timer.setInterval(INTERVAL_MS)
+        self.timer.setInterval(every(INTERVAL_MS))
         self.timer.timeout.connect(self.push_now)
         self.setVisible(bool(self.ledger_url))
         if self.ledger_url:

@@ -40,7 +40,9 @@ def test_qt_calls_into_python_keep_refcounts(kind: str) -> None:
         f"versions):\n{run.stderr[-2000:]}"
     )
     result = json.loads(run.stdout.strip().splitlines()[-1])
-    for name, before, after in zip(("None", "True", "False"), result["before"], result["after"]):
+    for name, before, after in zip(
+        ("None", "True", "False"), result["before"], result["after"], strict=True
+    ):
         assert after >= before, (
             f"{CALLS} Qt -> Python calls of kind {kind} lost {before - after} references to "
             f"{name} ({before} -> {after}): this PySide6 build would crash a station within "

@@ -51,6 +51,7 @@ from ui.approval import approval_for
 from ui.context import StationContext
 from ui.stations.base import StationPage
 from ui.theme import is_large_print
+from ui.timing import every
 from ui.widgets import ResultBanner, ScanField, Sounds, Tone
 
 STEP_KEYS = {
@@ -126,6 +127,8 @@ class ActivationStation(StationPage):
         self.called: Called | None = None
         self.customer: DeskCustomer | None = None
         self.offers: dict[str, CatalogOffer] = {}
+        self._catalog_layout: list[tuple[str, str]] = []  # (merchant, offer) as built
+        self._catalog_items: dict[str, QTreeWidgetItem] = {}
         self.cart = Cart()
         self._signing_key = None
         self._updating = False
@@ -277,7 +280,7 @@ class ActivationStation(StationPage):
         self.refresh_timer = QTimer(self)
         # Service desks and reception fill the queue and other desks take capacity:
         # ``refresh_live`` follows them at once; this timer keeps the waiting minutes current.
-        self.refresh_timer.setInterval(60_000)
+        self.refresh_timer.setInterval(every(60_000))
         self.refresh_timer.timeout.connect(self.refresh_queue)
         self._show_customer()
 
@@ -323,12 +326,47 @@ class ActivationStation(StationPage):
                 self.queue.setItem(r, c, QTableWidgetItem(text))
 
     def refresh_catalog(self) -> None:
-        """Offers grouped by merchant; what the customer cannot afford or is gone is grey."""
+        """Offers grouped by merchant; what the customer cannot afford or is gone is grey.
+
+        The tree is built once and then updated in place on every live refresh (only a new
+        or removed offer rebuilds it): the selection and the scroll position stay where
+        staff left them, and no item is created and destroyed once a second all day.
+        """
         self.offers = {o.code: o for o in activation.catalog(self.context.uow())}
+        layout = [(o.merchant_code, o.code) for o in self.offers.values()]
+        if layout != self._catalog_layout:
+            self._build_catalog()
+            self._catalog_layout = layout
         balance = self.customer.balance if self.customer else None
+        for offer in self.offers.values():
+            item = self._catalog_items[offer.code]
+            texts = (
+                offer.name,
+                f"{offer.points_price:,}",
+                str(offer.remaining) if offer.remaining > 0 else _("sold out"),
+                category_label(offer.category),
+            )
+            for column, text in enumerate(texts):
+                if item.text(column) != text:
+                    item.setText(column, text)
+            can = offer.remaining > 0 and (
+                balance is None or affordable(offer, self.cart, self.offers, balance)
+            )
+            for column in range(4):
+                item.setData(column, Qt.ItemDataRole.ForegroundRole, None if can else GREY)
+            tip = ""
+            if not can:
+                tip = _("Sold out") if offer.remaining <= 0 else _("Not enough points left")
+            item.setToolTip(0, tip)
+        self.catalog.setColumnHidden(3, is_large_print())  # the category only if it fits
+        self.catalog.resizeColumnToContents(1)
+        self.catalog.resizeColumnToContents(2)
+
+    def _build_catalog(self) -> None:
         current = self.catalog.currentItem()
         keep = current.data(0, Qt.ItemDataRole.UserRole) if current else None
         self.catalog.clear()
+        self._catalog_items = {}
         groups: dict[str, QTreeWidgetItem] = {}
         for offer in self.offers.values():
             group = groups.get(offer.merchant_code)
@@ -343,35 +381,18 @@ class ActivationStation(StationPage):
                 group.setFont(0, font)
                 groups[offer.merchant_code] = group
                 self.catalog.addTopLevelItem(group)
-                group.setFirstColumnSpanned(True)  # only takes effect once in the tree
-            item = QTreeWidgetItem(
-                [
-                    offer.name,
-                    f"{offer.points_price:,}",
-                    str(offer.remaining) if offer.remaining > 0 else _("sold out"),
-                    category_label(offer.category),
-                ]
-            )
+                # Only takes effect once in the tree. (PySide6 6.11 keeps a reference to None
+                # per call: one more reason to build the tree once, not on every refresh.)
+                group.setFirstColumnSpanned(True)
+            item = QTreeWidgetItem(["", "", "", ""])
             item.setData(0, Qt.ItemDataRole.UserRole, offer.code)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            can = offer.remaining > 0 and (
-                balance is None or affordable(offer, self.cart, self.offers, balance)
-            )
-            if not can:
-                for column in range(4):
-                    item.setForeground(column, GREY)
-                item.setToolTip(
-                    0,
-                    _("Sold out") if offer.remaining <= 0 else _("Not enough points left"),
-                )
             group.addChild(item)
+            self._catalog_items[offer.code] = item
             if offer.code == keep:
                 self.catalog.setCurrentItem(item)
-        self.catalog.setColumnHidden(3, is_large_print())  # the category only if it fits
         self.catalog.expandAll()
-        self.catalog.resizeColumnToContents(1)
-        self.catalog.resizeColumnToContents(2)
 
     # -- the customer --------------------------------------------------------------------------
 

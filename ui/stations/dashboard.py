@@ -47,6 +47,7 @@ from ui.charts import AMBER, BLUE, GREEN, GREY, RED, Bar, BarChart
 from ui.context import StationContext
 from ui.stations.base import StationPage
 from ui.theme import is_large_print
+from ui.timing import every
 from ui.widgets import ResultBanner, Tone
 
 REFRESH_MS = 5000
@@ -157,9 +158,9 @@ class DashboardStation(StationPage):
         self.board: Dashboard | None = None
         self.timelines: list[Timeline] = []
         self.refreshes = 0
-        self.refresh_ms = REFRESH_MS
+        self.refresh_ms = every(REFRESH_MS)
         self.timer = QTimer(self)
-        self.timer.setInterval(REFRESH_MS)
+        self.timer.setInterval(self.refresh_ms)
         self.timer.timeout.connect(self.refresh)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)

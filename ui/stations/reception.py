@@ -48,6 +48,7 @@ from ui.context import StationContext
 from ui.models import HitModel
 from ui.stations.base import StationPage
 from ui.theme import is_large_print
+from ui.timing import every
 from ui.widgets import KeepFocus, ResultBanner, ScanField, Sounds, Tone
 
 SEARCH_DELAY_MS = 60  # lets a scanner burst finish before searching
@@ -358,11 +359,11 @@ class ReceptionStation(StationPage):
         self.slot_timer = QTimer(self)
         # Other reception laptops check people in too: ``refresh_live`` follows them at once;
         # this timer moves the current slot along with the clock.
-        self.slot_timer.setInterval(60_000)
+        self.slot_timer.setInterval(every(60_000))
         self.slot_timer.timeout.connect(self.refresh_slots)
         self.expected: dict[str, int] | None = None  # invitees per slot: changes with imports
         self.expected_timer = QTimer(self)
-        self.expected_timer.setInterval(300_000)
+        self.expected_timer.setInterval(every(300_000))
         self.expected_timer.timeout.connect(lambda: self.refresh_slots(recount_expected=True))
 
         self.field.textEdited.connect(lambda _text: self.search_timer.start())

@@ -52,6 +52,7 @@ from kiosk.services import desk
 from kiosk.services.desk import Called, GovernanceInvalid
 from ui.context import StationContext
 from ui.stations.base import StationPage
+from ui.timing import every
 from ui.widgets import ResultBanner, Sounds, Tone
 
 NO_DATE = QDate(1900, 1, 1)
@@ -273,7 +274,7 @@ class ServiceDeskStation(StationPage):
         self.refresh_timer = QTimer(self)
         # Other desks and reception change the queue: ``refresh_live`` follows them at once;
         # this timer only keeps the waiting minutes current.
-        self.refresh_timer.setInterval(60_000)
+        self.refresh_timer.setInterval(every(60_000))
         self.refresh_timer.timeout.connect(self.refresh_queue)
         self._set_enabled(False)
 
