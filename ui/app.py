@@ -18,6 +18,7 @@ from kiosk.i18n import _, set_language
 from ui.connection import ConnectionDialog
 from ui.context import AppContext
 from ui.main_window import MainWindow
+from ui.recovery import Recovery
 from ui.settings import APPLICATION, ORGANIZATION, Settings
 from ui.theme import apply_theme
 
@@ -114,7 +115,12 @@ def run_app(
             print(_("kiosk: {message}").format(message=error), file=sys.stderr)
             return 1
         clock = sim_clock
-    window = MainWindow(AppContext(database, clock or Clock()), settings)
+    recovery = Recovery()
+    previous = recovery.begin(database.url)
+    recovery.watch_faults()
+    window = MainWindow(AppContext(database, clock or Clock()), settings, recovery)
+    if previous is not None:
+        window.resume(previous)
     if simulation is not None:
         driver = SimulationDriver(simulated, speed, window)
         driver.start()
@@ -125,4 +131,5 @@ def run_app(
     if driver is not None:
         driver.stop()
     database.dispose()
+    recovery.end()
     return code

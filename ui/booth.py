@@ -701,10 +701,27 @@ def run_booth(path: str | Path, language: str | None = None) -> int:
         if not os.environ.get(ENV_EXIT_WHEN_READY):
             QMessageBox.critical(None, _("Merchant booth"), str(error))
         return 1
+    from ui.recovery import Recovery
+
+    recovery = Recovery(kind="booth")
+    previous = recovery.begin(f"sqlite:///{path}")
+    recovery.watch_faults()
     window = BoothWindow(Booth(database, Clock()), settings)
     window.showMaximized()
+    if previous is not None and window.panel is not None:
+        # Every redemption the booth showed as done is in its file: say so, without a modal
+        # box that the next scan's Enter would dismiss unread.
+        window.panel.banner.show_result(
+            Tone.WARN,
+            _("The booth closed unexpectedly at about {time}").format(
+                time=previous.last_seen.strftime("%H:%M")
+            ),
+            _("Every redemption it showed as done is kept; go on scanning.")
+            + (f" {previous.crash_log}" if previous.crash_log else ""),
+        )
     if os.environ.get(ENV_EXIT_WHEN_READY):
         QTimer.singleShot(0, _report_ready)
     code = app.exec()
     database.dispose()
+    recovery.end()
     return code

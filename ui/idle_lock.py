@@ -100,23 +100,29 @@ class LockPage(QWidget):
         on_unlock: Callable[[str], str | None],
         on_sign_out: Callable[[], None],
         parent: QWidget | None = None,
+        *,
+        title: str | None = None,
+        text: str | None = None,
     ) -> None:
+        """``title`` and ``text`` replace the idle lock's words (the page that brings a
+        station back after the app closed unexpectedly uses the same PIN check)."""
         super().__init__(parent)
         self.setObjectName("page")
         self.on_unlock = on_unlock
         box = centred_card(self)
-        title = QLabel(_("Screen locked"))
-        title.setProperty("role", "title")
-        box.addWidget(title)
-        text = QLabel(
-            _(
+        heading = QLabel(title or _("Screen locked"))
+        heading.setProperty("role", "title")
+        box.addWidget(heading)
+        words = QLabel(
+            text
+            or _(
                 "Nobody used this station for a while, so its screen was covered. "
                 "{name} ({no}): type your PIN to go on."
             ).format(name=name, no=staff_no)
         )
-        text.setObjectName("lock_text")
-        text.setWordWrap(True)
-        box.addWidget(text)
+        words.setObjectName("lock_text")
+        words.setWordWrap(True)
+        box.addWidget(words)
         box.addWidget(QLabel(_("PIN")))
         self.pin = pin_field("lock_pin")
         box.addWidget(self.pin)

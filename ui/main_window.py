@@ -37,13 +37,14 @@ from kiosk.i18n import LANGUAGES, _, set_language
 from kiosk.labels import role_label, station_label
 from kiosk.roles import Station, home_station
 from kiosk.services import audit_trail
-from kiosk.services.auth import StaffSession, sign_in, sign_out
+from kiosk.services.auth import StaffSession, sign_in, sign_out, staff_session
 from kiosk.services.events import EventHeader, event_header
 from ui.backup_status import BackupStatus
 from ui.connection import ConnectionDialog
 from ui.context import AppContext, StationContext
 from ui.idle_lock import IdleWatcher, LockPage
 from ui.live import ConnectionBanner, LiveLink
+from ui.recovery import Previous, Recovery
 from ui.settings import Settings
 from ui.signin import SignInPage
 from ui.stations import load as load_station
@@ -99,10 +100,15 @@ class NoEventPage(QWidget):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, app: AppContext, settings: Settings) -> None:
+    def __init__(
+        self, app: AppContext, settings: Settings, recovery: Recovery | None = None
+    ) -> None:
         super().__init__()
         self.app = app
         self.settings = settings
+        self.recovery = recovery  # the state file a crash leaves behind (ui.recovery)
+        self.resuming: Previous | None = None  # the run that closed unexpectedly, until resumed
+        self.notice: str = ""  # said on the sign-in page: the app closed unexpectedly
         self.staff: StaffSession | None = None
         self.overview: EventHeader | None = None
         self.pages: dict[Station, StationPage] = {}
@@ -160,6 +166,8 @@ class MainWindow(QMainWindow):
             on_choose_database=self.choose_database,
         )
         self.signin.signed_in.connect(self._on_signed_in)
+        if self.notice:
+            self.signin.error.setText(self.notice)
         self.stack.addWidget(self.signin)
         self.workspace = self._workspace()
         self.stack.addWidget(self.workspace)
@@ -168,6 +176,8 @@ class MainWindow(QMainWindow):
             self._show_workspace(station)
             if self.locked:  # a language switch while locked: still locked
                 self._show_lock()
+        elif self.resuming is not None:
+            self._show_resume()
         else:
             self.stack.setCurrentWidget(self.signin)
             self.signin.staff_no.setFocus()
@@ -218,6 +228,8 @@ class MainWindow(QMainWindow):
             self.backup_status.backup_now()  # the last state of the day, on the stick too
         if self.link is not None:
             self.link.stop()
+        if self.recovery is not None:
+            self.recovery.end()  # closed on purpose: nothing to recover next time
         super().closeEvent(event)
 
     # -- the event database on the LAN ------------------------------------------------------
@@ -268,9 +280,11 @@ class MainWindow(QMainWindow):
             with contextlib.suppress(KioskError):
                 sign_out(self.app.uow(), self.staff, station="app", clock=self.app.clock)
         self.staff = None
+        self.resuming = None
         self.app.database = database
         self.settings.database_url = database.url
         self.overview = None
+        self._note()
         self._start_link()
         self.rebuild()
         if old is not database:
@@ -359,6 +373,8 @@ class MainWindow(QMainWindow):
             except KioskError as error:  # the LAN is down: sign out here all the same
                 self.connection_banner.show_state(False, str(error))
         self.staff = None
+        self.resuming = None
+        self._note()
         self.rebuild()
 
     # -- the idle lock ----------------------------------------------------------------------
@@ -418,6 +434,93 @@ class MainWindow(QMainWindow):
         self.idle.arm()
         return None
 
+    # -- after the app closed unexpectedly ----------------------------------------------------
+
+    def _note(self) -> None:
+        """Keep the state file current: who is signed in where, for the next start."""
+        if self.recovery is None:
+            return
+        station = self._current_station_id() if self.staff is not None else None
+        self.recovery.note(
+            staff_no=self.staff.staff_no if self.staff is not None else None,
+            station=station.value if station is not None else None,
+            database_url=self.app.database.url,
+        )
+
+    def resume(self, previous: Previous) -> None:
+        """The last run closed unexpectedly: say so, and bring its station back once the same
+        staff member types their PIN (anyone else signs out and in as usual)."""
+        when = previous.last_seen.strftime("%H:%M")
+        where = str(previous.crash_log) if previous.crash_log else ""
+        self.notice = (
+            _(
+                "The app closed unexpectedly at about {time}; everything saved before then is "
+                "kept. A report stays on this laptop: {log}"
+            ).format(time=when, log=where)
+            if where
+            else _(
+                "The app closed unexpectedly at about {time}; everything saved before then is kept."
+            ).format(time=when)
+        )
+        same_database = previous.database_url == self.app.database.url
+        if previous.staff_no and same_database and self.overview is not None:
+            self.resuming = previous
+        self.rebuild()
+
+    def _show_resume(self) -> None:
+        assert self.resuming is not None and self.resuming.staff_no is not None
+        previous = self.resuming
+        try:
+            name = staff_session(self.app.uow(), previous.staff_no).name
+        except KioskError:  # the staff member is gone from this database: sign in as usual
+            self.resuming = None
+            self.stack.setCurrentWidget(self.signin)
+            return
+        station = _station_or_none(previous.station)
+        place = station_label(station) if station is not None else _("the station")
+        self.lock_page = LockPage(
+            name,
+            previous.staff_no,
+            self._resume_with_pin,
+            self._resume_declined,
+            title=_("The app closed unexpectedly"),
+            text=self.notice
+            + "\n\n"
+            + _("{name} ({no}): type your PIN to go back to {station}.").format(
+                name=name, no=previous.staff_no, station=place
+            ),
+        )
+        self.lock_page.setObjectName("resume_page")
+        self.stack.addWidget(self.lock_page)
+        self.stack.setCurrentWidget(self.lock_page)
+        self.lock_page.pin.setFocus()
+
+    def _resume_with_pin(self, pin: str) -> str | None:
+        previous = self.resuming
+        assert previous is not None and previous.staff_no is not None
+        assert self.overview is not None
+        try:
+            session = sign_in(
+                self.app.uow(),
+                previous.staff_no,
+                pin,
+                station="app",
+                clock=self.app.clock,
+                timezone=self.overview.timezone,
+            )
+        except KioskError as error:
+            return str(error)
+        self.resuming = None
+        self.notice = ""
+        self.staff = session
+        self.rebuild(_station_or_none(previous.station))
+        return None
+
+    def _resume_declined(self) -> None:
+        """Someone else is at the laptop: the ordinary sign-in page, with the notice."""
+        self.resuming = None
+        self.rebuild()
+
     # -- stations ---------------------------------------------------------------------------
 
     def station_titles(self) -> list[str]:
@@ -441,6 +544,7 @@ class MainWindow(QMainWindow):
             self.pages[station] = page
             self.station_stack.addWidget(page)
         self.station_stack.setCurrentWidget(page)
+        self._note()
         try:
             page.load()
         except KioskError as error:
@@ -472,3 +576,10 @@ class MainWindow(QMainWindow):
             QMessageBox.critical(self, _("Create the demo event"), str(error))
             return
         self.rebuild()
+
+
+def _station_or_none(value: str | None) -> Station | None:
+    try:
+        return Station(value) if value else None
+    except ValueError:
+        return None
