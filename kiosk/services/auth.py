@@ -110,8 +110,13 @@ def check_pin(
     """
     policy = policy or LockoutPolicy()
     staff_no = staff_no.strip().upper()
-    # Locked so that wrong PINs typed on two laptops at once both count.
-    staff = uow.session.scalar(select(Staff).where(Staff.staff_no == staff_no).with_for_update())
+    # Locked so that wrong PINs typed on two laptops at once both count. FOR NO KEY UPDATE
+    # (key_share), not FOR UPDATE: another station holding the audit chain's lock inserts
+    # audit records naming this staff member, and their foreign-key check (FOR KEY SHARE)
+    # must not wait for this row while this transaction waits for the chain: a deadlock.
+    staff = uow.session.scalar(
+        select(Staff).where(Staff.staff_no == staff_no).with_for_update(key_share=True)
+    )
     if staff is None or not staff.active:
         audit.append(
             uow.session,
