@@ -29,6 +29,7 @@ from benchmarks import (
     progress,
     search,
     slips,
+    soak,
     startup,
     sync,
 )
@@ -42,6 +43,7 @@ BENCHMARKS: list[Benchmark] = [
     dashboard,
     backup,
     lan,
+    soak,
 ]  # a new benchmark is one more module here
 
 

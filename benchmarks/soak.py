@@ -53,6 +53,7 @@ from typing import Any
 
 from benchmarks import ROOT, BenchmarkError, Row, progress
 from kiosk.clock import Clock
+from ui.health import sample
 
 STATIONS: dict[str, str] = {  # station -> the staff member signed in at it
     "reception": "R001",
@@ -83,52 +84,7 @@ class ScaledClock(Clock):
         return self.sim0 + timedelta(seconds=(time.time() - self.wall0) * self.speed)
 
 
-# -- measuring a process from inside ----------------------------------------------------------
-
-
-def _status(key: str) -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def _connections(database_path: str | None) -> int:
-    """Connections to the event database: descriptors on its SQLite file, or TCP sockets to
-    the PostgreSQL port."""
-    if database_path is not None:
-        count = 0
-        for fd in os.listdir("/proc/self/fd"):
-            with suppress(OSError):
-                if os.readlink(f"/proc/self/fd/{fd}") == database_path:
-                    count += 1
-        return count
-    import psutil
-
-    return sum(
-        1 for c in psutil.Process().net_connections(kind="tcp") if c.raddr and c.raddr.port == 5432
-    )
-
-
-def sample(database_path: str | None) -> dict[str, Any]:
-    return {
-        "t": time.monotonic(),
-        "rss_kib": _status("VmRSS"),
-        "fds": len(os.listdir("/proc/self/fd")),
-        "threads": _status("Threads"),
-        "connections": _connections(database_path),
-        "none": sys.getrefcount(None),
-        "true": sys.getrefcount(True),
-        "false": sys.getrefcount(False),
-    }
-
-
 # -- the child processes ----------------------------------------------------------------------
-
-
-def _sqlite_path(url: str) -> str | None:
-    return str(Path(url.removeprefix("sqlite:///")).resolve()) if url.startswith("sqlite") else None
 
 
 def run_activity(url: str, booth_dir: str, clock: ScaledClock, seconds: float) -> int:
@@ -183,7 +139,6 @@ def run_station(
         window.go_online(url)
         window.show()
         keep += [booth_db, _BoothScanner(window, url)]
-        database_path = _sqlite_path(url)
     else:
         from ui.context import AppContext
         from ui.main_window import MainWindow
@@ -206,7 +161,6 @@ def run_station(
             print(f"soak: {station}: the station did not open", file=sys.stderr)
             return 1
         keep.append(database)
-        database_path = _sqlite_path(url)
 
     lateness: list[float] = []
     tick = QElapsedTimer()
@@ -224,7 +178,7 @@ def run_station(
     samples = open(out, "w", encoding="utf-8")  # noqa: SIM115 - closed when the loop ends
 
     def write_sample() -> None:
-        row = sample(database_path)
+        row = sample(url)
         row["lateness_ms"] = lateness[:]
         lateness.clear()
         samples.write(json.dumps(row) + "\n")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -44,7 +44,7 @@ from ui.connection import ConnectionDialog
 from ui.context import AppContext, StationContext
 from ui.idle_lock import IdleWatcher, LockPage
 from ui.live import ConnectionBanner, LiveLink
-from ui.recovery import Previous, Recovery
+from ui.recovery import HEALTH_EVERY_MS, Previous, Recovery
 from ui.settings import Settings
 from ui.signin import SignInPage
 from ui.stations import load as load_station
@@ -52,6 +52,7 @@ from ui.stations import stations_for
 from ui.stations.base import StationPage
 from ui.sync_status import SyncStatus
 from ui.theme import apply_theme
+from ui.timing import every
 
 
 class NoEventPage(QWidget):
@@ -118,6 +119,11 @@ class MainWindow(QMainWindow):
         self.lock_page: LockPage | None = None
         self.idle = IdleWatcher(lambda: self.settings.idle_lock_seconds, self)
         self.idle.idle.connect(self.lock)
+        self.health = QTimer(self)
+        self.health.setInterval(every(HEALTH_EVERY_MS))
+        self.health.timeout.connect(self._log_health)
+        if recovery is not None:
+            self.health.start()
         self.rebuild()
         self._start_link()
 
@@ -222,6 +228,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.idle.disarm()
+        self.health.stop()
         self.sync_status.stop()
         self.backup_status.stop()
         if self.settings.backup_folder:
@@ -435,6 +442,10 @@ class MainWindow(QMainWindow):
         return None
 
     # -- after the app closed unexpectedly ----------------------------------------------------
+
+    def _log_health(self) -> None:
+        if self.recovery is not None:
+            self.recovery.log_health(self.app.database.url)
 
     def _note(self) -> None:
         """Keep the state file current: who is signed in where, for the next start."""

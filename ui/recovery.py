@@ -29,8 +29,11 @@ from typing import IO, Any
 
 from kiosk.db import default_data_dir
 from kiosk.files import write_text_atomic
+from ui.health import append_line, sample
 
 DRAFTS = "drafts"
+HEALTH = "health.log"
+HEALTH_EVERY_MS = 300_000  # one line every five minutes: about a hundred a day
 KEEP_CRASH_LOGS = 20
 STALE = 2 * 24 * 3600  # a state file this old whose process number is taken again: forget it
 
@@ -111,6 +114,12 @@ class Recovery:
         self._faults_were_on = faulthandler.is_enabled()
         self._faults = self.faults_path.open("w", encoding="utf-8")
         faulthandler.enable(file=self._faults, all_threads=True)
+
+    def log_health(self, database_url: str) -> None:
+        """One line of this process's health (``ui.health``) in ``health.log``: after a bad
+        day, the trend before a crash is on the laptop next to the crash report."""
+        if self._state:
+            append_line(self.folder / HEALTH, {"pid": os.getpid(), **sample(database_url)})
 
     def note(self, *, staff_no: str | None, station: str | None, database_url: str) -> None:
         """Who is signed in at which station now (called on every change, a few a day)."""
