@@ -87,7 +87,7 @@ def counter_name(text: str | None) -> str:
     """A counter's name as stored: spaces trimmed and collapsed, 1 to 16 characters."""
     name = " ".join((text or "").split())
     if not name:
-        raise DeskError(_("Name this laptop's counter first (for example \"Counter 3\")."))
+        raise DeskError(_('Name this laptop\'s counter first (for example "Counter 3").'))
     if len(name) > COUNTER_MAX:
         raise DeskError(
             _("A counter name has at most {n} characters: {name}").format(n=COUNTER_MAX, name=name)

@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from kiosk.i18n import _
+from kiosk.labels import queue_label
 from kiosk.masking import mask_name
 from kiosk.models import Customer, QueueEntry, QueueStatus, Visit
 from kiosk.services.reception import ticket_label
@@ -161,7 +162,7 @@ def violations(uow: UnitOfWork) -> list[str]:
         if len(called) > 1:
             found.append(
                 _("Desk {desk} ({queue}) has called {n} customers at once: {tickets}").format(
-                    desk=desk, queue=queue, n=len(called), tickets=", ".join(called)
+                    desk=desk, queue=queue_label(queue), n=len(called), tickets=", ".join(called)
                 )
             )
     found.extend(
