@@ -76,8 +76,10 @@ class CounterDialog(QDialog):
             in_use = desk.counters(context.uow())
         for counter in in_use:
             self.name.addItem(counter.name)
-        current = context.preferences().counter_name
-        self.name.setCurrentText(current)
+        # No item chosen (a new laptop must not take another counter by accident); Down or
+        # the arrow picks one of those in use, for a laptop taking a counter over.
+        self.name.setCurrentIndex(-1)
+        self.name.setEditText(context.preferences().counter_name)
         layout.addWidget(self.name)
         busy = [c for c in in_use if c.called]
         self.in_use = QLabel(
@@ -138,7 +140,10 @@ class CounterBar(QWidget):
 
     changed = Signal(str)
 
-    def __init__(self, context: StationContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: StationContext, parent: QWidget | None = None, *, stacked: bool = False
+    ) -> None:
+        """``stacked``: the button under the name, for a narrow column (large print)."""
         super().__init__(parent)
         self.context = context
         self.label = QLabel()
@@ -148,7 +153,7 @@ class CounterBar(QWidget):
         self.button.setObjectName("change_counter")
         self.button.setToolTip(_("The counter this laptop is at"))
         self.button.clicked.connect(self.ask)
-        row = QHBoxLayout(self)
+        row = QVBoxLayout(self) if stacked else QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.label, 1)
         row.addWidget(self.button)
@@ -160,9 +165,9 @@ class CounterBar(QWidget):
     def refresh(self) -> None:
         name = self.name()
         self.label.setText(
-            _("This laptop: {counter}").format(counter=desk.counter_label(name))
+            _("At {counter}").format(counter=desk.counter_label(name))
             if name
-            else _("This laptop's counter: not set")
+            else _("Counter not set")
         )
         self.label.setProperty("role", "" if name else "error")
         self.label.style().unpolish(self.label)

@@ -202,7 +202,7 @@ def test_a_called_customer_never_vanishes(
 
     # F5 at the service desk: the laptop's counter is asked once, typed like a person.
     station = service_desk(qtbot, window)
-    assert station.counter.label.text() == "This laptop's counter: not set"
+    assert station.counter.label.text() == "Counter not set"
     unexpected = CounterDialog.answer
     monkeypatch.setattr(CounterDialog, "answer", counter_typed(qtbot, COUNTER))
     press(qtbot, window, Qt.Key.Key_F5)
@@ -215,7 +215,7 @@ def test_a_called_customer_never_vanishes(
     # F5 at the activation desk of the same counter: asked no more.
     monkeypatch.setattr(CounterDialog, "answer", unexpected)
     counter = activation_desk(qtbot, window)
-    assert counter.counter.label.text() == f"This laptop: {COUNTER}"
+    assert counter.counter.label.text() == f"At {COUNTER}"
     press(qtbot, window, Qt.Key.Key_F5)
     expect_activation(counter, "J001")
     check_both(qtbot, window, "B001", "J001", "F5 at the activation desk")
@@ -308,7 +308,7 @@ def test_another_laptop_takes_the_counter_over(
     b = make_window(any_demo_url, b_laptop)
     sign_in(qtbot, b, "S002", "1234")
     check_both(qtbot, b, None, None, "laptop B at counter 5")
-    assert b.current_station().counter.label.text() == "This laptop: counter 5"  # type: ignore[union-attr]
+    assert b.current_station().counter.label.text() == "At counter 5"  # type: ignore[union-attr]
 
     # Taken over: "Change…", the counters in use listed, 3 号柜台 typed.
     b_service = service_desk(qtbot, b)
@@ -460,7 +460,7 @@ def test_the_public_display_names_the_counter(
     qtbot.keyClick(window.language, Qt.Key.Key_Up)  # Chinese: the display follows
     assert window.call_display is display and display.isVisible()
     assert display.label.text() == "请 J001 号\n到 3 号柜台"
-    assert display.others.text() == "另叫：B001"
+    assert display.others.text() == "同时叫号：B001"
     window.large.setFocus()
     qtbot.keyClick(window.large, Qt.Key.Key_Space)
     assert display.isVisible() and display.label.text() == "请 J001 号\n到 3 号柜台"
@@ -478,3 +478,40 @@ def test_the_public_display_names_the_counter(
     assert display.others.text() == ""
     window.close()
     assert window.call_display is None
+
+
+def test_no_show_then_back_in_queue_at_the_service_desk(
+    qtbot: QtBot,
+    make_window: Callable[..., MainWindow],
+    demo_url: str,
+    clock: FixedClock,
+    settings: Settings,
+) -> None:
+    """No-show is one of the four states: the desk lets the ticket go (nobody is called
+    there any more), "Back in queue" still works right after, and F5 calls the next."""
+    _arrivals(demo_url, clock)
+    settings.counter_name = COUNTER
+    window = make_window(demo_url)
+    sign_in(qtbot, window, "S001", "1234")
+    station = service_desk(qtbot, window)
+    press(qtbot, window, Qt.Key.Key_F5)
+    expect_service(station, "B001")
+    station.skip_button.setFocus()
+    qtbot.keyClick(station.skip_button, Qt.Key.Key_Space)
+    assert station.banner.tone == Tone.OK, station.banner.headline.text()
+    assert station.header.text() == "B001 set aside as a no-show."
+    assert station.called is None and station.requeue_button.isEnabled()
+    assert desk.current_call(window.app.uow(), desk=COUNTER) is None
+    assert_queues_hold(window.app.database, "no-show")
+    station.requeue_button.setFocus()
+    qtbot.keyClick(station.requeue_button, Qt.Key.Key_Space)
+    assert station.banner.headline.text() == "B001 is back in the queue."
+    assert _queue_tickets(station) == ["B002", "B001"]  # behind those waiting now
+    expect_service(station, None)
+    assert not station.requeue_button.isEnabled()
+    assert_queues_hold(window.app.database, "back in queue")
+    press(qtbot, window, Qt.Key.Key_F5)
+    expect_service(station, "B002")
+    window.large.setFocus()
+    qtbot.keyClick(window.large, Qt.Key.Key_Space)
+    check_both(qtbot, window, "B002", None, "large print")

@@ -139,7 +139,7 @@ class ActivationStation(StationPage):
         self._last_print = ""
 
         self.banner = ResultBanner()
-        self.counter = CounterBar(context)
+        self.counter = CounterBar(context, stacked=is_large_print())
         self.counter.changed.connect(lambda _name: self.sync_called())
         self.call_button = QPushButton(_("Call next (F5)"))
         self.call_button.setObjectName("call_next")
