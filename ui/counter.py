@@ -175,7 +175,9 @@ class CounterBar(QWidget):
 
     def ask(self) -> str | None:
         """Ask for the counter's name; the new name (kept for this laptop), or None."""
-        chosen = CounterDialog(self.context, self.window()).run()
+        dialog = CounterDialog(self.context, self.window())
+        chosen = dialog.run()
+        dialog.deleteLater()  # a child of the window: not kept for the rest of the day
         if chosen is None:
             return None
         changed = chosen != self.name()

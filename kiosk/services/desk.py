@@ -126,7 +126,7 @@ def _called(s: Session, entry: QueueEntry, timezone: str) -> Called:
     assert visit is not None
     customer = s.get(Customer, visit.customer_id)
     assert customer is not None
-    assert entry.called_at is not None
+    called_at = entry.called_at or entry.enqueued_at
     return Called(
         entry_id=entry.id,
         visit_id=visit.id,
@@ -134,7 +134,7 @@ def _called(s: Session, entry: QueueEntry, timezone: str) -> Called:
         ticket=ticket_label(entry.queue, entry.ticket_no),
         masked_name=mask_name(customer.name),
         reason=entry.reason,
-        waited_minutes=int((entry.called_at - entry.enqueued_at).total_seconds() // 60),
+        waited_minutes=int((called_at - entry.enqueued_at).total_seconds() // 60),
         timezone=timezone,
         desk=entry.desk or "",
         queue=entry.queue,
@@ -216,11 +216,20 @@ def counters(uow: UnitOfWork) -> list[CounterInUse]:
     return [CounterInUse(name, tuple(tickets)) for name, tickets in sorted(called.items())]
 
 
-def _claim_desk(s: Session, event: Event, queue: str, desk: str) -> None:
+def _lock_desk(s: Session, event: Event, queue: str, desk: str) -> None:
     """Take this desk's turn (PostgreSQL: an advisory lock until commit; SQLite's BEGIN
-    IMMEDIATE already serialises) and refuse when it still has a customer called, so two
-    laptops set to one counter cannot call two customers to it at once."""
+    IMMEDIATE already serialises), first in the transaction, before any ticket's row lock."""
     transaction_lock(s, f"desk:{event.id}:{queue}:{desk}")
+
+
+def _claim_desk(s: Session, event: Event, queue: str, desk: str) -> None:
+    """Take this desk's turn and refuse when it still has a customer called, so two laptops
+    set to one counter cannot call two customers to it at once."""
+    _lock_desk(s, event, queue, desk)
+    _refuse_if_busy(s, event, queue, desk)
+
+
+def _refuse_if_busy(s: Session, event: Event, queue: str, desk: str) -> None:
     busy = _called_at_desk(s, event.id, queue, desk)
     if busy is not None:
         raise DeskBusy(_called(s, busy, event.timezone))
@@ -331,6 +340,7 @@ def call_customer(
     with uow:
         s = uow.session
         event = current_event(s)
+        _lock_desk(s, event, queue, desk)
         visit = s.scalar(
             select(Visit).where(Visit.customer_id == customer_id, Visit.event_id == event.id)
         )
@@ -363,7 +373,7 @@ def call_customer(
             )
         if entry.status not in (QueueStatus.WAITING, QueueStatus.SKIPPED):
             raise DeskError(_("{ticket} is already done.").format(ticket=ticket))
-        _claim_desk(s, event, queue, desk)
+        _refuse_if_busy(s, event, queue, desk)
         entry.status = QueueStatus.CALLED
         entry.called_at = now
         entry.called_by = staff.staff_id
