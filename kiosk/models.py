@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -394,6 +395,25 @@ class QueueEntry(Base):
         _check_in("queue", Queue, "queue"),
         _check_in("status", QueueStatus, "status"),
         Index("ix_queue_entry_waiting", "event_id", "queue", "status"),
+        # The queue invariant (kiosk.services.queues), held by the database: a desk has at
+        # most one customer called (a second one would vanish from every screen), and a
+        # visit at most one open ticket (a customer waits or is called in one place).
+        Index(
+            "uq_queue_entry_called_at_desk",
+            "event_id",
+            "queue",
+            "desk",
+            unique=True,
+            sqlite_where=text("status = 'called'"),
+            postgresql_where=text("status = 'called'"),
+        ),
+        Index(
+            "uq_queue_entry_open_per_visit",
+            "visit_id",
+            unique=True,
+            sqlite_where=text("status IN ('waiting', 'called')"),
+            postgresql_where=text("status IN ('waiting', 'called')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

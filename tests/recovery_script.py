@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication
 
 from ui.app import ensure_application, run_app
 from ui.main_window import MainWindow
+from ui.settings import Settings
 
 
 def _window() -> MainWindow:
@@ -44,7 +45,9 @@ def crash(staff: str, station: str) -> None:
     page = window.current_station()
     assert page is not None and page.station.value == station, page
     QTest.keyClick(page, Qt.Key.Key_F5)
-    print(json.dumps({"station": page.station.value}), flush=True)
+    called = getattr(page, "called", None)
+    print(json.dumps({"station": page.station.value, "called": called and called.ticket}))
+    sys.stdout.flush()
     os.abort()
 
 
@@ -63,6 +66,8 @@ def resume(pin: str) -> None:
     station = window.current_station()
     seen["staff"] = window.staff.staff_no if window.staff else None
     seen["station"] = station.station.value if station else None
+    called = getattr(station, "called", None)
+    seen["called"] = called.ticket if called is not None else None
     seen["error"] = (
         window.lock_page.error.text() if window.staff is None and window.lock_page else ""
     )
@@ -74,7 +79,31 @@ def resume(pin: str) -> None:
 def main() -> None:
     mode, url = sys.argv[1], sys.argv[2]
     ensure_application()
+    Settings().counter_name = "3"  # this laptop's counter, set once (no dialog at F5)
     if mode == "crash":
+        # A customer waits at the service desk: reception checked them in on another laptop.
+        from sqlalchemy import select
+
+        from kiosk.db import open_database
+        from kiosk.models import Customer, Queue, Staff
+        from kiosk.services import reception
+        from kiosk.services.auth import staff_session
+
+        database = open_database(url)
+        with database.unit_of_work() as uow:  # one of RM001's own customers: called first
+            customer = uow.session.scalar(
+                select(Customer.id)
+                .join(Staff, Staff.id == Customer.rm_id)
+                .where(Staff.staff_no == sys.argv[3])
+                .order_by(Customer.id)
+                .limit(1)
+            )
+        assert customer is not None
+        receptionist = staff_session(database.unit_of_work(), "R001")
+        reception.check_in(
+            database.unit_of_work(), customer, receptionist, route=Queue.SERVICE_DESK
+        )
+        database.dispose()
         QTimer.singleShot(0, lambda: crash(sys.argv[3], sys.argv[4]))
     else:
         QTimer.singleShot(0, lambda: resume(sys.argv[3]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -40,6 +40,7 @@ from kiosk.services import audit_trail
 from kiosk.services.auth import StaffSession, sign_in, sign_out, staff_session
 from kiosk.services.events import EventHeader, event_header
 from ui.backup_status import BackupStatus
+from ui.call_display import CallDisplay
 from ui.connection import ConnectionDialog
 from ui.context import AppContext, StationContext
 from ui.idle_lock import IdleWatcher, LockPage
@@ -117,6 +118,8 @@ class MainWindow(QMainWindow):
         self.link: LiveLink | None = None
         self.locked = False
         self.lock_page: LockPage | None = None
+        # The public display beside the counter: the window's, so a re-layout keeps it open.
+        self.call_display: CallDisplay | None = None
         self.idle = IdleWatcher(lambda: self.settings.idle_lock_seconds, self)
         self.idle.idle.connect(self.lock)
         self.health = QTimer(self)
@@ -144,6 +147,7 @@ class MainWindow(QMainWindow):
             self.overview = event_header(self.app.uow())
         title = _("Points redemption event")
         self.setWindowTitle(f"{title} — {self.overview.name}" if self.overview else title)
+        self.refresh_call_display()  # in the new language
         root = QWidget()
         root.setObjectName("page")
         layout = QVBoxLayout(root)
@@ -235,9 +239,30 @@ class MainWindow(QMainWindow):
             self.backup_status.backup_now()  # the last state of the day, on the stick too
         if self.link is not None:
             self.link.stop()
+        if self.call_display is not None:
+            self.call_display.close()
+            self.call_display.deleteLater()
+            self.call_display = None
         if self.recovery is not None:
             self.recovery.end()  # closed on purpose: nothing to recover next time
         super().closeEvent(event)
+
+    # -- the public call display -----------------------------------------------------------
+
+    def open_call_display(self) -> CallDisplay:
+        """Show the public display of this laptop's counter (one per window)."""
+        if self.call_display is None:
+            self.call_display = CallDisplay(self.app, self.settings)
+        self.call_display.refresh()
+        self.call_display.show()
+        if QGuiApplication.platformName() != "offscreen":  # which cannot raise a window
+            self.call_display.raise_()
+        return self.call_display
+
+    def refresh_call_display(self) -> None:
+        """A desk called or finished someone: the display says so now."""
+        if self.call_display is not None and self.call_display.isVisible():
+            self.call_display.refresh()
 
     # -- the event database on the LAN ------------------------------------------------------
 
@@ -255,6 +280,7 @@ class MainWindow(QMainWindow):
 
     def on_database_changed(self) -> None:
         """Another station committed something: refresh what is on screen, nothing more."""
+        self.refresh_call_display()
         if self.overview is None:
             try:
                 header = event_header(self.app.uow())

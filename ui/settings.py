@@ -1,5 +1,6 @@
 """Per-machine preferences kept in QSettings: language, large print, the event database URL
-this laptop joins, the booth's settings, the dashboard's alert limits, the idle lock."""
+this laptop joins, its counter's name, the booth's settings, the dashboard's alert limits,
+the idle lock."""
 
 from __future__ import annotations
 
@@ -48,6 +49,18 @@ class Settings:
     @database_url.setter
     def database_url(self, value: str) -> None:
         self._s.setValue("db/url", value)
+        self._s.sync()
+
+    @property
+    def counter_name(self) -> str:
+        """The counter this laptop stands at ("3 号柜台"; "" = not named yet): its desks call
+        customers to it, the public display says it, and it is what identifies the desk in
+        the event database, so a laptop given the same name takes the counter over."""
+        return " ".join(str(self._s.value("desk/counter", "")).split())
+
+    @counter_name.setter
+    def counter_name(self, value: str) -> None:
+        self._s.setValue("desk/counter", " ".join(value.split()))
         self._s.sync()
 
     # The merchant booth: who is on duty, and whether a valid slip is redeemed without a

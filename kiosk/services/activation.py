@@ -37,6 +37,7 @@ from kiosk.models import (
 from kiosk.permissions import Action, require
 from kiosk.points import available_points
 from kiosk.services.auth import StaffSession
+from kiosk.services.desk import counter_label
 from kiosk.services.events import current_event
 from kiosk.services.slips import CartLine
 from kiosk.uow import UnitOfWork
@@ -206,8 +207,11 @@ def finish(
     *,
     clock: Clock | None = None,
     station: str = "activation",
+    desk: str | None = None,
 ) -> None:
-    """The customer leaves the activation desk: the ticket is done, the visit step recorded."""
+    """The customer leaves the activation desk: the ticket is done, the visit step recorded.
+    With ``desk``, only a ticket called at that desk (a stale screen never finishes a
+    customer another counter has called since)."""
     require(staff, Action.FINISH_ACTIVATION)
     now = (clock or Clock()).now()
     with uow:
@@ -223,6 +227,12 @@ def finish(
             raise ActivationError(_("This queue ticket no longer exists."))
         if entry.status != QueueStatus.CALLED:
             raise ActivationError(_("Only a called ticket can be finished."))
+        if desk is not None and entry.desk != desk:
+            raise ActivationError(
+                _("This ticket is now called at {counter}; it is finished there.").format(
+                    counter=counter_label(entry.desk or "")
+                )
+            )
         entry.status = QueueStatus.DONE
         entry.finished_at = now
         s.add(

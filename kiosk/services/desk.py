@@ -6,6 +6,14 @@ PostgreSQL a second desk racing for the same row waits for the first, sees the r
 waiting and moves on to the next candidate, and on SQLite ``BEGIN IMMEDIATE`` serialises the
 two. A customer routed to their RM waits for that RM first and falls back to any desk after
 ``DeskPolicy.rm_fallback``.
+
+A desk is a counter (``counter_name``: "3 号柜台", set once per laptop) at one queue: the
+service desk and the activation desk at one counter are two desks. What a desk has called is
+the ticket in the database whose status is ``called`` with that counter in ``desk``, never
+what a screen remembers, so a re-layout, a restart, a sign-out or another laptop given the
+same counter name all show the same customer (``current_call``). A desk calls one customer
+at a time: ``call_next`` refuses while its ticket is still called (``DeskBusy``), under a
+lock per desk, and a partial unique index holds it in the database too.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from kiosk.errors import KioskError
 from kiosk.governance import FIELDS, KycForm, OnRecord, validate
 from kiosk.i18n import _
 from kiosk.kyc import governance_gaps
+from kiosk.locks import transaction_lock
 from kiosk.masking import mask_name
 from kiosk.models import (
     Customer,
@@ -59,6 +68,39 @@ class GovernanceInvalid(DeskError):
         self.errors = errors
 
 
+class DeskBusy(DeskError):
+    """The desk still has a customer called: finish, set aside or put them back first."""
+
+    def __init__(self, called: Called) -> None:
+        super().__init__(
+            _("{ticket} is still called at {counter}: finish that customer first.").format(
+                ticket=called.ticket, counter=counter_label(called.desk)
+            )
+        )
+        self.called = called
+
+
+COUNTER_MAX = 16  # queue_entry.desk is VARCHAR(16)
+
+
+def counter_name(text: str | None) -> str:
+    """A counter's name as stored: spaces trimmed and collapsed, 1 to 16 characters."""
+    name = " ".join((text or "").split())
+    if not name:
+        raise DeskError(_('Name this laptop\'s counter first (for example "Counter 3").'))
+    if len(name) > COUNTER_MAX:
+        raise DeskError(
+            _("A counter name has at most {n} characters: {name}").format(n=COUNTER_MAX, name=name)
+        )
+    return name
+
+
+def counter_label(name: str) -> str:
+    """The counter as the public display and the banners say it: a bare number such as "3"
+    reads "3 号柜台" ("counter 3"); any other name (such as "3 号柜台" itself) as it is."""
+    return _("counter {number}").format(number=name) if name.isdigit() else name
+
+
 @dataclass(frozen=True)
 class DeskPolicy:
     rm_fallback: timedelta = timedelta(minutes=10)  # then any desk may call the customer
@@ -74,6 +116,123 @@ class Called:
     reason: str
     waited_minutes: int
     timezone: str = "Asia/Shanghai"
+    desk: str = ""  # the counter it is called to
+    queue: str = Queue.SERVICE_DESK
+    called_at: datetime | None = None
+
+
+def _called(s: Session, entry: QueueEntry, timezone: str) -> Called:
+    visit = s.get(Visit, entry.visit_id)
+    assert visit is not None
+    customer = s.get(Customer, visit.customer_id)
+    assert customer is not None
+    called_at = entry.called_at or entry.enqueued_at
+    return Called(
+        entry_id=entry.id,
+        visit_id=visit.id,
+        customer_id=customer.id,
+        ticket=ticket_label(entry.queue, entry.ticket_no),
+        masked_name=mask_name(customer.name),
+        reason=entry.reason,
+        waited_minutes=int((called_at - entry.enqueued_at).total_seconds() // 60),
+        timezone=timezone,
+        desk=entry.desk or "",
+        queue=entry.queue,
+        called_at=entry.called_at,
+    )
+
+
+def _called_at_desk(s: Session, event_id: int, queue: str, desk: str) -> QueueEntry | None:
+    return s.scalar(
+        select(QueueEntry)
+        .where(
+            QueueEntry.event_id == event_id,
+            QueueEntry.queue == queue,
+            QueueEntry.desk == desk,
+            QueueEntry.status == QueueStatus.CALLED,
+        )
+        .order_by(QueueEntry.called_at.desc(), QueueEntry.id.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+
+
+def current_call(uow: UnitOfWork, *, desk: str, queue: Queue = Queue.SERVICE_DESK) -> Called | None:
+    """The customer this desk has called and not yet finished, from the database: what every
+    laptop set to this counter shows, whatever happened to the screen that called them."""
+    name = " ".join(desk.split())
+    if not name:
+        return None
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        entry = _called_at_desk(s, event.id, queue, name)
+        return _called(s, entry, event.timezone) if entry is not None else None
+
+
+def counter_calls(uow: UnitOfWork, desk: str) -> list[Called]:
+    """Every customer called to this counter now, at any of its desks, the latest first:
+    what the public display beside the counter shows."""
+    name = " ".join(desk.split())
+    if not name:
+        return []
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        entries = s.scalars(
+            select(QueueEntry)
+            .where(
+                QueueEntry.event_id == event.id,
+                QueueEntry.desk == name,
+                QueueEntry.status == QueueStatus.CALLED,
+            )
+            .order_by(QueueEntry.called_at.desc(), QueueEntry.id.desc())
+        ).all()
+        return [_called(s, entry, event.timezone) for entry in entries]
+
+
+@dataclass(frozen=True)
+class CounterInUse:
+    name: str
+    called: tuple[str, ...]  # the tickets called to it now
+
+
+def counters(uow: UnitOfWork) -> list[CounterInUse]:
+    """Every counter the event's desks have called customers to, with the tickets called to
+    each now: a laptop taking over a counter picks its name from these."""
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        rows = s.execute(
+            select(QueueEntry.desk, QueueEntry.queue, QueueEntry.ticket_no, QueueEntry.status)
+            .where(QueueEntry.event_id == event.id, QueueEntry.desk.is_not(None))
+            .order_by(QueueEntry.desk, QueueEntry.called_at, QueueEntry.id)
+        ).all()
+    called: dict[str, list[str]] = {}
+    for name, queue, number, status in rows:
+        tickets = called.setdefault(name, [])
+        if status == QueueStatus.CALLED:
+            tickets.append(ticket_label(queue, number))
+    return [CounterInUse(name, tuple(tickets)) for name, tickets in sorted(called.items())]
+
+
+def _lock_desk(s: Session, event: Event, queue: str, desk: str) -> None:
+    """Take this desk's turn (PostgreSQL: an advisory lock until commit; SQLite's BEGIN
+    IMMEDIATE already serialises), first in the transaction, before any ticket's row lock."""
+    transaction_lock(s, f"desk:{event.id}:{queue}:{desk}")
+
+
+def _claim_desk(s: Session, event: Event, queue: str, desk: str) -> None:
+    """Take this desk's turn and refuse when it still has a customer called, so two laptops
+    set to one counter cannot call two customers to it at once."""
+    _lock_desk(s, event, queue, desk)
+    _refuse_if_busy(s, event, queue, desk)
+
+
+def _refuse_if_busy(s: Session, event: Event, queue: str, desk: str) -> None:
+    busy = _called_at_desk(s, event.id, queue, desk)
+    if busy is not None:
+        raise DeskBusy(_called(s, busy, event.timezone))
 
 
 def _entry_order(staff_id: int, now: datetime, policy: DeskPolicy):  # type: ignore[no-untyped-def]
@@ -94,14 +253,19 @@ def call_next(
     clock: Clock | None = None,
     policy: DeskPolicy | None = None,
 ) -> Called | None:
-    """Claim the next waiting customer for this desk, or None when nobody may be called."""
+    """Claim the next waiting customer for this desk, or None when nobody may be called.
+
+    ``desk`` is the counter's name; a desk that still has a customer called gets
+    ``DeskBusy`` (which carries that customer) instead of a second one."""
     require(staff, Action.CALL_QUEUE)
+    desk = counter_name(desk)
     now = (clock or Clock()).now()
     policy = policy or DeskPolicy()
     eligible, priority = _entry_order(staff.staff_id, now, policy)
     with uow:
         s = uow.session
         event = current_event(s)
+        _claim_desk(s, event, queue, desk)
         query = (
             select(QueueEntry.id)
             .where(
@@ -131,42 +295,103 @@ def call_next(
                 continue  # another desk was faster: the next query no longer sees this one
             entry = s.get(QueueEntry, entry_id, populate_existing=True)
             assert entry is not None
-            visit = s.get(Visit, entry.visit_id)
-            assert visit is not None
-            customer = s.get(Customer, visit.customer_id)
-            assert customer is not None
-            s.add(
-                VisitStep(
-                    visit_id=visit.id, step="called", at=now, staff_id=staff.staff_id, note=desk
-                )
-            )
-            audit.append(
-                s,
-                at=now,
-                action="called",
-                staff_id=staff.staff_id,
-                station=desk,
-                entity="queue_entry",
-                entity_id=entry.id,
-            )
-            result = Called(
-                entry_id=entry.id,
-                visit_id=visit.id,
-                customer_id=customer.id,
-                ticket=ticket_label(entry.queue, entry.ticket_no),
-                masked_name=mask_name(customer.name),
-                reason=entry.reason,
-                waited_minutes=int((now - entry.enqueued_at).total_seconds() // 60),
-                timezone=event.timezone,
-            )
+            result = _record_call(s, entry, staff, desk, now, event.timezone)
             uow.commit()
             return result
         return None
 
 
-def _entry(uow: UnitOfWork, entry_id: int, *, called: bool = False) -> QueueEntry:
+def _record_call(
+    s: Session, entry: QueueEntry, staff: StaffSession, desk: str, now: datetime, timezone: str
+) -> Called:
+    s.add(
+        VisitStep(
+            visit_id=entry.visit_id, step="called", at=now, staff_id=staff.staff_id, note=desk
+        )
+    )
+    audit.append(
+        s,
+        at=now,
+        action="called",
+        staff_id=staff.staff_id,
+        station=desk,
+        entity="queue_entry",
+        entity_id=entry.id,
+    )
+    return _called(s, entry, timezone)
+
+
+def call_customer(
+    uow: UnitOfWork,
+    staff: StaffSession,
+    customer_id: int,
+    *,
+    desk: str,
+    queue: Queue = Queue.ACTIVATION,
+    clock: Clock | None = None,
+) -> Called:
+    """Call this customer to this desk: they stand at it (their invitation or customer number
+    was scanned there). Their ticket for this queue must be waiting or set aside as a no-show;
+    already called here, it is simply returned. Anything else is a ``DeskError`` saying where
+    the customer is, and nothing changes."""
+    require(staff, Action.CALL_QUEUE)
+    desk = counter_name(desk)
+    now = (clock or Clock()).now()
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        _lock_desk(s, event, queue, desk)
+        visit = s.scalar(
+            select(Visit).where(Visit.customer_id == customer_id, Visit.event_id == event.id)
+        )
+        if visit is None:
+            raise DeskError(_("The customer has not checked in; send them to reception first."))
+        entry = s.scalar(
+            select(QueueEntry)
+            .where(QueueEntry.visit_id == visit.id)
+            .order_by(QueueEntry.id.desc())
+            .limit(1)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if entry is None:
+            raise DeskError(_("The customer has no queue ticket; ask reception."))
+        ticket = ticket_label(entry.queue, entry.ticket_no)
+        if entry.status == QueueStatus.CALLED and entry.queue == queue and entry.desk == desk:
+            return _called(s, entry, event.timezone)
+        if entry.status == QueueStatus.CALLED:
+            raise DeskError(
+                _("{ticket} is being served at {counter}.").format(
+                    ticket=ticket, counter=counter_label(entry.desk or "")
+                )
+            )
+        if entry.queue != queue and entry.status in (QueueStatus.WAITING, QueueStatus.SKIPPED):
+            raise DeskError(
+                _("{ticket} waits for the service desk first.").format(ticket=ticket)
+                if entry.queue == Queue.SERVICE_DESK
+                else _("{ticket} waits for the activation desk.").format(ticket=ticket)
+            )
+        if entry.status not in (QueueStatus.WAITING, QueueStatus.SKIPPED):
+            raise DeskError(_("{ticket} is already done.").format(ticket=ticket))
+        _refuse_if_busy(s, event, queue, desk)
+        entry.status = QueueStatus.CALLED
+        entry.called_at = now
+        entry.called_by = staff.staff_id
+        entry.desk = desk
+        entry.finished_at = None
+        s.flush()
+        result = _record_call(s, entry, staff, desk, now, event.timezone)
+        uow.commit()
+        return result
+
+
+def _entry(
+    uow: UnitOfWork, entry_id: int, *, called: bool = False, desk: str | None = None
+) -> QueueEntry:
     """The ticket, locked until commit: two desks acting on one ticket take turns, and the
-    second sees what the first did (the status checks below are made on the fresh row)."""
+    second sees what the first did (the status checks below are made on the fresh row).
+    With ``desk``, a called ticket must be called at that desk: a screen that still shows a
+    customer another counter has called since never acts on them."""
     entry = uow.session.scalar(
         select(QueueEntry)
         .where(QueueEntry.id == entry_id)
@@ -181,6 +406,13 @@ def _entry(uow: UnitOfWork, entry_id: int, *, called: bool = False) -> QueueEntr
                 ticket=ticket_label(entry.queue, entry.ticket_no)
             )
         )
+    if desk is not None and entry.status == QueueStatus.CALLED and entry.desk != desk:
+        raise DeskError(
+            _("Ticket {ticket} is now called at {counter}; refresh the queue.").format(
+                ticket=ticket_label(entry.queue, entry.ticket_no),
+                counter=counter_label(entry.desk or ""),
+            )
+        )
     return entry
 
 
@@ -191,13 +423,18 @@ def _back_to_waiting(entry: QueueEntry, now: datetime) -> None:
 
 
 def skip(
-    uow: UnitOfWork, entry_id: int, staff: StaffSession, *, clock: Clock | None = None
+    uow: UnitOfWork,
+    entry_id: int,
+    staff: StaffSession,
+    *,
+    clock: Clock | None = None,
+    desk: str | None = None,
 ) -> None:
     """The called customer did not come: set the ticket aside until re-queued."""
     require(staff, Action.CALL_QUEUE)
     now = (clock or Clock()).now()
     with uow:
-        entry = _entry(uow, entry_id, called=True)
+        entry = _entry(uow, entry_id, called=True, desk=desk)
         entry.status = QueueStatus.SKIPPED
         entry.finished_at = now
         audit.append(
@@ -212,13 +449,18 @@ def skip(
 
 
 def requeue(
-    uow: UnitOfWork, entry_id: int, staff: StaffSession, *, clock: Clock | None = None
+    uow: UnitOfWork,
+    entry_id: int,
+    staff: StaffSession,
+    *,
+    clock: Clock | None = None,
+    desk: str | None = None,
 ) -> None:
     """A skipped customer turned up: back in the queue, behind those waiting now."""
     require(staff, Action.CALL_QUEUE)
     now = (clock or Clock()).now()
     with uow:
-        entry = _entry(uow, entry_id)
+        entry = _entry(uow, entry_id, desk=desk)
         if entry.status not in (QueueStatus.SKIPPED, QueueStatus.CALLED):
             raise DeskError(_("Only a called or skipped ticket can be put back in the queue."))
         _back_to_waiting(entry, now)
@@ -240,6 +482,7 @@ def transfer(
     staff: StaffSession,
     *,
     clock: Clock | None = None,
+    desk: str | None = None,
 ) -> None:
     """Hand a called customer to another RM: they wait for that RM first."""
     require(staff, Action.TRANSFER)
@@ -248,7 +491,7 @@ def transfer(
         target = uow.session.scalar(select(Staff).where(Staff.staff_no == to_staff_no.upper()))
         if target is None:
             raise DeskError(_("No staff member has the number {no}.").format(no=to_staff_no))
-        entry = _entry(uow, entry_id)
+        entry = _entry(uow, entry_id, desk=desk)
         if entry.status in (QueueStatus.DONE, QueueStatus.CANCELLED):
             raise DeskError(_("This customer has already left the queue."))
         _back_to_waiting(entry, now)
@@ -519,13 +762,14 @@ def route_on(
     *,
     clock: Clock | None = None,
     station: str = "service_desk",
+    desk: str | None = None,
 ) -> RoutedOn:
     """Done at the desk: the customer joins the activation queue with a new ticket."""
     require(staff, Action.ROUTE_ON)
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
-        entry = _entry(uow, entry_id, called=True)
+        entry = _entry(uow, entry_id, called=True, desk=desk)
         event = s.get(Event, entry.event_id)
         assert event is not None
         visit = s.get(Visit, entry.visit_id)

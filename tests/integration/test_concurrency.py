@@ -36,6 +36,7 @@ from kiosk.models import (
     Visit,
     VisitStep,
 )
+from tests.queue_support import assert_queues_hold
 
 pytestmark = pytest.mark.pg
 
@@ -304,4 +305,6 @@ def test_many_stations_in_separate_processes_keep_every_invariant(
         )
         # The audit chain, appended to by eight processes at once, is intact.
         assert audit.verify(s) is None
+    # Every checked-in customer in exactly one state, every desk with one customer at most.
+    assert_queues_hold(db, "eight stations")
     db.dispose()

@@ -48,11 +48,30 @@ def _no_unanswered_supervisor_dialog(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(SupervisorDialog, "answer", unexpected)
 
 
+@pytest.fixture(autouse=True)
+def _no_unanswered_counter_dialog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The counter dialog waits for a person too: fail instead. Tests that expect it set
+    ``CounterDialog.answer`` themselves."""
+    from ui.counter import CounterDialog
+
+    def unexpected(dialog: CounterDialog) -> None:
+        dialog.reject()
+        pytest.fail("unexpected counter dialog: this laptop's counter is not named")
+
+    monkeypatch.setattr(CounterDialog, "answer", unexpected)
+
+
+def laptop_settings(path: Path, counter: str = "1") -> Settings:
+    """One laptop's preferences (English, its counter named), in their own file."""
+    s = Settings(QSettings(str(path), QSettings.Format.IniFormat))
+    s.language = "en"
+    s.counter_name = counter
+    return s
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    s = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    s.language = "en"
-    return s
+    return laptop_settings(tmp_path / "settings.ini")
 
 
 @pytest.fixture
@@ -63,17 +82,19 @@ def clock() -> FixedClock:
 @pytest.fixture
 def make_window(
     qtbot: QtBot, settings: Settings, clock: FixedClock
-) -> Iterator[Callable[[str], MainWindow]]:
+) -> Iterator[Callable[..., MainWindow]]:
     opened = []
     windows: list[MainWindow] = []  # pytest-qt holds widgets weakly; keep them until teardown
 
-    def make(url: str) -> MainWindow:
+    def make(url: str, preferences: Settings | None = None) -> MainWindow:
+        """A main window on ``url``; ``preferences`` make it another laptop's."""
+        chosen = preferences or settings
         app = ensure_application()
-        set_language(settings.language)
-        apply_theme(app, settings.large_print)
+        set_language(chosen.language)
+        apply_theme(app, chosen.large_print)
         database = open_database(url)
         opened.append(database)
-        window = MainWindow(AppContext(database, clock), settings)
+        window = MainWindow(AppContext(database, clock), chosen)
         qtbot.addWidget(window)
         windows.append(window)
         window.show()

@@ -84,7 +84,6 @@ def test_a_check_in_at_reception_shows_at_the_service_desk_within_two_seconds(
     front = reception_window.current_station()
     assert isinstance(front, ReceptionStation)
 
-    desk.desk_name.setText("D3")  # the RM is typing at the desk meanwhile
     qtbot.keyClicks(front.field, code)
     qtbot.keyClick(front.field, Qt.Key.Key_Return)  # the wedge scanner's suffix
     assert front.banner.tone == Tone.OK
@@ -96,7 +95,6 @@ def test_a_check_in_at_reception_shows_at_the_service_desk_within_two_seconds(
     assert front.card is not None and front.card.visit is not None
     assert ticket == front.card.visit.ticket
     assert "*" in desk.queue.item(0, 1).text()  # masked name
-    assert desk.desk_name.text() == "D3"  # the refresh left what was typed alone
     qtbot.waitUntil(
         lambda: (
             dashboard.overview is not None

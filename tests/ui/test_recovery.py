@@ -44,7 +44,8 @@ def test_the_real_app_after_a_crash_asks_the_pin_and_reopens_the_station(
 ) -> None:
     crashed = _run("crash", demo_url, "RM001", "service_desk", home=tmp_path)
     assert crashed.returncode != 0, crashed.stdout  # it died, as a binding bug would kill it
-    assert json.loads(crashed.stdout.splitlines()[-1]) == {"station": "service_desk"}
+    before = json.loads(crashed.stdout.splitlines()[-1])
+    assert before["station"] == "service_desk" and before["called"]  # F5 called someone
     folder = tmp_path / "data" / "kiosk" / "recovery" / "app"
     assert list(folder.glob("session-*.json")), "the dead run's state file is still there"
 
@@ -57,6 +58,7 @@ def test_the_real_app_after_a_crash_asks_the_pin_and_reopens_the_station(
     assert len(logs) == 1 and str(logs[0]) in seen["text"]  # named in the message
     assert "Fatal Python error: Aborted" in logs[0].read_text(encoding="utf-8")
     assert seen["staff"] == "RM001" and seen["station"] == "service_desk"
+    assert seen["called"] == before["called"]  # the desk still shows whom it had called
     # That run closed normally: nothing is left for the start after it.
     assert not list(folder.glob("session-*.json")) and not list(folder.glob("faults-*.log"))
     again = _run("resume", demo_url, "1234", home=tmp_path)

@@ -172,6 +172,8 @@ def _call_concurrently(url: str, desks: int) -> list[int]:
                 break
             with lock:
                 got.append(called.entry_id)
+            # A desk serves one customer at a time: done, then the next.
+            desk.route_on(database.unit_of_work(), called.entry_id, staff, clock=clock)
         database.dispose()
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(desks)]

@@ -17,6 +17,7 @@ from kiosk.db import open_database
 from kiosk.models import QueueEntry, Redemption, Slip, Visit
 from kiosk.services.figures import event_figures
 from kiosk.simulate import SimulationSummary
+from tests.queue_support import assert_queues_hold
 from tests.simulate_support import SIM_DATE, assert_reports_agree, simulate
 
 
@@ -68,6 +69,7 @@ def test_the_day_is_consistent(
             )
             assert audit.verify(s) is None
             last = s.scalar(select(func.max(Visit.checked_in_at)))
+        assert_queues_hold(database, "a simulated day")
         # The clock was simulated: the day's records carry the event day's times.
         assert last is not None and last.date() == SIM_DATE and clock.now() >= last
         timelines = {(t.interval.value, t.slot): t for t in board.figures.timelines}

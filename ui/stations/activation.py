@@ -6,6 +6,11 @@ issues and prints the slips, F10 finishes the customer. The catalog says at ever
 is left and what the customer can still afford; issuing checks both again in one transaction.
 Printing comes after the issue: a missing printer never loses a slip, it is reprinted from the
 list, and a reprint is the same slip (the booth redeems it once), counted as another copy.
+
+The desk is this laptop's counter (``ui.counter``) at the activation queue; the customer it
+has called comes from the event database (``desk.current_call``) whenever the station loads
+or the database changes. Scanning a customer who waits for activation (or was set aside as a
+no-show) calls them to this desk, so F10 finishes them as after F5.
 """
 
 from __future__ import annotations
@@ -43,12 +48,13 @@ from kiosk.permissions import Action, Approval
 from kiosk.roles import Station
 from kiosk.services import activation, desk, keys, reception, slips
 from kiosk.services.activation import CatalogOffer, DeskCustomer, Step
-from kiosk.services.desk import Called
+from kiosk.services.desk import Called, DeskBusy, DeskError, counter_label
 from kiosk.services.events import event_header
 from printing.printer import Printer, PrinterSettingError, slip_paper_from_environment
 from printing.slips import SlipPrint, render_slip
 from ui.approval import approval_for
 from ui.context import StationContext
+from ui.counter import CounterBar
 from ui.stations.base import StationPage
 from ui.theme import is_large_print
 from ui.timing import every
@@ -136,9 +142,13 @@ class ActivationStation(StationPage):
         self._last_print = ""
 
         self.banner = ResultBanner()
+        self.counter = CounterBar(context, stacked=is_large_print())
+        self.counter.changed.connect(lambda _name: self.sync_called())
         self.call_button = QPushButton(_("Call next (F5)"))
         self.call_button.setObjectName("call_next")
         self.call_button.setProperty("role", "primary")
+        self.display_button = QPushButton(_("Public display"))
+        self.display_button.setObjectName("public_display")
         self.scan = ScanField()
         self.scan.setPlaceholderText(_("Scan invitation or type customer number"))
         self.queue = QTableWidget(0, 3)
@@ -214,7 +224,9 @@ class ActivationStation(StationPage):
 
         # Layout: queue | catalog | cart, with slips and timeline under the cart.
         left = QVBoxLayout()
+        left.addWidget(self.counter)
         left.addWidget(self.call_button)
+        left.addWidget(self.display_button)
         left.addWidget(self.scan)
         left.addWidget(self.waiting_label)
         left.addWidget(self.queue, 1)
@@ -261,6 +273,7 @@ class ActivationStation(StationPage):
         layout.addLayout(body, 1)
 
         self.call_button.clicked.connect(self.call_next)
+        self.display_button.clicked.connect(self.open_display)
         self.scan.scanned.connect(self.open_code)
         self.scan.submitted.connect(self.open_code)
         self.catalog.itemActivated.connect(lambda item, _column: self.add_item(item))
@@ -287,10 +300,48 @@ class ActivationStation(StationPage):
     # -- loading -------------------------------------------------------------------------------
 
     def load(self) -> None:
+        self.counter.refresh()  # renamed at the other desk station of this window, maybe
         self.refresh_queue()
         self.refresh_catalog()
-        self.call_button.setFocus()
+        self.sync_called()
+        if self.customer is None:
+            self.call_button.setFocus()
         self.refresh_timer.start()
+
+    def sync_called(self) -> None:
+        """Show the customer this counter's activation desk has called, as the database
+        says: the same after a re-layout or a restart, and on every laptop given this
+        counter's name. The customer on screen stays as they are while it is the same one."""
+        try:
+            current = desk.current_call(
+                self.context.uow(), desk=self.counter.name(), queue=Queue.ACTIVATION
+            )
+        except KioskError as error:
+            self.banner.show_result(Tone.ERROR, str(error))
+            return
+        if current is None:
+            if self.called is not None:  # finished on another laptop at this counter
+                self._clear()
+            return
+        if self.called is not None and current.entry_id == self.called.entry_id:
+            return
+        same = self.customer is not None and self.customer.customer_id == current.customer_id
+        self.called = current
+        self.open_customer(current.customer_id, prefill=not same)
+
+    def _announce(self) -> None:
+        """The public display (the window's) shows this counter's calls now."""
+        refresh = getattr(self.window(), "refresh_call_display", None)
+        if callable(refresh):
+            refresh()
+
+    def open_display(self) -> None:
+        """The public display of this counter: the window's, so it outlives a re-layout."""
+        if self.counter.ensure() is None:
+            return
+        opener = getattr(self.window(), "open_call_display", None)
+        if callable(opener):
+            opener()
 
     def _guard(self, action, success: str = "") -> bool:  # type: ignore[no-untyped-def]
         """Run a service call; a refusal becomes a red banner and a sound, never a crash."""
@@ -308,6 +359,7 @@ class ActivationStation(StationPage):
     def refresh_live(self) -> None:
         self.refresh_queue()
         self.refresh_catalog()
+        self.sync_called()
 
     def refresh_queue(self) -> None:
         try:
@@ -397,18 +449,34 @@ class ActivationStation(StationPage):
     # -- the customer --------------------------------------------------------------------------
 
     def call_next(self) -> None:
-        if self.called is not None:
+        name = self.counter.ensure()
+        if name is None:
+            return
+        self.sync_called()
+        if self.called is not None:  # one customer at a time: call them again, not another
+            self.sounds.play(Tone.WARN)
             self.banner.show_result(
                 Tone.WARN, _("Finish {ticket} first (F10).").format(ticket=self.called.ticket)
             )
+            self._announce()
             return
-        called = desk.call_next(
-            self.context.uow(),
-            self.context.staff,
-            desk=self.context.staff.staff_no,
-            queue=Queue.ACTIVATION,
-            clock=self.context.app.clock,
-        )
+        try:
+            called = desk.call_next(
+                self.context.uow(),
+                self.context.staff,
+                desk=name,
+                queue=Queue.ACTIVATION,
+                clock=self.context.app.clock,
+            )
+        except DeskBusy as busy:  # another laptop at this counter called someone just now
+            self.sync_called()
+            self.sounds.play(Tone.WARN)
+            self.banner.show_result(Tone.WARN, str(busy))
+            return
+        except KioskError as error:  # the database is away: F5 again once it is back
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
+            return
         self.refresh_queue()
         if called is None:
             self.sounds.play(Tone.WARN)
@@ -419,12 +487,18 @@ class ActivationStation(StationPage):
             self.sounds.play(Tone.OK)
             self.banner.show_result(
                 Tone.OK,
-                _("Calling {ticket}: {name}").format(ticket=called.ticket, name=called.masked_name),
+                _("Calling {ticket} to {counter}: {name}").format(
+                    ticket=called.ticket,
+                    counter=counter_label(called.desk),
+                    name=called.masked_name,
+                ),
             )
+        self._announce()
 
     def open_code(self, text: str) -> None:
-        """A scanned invitation or typed customer number opens that customer (reprints,
-        voids, or a customer sent straight here)."""
+        """A scanned invitation or typed customer number opens that customer. One who waits
+        for activation (or was a no-show) is called to this desk and served as after F5;
+        anyone else opens for reprints and voids, and the banner says where they are."""
         if not text.strip():
             return
         self.scan.clear()
@@ -434,13 +508,58 @@ class ActivationStation(StationPage):
             self.sounds.play(Tone.ERROR)
             self.banner.show_result(Tone.ERROR, str(error))
             return
+        self.sync_called()
         if self.called is not None and self.called.customer_id != customer_id:
             self.banner.show_result(
                 Tone.WARN, _("Finish {ticket} first (F10).").format(ticket=self.called.ticket)
             )
             return
+        if self.called is not None:  # the customer called here: opened again, as they are
+            if self.open_customer(customer_id, prefill=self.customer is None):
+                self.banner.show_result(
+                    Tone.OK, _("Opened {name}.").format(name=self.header_name())
+                )
+            return
+        where = ""
+        name = self.counter.ensure()
+        if name is not None:
+            try:
+                called = desk.call_customer(
+                    self.context.uow(),
+                    self.context.staff,
+                    customer_id,
+                    desk=name,
+                    queue=Queue.ACTIVATION,
+                    clock=self.context.app.clock,
+                )
+            except DeskError as error:  # not theirs to serve here: say where they are
+                where = str(error)
+            else:
+                self.called = called
+                self.refresh_queue()
+                if self.open_customer(customer_id, prefill=True):
+                    self.sounds.play(Tone.OK)
+                    self.banner.show_result(
+                        Tone.OK,
+                        _("Calling {ticket} to {counter}: {name}").format(
+                            ticket=called.ticket,
+                            counter=counter_label(called.desk),
+                            name=called.masked_name,
+                        ),
+                    )
+                self._announce()
+                return
         if self.open_customer(customer_id, prefill=self.customer is None):
-            self.banner.show_result(Tone.OK, _("Opened {name}.").format(name=self.header_name()))
+            if where:
+                self.banner.show_result(
+                    Tone.WARN,
+                    _("Opened {name} for reprints and voids only.").format(name=self.header_name()),
+                    where,
+                )
+            else:
+                self.banner.show_result(
+                    Tone.OK, _("Opened {name}.").format(name=self.header_name())
+                )
 
     def header_name(self) -> str:
         return self.customer.masked_name if self.customer else ""
@@ -453,13 +572,26 @@ class ActivationStation(StationPage):
             self.banner.show_result(Tone.ERROR, str(error))
             return False
         if prefill:
-            self.cart = Cart.of(
-                (line.offer_code, line.quantity)
-                for line in activation.preselected_cart(self.context.uow(), customer_id)
+            self.cart = (
+                Cart()
+                if self._has_slips(customer_id)
+                else Cart.of(
+                    (line.offer_code, line.quantity)
+                    for line in activation.preselected_cart(self.context.uow(), customer_id)
+                )
             )
         self._show_customer()
         self.catalog.setFocus()
         return True
+
+    def _has_slips(self, customer_id: int) -> bool:
+        """Slips issued already: the invitation's choices were the first cart, not this one
+        (a restart or a re-layout after the issue must not offer them again)."""
+        try:
+            rows = slips.slips_of(self.context.uow(), customer_id)
+        except KioskError:
+            return False
+        return any(row.status != SlipStatus.VOIDED for row in rows)
 
     def reload_customer(self) -> None:
         if self.customer is not None:
@@ -869,10 +1001,13 @@ class ActivationStation(StationPage):
                 called.entry_id,
                 self.context.staff,
                 clock=self.context.app.clock,
+                desk=called.desk,
             ),
             _("{ticket} done.").format(ticket=called.ticket),
         ):
             self._clear()
+        else:
+            self.sync_called()  # finished or taken over on another laptop: show where
 
     def requeue(self) -> None:
         if self.called is None:
@@ -884,10 +1019,13 @@ class ActivationStation(StationPage):
                 called.entry_id,
                 self.context.staff,
                 clock=self.context.app.clock,
+                desk=called.desk,
             ),
             _("{ticket} is back in the queue.").format(ticket=called.ticket),
         ):
             self._clear()
+        else:
+            self.sync_called()
 
     def _clear(self) -> None:
         self.called = None
@@ -895,3 +1033,4 @@ class ActivationStation(StationPage):
         self._show_customer()
         self.refresh_queue()
         self.call_button.setFocus()
+        self._announce()

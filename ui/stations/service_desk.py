@@ -6,6 +6,11 @@ activation. ID number, phone and address only ever show masked (the full values 
 in the event database); a field left alone keeps the value on record, a new value is typed
 from the customer's card or phone. Every invalid value is explained under its own field and
 nothing is saved until all are valid.
+
+The desk is this laptop's counter (``ui.counter``) at the service-desk queue; the customer it
+has called comes from the event database (``desk.current_call``) whenever the station loads
+or the database changes, so a re-layout, a restart, a sign-out or another laptop given the
+counter's name shows the same customer.
 """
 
 from __future__ import annotations
@@ -47,10 +52,18 @@ from kiosk.i18n import _
 from kiosk.kyc import OCCUPATIONS
 from kiosk.labels import gap_label, kyc_field_label, step_label
 from kiosk.masking import mask_address, mask_id, mask_phone
+from kiosk.models import Queue
 from kiosk.roles import Station
 from kiosk.services import desk
-from kiosk.services.desk import Called, GovernanceInvalid
+from kiosk.services.desk import (
+    Called,
+    DeskBusy,
+    DeskError,
+    GovernanceInvalid,
+    counter_label,
+)
 from ui.context import StationContext
+from ui.counter import CounterBar
 from ui.stations.base import StationPage
 from ui.timing import every
 from ui.widgets import ResultBanner, Sounds, Tone
@@ -119,36 +132,17 @@ class ConfirmChanges(QDialog):
         return cls(rows, parent).exec() == QDialog.DialogCode.Accepted
 
 
-class CallDisplay(QWidget):
-    """The public screen: the called ticket and the desk, readable across the room."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setWindowTitle(_("Now calling"))
-        self.label = QLabel(_("Please wait to be called"))
-        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.label.setStyleSheet("font-size: 64pt; font-weight: bold; color: #8a1c1c;")
-        QVBoxLayout(self).addWidget(self.label)
-        self.resize(1000, 400)
-
-    def show_call(self, ticket: str, desk_name: str) -> None:
-        self.label.setText(
-            _("Ticket {ticket}\nplease go to desk {desk}").format(ticket=ticket, desk=desk_name)
-        )
-
-
 class ServiceDeskStation(StationPage):
     station = Station.SERVICE_DESK
 
     def __init__(self, context: StationContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
         self.sounds = Sounds(self)
-        self.called: Called | None = None
-        self.display: CallDisplay | None = None
+        self.called: Called | None = None  # called at this counter's service desk
+        self.no_show: Called | None = None  # just set aside here: "Back in queue" still works
 
-        self.desk_name = QLineEdit(context.staff.staff_no)
-        self.desk_name.setObjectName("desk_name")
-        self.desk_name.setMaximumWidth(160)
+        self.counter = CounterBar(context)
+        self.counter.changed.connect(lambda _name: self.sync_called())
         self.call_button = QPushButton(_("Call next (F5)"))
         self.call_button.setObjectName("call_next")
         self.call_button.setProperty("role", "primary")
@@ -218,10 +212,7 @@ class ServiceDeskStation(StationPage):
         self.timeline.setMaximumHeight(96)
 
         left = QVBoxLayout()
-        row = QHBoxLayout()
-        row.addWidget(QLabel(_("Desk")))
-        row.addWidget(self.desk_name, 1)
-        left.addLayout(row)
+        left.addWidget(self.counter)
         left.addWidget(self.call_button)
         left.addWidget(self.display_button)
         left.addWidget(QLabel(_("Waiting")))
@@ -340,7 +331,7 @@ class ServiceDeskStation(StationPage):
             self.transfer_button,
         ):
             widget.setEnabled(on)
-        self.requeue_button.setEnabled(self.called is not None)
+        self.requeue_button.setEnabled(self.called is not None or self.no_show is not None)
 
     # -- the form ----------------------------------------------------------------------------
 
@@ -399,14 +390,55 @@ class ServiceDeskStation(StationPage):
     # -- actions -------------------------------------------------------------------------------
 
     def load(self) -> None:
+        self.counter.refresh()  # renamed at the other desk station of this window, maybe
         self.refresh_counts()
         self.refresh_queue()
+        self.sync_called()
         self.call_button.setFocus()
         self.refresh_timer.start()
 
     def refresh_live(self) -> None:
         self.refresh_queue()
         self.refresh_counts()
+        self.sync_called()
+
+    def sync_called(self) -> None:
+        """Show the customer this counter's service desk has called, as the database says:
+        the same after a re-layout or a restart, and on every laptop given this counter's
+        name. A form being typed in stays as it is while it is the same customer."""
+        try:
+            current = desk.current_call(
+                self.context.uow(), desk=self.counter.name(), queue=Queue.SERVICE_DESK
+            )
+        except KioskError as error:
+            self.banner.show_result(Tone.ERROR, str(error))
+            return
+        if current is None:
+            if self.called is not None:  # finished on another laptop at this counter
+                self._finish()
+            return
+        if self.called is not None and current.entry_id == self.called.entry_id:
+            return
+        self._show_called(current)
+
+    def _show_called(self, called: Called) -> None:
+        self.called = called
+        self.no_show = None
+        self.header.setText(
+            _("{ticket} · {name} · waited {n} min").format(
+                ticket=called.ticket, name=called.masked_name, n=called.waited_minutes
+            )
+        )
+        self._set_enabled(True)
+        if self._reload_form():
+            with contextlib.suppress(KioskError):
+                self.refresh_timeline()
+
+    def _announce(self) -> None:
+        """The public display (the window's) shows this counter's calls now."""
+        refresh = getattr(self.window(), "refresh_call_display", None)
+        if callable(refresh):
+            refresh()
 
     def refresh_queue(self) -> None:
         try:
@@ -435,6 +467,11 @@ class ServiceDeskStation(StationPage):
             self.sounds.play(Tone.ERROR)
             self.banner.show_result(Tone.ERROR, str(error))
             return False
+        except DeskError as error:
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
+            self.sync_called()  # another laptop acted on this ticket: show where things are
+            return False
         except KioskError as error:
             self.sounds.play(Tone.ERROR)
             self.banner.show_result(Tone.ERROR, str(error))
@@ -447,13 +484,32 @@ class ServiceDeskStation(StationPage):
         return True
 
     def call_next(self) -> None:
+        name = self.counter.ensure()
+        if name is None:
+            return
+        self.sync_called()
+        if self.called is not None:  # one customer at a time: call them again, not another
+            self.sounds.play(Tone.WARN)
+            self.banner.show_result(
+                Tone.WARN,
+                _("{ticket} is still called at {counter}: finish that customer first.").format(
+                    ticket=self.called.ticket, counter=counter_label(name)
+                ),
+            )
+            self._announce()
+            return
         try:
             called = desk.call_next(
                 self.context.uow(),
                 self.context.staff,
-                desk=self.desk_name.text().strip() or self.context.staff.staff_no,
+                desk=name,
                 clock=self.context.app.clock,
             )
+        except DeskBusy as busy:  # another laptop at this counter called someone just now
+            self._show_called(busy.called)
+            self.sounds.play(Tone.WARN)
+            self.banner.show_result(Tone.WARN, str(busy))
+            return
         except KioskError as error:  # the database is away: F5 again once it is back
             self.sounds.play(Tone.ERROR)
             self.banner.show_result(Tone.ERROR, str(error))
@@ -463,25 +519,15 @@ class ServiceDeskStation(StationPage):
             self.sounds.play(Tone.WARN)
             self.banner.show_result(Tone.WARN, _("Nobody is waiting for this desk."))
             return
-        self.called = called
-        self.header.setText(
-            _("{ticket} · {name} · waited {n} min").format(
-                ticket=called.ticket, name=called.masked_name, n=called.waited_minutes
-            )
-        )
-        self._set_enabled(True)
-        if not self._reload_form():
-            return
-        self.refresh_timeline()
+        self._show_called(called)
         self.sounds.play(Tone.OK)
         self.banner.show_result(
             Tone.OK,
-            _("Calling {ticket} to desk {desk}").format(
-                ticket=called.ticket, desk=self.desk_name.text()
+            _("Calling {ticket} to {counter}").format(
+                ticket=called.ticket, counter=counter_label(called.desk)
             ),
         )
-        if self.display is not None:
-            self.display.show_call(called.ticket, self.desk_name.text())
+        self._announce()
 
     def _reload_form(self) -> bool:
         """The called customer's stored details into the form (after a call or a save)."""
@@ -581,6 +627,7 @@ class ServiceDeskStation(StationPage):
                     called.entry_id,
                     self.context.staff,
                     clock=self.context.app.clock,
+                    desk=called.desk,
                 )
             ),
             "",
@@ -604,22 +651,27 @@ class ServiceDeskStation(StationPage):
                 called.entry_id,
                 self.context.staff,
                 clock=self.context.app.clock,
+                desk=called.desk,
             ),
             _("{ticket} set aside as a no-show.").format(ticket=called.ticket),
         ):
+            self._finish()
+            self.no_show = called
+            self.header.setText(_("{ticket} set aside as a no-show.").format(ticket=called.ticket))
             self._set_enabled(False)
-            self.requeue_button.setEnabled(True)
+            self._announce()
 
     def requeue(self) -> None:
-        if self.called is None:
+        called = self.called or self.no_show
+        if called is None:
             return
-        called = self.called
         if self._act(
             lambda: desk.requeue(
                 self.context.uow(),
                 called.entry_id,
                 self.context.staff,
                 clock=self.context.app.clock,
+                desk=called.desk,
             ),
             _("{ticket} is back in the queue.").format(ticket=called.ticket),
         ):
@@ -639,6 +691,7 @@ class ServiceDeskStation(StationPage):
                 staff_no,
                 self.context.staff,
                 clock=self.context.app.clock,
+                desk=called.desk,
             ),
             _("{ticket} now waits for {no}.").format(ticket=called.ticket, no=staff_no.upper()),
         ):
@@ -646,6 +699,7 @@ class ServiceDeskStation(StationPage):
 
     def _finish(self) -> None:
         self.called = None
+        self.no_show = None
         self.header.setText(_("No customer called"))
         self.show_form(
             replace(
@@ -659,6 +713,7 @@ class ServiceDeskStation(StationPage):
         self._set_enabled(False)
         self.timeline.clear()
         self.refresh_queue()
+        self._announce()
 
     def refresh_counts(self) -> None:
         """What the bank measures an RM on: customers governed and mobile banking opened."""
@@ -686,8 +741,9 @@ class ServiceDeskStation(StationPage):
             self.timeline.addItem(f"{local}  {step_label(step.step)}  · {step.staff_name}")
 
     def open_display(self) -> None:
-        if self.display is None:
-            self.display = CallDisplay()
-        if self.called is not None:  # opened mid-call: show who is being called now
-            self.display.show_call(self.called.ticket, self.desk_name.text())
-        self.display.show()
+        """The public display of this counter: the window's, so it outlives a re-layout."""
+        if self.counter.ensure() is None:
+            return
+        opener = getattr(self.window(), "open_call_display", None)
+        if callable(opener):
+            opener()
