@@ -253,6 +253,9 @@ def test_background_push_when_a_ledger_is_configured(
     status.push_now()
     qtbot.waitUntil(lambda: status.text() == "Sync: up to date", timeout=10_000)
     assert pending(database) == 0 and ledger.totals()["accepted"] == 1
+    # "up to date" is printed before the push process exits; a push asked for while one
+    # runs is skipped, so wait for it to end.
+    qtbot.waitUntil(lambda: not status.running, timeout=15_000)
     status.ledger_url = "postgresql://nobody@127.0.0.1:1/none"
     status.push_now()
     qtbot.waitUntil(lambda: status.text() == "Sync: ledger not reachable", timeout=15_000)
