@@ -45,6 +45,7 @@ from kiosk.models import (
 )
 from kiosk.permissions import Action, Approval, approved_by, require
 from kiosk.points import available_points
+from kiosk.scanning import Odd, odd_input, odd_input_message
 from kiosk.search import find_customer_ids, index_customer
 from kiosk.search_keys import AZERTY_DIGITS, CODE, CUSTOMER_NO, customer_keys, normalize
 from kiosk.services.auth import StaffSession
@@ -323,17 +324,21 @@ def customer_card(
 
 
 def resolve_code(uow: UnitOfWork, text: str) -> int:
-    """The customer for a scanned invitation code or a typed customer number."""
+    """The customer for a scanned invitation code or a typed customer number.
+
+    Anything else gets the sentence that fits it: a web link, a redemption slip, a scan on
+    the wrong keyboard layout, an invitation of another event held in this database, or
+    simply no invitation of this event (a code-shaped text is not taken for another event's
+    on its shape alone: any 8 letters and digits have another event's tag).
+    """
+    odd = odd_input(text)
+    if odd is not None:
+        raise CheckInError(odd_input_message(odd, text))
     query = normalize(text).upper()
     if query and not (query.isascii() and query.isalnum()):
         remapped = normalize(text).translate(AZERTY_DIGITS).upper()
         if not (remapped.isascii() and remapped.isalnum()):
-            raise CheckInError(
-                _(
-                    "“{text}” is not an invitation code. If it came from the scanner, the "
-                    "keyboard layout may be wrong: switch it to English (US)."
-                ).format(text=text)
-            )
+            raise CheckInError(odd_input_message(Odd.NOT_A_CODE, text))
         query = remapped
     with uow:
         event = current_event(uow.session)
@@ -343,11 +348,27 @@ def resolve_code(uow: UnitOfWork, text: str) -> int:
             )
             if customer_id is not None:
                 return customer_id
-        if looks_like_code(query) and not belongs_to(query, event.code):
-            raise CheckInError(
-                _("Invitation {code} is for another event, not “{event}”.").format(
-                    code=query, event=event.name
+        if looks_like_code(query):
+            if not belongs_to(query, event.code):
+                other = next(
+                    (
+                        e
+                        for e in uow.session.scalars(select(Event).where(Event.id != event.id))
+                        if belongs_to(query, e.code)
+                    ),
+                    None,
                 )
+                if other is not None:
+                    raise CheckInError(
+                        _("Invitation {code} is for another event, “{event}”.").format(
+                            code=query, event=other.name
+                        )
+                    )
+            raise CheckInError(
+                _(
+                    "“{code}” is not an invitation code of this event: check the invitation, "
+                    "or type the customer's name."
+                ).format(code=text.strip())
             )
         raise CheckInError(
             _("No invitation or customer number “{code}” in this event.").format(code=text.strip())

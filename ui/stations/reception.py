@@ -36,6 +36,7 @@ from kiosk.labels import gap_label, kyc_field_label, queue_label, tier_label
 from kiosk.models import Queue
 from kiosk.permissions import Action
 from kiosk.roles import Station
+from kiosk.scanning import Enter, Shown, on_enter, query_key
 from kiosk.search import SearchError
 from kiosk.services import reception
 from kiosk.services.events import branches
@@ -350,11 +351,14 @@ class ReceptionStation(StationPage):
         self.search_timer.setSingleShot(True)
         self.search_timer.setInterval(SEARCH_DELAY_MS)
         self.search_timer.timeout.connect(self.run_search)
-        self._card_row = -1
+        # The list on screen: the text it was searched for and the selected customer. Enter
+        # checks in only that customer, and only while the field still holds that text.
+        self._shown: Shown | None = None
+        self._card_customer: int | None = None
         self.card_timer = QTimer(self)
         self.card_timer.setSingleShot(True)
         self.card_timer.setInterval(0)
-        self.card_timer.timeout.connect(lambda: self._show_customer_now(self._card_row))
+        self.card_timer.timeout.connect(lambda: self._show_customer_now(self._card_customer))
         self.slot_timer = QTimer(self)
         # Other reception laptops check people in too: ``refresh_live`` follows them at once;
         # this timer moves the current slot along with the clock.
@@ -365,10 +369,11 @@ class ReceptionStation(StationPage):
         self.expected_timer.setInterval(300_000)
         self.expected_timer.timeout.connect(lambda: self.refresh_slots(recount_expected=True))
 
-        self.field.textEdited.connect(lambda _text: self.search_timer.start())
+        self.field.textEdited.connect(self.on_edited)
         self.field.scanned.connect(self.on_scanned)
         self.field.submitted.connect(self.on_submitted)
         self.field.moved.connect(self.move_selection)
+        self.field.escaped.connect(self.reset_input)
         self.table.selectionModel().currentRowChanged.connect(
             lambda current, _previous: self.show_customer(current.row())
         )
@@ -455,30 +460,63 @@ class ReceptionStation(StationPage):
 
     # -- searching ---------------------------------------------------------------------------
 
-    def run_search(self) -> None:
+    def on_edited(self, text: str) -> None:
+        """A keystroke: search shortly. A new input starts for the next customer, so a
+        warning or error about the last one goes; an emptied field selects nobody."""
+        if self.banner.tone in (Tone.ERROR, Tone.WARN):
+            self.banner.clear()
+        if not text.strip():
+            self.reset_input()
+            return
+        self.search_timer.start()
+        self._update_buttons()  # the list is an older text's until the search has run
+
+    def reset_input(self) -> None:
+        """Esc (or an emptied field): nothing typed, nothing listed, nobody selected, no
+        card; Enter then does nothing until something new is typed or scanned."""
+        self.search_timer.stop()
+        self.card_timer.stop()
+        self._shown = None
+        self.model.set_rows([])
+        self.hint.clear()
+        self.banner.clear()
+        self.card = None
+        self.card_view.show_card(None)
+        self.route.setCurrentIndex(0)
+        self._update_buttons()
+        self.field.setFocus()
+
+    def run_search(self) -> bool:
+        """Search the text in the field; False when the database could not answer (the
+        list on screen is then still an older one's, and Enter will not act on it)."""
         self.search_timer.stop()
         text = self.field.text()
         if not text.strip():
+            self._shown = None
             self.model.set_rows([])
             self.hint.clear()
             self.show_customer(-1)
-            return
+            return True
         try:
             hits = reception.search(self.context.uow(), text)
         except SearchError as error:
+            self._shown = Shown(query_key(text), None)
             self.model.set_rows([])
             self.hint.setText(str(error))
             self.show_customer(-1)
-            return
+            return True
         except KioskError as error:  # the database is away: say so, keep what was typed
             self.hint.setText(str(error))
-            return
+            self._update_buttons()
+            return False
         self.model.set_rows(hits)
+        self._shown = Shown(query_key(text), hits[0].customer_id if hits else None)
         self.hint.setText(_("{n} found").format(n=len(hits)) if hits else _("Nobody found."))
         if hits:
             self.table.selectRow(0)
         else:
             self.show_customer(-1)
+        return True
 
     def move_selection(self, step: int) -> None:
         if not self.model.rowCount():
@@ -489,22 +527,25 @@ class ReceptionStation(StationPage):
 
     def show_customer(self, row: int) -> None:
         """Load the card just after the list has painted; Enter loads it at once."""
-        self._card_row = row
+        hit = self.model.hit(row)
+        self._card_customer = hit.customer_id if hit is not None else None
+        if self._shown is not None:
+            self._shown = Shown(self._shown.query, self._card_customer)
         self.card_timer.start()
+        self._update_buttons()
 
     def _load_pending_card(self) -> None:
         if self.card_timer.isActive():
             self.card_timer.stop()
-            self._show_customer_now(self._card_row)
+            self._show_customer_now(self._card_customer)
 
-    def _show_customer_now(self, row: int) -> None:
-        hit = self.model.hit(row)
+    def _show_customer_now(self, customer_id: int | None) -> None:
         try:
             self.card = (
                 None
-                if hit is None
+                if customer_id is None
                 else reception.customer_card(
-                    self.context.uow(), hit.customer_id, clock=self.context.app.clock
+                    self.context.uow(), customer_id, clock=self.context.app.clock
                 )
             )
         except KioskError as error:
@@ -513,9 +554,18 @@ class ReceptionStation(StationPage):
         self.card_view.show_card(self.card)
         self._update_buttons()
 
+    def _selected_for_text(self) -> int | None:
+        """The customer a check-in would act on now: selected in the list for this text."""
+        action, customer_id = on_enter(self.field.text(), self._shown)
+        return customer_id if action == Enter.CHECK_IN else None
+
     def _update_buttons(self) -> None:
         card = self.card
-        self.check_in_button.setEnabled(card is not None and card.visit is None)
+        selected = self._selected_for_text()
+        self.check_in_button.setEnabled(
+            selected is not None
+            and (card is None or card.hit.customer_id != selected or card.visit is None)
+        )
         self.undo_button.setEnabled(
             card is not None and card.visit is not None and card.visit.can_undo
         )
@@ -533,19 +583,40 @@ class ReceptionStation(StationPage):
         self.check_in(customer_id)
 
     def on_submitted(self, text: str) -> None:
-        if self.search_timer.isActive() or (text.strip() and not self.model.rowCount()):
-            self.run_search()
-        self._load_pending_card()
-        if self.card is None:
-            if text.strip():
-                self.fail(self.hint.text() or _("Nobody found."))
+        """Enter after typing: see ``kiosk.scanning.on_enter`` for what it may do."""
+        action, customer_id = on_enter(text, self._shown)
+        if action == Enter.NOTHING:
             return
-        self.check_in_selected()
+        if action == Enter.CHECK_IN and customer_id is not None:
+            self.check_in(customer_id)
+            return
+        if action == Enter.NOBODY:
+            self.fail(self.hint.text() or _("Nobody found."))
+            return
+        if action == Enter.RESOLVE:
+            try:
+                customer_id = reception.resolve_code(self.context.uow(), text)
+            except KioskError as error:
+                if not self.run_search() or not self.model.rowCount():
+                    self.fail(str(error))
+                return
+            self.check_in(customer_id)
+            return
+        # The list on screen was for another text: show this one's, check in nobody.
+        if not self.run_search():
+            self.fail(self.hint.text())
+        elif self.model.rowCount():
+            self.hint.setText(
+                _("{n} found: check the card, then press Enter to check in.").format(
+                    n=self.model.rowCount()
+                )
+            )
+        else:
+            self.fail(self.hint.text() or _("Nobody found."))
 
     def check_in_selected(self) -> None:
-        self._load_pending_card()
-        if self.card is not None:
-            self.check_in(self.card.hit.customer_id)
+        """The button: the same as Enter on the text in the field."""
+        self.on_submitted(self.field.text())
 
     def check_in(self, customer_id: int) -> None:
         self.card_timer.stop()  # a card still pending from the last search is stale now
@@ -562,6 +633,12 @@ class ReceptionStation(StationPage):
             self.fail(str(error))
             return
         self.route.setCurrentIndex(0)
+        # The list is done with: the card stays (undo, reprint), the field is ready for the
+        # next customer and nobody is selected, so a stray Enter does nothing.
+        self._shown = None
+        self.field.clear()
+        self.model.set_rows([])
+        self.hint.clear()
         self.card = result.card
         self.card_view.show_card(result.card)
         self._update_buttons()
@@ -601,10 +678,6 @@ class ReceptionStation(StationPage):
                     place=queue_label(result.queue)
                 ),
             )
-        # The list is done with: the card stays, the field is ready for the next customer.
-        self.field.clear()
-        self.model.set_rows([])
-        self.hint.clear()
         self.field.setFocus()
         self.refresh_slots()
 
