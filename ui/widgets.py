@@ -64,6 +64,16 @@ def error_label() -> QLabel:
     return label
 
 
+def mark_invalid(widget: QWidget, invalid: bool) -> None:
+    """A red frame on a field with a problem (its sentence is beside it, never colour
+    alone)."""
+    if bool(widget.property("invalid")) == invalid:
+        return
+    widget.setProperty("invalid", invalid)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
 class Tone(enum.StrEnum):
     OK = "ok"
     WARN = "warn"

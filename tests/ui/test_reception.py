@@ -157,11 +157,13 @@ def test_bad_scans_say_why(
 def test_walk_in(
     qtbot: QtBot, station: ReceptionStation, demo_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        WalkInDialog,
-        "ask",
-        classmethod(lambda cls, parent, branches: ("欧阳娜娜", "13700001234", branches[2][0])),
-    )
+    def answer(dialog: WalkInDialog) -> None:
+        dialog.name.setText("欧阳娜娜")
+        dialog.phone.setText("13700001234")
+        dialog.branch.setCurrentIndex(3)
+        dialog.submit()
+
+    monkeypatch.setattr(WalkInDialog, "answer", answer)
     station.walk_in_button.click()
     assert station.banner.tone == Tone.OK
     assert station.card is not None and station.card.hit.walk_in

@@ -1,7 +1,8 @@
-"""Reception flows as staff break them (#16 symptoms 2 and 7): the real window, real key
+"""Reception flows as staff break them (#16 symptoms 2, 7 and 8): the real window, real key
 events at scanner speed (2–8 ms a key) and at a person's, Esc and Enter in every order,
-namesakes, a large-print or language switch in the middle; the database is checked after
-each step: nobody is checked in who was not visibly selected."""
+namesakes, a walk-in typed wrong, a large-print or language switch in the middle; the
+database is checked after each step: nobody is checked in who was not visibly selected, and
+nothing typed is lost."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from kiosk.errors import DatabaseUnavailable
 from kiosk.models import Customer, Invitation, Visit
 from kiosk.services import reception
 from ui.main_window import MainWindow
-from ui.stations.reception import ReceptionStation
+from ui.stations.reception import ReceptionStation, WalkInDialog
 from ui.widgets import Tone
 
 from .conftest import sign_in
@@ -274,3 +275,91 @@ def test_wrong_scans_in_chinese_and_the_banner_goes_with_the_next_customer(
     qtbot.keyClick(station.field, Qt.Key.Key_Return)
     assert station.banner.headline.text() == "这是兑换券，请到商户摊位。"
     assert _checked_in(any_demo_url) == ["6200000153"]
+
+
+def test_a_walk_in_typed_wrong_keeps_everything(
+    qtbot: QtBot, window: MainWindow, any_demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    station = _station(window)
+    seen: list[dict[str, object]] = []
+
+    def answer(dialog: WalkInDialog) -> None:
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        assert dialog.focusWidget() is dialog.name
+        person(qtbot, dialog.name, "欧阳娜娜")
+        qtbot.keyClick(dialog.name, Qt.Key.Key_Return)
+        assert dialog.focusWidget() is dialog.phone
+        qtbot.keyClicks(dialog.phone, "137 0000 123", delay=110)  # a digit short
+        qtbot.keyClick(dialog.phone, Qt.Key.Key_Return)
+        assert dialog.focusWidget() is dialog.branch  # no branch chosen yet
+        qtbot.keyClick(dialog.branch, Qt.Key.Key_Down)
+        qtbot.keyClick(dialog.branch, Qt.Key.Key_Return)
+        # Still open, everything as typed, the phone marked where it is.
+        seen.append(
+            {
+                "visible": dialog.isVisible(),
+                "name": dialog.name.text(),
+                "phone": dialog.phone.text(),
+                "branch": dialog.branch.currentIndex(),
+                "errors": {f: e.text() for f, e in dialog.errors.items() if e.isVisible()},
+                "invalid": dialog.phone.property("invalid"),
+                "focus": dialog.focusWidget() is dialog.phone,
+                "customers": _walk_ins(any_demo_url),
+            }
+        )
+        # Fixed in place: the missing digit at the end, Enter.
+        qtbot.keyClick(dialog.phone, Qt.Key.Key_End)
+        qtbot.keyClicks(dialog.phone, "4")
+        assert not dialog.errors["phone"].isVisible()  # the mark goes with the fix
+        qtbot.keyClick(dialog.phone, Qt.Key.Key_Return)
+
+    monkeypatch.setattr(WalkInDialog, "answer", answer)
+    qtbot.keyClick(station.field, Qt.Key.Key_F2)
+    assert seen == [
+        {
+            "visible": True,
+            "name": "欧阳娜娜",
+            "phone": "137 0000 123",
+            "branch": 1,
+            "errors": {
+                "phone": "“1370000123” is not a mainland mobile number (11 digits starting with 1)."
+            },
+            "invalid": True,
+            "focus": True,
+            "customers": [],
+        }
+    ]
+    assert station.banner.tone == Tone.OK
+    assert station.card is not None and station.card.hit.walk_in
+    assert station.card.hit.masked_phone == "137****1234"
+    assert _walk_ins(any_demo_url) == [("欧阳娜娜", "137****1234", True)]
+    assert window.focusWidget() is station.field
+
+
+def _walk_ins(url: str) -> list[tuple[str, str | None, bool]]:
+    database = open_database(url)
+    with database.unit_of_work() as uow:
+        rows = uow.session.execute(
+            select(Customer.name, Customer.phone_masked, Visit.id.is_not(None))
+            .outerjoin(Visit, Visit.customer_id == Customer.id)
+            .where(Customer.walk_in.is_(True))
+        ).all()
+    database.dispose()
+    return [(name, phone, bool(visited)) for name, phone, visited in rows]
+
+
+def test_a_walk_in_cancelled_checks_in_nobody(
+    qtbot: QtBot, window: MainWindow, any_demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    station = _station(window)
+
+    def answer(dialog: WalkInDialog) -> None:
+        dialog.show()
+        person(qtbot, dialog.name, "张三")
+        qtbot.keyClick(dialog.name, Qt.Key.Key_Escape)
+
+    monkeypatch.setattr(WalkInDialog, "answer", answer)
+    station.walk_in_button.click()
+    assert _walk_ins(any_demo_url) == [] and _checked_in(any_demo_url) == []
+    assert window.focusWidget() is station.field
