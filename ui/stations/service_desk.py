@@ -5,7 +5,9 @@ confirmed the before / after summary), F8 opens mobile banking, F9 sends the cus
 activation. ID number, phone and address only ever show masked (the full values are sealed
 in the event database); a field left alone keeps the value on record, a new value is typed
 from the customer's card or phone. Every invalid value is explained under its own field and
-nothing is saved until all are valid.
+nothing is saved until all are valid. The marks beside the fields follow what is typed
+(``kiosk.governance.field_states``); dates are typed as the card prints them, an emptied
+date is no date, and ticking 长期 empties and locks the end date.
 """
 
 from __future__ import annotations
@@ -15,13 +17,12 @@ from dataclasses import fields, replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDate, Qt, QTimer
-from PySide6.QtGui import QFocusEvent
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -42,19 +43,56 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.errors import KioskError
-from kiosk.governance import ID_TYPES, TAX_RESIDENCIES, KycForm
+from kiosk.governance import (
+    ID_TYPES,
+    TAX_RESIDENCIES,
+    KycForm,
+    field_states,
+    is_long_term_text,
+    read_date,
+    validate,
+)
 from kiosk.i18n import _
 from kiosk.kyc import OCCUPATIONS
 from kiosk.labels import gap_label, kyc_field_label, step_label
 from kiosk.masking import mask_address, mask_id, mask_phone
 from kiosk.roles import Station
 from kiosk.services import desk
-from kiosk.services.desk import Called, GovernanceInvalid
+from kiosk.services.desk import Called, FormContext, GovernanceInvalid
 from ui.context import StationContext
 from ui.stations.base import StationPage
-from ui.widgets import ResultBanner, Sounds, Tone
+from ui.widgets import ResultBanner, Sounds, Tone, mark_invalid
 
 NO_DATE = QDate(1900, 1, 1)
+
+
+class DateField(QLineEdit):
+    """A date typed as the ID card prints it (2016.05.03, 20160503 or 2016-05-03); an
+    empty field is no date, so clearing the text clears the value. ``setDate`` / ``date``
+    answer as a QDateEdit does (``NO_DATE`` for none)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMaxLength(20)
+        self.setPlaceholderText(_("e.g. 2016.05.03"))
+
+    def set_value(self, value: date | None) -> None:
+        self.setText(value.isoformat() if value else "")
+
+    def value(self) -> date | None:
+        """The date typed; raises ``ValueError`` with the sentence for text that is none."""
+        return read_date(self.text())
+
+    def setDate(self, qdate: QDate) -> None:  # QDateEdit's name, for callers of either
+        valid = qdate.isValid() and qdate != NO_DATE
+        self.set_value(date(qdate.year(), qdate.month(), qdate.day()) if valid else None)
+
+    def date(self) -> QDate:
+        try:
+            value = self.value()
+        except ValueError:
+            return NO_DATE
+        return QDate(value.year, value.month, value.day) if value else NO_DATE
 
 
 class MaskedLineEdit(QLineEdit):
@@ -88,6 +126,25 @@ class MaskedLineEdit(QLineEdit):
     def focusOutEvent(self, event: QFocusEvent) -> None:
         self.setText(self._masker(self._typed) if self._typed else self._recorded)
         super().focusOutEvent(event)
+
+
+class StationKeysFirst(QObject):
+    """Ctrl+S and the other station keys while a choice box has the keyboard: a combo box
+    takes every key with text for its type-to-find, and Ctrl+S has one ("\x13"), so the
+    station is asked first."""
+
+    def __init__(self, page: StationPage) -> None:
+        super().__init__(page)
+        self.page = page
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            return self.page.handle_key(event)
+        return False
 
 
 class ConfirmChanges(QDialog):
@@ -144,6 +201,10 @@ class ServiceDeskStation(StationPage):
         self.sounds = Sounds(self)
         self.called: Called | None = None
         self.display: CallDisplay | None = None
+        self.form_context: FormContext | None = None  # the called customer's, for live marks
+        self._loading = False  # filling the form in: not an edit
+        self._errors_shown = False  # after a refused save the sentences follow the typing
+        self._end_before_long_term = ""
 
         self.desk_name = QLineEdit(context.staff.staff_no)
         self.desk_name.setObjectName("desk_name")
@@ -167,6 +228,7 @@ class ServiceDeskStation(StationPage):
         self.form_box.setObjectName("card")
         form = QFormLayout(self.form_box)
         form.setVerticalSpacing(3)
+        self.station_keys = StationKeysFirst(self)
         self.inputs: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
         self.statuses: dict[str, QLabel] = {}
@@ -174,6 +236,7 @@ class ServiceDeskStation(StationPage):
             widget = self._input_for(field)
             widget.setObjectName(f"field_{field}")
             if isinstance(widget, QComboBox):  # long occupation names must not widen the window
+                widget.installEventFilter(self.station_keys)
                 widget.setSizeAdjustPolicy(
                     QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
                 )
@@ -197,6 +260,20 @@ class ServiceDeskStation(StationPage):
             box.addLayout(line)
             box.addWidget(error)
             form.addRow(kyc_field_label(field), box)
+
+        for widget in self.inputs.values():
+            if isinstance(widget, QLineEdit):
+                widget.textChanged.connect(self._on_form_changed)
+            elif isinstance(widget, QComboBox):
+                widget.currentIndexChanged.connect(self._on_form_changed)
+            elif isinstance(widget, QCheckBox):
+                widget.toggled.connect(self._on_form_changed)
+        long_term = self.inputs["id_long_term"]
+        assert isinstance(long_term, QCheckBox)
+        long_term.toggled.connect(self._on_long_term)
+        valid_to = self.inputs["id_valid_to"]
+        assert isinstance(valid_to, DateField)
+        valid_to.textEdited.connect(self._on_end_date_typed)
 
         self.save_button = QPushButton(_("Save details (Ctrl+S)"))
         self.save_button.setObjectName("save")
@@ -299,13 +376,7 @@ class ServiceDeskStation(StationPage):
                 box.addItem(self._choice_label(value), value)
             return box
         if field in ("id_valid_from", "id_valid_to"):
-            edit = QDateEdit()
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
-            edit.setMinimumDate(NO_DATE)
-            edit.setSpecialValueText("—")
-            edit.setDate(NO_DATE)  # shows "—" until a date is set
-            return edit
+            return DateField()
         if field == "id_long_term":
             return QCheckBox(_("Long-term (长期)"))
         if field == "id_number":
@@ -344,19 +415,26 @@ class ServiceDeskStation(StationPage):
     # -- the form ----------------------------------------------------------------------------
 
     def show_form(self, form: KycForm) -> None:
-        for field, widget in self.inputs.items():
-            value = getattr(form, field)
-            if isinstance(widget, MaskedLineEdit):
-                widget.set_value(value or "")
-            elif isinstance(widget, QLineEdit):
-                widget.setText(value or "")
-            elif isinstance(widget, QComboBox):
-                widget.setCurrentIndex(max(widget.findData(value), 0))
-            elif isinstance(widget, QDateEdit):
-                widget.setDate(QDate(value.year, value.month, value.day) if value else NO_DATE)
-            elif isinstance(widget, QCheckBox):
-                widget.setChecked(bool(value))
-            self.errors[field].setVisible(False)
+        self._loading = True
+        try:
+            for field, widget in self.inputs.items():
+                value = getattr(form, field)
+                if isinstance(widget, MaskedLineEdit):
+                    widget.set_value(value or "")
+                elif isinstance(widget, DateField):
+                    widget.set_value(value)
+                elif isinstance(widget, QLineEdit):
+                    widget.setText(value or "")
+                elif isinstance(widget, QComboBox):
+                    widget.setCurrentIndex(max(widget.findData(value), 0))
+                elif isinstance(widget, QCheckBox):
+                    widget.setChecked(bool(value))
+            self._end_before_long_term = ""
+            self._lock_end_date(bool(form.id_long_term))
+        finally:
+            self._loading = False
+        self._errors_shown = False
+        self.show_errors({}, focus=False)
 
     def show_status(self, status: dict[str, str]) -> None:
         """Ok / missing / expired / invalid beside each field, in words and colour."""
@@ -368,32 +446,89 @@ class ServiceDeskStation(StationPage):
             )
 
     def read_form(self) -> KycForm:
+        """The form as typed; a date that cannot be read counts as none here and is
+        explained by ``date_errors``."""
         values: dict[str, object] = {}
         for field, widget in self.inputs.items():
             if isinstance(widget, MaskedLineEdit):
                 values[field] = widget.value()  # None: the sealed value on record stays
+            elif isinstance(widget, DateField):
+                try:
+                    values[field] = widget.value()
+                except ValueError:
+                    values[field] = None
             elif isinstance(widget, QLineEdit):
                 values[field] = widget.text().strip() or None
             elif isinstance(widget, QComboBox):
                 values[field] = widget.currentData()
-            elif isinstance(widget, QDateEdit):
-                qdate = widget.date()
-                values[field] = (
-                    None if qdate == NO_DATE else date(qdate.year(), qdate.month(), qdate.day())
-                )
             elif isinstance(widget, QCheckBox):
                 values[field] = widget.isChecked()
         values["name"] = values["name"] or ""
         values["id_type"] = values["id_type"] or "resident_id"
         return KycForm(**values)  # type: ignore[arg-type]
 
-    def show_errors(self, errors: dict[str, str]) -> None:
+    def date_errors(self) -> dict[str, str]:
+        """The date fields whose text is no date, with the sentence to show."""
+        errors: dict[str, str] = {}
+        for field, widget in self.inputs.items():
+            if isinstance(widget, DateField) and widget.isEnabled():
+                try:
+                    widget.value()
+                except ValueError as error:
+                    errors[field] = str(error)
+        return errors
+
+    def show_errors(self, errors: dict[str, str], *, focus: bool = True) -> None:
         for field, label in self.errors.items():
             label.setText(errors.get(field, ""))
             label.setVisible(field in errors)
+            mark_invalid(self.inputs[field], field in errors)
         first = next((f for f in self.inputs if f in errors), None)
-        if first:
+        if first and focus:
             self.inputs[first].setFocus()
+
+    def _on_form_changed(self) -> None:
+        """An edit: the marks (and, after a refused save, the sentences) follow at once,
+        judged without the database from what the form was loaded with."""
+        if self._loading or self.form_context is None:
+            return
+        form = self.read_form()
+        context = self.form_context
+        date_errors = self.date_errors()
+        states = field_states(form, context.today, context.record)
+        states.update(dict.fromkeys(date_errors, "invalid"))
+        self.show_status(states)
+        if self._errors_shown:
+            errors = validate(form, context.today, context.record)
+            errors.update(date_errors)
+            self.show_errors(errors, focus=False)
+
+    def _on_long_term(self, on: bool) -> None:
+        if not self._loading:
+            self._lock_end_date(on)
+
+    def _lock_end_date(self, long_term: bool) -> None:
+        """长期: a long-term ID has no end date, so the field empties (its date is kept in
+        case the tick was a slip) and takes no input; unticked, the date comes back."""
+        end = self.inputs["id_valid_to"]
+        assert isinstance(end, DateField)
+        if long_term:
+            if end.text() and not is_long_term_text(end.text()):
+                self._end_before_long_term = end.text()
+            end.clear()
+            end.setPlaceholderText(_("long-term"))
+        else:
+            end.setPlaceholderText(_("e.g. 2036.05.03"))
+            if not end.text() and self._end_before_long_term:
+                end.setText(self._end_before_long_term)
+        end.setEnabled(not long_term)
+
+    def _on_end_date_typed(self, text: str) -> None:
+        """长期 typed in the end date, as the card prints it, ticks long-term."""
+        if is_long_term_text(text):
+            long_term = self.inputs["id_long_term"]
+            assert isinstance(long_term, QCheckBox)
+            long_term.setChecked(True)
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -485,17 +620,16 @@ class ServiceDeskStation(StationPage):
     def _reload_form(self) -> bool:
         """The called customer's stored details into the form (after a call or a save)."""
         assert self.called is not None
-        customer_id = self.called.customer_id
         try:
-            form = desk.current_form(self.context.uow(), customer_id)
-            status = desk.field_status(
-                self.context.uow(), customer_id, clock=self.context.app.clock
+            context = desk.form_context(
+                self.context.uow(), self.called.customer_id, clock=self.context.app.clock
             )
         except KioskError as error:
             self.banner.show_result(Tone.ERROR, str(error))
             return False
-        self.show_form(form)
-        self.show_status(status)
+        self.form_context = context
+        self.show_form(context.form)
+        self.show_status(field_states(context.form, context.today, context.record))
         return True
 
     def save(self) -> None:
@@ -515,6 +649,13 @@ class ServiceDeskStation(StationPage):
             self.sounds.play(Tone.ERROR)
             self.banner.show_result(Tone.ERROR, str(error))
             return
+        errors.update(self.date_errors())
+        if errors:
+            self._errors_shown = True
+            self.show_errors(errors)
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, _("Some fields are not valid; nothing was saved."))
+            return
         rows = []
         maskers = {"id_number": mask_id, "phone": mask_phone, "address": mask_address}
         for field in (f.name for f in fields(KycForm)):
@@ -530,11 +671,6 @@ class ServiceDeskStation(StationPage):
                         shown(new) if new is not None else "—",
                     )
                 )
-        if errors:
-            self.show_errors(errors)
-            self.sounds.play(Tone.ERROR)
-            self.banner.show_result(Tone.ERROR, _("Some fields are not valid; nothing was saved."))
-            return
         self.show_errors({})
         if rows and not ConfirmChanges.ask(self, rows):
             self.banner.show_result(Tone.WARN, _("Not saved: the customer did not confirm."))
@@ -645,6 +781,7 @@ class ServiceDeskStation(StationPage):
 
     def _finish(self) -> None:
         self.called = None
+        self.form_context = None
         self.header.setText(_("No customer called"))
         self.show_form(
             replace(
