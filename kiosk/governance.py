@@ -5,8 +5,9 @@ itself and save nothing until all fields are valid. The ID validity period follo
 resident ID law: issued before 16 -> 5 years, 16-25 -> 10 years, 26-45 -> 20 years, from 46
 -> long-term (长期).
 
-``field_states`` gives each field's mark as the form is typed (an expired end date stops
-being "expired" the moment a valid one is typed).
+The form is also what the customer reads: ``field_states`` gives each field's mark as it is
+typed (an expired end date stops being "expired" the moment a valid one is typed), and
+``summary`` the before / after lines in words the customer would say aloud.
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ from datetime import date
 from kiosk.i18n import _
 from kiosk.idcard import birth_date, gender, is_valid_mobile, is_valid_resident_id
 from kiosk.kyc import OCCUPATIONS
-from kiosk.masking import masked_is_mobile
+from kiosk.labels import (
+    gender_label,
+    id_type_label,
+    kyc_field_label,
+    nationality_label,
+    occupation_label,
+    tax_residency_label,
+    validity_label,
+)
+from kiosk.masking import mask_address, mask_id, mask_phone, masked_is_mobile
 
 FIELDS = (
     "name",
@@ -36,6 +46,7 @@ FIELDS = (
     "tax_residency",
 )
 SEALED = ("phone", "id_number", "address")
+VALIDITY = ("id_valid_from", "id_valid_to", "id_long_term")
 ID_TYPES = ("resident_id", "passport", "hk_macao_permit", "taiwan_permit", "foreign_permanent")
 TAX_RESIDENCIES = ("CN", "CN_AND_OTHER", "OTHER")
 _NATIONALITY = re.compile(r"^[A-Z]{3}$")
@@ -239,6 +250,65 @@ def field_states(form: KycForm, today: date, record: OnRecord | None = None) -> 
         else:
             states[field] = "invalid"
     return states
+
+
+_MASKERS = {"phone": mask_phone, "id_number": mask_id, "address": mask_address}
+
+
+def _shown(field: str, value: object) -> str:
+    """A value as the customer would say it aloud; "—" for nothing."""
+    if value is None or value == "":
+        return "—"
+    text = str(value)
+    labels = {
+        "gender": gender_label,
+        "nationality": nationality_label,
+        "occupation_code": occupation_label,
+        "id_type": id_type_label,
+        "tax_residency": tax_residency_label,
+    }
+    return labels[field](text) if field in labels else text
+
+
+def summary(
+    before: KycForm, after: KycForm, record: OnRecord | None = None
+) -> list[tuple[str, str, str]]:
+    """The changes the customer reads and confirms: (item, before, after), in words.
+
+    Codes become their names (an occupation, 男 / 女, a document type, a country), the three
+    validity fields one line ("2016-05-03 至 长期"), and phone, ID number and address stay
+    masked; a number typed again whose mask is the same as before says so, so the line never
+    looks unchanged. ``before`` is the form as loaded (masks for the sealed fields).
+    """
+    after = normalized(after)
+    rows: list[tuple[str, str, str]] = []
+    for field in FIELDS:
+        if field in VALIDITY:
+            if field != "id_valid_from":
+                continue
+            old = (before.id_valid_from, before.id_valid_to, before.id_long_term)
+            new = (after.id_valid_from, after.id_valid_to, after.id_long_term)
+            if old != new:
+                rows.append(
+                    (kyc_field_label("id_valid_to"), validity_label(*old), validity_label(*new))
+                )
+            continue
+        old_value, new_value = getattr(before, field), getattr(after, field)
+        if field in SEALED:
+            mask = str(old_value or "")
+            if not new_value or (record is not None and record.kept(after, field)):
+                continue  # kept: the sealed value on record
+            if record is None and new_value == mask:
+                continue
+            shown = _MASKERS[field](str(new_value))
+            if shown == mask:
+                shown = _("{masked} (typed again)").format(masked=shown)
+            rows.append((kyc_field_label(field), mask or "—", shown))
+            continue
+        if (old_value or None) == (new_value or None):
+            continue
+        rows.append((kyc_field_label(field), _shown(field, old_value), _shown(field, new_value)))
+    return rows
 
 
 def _check_kept(

@@ -1,6 +1,6 @@
-"""The governance form as a person fills it in (#16 symptom 3): 长期 without leftovers, dates
-typed as on the card, no ID number retyped for new dates, live marks. The saves run on
-SQLite and PostgreSQL."""
+"""The governance form as a person fills it in (#16 symptoms 3 and 4): 长期 without leftovers,
+dates typed as on the card, no ID number retyped for new dates, live marks, and a summary in
+words. The saves run on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from kiosk.governance import (
     is_long_term_text,
     normalized,
     read_date,
+    summary,
     validate,
 )
+from kiosk.i18n import set_language
 from kiosk.idcard import check_digit
 from kiosk.kyc import governance_gaps
 from kiosk.models import Customer, GovernanceChange, MobileBanking
@@ -136,6 +138,32 @@ def test_long_term_as_the_card_prints_it() -> None:
     for text in ("长期", " 长期 ", "长期有效", "Long-term"):
         assert is_long_term_text(text), text
     assert not is_long_term_text("2036.05.03")
+
+
+def test_the_summary_says_what_the_customer_would_say() -> None:
+    set_language("zh_CN")
+    after = replace(
+        UNTOUCHED,
+        occupation_code="9",
+        id_valid_from=date(2026, 11, 20),
+        id_long_term=True,  # the old end date still in the field
+        id_number="440106199001010013",  # retyped: the same visible digits
+        phone="13912345678",
+    )
+    rows = summary(LOADED, after, RECORD)
+    by_item = {item: (old, new) for item, old, new in rows}
+    assert by_item["职业"] == ("社会生产服务和生活服务人员", "离退休人员")
+    assert by_item["证件有效期"] == ("2006-05-03 至 2026-05-03", "2026-11-20 至 长期")
+    assert by_item["手机号"] == ("138****5678", "139****5678")
+    assert by_item["证件号码"] == ("440106********0013", "440106********0013（重新录入）")
+    assert len(rows) == 4  # untouched fields and the address kept on record are not listed
+    for _item, old, new in rows:  # no code, flag or Python value reaches the customer
+        for value in (old, new):
+            assert not value.isdigit() and value not in ("True", "False", "None"), value
+            assert "resident_id" not in value and "True" not in value
+    gender = summary(LOADED, replace(UNTOUCHED, gender="F", tax_residency="CN_AND_OTHER"), RECORD)
+    assert ("性别", "男", "女") in gender
+    assert ("税收居民身份", "仅为中国税收居民", "既是中国也是其他国家税收居民") in gender
 
 
 # -- saved, on both backends -----------------------------------------------------------------

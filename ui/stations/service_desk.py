@@ -50,11 +50,18 @@ from kiosk.governance import (
     field_states,
     is_long_term_text,
     read_date,
+    summary,
     validate,
 )
 from kiosk.i18n import _
 from kiosk.kyc import OCCUPATIONS
-from kiosk.labels import gap_label, kyc_field_label, step_label
+from kiosk.labels import (
+    gap_label,
+    id_type_label,
+    kyc_field_label,
+    step_label,
+    tax_residency_label,
+)
 from kiosk.masking import mask_address, mask_id, mask_phone
 from kiosk.roles import Station
 from kiosk.services import desk
@@ -155,11 +162,19 @@ class ConfirmChanges(QDialog):
         self.setWindowTitle(_("Please check your changed details"))
         layout = QVBoxLayout(self)
         table = QTableWidget(len(rows), 3)
+        table.setObjectName("changes")
         table.setHorizontalHeaderLabels([_("Item"), _("Before"), _("After")])
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.verticalHeader().setVisible(False)
+        table.setWordWrap(True)  # long occupation names wrap instead of being cut
         for r, row in enumerate(rows):
             for c, text in enumerate(row):
                 table.setItem(r, c, QTableWidgetItem(text))
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table = table
         layout.addWidget(table)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -167,7 +182,8 @@ class ConfirmChanges(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(720, 120 + 40 * len(rows))
+        self.resize(880, 140 + 56 * len(rows))
+        table.resizeRowsToContents()
 
     @classmethod
     def ask(cls, parent: QWidget, rows: list[tuple[str, str, str]]) -> bool:
@@ -373,7 +389,10 @@ class ServiceDeskStation(StationPage):
             box = QComboBox()
             box.addItem("", None)
             for value in ID_TYPES if field == "id_type" else TAX_RESIDENCIES:
-                box.addItem(self._choice_label(value), value)
+                box.addItem(
+                    id_type_label(value) if field == "id_type" else tax_residency_label(value),
+                    value,
+                )
             return box
         if field in ("id_valid_from", "id_valid_to"):
             return DateField()
@@ -386,19 +405,6 @@ class ServiceDeskStation(StationPage):
         if field == "address":
             return MaskedLineEdit(mask_address)
         return QLineEdit()
-
-    @staticmethod
-    def _choice_label(value: str) -> str:
-        return {
-            "resident_id": _("Resident ID card"),
-            "passport": _("Passport"),
-            "hk_macao_permit": _("HK/Macao permit"),
-            "taiwan_permit": _("Taiwan permit"),
-            "foreign_permanent": _("Foreign permanent residence"),
-            "CN": _("Tax resident of China only"),
-            "CN_AND_OTHER": _("China and another country"),
-            "OTHER": _("Another country only"),
-        }[value]
 
     def _set_enabled(self, on: bool) -> None:
         for widget in (
@@ -656,22 +662,9 @@ class ServiceDeskStation(StationPage):
             self.sounds.play(Tone.ERROR)
             self.banner.show_result(Tone.ERROR, _("Some fields are not valid; nothing was saved."))
             return
-        rows = []
-        maskers = {"id_number": mask_id, "phone": mask_phone, "address": mask_address}
-        for field in (f.name for f in fields(KycForm)):
-            old, new = getattr(before, field), getattr(after, field)
-            if field in maskers and new is None:
-                continue  # kept: the sealed value on record
-            if old != new:
-                shown = maskers.get(field, str)
-                rows.append(
-                    (
-                        kyc_field_label(field),
-                        (old if field in maskers else shown(old)) if old is not None else "—",
-                        shown(new) if new is not None else "—",
-                    )
-                )
         self.show_errors({})
+        record = self.form_context.record if self.form_context else None
+        rows = summary(before, after, record)
         if rows and not ConfirmChanges.ask(self, rows):
             self.banner.show_result(Tone.WARN, _("Not saved: the customer did not confirm."))
             return
