@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -87,7 +88,7 @@ class WalkInDialog(QDialog):
         self.customer_id: int | None = None
         self.setWindowTitle(_("Register a walk-in customer"))
         self.setObjectName("walk_in_dialog")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(720 if is_large_print() else 560)
         form = QFormLayout(self)
         form.setVerticalSpacing(4)
         self.name = QLineEdit()
@@ -182,11 +183,13 @@ class WalkInDialog(QDialog):
         general = [text for field, text in errors.items() if field not in self.errors]
         self.error.setText(" ".join(general))
         self.error.setVisible(bool(general))
+        self.layout().activate()
+        self.resize(self.width(), max(self.height(), self.sizeHint().height()))  # room for them
         first = next((f for f in self.inputs if f in errors), None)
         if first is not None:
             self.inputs[first].setFocus()
-            if isinstance(self.inputs[first], QLineEdit):
-                self.inputs[first].selectAll()  # type: ignore[attr-defined]
+            if isinstance(self.inputs[first], QLineEdit):  # ready to add what is missing
+                self.inputs[first].end(False)  # type: ignore[attr-defined]
 
     def _clear_error(self, field: str) -> None:
         self.errors[field].setVisible(False)
@@ -444,7 +447,15 @@ class ReceptionStation(StationPage):
         more.addWidget(self.undo_button)
         more.addWidget(self.reprint_button)
         right = QVBoxLayout()
-        right.addWidget(self.card_view, 1)
+        # The card scrolls inside its place: a walk-in's long to-do list in large print on a
+        # 768-pixel laptop would otherwise squeeze its lines over each other.
+        card_scroll = QScrollArea()
+        card_scroll.setObjectName("card_scroll")
+        card_scroll.setWidgetResizable(True)
+        card_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        card_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps the keyboard
+        card_scroll.setWidget(self.card_view)
+        right.addWidget(card_scroll, 1)
         right.addLayout(actions)
         right.addLayout(more)
         middle = QHBoxLayout()
@@ -572,10 +583,10 @@ class ReceptionStation(StationPage):
     # -- searching ---------------------------------------------------------------------------
 
     def on_edited(self, text: str) -> None:
-        """A keystroke: search shortly. A new input starts for the next customer, so a
-        warning or error about the last one goes; an emptied field selects nobody."""
-        if self.banner.tone in (Tone.ERROR, Tone.WARN):
-            self.banner.clear()
+        """A keystroke: search shortly. A new input starts for the next customer, so the
+        banner about the last one goes (an error, a warning, or a green check-in that would
+        stand over the next customer's card); an emptied field selects nobody."""
+        self.banner.clear()
         if not text.strip():
             self.reset_input()
             return
