@@ -224,8 +224,10 @@ def nationality_label(code: str) -> str:
 
 def validity_label(valid_from: object, valid_to: object, long_term: bool) -> str:
     """An ID's validity as the card prints it: "2016-05-03 to 2036-05-03" or "... to
-    long-term"; "—" for a date not known."""
+    long-term"; "—" for a date not known, or for no validity at all."""
     start = valid_from.isoformat() if hasattr(valid_from, "isoformat") else "—"
+    if not long_term and valid_from is None and valid_to is None:
+        return "—"  # nothing on record: one dash, not "— to —"
     if long_term:
         end = _("long-term")
     else:

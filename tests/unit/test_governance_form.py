@@ -161,6 +161,10 @@ def test_the_summary_says_what_the_customer_would_say() -> None:
         for value in (old, new):
             assert not value.isdigit() and value not in ("True", "False", "None"), value
             assert "resident_id" not in value and "True" not in value
+    blank = replace(LOADED, id_valid_from=None, id_valid_to=None)  # a walk-in's first form
+    assert summary(blank, replace(blank, id_valid_from=date(2016, 5, 3), id_long_term=True)) == [
+        ("证件有效期", "—", "2016-05-03 至 长期")
+    ]
     gender = summary(LOADED, replace(UNTOUCHED, gender="F", tax_residency="CN_AND_OTHER"), RECORD)
     assert ("性别", "男", "女") in gender
     assert ("税收居民身份", "仅为中国税收居民", "既是中国也是其他国家税收居民") in gender

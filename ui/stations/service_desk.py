@@ -395,7 +395,10 @@ class ServiceDeskStation(StationPage):
                 )
             return box
         if field in ("id_valid_from", "id_valid_to"):
-            return DateField()
+            edit = DateField()
+            if field == "id_valid_to":
+                edit.setPlaceholderText(_("e.g. 2036.05.03"))
+            return edit
         if field == "id_long_term":
             return QCheckBox(_("Long-term (长期)"))
         if field == "id_number":
