@@ -41,8 +41,10 @@ class WedgeDetector:
     burst: str = ""  # after ``finish()`` found a scan: the characters of the burst alone
 
     def key(self, at: float, text: str = "") -> None:
-        """Record a printable keystroke (its ``text``) at monotonic time ``at`` (seconds)."""
-        if self._times and at - self._times[-1] > 0.5:
+        """Record a printable keystroke (its ``text``) at time ``at`` (seconds; the key
+        event's own time where the platform gives one, so a busy moment of the app does not
+        stretch a burst)."""
+        if self._times and not 0 <= at - self._times[-1] <= 0.5:
             self.reset()  # a pause: what came before was typed, not scanned
         self._times.append(at)
         self._chars.append(text)
@@ -51,20 +53,21 @@ class WedgeDetector:
         """Enter was pressed: did the input end with a scan? Resets for the next input.
 
         The scan is the trailing run of keys close together (each gap at most three times
-        the scanner's interval, its median within it); keys a person typed before it are not
-        part of it, so ``burst`` holds the scanned code alone.
+        the scanner's interval, its median within it). ``burst`` is its code alone when
+        nothing was keyed in the half second before it (a name typed earlier, or committed
+        by the input method, is not part of the scan); when keys came just before, they may
+        be the scan's own first keys held up, so ``burst`` stays empty: take the whole text.
         """
         times, chars = list(self._times), list(self._chars)
         self.reset()
         start = len(times) - 1
         while start > 0 and times[start] - times[start - 1] <= 3 * self.max_interval_s:
             start -= 1
-        times, chars = times[start:], chars[start:]
-        if len(times) < self.min_length:
+        if len(times) - start < self.min_length:
             return False
-        if median(b - a for a, b in pairwise(times)) > self.max_interval_s:
+        if median(b - a for a, b in pairwise(times[start:])) > self.max_interval_s:
             return False
-        self.burst = "".join(chars)
+        self.burst = "".join(chars[start:]) if start == 0 else ""
         return True
 
     def reset(self) -> None:

@@ -233,7 +233,9 @@ class ScanField(QLineEdit):
             self.escaped.emit()
             return
         if event.text() and event.text().isprintable():
-            self.detector.key(time.monotonic(), event.text())
+            # The key's own time (X11, Wayland, Windows stamp it when it happened), else now.
+            at = event.timestamp() / 1000 if event.timestamp() else time.monotonic()
+            self.detector.key(at, event.text())
         super().keyPressEvent(event)
 
 

@@ -7,6 +7,7 @@ nothing typed is lost."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 
 import pytest
 from PySide6.QtCore import Qt
@@ -252,6 +253,7 @@ def test_wrong_scans_in_chinese_and_the_banner_goes_with_the_next_customer(
     # The language is switched in the middle, as a supervisor passing by would.
     window.language.setCurrentIndex(window.language.findData("zh_CN"))
     station = _station(window)
+    qtbot.waitUntil(station.isVisible)  # the rebuilt window is shown by a queued call
     for text, expected in (
         ("QQ9ZZZZZ", "“QQ9ZZZZZ”不是本次活动的邀请码"),
         (WECHAT, "这是网页链接"),
@@ -394,6 +396,6 @@ def test_a_walk_ins_long_card_is_readable_in_large_print_at_768(
     card = station.card_view
     lines = [label for label in card.labels if label.text()]
     assert len(lines) >= 5
-    for upper, lower in zip(lines, lines[1:], strict=False):
+    for upper, lower in pairwise(lines):
         assert upper.geometry().bottom() < lower.geometry().top(), (upper.text(), lower.text())
         assert upper.height() >= upper.heightForWidth(upper.width()), upper.text()

@@ -70,15 +70,30 @@ def _keys(detector: WedgeDetector, text: str, start: float, gap: float) -> float
 
 
 def test_a_burst_after_typing_is_the_code_alone() -> None:
-    """Typed "wj" at a person's pace, then the scanner: the scan is the burst only."""
+    """Typed "wj" at a person's pace, looked at the list, then the scanner: the scan is the
+    burst only."""
     detector = WedgeDetector()
     end = _keys(detector, "wj", 0.0, 0.12)
-    _keys(detector, "BW7K2M9Q", end + 0.05, 0.004)
+    _keys(detector, "BW7K2M9Q", end + 1.5, 0.004)
     assert detector.finish() is True
     assert detector.burst == "BW7K2M9Q"
     # Slow typing of a whole code is typed, not scanned.
     _keys(detector, "BW7K2M9Q", 10.0, 0.11)
     assert detector.finish() is False and detector.burst == ""
+
+
+def test_a_held_up_first_key_is_not_cut_off() -> None:
+    """A scan whose first key was held up (a busy moment) is still a scan, and none of its
+    characters is dropped: with keys just before the burst, the whole text is the code."""
+    detector = WedgeDetector()
+    detector.key(20.0, "Q")
+    _keys(detector, "Q9ZZZZZ", 20.2, 0.003)
+    assert detector.finish() is True
+    assert detector.burst == ""  # the field's whole text: QQ9ZZZZZ
+    # A clock going backwards (a wrapped event time) is a pause, not a burst.
+    _keys(detector, "ABCD", 30.0, 0.003)
+    _keys(detector, "EFGH", 29.0, 0.003)
+    assert detector.finish() is True and detector.burst == "EFGH"
 
 
 @pytest.mark.parametrize("gap", [0.002, 0.005, 0.008])
