@@ -4,18 +4,32 @@ Every rule returns a sentence for the field it concerns, so the form can show it
 itself and save nothing until all fields are valid. The ID validity period follows the
 resident ID law: issued before 16 -> 5 years, 16-25 -> 10 years, 26-45 -> 20 years, from 46
 -> long-term (长期).
+
+The form is also what the customer reads: ``field_states`` gives each field's mark as it is
+typed (an expired end date stops being "expired" the moment a valid one is typed), and
+``summary`` the before / after lines in words the customer would say aloud.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date
 
 from kiosk.i18n import _
 from kiosk.idcard import birth_date, gender, is_valid_mobile, is_valid_resident_id
 from kiosk.kyc import OCCUPATIONS
-from kiosk.masking import masked_is_mobile
+from kiosk.labels import (
+    gender_label,
+    id_type_label,
+    kyc_field_label,
+    nationality_label,
+    occupation_label,
+    tax_residency_label,
+    validity_label,
+)
+from kiosk.masking import mask_address, mask_id, mask_phone, masked_is_mobile
 
 FIELDS = (
     "name",
@@ -31,6 +45,8 @@ FIELDS = (
     "id_long_term",
     "tax_residency",
 )
+SEALED = ("phone", "id_number", "address")
+VALIDITY = ("id_valid_from", "id_valid_to", "id_long_term")
 ID_TYPES = ("resident_id", "passport", "hk_macao_permit", "taiwan_permit", "foreign_permanent")
 TAX_RESIDENCIES = ("CN", "CN_AND_OTHER", "OTHER")
 _NATIONALITY = re.compile(r"^[A-Z]{3}$")
@@ -56,6 +72,46 @@ class KycForm:
     id_valid_to: date | None
     id_long_term: bool
     tax_residency: str | None
+
+
+def normalized(form: KycForm) -> KycForm:
+    """The form as it is judged and saved: a long-term ID has no end date (ticking 长期
+    drops one left in the field), the ID number and nationality in capitals, the name
+    without stray spaces."""
+    return replace(
+        form,
+        name=" ".join(form.name.split()),
+        nationality=form.nationality.strip().upper() if form.nationality else form.nationality,
+        id_number=form.id_number.strip().upper() if form.id_number else form.id_number,
+        id_valid_to=None if form.id_long_term else form.id_valid_to,
+    )
+
+
+_LONG_TERM_WORDS = {"长期", "长期有效", "long-term", "longterm", "permanent"}
+_DATE = re.compile(r"(\d{4})\s*[-./年]?\s*(\d{1,2})\s*[-./月]?\s*(\d{1,2})\s*日?")
+
+
+def is_long_term_text(text: str) -> bool:
+    """Whether what was typed in the end date says long-term, as the card does (长期)."""
+    return unicodedata.normalize("NFKC", text).strip().lower() in _LONG_TERM_WORDS
+
+
+def read_date(text: str) -> date | None:
+    """A date typed as the ID card prints it (2016.05.03), as ISO (2016-05-03), as
+    20160503 or 2016年5月3日; None for an empty field. Raises ``ValueError`` with the
+    sentence to show under the field."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    if not text:
+        return None
+    match = _DATE.fullmatch(text)
+    if match is not None and (not text.isdigit() or len(text) == 8):
+        try:
+            return date(*(int(part) for part in match.groups()))
+        except ValueError:
+            pass
+    raise ValueError(
+        _("“{text}” is not a date: type it as on the card, e.g. 2016.05.03.").format(text=text)
+    )
 
 
 def validity_years(age_at_issue: int) -> int | None:
@@ -108,9 +164,11 @@ def validate(form: KycForm, today: date, record: OnRecord | None = None) -> dict
     and for the ID number the check made when it was stored. New ID dates are checked against
     the birth date inside the number, which the mask hides, so they need the number typed.
     """
+    form = normalized(form)
     errors: dict[str, str] = {}
+    number_kept = record is not None and record.kept(form, "id_number")
     if record is not None:
-        kept = {f for f in ("phone", "id_number", "address") if record.kept(form, f)}
+        kept = {f for f in SEALED if record.kept(form, f)}
         if kept:
             _check_kept(form, today, record, kept, errors)
             form = replace(
@@ -156,7 +214,101 @@ def validate(form: KycForm, today: date, record: OnRecord | None = None) -> dict
         )
     elif form.id_valid_from and form.id_valid_to <= form.id_valid_from:
         errors["id_valid_to"] = _("The end date is before the issue date.")
+    elif (
+        number_kept
+        and record is not None
+        and form.id_type == "resident_id"
+        and form.id_valid_from is not None
+        and (form.id_valid_from, form.id_valid_to) != (record.id_valid_from, record.id_valid_to)
+        and form.id_valid_to not in {add_years(form.id_valid_from, n) for n in (5, 10, 20)}
+    ):
+        # The number on record is sealed, so the age at issue is unknown here; the period
+        # itself is still one of the law's: the same day 5, 10 or 20 years on.
+        errors["id_valid_to"] = _(
+            "A resident ID is valid for 5, 10 or 20 years: the end date is the issue date's "
+            "day that many years later. Check both dates on the card."
+        )
     return errors
+
+
+def field_states(form: KycForm, today: date, record: OnRecord | None = None) -> dict[str, str]:
+    """Each field's mark for the form as typed now: "ok", "missing", "expired" or "invalid"
+    (the ``validate`` rules, so a mark goes the moment its field is put right)."""
+    errors = validate(form, today, record)
+    form = normalized(form)
+    states: dict[str, str] = {}
+    for field in FIELDS:
+        if field not in errors:
+            states[field] = "ok"
+            continue
+        value = getattr(form, field)
+        kept = record is not None and field in SEALED and record.kept(form, field)
+        if field == "id_valid_to" and form.id_valid_to is not None and form.id_valid_to < today:
+            states[field] = "expired"
+        elif value in (None, "") and not kept:
+            states[field] = "missing"
+        else:
+            states[field] = "invalid"
+    return states
+
+
+_MASKERS = {"phone": mask_phone, "id_number": mask_id, "address": mask_address}
+
+
+def _shown(field: str, value: object) -> str:
+    """A value as the customer would say it aloud; "—" for nothing."""
+    if value is None or value == "":
+        return "—"
+    text = str(value)
+    labels = {
+        "gender": gender_label,
+        "nationality": nationality_label,
+        "occupation_code": occupation_label,
+        "id_type": id_type_label,
+        "tax_residency": tax_residency_label,
+    }
+    return labels[field](text) if field in labels else text
+
+
+def summary(
+    before: KycForm, after: KycForm, record: OnRecord | None = None
+) -> list[tuple[str, str, str]]:
+    """The changes the customer reads and confirms: (item, before, after), in words.
+
+    Codes become their names (an occupation, 男 / 女, a document type, a country), the three
+    validity fields one line ("2016-05-03 至 长期"), and phone, ID number and address stay
+    masked; a number typed again whose mask is the same as before says so, so the line never
+    looks unchanged. ``before`` is the form as loaded (masks for the sealed fields).
+    """
+    after = normalized(after)
+    rows: list[tuple[str, str, str]] = []
+    for field in FIELDS:
+        if field in VALIDITY:
+            if field != "id_valid_from":
+                continue
+            old = (before.id_valid_from, before.id_valid_to, before.id_long_term)
+            new = (after.id_valid_from, after.id_valid_to, after.id_long_term)
+            if old != new:
+                rows.append(
+                    (kyc_field_label("id_valid_to"), validity_label(*old), validity_label(*new))
+                )
+            continue
+        old_value, new_value = getattr(before, field), getattr(after, field)
+        if field in SEALED:
+            mask = str(old_value or "")
+            if not new_value or (record is not None and record.kept(after, field)):
+                continue  # kept: the sealed value on record
+            if record is None and new_value == mask:
+                continue
+            shown = _MASKERS[field](str(new_value))
+            if shown == mask:
+                shown = _("{masked} (typed again)").format(masked=shown)
+            rows.append((kyc_field_label(field), mask or "—", shown))
+            continue
+        if (old_value or None) == (new_value or None):
+            continue
+        rows.append((kyc_field_label(field), _shown(field, old_value), _shown(field, new_value)))
+    return rows
 
 
 def _check_kept(
@@ -167,11 +319,8 @@ def _check_kept(
         errors["phone"] = _("The phone on record is not a valid mobile: type the customer's.")
     if "id_number" not in kept:
         return
-    dates = (form.id_type, form.id_valid_from, form.id_valid_to, form.id_long_term)
-    if dates != (record.id_type, record.id_valid_from, record.id_valid_to, record.id_long_term):
-        errors["id_number"] = _(
-            "Type the ID number from the card: new ID details are checked against it."
-        )
+    if form.id_type != record.id_type:
+        errors["id_number"] = _("Another kind of document: type its number from the card.")
         return
     masked = record.id_masked or ""
     if form.id_type == "resident_id":

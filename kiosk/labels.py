@@ -164,3 +164,72 @@ def audit_action_label(action: str) -> str:
     if action in labels:
         return labels[action]
     return step_label(action)  # activation steps use their own codes; else the raw code
+
+
+# -- the KYC form's values, as a customer says them ------------------------------------------
+
+
+def gender_label(gender: str) -> str:
+    return {"M": _("male"), "F": _("female")}.get(gender, gender)
+
+
+def id_type_label(id_type: str) -> str:
+    return {
+        "resident_id": _("Resident ID card"),
+        "passport": _("Passport"),
+        "hk_macao_permit": _("HK/Macao permit"),
+        "taiwan_permit": _("Taiwan permit"),
+        "foreign_permanent": _("Foreign permanent residence"),
+    }.get(id_type, id_type)
+
+
+def tax_residency_label(residency: str) -> str:
+    return {
+        "CN": _("Tax resident of China only"),
+        "CN_AND_OTHER": _("China and another country"),
+        "OTHER": _("Another country only"),
+    }.get(residency, residency)
+
+
+def occupation_label(code: str) -> str:
+    """The occupation's name (GB/T 6565 major group); the code alone means nothing to a
+    customer."""
+    from kiosk.kyc import OCCUPATIONS
+
+    return OCCUPATIONS.get(code, code)
+
+
+def nationality_label(code: str) -> str:
+    """The country of an ISO 3166 alpha-3 code, for the ones a branch in Guangzhou meets;
+    any other code shows as it is."""
+    return {
+        "CHN": _("China"),
+        "HKG": _("Hong Kong, China"),
+        "MAC": _("Macao, China"),
+        "TWN": _("Taiwan, China"),
+        "USA": _("United States"),
+        "GBR": _("United Kingdom"),
+        "CAN": _("Canada"),
+        "AUS": _("Australia"),
+        "NZL": _("New Zealand"),
+        "JPN": _("Japan"),
+        "KOR": _("South Korea"),
+        "SGP": _("Singapore"),
+        "MYS": _("Malaysia"),
+        "THA": _("Thailand"),
+        "FRA": _("France"),
+        "DEU": _("Germany"),
+    }.get(code.upper(), code)
+
+
+def validity_label(valid_from: object, valid_to: object, long_term: bool) -> str:
+    """An ID's validity as the card prints it: "2016-05-03 to 2036-05-03" or "... to
+    long-term"; "—" for a date not known, or for no validity at all."""
+    start = valid_from.isoformat() if hasattr(valid_from, "isoformat") else "—"
+    if not long_term and valid_from is None and valid_to is None:
+        return "—"  # nothing on record: one dash, not "— to —"
+    if long_term:
+        end = _("long-term")
+    else:
+        end = valid_to.isoformat() if hasattr(valid_to, "isoformat") else "—"
+    return _("{start} to {end}").format(start=start, end=end)

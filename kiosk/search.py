@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.models import SearchKey
+from kiosk.scanning import Odd, odd_input, odd_input_message
 from kiosk.search_keys import (
     AZERTY_DIGITS,
     CODE,
@@ -52,6 +53,9 @@ def parse_query(text: str) -> list[Lookup]:
                 "a customer number or an invitation code."
             )
         )
+    odd = odd_input(text)
+    if odd is not None:  # a web link, a slip, a wrong keyboard layout: say which
+        raise SearchError(odd_input_message(odd, text))
     if any(is_han(c) for c in query):
         return [Lookup(NAME + query, exact=False)]
     if query.isdigit():
@@ -69,12 +73,7 @@ def parse_query(text: str) -> list[Lookup]:
     remapped = query.translate(AZERTY_DIGITS)
     if remapped != query and remapped.isascii() and remapped.isalnum():
         return parse_query(remapped)
-    raise SearchError(
-        _(
-            "“{text}” is not a name, number or code. If it came from the scanner, "
-            "the keyboard layout may be wrong: switch it to English (US)."
-        ).format(text=text)
-    )
+    raise SearchError(odd_input_message(Odd.NOT_A_CODE, text))  # mixed text odd_input let by
 
 
 def _upper_bound(prefix: str) -> str:

@@ -40,6 +40,8 @@ def style_sheet(base: int) -> str:
     QFrame#card {{ background: white; border: 1px solid #d5d9e0; border-radius: 8px; }}
     QLineEdit {{ padding: 6px; border: 2px solid #9aa3ad; border-radius: 6px; background: white; }}
     QLineEdit:focus {{ border-color: #0b4f8a; }}
+    QLineEdit[invalid="true"], QComboBox[invalid="true"] {{ border: 2px solid #b00020;
+                  background: #fde8e8; }}
     QPushButton {{ padding: 8px 18px; border-radius: 6px; background: #e7eaee;
                   border: 1px solid #b8bfc8; }}
     QPushButton:focus {{ border: 2px solid #0b4f8a; }}

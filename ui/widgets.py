@@ -64,6 +64,16 @@ def error_label() -> QLabel:
     return label
 
 
+def mark_invalid(widget: QWidget, invalid: bool) -> None:
+    """A red frame on a field with a problem (its sentence is beside it, never colour
+    alone)."""
+    if bool(widget.property("invalid")) == invalid:
+        return
+    widget.setProperty("invalid", invalid)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
 class Tone(enum.StrEnum):
     OK = "ok"
     WARN = "warn"
@@ -166,14 +176,16 @@ class ResultBanner(QFrame):
 class ScanField(QLineEdit):
     """The always-ready input: a wedge scanner's burst is a scan, slow typing is a search.
 
-    Emits ``scanned(text)`` for a scanner burst ending in Enter, ``submitted(text)`` for Enter
-    after typing, and ``moved(+1/-1)`` for the arrow keys so the result list follows the
-    keyboard without the field losing focus.
+    Emits ``scanned(code)`` for a scanner burst ending in Enter (the burst alone, without
+    what a person typed before it), ``submitted(text)`` for Enter after typing, ``moved(+1/-1)``
+    for the arrow keys so the result list follows the keyboard without the field losing
+    focus, and ``escaped`` when Esc has cleared the field.
     """
 
     scanned = Signal(str)
     submitted = Signal(str)
     moved = Signal(int)
+    escaped = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -199,7 +211,8 @@ class ScanField(QLineEdit):
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             text = self.text()
             if self.detector.finish():
-                self.scanned.emit(text)
+                burst = self.detector.burst
+                self.scanned.emit(burst if burst and text.endswith(burst) else text)
             else:
                 self.submitted.emit(text)
             return
@@ -217,9 +230,12 @@ class ScanField(QLineEdit):
         if key == Qt.Key.Key_Escape:
             self.clear()
             self.detector.reset()
+            self.escaped.emit()
             return
         if event.text() and event.text().isprintable():
-            self.detector.key(time.monotonic())
+            # The key's own time (X11, Wayland, Windows stamp it when it happened), else now.
+            at = event.timestamp() / 1000 if event.timestamp() else time.monotonic()
+            self.detector.key(at, event.text())
         super().keyPressEvent(event)
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from kiosk import audit, outbox, privacy
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
-from kiosk.governance import FIELDS, KycForm, OnRecord, validate
+from kiosk.governance import FIELDS, KycForm, OnRecord, normalized, validate
 from kiosk.i18n import _
 from kiosk.kyc import governance_gaps
 from kiosk.locks import transaction_lock
@@ -523,6 +523,31 @@ def current_form(uow: UnitOfWork, customer_id: int) -> KycForm:
         return KycForm(**{f.name: _form_value(c, f.name) for f in fields(KycForm)})
 
 
+@dataclass(frozen=True)
+class FormContext:
+    """What the form needs to judge itself while it is typed, without asking the database
+    on every keystroke: the form as stored, what is on record of the sealed fields, and
+    the event's date."""
+
+    form: KycForm
+    record: OnRecord
+    today: date
+
+
+def form_context(uow: UnitOfWork, customer_id: int, *, clock: Clock | None = None) -> FormContext:
+    now = (clock or Clock()).now()
+    with uow:
+        event = current_event(uow.session)
+        c = uow.session.get(Customer, customer_id)
+        if c is None:
+            raise DeskError(_("This customer no longer exists."))
+        return FormContext(
+            KycForm(**{f.name: _form_value(c, f.name) for f in fields(KycForm)}),
+            _on_record(c),
+            now.astimezone(ZoneInfo(event.timezone)).date(),
+        )
+
+
 def _on_record(customer: Customer) -> OnRecord:
     return OnRecord(
         customer.phone_masked,
@@ -604,6 +629,7 @@ def save_governance(
         today = now.astimezone(ZoneInfo(event.timezone)).date()
         customer = _locked_customer(s, customer_id)
         record = _on_record(customer)
+        form = normalized(form)  # a long-term ID keeps no end date, and so on
         errors = validate(form, today, record)
         if errors:
             raise GovernanceInvalid(errors)

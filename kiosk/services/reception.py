@@ -45,6 +45,7 @@ from kiosk.models import (
 )
 from kiosk.permissions import Action, Approval, approved_by, require
 from kiosk.points import available_points
+from kiosk.scanning import Odd, odd_input, odd_input_message
 from kiosk.search import find_customer_ids, index_customer
 from kiosk.search_keys import AZERTY_DIGITS, CODE, CUSTOMER_NO, customer_keys, normalize
 from kiosk.services.auth import StaffSession
@@ -323,17 +324,21 @@ def customer_card(
 
 
 def resolve_code(uow: UnitOfWork, text: str) -> int:
-    """The customer for a scanned invitation code or a typed customer number."""
+    """The customer for a scanned invitation code or a typed customer number.
+
+    Anything else gets the sentence that fits it: a web link, a redemption slip, a scan on
+    the wrong keyboard layout, an invitation of another event held in this database, or
+    simply no invitation of this event (a code-shaped text is not taken for another event's
+    on its shape alone: any 8 letters and digits have another event's tag).
+    """
+    odd = odd_input(text)
+    if odd is not None:
+        raise CheckInError(odd_input_message(odd, text))
     query = normalize(text).upper()
     if query and not (query.isascii() and query.isalnum()):
         remapped = normalize(text).translate(AZERTY_DIGITS).upper()
         if not (remapped.isascii() and remapped.isalnum()):
-            raise CheckInError(
-                _(
-                    "“{text}” is not an invitation code. If it came from the scanner, the "
-                    "keyboard layout may be wrong: switch it to English (US)."
-                ).format(text=text)
-            )
+            raise CheckInError(odd_input_message(Odd.NOT_A_CODE, text))
         query = remapped
     with uow:
         event = current_event(uow.session)
@@ -343,11 +348,27 @@ def resolve_code(uow: UnitOfWork, text: str) -> int:
             )
             if customer_id is not None:
                 return customer_id
-        if looks_like_code(query) and not belongs_to(query, event.code):
-            raise CheckInError(
-                _("Invitation {code} is for another event, not “{event}”.").format(
-                    code=query, event=event.name
+        if looks_like_code(query):
+            if not belongs_to(query, event.code):
+                other = next(
+                    (
+                        e
+                        for e in uow.session.scalars(select(Event).where(Event.id != event.id))
+                        if belongs_to(query, e.code)
+                    ),
+                    None,
                 )
+                if other is not None:
+                    raise CheckInError(
+                        _("Invitation {code} is for another event, “{event}”.").format(
+                            code=query, event=other.name
+                        )
+                    )
+            raise CheckInError(
+                _(
+                    "“{code}” is not an invitation code of this event: check the invitation, "
+                    "or type the customer's name."
+                ).format(code=text.strip())
             )
         raise CheckInError(
             _("No invitation or customer number “{code}” in this event.").format(code=text.strip())
@@ -557,6 +578,46 @@ def undo_check_in(
         uow.commit()
 
 
+class WalkInInvalid(CheckInError):
+    """A walk-in's form with problems: ``errors`` maps each field ("name", "phone",
+    "branch", or "form" for the whole) to its sentence, so the dialog marks them in place
+    and keeps what was typed. The message is the first problem."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(next(iter(errors.values())))
+        self.errors = errors
+
+
+def walk_in_phone(phone: str) -> str:
+    """The phone as typed, without the spaces, dashes, full-width digits or +86 people add."""
+    phone = normalize(phone).replace("-", "")
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    elif phone.startswith("0086"):
+        phone = phone[4:]
+    return phone
+
+
+def walk_in_problems(name: str, phone: str, branch_code: str | None) -> dict[str, str]:
+    """Field -> what is wrong with a walk-in's name, phone and branch; empty when fine."""
+    errors: dict[str, str] = {}
+    name = " ".join(name.split())
+    phone = walk_in_phone(phone)
+    if not name:
+        errors["name"] = _("Type the customer's name.")
+    elif len(name) > 64:
+        errors["name"] = _("The name is too long (at most 64 characters).")
+    if not phone:
+        errors["phone"] = _("Type the customer's mobile number.")
+    elif not is_valid_mobile(phone):
+        errors["phone"] = _(
+            "“{phone}” is not a mainland mobile number (11 digits starting with 1)."
+        ).format(phone=phone)
+    if not branch_code:
+        errors["branch"] = _("Choose the customer's branch.")
+    return errors
+
+
 def register_walk_in(
     uow: UnitOfWork,
     *,
@@ -567,26 +628,20 @@ def register_walk_in(
     clock: Clock | None = None,
     station: str = "reception",
 ) -> int:
-    """Register a customer who was not invited; returns the new customer id."""
+    """Register a customer who was not invited; returns the new customer id. Every problem
+    with what was typed raises ``WalkInInvalid`` naming its field; nothing is written."""
     require(staff, Action.REGISTER_WALK_IN)
     now = (clock or Clock()).now()
+    errors = walk_in_problems(name, phone, branch_code)
+    if errors:
+        raise WalkInInvalid(errors)
     name = " ".join(name.split())
-    phone = normalize(phone)
-    if not name:
-        raise CheckInError(_("Type the customer's name."))
-    if len(name) > 64:
-        raise CheckInError(_("The name is too long (at most 64 characters)."))
-    if not is_valid_mobile(phone):
-        raise CheckInError(
-            _("“{phone}” is not a mainland mobile number (11 digits starting with 1).").format(
-                phone=phone
-            )
-        )
+    phone = walk_in_phone(phone)
     with uow:
         s = uow.session
         branch = s.scalar(select(Branch).where(Branch.code == branch_code))
         if branch is None:
-            raise CheckInError(_("Choose the customer's branch."))
+            raise WalkInInvalid({"branch": _("Choose the customer's branch.")})
         # The full phone is sealed: the same name with the same masked phone is the same
         # person registered twice (a namesake with those 7 digits too is vanishingly rare).
         same = s.scalar(
@@ -595,10 +650,13 @@ def register_walk_in(
             .limit(1)
         )
         if same is not None:
-            raise CheckInError(
-                _(
-                    "{name} with this phone is already registered ({no}); search for them instead."
-                ).format(name=mask_name(same.name), no=same.customer_no)
+            raise WalkInInvalid(
+                {
+                    "form": _(
+                        "{name} with this phone is already registered ({no}); search for "
+                        "them instead."
+                    ).format(name=mask_name(same.name), no=same.customer_no)
+                }
             )
         transaction_lock(s, "walk_in_number")
         last = s.scalar(

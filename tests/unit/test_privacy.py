@@ -251,11 +251,15 @@ def test_governance_keeps_or_seals_the_sealed_fields(demo_db: Database) -> None:
     assert desk.save_governance(demo_db.unit_of_work(), customer_id, form, rm, clock=clock) == []
     kept = replace(form, phone=None, id_number=None, address=None)
     assert desk.save_governance(demo_db.unit_of_work(), customer_id, kept, rm, clock=clock) == []
-    # New ID dates are checked against the birth date in the number: it must be typed.
+    # New ID dates with the sealed number kept: no retyping (#16 item 3), but the period must
+    # be one of the law's, since the birth date the age rule needs is behind the mask.
     later = replace(kept, id_valid_from=date(2026, 11, 1), id_valid_to=date(2046, 11, 1))
+    assert desk.check_form(demo_db.unit_of_work(), later, customer_id=customer_id) == {}
+    odd = replace(later, id_valid_to=date(2040, 11, 1))
     with pytest.raises(GovernanceInvalid) as invalid:
-        desk.save_governance(demo_db.unit_of_work(), customer_id, later, rm, clock=clock)
-    assert "Type the ID number from the card" in invalid.value.errors["id_number"]
+        desk.save_governance(demo_db.unit_of_work(), customer_id, odd, rm, clock=clock)
+    assert set(invalid.value.errors) == {"id_valid_to"}
+    assert "5, 10 or 20 years" in invalid.value.errors["id_valid_to"]
     # A typed phone is sealed, recorded masked, and sent sealed.
     changed = desk.save_governance(
         demo_db.unit_of_work(), customer_id, replace(kept, phone="13911112222"), rm, clock=clock

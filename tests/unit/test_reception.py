@@ -19,6 +19,7 @@ from kiosk.invitations import event_tag
 from kiosk.models import (
     AuditRecord,
     Customer,
+    Event,
     Invitation,
     MobileBanking,
     OutboxEntry,
@@ -141,7 +142,21 @@ def test_resolve_code(demo_db: Database) -> None:
     assert reception.resolve_code(demo_db.unit_of_work(), code) == customer.id
     assert reception.resolve_code(demo_db.unit_of_work(), "6200000007") == customer.id
     other = event_tag("OTHER2026") + "ABCDEF"
-    with pytest.raises(CheckInError, match="is for another event"):
+    # Any 8 letters and digits carry some event's tag: the shape alone proves nothing.
+    with pytest.raises(CheckInError, match="is not an invitation code of this event"):
+        reception.resolve_code(demo_db.unit_of_work(), other)
+    with audit.unaudited(), demo_db.unit_of_work() as uow:  # last year's event, closed
+        uow.session.add(
+            Event(
+                code="OTHER2026",
+                name="2025 年尊享积分活动",
+                event_date=DEMO_DATE.replace(year=2025),
+                closed_at=MORNING.replace(year=2025),
+                created_at=MORNING.replace(year=2025),
+            )
+        )
+        uow.commit()
+    with pytest.raises(CheckInError, match="is for another event, “2025 年尊享积分活动”"):
         reception.resolve_code(demo_db.unit_of_work(), other)
     with pytest.raises(CheckInError, match="No invitation or customer number"):
         reception.resolve_code(demo_db.unit_of_work(), "62000000")

@@ -7,14 +7,16 @@ a sound. All rules live in ``kiosk.services.reception``; this module only shows 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -36,10 +39,11 @@ from kiosk.labels import gap_label, kyc_field_label, queue_label, tier_label
 from kiosk.models import Queue
 from kiosk.permissions import Action
 from kiosk.roles import Station
+from kiosk.scanning import Enter, Shown, on_enter, query_key
 from kiosk.search import SearchError
 from kiosk.services import reception
 from kiosk.services.events import branches
-from kiosk.services.reception import Arrival, CheckInResult, CustomerCard
+from kiosk.services.reception import Arrival, CheckInResult, CustomerCard, WalkInInvalid
 from printing.printer import Printer
 from printing.tickets import render_queue_ticket
 from ui.approval import approval_for
@@ -49,45 +53,156 @@ from ui.models import HitModel
 from ui.stations.base import StationPage
 from ui.theme import is_large_print
 from ui.timing import every
-from ui.widgets import KeepFocus, ResultBanner, ScanField, Sounds, Tone
+from ui.widgets import (
+    KeepFocus,
+    ResultBanner,
+    ScanField,
+    Sounds,
+    Tone,
+    error_label,
+    mark_invalid,
+)
 
 SEARCH_DELAY_MS = 60  # lets a scanner burst finish before searching
 
 
 class WalkInDialog(QDialog):
-    """Name, phone and branch of a customer who was not invited."""
+    """Name, phone and branch of a customer who was not invited.
 
-    def __init__(self, branch_choices: list[tuple[str, str]], parent: QWidget | None = None):
+    The dialog registers the customer itself (through ``register``, the service) and stays
+    open until that succeeds: a problem is marked at its field with its sentence and
+    everything typed stays, so nothing has to be asked twice. Enter moves on from the name
+    to the phone to the branch, then registers; Esc cancels.
+    """
+
+    # Tests set this to answer the dialog (type into it with qtbot) instead of ``exec()``.
+    answer: ClassVar[Callable[[WalkInDialog], None] | None] = None
+
+    def __init__(
+        self,
+        branch_choices: list[tuple[str, str]],
+        register: Callable[[str, str, str], int],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.register = register
+        self.customer_id: int | None = None
         self.setWindowTitle(_("Register a walk-in customer"))
+        self.setObjectName("walk_in_dialog")
+        self.setMinimumWidth(720 if is_large_print() else 560)
         form = QFormLayout(self)
+        form.setVerticalSpacing(4)
         self.name = QLineEdit()
         self.name.setObjectName("walk_in_name")
+        self.name.setMaxLength(80)
         self.phone = QLineEdit()
         self.phone.setObjectName("walk_in_phone")
+        self.phone.setPlaceholderText(_("11 digits, e.g. 13800001234"))
+        self.phone.setMaxLength(24)
         self.branch = QComboBox()
         self.branch.setObjectName("walk_in_branch")
+        self.branch.addItem(_("— choose the branch —"), None)
         for code, name in branch_choices:
             self.branch.addItem(name, code)
-        form.addRow(_("Name"), self.name)
-        form.addRow(_("Mobile phone"), self.phone)
-        form.addRow(_("Branch"), self.branch)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        self.inputs: dict[str, QWidget] = {
+            "name": self.name,
+            "phone": self.phone,
+            "branch": self.branch,
+        }
+        self.errors: dict[str, QLabel] = {}
+        for field, label in (
+            ("name", _("Name")),
+            ("phone", _("Mobile phone")),
+            ("branch", _("Branch")),
+        ):
+            error = error_label()
+            error.setObjectName(f"walk_in_error_{field}")
+            error.setVisible(False)
+            self.errors[field] = error
+            box = QVBoxLayout()
+            box.setSpacing(2)
+            box.addWidget(self.inputs[field])
+            box.addWidget(error)
+            form.addRow(label, box)
+        self.error = error_label()  # a problem of the whole form (already registered, offline)
+        self.error.setVisible(False)
+        form.addRow(self.error)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton(_("Cancel (Esc)"))
+        self.cancel_button.setObjectName("cancel")
+        self.cancel_button.setAutoDefault(False)
+        self.cancel_button.clicked.connect(self.reject)
+        self.ok_button = QPushButton(_("Register and check in"))
+        self.ok_button.setObjectName("register")
+        self.ok_button.setProperty("role", "primary")
+        self.ok_button.setAutoDefault(False)  # Enter is handled below, field by field
+        self.ok_button.clicked.connect(self.submit)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.ok_button)
         form.addRow(buttons)
+        self.name.textEdited.connect(lambda _text: self._clear_error("name"))
+        self.phone.textEdited.connect(lambda _text: self._clear_error("phone"))
+        self.branch.currentIndexChanged.connect(lambda _index: self._clear_error("branch"))
+        self.name.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    @classmethod
-    def ask(
-        cls, parent: QWidget, branch_choices: list[tuple[str, str]]
-    ) -> tuple[str, str, str] | None:
-        """(name, phone, branch code), or None when cancelled. Tests replace this."""
-        dialog = cls(branch_choices, parent)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return None
-        return dialog.name.text(), dialog.phone.text(), str(dialog.branch.currentData())
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            focus = self.focusWidget()
+            if focus is self.name and self.name.text().strip():
+                self.phone.setFocus()
+            elif focus is self.phone and self.branch.currentData() is None:
+                self.branch.setFocus()
+            else:
+                self.submit()
+            return
+        super().keyPressEvent(event)
+
+    def values(self) -> tuple[str, str, str]:
+        return self.name.text(), self.phone.text(), str(self.branch.currentData() or "")
+
+    def submit(self) -> None:
+        name, phone, branch = self.values()
+        errors = reception.walk_in_problems(name, phone, branch)
+        if not errors:
+            try:
+                self.customer_id = self.register(name, phone, branch)
+            except WalkInInvalid as invalid:
+                errors = invalid.errors
+            except KioskError as error:  # the database is away: keep everything, try again
+                errors = {"form": str(error)}
+        if errors:
+            self.show_errors(errors)
+            return
+        self.accept()
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for field, label in self.errors.items():
+            label.setText(errors.get(field, ""))
+            label.setVisible(field in errors)
+            mark_invalid(self.inputs[field], field in errors)
+        general = [text for field, text in errors.items() if field not in self.errors]
+        self.error.setText(" ".join(general))
+        self.error.setVisible(bool(general))
+        self.layout().activate()
+        self.resize(self.width(), max(self.height(), self.sizeHint().height()))  # room for them
+        first = next((f for f in self.inputs if f in errors), None)
+        if first is not None:
+            self.inputs[first].setFocus()
+            if isinstance(self.inputs[first], QLineEdit):  # ready to add what is missing
+                self.inputs[first].end(False)  # type: ignore[attr-defined]
+
+    def _clear_error(self, field: str) -> None:
+        self.errors[field].setVisible(False)
+        mark_invalid(self.inputs[field], False)
+
+    def run(self) -> int | None:
+        """The registered customer's id, or None when cancelled."""
+        if WalkInDialog.answer is not None:
+            WalkInDialog.answer(self)
+        else:
+            self.exec()
+        return self.customer_id if self.result() == QDialog.DialogCode.Accepted else None
 
 
 class CustomerCardView(QFrame):
@@ -333,7 +448,15 @@ class ReceptionStation(StationPage):
         more.addWidget(self.undo_button)
         more.addWidget(self.reprint_button)
         right = QVBoxLayout()
-        right.addWidget(self.card_view, 1)
+        # The card scrolls inside its place: a walk-in's long to-do list in large print on a
+        # 768-pixel laptop would otherwise squeeze its lines over each other.
+        card_scroll = QScrollArea()
+        card_scroll.setObjectName("card_scroll")
+        card_scroll.setWidgetResizable(True)
+        card_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        card_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps the keyboard
+        card_scroll.setWidget(self.card_view)
+        right.addWidget(card_scroll, 1)
         right.addLayout(actions)
         right.addLayout(more)
         middle = QHBoxLayout()
@@ -351,11 +474,14 @@ class ReceptionStation(StationPage):
         self.search_timer.setSingleShot(True)
         self.search_timer.setInterval(SEARCH_DELAY_MS)
         self.search_timer.timeout.connect(self.run_search)
-        self._card_row = -1
+        # The list on screen: the text it was searched for and the selected customer. Enter
+        # checks in only that customer, and only while the field still holds that text.
+        self._shown: Shown | None = None
+        self._card_customer: int | None = None
         self.card_timer = QTimer(self)
         self.card_timer.setSingleShot(True)
         self.card_timer.setInterval(0)
-        self.card_timer.timeout.connect(lambda: self._show_customer_now(self._card_row))
+        self.card_timer.timeout.connect(lambda: self._show_customer_now(self._card_customer))
         self.slot_timer = QTimer(self)
         # Other reception laptops check people in too: ``refresh_live`` follows them at once;
         # this timer moves the current slot along with the clock.
@@ -366,10 +492,11 @@ class ReceptionStation(StationPage):
         self.expected_timer.setInterval(every(300_000))
         self.expected_timer.timeout.connect(lambda: self.refresh_slots(recount_expected=True))
 
-        self.field.textEdited.connect(lambda _text: self.search_timer.start())
+        self.field.textEdited.connect(self.on_edited)
         self.field.scanned.connect(self.on_scanned)
         self.field.submitted.connect(self.on_submitted)
         self.field.moved.connect(self.move_selection)
+        self.field.escaped.connect(self.reset_input)
         self.table.selectionModel().currentRowChanged.connect(
             lambda current, _previous: self.show_customer(current.row())
         )
@@ -456,30 +583,63 @@ class ReceptionStation(StationPage):
 
     # -- searching ---------------------------------------------------------------------------
 
-    def run_search(self) -> None:
+    def on_edited(self, text: str) -> None:
+        """A keystroke: search shortly. A new input starts for the next customer, so the
+        banner about the last one goes (an error, a warning, or a green check-in that would
+        stand over the next customer's card); an emptied field selects nobody."""
+        self.banner.clear()
+        if not text.strip():
+            self.reset_input()
+            return
+        self.search_timer.start()
+        self._update_buttons()  # the list is an older text's until the search has run
+
+    def reset_input(self) -> None:
+        """Esc (or an emptied field): nothing typed, nothing listed, nobody selected, no
+        card; Enter then does nothing until something new is typed or scanned."""
+        self.search_timer.stop()
+        self.card_timer.stop()
+        self._shown = None
+        self.model.set_rows([])
+        self.hint.clear()
+        self.banner.clear()
+        self.card = None
+        self.card_view.show_card(None)
+        self.route.setCurrentIndex(0)
+        self._update_buttons()
+        self.field.setFocus()
+
+    def run_search(self) -> bool:
+        """Search the text in the field; False when the database could not answer (the
+        list on screen is then still an older one's, and Enter will not act on it)."""
         self.search_timer.stop()
         text = self.field.text()
         if not text.strip():
+            self._shown = None
             self.model.set_rows([])
             self.hint.clear()
             self.show_customer(-1)
-            return
+            return True
         try:
             hits = reception.search(self.context.uow(), text)
         except SearchError as error:
+            self._shown = Shown(query_key(text), None)
             self.model.set_rows([])
             self.hint.setText(str(error))
             self.show_customer(-1)
-            return
+            return True
         except KioskError as error:  # the database is away: say so, keep what was typed
             self.hint.setText(str(error))
-            return
+            self._update_buttons()
+            return False
         self.model.set_rows(hits)
+        self._shown = Shown(query_key(text), hits[0].customer_id if hits else None)
         self.hint.setText(_("{n} found").format(n=len(hits)) if hits else _("Nobody found."))
         if hits:
             self.table.selectRow(0)
         else:
             self.show_customer(-1)
+        return True
 
     def move_selection(self, step: int) -> None:
         if not self.model.rowCount():
@@ -490,22 +650,25 @@ class ReceptionStation(StationPage):
 
     def show_customer(self, row: int) -> None:
         """Load the card just after the list has painted; Enter loads it at once."""
-        self._card_row = row
+        hit = self.model.hit(row)
+        self._card_customer = hit.customer_id if hit is not None else None
+        if self._shown is not None:
+            self._shown = Shown(self._shown.query, self._card_customer)
         self.card_timer.start()
+        self._update_buttons()
 
     def _load_pending_card(self) -> None:
         if self.card_timer.isActive():
             self.card_timer.stop()
-            self._show_customer_now(self._card_row)
+            self._show_customer_now(self._card_customer)
 
-    def _show_customer_now(self, row: int) -> None:
-        hit = self.model.hit(row)
+    def _show_customer_now(self, customer_id: int | None) -> None:
         try:
             self.card = (
                 None
-                if hit is None
+                if customer_id is None
                 else reception.customer_card(
-                    self.context.uow(), hit.customer_id, clock=self.context.app.clock
+                    self.context.uow(), customer_id, clock=self.context.app.clock
                 )
             )
         except KioskError as error:
@@ -514,9 +677,18 @@ class ReceptionStation(StationPage):
         self.card_view.show_card(self.card)
         self._update_buttons()
 
+    def _selected_for_text(self) -> int | None:
+        """The customer a check-in would act on now: selected in the list for this text."""
+        action, customer_id = on_enter(self.field.text(), self._shown)
+        return customer_id if action == Enter.CHECK_IN else None
+
     def _update_buttons(self) -> None:
         card = self.card
-        self.check_in_button.setEnabled(card is not None and card.visit is None)
+        selected = self._selected_for_text()
+        self.check_in_button.setEnabled(
+            selected is not None
+            and (card is None or card.hit.customer_id != selected or card.visit is None)
+        )
         self.undo_button.setEnabled(
             card is not None and card.visit is not None and card.visit.can_undo
         )
@@ -534,19 +706,40 @@ class ReceptionStation(StationPage):
         self.check_in(customer_id)
 
     def on_submitted(self, text: str) -> None:
-        if self.search_timer.isActive() or (text.strip() and not self.model.rowCount()):
-            self.run_search()
-        self._load_pending_card()
-        if self.card is None:
-            if text.strip():
-                self.fail(self.hint.text() or _("Nobody found."))
+        """Enter after typing: see ``kiosk.scanning.on_enter`` for what it may do."""
+        action, customer_id = on_enter(text, self._shown)
+        if action == Enter.NOTHING:
             return
-        self.check_in_selected()
+        if action == Enter.CHECK_IN and customer_id is not None:
+            self.check_in(customer_id)
+            return
+        if action == Enter.NOBODY:
+            self.fail(self.hint.text() or _("Nobody found."))
+            return
+        if action == Enter.RESOLVE:
+            try:
+                customer_id = reception.resolve_code(self.context.uow(), text)
+            except KioskError as error:
+                if not self.run_search() or not self.model.rowCount():
+                    self.fail(str(error))
+                return
+            self.check_in(customer_id)
+            return
+        # The list on screen was for another text: show this one's, check in nobody.
+        if not self.run_search():
+            self.fail(self.hint.text())
+        elif self.model.rowCount():
+            self.hint.setText(
+                _("{n} found: check the card, then press Enter to check in.").format(
+                    n=self.model.rowCount()
+                )
+            )
+        else:
+            self.fail(self.hint.text() or _("Nobody found."))
 
     def check_in_selected(self) -> None:
-        self._load_pending_card()
-        if self.card is not None:
-            self.check_in(self.card.hit.customer_id)
+        """The button: the same as Enter on the text in the field."""
+        self.on_submitted(self.field.text())
 
     def check_in(self, customer_id: int) -> None:
         self.card_timer.stop()  # a card still pending from the last search is stale now
@@ -563,6 +756,12 @@ class ReceptionStation(StationPage):
             self.fail(str(error))
             return
         self.route.setCurrentIndex(0)
+        # The list is done with: the card stays (undo, reprint), the field is ready for the
+        # next customer and nobody is selected, so a stray Enter does nothing.
+        self._shown = None
+        self.field.clear()
+        self.model.set_rows([])
+        self.hint.clear()
         self.card = result.card
         self.card_view.show_card(result.card)
         self._update_buttons()
@@ -602,10 +801,6 @@ class ReceptionStation(StationPage):
                     place=queue_label(result.queue)
                 ),
             )
-        # The list is done with: the card stays, the field is ready for the next customer.
-        self.field.clear()
-        self.model.set_rows([])
-        self.hint.clear()
         self.field.setFocus()
         self.refresh_slots()
 
@@ -693,13 +888,8 @@ class ReceptionStation(StationPage):
         self.field.setFocus()
 
     def walk_in(self) -> None:
-        answer = WalkInDialog.ask(self, branches(self.context.uow()))
-        if answer is None:
-            self.field.setFocus()
-            return
-        name, phone, branch_code = answer
-        try:
-            customer_id = reception.register_walk_in(
+        def register(name: str, phone: str, branch_code: str) -> int:
+            return reception.register_walk_in(
                 self.context.uow(),
                 name=name,
                 phone=phone,
@@ -707,7 +897,8 @@ class ReceptionStation(StationPage):
                 staff=self.context.staff,
                 clock=self.context.app.clock,
             )
-        except KioskError as error:
-            self.fail(str(error))
-            return
-        self.check_in(customer_id)
+
+        customer_id = WalkInDialog(branches(self.context.uow()), register, self).run()
+        self.field.setFocus()
+        if customer_id is not None:
+            self.check_in(customer_id)

@@ -5,7 +5,9 @@ confirmed the before / after summary), F8 opens mobile banking, F9 sends the cus
 activation. ID number, phone and address only ever show masked (the full values are sealed
 in the event database); a field left alone keeps the value on record, a new value is typed
 from the customer's card or phone. Every invalid value is explained under its own field and
-nothing is saved until all are valid.
+nothing is saved until all are valid. The marks beside the fields follow what is typed
+(``kiosk.governance.field_states``); dates are typed as the card prints them, an emptied
+date is no date, and ticking 长期 empties and locks the end date.
 
 The desk is this laptop's counter (``ui.counter``) at the service-desk queue; the customer it
 has called comes from the event database (``desk.current_call``) whenever the station loads
@@ -20,13 +22,12 @@ from dataclasses import fields, replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDate, Qt, QTimer
-from PySide6.QtGui import QFocusEvent
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -47,10 +48,25 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.errors import KioskError
-from kiosk.governance import ID_TYPES, TAX_RESIDENCIES, KycForm
+from kiosk.governance import (
+    ID_TYPES,
+    TAX_RESIDENCIES,
+    KycForm,
+    field_states,
+    is_long_term_text,
+    read_date,
+    summary,
+    validate,
+)
 from kiosk.i18n import _
 from kiosk.kyc import OCCUPATIONS
-from kiosk.labels import gap_label, kyc_field_label, step_label
+from kiosk.labels import (
+    gap_label,
+    id_type_label,
+    kyc_field_label,
+    step_label,
+    tax_residency_label,
+)
 from kiosk.masking import mask_address, mask_id, mask_phone
 from kiosk.models import Queue
 from kiosk.roles import Station
@@ -59,6 +75,7 @@ from kiosk.services.desk import (
     Called,
     DeskBusy,
     DeskError,
+    FormContext,
     GovernanceInvalid,
     counter_label,
 )
@@ -66,9 +83,38 @@ from ui.context import StationContext
 from ui.counter import CounterBar
 from ui.stations.base import StationPage
 from ui.timing import every
-from ui.widgets import ResultBanner, Sounds, Tone
+from ui.widgets import ResultBanner, Sounds, Tone, mark_invalid
 
 NO_DATE = QDate(1900, 1, 1)
+
+
+class DateField(QLineEdit):
+    """A date typed as the ID card prints it (2016.05.03, 20160503 or 2016-05-03); an
+    empty field is no date, so clearing the text clears the value. ``setDate`` / ``date``
+    answer as a QDateEdit does (``NO_DATE`` for none)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMaxLength(20)
+        self.setPlaceholderText(_("e.g. 2016.05.03"))
+
+    def set_value(self, value: date | None) -> None:
+        self.setText(value.isoformat() if value else "")
+
+    def value(self) -> date | None:
+        """The date typed; raises ``ValueError`` with the sentence for text that is none."""
+        return read_date(self.text())
+
+    def setDate(self, qdate: QDate) -> None:  # QDateEdit's name, for callers of either
+        valid = qdate.isValid() and qdate != NO_DATE
+        self.set_value(date(qdate.year(), qdate.month(), qdate.day()) if valid else None)
+
+    def date(self) -> QDate:
+        try:
+            value = self.value()
+        except ValueError:
+            return NO_DATE
+        return QDate(value.year, value.month, value.day) if value else NO_DATE
 
 
 class MaskedLineEdit(QLineEdit):
@@ -104,6 +150,25 @@ class MaskedLineEdit(QLineEdit):
         super().focusOutEvent(event)
 
 
+class StationKeysFirst(QObject):
+    """Ctrl+S and the other station keys while a choice box has the keyboard: a combo box
+    takes every key with text for its type-to-find, and Ctrl+S has one ("\x13"), so the
+    station is asked first."""
+
+    def __init__(self, page: StationPage) -> None:
+        super().__init__(page)
+        self.page = page
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            return self.page.handle_key(event)
+        return False
+
+
 class ConfirmChanges(QDialog):
     """The before / after summary the customer reads and confirms."""
 
@@ -112,11 +177,19 @@ class ConfirmChanges(QDialog):
         self.setWindowTitle(_("Please check your changed details"))
         layout = QVBoxLayout(self)
         table = QTableWidget(len(rows), 3)
+        table.setObjectName("changes")
         table.setHorizontalHeaderLabels([_("Item"), _("Before"), _("After")])
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.verticalHeader().setVisible(False)
+        table.setWordWrap(True)  # long occupation names wrap instead of being cut
         for r, row in enumerate(rows):
             for c, text in enumerate(row):
                 table.setItem(r, c, QTableWidgetItem(text))
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table = table
         layout.addWidget(table)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -124,7 +197,8 @@ class ConfirmChanges(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(720, 120 + 40 * len(rows))
+        self.resize(880, 140 + 56 * len(rows))
+        table.resizeRowsToContents()
 
     @classmethod
     def ask(cls, parent: QWidget, rows: list[tuple[str, str, str]]) -> bool:
@@ -140,6 +214,10 @@ class ServiceDeskStation(StationPage):
         self.sounds = Sounds(self)
         self.called: Called | None = None  # called at this counter's service desk
         self.no_show: Called | None = None  # just set aside here: "Back in queue" still works
+        self.form_context: FormContext | None = None  # the called customer's, for live marks
+        self._loading = False  # filling the form in: not an edit
+        self._errors_shown = False  # after a refused save the sentences follow the typing
+        self._end_before_long_term = ""
 
         self.counter = CounterBar(context)
         self.counter.changed.connect(lambda _name: self.sync_called())
@@ -162,6 +240,7 @@ class ServiceDeskStation(StationPage):
         self.form_box.setObjectName("card")
         form = QFormLayout(self.form_box)
         form.setVerticalSpacing(3)
+        self.station_keys = StationKeysFirst(self)
         self.inputs: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
         self.statuses: dict[str, QLabel] = {}
@@ -169,6 +248,7 @@ class ServiceDeskStation(StationPage):
             widget = self._input_for(field)
             widget.setObjectName(f"field_{field}")
             if isinstance(widget, QComboBox):  # long occupation names must not widen the window
+                widget.installEventFilter(self.station_keys)
                 widget.setSizeAdjustPolicy(
                     QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
                 )
@@ -192,6 +272,20 @@ class ServiceDeskStation(StationPage):
             box.addLayout(line)
             box.addWidget(error)
             form.addRow(kyc_field_label(field), box)
+
+        for widget in self.inputs.values():
+            if isinstance(widget, QLineEdit):
+                widget.textChanged.connect(self._on_form_changed)
+            elif isinstance(widget, QComboBox):
+                widget.currentIndexChanged.connect(self._on_form_changed)
+            elif isinstance(widget, QCheckBox):
+                widget.toggled.connect(self._on_form_changed)
+        long_term = self.inputs["id_long_term"]
+        assert isinstance(long_term, QCheckBox)
+        long_term.toggled.connect(self._on_long_term)
+        valid_to = self.inputs["id_valid_to"]
+        assert isinstance(valid_to, DateField)
+        valid_to.textEdited.connect(self._on_end_date_typed)
 
         self.save_button = QPushButton(_("Save details (Ctrl+S)"))
         self.save_button.setObjectName("save")
@@ -288,15 +382,15 @@ class ServiceDeskStation(StationPage):
             box = QComboBox()
             box.addItem("", None)
             for value in ID_TYPES if field == "id_type" else TAX_RESIDENCIES:
-                box.addItem(self._choice_label(value), value)
+                box.addItem(
+                    id_type_label(value) if field == "id_type" else tax_residency_label(value),
+                    value,
+                )
             return box
         if field in ("id_valid_from", "id_valid_to"):
-            edit = QDateEdit()
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
-            edit.setMinimumDate(NO_DATE)
-            edit.setSpecialValueText("—")
-            edit.setDate(NO_DATE)  # shows "—" until a date is set
+            edit = DateField()
+            if field == "id_valid_to":
+                edit.setPlaceholderText(_("e.g. 2036.05.03"))
             return edit
         if field == "id_long_term":
             return QCheckBox(_("Long-term (长期)"))
@@ -307,19 +401,6 @@ class ServiceDeskStation(StationPage):
         if field == "address":
             return MaskedLineEdit(mask_address)
         return QLineEdit()
-
-    @staticmethod
-    def _choice_label(value: str) -> str:
-        return {
-            "resident_id": _("Resident ID card"),
-            "passport": _("Passport"),
-            "hk_macao_permit": _("HK/Macao permit"),
-            "taiwan_permit": _("Taiwan permit"),
-            "foreign_permanent": _("Foreign permanent residence"),
-            "CN": _("Tax resident of China only"),
-            "CN_AND_OTHER": _("China and another country"),
-            "OTHER": _("Another country only"),
-        }[value]
 
     def _set_enabled(self, on: bool) -> None:
         for widget in (
@@ -336,19 +417,26 @@ class ServiceDeskStation(StationPage):
     # -- the form ----------------------------------------------------------------------------
 
     def show_form(self, form: KycForm) -> None:
-        for field, widget in self.inputs.items():
-            value = getattr(form, field)
-            if isinstance(widget, MaskedLineEdit):
-                widget.set_value(value or "")
-            elif isinstance(widget, QLineEdit):
-                widget.setText(value or "")
-            elif isinstance(widget, QComboBox):
-                widget.setCurrentIndex(max(widget.findData(value), 0))
-            elif isinstance(widget, QDateEdit):
-                widget.setDate(QDate(value.year, value.month, value.day) if value else NO_DATE)
-            elif isinstance(widget, QCheckBox):
-                widget.setChecked(bool(value))
-            self.errors[field].setVisible(False)
+        self._loading = True
+        try:
+            for field, widget in self.inputs.items():
+                value = getattr(form, field)
+                if isinstance(widget, MaskedLineEdit):
+                    widget.set_value(value or "")
+                elif isinstance(widget, DateField):
+                    widget.set_value(value)
+                elif isinstance(widget, QLineEdit):
+                    widget.setText(value or "")
+                elif isinstance(widget, QComboBox):
+                    widget.setCurrentIndex(max(widget.findData(value), 0))
+                elif isinstance(widget, QCheckBox):
+                    widget.setChecked(bool(value))
+            self._end_before_long_term = ""
+            self._lock_end_date(bool(form.id_long_term))
+        finally:
+            self._loading = False
+        self._errors_shown = False
+        self.show_errors({}, focus=False)
 
     def show_status(self, status: dict[str, str]) -> None:
         """Ok / missing / expired / invalid beside each field, in words and colour."""
@@ -360,32 +448,89 @@ class ServiceDeskStation(StationPage):
             )
 
     def read_form(self) -> KycForm:
+        """The form as typed; a date that cannot be read counts as none here and is
+        explained by ``date_errors``."""
         values: dict[str, object] = {}
         for field, widget in self.inputs.items():
             if isinstance(widget, MaskedLineEdit):
                 values[field] = widget.value()  # None: the sealed value on record stays
+            elif isinstance(widget, DateField):
+                try:
+                    values[field] = widget.value()
+                except ValueError:
+                    values[field] = None
             elif isinstance(widget, QLineEdit):
                 values[field] = widget.text().strip() or None
             elif isinstance(widget, QComboBox):
                 values[field] = widget.currentData()
-            elif isinstance(widget, QDateEdit):
-                qdate = widget.date()
-                values[field] = (
-                    None if qdate == NO_DATE else date(qdate.year(), qdate.month(), qdate.day())
-                )
             elif isinstance(widget, QCheckBox):
                 values[field] = widget.isChecked()
         values["name"] = values["name"] or ""
         values["id_type"] = values["id_type"] or "resident_id"
         return KycForm(**values)  # type: ignore[arg-type]
 
-    def show_errors(self, errors: dict[str, str]) -> None:
+    def date_errors(self) -> dict[str, str]:
+        """The date fields whose text is no date, with the sentence to show."""
+        errors: dict[str, str] = {}
+        for field, widget in self.inputs.items():
+            if isinstance(widget, DateField) and widget.isEnabled():
+                try:
+                    widget.value()
+                except ValueError as error:
+                    errors[field] = str(error)
+        return errors
+
+    def show_errors(self, errors: dict[str, str], *, focus: bool = True) -> None:
         for field, label in self.errors.items():
             label.setText(errors.get(field, ""))
             label.setVisible(field in errors)
+            mark_invalid(self.inputs[field], field in errors)
         first = next((f for f in self.inputs if f in errors), None)
-        if first:
+        if first and focus:
             self.inputs[first].setFocus()
+
+    def _on_form_changed(self) -> None:
+        """An edit: the marks (and, after a refused save, the sentences) follow at once,
+        judged without the database from what the form was loaded with."""
+        if self._loading or self.form_context is None:
+            return
+        form = self.read_form()
+        context = self.form_context
+        date_errors = self.date_errors()
+        states = field_states(form, context.today, context.record)
+        states.update(dict.fromkeys(date_errors, "invalid"))
+        self.show_status(states)
+        if self._errors_shown:
+            errors = validate(form, context.today, context.record)
+            errors.update(date_errors)
+            self.show_errors(errors, focus=False)
+
+    def _on_long_term(self, on: bool) -> None:
+        if not self._loading:
+            self._lock_end_date(on)
+
+    def _lock_end_date(self, long_term: bool) -> None:
+        """长期: a long-term ID has no end date, so the field empties (its date is kept in
+        case the tick was a slip) and takes no input; unticked, the date comes back."""
+        end = self.inputs["id_valid_to"]
+        assert isinstance(end, DateField)
+        if long_term:
+            if end.text() and not is_long_term_text(end.text()):
+                self._end_before_long_term = end.text()
+            end.clear()
+            end.setPlaceholderText(_("long-term"))
+        else:
+            end.setPlaceholderText(_("e.g. 2036.05.03"))
+            if not end.text() and self._end_before_long_term:
+                end.setText(self._end_before_long_term)
+        end.setEnabled(not long_term)
+
+    def _on_end_date_typed(self, text: str) -> None:
+        """长期 typed in the end date, as the card prints it, ticks long-term."""
+        if is_long_term_text(text):
+            long_term = self.inputs["id_long_term"]
+            assert isinstance(long_term, QCheckBox)
+            long_term.setChecked(True)
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -532,17 +677,16 @@ class ServiceDeskStation(StationPage):
     def _reload_form(self) -> bool:
         """The called customer's stored details into the form (after a call or a save)."""
         assert self.called is not None
-        customer_id = self.called.customer_id
         try:
-            form = desk.current_form(self.context.uow(), customer_id)
-            status = desk.field_status(
-                self.context.uow(), customer_id, clock=self.context.app.clock
+            context = desk.form_context(
+                self.context.uow(), self.called.customer_id, clock=self.context.app.clock
             )
         except KioskError as error:
             self.banner.show_result(Tone.ERROR, str(error))
             return False
-        self.show_form(form)
-        self.show_status(status)
+        self.form_context = context
+        self.show_form(context.form)
+        self.show_status(field_states(context.form, context.today, context.record))
         return True
 
     def save(self) -> None:
@@ -562,27 +706,16 @@ class ServiceDeskStation(StationPage):
             self.sounds.play(Tone.ERROR)
             self.banner.show_result(Tone.ERROR, str(error))
             return
-        rows = []
-        maskers = {"id_number": mask_id, "phone": mask_phone, "address": mask_address}
-        for field in (f.name for f in fields(KycForm)):
-            old, new = getattr(before, field), getattr(after, field)
-            if field in maskers and new is None:
-                continue  # kept: the sealed value on record
-            if old != new:
-                shown = maskers.get(field, str)
-                rows.append(
-                    (
-                        kyc_field_label(field),
-                        (old if field in maskers else shown(old)) if old is not None else "—",
-                        shown(new) if new is not None else "—",
-                    )
-                )
+        errors.update(self.date_errors())
         if errors:
+            self._errors_shown = True
             self.show_errors(errors)
             self.sounds.play(Tone.ERROR)
             self.banner.show_result(Tone.ERROR, _("Some fields are not valid; nothing was saved."))
             return
         self.show_errors({})
+        record = self.form_context.record if self.form_context else None
+        rows = summary(before, after, record)
         if rows and not ConfirmChanges.ask(self, rows):
             self.banner.show_result(Tone.WARN, _("Not saved: the customer did not confirm."))
             return
@@ -700,6 +833,7 @@ class ServiceDeskStation(StationPage):
     def _finish(self) -> None:
         self.called = None
         self.no_show = None
+        self.form_context = None
         self.header.setText(_("No customer called"))
         self.show_form(
             replace(
