@@ -234,8 +234,8 @@ def qr_svg(text: str, size_px: int = 132) -> str:
 
 
 _CSS = """
-body{font-family:"WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC",sans-serif;margin:0;
-color:#222;background:#f6f6f4;line-height:1.5}
+body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",
+sans-serif;margin:0;color:#222;background:#f6f6f4;line-height:1.5}
 header{background:#8c1c13;color:#fff;padding:24px 16px;text-align:center}
 header h1{margin:0 0 4px;font-size:1.7em}header p{margin:4px 0}
 main{max-width:860px;margin:0 auto;padding:8px 12px 40px}
