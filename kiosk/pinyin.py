@@ -49,8 +49,16 @@ COMPOUND_SURNAMES: dict[str, str] = {
 _MAX_KEYS = 8
 
 
-def _is_han(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
+def is_han(char: str) -> bool:
+    """A CJK ideograph of any block: the BMP ones, compatibility ideographs and Extensions
+    B–H beyond U+FFFF (a name such as 赵孟𫖯 or 𬌗 holds one)."""
+    code = ord(char)
+    return (
+        0x3400 <= code <= 0x4DBF
+        or 0x4E00 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x20000 <= code <= 0x323AF
+    )
 
 
 def _first_letters(char: str) -> list[str]:
@@ -64,7 +72,7 @@ def _first_letters(char: str) -> list[str]:
 
 def name_initials(name: str) -> list[str]:
     """Every key a person might type for ``name``, the surname reading first."""
-    han = "".join(c for c in name if _is_han(c))
+    han = "".join(c for c in name if is_han(c))
     if not han:
         return [name.lower()] if name.isascii() and name.isalpha() else []
     if han[:2] in COMPOUND_SURNAMES:
