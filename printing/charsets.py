@@ -13,56 +13,13 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
+from kiosk.gb18030 import gb18030_2022, is_private_use
+
+__all__ = ["gb18030_2022", "is_private_use", "level2_target", "tongyong_guifan"]
+
 EXTENSION_A = range(0x3400, 0x4DC0)
 URO_2022_ADDITIONS = range(0x9FA6, 0x9FF0)
 """CJK Unified Ideographs GB 18030-2022 added after U+9FA5 (the 2005 end)."""
-
-GB18030_2022_REMAPPED = {
-    # Two-byte codes that GB 18030-2005 (and Python's ``gb18030`` codec) maps to private-use
-    # code points, which GB 18030-2022 maps to standard characters. The first six are
-    # characters of CJK Extension B (2005 already listed them as such in a note); the rest
-    # were added to Unicode later (vertical forms, U+9FB4–U+9FBB).
-    0xE816: 0x20087,  # FE51 𠂇
-    0xE817: 0x20089,  # FE52 𠂉
-    0xE818: 0x200CC,  # FE53 𠃌
-    0xE831: 0x215D7,  # FE6C 𡗗
-    0xE83B: 0x2298F,  # FE76 𢦏
-    0xE855: 0x241FE,  # FE91 𤇾
-    0xE81E: 0x9FB4,  # FE59
-    0xE826: 0x9FB5,  # FE61
-    0xE82B: 0x9FB6,  # FE66
-    0xE82C: 0x9FB7,  # FE67
-    0xE832: 0x9FB8,  # FE6D
-    0xE843: 0x9FB9,  # FE7E
-    0xE854: 0x9FBA,  # FE90
-    0xE864: 0x9FBB,  # FEA0
-    0xE78D: 0xFE10,  # A6D9 vertical forms
-    0xE78E: 0xFE12,  # A6DA
-    0xE78F: 0xFE11,  # A6DB
-    0xE790: 0xFE13,  # A6DC
-    0xE791: 0xFE14,  # A6DD
-    0xE792: 0xFE15,  # A6DE
-    0xE793: 0xFE16,  # A6DF
-    0xE794: 0xFE17,  # A6EC
-    0xE795: 0xFE18,  # A6ED
-    0xE796: 0xFE19,  # A6F3
-}
-"""Private-use code point (2005 mapping) -> its GB 18030-2022 character."""
-
-_REMAP_TABLE = {pua: chr(cp) for pua, cp in GB18030_2022_REMAPPED.items()}
-
-
-def gb18030_2022(text: str) -> str:
-    """``text`` decoded with the 2005 mapping, with the 2022 characters in place of the
-    private-use code points GB 18030-2022 gave a standard character."""
-    return text.translate(_REMAP_TABLE)
-
-
-def is_private_use(char: str) -> bool:
-    """True for a private-use code point: no font of ours draws it and no other system
-    agrees what it means."""
-    code = ord(char)
-    return 0xE000 <= code <= 0xF8FF or 0xF0000 <= code <= 0x10FFFD
 
 
 @cache
