@@ -32,6 +32,7 @@ from reportlab.pdfgen.canvas import Canvas
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.services.settlement import Reconciliation, SettlementLine
+from printing import text as paper_text
 from printing.fonts import register_fonts
 
 
@@ -276,26 +277,9 @@ MARGIN = 14 * mm
 
 
 def _wrap(text: str, width: float, font: str, size: float) -> list[str]:
-    """Greedy wrap at spaces (English) or between characters (Chinese)."""
-    if stringWidth(text, font, size) <= width:
-        return [text]
-    if " " not in text:  # Chinese: lines of even length, not a long line and a stub
-        lines = math.ceil(stringWidth(text, font, size) / width)
-        step = math.ceil(len(text) / lines)
-        return [text[i : i + step] for i in range(0, len(text), step)]
-    tokens = text.split(" ")
-    joiner = " "
-    lines: list[str] = []
-    line = ""
-    for token in tokens:
-        candidate = f"{line}{joiner}{token}" if line else token
-        if line and stringWidth(candidate, font, size) > width:
-            lines.append(line)
-            line = token
-        else:
-            line = candidate
-    lines.append(line)
-    return lines
+    """Wrap with the CJK line-breaking rules (``printing.text.wrap``): never inside a word,
+    never before closing punctuation, so a header reads "中位数" / "（分钟）"."""
+    return paper_text.wrap(text, font, size, width)
 
 
 def _nice_step(top: float) -> float:
@@ -313,11 +297,20 @@ def _axis_label(value: float) -> str:
 
 def _fit(text: str, width: float, font: str, size: float) -> str:
     """Cut a text to its column, with an ellipsis, instead of running into the next."""
-    if stringWidth(text, font, size) <= width:
-        return text
-    while text and stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text + "…"
+    return paper_text.ellipsize(text, font, size, width)
+
+
+def _water_level(widths: list[float], room: float) -> float:
+    """The width ``cap`` at which ``sum(min(w, cap))`` fills ``room``: short columns (codes,
+    branch numbers) keep their natural width and only the widest ones give way."""
+    low, high = 0.0, max(widths, default=0.0)
+    for _step in range(40):
+        middle = (low + high) / 2
+        if sum(min(w, middle) for w in widths) > room:
+            high = middle
+        else:
+            low = middle
+    return low
 
 
 @dataclass(frozen=True)
@@ -352,37 +345,46 @@ class _Pdf:
             self.canvas.showPage()
         self.page += 1
         c = self.canvas
+        room = self.right - self.left
         c.setFillColor(colors.HexColor("#8a1c1c"))
-        c.setFont(self.font, 15 if self.page == 1 else 10)
         top = self.height - MARGIN - 4 * mm
-        c.drawString(self.left, top, self.report.title)
+        # The whole title on the first page (two lines at most); later pages repeat it on one.
+        title = paper_text.fit(
+            self.report.title,
+            self.font,
+            15 if self.page == 1 else 10,
+            room,
+            2 if self.page == 1 else 1,
+        )
+        y = paper_text.draw_fitted(c, self.left, top, title, self.font)
         c.setFillColor(colors.black)
-        c.setFont(self.font, 8)
-        c.drawRightString(self.right, MARGIN - 6 * mm, f"{self.page}")
+        paper_text.draw(c, self.right, MARGIN - 6 * mm, f"{self.page}", self.font, 8, "right")
         if self.page == 1 and self.report.subtitle:
-            c.setFont(self.font, 9)
-            c.drawString(self.left, top - 6 * mm, self.report.subtitle)
-            self.y = top - 14 * mm
+            subtitle = paper_text.fit(self.report.subtitle, self.font, 9, room, 3)
+            y = paper_text.draw_fitted(
+                c, self.left, y - 6 * mm + title.size * 1.25, subtitle, self.font
+            )
+            self.y = y + subtitle.size * 1.25 - 8 * mm
         else:
-            self.y = top - 9 * mm
+            self.y = y + title.size * 1.25 - 9 * mm
 
     def need(self, height: float) -> None:
         if self.y - height < MARGIN:
             self._new_page()
 
     def section_title(self, title: str) -> None:
-        self.need(8 * mm + 3 * ROW)
-        self.canvas.setFont(self.font, 12)
+        fitted = paper_text.fit(title, self.font, 12, self.right - self.left, 2)
+        extra = (len(fitted.lines) - 1) * fitted.size * 1.25
+        self.need(8 * mm + 3 * ROW + extra)
         self.canvas.setFillColor(colors.HexColor("#0b4f8a"))
-        self.canvas.drawString(self.left, self.y, title)
+        paper_text.draw_fitted(self.canvas, self.left, self.y, fitted, self.font)
         self.canvas.setFillColor(colors.black)
-        self.y -= 7 * mm
+        self.y -= 7 * mm + extra
 
     def note(self, text: str) -> None:
-        self.canvas.setFont(self.font, 8)
         for line in _wrap(text, self.right - self.left, self.font, 8):
             self.need(4 * mm)
-            self.canvas.drawString(self.left, self.y, line)
+            paper_text.draw(self.canvas, self.left, self.y, line, self.font, 8)
             self.y -= 4 * mm
         self.y -= 2 * mm
 
@@ -409,10 +411,10 @@ class _Pdf:
             # next to their names, not across the page.
             extra = min((room - total) / len(text), 30 * mm) if text else 0
             widths = [w + extra if c in text else w for c, w in enumerate(natural)]
-        else:  # too wide: shrink the text columns (they get an ellipsis), never the figures
+        else:  # too wide: narrow the widest text columns (they get "…"), never the figures
             fixed = sum(w for c, w in enumerate(natural) if c in numeric)
-            scale = max(room - fixed, 20 * mm * len(text)) / max(total - fixed, 1)
-            widths = [w if c in numeric else w * scale for c, w in enumerate(natural)]
+            cap = _water_level([natural[c] for c in text], max(room - fixed, 20 * mm * len(text)))
+            widths = [w if c in numeric else min(w, cap) for c, w in enumerate(natural)]
         header_lines = [
             _wrap(str(h), w - 2 * 1.5 * mm, self.font, size)
             for h, w in zip(rows[0], widths, strict=True)
@@ -441,9 +443,11 @@ class _Pdf:
                 for k, part in enumerate(parts):
                     y = self.y - k * (size + 1.5)
                     if col in t.numeric:
-                        c.drawRightString(xs[col] + t.widths[col] - pad, y, part)
+                        paper_text.draw(
+                            c, xs[col] + t.widths[col] - pad, y, part, self.font, size, "right"
+                        )
                     else:
-                        c.drawString(xs[col] + pad, y, part)
+                        paper_text.draw(c, xs[col] + pad, y, part, self.font, size)
             self.y -= t.header_height
 
         header()
@@ -455,13 +459,21 @@ class _Pdf:
                 c.setFillColor(colors.HexColor("#f5f6f8"))
                 c.rect(self.left, self.y - 1.6 * mm, width, ROW, 0, 1)
                 c.setFillColor(colors.black)
-            c.setFont(self.font, size)
             for col, value in enumerate(row):
-                text = _fit(text_of(value), t.widths[col] - 2 * pad, self.font, size)
+                # Smaller down to 8 pt, then "…" (the full text is in the .xlsx).
+                cell = paper_text.fit(
+                    text_of(value),
+                    self.font,
+                    size,
+                    t.widths[col] - 2 * pad,
+                    1,
+                    min(size, paper_text.MIN_SIZE),
+                )
                 if col in t.numeric:
-                    c.drawRightString(xs[col] + t.widths[col] - pad, self.y, text)
+                    right = xs[col] + t.widths[col] - pad
+                    paper_text.draw(c, right, self.y, cell.lines[0], self.font, cell.size, "right")
                 else:
-                    c.drawString(xs[col] + pad, self.y, text)
+                    paper_text.draw(c, xs[col] + pad, self.y, cell.lines[0], self.font, cell.size)
             self.y -= ROW
         self.y -= 4 * mm
         return width
@@ -482,7 +494,8 @@ class _Pdf:
         data_rows = section.rows[1 : len(section.rows) - (1 if spec.skip_last else 0)]
         if not data_rows:
             return
-        labels = [_fit(str(r[spec.labels]), 40 * mm, self.font, 7) for r in data_rows]
+        names_of_bars = [str(r[spec.labels]) for r in data_rows]
+        labels = [_fit(n, 40 * mm, self.font, 7) for n in names_of_bars]
         data = [[float(r[col] or 0) for r in data_rows] for col in spec.values]
         names = [str(section.rows[0][col]) for col in spec.values]
         drawing = Drawing(width, height)
@@ -509,6 +522,10 @@ class _Pdf:
             slanted = len(data_rows) > 6
             chart.categoryAxis.labels.angle = 30 if slanted else 0
             chart.categoryAxis.labels.boxAnchor = "ne" if slanted else "n"
+            # An upright label stays within its own bar's width (the table has it whole);
+            # a slanted one may be longer, it leans over its neighbours' space.
+            room = 30 * mm if slanted else chart.width / len(data_rows) - 2 * mm
+            labels = [_fit(n, room, self.font, 7) for n in names_of_bars]
         chart.data = data
         chart.categoryAxis.categoryNames = labels
         chart.categoryAxis.labels.fontName = self.font

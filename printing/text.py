@@ -89,24 +89,25 @@ def _wrap_paragraph(text: str, font: str, size: float, room: float) -> list[str]
     if width(text, font, size) <= room:
         return [text]
     lines: list[str] = []
-    line = ""
+    line: list[str] = []  # the tokens of the line being filled
     for token in _tokens(text, font, size, room):
         if not line and token.isspace():
             continue
-        candidate = line + token
+        candidate = "".join(line) + token
         if not line or token.isspace() or width(candidate.rstrip(), font, size) <= room:
-            line = candidate
+            line.append(token)
             continue
-        # The token does not fit: break before it, moving along what may not be parted.
-        carry = token
+        # The token does not fit: break before it, moving along what may not be parted from
+        # it (the word before closing punctuation, opening punctuation before it).
+        carry = [token]
         if token[0] in NO_LINE_START and len(line) > 1:
-            carry, line = line[-1] + token, line[:-1]  # take the last character along
-        while len(line) > 1 and line[-1] in NO_LINE_END:
-            carry, line = line[-1] + carry, line[:-1]
-        lines.append(line.rstrip())
+            carry.insert(0, line.pop())
+        while len(line) > 1 and line[-1][-1] in NO_LINE_END:
+            carry.insert(0, line.pop())
+        lines.append("".join(line).rstrip())
         line = carry
-    if line.strip():
-        lines.append(line.rstrip())
+    if "".join(line).strip():
+        lines.append("".join(line).rstrip())
     return lines
 
 
