@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from reportlab.graphics import renderPDF
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
@@ -72,11 +73,17 @@ class Report:
     title: str
     subtitle: str = ""
     sections: list[Section] = field(default_factory=list)
+    as_of: str = ""
+    """When the figures were taken and the event's state ("数据截至 2026-12-06 16:40 · 活动
+    进行中"): on the first page and every page's foot of the PDF, below every sheet's table
+    and in its printed header, so two versions of a report never look the same."""
 
     @classmethod
-    def single(cls, rows: list[list[object]], title: str, subtitle: str = "") -> Report:
+    def single(
+        cls, rows: list[list[object]], title: str, subtitle: str = "", as_of: str = ""
+    ) -> Report:
         """A report of one table (settlement, reconciliation)."""
-        return cls(title, subtitle, [Section(title, rows)])
+        return cls(title, subtitle, [Section(title, rows)], as_of)
 
 
 SERIES = ["#0b4f8a", "#e0a526", "#1e7b34", "#8a1c1c", "#6b4fa0"]
@@ -90,6 +97,10 @@ def text_of(value: object) -> str:
         return f"{100 * value:.1f}%"
     if isinstance(value, Minutes):
         return f"{value:.1f}"
+    if isinstance(value, datetime):  # local time of the event, with the year
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, int):
@@ -199,7 +210,9 @@ def _sheet_title(title: str, used: set[str]) -> str:
 
 
 def write_xlsx(report: Report | list[list[object]], path: Path, title: str = "") -> Path:
-    """One sheet per section, the header in row 1, figures as numbers (shares as %)."""
+    """One sheet per section, the header in row 1, figures as numbers (shares as %), times as
+    dates with the year; the as-of line below the table; printed landscape, one page wide,
+    the header row repeated, the chart on a page of its own."""
     report = _as_report(report, title, "")
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
@@ -210,7 +223,7 @@ def write_xlsx(report: Report | list[list[object]], path: Path, title: str = "")
     for section in report.sections:
         sheet = book.create_sheet(_sheet_title(section.title, used))
         for row in section.rows:
-            sheet.append([float(v) if isinstance(v, float) else v for v in row])
+            sheet.append([_cell(v) for v in row])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
             cell.fill = header_fill
@@ -221,6 +234,10 @@ def write_xlsx(report: Report | list[list[object]], path: Path, title: str = "")
                     sheet.cell(r, c).number_format = "0.0%"
                 elif isinstance(value, Minutes):
                     sheet.cell(r, c).number_format = "0.0"
+                elif isinstance(value, datetime):
+                    sheet.cell(r, c).number_format = "yyyy-mm-dd hh:mm"
+                elif isinstance(value, date):
+                    sheet.cell(r, c).number_format = "yyyy-mm-dd"
                 elif _is_number(value):
                     sheet.cell(r, c).number_format = "#,##0"
         for column in sheet.columns:
@@ -228,12 +245,43 @@ def write_xlsx(report: Report | list[list[object]], path: Path, title: str = "")
             letter = column[0].column_letter
             sheet.column_dimensions[letter].width = min(max(9, width * 1.2 + 2), 50)
         sheet.freeze_panes = "A2"
+        below = len(section.rows) + 2
         if section.note:
-            sheet.cell(len(section.rows) + 2, 1, section.note).font = Font(italic=True)
+            sheet.cell(below, 1, section.note).font = Font(italic=True)
+            below += 1
+        if report.as_of:
+            sheet.cell(below, 1, report.as_of).font = Font(italic=True)
+            below += 1
+        print_setup(sheet, report.title, report.as_of)
         if section.chart is not None and len(section.rows) > 1:
-            _xlsx_chart(sheet, section)
+            _xlsx_chart(sheet, section, below + 1)
     book.save(path)
     return path
+
+
+def _cell(value: object) -> object:
+    """A value as Excel stores it: floats plain, times without a zone (local to the event:
+    reports pass them so), anything else as it is."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, float):
+        return float(value)
+    return value
+
+
+def print_setup(sheet: object, title: str, as_of: str) -> None:
+    """Landscape A4, one page wide, the header row on every page, title and as-of in the
+    page header: the merchants report printed on 16 pages with its charts cut before."""
+    setup = sheet.page_setup  # type: ignore[attr-defined]
+    setup.orientation = "landscape"
+    setup.paperSize = 9  # A4
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True  # type: ignore[attr-defined]
+    sheet.print_title_rows = "1:1"  # type: ignore[attr-defined]
+    sheet.oddHeader.left.text = title[:80]  # type: ignore[attr-defined]
+    sheet.oddHeader.right.text = as_of[:120]  # type: ignore[attr-defined]
+    sheet.oddFooter.right.text = "&P / &N"  # type: ignore[attr-defined]
 
 
 def _wide(value: object) -> bool:
@@ -241,7 +289,8 @@ def _wide(value: object) -> bool:
     return isinstance(value, str) and any(ord(ch) > 0x2E80 for ch in value)
 
 
-def _xlsx_chart(sheet: object, section: Section) -> None:
+def _xlsx_chart(sheet: object, section: Section, row: int) -> None:
+    """The section's chart below the table from ``row``, on a printed page of its own."""
     chart_spec = section.chart
     assert chart_spec is not None
     last = len(section.rows) - (1 if chart_spec.skip_last else 0)
@@ -266,8 +315,8 @@ def _xlsx_chart(sheet: object, section: Section) -> None:
         series.graphicalProperties.line.noFill = True
     if len(chart_spec.values) == 1:
         chart.legend = None
-    anchor = get_column_letter(len(section.rows[0]) + 2) + "2"
-    sheet.add_chart(chart, anchor)  # type: ignore[attr-defined]
+    sheet.row_breaks.append(Break(id=row - 1))  # type: ignore[attr-defined]
+    sheet.add_chart(chart, f"A{row}")  # type: ignore[attr-defined]
 
 
 # -- pdf --------------------------------------------------------------------------------------
@@ -358,13 +407,19 @@ class _Pdf:
         )
         y = paper_text.draw_fitted(c, self.left, top, title, self.font)
         c.setFillColor(colors.black)
-        paper_text.draw(c, self.right, MARGIN - 6 * mm, f"{self.page}", self.font, 8, "right")
-        if self.page == 1 and self.report.subtitle:
-            subtitle = paper_text.fit(self.report.subtitle, self.font, 9, room, 3)
-            y = paper_text.draw_fitted(
-                c, self.left, y - 6 * mm + title.size * 1.25, subtitle, self.font
-            )
-            self.y = y + subtitle.size * 1.25 - 8 * mm
+        foot = MARGIN - 6 * mm
+        paper_text.draw(c, self.right, foot, f"{self.page}", self.font, 8, "right")
+        if self.report.as_of:  # every page says when its figures were taken
+            as_of = paper_text.ellipsize(self.report.as_of, self.font, 8, room - 15 * mm)
+            paper_text.draw(c, self.left, foot, as_of, self.font, 8)
+        first = [self.report.subtitle, self.report.as_of] if self.page == 1 else []
+        lines = [line for line in first if line]
+        if lines:
+            y += title.size * 1.25 - 6 * mm
+            for line in lines:
+                fitted = paper_text.fit(line, self.font, 9, room, 3)
+                y = paper_text.draw_fitted(c, self.left, y, fitted, self.font)
+            self.y = y + 9 * 1.25 - 8 * mm
         else:
             self.y = y + title.size * 1.25 - 9 * mm
 
@@ -496,7 +551,11 @@ class _Pdf:
             return
         names_of_bars = [str(r[spec.labels]) for r in data_rows]
         labels = [_fit(n, 40 * mm, self.font, 7) for n in names_of_bars]
-        data = [[float(r[col] or 0) for r in data_rows] for col in spec.values]
+        # A blank figure (a branch without a target) draws no bar, never a zero bar.
+        data = [
+            [float(r[col]) if _is_number(r[col]) else None for r in data_rows]
+            for col in spec.values
+        ]
         names = [str(section.rows[0][col]) for col in spec.values]
         drawing = Drawing(width, height)
         drawing.add(String(0, height - 9, spec.title, fontName=self.font, fontSize=9))
@@ -533,7 +592,7 @@ class _Pdf:
         chart.valueAxis.labels.fontName = self.font
         chart.valueAxis.labels.fontSize = 7
         chart.valueAxis.valueMin = 0
-        highest = max((max(d) for d in data), default=0)
+        highest = max((v for d in data for v in d if v is not None), default=0)
         step = _nice_step(highest)
         chart.valueAxis.valueStep = step
         chart.valueAxis.valueMax = max(step, math.ceil(highest / step) * step)
