@@ -17,7 +17,7 @@ import pytest
 from kiosk.clock import FixedClock
 from kiosk.db import Database
 from kiosk.masking import mask_name
-from kiosk.pinyin import is_han, name_initials
+from kiosk.pinyin import is_han, name_initials, surname
 from kiosk.services import reception
 from kiosk.services.auth import staff_session
 from printing.tickets import render_queue_ticket
@@ -82,3 +82,54 @@ def test_rare_names_are_found_checked_in_and_printed(any_demo_db: Database, tmp_
         with pdfplumber.open(pdf) as document:
             page_text = document.pages[0].extract_text()
         assert mask_name(name) in page_text, (name, page_text)
+
+
+# The compound surnames (复姓) a greeting must keep whole: every one in the list, and the
+# single surnames that merely look like the start of one.
+COMPOUND = [
+    "欧阳", "司马", "上官", "诸葛", "尉迟", "万俟", "长孙", "皇甫", "司徒", "令狐", "慕容",
+    "公孙", "夏侯", "东方", "端木", "澹台", "闻人", "赫连", "公羊", "公冶", "宗政", "濮阳",
+    "淳于", "太叔", "申屠", "仲孙", "轩辕", "钟离", "宇文", "鲜于", "闾丘", "司空", "亓官",
+    "司寇", "颛孙", "巫马", "漆雕", "乐正", "拓跋", "呼延", "羊舌", "南宫", "西门", "左丘",
+    "梁丘", "公良", "谷梁", "段干", "东郭",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("family", COMPOUND)
+def test_compound_surnames_are_kept_whole(family: str) -> None:
+    assert surname(family + "娜娜") == family
+    assert surname(family + "䶮") == family
+
+
+@pytest.mark.parametrize(
+    ("name", "family"),
+    [("欧娜", "欧"), ("司琴", "司"), ("单于明", "单"), ("𬌗明亮", "𬌗"), ("王", "王"), ("", "")],
+)
+def test_single_surnames(name: str, family: str) -> None:
+    assert surname(name) == family
+
+
+def test_the_reminder_greets_a_compound_surname_whole(any_demo_db: Database) -> None:
+    from sqlalchemy import select, update
+
+    from kiosk import audit
+    from kiosk.models import Customer, Invitation, InvitationStatus
+    from kiosk.services import tracking
+
+    with any_demo_db.unit_of_work() as uow, audit.unaudited():
+        customer = uow.session.scalars(
+            select(Customer)
+            .join(Invitation, Invitation.customer_id == Customer.id)
+            .where(Invitation.status == InvitationStatus.CONFIRMED, Customer.gender == "F")
+            .order_by(Customer.id)
+        ).first()
+        assert customer is not None
+        number = customer.customer_no
+        uow.session.execute(
+            update(Customer).where(Customer.id == customer.id).values(name="欧阳娜娜")
+        )
+        uow.commit()
+    reminder = next(
+        r for r in tracking.reminders(any_demo_db.unit_of_work()) if r.customer_no == number
+    )
+    assert reminder.text.startswith("尊敬的欧阳女士")
