@@ -282,7 +282,7 @@ def render_html(booklet: Booklet, path: Path) -> Path:
     """Write the e-catalog: one HTML file, an ``id`` anchor per service matching its QR."""
     e = html.escape
     lang = "zh-CN" if get_language().startswith("zh") else "en"
-    title = f"{booklet.event_name} {_('Points catalog')}"
+    title = f"{booklet.event_name} · {_('Points catalog')}"
     merchants = _by_merchant(booklet.offers)
     out = [
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
@@ -290,7 +290,8 @@ def render_html(booklet: Booklet, path: Path) -> Path:
         f"<title>{e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<header>\n"
         f"<h1>{e(booklet.event_name)}</h1>\n<p>{e(_('Points catalog'))}</p>\n"
         f"<p>{e(booklet.event_date.isoformat())} {e(booklet.venue)}</p>\n"
-        f'<p class="how">{e(" ".join(_how_points_work()))}</p>\n</header>\n<main>\n<nav>\n'
+        f'<p class="how">{e(text.join_sentences(_how_points_work()))}</p>\n'
+        "</header>\n<main>\n<nav>\n"
     ]
     for offers in merchants:
         first = offers[0]

@@ -209,7 +209,6 @@ def _render_a6(slip: SlipPrint, path: Path) -> Path:
     qr_side = len(matrix) * A6_MODULE
     earned, spent, show = _how_points_work()
     # The roll's first two lines are one sentence; on A6 they flow as one paragraph.
-    space = " " if earned[-1:].isascii() else ""
     head: list[_Block] = [
         (13, slip.event_name, 3 * mm, True, 2),
         (24, _("Points redemption slip"), 2.5 * mm, True, 1),
@@ -224,7 +223,7 @@ def _render_a6(slip: SlipPrint, path: Path) -> Path:
         (17, _("Customer: {name}").format(name=slip.masked_name), 3 * mm, False, 2),
     ]
     foot: list[_Block] = [
-        (12.5, earned + space + spent, 1 * mm, False, 3),
+        (12.5, text.join_sentences([earned, spent]), 1 * mm, False, 3),
         (12.5, show, 0, False, 2),
     ]
     room = A6_HEIGHT - 2 * A6_MARGIN - qr_side - 2 * mm  # the gap below the QR and the rule

@@ -32,6 +32,17 @@ NO_LINE_END = frozenset("（《「『【〔〈“‘([{")
 _TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F@#&_'\-+./:]+|\s+|.", re.DOTALL)
 
 
+def join_sentences(parts: list[str]) -> str:
+    """Sentences run together as their language writes them: Chinese without a space
+    between them (a space there is a stray gap on paper and on a phone), English with one."""
+    out = ""
+    for part in parts:
+        if out and part and out[-1].isascii() and part[0].isascii():
+            out += " "
+        out += part
+    return out
+
+
 def runs(text: str, font: str) -> list[tuple[str, str]]:
     """``text`` cut into (font, chunk) runs, each in the font that draws it."""
     out: list[tuple[str, str]] = []

@@ -253,3 +253,18 @@ def test_reports_keep_every_text_inside_the_page(
     pdf = next(f for f in files if f.suffix == ".pdf")
     strings = {"merchants": [MERCHANT, OFFER], "rm": [RM]}.get(name, [])
     check_document(pdf, [EVENT, VENUE, *strings])
+
+
+def test_the_e_catalog_has_no_stray_spaces_in_chinese(tmp_path: Path) -> None:
+    from kiosk.i18n import set_language
+    from printing.booklet import render_html
+
+    set_language("zh_CN")
+    try:
+        page = render_html(_booklet(), tmp_path / "catalog.html").read_text("utf-8")
+    finally:
+        set_language("en")
+    how = re.search(r'<p class="how">(.*?)</p>', page)
+    assert how is not None and "积分" in how.group(1)
+    stray = re.findall(r"[\u3001-\u9fff\uff01-\uff1f] +[\u3001-\u9fff\uff01-\uff1f]", page)
+    assert stray == []
