@@ -323,6 +323,7 @@ def _xlsx_chart(sheet: object, section: Section, row: int) -> None:
 
 ROW = 5.6 * mm
 MARGIN = 14 * mm
+CHART_TYPE = 8  # the smallest type on paper (printing.text.MIN_SIZE): labels, legends, values
 
 
 def _wrap(text: str, width: float, font: str, size: float) -> list[str]:
@@ -550,7 +551,7 @@ class _Pdf:
         if not data_rows:
             return
         names_of_bars = [str(r[spec.labels]) for r in data_rows]
-        labels = [_fit(n, 40 * mm, self.font, 7) for n in names_of_bars]
+        labels = [_fit(n, 40 * mm, self.font, CHART_TYPE) for n in names_of_bars]
         # A blank figure (a branch without a target) draws no bar, never a zero bar.
         data = [
             [float(r[col]) if _is_number(r[col]) else None for r in data_rows]
@@ -560,11 +561,13 @@ class _Pdf:
         drawing = Drawing(width, height)
         drawing.add(String(0, height - 9, spec.title, fontName=self.font, fontSize=9))
         legend_width = (
-            max(stringWidth(n, self.font, 7) for n in names) + 12 * mm if len(data) > 1 else 0
+            max(stringWidth(n, self.font, CHART_TYPE) for n in names) + 12 * mm
+            if len(data) > 1
+            else 0
         )
         chart: HorizontalBarChart | VerticalBarChart
         if spec.kind == "bar":
-            label_width = max(stringWidth(x, self.font, 7) for x in labels) + 3 * mm
+            label_width = max(stringWidth(x, self.font, CHART_TYPE) for x in labels) + 3 * mm
             chart = HorizontalBarChart()
             chart.x = label_width
             chart.y = 6 * mm
@@ -584,22 +587,26 @@ class _Pdf:
             # An upright label stays within its own bar's width (the table has it whole);
             # a slanted one may be longer, it leans over its neighbours' space.
             room = 30 * mm if slanted else chart.width / len(data_rows) - 2 * mm
-            labels = [_fit(n, room, self.font, 7) for n in names_of_bars]
+            labels = [_fit(n, room, self.font, CHART_TYPE) for n in names_of_bars]
         chart.data = data
         chart.categoryAxis.categoryNames = labels
         chart.categoryAxis.labels.fontName = self.font
-        chart.categoryAxis.labels.fontSize = 7
+        chart.categoryAxis.labels.fontSize = CHART_TYPE
         chart.valueAxis.labels.fontName = self.font
-        chart.valueAxis.labels.fontSize = 7
+        chart.valueAxis.labels.fontSize = CHART_TYPE
         chart.valueAxis.valueMin = 0
         highest = max((v for d in data for v in d if v is not None), default=0)
         step = _nice_step(highest)
         chart.valueAxis.valueStep = step
         chart.valueAxis.valueMax = max(step, math.ceil(highest / step) * step)
         chart.valueAxis.labelTextFormat = _axis_label
-        chart.barLabelFormat = "%.0f"
+        # Values on the bars only where an 8 pt figure has the room (the table has them all).
+        per_bar = (chart.height if spec.kind == "bar" else chart.width) / max(
+            1, len(data_rows) * len(data)
+        )
+        chart.barLabelFormat = "%.0f" if per_bar >= CHART_TYPE * 1.2 else None
         chart.barLabels.fontName = self.font
-        chart.barLabels.fontSize = 6
+        chart.barLabels.fontSize = CHART_TYPE
         chart.barLabels.nudge = 6
         chart.barSpacing = 0.5
         chart.groupSpacing = 3
@@ -612,7 +619,7 @@ class _Pdf:
             legend.x = chart.x + chart.width + 8 * mm
             legend.y = height - 14 * mm
             legend.fontName = self.font
-            legend.fontSize = 7
+            legend.fontSize = CHART_TYPE
             legend.alignment = "right"
             legend.colorNamePairs = [
                 (colors.HexColor(SERIES[i % len(SERIES)]), n) for i, n in enumerate(names)
