@@ -172,9 +172,6 @@ wider than its neighbour, and toner or ink spreads evenly. 0.508 mm is the roll 
 size (about 30 mm with its quiet zone) is small enough to leave room for large type.
 """
 
-# Kept for callers of the old name: the CJK-aware wrapping lives in printing.text.
-wrap = text.wrap
-
 # (type size in points, text, space after in points, centred, lines at most)
 _Block = tuple[float, str, float, bool, int]
 
