@@ -131,33 +131,23 @@ def cmd_event_close(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from kiosk.services.events import event_overview
-    from kiosk.services.settlement import reconciliation, settlement
-    from printing.event_reports import REPORTS, report_kind
-    from printing.reports import (
-        Report,
-        reconciliation_rows,
-        settlement_rows,
-        text_of,
-        write_report,
+    from printing.event_reports import (
+        REPORTS,
+        reconciliation_report,
+        report_kind,
+        settlement_report,
     )
+    from printing.reports import text_of, write_report
 
     database = dbmod.open_database(args.db)
     ok = True
     try:
         if args.report in {kind.name for kind in REPORTS}:
             report = report_kind(args.report).build(database.unit_of_work(), None)
+        elif args.report == "settlement":
+            report = settlement_report(database.unit_of_work())
         else:
-            name = event_overview(database.unit_of_work()).name
-            if args.report == "settlement":
-                rows = settlement_rows(settlement(database.unit_of_work()))
-                title = _("Merchant settlement")
-            else:
-                figures = reconciliation(database.unit_of_work())
-                rows = reconciliation_rows(figures)
-                title = _("Reconciliation")
-                ok = figures.balanced
-            report = Report.single(rows, title, name)
+            report, ok = reconciliation_report(database.unit_of_work())
     finally:
         database.dispose()
     many = len(report.sections) > 1

@@ -45,12 +45,56 @@ COMPOUND_SURNAMES: dict[str, str] = {
     "东方": "df",
     "端木": "dm",
     "澹台": "tt",
+    # The other compound surnames of the 百家姓 still in use, with their surname readings.
+    # Left out: 单于, 第五, 百里, 东门, 南门, 公西, whose first character is itself a common
+    # surname far more often than the compound is (单于明 is 单 Yuming).
+    "闻人": "wr",
+    "赫连": "hl",
+    "公羊": "gy",
+    "公冶": "gy",
+    "宗政": "zz",
+    "濮阳": "py",
+    "淳于": "cy",
+    "太叔": "ts",
+    "申屠": "st",
+    "仲孙": "zs",
+    "轩辕": "xy",
+    "钟离": "zl",
+    "宇文": "yw",
+    "鲜于": "xy",
+    "闾丘": "lq",
+    "司空": "sk",
+    "亓官": "qg",
+    "司寇": "sk",
+    "颛孙": "zs",
+    "巫马": "wm",
+    "漆雕": "qd",
+    "乐正": "yz",
+    "拓跋": "tb",
+    "呼延": "hy",
+    "羊舌": "ys",
+    "南宫": "ng",
+    "西门": "xm",
+    "左丘": "zq",
+    "梁丘": "lq",
+    "公良": "gl",
+    "谷梁": "gl",
+    "段干": "dg",
+    "东郭": "dg",
 }
 _MAX_KEYS = 8
 
 
-def _is_han(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
+def is_han(char: str) -> bool:
+    """A CJK ideograph of any block: the BMP ones, compatibility ideographs and Extensions
+    B–H beyond U+FFFF (a name such as 赵孟𫖯 or 𬌗 holds one)."""
+    code = ord(char)
+    return (
+        0x3400 <= code <= 0x4DBF
+        or 0x4E00 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x20000 <= code <= 0x323AF
+    )
 
 
 def _first_letters(char: str) -> list[str]:
@@ -62,9 +106,15 @@ def _first_letters(char: str) -> list[str]:
     return list(dict.fromkeys(letters[0])) if letters else []
 
 
+def surname(name: str) -> str:
+    """The family name: the first two characters for a compound surname (欧阳娜娜 -> 欧阳),
+    else the first (a whole character, even beyond the BMP: 𬌗明 -> 𬌗)."""
+    return name[:2] if name[:2] in COMPOUND_SURNAMES else name[:1]
+
+
 def name_initials(name: str) -> list[str]:
     """Every key a person might type for ``name``, the surname reading first."""
-    han = "".join(c for c in name if _is_han(c))
+    han = "".join(c for c in name if is_han(c))
     if not han:
         return [name.lower()] if name.isascii() and name.isalpha() else []
     if han[:2] in COMPOUND_SURNAMES:

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from kiosk.pinyin import COMPOUND_SURNAMES, name_initials
+from kiosk.pinyin import COMPOUND_SURNAMES, is_han, name_initials
 
 NAME, INITIALS, PHONE, CUSTOMER_NO, CODE = "n:", "i:", "p:", "c:", "v:"
 # Middle dots in 少数民族 names come in several code points; spaces are typed at random.
@@ -22,10 +22,6 @@ AZERTY_DIGITS = str.maketrans("&é\"'(-è_çà", "1234567890")
 def normalize(text: str) -> str:
     """Full-width to half-width, no spaces or middle dots."""
     return IGNORED.sub("", unicodedata.normalize("NFKC", text))
-
-
-def is_han(char: str) -> bool:
-    return "\u3400" <= char <= "\u9fff"
 
 
 def given_name(name: str) -> str:

@@ -22,8 +22,12 @@ from kiosk.i18n import _, get_language
 from kiosk.labels import category_label
 from kiosk.services.activation import CatalogOffer
 from kiosk.services.tracking import Booklet
+from printing import text
 from printing.fonts import register_fonts
-from printing.slips import _draw_qr, qr_matrix, wrap
+from printing.slips import _draw_qr, qr_matrix
+
+DESCRIPTION_LINES = 12
+"""A description longer than this ends with "…" (the e-catalog has it whole)."""
 
 
 class BookletPaper(enum.StrEnum):
@@ -101,34 +105,66 @@ def render_booklet(booklet: Booklet, path: Path, paper: BookletPaper = BookletPa
     text_width = right - text_left
 
     def new_page() -> float:
-        canvas.setFont(font, layout.body)
         canvas.setFillGray(0.4)
-        canvas.drawString(left, height - layout.margin + 4 * mm, booklet.event_name)
-        canvas.drawRightString(right, layout.margin - 8 * mm, str(page[0]))
+        header = text.ellipsize(booklet.event_name, font, layout.body, right - left)
+        text.draw(canvas, left, height - layout.margin + 4 * mm, header, font, layout.body)
+        # The page number stays 7 mm up at least: office printers lose the last 4–5 mm.
+        bottom = max(layout.margin - 8 * mm, 7 * mm)
+        text.draw(canvas, right, bottom, str(page[0]), font, layout.body, "right")
         canvas.setFillGray(0)
         return height - layout.margin - 4 * mm
 
     y = new_page()
     for offers in _by_merchant(booklet.offers):
+        merchant = text.fit(
+            f"{offers[0].merchant_code}  {_merchant_title(offers[0])}",
+            font,
+            layout.heading,
+            right - left,
+            2,
+        )
+        heading_height = layout.heading * 2.2 + (len(merchant.lines) - 1) * merchant.size * 1.25
         for index, offer in enumerate(offers):
-            lines = [
-                (layout.body, line)
-                for line in wrap(offer.description, font, layout.body, text_width)[:3]
-            ]
-            text_height = (layout.name + layout.body * 2 + layout.body * len(lines)) * (
-                layout.leading
+            price = _points(offer.points_price)
+            price_width = text.width(price, font, layout.name) + 4 * mm
+            # The name wraps beside the price, never under it.
+            name = text.fit(
+                f"{offer.code}  {offer.name}", font, layout.name, text_width - price_width, 3
             )
+            meta = text.fit(
+                "  ·  ".join(
+                    (
+                        category_label(offer.category),
+                        _("Redeem by {date}").format(date=offer.redeem_by.isoformat()),
+                    )
+                ),
+                font,
+                layout.body,
+                text_width,
+                2,
+            )
+            description = text.fit(
+                offer.description,
+                font,
+                layout.body,
+                text_width,
+                DESCRIPTION_LINES,
+                min_size=min(layout.body, text.MIN_SIZE),
+            )
+            lines = description.lines if offer.description else []
+            text_height = (
+                name.size * len(name.lines) + layout.body * (len(meta.lines) + 1)
+            ) * layout.leading + description.size * len(lines) * layout.leading
             entry = max(layout.qr, text_height) + 5 * mm
-            heading = layout.heading * 2.2 if index == 0 else 0
+            heading = heading_height if index == 0 else 0
             if y - heading - entry < layout.margin:
                 canvas.showPage()
                 page[0] += 1
                 y = new_page()
-                heading = layout.heading * 2.2  # the merchant again on a new page
+                heading = heading_height  # the merchant again on a new page
             if heading:
                 y -= layout.heading * 1.4
-                canvas.setFont(font, layout.heading)
-                canvas.drawString(left, y, f"{offer.merchant_code}  {_merchant_title(offer)}")
+                y = text.draw_fitted(canvas, left, y, merchant, font) + merchant.size * 1.25
                 canvas.setLineWidth(0.6)
                 canvas.line(left, y - layout.heading * 0.45, right, y - layout.heading * 0.45)
                 y -= layout.heading * 0.8
@@ -136,27 +172,16 @@ def render_booklet(booklet: Booklet, path: Path, paper: BookletPaper = BookletPa
             matrix = qr_matrix(offer_qr_text(offer, booklet.catalog_url))
             _draw_qr(canvas, matrix, left, top, module=layout.qr / len(matrix), grid=0.01)
             line_y = top - layout.name
-            canvas.setFont(font, layout.name)
-            canvas.drawString(text_left, line_y, f"{offer.code}  {offer.name}")
-            canvas.drawRightString(right, line_y, _points(offer.points_price))
-            line_y -= layout.body * layout.leading * 1.2
-            canvas.setFont(font, layout.body)
+            text.draw(canvas, right, line_y, price, font, layout.name, "right")
+            line_y = text.draw_fitted(canvas, text_left, line_y, name, font, layout.leading)
+            line_y += name.size * layout.leading - layout.body * layout.leading * 1.2
             canvas.setFillGray(0.3)
-            canvas.drawString(
-                text_left,
-                line_y,
-                "  ·  ".join(
-                    (
-                        category_label(offer.category),
-                        _("Redeem by {date}").format(date=offer.redeem_by.isoformat()),
-                    )
-                ),
-            )
+            line_y = text.draw_fitted(canvas, text_left, line_y, meta, font, layout.leading)
+            line_y += meta.size * layout.leading
             canvas.setFillGray(0)
-            for size, line in lines:
-                line_y -= size * layout.leading
-                canvas.setFont(font, size)
-                canvas.drawString(text_left, line_y, line)
+            for line in lines:
+                line_y -= description.size * layout.leading
+                text.draw(canvas, text_left, line_y, line, font, description.size)
             y -= entry
     canvas.showPage()
     canvas.save()
@@ -164,46 +189,43 @@ def render_booklet(booklet: Booklet, path: Path, paper: BookletPaper = BookletPa
 
 
 def _cover(canvas: Canvas, font: str, layout: _Layout, booklet: Booklet) -> None:
+    """The cover, flowed from the top: each block fitted to the width (wrapped, then smaller,
+    then "…"), the next one below its last line whatever size it came out."""
     width, height = layout.size
     centre = width / 2
-    y = height - layout.margin - layout.title * 1.5
-    canvas.setFont(font, layout.title)
-    for line in wrap(booklet.event_name, font, layout.title, width - 2 * layout.margin):
-        canvas.drawCentredString(centre, y, line)
-        y -= layout.title * 1.3
-    canvas.setFont(font, layout.heading * 1.2)
-    canvas.drawCentredString(centre, y, _("Points catalog"))
-    y -= layout.heading * 2.4
-    canvas.setFont(font, layout.name)
+    room = width - 2 * layout.margin
+    top = height - layout.margin - layout.title * 0.5
+
+    def block(words: str, size: float, lines: int, after: float, leading: float = 1.3) -> None:
+        nonlocal top
+        fitted = text.fit(words, font, size, room, lines)
+        text.draw_fitted(canvas, centre, top - fitted.size, fitted, font, leading, "centre")
+        top -= len(fitted.lines) * fitted.size * leading + after
+
+    block(booklet.event_name, layout.title, 6, layout.heading * 0.6)
+    block(_("Points catalog"), layout.heading * 1.2, 1, layout.heading * 1.2)
     details = booklet.event_date.isoformat()
     if booklet.venue:
         details += "  " + booklet.venue
-    canvas.drawCentredString(centre, y, details)
-    y -= layout.name * 3
+    block(details, layout.name, 3, layout.name * 1.7)
     if booklet.catalog_url:
         matrix = qr_matrix(booklet.catalog_url)
         size = layout.cover_qr
-        _draw_qr(canvas, matrix, centre - size / 2, y, module=size / len(matrix), grid=0.01)
-        y -= size + layout.name * 1.6
-        canvas.setFont(font, layout.name)
-        canvas.drawCentredString(centre, y, _("Scan for the e-catalog"))
-        y -= layout.body * 1.8
-        canvas.setFont(font, layout.body)
-        canvas.drawCentredString(centre, y, booklet.catalog_url)
-        y -= layout.body * 3
-    canvas.setFont(font, layout.body)
+        _draw_qr(canvas, matrix, centre - size / 2, top, module=size / len(matrix), grid=0.01)
+        top -= size + layout.name * 0.8
+        block(_("Scan for the e-catalog"), layout.name, 1, layout.body * 0.4)
+        block(booklet.catalog_url, layout.body, 3, layout.body * 1.6)
     for line in _how_points_work():
-        for part in wrap(line, font, layout.body, width - 2 * layout.margin):
-            canvas.drawCentredString(centre, y, part)
-            y -= layout.body * layout.leading
-    y -= layout.body * 2
+        block(line, layout.body, 3, 0, layout.leading)
+    top -= layout.body * 2
     merchants = _by_merchant(booklet.offers)
-    canvas.drawCentredString(
-        centre,
-        y,
+    block(
         _("{merchants} merchants, {offers} services").format(
             merchants=len(merchants), offers=len(booklet.offers)
         ),
+        layout.body,
+        1,
+        0,
     )
 
 
@@ -234,8 +256,8 @@ def qr_svg(text: str, size_px: int = 132) -> str:
 
 
 _CSS = """
-body{font-family:"WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC",sans-serif;margin:0;
-color:#222;background:#f6f6f4;line-height:1.5}
+body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",
+sans-serif;margin:0;color:#222;background:#f6f6f4;line-height:1.5}
 header{background:#8c1c13;color:#fff;padding:24px 16px;text-align:center}
 header h1{margin:0 0 4px;font-size:1.7em}header p{margin:4px 0}
 main{max-width:860px;margin:0 auto;padding:8px 12px 40px}
@@ -260,7 +282,7 @@ def render_html(booklet: Booklet, path: Path) -> Path:
     """Write the e-catalog: one HTML file, an ``id`` anchor per service matching its QR."""
     e = html.escape
     lang = "zh-CN" if get_language().startswith("zh") else "en"
-    title = f"{booklet.event_name} {_('Points catalog')}"
+    title = f"{booklet.event_name} · {_('Points catalog')}"
     merchants = _by_merchant(booklet.offers)
     out = [
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
@@ -268,7 +290,8 @@ def render_html(booklet: Booklet, path: Path) -> Path:
         f"<title>{e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<header>\n"
         f"<h1>{e(booklet.event_name)}</h1>\n<p>{e(_('Points catalog'))}</p>\n"
         f"<p>{e(booklet.event_date.isoformat())} {e(booklet.venue)}</p>\n"
-        f'<p class="how">{e(" ".join(_how_points_work()))}</p>\n</header>\n<main>\n<nav>\n'
+        f'<p class="how">{e(text.join_sentences(_how_points_work()))}</p>\n'
+        "</header>\n<main>\n<nav>\n"
     ]
     for offers in merchants:
         first = offers[0]

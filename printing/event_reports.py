@@ -8,7 +8,7 @@ they only get headings (Chinese by default, through ``_``), column order and cha
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -37,13 +37,17 @@ def _minutes(seconds: int | None) -> Minutes | str:
 
 
 def _subtitle(code: str, name: str, day: object, venue: str, at: datetime, zone: str) -> str:
-    return _("{name} · {date} · {venue} · event code {code} · figures as of {time}").format(
-        name=name,
-        date=day,
-        venue=venue,
-        code=code,
-        time=at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M"),
+    """The event's name, date, venue and code; when the figures were taken is the as-of line
+    (``as_of_line``), with the event's state."""
+    return _("{name} · {date} · {venue} · event code {code}").format(
+        name=name, date=day, venue=venue, code=code
     )
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> datetime:
+    """A moment as the event's local time without a zone: a date-time cell in Excel (which
+    has no zones), printed with its year."""
+    return moment.astimezone(zone).replace(tzinfo=None)
 
 
 def _heading_subtitle(h: EventHeading) -> str:
@@ -247,6 +251,7 @@ def progress_report(data: reports.InvitationProgress) -> Report:
                     kind="column",
                     skip_last=True,
                 ),
+                note=_("A branch without a target has no target bar."),
             ),
             Section(rm_title, rm_rows, Chart(_("Invited and confirmed per RM"), (4, 7), labels=1)),
         ],
@@ -339,9 +344,9 @@ def merchant_report(data: reports.MerchantRedemptions) -> Report:
     for r in data.redemptions:
         detail.append(
             [
-                r.redeemed_at.astimezone(zone).strftime("%m-%d %H:%M"),
+                _local(r.redeemed_at, zone),
                 f"{r.merchant_code} {r.merchant_name}",
-                r.booth_id[:8],
+                r.booth_label or r.booth_id[:8],  # the venue's label (A1); the device if none
                 r.booth_seq,
                 f"{r.serial:06d}",
                 f"{r.offer_code} {r.offer_name}",
@@ -404,8 +409,8 @@ def unredeemed_report(data: reports.Unredeemed) -> Report:
                 u.offer,
                 u.quantity,
                 u.points,
-                u.issued_at.astimezone(zone).strftime("%m-%d %H:%M"),
-                u.redeem_by.isoformat(),
+                _local(u.issued_at, zone),
+                u.redeem_by,
             ]
         )
     rows.append(
@@ -459,33 +464,97 @@ class ReportKind:
     build: Callable[[UnitOfWork, Clock | None], Report]
 
 
+def as_of_line(heading: EventHeading) -> str:
+    """ "Figures as of 2026-12-06 16:40 · event in progress" (or closed on a date), in the
+    event's time zone: on every report and statement, PDF and sheet."""
+    zone = ZoneInfo(heading.timezone)
+    at = heading.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    if heading.closed_at is None:
+        state = _("event in progress")
+    else:
+        closed = heading.closed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        state = _("event closed at {time}").format(time=closed)
+    return _("Figures as of {time} · {state}").format(time=at, state=state)
+
+
+def _stamped(build: Callable[[UnitOfWork, Clock | None], Report]) -> Callable[..., Report]:
+    """``build`` with the as-of line added (read in its own short transaction first)."""
+
+    def stamped(uow: UnitOfWork, clock: Clock | None) -> Report:
+        heading = reports.heading(uow, clock)
+        return replace(build(uow, clock), as_of=as_of_line(heading))
+
+    return stamped
+
+
 REPORTS: list[ReportKind] = [
     ReportKind(
         "summary",
         lambda: _("Event summary"),
-        lambda uow, clock: summary_report(reports.event_summary(uow, clock=clock)),
+        _stamped(lambda uow, clock: summary_report(reports.event_summary(uow, clock=clock))),
     ),
     ReportKind(
         "progress",
         lambda: _("Invitation progress"),
-        lambda uow, clock: progress_report(reports.invitation_progress(uow, clock=clock)),
+        _stamped(lambda uow, clock: progress_report(reports.invitation_progress(uow, clock=clock))),
     ),
     ReportKind(
         "rm",
         lambda: _("Performance per RM"),
-        lambda uow, clock: rm_report(reports.rm_performance(uow, clock=clock)),
+        _stamped(lambda uow, clock: rm_report(reports.rm_performance(uow, clock=clock))),
     ),
     ReportKind(
         "merchants",
         lambda: _("Merchant redemptions"),
-        lambda uow, clock: merchant_report(reports.merchant_redemptions(uow, clock=clock)),
+        _stamped(
+            lambda uow, clock: merchant_report(reports.merchant_redemptions(uow, clock=clock))
+        ),
     ),
     ReportKind(
         "unredeemed",
         lambda: _("Unredeemed slips"),
-        lambda uow, clock: unredeemed_report(reports.unredeemed_slips(uow, clock=clock)),
+        _stamped(lambda uow, clock: unredeemed_report(reports.unredeemed_slips(uow, clock=clock))),
     ),
 ]
+
+
+def settlement_report(uow: UnitOfWork, clock: Clock | None = None) -> Report:
+    """What each merchant is paid, saying whether the event was closed when it was read."""
+    from kiosk.services.settlement import settlement
+    from printing.reports import settlement_rows
+
+    heading = reports.heading(uow, clock)
+    rows = settlement_rows(settlement(uow))
+    return Report.single(
+        rows, _("Merchant settlement"), _heading_subtitle(heading), _statement_as_of(heading)
+    )
+
+
+def reconciliation_report(uow: UnitOfWork, clock: Clock | None = None) -> tuple[Report, bool]:
+    """Issued against redeemed, voided, released and open; and whether it balances."""
+    from kiosk.services.settlement import reconciliation
+    from printing.reports import reconciliation_rows
+
+    heading = reports.heading(uow, clock)
+    figures = reconciliation(uow)
+    report = Report.single(
+        reconciliation_rows(figures),
+        _("Reconciliation"),
+        _heading_subtitle(heading),
+        _statement_as_of(heading),
+    )
+    return report, figures.balanced
+
+
+def _statement_as_of(heading: EventHeading) -> str:
+    """The as-of line of a money statement: before the close, open slips are not released
+    yet, so the same figures read differently."""
+    when = (
+        _("before close: open slips not yet released")
+        if heading.closed_at is None
+        else _("after close: expired slips released")
+    )
+    return f"{as_of_line(heading)} · {when}"
 
 
 def report_kind(name: str) -> ReportKind:

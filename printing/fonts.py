@@ -1,19 +1,66 @@
-"""The bundled CJK font for reportlab: the same face as on screen, embedded in every PDF."""
+"""The bundled fonts for reportlab: the same faces as on screen, embedded in every PDF.
+
+``NotoSansCJKsc-subset.ttf`` (Noto Sans CJK SC, subset and converted to TrueType outlines by
+``scripts/build_font.py``) draws every character of the target in ``printing.charsets``
+but eleven; ``BabelStoneHan-fallback.ttf`` draws those (CJK Extension A U+4DB6–U+4DBF, added
+in Unicode 13, and the symbol ≒). Text
+is drawn through ``printing.text``, which sets each run of characters in the font that has
+them, so the PDF text layer and the paper keep every character of a name.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from importlib import resources
 
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
-FONT = "WenQuanYiMicroHei"
+FONT_FILE = "NotoSansCJKsc-subset.ttf"
+FALLBACK_FILE = "BabelStoneHan-fallback.ttf"
+FONT = "NotoSansCJKsc"
+FALLBACK = "BabelStoneHan"
+
+
+def font_path(name: str = FONT_FILE) -> str:
+    return str(resources.files("assets") / "fonts" / name)
+
+
+_reportlab_to_unicode = ttfonts.makeToUnicodeCMap
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """reportlab's ToUnicode CMap with every code point written as UTF-16BE.
+
+    reportlab writes ``<%04X>``, so a character beyond U+FFFF (CJK Extension B–F: 𫖯, 𬌗)
+    comes out as five hex digits, which PDF readers cut to a wrong BMP character: the paper
+    showed the name and the text layer (search, copy, the tests' extractor) lost it.
+    """
+    cmap = _reportlab_to_unicode(fontname, subset)
+    for code in subset:
+        if code > 0xFFFF:
+            utf16 = chr(code).encode("utf-16-be").hex().upper()
+            cmap = cmap.replace(f"> <{code:04X}>\n", f"> <{utf16}>\n", 1)
+    return cmap
 
 
 @cache
 def register_fonts() -> str:
-    """Register the font once and return its reportlab name."""
-    path = str(resources.files("assets") / "fonts" / "wqy-microhei.ttc")
-    pdfmetrics.registerFont(TTFont(FONT, path, subfontIndex=0))
+    """Register both fonts once and return the main one's reportlab name."""
+    ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+    pdfmetrics.registerFont(TTFont(FONT, font_path(FONT_FILE)))
+    pdfmetrics.registerFont(TTFont(FALLBACK, font_path(FALLBACK_FILE)))
     return FONT
+
+
+@cache
+def _fallback_chars() -> frozenset[int]:
+    register_fonts()
+    return frozenset(pdfmetrics.getFont(FALLBACK).face.charToGlyph) - frozenset(
+        pdfmetrics.getFont(FONT).face.charToGlyph
+    )
+
+
+def font_for(char: str, font: str = FONT) -> str:
+    """The font that draws ``char``: ``font`` unless only the fallback has it."""
+    return FALLBACK if ord(char) in _fallback_chars() else font

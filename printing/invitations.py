@@ -8,6 +8,8 @@ the bank's CRM. Screens show it masked. The files are personal data: hand them t
 
 from __future__ import annotations
 
+import codecs
+from datetime import datetime
 from itertools import groupby
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from openpyxl.styles import Alignment, Font
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.services.tracking import Progress, ProgressRow, Reminder, SlotLoad
+from printing.reports import Percent, print_setup
 
 Sheet = tuple[str, list[list[object]]]
 
@@ -49,15 +52,20 @@ def percent_text(row: ProgressRow) -> str:
     return "" if row.percent is None else f"{row.percent}%"
 
 
+def share_of_target(row: ProgressRow) -> Percent | None:
+    """Confirmed over the target as a number Excel formats as %, blank without a target."""
+    return Percent(row.confirmed / row.target) if row.target else None
+
+
 def progress_sheets(progress: Progress) -> list[Sheet]:
     """Per branch (against the target, with a total) and per RM."""
     branches: list[list[object]] = [
         [_("Branch"), _("Branch name"), *_figure_headers(), _("Target"), _("% of target")]
     ]
     for row in progress.branches:
-        branches.append([row.code, row.name, *_figures(row), row.target, percent_text(row)])
+        branches.append([row.code, row.name, *_figures(row), row.target, share_of_target(row)])
     total = progress.total
-    branches.append([_("Total"), "", *_figures(total), total.target, percent_text(total)])
+    branches.append([_("Total"), "", *_figures(total), total.target, share_of_target(total)])
     rms: list[list[object]] = [[_("RM staff no."), _("RM"), _("Branch"), *_figure_headers()]]
     for row in progress.rms:
         rms.append([row.code or _("(no RM)"), row.name, row.branch, *_figures(row)])
@@ -127,8 +135,17 @@ def slot_rows(load: SlotLoad) -> list[list[object]]:
     return rows
 
 
-def write_workbook(sheets: list[Sheet], path: Path) -> Path:
-    """One sheet per (title, rows), bold header, columns wide enough for Chinese text."""
+def as_of_text(at: datetime | None = None) -> str:
+    """When an export's figures were read ("Figures as of 2026-11-25 16:40"), this laptop's
+    local time (the coordinator's, in the event's time zone)."""
+    moment = (at or datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M")
+    return _("Figures as of {time}").format(time=moment)
+
+
+def write_workbook(sheets: list[Sheet], path: Path, as_of: str = "") -> Path:
+    """One sheet per (title, rows), bold header, columns wide enough for Chinese text, shares
+    as numbers formatted as %, the as-of line below each table, printed landscape one page
+    wide with the header row repeated."""
     if path.suffix.lower() != ".xlsx":
         raise KioskError(_("Write the export as .xlsx, not “{name}”.").format(name=path.name))
     book = Workbook()
@@ -136,7 +153,14 @@ def write_workbook(sheets: list[Sheet], path: Path) -> Path:
     for title, rows in sheets:
         sheet = book.create_sheet(title[:31])
         for row in rows:
-            sheet.append(row)
+            sheet.append([float(v) if isinstance(v, Percent) else v for v in row])
+        for r, row in enumerate(rows[1:], start=2):
+            for c, value in enumerate(row, start=1):
+                if isinstance(value, Percent):
+                    sheet.cell(r, c).number_format = "0%"
+        if as_of:
+            sheet.cell(len(rows) + 2, 1, as_of).font = Font(italic=True)
+        print_setup(sheet, title, as_of)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for column in sheet.columns:
@@ -173,11 +197,16 @@ def write_reminders(reminders: list[Reminder], load: SlotLoad, path: Path) -> Pa
     """.txt: the texts per RM; .xlsx: the reminders and the per-slot counts."""
     suffix = path.suffix.lower()
     if suffix == ".txt":
-        path.write_text(reminders_text(reminders), encoding="utf-8")
+        # UTF-8 with a BOM and CRLF line ends: Notepad on the RMs' Windows laptops and the
+        # bank's SMS tools read it as Chinese text, not as GBK mojibake on one long line.
+        text = reminders_text(reminders).replace("\n", "\r\n")
+        path.write_bytes(codecs.BOM_UTF8 + text.encode("utf-8"))
         return path
     if suffix == ".xlsx":
         return write_workbook(
-            [(_("Reminders"), reminder_rows(reminders)), (_("Per slot"), slot_rows(load))], path
+            [(_("Reminders"), reminder_rows(reminders)), (_("Per slot"), slot_rows(load))],
+            path,
+            as_of_text(),
         )
     raise KioskError(
         _("Write the reminders as .xlsx or .txt, not “{name}”.").format(name=path.name)
@@ -185,4 +214,4 @@ def write_reminders(reminders: list[Reminder], load: SlotLoad, path: Path) -> Pa
 
 
 def write_progress(progress: Progress, path: Path) -> Path:
-    return write_workbook(progress_sheets(progress), path)
+    return write_workbook(progress_sheets(progress), path, as_of_text())

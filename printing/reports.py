@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from reportlab.graphics import renderPDF
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
@@ -32,6 +33,7 @@ from reportlab.pdfgen.canvas import Canvas
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.services.settlement import Reconciliation, SettlementLine
+from printing import text as paper_text
 from printing.fonts import register_fonts
 
 
@@ -71,11 +73,17 @@ class Report:
     title: str
     subtitle: str = ""
     sections: list[Section] = field(default_factory=list)
+    as_of: str = ""
+    """When the figures were taken and the event's state ("数据截至 2026-12-06 16:40 · 活动
+    进行中"): on the first page and every page's foot of the PDF, below every sheet's table
+    and in its printed header, so two versions of a report never look the same."""
 
     @classmethod
-    def single(cls, rows: list[list[object]], title: str, subtitle: str = "") -> Report:
+    def single(
+        cls, rows: list[list[object]], title: str, subtitle: str = "", as_of: str = ""
+    ) -> Report:
         """A report of one table (settlement, reconciliation)."""
-        return cls(title, subtitle, [Section(title, rows)])
+        return cls(title, subtitle, [Section(title, rows)], as_of)
 
 
 SERIES = ["#0b4f8a", "#e0a526", "#1e7b34", "#8a1c1c", "#6b4fa0"]
@@ -89,6 +97,10 @@ def text_of(value: object) -> str:
         return f"{100 * value:.1f}%"
     if isinstance(value, Minutes):
         return f"{value:.1f}"
+    if isinstance(value, datetime):  # local time of the event, with the year
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, int):
@@ -198,7 +210,9 @@ def _sheet_title(title: str, used: set[str]) -> str:
 
 
 def write_xlsx(report: Report | list[list[object]], path: Path, title: str = "") -> Path:
-    """One sheet per section, the header in row 1, figures as numbers (shares as %)."""
+    """One sheet per section, the header in row 1, figures as numbers (shares as %), times as
+    dates with the year; the as-of line below the table; printed landscape, one page wide,
+    the header row repeated, the chart on a page of its own."""
     report = _as_report(report, title, "")
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
@@ -209,7 +223,7 @@ def write_xlsx(report: Report | list[list[object]], path: Path, title: str = "")
     for section in report.sections:
         sheet = book.create_sheet(_sheet_title(section.title, used))
         for row in section.rows:
-            sheet.append([float(v) if isinstance(v, float) else v for v in row])
+            sheet.append([_cell(v) for v in row])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
             cell.fill = header_fill
@@ -220,6 +234,10 @@ def write_xlsx(report: Report | list[list[object]], path: Path, title: str = "")
                     sheet.cell(r, c).number_format = "0.0%"
                 elif isinstance(value, Minutes):
                     sheet.cell(r, c).number_format = "0.0"
+                elif isinstance(value, datetime):
+                    sheet.cell(r, c).number_format = "yyyy-mm-dd hh:mm"
+                elif isinstance(value, date):
+                    sheet.cell(r, c).number_format = "yyyy-mm-dd"
                 elif _is_number(value):
                     sheet.cell(r, c).number_format = "#,##0"
         for column in sheet.columns:
@@ -227,12 +245,43 @@ def write_xlsx(report: Report | list[list[object]], path: Path, title: str = "")
             letter = column[0].column_letter
             sheet.column_dimensions[letter].width = min(max(9, width * 1.2 + 2), 50)
         sheet.freeze_panes = "A2"
+        below = len(section.rows) + 2
         if section.note:
-            sheet.cell(len(section.rows) + 2, 1, section.note).font = Font(italic=True)
+            sheet.cell(below, 1, section.note).font = Font(italic=True)
+            below += 1
+        if report.as_of:
+            sheet.cell(below, 1, report.as_of).font = Font(italic=True)
+            below += 1
+        print_setup(sheet, report.title, report.as_of)
         if section.chart is not None and len(section.rows) > 1:
-            _xlsx_chart(sheet, section)
+            _xlsx_chart(sheet, section, below + 1)
     book.save(path)
     return path
+
+
+def _cell(value: object) -> object:
+    """A value as Excel stores it: floats plain, times without a zone (local to the event:
+    reports pass them so), anything else as it is."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, float):
+        return float(value)
+    return value
+
+
+def print_setup(sheet: object, title: str, as_of: str) -> None:
+    """Landscape A4, one page wide, the header row on every page, title and as-of in the
+    page header: the merchants report printed on 16 pages with its charts cut before."""
+    setup = sheet.page_setup  # type: ignore[attr-defined]
+    setup.orientation = "landscape"
+    setup.paperSize = 9  # A4
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True  # type: ignore[attr-defined]
+    sheet.print_title_rows = "1:1"  # type: ignore[attr-defined]
+    sheet.oddHeader.left.text = title[:80]  # type: ignore[attr-defined]
+    sheet.oddHeader.right.text = as_of[:120]  # type: ignore[attr-defined]
+    sheet.oddFooter.right.text = "&P / &N"  # type: ignore[attr-defined]
 
 
 def _wide(value: object) -> bool:
@@ -240,7 +289,8 @@ def _wide(value: object) -> bool:
     return isinstance(value, str) and any(ord(ch) > 0x2E80 for ch in value)
 
 
-def _xlsx_chart(sheet: object, section: Section) -> None:
+def _xlsx_chart(sheet: object, section: Section, row: int) -> None:
+    """The section's chart below the table from ``row``, on a printed page of its own."""
     chart_spec = section.chart
     assert chart_spec is not None
     last = len(section.rows) - (1 if chart_spec.skip_last else 0)
@@ -265,37 +315,21 @@ def _xlsx_chart(sheet: object, section: Section) -> None:
         series.graphicalProperties.line.noFill = True
     if len(chart_spec.values) == 1:
         chart.legend = None
-    anchor = get_column_letter(len(section.rows[0]) + 2) + "2"
-    sheet.add_chart(chart, anchor)  # type: ignore[attr-defined]
+    sheet.row_breaks.append(Break(id=row - 1))  # type: ignore[attr-defined]
+    sheet.add_chart(chart, f"A{row}")  # type: ignore[attr-defined]
 
 
 # -- pdf --------------------------------------------------------------------------------------
 
 ROW = 5.6 * mm
 MARGIN = 14 * mm
+CHART_TYPE = 8  # the smallest type on paper (printing.text.MIN_SIZE): labels, legends, values
 
 
 def _wrap(text: str, width: float, font: str, size: float) -> list[str]:
-    """Greedy wrap at spaces (English) or between characters (Chinese)."""
-    if stringWidth(text, font, size) <= width:
-        return [text]
-    if " " not in text:  # Chinese: lines of even length, not a long line and a stub
-        lines = math.ceil(stringWidth(text, font, size) / width)
-        step = math.ceil(len(text) / lines)
-        return [text[i : i + step] for i in range(0, len(text), step)]
-    tokens = text.split(" ")
-    joiner = " "
-    lines: list[str] = []
-    line = ""
-    for token in tokens:
-        candidate = f"{line}{joiner}{token}" if line else token
-        if line and stringWidth(candidate, font, size) > width:
-            lines.append(line)
-            line = token
-        else:
-            line = candidate
-    lines.append(line)
-    return lines
+    """Wrap with the CJK line-breaking rules (``printing.text.wrap``): never inside a word,
+    never before closing punctuation, so a header reads "中位数" / "（分钟）"."""
+    return paper_text.wrap(text, font, size, width)
 
 
 def _nice_step(top: float) -> float:
@@ -313,11 +347,20 @@ def _axis_label(value: float) -> str:
 
 def _fit(text: str, width: float, font: str, size: float) -> str:
     """Cut a text to its column, with an ellipsis, instead of running into the next."""
-    if stringWidth(text, font, size) <= width:
-        return text
-    while text and stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text + "…"
+    return paper_text.ellipsize(text, font, size, width)
+
+
+def _water_level(widths: list[float], room: float) -> float:
+    """The width ``cap`` at which ``sum(min(w, cap))`` fills ``room``: short columns (codes,
+    branch numbers) keep their natural width and only the widest ones give way."""
+    low, high = 0.0, max(widths, default=0.0)
+    for _step in range(40):
+        middle = (low + high) / 2
+        if sum(min(w, middle) for w in widths) > room:
+            high = middle
+        else:
+            low = middle
+    return low
 
 
 @dataclass(frozen=True)
@@ -352,37 +395,52 @@ class _Pdf:
             self.canvas.showPage()
         self.page += 1
         c = self.canvas
+        room = self.right - self.left
         c.setFillColor(colors.HexColor("#8a1c1c"))
-        c.setFont(self.font, 15 if self.page == 1 else 10)
         top = self.height - MARGIN - 4 * mm
-        c.drawString(self.left, top, self.report.title)
+        # The whole title on the first page (two lines at most); later pages repeat it on one.
+        title = paper_text.fit(
+            self.report.title,
+            self.font,
+            15 if self.page == 1 else 10,
+            room,
+            2 if self.page == 1 else 1,
+        )
+        y = paper_text.draw_fitted(c, self.left, top, title, self.font)
         c.setFillColor(colors.black)
-        c.setFont(self.font, 8)
-        c.drawRightString(self.right, MARGIN - 6 * mm, f"{self.page}")
-        if self.page == 1 and self.report.subtitle:
-            c.setFont(self.font, 9)
-            c.drawString(self.left, top - 6 * mm, self.report.subtitle)
-            self.y = top - 14 * mm
+        foot = MARGIN - 6 * mm
+        paper_text.draw(c, self.right, foot, f"{self.page}", self.font, 8, "right")
+        if self.report.as_of:  # every page says when its figures were taken
+            as_of = paper_text.ellipsize(self.report.as_of, self.font, 8, room - 15 * mm)
+            paper_text.draw(c, self.left, foot, as_of, self.font, 8)
+        first = [self.report.subtitle, self.report.as_of] if self.page == 1 else []
+        lines = [line for line in first if line]
+        if lines:
+            y += title.size * 1.25 - 6 * mm
+            for line in lines:
+                fitted = paper_text.fit(line, self.font, 9, room, 3)
+                y = paper_text.draw_fitted(c, self.left, y, fitted, self.font)
+            self.y = y + 9 * 1.25 - 8 * mm
         else:
-            self.y = top - 9 * mm
+            self.y = y + title.size * 1.25 - 9 * mm
 
     def need(self, height: float) -> None:
         if self.y - height < MARGIN:
             self._new_page()
 
     def section_title(self, title: str) -> None:
-        self.need(8 * mm + 3 * ROW)
-        self.canvas.setFont(self.font, 12)
+        fitted = paper_text.fit(title, self.font, 12, self.right - self.left, 2)
+        extra = (len(fitted.lines) - 1) * fitted.size * 1.25
+        self.need(8 * mm + 3 * ROW + extra)
         self.canvas.setFillColor(colors.HexColor("#0b4f8a"))
-        self.canvas.drawString(self.left, self.y, title)
+        paper_text.draw_fitted(self.canvas, self.left, self.y, fitted, self.font)
         self.canvas.setFillColor(colors.black)
-        self.y -= 7 * mm
+        self.y -= 7 * mm + extra
 
     def note(self, text: str) -> None:
-        self.canvas.setFont(self.font, 8)
         for line in _wrap(text, self.right - self.left, self.font, 8):
             self.need(4 * mm)
-            self.canvas.drawString(self.left, self.y, line)
+            paper_text.draw(self.canvas, self.left, self.y, line, self.font, 8)
             self.y -= 4 * mm
         self.y -= 2 * mm
 
@@ -409,10 +467,10 @@ class _Pdf:
             # next to their names, not across the page.
             extra = min((room - total) / len(text), 30 * mm) if text else 0
             widths = [w + extra if c in text else w for c, w in enumerate(natural)]
-        else:  # too wide: shrink the text columns (they get an ellipsis), never the figures
+        else:  # too wide: narrow the widest text columns (they get "…"), never the figures
             fixed = sum(w for c, w in enumerate(natural) if c in numeric)
-            scale = max(room - fixed, 20 * mm * len(text)) / max(total - fixed, 1)
-            widths = [w if c in numeric else w * scale for c, w in enumerate(natural)]
+            cap = _water_level([natural[c] for c in text], max(room - fixed, 20 * mm * len(text)))
+            widths = [w if c in numeric else min(w, cap) for c, w in enumerate(natural)]
         header_lines = [
             _wrap(str(h), w - 2 * 1.5 * mm, self.font, size)
             for h, w in zip(rows[0], widths, strict=True)
@@ -441,9 +499,11 @@ class _Pdf:
                 for k, part in enumerate(parts):
                     y = self.y - k * (size + 1.5)
                     if col in t.numeric:
-                        c.drawRightString(xs[col] + t.widths[col] - pad, y, part)
+                        paper_text.draw(
+                            c, xs[col] + t.widths[col] - pad, y, part, self.font, size, "right"
+                        )
                     else:
-                        c.drawString(xs[col] + pad, y, part)
+                        paper_text.draw(c, xs[col] + pad, y, part, self.font, size)
             self.y -= t.header_height
 
         header()
@@ -455,13 +515,21 @@ class _Pdf:
                 c.setFillColor(colors.HexColor("#f5f6f8"))
                 c.rect(self.left, self.y - 1.6 * mm, width, ROW, 0, 1)
                 c.setFillColor(colors.black)
-            c.setFont(self.font, size)
             for col, value in enumerate(row):
-                text = _fit(text_of(value), t.widths[col] - 2 * pad, self.font, size)
+                # Smaller down to 8 pt, then "…" (the full text is in the .xlsx).
+                cell = paper_text.fit(
+                    text_of(value),
+                    self.font,
+                    size,
+                    t.widths[col] - 2 * pad,
+                    1,
+                    min(size, paper_text.MIN_SIZE),
+                )
                 if col in t.numeric:
-                    c.drawRightString(xs[col] + t.widths[col] - pad, self.y, text)
+                    right = xs[col] + t.widths[col] - pad
+                    paper_text.draw(c, right, self.y, cell.lines[0], self.font, cell.size, "right")
                 else:
-                    c.drawString(xs[col] + pad, self.y, text)
+                    paper_text.draw(c, xs[col] + pad, self.y, cell.lines[0], self.font, cell.size)
             self.y -= ROW
         self.y -= 4 * mm
         return width
@@ -482,17 +550,24 @@ class _Pdf:
         data_rows = section.rows[1 : len(section.rows) - (1 if spec.skip_last else 0)]
         if not data_rows:
             return
-        labels = [_fit(str(r[spec.labels]), 40 * mm, self.font, 7) for r in data_rows]
-        data = [[float(r[col] or 0) for r in data_rows] for col in spec.values]
+        names_of_bars = [str(r[spec.labels]) for r in data_rows]
+        labels = [_fit(n, 40 * mm, self.font, CHART_TYPE) for n in names_of_bars]
+        # A blank figure (a branch without a target) draws no bar, never a zero bar.
+        data = [
+            [float(r[col]) if _is_number(r[col]) else None for r in data_rows]
+            for col in spec.values
+        ]
         names = [str(section.rows[0][col]) for col in spec.values]
         drawing = Drawing(width, height)
         drawing.add(String(0, height - 9, spec.title, fontName=self.font, fontSize=9))
         legend_width = (
-            max(stringWidth(n, self.font, 7) for n in names) + 12 * mm if len(data) > 1 else 0
+            max(stringWidth(n, self.font, CHART_TYPE) for n in names) + 12 * mm
+            if len(data) > 1
+            else 0
         )
         chart: HorizontalBarChart | VerticalBarChart
         if spec.kind == "bar":
-            label_width = max(stringWidth(x, self.font, 7) for x in labels) + 3 * mm
+            label_width = max(stringWidth(x, self.font, CHART_TYPE) for x in labels) + 3 * mm
             chart = HorizontalBarChart()
             chart.x = label_width
             chart.y = 6 * mm
@@ -509,21 +584,29 @@ class _Pdf:
             slanted = len(data_rows) > 6
             chart.categoryAxis.labels.angle = 30 if slanted else 0
             chart.categoryAxis.labels.boxAnchor = "ne" if slanted else "n"
+            # An upright label stays within its own bar's width (the table has it whole);
+            # a slanted one may be longer, it leans over its neighbours' space.
+            room = 30 * mm if slanted else chart.width / len(data_rows) - 2 * mm
+            labels = [_fit(n, room, self.font, CHART_TYPE) for n in names_of_bars]
         chart.data = data
         chart.categoryAxis.categoryNames = labels
         chart.categoryAxis.labels.fontName = self.font
-        chart.categoryAxis.labels.fontSize = 7
+        chart.categoryAxis.labels.fontSize = CHART_TYPE
         chart.valueAxis.labels.fontName = self.font
-        chart.valueAxis.labels.fontSize = 7
+        chart.valueAxis.labels.fontSize = CHART_TYPE
         chart.valueAxis.valueMin = 0
-        highest = max((max(d) for d in data), default=0)
+        highest = max((v for d in data for v in d if v is not None), default=0)
         step = _nice_step(highest)
         chart.valueAxis.valueStep = step
         chart.valueAxis.valueMax = max(step, math.ceil(highest / step) * step)
         chart.valueAxis.labelTextFormat = _axis_label
-        chart.barLabelFormat = "%.0f"
+        # Values on the bars only where an 8 pt figure has the room (the table has them all).
+        per_bar = (chart.height if spec.kind == "bar" else chart.width) / max(
+            1, len(data_rows) * len(data)
+        )
+        chart.barLabelFormat = "%.0f" if per_bar >= CHART_TYPE * 1.2 else None
         chart.barLabels.fontName = self.font
-        chart.barLabels.fontSize = 6
+        chart.barLabels.fontSize = CHART_TYPE
         chart.barLabels.nudge = 6
         chart.barSpacing = 0.5
         chart.groupSpacing = 3
@@ -536,7 +619,7 @@ class _Pdf:
             legend.x = chart.x + chart.width + 8 * mm
             legend.y = height - 14 * mm
             legend.fontName = self.font
-            legend.fontSize = 7
+            legend.fontSize = CHART_TYPE
             legend.alignment = "right"
             legend.colorNamePairs = [
                 (colors.HexColor(SERIES[i % len(SERIES)]), n) for i, n in enumerate(names)

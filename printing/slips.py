@@ -11,17 +11,16 @@ last time).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import zxingcpp
 from reportlab.lib.units import inch, mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from kiosk.i18n import _
+from printing import text
 from printing.fonts import register_fonts
 from printing.paper import Paper
 
@@ -31,7 +30,7 @@ PRINTER_DPI = 203
 DOTS_PER_MODULE = 4
 DOT = inch / PRINTER_DPI  # one printer dot in PDF points
 WIDTH = 80 * mm
-MARGIN = 4 * mm
+MARGIN = 4 * mm  # the printable area is 4–76 mm on the 80 mm roll
 ROLL_TEXT_WIDTH = 72 * mm - 2 * DOT  # what the head prints (576 dots), centred on the paper
 
 
@@ -102,52 +101,58 @@ def _how_points_work() -> tuple[str, str, str]:
     )
 
 
-def _fitting(font: str, size: float, text: str) -> float:
-    """``size``, or smaller so that ``text`` stays within the roll's 72 mm printable width
-    (the English sentences and long merchant names would otherwise run off the paper)."""
-    width = stringWidth(text, font, size)
-    return size if width <= ROLL_TEXT_WIDTH else size * ROLL_TEXT_WIDTH / width
+def _roll_fit(size: float, words: str, lines: int = 2) -> text.Fitted:
+    """One line of the roll slip fitted to the head's printable width: wrapped onto up to
+    ``lines`` lines, then smaller down to 8 pt, then ending with "…"."""
+    return text.fit(words, register_fonts(), size, ROLL_TEXT_WIDTH, lines, min(size, 8))
 
 
 def _render_roll(slip: SlipPrint, path: Path) -> Path:
     font = register_fonts()
     matrix = qr_matrix(slip.code)
     qr_side = len(matrix) * DOTS_PER_MODULE * DOT
-    height = qr_side + 92 * mm  # header, five lines and three lines of explanation
+    event_name = _roll_fit(9, slip.event_name)
+    title = _roll_fit(16, _("Points redemption slip"), 1)
+    # (the line's nominal size, which sets the gap after it; the fitted text)
+    body = [
+        (13, _roll_fit(13, _("Merchant: {name}").format(name=slip.merchant))),
+        (13, _roll_fit(13, _("Service: {name} × {n}").format(name=slip.offer, n=slip.quantity), 3)),
+        (11, _roll_fit(11, _("Points: {points:,}").format(points=slip.points))),
+        (11, _roll_fit(11, _("Redeem by: {date}").format(date=slip.redeem_by.isoformat()))),
+        (11, _roll_fit(11, _("Customer: {name}").format(name=slip.masked_name))),
+    ]
+    foot = [_roll_fit(8, line) for line in _how_points_work()]
+    fitted = [event_name, title, *(f for _size, f in body), *foot]
+    # A wrapped line adds its height to the slip (the roll is endless).
+    extra = sum((len(f.lines) - 1) * f.size * LEADING for f in fitted)
+    height = qr_side + 92 * mm + extra  # header, five lines and three lines of explanation
     canvas = Canvas(str(path), pagesize=(WIDTH, height))
     canvas.setTitle(f"{slip_number(slip.serial)} {slip.merchant}")
     center = WIDTH / 2
     y = height - MARGIN - 4 * mm
-    canvas.setFont(font, 9)
-    canvas.drawCentredString(center, y, slip.event_name)
-    y -= 8 * mm
-    canvas.setFont(font, 16)
-    canvas.drawCentredString(center, y, _("Points redemption slip"))
-    y -= 6 * mm
-    canvas.setFont(font, 12)
-    canvas.drawCentredString(center, y, slip_number(slip.serial))
+    y = _lines(canvas, center, y, event_name, "centre") - 8 * mm
+    y = _lines(canvas, center, y, title, "centre") - 6 * mm
+    text.draw(canvas, center, y, slip_number(slip.serial), font, 12, "centre")
     y -= 3 * mm
     drawn = _draw_qr(canvas, matrix, center - qr_side / 2, y)
     y -= drawn + 5 * mm
-    lines = [
-        (13, _("Merchant: {name}").format(name=slip.merchant)),
-        (13, _("Service: {name} × {n}").format(name=slip.offer, n=slip.quantity)),
-        (11, _("Points: {points:,}").format(points=slip.points)),
-        (11, _("Redeem by: {date}").format(date=slip.redeem_by.isoformat())),
-        (11, _("Customer: {name}").format(name=slip.masked_name)),
-    ]
-    for size, text in lines:
-        canvas.setFont(font, _fitting(font, size, text))
-        canvas.drawString(MARGIN, y, text)
-        y -= size * 0.5 * mm + 3 * mm
+    for size, fit in body:
+        y = _lines(canvas, MARGIN, y, fit) - (size * 0.5 * mm + 3 * mm)
     y -= 2 * mm
-    for text in _how_points_work():
-        canvas.setFont(font, _fitting(font, 8, text))
-        canvas.drawString(MARGIN, y, text)
-        y -= 4 * mm
+    for fit in foot:
+        y = _lines(canvas, MARGIN, y, fit) - 4 * mm
     canvas.showPage()
     canvas.save()
     return path
+
+
+LEADING = 1.2
+
+
+def _lines(canvas: Canvas, x: float, y: float, fit: text.Fitted, align: str = "left") -> float:
+    """Draw ``fit`` from the baseline ``y``; returns its last line's baseline."""
+    text.draw_fitted(canvas, x, y, fit, register_fonts(), LEADING, align)
+    return y - (len(fit.lines) - 1) * fit.size * LEADING
 
 
 # -- A6 (105 x 148 mm) for an office printer ----------------------------------------------------
@@ -167,59 +172,24 @@ wider than its neighbour, and toner or ink spreads evenly. 0.508 mm is the roll 
 size (about 30 mm with its quiet zone) is small enough to leave room for large type.
 """
 
-# Run of characters that may not be broken: Latin words (with trailing spaces) and numbers.
-# Anything else (Han characters, punctuation) may break after any character.
-_WORD = re.compile(r"[^\s\u2e80-\uffff]+\s*|\s+|.")
-# Chinese punctuation that must not start a line: it stays with the previous character.
-_NO_LINE_START = set("，。、；：？！）》」』】,.;:?!)")
-
-
-def wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """Break ``text`` into lines no wider than ``width`` points (a single word may be wider).
-
-    Latin text breaks at spaces, Chinese between characters, so a long merchant or service
-    name stays on the paper in either language.
-    """
-    if stringWidth(text, font, size) <= width:
-        return [text]
-    lines: list[str] = []
-    line = ""
-    for token in _WORD.findall(text):
-        candidate = line + token
-        if (
-            line
-            and stringWidth(candidate.rstrip(), font, size) > width
-            and (token not in _NO_LINE_START)
-        ):
-            lines.append(line.rstrip())
-            line = token.lstrip()
-        else:
-            line = candidate
-    if line.strip():
-        lines.append(line.rstrip())
-    return lines
-
-
-# (type size in points, text, space after in points, centred)
-_Block = tuple[float, str, float, bool]
+# (type size in points, text, space after in points, centred, lines at most)
+_Block = tuple[float, str, float, bool, int]
 
 
 def _flow(canvas: Canvas | None, font: str, blocks: list[_Block], y: float, scale: float) -> float:
     """Draw ``blocks`` downwards from ``y`` (or only measure, without a canvas); returns the
-    new ``y``."""
+    new ``y``. A block wraps onto its lines at most and ends with "…" beyond them."""
     width = A6_WIDTH - 2 * A6_MARGIN
-    for size, text, after, centred in blocks:
+    for size, words, after, centred, most in blocks:
         size *= scale
-        if canvas is not None:
-            canvas.setFont(font, size)
-        for line in wrap(text, font, size, width):
+        for line in text.fit(words, font, size, width, most, min_size=size).lines:
             y -= size * (1.05 if centred else 1.35)
             if canvas is None:
                 continue
             if centred:
-                canvas.drawCentredString(A6_WIDTH / 2, y, line)
+                text.draw(canvas, A6_WIDTH / 2, y, line, font, size, "centre")
             else:
-                canvas.drawString(A6_MARGIN, y + size * 0.3, line)
+                text.draw(canvas, A6_MARGIN, y + size * 0.3, line, font, size)
         y -= after * scale
     return y
 
@@ -228,30 +198,35 @@ def _render_a6(slip: SlipPrint, path: Path) -> Path:
     """A6 portrait: the roll slip's content in type about 1.5 times larger.
 
     Long merchant or service names wrap; when the text would run off the page, all of it
-    shrinks a little (never below 60 %) rather than losing a line.
+    shrinks a little (the footnote never below 8 pt) rather than losing a line; a name longer
+    than its lines allow ends with "…".
     """
     font = register_fonts()
     matrix = qr_matrix(slip.code)
     qr_side = len(matrix) * A6_MODULE
     earned, spent, show = _how_points_work()
     # The roll's first two lines are one sentence; on A6 they flow as one paragraph.
-    space = " " if earned[-1:].isascii() else ""
     head: list[_Block] = [
-        (13, slip.event_name, 3 * mm, True),
-        (24, _("Points redemption slip"), 2.5 * mm, True),
-        (20, slip_number(slip.serial), 2 * mm, True),
+        (13, slip.event_name, 3 * mm, True, 2),
+        (24, _("Points redemption slip"), 2.5 * mm, True, 1),
+        (20, slip_number(slip.serial), 2 * mm, True, 1),
     ]
+    service = _("Service: {name} × {n}").format(name=slip.offer, n=slip.quantity)
     body: list[_Block] = [
-        (18, _("Merchant: {name}").format(name=slip.merchant), 0, False),
-        (18, _("Service: {name} × {n}").format(name=slip.offer, n=slip.quantity), 0, False),
-        (17, _("Points: {points:,}").format(points=slip.points), 0, False),
-        (17, _("Redeem by: {date}").format(date=slip.redeem_by.isoformat()), 0, False),
-        (17, _("Customer: {name}").format(name=slip.masked_name), 3 * mm, False),
+        (18, _("Merchant: {name}").format(name=slip.merchant), 0, False, 2),
+        (18, service, 0, False, 3),
+        (17, _("Points: {points:,}").format(points=slip.points), 0, False, 1),
+        (17, _("Redeem by: {date}").format(date=slip.redeem_by.isoformat()), 0, False, 1),
+        (17, _("Customer: {name}").format(name=slip.masked_name), 3 * mm, False, 2),
     ]
-    foot: list[_Block] = [(12.5, earned + space + spent, 1 * mm, False), (12.5, show, 0, False)]
+    foot: list[_Block] = [
+        (12.5, text.join_sentences([earned, spent]), 1 * mm, False, 3),
+        (12.5, show, 0, False, 2),
+    ]
     room = A6_HEIGHT - 2 * A6_MARGIN - qr_side - 2 * mm  # the gap below the QR and the rule
     scale = 1.0
-    while scale > 0.6 and -_flow(None, font, head + body + foot, 0, scale) > room:
+    smallest = text.MIN_SIZE / 12.5  # the footnote stays at 8 pt or more
+    while scale - 0.05 >= smallest and -_flow(None, font, head + body + foot, 0, scale) > room:
         scale -= 0.05
     canvas = Canvas(str(path), pagesize=(A6_WIDTH, A6_HEIGHT))
     canvas.setTitle(f"{slip_number(slip.serial)} {slip.merchant}")

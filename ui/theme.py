@@ -6,10 +6,9 @@ large print puts main text at 20 pt for elderly customers reading along.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
-from ui.fonts import cjk_family
+from ui.fonts import app_font
 
 NORMAL_PT = 13
 LARGE_PT = 20
@@ -60,7 +59,7 @@ def style_sheet(base: int) -> str:
 
 def apply_theme(app: QApplication, large_print: bool) -> None:
     base = base_point_size(large_print)
-    font = QFont(cjk_family())
+    font = app_font()
     font.setPointSize(base)
     app.setFont(font)
     app.setStyleSheet(style_sheet(base))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kiosk.gb18030 import GB18030_2022_REMAPPED, undisplayable
 from kiosk.i18n import _, catalog
 from kiosk.imports import cells
 from kiosk.imports.kinds import (
@@ -136,6 +137,7 @@ def check_sheet(sheet: Sheet, kind_name: str, ref: Reference) -> ImportCheck:
             )
         )
         check = RowCheck(row.number, values, columns, issues)
+        _check_characters(check)
         record = kind.check(check, ref)
         if record is None:
             continue
@@ -162,6 +164,28 @@ def check_sheet(sheet: Sheet, kind_name: str, ref: Reference) -> ImportCheck:
         records,
         issues,
     )
+
+
+def _check_characters(check: RowCheck) -> None:
+    """Name every character of a text cell that no document can show (a private-use or
+    unassigned code point), with its code point: printed, it would be a blank or a box."""
+    for name, value in check.values.items():
+        if not isinstance(value, str):
+            continue
+        for char in undisplayable(value):
+            code = ord(char)
+            standard = GB18030_2022_REMAPPED.get(code)
+            if standard is not None:
+                message = _(
+                    "Undisplayable character U+{code:04X}: it is GB 18030-2005's private-use "
+                    "code for “{char}” (U+{standard:04X}); type that character instead."
+                ).format(code=code, char=chr(standard), standard=standard)
+            else:
+                message = _(
+                    "Undisplayable character U+{code:04X} (a private-use or unassigned code "
+                    "point that no font or other system shows); type the standard character."
+                ).format(code=code)
+            check.issue(name, message)
 
 
 def _check_merchants(

@@ -126,11 +126,11 @@ CATEGORY_OPTIONS = _options(
         ServiceCategory.HEALTH: ("健康", "体检", "健康体检", "医疗", "理疗"),
         ServiceCategory.TRAVEL: ("旅游", "旅行", "旅游出行"),
         ServiceCategory.INSURANCE: ("保险", "保险保障"),
-        ServiceCategory.CAR: ("汽车", "洗车", "车", "爱车养护", "car care"),
-        ServiceCategory.MOVIE: ("电影", "观影", "影院", "movies"),
-        ServiceCategory.DINING: ("餐饮", "美食", "自助餐"),
+        ServiceCategory.CAR: ("汽车", "洗车", "车", "爱车养护", "汽车服务", "car care"),
+        ServiceCategory.MOVIE: ("电影", "观影", "影院", "观影娱乐", "movies"),
+        ServiceCategory.DINING: ("餐饮", "美食", "自助餐", "美食餐饮"),
         ServiceCategory.FAMILY: ("亲子", "亲子活动", "parent and child"),
-        ServiceCategory.LEISURE: ("休闲", "娱乐", "休闲娱乐", "采摘"),
+        ServiceCategory.LEISURE: ("休闲", "娱乐", "休闲娱乐", "休闲体验", "采摘"),
     }
 )
 ROLE_OPTIONS = _options(

@@ -3,8 +3,10 @@
 .xlsx is read with openpyxl in read-only mode (fast, low memory; values only, formulas as
 their cached results). .csv comes from Chinese Excel in GB18030 as often as in UTF-8, with or
 without a BOM: a BOM means UTF-8, otherwise UTF-8 is tried first (it rarely decodes
-GB18030 text by accident) and GB18030 after. The delimiter is sniffed among comma, semicolon
-and tab.
+GB18030 text by accident) and GB18030 after, with the GB 18030-2022 mapping: Python's codec
+follows the 2005 edition, which turns 24 codes (six of them name characters such as FE51 𠂇)
+into private-use code points no font draws (``kiosk.gb18030``). The delimiter is sniffed
+among comma, semicolon and tab.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.errors import KioskError
+from kiosk.gb18030 import gb18030_2022
 from kiosk.i18n import _
 
 Cell = Any  # str, int, float, datetime, date, bool or None, as the file holds it
@@ -43,7 +46,7 @@ def decode_csv(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030"), "gb18030"
+        return gb18030_2022(data.decode("gb18030")), "gb18030"
     except UnicodeDecodeError:
         raise KioskError(
             _("The file is neither UTF-8 nor GB18030 text; save it from Excel as CSV again.")

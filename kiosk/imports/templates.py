@@ -3,7 +3,10 @@
 Row 1 names the columns (in the current language; both languages are accepted back), row 2
 says what goes in each (the import skips it), and the cells below carry Excel data
 validation: drop-downs for fixed values (and the event's branches and slots when known),
-date cells for dates, and Text format for IDs and phones so Excel never rounds them.
+date cells for dates, and Text format for IDs, phones and every code column (branch, RM,
+merchant, service, customer numbers) so Excel never rounds them nor drops a leading zero
+(0101 stays 0101). Drop-downs offer values in the template's language (健康体检, 金卡 under a
+Chinese note), each one a spelling the import takes back.
 """
 
 from __future__ import annotations
@@ -17,11 +20,38 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kiosk.i18n import _
-from kiosk.imports.kinds import KINDS, ORDER, Field
+from kiosk.imports.kinds import CATEGORY_OPTIONS, KINDS, ORDER, TIER_OPTIONS, Field
+from kiosk.labels import category_label, tier_label
 
 ROWS = 1000  # rows prepared with formats and validation
 _HEADER_FILL = PatternFill("solid", fgColor="8A1C1C")
 _NOTE_FILL = PatternFill("solid", fgColor="FFF4D6")
+
+
+CODE_FIELDS = frozenset(
+    {"code", "merchant_code", "staff_no", "rm", "branch", "customer_no", "occupation_code", "booth"}
+)
+"""Columns of codes: Text format, or a spreadsheet turns 0101 into 101."""
+
+# Fixed values shown in the template's language, where the import takes that spelling back.
+_LABELS = {
+    "category": (category_label, CATEGORY_OPTIONS),
+    "tier": (tier_label, TIER_OPTIONS),
+}
+
+
+def choice_label(field: Field, value: str) -> str:
+    """A drop-down value as the template's reader says it (金卡 for gold in Chinese), or the
+    value itself when the import would not take the label back."""
+    label, options = _LABELS.get(field.name, (None, None))
+    if label is None or options is None:
+        return value
+    text = label(value)
+    return text if options.get(text.lower().replace(" ", "")) == value else value
+
+
+def is_text_column(field: Field) -> bool:
+    return field.text_column or field.name in CODE_FIELDS
 
 
 def template_name(kind: str) -> str:
@@ -66,7 +96,7 @@ def write_template(
         note.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.column_dimensions[letter].width = max(14, min(34, len(_header(field)) * 2 + 6))
         cells = f"{letter}3:{letter}{ROWS + 2}"
-        choices = list(field.choices) or (
+        choices = [choice_label(field, c) for c in field.choices] or (
             dynamic.get(field.name, []) if kind in ("invitees", "staff") else []
         )
         if choices:
@@ -95,10 +125,10 @@ def write_template(
             )
             rule.add(cells)
             sheet.add_data_validation(rule)
-        if field.text_column or field.date_column:
+        if is_text_column(field) or field.date_column:
             for row in range(3, ROWS + 3):
                 sheet.cell(row=row, column=column).number_format = (
-                    "@" if field.text_column else "yyyy-mm-dd"
+                    "@" if is_text_column(field) else "yyyy-mm-dd"
                 )
     sheet.row_dimensions[2].height = 48
     sheet.freeze_panes = "A3"

@@ -50,15 +50,27 @@ class EventHeading:
     venue: str
     timezone: str
     at: datetime  # when the figures were read
+    closed_at: datetime | None = None  # when the event was closed (slips released), if it was
 
 
-def _heading(uow: UnitOfWork, clock: Clock | None) -> EventHeading:
+def heading(uow: UnitOfWork, clock: Clock | None = None) -> EventHeading:
+    """The event's name, date and venue, when the figures are read and whether it is closed:
+    a report read before and after the close must not look the same."""
     now = (clock or Clock()).now()
     with uow:
         event = current_event(uow.session)
         return EventHeading(
-            event.code, event.name, event.event_date, event.venue, event.timezone, now
+            event.code,
+            event.name,
+            event.event_date,
+            event.venue,
+            event.timezone,
+            now,
+            event.closed_at,
         )
+
+
+_heading = heading
 
 
 def event_summary(uow: UnitOfWork, *, clock: Clock | None = None) -> EventFigures:
@@ -108,6 +120,7 @@ class RedemptionRow:
     points: int
     staff_name: str
     conflict: str | None
+    booth_label: str = ""  # the merchant's booth as the venue map names it (A1)
 
 
 @dataclass(frozen=True)
@@ -137,6 +150,7 @@ def merchant_redemptions(uow: UnitOfWork, *, clock: Clock | None = None) -> Merc
                 points or 0,
                 r.staff_name,
                 r.conflict,
+                m.booth,
             )
             for r, m, o_code, o_name, quantity, points in s.execute(
                 select(Redemption, Merchant, Offer.code, Offer.name, Slip.quantity, Slip.points)

@@ -34,6 +34,7 @@ from kiosk.models import (
     Staff,
 )
 from kiosk.permissions import Action, require
+from kiosk.pinyin import surname
 from kiosk.privacy import Opener
 from kiosk.services.activation import CatalogOffer, catalog
 from kiosk.services.auth import StaffSession
@@ -185,12 +186,13 @@ def progress(uow: UnitOfWork) -> Progress:
 
 
 def _salutation(customer: Customer) -> str:
-    """王先生 / 王女士 as a bank's SMS greets; the surname alone keeps the text discreet."""
+    """王先生 / 欧阳女士 as a bank's SMS greets (a compound surname whole); the surname alone
+    keeps the text discreet."""
     sex = customer.gender
     if sex is None and customer.id_number_valid and len(customer.id_masked or "") == 18:
         sex = gender(customer.id_masked or "")  # the mask keeps the gender digit
     title = {"M": "先生", "F": "女士"}.get(sex or "", "客户")
-    return f"{customer.name[:1]}{title}"
+    return f"{surname(customer.name)}{title}"
 
 
 def _slot_text(invitation: Invitation, zone: ZoneInfo) -> tuple[str, str, str]:

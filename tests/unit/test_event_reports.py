@@ -44,7 +44,8 @@ def sheet(path: Path, title: str) -> list[list[object]]:
 
 
 def by_first(rows: list[list[object]]) -> dict[object, list[object]]:
-    return {row[0]: row[1:] for row in rows[1:] if row[0] is not None}
+    """The table by its first column, without the note and as-of lines below it."""
+    return {row[0]: row[1:] for row in rows[1:] if row[0] is not None and any(row[1:])}
 
 
 def write_all(database: Database, folder: Path) -> dict[str, list[Path]]:
@@ -129,8 +130,9 @@ def test_rm_merchant_unredeemed_and_progress_workbooks(small: Database, tmp_path
         ("000004", 5000, "slip was voided"),
     ]
     assert (
-        redemptions[-1][0] == "Times are the booths' clocks. A conflict is kept, never paid twice."
+        redemptions[-2][0] == "Times are the booths' clocks. A conflict is kept, never paid twice."
     )
+    assert redemptions[-1][0] == "Figures as of 2026-11-28 14:30 · event in progress"
     unredeemed = sheet(files["unredeemed"][0], "Slips")
     assert unredeemed[1][:10] == [
         "000003", "open", "B01", "张经理", "6200000002", "李*", "康宁体检中心", "基础体检", 2, 2000,

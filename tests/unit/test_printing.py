@@ -40,8 +40,8 @@ from printing.slips import (
     SlipPrint,
     qr_matrix,
     render_slip,
-    wrap,
 )
+from printing.text import wrap
 from tests.conftest import DEMO_DATE
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)

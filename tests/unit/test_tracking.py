@@ -174,10 +174,13 @@ def test_exports_read_back(tracked: Database, tmp_path: Path) -> None:
         assert book.sheetnames == ["Per branch", "Per RM"]
         rows = [list(r) for r in book["Per branch"].iter_rows(values_only=True)]
         assert rows[0][:3] == ["Branch", "Branch name", "Invitees"]
-        assert rows[1] == ["B01", "天河支行", 3, 3, 3, 0, 2, 1, 3, 10, "20%"]
-        assert rows[-1] == ["Total", None, 5, 4, 3, 1, 2, 1, 3, 15, "13%"]
+        assert rows[1] == ["B01", "天河支行", 3, 3, 3, 0, 2, 1, 3, 10, 0.2]  # a number, as %
+        assert book["Per branch"]["K2"].number_format == "0%"
+        assert rows[-3][:10] == ["Total", None, 5, 4, 3, 1, 2, 1, 3, 15]
+        assert rows[-3][10] == pytest.approx(2 / 15)
+        assert rows[-1][0].startswith("Figures as of ")  # the as-of line below the table
         rm_rows = [list(r) for r in book["Per RM"].iter_rows(values_only=True)]
-        assert [r[0] for r in rm_rows[1:]] == ["RM001", "RM003", "RM002"]
+        assert [r[0] for r in rm_rows[1:-2]] == ["RM001", "RM003", "RM002"]
     finally:
         book.close()
 
@@ -197,11 +200,14 @@ def test_exports_read_back(tracked: Database, tmp_path: Path) -> None:
         assert slots[0] == ["Branch", "Branch name", "上午场", "下午场",
                             "上午场 with companions", "下午场 with companions"]  # fmt: skip
         assert slots[1] == ["B01", "天河支行", 2, 0, 5, 0]
-        assert slots[-1][:4] == ["Capacity", None, 120, 120]
+        assert slots[-3][:4] == ["Capacity", None, 120, 120]
     finally:
         book.close()
 
-    text = write_reminders(reminders, load, tmp_path / "r.txt").read_text(encoding="utf-8")
+    data = write_reminders(reminders, load, tmp_path / "r.txt").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data  # BOM and CRLF for Notepad
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    text = data.decode("utf-8-sig").replace("\r\n", "\n")
     assert text == reminders_text(reminders)
     assert text.startswith("== RM001 张经理: 1 reminder(s) ==\n\n13812345678  王**  6200000001")
     assert "== RM003 赵经理: 1 reminder(s) ==" in text
@@ -277,7 +283,7 @@ def test_cli_exports_and_booklet(
     assert "B01" in out and str(tmp_path / "p.xlsx") in out
     assert main(["--db", url, "export", "reminders", str(tmp_path / "r.txt")]) == 0
     out = capsys.readouterr().out
-    text = (tmp_path / "r.txt").read_text(encoding="utf-8")
+    text = (tmp_path / "r.txt").read_text(encoding="utf-8-sig")
     assert "2" in out and text.startswith("== RM001") and "138****5678" in text
     assert "13812345678" not in text
     # Full phones for the RMs to call: only with the event passphrase.
