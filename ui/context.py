@@ -4,12 +4,16 @@ window's preferences."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.services.auth import StaffSession
 from kiosk.uow import UnitOfWork
 from ui.settings import Settings
+
+if TYPE_CHECKING:
+    from ui.recovery import Recovery
 
 
 @dataclass
@@ -26,6 +30,7 @@ class StationContext:
     app: AppContext
     staff: StaffSession
     settings: Settings | None = None  # the window's preferences (QSettings when None)
+    recovery: Recovery | None = None  # drafts of typed, unsaved forms (ui.recovery)
 
     def preferences(self) -> Settings:
         if self.settings is None:

@@ -577,7 +577,7 @@ class MainWindow(QMainWindow):
         cls = load_station(station)
         page = self.pages.get(station)
         if page is None:
-            page = cls(StationContext(self.app, self.staff, self.settings))
+            page = cls(StationContext(self.app, self.staff, self.settings, self.recovery))
             self.pages[station] = page
             self.station_stack.addWidget(page)
         self.station_stack.setCurrentWidget(page)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -280,3 +281,69 @@ def test_the_confirmation_dialog_shows_words(qtbot: QtBot) -> None:
         ["手机号", "139****0098", "138****0098"],
         ["证件有效期", "2006-09-10 至 2026-09-10", "2006-09-10 至 长期"],
     ]
+
+
+def test_what_was_typed_comes_back_after_the_app_closed_unexpectedly(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    any_demo_url: str,
+    chinese_large: Settings,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue #30: the governance form's typing survives an unexpected close (a draft on the
+    laptop, without the sealed fields), and goes once it is saved."""
+    from ui.recovery import Recovery
+
+    recovery = Recovery(tmp_path / "recovery")
+    rm_no = _check_in(any_demo_url, clock)
+    before = _stored(any_demo_url)
+    window = make_window(any_demo_url)
+    window.recovery = recovery
+    sign_in(qtbot, window, rm_no, "1234")
+    station = window.current_station()
+    assert isinstance(station, ServiceDeskStation)
+    qtbot.keyClick(station.call_button, Qt.Key.Key_F5)
+    assert station.called is not None
+    ticket = station.called.ticket
+    start, end = station.inputs["id_valid_from"], station.inputs["id_valid_to"]
+    phone, occupation = station.inputs["phone"], station.inputs["occupation_code"]
+    assert isinstance(start, DateField) and isinstance(end, DateField)
+    assert isinstance(occupation, QComboBox) and isinstance(phone, QLineEdit)
+    _retype(qtbot, start, "2026.11.20")
+    _retype(qtbot, end, "2046.11.20")
+    occupation.setFocus()
+    qtbot.keyClick(occupation, Qt.Key.Key_Down)
+    phone.setFocus()
+    person(qtbot, phone, "13912345678")
+    drafts = recovery.folder / "drafts"
+    qtbot.waitUntil(lambda: any(drafts.glob("governance-*.json")), timeout=5_000)
+    kept = next(drafts.glob("governance-*.json")).read_text(encoding="utf-8")
+    assert "2046.11.20" in kept and "13912345678" not in kept  # no sealed value on disk
+    assert _stored(any_demo_url) == before  # nothing saved yet
+
+    # The app dies (the draft is on disk); a new window opens on the same laptop.
+    window.recovery = None  # the dead window writes nothing more
+    again = make_window(any_demo_url)
+    again.recovery = recovery
+    sign_in(qtbot, again, rm_no, "1234")
+    station = again.current_station()
+    assert isinstance(station, ServiceDeskStation)
+    assert station.called is not None and station.called.ticket == ticket
+    start, end = station.inputs["id_valid_from"], station.inputs["id_valid_to"]
+    occupation = station.inputs["occupation_code"]
+    assert isinstance(start, DateField) and isinstance(end, DateField)
+    assert isinstance(occupation, QComboBox)
+    assert start.text() == "2026.11.20" and end.text() == "2046.11.20"
+    assert occupation.currentData() == "5"
+    assert station.banner.tone == Tone.WARN
+    assert ticket in station.banner.headline.text() and "手机" in station.banner.headline.text()
+    assert station.statuses["id_valid_to"].text().startswith("✓")  # the marks follow
+
+    monkeypatch.setattr(ConfirmChanges, "ask", classmethod(lambda cls, parent, rows: True))
+    qtbot.keyClick(occupation, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert station.banner.tone == Tone.OK, station.banner.headline.text()
+    after = _stored(any_demo_url)
+    assert after["to"] == date(2046, 11, 20) and after["occupation"] == "5"
+    assert not any(drafts.glob("governance-*.json"))  # saved: the draft is gone

@@ -212,6 +212,10 @@ class ServiceDeskStation(StationPage):
     def __init__(self, context: StationContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
         self.sounds = Sounds(self)
+        self.draft_timer = QTimer(self)
+        self.draft_timer.setSingleShot(True)
+        self.draft_timer.setInterval(1000)
+        self.draft_timer.timeout.connect(self._save_draft)
         self.called: Called | None = None  # called at this counter's service desk
         self.no_show: Called | None = None  # just set aside here: "Back in queue" still works
         self.form_context: FormContext | None = None  # the called customer's, for live marks
@@ -494,6 +498,8 @@ class ServiceDeskStation(StationPage):
         judged without the database from what the form was loaded with."""
         if self._loading or self.form_context is None:
             return
+        if self.context.recovery is not None and self.called is not None:
+            self.draft_timer.start()  # kept a second after the last key, not on every key
         form = self.read_form()
         context = self.form_context
         date_errors = self.date_errors()
@@ -531,6 +537,85 @@ class ServiceDeskStation(StationPage):
             long_term = self.inputs["id_long_term"]
             assert isinstance(long_term, QCheckBox)
             long_term.setChecked(True)
+
+    # -- a draft of what is typed, for the start after a crash ------------------------------
+
+    def _draft_name(self) -> str:
+        return f"governance-{self.counter.name() or self.context.staff.staff_no}"
+
+    def _save_draft(self) -> None:
+        """What the form holds for the called customer, kept on this laptop (``ui.recovery``)
+        so an unexpected close does not lose it. ID number, phone and address are personal
+        data the laptop keeps sealed only: the draft notes that they were retyped, never
+        what was typed."""
+        recovery = self.context.recovery
+        if recovery is None or self.called is None:
+            return
+        values: dict[str, object] = {}
+        retyped = []
+        for field, widget in self.inputs.items():
+            if isinstance(widget, MaskedLineEdit):
+                if widget.value():
+                    retyped.append(field)
+            elif isinstance(widget, QLineEdit):
+                values[field] = widget.text()
+            elif isinstance(widget, QComboBox):
+                values[field] = widget.currentData()
+            elif isinstance(widget, QCheckBox):
+                values[field] = widget.isChecked()
+        recovery.save_draft(
+            self._draft_name(),
+            {
+                "entry_id": self.called.entry_id,
+                "ticket": self.called.ticket,
+                "values": values,
+                "retyped": retyped,
+            },
+        )
+
+    def _restore_draft(self) -> None:
+        """The called customer's form as it was typed before the app closed, if it was."""
+        recovery = self.context.recovery
+        if recovery is None or self.called is None:
+            return
+        draft = recovery.load_draft(self._draft_name())
+        if not draft:
+            return
+        if draft.get("entry_id") != self.called.entry_id:  # that customer is gone from here
+            recovery.clear_draft(self._draft_name())
+            return
+        values = draft.get("values") or {}
+        self._loading = True
+        try:
+            for field, value in values.items():
+                widget = self.inputs.get(field)
+                if isinstance(widget, QCheckBox):
+                    widget.setChecked(bool(value))
+                elif isinstance(widget, QComboBox):
+                    widget.setCurrentIndex(max(widget.findData(value), 0))
+                elif isinstance(widget, QLineEdit) and not isinstance(widget, MaskedLineEdit):
+                    widget.setText(str(value or ""))
+            long_term = self.inputs["id_long_term"]
+            assert isinstance(long_term, QCheckBox)
+            self._lock_end_date(long_term.isChecked())
+        finally:
+            self._loading = False
+        self._on_form_changed()
+        words = _(
+            "Restored what was typed for {ticket} before the app closed; check it and save "
+            "with Ctrl+S."
+        ).format(ticket=self.called.ticket)
+        retyped = [kyc_field_label(f) for f in draft.get("retyped") or [] if f in self.inputs]
+        if retyped:
+            words += " " + _("Type again: {fields} (not kept on this laptop).").format(
+                fields="、".join(retyped)
+            )
+        self.banner.show_result(Tone.WARN, words)
+
+    def _drop_draft(self) -> None:
+        self.draft_timer.stop()
+        if self.context.recovery is not None:
+            self.context.recovery.clear_draft(self._draft_name())
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -576,6 +661,7 @@ class ServiceDeskStation(StationPage):
         )
         self._set_enabled(True)
         if self._reload_form():
+            self._restore_draft()
             with contextlib.suppress(KioskError):
                 self.refresh_timeline()
 
@@ -731,6 +817,7 @@ class ServiceDeskStation(StationPage):
             ),
             _("Details saved ({n} changed).").format(n=len(rows)),
         ):
+            self._drop_draft()
             self._reload_form()  # only after a save: a refusal keeps what was typed
 
     def open_mobile_banking(self) -> None:
@@ -831,6 +918,7 @@ class ServiceDeskStation(StationPage):
             self._finish()
 
     def _finish(self) -> None:
+        self._drop_draft()
         self.called = None
         self.no_show = None
         self.form_context = None
