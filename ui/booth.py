@@ -48,10 +48,11 @@ from kiosk.booth.store import open_booth_database
 from kiosk.clock import Clock
 from kiosk.db import describe_url
 from kiosk.errors import KioskError
-from kiosk.i18n import LANGUAGES, _, set_language
+from kiosk.i18n import LANGUAGES, _
 from kiosk.slipcode import Verdict
 from ui.camera import CameraScanner
 from ui.connection import ConnectionDialog
+from ui.language import FILE_DIALOG, apply_language
 from ui.live import LiveLink
 from ui.settings import Settings
 from ui.theme import apply_theme
@@ -118,14 +119,22 @@ class FileChooser:
     @staticmethod
     def pack(parent: QWidget) -> str | None:
         path, _filter = QFileDialog.getOpenFileName(
-            parent, _("Install a merchant pack"), "", _("Merchant packs (*.pack *.json);;All (*)")
+            parent,
+            _("Install a merchant pack"),
+            "",
+            _("Merchant packs (*.pack *.json);;All (*)"),
+            options=FILE_DIALOG,
         )
         return path or None
 
     @staticmethod
     def bundle(parent: QWidget, suggested: str) -> str | None:
         path, _filter = QFileDialog.getSaveFileName(
-            parent, _("Export the redemption bundle"), suggested, _("Bundles (*.json)")
+            parent,
+            _("Export the redemption bundle"),
+            suggested,
+            _("Bundles (*.json)"),
+            options=FILE_DIALOG,
         )
         return path or None
 
@@ -672,7 +681,7 @@ class BoothWindow(QMainWindow):
     def _on_language(self, index: int) -> None:
         code = self.language.itemData(index)
         self.settings.language = code
-        set_language(code)
+        apply_language(code)
         self.rebuild()
 
     def closeEvent(self, event: QEvent) -> None:  # type: ignore[override]
@@ -690,7 +699,7 @@ def run_booth(path: str | Path, language: str | None = None) -> int:
 
     app = ensure_application()
     settings = Settings()
-    set_language(language or settings.language)
+    apply_language(language or settings.language)
     if language:
         settings.language = language
     apply_theme(app, settings.large_print)

@@ -14,7 +14,6 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from kiosk.db import Database
-from kiosk.i18n import set_language
 from kiosk.services.auth import staff_session
 from kiosk.services.booths import import_bundle
 from tests.booth_support import MORNING, issue, new_booth, pack_bytes
@@ -22,6 +21,7 @@ from tests.ui.conftest import sign_in, supervisor_answers
 from ui import booth as booth_ui
 from ui.app import ensure_application
 from ui.booth import BoothWindow
+from ui.language import apply_language
 from ui.main_window import MainWindow
 from ui.settings import Settings
 from ui.theme import apply_theme
@@ -38,7 +38,7 @@ def make_booth(
 
     def make(pack: bytes | None) -> BoothWindow:
         apply_theme(ensure_application(), False)
-        set_language(settings.language)
+        apply_language(settings.language)
         booth = new_booth(tmp_path / f"booth{len(opened)}.sqlite3")
         opened.append(booth)
         if pack is not None:

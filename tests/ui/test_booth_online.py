@@ -14,13 +14,13 @@ from sqlalchemy import select
 
 from kiosk.booth.online import event_url, set_event_url
 from kiosk.db import Database, open_database
-from kiosk.i18n import set_language
 from kiosk.models import Redemption, Slip, SlipStatus
 from tests.booth_support import issue, new_booth, pack_bytes
 from tests.tcp_proxy import LanCable
 from ui.app import ensure_application
 from ui.booth import BoothWindow
 from ui.connection import ConnectionDialog
+from ui.language import apply_language
 from ui.settings import Settings
 from ui.theme import apply_theme
 from ui.widgets import Tone
@@ -44,7 +44,7 @@ def make_booth(
 
     def make(url: str) -> BoothWindow:
         apply_theme(ensure_application(), False)
-        set_language(settings.language)
+        apply_language(settings.language)
         booth = new_booth(tmp_path / f"booth{len(windows)}.sqlite3")
         booth.install(pack)
         set_event_url(booth, url)
