@@ -197,6 +197,7 @@ def test_checkin_command(
 ) -> None:
     monkeypatch.setenv("KIOSK_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.delenv("KIOSK_PRINT_COMMAND", raising=False)
+    monkeypatch.setenv("KIOSK_PIN", "1234")  # every demo staff member's PIN
     code, out, err = run(
         capsys,
         "--lang",
@@ -242,6 +243,7 @@ def test_slip_issue_verify_void(
 ) -> None:
     monkeypatch.setenv("KIOSK_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.delenv("KIOSK_PASSPHRASE", raising=False)
+    monkeypatch.setenv("KIOSK_PIN", "1234")  # R001's, A001's and S001's
     base = ["--lang", "en", "--db", demo_url]
     assert run(capsys, *base, "checkin", "6200000040", "--staff", "R001", "--no-ticket")[0] == 0
     issue = [
@@ -336,6 +338,7 @@ def test_merchant_pack_booth_and_bundle(
     code_a, code_b, other = issue(database, ["O101", "O102", "O501"])
     database.dispose()
     monkeypatch.setenv("KIOSK_PASSPHRASE", "demo-passphrase")
+    monkeypatch.setenv("KIOSK_PIN", "1234")  # M001's and S001's
     base = ("--lang", "en", "--db", demo_url)
     pack = str(tmp_path / "m01.pack")
     code, out, err = run(
