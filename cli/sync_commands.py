@@ -255,7 +255,7 @@ def _lines(done: int, total: int) -> None:
 
 def cmd_sync_push(args: argparse.Namespace) -> int:
     from sync.ledger import Ledger
-    from sync.push import push
+    from sync.push import SyncBusy, push
 
     if args.batch <= 0:
         raise KioskError(_("The batch size must be at least 1."))
@@ -269,6 +269,11 @@ def cmd_sync_push(args: argparse.Namespace) -> int:
             progress=_lines if args.progress_lines else _bar,
             opener=_opener_if_needed(database),
         )
+    except SyncBusy:
+        if not args.progress_lines:
+            raise  # one sentence on stderr, exit 1: this command pushed nothing
+        print("busy", flush=True)  # the app's header: not a failure, the other push runs
+        return 0
     finally:
         ledger.dispose()
         database.dispose()
