@@ -877,7 +877,9 @@ def cmd_checkin(args: argparse.Namespace) -> int:
         printer = Printer.from_environment()
         ticket = reception.queue_ticket(database.unit_of_work(), result)
         path = render_queue_ticket(ticket, printer.path_for(f"ticket-{result.ticket}.pdf"))
-        _out(printer.send(path).message)
+        outcome = printer.send(path)
+        # The check-in stands (exit 0); a ticket that did not print is said apart, on stderr.
+        _out(outcome.message, sys.stderr if outcome.failed else None)
     database.dispose()
     return 0
 

@@ -11,7 +11,15 @@ from typing import ClassVar
 
 from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, QUrl, Signal
 from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.scanning import WedgeDetector
 
@@ -68,6 +76,7 @@ class Tone(enum.StrEnum):
     OK = "ok"
     WARN = "warn"
     ERROR = "error"
+    INFO = "info"  # neither success nor trouble: waiting for a person, a note; no sound
 
 
 class Sounds(QObject):
@@ -95,7 +104,7 @@ class Sounds(QObject):
 
     def play(self, tone: Tone) -> None:
         self.last = tone
-        if not self._enabled:
+        if not self._enabled or tone == Tone.INFO:
             return
         from PySide6.QtMultimedia import QSoundEffect
 
@@ -116,6 +125,7 @@ class ResultBanner(QFrame):
         Tone.OK: ("#e3f4e6", "#1e7b34"),
         Tone.WARN: ("#fff4d6", "#9a6700"),
         Tone.ERROR: ("#fde8e8", "#b00020"),
+        Tone.INFO: ("#e6effa", "#1f4e8c"),
     }
 
     headline_pt = 22  # the merchant booth's banner is read from further away
@@ -161,6 +171,34 @@ class ResultBanner(QFrame):
     def clear(self) -> None:
         self.tone = None
         self.setVisible(False)
+
+
+class PrintBanner(ResultBanner):
+    """What became of the printout, shown beside the action's own result and as large:
+    a check-in or a slip stands whatever the printer does, so the two are never one message.
+    A failure is amber, in words, with the station's retry key on a button."""
+
+    retry = Signal()
+
+    def __init__(self, retry_text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.retry_button = QPushButton(retry_text)
+        self.retry_button.setObjectName("retry_print")
+        self.retry_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps keys
+        self.retry_button.clicked.connect(self.retry.emit)
+        self.retry_button.setVisible(False)
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignLeft)
+
+    def printing(self, headline: str) -> None:
+        self.show_result(Tone.INFO, headline)
+        self.retry_button.setVisible(False)
+
+    def outcome(self, tone: Tone, headline: str, detail: str = "", *, retry: bool) -> None:
+        self.show_result(tone, headline, detail)
+        self.retry_button.setVisible(retry)
 
 
 class ScanField(QLineEdit):

@@ -228,11 +228,22 @@ def test_checkin_command(
     )
     assert code == 1 and "No invitation or customer number" in err
     monkeypatch.setenv("KIOSK_PRINT_COMMAND", "false")
-    code, out, _err = run(
+    code, out, err = run(
         capsys, "--lang", "en", "--db", demo_url, "checkin", "6200000006", "--staff", "R001"
     )
     assert code == 0  # the check-in stands even when the printer fails
-    assert "Printing failed" in out and "the PDF is kept at" in out
+    assert "Checked in" in out and "Printing failed" not in out
+    assert err.startswith("Printing failed: the print command “false” stopped with code 1.")
+    assert "The PDF is kept at" in err
+    monkeypatch.setenv("KIOSK_PRINTER", "command:no-such-lp -d SLIPS")
+    code, out, err = run(
+        capsys, "--lang", "en", "--db", demo_url, "checkin", "6200000007", "--staff", "R001"
+    )
+    assert code == 0 and "Checked in" in out
+    assert err.startswith(
+        "Printer not connected: the print command “no-such-lp” is not installed on this laptop."
+    )
+    assert "Errno" not in err
 
 
 def test_slip_issue_verify_void(

@@ -6,6 +6,9 @@ issues and prints the slips, F10 finishes the customer. The catalog says at ever
 is left and what the customer can still afford; issuing checks both again in one transaction.
 Printing comes after the issue: a missing printer never loses a slip, it is reprinted from the
 list, and a reprint is the same slip (the booth redeems it once), counted as another copy.
+The issue and the printing each have their own message (``banner``, ``print_banner``): a
+printer failure is amber, in words, and F4 prints every slip of the customer that never came
+out (a first copy, so nobody approves it).
 """
 
 from __future__ import annotations
@@ -45,13 +48,21 @@ from kiosk.services import activation, desk, keys, reception, slips
 from kiosk.services.activation import CatalogOffer, DeskCustomer, Step
 from kiosk.services.desk import Called
 from kiosk.services.events import event_header
-from printing.printer import Printer, PrinterSettingError, slip_paper_from_environment
+from printing.printer import (
+    Printer,
+    PrinterSettingError,
+    PrintOutcome,
+    PrintProblem,
+    failed,
+    not_saved,
+    slip_paper_from_environment,
+)
 from printing.slips import SlipPrint, render_slip
 from ui.approval import approval_for
 from ui.context import StationContext
 from ui.stations.base import StationPage
 from ui.theme import is_large_print
-from ui.widgets import ResultBanner, ScanField, Sounds, Tone
+from ui.widgets import PrintBanner, ResultBanner, ScanField, Sounds, Tone
 
 STEP_KEYS = {
     Step.MOBILE_BANKING_LOGIN: Qt.Key.Key_F6,
@@ -130,9 +141,9 @@ class ActivationStation(StationPage):
         self._signing_key = None
         self._updating = False
         self._slip_rows: list[slips.SlipRow] = []
-        self._last_print = ""
 
         self.banner = ResultBanner()
+        self.print_banner = PrintBanner(_("Print the unprinted slips (F4)"))
         self.call_button = QPushButton(_("Call next (F5)"))
         self.call_button.setObjectName("call_next")
         self.call_button.setProperty("role", "primary")
@@ -253,6 +264,7 @@ class ActivationStation(StationPage):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 14, 18, 14)
         layout.addWidget(self.banner)
+        layout.addWidget(self.print_banner)
         layout.addWidget(self.header)
         layout.addLayout(steps)
         layout.addLayout(body, 1)
@@ -265,6 +277,7 @@ class ActivationStation(StationPage):
         self.clear_button.clicked.connect(self.empty_cart)
         self.issue_button.clicked.connect(self.issue)
         self.reprint_button.clicked.connect(self.reprint)
+        self.print_banner.retry.connect(self.retry_print)
         self.void_button.clicked.connect(self.void)
         self.finish_button.clicked.connect(self.finish)
         self.requeue_button.clicked.connect(self.requeue)
@@ -274,6 +287,7 @@ class ActivationStation(StationPage):
         self.bind(Qt.Key.Key_F9, self.issue)
         self.bind(Qt.Key.Key_F10, self.finish)
         self.bind(Qt.Key.Key_P, self.reprint, Qt.KeyboardModifier.ControlModifier)
+        self.bind(Qt.Key.Key_F4, self.retry_print)
         self.refresh_timer = QTimer(self)
         # Service desks and reception fill the queue and other desks take capacity:
         # ``refresh_live`` follows them at once; this timer keeps the waiting minutes current.
@@ -426,19 +440,41 @@ class ActivationStation(StationPage):
 
     def open_customer(self, customer_id: int, *, prefill: bool) -> bool:
         try:
-            self.customer = activation.desk_customer(self.context.uow(), customer_id)
+            customer = activation.desk_customer(self.context.uow(), customer_id)
         except KioskError as error:
             self.sounds.play(Tone.ERROR)
             self.banner.show_result(Tone.ERROR, str(error))
             return False
+        if self.customer is None or self.customer.customer_id != customer_id:
+            self.print_banner.clear()  # it spoke of the last customer's slips
+        self.customer = customer
         if prefill:
             self.cart = Cart.of(
                 (line.offer_code, line.quantity)
                 for line in activation.preselected_cart(self.context.uow(), customer_id)
             )
         self._show_customer()
+        self._note_unprinted()
         self.catalog.setFocus()
         return True
+
+    def _note_unprinted(self) -> None:
+        """Slips issued earlier that never came out (the printer failed, then the window was
+        rebuilt, or the customer came back): the database knows, so the desk says so."""
+        unprinted = [
+            slip
+            for slip in self._slip_rows
+            if slip.status == SlipStatus.ISSUED and slip.copies_printed == 0
+        ]
+        if unprinted and self.customer is not None:
+            self.print_banner.outcome(
+                Tone.WARN,
+                _("{n} slips of {name} were never printed.").format(
+                    n=len(unprinted), name=self.customer.masked_name
+                ),
+                _("They are issued and saved: press F4 to print them now."),
+                retry=True,
+            )
 
     def reload_customer(self) -> None:
         if self.customer is not None:
@@ -644,40 +680,64 @@ class ActivationStation(StationPage):
         self.sounds.play(Tone.OK)
         self.banner.show_result(
             Tone.OK,
-            _("{n} slips issued for {name}: printing…").format(
-                n=len(issued), name=customer.masked_name
-            ),
+            _("{n} slips issued for {name}.").format(n=len(issued), name=customer.masked_name),
+            _("Their points are reserved; the slips are saved whatever the printer does."),
         )
-        # The slips are issued whatever the printer does; print after the screen is updated.
-        QTimer.singleShot(0, self, lambda: self._print_all([s.serial for s in issued]))
+        self.print_later([s.serial for s in issued])
 
-    def _print_all(self, serials: list[int]) -> None:
-        failures = [message for serial in serials if (message := self.print_slip(serial))]
+    def print_later(self, serials: list[int], approval: Approval | None = None) -> None:
+        """The screen first, then the printer (a slow printer never holds up the desk)."""
+        self.print_banner.printing(_("Printing {n} slips…").format(n=len(serials)))
+        QTimer.singleShot(0, self, lambda: self._print_all(serials, approval))
+
+    def _print_all(self, serials: list[int], approval: Approval | None = None) -> None:
+        outcomes = {serial: self.print_slip(serial, approval) for serial in serials}
         self.refresh_slips()
+        self.show_printing(outcomes)
+
+    def show_printing(self, outcomes: dict[int, PrintOutcome]) -> None:
+        """What became of the printouts (by slip number), on the print banner: printed, saved
+        only (no printer set up), or amber with the reason in words and the retry key."""
+        failures = [o for o in outcomes.values() if o.failed]
+        n = len(outcomes)
         if failures:
             self.sounds.play(Tone.WARN)
-            self.banner.show_result(
+            self.print_banner.outcome(
                 Tone.WARN,
-                _("Slips issued, but printing failed: print them again from the list."),
-                failures[0],
+                failures[0].headline,
+                _(
+                    "{failed} of {n} slips not printed. The slips are issued and saved: press "
+                    "F4 to print them again, or choose one in the list."
+                ).format(failed=len(failures), n=n),
+                retry=True,
             )
-        else:
-            self.banner.show_result(
+        elif all(o.printed for o in outcomes.values()):
+            self.print_banner.outcome(
                 Tone.OK,
-                _("{n} slips issued and printed.").format(n=len(serials)),
-                self._last_print,
+                _("{n} slips printed.").format(n=n)
+                if n > 1
+                else _("Slip No. {serial:06d} printed.").format(serial=next(iter(outcomes))),
+                retry=False,
+            )
+        else:  # no printer set up on purpose (demo, rehearsal): the PDFs are the slips
+            self.print_banner.outcome(
+                Tone.INFO,
+                _("{n} slips saved as PDF: no printer is set up.").format(n=n),
+                str(next(iter(outcomes.values())).path.parent),
+                retry=False,
             )
 
-    def print_slip(self, serial: int, approval: Approval | None = None) -> str:
-        """Render and send one slip; '' when a copy came out, else what went wrong. A copy
-        after the first carries the supervisor's ``approval`` to the service."""
+    def print_slip(self, serial: int, approval: Approval | None = None) -> PrintOutcome:
+        """Render and send one slip; what became of it. A copy after the first carries the
+        supervisor's ``approval`` to the service."""
+        path = self.printer.path_for(f"slip-{serial:06d}.pdf")
         try:
             slips.check_print(self.context.uow(), serial, self.context.staff, approval=approval)
         except KioskError as error:
-            return str(error)
+            return failed(path, PrintProblem.FAILED, str(error))
         try:
             document = slips.slip_document(self.context.uow(), serial)
-            path = render_slip(
+            render_slip(
                 SlipPrint(
                     document.event_name,
                     document.serial,
@@ -689,19 +749,41 @@ class ActivationStation(StationPage):
                     document.redeem_by,
                     document.masked_name,
                 ),
-                self.printer.path_for(f"slip-{serial:06d}.pdf"),
+                path,
                 slip_paper_from_environment(),
             )
-        except (KioskError, OSError, PrinterSettingError) as error:
-            message = _("The slip could not be saved: {reason}").format(reason=error)
-            self._record_print(serial, False, message, approval)
-            return message
+        except PrinterSettingError as error:
+            outcome = failed(path, PrintProblem.SETTING, str(error))
+            self._record_print(serial, False, outcome.message, approval)
+            return outcome
+        except (KioskError, OSError) as error:
+            outcome = not_saved(path, error)
+            self._record_print(serial, False, outcome.message, approval)
+            return outcome
         outcome = self.printer.send(path)
         # With no printer configured the kept PDF is the copy (rehearsals, the demo).
         made = outcome.printed or self.printer.spool_only
-        self._last_print = outcome.message
         self._record_print(serial, made, outcome.message, approval)
-        return "" if made else outcome.message
+        return outcome
+
+    def retry_print(self) -> None:
+        """F4: every slip of this customer that never came out, printed now (first copies)."""
+        unprinted = [
+            slip.serial
+            for slip in self._slip_rows
+            if slip.status == SlipStatus.ISSUED and slip.copies_printed == 0
+        ]
+        if not unprinted:
+            if self.customer is not None:
+                self.print_banner.outcome(
+                    Tone.INFO,
+                    _("Every slip of {name} has been printed.").format(
+                        name=self.customer.masked_name
+                    ),
+                    retry=False,
+                )
+            return
+        self.print_later(unprinted)
 
     def _record_print(
         self, serial: int, printed: bool, detail: str, approval: Approval | None = None
@@ -745,18 +827,9 @@ class ActivationStation(StationPage):
             )
             if not go:
                 return
-        failure = self.print_slip(slip.serial, approval)
+        outcome = self.print_slip(slip.serial, approval)
         self.refresh_slips()
-        if failure:
-            self.sounds.play(Tone.WARN)
-            self.banner.show_result(Tone.WARN, _("Printing failed."), failure)
-        else:
-            self.sounds.play(Tone.OK)
-            self.banner.show_result(
-                Tone.OK,
-                _("Slip No. {serial:06d} printed again.").format(serial=slip.serial),
-                self._last_print,
-            )
+        self.show_printing({slip.serial: outcome})
 
     def void(self) -> None:
         slip = self.selected_slip()
@@ -871,6 +944,7 @@ class ActivationStation(StationPage):
     def _clear(self) -> None:
         self.called = None
         self.customer = None
+        self.print_banner.clear()
         self._show_customer()
         self.refresh_queue()
         self.call_button.setFocus()
