@@ -161,8 +161,9 @@ class ResultBanner(QFrame):
     def _style(self, tone: Tone) -> None:
         background, foreground = self.COLOURS[tone]
         detail = f" QLabel#banner_detail {{ font-size: {self.detail_pt}pt; }}"
+        line = "dashed" if tone == Tone.INFO else "solid"  # waiting, not done: more than colour
         self.setStyleSheet(
-            f"QFrame#banner {{ background: {background}; border: 3px solid {foreground};"
+            f"QFrame#banner {{ background: {background}; border: 3px {line} {foreground};"
             f" border-radius: 8px; }} QLabel {{ color: {foreground}; }}"
             f" QLabel#banner_headline {{ font-size: {self.headline_pt}pt; font-weight: bold; }}"
             + (detail if self.detail_pt else "")

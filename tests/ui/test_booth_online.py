@@ -17,6 +17,7 @@ from kiosk.db import Database, open_database
 from kiosk.models import Redemption, Slip, SlipStatus
 from tests.booth_support import issue, new_booth, pack_bytes
 from tests.tcp_proxy import LanCable
+from tests.ui.wedge import type_like_a_person
 from ui.app import ensure_application
 from ui.booth import BoothWindow
 from ui.connection import ConnectionDialog
@@ -53,6 +54,8 @@ def make_booth(
         windows.append(window)
         window.show()
         qtbot.waitExposed(window)
+        if window.panel is not None and not window.panel.staff.text():
+            type_like_a_person(qtbot, window.panel.staff, "王店员")  # once per shift
         return window
 
     yield make
@@ -87,7 +90,7 @@ def test_two_booths_online_serve_a_slip_once(
 
     _scan_and_confirm(qtbot, first, code)
     assert first.panel is not None and first.panel.banner.tone == Tone.OK
-    assert first.panel.banner.headline.text() == "Redeemed: serve the customer"
+    assert first.panel.banner.headline.text() == "✓ Redeemed: serve the customer"
     assert _redemptions(event, 1) == [None]
     panel = first.panel
     qtbot.waitUntil(lambda: "1 redeemed · 0 not yet sent" in panel.summary.text())

@@ -6,7 +6,8 @@ from __future__ import annotations
 import random
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 
@@ -21,9 +22,15 @@ def scanner_burst(qtbot: QtBot, widget: QWidget, text: str, *, seed: int = 7) ->
 
 
 def type_like_a_person(qtbot: QtBot, widget: QWidget, text: str, *, enter: bool = True) -> None:
-    """ASCII typed a key every 110 ms, then Enter."""
+    """A key every 110 ms, then Enter; Chinese arrives from the input method as committed
+    text, as on a real laptop."""
     for char in text:
-        qtbot.keyClick(widget, char)
+        if char.isascii():
+            qtbot.keyClick(widget, char)
+        else:
+            event = QInputMethodEvent()
+            event.setCommitString(char)
+            QApplication.sendEvent(widget, event)
         qtbot.wait(110)
     if enter:
         qtbot.keyClick(widget, Qt.Key.Key_Return)

@@ -69,7 +69,9 @@ def test_pack_holds_no_secret_key_and_no_customer_data(demo_db: Database) -> Non
         "revoked",
         "bundle_secret",
         "issued_at",
+        "merchants",  # every merchant's code, name and booth: where to send a customer
     }
+    assert set(body["merchants"][0]) == {"id", "code", "name", "booth"}
     assert [o["code"] for o in body["offers"]] == ["O101", "O102"]
 
 

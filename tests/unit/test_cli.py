@@ -361,16 +361,18 @@ def test_merchant_pack_booth_and_bundle(
     code, out, _err = run(capsys, *booth, "install", pack)
     assert code == 0 and "Booth ready for 康宁体检中心 (M01)" in out
     code, out, _err = run(capsys, *booth, "scan", code_a, "--staff", "李四")
-    assert code == 0 and out.startswith("Redeemed: serve the customer")
+    assert code == 0 and out.startswith("✓ Redeemed: serve the customer")
     assert "基础体检套餐 × 1" in out
     code, out, _err = run(capsys, *booth, "scan", code_a, "--staff", "王五")
     assert code == 1 and out.startswith("Already redeemed at ") and "by 李四" in out
     code, out, _err = run(capsys, *booth, "scan", other)
-    assert code == 1 and out.startswith("For another merchant")
+    assert code == 1 and out.startswith("Go to booth B1: 星光影城")
     code, out, _err = run(capsys, *booth, "scan", "not-a-slip")
     assert code == 1 and out.startswith("Unreadable")
     code, out, _err = run(capsys, *booth, "scan", code_b, "--check")
-    assert code == 0 and out.startswith("Valid: confirm to redeem")
+    assert code == 0 and out.startswith("Valid, NOT redeemed yet")
+    code, out, err = run(capsys, *booth, "scan", code_b)  # nobody named: nothing recorded
+    assert code == 1 and err.startswith("kiosk: Type your name first (once per shift)")
     code, out, _err = run(capsys, *booth, "list")
     assert code == 0 and "1 redemptions" in out and "基础体检套餐: 1 slips" in out
     bundle = str(tmp_path / "bundle.json")
