@@ -166,8 +166,9 @@ def test_a_customer_leaves_with_printed_slips_that_verify(
     qtbot.waitUntil(lambda: station.slip_table.rowCount() == 2)
     assert station.banner.headline.text().startswith("2 slips issued for ")
     qtbot.waitUntil(
-        lambda: station.print_banner.headline.text()
-        == "2 slips saved as PDF: no printer is set up."
+        lambda: (
+            station.print_banner.headline.text() == "2 slips saved as PDF: no printer is set up."
+        )
     )
     assert station.print_banner.tone == Tone.INFO  # no printer set up: never "printed"
     assert not station.cart
