@@ -75,7 +75,7 @@ class PrintProblem(enum.StrEnum):
 @dataclass(frozen=True)
 class PrintOutcome:
     """What became of one printout. ``message`` is the whole sentence (the command line);
-    a station shows ``headline`` and words of its own about the kept PDF."""
+    a station shows ``title`` big, then ``sentence`` and words of its own about the kept PDF."""
 
     path: Path
     printed: bool
@@ -88,7 +88,27 @@ class PrintOutcome:
         return self.problem is not None
 
     @property
+    def title(self) -> str:
+        """What went wrong in a few words (a station's big line)."""
+        if self.problem is None:
+            return self.message
+        return {
+            PrintProblem.NOT_CONNECTED: _("Printer not connected"),
+            PrintProblem.FAILED: _("Printing failed"),
+            PrintProblem.SETTING: _("Printer setting not understood"),
+            PrintProblem.NOT_SAVED: _("The PDF could not be saved"),
+        }[self.problem]
+
+    @property
+    def sentence(self) -> str:
+        """The reason as a sentence of its own, capitalised and ended."""
+        if not self.reason:
+            return ""
+        return _("{reason}.").format(reason=self.reason[:1].upper() + self.reason[1:])
+
+    @property
     def headline(self) -> str:
+        """Title and reason in one line, as the command line prints it."""
         if self.problem is None:
             return self.message
         return {

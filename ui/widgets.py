@@ -134,8 +134,12 @@ class ResultBanner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 10, 16, 10)
+        self.row = QHBoxLayout(self)  # the words; a banner may add a button at the right
+        self.row.setContentsMargins(16, 10, 16, 10)
+        layout = QVBoxLayout()
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.row.addLayout(layout, 1)
+        self.words = layout
         self.headline = QLabel("")
         self.headline.setObjectName("banner_headline")
         self.headline.setWordWrap(True)
@@ -189,9 +193,12 @@ class PrintBanner(ResultBanner):
         self.retry_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps keys
         self.retry_button.clicked.connect(self.retry.emit)
         self.retry_button.setVisible(False)
-        layout = self.layout()
-        assert isinstance(layout, QVBoxLayout)
-        layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignLeft)
+        # The button on the title's line: the words below keep the banner's whole width.
+        self.words.removeWidget(self.headline)
+        top = QHBoxLayout()
+        top.addWidget(self.headline, 1)
+        top.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.words.insertLayout(0, top)
 
     def printing(self, headline: str) -> None:
         self.show_result(Tone.INFO, headline)
@@ -200,6 +207,17 @@ class PrintBanner(ResultBanner):
     def outcome(self, tone: Tone, headline: str, detail: str = "", *, retry: bool) -> None:
         self.show_result(tone, headline, detail)
         self.retry_button.setVisible(retry)
+
+
+def side_by_side(result: ResultBanner, printing: PrintBanner) -> QHBoxLayout:
+    """The action's result and the printing's, side by side and the same size: two messages
+    read at one glance, and a 768-pixel screen keeps its height for the lists below. Either
+    takes the whole width while the other is hidden."""
+    row = QHBoxLayout()
+    for banner in (result, printing):
+        banner.words.addStretch(1)  # the words at the top when the other banner is taller
+        row.addWidget(banner, 1)
+    return row
 
 
 class ScanField(QLineEdit):

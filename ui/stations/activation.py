@@ -62,7 +62,7 @@ from ui.approval import approval_for
 from ui.context import StationContext
 from ui.stations.base import StationPage
 from ui.theme import is_large_print
-from ui.widgets import PrintBanner, ResultBanner, ScanField, Sounds, Tone
+from ui.widgets import PrintBanner, ResultBanner, ScanField, Sounds, Tone, side_by_side
 
 STEP_KEYS = {
     Step.MOBILE_BANKING_LOGIN: Qt.Key.Key_F6,
@@ -143,7 +143,7 @@ class ActivationStation(StationPage):
         self._slip_rows: list[slips.SlipRow] = []
 
         self.banner = ResultBanner()
-        self.print_banner = PrintBanner(_("Print the unprinted slips (F4)"))
+        self.print_banner = PrintBanner(_("Print again (F4)"))
         self.call_button = QPushButton(_("Call next (F5)"))
         self.call_button.setObjectName("call_next")
         self.call_button.setProperty("role", "primary")
@@ -263,8 +263,7 @@ class ActivationStation(StationPage):
         body.addLayout(right, 6)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 14, 18, 14)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.print_banner)
+        layout.addLayout(side_by_side(self.banner, self.print_banner))
         layout.addWidget(self.header)
         layout.addLayout(steps)
         layout.addLayout(body, 1)
@@ -704,11 +703,11 @@ class ActivationStation(StationPage):
             self.sounds.play(Tone.WARN)
             self.print_banner.outcome(
                 Tone.WARN,
-                failures[0].headline,
+                failures[0].title,
                 _(
-                    "{failed} of {n} slips not printed. The slips are issued and saved: press "
-                    "F4 to print them again, or choose one in the list."
-                ).format(failed=len(failures), n=n),
+                    "{reason} {failed} of {n} slips not printed. The slips are issued and "
+                    "saved: press F4 to print them again, or choose one in the list."
+                ).format(reason=failures[0].sentence, failed=len(failures), n=n),
                 retry=True,
             )
         elif all(o.printed for o in outcomes.values()):

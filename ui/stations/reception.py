@@ -48,7 +48,15 @@ from ui.context import StationContext
 from ui.models import HitModel
 from ui.stations.base import StationPage
 from ui.theme import is_large_print
-from ui.widgets import KeepFocus, PrintBanner, ResultBanner, ScanField, Sounds, Tone
+from ui.widgets import (
+    KeepFocus,
+    PrintBanner,
+    ResultBanner,
+    ScanField,
+    Sounds,
+    Tone,
+    side_by_side,
+)
 
 SEARCH_DELAY_MS = 60  # lets a scanner burst finish before searching
 
@@ -284,7 +292,7 @@ class ReceptionStation(StationPage):
         self.camera_button.setCheckable(True)
         self.camera_button.setVisible(CameraScanner.available())
         self.banner = ResultBanner()
-        self.print_banner = PrintBanner(_("Print the ticket again (F4)"))
+        self.print_banner = PrintBanner(_("Print again (F4)"))
 
         self.model = HitModel()
         self.table = QTableView()
@@ -343,8 +351,7 @@ class ReceptionStation(StationPage):
         layout.setContentsMargins(18, 14, 18, 14)
         layout.addLayout(top)
         layout.addWidget(self.hint)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.print_banner)
+        layout.addLayout(side_by_side(self.banner, self.print_banner))
         layout.addLayout(middle, 1)
         layout.addWidget(self.slots)
 
@@ -653,14 +660,22 @@ class ReceptionStation(StationPage):
         self.context.app.unprinted_ticket = result if outcome.failed else None
         if outcome.failed:
             self.sounds.play(Tone.WARN)
-            saved = outcome.problem != PrintProblem.NOT_SAVED
             what_now = (
-                _("The check-in stands. Ticket {ticket} is saved: press F4 to print it again.")
-                if saved
-                else _("The check-in stands: tell the customer ticket {ticket}. F4 tries again.")
+                _(
+                    "{reason} The check-in stands. Ticket {ticket} is saved: press F4 to print "
+                    "it again."
+                )
+                if outcome.problem != PrintProblem.NOT_SAVED
+                else _(
+                    "{reason} The check-in stands: tell the customer ticket {ticket}. F4 tries "
+                    "again."
+                )
             )
             self.print_banner.outcome(
-                Tone.WARN, outcome.headline, what_now.format(ticket=result.ticket), retry=True
+                Tone.WARN,
+                outcome.title,
+                what_now.format(reason=outcome.sentence, ticket=result.ticket),
+                retry=True,
             )
         elif outcome.printed:
             self.print_banner.outcome(
