@@ -680,7 +680,7 @@ class ActivationStation(StationPage):
         self.banner.show_result(
             Tone.OK,
             _("{n} slips issued for {name}.").format(n=len(issued), name=customer.masked_name),
-            _("Their points are reserved; the slips are saved whatever the printer does."),
+            _("Their points are reserved."),
         )
         self.print_later([s.serial for s in issued])
 
@@ -704,9 +704,13 @@ class ActivationStation(StationPage):
             self.print_banner.outcome(
                 Tone.WARN,
                 failures[0].title,
-                _(
-                    "{reason} {failed} of {n} slips not printed. The slips are issued and "
-                    "saved: press F4 to print them again, or choose one in the list."
+                (
+                    _("{reason} The slips are saved: print them again from the list (F4).")
+                    if len(failures) == n
+                    else _(
+                        "{reason} {failed} of {n} slips not printed; they are saved: print "
+                        "them again from the list (F4)."
+                    )
                 ).format(reason=failures[0].sentence, failed=len(failures), n=n),
                 retry=True,
             )
