@@ -197,7 +197,7 @@ class BoothPanel(QWidget):
         self.staff.setClearButtonEnabled(False)  # no length limit: a whole code may arrive
         self.staff.setText(self._shift_name())
         self.staff.setPlaceholderText(_("your name, once per shift"))
-        self.staff.setMaximumWidth(260)
+        self.staff.setMaximumWidth(360)
         self.staff.editingFinished.connect(self._save_staff)
         self.staff.submitted.connect(lambda _text: self._save_staff())
         self.staff.scanned.connect(self._scanned_into_name)
@@ -261,6 +261,7 @@ class BoothPanel(QWidget):
         self.summary = QLabel("")
         self.summary.setObjectName("day_summary")
         self.summary.setProperty("role", "subtitle")
+        self.summary.setWordWrap(True)  # large print: never wider than the screen
         list_head.addWidget(self.summary, 1)
         self.export_button = QPushButton(_("Export bundle…"))
         self.export_button.setObjectName("export_bundle")
