@@ -726,9 +726,9 @@ class ActivationStation(StationPage):
             self.print_banner.outcome(
                 Tone.INFO,
                 _("{n} slips saved as PDF: no printer is set up.").format(n=n),
-                str(next(iter(outcomes.values())).path.parent),
                 retry=False,
             )
+            self.print_banner.setToolTip(str(next(iter(outcomes.values())).path.parent))
 
     def print_slip(self, serial: int, approval: Approval | None = None) -> PrintOutcome:
         """Render and send one slip; what became of it. A copy after the first carries the

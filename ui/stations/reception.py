@@ -687,9 +687,9 @@ class ReceptionStation(StationPage):
                 _("Ticket {ticket} saved as PDF: no printer is set up.").format(
                     ticket=result.ticket
                 ),
-                str(outcome.path),
                 retry=False,
             )
+            self.print_banner.setToolTip(str(outcome.path))  # where the PDF is, on hover
         return outcome
 
     def fail(self, message: str) -> None:
