@@ -239,6 +239,7 @@ def booth_screenshots(app: QApplication, database: Database, settings: Settings,
     booth = Booth(booth_db, FixedClock(MORNING + timedelta(minutes=25)))
     booth.install(pack)
     settings.booth_staff = "李店员"
+    settings.booth_staff_day = booth.today().isoformat()  # typed for today's shift
     booth.redeem(codes[1], "李店员")
     window = BoothWindow(booth, settings)
     window.resize(1366, 800)
