@@ -7,7 +7,7 @@ import argparse
 import time
 from pathlib import Path
 
-from cli.staff import acting
+from cli.staff import acting, add_staff
 from kiosk import db as dbmod
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -30,13 +30,13 @@ def add_event_commands(event_commands: argparse._SubParsersAction) -> None:  # t
         "encrypt",
         help=_("seal the phones, ID numbers and addresses still in clear (needs the passphrase)"),
     )
-    encrypt.add_argument("--staff", metavar="STAFF_NO", help=_("supervisor recorded in the audit"))
+    add_staff(encrypt, required=False, help=_("supervisor recorded in the audit"))
     encrypt.set_defaults(func=cmd_event_encrypt)
     purge = event_commands.add_parser(
         "purge",
         help=_("remove the personal data once the event is closed and synced; figures stay"),
     )
-    purge.add_argument("--staff", required=True, metavar="STAFF_NO")
+    add_staff(purge, required=True)
     purge.set_defaults(func=cmd_event_purge)
 
 

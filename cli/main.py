@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
-from cli.staff import acting, add_staff, add_supervisor, approval
+from cli.staff import acting, add_staff, add_supervisor, approval, signed_in
 from kiosk import db as dbmod
 from kiosk import privacy
 from kiosk.demo import DEMO_PIN, DEMO_SEED, create_demo
@@ -29,7 +29,7 @@ from kiosk.masking import mask_name
 from kiosk.models import Queue
 from kiosk.permissions import Action, Approval
 from kiosk.services import reception
-from kiosk.services.auth import StaffSession, staff_session
+from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event, event_overview
 
 if TYPE_CHECKING:
@@ -154,12 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         "checkin", help=_("check a customer in by invitation code or customer number")
     )
     checkin.add_argument("code", metavar="CODE_OR_CUSTOMER_NO")
-    checkin.add_argument(
-        "--staff",
-        required=True,
-        metavar="STAFF_NO",
-        help=_("reception staff number recorded with the check-in"),
-    )
+    add_staff(checkin, required=True, help=_("reception staff number recorded with the check-in"))
     checkin.add_argument(
         "--route",
         choices=[q.value for q in Queue],
@@ -188,24 +183,19 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--offer", required=True, metavar="CODE")
     issue.add_argument("--qty", type=_positive, default=1)
     issue.add_argument("--out", required=True, metavar="FILE.pdf")
-    issue.add_argument(
-        "--staff",
-        required=True,
-        metavar="STAFF_NO",
-        help=_("activation staff number recorded with the slip"),
-    )
+    add_staff(issue, required=True, help=_("activation staff number recorded with the slip"))
     issue.set_defaults(func=cmd_slip_issue)
     again = slip_commands.add_parser(
         "print", help=_("write the PDF of an issued slip again (counted as another copy)")
     )
     again.add_argument("serial", type=_positive)
     again.add_argument("--out", required=True, metavar="FILE.pdf")
-    again.add_argument("--staff", required=True, metavar="STAFF_NO")
+    add_staff(again, required=True)
     add_supervisor(again)
     again.set_defaults(func=cmd_slip_print)
     void = slip_commands.add_parser("void", help=_("void an issued slip and release its points"))
     void.add_argument("serial", type=_positive)
-    void.add_argument("--staff", required=True, metavar="STAFF_NO")
+    add_staff(void, required=True)
     void.add_argument("--reason", required=True)
     add_supervisor(void)
     void.set_defaults(func=cmd_slip_void)
@@ -849,7 +839,7 @@ def cmd_checkin(args: argparse.Namespace) -> int:
     from printing.tickets import render_queue_ticket
 
     database = dbmod.open_database(args.db)
-    staff = staff_session(database.unit_of_work(), args.staff)
+    staff = signed_in(database, args.staff)
     customer_id = reception.resolve_code(database.unit_of_work(), args.code)
     result = reception.check_in(
         database.unit_of_work(),
@@ -887,7 +877,9 @@ def cmd_checkin(args: argparse.Namespace) -> int:
         printer = Printer.from_environment()
         ticket = reception.queue_ticket(database.unit_of_work(), result)
         path = render_queue_ticket(ticket, printer.path_for(f"ticket-{result.ticket}.pdf"))
-        _out(printer.send(path).message)
+        outcome = printer.send(path)
+        # The check-in stands (exit 0); a ticket that did not print is said apart, on stderr.
+        _out(outcome.message, sys.stderr if outcome.failed else None)
     database.dispose()
     return 0
 
@@ -944,7 +936,7 @@ def cmd_slip_issue(args: argparse.Namespace) -> int:
 
     paper = slip_paper_from_environment()  # a bad setting stops before a slip is issued
     database = dbmod.open_database(args.db)
-    staff = staff_session(database.unit_of_work(), args.staff)
+    staff = signed_in(database, args.staff)
     customer_id = reception.resolve_code(database.unit_of_work(), args.customer)
     key = keys.unlock(database.unit_of_work(), _passphrase())
     slip = issue_slips(
@@ -1013,7 +1005,7 @@ def cmd_slip_print(args: argparse.Namespace) -> int:
 
     paper = slip_paper_from_environment()
     database = dbmod.open_database(args.db)
-    staff = staff_session(database.unit_of_work(), args.staff)
+    staff = signed_in(database, args.staff)
     path = _write_slip(
         database,
         args.serial,
@@ -1031,7 +1023,7 @@ def cmd_slip_void(args: argparse.Namespace) -> int:
     from kiosk.services.slips import void_slip
 
     database = dbmod.open_database(args.db)
-    staff = staff_session(database.unit_of_work(), args.staff)
+    staff = signed_in(database, args.staff)
     void_slip(
         database.unit_of_work(),
         args.serial,
@@ -1067,7 +1059,7 @@ def cmd_pack_export(args: argparse.Namespace) -> int:
     from kiosk.services.booths import export_pack
 
     database = dbmod.open_database(args.db)
-    staff = staff_session(database.unit_of_work(), args.staff)
+    staff = signed_in(database, args.staff)
     data, pack = export_pack(
         database.unit_of_work(), args.merchant, _passphrase(), staff, station="cli"
     )
@@ -1259,7 +1251,7 @@ def cmd_bundle_import(args: argparse.Namespace) -> int:
     result = import_bundle(
         database.unit_of_work(),
         data,
-        staff_session(database.unit_of_work(), args.staff),
+        signed_in(database, args.staff),
         approval=approval(database, args, Action.IMPORT_BUNDLE),
         station="cli",
     )

@@ -1,10 +1,13 @@
 """Who acts on the command line, and the supervisor who approves on the spot.
 
-``--staff STAFF_NO`` names who acts (audited with station "cli"; whoever runs the command
-already holds the database, so no PIN). ``--supervisor STAFF_NO`` gives the approval that
-voids, reprints, imports and the close need from anyone but a supervisor: that one is
-checked with the supervisor's PIN, from $KIOSK_SUPERVISOR_PIN for scripts or typed without
-echo, never as an argument (it would sit in the shell history).
+``--staff STAFF_NO`` names who acts, and that person signs in for the one command with their
+PIN, as at a station: from $KIOSK_PIN for scripts, else typed without echo; never as an
+argument (it would sit in the shell history and in the process list). The PIN goes through
+the sign-in service (``kiosk.services.auth.sign_in``): the same count, wait after a wrong
+PIN and lock-out as the sign-in page, and the same audit records, with station "cli". A
+typed staff number alone proves nothing: anyone at a terminal can type S001.
+``--supervisor STAFF_NO`` gives the approval that voids, reprints, imports and the close need
+from anyone but a supervisor, checked the same way with $KIOSK_SUPERVISOR_PIN or typed.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from kiosk import db as dbmod
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.permissions import Action, Approval
-from kiosk.services.auth import StaffSession, staff_session
+from kiosk.services.auth import StaffSession, sign_in
 
+ENV_PIN = "KIOSK_PIN"
 ENV_SUPERVISOR_PIN = "KIOSK_SUPERVISOR_PIN"
 
 
@@ -27,7 +31,9 @@ def add_staff(parser: argparse.ArgumentParser, *, required: bool, help: str = ""
         "--staff",
         required=required,
         metavar="STAFF_NO",
-        help=help or _("staff number of who acts (recorded in the audit)"),
+        help=(help or _("staff number of who acts (recorded in the audit)"))
+        + " "
+        + _("(PIN from $KIOSK_PIN or typed)"),
     )
 
 
@@ -42,8 +48,39 @@ def add_supervisor(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def staff_pin(staff_no: str) -> str:
+    """$KIOSK_PIN, else typed on the terminal without echo."""
+    value = os.environ.get(ENV_PIN)
+    if value:
+        return value
+    if not sys.stdin or not sys.stdin.isatty():
+        raise KioskError(
+            _("Set KIOSK_PIN or run on a terminal to type the PIN of {no}.").format(
+                no=staff_no.strip().upper()
+            )
+        )
+    import getpass
+
+    return getpass.getpass(_("PIN of {no}: ").format(no=staff_no.strip().upper()))
+
+
+def signed_in(database: dbmod.Database, staff_no: str) -> StaffSession:
+    """``staff_no`` signed in for this one command with their PIN (throttled, audited)."""
+    from kiosk.services.audit_trail import event_timezone
+
+    return sign_in(
+        database.unit_of_work(),
+        staff_no,
+        staff_pin(staff_no),
+        station="cli",
+        timezone=event_timezone(database.unit_of_work()),
+    )
+
+
 def acting(database: dbmod.Database, staff_no: str | None) -> StaffSession | None:
-    return staff_session(database.unit_of_work(), staff_no) if staff_no else None
+    """Who acts, signed in with their PIN; None when no ``--staff`` was given (a database
+    without staff yet: the services refuse that once the staff list is in)."""
+    return signed_in(database, staff_no) if staff_no else None
 
 
 def supervisor_pin() -> str:
@@ -66,6 +103,13 @@ def approval(database: dbmod.Database, args: argparse.Namespace, action: Action)
     supervisor = getattr(args, "supervisor", None)
     if not supervisor:
         return None
+    from kiosk.services.audit_trail import event_timezone
+
     return approve(
-        database.unit_of_work(), supervisor, supervisor_pin(), action=action, station="cli"
+        database.unit_of_work(),
+        supervisor,
+        supervisor_pin(),
+        action=action,
+        station="cli",
+        timezone=event_timezone(database.unit_of_work()),
     )

@@ -52,6 +52,10 @@ class EscPosError(KioskError):
     """The printer could not be reached or the page could not be prepared."""
 
 
+class EscPosUnreachable(EscPosError):
+    """The printer did not take the job: not there, not answering, or not ours to write to."""
+
+
 @dataclass(frozen=True)
 class Target:
     """Where the printer is: a TCP host and port, or a device file."""
@@ -181,7 +185,7 @@ def send(target: Target, data: bytes, timeout: float = TIMEOUT) -> None:
         else:
             _write_device(target.device, data, timeout)
     except OSError as error:
-        raise EscPosError(_failure(target, error, timeout)) from error
+        raise EscPosUnreachable(_failure(target, error, timeout)) from error
 
 
 def _write_device(device: str, data: bytes, timeout: float) -> None:

@@ -10,12 +10,16 @@ goes next:
 - ``escpos:tcp://192.168.1.50:9100`` or ``escpos:/dev/usb/lp0``: an ESC/POS thermal printer
   (``printing/escpos.py``).
 
-A failure is reported in words and the file stays. ``KIOSK_SLIP_PAPER`` (``80mm`` or ``a6``)
-chooses the slip layout to match the printer.
+A failure is reported in words and the file stays. ``PrintOutcome`` says what became of the
+printout apart from the action that made it (a check-in or a slip stands either way): printed,
+saved only (no printer is set up), or a ``PrintProblem`` with the reason in words, which the
+stations show as their own amber message with a key to print again. ``KIOSK_SLIP_PAPER``
+(``80mm`` or ``a6``) chooses the slip layout to match the printer.
 """
 
 from __future__ import annotations
 
+import enum
 import os
 import shlex
 import subprocess
@@ -25,13 +29,21 @@ from pathlib import Path
 from kiosk.db import default_data_dir
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from printing.escpos import TIMEOUT, EscPosError, Target, parse_target, print_pdf
+from printing.escpos import (
+    TIMEOUT,
+    EscPosError,
+    EscPosUnreachable,
+    Target,
+    parse_target,
+    print_pdf,
+)
 from printing.paper import Paper
 
 ENV_PRINTER = "KIOSK_PRINTER"
 ENV_COMMAND = "KIOSK_PRINT_COMMAND"
 ENV_SPOOL = "KIOSK_SPOOL_DIR"
 ENV_PAPER = "KIOSK_SLIP_PAPER"
+COMMAND_TIMEOUT = 20.0  # a print command hands the job to the spooler; it answers at once
 
 
 class PrinterSettingError(KioskError):
@@ -53,11 +65,75 @@ def slip_paper_from_environment() -> Paper:
         ) from None
 
 
+class PrintProblem(enum.StrEnum):
+    NOT_CONNECTED = "not_connected"  # no print command, no device, no answer: nothing printed
+    FAILED = "failed"  # the printer or its command answered with an error
+    SETTING = "setting"  # KIOSK_PRINTER (or KIOSK_SLIP_PAPER) holds a value not understood
+    NOT_SAVED = "not_saved"  # the PDF itself could not be written
+
+
 @dataclass(frozen=True)
 class PrintOutcome:
+    """What became of one printout. ``message`` is the whole sentence (the command line);
+    a station shows ``title`` big, then ``sentence`` and words of its own about the kept PDF."""
+
     path: Path
     printed: bool
     message: str
+    problem: PrintProblem | None = None  # None: printed, or saved with no printer set up
+    reason: str = ""  # what went wrong, in words, without the file's path
+
+    @property
+    def failed(self) -> bool:
+        return self.problem is not None
+
+    @property
+    def title(self) -> str:
+        """What went wrong in a few words (a station's big line)."""
+        if self.problem is None:
+            return self.message
+        return {
+            PrintProblem.NOT_CONNECTED: _("Printer not connected"),
+            PrintProblem.FAILED: _("Printing failed"),
+            PrintProblem.SETTING: _("Printer setting not understood"),
+            PrintProblem.NOT_SAVED: _("The PDF could not be saved"),
+        }[self.problem]
+
+    @property
+    def sentence(self) -> str:
+        """The reason as a sentence of its own, capitalised and ended."""
+        if not self.reason:
+            return ""
+        return _("{reason}.").format(reason=self.reason[:1].upper() + self.reason[1:])
+
+    @property
+    def headline(self) -> str:
+        """Title and reason in one line, as the command line prints it."""
+        if self.problem is None:
+            return self.message
+        return {
+            PrintProblem.NOT_CONNECTED: _("Printer not connected: {reason}"),
+            PrintProblem.FAILED: _("Printing failed: {reason}"),
+            PrintProblem.SETTING: _("Printer setting not understood: {reason}"),
+            PrintProblem.NOT_SAVED: _("The PDF could not be saved: {reason}"),
+        }[self.problem].format(reason=self.reason)
+
+
+def failed(path: Path, problem: PrintProblem, reason: str) -> PrintOutcome:
+    """The outcome of a printout that did not come out, with its sentence for the terminal."""
+    reason = reason.strip().rstrip("。.")
+    outcome = PrintOutcome(path, False, "", problem, reason)
+    if problem == PrintProblem.NOT_SAVED:
+        message = outcome.headline + "."
+    else:
+        message = outcome.headline + ". " + _("The PDF is kept at {path}.").format(path=path)
+    return PrintOutcome(path, False, message, problem, reason)
+
+
+def not_saved(path: Path, error: OSError | KioskError) -> PrintOutcome:
+    """The PDF could not be written (a full disk, a missing folder): nothing to print."""
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return failed(path, PrintProblem.NOT_SAVED, reason)
 
 
 @dataclass(frozen=True)
@@ -121,44 +197,70 @@ class Printer:
     def send(self, path: Path) -> PrintOutcome:
         """Print the spooled ``path``; the outcome says in words what happened."""
         if self.problem:
-            return PrintOutcome(
-                path,
-                False,
-                _("{problem} The PDF is kept at {path}.").format(problem=self.problem, path=path),
-            )
+            return failed(path, PrintProblem.SETTING, self.problem)
         if self.escpos is not None:
             try:
                 print_pdf(path, self.escpos, self.timeout)
+            except EscPosUnreachable as error:
+                return failed(path, PrintProblem.NOT_CONNECTED, str(error))
             except EscPosError as error:
-                return PrintOutcome(
-                    path,
-                    False,
-                    _("{problem} The PDF is kept at {path}.").format(problem=error, path=path),
-                )
+                return failed(path, PrintProblem.FAILED, str(error))
             return PrintOutcome(path, True, _("Sent to the printer."))
         if not self.command:
             return PrintOutcome(
                 path, False, _("Saved as {path} (no printer configured).").format(path=path)
             )
+        command = self.command[0]
         try:
             result = subprocess.run(
-                [*self.command, str(path)], capture_output=True, text=True, timeout=20, check=False
+                [*self.command, str(path)],
+                capture_output=True,
+                text=True,
+                timeout=COMMAND_TIMEOUT,
+                check=False,
             )
-        except (OSError, subprocess.TimeoutExpired) as error:
-            return PrintOutcome(
+        except FileNotFoundError:
+            return failed(
                 path,
-                False,
-                _("The print command could not run ({reason}); the PDF is kept at {path}.").format(
-                    reason=error, path=path
+                PrintProblem.NOT_CONNECTED,
+                _("the print command “{command}” is not installed on this laptop").format(
+                    command=command
+                ),
+            )
+        except PermissionError:
+            return failed(
+                path,
+                PrintProblem.NOT_CONNECTED,
+                _("this user may not run the print command “{command}”").format(command=command),
+            )
+        except subprocess.TimeoutExpired:
+            return failed(
+                path,
+                PrintProblem.NOT_CONNECTED,
+                _("the print command “{command}” got no answer within {seconds:g} s").format(
+                    command=command, seconds=COMMAND_TIMEOUT
+                ),
+            )
+        except OSError as error:
+            return failed(
+                path,
+                PrintProblem.NOT_CONNECTED,
+                _("the print command “{command}” could not run ({reason})").format(
+                    command=command, reason=error.strerror or error
                 ),
             )
         if result.returncode != 0:
-            reason = (result.stderr or result.stdout).strip() or f"exit {result.returncode}"
-            return PrintOutcome(
+            said = [line.strip() for line in (result.stderr or result.stdout).splitlines()]
+            said = [line for line in said if line]
+            return failed(
                 path,
-                False,
-                _("Printing failed ({reason}); the PDF is kept at {path}.").format(
-                    reason=reason, path=path
+                PrintProblem.FAILED,
+                _("the print command “{command}” answered: {output}").format(
+                    command=command, output=said[0]
+                )
+                if said
+                else _("the print command “{command}” stopped with code {code}").format(
+                    command=command, code=result.returncode
                 ),
             )
         return PrintOutcome(path, True, _("Sent to the printer."))

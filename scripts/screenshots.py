@@ -24,10 +24,10 @@ from PySide6.QtWidgets import QApplication
 from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.demo import create_demo
-from kiosk.i18n import set_language
 from kiosk.roles import Station
 from ui.app import ensure_application
 from ui.context import AppContext
+from ui.language import apply_language
 from ui.main_window import MainWindow
 from ui.settings import Settings
 from ui.theme import apply_theme
@@ -239,6 +239,7 @@ def booth_screenshots(app: QApplication, database: Database, settings: Settings,
     booth = Booth(booth_db, FixedClock(MORNING + timedelta(minutes=25)))
     booth.install(pack)
     settings.booth_staff = "李店员"
+    settings.booth_staff_day = booth.today().isoformat()  # typed for today's shift
     booth.redeem(codes[1], "李店员")
     window = BoothWindow(booth, settings)
     window.resize(1366, 800)
@@ -295,7 +296,7 @@ def _administration(
     """A window signed in as the supervisor S001, on the Administration station."""
     from ui.stations.admin import AdminStation
 
-    set_language("zh_CN")
+    apply_language("zh_CN")
     window = MainWindow(AppContext(database, FixedClock(MORNING)), settings)
     window.resize(1366, 800)
     window.show()
@@ -411,7 +412,7 @@ def main() -> None:
         settings.counter_name = "3"  # the desks call to 3 号柜台, never asking
         for large in (False, True):
             settings.large_print = large
-            set_language("zh_CN")
+            apply_language("zh_CN")
             apply_theme(app, large)
             window = MainWindow(AppContext(database, FixedClock(MORNING)), settings)
             window.resize(1366, 800)

@@ -5,17 +5,27 @@ transaction and answers every entry; the kiosk then marks the batch in one trans
 cut off anywhere, even after the ledger committed and before the kiosk marked, is simply run
 again: the ledger answers already-known keys as it did the first time and applies nothing
 twice, and nothing pending is skipped because entries are only ever marked from an answer.
+
+One push (or pull) at a time per event database (``sync_lock``): two pushes would read the
+same pending entries and send them together; the ledger, judging both batches before either
+committed, would then refuse the second's inserts with a raw duplicate-key error. The second
+one stops at once, sends nothing and says that another push is running: the first sends
+everything pending. The lock is held by a connection (PostgreSQL) or an open file (SQLite), so
+a push that crashes or is killed releases it with its process.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 
 from kiosk import audit, privacy
 from kiosk.clock import Clock
@@ -51,6 +61,70 @@ KYC_FIELDS = (
 
 class SyncError(KioskError):
     """A pull or push that must not go ahead; the sentence says why."""
+
+
+class SyncBusy(SyncError):
+    """Another push or pull from this event database is running; this one did nothing."""
+
+
+# A PostgreSQL advisory lock key of its own (signed 64-bit, like ``kiosk.locks``).
+_LOCK_KEY = zlib.crc32(b"kiosk:sync") - 2**31
+
+
+def _busy() -> SyncBusy:
+    return SyncBusy(
+        _(
+            "Another push to the ledger (or a pull from it) is running from this event "
+            "database: another laptop, or the app in the background. This one stopped without "
+            "sending or changing anything; the running push sends everything pending. Run it "
+            "again when that is done if kiosk sync status still shows entries pending."
+        )
+    )
+
+
+@contextmanager
+def sync_lock(database: Database) -> Iterator[None]:
+    """Hold the event database's sync lock, or raise ``SyncBusy`` at once (never wait: the
+    push already running sends what this one would have)."""
+    if database.engine.dialect.name == "postgresql":
+        with database.engine.connect() as connection:
+            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": _LOCK_KEY})
+            connection.commit()  # the lock is the session's: no transaction left open
+            if not got.scalar():
+                raise _busy()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
+                connection.commit()
+        return
+    path = database.engine.url.database
+    if not path or path == ":memory:":
+        yield
+        return
+    with _file_lock(f"{path}.sync-lock"):
+        yield
+
+
+@contextmanager
+def _file_lock(path: str) -> Iterator[None]:
+    """An exclusive lock on ``path`` (created if need be) while the block runs."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            if os.name == "nt":
+                import msvcrt
+
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise _busy() from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock on every platform
 
 
 @dataclass(frozen=True)
@@ -96,7 +170,21 @@ def push(
     Entries with sealed personal data (governance changes) go only when ``opener`` is given
     (the event passphrase was typed); otherwise they stay pending, in order, and the report
     says how many were held. They touch KYC fields only, which no other entry does, so
-    sending the rest first changes nothing the ledger decides."""
+    sending the rest first changes nothing the ledger decides. Raises ``SyncBusy`` when
+    another push from this database is running."""
+    with sync_lock(database):
+        return _push(database, ledger, batch_size, progress, max_batches, clock, opener)
+
+
+def _push(
+    database: Database,
+    ledger: Ledger,
+    batch_size: int,
+    progress: Callable[[int, int], None] | None,
+    max_batches: int | None,
+    clock: Clock | None,
+    opener: Opener | None,
+) -> PushReport:
     total = pending(database) if opener else pending(database, sealed=False)
     sent = accepted = rejected = batches = 0
     while max_batches is None or batches < max_batches:
@@ -179,7 +267,13 @@ class PullReport:
 def pull(database: Database, ledger: Ledger, *, clock: Clock | None = None) -> PullReport:
     """Refresh every customer of the event from the ledger: balance, tier, mobile banking and
     KYC fields, with the as-of time. Refused while anything is unpushed: the snapshot would
-    not include it and the event would count it twice or lose it."""
+    not include it and the event would count it twice or lose it. Raises ``SyncBusy`` while a
+    push from this database runs."""
+    with sync_lock(database):
+        return _pull(database, ledger, clock)
+
+
+def _pull(database: Database, ledger: Ledger, clock: Clock | None) -> PullReport:
     now = (clock or Clock()).now()
     waiting = pending(database)
     if waiting:

@@ -14,9 +14,10 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from kiosk.clock import Clock
 from kiosk.db import ENV_DB, Database, default_url, open_database
 from kiosk.errors import KioskError
-from kiosk.i18n import _, set_language
+from kiosk.i18n import _
 from ui.connection import ConnectionDialog
 from ui.context import AppContext
+from ui.language import apply_language
 from ui.main_window import MainWindow
 from ui.recovery import Recovery
 from ui.settings import APPLICATION, ORGANIZATION, Settings
@@ -84,7 +85,7 @@ def run_app(
     window runs (``ui.simulation``, driven by a QTimer in this thread)."""
     app = ensure_application()
     settings = Settings()
-    set_language(language or settings.language)
+    apply_language(language or settings.language)
     if language:
         settings.language = language
     apply_theme(app, settings.large_print)

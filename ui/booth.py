@@ -1,11 +1,14 @@
 """The merchant booth window (``kiosk booth``): scan a slip, see at once whether to serve.
 
-A booth has no sign-in: staff type their name once per shift, and the booth's own file
+A booth has no sign-in: staff type their name once per shift (the day's; no redemption is
+recorded without it, and a new day asks again), and the booth's own file
 (``kiosk.booth``) holds the pack and the redemptions. On the venue LAN ("Event database…",
 ``kiosk.booth.online``) each slip is also checked and recorded in the event database before
 serving; a banner says whether the booth is online, or offline and catching up later. The
 verdict fills the top of the screen in colour, words and sound; the scan field is ready again
-at once. A valid slip waits for Enter (or the Redeem button) unless "redeem at once" is on.
+at once. A valid slip waits for Enter (or the Redeem button) unless "redeem at once" is on;
+waiting is blue with a dashed border and no sound, served is green with "✓" and a tone, so the
+two never look alike.
 F11 toggles full screen, so a tablet on a stand shows nothing else. All rules are in
 ``kiosk.booth.service``.
 """
@@ -31,7 +34,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMessageBox,
     QPlainTextEdit,
@@ -48,10 +50,11 @@ from kiosk.booth.store import open_booth_database
 from kiosk.clock import Clock
 from kiosk.db import describe_url
 from kiosk.errors import KioskError
-from kiosk.i18n import LANGUAGES, _, set_language
+from kiosk.i18n import LANGUAGES, _
 from kiosk.slipcode import Verdict
 from ui.camera import CameraScanner
 from ui.connection import ConnectionDialog
+from ui.language import FILE_DIALOG, apply_language
 from ui.live import LiveLink
 from ui.settings import Settings
 from ui.theme import apply_theme
@@ -72,7 +75,7 @@ class VerdictBanner(ResultBanner):
 
 def tone_for(result: ScanResult) -> Tone:
     if result.verdict == Verdict.VALID:
-        return Tone.OK
+        return Tone.OK if result.redeemed else Tone.INFO  # served vs. waiting for Enter
     if result.verdict == Verdict.UNREADABLE:
         return Tone.WARN  # scan again; nothing wrong with the customer
     return Tone.ERROR
@@ -118,14 +121,22 @@ class FileChooser:
     @staticmethod
     def pack(parent: QWidget) -> str | None:
         path, _filter = QFileDialog.getOpenFileName(
-            parent, _("Install a merchant pack"), "", _("Merchant packs (*.pack *.json);;All (*)")
+            parent,
+            _("Install a merchant pack"),
+            "",
+            _("Merchant packs (*.pack *.json);;All (*)"),
+            options=FILE_DIALOG,
         )
         return path or None
 
     @staticmethod
     def bundle(parent: QWidget, suggested: str) -> str | None:
         path, _filter = QFileDialog.getSaveFileName(
-            parent, _("Export the redemption bundle"), suggested, _("Bundles (*.json)")
+            parent,
+            _("Export the redemption bundle"),
+            suggested,
+            _("Bundles (*.json)"),
+            options=FILE_DIALOG,
         )
         return path or None
 
@@ -179,11 +190,17 @@ class BoothPanel(QWidget):
 
         duty = QHBoxLayout()
         duty.addWidget(QLabel(_("Staff on duty:")))
-        self.staff = QLineEdit(settings.booth_staff)
+        # A ScanField, so a slip scanned while this field has the keys is taken as a scan,
+        # not as a name.
+        self.staff = ScanField()
         self.staff.setObjectName("booth_staff")
+        self.staff.setClearButtonEnabled(False)  # no length limit: a whole code may arrive
+        self.staff.setText(self._shift_name())
         self.staff.setPlaceholderText(_("your name, once per shift"))
-        self.staff.setMaximumWidth(260)
+        self.staff.setMaximumWidth(360)
         self.staff.editingFinished.connect(self._save_staff)
+        self.staff.submitted.connect(lambda _text: self._save_staff())
+        self.staff.scanned.connect(self._scanned_into_name)
         duty.addWidget(self.staff)
         self.auto = QCheckBox(_("Redeem at once (no confirmation)"))
         self.auto.setObjectName("auto_redeem")
@@ -219,7 +236,7 @@ class BoothPanel(QWidget):
         self.banner = VerdictBanner()
         self.banner.setMinimumHeight(170)
         layout.addWidget(self.banner)
-        self.idle = QLabel(_("Ready: scan a slip."))
+        self.idle = QLabel("")
         self.idle.setObjectName("idle")
         self.idle.setProperty("role", "subtitle")
         self.idle.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -244,6 +261,7 @@ class BoothPanel(QWidget):
         self.summary = QLabel("")
         self.summary.setObjectName("day_summary")
         self.summary.setProperty("role", "subtitle")
+        self.summary.setWordWrap(True)  # large print: never wider than the screen
         list_head.addWidget(self.summary, 1)
         self.export_button = QPushButton(_("Export bundle…"))
         self.export_button.setObjectName("export_bundle")
@@ -280,13 +298,56 @@ class BoothPanel(QWidget):
         self.refresh_timer.setInterval(0)
         self.refresh_timer.timeout.connect(self.refresh)
         self._set_pending(None)
+        self._show_idle_hint()
         self.refresh()
+        self.focus_start()
+
+    def focus_start(self) -> None:
+        """The keys go to the scan field, or to the name field at the start of a shift."""
+        if self._staff_name():
+            self.field.setFocus()
+        else:
+            self.staff.setFocus()
 
     # -- settings ----------------------------------------------------------------------------
 
+    def _today(self) -> str:
+        return self.booth.clock.now().astimezone(self.zone).date().isoformat()
+
+    def _shift_name(self) -> str:
+        """The name typed for today's shift; "" on a new day (the next shift types theirs)."""
+        if self.settings.booth_staff_day != self._today():
+            return ""
+        return self.settings.booth_staff
+
     def _save_staff(self) -> None:
-        self.settings.booth_staff = self.staff.text().strip()
+        name = self.staff.text().strip()[:32]
+        self.staff.setText(name)
+        self.settings.booth_staff = name
+        self.settings.booth_staff_day = self._today() if name else ""
+        self._show_idle_hint()
         self.field.setFocus()
+
+    def _scanned_into_name(self, text: str) -> None:
+        """A slip scanned while the name field had the keys: a scan, never a name."""
+        saved = self._shift_name()
+        code = text[len(saved) :] if saved and text.startswith(saved) else text
+        self.staff.setText(saved)
+        self.staff.detector.reset()
+        self.field.setFocus()
+        self.on_code(code)
+
+    def _show_idle_hint(self) -> None:
+        self.idle.setText(
+            _("Ready: scan a slip.")
+            if self._staff_name()
+            else _("Start of the shift: type your name above, then scan.")
+        )
+
+    def _ask_name(self) -> None:
+        """No name for this shift yet: say so and put the keys in the name field."""
+        self.staff.setFocus()
+        self.staff.selectAll()
 
     def _save_auto(self, on: bool) -> None:
         self.settings.booth_auto_redeem = on
@@ -317,15 +378,28 @@ class BoothPanel(QWidget):
                 ),
             )
             return ScanResult(Verdict.UNREADABLE, code=text)
+        named = bool(self._staff_name())
         try:
             result = (self.lan or self.booth).scan(
-                text, self._staff_name(), redeem=self.auto.isChecked()
+                text, self._staff_name(), redeem=self.auto.isChecked() and named
             )
         except KioskError as error:
             self._set_pending(None)
             self._show(Tone.ERROR, _("Not recorded"), str(error))
             return ScanResult(Verdict.UNREADABLE, code=text)
         self.show_result(result)
+        if self.pending is not None and not named:
+            self._show(
+                Tone.INFO,
+                self.banner.headline.text(),
+                "\n".join(
+                    (
+                        self.banner.detail.text(),
+                        _("Type your name first (once per shift), then press Enter to redeem."),
+                    )
+                ),
+            )
+            self._ask_name()
         self.scanned.emit()
         return result
 
@@ -340,6 +414,17 @@ class BoothPanel(QWidget):
     def confirm(self) -> None:
         pending = self.pending
         if pending is None:
+            return
+        if not self._staff_name():  # the service would refuse: ask here, keep the slip waiting
+            self._show(
+                Tone.WARN,
+                _("Type your name first"),
+                _(
+                    "Every redemption records who served the customer. Type your name once "
+                    "per shift, then press Enter to redeem."
+                ),
+            )
+            self._ask_name()
             return
         self._set_pending(None)
         try:
@@ -645,7 +730,7 @@ class BoothWindow(QMainWindow):
         if self.lan is not None:
             self.show_lan_state()
         if self.panel is not None:
-            self.panel.field.setFocus()
+            self.panel.focus_start()
 
     def install_first(self) -> None:
         path = FileChooser.pack(self)
@@ -672,7 +757,7 @@ class BoothWindow(QMainWindow):
     def _on_language(self, index: int) -> None:
         code = self.language.itemData(index)
         self.settings.language = code
-        set_language(code)
+        apply_language(code)
         self.rebuild()
 
     def closeEvent(self, event: QEvent) -> None:  # type: ignore[override]
@@ -690,7 +775,7 @@ def run_booth(path: str | Path, language: str | None = None) -> int:
 
     app = ensure_application()
     settings = Settings()
-    set_language(language or settings.language)
+    apply_language(language or settings.language)
     if language:
         settings.language = language
     apply_theme(app, settings.large_print)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.services.auth import StaffSession
+from kiosk.services.reception import CheckInResult
 from kiosk.uow import UnitOfWork
 from ui.settings import Settings
 
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
 class AppContext:
     database: Database
     clock: Clock
+    # The queue ticket whose printing failed last at this laptop's reception: kept here, not
+    # in the station, so F4 still prints it after the window is rebuilt (language, large
+    # print). Slips need no such note: the database counts their printed copies.
+    unprinted_ticket: CheckInResult | None = None
 
     def uow(self) -> UnitOfWork:
         return self.database.unit_of_work()

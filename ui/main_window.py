@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from kiosk.db import Database, describe_url
 from kiosk.demo import create_demo
 from kiosk.errors import KioskError
-from kiosk.i18n import LANGUAGES, _, set_language
+from kiosk.i18n import LANGUAGES, _
 from kiosk.labels import role_label, station_label
 from kiosk.roles import Station, home_station
 from kiosk.services import audit_trail
@@ -44,6 +44,7 @@ from ui.call_display import CallDisplay
 from ui.connection import ConnectionDialog
 from ui.context import AppContext, StationContext
 from ui.idle_lock import IdleWatcher, LockPage
+from ui.language import apply_language
 from ui.live import ConnectionBanner, LiveLink
 from ui.recovery import HEALTH_EVERY_MS, Previous, Recovery
 from ui.settings import Settings
@@ -596,7 +597,7 @@ class MainWindow(QMainWindow):
     def _on_language(self, index: int) -> None:
         code = self.language.itemData(index)
         self.settings.language = code
-        set_language(code)
+        apply_language(code)
         self.rebuild(self._current_station_id())
 
     def _on_large_print(self, on: bool) -> None:

@@ -76,6 +76,16 @@ class Settings:
         self._s.sync()
 
     @property
+    def booth_staff_day(self) -> str:
+        """The booth's date (ISO) when the name was typed: a name holds for that day's shift."""
+        return str(self._s.value("booth/staff_day", ""))
+
+    @booth_staff_day.setter
+    def booth_staff_day(self, value: str) -> None:
+        self._s.setValue("booth/staff_day", value)
+        self._s.sync()
+
+    @property
     def booth_auto_redeem(self) -> bool:
         return str(self._s.value("booth/auto_redeem", "false")).lower() in ("true", "1")
 

@@ -81,6 +81,15 @@ class SyncStatus(QLabel):
                     text = _("Sync: up to date, {n} conflicts").format(n=rejected)
                 self.setText(text)
                 self.setToolTip(_("{n} entries sent in the last push.").format(n=sent))
+            elif words == ["busy"]:
+                # Another laptop (or a push from a terminal) is sending the same outbox.
+                self.setText(_("Sync: another push is running"))
+                self.setToolTip(
+                    _(
+                        "Another station is pushing this event's entries to the ledger; "
+                        "this laptop tries again in a minute."
+                    )
+                )
             elif len(words) == 2 and words[0] == "held":
                 # Governance changes sealed with personal data: a supervisor pushes them
                 # with the event passphrase (kiosk sync push).

@@ -11,7 +11,15 @@ from typing import ClassVar
 
 from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, QUrl, Signal
 from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.scanning import WedgeDetector
 
@@ -78,6 +86,7 @@ class Tone(enum.StrEnum):
     OK = "ok"
     WARN = "warn"
     ERROR = "error"
+    INFO = "info"  # neither success nor trouble: waiting for a person, a note; no sound
 
 
 class Sounds(QObject):
@@ -105,7 +114,7 @@ class Sounds(QObject):
 
     def play(self, tone: Tone) -> None:
         self.last = tone
-        if not self._enabled:
+        if not self._enabled or tone == Tone.INFO:
             return
         from PySide6.QtMultimedia import QSoundEffect
 
@@ -126,6 +135,7 @@ class ResultBanner(QFrame):
         Tone.OK: ("#e3f4e6", "#1e7b34"),
         Tone.WARN: ("#fff4d6", "#9a6700"),
         Tone.ERROR: ("#fde8e8", "#b00020"),
+        Tone.INFO: ("#e6effa", "#1f4e8c"),
     }
 
     headline_pt = 22  # the merchant booth's banner is read from further away
@@ -134,8 +144,12 @@ class ResultBanner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 10, 16, 10)
+        self.row = QHBoxLayout(self)  # the words; a banner may add a button at the right
+        self.row.setContentsMargins(16, 10, 16, 10)
+        layout = QVBoxLayout()
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.row.addLayout(layout, 1)
+        self.words = layout
         self.headline = QLabel("")
         self.headline.setObjectName("banner_headline")
         self.headline.setWordWrap(True)
@@ -161,8 +175,9 @@ class ResultBanner(QFrame):
     def _style(self, tone: Tone) -> None:
         background, foreground = self.COLOURS[tone]
         detail = f" QLabel#banner_detail {{ font-size: {self.detail_pt}pt; }}"
+        line = "dashed" if tone == Tone.INFO else "solid"  # waiting, not done: more than colour
         self.setStyleSheet(
-            f"QFrame#banner {{ background: {background}; border: 3px solid {foreground};"
+            f"QFrame#banner {{ background: {background}; border: 3px {line} {foreground};"
             f" border-radius: 8px; }} QLabel {{ color: {foreground}; }}"
             f" QLabel#banner_headline {{ font-size: {self.headline_pt}pt; font-weight: bold; }}"
             + (detail if self.detail_pt else "")
@@ -171,6 +186,48 @@ class ResultBanner(QFrame):
     def clear(self) -> None:
         self.tone = None
         self.setVisible(False)
+
+
+class PrintBanner(ResultBanner):
+    """What became of the printout, shown beside the action's own result and as large:
+    a check-in or a slip stands whatever the printer does, so the two are never one message.
+    A failure is amber, in words, with the station's retry key on a button."""
+
+    retry = Signal()
+
+    def __init__(self, retry_text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.retry_button = QPushButton(retry_text)
+        self.retry_button.setObjectName("retry_print")
+        self.retry_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps keys
+        self.retry_button.clicked.connect(self.retry.emit)
+        self.retry_button.setVisible(False)
+        # The button on the title's line: the words below keep the banner's whole width.
+        self.words.removeWidget(self.headline)
+        top = QHBoxLayout()
+        top.addWidget(self.headline, 1)
+        top.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.words.insertLayout(0, top)
+
+    def printing(self, headline: str) -> None:
+        self.show_result(Tone.INFO, headline)
+        self.retry_button.setVisible(False)
+
+    def outcome(self, tone: Tone, headline: str, detail: str = "", *, retry: bool) -> None:
+        self.show_result(tone, headline, detail)
+        self.retry_button.setVisible(retry)
+
+
+def side_by_side(result: ResultBanner, printing: PrintBanner) -> QHBoxLayout:
+    """The action's result and the printing's, side by side and the same size: two messages
+    read at one glance, and a 768-pixel screen keeps its height for the lists below. Either
+    takes the whole width while the other is hidden."""
+    row = QHBoxLayout()
+    for banner in (result, printing):
+        banner.words.addStretch(1)  # the words at the top when the other banner is taller
+        row.addWidget(banner, 1)
+    return row
 
 
 class ScanField(QLineEdit):

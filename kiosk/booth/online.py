@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import exc
 
-from kiosk.booth.service import Booth, ScanResult
+from kiosk.booth.service import Booth, ScanResult, require_staff_name
 from kiosk.db import Database, connect_lazily
 from kiosk.errors import KioskError
 from kiosk.models import SlipStatus
@@ -98,6 +98,7 @@ class OnlineBooth:
         result = self.booth.check(text)
         if result.verdict != Verdict.VALID or result.serial is None:
             return result
+        staff_name = require_staff_name(staff_name)  # before anything is locked or served
         if self.online is False:
             return self.booth.redeem(text, staff_name)
         local: list[ScanResult] = []

@@ -5,7 +5,9 @@ Ed25519 signature over the canonical JSON of ``body`` (sorted keys, no spaces). 
 with every key it holds, so a booth that trusts a key retired since still accepts an update
 after a key rotation. The body holds the event, the merchant, its offers, the event's public
 keys, the revocation list (voided slip serials) and the merchant's bundle secret; never a
-private key, never customer data.
+private key, never customer data. ``merchants`` (every merchant of the event with its booth) lets
+a booth send a customer with another merchant's slip to the right booth; a pack made before it
+existed has none, and the booth then says only that the slip is for another merchant.
 """
 
 from __future__ import annotations
@@ -41,6 +43,16 @@ class PackOffer:
 
 
 @dataclass(frozen=True)
+class PackMerchant:
+    """A merchant of the event, as a booth names it to a customer at the wrong booth."""
+
+    id: int
+    code: str
+    name: str
+    booth: str  # where it stands at the venue, e.g. "A1"; "" when not set
+
+
+@dataclass(frozen=True)
 class Pack:
     event_code: str
     event_name: str
@@ -54,6 +66,7 @@ class Pack:
     revoked: frozenset[int]
     bundle_secret: str
     issued_at: datetime
+    merchants: tuple[PackMerchant, ...] = ()
 
     @property
     def event_tag(self) -> str:
@@ -89,7 +102,16 @@ class Pack:
             "revoked": sorted(self.revoked),
             "bundle_secret": self.bundle_secret,
             "issued_at": self.issued_at.isoformat(),
-        }
+        } | (
+            {
+                "merchants": [
+                    {"id": m.id, "code": m.code, "name": m.name, "booth": m.booth}
+                    for m in sorted(self.merchants, key=lambda m: m.id)
+                ]
+            }
+            if self.merchants
+            else {}
+        )
 
 
 def sign_pack(pack: Pack, private_keys: list[Ed25519PrivateKey]) -> bytes:
@@ -131,6 +153,10 @@ def _parse_body(body: dict[str, Any]) -> Pack:
         revoked=frozenset(int(s) for s in body["revoked"]),
         bundle_secret=str(body["bundle_secret"]),
         issued_at=datetime.fromisoformat(body["issued_at"]),
+        merchants=tuple(
+            PackMerchant(int(m["id"]), str(m["code"]), str(m["name"]), str(m.get("booth", "")))
+            for m in body.get("merchants", [])
+        ),
     )
     if pack.issued_at.tzinfo is None or event["tag"] != pack.event_tag:
         raise ValueError("inconsistent pack")

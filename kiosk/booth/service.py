@@ -17,7 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kiosk import slipcode
@@ -26,6 +26,7 @@ from kiosk.booth.pack import PackError, peek_pack, read_pack
 from kiosk.booth.store import (
     BoothDatabase,
     BoothKey,
+    BoothMerchant,
     BoothOffer,
     BoothOutbox,
     BoothPack,
@@ -44,6 +45,32 @@ CLOCK_TOLERANCE = timedelta(minutes=5)
 
 class NoPackError(KioskError):
     """The booth has no merchant pack installed yet."""
+
+
+class StaffNameMissing(KioskError):
+    """A redemption without the name of who served: refused, so no record says "no name"."""
+
+
+def require_staff_name(staff_name: str) -> str:
+    """The booth staff's name, trimmed; ``StaffNameMissing`` when there is none."""
+    name = staff_name.strip()
+    if not name:
+        raise StaffNameMissing(
+            _(
+                "Type your name first (once per shift): every redemption records who served "
+                "the customer."
+            )
+        )
+    return name[:64]
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """The merchant a slip is for, when it is not this booth's: where to send the customer."""
+
+    code: str
+    name: str
+    booth: str
 
 
 @dataclass(frozen=True)
@@ -91,6 +118,8 @@ class ScanResult:
     # "already redeemed" was at another booth (when and by whom is the event database's).
     online: bool = False
     elsewhere: bool = False
+    merchant_id: int = 0  # the merchant the slip is for (0: unread)
+    go_to: Elsewhere | None = None  # another merchant's slip: whose, and at which booth
 
 
 @dataclass(frozen=True)
@@ -119,6 +148,7 @@ class _State:
     offers: dict[int, BoothOffer]
     bundle_secret: str
     zone: ZoneInfo
+    merchants: dict[int, Elsewhere]
 
 
 class Booth:
@@ -145,6 +175,9 @@ class Booth:
                 for k in s.scalars(select(BoothKey))
             }
             revoked = frozenset(s.scalars(select(BoothRevocation.serial)))
+            merchants = {
+                m.id: Elsewhere(m.code, m.name, m.booth) for m in s.scalars(select(BoothMerchant))
+            }
             info = BoothInfo(
                 pack.event_code,
                 pack.event_name,
@@ -160,7 +193,7 @@ class Booth:
                 self.database.booth_id,
             )
             self._state = _State(
-                info, keys, revoked, offers, pack.bundle_secret, ZoneInfo(pack.timezone)
+                info, keys, revoked, offers, pack.bundle_secret, ZoneInfo(pack.timezone), merchants
             )
 
     @property
@@ -243,6 +276,12 @@ class Booth:
             for kid, raw in pack.public_keys.items():
                 if kid not in known_keys:
                     s.add(BoothKey(key_id=kid, public_key=raw))
+            if pack.merchants:  # an older pack lists none: keep what a newer one said
+                s.execute(delete(BoothMerchant))
+                s.add_all(
+                    BoothMerchant(id=m.id, code=m.code, name=m.name, booth=m.booth)
+                    for m in pack.merchants
+                )
             known = set(s.scalars(select(BoothRevocation.serial)))
             new = sorted(pack.revoked - known)
             s.add_all(BoothRevocation(serial=serial) for serial in new)
@@ -275,9 +314,14 @@ class Booth:
             # Nothing from an unverified code is shown as if it were true.
             return ScanResult(check.verdict, code=text)
         offer = state.offers.get(payload.offer)
+        go_to = None
+        if check.verdict == Verdict.OTHER_MERCHANT:
+            go_to = state.merchants.get(payload.merchant)
         return ScanResult(
             check.verdict,
             code=text,
+            merchant_id=payload.merchant,
+            go_to=go_to,
             serial=payload.serial,
             offer_id=payload.offer,
             offer_code=offer.code if offer else str(payload.offer),
@@ -301,12 +345,13 @@ class Booth:
         return result if earlier is None else _already(result, earlier)
 
     def redeem(self, text: str, staff_name: str = "") -> ScanResult:
-        """Judge the code and, when valid, record the redemption (all or nothing)."""
+        """Judge the code and, when valid, record the redemption (all or nothing) with the
+        name of who served; ``StaffNameMissing`` when there is none."""
         result = self._judge(text)
         if result.verdict != Verdict.VALID or result.serial is None:
             return result
+        staff_name = require_staff_name(staff_name)
         now = self.clock.now()
-        staff_name = staff_name.strip()[:64]
         try:
             with self.database.unit_of_work() as uow:
                 s = uow.session
@@ -596,10 +641,12 @@ def describe(result: ScanResult, timezone: str) -> tuple[str, str]:
             name=result.masked_name, number=slip_number(result.serial)
         )
     verdict = result.verdict
+    # Served and waiting differ in words and sign, not only in colour: "✓" is said only once
+    # the redemption is recorded.
     if verdict == Verdict.VALID and result.redeemed:
-        return _("Redeemed: serve the customer"), what
+        return _("✓ Redeemed: serve the customer"), what
     if verdict == Verdict.VALID:
-        return _("Valid: confirm to redeem"), what
+        return _("Valid, NOT redeemed yet: press Enter to redeem"), what
     if verdict == Verdict.ALREADY_REDEEMED:
         at = result.redeemed_at.astimezone(zone).strftime("%H:%M") if result.redeemed_at else ""
         by = result.redeemed_by or _("(no name)")
@@ -623,4 +670,13 @@ def describe(result: ScanResult, timezone: str) -> tuple[str, str]:
     }[verdict]
     if verdict == Verdict.EXPIRED and result.redeem_by:
         detail = detail.format(date=result.redeem_by.isoformat())
+    go_to = result.go_to
+    if verdict == Verdict.OTHER_MERCHANT and go_to is not None:
+        # Said to the customer, big: where to go (the pack lists every merchant's booth).
+        headline = (
+            _("Go to booth {booth}: {merchant}").format(booth=go_to.booth, merchant=go_to.name)
+            if go_to.booth
+            else _("Go to {merchant}").format(merchant=go_to.name)
+        )
+        return headline, "\n".join(x for x in (detail, what) if x)
     return verdict_label(verdict), "\n".join(x for x in (detail, what) if x)

@@ -86,6 +86,19 @@ class BoothOffer(BoothBase):
     redeem_by: Mapped[date] = mapped_column(Date)
 
 
+class BoothMerchant(BoothBase):
+    """Every merchant of the event and its booth, from the newest pack that lists them: to
+    send a customer with another merchant's slip to the right booth. (A table added after
+    the first booths: ``create_all`` adds it to an existing file, empty until a new pack.)"""
+
+    __tablename__ = "booth_merchant"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # as in slip codes
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    booth: Mapped[str] = mapped_column(String(16), default="")
+
+
 class BoothKey(BoothBase):
     """A public key the booth trusts; the first pack's, plus those later packs add."""
 

@@ -250,9 +250,10 @@ def sign_out(
 
 
 def staff_session(uow: UnitOfWork, staff_no: str, *, clock: Clock | None = None) -> StaffSession:
-    """A session without a PIN, for the command line: whoever runs it already holds the
-    database file. The actions it takes are audited under this staff number with station "cli".
-    """
+    """A session without a PIN, for code that already knows who acts: the demo-day simulation,
+    benchmarks and test set-up. Never for a person: the command line signs ``--staff`` in with
+    their PIN through ``sign_in`` (``cli/staff.py``), because a typed staff number proves
+    nothing."""
     with uow:
         staff = uow.session.scalar(select(Staff).where(Staff.staff_no == staff_no.strip().upper()))
         if staff is None or not staff.active:

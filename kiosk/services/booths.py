@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from kiosk import audit, outbox, slipcode
 from kiosk.booth.bundle import BundleError, BundleRedemption, check_mac, peek_bundle
-from kiosk.booth.pack import Pack, PackOffer, sign_pack
+from kiosk.booth.pack import Pack, PackMerchant, PackOffer, sign_pack
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -111,6 +111,12 @@ def export_pack(
                 )
             )
         )
+        merchants = tuple(
+            PackMerchant(m.id, m.code, m.name, m.booth or "")
+            for m in s.scalars(
+                select(Merchant).where(Merchant.event_id == event.id).order_by(Merchant.id)
+            )
+        )
         pack = Pack(
             event_code=event.code,
             event_name=event.name,
@@ -126,6 +132,7 @@ def export_pack(
             revoked=revoked,
             bundle_secret=merchant.bundle_secret,
             issued_at=now,
+            merchants=merchants,
         )
         data = sign_pack(pack, private_keys)
         audit.append(

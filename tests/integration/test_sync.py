@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -237,3 +238,75 @@ def test_push_killed_at_random_points_then_pushed_again(demo_db: Database, pg_ur
     assert totals["accepted"] == kiosk["accepted"] == total
     assert totals["debited"] == kiosk["debited"] == 40 * 2000
     assert totals["balance"] == start - 40 * 2000
+
+
+def test_a_second_push_at_the_same_time_says_another_is_running(
+    any_demo_db: Database, pg_url: str
+) -> None:
+    """Two real ``kiosk sync push`` at once (two laptops, or the app's background push and a
+    terminal): the second sends nothing and says so in one sentence, the app's form of it
+    reads "busy", and the first sends every entry exactly once. The first is held inside its
+    ledger transaction (the test locks the ledger's accounts) so both really overlap."""
+    import psycopg
+
+    _event_day(any_demo_db, 20)
+    ledger = _seeded(any_demo_db, pg_url)
+    total = pending(any_demo_db)
+    kiosk = str(Path(sys.executable).with_name("kiosk"))
+    env = {**os.environ, "KIOSK_LANG": "en", "KIOSK_LEDGER": pg_url, "KIOSK_DB": any_demo_db.url}
+    hold = psycopg.connect(pg_url)
+    hold.execute("SELECT customer_no FROM ledger_account FOR UPDATE")
+    first = subprocess.Popen(
+        [kiosk, "sync", "push", "--progress-lines"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with psycopg.connect(pg_url, autocommit=True) as watch:  # the first waits on our lock
+        for _ in range(600):
+            waiting = watch.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            ).fetchone()
+            if waiting and waiting[0]:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the first push never reached the ledger")
+    try:
+        second = subprocess.run(
+            [kiosk, "sync", "push"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        background = subprocess.run(
+            [kiosk, "sync", "push", "--progress-lines"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    finally:
+        hold.rollback()
+        hold.close()
+    assert second.returncode == 1
+    assert second.stderr.startswith(
+        "kiosk: Another push to the ledger (or a pull from it) is running from this event database"
+    )
+    assert len(second.stderr.splitlines()) == 1 and second.stdout == ""
+    assert (background.returncode, background.stdout, background.stderr) == (0, "busy\n", "")
+    rest, errors = first.communicate(timeout=300)
+    assert first.returncode == 0, errors
+    assert f"pushed {total} {total} 0" in rest
+    assert pending(any_demo_db) == 0
+    assert ledger.totals()["accepted"] == _kiosk_totals(any_demo_db)["accepted"] == total
+    # Once the first is done, the lock is free again.
+    again = subprocess.run(
+        [kiosk, "sync", "push"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (again.returncode, again.stderr) == (0, "") and "0 entries pushed" in again.stdout

@@ -14,9 +14,9 @@ from pytestqt.qtbot import QtBot
 
 from kiosk.clock import FixedClock
 from kiosk.db import open_database
-from kiosk.i18n import set_language
 from ui.app import ensure_application
 from ui.context import AppContext
+from ui.language import apply_language
 from ui.main_window import MainWindow
 from ui.settings import Settings
 from ui.theme import apply_theme
@@ -33,6 +33,14 @@ def _collect_qt_garbage_here() -> Iterator[None]:
     """
     yield
     gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def _qt_in_english_after() -> Iterator[None]:
+    """A test that switched to Chinese leaves Qt's own catalog installed; the next test reads
+    English standard buttons again."""
+    yield
+    apply_language("en")
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +98,7 @@ def make_window(
         """A main window on ``url``; ``preferences`` make it another laptop's."""
         chosen = preferences or settings
         app = ensure_application()
-        set_language(chosen.language)
+        apply_language(chosen.language)
         apply_theme(app, chosen.large_print)
         database = open_database(url)
         opened.append(database)

@@ -14,7 +14,6 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from kiosk.db import Database
-from kiosk.i18n import set_language
 from kiosk.services.auth import staff_session
 from kiosk.services.booths import import_bundle
 from tests.booth_support import MORNING, issue, new_booth, pack_bytes
@@ -22,6 +21,7 @@ from tests.ui.conftest import sign_in, supervisor_answers
 from ui import booth as booth_ui
 from ui.app import ensure_application
 from ui.booth import BoothWindow
+from ui.language import apply_language
 from ui.main_window import MainWindow
 from ui.settings import Settings
 from ui.theme import apply_theme
@@ -38,7 +38,7 @@ def make_booth(
 
     def make(pack: bytes | None) -> BoothWindow:
         apply_theme(ensure_application(), False)
-        set_language(settings.language)
+        apply_language(settings.language)
         booth = new_booth(tmp_path / f"booth{len(opened)}.sqlite3")
         opened.append(booth)
         if pack is not None:
@@ -76,13 +76,14 @@ def test_wedge_scan_confirm_then_second_scan_refused(
     panel.staff.setText("李四")
     panel.staff.editingFinished.emit()
     scan(qtbot, window, code)
-    assert panel.banner.tone == Tone.OK
-    assert panel.banner.headline.text() == "Valid: confirm to redeem"
+    assert panel.banner.tone == Tone.INFO  # waiting for Enter: not the green of "served"
+    assert panel.banner.headline.text() == "Valid, NOT redeemed yet: press Enter to redeem"
     assert "基础体检套餐 × 1" in panel.banner.detail.text()
     assert panel.redeem_button.isVisible() and panel.field.text() == ""
     monkeypatch.setattr(booth_ui, "CONFIRM_GUARD_S", 0.0)
     qtbot.keyClick(panel.field, Qt.Key.Key_Return)  # Enter on the empty field confirms
-    assert panel.banner.headline.text() == "Redeemed: serve the customer"
+    assert panel.banner.headline.text() == "✓ Redeemed: serve the customer"
+    assert panel.banner.tone == Tone.OK
     assert panel.sounds.last == Tone.OK and not panel.redeem_button.isVisible()
     qtbot.waitUntil(lambda: panel.table.rowCount() == 1)
     assert panel.table.item(0, 4).text() == "李四"
@@ -105,12 +106,14 @@ def test_auto_redeem_every_verdict_manual_and_camera(
     panel = window.panel
     assert panel is not None
     panel.auto.setChecked(True)
+    panel.staff.setText("李四")
+    panel.staff.editingFinished.emit()
     scan(qtbot, window, first)
-    assert panel.banner.headline.text() == "Redeemed: serve the customer"
+    assert panel.banner.headline.text() == "✓ Redeemed: serve the customer"
     scan(qtbot, window, other)
     assert (panel.banner.tone, panel.banner.headline.text()) == (
         Tone.ERROR,
-        "For another merchant",
+        "Go to booth B1: 星光影城",
     )
     scan(qtbot, window, "https://example.com/x")
     assert (panel.banner.tone, panel.banner.headline.text()) == (
@@ -126,7 +129,7 @@ def test_auto_redeem_every_verdict_manual_and_camera(
     typed = " ".join(second[i : i + 8] for i in range(0, len(second), 8)).lower()
     monkeypatch.setattr(booth_ui.ManualEntryDialog, "ask", lambda parent: typed)
     panel.manual_button.click()
-    assert panel.banner.headline.text() == "Redeemed: serve the customer"
+    assert panel.banner.headline.text() == "✓ Redeemed: serve the customer"
     # The camera path: a picture of the QR, as the camera's frames deliver it.
     buffer = io.BytesIO()
     qrcode.make(first).save(buffer, format="PNG")

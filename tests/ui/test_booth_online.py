@@ -14,13 +14,14 @@ from sqlalchemy import select
 
 from kiosk.booth.online import event_url, set_event_url
 from kiosk.db import Database, open_database
-from kiosk.i18n import set_language
 from kiosk.models import Redemption, Slip, SlipStatus
 from tests.booth_support import issue, new_booth, pack_bytes
 from tests.tcp_proxy import LanCable
+from tests.ui.wedge import type_like_a_person
 from ui.app import ensure_application
 from ui.booth import BoothWindow
 from ui.connection import ConnectionDialog
+from ui.language import apply_language
 from ui.settings import Settings
 from ui.theme import apply_theme
 from ui.widgets import Tone
@@ -44,7 +45,7 @@ def make_booth(
 
     def make(url: str) -> BoothWindow:
         apply_theme(ensure_application(), False)
-        set_language(settings.language)
+        apply_language(settings.language)
         booth = new_booth(tmp_path / f"booth{len(windows)}.sqlite3")
         booth.install(pack)
         set_event_url(booth, url)
@@ -53,6 +54,8 @@ def make_booth(
         windows.append(window)
         window.show()
         qtbot.waitExposed(window)
+        if window.panel is not None and not window.panel.staff.text():
+            type_like_a_person(qtbot, window.panel.staff, "王店员")  # once per shift
         return window
 
     yield make
@@ -87,7 +90,7 @@ def test_two_booths_online_serve_a_slip_once(
 
     _scan_and_confirm(qtbot, first, code)
     assert first.panel is not None and first.panel.banner.tone == Tone.OK
-    assert first.panel.banner.headline.text() == "Redeemed: serve the customer"
+    assert first.panel.banner.headline.text() == "✓ Redeemed: serve the customer"
     assert _redemptions(event, 1) == [None]
     panel = first.panel
     qtbot.waitUntil(lambda: "1 redeemed · 0 not yet sent" in panel.summary.text())

@@ -94,7 +94,11 @@ def test_scan_checks_in_at_once(qtbot: QtBot, station: ReceptionStation, demo_ur
     assert _visits(demo_url) == 1
     # The ticket prints right after the card is shown.
     qtbot.waitUntil(lambda: station.last_print.endswith(f"ticket-{station.card.visit.ticket}.pdf"))
-    assert "no printer configured" in station.banner.detail.text()
+    ticket = station.card.visit.ticket
+    assert station.print_banner.tone == Tone.INFO  # no printer set up: saved, not "printed"
+    assert station.print_banner.headline.text() == (
+        f"Ticket {ticket} saved as PDF: no printer is set up."
+    )
     # The same invitation again: an amber warning, no second visit.
     scan(qtbot, station, code)
     assert station.banner.tone == Tone.WARN

@@ -69,7 +69,9 @@ def test_pack_holds_no_secret_key_and_no_customer_data(demo_db: Database) -> Non
         "revoked",
         "bundle_secret",
         "issued_at",
+        "merchants",  # every merchant's code, name and booth: where to send a customer
     }
+    assert set(body["merchants"][0]) == {"id", "code", "name", "booth"}
     assert [o["code"] for o in body["offers"]] == ["O101", "O102"]
 
 
@@ -381,3 +383,39 @@ def test_bundle_import_on_postgresql(pg_url: str, tmp_path: Path) -> None:
         assert uow.session.scalar(select(Slip.status)) == SlipStatus.REDEEMED
     booth.database.dispose()
     database.dispose()
+
+
+def test_another_merchants_slip_names_its_booth_and_an_older_pack_still_installs(
+    demo_db: Database, tmp_path: Path
+) -> None:
+    """The pack lists every merchant with its booth, so the verdict says where to send the
+    customer; a pack made before that list existed installs, and the verdict then says only
+    that the slip is for another merchant."""
+    from dataclasses import replace
+
+    from kiosk.booth.pack import read_pack, sign_pack
+    from kiosk.demo import DEMO_PASSPHRASE
+    from kiosk.services.booths import _unlock_all
+    from kiosk.services.events import current_event
+
+    (other,) = issue(demo_db, ["O501"])  # 星光影城 at booth B1
+    data = pack_bytes(demo_db)
+    pack, _signer = read_pack(data, None)
+    assert ("M05", "星光影城", "B1") in {(m.code, m.name, m.booth) for m in pack.merchants}
+    with demo_db.unit_of_work() as uow:
+        private = _unlock_all(uow.session, current_event(uow.session).id, DEMO_PASSPHRASE)
+    older = sign_pack(replace(pack, merchants=()), private)
+    assert b'"merchants"' not in older
+
+    before = new_booth(tmp_path / "old.sqlite3")
+    before.install(older)
+    result = before.check(other)
+    assert result.verdict == Verdict.OTHER_MERCHANT and result.go_to is None
+    assert describe(result, "Asia/Shanghai")[0] == "For another merchant"
+    before.install(data)  # the update brings the list
+    result = before.check(other)
+    assert result.go_to is not None and result.go_to.booth == "B1"
+    headline, detail = describe(result, "Asia/Shanghai")
+    assert headline == "Go to booth B1: 星光影城"
+    assert detail.startswith("This slip is for another merchant's service; do not serve.")
+    before.database.dispose()

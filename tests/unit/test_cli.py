@@ -197,6 +197,7 @@ def test_checkin_command(
 ) -> None:
     monkeypatch.setenv("KIOSK_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.delenv("KIOSK_PRINT_COMMAND", raising=False)
+    monkeypatch.setenv("KIOSK_PIN", "1234")  # every demo staff member's PIN
     code, out, err = run(
         capsys,
         "--lang",
@@ -227,11 +228,22 @@ def test_checkin_command(
     )
     assert code == 1 and "No invitation or customer number" in err
     monkeypatch.setenv("KIOSK_PRINT_COMMAND", "false")
-    code, out, _err = run(
+    code, out, err = run(
         capsys, "--lang", "en", "--db", demo_url, "checkin", "6200000006", "--staff", "R001"
     )
     assert code == 0  # the check-in stands even when the printer fails
-    assert "Printing failed" in out and "the PDF is kept at" in out
+    assert "Checked in" in out and "Printing failed" not in out
+    assert err.startswith("Printing failed: the print command “false” stopped with code 1.")
+    assert "The PDF is kept at" in err
+    monkeypatch.setenv("KIOSK_PRINTER", "command:no-such-lp -d SLIPS")
+    code, out, err = run(
+        capsys, "--lang", "en", "--db", demo_url, "checkin", "6200000007", "--staff", "R001"
+    )
+    assert code == 0 and "Checked in" in out
+    assert err.startswith(
+        "Printer not connected: the print command “no-such-lp” is not installed on this laptop."
+    )
+    assert "Errno" not in err
 
 
 def test_slip_issue_verify_void(
@@ -242,6 +254,7 @@ def test_slip_issue_verify_void(
 ) -> None:
     monkeypatch.setenv("KIOSK_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.delenv("KIOSK_PASSPHRASE", raising=False)
+    monkeypatch.setenv("KIOSK_PIN", "1234")  # R001's, A001's and S001's
     base = ["--lang", "en", "--db", demo_url]
     assert run(capsys, *base, "checkin", "6200000040", "--staff", "R001", "--no-ticket")[0] == 0
     issue = [
@@ -336,6 +349,7 @@ def test_merchant_pack_booth_and_bundle(
     code_a, code_b, other = issue(database, ["O101", "O102", "O501"])
     database.dispose()
     monkeypatch.setenv("KIOSK_PASSPHRASE", "demo-passphrase")
+    monkeypatch.setenv("KIOSK_PIN", "1234")  # M001's and S001's
     base = ("--lang", "en", "--db", demo_url)
     pack = str(tmp_path / "m01.pack")
     code, out, err = run(
@@ -347,16 +361,18 @@ def test_merchant_pack_booth_and_bundle(
     code, out, _err = run(capsys, *booth, "install", pack)
     assert code == 0 and "Booth ready for 康宁体检中心 (M01)" in out
     code, out, _err = run(capsys, *booth, "scan", code_a, "--staff", "李四")
-    assert code == 0 and out.startswith("Redeemed: serve the customer")
+    assert code == 0 and out.startswith("✓ Redeemed: serve the customer")
     assert "基础体检套餐 × 1" in out
     code, out, _err = run(capsys, *booth, "scan", code_a, "--staff", "王五")
     assert code == 1 and out.startswith("Already redeemed at ") and "by 李四" in out
     code, out, _err = run(capsys, *booth, "scan", other)
-    assert code == 1 and out.startswith("For another merchant")
+    assert code == 1 and out.startswith("Go to booth B1: 星光影城")
     code, out, _err = run(capsys, *booth, "scan", "not-a-slip")
     assert code == 1 and out.startswith("Unreadable")
     code, out, _err = run(capsys, *booth, "scan", code_b, "--check")
-    assert code == 0 and out.startswith("Valid: confirm to redeem")
+    assert code == 0 and out.startswith("Valid, NOT redeemed yet")
+    code, out, err = run(capsys, *booth, "scan", code_b)  # nobody named: nothing recorded
+    assert code == 1 and err.startswith("kiosk: Type your name first (once per shift)")
     code, out, _err = run(capsys, *booth, "list")
     assert code == 0 and "1 redemptions" in out and "基础体检套餐: 1 slips" in out
     bundle = str(tmp_path / "bundle.json")

@@ -18,6 +18,7 @@ def test_ledger_sync_close_and_reports(
 ) -> None:
     monkeypatch.setenv("KIOSK_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.setenv("KIOSK_PASSPHRASE", "demo-passphrase")
+    monkeypatch.setenv("KIOSK_PIN", "1234")  # R001's, A001's, S001's
     monkeypatch.delenv("KIOSK_LEDGER", raising=False)
     base = ["--lang", "en", "--db", demo_url]
     ledger = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"

@@ -527,7 +527,9 @@ def test_templates_filled_in_and_imported_with_the_cli(
     wrong = ["6200000002", "李四", "138", None, ID2[:15] + "000", None, None, "B09", "RM001",
              "AM", -5]  # fmt: skip
     fill(paths[3], [invitee, wrong])
-    # Branches and staff before anyone could sign in; then the supervisor imports.
+    # Branches and staff before anyone could sign in; then the supervisor imports, with the
+    # PIN the staff file gave them.
+    monkeypatch.setenv("KIOSK_PIN", "1357")
     for path, kind, new, who in zip(
         paths[:3],
         ["branches", "staff", "catalog"],
@@ -541,6 +543,7 @@ def test_templates_filled_in_and_imported_with_the_cli(
     code, out, err = run(capsys, *db, "import", "invitees", str(paths[3]))
     assert (code, err) == (1, "kiosk: Only relationship managers or a supervisor import files.\n")
     # An RM imports with the supervisor's approval; the PIN comes from the environment.
+    monkeypatch.setenv("KIOSK_PIN", "2468")  # RM001's own
     code, out, err = run(capsys, *db, "import", "invitees", str(paths[3]), "--staff", "RM001")
     assert (code, err) == (1, "kiosk: A supervisor must approve importing a file.\n")
     monkeypatch.setenv("KIOSK_SUPERVISOR_PIN", "1357")

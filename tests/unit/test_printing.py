@@ -31,7 +31,12 @@ from kiosk.services.slips import CartLine, issue_slips
 from kiosk.slipcode import Verdict
 from printing import escpos
 from printing.fonts import register_fonts
-from printing.printer import Printer, PrinterSettingError, slip_paper_from_environment
+from printing.printer import (
+    Printer,
+    PrinterSettingError,
+    PrintProblem,
+    slip_paper_from_environment,
+)
 from printing.slips import (
     A6_MARGIN,
     A6_MODULE,
@@ -293,7 +298,8 @@ def test_escpos_missing_device(slip: SlipPrint, tmp_path: Path) -> None:
     pdf = render_slip(slip, printer.path_for("slip.pdf"))
     outcome = printer.send(pdf)
     assert not outcome.printed
-    assert outcome.message.startswith(f"There is no printer device {device}")
+    assert outcome.message.startswith(f"Printer not connected: There is no printer device {device}")
+    assert outcome.problem == PrintProblem.NOT_CONNECTED
     assert pdf.exists()
 
 
@@ -415,3 +421,37 @@ def test_roll_slip_text_stays_within_the_printable_72_mm(slip: SlipPrint, tmp_pa
         if row.strip().startswith("<word")
     ]
     assert right_edges and max(right_edges) <= 76 / 25.4 * 72  # 4 mm margin of 80 mm paper
+
+
+def test_a_print_command_that_fails_is_said_in_words(slip: SlipPrint, tmp_path: Path) -> None:
+    """No ``lp`` on this laptop, a command that refuses, a setting not understood: each is a
+    problem of its own kind with a reason in words (never "[Errno 2]"), and the PDF stays."""
+    missing = Printer.from_setting("command:lp-not-here -d SLIPS", tmp_path)
+    pdf = render_slip(slip, missing.path_for("slip.pdf"))
+    outcome = missing.send(pdf)
+    assert (outcome.printed, outcome.failed, outcome.problem) == (
+        False,
+        True,
+        PrintProblem.NOT_CONNECTED,
+    )
+    assert outcome.headline == (
+        "Printer not connected: the print command “lp-not-here” is not installed on this laptop"
+    )
+    assert "Errno" not in outcome.message and f"The PDF is kept at {pdf}" in outcome.message
+    set_language("zh_CN")
+    assert missing.send(pdf).headline == "打印机未连接：本机没有安装打印命令“lp-not-here”"
+    set_language("en")
+    script = tmp_path / "lp"
+    script.write_text("#!/bin/sh\necho 'lp: The printer or class does not exist.' >&2\nexit 1\n")
+    script.chmod(0o755)
+    refusing = Printer.from_setting(f"command:{script} -d SLIPS", tmp_path).send(pdf)
+    assert refusing.problem == PrintProblem.FAILED
+    assert refusing.headline == (
+        f"Printing failed: the print command “{script}” answered: lp: The printer or class "
+        "does not exist"
+    )
+    mistyped = Printer(tmp_path, problem="KIOSK_PRINTER=escpso is not understood.").send(pdf)
+    assert mistyped.problem == PrintProblem.SETTING and mistyped.failed
+    nowhere = Printer(tmp_path).send(pdf)  # no printer set up: saved, neither printed nor failed
+    assert (nowhere.printed, nowhere.failed) == (False, False)
+    assert pdf.exists()

@@ -410,6 +410,7 @@ def test_commands_push_hold_purge_and_info(
     assert "1 governance changes carry sealed personal data and wait" in out
     code, out, _err = run(capsys, *base, "sync", "push", "--ledger", ledger, "--progress-lines")
     assert "held 1" in out  # what the app's header reads
+    monkeypatch.setenv("KIOSK_PIN", "1234")  # S001's, A001's
     code, _out, err = run(capsys, *base, "event", "purge", "--staff", "S001")
     assert code == 1 and "not closed yet" in err
     code, _out, err = run(capsys, *base, "event", "purge", "--staff", "A001")

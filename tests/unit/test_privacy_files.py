@@ -81,6 +81,7 @@ def test_no_full_id_phone_or_birth_date_in_any_file(
     monkeypatch.setenv("KIOSK_SPOOL_DIR", str(out / "spool"))
     monkeypatch.setenv("KIOSK_PASSPHRASE", DEMO_PASSPHRASE)
     monkeypatch.setenv("KIOSK_PRINTER", "pdf")
+    monkeypatch.setenv("KIOSK_PIN", "1234")  # every demo staff member's
     base = ["--lang", "en", "--db", demo_url]
 
     def ok(*argv: str) -> str:

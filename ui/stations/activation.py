@@ -11,6 +11,10 @@ The desk is this laptop's counter (``ui.counter``) at the activation queue; the 
 has called comes from the event database (``desk.current_call``) whenever the station loads
 or the database changes. Scanning a customer who waits for activation (or was set aside as a
 no-show) calls them to this desk, so F10 finishes them as after F5.
+
+The issue and the printing each have their own message (``banner``, ``print_banner``): a
+printer failure is amber, in words, and F4 prints every slip of the customer that never came
+out (a first copy, so nobody approves it).
 """
 
 from __future__ import annotations
@@ -50,7 +54,15 @@ from kiosk.services import activation, desk, keys, reception, slips
 from kiosk.services.activation import CatalogOffer, DeskCustomer, Step
 from kiosk.services.desk import Called, DeskBusy, DeskError, counter_label
 from kiosk.services.events import event_header
-from printing.printer import Printer, PrinterSettingError, slip_paper_from_environment
+from printing.printer import (
+    Printer,
+    PrinterSettingError,
+    PrintOutcome,
+    PrintProblem,
+    failed,
+    not_saved,
+    slip_paper_from_environment,
+)
 from printing.slips import SlipPrint, render_slip
 from ui.approval import approval_for
 from ui.context import StationContext
@@ -58,7 +70,7 @@ from ui.counter import CounterBar
 from ui.stations.base import StationPage
 from ui.theme import is_large_print
 from ui.timing import every
-from ui.widgets import ResultBanner, ScanField, Sounds, Tone
+from ui.widgets import PrintBanner, ResultBanner, ScanField, Sounds, Tone, side_by_side
 
 STEP_KEYS = {
     Step.MOBILE_BANKING_LOGIN: Qt.Key.Key_F6,
@@ -139,11 +151,11 @@ class ActivationStation(StationPage):
         self._signing_key = None
         self._updating = False
         self._slip_rows: list[slips.SlipRow] = []
-        self._last_print = ""
 
         self.banner = ResultBanner()
         self.counter = CounterBar(context, stacked=is_large_print())
         self.counter.changed.connect(lambda _name: self.sync_called())
+        self.print_banner = PrintBanner(_("Print again (F4)"))
         self.call_button = QPushButton(_("Call next (F5)"))
         self.call_button.setObjectName("call_next")
         self.call_button.setProperty("role", "primary")
@@ -267,7 +279,7 @@ class ActivationStation(StationPage):
         body.addLayout(right, 6)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 14, 18, 14)
-        layout.addWidget(self.banner)
+        layout.addLayout(side_by_side(self.banner, self.print_banner))
         layout.addWidget(self.header)
         layout.addLayout(steps)
         layout.addLayout(body, 1)
@@ -281,6 +293,7 @@ class ActivationStation(StationPage):
         self.clear_button.clicked.connect(self.empty_cart)
         self.issue_button.clicked.connect(self.issue)
         self.reprint_button.clicked.connect(self.reprint)
+        self.print_banner.retry.connect(self.retry_print)
         self.void_button.clicked.connect(self.void)
         self.finish_button.clicked.connect(self.finish)
         self.requeue_button.clicked.connect(self.requeue)
@@ -290,6 +303,7 @@ class ActivationStation(StationPage):
         self.bind(Qt.Key.Key_F9, self.issue)
         self.bind(Qt.Key.Key_F10, self.finish)
         self.bind(Qt.Key.Key_P, self.reprint, Qt.KeyboardModifier.ControlModifier)
+        self.bind(Qt.Key.Key_F4, self.retry_print)
         self.refresh_timer = QTimer(self)
         # Service desks and reception fill the queue and other desks take capacity:
         # ``refresh_live`` follows them at once; this timer keeps the waiting minutes current.
@@ -566,11 +580,14 @@ class ActivationStation(StationPage):
 
     def open_customer(self, customer_id: int, *, prefill: bool) -> bool:
         try:
-            self.customer = activation.desk_customer(self.context.uow(), customer_id)
+            customer = activation.desk_customer(self.context.uow(), customer_id)
         except KioskError as error:
             self.sounds.play(Tone.ERROR)
             self.banner.show_result(Tone.ERROR, str(error))
             return False
+        if self.customer is None or self.customer.customer_id != customer_id:
+            self.print_banner.clear()  # it spoke of the last customer's slips
+        self.customer = customer
         if prefill:
             self.cart = (
                 Cart()
@@ -581,6 +598,7 @@ class ActivationStation(StationPage):
                 )
             )
         self._show_customer()
+        self._note_unprinted()
         self.catalog.setFocus()
         return True
 
@@ -592,6 +610,24 @@ class ActivationStation(StationPage):
         except KioskError:
             return False
         return any(row.status != SlipStatus.VOIDED for row in rows)
+
+    def _note_unprinted(self) -> None:
+        """Slips issued earlier that never came out (the printer failed, then the window was
+        rebuilt, or the customer came back): the database knows, so the desk says so."""
+        unprinted = [
+            slip
+            for slip in self._slip_rows
+            if slip.status == SlipStatus.ISSUED and slip.copies_printed == 0
+        ]
+        if unprinted and self.customer is not None:
+            self.print_banner.outcome(
+                Tone.WARN,
+                _("{n} slips of {name} were never printed.").format(
+                    n=len(unprinted), name=self.customer.masked_name
+                ),
+                _("They are issued and saved: press F4 to print them now."),
+                retry=True,
+            )
 
     def reload_customer(self) -> None:
         if self.customer is not None:
@@ -797,40 +833,68 @@ class ActivationStation(StationPage):
         self.sounds.play(Tone.OK)
         self.banner.show_result(
             Tone.OK,
-            _("{n} slips issued for {name}: printing…").format(
-                n=len(issued), name=customer.masked_name
-            ),
+            _("{n} slips issued for {name}.").format(n=len(issued), name=customer.masked_name),
+            _("Their points are reserved."),
         )
-        # The slips are issued whatever the printer does; print after the screen is updated.
-        QTimer.singleShot(0, self, lambda: self._print_all([s.serial for s in issued]))
+        self.print_later([s.serial for s in issued])
 
-    def _print_all(self, serials: list[int]) -> None:
-        failures = [message for serial in serials if (message := self.print_slip(serial))]
+    def print_later(self, serials: list[int], approval: Approval | None = None) -> None:
+        """The screen first, then the printer (a slow printer never holds up the desk)."""
+        self.print_banner.printing(_("Printing {n} slips…").format(n=len(serials)))
+        QTimer.singleShot(0, self, lambda: self._print_all(serials, approval))
+
+    def _print_all(self, serials: list[int], approval: Approval | None = None) -> None:
+        outcomes = {serial: self.print_slip(serial, approval) for serial in serials}
         self.refresh_slips()
+        self.show_printing(outcomes)
+
+    def show_printing(self, outcomes: dict[int, PrintOutcome]) -> None:
+        """What became of the printouts (by slip number), on the print banner: printed, saved
+        only (no printer set up), or amber with the reason in words and the retry key."""
+        failures = [o for o in outcomes.values() if o.failed]
+        n = len(outcomes)
         if failures:
             self.sounds.play(Tone.WARN)
-            self.banner.show_result(
+            self.print_banner.outcome(
                 Tone.WARN,
-                _("Slips issued, but printing failed: print them again from the list."),
-                failures[0],
+                failures[0].title,
+                (
+                    _("{reason} The slips are saved: print them again from the list (F4).")
+                    if len(failures) == n
+                    else _(
+                        "{reason} {failed} of {n} slips not printed; they are saved: print "
+                        "them again from the list (F4)."
+                    )
+                ).format(reason=failures[0].sentence, failed=len(failures), n=n),
+                retry=True,
             )
-        else:
-            self.banner.show_result(
+        elif all(o.printed for o in outcomes.values()):
+            self.print_banner.outcome(
                 Tone.OK,
-                _("{n} slips issued and printed.").format(n=len(serials)),
-                self._last_print,
+                _("{n} slips printed.").format(n=n)
+                if n > 1
+                else _("Slip No. {serial:06d} printed.").format(serial=next(iter(outcomes))),
+                retry=False,
             )
+        else:  # no printer set up on purpose (demo, rehearsal): the PDFs are the slips
+            self.print_banner.outcome(
+                Tone.INFO,
+                _("{n} slips saved as PDF: no printer is set up.").format(n=n),
+                retry=False,
+            )
+            self.print_banner.setToolTip(str(next(iter(outcomes.values())).path.parent))
 
-    def print_slip(self, serial: int, approval: Approval | None = None) -> str:
-        """Render and send one slip; '' when a copy came out, else what went wrong. A copy
-        after the first carries the supervisor's ``approval`` to the service."""
+    def print_slip(self, serial: int, approval: Approval | None = None) -> PrintOutcome:
+        """Render and send one slip; what became of it. A copy after the first carries the
+        supervisor's ``approval`` to the service."""
+        path = self.printer.path_for(f"slip-{serial:06d}.pdf")
         try:
             slips.check_print(self.context.uow(), serial, self.context.staff, approval=approval)
         except KioskError as error:
-            return str(error)
+            return failed(path, PrintProblem.FAILED, str(error))
         try:
             document = slips.slip_document(self.context.uow(), serial)
-            path = render_slip(
+            render_slip(
                 SlipPrint(
                     document.event_name,
                     document.serial,
@@ -842,19 +906,41 @@ class ActivationStation(StationPage):
                     document.redeem_by,
                     document.masked_name,
                 ),
-                self.printer.path_for(f"slip-{serial:06d}.pdf"),
+                path,
                 slip_paper_from_environment(),
             )
-        except (KioskError, OSError, PrinterSettingError) as error:
-            message = _("The slip could not be saved: {reason}").format(reason=error)
-            self._record_print(serial, False, message, approval)
-            return message
+        except PrinterSettingError as error:
+            outcome = failed(path, PrintProblem.SETTING, str(error))
+            self._record_print(serial, False, outcome.message, approval)
+            return outcome
+        except (KioskError, OSError) as error:
+            outcome = not_saved(path, error)
+            self._record_print(serial, False, outcome.message, approval)
+            return outcome
         outcome = self.printer.send(path)
         # With no printer configured the kept PDF is the copy (rehearsals, the demo).
         made = outcome.printed or self.printer.spool_only
-        self._last_print = outcome.message
         self._record_print(serial, made, outcome.message, approval)
-        return "" if made else outcome.message
+        return outcome
+
+    def retry_print(self) -> None:
+        """F4: every slip of this customer that never came out, printed now (first copies)."""
+        unprinted = [
+            slip.serial
+            for slip in self._slip_rows
+            if slip.status == SlipStatus.ISSUED and slip.copies_printed == 0
+        ]
+        if not unprinted:
+            if self.customer is not None:
+                self.print_banner.outcome(
+                    Tone.INFO,
+                    _("Every slip of {name} has been printed.").format(
+                        name=self.customer.masked_name
+                    ),
+                    retry=False,
+                )
+            return
+        self.print_later(unprinted)
 
     def _record_print(
         self, serial: int, printed: bool, detail: str, approval: Approval | None = None
@@ -898,18 +984,9 @@ class ActivationStation(StationPage):
             )
             if not go:
                 return
-        failure = self.print_slip(slip.serial, approval)
+        outcome = self.print_slip(slip.serial, approval)
         self.refresh_slips()
-        if failure:
-            self.sounds.play(Tone.WARN)
-            self.banner.show_result(Tone.WARN, _("Printing failed."), failure)
-        else:
-            self.sounds.play(Tone.OK)
-            self.banner.show_result(
-                Tone.OK,
-                _("Slip No. {serial:06d} printed again.").format(serial=slip.serial),
-                self._last_print,
-            )
+        self.show_printing({slip.serial: outcome})
 
     def void(self) -> None:
         slip = self.selected_slip()
@@ -1030,6 +1107,7 @@ class ActivationStation(StationPage):
     def _clear(self) -> None:
         self.called = None
         self.customer = None
+        self.print_banner.clear()
         self._show_customer()
         self.refresh_queue()
         self.call_button.setFocus()

@@ -50,6 +50,7 @@ from printing.invitations import percent_text, write_progress, write_reminders
 from ui.approval import approval_for
 from ui.audit_panel import AuditPanel
 from ui.context import StationContext
+from ui.language import FILE_DIALOG
 from ui.reports_panel import ReportsPanel
 from ui.stations.base import StationPage
 from ui.widgets import ResultBanner, Tone
@@ -71,18 +72,20 @@ class FileChooser:
     @classmethod
     def open_file(cls, parent: QWidget, title: str) -> Path | None:
         name, _filter = QFileDialog.getOpenFileName(
-            parent, title, "", _("Spreadsheets (*.xlsx *.csv)")
+            parent, title, "", _("Spreadsheets (*.xlsx *.csv)"), options=FILE_DIALOG
         )
         return Path(name) if name else None
 
     @classmethod
     def save_file(cls, parent: QWidget, title: str, name: str, filter_: str) -> Path | None:
-        chosen, _filter = QFileDialog.getSaveFileName(parent, title, name, filter_)
+        chosen, _filter = QFileDialog.getSaveFileName(
+            parent, title, name, filter_, options=FILE_DIALOG
+        )
         return Path(chosen) if chosen else None
 
     @classmethod
     def directory(cls, parent: QWidget, title: str) -> Path | None:
-        name = QFileDialog.getExistingDirectory(parent, title)
+        name = QFileDialog.getExistingDirectory(parent, title, options=FILE_DIALOG)
         return Path(name) if name else None
 
 

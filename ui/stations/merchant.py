@@ -27,6 +27,7 @@ from kiosk.roles import Station
 from kiosk.services.booths import conflict_label, export_pack, import_bundle, merchants
 from ui.approval import approval_for
 from ui.context import StationContext
+from ui.language import FILE_DIALOG
 from ui.stations.base import StationPage
 from ui.widgets import ResultBanner, Tone
 
@@ -37,14 +38,22 @@ class Files:
     @staticmethod
     def save_pack(parent: QWidget, suggested: str) -> str | None:
         path, _filter = QFileDialog.getSaveFileName(
-            parent, _("Export the merchant pack"), suggested, _("Merchant packs (*.pack)")
+            parent,
+            _("Export the merchant pack"),
+            suggested,
+            _("Merchant packs (*.pack)"),
+            options=FILE_DIALOG,
         )
         return path or None
 
     @staticmethod
     def open_bundle(parent: QWidget) -> str | None:
         path, _filter = QFileDialog.getOpenFileName(
-            parent, _("Import a redemption bundle"), "", _("Bundles (*.json);;All (*)")
+            parent,
+            _("Import a redemption bundle"),
+            "",
+            _("Bundles (*.json);;All (*)"),
+            options=FILE_DIALOG,
         )
         return path or None
 

@@ -44,7 +44,7 @@ from kiosk.search import SearchError
 from kiosk.services import reception
 from kiosk.services.events import branches
 from kiosk.services.reception import Arrival, CheckInResult, CustomerCard, WalkInInvalid
-from printing.printer import Printer
+from printing.printer import Printer, PrintOutcome, PrintProblem, not_saved
 from printing.tickets import render_queue_ticket
 from ui.approval import approval_for
 from ui.camera import CameraScanner
@@ -55,12 +55,14 @@ from ui.theme import is_large_print
 from ui.timing import every
 from ui.widgets import (
     KeepFocus,
+    PrintBanner,
     ResultBanner,
     ScanField,
     Sounds,
     Tone,
     error_label,
     mark_invalid,
+    side_by_side,
 )
 
 SEARCH_DELAY_MS = 60  # lets a scanner burst finish before searching
@@ -400,6 +402,7 @@ class ReceptionStation(StationPage):
         self.camera_button.setCheckable(True)
         self.camera_button.setVisible(CameraScanner.available())
         self.banner = ResultBanner()
+        self.print_banner = PrintBanner(_("Print again (F4)"))
 
         self.model = HitModel()
         self.table = QTableView()
@@ -466,7 +469,7 @@ class ReceptionStation(StationPage):
         layout.setContentsMargins(18, 14, 18, 14)
         layout.addLayout(top)
         layout.addWidget(self.hint)
-        layout.addWidget(self.banner)
+        layout.addLayout(side_by_side(self.banner, self.print_banner))
         layout.addLayout(middle, 1)
         layout.addWidget(self.slots)
 
@@ -504,6 +507,7 @@ class ReceptionStation(StationPage):
         self.check_in_button.clicked.connect(self.check_in_selected)
         self.undo_button.clicked.connect(self.undo)
         self.reprint_button.clicked.connect(self.reprint)
+        self.print_banner.retry.connect(self.retry_print)
         self.walk_in_button.clicked.connect(self.walk_in)
         self.camera_button.toggled.connect(self.toggle_camera)
         self.camera.decoded.connect(self.on_scanned)
@@ -511,6 +515,7 @@ class ReceptionStation(StationPage):
         self.bind(Qt.Key.Key_F2, self.walk_in)
         self.bind(Qt.Key.Key_Z, self.undo, Qt.KeyboardModifier.ControlModifier)
         self.bind(Qt.Key.Key_P, self.reprint, Qt.KeyboardModifier.ControlModifier)
+        self.bind(Qt.Key.Key_F4, self.retry_print)
         self._update_buttons()
 
     # -- loading -----------------------------------------------------------------------------
@@ -540,6 +545,15 @@ class ReceptionStation(StationPage):
             self.table.horizontalHeader().resizeSection(column, width + 14)
 
     def load(self) -> None:
+        unprinted = self.context.app.unprinted_ticket
+        if unprinted is not None and not self.print_banner.isVisibleTo(self):
+            # The window was rebuilt (language, large print) since the ticket failed to print.
+            self.print_banner.outcome(
+                Tone.WARN,
+                _("Ticket {ticket} was not printed.").format(ticket=unprinted.ticket),
+                _("The check-in stands: press F4 to print the ticket again."),
+                retry=True,
+            )
         self._size_columns()
         self.refresh_slots(recount_expected=True)
         self.slot_timer.start()
@@ -782,10 +796,9 @@ class ReceptionStation(StationPage):
                 _("Checked in: {name} · ticket {ticket}").format(
                     name=result.card.hit.name, ticket=result.ticket
                 ),
-                detail + " · " + _("printing the ticket…"),
+                detail,
             )
-            # The card first, the printer after: a slow printer never holds up the screen.
-            QTimer.singleShot(0, self, lambda: self._print_then_report(result, detail))
+            self.print_later(result)
         else:
             assert result.card.visit is not None
             zone = ZoneInfo(result.card.timezone)
@@ -818,18 +831,56 @@ class ReceptionStation(StationPage):
             return _("no slot")
         return ""
 
-    def _print_then_report(self, result: CheckInResult, detail: str) -> None:
-        self.banner.detail.setText(detail + " · " + self.print_ticket(result))
+    def print_later(self, result: CheckInResult) -> None:
+        """The card first, the printer after: a slow printer never holds up the screen."""
+        self.print_banner.printing(_("Printing ticket {ticket}…").format(ticket=result.ticket))
+        QTimer.singleShot(0, self, lambda: self.print_ticket(result))
 
-    def print_ticket(self, result: CheckInResult) -> str:
+    def print_ticket(self, result: CheckInResult) -> PrintOutcome:
+        """Save and send the ticket, and say on the print banner what became of it."""
         ticket = reception.queue_ticket(self.context.uow(), result)
+        path = self.printer.path_for(f"ticket-{result.ticket}.pdf")
         try:
-            path = render_queue_ticket(ticket, self.printer.path_for(f"ticket-{result.ticket}.pdf"))
+            render_queue_ticket(ticket, path)
         except OSError as error:
-            return _("the ticket could not be saved: {reason}").format(reason=error)
-        outcome = self.printer.send(path)
-        self.last_print = str(outcome.path)
-        return outcome.message
+            outcome = not_saved(path, error)
+        else:
+            outcome = self.printer.send(path)
+            self.last_print = str(outcome.path)
+        self.context.app.unprinted_ticket = result if outcome.failed else None
+        if outcome.failed:
+            self.sounds.play(Tone.WARN)
+            what_now = (
+                _(
+                    "{reason} The check-in stands. Ticket {ticket} is saved: press F4 to print "
+                    "it again."
+                )
+                if outcome.problem != PrintProblem.NOT_SAVED
+                else _(
+                    "{reason} The check-in stands: tell the customer ticket {ticket}. F4 tries "
+                    "again."
+                )
+            )
+            self.print_banner.outcome(
+                Tone.WARN,
+                outcome.title,
+                what_now.format(reason=outcome.sentence, ticket=result.ticket),
+                retry=True,
+            )
+        elif outcome.printed:
+            self.print_banner.outcome(
+                Tone.OK, _("Ticket {ticket} printed.").format(ticket=result.ticket), retry=False
+            )
+        else:  # no printer set up on purpose (demo, rehearsal): the PDF is the ticket
+            self.print_banner.outcome(
+                Tone.INFO,
+                _("Ticket {ticket} saved as PDF: no printer is set up.").format(
+                    ticket=result.ticket
+                ),
+                retry=False,
+            )
+            self.print_banner.setToolTip(str(outcome.path))  # where the PDF is, on hover
+        return outcome
 
     def fail(self, message: str) -> None:
         self.sounds.play(Tone.ERROR)
@@ -862,6 +913,10 @@ class ReceptionStation(StationPage):
         self.banner.show_result(
             Tone.WARN, _("Check-in of {name} undone.").format(name=card.hit.name)
         )
+        unprinted = self.context.app.unprinted_ticket
+        if unprinted is not None and unprinted.card.hit.customer_id == card.hit.customer_id:
+            self.context.app.unprinted_ticket = None  # no ticket to print for a visit now gone
+            self.print_banner.clear()
         self.card = reception.customer_card(
             self.context.uow(), card.hit.customer_id, clock=self.context.app.clock
         )
@@ -871,6 +926,7 @@ class ReceptionStation(StationPage):
         self.field.setFocus()
 
     def reprint(self) -> None:
+        """Ctrl+P: the shown customer's ticket again (what became of it: the print banner)."""
         card = self.card
         if card is None or card.visit is None:
             return
@@ -880,11 +936,13 @@ class ReceptionStation(StationPage):
             self.context.staff,
             clock=self.context.app.clock,
         )
-        self.banner.show_result(
-            Tone.OK,
-            _("Ticket {ticket} printed again.").format(ticket=result.ticket),
-            self.print_ticket(result),
-        )
+        self.print_ticket(result)
+        self.field.setFocus()
+
+    def retry_print(self) -> None:
+        """F4: the ticket whose printing failed, again (whoever the card shows now)."""
+        if self.context.app.unprinted_ticket is not None:
+            self.print_ticket(self.context.app.unprinted_ticket)
         self.field.setFocus()
 
     def walk_in(self) -> None:
