@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from kiosk.errors import KioskError
+from kiosk.files import atomic_path, write_text_atomic
 from kiosk.i18n import _
 from kiosk.services.tracking import Progress, ProgressRow, Reminder, SlotLoad
 
@@ -146,7 +147,8 @@ def write_workbook(sheets: list[Sheet], path: Path) -> Path:
                 for cell in column:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.freeze_panes = "A2"
-    book.save(path)
+    with atomic_path(path) as partial:
+        book.save(partial)
     return path
 
 
@@ -173,8 +175,7 @@ def write_reminders(reminders: list[Reminder], load: SlotLoad, path: Path) -> Pa
     """.txt: the texts per RM; .xlsx: the reminders and the per-slot counts."""
     suffix = path.suffix.lower()
     if suffix == ".txt":
-        path.write_text(reminders_text(reminders), encoding="utf-8")
-        return path
+        return write_text_atomic(path, reminders_text(reminders))
     if suffix == ".xlsx":
         return write_workbook(
             [(_("Reminders"), reminder_rows(reminders)), (_("Per slot"), slot_rows(load))], path

@@ -11,6 +11,7 @@ reconciliation (``kiosk.services.settlement``) and the event reports
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from kiosk.errors import KioskError
+from kiosk.files import atomic_path, write_atomic
 from kiosk.i18n import _
 from kiosk.services.settlement import Reconciliation, SettlementLine
 from printing.fonts import register_fonts
@@ -231,7 +233,8 @@ def write_xlsx(report: Report | list[list[object]], path: Path, title: str = "")
             sheet.cell(len(section.rows) + 2, 1, section.note).font = Font(italic=True)
         if section.chart is not None and len(section.rows) > 1:
             _xlsx_chart(sheet, section)
-    book.save(path)
+    with atomic_path(path) as partial:
+        book.save(partial)
     return path
 
 
@@ -338,7 +341,9 @@ class _Pdf:
         self.report = report
         wide = any(len(s.rows[0]) > 8 for s in report.sections if s.rows)
         self.size = landscape(A4) if wide else A4
-        self.canvas = Canvas(str(path), pagesize=self.size)
+        self.path = path
+        self.buffer = io.BytesIO()
+        self.canvas = Canvas(self.buffer, pagesize=self.size)
         self.canvas.setTitle(report.title)
         self.canvas.setAuthor("kiosk")
         self.width, self.height = self.size
@@ -586,6 +591,7 @@ class _Pdf:
     def save(self) -> None:
         self.canvas.showPage()
         self.canvas.save()
+        write_atomic(self.path, self.buffer.getvalue())
 
 
 def write_pdf(

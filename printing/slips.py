@@ -11,6 +11,7 @@ last time).
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +22,7 @@ from reportlab.lib.units import inch, mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from kiosk.files import write_atomic
 from kiosk.i18n import _
 from printing.fonts import register_fonts
 from printing.paper import Paper
@@ -114,7 +116,8 @@ def _render_roll(slip: SlipPrint, path: Path) -> Path:
     matrix = qr_matrix(slip.code)
     qr_side = len(matrix) * DOTS_PER_MODULE * DOT
     height = qr_side + 92 * mm  # header, five lines and three lines of explanation
-    canvas = Canvas(str(path), pagesize=(WIDTH, height))
+    buffer = io.BytesIO()  # written whole, then put in place: never half a slip
+    canvas = Canvas(buffer, pagesize=(WIDTH, height))
     canvas.setTitle(f"{slip_number(slip.serial)} {slip.merchant}")
     center = WIDTH / 2
     y = height - MARGIN - 4 * mm
@@ -147,7 +150,7 @@ def _render_roll(slip: SlipPrint, path: Path) -> Path:
         y -= 4 * mm
     canvas.showPage()
     canvas.save()
-    return path
+    return write_atomic(path, buffer.getvalue())
 
 
 # -- A6 (105 x 148 mm) for an office printer ----------------------------------------------------
@@ -253,7 +256,8 @@ def _render_a6(slip: SlipPrint, path: Path) -> Path:
     scale = 1.0
     while scale > 0.6 and -_flow(None, font, head + body + foot, 0, scale) > room:
         scale -= 0.05
-    canvas = Canvas(str(path), pagesize=(A6_WIDTH, A6_HEIGHT))
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(A6_WIDTH, A6_HEIGHT))
     canvas.setTitle(f"{slip_number(slip.serial)} {slip.merchant}")
     y = _flow(canvas, font, head, A6_HEIGHT - A6_MARGIN, scale)
     # The quiet zone (4 modules, 2 mm) adds to the gaps around the QR.
@@ -264,4 +268,4 @@ def _render_a6(slip: SlipPrint, path: Path) -> Path:
     _flow(canvas, font, foot, y - 1 * mm, scale)
     canvas.showPage()
     canvas.save()
-    return path
+    return write_atomic(path, buffer.getvalue())

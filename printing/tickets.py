@@ -6,12 +6,14 @@ it, not the staff. Only the masked name is printed.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from kiosk.files import write_atomic
 from kiosk.i18n import _
 from kiosk.labels import queue_label
 from kiosk.services.reception import QueueTicket
@@ -24,7 +26,8 @@ MARGIN = 5 * mm
 
 def render_queue_ticket(ticket: QueueTicket, path: Path) -> Path:
     font = register_fonts()
-    canvas = Canvas(str(path), pagesize=(WIDTH, HEIGHT))
+    buffer = io.BytesIO()  # written whole, then put in place: never half a ticket
+    canvas = Canvas(buffer, pagesize=(WIDTH, HEIGHT))
     canvas.setTitle(f"{ticket.ticket} {ticket.event_name}")
     center = WIDTH / 2
     y = HEIGHT - MARGIN - 5 * mm
@@ -55,4 +58,4 @@ def render_queue_ticket(ticket: QueueTicket, path: Path) -> Path:
     canvas.line(MARGIN, MARGIN, WIDTH - MARGIN, MARGIN)
     canvas.showPage()
     canvas.save()
-    return path
+    return write_atomic(path, buffer.getvalue())

@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from kiosk.files import atomic_path
 from kiosk.i18n import _
 from kiosk.imports.kinds import KINDS, ORDER, Field
 
@@ -103,7 +104,8 @@ def write_template(
     sheet.row_dimensions[2].height = 48
     sheet.freeze_panes = "A3"
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    with atomic_path(path) as partial:
+        book.save(partial)
     return path
 
 
