@@ -3,12 +3,13 @@ window's preferences."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.services.auth import StaffSession
 from kiosk.uow import UnitOfWork
+from ui.requests import PendingRequests
 from ui.settings import Settings
 
 
@@ -16,6 +17,9 @@ from ui.settings import Settings
 class AppContext:
     database: Database
     clock: Clock
+    # Actions whose outcome is not known yet: kept by the app, so a language switch (which
+    # rebuilds the stations) does not forget them.
+    requests: PendingRequests = field(default_factory=PendingRequests)
 
     def uow(self) -> UnitOfWork:
         return self.database.unit_of_work()
@@ -34,3 +38,7 @@ class StationContext:
 
     def uow(self) -> UnitOfWork:
         return self.app.uow()
+
+    @property
+    def requests(self) -> PendingRequests:
+        return self.app.requests

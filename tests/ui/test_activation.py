@@ -196,7 +196,9 @@ def test_a_customer_leaves_with_printed_slips_that_verify(
     station.issue_button.click()
     qtbot.waitUntil(lambda: station.slip_table.rowCount() == 3)
     qtbot.waitUntil(lambda: station.banner.tone == Tone.WARN)
-    assert "printing failed" in station.banner.headline.text()
+    headline = station.banner.headline.text()
+    serial = int(station.slip_table.item(0, 0).text())
+    assert f"No. {serial:06d}" in headline and "printing not finished" in headline
     assert station.slip_table.item(0, 4).text() == "0"
     station.printer = Printer(spool, ("true",))
     station.slip_table.selectRow(0)

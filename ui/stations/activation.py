@@ -35,8 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.cart import Cart, affordable, check_cart
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, OutcomeUnknown
 from kiosk.i18n import _
+from kiosk.idempotency import RequestMismatch
 from kiosk.labels import category_label, step_label, tier_label
 from kiosk.models import MobileBanking, Queue, SlipStatus
 from kiosk.permissions import Action, Approval
@@ -45,6 +46,7 @@ from kiosk.services import activation, desk, keys, reception, slips
 from kiosk.services.activation import CatalogOffer, DeskCustomer, Step
 from kiosk.services.desk import Called
 from kiosk.services.events import event_header
+from kiosk.storage import file_error
 from printing.printer import Printer, PrinterSettingError, slip_paper_from_environment
 from printing.slips import SlipPrint, render_slip
 from ui.approval import approval_for
@@ -645,21 +647,44 @@ class ActivationStation(StationPage):
             return
         if key is None:
             return
-        issued: list[slips.IssuedSlip] = []
-        if not self._guard(
-            lambda: issued.extend(
-                slips.issue_slips(
-                    self.context.uow(),
-                    customer.customer_id,
-                    [slips.CartLine(code, qty) for code, qty in self.cart.lines.items()],
-                    self.context.staff,
-                    key,
-                    clock=self.context.app.clock,
-                )
+        # One request per customer until its outcome is known: F9 again after "not known
+        # whether it was saved" returns the slips of the first try instead of issuing twice.
+        subject = ("issue_slips", customer.customer_id)
+        try:
+            issued = slips.issue_slips(
+                self.context.uow(),
+                customer.customer_id,
+                [slips.CartLine(code, qty) for code, qty in self.cart.lines.items()],
+                self.context.staff,
+                key,
+                clock=self.context.app.clock,
+                request_id=self.context.requests.id_for(subject),
             )
-        ):
+        except OutcomeUnknown as error:
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
+            return  # the cart stays: F9 repeats the same request
+        except RequestMismatch:
+            # The cart changed since a try whose outcome was unknown, and that try went
+            # through: its slips are in the list; this cart was not issued.
+            self.context.requests.settle(subject)
+            self.sounds.play(Tone.WARN)
+            self.reload_customer()
+            self.banner.show_result(
+                Tone.WARN,
+                _(
+                    "The earlier try went through: its slips are in the list. The cart was "
+                    "not issued again; check it and press F9 if more are wanted."
+                ),
+            )
+            return
+        except KioskError as error:
+            self.context.requests.settle(subject)
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
             self.reload_customer()  # the banner says why; capacity and balance are fresh
             return
+        self.context.requests.settle(subject)
         self.cart.clear()
         self.reload_customer()
         self.sounds.play(Tone.OK)
@@ -670,7 +695,16 @@ class ActivationStation(StationPage):
             ),
         )
         # The slips are issued whatever the printer does; print after the screen is updated.
-        QTimer.singleShot(0, self, lambda: self._print_all([s.serial for s in issued]))
+        # Slips a repeated request found already printed are not printed again.
+        waiting = [s.serial for s in issued if not s.copies_printed]
+        if waiting:
+            QTimer.singleShot(0, self, lambda: self._print_all(waiting))
+        else:
+            self.refresh_slips()
+            self.banner.show_result(
+                Tone.OK,
+                _("{n} slips issued for {name}.").format(n=len(issued), name=customer.masked_name),
+            )
 
     def _print_all(self, serials: list[int]) -> None:
         failures = [message for serial in serials if (message := self.print_slip(serial))]
@@ -679,8 +713,10 @@ class ActivationStation(StationPage):
             self.sounds.play(Tone.WARN)
             self.banner.show_result(
                 Tone.WARN,
-                _("Slips issued, but printing failed: print them again from the list."),
-                failures[0],
+                _("Slips issued: {numbers} (printing not finished)").format(
+                    numbers=", ".join(f"No. {serial:06d}" for serial in serials)
+                ),
+                failures[0] + " " + _("Print them again from the list."),
             )
         else:
             self.banner.show_result(
@@ -713,7 +749,12 @@ class ActivationStation(StationPage):
                 self.printer.path_for(f"slip-{serial:06d}.pdf"),
                 slip_paper_from_environment(),
             )
-        except (KioskError, OSError, PrinterSettingError) as error:
+        except OSError as error:  # a full disk, in words: the slip stands
+            reason = file_error(error, self.printer.spool_dir / f"slip-{serial:06d}.pdf")
+            message = _("The slip could not be saved: {reason}").format(reason=reason)
+            self._record_print(serial, False, message, approval)
+            return message
+        except (KioskError, PrinterSettingError) as error:
             message = _("The slip could not be saved: {reason}").format(reason=error)
             self._record_print(serial, False, message, approval)
             return message
@@ -721,12 +762,18 @@ class ActivationStation(StationPage):
         # With no printer configured the kept PDF is the copy (rehearsals, the demo).
         made = outcome.printed or self.printer.spool_only
         self._last_print = outcome.message
-        self._record_print(serial, made, outcome.message, approval)
+        unrecorded = self._record_print(serial, made, outcome.message, approval)
+        if made and unrecorded:
+            return _("Printed, but the copy could not be counted: {reason}").format(
+                reason=unrecorded
+            )
         return "" if made else outcome.message
 
     def _record_print(
         self, serial: int, printed: bool, detail: str, approval: Approval | None = None
-    ) -> None:
+    ) -> str:
+        """Count the copy (or audit the failure); what went wrong, "" when recorded. Never an
+        error of the issue: the slips are issued whatever happens to this write."""
         try:
             slips.record_print(
                 self.context.uow(),
@@ -738,7 +785,8 @@ class ActivationStation(StationPage):
                 clock=self.context.app.clock,
             )
         except KioskError as error:
-            self.banner.show_result(Tone.ERROR, str(error))
+            return str(error)
+        return ""
 
     def selected_slip(self) -> slips.SlipRow | None:
         row = self.slip_table.currentRow()

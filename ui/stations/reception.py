@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, OutcomeUnknown
 from kiosk.i18n import _
 from kiosk.labels import gap_label, kyc_field_label, queue_label, tier_label
 from kiosk.models import Queue
@@ -40,6 +40,7 @@ from kiosk.search import SearchError
 from kiosk.services import reception
 from kiosk.services.events import branches
 from kiosk.services.reception import Arrival, CheckInResult, CustomerCard
+from kiosk.storage import file_error
 from printing.printer import Printer
 from printing.tickets import render_queue_ticket
 from ui.approval import approval_for
@@ -551,6 +552,9 @@ class ReceptionStation(StationPage):
     def check_in(self, customer_id: int) -> None:
         self.card_timer.stop()  # a card still pending from the last search is stale now
         route = self.route.currentData()
+        # The same request until its outcome is known (kiosk.idempotency): the next try
+        # after "not known whether it was saved" answers with the first check-in.
+        subject = ("check_in", customer_id)
         try:
             result = reception.check_in(
                 self.context.uow(),
@@ -558,10 +562,16 @@ class ReceptionStation(StationPage):
                 self.context.staff,
                 route=route,
                 clock=self.context.app.clock,
+                request_id=self.context.requests.id_for(subject),
             )
-        except KioskError as error:
+        except OutcomeUnknown as error:
             self.fail(str(error))
             return
+        except KioskError as error:
+            self.context.requests.settle(subject)
+            self.fail(str(error))
+            return
+        self.context.requests.settle(subject)
         self.route.setCurrentIndex(0)
         self.card = result.card
         self.card_view.show_card(result.card)
@@ -627,10 +637,16 @@ class ReceptionStation(StationPage):
         self.banner.detail.setText(detail + " · " + self.print_ticket(result))
 
     def print_ticket(self, result: CheckInResult) -> str:
-        ticket = reception.queue_ticket(self.context.uow(), result)
+        # The check-in stands whatever happens here: a full disk is said in words.
+        path = self.printer.spool_dir / f"ticket-{result.ticket}.pdf"
         try:
-            path = render_queue_ticket(ticket, self.printer.path_for(f"ticket-{result.ticket}.pdf"))
+            ticket = reception.queue_ticket(self.context.uow(), result)
+            path = render_queue_ticket(ticket, self.printer.path_for(path.name))
         except OSError as error:
+            return _("the ticket could not be saved: {reason}").format(
+                reason=file_error(error, path)
+            )
+        except KioskError as error:
             return _("the ticket could not be saved: {reason}").format(reason=error)
         outcome = self.printer.send(path)
         self.last_print = str(outcome.path)
