@@ -74,10 +74,15 @@ class Printer:
     problem: str = ""
     timeout: float = TIMEOUT
 
+    @staticmethod
+    def spool_from_environment() -> Path:
+        """``KIOSK_SPOOL_DIR``, else ``printouts`` in the app's data folder."""
+        return Path(os.environ.get(ENV_SPOOL) or str(default_data_dir() / "printouts"))
+
     @classmethod
     def from_environment(cls) -> Printer:
         """The printer the environment describes; never raises (see ``problem``)."""
-        spool = Path(os.environ.get(ENV_SPOOL) or str(default_data_dir() / "printouts"))
+        spool = cls.spool_from_environment()
         try:
             return cls.from_setting(printer_setting_from_environment(), spool)
         except PrinterSettingError as error:

@@ -553,6 +553,18 @@ class AdminStation(StationPage):
         self.backup_keep = QSpinBox()
         self.backup_keep.setRange(1, 10_000)
         row.addWidget(self.backup_keep)
+        # Not a backup setting as such, but the folder's disk is what it watches first.
+        row.addWidget(QLabel(_("Warn below (MB free)")))
+        self.low_space = QSpinBox()
+        self.low_space.setObjectName("low_space_mb")
+        self.low_space.setRange(0, 1_000_000)
+        self.low_space.setToolTip(
+            _(
+                "Every station warns when a disk it writes to (event database, print spool, "
+                "backups) has less free space than this; 0 = never."
+            )
+        )
+        row.addWidget(self.low_space)
         row.addStretch(1)
         self.backup_save = QPushButton(_("Save"))
         self.backup_save.clicked.connect(self.save_backup_settings)
@@ -581,6 +593,7 @@ class AdminStation(StationPage):
         self.backup_folder.setText(settings.backup_folder)
         self.backup_minutes.setValue(settings.backup_minutes)
         self.backup_keep.setValue(settings.backup_keep)
+        self.low_space.setValue(settings.low_space_mb)
         self._list_backups()
 
     def _list_backups(self) -> None:
@@ -605,8 +618,12 @@ class AdminStation(StationPage):
         settings.backup_folder = self.backup_folder.text().strip()
         settings.backup_minutes = self.backup_minutes.value()
         settings.backup_keep = self.backup_keep.value()
+        settings.low_space_mb = self.low_space.value()
         if status is not None:
             status.configure()
+        watch = getattr(self.window(), "disk_watch", None)
+        if watch is not None:
+            watch.check()  # the banner follows the new limit at once
         self.backup_banner.show_result(
             Tone.OK,
             _("Backups every {n} minutes to {folder}.").format(
