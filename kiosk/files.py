@@ -63,9 +63,11 @@ def atomic_path(path: Path) -> Iterator[Path]:
         with open(partial, "rb+") as file:
             os.fsync(file.fileno())
         os.replace(partial, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(partial)
+        if isinstance(error, OSError) and error.filename in (None, str(partial), partial):
+            error.filename = str(path)  # the file meant, for the message: not the temporary one
         raise
     sync_folder(path.parent)
 

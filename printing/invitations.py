@@ -8,6 +8,7 @@ the bank's CRM. Screens show it masked. The files are personal data: hand them t
 
 from __future__ import annotations
 
+import io
 from itertools import groupby
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from kiosk.errors import KioskError
-from kiosk.files import atomic_path, write_text_atomic
+from kiosk.files import write_atomic, write_text_atomic
 from kiosk.i18n import _
 from kiosk.services.tracking import Progress, ProgressRow, Reminder, SlotLoad
 
@@ -147,9 +148,10 @@ def write_workbook(sheets: list[Sheet], path: Path) -> Path:
                 for cell in column:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.freeze_panes = "A2"
-    with atomic_path(path) as partial:
-        book.save(partial)
-    return path
+    # Into memory first: openpyxl leaves its zip file open when a write fails mid-way.
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return write_atomic(path, buffer.getvalue())
 
 
 def reminders_text(reminders: list[Reminder]) -> str:

@@ -31,7 +31,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from kiosk.errors import KioskError
-from kiosk.files import atomic_path, write_atomic
+from kiosk.files import write_atomic
 from kiosk.i18n import _
 from kiosk.services.settlement import Reconciliation, SettlementLine
 from printing.fonts import register_fonts
@@ -233,9 +233,10 @@ def write_xlsx(report: Report | list[list[object]], path: Path, title: str = "")
             sheet.cell(len(section.rows) + 2, 1, section.note).font = Font(italic=True)
         if section.chart is not None and len(section.rows) > 1:
             _xlsx_chart(sheet, section)
-    with atomic_path(path) as partial:
-        book.save(partial)
-    return path
+    # Into memory first: openpyxl leaves its zip file open when a write fails mid-way.
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return write_atomic(path, buffer.getvalue())
 
 
 def _wide(value: object) -> bool:

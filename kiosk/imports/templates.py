@@ -8,6 +8,7 @@ date cells for dates, and Text format for IDs and phones so Excel never rounds t
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from kiosk.files import atomic_path
+from kiosk.files import write_atomic
 from kiosk.i18n import _
 from kiosk.imports.kinds import KINDS, ORDER, Field
 
@@ -104,9 +105,10 @@ def write_template(
     sheet.row_dimensions[2].height = 48
     sheet.freeze_panes = "A3"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as partial:
-        book.save(partial)
-    return path
+    # Into memory first: openpyxl leaves its zip file open when a write fails mid-way.
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return write_atomic(path, buffer.getvalue())
 
 
 def _header(field: Field) -> str:
