@@ -24,7 +24,6 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -53,6 +52,7 @@ from kiosk.services import desk, keys, reception, slips
 from kiosk.services.auth import staff_session
 from kiosk.storage import Cause, StorageError
 from tests.booth_support import issue, new_booth, pack_bytes
+from tests.disk_support import SmallDisk, mount_tmpfs, unmount
 from tests.tcp_proxy import LanCable
 
 PAGE = 4096
@@ -61,48 +61,6 @@ FRESH = "6200000001"  # not checked in
 
 
 # -- a small disk -----------------------------------------------------------------------------
-
-
-@dataclass
-class SmallDisk:
-    path: Path
-
-    @property
-    def filler(self) -> Path:
-        return self.path / ".filler"
-
-    def free(self) -> int:
-        return shutil.disk_usage(self.path).free
-
-    def fill(self, leave: int) -> None:
-        """Leave ``leave`` bytes free (rounded to the filesystem's pages)."""
-        self.empty()
-        with open(self.filler, "wb") as file:
-            file.write(b"\0" * max(0, self.free() - leave))
-
-    def empty(self) -> None:
-        self.filler.unlink(missing_ok=True)
-
-
-def mount_tmpfs(path: Path, size: str, options: str = "") -> SmallDisk:
-    path.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}{options}", "tmpfs", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(
-            "these tests fill a small tmpfs, which only root may mount here: "
-            + (mounted.stderr.strip() or "mount failed")
-        )
-    return SmallDisk(path)
-
-
-def unmount(disk: SmallDisk) -> None:
-    # Lazily: a connection a failed test left open must not keep the mount busy.
-    subprocess.run(["umount", "-l", str(disk.path)], capture_output=True, check=False)
 
 
 @pytest.fixture
