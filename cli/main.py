@@ -26,7 +26,7 @@ from kiosk import idempotency, privacy, storage
 from kiosk.demo import DEMO_PIN, DEMO_SEED, create_demo
 from kiosk.errors import KioskError, OutcomeUnknown
 from kiosk.files import write_atomic
-from kiosk.i18n import LANGUAGES, _, set_language
+from kiosk.i18n import LANGUAGES, _, sentences, set_language
 from kiosk.labels import queue_label
 from kiosk.masking import mask_name
 from kiosk.models import Queue
@@ -1126,11 +1126,11 @@ def _write_slip(
     except OSError as error:
         if not first:
             raise file_error(error, out) from None
-        raise _PrintUnfinished(f"{file_error(error, out)} {again}", None) from None
+        raise _PrintUnfinished(sentences(str(file_error(error, out)), again), None) from None
     except KioskError as error:
         if not first:
             raise
-        raise _PrintUnfinished(f"{error} {again}", None) from None
+        raise _PrintUnfinished(sentences(str(error), again), None) from None
     try:
         record_print(
             database.unit_of_work(), serial, staff, printed=True, approval=approval, station="cli"

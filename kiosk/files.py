@@ -19,6 +19,15 @@ from typing import BinaryIO
 PARTIAL_SUFFIX = ".part"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+
+
 def partial_name(path: Path) -> str:
     """The prefix of ``path``'s temporary files: hidden, and never the final name."""
     return f".{path.name}."
@@ -58,6 +67,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     os.close(descriptor)
     partial = Path(name)
     try:
+        os.chmod(partial, 0o666 & ~_UMASK)  # as an ordinary new file: mkstemp makes it 0600
         yield partial
         # The tool may have replaced the file by its own rename: sync what is there now.
         with open(partial, "rb+") as file:

@@ -191,9 +191,7 @@ def place_of(path: str | Path) -> Place:
     mount = _mount_point(folder)
     if mount == folder.resolve():
         return Place(str(mount), True, target)
-    return Place(
-        _("{folder} on the disk {mount}").format(mount=mount, folder=folder), True, target
-    )
+    return Place(_("{folder} on the disk {mount}").format(mount=mount, folder=folder), True, target)
 
 
 def server_place(host: str | None) -> Place:
@@ -259,6 +257,11 @@ def low_space_warning(report: SpaceReport | None, threshold: int) -> str:
     """The sentence a station shows before the disk runs out; "" when there is room."""
     if report is None or threshold <= 0 or report.free >= threshold:
         return ""
+    if report.free < NEARLY_FULL:
+        return _(
+            "The disk is full: {place} has no space left, so nothing more can be saved. Free "
+            "some space there now (delete or move files); what was saved is not lost."
+        ).format(place=report.place.name)
     return _(
         "Little disk space left: {mb} MB free on {place}. Free some space there soon (delete "
         "or move files); when it is full nothing more can be saved."

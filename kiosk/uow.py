@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk import idempotency, storage
 from kiosk.errors import DatabaseBusy, DatabaseUnavailable, KioskError, OutcomeUnknown
-from kiosk.i18n import _
+from kiosk.i18n import _, sentences
 from kiosk.storage import Cause, Place, StorageError
 
 
@@ -103,7 +103,7 @@ def translate(
         )
     where = place or Place(_("the database's disk"))
     done = _("It is not known whether this was saved.") if unknown else _("Nothing was saved.")
-    return StorageError(f"{done} {storage.what_to_do(cause, where)}", cause=cause, place=where)
+    return StorageError(sentences(done, storage.what_to_do(cause, where)), cause=cause, place=where)
 
 
 class UnitOfWork:

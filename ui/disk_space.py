@@ -1,20 +1,22 @@
 """Warning before the disk runs out, and telling the dashboard how much room each laptop has.
 
-Once a minute (``ui.timing.every``, so the soak can speed it up) ``DiskWatch`` looks at the
-free space of every folder this laptop writes to: the event database when it is a local
+Every ten seconds (``ui.timing.every``, so the soak can speed it up) ``DiskWatch`` looks at
+the free space of every folder this laptop writes to: the event database when it is a local
 file, the print spool, the backup folder, the app's data folder (crash reports, drafts). When
 the least of them falls below ``Settings.low_space_mb`` (default 200 MB) the window shows a
 yellow ``DiskBanner`` saying where and how much, before anything fails; when a write has
 failed on a full disk the station's own message says so, and the banner stays until there is
 room again. ``shutil.disk_usage`` is one ``statvfs`` per folder: nothing to keep flat.
 
-A signed-in station also reports the figure to the event database (``stations.report_station``,
-one upsert a minute, neither audited nor counted as a change), so the coordinator's dashboard
-shows every laptop's free space. A failed report is ignored: the local banner does not need it.
+A signed-in station also reports the figure to the event database once a minute
+(``measured``; ``stations.report_station``, one upsert, neither audited nor counted as a
+change), so the coordinator's dashboard shows every laptop's free space. A failed report is
+ignored: the local banner does not need it.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,9 +24,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
 from kiosk.storage import SpaceReport, low_space_warning, lowest_space
-from ui.timing import every
+from ui.timing import every, scale
 
-CHECK_EVERY_MS = 60_000
+CHECK_EVERY_MS = 10_000
+REPORT_EVERY_S = 60.0
 
 
 class DiskBanner(QLabel):
@@ -47,7 +50,7 @@ class DiskBanner(QLabel):
 
 class DiskWatch(QObject):
     """Checks the folders' free space on a timer; ``warning`` carries the sentence ("" = room
-    enough) and ``measured`` every report (for the dashboard heartbeat)."""
+    enough) and ``measured`` a report once a minute (for the dashboard heartbeat)."""
 
     warning = Signal(str)
     measured = Signal(object)  # SpaceReport
@@ -63,6 +66,7 @@ class DiskWatch(QObject):
         self._threshold = threshold
         self.text = ""
         self.last: SpaceReport | None = None
+        self._reported = 0.0
         self.timer = QTimer(self)
         self.timer.setInterval(every(CHECK_EVERY_MS))
         self.timer.timeout.connect(self.check)
@@ -74,14 +78,16 @@ class DiskWatch(QObject):
     def stop(self) -> None:
         self.timer.stop()
 
-    def check(self) -> SpaceReport | None:
-        """Measure now (also right after a write failed, so the banner need not wait)."""
-        report = lowest_space(self._folders())
-        self.last = report
-        text = low_space_warning(report, self._threshold())
+    def check(self, *, report: bool = False) -> SpaceReport | None:
+        """Measure now; ``report`` sends the figure to the dashboard whatever the minute."""
+        found = lowest_space(self._folders())
+        self.last = found
+        text = low_space_warning(found, self._threshold())
         if text != self.text:
             self.text = text
             self.warning.emit(text)
-        if report is not None:
-            self.measured.emit(report)
-        return report
+        now = time.monotonic()
+        if found is not None and (report or now - self._reported >= REPORT_EVERY_S * scale()):
+            self._reported = now
+            self.measured.emit(found)
+        return found

@@ -387,7 +387,7 @@ class MainWindow(QMainWindow):
     def _on_signed_in(self, staff: StaffSession) -> None:
         self.staff = staff
         self._show_workspace(None)
-        self.disk_watch.check()  # the dashboard hears of this laptop at once
+        self.disk_watch.check(report=True)  # the dashboard hears of this laptop at once
 
     def _show_workspace(self, station: Station | None) -> None:
         assert self.staff is not None

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.cart import Cart, affordable, check_cart
 from kiosk.errors import KioskError, OutcomeUnknown
-from kiosk.i18n import _
+from kiosk.i18n import _, sentences
 from kiosk.idempotency import RequestMismatch
 from kiosk.labels import category_label, step_label, tier_label
 from kiosk.models import MobileBanking, Queue, SlipStatus
@@ -716,7 +716,7 @@ class ActivationStation(StationPage):
                 _("Slips issued: {numbers} (printing not finished)").format(
                     numbers=", ".join(f"No. {serial:06d}" for serial in serials)
                 ),
-                failures[0] + " " + _("Print them again from the list."),
+                sentences(failures[0], _("Print them again from the list.")),
             )
         else:
             self.banner.show_result(
