@@ -1,9 +1,11 @@
 """The ``kiosk`` command: opens the app, and scripts everything an operator repeats.
 
-Exit codes: 0 success, 1 failure (one plain sentence on stderr, never a traceback unless
-``KIOSK_DEBUG=1``), 2 usage error. The database is chosen with ``--db URL`` or ``KIOSK_DB``,
-else the per-user SQLite file. Qt is imported only to open the window, so the other commands
-run on a headless machine and start fast.
+Exit codes: 0 the action was done (a warning line on stderr for what only partly worked,
+e.g. a ticket that could not be written), 1 nothing was done (one plain sentence on stderr,
+never a traceback unless ``KIOSK_DEBUG=1``), 2 usage error, 3 not known whether it was done
+(repeat with the printed ``--request-id``: it acts at most once). The database is chosen
+with ``--db URL`` or ``KIOSK_DB``, else the per-user SQLite file. Qt is imported only to
+open the window, so the other commands run on a headless machine and start fast.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from zoneinfo import ZoneInfo
 
 from cli.staff import acting, add_staff, add_supervisor, approval, signed_in
 from kiosk import db as dbmod
-from kiosk import privacy
+from kiosk import idempotency, privacy, storage
 from kiosk.demo import DEMO_PIN, DEMO_SEED, create_demo
-from kiosk.errors import KioskError
-from kiosk.i18n import LANGUAGES, _, set_language
+from kiosk.errors import KioskError, OutcomeUnknown
+from kiosk.files import write_atomic
+from kiosk.i18n import LANGUAGES, _, sentences, set_language
 from kiosk.labels import queue_label
 from kiosk.masking import mask_name
 from kiosk.models import Queue
@@ -31,11 +34,15 @@ from kiosk.permissions import Action, Approval
 from kiosk.services import reception
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event, event_overview
+from kiosk.storage import file_error
 
 if TYPE_CHECKING:
     from printing.paper import Paper
 
 ENV_LANG = "KIOSK_LANG"
+# The action may or may not have been done (the COMMIT was cut off and the database could not
+# be asked): run it again with the printed --request-id, which acts at most once.
+EXIT_UNKNOWN = 3
 
 
 def _date(text: str) -> date:
@@ -163,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     checkin.add_argument(
         "--no-ticket", action="store_true", help=_("do not print the queue ticket")
     )
+    _add_request_id(checkin)
     checkin.set_defaults(func=cmd_checkin)
 
     slip = commands.add_parser("slip", help=_("redemption slips"))
@@ -184,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--qty", type=_positive, default=1)
     issue.add_argument("--out", required=True, metavar="FILE.pdf")
     add_staff(issue, required=True, help=_("activation staff number recorded with the slip"))
+    _add_request_id(issue)
     issue.set_defaults(func=cmd_slip_issue)
     again = slip_commands.add_parser(
         "print", help=_("write the PDF of an issued slip again (counted as another copy)")
@@ -248,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--check", action="store_true", help=_("only show the verdict, do not redeem")
     )
+    _add_request_id(scan)
     scan.set_defaults(func=cmd_booth_scan)
     booth_list = booth_commands.add_parser("list", help=_("today's redemptions with totals"))
     booth_list.set_defaults(func=cmd_booth_list)
@@ -288,6 +298,35 @@ def build_parser() -> argparse.ArgumentParser:
     app = commands.add_parser("app", help=_("open the app (the default)"))
     app.set_defaults(func=cmd_app)
     return parser
+
+
+def _add_request_id(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--request-id",
+        metavar="ID",
+        help=_(
+            "repeat an earlier try of this same command: it is done at most once, and a try "
+            "that went through is answered as it was (default: a new id, printed first)"
+        ),
+    )
+
+
+def _request_id(args: argparse.Namespace) -> str:
+    """The command's request id, printed before it acts: whatever happens next, running the
+    same command again with it cannot do the action twice."""
+    request_id = (
+        idempotency.checked(args.request_id) if args.request_id else idempotency.new_request_id()
+    )
+    _out(
+        _("Request {id} (to repeat this command safely: --request-id {id})").format(id=request_id),
+        sys.stderr,
+    )
+    return request_id
+
+
+def _warn(text: str) -> None:
+    """What only partly worked, after the action itself was done (exit status stays 0)."""
+    _out(_("kiosk: warning: {message}").format(message=text), sys.stderr)
 
 
 def _slot(text: str) -> Any:
@@ -835,52 +874,88 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_checkin(args: argparse.Namespace) -> int:
+    """Exit 0 when the customer is checked in (now, earlier, or by this request's earlier
+    try); a ticket that could not be written or printed is a warning, not a failure."""
     from printing.printer import Printer
     from printing.tickets import render_queue_ticket
 
     database = dbmod.open_database(args.db)
-    staff = signed_in(database, args.staff)
-    customer_id = reception.resolve_code(database.unit_of_work(), args.code)
-    result = reception.check_in(
-        database.unit_of_work(),
-        customer_id,
-        staff,
-        route=Queue(args.route) if args.route else None,
-        station="cli",
-    )
-    card = result.card
-    zone = ZoneInfo(card.timezone)
-    assert card.visit is not None
-    if result.created:
-        _out(
-            _(
-                "Checked in {name} ({no}): ticket {ticket}, go to {place}, {n} waiting ahead."
-            ).format(
-                name=mask_name(card.hit.name),
-                no=card.hit.customer_no,
-                ticket=result.ticket,
-                place=queue_label(result.queue),
-                n=result.waiting_ahead,
-            )
+    try:
+        staff = signed_in(database, args.staff)
+        customer_id = reception.resolve_code(database.unit_of_work(), args.code)
+        request_id = _request_id(args)
+        result = reception.check_in(
+            database.unit_of_work(),
+            customer_id,
+            staff,
+            route=Queue(args.route) if args.route else None,
+            station="cli",
+            request_id=request_id,
         )
-    else:
-        _out(
-            _("{name} ({no}) was already checked in at {time}: ticket {ticket}, {place}.").format(
-                name=mask_name(card.hit.name),
-                no=card.hit.customer_no,
-                time=card.visit.checked_in_at.astimezone(zone).strftime("%H:%M"),
-                ticket=result.ticket,
-                place=queue_label(result.queue),
+        card = result.card
+        zone = ZoneInfo(card.timezone)
+        assert card.visit is not None
+        if result.created:
+            _out(
+                _(
+                    "Checked in {name} ({no}): ticket {ticket}, go to {place}, {n} waiting ahead."
+                ).format(
+                    name=mask_name(card.hit.name),
+                    no=card.hit.customer_no,
+                    ticket=result.ticket,
+                    place=queue_label(result.queue),
+                    n=result.waiting_ahead,
+                )
             )
-        )
-    if result.created and not args.no_ticket:
-        printer = Printer.from_environment()
-        ticket = reception.queue_ticket(database.unit_of_work(), result)
-        path = render_queue_ticket(ticket, printer.path_for(f"ticket-{result.ticket}.pdf"))
-        outcome = printer.send(path)
-        # The check-in stands (exit 0); a ticket that did not print is said apart, on stderr.
-        _out(outcome.message, sys.stderr if outcome.failed else None)
-    database.dispose()
+            if result.replayed:
+                _out(
+                    _(
+                        "(Request {id} had already checked the customer in at {time}; nothing "
+                        "was done twice.)"
+                    ).format(
+                        id=request_id,
+                        time=card.visit.checked_in_at.astimezone(zone).strftime("%H:%M"),
+                    )
+                )
+        else:
+            _out(
+                _(
+                    "{name} ({no}) was already checked in at {time}: ticket {ticket}, {place}."
+                ).format(
+                    name=mask_name(card.hit.name),
+                    no=card.hit.customer_no,
+                    time=card.visit.checked_in_at.astimezone(zone).strftime("%H:%M"),
+                    ticket=result.ticket,
+                    place=queue_label(result.queue),
+                )
+            )
+        if result.created and not args.no_ticket:
+            # The check-in stands whatever happens to its ticket from here on.
+            printer = Printer.from_environment()
+            path = None
+            try:
+                ticket = reception.queue_ticket(database.unit_of_work(), result)
+                path = printer.path_for(f"ticket-{result.ticket}.pdf")
+                render_queue_ticket(ticket, path)
+            except (OSError, KioskError) as error:
+                reason = (
+                    file_error(error, path or printer.spool_dir)
+                    if isinstance(error, OSError)
+                    else error
+                )
+                _warn(
+                    _(
+                        "The check-in is saved, but its ticket was not written: {reason} Run "
+                        "the same command with --request-id {id} to write it (the customer is "
+                        "not checked in twice)."
+                    ).format(reason=reason, id=request_id)
+                )
+            else:
+                outcome = printer.send(path)
+                # The check-in stands (exit 0); a ticket that did not print is said apart.
+                _out(outcome.message, sys.stderr if outcome.failed else None)
+    finally:
+        database.dispose()
     return 0
 
 
@@ -930,39 +1005,76 @@ def _passphrase() -> str:
 
 
 def cmd_slip_issue(args: argparse.Namespace) -> int:
+    """Exit 0 when the slip is issued (now, or by this request's earlier try); a PDF that
+    could not be written, or a copy that could not be counted, is a warning: the slip
+    stands, and ``kiosk slip print`` writes it again."""
     from kiosk.services import keys
     from kiosk.services.slips import CartLine, issue_slips
     from printing.printer import slip_paper_from_environment
 
     paper = slip_paper_from_environment()  # a bad setting stops before a slip is issued
     database = dbmod.open_database(args.db)
-    staff = signed_in(database, args.staff)
-    customer_id = reception.resolve_code(database.unit_of_work(), args.customer)
-    key = keys.unlock(database.unit_of_work(), _passphrase())
-    slip = issue_slips(
-        database.unit_of_work(),
-        customer_id,
-        [CartLine(args.offer, args.qty)],
-        staff,
-        key,
-        station="cli",
-    )[0]
-    path = _write_slip(database, slip.serial, staff, Path(args.out), paper)
-    database.dispose()
-    _out(
-        _(
-            "Slip {serial} issued: {merchant} · {offer} × {n} · {points:,} points; PDF {path}"
-        ).format(
+    try:
+        staff = signed_in(database, args.staff)
+        customer_id = reception.resolve_code(database.unit_of_work(), args.customer)
+        key = keys.unlock(database.unit_of_work(), _passphrase())
+        request_id = _request_id(args)
+        slip = issue_slips(
+            database.unit_of_work(),
+            customer_id,
+            [CartLine(args.offer, args.qty)],
+            staff,
+            key,
+            station="cli",
+            request_id=request_id,
+        )[0]
+        what = _("Slip {serial} issued: {merchant} · {offer} × {n} · {points:,} points").format(
             serial=slip.serial,
             merchant=slip.merchant,
             offer=slip.offer,
             n=slip.quantity,
             points=slip.points,
-            path=path,
         )
-    )
+        if slip.replayed:
+            what += " " + _("(by request {id}'s earlier try; not issued twice)").format(
+                id=request_id
+            )
+        if slip.replayed and slip.copies_printed:
+            _out(what)
+            _out(
+                _(
+                    "Its PDF was already written ({n} copies counted); kiosk slip print {serial} "
+                    "writes it again."
+                ).format(n=slip.copies_printed, serial=slip.serial)
+            )
+        else:
+            problem = ""
+            try:
+                path = _write_slip(database, slip.serial, staff, Path(args.out), paper)
+            except _PrintUnfinished as unfinished:
+                path, problem = unfinished.path, str(unfinished)
+            if path is None:
+                _out(what)
+            else:
+                _out(_("{what}; PDF {path}").format(what=what, path=path))
+            if problem:
+                _warn(
+                    _("Slip No. {serial:06d} issued (printing not finished): {reason}").format(
+                        serial=slip.serial, reason=problem
+                    )
+                )
+    finally:
+        database.dispose()
     _out(slip.code)
     return 0
+
+
+class _PrintUnfinished(Exception):
+    """The slip stands; its PDF (``path``, None when not written) or its count did not."""
+
+    def __init__(self, message: str, path: Path | None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 def _write_slip(
@@ -972,31 +1084,57 @@ def _write_slip(
     out: Path,
     paper: Paper,
     approval: Approval | None = None,
+    *,
+    first: bool = True,
 ) -> Path:
-    """Render the slip's PDF and count it as a printed copy (the file is the copy here)."""
+    """Render the slip's PDF and count it as a printed copy (the file is the copy here).
+
+    With ``first`` (right after issuing) nothing that fails here undoes the issue: it raises
+    ``_PrintUnfinished`` saying what is left to do, for a warning."""
     from kiosk.services.slips import check_print, record_print, slip_document
     from printing.slips import SlipPrint, render_slip
 
-    check_print(database.unit_of_work(), serial, staff, approval=approval)
-    document = slip_document(database.unit_of_work(), serial)
-    path = render_slip(
-        SlipPrint(
-            document.event_name,
-            document.serial,
-            document.code,
-            document.merchant,
-            document.offer,
-            document.quantity,
-            document.points,
-            document.redeem_by,
-            document.masked_name,
-        ),
-        out,
-        paper,
+    again = _("Write it again with: kiosk slip print {serial} --out {out} --staff {staff}").format(
+        serial=serial, out=out, staff=staff.staff_no
     )
-    record_print(
-        database.unit_of_work(), serial, staff, printed=True, approval=approval, station="cli"
-    )
+    try:
+        check_print(database.unit_of_work(), serial, staff, approval=approval)
+        document = slip_document(database.unit_of_work(), serial)
+        path = render_slip(
+            SlipPrint(
+                document.event_name,
+                document.serial,
+                document.code,
+                document.merchant,
+                document.offer,
+                document.quantity,
+                document.points,
+                document.redeem_by,
+                document.masked_name,
+            ),
+            out,
+            paper,
+        )
+    except OSError as error:
+        if not first:
+            raise file_error(error, out) from None
+        raise _PrintUnfinished(sentences(str(file_error(error, out)), again), None) from None
+    except KioskError as error:
+        if not first:
+            raise
+        raise _PrintUnfinished(sentences(str(error), again), None) from None
+    try:
+        record_print(
+            database.unit_of_work(), serial, staff, printed=True, approval=approval, station="cli"
+        )
+    except KioskError as error:
+        message = _("the PDF is written, but the copy could not be counted: {reason}").format(
+            reason=error
+        )
+        if not first:
+            _warn(message)
+            return path
+        raise _PrintUnfinished(message, path) from None
     return path
 
 
@@ -1013,6 +1151,7 @@ def cmd_slip_print(args: argparse.Namespace) -> int:
         Path(args.out),
         paper,
         approval(database, args, Action.REPRINT_SLIP),
+        first=False,
     )
     database.dispose()
     _out(_("Slip {serial} written again to {path}.").format(serial=args.serial, path=path))
@@ -1065,13 +1204,9 @@ def cmd_pack_export(args: argparse.Namespace) -> int:
     )
     database.dispose()
     try:
-        Path(args.out).write_bytes(data)
+        write_atomic(Path(args.out), data)
     except OSError as error:
-        raise KioskError(
-            _("Cannot write {path}: {reason}.").format(
-                path=args.out, reason=error.strerror or error
-            )
-        ) from None
+        raise file_error(error, args.out) from None
     _out(
         _(
             "Merchant pack for {merchant} ({code}) written to {path}: {offers} offers, "
@@ -1138,27 +1273,41 @@ def cmd_booth_scan(args: argparse.Namespace) -> int:
     from kiosk.slipcode import Verdict
 
     booth = _booth(args)
-    url = event_url(booth)
-    online = OnlineBooth(booth, url) if url else None
-    result = (online or booth).scan(args.code, args.staff, redeem=not args.check)
-    if online is not None:
-        if online.online is False:
-            _out(
-                _("Offline: the event database cannot be reached ({reason}).").format(
-                    reason=online.error
-                ),
-                sys.stderr,
+    try:
+        url = event_url(booth)
+        online = OnlineBooth(booth, url) if url else None
+        request_id = None if args.check else _request_id(args)
+        try:
+            result = (online or booth).scan(
+                args.code, args.staff, redeem=not args.check, request_id=request_id
             )
-        else:
-            online.catch_up()
-        online.close()
-    info = booth.info
-    booth.database.dispose()
+            if online is not None:
+                if online.online is False:
+                    _out(
+                        _("Offline: the event database cannot be reached ({reason}).").format(
+                            reason=online.error
+                        ),
+                        sys.stderr,
+                    )
+                else:
+                    online.catch_up()
+        finally:
+            if online is not None:
+                online.close()
+        info = booth.info
+    finally:
+        booth.database.dispose()
     assert info is not None
     headline, detail = describe(result, info.timezone)
     _out(headline)
     if detail:
         _out(detail)
+    if result.replayed:
+        _out(
+            _("(Request {id} had redeemed it at its earlier try; nothing was done twice.)").format(
+                id=request_id
+            )
+        )
     if args.check:
         return 0 if result.verdict == Verdict.VALID else 1
     return 0 if result.redeemed else 1
@@ -1342,6 +1491,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = getattr(args, "func", cmd_app)
     try:
         return func(args)
+    except OutcomeUnknown as error:
+        # Neither done nor not done for sure: its own status, and how to settle it.
+        _out(_("kiosk: {message}").format(message=error), sys.stderr)
+        if error.request_id:
+            _out(
+                _("Run the same command again with --request-id {id}.").format(id=error.request_id),
+                sys.stderr,
+            )
+        return EXIT_UNKNOWN
     except KioskError as error:
         _out(_("kiosk: {message}").format(message=error), sys.stderr)
         return 1
@@ -1352,16 +1510,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         # devnull swap stops Python complaining again while it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as error:  # last resort: a plain sentence, details only on request
-        if os.environ.get("KIOSK_DEBUG"):
-            traceback.print_exc()
-        _out(
-            _(
-                "kiosk: unexpected error: {message}. Run again with KIOSK_DEBUG=1 for details."
-            ).format(message=error),
-            sys.stderr,
-        )
+    except OSError as error:  # a file the command writes: the cause in words, nothing done
+        if storage.cause_of(error) is None:
+            return _unexpected(error)
+        path = error.filename or Path.cwd()
+        _out(_("kiosk: {message}").format(message=file_error(error, path)), sys.stderr)
         return 1
+    except Exception as error:
+        return _unexpected(error)
+
+
+def _unexpected(error: BaseException) -> int:
+    """The last resort: a plain sentence, details only on request."""
+    if os.environ.get("KIOSK_DEBUG"):
+        traceback.print_exception(error)
+    _out(
+        _("kiosk: unexpected error: {message}. Run again with KIOSK_DEBUG=1 for details.").format(
+            message=error
+        ),
+        sys.stderr,
+    )
+    return 1
 
 
 if __name__ == "__main__":

@@ -41,14 +41,16 @@ from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from kiosk.i18n import _
-from kiosk.models import AuditRecord, Base, ChangeCounter
+from kiosk.models import AuditRecord, Base, ChangeCounter, StationStatus
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 0x61756469  # "audi"
 _PENDING = "kiosk_audit_pending"
 _ROWS = "kiosk_audit_rows"  # (table, pk json) -> [before values | None, after values | None]
 _BULK = "kiosk_audit_bulk"  # tables written by SQL statements (no row history)
-_SKIPPED = frozenset({AuditRecord.__tablename__, ChangeCounter.__tablename__})
+# Station heartbeats (free disk space) are machine facts, not changes of the event.
+QUIET = frozenset({StationStatus.__tablename__})
+_SKIPPED = frozenset({AuditRecord.__tablename__, ChangeCounter.__tablename__}) | QUIET
 ENV_STRICT = "KIOSK_AUDIT_STRICT"
 _exempt: ContextVar[bool] = ContextVar("kiosk_audit_exempt", default=False)
 

@@ -31,9 +31,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import URL, make_url
 
+from kiosk import storage
 from kiosk.clock import Clock
 from kiosk.db import Database, open_database
 from kiosk.errors import KioskError
+from kiosk.files import atomic_path
 from kiosk.i18n import _
 from kiosk.models import Event
 
@@ -100,33 +102,40 @@ def backup(
     stamp = f"{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}"
     suffix = ".sqlite3" if database.is_sqlite else ".dump"
     target = folder / f"kiosk-{code}-{stamp}{suffix}"
-    partial = folder / f".{target.name}.part"
-    partial.unlink(missing_ok=True)
     started = time.perf_counter()
     try:
-        if database.is_sqlite:
-            _vacuum_into(database, partial)
-        else:
-            _pg_dump(database.engine.url, partial)
-        _fsync(partial)
-        os.replace(partial, target)
-        _fsync_folder(folder)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise BackupError(
-            _("The backup to {folder} failed: {reason}.").format(
-                folder=folder, reason=error.strerror or error
-            )
-        ) from None
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+        with atomic_path(target) as partial:  # no half backup ever carries a backup's name
+            if database.is_sqlite:
+                _vacuum_into(database, partial)
+            else:
+                _pg_dump(database.engine.url, partial)
+    except (OSError, sqlite3.Error, BackupError) as error:
+        raise _failed(folder, error) from None
     seconds = time.perf_counter() - started
     removed = []
     for old in backups(folder, code)[:-keep]:
         old.unlink(missing_ok=True)
         removed.append(old)
     return BackupResult(target, target.stat().st_size, seconds, removed)
+
+
+def _failed(folder: Path, error: BaseException) -> BackupError:
+    """The backup's failure in words: a full or write-protected stick is told as such."""
+    place = storage.place_of(folder)
+    cause = storage.cause_of(error, place)
+    if cause is not None and cause != storage.Cause.CONNECTION:
+        return BackupError(
+            _("The backup to {folder} failed; no backup file was left half-written. {what}").format(
+                folder=folder, what=storage.what_to_do(cause, place)
+            )
+        )
+    if isinstance(error, BackupError):
+        return error
+    return BackupError(
+        _("The backup to {folder} failed: {reason}.").format(
+            folder=folder, reason=getattr(error, "strerror", None) or error
+        )
+    )
 
 
 def _vacuum_into(database: Database, path: Path) -> None:
@@ -137,8 +146,6 @@ def _vacuum_into(database: Database, path: Path) -> None:
         cursor = raw.cursor()
         try:
             cursor.execute("VACUUM INTO ?", (str(path),))
-        except sqlite3.Error as error:
-            raise OSError(str(error)) from None
         finally:
             cursor.close()
     finally:
@@ -175,24 +182,6 @@ def _run(command: list[str], environment: dict[str, str]) -> None:
 def _pg_dump(url: URL, path: Path) -> None:
     uri, environment = _libpq(url)
     _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(path), uri], environment)
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as file:
-        os.fsync(file.fileno())
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # not every file system opens folders (FAT on some systems): the file is synced
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 @dataclass(frozen=True)
@@ -266,13 +255,14 @@ def _restore_sqlite(path: Path, target: Path, *, replace: bool) -> None:
                 "database is overwritten by mistake."
             ).format(target=target)
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.part")
-    shutil.copyfile(path, partial)
-    _fsync(partial)
-    for extra in ("-wal", "-shm"):  # the old file's WAL must not be replayed onto the backup
-        target.with_name(target.name + extra).unlink(missing_ok=True)
-    os.replace(partial, target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target) as partial:
+            shutil.copyfile(path, partial)
+            for extra in ("-wal", "-shm"):  # the old file's WAL must not be replayed onto it
+                target.with_name(target.name + extra).unlink(missing_ok=True)
+    except OSError as error:
+        raise BackupError(str(storage.file_error(error, target))) from None
 
 
 def _restore_pg(path: Path, target: URL) -> None:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 # The newest migration. Opening a database already at this revision needs no Alembic at all,
 # which keeps almost a second of imports off every start-up; tests/unit/test_migrations.py
 # fails when a new migration is added without updating this.
-HEAD_REVISION = "6e934b57736c"
+HEAD_REVISION = "4e1150de5781"
 
 ENV_DB = "KIOSK_DB"
 APP_NAME = "kiosk"
@@ -261,6 +261,17 @@ def _upgrade(connection: Any, config: Config, script: Any) -> None:
 
 
 def _unreachable(url: URL, error: BaseException) -> DatabaseError:
+    from kiosk import storage
+
+    place = storage.database_place(url)
+    cause = storage.cause_of(error, place)
+    if cause is not None and cause != storage.Cause.CONNECTION:
+        return DatabaseError(
+            _("The database {path} cannot be opened. {what}").format(
+                path=url.database if place.local else describe_url(url),
+                what=storage.what_to_do(cause, place),
+            )
+        )
     if url.get_backend_name() == "sqlite":
         reason = str(getattr(error, "orig", error))
         if "readonly" in reason or "read-only" in reason:

@@ -34,6 +34,18 @@ class DatabaseUnavailable(DatabaseError):
     """The event database stopped answering mid-action (server down, LAN cut): retry later."""
 
 
+class OutcomeUnknown(DatabaseUnavailable):
+    """The COMMIT was cut off and the database could not be asked whether it landed.
+
+    Only raised for an action with a request id (``kiosk.idempotency``): doing it again with
+    the same id is safe, it returns the first result if there was one.
+    """
+
+    def __init__(self, message: str, *, request_id: str = "") -> None:
+        super().__init__(message)
+        self.request_id = request_id
+
+
 class DatabaseBusy(DatabaseError):
     """PostgreSQL gave up on this transaction to resolve a conflict with another station."""
 

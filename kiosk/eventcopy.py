@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Table, func, select, text
+from sqlalchemy import Connection, Integer, Table, func, select, text
 
 from kiosk.db import Database, describe_url, open_database
 from kiosk.errors import KioskError
@@ -69,8 +69,8 @@ def _refuse_non_empty(connection: Connection, target_url: str) -> None:
 def _fix_sequences(connection: Connection, tables: list[Table]) -> None:
     """Move every id sequence past the copied ids (PostgreSQL keeps them apart from rows)."""
     for table in tables:
-        if "id" not in table.c:
-            continue
+        if "id" not in table.c or not isinstance(table.c.id.type, Integer):
+            continue  # no id sequence (action_request is keyed by the client's request id)
         connection.execute(
             text(
                 f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "

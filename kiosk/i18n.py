@@ -44,6 +44,13 @@ def _(message: str) -> str:
     return _catalog(_language).get(message, message)
 
 
+def sentences(*parts: str) -> str:
+    """Sentences one after another: a space between them in English, none in Chinese (whose
+    full stop already ends the sentence). Empty parts are left out."""
+    separator = "" if _language.startswith("zh") else " "
+    return separator.join(part for part in parts if part)
+
+
 def catalog(language: str) -> dict[str, str]:
     """The raw catalog, for the completeness test."""
     return dict(_catalog(language))

@@ -663,3 +663,36 @@ class ChangeCounter(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ActionRequest(Base):
+    """One action a station or the command line asked for, under the request id it chose
+    (``kiosk.idempotency``): written in the action's own transaction, so its presence says
+    whether the action committed, and a repeated request returns ``result`` instead of acting
+    twice. ``fingerprint`` is the SHA-256 of what was asked, so an id reused for something
+    else is refused; ``result`` holds ids and codes only, never personal data."""
+
+    __tablename__ = "action_request"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    action: Mapped[str] = mapped_column(String(32))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    result: Mapped[str] = mapped_column(Text)  # canonical JSON
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    at: Mapped[datetime]
+
+
+class StationStatus(Base):
+    """One row per laptop, refreshed every minute: its free disk space for the dashboard.
+
+    Not an event fact: neither audited nor counted as a change (``kiosk.changes``), so a
+    heartbeat never makes every station reload."""
+
+    __tablename__ = "station_status"
+
+    host: Mapped[str] = mapped_column(String(64), primary_key=True)
+    station: Mapped[str] = mapped_column(String(32), default="")
+    staff_no: Mapped[str] = mapped_column(String(32), default="")
+    free_bytes: Mapped[int] = mapped_column(BigInteger)
+    place: Mapped[str] = mapped_column(String(255), default="")
+    at: Mapped[datetime]

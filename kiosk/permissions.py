@@ -52,6 +52,7 @@ class Action(enum.StrEnum):
     CLOSE_EVENT = "close_event"
     ENCRYPT_EVENT = "encrypt_event"
     PURGE = "purge"
+    REPORT_STATION = "report_station"  # a signed-in laptop's free disk space, for the dashboard
 
 
 R, RM, A, M = Role.RECEPTION, Role.RM, Role.ACTIVATION, Role.MERCHANT
@@ -82,6 +83,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.CLOSE_EVENT: frozenset(),
     Action.ENCRYPT_EVENT: frozenset(),
     Action.PURGE: frozenset(),
+    Action.REPORT_STATION: frozenset({R, RM, A, M}),
 }
 
 # Allowed to the roles above only with a supervisor's approval on the spot.
@@ -142,6 +144,7 @@ def _refusals() -> dict[Action, Callable[[], str]]:
         Action.CLOSE_EVENT: lambda: _("Only a supervisor closes the event."),
         Action.ENCRYPT_EVENT: lambda: _("Only a supervisor encrypts the personal data."),
         Action.PURGE: lambda: _("Only a supervisor removes the personal data."),
+        Action.REPORT_STATION: lambda: _("Only signed-in event staff report a station's disk."),
     }
 
 

@@ -5,21 +5,33 @@ As in cosmicpython: a service takes a ``UnitOfWork``, does its reads and writes 
 block ends, so an exception half-way leaves the database as it was. Widgets never hold a
 session; they call services and refresh from the plain values those return.
 
-When the event database stops answering half-way (the venue LAN is cut, the server restarts),
-the driver's error becomes ``DatabaseUnavailable`` with one sentence, like every other refusal:
-the station shows it, keeps what was typed, and the same action can simply be tried again.
+When a write fails, the driver's error becomes a ``KioskError`` with one sentence that names
+the cause and what to do (``kiosk.storage``): the disk is full (SQLite's ``SQLITE_FULL``,
+PostgreSQL's "could not extend file"), read-only, not writable for this user, or the event
+database server stopped answering (the venue LAN is cut, the server restarts). The station
+shows it, keeps what was typed, and the same action can simply be tried again.
+
+A failed COMMIT can leave its outcome unknown: the disk filled while SQLite wrote the WAL,
+or the connection dropped after PostgreSQL received the COMMIT. An action with a request id
+(``kiosk.idempotency``) registered how to find out; ``commit`` asks before anything is said:
+done means the service goes on and returns its result, not done means "nothing was saved"
+with the cause, and only when the database cannot be asked at all is the outcome reported
+unknown (``OutcomeUnknown``), with the assurance that doing it again acts once.
 """
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy import exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.errors import DatabaseBusy, DatabaseUnavailable
-from kiosk.i18n import _
+from kiosk import idempotency, storage
+from kiosk.errors import DatabaseBusy, DatabaseUnavailable, KioskError, OutcomeUnknown
+from kiosk.i18n import _, sentences
+from kiosk.storage import Cause, Place, StorageError
 
 
 def _is_rollback_by_server(error: exc.DBAPIError) -> bool:
@@ -28,8 +40,25 @@ def _is_rollback_by_server(error: exc.DBAPIError) -> bool:
     return code in ("40001", "40P01")
 
 
-def translate(error: BaseException, *, committing: bool = False) -> BaseException:
-    """The KioskError for a lost connection or a transaction the server gave up, else ``error``."""
+def _lost(error: BaseException) -> bool:
+    return isinstance(error, (exc.OperationalError, exc.InterfaceError)) or (
+        isinstance(error, exc.DBAPIError) and error.connection_invalidated
+    )
+
+
+def translate(
+    error: BaseException,
+    *,
+    committing: bool = False,
+    place: Place | None = None,
+    saved: bool | None = None,
+    request_id: str = "",
+) -> BaseException:
+    """The KioskError for a failed write, else ``error`` itself.
+
+    ``saved`` is what a probe found out about a failed COMMIT: False (nothing was saved),
+    None (not asked, or it could not be asked).
+    """
     if isinstance(error, exc.DBAPIError) and _is_rollback_by_server(error):
         return DatabaseBusy(
             _(
@@ -37,10 +66,29 @@ def translate(error: BaseException, *, committing: bool = False) -> BaseExceptio
                 "saved. Try again."
             )
         )
-    if isinstance(error, (exc.OperationalError, exc.InterfaceError)) or (
-        isinstance(error, exc.DBAPIError) and error.connection_invalidated
-    ):
-        if committing:
+    if not isinstance(error, exc.DBAPIError):
+        return error
+    cause = storage.cause_of(error, place)
+    if cause is None and _lost(error):
+        cause = Cause.CONNECTION
+    if cause is None:
+        return error
+    # A full, read-only or forbidden disk refuses the write itself, and both databases roll
+    # the transaction back (SQLite's WAL never holds half a commit: its commit frame is
+    # written last). A connection cut or an I/O error at COMMIT (the fsync after the commit
+    # frame) may have lost only the reply: that outcome is unknown unless a probe answered.
+    unknown = committing and saved is None and cause in (Cause.CONNECTION, Cause.DISK_IO)
+    if cause == Cause.CONNECTION:
+        if unknown and request_id:
+            return OutcomeUnknown(
+                _(
+                    "The connection to the event database was lost while saving, and it cannot "
+                    "be checked yet whether this was saved. Do the same again once the "
+                    "connection is back: it will not be done twice."
+                ),
+                request_id=request_id,
+            )
+        if unknown:
             return DatabaseUnavailable(
                 _(
                     "The connection to the event database was lost while saving; the change "
@@ -53,7 +101,9 @@ def translate(error: BaseException, *, committing: bool = False) -> BaseExceptio
                 "entered is still here: try again in a moment."
             )
         )
-    return error
+    where = place or Place(_("the database's disk"))
+    done = _("It is not known whether this was saved.") if unknown else _("Nothing was saved.")
+    return StorageError(sentences(done, storage.what_to_do(cause, where)), cause=cause, place=where)
 
 
 class UnitOfWork:
@@ -84,18 +134,42 @@ class UnitOfWork:
         finally:
             self.session.close()
         if exc_value is not None:
-            replacement = translate(exc_value)
+            replacement = translate(exc_value, place=self.place())
             if replacement is not exc_value:
                 raise replacement from exc_value
 
+    def place(self) -> Place | None:
+        """Where this database's data is written (its file's disk, or the server)."""
+        try:
+            return storage.database_place(self.session.get_bind().url)
+        except Exception:  # never let naming the place hide the error being reported
+            return None
+
     def commit(self) -> None:
+        """Commit, and when the COMMIT fails find out whether it landed all the same."""
         try:
             self.session.commit()
         except exc.DBAPIError as error:
-            replacement = translate(error, committing=True)
+            expected = idempotency.expected(self.session)
+            saved: bool | None = None
+            request_id = ""
+            if expected is not None:
+                request_id, probe = expected
+                with contextlib.suppress(exc.DBAPIError):  # the connection may be gone
+                    self.session.rollback()
+                try:
+                    saved = probe(self.session.get_bind())  # type: ignore[arg-type]
+                except (exc.DBAPIError, KioskError):
+                    saved = None  # cannot be asked now: the outcome stays unknown
+                if saved:
+                    return  # it committed: the reply was lost, not the change
+            replacement = translate(
+                error, committing=True, place=self.place(), saved=saved, request_id=request_id
+            )
             if replacement is error:
                 raise
             raise replacement from error
+        idempotency.forget(self.session)
 
     def rollback(self) -> None:
         self.session.rollback()

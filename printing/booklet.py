@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import enum
 import html
+import io
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4, A5
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from kiosk.files import write_atomic, write_text_atomic
 from kiosk.i18n import _, get_language
 from kiosk.labels import category_label
 from kiosk.services.activation import CatalogOffer
@@ -94,7 +96,8 @@ def render_booklet(booklet: Booklet, path: Path, paper: BookletPaper = BookletPa
     font = register_fonts()
     layout = _Layout(paper)
     width, height = layout.size
-    canvas = Canvas(str(path), pagesize=layout.size, pageCompression=1)
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=layout.size, pageCompression=1)
     canvas.setTitle(f"{booklet.event_name} {_('Points catalog')}")
     _cover(canvas, font, layout, booklet)
     canvas.showPage()
@@ -185,7 +188,7 @@ def render_booklet(booklet: Booklet, path: Path, paper: BookletPaper = BookletPa
             y -= entry
     canvas.showPage()
     canvas.save()
-    return path
+    return write_atomic(path, buffer.getvalue())
 
 
 def _cover(canvas: Canvas, font: str, layout: _Layout, booklet: Booklet) -> None:
@@ -320,5 +323,4 @@ def render_html(booklet: Booklet, path: Path) -> Path:
             )
         out.append("</section>\n")
     out.append("</main>\n</body>\n</html>\n")
-    path.write_text("".join(out), encoding="utf-8")
-    return path
+    return write_text_atomic(path, "".join(out))

@@ -9,6 +9,7 @@ the bank's CRM. Screens show it masked. The files are personal data: hand them t
 from __future__ import annotations
 
 import codecs
+import io
 from datetime import datetime
 from itertools import groupby
 from pathlib import Path
@@ -17,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from kiosk.errors import KioskError
+from kiosk.files import write_atomic
 from kiosk.i18n import _
 from kiosk.services.tracking import Progress, ProgressRow, Reminder, SlotLoad
 from printing.reports import Percent, print_setup
@@ -170,8 +172,10 @@ def write_workbook(sheets: list[Sheet], path: Path, as_of: str = "") -> Path:
                 for cell in column:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.freeze_panes = "A2"
-    book.save(path)
-    return path
+    # Into memory first: openpyxl leaves its zip file open when a write fails mid-way.
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return write_atomic(path, buffer.getvalue())
 
 
 def reminders_text(reminders: list[Reminder]) -> str:
@@ -200,8 +204,7 @@ def write_reminders(reminders: list[Reminder], load: SlotLoad, path: Path) -> Pa
         # UTF-8 with a BOM and CRLF line ends: Notepad on the RMs' Windows laptops and the
         # bank's SMS tools read it as Chinese text, not as GBK mojibake on one long line.
         text = reminders_text(reminders).replace("\n", "\r\n")
-        path.write_bytes(codecs.BOM_UTF8 + text.encode("utf-8"))
-        return path
+        return write_atomic(path, codecs.BOM_UTF8 + text.encode("utf-8"))
     if suffix == ".xlsx":
         return write_workbook(
             [(_("Reminders"), reminder_rows(reminders)), (_("Per slot"), slot_rows(load))],

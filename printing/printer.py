@@ -29,6 +29,7 @@ from pathlib import Path
 from kiosk.db import default_data_dir
 from kiosk.errors import KioskError
 from kiosk.i18n import _
+from kiosk.storage import file_error
 from printing.escpos import (
     TIMEOUT,
     EscPosError,
@@ -131,8 +132,9 @@ def failed(path: Path, problem: PrintProblem, reason: str) -> PrintOutcome:
 
 
 def not_saved(path: Path, error: OSError | KioskError) -> PrintOutcome:
-    """The PDF could not be written (a full disk, a missing folder): nothing to print."""
-    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    """The PDF could not be written (a full disk, a missing folder): nothing to print. A
+    disk's trouble is said in words with what to do (``kiosk.storage.file_error``)."""
+    reason = str(file_error(error, path)) if isinstance(error, OSError) else str(error)
     return failed(path, PrintProblem.NOT_SAVED, reason)
 
 
@@ -150,10 +152,15 @@ class Printer:
     problem: str = ""
     timeout: float = TIMEOUT
 
+    @staticmethod
+    def spool_from_environment() -> Path:
+        """``KIOSK_SPOOL_DIR``, else ``printouts`` in the app's data folder."""
+        return Path(os.environ.get(ENV_SPOOL) or str(default_data_dir() / "printouts"))
+
     @classmethod
     def from_environment(cls) -> Printer:
         """The printer the environment describes; never raises (see ``problem``)."""
-        spool = Path(os.environ.get(ENV_SPOOL) or str(default_data_dir() / "printouts"))
+        spool = cls.spool_from_environment()
         try:
             return cls.from_setting(printer_setting_from_environment(), spool)
         except PrinterSettingError as error:

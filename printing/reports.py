@@ -11,6 +11,7 @@ reconciliation (``kiosk.services.settlement``) and the event reports
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -31,6 +32,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from kiosk.errors import KioskError
+from kiosk.files import write_atomic
 from kiosk.i18n import _
 from kiosk.services.settlement import Reconciliation, SettlementLine
 from printing import text as paper_text
@@ -255,8 +257,10 @@ def write_xlsx(report: Report | list[list[object]], path: Path, title: str = "")
         print_setup(sheet, report.title, report.as_of)
         if section.chart is not None and len(section.rows) > 1:
             _xlsx_chart(sheet, section, below + 1)
-    book.save(path)
-    return path
+    # Into memory first: openpyxl leaves its zip file open when a write fails mid-way.
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return write_atomic(path, buffer.getvalue())
 
 
 def _cell(value: object) -> object:
@@ -381,7 +385,9 @@ class _Pdf:
         self.report = report
         wide = any(len(s.rows[0]) > 8 for s in report.sections if s.rows)
         self.size = landscape(A4) if wide else A4
-        self.canvas = Canvas(str(path), pagesize=self.size)
+        self.path = path
+        self.buffer = io.BytesIO()
+        self.canvas = Canvas(self.buffer, pagesize=self.size)
         self.canvas.setTitle(report.title)
         self.canvas.setAuthor("kiosk")
         self.width, self.height = self.size
@@ -669,6 +675,7 @@ class _Pdf:
     def save(self) -> None:
         self.canvas.showPage()
         self.canvas.save()
+        write_atomic(self.path, self.buffer.getvalue())
 
 
 def write_pdf(

@@ -11,6 +11,7 @@ last time).
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,7 @@ import zxingcpp
 from reportlab.lib.units import inch, mm
 from reportlab.pdfgen.canvas import Canvas
 
+from kiosk.files import write_atomic
 from kiosk.i18n import _
 from printing import text
 from printing.fonts import register_fonts
@@ -126,7 +128,8 @@ def _render_roll(slip: SlipPrint, path: Path) -> Path:
     # A wrapped line adds its height to the slip (the roll is endless).
     extra = sum((len(f.lines) - 1) * f.size * LEADING for f in fitted)
     height = qr_side + 92 * mm + extra  # header, five lines and three lines of explanation
-    canvas = Canvas(str(path), pagesize=(WIDTH, height))
+    buffer = io.BytesIO()  # written whole, then put in place: never half a slip
+    canvas = Canvas(buffer, pagesize=(WIDTH, height))
     canvas.setTitle(f"{slip_number(slip.serial)} {slip.merchant}")
     center = WIDTH / 2
     y = height - MARGIN - 4 * mm
@@ -143,7 +146,7 @@ def _render_roll(slip: SlipPrint, path: Path) -> Path:
         y = _lines(canvas, MARGIN, y, fit) - 4 * mm
     canvas.showPage()
     canvas.save()
-    return path
+    return write_atomic(path, buffer.getvalue())
 
 
 LEADING = 1.2
@@ -228,7 +231,8 @@ def _render_a6(slip: SlipPrint, path: Path) -> Path:
     smallest = text.MIN_SIZE / 12.5  # the footnote stays at 8 pt or more
     while scale - 0.05 >= smallest and -_flow(None, font, head + body + foot, 0, scale) > room:
         scale -= 0.05
-    canvas = Canvas(str(path), pagesize=(A6_WIDTH, A6_HEIGHT))
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(A6_WIDTH, A6_HEIGHT))
     canvas.setTitle(f"{slip_number(slip.serial)} {slip.merchant}")
     y = _flow(canvas, font, head, A6_HEIGHT - A6_MARGIN, scale)
     # The quiet zone (4 modules, 2 mm) adds to the gaps around the QR.
@@ -239,4 +243,4 @@ def _render_a6(slip: SlipPrint, path: Path) -> Path:
     _flow(canvas, font, foot, y - 1 * mm, scale)
     canvas.showPage()
     canvas.save()
-    return path
+    return write_atomic(path, buffer.getvalue())

@@ -8,12 +8,14 @@ gets smaller, and the ticket grows by what it needs.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from kiosk.files import write_atomic
 from kiosk.i18n import _
 from kiosk.labels import queue_label
 from kiosk.services.reception import QueueTicket
@@ -43,7 +45,8 @@ def render_queue_ticket(ticket: QueueTicket, path: Path) -> Path:
     ]
     extra = sum((len(f.lines) - 1) * f.size * 1.25 for f, _before in fitted)
     height = 82 * mm + extra
-    canvas = Canvas(str(path), pagesize=(WIDTH, height))
+    buffer = io.BytesIO()  # written whole, then put in place: never half a ticket
+    canvas = Canvas(buffer, pagesize=(WIDTH, height))
     canvas.setTitle(f"{ticket.ticket} {ticket.event_name}")
     y = height - MARGIN - 1 * mm
     for fit, before in fitted:
@@ -55,4 +58,4 @@ def render_queue_ticket(ticket: QueueTicket, path: Path) -> Path:
     canvas.line(MARGIN, MARGIN, WIDTH - MARGIN, MARGIN)
     canvas.showPage()
     canvas.save()
-    return path
+    return write_atomic(path, buffer.getvalue())

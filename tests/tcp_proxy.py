@@ -5,6 +5,13 @@ forwards every connection to PostgreSQL. ``cut()`` kills it: every connection th
 at once, as when the laptop serving the event database goes away, and new connections are
 refused. ``plug()`` starts it again on the same port. A child process rather than a thread, so
 a UI test's interpreter runs no Python thread (Qt objects must never be finalised on one).
+
+``cut_at_commit(deliver, down)`` arms it to drop every connection when a station next sends
+COMMIT: with ``deliver`` the COMMIT reaches the server first (the transaction commits, its
+answer is lost), without it the server never sees it (the transaction is rolled back). Either
+way the station sees the same broken connection, which is the case an idempotency key must
+settle. With ``down`` the proxy then stays down (new connections refused: the station cannot
+ask either) until ``plug()``; without it, new connections go through at once.
 """
 
 from __future__ import annotations
@@ -42,18 +49,44 @@ class LanCable:
             return
         self.process = subprocess.Popen(
             [sys.executable, __file__, str(self.port), self.target_host, str(self.target_port)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
         assert self.process.stdout is not None
         assert self.process.stdout.readline().strip() == b"listening"
+
+    def cut_at_commit(self, *, deliver: bool, down: bool) -> None:
+        """Drop every connection when the next COMMIT passes (after delivering it, or not)."""
+        assert self.process is not None and self.process.stdin is not None
+        assert self.process.stdout is not None
+        mode = ("after" if deliver else "before") + ("-down" if down else "")
+        self.process.stdin.write(mode.encode() + b"\n")
+        self.process.stdin.flush()
+        assert self.process.stdout.readline().strip() == b"armed"
+
+    def cuts(self) -> int:
+        """How many times this proxy dropped its connections at a COMMIT."""
+        assert self.process is not None and self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write(b"status\n")
+        self.process.stdin.flush()
+        return int(self.process.stdout.readline().split()[1])
+
+    def wait_cut(self, timeout: float = 10.0) -> None:
+        """Wait until an armed proxy has cut (it exits); afterwards ``plug()`` restarts it."""
+        if self.process is None:
+            return
+        self.process.wait(timeout)
+        self.cut()
 
     def cut(self) -> None:
         if self.process is None:
             return
         self.process.kill()
         self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        for pipe in (self.process.stdout, self.process.stdin):
+            if pipe is not None:
+                pipe.close()
         self.process = None
 
     def __enter__(self) -> LanCable:
@@ -62,6 +95,10 @@ class LanCable:
 
     def __exit__(self, *_exc: object) -> None:
         self.cut()
+
+
+# PostgreSQL's simple query message for COMMIT, as psycopg sends it: 'Q', length 11, text.
+_COMMIT = b"Q\x00\x00\x00\x0bCOMMIT\x00"
 
 
 def _serve(port: int, host: str, target_port: int) -> None:
@@ -77,12 +114,28 @@ def _serve(port: int, host: str, target_port: int) -> None:
     listener.setblocking(False)
     sel = selectors.DefaultSelector()
     sel.register(listener, selectors.EVENT_READ, None)
+    control = sys.stdin.buffer
+    sel.register(control, selectors.EVENT_READ, None)
     peers: dict[socket.socket, socket.socket] = {}
+    clients: set[socket.socket] = set()
+    armed = ""  # "after" / "before": cut at the next COMMIT a client sends
+    cuts = 0
     print("listening", flush=True)
     parent = os.getppid()
     while os.getppid() == parent:  # the test process died: go too, never linger
         for key, _events in sel.select(timeout=1.0):
             sock = key.fileobj
+            if sock is control:
+                line = control.readline().strip().decode()
+                if not line:  # the test closed the pipe
+                    sel.unregister(control)
+                    continue
+                if line == "status":
+                    print(f"cuts {cuts}", flush=True)
+                    continue
+                armed = line
+                print("armed", flush=True)
+                continue
             assert isinstance(sock, socket.socket)
             if sock is listener:
                 client, _addr = listener.accept()
@@ -95,12 +148,27 @@ def _serve(port: int, host: str, target_port: int) -> None:
                     a.setblocking(True)
                     peers[a] = b
                     sel.register(a, selectors.EVENT_READ, None)
+                clients.add(client)
                 continue
             try:
                 data = sock.recv(65536)
             except OSError:
                 data = b""
             other = peers.get(sock)
+            if armed and sock in clients and _COMMIT in data:
+                if armed.startswith("after") and other is not None:
+                    other.sendall(data)  # the server commits; its answer never comes back
+                    time.sleep(0.2)  # let it arrive before the server sees the socket close
+                if armed.endswith("-down"):
+                    os._exit(0)  # every connection drops, new ones are refused
+                armed = ""
+                cuts += 1
+                for s in list(peers):  # every connection drops; new ones are welcome
+                    sel.unregister(s)
+                    s.close()
+                peers.clear()
+                clients.clear()
+                continue
             if data and other is not None:
                 try:
                     other.sendall(data)
@@ -111,6 +179,7 @@ def _serve(port: int, host: str, target_port: int) -> None:
                 if s is not None and s in peers:
                     sel.unregister(s)
                     peers.pop(s, None)
+                    clients.discard(s)
                     s.close()
 
 

@@ -48,14 +48,16 @@ from kiosk.booth.online import OnlineBooth, event_url, set_event_url
 from kiosk.booth.service import Booth, ScanResult, describe, slip_number
 from kiosk.booth.store import open_booth_database
 from kiosk.clock import Clock
-from kiosk.db import describe_url
-from kiosk.errors import KioskError
+from kiosk.db import default_data_dir, describe_url
+from kiosk.errors import KioskError, OutcomeUnknown
 from kiosk.i18n import LANGUAGES, _
 from kiosk.slipcode import Verdict
 from ui.camera import CameraScanner
 from ui.connection import ConnectionDialog
+from ui.disk_space import DiskBanner, DiskWatch
 from ui.language import FILE_DIALOG, apply_language
 from ui.live import LiveLink
+from ui.requests import PendingRequests
 from ui.settings import Settings
 from ui.theme import apply_theme
 from ui.widgets import ResultBanner, ScanField, Sounds, Tone
@@ -167,11 +169,15 @@ class BoothPanel(QWidget):
         settings: Settings,
         parent: QWidget | None = None,
         lan: OnlineBooth | None = None,
+        requests: PendingRequests | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("page")
         self.booth = booth
         self.lan = lan  # online on the venue LAN: every slip checked in the event database
+        # A redemption's request id, per slip code, until its outcome is known: kept by the
+        # window, so a language switch does not forget it (kiosk.idempotency).
+        self.requests = requests if requests is not None else PendingRequests()
         self.settings = settings
         self.sounds = Sounds(self)
         self.pending: ScanResult | None = None
@@ -379,14 +385,19 @@ class BoothPanel(QWidget):
             )
             return ScanResult(Verdict.UNREADABLE, code=text)
         named = bool(self._staff_name())
+        redeem = self.auto.isChecked() and named
         try:
             result = (self.lan or self.booth).scan(
-                text, self._staff_name(), redeem=self.auto.isChecked() and named
+                text,
+                self._staff_name(),
+                redeem=redeem,
+                request_id=self.requests.id_for(text.strip()) if redeem else None,
             )
         except KioskError as error:
-            self._set_pending(None)
-            self._show(Tone.ERROR, _("Not recorded"), str(error))
+            self._not_recorded(text.strip(), error)
             return ScanResult(Verdict.UNREADABLE, code=text)
+        if redeem:
+            self.requests.settle(text.strip())
         self.show_result(result)
         if self.pending is not None and not named:
             self._show(
@@ -427,13 +438,27 @@ class BoothPanel(QWidget):
             self._ask_name()
             return
         self._set_pending(None)
+        code = pending.code.strip()
         try:
-            result = (self.lan or self.booth).redeem(pending.code, self._staff_name())
+            result = (self.lan or self.booth).redeem(
+                pending.code, self._staff_name(), request_id=self.requests.id_for(code)
+            )
         except KioskError as error:
-            self._show(Tone.ERROR, _("Not recorded"), str(error))
+            self._not_recorded(code, error, pending)
             return
+        self.requests.settle(code)
         self.show_result(result)
         self.scanned.emit()
+
+    def _not_recorded(
+        self, code: str, error: KioskError, pending: ScanResult | None = None
+    ) -> None:
+        """Nothing was stored (a full disk, said in words): do not serve. The slip stays ready
+        to redeem, so Enter tries the same request again once there is room."""
+        if not isinstance(error, OutcomeUnknown):
+            self.requests.settle(code)
+        self._show(Tone.ERROR, _("Not redeemed: do not serve yet"), str(error))
+        self._set_pending(pending)
 
     def cancel(self) -> None:
         if self.pending is not None:
@@ -589,9 +614,18 @@ class BoothWindow(QMainWindow):
         self.no_pack: NoPackPage | None = None
         self.lan: OnlineBooth | None = None
         self.link: LiveLink | None = None
+        self.requests = PendingRequests()
         self.resize(1366, 800)
+        # A booth's own disk: the booth file's folder and the app's data folder.
+        self.disk_watch = DiskWatch(
+            lambda: [self.booth.database.path, default_data_dir()],
+            lambda: self.settings.low_space_mb * 1024 * 1024,
+            self,
+        )
+        self.disk_watch.warning.connect(lambda text: self.disk_banner.show_warning(text))
         self.rebuild()
         self.go_online(event_url(booth))
+        self.disk_watch.start()
 
     # -- online on the venue LAN --------------------------------------------------------------
 
@@ -717,13 +751,16 @@ class BoothWindow(QMainWindow):
         self.lan_banner.setWordWrap(True)
         self.lan_banner.setVisible(False)
         layout.addWidget(self.lan_banner)
+        self.disk_banner = DiskBanner()
+        self.disk_banner.show_warning(self.disk_watch.text)
+        layout.addWidget(self.disk_banner)
         if info is None:
             self.panel = None
             self.no_pack = NoPackPage(self.install_first)
             layout.addWidget(self.no_pack, 1)
         else:
             self.no_pack = None
-            self.panel = BoothPanel(self.booth, self.settings, lan=self.lan)
+            self.panel = BoothPanel(self.booth, self.settings, lan=self.lan, requests=self.requests)
             self.panel.scanned.connect(self.show_lan_state)
             layout.addWidget(self.panel, 1)
         self.setCentralWidget(root)
@@ -761,6 +798,7 @@ class BoothWindow(QMainWindow):
         self.rebuild()
 
     def closeEvent(self, event: QEvent) -> None:  # type: ignore[override]
+        self.disk_watch.stop()
         if self.panel is not None:
             self.panel.camera.stop()
         if self.link is not None:

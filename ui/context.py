@@ -3,7 +3,7 @@ window's preferences."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kiosk.clock import Clock
@@ -11,6 +11,7 @@ from kiosk.db import Database
 from kiosk.services.auth import StaffSession
 from kiosk.services.reception import CheckInResult
 from kiosk.uow import UnitOfWork
+from ui.requests import PendingRequests
 from ui.settings import Settings
 
 if TYPE_CHECKING:
@@ -25,6 +26,9 @@ class AppContext:
     # in the station, so F4 still prints it after the window is rebuilt (language, large
     # print). Slips need no such note: the database counts their printed copies.
     unprinted_ticket: CheckInResult | None = None
+    # Actions whose outcome is not known yet: kept by the app, so a language switch (which
+    # rebuilds the stations) does not forget them.
+    requests: PendingRequests = field(default_factory=PendingRequests)
 
     def uow(self) -> UnitOfWork:
         return self.database.unit_of_work()
@@ -44,3 +48,7 @@ class StationContext:
 
     def uow(self) -> UnitOfWork:
         return self.app.uow()
+
+    @property
+    def requests(self) -> PendingRequests:
+        return self.app.requests

@@ -9,6 +9,7 @@ rebuilding is simpler and more reliable than retranslating every label in place.
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent
@@ -29,8 +30,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
-from kiosk.db import Database, describe_url
+from kiosk.db import Database, default_data_dir, describe_url
 from kiosk.demo import create_demo
 from kiosk.errors import KioskError
 from kiosk.i18n import LANGUAGES, _
@@ -39,10 +42,14 @@ from kiosk.roles import Station, home_station
 from kiosk.services import audit_trail
 from kiosk.services.auth import StaffSession, sign_in, sign_out, staff_session
 from kiosk.services.events import EventHeader, event_header
+from kiosk.services.stations import report_station
+from kiosk.storage import SpaceReport
+from printing.printer import Printer
 from ui.backup_status import BackupStatus
 from ui.call_display import CallDisplay
 from ui.connection import ConnectionDialog
 from ui.context import AppContext, StationContext
+from ui.disk_space import DiskBanner, DiskWatch
 from ui.idle_lock import IdleWatcher, LockPage
 from ui.language import apply_language
 from ui.live import ConnectionBanner, LiveLink
@@ -128,8 +135,14 @@ class MainWindow(QMainWindow):
         self.health.timeout.connect(self._log_health)
         if recovery is not None:
             self.health.start()
+        self.disk_watch = DiskWatch(
+            self._disk_folders, lambda: self.settings.low_space_mb * 1024 * 1024, self
+        )
+        self.disk_watch.warning.connect(self._on_disk_warning)
+        self.disk_watch.measured.connect(self._report_space)
         self.rebuild()
         self._start_link()
+        self.disk_watch.start()
 
     # -- building ---------------------------------------------------------------------------
 
@@ -159,6 +172,9 @@ class MainWindow(QMainWindow):
         if self.link is not None:
             self.connection_banner.show_state(self.link.reachable, self.link.error)
         layout.addWidget(self.connection_banner)
+        self.disk_banner = DiskBanner()
+        self.disk_banner.show_warning(self.disk_watch.text)
+        layout.addWidget(self.disk_banner)
         self.stack = QStackedWidget()
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(root)
@@ -234,6 +250,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.idle.disarm()
         self.health.stop()
+        self.disk_watch.stop()
         self.sync_status.stop()
         self.backup_status.stop()
         if self.settings.backup_folder:
@@ -278,6 +295,36 @@ class MainWindow(QMainWindow):
 
     def _on_reachability(self, reachable: bool, error: str) -> None:
         self.connection_banner.show_state(reachable, error)
+
+    # -- free disk space --------------------------------------------------------------------
+
+    def _disk_folders(self) -> list[Path]:
+        """Every folder this laptop writes to: the event database's (a local file), the print
+        spool, the backups and the app's own data folder."""
+        folders = [default_data_dir(), Printer.spool_from_environment()]
+        with contextlib.suppress(Exception):
+            url = make_url(self.app.database.url)
+            if url.get_backend_name() == "sqlite" and url.database:
+                folders.append(Path(url.database).expanduser())
+        if self.settings.backup_folder:
+            folders.append(Path(self.settings.backup_folder))
+        return folders
+
+    def _on_disk_warning(self, text: str) -> None:
+        self.disk_banner.show_warning(text)
+
+    def _report_space(self, report: SpaceReport) -> None:
+        """The dashboard's figure for this laptop; skipped while the database is away."""
+        if self.staff is None or (self.link is not None and self.link.reachable is False):
+            return
+        with contextlib.suppress(KioskError, SQLAlchemyError):
+            report_station(
+                self.app.uow(),
+                self.staff,
+                report,
+                station=self._where(),
+                clock=self.app.clock,
+            )
 
     def on_database_changed(self) -> None:
         """Another station committed something: refresh what is on screen, nothing more."""
@@ -367,6 +414,7 @@ class MainWindow(QMainWindow):
     def _on_signed_in(self, staff: StaffSession) -> None:
         self.staff = staff
         self._show_workspace(None)
+        self.disk_watch.check(report=True)  # the dashboard hears of this laptop at once
 
     def _show_workspace(self, station: Station | None) -> None:
         assert self.staff is not None

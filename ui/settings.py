@@ -1,6 +1,6 @@
 """Per-machine preferences kept in QSettings: language, large print, the event database URL
 this laptop joins, its counter's name, the booth's settings, the dashboard's alert limits,
-the idle lock."""
+the idle lock, the backups and the free-space warning."""
 
 from __future__ import annotations
 
@@ -177,6 +177,20 @@ class Settings:
     @backup_last.setter
     def backup_last(self, value: float) -> None:
         self._s.setValue("backup/last", value)
+        self._s.sync()
+
+    # Warn when a disk this laptop writes to has less free space than this (MB; 0 = never).
+
+    @property
+    def low_space_mb(self) -> int:
+        from kiosk.storage import low_space_threshold
+
+        default = low_space_threshold() // (1024 * 1024)  # KIOSK_LOW_SPACE_MB, else 200
+        return _whole(self._s.value("disk/low_space_mb", default), default, 0, 1_000_000)
+
+    @low_space_mb.setter
+    def low_space_mb(self, value: int) -> None:
+        self._s.setValue("disk/low_space_mb", int(value))
         self._s.sync()
 
 

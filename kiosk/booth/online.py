@@ -93,18 +93,28 @@ class OnlineBooth:
         self.came_back()
         return _judged(result, state)
 
-    def redeem(self, text: str, staff_name: str = "") -> ScanResult:
+    def redeem(
+        self, text: str, staff_name: str = "", *, request_id: str | None = None
+    ) -> ScanResult:
         """Serve the slip once across every booth; offline, serve it from the pack alone."""
         result = self.booth.check(text)
+        if result.verdict == Verdict.ALREADY_REDEEMED and request_id:
+            # Perhaps this very request redeemed it here: the booth's own answer says so.
+            return self.booth.redeem(text, staff_name, request_id=request_id)
         if result.verdict != Verdict.VALID or result.serial is None:
             return result
         staff_name = require_staff_name(staff_name)  # before anything is locked or served
         if self.online is False:
-            return self.booth.redeem(text, staff_name)
+            return self.booth.redeem(text, staff_name, request_id=request_id)
         local: list[ScanResult] = []
+        failed: list[BaseException] = []
 
         def serve():  # type: ignore[no-untyped-def]
-            done = self.booth.redeem(text, staff_name)
+            try:
+                done = self.booth.redeem(text, staff_name, request_id=request_id)
+            except KioskError as error:  # the booth's own disk: not the LAN
+                failed.append(error)
+                raise
             local.append(done)
             return self.booth.redemption(done.seq) if done.redeemed and done.seq else None
 
@@ -118,10 +128,12 @@ class OnlineBooth:
                 **self._ids(),
             )
         except _LAN_ERRORS as error:
+            if failed:
+                raise failed[0] from None
             self.went_offline(error)
             if local:  # served here already: the event database gets it on catch-up
                 return local[0]
-            return self.booth.redeem(text, staff_name)
+            return self.booth.redeem(text, staff_name, request_id=request_id)
         self.came_back()
         if served is not None:
             self.booth.delivered(served.seq)
@@ -130,8 +142,17 @@ class OnlineBooth:
             return local[0]
         return _judged(result, state)
 
-    def scan(self, text: str, staff_name: str = "", *, redeem: bool = False) -> ScanResult:
-        return self.redeem(text, staff_name) if redeem else self.check(text)
+    def scan(
+        self,
+        text: str,
+        staff_name: str = "",
+        *,
+        redeem: bool = False,
+        request_id: str | None = None,
+    ) -> ScanResult:
+        if redeem:
+            return self.redeem(text, staff_name, request_id=request_id)
+        return self.check(text)
 
     def catch_up(self) -> BundleImport | None:
         """Push what the event database has not got yet (after the LAN came back)."""

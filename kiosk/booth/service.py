@@ -10,6 +10,7 @@ not at all, and the unique slip serial refuses a second one whatever the screen 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -17,7 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kiosk import slipcode
@@ -36,9 +37,12 @@ from kiosk.booth.store import (
 )
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
+from kiosk.files import write_atomic
 from kiosk.i18n import _
+from kiosk.idempotency import RequestMismatch, expect
 from kiosk.labels import verdict_label
 from kiosk.slipcode import Verdict
+from kiosk.storage import file_error
 
 CLOCK_TOLERANCE = timedelta(minutes=5)
 
@@ -120,6 +124,9 @@ class ScanResult:
     elsewhere: bool = False
     merchant_id: int = 0  # the merchant the slip is for (0: unread)
     go_to: Elsewhere | None = None  # another merchant's slip: whose, and at which booth
+    # The answer to a redemption request already done (same request id): this booth redeemed
+    # it at the first try, so serve the customer.
+    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -344,14 +351,28 @@ class Booth:
             )
         return result if earlier is None else _already(result, earlier)
 
-    def redeem(self, text: str, staff_name: str = "") -> ScanResult:
+    def request_uid(self, request_id: str) -> str:
+        """The redemption uid of a request: the request id bound to this booth, so the same
+        request finds its redemption again while uids stay unique across booths."""
+        return hashlib.sha256(f"{self.database.booth_id}:{request_id}".encode()).hexdigest()[:32]
+
+    def redeem(
+        self, text: str, staff_name: str = "", *, request_id: str | None = None
+    ) -> ScanResult:
         """Judge the code and, when valid, record the redemption (all or nothing) with the
-        name of who served; ``StaffNameMissing`` when there is none."""
+        name of who served; ``StaffNameMissing`` when there is none.
+
+        With a ``request_id`` the redemption's uid is derived from it: a commit cut short by
+        a full disk is found out before the screen says anything, and pressing Enter again
+        for the same request answers "redeemed" (the first result) rather than "already
+        redeemed", so the customer waiting for the first answer is served.
+        """
         result = self._judge(text)
         if result.verdict != Verdict.VALID or result.serial is None:
             return result
         staff_name = require_staff_name(staff_name)
         now = self.clock.now()
+        uid = self.request_uid(request_id) if request_id else uuid.uuid4().hex
         try:
             with self.database.unit_of_work() as uow:
                 s = uow.session
@@ -360,13 +381,33 @@ class Booth:
                 earlier = s.scalar(
                     select(BoothRedemption).where(BoothRedemption.slip_serial == result.serial)
                 )
+                if earlier is not None and earlier.uid == uid:
+                    return ScanResult(
+                        **{
+                            **result.__dict__,
+                            "redeemed": True,
+                            "seq": earlier.seq,
+                            "redeemed_at": earlier.redeemed_at,
+                            "redeemed_by": earlier.staff_name,
+                            "replayed": True,
+                        }
+                    )
                 if earlier is not None:
                     return _already(result, earlier)
+                if request_id and s.scalar(
+                    select(BoothRedemption.seq).where(BoothRedemption.uid == uid)
+                ):
+                    raise RequestMismatch(
+                        _(
+                            "The request {id} already redeemed another slip; nothing was done "
+                            "now. Scan the slip again."
+                        ).format(id=request_id)
+                    )
                 seq = (s.scalar(select(func.max(BoothRedemption.seq))) or 0) + 1
                 s.execute(
                     insert(BoothRedemption).values(
                         seq=seq,
-                        uid=uuid.uuid4().hex,
+                        uid=uid,
                         slip_serial=result.serial,
                         offer_id=result.offer_id,
                         offer_code=result.offer_code,
@@ -379,6 +420,7 @@ class Booth:
                     )
                 )
                 s.execute(insert(BoothOutbox).values(redemption_seq=seq, created_at=now))
+                expect(s, request_id or uid, lambda engine: _has_uid(engine, uid))
                 uow.commit()
         except IntegrityError:  # another process redeemed it a moment ago
             return self.check(text)
@@ -392,8 +434,17 @@ class Booth:
             }
         )
 
-    def scan(self, text: str, staff_name: str = "", *, redeem: bool = False) -> ScanResult:
-        return self.redeem(text, staff_name) if redeem else self.check(text)
+    def scan(
+        self,
+        text: str,
+        staff_name: str = "",
+        *,
+        redeem: bool = False,
+        request_id: str | None = None,
+    ) -> ScanResult:
+        if redeem:
+            return self.redeem(text, staff_name, request_id=request_id)
+        return self.check(text)
 
     # -- the day and the bundle -------------------------------------------------------------
 
@@ -475,15 +526,9 @@ class Booth:
         data, count = self.bundle()
         path = Path(path)
         try:
-            tmp = path.with_name(path.name + ".part")
-            tmp.write_bytes(data)
-            tmp.replace(path)  # a pulled USB stick leaves no half bundle under the real name
+            write_atomic(path, data)  # a pulled or full USB stick leaves no half bundle
         except OSError as error:
-            raise KioskError(
-                _("Cannot write the bundle to {path}: {reason}.").format(
-                    path=path, reason=error.strerror or error
-                )
-            ) from None
+            raise file_error(error, path) from None
         return count
 
     def redemption(self, seq: int) -> BundleRedemption:
@@ -566,6 +611,14 @@ class Booth:
                 "This laptop's date is {today}, the event is on {day}: check the clock."
             ).format(today=local.isoformat(), day=state.info.event_date.isoformat())
         return None
+
+
+def _has_uid(engine: Engine, uid: str) -> bool:
+    """Whether the booth file holds the redemption ``uid`` (asked after a failed commit)."""
+    with engine.connect() as connection:
+        found = connection.scalar(select(BoothRedemption.seq).where(BoothRedemption.uid == uid))
+        connection.rollback()
+        return found is not None
 
 
 def _raw_hex(key: Ed25519PublicKey) -> str:

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from kiosk import storage
 from kiosk.db import APP_NAME, create_db_engine
 from kiosk.errors import DatabaseError
 from kiosk.i18n import _
@@ -205,6 +206,14 @@ def open_booth_database(path: str | Path) -> BoothDatabase:
         raise
     except (exc.OperationalError, exc.DatabaseError) as error:
         engine.dispose()
+        place = storage.place_of(path)
+        cause = storage.cause_of(error, place)
+        if cause is not None:  # a full or read-only disk, in words
+            raise DatabaseError(
+                _("The database {path} cannot be opened. {what}").format(
+                    path=path, what=storage.what_to_do(cause, place)
+                )
+            ) from None
         reason = str(getattr(error, "orig", error))
         raise DatabaseError(
             _("Cannot open the booth database {path}: {reason}.").format(path=path, reason=reason)

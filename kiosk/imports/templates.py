@@ -11,6 +11,7 @@ Chinese note), each one a spelling the import takes back.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from kiosk.files import write_atomic
 from kiosk.i18n import _
 from kiosk.imports.kinds import CATEGORY_OPTIONS, KINDS, ORDER, TIER_OPTIONS, Field
 from kiosk.labels import category_label, tier_label
@@ -133,8 +135,10 @@ def write_template(
     sheet.row_dimensions[2].height = 48
     sheet.freeze_panes = "A3"
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
-    return path
+    # Into memory first: openpyxl leaves its zip file open when a write fails mid-way.
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return write_atomic(path, buffer.getvalue())
 
 
 def _header(field: Field) -> str:

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from kiosk import audit, outbox, privacy
+from kiosk import audit, idempotency, outbox, privacy
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.governance import FIELDS, KycForm, OnRecord, normalized, validate
@@ -612,8 +612,13 @@ def save_governance(
     visit_id: int | None = None,
     clock: Clock | None = None,
     station: str = "service_desk",
+    request_id: str | None = None,
 ) -> list[str]:
     """Validate and save the form; returns the fields that changed.
+
+    With a ``request_id`` (``kiosk.idempotency``) the save is recorded under it: a commit
+    whose reply was lost is found out, and the same request again returns the first answer
+    instead of recording the changes (and the ledger's outbox entry) twice.
 
     Nothing is saved when any field is invalid (``GovernanceInvalid``); otherwise every change
     is recorded per field, the ledger learns it through the outbox, and all of it commits in
@@ -623,11 +628,24 @@ def save_governance(
     """
     require(staff, Action.SAVE_GOVERNANCE)
     now = (clock or Clock()).now()
+    # What was asked, without the sealed fields' values: a digest of a phone whose mask is
+    # known would give the number away in 10,000 guesses.
+    asked = idempotency.fingerprint(
+        customer_id=customer_id,
+        visit_id=visit_id,
+        form={
+            f: (getattr(form, f) is not None) if f in SEALED_FIELDS else getattr(form, f)
+            for f in FIELDS
+        },
+    )
     with uow:
         s = uow.session
         event = current_event(s)
         today = now.astimezone(ZoneInfo(event.timezone)).date()
         customer = _locked_customer(s, customer_id)
+        first = idempotency.replay(s, request_id, "governance", asked)
+        if first is not None:
+            return [str(field) for field in first["changed"]]
         record = _on_record(customer)
         form = normalized(form)  # a long-term ID keeps no end date, and so on
         errors = validate(form, today, record)
@@ -713,6 +731,15 @@ def save_governance(
             entity="customer",
             entity_id=customer.id,
             details={"fields": changed},
+        )
+        idempotency.record(
+            s,
+            request_id,
+            "governance",
+            asked,
+            {"changed": changed},
+            staff_id=staff.staff_id,
+            at=now,
         )
         uow.commit()
         return changed

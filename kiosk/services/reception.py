@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kiosk import audit, outbox, privacy
+from kiosk import audit, idempotency, outbox, privacy
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -133,6 +133,8 @@ class CheckInResult:
     queue: Queue
     ticket: str
     waiting_ahead: int
+    # The answer to a request already done (same request id): the first check-in, not a new one.
+    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -426,17 +428,27 @@ def check_in(
     clock: Clock | None = None,
     policy: ReceptionPolicy | None = None,
     station: str = "reception",
+    request_id: str | None = None,
 ) -> CheckInResult:
-    """Check the customer in, or return the existing visit when already checked in."""
+    """Check the customer in, or return the existing visit when already checked in.
+
+    With a ``request_id`` (``kiosk.idempotency``) the check-in is recorded under it, so a
+    commit whose reply was lost is found out, and the same request again returns the first
+    check-in (``replayed``) rather than "already checked in".
+    """
     require(staff, Action.CHECK_IN)
     now = (clock or Clock()).now()
     policy = policy or ReceptionPolicy()
+    asked = idempotency.fingerprint(customer_id=customer_id, route=route)
     with uow:
         s = uow.session
         event = current_event(s)
         customer = s.get(Customer, customer_id)
         if customer is None:
             raise CheckInError(_("This customer no longer exists."))
+        first = idempotency.replay(s, request_id, "check_in", asked)
+        if first is not None:
+            return _replayed(s, event, customer, now, policy, first)
         existing = s.scalar(
             select(Visit.id).where(Visit.customer_id == customer.id, Visit.event_id == event.id)
         )
@@ -505,8 +517,41 @@ def check_in(
             ticket=ticket_label(queue, entry.ticket_no),
             waiting_ahead=_waiting_ahead(s, entry),
         )
+        idempotency.record(
+            s,
+            request_id,
+            "check_in",
+            asked,
+            {"visit_id": visit.id, "queue": str(queue), "ticket": result.ticket},
+            staff_id=staff.staff_id,
+            at=now,
+        )
         uow.commit()
         return result
+
+
+def _replayed(
+    session: Session,
+    event: Event,
+    customer: Customer,
+    now: datetime,
+    policy: ReceptionPolicy,
+    first: dict[str, object],
+) -> CheckInResult:
+    """The answer the first try of a request would have given."""
+    if session.get(Visit, first["visit_id"]) is None:
+        raise CheckInError(
+            _("This check-in was made and then undone; check the customer in again.")
+        )
+    existing = _existing_result(session, event, customer, now, policy)
+    return CheckInResult(
+        True,
+        existing.card,
+        Queue(str(first["queue"])),
+        str(first["ticket"]),
+        existing.waiting_ahead,
+        replayed=True,
+    )
 
 
 def undo_check_in(

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from kiosk import audit, outbox, slipcode
+from kiosk import audit, idempotency, outbox, slipcode
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -61,6 +61,10 @@ class IssuedSlip:
     offer: str
     quantity: int
     points: int
+    # The answer to a request already done (same request id): these slips were issued by the
+    # first try; ``copies_printed`` says whether they came out since.
+    replayed: bool = False
+    copies_printed: int = 0
 
 
 def issue_slips(
@@ -72,14 +76,23 @@ def issue_slips(
     *,
     clock: Clock | None = None,
     station: str = "activation",
+    request_id: str | None = None,
 ) -> list[IssuedSlip]:
-    """Issue one signed slip per cart line, all or nothing."""
+    """Issue one signed slip per cart line, all or nothing.
+
+    With a ``request_id`` (``kiosk.idempotency``) the slips are recorded under it: a commit
+    whose reply was lost is found out, and the same request again returns the slips of the
+    first try (``replayed``) instead of issuing and reserving the points twice.
+    """
     require(staff, Action.ISSUE_SLIPS)
     now = (clock or Clock()).now()
     if not cart:
         raise SlipError(_("The cart is empty."))
     if any(line.quantity <= 0 for line in cart):
         raise SlipError(_("A quantity must be at least 1."))
+    asked = idempotency.fingerprint(
+        customer_id=customer_id, cart=[(line.offer_code.upper(), line.quantity) for line in cart]
+    )
     with uow:
         s = uow.session
         event = current_event(s)
@@ -87,6 +100,10 @@ def issue_slips(
         customer = s.scalar(select(Customer).where(Customer.id == customer_id).with_for_update())
         if customer is None:
             raise SlipError(_("This customer no longer exists."))
+        # After the customer's lock: a second try of the same request waits for the first.
+        first = idempotency.replay(s, request_id, "issue_slips", asked)
+        if first is not None:
+            return _issued(s, event, [int(serial) for serial in first["serials"]])
         visit = s.scalar(
             select(Visit).where(Visit.customer_id == customer.id, Visit.event_id == event.id)
         )
@@ -217,8 +234,46 @@ def issue_slips(
                 note=", ".join(f"No. {slip.serial:06d}" for slip in issued),
             )
         )
+        idempotency.record(
+            s,
+            request_id,
+            "issue_slips",
+            asked,
+            {"serials": [slip.serial for slip in issued]},
+            staff_id=staff.staff_id,
+            at=now,
+        )
         uow.commit()
         return issued
+
+
+def _issued(session: Session, event: Event, serials: list[int]) -> list[IssuedSlip]:
+    """The slips a request issued at its first try, as that try returned them."""
+    rows = {
+        slip.serial: (slip, merchant, offer)
+        for slip, merchant, offer in session.execute(
+            select(Slip, Merchant.name, Offer.name)
+            .join(Merchant, Merchant.id == Slip.merchant_id)
+            .join(Offer, Offer.id == Slip.offer_id)
+            .where(Slip.event_id == event.id, Slip.serial.in_(serials))
+        )
+    }
+    issued = []
+    for serial in serials:
+        slip, merchant, offer = rows[serial]
+        issued.append(
+            IssuedSlip(
+                slip.serial,
+                slip.code,
+                merchant,
+                offer,
+                slip.quantity,
+                slip.points,
+                replayed=True,
+                copies_printed=slip.copies_printed,
+            )
+        )
+    return issued
 
 
 def void_slip(

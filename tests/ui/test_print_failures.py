@@ -156,8 +156,8 @@ def test_activation_slips_not_printed_are_amber_with_f4(
     assert station.banner.headline.text().startswith(f"{n} slips issued for ")
     assert station.print_banner.headline.text() == "Printer not connected"
     assert station.print_banner.detail.text() == (
-        "The print command “lp” is not installed on this laptop. The slips are saved: print "
-        "them again from the list (F4)."
+        "The print command “lp” is not installed on this laptop. Printing not finished: the "
+        "slips are saved, print them again from the list (F4)."
     )
     assert station.print_banner.retry_button.isVisible() and station.sounds.last == Tone.WARN
     assert _count(any_demo_url, Slip) == n

@@ -16,11 +16,14 @@ from kiosk.models import AuditRecord, Event, Slip, Staff
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr, without the request id that acting commands announce
+    first on stderr (tests/integration/test_full_disk.py checks that line)."""
     try:
         code = main(list(argv))
     except SystemExit as exit_:  # argparse usage errors
         code = int(exit_.code or 0)
     out, err = capsys.readouterr()
+    err = "".join(line for line in err.splitlines(True) if not line.startswith("Request "))
     return code, out, err
 
 

@@ -44,8 +44,9 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.cart import Cart, affordable, check_cart
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, OutcomeUnknown
 from kiosk.i18n import _
+from kiosk.idempotency import RequestMismatch
 from kiosk.labels import category_label, step_label, tier_label
 from kiosk.models import MobileBanking, Queue, SlipStatus
 from kiosk.permissions import Action, Approval
@@ -151,6 +152,7 @@ class ActivationStation(StationPage):
         self._signing_key = None
         self._updating = False
         self._slip_rows: list[slips.SlipRow] = []
+        self._uncounted: list[str] = []  # copies printed whose count could not be saved
 
         self.banner = ResultBanner()
         self.counter = CounterBar(context, stacked=is_large_print())
@@ -813,30 +815,63 @@ class ActivationStation(StationPage):
             return
         if key is None:
             return
-        issued: list[slips.IssuedSlip] = []
-        if not self._guard(
-            lambda: issued.extend(
-                slips.issue_slips(
-                    self.context.uow(),
-                    customer.customer_id,
-                    [slips.CartLine(code, qty) for code, qty in self.cart.lines.items()],
-                    self.context.staff,
-                    key,
-                    clock=self.context.app.clock,
-                )
+        # One request per customer until its outcome is known: F9 again after "not known
+        # whether it was saved" returns the slips of the first try instead of issuing twice.
+        subject = ("issue_slips", customer.customer_id)
+        try:
+            issued = slips.issue_slips(
+                self.context.uow(),
+                customer.customer_id,
+                [slips.CartLine(code, qty) for code, qty in self.cart.lines.items()],
+                self.context.staff,
+                key,
+                clock=self.context.app.clock,
+                request_id=self.context.requests.id_for(subject),
             )
-        ):
+        except OutcomeUnknown as error:
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
+            return  # the cart stays: F9 repeats the same request
+        except RequestMismatch:
+            # The cart changed since a try whose outcome was unknown, and that try went
+            # through: its slips are in the list; this cart was not issued.
+            self.context.requests.settle(subject)
+            self.sounds.play(Tone.WARN)
+            self.reload_customer()
+            self.banner.show_result(
+                Tone.WARN,
+                _(
+                    "The earlier try went through: its slips are in the list. The cart was "
+                    "not issued again; check it and press F9 if more are wanted."
+                ),
+            )
+            return
+        except KioskError as error:
+            self.context.requests.settle(subject)
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
             self.reload_customer()  # the banner says why; capacity and balance are fresh
             return
+        self.context.requests.settle(subject)
         self.cart.clear()
         self.reload_customer()
         self.sounds.play(Tone.OK)
         self.banner.show_result(
             Tone.OK,
-            _("{n} slips issued for {name}.").format(n=len(issued), name=customer.masked_name),
+            _("{n} slips issued for {name}: {numbers}.").format(
+                n=len(issued),
+                name=customer.masked_name,
+                numbers=", ".join(f"No. {slip.serial:06d}" for slip in issued),
+            ),
             _("Their points are reserved."),
         )
-        self.print_later([s.serial for s in issued])
+        # The slips are issued whatever the printer does; print after the screen is updated.
+        # Slips a repeated request found already printed are not printed again.
+        waiting = [s.serial for s in issued if not s.copies_printed]
+        if waiting:
+            self.print_later(waiting)
+        else:
+            self.refresh_slips()
 
     def print_later(self, serials: list[int], approval: Approval | None = None) -> None:
         """The screen first, then the printer (a slow printer never holds up the desk)."""
@@ -844,9 +879,17 @@ class ActivationStation(StationPage):
         QTimer.singleShot(0, self, lambda: self._print_all(serials, approval))
 
     def _print_all(self, serials: list[int], approval: Approval | None = None) -> None:
+        self._uncounted = []
         outcomes = {serial: self.print_slip(serial, approval) for serial in serials}
         self.refresh_slips()
         self.show_printing(outcomes)
+        if self._uncounted:
+            self.print_banner.outcome(
+                Tone.WARN,
+                _("Printed, but the copy could not be counted"),
+                self._uncounted[0],
+                retry=False,
+            )
 
     def show_printing(self, outcomes: dict[int, PrintOutcome]) -> None:
         """What became of the printouts (by slip number), on the print banner: printed, saved
@@ -859,7 +902,10 @@ class ActivationStation(StationPage):
                 Tone.WARN,
                 failures[0].title,
                 (
-                    _("{reason} The slips are saved: print them again from the list (F4).")
+                    _(
+                        "{reason} Printing not finished: the slips are saved, print them again "
+                        "from the list (F4)."
+                    )
                     if len(failures) == n
                     else _(
                         "{reason} {failed} of {n} slips not printed; they are saved: print "
@@ -920,7 +966,9 @@ class ActivationStation(StationPage):
         outcome = self.printer.send(path)
         # With no printer configured the kept PDF is the copy (rehearsals, the demo).
         made = outcome.printed or self.printer.spool_only
-        self._record_print(serial, made, outcome.message, approval)
+        unrecorded = self._record_print(serial, made, outcome.message, approval)
+        if made and unrecorded:  # out of the printer, but the count of copies is not saved
+            self._uncounted.append(unrecorded)
         return outcome
 
     def retry_print(self) -> None:
@@ -944,7 +992,9 @@ class ActivationStation(StationPage):
 
     def _record_print(
         self, serial: int, printed: bool, detail: str, approval: Approval | None = None
-    ) -> None:
+    ) -> str:
+        """Count the copy (or audit the failure); what went wrong, "" when recorded. Never an
+        error of the issue: the slips are issued whatever happens to this write."""
         try:
             slips.record_print(
                 self.context.uow(),
@@ -956,7 +1006,8 @@ class ActivationStation(StationPage):
                 clock=self.context.app.clock,
             )
         except KioskError as error:
-            self.banner.show_result(Tone.ERROR, str(error))
+            return str(error)
+        return ""
 
     def selected_slip(self) -> slips.SlipRow | None:
         row = self.slip_table.currentRow()

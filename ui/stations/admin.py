@@ -565,6 +565,22 @@ class AdminStation(StationPage):
         self.backup_button.clicked.connect(self.backup_now)
         row.addWidget(self.backup_button)
         layout.addLayout(row)
+        # Not a backup setting as such, but the backup folder's disk is one it watches; saved
+        # with the same button.
+        row = QHBoxLayout()
+        row.addWidget(QLabel(_("Warn below (MB free)")))
+        self.low_space = QSpinBox()
+        self.low_space.setObjectName("low_space_mb")
+        self.low_space.setRange(0, 1_000_000)
+        self.low_space.setToolTip(
+            _(
+                "Every station warns when a disk it writes to (event database, print spool, "
+                "backups) has less free space than this; 0 = never."
+            )
+        )
+        row.addWidget(self.low_space)
+        row.addStretch(1)
+        layout.addLayout(row)
         self.backup_banner = ResultBanner()
         layout.addWidget(self.backup_banner)
         self.backup_list = _table([_("Backup"), _("Size")])
@@ -584,6 +600,7 @@ class AdminStation(StationPage):
         self.backup_folder.setText(settings.backup_folder)
         self.backup_minutes.setValue(settings.backup_minutes)
         self.backup_keep.setValue(settings.backup_keep)
+        self.low_space.setValue(settings.low_space_mb)
         self._list_backups()
 
     def _list_backups(self) -> None:
@@ -608,8 +625,12 @@ class AdminStation(StationPage):
         settings.backup_folder = self.backup_folder.text().strip()
         settings.backup_minutes = self.backup_minutes.value()
         settings.backup_keep = self.backup_keep.value()
+        settings.low_space_mb = self.low_space.value()
         if status is not None:
             status.configure()
+        watch = getattr(self.window(), "disk_watch", None)
+        if watch is not None:
+            watch.check()  # the banner follows the new limit at once
         self.backup_banner.show_result(
             Tone.OK,
             _("Backups every {n} minutes to {folder}.").format(

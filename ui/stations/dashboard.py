@@ -43,6 +43,7 @@ from kiosk.roles import Station
 from kiosk.services import dashboard
 from kiosk.services.dashboard import Dashboard, Severity, Thresholds
 from kiosk.services.figures import ALL_SLOTS, Interval, Timeline, interval_label, stage_label
+from kiosk.services.stations import StationSpace, station_space
 from ui.charts import AMBER, BLUE, GREEN, GREY, RED, Bar, BarChart
 from ui.context import StationContext
 from ui.stations.base import StationPage
@@ -52,6 +53,13 @@ from ui.widgets import ResultBanner, Tone
 
 REFRESH_MS = 5000
 TIMELINES_EVERY = 6  # refreshes
+
+
+def _size(free: int) -> str:
+    """Free space as staff read it: MB below a gigabyte, else GB with one decimal."""
+    if free < 1024**3:
+        return _("{n} MB").format(n=free // 1024**2)
+    return _("{n:.1f} GB").format(n=free / 1024**3)
 
 
 def _percent(part: int, whole: int) -> str:
@@ -157,6 +165,7 @@ class DashboardStation(StationPage):
         self.thresholds = self.settings.dashboard_thresholds()
         self.board: Dashboard | None = None
         self.timelines: list[Timeline] = []
+        self.spaces: list[StationSpace] = []
         self.refreshes = 0
         self.refresh_ms = every(REFRESH_MS)
         self.timer = QTimer(self)
@@ -214,6 +223,7 @@ class DashboardStation(StationPage):
             Queue.ACTIVATION: Tile("activation", _("Waiting: activation desk")),
             "slips": Tile("slips", _("Customers with slips")),
             "points": Tile("points", _("Points redeemed")),
+            "disk": Tile("disk", _("Least free disk space")),
         }
         per_row = 3 if large else len(self.tiles)
         for index, tile in enumerate(self.tiles.values()):
@@ -295,6 +305,10 @@ class DashboardStation(StationPage):
         if with_timelines:
             self.timelines = board.figures.timelines
         self.board = board
+        try:  # one small read: the stations' heartbeats (kiosk.services.stations)
+            self.spaces = station_space(self.context.uow(), clock=self.context.app.clock)
+        except KioskError:
+            self.spaces = []
         self._show(board)
         # On a very large event a refresh takes a while: keep the screen responsive by
         # refreshing at most a tenth of the time.
@@ -417,8 +431,68 @@ class DashboardStation(StationPage):
             _("No services yet."),
         )
         self._show_timelines(board)
+        self._show_disk()
+
+    def _low_space(self) -> list[StationSpace]:
+        """The stations below this laptop's free-space warning limit."""
+        limit = self.settings.low_space_mb
+        return [s for s in self.spaces if limit and s.megabytes < limit]
+
+    def _show_disk(self) -> None:
+        tile = self.tiles["disk"]
+        if not self.spaces:
+            tile.value.setText("–")
+            tile.detail.setText(_("No station has reported yet."))
+            tile.setToolTip("")
+            tile.set_tone(None)
+            return
+        lowest = self.spaces[0]  # least free first
+        tile.value.setText(_size(lowest.free_bytes))
+        tile.detail.setText(
+            " · ".join(f"{s.host} {_size(s.free_bytes)}" for s in self.spaces[:4])
+            + (" …" if len(self.spaces) > 4 else "")
+        )
+        tile.setToolTip(
+            "\n".join(
+                _("{host} ({station}, {staff}): {size} free on {place}").format(
+                    host=s.host,
+                    station=s.station or "–",
+                    staff=s.staff_no,
+                    size=_size(s.free_bytes),
+                    place=s.place,
+                )
+                for s in self.spaces
+            )
+        )
+        low = self._low_space()
+        tile.set_tone(
+            (Severity.ERROR if lowest.free_bytes < 50 * 1024 * 1024 else Severity.WARN)
+            if low
+            else None
+        )
+
+    def _disk_alerts(self) -> list[str]:
+        return [
+            _("{host} ({staff}): only {size} disk space left on {place}").format(
+                host=s.host, staff=s.staff_no, size=_size(s.free_bytes), place=s.place
+            )
+            for s in self._low_space()
+        ]
 
     def _show_alerts(self, board: Dashboard) -> None:
+        disk = self._disk_alerts()
+        if disk:
+            lines = ["⚠ " + line for line in disk]
+            lines += [
+                ("⚠ " if a.severity == Severity.WARN else "⛔ ") + a.message for a in board.alerts
+            ]
+            headline = _("{n} alerts").format(n=len(lines)) if len(lines) > 1 else lines[0]
+            self.alerts.show_result(
+                Tone.WARN if board.worst != Severity.ERROR else Tone.ERROR,
+                headline,
+                "\n".join(lines[:6]) if len(lines) > 1 else "",
+            )
+            return
         if not board.alerts:
             limits = board.thresholds
             self.alerts.show_result(

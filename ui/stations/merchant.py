@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.errors import KioskError
+from kiosk.files import write_atomic
 from kiosk.i18n import _
 from kiosk.permissions import Action
 from kiosk.roles import Station
 from kiosk.services.booths import conflict_label, export_pack, import_bundle, merchants
+from kiosk.storage import file_error
 from ui.approval import approval_for
 from ui.context import StationContext
 from ui.language import FILE_DIALOG
@@ -128,8 +130,13 @@ class MerchantStation(StationPage):
                 self.context.staff,
                 clock=self.context.app.clock,
             )
-            Path(path).write_bytes(data)
-        except (KioskError, OSError) as error:
+            write_atomic(Path(path), data)
+        except OSError as error:
+            self.banner.show_result(
+                Tone.ERROR, _("Pack not exported"), str(file_error(error, path))
+            )
+            return
+        except KioskError as error:
             self.banner.show_result(Tone.ERROR, _("Pack not exported"), str(error))
             return
         self.passphrase.clear()

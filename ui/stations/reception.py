@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, OutcomeUnknown
 from kiosk.i18n import _
 from kiosk.labels import gap_label, kyc_field_label, queue_label, tier_label
 from kiosk.models import Queue
@@ -758,6 +758,9 @@ class ReceptionStation(StationPage):
     def check_in(self, customer_id: int) -> None:
         self.card_timer.stop()  # a card still pending from the last search is stale now
         route = self.route.currentData()
+        # The same request until its outcome is known (kiosk.idempotency): the next try
+        # after "not known whether it was saved" answers with the first check-in.
+        subject = ("check_in", customer_id)
         try:
             result = reception.check_in(
                 self.context.uow(),
@@ -765,10 +768,16 @@ class ReceptionStation(StationPage):
                 self.context.staff,
                 route=route,
                 clock=self.context.app.clock,
+                request_id=self.context.requests.id_for(subject),
             )
-        except KioskError as error:
+        except OutcomeUnknown as error:
             self.fail(str(error))
             return
+        except KioskError as error:
+            self.context.requests.settle(subject)
+            self.fail(str(error))
+            return
+        self.context.requests.settle(subject)
         self.route.setCurrentIndex(0)
         # The list is done with: the card stays (undo, reprint), the field is ready for the
         # next customer and nobody is selected, so a stray Enter does nothing.
@@ -837,12 +846,13 @@ class ReceptionStation(StationPage):
         QTimer.singleShot(0, self, lambda: self.print_ticket(result))
 
     def print_ticket(self, result: CheckInResult) -> PrintOutcome:
-        """Save and send the ticket, and say on the print banner what became of it."""
-        ticket = reception.queue_ticket(self.context.uow(), result)
+        """Save and send the ticket, and say on the print banner what became of it. The
+        check-in stands whatever happens here: a full disk is said in words."""
         path = self.printer.path_for(f"ticket-{result.ticket}.pdf")
         try:
+            ticket = reception.queue_ticket(self.context.uow(), result)
             render_queue_ticket(ticket, path)
-        except OSError as error:
+        except (OSError, KioskError) as error:
             outcome = not_saved(path, error)
         else:
             outcome = self.printer.send(path)

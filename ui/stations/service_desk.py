@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, OutcomeUnknown
 from kiosk.governance import (
     ID_TYPES,
     TAX_RESIDENCIES,
@@ -806,19 +806,45 @@ class ServiceDeskStation(StationPage):
             self.banner.show_result(Tone.WARN, _("Not saved: the customer did not confirm."))
             return
         called = self.called
-        if self._act(
-            lambda: desk.save_governance(
+        # The same request until the outcome is known: Ctrl+S again after "not known whether
+        # it was saved" records the changes once (kiosk.idempotency).
+        subject = ("governance", called.customer_id, called.visit_id)
+        try:
+            desk.save_governance(
                 self.context.uow(),
                 called.customer_id,
                 after,
                 self.context.staff,
                 visit_id=called.visit_id,
                 clock=self.context.app.clock,
-            ),
-            _("Details saved ({n} changed).").format(n=len(rows)),
-        ):
-            self._drop_draft()
-            self._reload_form()  # only after a save: a refusal keeps what was typed
+                request_id=self.context.requests.id_for(subject),
+            )
+        except OutcomeUnknown as error:
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
+            return
+        except GovernanceInvalid as error:
+            self.context.requests.settle(subject)
+            self.show_errors(error.errors)
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
+            return
+        except KioskError as error:
+            self.context.requests.settle(subject)
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
+            if isinstance(error, DeskError):
+                self.sync_called()  # another laptop acted on this ticket: show where things are
+            return
+        self.context.requests.settle(subject)
+        self.sounds.play(Tone.OK)
+        # The count the customer confirmed: lines of the summary, not fields.
+        self.banner.show_result(Tone.OK, _("Details saved ({n} changed).").format(n=len(rows)))
+        with contextlib.suppress(KioskError):  # done; the lists catch up on the next change
+            self.refresh_timeline()
+            self.refresh_counts()
+        self._drop_draft()
+        self._reload_form()  # only after a save: a refusal keeps what was typed
 
     def open_mobile_banking(self) -> None:
         if self.called is None:
