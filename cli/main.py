@@ -31,7 +31,7 @@ from kiosk.labels import queue_label
 from kiosk.masking import mask_name
 from kiosk.models import Queue
 from kiosk.permissions import Action, Approval
-from kiosk.services import reception
+from kiosk.services import gate, reception
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event, event_overview
 from kiosk.storage import file_error
@@ -193,6 +193,15 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--out", required=True, metavar="FILE.pdf")
     add_staff(issue, required=True, help=_("activation staff number recorded with the slip"))
     _add_request_id(issue)
+    issue.add_argument(
+        "--override-gate",
+        action="store_true",
+        help=_(
+            "issue although the customer has not done the steps the event requires "
+            "(a supervisor approves: --supervisor, unless --staff is one; audited)"
+        ),
+    )
+    add_supervisor(issue)
     issue.set_defaults(func=cmd_slip_issue)
     again = slip_commands.add_parser(
         "print", help=_("write the PDF of an issued slip again (counted as another copy)")
@@ -217,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli import data_commands
 
     data_commands.add_event_commands(event_commands)
+    from cli import gate_commands
+
+    gate_commands.add_event_commands(event_commands)
     data_commands.add_parsers(commands)
     from cli import audit_commands
 
@@ -371,6 +383,9 @@ def _add_before_event_commands(commands: Any) -> Any:
     create.add_argument(
         "--catalog-url", default="", metavar="URL", help=_("where the e-catalog will be published")
     )
+    from cli.gate_commands import add_requires
+
+    add_requires(create)
     add_staff(
         create,
         required=False,
@@ -454,6 +469,7 @@ def cmd_event_create(args: argparse.Namespace) -> int:
         venue=args.venue,
         slots=args.slot,
         catalog_url=args.catalog_url,
+        requirements=args.requires,
         passphrase=passphrase,
         staff=acting(database, args.staff),
         approval=approval(database, args, Action.CREATE_EVENT),
@@ -803,6 +819,12 @@ def _simulate(args: argparse.Namespace, database: dbmod.Database) -> int:
             redeemed=s.redeemed,
         )
     )
+    _out(
+        _(
+            "Redemption gate: {overrides} customers let through by a supervisor, {held} left "
+            "without slips."
+        ).format(overrides=s.overrides, held=s.held_at_gate)
+    )
     if s.refused:
         _out(
             _("{n} actions were refused by the services, e.g. “{example}”").format(
@@ -821,6 +843,7 @@ def _simulate(args: argparse.Namespace, database: dbmod.Database) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     database = dbmod.open_database(args.db)
     overview = event_overview(database.unit_of_work())
+    requirements = gate.requirements(database.unit_of_work())
     with database.unit_of_work() as uow:
         sealed = privacy.has_key(uow.session)
     database.dispose()
@@ -838,6 +861,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         if sealed
         else _("Personal data: in clear; a supervisor runs kiosk event encrypt")
     )
+    from cli.gate_commands import describe
+
+    _out(describe(requirements))
     _out()
     _out(_("Slots:"))
     for slot in overview.slots:
@@ -855,16 +881,18 @@ def cmd_info(args: argparse.Namespace) -> int:
                 capacity=slot.capacity,
             )
         )
-    labels = {
-        "invitees": _("Invitees"),
-        "confirmed": _("Confirmed"),
+    from kiosk.services.figures import Stage, stage_label
+
+    labels = {  # the dashboard's figures, under its names
+        "invitees": stage_label(Stage.INVITED),
+        "confirmed": stage_label(Stage.CONFIRMED),
         "customers": _("Customers"),
         "branches": _("Branches"),
         "staff": _("Staff"),
         "merchants": _("Merchants"),
         "offers": _("Offers"),
-        "visits": _("Check-ins"),
-        "slips": _("Slips"),
+        "visits": stage_label(Stage.ARRIVED),
+        "slips": _("Slips (not voided)"),
     }
     _out()
     width = max(len(v) for v in labels.values())
@@ -1019,6 +1047,9 @@ def cmd_slip_issue(args: argparse.Namespace) -> int:
         customer_id = reception.resolve_code(database.unit_of_work(), args.customer)
         key = keys.unlock(database.unit_of_work(), _passphrase())
         request_id = _request_id(args)
+        # The redemption gate refuses in words (what is missing, where to send the customer)
+        # unless a supervisor approves the override.
+        override = approval(database, args, Action.OVERRIDE_GATE) if args.override_gate else None
         slip = issue_slips(
             database.unit_of_work(),
             customer_id,
@@ -1027,6 +1058,8 @@ def cmd_slip_issue(args: argparse.Namespace) -> int:
             key,
             station="cli",
             request_id=request_id,
+            override=args.override_gate,
+            approval=override,
         )[0]
         what = _("Slip {serial} issued: {merchant} · {offer} × {n} · {points:,} points").format(
             serial=slip.serial,

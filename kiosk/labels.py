@@ -86,6 +86,7 @@ def step_label(step: str) -> str:
         "charity_paid": _("Charity scan-pay done"),
         "prize_given": _("Prize handed out"),
         "slips_issued": _("Slips issued"),
+        "gate_overridden": _("Let through by a supervisor before the required steps"),
         "activation_done": _("Left the activation desk"),
     }.get(step, step)
 
@@ -150,6 +151,7 @@ def audit_action_label(action: str) -> str:
         "event_closed": _("Event closed"),
         "slips_released": _("Expired slips released"),
         "catalog_url_set": _("Catalog address set"),
+        "redeem_requirements_set": _("Steps required before slips set"),
         "demo_generated": _("Demo event generated"),
         "personal_data_encrypted": _("Personal data sealed"),
         "personal_data_purged": _("Personal data removed"),

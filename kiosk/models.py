@@ -162,6 +162,12 @@ class Event(Base):
     event_date: Mapped[date] = mapped_column(Date)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What a customer must have done before any slip is issued (``kiosk.services.gate``):
+    # space-separated requirement codes; the bank's default is complete data and mobile
+    # banking active.
+    redeem_requires: Mapped[str] = mapped_column(
+        String(100), default="data mobile_banking", server_default="data mobile_banking"
+    )
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 

@@ -40,6 +40,8 @@ class Action(enum.StrEnum):
     RECORD_STEP = "record_step"
     FINISH_ACTIVATION = "finish_activation"
     ISSUE_SLIPS = "issue_slips"
+    # Issue slips although the event's required steps are not done (``services.gate``).
+    OVERRIDE_GATE = "override_gate"
     PRINT_SLIP = "print_slip"
     REPRINT_SLIP = "reprint_slip"
     VOID_SLIP = "void_slip"
@@ -48,6 +50,7 @@ class Action(enum.StrEnum):
     IMPORT_FILE = "import_file"
     CREATE_EVENT = "create_event"
     SET_CATALOG_URL = "set_catalog_url"
+    SET_REDEEM_REQUIREMENTS = "set_redeem_requirements"
     CREATE_EVENT_KEY = "create_event_key"
     CLOSE_EVENT = "close_event"
     ENCRYPT_EVENT = "encrypt_event"
@@ -70,6 +73,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.RECORD_STEP: frozenset({A}),
     Action.FINISH_ACTIVATION: frozenset({A}),
     Action.ISSUE_SLIPS: frozenset({A}),
+    Action.OVERRIDE_GATE: frozenset({A}),
     Action.PRINT_SLIP: frozenset({A}),
     Action.REPRINT_SLIP: frozenset({A}),
     Action.VOID_SLIP: frozenset({A}),
@@ -79,6 +83,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.IMPORT_FILE: frozenset({RM}),
     Action.CREATE_EVENT: frozenset(),
     Action.SET_CATALOG_URL: frozenset(),
+    Action.SET_REDEEM_REQUIREMENTS: frozenset(),
     Action.CREATE_EVENT_KEY: frozenset(),
     Action.CLOSE_EVENT: frozenset(),
     Action.ENCRYPT_EVENT: frozenset(),
@@ -92,6 +97,7 @@ NEEDS_APPROVAL: frozenset[Action] = frozenset(
         Action.UNDO_CHECK_IN,
         Action.REPRINT_SLIP,
         Action.VOID_SLIP,
+        Action.OVERRIDE_GATE,
         Action.IMPORT_BUNDLE,
         Action.IMPORT_FILE,
         Action.CREATE_EVENT,
@@ -130,6 +136,7 @@ def _refusals() -> dict[Action, Callable[[], str]]:
             "Only activation staff or a supervisor finish an activation."
         ),
         Action.ISSUE_SLIPS: lambda: _("Only activation staff or a supervisor issue slips."),
+        Action.OVERRIDE_GATE: lambda: _("Only activation staff or a supervisor issue slips."),
         Action.PRINT_SLIP: lambda: _("Only activation staff or a supervisor print slips."),
         Action.REPRINT_SLIP: lambda: _("Only activation staff or a supervisor reprint slips."),
         Action.VOID_SLIP: lambda: _("Only activation staff or a supervisor void slips."),
@@ -140,6 +147,9 @@ def _refusals() -> dict[Action, Callable[[], str]]:
         Action.IMPORT_FILE: lambda: _("Only relationship managers or a supervisor import files."),
         Action.CREATE_EVENT: lambda: _("Only a supervisor creates the event."),
         Action.SET_CATALOG_URL: lambda: _("Only a supervisor sets the e-catalog address."),
+        Action.SET_REDEEM_REQUIREMENTS: lambda: _(
+            "Only a supervisor sets what customers must do before slips are issued."
+        ),
         Action.CREATE_EVENT_KEY: lambda: _("Only a supervisor creates a signing key."),
         Action.CLOSE_EVENT: lambda: _("Only a supervisor closes the event."),
         Action.ENCRYPT_EVENT: lambda: _("Only a supervisor encrypts the personal data."),
@@ -153,6 +163,9 @@ def _approvals() -> dict[Action, Callable[[], str]]:
         Action.UNDO_CHECK_IN: lambda: _("A supervisor must approve undoing a check-in."),
         Action.REPRINT_SLIP: lambda: _("A supervisor must approve printing a slip again."),
         Action.VOID_SLIP: lambda: _("A supervisor must approve voiding a slip."),
+        Action.OVERRIDE_GATE: lambda: _(
+            "A supervisor must approve issuing slips before the required steps are done."
+        ),
         Action.IMPORT_BUNDLE: lambda: _("A supervisor must approve importing a bundle."),
         Action.IMPORT_FILE: lambda: _("A supervisor must approve importing a file."),
         Action.CREATE_EVENT: lambda: _("A supervisor must approve creating the event."),

@@ -4,10 +4,12 @@ Every step goes through the same service calls the stations make: reception chec
 in (``reception.check_in``, walk-ins with ``register_walk_in``), relationship managers call
 the next ticket at the service desk, govern the data that needs it and open mobile banking,
 activation desks record the mobile-banking login, the charity scan-pay and the prize and
-issue signed slips, and merchant booths (``kiosk.booth``, one booth file per merchant with
-its pack installed) redeem the slips; their bundles are imported into the event database
-every half hour, as a runner with a USB stick would. So the dashboard and the reports read
-exactly what a real day leaves behind.
+issue signed slips past the event's redemption gate (``kiosk.services.gate``: the steps the
+gate asks for are done at the desk when they can be; a customer it still stops is let through
+by the supervisor on the spot, audited, or leaves without slips), and merchant booths
+(``kiosk.booth``, one booth file per merchant with its pack installed) redeem the slips;
+their bundles are imported into the event database every half hour, as a runner with a USB
+stick would. So the dashboard and the reports read exactly what a real day leaves behind.
 
 The day is a discrete-event simulation: a heap of timed actions, each run at its simulated
 time on ``SimClock``, which every service and booth reads. Arrivals spread over the slots
@@ -57,7 +59,7 @@ from kiosk.models import (
     TimeSlot,
 )
 from kiosk.permissions import Action
-from kiosk.services import activation, desk, keys, reception, slips
+from kiosk.services import activation, desk, gate, keys, reception, slips
 from kiosk.services.approval import approve
 from kiosk.services.auth import StaffSession, staff_session
 from kiosk.services.booths import export_pack, import_bundle
@@ -91,6 +93,7 @@ class DayPlan:
     login: float = 0.8  # mobile-banking login at the activation desk (when they have it)
     scan_pay: float = 0.7
     takes_slips: float = 0.9
+    override: float = 0.5  # a customer the gate stops, let through by the supervisor
     void: float = 0.03  # a slip voided right away (changed their mind)
     redeem_today: float = 0.7  # slips redeemed at the booths on the day
     redeem_minutes: tuple[float, float] = (5, 120)
@@ -108,6 +111,8 @@ class SimulationSummary:
     slips: int = 0
     voided: int = 0
     redeemed: int = 0
+    overrides: int = 0  # customers the supervisor let past the gate
+    held_at_gate: int = 0  # customers the gate stopped, who left without slips
     bundles: int = 0
     finished_at: datetime | None = None
     refused: list[str] = field(default_factory=list)  # service refusals (one sentence each)
@@ -527,15 +532,19 @@ class Simulation:
             return True
 
         def steps() -> None:
-            person = activation.desk_customer(uow(), customer_id)
+            person = activation.desk_customer(uow(), customer_id, clock=self.clock)
             has_mobile = person.mobile_banking != MobileBanking.NONE
+            # What the gate asks for is done at the desk: staff read it on screen.
+            asked = {m.requirement for m in person.gate.missing}
+            login_asked = bool(asked & {gate.Requirement.MOBILE_BANKING, gate.Requirement.LOGIN})
             if (
                 has_mobile
-                and rng.random() < plan.login
+                and (login_asked or rng.random() < plan.login)
                 and step(activation.Step.MOBILE_BANKING_LOGIN)
             ):
                 self.summary.logins += 1
-            if rng.random() < plan.scan_pay and step(activation.Step.CHARITY_PAID):
+            scan_asked = gate.Requirement.SCAN_PAY in asked
+            if (scan_asked or rng.random() < plan.scan_pay) and step(activation.Step.CHARITY_PAID):
                 self.summary.scan_pays += 1
                 if rng.random() < 0.95:
                     step(activation.Step.PRIZE_GIVEN)
@@ -546,9 +555,30 @@ class Simulation:
             cart = self._cart(customer_id)
             if not cart:
                 return
+            let_through = None
+            if not gate.gate_for(uow(), customer_id, clock=self.clock).open:
+                if rng.random() >= plan.override:
+                    self.summary.held_at_gate += 1
+                    return
+                let_through = approve(
+                    uow(),
+                    self.supervisor.staff_no,
+                    DEMO_PIN,
+                    action=Action.OVERRIDE_GATE,
+                    station="activation",
+                    clock=self.clock,
+                )
+                self.summary.overrides += 1
             try:
                 issued = slips.issue_slips(
-                    uow(), customer_id, cart, d.staff, self.key, clock=self.clock
+                    uow(),
+                    customer_id,
+                    cart,
+                    d.staff,
+                    self.key,
+                    clock=self.clock,
+                    override=let_through is not None,
+                    approval=let_through,
                 )
             except KioskError as error:
                 self._refused(error)
@@ -590,7 +620,7 @@ class Simulation:
         """The pre-selected services when there are any, else one to three the customer can
         afford, as chosen at the desk."""
         uow = self.database.unit_of_work
-        person = activation.desk_customer(uow(), customer_id)
+        person = activation.desk_customer(uow(), customer_id, clock=self.clock)
         with uow() as u:
             offers = {
                 o.code: (o.points_price, o.remaining)

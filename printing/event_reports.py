@@ -18,10 +18,14 @@ from kiosk.i18n import _
 from kiosk.labels import queue_label
 from kiosk.services import reports
 from kiosk.services.figures import (
+    FUNNELS,
     Attendance,
     EventFigures,
+    Funnel,
+    Stage,
     interval_label,
     stage_label,
+    step_count_label,
 )
 from kiosk.services.reports import EventHeading
 from kiosk.uow import UnitOfWork
@@ -57,14 +61,15 @@ def _heading_subtitle(h: EventHeading) -> str:
 def _attendance_headers(first: list[str]) -> list[str]:
     return [
         *first,
-        _("Invited"),
-        _("Confirmed"),
-        _("Arrived"),
+        stage_label(Stage.INVITED),
+        stage_label(Stage.CONFIRMED),
+        stage_label(Stage.CONFIRMED_ARRIVED),
+        stage_label(Stage.ARRIVED),
         _("Data governed"),
         _("Mobile banking opened"),
         _("Mobile banking activated"),
         _("Charity scan-pay"),
-        _("Customers with slips"),
+        stage_label(Stage.SLIPS_ISSUED),
         _("Points issued"),
         _("Points redeemed"),
     ]
@@ -74,6 +79,7 @@ def _attendance_figures(row: Attendance) -> list[object]:
     return [
         row.invited,
         row.confirmed,
+        row.confirmed_arrived,
         row.arrived,
         row.governed,
         row.mobile_banking_opened,
@@ -88,14 +94,32 @@ def _attendance_figures(row: Attendance) -> list[object]:
 # -- the event summary ------------------------------------------------------------------------
 
 
+def funnel_title(which: Funnel) -> str:
+    return {
+        Funnel.INVITATIONS: _("Invitation funnel"),
+        Funnel.DAY: _("Funnel of the day"),
+    }[which]
+
+
 def summary_report(f: EventFigures) -> Report:
     """The funnel, points, coverage, slots, arrivals over the day, branches, timelines, queues."""
     zone = ZoneInfo(f.timezone)
     total = f.total
-    invited = total.invited
-    funnel: list[list[object]] = [[_("Stage"), _("Customers"), _("% of invited")]]
-    for stage, n in total.stages():
-        funnel.append([stage_label(stage), n, _percent(n, invited)])
+    # Two true funnels, each a section with its own chart (one chart of both would show
+    # "arrived" above "confirmed and came", as if a funnel rose): each stage a subset of the
+    # one before, with its share of that stage.
+    funnels: dict[Funnel, list[list[object]]] = {}
+    for which, stages in FUNNELS.items():
+        rows: list[list[object]] = [[_("Stage"), _("Customers"), _("% of the stage before")]]
+        before: int | None = None
+        for stage in stages:
+            n = total.stage(stage)
+            rows.append([stage_label(stage), n, "" if before is None else _percent(n, before)])
+            before = n
+        funnels[which] = rows
+    steps: list[list[object]] = [[_("Step"), _("Customers"), _("% of the arrived")]]
+    for step, n in total.steps():
+        steps.append([step_count_label(step), n, _percent(n, total.arrived)])
     points: list[list[object]] = [
         [_("Item"), _("Value")],
         [_("Points stock of the invitees"), total.points_stock],
@@ -182,7 +206,33 @@ def summary_report(f: EventFigures) -> Report:
         _("Event summary"),
         _subtitle(f.event_code, f.event_name, f.event_date, f.venue, f.at, f.timezone),
         [
-            Section(_("Funnel"), funnel, Chart(_("Customers per stage"), (1,))),
+            Section(
+                funnel_title(Funnel.INVITATIONS),
+                funnels[Funnel.INVITATIONS],
+                Chart(_("Customers per stage"), (1,)),
+                _(
+                    "Every invitation, declined included. Each stage is part of the stage "
+                    "before it."
+                ),
+            ),
+            Section(
+                funnel_title(Funnel.DAY),
+                funnels[Funnel.DAY],
+                Chart(_("Customers per stage"), (1,)),
+                _(
+                    "Everyone who checked in, walk-ins and invitees who never confirmed "
+                    "included. Each stage is part of the stage before it."
+                ),
+            ),
+            Section(
+                _("Steps at the desks"),
+                steps,
+                note=_(
+                    "Visits with each step, of all arrivals. Not a funnel: a customer whose "
+                    "data was complete is never governed, and most customers had mobile "
+                    "banking before the day."
+                ),
+            ),
             Section(_("Points"), points),
             Section(_("Coverage"), cover),
             Section(
@@ -209,7 +259,7 @@ def summary_report(f: EventFigures) -> Report:
                 _("Attendance by branch"),
                 branches,
                 Chart(
-                    _("Confirmed and arrived per branch"),
+                    _("Confirmed, and of them who came, per branch"),
                     (3, 4),
                     labels=1,
                     kind="column",
@@ -273,7 +323,7 @@ def rm_report(data: reports.RmPerformance) -> Report:
             Section(
                 _("Per RM"),
                 rows,
-                Chart(_("Invited and arrived per RM"), (3, 5), labels=1, skip_last=True),
+                Chart(_("Invited and arrived per RM"), (3, 6), labels=1, skip_last=True),
                 _("An RM's customers are those they invited (else those they look after)."),
             )
         ],

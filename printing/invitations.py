@@ -39,9 +39,13 @@ def _figures(row: ProgressRow) -> list[object]:
 
 
 def _figure_headers() -> list[str]:
+    """The first column is the dashboard's *invited* (every invitation); the second counts
+    those a daily report has named, what the branches' progress is about."""
+    from kiosk.services.figures import Stage, stage_label
+
     return [
-        _("Invitees"),
-        _("Invited"),
+        stage_label(Stage.INVITED),
+        _("In a daily report"),
         _("Reached"),
         _("Unreachable"),
         _("Confirmed"),

@@ -1,7 +1,8 @@
 """Render the README screenshots offscreen: ``python scripts/screenshots.py [OUT_DIR]``.
 
 Creates a throw-away demo database, signs in as the supervisor and saves the sign-in page, the
-event overview (also in large print), reception after a search and a check-in, the desks, the
+event overview (also in large print), reception after a search and a check-in, the desks (the
+activation desk also with a customer the redemption gate stops), the
 booth, the audit tab, the idle lock screen, and the dashboard during a simulated demo day (also
 in large print), in Simplified Chinese, so the images in docs/ can be regenerated after any UI
 change and looked at before committing. Tickets go to a temporary spool folder.
@@ -131,17 +132,26 @@ def activation_screenshot(
     from sqlalchemy import select, update
 
     from kiosk.demo import DEMO_PASSPHRASE
+    from kiosk.kyc import governance_gaps
     from kiosk.models import Customer, Invitation, MobileBanking, Preselection, Queue
     from kiosk.services import reception
     from kiosk.services.auth import staff_session
     from ui.stations.activation import ActivationStation, Ask
 
     with database.unit_of_work() as uow:
-        customer_id = uow.session.scalars(
-            select(Invitation.customer_id)
-            .join(Preselection, Preselection.invitation_id == Invitation.id)
-            .order_by(Invitation.customer_id)
-        ).all()[1 if suffix else 0]
+        # Customers whose data is complete: the redemption gate lets them have slips once
+        # mobile banking is logged in (F6).
+        customer_id = [
+            c.id
+            for c in uow.session.scalars(
+                select(Customer)
+                .join(Invitation, Invitation.customer_id == Customer.id)
+                .join(Preselection, Preselection.invitation_id == Invitation.id)
+                .order_by(Customer.id)
+                .distinct()
+            )
+            if not governance_gaps(c, MORNING.date())
+        ][1 if suffix else 0]
         uow.session.execute(
             update(Customer)
             .where(Customer.id == customer_id)
@@ -191,6 +201,58 @@ def activation_screenshot(
     window.close()
 
 
+def activation_gate_screenshot(
+    app: QApplication, database: Database, settings: Settings, out: Path
+) -> None:
+    """The activation desk with a customer the redemption gate stops: what is missing and
+    where to send them, before anyone presses F9."""
+    from sqlalchemy import select
+
+    from kiosk.kyc import governance_gaps
+    from kiosk.models import Customer, Invitation, MobileBanking, Queue
+    from kiosk.services import reception
+    from kiosk.services.auth import staff_session
+    from ui.stations.activation import ActivationStation
+
+    with database.unit_of_work() as uow:
+        customer_id = max(
+            (
+                c
+                for c in uow.session.scalars(
+                    select(Customer).join(Invitation, Invitation.customer_id == Customer.id)
+                )
+                if governance_gaps(c, MORNING.date()).get("id_valid_to") == "expired"
+                and c.mobile_banking == MobileBanking.NONE
+            ),
+            key=lambda c: (len(governance_gaps(c, MORNING.date())), -c.id),
+        ).id
+    reception.check_in(
+        database.unit_of_work(),
+        customer_id,
+        staff_session(database.unit_of_work(), "R001"),
+        clock=FixedClock(MORNING),
+        route=Queue.ACTIVATION,
+    )
+    window = MainWindow(AppContext(database, FixedClock(MORNING)), settings)
+    window.resize(1366, 768)
+    window.show()
+    app.processEvents()
+    window.signin.staff_no.setText("A002")
+    window.signin.pin.setText("1234")
+    window.signin.submit()
+    station = window.current_station()
+    assert isinstance(station, ActivationStation)
+    station.call_next()
+    while station.customer is not None and station.customer.customer_id != customer_id:
+        station.finish()
+        station.call_next()
+    station.catalog.setCurrentItem(station.catalog.topLevelItem(4).child(0))
+    station.add_selected()
+    app.processEvents()
+    window.grab().save(str(out / "activation-gate.png"))
+    window.close()
+
+
 def booth_screenshots(app: QApplication, database: Database, settings: Settings, out: Path) -> None:
     """The booth window: a slip redeemed (valid), then the same slip scanned again."""
     from sqlalchemy import select, update
@@ -222,11 +284,19 @@ def booth_screenshots(app: QApplication, database: Database, settings: Settings,
         staff = staff_session(database.unit_of_work(), "R001")
         reception.check_in(database.unit_of_work(), customer_id, staff, clock=clock)
         key = keys.unlock(database.unit_of_work(), DEMO_PASSPHRASE)
-        desk = staff_session(database.unit_of_work(), "A001")
+        # The supervisor issues them, letting the customers past the redemption gate (their
+        # data has gaps): the booth only needs slips.
+        desk = staff_session(database.unit_of_work(), "S001")
         codes += [
             slip.code
             for slip in issue_slips(
-                database.unit_of_work(), customer_id, [CartLine("O101")], desk, key, clock=clock
+                database.unit_of_work(),
+                customer_id,
+                [CartLine("O101")],
+                desk,
+                key,
+                clock=clock,
+                override=True,
             )
         ]
     merchant = staff_session(database.unit_of_work(), "M001")
@@ -439,6 +509,7 @@ def main() -> None:
         activation_screenshot(app, database, settings, out, "-large")
         settings.large_print = False
         apply_theme(app, False)
+        activation_gate_screenshot(app, database, settings, out)
         booth_screenshots(app, database, settings, out)
         admin_backups_screenshot(app, database, settings, out, Path(tmp) / "usb")
         audit_and_lock_screenshots(app, database, settings, out)

@@ -18,6 +18,7 @@ from kiosk.services import keys, reception
 from kiosk.services.auth import StaffSession, staff_session
 from kiosk.services.booths import export_pack
 from kiosk.services.slips import CartLine, issue_slips
+from tests.gate_support import make_ready
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)  # 09:10 in Shanghai on the demo day
 
@@ -35,6 +36,7 @@ def issue(db: Database, offers: list[str], customer_no: str = "6200000030") -> l
         )
         uow.commit()
     assert customer_id is not None
+    make_ready(db, customer_id)
     clock = FixedClock(MORNING)
     reception.check_in(
         db.unit_of_work(), customer_id, staff_session(db.unit_of_work(), "R001"), clock=clock

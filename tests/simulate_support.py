@@ -13,6 +13,7 @@ from kiosk.db import Database, open_database
 from kiosk.demo import create_demo
 from kiosk.services import dashboard
 from kiosk.services.dashboard import Dashboard
+from kiosk.services.figures import FUNNELS
 from kiosk.services.settlement import reconciliation, settlement
 from kiosk.simulate import Simulation, SimulationSummary
 from printing.event_reports import REPORTS, write_event_report
@@ -52,8 +53,13 @@ def assert_reports_agree(database: Database, clock: FixedClock, folder: Path) ->
         for kind in REPORTS
     }
     summary = files["summary"]
-    funnel = keyed(summary, "Funnel")
+    funnel = keyed(summary, "Invitation funnel") | keyed(summary, "Funnel of the day")
     assert [values[0] for values in funnel.values()] == [n for _s, n in total.stages()]
+    for which in FUNNELS:  # a true funnel never rises from one stage to the next
+        counts = [n for _stage, n in total.funnel(which)]
+        assert counts == sorted(counts, reverse=True), (which, counts)
+    steps = keyed(summary, "Steps at the desks")
+    assert [values[0] for values in steps.values()] == [n for _s, n in total.steps()]
     points = keyed(summary, "Points")
     assert points["Points stock of the invitees"][0] == total.points_stock
     assert points["Points issued on slips"][0] == total.points_issued
@@ -61,11 +67,11 @@ def assert_reports_agree(database: Database, clock: FixedClock, folder: Path) ->
     assert points["Slips redeemed"][0] == total.slips_redeemed
     branches = keyed(summary, "Attendance by branch")
     assert branches.pop("Total")[1:] == [
-        total.invited, total.confirmed, total.arrived, total.governed,
+        total.invited, total.confirmed, total.confirmed_arrived, total.arrived, total.governed,
         total.mobile_banking_opened, total.mobile_banking_activated, total.scan_pay,
         total.slips_issued, total.points_issued, total.points_redeemed,
     ]  # fmt: skip
-    assert {code: values[3] for code, values in branches.items()} == {
+    assert {code: values[4] for code, values in branches.items()} == {
         b.code: b.arrived for b in f.branches
     }
     slots = keyed(summary, "Attendance by slot")
@@ -77,11 +83,11 @@ def assert_reports_agree(database: Database, clock: FixedClock, folder: Path) ->
 
     rms = keyed(files["rm"], "Per RM")
     assert rms.pop("Total")[2:] == [
-        total.invited, total.confirmed, total.arrived, total.governed,
+        total.invited, total.confirmed, total.confirmed_arrived, total.arrived, total.governed,
         total.mobile_banking_opened, total.mobile_banking_activated, total.scan_pay,
         total.slips_issued, total.points_issued, total.points_redeemed,
     ]  # fmt: skip
-    for column in range(2, 12):  # the RMs add up to the event
+    for column in range(2, 13):  # the RMs add up to the event
         assert sum(int(v[column] or 0) for v in rms.values()) == rms_total(total, column)
 
     merchants = keyed(files["merchants"], "Per service")
@@ -114,8 +120,8 @@ def assert_reports_agree(database: Database, clock: FixedClock, folder: Path) ->
 
 def rms_total(total: object, column: int) -> int:
     names = [
-        "invited", "confirmed", "arrived", "governed", "mobile_banking_opened",
-        "mobile_banking_activated", "scan_pay", "slips_issued", "points_issued",
-        "points_redeemed",
+        "invited", "confirmed", "confirmed_arrived", "arrived", "governed",
+        "mobile_banking_opened", "mobile_banking_activated", "scan_pay", "slips_issued",
+        "points_issued", "points_redeemed",
     ]  # fmt: skip
     return int(getattr(total, names[column - 2]))

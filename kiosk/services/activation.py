@@ -39,6 +39,7 @@ from kiosk.points import available_points
 from kiosk.services.auth import StaffSession
 from kiosk.services.desk import counter_label
 from kiosk.services.events import current_event
+from kiosk.services.gate import Gate, check, event_today
 from kiosk.services.slips import CartLine
 from kiosk.uow import UnitOfWork
 
@@ -72,6 +73,7 @@ class DeskCustomer:
     mobile_banking: str
     steps: dict[Step, StepDone]
     timezone: str
+    gate: Gate  # what the event requires before slips, and what this customer still lacks
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,9 @@ class CatalogOffer:
     description: str
 
 
-def desk_customer(uow: UnitOfWork, customer_id: int) -> DeskCustomer:
-    """The customer with balance and activation steps; only a checked-in customer."""
+def desk_customer(uow: UnitOfWork, customer_id: int, *, clock: Clock | None = None) -> DeskCustomer:
+    """The customer with balance, activation steps and the redemption gate; only a
+    checked-in customer."""
     with uow:
         s = uow.session
         event = current_event(s)
@@ -123,6 +126,7 @@ def desk_customer(uow: UnitOfWork, customer_id: int) -> DeskCustomer:
             mobile_banking=customer.mobile_banking,
             steps=steps,
             timezone=event.timezone,
+            gate=check(s, event, customer, visit.id, event_today(event, clock)),
         )
 
 

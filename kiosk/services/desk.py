@@ -898,25 +898,16 @@ class RmCounts:
 
 
 def rm_counts(uow: UnitOfWork) -> list[RmCounts]:
-    """Per member of staff: customers governed and mobile-banking accounts opened."""
+    """Per member of staff: visits governed and mobile-banking accounts opened at this event
+    (``figures.staff_steps``, the event's definitions)."""
+    from kiosk.services import figures
+
     with uow:
         s = uow.session
-        rows = s.execute(
-            select(
-                Staff.staff_no,
-                Staff.name,
-                func.count(func.distinct(Visit.customer_id)).filter(VisitStep.step == "governance"),
-                func.count(func.distinct(Visit.customer_id)).filter(
-                    VisitStep.step == "mobile_banking_opened"
-                ),
-            )
-            .join(VisitStep, VisitStep.staff_id == Staff.id)
-            .join(Visit, Visit.id == VisitStep.visit_id)
-            .where(VisitStep.step.in_(("governance", "mobile_banking_opened")))
-            .group_by(Staff.staff_no, Staff.name)
-            .order_by(Staff.staff_no)
-        ).all()
-        return [RmCounts(*row) for row in rows]
+        return [
+            RmCounts(row.staff_no, row.name, row.governed, row.mobile_banking_opened)
+            for row in figures.staff_steps(s, current_event(s))
+        ]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -15,13 +14,9 @@ from kiosk.models import (
     Branch,
     Customer,
     Event,
-    Invitation,
-    InvitationStatus,
     Merchant,
     Offer,
-    Slip,
     Staff,
-    Visit,
 )
 from kiosk.uow import UnitOfWork
 
@@ -74,7 +69,7 @@ class SlotSummary:
 class BranchSummary:
     code: str
     name: str
-    per_slot: dict[str, int]  # slot code -> invitees (declined excluded)
+    per_slot: dict[str, int]  # slot code -> invitations (declined included)
     total: int
 
 
@@ -106,21 +101,15 @@ class EventOverview:
 
 
 def event_overview(uow: UnitOfWork) -> EventOverview:
+    """The event with its slots, invitations per branch and slot, offers and the headline
+    counts. Every count is the definition of ``kiosk.services.figures`` (the dashboard's and
+    the reports'): *invited* includes declined invitations, *arrived* every check-in."""
+    from kiosk.services import figures  # figures reads the current event from here
+
     with uow:
         s = uow.session
         event = current_event(s)
-        active = Invitation.status != InvitationStatus.DECLINED
-        slot_counts: dict[int, tuple[int, int]] = {}
-        for slot_id, invited, confirmed in s.execute(
-            select(
-                Invitation.slot_id,
-                func.count(Invitation.id),
-                func.count(Invitation.id).filter(Invitation.status == InvitationStatus.CONFIRMED),
-            )
-            .where(Invitation.event_id == event.id, active)
-            .group_by(Invitation.slot_id)
-        ):
-            slot_counts[slot_id] = (invited, confirmed)
+        per_slot = figures.slot_invitations(s, event)
         slots = [
             SlotSummary(
                 code=slot.code,
@@ -128,24 +117,14 @@ def event_overview(uow: UnitOfWork) -> EventOverview:
                 starts_at=slot.starts_at,
                 ends_at=slot.ends_at,
                 capacity=slot.capacity,
-                invited=slot_counts.get(slot.id, (0, 0))[0],
-                confirmed=slot_counts.get(slot.id, (0, 0))[1],
+                invited=per_slot.get(slot.id, (0, 0))[0],
+                confirmed=per_slot.get(slot.id, (0, 0))[1],
             )
             for slot in event.slots
         ]
-        slot_code = {slot.id: slot.code for slot in event.slots}
-        per_branch: dict[int, dict[str, int]] = defaultdict(dict)
-        for branch_id, slot_id, n in s.execute(
-            select(Customer.branch_id, Invitation.slot_id, func.count(Invitation.id))
-            .join(Customer, Customer.id == Invitation.customer_id)
-            .where(Invitation.event_id == event.id, active)
-            .group_by(Customer.branch_id, Invitation.slot_id)
-        ):
-            per_branch[branch_id][slot_code[slot_id]] = n
         branches = [
-            BranchSummary(b.code, b.name, per_branch[b.id], sum(per_branch[b.id].values()))
-            for b in s.scalars(select(Branch).order_by(Branch.code))
-            if b.id in per_branch
+            BranchSummary(b.code, b.name, b.per_slot, b.total)
+            for b in figures.branch_slots(s, event)
         ]
         offers = [
             OfferSummary(
@@ -166,24 +145,21 @@ def event_overview(uow: UnitOfWork) -> EventOverview:
                 .order_by(Merchant.code, Offer.code)
             )
         ]
+        total = figures.event_attendance(s, event)
 
         def count(column: object, *where: object) -> int:
             return s.scalar(select(func.count(column)).where(*where)) or 0
 
         counts = {
-            "invitees": count(Invitation.id, Invitation.event_id == event.id, active),
-            "confirmed": count(
-                Invitation.id,
-                Invitation.event_id == event.id,
-                Invitation.status == InvitationStatus.CONFIRMED,
-            ),
+            "invitees": total.invited,
+            "confirmed": total.confirmed,
             "customers": count(Customer.id),
             "branches": len(branches),
             "staff": count(Staff.id, Staff.active.is_(True)),
             "merchants": count(Merchant.id, Merchant.event_id == event.id),
             "offers": len(offers),
-            "visits": count(Visit.id, Visit.event_id == event.id),
-            "slips": count(Slip.id, Slip.event_id == event.id),
+            "visits": total.arrived,
+            "slips": total.slips,
         }
         return EventOverview(
             code=event.code,

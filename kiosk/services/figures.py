@@ -1,20 +1,33 @@
-"""Event figures: the one set of queries behind the dashboard and every event report.
+"""Event figures: the one set of definitions and queries behind every number on screen and
+on paper.
 
-The dashboard refreshes every few seconds and the reports are read by the branch group; both
-call these functions, so a figure cannot differ between the big screen and the paper. Every
-figure is aggregated in SQL (a handful of GROUP BY queries, no loop over rows in Python), so a
-refresh stays cheap on an event with tens of thousands of visits.
+The dashboard refreshes every few seconds and the reports are read by the branch group; the
+overview, reception's slot panel and the service desk's own counts read the same functions, so
+a figure cannot differ between the big screen, a desk and the paper. Every figure is
+aggregated in SQL (a handful of GROUP BY queries, no loop over rows in Python), so a refresh
+stays cheap on an event with tens of thousands of visits. The README's section "Figures: what
+each number counts" says the same for the coordinator.
 
 What counts:
 
-- *invited*: every invitation of the event; *confirmed*: status confirmed; *expected* in a
-  slot: its confirmed invitations.
-- *arrived*: a visit (check-in); walk-ins count as arrivals but belong to no slot.
-- *governed*, *mobile banking opened*, *activated* (the mobile-banking login at the activation
-  desk), *scan-pay*: visits with that step (``VisitStep``), each visit once.
-- *slips issued*: customers holding at least one slip that is not voided; *redeemed*:
-  customers with at least one slip redeemed at a booth. Points issued are the points of slips
-  not voided; points redeemed those of slips redeemed.
+- *invited*: every invitation of the event, declined ones included (they were invited);
+  *confirmed*: status confirmed; *expected* in a slot: its confirmed invitations.
+- *arrived*: a visit (check-in); walk-ins and invitees who never confirmed count as arrivals;
+  walk-ins belong to no slot. *Confirmed and came*: confirmed invitations whose customer
+  checked in.
+- Two funnels, each a true funnel (every stage a subset of the one before, so it never
+  rises): the invitations (invited -> confirmed -> confirmed and came) and the day (arrived
+  -> customers with slips -> redeemed). They are two because the day's customers are not a
+  subset of the confirmed: walk-ins and unconfirmed invitees come too.
+- Steps done at the desks, each counted of the arrived and *not* a funnel stage, since they
+  are not nested (a customer whose data was complete is never governed; most customers had
+  mobile banking before, so more log in at the activation desk than open it at the service
+  desk): *governed*, *mobile banking opened*, *mobile-banking login* (at the activation
+  desk), *scan-pay*, and *let through by a supervisor* (the redemption gate overridden):
+  visits with that step (``VisitStep``), each visit once.
+- *customers with slips*: customers holding at least one slip that is not voided;
+  *redeemed*: customers with at least one slip redeemed at a booth. Points issued are the
+  points of slips not voided; points redeemed those of slips redeemed.
 - Branch: the customer's branch. RM: the inviting RM of the invitation, else the customer's RM.
 - The *points stock* is the sum of the invitees' ledger balances (the snapshot), and the
   redemption ratio is points redeemed against it.
@@ -43,7 +56,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from kiosk.clock import Clock
@@ -68,6 +81,7 @@ from kiosk.models import (
     VisitStep,
 )
 from kiosk.services.events import current_event
+from kiosk.services.gate import OVERRIDE_STEP
 from kiosk.services.reception import ReceptionPolicy
 from kiosk.uow import UnitOfWork
 
@@ -75,31 +89,64 @@ from kiosk.uow import UnitOfWork
 
 
 class Stage(enum.StrEnum):
-    """The stages of the event-day funnel, in order."""
+    """The stages of the two funnels (``FUNNELS``), in order."""
 
     INVITED = "invited"
     CONFIRMED = "confirmed"
+    CONFIRMED_ARRIVED = "confirmed_arrived"
     ARRIVED = "arrived"
+    SLIPS_ISSUED = "slips_issued"
+    REDEEMED = "redeemed"
+
+
+class Funnel(enum.StrEnum):
+    INVITATIONS = "invitations"  # every invitation of the event
+    DAY = "day"  # everyone who checked in
+
+
+# Each stage counts a subset of the customers of the stage before it.
+FUNNELS: dict[Funnel, tuple[Stage, ...]] = {
+    Funnel.INVITATIONS: (Stage.INVITED, Stage.CONFIRMED, Stage.CONFIRMED_ARRIVED),
+    Funnel.DAY: (Stage.ARRIVED, Stage.SLIPS_ISSUED, Stage.REDEEMED),
+}
+
+
+class Step(enum.StrEnum):
+    """Steps done at the desks, counted of the arrived; not nested, so not a funnel."""
+
     GOVERNED = "governed"
     MOBILE_BANKING_OPENED = "mobile_banking_opened"
     MOBILE_BANKING_ACTIVATED = "mobile_banking_activated"
     SCAN_PAY = "scan_pay"
-    SLIPS_ISSUED = "slips_issued"
-    REDEEMED = "redeemed"
+    GATE_OVERRIDDEN = "gate_overridden"
+
+
+def funnel_label(funnel: Funnel | str) -> str:
+    return {
+        Funnel.INVITATIONS: _("Invitations"),
+        Funnel.DAY: _("On the day"),
+    }[Funnel(funnel)]
 
 
 def stage_label(stage: Stage | str) -> str:
     return {
         Stage.INVITED: _("Invited"),
         Stage.CONFIRMED: _("Confirmed"),
+        Stage.CONFIRMED_ARRIVED: _("Confirmed and came"),
         Stage.ARRIVED: _("Arrived"),
-        Stage.GOVERNED: _("Data governed"),
-        Stage.MOBILE_BANKING_OPENED: _("Mobile banking opened"),
-        Stage.MOBILE_BANKING_ACTIVATED: _("Mobile banking activated"),
-        Stage.SCAN_PAY: _("Charity scan-pay"),
-        Stage.SLIPS_ISSUED: _("Slips issued"),
+        Stage.SLIPS_ISSUED: _("Customers with slips"),
         Stage.REDEEMED: _("Redeemed"),
     }[Stage(stage)]
+
+
+def step_count_label(step: Step | str) -> str:
+    return {
+        Step.GOVERNED: _("Data governed"),
+        Step.MOBILE_BANKING_OPENED: _("Mobile banking opened"),
+        Step.MOBILE_BANKING_ACTIVATED: _("Mobile banking activated"),
+        Step.SCAN_PAY: _("Charity scan-pay"),
+        Step.GATE_OVERRIDDEN: _("Let through by a supervisor"),
+    }[Step(step)]
 
 
 @dataclass(frozen=True)
@@ -109,14 +156,16 @@ class Attendance:
     code: str
     name: str
     branch: str  # the branch code (an RM's own branch for an RM row)
-    invited: int = 0
+    invited: int = 0  # invitations, declined included
     confirmed: int = 0
-    arrived: int = 0
+    confirmed_arrived: int = 0  # confirmed invitations whose customer checked in
+    arrived: int = 0  # visits: walk-ins and unconfirmed invitees included
     walk_ins: int = 0
     governed: int = 0
     mobile_banking_opened: int = 0
     mobile_banking_activated: int = 0
     scan_pay: int = 0
+    gate_overridden: int = 0  # visits let past the redemption gate by a supervisor
     slips_issued: int = 0  # customers holding a slip that is not voided
     redeemed: int = 0  # customers with a slip redeemed
     slips: int = 0  # slips not voided
@@ -129,7 +178,15 @@ class Attendance:
         return int(getattr(self, Stage(stage).value))
 
     def stages(self) -> list[tuple[Stage, int]]:
+        """Every stage of both funnels, in order."""
         return [(stage, self.stage(stage)) for stage in Stage]
+
+    def funnel(self, funnel: Funnel | str) -> list[tuple[Stage, int]]:
+        return [(stage, self.stage(stage)) for stage in FUNNELS[Funnel(funnel)]]
+
+    def steps(self) -> list[tuple[Step, int]]:
+        """The steps done at the desks, each of the arrived."""
+        return [(step, int(getattr(self, step.value))) for step in Step]
 
     @property
     def redemption_ratio(self) -> float | None:
@@ -146,12 +203,14 @@ _COUNTS = [
     "invited",
     "confirmed",
     "points_stock",
+    "confirmed_arrived",
     "arrived",
     "walk_ins",
     "governed",
     "mobile_banking_opened",
     "mobile_banking_activated",
     "scan_pay",
+    "gate_overridden",
     "slips_issued",
     "redeemed",
     "slips",
@@ -199,15 +258,25 @@ def _grouped(
     ):
         add(k, invited=invited, confirmed=confirmed, points_stock=stock)
 
-    for k, arrived, walk_ins, governed, opened, activated, scan_pay in s.execute(
+    # Whether the visit's invitation was confirmed, without joining it for every dimension
+    # (an alias: the RM dimension joins the invitation already).
+    own = aliased(Invitation)
+    confirmed_visit = (
+        select(own.id)
+        .where(own.id == Visit.invitation_id, own.status == InvitationStatus.CONFIRMED)
+        .exists()
+    )
+    for k, arrived, came, walk_ins, governed, opened, activated, scan_pay, let_through in s.execute(
         select(
             key,
             func.count(Visit.id),
+            func.coalesce(func.sum(case((confirmed_visit, 1), else_=0)), 0),
             func.count(Visit.id).filter(Visit.invitation_id.is_(None)),
             _reached("governance"),
             _reached("mobile_banking_opened"),
             _reached("mobile_banking_login"),
             _reached("charity_paid"),
+            _reached(OVERRIDE_STEP),
         )
         .select_from(_joined(Visit, Visit.invitation_id, by_invitation))
         .where(Visit.event_id == event_id)
@@ -216,11 +285,13 @@ def _grouped(
         add(
             k,
             arrived=arrived,
+            confirmed_arrived=came,
             walk_ins=walk_ins,
             governed=governed,
             mobile_banking_opened=opened,
             mobile_banking_activated=activated,
             scan_pay=scan_pay,
+            gate_overridden=let_through,
         )
 
     live = Slip.status != SlipStatus.VOIDED
@@ -313,6 +384,78 @@ def rm_attendance(s: Session, event: Event) -> list[Attendance]:
     return rows
 
 
+# -- staff ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffSteps:
+    """What one member of staff did at the service desk: visits governed and mobile-banking
+    accounts opened at this event, each visit once (as the event's own counts)."""
+
+    staff_no: str
+    name: str
+    governed: int
+    mobile_banking_opened: int
+
+
+def staff_steps(s: Session, event: Event) -> list[StaffSteps]:
+    """Per member of staff, by staff number. A visit two RMs both governed counts once for
+    each of them, so the rows may add up to more than the event's count."""
+    return [
+        StaffSteps(no, name, int(governed), int(opened))
+        for no, name, governed, opened in s.execute(
+            select(
+                Staff.staff_no,
+                Staff.name,
+                func.count(func.distinct(VisitStep.visit_id)).filter(
+                    VisitStep.step == "governance"
+                ),
+                func.count(func.distinct(VisitStep.visit_id)).filter(
+                    VisitStep.step == "mobile_banking_opened"
+                ),
+            )
+            .join(VisitStep, VisitStep.staff_id == Staff.id)
+            .join(Visit, Visit.id == VisitStep.visit_id)
+            .where(
+                Visit.event_id == event.id,
+                VisitStep.step.in_(("governance", "mobile_banking_opened")),
+            )
+            .group_by(Staff.staff_no, Staff.name)
+            .order_by(Staff.staff_no)
+        )
+    ]
+
+
+# -- invitations per branch and slot ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BranchSlots:
+    code: str
+    name: str
+    per_slot: dict[str, int]  # slot code -> invitations (declined included, as *invited*)
+    total: int
+
+
+def branch_slots(s: Session, event: Event) -> list[BranchSlots]:
+    """Invitations per branch and slot, in branch order; every row adds up to the branch's
+    *invited* and the rows to the event's."""
+    codes = {slot.id: slot.code for slot in event.slots}
+    per_branch: dict[int, dict[str, int]] = {}
+    for branch_id, slot_id, n in s.execute(
+        select(Customer.branch_id, Invitation.slot_id, func.count(Invitation.id))
+        .join(Customer, Customer.id == Invitation.customer_id)
+        .where(Invitation.event_id == event.id)
+        .group_by(Customer.branch_id, Invitation.slot_id)
+    ):
+        per_branch.setdefault(branch_id, {})[codes[slot_id]] = int(n)
+    return [
+        BranchSlots(b.code, b.name, per_branch[b.id], sum(per_branch[b.id].values()))
+        for b in s.scalars(select(Branch).order_by(Branch.code))
+        if b.id in per_branch
+    ]
+
+
 # -- slots ------------------------------------------------------------------------------------
 
 
@@ -323,7 +466,7 @@ class SlotFigures:
     starts_at: datetime
     ends_at: datetime
     capacity: int
-    invited: int  # invitations not declined
+    invited: int  # invitations, declined included
     expected: int  # confirmed invitations
     arrived: int
     early: int  # came before the slot (more than the reception's grace early)
@@ -341,22 +484,46 @@ class SlotFigures:
         return round(100 * self.arrived / self.expected) if self.expected else None
 
 
-def slot_figures(s: Session, event: Event, now: datetime) -> list[SlotFigures]:
-    """Arrivals per slot against the confirmed invitations, early / on time / late as
-    reception judges them (``ReceptionPolicy.early_grace``)."""
-    grace = ReceptionPolicy().early_grace
-    invited = {
-        slot_id: (n, confirmed)
+def slot_invitations(s: Session, event: Event) -> dict[int, tuple[int, int]]:
+    """Per slot id: (invited, expected), i.e. every invitation and the confirmed ones. They
+    change with imports, not with check-ins: reception reads them less often."""
+    return {
+        slot_id: (int(n), int(confirmed))
         for slot_id, n, confirmed in s.execute(
             select(
                 Invitation.slot_id,
                 func.count(Invitation.id),
                 func.count(Invitation.id).filter(Invitation.status == InvitationStatus.CONFIRMED),
             )
-            .where(Invitation.event_id == event.id, Invitation.status != InvitationStatus.DECLINED)
+            .where(Invitation.event_id == event.id)
             .group_by(Invitation.slot_id)
         )
     }
+
+
+def slot_arrived(s: Session, event: Event) -> dict[int, int]:
+    """Per slot id: the visits of its invitations (walk-ins belong to no slot)."""
+    return {
+        slot_id: int(n)
+        for slot_id, n in s.execute(
+            select(Invitation.slot_id, func.count(Visit.id))
+            .join(Invitation, Invitation.id == Visit.invitation_id)
+            .where(Visit.event_id == event.id)
+            .group_by(Invitation.slot_id)
+        )
+    }
+
+
+def is_current_slot(slot: Any, now: datetime) -> bool:
+    """The slot being served now: from its start less reception's grace to its end."""
+    return bool(slot.starts_at - ReceptionPolicy().early_grace <= now <= slot.ends_at)
+
+
+def slot_figures(s: Session, event: Event, now: datetime) -> list[SlotFigures]:
+    """Arrivals per slot against the confirmed invitations, early / on time / late as
+    reception judges them (``ReceptionPolicy.early_grace``)."""
+    grace = ReceptionPolicy().early_grace
+    invited = slot_invitations(s, event)
     result = []
     for slot in event.slots:
         arrived, early, late, companions = s.execute(
@@ -384,7 +551,7 @@ def slot_figures(s: Session, event: Event, now: datetime) -> list[SlotFigures]:
                 on_time=arrived - early - late,
                 late=late,
                 companions=int(companions),
-                is_current=slot.starts_at - grace <= now <= slot.ends_at,
+                is_current=is_current_slot(slot, now),
             )
         )
     return result
@@ -573,7 +740,7 @@ def coverage(s: Session, event: Event, total: Attendance) -> list[Ratio]:
     )
     invitees_arrived = total.arrived - total.walk_ins
     return [
-        Ratio("attendance", _("Confirmed invitees who came"), _confirmed_arrived(s, event),
+        Ratio("attendance", _("Confirmed invitees who came"), total.confirmed_arrived,
               total.confirmed),
         Ratio("turnout", _("Invitees who came"), invitees_arrived, total.invited),
         Ratio("governance", _("Governed, of those who needed it"), total.governed, needed),
@@ -582,21 +749,12 @@ def coverage(s: Session, event: Event, total: Attendance) -> list[Ratio]:
         Ratio("activated", _("Logged in to mobile banking at the desk"),
               total.mobile_banking_activated, total.arrived),
         Ratio("scan_pay", _("Did the charity scan-pay"), total.scan_pay, total.arrived),
+        Ratio("gate_overridden", _("Let through by a supervisor before the required steps"),
+              total.gate_overridden, total.arrived),
         Ratio("slips", _("Left with slips"), total.slips_issued, total.arrived),
         Ratio("redeemed", _("Redeemed a slip, of those with slips"), total.redeemed,
               total.slips_issued),
     ]  # fmt: skip
-
-
-def _confirmed_arrived(s: Session, event: Event) -> int:
-    return (
-        s.scalar(
-            select(func.count(Visit.id))
-            .join(Invitation, Invitation.id == Visit.invitation_id)
-            .where(Visit.event_id == event.id, Invitation.status == InvitationStatus.CONFIRMED)
-        )
-        or 0
-    )
 
 
 # -- timelines --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ never with personal data.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -51,7 +52,7 @@ from kiosk.pinyin import initials_key
 from kiosk.search import index_customer
 from kiosk.search_keys import customer_keys
 from kiosk.security import hash_pin
-from kiosk.services import keys
+from kiosk.services import gate, keys
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import _find_current
 from kiosk.uow import UnitOfWork
@@ -383,6 +384,7 @@ def create_event(
     slots: list[SlotSpec],
     catalog_url: str = "",
     timezone: str = "Asia/Shanghai",
+    requirements: Iterable[str] | None = None,
     passphrase: str | None = None,
     staff: StaffSession | None = None,
     approval: Approval | None = None,
@@ -393,7 +395,9 @@ def create_event(
 
     With the event passphrase, the event also gets its slip-signing key and its privacy key,
     so personal data imported afterwards is sealed from the first row. A fresh database has
-    no staff yet, so nobody is asked for (``staff=None``); once staff exist, a supervisor."""
+    no staff yet, so nobody is asked for (``staff=None``); once staff exist, a supervisor.
+    ``requirements`` are the steps a customer must do before slips (``services.gate``; the
+    bank's default when None)."""
     now = (clock or Clock()).now()
     if not slots:
         raise KioskError(_("An event needs at least one slot."))
@@ -415,6 +419,12 @@ def create_event(
             event_date=event_date,
             timezone=timezone,
             catalog_url=catalog_url,
+            redeem_requires=" ".join(
+                r.value
+                for r in gate.ordered(
+                    gate.DEFAULT_REQUIREMENTS if requirements is None else requirements
+                )
+            ),
             created_at=now,
         )
         s.add(event)
@@ -443,7 +453,7 @@ def create_event(
             station=station,
             entity="event",
             entity_id=event.id,
-            details={"keys": passphrase is not None},
+            details={"keys": passphrase is not None, "requires": event.redeem_requires},
             approved_by=approver,
         )
         uow.commit()

@@ -32,7 +32,6 @@ from kiosk.models import (
     Customer,
     Event,
     Invitation,
-    InvitationStatus,
     MobileBanking,
     Queue,
     QueueEntry,
@@ -735,46 +734,35 @@ def register_walk_in(
 
 
 def slot_expected(uow: UnitOfWork) -> dict[str, int]:
-    """Invitees expected per slot (declined excluded). It counts every invitation, so the
-    station caches it: it changes with imports, not with check-ins."""
+    """Customers expected per slot: its confirmed invitations, as the dashboard and the
+    reports count them (``figures.slot_invitations``). It changes with imports, not with
+    check-ins, so the station caches it."""
+    from kiosk.services import figures  # figures reads reception's policy from here
+
     with uow:
         s = uow.session
         event = current_event(s)
-        return {
-            code: count
-            for code, count in s.execute(
-                select(TimeSlot.code, func.count(Invitation.id))
-                .join(Invitation, Invitation.slot_id == TimeSlot.id)
-                .where(
-                    Invitation.event_id == event.id,
-                    Invitation.status != InvitationStatus.DECLINED,
-                )
-                .group_by(TimeSlot.code)
-            )
-        }
+        per_slot = figures.slot_invitations(s, event)
+        return {slot.code: per_slot.get(slot.id, (0, 0))[1] for slot in event.slots}
 
 
 def slot_arrivals(
     uow: UnitOfWork, *, clock: Clock | None = None, expected: dict[str, int] | None = None
 ) -> list[SlotArrivals]:
-    """Per slot: invitees expected, arrivals so far, and which slot is on now.
+    """Per slot: customers expected, arrivals so far, and which slot is on now, with the
+    dashboard's definitions (``kiosk.services.figures``).
 
     Pass ``expected`` (from ``slot_expected``) to count only arrivals, which is cheap.
     """
+    from kiosk.services import figures
+
     now = (clock or Clock()).now()
     if expected is None:
         expected = slot_expected(uow)
     with uow:
         s = uow.session
         event = current_event(s)
-        arrived = dict(
-            s.execute(
-                select(Invitation.slot_id, func.count(Visit.id))
-                .join(Invitation, Invitation.id == Visit.invitation_id)
-                .where(Visit.event_id == event.id)
-                .group_by(Invitation.slot_id)
-            ).all()
-        )
+        arrived = figures.slot_arrived(s, event)
         return [
             SlotArrivals(
                 code=slot.code,
@@ -784,7 +772,7 @@ def slot_arrivals(
                 capacity=slot.capacity,
                 expected=expected.get(slot.code, 0),
                 arrived=arrived.get(slot.id, 0),
-                is_current=slot.starts_at - ReceptionPolicy().early_grace <= now <= slot.ends_at,
+                is_current=figures.is_current_slot(slot, now),
             )
             for slot in event.slots
         ]

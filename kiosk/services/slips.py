@@ -1,5 +1,8 @@
 """Issuing and voiding signed redemption slips (the activation desk's core, issue #6).
 
+Slips are issued only past the redemption gate (``kiosk.services.gate``): the event's
+required steps, checked in the same transaction, or a supervisor's override on the spot.
+
 Everything for one customer's cart happens in one transaction: for each line, the offer's
 capacity is claimed with a conditional UPDATE (``reserved + qty <= capacity``), the
 customer's balance is checked under a lock on the customer row, and the slip, its points
@@ -40,11 +43,26 @@ from kiosk.permissions import Action, Approval, approved_by, require
 from kiosk.points import available_points
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
+from kiosk.services.gate import OVERRIDE_STEP, Gate, check, event_today
 from kiosk.uow import UnitOfWork
 
 
 class SlipError(KioskError):
     """A slip that cannot be issued or voided; nothing was written."""
+
+
+class GateClosed(SlipError):
+    """Slips refused: the customer has not done every step the event requires (``gate``
+    says which, and where to send them). Nothing was written."""
+
+    def __init__(self, gate: Gate) -> None:
+        super().__init__(
+            _("{first} {second}").format(
+                first=gate.explanation(),
+                second=_("A supervisor may approve issuing slips anyway."),
+            )
+        )
+        self.gate = gate
 
 
 @dataclass(frozen=True)
@@ -77,14 +95,22 @@ def issue_slips(
     clock: Clock | None = None,
     station: str = "activation",
     request_id: str | None = None,
+    override: bool = False,
+    approval: Approval | None = None,
 ) -> list[IssuedSlip]:
     """Issue one signed slip per cart line, all or nothing.
+
+    A customer who has not done every step the event requires is refused with
+    ``GateClosed``, which says what is missing and where to send them, unless ``override``:
+    then a supervisor lets them through on the spot (the signed-in supervisor, or
+    ``approval`` for ``Action.OVERRIDE_GATE``), which is audited with the steps skipped.
 
     With a ``request_id`` (``kiosk.idempotency``) the slips are recorded under it: a commit
     whose reply was lost is found out, and the same request again returns the slips of the
     first try (``replayed``) instead of issuing and reserving the points twice.
     """
     require(staff, Action.ISSUE_SLIPS)
+    assert staff is not None
     now = (clock or Clock()).now()
     if not cart:
         raise SlipError(_("The cart is empty."))
@@ -111,6 +137,14 @@ def issue_slips(
             raise SlipError(
                 _("The customer has not checked in; slips are issued only at the event.")
             )
+        gate = check(s, event, customer, visit.id, event_today(event, clock))
+        overridden_by = None
+        if not gate.open:
+            if not override:
+                raise GateClosed(gate)
+            # The supervisor who lets the customer through: the approver, or the signed-in
+            # supervisor themself.
+            overridden_by = approved_by(staff, Action.OVERRIDE_GATE, approval) or staff.staff_id
         offers = {
             o.code: o
             for o in s.scalars(
@@ -224,6 +258,28 @@ def issue_slips(
             )
             issued.append(
                 IssuedSlip(serial, code, merchant.name, offer.name, line.quantity, points)
+            )
+        if overridden_by is not None:
+            skipped = [m.requirement.value for m in gate.missing]
+            s.add(
+                VisitStep(
+                    visit_id=visit.id,
+                    step=OVERRIDE_STEP,
+                    at=now,
+                    staff_id=overridden_by,  # the timeline names the supervisor
+                    note=",".join(skipped),
+                )
+            )
+            audit.append(
+                s,
+                at=now,
+                action=OVERRIDE_STEP,
+                staff_id=staff.staff_id,
+                station=station,
+                entity="visit",
+                entity_id=visit.id,
+                details={"missing": skipped, "slips": [slip.serial for slip in issued]},
+                approved_by=overridden_by,
             )
         s.add(
             VisitStep(

@@ -150,8 +150,8 @@ def test_cli_connect_scan_and_push(event: Database, pg_demo_url: str, tmp_path: 
     scanned = booth("scan", codes[0], "--staff", "Ms Wang")
     assert scanned.returncode == 0 and "Redeemed" in scanned.stdout, scanned.stderr
     assert _slip(event, 1)[0] == SlipStatus.REDEEMED  # straight in, no push needed
-    again = booth("scan", codes[0])
-    assert again.returncode == 1 and "Already redeemed" in again.stdout
+    again = booth("scan", codes[0], "--staff", "Ms Wang")
+    assert again.returncode == 1 and "Already redeemed" in again.stdout, again.stderr
     assert booth("connect", "--off").returncode == 0
     local = new_booth(Path(booth_db))
     assert event_url(local) == ""

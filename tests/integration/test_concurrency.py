@@ -36,6 +36,7 @@ from kiosk.models import (
     Visit,
     VisitStep,
 )
+from tests.gate_support import make_ready
 from tests.queue_support import assert_queues_hold
 
 pytestmark = pytest.mark.pg
@@ -209,6 +210,7 @@ def test_many_stations_in_separate_processes_keep_every_invariant(
                 .values(points_balance=balance)
             )
         uow.commit()
+    make_ready(db, *_ids(db, SHOPPING))
     r001 = staff_session(db.unit_of_work(), "R001")
     for customer_id in _ids(db, SHOPPING):
         reception.check_in(

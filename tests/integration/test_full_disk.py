@@ -53,11 +53,18 @@ from kiosk.services.auth import staff_session
 from kiosk.storage import Cause, StorageError
 from tests.booth_support import issue, new_booth, pack_bytes
 from tests.disk_support import SmallDisk, mount_tmpfs, unmount
+from tests.gate_support import make_ready
 from tests.tcp_proxy import LanCable
 
 PAGE = 4096
 CHECKED_IN = "6200000141"  # 386,800 points: enough for any cart here
 FRESH = "6200000001"  # not checked in
+
+
+@pytest.fixture(autouse=True)
+def _pin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI asks for the PIN of who acts; every demo staff member's is 1234."""
+    monkeypatch.setenv("KIOSK_PIN", "1234")
 
 
 # -- a small disk -----------------------------------------------------------------------------
@@ -146,6 +153,7 @@ def ready_event(demo_template: Path, tmp_path: Path) -> Path:
         _customer_id(database, CHECKED_IN),
         staff_session(database.unit_of_work(), "R001"),
     )
+    make_ready(database, _customer_id(database, CHECKED_IN))  # data complete, app active
     database.dispose()  # checkpoints: one file to copy
     return path
 
@@ -436,7 +444,7 @@ def test_booth_redeem_on_a_filling_disk(
         status, out, err, request = run(capsys, *scan)
         small_disk.empty()
         if status == 0:
-            assert out.startswith("Redeemed: serve the customer")
+            assert out.startswith("✓ Redeemed: serve the customer")
             assert redemptions(path) == 1
             outcome = "done"
         else:
@@ -447,7 +455,7 @@ def test_booth_redeem_on_a_filling_disk(
         # Enter again for the same request: redeemed once, "serve the customer".
         if request:
             status, out, err, _ = run(capsys, *scan, "--request-id", request)
-            assert status == 0 and out.startswith("Redeemed: serve the customer"), out + err
+            assert status == 0 and out.startswith("✓ Redeemed: serve the customer"), out + err
             assert ("nothing was done twice" in out) == (outcome == "done")
         assert redemptions(path) == (1 if request else 0)
         return outcome
@@ -585,6 +593,7 @@ def test_postgresql_tablespace_full_check_in_and_slips(
         )
         assert count(Visit, customer) == 1
 
+    make_ready(database, *customers[:20])
     disk.fill(0)
     issued: dict[int, str] = {}
     for index, customer in enumerate(customers[:20]):
@@ -632,6 +641,7 @@ def test_connection_dropped_at_commit_is_settled_before_answering(
     reception.check_in(
         direct.unit_of_work(), customer, staff_session(direct.unit_of_work(), "R001")
     )
+    make_ready(direct, customer)
     with LanCable(pg_demo_url) as cable:
         station = open_database(cable.url)
         a001 = staff_session(station.unit_of_work(), "A001")

@@ -28,6 +28,7 @@ from kiosk.services.slips import CartLine, issue_slips, void_slip
 from kiosk.slipcode import Verdict
 from tests.approval_support import s001_approves
 from tests.booth_support import MORNING, issue, new_booth, pack_bytes
+from tests.gate_support import make_ready
 from tests.tcp_proxy import LanCable
 
 pytestmark = pytest.mark.pg
@@ -92,6 +93,7 @@ def test_copy_a_prepared_event_to_postgresql(
         # The private key still unlocks with the passphrase, and new rows get new ids.
         key = keys.unlock(pg.unit_of_work(), DEMO_PASSPHRASE)
         other = _customer(pg, "6200000031")
+        make_ready(pg, other)
         r001 = staff_session(pg.unit_of_work(), "R001")
         checked = reception.check_in(pg.unit_of_work(), other, r001, clock=FixedClock(MORNING))
         assert checked.created

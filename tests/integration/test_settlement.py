@@ -23,6 +23,7 @@ from kiosk.services.slips import CartLine, issue_slips, void_slip
 from sync.ledger import Ledger
 from sync.push import accounts_from_event, push
 from tests.approval_support import s001_approves
+from tests.gate_support import make_ready
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 
@@ -73,6 +74,7 @@ def test_close_settle_reconcile(demo_db: Database, ledger: Ledger) -> None:
     desk = staff_session(demo_db.unit_of_work(), "A001")
     boss = staff_session(demo_db.unit_of_work(), "S001")
     key = keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
+    make_ready(demo_db, *ids)
     for customer_id in ids:
         reception.check_in(demo_db.unit_of_work(), customer_id, front, clock=clock)
         issue_slips(

@@ -29,6 +29,7 @@ from sync import ledger as L
 from sync.ledger import Ledger
 from sync.push import SyncError, accounts_from_event, pending, pull, push
 from tests.approval_support import s001_approves
+from tests.gate_support import make_ready
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +41,7 @@ def _event_day(db: Database, customers: int, *, offer: str = "O501") -> list[int
         ids = uow.session.scalars(select(Customer.id).order_by(Customer.id).limit(customers)).all()
         uow.session.execute(update(Customer).values(points_balance=50_000))
         uow.commit()
+    make_ready(db, *ids)
     clock = FixedClock(MORNING)
     desk = staff_session(db.unit_of_work(), "A001")
     front = staff_session(db.unit_of_work(), "R001")

@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 from sqlalchemy import update
 
@@ -19,6 +20,7 @@ from kiosk.clock import FixedClock
 from kiosk.db import open_database
 from kiosk.models import QueueEntry
 from kiosk.services.dashboard import Thresholds
+from kiosk.services.figures import Step
 from printing.event_reports import write_event_report
 from tests.figures_support import NOW, at, build_small_event
 from ui.main_window import MainWindow
@@ -83,16 +85,24 @@ def test_dashboard_shows_the_report_figures(
     xlsx, _pdf = write_event_report(
         "summary", window.app.database.unit_of_work, tmp_path, clock=clock
     )
-    funnel = rows(xlsx, "Funnel")
+    funnel = rows(xlsx, "Invitation funnel") | rows(xlsx, "Funnel of the day")
     # The funnel chart draws the report's funnel, stage by stage.
     assert [(bar.label, bar.value) for bar in station.funnel.bars] == [
         (stage, values[0]) for stage, values in funnel.items()
     ]
-    assert station.funnel.bars[1].text == "3 · 60%"
+    # Two funnels; each stage's share of the stage before it, never more than all of it.
+    assert [bar.text for bar in station.funnel.bars] == [
+        "5", "3 · 60%", "3 · 100%", "5", "2 · 40%", "1 · 50%",
+    ]  # fmt: skip
+    # The steps at the desks beside it, each of the five arrivals: not a funnel.
+    steps = rows(xlsx, "Steps at the desks")
+    shown = [text(station, f"step_{step.value}") for step in Step]
+    assert shown == [f"{values[0]} · {round(100 * values[1])}%" for values in steps.values()]
+    assert shown == ["2 · 40%", "1 · 20%", "1 · 20%", "2 · 40%", "0 · 0%"]
     points = rows(xlsx, "Points")
     assert text(station, "kpi_arrived") == str(funnel["Arrived"][0]) == "5"
     assert "3 of 3 confirmed came (100%); 1 walk-ins" in text(station, "kpi_arrived_detail")
-    assert text(station, "kpi_slips") == str(funnel["Slips issued"][0])
+    assert text(station, "kpi_slips") == str(funnel["Customers with slips"][0])
     assert text(station, "kpi_points") == f"{points['Points redeemed at merchants'][0]:,}"
     assert "8.2% of the invitees' 73,000 points; 2 slips redeemed" in text(
         station, "kpi_points_detail"
@@ -243,12 +253,19 @@ def test_after_a_simulated_day_dashboard_and_reports_agree(
     board = assert_reports_agree(window.app.database, clock, tmp_path)
     assert station.board is not None and station.board.figures == board.figures
     summary = tmp_path / "report-summary.xlsx"
-    funnel = keyed(summary, "Funnel")
+    funnel = keyed(summary, "Invitation funnel") | keyed(summary, "Funnel of the day")
     assert [(b.label, b.value) for b in station.funnel.bars] == [
         (stage, values[0]) for stage, values in funnel.items()
     ]
     rm_total = keyed(tmp_path / "report-rm.xlsx", "Per RM")["Total"]
-    assert text(station, "kpi_arrived") == str(rm_total[4]) == str(funnel["Arrived"][0])
+    assert text(station, "kpi_arrived") == str(rm_total[5]) == str(funnel["Arrived"][0])
+    steps = keyed(summary, "Steps at the desks")
+    assert [text(station, f"step_{step.value}").split(" · ")[0] for step in Step] == [
+        f"{values[0]:,}" for values in steps.values()
+    ]
+    for start in (0, 3):  # each funnel's bars never rise
+        values = [b.value for b in station.funnel.bars[start : start + 3]]
+        assert values == sorted(values, reverse=True)
     merchants = keyed(tmp_path / "report-merchants.xlsx", "Per service")["Total"]
     assert text(station, "kpi_points") == f"{merchants[6]:,}"
     unredeemed = table(tmp_path / "report-unredeemed.xlsx", "Slips")
@@ -264,6 +281,19 @@ def test_after_a_simulated_day_dashboard_and_reports_agree(
     progress = keyed(tmp_path / "report-progress.xlsx", "Per branch")["Total"]
     assert f"of {progress[5]} confirmed came" in text(station, "kpi_arrived_detail")
     assert text(station, "kpi_service_desk") == text(station, "kpi_activation") == "0"
+    # The overview every member of staff sees first shows the same figures.
+    window.switcher.setCurrentRow(window.station_titles().index("Event overview"))
+    overview = window.current_station()
+    shown = {
+        name: overview.findChild(QLabel, f"figure_{name}").text()  # type: ignore[union-attr]
+        for name in ("invitees", "confirmed", "visits")
+    }
+    assert shown == {
+        "invitees": f"{funnel['Invited'][0]:,}",
+        "confirmed": f"{funnel['Confirmed'][0]:,}",
+        "visits": f"{funnel['Arrived'][0]:,}",
+    }
+    assert progress[1] == funnel["Invited"][0]
 
 
 def test_a_simulated_day_plays_live_in_the_app(

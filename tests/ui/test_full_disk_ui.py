@@ -22,6 +22,7 @@ from kiosk.services import reception
 from kiosk.services.auth import staff_session
 from tests.booth_support import issue, pack_bytes
 from tests.disk_support import SmallDisk, mount_tmpfs, unmount
+from tests.gate_support import make_ready
 from tests.tcp_proxy import LanCable
 from ui import booth as booth_ui
 from ui.booth import BoothWindow
@@ -54,6 +55,7 @@ def _to_activation(url: str, clock: FixedClock, customer_no: str = RICH) -> int:
             select(Customer.id).where(Customer.customer_no == customer_no)
         )
     assert customer is not None
+    make_ready(database, customer)  # past the redemption gate: this test is about the disk
     reception.check_in(
         database.unit_of_work(),
         customer,

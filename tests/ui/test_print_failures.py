@@ -18,6 +18,7 @@ from kiosk.clock import FixedClock
 from kiosk.db import open_database
 from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.models import AuditRecord, Customer, Slip, Visit
+from tests.gate_support import make_ready
 from ui.main_window import MainWindow
 from ui.stations.activation import ActivationStation, Ask
 from ui.stations.reception import ReceptionStation
@@ -133,6 +134,7 @@ def test_activation_slips_not_printed_are_amber_with_f4(
     monkeypatch.setattr(Ask, "passphrase", staticmethod(lambda parent, demo: DEMO_PASSPHRASE))
     customer_id, preselected = _customer_for_activation(any_demo_url, clock)
     database = open_database(any_demo_url)
+    make_ready(database, customer_id)  # past the redemption gate: this test is about printing
     with database.unit_of_work() as uow:
         number = uow.session.scalar(select(Customer.customer_no).where(Customer.id == customer_id))
     database.dispose()

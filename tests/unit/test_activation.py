@@ -38,6 +38,7 @@ from kiosk.services.slips import (
     void_slip,
 )
 from tests.approval_support import s001_approves
+from tests.gate_support import make_ready
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 
@@ -152,6 +153,7 @@ def test_cart_rules() -> None:
 
 def test_reprint_counts_copies_and_void_refuses_printing(demo_db: Database) -> None:
     customer_id = _checked_in(demo_db)
+    make_ready(demo_db, customer_id)
     desk = staff_session(demo_db.unit_of_work(), "A001")
     key = keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
     (slip,) = issue_slips(demo_db.unit_of_work(), customer_id, [CartLine("O501")], desk, key)

@@ -46,6 +46,7 @@ from kiosk.services import desk, keys, reception
 from kiosk.services.auth import staff_session
 from kiosk.services.slips import CartLine, issue_slips
 from tests.conftest import DEMO_DATE
+from tests.gate_support import make_ready
 from tests.unit.test_cli import run
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
@@ -139,6 +140,7 @@ def test_backups_during_writes_restore_consistent(demo_url: str, tmp_path: Path)
     to_check_in, to_issue, to_govern = _customers(database)
     clock = FixedClock(MORNING)
     front = staff_session(database.unit_of_work(), "R001")
+    make_ready(database, *to_issue)
     for customer_id in to_issue:  # activation's customers arrived earlier
         reception.check_in(database.unit_of_work(), customer_id, front, clock=clock)
     key = keys.unlock(database.unit_of_work(), DEMO_PASSPHRASE)

@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from cli.main import main
 from kiosk.db import open_database
 from kiosk.models import AuditRecord, Event, Slip, Staff
+from tests.gate_support import make_ready_by_number
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -60,7 +61,7 @@ def test_info_in_chinese_by_default(
     monkeypatch.setenv("KIOSK_DB", demo_url)
     code, out, _err = run(capsys, "info")
     assert code == 0
-    assert "场次：" in out and "邀请客户" in out
+    assert "场次：" in out and "已邀请" in out and "出券前须：资料完整有效、手机银行已激活。" in out
 
 
 def test_existing_demo_is_kept_without_confirmation(
@@ -259,6 +260,9 @@ def test_slip_issue_verify_void(
     monkeypatch.delenv("KIOSK_PASSPHRASE", raising=False)
     monkeypatch.setenv("KIOSK_PIN", "1234")  # R001's, A001's and S001's
     base = ["--lang", "en", "--db", demo_url]
+    database = open_database(demo_url)
+    make_ready_by_number(database, "6200000040")
+    database.dispose()
     assert run(capsys, *base, "checkin", "6200000040", "--staff", "R001", "--no-ticket")[0] == 0
     issue = [
         *base,

@@ -62,23 +62,42 @@ def test_summary_workbook(small: Database, tmp_path: Path) -> None:
     assert xlsx.name == "report-summary.xlsx" and pdf.name == "report-summary.pdf"
     book = openpyxl.load_workbook(xlsx)
     assert book.sheetnames == [
-        "Funnel", "Points", "Coverage", "Attendance by slot", "Arrivals over the day",
-        "Attendance by branch", "Visit timelines", "Queues",
+        "Invitation funnel", "Funnel of the day", "Steps at the desks", "Points", "Coverage",
+        "Attendance by slot",
+        "Arrivals over the day", "Attendance by branch", "Visit timelines", "Queues",
     ]  # fmt: skip
-    funnel = by_first(sheet(xlsx, "Funnel"))
+    funnel = {
+        k: v
+        for title in ("Invitation funnel", "Funnel of the day")
+        for k, v in by_first(sheet(xlsx, title)).items()
+        if v[0] is not None
+    }
     assert {k: v[0] for k, v in funnel.items()} == {
         "Invited": 5,
         "Confirmed": 3,
+        "Confirmed and came": 3,
         "Arrived": 5,
+        "Customers with slips": 2,
+        "Redeemed": 1,
+    }
+    # Each stage's share of the one before (a funnel's first stage has none).
+    assert funnel["Invited"][1] is None and funnel["Arrived"][1] is None
+    assert funnel["Confirmed"][1] == pytest.approx(0.6)
+    assert funnel["Confirmed and came"][1] == pytest.approx(1.0)
+    assert funnel["Customers with slips"][1] == pytest.approx(0.4)
+    assert funnel["Redeemed"][1] == pytest.approx(0.5)
+    assert book["Invitation funnel"]["C3"].number_format == "0.0%"
+    steps = {
+        k: v for k, v in by_first(sheet(xlsx, "Steps at the desks")).items() if v[0] is not None
+    }
+    assert {k: v[0] for k, v in steps.items()} == {
         "Data governed": 2,
         "Mobile banking opened": 1,
         "Mobile banking activated": 1,
         "Charity scan-pay": 2,
-        "Slips issued": 2,
-        "Redeemed": 1,
+        "Let through by a supervisor": 0,
     }
-    assert funnel["Confirmed"][1] == pytest.approx(0.6)
-    assert book["Funnel"]["C3"].number_format == "0.0%"
+    assert steps["Data governed"][1] == pytest.approx(0.4)  # of the five arrivals
     points = by_first(sheet(xlsx, "Points"))
     assert points["Points stock of the invitees"] == [73_000]
     assert points["Points issued on slips"] == [8000]
@@ -92,12 +111,12 @@ def test_summary_workbook(small: Database, tmp_path: Path) -> None:
         "Slot", "Time", "Capacity", "Invited", "Expected", "Arrived", "Early", "On time", "Late",
     ]  # fmt: skip
     assert slots[1][:10] == ["上午场", "09:00–11:30", 4, 3, 2, 3, 1, 1, 1, 1]
-    assert slots[2][:10] == ["下午场", "13:30–16:30", 10, 1, 1, 1, 0, 1, 0, 0]
+    assert slots[2][:10] == ["下午场", "13:30–16:30", 10, 2, 1, 1, 0, 1, 0, 0]
     assert slots[3][0] == "Walk-ins" and slots[3][5] == 1
     branches = by_first(sheet(xlsx, "Attendance by branch"))
-    assert branches["B01"] == ["天河支行", 3, 2, 3, 1, 1, 1, 2, 2, 8000, 6000]
-    assert branches["B02"] == ["越秀支行", 2, 1, 2, 1, 0, 0, 0, 0, 0, 0]
-    assert branches["Total"] == [None, 5, 3, 5, 2, 1, 1, 2, 2, 8000, 6000]
+    assert branches["B01"] == ["天河支行", 3, 2, 2, 3, 1, 1, 1, 2, 2, 8000, 6000]
+    assert branches["B02"] == ["越秀支行", 2, 1, 1, 2, 1, 0, 0, 0, 0, 0, 0]
+    assert branches["Total"] == [None, 5, 3, 3, 5, 2, 1, 1, 2, 2, 8000, 6000]
     timelines = sheet(xlsx, "Visit timelines")
     assert ["Arrival → service desk", "All slots", 2, 10, 20] in timelines
     assert ["Activation → first redemption", "上午场", 1, 30, 30] in timelines
@@ -106,19 +125,23 @@ def test_summary_workbook(small: Database, tmp_path: Path) -> None:
     assert queues["Activation desk"] == [2, 0, 2, 60]
     charts = {name: len(book[name]._charts) for name in book.sheetnames}
     assert charts == {
-        "Funnel": 1, "Points": 0, "Coverage": 0, "Attendance by slot": 1,
-        "Arrivals over the day": 1, "Attendance by branch": 1, "Visit timelines": 0, "Queues": 0,
+        "Invitation funnel": 1, "Funnel of the day": 1, "Steps at the desks": 0, "Points": 0,
+        "Coverage": 0,
+        "Attendance by slot": 1, "Arrivals over the day": 1, "Attendance by branch": 1,
+        "Visit timelines": 0, "Queues": 0,
     }  # fmt: skip
 
 
 def test_rm_merchant_unredeemed_and_progress_workbooks(small: Database, tmp_path: Path) -> None:
     files = write_all(small, tmp_path)
     rm = sheet(files["rm"][0], "Per RM")
-    assert rm[0][:6] == ["RM staff no.", "RM", "Branch", "Invited", "Confirmed", "Arrived"]
-    assert rm[1] == ["RM001", "张经理", "B01", 3, 2, 3, 1, 1, 1, 2, 2, 8000, 6000]
-    assert rm[2] == ["RM002", "李经理", "B02", 2, 1, 1, 1, 0, 0, 0, 0, 0, 0]
-    assert rm[3] == [None, "(no RM)", None, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]
-    assert rm[4] == ["Total", None, None, 5, 3, 5, 2, 1, 1, 2, 2, 8000, 6000]
+    assert rm[0][:7] == [
+        "RM staff no.", "RM", "Branch", "Invited", "Confirmed", "Confirmed and came", "Arrived",
+    ]  # fmt: skip
+    assert rm[1] == ["RM001", "张经理", "B01", 3, 2, 2, 3, 1, 1, 1, 2, 2, 8000, 6000]
+    assert rm[2] == ["RM002", "李经理", "B02", 2, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
+    assert rm[3] == [None, "(no RM)", None, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]
+    assert rm[4] == ["Total", None, None, 5, 3, 3, 5, 2, 1, 1, 2, 2, 8000, 6000]
     offers = sheet(files["merchants"][0], "Per service")
     assert offers[1][:8] == ["M01 康宁体检中心", "O1 基础体检", 1000, 10, 3, 7, 1, 1000]
     assert offers[2][:8] == ["M01 康宁体检中心", "O2 深度体检", 5000, 1, 1, 0, 1, 5000]
@@ -168,8 +191,8 @@ def test_chinese_headings_by_default(small: Database, tmp_path: Path) -> None:
     set_language("zh_CN")
     xlsx, pdf = write_event_report("summary", small.unit_of_work, tmp_path, clock=FixedClock(NOW))
     book = openpyxl.load_workbook(xlsx)
-    assert book.sheetnames[0] == "转化漏斗"
-    assert book["转化漏斗"]["A1"].value == "环节"
+    assert book.sheetnames[:2] == ["邀约漏斗", "活动当天漏斗"]
+    assert book["邀约漏斗"]["A1"].value == "环节"
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "活动总结" in text
 
@@ -192,11 +215,11 @@ def test_cli_reports(small: Database, tmp_path: Path, capsys: pytest.CaptureFixt
         main(["--lang", "en", "--db", url, "report", "rm", "--out", str(tmp_path / "rm.xlsx")]) == 0
     )
     out = capsys.readouterr().out
-    assert "RM001\t张经理\tB01\t3\t2\t3" in out and "Written to" in out
+    assert "RM001\t张经理\tB01\t3\t2\t2\t3" in out and "Written to" in out
     assert sheet(tmp_path / "rm.xlsx", "Per RM")[1][0] == "RM001"
     assert main(["--lang", "en", "--db", url, "report", "summary"]) == 0
     out = capsys.readouterr().out
-    assert "## Funnel" in out and "Points stock of the invitees\t73,000" in out
+    assert "## Invitation funnel" in out and "Points stock of the invitees\t73,000" in out
     folder = tmp_path / "all"
     folder.mkdir()
     assert main(["--lang", "en", "--db", url, "report", "all", "--dir", str(folder)]) == 0

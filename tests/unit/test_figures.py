@@ -12,7 +12,7 @@ from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.services import dashboard, reports
 from kiosk.services.dashboard import Severity, Thresholds
-from kiosk.services.figures import Attendance, EventFigures, Interval, event_figures
+from kiosk.services.figures import Attendance, EventFigures, Funnel, Interval, event_figures
 from tests.figures_support import NOW, at, build_small_event
 
 
@@ -29,12 +29,14 @@ def counts(row: Attendance) -> tuple[int, ...]:
     return (
         row.invited,
         row.confirmed,
+        row.confirmed_arrived,
         row.arrived,
         row.walk_ins,
         row.governed,
         row.mobile_banking_opened,
         row.mobile_banking_activated,
         row.scan_pay,
+        row.gate_overridden,
         row.slips_issued,
         row.redeemed,
         row.slips,
@@ -45,9 +47,9 @@ def counts(row: Attendance) -> tuple[int, ...]:
     )
 
 
-B01 = (3, 2, 3, 0, 1, 1, 1, 2, 2, 1, 3, 2, 8000, 6000, 35_000)
-B02 = (2, 1, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 38_000)
-TOTAL = (5, 3, 5, 1, 2, 1, 1, 2, 2, 1, 3, 2, 8000, 6000, 73_000)
+B01 = (3, 2, 2, 3, 0, 1, 1, 1, 2, 0, 2, 1, 3, 2, 8000, 6000, 35_000)
+B02 = (2, 1, 1, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 38_000)
+TOTAL = (5, 3, 3, 5, 1, 2, 1, 1, 2, 0, 2, 1, 3, 2, 8000, 6000, 73_000)
 
 
 def figures(database: Database) -> EventFigures:
@@ -58,11 +60,19 @@ def test_funnel_branches_and_points(small: Database) -> None:
     f = figures(small)
     assert counts(f.total) == TOTAL
     assert [(b.code, counts(b)) for b in f.branches] == [("B01", B01), ("B02", B02)]
-    assert [stage.value for stage, _n in f.total.stages()] == [
-        "invited", "confirmed", "arrived", "governed", "mobile_banking_opened",
-        "mobile_banking_activated", "scan_pay", "slips_issued", "redeemed",
+    # Two true funnels: the invitations (c5 declined, c3 never confirmed, c1 c2 c4 came) and
+    # the day (five arrivals, c1 and c2 with slips, c1 redeemed); the steps beside them.
+    assert [(stage.value, n) for stage, n in f.total.funnel(Funnel.INVITATIONS)] == [
+        ("invited", 5), ("confirmed", 3), ("confirmed_arrived", 3),
     ]  # fmt: skip
-    assert [n for _stage, n in f.total.stages()] == [5, 3, 5, 2, 1, 1, 2, 2, 1]
+    assert [(stage.value, n) for stage, n in f.total.funnel(Funnel.DAY)] == [
+        ("arrived", 5), ("slips_issued", 2), ("redeemed", 1),
+    ]  # fmt: skip
+    assert [(step.value, n) for step, n in f.total.steps()] == [
+        ("governed", 2), ("mobile_banking_opened", 1), ("mobile_banking_activated", 1),
+        ("scan_pay", 2), ("gate_overridden", 0),
+    ]  # fmt: skip
+    assert [n for _stage, n in f.total.stages()] == [5, 3, 3, 5, 2, 1]
     assert f.total.redemption_ratio == pytest.approx(6000 / 73_000)
     assert f.total.issued_ratio == pytest.approx(8000 / 73_000)
 
@@ -72,8 +82,8 @@ def test_rm_performance(small: Database) -> None:
     # RM001 invited c1-c3 (all of B01); RM002 c4 and c5; the walk-in has no RM.
     assert [(r.code, r.name, r.branch, counts(r)) for r in rms] == [
         ("RM001", "张经理", "B01", B01),
-        ("RM002", "李经理", "B02", (2, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 38_000)),
-        ("", "(no RM)", "", (0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
+        ("RM002", "李经理", "B02", (2, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 38_000)),
+        ("", "(no RM)", "", (0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
     ]
 
 
@@ -85,7 +95,7 @@ def test_slots_and_arrivals(small: Database) -> None:
         for s in f.slots
     ] == [
         ("AM", 4, 3, 2, 3, 1, 1, 1, 1, False, 75, 150),
-        ("PM", 10, 1, 1, 1, 0, 1, 0, 0, True, 10, 100),
+        ("PM", 10, 2, 1, 1, 0, 1, 0, 0, True, 10, 100),  # c5 declined: invited all the same
     ]  # fmt: skip
     # Half hours from 00:30 (the AM slot less the grace) to 08:00; c1 came before 00:30.
     assert f.arrivals[0].starts_at == at(0, 30) and f.arrivals[-1].starts_at == at(8, 0)
@@ -122,6 +132,7 @@ def test_offers_and_coverage(small: Database) -> None:
         ("mobile_banking", 2, 5),  # c1 (opened today) and c2 of five arrivals
         ("activated", 1, 5),
         ("scan_pay", 2, 5),
+        ("gate_overridden", 0, 5),
         ("slips", 2, 5),
         ("redeemed", 1, 2),
     ]

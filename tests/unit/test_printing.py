@@ -48,6 +48,7 @@ from printing.slips import (
 )
 from printing.text import wrap
 from tests.conftest import DEMO_DATE
+from tests.gate_support import make_ready
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 
@@ -60,6 +61,7 @@ def slip(demo_db: Database) -> SlipPrint:
             select(Customer.id).where(Customer.customer_no == "6200000030")
         )
     assert customer_id is not None
+    make_ready(demo_db, customer_id)
     reception.check_in(
         demo_db.unit_of_work(),
         customer_id,

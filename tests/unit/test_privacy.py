@@ -41,6 +41,7 @@ from kiosk.services.slips import CartLine, issue_slips
 from sync.ledger import Ledger
 from sync.push import accounts_from_event, push
 from tests.conftest import DEMO_DATE
+from tests.gate_support import make_ready
 from tests.unit.test_cli import run
 from tests.unit.test_migrations import _downgrade
 
@@ -324,6 +325,7 @@ def test_purge_after_close_and_sync_keeps_the_figures(demo_db: Database, tmp_pat
     activation = staff_session(demo_db.unit_of_work(), "A001")
     supervisor = staff_session(demo_db.unit_of_work(), "S001")
     key = keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
+    make_ready(demo_db, *rich)
     for customer_id in rich:
         reception.check_in(demo_db.unit_of_work(), customer_id, front, clock=clock)
         issue_slips(

@@ -108,4 +108,4 @@ def test_cli_demo_simulate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         "booth-M02.sqlite3",
     ]
     assert main(["--lang", "en", "--db", url, "report", "summary"]) == 0
-    assert "## Funnel" in capsys.readouterr().out
+    assert "## Invitation funnel" in capsys.readouterr().out

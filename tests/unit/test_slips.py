@@ -21,6 +21,7 @@ from kiosk.services.slips import CartLine, SlipError, issue_slips, void_slip
 from kiosk.slipcode import Verdict
 from tests.approval_support import s001_approves
 from tests.conftest import DEMO_DATE
+from tests.gate_support import make_ready
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 
@@ -37,6 +38,7 @@ def _customer_checked_in(db: Database, balance: int, customer_no: str = "6200000
         )
         uow.commit()
     assert customer_id is not None
+    make_ready(db, customer_id)
     staff = staff_session(db.unit_of_work(), "R001")
     reception.check_in(db.unit_of_work(), customer_id, staff, clock=FixedClock(MORNING))
     return customer_id

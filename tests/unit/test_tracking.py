@@ -173,7 +173,8 @@ def test_exports_read_back(tracked: Database, tmp_path: Path) -> None:
     try:
         assert book.sheetnames == ["Per branch", "Per RM"]
         rows = [list(r) for r in book["Per branch"].iter_rows(values_only=True)]
-        assert rows[0][:3] == ["Branch", "Branch name", "Invitees"]
+        # The dashboard's "Invited" (every invitation), then those a daily report named.
+        assert rows[0][:4] == ["Branch", "Branch name", "Invited", "In a daily report"]
         assert rows[1] == ["B01", "天河支行", 3, 3, 3, 0, 2, 1, 3, 10, 0.2]  # a number, as %
         assert book["Per branch"]["K2"].number_format == "0%"
         assert rows[-3][:10] == ["Total", None, 5, 4, 3, 1, 2, 1, 3, 15]

@@ -2,8 +2,11 @@
 
 Keyboard first: F5 calls the next customer (or scan an invitation / customer number), F6, F7
 and F8 record the three activation steps, Enter on a catalog row puts it in the cart, F9
-issues and prints the slips, F10 finishes the customer. The catalog says at every moment what
-is left and what the customer can still afford; issuing checks both again in one transaction.
+issues and prints the slips, F10 finishes the customer. Above the steps the redemption gate
+says, in words, whether the customer may have slips and, if not, what is missing and where
+to send them; F9 on a closed gate explains again and offers a supervisor's override. The
+catalog says at every moment what is left and what the customer can still afford; issuing
+checks both again in one transaction.
 Printing comes after the issue: a missing printer never loses a slip, it is reprinted from the
 list, and a reprint is the same slip (the booth redeems it once), counted as another copy.
 
@@ -55,6 +58,7 @@ from kiosk.services import activation, desk, keys, reception, slips
 from kiosk.services.activation import CatalogOffer, DeskCustomer, Step
 from kiosk.services.desk import Called, DeskBusy, DeskError, counter_label
 from kiosk.services.events import event_header
+from kiosk.services.gate import Gate, listing, requirement_label
 from printing.printer import (
     Printer,
     PrinterSettingError,
@@ -127,6 +131,30 @@ class Ask:
         return answer == QMessageBox.StandardButton.Yes
 
     @staticmethod
+    def confirm_override(parent: QWidget, gate: Gate) -> bool:
+        """F9 on a closed gate: what is missing, where the customer goes, and whether to ask a
+        supervisor to let them through now. No is the default: Enter does not override."""
+        box = QMessageBox(parent)
+        box.setObjectName("gate_override")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(_("Not ready for slips"))
+        box.setText(gate_headline(gate))
+        box.setInformativeText(
+            "\n".join("✗ " + m.sentence for m in gate.missing)
+            + "\n\n"
+            + _(
+                "A supervisor may let the customer through on the spot; it is recorded with "
+                "the supervisor's name. Ask a supervisor now?"
+            )
+        )
+        ask = box.addButton(_("Ask a supervisor…"), QMessageBox.ButtonRole.AcceptRole)
+        not_now = box.addButton(_("Not now"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(not_now)
+        box.setEscapeButton(not_now)
+        box.exec()
+        return box.clickedButton() is ask
+
+    @staticmethod
     def confirm_leave(parent: QWidget) -> bool:
         answer = QMessageBox.question(
             parent,
@@ -134,6 +162,54 @@ class Ask:
             _("The cart has services that were not issued. Finish without them?"),
         )
         return answer == QMessageBox.StandardButton.Yes
+
+
+def gate_headline(gate: Gate) -> str:
+    if gate.open:
+        if not gate.required:
+            return _("Ready for slips (the event requires no steps before them).")
+        return _("Ready for slips: {steps}.").format(
+            steps=listing(requirement_label(r) for r in gate.required)
+        )
+    return _("Not ready for slips: {missing}.").format(
+        missing=listing(m.what for m in gate.missing)
+    )
+
+
+class GatePanel(ResultBanner):
+    """The redemption gate for the customer at the desk: green when slips may be issued,
+    amber with each missing step and where to send the customer when not."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("gate")
+        self.layout().setContentsMargins(12, 2, 12, 2)  # type: ignore[union-attr]
+        self.layout().setSpacing(0)  # type: ignore[union-attr]
+        # A little above the text in normal print; the text's own size in large print.
+        self.headline_pt = max(15, self.font().pointSize())
+
+    def _style(self, tone: Tone) -> None:
+        background, foreground = self.COLOURS[tone]
+        self.setStyleSheet(
+            f"QFrame#gate {{ background: {background}; border: 2px solid {foreground};"
+            f" border-radius: 6px; }} QLabel {{ color: {foreground}; }}"
+            f" QLabel#banner_headline {{ font-size: {self.headline_pt}pt; font-weight: bold; }}"
+        )
+
+    def show_gate(self, gate: Gate) -> None:
+        """One headline and one line per missing step: it must leave the catalog and the
+        cart their room at 1366x768 even with every field missing."""
+        if gate.open:
+            self.show_result(Tone.OK, "✓ " + gate_headline(gate))
+            return
+        # Large print has no room for a list of fields: one line per place the customer
+        # goes, the fields counted (the service desk has the list).
+        lines = gate.compact() if is_large_print() else [m.sentence for m in gate.missing]
+        lines = ["✗ " + line for line in lines]
+        headline = _("{headline} F9: a supervisor may let them through.").format(
+            headline=gate_headline(gate)
+        )
+        self.show_result(Tone.WARN, headline, "\n".join(lines))
 
 
 class ActivationStation(StationPage):
@@ -179,6 +255,7 @@ class ActivationStation(StationPage):
         self.header.setObjectName("customer_header")
         self.header.setProperty("role", "title")
         self.header.setWordWrap(True)
+        self.gate_panel = GatePanel()
         self.step_buttons: dict[Step, QPushButton] = {}
         steps = QHBoxLayout()
         for step in Step:
@@ -283,6 +360,7 @@ class ActivationStation(StationPage):
         layout.setContentsMargins(18, 14, 18, 14)
         layout.addLayout(side_by_side(self.banner, self.print_banner))
         layout.addWidget(self.header)
+        layout.addWidget(self.gate_panel)
         layout.addLayout(steps)
         layout.addLayout(body, 1)
 
@@ -582,7 +660,9 @@ class ActivationStation(StationPage):
 
     def open_customer(self, customer_id: int, *, prefill: bool) -> bool:
         try:
-            customer = activation.desk_customer(self.context.uow(), customer_id)
+            customer = activation.desk_customer(
+                self.context.uow(), customer_id, clock=self.context.app.clock
+            )
         except KioskError as error:
             self.sounds.play(Tone.ERROR)
             self.banner.show_result(Tone.ERROR, str(error))
@@ -633,7 +713,9 @@ class ActivationStation(StationPage):
 
     def reload_customer(self) -> None:
         if self.customer is not None:
-            self.customer = activation.desk_customer(self.context.uow(), self.customer.customer_id)
+            self.customer = activation.desk_customer(
+                self.context.uow(), self.customer.customer_id, clock=self.context.app.clock
+            )
         self._show_customer()
 
     def _show_customer(self) -> None:
@@ -653,6 +735,7 @@ class ActivationStation(StationPage):
         self.finish_button.setEnabled(self.called is not None)
         self.requeue_button.setEnabled(self.called is not None)
         if customer is None:
+            self.gate_panel.clear()
             self.header.setText(_("No customer called"))
             for step, button in self.step_buttons.items():
                 button.setText(step_button_label(step))
@@ -672,6 +755,7 @@ class ActivationStation(StationPage):
                 points=customer.balance,
             )
         )
+        self.gate_panel.show_gate(customer.gate)
         zone = ZoneInfo(customer.timezone)
         for step, button in self.step_buttons.items():
             done = customer.steps.get(step)
@@ -806,7 +890,31 @@ class ActivationStation(StationPage):
     def issue(self) -> None:
         if self.customer is None or not self.cart:
             return
+        # The gate as it is now: the service desk or another desk may have changed it.
+        try:
+            self.reload_customer()
+        except KioskError as error:
+            self.sounds.play(Tone.ERROR)
+            self.banner.show_result(Tone.ERROR, str(error))
+            return
         customer = self.customer
+        assert customer is not None
+        override, approval = False, None
+        if not customer.gate.open:
+            self.sounds.play(Tone.WARN)
+            if not Ask.confirm_override(self, customer.gate):
+                self.banner.show_result(
+                    Tone.WARN,
+                    _("No slips issued: the customer has not done every required step."),
+                    _("Below: what is missing and where to send the customer. F9 again asks a "
+                      "supervisor to let them through."),
+                )  # fmt: skip
+                return
+            override, approval = approval_for(
+                self, self.context, Action.OVERRIDE_GATE, station=Station.ACTIVATION
+            )
+            if not override:
+                return
         try:
             key = self._key()
         except KioskError as error:
@@ -827,6 +935,8 @@ class ActivationStation(StationPage):
                 key,
                 clock=self.context.app.clock,
                 request_id=self.context.requests.id_for(subject),
+                override=override,
+                approval=approval,
             )
         except OutcomeUnknown as error:
             self.sounds.play(Tone.ERROR)

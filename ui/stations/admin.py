@@ -1,6 +1,6 @@
 """Administration (the coordinator, before the event): imports with a preview and every
 problem in one table, the templates to fill in, invitation progress, slot reminders and the
-catalog booklet, and where the automatic backups go.
+catalog booklet, what customers must do before slips, and where the automatic backups go.
 
 Progress and reminders are read when their tab is opened (and on Refresh), not when the
 station opens, so the import tab stays instant at any event size. Reminders show masked
@@ -45,6 +45,7 @@ from kiosk.permissions import Action
 from kiosk.roles import Station
 from kiosk.services import imports, tracking
 from kiosk.services.events import event_header
+from kiosk.services.figures import Stage, stage_label
 from printing.booklet import BookletPaper, render_booklet, render_html
 from printing.invitations import percent_text, write_progress, write_reminders
 from ui.approval import approval_for
@@ -52,6 +53,7 @@ from ui.audit_panel import AuditPanel
 from ui.context import StationContext
 from ui.language import FILE_DIALOG
 from ui.reports_panel import ReportsPanel
+from ui.requirements_panel import RequirementsPanel
 from ui.stations.base import StationPage
 from ui.widgets import ResultBanner, Tone
 
@@ -118,6 +120,8 @@ class AdminStation(StationPage):
         self.tabs.addTab(self._progress_tab(), _("Progress"))
         self.tabs.addTab(self._reminders_tab(), _("Reminders"))
         self.tabs.addTab(self._booklet_tab(), _("Booklet"))
+        self.requirements = RequirementsPanel(context)
+        self.tabs.addTab(self.requirements, _("Before slips"))
         self.reports = ReportsPanel(
             context, lambda parent, title: self.chooser.directory(parent, title)
         )
@@ -136,6 +140,8 @@ class AdminStation(StationPage):
             self.refresh_reminders()
         elif widget is self.booklet_tab:
             self.refresh_booklet()
+        elif widget is self.requirements:
+            self.requirements.refresh()
         elif widget is self.backups_tab:
             self.refresh_backups()
         elif widget is self.audit_panel:
@@ -336,8 +342,9 @@ class AdminStation(StationPage):
         row = QHBoxLayout()
         hint = QLabel(
             _(
-                "From the branches' daily invitation reports: invited (a report named the "
-                "customer), reached (answered), confirmed against the branch's target."
+                "From the branches' daily invitation reports: invited (every invitation, as "
+                "on the dashboard), in a daily report (a report named the customer), reached "
+                "(answered), confirmed against the branch's target."
             )
         )
         hint.setWordWrap(True)
@@ -354,8 +361,8 @@ class AdminStation(StationPage):
         self.progress_banner = ResultBanner()
         layout.addWidget(self.progress_banner)
         figures = [
-            _("Invitees"),
-            _("Invited"),
+            stage_label(Stage.INVITED),
+            _("In a daily report"),
             _("Reached"),
             _("Unreachable"),
             _("Confirmed"),

@@ -1,10 +1,11 @@
 """The coordinator's dashboard (看板): the event at a glance, readable from across the room.
 
 Alerts first, in colour and words; then big numbers (arrivals, both queues with their
-longest wait, slips, points redeemed); then charts where a picture beats a number: the
-funnel, arrivals per slot against the confirmed invitations, attendance per branch and the
-offers closest to their capacity; and the visit timelines. Every figure comes from
-``kiosk.services.dashboard`` (the same queries as the reports).
+longest wait, slips, points redeemed); then charts where a picture beats a number: the two
+funnels (the invitations, then the day) with the steps done at the desks beside them,
+arrivals per slot against the confirmed invitations, attendance per branch and the offers
+closest to their capacity; and the visit timelines. Every figure comes from
+``kiosk.services.dashboard`` (the same queries and definitions as the reports).
 
 It refreshes itself every few seconds with a QTimer in the main thread, only while it is on
 screen (less often when a refresh takes long, so it never keeps the window busy more than a
@@ -42,7 +43,19 @@ from kiosk.models import Queue
 from kiosk.roles import Station
 from kiosk.services import dashboard
 from kiosk.services.dashboard import Dashboard, Severity, Thresholds
-from kiosk.services.figures import ALL_SLOTS, Interval, Timeline, interval_label, stage_label
+from kiosk.services.figures import (
+    ALL_SLOTS,
+    FUNNELS,
+    Funnel,
+    Interval,
+    Stage,
+    Step,
+    Timeline,
+    funnel_label,
+    interval_label,
+    stage_label,
+    step_count_label,
+)
 from kiosk.services.stations import StationSpace, station_space
 from ui.charts import AMBER, BLUE, GREEN, GREY, RED, Bar, BarChart
 from ui.context import StationContext
@@ -231,11 +244,44 @@ class DashboardStation(StationPage):
             tiles.setColumnStretch(index % per_row, 1)
         layout.addLayout(tiles)
 
-        self.funnel = BarChart()
+        # The two funnels in one chart, told apart by colour; the steps, which are not
+        # nested, in a chart of their own below, each against the arrivals.
+        self.funnel = BarChart(
+            legend=[(funnel_label(Funnel.INVITATIONS), BLUE), (funnel_label(Funnel.DAY), GREEN)]
+        )
         self.funnel.setObjectName("funnel")
+        # The steps: a small table beside the funnel (below it in large print), numbers and
+        # shares of the arrived, so nobody reads them as a stage of it.
+        self.steps_caption = QLabel(_("Steps at the desks, of the arrived (not a funnel)"))
+        self.steps_caption.setProperty("role", "hint")
+        self.steps_caption.setWordWrap(True)
+        steps_box = QWidget()
+        self.steps_grid = QGridLayout(steps_box)
+        self.steps_grid.setContentsMargins(0, 0, 0, 0)
+        self.steps_grid.setHorizontalSpacing(10)
+        self.steps_grid.setVerticalSpacing(2)
+        self.steps_grid.addWidget(self.steps_caption, 0, 0, 1, 2)
+        self.step_values: dict[Step, QLabel] = {}
+        for row, step in enumerate(Step, start=1):
+            self.steps_grid.addWidget(QLabel(step_count_label(step)), row, 0)
+            value = QLabel("–")
+            value.setObjectName(f"step_{step.value}")
+            value.setAlignment(Qt.AlignmentFlag.AlignRight)
+            self.steps_grid.addWidget(value, row, 1)
+            self.step_values[step] = value
+        self.steps_grid.setRowStretch(len(Step) + 1, 1)
+        funnel_box = QWidget()
+        funnel_layout = QVBoxLayout(funnel_box) if large else QHBoxLayout(funnel_box)
+        funnel_layout.setContentsMargins(0, 0, 0, 0)
+        funnel_layout.setSpacing(12)
+        funnel_layout.addWidget(self.funnel, 1)
+        funnel_layout.addWidget(steps_box, 0)
+        if large:  # the page scrolls: each bar keeps a line's height
+            self.funnel.setMinimumHeight(int(self.fontMetrics().height() * 1.3 * 7))
         self.slots = BarChart(vertical=True, legend=[(_("Arrived"), BLUE), (_("Expected"), GREY)])
         self.slots.setObjectName("slots")
-        self.branches = BarChart(legend=[(_("Arrived"), BLUE), (_("Confirmed"), GREY)])
+        came, confirmed = stage_label(Stage.CONFIRMED_ARRIVED), stage_label(Stage.CONFIRMED)
+        self.branches = BarChart(legend=[(came, BLUE), (confirmed, GREY)])
         self.branches.setObjectName("branches")
         self.offers = BarChart(legend=[(_("Taken"), BLUE), (_("Capacity"), GREY)])
         self.offers.setObjectName("offers")
@@ -248,7 +294,7 @@ class DashboardStation(StationPage):
         grid = QGridLayout()
         grid.setSpacing(10)
         self.cards = {
-            "funnel": Card(_("Funnel"), self.funnel),
+            "funnel": Card(_("Funnel"), funnel_box),
             "slots": Card(_("Arrivals per slot"), self.slots),
             "branches": Card(_("Attendance per branch"), self.branches),
             "offers": Card(_("Services closest to capacity"), self.offers),
@@ -265,7 +311,7 @@ class DashboardStation(StationPage):
             grid.addWidget(self.cards["slots"], 0, 1)
             grid.addWidget(self.cards["offers"], 1, 1)
             grid.addWidget(self.cards["branches"], 0, 2, 2, 1)
-            grid.setColumnStretch(0, 7)
+            grid.setColumnStretch(0, 10)
             grid.setColumnStretch(1, 5)
             grid.setColumnStretch(2, 6)
             grid.setRowStretch(0, 5)
@@ -388,12 +434,19 @@ class DashboardStation(StationPage):
             )
         )
 
-        self.funnel.set_bars(
-            [
-                Bar(stage_label(stage), n, text=f"{n:,} · {_percent(n, total.invited)}")
-                for stage, n in total.stages()
-            ]
-        )
+        funnel_bars = []
+        for which, stages in FUNNELS.items():
+            before = None
+            for stage in stages:
+                n = total.stage(stage)
+                # Each stage is part of the one before: its share of it.
+                text = f"{n:,}" if before is None else f"{n:,} · {_percent(n, before)}"
+                colour = BLUE if which == Funnel.INVITATIONS else GREEN
+                funnel_bars.append(Bar(stage_label(stage), n, colour=colour, text=text))
+                before = n
+        self.funnel.set_bars(funnel_bars)
+        for step, n in total.steps():
+            self.step_values[step].setText(f"{n:,} · {_percent(n, total.arrived)}")
         slot_colour = {Severity.WARN: AMBER, Severity.ERROR: RED}
         self.slots.set_bars(
             [
@@ -411,7 +464,12 @@ class DashboardStation(StationPage):
         )
         self.branches.set_bars(
             [
-                Bar(b.name, b.arrived, target=b.confirmed, text=f"{b.arrived}/{b.confirmed}")
+                Bar(
+                    b.name,
+                    b.confirmed_arrived,
+                    target=b.confirmed,
+                    text=f"{b.confirmed_arrived}/{b.confirmed}",
+                )
                 for b in f.branches
             ],
             _("No branch has invitees yet."),

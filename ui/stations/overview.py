@@ -27,6 +27,7 @@ from kiosk.i18n import _
 from kiosk.labels import category_label
 from kiosk.roles import Station
 from kiosk.services.events import EventOverview, event_overview
+from kiosk.services.figures import Stage, stage_label
 from ui.context import StationContext
 from ui.stations.base import StationPage
 from ui.theme import is_large_print
@@ -108,10 +109,11 @@ class OverviewStation(StationPage):
         )
 
         figures = QHBoxLayout()
+        # The dashboard's and the reports' figures, under the same names.
         for key, caption in (
-            ("invitees", _("Invited")),
-            ("confirmed", _("Confirmed")),
-            ("visits", _("Checked in")),
+            ("invitees", stage_label(Stage.INVITED)),
+            ("confirmed", stage_label(Stage.CONFIRMED)),
+            ("visits", stage_label(Stage.ARRIVED)),
             ("merchants", _("Merchants")),
             ("offers", _("Services")),
         ):
@@ -139,7 +141,13 @@ class OverviewStation(StationPage):
             for s in ov.slots
         ]
         self.slot_table = make_table(
-            [_("Slot"), _("Time"), _("Invited"), _("Confirmed"), _("Capacity")],
+            [
+                _("Slot"),
+                _("Time"),
+                stage_label(Stage.INVITED),
+                stage_label(Stage.CONFIRMED),
+                _("Capacity"),
+            ],
             slot_rows,
             numeric={2, 3, 4},
         )
@@ -156,7 +164,7 @@ class OverviewStation(StationPage):
             branch_rows,
             numeric=set(range(1, len(slot_codes) + 2)),
         )
-        grid.addWidget(_label(_("Invitees by branch and slot"), "subtitle"), 2, 0)
+        grid.addWidget(_label(_("Invitations by branch and slot"), "subtitle"), 2, 0)
         grid.addWidget(self.branch_table, 3, 0)
         grid.setRowStretch(3, 1)
 
