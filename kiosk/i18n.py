@@ -44,6 +44,12 @@ def _(message: str) -> str:
     return _catalog(_language).get(message, message)
 
 
+def n_(n: int, one: str, many: str) -> str:
+    """``_(one)`` when ``n`` is 1, else ``_(many)``: English says "1 slip", "2 slips"; Chinese
+    has one form, so both ids translate the same. Both are message ids for the catalog check."""
+    return _(one if n == 1 else many)
+
+
 def sentences(*parts: str) -> str:
     """Sentences one after another: a space between them in English, none in Chinese (whose
     full stop already ends the sentence). Empty parts are left out."""

@@ -1,4 +1,4 @@
-"""List the message ids passed to ``_()`` that a catalog lacks.
+"""List the message ids passed to ``_()`` (and ``n_()``) that a catalog lacks.
 
 ``python scripts/messages.py [zh_CN]`` prints the missing ids as a JSON object to fill in and
 merge into ``assets/translations/<language>.json``; ``tests/unit/test_i18n.py`` runs the same
@@ -23,15 +23,13 @@ def message_ids() -> dict[str, str]:
         for path in sorted((ROOT / folder).rglob("*.py")):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
-                if (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Name)
-                    and node.func.id == "_"
-                    and node.args
-                    and isinstance(node.args[0], ast.Constant)
-                    and isinstance(node.args[0].value, str)
-                ):
-                    found.setdefault(node.args[0].value, f"{path.relative_to(ROOT)}:{node.lineno}")
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                    continue
+                # _("id"), and n_(n, "one", "many") whose two forms are both ids
+                texts = {"_": node.args[:1], "n_": node.args[1:3]}.get(node.func.id, [])
+                for arg in texts:
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                        found.setdefault(arg.value, f"{path.relative_to(ROOT)}:{node.lineno}")
     return found
 
 

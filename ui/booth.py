@@ -60,7 +60,7 @@ from ui.live import LiveLink
 from ui.requests import PendingRequests
 from ui.settings import Settings
 from ui.theme import apply_theme
-from ui.widgets import ResultBanner, ScanField, Sounds, Tone
+from ui.widgets import ResultBanner, ScanField, Sounds, Tone, fit_to_screen
 
 LIST_ROWS = 100  # the latest redemptions on screen; the totals count the whole day
 CONFIRM_GUARD_S = 0.3  # an Enter this soon after a scan is the scanner's CR LF, not a person
@@ -615,7 +615,7 @@ class BoothWindow(QMainWindow):
         self.lan: OnlineBooth | None = None
         self.link: LiveLink | None = None
         self.requests = PendingRequests()
-        self.resize(1366, 800)
+        fit_to_screen(self)
         # A booth's own disk: the booth file's folder and the app's data folder.
         self.disk_watch = DiskWatch(
             lambda: [self.booth.database.path, default_data_dir()],

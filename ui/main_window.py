@@ -62,6 +62,7 @@ from ui.stations.base import StationPage
 from ui.sync_status import SyncStatus
 from ui.theme import apply_theme
 from ui.timing import every
+from ui.widgets import fit_to_screen
 
 
 class NoEventPage(QWidget):
@@ -122,7 +123,7 @@ class MainWindow(QMainWindow):
         self.staff: StaffSession | None = None
         self.overview: EventHeader | None = None
         self.pages: dict[Station, StationPage] = {}
-        self.resize(1366, 800)
+        fit_to_screen(self)
         self.link: LiveLink | None = None
         self.locked = False
         self.lock_page: LockPage | None = None

@@ -164,7 +164,7 @@ def test_activation_desk_on_a_full_disk_then_freed(
         station.slip_table.selectRow(0)
         monkeypatch.setattr(Ask, "confirm_reprint", staticmethod(lambda parent, serial, n: True))
         station.reprint_button.click()  # its first copy: nobody needs to approve
-        assert station.print_banner.headline.text() == "1 slips saved as PDF: no printer is set up."
+        assert station.print_banner.headline.text() == "1 slip saved as PDF: no printer is set up."
         assert [p.name for p in spool_disk.path.glob("*.pdf")] == ["slip-000003.pdf"]
     finally:
         unmount(spool_disk)

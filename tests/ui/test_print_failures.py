@@ -155,7 +155,8 @@ def test_activation_slips_not_printed_are_amber_with_f4(
     qtbot.waitUntil(lambda: station.print_banner.tone == Tone.WARN)
     # Issued (green) and not printed (amber): two messages, never "issued and printed".
     assert station.banner.tone == Tone.OK
-    assert station.banner.headline.text().startswith(f"{n} slips issued for ")
+    plural = "slip" if n == 1 else "slips"
+    assert station.banner.headline.text().startswith(f"{n} {plural} issued for ")
     assert station.print_banner.headline.text() == "Printer not connected"
     assert station.print_banner.detail.text() == (
         "The print command “lp” is not installed on this laptop. Printing not finished: the "

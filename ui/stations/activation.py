@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.cart import Cart, affordable, check_cart
 from kiosk.errors import KioskError, OutcomeUnknown
-from kiosk.i18n import _
+from kiosk.i18n import _, n_
 from kiosk.idempotency import RequestMismatch
 from kiosk.labels import category_label, step_label, tier_label
 from kiosk.models import MobileBanking, Queue, SlipStatus
@@ -704,9 +704,11 @@ class ActivationStation(StationPage):
         if unprinted and self.customer is not None:
             self.print_banner.outcome(
                 Tone.WARN,
-                _("{n} slips of {name} were never printed.").format(
-                    n=len(unprinted), name=self.customer.masked_name
-                ),
+                n_(
+                    len(unprinted),
+                    "{n} slip of {name} was never printed.",
+                    "{n} slips of {name} were never printed.",
+                ).format(n=len(unprinted), name=self.customer.masked_name),
                 _("They are issued and saved: press F4 to print them now."),
                 retry=True,
             )
@@ -968,7 +970,11 @@ class ActivationStation(StationPage):
         self.sounds.play(Tone.OK)
         self.banner.show_result(
             Tone.OK,
-            _("{n} slips issued for {name}: {numbers}.").format(
+            n_(
+                len(issued),
+                "{n} slip issued for {name}: {numbers}.",
+                "{n} slips issued for {name}: {numbers}.",
+            ).format(
                 n=len(issued),
                 name=customer.masked_name,
                 numbers=", ".join(f"No. {slip.serial:06d}" for slip in issued),
@@ -985,7 +991,9 @@ class ActivationStation(StationPage):
 
     def print_later(self, serials: list[int], approval: Approval | None = None) -> None:
         """The screen first, then the printer (a slow printer never holds up the desk)."""
-        self.print_banner.printing(_("Printing {n} slips…").format(n=len(serials)))
+        self.print_banner.printing(
+            n_(len(serials), "Printing {n} slip…", "Printing {n} slips…").format(n=len(serials))
+        )
         QTimer.singleShot(0, self, lambda: self._print_all(serials, approval))
 
     def _print_all(self, serials: list[int], approval: Approval | None = None) -> None:
@@ -1035,7 +1043,11 @@ class ActivationStation(StationPage):
         else:  # no printer set up on purpose (demo, rehearsal): the PDFs are the slips
             self.print_banner.outcome(
                 Tone.INFO,
-                _("{n} slips saved as PDF: no printer is set up.").format(n=n),
+                n_(
+                    n,
+                    "{n} slip saved as PDF: no printer is set up.",
+                    "{n} slips saved as PDF: no printer is set up.",
+                ).format(n=n),
                 retry=False,
             )
             self.print_banner.setToolTip(str(next(iter(outcomes.values())).path.parent))
