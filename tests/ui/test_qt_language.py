@@ -33,6 +33,7 @@ from kiosk.roles import Station
 from kiosk.services import reception
 from kiosk.services.auth import staff_session
 from kiosk.services.dashboard import Thresholds
+from kiosk.services.gate import SERVICE_DESK, Gate, Missing, Requirement
 from ui import language
 from ui.approval import SupervisorDialog
 from ui.counter import CounterDialog
@@ -233,6 +234,9 @@ def test_every_dialog_in_chinese_after_a_language_switch(
     seen.append(watcher.opens(lambda: Ask.void_reason(activation, 12)))  # type: ignore[arg-type]
     seen.append(watcher.opens(lambda: Ask.confirm_reprint(activation, 12, 1)))  # type: ignore[arg-type]
     seen.append(watcher.opens(lambda: Ask.confirm_leave(activation)))  # type: ignore[arg-type]
+    gap = Missing(Requirement.DATA, "资料不完整", "业务办理", SERVICE_DESK, ("地址缺失",))
+    closed = Gate(required=(Requirement.DATA,), missing=(gap,))
+    seen.append(watcher.opens(lambda: Ask.confirm_override(activation, closed)))  # type: ignore[arg-type]
     dashboard = _open(window, Station.DASHBOARD)
     seen.append(watcher.opens(dashboard.edit_limits))  # type: ignore[attr-defined]
     admin = _open(window, Station.ADMIN)
@@ -294,6 +298,7 @@ DIALOG_CALLS = {
     ("ui/stations/activation.py", "void_reason"),
     ("ui/stations/activation.py", "confirm_reprint"),
     ("ui/stations/activation.py", "confirm_leave"),
+    ("ui/stations/activation.py", "confirm_override"),
     ("ui/stations/admin.py", "open_file"),
     ("ui/stations/admin.py", "save_file"),
     ("ui/stations/admin.py", "directory"),

@@ -45,7 +45,11 @@ def sheet(path: Path, title: str) -> list[list[object]]:
 
 def by_first(rows: list[list[object]]) -> dict[object, list[object]]:
     """The table by its first column, without the note and as-of lines below it."""
-    return {row[0]: row[1:] for row in rows[1:] if row[0] is not None and any(row[1:])}
+    return {
+        row[0]: row[1:]
+        for row in rows[1:]
+        if row[0] is not None and any(v is not None and v != "" for v in row[1:])  # 0 is a value
+    }
 
 
 def write_all(database: Database, folder: Path) -> dict[str, list[Path]]:
