@@ -117,9 +117,13 @@ class Recovery:
 
     def log_health(self, database_url: str) -> None:
         """One line of this process's health (``ui.health``) in ``health.log``: after a bad
-        day, the trend before a crash is on the laptop next to the crash report."""
+        day, the trend before a crash is on the laptop next to the crash report. The state
+        file's ``last_seen`` moves on too, so the next start says when the app was last alive,
+        not when someone last signed in."""
         if self._state:
             append_line(self.folder / HEALTH, {"pid": os.getpid(), **sample(database_url)})
+            with contextlib.suppress(OSError):  # alive now: "closed about" within 5 minutes
+                self._write()
 
     def note(self, *, staff_no: str | None, station: str | None, database_url: str) -> None:
         """Who is signed in at which station now (called on every change, a few a day)."""

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -163,6 +164,21 @@ def test_a_clean_run_leaves_nothing_and_another_running_copy_is_not_a_crash(
     # Once that copy is gone without cleaning up, it was a crash after all.
     previous = Recovery(tmp_path).begin(demo_url)
     assert previous is not None and previous.crash_log is None  # it wrote no fault report
+
+
+def test_the_health_line_keeps_last_seen_current(tmp_path: Path, demo_url: str) -> None:
+    """A dashboard left alone for hours then killed: "closed about" is the last health line's
+    time, not the sign-in's."""
+    recovery = Recovery(tmp_path)
+    assert recovery.begin(demo_url) is None
+    state = json.loads(recovery.state_path.read_text(encoding="utf-8"))
+    old = "2026-11-28T09:00:00+08:00"
+    recovery.state_path.write_text(json.dumps({**state, "last_seen": old}), encoding="utf-8")
+    recovery._state["last_seen"] = old  # as if signed in hours ago
+    recovery.log_health(demo_url)
+    seen = json.loads(recovery.state_path.read_text(encoding="utf-8"))["last_seen"]
+    assert seen != old
+    assert abs((datetime.fromisoformat(seen) - datetime.now().astimezone()).total_seconds()) < 60
 
 
 def test_drafts_survive_and_are_cleared(tmp_path: Path) -> None:
