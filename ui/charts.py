@@ -115,10 +115,13 @@ class BarChart(QWidget):
     def _paint_bars(self, painter: QPainter, area: QRectF) -> None:
         regular, bold = _fonts(painter)
         metrics = QFontMetricsF(regular)
-        label_width = min(
-            max(metrics.horizontalAdvance(b.label) for b in self.bars) + 12, area.width() * 0.45
-        )
         value_width = max(metrics.horizontalAdvance(b.text or _number(b.value)) for b in self.bars)
+        # Whole labels first (a stage's name is what staff read), as long as the bars keep a
+        # third of the width; only then is a label cut with "…".
+        label_width = min(
+            max(metrics.horizontalAdvance(b.label) for b in self.bars) + 12,
+            max(area.width() * 0.45, area.width() - value_width - 12 - area.width() / 3),
+        )
         plot = QRectF(
             area.left() + label_width,
             area.top(),
