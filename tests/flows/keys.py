@@ -78,19 +78,23 @@ def press(
 
 
 @contextmanager
-def answering(answer: Callable[[QDialog], None]) -> Iterator[list[QDialog]]:
-    """Answer the next modal dialog (a real ``exec()``) with ``answer``, which types into it;
-    fails if the code inside the block opened none."""
+def answering(*answers: Callable[[QDialog], None]) -> Iterator[list[QDialog]]:
+    """Answer the next modal dialogs (real ``exec()`` calls), one answer each in the order
+    they open; an answer types into its dialog. Fails unless every answer was used."""
     answered: list[QDialog] = []
     timer = QTimer()
     timer.setInterval(20)
 
     def poll() -> None:
         dialog = QApplication.activeModalWidget()
-        if isinstance(dialog, QDialog) and dialog.isVisible():
+        if not isinstance(dialog, QDialog) or not dialog.isVisible():
+            return
+        if answered and dialog is answered[-1]:
+            return  # still closing
+        answered.append(dialog)
+        if len(answered) == len(answers):
             timer.stop()
-            answered.append(dialog)
-            answer(dialog)
+        answers[len(answered) - 1](dialog)
 
     timer.timeout.connect(poll)
     timer.start()
@@ -98,4 +102,4 @@ def answering(answer: Callable[[QDialog], None]) -> Iterator[list[QDialog]]:
         yield answered
     finally:
         timer.stop()
-    assert answered, "no dialog opened"
+    assert len(answered) == len(answers), f"{len(answered)} of {len(answers)} dialogs opened"
