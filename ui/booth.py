@@ -25,6 +25,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -745,6 +746,13 @@ class BoothWindow(QMainWindow):
         self.language.currentIndexChanged.connect(self._on_language)
         self.language.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps the keys
         row.addWidget(self.language)
+        # Large print, as in the event app: for staff who read the verdict from a step away.
+        self.large = QCheckBox(_("Large print"))
+        self.large.setObjectName("large_print")
+        self.large.setChecked(self.settings.large_print)
+        self.large.toggled.connect(self._on_large_print)
+        self.large.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        row.addWidget(self.large)
         layout.addWidget(header)
         self.lan_banner = QLabel("")
         self.lan_banner.setObjectName("lan_status")
@@ -795,6 +803,13 @@ class BoothWindow(QMainWindow):
         code = self.language.itemData(index)
         self.settings.language = code
         apply_language(code)
+        self.rebuild()
+
+    def _on_large_print(self, on: bool) -> None:
+        self.settings.large_print = on
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, on)
         self.rebuild()
 
     def closeEvent(self, event: QEvent) -> None:  # type: ignore[override]
