@@ -205,7 +205,11 @@ class BoothPanel(QWidget):
         self.staff.setText(self._shift_name())
         self.staff.setPlaceholderText(_("your name, once per shift"))
         self.staff.setMaximumWidth(360)
-        self.staff.editingFinished.connect(self._save_staff)
+        # Enter saves the name and hands the keys to the scan field; leaving the field
+        # otherwise only saves it. A window losing activation (a notification, the input
+        # method's window) ends the editing too: moving the keys then sent the rest of the
+        # name into the scan field and kept the first character as the name.
+        self.staff.editingFinished.connect(self._keep_staff)
         self.staff.submitted.connect(lambda _text: self._save_staff())
         self.staff.scanned.connect(self._scanned_into_name)
         duty.addWidget(self.staff)
@@ -327,12 +331,18 @@ class BoothPanel(QWidget):
             return ""
         return self.settings.booth_staff
 
-    def _save_staff(self) -> None:
+    def _keep_staff(self) -> None:
+        """The name as typed so far, kept for the shift; the keys stay where they are."""
         name = self.staff.text().strip()[:32]
-        self.staff.setText(name)
+        if self.staff.text() != name:
+            self.staff.setText(name)
         self.settings.booth_staff = name
         self.settings.booth_staff_day = self._today() if name else ""
         self._show_idle_hint()
+
+    def _save_staff(self) -> None:
+        """Enter in the name field: the name is kept and the scan field has the keys."""
+        self._keep_staff()
         self.field.setFocus()
 
     def _scanned_into_name(self, text: str) -> None:
