@@ -62,6 +62,15 @@ def _serial(checks: Database, code: str) -> int:
     return serial
 
 
+def _event_unchanged(checks: Database, step: str, codes: list[str]) -> None:
+    """The offline booth tells the event database nothing until its bundle comes: the queue
+    invariant holds and every slip is still issued there."""
+    holds(checks, step)
+    with checks.unit_of_work() as uow:
+        statuses = set(uow.session.scalars(select(Slip.status).where(Slip.code.in_(codes))))
+    assert statuses == {SlipStatus.ISSUED}, step
+
+
 def test_a_shift_at_a_merchant_booth(
     qtbot: QtBot,
     any_demo_url: str,
@@ -71,7 +80,8 @@ def test_a_shift_at_a_merchant_booth(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    mine, later, other = issue(checks, ["O101", "O102", "O501"])  # O501 is 星光影城's
+    codes = issue(checks, ["O101", "O102", "O501"])  # O501 is 星光影城's
+    mine, later, other = codes
     holds(checks, "slips issued")
     pack = tmp_path / "M01.pack"
     pack.write_bytes(pack_bytes(checks))
@@ -91,10 +101,12 @@ def test_a_shift_at_a_merchant_booth(
     assert panel is not None and "康宁体检中心" in window.windowTitle()
     assert booth.info is not None and booth.info.merchant_name == "康宁体检中心"
     assert window.focusWidget() is panel.staff  # the start of the shift: the name first
+    _event_unchanged(checks, "install", codes)
 
     # 2. The name, typed once per shift, Enter: the scan field has the keys.
     keys(qtbot, window, "王店员", HUMAN)
     assert window.focusWidget() is panel.field and settings.booth_staff == "王店员"
+    _event_unchanged(checks, "name", codes)
 
     # 3. A valid slip, scanned: waiting for Enter (not yet served), then Enter redeems it.
     keys(qtbot, window, mine, SCANNER)
@@ -107,12 +119,14 @@ def test_a_shift_at_a_merchant_booth(
     assert panel.banner.headline.text() == "✓ Redeemed: serve the customer"
     assert _redeemed(booth) == [(_serial(checks, mine), "王店员")]
     qtbot.waitUntil(lambda: panel.table.rowCount() == 1)
+    _event_unchanged(checks, "redeemed", codes)
 
     # 4. The same slip again: refused, said when and by whom; nothing recorded twice.
     keys(qtbot, window, mine, SCANNER, seed=5)
     assert panel.banner.tone == Tone.ERROR
     assert panel.banner.headline.text() == "Already redeemed at 09:10 by 王店员"
     assert len(_redeemed(booth)) == 1
+    _event_unchanged(checks, "scanned again", codes)
 
     # 5. Large print and Chinese in the middle of the shift: the name holds, the keys stay in
     # the scan field.
@@ -126,12 +140,14 @@ def test_a_shift_at_a_merchant_booth(
     assert panel is not None and settings.large_print
     assert panel.staff.text() == "王店员" and window.focusWidget() is panel.field
     assert panel.table.rowCount() == 1  # today's list is still there
+    _event_unchanged(checks, "large print and Chinese", codes)
 
     # 6. Another merchant's slip: where to go, in words; not redeemed here.
     keys(qtbot, window, other, SCANNER, seed=6)
     assert panel.banner.tone == Tone.ERROR
     assert panel.banner.headline.text() == "请到 B1 展位 星光影城"
     assert len(_redeemed(booth)) == 1
+    _event_unchanged(checks, "other merchant", codes)
 
     # 7. Nonsense: a code from elsewhere, and a web link.
     for text in ("QQ9ZZZZZ", "https://weixin.qq.com/r/abc"):
@@ -140,6 +156,7 @@ def test_a_shift_at_a_merchant_booth(
         assert panel.banner.headline.text() == "无法识别：不是兑换券码", text
         assert panel.redeem_button.isHidden() and panel.pending is None
     assert len(_redeemed(booth)) == 1
+    _event_unchanged(checks, "nonsense", codes)
 
     # 8. A slip brought back after its redeem-by date (half a year on): expired, not served.
     booth.clock = FixedClock(MORNING + timedelta(days=200))
@@ -147,6 +164,7 @@ def test_a_shift_at_a_merchant_booth(
     assert panel.banner.tone == Tone.ERROR
     assert panel.banner.detail.text().startswith("此券的兑换截止日期为 2027-05-27")
     assert panel.pending is None and len(_redeemed(booth)) == 1
+    _event_unchanged(checks, "expired", codes)
     booth.clock = FixedClock(MORNING)
 
     # 9. The day's bundle, exported from the booth, taken by the event database: the one slip
