@@ -404,7 +404,7 @@ def test_a_walk_ins_long_card_is_readable_in_large_print_at_768(
 def test_the_last_tickets_print_message_goes_with_the_next_customer(
     qtbot: QtBot, window: MainWindow, any_demo_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """"Ticket J001 saved as PDF" about the last customer stood over the next one's card (and
+    """ "Ticket J001 saved as PDF" about the last customer stood over the next one's card (and
     J001 read as theirs); it goes at the first key like the check-in banner. A ticket that
     did not print stays said, with F4, until it does."""
     from printing.printer import Printer
