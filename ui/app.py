@@ -8,8 +8,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLoggingCategory, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtCore import QLoggingCategory, QRect, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from kiosk.clock import Clock
 from kiosk.db import ENV_DB, Database, default_url, open_database
@@ -72,6 +72,21 @@ def _install_safety_net() -> None:
     sys.excepthook = hook
 
 
+def fit_to_screen(window: QWidget, available: QRect | None = None) -> None:
+    """Never larger than the screen's free area. The windows open at 1366x800, taller than a
+    1366x768 laptop; a window manager maximises them, but with none (a kiosk X session,
+    Xvfb) the bottom rows (the slot counts, the RM's figures, the sign-in page's database
+    line) were cut off the screen."""
+    if available is None:
+        screen = window.screen()
+        if screen is None:
+            return
+        available = screen.availableGeometry()
+    if window.width() > available.width() or window.height() > available.height():
+        window.resize(window.size().boundedTo(available.size()))
+        window.move(available.topLeft())
+
+
 def run_app(
     db_url: str | None = None,
     language: str | None = None,
@@ -125,6 +140,7 @@ def run_app(
     if simulation is not None:
         driver = SimulationDriver(simulated, speed, window)
         driver.start()
+    fit_to_screen(window)
     window.showMaximized()  # a station owns its screen on the day
     if os.environ.get(ENV_EXIT_WHEN_READY):
         QTimer.singleShot(0, _report_ready)

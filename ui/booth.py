@@ -25,6 +25,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -60,7 +61,7 @@ from ui.live import LiveLink
 from ui.requests import PendingRequests
 from ui.settings import Settings
 from ui.theme import apply_theme
-from ui.widgets import ResultBanner, ScanField, Sounds, Tone, fit_to_screen
+from ui.widgets import ResultBanner, ScanField, Sounds, Tone
 
 LIST_ROWS = 100  # the latest redemptions on screen; the totals count the whole day
 CONFIRM_GUARD_S = 0.3  # an Enter this soon after a scan is the scanner's CR LF, not a person
@@ -204,7 +205,11 @@ class BoothPanel(QWidget):
         self.staff.setText(self._shift_name())
         self.staff.setPlaceholderText(_("your name, once per shift"))
         self.staff.setMaximumWidth(360)
-        self.staff.editingFinished.connect(self._save_staff)
+        # Enter saves the name and hands the keys to the scan field; leaving the field
+        # otherwise only saves it. A window losing activation (a notification, the input
+        # method's window) ends the editing too: moving the keys then sent the rest of the
+        # name into the scan field and kept the first character as the name.
+        self.staff.editingFinished.connect(self._keep_staff)
         self.staff.submitted.connect(lambda _text: self._save_staff())
         self.staff.scanned.connect(self._scanned_into_name)
         duty.addWidget(self.staff)
@@ -326,12 +331,18 @@ class BoothPanel(QWidget):
             return ""
         return self.settings.booth_staff
 
-    def _save_staff(self) -> None:
+    def _keep_staff(self) -> None:
+        """The name as typed so far, kept for the shift; the keys stay where they are."""
         name = self.staff.text().strip()[:32]
-        self.staff.setText(name)
+        if self.staff.text() != name:
+            self.staff.setText(name)
         self.settings.booth_staff = name
         self.settings.booth_staff_day = self._today() if name else ""
         self._show_idle_hint()
+
+    def _save_staff(self) -> None:
+        """Enter in the name field: the name is kept and the scan field has the keys."""
+        self._keep_staff()
         self.field.setFocus()
 
     def _scanned_into_name(self, text: str) -> None:
@@ -615,7 +626,7 @@ class BoothWindow(QMainWindow):
         self.lan: OnlineBooth | None = None
         self.link: LiveLink | None = None
         self.requests = PendingRequests()
-        fit_to_screen(self)
+        self.resize(1366, 800)  # run_app/run_booth then fit it to the screen
         # A booth's own disk: the booth file's folder and the app's data folder.
         self.disk_watch = DiskWatch(
             lambda: [self.booth.database.path, default_data_dir()],
@@ -745,6 +756,13 @@ class BoothWindow(QMainWindow):
         self.language.currentIndexChanged.connect(self._on_language)
         self.language.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps the keys
         row.addWidget(self.language)
+        # Large print, as in the event app: for staff who read the verdict from a step away.
+        self.large = QCheckBox(_("Large print"))
+        self.large.setObjectName("large_print")
+        self.large.setChecked(self.settings.large_print)
+        self.large.toggled.connect(self._on_large_print)
+        self.large.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        row.addWidget(self.large)
         layout.addWidget(header)
         self.lan_banner = QLabel("")
         self.lan_banner.setObjectName("lan_status")
@@ -797,6 +815,13 @@ class BoothWindow(QMainWindow):
         apply_language(code)
         self.rebuild()
 
+    def _on_large_print(self, on: bool) -> None:
+        self.settings.large_print = on
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, on)
+        self.rebuild()
+
     def closeEvent(self, event: QEvent) -> None:  # type: ignore[override]
         self.disk_watch.stop()
         if self.panel is not None:
@@ -809,7 +834,7 @@ class BoothWindow(QMainWindow):
 
 
 def run_booth(path: str | Path, language: str | None = None) -> int:
-    from ui.app import ENV_EXIT_WHEN_READY, _report_ready, ensure_application
+    from ui.app import ENV_EXIT_WHEN_READY, _report_ready, ensure_application, fit_to_screen
 
     app = ensure_application()
     settings = Settings()
@@ -830,6 +855,7 @@ def run_booth(path: str | Path, language: str | None = None) -> int:
     previous = recovery.begin(f"sqlite:///{path}")
     recovery.watch_faults()
     window = BoothWindow(Booth(database, Clock()), settings)
+    fit_to_screen(window)
     window.showMaximized()
     if previous is not None and window.panel is not None:
         # Every redemption the booth showed as done is in its file: say so, without a modal

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from kiosk.cart import Cart
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.services.auth import StaffSession
@@ -29,6 +30,10 @@ class AppContext:
     # Actions whose outcome is not known yet: kept by the app, so a language switch (which
     # rebuilds the stations) does not forget them.
     requests: PendingRequests = field(default_factory=PendingRequests)
+    # The cart being put together at this laptop's activation desk, and whose it is: kept
+    # here, so services added at the desk are still in it after the window is rebuilt
+    # (large print for the customer to read it, a language switch), not the invitation's again.
+    activation_cart: tuple[int, Cart] | None = None
 
     def uow(self) -> UnitOfWork:
         return self.database.unit_of_work()

@@ -111,7 +111,9 @@ class LockPage(QWidget):
         self.on_unlock = on_unlock
         box = centred_card(self)
         heading = QLabel(title or _("Screen locked"))
+        heading.setObjectName("lock_title")
         heading.setProperty("role", "title")
+        heading.setWordWrap(True)  # "The app closed unexpectedly" in large print: 640 px card
         box.addWidget(heading)
         words = QLabel(
             text

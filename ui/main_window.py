@@ -62,7 +62,6 @@ from ui.stations.base import StationPage
 from ui.sync_status import SyncStatus
 from ui.theme import apply_theme
 from ui.timing import every
-from ui.widgets import fit_to_screen
 
 
 class NoEventPage(QWidget):
@@ -123,7 +122,7 @@ class MainWindow(QMainWindow):
         self.staff: StaffSession | None = None
         self.overview: EventHeader | None = None
         self.pages: dict[Station, StationPage] = {}
-        fit_to_screen(self)
+        self.resize(1366, 800)  # run_app/run_booth then fit it to the screen
         self.link: LiveLink | None = None
         self.locked = False
         self.lock_page: LockPage | None = None

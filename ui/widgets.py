@@ -10,7 +10,7 @@ from importlib import resources
 from typing import ClassVar
 
 from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QRegularExpressionValidator
+from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -22,20 +22,6 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.scanning import WedgeDetector
-
-
-def fit_to_screen(window: QWidget, width: int = 1366, height: int = 800) -> None:
-    """Size a station's window for a 1366-wide laptop, but never beyond the screen it is on.
-
-    Stations open maximised; this is the size they return to when staff un-maximise. On a
-    1366x768 laptop a fixed 800-px height would put the status bar below the screen's edge.
-    """
-    screen = window.screen() or QGuiApplication.primaryScreen()
-    if screen is None:
-        window.resize(width, height)
-        return
-    room = screen.availableGeometry()
-    window.resize(min(width, room.width()), min(height, room.height()))
 
 
 def staff_no_field(object_name: str, example: str) -> QLineEdit:

@@ -251,3 +251,43 @@ def test_a_customer_leaves_with_printed_slips_that_verify(
         assert released == sum(slip.points for slip in slips if slip.status == "voided")
         assert available_points(s, customer) == 40_000 - 16_000
     database.dispose()
+
+
+def test_the_cart_put_together_survives_a_relayout(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    any_demo_url: str,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Services added at the desk stay in the cart when large print is switched on for the
+    customer to read it, or the language changes (the window is rebuilt): before, the cart
+    went back to the invitation's choices and F9 would have issued without the addition.
+    Once the customer is finished, the next one starts from their own choices again."""
+    monkeypatch.setenv("KIOSK_SPOOL_DIR", str(tmp_path / "spool"))
+    customer_id, preselected = _customer_for_activation(any_demo_url, clock)
+    window = make_window(any_demo_url)
+    sign_in(qtbot, window, "A001", "1234")
+    station = window.current_station()
+    assert isinstance(station, ActivationStation)
+    _press(qtbot, window, Qt.Key.Key_F5)
+    assert station.customer is not None and list(station.cart.lines) == preselected
+    station.catalog.setCurrentItem(_catalog_item(station, "O501"))
+    station.catalog.setFocus()
+    qtbot.keyClick(station.catalog, Qt.Key.Key_Return)
+    station.set_quantity(preselected[0], 2)
+    wanted = {**dict.fromkeys(preselected, 1), preselected[0]: 2, "O501": 1}
+    assert station.cart.lines == wanted
+    window.large.setChecked(True)
+    station = window.current_station()
+    assert isinstance(station, ActivationStation)
+    assert station.customer is not None and station.customer.customer_id == customer_id
+    assert station.cart.lines == wanted
+    assert station.cart_table.rowCount() == len(wanted)
+    window.language.setCurrentIndex(window.language.findData("zh_CN"))
+    station = window.current_station()
+    assert isinstance(station, ActivationStation) and station.cart.lines == wanted
+    monkeypatch.setattr(Ask, "confirm_leave", staticmethod(lambda parent: True))
+    _press(qtbot, window, Qt.Key.Key_F10)
+    assert station.customer is None and window.app.activation_cart is None

@@ -74,7 +74,7 @@ def test_wedge_scan_confirm_then_second_scan_refused(
     panel = window.panel
     assert panel is not None
     panel.staff.setText("李四")
-    panel.staff.editingFinished.emit()
+    qtbot.keyClick(panel.staff, Qt.Key.Key_Return)  # Enter: the scan field has the keys
     scan(qtbot, window, code)
     assert panel.banner.tone == Tone.INFO  # waiting for Enter: not the green of "served"
     assert panel.banner.headline.text() == "Valid, NOT redeemed yet: press Enter to redeem"
@@ -107,7 +107,7 @@ def test_auto_redeem_every_verdict_manual_and_camera(
     assert panel is not None
     panel.auto.setChecked(True)
     panel.staff.setText("李四")
-    panel.staff.editingFinished.emit()
+    qtbot.keyClick(panel.staff, Qt.Key.Key_Return)  # Enter: the scan field has the keys
     scan(qtbot, window, first)
     assert panel.banner.headline.text() == "✓ Redeemed: serve the customer"
     scan(qtbot, window, other)
@@ -263,3 +263,35 @@ def _redemptions(database: Database) -> list[tuple[int | None, int | None]]:
                 )
             )
         ]
+
+
+def test_the_name_field_keeps_the_keys_when_the_window_loses_activation(
+    qtbot: QtBot,
+    demo_db: Database,
+    make_booth: Callable[[bytes | None], BoothWindow],
+    settings: Settings,
+) -> None:
+    """Typing the name, the window loses activation for a moment (a notification, the input
+    method's own window): the name typed so far is kept, and the keys stay in the name field,
+    so the rest of the name does not land in the scan field as a wrong scan."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QFocusEvent
+    from PySide6.QtWidgets import QApplication
+
+    window = make_booth(pack_bytes(demo_db))
+    panel = window.panel
+    assert panel is not None and window.focusWidget() is panel.staff
+    qtbot.keyClicks(panel.staff, "Li", delay=110)  # a person, not a scanner
+    QApplication.sendEvent(
+        panel.staff, QFocusEvent(QEvent.Type.FocusOut, Qt.FocusReason.ActiveWindowFocusReason)
+    )
+    assert settings.booth_staff == "Li"  # kept so far
+    assert window.focusWidget() is panel.staff
+    QApplication.sendEvent(  # the window is active again
+        panel.staff, QFocusEvent(QEvent.Type.FocusIn, Qt.FocusReason.ActiveWindowFocusReason)
+    )
+    qtbot.keyClicks(panel.staff, " Si", delay=110)
+    qtbot.keyClick(panel.staff, Qt.Key.Key_Return)
+    assert panel.staff.text() == "Li Si", panel.staff.text()
+    assert settings.booth_staff == "Li Si" and window.focusWidget() is panel.field
+    assert panel.banner.tone is None  # nothing was taken for a scan

@@ -179,3 +179,30 @@ def test_the_booth_service_records_no_redemption_without_a_name(
     assert booth.redeem(code, " 李四 ").redeemed
     assert _redemptions(booth)[0][1] == "李四"
     booth.database.dispose()
+
+
+def test_large_print_at_the_booth_keeps_the_shift(
+    qtbot: QtBot,
+    any_demo_db: Database,
+    booth_window: Callable[[bytes], BoothWindow],
+    settings: Settings,
+) -> None:
+    """The booth has the event app's large print: switched on mid-shift, the name stays, the
+    scan field keeps the keys, and the fonts grow (the booth had no way to switch it)."""
+    (code,) = issue(any_demo_db, ["O101"])
+    window = booth_window(pack_bytes(any_demo_db))
+    assert window.panel is not None
+    type_like_a_person(qtbot, window.panel.staff, "Li Si")
+    normal = ensure_application().font().pointSize()
+    assert window.large.focusPolicy() == Qt.FocusPolicy.NoFocus  # never takes the scan's keys
+    qtbot.mouseClick(window.large, Qt.MouseButton.LeftButton)
+    assert settings.large_print is True
+    panel = window.panel
+    assert panel is not None and panel.staff.text() == "Li Si"
+    assert window.focusWidget() is panel.field
+    assert ensure_application().font().pointSize() >= 18 > normal
+    scanner_burst(qtbot, panel.field, code)
+    assert panel.banner.headline.text() == "Valid, NOT redeemed yet: press Enter to redeem"
+    qtbot.mouseClick(window.large, Qt.MouseButton.LeftButton)
+    assert settings.large_print is False and window.panel is not None
+    apply_theme(ensure_application(), False)

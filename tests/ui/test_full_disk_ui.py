@@ -258,7 +258,7 @@ def test_booth_on_a_full_disk_does_not_serve_then_enter_redeems_once(
     panel = window.panel
     assert panel is not None
     panel.staff.setText("李四")  # who serves today, typed once
-    panel.staff.editingFinished.emit()
+    qtbot.keyClick(panel.staff, Qt.Key.Key_Return)  # Enter: the scan field has the keys
     assert window.disk_banner.isVisible() and str(small_disk.path) in window.disk_banner.text()
     monkeypatch.setattr(booth_ui, "CONFIRM_GUARD_S", 0.0)
     scan(qtbot, window, code)

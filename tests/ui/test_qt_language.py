@@ -33,7 +33,6 @@ from kiosk.roles import Station
 from kiosk.services import reception
 from kiosk.services.auth import staff_session
 from kiosk.services.dashboard import Thresholds
-from kiosk.services.gate import SERVICE_DESK, Gate, Missing, Requirement
 from ui import language
 from ui.approval import SupervisorDialog
 from ui.counter import CounterDialog
@@ -234,9 +233,13 @@ def test_every_dialog_in_chinese_after_a_language_switch(
     seen.append(watcher.opens(lambda: Ask.void_reason(activation, 12)))  # type: ignore[arg-type]
     seen.append(watcher.opens(lambda: Ask.confirm_reprint(activation, 12, 1)))  # type: ignore[arg-type]
     seen.append(watcher.opens(lambda: Ask.confirm_leave(activation)))  # type: ignore[arg-type]
-    gap = Missing(Requirement.DATA, "资料不完整", "业务办理", SERVICE_DESK, ("地址缺失",))
-    closed = Gate(required=(Requirement.DATA,), missing=(gap,))
+    from kiosk.services.gate import gate_for
+
+    checked_in = reception.resolve_code(window.app.uow(), "6200000011")
+    closed = gate_for(window.app.uow(), checked_in, clock=clock)  # mobile banking not active
+    assert not closed.open
     seen.append(watcher.opens(lambda: Ask.confirm_override(activation, closed)))  # type: ignore[arg-type]
+    assert seen[-1].title == "暂不能出券" and {"请主管授权…", "暂不"} <= set(seen[-1].texts)
     dashboard = _open(window, Station.DASHBOARD)
     seen.append(watcher.opens(dashboard.edit_limits))  # type: ignore[attr-defined]
     admin = _open(window, Station.ADMIN)

@@ -399,3 +399,27 @@ def test_a_walk_ins_long_card_is_readable_in_large_print_at_768(
     for upper, lower in pairwise(lines):
         assert upper.geometry().bottom() < lower.geometry().top(), (upper.text(), lower.text())
         assert upper.height() >= upper.heightForWidth(upper.width()), upper.text()
+
+
+def test_the_last_tickets_print_message_goes_with_the_next_customer(
+    qtbot: QtBot, window: MainWindow, any_demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Ticket J001 saved as PDF" about the last customer stood over the next one's card (and
+    J001 read as theirs); it goes at the first key like the check-in banner. A ticket that
+    did not print stays said, with F4, until it does."""
+    from printing.printer import Printer
+
+    station = _station(window)
+    scanner(qtbot, station.field, _code(any_demo_url, "6200000011"), ms=3)
+    qtbot.waitUntil(lambda: station.print_banner.tone == Tone.INFO)
+    assert station.print_banner.isVisible()
+    person(qtbot, station.field, "l")
+    assert not station.print_banner.isVisible() and not station.banner.isVisible()
+    qtbot.keyClick(station.field, Qt.Key.Key_Escape)
+    # A printer that fails: the amber message stays over the next search, F4 still works.
+    station.printer = Printer(station.printer.spool_dir, ("false",))
+    scanner(qtbot, station.field, _code(any_demo_url, "6200000012"), ms=3)
+    qtbot.waitUntil(lambda: station.print_banner.tone == Tone.WARN)
+    person(qtbot, station.field, "l")
+    assert station.print_banner.isVisible() and station.print_banner.tone == Tone.WARN
+    assert station.print_banner.retry_button.isVisible()

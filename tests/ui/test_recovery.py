@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from ui.main_window import MainWindow
@@ -130,6 +131,13 @@ def test_the_station_comes_back_in_large_print_after_the_pin(
     window = _open(make_window, demo_url, recovery)
     window.large.setChecked(True)  # a re-layout before the PIN: still asked for it
     assert window.lock_page is not None and window.stack.currentWidget() is window.lock_page
+    # The title is whole on a 1366x768 laptop in large print: on a real X screen it was cut
+    # at the 640-pixel card's edge ("The app closed unexpecte"); it wraps instead.
+    window.resize(1366, 768)
+    QApplication.processEvents()
+    title = window.lock_page.findChild(QLabel, "lock_title")
+    assert title is not None and title.text() == "The app closed unexpectedly"
+    assert title.wordWrap() and title.height() >= title.heightForWidth(title.width())
     qtbot.keyClicks(window.lock_page.pin, "1234")
     qtbot.keyClick(window.lock_page.pin, Qt.Key.Key_Return)
     station = window.current_station()

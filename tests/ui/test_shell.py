@@ -267,3 +267,22 @@ def test_background_push_when_a_ledger_is_configured(
     assert "cannot be reached" in status.toolTip()
     ledger.dispose()
     database.dispose()
+
+
+def test_the_window_fits_a_screen_smaller_than_its_default_size(
+    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str
+) -> None:
+    """With no window manager to maximise it (a kiosk X session, Xvfb), the 1366x800 window
+    overhung a 1366x768 screen and its bottom rows were cut off; run_app and run_booth fit it
+    to the screen's free area first."""
+    from PySide6.QtCore import QRect
+
+    from ui.app import fit_to_screen
+
+    window = make_window(demo_url)
+    sign_in(qtbot, window, "R001", "1234")  # the reception station, with its slot panel
+    assert window.height() > 768
+    laptop = QRect(0, 0, 1366, 768)
+    fit_to_screen(window, laptop)
+    assert window.width() <= 1366 and window.height() <= 768
+    assert window.pos().y() == 0

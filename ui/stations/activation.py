@@ -671,18 +671,29 @@ class ActivationStation(StationPage):
             self.print_banner.clear()  # it spoke of the last customer's slips
         self.customer = customer
         if prefill:
-            self.cart = (
-                Cart()
-                if self._has_slips(customer_id)
-                else Cart.of(
-                    (line.offer_code, line.quantity)
-                    for line in activation.preselected_cart(self.context.uow(), customer_id)
-                )
-            )
+            self.cart = self._cart_for(customer_id)
         self._show_customer()
         self._note_unprinted()
         self.catalog.setFocus()
         return True
+
+    def _cart_for(self, customer_id: int) -> Cart:
+        """The cart of the customer opened at this desk: the one put together here before the
+        window was rebuilt (large print, a language switch), else the invitation's choices
+        (nothing once slips were issued). The app keeps it, so both stay one object."""
+        kept = self.context.app.activation_cart
+        if kept is not None and kept[0] == customer_id:
+            return kept[1]
+        cart = (
+            Cart()
+            if self._has_slips(customer_id)
+            else Cart.of(
+                (line.offer_code, line.quantity)
+                for line in activation.preselected_cart(self.context.uow(), customer_id)
+            )
+        )
+        self.context.app.activation_cart = (customer_id, cart)
+        return cart
 
     def _has_slips(self, customer_id: int) -> bool:
         """Slips issued already: the invitation's choices were the first cart, not this one
@@ -1280,6 +1291,7 @@ class ActivationStation(StationPage):
     def _clear(self) -> None:
         self.called = None
         self.customer = None
+        self.context.app.activation_cart = None  # the customer left the desk: so did the cart
         self.print_banner.clear()
         self._show_customer()
         self.refresh_queue()

@@ -599,9 +599,14 @@ class ReceptionStation(StationPage):
 
     def on_edited(self, text: str) -> None:
         """A keystroke: search shortly. A new input starts for the next customer, so the
-        banner about the last one goes (an error, a warning, or a green check-in that would
-        stand over the next customer's card); an emptied field selects nobody."""
+        banners about the last one go (an error, a warning, a green check-in or "ticket J001
+        saved" that would stand over the next customer's card; only a ticket still to be
+        printed with F4 stays); an emptied field selects nobody."""
         self.banner.clear()
+        if self.context.app.unprinted_ticket is None:
+            # The last ticket came out (or was saved): said, and it is not the next
+            # customer's. A ticket that did not print stays said, with F4, until it does.
+            self.print_banner.clear()
         if not text.strip():
             self.reset_input()
             return
