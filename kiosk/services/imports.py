@@ -10,7 +10,7 @@ never with personal data.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -24,6 +24,7 @@ from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.imports import ImportCheck, Reference, check_sheet
+from kiosk.imports.check import Cancelled, header_finder
 from kiosk.imports.kinds import (
     KINDS,
     AnswerRecord,
@@ -125,18 +126,66 @@ def reference(session: Session) -> Reference:
     )
 
 
-def _check(session: Session, kind: str, path: Path) -> ImportCheck:
+@dataclass(frozen=True)
+class Choices:
+    """What the coordinator decided about a file: the sheet, and columns mapped by hand
+    (header as written -> field name, or ``IGNORE``)."""
+
+    sheet: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+Progress = Callable[[str, int, int], None]  # (stage "checked"/"written", done, total)
+
+
+def _check(
+    session: Session,
+    kind: str,
+    path: Path,
+    choices: Choices,
+    *,
+    keep_records: bool = True,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> ImportCheck:
     if kind not in KINDS:
         raise KioskError(_("There is no import “{kind}”.").format(kind=kind))
     if kind in NEEDS_EVENT and _find_current(session) is None:
         raise KioskError(_("Create the event first: kiosk event create."))
-    return check_sheet(read_sheet(path), kind, reference(session))
+    sheet = read_sheet(path, choices.sheet, header_finder(kind))
+    return check_sheet(
+        sheet,
+        kind,
+        reference(session),
+        choices.columns,
+        keep_records=keep_records,
+        progress=(lambda n: progress("checked", n, 0)) if progress else None,
+        cancelled=cancelled,
+    )
 
 
-def check_file(uow: UnitOfWork, kind: str, path: Path) -> ImportCheck:
-    """Everything the file would import and every issue, writing nothing (the preview)."""
+def check_file(
+    uow: UnitOfWork,
+    kind: str,
+    path: Path,
+    choices: Choices | None = None,
+    *,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> ImportCheck:
+    """Everything the file would import and every issue, writing nothing (the preview).
+
+    The records are counted, not kept: checking a 400,000-row file needs little memory."""
     with uow:
-        return _check(uow.session, kind, path)
+        return _check(
+            uow.session,
+            kind,
+            path,
+            choices or Choices(),
+            keep_records=kind == "catalog",  # merchants are checked across its records
+            progress=progress,
+            cancelled=cancelled,
+        )
 
 
 def import_file(
@@ -148,17 +197,23 @@ def import_file(
     approval: Approval | None = None,
     station: str = "",
     clock: Clock | None = None,
+    choices: Choices | None = None,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> ImportResult:
     """Check the file and write all of it, or raise ``ImportRefused`` and write nothing.
 
     An import replaces data wholesale, so it needs a supervisor (the staff, or an approval);
     only the very first files, before any staff exist, are imported without anyone
-    (``staff=None``): there is nobody yet who could sign in."""
+    (``staff=None``): there is nobody yet who could sign in. ``progress`` hears the rows
+    checked, then written; ``cancelled`` returning True rolls everything back."""
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
         approver = approved_or_setup(s, staff, Action.IMPORT_FILE, approval)
-        check = _check(s, kind, path)
+        check = _check(
+            s, kind, path, choices or Choices(), progress=progress, cancelled=cancelled
+        )
         if check.issues:
             raise ImportRefused(check)
         apply = {
@@ -169,6 +224,8 @@ def import_file(
             "invitations": _apply_invitations,
         }[kind]
         created, updated = apply(s, check.records, now)
+        if cancelled is not None and cancelled():
+            raise Cancelled  # the unit of work rolls back: nothing is imported
         event = _find_current(s)
         audit.append(
             s,
