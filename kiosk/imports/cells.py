@@ -56,7 +56,8 @@ def clean(value: str) -> tuple[str, tuple[str, ...]]:
     if folded != controls:
         changed.append(WIDTH)
     digits = "".join(
-        str(unicodedata.decimal(c)) if not c.isascii() and unicodedata.decimal(c, None) is not None
+        str(unicodedata.decimal(c))
+        if not c.isascii() and unicodedata.decimal(c, None) is not None
         else c
         for c in folded
     )

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Any
 
-from kiosk.gb18030 import GB18030_2022_REMAPPED, undisplayable
 from kiosk.errors import KioskError
+from kiosk.gb18030 import GB18030_2022_REMAPPED, undisplayable
 from kiosk.i18n import _, catalog
 from kiosk.imports import cells
 from kiosk.imports.kinds import (
@@ -125,9 +125,10 @@ def field_named(kind: Kind, name: str) -> Field | None:
 
 def map_columns(
     header: SheetRow, kind: Kind, overrides: dict[str, str]
-) -> tuple[dict[int, Field], list[str], list[ImportIssue]]:
+) -> tuple[dict[int, Field], list[str], list[ImportIssue], set[str]]:
     """Each column to a field (the coordinator's choice first, then the synonyms), the
-    columns left out, and a question for every column that could be two things."""
+    columns left out, a question for every column that could be two things, and the fields
+    asked about (not missing: the answer decides)."""
     issues: list[ImportIssue] = []
     by_spelling = {s: f for f in kind.fields for s in f.spellings()}
     chosen = {normalize_header(h): v for h, v in overrides.items()}
@@ -162,11 +163,13 @@ def map_columns(
             continue
         by_synonym.setdefault(f.name, []).append(index)
     fields = {f.name: f for f in kind.fields}
+    asked: set[str] = set()
     for name, indexes in by_synonym.items():
         if len(indexes) == 1:
             mapping[indexes[0]] = fields[name]
             continue
         headers = [named[i] for i in indexes]
+        asked.add(name)
         issues.append(
             ImportIssue(
                 header.number,
@@ -207,7 +210,7 @@ def map_columns(
                 )
             )
         unused.append(written)
-    return mapping, unused, issues
+    return mapping, unused, issues, asked
 
 
 def check_sheet(
@@ -262,10 +265,10 @@ def _check_sheet(
             )
         )
         return ImportCheck(kind_name, sheet.encoding, 0, [], [], [], issues, **base)  # type: ignore[arg-type]
-    mapping, unused, issues = map_columns(header, kind, overrides)
+    mapping, unused, issues, asked = map_columns(header, kind, overrides)
     written = {f.name: cells.text(header.cells[i]) for i, f in mapping.items()}
     for f in kind.fields:
-        if f.required and f.name not in written:
+        if f.required and f.name not in written and f.name not in asked:
             issues.append(
                 ImportIssue(header.number, _(f.header), _("This required column is missing."))
             )

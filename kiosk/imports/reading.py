@@ -128,7 +128,9 @@ def _refuse_unreadable_zip(path: Path) -> None:
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
         infos = archive.infolist()
-        mimetype = archive.read("mimetype").decode("ascii", "replace") if "mimetype" in names else ""
+        mimetype = (
+            archive.read("mimetype").decode("ascii", "replace") if "mimetype" in names else ""
+        )
     if "opendocument.spreadsheet" in mimetype:
         raise Unreadable(
             _(

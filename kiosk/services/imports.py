@@ -211,9 +211,7 @@ def import_file(
     with uow:
         s = uow.session
         approver = approved_or_setup(s, staff, Action.IMPORT_FILE, approval)
-        check = _check(
-            s, kind, path, choices or Choices(), progress=progress, cancelled=cancelled
-        )
+        check = _check(s, kind, path, choices or Choices(), progress=progress, cancelled=cancelled)
         if check.issues:
             raise ImportRefused(check)
         apply = {
