@@ -63,6 +63,8 @@ class ImportCheck:
     unused: list[str] = field(default_factory=list)  # headers of the columns left out
     normalised: dict[str, int] = field(default_factory=dict)  # what ``cells.clean`` did
     rows: int = 0  # data rows read
+    headers: list[str] = field(default_factory=list)  # every named column, in file order
+    branch: str = ""  # the one branch every row belongs to ("" when several or none)
 
     @property
     def ok(self) -> bool:
@@ -274,6 +276,7 @@ def _check_sheet(
             )
     columns = {f.name: written.get(f.name, _(f.header)) for f in kind.fields}
     base["mapping"] = [(written[f.name], f.name) for f in mapping.values()]  # type: ignore[assignment]
+    base["headers"] = [cells.text(c) for c in header.cells if not cells.is_blank(c)]  # type: ignore[assignment]
     base["unused"] = unused  # type: ignore[assignment]
     if issues:
         return ImportCheck(
@@ -287,6 +290,7 @@ def _check_sheet(
     normalised: dict[str, int] = {}
     codes = _Codes([f for f in mapping.values() if f.code_column])
     counted = 0
+    branches: set[str] = set()
     items = sorted(mapping.items())
     for row in chain(head, rows):
         if row.number <= header.number:
@@ -332,6 +336,9 @@ def _check_sheet(
                 seen[key] = row.number
         if not duplicate and keep_records:
             records.append(record)
+        branch = getattr(record, "branch", None)
+        if branch and len(branches) < 2:
+            branches.add(branch)
     if progress is not None:
         progress(counted)
     codes.refuse(columns, issues)
@@ -350,6 +357,7 @@ def _check_sheet(
         issues,
         normalised=normalised,
         rows=counted,
+        branch=next(iter(branches)) if len(branches) == 1 else "",
         **base,  # type: ignore[arg-type]
     )
 
