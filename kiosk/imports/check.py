@@ -177,8 +177,8 @@ def map_columns(
                 header.number,
                 headers[1],
                 _(
-                    "Which column is “{field}”: {columns}? Rename or delete the other one, or "
-                    'say which: --map "{first}={name}".'
+                    "Which column is “{field}”: {columns}? Choose it under Columns (on the "
+                    'command line: --map "{first}={name}"), or rename or delete the other one.'
                 ).format(
                     field=_(fields[name].header),
                     columns="、".join(f"“{h}”" for h in headers),
@@ -201,8 +201,9 @@ def map_columns(
                     header.number,
                     written,
                     _(
-                        "Is this column “{fields}”? Rename its header to “{header}”, or say "
-                        'so: --map "{column}={name}"; to leave it out: --map "{column}=-".'
+                        "Is this column “{fields}”? Choose under Columns what it holds (on the "
+                        'command line: --map "{column}={name}", or --map "{column}=-" to leave '
+                        "it out), or rename its header to “{header}”."
                     ).format(
                         fields="”/“".join(_(f.header) for f in alike),
                         header=_(alike[0].header),

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -221,16 +221,20 @@ class AdminStation(StationPage):
         self._cancelled = False
         self.banner = ResultBanner()
         layout.addWidget(self.banner)
+        issues_box = self.issues_box = QWidget()
+        issues_layout = QVBoxLayout(issues_box)
+        issues_layout.setContentsMargins(0, 0, 0, 0)
         self.issues_title = QLabel(_("Problems: fix them in the file, save it and check again"))
         self.issues_title.setProperty("role", "subtitle")
-        layout.addWidget(self.issues_title)
+        issues_layout.addWidget(self.issues_title)
         self.issues = _table([_("Row"), _("Column"), _("Problem")])
         header = self.issues.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.issues.setWordWrap(True)
-        layout.addWidget(self.issues, 1)
+        self.issues.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        issues_layout.addWidget(self.issues, 1)
         below = QSplitter(Qt.Orientation.Horizontal)
         columns_box = QWidget()
         columns_layout = QVBoxLayout(columns_box)
@@ -246,6 +250,9 @@ class AdminStation(StationPage):
         self.columns.horizontalHeader().setStretchLastSection(True)
         columns_layout.addWidget(self.columns, 1)
         below.addWidget(columns_box)
+        # Wide enough for a Chinese header and its drop-down, in large print too.
+        columns_box.setMinimumWidth(self.fontMetrics().horizontalAdvance("客") * 20)
+        below.setCollapsible(0, False)
         preview_box = QWidget()
         preview_layout = QVBoxLayout(preview_box)
         preview_layout.setContentsMargins(0, 0, 0, 0)
@@ -255,10 +262,15 @@ class AdminStation(StationPage):
         self.preview = _table([])
         preview_layout.addWidget(self.preview, 1)
         below.addWidget(preview_box)
-        below.setStretchFactor(0, 1)
+        below.setStretchFactor(0, 2)
         below.setStretchFactor(1, 3)
         self.below = below
-        layout.addWidget(below, 2)
+        # Problems above, columns and preview below; the coordinator drags the line between.
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        self.split.addWidget(issues_box)
+        self.split.addWidget(below)
+        self.split.setChildrenCollapsible(False)
+        layout.addWidget(self.split, 1)
         self._import_layout = layout
         self.sheet_choice: str | None = None
         self.overrides: dict[str, str] = {}
@@ -414,10 +426,12 @@ class AdminStation(StationPage):
         self.issues.resizeRowsToContents()
         self.issues.setVisible(bool(issues))
         self.issues_title.setVisible(bool(issues))
-        # The problems matter most while there are any: they get most of the height.
-        layout = self._import_layout
-        layout.setStretchFactor(self.issues, 3 if issues else 0)
-        layout.setStretchFactor(self.below, 1 if issues else 3)
+        self.issues_box.setVisible(bool(issues))
+        # The problems matter most while there are any, but a question about a column is
+        # answered in the columns below: those keep room.
+        if issues:
+            self._fit_issues()
+            QTimer.singleShot(0, self._fit_issues)  # again once the layout has its widths
         self._show_where(check)
         self._show_columns(check)
         columns = check.columns if check else []
@@ -432,6 +446,19 @@ class AdminStation(StationPage):
                 self.preview.setItem(r, c, QTableWidgetItem(value))
         self.preview.resizeColumnsToContents()
         self.import_button.setEnabled(check is not None and check.ok)
+
+    def _fit_issues(self) -> None:
+        """Give the problems the height their wrapped rows need, at most half."""
+        self.issues.resizeRowsToContents()
+        total = max(self.split.height(), 300)
+        wanted = (
+            self.issues_title.sizeHint().height()
+            + self.issues.horizontalHeader().height()
+            + sum(self.issues.rowHeight(r) for r in range(self.issues.rowCount()))
+            + 16
+        )
+        top = min(wanted, total // 2)
+        self.split.setSizes([top, total - top])
 
     def _show_where(self, check: ImportCheck | None) -> None:
         if check is None:
