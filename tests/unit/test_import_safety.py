@@ -394,3 +394,26 @@ def test_a_file_that_cannot_be_read_is_one_sentence(
     message = str(refused.value)
     assert words in message and "\n" not in message and "Traceback" not in message
     assert isinstance(refused.value, KioskError) and count(db) == 0
+
+
+# --- a workbook saved by LibreOffice -------------------------------------------------------
+
+LIBREOFFICE = Path(__file__).resolve().parents[1] / "fixtures" / "libreoffice-invitees.xlsx"
+
+
+def test_a_libreoffice_saved_workbook(db: Database, tmp_path: Path) -> None:
+    """tests/fixtures/libreoffice-invitees.xlsx: made with openpyxl, then saved by LibreOffice
+    Calc 7.4 (soffice --headless --convert-to xlsx), as a branch's PC would: its shared
+    strings, styles and sheet states. A hidden stale sheet first, then 名单 with 身份证 and
+    电话号码, a zero-width space, full-width digits, and 0012345 as text above 12346 as a number.
+    """
+    check = svc.check_file(db.unit_of_work(), "invitees", LIBREOFFICE)
+    assert (check.sheet, check.skipped_sheets, check.header_row) == ("名单", ["旧名单"], 1)
+    assert ("电话号码", "phone") in check.mapping and ("身份证", "id_number") in check.mapping
+    assert check.unused == ["备注"]
+    assert check.normalised == {INVISIBLE: 1, WIDTH: 1}
+    assert [(i.row, i.column) for i in check.issues] == [(3, "客户号")]
+    assert "12346" in check.issues[0].message
+    with pytest.raises(svc.ImportRefused):
+        imported(db, LIBREOFFICE)
+    assert count(db) == 0
