@@ -154,6 +154,18 @@ def map_columns(
                     name=choice, names=", ".join(x.name for x in kind.fields)
                 )
             )
+        other = next((named[i] for i, g in mapping.items() if g is f), None)
+        if other is not None:
+            issues.append(
+                ImportIssue(
+                    header.number,
+                    named[index],
+                    _("“{other}” is already chosen as “{field}”; choose one column for it.").format(
+                        other=other, field=_(f.header)
+                    ),
+                )
+            )
+            continue
         mapping[index] = f
     taken = {f.name for f in mapping.values()}
     by_synonym: dict[str, list[int]] = {}

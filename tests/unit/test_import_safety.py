@@ -417,3 +417,12 @@ def test_a_libreoffice_saved_workbook(db: Database, tmp_path: Path) -> None:
     with pytest.raises(svc.ImportRefused):
         imported(db, LIBREOFFICE)
     assert count(db) == 0
+
+
+def test_one_field_chosen_for_two_columns_is_a_question(db: Database, tmp_path: Path) -> None:
+    path = xlsx(
+        tmp_path / "b.xlsx", [[*HEADER, "手机"], [*ROWS[0], "13800000000"], [*ROWS[1], "1390"]]
+    )
+    found = issues(db, path, columns={"电话号码": "phone", "手机": "phone"})
+    assert [(r, c) for r, c, _m in found] == [(1, "手机")]
+    assert "“电话号码” is already chosen as “Mobile phone”" in found[0][2]
