@@ -71,7 +71,9 @@ def invitee_file(rows: int) -> Path:
     sheet = book.create_sheet("名单")
     sheet.append(HEADER)
     for n in range(rows):
-        first17 = f"4401{n % 100:02d}19{60 + n % 40}{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
+        day = n % 20_160  # 60 years x 12 months x 28 days, then the sequence number
+        born = f"19{40 + day // 336}{1 + day // 28 % 12:02d}{1 + day % 28:02d}"
+        first17 = f"440106{born}{n // 20_160 % 1000:03d}"
         sheet.append(
             [
                 f"70{n:08d}",
