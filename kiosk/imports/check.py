@@ -292,9 +292,26 @@ def _check_sheet(
     base["headers"] = [cells.text(c) for c in header.cells if not cells.is_blank(c)]  # type: ignore[assignment]
     base["unused"] = unused  # type: ignore[assignment]
     if issues:
+        # The columns need an answer first; the first rows still show what they hold.
+        items = sorted(mapping.items())
+        glimpse = [
+            (
+                row.number,
+                [
+                    MASKED.get(f.name, _same)(
+                        cells.text(cells.clean(v)[0] if isinstance(v, str) else v)
+                    )
+                    for v, f in (
+                        (row.cells[i] if i < len(row.cells) else None, f) for i, f in items
+                    )
+                ],
+            )
+            for row in head
+            if row.number > header.number
+        ]
         return ImportCheck(
-            kind_name, sheet.encoding, header.number, list(written.values()), [], [], issues,
-            **base,  # type: ignore[arg-type]
+            kind_name, sheet.encoding, header.number, [written[f.name] for _i, f in items],
+            glimpse, [], issues, **base,  # type: ignore[arg-type]
         )  # fmt: skip
     notes = descriptions(kind)
     records: list[Any] = []

@@ -221,6 +221,10 @@ def test_a_column_that_looks_like_a_field_asks(db: Database, tmp_path: Path) -> 
     found = issues(db, xlsx(tmp_path / "b.xlsx", [header, *ROWS]))
     assert [(r, c) for r, c, _m in found] == [(1, "客户手机号码(新)")]  # as Excel shows it, NFKC
     assert "Mobile phone" in found[0][2] and "=phone" in found[0][2]
+    # While the column waits for an answer, the first rows still show what the others hold.
+    check = svc.check_file(db.unit_of_work(), "invitees", tmp_path / "b.xlsx")
+    assert [number for number, _cells in check.preview] == [2, 3]
+    assert check.preview[0][1][:2] == ["6200000001", "王小明"]
 
 
 def test_cli_map_and_the_mapping_printed(
