@@ -25,6 +25,7 @@ from benchmarks import (
     backup,
     booth,
     dashboard,
+    imports,
     lan,
     progress,
     search,
@@ -42,6 +43,7 @@ BENCHMARKS: list[Benchmark] = [
     booth,
     dashboard,
     backup,
+    imports,
     lan,
     soak,
 ]  # a new benchmark is one more module here

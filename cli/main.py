@@ -415,6 +415,16 @@ def _add_before_event_commands(commands: Any) -> Any:
     imp.add_argument(
         "--check", action="store_true", help=_("only check the file and list its problems")
     )
+    imp.add_argument(
+        "--sheet", metavar="NAME", help=_("the sheet to import when several hold data")
+    )
+    imp.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="HEADER=FIELD",
+        help=_('use a column for a field, e.g. --map "电话号码=phone"; "HEADER=-" leaves it out'),
+    )
     add_staff(
         imp,
         required=False,
@@ -530,17 +540,56 @@ def cmd_templates(args: argparse.Namespace) -> int:
     return 0
 
 
+def _column_map(pairs: list[str]) -> dict[str, str]:
+    """``--map "电话号码=phone"`` pairs as header -> field."""
+    found: dict[str, str] = {}
+    for pair in pairs:
+        header, sep, name = pair.rpartition("=")
+        if not sep or not header.strip() or not name.strip():
+            raise KioskError(
+                _('“{pair}” is not HEADER=FIELD, e.g. --map "电话号码=phone".').format(pair=pair)
+            )
+        found[header.strip()] = name.strip()
+    return found
+
+
+def _describe_check(check: Any) -> None:
+    """The sheet, the mapping used, the columns left out and what was normalised: nothing
+    about the file is decided silently."""
+    from kiosk.imports.cells import DIGITS, INVISIBLE, WIDTH
+
+    if check.sheet:
+        _out(_("Sheet: “{sheet}”.").format(sheet=check.sheet))
+    for hidden in check.skipped_sheets:
+        _out(_("Hidden sheet “{sheet}” skipped.").format(sheet=hidden))
+    if check.header_row:
+        _out(_("Header row: {row}.").format(row=check.header_row))
+    for header, name in check.mapping:
+        _out(_("  column “{header}” → {field}").format(header=header, field=name))
+    for header in check.unused:
+        _out(_("  column “{header}” is not imported").format(header=header))
+    said = {
+        INVISIBLE: _("{n} cell(s): invisible or control characters removed"),
+        WIDTH: _("{n} cell(s): full-width characters made half-width"),
+        DIGITS: _("{n} cell(s): digits of other scripts made 0-9"),
+    }
+    for what, n in check.normalised.items():
+        _out(_("Normalised: {what}.").format(what=said[what].format(n=n)))
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     """Exit 1 with every problem (row, column, what) on stderr when anything is wrong."""
-    from kiosk.services.imports import ImportRefused, check_file, import_file
+    from kiosk.services.imports import Choices, ImportRefused, check_file, import_file
 
+    choices = Choices(args.sheet, _column_map(args.map))
     database = dbmod.open_database(args.db)
     try:
         if args.check:
-            check = check_file(database.unit_of_work(), args.kind, args.file)
+            check = check_file(database.unit_of_work(), args.kind, args.file, choices)
+            _describe_check(check)
             if check.issues:
                 raise ImportRefused(check)
-            _out(_("{n} rows are ready to import.").format(n=len(check.records)))
+            _out(_("{n} rows are ready to import.").format(n=check.rows))
             return 0
         result = import_file(
             database.unit_of_work(),
@@ -549,8 +598,11 @@ def cmd_import(args: argparse.Namespace) -> int:
             acting(database, args.staff),
             approval=approval(database, args, Action.IMPORT_FILE),
             station="cli",
+            choices=choices,
         )
+        _describe_check(result.check)
     except ImportRefused as refused:
+        _describe_check(refused.check)
         for issue in refused.check.issues:
             _out(
                 _("row {row}, column “{column}”: {message}").format(

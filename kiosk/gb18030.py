@@ -63,6 +63,8 @@ def is_private_use(char: str) -> bool:
 def undisplayable(text: str) -> list[str]:
     """The characters of ``text`` no document can show: private-use, unassigned or lone
     surrogates, each once, in order."""
+    if text.isascii():
+        return []  # every ASCII character is assigned (an import checks millions of cells)
     found: dict[str, None] = {}
     for char in text:
         if is_private_use(char) or unicodedata.category(char) in ("Cn", "Cs"):

@@ -8,6 +8,8 @@ main reading only, so the number of keys stays small. Middle dots (少数民族 
 
 from __future__ import annotations
 
+import functools
+
 # Surname readings that differ from the character's most common reading.
 SURNAME_INITIALS: dict[str, str] = {
     "单": "s",
@@ -97,13 +99,23 @@ def is_han(char: str) -> bool:
     )
 
 
-def _first_letters(char: str) -> list[str]:
+@functools.lru_cache(maxsize=30_000)
+def _first_letters(char: str) -> tuple[str, ...]:
     # pypinyin loads its dictionaries on import (about half a second): only key generation
-    # needs it, never searching, so it is imported on first use.
+    # needs it, never searching, so it is imported on first use. Cached: an import of
+    # 200,000 invitees asks for the same few thousand characters again and again.
     from pypinyin import Style, pinyin
 
     letters = pinyin(char, style=Style.FIRST_LETTER, heteronym=True, errors="ignore")
-    return list(dict.fromkeys(letters[0])) if letters else []
+    return tuple(dict.fromkeys(letters[0])) if letters else ()
+
+
+@functools.lru_cache(maxsize=200_000)
+def _given_key(given: str) -> str:
+    """The initials of a given name (read as a phrase: pypinyin knows words); cached."""
+    from pypinyin import lazy_pinyin
+
+    return "".join(p[0] for p in lazy_pinyin(given, errors="ignore") if p)
 
 
 def surname(name: str) -> str:
@@ -123,12 +135,10 @@ def name_initials(name: str) -> list[str]:
         first = han[0]
         readings = _first_letters(first)
         preferred = SURNAME_INITIALS.get(first)
-        surname_keys = [preferred, *readings] if preferred else readings
+        surname_keys = [preferred, *readings] if preferred else list(readings)
         surname_keys = list(dict.fromkeys(k for k in surname_keys if k))
         given = han[1:]
-    from pypinyin import lazy_pinyin
-
-    given_key = "".join(p[0] for p in lazy_pinyin(given, errors="ignore") if p)
+    given_key = _given_key(given)
     keys = [s + given_key for s in surname_keys] or [given_key]
     return list(dict.fromkeys(keys))[:_MAX_KEYS]
 

@@ -21,6 +21,7 @@ from kiosk.errors import KioskError
 from kiosk.files import write_atomic
 from kiosk.i18n import _
 from kiosk.services.tracking import Progress, ProgressRow, Reminder, SlotLoad
+from kiosk.spreadsheet_text import keep_as_text
 from printing.reports import Percent, print_setup
 
 Sheet = tuple[str, list[list[object]]]
@@ -176,6 +177,7 @@ def write_workbook(sheets: list[Sheet], path: Path, as_of: str = "") -> Path:
                 for cell in column:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.freeze_panes = "A2"
+        keep_as_text(sheet)  # a name typed as =HYPERLINK(…) stays text
     # Into memory first: openpyxl leaves its zip file open when a write fails mid-way.
     buffer = io.BytesIO()
     book.save(buffer)

@@ -35,6 +35,7 @@ from kiosk.errors import KioskError
 from kiosk.files import write_atomic
 from kiosk.i18n import _
 from kiosk.services.settlement import Reconciliation, SettlementLine
+from kiosk.spreadsheet_text import keep_as_text
 from printing import text as paper_text
 from printing.fonts import register_fonts
 
@@ -257,6 +258,7 @@ def write_xlsx(report: Report | list[list[object]], path: Path, title: str = "")
         print_setup(sheet, report.title, report.as_of)
         if section.chart is not None and len(section.rows) > 1:
             _xlsx_chart(sheet, section, below + 1)
+        keep_as_text(sheet)  # a name typed as =HYPERLINK(…) stays text
     # Into memory first: openpyxl leaves its zip file open when a write fails mid-way.
     buffer = io.BytesIO()
     book.save(buffer)

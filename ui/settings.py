@@ -22,6 +22,25 @@ class Settings:
     def __init__(self, qsettings: QSettings | None = None) -> None:
         self._s = qsettings or QSettings(ORGANIZATION, APPLICATION)
 
+    def import_mapping(self, kind: str, branch: str) -> dict[str, str]:
+        """The columns the coordinator mapped by hand in the last file of this branch
+        (header as written -> field, or "-" to leave it out): each branch keeps its own
+        spellings from one list to the next."""
+        import json
+
+        raw = str(self._s.value(f"imports/{kind}/{branch}", "") or "")
+        try:
+            found = json.loads(raw) if raw else {}
+        except ValueError:
+            return {}
+        return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+    def set_import_mapping(self, kind: str, branch: str, mapping: dict[str, str]) -> None:
+        import json
+
+        self._s.setValue(f"imports/{kind}/{branch}", json.dumps(mapping, ensure_ascii=False))
+        self._s.sync()
+
     @property
     def language(self) -> str:
         value = str(self._s.value("ui/language", DEFAULT_LANGUAGE))

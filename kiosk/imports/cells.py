@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from kiosk.i18n import _
-from kiosk.idcard import is_valid_mobile, is_valid_resident_id
+from kiosk.idcard import birth_date, is_valid_mobile, is_valid_resident_id
 
 EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's 1900 leap-year bug)
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
@@ -25,6 +25,45 @@ LONG_TERM = {"长期", "long-term", "longterm", "long term", "permanent", "9999-
 
 class CellProblem(ValueError):
     """The cell cannot be used; the message is one translated sentence."""
+
+
+# Characters nobody sees: zero-width spaces and joiners, the word joiner, the BOM, the soft
+# hyphen, bidirectional marks. Pasted from a chat or a web page with a name or a number, they
+# make "13812345678" fail as a phone while the cell looks right.
+_INVISIBLE = dict.fromkeys(
+    [0x00AD, 0x180E, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070), 0xFEFF]
+)
+INVISIBLE = "invisible"  # what ``clean`` changed, for the summary
+WIDTH = "width"
+DIGITS = "digits"
+
+
+def clean(value: str) -> tuple[str, tuple[str, ...]]:
+    """A text cell as it is meant: NFKC (full-width letters and digits made half-width), no
+    invisible or control characters (a line break or tab becomes a space), every decimal
+    digit of any script (Arabic-Indic ٣, Devanagari ३ …) made ASCII. Returns what changed."""
+    if value.isascii() and value.isprintable():
+        return value, ()
+    changed: list[str] = []
+    stripped = value.translate(_INVISIBLE)
+    controls = "".join(
+        " " if c in "\t\r\n\x0b\x0c" else ("" if unicodedata.category(c) == "Cc" else c)
+        for c in stripped
+    )
+    if controls != value:
+        changed.append(INVISIBLE)
+    folded = unicodedata.normalize("NFKC", controls)
+    if folded != controls:
+        changed.append(WIDTH)
+    digits = "".join(
+        str(unicodedata.decimal(c))
+        if not c.isascii() and unicodedata.decimal(c, None) is not None
+        else c
+        for c in folded
+    )
+    if digits != folded:
+        changed.append(DIGITS)
+    return digits, tuple(changed)
 
 
 def is_blank(value: object) -> bool:
@@ -68,7 +107,7 @@ def digits_lost(value: object) -> bool:
     )
 
 
-def id_number(value: object, id_type: str) -> str:
+def id_number(value: object, id_type: str, today: date | None = None) -> str:
     if digits_lost(value):
         raise CellProblem(
             _(
@@ -85,6 +124,14 @@ def id_number(value: object, id_type: str) -> str:
         if not is_valid_resident_id(number):
             raise CellProblem(
                 _("The resident ID number fails its check digit (GB 11643); check for a typo.")
+            )
+        born = birth_date(number)
+        if born > (today or date.today()):
+            raise CellProblem(
+                _(
+                    "The birth date in this ID number, {date}, is in the future; check the "
+                    "digits 7 to 14."
+                ).format(date=born.isoformat())
             )
     elif not re.fullmatch(r"[A-Z0-9()（）-]{5,32}", number):
         raise CellProblem(_("The ID number may hold only letters and digits (5 to 32)."))

@@ -44,6 +44,7 @@ class Field:
     required: bool = False
     aliases: tuple[str, ...] = ()
     text_column: bool = False  # the template formats the column as Text (IDs, phones)
+    code_column: bool = False  # codes keep their leading zeros: 0012345 is not 12345
     date_column: bool = False
     choices: tuple[str, ...] = ()  # offered as a drop-down in the template
 
@@ -58,7 +59,7 @@ class Field:
 
 def normalize_header(header: object) -> str:
     """ "客户号（必填）", "Customer no. *" and "customer_no" all compare equal to their field."""
-    raw = unicodedata.normalize("NFKC", cells.text(header)).lower()
+    raw = cells.clean(unicodedata.normalize("NFKC", cells.text(header)))[0].lower()
     raw = re.sub(r"\(.*?\)", "", raw)
     return re.sub(r"[\s._\-*:/#]", "", raw)
 
@@ -281,8 +282,13 @@ def _nationality(value: Any) -> str:
 
 # --- invitees ------------------------------------------------------------------------------
 
+CUSTOMER_NO_SPELLINGS = (
+    "customer number", "customer no", "customer id", "cust no", "cif", "cif no", "客户编号",
+    "客户号码", "客户代码", "客户编码", "客户id", "cif号",
+)  # fmt: skip
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)  # a 400,000-row file holds as many
 class InviteeRecord:
     row: int
     customer_no: str
@@ -315,17 +321,45 @@ INVITEE_FIELDS = (
         "客户号",
         "Required. The bank's customer number.",
         True,
-        ("customer number", "客户编号", "客户号码"),
+        CUSTOMER_NO_SPELLINGS,
         text_column=True,
+        code_column=True,
     ),
-    Field("name", "Name", "姓名", "Required. As on the ID document.", True, ("客户姓名",)),
+    Field(
+        "name",
+        "Name",
+        "姓名",
+        "Required. As on the ID document.",
+        True,
+        ("客户姓名", "客户名称", "客户名", "customer name", "full name"),
+    ),
     Field(
         "phone",
         "Mobile phone",
         "手机号",
         "11-digit mainland mobile number.",
         False,
-        ("phone", "mobile", "手机", "手机号码", "联系电话"),
+        (
+            "phone",
+            "mobile",
+            "手机",
+            "手机号码",
+            "联系电话",
+            "电话号码",
+            "电话",
+            "移动电话",
+            "手机号码1",
+            "客户手机号",
+            "联系手机",
+            "联系方式",
+            "phone number",
+            "mobile number",
+            "mobile no",
+            "mobile phone number",
+            "tel",
+            "telephone",
+            "cell phone",
+        ),
         text_column=True,
     ),
     Field(
@@ -347,7 +381,22 @@ INVITEE_FIELDS = (
         "证件号码",
         "Format the column as Text: Excel rounds long numbers.",
         False,
-        ("身份证号", "身份证号码", "证件号"),
+        (
+            "身份证",
+            "身份证号",
+            "身份证号码",
+            "证件号",
+            "身份证件号码",
+            "证件号码",
+            "居民身份证号码",
+            "id no",
+            "id card",
+            "id card no",
+            "id card number",
+            "identity number",
+            "id number",
+            "certificate number",
+        ),
         text_column=True,
     ),
     Field(
@@ -374,7 +423,7 @@ INVITEE_FIELDS = (
         "网点",
         "Required. Branch code or name, e.g. B01.",
         True,
-        ("所属网点", "支行", "所属支行", "branch code"),
+        ("所属网点", "支行", "所属支行", "branch code", "开户网点", "网点名称", "网点编号"),
     ),
     Field(
         "rm",
@@ -382,7 +431,18 @@ INVITEE_FIELDS = (
         "客户经理工号",
         "Staff number of the relationship manager.",
         False,
-        ("rm", "客户经理", "rm staff number", "管户客户经理"),
+        (
+            "rm",
+            "客户经理",
+            "rm staff number",
+            "管户客户经理",
+            "客户经理编号",
+            "管户经理",
+            "管户经理工号",
+            "rm工号",
+            "relationship manager",
+        ),
+        code_column=True,
     ),
     Field(
         "slot",
@@ -398,7 +458,7 @@ INVITEE_FIELDS = (
         "积分余额",
         "Required. Whole points, not negative.",
         True,
-        ("points balance", "积分", "可用积分"),
+        ("points balance", "积分", "可用积分", "当前积分", "积分数"),
     ),
     Field(
         "balance_as_of",
@@ -554,7 +614,7 @@ def _preselections(row: RowCheck, ref: Reference) -> tuple[tuple[str, int], ...]
 # --- catalog -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a 400,000-row file holds as many
 class OfferRecord:
     row: int
     merchant_code: str
@@ -577,6 +637,7 @@ CATALOG_FIELDS = (
         "Required, e.g. M01.",
         True,
         ("merchant", "商户代码", "商户号"),
+        code_column=True,
     ),
     Field(
         "merchant_name",
@@ -594,6 +655,7 @@ CATALOG_FIELDS = (
         "Required, unique, e.g. O101.",
         True,
         ("offer code", "服务代码", "权益编号"),
+        code_column=True,
     ),
     Field("name", "Service", "服务名称", "Required.", True, ("offer", "service name", "权益名称")),
     Field(
@@ -691,7 +753,7 @@ def check_offer(row: RowCheck, ref: Reference) -> OfferRecord | None:
 # --- staff ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a 400,000-row file holds as many
 class StaffRecord:
     row: int
     staff_no: str
@@ -708,8 +770,9 @@ STAFF_FIELDS = (
         "工号",
         "Required, e.g. RM001.",
         True,
-        ("staff number", "员工号", "员工编号"),
+        ("staff number", "员工号", "员工编号", "柜员号", "staff id"),
         text_column=True,
+        code_column=True,
     ),
     Field("name", "Name", "姓名", "Required.", True, ("员工姓名",)),
     Field(
@@ -780,7 +843,7 @@ def check_staff(row: RowCheck, ref: Reference) -> StaffRecord | None:
 # --- branches ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a 400,000-row file holds as many
 class BranchRecord:
     row: int
     code: str
@@ -789,7 +852,15 @@ class BranchRecord:
 
 
 BRANCH_FIELDS = (
-    Field("code", "Branch code", "网点编号", "Required, e.g. B01.", True, ("branch", "网点代码")),
+    Field(
+        "code",
+        "Branch code",
+        "网点编号",
+        "Required, e.g. B01.",
+        True,
+        ("branch", "网点代码"),
+        code_column=True,
+    ),
     Field("name", "Branch name", "网点名称", "Required, e.g. 天河支行.", True, ("网点", "支行")),
     Field(
         "target",
@@ -813,7 +884,7 @@ def check_branch(row: RowCheck, ref: Reference) -> BranchRecord | None:
 # --- invitation reports --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a 400,000-row file holds as many
 class AnswerRecord:
     row: int
     customer_no: str
@@ -830,8 +901,9 @@ INVITATION_FIELDS = (
         "客户号",
         "Required: an invitee of this event.",
         True,
-        ("customer number", "客户编号"),
+        CUSTOMER_NO_SPELLINGS,
         text_column=True,
+        code_column=True,
     ),
     Field("name", "Name", "姓名", "For reading only; not imported.", aliases=("客户姓名",)),
     Field(

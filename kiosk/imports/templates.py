@@ -24,6 +24,7 @@ from kiosk.files import write_atomic
 from kiosk.i18n import _
 from kiosk.imports.kinds import CATEGORY_OPTIONS, KINDS, ORDER, TIER_OPTIONS, Field
 from kiosk.labels import category_label, tier_label
+from kiosk.spreadsheet_text import keep_as_text
 
 ROWS = 1000  # rows prepared with formats and validation
 _HEADER_FILL = PatternFill("solid", fgColor="8A1C1C")
@@ -134,6 +135,8 @@ def write_template(
                 )
     sheet.row_dimensions[2].height = 48
     sheet.freeze_panes = "A3"
+    for each in book.worksheets:  # a branch or slot name from data stays text in the lists
+        keep_as_text(each)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Into memory first: openpyxl leaves its zip file open when a write fails mid-way.
     buffer = io.BytesIO()

@@ -275,3 +275,140 @@ def test_audit_tab_lists_records_and_verifies_the_chain(
     assert panel.banner.tone == Tone.ERROR
     assert "broken: 1 problem(s)" in panel.banner.headline.text()
     assert "record 1 (Demo event generated" in panel.banner.detail.text()
+
+
+# --- issue #17: the sheet, the columns, progress and Cancel ---------------------------------
+
+
+def write_book(path: Path, sheets: list[tuple[str, list[list[object]], str]]) -> Path:
+    book = openpyxl.Workbook()
+    first = book.active
+    assert first is not None
+    book.remove(first)
+    for title, rows, state in sheets:
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+        sheet.sheet_state = state
+    book.active = next(i for i, s in enumerate(sheets) if s[2] == "visible")
+    book.save(path)
+    return path
+
+
+def rows_for(start: int, count: int, header: list[str] | None = None) -> list[list[object]]:
+    return [header or HEADER] + [
+        [f"6288{n:06d}", "王小明", f"139{n:08d}", None, "B01", "RM001", "AM", 100]
+        for n in range(start, start + count)
+    ]
+
+
+def test_several_sheets_the_coordinator_chooses_hidden_ones_skipped(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = write_book(
+        tmp_path / "branches.xlsx",
+        [
+            ("旧名单", rows_for(0, 3), "hidden"),
+            ("天河", rows_for(10, 2), "visible"),
+            ("越秀", rows_for(20, 4), "visible"),
+        ],
+    )
+    monkeypatch.setattr(FileChooser, "open_file", classmethod(lambda cls, parent, title: path))
+    station = open_admin(qtbot, make_window(demo_url))
+    station.choose_button.click()
+    assert station.banner.tone == Tone.WARN
+    assert "“天河”、“越秀”" in station.banner.detail.text()
+    assert station.sheet.isVisible() and not station.import_button.isEnabled()
+    assert [station.sheet.itemText(i) for i in range(station.sheet.count())][1:] == ["天河", "越秀"]
+    station.sheet.setFocus()
+    qtbot.keyClick(station.sheet, Qt.Key.Key_Down)  # the keyboard, as at the desk
+    qtbot.keyClick(station.sheet, Qt.Key.Key_Down)
+    station.sheet.activated.emit(station.sheet.currentIndex())
+    assert station.banner.tone == Tone.OK
+    assert station.preview.rowCount() == 4  # 越秀's rows
+    assert "Hidden sheet “旧名单” skipped." in station.found_label.text()
+    assert "Header in row 1." in station.found_label.text()
+
+
+def test_a_column_mapped_by_drop_down_is_remembered_for_the_branch(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    header = ["客户号", "姓名", "联络号", "证件号码", "网点", "客户经理工号", "场次", "积分余额"]
+    first = write(tmp_path / "b01-week1.xlsx", rows_for(0, 3, header))
+    second = write(tmp_path / "b01-week2.xlsx", rows_for(100, 2, header))
+    chosen = [first]
+    monkeypatch.setattr(FileChooser, "open_file", classmethod(lambda cls, p, t: chosen[0]))
+    window = make_window(demo_url)
+    station = open_admin(qtbot, window)
+    station.choose_button.click()
+    assert station.banner.tone == Tone.OK  # the phone is optional: it would import without it
+    headers = [station.columns.item(r, 0).text() for r in range(station.columns.rowCount())]
+    assert headers == header
+    combo = station.columns.cellWidget(header.index("联络号"), 1)
+    assert combo.currentText() == "— not imported —"
+    combo.setCurrentIndex(combo.findData("phone"))
+    combo.activated.emit(combo.currentIndex())
+    assert ("联络号", "phone") in station.check.mapping
+    station.import_button.click()
+    assert "3 new" in station.banner.headline.text()
+    assert window.settings.import_mapping("invitees", "B01") == {"联络号": "phone"}
+
+    chosen[0] = second  # the next file of the branch: mapped the same way, by itself
+    station.choose_button.click()
+    combo = station.columns.cellWidget(header.index("联络号"), 1)
+    assert combo.currentData() == "phone"
+    station.import_button.click()
+    database = open_database(demo_url)
+    with database.unit_of_work() as uow:
+        last4 = uow.session.scalars(
+            select(Customer.phone_last4).where(Customer.customer_no.like("6288%"))
+        ).all()
+    database.dispose()
+    assert sorted(last4) == ["0000", "0001", "0002", "0100", "0101"]
+
+
+@pytest.mark.parametrize("stage", ["checked", "written"])
+def test_cancel_leaves_nothing_imported(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    stage: str,
+) -> None:
+    path = write(tmp_path / "big.xlsx", rows_for(0, 4_500))
+    monkeypatch.setattr(FileChooser, "open_file", classmethod(lambda cls, parent, title: path))
+    station = open_admin(qtbot, make_window(demo_url))
+    station.choose_button.click()
+    assert station.banner.tone == Tone.OK and "4500 rows" in station.banner.headline.text()
+    seen: list[str] = []
+    report = station._report
+
+    def cancel_once(now: str, done: int, total: int) -> None:
+        report(now, done, total)
+        seen.append(station.progress.format())
+        if now == stage and station.cancel_button.isEnabled():
+            assert station.progress.isVisible() and station.cancel_button.isVisible()
+            qtbot.mouseClick(station.cancel_button, Qt.MouseButton.LeftButton)
+
+    monkeypatch.setattr(station, "_report", cancel_once)
+    station.import_button.click()
+    assert station.banner.tone == Tone.INFO
+    assert station.banner.headline.text() == "Import cancelled"
+    assert not station.progress.isVisible() and station.import_button.isEnabled()
+    assert any("rows checked" in s or "rows written" in s for s in seen)
+    database = open_database(demo_url)
+    with database.unit_of_work() as uow:
+        found = uow.session.scalars(
+            select(Customer.id).where(Customer.customer_no.like("6288%"))
+        ).all()
+    database.dispose()
+    assert found == []

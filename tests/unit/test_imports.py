@@ -422,7 +422,12 @@ def test_missing_and_repeated_columns(event_db: Database, tmp_path: Path) -> Non
     )
     found = issues_of(event_db, path, "invitees")
     assert found == [
-        (1, "姓名", "This column appears twice (also “Name”)."),
+        (
+            1,
+            "姓名",
+            "Which column is “Name”: “Name”、“姓名”? Choose it under Columns (on the command "
+            'line: --map "Name=name"), or rename or delete the other one.',
+        ),
         (1, "Branch", "This required column is missing."),
         (1, "Slot", "This required column is missing."),
     ]

@@ -115,10 +115,6 @@ def test_every_xlsx_has_true_cell_types_and_print_set_up(
     assert all(c.number_format == "0%" for c in shares)  # test_tracking has branch targets
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="formula-safe exports are issue #17's (agreed boundary); remove this mark once merged",
-)
 def test_no_xlsx_has_a_formula_cell_a_booth_name_typed_as_a_formula_stays_text(
     played: tuple[Path, FixedClock], tmp_path: Path
 ) -> None:
@@ -164,3 +160,71 @@ def test_settlement_and_reconciliation_say_before_or_after_close(
     with pdfplumber.open(pdf) as document:
         text = document.pages[0].extract_text()
     assert "after close" in text.replace("\n", " ")
+
+
+RISKY = ['=HYPERLINK("http://x.example","经理")', "+1+1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1"]
+
+
+@pytest.fixture(scope="module")
+def poisoned(played: tuple[Path, FixedClock], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The played event with every name an export shows typed as a formula (issue #17):
+    customers, RMs and other staff, branches, merchants, services, booths, slots."""
+    from sqlalchemy import select
+
+    from kiosk.models import Branch, Customer, Merchant, Offer, Staff, TimeSlot
+
+    path = tmp_path_factory.mktemp("poisoned") / "event.sqlite3"
+    path.write_bytes(played[0].read_bytes())
+    database = open_database(f"sqlite:///{path}")
+    with database.unit_of_work() as uow, audit.unaudited():
+        s = uow.session
+        for model in (Customer, Staff, Branch, Merchant, Offer):
+            for i, row in enumerate(s.scalars(select(model))):
+                row.name = RISKY[i % len(RISKY)] + str(i)
+        for i, merchant in enumerate(s.scalars(select(Merchant))):
+            merchant.booth = RISKY[(i + 1) % len(RISKY)]
+        for i, slot in enumerate(s.scalars(select(TimeSlot))):
+            slot.label = RISKY[i % len(RISKY)]
+        uow.commit()
+    database.dispose()
+    return path
+
+
+def test_every_export_kind_keeps_names_typed_as_formulas_as_text(
+    poisoned: Path, played: tuple[Path, FixedClock], tmp_path: Path
+) -> None:
+    from kiosk.imports.templates import write_templates
+
+    database = open_database(f"sqlite:///{poisoned}")
+    try:
+        files = exports(database, played[1], tmp_path)
+    finally:
+        database.dispose()
+    for template in write_templates(tmp_path / "templates", branches=RISKY, slots=RISKY):
+        files[template.name] = template
+    risky_cells = 0
+    for kind, file in files.items():
+        for sheet in openpyxl.load_workbook(file).worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", f"{kind} / {sheet.title}: {cell.coordinate}"
+                    if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "@")):
+                        assert cell.quotePrefix, f"{kind} / {sheet.title}: {cell.coordinate}"
+                        risky_cells += 1
+    assert risky_cells > 50  # the names are there, as written, in text cells
+    book = openpyxl.load_workbook(files["progress export"])
+    texts = {c.value for s in book.worksheets for row in s.iter_rows() for c in row}
+    assert any(isinstance(t, str) and t.startswith('=HYPERLINK("http://x.example"') for t in texts)
+
+
+def test_csv_text_follows_owasp() -> None:
+    import csv
+    import io
+
+    from kiosk.spreadsheet_text import csv_text
+
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([csv_text(v) for v in [*RISKY, "王小明", "-", None, 12]])
+    row = next(csv.reader(io.StringIO(buffer.getvalue())))
+    assert row[: len(RISKY)] == ["'" + v for v in RISKY]
+    assert row[len(RISKY) :] == ["王小明", "'-", "", "12"]
