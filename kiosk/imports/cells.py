@@ -38,10 +38,15 @@ WIDTH = "width"
 DIGITS = "digits"
 
 
-def clean(value: str) -> tuple[str, tuple[str, ...]]:
+def clean(value: str, *, fold: bool = True) -> tuple[str, tuple[str, ...]]:
     """A text cell as it is meant: NFKC (full-width letters and digits made half-width), no
     invisible or control characters (a line break or tab becomes a space), every decimal
-    digit of any script (Arabic-Indic ٣, Devanagari ३ …) made ASCII. Returns what changed."""
+    digit of any script (Arabic-Indic ٣, Devanagari ३ …) made ASCII. Returns what changed.
+
+    ``fold=False`` is for prose (names, addresses, descriptions): only the invisible and
+    control characters go, and the text keeps its shape. NFKC would turn a name's "（北京）"
+    into "(北京)" and "９:００" in opening hours into "9:00", which is not how it was written
+    and prints differently; codes, numbers, IDs and phones are folded, as they must compare."""
     if value.isascii() and value.isprintable():
         return value, ()
     changed: list[str] = []
@@ -52,6 +57,8 @@ def clean(value: str) -> tuple[str, tuple[str, ...]]:
     )
     if controls != value:
         changed.append(INVISIBLE)
+    if not fold:
+        return controls, tuple(changed)
     folded = unicodedata.normalize("NFKC", controls)
     if folded != controls:
         changed.append(WIDTH)
@@ -64,6 +71,13 @@ def clean(value: str) -> tuple[str, tuple[str, ...]]:
     if digits != folded:
         changed.append(DIGITS)
     return digits, tuple(changed)
+
+
+def prose(value: object) -> str:
+    """A cell of free text as written (full-width punctuation kept); other cells as ``text``."""
+    if isinstance(value, str):
+        return value.strip()
+    return text(value)
 
 
 def is_blank(value: object) -> bool:

@@ -330,7 +330,7 @@ def _check_sheet(
         for i, f in items:
             value = row.cells[i] if i < width else None
             if isinstance(value, str):
-                value, changed = cells.clean(value)
+                value, changed = cells.clean(value, fold=not f.prose)
                 for what in changed:
                     normalised[what] = normalised.get(what, 0) + 1
             values[f.name] = value

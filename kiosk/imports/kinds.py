@@ -35,6 +35,10 @@ class ImportIssue:
     message: str
 
 
+# Names (of customers, staff, branches, merchants, services), addresses and descriptions.
+PROSE_FIELDS = frozenset({"name", "address", "merchant_name", "description"})
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -47,6 +51,11 @@ class Field:
     code_column: bool = False  # codes keep their leading zeros: 0012345 is not 12345
     date_column: bool = False
     choices: tuple[str, ...] = ()  # offered as a drop-down in the template
+
+    @property
+    def prose(self) -> bool:
+        """Free text that keeps its shape when imported (``cells.clean(fold=False)``)."""
+        return self.name in PROSE_FIELDS
 
     def spellings(self) -> set[str]:
         """Every header this field is recognised by: both languages, as the templates write
@@ -221,9 +230,12 @@ def _lookup(table: dict[str, str], message: Callable[[str], str]) -> Callable[[A
     return parse
 
 
-def _text(limit: int) -> Callable[[Any], str]:
+def _text(limit: int, *, prose: bool = False) -> Callable[[Any], str]:
+    """Text up to ``limit`` characters, runs of spaces made one; ``prose`` keeps full-width
+    punctuation and letters as written (names, addresses, descriptions: see ``cells.clean``)."""
+
     def parse(value: Any) -> str:
-        raw = " ".join(cells.text(value).split())
+        raw = " ".join((cells.prose if prose else cells.text)(value).split())
         if len(raw) > limit:
             raise CellProblem(_("This text is too long (at most {n} characters).").format(n=limit))
         return raw
@@ -517,7 +529,7 @@ INVITEE_FIELDS = (
 def check_invitee(row: RowCheck, ref: Reference) -> InviteeRecord | None:
     zone = ZoneInfo(ref.timezone)
     customer_no = row.get("customer_no", _code, required=True)
-    name = row.get("name", _text(64), required=True)
+    name = row.get("name", _text(64, prose=True), required=True)
     phone = row.get("phone", cells.mobile)
     id_type = row.get("id_type", _choice(ID_TYPE_OPTIONS, lambda: _("ID type"))) or "resident_id"
     id_number = row.get("id_number", lambda v: cells.id_number(v, id_type))
@@ -554,7 +566,7 @@ def check_invitee(row: RowCheck, ref: Reference) -> InviteeRecord | None:
     gender = row.get("gender", _choice(GENDER_OPTIONS, lambda: _("gender")))
     nationality = row.get("nationality", _nationality)
     occupation = row.get("occupation_code", _occupation)
-    address = row.get("address", _text(300))
+    address = row.get("address", _text(300, prose=True))
     tax = row.get("tax_residency", _choice(TAX_OPTIONS, lambda: _("tax residency")))
     mobile = row.get("mobile_banking", _choice(MOBILE_OPTIONS, lambda: _("mobile-banking state")))
     preselections: tuple[tuple[str, int], ...] | None = None
@@ -717,15 +729,15 @@ def _category(value: Any) -> str:
 
 def check_offer(row: RowCheck, ref: Reference) -> OfferRecord | None:
     merchant = row.get("merchant_code", _code, required=True)
-    merchant_name = row.get("merchant_name", _text(100))
+    merchant_name = row.get("merchant_name", _text(100, prose=True))
     booth = row.get("booth", _text(16))
     code = row.get("code", _code, required=True)
-    name = row.get("name", _text(100), required=True)
+    name = row.get("name", _text(100, prose=True), required=True)
     category = row.get("category", _category, required=True)
     price = row.get("points_price", _positive, required=True)
     capacity = row.get("capacity", _non_negative(lambda: _("Capacity")), required=True)
     redeem_by = row.get("redeem_by", cells.day, required=True)
-    description = row.get("description", _text(300)) or ""
+    description = row.get("description", _text(300, prose=True)) or ""
     if code and capacity is not None and capacity < ref.reserved.get(code, 0):
         row.issue(
             "capacity",
@@ -824,7 +836,7 @@ def _pin(value: Any) -> str:
 
 def check_staff(row: RowCheck, ref: Reference) -> StaffRecord | None:
     staff_no = row.get("staff_no", _code, required=True)
-    name = row.get("name", _text(64), required=True)
+    name = row.get("name", _text(64, prose=True), required=True)
     branch = row.get(
         "branch",
         _lookup(ref.branches, lambda v: _("There is no branch “{value}”.").format(value=v)),
@@ -874,7 +886,7 @@ BRANCH_FIELDS = (
 
 def check_branch(row: RowCheck, ref: Reference) -> BranchRecord | None:
     code = row.get("code", _code, required=True)
-    name = row.get("name", _text(100), required=True)
+    name = row.get("name", _text(100, prose=True), required=True)
     target = row.get("target", _non_negative(lambda: _("Target")))
     if not row.ok:
         return None

@@ -10,6 +10,7 @@ never with personal data.
 from __future__ import annotations
 
 import random
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -85,14 +86,16 @@ def reference(session: Session) -> Reference:
     branches: dict[str, str] = {}
     for branch in session.scalars(select(Branch)):
         branches[branch.code.lower()] = branch.code
-        branches[branch.name.lower()] = branch.code
+        # Names keep their full-width punctuation when stored; a file's branch column is
+        # folded (NFKC) like every code column, so the name is looked up folded too.
+        branches[unicodedata.normalize("NFKC", branch.name).lower()] = branch.code
     staff = {s.staff_no: frozenset(s.roles.split()) for s in session.scalars(select(Staff))}
     if event is None:
         return Reference(branches=branches, staff=staff)
     slots: dict[str, str] = {}
     for slot in event.slots:
         slots[slot.code.lower()] = slot.code
-        slots[slot.label.lower()] = slot.code
+        slots[unicodedata.normalize("NFKC", slot.label).lower()] = slot.code
     merchants = {
         m.code: m.name
         for m in session.scalars(select(Merchant).where(Merchant.event_id == event.id))

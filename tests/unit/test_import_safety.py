@@ -430,3 +430,21 @@ def test_one_field_chosen_for_two_columns_is_a_question(db: Database, tmp_path: 
     found = issues(db, path, columns={"电话号码": "phone", "手机": "phone"})
     assert [(r, c) for r, c, _m in found] == [(1, "手机")]
     assert "“电话号码” is already chosen as “Mobile phone”" in found[0][2]
+
+
+def test_names_keep_their_full_width_punctuation_codes_and_phones_are_folded(
+    any_db: Database, tmp_path: Path
+) -> None:
+    """#28: a name is stored as written (“（北京）” stays full width; only the invisible
+    characters go), while the phone and the ID in full-width digits compare as ASCII."""
+    rows = [[*ROWS[0]], [*ROWS[1]]]
+    rows[0][1] = "欧阳娜娜（北京）\u200b"
+    rows[0][2] = "１３８１２３４５６７８"
+    rows[1][1] = "赵孟𫖯·Ａ"
+    rows[1][4] = "Ｂ０２"  # the branch code, folded to match
+    result = imported(any_db, xlsx(tmp_path / "b.xlsx", [HEADER, *rows]))
+    assert result.check.normalised == {INVISIBLE: 1, WIDTH: 2}
+    found = customers(any_db)
+    assert found["6200000001"][:2] == ("欧阳娜娜（北京）", "13812345678")
+    assert found["6200000002"][0] == "赵孟𫖯·Ａ"
+    assert clean("（北京）\u200b", fold=False) == ("（北京）", (INVISIBLE,))
