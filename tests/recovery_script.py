@@ -4,6 +4,9 @@
 open the station, press F5 (call the next customer) there, then die as a binding bug would
 (``os.abort``: no Python clean-up runs, the faulthandler writes its report).
 
+``python -m tests.recovery_script idle URL``: start the app, print ``IDLE`` and wait on the
+sign-in page (for a SIGTERM from the test).
+
 ``python -m tests.recovery_script resume URL PIN``: start the app again, report as JSON what
 the window shows (the resume page and its words), type the PIN and Enter, report the station
 and staff the window then shows, and quit normally.
@@ -105,6 +108,8 @@ def main() -> None:
         )
         database.dispose()
         QTimer.singleShot(0, lambda: crash(sys.argv[3], sys.argv[4]))
+    elif mode == "idle":
+        QTimer.singleShot(0, lambda: print("IDLE", flush=True))
     else:
         QTimer.singleShot(0, lambda: resume(sys.argv[3]))
     code = run_app(url, "en")

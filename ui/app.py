@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLoggingCategory, QRect, QTimer
+from PySide6.QtCore import QLoggingCategory, QRect, QSocketNotifier, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from kiosk.clock import Clock
@@ -87,6 +89,38 @@ def fit_to_screen(window: QWidget, available: QRect | None = None) -> None:
         window.move(available.topLeft())
 
 
+_TERMINATE: list[tuple[socket.socket, socket.socket, QSocketNotifier]] = []
+
+
+def close_on_terminate(window: QWidget) -> None:
+    """SIGTERM (a laptop shutting down, ``kill``) closes the window as its close button does:
+    the close-time backup runs and the next start does not say "closed unexpectedly".
+
+    Qt's event loop runs in C++, so a Python signal handler alone would wait for the next
+    Python call; the signal's number is written to a socket (``signal.set_wakeup_fd``) that a
+    ``QSocketNotifier`` watches, which wakes the loop at once. POSIX only.
+    """
+    if os.name != "posix":
+        return
+    receive, send = socket.socketpair()
+    receive.setblocking(False)
+    send.setblocking(False)
+    signal.set_wakeup_fd(send.fileno())
+    signal.signal(signal.SIGTERM, lambda _number, _frame: None)  # the socket does the work
+    notifier = QSocketNotifier(receive.fileno(), QSocketNotifier.Type.Read, window)
+
+    def woken() -> None:
+        try:
+            numbers = receive.recv(64)
+        except OSError:
+            return
+        if signal.SIGTERM in numbers:
+            window.close()
+
+    notifier.activated.connect(woken)
+    _TERMINATE.append((receive, send, notifier))  # kept for the process's life
+
+
 def run_app(
     db_url: str | None = None,
     language: str | None = None,
@@ -141,6 +175,7 @@ def run_app(
         driver = SimulationDriver(simulated, speed, window)
         driver.start()
     fit_to_screen(window)
+    close_on_terminate(window)
     window.showMaximized()  # a station owns its screen on the day
     if os.environ.get(ENV_EXIT_WHEN_READY):
         QTimer.singleShot(0, _report_ready)

@@ -834,7 +834,13 @@ class BoothWindow(QMainWindow):
 
 
 def run_booth(path: str | Path, language: str | None = None) -> int:
-    from ui.app import ENV_EXIT_WHEN_READY, _report_ready, ensure_application, fit_to_screen
+    from ui.app import (
+        ENV_EXIT_WHEN_READY,
+        _report_ready,
+        close_on_terminate,
+        ensure_application,
+        fit_to_screen,
+    )
 
     app = ensure_application()
     settings = Settings()
@@ -856,6 +862,7 @@ def run_booth(path: str | Path, language: str | None = None) -> int:
     recovery.watch_faults()
     window = BoothWindow(Booth(database, Clock()), settings)
     fit_to_screen(window)
+    close_on_terminate(window)
     window.showMaximized()
     if previous is not None and window.panel is not None:
         # Every redemption the booth showed as done is in its file: say so, without a modal

@@ -199,3 +199,34 @@ def test_drafts_survive_and_are_cleared(tmp_path: Path) -> None:
     }
     recovery.clear_draft("governance-RM001")
     assert recovery.load_draft("governance-RM001") is None
+
+
+def test_sigterm_closes_like_the_close_button(tmp_path: Path, demo_url: str) -> None:
+    """A shutdown or ``kill`` is a normal close: exit 0, no state file left, so the next
+    start does not say "closed unexpectedly"."""
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    folder = tmp_path / "data" / "kiosk" / "recovery" / "app"
+    with subprocess.Popen(
+        [sys.executable, "-m", "tests.recovery_script", "idle", demo_url],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as app:
+        try:
+            assert app.stdout is not None
+            assert app.stdout.readline().strip() == "IDLE"
+            assert list(folder.glob("session-*.json"))  # running: its state file is there
+            app.terminate()
+            _out, err = app.communicate(timeout=60)
+            assert app.returncode == 0, err
+        finally:
+            app.kill()
+    assert list(folder.glob("session-*.json")) == []
+    assert Recovery(tmp_path / "data" / "kiosk" / "recovery").begin(demo_url) is None
