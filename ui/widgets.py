@@ -10,7 +10,7 @@ from importlib import resources
 from typing import ClassVar
 
 from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, QUrl, Signal
-from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator
+from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -171,6 +171,28 @@ class ResultBanner(QFrame):
         self.detail.setText(detail)
         self.detail.setVisible(bool(detail))
         self.setVisible(True)
+        self._fit_height()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit_height()
+
+    def _headline_width(self, inner: int) -> int:
+        return inner
+
+    def _fit_height(self) -> None:
+        """Tall enough for every wrapped line at the width the banner has. Layouts do not
+        ask a word-wrapped label nested this deep for its height at a width, so a long
+        headline on two lines (a 1366-px screen, large print) was cut at top and bottom."""
+        margins = self.row.contentsMargins()
+        inner = self.width() - margins.left() - margins.right() - 2 * self.frameWidth()
+        if inner <= 0:
+            return
+        height = self.headline.heightForWidth(self._headline_width(inner))
+        if self.detail.isVisibleTo(self):
+            height += self.words.spacing() + self.detail.heightForWidth(inner)
+        self.setMinimumHeight(height + margins.top() + margins.bottom() + 2 * self.frameWidth())
 
     def _style(self, tone: Tone) -> None:
         background, foreground = self.COLOURS[tone]
@@ -211,12 +233,17 @@ class PrintBanner(ResultBanner):
         self.words.insertLayout(0, top)
 
     def printing(self, headline: str) -> None:
-        self.show_result(Tone.INFO, headline)
         self.retry_button.setVisible(False)
+        self.show_result(Tone.INFO, headline)
 
     def outcome(self, tone: Tone, headline: str, detail: str = "", *, retry: bool) -> None:
-        self.show_result(tone, headline, detail)
         self.retry_button.setVisible(retry)
+        self.show_result(tone, headline, detail)
+
+    def _headline_width(self, inner: int) -> int:
+        if self.retry_button.isVisibleTo(self):
+            return inner - self.retry_button.sizeHint().width() - self.words.spacing()
+        return inner
 
 
 def side_by_side(result: ResultBanner, printing: PrintBanner) -> QHBoxLayout:

@@ -193,3 +193,29 @@ def test_activation_slips_not_printed_are_amber_with_f4(
     assert station.print_banner.tone == Tone.INFO
     assert len(list(tray.iterdir())) == n
     assert _count(any_demo_url, Slip, Slip.copies_printed == 1) == n
+
+
+def test_a_long_print_message_is_never_cut(qtbot: QtBot) -> None:
+    """Seen at 1366 px: 排队小票 J001 已保存为 PDF：未设置打印机 on two lines in a banner one
+    line high, cut at top and bottom. The banner grows to every wrapped line."""
+    from PySide6.QtWidgets import QWidget
+
+    from ui.widgets import PrintBanner, ResultBanner, side_by_side
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    result, printing = ResultBanner(), PrintBanner("F4")
+    host.setLayout(side_by_side(result, printing))
+    host.resize(1100, 60)
+    host.show()
+    result.show_result(Tone.OK, "签到成功：王军 · 排队号 J001", "请到激活兑换等候")
+    printing.outcome(Tone.INFO, "排队小票 J001 已保存为 PDF：未设置打印机。" * 2, retry=True)
+    qtbot.waitUntil(
+        lambda: (
+            printing.headline.height()
+            >= printing.headline.heightForWidth(printing.headline.width())
+        )
+    )
+    lines = printing.headline.heightForWidth(printing.headline.width())
+    assert lines > printing.headline.fontMetrics().height() * 1.5  # wrapped: two lines or more
+    assert printing.headline.geometry().bottom() <= printing.contentsRect().bottom()
