@@ -21,6 +21,7 @@ from sqlalchemy import Engine, create_engine, event, exc, inspect, make_url, tex
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk import lengths
 from kiosk.changes import track_changes
 from kiosk.errors import DatabaseError, SchemaTooNewError
 from kiosk.i18n import _
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 # The newest migration. Opening a database already at this revision needs no Alembic at all,
 # which keeps almost a second of imports off every start-up; tests/unit/test_migrations.py
 # fails when a new migration is added without updating this.
-HEAD_REVISION = "a2738090c06c"
+HEAD_REVISION = "5d7e2c41b913"
 
 ENV_DB = "KIOSK_DB"
 APP_NAME = "kiosk"
@@ -167,6 +168,8 @@ def create_db_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        if lengths.strict():
+            lengths.enforce_on_sqlite(engine)
     return engine
 
 

@@ -23,6 +23,9 @@ os.environ.pop("KIOSK_SLIP_PAPER", None)
 # Every transaction that changes rows must append an audit record (kiosk.audit strict mode);
 # set here so CLI subprocesses started by tests inherit it.
 os.environ["KIOSK_AUDIT_STRICT"] = "1"
+# SQLite refuses a value longer than its VARCHAR(n) as PostgreSQL does (kiosk.lengths), so the
+# SQLite half of the suite catches an unbounded writer too (issue #16, symptom 12).
+os.environ["KIOSK_STRICT_LENGTHS"] = "1"
 
 from kiosk.db import Database, open_database
 from kiosk.demo import create_demo
@@ -51,10 +54,30 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def demo_url(demo_template: Path, tmp_path: Path) -> str:
+def sqlite_demo_url(demo_template: Path, tmp_path: Path) -> str:
+    """The demo event in an SQLite file: for tests about the file itself (backups, disks,
+    file permissions) and for the UI tests (tests/ui/conftest.py)."""
     target = tmp_path / "event.sqlite3"
     shutil.copyfile(demo_template, target)
     return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def sqlite_demo_db(sqlite_demo_url: str) -> Iterator[Database]:
+    database = open_database(sqlite_demo_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def demo_url(request: pytest.FixtureRequest) -> str:
+    """The demo event on each backend in turn, so every service and integration test runs on
+    SQLite and on PostgreSQL (issue #16): SQLite enforces neither column lengths nor row
+    locks, so a test that passed on it alone proved little. A test about SQLite files asks
+    for ``sqlite_demo_url`` instead, and says why."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_demo_url"))
+    return str(request.getfixturevalue("pg_demo_url"))
 
 
 @pytest.fixture
@@ -135,10 +158,11 @@ def pg_demo_url(pg_demo_template: str) -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
 def any_demo_url(request: pytest.FixtureRequest) -> str:
-    """The demo event on each backend in turn: SQLite enforces neither column lengths nor some
-    locking, so a test that passes on it alone proves little."""
+    """The demo event on each backend in turn, also in the UI tests (where ``demo_url`` is
+    SQLite only): SQLite enforces neither column lengths nor some locking, so a test that
+    passes on it alone proves little."""
     if request.param == "sqlite":
-        return str(request.getfixturevalue("demo_url"))
+        return str(request.getfixturevalue("sqlite_demo_url"))
     return str(request.getfixturevalue("pg_demo_url"))
 
 
