@@ -57,6 +57,22 @@ def summary(text: str, column: Any) -> str:
     return text[: n - len(ELLIPSIS)] + ELLIPSIS
 
 
+def require_fits(text: str, column: Any, what: str) -> str:
+    """``text`` if it fits ``column``, else ``ValueTooLong`` saying what is too long and the
+    most it may have: for what staff type (an event's name, a slot's label)."""
+    from kiosk.errors import ValueTooLong
+    from kiosk.i18n import _
+
+    n = limit(getattr(column, "expression", column))
+    if n is not None and len(text) > n:
+        raise ValueTooLong(
+            _("{what} is too long: at most {n} characters, this has {length}.").format(
+                what=what, n=n, length=len(text)
+            )
+        )
+    return text
+
+
 def _check(context: Any) -> None:
     compiled = getattr(context, "compiled", None)
     statement = getattr(compiled, "statement", None)

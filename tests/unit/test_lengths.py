@@ -11,7 +11,7 @@ covers every column, that the error reaches staff as a sentence, and the long ca
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pytest
@@ -31,8 +31,10 @@ from kiosk.governance import (
     validate,
 )
 from kiosk.idcard import check_digit
-from kiosk.models import Base, Customer, Event, Slip, Visit, VisitStep
-from kiosk.services import keys, reception
+from kiosk.kyc import governance_gaps
+from kiosk.models import Base, Customer, Event, QueueEntry, Slip, Visit, VisitStep
+from kiosk.pinyin import INITIALS_MAX, initials_key
+from kiosk.services import imports, keys, reception
 from kiosk.services.auth import staff_session
 from kiosk.services.slips import CartLine, issue_slips
 from tests.gate_support import make_ready
@@ -200,3 +202,51 @@ def test_guard_names_the_column(strict_memory: Any) -> None:
         pytest.raises(Exception, match=r"visit_step\.step: 33 characters"),
     ):
         connection.execute(Base.metadata.tables["visit_step"].update().values(step="s" * 33))
+
+
+def test_name_initials_fit_their_column() -> None:
+    """The longest name an import accepts, with a surname of several readings, keeps whole
+    keys only, as many as VARCHAR(200) holds."""
+    assert INITIALS_MAX == lengths.limit(Customer.name_initials)
+    name = "单" + "长" * 63  # 单: shan / dan / chan
+    key = initials_key(name)
+    assert 0 < len(key) <= INITIALS_MAX
+    assert all(len(part) == 64 for part in key.split("|"))
+
+
+def test_the_widest_queue_reason_fits() -> None:
+    """Reception queues a customer with the data gaps as the reason: all of them at once
+    still fit ``queue_entry.reason``."""
+    nothing = Customer(name="张三", id_long_term=False)
+    reason = ",".join(sorted(governance_gaps(nothing, TODAY)))
+    assert len(reason.split(",")) == 8
+    assert lengths.bounded(reason, QueueEntry.reason)
+
+
+def test_an_event_with_too_long_a_name_is_refused_in_words(any_empty_url: str) -> None:
+    """``kiosk event create`` says which text is too long, and creates nothing."""
+    database = open_database(any_empty_url)
+    try:
+        slot = imports.SlotSpec("AM", "上午场", time(9), time(11, 30), 120)
+        with pytest.raises(ValueTooLong, match="The event name is too long: at most 200"):
+            imports.create_event(
+                database.unit_of_work(),
+                code="GZ26",
+                name="积" * 201,
+                event_date=TODAY,
+                venue="会展中心",
+                slots=[slot],
+            )
+        with pytest.raises(ValueTooLong, match="The slot label is too long: at most 64"):
+            imports.create_event(
+                database.unit_of_work(),
+                code="GZ26",
+                name="积分兑换日",
+                event_date=TODAY,
+                venue="会展中心",
+                slots=[replace(slot, label="场" * 65)],
+            )
+        with database.unit_of_work() as uow:
+            assert uow.session.scalars(select(Event)).all() == []
+    finally:
+        database.dispose()
