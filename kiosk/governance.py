@@ -20,8 +20,6 @@ from datetime import date
 from kiosk.i18n import _
 from kiosk.idcard import birth_date, gender, is_valid_mobile, is_valid_resident_id
 from kiosk.kyc import OCCUPATIONS
-from kiosk.lengths import limit
-from kiosk.models import Customer
 from kiosk.labels import (
     gender_label,
     id_type_label,
@@ -31,7 +29,9 @@ from kiosk.labels import (
     tax_residency_label,
     validity_label,
 )
+from kiosk.lengths import limit
 from kiosk.masking import mask_address, mask_id, mask_phone, masked_is_mobile
+from kiosk.models import Customer
 
 FIELDS = (
     "name",
@@ -212,9 +212,7 @@ def validate(form: KycForm, today: date, record: OnRecord | None = None) -> dict
         if "id_number" not in errors and not (record and record.kept(form, "id_number")):
             errors["id_number"] = _("The ID number is missing.")
     elif len(number) > ID_NUMBER_MAX:
-        errors["id_number"] = _("An ID number has at most {n} characters.").format(
-            n=ID_NUMBER_MAX
-        )
+        errors["id_number"] = _("An ID number has at most {n} characters.").format(n=ID_NUMBER_MAX)
     elif form.id_type == "resident_id":
         _check_resident_id(form, number, today, errors)
     if form.id_valid_from is None:

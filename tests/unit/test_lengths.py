@@ -88,12 +88,15 @@ def test_every_bounded_column_refuses_one_character_more_on_sqlite(
 def test_a_value_too_long_is_a_sentence_on_both_backends(any_demo_db: Database) -> None:
     """Whatever writer is left unbounded, staff read words, never the driver's DataError;
     and SQLite refuses it exactly where PostgreSQL does."""
-    with pytest.raises(ValueTooLong, match="longer than the event database can hold"):
-        with audit.unaudited(), any_demo_db.unit_of_work() as uow:
-            event = uow.session.scalars(select(Event)).first()
-            assert event is not None
-            event.venue = "场" * 201  # VARCHAR(200)
-            uow.commit()
+    with (
+        pytest.raises(ValueTooLong, match="longer than the event database can hold"),
+        audit.unaudited(),
+        any_demo_db.unit_of_work() as uow,
+    ):
+        event = uow.session.scalars(select(Event)).first()
+        assert event is not None
+        event.venue = "场" * 201  # VARCHAR(200)
+        uow.commit()
     with any_demo_db.unit_of_work() as uow:
         assert all(len(v) <= 200 for v in uow.session.scalars(select(Event.venue)))
 
@@ -207,7 +210,7 @@ def test_guard_names_the_column(strict_memory: Any) -> None:
 def test_name_initials_fit_their_column() -> None:
     """The longest name an import accepts, with a surname of several readings, keeps whole
     keys only, as many as VARCHAR(200) holds."""
-    assert INITIALS_MAX == lengths.limit(Customer.name_initials)
+    assert lengths.limit(Customer.name_initials) == INITIALS_MAX
     name = "单" + "长" * 63  # 单: shan / dan / chan
     key = initials_key(name)
     assert 0 < len(key) <= INITIALS_MAX
