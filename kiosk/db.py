@@ -11,6 +11,7 @@ starting at once do not both migrate.
 from __future__ import annotations
 
 import os
+import weakref
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -37,6 +38,15 @@ HEAD_REVISION = "5d7e2c41b913"
 ENV_DB = "KIOSK_DB"
 APP_NAME = "kiosk"
 _PG_MIGRATION_LOCK = 0x6B696F736B  # "kiosk"
+# Every engine this process made, so a command can close what it opened even when it stopped
+# half-way (``cli.main``): a PostgreSQL connection left to the garbage collector stays open
+# at the server until then, one per failed command.
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def open_engines() -> set[Engine]:
+    """The engines made by ``create_db_engine`` that still exist."""
+    return set(_engines)
 
 
 def default_data_dir() -> Path:
@@ -170,6 +180,7 @@ def create_db_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         if lengths.strict():
             lengths.enforce_on_sqlite(engine)
+    _engines.add(engine)
     return engine
 
 

@@ -7,7 +7,9 @@ that needs it, because generating it hashes 48 PINs with scrypt on purpose.
 from __future__ import annotations
 
 import os
+import queue
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -122,6 +124,70 @@ def pg_url() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class _Clones:
+    """Databases cloned from the demo template one step ahead of the tests, dropped behind
+    them, on a thread of their own.
+
+    Every service test runs on PostgreSQL too, each on a fresh copy of the demo event.
+    ``CREATE DATABASE ... TEMPLATE`` takes about a second and ``DROP DATABASE`` two (both wait
+    for the disk): done in line they would add minutes to the suite. Here the next clone is
+    made, and the last one dropped, while a test runs, so a test only waits when it is faster
+    than the server."""
+
+    AHEAD = 2
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        self.ready: queue.Queue[str] = queue.Queue()
+        self.work: queue.Queue[tuple[str, str] | None] = queue.Queue()
+        self.failure: BaseException | None = None
+        for _ in range(self.AHEAD):
+            self.work.put(("create", ""))
+        self.thread = threading.Thread(target=self._run, name="pg-clones", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        admin, reason = _pg_admin()
+        if admin is None:
+            self.failure = RuntimeError(reason)
+            self.ready.put("")
+            return
+        with admin:
+            while (job := self.work.get()) is not None:
+                kind, name = job
+                try:
+                    if kind == "create":
+                        name = f"kiosk_test_{uuid.uuid4().hex[:12]}"
+                        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+                        self.ready.put(name)
+                    else:
+                        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                except Exception as error:  # reported by the test that waits for a clone
+                    self.failure = error
+                    self.ready.put("")
+
+    def take(self) -> str:
+        name = self.ready.get()
+        if not name:
+            raise AssertionError(f"cannot clone the demo database: {self.failure}")
+        self.work.put(("create", ""))  # the next test's, while this one runs
+        return name
+
+    def give_back(self, name: str) -> None:
+        self.work.put(("drop", name))
+
+    def close(self) -> None:
+        while True:
+            try:
+                name = self.ready.get_nowait()
+            except queue.Empty:
+                break
+            if name:
+                self.give_back(name)
+        self.work.put(None)
+        self.thread.join(timeout=300)
+
+
 @pytest.fixture(scope="session")
 def pg_demo_template(demo_template: Path) -> Iterator[str]:
     """A PostgreSQL database holding the demo event (copied once), to clone per test."""
@@ -142,18 +208,21 @@ def pg_demo_template(demo_template: Path) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def pg_demo_clones(pg_demo_template: str) -> Iterator[_Clones]:
+    clones = _Clones(pg_demo_template)
+    yield clones
+    clones.close()  # before the template goes
+
+
 @pytest.fixture
-def pg_demo_url(pg_demo_template: str) -> Iterator[str]:
+def pg_demo_url(pg_demo_clones: _Clones) -> Iterator[str]:
     """A fresh PostgreSQL database with the demo event, dropped afterwards."""
-    admin, reason = _pg_admin()
-    assert admin is not None, reason
-    name = f"kiosk_test_{uuid.uuid4().hex[:12]}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_demo_template}"')
-        try:
-            yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    name = pg_demo_clones.take()
+    try:
+        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        pg_demo_clones.give_back(name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
