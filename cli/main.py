@@ -1574,6 +1574,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.lang:
         set_language(args.lang)
     func: Callable[[argparse.Namespace], int] = getattr(args, "func", cmd_app)
+    before = dbmod.open_engines()
+    try:
+        return _run(func, args)
+    finally:
+        # What the command opened is closed, also when it stopped with an error half-way.
+        for engine in dbmod.open_engines() - before:
+            engine.dispose()
+
+
+def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     try:
         return func(args)
     except OutcomeUnknown as error:

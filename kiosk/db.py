@@ -11,6 +11,7 @@ starting at once do not both migrate.
 from __future__ import annotations
 
 import os
+import weakref
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy import Engine, create_engine, event, exc, inspect, make_url, tex
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk import lengths
 from kiosk.changes import track_changes
 from kiosk.errors import DatabaseError, SchemaTooNewError
 from kiosk.i18n import _
@@ -31,11 +33,20 @@ if TYPE_CHECKING:
 # The newest migration. Opening a database already at this revision needs no Alembic at all,
 # which keeps almost a second of imports off every start-up; tests/unit/test_migrations.py
 # fails when a new migration is added without updating this.
-HEAD_REVISION = "a2738090c06c"
+HEAD_REVISION = "5d7e2c41b913"
 
 ENV_DB = "KIOSK_DB"
 APP_NAME = "kiosk"
 _PG_MIGRATION_LOCK = 0x6B696F736B  # "kiosk"
+# Every engine this process made, so a command can close what it opened even when it stopped
+# half-way (``cli.main``): a PostgreSQL connection left to the garbage collector stays open
+# at the server until then, one per failed command.
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def open_engines() -> set[Engine]:
+    """The engines made by ``create_db_engine`` that still exist."""
+    return set(_engines)
 
 
 def default_data_dir() -> Path:
@@ -167,6 +178,9 @@ def create_db_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        if lengths.strict():
+            lengths.enforce_on_sqlite(engine)
+    _engines.add(engine)
     return engine
 
 

@@ -60,3 +60,8 @@ class SignInThrottled(SignInError):
 
 class ApprovalNeeded(PermissionDenied):
     """The action needs a supervisor's approval on the spot, and none was given."""
+
+
+class ValueTooLong(KioskError):
+    """A value longer than its column reached the database (a writer left unbounded): said in
+    words, never as the driver's "value too long for type character varying"."""

@@ -29,7 +29,9 @@ from kiosk.labels import (
     tax_residency_label,
     validity_label,
 )
+from kiosk.lengths import limit
 from kiosk.masking import mask_address, mask_id, mask_phone, masked_is_mobile
+from kiosk.models import Customer
 
 FIELDS = (
     "name",
@@ -50,6 +52,12 @@ VALIDITY = ("id_valid_from", "id_valid_to", "id_long_term")
 ID_TYPES = ("resident_id", "passport", "hk_macao_permit", "taiwan_permit", "foreign_permanent")
 TAX_RESIDENCIES = ("CN", "CN_AND_OTHER", "OTHER")
 _NATIONALITY = re.compile(r"^[A-Z]{3}$")
+# What the customer table holds (PostgreSQL refuses more; SQLite would keep it silently): a
+# longer value is refused in the form, in words, never by the database. An address is stored
+# sealed, but in clear (legacy_address) while the event has no privacy key.
+NAME_MAX = limit(Customer.name) or 64
+ID_NUMBER_MAX = min(limit(Customer.legacy_id_number) or 32, limit(Customer.id_masked) or 32)
+ADDRESS_MAX = limit(Customer.legacy_address) or 300
 
 
 @dataclass(frozen=True)
@@ -179,6 +187,8 @@ def validate(form: KycForm, today: date, record: OnRecord | None = None) -> dict
             )
     if not form.name.strip():
         errors["name"] = _("The name is missing.")
+    elif len(form.name.strip()) > NAME_MAX:
+        errors["name"] = _("The name is too long (at most {n} characters).").format(n=NAME_MAX)
     if form.gender not in ("M", "F"):
         errors["gender"] = _("Choose the gender.")
     if not form.nationality or not _NATIONALITY.fullmatch(form.nationality):
@@ -187,6 +197,10 @@ def validate(form: KycForm, today: date, record: OnRecord | None = None) -> dict
         errors["occupation_code"] = _("Choose the occupation from the list.")
     if not form.address or len(form.address.strip()) < 5:
         errors["address"] = _("The address is missing or too short.")
+    elif len(form.address) > ADDRESS_MAX:
+        errors["address"] = _("The address is too long (at most {n} characters).").format(
+            n=ADDRESS_MAX
+        )
     if not form.phone or not is_valid_mobile(form.phone):
         errors["phone"] = _("A mainland mobile number has 11 digits and starts with 1.")
     if form.tax_residency not in TAX_RESIDENCIES:
@@ -197,6 +211,8 @@ def validate(form: KycForm, today: date, record: OnRecord | None = None) -> dict
     if not number:
         if "id_number" not in errors and not (record and record.kept(form, "id_number")):
             errors["id_number"] = _("The ID number is missing.")
+    elif len(number) > ID_NUMBER_MAX:
+        errors["id_number"] = _("An ID number has at most {n} characters.").format(n=ID_NUMBER_MAX)
     elif form.id_type == "resident_id":
         _check_resident_id(form, number, today, errors)
     if form.id_valid_from is None:

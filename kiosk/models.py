@@ -389,7 +389,9 @@ class VisitStep(Base):
     step: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
-    note: Mapped[str] = mapped_column(String(200), default="")
+    # A derived summary (the slip numbers issued, the fields governed): TEXT, so a long cart
+    # never fails the step it records (issue #16, migration 0013).
+    note: Mapped[str] = mapped_column(Text, default="")
 
     visit: Mapped[Visit] = relationship(back_populates="steps")
 

@@ -143,6 +143,17 @@ def name_initials(name: str) -> list[str]:
     return list(dict.fromkeys(keys))[:_MAX_KEYS]
 
 
+INITIALS_MAX = 200  # Customer.name_initials is VARCHAR(200) (tests/unit/test_lengths.py)
+
+
 def initials_key(name: str) -> str:
-    """The stored search key: the initials joined with "|" (see ``Customer.name_initials``)."""
-    return "|".join(name_initials(name))
+    """The stored search key: the initials joined with "|" (see ``Customer.name_initials``).
+
+    Whole keys only, as many as fit the column: a long name with several surname readings
+    would otherwise overflow it (PostgreSQL refuses the import; SQLite kept it)."""
+    kept: list[str] = []
+    for key in name_initials(name):
+        if len("|".join([*kept, key])) > INITIALS_MAX:
+            break
+        kept.append(key)
+    return "|".join(kept)

@@ -29,7 +29,13 @@ from sqlalchemy import exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk import idempotency, storage
-from kiosk.errors import DatabaseBusy, DatabaseUnavailable, KioskError, OutcomeUnknown
+from kiosk.errors import (
+    DatabaseBusy,
+    DatabaseUnavailable,
+    KioskError,
+    OutcomeUnknown,
+    ValueTooLong,
+)
 from kiosk.i18n import _, sentences
 from kiosk.storage import Cause, Place, StorageError
 
@@ -38,6 +44,12 @@ def _is_rollback_by_server(error: exc.DBAPIError) -> bool:
     """A deadlock or serialization failure: PostgreSQL chose this transaction to give way."""
     code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
     return code in ("40001", "40P01")
+
+
+def _too_long(error: exc.DBAPIError) -> bool:
+    """PostgreSQL's string_data_right_truncation, or SQLite in strict mode (``kiosk.lengths``)."""
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return code == "22001" or "value too long for type" in str(error.orig)
 
 
 def _lost(error: BaseException) -> bool:
@@ -68,6 +80,13 @@ def translate(
         )
     if not isinstance(error, exc.DBAPIError):
         return error
+    if _too_long(error):
+        return ValueTooLong(
+            _(
+                "A value is longer than the event database can hold; nothing was saved. "
+                "Shorten what was typed and try again, or report this."
+            )
+        )
     cause = storage.cause_of(error, place)
     if cause is None and _lost(error):
         cause = Cause.CONNECTION

@@ -6,8 +6,11 @@ that needs it, because generating it hashes 48 PINs with scrypt on purpose.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -23,6 +26,9 @@ os.environ.pop("KIOSK_SLIP_PAPER", None)
 # Every transaction that changes rows must append an audit record (kiosk.audit strict mode);
 # set here so CLI subprocesses started by tests inherit it.
 os.environ["KIOSK_AUDIT_STRICT"] = "1"
+# SQLite refuses a value longer than its VARCHAR(n) as PostgreSQL does (kiosk.lengths), so the
+# SQLite half of the suite catches an unbounded writer too (issue #16, symptom 12).
+os.environ["KIOSK_STRICT_LENGTHS"] = "1"
 
 from kiosk.db import Database, open_database
 from kiosk.demo import create_demo
@@ -51,10 +57,30 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def demo_url(demo_template: Path, tmp_path: Path) -> str:
+def sqlite_demo_url(demo_template: Path, tmp_path: Path) -> str:
+    """The demo event in an SQLite file: for tests about the file itself (backups, disks,
+    file permissions) and for the UI tests (tests/ui/conftest.py)."""
     target = tmp_path / "event.sqlite3"
     shutil.copyfile(demo_template, target)
     return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def sqlite_demo_db(sqlite_demo_url: str) -> Iterator[Database]:
+    database = open_database(sqlite_demo_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def demo_url(request: pytest.FixtureRequest) -> str:
+    """The demo event on each backend in turn, so every service and integration test runs on
+    SQLite and on PostgreSQL (issue #16): SQLite enforces neither column lengths nor row
+    locks, so a test that passed on it alone proved little. A test about SQLite files asks
+    for ``sqlite_demo_url`` instead, and says why."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_demo_url"))
+    return str(request.getfixturevalue("pg_demo_url"))
 
 
 @pytest.fixture
@@ -99,6 +125,80 @@ def pg_url() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class _Clones:
+    """Databases cloned from the demo template one step ahead of the tests, dropped behind
+    them, on a thread of their own.
+
+    Every service test runs on PostgreSQL too, each on a fresh copy of the demo event.
+    ``CREATE DATABASE ... TEMPLATE`` takes about a second and ``DROP DATABASE`` two (both wait
+    for the disk): done in line they would add minutes to the suite. Here the next clone is
+    made, and the last one dropped, while a test runs, so a test only waits when it is faster
+    than the server."""
+
+    AHEAD = 2
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        self.ready: queue.Queue[str] = queue.Queue()
+        self.work: queue.Queue[tuple[str, str] | None] = queue.Queue()
+        self.failure: BaseException | None = None
+        self.leftovers: list[str] = []
+        for _ in range(self.AHEAD):
+            self.work.put(("create", ""))
+        self.thread = threading.Thread(target=self._run, name="pg-clones", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        admin, reason = _pg_admin()
+        if admin is None:
+            self.failure = RuntimeError(reason)
+            self.ready.put("")
+            return
+        with admin:
+            while (job := self.work.get()) is not None:
+                kind, name = job
+                if kind == "create":
+                    try:
+                        name = f"kiosk_test_{uuid.uuid4().hex[:12]}"
+                        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+                        self.ready.put(name)
+                    except Exception as error:  # reported by the test that waits for it
+                        self.failure = error
+                        self.ready.put("")
+                    continue
+                try:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                except Exception:
+                    # The server may refuse for a moment ("checkpoint request failed" under
+                    # load): a database left behind harms no test, so it is tried once more
+                    # at the end of the session and never fails the test that used it.
+                    self.leftovers.append(name)
+            for name in self.leftovers:
+                with contextlib.suppress(Exception):
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def take(self) -> str:
+        name = self.ready.get()
+        self.work.put(("create", ""))  # the next test's, while this one runs
+        if not name:
+            raise AssertionError(f"cannot clone the demo database: {self.failure}")
+        return name
+
+    def give_back(self, name: str) -> None:
+        self.work.put(("drop", name))
+
+    def close(self) -> None:
+        while True:
+            try:
+                name = self.ready.get_nowait()
+            except queue.Empty:
+                break
+            if name:
+                self.give_back(name)
+        self.work.put(None)
+        self.thread.join(timeout=300)
+
+
 @pytest.fixture(scope="session")
 def pg_demo_template(demo_template: Path) -> Iterator[str]:
     """A PostgreSQL database holding the demo event (copied once), to clone per test."""
@@ -119,26 +219,30 @@ def pg_demo_template(demo_template: Path) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def pg_demo_clones(pg_demo_template: str) -> Iterator[_Clones]:
+    clones = _Clones(pg_demo_template)
+    yield clones
+    clones.close()  # before the template goes
+
+
 @pytest.fixture
-def pg_demo_url(pg_demo_template: str) -> Iterator[str]:
+def pg_demo_url(pg_demo_clones: _Clones) -> Iterator[str]:
     """A fresh PostgreSQL database with the demo event, dropped afterwards."""
-    admin, reason = _pg_admin()
-    assert admin is not None, reason
-    name = f"kiosk_test_{uuid.uuid4().hex[:12]}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_demo_template}"')
-        try:
-            yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    name = pg_demo_clones.take()
+    try:
+        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        pg_demo_clones.give_back(name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
 def any_demo_url(request: pytest.FixtureRequest) -> str:
-    """The demo event on each backend in turn: SQLite enforces neither column lengths nor some
-    locking, so a test that passes on it alone proves little."""
+    """The demo event on each backend in turn, also in the UI tests (where ``demo_url`` is
+    SQLite only): SQLite enforces neither column lengths nor some locking, so a test that
+    passes on it alone proves little."""
     if request.param == "sqlite":
-        return str(request.getfixturevalue("demo_url"))
+        return str(request.getfixturevalue("sqlite_demo_url"))
     return str(request.getfixturevalue("pg_demo_url"))
 
 

@@ -36,6 +36,7 @@ from kiosk.imports.kinds import (
 )
 from kiosk.imports.reading import read_sheet
 from kiosk.invitations import new_code
+from kiosk.lengths import require_fits
 from kiosk.models import (
     Branch,
     Customer,
@@ -552,6 +553,13 @@ def create_event(
     now = (clock or Clock()).now()
     if not slots:
         raise KioskError(_("An event needs at least one slot."))
+    require_fits(code, Event.code, _("The event code"))
+    require_fits(name, Event.name, _("The event name"))
+    require_fits(venue, Event.venue, _("The venue"))
+    require_fits(catalog_url, Event.catalog_url, _("The catalog address"))
+    for spec in slots:
+        require_fits(spec.code, TimeSlot.code, _("The slot code"))
+        require_fits(spec.label, TimeSlot.label, _("The slot label"))
     zone = ZoneInfo(timezone)
     with uow:
         s = uow.session

@@ -417,10 +417,13 @@ def test_governance_save_on_a_filling_disk(small_disk: SmallDisk, ready_event: P
 
 def test_booth_redeem_on_a_filling_disk(
     small_disk: SmallDisk,
-    demo_db: Database,
+    sqlite_demo_db: Database,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """SQLite only: the booth's own SQLite file is on the filling disk; the event database
+    only issues the slip and the pack."""
+    demo_db = sqlite_demo_db
     (code,) = issue(demo_db, ["O101"])
     ready = tmp_path / "booth.sqlite3"
     booth = new_booth(ready)
@@ -476,12 +479,14 @@ def test_booth_redeem_on_a_filling_disk(
 )
 def test_exports_and_backups_on_a_filling_disk(
     small_disk: SmallDisk,
-    demo_url: str,
+    sqlite_demo_url: str,
     capsys: pytest.CaptureFixture[str],
     command: tuple[str, ...],
     name: str,
 ) -> None:
-    """Written whole or not at all: exit 1 naming the disk, and nothing under the final name."""
+    """Written whole or not at all: exit 1 naming the disk, and nothing under the final name.
+    SQLite only: a backup copies the SQLite file (the files written are what is tested)."""
+    demo_url = sqlite_demo_url
     target = small_disk.path / name
 
     def attempt(leave: int) -> str:

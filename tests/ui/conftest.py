@@ -24,6 +24,14 @@ from ui.theme import apply_theme
 pytestmark = pytest.mark.ui
 
 
+@pytest.fixture
+def demo_url(sqlite_demo_url: str) -> str:
+    """SQLite only for the widget tests: they test the screens, and each runs for seconds.
+    The services below them run on both backends (tests/unit, tests/integration), and the
+    UI tests that are about a backend ask for ``any_demo_url``."""
+    return sqlite_demo_url
+
+
 @pytest.fixture(autouse=True)
 def _collect_qt_garbage_here() -> Iterator[None]:
     """Collect each UI test's cyclic garbage on the main thread, right after the test.

@@ -173,8 +173,8 @@ def _records(database: Database) -> list[AuditRecord]:
         return list(uow.session.scalars(select(AuditRecord).order_by(AuditRecord.id)))
 
 
-def test_digests_cover_the_rows_before_and_after(empty_url: str) -> None:
-    database = open_database(empty_url)
+def test_digests_cover_the_rows_before_and_after(any_empty_url: str) -> None:
+    database = open_database(any_empty_url)
     with database.unit_of_work() as uow:
         branch = Branch(code="B01", name="Main street", target=10)
         uow.session.add(branch)
@@ -232,8 +232,8 @@ def test_values_serialise_deterministically() -> None:
 # --- strict mode ---------------------------------------------------------------------------
 
 
-def test_strict_mode_refuses_an_unaudited_change(empty_url: str) -> None:
-    database = open_database(empty_url)
+def test_strict_mode_refuses_an_unaudited_change(any_empty_url: str) -> None:
+    database = open_database(any_empty_url)
     with database.unit_of_work() as uow:
         uow.session.add(Branch(code="B01", name="Main street"))
         with pytest.raises(audit.UnauditedChange, match="changed branch without an audit"):

@@ -135,7 +135,9 @@ def _is_prefix(order: list[int], present: set[int]) -> bool:
     return got == order[: len(got)]
 
 
-def test_backups_during_writes_restore_consistent(demo_url: str, tmp_path: Path) -> None:
+def test_backups_during_writes_restore_consistent(sqlite_demo_url: str, tmp_path: Path) -> None:
+    """SQLite only: the backup copies the event's SQLite file while stations write to it."""
+    demo_url = sqlite_demo_url
     database = open_database(demo_url)
     to_check_in, to_issue, to_govern = _customers(database)
     clock = FixedClock(MORNING)
@@ -194,7 +196,9 @@ def test_backups_during_writes_restore_consistent(demo_url: str, tmp_path: Path)
     assert held["visits"] == final["visits"] and held["slips"] == final["slips"]
 
 
-def test_rotation_keeps_the_newest(demo_db: Database, tmp_path: Path) -> None:
+def test_rotation_keeps_the_newest(sqlite_demo_db: Database, tmp_path: Path) -> None:
+    """SQLite only: the backup files are copies of the SQLite file."""
+    demo_db = sqlite_demo_db
     folder = tmp_path / "usb"
     (folder / "kiosk-OTHER-20261101-090000-000.sqlite3").parent.mkdir(parents=True)
     (folder / "kiosk-OTHER-20261101-090000-000.sqlite3").write_bytes(b"another event's")
@@ -211,7 +215,9 @@ def test_rotation_keeps_the_newest(demo_db: Database, tmp_path: Path) -> None:
         backup(demo_db, folder, keep=0)
 
 
-def test_restore_refusals(demo_db: Database, tmp_path: Path) -> None:
+def test_restore_refusals(sqlite_demo_db: Database, tmp_path: Path) -> None:
+    """SQLite only: restoring writes an SQLite file."""
+    demo_db = sqlite_demo_db
     path = backup(demo_db, tmp_path / "usb").path
     target = tmp_path / "restored.sqlite3"
     restore(path, f"sqlite:///{target}")
@@ -242,8 +248,11 @@ def test_restore_refusals(demo_db: Database, tmp_path: Path) -> None:
 
 
 def test_backup_and_restore_commands(
-    capsys: pytest.CaptureFixture[str], demo_url: str, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], sqlite_demo_url: str, tmp_path: Path
 ) -> None:
+    """SQLite only: an SQLite backup restored into an SQLite file (PostgreSQL's dump and
+    restore: test_postgresql_dump_and_restore)."""
+    demo_url = sqlite_demo_url
     base = ["--lang", "en", "--db", demo_url]
     code, out, err = run(capsys, *base, "backup", "--to", str(tmp_path / "usb"), "--keep", "2")
     assert code == 0, err

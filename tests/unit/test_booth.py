@@ -165,9 +165,10 @@ def test_pack_refusals(demo_db: Database, tmp_path: Path, empty_url: str) -> Non
         export_pack(demo_db.unit_of_work(), "M01", "wrong-passphrase", supervisor(demo_db))
 
 
-def test_booth_file_is_not_an_event_database(demo_url: str) -> None:
+def test_booth_file_is_not_an_event_database(sqlite_demo_url: str) -> None:
+    """SQLite only: a booth opens a file, and this one is the event's SQLite file."""
     with pytest.raises(DatabaseError, match="event database"):
-        open_booth_database(demo_url.removeprefix("sqlite:///"))
+        open_booth_database(sqlite_demo_url.removeprefix("sqlite:///"))
 
 
 def _mutations(code: str, rng: random.Random) -> list[str]:

@@ -28,13 +28,13 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_demo_then_info(capsys: pytest.CaptureFixture[str], empty_url: str) -> None:
+def test_demo_then_info(capsys: pytest.CaptureFixture[str], any_empty_url: str) -> None:
     code, out, err = run(
         capsys,
         "--lang",
         "en",
         "--db",
-        empty_url,
+        any_empty_url,
         "demo",
         "--no-gui",
         "--yes",
@@ -46,7 +46,7 @@ def test_demo_then_info(capsys: pytest.CaptureFixture[str], empty_url: str) -> N
     assert (code, err) == (0, "")
     assert "40 invitees from 15 branches" in out
     assert "every PIN is 1234" in out
-    code, out, err = run(capsys, "--lang", "en", "--db", empty_url, "info")
+    code, out, err = run(capsys, "--lang", "en", "--db", any_empty_url, "info")
     assert (code, err) == (0, "")
     assert "尊享积分集中兑换日（演示） (demo)" in out
     assert "2026-11-28" in out

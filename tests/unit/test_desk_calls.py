@@ -377,12 +377,18 @@ def test_an_event_in_progress_is_repaired_on_upgrade(any_demo_url: str, clock: F
     db.dispose()
     engine = create_db_engine(any_demo_url)
     with engine.connect() as connection:  # back to the release before the queue indexes
-        if engine.dialect.name == "sqlite":  # as migrate() does: a rebuilt table must not
-            _foreign_keys(connection, on=False)  # cascade-delete the rows pointing at it
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # As kiosk.db.migrate does: SQLite rebuilds a table to drop a column (the event's
+            # redeem_requires, 0012), and with foreign keys on, dropping the old event table
+            # would cascade to every queue entry.
+            _foreign_keys(connection, on=False)
         with connection.begin():
             config = _alembic_config()
             config.attributes["connection"] = connection
             command.downgrade(config, "f1ae2c4db6f6")
+        if sqlite:
+            _foreign_keys(connection, on=True)
     with engine.begin() as connection:  # what the old code wrote: B001, then B002, at S001
         for number, minute in ((1, 20), (2, 25)):
             connection.execute(

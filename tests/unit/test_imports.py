@@ -464,8 +464,8 @@ def test_a_file_with_any_error_imports_nothing(event_db: Database, tmp_path: Pat
     assert count(event_db, Customer.id) == 4
 
 
-def test_imports_into_an_event_need_the_event(empty_url: str, tmp_path: Path) -> None:
-    database = open_database(empty_url)
+def test_imports_into_an_event_need_the_event(any_empty_url: str, tmp_path: Path) -> None:
+    database = open_database(any_empty_url)
     path = write_xlsx(tmp_path / "c.xlsx", CATALOG_ROWS)
     with pytest.raises(svc.KioskError, match="Create the event first"):
         svc.import_file(database.unit_of_work(), "catalog", path, importer(database))
@@ -496,13 +496,13 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_templates_filled_in_and_imported_with_the_cli(
-    empty_url: str,
+    any_empty_url: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("KIOSK_PASSPHRASE", EVENT_PASSPHRASE)
-    db = ["--lang", "en", "--db", empty_url]
+    db = ["--lang", "en", "--db", any_empty_url]
     code, out, err = run(
         capsys, *db, "event", "create", "--code", "GZ26", "--name", "积分兑换日",
         "--date", "2026-11-28", "--slot", "AM,上午场,09:00,11:30,120",
@@ -575,7 +575,7 @@ def test_templates_filled_in_and_imported_with_the_cli(
     fill(paths[4], [["6200000001", "王小明", "电话", "2026-11-20", "确认", 0]])
     code, out, err = run(capsys, *db, "import", "invitations", str(paths[4]), *rm)
     assert (code, err) == (0, ""), err
-    database = open_database(empty_url)
+    database = open_database(any_empty_url)
     with database.unit_of_work() as uow:
         approved = uow.session.execute(
             select(AuditRecord.action, Staff.staff_no)

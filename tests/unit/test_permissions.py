@@ -404,13 +404,13 @@ def test_reprint_after_the_first_copy_needs_approval(demo_db: Database, clock: F
     assert copies == 2
 
 
-def test_import_before_any_staff_exists_needs_nobody(empty_url: str, tmp_path: Path) -> None:
+def test_import_before_any_staff_exists_needs_nobody(any_empty_url: str, tmp_path: Path) -> None:
     """The first event and staff list come in before anyone could sign in; after that, an
     import needs a member of staff again."""
     from kiosk.db import open_database
     from tests.unit.test_imports import BRANCH_ROWS, STAFF_ROWS, write_xlsx
 
-    database = open_database(empty_url)
+    database = open_database(any_empty_url)
     try:
         imports.create_event(
             database.unit_of_work(),
