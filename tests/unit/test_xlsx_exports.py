@@ -182,7 +182,7 @@ def poisoned(played: tuple[Path, FixedClock], tmp_path_factory: pytest.TempPathF
             for i, row in enumerate(s.scalars(select(model))):
                 row.name = RISKY[i % len(RISKY)] + str(i)
         for i, merchant in enumerate(s.scalars(select(Merchant))):
-            merchant.booth = RISKY[(i + 1) % len(RISKY)]
+            merchant.booth = RISKY[(i + 1) % len(RISKY)][:16]  # VARCHAR(16); still a formula
         for i, slot in enumerate(s.scalars(select(TimeSlot))):
             slot.label = RISKY[i % len(RISKY)]
         uow.commit()
