@@ -2,8 +2,8 @@
 
 .xlsx is streamed by ``kiosk.imports.xlsx`` (values only, formulas as their cached results;
 one row at a time, so a 50 MB file never sits in memory whole), which gives what openpyxl's
-read-only mode gave, cell for cell, at about three times its speed and a fraction of its memory. The sheet is the one
-the coordinator sees: hidden sheets (an old list kept by the branch, the drop-down sources of a
+read-only mode gave, cell for cell, several times faster. The sheet is the one the coordinator
+sees: hidden sheets (an old list kept by the branch, the drop-down sources of a
 template) are skipped; among the visible sheets the one whose first rows hold the header of
 the import is used, and when several do the coordinator is asked (``SheetChoice``).
 

@@ -64,9 +64,7 @@ BUILTIN_FORMATS = {
 }  # fmt: skip
 STRIP_RE = re.compile(r'".*?"|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]')
 DATE_RE = re.compile(r"(?<![_\\])[dmhysDMHYS]")
-TIMEDELTA_RE = re.compile(
-    r"\[hh?\](:mm(:ss(\.0*)?)?)?|\[mm?\](:ss(\.0*)?)?|\[ss?\](\.0*)?", re.I
-)
+TIMEDELTA_RE = re.compile(r"\[hh?\](:mm(:ss(\.0*)?)?)?|\[mm?\](:ss(\.0*)?)?|\[ss?\](\.0*)?", re.I)
 RANGE_RE = re.compile(
     r"^[$]?(?P<min_col>[A-Za-z]{1,3})?[$]?(?P<min_row>\d+)?"
     r"(:[$]?(?P<max_col>[A-Za-z]{1,3})?[$]?(?P<max_row>\d+)?)?$"
@@ -76,7 +74,9 @@ ISO_RE = re.compile(
     r"(?P<time>(?P<hour>\d{2}):(?P<minute>\d{2})(:(?P<second>\d{2})"
     r"(?P<microsecond>\.\d{1,3})?)?)?Z?"
 )
-ISO_DURATION = re.compile(r"PT((?P<hours>\d+)H)?((?P<minutes>\d+)M)?((?P<seconds>\d+(\.\d{1,3})?)S)?")
+ISO_DURATION = re.compile(
+    r"PT((?P<hours>\d+)H)?((?P<minutes>\d+)M)?((?P<seconds>\d+(\.\d{1,3})?)S)?"
+)
 WINDOWS_EPOCH = datetime.datetime(1899, 12, 30)
 MAC_EPOCH = datetime.datetime(1904, 1, 1)
 
@@ -109,7 +109,7 @@ def range_boundaries(ref: str) -> tuple[int | None, int | None, int | None, int 
     min_col, min_row, max_col, max_row = match.group("min_col", "min_row", "max_col", "max_row")
     if match.group(3):
         cols, rows = (min_col, max_col), (min_row, max_row)
-        if not (all(cols + rows) or all(cols) and not any(rows) or all(rows) and not any(cols)):
+        if not (all(cols + rows) or (all(cols) and not any(rows)) or (all(rows) and not any(cols))):
             raise ValueError(f"{ref} is not a valid coordinate or range")
     c1 = column_index(min_col) if min_col is not None else None
     r1 = int(min_row) if min_row is not None else None
@@ -215,7 +215,7 @@ def read_shared_strings(source: IO[bytes]) -> SharedStrings:
         depth_path.append(name)
         if name == si:
             plain, runs, plain_seen = None, [], False
-        elif name == t and (parent == si or parent == r) and len(depth_path) >= 2:
+        elif name == t and (parent in (si, r)) and len(depth_path) >= 2:
             buffer = []
 
     def end(name: str) -> None:
@@ -290,7 +290,8 @@ class Workbook:
         valid = set(archive.namelist())
         types = ElementTree.fromstring(archive.read("[Content_Types].xml"))
         overrides = [
-            (o.get("PartName", ""), o.get("ContentType")) for o in types.iter(f"{{{CT_NS}}}Override")
+            (o.get("PartName", ""), o.get("ContentType"))
+            for o in types.iter(f"{{{CT_NS}}}Override")
         ]
         workbook_part = None
         for kind in WORKBOOK_TYPES:
@@ -330,7 +331,9 @@ class Workbook:
         for sheet in sheets.iter(f"{{{MAIN}}}sheet") if sheets is not None else ():
             rel_id = sheet.get(f"{{{REL_NS}}}id")
             if not rel_id:
-                warnings.warn(f"File contains an invalid specification for {sheet.get('name')}")
+                warnings.warn(
+                    f"File contains an invalid specification for {sheet.get('name')}", stacklevel=2
+                )
                 continue
             if rels is None:
                 rels = _rels(archive, rels_name)
@@ -392,7 +395,11 @@ class _SheetReader:
         self.dimension_closed = False  # the end of <sheetData> passed: no dimension after
 
     def parsed(self) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
-        """(row number, [(column, value)]) as openpyxl's WorkSheetParser.parse gives them."""
+        """(row number, [(column, value)]) as openpyxl's WorkSheetParser.parse gives them.
+
+        The handlers run for every element of a file of millions of cells, so they keep their
+        state in plain local variables and tell elements apart by name and depth (a cell is a
+        child of a row, a value a child of a cell, ...) rather than by a stack."""
         book = self.book
         strings = book.shared_strings
         dates, spans, epoch = book.date_styles, book.timedelta_styles, book.epoch
@@ -401,99 +408,135 @@ class _SheetReader:
         tag_is, tag_t, tag_r = f"{MAIN}}}is", f"{MAIN}}}t", f"{MAIN}}}r"
         tag_dim, tag_data = f"{MAIN}}}dimension", f"{MAIN}}}sheetData"
         columns: dict[str, int] = {}
-        state: dict[str, Any] = {"row": 0, "col": 0}
         cells: list[tuple[int, Any]] = []
-        # the cell being read
-        cur: dict[str, Any] = {}
-        path: list[str] = []
+        depth = row_depth = cell_depth = is_depth = run_depth = 0
+        row_number = col = 0
+        kind: str = "n"
+        style: str | None = None
+        text: str | None = None  # the cell's <v>
+        plain: str | None = None  # an inline string's own <t>
+        runs: list[str] = []  # an inline string's runs' <t>
+        inline = False  # the cell has <is>
         buffer: list[str] | None = None
+        target = 0  # what the text being gathered is: 1 <v>, 2 plain <t>, 3 a run's <t>
 
         def start(name: str, attrs: dict[str, str]) -> None:
-            nonlocal cells, buffer
-            path.append(name)
+            nonlocal depth, row_depth, cell_depth, is_depth, run_depth, row_number, col
+            nonlocal kind, style, text, plain, runs, inline, buffer, target, cells
+            depth += 1
             if name == tag_c:
-                if len(path) < 2 or path[-2] != tag_row:
+                if depth != row_depth + 1 or not row_depth:
                     return
+                cell_depth = depth
                 ref = attrs.get("r")
                 if ref:
-                    letters = ref.rstrip("0123456789").replace("$", "")
-                    col = columns.get(letters)
-                    if col is None:
-                        col = columns[letters] = column_index(letters)
-                    state["col"] = col
+                    found = columns.get(ref)
+                    if found is None:
+                        letters = ref.rstrip("0123456789")
+                        found = columns.get(letters)
+                        if found is None:
+                            found = columns[letters] = column_index(letters)
+                    col = found
                 else:
-                    state["col"] += 1
-                    col = state["col"]
-                cur.clear()
-                cur["col"] = col
-                cur["t"] = attrs.get("t", "n")
-                cur["s"] = attrs.get("s")
-            elif name == tag_v:
-                if len(path) >= 2 and path[-2] == tag_c and "v" not in cur and "col" in cur:
-                    buffer = []
+                    col += 1
+                kind = attrs.get("t", "n")
+                style = attrs.get("s")
+                text = plain = None
+                inline = False
+                if runs:
+                    runs = []
             elif name == tag_t:
-                # inline string: <is><t> or <is><r><t>
-                if len(path) >= 3 and path[-2] == tag_is and path[-3] == tag_c:
-                    buffer = []
-                elif len(path) >= 4 and path[-2] == tag_r and path[-3] == tag_is:
-                    buffer = []
+                if is_depth:
+                    if depth == is_depth + 1:
+                        if plain is None:
+                            buffer, target = [], 2
+                    elif run_depth and depth == run_depth + 1:
+                        buffer, target = [], 3
+            elif name == tag_v:
+                if cell_depth and depth == cell_depth + 1 and text is None:
+                    buffer, target = [], 1
             elif name == tag_is:
-                if len(path) >= 2 and path[-2] == tag_c and "is" not in cur:
-                    cur["is"] = True
-                    cur["plain"] = None
-                    cur["plain_seen"] = False
-                    cur["runs"] = []
+                if cell_depth and depth == cell_depth + 1 and not inline:
+                    inline = True
+                    is_depth = depth
+            elif name == tag_r:
+                if is_depth and depth == is_depth + 1:
+                    run_depth = depth
             elif name == tag_row:
                 ref = attrs.get("r")
                 if ref is not None:
                     try:
-                        state["row"] = int(ref)
+                        row_number = int(ref)
                     except ValueError:
                         number = float(ref)
                         if not number.is_integer():
                             raise ValueError(f"{ref} is not a valid row number") from None
-                        state["row"] = int(number)
+                        row_number = int(number)
                 else:
-                    state["row"] += 1
-                state["col"] = 0
+                    row_number += 1
+                col = 0
                 cells = []
+                row_depth = depth
             elif name == tag_dim and self.dimension is None and not self.dimension_closed:
                 self.dimension = range_boundaries(attrs.get("ref", ""))
 
         def end(name: str) -> None:
-            nonlocal buffer
-            path.pop()
-            if name == tag_v:
-                if buffer is not None:
-                    cur["v"] = "".join(buffer)
-                    buffer = None
-            elif name == tag_t:
-                if buffer is not None:
-                    text = "".join(buffer)
-                    buffer = None
-                    if path[-1] == tag_is:
-                        if not cur["plain_seen"]:
-                            cur["plain"] = text
-                            cur["plain_seen"] = True
-                    else:
-                        cur["runs"].append(text)
+            nonlocal depth, row_depth, cell_depth, is_depth, run_depth
+            nonlocal text, plain, buffer, target
+            if buffer is not None and (name in (tag_v, tag_t)):
+                gathered = "".join(buffer)
+                if target == 1:
+                    text = gathered
+                elif target == 2:
+                    plain = gathered
+                else:
+                    runs.append(gathered)
+                buffer = None
             elif name == tag_c:
-                if "col" not in cur:
-                    return
-                cells.append((cur["col"], self.value(cur, strings, dates, spans, epoch)))
-                cur.clear()
+                if depth == cell_depth:
+                    cell_depth = 0
+                    if kind == "inlineStr":
+                        if not inline:
+                            value: Any = None
+                        elif runs:
+                            value = (plain or "") + "".join(runs)
+                        else:
+                            value = plain or ""
+                    elif not text:
+                        value = None
+                    elif kind == "s":
+                        value = strings[int(text)]
+                    elif kind == "n":
+                        value = _number(text, style, dates, spans, epoch)
+                    elif kind == "b":
+                        value = bool(int(text))
+                    elif kind == "d":
+                        value = from_iso8601(text)
+                    else:
+                        value = text  # "str" (a formula's text), "e" (an error: #N/A), other
+                    cells.append((col, value))
+            elif name == tag_is:
+                if depth == is_depth:
+                    is_depth = 0
+            elif name == tag_r:
+                if depth == run_depth:
+                    run_depth = 0
             elif name == tag_row:
-                done.append((state["row"], cells))
+                if depth == row_depth:
+                    row_depth = 0
+                    done.append((row_number, cells))
             elif name == tag_data:
                 self.dimension_closed = True
+            depth -= 1
 
-        def data(text: str) -> None:
+        def data(chunk: str) -> None:
             if buffer is not None:
-                buffer.append(text)
+                buffer.append(chunk)
 
         parser = expat.ParserCreate(namespace_separator="}")
         parser.buffer_text = True
-        parser.ordered_attributes = False
+        for tag in (tag_c, tag_v, tag_row, tag_is, tag_t, tag_r, tag_dim, tag_data):
+            parser.intern[tag] = tag  # names arrive as these very strings: == is identity
         parser.StartElementHandler = start
         parser.EndElementHandler = end
         parser.CharacterDataHandler = data
@@ -506,49 +549,6 @@ class _SheetReader:
                 done.clear()
             if not chunk:
                 break
-
-    @staticmethod
-    def value(
-        cur: dict[str, Any],
-        strings: Any,
-        dates: frozenset[int],
-        spans: frozenset[int],
-        epoch: datetime.datetime,
-    ) -> Any:
-        """openpyxl's WorkSheetParser.parse_cell with data_only=True."""
-        kind = cur["t"]
-        if kind == "inlineStr":
-            if "is" not in cur:
-                return None
-            plain = cur["plain"]
-            return ("" if plain is None else plain) + "".join(cur["runs"])
-        text = cur.get("v") or None
-        if text is None:
-            return None
-        if kind == "n":
-            number: Any = (
-                float(text) if "." in text or "E" in text or "e" in text else int(text)
-            )
-            style = cur["s"]
-            if style:
-                style_id = int(style)
-                if style_id in dates:
-                    try:
-                        return from_excel(number, epoch, timedelta=style_id in spans)
-                    except (OverflowError, ValueError):
-                        warnings.warn(
-                            f"A cell is marked as a date but the serial value {number} is "
-                            "outside the limits for dates. The cell will be treated as an error."
-                        )
-                        return "#VALUE!"
-            return number
-        if kind == "s":
-            return strings[int(text)]
-        if kind == "b":
-            return bool(int(text))
-        if kind == "d":
-            return from_iso8601(text)
-        return text  # "str" (a formula's text result), "e" (an error such as #N/A), other
 
     def rows(self) -> Iterator[tuple[Any, ...]]:
         """openpyxl's ReadOnlyWorksheet._cells_by_row(1, 1, max_col, max_row, values_only)."""
@@ -583,6 +583,31 @@ class _SheetReader:
         if max_row is not None and max_row < idx:
             for _ in range(counter, max_row + 1):
                 yield empty
+
+
+def _number(
+    text: str,
+    style: str | None,
+    dates: frozenset[int],
+    spans: frozenset[int],
+    epoch: datetime.datetime,
+) -> Any:
+    """A number cell as openpyxl gives it: int unless written with "." or an exponent, a
+    date or time when its style's number format is one."""
+    number: Any = float(text) if "." in text or "E" in text or "e" in text else int(text)
+    if style:
+        style_id = int(style)
+        if style_id in dates:
+            try:
+                return from_excel(number, epoch, timedelta=style_id in spans)
+            except (OverflowError, ValueError):
+                warnings.warn(
+                    f"A cell is marked as a date but the serial value {number} is "
+                    "outside the limits for dates. The cell will be treated as an error.",
+                    stacklevel=2,
+                )
+                return "#VALUE!"
+    return number
 
 
 def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:

@@ -113,7 +113,7 @@ def every_kind(path: Path, *, date1904: bool = False) -> Path:
     data["I9"] = 12
     data["I9"].number_format = "@"
     data["A10"] = CellRichText(["普通", TextBlock(InlineFont(b=True), "粗体"), " 尾"])
-    data["B10"] = "=HYPERLINK(\"http://x\",\"经理\")"
+    data["B10"] = '=HYPERLINK("http://x","经理")'
     data["C10"] = "x005F_x000D_"
     lists = book.create_sheet("lists")
     lists.append(["B01", "B02"])
@@ -178,7 +178,8 @@ STYLES = """<?xml version="1.0" encoding="UTF-8"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
 <numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy&quot;年&quot;m&quot;月&quot;"/>
 <numFmt numFmtId="165" formatCode="&quot;day&quot;0"/></numFmts>
-<fonts count="1"><font/></fonts><fills count="1"><fill><patternFill patternType="none"/></fill></fills>
+<fonts count="1"><font/></fonts>
+<fills count="1"><fill><patternFill patternType="none"/></fill></fills>
 <borders count="1"><border/></borders>
 <cellStyleXfs count="1"><xf numFmtId="0"/></cellStyleXfs>
 <cellXfs count="7"><xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="164"/>
