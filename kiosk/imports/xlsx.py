@@ -182,10 +182,12 @@ class SharedStrings:
 
     def __getitem__(self, index: int) -> str:
         ends = self._ends
+        if index < 0:  # as a list would (openpyxl kept a list)
+            index += len(ends)
+            if index < 0:
+                raise IndexError(index)
         end = ends[index]
         start = ends[index - 1] if index > 0 else 0
-        if index < 0:
-            raise IndexError(index)
         return self._data[start:end].decode("utf-8", "surrogatepass")
 
 

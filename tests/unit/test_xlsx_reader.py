@@ -286,5 +286,7 @@ def test_shared_strings_are_kept_compactly() -> None:
     for text in ["", "王小明", "𠂇", "a"]:
         strings.append(text)
     assert [strings[i] for i in range(4)] == ["", "王小明", "𠂇", "a"]
-    with pytest.raises(IndexError):
-        strings[4]
+    assert strings[-1] == "a" and strings[-4] == ""
+    for outside in (4, -5):
+        with pytest.raises(IndexError):
+            strings[outside]
