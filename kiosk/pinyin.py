@@ -126,9 +126,16 @@ def surname(name: str) -> str:
 
 def name_initials(name: str) -> list[str]:
     """Every key a person might type for ``name``, the surname reading first."""
+    return list(_name_initials(name))
+
+
+@functools.lru_cache(maxsize=8192)
+def _name_initials(name: str) -> tuple[str, ...]:
+    """Cached: an import asks twice per invitee, within one batch of 2,000 rows (the stored
+    key, then the search keys), and real lists repeat names."""
     han = "".join(c for c in name if is_han(c))
     if not han:
-        return [name.lower()] if name.isascii() and name.isalpha() else []
+        return (name.lower(),) if name.isascii() and name.isalpha() else ()
     if han[:2] in COMPOUND_SURNAMES:
         surname_keys, given = [COMPOUND_SURNAMES[han[:2]]], han[2:]
     else:
@@ -140,7 +147,7 @@ def name_initials(name: str) -> list[str]:
         given = han[1:]
     given_key = _given_key(given)
     keys = [s + given_key for s in surname_keys] or [given_key]
-    return list(dict.fromkeys(keys))[:_MAX_KEYS]
+    return tuple(dict.fromkeys(keys))[:_MAX_KEYS]
 
 
 INITIALS_MAX = 200  # Customer.name_initials is VARCHAR(200) (tests/unit/test_lengths.py)

@@ -12,6 +12,7 @@ import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from kiosk.gb18030 import NOT_PLAIN
 from kiosk.i18n import _
 from kiosk.idcard import birth_date, is_valid_mobile, is_valid_resident_id
 
@@ -49,6 +50,8 @@ def clean(value: str, *, fold: bool = True) -> tuple[str, tuple[str, ...]]:
     and prints differently; codes, numbers, IDs and phones are folded, as they must compare."""
     if value.isascii() and value.isprintable():
         return value, ()
+    if NOT_PLAIN.search(value) is None:
+        return value, ()  # printable ASCII and common ideographs: nothing to clean or fold
     changed: list[str] = []
     stripped = value.translate(_INVISIBLE)
     controls = "".join(
