@@ -43,6 +43,11 @@ def _mark(session: Session, *_args: Any) -> None:
     session.info[_WROTE] = True
 
 
+def wrote(session: Session) -> None:
+    """Say that ``session`` writes, for writes no ORM event sees (``kiosk.bulk``'s COPY)."""
+    _mark(session)
+
+
 _DML = ("INSERT", "UPDATE", "DELETE")
 
 

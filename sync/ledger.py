@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError
 
+from kiosk.bulk import insert_rows
 from kiosk.db import create_db_engine
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -360,7 +361,7 @@ class Ledger:
                         "received_at": now,
                     }
                 )
-            _insert(connection, entry, entry_rows)
+            insert_rows(connection, entry, entry_rows)
             moved = [
                 {"key": no, "balance": bal, "updated_at": now}
                 for no, bal in balances.items()
@@ -381,7 +382,7 @@ class Ledger:
                     .values(balance=bindparam("balance"), updated_at=bindparam("updated_at")),
                     moved,
                 )
-            _insert(connection, slip, list(new_slips.values()))
+            insert_rows(connection, slip, list(new_slips.values()))
             for slip_key in changed_slips:
                 row = slips[slip_key]
                 connection.execute(
@@ -389,7 +390,7 @@ class Ledger:
                     .where(slip.c.event == slip_key[0], slip.c.serial == slip_key[1])
                     .values(status=row["status"], updated_at=now)
                 )
-            _insert(connection, governance, governance_rows)
+            insert_rows(connection, governance, governance_rows)
             for customer_no, changes in account_updates.items():
                 values: dict[str, Any] = {"updated_at": now}
                 if "mobile_banking" in changes:
@@ -437,25 +438,6 @@ class Ledger:
             return connection.scalar(
                 select(slip.c.status).where(slip.c.event == event_code, slip.c.serial == serial)
             )
-
-
-def _insert(connection: Any, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows. On PostgreSQL through ``COPY ... FROM STDIN`` on the same connection
-    (so in the same transaction): a statement per row spends the push in round trips, and
-    array parameters in the driver's pure-Python escaping of every JSON payload."""
-    if not rows:
-        return
-    if connection.dialect.name != "postgresql":
-        connection.execute(table.insert(), rows)
-        return
-    names = [c.name for c in table.columns if c.name in rows[0]]
-    raw = connection.connection.driver_connection
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row([row[name] for name in names])
 
 
 def _known(connection: Any, keys: list[str], pg: bool) -> list[tuple[str, str, str | None]]:

@@ -17,10 +17,10 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from kiosk import audit, privacy
+from kiosk import audit, bulk, changes, privacy
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -330,9 +330,9 @@ def _apply_invitees(
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> tuple[int, int]:
-    """Write the invitees in bulk: a few multi-row statements per batch (executemany; on
-    PostgreSQL psycopg's pipelined multi-row INSERT … RETURNING) instead of a flush per row,
-    every value sealed with the one sealer of the file (one key agreement, then AES-GCM)."""
+    """Write the invitees in bulk: a few statements per batch (``kiosk.bulk``: executemany on
+    SQLite, COPY on PostgreSQL) instead of a flush per row, every value sealed with the one
+    sealer of the file (one key agreement, then AES-GCM)."""
     event = _find_current(s)
     assert event is not None
     branches = dict(s.execute(select(Branch.code, Branch.id)).all())
@@ -350,6 +350,7 @@ def _apply_invitees(
     rng = random.SystemRandom()
     sealer = privacy.sealer(s)  # one key agreement for the whole file
     created = 0
+    changes.wrote(s)  # COPY passes no ORM event: the stations must still hear of the import
     for start in range(0, len(records), BATCH):
         if cancelled is not None and cancelled():
             raise Cancelled
@@ -370,9 +371,10 @@ def _apply_invitees(
                 new_rows.append(values)
         ids = dict(existing)
         if new_rows:
-            # Core executemany (the ORM's bulk insert sends one statement per row here), then
-            # the ids in one query: RETURNING in parameter order is row by row on SQLite.
-            s.execute(insert(Customer.__table__), new_rows)
+            # Core executemany or COPY (the ORM's bulk insert sends one statement per row
+            # here), then the ids in one query: RETURNING in parameter order is row by row on
+            # SQLite.
+            bulk.insert_rows(s.connection(), Customer.__table__, new_rows)
             fresh = [v["customer_no"] for v in new_rows]
             ids.update(
                 s.execute(
@@ -404,7 +406,7 @@ def _apply_invitees(
                     }
                 )
         if new_invitations:
-            s.execute(insert(Invitation.__table__), new_invitations)
+            bulk.insert_rows(s.connection(), Invitation.__table__, new_invitations)
         if old_invitations:
             s.execute(update(Invitation), old_invitations)
         codes: dict[int, str] = {}
@@ -435,7 +437,7 @@ def _apply_invitees(
                 for code, qty in r.preselections or ()
             ]
             if rows:
-                s.execute(insert(Preselection.__table__), rows)
+                bulk.insert_rows(s.connection(), Preselection.__table__, rows)
         # Search keys replaced whole, as ``index_customer`` does one customer at a time.
         if existing:
             s.execute(delete(SearchKey).where(SearchKey.customer_id.in_(list(existing.values()))))
@@ -445,7 +447,7 @@ def _apply_invitees(
             for key in customer_keys(r.name, r.phone, r.customer_no, [codes[ids[r.customer_no]]])
         ]
         if keys_rows:
-            s.execute(insert(SearchKey.__table__), keys_rows)
+            bulk.insert_rows(s.connection(), SearchKey.__table__, keys_rows)
         if progress is not None:
             progress("written", start + len(batch), len(records))
     return created, len(records) - created
