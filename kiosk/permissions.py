@@ -56,6 +56,7 @@ class Action(enum.StrEnum):
     ENCRYPT_EVENT = "encrypt_event"
     PURGE = "purge"
     REPORT_STATION = "report_station"  # a signed-in laptop's free disk space, for the dashboard
+    PULL_LEDGER = "pull_ledger"  # the ledger's snapshot replaces every customer's balance
 
 
 R, RM, A, M = Role.RECEPTION, Role.RM, Role.ACTIVATION, Role.MERCHANT
@@ -89,6 +90,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.ENCRYPT_EVENT: frozenset(),
     Action.PURGE: frozenset(),
     Action.REPORT_STATION: frozenset({R, RM, A, M}),
+    Action.PULL_LEDGER: frozenset(),
 }
 
 # Allowed to the roles above only with a supervisor's approval on the spot.
@@ -155,6 +157,9 @@ def _refusals() -> dict[Action, Callable[[], str]]:
         Action.ENCRYPT_EVENT: lambda: _("Only a supervisor encrypts the personal data."),
         Action.PURGE: lambda: _("Only a supervisor removes the personal data."),
         Action.REPORT_STATION: lambda: _("Only signed-in event staff report a station's disk."),
+        Action.PULL_LEDGER: lambda: _(
+            "Only a supervisor refreshes the customers' balances from the ledger."
+        ),
     }
 
 
