@@ -1262,7 +1262,7 @@ def cmd_slip_void(args: argparse.Namespace) -> int:
 
 
 def default_booth_path_text() -> str:
-    from kiosk.booth.store import ENV_BOOTH_DB, default_booth_path
+    from kiosk.booth_laptop.store import ENV_BOOTH_DB, default_booth_path
 
     return "$" + ENV_BOOTH_DB if os.environ.get(ENV_BOOTH_DB) else str(default_booth_path())
 
@@ -1308,14 +1308,14 @@ def cmd_pack_export(args: argparse.Namespace) -> int:
 
 
 def _booth(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from kiosk.booth.service import Booth
-    from kiosk.booth.store import default_booth_path, open_booth_database
+    from kiosk.booth_laptop.booth import Booth
+    from kiosk.booth_laptop.store import default_booth_path, open_booth_database
 
     return Booth(open_booth_database(args.booth_db or default_booth_path()))
 
 
 def cmd_booth_window(args: argparse.Namespace) -> int:
-    from kiosk.booth.store import default_booth_path
+    from kiosk.booth_laptop.store import default_booth_path
     from ui.booth import run_booth
 
     return run_booth(args.booth_db or default_booth_path(), language=args.lang)
@@ -1353,8 +1353,8 @@ def cmd_booth_install(args: argparse.Namespace) -> int:
 
 def cmd_booth_scan(args: argparse.Namespace) -> int:
     """Exit 0 only when the slip was redeemed now (or, with --check, is valid)."""
-    from kiosk.booth.online import OnlineBooth, event_url
-    from kiosk.booth.service import describe
+    from kiosk.booth_laptop.booth import describe
+    from kiosk.booth_laptop.online import OnlineBooth, event_url
     from kiosk.slipcode import Verdict
 
     booth = _booth(args)
@@ -1401,7 +1401,7 @@ def cmd_booth_scan(args: argparse.Namespace) -> int:
 def cmd_booth_list(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
-    from kiosk.booth.service import slip_number
+    from kiosk.booth_laptop.booth import slip_number
 
     booth = _booth(args)
     day = booth.day_list()
@@ -1495,7 +1495,7 @@ def cmd_bundle_import(args: argparse.Namespace) -> int:
 
 
 def cmd_booth_connect(args: argparse.Namespace) -> int:
-    from kiosk.booth.online import OnlineBooth, set_event_url
+    from kiosk.booth_laptop.online import OnlineBooth, set_event_url
     from kiosk.services.booths import slip_state
 
     booth = _booth(args)
@@ -1536,7 +1536,7 @@ def cmd_booth_connect(args: argparse.Namespace) -> int:
 
 
 def cmd_booth_push(args: argparse.Namespace) -> int:
-    from kiosk.booth.online import event_url
+    from kiosk.booth_laptop.online import event_url
     from kiosk.services.booths import deliver_bundle
 
     booth = _booth(args)

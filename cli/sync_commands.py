@@ -47,6 +47,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
         "pull", help=_("refresh the customers' balances, tiers and KYC from the ledger")
     )
     pull.add_argument("--ledger", metavar="URL")
+    add_staff(pull, required=True, help=_("staff number of the supervisor who refreshes"))
     pull.set_defaults(func=cmd_sync_pull)
     push = sync_commands.add_parser(
         "push", help=_("send everything pending to the ledger; safe to run again")
@@ -208,13 +209,14 @@ def cmd_ledger_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_sync_pull(args: argparse.Namespace) -> int:
+    from cli.staff import signed_in
     from sync.ledger import Ledger
     from sync.push import pull
 
     database = dbmod.open_database(args.db)
     ledger = Ledger.open(_ledger_url(args))
     try:
-        report = pull(database, ledger)
+        report = pull(database, ledger, signed_in(database, args.staff))
     finally:
         ledger.dispose()
         database.dispose()

@@ -21,13 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk import audit, outbox, slipcode
-from kiosk.booth.bundle import BundleError, BundleRedemption, check_mac, peek_bundle
-from kiosk.booth.pack import Pack, PackMerchant, PackOffer, sign_pack
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
+from kiosk.merchant_pack import Pack, PackMerchant, PackOffer, sign_pack
 from kiosk.models import Merchant, Offer, Redemption, SigningKey, Slip, SlipStatus
 from kiosk.permissions import Action, Approval, approved_by, require
+from kiosk.redemption_bundle import BundleError, BundleRedemption, check_mac, peek_bundle
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
 from kiosk.uow import UnitOfWork

@@ -92,8 +92,9 @@ def test_push_applies_everything_once_and_pull_settles(demo_db: Database, pg_url
     ids = _event_day(demo_db, 30)
     ledger = _seeded(demo_db, pg_url)
     start = ledger.totals()["balance"]
+    s001 = staff_session(demo_db.unit_of_work(), "S001")
     with pytest.raises(SyncError, match="not pushed yet"):
-        pull(demo_db, ledger)
+        pull(demo_db, ledger, s001)
     desk = staff_session(demo_db.unit_of_work(), "A001")
     void_slip(
         demo_db.unit_of_work(),
@@ -121,7 +122,7 @@ def test_push_applies_everything_once_and_pull_settles(demo_db: Database, pg_url
         customer = uow.session.get(Customer, ids[1])
         assert customer is not None
         before = available_points(uow.session, customer)
-    report_pull = pull(demo_db, ledger)
+    report_pull = pull(demo_db, ledger, s001)
     opener = privacy.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
     assert (
         report_pull.updated
