@@ -271,15 +271,8 @@ def _report_import(result) -> None:  # type: ignore[no-untyped-def]
     from kiosk.services.booths import conflict_label
 
     out(
-        _(
-            "Imported from booth {booth} of {merchant}: {added} new, {duplicates} already "
-            "known, {conflicts} conflicts."
-        ).format(
-            booth=result.booth_id[:8],
-            merchant=result.merchant_code,
-            added=result.added,
-            duplicates=result.duplicates,
-            conflicts=len(result.conflicts),
+        _("Imported from booth {booth} of {merchant}: {counts}").format(
+            booth=result.booth_id[:8], merchant=result.merchant_code, counts=result.counts()
         )
     )
     for conflict in result.conflicts:

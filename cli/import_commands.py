@@ -80,8 +80,6 @@ def _column_map(pairs: list[str]) -> dict[str, str]:
 def _describe_check(check: Any) -> None:
     """The sheet, the mapping used, the columns left out and what was normalised: nothing
     about the file is decided silently."""
-    from kiosk.imports.cells import DIGITS, INVISIBLE, WIDTH
-
     if check.sheet:
         out(_("Sheet: “{sheet}”.").format(sheet=check.sheet))
     for hidden in check.skipped_sheets:
@@ -92,13 +90,8 @@ def _describe_check(check: Any) -> None:
         out(_("  column “{header}” → {field}").format(header=header, field=name))
     for header in check.unused:
         out(_("  column “{header}” is not imported").format(header=header))
-    said = {
-        INVISIBLE: _("{n} cell(s): invisible or control characters removed"),
-        WIDTH: _("{n} cell(s): full-width characters made half-width"),
-        DIGITS: _("{n} cell(s): digits of other scripts made 0-9"),
-    }
-    for what, n in check.normalised.items():
-        out(_("Normalised: {what}.").format(what=said[what].format(n=n)))
+    for sentence in check.normalised_sentences():
+        out(sentence)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -138,9 +131,5 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 1
     finally:
         database.dispose()
-    out(
-        _("Imported {file}: {created} new, {updated} updated.").format(
-            file=args.file.name, created=result.created, updated=result.updated
-        )
-    )
+    out(result.summary(args.file.name))
     return 0
