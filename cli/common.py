@@ -64,18 +64,27 @@ def positive_float(text: str) -> float:
     return value
 
 
-def passphrase() -> str:
-    """$KIOSK_PASSPHRASE for scripts, else asked on the terminal without echo."""
-    value = os.environ.get("KIOSK_PASSPHRASE")
+def secret(variable: str, prompt: str, refusal: str) -> str:
+    """A passphrase or PIN: from the environment ``variable`` for scripts, else typed on the
+    terminal without echo after ``prompt``; never an argument (it would sit in the shell
+    history and in the process list). Without either, ``refusal`` says what to do."""
+    value = os.environ.get(variable)
     if value:
         return value
     if not sys.stdin or not sys.stdin.isatty():
-        raise KioskError(
-            _("Set KIOSK_PASSPHRASE or run on a terminal to type the event passphrase.")
-        )
+        raise KioskError(refusal)
     import getpass
 
-    return getpass.getpass(_("Event passphrase: "))
+    return getpass.getpass(prompt)
+
+
+def passphrase() -> str:
+    """The event passphrase: $KIOSK_PASSPHRASE, else typed."""
+    return secret(
+        "KIOSK_PASSPHRASE",
+        _("Event passphrase: "),
+        _("Set KIOSK_PASSPHRASE or run on a terminal to type the event passphrase."),
+    )
 
 
 def add_request_id(parser: argparse.ArgumentParser) -> None:
