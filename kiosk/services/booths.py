@@ -167,6 +167,12 @@ class BundleImport:
     install_skew_s: float = 0.0  # booth clock at install minus event clock at pack export
     import_skew_s: float = 0.0  # event clock at import minus booth clock at export
 
+    def counts(self) -> str:
+        """What the bundle brought, as the merchant tab and the command line say."""
+        return _("{added} new, {duplicates} already known, {conflicts} conflicts.").format(
+            added=self.added, duplicates=self.duplicates, conflicts=len(self.conflicts)
+        )
+
 
 def import_bundle(
     uow: UnitOfWork,

@@ -80,6 +80,12 @@ class ImportResult:
     updated: int
     check: ImportCheck = field(repr=False)
 
+    def summary(self, file_name: str) -> str:
+        """What was imported from ``file_name``, as the admin tab and ``kiosk import`` say."""
+        return _("Imported {file}: {created} new, {updated} updated.").format(
+            file=file_name, created=self.created, updated=self.updated
+        )
+
 
 def reference(session: Session) -> Reference:
     """What the event already holds, keyed by every spelling a file may use."""

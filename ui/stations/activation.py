@@ -59,16 +59,8 @@ from kiosk.services.activation import CatalogOffer, DeskCustomer, Step
 from kiosk.services.desk import Called, DeskBusy, DeskError, counter_label
 from kiosk.services.events import event_header
 from kiosk.services.gate import Gate, listing, requirement_label
-from printing.printer import (
-    Printer,
-    PrinterSettingError,
-    PrintOutcome,
-    PrintProblem,
-    failed,
-    not_saved,
-    slip_paper_from_environment,
-)
-from printing.slips import SlipPrint, render_slip
+from printing import flow
+from printing.printer import Printer, PrintOutcome
 from ui.approval import approval_for
 from ui.context import StationContext
 from ui.counter import CounterBar
@@ -1066,43 +1058,17 @@ class ActivationStation(StationPage):
     def print_slip(self, serial: int, approval: Approval | None = None) -> PrintOutcome:
         """Render and send one slip; what became of it. A copy after the first carries the
         supervisor's ``approval`` to the service."""
-        path = self.printer.path_for(f"slip-{serial:06d}.pdf")
-        try:
-            slips.check_print(self.context.uow(), serial, self.context.staff, approval=approval)
-        except KioskError as error:
-            return failed(path, PrintProblem.FAILED, str(error))
-        try:
-            document = slips.slip_document(self.context.uow(), serial)
-            render_slip(
-                SlipPrint(
-                    document.event_name,
-                    document.serial,
-                    document.code,
-                    document.merchant,
-                    document.offer,
-                    document.quantity,
-                    document.points,
-                    document.redeem_by,
-                    document.masked_name,
-                ),
-                path,
-                slip_paper_from_environment(),
-            )
-        except PrinterSettingError as error:
-            outcome = failed(path, PrintProblem.SETTING, str(error))
-            self._record_print(serial, False, outcome.message, approval)
-            return outcome
-        except (KioskError, OSError) as error:
-            outcome = not_saved(path, error)
-            self._record_print(serial, False, outcome.message, approval)
-            return outcome
-        outcome = self.printer.send(path)
-        # With no printer configured the kept PDF is the copy (rehearsals, the demo).
-        made = outcome.printed or self.printer.spool_only
-        unrecorded = self._record_print(serial, made, outcome.message, approval)
-        if made and unrecorded:  # out of the printer, but the count of copies is not saved
-            self._uncounted.append(unrecorded)
-        return outcome
+        copy = flow.print_slip(
+            self.context.uow,
+            serial,
+            self.context.staff,
+            self.printer,
+            approval=approval,
+            clock=self.context.app.clock,
+        )
+        if copy.uncounted:  # out of the printer, but the count of copies is not saved
+            self._uncounted.append(copy.uncounted)
+        return copy.outcome
 
     def retry_print(self) -> None:
         """F4: every slip of this customer that never came out, printed now (first copies)."""
@@ -1122,25 +1088,6 @@ class ActivationStation(StationPage):
                 )
             return
         self.print_later(unprinted)
-
-    def _record_print(
-        self, serial: int, printed: bool, detail: str, approval: Approval | None = None
-    ) -> str:
-        """Count the copy (or audit the failure); what went wrong, "" when recorded. Never an
-        error of the issue: the slips are issued whatever happens to this write."""
-        try:
-            slips.record_print(
-                self.context.uow(),
-                serial,
-                self.context.staff,
-                printed=printed,
-                detail=detail,
-                approval=approval,
-                clock=self.context.app.clock,
-            )
-        except KioskError as error:
-            return str(error)
-        return ""
 
     def selected_slip(self) -> slips.SlipRow | None:
         row = self.slip_table.currentRow()

@@ -42,7 +42,6 @@ from kiosk.backup import backups as backup_files
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.imports import KINDS, ORDER, ImportCheck
-from kiosk.imports.cells import DIGITS, INVISIBLE, WIDTH
 from kiosk.imports.check import IGNORE, Cancelled
 from kiosk.imports.reading import SheetChoice
 from kiosk.imports.templates import write_templates
@@ -61,19 +60,6 @@ from ui.reports_panel import ReportsPanel
 from ui.requirements_panel import RequirementsPanel
 from ui.stations.base import StationPage
 from ui.widgets import ResultBanner, Tone
-
-
-def normalised_text(check: ImportCheck) -> list[str]:
-    """What the check normalised, in words (the characters themselves are invisible)."""
-    said = {
-        INVISIBLE: _("{n} cell(s): invisible or control characters removed"),
-        WIDTH: _("{n} cell(s): full-width characters made half-width"),
-        DIGITS: _("{n} cell(s): digits of other scripts made 0-9"),
-    }
-    return [
-        _("Normalised: {what}.").format(what=said[what].format(n=n))
-        for what, n in check.normalised.items()
-    ]
 
 
 def kind_label(kind: str) -> str:
@@ -403,7 +389,7 @@ class AdminStation(StationPage):
                 Tone.OK,
                 _("{n} rows are ready to import").format(n=check.rows),
                 " ".join([_("Check the columns and the preview, then press Import."),
-                          *normalised_text(check)]),
+                          *check.normalised_sentences()]),
             )  # fmt: skip
 
     def _offer_sheets(self, sheets: list[str]) -> None:
@@ -542,11 +528,9 @@ class AdminStation(StationPage):
         self.import_button.setEnabled(False)
         self.banner.show_result(
             Tone.OK,
-            _("Imported {file}: {created} new, {updated} updated.").format(
-                file=path.name, created=result.created, updated=result.updated
-            ),
+            result.summary(path.name),
             " ".join([_("Importing the same file again changes nothing; a corrected file "
-                        "updates."), *normalised_text(result.check)]),
+                        "updates."), *result.check.normalised_sentences()]),
         )  # fmt: skip
 
     # -- templates --------------------------------------------------------------------------

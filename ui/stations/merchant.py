@@ -179,10 +179,5 @@ class MerchantStation(StationPage):
         self.banner.show_result(
             Tone.WARN if result.conflicts else Tone.OK,
             _("Bundle imported"),
-            _("{added} new, {duplicates} already known, {conflicts} conflicts.").format(
-                added=result.added,
-                duplicates=result.duplicates,
-                conflicts=len(result.conflicts),
-            )
-            + (" " + conflicts if conflicts else ""),
+            result.counts() + (" " + conflicts if conflicts else ""),
         )

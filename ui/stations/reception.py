@@ -44,8 +44,8 @@ from kiosk.search import SearchError
 from kiosk.services import reception
 from kiosk.services.events import branches
 from kiosk.services.reception import Arrival, CheckInResult, CustomerCard, WalkInInvalid
-from printing.printer import Printer, PrintOutcome, PrintProblem, not_saved
-from printing.tickets import render_queue_ticket
+from printing import flow
+from printing.printer import Printer, PrintOutcome, PrintProblem
 from ui.approval import approval_for
 from ui.camera import CameraScanner
 from ui.context import StationContext
@@ -853,14 +853,8 @@ class ReceptionStation(StationPage):
     def print_ticket(self, result: CheckInResult) -> PrintOutcome:
         """Save and send the ticket, and say on the print banner what became of it. The
         check-in stands whatever happens here: a full disk is said in words."""
-        path = self.printer.path_for(f"ticket-{result.ticket}.pdf")
-        try:
-            ticket = reception.queue_ticket(self.context.uow(), result)
-            render_queue_ticket(ticket, path)
-        except (OSError, KioskError) as error:
-            outcome = not_saved(path, error)
-        else:
-            outcome = self.printer.send(path)
+        outcome = flow.print_ticket(self.context.uow, result, self.printer)
+        if outcome.problem != PrintProblem.NOT_SAVED:
             self.last_print = str(outcome.path)
         self.context.app.unprinted_ticket = result if outcome.failed else None
         if outcome.failed:
