@@ -86,6 +86,12 @@ class Database:
 
         return UnitOfWork(self.session_factory)
 
+    def shared_read(self) -> Any:
+        """One transaction for several reads (``kiosk.uow.SharedRead``)."""
+        from kiosk.uow import SharedRead
+
+        return SharedRead(self.session_factory)
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from kiosk.errors import KioskError, OutcomeUnknown
+from kiosk.changeset import Changes
+from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.labels import gap_label, kyc_field_label, queue_label, tier_label
 from kiosk.models import Queue
@@ -50,6 +51,7 @@ from ui.approval import approval_for
 from ui.camera import CameraScanner
 from ui.context import StationContext
 from ui.models import HitModel
+from ui.operations import run
 from ui.stations.base import StationPage
 from ui.theme import is_large_print
 from ui.timing import every
@@ -378,12 +380,14 @@ class SlotPanel(QFrame):
 
 class ReceptionStation(StationPage):
     station = Station.RECEPTION
+    shows = frozenset({"visits", "customers", "setup"})
 
     def __init__(self, context: StationContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
         self.sounds = Sounds(self)
         self.printer = Printer.from_environment()
         self.card: CustomerCard | None = None
+        self._card_stale = False  # an undo changed the card on screen: the refresh reads it
         self.last_print = ""
 
         self.field = ScanField()
@@ -564,11 +568,39 @@ class ReceptionStation(StationPage):
     def refresh_live(self) -> None:
         """Slot counts, and the card on screen (checked in elsewhere meanwhile?); the search
         field and its results stay as they are."""
-        self.refresh_slots()
-        if self.card is not None:
-            self.card = reception.customer_card(
-                self.context.uow(), self.card.hit.customer_id, clock=self.context.app.clock
-            )
+        self.refresh(card=True)
+
+    def after(self, changes: Changes) -> None:
+        """After this station's own check-in the card is the service's answer: only the slot
+        counts are read; after an undo, the card too. One read either way."""
+        self.refresh(card=self._card_stale)
+
+    def refresh(self, *, card: bool) -> None:
+        """Slot counts and (with ``card``) the card on screen, from one transaction."""
+        self._card_stale = False
+        read = self.context.shared_read()
+        try:
+            with read:
+                if self.expected is None:
+                    self.expected = reception.slot_expected(read)
+                slots = reception.slot_arrivals(
+                    read, clock=self.context.app.clock, expected=self.expected
+                )
+                fresh = (
+                    reception.customer_card(
+                        read, self.card.hit.customer_id, clock=self.context.app.clock
+                    )
+                    if card and self.card is not None
+                    else None
+                )
+        except (KioskError, SQLAlchemyError) as error:
+            self._slots_failed(error)
+            if card and self.card is not None and isinstance(error, KioskError):
+                raise  # the window says the database is away
+            return
+        self.slots.show_slots(slots)
+        if fresh is not None:
+            self.card = fresh
             self.card_view.show_card(self.card)
             self._update_buttons()
 
@@ -580,13 +612,16 @@ class ReceptionStation(StationPage):
                 self.context.uow(), clock=self.context.app.clock, expected=self.expected
             )
         except (KioskError, SQLAlchemyError) as error:
-            # A periodic refresh must never take the station down; say why and try again.
-            self.slots.warning.setText(
-                _("Cannot refresh the slots: {reason}").format(reason=str(error).splitlines()[0])
-            )
-            self.slots.warning.setVisible(True)
+            self._slots_failed(error)
             return
         self.slots.show_slots(slots)
+
+    def _slots_failed(self, error: Exception) -> None:
+        # A periodic refresh must never take the station down; say why and try again.
+        self.slots.warning.setText(
+            _("Cannot refresh the slots: {reason}").format(reason=str(error).splitlines()[0])
+        )
+        self.slots.warning.setVisible(True)
 
     def toggle_camera(self, on: bool) -> None:
         if on and not self.camera.running:
@@ -766,23 +801,21 @@ class ReceptionStation(StationPage):
         # The same request until its outcome is known (kiosk.idempotency): the next try
         # after "not known whether it was saved" answers with the first check-in.
         subject = ("check_in", customer_id)
-        try:
-            result = reception.check_in(
+        run(
+            self,
+            lambda: reception.check_in(
                 self.context.uow(),
                 customer_id,
                 self.context.staff,
                 route=route,
                 clock=self.context.app.clock,
                 request_id=self.context.requests.id_for(subject),
-            )
-        except OutcomeUnknown as error:
-            self.fail(str(error))
-            return
-        except KioskError as error:
-            self.context.requests.settle(subject)
-            self.fail(str(error))
-            return
-        self.context.requests.settle(subject)
+            ),
+            done=self._checked_in,
+            request=subject,
+        )
+
+    def _checked_in(self, result: CheckInResult) -> None:
         self.route.setCurrentIndex(0)
         # The list is done with: the card stays (undo, reprint), the field is ready for the
         # next customer and nobody is selected, so a stray Enter does nothing.
@@ -828,8 +861,7 @@ class ReceptionStation(StationPage):
                     place=queue_label(result.queue)
                 ),
             )
-        self.field.setFocus()
-        self.refresh_slots()
+        self.field.setFocus()  # the slot counts follow (``after``)
 
     @staticmethod
     def _arrival_note(card: CustomerCard) -> str:
@@ -897,6 +929,9 @@ class ReceptionStation(StationPage):
             self.print_banner.setToolTip(str(outcome.path))  # where the PDF is, on hover
         return outcome
 
+    def show_error(self, error: KioskError) -> None:
+        self.fail(str(error))
+
     def fail(self, message: str) -> None:
         self.sounds.play(Tone.ERROR)
         self.banner.show_result(Tone.ERROR, message)
@@ -913,17 +948,20 @@ class ReceptionStation(StationPage):
         if not go:
             self.field.setFocus()
             return
-        try:
-            reception.undo_check_in(
+        visit_id = card.visit.visit_id
+        run(
+            self,
+            lambda: reception.undo_check_in(
                 self.context.uow(),
-                card.visit.visit_id,
+                visit_id,
                 self.context.staff,
                 approval=approval,
                 clock=self.context.app.clock,
-            )
-        except KioskError as error:
-            self.fail(str(error))
-            return
+            ),
+            done=lambda _changes: self._undone(card),
+        )
+
+    def _undone(self, card: CustomerCard) -> None:
         self.sounds.play(Tone.WARN)
         self.banner.show_result(
             Tone.WARN, _("Check-in of {name} undone.").format(name=card.hit.name)
@@ -932,12 +970,7 @@ class ReceptionStation(StationPage):
         if unprinted is not None and unprinted.card.hit.customer_id == card.hit.customer_id:
             self.context.app.unprinted_ticket = None  # no ticket to print for a visit now gone
             self.print_banner.clear()
-        self.card = reception.customer_card(
-            self.context.uow(), card.hit.customer_id, clock=self.context.app.clock
-        )
-        self.card_view.show_card(self.card)
-        self._update_buttons()
-        self.refresh_slots()
+        self._card_stale = True  # the card and the slot counts follow (``after``)
         self.field.setFocus()
 
     def reprint(self) -> None:
