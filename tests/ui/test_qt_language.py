@@ -310,7 +310,7 @@ DIALOG_CALLS = {
     ("ui/stations/merchant.py", "open_bundle"),
     ("ui/stations/reception.py", "run"),
     ("ui/counter.py", "run"),
-    ("ui/stations/service_desk.py", "ask"),
+    ("ui/stations/kyc_form.py", "ask"),
     ("ui/stations/service_desk.py", "transfer"),
 }
 OPENERS = re.compile(r"^(QMessageBox|QInputDialog|QFileDialog)\.|\.exec$")
