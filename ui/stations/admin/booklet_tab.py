@@ -20,10 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.changeset import Changes
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.services import tracking
 from printing.booklet import BookletPaper, render_booklet, render_html
+from ui.operations import run
 from ui.widgets import ResultBanner, Tone
 
 
@@ -87,21 +89,29 @@ class BookletTab:
         )
 
     def save_catalog_url(self) -> None:
-        try:
-            url = tracking.set_catalog_url(
+        def refused(error: KioskError) -> bool:
+            self.booklet_banner.show_result(Tone.ERROR, _("Address not saved"), str(error))
+            return True
+
+        def saved(url: str) -> None:
+            self.booklet_banner.show_result(
+                Tone.OK,
+                _("Address saved") if url else _("Address removed"),
+                _("Write the booklet again so its QR codes use it."),
+            )
+
+        run(
+            self,  # type: ignore[arg-type]
+            lambda: tracking.set_catalog_url(
                 self.context.uow(),
                 self.catalog_url.text(),
                 self.context.staff,
                 station="admin",
                 clock=self.context.app.clock,
-            )
-        except KioskError as error:
-            self.booklet_banner.show_result(Tone.ERROR, _("Address not saved"), str(error))
-            return
-        self.booklet_banner.show_result(
-            Tone.OK,
-            _("Address saved") if url else _("Address removed"),
-            _("Write the booklet again so its QR codes use it."),
+            ),
+            done=saved,
+            failed=refused,
+            changes=Changes(setup=True),
         )
 
     def write_booklet(self) -> None:
