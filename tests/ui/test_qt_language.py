@@ -308,7 +308,7 @@ DIALOG_CALLS = {
     ("ui/stations/dashboard.py", "edit_limits"),
     ("ui/stations/merchant.py", "save_pack"),
     ("ui/stations/merchant.py", "open_bundle"),
-    ("ui/stations/reception.py", "run"),
+    ("ui/stations/walk_in.py", "run"),
     ("ui/counter.py", "run"),
     ("ui/stations/kyc_form.py", "ask"),
     ("ui/stations/service_desk.py", "transfer"),
