@@ -32,17 +32,10 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
-    QInputDialog,
     QLabel,
-    QLineEdit,
     QListWidget,
-    QMessageBox,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -62,7 +55,6 @@ from kiosk.services import activation, desk, keys, reception, slips
 from kiosk.services.activation import CatalogOffer, DeskCustomer, Step
 from kiosk.services.desk import Called, DeskBusy, DeskError, TimelineStep, counter_label
 from kiosk.services.events import event_header
-from kiosk.services.gate import Gate
 from kiosk.uow import UnitOfWork
 from printing.printer import (
     Printer,
@@ -77,11 +69,13 @@ from printing.slips import SlipPrint, render_slip
 from ui.approval import approval_for
 from ui.context import StationContext
 from ui.operations import run
+from ui.stations.activation_ask import Ask
 from ui.stations.base import StationPage
 from ui.stations.cart_panel import CartPanel
-from ui.stations.catalog_panel import GREY, CatalogPanel
+from ui.stations.catalog_panel import CatalogPanel
 from ui.stations.gate_panel import GatePanel, gate_headline
 from ui.stations.queue_panel import QueuePanel
+from ui.stations.slips_panel import SlipsPanel
 from ui.theme import is_large_print
 from ui.timing import every
 from ui.widgets import PrintBanner, ResultBanner, ScanField, Sounds, Tone, side_by_side
@@ -101,77 +95,6 @@ def step_button_label(step: Step) -> str:
         Step.CHARITY_PAID: _("Charity scan-pay (F7)"),
         Step.PRIZE_GIVEN: _("Prize handed out (F8)"),
     }[step]
-
-
-class Ask:
-    """The desk's questions to staff, one place for tests to answer them."""
-
-    @staticmethod
-    def passphrase(parent: QWidget, demo: bool) -> str | None:
-        hint = _("Demo event: the passphrase is demo-passphrase.") if demo else ""
-        text, ok = QInputDialog.getText(
-            parent,
-            _("Unlock slip signing"),
-            _("Event passphrase (asked once per sign-in).") + ("\n" + hint if hint else ""),
-            QLineEdit.EchoMode.Password,
-        )
-        return text if ok else None
-
-    @staticmethod
-    def void_reason(parent: QWidget, serial: int) -> str | None:
-        text, ok = QInputDialog.getText(
-            parent,
-            _("Void slip"),
-            _("Why is slip No. {serial:06d} voided? Its points go back to the customer.").format(
-                serial=serial
-            ),
-        )
-        return text if ok else None
-
-    @staticmethod
-    def confirm_reprint(parent: QWidget, serial: int, copies: int) -> bool:
-        answer = QMessageBox.question(
-            parent,
-            _("Print again"),
-            _(
-                "Print copy {n} of slip No. {serial:06d}? It is the same slip: the merchant "
-                "accepts it once."
-            ).format(n=copies + 1, serial=serial),
-        )
-        return answer == QMessageBox.StandardButton.Yes
-
-    @staticmethod
-    def confirm_override(parent: QWidget, gate: Gate) -> bool:
-        """F9 on a closed gate: what is missing, where the customer goes, and whether to ask a
-        supervisor to let them through now. No is the default: Enter does not override."""
-        box = QMessageBox(parent)
-        box.setObjectName("gate_override")
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle(_("Not ready for slips"))
-        box.setText(gate_headline(gate))
-        box.setInformativeText(
-            "\n".join("✗ " + m.sentence for m in gate.missing)
-            + "\n\n"
-            + _(
-                "A supervisor may let the customer through on the spot; it is recorded with "
-                "the supervisor's name. Ask a supervisor now?"
-            )
-        )
-        ask = box.addButton(_("Ask a supervisor…"), QMessageBox.ButtonRole.AcceptRole)
-        not_now = box.addButton(_("Not now"), QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(not_now)
-        box.setEscapeButton(not_now)
-        box.exec()
-        return box.clickedButton() is ask
-
-    @staticmethod
-    def confirm_leave(parent: QWidget) -> bool:
-        answer = QMessageBox.question(
-            parent,
-            _("Cart not issued"),
-            _("The cart has services that were not issued. Finish without them?"),
-        )
-        return answer == QMessageBox.StandardButton.Yes
 
 
 @dataclass(frozen=True)
@@ -244,23 +167,10 @@ class ActivationStation(StationPage):
         self.issue_button = self.cart_panel.issue_button
         self.clear_button = self.cart_panel.clear_button
 
-        self.slip_table = QTableWidget(0, 5)
-        self.slip_table.setObjectName("slips")
-        self.slip_table.setHorizontalHeaderLabels(
-            [_("Slip"), _("Service"), _("Points"), _("Status"), _("Copies")]
-        )
-        self.slip_table.verticalHeader().setVisible(False)
-        self.slip_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.slip_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.slip_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        slip_header = self.slip_table.horizontalHeader()
-        slip_header.setMinimumSectionSize(24)
-        slip_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        slip_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.reprint_button = QPushButton(_("Print again (Ctrl+P)"))
-        self.reprint_button.setObjectName("reprint")
-        self.void_button = QPushButton(_("Void…"))
-        self.void_button.setObjectName("void")
+        self.slips_panel = SlipsPanel()
+        self.slip_table = self.slips_panel.table
+        self.reprint_button = self.slips_panel.reprint_button
+        self.void_button = self.slips_panel.void_button
         self.timeline = QListWidget()
         self.timeline.setObjectName("timeline")
         self.finish_button = QPushButton(_("Done (F10)"))
@@ -275,15 +185,7 @@ class ActivationStation(StationPage):
         right = QVBoxLayout()
         right.addWidget(self.cart_panel, 2)
         self.tabs = QTabWidget()
-        slips_page = QWidget()
-        slips_layout = QVBoxLayout(slips_page)
-        slips_layout.setContentsMargins(0, 4, 0, 0)
-        slips_layout.addWidget(self.slip_table, 1)
-        slip_buttons = QHBoxLayout()
-        slip_buttons.addWidget(self.reprint_button)
-        slip_buttons.addWidget(self.void_button)
-        slips_layout.addLayout(slip_buttons)
-        self.tabs.addTab(slips_page, _("Slips"))
+        self.tabs.addTab(self.slips_panel, _("Slips"))
         self.tabs.addTab(self.timeline, _("Visit timeline"))
         right.addWidget(self.tabs, 3)
         body = QHBoxLayout()
@@ -1097,35 +999,7 @@ class ActivationStation(StationPage):
     def show_slips(self) -> None:
         if self.customer is None:
             self._slip_rows = []
-            self.slip_table.setRowCount(0)
-            return
-        keep = self.slip_table.currentRow()
-        self.slip_table.setRowCount(len(self._slip_rows))
-        for r, slip in enumerate(self._slip_rows):
-            status = {
-                SlipStatus.ISSUED: _("issued"),
-                SlipStatus.VOIDED: _("voided"),
-                SlipStatus.REDEEMED: _("redeemed"),
-            }.get(SlipStatus(slip.status), slip.status)
-            for c, text in enumerate(
-                (
-                    f"{slip.serial:06d}",
-                    f"{slip.merchant} · {slip.offer} × {slip.quantity}",
-                    f"{slip.points:,}",
-                    status,
-                    str(slip.copies_printed),
-                )
-            ):
-                item = QTableWidgetItem(text)
-                if slip.status == SlipStatus.VOIDED:
-                    item.setForeground(GREY)
-                self.slip_table.setItem(r, c, item)
-        for column in (2, 4):  # points and copies only when there is room
-            self.slip_table.setColumnHidden(column, is_large_print())
-        if 0 <= keep < len(self._slip_rows):
-            self.slip_table.selectRow(keep)
-        elif self._slip_rows:
-            self.slip_table.selectRow(0)
+        self.slips_panel.show_rows(self._slip_rows)
 
     def show_timeline(self) -> None:
         self.timeline.clear()
