@@ -169,3 +169,36 @@ def test_call_next_and_a_step_at_the_activation_desk_refresh_with_one_read(
     assert station.customer.steps.get(Step.CHARITY_PAID) is not None
     assert reads_after_the_commit(seen) == 1
     assert_echo_reloads_nothing(window)
+
+
+def test_another_laptops_change_after_an_action_still_refreshes(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    clock: FixedClock,
+) -> None:
+    """Only the window's own commits are an echo: one from another laptop in between is not."""
+    window = make_window(demo_url)
+    sign_in(qtbot, window, "R001", "1234")
+    window.switcher.setCurrentRow(1)
+    station = window.current_station()
+    assert isinstance(station, ReceptionStation)
+    quiet_link(window)
+    database = open_database(demo_url)
+    with database.unit_of_work() as uow:
+        first, second = uow.session.scalars(
+            select(Invitation.code).order_by(Invitation.id).limit(2)
+        ).all()
+    qtbot.keyClicks(station.field, first)
+    qtbot.keyClick(station.field, Qt.Key.Key_Return)  # this laptop's check-in
+    assert station.card is not None and station.card.visit is not None
+    other = reception.resolve_code(database.unit_of_work(), second)
+    r001 = staff_session(database.unit_of_work(), "R001")
+    reception.check_in(database.unit_of_work(), other, r001, clock=clock)  # another laptop's
+    database.dispose()
+    link = window.link
+    assert link is not None
+    emitted: list[bool] = []
+    link.changed.connect(lambda: emitted.append(True))
+    link.poll()
+    assert emitted == [True]
