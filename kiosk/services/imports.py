@@ -21,6 +21,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from kiosk import audit, bulk, changes, privacy
+from kiosk.changeset import NOTHING, Changes
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -79,6 +80,8 @@ class ImportResult:
     created: int
     updated: int
     check: ImportCheck = field(repr=False)
+    # An import changes the event's set-up (``setup``).
+    changes: Changes = field(default=NOTHING, compare=False)
 
     def summary(self, file_name: str) -> str:
         """What was imported from ``file_name``, as the admin tab and ``kiosk import`` say."""
@@ -255,7 +258,7 @@ def import_file(
             approved_by=approver,
         )
         uow.commit()
-        return ImportResult(kind, created, updated, check)
+        return ImportResult(kind, created, updated, check, Changes(setup=True))
 
 
 def _apply_branches(s: Session, records: list[BranchRecord], now: datetime) -> tuple[int, int]:
