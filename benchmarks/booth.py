@@ -2,7 +2,7 @@
 
 A customer stands at the booth while the verdict comes up, and booths serve queues, so the
 verdict must be instant however many slips the booth has redeemed. Measured offscreen on the
-real booth window (``ui.booth.BoothPanel``) over a booth file seeded with 100,000 earlier
+real booth window (``ui.booth_window.BoothPanel``) over a booth file seeded with 100,000 earlier
 redemptions (half of them today), with a synthetic event key and pack:
 
 - ``booth scan to verdict, confirm`` (ms): from the Enter after the last character of the
@@ -46,7 +46,7 @@ def run(quick: bool) -> list[Row]:
     from kiosk.clock import FixedClock
     from kiosk.merchant_pack import Pack, PackOffer, sign_pack
     from ui.app import ensure_application
-    from ui.booth import BoothPanel
+    from ui.booth_window import BoothPanel
     from ui.settings import Settings
     from ui.theme import apply_theme
 

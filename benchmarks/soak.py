@@ -130,7 +130,7 @@ def run_station(
         assert booth_path is not None
         from kiosk.booth_laptop.booth import Booth
         from kiosk.booth_laptop.store import open_booth_database
-        from ui.booth import BoothWindow
+        from ui.booth_window import BoothWindow
 
         settings.booth_staff = "店员甲"
         settings.booth_auto_redeem = True

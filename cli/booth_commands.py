@@ -138,7 +138,7 @@ def _booth(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def cmd_booth_window(args: argparse.Namespace) -> int:
     from kiosk.booth_laptop.store import default_booth_path
-    from ui.booth import run_booth
+    from ui.booth_window import run_booth
 
     return run_booth(args.booth_db or default_booth_path(), language=args.lang)
 

@@ -265,7 +265,7 @@ def booth_screenshots(app: QApplication, database: Database, settings: Settings,
     from kiosk.services.auth import staff_session
     from kiosk.services.booths import export_pack
     from kiosk.services.slips import CartLine, issue_slips
-    from ui.booth import BoothWindow
+    from ui.booth_window import BoothWindow
 
     clock = FixedClock(MORNING)
     codes = []
@@ -420,7 +420,7 @@ def lan_screenshots(app: QApplication, database: Database, settings: Settings, o
     from kiosk.booth_laptop.store import open_booth_database
     from kiosk.demo import DEMO_PASSPHRASE
     from kiosk.services.booths import export_pack
-    from ui.booth import BoothWindow
+    from ui.booth_window import BoothWindow
     from ui.connection import ConnectionDialog
 
     window = MainWindow(AppContext(database, FixedClock(MORNING)), settings)

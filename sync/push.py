@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import func, select, text
 
-from kiosk import audit
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.errors import KioskError
@@ -42,6 +41,7 @@ from kiosk.permissions import Action, require
 from kiosk.privacy import SEALED_FIELDS, Opener, open_json
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
+from kiosk.services.ledger_push import Refused, record_push
 from kiosk.services.ledger_snapshot import KYC_FIELDS, PullRefused, apply_ledger_snapshot
 from sync.ledger import ACCEPTED, Account, Ledger
 
@@ -194,46 +194,16 @@ def _push(
                 for _id, key, kind, payload, sealed in rows
             ]
         )
-        now = (clock or Clock()).now()
-        with database.unit_of_work() as uow:
-            connection = uow.session.connection()
-            table = OutboxEntry.__table__
-            # Accepted entries (nearly all) in a few set-wise statements; rejections one by
-            # one with their reason.
-            ok = [row[0] for row, o in zip(rows, outcomes, strict=True) if o.status == ACCEPTED]
-            for start in range(0, len(ok), 500):
-                connection.execute(
-                    update(table)
-                    .where(
-                        table.c.id.in_(ok[start : start + 500]),
-                        table.c.status == OutboxStatus.PENDING,
-                    )
-                    .values(status=OutboxStatus.ACCEPTED, pushed_at=now)
-                )
-            refused = [
-                {"row_id": row[0], "reason": o.reason or None}
+        record_push(
+            database.unit_of_work(),
+            [row[0] for row, o in zip(rows, outcomes, strict=True) if o.status == ACCEPTED],
+            [
+                Refused(row[0], o.reason)
                 for row, o in zip(rows, outcomes, strict=True)
                 if o.status != ACCEPTED
-            ]
-            if refused:
-                connection.execute(
-                    update(table)
-                    .where(
-                        table.c.id == bindparam("row_id"),
-                        table.c.status == OutboxStatus.PENDING,
-                    )
-                    .values(status=OutboxStatus.REJECTED, pushed_at=now, error=bindparam("reason")),
-                    refused,
-                )
-            # Core statements leave no row history: one summary record per batch instead.
-            audit.append(
-                uow.session,
-                at=now,
-                action="ledger_pushed",
-                station="sync",
-                details={"accepted": len(ok), "rejected": len(refused)},
-            )
-            uow.commit()
+            ],
+            clock=clock,
+        )
         batches += 1
         sent += len(rows)
         accepted += sum(o.status == ACCEPTED for o in outcomes)

@@ -134,7 +134,7 @@ class _Model(QAbstractListModel):
 
 
 def model_data(app: QApplication, n: int) -> None:
-    """Model data() called by a view painting it (ui.models feeds every list this way)."""
+    """Model data() called by a view painting it (ui.table_models feeds every list this way)."""
     model = _Model()
     view = QListView()
     view.setModel(model)

@@ -23,9 +23,9 @@ from kiosk.db import Database
 from kiosk.models import Slip, SlipStatus
 from kiosk.services.booths import import_bundle
 from tests.booth_support import MORNING, issue, new_booth, pack_bytes, supervisor
-from ui import booth as booth_ui
+from ui import booth_window as booth_ui
 from ui.app import ensure_application
-from ui.booth import BoothWindow
+from ui.booth_window import BoothWindow
 from ui.language import apply_language
 from ui.settings import Settings
 from ui.theme import apply_theme

@@ -18,9 +18,9 @@ from kiosk.services.auth import staff_session
 from kiosk.services.booths import import_bundle
 from tests.booth_support import MORNING, issue, new_booth, pack_bytes
 from tests.ui.conftest import sign_in, supervisor_answers
-from ui import booth as booth_ui
+from ui import booth_window as booth_ui
 from ui.app import ensure_application
-from ui.booth import BoothWindow
+from ui.booth_window import BoothWindow
 from ui.language import apply_language
 from ui.main_window import MainWindow
 from ui.settings import Settings

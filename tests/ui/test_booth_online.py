@@ -19,7 +19,7 @@ from tests.booth_support import issue, new_booth, pack_bytes
 from tests.tcp_proxy import LanCable
 from tests.ui.wedge import type_like_a_person
 from ui.app import ensure_application
-from ui.booth import BoothWindow
+from ui.booth_window import BoothWindow
 from ui.connection import ConnectionDialog
 from ui.language import apply_language
 from ui.settings import Settings

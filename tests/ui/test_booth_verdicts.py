@@ -20,9 +20,9 @@ from kiosk.booth_laptop.store import BoothRedemption
 from kiosk.clock import FixedClock
 from kiosk.db import Database
 from tests.booth_support import MORNING, issue, new_booth, pack_bytes
-from ui import booth as booth_ui
+from ui import booth_window as booth_ui
 from ui.app import ensure_application
-from ui.booth import BoothWindow
+from ui.booth_window import BoothWindow
 from ui.language import apply_language
 from ui.settings import Settings
 from ui.theme import apply_theme

@@ -24,8 +24,8 @@ from tests.booth_support import issue, pack_bytes
 from tests.disk_support import SmallDisk, mount_tmpfs, unmount
 from tests.gate_support import make_ready
 from tests.tcp_proxy import LanCable
-from ui import booth as booth_ui
-from ui.booth import BoothWindow
+from ui import booth_window as booth_ui
+from ui.booth_window import BoothWindow
 from ui.main_window import MainWindow
 from ui.settings import Settings
 from ui.stations.activation import ActivationStation, Ask

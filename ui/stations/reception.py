@@ -42,11 +42,11 @@ from printing.printer import Printer, PrintOutcome, PrintProblem
 from ui.approval import approval_for
 from ui.camera import CameraScanner
 from ui.context import StationContext
-from ui.models import HitModel
 from ui.operations import run
 from ui.stations.base import StationPage
 from ui.stations.reception_panels import CustomerCardView, SlotPanel
 from ui.stations.walk_in import WalkInDialog
+from ui.table_models import HitModel
 from ui.theme import is_large_print
 from ui.timing import every
 from ui.widgets import (
