@@ -9,11 +9,15 @@ function that fell back and the line of the test that called it.
 
 What counts, and why:
 
-- Only a plain ``Clock()`` constructed in a ``kiosk.*`` module is the fallback. ``FixedClock``
-  has its own ``__init__`` (dataclasses do not call the parent's), and a test constructing
-  ``Clock()`` itself is a choice it made in plain sight, so neither is looked at.
+- Only a plain ``Clock()`` constructed in a ``kiosk.*`` or ``sync.*`` module is the fallback
+  (``sync.push`` pushes and pulls with the same ``clock=`` convention as the services).
+  ``FixedClock`` has its own ``__init__`` (dataclasses do not call the parent's), and a test
+  constructing ``Clock()`` itself is a choice it made in plain sight, so neither is looked at.
 - ``kiosk.idempotency`` is exempt: its ``Clock()`` stamps a probe row that is rolled back
   unread, so no result depends on it.
+- ``KIOSK_OWN`` names kiosk functions that leave their own clock out when they call a service
+  (the omission is kiosk's, not the test's; each is reported on issue #18 to be fixed there,
+  and then removed from the list).
 - The stack above the fallback is walked outwards. If it reaches the app's faces (``cli`` or
   ``ui``) before the test, the fallback is the app's own: a CLI command run in-process by
   ``cli.main.main([...])`` uses the real clock as it does for the staff (``kiosk event close``
@@ -42,7 +46,14 @@ import pytest
 
 from kiosk.clock import Clock
 
+FALLS_BACK = ("kiosk", "sync")
 EXEMPT = frozenset({"kiosk.idempotency"})
+KIOSK_OWN = {
+    # Signs the simulated staff in with staff_session() on the real clock, not its SimClock.
+    "kiosk.simulate.Simulation.__init__",
+    # Delivers the bundle with deliver_bundle() on the real clock, not the booth's clock.
+    "kiosk.booth.online.OnlineBooth.catch_up",
+}
 FACES = ("cli", "ui")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -70,7 +81,7 @@ def _blame(fallback: FrameType) -> str | None:
     frame: FrameType | None = fallback.f_back
     while frame is not None:
         module = _module(frame)
-        if _is(module, FACES):
+        if _is(module, FACES) or f"{module}.{frame.f_code.co_qualname}" in KIOSK_OWN:
             return None
         if _is(module, ("tests",)):
             break
@@ -96,7 +107,7 @@ def forbid_real_clock() -> Iterator[None]:
         if type(self) is not Clock:
             return
         caller = sys._getframe(1)
-        if not _is(_module(caller), ("kiosk",)) or _module(caller) in EXEMPT:
+        if not _is(_module(caller), FALLS_BACK) or _module(caller) in EXEMPT:
             return
         blame = _blame(caller)
         if blame is not None:

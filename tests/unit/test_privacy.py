@@ -363,12 +363,12 @@ def test_purge_after_close_and_sync_keeps_the_figures(demo_db: Database, tmp_pat
     with pytest.raises(KioskError, match="have not reached the ledger yet"):
         purge(demo_db.unit_of_work(), supervisor, clock=after_all)
     ledger = _ledger(demo_db, tmp_path)
-    held = push(demo_db, ledger)
+    held = push(demo_db, ledger, clock=after_all)
     assert held.held == 1  # the sealed governance change waits for the passphrase
     with pytest.raises(KioskError, match="1 entries have not reached the ledger"):
         purge(demo_db.unit_of_work(), supervisor, clock=after_all)
     opener = privacy.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
-    sent = push(demo_db, ledger, opener=opener)
+    sent = push(demo_db, ledger, opener=opener, clock=after_all)
     assert (sent.sent, sent.held) == (1, 0)
     account = ledger.accounts([form_no(demo_db, governed)])[0]
     assert account.kyc["phone"] == "13911112222"  # the ledger got the full value
