@@ -28,7 +28,9 @@ What counts, and why:
   under them counts against the test that called them.
 
 tests/ui and tests/flows do not use the guard: there the real application runs, with the
-clock it is given or the real one, as it does on the day.
+clock it is given or the real one, as it does on the day. Nor can it see into subprocesses
+(``kiosk ...`` run as a program, a booth worker killed mid-way): those run on the real clock
+by nature, and the tests around them say so where they meet it.
 
 Every fallback is recorded and the test fails after it ran (at teardown), so the guard never
 changes what the code under test does; all fallbacks of a test are listed at once.
