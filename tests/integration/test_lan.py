@@ -84,7 +84,10 @@ def test_copy_a_prepared_event_to_postgresql(
     try:
         assert _rows(pg) == before
         # Slips keep their verdicts on the new database.
-        verdicts = [keys.verify_code(pg.unit_of_work(), code).verdict for code in codes]
+        verdicts = [
+            keys.verify_code(pg.unit_of_work(), code, clock=FixedClock(MORNING)).verdict
+            for code in codes
+        ]
         assert verdicts[1] == Verdict.VALID
         with pg.unit_of_work() as uow:
             statuses = dict(uow.session.execute(select(Slip.serial, Slip.status)).all())
@@ -107,7 +110,10 @@ def test_copy_a_prepared_event_to_postgresql(
             pg.unit_of_work(), other, [CartLine("O101")], a001, key, clock=FixedClock(MORNING)
         )
         assert [s.serial for s in new] == [4]
-        assert keys.verify_code(pg.unit_of_work(), new[0].code).verdict == Verdict.VALID
+        assert (
+            keys.verify_code(pg.unit_of_work(), new[0].code, clock=FixedClock(MORNING)).verdict
+            == Verdict.VALID
+        )
         with pg.unit_of_work() as uow:
             assert audit.verify(uow.session) is None
             assert uow.session.scalar(select(func.count()).select_from(Visit)) == 2
