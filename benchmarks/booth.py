@@ -41,10 +41,10 @@ def run(quick: bool) -> list[Row]:
     from PySide6.QtTest import QTest
 
     from kiosk import slipcode
-    from kiosk.booth.pack import Pack, PackOffer, sign_pack
-    from kiosk.booth.service import Booth
-    from kiosk.booth.store import open_booth_database
+    from kiosk.booth_laptop.booth import Booth
+    from kiosk.booth_laptop.store import open_booth_database
     from kiosk.clock import FixedClock
+    from kiosk.merchant_pack import Pack, PackOffer, sign_pack
     from ui.app import ensure_application
     from ui.booth import BoothPanel
     from ui.settings import Settings

@@ -159,9 +159,9 @@ def _activation(db: Any, clock: Any) -> Any:
 def _booth(db: Any, clock: Any) -> Any:
     from sqlalchemy import select
 
-    from kiosk.booth.online import OnlineBooth
-    from kiosk.booth.service import Booth
-    from kiosk.booth.store import open_booth_database
+    from kiosk.booth_laptop.booth import Booth
+    from kiosk.booth_laptop.online import OnlineBooth
+    from kiosk.booth_laptop.store import open_booth_database
     from kiosk.models import Offer, Slip, SlipStatus
 
     def work(end: float, ops: list, n: int, pack: bytes, tmp: str, **_: Any) -> None:  # type: ignore[type-arg]

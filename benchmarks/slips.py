@@ -32,8 +32,8 @@ def run(quick: bool) -> list[Row]:
     from kiosk.models import Customer, Offer
     from kiosk.services import keys, reception
     from kiosk.services.auth import staff_session
-    from kiosk.services.slips import CartLine, issue_slips
-    from printing.slips import SlipPrint, render_slip
+    from kiosk.services.slips import CartLine, SlipDocument, issue_slips
+    from printing.slips import render_slip
 
     count = QUICK_SLIPS if quick else SLIPS
     clock = FixedClock(datetime(2026, 11, 28, 1, 10, tzinfo=UTC))
@@ -60,7 +60,7 @@ def run(quick: bool) -> list[Row]:
                 database.unit_of_work(), customer_id, [CartLine("O501")], desk, key, clock=clock
             )[0]
             render_slip(
-                SlipPrint(
+                SlipDocument(
                     "尊享积分集中兑换日",
                     slip.serial,
                     slip.code,

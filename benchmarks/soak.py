@@ -128,8 +128,8 @@ def run_station(
     keep: list[Any] = []  # what must live as long as the event loop
     if station == "booth":
         assert booth_path is not None
-        from kiosk.booth.service import Booth
-        from kiosk.booth.store import open_booth_database
+        from kiosk.booth_laptop.booth import Booth
+        from kiosk.booth_laptop.store import open_booth_database
         from ui.booth import BoothWindow
 
         settings.booth_staff = "店员甲"
@@ -369,8 +369,8 @@ def _sim_start(url: str) -> datetime:
 
 def _install_booth(url: str, path: Path) -> None:
     """The booth's own file with merchant M01's pack, exported by the supervisor."""
-    from kiosk.booth.service import Booth
-    from kiosk.booth.store import open_booth_database
+    from kiosk.booth_laptop.booth import Booth
+    from kiosk.booth_laptop.store import open_booth_database
     from kiosk.clock import Clock
     from kiosk.db import open_database
     from kiosk.services.auth import staff_session

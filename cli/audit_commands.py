@@ -5,14 +5,9 @@ from __future__ import annotations
 import argparse
 from zoneinfo import ZoneInfo
 
+from cli.common import out, positive
 from kiosk import db as dbmod
 from kiosk.i18n import _
-
-
-def _positive(text: str) -> int:
-    from cli.data_commands import _positive as positive
-
-    return positive(text)
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,7 +23,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     listing.add_argument("--staff", metavar="STAFF_NO", help=_("only this staff number"))
     listing.add_argument("--action", metavar="ACTION", help=_("only this action code"))
     listing.add_argument(
-        "--limit", type=_positive, default=50, metavar="N", help=_("at most N records (50)")
+        "--limit", type=positive, default=50, metavar="N", help=_("at most N records (50)")
     )
     listing.set_defaults(func=cmd_audit_list)
 
@@ -36,7 +31,6 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     import sys
 
-    from cli.main import _out
     from kiosk.services.audit_trail import verify_chain
 
     database = dbmod.open_database(args.db)
@@ -45,27 +39,26 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     finally:
         database.dispose()
     if report.intact:
-        _out(_("intact: {n} records, head {head}").format(n=report.count, head=report.head[:16]))
-        _out(
+        out(_("intact: {n} records, head {head}").format(n=report.count, head=report.head[:16]))
+        out(
             _(
                 "Removing the newest records cannot be seen from the chain alone: compare the "
                 "count and head with ones noted earlier or with a backup."
             )
         )
         return 0
-    _out(
+    out(
         _("BROKEN: {p} problem(s) in {n} records (head {head})").format(
             p=len(report.problems), n=report.count, head=report.head[:16]
         ),
         sys.stderr,
     )
     for problem in report.problems:
-        _out(f"  {problem.reason}", sys.stderr)
+        out(f"  {problem.reason}", sys.stderr)
     return 1
 
 
 def cmd_audit_list(args: argparse.Namespace) -> int:
-    from cli.main import _out
     from kiosk.labels import audit_action_label
     from kiosk.services.audit_trail import event_timezone, recent
 
@@ -78,13 +71,13 @@ def cmd_audit_list(args: argparse.Namespace) -> int:
     finally:
         database.dispose()
     if not rows:
-        _out(_("No audit records match."))
+        out(_("No audit records match."))
         return 0
     for row in rows:
         approved = _("approved by {no}").format(no=row.approved_by) if row.approved_by else ""
         entity = f"{row.entity} {row.entity_id}".strip()
         label = audit_action_label(row.action)
-        _out(
+        out(
             "  ".join(
                 part
                 for part in (

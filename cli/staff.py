@@ -13,11 +13,9 @@ from anyone but a supervisor, checked the same way with $KIOSK_SUPERVISOR_PIN or
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 
+from cli.common import secret
 from kiosk import db as dbmod
-from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.permissions import Action, Approval
 from kiosk.services.auth import StaffSession, sign_in
@@ -50,18 +48,12 @@ def add_supervisor(parser: argparse.ArgumentParser) -> None:
 
 def staff_pin(staff_no: str) -> str:
     """$KIOSK_PIN, else typed on the terminal without echo."""
-    value = os.environ.get(ENV_PIN)
-    if value:
-        return value
-    if not sys.stdin or not sys.stdin.isatty():
-        raise KioskError(
-            _("Set KIOSK_PIN or run on a terminal to type the PIN of {no}.").format(
-                no=staff_no.strip().upper()
-            )
-        )
-    import getpass
-
-    return getpass.getpass(_("PIN of {no}: ").format(no=staff_no.strip().upper()))
+    no = staff_no.strip().upper()
+    return secret(
+        ENV_PIN,
+        _("PIN of {no}: ").format(no=no),
+        _("Set KIOSK_PIN or run on a terminal to type the PIN of {no}.").format(no=no),
+    )
 
 
 def signed_in(database: dbmod.Database, staff_no: str) -> StaffSession:
@@ -84,16 +76,12 @@ def acting(database: dbmod.Database, staff_no: str | None) -> StaffSession | Non
 
 
 def supervisor_pin() -> str:
-    value = os.environ.get(ENV_SUPERVISOR_PIN)
-    if value:
-        return value
-    if not sys.stdin or not sys.stdin.isatty():
-        raise KioskError(
-            _("Set KIOSK_SUPERVISOR_PIN or run on a terminal to type the supervisor's PIN.")
-        )
-    import getpass
-
-    return getpass.getpass(_("Supervisor's PIN: "))
+    """$KIOSK_SUPERVISOR_PIN, else typed on the terminal without echo."""
+    return secret(
+        ENV_SUPERVISOR_PIN,
+        _("Supervisor's PIN: "),
+        _("Set KIOSK_SUPERVISOR_PIN or run on a terminal to type the supervisor's PIN."),
+    )
 
 
 def approval(database: dbmod.Database, args: argparse.Namespace, action: Action) -> Approval | None:

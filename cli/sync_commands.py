@@ -1,7 +1,6 @@
 """``kiosk ledger …`` and ``kiosk sync …``: the reference central ledger and the sync with it.
 
-Kept apart from ``cli.main`` so the sync commands read as one piece. The ledger URL comes from
-``--ledger`` / ``--url`` or ``KIOSK_LEDGER``.
+The ledger URL comes from ``--ledger`` / ``--url`` or ``KIOSK_LEDGER``.
 """
 
 from __future__ import annotations
@@ -10,7 +9,8 @@ import argparse
 import os
 import sys
 
-from cli.staff import add_staff, add_supervisor
+from cli.common import passphrase
+from cli.staff import add_staff
 from kiosk import db as dbmod
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -47,6 +47,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
         "pull", help=_("refresh the customers' balances, tiers and KYC from the ledger")
     )
     pull.add_argument("--ledger", metavar="URL")
+    add_staff(pull, required=True, help=_("staff number of the supervisor who refreshes"))
     pull.set_defaults(func=cmd_sync_pull)
     push = sync_commands.add_parser(
         "push", help=_("send everything pending to the ledger; safe to run again")
@@ -60,125 +61,6 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     status.set_defaults(func=cmd_sync_status, ledger=None)
 
 
-def add_close_and_reports(
-    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
-    event_commands: argparse._SubParsersAction,  # type: ignore[type-arg]
-) -> None:
-    close = event_commands.add_parser(
-        "close",
-        help=_("release the points of slips not redeemed by their redeem-by date"),
-    )
-    add_staff(close, required=True)
-    add_supervisor(close)
-    close.set_defaults(func=cmd_event_close)
-    report = commands.add_parser(
-        "report", help=_("event reports, settlement and reconciliation (.xlsx or .pdf)")
-    )
-    report_commands = report.add_subparsers(
-        dest="report_command", metavar="REPORT_COMMAND", required=True
-    )
-    for name, text in (
-        ("summary", _("funnel, attendance by slot and branch, points, coverage, timelines")),
-        ("progress", _("invitation progress per branch and RM")),
-        ("rm", _("per RM: invited, arrived, governed, mobile banking, points")),
-        ("merchants", _("per service and every redemption the booths reported")),
-        ("unredeemed", _("slips not redeemed (names masked)")),
-        ("settlement", _("redeemed slips per merchant and service (.xlsx or .pdf)")),
-        ("reconciliation", _("issued, redeemed, voided, released, conflicts (.xlsx or .pdf)")),
-    ):
-        one = report_commands.add_parser(name, help=text)
-        one.add_argument("--out", metavar="FILE", help=_("also write the report to this file"))
-        one.set_defaults(func=cmd_report, report=name)
-    every = report_commands.add_parser(
-        "all", help=_("write every event report as .xlsx and .pdf into a folder")
-    )
-    every.add_argument("--dir", required=True, metavar="FOLDER")
-    every.set_defaults(func=cmd_report_all)
-
-
-def cmd_event_close(args: argparse.Namespace) -> int:
-    from cli.staff import approval, signed_in
-    from kiosk.permissions import Action
-    from kiosk.services.settlement import close_event
-
-    database = dbmod.open_database(args.db)
-    staff = signed_in(database, args.staff)
-    report = close_event(
-        database.unit_of_work(),
-        staff,
-        approval=approval(database, args, Action.CLOSE_EVENT),
-        station="cli",
-    )
-    database.dispose()
-    print(
-        _("{n} unredeemed slips released, {points:,} points back to the customers.").format(
-            n=report.released, points=report.points
-        )
-    )
-    if report.closed:
-        print(_("The event is closed: every slip is redeemed, voided or released."))
-    else:
-        print(
-            _("{n} slips can still be redeemed (until {date}); run close again after that.").format(
-                n=report.still_open, date=report.next_redeem_by
-            )
-        )
-    print(_("Push the releases to the ledger: kiosk sync push."))
-    return 0
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from printing.event_reports import (
-        REPORTS,
-        reconciliation_report,
-        report_kind,
-        settlement_report,
-    )
-    from printing.reports import text_of, write_report
-
-    database = dbmod.open_database(args.db)
-    ok = True
-    try:
-        if args.report in {kind.name for kind in REPORTS}:
-            report = report_kind(args.report).build(database.unit_of_work(), None)
-        elif args.report == "settlement":
-            report = settlement_report(database.unit_of_work())
-        else:
-            report, ok = reconciliation_report(database.unit_of_work())
-    finally:
-        database.dispose()
-    many = len(report.sections) > 1
-    for index, section in enumerate(report.sections):
-        if many:
-            print(("\n" if index else "") + f"## {section.title}")
-        for row in section.rows:
-            print("\t".join(text_of(v) for v in row))
-    if args.out:
-        path = write_report(report, Path(args.out))
-        print(_("Written to {path}.").format(path=path))
-    return 0 if ok else 1
-
-
-def cmd_report_all(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from printing.event_reports import REPORTS, write_event_report
-
-    folder = Path(args.dir)
-    if not folder.is_dir():
-        raise KioskError(_("The folder {folder} does not exist.").format(folder=folder))
-    database = dbmod.open_database(args.db)
-    try:
-        for kind in REPORTS:
-            for path in write_event_report(kind.name, database.unit_of_work, folder):
-                print(_("Written to {path}.").format(path=path))
-    finally:
-        database.dispose()
-    return 0
-
-
 def cmd_ledger_init(args: argparse.Namespace) -> int:
     from sync.ledger import Ledger
 
@@ -188,7 +70,6 @@ def cmd_ledger_init(args: argparse.Namespace) -> int:
 
 
 def cmd_ledger_seed(args: argparse.Namespace) -> int:
-    from cli.main import _passphrase
     from kiosk import privacy
     from sync.ledger import Ledger
     from sync.push import accounts_from_event
@@ -198,7 +79,7 @@ def cmd_ledger_seed(args: argparse.Namespace) -> int:
     with database.unit_of_work() as uow:
         sealed = privacy.has_key(uow.session)
     if sealed:  # the ledger gets the full phones and IDs
-        opener = privacy.unlock(database.unit_of_work(), _passphrase())
+        opener = privacy.unlock(database.unit_of_work(), passphrase())
     ledger = Ledger.open(_ledger_url(args), create=True)
     count = ledger.upsert_accounts(accounts_from_event(database, opener))
     ledger.dispose()
@@ -208,13 +89,14 @@ def cmd_ledger_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_sync_pull(args: argparse.Namespace) -> int:
+    from cli.staff import signed_in
     from sync.ledger import Ledger
     from sync.push import pull
 
     database = dbmod.open_database(args.db)
     ledger = Ledger.open(_ledger_url(args))
     try:
-        report = pull(database, ledger)
+        report = pull(database, ledger, signed_in(database, args.staff))
     finally:
         ledger.dispose()
         database.dispose()
@@ -299,9 +181,8 @@ def _opener_if_needed(database: dbmod.Database):  # type: ignore[no-untyped-def]
         return None
     if not os.environ.get("KIOSK_PASSPHRASE") and not (sys.stdin and sys.stdin.isatty()):
         return None
-    from cli.main import _passphrase
 
-    return privacy.unlock(database.unit_of_work(), _passphrase())
+    return privacy.unlock(database.unit_of_work(), passphrase())
 
 
 def cmd_sync_status(args: argparse.Namespace) -> int:

@@ -16,7 +16,8 @@ by the strict-lengths hook (``kiosk.lengths``), which sees statements, not COPY.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table, insert
@@ -54,3 +55,24 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
                 value = row[column.key] if fallback is _MISSING else fallback
                 values.append(processor(value) if processor is not None else value)
             copy.write_row(values)
+
+
+@contextmanager
+def page_cache(connection: Connection, mebibytes: int = 64) -> Iterator[None]:
+    """A larger SQLite page cache for one bulk write, the connection's own size restored after.
+
+    SQLite's default cache is 2 MiB. A 200,000-row import inserts search keys and invitations
+    at random places in indexes that soon outgrow it, so every batch reread and spilled pages:
+    writing took 25 times as long for 10 times the rows. 64 MiB keeps the indexes' working set
+    in memory (52 s -> 35 s for 200,000 invitees here). The cache is per connection and the
+    pool keeps the connection, hence the restore. PostgreSQL sizes its own buffers: nothing to
+    do there."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{mebibytes * 1024}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")

@@ -21,8 +21,10 @@ resolves a host NAME before it starts; give stations the server's address, as
 from __future__ import annotations
 
 import contextlib
+import itertools
 import select
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,8 +37,35 @@ from kiosk import audit
 from kiosk.i18n import _
 
 _WROTE = "kiosk_wrote"
+_REACHED = "kiosk_counter_reached"
 COUNTER_SQL = "SELECT value FROM change_counter WHERE id = 1"
-_BUMP_SQL = "UPDATE change_counter SET value = value + 1 WHERE id = 1"
+# RETURNING (SQLite 3.35+, PostgreSQL): the value this transaction made, in the same statement.
+_BUMP_SQL = "UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"
+
+
+class OwnCommits:
+    """The counter values this process's own commits reached, newest last.
+
+    A window that acted refreshes at once; when the counter then moves by exactly its own
+    commits, that is its own echo and nothing needs reloading (``ui.live``). Only committed
+    values are kept: a rolled-back bump is nobody's, and another laptop may reach it next.
+    """
+
+    def __init__(self, keep: int = 1024) -> None:
+        self._values: deque[tuple[int, int]] = deque(maxlen=keep)  # (sequence, value)
+        self._sequence = itertools.count(1)
+        self._last = 0
+
+    def add(self, value: int) -> None:
+        self._last = next(self._sequence)
+        self._values.append((self._last, value))
+
+    def mark(self) -> int:
+        """A bookmark: ``since(mark)`` is what was committed after it."""
+        return self._last
+
+    def since(self, mark: int) -> list[int]:
+        return [value for sequence, value in self._values if sequence > mark]
 
 
 def _mark(session: Session, *_args: Any) -> None:
@@ -66,6 +95,7 @@ def _mark_dml(state: ORMExecuteState) -> None:
 
 def _forget(session: Session, *_args: Any) -> None:
     session.info.pop(_WROTE, None)
+    session.info.pop(_REACHED, None)
 
 
 def _bump_before_commit(session: Session) -> None:
@@ -74,16 +104,27 @@ def _bump_before_commit(session: Session) -> None:
     audit.write_pending(session)
     session.flush()
     if session.info.pop(_WROTE, False):
-        session.connection().execute(text(_BUMP_SQL))
+        reached = session.connection().execute(text(_BUMP_SQL)).scalar()
+        session.info[_REACHED] = reached
 
 
-def track_changes(factory: sessionmaker[Session]) -> None:
-    """Bump the change counter in every transaction of ``factory`` that writes."""
+def track_changes(factory: sessionmaker[Session]) -> OwnCommits:
+    """Bump the change counter in every transaction of ``factory`` that writes; the values
+    its commits reach are kept in the ``OwnCommits`` returned."""
+    own = OwnCommits()
+
+    def _committed(session: Session) -> None:
+        reached = session.info.pop(_REACHED, None)
+        if reached is not None:
+            own.add(int(reached))
+        _forget(session)
+
     event.listen(factory, "after_flush", _mark)
     event.listen(factory, "do_orm_execute", _mark_dml)
     event.listen(factory, "before_commit", _bump_before_commit)
     event.listen(factory, "after_soft_rollback", _forget)
-    event.listen(factory, "after_commit", _forget)
+    event.listen(factory, "after_commit", _committed)
+    return own
 
 
 def read_counter(engine: Engine) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk import lengths
-from kiosk.changes import track_changes
+from kiosk.changes import OwnCommits, track_changes
 from kiosk.errors import DatabaseError, SchemaTooNewError
 from kiosk.i18n import _
 
@@ -74,6 +74,8 @@ class Database:
     url: str
     engine: Engine
     session_factory: sessionmaker[Session]
+    # The change-counter values this process's commits reached (``kiosk.changes``).
+    own_commits: OwnCommits = field(default_factory=OwnCommits)
 
     @property
     def is_sqlite(self) -> bool:
@@ -83,6 +85,12 @@ class Database:
         from kiosk.uow import UnitOfWork
 
         return UnitOfWork(self.session_factory)
+
+    def shared_read(self) -> Any:
+        """One transaction for several reads (``kiosk.uow.SharedRead``)."""
+        from kiosk.uow import SharedRead
+
+        return SharedRead(self.session_factory)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -335,8 +343,8 @@ def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Dat
         engine.dispose()
         raise _unreachable(parsed, error) from None
     factory = sessionmaker(engine, expire_on_commit=False)
-    track_changes(factory)
-    return Database(url=url, engine=engine, session_factory=factory)
+    own = track_changes(factory)
+    return Database(url=url, engine=engine, session_factory=factory, own_commits=own)
 
 
 def connect_lazily(url: str) -> Database:
@@ -347,5 +355,5 @@ def connect_lazily(url: str) -> Database:
     """
     engine = create_db_engine(url)
     factory = sessionmaker(engine, expire_on_commit=False)
-    track_changes(factory)
-    return Database(url=url, engine=engine, session_factory=factory)
+    own = track_changes(factory)
+    return Database(url=url, engine=engine, session_factory=factory, own_commits=own)

@@ -467,7 +467,7 @@ class Merchant(Base):
     name: Mapped[str] = mapped_column(String(100))
     booth: Mapped[str] = mapped_column(String(16), default="")
     # HMAC key for the booth's redemption bundles: made on the first merchant-pack export,
-    # carried by the pack, so the event side can tell a bundle is intact (kiosk.booth).
+    # carried by the pack, so the event side can tell a bundle is intact (kiosk.redemption_bundle).
     bundle_secret: Mapped[str | None] = mapped_column(String(64))
 
     offers: Mapped[list[Offer]] = relationship(back_populates="merchant", order_by="Offer.code")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,8 +22,17 @@ from kiosk.errors import ApprovalNeeded, PermissionDenied
 from kiosk.i18n import _
 from kiosk.models import Role, Staff
 
-if TYPE_CHECKING:
-    from kiosk.services.auth import StaffSession
+
+class Actor(Protocol):
+    """Who asks for an action: what the rule reads of ``kiosk.services.auth.StaffSession``.
+
+    A protocol rather than the session class itself, so this rule, which the store floor
+    beneath the services holds, never imports from the services above it."""
+
+    @property
+    def staff_id(self) -> int: ...
+    @property
+    def roles(self) -> frozenset[Role]: ...
 
 
 class Action(enum.StrEnum):
@@ -56,6 +65,7 @@ class Action(enum.StrEnum):
     ENCRYPT_EVENT = "encrypt_event"
     PURGE = "purge"
     REPORT_STATION = "report_station"  # a signed-in laptop's free disk space, for the dashboard
+    PULL_LEDGER = "pull_ledger"  # the ledger's snapshot replaces every customer's balance
 
 
 R, RM, A, M = Role.RECEPTION, Role.RM, Role.ACTIVATION, Role.MERCHANT
@@ -89,6 +99,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.ENCRYPT_EVENT: frozenset(),
     Action.PURGE: frozenset(),
     Action.REPORT_STATION: frozenset({R, RM, A, M}),
+    Action.PULL_LEDGER: frozenset(),
 }
 
 # Allowed to the roles above only with a supervisor's approval on the spot.
@@ -155,6 +166,9 @@ def _refusals() -> dict[Action, Callable[[], str]]:
         Action.ENCRYPT_EVENT: lambda: _("Only a supervisor encrypts the personal data."),
         Action.PURGE: lambda: _("Only a supervisor removes the personal data."),
         Action.REPORT_STATION: lambda: _("Only signed-in event staff report a station's disk."),
+        Action.PULL_LEDGER: lambda: _(
+            "Only a supervisor refreshes the customers' balances from the ledger."
+        ),
     }
 
 
@@ -196,15 +210,13 @@ def may(roles: frozenset[Role] | set[Role], action: Action) -> bool:
     return Role.SUPERVISOR in roles or bool(ALLOWED[action] & set(roles))
 
 
-def require(staff: StaffSession | None, action: Action) -> None:
+def require(staff: Actor | None, action: Action) -> None:
     """Raise ``PermissionDenied`` unless ``staff``'s roles allow ``action``."""
     if staff is None or not may(staff.roles, action):
         raise PermissionDenied(refusal(action))
 
 
-def approved_by(
-    staff: StaffSession | None, action: Action, approval: Approval | None
-) -> int | None:
+def approved_by(staff: Actor | None, action: Action, approval: Approval | None) -> int | None:
     """Check the role, and the supervisor's approval when the action needs one; return the
     approving supervisor's staff id for the audit record (``None`` when the actor is a
     supervisor or the action needs no approval)."""
@@ -228,7 +240,7 @@ def setting_up(session: Session) -> bool:
 
 def approved_or_setup(
     session: Session,
-    staff: StaffSession | None,
+    staff: Actor | None,
     action: Action,
     approval: Approval | None,
 ) -> int | None:

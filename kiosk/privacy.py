@@ -38,12 +38,12 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kiosk.current_event import find_current_event
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.idcard import is_valid_mobile, is_valid_resident_id
 from kiosk.masking import mask_address, mask_id, mask_phone, masked_is_mobile
 from kiosk.models import Customer, PrivacyKey
-from kiosk.services.events import _find_current
 from kiosk.uow import UnitOfWork
 
 SEALED_FIELDS = ("phone", "id_number", "address")
@@ -121,7 +121,7 @@ def new_key_row(event_id: int, passphrase: str, now: datetime) -> PrivacyKey:
 
 
 def _key_row(session: Session) -> PrivacyKey | None:
-    event = _find_current(session)
+    event = find_current_event(session)
     if event is None:
         return None
     return session.scalar(

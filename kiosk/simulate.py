@@ -7,7 +7,7 @@ activation desks record the mobile-banking login, the charity scan-pay and the p
 issue signed slips past the event's redemption gate (``kiosk.services.gate``: the steps the
 gate asks for are done at the desk when they can be; a customer it still stops is let through
 by the supervisor on the spot, audited, or leaves without slips), and merchant booths
-(``kiosk.booth``, one booth file per merchant with its pack installed) redeem the slips;
+(``kiosk.booth_laptop``, one booth file per merchant with its pack installed) redeem the slips;
 their bundles are imported into the event database every half hour, as a runner with a USB
 stick would. So the dashboard and the reports read exactly what a real day leaves behind.
 
@@ -32,8 +32,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from kiosk import privacy
-from kiosk.booth.service import Booth
-from kiosk.booth.store import open_booth_database
+from kiosk.booth_laptop.booth import Booth
+from kiosk.booth_laptop.store import open_booth_database
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.demo import DEMO_PASSPHRASE, DEMO_PIN

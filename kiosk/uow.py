@@ -192,3 +192,37 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+
+class SharedRead(UnitOfWork):
+    """Several reads in one transaction: a station's refresh after an action.
+
+    Every service handed this unit of work inside one ``with`` block shares its session, so
+    the queue, the called customer and the timeline a station shows come from one
+    transaction (one ``BEGIN`` and one connection from the pool) and agree with each other.
+    The services need no change: a nested ``with uow:`` only counts its depth. It never
+    writes; ``commit`` refuses.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        super().__init__(session_factory)
+        self._depth = 0
+
+    def __enter__(self) -> Self:
+        if self._depth == 0:
+            super().__enter__()
+        self._depth += 1
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            super().__exit__(exc_type, exc_value, tb)
+
+    def commit(self) -> None:
+        raise RuntimeError("a shared read never writes: give the service its own unit of work")

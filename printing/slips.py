@@ -12,9 +12,8 @@ last time).
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import zxingcpp
 from reportlab.lib.units import inch, mm
@@ -26,7 +25,10 @@ from printing import text
 from printing.fonts import register_fonts
 from printing.paper import Paper
 
-__all__ = ["Paper", "SlipPrint", "qr_matrix", "render_slip", "slip_number"]
+if TYPE_CHECKING:
+    from kiosk.services.slips import SlipDocument
+
+__all__ = ["Paper", "qr_matrix", "render_slip", "slip_number"]
 
 PRINTER_DPI = 203
 DOTS_PER_MODULE = 4
@@ -34,19 +36,6 @@ DOT = inch / PRINTER_DPI  # one printer dot in PDF points
 WIDTH = 80 * mm
 MARGIN = 4 * mm  # the printable area is 4–76 mm on the 80 mm roll
 ROLL_TEXT_WIDTH = 72 * mm - 2 * DOT  # what the head prints (576 dots), centred on the paper
-
-
-@dataclass(frozen=True)
-class SlipPrint:
-    event_name: str
-    serial: int
-    code: str
-    merchant: str
-    offer: str
-    quantity: int
-    points: int
-    redeem_by: date
-    masked_name: str
 
 
 def slip_number(serial: int) -> str:
@@ -88,8 +77,10 @@ def _draw_qr(
     return len(matrix) * module
 
 
-def render_slip(slip: SlipPrint, path: Path, paper: Paper = Paper.ROLL_80MM) -> Path:
-    """Write the slip's PDF to ``path`` laid out for ``paper``; returns ``path``."""
+def render_slip(slip: SlipDocument, path: Path, paper: Paper = Paper.ROLL_80MM) -> Path:
+    """Write the slip's PDF to ``path`` laid out for ``paper``; returns ``path``. ``slip`` is
+    the service's document (``kiosk.services.slips.slip_document``), the same for every copy;
+    ``printing.flow.print_slip`` is the whole flow around it (check, render, send, count)."""
     if paper == Paper.A6:
         return _render_a6(slip, path)
     return _render_roll(slip, path)
@@ -109,7 +100,7 @@ def _roll_fit(size: float, words: str, lines: int = 2) -> text.Fitted:
     return text.fit(words, register_fonts(), size, ROLL_TEXT_WIDTH, lines, min(size, 8))
 
 
-def _render_roll(slip: SlipPrint, path: Path) -> Path:
+def _render_roll(slip: SlipDocument, path: Path) -> Path:
     font = register_fonts()
     matrix = qr_matrix(slip.code)
     qr_side = len(matrix) * DOTS_PER_MODULE * DOT
@@ -197,7 +188,7 @@ def _flow(canvas: Canvas | None, font: str, blocks: list[_Block], y: float, scal
     return y
 
 
-def _render_a6(slip: SlipPrint, path: Path) -> Path:
+def _render_a6(slip: SlipDocument, path: Path) -> Path:
     """A6 portrait: the roll slip's content in type about 1.5 times larger.
 
     Long merchant or service names wrap; when the text would run off the page, all of it

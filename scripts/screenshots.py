@@ -257,8 +257,8 @@ def booth_screenshots(app: QApplication, database: Database, settings: Settings,
     """The booth window: a slip redeemed (valid), then the same slip scanned again."""
     from sqlalchemy import select, update
 
-    from kiosk.booth.service import Booth
-    from kiosk.booth.store import open_booth_database
+    from kiosk.booth_laptop.booth import Booth
+    from kiosk.booth_laptop.store import open_booth_database
     from kiosk.demo import DEMO_PASSPHRASE
     from kiosk.models import Customer
     from kiosk.services import keys, reception
@@ -415,9 +415,9 @@ def audit_and_lock_screenshots(
 def lan_screenshots(app: QApplication, database: Database, settings: Settings, out: Path) -> None:
     """Several laptops: the banner while the event database is away, the connection dialog
     with the set-up steps, and a booth fallen back to offline mode."""
-    from kiosk.booth.online import set_event_url
-    from kiosk.booth.service import Booth
-    from kiosk.booth.store import open_booth_database
+    from kiosk.booth_laptop.booth import Booth
+    from kiosk.booth_laptop.online import set_event_url
+    from kiosk.booth_laptop.store import open_booth_database
     from kiosk.demo import DEMO_PASSPHRASE
     from kiosk.services.booths import export_pack
     from ui.booth import BoothWindow

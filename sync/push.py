@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
 
-from kiosk import audit, privacy
+from kiosk import audit
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.errors import KioskError
@@ -35,28 +35,15 @@ from kiosk.i18n import _
 from kiosk.models import (
     Branch,
     Customer,
-    JournalEntry,
     OutboxEntry,
     OutboxStatus,
 )
+from kiosk.permissions import Action, require
 from kiosk.privacy import SEALED_FIELDS, Opener, open_json
+from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
+from kiosk.services.ledger_snapshot import KYC_FIELDS, PullRefused, apply_ledger_snapshot
 from sync.ledger import ACCEPTED, Account, Ledger
-
-KYC_FIELDS = (
-    "name",
-    "gender",
-    "nationality",
-    "occupation_code",
-    "address",
-    "phone",
-    "id_type",
-    "id_number",
-    "id_valid_from",
-    "id_valid_to",
-    "id_long_term",
-    "tax_residency",
-)
 
 
 class SyncError(KioskError):
@@ -264,17 +251,31 @@ class PullReport:
     as_of: datetime
 
 
-def pull(database: Database, ledger: Ledger, *, clock: Clock | None = None) -> PullReport:
+def pull(
+    database: Database,
+    ledger: Ledger,
+    staff: StaffSession | None,
+    *,
+    clock: Clock | None = None,
+    station: str = "sync",
+) -> PullReport:
     """Refresh every customer of the event from the ledger: balance, tier, mobile banking and
-    KYC fields, with the as-of time. Refused while anything is unpushed: the snapshot would
-    not include it and the event would count it twice or lose it. Raises ``SyncBusy`` while a
-    push from this database runs."""
+    KYC fields, with the as-of time. The write is ``kiosk.services.ledger_snapshot``'s
+    (a supervisor's; search keys and audit as for every writer of customers). Refused while
+    anything is unpushed: the snapshot would not include it and the event would count it twice
+    or lose it. Raises ``SyncBusy`` while a push from this database runs."""
+    require(staff, Action.PULL_LEDGER)  # before the ledger is asked for anything
     with sync_lock(database):
-        return _pull(database, ledger, clock)
+        return _pull(database, ledger, staff, clock, station)
 
 
-def _pull(database: Database, ledger: Ledger, clock: Clock | None) -> PullReport:
-    now = (clock or Clock()).now()
+def _pull(
+    database: Database,
+    ledger: Ledger,
+    staff: StaffSession | None,
+    clock: Clock | None,
+    station: str,
+) -> PullReport:
     waiting = pending(database)
     if waiting:
         if pending(database, sealed=True):
@@ -291,50 +292,15 @@ def _pull(database: Database, ledger: Ledger, clock: Clock | None) -> PullReport
         )
     with database.unit_of_work() as uow:
         numbers = list(uow.session.scalars(select(Customer.customer_no)))
-    accounts = {a.customer_no: a for a in ledger.accounts(numbers)}
-    with database.unit_of_work() as uow:
-        s = uow.session
-        if s.scalar(
-            select(func.count(OutboxEntry.id)).where(OutboxEntry.status == OutboxStatus.PENDING)
-        ):
-            raise SyncError(_("New entries arrived during the pull; push them and pull again."))
-        updated = 0
-        sealer = privacy.sealer(s)  # the ledger's phones and IDs are sealed as they arrive
-        for customer in s.scalars(select(Customer).where(Customer.customer_no.in_(accounts))):
-            account = accounts[customer.customer_no]
-            customer.points_balance = account.balance
-            customer.balance_as_of = account.updated_at
-            customer.tier = account.tier
-            customer.mobile_banking = account.mobile_banking
-            for field in KYC_FIELDS:
-                if field not in account.kyc:
-                    continue
-                value = _field_value(field, account.kyc[field])
-                if field in SEALED_FIELDS:
-                    privacy.store(customer, sealer, **{field: value})
-                else:
-                    setattr(customer, field, value)
-            updated += 1
-        # Everything the ledger has applied is in the new balance now.
-        s.execute(
-            update(JournalEntry)
-            .where(JournalEntry.settled_at.is_(None))
-            .values(settled_at=now)
-            .execution_options(synchronize_session=False)
+    accounts = ledger.accounts(numbers)
+    try:
+        applied = apply_ledger_snapshot(
+            database.unit_of_work(), staff, accounts, clock=clock, station=station
         )
-        audit.append(
-            s, at=now, action="ledger_pulled", station="sync", details={"customers": updated}
-        )
-        uow.commit()
-    return PullReport(updated, sorted(set(numbers) - set(accounts)), now)
-
-
-def _field_value(field: str, value: object) -> object:
-    from datetime import date
-
-    if field in ("id_valid_from", "id_valid_to") and isinstance(value, str):
-        return date.fromisoformat(value)
-    return value
+    except PullRefused as refused:
+        raise SyncError(str(refused)) from None
+    found = {account.customer_no for account in accounts}
+    return PullReport(applied.updated, sorted(set(numbers) - found), applied.as_of)
 
 
 def accounts_from_event(database: Database, opener: Opener) -> list[Account]:

@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from kiosk import audit
-from kiosk.booth.service import Booth
-from kiosk.booth.store import open_booth_database
+from kiosk.booth_laptop.booth import Booth
+from kiosk.booth_laptop.store import open_booth_database
 from kiosk.clock import FixedClock
 from kiosk.db import Database
 from kiosk.demo import DEMO_PASSPHRASE

@@ -54,7 +54,7 @@ KIOSK_OWN = {
     # Signs the simulated staff in with staff_session() on the real clock, not its SimClock.
     "kiosk.simulate.Simulation.__init__",
     # Delivers the bundle with deliver_bundle() on the real clock, not the booth's clock.
-    "kiosk.booth.online.OnlineBooth.catch_up",
+    "kiosk.booth_laptop.online.OnlineBooth.catch_up",
 }
 FACES = ("cli", "ui")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

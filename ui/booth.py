@@ -2,15 +2,15 @@
 
 A booth has no sign-in: staff type their name once per shift (the day's; no redemption is
 recorded without it, and a new day asks again), and the booth's own file
-(``kiosk.booth``) holds the pack and the redemptions. On the venue LAN ("Event database…",
-``kiosk.booth.online``) each slip is also checked and recorded in the event database before
+(``kiosk.booth_laptop``) holds the pack and the redemptions. On the venue LAN ("Event database…",
+``kiosk.booth_laptop.online``) each slip is also checked and recorded in the event database before
 serving; a banner says whether the booth is online, or offline and catching up later. The
 verdict fills the top of the screen in colour, words and sound; the scan field is ready again
 at once. A valid slip waits for Enter (or the Redeem button) unless "redeem at once" is on;
 waiting is blue with a dashed border and no sound, served is green with "✓" and a tone, so the
 two never look alike.
 F11 toggles full screen, so a tablet on a stand shows nothing else. All rules are in
-``kiosk.booth.service``.
+``kiosk.booth_laptop.booth``.
 """
 
 from __future__ import annotations
@@ -45,9 +45,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.booth.online import OnlineBooth, event_url, set_event_url
-from kiosk.booth.service import Booth, ScanResult, describe, slip_number
-from kiosk.booth.store import open_booth_database
+from kiosk.booth_laptop.booth import Booth, ScanResult, describe, slip_number
+from kiosk.booth_laptop.online import OnlineBooth, event_url, set_event_url
+from kiosk.booth_laptop.store import open_booth_database
 from kiosk.clock import Clock
 from kiosk.db import default_data_dir, describe_url
 from kiosk.errors import KioskError, OutcomeUnknown

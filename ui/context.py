@@ -11,7 +11,7 @@ from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.services.auth import StaffSession
 from kiosk.services.reception import CheckInResult
-from kiosk.uow import UnitOfWork
+from kiosk.uow import SharedRead, UnitOfWork
 from ui.requests import PendingRequests
 from ui.settings import Settings
 
@@ -53,6 +53,10 @@ class StationContext:
 
     def uow(self) -> UnitOfWork:
         return self.app.uow()
+
+    def shared_read(self) -> SharedRead:
+        """One transaction for a refresh's several reads (``kiosk.uow.SharedRead``)."""
+        return self.app.database.shared_read()  # type: ignore[no-any-return]
 
     @property
     def requests(self) -> PendingRequests:

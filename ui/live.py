@@ -2,9 +2,13 @@
 
 ``LiveLink`` polls the event database's change counter (``kiosk.changes``) from a timer on the
 main thread, once a second; ``ChangeWatcher`` never blocks, so the window stays responsive
-even while the venue LAN is down. It emits ``changed`` when another station (or this one)
-committed something, and ``reachability`` when the database stops or starts answering. No
-thread anywhere: Qt objects finalised by Python's collector on a worker thread crash the app.
+even while the venue LAN is down. It emits ``changed`` when another station committed
+something, and ``reachability`` when the database stops or starts answering. No thread
+anywhere: Qt objects finalised by Python's collector on a worker thread crash the app.
+
+A station that acted has refreshed already (``ui.operations``), and tells the link which
+counter values its commits reached (``expect``): when the counter moves by those alone, that
+is the station's own echo and ``changed`` is not emitted, so nothing is read twice.
 """
 
 from __future__ import annotations
@@ -28,9 +32,20 @@ class LiveLink(QObject):
         self.value: int | None = None
         self.reachable: bool | None = None
         self.error = ""
+        self.own: set[int] = set()  # counter values this window's own actions reached
+        self.echoes = 0  # own echoes not passed on (for tests and the health log)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.poll)
+
+    def expect(self, values: list[int]) -> None:
+        """These counter values are this window's own commits, shown already."""
+        self.own.update(values)
+
+    def _only_own(self, before: int | None, after: int) -> bool:
+        if before is None or after <= before:
+            return False
+        return all(value in self.own for value in range(before + 1, after + 1))
 
     def start(self) -> None:
         self.timer.start(0)
@@ -51,8 +66,12 @@ class LiveLink(QObject):
             # The first answer counts as a change too: whatever was committed between the
             # station loading and this first reading must not go unseen.
             moved = reading.value != self.value
+            echo = moved and self._only_own(self.value, reading.value)
             self.value = reading.value
-            if moved or came_back:
+            self.own = {value for value in self.own if value > reading.value}
+            if echo and not came_back:
+                self.echoes += 1
+            elif moved or came_back:
                 self.changed.emit()
         self.timer.start(reading.delay_ms)
 

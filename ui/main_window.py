@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from kiosk.changeset import Changes
 from kiosk.db import Database, default_data_dir, describe_url
 from kiosk.demo import create_demo
 from kiosk.errors import KioskError
@@ -345,6 +346,25 @@ class MainWindow(QMainWindow):
         except KioskError as error:
             # The database went away between the change and the refresh: the banner says so.
             self.connection_banner.show_state(False, str(error))
+
+    def route_changes(self, changes: Changes, origin: StationPage, own: list[int]) -> None:
+        """A station's action committed (``ui.operations``): the stations that show what it
+        changed refresh now, the acting one first, and the link is told the counter values
+        of those commits, so their echo a second later reloads nothing."""
+        if self.link is not None:
+            self.link.expect(own)
+        if changes.queues or changes.setup:
+            self.refresh_call_display()
+        kinds = changes.kinds()
+        for page in [origin, *(p for p in self.pages.values() if p is not origin)]:
+            if page is origin and not changes:
+                continue  # nothing changed: nothing to read again
+            if page is not origin and not (page.isVisible() and (page.shows & kinds)):
+                continue  # a station not on screen reloads when it is opened
+            try:
+                page.after(changes)
+            except KioskError as error:  # the database went away after the commit
+                self.connection_banner.show_state(False, str(error))
 
     def choose_database(self) -> None:
         """Ask for the event database URL; on success this laptop remembers and joins it."""

@@ -70,6 +70,19 @@ class ImportCheck:
     def ok(self) -> bool:
         return not self.issues
 
+    def normalised_sentences(self) -> list[str]:
+        """What the check normalised, a sentence each (the characters themselves are
+        invisible): the admin tab and ``kiosk import`` say the same."""
+        said = {
+            cells.INVISIBLE: _("{n} cell(s): invisible or control characters removed"),
+            cells.WIDTH: _("{n} cell(s): full-width characters made half-width"),
+            cells.DIGITS: _("{n} cell(s): digits of other scripts made 0-9"),
+        }
+        return [
+            _("Normalised: {what}.").format(what=said[what].format(n=n))
+            for what, n in self.normalised.items()
+        ]
+
 
 def descriptions(kind: Kind) -> set[str]:
     """Every language's description texts, to recognise a template's description row."""

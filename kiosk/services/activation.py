@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from kiosk import audit, outbox
+from kiosk.changeset import Changes
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -138,7 +139,7 @@ def record_step(
     *,
     clock: Clock | None = None,
     station: str = "activation",
-) -> None:
+) -> Changes:
     """Record one activation step for the customer's visit, once."""
     require(staff, Action.RECORD_STEP)
     now = (clock or Clock()).now()
@@ -202,6 +203,7 @@ def record_step(
             entity_id=visit.id,
         )
         uow.commit()
+        return Changes.of(customers=[customer.id], visits=[visit.id])
 
 
 def finish(
@@ -212,7 +214,7 @@ def finish(
     clock: Clock | None = None,
     station: str = "activation",
     desk: str | None = None,
-) -> None:
+) -> Changes:
     """The customer leaves the activation desk: the ticket is done, the visit step recorded.
     With ``desk``, only a ticket called at that desk (a stale screen never finishes a
     customer another counter has called since)."""
@@ -254,6 +256,7 @@ def finish(
             entity_id=entry.visit_id,
         )
         uow.commit()
+        return Changes.of(queues=[entry.queue], visits=[entry.visit_id])
 
 
 def _local_time(at: datetime, timezone: str) -> str:

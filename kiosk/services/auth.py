@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from kiosk import audit
+from kiosk.changeset import NOTHING, Changes
 from kiosk.clock import Clock
 from kiosk.errors import SignInError, SignInThrottled
 from kiosk.i18n import _
@@ -234,7 +235,8 @@ def sign_in(
 
 def sign_out(
     uow: UnitOfWork, session: StaffSession, *, station: str = "", clock: Clock | None = None
-) -> None:
+) -> Changes:
+    """Audit the sign-out; it changes nothing a station shows."""
     now = (clock or Clock()).now()
     with uow:
         audit.append(
@@ -247,6 +249,7 @@ def sign_out(
             entity_id=session.staff_id,
         )
         uow.commit()
+        return NOTHING
 
 
 def staff_session(uow: UnitOfWork, staff_no: str, *, clock: Clock | None = None) -> StaffSession:

@@ -21,13 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk import audit, outbox, slipcode
-from kiosk.booth.bundle import BundleError, BundleRedemption, check_mac, peek_bundle
-from kiosk.booth.pack import Pack, PackMerchant, PackOffer, sign_pack
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
+from kiosk.merchant_pack import Pack, PackMerchant, PackOffer, sign_pack
 from kiosk.models import Merchant, Offer, Redemption, SigningKey, Slip, SlipStatus
 from kiosk.permissions import Action, Approval, approved_by, require
+from kiosk.redemption_bundle import BundleError, BundleRedemption, check_mac, peek_bundle
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
 from kiosk.uow import UnitOfWork
@@ -166,6 +166,12 @@ class BundleImport:
     up_to_seq: int = 0
     install_skew_s: float = 0.0  # booth clock at install minus event clock at pack export
     import_skew_s: float = 0.0  # event clock at import minus booth clock at export
+
+    def counts(self) -> str:
+        """What the bundle brought, as the merchant tab and the command line say."""
+        return _("{added} new, {duplicates} already known, {conflicts} conflicts.").format(
+            added=self.added, duplicates=self.duplicates, conflicts=len(self.conflicts)
+        )
 
 
 def import_bundle(

@@ -18,7 +18,7 @@ lock per desk, and a partial unique index holds it in the database too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from kiosk import audit, idempotency, outbox, privacy
+from kiosk.changeset import NOTHING, ChangedList, Changes
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.governance import FIELDS, KycForm, OnRecord, normalized, validate
@@ -119,6 +120,8 @@ class Called:
     desk: str = ""  # the counter it is called to
     queue: str = Queue.SERVICE_DESK
     called_at: datetime | None = None
+    # What the call changed (nothing when only read); not part of which call it is.
+    changes: Changes = field(default=NOTHING, compare=False)
 
 
 def _called(s: Session, entry: QueueEntry, timezone: str) -> Called:
@@ -318,7 +321,10 @@ def _record_call(
         entity="queue_entry",
         entity_id=entry.id,
     )
-    return _called(s, entry, timezone)
+    return replace(
+        _called(s, entry, timezone),
+        changes=Changes.of(queues=[entry.queue], visits=[entry.visit_id]),
+    )
 
 
 def call_customer(
@@ -416,6 +422,10 @@ def _entry(
     return entry
 
 
+def _queue_changes(entry: QueueEntry) -> Changes:
+    return Changes.of(queues=[entry.queue], visits=[entry.visit_id])
+
+
 def _back_to_waiting(entry: QueueEntry, now: datetime) -> None:
     entry.status = QueueStatus.WAITING
     entry.enqueued_at = now
@@ -429,7 +439,7 @@ def skip(
     *,
     clock: Clock | None = None,
     desk: str | None = None,
-) -> None:
+) -> Changes:
     """The called customer did not come: set the ticket aside until re-queued."""
     require(staff, Action.CALL_QUEUE)
     now = (clock or Clock()).now()
@@ -446,6 +456,7 @@ def skip(
             entity_id=entry.id,
         )
         uow.commit()
+        return _queue_changes(entry)
 
 
 def requeue(
@@ -455,7 +466,7 @@ def requeue(
     *,
     clock: Clock | None = None,
     desk: str | None = None,
-) -> None:
+) -> Changes:
     """A skipped customer turned up: back in the queue, behind those waiting now."""
     require(staff, Action.CALL_QUEUE)
     now = (clock or Clock()).now()
@@ -473,6 +484,7 @@ def requeue(
             entity_id=entry.id,
         )
         uow.commit()
+        return _queue_changes(entry)
 
 
 def transfer(
@@ -483,7 +495,7 @@ def transfer(
     *,
     clock: Clock | None = None,
     desk: str | None = None,
-) -> None:
+) -> Changes:
     """Hand a called customer to another RM: they wait for that RM first."""
     require(staff, Action.TRANSFER)
     now = (clock or Clock()).now()
@@ -506,6 +518,7 @@ def transfer(
             details={"to": target.staff_no},
         )
         uow.commit()
+        return _queue_changes(entry)
 
 
 def _form_value(customer: Customer, field: str) -> object:
@@ -613,8 +626,9 @@ def save_governance(
     clock: Clock | None = None,
     station: str = "service_desk",
     request_id: str | None = None,
-) -> list[str]:
-    """Validate and save the form; returns the fields that changed.
+) -> ChangedList[str]:
+    """Validate and save the form; returns the fields that changed (``changes`` says which
+    customer and visit).
 
     With a ``request_id`` (``kiosk.idempotency``) the save is recorded under it: a commit
     whose reply was lost is found out, and the same request again returns the first answer
@@ -644,8 +658,9 @@ def save_governance(
         today = now.astimezone(ZoneInfo(event.timezone)).date()
         customer = _locked_customer(s, customer_id)
         first = idempotency.replay(s, request_id, "governance", asked)
+        touched = Changes.of(customers=[customer_id], visits=[visit_id])
         if first is not None:
-            return [str(field) for field in first["changed"]]
+            return ChangedList((str(field) for field in first["changed"]), touched)
         record = _on_record(customer)
         form = normalized(form)  # a long-term ID keeps no end date, and so on
         errors = validate(form, today, record)
@@ -742,7 +757,7 @@ def save_governance(
             at=now,
         )
         uow.commit()
-        return changed
+        return ChangedList(changed, touched)
 
 
 def open_mobile_banking(
@@ -753,7 +768,7 @@ def open_mobile_banking(
     visit_id: int | None = None,
     clock: Clock | None = None,
     station: str = "service_desk",
-) -> None:
+) -> Changes:
     """Record that mobile banking was opened; an expired ID must be governed first."""
     require(staff, Action.OPEN_MOBILE_BANKING)
     now = (clock or Clock()).now()
@@ -800,12 +815,14 @@ def open_mobile_banking(
             entity_id=customer.id,
         )
         uow.commit()
+        return Changes.of(customers=[customer.id], visits=[visit_id])
 
 
 @dataclass(frozen=True)
 class RoutedOn:
     ticket: str
     waiting_ahead: int
+    changes: Changes = field(default=NOTHING, compare=False)
 
 
 def route_on(
@@ -862,7 +879,11 @@ def route_on(
             entity="visit",
             entity_id=visit.id,
         )
-        result = RoutedOn(ticket_label(Queue.ACTIVATION, next_entry.ticket_no), ahead)
+        result = RoutedOn(
+            ticket_label(Queue.ACTIVATION, next_entry.ticket_no),
+            ahead,
+            Changes.of(queues=[entry.queue, Queue.ACTIVATION], visits=[visit.id]),
+        )
         uow.commit()
         return result
 

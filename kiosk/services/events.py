@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kiosk.current_event import find_current_event
 from kiosk.errors import NoEventError
 from kiosk.i18n import _
 from kiosk.models import (
@@ -20,11 +21,7 @@ from kiosk.models import (
 )
 from kiosk.uow import UnitOfWork
 
-
-def _find_current(session: Session) -> Event | None:
-    return session.scalar(
-        select(Event).order_by(Event.closed_at.is_not(None), Event.id.desc()).limit(1)
-    )
+_find_current = find_current_event  # the services' name for it (kiosk.services.imports)
 
 
 def current_event(session: Session) -> Event:

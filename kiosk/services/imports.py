@@ -21,6 +21,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from kiosk import audit, bulk, changes, privacy
+from kiosk.changeset import NOTHING, Changes
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -79,6 +80,14 @@ class ImportResult:
     created: int
     updated: int
     check: ImportCheck = field(repr=False)
+    # An import changes the event's set-up (``setup``).
+    changes: Changes = field(default=NOTHING, compare=False)
+
+    def summary(self, file_name: str) -> str:
+        """What was imported from ``file_name``, as the admin tab and ``kiosk import`` say."""
+        return _("Imported {file}: {created} new, {updated} updated.").format(
+            file=file_name, created=self.created, updated=self.updated
+        )
 
 
 def reference(session: Session) -> Reference:
@@ -249,7 +258,7 @@ def import_file(
             approved_by=approver,
         )
         uow.commit()
-        return ImportResult(kind, created, updated, check)
+        return ImportResult(kind, created, updated, check, Changes(setup=True))
 
 
 def _apply_branches(s: Session, records: list[BranchRecord], now: datetime) -> tuple[int, int]:
@@ -351,105 +360,114 @@ def _apply_invitees(
     sealer = privacy.sealer(s)  # one key agreement for the whole file
     created = 0
     changes.wrote(s)  # COPY passes no ORM event: the stations must still hear of the import
-    for start in range(0, len(records), BATCH):
-        if cancelled is not None and cancelled():
-            raise Cancelled
-        batch = records[start : start + BATCH]
-        numbers = [r.customer_no for r in batch]
-        existing = dict(
-            s.execute(
-                select(Customer.customer_no, Customer.id).where(Customer.customer_no.in_(numbers))
-            ).all()
-        )
-        new_rows, old_rows = [], []
-        for r in batch:
-            values = _customer_values(r, sealer, now, branches, staff)
-            if r.customer_no in existing:
-                values["id"] = existing[r.customer_no]
-                old_rows.append(values)
-            else:
-                new_rows.append(values)
-        ids = dict(existing)
-        if new_rows:
-            # Core executemany or COPY (the ORM's bulk insert sends one statement per row
-            # here), then the ids in one query: RETURNING in parameter order is row by row on
-            # SQLite.
-            bulk.insert_rows(s.connection(), Customer.__table__, new_rows)
-            fresh = [v["customer_no"] for v in new_rows]
-            ids.update(
+    with bulk.page_cache(s.connection()):
+        for start in range(0, len(records), BATCH):
+            if cancelled is not None and cancelled():
+                raise Cancelled
+            batch = records[start : start + BATCH]
+            numbers = [r.customer_no for r in batch]
+            existing = dict(
                 s.execute(
-                    select(Customer.customer_no, Customer.id).where(Customer.customer_no.in_(fresh))
+                    select(Customer.customer_no, Customer.id).where(
+                        Customer.customer_no.in_(numbers)
+                    )
                 ).all()
             )
-            created += len(new_rows)
-        if old_rows:
-            s.execute(update(Customer), old_rows)
-        new_invitations, old_invitations = [], []
-        for r in batch:
-            customer_id = ids[r.customer_no]
-            rm_id = staff[r.rm] if r.rm else None
-            if customer_id in invitations:
-                old_invitations.append(
-                    {"id": invitations[customer_id], "slot_id": slots[r.slot], "rm_id": rm_id}
+            new_rows, old_rows = [], []
+            for r in batch:
+                values = _customer_values(r, sealer, now, branches, staff)
+                if r.customer_no in existing:
+                    values["id"] = existing[r.customer_no]
+                    old_rows.append(values)
+                else:
+                    new_rows.append(values)
+            ids = dict(existing)
+            if new_rows:
+                # Core executemany or COPY (the ORM's bulk insert sends one statement per row
+                # here), then the ids in one query: RETURNING in parameter order is row by row on
+                # SQLite.
+                bulk.insert_rows(s.connection(), Customer.__table__, new_rows)
+                fresh = [v["customer_no"] for v in new_rows]
+                ids.update(
+                    s.execute(
+                        select(Customer.customer_no, Customer.id).where(
+                            Customer.customer_no.in_(fresh)
+                        )
+                    ).all()
                 )
-            else:
-                new_invitations.append(
-                    {
-                        "event_id": event.id,
-                        "customer_id": customer_id,
-                        "code": new_code(event.code, rng, used),  # type: ignore[arg-type]
-                        "channel": "sms",
-                        "status": InvitationStatus.INVITED,
-                        "companions": 0,
-                        "slot_id": slots[r.slot],
-                        "rm_id": rm_id,
-                    }
+                created += len(new_rows)
+            if old_rows:
+                s.execute(update(Customer), old_rows)
+            new_invitations, old_invitations = [], []
+            for r in batch:
+                customer_id = ids[r.customer_no]
+                rm_id = staff[r.rm] if r.rm else None
+                if customer_id in invitations:
+                    old_invitations.append(
+                        {"id": invitations[customer_id], "slot_id": slots[r.slot], "rm_id": rm_id}
+                    )
+                else:
+                    new_invitations.append(
+                        {
+                            "event_id": event.id,
+                            "customer_id": customer_id,
+                            "code": new_code(event.code, rng, used),  # type: ignore[arg-type]
+                            "channel": "sms",
+                            "status": InvitationStatus.INVITED,
+                            "companions": 0,
+                            "slot_id": slots[r.slot],
+                            "rm_id": rm_id,
+                        }
+                    )
+            if new_invitations:
+                bulk.insert_rows(s.connection(), Invitation.__table__, new_invitations)
+            if old_invitations:
+                s.execute(update(Invitation), old_invitations)
+            codes: dict[int, str] = {}
+            for invitation_id, customer_id, code in s.execute(
+                select(Invitation.id, Invitation.customer_id, Invitation.code).where(
+                    Invitation.event_id == event.id,
+                    Invitation.customer_id.in_([ids[n] for n in numbers]),
                 )
-        if new_invitations:
-            bulk.insert_rows(s.connection(), Invitation.__table__, new_invitations)
-        if old_invitations:
-            s.execute(update(Invitation), old_invitations)
-        codes: dict[int, str] = {}
-        for invitation_id, customer_id, code in s.execute(
-            select(Invitation.id, Invitation.customer_id, Invitation.code).where(
-                Invitation.event_id == event.id,
-                Invitation.customer_id.in_([ids[n] for n in numbers]),
-            )
-        ):
-            invitations[customer_id] = invitation_id
-            codes[customer_id] = code
-        chosen = [r for r in batch if r.preselections is not None]
-        if chosen:
-            s.execute(
-                delete(Preselection).where(
-                    Preselection.invitation_id.in_(
-                        [invitations[ids[r.customer_no]] for r in chosen]
+            ):
+                invitations[customer_id] = invitation_id
+                codes[customer_id] = code
+            chosen = [r for r in batch if r.preselections is not None]
+            if chosen:
+                s.execute(
+                    delete(Preselection).where(
+                        Preselection.invitation_id.in_(
+                            [invitations[ids[r.customer_no]] for r in chosen]
+                        )
                     )
                 )
-            )
-            rows = [
-                {
-                    "invitation_id": invitations[ids[r.customer_no]],
-                    "offer_id": offers[code],
-                    "quantity": qty,
-                }
-                for r in chosen
-                for code, qty in r.preselections or ()
+                rows = [
+                    {
+                        "invitation_id": invitations[ids[r.customer_no]],
+                        "offer_id": offers[code],
+                        "quantity": qty,
+                    }
+                    for r in chosen
+                    for code, qty in r.preselections or ()
+                ]
+                if rows:
+                    bulk.insert_rows(s.connection(), Preselection.__table__, rows)
+            # Search keys replaced whole, as ``index_customer`` does one customer at a time.
+            if existing:
+                s.execute(
+                    delete(SearchKey).where(SearchKey.customer_id.in_(list(existing.values())))
+                )
+            keys_rows = [
+                {"key": key, "customer_id": ids[r.customer_no]}
+                for r in batch
+                for key in customer_keys(
+                    r.name, r.phone, r.customer_no, [codes[ids[r.customer_no]]]
+                )
             ]
-            if rows:
-                bulk.insert_rows(s.connection(), Preselection.__table__, rows)
-        # Search keys replaced whole, as ``index_customer`` does one customer at a time.
-        if existing:
-            s.execute(delete(SearchKey).where(SearchKey.customer_id.in_(list(existing.values()))))
-        keys_rows = [
-            {"key": key, "customer_id": ids[r.customer_no]}
-            for r in batch
-            for key in customer_keys(r.name, r.phone, r.customer_no, [codes[ids[r.customer_no]]])
-        ]
-        if keys_rows:
-            bulk.insert_rows(s.connection(), SearchKey.__table__, keys_rows)
-        if progress is not None:
-            progress("written", start + len(batch), len(records))
+            if keys_rows:
+                bulk.insert_rows(s.connection(), SearchKey.__table__, keys_rows)
+            if progress is not None:
+                progress("written", start + len(batch), len(records))
     return created, len(records) - created
 
 

@@ -11,12 +11,13 @@ with. Both leave old bytes behind in free database pages; ``compact`` rewrites t
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, or_, select, text, update
 
 from kiosk import audit, privacy, slipcode
 from kiosk.audit import canonical_json
+from kiosk.changeset import NOTHING, Changes
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.i18n import _
@@ -42,6 +43,7 @@ class EncryptReport:
     key_created: bool
     customers: int  # customers whose clear values were sealed
     outbox: int  # pending governance entries sealed
+    changes: Changes = field(default=NOTHING, compare=False)
 
 
 def encrypt_event(
@@ -122,7 +124,7 @@ def encrypt_event(
             details={"key_created": created, "customers": customers, "outbox": entries},
         )
         uow.commit()
-        return EncryptReport(created, customers, entries)
+        return EncryptReport(created, customers, entries, Changes(setup=True))
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ class PurgeReport:
     customers: int
     governance_changes: int
     search_keys: int
+    changes: Changes = field(default=NOTHING, compare=False)
 
 
 def purge(
@@ -205,7 +208,7 @@ def purge(
             details={"customers": customers, "governance_changes": changes, "search_keys": keys},
         )
         uow.commit()
-        return PurgeReport(customers, changes, keys)
+        return PurgeReport(customers, changes, keys, Changes(setup=True))
 
 
 def compact(database: Database) -> None:

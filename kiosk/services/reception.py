@@ -9,7 +9,7 @@ transaction. The route follows the triage rule in ``suggest_route`` unless staff
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk import audit, idempotency, outbox, privacy
+from kiosk.changeset import NOTHING, Changes
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -134,6 +135,8 @@ class CheckInResult:
     waiting_ahead: int
     # The answer to a request already done (same request id): the first check-in, not a new one.
     replayed: bool = False
+    # Nothing when the customer had checked in already.
+    changes: Changes = field(default=NOTHING, compare=False)
 
 
 @dataclass(frozen=True)
@@ -515,6 +518,7 @@ def check_in(
             queue=queue,
             ticket=ticket_label(queue, entry.ticket_no),
             waiting_ahead=_waiting_ahead(s, entry),
+            changes=Changes.of(queues=[queue], visits=[visit.id], customers=[customer.id]),
         )
         idempotency.record(
             s,
@@ -550,6 +554,11 @@ def _replayed(
         str(first["ticket"]),
         existing.waiting_ahead,
         replayed=True,
+        changes=Changes.of(
+            queues=[str(first["queue"])],
+            visits=[int(str(first["visit_id"]))],
+            customers=[customer.id],
+        ),
     )
 
 
@@ -562,7 +571,7 @@ def undo_check_in(
     clock: Clock | None = None,
     policy: ReceptionPolicy | None = None,
     station: str = "reception",
-) -> None:
+) -> Changes:
     """Take back a check-in made by mistake, shortly after and before anyone served it; a
     supervisor approves it on the spot (it takes a customer's arrival out of the figures)."""
     approver = approved_by(staff, Action.UNDO_CHECK_IN, approval)
@@ -620,6 +629,9 @@ def undo_check_in(
             approved_by=approver,
         )
         uow.commit()
+        return Changes.of(
+            queues=[e.queue for e in entries], visits=[visit_id], customers=[customer.id]
+        )
 
 
 class WalkInInvalid(CheckInError):

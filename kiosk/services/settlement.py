@@ -9,7 +9,7 @@ for a released slip is a conflict the reconciliation shows, never a silent loss.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk import audit
+from kiosk.changeset import NOTHING, Changes
 from kiosk.clock import Clock
 from kiosk.i18n import _
 from kiosk.models import (
@@ -42,6 +43,7 @@ class CloseReport:
     still_open: int  # issued slips whose redeem-by date is still ahead
     next_redeem_by: date | None
     closed: bool
+    changes: Changes = field(default=NOTHING, compare=False)
 
 
 def close_event(
@@ -95,7 +97,7 @@ def close_event(
             approved_by=approver,
         )
         uow.commit()
-        return CloseReport(len(expired), points, still_open, next_date, closed)
+        return CloseReport(len(expired), points, still_open, next_date, closed, Changes(setup=True))
 
 
 @dataclass(frozen=True)

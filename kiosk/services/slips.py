@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from kiosk import audit, idempotency, outbox, slipcode
+from kiosk.changeset import ChangedList, Changes
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -97,8 +98,9 @@ def issue_slips(
     request_id: str | None = None,
     override: bool = False,
     approval: Approval | None = None,
-) -> list[IssuedSlip]:
-    """Issue one signed slip per cart line, all or nothing.
+) -> ChangedList[IssuedSlip]:
+    """Issue one signed slip per cart line, all or nothing (``changes`` on the list says
+    which customer, visit, offers and slips).
 
     A customer who has not done every step the event requires is refused with
     ``GateClosed``, which says what is missing and where to send them, unless ``override``:
@@ -128,8 +130,18 @@ def issue_slips(
             raise SlipError(_("This customer no longer exists."))
         # After the customer's lock: a second try of the same request waits for the first.
         first = idempotency.replay(s, request_id, "issue_slips", asked)
+        offers = [line.offer_code.upper() for line in cart]
         if first is not None:
-            return _issued(s, event, [int(serial) for serial in first["serials"]])
+            serials = [int(serial) for serial in first["serials"]]
+            visit_id = s.scalar(
+                select(Visit.id).where(Visit.customer_id == customer.id, Visit.event_id == event.id)
+            )
+            return ChangedList(
+                _issued(s, event, serials),
+                Changes.of(
+                    customers=[customer.id], visits=[visit_id], offers=offers, slips=serials
+                ),
+            )
         visit = s.scalar(
             select(Visit).where(Visit.customer_id == customer.id, Visit.event_id == event.id)
         )
@@ -300,7 +312,15 @@ def issue_slips(
             at=now,
         )
         uow.commit()
-        return issued
+        return ChangedList(
+            issued,
+            Changes.of(
+                customers=[customer.id],
+                visits=[visit.id],
+                offers=offers,
+                slips=[slip.serial for slip in issued],
+            ),
+        )
 
 
 def _issued(session: Session, event: Event, serials: list[int]) -> list[IssuedSlip]:
@@ -341,7 +361,7 @@ def void_slip(
     approval: Approval | None = None,
     clock: Clock | None = None,
     station: str = "activation",
-) -> None:
+) -> Changes:
     """Void an issued slip: points released, capacity returned, booths will refuse it. A
     supervisor approves it on the spot: a void gives points back."""
     approver = approved_by(staff, Action.VOID_SLIP, approval)
@@ -383,7 +403,16 @@ def void_slip(
             details={"reason": slip.void_reason},
             approved_by=approver,
         )
+        offer_code = s.scalar(select(Offer.code).where(Offer.id == slip.offer_id))
+        visit_id = s.scalar(
+            select(Visit.id).where(
+                Visit.customer_id == slip.customer_id, Visit.event_id == event.id
+            )
+        )
         uow.commit()
+        return Changes.of(
+            customers=[slip.customer_id], visits=[visit_id], offers=[offer_code], slips=[serial]
+        )
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from kiosk.changeset import NOTHING, Changes
 from kiosk.clock import Clock
 from kiosk.models import StationStatus
 from kiosk.permissions import Action, require
@@ -54,8 +55,9 @@ def report_station(
     station: str = "",
     host: str | None = None,
     clock: Clock | None = None,
-) -> None:
-    """Upsert this laptop's row (one statement, outside the audit and the change counter)."""
+) -> Changes:
+    """Upsert this laptop's row (one statement, outside the audit and the change counter);
+    nothing a station lists changes, so the answer is always empty."""
     require(staff, Action.REPORT_STATION)
     now = (clock or Clock()).now()
     values = {
@@ -78,6 +80,7 @@ def report_station(
             )
         )
         uow.commit()
+        return NOTHING
 
 
 def station_space(uow: UnitOfWork, *, clock: Clock | None = None) -> list[StationSpace]:

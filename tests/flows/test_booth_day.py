@@ -16,8 +16,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from kiosk.booth.service import Booth
-from kiosk.booth.store import BoothRedemption
+from kiosk.booth_laptop.booth import Booth
+from kiosk.booth_laptop.store import BoothRedemption
 from kiosk.clock import FixedClock
 from kiosk.db import Database
 from kiosk.models import Slip, SlipStatus

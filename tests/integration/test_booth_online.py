@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from kiosk.booth.online import OnlineBooth, event_url, set_event_url
-from kiosk.booth.service import describe
+from kiosk.booth_laptop.booth import describe
+from kiosk.booth_laptop.online import OnlineBooth, event_url, set_event_url
 from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.models import Redemption, Slip, SlipStatus

@@ -154,9 +154,9 @@ def _activation(db: Any, clock: Any, rng: random.Random, n: int, _pack: bytes, _
 
 def _booth(db: Any, clock: Any, rng: random.Random, n: int, pack: bytes, tmp: str) -> Any:
     """A booth online on the LAN: checks and records each slip in the event database."""
-    from kiosk.booth.online import OnlineBooth
-    from kiosk.booth.service import Booth
-    from kiosk.booth.store import open_booth_database
+    from kiosk.booth_laptop.booth import Booth
+    from kiosk.booth_laptop.online import OnlineBooth
+    from kiosk.booth_laptop.store import open_booth_database
     from kiosk.models import Merchant
 
     booth = Booth(open_booth_database(Path(tmp) / f"booth{n}.sqlite3"), clock)

@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 
 from cli.main import main
 from kiosk import audit
-from kiosk.booth.store import BoothRedemption, open_booth_database
+from kiosk.booth_laptop.store import BoothRedemption, open_booth_database
 from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_PASSPHRASE

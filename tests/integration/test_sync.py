@@ -94,8 +94,9 @@ def test_push_applies_everything_once_and_pull_settles(demo_db: Database, pg_url
     ledger = _seeded(demo_db, pg_url)
     start = ledger.totals()["balance"]
     evening = FixedClock(EVENING)
+    s001 = staff_session(demo_db.unit_of_work(), "S001", clock=evening)
     with pytest.raises(SyncError, match="not pushed yet"):
-        pull(demo_db, ledger, clock=evening)
+        pull(demo_db, ledger, s001, clock=evening)
     clock = FixedClock(MORNING)
     desk = staff_session(demo_db.unit_of_work(), "A001", clock=clock)
     void_slip(
@@ -131,7 +132,7 @@ def test_push_applies_everything_once_and_pull_settles(demo_db: Database, pg_url
         customer = uow.session.get(Customer, ids[1])
         assert customer is not None
         before = available_points(uow.session, customer)
-    report_pull = pull(demo_db, ledger, clock=evening)
+    report_pull = pull(demo_db, ledger, s001, clock=evening)
     opener = privacy.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
     assert (
         report_pull.updated

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from kiosk.booth.online import event_url, set_event_url
+from kiosk.booth_laptop.online import event_url, set_event_url
 from kiosk.db import Database, open_database
 from kiosk.models import Redemption, Slip, SlipStatus
 from tests.booth_support import issue, new_booth, pack_bytes

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
-from kiosk.booth.store import BoothRedemption
+from kiosk.booth_laptop.store import BoothRedemption
 from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_PASSPHRASE
@@ -242,8 +242,8 @@ def test_booth_on_a_full_disk_does_not_serve_then_enter_redeems_once(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from kiosk.booth.service import Booth
-    from kiosk.booth.store import open_booth_database
+    from kiosk.booth_laptop.booth import Booth
+    from kiosk.booth_laptop.store import open_booth_database
     from ui.app import ensure_application
     from ui.theme import apply_theme
 

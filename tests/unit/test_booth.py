@@ -17,15 +17,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from kiosk import audit
-from kiosk.booth.bundle import BundleError
-from kiosk.booth.pack import PackError
-from kiosk.booth.service import Booth, NoPackError, describe
-from kiosk.booth.store import BoothOutbox, BoothRedemption, open_booth_database
+from kiosk.booth_laptop.booth import Booth, NoPackError, describe
+from kiosk.booth_laptop.store import BoothOutbox, BoothRedemption, open_booth_database
 from kiosk.clock import FixedClock
 from kiosk.db import Database
 from kiosk.errors import DatabaseError, KioskError
+from kiosk.merchant_pack import PackError
 from kiosk.models import Customer, Redemption, Slip, SlipStatus
 from kiosk.permissions import Action
+from kiosk.redemption_bundle import BundleError
 from kiosk.services.auth import staff_session
 from kiosk.services.booths import Conflict, deliver_bundle, import_bundle, redemption_conflicts
 from kiosk.services.slips import void_slip
@@ -280,8 +280,8 @@ def test_bundle_import_is_idempotent_and_conflicts_kept(
 
 WORKER = """
 import sys
-from kiosk.booth.service import Booth
-from kiosk.booth.store import open_booth_database
+from kiosk.booth_laptop.booth import Booth
+from kiosk.booth_laptop.store import open_booth_database
 booth = Booth(open_booth_database(sys.argv[1]))
 with open(sys.argv[2]) as lines:
     codes = lines.read().split()
@@ -405,8 +405,8 @@ def test_another_merchants_slip_names_its_booth_and_an_older_pack_still_installs
     that the slip is for another merchant."""
     from dataclasses import replace
 
-    from kiosk.booth.pack import read_pack, sign_pack
     from kiosk.demo import DEMO_PASSPHRASE
+    from kiosk.merchant_pack import read_pack, sign_pack
     from kiosk.services.booths import _unlock_all
     from kiosk.services.events import current_event
 

@@ -100,3 +100,15 @@ def test_the_change_counter_moves_for_a_bulk_write(demo_db: Database) -> None:
     with demo_db.unit_of_work() as uow:
         after = uow.session.execute(text(COUNTER_SQL)).scalar()
     assert after == before + 1
+
+
+def test_the_page_cache_grows_for_a_bulk_write_and_is_given_back(demo_db: Database) -> None:
+    with demo_db.unit_of_work() as uow:
+        connection = uow.session.connection()
+        sqlite = connection.dialect.name == "sqlite"
+        before = connection.exec_driver_sql("PRAGMA cache_size").scalar() if sqlite else None
+        with bulk.page_cache(connection, mebibytes=32):
+            if sqlite:
+                assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -32 * 1024
+        if sqlite:
+            assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == before

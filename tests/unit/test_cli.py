@@ -422,12 +422,13 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     """`kiosk … | head` must not print a broken-pipe traceback or error."""
     script = (
         "import sys\n"
+        "import cli.event_commands as info\n"
         "import cli.main as m\n"
         "def flood(args):\n"
         "    for i in range(200_000):\n"
         "        print('line', i)\n"
         "    return 0\n"
-        "m.cmd_info = flood\n"
+        "info.cmd_info = flood\n"
         "sys.exit(m.main(['info']))\n"
     )
     child = subprocess.Popen(

@@ -33,14 +33,14 @@ def test_ledger_sync_close_and_reports(
     slip = [*base, "slip", "issue", "--customer", "6200000040", "--offer", "O501"]
     code, _out, err = run(capsys, *slip, "--out", str(tmp_path / "s.pdf"), "--staff", "A001")
     assert code == 0, err
-    code, _out, err = run(capsys, *base, "sync", "pull", "--ledger", ledger)
+    code, _out, err = run(capsys, *base, "sync", "pull", "--ledger", ledger, "--staff", "S001")
     assert code == 1 and "2 entries are not pushed yet" in err
     code, out, err = run(capsys, *base, "sync", "push", "--ledger", ledger, "--batch", "1")
     assert code == 0 and "2 entries pushed: 2 accepted, 0 rejected" in out
     assert "[##############################] 2/2" in err  # the progress bar
     code, out, _err = run(capsys, *base, "sync", "status")
     assert code == 0 and "0 pending, 2 accepted, 0 rejected" in out
-    code, out, _err = run(capsys, *base, "sync", "pull", "--ledger", ledger)
+    code, out, _err = run(capsys, *base, "sync", "pull", "--ledger", ledger, "--staff", "S001")
     assert code == 0 and "240 customers refreshed" in out
 
     code, _out, err = run(capsys, *base, "event", "close", "--staff", "A001")

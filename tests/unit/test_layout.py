@@ -27,10 +27,11 @@ from kiosk.masking import mask_name
 from kiosk.models import Branch, Customer, Event, Merchant, Offer, Slip, Staff
 from kiosk.services.activation import CatalogOffer
 from kiosk.services.reception import QueueTicket
+from kiosk.services.slips import SlipDocument
 from kiosk.services.tracking import Booklet
 from printing.booklet import BookletPaper, render_booklet
 from printing.event_reports import REPORTS, write_event_report
-from printing.slips import Paper, SlipPrint, render_slip
+from printing.slips import Paper, render_slip
 from printing.text import ELLIPSIS
 from printing.tickets import render_queue_ticket
 from tests.simulate_support import simulate
@@ -130,7 +131,7 @@ def check_document(
 ROLL = (4 * mm, 76 * mm)
 
 
-def _slip(**changes: object) -> SlipPrint:
+def _slip(**changes: object) -> SlipDocument:
     values: dict[str, object] = {
         "event_name": EVENT,
         "serial": 123456,
@@ -143,7 +144,7 @@ def _slip(**changes: object) -> SlipPrint:
         "masked_name": mask_name(CUSTOMER),
     }
     values.update(changes)
-    return SlipPrint(**values)  # type: ignore[arg-type]
+    return SlipDocument(**values)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("paper", list(Paper))

@@ -27,7 +27,7 @@ from kiosk.i18n import set_language
 from kiosk.models import Customer
 from kiosk.services import keys, reception
 from kiosk.services.auth import staff_session
-from kiosk.services.slips import CartLine, issue_slips
+from kiosk.services.slips import CartLine, SlipDocument, issue_slips
 from kiosk.slipcode import Verdict
 from printing import escpos
 from printing.fonts import register_fonts
@@ -42,7 +42,6 @@ from printing.slips import (
     A6_MODULE,
     A6_WIDTH,
     Paper,
-    SlipPrint,
     qr_matrix,
     render_slip,
 )
@@ -54,7 +53,7 @@ MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 
 
 @pytest.fixture
-def slip(demo_db: Database) -> SlipPrint:
+def slip(demo_db: Database) -> SlipDocument:
     """A slip issued for real in the demo event, as the activation desk would print it."""
     with demo_db.unit_of_work() as uow:
         customer_id = uow.session.scalar(
@@ -78,7 +77,7 @@ def slip(demo_db: Database) -> SlipPrint:
     )[0]
     check = keys.verify_code(demo_db.unit_of_work(), issued.code, today=DEMO_DATE)
     assert check.payload is not None
-    return SlipPrint(
+    return SlipDocument(
         "尊享积分集中兑换日（演示）",
         issued.serial,
         issued.code,
@@ -109,7 +108,9 @@ def _module_pixels(result: zxingcpp.Result, code: str) -> float:
     return (corners.top_right.x - corners.top_left.x) / (modules - 1)
 
 
-def test_a6_slip_round_trip_at_300_dpi(demo_db: Database, slip: SlipPrint, tmp_path: Path) -> None:
+def test_a6_slip_round_trip_at_300_dpi(
+    demo_db: Database, slip: SlipDocument, tmp_path: Path
+) -> None:
     set_language("zh_CN")
     pdf = render_slip(slip, tmp_path / "slip.pdf", paper=Paper.A6)
     subprocess.run(["pdftoppm", "-r", "300", "-png", str(pdf), str(tmp_path / "page")], check=True)
@@ -130,7 +131,7 @@ def test_a6_slip_round_trip_at_300_dpi(demo_db: Database, slip: SlipPrint, tmp_p
     assert "每月累积" in text  # how points are earned
 
 
-def test_a6_is_larger_type_than_the_roll(slip: SlipPrint, tmp_path: Path) -> None:
+def test_a6_is_larger_type_than_the_roll(slip: SlipDocument, tmp_path: Path) -> None:
     """The same content; on A6 the merchant line is at least 1.3 times the roll's size."""
     sizes = {}
     for paper in Paper:
@@ -145,7 +146,7 @@ def test_a6_is_larger_type_than_the_roll(slip: SlipPrint, tmp_path: Path) -> Non
     assert sizes[Paper.A6] >= 1.3 * sizes[Paper.ROLL_80MM]
 
 
-def test_long_names_wrap_and_stay_on_the_a6_page(slip: SlipPrint, tmp_path: Path) -> None:
+def test_long_names_wrap_and_stay_on_the_a6_page(slip: SlipDocument, tmp_path: Path) -> None:
     long = replace(
         slip,
         merchant="康养理疗馆中心城区旗舰店第二分店（滨江路）",
@@ -232,7 +233,7 @@ def parse_escpos(data: bytes) -> Image.Image:
     return Image.frombytes("1", (width_bytes * 8, len(rows) // width_bytes), inverted)
 
 
-def test_escpos_round_trip_over_tcp(demo_db: Database, slip: SlipPrint, tmp_path: Path) -> None:
+def test_escpos_round_trip_over_tcp(demo_db: Database, slip: SlipDocument, tmp_path: Path) -> None:
     set_language("zh_CN")
     printer_at = RawPrinter()
     printer = Printer.from_setting(f"escpos:tcp://127.0.0.1:{printer_at.port}", tmp_path)
@@ -249,7 +250,7 @@ def test_escpos_round_trip_over_tcp(demo_db: Database, slip: SlipPrint, tmp_path
     assert pdf.exists()
 
 
-def test_escpos_to_a_device_file(slip: SlipPrint, tmp_path: Path) -> None:
+def test_escpos_to_a_device_file(slip: SlipDocument, tmp_path: Path) -> None:
     """A device path is written as a file; a queue ticket prints through the same path."""
     device = tmp_path / "lp0"
     device.touch()
@@ -270,7 +271,7 @@ def test_escpos_bands_and_padding() -> None:
     assert parse_escpos(data).tobytes() == fitted.tobytes()
 
 
-def test_escpos_refuses_a_page_wider_than_the_roll(slip: SlipPrint, tmp_path: Path) -> None:
+def test_escpos_refuses_a_page_wider_than_the_roll(slip: SlipDocument, tmp_path: Path) -> None:
     printer = Printer.from_setting(f"escpos:{tmp_path / 'lp0'}", tmp_path)
     (tmp_path / "lp0").touch()
     pdf = render_slip(slip, tmp_path / "a6.pdf", paper=Paper.A6)
@@ -285,7 +286,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]  # nobody listens there once the probe closes
 
 
-def test_escpos_connection_refused_keeps_the_pdf(slip: SlipPrint, tmp_path: Path) -> None:
+def test_escpos_connection_refused_keeps_the_pdf(slip: SlipDocument, tmp_path: Path) -> None:
     printer = Printer.from_setting(f"escpos:tcp://127.0.0.1:{_free_port()}", tmp_path)
     pdf = render_slip(slip, printer.path_for("slip.pdf"))
     outcome = printer.send(pdf)
@@ -294,7 +295,7 @@ def test_escpos_connection_refused_keeps_the_pdf(slip: SlipPrint, tmp_path: Path
     assert f"The PDF is kept at {pdf}" in outcome.message and pdf.exists()
 
 
-def test_escpos_missing_device(slip: SlipPrint, tmp_path: Path) -> None:
+def test_escpos_missing_device(slip: SlipDocument, tmp_path: Path) -> None:
     device = tmp_path / "no-such-folder" / "lp0"
     printer = Printer.from_setting(f"escpos:{device}", tmp_path)
     pdf = render_slip(slip, printer.path_for("slip.pdf"))
@@ -410,7 +411,9 @@ def test_slip_paper_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         slip_paper_from_environment()
 
 
-def test_roll_slip_text_stays_within_the_printable_72_mm(slip: SlipPrint, tmp_path: Path) -> None:
+def test_roll_slip_text_stays_within_the_printable_72_mm(
+    slip: SlipDocument, tmp_path: Path
+) -> None:
     """English sentences and long names shrink rather than run off the roll's printable width."""
     long = replace(slip, merchant="Riverside Wellness and Physiotherapy Centre, Flagship Store")
     pdf = render_slip(long, tmp_path / "slip.pdf")  # English: the tests' language
@@ -425,7 +428,7 @@ def test_roll_slip_text_stays_within_the_printable_72_mm(slip: SlipPrint, tmp_pa
     assert right_edges and max(right_edges) <= 76 / 25.4 * 72  # 4 mm margin of 80 mm paper
 
 
-def test_a_print_command_that_fails_is_said_in_words(slip: SlipPrint, tmp_path: Path) -> None:
+def test_a_print_command_that_fails_is_said_in_words(slip: SlipDocument, tmp_path: Path) -> None:
     """No ``lp`` on this laptop, a command that refuses, a setting not understood: each is a
     problem of its own kind with a reason in words (never "[Errno 2]"), and the PDF stays."""
     missing = Printer.from_setting("command:lp-not-here -d SLIPS", tmp_path)

@@ -209,7 +209,8 @@ def test_printed_slip_round_trip_at_203_dpi(demo_db: Database, tmp_path) -> None
     from PIL import Image
 
     from kiosk.i18n import set_language
-    from printing.slips import DOTS_PER_MODULE, SlipPrint, qr_matrix, render_slip
+    from kiosk.services.slips import SlipDocument
+    from printing.slips import DOTS_PER_MODULE, qr_matrix, render_slip
 
     customer_id = _customer_checked_in(demo_db, 20_000)
     desk = staff_session(demo_db.unit_of_work(), "A001", clock=FixedClock(MORNING))
@@ -228,7 +229,7 @@ def test_printed_slip_round_trip_at_203_dpi(demo_db: Database, tmp_path) -> None
         full_name = customer.name
     set_language("zh_CN")
     pdf = render_slip(
-        SlipPrint(
+        SlipDocument(
             "尊享积分集中兑换日（演示）",
             slip.serial,
             slip.code,

@@ -18,71 +18,70 @@ no-show) calls them to this desk, so F10 finishes them as after F5.
 The issue and the printing each have their own message (``banner``, ``print_banner``): a
 printer failure is amber, in words, and F4 prints every slip of the customer that never came
 out (a first copy, so nobody approves it).
+
+The desk is composed of panels: the queue (``ui.stations.queue_panel``, shared with the
+service desk), the catalog (``catalog_panel``), the cart (``cart_panel``) and the gate
+(``gate_panel``); its actions run through ``ui.operations.run`` and what is on screen is read
+in one transaction after each (``refresh``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
-    QInputDialog,
     QLabel,
-    QLineEdit,
     QListWidget,
-    QMessageBox,
     QPushButton,
-    QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
-    QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from kiosk.cart import Cart, affordable, check_cart
+from kiosk.cart import Cart, affordable
+from kiosk.changeset import Changes
 from kiosk.errors import KioskError, OutcomeUnknown
 from kiosk.i18n import _, n_
 from kiosk.idempotency import RequestMismatch
-from kiosk.labels import category_label, step_label, tier_label
+from kiosk.labels import step_label, tier_label
 from kiosk.models import MobileBanking, Queue, SlipStatus
 from kiosk.permissions import Action, Approval
 from kiosk.roles import Station
 from kiosk.services import activation, desk, keys, reception, slips
 from kiosk.services.activation import CatalogOffer, DeskCustomer, Step
-from kiosk.services.desk import Called, DeskBusy, DeskError, counter_label
+from kiosk.services.desk import Called, DeskBusy, DeskError, TimelineStep, counter_label
 from kiosk.services.events import event_header
-from kiosk.services.gate import Gate, listing, requirement_label
+from kiosk.uow import UnitOfWork
+from printing import flow
 from printing.printer import (
     Printer,
-    PrinterSettingError,
     PrintOutcome,
-    PrintProblem,
-    failed,
-    not_saved,
-    slip_paper_from_environment,
 )
-from printing.slips import SlipPrint, render_slip
 from ui.approval import approval_for
 from ui.context import StationContext
-from ui.counter import CounterBar
+from ui.operations import run
+from ui.stations.activation_ask import Ask
 from ui.stations.base import StationPage
+from ui.stations.cart_panel import CartPanel
+from ui.stations.catalog_panel import CatalogPanel
+from ui.stations.gate_panel import GatePanel, gate_headline
+from ui.stations.queue_panel import QueuePanel
+from ui.stations.slips_panel import SlipsPanel
 from ui.theme import is_large_print
 from ui.timing import every
 from ui.widgets import PrintBanner, ResultBanner, ScanField, Sounds, Tone, side_by_side
+
+__all__ = ["ActivationStation", "Ask", "GatePanel", "gate_headline"]
 
 STEP_KEYS = {
     Step.MOBILE_BANKING_LOGIN: Qt.Key.Key_F6,
     Step.CHARITY_PAID: Qt.Key.Key_F7,
     Step.PRIZE_GIVEN: Qt.Key.Key_F8,
 }
-GREY = QBrush(QColor("#8a8a8a"))
 
 
 def step_button_label(step: Step) -> str:
@@ -93,127 +92,20 @@ def step_button_label(step: Step) -> str:
     }[step]
 
 
-class Ask:
-    """The desk's questions to staff, one place for tests to answer them."""
+@dataclass(frozen=True)
+class Opened:
+    """A customer at the desk as read in one transaction: details, slips and timeline, and
+    the invitation's choices when the cart starts from them."""
 
-    @staticmethod
-    def passphrase(parent: QWidget, demo: bool) -> str | None:
-        hint = _("Demo event: the passphrase is demo-passphrase.") if demo else ""
-        text, ok = QInputDialog.getText(
-            parent,
-            _("Unlock slip signing"),
-            _("Event passphrase (asked once per sign-in).") + ("\n" + hint if hint else ""),
-            QLineEdit.EchoMode.Password,
-        )
-        return text if ok else None
-
-    @staticmethod
-    def void_reason(parent: QWidget, serial: int) -> str | None:
-        text, ok = QInputDialog.getText(
-            parent,
-            _("Void slip"),
-            _("Why is slip No. {serial:06d} voided? Its points go back to the customer.").format(
-                serial=serial
-            ),
-        )
-        return text if ok else None
-
-    @staticmethod
-    def confirm_reprint(parent: QWidget, serial: int, copies: int) -> bool:
-        answer = QMessageBox.question(
-            parent,
-            _("Print again"),
-            _(
-                "Print copy {n} of slip No. {serial:06d}? It is the same slip: the merchant "
-                "accepts it once."
-            ).format(n=copies + 1, serial=serial),
-        )
-        return answer == QMessageBox.StandardButton.Yes
-
-    @staticmethod
-    def confirm_override(parent: QWidget, gate: Gate) -> bool:
-        """F9 on a closed gate: what is missing, where the customer goes, and whether to ask a
-        supervisor to let them through now. No is the default: Enter does not override."""
-        box = QMessageBox(parent)
-        box.setObjectName("gate_override")
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle(_("Not ready for slips"))
-        box.setText(gate_headline(gate))
-        box.setInformativeText(
-            "\n".join("✗ " + m.sentence for m in gate.missing)
-            + "\n\n"
-            + _(
-                "A supervisor may let the customer through on the spot; it is recorded with "
-                "the supervisor's name. Ask a supervisor now?"
-            )
-        )
-        ask = box.addButton(_("Ask a supervisor…"), QMessageBox.ButtonRole.AcceptRole)
-        not_now = box.addButton(_("Not now"), QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(not_now)
-        box.setEscapeButton(not_now)
-        box.exec()
-        return box.clickedButton() is ask
-
-    @staticmethod
-    def confirm_leave(parent: QWidget) -> bool:
-        answer = QMessageBox.question(
-            parent,
-            _("Cart not issued"),
-            _("The cart has services that were not issued. Finish without them?"),
-        )
-        return answer == QMessageBox.StandardButton.Yes
-
-
-def gate_headline(gate: Gate) -> str:
-    if gate.open:
-        if not gate.required:
-            return _("Ready for slips (the event requires no steps before them).")
-        return _("Ready for slips: {steps}.").format(
-            steps=listing(requirement_label(r) for r in gate.required)
-        )
-    return _("Not ready for slips: {missing}.").format(
-        missing=listing(m.what for m in gate.missing)
-    )
-
-
-class GatePanel(ResultBanner):
-    """The redemption gate for the customer at the desk: green when slips may be issued,
-    amber with each missing step and where to send the customer when not."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("gate")
-        self.layout().setContentsMargins(12, 2, 12, 2)  # type: ignore[union-attr]
-        self.layout().setSpacing(0)  # type: ignore[union-attr]
-        # A little above the text in normal print; the text's own size in large print.
-        self.headline_pt = max(15, self.font().pointSize())
-
-    def _style(self, tone: Tone) -> None:
-        background, foreground = self.COLOURS[tone]
-        self.setStyleSheet(
-            f"QFrame#gate {{ background: {background}; border: 2px solid {foreground};"
-            f" border-radius: 6px; }} QLabel {{ color: {foreground}; }}"
-            f" QLabel#banner_headline {{ font-size: {self.headline_pt}pt; font-weight: bold; }}"
-        )
-
-    def show_gate(self, gate: Gate) -> None:
-        """One headline and one line per missing step: it must leave the catalog and the
-        cart their room at 1366x768 even with every field missing."""
-        if gate.open:
-            self.show_result(Tone.OK, "✓ " + gate_headline(gate))
-            return
-        # Large print has no room for a list of fields: one line per place the customer
-        # goes, the fields counted (the service desk has the list).
-        lines = gate.compact() if is_large_print() else [m.sentence for m in gate.missing]
-        lines = ["✗ " + line for line in lines]
-        headline = _("{headline} F9: a supervisor may let them through.").format(
-            headline=gate_headline(gate)
-        )
-        self.show_result(Tone.WARN, headline, "\n".join(lines))
+    customer: DeskCustomer
+    slips: list[slips.SlipRow]
+    timeline: list[TimelineStep]
+    preselected: list[slips.CartLine] | None
 
 
 class ActivationStation(StationPage):
     station = Station.ACTIVATION
+    shows = frozenset({"queues", "visits", "customers", "offers", "slips", "setup"})
 
     def __init__(self, context: StationContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
@@ -221,36 +113,32 @@ class ActivationStation(StationPage):
         self.printer = Printer.from_environment()
         self.called: Called | None = None
         self.customer: DeskCustomer | None = None
-        self.offers: dict[str, CatalogOffer] = {}
-        self._catalog_layout: list[tuple[str, str]] = []  # (merchant, offer) as built
-        self._catalog_items: dict[str, QTreeWidgetItem] = {}
         self.cart = Cart()
         self._signing_key = None
-        self._updating = False
         self._slip_rows: list[slips.SlipRow] = []
+        self._steps: list[TimelineStep] = []
         self._uncounted: list[str] = []  # copies printed whose count could not be saved
+        self._prefill_next = False  # called here just now: the cart starts afresh
 
         self.banner = ResultBanner()
-        self.counter = CounterBar(context, stacked=is_large_print())
+        self.queue_panel = QueuePanel(
+            context,
+            [_("Ticket"), _("Name"), _("Waiting")],
+            stacked=is_large_print(),
+            count_in_label=True,
+            display_name="public_display",
+        )
+        self.counter = self.queue_panel.counter
         self.counter.changed.connect(lambda _name: self.sync_called())
         self.print_banner = PrintBanner(_("Print again (F4)"))
-        self.call_button = QPushButton(_("Call next (F5)"))
-        self.call_button.setObjectName("call_next")
-        self.call_button.setProperty("role", "primary")
-        self.display_button = QPushButton(_("Public display"))
-        self.display_button.setObjectName("public_display")
+        self.call_button = self.queue_panel.call_button
+        self.display_button = self.queue_panel.display_button
         self.scan = ScanField()
         self.scan.setPlaceholderText(_("Scan invitation or type customer number"))
-        self.queue = QTableWidget(0, 3)
-        self.queue.setObjectName("queue")
-        self.queue.setHorizontalHeaderLabels([_("Ticket"), _("Name"), _("Waiting")])
-        self.queue.verticalHeader().setVisible(False)
-        self.queue.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.queue.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.queue.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.queue_panel.add_above(self.scan)
+        self.queue = self.queue_panel.queue
+        self.waiting_label = self.queue_panel.waiting_label
 
-        self.waiting_label = QLabel(_("Waiting"))
-        self.waiting_label.setObjectName("waiting_count")
         self.header = QLabel(_("No customer called"))
         self.header.setObjectName("customer_header")
         self.header.setProperty("role", "title")
@@ -265,48 +153,19 @@ class ActivationStation(StationPage):
             self.step_buttons[step] = button
             steps.addWidget(button)
 
-        self.catalog = QTreeWidget()
-        self.catalog.setObjectName("catalog")
-        self.catalog.setColumnCount(4)
-        self.catalog.setHeaderLabels([_("Service"), _("Points"), _("Left"), _("Category")])
-        self.catalog.setRootIsDecorated(False)
-        self.catalog.setUniformRowHeights(True)
-        self.catalog.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.catalog.header().setStretchLastSection(False)
-        self.add_button = QPushButton(_("Add to cart (Enter)"))
-        self.add_button.setObjectName("add_to_cart")
+        self.catalog_panel = CatalogPanel()
+        self.catalog = self.catalog_panel.tree
+        self.add_button = self.catalog_panel.add_button
+        self.cart_panel = CartPanel(self.set_quantity)
+        self.cart_table = self.cart_panel.table
+        self.cart_total = self.cart_panel.total
+        self.issue_button = self.cart_panel.issue_button
+        self.clear_button = self.cart_panel.clear_button
 
-        self.cart_table = QTableWidget(0, 3)
-        self.cart_table.setObjectName("cart")
-        self.cart_table.setHorizontalHeaderLabels([_("Service"), _("Qty"), _("Points")])
-        self.cart_table.verticalHeader().setVisible(False)
-        self.cart_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.cart_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.cart_total = QLabel("")
-        self.cart_total.setObjectName("cart_total")
-        self.cart_total.setWordWrap(True)
-        self.issue_button = QPushButton(_("Issue and print slips (F9)"))
-        self.issue_button.setObjectName("issue")
-        self.issue_button.setProperty("role", "primary")
-        self.clear_button = QPushButton(_("Empty cart"))
-
-        self.slip_table = QTableWidget(0, 5)
-        self.slip_table.setObjectName("slips")
-        self.slip_table.setHorizontalHeaderLabels(
-            [_("Slip"), _("Service"), _("Points"), _("Status"), _("Copies")]
-        )
-        self.slip_table.verticalHeader().setVisible(False)
-        self.slip_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.slip_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.slip_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        slip_header = self.slip_table.horizontalHeader()
-        slip_header.setMinimumSectionSize(24)
-        slip_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        slip_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.reprint_button = QPushButton(_("Print again (Ctrl+P)"))
-        self.reprint_button.setObjectName("reprint")
-        self.void_button = QPushButton(_("Void…"))
-        self.void_button.setObjectName("void")
+        self.slips_panel = SlipsPanel()
+        self.slip_table = self.slips_panel.table
+        self.reprint_button = self.slips_panel.reprint_button
+        self.void_button = self.slips_panel.void_button
         self.timeline = QListWidget()
         self.timeline.setObjectName("timeline")
         self.finish_button = QPushButton(_("Done (F10)"))
@@ -314,47 +173,19 @@ class ActivationStation(StationPage):
         self.requeue_button = QPushButton(_("Back in queue"))
 
         # Layout: queue | catalog | cart, with slips and timeline under the cart.
-        left = QVBoxLayout()
-        left.addWidget(self.counter)
-        left.addWidget(self.call_button)
-        left.addWidget(self.display_button)
-        left.addWidget(self.scan)
-        left.addWidget(self.waiting_label)
-        left.addWidget(self.queue, 1)
         if is_large_print():  # the catalog needs the room; the count is enough here
-            self.queue.setVisible(False)
-            left.addStretch(1)
-        left.addWidget(self.requeue_button)
-        left.addWidget(self.finish_button)
-        middle = QVBoxLayout()
-        catalog_title = QLabel(_("Catalog: services by merchant"))
-        catalog_title.setWordWrap(True)
-        middle.addWidget(catalog_title)
-        middle.addWidget(self.catalog, 1)
-        middle.addWidget(self.add_button)
+            self.queue_panel.hide_list()
+        self.queue_panel.add_below(self.requeue_button)
+        self.queue_panel.add_below(self.finish_button)
         right = QVBoxLayout()
-        cart_title = QHBoxLayout()
-        cart_title.addWidget(QLabel(_("Cart")), 1)
-        cart_title.addWidget(self.clear_button)
-        right.addLayout(cart_title)
-        right.addWidget(self.cart_table, 2)
-        right.addWidget(self.cart_total)
-        right.addWidget(self.issue_button)
+        right.addWidget(self.cart_panel, 2)
         self.tabs = QTabWidget()
-        slips_page = QWidget()
-        slips_layout = QVBoxLayout(slips_page)
-        slips_layout.setContentsMargins(0, 4, 0, 0)
-        slips_layout.addWidget(self.slip_table, 1)
-        slip_buttons = QHBoxLayout()
-        slip_buttons.addWidget(self.reprint_button)
-        slip_buttons.addWidget(self.void_button)
-        slips_layout.addLayout(slip_buttons)
-        self.tabs.addTab(slips_page, _("Slips"))
+        self.tabs.addTab(self.slips_panel, _("Slips"))
         self.tabs.addTab(self.timeline, _("Visit timeline"))
         right.addWidget(self.tabs, 3)
         body = QHBoxLayout()
-        body.addLayout(left, 3)
-        body.addLayout(middle, 5)
+        body.addWidget(self.queue_panel, 3)
+        body.addWidget(self.catalog_panel, 5)
         body.addLayout(right, 6)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 14, 18, 14)
@@ -391,21 +222,68 @@ class ActivationStation(StationPage):
         self.refresh_timer.timeout.connect(self.refresh_queue)
         self._show_customer()
 
-    # -- loading -------------------------------------------------------------------------------
+    @property
+    def offers(self) -> dict[str, CatalogOffer]:
+        """The catalog as shown last, by offer code."""
+        return self.catalog_panel.offers
+
+    # -- loading: what is on screen, in one read ---------------------------------------------
 
     def load(self) -> None:
         self.counter.refresh()  # renamed at the other desk station of this window, maybe
-        self.refresh_queue()
-        self.refresh_catalog()
-        self.sync_called()
+        self.refresh()
         if self.customer is None:
             self.call_button.setFocus()
         self.refresh_timer.start()
 
+    def refresh_live(self) -> None:
+        self.refresh()
+
+    def after(self, changes: Changes) -> None:
+        """This desk acted: the queue, the catalog and the customer again, in one read."""
+        self.refresh(customer=True)
+
+    def refresh(self, *, customer: bool = False) -> None:
+        """The queue, the catalog and this counter's call from one transaction; the customer
+        too when the call changed (another laptop at this counter, a restart) or ``customer``
+        (after this desk's own action). The customer on screen otherwise stays as they are."""
+        read = self.context.shared_read()
+        opened: Opened | None = None
+        reopen = prefill = False
+        try:
+            with read:
+                waiting = desk.waiting(read, queue=Queue.ACTIVATION, clock=self.context.app.clock)
+                offers = activation.catalog(read)
+                current = desk.current_call(read, desk=self.counter.name(), queue=Queue.ACTIVATION)
+                moved = not _same_call(current, self.called)
+                if current is not None and moved:
+                    same = self.customer is not None and (
+                        self.customer.customer_id == current.customer_id
+                    )
+                    reopen, prefill = True, self._prefill_next or not same
+                    opened = self._read_customer(read, current.customer_id, prefill=prefill)
+                elif customer and self.customer is not None and not (current is None and moved):
+                    opened = self._read_customer(read, self.customer.customer_id, prefill=False)
+        except KioskError as error:
+            self.banner.show_result(Tone.ERROR, str(error))
+            return
+        self._prefill_next = False
+        self.show_queue(waiting)
+        self.catalog_panel.offers = {o.code: o for o in offers}
+        if current is None and moved:  # finished on another laptop at this counter
+            self._clear()
+        elif opened is not None and reopen:
+            self.called = current
+            self._open(opened, prefill=prefill)
+        elif opened is not None:
+            self._reloaded(opened)
+        else:
+            self.show_catalog()
+
     def sync_called(self) -> None:
         """Show the customer this counter's activation desk has called, as the database
         says: the same after a re-layout or a restart, and on every laptop given this
-        counter's name. The customer on screen stays as they are while it is the same one."""
+        counter's name. Only the call is read; the whole desk when it changed."""
         try:
             current = desk.current_call(
                 self.context.uow(), desk=self.counter.name(), queue=Queue.ACTIVATION
@@ -413,15 +291,8 @@ class ActivationStation(StationPage):
         except KioskError as error:
             self.banner.show_result(Tone.ERROR, str(error))
             return
-        if current is None:
-            if self.called is not None:  # finished on another laptop at this counter
-                self._clear()
-            return
-        if self.called is not None and current.entry_id == self.called.entry_id:
-            return
-        same = self.customer is not None and self.customer.customer_id == current.customer_id
-        self.called = current
-        self.open_customer(current.customer_id, prefill=not same)
+        if not _same_call(current, self.called):
+            self.refresh()
 
     def _announce(self) -> None:
         """The public display (the window's) shows this counter's calls now."""
@@ -437,25 +308,8 @@ class ActivationStation(StationPage):
         if callable(opener):
             opener()
 
-    def _guard(self, action, success: str = "") -> bool:  # type: ignore[no-untyped-def]
-        """Run a service call; a refusal becomes a red banner and a sound, never a crash."""
-        try:
-            action()
-        except KioskError as error:
-            self.sounds.play(Tone.ERROR)
-            self.banner.show_result(Tone.ERROR, str(error))
-            return False
-        if success:
-            self.sounds.play(Tone.OK)
-            self.banner.show_result(Tone.OK, success)
-        return True
-
-    def refresh_live(self) -> None:
-        self.refresh_queue()
-        self.refresh_catalog()
-        self.sync_called()
-
     def refresh_queue(self) -> None:
+        """The waiting list alone (the minutes, once a minute)."""
         try:
             rows = desk.waiting(
                 self.context.uow(), queue=Queue.ACTIVATION, clock=self.context.app.clock
@@ -463,82 +317,27 @@ class ActivationStation(StationPage):
         except KioskError as error:
             self.banner.show_result(Tone.ERROR, str(error))
             return
-        self.waiting_label.setText(_("Waiting: {n}").format(n=len(rows)))
-        self.queue.setRowCount(len(rows))
-        for r, item in enumerate(rows):
-            for c, text in enumerate(
+        self.show_queue(rows)
+
+    def show_queue(self, rows: list[desk.Waiting]) -> None:
+        self.queue_panel.show_waiting(
+            [
                 (item.ticket, item.masked_name, _("{n} min").format(n=item.waited_minutes))
-            ):
-                self.queue.setItem(r, c, QTableWidgetItem(text))
+                for item in rows
+            ]
+        )
 
     def refresh_catalog(self) -> None:
-        """Offers grouped by merchant; what the customer cannot afford or is gone is grey.
+        """The catalog read again and shown for the customer and cart on screen."""
+        offers = activation.catalog(self.context.uow())
+        self.catalog_panel.show_offers(offers, self._balance(), self.cart)
 
-        The tree is built once and then updated in place on every live refresh (only a new
-        or removed offer rebuilds it): the selection and the scroll position stay where
-        staff left them, and no item is created and destroyed once a second all day.
-        """
-        self.offers = {o.code: o for o in activation.catalog(self.context.uow())}
-        layout = [(o.merchant_code, o.code) for o in self.offers.values()]
-        if layout != self._catalog_layout:
-            self._build_catalog()
-            self._catalog_layout = layout
-        balance = self.customer.balance if self.customer else None
-        for offer in self.offers.values():
-            item = self._catalog_items[offer.code]
-            texts = (
-                offer.name,
-                f"{offer.points_price:,}",
-                str(offer.remaining) if offer.remaining > 0 else _("sold out"),
-                category_label(offer.category),
-            )
-            for column, text in enumerate(texts):
-                if item.text(column) != text:
-                    item.setText(column, text)
-            can = offer.remaining > 0 and (
-                balance is None or affordable(offer, self.cart, self.offers, balance)
-            )
-            for column in range(4):
-                item.setData(column, Qt.ItemDataRole.ForegroundRole, None if can else GREY)
-            tip = ""
-            if not can:
-                tip = _("Sold out") if offer.remaining <= 0 else _("Not enough points left")
-            item.setToolTip(0, tip)
-        self.catalog.setColumnHidden(3, is_large_print())  # the category only if it fits
-        self.catalog.resizeColumnToContents(1)
-        self.catalog.resizeColumnToContents(2)
+    def show_catalog(self) -> None:
+        """The catalog as read last, for the customer's balance and the cart as they are."""
+        self.catalog_panel.show_offers(None, self._balance(), self.cart)
 
-    def _build_catalog(self) -> None:
-        current = self.catalog.currentItem()
-        keep = current.data(0, Qt.ItemDataRole.UserRole) if current else None
-        self.catalog.clear()
-        self._catalog_items = {}
-        groups: dict[str, QTreeWidgetItem] = {}
-        for offer in self.offers.values():
-            group = groups.get(offer.merchant_code)
-            if group is None:
-                title = offer.merchant_name + (
-                    "  · " + _("booth {booth}").format(booth=offer.booth) if offer.booth else ""
-                )
-                group = QTreeWidgetItem([title])
-                group.setFlags(Qt.ItemFlag.ItemIsEnabled)
-                font = group.font(0)
-                font.setBold(True)
-                group.setFont(0, font)
-                groups[offer.merchant_code] = group
-                self.catalog.addTopLevelItem(group)
-                # Only takes effect once in the tree. (PySide6 6.11 keeps a reference to None
-                # per call: one more reason to build the tree once, not on every refresh.)
-                group.setFirstColumnSpanned(True)
-            item = QTreeWidgetItem(["", "", "", ""])
-            item.setData(0, Qt.ItemDataRole.UserRole, offer.code)
-            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            group.addChild(item)
-            self._catalog_items[offer.code] = item
-            if offer.code == keep:
-                self.catalog.setCurrentItem(item)
-        self.catalog.expandAll()
+    def _balance(self) -> int | None:
+        return self.customer.balance if self.customer else None
 
     # -- the customer --------------------------------------------------------------------------
 
@@ -554,40 +353,45 @@ class ActivationStation(StationPage):
             )
             self._announce()
             return
-        try:
-            called = desk.call_next(
+
+        def busy(error: KioskError) -> bool:
+            if not isinstance(error, DeskBusy):
+                return False  # the database is away: F5 again once it is back
+            self.sync_called()  # another laptop at this counter called someone just now
+            self.sounds.play(Tone.WARN)
+            self.banner.show_result(Tone.WARN, str(error))
+            return True
+
+        def called(result: Called | None) -> None:
+            if result is None:
+                self.sounds.play(Tone.WARN)
+                self.banner.show_result(Tone.WARN, _("Nobody is waiting for activation."))
+                return
+            self._calling(result)
+
+        run(
+            self,
+            lambda: desk.call_next(
                 self.context.uow(),
                 self.context.staff,
                 desk=name,
                 queue=Queue.ACTIVATION,
                 clock=self.context.app.clock,
-            )
-        except DeskBusy as busy:  # another laptop at this counter called someone just now
-            self.sync_called()
-            self.sounds.play(Tone.WARN)
-            self.banner.show_result(Tone.WARN, str(busy))
-            return
-        except KioskError as error:  # the database is away: F5 again once it is back
-            self.sounds.play(Tone.ERROR)
-            self.banner.show_result(Tone.ERROR, str(error))
-            return
-        self.refresh_queue()
-        if called is None:
-            self.sounds.play(Tone.WARN)
-            self.banner.show_result(Tone.WARN, _("Nobody is waiting for activation."))
-            return
-        self.called = called
-        if self.open_customer(called.customer_id, prefill=True):
-            self.sounds.play(Tone.OK)
-            self.banner.show_result(
-                Tone.OK,
-                _("Calling {ticket} to {counter}: {name}").format(
-                    ticket=called.ticket,
-                    counter=counter_label(called.desk),
-                    name=called.masked_name,
-                ),
-            )
-        self._announce()
+            ),
+            done=called,
+            failed=busy,
+        )
+
+    def _calling(self, called: Called) -> None:
+        """Called to this desk: said now; the refresh that follows opens the customer."""
+        self._prefill_next = True
+        self.sounds.play(Tone.OK)
+        self.banner.show_result(
+            Tone.OK,
+            _("Calling {ticket} to {counter}: {name}").format(
+                ticket=called.ticket, counter=counter_label(called.desk), name=called.masked_name
+            ),
+        )
 
     def open_code(self, text: str) -> None:
         """A scanned invitation or typed customer number opens that customer. One who waits
@@ -599,8 +403,7 @@ class ActivationStation(StationPage):
         try:
             customer_id = reception.resolve_code(self.context.uow(), text)
         except KioskError as error:
-            self.sounds.play(Tone.ERROR)
-            self.banner.show_result(Tone.ERROR, str(error))
+            self.show_error(error)
             return
         self.sync_called()
         if self.called is not None and self.called.customer_id != customer_id:
@@ -617,31 +420,34 @@ class ActivationStation(StationPage):
         where = ""
         name = self.counter.ensure()
         if name is not None:
-            try:
-                called = desk.call_customer(
+
+            def not_here(error: KioskError) -> bool:
+                nonlocal where
+                if isinstance(error, DeskError):  # not theirs to serve here: say where
+                    where = str(error)
+                    return True
+                return False
+
+            def called(result: Called) -> None:
+                self._calling(result)
+                if not result.changes:  # called here already (another laptop, just now)
+                    self.called = result
+                    self.open_customer(customer_id, prefill=True)
+
+            ran = run(
+                self,
+                lambda: desk.call_customer(
                     self.context.uow(),
                     self.context.staff,
                     customer_id,
                     desk=name,
                     queue=Queue.ACTIVATION,
                     clock=self.context.app.clock,
-                )
-            except DeskError as error:  # not theirs to serve here: say where they are
-                where = str(error)
-            else:
-                self.called = called
-                self.refresh_queue()
-                if self.open_customer(customer_id, prefill=True):
-                    self.sounds.play(Tone.OK)
-                    self.banner.show_result(
-                        Tone.OK,
-                        _("Calling {ticket} to {counter}: {name}").format(
-                            ticket=called.ticket,
-                            counter=counter_label(called.desk),
-                            name=called.masked_name,
-                        ),
-                    )
-                self._announce()
+                ),
+                done=called,
+                failed=not_here,
+            )
+            if ran.ok or not where:
                 return
         if self.open_customer(customer_id, prefill=self.customer is None):
             if where:
@@ -658,51 +464,59 @@ class ActivationStation(StationPage):
     def header_name(self) -> str:
         return self.customer.masked_name if self.customer else ""
 
+    def _read_customer(self, read: UnitOfWork, customer_id: int, *, prefill: bool) -> Opened:
+        """The customer's details, slips and timeline (and the invitation's choices when the
+        cart starts from them), inside the caller's read."""
+        customer = activation.desk_customer(read, customer_id, clock=self.context.app.clock)
+        rows = slips.slips_of(read, customer_id)
+        steps = desk.timeline(read, customer.visit_id)
+        kept = self.context.app.activation_cart
+        fresh_cart = prefill and not (kept is not None and kept[0] == customer_id)
+        # Slips issued already: the invitation's choices were the first cart, not this one
+        # (a restart or a re-layout after the issue must not offer them again).
+        issued = any(row.status != SlipStatus.VOIDED for row in rows)
+        preselected = (
+            activation.preselected_cart(read, customer_id) if fresh_cart and not issued else None
+        )
+        return Opened(customer, rows, steps, preselected)
+
     def open_customer(self, customer_id: int, *, prefill: bool) -> bool:
+        read = self.context.shared_read()
         try:
-            customer = activation.desk_customer(
-                self.context.uow(), customer_id, clock=self.context.app.clock
-            )
+            with read:
+                opened = self._read_customer(read, customer_id, prefill=prefill)
         except KioskError as error:
-            self.sounds.play(Tone.ERROR)
-            self.banner.show_result(Tone.ERROR, str(error))
+            self.show_error(error)
             return False
-        if self.customer is None or self.customer.customer_id != customer_id:
-            self.print_banner.clear()  # it spoke of the last customer's slips
-        self.customer = customer
-        if prefill:
-            self.cart = self._cart_for(customer_id)
-        self._show_customer()
-        self._note_unprinted()
-        self.catalog.setFocus()
+        self._open(opened, prefill=prefill)
         return True
 
-    def _cart_for(self, customer_id: int) -> Cart:
+    def _open(self, opened: Opened, *, prefill: bool) -> None:
+        customer_id = opened.customer.customer_id
+        if self.customer is None or self.customer.customer_id != customer_id:
+            self.print_banner.clear()  # it spoke of the last customer's slips
+        if prefill:
+            self.cart = self._cart_for(customer_id, opened.preselected)
+        self._reloaded(opened)
+        self._note_unprinted()
+        self.catalog.setFocus()
+
+    def _reloaded(self, opened: Opened) -> None:
+        self.customer = opened.customer
+        self._slip_rows = opened.slips
+        self._steps = opened.timeline
+        self._show_customer()
+
+    def _cart_for(self, customer_id: int, preselected: list[slips.CartLine] | None) -> Cart:
         """The cart of the customer opened at this desk: the one put together here before the
         window was rebuilt (large print, a language switch), else the invitation's choices
         (nothing once slips were issued). The app keeps it, so both stay one object."""
         kept = self.context.app.activation_cart
         if kept is not None and kept[0] == customer_id:
             return kept[1]
-        cart = (
-            Cart()
-            if self._has_slips(customer_id)
-            else Cart.of(
-                (line.offer_code, line.quantity)
-                for line in activation.preselected_cart(self.context.uow(), customer_id)
-            )
-        )
+        cart = Cart.of((line.offer_code, line.quantity) for line in preselected or [])
         self.context.app.activation_cart = (customer_id, cart)
         return cart
-
-    def _has_slips(self, customer_id: int) -> bool:
-        """Slips issued already: the invitation's choices were the first cart, not this one
-        (a restart or a re-layout after the issue must not offer them again)."""
-        try:
-            rows = slips.slips_of(self.context.uow(), customer_id)
-        except KioskError:
-            return False
-        return any(row.status != SlipStatus.VOIDED for row in rows)
 
     def _note_unprinted(self) -> None:
         """Slips issued earlier that never came out (the printer failed, then the window was
@@ -725,11 +539,14 @@ class ActivationStation(StationPage):
             )
 
     def reload_customer(self) -> None:
-        if self.customer is not None:
-            self.customer = activation.desk_customer(
-                self.context.uow(), self.customer.customer_id, clock=self.context.app.clock
-            )
-        self._show_customer()
+        """The customer on screen read again (details, slips, timeline), in one read."""
+        if self.customer is None:
+            self._show_customer()
+            return
+        read = self.context.shared_read()
+        with read:
+            opened = self._read_customer(read, self.customer.customer_id, prefill=False)
+        self._reloaded(opened)
 
     def _show_customer(self) -> None:
         customer = self.customer
@@ -755,9 +572,10 @@ class ActivationStation(StationPage):
                 button.setEnabled(False)
             self.cart = Cart()
             self.refresh_cart()
+            self._slip_rows, self._steps = [], []
             self.slip_table.setRowCount(0)
             self.timeline.clear()
-            self.refresh_catalog()
+            self.show_catalog()
             return
         ticket = self.called.ticket + " · " if self.called else ""
         self.header.setText(
@@ -787,15 +605,16 @@ class ActivationStation(StationPage):
                 button.setText(step_button_label(step))
                 button.setEnabled(True)
         self.refresh_cart()
-        self.refresh_slips()
-        self.refresh_timeline()
-        self.refresh_catalog()
+        self.show_slips()
+        self.show_timeline()
+        self.show_catalog()
 
     def record_step(self, step: Step) -> None:
         if self.customer is None:
             return
         customer = self.customer
-        if self._guard(
+        run(
+            self,
             lambda: activation.record_step(
                 self.context.uow(),
                 customer.customer_id,
@@ -803,11 +622,10 @@ class ActivationStation(StationPage):
                 self.context.staff,
                 clock=self.context.app.clock,
             ),
-            _("{step}: recorded.").format(step=step_label(step)),
-        ):
-            self.reload_customer()
+            success=_("{step}: recorded.").format(step=step_label(step)),
+        )
 
-    # -- cart ----------------------------------------------------------------------------------
+    # -- cart (``ui.stations.catalog_panel``, ``ui.stations.cart_panel``) ----------------------
 
     def add_selected(self) -> None:
         item = self.catalog.currentItem()
@@ -834,51 +652,18 @@ class ActivationStation(StationPage):
             return
         self.cart.add(code)
         self.refresh_cart()
-        self.refresh_catalog()
+        self.show_catalog()
 
     def empty_cart(self) -> None:
         self.cart.clear()
         self.refresh_cart()
-        self.refresh_catalog()
+        self.show_catalog()
 
     def refresh_cart(self) -> None:
-        self._updating = True
-        for r in range(self.cart_table.rowCount()):  # deleted later; hide them now
-            old = self.cart_table.cellWidget(r, 1)
-            if old is not None:
-                old.hide()
-                self.cart_table.removeCellWidget(r, 1)
-        self.cart_table.setRowCount(len(self.cart.lines))
-        for r, (code, quantity) in enumerate(self.cart.lines.items()):
-            offer = self.offers.get(code)
-            name = f"{offer.merchant_name} · {offer.name}" if offer else code
-            self.cart_table.setItem(r, 0, QTableWidgetItem(name))
-            spin = QSpinBox()
-            spin.setRange(0, 99)
-            spin.setValue(quantity)
-            spin.setObjectName(f"qty_{code}")
-            spin.valueChanged.connect(lambda value, c=code: self.set_quantity(c, value))
-            self.cart_table.setCellWidget(r, 1, spin)
-            points = QTableWidgetItem(f"{offer.points_price * quantity:,}" if offer else "")
-            points.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.cart_table.setItem(r, 2, points)
-        self._updating = False
-        if self.customer is None:
-            self.cart_total.setText("")
-            return
-        check = check_cart(self.cart, self.offers, self.customer.balance)
-        text = _("Total {total:,} points · {left:,} left after the slips").format(
-            total=check.total, left=check.left
-        )
-        problems = [p for p in check.problems if self.cart]
-        self.cart_total.setText("\n".join([text, *problems]))
-        self.cart_total.setProperty("role", "error" if problems else "")
-        self.cart_total.style().unpolish(self.cart_total)
-        self.cart_total.style().polish(self.cart_total)
-        self.issue_button.setEnabled(self.customer is not None and check.ok)
+        self.cart_panel.show_cart(self.cart, self.offers, self._balance())
 
     def set_quantity(self, code: str, quantity: int) -> None:
-        if self._updating:
+        if self.cart_panel.updating:
             return
         self.cart.set(code, quantity)
         # Rebuilding the table from inside the spin box's own signal would delete it mid-call.
@@ -886,7 +671,7 @@ class ActivationStation(StationPage):
 
     def _after_quantity(self) -> None:
         self.refresh_cart()
-        self.refresh_catalog()
+        self.show_catalog()
 
     # -- slips ---------------------------------------------------------------------------------
 
@@ -907,8 +692,7 @@ class ActivationStation(StationPage):
         try:
             self.reload_customer()
         except KioskError as error:
-            self.sounds.play(Tone.ERROR)
-            self.banner.show_result(Tone.ERROR, str(error))
+            self.show_error(error)
             return
         customer = self.customer
         assert customer is not None
@@ -931,16 +715,54 @@ class ActivationStation(StationPage):
         try:
             key = self._key()
         except KioskError as error:
-            self.sounds.play(Tone.ERROR)
-            self.banner.show_result(Tone.ERROR, str(error))
+            self.show_error(error)
             return
         if key is None:
             return
         # One request per customer until its outcome is known: F9 again after "not known
         # whether it was saved" returns the slips of the first try instead of issuing twice.
         subject = ("issue_slips", customer.customer_id)
-        try:
-            issued = slips.issue_slips(
+
+        def refused(error: KioskError) -> bool:
+            if isinstance(error, OutcomeUnknown):
+                return False  # said; the cart stays: F9 repeats the same request
+            if isinstance(error, RequestMismatch):
+                # The cart changed since a try whose outcome was unknown, and that try went
+                # through: its slips are in the list; this cart was not issued.
+                self.sounds.play(Tone.WARN)
+                self.reload_customer()
+                self.banner.show_result(
+                    Tone.WARN,
+                    _(
+                        "The earlier try went through: its slips are in the list. The cart was "
+                        "not issued again; check it and press F9 if more are wanted."
+                    ),
+                )
+                return True
+            self.show_error(error)
+            self.reload_customer()  # the banner says why; capacity and balance are fresh
+            return True
+
+        def issued(slips_issued: list[slips.IssuedSlip]) -> None:
+            self.cart.clear()
+            self.sounds.play(Tone.OK)
+            self.banner.show_result(
+                Tone.OK,
+                n_(
+                    len(slips_issued),
+                    "{n} slip issued for {name}: {numbers}.",
+                    "{n} slips issued for {name}: {numbers}.",
+                ).format(
+                    n=len(slips_issued),
+                    name=customer.masked_name,
+                    numbers=", ".join(f"No. {slip.serial:06d}" for slip in slips_issued),
+                ),
+                _("Their points are reserved."),
+            )
+
+        ran = run(
+            self,
+            lambda: slips.issue_slips(
                 self.context.uow(),
                 customer.customer_id,
                 [slips.CartLine(code, qty) for code, qty in self.cart.lines.items()],
@@ -950,55 +772,18 @@ class ActivationStation(StationPage):
                 request_id=self.context.requests.id_for(subject),
                 override=override,
                 approval=approval,
-            )
-        except OutcomeUnknown as error:
-            self.sounds.play(Tone.ERROR)
-            self.banner.show_result(Tone.ERROR, str(error))
-            return  # the cart stays: F9 repeats the same request
-        except RequestMismatch:
-            # The cart changed since a try whose outcome was unknown, and that try went
-            # through: its slips are in the list; this cart was not issued.
-            self.context.requests.settle(subject)
-            self.sounds.play(Tone.WARN)
-            self.reload_customer()
-            self.banner.show_result(
-                Tone.WARN,
-                _(
-                    "The earlier try went through: its slips are in the list. The cart was "
-                    "not issued again; check it and press F9 if more are wanted."
-                ),
-            )
-            return
-        except KioskError as error:
-            self.context.requests.settle(subject)
-            self.sounds.play(Tone.ERROR)
-            self.banner.show_result(Tone.ERROR, str(error))
-            self.reload_customer()  # the banner says why; capacity and balance are fresh
-            return
-        self.context.requests.settle(subject)
-        self.cart.clear()
-        self.reload_customer()
-        self.sounds.play(Tone.OK)
-        self.banner.show_result(
-            Tone.OK,
-            n_(
-                len(issued),
-                "{n} slip issued for {name}: {numbers}.",
-                "{n} slips issued for {name}: {numbers}.",
-            ).format(
-                n=len(issued),
-                name=customer.masked_name,
-                numbers=", ".join(f"No. {slip.serial:06d}" for slip in issued),
             ),
-            _("Their points are reserved."),
+            done=issued,
+            failed=refused,
+            request=subject,
         )
+        if not ran.ok or ran.value is None:
+            return
         # The slips are issued whatever the printer does; print after the screen is updated.
         # Slips a repeated request found already printed are not printed again.
-        waiting = [s.serial for s in issued if not s.copies_printed]
+        waiting = [s.serial for s in ran.value if not s.copies_printed]
         if waiting:
             self.print_later(waiting)
-        else:
-            self.refresh_slips()
 
     def print_later(self, serials: list[int], approval: Approval | None = None) -> None:
         """The screen first, then the printer (a slow printer never holds up the desk)."""
@@ -1066,43 +851,17 @@ class ActivationStation(StationPage):
     def print_slip(self, serial: int, approval: Approval | None = None) -> PrintOutcome:
         """Render and send one slip; what became of it. A copy after the first carries the
         supervisor's ``approval`` to the service."""
-        path = self.printer.path_for(f"slip-{serial:06d}.pdf")
-        try:
-            slips.check_print(self.context.uow(), serial, self.context.staff, approval=approval)
-        except KioskError as error:
-            return failed(path, PrintProblem.FAILED, str(error))
-        try:
-            document = slips.slip_document(self.context.uow(), serial)
-            render_slip(
-                SlipPrint(
-                    document.event_name,
-                    document.serial,
-                    document.code,
-                    document.merchant,
-                    document.offer,
-                    document.quantity,
-                    document.points,
-                    document.redeem_by,
-                    document.masked_name,
-                ),
-                path,
-                slip_paper_from_environment(),
-            )
-        except PrinterSettingError as error:
-            outcome = failed(path, PrintProblem.SETTING, str(error))
-            self._record_print(serial, False, outcome.message, approval)
-            return outcome
-        except (KioskError, OSError) as error:
-            outcome = not_saved(path, error)
-            self._record_print(serial, False, outcome.message, approval)
-            return outcome
-        outcome = self.printer.send(path)
-        # With no printer configured the kept PDF is the copy (rehearsals, the demo).
-        made = outcome.printed or self.printer.spool_only
-        unrecorded = self._record_print(serial, made, outcome.message, approval)
-        if made and unrecorded:  # out of the printer, but the count of copies is not saved
-            self._uncounted.append(unrecorded)
-        return outcome
+        copy = flow.print_slip(
+            self.context.uow,
+            serial,
+            self.context.staff,
+            self.printer,
+            approval=approval,
+            clock=self.context.app.clock,
+        )
+        if copy.uncounted:  # out of the printer, but the count of copies is not saved
+            self._uncounted.append(copy.uncounted)
+        return copy.outcome
 
     def retry_print(self) -> None:
         """F4: every slip of this customer that never came out, printed now (first copies)."""
@@ -1122,25 +881,6 @@ class ActivationStation(StationPage):
                 )
             return
         self.print_later(unprinted)
-
-    def _record_print(
-        self, serial: int, printed: bool, detail: str, approval: Approval | None = None
-    ) -> str:
-        """Count the copy (or audit the failure); what went wrong, "" when recorded. Never an
-        error of the issue: the slips are issued whatever happens to this write."""
-        try:
-            slips.record_print(
-                self.context.uow(),
-                serial,
-                self.context.staff,
-                printed=printed,
-                detail=detail,
-                approval=approval,
-                clock=self.context.app.clock,
-            )
-        except KioskError as error:
-            return str(error)
-        return ""
 
     def selected_slip(self) -> slips.SlipRow | None:
         row = self.slip_table.currentRow()
@@ -1185,7 +925,8 @@ class ActivationStation(StationPage):
         )
         if not go:
             return
-        if self._guard(
+        run(
+            self,
             lambda: slips.void_slip(
                 self.context.uow(),
                 slip.serial,
@@ -1194,52 +935,28 @@ class ActivationStation(StationPage):
                 approval=approval,
                 clock=self.context.app.clock,
             ),
-            _("Slip No. {serial:06d} voided: {points:,} points are back.").format(
+            success=_("Slip No. {serial:06d} voided: {points:,} points are back.").format(
                 serial=slip.serial, points=slip.points
             ),
-        ):
-            self.reload_customer()
+        )
 
     def refresh_slips(self) -> None:
+        """The customer's slips read again (after printing, which counts the copies)."""
+        if self.customer is not None:
+            self._slip_rows = slips.slips_of(self.context.uow(), self.customer.customer_id)
+        self.show_slips()
+
+    def show_slips(self) -> None:
         if self.customer is None:
             self._slip_rows = []
-            self.slip_table.setRowCount(0)
-            return
-        keep = self.slip_table.currentRow()
-        self._slip_rows = slips.slips_of(self.context.uow(), self.customer.customer_id)
-        self.slip_table.setRowCount(len(self._slip_rows))
-        for r, slip in enumerate(self._slip_rows):
-            status = {
-                SlipStatus.ISSUED: _("issued"),
-                SlipStatus.VOIDED: _("voided"),
-                SlipStatus.REDEEMED: _("redeemed"),
-            }.get(SlipStatus(slip.status), slip.status)
-            for c, text in enumerate(
-                (
-                    f"{slip.serial:06d}",
-                    f"{slip.merchant} · {slip.offer} × {slip.quantity}",
-                    f"{slip.points:,}",
-                    status,
-                    str(slip.copies_printed),
-                )
-            ):
-                item = QTableWidgetItem(text)
-                if slip.status == SlipStatus.VOIDED:
-                    item.setForeground(GREY)
-                self.slip_table.setItem(r, c, item)
-        for column in (2, 4):  # points and copies only when there is room
-            self.slip_table.setColumnHidden(column, is_large_print())
-        if 0 <= keep < len(self._slip_rows):
-            self.slip_table.selectRow(keep)
-        elif self._slip_rows:
-            self.slip_table.selectRow(0)
+        self.slips_panel.show_rows(self._slip_rows)
 
-    def refresh_timeline(self) -> None:
+    def show_timeline(self) -> None:
         self.timeline.clear()
         if self.customer is None:
             return
         zone = ZoneInfo(self.customer.timezone)
-        for step in desk.timeline(self.context.uow(), self.customer.visit_id):
+        for step in self._steps:
             note = f"  {step.note}" if step.step == "slips_issued" else ""
             self.timeline.addItem(
                 f"{step.at.astimezone(zone):%H:%M}  {step_label(step.step)}{note}"
@@ -1247,6 +964,11 @@ class ActivationStation(StationPage):
             )
 
     # -- leaving -------------------------------------------------------------------------------
+
+    def _gone_elsewhere(self, error: KioskError) -> bool:
+        self.show_error(error)
+        self.sync_called()  # finished or taken over on another laptop: show where
+        return True
 
     def finish(self) -> None:
         if self.called is None:
@@ -1256,7 +978,8 @@ class ActivationStation(StationPage):
         called = self.called
         if self.cart and not Ask.confirm_leave(self):
             return
-        if self._guard(
+        run(
+            self,
             lambda: activation.finish(
                 self.context.uow(),
                 called.entry_id,
@@ -1264,17 +987,17 @@ class ActivationStation(StationPage):
                 clock=self.context.app.clock,
                 desk=called.desk,
             ),
-            _("{ticket} done.").format(ticket=called.ticket),
-        ):
-            self._clear()
-        else:
-            self.sync_called()  # finished or taken over on another laptop: show where
+            success=_("{ticket} done.").format(ticket=called.ticket),
+            done=lambda _changes: self._clear(),
+            failed=self._gone_elsewhere,
+        )
 
     def requeue(self) -> None:
         if self.called is None:
             return
         called = self.called
-        if self._guard(
+        run(
+            self,
             lambda: desk.requeue(
                 self.context.uow(),
                 called.entry_id,
@@ -1282,18 +1005,23 @@ class ActivationStation(StationPage):
                 clock=self.context.app.clock,
                 desk=called.desk,
             ),
-            _("{ticket} is back in the queue.").format(ticket=called.ticket),
-        ):
-            self._clear()
-        else:
-            self.sync_called()
+            success=_("{ticket} is back in the queue.").format(ticket=called.ticket),
+            done=lambda _changes: self._clear(),
+            failed=self._gone_elsewhere,
+        )
 
     def _clear(self) -> None:
+        """The customer left the desk (the refresh that follows an action reads the queue;
+        the window tells the public display)."""
         self.called = None
         self.customer = None
         self.context.app.activation_cart = None  # the customer left the desk: so did the cart
         self.print_banner.clear()
         self._show_customer()
-        self.refresh_queue()
         self.call_button.setFocus()
-        self._announce()
+
+
+def _same_call(current: Called | None, shown: Called | None) -> bool:
+    if current is None or shown is None:
+        return current is None and shown is None
+    return current.entry_id == shown.entry_id

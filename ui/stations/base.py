@@ -2,7 +2,9 @@
 
 A station is one widget class with the ``Station`` it implements, a translated ``title()``, and
 ``load()`` to refresh from the services; it is registered once in ``ui.stations`` and the main
-window shows it only when the signed-in role may open it (``kiosk.roles``).
+window shows it only when the signed-in role may open it (``kiosk.roles``). Its actions run
+through ``ui.operations.run``, which shows errors with ``show_error`` and, once the service
+said what changed, has the window call ``after`` on the stations that show it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QWidget
 
+from kiosk.changeset import Changes
+from kiosk.errors import KioskError
 from kiosk.labels import station_label
 from kiosk.roles import Station
 from ui.context import StationContext
@@ -21,12 +25,16 @@ from ui.context import StationContext
 
 class StationPage(QWidget):
     station: ClassVar[Station]
+    # The kinds of records the station lists ("queues", "slips", ... of ``Changes``): what
+    # another station's action must have touched for this one to refresh while on screen.
+    shows: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, context: StationContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self.setObjectName("page")
         self._keys: dict[tuple[int, int], Callable[[], None]] = {}
+        self.busy = False  # a service call of this station is running (``ui.operations``)
 
     def bind(
         self,
@@ -63,6 +71,34 @@ class StationPage(QWidget):
 
     def load(self) -> None:
         """Refresh from the services; called when the station becomes visible."""
+
+    def show_error(self, error: KioskError) -> None:
+        """An action was refused or failed: say so in words (the red banner and its sound,
+        where the station has them)."""
+        from ui.widgets import Tone
+
+        sounds = getattr(self, "sounds", None)
+        if sounds is not None:
+            sounds.play(Tone.ERROR)
+        banner = getattr(self, "banner", None)
+        if banner is not None:
+            banner.show_result(Tone.ERROR, str(error))
+
+    def show_done(self, text: str) -> None:
+        """An action went through: the green banner and its sound."""
+        from ui.widgets import Tone
+
+        sounds = getattr(self, "sounds", None)
+        if sounds is not None:
+            sounds.play(Tone.OK)
+        banner = getattr(self, "banner", None)
+        if banner is not None:
+            banner.show_result(Tone.OK, text)
+
+    def after(self, changes: Changes) -> None:
+        """This station (or another one in the window) changed ``changes``: show it, with one
+        read. Stations refine it; the default is the live refresh."""
+        self.refresh_live()
 
     def refresh_live(self) -> None:
         """Another station changed the event (``ui.live``): refresh the lists and figures on

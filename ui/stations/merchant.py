@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.changeset import Changes
 from kiosk.errors import KioskError
 from kiosk.files import write_atomic
 from kiosk.i18n import _
@@ -30,6 +31,7 @@ from kiosk.storage import file_error
 from ui.approval import approval_for
 from ui.context import StationContext
 from ui.language import FILE_DIALOG
+from ui.operations import run
 from ui.stations.base import StationPage
 from ui.widgets import ResultBanner, Tone
 
@@ -122,22 +124,31 @@ class MerchantStation(StationPage):
         path = Files.save_pack(self, f"{code}.pack")
         if not path:
             return
-        try:
-            data, pack = export_pack(
+
+        def refused(error: KioskError) -> bool:
+            self.banner.show_result(Tone.ERROR, _("Pack not exported"), str(error))
+            return True
+
+        ran = run(
+            self,
+            lambda: export_pack(
                 self.context.uow(),
                 code,
                 self.passphrase.text(),
                 self.context.staff,
                 clock=self.context.app.clock,
-            )
+            ),
+            failed=refused,
+        )
+        if not ran.ok or ran.value is None:
+            return
+        data, pack = ran.value
+        try:
             write_atomic(Path(path), data)
         except OSError as error:
             self.banner.show_result(
                 Tone.ERROR, _("Pack not exported"), str(file_error(error, path))
             )
-            return
-        except KioskError as error:
-            self.banner.show_result(Tone.ERROR, _("Pack not exported"), str(error))
             return
         self.passphrase.clear()
         self.banner.show_result(
@@ -161,17 +172,31 @@ class MerchantStation(StationPage):
         if not go:
             return
         try:
-            result = import_bundle(
+            bundle = Path(path).read_bytes()
+        except OSError as error:
+            self.banner.show_result(Tone.ERROR, _("Bundle not imported"), str(error))
+            return
+
+        def refused(error: KioskError) -> bool:
+            self.banner.show_result(Tone.ERROR, _("Bundle not imported"), str(error))
+            return True
+
+        ran = run(
+            self,
+            lambda: import_bundle(
                 self.context.uow(),
-                Path(path).read_bytes(),
+                bundle,
                 self.context.staff,
                 approval=approval,
                 clock=self.context.app.clock,
                 station=Station.MERCHANT,
-            )
-        except (KioskError, OSError) as error:
-            self.banner.show_result(Tone.ERROR, _("Bundle not imported"), str(error))
+            ),
+            failed=refused,
+            changes=Changes(setup=True),
+        )
+        if not ran.ok or ran.value is None:
             return
+        result = ran.value
         conflicts = "; ".join(
             _("slip {serial}: {reason}").format(serial=c.serial, reason=conflict_label(c.conflict))
             for c in result.conflicts
@@ -179,10 +204,5 @@ class MerchantStation(StationPage):
         self.banner.show_result(
             Tone.WARN if result.conflicts else Tone.OK,
             _("Bundle imported"),
-            _("{added} new, {duplicates} already known, {conflicts} conflicts.").format(
-                added=result.added,
-                duplicates=result.duplicates,
-                conflicts=len(result.conflicts),
-            )
-            + (" " + conflicts if conflicts else ""),
+            result.counts() + (" " + conflicts if conflicts else ""),
         )

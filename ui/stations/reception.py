@@ -7,24 +7,16 @@ a sound. All rules live in ``kiosk.services.reception``; this module only shows 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDialog,
-    QFormLayout,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QTableView,
@@ -33,9 +25,10 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from kiosk.errors import KioskError, OutcomeUnknown
+from kiosk.changeset import Changes
+from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.labels import gap_label, kyc_field_label, queue_label, tier_label
+from kiosk.labels import queue_label
 from kiosk.models import Queue
 from kiosk.permissions import Action
 from kiosk.roles import Station
@@ -43,14 +36,17 @@ from kiosk.scanning import Enter, Shown, on_enter, query_key
 from kiosk.search import SearchError
 from kiosk.services import reception
 from kiosk.services.events import branches
-from kiosk.services.reception import Arrival, CheckInResult, CustomerCard, WalkInInvalid
-from printing.printer import Printer, PrintOutcome, PrintProblem, not_saved
-from printing.tickets import render_queue_ticket
+from kiosk.services.reception import Arrival, CheckInResult, CustomerCard
+from printing import flow
+from printing.printer import Printer, PrintOutcome, PrintProblem
 from ui.approval import approval_for
 from ui.camera import CameraScanner
 from ui.context import StationContext
 from ui.models import HitModel
+from ui.operations import run
 from ui.stations.base import StationPage
+from ui.stations.reception_panels import CustomerCardView, SlotPanel
+from ui.stations.walk_in import WalkInDialog
 from ui.theme import is_large_print
 from ui.timing import every
 from ui.widgets import (
@@ -60,330 +56,24 @@ from ui.widgets import (
     ScanField,
     Sounds,
     Tone,
-    error_label,
-    mark_invalid,
     side_by_side,
 )
+
+__all__ = ["ReceptionStation", "WalkInDialog"]
 
 SEARCH_DELAY_MS = 60  # lets a scanner burst finish before searching
 
 
-class WalkInDialog(QDialog):
-    """Name, phone and branch of a customer who was not invited.
-
-    The dialog registers the customer itself (through ``register``, the service) and stays
-    open until that succeeds: a problem is marked at its field with its sentence and
-    everything typed stays, so nothing has to be asked twice. Enter moves on from the name
-    to the phone to the branch, then registers; Esc cancels.
-    """
-
-    # Tests set this to answer the dialog (type into it with qtbot) instead of ``exec()``.
-    answer: ClassVar[Callable[[WalkInDialog], None] | None] = None
-
-    def __init__(
-        self,
-        branch_choices: list[tuple[str, str]],
-        register: Callable[[str, str, str], int],
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.register = register
-        self.customer_id: int | None = None
-        self.setWindowTitle(_("Register a walk-in customer"))
-        self.setObjectName("walk_in_dialog")
-        self.setMinimumWidth(720 if is_large_print() else 560)
-        form = QFormLayout(self)
-        form.setVerticalSpacing(4)
-        self.name = QLineEdit()
-        self.name.setObjectName("walk_in_name")
-        self.name.setMaxLength(80)
-        self.phone = QLineEdit()
-        self.phone.setObjectName("walk_in_phone")
-        self.phone.setPlaceholderText(_("11 digits, e.g. 13800001234"))
-        self.phone.setMaxLength(24)
-        self.branch = QComboBox()
-        self.branch.setObjectName("walk_in_branch")
-        self.branch.addItem(_("— choose the branch —"), None)
-        for code, name in branch_choices:
-            self.branch.addItem(name, code)
-        self.inputs: dict[str, QWidget] = {
-            "name": self.name,
-            "phone": self.phone,
-            "branch": self.branch,
-        }
-        self.errors: dict[str, QLabel] = {}
-        for field, label in (
-            ("name", _("Name")),
-            ("phone", _("Mobile phone")),
-            ("branch", _("Branch")),
-        ):
-            error = error_label()
-            error.setObjectName(f"walk_in_error_{field}")
-            error.setVisible(False)
-            self.errors[field] = error
-            box = QVBoxLayout()
-            box.setSpacing(2)
-            box.addWidget(self.inputs[field])
-            box.addWidget(error)
-            form.addRow(label, box)
-        self.error = error_label()  # a problem of the whole form (already registered, offline)
-        self.error.setVisible(False)
-        form.addRow(self.error)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.cancel_button = QPushButton(_("Cancel (Esc)"))
-        self.cancel_button.setObjectName("cancel")
-        self.cancel_button.setAutoDefault(False)
-        self.cancel_button.clicked.connect(self.reject)
-        self.ok_button = QPushButton(_("Register and check in"))
-        self.ok_button.setObjectName("register")
-        self.ok_button.setProperty("role", "primary")
-        self.ok_button.setAutoDefault(False)  # Enter is handled below, field by field
-        self.ok_button.clicked.connect(self.submit)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.ok_button)
-        form.addRow(buttons)
-        self.name.textEdited.connect(lambda _text: self._clear_error("name"))
-        self.phone.textEdited.connect(lambda _text: self._clear_error("phone"))
-        self.branch.currentIndexChanged.connect(lambda _index: self._clear_error("branch"))
-        self.name.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            focus = self.focusWidget()
-            if focus is self.name and self.name.text().strip():
-                self.phone.setFocus()
-            elif focus is self.phone and self.branch.currentData() is None:
-                self.branch.setFocus()
-            else:
-                self.submit()
-            return
-        super().keyPressEvent(event)
-
-    def values(self) -> tuple[str, str, str]:
-        return self.name.text(), self.phone.text(), str(self.branch.currentData() or "")
-
-    def submit(self) -> None:
-        name, phone, branch = self.values()
-        errors = reception.walk_in_problems(name, phone, branch)
-        if not errors:
-            try:
-                self.customer_id = self.register(name, phone, branch)
-            except WalkInInvalid as invalid:
-                errors = invalid.errors
-            except KioskError as error:  # the database is away: keep everything, try again
-                errors = {"form": str(error)}
-        if errors:
-            self.show_errors(errors)
-            return
-        self.accept()
-
-    def show_errors(self, errors: dict[str, str]) -> None:
-        for field, label in self.errors.items():
-            label.setText(errors.get(field, ""))
-            label.setVisible(field in errors)
-            mark_invalid(self.inputs[field], field in errors)
-        general = [text for field, text in errors.items() if field not in self.errors]
-        self.error.setText(" ".join(general))
-        self.error.setVisible(bool(general))
-        self.layout().activate()
-        self.resize(self.width(), max(self.height(), self.sizeHint().height()))  # room for them
-        first = next((f for f in self.inputs if f in errors), None)
-        if first is not None:
-            self.inputs[first].setFocus()
-            if isinstance(self.inputs[first], QLineEdit):  # ready to add what is missing
-                self.inputs[first].end(False)  # type: ignore[attr-defined]
-
-    def _clear_error(self, field: str) -> None:
-        self.errors[field].setVisible(False)
-        mark_invalid(self.inputs[field], False)
-
-    def run(self) -> int | None:
-        """The registered customer's id, or None when cancelled."""
-        if WalkInDialog.answer is not None:
-            WalkInDialog.answer(self)
-        else:
-            self.exec()
-        return self.customer_id if self.result() == QDialog.DialogCode.Accepted else None
-
-
-class CustomerCardView(QFrame):
-    """The selected customer: slot and arrival, points, pending steps, RM, companions."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("card")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(18, 14, 18, 14)
-        self.name = QLabel("")
-        self.name.setObjectName("card_name")
-        self.name.setProperty("role", "title")
-        self.identity = QLabel("")
-        self.identity.setProperty("role", "hint")
-        self.slot = QLabel("")
-        self.slot.setObjectName("card_slot")
-        self.points = QLabel("")
-        self.points.setObjectName("card_points")
-        self.pending = QLabel("")
-        self.pending.setObjectName("card_pending")
-        self.pending.setWordWrap(True)
-        self.rm = QLabel("")
-        self.rm.setObjectName("card_rm")
-        self.visit = QLabel("")
-        self.visit.setObjectName("card_visit")
-        self.visit.setProperty("role", "subtitle")
-        self.labels = (
-            self.name,
-            self.identity,
-            self.slot,
-            self.points,
-            self.pending,
-            self.rm,
-            self.visit,
-        )
-        for label in self.labels:
-            label.setWordWrap(True)
-            layout.addWidget(label)
-        layout.addStretch(1)
-
-    def show_card(self, card: CustomerCard | None) -> None:
-        if card is None:
-            for label in self.labels:
-                label.clear()
-            self.name.setText(_("No customer selected"))
-            return
-        zone = ZoneInfo(card.timezone)
-        hit = card.hit
-        self.name.setText(hit.name + (_(" (walk-in)") if hit.walk_in else ""))
-        self.identity.setText(
-            " · ".join(
-                x
-                for x in (
-                    hit.customer_no,
-                    hit.masked_phone,
-                    hit.masked_id,
-                    hit.branch,
-                    tier_label(card.tier),
-                )
-                if x
-            )
-        )
-        if card.slot_start and card.slot_end:
-            times = (
-                f"{card.slot_start.astimezone(zone):%H:%M}–{card.slot_end.astimezone(zone):%H:%M}"
-            )
-            arrival = {
-                Arrival.ON_TIME: _("on time"),
-                Arrival.EARLY: _("{n} min early").format(n=card.minutes_off),
-                Arrival.LATE: _("{n} min late").format(n=card.minutes_off),
-            }[card.arrival]
-            self.slot.setText(
-                _("Slot: {label} {times} · {arrival}").format(
-                    label=card.slot_label, times=times, arrival=arrival
-                )
-            )
-        else:
-            self.slot.setText(_("Slot: none (not invited)"))
-        as_of = (
-            card.balance_as_of.astimezone(zone).strftime("%m-%d %H:%M")
-            if (card.balance_as_of)
-            else "—"
-        )
-        self.points.setText(
-            _("Points: {points:,} (ledger as of {as_of})").format(points=card.points, as_of=as_of)
-        )
-        steps = []
-        if card.gaps:
-            fields = "、".join(
-                _("{field} {problem}").format(field=kyc_field_label(f), problem=gap_label(p))
-                for f, p in card.gaps.items()
-            )
-            steps.append(_("information governance ({fields})").format(fields=fields))
-        if card.needs_mobile_banking:
-            steps.append(_("open mobile banking"))
-        steps.append(_("activation and redemption"))
-        extra = [_("dormant customer")] if card.dormant else []
-        self.pending.setText(_("To do: {steps}").format(steps="; ".join(steps + extra)))
-        if hit.rm_name:
-            here = _("at the event") if card.rm_signed_in else _("not signed in")
-            rm_text = _("RM: {name} ({here})").format(name=hit.rm_name, here=here)
-        else:
-            rm_text = _("RM: none")
-        if card.companions:
-            rm_text += " · " + _("{n} companions").format(n=card.companions)
-        self.rm.setText(rm_text)
-        if card.visit:
-            self.visit.setText(
-                _("Checked in at {time}: ticket {ticket}, {place}").format(
-                    time=card.visit.checked_in_at.astimezone(zone).strftime("%H:%M"),
-                    ticket=card.visit.ticket,
-                    place=queue_label(card.visit.route),
-                )
-            )
-        else:
-            self.visit.setText(
-                _("Suggested: {place}").format(place=queue_label(card.suggested_route))
-            )
-        self.layout().activate()  # wrapped lines re-flow now, not on a later pass
-
-
-class SlotPanel(QFrame):
-    """Arrivals against expectation per slot, with a warning when the current one is full."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("card")
-        self.grid = QGridLayout(self)
-        self.grid.setContentsMargins(14, 8, 14, 8)
-        self.rows: dict[str, tuple[QLabel, QProgressBar]] = {}
-        self.warning = QLabel("")
-        self.warning.setObjectName("slot_warning")
-        self.warning.setProperty("role", "error")
-        self.warning.setVisible(False)
-
-    def show_slots(self, slots: list[reception.SlotArrivals]) -> None:
-        warnings = []
-        for row, slot in enumerate(slots):
-            if slot.code not in self.rows:
-                label, bar = QLabel(""), QProgressBar()
-                bar.setTextVisible(False)
-                self.grid.addWidget(label, row, 0)
-                self.grid.addWidget(bar, row, 1)
-                self.rows[slot.code] = (label, bar)
-            label, bar = self.rows[slot.code]
-            text = _("{label}: {arrived} arrived of {expected} expected (capacity {capacity})")
-            text = text.format(
-                label=slot.label,
-                arrived=slot.arrived,
-                expected=slot.expected,
-                capacity=slot.capacity,
-            )
-            label.setText(("▶ " + text) if slot.is_current else text)
-            label.setProperty("role", "subtitle" if slot.is_current else "")
-            label.style().polish(label)
-            bar.setRange(0, max(slot.capacity, slot.arrived, 1))
-            bar.setValue(slot.arrived)
-            if slot.is_current and slot.over_capacity:
-                warnings.append(
-                    _(
-                        "{label} is over capacity: {arrived} arrived, capacity "
-                        "{capacity}. Ask early arrivals to wait."
-                    ).format(label=slot.label, arrived=slot.arrived, capacity=slot.capacity)
-                )
-        self.grid.addWidget(self.warning, len(slots), 0, 1, 2)
-        self.warning.setText(" ".join(warnings))
-        self.warning.setVisible(bool(warnings))
-        self.grid.setColumnStretch(1, 1)
-
-
 class ReceptionStation(StationPage):
     station = Station.RECEPTION
+    shows = frozenset({"visits", "customers", "setup"})
 
     def __init__(self, context: StationContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
         self.sounds = Sounds(self)
         self.printer = Printer.from_environment()
         self.card: CustomerCard | None = None
+        self._card_stale = False  # an undo changed the card on screen: the refresh reads it
         self.last_print = ""
 
         self.field = ScanField()
@@ -564,11 +254,39 @@ class ReceptionStation(StationPage):
     def refresh_live(self) -> None:
         """Slot counts, and the card on screen (checked in elsewhere meanwhile?); the search
         field and its results stay as they are."""
-        self.refresh_slots()
-        if self.card is not None:
-            self.card = reception.customer_card(
-                self.context.uow(), self.card.hit.customer_id, clock=self.context.app.clock
-            )
+        self.refresh(card=True)
+
+    def after(self, changes: Changes) -> None:
+        """After this station's own check-in the card is the service's answer: only the slot
+        counts are read; after an undo, the card too. One read either way."""
+        self.refresh(card=self._card_stale)
+
+    def refresh(self, *, card: bool) -> None:
+        """Slot counts and (with ``card``) the card on screen, from one transaction."""
+        self._card_stale = False
+        read = self.context.shared_read()
+        try:
+            with read:
+                if self.expected is None:
+                    self.expected = reception.slot_expected(read)
+                slots = reception.slot_arrivals(
+                    read, clock=self.context.app.clock, expected=self.expected
+                )
+                fresh = (
+                    reception.customer_card(
+                        read, self.card.hit.customer_id, clock=self.context.app.clock
+                    )
+                    if card and self.card is not None
+                    else None
+                )
+        except (KioskError, SQLAlchemyError) as error:
+            self._slots_failed(error)
+            if card and self.card is not None and isinstance(error, KioskError):
+                raise  # the window says the database is away
+            return
+        self.slots.show_slots(slots)
+        if fresh is not None:
+            self.card = fresh
             self.card_view.show_card(self.card)
             self._update_buttons()
 
@@ -580,13 +298,16 @@ class ReceptionStation(StationPage):
                 self.context.uow(), clock=self.context.app.clock, expected=self.expected
             )
         except (KioskError, SQLAlchemyError) as error:
-            # A periodic refresh must never take the station down; say why and try again.
-            self.slots.warning.setText(
-                _("Cannot refresh the slots: {reason}").format(reason=str(error).splitlines()[0])
-            )
-            self.slots.warning.setVisible(True)
+            self._slots_failed(error)
             return
         self.slots.show_slots(slots)
+
+    def _slots_failed(self, error: Exception) -> None:
+        # A periodic refresh must never take the station down; say why and try again.
+        self.slots.warning.setText(
+            _("Cannot refresh the slots: {reason}").format(reason=str(error).splitlines()[0])
+        )
+        self.slots.warning.setVisible(True)
 
     def toggle_camera(self, on: bool) -> None:
         if on and not self.camera.running:
@@ -766,23 +487,21 @@ class ReceptionStation(StationPage):
         # The same request until its outcome is known (kiosk.idempotency): the next try
         # after "not known whether it was saved" answers with the first check-in.
         subject = ("check_in", customer_id)
-        try:
-            result = reception.check_in(
+        run(
+            self,
+            lambda: reception.check_in(
                 self.context.uow(),
                 customer_id,
                 self.context.staff,
                 route=route,
                 clock=self.context.app.clock,
                 request_id=self.context.requests.id_for(subject),
-            )
-        except OutcomeUnknown as error:
-            self.fail(str(error))
-            return
-        except KioskError as error:
-            self.context.requests.settle(subject)
-            self.fail(str(error))
-            return
-        self.context.requests.settle(subject)
+            ),
+            done=self._checked_in,
+            request=subject,
+        )
+
+    def _checked_in(self, result: CheckInResult) -> None:
         self.route.setCurrentIndex(0)
         # The list is done with: the card stays (undo, reprint), the field is ready for the
         # next customer and nobody is selected, so a stray Enter does nothing.
@@ -828,8 +547,7 @@ class ReceptionStation(StationPage):
                     place=queue_label(result.queue)
                 ),
             )
-        self.field.setFocus()
-        self.refresh_slots()
+        self.field.setFocus()  # the slot counts follow (``after``)
 
     @staticmethod
     def _arrival_note(card: CustomerCard) -> str:
@@ -853,14 +571,8 @@ class ReceptionStation(StationPage):
     def print_ticket(self, result: CheckInResult) -> PrintOutcome:
         """Save and send the ticket, and say on the print banner what became of it. The
         check-in stands whatever happens here: a full disk is said in words."""
-        path = self.printer.path_for(f"ticket-{result.ticket}.pdf")
-        try:
-            ticket = reception.queue_ticket(self.context.uow(), result)
-            render_queue_ticket(ticket, path)
-        except (OSError, KioskError) as error:
-            outcome = not_saved(path, error)
-        else:
-            outcome = self.printer.send(path)
+        outcome = flow.print_ticket(self.context.uow, result, self.printer)
+        if outcome.problem != PrintProblem.NOT_SAVED:
             self.last_print = str(outcome.path)
         self.context.app.unprinted_ticket = result if outcome.failed else None
         if outcome.failed:
@@ -897,6 +609,9 @@ class ReceptionStation(StationPage):
             self.print_banner.setToolTip(str(outcome.path))  # where the PDF is, on hover
         return outcome
 
+    def show_error(self, error: KioskError) -> None:
+        self.fail(str(error))
+
     def fail(self, message: str) -> None:
         self.sounds.play(Tone.ERROR)
         self.banner.show_result(Tone.ERROR, message)
@@ -913,17 +628,20 @@ class ReceptionStation(StationPage):
         if not go:
             self.field.setFocus()
             return
-        try:
-            reception.undo_check_in(
+        visit_id = card.visit.visit_id
+        run(
+            self,
+            lambda: reception.undo_check_in(
                 self.context.uow(),
-                card.visit.visit_id,
+                visit_id,
                 self.context.staff,
                 approval=approval,
                 clock=self.context.app.clock,
-            )
-        except KioskError as error:
-            self.fail(str(error))
-            return
+            ),
+            done=lambda _changes: self._undone(card),
+        )
+
+    def _undone(self, card: CustomerCard) -> None:
         self.sounds.play(Tone.WARN)
         self.banner.show_result(
             Tone.WARN, _("Check-in of {name} undone.").format(name=card.hit.name)
@@ -932,12 +650,7 @@ class ReceptionStation(StationPage):
         if unprinted is not None and unprinted.card.hit.customer_id == card.hit.customer_id:
             self.context.app.unprinted_ticket = None  # no ticket to print for a visit now gone
             self.print_banner.clear()
-        self.card = reception.customer_card(
-            self.context.uow(), card.hit.customer_id, clock=self.context.app.clock
-        )
-        self.card_view.show_card(self.card)
-        self._update_buttons()
-        self.refresh_slots()
+        self._card_stale = True  # the card and the slot counts follow (``after``)
         self.field.setFocus()
 
     def reprint(self) -> None:

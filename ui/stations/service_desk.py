@@ -17,57 +17,28 @@ counter's name shows the same customer.
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import fields, replace
-from datetime import date
+from dataclasses import dataclass, fields, replace
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QFocusEvent, QKeyEvent
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
-    QLineEdit,
     QListWidget,
     QPushButton,
     QScrollArea,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from kiosk.errors import KioskError, OutcomeUnknown
-from kiosk.governance import (
-    ID_TYPES,
-    TAX_RESIDENCIES,
-    KycForm,
-    field_states,
-    is_long_term_text,
-    read_date,
-    summary,
-    validate,
-)
+from kiosk.changeset import Changes
+from kiosk.errors import KioskError
+from kiosk.governance import KycForm, field_states, summary, validate
 from kiosk.i18n import _
-from kiosk.kyc import OCCUPATIONS
-from kiosk.labels import (
-    gap_label,
-    id_type_label,
-    kyc_field_label,
-    step_label,
-    tax_residency_label,
-)
-from kiosk.masking import mask_address, mask_id, mask_phone
+from kiosk.labels import kyc_field_label, step_label
 from kiosk.models import Queue
 from kiosk.roles import Station
 from kiosk.services import desk
@@ -77,137 +48,37 @@ from kiosk.services.desk import (
     DeskError,
     FormContext,
     GovernanceInvalid,
+    RmCounts,
+    TimelineStep,
+    Waiting,
     counter_label,
 )
 from ui.context import StationContext
-from ui.counter import CounterBar
+from ui.operations import run
 from ui.stations.base import StationPage
+from ui.stations.kyc_form import ConfirmChanges, DateField, KycFormPanel, MaskedLineEdit
+from ui.stations.queue_panel import QueuePanel
 from ui.timing import every
-from ui.widgets import ResultBanner, Sounds, Tone, mark_invalid
+from ui.widgets import ResultBanner, Sounds, Tone
 
-NO_DATE = QDate(1900, 1, 1)
-
-
-class DateField(QLineEdit):
-    """A date typed as the ID card prints it (2016.05.03, 20160503 or 2016-05-03); an
-    empty field is no date, so clearing the text clears the value. ``setDate`` / ``date``
-    answer as a QDateEdit does (``NO_DATE`` for none)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setMaxLength(20)
-        self.setPlaceholderText(_("e.g. 2016.05.03"))
-
-    def set_value(self, value: date | None) -> None:
-        self.setText(value.isoformat() if value else "")
-
-    def value(self) -> date | None:
-        """The date typed; raises ``ValueError`` with the sentence for text that is none."""
-        return read_date(self.text())
-
-    def setDate(self, qdate: QDate) -> None:  # QDateEdit's name, for callers of either
-        valid = qdate.isValid() and qdate != NO_DATE
-        self.set_value(date(qdate.year(), qdate.month(), qdate.day()) if valid else None)
-
-    def date(self) -> QDate:
-        try:
-            value = self.value()
-        except ValueError:
-            return NO_DATE
-        return QDate(value.year, value.month, value.day) if value else NO_DATE
+# Where the desk's form widgets were before the form became a panel: importers keep working.
+__all__ = ["ConfirmChanges", "DateField", "MaskedLineEdit", "ServiceDeskStation"]
 
 
-class MaskedLineEdit(QLineEdit):
-    """A sealed field (ID number, phone, address): shows the mask on record, never the full
-    value, which is sealed in the event database. On focus it empties for the new value
-    from the customer's card or phone (the mask stays as the placeholder); what was typed
-    shows masked once the field loses focus. Untouched, ``value()`` is None: keep it."""
+@dataclass(frozen=True)
+class DeskScreen:
+    """Everything the service desk shows, read in one transaction."""
 
-    def __init__(self, masker, parent: QWidget | None = None) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(parent)
-        self._masker = masker
-        self._recorded = ""
-        self._typed = ""
-        # What the user typed is the value, whatever happens to focus afterwards.
-        self.textEdited.connect(lambda text: setattr(self, "_typed", text.strip()))
-
-    def set_value(self, recorded_mask: str) -> None:
-        """The mask on record; anything typed before is dropped."""
-        self._recorded = recorded_mask
-        self._typed = ""
-        self.setPlaceholderText(recorded_mask)
-        self.setText("" if self.hasFocus() else recorded_mask)
-
-    def value(self) -> str | None:
-        return self._typed or None
-
-    def focusInEvent(self, event: QFocusEvent) -> None:
-        self.setText(self._typed)
-        super().focusInEvent(event)
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:
-        self.setText(self._masker(self._typed) if self._typed else self._recorded)
-        super().focusOutEvent(event)
-
-
-class StationKeysFirst(QObject):
-    """Ctrl+S and the other station keys while a choice box has the keyboard: a combo box
-    takes every key with text for its type-to-find, and Ctrl+S has one ("\x13"), so the
-    station is asked first."""
-
-    def __init__(self, page: StationPage) -> None:
-        super().__init__(page)
-        self.page = page
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            event.type() == QEvent.Type.KeyPress
-            and isinstance(event, QKeyEvent)
-            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
-        ):
-            return self.page.handle_key(event)
-        return False
-
-
-class ConfirmChanges(QDialog):
-    """The before / after summary the customer reads and confirms."""
-
-    def __init__(self, rows: list[tuple[str, str, str]], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(_("Please check your changed details"))
-        layout = QVBoxLayout(self)
-        table = QTableWidget(len(rows), 3)
-        table.setObjectName("changes")
-        table.setHorizontalHeaderLabels([_("Item"), _("Before"), _("After")])
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.verticalHeader().setVisible(False)
-        table.setWordWrap(True)  # long occupation names wrap instead of being cut
-        for r, row in enumerate(rows):
-            for c, text in enumerate(row):
-                table.setItem(r, c, QTableWidgetItem(text))
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.table = table
-        layout.addWidget(table)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.resize(880, 140 + 56 * len(rows))
-        table.resizeRowsToContents()
-
-    @classmethod
-    def ask(cls, parent: QWidget, rows: list[tuple[str, str, str]]) -> bool:
-        """True when the customer confirmed. Tests replace this."""
-        return cls(rows, parent).exec() == QDialog.DialogCode.Accepted
+    waiting: list[Waiting]
+    counts: list[RmCounts]
+    current: Called | None  # called at this counter's service desk
+    form: FormContext | None  # the called customer's, when the form is (re)loaded
+    timeline: list[TimelineStep]
 
 
 class ServiceDeskStation(StationPage):
     station = Station.SERVICE_DESK
+    shows = frozenset({"queues", "visits", "customers", "setup"})
 
     def __init__(self, context: StationContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
@@ -219,77 +90,26 @@ class ServiceDeskStation(StationPage):
         self.called: Called | None = None  # called at this counter's service desk
         self.no_show: Called | None = None  # just set aside here: "Back in queue" still works
         self.form_context: FormContext | None = None  # the called customer's, for live marks
-        self._loading = False  # filling the form in: not an edit
+        self._form_stale = False  # saved: the next refresh reloads the form as stored
         self._errors_shown = False  # after a refused save the sentences follow the typing
-        self._end_before_long_term = ""
 
-        self.counter = CounterBar(context)
+        self.queue_panel = QueuePanel(context, [_("Ticket"), _("Name"), _("Waiting"), _("For")])
+        self.counter = self.queue_panel.counter
         self.counter.changed.connect(lambda _name: self.sync_called())
-        self.call_button = QPushButton(_("Call next (F5)"))
-        self.call_button.setObjectName("call_next")
-        self.call_button.setProperty("role", "primary")
-        self.display_button = QPushButton(_("Public display"))
-        self.queue = QTableWidget(0, 4)
-        self.queue.setObjectName("queue")
-        self.queue.setHorizontalHeaderLabels([_("Ticket"), _("Name"), _("Waiting"), _("For")])
-        self.queue.verticalHeader().setVisible(False)
-        self.queue.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.queue.horizontalHeader().setStretchLastSection(True)
+        self.call_button = self.queue_panel.call_button
+        self.display_button = self.queue_panel.display_button
+        self.queue = self.queue_panel.queue
         self.banner = ResultBanner()
 
         self.header = QLabel(_("No customer called"))
         self.header.setObjectName("called_header")
         self.header.setProperty("role", "title")
-        self.form_box = QFrame()
-        self.form_box.setObjectName("card")
-        form = QFormLayout(self.form_box)
-        form.setVerticalSpacing(3)
-        self.station_keys = StationKeysFirst(self)
-        self.inputs: dict[str, QWidget] = {}
-        self.errors: dict[str, QLabel] = {}
-        self.statuses: dict[str, QLabel] = {}
-        for field in (f.name for f in fields(KycForm)):
-            widget = self._input_for(field)
-            widget.setObjectName(f"field_{field}")
-            if isinstance(widget, QComboBox):  # long occupation names must not widen the window
-                widget.installEventFilter(self.station_keys)
-                widget.setSizeAdjustPolicy(
-                    QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-                )
-                widget.setMinimumContentsLength(8)
-            self.inputs[field] = widget
-            error = QLabel("")
-            error.setObjectName(f"error_{field}")
-            error.setProperty("role", "error")
-            error.setWordWrap(True)
-            error.setVisible(False)
-            self.errors[field] = error
-            status = QLabel("")
-            status.setObjectName(f"status_{field}")
-            status.setMinimumWidth(70)
-            self.statuses[field] = status
-            line = QHBoxLayout()
-            line.addWidget(widget, 1)
-            line.addWidget(status)
-            box = QVBoxLayout()
-            box.setSpacing(2)
-            box.addLayout(line)
-            box.addWidget(error)
-            form.addRow(kyc_field_label(field), box)
-
-        for widget in self.inputs.values():
-            if isinstance(widget, QLineEdit):
-                widget.textChanged.connect(self._on_form_changed)
-            elif isinstance(widget, QComboBox):
-                widget.currentIndexChanged.connect(self._on_form_changed)
-            elif isinstance(widget, QCheckBox):
-                widget.toggled.connect(self._on_form_changed)
-        long_term = self.inputs["id_long_term"]
-        assert isinstance(long_term, QCheckBox)
-        long_term.toggled.connect(self._on_long_term)
-        valid_to = self.inputs["id_valid_to"]
-        assert isinstance(valid_to, DateField)
-        valid_to.textEdited.connect(self._on_end_date_typed)
+        self.form_panel = KycFormPanel(self)
+        self.form_box = self.form_panel
+        self.inputs = self.form_panel.inputs
+        self.errors = self.form_panel.errors
+        self.statuses = self.form_panel.statuses
+        self.form_panel.edited.connect(self._on_form_changed)
 
         self.save_button = QPushButton(_("Save details (Ctrl+S)"))
         self.save_button.setObjectName("save")
@@ -305,24 +125,18 @@ class ServiceDeskStation(StationPage):
         self.my_counts.setObjectName("my_counts")
         self.my_counts.setProperty("role", "hint")
         self.my_counts.setWordWrap(True)
+        self.queue_panel.add_below(self.my_counts)
         self.timeline = QListWidget()
         self.timeline.setObjectName("timeline")
         self.timeline.setMaximumHeight(96)
 
-        left = QVBoxLayout()
-        left.addWidget(self.counter)
-        left.addWidget(self.call_button)
-        left.addWidget(self.display_button)
-        left.addWidget(QLabel(_("Waiting")))
-        left.addWidget(self.queue, 1)
-        left.addWidget(self.my_counts)
         right = QVBoxLayout()
         right.addWidget(self.header)
         # The form scrolls inside its panel, so large print still fits a 1366x768 laptop.
         form_scroll = QScrollArea()
         form_scroll.setWidgetResizable(True)
         form_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        form_scroll.setWidget(self.form_box)
+        form_scroll.setWidget(self.form_panel)
         right.addWidget(form_scroll, 1)
         # Two columns of actions: wide enough in large print on a 1366-pixel laptop.
         actions = QGridLayout()
@@ -341,7 +155,7 @@ class ServiceDeskStation(StationPage):
         right.addWidget(QLabel(_("Visit timeline")))
         right.addWidget(self.timeline)
         body = QHBoxLayout()
-        body.addLayout(left, 4)
+        body.addWidget(self.queue_panel, 4)
         body.addLayout(right, 7)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 14, 18, 14)
@@ -367,48 +181,9 @@ class ServiceDeskStation(StationPage):
         self.refresh_timer.timeout.connect(self.refresh_queue)
         self._set_enabled(False)
 
-    # -- building ------------------------------------------------------------------------------
-
-    def _input_for(self, field: str) -> QWidget:
-        if field == "gender":
-            box = QComboBox()
-            box.addItem("", None)
-            box.addItem(_("male"), "M")
-            box.addItem(_("female"), "F")
-            return box
-        if field == "occupation_code":
-            box = QComboBox()
-            box.addItem("", None)
-            for code, label in OCCUPATIONS.items():
-                box.addItem(f"{code} {label}", code)
-            return box
-        if field in ("id_type", "tax_residency"):
-            box = QComboBox()
-            box.addItem("", None)
-            for value in ID_TYPES if field == "id_type" else TAX_RESIDENCIES:
-                box.addItem(
-                    id_type_label(value) if field == "id_type" else tax_residency_label(value),
-                    value,
-                )
-            return box
-        if field in ("id_valid_from", "id_valid_to"):
-            edit = DateField()
-            if field == "id_valid_to":
-                edit.setPlaceholderText(_("e.g. 2036.05.03"))
-            return edit
-        if field == "id_long_term":
-            return QCheckBox(_("Long-term (长期)"))
-        if field == "id_number":
-            return MaskedLineEdit(mask_id)
-        if field == "phone":
-            return MaskedLineEdit(mask_phone)
-        if field == "address":
-            return MaskedLineEdit(mask_address)
-        return QLineEdit()
-
     def _set_enabled(self, on: bool) -> None:
         for widget in (
-            self.form_box,
+            self.form_panel,
             self.save_button,
             self.mobile_button,
             self.route_button,
@@ -418,85 +193,28 @@ class ServiceDeskStation(StationPage):
             widget.setEnabled(on)
         self.requeue_button.setEnabled(self.called is not None or self.no_show is not None)
 
-    # -- the form ----------------------------------------------------------------------------
+    # -- the form (``ui.stations.kyc_form``) -------------------------------------------------
 
     def show_form(self, form: KycForm) -> None:
-        self._loading = True
-        try:
-            for field, widget in self.inputs.items():
-                value = getattr(form, field)
-                if isinstance(widget, MaskedLineEdit):
-                    widget.set_value(value or "")
-                elif isinstance(widget, DateField):
-                    widget.set_value(value)
-                elif isinstance(widget, QLineEdit):
-                    widget.setText(value or "")
-                elif isinstance(widget, QComboBox):
-                    widget.setCurrentIndex(max(widget.findData(value), 0))
-                elif isinstance(widget, QCheckBox):
-                    widget.setChecked(bool(value))
-            self._end_before_long_term = ""
-            self._lock_end_date(bool(form.id_long_term))
-        finally:
-            self._loading = False
+        self.form_panel.show_form(form)
         self._errors_shown = False
-        self.show_errors({}, focus=False)
 
     def show_status(self, status: dict[str, str]) -> None:
-        """Ok / missing / expired / invalid beside each field, in words and colour."""
-        for field, label in self.statuses.items():
-            state = status.get(field, "")
-            label.setText("✓ " + _("ok") if state == "ok" else gap_label(state) if state else "")
-            label.setStyleSheet(
-                "color: #1e7b34;" if state == "ok" else "color: #b00020; font-weight: bold;"
-            )
+        self.form_panel.show_status(status)
 
     def read_form(self) -> KycForm:
-        """The form as typed; a date that cannot be read counts as none here and is
-        explained by ``date_errors``."""
-        values: dict[str, object] = {}
-        for field, widget in self.inputs.items():
-            if isinstance(widget, MaskedLineEdit):
-                values[field] = widget.value()  # None: the sealed value on record stays
-            elif isinstance(widget, DateField):
-                try:
-                    values[field] = widget.value()
-                except ValueError:
-                    values[field] = None
-            elif isinstance(widget, QLineEdit):
-                values[field] = widget.text().strip() or None
-            elif isinstance(widget, QComboBox):
-                values[field] = widget.currentData()
-            elif isinstance(widget, QCheckBox):
-                values[field] = widget.isChecked()
-        values["name"] = values["name"] or ""
-        values["id_type"] = values["id_type"] or "resident_id"
-        return KycForm(**values)  # type: ignore[arg-type]
+        return self.form_panel.read_form()
 
     def date_errors(self) -> dict[str, str]:
-        """The date fields whose text is no date, with the sentence to show."""
-        errors: dict[str, str] = {}
-        for field, widget in self.inputs.items():
-            if isinstance(widget, DateField) and widget.isEnabled():
-                try:
-                    widget.value()
-                except ValueError as error:
-                    errors[field] = str(error)
-        return errors
+        return self.form_panel.date_errors()
 
     def show_errors(self, errors: dict[str, str], *, focus: bool = True) -> None:
-        for field, label in self.errors.items():
-            label.setText(errors.get(field, ""))
-            label.setVisible(field in errors)
-            mark_invalid(self.inputs[field], field in errors)
-        first = next((f for f in self.inputs if f in errors), None)
-        if first and focus:
-            self.inputs[first].setFocus()
+        self.form_panel.show_errors(errors, focus=focus)
 
     def _on_form_changed(self) -> None:
         """An edit: the marks (and, after a refused save, the sentences) follow at once,
         judged without the database from what the form was loaded with."""
-        if self._loading or self.form_context is None:
+        if self.form_context is None:
             return
         if self.context.recovery is not None and self.called is not None:
             self.draft_timer.start()  # kept a second after the last key, not on every key
@@ -511,33 +229,6 @@ class ServiceDeskStation(StationPage):
             errors.update(date_errors)
             self.show_errors(errors, focus=False)
 
-    def _on_long_term(self, on: bool) -> None:
-        if not self._loading:
-            self._lock_end_date(on)
-
-    def _lock_end_date(self, long_term: bool) -> None:
-        """长期: a long-term ID has no end date, so the field empties (its date is kept in
-        case the tick was a slip) and takes no input; unticked, the date comes back."""
-        end = self.inputs["id_valid_to"]
-        assert isinstance(end, DateField)
-        if long_term:
-            if end.text() and not is_long_term_text(end.text()):
-                self._end_before_long_term = end.text()
-            end.clear()
-            end.setPlaceholderText(_("long-term"))
-        else:
-            end.setPlaceholderText(_("e.g. 2036.05.03"))
-            if not end.text() and self._end_before_long_term:
-                end.setText(self._end_before_long_term)
-        end.setEnabled(not long_term)
-
-    def _on_end_date_typed(self, text: str) -> None:
-        """长期 typed in the end date, as the card prints it, ticks long-term."""
-        if is_long_term_text(text):
-            long_term = self.inputs["id_long_term"]
-            assert isinstance(long_term, QCheckBox)
-            long_term.setChecked(True)
-
     # -- a draft of what is typed, for the start after a crash ------------------------------
 
     def _draft_name(self) -> str:
@@ -551,18 +242,7 @@ class ServiceDeskStation(StationPage):
         recovery = self.context.recovery
         if recovery is None or self.called is None:
             return
-        values: dict[str, object] = {}
-        retyped = []
-        for field, widget in self.inputs.items():
-            if isinstance(widget, MaskedLineEdit):
-                if widget.value():
-                    retyped.append(field)
-            elif isinstance(widget, QLineEdit):
-                values[field] = widget.text()
-            elif isinstance(widget, QComboBox):
-                values[field] = widget.currentData()
-            elif isinstance(widget, QCheckBox):
-                values[field] = widget.isChecked()
+        values, retyped = self.form_panel.draft_values()
         recovery.save_draft(
             self._draft_name(),
             {
@@ -584,22 +264,7 @@ class ServiceDeskStation(StationPage):
         if draft.get("entry_id") != self.called.entry_id:  # that customer is gone from here
             recovery.clear_draft(self._draft_name())
             return
-        values = draft.get("values") or {}
-        self._loading = True
-        try:
-            for field, value in values.items():
-                widget = self.inputs.get(field)
-                if isinstance(widget, QCheckBox):
-                    widget.setChecked(bool(value))
-                elif isinstance(widget, QComboBox):
-                    widget.setCurrentIndex(max(widget.findData(value), 0))
-                elif isinstance(widget, QLineEdit) and not isinstance(widget, MaskedLineEdit):
-                    widget.setText(str(value or ""))
-            long_term = self.inputs["id_long_term"]
-            assert isinstance(long_term, QCheckBox)
-            self._lock_end_date(long_term.isChecked())
-        finally:
-            self._loading = False
+        self.form_panel.restore_values(draft.get("values") or {})
         self._on_form_changed()
         words = _(
             "Restored what was typed for {ticket} before the app closed; check it and save "
@@ -617,25 +282,64 @@ class ServiceDeskStation(StationPage):
         if self.context.recovery is not None:
             self.context.recovery.clear_draft(self._draft_name())
 
-    # -- actions -------------------------------------------------------------------------------
+    # -- what is on screen, in one read ------------------------------------------------------
 
     def load(self) -> None:
         self.counter.refresh()  # renamed at the other desk station of this window, maybe
-        self.refresh_counts()
-        self.refresh_queue()
-        self.sync_called()
+        self.refresh()
         self.call_button.setFocus()
         self.refresh_timer.start()
 
     def refresh_live(self) -> None:
-        self.refresh_queue()
-        self.refresh_counts()
-        self.sync_called()
+        self.refresh()
+
+    def after(self, changes: Changes) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """The queue, this counter's call, the RM's counts and the called customer's
+        timeline (and form, when it is new or was saved), from one transaction. A form
+        being typed in stays as it is while it is the same customer."""
+        read = self.context.shared_read()
+        try:
+            with read:
+                waiting = desk.waiting(read, clock=self.context.app.clock)
+                counts = desk.rm_counts(read)
+                current = desk.current_call(
+                    read, desk=self.counter.name(), queue=Queue.SERVICE_DESK
+                )
+                new = current is not None and (
+                    self._form_stale
+                    or self.called is None
+                    or current.entry_id != self.called.entry_id
+                )
+                form = (
+                    desk.form_context(read, current.customer_id, clock=self.context.app.clock)
+                    if current is not None and new
+                    else None
+                )
+                steps = desk.timeline(read, current.visit_id) if current is not None else []
+        except KioskError as error:
+            self.banner.show_result(Tone.ERROR, str(error))
+            return
+        self.show(DeskScreen(waiting, counts, current, form, steps))
+
+    def show(self, screen: DeskScreen) -> None:
+        self.show_queue(screen.waiting)
+        self.show_counts(screen.counts)
+        current = screen.current
+        if current is None:
+            if self.called is not None:  # finished on another laptop at this counter
+                self._finish()
+            return
+        if screen.form is not None:
+            self._show_called(current, screen.form)
+        self.show_timeline(screen.timeline)
 
     def sync_called(self) -> None:
         """Show the customer this counter's service desk has called, as the database says:
         the same after a re-layout or a restart, and on every laptop given this counter's
-        name. A form being typed in stays as it is while it is the same customer."""
+        name. Only this counter's call is read; the whole screen only when it changed."""
         try:
             current = desk.current_call(
                 self.context.uow(), desk=self.counter.name(), queue=Queue.SERVICE_DESK
@@ -643,15 +347,16 @@ class ServiceDeskStation(StationPage):
         except KioskError as error:
             self.banner.show_result(Tone.ERROR, str(error))
             return
-        if current is None:
-            if self.called is not None:  # finished on another laptop at this counter
-                self._finish()
-            return
-        if self.called is not None and current.entry_id == self.called.entry_id:
-            return
-        self._show_called(current)
+        same = (current is None and self.called is None) or (
+            current is not None
+            and self.called is not None
+            and current.entry_id == self.called.entry_id
+        )
+        if not same:
+            self.refresh()
 
-    def _show_called(self, called: Called) -> None:
+    def _show_called(self, called: Called, context: FormContext) -> None:
+        self._form_stale = False
         self.called = called
         self.no_show = None
         self.header.setText(
@@ -660,10 +365,10 @@ class ServiceDeskStation(StationPage):
             )
         )
         self._set_enabled(True)
-        if self._reload_form():
-            self._restore_draft()
-            with contextlib.suppress(KioskError):
-                self.refresh_timeline()
+        self.form_context = context
+        self.show_form(context.form)
+        self.show_status(field_states(context.form, context.today, context.record))
+        self._restore_draft()
 
     def _announce(self) -> None:
         """The public display (the window's) shows this counter's calls now."""
@@ -672,46 +377,55 @@ class ServiceDeskStation(StationPage):
             refresh()
 
     def refresh_queue(self) -> None:
+        """The waiting list alone (the minutes, once a minute)."""
         try:
             rows = desk.waiting(self.context.uow(), clock=self.context.app.clock)
         except KioskError as error:
             self.banner.show_result(Tone.ERROR, str(error))
             return
-        self.queue.setRowCount(len(rows))
-        for r, item in enumerate(rows):
-            reason = "、".join(kyc_field_label(f) for f in item.reason.split(",") if f)
-            for c, text in enumerate(
+        self.show_queue(rows)
+
+    def show_queue(self, rows: list[Waiting]) -> None:
+        self.queue_panel.show_waiting(
+            [
                 (
                     item.ticket,
                     item.masked_name,
                     _("{n} min").format(n=item.waited_minutes),
-                    item.preferred_rm or reason,
+                    item.preferred_rm
+                    or "、".join(kyc_field_label(f) for f in item.reason.split(",") if f),
                 )
-            ):
-                self.queue.setItem(r, c, QTableWidgetItem(text))
+                for item in rows
+            ]
+        )
 
-    def _act(self, action, success: str) -> bool:  # type: ignore[no-untyped-def]
-        try:
-            action()
-        except GovernanceInvalid as error:
+    def show_counts(self, counts: list[RmCounts]) -> None:
+        """What the bank measures an RM on: customers governed and mobile banking opened."""
+        mine = next((c for c in counts if c.staff_no == self.context.staff.staff_no), None)
+        self.my_counts.setText(
+            _("Today: {governed} governed, {opened} mobile banking opened").format(
+                governed=mine.governed if mine else 0,
+                opened=mine.mobile_banking_opened if mine else 0,
+            )
+        )
+
+    def show_timeline(self, steps: list[TimelineStep]) -> None:
+        self.timeline.clear()
+        if self.called is None:
+            return
+        for step in steps:
+            local = step.at.astimezone(ZoneInfo(self.called.timezone)).strftime("%H:%M")
+            self.timeline.addItem(f"{local}  {step_label(step.step)}  · {step.staff_name}")
+
+    # -- actions (``ui.operations.run``) -----------------------------------------------------
+
+    def _refused(self, error: KioskError) -> bool:
+        """A refusal of the desk: the sentences under the fields, or where things are now."""
+        if isinstance(error, GovernanceInvalid):
             self.show_errors(error.errors)
-            self.sounds.play(Tone.ERROR)
-            self.banner.show_result(Tone.ERROR, str(error))
-            return False
-        except DeskError as error:
-            self.sounds.play(Tone.ERROR)
-            self.banner.show_result(Tone.ERROR, str(error))
+        self.show_error(error)
+        if isinstance(error, DeskError) and not isinstance(error, GovernanceInvalid):
             self.sync_called()  # another laptop acted on this ticket: show where things are
-            return False
-        except KioskError as error:
-            self.sounds.play(Tone.ERROR)
-            self.banner.show_result(Tone.ERROR, str(error))
-            return False
-        self.sounds.play(Tone.OK)
-        self.banner.show_result(Tone.OK, success)
-        with contextlib.suppress(KioskError):  # done; the lists catch up on the next change
-            self.refresh_timeline()
-            self.refresh_counts()
         return True
 
     def call_next(self) -> None:
@@ -729,68 +443,54 @@ class ServiceDeskStation(StationPage):
             )
             self._announce()
             return
-        try:
-            called = desk.call_next(
-                self.context.uow(),
-                self.context.staff,
-                desk=name,
-                clock=self.context.app.clock,
-            )
-        except DeskBusy as busy:  # another laptop at this counter called someone just now
-            self._show_called(busy.called)
-            self.sounds.play(Tone.WARN)
-            self.banner.show_result(Tone.WARN, str(busy))
-            return
-        except KioskError as error:  # the database is away: F5 again once it is back
-            self.sounds.play(Tone.ERROR)
-            self.banner.show_result(Tone.ERROR, str(error))
-            return
-        self.refresh_queue()
-        if called is None:
-            self.sounds.play(Tone.WARN)
-            self.banner.show_result(Tone.WARN, _("Nobody is waiting for this desk."))
-            return
-        self._show_called(called)
-        self.sounds.play(Tone.OK)
-        self.banner.show_result(
-            Tone.OK,
-            _("Calling {ticket} to {counter}").format(
-                ticket=called.ticket, counter=counter_label(called.desk)
-            ),
-        )
-        self._announce()
 
-    def _reload_form(self) -> bool:
-        """The called customer's stored details into the form (after a call or a save)."""
-        assert self.called is not None
-        try:
-            context = desk.form_context(
-                self.context.uow(), self.called.customer_id, clock=self.context.app.clock
+        def busy(error: KioskError) -> bool:
+            if not isinstance(error, DeskBusy):
+                return False  # the database is away: F5 again once it is back
+            self.refresh()  # another laptop at this counter called someone just now
+            self.sounds.play(Tone.WARN)
+            self.banner.show_result(Tone.WARN, str(error))
+            return True
+
+        def called(result: Called | None) -> None:
+            if result is None:
+                self.sounds.play(Tone.WARN)
+                self.banner.show_result(Tone.WARN, _("Nobody is waiting for this desk."))
+                return
+            self.sounds.play(Tone.OK)
+            self.banner.show_result(
+                Tone.OK,
+                _("Calling {ticket} to {counter}").format(
+                    ticket=result.ticket, counter=counter_label(result.desk)
+                ),
             )
-        except KioskError as error:
-            self.banner.show_result(Tone.ERROR, str(error))
-            return False
-        self.form_context = context
-        self.show_form(context.form)
-        self.show_status(field_states(context.form, context.today, context.record))
-        return True
+
+        run(
+            self,
+            lambda: desk.call_next(
+                self.context.uow(), self.context.staff, desk=name, clock=self.context.app.clock
+            ),
+            done=called,
+            failed=busy,
+        )
 
     def save(self) -> None:
         if self.called is None:
             return
         after = self.read_form()
+        read = self.context.shared_read()
         try:
-            before = desk.current_form(self.context.uow(), self.called.customer_id)
-            errors = desk.check_form(
-                self.context.uow(),
-                after,
-                customer_id=self.called.customer_id,
-                clock=self.context.app.clock,
-            )
+            with read:
+                before = desk.current_form(read, self.called.customer_id)
+                errors = desk.check_form(
+                    read,
+                    after,
+                    customer_id=self.called.customer_id,
+                    clock=self.context.app.clock,
+                )
         except KioskError as error:
             # The database is away: what was typed stays in the form; Ctrl+S again later.
-            self.sounds.play(Tone.ERROR)
-            self.banner.show_result(Tone.ERROR, str(error))
+            self.show_error(error)
             return
         errors.update(self.date_errors())
         if errors:
@@ -809,8 +509,14 @@ class ServiceDeskStation(StationPage):
         # The same request until the outcome is known: Ctrl+S again after "not known whether
         # it was saved" records the changes once (kiosk.idempotency).
         subject = ("governance", called.customer_id, called.visit_id)
-        try:
-            desk.save_governance(
+
+        def saved(_changed: list[str]) -> None:
+            self._drop_draft()
+            self._form_stale = True  # only after a save: a refusal keeps what was typed
+
+        run(
+            self,
+            lambda: desk.save_governance(
                 self.context.uow(),
                 called.customer_id,
                 after,
@@ -818,39 +524,20 @@ class ServiceDeskStation(StationPage):
                 visit_id=called.visit_id,
                 clock=self.context.app.clock,
                 request_id=self.context.requests.id_for(subject),
-            )
-        except OutcomeUnknown as error:
-            self.sounds.play(Tone.ERROR)
-            self.banner.show_result(Tone.ERROR, str(error))
-            return
-        except GovernanceInvalid as error:
-            self.context.requests.settle(subject)
-            self.show_errors(error.errors)
-            self.sounds.play(Tone.ERROR)
-            self.banner.show_result(Tone.ERROR, str(error))
-            return
-        except KioskError as error:
-            self.context.requests.settle(subject)
-            self.sounds.play(Tone.ERROR)
-            self.banner.show_result(Tone.ERROR, str(error))
-            if isinstance(error, DeskError):
-                self.sync_called()  # another laptop acted on this ticket: show where things are
-            return
-        self.context.requests.settle(subject)
-        self.sounds.play(Tone.OK)
-        # The count the customer confirmed: lines of the summary, not fields.
-        self.banner.show_result(Tone.OK, _("Details saved ({n} changed).").format(n=len(rows)))
-        with contextlib.suppress(KioskError):  # done; the lists catch up on the next change
-            self.refresh_timeline()
-            self.refresh_counts()
-        self._drop_draft()
-        self._reload_form()  # only after a save: a refusal keeps what was typed
+            ),
+            # The count the customer confirmed: lines of the summary, not fields.
+            success=_("Details saved ({n} changed).").format(n=len(rows)),
+            done=saved,
+            failed=self._refused,
+            request=subject,
+        )
 
     def open_mobile_banking(self) -> None:
         if self.called is None:
             return
         called = self.called
-        self._act(
+        run(
+            self,
             lambda: desk.open_mobile_banking(
                 self.context.uow(),
                 called.customer_id,
@@ -858,40 +545,51 @@ class ServiceDeskStation(StationPage):
                 visit_id=called.visit_id,
                 clock=self.context.app.clock,
             ),
-            _("Mobile banking opened."),
+            success=_("Mobile banking opened."),
+            failed=self._refused,
         )
 
     def route_on(self) -> None:
         if self.called is None:
             return
         called = self.called
-        result: list[desk.RoutedOn] = []
-        if self._act(
-            lambda: result.append(
-                desk.route_on(
-                    self.context.uow(),
-                    called.entry_id,
-                    self.context.staff,
-                    clock=self.context.app.clock,
-                    desk=called.desk,
-                )
-            ),
-            "",
-        ):
-            routed = result[0]
+
+        def routed(result: desk.RoutedOn) -> None:
+            self.sounds.play(Tone.OK)
             self.banner.show_result(
                 Tone.OK,
                 _("{name}: now ticket {ticket} for activation, {n} ahead.").format(
-                    name=called.masked_name, ticket=routed.ticket, n=routed.waiting_ahead
+                    name=called.masked_name, ticket=result.ticket, n=result.waiting_ahead
                 ),
             )
             self._finish()
+
+        run(
+            self,
+            lambda: desk.route_on(
+                self.context.uow(),
+                called.entry_id,
+                self.context.staff,
+                clock=self.context.app.clock,
+                desk=called.desk,
+            ),
+            done=routed,
+            failed=self._refused,
+        )
 
     def skip(self) -> None:
         if self.called is None:
             return
         called = self.called
-        if self._act(
+
+        def set_aside(_changes: Changes) -> None:
+            self._finish()
+            self.no_show = called
+            self.header.setText(_("{ticket} set aside as a no-show.").format(ticket=called.ticket))
+            self._set_enabled(False)
+
+        run(
+            self,
             lambda: desk.skip(
                 self.context.uow(),
                 called.entry_id,
@@ -899,19 +597,17 @@ class ServiceDeskStation(StationPage):
                 clock=self.context.app.clock,
                 desk=called.desk,
             ),
-            _("{ticket} set aside as a no-show.").format(ticket=called.ticket),
-        ):
-            self._finish()
-            self.no_show = called
-            self.header.setText(_("{ticket} set aside as a no-show.").format(ticket=called.ticket))
-            self._set_enabled(False)
-            self._announce()
+            success=_("{ticket} set aside as a no-show.").format(ticket=called.ticket),
+            done=set_aside,
+            failed=self._refused,
+        )
 
     def requeue(self) -> None:
         called = self.called or self.no_show
         if called is None:
             return
-        if self._act(
+        run(
+            self,
             lambda: desk.requeue(
                 self.context.uow(),
                 called.entry_id,
@@ -919,9 +615,10 @@ class ServiceDeskStation(StationPage):
                 clock=self.context.app.clock,
                 desk=called.desk,
             ),
-            _("{ticket} is back in the queue.").format(ticket=called.ticket),
-        ):
-            self._finish()
+            success=_("{ticket} is back in the queue.").format(ticket=called.ticket),
+            done=lambda _changes: self._finish(),
+            failed=self._refused,
+        )
 
     def transfer(self) -> None:
         if self.called is None:
@@ -930,7 +627,8 @@ class ServiceDeskStation(StationPage):
         if not ok or not staff_no.strip():
             return
         called = self.called
-        if self._act(
+        run(
+            self,
             lambda: desk.transfer(
                 self.context.uow(),
                 called.entry_id,
@@ -939,15 +637,21 @@ class ServiceDeskStation(StationPage):
                 clock=self.context.app.clock,
                 desk=called.desk,
             ),
-            _("{ticket} now waits for {no}.").format(ticket=called.ticket, no=staff_no.upper()),
-        ):
-            self._finish()
+            success=_("{ticket} now waits for {no}.").format(
+                ticket=called.ticket, no=staff_no.upper()
+            ),
+            done=lambda _changes: self._finish(),
+            failed=self._refused,
+        )
 
     def _finish(self) -> None:
+        """The customer left this desk: an empty form (the refresh that follows reads the
+        queue; the window tells the public display)."""
         self._drop_draft()
         self.called = None
         self.no_show = None
         self.form_context = None
+        self._form_stale = False
         self.header.setText(_("No customer called"))
         self.show_form(
             replace(
@@ -960,33 +664,6 @@ class ServiceDeskStation(StationPage):
         self.show_status({})
         self._set_enabled(False)
         self.timeline.clear()
-        self.refresh_queue()
-        self._announce()
-
-    def refresh_counts(self) -> None:
-        """What the bank measures an RM on: customers governed and mobile banking opened."""
-        mine = next(
-            (
-                c
-                for c in desk.rm_counts(self.context.uow())
-                if c.staff_no == self.context.staff.staff_no
-            ),
-            None,
-        )
-        self.my_counts.setText(
-            _("Today: {governed} governed, {opened} mobile banking opened").format(
-                governed=mine.governed if mine else 0,
-                opened=mine.mobile_banking_opened if mine else 0,
-            )
-        )
-
-    def refresh_timeline(self) -> None:
-        self.timeline.clear()
-        if self.called is None:
-            return
-        for step in desk.timeline(self.context.uow(), self.called.visit_id):
-            local = step.at.astimezone(ZoneInfo(self.called.timezone)).strftime("%H:%M")
-            self.timeline.addItem(f"{local}  {step_label(step.step)}  · {step.staff_name}")
 
     def open_display(self) -> None:
         """The public display of this counter: the window's, so it outlives a re-layout."""

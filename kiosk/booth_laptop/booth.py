@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -22,9 +23,7 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kiosk import slipcode
-from kiosk.booth.bundle import Bundle, BundleRedemption, write_bundle
-from kiosk.booth.pack import PackError, peek_pack, read_pack
-from kiosk.booth.store import (
+from kiosk.booth_laptop.store import (
     BoothDatabase,
     BoothKey,
     BoothMerchant,
@@ -41,6 +40,8 @@ from kiosk.files import write_atomic
 from kiosk.i18n import _
 from kiosk.idempotency import RequestMismatch, expect
 from kiosk.labels import verdict_label
+from kiosk.merchant_pack import PackError, peek_pack, read_pack
+from kiosk.redemption_bundle import Bundle, BundleRedemption, write_bundle
 from kiosk.slipcode import Verdict
 from kiosk.storage import file_error
 
@@ -158,7 +159,35 @@ class _State:
     merchants: dict[int, Elsewhere]
 
 
-class Booth:
+class Scanner(ABC):
+    """A booth that takes scans: ``Booth`` judges from its pack alone, ``OnlineBooth``
+    (``kiosk.booth_laptop.online``) also asks the event database. The booth window and
+    ``kiosk booth scan`` call ``scan`` on whichever they hold, so both share this one."""
+
+    @abstractmethod
+    def check(self, text: str) -> ScanResult:
+        """The verdict for a scan, without serving."""
+
+    @abstractmethod
+    def redeem(
+        self, text: str, staff_name: str = "", *, request_id: str | None = None
+    ) -> ScanResult:
+        """Serve the slip (once), or say why not."""
+
+    def scan(
+        self,
+        text: str,
+        staff_name: str = "",
+        *,
+        redeem: bool = False,
+        request_id: str | None = None,
+    ) -> ScanResult:
+        if redeem:
+            return self.redeem(text, staff_name, request_id=request_id)
+        return self.check(text)
+
+
+class Booth(Scanner):
     def __init__(self, database: BoothDatabase, clock: Clock | None = None) -> None:
         self.database = database
         self.clock = clock or Clock()
@@ -433,18 +462,6 @@ class Booth:
                 "redeemed_by": staff_name,
             }
         )
-
-    def scan(
-        self,
-        text: str,
-        staff_name: str = "",
-        *,
-        redeem: bool = False,
-        request_id: str | None = None,
-    ) -> ScanResult:
-        if redeem:
-            return self.redeem(text, staff_name, request_id=request_id)
-        return self.check(text)
 
     # -- the day and the bundle -------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import exc
 
-from kiosk.booth.service import Booth, ScanResult, require_staff_name
+from kiosk.booth_laptop.booth import Booth, Scanner, ScanResult, require_staff_name
 from kiosk.db import Database, connect_lazily
 from kiosk.errors import KioskError
 from kiosk.models import SlipStatus
@@ -46,7 +46,7 @@ def set_event_url(booth: Booth, url: str) -> None:
     booth.set_setting(EVENT_URL, url.strip())
 
 
-class OnlineBooth:
+class OnlineBooth(Scanner):
     """``Booth``'s scan and redeem, checked with and recorded in the event database."""
 
     def __init__(self, booth: Booth, url: str) -> None:
@@ -141,18 +141,6 @@ class OnlineBooth:
         if local:  # redeemed here before (offline): catch-up takes it to the event database
             return local[0]
         return _judged(result, state)
-
-    def scan(
-        self,
-        text: str,
-        staff_name: str = "",
-        *,
-        redeem: bool = False,
-        request_id: str | None = None,
-    ) -> ScanResult:
-        if redeem:
-            return self.redeem(text, staff_name, request_id=request_id)
-        return self.check(text)
 
     def catch_up(self) -> BundleImport | None:
         """Push what the event database has not got yet (after the LAN came back)."""

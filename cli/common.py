@@ -1,0 +1,136 @@
+"""What every command group of ``kiosk`` shares: the output lines, argument types, the event
+passphrase, request ids, and opening the window.
+
+The groups (``cli/*_commands.py``) import this module and ``cli.staff``, never each other and
+never ``cli.main``, so the package has no import circle (``tests/unit/test_cli_layout.py``).
+Everything here is light: ``kiosk --help`` imports it whole.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from kiosk import idempotency
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+
+
+def out(text: str = "", stream: TextIO | None = None) -> None:
+    """One line of the command's answer (stdout), or of what went wrong (``sys.stderr``)."""
+    print(text, file=stream or sys.stdout)
+
+
+def warn(text: str) -> None:
+    """What only partly worked, after the action itself was done (exit status stays 0)."""
+    out(_("kiosk: warning: {message}").format(message=text), sys.stderr)
+
+
+def iso_date(text: str) -> date:
+    """An argument type: a date like 2026-11-28."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            _("“{text}” is not a date like 2026-11-28.").format(text=text)
+        ) from None
+
+
+def positive(text: str) -> int:
+    """An argument type: a whole number above zero."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(
+            _("“{text}” is not a positive whole number.").format(text=text)
+        )
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argument type: a number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(_("“{text}” is not a positive number.").format(text=text))
+    return value
+
+
+def secret(variable: str, prompt: str, refusal: str) -> str:
+    """A passphrase or PIN: from the environment ``variable`` for scripts, else typed on the
+    terminal without echo after ``prompt``; never an argument (it would sit in the shell
+    history and in the process list). Without either, ``refusal`` says what to do."""
+    value = os.environ.get(variable)
+    if value:
+        return value
+    if not sys.stdin or not sys.stdin.isatty():
+        raise KioskError(refusal)
+    import getpass
+
+    return getpass.getpass(prompt)
+
+
+def passphrase() -> str:
+    """The event passphrase: $KIOSK_PASSPHRASE, else typed."""
+    return secret(
+        "KIOSK_PASSPHRASE",
+        _("Event passphrase: "),
+        _("Set KIOSK_PASSPHRASE or run on a terminal to type the event passphrase."),
+    )
+
+
+def add_request_id(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--request-id",
+        metavar="ID",
+        help=_(
+            "repeat an earlier try of this same command: it is done at most once, and a try "
+            "that went through is answered as it was (default: a new id, printed first)"
+        ),
+    )
+
+
+def request_id_of(args: argparse.Namespace) -> str:
+    """The command's request id, printed before it acts: whatever happens next, running the
+    same command again with it cannot do the action twice."""
+    found = (
+        idempotency.checked(args.request_id) if args.request_id else idempotency.new_request_id()
+    )
+    out(
+        _("Request {id} (to repeat this command safely: --request-id {id})").format(id=found),
+        sys.stderr,
+    )
+    return found
+
+
+def read_bytes(path: str) -> bytes:
+    """A file the command reads (a pack, a bundle); one sentence when it cannot."""
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except OSError as error:
+        raise KioskError(
+            _("Cannot read {path}: {reason}.").format(path=path, reason=error.strerror or error)
+        ) from None
+
+
+def writable(path: Path) -> None:
+    """One sentence instead of a traceback when the file cannot be written."""
+    if not path.parent.is_dir():
+        raise KioskError(_("The folder {folder} does not exist.").format(folder=path.parent))
+
+
+def launch(args: argparse.Namespace) -> int:
+    """Open the app's window (``kiosk``, ``kiosk app``, ``kiosk demo``); Qt is imported only
+    here, so every other command runs on a headless machine."""
+    from ui.app import run_app
+
+    return run_app(db_url=args.db, language=args.lang)

@@ -1,0 +1,136 @@
+"""``kiosk export …`` and ``kiosk booklet``: what the RMs and the customers get before the
+day (invitation progress, slot reminders, the catalog booklet and e-catalog)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cli.common import out, passphrase, writable
+from kiosk import db as dbmod
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    export = commands.add_parser(
+        "export", help=_("export invitation progress or the slot reminders for the RMs")
+    )
+    export_commands = export.add_subparsers(
+        dest="export_command", metavar="EXPORT_COMMAND", required=True
+    )
+    progress = export_commands.add_parser(
+        "progress", help=_("invitation progress per branch and per RM (.xlsx)")
+    )
+    progress.add_argument("file", metavar="FILE.xlsx", type=Path)
+    progress.set_defaults(func=cmd_export_progress)
+    reminders = export_commands.add_parser(
+        "reminders",
+        help=_("a reminder per confirmed customer, grouped per RM (.xlsx or .txt)"),
+    )
+    reminders.add_argument("file", metavar="FILE", type=Path)
+    reminders.add_argument(
+        "--full-phones",
+        action="store_true",
+        help=_("full phone numbers for the RMs to call (needs the event passphrase)"),
+    )
+    reminders.set_defaults(func=cmd_export_reminders)
+
+    booklet = commands.add_parser(
+        "booklet", help=_("write the printable catalog booklet (PDF) and the HTML e-catalog")
+    )
+    booklet.add_argument("--out", required=True, metavar="FILE.pdf", type=Path)
+    booklet.add_argument("--html", metavar="FILE.html", type=Path)
+    booklet.add_argument("--paper", choices=["a4", "a5"], default="a4")
+    booklet.set_defaults(func=cmd_booklet)
+
+
+def cmd_export_progress(args: argparse.Namespace) -> int:
+    from kiosk.services.tracking import progress
+    from printing.invitations import percent_text, write_progress
+
+    writable(args.file)
+    database = dbmod.open_database(args.db)
+    try:
+        figures = progress(database.unit_of_work())
+    finally:
+        database.dispose()
+    for row in [*figures.branches, figures.total]:
+        out(
+            _(
+                "{branch}: {invited} invited, {reached} reached, {confirmed} confirmed{target}"
+            ).format(
+                branch=f"{row.code} {row.name}" if row.code else _("Total"),
+                invited=row.invited,
+                reached=row.reached,
+                confirmed=row.confirmed,
+                target=_(" of {target} ({percent})").format(
+                    target=row.target, percent=percent_text(row)
+                )
+                if row.target
+                else "",
+            )
+        )
+    out(_("Written to {path}.").format(path=write_progress(figures, args.file)))
+    return 0
+
+
+def cmd_export_reminders(args: argparse.Namespace) -> int:
+    from kiosk.services.tracking import reminders, slot_load
+    from printing.invitations import write_reminders
+
+    writable(args.file)
+    database = dbmod.open_database(args.db)
+    try:
+        opener = None
+        if args.full_phones:
+            from kiosk import privacy
+
+            opener = privacy.unlock(database.unit_of_work(), passphrase())
+        texts = reminders(database.unit_of_work(), opener)
+        load = slot_load(database.unit_of_work())
+    finally:
+        database.dispose()
+    path = write_reminders(texts, load, args.file)
+    for code, label, capacity in load.slots:
+        out(
+            _("{slot}: {n} confirmed customers ({people} with companions) of {capacity}").format(
+                slot=label,
+                n=load.total(code),
+                people=load.total_people(code),
+                capacity=capacity,
+            )
+        )
+    out(_("{n} reminders written to {path}.").format(n=len(texts), path=path))
+    return 0
+
+
+def cmd_booklet(args: argparse.Namespace) -> int:
+    from kiosk.services.tracking import booklet
+    from printing.booklet import BookletPaper, render_booklet, render_html
+
+    for path in (args.out, args.html):
+        if path is not None:
+            writable(path)
+    database = dbmod.open_database(args.db)
+    try:
+        content = booklet(database.unit_of_work())
+    finally:
+        database.dispose()
+    if not content.offers:
+        raise KioskError(_("The catalog is empty: kiosk import catalog FILE first."))
+    out(
+        _("Written to {path}.").format(
+            path=render_booklet(content, args.out, BookletPaper(args.paper))
+        )
+    )
+    if args.html is not None:
+        out(_("Written to {path}.").format(path=render_html(content, args.html)))
+    if not content.catalog_url:
+        out(
+            _(
+                "No catalog address is set: the QR codes name each service instead of "
+                "linking to the e-catalog."
+            )
+        )
+    return 0

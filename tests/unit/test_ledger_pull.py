@@ -1,0 +1,108 @@
+"""The ledger pull writes through ``kiosk.services.ledger_snapshot``: a supervisor's, audited,
+and with the search keys of a renamed customer or a new phone replaced (SQLite and PostgreSQL;
+the ledger on a SQLite file, as ``kiosk sync`` runs in a rehearsal)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from kiosk import privacy
+from kiosk.clock import FixedClock
+from kiosk.db import Database
+from kiosk.demo import DEMO_PASSPHRASE
+from kiosk.errors import PermissionDenied
+from kiosk.models import AuditRecord, Customer
+from kiosk.services import reception
+from kiosk.services.auth import staff_session
+from kiosk.services.ledger_snapshot import apply_ledger_snapshot
+from sync.ledger import Account, Ledger
+from sync.push import accounts_from_event, pull
+from tests.unit.test_permissions import _dump
+
+NOON = datetime(2026, 11, 28, 4, 0, tzinfo=UTC)
+NEW_NAME = "钟离新雪"
+NEW_PHONE = "13912348765"
+
+
+@pytest.fixture
+def ledger(demo_db: Database, tmp_path: Path) -> Iterator[Ledger]:
+    ledger = Ledger.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", create=True)
+    ledger.upsert_accounts(
+        accounts_from_event(demo_db, privacy.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE))
+    )
+    yield ledger
+    ledger.dispose()
+
+
+def _first(database: Database) -> tuple[int, str, str, str]:
+    """A customer with a phone: (id, customer number, name, phone mask)."""
+    with database.unit_of_work() as uow:
+        customer = uow.session.scalars(
+            select(Customer)
+            .where(~Customer.walk_in, Customer.phone_masked.is_not(None))
+            .order_by(Customer.id)
+            .limit(1)
+        ).one()
+        assert customer.phone_masked and not customer.phone_masked.endswith(NEW_PHONE[-4:])
+        return customer.id, customer.customer_no, customer.name, customer.phone_masked
+
+
+def _renamed_in_ledger(ledger: Ledger, customer_no: str) -> Account:
+    (account,) = ledger.accounts([customer_no])
+    renamed = replace(account, kyc={**account.kyc, "name": NEW_NAME, "phone": NEW_PHONE})
+    ledger.upsert_accounts([renamed])
+    return renamed
+
+
+def _found(database: Database, text: str) -> set[str]:
+    return {hit.customer_no for hit in reception.search(database.unit_of_work(), text, limit=200)}
+
+
+def test_a_pulled_name_and_phone_are_found_at_reception(demo_db: Database, ledger: Ledger) -> None:
+    customer_id, number, old_name, old_mask = _first(demo_db)
+    _renamed_in_ledger(ledger, number)
+    assert number not in _found(demo_db, NEW_NAME)
+    s001 = staff_session(demo_db.unit_of_work(), "S001")
+
+    report = pull(demo_db, ledger, s001, clock=FixedClock(NOON))
+
+    assert report.updated > 1 and not report.missing and report.as_of == NOON
+    assert _found(demo_db, NEW_NAME) == {number}
+    assert number in _found(demo_db, NEW_PHONE[-4:])
+    assert number not in _found(demo_db, old_name)
+    assert number not in _found(demo_db, old_mask[-4:])
+    with demo_db.unit_of_work() as uow:
+        customer = uow.session.get(Customer, customer_id)
+        assert customer is not None and customer.name == NEW_NAME
+        assert customer.phone_masked == "139****8765"
+        record = uow.session.scalars(
+            select(AuditRecord).where(AuditRecord.action == "ledger_pulled")
+        ).one()
+    # Audited as every service is: who, where, and what it touched.
+    assert record.staff_id == s001.staff_id and record.station == "sync"
+    assert json.loads(record.details)["reindexed"] == 1
+
+
+@pytest.mark.parametrize("staff_no", ["R001", "RM001", "A001", "M001"])
+def test_only_a_supervisor_pulls(demo_db: Database, ledger: Ledger, staff_no: str) -> None:
+    _customer_id, number, old_name, _mask = _first(demo_db)
+    account = _renamed_in_ledger(ledger, number)
+    staff = staff_session(demo_db.unit_of_work(), staff_no)
+    before = _dump(demo_db)
+    words = "Only a supervisor refreshes the customers' balances from the ledger."
+    with pytest.raises(PermissionDenied, match=words):
+        pull(demo_db, ledger, staff)
+    # The service itself refuses too, whoever calls it, before it writes anything.
+    with pytest.raises(PermissionDenied, match=words):
+        apply_ledger_snapshot(demo_db.unit_of_work(), staff, [account])
+    with pytest.raises(PermissionDenied, match=words):
+        apply_ledger_snapshot(demo_db.unit_of_work(), None, [account])
+    assert _dump(demo_db) == before
+    assert number in _found(demo_db, old_name)

@@ -1,0 +1,87 @@
+"""Administration (the coordinator, before the event): imports with a preview and every
+problem in one table, the templates to fill in, invitation progress, slot reminders and the
+catalog booklet, what customers must do before slips, and where the automatic backups go.
+
+Progress and reminders are read when their tab is opened (and on Refresh), not when the
+station opens, so the import tab stays instant at any event size. Reminders show masked
+phones; an export carries full numbers only when the supervisor types the event passphrase.
+
+An import is checked as soon as a file is chosen; the Import button is enabled only when the
+check found no problem, and the service checks again inside its transaction. ID numbers and
+phones are masked in the preview; the problem table names the row and column, never an ID.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+
+from kiosk.i18n import _
+from kiosk.imports import ImportCheck
+from kiosk.roles import Station
+from ui.audit_panel import AuditPanel
+from ui.context import StationContext
+from ui.reports_panel import ReportsPanel
+from ui.requirements_panel import RequirementsPanel
+from ui.stations.admin.backups_tab import BackupsTab
+from ui.stations.admin.booklet_tab import BookletTab
+from ui.stations.admin.common import FileChooser
+from ui.stations.admin.import_tab import ImportTab
+from ui.stations.admin.progress_tab import ProgressTab
+from ui.stations.admin.reminders_tab import RemindersTab
+from ui.stations.admin.templates_tab import TemplatesTab
+from ui.stations.base import StationPage
+
+__all__ = ["AdminStation", "FileChooser"]
+
+
+class AdminStation(
+    ImportTab, TemplatesTab, ProgressTab, RemindersTab, BookletTab, BackupsTab, StationPage
+):
+    """Each tab is a module of this package; the station puts them together."""
+
+    station = Station.ADMIN
+    chooser = FileChooser
+
+    def __init__(self, context: StationContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.path: Path | None = None
+        self.check: ImportCheck | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        title = QLabel(_("Before the event"))
+        title.setProperty("role", "title")
+        layout.addWidget(title)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._import_tab(), _("Import"))
+        self.tabs.addTab(self._templates_tab(), _("Templates"))
+        self.tabs.addTab(self._progress_tab(), _("Progress"))
+        self.tabs.addTab(self._reminders_tab(), _("Reminders"))
+        self.tabs.addTab(self._booklet_tab(), _("Booklet"))
+        self.requirements = RequirementsPanel(context)
+        self.tabs.addTab(self.requirements, _("Before slips"))
+        self.reports = ReportsPanel(
+            context, lambda parent, title: self.chooser.directory(parent, title)
+        )
+        self.tabs.addTab(self.reports, _("Reports"))
+        self.tabs.addTab(self._backups_tab(), _("Backups"))
+        self.audit_panel = AuditPanel(context)
+        self.tabs.addTab(self.audit_panel, _("Audit"))
+        self.tabs.currentChanged.connect(self._tab_opened)
+        layout.addWidget(self.tabs, 1)
+
+    def _tab_opened(self, index: int) -> None:
+        widget = self.tabs.widget(index)
+        if widget is self.progress_tab:
+            self.refresh_progress()
+        elif widget is self.reminders_tab:
+            self.refresh_reminders()
+        elif widget is self.booklet_tab:
+            self.refresh_booklet()
+        elif widget is self.requirements:
+            self.requirements.refresh()
+        elif widget is self.backups_tab:
+            self.refresh_backups()
+        elif widget is self.audit_panel:
+            self.audit_panel.refresh()

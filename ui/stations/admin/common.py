@@ -1,0 +1,97 @@
+"""What the admin tabs share: the file dialogs (``FileChooser``, which tests answer), table
+helpers and the words for import kinds and cleaned text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from kiosk.i18n import _
+from kiosk.services import tracking
+from ui.language import FILE_DIALOG
+
+
+def kind_label(kind: str) -> str:
+    return {
+        "branches": _("Branches"),
+        "staff": _("Staff"),
+        "catalog": _("Catalog"),
+        "invitees": _("Invitees"),
+        "invitations": _("Invitation reports"),
+    }[kind]
+
+
+class FileChooser:
+    """The file dialogs, in one place so tests can replace them."""
+
+    @classmethod
+    def open_file(cls, parent: QWidget, title: str) -> Path | None:
+        name, _filter = QFileDialog.getOpenFileName(
+            parent, title, "", _("Spreadsheets (*.xlsx *.csv)"), options=FILE_DIALOG
+        )
+        return Path(name) if name else None
+
+    @classmethod
+    def save_file(cls, parent: QWidget, title: str, name: str, filter_: str) -> Path | None:
+        chosen, _filter = QFileDialog.getSaveFileName(
+            parent, title, name, filter_, options=FILE_DIALOG
+        )
+        return Path(chosen) if chosen else None
+
+    @classmethod
+    def directory(cls, parent: QWidget, title: str) -> Path | None:
+        name = QFileDialog.getExistingDirectory(parent, title, options=FILE_DIALOG)
+        return Path(name) if name else None
+
+
+def make_table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.verticalHeader().setVisible(False)
+    table.setWordWrap(False)
+    return table
+
+
+def number_text(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def progress_counts(row: tracking.ProgressRow) -> list[str]:
+    return [
+        str(v)
+        for v in (
+            row.invitees,
+            row.invited,
+            row.reached,
+            row.unreachable,
+            row.confirmed,
+            row.declined,
+            row.companions,
+        )
+    ]
+
+
+def people_text(customers: dict[str, int], people: dict[str, int], code: str) -> str:
+    n = customers.get(code, 0)
+    return f"{n} ({people.get(code, 0)})" if n else "0"
+
+
+def fill_table(table: QTableWidget, rows: list[list[str]]) -> None:
+    table.setRowCount(len(rows))
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            item = QTableWidgetItem(value)
+            if value[:1].isdigit() and c >= 2:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            table.setItem(r, c, item)
+    table.resizeColumnsToContents()

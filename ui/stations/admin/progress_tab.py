@@ -1,0 +1,119 @@
+"""The Progress tab: invitation progress by branch and slot, read when the tab is opened.
+
+A mixin of ``AdminStation``: the tab's widgets are the station's attributes, as before the
+split, so the station reads the same from outside.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.services import tracking
+from kiosk.services.figures import Stage, stage_label
+from printing.invitations import percent_text, write_progress
+from ui.stations.admin.common import (
+    fill_table,
+    make_table,
+    number_text,
+    progress_counts,
+)
+from ui.widgets import ResultBanner, Tone
+
+
+class ProgressTab:
+    """The Progress tab: invitation progress by branch and slot, read when the tab is opened."""
+
+    # -- progress ---------------------------------------------------------------------------
+
+    def _progress_tab(self) -> QWidget:
+        tab = self.progress_tab = QWidget()
+        layout = QVBoxLayout(tab)
+        row = QHBoxLayout()
+        hint = QLabel(
+            _(
+                "From the branches' daily invitation reports: invited (every invitation, as "
+                "on the dashboard), in a daily report (a report named the customer), reached "
+                "(answered), confirmed against the branch's target."
+            )
+        )
+        hint.setWordWrap(True)
+        hint.setProperty("role", "hint")
+        row.addWidget(hint, 1)
+        self.progress_refresh = QPushButton(_("Refresh"))
+        self.progress_refresh.clicked.connect(self.refresh_progress)
+        row.addWidget(self.progress_refresh)
+        self.progress_export = QPushButton(_("Export .xlsx…"))
+        self.progress_export.setProperty("role", "primary")
+        self.progress_export.clicked.connect(self.export_progress)
+        row.addWidget(self.progress_export)
+        layout.addLayout(row)
+        self.progress_banner = ResultBanner()
+        layout.addWidget(self.progress_banner)
+        figures = [
+            stage_label(Stage.INVITED),
+            _("In a daily report"),
+            _("Reached"),
+            _("Unreachable"),
+            _("Confirmed"),
+            _("Declined"),
+            _("Companions"),
+        ]
+        self.branch_table = make_table(
+            [_("Branch"), _("Branch name"), *figures, _("Target"), _("% of target")]
+        )
+        self.rm_table = make_table([_("RM staff no."), _("RM"), _("Branch"), *figures])
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.branch_table)
+        splitter.addWidget(self.rm_table)
+        layout.addWidget(splitter, 1)
+        return tab
+
+    def refresh_progress(self) -> None:
+        try:
+            progress = tracking.progress(self.context.uow())
+        except KioskError as error:
+            self.progress_banner.show_result(Tone.ERROR, _("No progress yet"), str(error))
+            return
+        rows = [
+            [r.code, r.name, *progress_counts(r), number_text(r.target), percent_text(r)]
+            for r in progress.branches
+        ]
+        total = progress.total
+        rows.append(
+            [
+                _("Total"),
+                "",
+                *progress_counts(total),
+                number_text(total.target),
+                percent_text(total),
+            ]
+        )
+        fill_table(self.branch_table, rows)
+        fill_table(
+            self.rm_table,
+            [[r.code or _("(no RM)"), r.name, r.branch, *progress_counts(r)] for r in progress.rms],
+        )
+        self.progress_banner.clear()
+
+    def export_progress(self) -> None:
+        path = self.chooser.save_file(
+            self, _("Export the progress"), "progress.xlsx", _("Excel (*.xlsx)")
+        )
+        if path is None:
+            return
+        try:
+            write_progress(tracking.progress(self.context.uow()), path)
+        except (KioskError, OSError) as error:
+            self.progress_banner.show_result(Tone.ERROR, _("Not exported"), str(error))
+            return
+        self.progress_banner.show_result(Tone.OK, _("Written to {path}.").format(path=path))

@@ -1,0 +1,153 @@
+"""The Reminders tab: who to remind of their slot, masked phones on screen; an export carries
+full numbers only when the supervisor types the event passphrase.
+
+A mixin of ``AdminStation``: the tab's widgets are the station's attributes, as before the
+split, so the station reads the same from outside.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk import privacy
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.services import tracking
+from printing.invitations import write_reminders
+from ui.stations.admin.common import (
+    fill_table,
+    make_table,
+    people_text,
+)
+from ui.widgets import ResultBanner, Tone
+
+
+class RemindersTab:
+    """The Reminders tab: who to remind of their slot, masked phones on screen; an export carries"""
+
+    # -- reminders --------------------------------------------------------------------------
+
+    def _reminders_tab(self) -> QWidget:
+        tab = self.reminders_tab = QWidget()
+        layout = QVBoxLayout(tab)
+        row = QHBoxLayout()
+        hint = QLabel(
+            _(
+                "One text per confirmed customer for their RM to send. Phones are masked; "
+                "type the event passphrase to export full numbers, and give each RM only "
+                "theirs."
+            )
+        )
+        hint.setWordWrap(True)
+        hint.setProperty("role", "hint")
+        row.addWidget(hint, 1)
+        self.reminders_passphrase = QLineEdit()
+        self.reminders_passphrase.setObjectName("reminders_passphrase")
+        self.reminders_passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.reminders_passphrase.setPlaceholderText(_("Passphrase (full phones)"))
+        row.addWidget(self.reminders_passphrase)
+        self.reminders_refresh = QPushButton(_("Refresh"))
+        self.reminders_refresh.clicked.connect(self.refresh_reminders)
+        row.addWidget(self.reminders_refresh)
+        self.reminders_xlsx = QPushButton(_("Export .xlsx…"))
+        self.reminders_xlsx.setProperty("role", "primary")
+        self.reminders_xlsx.clicked.connect(lambda: self.export_reminders(".xlsx"))
+        row.addWidget(self.reminders_xlsx)
+        self.reminders_txt = QPushButton(_("Export .txt…"))
+        self.reminders_txt.clicked.connect(lambda: self.export_reminders(".txt"))
+        row.addWidget(self.reminders_txt)
+        layout.addLayout(row)
+        self.reminders_banner = ResultBanner()
+        layout.addWidget(self.reminders_banner)
+        self.slot_title = QLabel(_("Confirmed customers per branch and slot"))
+        self.slot_title.setProperty("role", "subtitle")
+        self.slot_title.setWordWrap(True)
+        layout.addWidget(self.slot_title)
+        self.slot_table = make_table([])
+        self.reminder_table = make_table(
+            [_("RM"), _("Customer"), _("Mobile phone"), _("Slot"), _("Reminder text")]
+        )
+        self.reminder_table.horizontalHeader().setStretchLastSection(True)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.slot_table)
+        splitter.addWidget(self.reminder_table)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 2)
+        layout.addWidget(splitter, 1)
+        return tab
+
+    def refresh_reminders(self) -> None:
+        try:
+            reminders = tracking.reminders(self.context.uow())
+            load = tracking.slot_load(self.context.uow())
+        except KioskError as error:
+            self.reminders_banner.show_result(Tone.ERROR, _("No reminders yet"), str(error))
+            return
+        labels = [label for _code, label, _capacity in load.slots]
+        self.slot_table.setColumnCount(2 + len(labels))
+        self.slot_table.setHorizontalHeaderLabels([_("Branch"), _("Branch name"), *labels])
+        codes = [code for code, _label, _capacity in load.slots]
+        rows = [
+            [b.branch, b.branch_name, *[people_text(b.per_slot, b.people, c) for c in codes]]
+            for b in load.branches
+        ]
+        rows.append(
+            [
+                _("Total"),
+                "",
+                *[
+                    _("{n} of {capacity}").format(
+                        n=people_text({c: load.total(c)}, {c: load.total_people(c)}, c),
+                        capacity=capacity,
+                    )
+                    for c, _label, capacity in load.slots
+                ],
+            ]
+        )
+        fill_table(self.slot_table, rows)
+        fill_table(
+            self.reminder_table,
+            [
+                [f"{r.rm_no} {r.rm_name}", r.masked_name, r.masked_phone, r.slot, r.text]
+                for r in reminders
+            ],
+        )
+        for r, reminder in enumerate(reminders):
+            self.reminder_table.item(r, 4).setToolTip(reminder.text)
+        self.slot_title.setText(
+            _(
+                "{n} reminders. Confirmed customers per branch and slot (people with companions):"
+            ).format(n=len(reminders))
+        )
+        self.reminders_banner.clear()
+
+    def export_reminders(self, suffix: str) -> None:
+        filters = {".xlsx": _("Excel (*.xlsx)"), ".txt": _("Text (*.txt)")}
+        path = self.chooser.save_file(
+            self, _("Export the reminders"), f"reminders{suffix}", filters[suffix]
+        )
+        if path is None:
+            return
+        passphrase = self.reminders_passphrase.text()
+        self.reminders_passphrase.clear()  # typed for one export, never kept
+        try:
+            opener = privacy.unlock(self.context.uow(), passphrase) if passphrase else None
+            reminders = tracking.reminders(self.context.uow(), opener)
+            write_reminders(reminders, tracking.slot_load(self.context.uow()), path)
+        except (KioskError, OSError) as error:
+            self.reminders_banner.show_result(Tone.ERROR, _("Not exported"), str(error))
+            return
+        self.reminders_banner.show_result(
+            Tone.OK,
+            _("{n} reminders written to {path}.").format(n=len(reminders), path=path),
+            _("With full phone numbers: keep the file safe.") if opener else _("Phones masked."),
+        )

@@ -1,0 +1,100 @@
+"""The activation desk's cart, as a panel: the services put in it with a quantity each, the
+total and what is left after the slips, the problems in words, and "Issue and print".
+
+The panel reads nothing; the station owns the ``Cart`` (kept by the app across a rebuild) and
+hands it over with the offers and the customer's balance (``kiosk.cart.check_cart``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.cart import Cart, check_cart
+from kiosk.i18n import _
+from kiosk.services.activation import CatalogOffer
+
+
+class CartPanel(QWidget):
+    """Title and "Empty cart", the lines, the total, "Issue and print". A quantity changed in
+    a line goes to ``on_quantity(code, quantity)``."""
+
+    def __init__(
+        self, on_quantity: Callable[[str, int], None], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.on_quantity = on_quantity
+        self.updating = False  # the table is being filled: a spin box's signal is not an edit
+        self.table = QTableWidget(0, 3)
+        self.table.setObjectName("cart")
+        self.table.setHorizontalHeaderLabels([_("Service"), _("Qty"), _("Points")])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.total = QLabel("")
+        self.total.setObjectName("cart_total")
+        self.total.setWordWrap(True)
+        self.issue_button = QPushButton(_("Issue and print slips (F9)"))
+        self.issue_button.setObjectName("issue")
+        self.issue_button.setProperty("role", "primary")
+        self.clear_button = QPushButton(_("Empty cart"))
+
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        title = QHBoxLayout()
+        title.addWidget(QLabel(_("Cart")), 1)
+        title.addWidget(self.clear_button)
+        column.addLayout(title)
+        column.addWidget(self.table, 1)
+        column.addWidget(self.total)
+        column.addWidget(self.issue_button)
+
+    def show_cart(self, cart: Cart, offers: dict[str, CatalogOffer], balance: int | None) -> None:
+        """The cart's lines; with a customer (``balance``), the total and its problems."""
+        self.updating = True
+        for r in range(self.table.rowCount()):  # deleted later; hide them now
+            old = self.table.cellWidget(r, 1)
+            if old is not None:
+                old.hide()
+                self.table.removeCellWidget(r, 1)
+        self.table.setRowCount(len(cart.lines))
+        for r, (code, quantity) in enumerate(cart.lines.items()):
+            offer = offers.get(code)
+            name = f"{offer.merchant_name} · {offer.name}" if offer else code
+            self.table.setItem(r, 0, QTableWidgetItem(name))
+            spin = QSpinBox()
+            spin.setRange(0, 99)
+            spin.setValue(quantity)
+            spin.setObjectName(f"qty_{code}")
+            spin.valueChanged.connect(lambda value, c=code: self.on_quantity(c, value))
+            self.table.setCellWidget(r, 1, spin)
+            points = QTableWidgetItem(f"{offer.points_price * quantity:,}" if offer else "")
+            points.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(r, 2, points)
+        self.updating = False
+        if balance is None:
+            self.total.setText("")
+            return
+        check = check_cart(cart, offers, balance)
+        text = _("Total {total:,} points · {left:,} left after the slips").format(
+            total=check.total, left=check.left
+        )
+        problems = [p for p in check.problems if cart]
+        self.total.setText("\n".join([text, *problems]))
+        self.total.setProperty("role", "error" if problems else "")
+        self.total.style().unpolish(self.total)
+        self.total.style().polish(self.total)
+        self.issue_button.setEnabled(check.ok)
