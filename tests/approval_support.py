@@ -1,4 +1,7 @@
-"""S001's approval on the spot, for tests whose clerk does something a supervisor approves."""
+"""S001's approval on the spot, for tests whose clerk does something a supervisor approves.
+
+The clock is required: the approval is audited at its time, and a test must not depend on
+when it runs (tests/clock_support.py)."""
 
 from __future__ import annotations
 
@@ -9,5 +12,5 @@ from kiosk.permissions import Action, Approval
 from kiosk.services.approval import approve
 
 
-def s001_approves(database: Database, action: Action, clock: Clock | None = None) -> Approval:
+def s001_approves(database: Database, action: Action, clock: Clock) -> Approval:
     return approve(database.unit_of_work(), "S001", DEMO_PIN, action=action, clock=clock)

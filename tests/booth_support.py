@@ -39,10 +39,13 @@ def issue(db: Database, offers: list[str], customer_no: str = "6200000030") -> l
     make_ready(db, customer_id)
     clock = FixedClock(MORNING)
     reception.check_in(
-        db.unit_of_work(), customer_id, staff_session(db.unit_of_work(), "R001"), clock=clock
+        db.unit_of_work(),
+        customer_id,
+        staff_session(db.unit_of_work(), "R001", clock=clock),
+        clock=clock,
     )
     key = keys.unlock(db.unit_of_work(), DEMO_PASSPHRASE)
-    desk = staff_session(db.unit_of_work(), "A001")
+    desk = staff_session(db.unit_of_work(), "A001", clock=clock)
     slips = issue_slips(
         db.unit_of_work(), customer_id, [CartLine(o) for o in offers], desk, key, clock=clock
     )
@@ -51,13 +54,15 @@ def issue(db: Database, offers: list[str], customer_no: str = "6200000030") -> l
 
 def pack_bytes(db: Database, merchant: str = "M01", at: datetime = MORNING) -> bytes:
     """The pack as merchant staff M001 exports it."""
-    m001 = staff_session(db.unit_of_work(), "M001")
-    return export_pack(db.unit_of_work(), merchant, DEMO_PASSPHRASE, m001, clock=FixedClock(at))[0]
+    clock = FixedClock(at)
+    m001 = staff_session(db.unit_of_work(), "M001", clock=clock)
+    return export_pack(db.unit_of_work(), merchant, DEMO_PASSPHRASE, m001, clock=clock)[0]
 
 
 def supervisor(db: Database) -> StaffSession:
-    """S001, who imports bundles at the event's administration without asking anyone."""
-    return staff_session(db.unit_of_work(), "S001")
+    """S001, who imports bundles at the event's administration without asking anyone; signed
+    in on the demo day's morning."""
+    return staff_session(db.unit_of_work(), "S001", clock=FixedClock(MORNING))
 
 
 def new_booth(path: Path, clock: FixedClock | None = None) -> Booth:

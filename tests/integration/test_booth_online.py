@@ -75,9 +75,9 @@ def test_a_slip_redeemed_at_one_booth_is_refused_at_the_other(
         void_slip(
             event.unit_of_work(),
             2,
-            staff_session(event.unit_of_work(), "A001"),
+            staff_session(event.unit_of_work(), "A001", clock=FixedClock(MORNING)),
             reason="customer changed their mind",
-            approval=s001_approves(event, Action.VOID_SLIP),
+            approval=s001_approves(event, Action.VOID_SLIP, clock=FixedClock(MORNING)),
             clock=FixedClock(MORNING),
         )
         assert first.check(codes[1]).verdict == Verdict.VALID  # the pack alone cannot know

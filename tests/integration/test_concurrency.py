@@ -211,12 +211,12 @@ def test_many_stations_in_separate_processes_keep_every_invariant(
             )
         uow.commit()
     make_ready(db, *_ids(db, SHOPPING))
-    r001 = staff_session(db.unit_of_work(), "R001")
+    r001 = staff_session(db.unit_of_work(), "R001", clock=FixedClock(LATER))
     for customer_id in _ids(db, SHOPPING):
         reception.check_in(
             db.unit_of_work(), customer_id, r001, route=Queue.ACTIVATION, clock=FixedClock(LATER)
         )
-    m001 = staff_session(db.unit_of_work(), "M001")
+    m001 = staff_session(db.unit_of_work(), "M001", clock=FixedClock(LATER))
     pack = export_pack(db.unit_of_work(), "M01", DEMO_PASSPHRASE, m001, clock=FixedClock(LATER))[0]
 
     roles = ["reception"] * 2 + ["desk"] * 2 + ["activation"] * 2 + ["booth"] * 2

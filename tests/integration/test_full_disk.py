@@ -24,6 +24,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ from sqlalchemy import func, select
 from cli.main import main
 from kiosk import audit
 from kiosk.booth_laptop.store import BoothRedemption, open_booth_database
+from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.errors import KioskError, OutcomeUnknown
@@ -59,6 +61,9 @@ from tests.tcp_proxy import LanCable
 PAGE = 4096
 CHECKED_IN = "6200000141"  # 386,800 points: enough for any cart here
 FRESH = "6200000001"  # not checked in
+# The test's own calls into the services run on the event day's morning; the commands run
+# in-process (``cli.main.main``) use the real clock, as they do for the staff.
+MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -148,10 +153,12 @@ def ready_event(demo_template: Path, tmp_path: Path) -> Path:
     path = tmp_path / "ready.sqlite3"
     shutil.copyfile(demo_template, path)
     database = open_database(f"sqlite:///{path}")
+    clock = FixedClock(MORNING)
     reception.check_in(
         database.unit_of_work(),
         _customer_id(database, CHECKED_IN),
-        staff_session(database.unit_of_work(), "R001"),
+        staff_session(database.unit_of_work(), "R001", clock=clock),
+        clock=clock,
     )
     make_ready(database, _customer_id(database, CHECKED_IN))  # data complete, app active
     database.dispose()  # checkpoints: one file to copy
@@ -354,7 +361,8 @@ def test_governance_save_on_a_filling_disk(small_disk: SmallDisk, ready_event: P
         url = f"sqlite:///{path}"
         database = open_database(url)
         customer = _customer_id(database, CHECKED_IN)
-        rm = staff_session(database.unit_of_work(), "S001")
+        clock = FixedClock(MORNING)
+        rm = staff_session(database.unit_of_work(), "S001", clock=clock)
         form = desk.current_form(database.unit_of_work(), customer)
         form = KycForm(
             **{
@@ -368,7 +376,7 @@ def test_governance_save_on_a_filling_disk(small_disk: SmallDisk, ready_event: P
         told: list[str] = []
         try:
             told = desk.save_governance(
-                database.unit_of_work(), customer, form, rm, request_id=request
+                database.unit_of_work(), customer, form, rm, request_id=request, clock=clock
             )
             outcome = "done"
         except StorageError as error:
@@ -400,7 +408,7 @@ def test_governance_save_on_a_filling_disk(small_disk: SmallDisk, ready_event: P
         assert changes() == (1 if outcome == "done" else 0)
         database = open_database(url)
         again = desk.save_governance(
-            database.unit_of_work(), customer, form, rm, request_id=request
+            database.unit_of_work(), customer, form, rm, request_id=request, clock=clock
         )
         database.dispose()
         assert sorted(again) == CHANGED
@@ -567,8 +575,9 @@ def test_postgresql_tablespace_full_check_in_and_slips(
     full disk, nothing is half done, and the same request again acts once."""
     url, disk = pg_on_small_disk
     database = open_database(url)
-    r001 = staff_session(database.unit_of_work(), "R001")
-    a001 = staff_session(database.unit_of_work(), "A001")
+    clock = FixedClock(MORNING)
+    r001 = staff_session(database.unit_of_work(), "R001", clock=clock)
+    a001 = staff_session(database.unit_of_work(), "A001", clock=clock)
     key = keys.unlock(database.unit_of_work(), DEMO_PASSPHRASE)
     customers = [_customer_id(database, f"62000001{n:02d}") for n in range(40, 80)]
     told: dict[str, str] = {}
@@ -583,7 +592,9 @@ def test_postgresql_tablespace_full_check_in_and_slips(
     for index, customer in enumerate(customers):
         request = f"pg-checkin-{index}"
         try:
-            reception.check_in(database.unit_of_work(), customer, r001, request_id=request)
+            reception.check_in(
+                database.unit_of_work(), customer, r001, request_id=request, clock=clock
+            )
             told[request] = "done"
         except StorageError as error:
             assert error.cause == Cause.DISK_FULL and not error.place.local  # type: ignore[union-attr]
@@ -594,7 +605,7 @@ def test_postgresql_tablespace_full_check_in_and_slips(
     disk.empty()
     for index, customer in enumerate(customers):  # once there is room: each exactly once
         reception.check_in(
-            database.unit_of_work(), customer, r001, request_id=f"pg-checkin-{index}"
+            database.unit_of_work(), customer, r001, request_id=f"pg-checkin-{index}", clock=clock
         )
         assert count(Visit, customer) == 1
 
@@ -610,6 +621,7 @@ def test_postgresql_tablespace_full_check_in_and_slips(
                 a001,
                 key,
                 request_id=f"pg-slip-{index}",
+                clock=clock,
             )
             issued[customer] = "done"
         except StorageError as error:
@@ -625,6 +637,7 @@ def test_postgresql_tablespace_full_check_in_and_slips(
             a001,
             key,
             request_id=f"pg-slip-{index}",
+            clock=clock,
         )
         assert count(Slip, customer) == 1
     consistent(database)
@@ -642,20 +655,24 @@ def test_connection_dropped_at_commit_is_settled_before_answering(
     """The proxy drops every connection as COMMIT passes (after the server got it, or not)
     and lets new ones in: the station asks with the request id and answers truthfully."""
     direct = open_database(pg_demo_url)
+    clock = FixedClock(MORNING)
     customer = _customer_id(direct, CHECKED_IN)
     reception.check_in(
-        direct.unit_of_work(), customer, staff_session(direct.unit_of_work(), "R001")
+        direct.unit_of_work(),
+        customer,
+        staff_session(direct.unit_of_work(), "R001", clock=clock),
+        clock=clock,
     )
     make_ready(direct, customer)
     with LanCable(pg_demo_url) as cable:
         station = open_database(cable.url)
-        a001 = staff_session(station.unit_of_work(), "A001")
+        a001 = staff_session(station.unit_of_work(), "A001", clock=clock)
         key = keys.unlock(station.unit_of_work(), DEMO_PASSPHRASE)
         cable.cut_at_commit(deliver=delivered, down=False)
         cart = [slips.CartLine("O401"), slips.CartLine("O501")]
         try:
             told = slips.issue_slips(
-                station.unit_of_work(), customer, cart, a001, key, request_id="drop-1"
+                station.unit_of_work(), customer, cart, a001, key, request_id="drop-1", clock=clock
             )
         except KioskError as error:
             assert not delivered, error
@@ -671,7 +688,7 @@ def test_connection_dropped_at_commit_is_settled_before_answering(
             ).all()
         assert sorted(there) == sorted(s.serial for s in told)
         again = slips.issue_slips(
-            station.unit_of_work(), customer, cart, a001, key, request_id="drop-1"
+            station.unit_of_work(), customer, cart, a001, key, request_id="drop-1", clock=clock
         )
         assert [s.replayed for s in again] == [True, True] if delivered else [False, False]
         station.dispose()
@@ -689,18 +706,23 @@ def test_commit_cut_with_the_server_away_is_unknown_until_repeated(
     """The server stays away after the cut, so the station cannot ask: it says it does not
     know yet, and the same request, repeated once the LAN is back, acts exactly once."""
     direct = open_database(pg_demo_url)
+    clock = FixedClock(MORNING)
     customer = _customer_id(direct, FRESH)
     with LanCable(pg_demo_url) as cable:
         station = open_database(cable.url)
-        r001 = staff_session(station.unit_of_work(), "R001")
+        r001 = staff_session(station.unit_of_work(), "R001", clock=clock)
         cable.cut_at_commit(deliver=delivered, down=True)
         with pytest.raises(OutcomeUnknown) as unknown:
-            reception.check_in(station.unit_of_work(), customer, r001, request_id="cut-1")
+            reception.check_in(
+                station.unit_of_work(), customer, r001, request_id="cut-1", clock=clock
+            )
         assert unknown.value.request_id == "cut-1"
         assert "will not be done twice" in str(unknown.value)
         cable.wait_cut()
         cable.plug()
-        result = reception.check_in(station.unit_of_work(), customer, r001, request_id="cut-1")
+        result = reception.check_in(
+            station.unit_of_work(), customer, r001, request_id="cut-1", clock=clock
+        )
         assert result.created and result.replayed == delivered
         station.dispose()
     with direct.unit_of_work() as uow:

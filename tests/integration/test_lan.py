@@ -65,13 +65,13 @@ def test_copy_a_prepared_event_to_postgresql(
     booth.install(pack_bytes(demo_db))
     assert booth.redeem(codes[0], "Ms Booth").redeemed
     deliver_bundle(demo_db.unit_of_work(), booth.bundle()[0], clock=FixedClock(MORNING))
-    a001 = staff_session(demo_db.unit_of_work(), "A001")
+    a001 = staff_session(demo_db.unit_of_work(), "A001", clock=FixedClock(MORNING))
     void_slip(
         demo_db.unit_of_work(),
         3,
         a001,
         reason="test",
-        approval=s001_approves(demo_db, Action.VOID_SLIP),
+        approval=s001_approves(demo_db, Action.VOID_SLIP, clock=FixedClock(MORNING)),
         clock=FixedClock(MORNING),
     )
     before = _rows(demo_db)
@@ -84,7 +84,10 @@ def test_copy_a_prepared_event_to_postgresql(
     try:
         assert _rows(pg) == before
         # Slips keep their verdicts on the new database.
-        verdicts = [keys.verify_code(pg.unit_of_work(), code).verdict for code in codes]
+        verdicts = [
+            keys.verify_code(pg.unit_of_work(), code, clock=FixedClock(MORNING)).verdict
+            for code in codes
+        ]
         assert verdicts[1] == Verdict.VALID
         with pg.unit_of_work() as uow:
             statuses = dict(uow.session.execute(select(Slip.serial, Slip.status)).all())
@@ -94,10 +97,10 @@ def test_copy_a_prepared_event_to_postgresql(
         key = keys.unlock(pg.unit_of_work(), DEMO_PASSPHRASE)
         other = _customer(pg, "6200000031")
         make_ready(pg, other)
-        r001 = staff_session(pg.unit_of_work(), "R001")
+        r001 = staff_session(pg.unit_of_work(), "R001", clock=FixedClock(MORNING))
         checked = reception.check_in(pg.unit_of_work(), other, r001, clock=FixedClock(MORNING))
         assert checked.created
-        a001 = staff_session(pg.unit_of_work(), "A001")
+        a001 = staff_session(pg.unit_of_work(), "A001", clock=FixedClock(MORNING))
         with pg.unit_of_work() as uow:
             uow.session.execute(
                 text("UPDATE customer SET points_balance = 1000000 WHERE id = :id"), {"id": other}
@@ -107,7 +110,10 @@ def test_copy_a_prepared_event_to_postgresql(
             pg.unit_of_work(), other, [CartLine("O101")], a001, key, clock=FixedClock(MORNING)
         )
         assert [s.serial for s in new] == [4]
-        assert keys.verify_code(pg.unit_of_work(), new[0].code).verdict == Verdict.VALID
+        assert (
+            keys.verify_code(pg.unit_of_work(), new[0].code, clock=FixedClock(MORNING)).verdict
+            == Verdict.VALID
+        )
         with pg.unit_of_work() as uow:
             assert audit.verify(uow.session) is None
             assert uow.session.scalar(select(func.count()).select_from(Visit)) == 2
@@ -187,7 +193,7 @@ def test_every_write_and_only_a_write_moves_the_counter(demo_url: str) -> None:
         with db.unit_of_work() as uow:  # a write rolled back
             uow.session.execute(text("UPDATE customer SET tier = 'x'"))
         assert read_counter(db.engine) == start
-        staff = staff_session(db.unit_of_work(), "R001")
+        staff = staff_session(db.unit_of_work(), "R001", clock=FixedClock(MORNING))
         customer = _customer(db, "6200000040")
         reception.check_in(db.unit_of_work(), customer, staff, clock=FixedClock(MORNING))
         assert read_counter(db.engine) == start + 1
@@ -210,7 +216,7 @@ def test_watcher_sees_a_change_and_never_blocks(pg_demo_url: str) -> None:
         reception.check_in(
             db.unit_of_work(),
             _customer(db, "6200000041"),
-            staff_session(db.unit_of_work(), "R001"),
+            staff_session(db.unit_of_work(), "R001", clock=FixedClock(MORNING)),
             clock=FixedClock(MORNING),
         )
         time.sleep(0.06)
@@ -255,7 +261,7 @@ def test_check_in_with_the_lan_cut_says_so_and_succeeds_when_it_is_back(
     with LanCable(pg_demo_url) as cable:
         db = open_database(cable.url)
         try:
-            staff = staff_session(db.unit_of_work(), "R001")
+            staff = staff_session(db.unit_of_work(), "R001", clock=FixedClock(MORNING))
             customer = _customer(db, "6200000042")
             cable.cut()
             with pytest.raises(DatabaseUnavailable, match=r"cannot be reached .* saved"):
@@ -274,7 +280,7 @@ def test_server_ends_the_connection_mid_transaction(pg_demo_url: str) -> None:
     half-saved, the error is one sentence, and the same action works right after."""
     db = open_database(pg_demo_url)
     try:
-        staff = staff_session(db.unit_of_work(), "R001")
+        staff = staff_session(db.unit_of_work(), "R001", clock=FixedClock(MORNING))
         customer = _customer(db, "6200000043")
         with pytest.raises(DatabaseUnavailable), db.unit_of_work() as uow:
             s = uow.session

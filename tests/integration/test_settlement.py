@@ -70,9 +70,9 @@ def test_close_settle_reconcile(demo_db: Database, ledger: Ledger) -> None:
     ledger.upsert_accounts(
         accounts_from_event(demo_db, privacy.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE))
     )
-    front = staff_session(demo_db.unit_of_work(), "R001")
-    desk = staff_session(demo_db.unit_of_work(), "A001")
-    boss = staff_session(demo_db.unit_of_work(), "S001")
+    front = staff_session(demo_db.unit_of_work(), "R001", clock=clock)
+    desk = staff_session(demo_db.unit_of_work(), "A001", clock=clock)
+    boss = staff_session(demo_db.unit_of_work(), "S001", clock=clock)
     key = keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
     make_ready(demo_db, *ids)
     for customer_id in ids:
@@ -127,7 +127,7 @@ def test_close_settle_reconcile(demo_db: Database, ledger: Ledger) -> None:
         assert available_points(uow.session, third) == 100_000 - 12_000
 
     # The ledger ends where the event does: debits minus voids and releases.
-    result = push(demo_db, ledger)
+    result = push(demo_db, ledger, clock=later)
     assert result.rejected == 0
     totals = ledger.totals()
     assert totals["debited"] == 64_000 and totals["credited"] == 4_000 + 8_000
@@ -151,24 +151,22 @@ def test_booth_redemptions_reach_the_ledger_and_late_ones_are_conflicts(
     booth.install(pack_bytes(demo_db))
     assert booth.redeem(codes[0], "李四").redeemed
     data, _count = booth.bundle()
-    assert deliver_bundle(demo_db.unit_of_work(), data).added == 1  # pushed over the LAN
-    assert push(demo_db, ledger).rejected == 0
+    pushed = FixedClock(MORNING + timedelta(minutes=5))  # over the LAN, soon after
+    assert deliver_bundle(demo_db.unit_of_work(), data, clock=pushed).added == 1
+    assert push(demo_db, ledger, clock=pushed).rejected == 0
     assert ledger.slip_status(_event_code(demo_db), 1) == "redeemed"
 
     # Slip 2 is not redeemed by its date: close releases it; then the booth reports it.
     with audit.unaudited(), demo_db.unit_of_work() as uow:  # test setup
         uow.session.execute(update(Slip).where(Slip.serial == 2).values(redeem_by=MORNING.date()))
         uow.commit()
-    boss = staff_session(demo_db.unit_of_work(), "S001")
-    assert (
-        close_event(
-            demo_db.unit_of_work(), boss, clock=FixedClock(MORNING + timedelta(days=1))
-        ).released
-        == 1
-    )
+    after = FixedClock(MORNING + timedelta(days=1))
+    boss = staff_session(demo_db.unit_of_work(), "S001", clock=after)
+    assert close_event(demo_db.unit_of_work(), boss, clock=after).released == 1
     assert booth.redeem(codes[1], "李四").redeemed  # the booth had no network that day
     data, _count = booth.bundle()
-    result = import_bundle(demo_db.unit_of_work(), data, boss)  # brought on a USB stick
+    after.advance(hours=1)  # brought on a USB stick
+    result = import_bundle(demo_db.unit_of_work(), data, boss, clock=after)
     assert [c.conflict for c in result.conflicts] == ["released"]
     with audit.unaudited(), demo_db.unit_of_work() as uow:  # a redemption never received
         uow.session.execute(
@@ -181,7 +179,7 @@ def test_booth_redemptions_reach_the_ledger_and_late_ones_are_conflicts(
         (figures.missing[0][0], [2, 3])
     ]
     assert figures.balanced and (figures.redeemed, figures.released) == (1, 1)
-    assert push(demo_db, ledger).rejected == 0  # the release; the conflict is not sent
+    assert push(demo_db, ledger, clock=after).rejected == 0  # the release; the conflict is not sent
     assert ledger.slip_status(_event_code(demo_db), 2) == "released"
 
 

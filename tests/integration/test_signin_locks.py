@@ -31,7 +31,7 @@ def test_a_sign_in_and_an_audited_write_by_the_same_staff_both_go_through(
 ) -> None:
     database = open_database(pg_demo_url)
     clock = FixedClock(NOW)
-    supervisor = auth.staff_session(database.unit_of_work(), "S001")
+    supervisor = auth.staff_session(database.unit_of_work(), "S001", clock=clock)
     holding, release = threading.Event(), threading.Event()
     real_verify = auth.verify_pin
 

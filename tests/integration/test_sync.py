@@ -32,6 +32,7 @@ from tests.approval_support import s001_approves
 from tests.gate_support import make_ready
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
+EVENING = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)  # 19:00 at the venue: the day is pushed
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -43,8 +44,8 @@ def _event_day(db: Database, customers: int, *, offer: str = "O501") -> list[int
         uow.commit()
     make_ready(db, *ids)
     clock = FixedClock(MORNING)
-    desk = staff_session(db.unit_of_work(), "A001")
-    front = staff_session(db.unit_of_work(), "R001")
+    desk = staff_session(db.unit_of_work(), "A001", clock=clock)
+    front = staff_session(db.unit_of_work(), "R001", clock=clock)
     key = keys.unlock(db.unit_of_work(), DEMO_PASSPHRASE)
     for customer_id in ids:
         reception.check_in(db.unit_of_work(), customer_id, front, clock=clock)
@@ -92,23 +93,32 @@ def test_push_applies_everything_once_and_pull_settles(demo_db: Database, pg_url
     ids = _event_day(demo_db, 30)
     ledger = _seeded(demo_db, pg_url)
     start = ledger.totals()["balance"]
-    s001 = staff_session(demo_db.unit_of_work(), "S001")
+    evening = FixedClock(EVENING)
+    s001 = staff_session(demo_db.unit_of_work(), "S001", clock=evening)
     with pytest.raises(SyncError, match="not pushed yet"):
-        pull(demo_db, ledger, s001)
-    desk = staff_session(demo_db.unit_of_work(), "A001")
+        pull(demo_db, ledger, s001, clock=evening)
+    clock = FixedClock(MORNING)
+    desk = staff_session(demo_db.unit_of_work(), "A001", clock=clock)
     void_slip(
         demo_db.unit_of_work(),
         1,
         desk,
         reason="changed mind",
-        approval=s001_approves(demo_db, Action.VOID_SLIP),
+        approval=s001_approves(demo_db, Action.VOID_SLIP, clock),
+        clock=clock,
     )
     seen: list[tuple[int, int]] = []
-    report = push(demo_db, ledger, batch_size=7, progress=lambda d, t: seen.append((d, t)))
+    report = push(
+        demo_db,
+        ledger,
+        batch_size=7,
+        progress=lambda d, t: seen.append((d, t)),
+        clock=evening,
+    )
     assert (report.sent, report.accepted, report.rejected) == (61, 61, 0)
     assert seen[-1] == (61, 61) and report.batches == 9
     assert pending(demo_db) == 0
-    again = push(demo_db, ledger)
+    again = push(demo_db, ledger, clock=evening)
     assert again.sent == 0
     totals = ledger.totals()
     kiosk = _kiosk_totals(demo_db)
@@ -122,7 +132,7 @@ def test_push_applies_everything_once_and_pull_settles(demo_db: Database, pg_url
         customer = uow.session.get(Customer, ids[1])
         assert customer is not None
         before = available_points(uow.session, customer)
-    report_pull = pull(demo_db, ledger, s001)
+    report_pull = pull(demo_db, ledger, s001, clock=evening)
     opener = privacy.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
     assert (
         report_pull.updated
@@ -166,7 +176,7 @@ def test_committed_but_not_marked_is_not_applied_twice(demo_db: Database, pg_url
         ).all()
     ledger.apply([(k, kind, json.loads(p)) for k, kind, p in rows])
     assert pending(demo_db) == 20
-    report = push(demo_db, ledger, batch_size=5)
+    report = push(demo_db, ledger, batch_size=5, clock=FixedClock(EVENING))
     assert (report.sent, report.accepted) == (20, 20)
     totals = ledger.totals()
     assert totals["accepted"] == 20 and totals["balance"] == start - 10 * 2000
@@ -183,7 +193,7 @@ def test_a_debit_the_balance_cannot_cover_is_rejected(demo_db: Database, pg_url:
         connection.execute(
             update(L.account).where(L.account.c.customer_no == number).values(balance=5_000)
         )
-    report = push(demo_db, ledger)
+    report = push(demo_db, ledger, clock=FixedClock(EVENING))
     assert (report.accepted, report.rejected) == (5, 1)
     with demo_db.unit_of_work() as uow:
         rejected = uow.session.scalars(
@@ -234,7 +244,7 @@ def test_push_killed_at_random_points_then_pushed_again(demo_db: Database, pg_ur
         kills += 1
         first_cut = first_cut or pending(demo_db)
     assert kills == 3 and 0 < first_cut < total  # really cut off halfway
-    report = push(demo_db, ledger)
+    report = push(demo_db, ledger, clock=FixedClock(EVENING))
     assert pending(demo_db) == 0 and report.rejected == 0
     totals = ledger.totals()
     kiosk = _kiosk_totals(demo_db)

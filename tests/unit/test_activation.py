@@ -60,23 +60,28 @@ def _checked_in(db: Database, *, mobile: str = MobileBanking.OPENED, balance: in
         )
         uow.commit()
     assert customer_id is not None
-    staff = staff_session(db.unit_of_work(), "R001")
-    reception.check_in(db.unit_of_work(), customer_id, staff, clock=FixedClock(MORNING))
+    clock = FixedClock(MORNING)
+    staff = staff_session(db.unit_of_work(), "R001", clock=clock)
+    reception.check_in(db.unit_of_work(), customer_id, staff, clock=clock)
     return customer_id
 
 
 def test_steps_are_recorded_once_with_time_and_staff(demo_db: Database) -> None:
     customer_id = _checked_in(demo_db)
-    desk = staff_session(demo_db.unit_of_work(), "A001")
-    other = staff_session(demo_db.unit_of_work(), "A002")
     clock = FixedClock(MORNING + timedelta(minutes=20))
+    desk = staff_session(demo_db.unit_of_work(), "A001", clock=clock)
+    other = staff_session(demo_db.unit_of_work(), "A002", clock=clock)
     with pytest.raises(ActivationError, match="after the charity scan-pay"):
-        activation.record_step(demo_db.unit_of_work(), customer_id, Step.PRIZE_GIVEN, desk)
+        activation.record_step(
+            demo_db.unit_of_work(), customer_id, Step.PRIZE_GIVEN, desk, clock=clock
+        )
     for step in Step:
         activation.record_step(demo_db.unit_of_work(), customer_id, step, desk, clock=clock)
     with pytest.raises(ActivationError, match=r"Already recorded at 09:30 by"):
-        activation.record_step(demo_db.unit_of_work(), customer_id, Step.PRIZE_GIVEN, other)
-    seen = activation.desk_customer(demo_db.unit_of_work(), customer_id)
+        activation.record_step(
+            demo_db.unit_of_work(), customer_id, Step.PRIZE_GIVEN, other, clock=clock
+        )
+    seen = activation.desk_customer(demo_db.unit_of_work(), customer_id, clock=clock)
     assert set(seen.steps) == set(Step)
     assert seen.steps[Step.CHARITY_PAID].at == clock.now()
     assert seen.steps[Step.CHARITY_PAID].staff_name == desk.name
@@ -91,15 +96,18 @@ def test_steps_are_recorded_once_with_time_and_staff(demo_db: Database) -> None:
 
 def test_login_needs_mobile_banking_and_check_in(demo_db: Database) -> None:
     customer_id = _checked_in(demo_db, mobile=MobileBanking.NONE)
-    desk = staff_session(demo_db.unit_of_work(), "A001")
+    clock = FixedClock(MORNING + timedelta(minutes=20))
+    desk = staff_session(demo_db.unit_of_work(), "A001", clock=clock)
     with pytest.raises(ActivationError, match="service desk opens it"):
-        activation.record_step(demo_db.unit_of_work(), customer_id, Step.MOBILE_BANKING_LOGIN, desk)
+        activation.record_step(
+            demo_db.unit_of_work(), customer_id, Step.MOBILE_BANKING_LOGIN, desk, clock=clock
+        )
     with demo_db.unit_of_work() as uow:
         absent = uow.session.scalar(
             select(Customer.id).where(Customer.id != customer_id).order_by(Customer.id).limit(1)
         )
     with pytest.raises(ActivationError, match="has not checked in"):
-        activation.desk_customer(demo_db.unit_of_work(), absent)
+        activation.desk_customer(demo_db.unit_of_work(), absent, clock=clock)
 
 
 def test_catalog_and_preselected_cart(demo_db: Database) -> None:
@@ -154,21 +162,22 @@ def test_cart_rules() -> None:
 def test_reprint_counts_copies_and_void_refuses_printing(demo_db: Database) -> None:
     customer_id = _checked_in(demo_db)
     make_ready(demo_db, customer_id)
-    desk = staff_session(demo_db.unit_of_work(), "A001")
+    clock = FixedClock(MORNING + timedelta(minutes=20))
+    desk = staff_session(demo_db.unit_of_work(), "A001", clock=clock)
     key = keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
-    (slip,) = issue_slips(demo_db.unit_of_work(), customer_id, [CartLine("O501")], desk, key)
+    (slip,) = issue_slips(
+        demo_db.unit_of_work(), customer_id, [CartLine("O501")], desk, key, clock=clock
+    )
     first = slip_document(demo_db.unit_of_work(), slip.serial)
     assert first.code == slip.code and first.masked_name.endswith("*")
-    assert record_print(demo_db.unit_of_work(), slip.serial, desk, printed=True) == 1
-    assert record_print(demo_db.unit_of_work(), slip.serial, desk, printed=False, detail="jam") == 1
+    uow = demo_db.unit_of_work
+    assert record_print(uow(), slip.serial, desk, printed=True, clock=clock) == 1
+    assert record_print(uow(), slip.serial, desk, printed=False, detail="jam", clock=clock) == 1
     # The second copy needs a supervisor on the spot.
     with pytest.raises(ApprovalNeeded):
-        record_print(demo_db.unit_of_work(), slip.serial, desk, printed=True)
-    approval = s001_approves(demo_db, Action.REPRINT_SLIP)
-    assert (
-        record_print(demo_db.unit_of_work(), slip.serial, desk, printed=True, approval=approval)
-        == 2
-    )
+        record_print(uow(), slip.serial, desk, printed=True, clock=clock)
+    approval = s001_approves(demo_db, Action.REPRINT_SLIP, clock)
+    assert record_print(uow(), slip.serial, desk, printed=True, approval=approval, clock=clock) == 2
     assert slip_document(demo_db.unit_of_work(), slip.serial) == first  # the same slip
     (row,) = slips_of(demo_db.unit_of_work(), customer_id)
     assert (row.serial, row.copies_printed, row.status) == (slip.serial, 2, "issued")
@@ -184,11 +193,12 @@ def test_reprint_counts_copies_and_void_refuses_printing(demo_db: Database) -> N
         slip.serial,
         desk,
         reason="customer changed mind",
-        approval=s001_approves(demo_db, Action.VOID_SLIP),
+        approval=s001_approves(demo_db, Action.VOID_SLIP, clock),
+        clock=clock,
     )
     with pytest.raises(SlipError, match="voided"):
         slip_document(demo_db.unit_of_work(), slip.serial)
     with pytest.raises(SlipError, match="voided"):
-        record_print(demo_db.unit_of_work(), slip.serial, desk, printed=True)
+        record_print(demo_db.unit_of_work(), slip.serial, desk, printed=True, clock=clock)
     (row,) = slips_of(demo_db.unit_of_work(), customer_id)
     assert (row.status, row.void_reason) == ("voided", "customer changed mind")

@@ -270,10 +270,12 @@ def test_strict_mode_is_off_without_the_setting(
 
 
 def test_audit_list(demo_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from kiosk.clock import FixedClock
     from kiosk.services.auth import sign_in
 
     database = open_database(demo_url)
-    sign_in(database.unit_of_work(), "R001", "1234", station="reception")
+    morning = FixedClock(datetime(2026, 11, 28, 1, 10, tzinfo=UTC))
+    sign_in(database.unit_of_work(), "R001", "1234", station="reception", clock=morning)
     database.dispose()
     code = main(["--lang", "en", "--db", demo_url, "audit", "list", "--staff", "r001"])
     out, err = capsys.readouterr()

@@ -141,13 +141,13 @@ def test_backups_during_writes_restore_consistent(sqlite_demo_url: str, tmp_path
     database = open_database(demo_url)
     to_check_in, to_issue, to_govern = _customers(database)
     clock = FixedClock(MORNING)
-    front = staff_session(database.unit_of_work(), "R001")
+    front = staff_session(database.unit_of_work(), "R001", clock=clock)
     make_ready(database, *to_issue)
     for customer_id in to_issue:  # activation's customers arrived earlier
         reception.check_in(database.unit_of_work(), customer_id, front, clock=clock)
     key = keys.unlock(database.unit_of_work(), DEMO_PASSPHRASE)
-    activation = staff_session(database.unit_of_work(), "A001")
-    rm = staff_session(database.unit_of_work(), "RM001")
+    activation = staff_session(database.unit_of_work(), "A001", clock=clock)
+    rm = staff_session(database.unit_of_work(), "RM001", clock=clock)
 
     def check_in(db: Database, customer_id: int) -> None:
         reception.check_in(db.unit_of_work(), customer_id, front, clock=clock)
@@ -168,13 +168,15 @@ def test_backups_during_writes_restore_consistent(sqlite_demo_url: str, tmp_path
         _station(demo_url, govern, to_govern),
     ]
     taken = []
+    stamps = FixedClock(MORNING)  # a second apart: each backup its own file name
     while any(t.is_alive() for t in _THREADS):
-        taken.append(backup(database, folder, keep=1000).path)
+        taken.append(backup(database, folder, keep=1000, clock=stamps).path)
+        stamps.advance(seconds=1)
         time.sleep(0.02)
     for thread in _THREADS:
         thread.join()
     _THREADS.clear()
-    taken.append(backup(database, folder, keep=1000).path)
+    taken.append(backup(database, folder, keep=1000, clock=stamps).path)
     database.dispose()
     assert len(taken) >= 3 and [len(d) for d in done] == [24, 16, 12]
 
@@ -218,7 +220,7 @@ def test_rotation_keeps_the_newest(sqlite_demo_db: Database, tmp_path: Path) -> 
 def test_restore_refusals(sqlite_demo_db: Database, tmp_path: Path) -> None:
     """SQLite only: restoring writes an SQLite file."""
     demo_db = sqlite_demo_db
-    path = backup(demo_db, tmp_path / "usb").path
+    path = backup(demo_db, tmp_path / "usb", clock=FixedClock(MORNING)).path
     target = tmp_path / "restored.sqlite3"
     restore(path, f"sqlite:///{target}")
     with pytest.raises(BackupError, match="already exists"):
@@ -286,7 +288,7 @@ def pg_target(pg_url: str) -> str:
 def test_postgresql_dump_and_restore(pg_url: str, pg_target: str, tmp_path: Path) -> None:
     database = open_database(pg_url)
     create_demo(database.unit_of_work(), event_date=DEMO_DATE, invitees=40)
-    result = backup(database, tmp_path / "usb")
+    result = backup(database, tmp_path / "usb", clock=FixedClock(MORNING))
     database.dispose()
     assert result.path.suffix == ".dump" and result.path.read_bytes().startswith(b"PGDMP")
     restore(result.path, pg_target)

@@ -88,12 +88,14 @@ def test_every_verdict(demo_db: Database, booth: Booth, tmp_path: Path) -> None:
     # Voided after the pack was made: refused once the update is installed.
     assert booth.check(to_void).verdict == Verdict.VALID
     serial = int(booth.check(to_void).serial or 0)
+    clock = FixedClock(MORNING + timedelta(minutes=2))  # before the update below
     void_slip(
         demo_db.unit_of_work(),
         serial,
-        staff_session(demo_db.unit_of_work(), "A001"),
+        staff_session(demo_db.unit_of_work(), "A001", clock=clock),
         reason="x",
-        approval=s001_approves(demo_db, Action.VOID_SLIP),
+        approval=s001_approves(demo_db, Action.VOID_SLIP, clock),
+        clock=clock,
     )
     booth.install(pack_bytes(demo_db, at=MORNING + timedelta(minutes=5)))
     assert booth.redeem(to_void, "李四").verdict == Verdict.REVOKED
@@ -162,7 +164,13 @@ def test_pack_refusals(demo_db: Database, tmp_path: Path, empty_url: str) -> Non
     with pytest.raises(KioskError, match="passphrase"):
         from kiosk.services.booths import export_pack
 
-        export_pack(demo_db.unit_of_work(), "M01", "wrong-passphrase", supervisor(demo_db))
+        export_pack(
+            demo_db.unit_of_work(),
+            "M01",
+            "wrong-passphrase",
+            supervisor(demo_db),
+            clock=FixedClock(MORNING),
+        )
 
 
 def test_booth_file_is_not_an_event_database(sqlite_demo_url: str) -> None:
@@ -263,9 +271,11 @@ def test_bundle_import_is_idempotent_and_conflicts_kept(
     document = json.loads(path.read_bytes())
     document["body"]["redemptions"][0]["points"] = 1
     with pytest.raises(BundleError, match="altered"):
-        import_bundle(demo_db.unit_of_work(), json.dumps(document).encode(), supervisor(demo_db))
+        import_bundle(
+            demo_db.unit_of_work(), json.dumps(document).encode(), supervisor(demo_db), clock=clock
+        )
     with pytest.raises(BundleError, match="not a redemption bundle"):
-        import_bundle(demo_db.unit_of_work(), b"{}", supervisor(demo_db))
+        import_bundle(demo_db.unit_of_work(), b"{}", supervisor(demo_db), clock=clock)
 
 
 WORKER = """
@@ -338,7 +348,7 @@ def test_killed_mid_redemption_loses_nothing_and_leaves_nothing_half(
         assert serials == list(range(1, len(seqs) + 1))
         assert s.connection().exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
     # And the booth goes on where it stopped.
-    again = Booth(database)
+    again = Booth(database, FixedClock(datetime.now(UTC)))  # the worker's clock was the real one
     assert again.redeem(codes[len(seqs)], "after").seq == len(seqs) + 1
     assert again.redeem(codes[0], "after").verdict == Verdict.ALREADY_REDEEMED
     database.dispose()
@@ -378,8 +388,9 @@ def test_bundle_import_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     booth.install(pack_bytes(database))
     assert booth.redeem(code, "李四").redeemed
     data, _count = booth.bundle()
-    assert deliver_bundle(database.unit_of_work(), data).added == 1
-    assert deliver_bundle(database.unit_of_work(), data).duplicates == 1
+    clock = FixedClock(MORNING + timedelta(hours=1))
+    assert deliver_bundle(database.unit_of_work(), data, clock=clock).added == 1
+    assert deliver_bundle(database.unit_of_work(), data, clock=clock).duplicates == 1
     with database.unit_of_work() as uow:
         assert uow.session.scalar(select(Slip.status)) == SlipStatus.REDEEMED
     booth.database.dispose()

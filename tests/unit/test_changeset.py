@@ -64,13 +64,13 @@ def test_the_day_of_one_customer_says_what_each_step_changed(demo_db: Database) 
     clock = FixedClock(MORNING)
     (customer_id,) = _customers(demo_db, 1)
     make_ready(demo_db, customer_id)
-    r001 = staff_session(demo_db.unit_of_work(), "R001")
-    a001 = staff_session(demo_db.unit_of_work(), "A001")
+    r001 = staff_session(demo_db.unit_of_work(), "R001", clock=clock)
+    a001 = staff_session(demo_db.unit_of_work(), "A001", clock=clock)
     with demo_db.unit_of_work() as uow:  # the customer's own RM calls them first
         customer = uow.session.get(Customer, customer_id)
         assert customer is not None and customer.rm is not None
         rm_no = customer.rm.staff_no
-    rm = staff_session(demo_db.unit_of_work(), rm_no)
+    rm = staff_session(demo_db.unit_of_work(), rm_no, clock=clock)
 
     checked = reception.check_in(
         demo_db.unit_of_work(), customer_id, r001, route=Queue.SERVICE_DESK, clock=clock
@@ -159,7 +159,7 @@ def test_the_day_of_one_customer_says_what_each_step_changed(demo_db: Database) 
 def test_an_undone_check_in_names_its_queue_visit_and_customer(demo_db: Database) -> None:
     clock = FixedClock(MORNING)
     (customer_id,) = _customers(demo_db, 1)
-    r001 = staff_session(demo_db.unit_of_work(), "R001")
+    r001 = staff_session(demo_db.unit_of_work(), "R001", clock=clock)
     reception.check_in(
         demo_db.unit_of_work(), customer_id, r001, route=Queue.ACTIVATION, clock=clock
     )
@@ -180,7 +180,7 @@ def test_the_database_keeps_the_counter_values_its_own_commits_reached(
     """What lets a window tell its own echo from another laptop's change (``ui.live``)."""
     clock = FixedClock(MORNING)
     customer_id, other = _customers(demo_db, 2)
-    r001 = staff_session(demo_db.unit_of_work(), "R001")
+    r001 = staff_session(demo_db.unit_of_work(), "R001", clock=clock)
     mark = demo_db.own_commits.mark()
     reception.check_in(demo_db.unit_of_work(), customer_id, r001, clock=clock)
     reached = demo_db.own_commits.since(mark)

@@ -117,7 +117,7 @@ def clock() -> FixedClock:
 
 def _desk_customers(db: Database, clock: FixedClock, n: int) -> list[int]:
     """Check ``n`` customers, each of another RM, in to the service desk; returns their ids."""
-    staff = staff_session(db.unit_of_work(), "R001")
+    staff = staff_session(db.unit_of_work(), "R001", clock=clock)
     with db.unit_of_work() as uow:
         ids = uow.session.scalars(
             select(func.min(Customer.id))
@@ -134,21 +134,21 @@ def _desk_customers(db: Database, clock: FixedClock, n: int) -> list[int]:
     return list(ids)
 
 
-def _rm_of(db: Database, customer_id: int) -> StaffSession:
+def _rm_of(db: Database, customer_id: int, clock: FixedClock) -> StaffSession:
     with db.unit_of_work() as uow:
         customer = uow.session.get(Customer, customer_id)
         assert customer is not None and customer.rm is not None
         staff_no = customer.rm.staff_no
-    return staff_session(db.unit_of_work(), staff_no)
+    return staff_session(db.unit_of_work(), staff_no, clock=clock)
 
 
 def test_rm_first_then_anyone_after_the_fallback(demo_db: Database, clock: FixedClock) -> None:
     ids = _desk_customers(demo_db, clock, 3)
-    own_rm = _rm_of(demo_db, ids[2])
+    own_rm = _rm_of(demo_db, ids[2], clock)
     called = desk.call_next(demo_db.unit_of_work(), own_rm, desk="D1", clock=clock)
     assert called is not None and called.customer_id == ids[2]  # their own customer first
-    stranger = staff_session(demo_db.unit_of_work(), "RM030")
-    assert all(_rm_of(demo_db, i).staff_no != "RM030" for i in ids)
+    stranger = staff_session(demo_db.unit_of_work(), "RM030", clock=clock)
+    assert all(_rm_of(demo_db, i, clock).staff_no != "RM030" for i in ids)
     assert desk.call_next(demo_db.unit_of_work(), stranger, desk="D2", clock=clock) is None
     clock.advance(minutes=11)  # the named RM did not call them: any desk may
     first = desk.call_next(demo_db.unit_of_work(), stranger, desk="D2", clock=clock)
@@ -163,8 +163,8 @@ def _call_concurrently(url: str, desks: int) -> list[int]:
 
     def work(number: int) -> None:
         database = open_database(url)
-        staff = staff_session(database.unit_of_work(), f"RM{number + 1:03d}")
         clock = FixedClock(datetime(2026, 11, 28, 2, 30, tzinfo=UTC))  # past every fallback
+        staff = staff_session(database.unit_of_work(), f"RM{number + 1:03d}", clock=clock)
         barrier.wait()
         while True:
             called = desk.call_next(database.unit_of_work(), staff, desk=f"D{number}", clock=clock)
@@ -204,7 +204,7 @@ def test_no_customer_is_called_twice_postgresql(pg_url: str, clock: FixedClock) 
 
 def test_no_show_requeue_and_transfer(demo_db: Database, clock: FixedClock) -> None:
     ids = _desk_customers(demo_db, clock, 2)
-    rm = _rm_of(demo_db, ids[0])
+    rm = _rm_of(demo_db, ids[0], clock)
     clock.advance(minutes=11)
     called = desk.call_next(demo_db.unit_of_work(), rm, desk="D1", clock=clock)
     assert called is not None
@@ -213,7 +213,7 @@ def test_no_show_requeue_and_transfer(demo_db: Database, clock: FixedClock) -> N
     with demo_db.unit_of_work() as uow:
         entry = uow.session.get(QueueEntry, called.entry_id)
         assert entry is not None and entry.status == QueueStatus.WAITING
-    other = staff_session(demo_db.unit_of_work(), "RM029")
+    other = staff_session(demo_db.unit_of_work(), "RM029", clock=clock)
     desk.transfer(demo_db.unit_of_work(), called.entry_id, "RM029", rm, clock=clock)
     again = desk.call_next(demo_db.unit_of_work(), other, desk="D9", clock=clock)
     assert again is not None and again.entry_id == called.entry_id  # RM029's customer now
@@ -235,11 +235,11 @@ def _needs_governance(db: Database) -> int:
 
 def test_governance_mobile_banking_route_on(demo_db: Database, clock: FixedClock) -> None:
     customer_id = _needs_governance(demo_db)
-    staff = staff_session(demo_db.unit_of_work(), "R001")
+    staff = staff_session(demo_db.unit_of_work(), "R001", clock=clock)
     result = reception.check_in(demo_db.unit_of_work(), customer_id, staff, clock=clock)
     assert result.queue == Queue.SERVICE_DESK and result.card.visit is not None
     visit_id = result.card.visit.visit_id
-    rm = _rm_of(demo_db, customer_id)
+    rm = _rm_of(demo_db, customer_id, clock)
     called = desk.call_next(demo_db.unit_of_work(), rm, desk="D1", clock=clock)
     assert called is not None and called.customer_id == customer_id
     with pytest.raises(DeskError, match="govern it first"):
@@ -293,7 +293,7 @@ def test_a_crash_mid_save_saves_nothing(
     demo_db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     customer_id = _needs_governance(demo_db)
-    rm = _rm_of(demo_db, customer_id)
+    rm = _rm_of(demo_db, customer_id, clock)
     before = desk.current_form(demo_db.unit_of_work(), customer_id)
 
     def power_cut(*args: object, **kwargs: object) -> None:

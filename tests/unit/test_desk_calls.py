@@ -35,7 +35,7 @@ def clock() -> FixedClock:
 
 def _check_in(db: Database, clock: FixedClock, queue: Queue, n: int, skip: int = 0) -> list[int]:
     """Check ``n`` customers in to ``queue``, 30 s apart; their ids."""
-    reception_staff = staff_session(db.unit_of_work(), "R001")
+    reception_staff = staff_session(db.unit_of_work(), "R001", clock=clock)
     with db.unit_of_work() as uow:
         ids = uow.session.scalars(
             select(Customer.id).order_by(Customer.id).offset(skip).limit(n)
@@ -48,8 +48,8 @@ def _check_in(db: Database, clock: FixedClock, queue: Queue, n: int, skip: int =
     return list(ids)
 
 
-def _s001(db: Database) -> StaffSession:
-    return staff_session(db.unit_of_work(), "S001")
+def _s001(db: Database, clock: FixedClock) -> StaffSession:
+    return staff_session(db.unit_of_work(), "S001", clock=clock)
 
 
 def test_each_desk_shows_what_it_called_after_a_restart(
@@ -62,7 +62,7 @@ def test_each_desk_shows_what_it_called_after_a_restart(
     _check_in(db, clock, Queue.ACTIVATION, 2, skip=2)
     assert_queues_hold(db, "check-in")
     clock.advance(minutes=11)  # past the RM fallback: S001 may call anyone's customer
-    staff = _s001(db)
+    staff = _s001(db, clock)
     b = desk.call_next(db.unit_of_work(), staff, desk=COUNTER, clock=clock)
     assert b is not None and b.ticket == "B001" and b.desk == COUNTER
     assert_queues_hold(db, "call B001")
@@ -109,7 +109,7 @@ def test_a_desk_calls_one_customer_at_a_time(any_demo_db: Database, clock: Fixed
     db = any_demo_db
     _check_in(db, clock, Queue.SERVICE_DESK, 3)
     clock.advance(minutes=11)
-    staff = _s001(db)
+    staff = _s001(db, clock)
     first = desk.call_next(db.unit_of_work(), staff, desk=COUNTER, clock=clock)
     assert first is not None
     with pytest.raises(DeskBusy, match="B001 is still called at 3 号柜台") as busy:
@@ -146,7 +146,7 @@ def test_two_laptops_on_one_counter_call_one_customer(any_demo_url: str, clock: 
 
     def laptop() -> None:
         database = open_database(any_demo_url)
-        staff = staff_session(database.unit_of_work(), "S001")
+        staff = staff_session(database.unit_of_work(), "S001", clock=later)
         barrier.wait()
         try:
             outcome: object = desk.call_next(
@@ -184,7 +184,7 @@ def test_a_stale_screen_never_acts_on_another_desks_customer(
     _check_in(db, clock, Queue.SERVICE_DESK, 1)
     _check_in(db, clock, Queue.ACTIVATION, 1, skip=1)
     clock.advance(minutes=11)
-    staff = _s001(db)
+    staff = _s001(db, clock)
     called = desk.call_next(db.unit_of_work(), staff, desk="1", clock=clock)
     assert called is not None
     desk.requeue(db.unit_of_work(), called.entry_id, staff, clock=clock, desk="1")
@@ -213,7 +213,7 @@ def test_a_customer_at_the_desk_is_called_there(any_demo_db: Database, clock: Fi
     with db.unit_of_work() as uow:
         stranger = uow.session.scalar(select(Customer.id).order_by(Customer.id.desc()).limit(1))
     assert stranger is not None
-    staff = staff_session(db.unit_of_work(), "A001")
+    staff = staff_session(db.unit_of_work(), "A001", clock=clock)
 
     def call(customer_id: int, counter: str = COUNTER) -> desk.Called:
         return desk.call_customer(
@@ -273,7 +273,7 @@ def test_counter_names() -> None:
 def test_call_next_needs_a_counter(any_demo_db: Database, clock: FixedClock) -> None:
     _check_in(any_demo_db, clock, Queue.SERVICE_DESK, 1)
     with pytest.raises(DeskError, match="Name this laptop's counter"):
-        desk.call_next(any_demo_db.unit_of_work(), _s001(any_demo_db), desk=" ", clock=clock)
+        desk.call_next(any_demo_db.unit_of_work(), _s001(any_demo_db, clock), desk=" ", clock=clock)
     assert_queues_hold(any_demo_db)
 
 
@@ -414,8 +414,8 @@ def test_an_event_in_progress_is_repaired_on_upgrade(any_demo_url: str, clock: F
             (2, "called", "S001"),
             (3, "waiting", None),
         ]
-        staff = staff_session(upgraded.unit_of_work(), "S001")
         clock.advance(hours=1)
+        staff = staff_session(upgraded.unit_of_work(), "S001", clock=clock)
         nxt = desk.call_next(upgraded.unit_of_work(), staff, desk="7", clock=clock)
         assert nxt is not None and nxt.ticket == "B001"  # first in line again
     finally:

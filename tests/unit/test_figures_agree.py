@@ -92,8 +92,8 @@ def test_the_demo_event_agrees_everywhere_as_the_morning_goes_on(
     assert _info(capsys, str(any_demo_db.url))["Invited"] == 240
 
     # A morning: arrivals, a walk-in, someone governed and given mobile banking, slips.
-    r001 = staff_session(any_demo_db.unit_of_work(), "R001")
-    a001 = staff_session(any_demo_db.unit_of_work(), "A001")
+    r001 = staff_session(any_demo_db.unit_of_work(), "R001", clock=MORNING)
+    a001 = staff_session(any_demo_db.unit_of_work(), "A001", clock=MORNING)
     for number in ("6200000003", "6200000001", "6200000002", "6200000012"):
         customer = reception.resolve_code(any_demo_db.unit_of_work(), number)
         reception.check_in(any_demo_db.unit_of_work(), customer, r001, clock=MORNING)
@@ -114,7 +114,7 @@ def test_the_demo_event_agrees_everywhere_as_the_morning_goes_on(
             .where(Customer.id == gappy)
         )
     assert rm_no is not None
-    rm = staff_session(any_demo_db.unit_of_work(), rm_no)
+    rm = staff_session(any_demo_db.unit_of_work(), rm_no, clock=MORNING)
     called = desk.call_next(any_demo_db.unit_of_work(), rm, desk="D1", clock=MORNING)
     assert called is not None and called.customer_id == gappy  # the RM's own customer first
     form = desk.current_form(any_demo_db.unit_of_work(), gappy)

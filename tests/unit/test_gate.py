@@ -63,7 +63,10 @@ def _find(db: Database, wanted: Callable[[Customer], bool]) -> int:
 def _checked_in(db: Database, wanted: Callable[[Customer], bool]) -> int:
     customer_id = _find(db, wanted)
     reception.check_in(
-        db.unit_of_work(), customer_id, staff_session(db.unit_of_work(), "R001"), clock=MORNING
+        db.unit_of_work(),
+        customer_id,
+        staff_session(db.unit_of_work(), "R001", clock=MORNING),
+        clock=MORNING,
     )
     return customer_id
 
@@ -83,7 +86,7 @@ def _issue(db: Database, customer_id: int, staff_no: str = "A001", **kwargs: obj
         db.unit_of_work(),
         customer_id,
         [CartLine("O501")],
-        staff_session(db.unit_of_work(), staff_no),
+        staff_session(db.unit_of_work(), staff_no, clock=MORNING),
         key,
         clock=MORNING,
         **kwargs,  # type: ignore[arg-type]
@@ -173,7 +176,7 @@ def test_the_gate_passes_once_the_steps_are_done(any_demo_db: Database) -> None:
         any_demo_db.unit_of_work(),
         opened,
         activation.Step.MOBILE_BANKING_LOGIN,
-        staff_session(any_demo_db.unit_of_work(), "A001"),
+        staff_session(any_demo_db.unit_of_work(), "A001", clock=MORNING),
         clock=MORNING,
     )
     assert len(_issue(any_demo_db, opened)) == 1
@@ -193,7 +196,7 @@ def test_the_gate_passes_once_the_steps_are_done(any_demo_db: Database) -> None:
         any_demo_db.unit_of_work(),
         gappy,
         replace(form, occupation_code="2"),
-        staff_session(any_demo_db.unit_of_work(), "RM001"),
+        staff_session(any_demo_db.unit_of_work(), "RM001", clock=MORNING),
         clock=MORNING,
     )
     assert len(_issue(any_demo_db, gappy)) == 1
@@ -236,8 +239,8 @@ def test_a_supervisor_overrides_on_the_spot_and_it_is_audited(any_demo_db: Datab
 
 def test_the_event_sets_what_is_required(any_demo_db: Database) -> None:
     assert gate.requirements(any_demo_db.unit_of_work()) == gate.DEFAULT_REQUIREMENTS
-    a001 = staff_session(any_demo_db.unit_of_work(), "A001")
-    s001 = staff_session(any_demo_db.unit_of_work(), "S001")
+    a001 = staff_session(any_demo_db.unit_of_work(), "A001", clock=MORNING)
+    s001 = staff_session(any_demo_db.unit_of_work(), "S001", clock=MORNING)
     with pytest.raises(PermissionDenied, match="Only a supervisor"):
         gate.set_requirements(any_demo_db.unit_of_work(), [], a001)
     gate.set_requirements(

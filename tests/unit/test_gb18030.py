@@ -21,6 +21,7 @@ from kiosk.services import imports as svc
 from tests.unit.test_imports import (
     BRANCH_ROWS,
     CATALOG_ROWS,
+    CLOCK,
     INVITEE_ROWS,
     STAFF_ROWS,
     importer,
@@ -87,7 +88,9 @@ def test_a_gb18030_file_keeps_a_rare_name(any_empty_url: str, tmp_path: Path) ->
         rows[2][1] = "欧阳\ue81e"
         path = write_csv(tmp_path / "invitees.csv", rows, "gb18030")
         assert b"\xfe\x51" in path.read_bytes() and b"\xfe\x59" in path.read_bytes()
-        result = svc.import_file(database.unit_of_work(), "invitees", path, importer(database))
+        result = svc.import_file(
+            database.unit_of_work(), "invitees", path, importer(database), clock=CLOCK
+        )
         assert result.created == 2
         with database.unit_of_work() as uow:
             names = set(uow.session.scalars(select(Customer.name)))

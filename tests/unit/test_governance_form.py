@@ -190,13 +190,13 @@ def _expired_customer(db: Database) -> int:
 def test_a_long_term_id_is_saved_without_retyping(any_demo_db: Database) -> None:
     clock = FixedClock(MORNING)
     customer_id = _expired_customer(any_demo_db)
-    staff = staff_session(any_demo_db.unit_of_work(), "R001")
+    staff = staff_session(any_demo_db.unit_of_work(), "R001", clock=clock)
     reception.check_in(any_demo_db.unit_of_work(), customer_id, staff, clock=clock)
     with any_demo_db.unit_of_work() as uow:
         customer = uow.session.get(Customer, customer_id)
         assert customer is not None and customer.rm is not None
         rm_no, mask_before = customer.rm.staff_no, customer.id_masked
-    rm = staff_session(any_demo_db.unit_of_work(), rm_no)
+    rm = staff_session(any_demo_db.unit_of_work(), rm_no, clock=clock)
     called = desk.call_next(any_demo_db.unit_of_work(), rm, desk="D1", clock=clock)
     assert called is not None and called.customer_id == customer_id
     context = desk.form_context(any_demo_db.unit_of_work(), customer_id, clock=clock)
@@ -216,7 +216,10 @@ def test_a_long_term_id_is_saved_without_retyping(any_demo_db: Database) -> None
         tax_residency=context.form.tax_residency or "CN",
     )
     assert form.id_valid_to is not None  # the expired date is still in the form
-    assert desk.check_form(any_demo_db.unit_of_work(), form, customer_id=customer_id) == {}
+    assert (
+        desk.check_form(any_demo_db.unit_of_work(), form, customer_id=customer_id, clock=clock)
+        == {}
+    )
     changed = desk.save_governance(
         any_demo_db.unit_of_work(),
         customer_id,

@@ -30,6 +30,7 @@ from kiosk.services import imports as svc
 from tests.unit.test_imports import (
     BRANCH_ROWS,
     CATALOG_ROWS,
+    CLOCK,
     EVENT_PASSPHRASE,
     ID1,
     ID2,
@@ -113,6 +114,7 @@ def imported(database: Database, path: Path, **choices: Any) -> svc.ImportResult
         path,
         importer(database),
         choices=svc.Choices(**choices),
+        clock=CLOCK,
     )
 
 

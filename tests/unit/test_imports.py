@@ -7,7 +7,7 @@ import csv
 import io
 import shutil
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from cli.main import main
 from kiosk import privacy
+from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.idcard import check_digit
 from kiosk.imports.cells import CellProblem, day, digits_lost
@@ -44,6 +45,8 @@ def resident_id(first17: str = "44010619800101123") -> str:
     return first17 + check_digit(first17)
 
 
+# The files come in the evening before the event day, after the points were counted.
+CLOCK = FixedClock(datetime(2026, 11, 27, 14, 0, tzinfo=UTC))  # 22:00 in Shanghai
 ID1 = resident_id()
 EVENT_PASSPHRASE = "event-passphrase"
 ID2 = resident_id("44010419750315002")
@@ -110,6 +113,7 @@ def make_event(url: str) -> Database:
         ],
         catalog_url="https://example.com/catalog.html",
         passphrase=EVENT_PASSPHRASE,
+        clock=CLOCK,
     )
     return database
 
@@ -122,7 +126,7 @@ def importer(database: Database) -> StaffSession | None:
     if not numbers:
         return None
     supervisor = next(no for no, roles in sorted(numbers) if "supervisor" in roles.split())
-    return staff_session(database.unit_of_work(), supervisor)
+    return staff_session(database.unit_of_work(), supervisor, clock=CLOCK)
 
 
 def load(database: Database, tmp_path: Path, kind: str, rows: Sequence[Sequence[Any]]) -> Any:
@@ -131,6 +135,7 @@ def load(database: Database, tmp_path: Path, kind: str, rows: Sequence[Sequence[
         kind,
         write_xlsx(tmp_path / f"{kind}.xlsx", rows),
         importer(database),
+        clock=CLOCK,
     )
 
 
@@ -247,7 +252,7 @@ def test_import_everything_from_xlsx_then_reimport_changes_nothing(
 def test_staff_can_sign_in_with_initial_pin_and_reimport_keeps_it(
     event_db: Database, tmp_path: Path
 ) -> None:
-    sign_in(event_db.unit_of_work(), "RM001", "2468")
+    sign_in(event_db.unit_of_work(), "RM001", "2468", clock=CLOCK)
     with event_db.unit_of_work() as uow:
         reception = uow.session.scalar(select(Staff).where(Staff.staff_no == "R001"))
         assert reception is not None and reception.roles == "reception supervisor"
@@ -279,7 +284,9 @@ def test_catalog_in_any_column_order_with_chinese_headers(event_db: Database) ->
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030", "utf-8"])
 def test_csv_import(event_db: Database, tmp_path: Path, encoding: str) -> None:
     path = write_csv(tmp_path / "invitees.csv", INVITEE_ROWS, encoding)
-    result = svc.import_file(event_db.unit_of_work(), "invitees", path, importer(event_db))
+    result = svc.import_file(
+        event_db.unit_of_work(), "invitees", path, importer(event_db), clock=CLOCK
+    )
     assert result.created == 2
     assert result.check.encoding == encoding
     with event_db.unit_of_work() as uow:
@@ -444,7 +451,7 @@ def test_a_file_with_any_error_imports_nothing(event_db: Database, tmp_path: Pat
     bad_phone[INVITEE_HEADER.index("Mobile phone")] = "12345"
     path = write_xlsx(tmp_path / "bad.xlsx", [*INVITEE_ROWS, bad, bad_phone])
     with pytest.raises(svc.ImportRefused) as refused:
-        svc.import_file(event_db.unit_of_work(), "invitees", path, importer(event_db))
+        svc.import_file(event_db.unit_of_work(), "invitees", path, importer(event_db), clock=CLOCK)
     assert [(i.row, i.column) for i in refused.value.check.issues] == [
         (4, "Points"),
         (5, "Mobile phone"),
@@ -456,10 +463,16 @@ def test_a_file_with_any_error_imports_nothing(event_db: Database, tmp_path: Pat
     bad_phone[INVITEE_HEADER.index("Mobile phone")] = "13600001111"
     write_xlsx(path, [*INVITEE_ROWS, bad, bad_phone])
     assert (
-        svc.import_file(event_db.unit_of_work(), "invitees", path, importer(event_db)).created == 4
+        svc.import_file(
+            event_db.unit_of_work(), "invitees", path, importer(event_db), clock=CLOCK
+        ).created
+        == 4
     )
     assert (
-        svc.import_file(event_db.unit_of_work(), "invitees", path, importer(event_db)).created == 0
+        svc.import_file(
+            event_db.unit_of_work(), "invitees", path, importer(event_db), clock=CLOCK
+        ).created
+        == 0
     )
     assert count(event_db, Customer.id) == 4
 
@@ -468,7 +481,7 @@ def test_imports_into_an_event_need_the_event(any_empty_url: str, tmp_path: Path
     database = open_database(any_empty_url)
     path = write_xlsx(tmp_path / "c.xlsx", CATALOG_ROWS)
     with pytest.raises(svc.KioskError, match="Create the event first"):
-        svc.import_file(database.unit_of_work(), "catalog", path, importer(database))
+        svc.import_file(database.unit_of_work(), "catalog", path, importer(database), clock=CLOCK)
     database.dispose()
 
 

@@ -69,7 +69,7 @@ def test_a_pulled_name_and_phone_are_found_at_reception(demo_db: Database, ledge
     customer_id, number, old_name, old_mask = _first(demo_db)
     _renamed_in_ledger(ledger, number)
     assert number not in _found(demo_db, NEW_NAME)
-    s001 = staff_session(demo_db.unit_of_work(), "S001")
+    s001 = staff_session(demo_db.unit_of_work(), "S001", clock=FixedClock(NOON))
 
     report = pull(demo_db, ledger, s001, clock=FixedClock(NOON))
 
@@ -94,15 +94,15 @@ def test_a_pulled_name_and_phone_are_found_at_reception(demo_db: Database, ledge
 def test_only_a_supervisor_pulls(demo_db: Database, ledger: Ledger, staff_no: str) -> None:
     _customer_id, number, old_name, _mask = _first(demo_db)
     account = _renamed_in_ledger(ledger, number)
-    staff = staff_session(demo_db.unit_of_work(), staff_no)
+    staff = staff_session(demo_db.unit_of_work(), staff_no, clock=FixedClock(NOON))
     before = _dump(demo_db)
     words = "Only a supervisor refreshes the customers' balances from the ledger."
     with pytest.raises(PermissionDenied, match=words):
-        pull(demo_db, ledger, staff)
+        pull(demo_db, ledger, staff, clock=FixedClock(NOON))
     # The service itself refuses too, whoever calls it, before it writes anything.
     with pytest.raises(PermissionDenied, match=words):
-        apply_ledger_snapshot(demo_db.unit_of_work(), staff, [account])
+        apply_ledger_snapshot(demo_db.unit_of_work(), staff, [account], clock=FixedClock(NOON))
     with pytest.raises(PermissionDenied, match=words):
-        apply_ledger_snapshot(demo_db.unit_of_work(), None, [account])
+        apply_ledger_snapshot(demo_db.unit_of_work(), None, [account], clock=FixedClock(NOON))
     assert _dump(demo_db) == before
     assert number in _found(demo_db, old_name)

@@ -150,9 +150,9 @@ def _long_cart(url: str, lines: int) -> list[int]:
         assert customer_id is not None
         make_ready(database, customer_id)
         clock = FixedClock(MORNING)
-        staff = staff_session(database.unit_of_work(), "R001")
+        staff = staff_session(database.unit_of_work(), "R001", clock=clock)
         reception.check_in(database.unit_of_work(), customer_id, staff, clock=clock)
-        desk = staff_session(database.unit_of_work(), "A001")
+        desk = staff_session(database.unit_of_work(), "A001", clock=clock)
         key = keys.unlock(database.unit_of_work(), DEMO_PASSPHRASE)
         cart = [CartLine("O501" if i % 2 else "O401") for i in range(lines)]
         issued = issue_slips(database.unit_of_work(), customer_id, cart, desk, key, clock=clock)
@@ -239,6 +239,7 @@ def test_an_event_with_too_long_a_name_is_refused_in_words(any_empty_url: str) -
                 event_date=TODAY,
                 venue="会展中心",
                 slots=[slot],
+                clock=FixedClock(MORNING),
             )
         with pytest.raises(ValueTooLong, match="The slot label is too long: at most 64"):
             imports.create_event(
@@ -248,6 +249,7 @@ def test_an_event_with_too_long_a_name_is_refused_in_words(any_empty_url: str) -
                 event_date=TODAY,
                 venue="会展中心",
                 slots=[replace(slot, label="场" * 65)],
+                clock=FixedClock(MORNING),
             )
         with database.unit_of_work() as uow:
             assert uow.session.scalars(select(Event)).all() == []

@@ -187,14 +187,14 @@ def test_an_event_in_use_upgrades_with_its_slips(sqlite_demo_url: str) -> None:
     reception.check_in(
         database.unit_of_work(),
         customer_id,
-        staff_session(database.unit_of_work(), "R001"),
+        staff_session(database.unit_of_work(), "R001", clock=clock),
         clock=clock,
     )
     issue_slips(
         database.unit_of_work(),
         customer_id,
         [CartLine("O501")],
-        staff_session(database.unit_of_work(), "A001"),
+        staff_session(database.unit_of_work(), "A001", clock=clock),
         keys.unlock(database.unit_of_work(), DEMO_PASSPHRASE),
         clock=clock,
     )

@@ -61,7 +61,7 @@ def _customer(database: Database) -> int:
 def _checked_in(database: Database, clock: FixedClock) -> tuple[int, int]:
     """A customer checked in by R001 to activation: (customer id, visit id)."""
     customer_id = _customer(database)
-    r001 = staff_session(database.unit_of_work(), "R001")
+    r001 = staff_session(database.unit_of_work(), "R001", clock=clock)
     result = reception.check_in(
         database.unit_of_work(), customer_id, r001, route=reception.Queue.ACTIVATION, clock=clock
     )
@@ -74,7 +74,7 @@ def _checked_in(database: Database, clock: FixedClock) -> tuple[int, int]:
 
 def _slip(database: Database, clock: FixedClock) -> int:
     customer_id, _visit = _checked_in(database, clock)
-    a001 = staff_session(database.unit_of_work(), "A001")
+    a001 = staff_session(database.unit_of_work(), "A001", clock=clock)
     key = keys.unlock(database.unit_of_work(), DEMO_PASSPHRASE)
     (slip,) = slips.issue_slips(
         database.unit_of_work(), customer_id, [CartLine("O501")], a001, key, clock=clock
@@ -134,7 +134,7 @@ def _close(db: Database, staff: StaffSession, clock: FixedClock) -> object:
 
 
 def _catalog_url(db: Database, staff: StaffSession, clock: FixedClock) -> object:
-    return tracking.set_catalog_url(db.unit_of_work(), "https://example.com/c", staff)
+    return tracking.set_catalog_url(db.unit_of_work(), "https://example.com/c", staff, clock=clock)
 
 
 def _purge(db: Database, staff: StaffSession, clock: FixedClock) -> object:
@@ -142,12 +142,17 @@ def _purge(db: Database, staff: StaffSession, clock: FixedClock) -> object:
 
 
 def _new_key(db: Database, staff: StaffSession, clock: FixedClock) -> object:
-    return keys.create_event_key(db.unit_of_work(), DEMO_PASSPHRASE, staff)
+    return keys.create_event_key(db.unit_of_work(), DEMO_PASSPHRASE, staff, clock=clock)
 
 
 def _walk_in(db: Database, staff: StaffSession, clock: FixedClock) -> object:
     return reception.register_walk_in(
-        db.unit_of_work(), name="王五", phone="13800001234", branch_code="B01", staff=staff
+        db.unit_of_work(),
+        name="王五",
+        phone="13800001234",
+        branch_code="B01",
+        staff=staff,
+        clock=clock,
     )
 
 
@@ -175,7 +180,7 @@ REFUSED: list[tuple[str, Attempt, str]] = [
 def test_a_role_refused_at_the_service_layer(
     demo_db: Database, clock: FixedClock, staff_no: str, attempt: Attempt, words: str
 ) -> None:
-    staff = staff_session(demo_db.unit_of_work(), staff_no)
+    staff = staff_session(demo_db.unit_of_work(), staff_no, clock=clock)
     # Each attempt sets up first (a check-in, a slip) with the right staff; the snapshot is
     # taken the moment the refused call checks the role, so it includes that set-up.
     calls: list[dict[str, list[tuple[Any, ...]]]] = []
@@ -214,7 +219,7 @@ def _snapshotting(
 
 def test_a_supervisor_is_refused_nothing(demo_db: Database, clock: FixedClock) -> None:
     assert all(may({Role.SUPERVISOR}, action) for action in Action)
-    s001 = staff_session(demo_db.unit_of_work(), "S001")
+    s001 = staff_session(demo_db.unit_of_work(), "S001", clock=clock)
     # The same calls the other roles were refused all go through for the supervisor.
     _walk_in(demo_db, s001, clock)
     _check_in(demo_db, s001, clock)
@@ -223,8 +228,14 @@ def test_a_supervisor_is_refused_nothing(demo_db: Database, clock: FixedClock) -
     (slip,) = slips.issue_slips(
         demo_db.unit_of_work(), customer_id, [CartLine("O501")], s001, key, clock=clock
     )
-    assert slips.record_print(demo_db.unit_of_work(), slip.serial, s001, printed=True) == 1
-    assert slips.record_print(demo_db.unit_of_work(), slip.serial, s001, printed=True) == 2
+    assert (
+        slips.record_print(demo_db.unit_of_work(), slip.serial, s001, printed=True, clock=clock)
+        == 1
+    )
+    assert (
+        slips.record_print(demo_db.unit_of_work(), slip.serial, s001, printed=True, clock=clock)
+        == 2
+    )
     slips.void_slip(demo_db.unit_of_work(), slip.serial, s001, reason="x", clock=clock)
     _export_pack(demo_db, s001, clock)
     _catalog_url(demo_db, s001, clock)
@@ -310,7 +321,7 @@ def test_undo_needs_a_supervisor_and_records_who_approved(
     demo_db: Database, clock: FixedClock
 ) -> None:
     _customer_id, visit_id = _checked_in(demo_db, clock)
-    r001 = staff_session(demo_db.unit_of_work(), "R001")
+    r001 = staff_session(demo_db.unit_of_work(), "R001", clock=clock)
     before = _dump(demo_db)
     with pytest.raises(ApprovalNeeded, match="approve undoing a check-in"):
         reception.undo_check_in(demo_db.unit_of_work(), visit_id, r001, clock=clock)
@@ -335,7 +346,7 @@ def test_undo_needs_a_supervisor_and_records_who_approved(
 
 def test_an_approval_is_for_one_action(demo_db: Database, clock: FixedClock) -> None:
     _customer_id, visit_id = _checked_in(demo_db, clock)
-    r001 = staff_session(demo_db.unit_of_work(), "R001")
+    r001 = staff_session(demo_db.unit_of_work(), "R001", clock=clock)
     for_a_void = approve(
         demo_db.unit_of_work(), "S001", DEMO_PIN, action=Action.VOID_SLIP, clock=clock
     )
@@ -373,7 +384,7 @@ def test_only_a_supervisor_can_approve(demo_db: Database, clock: FixedClock) -> 
 
 def test_void_with_approval_records_the_supervisor(demo_db: Database, clock: FixedClock) -> None:
     serial = _slip(demo_db, clock)
-    a001 = staff_session(demo_db.unit_of_work(), "A001")
+    a001 = staff_session(demo_db.unit_of_work(), "A001", clock=clock)
     with pytest.raises(ApprovalNeeded, match="approve voiding a slip"):
         slips.void_slip(demo_db.unit_of_work(), serial, a001, reason="x", clock=clock)
     approval = approve(
@@ -389,17 +400,17 @@ def test_void_with_approval_records_the_supervisor(demo_db: Database, clock: Fix
 
 def test_reprint_after_the_first_copy_needs_approval(demo_db: Database, clock: FixedClock) -> None:
     serial = _slip(demo_db, clock)
-    a001 = staff_session(demo_db.unit_of_work(), "A001")
+    a001 = staff_session(demo_db.unit_of_work(), "A001", clock=clock)
     # A failed first print, then the first copy: nobody needed.
-    assert slips.record_print(demo_db.unit_of_work(), serial, a001, printed=False) == 0
-    assert slips.record_print(demo_db.unit_of_work(), serial, a001, printed=True) == 1
+    assert slips.record_print(demo_db.unit_of_work(), serial, a001, printed=False, clock=clock) == 0
+    assert slips.record_print(demo_db.unit_of_work(), serial, a001, printed=True, clock=clock) == 1
     with pytest.raises(ApprovalNeeded, match="printing a slip again"):
-        slips.record_print(demo_db.unit_of_work(), serial, a001, printed=True)
+        slips.record_print(demo_db.unit_of_work(), serial, a001, printed=True, clock=clock)
     approval = approve(
         demo_db.unit_of_work(), "S001", DEMO_PIN, action=Action.REPRINT_SLIP, clock=clock
     )
     copies = slips.record_print(
-        demo_db.unit_of_work(), serial, a001, printed=True, approval=approval
+        demo_db.unit_of_work(), serial, a001, printed=True, approval=approval, clock=clock
     )
     assert copies == 2
 
@@ -411,6 +422,7 @@ def test_import_before_any_staff_exists_needs_nobody(any_empty_url: str, tmp_pat
     from tests.unit.test_imports import BRANCH_ROWS, STAFF_ROWS, write_xlsx
 
     database = open_database(any_empty_url)
+    clock = FixedClock(MORNING)
     try:
         imports.create_event(
             database.unit_of_work(),
@@ -419,16 +431,21 @@ def test_import_before_any_staff_exists_needs_nobody(any_empty_url: str, tmp_pat
             event_date=MORNING.date(),
             venue="",
             slots=[imports.SlotSpec("AM", "上午", time(9), time(11), 10)],
+            clock=clock,
         )
         branches = write_xlsx(tmp_path / "b.xlsx", BRANCH_ROWS)
         staff = write_xlsx(tmp_path / "s.xlsx", STAFF_ROWS)
-        assert imports.import_file(database.unit_of_work(), "branches", branches, None).created
-        assert imports.import_file(database.unit_of_work(), "staff", staff, None).created
+        assert imports.import_file(
+            database.unit_of_work(), "branches", branches, None, clock=clock
+        ).created
+        assert imports.import_file(
+            database.unit_of_work(), "staff", staff, None, clock=clock
+        ).created
         with pytest.raises(PermissionDenied, match="import files"):
-            imports.import_file(database.unit_of_work(), "branches", branches, None)
-        rm = staff_session(database.unit_of_work(), "RM001")
+            imports.import_file(database.unit_of_work(), "branches", branches, None, clock=clock)
+        rm = staff_session(database.unit_of_work(), "RM001", clock=clock)
         with pytest.raises(ApprovalNeeded, match="importing a file"):
-            imports.import_file(database.unit_of_work(), "branches", branches, rm)
+            imports.import_file(database.unit_of_work(), "branches", branches, rm, clock=clock)
         with database.unit_of_work() as uow:
             records = uow.session.scalars(
                 select(AuditRecord.action).where(AuditRecord.action.like("import_%"))

@@ -64,14 +64,14 @@ def slip(demo_db: Database) -> SlipDocument:
     reception.check_in(
         demo_db.unit_of_work(),
         customer_id,
-        staff_session(demo_db.unit_of_work(), "R001"),
+        staff_session(demo_db.unit_of_work(), "R001", clock=FixedClock(MORNING)),
         clock=FixedClock(MORNING),
     )
     issued = issue_slips(
         demo_db.unit_of_work(),
         customer_id,
         [CartLine("O1001", 2)],
-        staff_session(demo_db.unit_of_work(), "A001"),
+        staff_session(demo_db.unit_of_work(), "A001", clock=FixedClock(MORNING)),
         keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE),
         clock=FixedClock(MORNING),
     )[0]

@@ -194,26 +194,33 @@ def test_an_older_database_works_then_is_encrypted_in_place(
             sent is not None and "13987654321" not in sent.payload and "139****4321" in sent.payload
         )
     # It keeps working before anyone types the passphrase: reception shows masks.
-    staff = staff_session(database.unit_of_work(), "R001")
+    clock = FixedClock(MORNING)
+    staff = staff_session(database.unit_of_work(), "R001", clock=clock)
     hits = reception.search(database.unit_of_work(), (full[0].phone or "")[-4:])
     assert any(h.masked_id == mask_id(full[0].id_number) for h in hits)
     walk_in = reception.register_walk_in(
-        database.unit_of_work(), name="周八", phone="13700001111", branch_code="B01", staff=staff
+        database.unit_of_work(),
+        name="周八",
+        phone="13700001111",
+        branch_code="B01",
+        staff=staff,
+        clock=clock,
     )
     with database.unit_of_work() as uow:
         row = uow.session.get(Customer, walk_in)
         assert row is not None and row.legacy_phone == "13700001111" and row.phone_sealed is None
 
     with pytest.raises(PermissionDenied, match="Only a supervisor encrypts"):
-        encrypt_event(database.unit_of_work(), DEMO_PASSPHRASE)  # staff exist: someone must
+        # Staff exist: someone must.
+        encrypt_event(database.unit_of_work(), DEMO_PASSPHRASE, clock=clock)
     with pytest.raises(PermissionDenied, match="Only a supervisor encrypts"):
-        encrypt_event(database.unit_of_work(), DEMO_PASSPHRASE, staff=staff)
-    supervisor = staff_session(database.unit_of_work(), "S001")
+        encrypt_event(database.unit_of_work(), DEMO_PASSPHRASE, staff=staff, clock=clock)
+    supervisor = staff_session(database.unit_of_work(), "S001", clock=clock)
     with pytest.raises(KioskError, match="Wrong passphrase for the event's signing key"):
-        encrypt_event(database.unit_of_work(), "not-the-passphrase", staff=supervisor)
-    report = encrypt_event(database.unit_of_work(), DEMO_PASSPHRASE, staff=supervisor)
+        encrypt_event(database.unit_of_work(), "not-the-passphrase", staff=supervisor, clock=clock)
+    report = encrypt_event(database.unit_of_work(), DEMO_PASSPHRASE, staff=supervisor, clock=clock)
     assert (report.key_created, report.customers, report.outbox) == (True, 241, 1)
-    again = encrypt_event(database.unit_of_work(), DEMO_PASSPHRASE, staff=supervisor)
+    again = encrypt_event(database.unit_of_work(), DEMO_PASSPHRASE, staff=supervisor, clock=clock)
     assert again.customers == 0  # done once
     compact(database)
     with database.unit_of_work() as uow:
@@ -251,7 +258,7 @@ def _clean_customer(database: Database) -> int:
 def test_governance_keeps_or_seals_the_sealed_fields(demo_db: Database) -> None:
     clock = FixedClock(MORNING)
     customer_id = _clean_customer(demo_db)
-    rm = staff_session(demo_db.unit_of_work(), "RM001")
+    rm = staff_session(demo_db.unit_of_work(), "RM001", clock=clock)
     form = desk.current_form(demo_db.unit_of_work(), customer_id)
     assert form.id_number and form.id_number[6:14] == "*" * 8 and "****" in (form.phone or "")
     # Saved as shown (masks) or left alone (None): nothing changes.
@@ -261,7 +268,9 @@ def test_governance_keeps_or_seals_the_sealed_fields(demo_db: Database) -> None:
     # New ID dates with the sealed number kept: no retyping (#16 item 3), but the period must
     # be one of the law's, since the birth date the age rule needs is behind the mask.
     later = replace(kept, id_valid_from=date(2026, 11, 1), id_valid_to=date(2046, 11, 1))
-    assert desk.check_form(demo_db.unit_of_work(), later, customer_id=customer_id) == {}
+    assert (
+        desk.check_form(demo_db.unit_of_work(), later, customer_id=customer_id, clock=clock) == {}
+    )
     odd = replace(later, id_valid_to=date(2040, 11, 1))
     with pytest.raises(GovernanceInvalid) as invalid:
         desk.save_governance(demo_db.unit_of_work(), customer_id, odd, rm, clock=clock)
@@ -327,9 +336,9 @@ def test_purge_after_close_and_sync_keeps_the_figures(demo_db: Database, tmp_pat
             if len(n) >= 3 and not any(n in staff for staff in staff_names)
         }
     secrets = _secrets(demo_db)
-    front = staff_session(demo_db.unit_of_work(), "R001")
-    activation = staff_session(demo_db.unit_of_work(), "A001")
-    supervisor = staff_session(demo_db.unit_of_work(), "S001")
+    front = staff_session(demo_db.unit_of_work(), "R001", clock=clock)
+    activation = staff_session(demo_db.unit_of_work(), "A001", clock=clock)
+    supervisor = staff_session(demo_db.unit_of_work(), "S001", clock=clock)
     key = keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
     make_ready(demo_db, *rich)
     for customer_id in rich:
@@ -339,7 +348,7 @@ def test_purge_after_close_and_sync_keeps_the_figures(demo_db: Database, tmp_pat
         )
     governed = _clean_customer(demo_db)
     form = replace(desk.current_form(demo_db.unit_of_work(), governed), phone="13911112222")
-    rm = staff_session(demo_db.unit_of_work(), "RM001")
+    rm = staff_session(demo_db.unit_of_work(), "RM001", clock=clock)
     desk.save_governance(demo_db.unit_of_work(), governed, form, rm, clock=clock)
 
     with pytest.raises(KioskError, match="not closed yet"):
@@ -354,12 +363,12 @@ def test_purge_after_close_and_sync_keeps_the_figures(demo_db: Database, tmp_pat
     with pytest.raises(KioskError, match="have not reached the ledger yet"):
         purge(demo_db.unit_of_work(), supervisor, clock=after_all)
     ledger = _ledger(demo_db, tmp_path)
-    held = push(demo_db, ledger)
+    held = push(demo_db, ledger, clock=after_all)
     assert held.held == 1  # the sealed governance change waits for the passphrase
     with pytest.raises(KioskError, match="1 entries have not reached the ledger"):
         purge(demo_db.unit_of_work(), supervisor, clock=after_all)
     opener = privacy.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
-    sent = push(demo_db, ledger, opener=opener)
+    sent = push(demo_db, ledger, opener=opener, clock=after_all)
     assert (sent.sent, sent.held) == (1, 0)
     account = ledger.accounts([form_no(demo_db, governed)])[0]
     assert account.kyc["phone"] == "13911112222"  # the ledger got the full value
@@ -408,8 +417,9 @@ def test_commands_push_hold_purge_and_info(
     database = open_database(demo_url)
     customer_id = _clean_customer(database)
     form = replace(desk.current_form(database.unit_of_work(), customer_id), phone="13911112222")
-    rm = staff_session(database.unit_of_work(), "RM001")
-    desk.save_governance(database.unit_of_work(), customer_id, form, rm, clock=FixedClock(MORNING))
+    clock = FixedClock(MORNING)
+    rm = staff_session(database.unit_of_work(), "RM001", clock=clock)
+    desk.save_governance(database.unit_of_work(), customer_id, form, rm, clock=clock)
     database.dispose()
     ledger = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     monkeypatch.setenv("KIOSK_PASSPHRASE", DEMO_PASSPHRASE)

@@ -54,7 +54,7 @@ def test_masking_keeps_a_whole_character() -> None:
 
 def test_rare_names_are_found_checked_in_and_printed(any_demo_db: Database, tmp_path: Path) -> None:
     clock = FixedClock(MORNING)
-    staff = staff_session(any_demo_db.unit_of_work(), "R001")
+    staff = staff_session(any_demo_db.unit_of_work(), "R001", clock=clock)
     ids = {}
     for index, (name, _rare, _initials) in enumerate(RARE):
         ids[name] = reception.register_walk_in(

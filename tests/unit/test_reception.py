@@ -48,8 +48,8 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def staff(demo_db: Database) -> StaffSession:
-    return staff_session(demo_db.unit_of_work(), "R001")
+def staff(demo_db: Database, clock: FixedClock) -> StaffSession:
+    return staff_session(demo_db.unit_of_work(), "R001", clock=clock)
 
 
 def _customer(db: Database, **where: object) -> Customer:
@@ -393,8 +393,8 @@ def test_queue_ticket_pdf(
 
 def _concurrent_check_ins(url: str) -> None:
     database = open_database(url)
-    staff = staff_session(database.unit_of_work(), "R001")
-    staff2 = staff_session(database.unit_of_work(), "R002")
+    staff = staff_session(database.unit_of_work(), "R001", clock=FixedClock(MORNING))
+    staff2 = staff_session(database.unit_of_work(), "R002", clock=FixedClock(MORNING))
     customer = _customer(database, customer_no="6200000010")
     barrier = threading.Barrier(2)
     results = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -180,10 +180,14 @@ def test_key_rotation_keeps_old_slips_valid(demo_url: str) -> None:
     database = open_database(demo_url)
     old = keys.unlock(database.unit_of_work(), DEMO_PASSPHRASE)
     before = encode(SlipPayload(DEMO, 1, 1, 1, 1, 100, date(2027, 1, 1), "张*"), old)
+    from kiosk.clock import FixedClock
     from kiosk.services.auth import staff_session
 
-    supervisor = staff_session(database.unit_of_work(), "S001")
-    new_id = keys.create_event_key(database.unit_of_work(), "a new passphrase", supervisor)
+    clock = FixedClock(datetime(2026, 11, 28, 1, 10, tzinfo=UTC))
+    supervisor = staff_session(database.unit_of_work(), "S001", clock=clock)
+    new_id = keys.create_event_key(
+        database.unit_of_work(), "a new passphrase", supervisor, clock=clock
+    )
     new = keys.unlock(database.unit_of_work(), "a new passphrase")
     assert key_id(new.public_key()).hex() == new_id != key_id(old.public_key()).hex()
     after = encode(SlipPayload(DEMO, 2, 1, 1, 1, 100, date(2027, 1, 1), "张*"), new)

@@ -39,7 +39,7 @@ def _customer_checked_in(db: Database, balance: int, customer_no: str = "6200000
         uow.commit()
     assert customer_id is not None
     make_ready(db, customer_id)
-    staff = staff_session(db.unit_of_work(), "R001")
+    staff = staff_session(db.unit_of_work(), "R001", clock=FixedClock(MORNING))
     reception.check_in(db.unit_of_work(), customer_id, staff, clock=FixedClock(MORNING))
     return customer_id
 
@@ -53,7 +53,7 @@ def _balance(db: Database, customer_id: int) -> int:
 
 def test_issue_verify_void(demo_db: Database) -> None:
     customer_id = _customer_checked_in(demo_db, 20_000)
-    desk = staff_session(demo_db.unit_of_work(), "A001")
+    desk = staff_session(demo_db.unit_of_work(), "A001", clock=FixedClock(MORNING))
     key = keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
     slips = issue_slips(
         demo_db.unit_of_work(),
@@ -84,7 +84,7 @@ def test_issue_verify_void(demo_db: Database) -> None:
         slips[0].serial,
         desk,
         reason="customer changed mind",
-        approval=s001_approves(demo_db, Action.VOID_SLIP),
+        approval=s001_approves(demo_db, Action.VOID_SLIP, clock=FixedClock(MORNING)),
         clock=FixedClock(MORNING),
     )
     assert _balance(demo_db, customer_id) == 20_000 - 4_000
@@ -98,7 +98,8 @@ def test_issue_verify_void(demo_db: Database) -> None:
             slips[0].serial,
             desk,
             reason="again",
-            approval=s001_approves(demo_db, Action.VOID_SLIP),
+            approval=s001_approves(demo_db, Action.VOID_SLIP, clock=FixedClock(MORNING)),
+            clock=FixedClock(MORNING),
         )
 
 
@@ -115,17 +116,17 @@ def test_refusals_write_nothing(
     demo_db: Database, balance: int, cart: list[CartLine], message: str
 ) -> None:
     customer_id = _customer_checked_in(demo_db, balance)
-    desk = staff_session(demo_db.unit_of_work(), "A001")
+    desk = staff_session(demo_db.unit_of_work(), "A001", clock=FixedClock(MORNING))
     key = keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
     with pytest.raises(SlipError, match=message):
-        issue_slips(demo_db.unit_of_work(), customer_id, cart, desk, key)
+        issue_slips(demo_db.unit_of_work(), customer_id, cart, desk, key, clock=FixedClock(MORNING))
     with demo_db.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count(Slip.id))) == 0
 
 
 def test_capacity_and_not_checked_in(demo_db: Database) -> None:
     customer_id = _customer_checked_in(demo_db, 200_000)
-    desk = staff_session(demo_db.unit_of_work(), "A001")
+    desk = staff_session(demo_db.unit_of_work(), "A001", clock=FixedClock(MORNING))
     key = keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
     with audit.unaudited(), demo_db.unit_of_work() as uow:  # test setup
         uow.session.execute(update(Offer).where(Offer.code == "O202").values(capacity=1))
@@ -133,7 +134,12 @@ def test_capacity_and_not_checked_in(demo_db: Database) -> None:
     with pytest.raises(SlipError, match="fully booked"):
         # The first line fits, the second exceeds capacity: neither is issued.
         issue_slips(
-            demo_db.unit_of_work(), customer_id, [CartLine("O101"), CartLine("O202", 2)], desk, key
+            demo_db.unit_of_work(),
+            customer_id,
+            [CartLine("O101"), CartLine("O202", 2)],
+            desk,
+            key,
+            clock=FixedClock(MORNING),
         )
     with demo_db.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count(Slip.id))) == 0
@@ -141,7 +147,9 @@ def test_capacity_and_not_checked_in(demo_db: Database) -> None:
     with demo_db.unit_of_work() as uow:
         other = uow.session.scalar(select(Customer.id).where(Customer.customer_no == "6200000031"))
     with pytest.raises(SlipError, match="has not checked in"):
-        issue_slips(demo_db.unit_of_work(), other, [CartLine("O101")], desk, key)
+        issue_slips(
+            demo_db.unit_of_work(), other, [CartLine("O101")], desk, key, clock=FixedClock(MORNING)
+        )
 
 
 def _two_desks_at_once(url: str) -> None:
@@ -153,11 +161,18 @@ def _two_desks_at_once(url: str) -> None:
 
     def desk(staff_no: str) -> None:
         db = open_database(url)
-        staff = staff_session(db.unit_of_work(), staff_no)
+        staff = staff_session(db.unit_of_work(), staff_no, clock=FixedClock(MORNING))
         key = keys.unlock(db.unit_of_work(), DEMO_PASSPHRASE)
         barrier.wait()
         try:
-            issue_slips(db.unit_of_work(), customer_id, [CartLine("O101")], staff, key)
+            issue_slips(
+                db.unit_of_work(),
+                customer_id,
+                [CartLine("O101")],
+                staff,
+                key,
+                clock=FixedClock(MORNING),
+            )
             outcomes.append("issued")
         except SlipError as error:
             outcomes.append(str(error))
@@ -198,7 +213,7 @@ def test_printed_slip_round_trip_at_203_dpi(demo_db: Database, tmp_path) -> None
     from printing.slips import DOTS_PER_MODULE, qr_matrix, render_slip
 
     customer_id = _customer_checked_in(demo_db, 20_000)
-    desk = staff_session(demo_db.unit_of_work(), "A001")
+    desk = staff_session(demo_db.unit_of_work(), "A001", clock=FixedClock(MORNING))
     key = keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
     slip = issue_slips(
         demo_db.unit_of_work(),

@@ -180,10 +180,10 @@ def test_request_ids(any_demo_db: Database) -> None:
     assert len({idempotency.new_request_id() for _ in range(1000)}) == 1000
     with pytest.raises(KioskError, match="is not a request id"):
         idempotency.checked("a b")
-    r001 = staff_session(any_demo_db.unit_of_work(), "R001")
+    clock = FixedClock(NOON)
+    r001 = staff_session(any_demo_db.unit_of_work(), "R001", clock=clock)
     first = reception.resolve_code(any_demo_db.unit_of_work(), "6200000003")
     other = reception.resolve_code(any_demo_db.unit_of_work(), "6200000004")
-    clock = FixedClock(NOON)
     done = reception.check_in(
         any_demo_db.unit_of_work(), first, r001, clock=clock, request_id="req-0001"
     )
@@ -210,11 +210,11 @@ def test_request_ids(any_demo_db: Database) -> None:
 
 def test_station_heartbeat_is_cheap_and_quiet(any_demo_db: Database, tmp_path: Path) -> None:
     """An upsert per laptop, no audit record, no change for the other stations to reload."""
-    r001 = staff_session(any_demo_db.unit_of_work(), "R001")
+    clock = FixedClock(NOON)
+    r001 = staff_session(any_demo_db.unit_of_work(), "R001", clock=clock)
     counter = read_counter(any_demo_db.engine)
     with any_demo_db.unit_of_work() as uow:
         records = uow.session.scalar(select(func.count()).select_from(AuditRecord))
-    clock = FixedClock(NOON)
     low = SpaceReport(120 * 1024 * 1024, storage.place_of(tmp_path))
     for free in (low, SpaceReport(90 * 1024 * 1024, low.place)):
         stations.report_station(
@@ -239,9 +239,10 @@ def test_station_heartbeat_is_cheap_and_quiet(any_demo_db: Database, tmp_path: P
 def test_heartbeat_needs_a_signed_in_role(demo_db: Database, tmp_path: Path) -> None:
     from dataclasses import replace
 
-    r001 = staff_session(demo_db.unit_of_work(), "R001")
+    clock = FixedClock(NOON)
+    r001 = staff_session(demo_db.unit_of_work(), "R001", clock=clock)
     nobody = replace(r001, roles=frozenset())
     with pytest.raises(PermissionDenied):
         stations.report_station(
-            demo_db.unit_of_work(), nobody, SpaceReport(1, storage.place_of(tmp_path))
+            demo_db.unit_of_work(), nobody, SpaceReport(1, storage.place_of(tmp_path)), clock=clock
         )

@@ -37,8 +37,8 @@ def _counts(db: Database) -> tuple[int, int]:
 
 
 def test_a_wrong_phone_writes_nothing_and_names_the_field(any_demo_db: Database) -> None:
-    staff = staff_session(any_demo_db.unit_of_work(), "R001")
     clock = FixedClock(MORNING)
+    staff = staff_session(any_demo_db.unit_of_work(), "R001", clock=clock)
     before = _counts(any_demo_db)
     with pytest.raises(WalkInInvalid) as invalid:
         reception.register_walk_in(
