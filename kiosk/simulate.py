@@ -183,11 +183,15 @@ class Simulation:
         self.clock.at = self.starts_at
         uow = database.unit_of_work
         self.receptionists = [
-            staff_session(uow(), no) for no, _b, roles in rms if Role.RECEPTION in roles.split()
+            staff_session(uow(), no, clock=self.clock)
+            for no, _b, roles in rms
+            if Role.RECEPTION in roles.split()
         ]
         # The supervisor exports the packs, imports the bundles and approves the voids.
         self.supervisor = staff_session(
-            uow(), next(no for no, _b, roles in rms if Role.SUPERVISOR in roles.split())
+            uow(),
+            next(no for no, _b, roles in rms if Role.SUPERVISOR in roles.split()),
+            clock=self.clock,
         )
         self.key = keys.unlock(uow(), DEMO_PASSPHRASE)
         # The simulated RMs read the customers' ID cards: the sealed numbers, opened.
@@ -205,14 +209,14 @@ class Simulation:
             slot = slot_by_id.get(branch_slots.get(branch_id, -1))
             if slot is None:
                 continue
-            member = staff_session(uow(), no)
+            member = staff_session(uow(), no, clock=self.clock)
             start = slot.starts_at - timedelta(minutes=30)
             end = slot.ends_at + timedelta(minutes=45)  # late arrivals of the slot
             self._add_desk(member, Queue.SERVICE_DESK, f"D{number:02d}", start, end)
         activation_staff = [no for no, _b, roles in rms if Role.ACTIVATION in roles.split()]
         for number, no in enumerate(activation_staff, start=1):
             self._add_desk(
-                staff_session(uow(), no),
+                staff_session(uow(), no, clock=self.clock),
                 Queue.ACTIVATION,
                 f"J{number:02d}",
                 self.starts_at + timedelta(minutes=45),

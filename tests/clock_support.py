@@ -50,12 +50,7 @@ from kiosk.clock import Clock
 
 FALLS_BACK = ("kiosk", "sync")
 EXEMPT = frozenset({"kiosk.idempotency"})
-KIOSK_OWN = {
-    # Signs the simulated staff in with staff_session() on the real clock, not its SimClock.
-    "kiosk.simulate.Simulation.__init__",
-    # Delivers the bundle with deliver_bundle() on the real clock, not the booth's clock.
-    "kiosk.booth_laptop.online.OnlineBooth.catch_up",
-}
+KIOSK_OWN: set[str] = set()  # none left: simulate and the online booth pass theirs
 FACES = ("cli", "ui")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

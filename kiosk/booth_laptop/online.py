@@ -148,7 +148,9 @@ class OnlineBooth(Scanner):
             return None
         data, _count = self.booth.bundle()
         try:
-            result = deliver_bundle(self.database.unit_of_work(), data, station="booth")
+            result = deliver_bundle(
+                self.database.unit_of_work(), data, clock=self.booth.clock, station="booth"
+            )
         except _LAN_ERRORS as error:
             if isinstance(error, OnlineRefused):
                 raise

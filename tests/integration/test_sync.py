@@ -27,7 +27,15 @@ from kiosk.services.auth import staff_session
 from kiosk.services.slips import CartLine, issue_slips, void_slip
 from sync import ledger as L
 from sync.ledger import Ledger
-from sync.push import SyncError, accounts_from_event, pending, pull, push
+from sync.push import (
+    SyncBusy,
+    SyncError,
+    accounts_from_event,
+    pending,
+    pull,
+    push,
+    sync_lock,
+)
 from tests.approval_support import s001_approves
 from tests.gate_support import make_ready
 
@@ -218,6 +226,22 @@ push(db, ledger, batch_size=3, progress=lambda d, t: print(d, flush=True))
 """
 
 
+def _wait_for_the_lock(database: Database) -> None:
+    """Until a killed push's sync lock is gone. On PostgreSQL the lock is its session's, and
+    the server ends that session only when it notices the dead connection: at once on an idle
+    machine, after a moment under load. The push refuses (``SyncBusy``) until then, as it
+    should; the test is about what the push does after, so it waits for the server."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with sync_lock(database):
+                return
+        except SyncBusy:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def test_push_killed_at_random_points_then_pushed_again(demo_db: Database, pg_url: str) -> None:
     _event_day(demo_db, 40)
     ledger = _seeded(demo_db, pg_url)
@@ -244,6 +268,7 @@ def test_push_killed_at_random_points_then_pushed_again(demo_db: Database, pg_ur
         kills += 1
         first_cut = first_cut or pending(demo_db)
     assert kills == 3 and 0 < first_cut < total  # really cut off halfway
+    _wait_for_the_lock(demo_db)
     report = push(demo_db, ledger, clock=FixedClock(EVENING))
     assert pending(demo_db) == 0 and report.rejected == 0
     totals = ledger.totals()
