@@ -1,8 +1,8 @@
 """The merchant station in the event app: packs out to the booths, bundles back in.
 
 Booths run offline in booth mode (``kiosk booth``, ``ui.booth_window``), on their own
-database; the event app is where the coordinator exports each merchant's pack and imports the bundles the
-booths bring back on a USB stick. This page says so and does both.
+database; the event app is where the coordinator exports each merchant's pack and imports
+the bundles the booths bring back on a USB stick. This page says so and does both.
 """
 
 from __future__ import annotations
