@@ -2,7 +2,7 @@
 passphrase, request ids, and opening the window.
 
 The groups (``cli/*_commands.py``) import this module and ``cli.staff``, never each other and
-never ``cli.main``, so the package has no import circle (``tests/unit/test_cli_layout.py``).
+never ``cli.main``, so the package has no import circle (``tests/unit/cli/test_cli_layout.py``).
 Everything here is light: ``kiosk --help`` imports it whole.
 """
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 # The newest migration. Opening a database already at this revision needs no Alembic at all,
-# which keeps almost a second of imports off every start-up; tests/unit/test_migrations.py
+# which keeps almost a second of imports off every start-up; tests/unit/kiosk/test_migrations.py
 # fails when a new migration is added without updating this.
 HEAD_REVISION = "5d7e2c41b913"
 

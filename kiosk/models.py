@@ -3,8 +3,8 @@
 Points are integers. Times are stored in UTC and always come back timezone-aware, on SQLite
 too (see ``UTCDateTime``). Enumerations are stored as short strings with CHECK constraints
 rather than native enums so that SQLite and PostgreSQL share one migration. Schema changes go
-through ``kiosk/migrations``; ``tests/unit/test_migrations.py`` fails when the models and the
-migrations disagree.
+through ``kiosk/migrations``; ``tests/unit/kiosk/test_migrations.py`` fails when the models
+and the migrations disagree.
 """
 
 from __future__ import annotations

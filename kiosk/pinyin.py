@@ -150,7 +150,7 @@ def _name_initials(name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))[:_MAX_KEYS]
 
 
-INITIALS_MAX = 200  # Customer.name_initials is VARCHAR(200) (tests/unit/test_lengths.py)
+INITIALS_MAX = 200  # Customer.name_initials is VARCHAR(200) (tests/unit/kiosk/test_lengths.py)
 
 
 def initials_key(name: str) -> str:

@@ -4,8 +4,8 @@ The target (issue #28) is what a Chinese bank must handle in names: every charac
 通用规范汉字表 (8,105, of which 196 lie in CJK Extensions B–E), all of CJK Extension A
 (6,592), and GB 18030-2022 implementation level 2 (the whole single- and double-byte part
 with the 2022 mappings, Extension A, U+9FA6–U+9FEF and the 196 above). ``scripts/
-build_font.py`` subsets the shipped fonts to it and ``tests/unit/test_fonts.py`` checks every
-character against the fonts, Qt, a PDF and a thermal raster.
+build_font.py`` subsets the shipped fonts to it and ``tests/unit/printing/test_fonts.py``
+checks every character against the fonts, Qt, a PDF and a thermal raster.
 """
 
 from __future__ import annotations

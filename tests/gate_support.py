@@ -4,7 +4,7 @@ The redemption gate (``kiosk.services.gate``) refuses slips to a demo customer w
 their data or without active mobile banking, as it must. Tests of issuing, printing, booths,
 sync and the rest prepare their customer with ``make_ready``: the state the service desk and
 the activation desk's F6 leave behind (data complete and valid, mobile banking active), set
-directly as test setup. The gate itself is tested in tests/unit/test_gate.py and
+directly as test setup. The gate itself is tested in tests/unit/kiosk/services/test_gate.py and
 tests/ui/test_activation_gate.py.
 """
 

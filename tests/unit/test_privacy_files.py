@@ -22,7 +22,7 @@ from kiosk.db import open_database
 from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.models import Merchant, Offer
 from kiosk.privacy import full_values
-from tests.unit.test_cli import run
+from tests.unit.cli.test_cli import run
 
 
 def personal_values(url: str) -> set[str]:

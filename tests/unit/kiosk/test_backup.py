@@ -47,7 +47,7 @@ from kiosk.services.auth import staff_session
 from kiosk.services.slips import CartLine, issue_slips
 from tests.conftest import DEMO_DATE
 from tests.gate_support import make_ready
-from tests.unit.test_cli import run
+from tests.unit.cli.test_cli import run
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 

@@ -34,7 +34,7 @@ from kiosk.services.approval import approve
 from kiosk.services.auth import StaffSession, staff_session
 from kiosk.services.slips import CartLine
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MORNING = datetime(2026, 11, 28, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai
 
 
@@ -419,7 +419,7 @@ def test_import_before_any_staff_exists_needs_nobody(any_empty_url: str, tmp_pat
     """The first event and staff list come in before anyone could sign in; after that, an
     import needs a member of staff again."""
     from kiosk.db import open_database
-    from tests.unit.test_imports import BRANCH_ROWS, STAFF_ROWS, write_xlsx
+    from tests.unit.kiosk.services.test_imports import BRANCH_ROWS, STAFF_ROWS, write_xlsx
 
     database = open_database(any_empty_url)
     clock = FixedClock(MORNING)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import grimp
 
-CLI = Path(__file__).resolve().parents[2] / "cli"
+CLI = Path(__file__).resolve().parents[3] / "cli"
 MOST_LINES = 400
 
 

@@ -299,7 +299,7 @@ def _written_action_codes() -> set[str]:
 
     from kiosk.imports import ORDER
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     codes: set[str] = set()
     for folder in ("kiosk", "sync", "ui", "cli"):
         for path in (root / folder).rglob("*.py"):

@@ -42,8 +42,8 @@ from sync.ledger import Ledger
 from sync.push import accounts_from_event, push
 from tests.conftest import DEMO_DATE
 from tests.gate_support import make_ready
-from tests.unit.test_cli import run
-from tests.unit.test_migrations import _downgrade
+from tests.unit.cli.test_cli import run
+from tests.unit.kiosk.test_migrations import _downgrade
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 

@@ -22,7 +22,7 @@ from kiosk.db import open_database
 from kiosk.models import AuditRecord, Slip, SlipStatus, Staff
 from tests.booth_support import issue
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 KIOSK = str(Path(sys.executable).with_name("kiosk"))
 
 

@@ -28,7 +28,7 @@ from kiosk.slipcode import (
     verify,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))  # the documented test key
 DEMO = event_tag("DEMO")
 PAYLOAD = SlipPayload(DEMO, 1, 1, 101, 1, 12000, date(2027, 5, 27), "王**")

@@ -18,7 +18,7 @@ from kiosk.gb18030 import GB18030_2022_REMAPPED, gb18030_2022, undisplayable
 from kiosk.imports.reading import decode_csv
 from kiosk.models import Customer
 from kiosk.services import imports as svc
-from tests.unit.test_imports import (
+from tests.unit.kiosk.services.test_imports import (
     BRANCH_ROWS,
     CATALOG_ROWS,
     CLOCK,

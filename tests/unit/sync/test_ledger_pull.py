@@ -24,7 +24,7 @@ from kiosk.services.auth import staff_session
 from kiosk.services.ledger_snapshot import apply_ledger_snapshot
 from sync.ledger import Account, Ledger
 from sync.push import accounts_from_event, pull
-from tests.unit.test_permissions import _dump
+from tests.unit.kiosk.test_permissions import _dump
 
 NOON = datetime(2026, 11, 28, 4, 0, tzinfo=UTC)
 NEW_NAME = "钟离新雪"

@@ -27,7 +27,7 @@ from kiosk.imports.kinds import KINDS, normalize_header
 from kiosk.imports.reading import SheetChoice, Unreadable
 from kiosk.models import Customer
 from kiosk.services import imports as svc
-from tests.unit.test_imports import (
+from tests.unit.kiosk.services.test_imports import (
     BRANCH_ROWS,
     CATALOG_ROWS,
     CLOCK,
@@ -404,7 +404,7 @@ def test_a_file_that_cannot_be_read_is_one_sentence(
 
 # --- a workbook saved by LibreOffice -------------------------------------------------------
 
-LIBREOFFICE = Path(__file__).resolve().parents[1] / "fixtures" / "libreoffice-invitees.xlsx"
+LIBREOFFICE = Path(__file__).resolve().parents[3] / "fixtures" / "libreoffice-invitees.xlsx"
 
 
 def test_a_libreoffice_saved_workbook(db: Database, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.unit.test_cli import run
+from tests.unit.cli.test_cli import run
 
 
 def test_ledger_sync_close_and_reports(

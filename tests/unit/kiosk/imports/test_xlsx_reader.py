@@ -22,7 +22,7 @@ from kiosk.imports import xlsx
 from kiosk.imports.reading import read_sheet
 from kiosk.imports.templates import write_templates
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
 
 
 def typed(value: Any) -> tuple[str, Any]:

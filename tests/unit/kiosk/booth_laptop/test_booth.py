@@ -33,7 +33,7 @@ from kiosk.slipcode import SlipPayload, Verdict, encode, event_tag
 from tests.approval_support import s001_approves
 from tests.booth_support import MORNING, issue, new_booth, pack_bytes, supervisor
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 @pytest.fixture
