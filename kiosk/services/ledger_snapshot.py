@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from kiosk import audit, privacy
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
+from kiosk.governance import FIELDS
 from kiosk.i18n import _
 from kiosk.models import Customer, Invitation, JournalEntry, OutboxEntry, OutboxStatus
 from kiosk.permissions import Action, require
@@ -33,21 +34,9 @@ from kiosk.search_keys import customer_keys
 from kiosk.services.auth import StaffSession
 from kiosk.uow import UnitOfWork
 
-# The KYC fields the ledger holds for a customer, as the snapshot carries them.
-KYC_FIELDS = (
-    "name",
-    "gender",
-    "nationality",
-    "occupation_code",
-    "address",
-    "phone",
-    "id_type",
-    "id_number",
-    "id_valid_from",
-    "id_valid_to",
-    "id_long_term",
-    "tax_residency",
-)
+# The KYC fields the ledger holds for a customer, as the snapshot carries them: the ones the
+# service desk's form governs.
+KYC_FIELDS = FIELDS
 
 
 class LedgerAccount(Protocol):
