@@ -92,8 +92,13 @@ def test_void_needs_the_staff_pin_throttled_and_audited(slip_url: str) -> None:
     assert _audit(slip_url, "sign_in_failed") == [("S001", "cli")]
     started = time.monotonic()
     result = kiosk(slip_url, *void, KIOSK_PIN="1234")
-    if time.monotonic() - started < 0.9:  # a fast machine: still inside the wait
-        assert result.returncode == 1 and "Too quick after a wrong PIN" in result.stderr
+    # The wait is timed from the wrong PIN's audit record, and the command checks it part-way
+    # through its own start: under load a run longer than the wait may still have checked
+    # inside it. Refused "too quick" is then the only acceptable failure; a quick run must be.
+    too_quick = result.returncode == 1 and "Too quick after a wrong PIN" in result.stderr
+    if time.monotonic() - started < 0.9:  # a fast machine: certainly inside the wait
+        assert too_quick, result.stderr
+    if too_quick:
         assert _slip_status(slip_url) == SlipStatus.ISSUED
         time.sleep(1.1)
         result = kiosk(slip_url, *void, KIOSK_PIN="1234")
