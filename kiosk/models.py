@@ -168,6 +168,12 @@ class Event(Base):
     redeem_requires: Mapped[str] = mapped_column(
         String(100), default="data mobile_banking", server_default="data mobile_banking"
     )
+    # The bank's whole points stock, when the ledger supplies it (or the coordinator types
+    # it): the redemption ratio is also shown against it, as the bank counts (issue #19).
+    bank_points_stock: Mapped[int | None] = mapped_column(BigInteger)
+    # When the next event is planned: the figures count the invitees' points that expire
+    # before it (None: a year after this one).
+    next_event_on: Mapped[date | None] = mapped_column(Date)
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
@@ -273,7 +279,13 @@ class Customer(Base):
     id_valid_to: Mapped[date | None] = mapped_column(Date)  # None with id_long_term: "长期"
     id_long_term: Mapped[bool] = mapped_column(Boolean, default=False)
     tax_residency: Mapped[str | None] = mapped_column(String(16))
+    # The ledger's own label (standard, gold, ...); the event's tier, which sets prices and
+    # quotas, comes from ``aum`` and the event's bands (``kiosk.tiers``).
     tier: Mapped[str] = mapped_column(String(16), default="standard")
+    # Assets under management in yuan, from the ledger or the invitee import; never shown,
+    # only placed in a band.
+    aum: Mapped[int | None] = mapped_column(BigInteger)
+    # The snapshot's total: the sum of the customer's lots (``PointsLot``) once they have any.
     points_balance: Mapped[int] = mapped_column(BigInteger, default=0)
     balance_as_of: Mapped[datetime | None]
     branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"))
@@ -285,6 +297,30 @@ class Customer(Base):
 
     branch: Mapped[Branch] = relationship()
     rm: Mapped[Staff | None] = relationship()
+
+
+class PointsLot(Base):
+    """Points earned together that expire together (积分批次), as the ledger's snapshot or the
+    invitee import says: ``points`` is what is left of the lot on the ledger at the snapshot.
+
+    Spending takes the lots that expire first (``kiosk.points``); ``JournalLot`` says which.
+    A simple balance is one lot with no expiry. Lots are never deleted once the journal names
+    them: a lot the ledger no longer reports is kept with 0 points.
+    """
+
+    __tablename__ = "points_lot"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "ref"),
+        CheckConstraint("points >= 0", name="points_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    # The ledger's reference of the lot ("" for a simple balance, "1", "2", ... for the lots
+    # of an import cell, in the order written).
+    ref: Mapped[str] = mapped_column(String(32), default="")
+    points: Mapped[int] = mapped_column(BigInteger)
+    expires_on: Mapped[date | None] = mapped_column(Date)  # None: does not expire
 
 
 class SearchKey(Base):
@@ -500,10 +536,58 @@ class Offer(Base):
     description: Mapped[str] = mapped_column(String(300), default="")
 
     merchant: Mapped[Merchant] = relationship(back_populates="offers")
+    tiers: Mapped[list[OfferTier]] = relationship(
+        back_populates="offer", order_by="OfferTier.tier_code", cascade="all, delete-orphan"
+    )
 
     @property
     def remaining(self) -> int:
         return self.capacity - self.reserved
+
+
+class EventTier(Base):
+    """A band of assets under management (AUM) that the event treats alike: its own prices and
+    quotas (``OfferTier``). A customer belongs to the highest band whose floor their AUM
+    reaches; below the lowest floor they pay the offer's own price (``kiosk.tiers``)."""
+
+    __tablename__ = "event_tier"
+    __table_args__ = (
+        UniqueConstraint("event_id", "code"),
+        CheckConstraint("aum_floor >= 0", name="aum_floor_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(32))
+    aum_floor: Mapped[int] = mapped_column(BigInteger)  # yuan
+    # What the tier means for the customer, in a sentence the statement prints.
+    meaning: Mapped[str] = mapped_column(String(300), default="")
+
+
+class OfferTier(Base):
+    """An offer's price and quota for one tier: a price None is the offer's own price, a
+    quota None means only the offer's capacity limits the tier. ``reserved`` is claimed by a
+    conditional UPDATE in the same transaction as the offer's capacity."""
+
+    __tablename__ = "offer_tier"
+    __table_args__ = (
+        UniqueConstraint("offer_id", "tier_code"),
+        CheckConstraint("points_price IS NULL OR points_price > 0", name="points_price_positive"),
+        CheckConstraint(
+            "reserved >= 0 AND (quota IS NULL OR reserved <= quota)",
+            name="reserved_within_quota",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"))
+    tier_code: Mapped[str] = mapped_column(String(16))
+    points_price: Mapped[int | None] = mapped_column(BigInteger)
+    quota: Mapped[int | None]
+    reserved: Mapped[int] = mapped_column(default=0)
+
+    offer: Mapped[Offer] = relationship(back_populates="tiers")
 
 
 class SigningKey(Base):
@@ -558,6 +642,8 @@ class Slip(Base):
     redeem_by: Mapped[date] = mapped_column(Date)
     code: Mapped[str] = mapped_column(Text)
     key_id: Mapped[str] = mapped_column(String(16))
+    # The customer's event tier when issued: a void or release gives its quota back there.
+    tier: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default=SlipStatus.ISSUED)
     copies_printed: Mapped[int] = mapped_column(default=0)
     issued_at: Mapped[datetime]
@@ -610,6 +696,21 @@ class JournalEntry(Base):
     # Set by a snapshot pull: the ledger's balance now includes this entry, so the event
     # balance (snapshot - reserves + releases) must no longer count it.
     settled_at: Mapped[datetime | None]
+
+
+class JournalLot(Base):
+    """The lots one journal entry took points from (a reserve) or gave back to (a release:
+    the same lots its reserve took, even one that has expired since)."""
+
+    __tablename__ = "journal_lot"
+    __table_args__ = (CheckConstraint("points > 0", name="points_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journal_entry_id: Mapped[int] = mapped_column(
+        ForeignKey("journal_entry.id", ondelete="CASCADE"), index=True
+    )
+    lot_id: Mapped[int] = mapped_column(ForeignKey("points_lot.id"), index=True)
+    points: Mapped[int] = mapped_column(BigInteger)
 
 
 class OutboxEntry(Base):

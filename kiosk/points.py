@@ -1,19 +1,101 @@
-"""A customer's points at the event: the ledger snapshot minus reserves plus releases.
+"""A customer's points at the event: lots from the ledger snapshot, less reserves, plus releases.
 
-The snapshot is what the central ledger said before the event; issuing a slip reserves
-points in the append-only journal and voiding it releases them, so the balance is always
+The snapshot is what the central ledger said before the event, lot by lot (积分批次): points
+earned together expire together. Issuing a slip reserves points in the append-only journal
+and takes them from the lots that expire first (``JournalLot`` says which); voiding or
+releasing it gives them back to the same lots, so a slip voided after its lot expired gives
+back points the customer can no longer spend, as on the ledger. The balance is always
 derived, never overwritten.
+
+A customer whose snapshot came without lots (a test, an event from before lots) has one
+implicit lot, the balance with no expiry, made real the first time it is spent.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from kiosk.models import Customer, JournalEntry, JournalKind
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.models import Customer, JournalEntry, JournalKind, JournalLot, PointsLot
 
 
-def available_points(session: Session, customer: Customer) -> int:
+class NotEnoughPoints(KioskError):
+    """The unexpired lots do not cover what is asked; nothing was taken."""
+
+
+@dataclass(frozen=True)
+class LotBalance:
+    """One lot as the event sees it now."""
+
+    lot_id: int | None  # None: the implicit lot of a customer without lots
+    ref: str
+    expires_on: date | None  # None: does not expire
+    left: int  # what is left of the lot after the event's reserves and releases
+    expired: bool  # past its date: ``left`` can no longer be spent
+
+    @property
+    def spendable(self) -> int:
+        return 0 if self.expired else self.left
+
+
+@dataclass(frozen=True)
+class LotInput:
+    """A lot as an import or the ledger gives it."""
+
+    ref: str
+    points: int
+    expires_on: date | None = None
+
+
+def _order(lot: LotBalance) -> tuple[int, date, str]:
+    """Expiring first, then the ones without a date; ``ref`` keeps the order stable."""
+    return (lot.expires_on is None, lot.expires_on or date.max, lot.ref)
+
+
+def _signed() -> object:
+    return case(
+        (JournalEntry.kind == JournalKind.RELEASE, JournalLot.points), else_=-JournalLot.points
+    )
+
+
+def lot_balances(session: Session, customer: Customer, on: date) -> list[LotBalance]:
+    """The customer's lots in the order they are spent (expiring first), expired ones too
+    (``expired``: they count for nothing on ``on``)."""
+    lots = session.execute(
+        select(PointsLot.id, PointsLot.ref, PointsLot.expires_on, PointsLot.points).where(
+            PointsLot.customer_id == customer.id
+        )
+    ).all()
+    if not lots:
+        return [LotBalance(None, "", None, _implicit_left(session, customer), False)]
+    moved = dict(
+        session.execute(
+            select(JournalLot.lot_id, func.sum(_signed()))
+            .join(JournalEntry, JournalEntry.id == JournalLot.journal_entry_id)
+            .where(JournalEntry.customer_id == customer.id, JournalEntry.settled_at.is_(None))
+            .group_by(JournalLot.lot_id)
+        ).all()
+    )
+    balances = [
+        LotBalance(
+            lot_id,
+            ref,
+            expires_on,
+            points + int(moved.get(lot_id) or 0),
+            expires_on is not None and expires_on < on,
+        )
+        for lot_id, ref, expires_on, points in lots
+    ]
+    return sorted(balances, key=_order)
+
+
+def _implicit_left(session: Session, customer: Customer) -> int:
     delta = session.scalar(
         select(
             func.coalesce(
@@ -28,3 +110,148 @@ def available_points(session: Session, customer: Customer) -> int:
         ).where(JournalEntry.customer_id == customer.id, JournalEntry.settled_at.is_(None))
     )
     return customer.points_balance + int(delta or 0)
+
+
+def available_points(session: Session, customer: Customer, on: date) -> int:
+    """What the customer can spend on ``on``: the unexpired lots' points left."""
+    return sum(lot.spendable for lot in lot_balances(session, customer, on))
+
+
+def spend(
+    session: Session, customer: Customer, entry: JournalEntry, on: date
+) -> list[tuple[LotBalance, int]]:
+    """Take ``entry.points`` (a reserve, already added to the session) from the lots that
+    expire first, recording which in ``JournalLot``. Call with the customer row locked."""
+    if entry.id is None:
+        session.flush()
+    lots = lot_balances(session, customer, on)
+    if lots and lots[0].lot_id is None:
+        # The implicit lot becomes real, so its give-backs have somewhere to go; the
+        # journal's earlier entries drew on it.
+        made = PointsLot(customer_id=customer.id, ref="", points=customer.points_balance)
+        session.add(made)
+        session.flush()
+        for earlier_id, points in session.execute(
+            select(JournalEntry.id, JournalEntry.points).where(
+                JournalEntry.customer_id == customer.id,
+                JournalEntry.settled_at.is_(None),
+                JournalEntry.id != entry.id,
+                ~JournalEntry.id.in_(select(JournalLot.journal_entry_id)),
+            )
+        ):
+            session.add(JournalLot(journal_entry_id=earlier_id, lot_id=made.id, points=points))
+        session.flush()
+        lots = lot_balances(session, customer, on)
+    need = entry.points
+    taken: list[tuple[LotBalance, int]] = []
+    for lot in lots:
+        if need <= 0:
+            break
+        take = min(lot.spendable, need)
+        if take <= 0:
+            continue
+        taken.append((lot, take))
+        need -= take
+    if need > 0:
+        raise NotEnoughPoints(
+            _("Not enough points: {needed:,} are needed, {left:,} can be spent.").format(
+                needed=entry.points, left=entry.points - need
+            )
+        )
+    for lot, take in taken:
+        session.add(JournalLot(journal_entry_id=entry.id, lot_id=lot.lot_id, points=take))
+    return taken
+
+
+def give_back(session: Session, reserve: JournalEntry, release: JournalEntry) -> list[str]:
+    """Tie ``release`` to the lots ``reserve`` took from, point for point (expired or not);
+    returns the lots' refs. A reserve from before lots gives back to the customer's first lot
+    without a date, or to a new one."""
+    if release.id is None:
+        session.flush()
+    allocations = session.execute(
+        select(JournalLot.lot_id, JournalLot.points, PointsLot.ref)
+        .join(PointsLot, PointsLot.id == JournalLot.lot_id)
+        .where(JournalLot.journal_entry_id == reserve.id)
+        .order_by(JournalLot.id)
+    ).all()
+    if not allocations:
+        lot = session.scalar(
+            select(PointsLot)
+            .where(PointsLot.customer_id == reserve.customer_id, PointsLot.expires_on.is_(None))
+            .order_by(PointsLot.id)
+            .limit(1)
+        )
+        if lot is None:
+            customer = session.get(Customer, reserve.customer_id)
+            assert customer is not None
+            lot = PointsLot(customer_id=customer.id, ref="", points=customer.points_balance)
+            session.add(lot)
+            session.flush()
+        allocations = [(lot.id, reserve.points, lot.ref)]
+    for lot_id, points, _ref in allocations:
+        session.add(JournalLot(journal_entry_id=release.id, lot_id=lot_id, points=points))
+    return [ref for _lot, _points, ref in allocations]
+
+
+def lots_taken(session: Session, entry_id: int) -> list[tuple[str, int]]:
+    """(lot ref, points) a journal entry took or gave back, in order."""
+    return [
+        (ref, int(points))
+        for ref, points in session.execute(
+            select(PointsLot.ref, JournalLot.points)
+            .join(PointsLot, PointsLot.id == JournalLot.lot_id)
+            .where(JournalLot.journal_entry_id == entry_id)
+            .order_by(JournalLot.id)
+        )
+    ]
+
+
+def check_lots(lots: Sequence[LotInput]) -> None:
+    """A lot list the snapshot may hold: points not negative, refs unique."""
+    refs = [lot.ref for lot in lots]
+    if len(set(refs)) != len(refs):
+        raise KioskError(_("Two lots have the same reference."))
+    if any(lot.points < 0 for lot in lots):
+        raise KioskError(_("A lot cannot hold negative points."))
+
+
+def set_lots(session: Session, customer: Customer, lots: Iterable[LotInput]) -> None:
+    """Write a new snapshot of the customer's lots (an import, a ledger pull): lots matched on
+    their ref are updated, new ones added, lots no longer reported kept at 0 points (the
+    journal may name them); the balance becomes their sum."""
+    given = list(lots)
+    check_lots(given)
+    if customer.id is None:
+        session.flush()
+    existing = {
+        lot.ref: lot
+        for lot in session.scalars(select(PointsLot).where(PointsLot.customer_id == customer.id))
+    }
+    for lot in given:
+        row = existing.pop(lot.ref, None)
+        if row is None:
+            session.add(
+                PointsLot(
+                    customer_id=customer.id,
+                    ref=lot.ref,
+                    points=lot.points,
+                    expires_on=lot.expires_on,
+                )
+            )
+        else:
+            row.points = lot.points
+            row.expires_on = lot.expires_on
+    if existing:
+        session.execute(
+            update(PointsLot)
+            .where(PointsLot.id.in_([row.id for row in existing.values()]))
+            .values(points=0)
+            .execution_options(synchronize_session="fetch")
+        )
+    customer.points_balance = sum(lot.points for lot in given)
+
+
+def simple_balance(points: int) -> list[LotInput]:
+    """A balance without lots: one lot, no expiry."""
+    return [LotInput("", points, None)]

@@ -291,7 +291,7 @@ def _card(
     return CustomerCard(
         hit=_hits(session, event, [customer.id])[0],
         tier=customer.tier,
-        points=available_points(session, customer),
+        points=available_points(session, customer, today),
         balance_as_of=customer.balance_as_of,
         slot_label=slot.label if slot else "",
         slot_start=slot.starts_at if slot else None,

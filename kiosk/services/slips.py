@@ -4,9 +4,11 @@ Slips are issued only past the redemption gate (``kiosk.services.gate``): the ev
 required steps, checked in the same transaction, or a supervisor's override on the spot.
 
 Everything for one customer's cart happens in one transaction: for each line, the offer's
-capacity is claimed with a conditional UPDATE (``reserved + qty <= capacity``), the
-customer's balance is checked under a lock on the customer row, and the slip, its points
-journal reserve entry, an outbox entry and an audit record are written. Two desks issuing
+capacity and the quota of the customer's tier are claimed with conditional UPDATEs
+(``reserved + qty <= capacity``, ``<= quota``), the customer's balance is checked under a
+lock on the customer row, and the slip (at the customer's tier price, ``kiosk.tiers``), its
+points journal reserve entry with the lots it takes (expiring first, ``kiosk.points``), an
+outbox entry and an audit record are written. Two desks issuing
 for the same customer at once cannot overspend: on PostgreSQL the second waits for the first
 on ``SELECT ... FOR UPDATE`` of the customer and then sees the reduced balance; on SQLite
 ``BEGIN IMMEDIATE`` serialises them.
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from kiosk import audit, idempotency, outbox, slipcode
@@ -35,16 +37,18 @@ from kiosk.models import (
     JournalKind,
     Merchant,
     Offer,
+    OfferTier,
     Slip,
     SlipStatus,
     Visit,
     VisitStep,
 )
 from kiosk.permissions import Action, Approval, approved_by, require
-from kiosk.points import available_points
+from kiosk.points import available_points, give_back, spend
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
 from kiosk.services.gate import OVERRIDE_STEP, Gate, check, event_today
+from kiosk.tiers import customer_tier, offer_terms
 from kiosk.uow import UnitOfWork
 
 
@@ -149,7 +153,8 @@ def issue_slips(
             raise SlipError(
                 _("The customer has not checked in; slips are issued only at the event.")
             )
-        gate = check(s, event, customer, visit.id, event_today(event, clock))
+        today = event_today(event, clock)
+        gate = check(s, event, customer, visit.id, today)
         overridden_by = None
         if not gate.open:
             if not override:
@@ -166,13 +171,15 @@ def issue_slips(
                 )
             )
         }
-        total = 0
         for line in cart:
-            offer = offers.get(line.offer_code.upper())
-            if offer is None:
+            if line.offer_code.upper() not in offers:
                 raise SlipError(_("No offer has the code {code}.").format(code=line.offer_code))
-            total += offer.points_price * line.quantity
-        balance = available_points(s, customer)
+        tier = customer_tier(s, event.id, customer)
+        terms = offer_terms(s, list(offers.values()), tier)
+        total = sum(
+            terms[offers[line.offer_code.upper()].id].price * line.quantity for line in cart
+        )
+        balance = available_points(s, customer, today)
         if total > balance:
             raise SlipError(
                 _(
@@ -194,13 +201,34 @@ def issue_slips(
             ).rowcount
             if not claimed:
                 raise SlipError(_("{offer} is fully booked.").format(offer=offer.name))
+            if tier is None:
+                continue
+            # The tier's quota, in the same transaction: a row without a quota still counts.
+            in_quota = s.execute(
+                update(OfferTier)
+                .where(
+                    OfferTier.offer_id == offer.id,
+                    OfferTier.tier_code == tier.code,
+                    or_(
+                        OfferTier.quota.is_(None),
+                        OfferTier.reserved + line.quantity <= OfferTier.quota,
+                    ),
+                )
+                .values(reserved=OfferTier.reserved + line.quantity)
+            ).rowcount
+            if not in_quota and terms[offer.id].quota_left is not None:
+                raise SlipError(
+                    _("{offer}: the places for {tier} customers are all taken.").format(
+                        offer=offer.name, tier=tier.name
+                    )
+                )
         issued = []
         for line in cart:
             offer = offers[line.offer_code.upper()]
             merchant = s.get(Merchant, offer.merchant_id)
             assert merchant is not None
             serial += 1
-            points = offer.points_price * line.quantity
+            points = terms[offer.id].price * line.quantity
             code = slipcode.encode(
                 slipcode.SlipPayload(
                     slipcode.event_tag(event.code),
@@ -226,22 +254,24 @@ def issue_slips(
                 redeem_by=offer.redeem_by,
                 code=code,
                 key_id=kid,
+                tier=tier.code if tier else None,
                 issued_at=now,
                 issued_by=staff.staff_id,
             )
             s.add(slip)
             s.flush()
-            s.add(
-                JournalEntry(
-                    event_id=event.id,
-                    customer_id=customer.id,
-                    slip_id=slip.id,
-                    kind=JournalKind.RESERVE,
-                    points=points,
-                    at=now,
-                    staff_id=staff.staff_id,
-                )
+            reserve = JournalEntry(
+                event_id=event.id,
+                customer_id=customer.id,
+                slip_id=slip.id,
+                kind=JournalKind.RESERVE,
+                points=points,
+                at=now,
+                staff_id=staff.staff_id,
             )
+            s.add(reserve)
+            s.flush()
+            taken = spend(s, customer, reserve, today)
             outbox.enqueue(
                 s,
                 event_id=event.id,
@@ -255,6 +285,10 @@ def issue_slips(
                     "offer": offer.code,
                     "quantity": line.quantity,
                     "points": points,
+                    "tier": tier.code if tier else None,
+                    # The lots the points came from, expiring first: the ledger debits
+                    # the same ones (docs/sync.md).
+                    "lots": [{"lot": lot.ref, "points": n} for lot, n in taken],
                     "at": now.isoformat(),
                 },
             )
@@ -391,6 +425,12 @@ def void_slip(
             .where(Offer.id == slip.offer_id)
             .values(reserved=Offer.reserved - slip.quantity)
         )
+        if slip.tier is not None:
+            s.execute(
+                update(OfferTier)
+                .where(OfferTier.offer_id == slip.offer_id, OfferTier.tier_code == slip.tier)
+                .values(reserved=OfferTier.reserved - slip.quantity)
+            )
         give_points_back(s, event, slip, staff, now, kind="slip_voided")
         audit.append(
             s,
@@ -434,18 +474,26 @@ def give_points_back(
     session: Session, event: Event, slip: Slip, staff: StaffSession, now: datetime, *, kind: str
 ) -> None:
     """The journal release entry and the ledger's outbox entry for a slip that will not be
-    redeemed (voided at the desk, or released at close), in the caller's transaction."""
-    session.add(
-        JournalEntry(
-            event_id=event.id,
-            customer_id=slip.customer_id,
-            slip_id=slip.id,
-            kind=JournalKind.RELEASE,
-            points=slip.points,
-            at=now,
-            staff_id=staff.staff_id,
+    redeemed (voided at the desk, or released at close), in the caller's transaction: the
+    points go back to the lots the slip took them from, even one that has expired since."""
+    release = JournalEntry(
+        event_id=event.id,
+        customer_id=slip.customer_id,
+        slip_id=slip.id,
+        kind=JournalKind.RELEASE,
+        points=slip.points,
+        at=now,
+        staff_id=staff.staff_id,
+    )
+    session.add(release)
+    session.flush()
+    reserve = session.scalar(
+        select(JournalEntry).where(
+            JournalEntry.slip_id == slip.id, JournalEntry.kind == JournalKind.RESERVE
         )
     )
+    assert reserve is not None, "every issued slip has its reserve entry"
+    give_back(session, reserve, release)
     outbox.enqueue(
         session,
         event_id=event.id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,9 @@ from sync.ledger import Ledger
 from sync.push import accounts_from_event, push
 from tests.approval_support import s001_approves
 from tests.gate_support import make_ready
+
+# These customers hold a balance without lots: no day makes any of it expire.
+UNDATED = date(2026, 12, 6)
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 
@@ -124,7 +127,7 @@ def test_close_settle_reconcile(demo_db: Database, ledger: Ledger) -> None:
     with demo_db.unit_of_work() as uow:
         third = uow.session.get(Customer, ids[2])
         assert third is not None  # 12,000 redeemed; its 4,000 O501 slip released
-        assert available_points(uow.session, third) == 100_000 - 12_000
+        assert available_points(uow.session, third, UNDATED) == 100_000 - 12_000
 
     # The ledger ends where the event does: debits minus voids and releases.
     result = push(demo_db, ledger, clock=later)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -38,6 +38,9 @@ from sync.push import (
 )
 from tests.approval_support import s001_approves
 from tests.gate_support import make_ready
+
+# These customers hold a balance without lots: no day makes any of it expire.
+UNDATED = date(2026, 12, 6)
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 EVENING = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)  # 19:00 at the venue: the day is pushed
@@ -139,7 +142,7 @@ def test_push_applies_everything_once_and_pull_settles(demo_db: Database, pg_url
     with demo_db.unit_of_work() as uow:
         customer = uow.session.get(Customer, ids[1])
         assert customer is not None
-        before = available_points(uow.session, customer)
+        before = available_points(uow.session, customer, UNDATED)
     report_pull = pull(demo_db, ledger, s001, clock=evening)
     opener = privacy.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
     assert (
@@ -159,7 +162,7 @@ def test_push_applies_everything_once_and_pull_settles(demo_db: Database, pg_url
         assert account.kyc["phone"] not in customer.phone_sealed
         assert opener.read(customer, "phone") == account.kyc["phone"]
         assert opener.read(customer, "id_number") == account.kyc["id_number"]
-        assert available_points(uow.session, customer) == before == 48_000
+        assert available_points(uow.session, customer, UNDATED) == before == 48_000
         assert (
             uow.session.scalar(select(func.count()).where(JournalEntry.settled_at.is_(None))) == 0
         )
