@@ -63,6 +63,16 @@ def customer_tier(session: Session, event_id: int, customer: Customer) -> Tier |
     return tier_for(event_tiers(session, event_id), customer.aum, customer.tier)
 
 
+def shown_tier(session: Session, event_id: int, customer: Customer) -> str:
+    """What the desks show as the customer's tier: the event's band by name when the event
+    has bands (the one that sets their prices), else the ledger's own label."""
+    tiers = event_tiers(session, event_id)
+    if not tiers:
+        return customer.tier
+    tier = tier_for(tiers, customer.aum, customer.tier)
+    return tier.name if tier else _("No tier")
+
+
 def check_tiers(tiers: Sequence[Tier]) -> None:
     """Bands as they may be stored: codes unique, floors rising in the order written."""
     codes = [t.code.upper() for t in tiers]

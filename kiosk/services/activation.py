@@ -42,6 +42,7 @@ from kiosk.services.desk import counter_label
 from kiosk.services.events import current_event
 from kiosk.services.gate import Gate, check, event_today
 from kiosk.services.slips import CartLine
+from kiosk.tiers import shown_tier
 from kiosk.uow import UnitOfWork
 
 
@@ -121,7 +122,7 @@ def desk_customer(uow: UnitOfWork, customer_id: int, *, clock: Clock | None = No
             customer_id=customer.id,
             visit_id=visit.id,
             masked_name=mask_name(customer.name),
-            tier=customer.tier,
+            tier=shown_tier(s, event.id, customer),
             balance=available_points(s, customer, event_today(event, clock)),
             balance_as_of=customer.balance_as_of,
             mobile_banking=customer.mobile_banking,

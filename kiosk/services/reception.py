@@ -50,6 +50,7 @@ from kiosk.search import find_customer_ids, index_customer
 from kiosk.search_keys import AZERTY_DIGITS, CODE, CUSTOMER_NO, customer_keys, normalize
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
+from kiosk.tiers import shown_tier
 from kiosk.uow import UnitOfWork
 
 
@@ -290,7 +291,7 @@ def _card(
     rm_signed_in = customer.rm_id is not None and is_signed_in(session, customer.rm_id, event_start)
     return CustomerCard(
         hit=_hits(session, event, [customer.id])[0],
-        tier=customer.tier,
+        tier=shown_tier(session, event.id, customer),
         points=available_points(session, customer, today),
         balance_as_of=customer.balance_as_of,
         slot_label=slot.label if slot else "",
