@@ -29,6 +29,7 @@ from cli import (
     import_commands,
     report_commands,
     slip_commands,
+    statement_commands,
     sync_commands,
 )
 from cli.common import launch, out
@@ -50,6 +51,7 @@ GROUPS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (  # type: ig
     event_commands.add_info,  # info
     checkin_commands.add_parsers,  # checkin
     slip_commands.add_parsers,  # slip
+    statement_commands.add_parsers,  # statement
     event_commands.add_parsers,  # event
     import_commands.add_parsers,  # templates, import
     export_commands.add_parsers,  # export, booklet

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -32,11 +33,14 @@ from kiosk.models import (
     ChangeCounter,
     Customer,
     Event,
+    EventTier,
     Invitation,
     InvitationStatus,
     Merchant,
     MobileBanking,
     Offer,
+    OfferTier,
+    PointsLot,
     Preselection,
     Role,
     SearchKey,
@@ -311,6 +315,26 @@ TIERS = [
     ("platinum", 0.20, 30_000, 150_000),
     ("diamond", 0.05, 80_000, 400_000),
 ]
+# The event's bands by assets under management (yuan), as the bank's points strategy has them.
+EVENT_TIERS = [
+    ("GOLD", "金卡", 50_000, "金卡客户（资产5万元起）：按标价兑换，部分服务设金卡专属名额。"),
+    ("PLATINUM", "白金", 500_000, "白金客户（资产50万元起）：部分服务享白金专属积分价。"),
+    ("DIAMOND", "钻石", 3_000_000, "钻石客户（资产300万元起）：部分服务享更低的积分价和专属名额。"),
+    ("PRIVATE", "私行", 6_000_000, "私行客户（资产600万元起）：部分服务享最低积分价和专属名额。"),
+]
+# A customer's AUM (yuan, a range in 万) that fits their tier label: the label and the band agree.
+AUM_FOR_LABEL = {
+    "standard": (1, 4),
+    "gold": (5, 49),
+    "platinum": (50, 299),
+    "diamond": (300, 599),
+}
+# Offer code -> tier code -> (tier price, tier quota); the tests' usual offers keep one price.
+OFFER_TIERS: dict[str, dict[str, tuple[int | None, int | None]]] = {
+    "O602": {"PLATINUM": (8_000, None), "DIAMOND": (7_000, None), "PRIVATE": (6_000, None)},
+    "O702": {"DIAMOND": (5_000, 10), "PRIVATE": (4_500, 5)},
+    "O901": {"GOLD": (None, 20), "PLATINUM": (2_500, None)},
+}
 
 
 @dataclass(frozen=True)
@@ -605,6 +629,7 @@ def generate_demo(
                     "id_long_term": long_term,
                     "tax_residency": None if rng.random() < 0.08 else "CN",
                     "tier": tier,
+                    "aum": None,  # set below from its own random stream
                     "points_balance": rng.randrange(low, high, 100),
                     "balance_as_of": balance_as_of,
                     "branch_id": branch.id,
@@ -635,6 +660,7 @@ def generate_demo(
                 }
             )
 
+    _aum_for_labels(customers, random.Random(f"{seed}-aum"))
     customer_ids = session.scalars(
         insert(Customer)
         .returning(Customer.id, sort_by_parameter_order=True)
@@ -663,6 +689,9 @@ def generate_demo(
         )
     ]
     session.execute(insert(SearchKey), key_rows)
+
+    _add_tiers(session, event.id, offers)
+    _add_lots(session, customers, customer_ids, event_day, random.Random(f"{seed}-lots"))
 
     preselections = []
     for row, customer, invitation_id in zip(
@@ -699,3 +728,59 @@ def generate_demo(
         merchants=len(merchants),
         offers=len(offers),
     )
+
+
+def _aum_for_labels(customers: list[dict[str, object]], rng: random.Random) -> None:
+    """Each customer's AUM inside the band of their tier label. Drawn from a stream of its own,
+    so adding it left every other figure of the demo (names, balances, codes) as it was."""
+    for customer in customers:
+        low, high = AUM_FOR_LABEL[str(customer["tier"])]
+        customer["aum"] = rng.randint(low, high) * 10_000 + rng.randrange(0, 10_000, 100)
+
+
+def _add_tiers(session: Session, event_id: int, offers: list[Offer]) -> None:
+    session.add_all(
+        EventTier(event_id=event_id, code=code, name=name, aum_floor=floor, meaning=meaning)
+        for code, name, floor, meaning in EVENT_TIERS
+    )
+    by_code = {offer.code: offer for offer in offers}
+    session.add_all(
+        OfferTier(offer_id=by_code[code].id, tier_code=tier, points_price=price, quota=quota)
+        for code, tiers in OFFER_TIERS.items()
+        for tier, (price, quota) in tiers.items()
+    )
+
+
+def _add_lots(
+    session: Session,
+    customers: list[dict[str, object]],
+    customer_ids: Sequence[int],
+    event_day: date,
+    rng: random.Random,
+) -> None:
+    """One to three lots per customer summing to their balance, as the ledger's snapshot has
+    them: some expire within three months of the event, some within twelve, some later or
+    never. From a stream of their own, like the AUM."""
+    rows = []
+    for customer, customer_id in zip(customers, customer_ids, strict=True):
+        balance = int(customer["points_balance"])  # type: ignore[call-overload]
+        count = min(rng.choices([1, 2, 3], [0.3, 0.4, 0.3])[0], balance // 100)
+        cuts = sorted(rng.sample(range(1, balance // 100), count - 1)) if count > 1 else []
+        parts = [(b - a) * 100 for a, b in zip([0, *cuts], [*cuts, balance // 100], strict=True)]
+        for ref, points in enumerate(parts, start=1):
+            kind = rng.choices(["soon", "year", "later", "never"], [0.3, 0.3, 0.2, 0.2])[0]
+            expires_on = {
+                "soon": event_day + timedelta(days=rng.randint(10, 85)),
+                "year": event_day + timedelta(days=rng.randint(100, 355)),
+                "later": event_day + timedelta(days=rng.randint(400, 1000)),
+                "never": None,
+            }[kind]
+            rows.append(
+                {
+                    "customer_id": customer_id,
+                    "ref": str(ref),
+                    "points": points,
+                    "expires_on": expires_on,
+                }
+            )
+    session.execute(insert(PointsLot).execution_options(render_nulls=True), rows)

@@ -141,6 +141,8 @@ def audit_action_label(action: str) -> str:
         "slip_issued": _("Slip issued"),
         "slip_printed": _("Slip printed"),
         "slip_print_failed": _("Slip print failed"),
+        "statement_printed": _("Points statement printed"),
+        "statement_print_failed": _("Points statement print failed"),
         "slip_voided": _("Slip voided"),
         "slip_redeemed": _("Slip redeemed"),
         "redemption_conflict": _("Redemption conflict (slip used twice)"),

@@ -66,6 +66,8 @@ class Action(enum.StrEnum):
     PURGE = "purge"
     REPORT_STATION = "report_station"  # a signed-in laptop's free disk space, for the dashboard
     PULL_LEDGER = "pull_ledger"  # the ledger's snapshot replaces every customer's balance
+    # A customer's personal points statement: shown and printed (audited) on request.
+    PRINT_STATEMENT = "print_statement"
 
 
 R, RM, A, M = Role.RECEPTION, Role.RM, Role.ACTIVATION, Role.MERCHANT
@@ -100,6 +102,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.PURGE: frozenset(),
     Action.REPORT_STATION: frozenset({R, RM, A, M}),
     Action.PULL_LEDGER: frozenset(),
+    Action.PRINT_STATEMENT: frozenset({R, A}),
 }
 
 # Allowed to the roles above only with a supervisor's approval on the spot.
@@ -168,6 +171,10 @@ def _refusals() -> dict[Action, Callable[[], str]]:
         Action.REPORT_STATION: lambda: _("Only signed-in event staff report a station's disk."),
         Action.PULL_LEDGER: lambda: _(
             "Only a supervisor refreshes the customers' balances from the ledger."
+        ),
+        Action.PRINT_STATEMENT: lambda: _(
+            "Only reception staff, activation staff or a supervisor show or print a points"
+            " statement."
         ),
     }
 

@@ -1,4 +1,4 @@
-"""The print flows both faces run: a copy of a slip, and a queue ticket.
+"""The print flows both faces run: a copy of a slip, a queue ticket, a points statement.
 
 The activation desk and ``kiosk slip issue`` / ``kiosk slip print`` print a slip the same way,
 the reception desk and ``kiosk checkin`` a ticket; only what each face says about the outcome
@@ -18,11 +18,11 @@ from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.permissions import Approval
-from kiosk.services import reception, slips
+from kiosk.services import reception, slips, statement
 from kiosk.services.auth import StaffSession
 from kiosk.services.reception import CheckInResult
 from kiosk.uow import UnitOfWork
-from printing.paper import Paper
+from printing.paper import Paper, StatementPaper
 from printing.printer import (
     Printer,
     PrinterSettingError,
@@ -33,6 +33,7 @@ from printing.printer import (
     slip_paper_from_environment,
 )
 from printing.slips import render_slip
+from printing.statement import render_statement
 from printing.tickets import render_queue_ticket
 
 
@@ -131,3 +132,49 @@ def print_ticket(
     except (OSError, KioskError) as error:
         return not_saved(path, error)
     return printer.send(path)
+
+
+def print_statement(
+    uow: Callable[[], UnitOfWork],
+    customer_id: int,
+    staff: StaffSession,
+    to: Printer | Path,
+    *,
+    paper: StatementPaper = StatementPaper.ROLL_80MM,
+    clock: Clock | None = None,
+    station: str = "",
+) -> PrintOutcome:
+    """Print a customer's points statement and audit it (or its failure).
+
+    ``to`` is a printer (the PDF is spooled, then sent; with no printer set up the kept PDF
+    is the printout) or a file, which is the printout itself (the command line). A refusal
+    (the role, an unknown customer) raises before anything is written; a printer failure is
+    the outcome's, never shown as printed.
+    """
+    printer = to if isinstance(to, Printer) else None
+    document = statement.statement(uow(), customer_id, staff, clock=clock)
+    now = (clock or Clock()).now()
+    name = f"statement-{customer_id}-{now:%Y%m%d%H%M%S}.pdf"
+    try:
+        path = printer.path_for(name) if printer is not None else Path(to)
+        render_statement(document, path, paper)
+    except (KioskError, OSError) as error:
+        path = printer.spool_dir / name if printer is not None else Path(to)
+        outcome = not_saved(path, error)
+    else:
+        if printer is None:
+            outcome = PrintOutcome(path, False, _("Written to {path}.").format(path=path))
+        else:
+            outcome = printer.send(path)
+    made = not outcome.failed
+    statement.record_statement_print(
+        uow(),
+        customer_id,
+        staff,
+        printed=made,
+        paper=str(paper),
+        detail=outcome.reason,
+        clock=clock,
+        station=station,
+    )
+    return outcome

@@ -10,3 +10,11 @@ class Paper(StrEnum):
 
     ROLL_80MM = "80mm"
     A6 = "a6"
+
+
+class StatementPaper(StrEnum):
+    """The personal points statement: the desk's thermal roll, or an office printer's A4/A5."""
+
+    ROLL_80MM = "80mm"
+    A4 = "a4"
+    A5 = "a5"

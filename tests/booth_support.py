@@ -19,6 +19,7 @@ from kiosk.services.auth import StaffSession, staff_session
 from kiosk.services.booths import export_pack
 from kiosk.services.slips import CartLine, issue_slips
 from tests.gate_support import make_ready
+from tests.points_support import drop_lots
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)  # 09:10 in Shanghai on the demo day
 
@@ -31,6 +32,7 @@ def issue(db: Database, offers: list[str], customer_no: str = "6200000030") -> l
             .where(Customer.customer_no == customer_no)
             .values(points_balance=1_000_000)
         )
+        drop_lots(uow.session, Customer.customer_no == customer_no)
         customer_id = uow.session.scalar(
             select(Customer.id).where(Customer.customer_no == customer_no)
         )

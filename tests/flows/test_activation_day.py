@@ -38,6 +38,7 @@ from kiosk.services import reception
 from kiosk.services.activation import preselected_cart
 from kiosk.services.auth import staff_session
 from tests.gate_support import make_ready
+from tests.points_support import drop_lots
 from ui.approval import SupervisorDialog
 from ui.stations.activation import ActivationStation
 from ui.widgets import Tone
@@ -88,6 +89,7 @@ def _waiting_for_activation(checks: Database, clock: FixedClock) -> tuple[int, l
             .where(Customer.id == customer_id)
             .values(mobile_banking=MobileBanking.OPENED, points_balance=40_000)
         )
+        drop_lots(uow.session, Customer.id == customer_id)
         uow.commit()
     front = staff_session(checks.unit_of_work(), "R001")
     reception.check_in(

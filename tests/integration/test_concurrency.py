@@ -37,6 +37,7 @@ from kiosk.models import (
     VisitStep,
 )
 from tests.gate_support import make_ready
+from tests.points_support import drop_lots
 from tests.queue_support import assert_queues_hold
 
 # These customers hold a balance without lots: no day makes any of it expire.
@@ -212,6 +213,7 @@ def test_many_stations_in_separate_processes_keep_every_invariant(
                 .where(Customer.customer_no.in_(numbers))
                 .values(points_balance=balance)
             )
+        drop_lots(uow.session, Customer.customer_no.in_(SHOPPING))
         uow.commit()
     make_ready(db, *_ids(db, SHOPPING))
     r001 = staff_session(db.unit_of_work(), "R001", clock=FixedClock(LATER))

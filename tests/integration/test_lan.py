@@ -29,6 +29,7 @@ from kiosk.slipcode import Verdict
 from tests.approval_support import s001_approves
 from tests.booth_support import MORNING, issue, new_booth, pack_bytes
 from tests.gate_support import make_ready
+from tests.points_support import drop_lots
 from tests.tcp_proxy import LanCable
 
 pytestmark = pytest.mark.pg
@@ -105,6 +106,7 @@ def test_copy_a_prepared_event_to_postgresql(
             uow.session.execute(
                 text("UPDATE customer SET points_balance = 1000000 WHERE id = :id"), {"id": other}
             )
+            drop_lots(uow.session, Customer.id == other)
             uow.commit()
         new = issue_slips(
             pg.unit_of_work(), other, [CartLine("O101")], a001, key, clock=FixedClock(MORNING)

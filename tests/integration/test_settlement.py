@@ -24,6 +24,7 @@ from sync.ledger import Ledger
 from sync.push import accounts_from_event, push
 from tests.approval_support import s001_approves
 from tests.gate_support import make_ready
+from tests.points_support import drop_lots
 
 # These customers hold a balance without lots: no day makes any of it expire.
 UNDATED = date(2026, 12, 6)
@@ -65,6 +66,7 @@ def test_close_settle_reconcile(demo_db: Database, ledger: Ledger) -> None:
     with audit.unaudited(), demo_db.unit_of_work() as uow:  # test setup
         ids = uow.session.scalars(select(Customer.id).order_by(Customer.id).limit(4)).all()
         uow.session.execute(update(Customer).values(points_balance=100_000))
+        drop_lots(uow.session)
         # One offer expires early so close has something to release and something to keep.
         uow.session.execute(
             update(Offer).where(Offer.code == "O501").values(redeem_by=MORNING.date())

@@ -38,6 +38,7 @@ from sync.push import (
 )
 from tests.approval_support import s001_approves
 from tests.gate_support import make_ready
+from tests.points_support import drop_lots
 
 # These customers hold a balance without lots: no day makes any of it expire.
 UNDATED = date(2026, 12, 6)
@@ -52,6 +53,7 @@ def _event_day(db: Database, customers: int, *, offer: str = "O501") -> list[int
     with audit.unaudited(), db.unit_of_work() as uow:  # test setup
         ids = uow.session.scalars(select(Customer.id).order_by(Customer.id).limit(customers)).all()
         uow.session.execute(update(Customer).values(points_balance=50_000))
+        drop_lots(uow.session)
         uow.commit()
     make_ready(db, *ids)
     clock = FixedClock(MORNING)

@@ -38,6 +38,7 @@ from kiosk.services.auth import staff_session
 from kiosk.slipcode import Verdict
 from printing.printer import Printer
 from tests.conftest import DEMO_DATE
+from tests.points_support import drop_lots
 from ui.approval import SupervisorDialog
 from ui.main_window import MainWindow
 from ui.stations.activation import ActivationStation, Ask
@@ -67,6 +68,7 @@ def _customer_for_activation(url: str, clock: FixedClock) -> tuple[int, list[str
             .where(Customer.id == customer_id)
             .values(mobile_banking=MobileBanking.OPENED, points_balance=40_000)
         )
+        drop_lots(s, Customer.id == customer_id)
         uow.commit()
     assert customer_id is not None
     staff = staff_session(database.unit_of_work(), "R001")

@@ -33,6 +33,7 @@ from kiosk.models import (
 from kiosk.services import reception
 from kiosk.services.auth import staff_session
 from tests.conftest import DEMO_DATE
+from tests.points_support import drop_lots
 from ui.approval import SupervisorDialog
 from ui.main_window import MainWindow
 from ui.stations.activation import ActivationStation, Ask
@@ -61,6 +62,7 @@ def _arrive(url: str, clock: FixedClock, wanted: Callable[[Customer], bool]) -> 
             s.execute(
                 update(Customer).where(Customer.id == customer_id).values(points_balance=30_000)
             )
+            drop_lots(s, Customer.id == customer_id)
             uow.commit()
         reception.check_in(
             database.unit_of_work(),

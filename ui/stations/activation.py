@@ -64,6 +64,7 @@ from printing.printer import (
 from ui.approval import approval_for
 from ui.context import StationContext
 from ui.operations import run
+from ui.statement_dialog import open_statement
 from ui.stations.activation_ask import Ask
 from ui.stations.base import StationPage
 from ui.stations.cart_panel import CartPanel
@@ -171,12 +172,15 @@ class ActivationStation(StationPage):
         self.finish_button = QPushButton(_("Done (F10)"))
         self.finish_button.setObjectName("finish")
         self.requeue_button = QPushButton(_("Back in queue"))
+        self.statement_button = QPushButton(_("Points statement"))
+        self.statement_button.setObjectName("statement")
 
         # Layout: queue | catalog | cart, with slips and timeline under the cart.
         if is_large_print():  # the catalog needs the room; the count is enough here
             self.queue_panel.hide_list()
         self.queue_panel.add_below(self.requeue_button)
         self.queue_panel.add_below(self.finish_button)
+        self.queue_panel.add_below(self.statement_button)
         right = QVBoxLayout()
         right.addWidget(self.cart_panel, 2)
         self.tabs = QTabWidget()
@@ -208,6 +212,7 @@ class ActivationStation(StationPage):
         self.void_button.clicked.connect(self.void)
         self.finish_button.clicked.connect(self.finish)
         self.requeue_button.clicked.connect(self.requeue)
+        self.statement_button.clicked.connect(self.show_statement)
         self.bind(Qt.Key.Key_F5, self.call_next)
         for step, key in STEP_KEYS.items():
             self.bind(key, lambda s=step: self.record_step(s))
@@ -564,6 +569,7 @@ class ActivationStation(StationPage):
             widget.setEnabled(on)
         self.finish_button.setEnabled(self.called is not None)
         self.requeue_button.setEnabled(self.called is not None)
+        self.statement_button.setEnabled(on)
         if customer is None:
             self.gate_panel.clear()
             self.header.setText(_("No customer called"))
@@ -1009,6 +1015,16 @@ class ActivationStation(StationPage):
             done=lambda _changes: self._clear(),
             failed=self._gone_elsewhere,
         )
+
+    def show_statement(self) -> None:
+        """The customer's points statement, on screen with its Print button."""
+        if self.customer is not None:
+            try:
+                open_statement(
+                    self, self.context, self.customer.customer_id, self.printer, self.station
+                )
+            except KioskError as error:
+                self.show_error(error)
 
     def _clear(self) -> None:
         """The customer left the desk (the refresh that follows an action reads the queue;

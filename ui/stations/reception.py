@@ -43,6 +43,7 @@ from ui.approval import approval_for
 from ui.camera import CameraScanner
 from ui.context import StationContext
 from ui.operations import run
+from ui.statement_dialog import open_statement
 from ui.stations.base import StationPage
 from ui.stations.reception_panels import CustomerCardView, SlotPanel
 from ui.stations.walk_in import WalkInDialog
@@ -121,10 +122,13 @@ class ReceptionStation(StationPage):
         self.undo_button.setObjectName("undo")
         self.reprint_button = QPushButton(_("Print ticket again (Ctrl+P)"))
         self.reprint_button.setObjectName("reprint")
+        self.statement_button = QPushButton(_("Points statement"))
+        self.statement_button.setObjectName("statement")
         for button in (
             self.check_in_button,
             self.undo_button,
             self.reprint_button,
+            self.statement_button,
             self.walk_in_button,
         ):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -140,6 +144,7 @@ class ReceptionStation(StationPage):
         more = QHBoxLayout()
         more.addWidget(self.undo_button)
         more.addWidget(self.reprint_button)
+        more.addWidget(self.statement_button)
         right = QVBoxLayout()
         # The card scrolls inside its place: a walk-in's long to-do list in large print on a
         # 768-pixel laptop would otherwise squeeze its lines over each other.
@@ -197,6 +202,7 @@ class ReceptionStation(StationPage):
         self.check_in_button.clicked.connect(self.check_in_selected)
         self.undo_button.clicked.connect(self.undo)
         self.reprint_button.clicked.connect(self.reprint)
+        self.statement_button.clicked.connect(self.show_statement)
         self.print_banner.retry.connect(self.retry_print)
         self.walk_in_button.clicked.connect(self.walk_in)
         self.camera_button.toggled.connect(self.toggle_camera)
@@ -433,6 +439,7 @@ class ReceptionStation(StationPage):
             card is not None and card.visit is not None and card.visit.can_undo
         )
         self.reprint_button.setEnabled(card is not None and card.visit is not None)
+        self.statement_button.setEnabled(card is not None)
 
     # -- checking in -------------------------------------------------------------------------
 
@@ -665,6 +672,20 @@ class ReceptionStation(StationPage):
             clock=self.context.app.clock,
         )
         self.print_ticket(result)
+        self.field.setFocus()
+
+    def show_statement(self) -> None:
+        """The card's customer's points statement, on screen with its Print button."""
+        card = self.card
+        if card is None:
+            return
+        try:
+            open_statement(
+                self, self.context, card.hit.customer_id, self.printer, Station.RECEPTION
+            )
+        except KioskError as error:
+            self.fail(str(error))
+            return
         self.field.setFocus()
 
     def retry_print(self) -> None:

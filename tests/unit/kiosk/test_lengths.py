@@ -38,6 +38,7 @@ from kiosk.services import imports, keys, reception
 from kiosk.services.auth import staff_session
 from kiosk.services.slips import CartLine, issue_slips
 from tests.gate_support import make_ready
+from tests.points_support import drop_lots
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 TODAY = date(2026, 11, 28)
@@ -146,6 +147,7 @@ def _long_cart(url: str, lines: int) -> list[int]:
             uow.session.execute(
                 update(Customer).where(Customer.id == customer_id).values(points_balance=200_000)
             )
+            drop_lots(uow.session, Customer.id == customer_id)
             uow.commit()
         assert customer_id is not None
         make_ready(database, customer_id)

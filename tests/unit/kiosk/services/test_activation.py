@@ -39,6 +39,7 @@ from kiosk.services.slips import (
 )
 from tests.approval_support import s001_approves
 from tests.gate_support import make_ready
+from tests.points_support import drop_lots
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 
@@ -58,6 +59,7 @@ def _checked_in(db: Database, *, mobile: str = MobileBanking.OPENED, balance: in
             .where(Customer.id == customer_id)
             .values(mobile_banking=mobile, points_balance=balance)
         )
+        drop_lots(s, Customer.id == customer_id)
         uow.commit()
     assert customer_id is not None
     clock = FixedClock(MORNING)

@@ -38,6 +38,7 @@ from kiosk.services.gate import Requirement
 from kiosk.services.slips import CartLine, GateClosed, SlipError, issue_slips
 from tests.approval_support import s001_approves
 from tests.conftest import DEMO_DATE
+from tests.points_support import drop_lots
 
 MORNING = FixedClock(datetime(2026, 11, 28, 1, 10, tzinfo=UTC))
 
@@ -55,6 +56,7 @@ def _find(db: Database, wanted: Callable[[Customer], bool]) -> int:
                 s.execute(
                     update(Customer).where(Customer.id == customer.id).values(points_balance=50_000)
                 )
+                drop_lots(s, Customer.id == customer.id)
                 uow.commit()
                 return customer.id
     raise AssertionError("no such demo customer")

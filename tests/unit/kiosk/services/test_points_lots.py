@@ -9,7 +9,7 @@ import threading
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from kiosk import audit
 from kiosk.clock import FixedClock
@@ -36,6 +36,7 @@ from kiosk.services.events import current_event
 from kiosk.services.slips import CartLine, SlipError, issue_slips, void_slip
 from tests.approval_support import s001_approves
 from tests.gate_support import make_ready
+from tests.points_support import drop_lots
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)  # the demo event's day, 09:10 in Shanghai
 EVENT_DAY = date(2026, 11, 28)
@@ -57,6 +58,7 @@ def _checked_in(
     with audit.unaudited(), db.unit_of_work() as uow:  # test setup: the snapshot's lots
         customer = uow.session.scalar(select(Customer).where(Customer.customer_no == customer_no))
         assert customer is not None
+        drop_lots(uow.session, Customer.id == customer.id)  # the demo's lots: only these
         set_lots(uow.session, customer, lots)
         customer.aum = aum
         customer.tier = label
@@ -188,6 +190,8 @@ def _gold_tiers(db: Database, *, quota: int) -> None:
     with audit.unaudited(), db.unit_of_work() as uow:  # test setup: the event's bands
         s = uow.session
         event = current_event(s)
+        s.execute(delete(OfferTier))  # the demo's bands and tier prices: only these
+        s.execute(delete(EventTier))
         s.add_all(
             [
                 EventTier(event_id=event.id, code="GOLD", name="金卡", aum_floor=500_000),

@@ -22,6 +22,7 @@ from kiosk.slipcode import Verdict
 from tests.approval_support import s001_approves
 from tests.conftest import DEMO_DATE
 from tests.gate_support import make_ready
+from tests.points_support import drop_lots
 
 # These customers hold a balance without lots: no day makes any of it expire.
 UNDATED = date(2026, 12, 6)
@@ -36,6 +37,7 @@ def _customer_checked_in(db: Database, balance: int, customer_no: str = "6200000
             .where(Customer.customer_no == customer_no)
             .values(points_balance=balance)
         )
+        drop_lots(uow.session, Customer.customer_no == customer_no)
         customer_id = uow.session.scalar(
             select(Customer.id).where(Customer.customer_no == customer_no)
         )
