@@ -1,26 +1,37 @@
 """The reference central points ledger: what the bank's system does with what a kiosk sends.
 
 Any SQLAlchemy URL (PostgreSQL in production and the integration tests, SQLite for the demo).
-Accounts hold the balance; ``ledger_entry`` is append-only with a unique idempotency key, so
-an entry sent twice is answered from the first time and never applied again; a debit the
-balance cannot cover is stored as rejected with its reason and never applied.
+An account holds its points in lots (``ledger_lot``: points earned together expire together,
+积分批次); a plain balance is one lot ``""`` without expiry. The balance is never stored: it is
+the sum of the lots not expired on the day asked about. ``ledger_entry`` is append-only with a
+unique idempotency key, so an entry sent twice is answered from the first time and never
+applied again; a debit the lots cannot cover is stored as rejected with its reason and never
+applied.
 
-A batch is one transaction: the accounts it touches are locked (``FOR UPDATE``), every entry is
-judged in order against the running balance, then entries, balances and slips are written in
-bulk. That keeps a loopback PostgreSQL push well above 20,000 entries per second.
+A slip's debit names the lots the kiosk took (expiring first); the ledger debits exactly
+those, or, for an entry from a kiosk without lots, chooses the same way itself. The slip row
+remembers the lots, so a void or a release credits the same lots back, even one that has
+expired since (as the kiosk does).
+
+A batch is one transaction: the accounts it touches are locked (``FOR UPDATE``, in customer
+order), their lots read once, every entry is judged in order against the running lots, then
+entries, lots and slips are written in bulk (``unnest`` arrays and COPY on PostgreSQL). That
+keeps a loopback PostgreSQL push well above 20,000 entries per second.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BigInteger,
     Column,
+    Date,
     DateTime,
     Engine,
     Integer,
@@ -30,7 +41,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     bindparam,
+    func,
     inspect,
+    or_,
     select,
     update,
 )
@@ -42,7 +55,9 @@ from kiosk.errors import KioskError
 from kiosk.i18n import _
 
 ACCEPTED, REJECTED = "accepted", "rejected"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: points in lots (``ledger_lot``), AUM, the lots on each slip
+# The bank's day: a lot expires at the end of its date there.
+LEDGER_TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 metadata = MetaData()
 
@@ -53,10 +68,19 @@ account = Table(
     Column("name", String(64), nullable=False),
     Column("branch", String(16), nullable=False, default=""),
     Column("tier", String(16), nullable=False, default="standard"),
-    Column("balance", BigInteger, nullable=False),
+    Column("aum", BigInteger),  # assets under management, yuan; None: not known
     Column("mobile_banking", String(8), nullable=False, default="none"),
     Column("kyc", Text, nullable=False, default="{}"),  # canonical JSON of the KYC fields
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+lot = Table(
+    "ledger_lot",
+    metadata,
+    Column("customer_no", String(32), primary_key=True),
+    Column("ref", String(32), primary_key=True),
+    Column("points", BigInteger, nullable=False),  # what is left of the lot
+    Column("expires_on", Date),  # None: does not expire; spendable through this date
 )
 
 entry = Table(
@@ -83,6 +107,9 @@ slip = Table(
     Column("offer", String(16), nullable=False),
     Column("quantity", Integer, nullable=False),
     Column("points", BigInteger, nullable=False),
+    # The lots the debit took, canonical JSON [{"lot": ref, "points": n}]: a void or a
+    # release credits the same ones.
+    Column("lots", Text, nullable=False, default="[]"),
     Column("status", String(16), nullable=False),  # issued / voided / redeemed / released
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -119,7 +146,21 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Lot:
+    """One lot of an account: ``points`` left, spendable through ``expires_on`` (None: no
+    expiry)."""
+
+    ref: str
+    points: int
+    expires_on: date | None = None
+
+
+@dataclass(frozen=True)
 class Account:
+    """An account as the ledger reports it (``accounts``) or is seeded with
+    (``upsert_accounts``). ``balance`` is the unexpired lots' sum on the day asked about; an
+    account seeded without ``lots`` gets one lot ``""`` of ``balance`` without expiry."""
+
     customer_no: str
     name: str
     branch: str
@@ -128,6 +169,27 @@ class Account:
     mobile_banking: str
     kyc: dict[str, Any]
     updated_at: datetime
+    lots: tuple[Lot, ...] = field(default=())
+    aum: int | None = None
+
+
+def ledger_today() -> date:
+    """The ledger's own day (the bank's clock, not a kiosk's)."""
+    return datetime.now(LEDGER_TIMEZONE).date()
+
+
+def _fifo(item: tuple[str, list[Any]]) -> tuple[bool, date, str]:
+    """Expiring first, undated last; the ref keeps the order stable (as ``kiosk.points``)."""
+    ref, (_points, expires_on) = item
+    return (expires_on is None, expires_on or date.max, ref)
+
+
+def _expired(expires_on: date | None, day: date) -> bool:
+    return expires_on is not None and expires_on < day
+
+
+def _name(ref: str) -> str:
+    return ref if ref else '""'
 
 
 def _customer(payload: dict[str, Any]) -> str | None:
@@ -145,6 +207,7 @@ class Ledger:
         engine = create_db_engine(url)
         try:
             if create:
+                fresh = not inspect(engine).has_table("ledger_entry")
                 metadata.create_all(engine)
                 with engine.begin() as connection:
                     if (
@@ -152,7 +215,9 @@ class Ledger:
                         is None
                     ):
                         connection.execute(
-                            meta.insert().values(name="schema", value=str(SCHEMA_VERSION))
+                            meta.insert().values(
+                                name="schema", value=str(SCHEMA_VERSION if fresh else 1)
+                            )
                         )
             elif not inspect(engine).has_table("ledger_entry"):
                 engine.dispose()
@@ -161,6 +226,10 @@ class Ledger:
                         url=url
                     )
                 )
+            with engine.begin() as connection:
+                version = connection.scalar(select(meta.c.value).where(meta.c.name == "schema"))
+                if version is not None and int(version) < 2:
+                    _upgrade_to_lots(connection)
         except OperationalError as error:
             engine.dispose()
             raise LedgerError(
@@ -176,19 +245,32 @@ class Ledger:
     # -- accounts ----------------------------------------------------------------------------
 
     def upsert_accounts(self, accounts: Iterable[Account]) -> int:
-        """Create or replace accounts (``kiosk ledger seed``)."""
+        """Create or replace accounts (``kiosk ledger seed``) with their lots: lots matched on
+        their ref are replaced, new ones added, an existing lot not given is kept at 0 points
+        (a slip may name it)."""
+        given = list(accounts)
         rows = [
             {
                 "customer_no": a.customer_no,
                 "name": a.name,
                 "branch": a.branch,
                 "tier": a.tier,
-                "balance": a.balance,
+                "aum": a.aum,
                 "mobile_banking": a.mobile_banking,
                 "kyc": json.dumps(a.kyc, sort_keys=True, ensure_ascii=False),
                 "updated_at": a.updated_at,
             }
-            for a in accounts
+            for a in given
+        ]
+        lot_rows = [
+            {
+                "customer_no": a.customer_no,
+                "ref": x.ref,
+                "points": x.points,
+                "expires_on": x.expires_on,
+            }
+            for a in given
+            for x in (a.lots or (Lot("", a.balance),))
         ]
         with self.engine.begin() as connection:
             existing = set(connection.scalars(select(account.c.customer_no)))
@@ -203,37 +285,97 @@ class Ledger:
                     .values({c: bindparam(c) for c in rows[0] if c != "customer_no"}),
                     [{**r, "key": r["customer_no"]} for r in old],
                 )
+            # Lots not given again are kept at 0; the given ones are replaced or added.
+            numbers = [r["customer_no"] for r in old]
+            known: set[tuple[str, str]] = set()
+            for start in range(0, len(numbers), 500):
+                chunk = numbers[start : start + 500]
+                connection.execute(update(lot).where(lot.c.customer_no.in_(chunk)).values(points=0))
+                known.update(
+                    (no, ref)
+                    for no, ref in connection.execute(
+                        select(lot.c.customer_no, lot.c.ref).where(lot.c.customer_no.in_(chunk))
+                    )
+                )
+            replaced = [r for r in lot_rows if (r["customer_no"], r["ref"]) in known]
+            if replaced:
+                connection.execute(
+                    update(lot)
+                    .where(lot.c.customer_no == bindparam("key"), lot.c.ref == bindparam("key_ref"))
+                    .values(points=bindparam("points"), expires_on=bindparam("expires_on")),
+                    [{**r, "key": r["customer_no"], "key_ref": r["ref"]} for r in replaced],
+                )
+            insert_rows(
+                connection,
+                lot,
+                [r for r in lot_rows if (r["customer_no"], r["ref"]) not in known],
+            )
         return len(rows)
 
-    def accounts(self, customer_nos: Sequence[str]) -> list[Account]:
+    def accounts(self, customer_nos: Sequence[str], today: date | None = None) -> list[Account]:
+        """The accounts asked for, with every lot (spent and expired ones too, FIFO order)
+        and the balance of the lots not expired on ``today`` (the ledger's day by default)."""
+        day = today or ledger_today()
         result = []
         with self.engine.connect() as connection:
             for start in range(0, len(customer_nos), 1000):
                 chunk = list(customer_nos[start : start + 1000])
+                lots: dict[str, dict[str, list[Any]]] = {}
+                for no, ref, points, expires_on in connection.execute(
+                    select(lot.c.customer_no, lot.c.ref, lot.c.points, lot.c.expires_on).where(
+                        lot.c.customer_no.in_(chunk)
+                    )
+                ):
+                    lots.setdefault(no, {})[ref] = [int(points), expires_on]
                 for row in connection.execute(
                     select(account).where(account.c.customer_no.in_(chunk))
                 ):
+                    held = sorted(lots.get(row.customer_no, {}).items(), key=_fifo)
                     result.append(
                         Account(
                             row.customer_no,
                             row.name,
                             row.branch,
                             row.tier,
-                            row.balance,
+                            sum(p for _r, (p, e) in held if not _expired(e, day)),
                             row.mobile_banking,
                             json.loads(row.kyc),
                             _aware(row.updated_at),
+                            tuple(
+                                Lot(ref, points, expires_on) for ref, (points, expires_on) in held
+                            ),
+                            None if row.aum is None else int(row.aum),
                         )
                     )
         return result
 
+    def points_stock(self, today: date | None = None) -> int:
+        """Every account's points not expired on ``today``: the bank's whole points stock, the
+        denominator the bank divides redemptions by."""
+        day = today or ledger_today()
+        with self.engine.connect() as connection:
+            return int(
+                connection.scalar(
+                    select(func.coalesce(func.sum(lot.c.points), 0)).where(
+                        or_(lot.c.expires_on.is_(None), lot.c.expires_on >= day)
+                    )
+                )
+                or 0
+            )
+
     # -- applying entries ----------------------------------------------------------------------
 
-    def apply(self, entries: Sequence[tuple[str, str, dict[str, Any]]]) -> list[Outcome]:
+    def apply(
+        self, entries: Sequence[tuple[str, str, dict[str, Any]]], today: date | None = None
+    ) -> list[Outcome]:
         """Apply (idempotency key, kind, payload) entries in order, in one transaction.
 
-        An entry already known is answered as it was the first time and changes nothing."""
+        An entry already known is answered as it was the first time and changes nothing.
+        Expiry is judged on the day the entry happened (its ``at``, on the bank's clock): a
+        slip issued at the event may take a lot that has expired by the time it is pushed.
+        ``today`` stands for an entry without ``at`` (the ledger's day by default)."""
         now = datetime.now(UTC)
+        fallback_day = today or ledger_today()
         keys = [key for key, _kind, _payload in entries]
         with self.engine.begin() as connection:
             pg = connection.dialect.name == "postgresql"
@@ -259,13 +401,18 @@ class Ledger:
                 {c for _k, _kind, p in fresh if (c := _customer(p))}
                 | {row["customer_no"] for row in slips.values()}
             )
-            balances = dict(_lock_accounts(connection, customers, pg))
-            start_balances = dict(balances)
+            locked = set(_lock_accounts(connection, customers, pg))
+            # customer -> ref -> [points left, expires_on]; the start tells what moved.
+            lots = _read_lots(connection, sorted(locked), pg)
+            start_points = {
+                (no, ref): held[0] for no, by_ref in lots.items() for ref, held in by_ref.items()
+            }
             new_slips: dict[tuple[str, int], dict[str, Any]] = {}
             changed_slips: set[tuple[str, int]] = set()
             entry_rows = []
             governance_rows = []
             account_updates: dict[str, dict[str, Any]] = {}
+            moved_accounts: set[str] = set()
             outcomes: dict[str, Outcome] = {}
             for key, kind, payload in fresh:
                 if key in outcomes:  # the same key twice in one batch
@@ -274,29 +421,38 @@ class Ledger:
                 points = 0
                 status, reason = ACCEPTED, ""
                 if kind == "slip_issued":
-                    points = -int(payload["points"])
-                    balance = balances.get(customer_no)  # type: ignore[arg-type]
-                    if balance is None:
+                    wanted = int(payload["points"])
+                    if customer_no not in locked:
                         status, reason = REJECTED, "unknown account"
-                    elif balance + points < 0:
-                        status, reason = (
-                            REJECTED,
-                            f"insufficient balance: {balance} < {-points}",
-                        )
                     else:
-                        balances[customer_no] = balance + points  # type: ignore[index]
-                        slip_key = (payload["event"], int(payload["serial"]))
-                        new_slips[slip_key] = {
-                            "event": payload["event"],
-                            "serial": int(payload["serial"]),
-                            "customer_no": customer_no,
-                            "merchant": payload["merchant"],
-                            "offer": payload["offer"],
-                            "quantity": int(payload["quantity"]),
-                            "points": int(payload["points"]),
-                            "status": "issued",
-                            "updated_at": now,
-                        }
+                        held = lots.setdefault(customer_no, {})  # type: ignore[arg-type]
+                        day = _day(payload, fallback_day)
+                        named = payload.get("lots")
+                        if named is None:  # a kiosk from before lots: the ledger chooses
+                            taken, reason = _take_fifo(held, wanted, day)
+                        else:
+                            taken = [(str(x["lot"]), int(x["points"])) for x in named]
+                            reason = _check_named(held, taken, wanted, day)
+                        if reason:
+                            status = REJECTED
+                        else:
+                            points = -wanted
+                            for ref, n in taken:
+                                held[ref][0] -= n
+                            moved_accounts.add(customer_no)  # type: ignore[arg-type]
+                            slip_key = (payload["event"], int(payload["serial"]))
+                            new_slips[slip_key] = {
+                                "event": payload["event"],
+                                "serial": int(payload["serial"]),
+                                "customer_no": customer_no,
+                                "merchant": payload["merchant"],
+                                "offer": payload["offer"],
+                                "quantity": int(payload["quantity"]),
+                                "points": wanted,
+                                "lots": _lots_json(taken),
+                                "status": "issued",
+                                "updated_at": now,
+                            }
                 elif kind in ("slip_voided", "slip_released"):
                     slip_key = (payload["event"], int(payload["serial"]))
                     row = new_slips.get(slip_key) or slips.get(slip_key)
@@ -307,7 +463,8 @@ class Ledger:
                     else:
                         customer_no = row["customer_no"]
                         points = int(row["points"])
-                        balances[customer_no] = balances.get(customer_no, 0) + points
+                        _credit(lots.setdefault(customer_no, {}), row, points)  # type: ignore[arg-type]
+                        moved_accounts.add(customer_no)  # type: ignore[arg-type]
                         row["status"] = "voided" if kind == "slip_voided" else "released"
                         row["updated_at"] = now
                         if slip_key not in new_slips:
@@ -327,24 +484,24 @@ class Ledger:
                         row["updated_at"] = now
                         if slip_key not in new_slips:
                             changed_slips.add(slip_key)
-                elif kind == "governance" and customer_no in balances:
-                    changes = account_updates.setdefault(customer_no, {})
+                elif kind == "governance" and customer_no in locked:
+                    changes = account_updates.setdefault(customer_no, {})  # type: ignore[arg-type]
                     changes.setdefault("kyc_changes", {}).update(payload.get("changes", {}))
-                    for field, value in payload.get("changes", {}).items():
+                    for name, value in payload.get("changes", {}).items():
                         governance_rows.append(
                             {
                                 "idempotency_key": key,
                                 "customer_no": customer_no,
-                                "field": field,
+                                "field": name,
                                 "new_value": value,
                                 "at": _parse_time(payload.get("at")) or now,
                             }
                         )
                 elif (
                     kind in ("mobile_banking_opened", "mobile_banking_login")
-                    and customer_no in balances
+                    and customer_no in locked
                 ):
-                    account_updates.setdefault(customer_no, {})["mobile_banking"] = (
+                    account_updates.setdefault(customer_no, {})["mobile_banking"] = (  # type: ignore[arg-type]
                         "opened" if kind == "mobile_banking_opened" else "active"
                     )
                 # check-ins, charity, prizes and the like are recorded, nothing to apply.
@@ -362,26 +519,8 @@ class Ledger:
                     }
                 )
             insert_rows(connection, entry, entry_rows)
-            moved = [
-                {"key": no, "balance": bal, "updated_at": now}
-                for no, bal in balances.items()
-                if bal != start_balances.get(no)
-            ]
-            if moved and pg:
-                # One statement with arrays: the round trips, not the rows, cost a push.
-                connection.exec_driver_sql(
-                    "UPDATE ledger_account AS a SET balance = v.balance, updated_at = %s "
-                    "FROM unnest(%s::text[], %s::bigint[]) AS v(customer_no, balance) "
-                    "WHERE a.customer_no = v.customer_no",
-                    (now, [m["key"] for m in moved], [m["balance"] for m in moved]),
-                )
-            elif moved:
-                connection.execute(
-                    update(account)
-                    .where(account.c.customer_no == bindparam("key"))
-                    .values(balance=bindparam("balance"), updated_at=bindparam("updated_at")),
-                    moved,
-                )
+            _write_lots(connection, lots, start_points, pg)
+            _touch_accounts(connection, sorted(moved_accounts), now, pg)
             insert_rows(connection, slip, list(new_slips.values()))
             for slip_key in changed_slips:
                 row = slips[slip_key]
@@ -410,9 +549,8 @@ class Ledger:
     # -- reading back ------------------------------------------------------------------------
 
     def totals(self) -> dict[str, int]:
-        """Entries by status and the sum of all balances: what a reconciliation compares."""
-        from sqlalchemy import func
-
+        """Entries by status and the points all lots hold (expired or not): what a
+        reconciliation compares."""
         with self.engine.connect() as connection:
             counts = dict(
                 connection.execute(
@@ -422,7 +560,7 @@ class Ledger:
             return {
                 "accepted": counts.get(ACCEPTED, 0),
                 "rejected": counts.get(REJECTED, 0),
-                "balance": int(connection.scalar(select(func.sum(account.c.balance))) or 0),
+                "balance": int(connection.scalar(select(func.sum(lot.c.points))) or 0),
                 "debited": -int(
                     connection.scalar(select(func.sum(entry.c.points)).where(entry.c.points < 0))
                     or 0
@@ -438,6 +576,84 @@ class Ledger:
             return connection.scalar(
                 select(slip.c.status).where(slip.c.event == event_code, slip.c.serial == serial)
             )
+
+    def slip_lots(self, event_code: str, serial: int) -> list[tuple[str, int]]:
+        """The (lot ref, points) a slip's debit took: what a void or release credits back."""
+        with self.engine.connect() as connection:
+            text = connection.scalar(
+                select(slip.c.lots).where(slip.c.event == event_code, slip.c.serial == serial)
+            )
+        return [(x["lot"], int(x["points"])) for x in json.loads(text or "[]")]
+
+
+def _day(payload: dict[str, Any], fallback: date) -> date:
+    """The bank's day on which the entry happened."""
+    at = _parse_time(payload.get("at"))
+    if at is None:
+        return fallback
+    return _aware(at).astimezone(LEDGER_TIMEZONE).date()
+
+
+def _take_fifo(
+    held: dict[str, list[Any]], wanted: int, day: date
+) -> tuple[list[tuple[str, int]], str]:
+    """The lots an entry without lots takes: expiring first, undated last, as a kiosk does;
+    or the reason it is refused."""
+    spendable = [
+        (ref, p)
+        for ref, (p, e) in sorted(held.items(), key=_fifo)
+        if p > 0 and not _expired(e, day)
+    ]
+    left = sum(p for _ref, p in spendable)
+    if left < wanted:
+        return [], f"insufficient balance: {left} < {wanted}"
+    taken, need = [], wanted
+    for ref, p in spendable:
+        if need <= 0:
+            break
+        take = min(p, need)
+        taken.append((ref, take))
+        need -= take
+    return taken, ""
+
+
+def _check_named(
+    held: dict[str, list[Any]], taken: list[tuple[str, int]], wanted: int, day: date
+) -> str:
+    """Why the lots a kiosk named cannot be debited as named ("" when they can)."""
+    total = sum(n for _ref, n in taken)
+    if total != wanted:
+        return f"lots add up to {total}, not {wanted}"
+    asked: dict[str, int] = {}
+    for ref, n in taken:
+        if n < 0:
+            return f"lot {_name(ref)}: negative points {n}"
+        asked[ref] = asked.get(ref, 0) + n
+    for ref, n in asked.items():
+        if ref not in held:
+            return f"unknown lot {_name(ref)}"
+        points, expires_on = held[ref]
+        if _expired(expires_on, day):
+            return f"lot {_name(ref)} expired on {expires_on.isoformat()}"
+        if points < n:
+            return f"lot {_name(ref)} insufficient: {points} < {n}"
+    return ""
+
+
+def _credit(held: dict[str, list[Any]], row: dict[str, Any], points: int) -> None:
+    """Give a voided or released slip's points back to the lots its debit took, expired or
+    not. A slip from before lots (none recorded) gives back to the first undated lot, or to a
+    new lot "" (as ``kiosk.points.give_back``)."""
+    taken = [(x["lot"], int(x["points"])) for x in json.loads(row.get("lots") or "[]")]
+    if not taken:
+        undated = sorted(ref for ref, (_p, e) in held.items() if e is None)
+        taken = [(undated[0] if undated else "", points)]
+    for ref, n in taken:
+        held.setdefault(ref, [0, None])[0] += n
+
+
+def _lots_json(taken: list[tuple[str, int]]) -> str:
+    return json.dumps([{"lot": ref, "points": n} for ref, n in taken], sort_keys=True)
 
 
 def _known(connection: Any, keys: list[str], pg: bool) -> list[tuple[str, str, str | None]]:
@@ -460,24 +676,127 @@ def _known(connection: Any, keys: list[str], pg: bool) -> list[tuple[str, str, s
     return rows
 
 
-def _lock_accounts(connection: Any, customers: list[str], pg: bool) -> list[tuple[str, int]]:
-    """The balances a batch may move, locked in one order so two pushes cannot deadlock."""
+def _lock_accounts(connection: Any, customers: list[str], pg: bool) -> list[str]:
+    """The accounts a batch may move, locked in one order so two pushes cannot deadlock (a
+    lot is only ever read or written under its account's lock)."""
     if pg:
-        return list(
-            connection.exec_driver_sql(
-                "SELECT customer_no, balance FROM ledger_account WHERE customer_no = ANY(%s) "
+        return [
+            no
+            for (no,) in connection.exec_driver_sql(
+                "SELECT customer_no FROM ledger_account WHERE customer_no = ANY(%s) "
                 "ORDER BY customer_no FOR UPDATE",
                 (customers,),
             )
-        )
+        ]
     rows = []
     for start in range(0, len(customers), 500):
-        rows += connection.execute(
-            select(account.c.customer_no, account.c.balance).where(
+        rows += connection.scalars(
+            select(account.c.customer_no).where(
                 account.c.customer_no.in_(customers[start : start + 500])
             )
         ).all()
     return rows
+
+
+def _read_lots(connection: Any, customers: list[str], pg: bool) -> dict[str, dict[str, list[Any]]]:
+    """The locked accounts' lots: customer -> ref -> [points left, expires_on]."""
+    if pg:
+        rows = connection.exec_driver_sql(
+            "SELECT customer_no, ref, points, expires_on FROM ledger_lot "
+            "WHERE customer_no = ANY(%s)",
+            (customers,),
+        ).all()
+    else:
+        rows = []
+        for start in range(0, len(customers), 500):
+            rows += connection.execute(
+                select(lot.c.customer_no, lot.c.ref, lot.c.points, lot.c.expires_on).where(
+                    lot.c.customer_no.in_(customers[start : start + 500])
+                )
+            ).all()
+    result: dict[str, dict[str, list[Any]]] = {}
+    for no, ref, points, expires_on in rows:
+        result.setdefault(no, {})[ref] = [int(points), expires_on]
+    return result
+
+
+def _write_lots(
+    connection: Any,
+    lots: dict[str, dict[str, list[Any]]],
+    start: dict[tuple[str, str], int],
+    pg: bool,
+) -> None:
+    """The lots a batch moved, in bulk: one UPDATE for the changed, one insert for the new
+    (a give-back to a lot a slip from before lots needed)."""
+    changed = [
+        (no, ref, held[0])
+        for no, by_ref in lots.items()
+        for ref, held in by_ref.items()
+        if (no, ref) in start and start[(no, ref)] != held[0]
+    ]
+    created = [
+        {"customer_no": no, "ref": ref, "points": held[0], "expires_on": held[1]}
+        for no, by_ref in lots.items()
+        for ref, held in by_ref.items()
+        if (no, ref) not in start
+    ]
+    if changed and pg:
+        # One statement with arrays: the round trips, not the rows, cost a push.
+        connection.exec_driver_sql(
+            "UPDATE ledger_lot AS l SET points = v.points "
+            "FROM unnest(%s::text[], %s::text[], %s::bigint[]) AS v(customer_no, ref, points) "
+            "WHERE l.customer_no = v.customer_no AND l.ref = v.ref",
+            ([c[0] for c in changed], [c[1] for c in changed], [c[2] for c in changed]),
+        )
+    elif changed:
+        connection.execute(
+            update(lot)
+            .where(lot.c.customer_no == bindparam("key"), lot.c.ref == bindparam("key_ref"))
+            .values(points=bindparam("points")),
+            [{"key": no, "key_ref": ref, "points": p} for no, ref, p in changed],
+        )
+    insert_rows(connection, lot, created)
+
+
+def _touch_accounts(connection: Any, customers: list[str], now: datetime, pg: bool) -> None:
+    """The as-of time of the accounts whose points moved."""
+    if not customers:
+        return
+    if pg:
+        connection.exec_driver_sql(
+            "UPDATE ledger_account SET updated_at = %s WHERE customer_no = ANY(%s)",
+            (now, customers),
+        )
+        return
+    for start in range(0, len(customers), 500):
+        connection.execute(
+            update(account)
+            .where(account.c.customer_no.in_(customers[start : start + 500]))
+            .values(updated_at=now)
+        )
+
+
+def _upgrade_to_lots(connection: Any) -> None:
+    """A ledger created before lots (schema 1): each balance becomes one lot "" without
+    expiry, the accounts gain AUM and the slips the lots they took (none recorded: a void
+    gives back to the undated lot)."""
+    metadata.create_all(connection, tables=[lot])
+    columns = {c["name"] for c in inspect(connection).get_columns("ledger_account")}
+    if "aum" not in columns:
+        connection.exec_driver_sql("ALTER TABLE ledger_account ADD COLUMN aum BIGINT")
+    if "lots" not in {c["name"] for c in inspect(connection).get_columns("ledger_slip")}:
+        connection.exec_driver_sql(
+            "ALTER TABLE ledger_slip ADD COLUMN lots TEXT NOT NULL DEFAULT '[]'"
+        )
+    if "balance" in columns:
+        connection.exec_driver_sql(
+            "INSERT INTO ledger_lot (customer_no, ref, points) "
+            "SELECT customer_no, '', balance FROM ledger_account"
+        )
+        connection.exec_driver_sql("ALTER TABLE ledger_account DROP COLUMN balance")
+    connection.execute(
+        update(meta).where(meta.c.name == "schema").values(value=str(SCHEMA_VERSION))
+    )
 
 
 def _aware(value: datetime) -> datetime:

@@ -36,14 +36,16 @@ from kiosk.models import (
     Customer,
     OutboxEntry,
     OutboxStatus,
+    PointsLot,
 )
 from kiosk.permissions import Action, require
 from kiosk.privacy import SEALED_FIELDS, Opener, open_json
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
+from kiosk.services.gate import event_today
 from kiosk.services.ledger_push import Refused, record_push
 from kiosk.services.ledger_snapshot import KYC_FIELDS, PullRefused, apply_ledger_snapshot
-from sync.ledger import ACCEPTED, Account, Ledger
+from sync.ledger import ACCEPTED, Account, Ledger, Lot
 
 
 class SyncError(KioskError):
@@ -229,11 +231,12 @@ def pull(
     clock: Clock | None = None,
     station: str = "sync",
 ) -> PullReport:
-    """Refresh every customer of the event from the ledger: balance, tier, mobile banking and
-    KYC fields, with the as-of time. The write is ``kiosk.services.ledger_snapshot``'s
-    (a supervisor's; search keys and audit as for every writer of customers). Refused while
-    anything is unpushed: the snapshot would not include it and the event would count it twice
-    or lose it. Raises ``SyncBusy`` while a push from this database runs."""
+    """Refresh every customer of the event from the ledger: points lot by lot, AUM, tier,
+    mobile banking and KYC fields, with the as-of time, and the bank's whole points stock.
+    The write is ``kiosk.services.ledger_snapshot``'s (a supervisor's; search keys and audit
+    as for every writer of customers). Refused while anything is unpushed: the snapshot would
+    not include it and the event would count it twice or lose it. Raises ``SyncBusy`` while a
+    push from this database runs."""
     require(staff, Action.PULL_LEDGER)  # before the ledger is asked for anything
     with sync_lock(database):
         return _pull(database, ledger, staff, clock, station)
@@ -262,10 +265,18 @@ def _pull(
         )
     with database.unit_of_work() as uow:
         numbers = list(uow.session.scalars(select(Customer.customer_no)))
-    accounts = ledger.accounts(numbers)
+        # Balances and the stock as on the event's day, not the day the pull runs.
+        today = event_today(current_event(uow.session), clock)
+    accounts = ledger.accounts(numbers, today)
+    stock = ledger.points_stock(today)
     try:
         applied = apply_ledger_snapshot(
-            database.unit_of_work(), staff, accounts, clock=clock, station=station
+            database.unit_of_work(),
+            staff,
+            accounts,
+            clock=clock,
+            station=station,
+            points_stock=stock,
         )
     except PullRefused as refused:
         raise SyncError(str(refused)) from None
@@ -275,10 +286,17 @@ def _pull(
 
 def accounts_from_event(database: Database, opener: Opener) -> list[Account]:
     """The event's customers as ledger accounts: seeds a demo or rehearsal ledger. The full
-    phones and IDs need the event passphrase (``opener``)."""
+    phones and IDs need the event passphrase (``opener``). Each account carries the
+    customer's lots as the snapshot holds them (a customer without lots: one lot "" of the
+    balance, no expiry) and AUM."""
     with database.unit_of_work() as uow:
         s = uow.session
         current_event(s)
+        lots: dict[int, list[Lot]] = {}
+        for customer_id, ref, points, expires_on in s.execute(
+            select(PointsLot.customer_id, PointsLot.ref, PointsLot.points, PointsLot.expires_on)
+        ):
+            lots.setdefault(customer_id, []).append(Lot(ref, int(points), expires_on))
         result = []
         for customer, branch in s.execute(
             select(Customer, Branch.code).join(Branch, Branch.id == Customer.branch_id)
@@ -300,6 +318,8 @@ def accounts_from_event(database: Database, opener: Opener) -> list[Account]:
                     customer.mobile_banking,
                     kyc,
                     customer.balance_as_of or datetime.now().astimezone(),
+                    tuple(lots.get(customer.id, ())) or (Lot("", customer.points_balance),),
+                    customer.aum,
                 )
             )
         return result

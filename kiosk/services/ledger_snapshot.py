@@ -1,4 +1,5 @@
-"""The ledger's snapshot written into the event database: balances, tiers, mobile banking, KYC.
+"""The ledger's snapshot written into the event database: points lot by lot, AUM, tiers, mobile
+banking, KYC, and the bank's whole points stock.
 
 ``sync.push.pull`` fetches the accounts from the central ledger; this service is the write, so
 the pull obeys the rules every other writer of customers does: a role check before anything
@@ -13,7 +14,7 @@ domain never imports ``sync``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -28,10 +29,12 @@ from kiosk.governance import FIELDS
 from kiosk.i18n import _
 from kiosk.models import Customer, Invitation, JournalEntry, OutboxEntry, OutboxStatus
 from kiosk.permissions import Action, require
+from kiosk.points import LotInput, set_lots, simple_balance
 from kiosk.privacy import SEALED_FIELDS
 from kiosk.search import index_customer
 from kiosk.search_keys import customer_keys
 from kiosk.services.auth import StaffSession
+from kiosk.services.events import current_event
 from kiosk.uow import UnitOfWork
 
 # The KYC fields the ledger holds for a customer, as the snapshot carries them: the ones the
@@ -39,8 +42,22 @@ from kiosk.uow import UnitOfWork
 KYC_FIELDS = FIELDS
 
 
+class LedgerLot(Protocol):
+    """One lot of a ledger account (``sync.ledger.Lot`` is one): points left, and the last
+    day they can be spent (None: no expiry)."""
+
+    @property
+    def ref(self) -> str: ...
+    @property
+    def points(self) -> int: ...
+    @property
+    def expires_on(self) -> date | None: ...
+
+
 class LedgerAccount(Protocol):
-    """One account of the ledger's snapshot (``sync.ledger.Account`` is one)."""
+    """One account of the ledger's snapshot (``sync.ledger.Account`` is one). ``lots`` empty:
+    a ledger without lots, the balance is one lot without expiry. ``aum`` None: the ledger
+    does not say (the event keeps what it had)."""
 
     @property
     def customer_no(self) -> str: ...
@@ -54,6 +71,10 @@ class LedgerAccount(Protocol):
     def kyc(self) -> Mapping[str, Any]: ...
     @property
     def updated_at(self) -> datetime: ...
+    @property
+    def lots(self) -> Sequence[LedgerLot]: ...
+    @property
+    def aum(self) -> int | None: ...
 
 
 class PullRefused(KioskError):
@@ -74,11 +95,15 @@ def apply_ledger_snapshot(
     *,
     clock: Clock | None = None,
     station: str = "sync",
+    points_stock: int | None = None,
 ) -> SnapshotApplied:
-    """Refresh every customer the ledger answered for and settle the journal, in one
-    transaction. Refused while any outbox entry is pending: the snapshot would not include it
-    and the event would count it twice or lose it (the caller checks before asking the
-    ledger; this check is the one that holds, inside the writing transaction)."""
+    """Refresh every customer the ledger answered for (their lots through
+    ``kiosk.points.set_lots``: the balance is the lots' sum) and settle the journal, in one
+    transaction; ``points_stock``, the bank's whole unexpired stock when the ledger gives it,
+    goes to the event for the figures. Refused while any outbox entry is pending: the
+    snapshot would not include it and the event would count it twice or lose it (the caller
+    checks before asking the ledger; this check is the one that holds, inside the writing
+    transaction)."""
     require(staff, Action.PULL_LEDGER)
     assert staff is not None
     by_number = {account.customer_no: account for account in accounts}
@@ -95,7 +120,15 @@ def apply_ledger_snapshot(
         for customer in s.scalars(select(Customer).where(Customer.customer_no.in_(by_number))):
             account = by_number[customer.customer_no]
             before = (customer.name, customer.phone_masked)
-            customer.points_balance = account.balance
+            set_lots(
+                s,
+                customer,
+                [LotInput(x.ref, x.points, x.expires_on) for x in account.lots]
+                if account.lots
+                else simple_balance(account.balance),
+            )
+            if account.aum is not None:
+                customer.aum = account.aum
             customer.balance_as_of = account.updated_at
             customer.tier = account.tier
             customer.mobile_banking = account.mobile_banking
@@ -111,6 +144,8 @@ def apply_ledger_snapshot(
                 moved.append(customer)
             updated += 1
         _reindex(s, moved)
+        if points_stock is not None:
+            current_event(s).bank_points_stock = points_stock
         # Everything the ledger has applied is in the new balance now.
         s.execute(
             update(JournalEntry)
@@ -124,7 +159,11 @@ def apply_ledger_snapshot(
             action="ledger_pulled",
             staff_id=staff.staff_id,
             station=station,
-            details={"customers": updated, "reindexed": len(moved)},
+            details={
+                "customers": updated,
+                "reindexed": len(moved),
+                "points_stock": points_stock,
+            },
         )
         uow.commit()
     return SnapshotApplied(updated, len(moved), now)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -19,12 +20,22 @@ from kiosk import audit, privacy
 from kiosk.clock import FixedClock
 from kiosk.db import Database
 from kiosk.demo import DEMO_PASSPHRASE
-from kiosk.models import Customer, JournalEntry, OutboxEntry, OutboxStatus, Slip
+from kiosk.models import (
+    Customer,
+    Event,
+    JournalEntry,
+    Offer,
+    OutboxEntry,
+    OutboxStatus,
+    PointsLot,
+    Slip,
+)
 from kiosk.permissions import Action
-from kiosk.points import available_points
+from kiosk.points import LotInput, available_points, lot_balances, set_lots
 from kiosk.services import keys, reception
 from kiosk.services.auth import staff_session
-from kiosk.services.slips import CartLine, issue_slips, void_slip
+from kiosk.services.settlement import close_event
+from kiosk.services.slips import CartLine, IssuedSlip, issue_slips, void_slip
 from sync import ledger as L
 from sync.ledger import Ledger
 from sync.push import (
@@ -203,9 +214,7 @@ def test_a_debit_the_balance_cannot_cover_is_rejected(demo_db: Database, pg_url:
         assert spender is not None
         number = spender.customer_no
     with ledger.engine.begin() as connection:  # spent online meanwhile
-        connection.execute(
-            update(L.account).where(L.account.c.customer_no == number).values(balance=5_000)
-        )
+        connection.execute(update(L.lot).where(L.lot.c.customer_no == number).values(points=5_000))
     report = push(demo_db, ledger, clock=FixedClock(EVENING))
     assert (report.accepted, report.rejected) == (5, 1)
     with demo_db.unit_of_work() as uow:
@@ -213,7 +222,9 @@ def test_a_debit_the_balance_cannot_cover_is_rejected(demo_db: Database, pg_url:
             select(OutboxEntry).where(OutboxEntry.status == OutboxStatus.REJECTED)
         ).all()
         assert [e.kind for e in rejected] == ["slip_issued"]
-        assert "insufficient balance" in (rejected[0].error or "")
+        # The kiosk named the lot it took (the simple balance, lot ""); the ledger says which
+        # lot falls short.
+        assert rejected[0].error == 'lot "" insufficient: 5000 < 12000'
     (account,) = ledger.accounts([number])
     assert account.balance == 5_000  # never applied
     totals = ledger.totals()
@@ -353,3 +364,196 @@ def test_a_second_push_at_the_same_time_says_another_is_running(
         [kiosk, "sync", "push"], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert (again.returncode, again.stderr) == (0, "") and "0 entries pushed" in again.stdout
+
+
+# -- points in lots ------------------------------------------------------------------------------
+
+# Lots as the ledger holds them before the event (28 November): one expired the day before,
+# two dated ones and one without expiry. Spending takes A before B before C; X is never taken.
+LOTS = [
+    LotInput("X", 700, date(2026, 11, 27)),
+    LotInput("A", 3_000, date(2027, 1, 31)),
+    LotInput("B", 5_000, date(2027, 6, 30)),
+    LotInput("C", 10_000, None),
+]
+EVENT_DAY = MORNING.date()
+NEXT_DAY = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # close: the slips' redeem-by is past
+
+
+def _with_lots(db: Database, customers: int) -> list[int]:
+    """``customers`` ready customers holding ``LOTS``; the movie and health offers end on the
+    event day so that close releases what is still issued the day after."""
+    with audit.unaudited(), db.unit_of_work() as uow:  # test setup
+        s = uow.session
+        found = s.scalars(select(Customer).order_by(Customer.id).limit(customers)).all()
+        for customer in found:
+            set_lots(s, customer, LOTS)
+        s.execute(update(Offer).where(Offer.code.in_(["O501", "O101"])).values(redeem_by=EVENT_DAY))
+        uow.commit()
+        ids = [customer.id for customer in found]
+    make_ready(db, *ids)
+    return ids
+
+
+def _kiosk_lots(db: Database, customer_id: int, on: date) -> dict[str, int]:
+    with db.unit_of_work() as uow:
+        customer = uow.session.get(Customer, customer_id)
+        assert customer is not None
+        return {lot.ref: lot.left for lot in lot_balances(uow.session, customer, on)}
+
+
+def _ledger_lots(ledger: Ledger, db: Database, customer_id: int) -> dict[str, int]:
+    with db.unit_of_work() as uow:
+        customer = uow.session.get(Customer, customer_id)
+        assert customer is not None
+        number = customer.customer_no
+    (account,) = ledger.accounts([number], EVENT_DAY)
+    return {lot.ref: lot.points for lot in account.lots}
+
+
+def _issue(db: Database, customer_id: int, offer: str, clock: FixedClock) -> IssuedSlip:
+    desk = staff_session(db.unit_of_work(), "A001", clock=clock)
+    key = keys.unlock(db.unit_of_work(), DEMO_PASSPHRASE)
+    (issued,) = issue_slips(
+        db.unit_of_work(), customer_id, [CartLine(offer)], desk, key, clock=clock
+    )
+    return issued
+
+
+def _payload(db: Database, kind: str, serial: int) -> dict[str, Any]:
+    with db.unit_of_work() as uow:
+        for text in uow.session.scalars(
+            select(OutboxEntry.payload).where(OutboxEntry.kind == kind).order_by(OutboxEntry.id)
+        ):
+            payload: dict[str, Any] = json.loads(text)
+            if payload["serial"] == serial:
+                return payload
+    raise AssertionError(f"no {kind} entry for slip {serial}")
+
+
+def test_lots_round_trip_with_the_reference_ledger(demo_db: Database, pg_url: str) -> None:
+    """Slips take the lots that expire first at the kiosk; the ledger debits the same lots,
+    a void and a release credit the same lots back, and a pull brings them home with the
+    event's points unchanged."""
+    first, second = _with_lots(demo_db, 2)
+    ledger = _seeded(demo_db, pg_url)
+    assert _ledger_lots(ledger, demo_db, first) == {"X": 700, "A": 3_000, "B": 5_000, "C": 10_000}
+    clock = FixedClock(MORNING)
+    front = staff_session(demo_db.unit_of_work(), "R001", clock=clock)
+    for customer_id in (first, second):
+        reception.check_in(demo_db.unit_of_work(), customer_id, front, clock=clock)
+    one = _issue(demo_db, first, "O501", clock)
+    two = _issue(demo_db, first, "O501", clock)
+    big = _issue(demo_db, second, "O101", clock)
+    # FIFO: the expired lot X is skipped, A goes first, then B, then C.
+    assert _payload(demo_db, "slip_issued", one.serial)["lots"] == [
+        {"lot": "A", "points": one.points}
+    ]
+    assert _payload(demo_db, "slip_issued", two.serial)["lots"] == [
+        {"lot": "A", "points": 3_000 - one.points},
+        {"lot": "B", "points": one.points + two.points - 3_000},
+    ]
+    assert big.points > 8_000  # all of A and B, the rest from C
+    assert _payload(demo_db, "slip_issued", big.serial)["lots"] == [
+        {"lot": "A", "points": 3_000},
+        {"lot": "B", "points": 5_000},
+        {"lot": "C", "points": big.points - 8_000},
+    ]
+    boss = staff_session(demo_db.unit_of_work(), "S001", clock=clock)
+    desk = staff_session(demo_db.unit_of_work(), "A001", clock=clock)
+    void_slip(
+        demo_db.unit_of_work(),
+        one.serial,
+        desk,
+        reason="changed mind",
+        approval=s001_approves(demo_db, Action.VOID_SLIP, clock),
+        clock=clock,
+    )
+    report = push(demo_db, ledger, clock=FixedClock(EVENING))
+    assert report.rejected == 0 and pending(demo_db) == 0
+    for customer_id in (first, second):
+        assert _ledger_lots(ledger, demo_db, customer_id) == _kiosk_lots(
+            demo_db, customer_id, EVENT_DAY
+        )
+    # The void gave slip one's points back to A, where they came from.
+    assert _ledger_lots(ledger, demo_db, first)["A"] == 3_000 - (3_000 - one.points)
+    code = _event_code(demo_db)
+    assert ledger.slip_status(code, one.serial) == "voided"
+    assert ledger.slip_lots(code, two.serial) == [
+        (x["lot"], x["points"]) for x in _payload(demo_db, "slip_issued", two.serial)["lots"]
+    ]
+
+    # Close the day after: the slips still issued are released to the lots they came from.
+    later = FixedClock(NEXT_DAY)
+    closed = close_event(
+        demo_db.unit_of_work(),
+        staff_session(demo_db.unit_of_work(), "S001", clock=later),
+        clock=later,
+    )
+    assert (closed.released, closed.points) == (2, two.points + big.points)
+    assert push(demo_db, ledger, clock=later).rejected == 0
+    assert ledger.slip_status(code, two.serial) == "released"
+    assert ledger.slip_status(code, big.serial) == "released"
+    for customer_id in (first, second):
+        assert _ledger_lots(ledger, demo_db, customer_id) == {
+            "X": 700,
+            "A": 3_000,
+            "B": 5_000,
+            "C": 10_000,
+        }
+        assert _kiosk_lots(demo_db, customer_id, NEXT_DAY.date()) == _ledger_lots(
+            ledger, demo_db, customer_id
+        )
+
+    # Pull: the lots come back from the ledger; the event's points do not change.
+    with demo_db.unit_of_work() as uow:
+        customers = [uow.session.get(Customer, i) for i in (first, second)]
+        before = [available_points(uow.session, c, NEXT_DAY.date()) for c in customers if c]
+    assert before == [18_000, 18_000]  # X expired: 700 of the 18,700 count for nothing
+    pulled = pull(demo_db, ledger, boss, clock=later)
+    assert not pulled.missing
+    with demo_db.unit_of_work() as uow:
+        s = uow.session
+        customers = [s.get(Customer, i) for i in (first, second)]
+        assert [available_points(s, c, NEXT_DAY.date()) for c in customers if c] == before
+        for customer in customers:
+            assert customer is not None and customer.points_balance == 18_700
+            assert {
+                (lot.ref, lot.points, lot.expires_on)
+                for lot in s.scalars(select(PointsLot).where(PointsLot.customer_id == customer.id))
+            } == {(lot.ref, lot.points, lot.expires_on) for lot in LOTS}
+        event = s.scalars(select(Event)).one()
+        assert event.bank_points_stock == ledger.points_stock(NEXT_DAY.date()) > 0
+
+
+def test_a_lot_that_lacks_the_points_is_rejected_and_not_applied(
+    demo_db: Database, pg_url: str
+) -> None:
+    (customer_id,) = _with_lots(demo_db, 1)
+    ledger = _seeded(demo_db, pg_url)
+    with demo_db.unit_of_work() as uow:
+        customer = uow.session.get(Customer, customer_id)
+        assert customer is not None
+        number = customer.customer_no
+    with ledger.engine.begin() as connection:  # lot A spent online meanwhile, down to 500
+        connection.execute(
+            update(L.lot)
+            .where(L.lot.c.customer_no == number, L.lot.c.ref == "A")
+            .values(points=500)
+        )
+    clock = FixedClock(MORNING)
+    front = staff_session(demo_db.unit_of_work(), "R001", clock=clock)
+    reception.check_in(demo_db.unit_of_work(), customer_id, front, clock=clock)
+    slip = _issue(demo_db, customer_id, "O501", clock)  # the kiosk takes A: 2,000 of 3,000
+    before = _ledger_lots(ledger, demo_db, customer_id)
+    report = push(demo_db, ledger, clock=FixedClock(EVENING))
+    assert (report.accepted, report.rejected) == (1, 1)  # the check-in, the slip
+    with demo_db.unit_of_work() as uow:
+        (rejected,) = uow.session.scalars(
+            select(OutboxEntry).where(OutboxEntry.status == OutboxStatus.REJECTED)
+        ).all()
+    assert rejected.kind == "slip_issued"
+    assert rejected.error == f"lot A insufficient: 500 < {slip.points}"
+    assert _ledger_lots(ledger, demo_db, customer_id) == before  # never applied
+    assert ledger.slip_status(_event_code(demo_db), slip.serial) is None
+    assert ledger.totals()["debited"] == 0

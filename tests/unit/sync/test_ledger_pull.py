@@ -7,22 +7,23 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from kiosk import privacy
+from kiosk import audit, privacy
 from kiosk.clock import FixedClock
 from kiosk.db import Database
 from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.errors import PermissionDenied
-from kiosk.models import AuditRecord, Customer
+from kiosk.models import AuditRecord, Customer, Event, PointsLot
+from kiosk.points import LotInput, available_points, set_lots
 from kiosk.services import reception
 from kiosk.services.auth import staff_session
 from kiosk.services.ledger_snapshot import apply_ledger_snapshot
-from sync.ledger import Account, Ledger
+from sync.ledger import Account, Ledger, Lot
 from sync.push import accounts_from_event, pull
 from tests.unit.kiosk.test_permissions import _dump
 
@@ -106,3 +107,53 @@ def test_only_a_supervisor_pulls(demo_db: Database, ledger: Ledger, staff_no: st
         apply_ledger_snapshot(demo_db.unit_of_work(), None, [account], clock=FixedClock(NOON))
     assert _dump(demo_db) == before
     assert number in _found(demo_db, old_name)
+
+
+def test_the_pull_writes_lots_aum_and_the_banks_stock(demo_db: Database, ledger: Ledger) -> None:
+    """The seed sends each customer's lots and AUM; a pull brings the ledger's lots back through
+    ``set_lots`` (a lot the ledger no longer reports kept at 0), AUM, and the stock."""
+    customer_id, number, _name, _mask = _first(demo_db)
+    with audit.unaudited(), demo_db.unit_of_work() as uow:  # test setup: an imported snapshot
+        customer = uow.session.get(Customer, customer_id)
+        assert customer is not None
+        set_lots(uow.session, customer, [LotInput("old", 900, date(2027, 3, 31))])
+        customer.aum = 80_000
+        uow.commit()
+    (seed,) = [
+        a
+        for a in accounts_from_event(
+            demo_db, privacy.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
+        )
+        if a.customer_no == number
+    ]
+    assert (seed.lots, seed.aum) == ((Lot("old", 900, date(2027, 3, 31)),), 80_000)
+    lots = (Lot("A", 1_200, date(2026, 12, 31)), Lot("B", 3_000, None))
+    ledger.upsert_accounts([replace(seed, lots=lots, aum=650_000)])
+    s001 = staff_session(demo_db.unit_of_work(), "S001", clock=FixedClock(NOON))
+
+    pull(demo_db, ledger, s001, clock=FixedClock(NOON))
+
+    with demo_db.unit_of_work() as uow:
+        s = uow.session
+        customer = s.get(Customer, customer_id)
+        assert customer is not None
+        assert {
+            (lot.ref, lot.points, lot.expires_on)
+            for lot in s.scalars(select(PointsLot).where(PointsLot.customer_id == customer_id))
+        } == {
+            ("A", 1_200, date(2026, 12, 31)),
+            ("B", 3_000, None),
+            ("", 0, None),  # the fixture's seed (the balance before): kept at 0 by the ledger
+            ("old", 0, date(2027, 3, 31)),  # not on the ledger: kept at 0 by the pull
+        }
+        assert (customer.points_balance, customer.aum) == (4_200, 650_000)
+        assert available_points(s, customer, NOON.date()) == 4_200
+        assert available_points(s, customer, date(2027, 1, 1)) == 3_000
+        event = s.scalars(select(Event)).one()
+        # The ledger's stock on the event's day, as the pull asked it.
+        assert event.bank_points_stock == ledger.points_stock(NOON.date())
+        assert event.bank_points_stock == sum(
+            a.balance for a in ledger.accounts([number], NOON.date())
+        ) + sum(
+            c.points_balance for c in s.scalars(select(Customer).where(Customer.id != customer_id))
+        )
