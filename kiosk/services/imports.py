@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from kiosk import audit, bulk, changes, privacy
@@ -34,6 +34,7 @@ from kiosk.imports.kinds import (
     InviteeRecord,
     OfferRecord,
     StaffRecord,
+    TierRecord,
 )
 from kiosk.imports.reading import read_sheet
 from kiosk.invitations import new_code
@@ -42,18 +43,23 @@ from kiosk.models import (
     Branch,
     Customer,
     Event,
+    EventTier,
     Invitation,
     InvitationAnswer,
     InvitationStatus,
     Merchant,
     Offer,
+    OfferTier,
+    PointsLot,
     Preselection,
     SearchKey,
+    Slip,
     Staff,
     TimeSlot,
 )
 from kiosk.permissions import Action, Approval, approved_or_setup
 from kiosk.pinyin import initials_key
+from kiosk.points import LotInput, set_lots, simple_balance
 from kiosk.search_keys import customer_keys
 from kiosk.security import hash_pin
 from kiosk.services import gate, keys
@@ -61,7 +67,8 @@ from kiosk.services.auth import StaffSession
 from kiosk.services.events import _find_current
 from kiosk.uow import UnitOfWork
 
-NEEDS_EVENT = ("catalog", "invitees", "invitations")
+NEEDS_EVENT = ("tiers", "catalog", "invitees", "invitations")
+KEEPS_RECORDS = ("catalog", "tiers")  # checked across their records (merchants, bands)
 
 
 class ImportRefused(KioskError):
@@ -119,6 +126,25 @@ def reference(session: Session) -> Reference:
     ):
         offers[offer.code] = merchant_code
         reserved[offer.code] = offer.reserved
+    bands = list(session.scalars(select(EventTier).where(EventTier.event_id == event.id)))
+    tiers = {unicodedata.normalize("NFKC", t.name).lower(): t.code for t in bands}
+    tiers.update({t.code.lower(): t.code for t in bands})  # a code wins over another's name
+    tier_reserved = {
+        (offer_code, tier_code): reserved
+        for offer_code, tier_code, reserved in session.execute(
+            select(Offer.code, OfferTier.tier_code, OfferTier.reserved)
+            .join(Offer, Offer.id == OfferTier.offer_id)
+            .where(Offer.event_id == event.id, OfferTier.reserved > 0)
+        )
+    }
+    issued_tiers = {
+        code: int(n)
+        for code, n in session.execute(
+            select(Slip.tier, func.count(Slip.id))
+            .where(Slip.event_id == event.id, Slip.tier.is_not(None))
+            .group_by(Slip.tier)
+        )
+    }
     invitees = frozenset(
         session.scalars(
             select(Customer.customer_no)
@@ -136,6 +162,10 @@ def reference(session: Session) -> Reference:
         offers=offers,
         reserved=reserved,
         invitees=invitees,
+        event_date=event.event_date,
+        tiers=tiers,
+        tier_reserved=tier_reserved,
+        issued_tiers=issued_tiers,
     )
 
 
@@ -195,7 +225,7 @@ def check_file(
             kind,
             path,
             choices or Choices(),
-            keep_records=kind == "catalog",  # merchants are checked across its records
+            keep_records=kind in KEEPS_RECORDS,
             progress=progress,
             cancelled=cancelled,
         )
@@ -230,6 +260,7 @@ def import_file(
         apply = {
             "branches": _apply_branches,
             "staff": _apply_staff,
+            "tiers": _apply_tiers,
             "catalog": _apply_catalog,
             "invitees": _apply_invitees,
             "invitations": _apply_invitations,
@@ -326,6 +357,57 @@ def _apply_catalog(s: Session, records: list[OfferRecord], now: datetime) -> tup
         offer.capacity = r.capacity
         offer.redeem_by = r.redeem_by
         offer.description = r.description
+        if r.tier_terms is not None:
+            _set_offer_tiers(offer, r.tier_terms)
+    return created, len(records) - created
+
+
+def _set_offer_tiers(offer: Offer, terms: Iterable[tuple[str, int | None, int | None]]) -> None:
+    """The offer's tier terms become the file's; a tier left out that already has places
+    claimed keeps its row (and ``reserved``, which a void gives back to) with no terms."""
+    current = {row.tier_code: row for row in offer.tiers}
+    for code, price, quota in terms:
+        row = current.pop(code, None)
+        if row is None:
+            row = OfferTier(tier_code=code, reserved=0)
+            offer.tiers.append(row)
+        row.points_price = price
+        row.quota = quota
+    for row in current.values():
+        if row.reserved:
+            row.points_price = None
+            row.quota = None
+        else:
+            offer.tiers.remove(row)
+
+
+def _apply_tiers(s: Session, records: list[TierRecord], now: datetime) -> tuple[int, int]:
+    """The event's tier set becomes the file's, matched on the code. A tier left out goes,
+    with its offers' terms; the check refused the file if slips were issued for it."""
+    event = _find_current(s)
+    assert event is not None
+    existing = {
+        t.code: t for t in s.scalars(select(EventTier).where(EventTier.event_id == event.id))
+    }
+    created = 0
+    for r in records:
+        tier = existing.pop(r.code, None)
+        if tier is None:
+            tier = EventTier(event_id=event.id, code=r.code)
+            s.add(tier)
+            created += 1
+        tier.name = r.name
+        tier.aum_floor = r.aum_floor
+        tier.meaning = r.meaning
+    if existing:
+        s.execute(
+            delete(OfferTier).where(
+                OfferTier.tier_code.in_(list(existing)),
+                OfferTier.offer_id.in_(select(Offer.id).where(Offer.event_id == event.id)),
+            )
+        )
+        for tier in existing.values():
+            s.delete(tier)
     return created, len(records) - created
 
 
@@ -382,6 +464,7 @@ def _apply_invitees(
                 else:
                     new_rows.append(values)
             ids = dict(existing)
+            fresh_records = [r for r in batch if r.customer_no not in existing]
             if new_rows:
                 # Core executemany or COPY (the ORM's bulk insert sends one statement per row
                 # here), then the ids in one query: RETURNING in parameter order is row by row on
@@ -396,8 +479,20 @@ def _apply_invitees(
                     ).all()
                 )
                 created += len(new_rows)
+                lot_rows = [
+                    {
+                        "customer_id": ids[r.customer_no],
+                        "ref": lot.ref,
+                        "points": lot.points,
+                        "expires_on": lot.expires_on,
+                    }
+                    for r in fresh_records
+                    for lot in _lot_inputs(r)
+                ]
+                bulk.insert_rows(s.connection(), PointsLot.__table__, lot_rows)
             if old_rows:
                 s.execute(update(Customer), old_rows)
+                _update_lots(s, [r for r in batch if r.customer_no in existing], existing)
             new_invitations, old_invitations = [], []
             for r in batch:
                 customer_id = ids[r.customer_no]
@@ -471,6 +566,39 @@ def _apply_invitees(
     return created, len(records) - created
 
 
+def _lot_inputs(r: InviteeRecord) -> list[LotInput]:
+    """The lots of the file's row, or its plain balance as one lot without a date."""
+    if r.lots is None:
+        return simple_balance(r.points_balance)
+    return [LotInput(ref, points, expires_on) for ref, points, expires_on in r.lots]
+
+
+def _update_lots(s: Session, records: list[InviteeRecord], ids: dict[str, int]) -> None:
+    """Known customers' lots through ``kiosk.points.set_lots`` (upsert by ref, lots left out
+    kept at 0): only those whose lots changed, so re-importing the same file stays fast."""
+    held: dict[int, dict[str, tuple[int, date | None]]] = {}
+    for customer_id, ref, points, expires_on in s.execute(
+        select(PointsLot.customer_id, PointsLot.ref, PointsLot.points, PointsLot.expires_on).where(
+            PointsLot.customer_id.in_([ids[r.customer_no] for r in records])
+        )
+    ):
+        held.setdefault(customer_id, {})[ref] = (points, expires_on)
+    changed: dict[int, list[LotInput]] = {}
+    for r in records:
+        lots = _lot_inputs(r)
+        now_held = held.get(ids[r.customer_no], {})
+        wanted = {lot.ref: (lot.points, lot.expires_on) for lot in lots}
+        same = all(now_held.get(ref) == value for ref, value in wanted.items()) and all(
+            points == 0 for ref, (points, _expires) in now_held.items() if ref not in wanted
+        )
+        if not same:
+            changed[ids[r.customer_no]] = lots
+    if changed:
+        for customer in s.scalars(select(Customer).where(Customer.id.in_(list(changed)))):
+            set_lots(s, customer, changed[customer.id])
+        s.flush()
+
+
 def _customer_values(
     r: InviteeRecord,
     sealer: privacy.Sealer | None,
@@ -493,6 +621,7 @@ def _customer_values(
         "tax_residency": r.tax_residency,
         "tier": r.tier,
         "points_balance": r.points_balance,
+        "aum": r.aum,
         "balance_as_of": r.balance_as_of or now,
         "branch_id": branches[r.branch],
         "rm_id": staff[r.rm] if r.rm else None,
