@@ -90,9 +90,8 @@ class Reference:
     invitees: frozenset[str] = frozenset()  # customer numbers invited to the event
     event_date: date | None = None  # a lot expiring before it is refused
     tiers: dict[str, str] = field(default_factory=dict)  # tier code or name (lower) -> code
-    tier_reserved: dict[tuple[str, str], int] = field(
-        default_factory=dict
-    )  # (offer code, tier code) -> places of the tier's quota already taken
+    # (offer code, tier code) -> places of the tier's quota already taken
+    tier_reserved: dict[tuple[str, str], int] = field(default_factory=dict)
     issued_tiers: dict[str, int] = field(default_factory=dict)  # tier code -> slips issued
 
 
@@ -552,6 +551,7 @@ INVITEE_FIELDS = (
         "Points by expiry date: 3000@2027-06-30; 2000@2028-12-31; 500 (no date). They must add "
         "up to Points, which may then be left blank.",
         aliases=("lots", "points lots", "积分明细", "积分有效期", "分批积分"),
+        text_column=True,  # Excel would read a lone 2027/6/30 as a date
     ),
 )
 
@@ -828,6 +828,7 @@ CATALOG_FIELDS = (
         "Per tier: code or name : points price / quota, e.g. GOLD:8000/20; DIAMOND:6000; "
         "GOLD:-/20 keeps the service's price. Import the tiers first.",
         aliases=("tier terms", "tier prices", "等级价格", "分级价格", "等级定价"),
+        text_column=True,
     ),
 )
 
@@ -933,9 +934,9 @@ def _tier_terms(
         elif quota is not None and offer and quota < ref.tier_reserved.get((offer, tier), 0):
             row.issue(
                 "tier_terms",
-                _(
-                    "{n} places of the {tier} quota are already taken; the quota cannot be lower."
-                ).format(n=ref.tier_reserved[(offer, tier)], tier=tier),
+                _("{tier} quota: {n} place(s) already taken; the quota cannot be lower.").format(
+                    n=ref.tier_reserved[(offer, tier)], tier=tier
+                ),
             )
         terms[tier] = (tier, price, quota)
     return tuple(terms.values())
