@@ -541,15 +541,15 @@ INVITEE_FIELDS = (
         "aum",
         "AUM (yuan)",
         "资产规模（元）",
-        "Assets under management in yuan, e.g. 500000 or 50万; sets the event tier.",
+        "Yuan, e.g. 500000 or 50万; sets the event tier.",
         aliases=("aum", "资产", "资产规模", "金融资产", "客户资产", "aum余额", "assets"),
     ),
     Field(
         "lots",
         "Points lots",
         "积分批次",
-        "Points by expiry date: 3000@2027-06-30; 2000@2028-12-31; 500 (no date). They must add "
-        "up to Points, which may then be left blank.",
+        "Lots by expiry: 3000@2027-06-30; 500 (no date). Their sum is the balance (Points may "
+        "stay blank).",
         aliases=("lots", "points lots", "积分明细", "积分有效期", "分批积分"),
         text_column=True,  # Excel would read a lone 2027/6/30 as a date
     ),
@@ -825,8 +825,8 @@ CATALOG_FIELDS = (
         "tier_terms",
         "Tier prices and quotas",
         "等级价格与名额",
-        "Per tier: code or name : points price / quota, e.g. GOLD:8000/20; DIAMOND:6000; "
-        "GOLD:-/20 keeps the service's price. Import the tiers first.",
+        "Tier:price/quota, e.g. GOLD:8000/20; DIAMOND:6000 (GOLD:-/20 keeps the price). Import "
+        "tiers first.",
         aliases=("tier terms", "tier prices", "等级价格", "分级价格", "等级定价"),
         text_column=True,
     ),
@@ -971,7 +971,7 @@ TIER_FIELDS = (
         "code",
         "Tier code",
         "等级代码",
-        "Required, e.g. GOLD; a customer without AUM is placed by the ledger's tier of that code.",
+        "Required, e.g. GOLD (without AUM, the ledger's tier of that code).",
         True,
         ("tier", "等级", "等级编号", "tier code"),
         code_column=True,
@@ -988,7 +988,7 @@ TIER_FIELDS = (
         "aum_floor",
         "AUM floor (yuan)",
         "资产下限（元）",
-        "Required. The lowest AUM of the band, e.g. 50万; list the tiers from the lowest band up.",
+        "Required. The band's lowest AUM, e.g. 50万; lowest band first.",
         True,
         ("aum floor", "floor", "资产门槛", "起点资产", "aum下限", "资产规模下限", "资产下限"),
     ),
@@ -996,7 +996,7 @@ TIER_FIELDS = (
         "meaning",
         "What the tier means",
         "等级说明",
-        "One sentence for the customer's statement, e.g. 专属价格与名额.",
+        "One sentence for the customer's statement.",
         aliases=("meaning", "说明", "等级权益"),
     ),
 )
