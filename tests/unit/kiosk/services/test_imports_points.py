@@ -22,10 +22,21 @@ from kiosk.db import Database, open_database
 from kiosk.i18n import set_language
 from kiosk.imports.cells import CellProblem, yuan
 from kiosk.imports.templates import write_templates
-from kiosk.models import Customer, EventTier, Offer, OfferTier, PointsLot, Slip
+from kiosk.models import (
+    AuditRecord,
+    Customer,
+    EventTier,
+    Offer,
+    OfferTier,
+    PointsLot,
+    Slip,
+    Staff,
+)
+from kiosk.permissions import Action, ApprovalNeeded, PermissionDenied
 from kiosk.points import lot_balances
 from kiosk.services import imports as svc
 from kiosk.services import keys, reception
+from kiosk.services.approval import approve
 from kiosk.services.auth import staff_session
 from kiosk.services.slips import CartLine, issue_slips
 from tests.unit.kiosk.services.test_imports import (
@@ -329,6 +340,30 @@ def test_lots_aum_tiers_and_tier_terms_are_stored_and_a_corrected_file_updates_t
     # A tiers file without STD: the tier goes (no slip was issued for it).
     load(event, tmp_path, "tiers", [tiers[0], tiers[2], tiers[3]])
     assert [b[0] for b in bands(event)] == ["GOLD", "DIAMOND"]
+
+
+def test_tiers_are_imported_under_the_rule_of_every_import(event: Database, tmp_path: Path) -> None:
+    """A supervisor imports, or anyone else with a supervisor's approval; audited."""
+    path = write_xlsx(tmp_path / "tiers.xlsx", TIER_ROWS)
+    rm = staff_session(event.unit_of_work(), "RM001", clock=CLOCK)
+    with pytest.raises(ApprovalNeeded, match="importing a file"):
+        svc.import_file(event.unit_of_work(), "tiers", path, rm, clock=CLOCK)
+    desk = staff_session(event.unit_of_work(), "A001", clock=CLOCK)
+    with pytest.raises(PermissionDenied, match="import files"):
+        svc.import_file(event.unit_of_work(), "tiers", path, desk, clock=CLOCK)
+    assert bands(event) == []
+    approval = approve(event.unit_of_work(), "R001", "1111", action=Action.IMPORT_FILE, clock=CLOCK)
+    result = svc.import_file(
+        event.unit_of_work(), "tiers", path, rm, approval=approval, clock=CLOCK
+    )
+    assert (result.created, result.updated) == (3, 0)
+    with event.unit_of_work() as uow:
+        audited = uow.session.execute(
+            select(AuditRecord.action, Staff.staff_no)
+            .join(Staff, Staff.id == AuditRecord.approved_by)
+            .where(AuditRecord.action == "import_tiers")
+        ).all()
+    assert [tuple(row) for row in audited] == [("import_tiers", "R001")]
 
 
 def test_a_slip_spends_the_imported_lot_that_expires_first(event: Database, tmp_path: Path) -> None:
