@@ -599,8 +599,8 @@ def test_templates_filled_in_and_imported_with_the_cli(
         "row 4, column “Points *”: Points cannot be negative.",
     ]
     assert lines[-1] == "kiosk: The file has 4 problem(s); nothing was imported."
-    fill(invitees_xlsx, [invitee, ["6200000002", "李四", "13800001111", None, ID2, None, None, "B01",
-                              "RM001", "AM", 5]])  # fmt: skip
+    fill(invitees_xlsx, [invitee, ["6200000002", "李四", "13800001111", None, ID2, None, None,
+                                   "B01", "RM001", "AM", 5]])  # fmt: skip
     code, out, err = run(capsys, *db, "import", "invitees", str(invitees_xlsx), *rm)
     assert (code, err) == (0, ""), err
     assert "2 new, 0 updated" in out
