@@ -59,7 +59,7 @@ from kiosk.models import (
 )
 from kiosk.permissions import Action, Approval, approved_or_setup
 from kiosk.pinyin import initials_key
-from kiosk.points import LotInput, set_lots, simple_balance
+from kiosk.points import LotInput, set_lots_many, simple_balance
 from kiosk.search_keys import customer_keys
 from kiosk.security import hash_pin
 from kiosk.services import gate, keys
@@ -574,29 +574,9 @@ def _lot_inputs(r: InviteeRecord) -> list[LotInput]:
 
 
 def _update_lots(s: Session, records: list[InviteeRecord], ids: dict[str, int]) -> None:
-    """Known customers' lots through ``kiosk.points.set_lots`` (upsert by ref, lots left out
-    kept at 0): only those whose lots changed, so re-importing the same file stays fast."""
-    held: dict[int, dict[str, tuple[int, date | None]]] = {}
-    for customer_id, ref, points, expires_on in s.execute(
-        select(PointsLot.customer_id, PointsLot.ref, PointsLot.points, PointsLot.expires_on).where(
-            PointsLot.customer_id.in_([ids[r.customer_no] for r in records])
-        )
-    ):
-        held.setdefault(customer_id, {})[ref] = (points, expires_on)
-    changed: dict[int, list[LotInput]] = {}
-    for r in records:
-        lots = _lot_inputs(r)
-        now_held = held.get(ids[r.customer_no], {})
-        wanted = {lot.ref: (lot.points, lot.expires_on) for lot in lots}
-        same = all(now_held.get(ref) == value for ref, value in wanted.items()) and all(
-            points == 0 for ref, (points, _expires) in now_held.items() if ref not in wanted
-        )
-        if not same:
-            changed[ids[r.customer_no]] = lots
-    if changed:
-        for customer in s.scalars(select(Customer).where(Customer.id.in_(list(changed)))):
-            set_lots(s, customer, changed[customer.id])
-        s.flush()
+    """Known customers' lots by the rule of ``kiosk.points.set_lots`` (upsert by ref, lots
+    left out kept at 0, balance = their sum), for the whole batch at once."""
+    set_lots_many(s, {ids[r.customer_no]: _lot_inputs(r) for r in records})
 
 
 def _customer_values(

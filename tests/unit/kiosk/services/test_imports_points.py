@@ -17,6 +17,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from kiosk import audit
 from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.i18n import set_language
@@ -33,7 +34,7 @@ from kiosk.models import (
     Staff,
 )
 from kiosk.permissions import Action, ApprovalNeeded, PermissionDenied
-from kiosk.points import lot_balances
+from kiosk.points import LotInput, lot_balances, set_lots, set_lots_many
 from kiosk.services import imports as svc
 from kiosk.services import keys, reception
 from kiosk.services.approval import approve
@@ -432,6 +433,34 @@ def test_a_slip_spends_the_imported_lot_that_expires_first(event: Database, tmp_
             .where(Offer.code == "O501", OfferTier.tier_code == "GOLD")
         )
         assert claimed == 1
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        [LotInput("1", 2500, date(2027, 6, 30)), LotInput("2", 2000, date(2028, 12, 31))],
+        [LotInput("", 4000)],
+        [LotInput("3", 100, date(2029, 1, 1)), LotInput("1", 3000, date(2027, 7, 1))],
+        [],
+    ],
+)
+def test_the_import_writes_lots_by_the_rule_of_set_lots(
+    event: Database, tmp_path: Path, after: list[LotInput]
+) -> None:
+    """``set_lots_many`` (a batch of the import) leaves what ``set_lots`` leaves."""
+    twins = [HEADER, ROWS[1], [*ROWS[1][:2], "13812345679", None, *ROWS[1][4:]]]
+    twins[2][0] = "6200000004"
+    load(event, tmp_path, "invitees", twins)
+    with audit.unaudited(), event.unit_of_work() as uow:  # the two rules side by side
+        one, other = uow.session.scalars(select(Customer).order_by(Customer.customer_no)).all()
+        set_lots(uow.session, one, after)
+        uow.session.flush()
+        set_lots_many(uow.session, {other.id: after})
+        uow.commit()
+    held = lots(event)
+    assert held["6200000001"] == held["6200000004"]
+    assert customers(event)["6200000001"] == customers(event)["6200000004"]
+    assert_lots_agree(event)
 
 
 # --- bad input: row and column, nothing imported -------------------------------------------
