@@ -1,10 +1,11 @@
 """Applying an import: check the whole file, then write all of it in one transaction or nothing.
 
-Records are matched on their natural keys (branch code, staff number, offer code, customer
-number; one invitation per customer and event), so importing a corrected file again updates
-what is there and never duplicates. New customers get their search keys and an invitation
-code; pre-selected services are replaced by the file's. Every import is audited with counts,
-never with personal data.
+Records are matched on their natural keys (branch code, staff number, tier code, offer code,
+customer number; one invitation per customer and event, one points lot per customer and ref),
+so importing a corrected file again updates what is there and never duplicates. New customers
+get their search keys and an invitation code; pre-selected services and an offer's tier terms
+are replaced by the file's; the tiers file replaces the event's tier set. Every import is
+audited with counts, never with personal data.
 """
 
 from __future__ import annotations
