@@ -338,6 +338,8 @@ def test_lots_aum_tiers_and_tier_terms_are_stored_and_a_corrected_file_updates_t
         "O101": [("GOLD", 7000, 10)],
         "O501": [("DIAMOND", None, 3), ("GOLD", 1500, 5)],
     }
+    load(event, tmp_path, "catalog", CATALOG_ROWS)  # no terms column: the terms stay
+    assert tier_terms(event)["O101"] == [("GOLD", 7000, 10)]
     # A tiers file without STD: the tier goes (no slip was issued for it).
     load(event, tmp_path, "tiers", [tiers[0], tiers[2], tiers[3]])
     assert [b[0] for b in bands(event)] == ["GOLD", "DIAMOND"]
