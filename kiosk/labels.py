@@ -159,6 +159,7 @@ def audit_action_label(action: str) -> str:
         "personal_data_purged": _("Personal data removed"),
         "import_branches": _("Branches imported"),
         "import_staff": _("Staff imported"),
+        "import_tiers": _("Event tiers imported"),
         "import_catalog": _("Catalog imported"),
         "import_invitees": _("Invitees imported"),
         "import_invitations": _("Invitation reports imported"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from kiosk.gb18030 import NOT_PLAIN
@@ -243,3 +244,26 @@ def whole_number(value: object) -> int:
         if number.is_integer():
             return int(number)
     raise CellProblem(_("“{value}” is not a whole number.").format(value=text(value)))
+
+
+_YUAN = re.compile(r"^(-?\d+(?:\.\d+)?)(万|亿)?元?$")
+_YUAN_UNITS = {None: 1, "万": 10_000, "亿": 100_000_000}
+
+
+def yuan(value: object) -> int:
+    """A whole amount of yuan as a bank's file writes assets: 3000000, "3,000,000", "300万",
+    "1.5 万元". The unit is read, never guessed: 50 is fifty yuan, not 50万."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return whole_number(value)
+    raw = text(value).replace(",", "").replace(" ", "")
+    match = _YUAN.fullmatch(raw)
+    if match is None:
+        raise CellProblem(
+            _("“{value}” is not an amount in yuan; write it like 500000 or 50万.").format(
+                value=text(value)
+            )
+        )
+    amount = Decimal(match[1]) * _YUAN_UNITS[match[2]]
+    if amount != amount.to_integral_value():
+        raise CellProblem(_("“{value}” is not a whole number of yuan.").format(value=text(value)))
+    return int(amount)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import chain, islice, pairwise
 from typing import Any
 
 from kiosk.errors import KioskError
@@ -21,6 +21,7 @@ from kiosk.imports.kinds import (
     OfferRecord,
     Reference,
     RowCheck,
+    TierRecord,
     normalize_header,
 )
 from kiosk.imports.reading import HEAD_ROWS, Sheet, SheetRow
@@ -296,7 +297,8 @@ def _check_sheet(
     mapping, unused, issues, asked = map_columns(header, kind, overrides)
     written = {f.name: cells.text(header.cells[i]) for i, f in mapping.items()}
     for f in kind.fields:
-        if f.required and f.name not in written and f.name not in asked:
+        instead = f.unless and f.unless in written  # Points may give way to Points lots
+        if f.required and f.name not in written and f.name not in asked and not instead:
             issues.append(
                 ImportIssue(header.number, _(f.header), _("This required column is missing."))
             )
@@ -387,6 +389,8 @@ def _check_sheet(
     codes.refuse(columns, issues)
     if kind_name == "catalog":
         _check_merchants(records, ref, columns, issues)
+    if kind_name == "tiers":
+        _check_tier_bands(records, ref, columns, issues, header.number)
     if not counted and not issues:
         issues.append(ImportIssue(header.number + 1, "", _("The file holds no data rows.")))
     issues.sort(key=lambda issue: issue.row)
@@ -507,5 +511,49 @@ def _check_merchants(
                     _("There is no merchant “{value}”; give its name in this row.").format(
                         value=record.merchant_code
                     ),
+                )
+            )
+
+
+def _check_tier_bands(
+    records: list[TierRecord],
+    ref: Reference,
+    columns: dict[str, str],
+    issues: list,
+    header_row: int,
+) -> None:
+    """Bands listed from the lowest up, each floor above the one before (``kiosk.tiers``
+    stores them so); a tier that slips were issued for stays, under its code."""
+    # A row that failed its own check holds a code too: removals are judged on a clean file.
+    every_row_read = not any(issue.row > header_row for issue in issues)
+    for lower, higher in pairwise(records):
+        if higher.aum_floor <= lower.aum_floor:
+            issues.append(
+                ImportIssue(
+                    higher.row,
+                    columns["aum_floor"],
+                    _(
+                        "Tier bound out of order: the AUM floor {floor:,} must be above "
+                        "{lower_floor:,}, the floor of {lower} in row {row}; list the tiers "
+                        "from the lowest band up."
+                    ).format(
+                        floor=higher.aum_floor,
+                        lower_floor=lower.aum_floor,
+                        lower=lower.name,
+                        row=lower.row,
+                    ),
+                )
+            )
+    kept = {record.code for record in records}
+    for code, slips in sorted(ref.issued_tiers.items()):
+        if every_row_read and code not in kept:
+            issues.append(
+                ImportIssue(
+                    header_row,
+                    columns["code"],
+                    _(
+                        "{n} slip(s) were issued for tier {code}: it cannot be removed nor get "
+                        "another code; keep its row with the code {code}."
+                    ).format(n=slips, code=code),
                 )
             )

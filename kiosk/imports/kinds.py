@@ -36,7 +36,8 @@ class ImportIssue:
 
 
 # Names (of customers, staff, branches, merchants, services), addresses and descriptions.
-PROSE_FIELDS = frozenset({"name", "address", "merchant_name", "description"})
+# The meaning of a tier is a sentence printed on the customer's statement.
+PROSE_FIELDS = frozenset({"name", "address", "merchant_name", "description", "meaning"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Field:
     code_column: bool = False  # codes keep their leading zeros: 0012345 is not 12345
     date_column: bool = False
     choices: tuple[str, ...] = ()  # offered as a drop-down in the template
+    unless: str = ""  # a required column a file may leave out when it has this field's column
 
     @property
     def prose(self) -> bool:
@@ -86,6 +88,11 @@ class Reference:
     offers: dict[str, str] = field(default_factory=dict)  # offer code -> merchant code
     reserved: dict[str, int] = field(default_factory=dict)  # offer code -> slips issued
     invitees: frozenset[str] = frozenset()  # customer numbers invited to the event
+    event_date: date | None = None  # a lot expiring before it is refused
+    tiers: dict[str, str] = field(default_factory=dict)  # tier code or name (lower) -> code
+    # (offer code, tier code) -> places of the tier's quota already taken
+    tier_reserved: dict[tuple[str, str], int] = field(default_factory=dict)
+    issued_tiers: dict[str, int] = field(default_factory=dict)  # tier code -> slips issued
 
 
 # Accepted spellings (lower case, no spaces) of enumerated values.
@@ -294,6 +301,8 @@ def _nationality(value: Any) -> str:
 
 # --- invitees ------------------------------------------------------------------------------
 
+Lot = tuple[str, int, date | None]  # (ref, points, expires on; None: no expiry)
+
 CUSTOMER_NO_SPELLINGS = (
     "customer number", "customer no", "customer id", "cust no", "cif", "cif no", "客户编号",
     "客户号码", "客户代码", "客户编码", "客户id", "cif号",
@@ -324,6 +333,10 @@ class InviteeRecord:
     tax_residency: str | None
     mobile_banking: str
     preselections: tuple[tuple[str, int], ...] | None  # None: column absent, keep what is there
+    aum: int | None = None  # assets under management, yuan; None: not given
+    # (ref, points, expires on) in the order written, refs "1", "2", ...; None: no lots cell,
+    # the balance is one lot without a date (``kiosk.points.simple_balance``).
+    lots: tuple[Lot, ...] | None = None
 
 
 INVITEE_FIELDS = (
@@ -471,6 +484,7 @@ INVITEE_FIELDS = (
         "Required. Whole points, not negative.",
         True,
         ("points balance", "积分", "可用积分", "当前积分", "积分数"),
+        unless="lots",
     ),
     Field(
         "balance_as_of",
@@ -523,6 +537,22 @@ INVITEE_FIELDS = (
         "Service codes, e.g. O101, O501×2.",
         aliases=("preselected", "预约服务", "意向服务"),
     ),
+    Field(
+        "aum",
+        "AUM (yuan)",
+        "资产规模（元）",
+        "Yuan, e.g. 500000 or 50万; sets the event tier.",
+        aliases=("aum", "资产", "资产规模", "金融资产", "客户资产", "aum余额", "assets"),
+    ),
+    Field(
+        "lots",
+        "Points lots",
+        "积分批次",
+        "Lots by expiry: 3000@2027-06-30; 500 (no date). Their sum is the balance (Points may "
+        "stay blank).",
+        aliases=("lots", "points lots", "积分明细", "积分有效期", "分批积分"),
+        text_column=True,  # Excel would read a lone 2027/6/30 as a date
+    ),
 )
 
 
@@ -560,7 +590,22 @@ def check_invitee(row: RowCheck, ref: Reference) -> InviteeRecord | None:
         ),
         required=True,
     )
-    points = row.get("points_balance", _non_negative(lambda: _("Points")), required=True)
+    lots = _lots(row, ref) if row.has("lots") else None
+    points = row.get(
+        "points_balance", _non_negative(lambda: _("Points")), required=not row.has("lots")
+    )
+    if lots is not None:
+        total = sum(points for _ref, points, _expires in lots)
+        if not row.has("points_balance"):
+            points = total  # the lots alone give the balance
+        elif points is not None and points != total:
+            row.issue(
+                "lots",
+                _("The lots add up to {total:,} points, but “{column}” says {points:,}.").format(
+                    total=total, column=row.columns.get("points_balance", ""), points=points
+                ),
+            )
+    aum = row.get("aum", _amount(lambda: _("AUM")))
     as_of = row.get("balance_as_of", lambda v: cells.moment(v, zone))
     tier = row.get("tier", _choice(TIER_OPTIONS, lambda: _("tier"))) or "standard"
     gender = row.get("gender", _choice(GENDER_OPTIONS, lambda: _("gender")))
@@ -597,7 +642,69 @@ def check_invitee(row: RowCheck, ref: Reference) -> InviteeRecord | None:
         tax_residency=tax,
         mobile_banking=mobile or "none",
         preselections=preselections,
+        aum=aum,
+        lots=lots,
     )
+
+
+_LOT_SPLIT = re.compile(r"[;\s]+")  # ; (；) and line breaks (made spaces by ``cells.clean``)
+_LOT_AT = re.compile(r"\s*@\s*")
+
+
+def _lots(row: RowCheck, ref: Reference) -> tuple[Lot, ...] | None:
+    """The lots of a cell like ``3000@2027-06-30; 2000@2028-12-31; 500``, each ``points`` or
+    ``points@expiry``, refs "1", "2", ... in the order written; every bad lot is an issue."""
+    raw = _LOT_AT.sub("@", cells.text(row.raw("lots")))
+    lots: list[Lot] = []
+    ok = True
+    for number, written in enumerate((p for p in _LOT_SPLIT.split(raw) if p), start=1):
+        problem = _lot_problem(written, ref)
+        if isinstance(problem, str):
+            said = _("Lot {n} “{lot}”: {problem}")
+            row.issue("lots", said.format(n=number, lot=written, problem=problem))
+            ok = False
+        else:
+            lots.append((str(number), *problem))
+    if not lots and ok:
+        row.issue("lots", _("No lot could be read; write them like 3000@2027-06-30; 500."))
+        return None
+    return tuple(lots) if ok else None
+
+
+def _lot_problem(written: str, ref: Reference) -> tuple[int, date | None] | str:
+    """One lot's (points, expiry), or the sentence that says what is wrong with it."""
+    amount, at, expiry = written.partition("@")
+    if not amount or "@" in expiry or (at and not expiry):
+        return _("write each lot as points@expiry date, e.g. 3000@2027-06-30, or points alone.")
+    try:
+        points = cells.whole_number(amount)
+    except CellProblem:
+        return _("“{value}” is not a whole number of points.").format(value=amount)
+    if points < 0:
+        return _("a lot cannot hold negative points.")
+    if not expiry:
+        return points, None
+    try:
+        expires = cells.day(expiry)
+    except CellProblem:
+        return _("“{value}” is not a date; write it like 2027-06-30.").format(value=expiry)
+    if ref.event_date is not None and expires < ref.event_date:
+        return _(
+            "it expires on {date}, before the event day ({event}); leave those points out."
+        ).format(date=expires.isoformat(), event=ref.event_date.isoformat())
+    return points, expires
+
+
+def _amount(what: Callable[[], str]) -> Callable[[Any], int]:
+    """Yuan (``cells.yuan``: 500000, 3,000,000, 50万), not negative."""
+
+    def parse(value: Any) -> int:
+        number = cells.yuan(value)
+        if number < 0:
+            raise CellProblem(_("{what} cannot be negative.").format(what=what()))
+        return number
+
+    return parse
 
 
 def _preselections(row: RowCheck, ref: Reference) -> tuple[tuple[str, int], ...]:
@@ -639,6 +746,9 @@ class OfferRecord:
     capacity: int
     redeem_by: date
     description: str
+    # (tier code, points price or None for the offer's own, quota or None for no quota);
+    # None: the column is absent and the offer's tier terms stay as they are.
+    tier_terms: tuple[tuple[str, int | None, int | None], ...] | None = None
 
 
 CATALOG_FIELDS = (
@@ -711,6 +821,15 @@ CATALOG_FIELDS = (
         "What the customer gets.",
         aliases=("服务说明", "备注"),
     ),
+    Field(
+        "tier_terms",
+        "Tier prices and quotas",
+        "等级价格与名额",
+        "Tier:price/quota, e.g. GOLD:8000/20; DIAMOND:6000 (GOLD:-/20 keeps the price). Import "
+        "tiers first.",
+        aliases=("tier terms", "tier prices", "等级价格", "分级价格", "等级定价"),
+        text_column=True,
+    ),
 )
 
 
@@ -738,6 +857,9 @@ def check_offer(row: RowCheck, ref: Reference) -> OfferRecord | None:
     capacity = row.get("capacity", _non_negative(lambda: _("Capacity")), required=True)
     redeem_by = row.get("redeem_by", cells.day, required=True)
     description = row.get("description", _text(300, prose=True)) or ""
+    terms = None
+    if "tier_terms" in row.columns and "tier_terms" in row.values:
+        terms = _tier_terms(row, ref, code) if row.has("tier_terms") else ()
     if code and capacity is not None and capacity < ref.reserved.get(code, 0):
         row.issue(
             "capacity",
@@ -759,7 +881,135 @@ def check_offer(row: RowCheck, ref: Reference) -> OfferRecord | None:
         capacity,
         redeem_by,
         description,
+        terms,
     )
+
+
+_TERMS_AROUND = re.compile(r"\s*([:/])\s*")
+_TERMS_LINES = re.compile(r"\s+(?=[^\s:]+:)")  # line breaks (made spaces) between two terms
+
+
+def _tier_terms(
+    row: RowCheck, ref: Reference, offer: str | None
+) -> tuple[tuple[str, int | None, int | None], ...]:
+    """``GOLD:8000/20; DIAMOND:6000; GOLD:-/20``: per tier (code or name) a price (``-``: the
+    offer's own) and a quota; every term that cannot be used is an issue."""
+    raw = _TERMS_AROUND.sub(r"\1", cells.text(row.raw("tier_terms")))
+    written = [t for chunk in raw.split(";") for t in _TERMS_LINES.split(chunk.strip()) if t]
+    terms: dict[str, tuple[str, int | None, int | None]] = {}
+    for term in written:
+        name, colon, rest = term.partition(":")
+        if not colon or not name or not rest or ":" in rest:
+            row.issue(
+                "tier_terms",
+                _(
+                    "“{term}” cannot be read: write tier:price/quota, e.g. GOLD:8000/20, "
+                    "GOLD:-/20 or DIAMOND:6000."
+                ).format(term=term),
+            )
+            continue
+        tier = ref.tiers.get(name.lower())
+        if tier is None:
+            row.issue(
+                "tier_terms",
+                _(
+                    "There is no tier “{value}” in this event; import the tiers first, then "
+                    "the catalog."
+                ).format(value=name),
+            )
+            continue
+        if tier in terms:
+            row.issue("tier_terms", _("Tier {tier} is given twice.").format(tier=tier))
+            continue
+        price_text, _slash, quota_text = rest.partition("/")
+        price = _term_number(row, price_text, tier)
+        quota = _term_number(row, quota_text, tier)
+        if price is not None and price <= 0:
+            row.issue(
+                "tier_terms",
+                _("The points price for {tier} must be more than 0.").format(tier=tier),
+            )
+        if quota is not None and quota < 0:
+            row.issue("tier_terms", _("The quota for {tier} cannot be negative.").format(tier=tier))
+        elif quota is not None and offer and quota < ref.tier_reserved.get((offer, tier), 0):
+            row.issue(
+                "tier_terms",
+                _("{tier} quota: {n} place(s) already taken; the quota cannot be lower.").format(
+                    n=ref.tier_reserved[(offer, tier)], tier=tier
+                ),
+            )
+        terms[tier] = (tier, price, quota)
+    return tuple(terms.values())
+
+
+def _term_number(row: RowCheck, written: str, tier: str) -> int | None:
+    """A price or quota of a tier term; blank or ``-`` is none (the offer's own price, no
+    quota)."""
+    if written in ("", "-"):
+        return None
+    try:
+        return cells.whole_number(written)
+    except CellProblem as problem:
+        row.issue("tier_terms", f"{tier}: {problem}")
+        return None
+
+
+# --- event tiers ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TierRecord:
+    row: int
+    code: str
+    name: str
+    aum_floor: int  # yuan
+    meaning: str
+
+
+TIER_FIELDS = (
+    Field(
+        "code",
+        "Tier code",
+        "等级代码",
+        "Required, e.g. GOLD (without AUM, the ledger's tier of that code).",
+        True,
+        ("tier", "等级", "等级编号", "tier code"),
+        code_column=True,
+    ),
+    Field(
+        "name",
+        "Tier name",
+        "等级名称",
+        "Required, e.g. 金卡 (at most 32 characters).",
+        True,
+        ("名称", "tier name"),
+    ),
+    Field(
+        "aum_floor",
+        "AUM floor (yuan)",
+        "资产下限（元）",
+        "Required. The band's lowest AUM, e.g. 50万; lowest band first.",
+        True,
+        ("aum floor", "floor", "资产门槛", "起点资产", "aum下限", "资产规模下限", "资产下限"),
+    ),
+    Field(
+        "meaning",
+        "What the tier means",
+        "等级说明",
+        "One sentence for the customer's statement.",
+        aliases=("meaning", "说明", "等级权益"),
+    ),
+)
+
+
+def check_tier(row: RowCheck, ref: Reference) -> TierRecord | None:
+    code = row.get("code", _code, required=True)
+    name = row.get("name", _text(32, prose=True), required=True)
+    floor = row.get("aum_floor", _amount(lambda: _("The AUM floor")), required=True)
+    meaning = row.get("meaning", _text(300, prose=True)) or ""
+    if not row.ok:
+        return None
+    return TierRecord(row.number, code, name, floor, meaning)
 
 
 # --- staff ---------------------------------------------------------------------------------
@@ -983,6 +1233,12 @@ class Kind:
 KINDS: dict[str, Kind] = {
     "branches": Kind("branches", BRANCH_FIELDS, check_branch, lambda r: (("code", r.code),)),
     "staff": Kind("staff", STAFF_FIELDS, check_staff, lambda r: (("staff_no", r.staff_no),)),
+    "tiers": Kind(
+        "tiers",
+        TIER_FIELDS,
+        check_tier,
+        lambda r: (("code", r.code), ("name", unicodedata.normalize("NFKC", r.name).lower())),
+    ),
     "catalog": Kind("catalog", CATALOG_FIELDS, check_offer, lambda r: (("code", r.code),)),
     "invitees": Kind(
         "invitees",
@@ -998,4 +1254,4 @@ KINDS: dict[str, Kind] = {
     ),
 }
 # The order a coordinator imports in: each refers to what the ones before created.
-ORDER = ("branches", "staff", "catalog", "invitees", "invitations")
+ORDER = ("branches", "staff", "tiers", "catalog", "invitees", "invitations")

@@ -97,7 +97,7 @@ def write_template(
         note.font = Font(italic=True, color="4A5360")
         note.fill = _NOTE_FILL
         note.alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.column_dimensions[letter].width = max(14, min(34, len(_header(field)) * 2 + 6))
+        sheet.column_dimensions[letter].width = _width(field)
         cells = f"{letter}3:{letter}{ROWS + 2}"
         choices = [choice_label(field, c) for c in field.choices] or (
             dynamic.get(field.name, []) if kind in ("invitees", "staff") else []
@@ -142,6 +142,13 @@ def write_template(
     buffer = io.BytesIO()
     book.save(buffer)
     return write_atomic(path, buffer.getvalue())
+
+
+def _width(field: Field) -> int:
+    """Wide enough for the header, and for the description in the three lines its row shows
+    (a Chinese character is two columns wide)."""
+    described = sum(2 if ord(c) > 0x2E80 else 1 for c in _(field.description))
+    return max(14, min(34, len(_header(field)) * 2 + 6), min(34, -(-described // 3) + 2))
 
 
 def _header(field: Field) -> str:

@@ -1,10 +1,11 @@
 """Applying an import: check the whole file, then write all of it in one transaction or nothing.
 
-Records are matched on their natural keys (branch code, staff number, offer code, customer
-number; one invitation per customer and event), so importing a corrected file again updates
-what is there and never duplicates. New customers get their search keys and an invitation
-code; pre-selected services are replaced by the file's. Every import is audited with counts,
-never with personal data.
+Records are matched on their natural keys (branch code, staff number, tier code, offer code,
+customer number; one invitation per customer and event, one points lot per customer and ref),
+so importing a corrected file again updates what is there and never duplicates. New customers
+get their search keys and an invitation code; pre-selected services and an offer's tier terms
+are replaced by the file's; the tiers file replaces the event's tier set. Every import is
+audited with counts, never with personal data.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from kiosk import audit, bulk, changes, privacy
@@ -34,6 +35,7 @@ from kiosk.imports.kinds import (
     InviteeRecord,
     OfferRecord,
     StaffRecord,
+    TierRecord,
 )
 from kiosk.imports.reading import read_sheet
 from kiosk.invitations import new_code
@@ -42,18 +44,23 @@ from kiosk.models import (
     Branch,
     Customer,
     Event,
+    EventTier,
     Invitation,
     InvitationAnswer,
     InvitationStatus,
     Merchant,
     Offer,
+    OfferTier,
+    PointsLot,
     Preselection,
     SearchKey,
+    Slip,
     Staff,
     TimeSlot,
 )
 from kiosk.permissions import Action, Approval, approved_or_setup
 from kiosk.pinyin import initials_key
+from kiosk.points import LotInput, set_lots_many, simple_balance
 from kiosk.search_keys import customer_keys
 from kiosk.security import hash_pin
 from kiosk.services import gate, keys
@@ -61,7 +68,8 @@ from kiosk.services.auth import StaffSession
 from kiosk.services.events import _find_current
 from kiosk.uow import UnitOfWork
 
-NEEDS_EVENT = ("catalog", "invitees", "invitations")
+NEEDS_EVENT = ("tiers", "catalog", "invitees", "invitations")
+KEEPS_RECORDS = ("catalog", "tiers")  # checked across their records (merchants, bands)
 
 
 class ImportRefused(KioskError):
@@ -119,6 +127,25 @@ def reference(session: Session) -> Reference:
     ):
         offers[offer.code] = merchant_code
         reserved[offer.code] = offer.reserved
+    bands = list(session.scalars(select(EventTier).where(EventTier.event_id == event.id)))
+    tiers = {unicodedata.normalize("NFKC", t.name).lower(): t.code for t in bands}
+    tiers.update({t.code.lower(): t.code for t in bands})  # a code wins over another's name
+    tier_reserved = {
+        (offer_code, tier_code): reserved
+        for offer_code, tier_code, reserved in session.execute(
+            select(Offer.code, OfferTier.tier_code, OfferTier.reserved)
+            .join(Offer, Offer.id == OfferTier.offer_id)
+            .where(Offer.event_id == event.id, OfferTier.reserved > 0)
+        )
+    }
+    issued_tiers = {
+        code: int(n)
+        for code, n in session.execute(
+            select(Slip.tier, func.count(Slip.id))
+            .where(Slip.event_id == event.id, Slip.tier.is_not(None))
+            .group_by(Slip.tier)
+        )
+    }
     invitees = frozenset(
         session.scalars(
             select(Customer.customer_no)
@@ -136,6 +163,10 @@ def reference(session: Session) -> Reference:
         offers=offers,
         reserved=reserved,
         invitees=invitees,
+        event_date=event.event_date,
+        tiers=tiers,
+        tier_reserved=tier_reserved,
+        issued_tiers=issued_tiers,
     )
 
 
@@ -195,7 +226,7 @@ def check_file(
             kind,
             path,
             choices or Choices(),
-            keep_records=kind == "catalog",  # merchants are checked across its records
+            keep_records=kind in KEEPS_RECORDS,
             progress=progress,
             cancelled=cancelled,
         )
@@ -230,6 +261,7 @@ def import_file(
         apply = {
             "branches": _apply_branches,
             "staff": _apply_staff,
+            "tiers": _apply_tiers,
             "catalog": _apply_catalog,
             "invitees": _apply_invitees,
             "invitations": _apply_invitations,
@@ -326,6 +358,57 @@ def _apply_catalog(s: Session, records: list[OfferRecord], now: datetime) -> tup
         offer.capacity = r.capacity
         offer.redeem_by = r.redeem_by
         offer.description = r.description
+        if r.tier_terms is not None:
+            _set_offer_tiers(offer, r.tier_terms)
+    return created, len(records) - created
+
+
+def _set_offer_tiers(offer: Offer, terms: Iterable[tuple[str, int | None, int | None]]) -> None:
+    """The offer's tier terms become the file's; a tier left out that already has places
+    claimed keeps its row (and ``reserved``, which a void gives back to) with no terms."""
+    current = {row.tier_code: row for row in offer.tiers}
+    for code, price, quota in terms:
+        row = current.pop(code, None)
+        if row is None:
+            row = OfferTier(tier_code=code, reserved=0)
+            offer.tiers.append(row)
+        row.points_price = price
+        row.quota = quota
+    for row in current.values():
+        if row.reserved:
+            row.points_price = None
+            row.quota = None
+        else:
+            offer.tiers.remove(row)
+
+
+def _apply_tiers(s: Session, records: list[TierRecord], now: datetime) -> tuple[int, int]:
+    """The event's tier set becomes the file's, matched on the code. A tier left out goes,
+    with its offers' terms; the check refused the file if slips were issued for it."""
+    event = _find_current(s)
+    assert event is not None
+    existing = {
+        t.code: t for t in s.scalars(select(EventTier).where(EventTier.event_id == event.id))
+    }
+    created = 0
+    for r in records:
+        tier = existing.pop(r.code, None)
+        if tier is None:
+            tier = EventTier(event_id=event.id, code=r.code)
+            s.add(tier)
+            created += 1
+        tier.name = r.name
+        tier.aum_floor = r.aum_floor
+        tier.meaning = r.meaning
+    if existing:
+        s.execute(
+            delete(OfferTier).where(
+                OfferTier.tier_code.in_(list(existing)),
+                OfferTier.offer_id.in_(select(Offer.id).where(Offer.event_id == event.id)),
+            )
+        )
+        for tier in existing.values():
+            s.delete(tier)
     return created, len(records) - created
 
 
@@ -382,6 +465,7 @@ def _apply_invitees(
                 else:
                     new_rows.append(values)
             ids = dict(existing)
+            fresh_records = [r for r in batch if r.customer_no not in existing]
             if new_rows:
                 # Core executemany or COPY (the ORM's bulk insert sends one statement per row
                 # here), then the ids in one query: RETURNING in parameter order is row by row on
@@ -396,8 +480,20 @@ def _apply_invitees(
                     ).all()
                 )
                 created += len(new_rows)
+                lot_rows = [
+                    {
+                        "customer_id": ids[r.customer_no],
+                        "ref": lot.ref,
+                        "points": lot.points,
+                        "expires_on": lot.expires_on,
+                    }
+                    for r in fresh_records
+                    for lot in _lot_inputs(r)
+                ]
+                bulk.insert_rows(s.connection(), PointsLot.__table__, lot_rows)
             if old_rows:
                 s.execute(update(Customer), old_rows)
+                _update_lots(s, [r for r in batch if r.customer_no in existing], existing)
             new_invitations, old_invitations = [], []
             for r in batch:
                 customer_id = ids[r.customer_no]
@@ -471,6 +567,19 @@ def _apply_invitees(
     return created, len(records) - created
 
 
+def _lot_inputs(r: InviteeRecord) -> list[LotInput]:
+    """The lots of the file's row, or its plain balance as one lot without a date."""
+    if r.lots is None:
+        return simple_balance(r.points_balance)
+    return [LotInput(ref, points, expires_on) for ref, points, expires_on in r.lots]
+
+
+def _update_lots(s: Session, records: list[InviteeRecord], ids: dict[str, int]) -> None:
+    """Known customers' lots by the rule of ``kiosk.points.set_lots`` (upsert by ref, lots
+    left out kept at 0, balance = their sum), for the whole batch at once."""
+    set_lots_many(s, {ids[r.customer_no]: _lot_inputs(r) for r in records})
+
+
 def _customer_values(
     r: InviteeRecord,
     sealer: privacy.Sealer | None,
@@ -493,6 +602,7 @@ def _customer_values(
         "tax_residency": r.tax_residency,
         "tier": r.tier,
         "points_balance": r.points_balance,
+        "aum": r.aum,
         "balance_as_of": r.balance_as_of or now,
         "branch_id": branches[r.branch],
         "rm_id": staff[r.rm] if r.rm else None,

@@ -16,7 +16,7 @@ from kiosk import privacy
 from kiosk.db import open_database
 from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.idcard import check_digit
-from kiosk.models import Customer, Invitation
+from kiosk.models import Customer, EventTier, Invitation
 from kiosk.services import tracking
 from ui.main_window import MainWindow
 from ui.stations.admin import AdminStation, FileChooser
@@ -107,6 +107,52 @@ def test_import_shows_every_problem_then_imports_the_fixed_file(
     database.dispose()
 
 
+def test_the_event_tiers_are_offered_and_imported(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue #19: the tiers import sits with the others, before the catalog that prices by
+    tier; a band out of order is a problem on its row, the fixed file imports."""
+    database = open_database(demo_url)
+    with database.unit_of_work() as uow:  # the event's own bands are kept (slips may name them)
+        held = [
+            [t.code, t.name, t.aum_floor, t.meaning]
+            for t in uow.session.scalars(select(EventTier).order_by(EventTier.aum_floor))
+        ]
+    database.dispose()
+    top = max([0, *(row[2] for row in held)])
+    header = ["等级代码", "等级名称", "资产下限（元）", "等级说明"]
+    rows = [header, *held, ["TOPX", "至尊", top + 5_000_000, "至尊专属"]]
+    path = write(tmp_path / "tiers.xlsx", [*rows, ["TOPY", "至尊二", top, ""]])
+    monkeypatch.setattr(FileChooser, "open_file", classmethod(lambda cls, parent, title: path))
+    station = open_admin(qtbot, make_window(demo_url))
+    kinds = [station.kind.itemData(i) for i in range(station.kind.count())]
+    assert kinds.index("tiers") == kinds.index("catalog") - 1
+    station.kind.setCurrentIndex(kinds.index("tiers"))
+    station.choose_button.click()
+    assert station.banner.tone == Tone.ERROR
+    problems = [
+        tuple(station.issues.item(r, c).text() for c in range(3))
+        for r in range(station.issues.rowCount())
+    ]
+    assert [(row, column) for row, column, _m in problems] == [(str(len(rows) + 1), "资产下限(元)")]
+    assert "out of order" in problems[0][2]
+    write(path, rows)
+    station.recheck_button.click()
+    assert station.banner.tone == Tone.OK
+    station.import_button.click()
+    assert station.banner.tone == Tone.OK
+    assert "1 new" in station.banner.headline.text()
+    database = open_database(demo_url)
+    with database.unit_of_work() as uow:
+        codes = list(uow.session.scalars(select(EventTier.code).order_by(EventTier.aum_floor)))
+    database.dispose()
+    assert codes == [*(row[0] for row in held), "TOPX"]
+
+
 def test_templates_are_written_to_the_chosen_folder(
     qtbot: QtBot,
     make_window: Callable[[str], MainWindow],
@@ -120,7 +166,7 @@ def test_templates_are_written_to_the_chosen_folder(
     station.templates_button.click()
     assert station.templates_banner.tone == Tone.OK
     assert sorted(p.name for p in tmp_path.glob("*.xlsx"))[0] == "1-branches.xlsx"
-    assert len(list(tmp_path.glob("*.xlsx"))) == 5
+    assert len(list(tmp_path.glob("*.xlsx"))) == 6  # tiers among them
 
 
 def test_progress_reminders_and_booklet_tabs(

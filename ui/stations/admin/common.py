@@ -23,6 +23,7 @@ def kind_label(kind: str) -> str:
     return {
         "branches": _("Branches"),
         "staff": _("Staff"),
+        "tiers": _("Event tiers"),
         "catalog": _("Catalog"),
         "invitees": _("Invitees"),
         "invitations": _("Invitation reports"),

@@ -27,10 +27,12 @@ from kiosk.models import (
     AuditRecord,
     Branch,
     Customer,
+    EventTier,
     Invitation,
     InvitationStatus,
     Merchant,
     Offer,
+    OfferTier,
     Preselection,
     SearchKey,
     Staff,
@@ -526,47 +528,66 @@ def test_templates_filled_in_and_imported_with_the_cli(
     assert code == 0
     paths = [Path(line) for line in out.splitlines()]
     assert [p.name for p in paths] == [
-        "1-branches.xlsx", "2-staff.xlsx", "3-catalog.xlsx", "4-invitees.xlsx",
-        "5-invitations.xlsx",
+        "1-branches.xlsx", "2-staff.xlsx", "3-tiers.xlsx", "4-catalog.xlsx", "5-invitees.xlsx",
+        "6-invitations.xlsx",
     ]  # fmt: skip
-    book = openpyxl.load_workbook(paths[3])
+    branches_xlsx, staff_xlsx, tiers_xlsx, catalog_xlsx, invitees_xlsx, reports_xlsx = paths
+    book = openpyxl.load_workbook(invitees_xlsx)
     sheet = book.worksheets[0]
     assert sheet["A1"].value == "Customer no. *" and sheet["A2"].value.startswith("Required")
     assert sheet["E3"].number_format == "@"  # ID numbers stay text
     assert any("AM" in str(v.formula1) for v in sheet.data_validations.dataValidation)
-    fill(paths[0], [["B01", "天河支行", 3]])
+    fill(branches_xlsx, [["B01", "天河支行", 3]])
     fill(
-        paths[1],
+        staff_xlsx,
         [["RM001", "张经理", "B01", "客户经理", "2468"], ["S001", "赵主管", None, "主管", "1357"]],
     )
-    fill(paths[2], [["M01", "康宁", "A1", "O101", "基础体检", "health", 100, 5, "2027-05-01"]])
+    fill(tiers_xlsx, [["STD", "普通", 0, "标准价格"], ["GOLD", "金卡", "50万", "专属价格与名额"]])
+    fill(
+        catalog_xlsx,
+        [
+            [
+                "M01",
+                "康宁",
+                "A1",
+                "O101",
+                "基础体检",
+                "health",
+                100,
+                5,
+                "2027-05-01",
+                None,
+                "金卡:80/2",
+            ]
+        ],
+    )
     invitee = ["6200000001", "王小明", "13812345678", "居民身份证", ID1, "2010-01-01", "长期",
                "B01", "RM001", "AM", 15000]  # fmt: skip
     wrong = ["6200000002", "李四", "138", None, ID2[:15] + "000", None, None, "B09", "RM001",
              "AM", -5]  # fmt: skip
-    fill(paths[3], [invitee, wrong])
+    fill(invitees_xlsx, [invitee, wrong])
     # Branches and staff before anyone could sign in; then the supervisor imports, with the
     # PIN the staff file gave them.
     monkeypatch.setenv("KIOSK_PIN", "1357")
     for path, kind, new, who in zip(
-        paths[:3],
-        ["branches", "staff", "catalog"],
-        [1, 2, 1],
-        [[], [], ["--staff", "S001"]],
+        [branches_xlsx, staff_xlsx, tiers_xlsx, catalog_xlsx],
+        ["branches", "staff", "tiers", "catalog"],
+        [1, 2, 2, 1],
+        [[], [], ["--staff", "S001"], ["--staff", "S001"]],
         strict=True,
     ):
         code, out, err = run(capsys, *db, "import", kind, str(path), *who)
         assert (code, err) == (0, ""), err
         assert f"{new} new, 0 updated" in out
-    code, out, err = run(capsys, *db, "import", "invitees", str(paths[3]))
+    code, out, err = run(capsys, *db, "import", "invitees", str(invitees_xlsx))
     assert (code, err) == (1, "kiosk: Only relationship managers or a supervisor import files.\n")
     # An RM imports with the supervisor's approval; the PIN comes from the environment.
     monkeypatch.setenv("KIOSK_PIN", "2468")  # RM001's own
-    code, out, err = run(capsys, *db, "import", "invitees", str(paths[3]), "--staff", "RM001")
+    code, out, err = run(capsys, *db, "import", "invitees", str(invitees_xlsx), "--staff", "RM001")
     assert (code, err) == (1, "kiosk: A supervisor must approve importing a file.\n")
     monkeypatch.setenv("KIOSK_SUPERVISOR_PIN", "1357")
     rm = ["--staff", "RM001", "--supervisor", "S001"]
-    code, out, err = run(capsys, *db, "import", "invitees", str(paths[3]), *rm)
+    code, out, err = run(capsys, *db, "import", "invitees", str(invitees_xlsx), *rm)
     assert code == 1
     lines = err.splitlines()
     assert lines[:4] == [
@@ -578,15 +599,15 @@ def test_templates_filled_in_and_imported_with_the_cli(
         "row 4, column “Points *”: Points cannot be negative.",
     ]
     assert lines[-1] == "kiosk: The file has 4 problem(s); nothing was imported."
-    fill(paths[3], [invitee, ["6200000002", "李四", "13800001111", None, ID2, None, None, "B01",
-                              "RM001", "AM", 5]])  # fmt: skip
-    code, out, err = run(capsys, *db, "import", "invitees", str(paths[3]), *rm)
+    fill(invitees_xlsx, [invitee, ["6200000002", "李四", "13800001111", None, ID2, None, None,
+                                   "B01", "RM001", "AM", 5]])  # fmt: skip
+    code, out, err = run(capsys, *db, "import", "invitees", str(invitees_xlsx), *rm)
     assert (code, err) == (0, ""), err
     assert "2 new, 0 updated" in out
-    code, out, err = run(capsys, *db, "import", "invitees", str(paths[3]), *rm)
+    code, out, err = run(capsys, *db, "import", "invitees", str(invitees_xlsx), *rm)
     assert "0 new, 2 updated" in out
-    fill(paths[4], [["6200000001", "王小明", "电话", "2026-11-20", "确认", 0]])
-    code, out, err = run(capsys, *db, "import", "invitations", str(paths[4]), *rm)
+    fill(reports_xlsx, [["6200000001", "王小明", "电话", "2026-11-20", "确认", 0]])
+    code, out, err = run(capsys, *db, "import", "invitations", str(reports_xlsx), *rm)
     assert (code, err) == (0, ""), err
     database = open_database(any_empty_url)
     with database.unit_of_work() as uow:
@@ -595,7 +616,15 @@ def test_templates_filled_in_and_imported_with_the_cli(
             .join(Staff, Staff.id == AuditRecord.approved_by)
             .order_by(AuditRecord.id)
         ).all()
+        terms = uow.session.execute(
+            select(OfferTier.tier_code, OfferTier.points_price, OfferTier.quota)
+        ).all()
+        bands = uow.session.execute(
+            select(EventTier.code, EventTier.aum_floor).order_by(EventTier.aum_floor)
+        ).all()
     database.dispose()
+    assert [tuple(t) for t in terms] == [("GOLD", 80, 2)]  # the tier named by its name
+    assert [tuple(b) for b in bands] == [("STD", 0), ("GOLD", 500_000)]
     assert [tuple(row) for row in approved] == [
         ("import_invitees", "S001"),
         ("import_invitees", "S001"),
