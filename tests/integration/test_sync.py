@@ -386,6 +386,7 @@ def _with_lots(db: Database, customers: int) -> list[int]:
     with audit.unaudited(), db.unit_of_work() as uow:  # test setup
         s = uow.session
         found = s.scalars(select(Customer).order_by(Customer.id).limit(customers)).all()
+        drop_lots(s, Customer.id.in_([customer.id for customer in found]))  # exactly LOTS
         for customer in found:
             set_lots(s, customer, LOTS)
         s.execute(update(Offer).where(Offer.code.in_(["O501", "O101"])).values(redeem_by=EVENT_DAY))
