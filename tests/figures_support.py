@@ -16,6 +16,16 @@ for early arrivals is 30 minutes); the figures are read at 06:30:
   grace), desk called 05:20, governed 05:25, on to activation 05:30, waiting there.
 - c5 (B02, RM002, PM, declined, 8,000): never comes.
 - c6 (walk-in, B02, no RM): arrives 06:00, waits at activation.
+- c7 (B02, 100,000 points) was pulled from the ledger but not invited.
+
+Points as the bank counts them (issue #19): tiers GOLD 金卡 (AUM 500,000) and SILVER 银卡
+(50,000); S1 was issued in GOLD, S3 in SILVER, S2 and S4 without a tier: redeemed per tier
+GOLD 1,000, no tier 5,000. c2's 20,000 are two lots, 12,000 expiring 2027-01-27 and 8,000
+without a date (S3's reserve is not journalled here: 12,000 expire before the next event);
+c5's 8,000 expired on 2026-11-20. Every customer's points on the day: 73,000 + 100,000 -
+8,000 = 165,000 of 7 customers; the bank's whole stock is 10,000,000. c1 was dormant and
+logged in to mobile banking at the activation desk (the login cleared the flag and noted it),
+c3 is dormant and came: 1 of 2 dormant customers who came reactivated.
 """
 
 from __future__ import annotations
@@ -28,10 +38,12 @@ from kiosk.models import (
     Branch,
     Customer,
     Event,
+    EventTier,
     Invitation,
     Merchant,
     MobileBanking,
     Offer,
+    PointsLot,
     QueueEntry,
     Redemption,
     Slip,
@@ -60,6 +72,7 @@ def build_small_event(database: Database) -> None:
             venue="测试会场",
             event_date=DAY,
             timezone="Asia/Shanghai",
+            bank_points_stock=10_000_000,
             created_at=at(0, 0),
         )
         s.add(event)
@@ -117,7 +130,20 @@ def build_small_event(database: Database) -> None:
         c4 = customer("6200000004", "刘芳", b2, rm2, 30_000)
         c5 = customer("6200000005", "周强", b2, rm2, 8_000)
         c6 = customer("W000001", "赵六", b2, None, 0, walk_in=True)
+        customer("6200000007", "吴七", b2, rm2, 100_000)  # pulled, never invited
+        c3.dormant = True
         s.flush()
+        s.add_all(
+            [
+                EventTier(event_id=event.id, code="GOLD", name="金卡", aum_floor=500_000),
+                EventTier(event_id=event.id, code="SILVER", name="银卡", aum_floor=50_000),
+                PointsLot(customer_id=c2.id, ref="1", points=12_000,
+                          expires_on=date(2027, 1, 27)),
+                PointsLot(customer_id=c2.id, ref="2", points=8_000),
+                PointsLot(customer_id=c5.id, ref="1", points=8_000,
+                          expires_on=date(2026, 11, 20)),
+            ]
+        )  # fmt: skip
 
         def invite(
             c: Customer, slot: TimeSlot, rm: Staff, status: str, companions: int = 0, code: str = ""
@@ -187,7 +213,14 @@ def build_small_event(database: Database) -> None:
         step(v1, "service_desk_done", at(0, 40), rm1)
         entry(v1, "activation", at(0, 40), called=at(0, 50), by=a1, done=at(1, 0))
         step(v1, "called", at(0, 50), a1)
-        step(v1, "mobile_banking_login", at(0, 52), a1)
+        # The snapshot said dormant; the login cleared the flag and noted it, as the
+        # activation service does.
+        s.add(
+            VisitStep(
+                visit_id=v1.id, step="mobile_banking_login", at=at(0, 52), staff_id=a1.id,
+                note="reactivated",
+            )
+        )  # fmt: skip
         step(v1, "charity_paid", at(0, 53), a1)
         step(v1, "slips_issued", at(0, 55), a1)
         step(v1, "activation_done", at(1, 0), a1)
@@ -222,7 +255,14 @@ def build_small_event(database: Database) -> None:
         s.flush()
 
         def slip(
-            serial: int, c: Customer, v: Visit, offer: Offer, qty: int, status: str, when: datetime
+            serial: int,
+            c: Customer,
+            v: Visit,
+            offer: Offer,
+            qty: int,
+            status: str,
+            when: datetime,
+            tier: str | None = None,
         ) -> None:
             s.add(
                 Slip(
@@ -230,12 +270,13 @@ def build_small_event(database: Database) -> None:
                     merchant_id=m1.id, offer_id=offer.id, quantity=qty,
                     points=offer.points_price * qty, redeem_by=offer.redeem_by, code=f"X{serial}",
                     key_id="00000000", status=status, issued_at=when, issued_by=a1.id,
+                    tier=tier,
                 )
             )  # fmt: skip
 
-        slip(1, c1, v1, o1, 1, "redeemed", at(0, 55))
+        slip(1, c1, v1, o1, 1, "redeemed", at(0, 55), "GOLD")
         slip(2, c1, v1, o2, 1, "redeemed", at(0, 55))
-        slip(3, c2, v2, o1, 2, "issued", at(1, 35))
+        slip(3, c2, v2, o1, 2, "issued", at(1, 35), "SILVER")
         slip(4, c2, v2, o2, 1, "voided", at(1, 35))
 
         def redemption(seq: int, serial: int, when: datetime, conflict: str | None = None) -> None:

@@ -50,6 +50,12 @@ class ActivationError(KioskError):
     """An activation step that cannot be recorded; nothing was written."""
 
 
+# The note on a mobile-banking login by a customer the snapshot flagged dormant: the login
+# clears ``Customer.dormant``, so the step keeps the fact for the figures (dormant customers
+# reactivated at the event, ``kiosk.services.figures``), whatever a later pull says.
+REACTIVATED_NOTE = "reactivated"
+
+
 class Step(enum.StrEnum):
     MOBILE_BANKING_LOGIN = "mobile_banking_login"
     CHARITY_PAID = "charity_paid"
@@ -172,6 +178,7 @@ def record_step(
                     time=_local_time(at, event.timezone), name=by
                 )
             )
+        note = ""
         if step == Step.MOBILE_BANKING_LOGIN:
             if customer.mobile_banking == MobileBanking.NONE:
                 raise ActivationError(
@@ -179,10 +186,12 @@ def record_step(
                 )
             customer.mobile_banking = MobileBanking.ACTIVE
             customer.last_activity_on = now.astimezone(ZoneInfo(event.timezone)).date()
+            if customer.dormant:
+                note = REACTIVATED_NOTE
             customer.dormant = False
         if step == Step.PRIZE_GIVEN and Step.CHARITY_PAID not in done:
             raise ActivationError(_("The prize is handed out after the charity scan-pay."))
-        s.add(VisitStep(visit_id=visit.id, step=step, at=now, staff_id=staff.staff_id))
+        s.add(VisitStep(visit_id=visit.id, step=step, at=now, staff_id=staff.staff_id, note=note))
         outbox.enqueue(
             s,
             event_id=event.id,

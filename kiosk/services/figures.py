@@ -29,8 +29,23 @@ What counts:
   *redeemed*: customers with at least one slip redeemed at a booth. Points issued are the
   points of slips not voided; points redeemed those of slips redeemed.
 - Branch: the customer's branch. RM: the inviting RM of the invitation, else the customer's RM.
-- The *points stock* is the sum of the invitees' ledger balances (the snapshot), and the
-  redemption ratio is points redeemed against it.
+- The *invitees' points stock* is the sum of the invitees' ledger balances (the snapshot),
+  and the invitees' redemption ratio is points redeemed against it. It is not the bank's
+  ratio: the bank (its 8% figure) divides by the whole points stock, so the figures also give
+  *the ratio against every customer's points* (``PointsFigures``): the points every customer
+  in the event database could spend on the event day (the snapshot's lots not expired by
+  then, plus what a pull already settled of this event's own reserves, so a pull during the
+  event does not shrink it), and, when the ledger supplies it or the coordinator types it,
+  against the bank's total stock (``Event.bank_points_stock``).
+- *Points expiring before the next event*: the invitees' lots that expire from the event day
+  up to the day before the next event (``Event.next_event_on``, else a year after this one),
+  less what the event's reserves took from those very lots (``JournalLot``), plus what
+  releases gave back.
+- *Dormant customers reactivated*: mobile-banking logins at the activation desk by a customer
+  the snapshot flagged dormant (the step's note says so, because the login clears the flag);
+  of the dormant who came: those still flagged among the arrived, plus those reactivated.
+- *Points redeemed per tier*: slips redeemed by the customer's event tier at issue
+  (``Slip.tier``); slips without a tier are "no tier".
 - Timelines use nearest-rank percentiles: the median is the value at rank ceil(n/2) of the
   sorted durations, the 90th percentile at rank ceil(0.9 n).
 """
@@ -40,7 +55,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -65,11 +80,16 @@ from kiosk.models import (
     Branch,
     Customer,
     Event,
+    EventTier,
     Invitation,
     InvitationStatus,
+    JournalEntry,
+    JournalKind,
+    JournalLot,
     Merchant,
     MobileBanking,
     Offer,
+    PointsLot,
     Queue,
     QueueEntry,
     QueueStatus,
@@ -80,6 +100,7 @@ from kiosk.models import (
     Visit,
     VisitStep,
 )
+from kiosk.services.activation import REACTIVATED_NOTE
 from kiosk.services.events import current_event
 from kiosk.services.gate import OVERRIDE_STEP
 from kiosk.services.reception import ReceptionPolicy
@@ -166,13 +187,15 @@ class Attendance:
     mobile_banking_activated: int = 0
     scan_pay: int = 0
     gate_overridden: int = 0  # visits let past the redemption gate by a supervisor
+    dormant_arrived: int = 0  # arrived customers the snapshot flagged dormant
+    dormant_reactivated: int = 0  # of them, logged in to mobile banking at the event
     slips_issued: int = 0  # customers holding a slip that is not voided
     redeemed: int = 0  # customers with a slip redeemed
     slips: int = 0  # slips not voided
     slips_redeemed: int = 0
     points_issued: int = 0  # points of slips not voided
     points_redeemed: int = 0
-    points_stock: int = 0  # the invitees' ledger balances
+    points_stock: int = 0  # the invitees' ledger balances (not the bank's stock)
 
     def stage(self, stage: Stage | str) -> int:
         return int(getattr(self, Stage(stage).value))
@@ -190,7 +213,9 @@ class Attendance:
 
     @property
     def redemption_ratio(self) -> float | None:
-        """Points redeemed as a share of the invitees' points stock."""
+        """Points redeemed as a share of the invitees' points stock: how much of what the
+        invited held they spent. Not comparable with the bank's ratio, which divides by every
+        customer's points (``PointsFigures.customers_ratio``)."""
         return self.points_redeemed / self.points_stock if self.points_stock else None
 
     @property
@@ -211,6 +236,8 @@ _COUNTS = [
     "mobile_banking_activated",
     "scan_pay",
     "gate_overridden",
+    "dormant_arrived",
+    "dormant_reactivated",
     "slips_issued",
     "redeemed",
     "slips",
@@ -266,7 +293,28 @@ def _grouped(
         .where(own.id == Visit.invitation_id, own.status == InvitationStatus.CONFIRMED)
         .exists()
     )
-    for k, arrived, came, walk_ins, governed, opened, activated, scan_pay, let_through in s.execute(
+    reactivated = (
+        select(VisitStep.id)
+        .where(
+            VisitStep.visit_id == Visit.id,
+            VisitStep.step == "mobile_banking_login",
+            VisitStep.note == REACTIVATED_NOTE,
+        )
+        .exists()
+    )
+    for (
+        k,
+        arrived,
+        came,
+        walk_ins,
+        governed,
+        opened,
+        activated,
+        scan_pay,
+        let_through,
+        dormant,
+        woken,
+    ) in s.execute(
         select(
             key,
             func.count(Visit.id),
@@ -277,6 +325,12 @@ def _grouped(
             _reached("mobile_banking_login"),
             _reached("charity_paid"),
             _reached(OVERRIDE_STEP),
+            # Still flagged, or the login here cleared the flag (once, even if a later pull
+            # flags the customer again).
+            func.coalesce(
+                func.sum(case((or_(Customer.dormant.is_(True), reactivated), 1), else_=0)), 0
+            ),
+            func.coalesce(func.sum(case((reactivated, 1), else_=0)), 0),
         )
         .select_from(_joined(Visit, Visit.invitation_id, by_invitation))
         .where(Visit.event_id == event_id)
@@ -292,6 +346,8 @@ def _grouped(
             mobile_banking_activated=activated,
             scan_pay=scan_pay,
             gate_overridden=let_through,
+            dormant_arrived=dormant,
+            dormant_reactivated=woken,
         )
 
     live = Slip.status != SlipStatus.VOIDED
@@ -704,6 +760,179 @@ def offer_figures(s: Session, event: Event) -> list[OfferFigures]:
     ]
 
 
+# -- points as the bank counts them -----------------------------------------------------------
+
+
+def next_event_day(event_date: date, next_event_on: date | None = None) -> date:
+    """The day of the next event: as the coordinator set it, else a year after this one
+    (28 February after a 29 February)."""
+    if next_event_on is not None:
+        return next_event_on
+    try:
+        return event_date.replace(year=event_date.year + 1)
+    except ValueError:
+        return event_date.replace(year=event_date.year + 1, day=28)
+
+
+NO_TIER = ""  # the code of slips issued without a tier
+
+
+@dataclass(frozen=True)
+class TierRedeemed:
+    """Slips redeemed by the customers of one event tier (the tier at issue)."""
+
+    code: str  # NO_TIER for slips without one
+    name: str
+    customers: int
+    slips: int
+    points: int
+
+
+@dataclass(frozen=True)
+class PointsFigures:
+    """The points as the bank counts them, beside the invitees' own ratio."""
+
+    redeemed: int  # points of slips redeemed (as ``Attendance.points_redeemed``)
+    invitee_stock: int  # the invitees' ledger balances (``Attendance.points_stock``)
+    customers: int  # every customer in the event database (pulled or imported)
+    customers_stock: int  # their points spendable on the event day (see the module)
+    bank_stock: int | None  # the bank's whole stock, when known
+    expiring_from: date  # the event day
+    expiring_before: date  # the next event's day (not included)
+    expiring_points: int  # the invitees' points left in lots expiring in that window
+    expiring_customers: int  # invitees with points left in such a lot
+    tiers: list[TierRedeemed]
+
+    @property
+    def invitee_ratio(self) -> float | None:
+        """Redeemed of the invitees' points: the event's own measure, not the bank's."""
+        return self.redeemed / self.invitee_stock if self.invitee_stock else None
+
+    @property
+    def customers_ratio(self) -> float | None:
+        """Redeemed of every customer's points: the ratio as the bank counts it."""
+        return self.redeemed / self.customers_stock if self.customers_stock else None
+
+    @property
+    def bank_ratio(self) -> float | None:
+        """Redeemed of the bank's whole stock, when the ledger or the coordinator gave it."""
+        return self.redeemed / self.bank_stock if self.bank_stock else None
+
+
+def _signed_lot_points() -> Any:
+    """A journal lot's points as they move the lot: a reserve takes, a release gives back."""
+    return case(
+        (JournalEntry.kind == JournalKind.RELEASE, JournalLot.points), else_=-JournalLot.points
+    )
+
+
+def points_figures(s: Session, event: Event, total: Attendance) -> PointsFigures:
+    """Three aggregate queries: every customer's stock, the invitees' expiring lots, and the
+    points redeemed per tier (a GROUP BY over the event's slips). No loop over customers."""
+    day = event.event_date
+    settled_net = (
+        select(
+            func.coalesce(
+                func.sum(
+                    case(
+                        (JournalEntry.kind == JournalKind.RELEASE, -JournalEntry.points),
+                        else_=JournalEntry.points,
+                    )
+                ),
+                0,
+            )
+        )
+        .where(JournalEntry.event_id == event.id, JournalEntry.settled_at.is_not(None))
+        .scalar_subquery()
+    )
+    customers, balances, expired, settled = s.execute(
+        select(
+            select(func.count(Customer.id)).scalar_subquery(),
+            select(func.coalesce(func.sum(Customer.points_balance), 0)).scalar_subquery(),
+            select(func.coalesce(func.sum(PointsLot.points), 0))
+            .where(PointsLot.expires_on < day)
+            .scalar_subquery(),
+            settled_net,
+        )
+    ).one()
+
+    # The invitees' lots in the window, each with what the event's open (unsettled) journal
+    # moved on it; a settled entry is in the lot's points already.
+    before = next_event_day(day, event.next_event_on)
+    moved = (
+        select(JournalLot.lot_id.label("lot_id"), func.sum(_signed_lot_points()).label("n"))
+        .join(JournalEntry, JournalEntry.id == JournalLot.journal_entry_id)
+        .where(JournalEntry.settled_at.is_(None))
+        .group_by(JournalLot.lot_id)
+        .subquery()
+    )
+    left = PointsLot.points + func.coalesce(moved.c.n, 0)
+    expiring, holders = s.execute(
+        select(
+            func.coalesce(func.sum(left), 0),
+            func.count(func.distinct(PointsLot.customer_id)).filter(left > 0),
+        )
+        .select_from(PointsLot)
+        .outerjoin(moved, moved.c.lot_id == PointsLot.id)
+        .where(
+            PointsLot.expires_on >= day,
+            PointsLot.expires_on < before,
+            PointsLot.customer_id.in_(
+                select(Invitation.customer_id).where(Invitation.event_id == event.id)
+            ),
+        )
+    ).one()
+
+    names = {
+        code: (name, floor)
+        for code, name, floor in s.execute(
+            select(EventTier.code, EventTier.name, EventTier.aum_floor).where(
+                EventTier.event_id == event.id
+            )
+        )
+    }
+    tiers = [
+        TierRedeemed(
+            code or NO_TIER,
+            names[code][0] if code in names else (code or _("No tier")),
+            int(n_customers),
+            int(n_slips),
+            int(points),
+        )
+        for code, n_customers, n_slips, points in s.execute(
+            select(
+                Slip.tier,
+                func.count(func.distinct(Slip.customer_id)),
+                func.count(Slip.id),
+                func.coalesce(func.sum(Slip.points), 0),
+            )
+            .where(Slip.event_id == event.id, Slip.status == SlipStatus.REDEEMED)
+            .group_by(Slip.tier)
+        )
+    ]
+    # Highest band first, as the bank lists them; unknown codes after, "no tier" last.
+    tiers.sort(
+        key=lambda t: (
+            t.code == NO_TIER,
+            t.code not in names,
+            -names[t.code][1] if t.code in names else 0,
+            t.code,
+        )
+    )
+    return PointsFigures(
+        redeemed=total.points_redeemed,
+        invitee_stock=total.points_stock,
+        customers=int(customers),
+        customers_stock=int(balances) - int(expired) + int(settled),
+        bank_stock=event.bank_points_stock,
+        expiring_from=day,
+        expiring_before=before,
+        expiring_points=int(expiring),
+        expiring_customers=int(holders),
+        tiers=tiers,
+    )
+
+
 # -- coverage ---------------------------------------------------------------------------------
 
 
@@ -749,6 +978,8 @@ def coverage(s: Session, event: Event, total: Attendance) -> list[Ratio]:
         Ratio("activated", _("Logged in to mobile banking at the desk"),
               total.mobile_banking_activated, total.arrived),
         Ratio("scan_pay", _("Did the charity scan-pay"), total.scan_pay, total.arrived),
+        Ratio("reactivated", _("Dormant customers reactivated (mobile-banking login here)"),
+              total.dormant_reactivated, total.dormant_arrived),
         Ratio("gate_overridden", _("Let through by a supervisor before the required steps"),
               total.gate_overridden, total.arrived),
         Ratio("slips", _("Left with slips"), total.slips_issued, total.arrived),
@@ -927,6 +1158,7 @@ class EventFigures:
     queues: list[QueueFigures]
     branches: list[Attendance]
     offers: list[OfferFigures]
+    points: PointsFigures
     coverage: list[Ratio]
     timelines: list[Timeline]
 
@@ -961,6 +1193,7 @@ def event_figures(
             queues=queue_figures(s, event, now),
             branches=branches,
             offers=offer_figures(s, event),
+            points=points_figures(s, event, total),
             coverage=coverage(s, event, total),
             timelines=timelines(s, event) if with_timelines else [],
         )

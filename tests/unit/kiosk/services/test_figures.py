@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 
@@ -13,7 +14,7 @@ from kiosk.db import Database, open_database
 from kiosk.services import dashboard, reports
 from kiosk.services.dashboard import Severity, Thresholds
 from kiosk.services.figures import Attendance, EventFigures, Funnel, Interval, event_figures
-from tests.figures_support import NOW, at, build_small_event
+from tests.figures_support import DAY, NOW, at, build_small_event
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -132,9 +133,34 @@ def test_offers_and_coverage(small: Database) -> None:
         ("mobile_banking", 2, 5),  # c1 (opened today) and c2 of five arrivals
         ("activated", 1, 5),
         ("scan_pay", 2, 5),
+        ("reactivated", 1, 2),  # c1 of c1 and c3, the dormant who came
         ("gate_overridden", 0, 5),
         ("slips", 2, 5),
         ("redeemed", 1, 2),
+    ]
+
+
+def test_points_as_the_bank_counts_them(small: Database) -> None:
+    f = figures(small)
+    p = f.points
+    # Every customer's points on the day: c5's lot expired; c7 was pulled, never invited.
+    assert (p.customers, p.customers_stock, p.invitee_stock, p.bank_stock) == (
+        7, 165_000, 73_000, 10_000_000,
+    )  # fmt: skip
+    assert p.customers_ratio == pytest.approx(6000 / 165_000)  # 3.6%, the bank's kind
+    assert p.invitee_ratio == pytest.approx(6000 / 73_000) == f.total.redemption_ratio
+    assert p.bank_ratio == pytest.approx(6000 / 10_000_000)
+    # c2's lot expiring in January, before the next event (a year on by default).
+    assert (p.expiring_from, p.expiring_before) == (DAY, date(2027, 11, 28))
+    assert (p.expiring_points, p.expiring_customers) == (12_000, 1)
+    assert [(t.code, t.name, t.customers, t.slips, t.points) for t in p.tiers] == [
+        ("GOLD", "金卡", 1, 1, 1000),
+        ("", "No tier", 1, 1, 5000),
+    ]
+    assert (f.total.dormant_arrived, f.total.dormant_reactivated) == (2, 1)
+    assert [(b.code, b.dormant_arrived, b.dormant_reactivated) for b in f.branches] == [
+        ("B01", 2, 1),
+        ("B02", 0, 0),
     ]
 
 
