@@ -60,6 +60,8 @@ class Action(enum.StrEnum):
     CREATE_EVENT = "create_event"
     SET_CATALOG_URL = "set_catalog_url"
     SET_REDEEM_REQUIREMENTS = "set_redeem_requirements"
+    # The bank's whole points stock and the next event's day, for the figures.
+    SET_FIGURE_SETTINGS = "set_figure_settings"
     CREATE_EVENT_KEY = "create_event_key"
     CLOSE_EVENT = "close_event"
     ENCRYPT_EVENT = "encrypt_event"
@@ -96,6 +98,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.CREATE_EVENT: frozenset(),
     Action.SET_CATALOG_URL: frozenset(),
     Action.SET_REDEEM_REQUIREMENTS: frozenset(),
+    Action.SET_FIGURE_SETTINGS: frozenset(),
     Action.CREATE_EVENT_KEY: frozenset(),
     Action.CLOSE_EVENT: frozenset(),
     Action.ENCRYPT_EVENT: frozenset(),
@@ -163,6 +166,9 @@ def _refusals() -> dict[Action, Callable[[], str]]:
         Action.SET_CATALOG_URL: lambda: _("Only a supervisor sets the e-catalog address."),
         Action.SET_REDEEM_REQUIREMENTS: lambda: _(
             "Only a supervisor sets what customers must do before slips are issued."
+        ),
+        Action.SET_FIGURE_SETTINGS: lambda: _(
+            "Only a supervisor sets the bank's points stock and the next event's day."
         ),
         Action.CREATE_EVENT_KEY: lambda: _("Only a supervisor creates a signing key."),
         Action.CLOSE_EVENT: lambda: _("Only a supervisor closes the event."),
