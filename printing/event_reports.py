@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -120,20 +120,61 @@ def summary_report(f: EventFigures) -> Report:
     steps: list[list[object]] = [[_("Step"), _("Customers"), _("% of the arrived")]]
     for step, n in total.steps():
         steps.append([step_count_label(step), n, _percent(n, total.arrived)])
+    p = f.points
     points: list[list[object]] = [
         [_("Item"), _("Value")],
-        [_("Points stock of the invitees"), total.points_stock],
-        [_("Points issued on slips"), total.points_issued],
         [_("Points redeemed at merchants"), total.points_redeemed],
+        [_("Points issued on slips"), total.points_issued],
+        [_("Points of every customer (spendable on the event day)"), p.customers_stock],
+        [_("Customers in the event database"), p.customers],
         [
-            _("Redemption ratio (redeemed / stock)"),
+            _("Redemption ratio as the bank counts it (redeemed / every customer's points)"),
+            _percent(p.redeemed, p.customers_stock),
+        ],
+        [
+            _("Bank's whole points stock"),
+            p.bank_stock if p.bank_stock is not None else _("not given"),
+        ],
+        [
+            _("Redeemed / bank's whole stock"),
+            _percent(p.redeemed, p.bank_stock) if p.bank_stock else "",
+        ],
+        [_("Points stock of the invitees"), total.points_stock],
+        [
+            _("Invitees' redemption ratio (redeemed / invitees' points; not the bank's)"),
             _percent(total.points_redeemed, total.points_stock),
         ],
-        [_("Issued / stock"), _percent(total.points_issued, total.points_stock)],
+        [_("Issued / invitees' points"), _percent(total.points_issued, total.points_stock)],
+        [
+            _("Invitees' points expiring before the next event ({start} to {end})").format(
+                start=p.expiring_from.isoformat(),
+                end=(p.expiring_before - timedelta(days=1)).isoformat(),
+            ),
+            p.expiring_points,
+        ],
+        [_("Invitees with points expiring before the next event"), p.expiring_customers],
+        [_("Dormant customers reactivated"), total.dormant_reactivated],
+        [_("Dormant customers who came"), total.dormant_arrived],
         [_("Slips issued"), total.slips],
         [_("Slips redeemed"), total.slips_redeemed],
         [_("Walk-ins"), total.walk_ins],
     ]
+    tiers: list[list[object]] = [
+        [_("Tier"), _("Customers"), _("Slips redeemed"), _("Points redeemed"), _("Share")]
+    ]
+    for tier in p.tiers:
+        tiers.append(
+            [tier.name, tier.customers, tier.slips, tier.points, _percent(tier.points, p.redeemed)]
+        )
+    tiers.append(
+        [
+            _("Total"),
+            total.redeemed,  # each customer once
+            sum(t.slips for t in p.tiers),
+            sum(t.points for t in p.tiers),
+            _percent(sum(t.points for t in p.tiers), p.redeemed),
+        ]
+    )
     cover: list[list[object]] = [[_("Measure"), _("Customers"), _("Of"), _("Share")]]
     for ratio in f.coverage:
         cover.append(
@@ -233,7 +274,26 @@ def summary_report(f: EventFigures) -> Report:
                     "banking before the day."
                 ),
             ),
-            Section(_("Points"), points),
+            Section(
+                _("Points"),
+                points,
+                note=_(
+                    "Compare the bank's ratio (every customer's points, or the bank's whole "
+                    "stock) with the bank's own figure, never the invitees' ratio: it divides "
+                    "by the invitees' points only. Expiring points are what is left of the "
+                    "invitees' lots after the event's slips. Reactivated: dormant customers "
+                    "who logged in to mobile banking at the activation desk."
+                ),
+            ),
+            Section(
+                _("Points redeemed per tier"),
+                tiers,
+                Chart(_("Points redeemed per tier"), (3,), skip_last=True),
+                _(
+                    "The customer's event tier when the slip was issued; a customer may count "
+                    "in two tiers if the tier changed between slips."
+                ),
+            ),
             Section(_("Coverage"), cover),
             Section(
                 _("Attendance by slot"),

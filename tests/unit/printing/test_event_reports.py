@@ -66,8 +66,8 @@ def test_summary_workbook(small: Database, tmp_path: Path) -> None:
     assert xlsx.name == "report-summary.xlsx" and pdf.name == "report-summary.pdf"
     book = openpyxl.load_workbook(xlsx)
     assert book.sheetnames == [
-        "Invitation funnel", "Funnel of the day", "Steps at the desks", "Points", "Coverage",
-        "Attendance by slot",
+        "Invitation funnel", "Funnel of the day", "Steps at the desks", "Points",
+        "Points redeemed per tier", "Coverage", "Attendance by slot",
         "Arrivals over the day", "Attendance by branch", "Visit timelines", "Queues",
     ]  # fmt: skip
     funnel = {
@@ -106,8 +106,29 @@ def test_summary_workbook(small: Database, tmp_path: Path) -> None:
     assert points["Points stock of the invitees"] == [73_000]
     assert points["Points issued on slips"] == [8000]
     assert points["Points redeemed at merchants"] == [6000]
-    assert points["Redemption ratio (redeemed / stock)"][0] == pytest.approx(6000 / 73_000)
+    # Two ratios, each named by what it divides by: the bank's (every customer's points, the
+    # bank's whole stock) and the invitees' own, which is not comparable with the bank's 8%.
+    assert points["Points of every customer (spendable on the event day)"] == [165_000]
+    assert points["Customers in the event database"] == [7]
+    bank = "Redemption ratio as the bank counts it (redeemed / every customer's points)"
+    assert points[bank][0] == pytest.approx(6000 / 165_000)
+    assert points["Bank's whole points stock"] == [10_000_000]
+    assert points["Redeemed / bank's whole stock"][0] == pytest.approx(6000 / 10_000_000)
+    invitees = "Invitees' redemption ratio (redeemed / invitees' points; not the bank's)"
+    assert points[invitees][0] == pytest.approx(6000 / 73_000)
+    expiring = "Invitees' points expiring before the next event (2026-11-28 to 2027-11-27)"
+    assert points[expiring] == [12_000]
+    assert points["Invitees with points expiring before the next event"] == [1]
+    assert points["Dormant customers reactivated"] == [1]
+    assert points["Dormant customers who came"] == [2]
     assert points["Slips issued"] == [3] and points["Slips redeemed"] == [2]
+    tiers = sheet(xlsx, "Points redeemed per tier")
+    assert tiers[:4] == [
+        ["Tier", "Customers", "Slips redeemed", "Points redeemed", "Share"],
+        ["金卡", 1, 1, 1000, pytest.approx(1000 / 6000)],
+        ["No tier", 1, 1, 5000, pytest.approx(5000 / 6000)],
+        ["Total", 1, 2, 6000, pytest.approx(1.0)],
+    ]
     cover = by_first(sheet(xlsx, "Coverage"))
     assert cover["Governed, of those who needed it"][:2] == [2, 3]
     slots = sheet(xlsx, "Attendance by slot")
@@ -130,7 +151,7 @@ def test_summary_workbook(small: Database, tmp_path: Path) -> None:
     charts = {name: len(book[name]._charts) for name in book.sheetnames}
     assert charts == {
         "Invitation funnel": 1, "Funnel of the day": 1, "Steps at the desks": 0, "Points": 0,
-        "Coverage": 0,
+        "Points redeemed per tier": 1, "Coverage": 0,
         "Attendance by slot": 1, "Arrivals over the day": 1, "Attendance by branch": 1,
         "Visit timelines": 0, "Queues": 0,
     }  # fmt: skip
@@ -189,6 +210,10 @@ def test_pdfs_render_with_pages(small: Database, tmp_path: Path) -> None:
     ).stdout
     # Tables and the chart labels (reportlab.graphics strings) are real text.
     assert "Customers per stage" in summary and "73,000" in summary and "8.2%" in summary
+    # The ratio as the bank counts it beside the invitees' own, each with its stock; the
+    # tiers by name.
+    assert "165,000" in summary and "3.6%" in summary and "10,000,000" in summary
+    assert "not the bank's" in summary and "金卡" in summary and "No tier" in summary
 
 
 def test_chinese_headings_by_default(small: Database, tmp_path: Path) -> None:
