@@ -3,10 +3,11 @@ dashboard's figures, shared by the unit and the UI tests."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
@@ -62,6 +63,35 @@ def assert_reports_agree(database: Database, clock: FixedClock, folder: Path) ->
     assert [values[0] for values in steps.values()] == [n for _s, n in total.steps()]
     points = keyed(summary, "Points")
     assert points["Points stock of the invitees"][0] == total.points_stock
+    p = f.points
+    assert (p.redeemed, p.invitee_stock) == (total.points_redeemed, total.points_stock)
+    every = points["Points of every customer (spendable on the event day)"][0]
+    assert every == p.customers_stock >= p.invitee_stock - _expired_invitee_points(database, f)
+    assert points["Customers in the event database"][0] == p.customers
+    bank_ratio = "Redemption ratio as the bank counts it (redeemed / every customer's points)"
+    assert points[bank_ratio][0] == (
+        pytest.approx(p.customers_ratio) if p.customers_ratio is not None else None
+    )
+    invitee_ratio = "Invitees' redemption ratio (redeemed / invitees' points; not the bank's)"
+    assert points[invitee_ratio][0] == (
+        pytest.approx(p.invitee_ratio) if p.invitee_ratio is not None else None
+    )
+    stock = points["Bank's whole points stock"][0]
+    assert stock == (p.bank_stock if p.bank_stock is not None else "not given")
+    expiring = next(k for k in points if str(k).startswith("Invitees' points expiring before"))
+    assert points[expiring][0] == p.expiring_points
+    assert str(expiring).endswith(f"({p.expiring_from} to {p.expiring_before - timedelta(1)})")
+    assert points["Dormant customers reactivated"][0] == total.dormant_reactivated
+    assert points["Dormant customers who came"][0] == total.dormant_arrived
+    tiers = keyed(summary, "Points redeemed per tier")
+    assert tiers.pop("Total")[:3] == [
+        total.redeemed, sum(t.slips for t in p.tiers), total.points_redeemed,
+    ]  # fmt: skip
+    assert [(name, v[:3]) for name, v in tiers.items()] == [
+        (t.name, [t.customers, t.slips, t.points]) for t in p.tiers
+    ]
+    assert sum(t.points for t in p.tiers) == total.points_redeemed
+    assert sum(t.slips for t in p.tiers) == total.slips_redeemed
     assert points["Points issued on slips"][0] == total.points_issued
     assert points["Points redeemed at merchants"][0] == total.points_redeemed
     assert points["Slips redeemed"][0] == total.slips_redeemed
@@ -116,6 +146,25 @@ def assert_reports_agree(database: Database, clock: FixedClock, folder: Path) ->
     recon = reconciliation(database.unit_of_work())
     assert recon.balanced and recon.redeemed_points == total.points_redeemed
     return board
+
+
+def _expired_invitee_points(database: Database, f: object) -> int:
+    """The invitees' points in lots expired by the event day: the only way every customer's
+    points can fall below the invitees' (who are customers too)."""
+    from sqlalchemy import func, select
+
+    from kiosk.models import Invitation, PointsLot
+
+    with database.unit_of_work() as uow:
+        return int(
+            uow.session.scalar(
+                select(func.coalesce(func.sum(PointsLot.points), 0)).where(
+                    PointsLot.expires_on < f.event_date,  # type: ignore[attr-defined]
+                    PointsLot.customer_id.in_(select(Invitation.customer_id)),
+                )
+            )
+            or 0
+        )
 
 
 def rms_total(total: object, column: int) -> int:

@@ -11,17 +11,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cli.main import main
+from kiosk import audit
 from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.eventcopy import copy_event
-from kiosk.models import Customer, Staff
-from kiosk.services import dashboard, desk, keys, reception, tracking
+from kiosk.models import Customer, Staff, Visit
+from kiosk.services import activation, dashboard, desk, keys, reception, tracking
 from kiosk.services.auth import staff_session
 from kiosk.services.events import event_overview
+from kiosk.services.figure_settings import set_figure_settings
 from kiosk.services.figures import FUNNELS, Funnel, Stage, Step
 from kiosk.services.slips import CartLine, issue_slips
 from kiosk.simulate import SimulationSummary
@@ -70,6 +72,18 @@ def assert_figures_agree(database: Database, clock: FixedClock, folder: Path) ->
     assert (progress.invitees, progress.confirmed) == (total.invited, total.confirmed)
     came = next(r for r in f.coverage if r.key == "attendance")
     assert (came.numerator, came.denominator) == (total.confirmed_arrived, total.confirmed)
+
+
+def _dormant_arrived(database: Database) -> int:
+    """Arrived customers flagged dormant, counted row by row."""
+    with database.unit_of_work() as uow:
+        return len(
+            uow.session.scalars(
+                select(Visit.id)
+                .join(Customer, Customer.id == Visit.customer_id)
+                .where(Customer.dormant.is_(True))
+            ).all()
+        )
 
 
 def _info(capsys: pytest.CaptureFixture[str], url: str) -> dict[str, int]:
@@ -131,12 +145,29 @@ def test_the_demo_event_agrees_everywhere_as_the_morning_goes_on(
     )
     ready = reception.resolve_code(any_demo_db.unit_of_work(), "6200000001")
     make_ready(any_demo_db, ready)
+    with audit.unaudited(), any_demo_db.unit_of_work() as uow:  # test setup: the snapshot's
+        uow.session.execute(update(Customer).where(Customer.id == ready).values(dormant=True))
+        uow.commit()
+    dormant_before = _dormant_arrived(any_demo_db)
+    activation.record_step(
+        any_demo_db.unit_of_work(), ready, activation.Step.MOBILE_BANKING_LOGIN, a001,
+        clock=MORNING,
+    )  # fmt: skip
     key = keys.unlock(any_demo_db.unit_of_work(), DEMO_PASSPHRASE)
     issue_slips(any_demo_db.unit_of_work(), ready, [CartLine("O501")], a001, key, clock=MORNING)
+    s001 = staff_session(any_demo_db.unit_of_work(), "S001", clock=MORNING)
+    set_figure_settings(
+        any_demo_db.unit_of_work(), s001, bank_points_stock=3_000_000_000, clock=MORNING
+    )
 
     assert_figures_agree(any_demo_db, MORNING, tmp_path / "morning")
-    total = dashboard.snapshot(any_demo_db.unit_of_work(), clock=MORNING).figures.total
+    f = dashboard.snapshot(any_demo_db.unit_of_work(), clock=MORNING).figures
+    total = f.total
     assert (total.arrived, total.walk_ins, total.slips_issued) == (5, 1, 1)
+    # The login cleared the dormant flag; the figures still count the customer, once.
+    assert total.dormant_reactivated == 1 and total.dormant_arrived == dormant_before
+    assert f.points.bank_stock == 3_000_000_000
+    assert f.points.customers_stock >= f.points.invitee_stock  # the demo's lots: no expiry
     assert (total.governed, total.mobile_banking_opened) == (1, 1)
     assert total.confirmed_arrived <= total.confirmed and total.confirmed_arrived <= 4
     info = _info(capsys, str(any_demo_db.url))
