@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 from sqlalchemy import update
@@ -104,8 +104,31 @@ def test_dashboard_shows_the_report_figures(
     assert "3 of 3 confirmed came (100%); 1 walk-ins" in text(station, "kpi_arrived_detail")
     assert text(station, "kpi_slips") == str(funnel["Customers with slips"][0])
     assert text(station, "kpi_points") == f"{points['Points redeemed at merchants'][0]:,}"
-    assert "8.2% of the invitees' 73,000 points; 2 slips redeemed" in text(
+    # The ratio as the bank counts it on the tile; beside it in the points card, each ratio
+    # with what it divides by, the invitees' own labelled as not the bank's.
+    assert "3.6% of every customer's points (the bank's ratio); 2 slips redeemed" in text(
         station, "kpi_points_detail"
+    )
+    every = points["Points of every customer (spendable on the event day)"][0]
+    assert text(station, "points_bank_ratio") == f"3.6% of {every:,}" == "3.6% of 165,000"
+    assert text(station, "points_bank_stock_ratio") == "0.1% of 10,000,000"
+    assert text(station, "points_invitee_ratio") == "8.2% of 73,000"
+    invitees = "Invitees' redemption ratio (redeemed / invitees' points; not the bank's)"
+    assert points[invitees][0] == pytest.approx(0.082, abs=0.0005)
+    expiring = "Invitees' points expiring before the next event (2026-11-28 to 2027-11-27)"
+    assert points[expiring][0] == 12_000
+    assert text(station, "points_expiring") == "12,000 points, 1 customers, until 2027-11-27"
+    assert points["Dormant customers reactivated"][0] == 1
+    assert text(station, "points_reactivated") == "1 of 2 who came"
+    tiers = rows(xlsx, "Points redeemed per tier")
+    assert (
+        [(b.label, b.value, b.text) for b in station.tiers.bars]
+        == [
+            (name, values[2], f"{values[2]:,} · {round(100 * values[3])}%")
+            for name, values in tiers.items()
+            if name != "Total"
+        ]
+        == [("金卡", 1000, "1,000 · 17%"), ("No tier", 5000, "5,000 · 83%")]
     )
     queues = rows(xlsx, "Queues")
     assert text(station, "kpi_service_desk") == str(queues["Service desk"][0]) == "1"
@@ -236,6 +259,53 @@ def test_admin_writes_the_reports(
     assert station.reports.banner.headline.text() == f"10 files written to {folder}"
 
 
+def test_admin_sets_the_bank_stock_and_next_event_for_the_dashboard(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    small_url: str,
+    clock: FixedClock,
+    tmp_path: Path,
+) -> None:
+    clock.at = NOW
+    window = make_window(small_url)
+    station = open_station(qtbot, window, "Administration")
+    assert isinstance(station, AdminStation)
+    panel = station.figure_settings
+    station.tabs.setCurrentWidget(panel)
+    assert panel.stock.text() == "10,000,000" and not panel.next_given.isChecked()
+    assert "2027-11-28" in panel.default_hint.text()
+    # A typo is refused before anything is written.
+    panel.stock.setText("12 million")
+    qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+    assert panel.banner.tone == Tone.ERROR and "12 million" in panel.banner.detail.text()
+    panel.stock.setText("1,500,000,000")
+    panel.next_given.setChecked(True)
+    panel.next_event.setDate(QDate(2028, 6, 1))
+    qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+    assert panel.banner.tone == Tone.OK, panel.banner.detail.text()
+    assert "1,500,000,000 points" in panel.banner.headline.text()
+    dashboard_station = open_dashboard(qtbot, window)
+    dashboard_station.refresh()
+    assert text(dashboard_station, "points_bank_stock_ratio") == "0.0004% of 1,500,000,000"
+    assert text(dashboard_station, "points_expiring").endswith("until 2028-05-31")
+    xlsx, _pdf = write_event_report(
+        "summary", window.app.database.unit_of_work, tmp_path, clock=clock
+    )
+    points = rows(xlsx, "Points")
+    assert points["Bank's whole points stock"][0] == 1_500_000_000
+    assert "Invitees' points expiring before the next event (2026-11-28 to 2028-05-31)" in points
+    # Emptied: not known again.
+    station = open_station(qtbot, window, "Administration")
+    assert isinstance(station, AdminStation)
+    station.tabs.setCurrentWidget(station.figure_settings)
+    station.figure_settings.stock.setText("")
+    qtbot.mouseClick(station.figure_settings.save_button, Qt.MouseButton.LeftButton)
+    assert "not given" in station.figure_settings.banner.headline.text()
+    dashboard_station = open_dashboard(qtbot, window)
+    dashboard_station.refresh()
+    assert text(dashboard_station, "points_bank_stock_ratio") == "stock not given"
+
+
 def test_after_a_simulated_day_dashboard_and_reports_agree(
     qtbot: QtBot,
     make_window: Callable[[str], MainWindow],
@@ -266,6 +336,12 @@ def test_after_a_simulated_day_dashboard_and_reports_agree(
     for start in (0, 3):  # each funnel's bars never rise
         values = [b.value for b in station.funnel.bars[start : start + 3]]
         assert values == sorted(values, reverse=True)
+    points = keyed(summary, "Points")
+    every = points["Points of every customer (spendable on the event day)"][0]
+    assert text(station, "points_bank_ratio").endswith(f"of {every:,}")
+    assert text(station, "points_invitee_ratio").endswith(
+        f"of {points['Points stock of the invitees'][0]:,}"
+    )
     merchants = keyed(tmp_path / "report-merchants.xlsx", "Per service")["Total"]
     assert text(station, "kpi_points") == f"{merchants[6]:,}"
     unredeemed = table(tmp_path / "report-unredeemed.xlsx", "Slips")

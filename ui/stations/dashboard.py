@@ -4,7 +4,10 @@ Alerts first, in colour and words; then big numbers (arrivals, both queues with 
 longest wait, slips, points redeemed); then charts where a picture beats a number: the two
 funnels (the invitations, then the day) with the steps done at the desks beside them,
 arrivals per slot against the confirmed invitations, attendance per branch and the offers
-closest to their capacity; and the visit timelines. Every figure comes from
+closest to their capacity; the visit timelines; and the points as the bank counts them (the
+redemption ratio against every customer's points and the bank's stock, labelled apart from
+the invitees' own ratio, points expiring before the next event, dormant customers
+reactivated, points redeemed per tier). Every figure comes from
 ``kiosk.services.dashboard`` (the same queries and definitions as the reports).
 
 It refreshes itself every few seconds with a QTimer in the main thread, only while it is on
@@ -17,6 +20,7 @@ alert limits are the coordinator's preference on this machine
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt, QTimer
@@ -77,6 +81,15 @@ def _size(free: int) -> str:
 
 def _percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "–"
+
+
+def _ratio(ratio: float | None) -> str:
+    """A redemption ratio with one decimal: the bank's are a few percent."""
+    if ratio is None:
+        return "–"
+    if 0 < ratio < 0.0005:  # of the bank's whole stock: two significant digits, not "0.0%"
+        return f"{100 * ratio:.2g}%"
+    return f"{100 * ratio:.1f}%"
 
 
 def _minutes(seconds: int | None) -> str:
@@ -285,6 +298,34 @@ class DashboardStation(StationPage):
         self.branches.setObjectName("branches")
         self.offers = BarChart(legend=[(_("Taken"), BLUE), (_("Capacity"), GREY)])
         self.offers.setObjectName("offers")
+        self.points_box = QWidget()
+        self.points_grid = QGridLayout(self.points_box)
+        self.points_grid.setContentsMargins(0, 0, 0, 0)
+        self.points_grid.setHorizontalSpacing(10)
+        self.points_grid.setVerticalSpacing(2)
+        self.points_values: dict[str, QLabel] = {}
+        for row, (key, caption) in enumerate(
+            [
+                ("bank_ratio", _("Redeemed / every customer's points (the bank's ratio)")),
+                ("bank_stock_ratio", _("Redeemed / the bank's whole stock")),
+                ("invitee_ratio", _("Redeemed / invitees' points only (not the bank's ratio)")),
+                ("expiring", _("Invitees' points expiring before the next event")),
+                ("reactivated", _("Dormant customers reactivated")),
+            ]
+        ):
+            label = QLabel(caption)
+            label.setWordWrap(True)
+            value = QLabel("–")
+            value.setObjectName(f"points_{key}")
+            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+            self.points_grid.addWidget(label, row, 0)
+            self.points_grid.addWidget(value, row, 1)
+            self.points_values[key] = value
+        self.points_grid.setColumnStretch(0, 1)
+        self.tiers = BarChart()
+        self.tiers.setObjectName("tiers")
+        self.points_grid.addWidget(self.tiers, 5, 0, 1, 2)
+        self.points_grid.setRowStretch(5, 1)
         self.timeline_grid = QGridLayout()
         self.timeline_grid.setHorizontalSpacing(16)
         timeline_box = QWidget()
@@ -299,9 +340,11 @@ class DashboardStation(StationPage):
             "branches": Card(_("Attendance per branch"), self.branches),
             "offers": Card(_("Services closest to capacity"), self.offers),
             "timelines": Card(_("Minutes between steps (median / 90%)"), timeline_box),
+            "points": Card(_("Points as the bank counts them"), self.points_box),
         }
+        keys = ("funnel", "slots", "branches", "offers", "timelines", "points")
         if is_large_print():  # two columns, the page scrolls
-            for index, key in enumerate(("funnel", "slots", "branches", "offers", "timelines")):
+            for index, key in enumerate(keys):
                 grid.addWidget(self.cards[key], index // 2, index % 2)
             for card in self.cards.values():
                 card.setMinimumHeight(360)
@@ -310,7 +353,8 @@ class DashboardStation(StationPage):
             grid.addWidget(self.cards["timelines"], 1, 0)
             grid.addWidget(self.cards["slots"], 0, 1)
             grid.addWidget(self.cards["offers"], 1, 1)
-            grid.addWidget(self.cards["branches"], 0, 2, 2, 1)
+            grid.addWidget(self.cards["branches"], 0, 2)
+            grid.addWidget(self.cards["points"], 1, 2)
             grid.setColumnStretch(0, 10)
             grid.setColumnStretch(1, 5)
             grid.setColumnStretch(2, 6)
@@ -425,14 +469,12 @@ class DashboardStation(StationPage):
         )
         points = self.tiles["points"]
         points.value.setText(f"{total.points_redeemed:,}")
-        ratio = total.redemption_ratio
         points.detail.setText(
-            _("{ratio} of the invitees' {stock} points; {n} slips redeemed").format(
-                ratio="–" if ratio is None else f"{100 * ratio:.1f}%",
-                stock=f"{total.points_stock:,}",
-                n=f"{total.slips_redeemed:,}",
+            _("{ratio} of every customer's points (the bank's ratio); {n} slips redeemed").format(
+                ratio=_ratio(f.points.customers_ratio), n=f"{total.slips_redeemed:,}"
             )
         )
+        self._show_points(board)
 
         funnel_bars = []
         for which, stages in FUNNELS.items():
@@ -490,6 +532,48 @@ class DashboardStation(StationPage):
         )
         self._show_timelines(board)
         self._show_disk()
+
+    def _show_points(self, board: Dashboard) -> None:
+        """The ratios each with what it divides by, so nobody holds the invitees' ratio
+        against the bank's figure; then what expires, who woke up, and the tiers."""
+        f = board.figures
+        p, total = f.points, f.total
+        shown = self.points_values
+        shown["bank_ratio"].setText(
+            _("{ratio} of {stock}").format(
+                ratio=_ratio(p.customers_ratio), stock=f"{p.customers_stock:,}"
+            )
+        )
+        shown["bank_stock_ratio"].setText(
+            _("{ratio} of {stock}").format(ratio=_ratio(p.bank_ratio), stock=f"{p.bank_stock:,}")
+            if p.bank_stock
+            else _("stock not given")
+        )
+        shown["invitee_ratio"].setText(
+            _("{ratio} of {stock}").format(
+                ratio=_ratio(p.invitee_ratio), stock=f"{p.invitee_stock:,}"
+            )
+        )
+        last_day = p.expiring_before - timedelta(days=1)
+        shown["expiring"].setText(
+            _("{points} points, {n} customers, until {day}").format(
+                points=f"{p.expiring_points:,}",
+                n=f"{p.expiring_customers:,}",
+                day=last_day.isoformat(),
+            )
+        )
+        shown["reactivated"].setText(
+            _("{n} of {dormant} who came").format(
+                n=f"{total.dormant_reactivated:,}", dormant=f"{total.dormant_arrived:,}"
+            )
+        )
+        self.tiers.set_bars(
+            [
+                Bar(t.name, t.points, text=f"{t.points:,} · {_percent(t.points, p.redeemed)}")
+                for t in p.tiers
+            ],
+            _("No points redeemed yet."),
+        )
 
     def _low_space(self) -> list[StationSpace]:
         """The stations below this laptop's free-space warning limit."""
