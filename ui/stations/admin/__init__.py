@@ -1,6 +1,7 @@
 """Administration (the coordinator, before the event): imports with a preview and every
 problem in one table, the templates to fill in, invitation progress, slot reminders and the
-catalog booklet, what customers must do before slips, and where the automatic backups go.
+catalog booklet, what customers must do before slips, what the figures need that no import
+carries (the bank's points stock, the next event's day), and where the automatic backups go.
 
 Progress and reminders are read when their tab is opened (and on Refresh), not when the
 station opens, so the import tab stays instant at any event size. Reminders show masked
@@ -22,6 +23,7 @@ from kiosk.imports import ImportCheck
 from kiosk.roles import Station
 from ui.audit_panel import AuditPanel
 from ui.context import StationContext
+from ui.figure_settings_panel import FigureSettingsPanel
 from ui.reports_panel import ReportsPanel
 from ui.requirements_panel import RequirementsPanel
 from ui.stations.admin.backups_tab import BackupsTab
@@ -61,6 +63,8 @@ class AdminStation(
         self.tabs.addTab(self._booklet_tab(), _("Booklet"))
         self.requirements = RequirementsPanel(context)
         self.tabs.addTab(self.requirements, _("Before slips"))
+        self.figure_settings = FigureSettingsPanel(context)
+        self.tabs.addTab(self.figure_settings, _("Figures"))
         self.reports = ReportsPanel(
             context, lambda parent, title: self.chooser.directory(parent, title)
         )
@@ -81,6 +85,8 @@ class AdminStation(
             self.refresh_booklet()
         elif widget is self.requirements:
             self.requirements.refresh()
+        elif widget is self.figure_settings:
+            self.figure_settings.refresh()
         elif widget is self.backups_tab:
             self.refresh_backups()
         elif widget is self.audit_panel:
