@@ -290,8 +290,8 @@ def summary_report(f: EventFigures) -> Report:
                 tiers,
                 Chart(_("Points redeemed per tier"), (3,), skip_last=True),
                 _(
-                    "The customer's event tier when the slip was issued; a customer may count "
-                    "in two tiers if the tier changed between slips."
+                    "The customer's event tier when the slip was issued. A customer whose tier "
+                    "changed between two slips counts in both tiers, once in the total."
                 ),
             ),
             Section(_("Coverage"), cover),

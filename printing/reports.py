@@ -97,6 +97,8 @@ def text_of(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, Percent):
+        if 0 < abs(value) < 0.0005:  # points redeemed of the bank's whole stock: not "0.0%"
+            return f"{100 * value:.2g}%"
         return f"{100 * value:.1f}%"
     if isinstance(value, Minutes):
         return f"{value:.1f}"
@@ -234,7 +236,8 @@ def write_xlsx(report: Report | list[list[object]], path: Path, title: str = "")
         for r, row in enumerate(section.rows[1:], start=2):
             for c, value in enumerate(row, start=1):
                 if isinstance(value, Percent):
-                    sheet.cell(r, c).number_format = "0.0%"
+                    tiny = 0 < abs(value) < 0.0005
+                    sheet.cell(r, c).number_format = "0.0000%" if tiny else "0.0%"
                 elif isinstance(value, Minutes):
                     sheet.cell(r, c).number_format = "0.0"
                 elif isinstance(value, datetime):
