@@ -121,15 +121,17 @@ def summary_report(f: EventFigures) -> Report:
     for step, n in total.steps():
         steps.append([step_count_label(step), n, _percent(n, total.arrived)])
     p = f.points
+    stock = p.stock
+    assert stock is not None, "the summary reads every customer's points"
     points: list[list[object]] = [
         [_("Item"), _("Value")],
         [_("Points redeemed at merchants"), total.points_redeemed],
         [_("Points issued on slips"), total.points_issued],
-        [_("Points of every customer (spendable on the event day)"), p.customers_stock],
-        [_("Customers in the event database"), p.customers],
+        [_("Points of every customer (spendable on the event day)"), stock.customers_stock],
+        [_("Customers in the event database"), stock.customers],
         [
             _("Redemption ratio as the bank counts it (redeemed / every customer's points)"),
-            _percent(p.redeemed, p.customers_stock),
+            _percent(p.redeemed, stock.customers_stock),
         ],
         [
             _("Bank's whole points stock"),
@@ -147,12 +149,12 @@ def summary_report(f: EventFigures) -> Report:
         [_("Issued / invitees' points"), _percent(total.points_issued, total.points_stock)],
         [
             _("Invitees' points expiring before the next event ({start} to {end})").format(
-                start=p.expiring_from.isoformat(),
-                end=(p.expiring_before - timedelta(days=1)).isoformat(),
+                start=stock.expiring_from.isoformat(),
+                end=(stock.expiring_before - timedelta(days=1)).isoformat(),
             ),
-            p.expiring_points,
+            stock.expiring_points,
         ],
-        [_("Invitees with points expiring before the next event"), p.expiring_customers],
+        [_("Invitees with points expiring before the next event"), stock.expiring_customers],
         [_("Dormant customers reactivated"), total.dormant_reactivated],
         [_("Dormant customers who came"), total.dormant_arrived],
         [_("Slips issued"), total.slips],

@@ -64,10 +64,12 @@ def assert_reports_agree(database: Database, clock: FixedClock, folder: Path) ->
     points = keyed(summary, "Points")
     assert points["Points stock of the invitees"][0] == total.points_stock
     p = f.points
+    stock = p.stock
+    assert stock is not None
     assert (p.redeemed, p.invitee_stock) == (total.points_redeemed, total.points_stock)
     every = points["Points of every customer (spendable on the event day)"][0]
-    assert every == p.customers_stock >= p.invitee_stock - _expired_invitee_points(database, f)
-    assert points["Customers in the event database"][0] == p.customers
+    assert every == stock.customers_stock >= p.invitee_stock - _expired_invitee_points(database, f)
+    assert points["Customers in the event database"][0] == stock.customers
     bank_ratio = "Redemption ratio as the bank counts it (redeemed / every customer's points)"
     assert points[bank_ratio][0] == (
         pytest.approx(p.customers_ratio) if p.customers_ratio is not None else None
@@ -76,11 +78,13 @@ def assert_reports_agree(database: Database, clock: FixedClock, folder: Path) ->
     assert points[invitee_ratio][0] == (
         pytest.approx(p.invitee_ratio) if p.invitee_ratio is not None else None
     )
-    stock = points["Bank's whole points stock"][0]
-    assert stock == (p.bank_stock if p.bank_stock is not None else "not given")
+    bank_stock = points["Bank's whole points stock"][0]
+    assert bank_stock == (p.bank_stock if p.bank_stock is not None else "not given")
     expiring = next(k for k in points if str(k).startswith("Invitees' points expiring before"))
-    assert points[expiring][0] == p.expiring_points
-    assert str(expiring).endswith(f"({p.expiring_from} to {p.expiring_before - timedelta(1)})")
+    assert points[expiring][0] == stock.expiring_points
+    assert str(expiring).endswith(
+        f"({stock.expiring_from} to {stock.expiring_before - timedelta(1)})"
+    )
     assert points["Dormant customers reactivated"][0] == total.dormant_reactivated
     assert points["Dormant customers who came"][0] == total.dormant_arrived
     tiers = keyed(summary, "Points redeemed per tier")

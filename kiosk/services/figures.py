@@ -789,19 +789,28 @@ class TierRedeemed:
 
 
 @dataclass(frozen=True)
+class PointsStock:
+    """Every customer's points and the invitees' points expiring before the next event: a
+    pass over every customer and lot, so the dashboard reads them with its timelines (every
+    sixth refresh); they move only with a pull, an import, or a slip's lots."""
+
+    customers: int  # every customer in the event database (pulled or imported)
+    customers_stock: int  # their points spendable on the event day (see the module)
+    expiring_from: date  # the event day
+    expiring_before: date  # the next event's day (not included)
+    expiring_points: int  # the invitees' points left in lots expiring in that window
+    expiring_customers: int  # invitees with points left in such a lot
+
+
+@dataclass(frozen=True)
 class PointsFigures:
     """The points as the bank counts them, beside the invitees' own ratio."""
 
     redeemed: int  # points of slips redeemed (as ``Attendance.points_redeemed``)
     invitee_stock: int  # the invitees' ledger balances (``Attendance.points_stock``)
-    customers: int  # every customer in the event database (pulled or imported)
-    customers_stock: int  # their points spendable on the event day (see the module)
     bank_stock: int | None  # the bank's whole stock, when known
-    expiring_from: date  # the event day
-    expiring_before: date  # the next event's day (not included)
-    expiring_points: int  # the invitees' points left in lots expiring in that window
-    expiring_customers: int  # invitees with points left in such a lot
     tiers: list[TierRedeemed]
+    stock: PointsStock | None  # None: not read this time (``event_figures(with_stock=False)``)
 
     @property
     def invitee_ratio(self) -> float | None:
@@ -811,12 +820,16 @@ class PointsFigures:
     @property
     def customers_ratio(self) -> float | None:
         """Redeemed of every customer's points: the ratio as the bank counts it."""
-        return self.redeemed / self.customers_stock if self.customers_stock else None
+        return ratio_of(self.redeemed, self.stock.customers_stock if self.stock else None)
 
     @property
     def bank_ratio(self) -> float | None:
         """Redeemed of the bank's whole stock, when the ledger or the coordinator gave it."""
-        return self.redeemed / self.bank_stock if self.bank_stock else None
+        return ratio_of(self.redeemed, self.bank_stock)
+
+
+def ratio_of(part: int, whole: int | None) -> float | None:
+    return part / whole if whole else None
 
 
 def _signed_lot_points() -> Any:
@@ -826,9 +839,9 @@ def _signed_lot_points() -> Any:
     )
 
 
-def points_figures(s: Session, event: Event, total: Attendance) -> PointsFigures:
-    """Three aggregate queries: every customer's stock, the invitees' expiring lots, and the
-    points redeemed per tier (a GROUP BY over the event's slips). No loop over customers."""
+def points_stock(s: Session, event: Event) -> PointsStock:
+    """Two aggregate queries: every customer's points (scalar subqueries in one statement)
+    and the invitees' lots expiring before the next event. No loop over customers."""
     day = event.event_date
     settled_net = (
         select(
@@ -877,12 +890,25 @@ def points_figures(s: Session, event: Event, total: Attendance) -> PointsFigures
         .where(
             PointsLot.expires_on >= day,
             PointsLot.expires_on < before,
-            PointsLot.customer_id.in_(
-                select(Invitation.customer_id).where(Invitation.event_id == event.id)
-            ),
+            # An invitee: the (event, customer) unique index answers each lot.
+            select(Invitation.id)
+            .where(Invitation.customer_id == PointsLot.customer_id, Invitation.event_id == event.id)
+            .exists(),
         )
     ).one()
 
+    return PointsStock(
+        customers=int(customers),
+        customers_stock=int(balances) - int(expired) + int(settled),
+        expiring_from=day,
+        expiring_before=before,
+        expiring_points=int(expiring),
+        expiring_customers=int(holders),
+    )
+
+
+def tiers_redeemed(s: Session, event: Event) -> list[TierRedeemed]:
+    """Points redeemed per tier at issue: one GROUP BY over the event's slips."""
     names = {
         code: (name, floor)
         for code, name, floor in s.execute(
@@ -919,17 +945,18 @@ def points_figures(s: Session, event: Event, total: Attendance) -> PointsFigures
             t.code,
         )
     )
+    return tiers
+
+
+def points_figures(
+    s: Session, event: Event, total: Attendance, *, with_stock: bool = True
+) -> PointsFigures:
     return PointsFigures(
         redeemed=total.points_redeemed,
         invitee_stock=total.points_stock,
-        customers=int(customers),
-        customers_stock=int(balances) - int(expired) + int(settled),
         bank_stock=event.bank_points_stock,
-        expiring_from=day,
-        expiring_before=before,
-        expiring_points=int(expiring),
-        expiring_customers=int(holders),
-        tiers=tiers,
+        tiers=tiers_redeemed(s, event),
+        stock=points_stock(s, event) if with_stock else None,
     )
 
 
@@ -1171,9 +1198,17 @@ class EventFigures:
 
 
 def event_figures(
-    uow: UnitOfWork, *, clock: Clock | None = None, with_timelines: bool = True
+    uow: UnitOfWork,
+    *,
+    clock: Clock | None = None,
+    with_timelines: bool = True,
+    with_stock: bool | None = None,
 ) -> EventFigures:
-    """The figures the dashboard shows and the event summary prints."""
+    """The figures the dashboard shows and the event summary prints. ``with_stock`` (by
+    default as ``with_timelines``): every customer's points and the expiring ones, which
+    read every customer and lot."""
+    if with_stock is None:
+        with_stock = with_timelines
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
@@ -1193,7 +1228,7 @@ def event_figures(
             queues=queue_figures(s, event, now),
             branches=branches,
             offers=offer_figures(s, event),
-            points=points_figures(s, event, total),
+            points=points_figures(s, event, total, with_stock=with_stock),
             coverage=coverage(s, event, total),
             timelines=timelines(s, event) if with_timelines else [],
         )

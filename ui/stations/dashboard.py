@@ -12,7 +12,8 @@ reactivated, points redeemed per tier). Every figure comes from
 
 It refreshes itself every few seconds with a QTimer in the main thread, only while it is on
 screen (less often when a refresh takes long, so it never keeps the window busy more than a
-tenth of the time); the timelines, which look at the whole day, every sixth refresh. The
+tenth of the time); the timelines, which look at the whole day, and every customer's points
+(the stock the bank's ratio divides by, the points expiring), every sixth refresh. The
 alert limits are the coordinator's preference on this machine
 (``Settings.dashboard_thresholds``).
 """
@@ -52,11 +53,13 @@ from kiosk.services.figures import (
     FUNNELS,
     Funnel,
     Interval,
+    PointsStock,
     Stage,
     Step,
     Timeline,
     funnel_label,
     interval_label,
+    ratio_of,
     stage_label,
     step_count_label,
 )
@@ -191,6 +194,8 @@ class DashboardStation(StationPage):
         self.thresholds = self.settings.dashboard_thresholds()
         self.board: Dashboard | None = None
         self.timelines: list[Timeline] = []
+        # Every customer's points and the expiring ones, read with the timelines.
+        self.stock: PointsStock | None = None
         self.spaces: list[StationSpace] = []
         self.refreshes = 0
         self.refresh_ms = every(REFRESH_MS)
@@ -298,10 +303,12 @@ class DashboardStation(StationPage):
         self.branches.setObjectName("branches")
         self.offers = BarChart(legend=[(_("Taken"), BLUE), (_("Capacity"), GREY)])
         self.offers.setObjectName("offers")
-        self.points_box = QWidget()
-        self.points_grid = QGridLayout(self.points_box)
+        # The points as the bank counts them: the ratios, each with what it divides by, beside
+        # the points redeemed per tier; the card takes the whole width below the others.
+        points_figures = QWidget()
+        self.points_grid = QGridLayout(points_figures)
         self.points_grid.setContentsMargins(0, 0, 0, 0)
-        self.points_grid.setHorizontalSpacing(10)
+        self.points_grid.setHorizontalSpacing(16)
         self.points_grid.setVerticalSpacing(2)
         self.points_values: dict[str, QLabel] = {}
         for row, (key, caption) in enumerate(
@@ -315,17 +322,36 @@ class DashboardStation(StationPage):
         ):
             label = QLabel(caption)
             label.setWordWrap(True)
+            # Wide enough for a dozen characters a line, so a caption never stands in a
+            # column one character wide beside a long value.
+            label.setMinimumWidth(label.fontMetrics().horizontalAdvance("M" * 12))
             value = QLabel("–")
+            value.setWordWrap(True)
             value.setObjectName(f"points_{key}")
             value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
             self.points_grid.addWidget(label, row, 0)
             self.points_grid.addWidget(value, row, 1)
             self.points_values[key] = value
-        self.points_grid.setColumnStretch(0, 1)
+        self.points_grid.setColumnStretch(0, 3)
+        self.points_grid.setColumnStretch(1, 2)
+        self.points_grid.setRowStretch(5, 1)
+        tiers_box = QWidget()
+        tiers_layout = QVBoxLayout(tiers_box)
+        tiers_layout.setContentsMargins(0, 0, 0, 0)
+        tiers_layout.setSpacing(2)
+        tiers_caption = QLabel(_("Points redeemed per tier"))
+        tiers_caption.setProperty("role", "hint")
         self.tiers = BarChart()
         self.tiers.setObjectName("tiers")
-        self.points_grid.addWidget(self.tiers, 5, 0, 1, 2)
-        self.points_grid.setRowStretch(5, 1)
+        self.tiers.setMinimumHeight(int(self.fontMetrics().height() * 1.3 * 4))
+        tiers_layout.addWidget(tiers_caption)
+        tiers_layout.addWidget(self.tiers, 1)
+        self.points_box = QWidget()
+        points_layout = QHBoxLayout(self.points_box)
+        points_layout.setContentsMargins(0, 0, 0, 0)
+        points_layout.setSpacing(16)
+        points_layout.addWidget(points_figures, 3)
+        points_layout.addWidget(tiers_box, 2)
         self.timeline_grid = QGridLayout()
         self.timeline_grid.setHorizontalSpacing(16)
         timeline_box = QWidget()
@@ -342,10 +368,10 @@ class DashboardStation(StationPage):
             "timelines": Card(_("Minutes between steps (median / 90%)"), timeline_box),
             "points": Card(_("Points as the bank counts them"), self.points_box),
         }
-        keys = ("funnel", "slots", "branches", "offers", "timelines", "points")
         if is_large_print():  # two columns, the page scrolls
-            for index, key in enumerate(keys):
+            for index, key in enumerate(("funnel", "slots", "branches", "offers", "timelines")):
                 grid.addWidget(self.cards[key], index // 2, index % 2)
+            grid.addWidget(self.cards["points"], 3, 0, 1, 2)
             for card in self.cards.values():
                 card.setMinimumHeight(360)
         else:
@@ -353,8 +379,8 @@ class DashboardStation(StationPage):
             grid.addWidget(self.cards["timelines"], 1, 0)
             grid.addWidget(self.cards["slots"], 0, 1)
             grid.addWidget(self.cards["offers"], 1, 1)
-            grid.addWidget(self.cards["branches"], 0, 2)
-            grid.addWidget(self.cards["points"], 1, 2)
+            grid.addWidget(self.cards["branches"], 0, 2, 2, 1)
+            grid.addWidget(self.cards["points"], 2, 0, 1, 3)
             grid.setColumnStretch(0, 10)
             grid.setColumnStretch(1, 5)
             grid.setColumnStretch(2, 6)
@@ -394,6 +420,8 @@ class DashboardStation(StationPage):
             return
         if with_timelines:
             self.timelines = board.figures.timelines
+        if board.figures.points.stock is not None:
+            self.stock = board.figures.points.stock
         self.board = board
         try:  # one small read: the stations' heartbeats (kiosk.services.stations)
             self.spaces = station_space(self.context.uow(), clock=self.context.app.clock)
@@ -470,8 +498,8 @@ class DashboardStation(StationPage):
         points = self.tiles["points"]
         points.value.setText(f"{total.points_redeemed:,}")
         points.detail.setText(
-            _("{ratio} of every customer's points (the bank's ratio); {n} slips redeemed").format(
-                ratio=_ratio(f.points.customers_ratio), n=f"{total.slips_redeemed:,}"
+            _("{ratio} as the bank counts; {n} slips redeemed").format(
+                ratio=_ratio(self._customers_ratio(board)), n=f"{total.slips_redeemed:,}"
             )
         )
         self._show_points(board)
@@ -539,10 +567,13 @@ class DashboardStation(StationPage):
         f = board.figures
         p, total = f.points, f.total
         shown = self.points_values
+        stock = self.stock
         shown["bank_ratio"].setText(
             _("{ratio} of {stock}").format(
-                ratio=_ratio(p.customers_ratio), stock=f"{p.customers_stock:,}"
+                ratio=_ratio(self._customers_ratio(board)), stock=f"{stock.customers_stock:,}"
             )
+            if stock
+            else "–"
         )
         shown["bank_stock_ratio"].setText(
             _("{ratio} of {stock}").format(ratio=_ratio(p.bank_ratio), stock=f"{p.bank_stock:,}")
@@ -554,13 +585,14 @@ class DashboardStation(StationPage):
                 ratio=_ratio(p.invitee_ratio), stock=f"{p.invitee_stock:,}"
             )
         )
-        last_day = p.expiring_before - timedelta(days=1)
         shown["expiring"].setText(
             _("{points} points, {n} customers, until {day}").format(
-                points=f"{p.expiring_points:,}",
-                n=f"{p.expiring_customers:,}",
-                day=last_day.isoformat(),
+                points=f"{stock.expiring_points:,}",
+                n=f"{stock.expiring_customers:,}",
+                day=(stock.expiring_before - timedelta(days=1)).isoformat(),
             )
+            if stock
+            else "–"
         )
         shown["reactivated"].setText(
             _("{n} of {dormant} who came").format(
@@ -574,6 +606,11 @@ class DashboardStation(StationPage):
             ],
             _("No points redeemed yet."),
         )
+
+    def _customers_ratio(self, board: Dashboard) -> float | None:
+        """Redeemed now of every customer's points as last read (they move slowly)."""
+        stock = self.stock.customers_stock if self.stock else None
+        return ratio_of(board.figures.total.points_redeemed, stock)
 
     def _low_space(self) -> list[StationSpace]:
         """The stations below this laptop's free-space warning limit."""

@@ -143,16 +143,18 @@ def test_offers_and_coverage(small: Database) -> None:
 def test_points_as_the_bank_counts_them(small: Database) -> None:
     f = figures(small)
     p = f.points
+    stock = p.stock
+    assert stock is not None
     # Every customer's points on the day: c5's lot expired; c7 was pulled, never invited.
-    assert (p.customers, p.customers_stock, p.invitee_stock, p.bank_stock) == (
+    assert (stock.customers, stock.customers_stock, p.invitee_stock, p.bank_stock) == (
         7, 165_000, 73_000, 10_000_000,
     )  # fmt: skip
     assert p.customers_ratio == pytest.approx(6000 / 165_000)  # 3.6%, the bank's kind
     assert p.invitee_ratio == pytest.approx(6000 / 73_000) == f.total.redemption_ratio
     assert p.bank_ratio == pytest.approx(6000 / 10_000_000)
     # c2's lot expiring in January, before the next event (a year on by default).
-    assert (p.expiring_from, p.expiring_before) == (DAY, date(2027, 11, 28))
-    assert (p.expiring_points, p.expiring_customers) == (12_000, 1)
+    assert (stock.expiring_from, stock.expiring_before) == (DAY, date(2027, 11, 28))
+    assert (stock.expiring_points, stock.expiring_customers) == (12_000, 1)
     assert [(t.code, t.name, t.customers, t.slips, t.points) for t in p.tiers] == [
         ("GOLD", "金卡", 1, 1, 1000),
         ("", "No tier", 1, 1, 5000),
@@ -162,6 +164,18 @@ def test_points_as_the_bank_counts_them(small: Database) -> None:
         ("B01", 2, 1),
         ("B02", 0, 0),
     ]
+
+
+def test_every_customers_points_are_read_with_the_timelines(small: Database) -> None:
+    """The dashboard's quick refresh leaves out the pass over every customer and lot."""
+    quick = event_figures(small.unit_of_work(), clock=FixedClock(NOW), with_timelines=False)
+    assert quick.points.stock is None and quick.points.customers_ratio is None
+    assert quick.points.bank_ratio == pytest.approx(6000 / 10_000_000)
+    assert quick.points.tiers == figures(small).points.tiers
+    slow = event_figures(
+        small.unit_of_work(), clock=FixedClock(NOW), with_timelines=False, with_stock=True
+    )
+    assert slow.points == figures(small).points
 
 
 def test_timelines(small: Database) -> None:

@@ -198,7 +198,9 @@ def _every_customers_points(db: Database) -> int:
 
 
 def _points(db: Database) -> PointsFigures:
-    return event_figures(db.unit_of_work(), clock=MORNING, with_timelines=False).points
+    return event_figures(
+        db.unit_of_work(), clock=MORNING, with_timelines=False, with_stock=True
+    ).points
 
 
 def test_points_as_the_bank_counts_them(any_demo_db: Database, tmp_path: Path) -> None:
@@ -213,20 +215,20 @@ def test_points_as_the_bank_counts_them(any_demo_db: Database, tmp_path: Path) -
     assert p.redeemed == total.points_redeemed == 66_000
     with db.unit_of_work() as uow:
         customers = len(uow.session.scalars(select(Customer.id)).all())
-    assert p.customers == customers == 241
+    assert p.stock.customers == customers == 241
     # Every customer's points on the day: the outsider's 50,000 and 7,777 count, the lots
     # expired before the day (silver's X, the outsider's 4,000) do not; slips change nothing.
-    assert p.customers_stock == stock_before == _every_customers_points(db)
-    assert p.customers_stock - p.invitee_stock == 57_777 - 2_000  # the outsider, silver's X
-    assert p.customers_ratio == pytest.approx(66_000 / p.customers_stock)
+    assert p.stock.customers_stock == stock_before == _every_customers_points(db)
+    assert p.stock.customers_stock - p.invitee_stock == 57_777 - 2_000  # the outsider, silver's X
+    assert p.customers_ratio == pytest.approx(66_000 / p.stock.customers_stock)
     assert p.invitee_ratio == pytest.approx(66_000 / p.invitee_stock)
     assert p.customers_ratio < p.invitee_ratio
     assert p.bank_stock is None and p.bank_ratio is None
 
     # Expiring before the next event (a year on): 6,000 of gold's lot A; silver's Y is spent,
     # Z expires later, the outsider is not invited.
-    assert (p.expiring_from, p.expiring_before) == (DAY, date(2027, 11, 28))
-    assert (p.expiring_points, p.expiring_customers) == (6_000, 1)
+    assert (p.stock.expiring_from, p.stock.expiring_before) == (DAY, date(2027, 11, 28))
+    assert (p.stock.expiring_points, p.stock.expiring_customers) == (6_000, 1)
     assert _expected_by_hand_of_the_lots(db, date(2027, 11, 28)) == (6_000, 1)
 
     # Dormant: gold and silver came; gold's login woke the account and cleared the flag.
@@ -283,7 +285,11 @@ def test_points_as_the_bank_counts_them(any_demo_db: Database, tmp_path: Path) -
     assert p.bank_ratio == pytest.approx(66_000 / 2_000_000_000)
     # Silver's Z now expires before the next event: 8,000 less the 7,000 O101 took (O102's
     # 1,000 came back with the void).
-    assert (p.expiring_before, p.expiring_points, p.expiring_customers) == (later, 7_000, 2)
+    assert (p.stock.expiring_before, p.stock.expiring_points, p.stock.expiring_customers) == (
+        later,
+        7_000,
+        2,
+    )
     assert _expected_by_hand_of_the_lots(db, later) == (7_000, 2)
 
     # The event summary prints the same, each ratio named by what it divides by.
@@ -293,7 +299,7 @@ def test_points_as_the_bank_counts_them(any_demo_db: Database, tmp_path: Path) -
         for row in openpyxl.load_workbook(xlsx)["Points"].iter_rows(min_row=2, values_only=True)
         if row[1] is not None
     }
-    assert rows["Points of every customer (spendable on the event day)"] == p.customers_stock
+    assert rows["Points of every customer (spendable on the event day)"] == p.stock.customers_stock
     assert rows["Bank's whole points stock"] == 2_000_000_000
     assert rows["Dormant customers reactivated"] == 1
     tiers = [
@@ -344,8 +350,8 @@ def test_points_as_the_bank_counts_them(any_demo_db: Database, tmp_path: Path) -
         s.execute(update(JournalEntry).values(settled_at=MORNING.now()))
         uow.commit()
     after = _points(db)
-    assert after.customers_stock == before.customers_stock
-    assert (after.expiring_points, after.expiring_customers) == (7_000, 2)
+    assert after.stock.customers_stock == before.stock.customers_stock
+    assert (after.stock.expiring_points, after.stock.expiring_customers) == (7_000, 2)
     assert after.invitee_stock == before.invitee_stock - 66_000
     # A later pull that flags gold dormant again does not count gold twice.
     with audit.unaudited(), db.unit_of_work() as uow:  # test setup
