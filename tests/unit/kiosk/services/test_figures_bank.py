@@ -38,7 +38,7 @@ from sqlalchemy import select, update
 
 from kiosk import audit
 from kiosk.clock import FixedClock
-from kiosk.db import Database
+from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.errors import KioskError, PermissionDenied
 from kiosk.models import (
@@ -359,3 +359,55 @@ def test_points_as_the_bank_counts_them(any_demo_db: Database, tmp_path: Path) -
         uow.commit()
     total = event_figures(db.unit_of_work(), clock=MORNING, with_timelines=False).total
     assert (total.dormant_arrived, total.dormant_reactivated) == (2, 1)
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from cli.main import main
+
+    try:
+        code = main(["--lang", "en", *argv])
+    except SystemExit as exit_:  # argparse usage errors
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_kiosk_event_figures(
+    any_demo_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KIOSK_PIN", "1234")  # every demo staff member's PIN
+    figures = ["--db", any_demo_url, "event", "figures"]
+    code, out, err = _run(capsys, *figures)
+    assert (code, err) == (0, "")
+    assert out == (
+        "Bank's whole points stock: not given\n"
+        "Next event: not given (a year after this event: 2027-11-28)\n"
+    )
+    code, out, err = _run(capsys, *figures, "--bank-stock", "1,500,000,000", "--staff", "S001")
+    assert (code, err) == (0, "")
+    assert out.startswith("Bank's whole points stock: 1,500,000,000 points\nNext event: not")
+    code, out, err = _run(capsys, *figures, "--next-event", "2027-06-01", "--staff", "S001")
+    assert out == "Bank's whole points stock: 1,500,000,000 points\nNext event: 2027-06-01\n"
+    # Refused: a typo, a next event before this one, anyone but a supervisor, nobody named.
+    code, out, err = _run(capsys, *figures, "--bank-stock", "15亿", "--staff", "S001")
+    assert code == 2 and "is not a number of points" in err
+    code, out, err = _run(capsys, *figures, "--next-event", "2026-11-01", "--staff", "S001")
+    assert code == 1 and "must come after this event (2026-11-28)" in err
+    code, out, err = _run(capsys, *figures, "--bank-stock", "5", "--staff", "A001")
+    assert code == 1 and "Only a supervisor sets the bank's points stock" in err
+    code, out, err = _run(capsys, *figures, "--bank-stock", "5")
+    assert code == 1 and "--staff" in err
+    # "none" clears one and keeps the other.
+    code, out, err = _run(capsys, *figures, "--bank-stock", "none", "--staff", "S001")
+    assert out == "Bank's whole points stock: not given\nNext event: 2027-06-01\n"
+    database = open_database(any_demo_url)
+    try:
+        with database.unit_of_work() as uow:
+            event = current_event(uow.session)
+            assert (event.bank_points_stock, event.next_event_on) == (None, date(2027, 6, 1))
+            actions = uow.session.scalars(
+                select(AuditRecord.action).where(AuditRecord.action == "figure_settings_set")
+            ).all()
+        assert len(actions) == 3
+    finally:
+        database.dispose()
