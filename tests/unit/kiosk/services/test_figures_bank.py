@@ -13,16 +13,18 @@ redemptions, a void), on SQLite and PostgreSQL:
 
 The story: the demo's 240 invitees, plus one customer pulled from the ledger but not invited
 (50,000 points, a 4,000 lot expired before the day, 7,777 expiring in spring: not an invitee,
-not counted as expiring). Tiers GOLD (AUM 500,000) and SILVER (50,000).
+not counted as expiring). The demo's tiers: GOLD 金卡 from AUM 50,000, PLATINUM 白金 from
+500,000 (DIAMOND, PRIVATE above); the demo's other invitees keep their own dated lots.
 
-- gold (6200000030, AUM 600,000, dormant): lots A 30,000 expiring in 30 days, B 10,000 without
-  a date. Logs in to mobile banking (reactivated); O101 x2 (24,000, all from A: 6,000 of A
-  left), redeemed at M01's booth.
-- silver (6200000031, AUM 60,000, dormant, never logs in): lots X 2,000 expired 10 days
-  before, Y 5,000 in 200 days, Z 8,000 in 400 days, W 30,000 without a date. O101 (12,000:
-  Y 5,000, Z 7,000) redeemed; O102 (30,000: Z 1,000, W 29,000) voided, given back to Z and W.
-- plain (6200000032, AUM 1,000: no tier, not dormant, 40,000 without lots): logs in; O102
-  (30,000) redeemed.
+- gold (6200000030, AUM 600,000: PLATINUM, dormant): lots A 30,000 expiring in 30 days,
+  B 10,000 without a date. Logs in to mobile banking (reactivated); O101 x2 (24,000, all
+  from A: 6,000 of A left), redeemed at M01's booth.
+- silver (6200000031, AUM 60,000: GOLD, dormant, never logs in): lots X 2,000 expired 10
+  days before, Y 5,000 in 200 days, Z 8,000 in 400 days, W 30,000 without a date. O101
+  (12,000: Y 5,000, Z 7,000) redeemed; O102 (30,000: Z 1,000, W 29,000) voided, given back
+  to Z and W.
+- plain (6200000032, AUM 1,000: no tier, not dormant, 40,000 in one lot without a date):
+  logs in; O102 (30,000) redeemed.
 """
 
 from __future__ import annotations
@@ -87,12 +89,11 @@ def _prepare(db: Database) -> dict[str, int]:
     with audit.unaudited(), db.unit_of_work() as uow:  # test setup
         s = uow.session
         event = current_event(s)
-        s.add_all(
-            [
-                EventTier(event_id=event.id, code="GOLD", name="金卡", aum_floor=500_000),
-                EventTier(event_id=event.id, code="SILVER", name="银卡", aum_floor=50_000),
-            ]
-        )
+        tiers = {
+            code
+            for (code,) in s.execute(select(EventTier.code).where(EventTier.event_id == event.id))
+        }
+        assert {"GOLD", "PLATINUM"} <= tiers  # the demo's bands
         customers = {
             c.customer_no: c
             for c in s.scalars(
@@ -113,7 +114,8 @@ def _prepare(db: Database) -> dict[str, int]:
                 LotInput("W", 30_000),
             ],
         )
-        plain.aum, plain.dormant, plain.points_balance = 1_000, False, 40_000
+        plain.aum, plain.dormant = 1_000, False
+        set_lots(s, plain, [LotInput("", 40_000)])  # the demo's lots kept at 0
         outsider = Customer(
             customer_no=OUTSIDER, name="外部客户", branch_id=gold.branch_id, points_balance=0
         )
@@ -207,6 +209,13 @@ def test_points_as_the_bank_counts_them(any_demo_db: Database, tmp_path: Path) -
     db = any_demo_db
     ids = _prepare(db)
     stock_before = _every_customers_points(db)
+    # The demo's other invitees' lots in each window, before anything is spent, less the lots
+    # of gold and silver written above (A, Y; and Z in the longer window).
+    year, later = date(2027, 11, 28), DAY + timedelta(500)
+    points, holders = _expected_by_hand_of_the_lots(db, year)
+    others = (points - 35_000, holders - 2)
+    points, holders = _expected_by_hand_of_the_lots(db, later)
+    others_later = (points - 43_000, holders - 2)
     _play_the_day(db, ids, tmp_path)
     f = event_figures(db.unit_of_work(), clock=MORNING)
     p, total = f.points, f.total
@@ -227,9 +236,10 @@ def test_points_as_the_bank_counts_them(any_demo_db: Database, tmp_path: Path) -
 
     # Expiring before the next event (a year on): 6,000 of gold's lot A; silver's Y is spent,
     # Z expires later, the outsider is not invited.
-    assert (p.stock.expiring_from, p.stock.expiring_before) == (DAY, date(2027, 11, 28))
-    assert (p.stock.expiring_points, p.stock.expiring_customers) == (6_000, 1)
-    assert _expected_by_hand_of_the_lots(db, date(2027, 11, 28)) == (6_000, 1)
+    assert (p.stock.expiring_from, p.stock.expiring_before) == (DAY, year)
+    expiring = (p.stock.expiring_points, p.stock.expiring_customers)
+    assert expiring == (others[0] + 6_000, others[1] + 1)
+    assert expiring == _expected_by_hand_of_the_lots(db, year)
 
     # Dormant: gold and silver came; gold's login woke the account and cleared the flag.
     assert (total.dormant_arrived, total.dormant_reactivated) == (2, 1)
@@ -241,10 +251,10 @@ def test_points_as_the_bank_counts_them(any_demo_db: Database, tmp_path: Path) -
     # Per tier, the tier each slip was issued in; highest band first, no tier last.
     with db.unit_of_work() as uow:
         tiers_issued = set(uow.session.scalars(select(Slip.tier).distinct()))
-    assert tiers_issued == {"GOLD", "SILVER", None}
+    assert tiers_issued == {"PLATINUM", "GOLD", None}
     assert [(t.code, t.name, t.customers, t.slips, t.points) for t in p.tiers] == [
-        ("GOLD", "金卡", 1, 1, 24_000),
-        ("SILVER", "银卡", 1, 1, 12_000),
+        ("PLATINUM", "白金", 1, 1, 24_000),
+        ("GOLD", "金卡", 1, 1, 12_000),
         ("", "No tier", 1, 1, 30_000),
     ]
     assert sum(t.points for t in p.tiers) == p.redeemed
@@ -258,7 +268,6 @@ def test_points_as_the_bank_counts_them(any_demo_db: Database, tmp_path: Path) -
         set_figure_settings(db.unit_of_work(), s001, next_event_on=DAY, clock=MORNING)
     with pytest.raises(KioskError, match="positive number of points"):
         set_figure_settings(db.unit_of_work(), s001, bank_points_stock=0, clock=MORNING)
-    later = DAY + timedelta(500)
     settings = set_figure_settings(
         db.unit_of_work(),
         s001,
@@ -285,12 +294,10 @@ def test_points_as_the_bank_counts_them(any_demo_db: Database, tmp_path: Path) -
     assert p.bank_ratio == pytest.approx(66_000 / 2_000_000_000)
     # Silver's Z now expires before the next event: 8,000 less the 7,000 O101 took (O102's
     # 1,000 came back with the void).
-    assert (p.stock.expiring_before, p.stock.expiring_points, p.stock.expiring_customers) == (
-        later,
-        7_000,
-        2,
-    )
-    assert _expected_by_hand_of_the_lots(db, later) == (7_000, 2)
+    expiring = (p.stock.expiring_points, p.stock.expiring_customers)
+    assert p.stock.expiring_before == later
+    assert expiring == (others_later[0] + 7_000, others_later[1] + 2)
+    assert expiring == _expected_by_hand_of_the_lots(db, later)
 
     # The event summary prints the same, each ratio named by what it divides by.
     xlsx, pdf = write_event_report("summary", db.unit_of_work, tmp_path, clock=MORNING)
@@ -309,15 +316,15 @@ def test_points_as_the_bank_counts_them(any_demo_db: Database, tmp_path: Path) -
         )
     ]
     assert [row[:4] for row in tiers] == [
-        ["金卡", 1, 1, 24_000],
-        ["银卡", 1, 1, 12_000],
+        ["白金", 1, 1, 24_000],
+        ["金卡", 1, 1, 12_000],
         ["No tier", 1, 1, 30_000],
         ["Total", 3, 3, 66_000],
     ]
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
-    assert "2,000,000,000" in text and "24,000" in text and "银卡" in text
+    assert "2,000,000,000" in text and "24,000" in text and "白金" in text
 
     # Clearing the stock shows it as not given again.
     set_figure_settings(db.unit_of_work(), s001, bank_points_stock=None, clock=MORNING)
@@ -351,7 +358,7 @@ def test_points_as_the_bank_counts_them(any_demo_db: Database, tmp_path: Path) -
         uow.commit()
     after = _points(db)
     assert after.stock.customers_stock == before.stock.customers_stock
-    assert (after.stock.expiring_points, after.stock.expiring_customers) == (7_000, 2)
+    assert (after.stock.expiring_points, after.stock.expiring_customers) == expiring
     assert after.invitee_stock == before.invitee_stock - 66_000
     # A later pull that flags gold dormant again does not count gold twice.
     with audit.unaudited(), db.unit_of_work() as uow:  # test setup
