@@ -40,6 +40,23 @@ def iso_date(text: str) -> date:
         ) from None
 
 
+def points_or_none(text: str) -> int | None:
+    """An argument type: points above zero, thousands separators allowed, or none."""
+    cleaned = text.strip().replace(",", "").replace("，", "").replace("_", "")
+    if cleaned.lower() in ("none", ""):
+        return None
+    if not cleaned.isdigit() or int(cleaned) <= 0:
+        raise argparse.ArgumentTypeError(
+            _("“{text}” is not a number of points like 1500000000, or none.").format(text=text)
+        )
+    return int(cleaned)
+
+
+def date_or_none(text: str) -> date | None:
+    """An argument type: a date like 2026-11-28, or none."""
+    return None if text.strip().lower() in ("none", "") else iso_date(text.strip())
+
+
 def positive(text: str) -> int:
     """An argument type: a whole number above zero."""
     try:

@@ -5,10 +5,9 @@ The redemption gate (what a customer must have done before slips) is set here to
 ``kiosk event create --requires data,mobile_banking`` sets it with the event (the bank's default
 when left out); ``kiosk event requires`` shows it, ``kiosk event requires CODES --staff S001``
 changes it (a supervisor; audited). ``kiosk slip issue --override-gate`` is the supervisor's
-override for one customer (``cli/slip_commands.py``). ``kiosk event figures`` shows, and with
-``--bank-stock`` / ``--next-event`` and ``--staff`` sets, what the figures need that no import
-carries: the bank's whole points stock and the next event's day (a supervisor; audited).
-``encrypt`` and ``purge`` keep the personal data safe and then remove it once the event is over.
+override for one customer (``cli/slip_commands.py``). ``kiosk event figures`` shows (sets, by a
+supervisor, audited) the bank's whole points stock and the next event's day. ``encrypt`` and
+``purge`` keep the personal data safe and then remove it once the event is over.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import sys
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.common import iso_date, out, passphrase
+from cli.common import date_or_none, iso_date, out, passphrase, points_or_none
 from cli.staff import acting, add_staff, add_supervisor, approval, signed_in
 from kiosk import db as dbmod
 from kiosk.errors import KioskError
@@ -107,20 +106,17 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     )
     figures.add_argument(
         "--bank-stock",
-        type=_stock,
+        type=points_or_none,
         default=figure_settings.KEEP,
         metavar="POINTS",
         help=_("the bank's whole points stock, for the ratio as the bank counts it (none clears)"),
     )
     figures.add_argument(
         "--next-event",
-        type=_optional_date,
+        type=date_or_none,
         default=figure_settings.KEEP,
         metavar="DATE",
-        help=_(
-            "the next event's day: points expiring before it are counted (none: a year after "
-            "this event)"
-        ),
+        help=_("the next event's day: points expiring before it count (none: a year on)"),
     )
     add_staff(figures, required=False, help=_("the supervisor who sets them (to change them)"))
     figures.set_defaults(func=cmd_event_figures)
@@ -142,25 +138,6 @@ def _slot(text: str) -> Any:
         raise argparse.ArgumentTypeError(
             _("“{text}” is not a slot like AM,上午场,09:00,11:30,120.").format(text=text)
         ) from None
-
-
-_NONE = ("none", "")
-
-
-def _stock(text: str) -> int | None:
-    """POINTS, with or without thousands separators, or none."""
-    cleaned = text.strip().replace(",", "").replace("，", "").replace("_", "")
-    if cleaned.lower() in _NONE:
-        return None
-    if not cleaned.isdigit() or int(cleaned) <= 0:
-        raise argparse.ArgumentTypeError(
-            _("“{text}” is not a number of points like 1500000000, or none.").format(text=text)
-        )
-    return int(cleaned)
-
-
-def _optional_date(text: str) -> Any:
-    return None if text.strip().lower() in _NONE else iso_date(text.strip())
 
 
 def _requirements(text: str) -> tuple[gate.Requirement, ...]:
@@ -401,44 +378,16 @@ def cmd_event_requires(args: argparse.Namespace) -> int:
     return 0
 
 
-def _describe_figures(settings: figure_settings.FigureSettings) -> str:
-    stock = (
-        _("{n:,} points").format(n=settings.bank_points_stock)
-        if settings.bank_points_stock is not None
-        else _("not given")
-    )
-    next_on = (
-        settings.next_event_on.isoformat()
-        if settings.next_event_on is not None
-        else _("not given (a year after this event: {day})").format(
-            day=settings.default_next_event_on.isoformat()
-        )
-    )
-    return "\n".join(
-        [
-            _("Bank's whole points stock: {stock}").format(stock=stock),
-            _("Next event: {day}").format(day=next_on),
-        ]
-    )
-
-
 def cmd_event_figures(args: argparse.Namespace) -> int:
     database = dbmod.open_database(args.db)
     try:
-        # An option left out keeps its value (its default is KEEP); "none" clears it.
-        changes: dict[str, Any] = {
-            name: value
-            for name, value in (
-                ("bank_points_stock", args.bank_stock),
-                ("next_event_on", args.next_event),
-            )
-            if value is not figure_settings.KEEP
-        }
+        given = {"bank_points_stock": args.bank_stock, "next_event_on": args.next_event}
+        changes = {k: v for k, v in given.items() if v is not figure_settings.KEEP}  # left out
         if not changes:
             settings = figure_settings.figure_settings(database.unit_of_work())
+        elif not args.staff:
+            raise KioskError(_("Name the supervisor who sets them with --staff."))
         else:
-            if not args.staff:
-                raise KioskError(_("Name the supervisor who sets them with --staff."))
             settings = figure_settings.set_figure_settings(
                 database.unit_of_work(),
                 signed_in(database, args.staff),
@@ -447,5 +396,5 @@ def cmd_event_figures(args: argparse.Namespace) -> int:
             )
     finally:
         database.dispose()
-    print(_describe_figures(settings))
+    print("\n".join(figure_settings.describe(settings)))
     return 0

@@ -103,15 +103,7 @@ class FigureSettingsPanel(QWidget):
 
     @staticmethod
     def describe(settings: FigureSettings) -> str:
-        stock = (
-            _("{n:,} points").format(n=settings.bank_points_stock)
-            if settings.bank_points_stock is not None
-            else _("not given")
-        )
-        day = (settings.next_event_on or settings.default_next_event_on).isoformat()
-        return _(
-            "Bank's whole points stock: {stock}. Points expiring before {day} are counted."
-        ).format(stock=stock, day=day)
+        return "; ".join(figure_settings.describe(settings))
 
     def save(self) -> None:
         text = self.stock.text().strip().replace(",", "").replace("，", "").replace(" ", "")

@@ -53,6 +53,27 @@ def _settings(event: Event) -> FigureSettings:
     return FigureSettings(event.event_date, event.bank_points_stock, event.next_event_on, default)
 
 
+def describe(settings: FigureSettings) -> tuple[str, str]:
+    """The two settings as the coordinator reads them (Administration, ``kiosk event
+    figures``)."""
+    stock = (
+        _("{n:,} points").format(n=settings.bank_points_stock)
+        if settings.bank_points_stock is not None
+        else _("not given")
+    )
+    next_on = (
+        settings.next_event_on.isoformat()
+        if settings.next_event_on is not None
+        else _("not given (a year after this event: {day})").format(
+            day=settings.default_next_event_on.isoformat()
+        )
+    )
+    return (
+        _("Bank's whole points stock: {stock}").format(stock=stock),
+        _("Next event: {day}").format(day=next_on),
+    )
+
+
 def figure_settings(uow: UnitOfWork) -> FigureSettings:
     with uow:
         return _settings(current_event(uow.session))
