@@ -211,6 +211,8 @@ def test_every_dialog_in_chinese_after_a_language_switch(
     code, _name = _code_and_customer(demo_url, "6200000011")
     scanner_burst(qtbot, page.field, code)
     assert page.card is not None and page.card.visit is not None
+    seen.append(watcher.opens(page.statement_button.click))  # the points statement
+    assert seen[-1].kind == "StatementDialog"
     seen.append(
         watcher.opens(
             lambda: qtbot.keyClick(page.field, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
@@ -310,6 +312,7 @@ DIALOG_CALLS = {
     ("ui/stations/merchant.py", "open_bundle"),
     ("ui/stations/walk_in.py", "run"),
     ("ui/counter.py", "run"),
+    ("ui/statement_dialog.py", "run"),
     ("ui/stations/kyc_form.py", "ask"),
     ("ui/stations/service_desk.py", "transfer"),
 }
