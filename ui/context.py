@@ -34,6 +34,9 @@ class AppContext:
     # here, so services added at the desk are still in it after the window is rebuilt
     # (large print for the customer to read it, a language switch), not the invitation's again.
     activation_cart: tuple[int, Cart] | None = None
+    # The customer whose whole catalog is open at that desk (F3), so a rebuild keeps the view;
+    # anyone else opens on their short list.
+    activation_all_services: int | None = None
 
     def uow(self) -> UnitOfWork:
         return self.database.unit_of_work()

@@ -143,7 +143,7 @@ def offers_for(uow: UnitOfWork, customer_id: int, *, clock: Clock | None = None)
                     list_price=offer.points_price,
                     remaining=offer.remaining,
                     quota_left=term.quota_left,
-                    blocked=_blocked(
+                    blocked=blocked_reason(
                         cost, max(quantity, 1), balance, offer.remaining, term.quota_left, tier
                     ),
                     preselected=quantity,
@@ -164,7 +164,7 @@ def offers_for(uow: UnitOfWork, customer_id: int, *, clock: Clock | None = None)
         )
 
 
-def _blocked(
+def blocked_reason(
     cost: int, quantity: int, balance: int, remaining: int, quota: int | None, tier: Tier | None
 ) -> str:
     if remaining < quantity:

@@ -93,11 +93,16 @@ def _decode(pdf: Path, tmp_path: Path) -> list[str]:
 
 
 def _catalog_item(station: ActivationStation, code: str) -> QTreeWidgetItem:
-    for g in range(station.catalog.topLevelItemCount()):
-        group = station.catalog.topLevelItem(g)
-        for c in range(group.childCount()):
-            if group.child(c).data(0, Qt.ItemDataRole.UserRole) == code:
-                return group.child(c)
+    """The service's row; not on the customer's short list, in the whole catalog (F3)."""
+    for _view in range(2):
+        for g in range(station.catalog.topLevelItemCount()):
+            group = station.catalog.topLevelItem(g)
+            for c in range(group.childCount()):
+                if group.child(c).data(0, Qt.ItemDataRole.UserRole) == code:
+                    return group.child(c)
+        if not station.catalog_panel.showing_short:
+            break
+        station.toggle_view()
     raise AssertionError(code)
 
 
@@ -137,6 +142,11 @@ def test_a_customer_leaves_with_printed_slips_that_verify(
     for button in station.step_buttons.values():
         assert button.text().startswith("✓") and "09:00" in button.text()
         assert not button.isEnabled()
+
+    # The desk opened on the customer's short list; F3 shows every service.
+    assert station.catalog_panel.showing_short
+    _press(qtbot, window, Qt.Key.Key_F3)
+    assert not station.catalog_panel.showing_short
 
     # Too expensive to add: refused in words, and it is grey in the catalog.
     station.empty_cart()

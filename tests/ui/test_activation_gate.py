@@ -101,6 +101,8 @@ def _answer_override(qtbot: QtBot, seen: list[str], key: str) -> None:
 
 def _add_to_cart(qtbot: QtBot, station: ActivationStation, code: str) -> None:
     """Select the service in the catalog and press Enter on it, as staff do."""
+    if station.catalog_panel.showing_short:  # every service, not the short list (F3)
+        qtbot.keyClick(station, Qt.Key.Key_F3)
     station.catalog.setFocus()
     for g in range(station.catalog.topLevelItemCount()):
         group = station.catalog.topLevelItem(g)

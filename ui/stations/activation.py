@@ -1,7 +1,8 @@
 """Activation desk: mobile-banking login, charity scan-pay and prize, the catalog, printed slips.
 
 Keyboard first: F5 calls the next customer (or scan an invitation / customer number), F6, F7
-and F8 record the three activation steps, Enter on a catalog row puts it in the cart, F9
+and F8 record the three activation steps, Enter on a catalog row puts it in the cart (the
+catalog opens on the customer's short list at their tier's prices; F3 shows all), F9
 issues and prints the slips, F10 finishes the customer. Above the steps the redemption gate
 says, in words, whether the customer may have slips and, if not, what is missing and where
 to send them; F9 on a closed gate explains again and offers a supervisor's override. The
@@ -42,7 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.cart import Cart, affordable
+from kiosk.cart import Cart
 from kiosk.changeset import Changes
 from kiosk.errors import KioskError, OutcomeUnknown
 from kiosk.i18n import _, n_
@@ -53,6 +54,7 @@ from kiosk.permissions import Action, Approval
 from kiosk.roles import Station
 from kiosk.services import activation, desk, keys, reception, slips
 from kiosk.services.activation import CatalogOffer, DeskCustomer, Step
+from kiosk.services.customer_offers import CustomerOffers, offers_for
 from kiosk.services.desk import Called, DeskBusy, DeskError, TimelineStep, counter_label
 from kiosk.services.events import event_header
 from kiosk.uow import UnitOfWork
@@ -102,6 +104,7 @@ class Opened:
     slips: list[slips.SlipRow]
     timeline: list[TimelineStep]
     preselected: list[slips.CartLine] | None
+    offers: CustomerOffers  # the catalog as they see it: their prices, short list, reasons
 
 
 class ActivationStation(StationPage):
@@ -157,6 +160,7 @@ class ActivationStation(StationPage):
         self.catalog_panel = CatalogPanel()
         self.catalog = self.catalog_panel.tree
         self.add_button = self.catalog_panel.add_button
+        self.view_button = self.catalog_panel.view_button
         self.cart_panel = CartPanel(self.set_quantity)
         self.cart_table = self.cart_panel.table
         self.cart_total = self.cart_panel.total
@@ -189,8 +193,9 @@ class ActivationStation(StationPage):
         right.addWidget(self.tabs, 3)
         body = QHBoxLayout()
         body.addWidget(self.queue_panel, 3)
-        body.addWidget(self.catalog_panel, 5)
-        body.addLayout(right, 6)
+        # The catalog gets the room for the customer's price and what is left after.
+        body.addWidget(self.catalog_panel, 7 if is_large_print() else 6)
+        body.addLayout(right, 5)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 14, 18, 14)
         layout.addLayout(side_by_side(self.banner, self.print_banner))
@@ -205,6 +210,7 @@ class ActivationStation(StationPage):
         self.scan.submitted.connect(self.open_code)
         self.catalog.itemActivated.connect(lambda item, _column: self.add_item(item))
         self.add_button.clicked.connect(self.add_selected)
+        self.view_button.clicked.connect(self.toggle_view)
         self.clear_button.clicked.connect(self.empty_cart)
         self.issue_button.clicked.connect(self.issue)
         self.reprint_button.clicked.connect(self.reprint)
@@ -213,6 +219,7 @@ class ActivationStation(StationPage):
         self.finish_button.clicked.connect(self.finish)
         self.requeue_button.clicked.connect(self.requeue)
         self.statement_button.clicked.connect(self.show_statement)
+        self.bind(Qt.Key.Key_F3, self.toggle_view)
         self.bind(Qt.Key.Key_F5, self.call_next)
         for step, key in STEP_KEYS.items():
             self.bind(key, lambda s=step: self.record_step(s))
@@ -258,7 +265,6 @@ class ActivationStation(StationPage):
         try:
             with read:
                 waiting = desk.waiting(read, queue=Queue.ACTIVATION, clock=self.context.app.clock)
-                offers = activation.catalog(read)
                 current = desk.current_call(read, desk=self.counter.name(), queue=Queue.ACTIVATION)
                 moved = not _same_call(current, self.called)
                 if current is not None and moved:
@@ -269,12 +275,25 @@ class ActivationStation(StationPage):
                     opened = self._read_customer(read, current.customer_id, prefill=prefill)
                 elif customer and self.customer is not None and not (current is None and moved):
                     opened = self._read_customer(read, self.customer.customer_id, prefill=False)
+                # The catalog as the customer who stays on screen sees it, else the plain one.
+                staying = self.customer is not None and not (current is None and moved)
+                mine = None
+                offers: list[CatalogOffer] = []
+                if opened is not None:
+                    mine = opened.offers
+                elif staying and self.customer is not None:
+                    mine = offers_for(read, self.customer.customer_id, clock=self.context.app.clock)
+                else:
+                    offers = activation.catalog(read)
         except KioskError as error:
             self.banner.show_result(Tone.ERROR, str(error))
             return
         self._prefill_next = False
         self.show_queue(waiting)
-        self.catalog_panel.offers = {o.code: o for o in offers}
+        if mine is not None:
+            self.catalog_panel.take_customer(mine)
+        else:
+            self.catalog_panel.take_catalog(offers)
         if current is None and moved:  # finished on another laptop at this counter
             self._clear()
         elif opened is not None and reopen:
@@ -334,8 +353,13 @@ class ActivationStation(StationPage):
 
     def refresh_catalog(self) -> None:
         """The catalog read again and shown for the customer and cart on screen."""
-        offers = activation.catalog(self.context.uow())
-        self.catalog_panel.show_offers(offers, self._balance(), self.cart)
+        if self.customer is None:
+            self.catalog_panel.show_offers(activation.catalog(self.context.uow()), None, self.cart)
+            return
+        self.catalog_panel.take_customer(
+            offers_for(self.context.uow(), self.customer.customer_id, clock=self.context.app.clock)
+        )
+        self.show_catalog()
 
     def show_catalog(self) -> None:
         """The catalog as read last, for the customer's balance and the cart as they are."""
@@ -343,6 +367,16 @@ class ActivationStation(StationPage):
 
     def _balance(self) -> int | None:
         return self.customer.balance if self.customer else None
+
+    def toggle_view(self) -> None:
+        """F3: the customer's short list or every service, and back (kept across a rebuild)."""
+        if self.customer is None:
+            return
+        self.catalog_panel.toggle_view()
+        short = self.catalog_panel.short_view
+        self.context.app.activation_all_services = None if short else self.customer.customer_id
+        self.show_catalog()
+        self.catalog.setFocus()
 
     # -- the customer --------------------------------------------------------------------------
 
@@ -483,7 +517,8 @@ class ActivationStation(StationPage):
         preselected = (
             activation.preselected_cart(read, customer_id) if fresh_cart and not issued else None
         )
-        return Opened(customer, rows, steps, preselected)
+        offers = offers_for(read, customer_id, clock=self.context.app.clock)
+        return Opened(customer, rows, steps, preselected, offers)
 
     def open_customer(self, customer_id: int, *, prefill: bool) -> bool:
         read = self.context.shared_read()
@@ -502,12 +537,15 @@ class ActivationStation(StationPage):
             self.print_banner.clear()  # it spoke of the last customer's slips
         if prefill:
             self.cart = self._cart_for(customer_id, opened.preselected)
+        # A customer opens on their short list, unless staff opened all of it for them here.
+        self.catalog_panel.short_view = self.context.app.activation_all_services != customer_id
         self._reloaded(opened)
         self._note_unprinted()
         self.catalog.setFocus()
 
     def _reloaded(self, opened: Opened) -> None:
         self.customer = opened.customer
+        self.catalog_panel.take_customer(opened.offers)
         self._slip_rows = opened.slips
         self._steps = opened.timeline
         self._show_customer()
@@ -643,17 +681,22 @@ class ActivationStation(StationPage):
         if self.customer is None or code is None:
             return
         offer = self.offers[code]
-        if not affordable(offer, self.cart, self.offers, self.customer.balance):
+        reason = self.catalog_panel.why_not(code, self.cart, self.customer.balance)
+        if reason:
             self.sounds.play(Tone.WARN)
+            left = self.customer.balance - self.cart.total(self.offers)
             self.banner.show_result(
                 Tone.WARN,
                 _("{offer} is sold out.").format(offer=offer.name)
                 if offer.remaining <= self.cart.lines.get(code, 0)
                 else _("Not enough points for {offer}: {price:,} needed, {left:,} left.").format(
-                    offer=offer.name,
-                    price=offer.points_price,
-                    left=self.customer.balance - self.cart.total(self.offers),
+                    offer=offer.name, price=offer.points_price, left=left
+                )
+                if offer.points_price > left
+                else _("{offer} cannot be added: {reason}.").format(
+                    offer=offer.name, reason=reason
                 ),
+                reason,
             )
             return
         self.cart.add(code)
@@ -666,7 +709,9 @@ class ActivationStation(StationPage):
         self.show_catalog()
 
     def refresh_cart(self) -> None:
-        self.cart_panel.show_cart(self.cart, self.offers, self._balance())
+        self.cart_panel.show_cart(
+            self.cart, self.offers, self._balance(), self.catalog_panel.quota_problems(self.cart)
+        )
 
     def set_quantity(self, code: str, quantity: int) -> None:
         if self.cart_panel.updating:
@@ -1032,6 +1077,7 @@ class ActivationStation(StationPage):
         self.called = None
         self.customer = None
         self.context.app.activation_cart = None  # the customer left the desk: so did the cart
+        self.context.app.activation_all_services = None
         self.print_banner.clear()
         self._show_customer()
         self.call_button.setFocus()

@@ -7,7 +7,7 @@ hands it over with the offers and the customer's balance (``kiosk.cart.check_car
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -62,8 +62,18 @@ class CartPanel(QWidget):
         column.addWidget(self.total)
         column.addWidget(self.issue_button)
 
-    def show_cart(self, cart: Cart, offers: dict[str, CatalogOffer], balance: int | None) -> None:
-        """The cart's lines; with a customer (``balance``), the total and its problems."""
+    def show_cart(
+        self,
+        cart: Cart,
+        offers: dict[str, CatalogOffer],
+        balance: int | None,
+        more_problems: Sequence[str] = (),
+    ) -> None:
+        """The cart's lines; with a customer (``balance``), the total and its problems.
+
+        ``offers`` are priced for the customer (their tier's price), so the total and the
+        balance check say what the slips will charge; ``more_problems`` are the ones the
+        plain cart cannot know (the places left for the customer's tier)."""
         self.updating = True
         for r in range(self.table.rowCount()):  # deleted later; hide them now
             old = self.table.cellWidget(r, 1)
@@ -92,9 +102,9 @@ class CartPanel(QWidget):
         text = _("Total {total:,} points · {left:,} left after the slips").format(
             total=check.total, left=check.left
         )
-        problems = [p for p in check.problems if cart]
+        problems = [p for p in check.problems if cart] + list(more_problems)
         self.total.setText("\n".join([text, *problems]))
         self.total.setProperty("role", "error" if problems else "")
         self.total.style().unpolish(self.total)
         self.total.style().polish(self.total)
-        self.issue_button.setEnabled(check.ok)
+        self.issue_button.setEnabled(check.ok and not more_problems)
