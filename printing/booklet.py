@@ -23,7 +23,8 @@ from kiosk.files import write_atomic, write_text_atomic
 from kiosk.i18n import _, get_language
 from kiosk.labels import category_label
 from kiosk.services.activation import CatalogOffer
-from kiosk.services.tracking import Booklet
+from kiosk.services.tracking import Booklet, TierTerms
+from kiosk.tiers import Tier
 from printing import text
 from printing.fonts import register_fonts
 from printing.slips import _draw_qr, qr_matrix
@@ -62,6 +63,45 @@ def _merchant_title(offer: CatalogOffer) -> str:
     if offer.booth:
         title += "  " + _("Booth {booth}").format(booth=offer.booth)
     return title
+
+
+def tier_line(terms: list[TierTerms]) -> str:
+    """What the tiers pay for one offer, and their places: "金卡 8,000 积分 · 钻石 6,000 积分 ·
+    金卡限 20 名" ("" when every tier pays the offer's own price without a limit)."""
+    return "  ·  ".join(tier_parts(terms))
+
+
+def tier_parts(terms: list[TierTerms]) -> list[str]:
+    prices = [
+        _("{tier} {points}").format(tier=t.tier, points=_points(t.points))
+        for t in terms
+        if t.points is not None
+    ]
+    quotas = [
+        _("{tier}: {n} places").format(tier=t.tier, n=t.quota) for t in terms if t.quota is not None
+    ]
+    return prices + quotas
+
+
+def _yuan(amount: int) -> str:
+    """An AUM floor as the bank says it: 5 万元 in Chinese, 50,000 yuan in English."""
+    if get_language().startswith("zh") and amount >= 10_000 and amount % 10_000 == 0:
+        return _("{n} ten thousand yuan").format(n=f"{amount // 10_000:,}")
+    return _("{n} yuan").format(n=f"{amount:,}")
+
+
+def tiers_explained(tiers: list[Tier]) -> list[str]:
+    """The event's tiers once, for the cover: what decides a customer's price."""
+    if not tiers:
+        return []
+    return [
+        _("Your tier, by your assets with the bank, sets your price:"),
+        *(
+            _("{tier}: assets from {amount}").format(tier=t.name, amount=_yuan(t.aum_floor))
+            + (f"  {t.meaning}" if t.meaning else "")
+            for t in tiers
+        ),
+    ]
 
 
 def _how_points_work() -> list[str]:
@@ -146,6 +186,9 @@ def render_booklet(booklet: Booklet, path: Path, paper: BookletPaper = BookletPa
                 text_width,
                 2,
             )
+            by_tier = tier_line(booklet.tier_terms.get(offer.code, []))
+            tiers = text.fit(by_tier, font, layout.body, text_width, 3)
+            tier_lines = tiers.lines if by_tier else []
             description = text.fit(
                 offer.description,
                 font,
@@ -157,7 +200,9 @@ def render_booklet(booklet: Booklet, path: Path, paper: BookletPaper = BookletPa
             lines = description.lines if offer.description else []
             text_height = (
                 name.size * len(name.lines) + layout.body * (len(meta.lines) + 1)
-            ) * layout.leading + description.size * len(lines) * layout.leading
+            ) * layout.leading + (
+                description.size * len(lines) + tiers.size * len(tier_lines)
+            ) * layout.leading
             entry = max(layout.qr, text_height) + 5 * mm
             heading = heading_height if index == 0 else 0
             if y - heading - entry < layout.margin:
@@ -181,6 +226,10 @@ def render_booklet(booklet: Booklet, path: Path, paper: BookletPaper = BookletPa
             canvas.setFillGray(0.3)
             line_y = text.draw_fitted(canvas, text_left, line_y, meta, font, layout.leading)
             line_y += meta.size * layout.leading
+            canvas.setFillColorRGB(0.55, 0.11, 0.07)  # the tiers' prices, as the price
+            for line in tier_lines:
+                line_y -= tiers.size * layout.leading
+                text.draw(canvas, text_left, line_y, line, font, tiers.size)
             canvas.setFillGray(0)
             for line in lines:
                 line_y -= description.size * layout.leading
@@ -219,6 +268,11 @@ def _cover(canvas: Canvas, font: str, layout: _Layout, booklet: Booklet) -> None
         block(_("Scan for the e-catalog"), layout.name, 1, layout.body * 0.4)
         block(booklet.catalog_url, layout.body, 3, layout.body * 1.6)
     for line in _how_points_work():
+        block(line, layout.body, 3, 0, layout.leading)
+    explained = tiers_explained(booklet.tiers)
+    if explained:
+        top -= layout.body
+    for line in explained:
         block(line, layout.body, 3, 0, layout.leading)
     top -= layout.body * 2
     merchants = _by_merchant(booklet.offers)
@@ -274,6 +328,7 @@ box-shadow:0 1px 3px rgba(0,0,0,.12)}
 .offer svg{flex:none}
 .offer h3{margin:0;font-size:1.15em}
 .price{font-size:1.3em;color:#8c1c13;font-weight:bold;margin:2px 0}
+.tier{color:#8c1c13;margin:2px 0}.tier span{white-space:nowrap}
 .meta{color:#666;font-size:.9em;margin:2px 0}.desc{margin:6px 0 0}
 .how{font-size:.95em;opacity:.9}
 @media (max-width:520px){.offer{flex-direction:column}.offer svg{width:110px;height:110px}}
@@ -294,8 +349,15 @@ def render_html(booklet: Booklet, path: Path) -> Path:
         f"<h1>{e(booklet.event_name)}</h1>\n<p>{e(_('Points catalog'))}</p>\n"
         f"<p>{e(booklet.event_date.isoformat())} {e(booklet.venue)}</p>\n"
         f'<p class="how">{e(text.join_sentences(_how_points_work()))}</p>\n'
-        "</header>\n<main>\n<nav>\n"
     ]
+    explained = tiers_explained(booklet.tiers)
+    if explained:
+        out.append(
+            f'<p class="how tiers">{e(explained[0])}<br>'
+            + "<br>".join(e(line) for line in explained[1:])
+            + "</p>\n"
+        )
+    out.append("</header>\n<main>\n<nav>\n")
     for offers in merchants:
         first = offers[0]
         out.append(f'<a href="#m-{e(first.merchant_code)}">{e(first.merchant_name)}</a>\n')
@@ -317,7 +379,14 @@ def render_html(booklet: Booklet, path: Path) -> Path:
                 f"{qr_svg(offer_qr_text(offer, booklet.catalog_url))}\n<div>\n"
                 f"<h3>{e(offer.code)} {e(offer.name)}</h3>\n"
                 f'<p class="price">{e(_points(offer.points_price))}</p>\n'
-                f'<p class="meta">{e(meta)}</p>\n'
+                + (
+                    '<p class="tier">'
+                    + " · ".join(f"<span>{e(part)}</span>" for part in by_tier)
+                    + "</p>\n"
+                    if (by_tier := tier_parts(booklet.tier_terms.get(offer.code, [])))
+                    else ""
+                )
+                + f'<p class="meta">{e(meta)}</p>\n'
                 + (f'<p class="desc">{e(offer.description)}</p>\n' if offer.description else "")
                 + "</div>\n</article>\n"
             )

@@ -11,7 +11,7 @@ and progress is the confirmed count against the branch's target.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,8 @@ from kiosk.models import (
     Invitation,
     InvitationAnswer,
     InvitationStatus,
+    Offer,
+    OfferTier,
     Preselection,
     Staff,
 )
@@ -39,6 +41,7 @@ from kiosk.privacy import Opener
 from kiosk.services.activation import CatalogOffer, catalog
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
+from kiosk.tiers import Tier, event_tiers
 from kiosk.uow import UnitOfWork
 
 # The reminder goes to the customer by SMS, in Chinese whatever the operator's language.
@@ -296,21 +299,63 @@ def slot_load(uow: UnitOfWork) -> SlotLoad:
 
 
 @dataclass(frozen=True)
+class TierTerms:
+    """What one tier pays for an offer, and how many of it the tier may take."""
+
+    tier: str  # the tier's name (金卡)
+    points: int | None  # its price; None: the offer's own
+    quota: int | None  # its places; None: only the offer's capacity
+
+
+@dataclass(frozen=True)
 class Booklet:
-    """What the catalog booklet and the e-catalog show."""
+    """What the catalog booklet and the e-catalog show: the offers at their own price, and
+    the event's tiers with what each tier pays (by offer code, lowest tier first), so a
+    customer reads their own price before they come (issue #19)."""
 
     event_name: str
     event_date: date
     venue: str
     catalog_url: str
     offers: list[CatalogOffer]
+    tiers: list[Tier] = field(default_factory=list)
+    tier_terms: dict[str, list[TierTerms]] = field(default_factory=dict)
 
 
 def booklet(uow: UnitOfWork) -> Booklet:
     offers = catalog(uow)
     with uow:
-        event = current_event(uow.session)
-        return Booklet(event.name, event.event_date, event.venue, event.catalog_url, offers)
+        s = uow.session
+        event = current_event(s)
+        tiers = event_tiers(s, event.id)
+        rank = {tier.code: n for n, tier in enumerate(tiers)}
+        names = {tier.code: tier.name for tier in tiers}
+        terms: dict[str, list[tuple[int, TierTerms]]] = {}
+        for code, own, row in s.execute(
+            select(Offer.code, Offer.points_price, OfferTier)
+            .join(OfferTier, OfferTier.offer_id == Offer.id)
+            .where(Offer.event_id == event.id)
+        ):
+            if row.tier_code not in names:
+                continue  # a tier since removed: nobody pays it
+            price = row.points_price if row.points_price not in (None, own) else None
+            if price is None and row.quota is None:
+                continue  # the tier pays the offer's price without a limit: nothing to say
+            terms.setdefault(code, []).append(
+                (rank[row.tier_code], TierTerms(names[row.tier_code], price, row.quota))
+            )
+        return Booklet(
+            event.name,
+            event.event_date,
+            event.venue,
+            event.catalog_url,
+            offers,
+            tiers,
+            {
+                code: [t for _n, t in sorted(rows, key=lambda r: r[0])]
+                for code, rows in terms.items()
+            },
+        )
 
 
 def set_catalog_url(
