@@ -46,6 +46,7 @@ from ui.stations.activation import ActivationStation, Ask
 from ui.widgets import Tone
 
 from .conftest import sign_in
+from .test_one_read import statements
 from .wedge import scanner_burst
 
 pytestmark = pytest.mark.ui
@@ -228,8 +229,10 @@ def test_the_desk_opens_on_the_customers_short_list_at_their_price(
     else:
         assert not station.catalog.isColumnHidden(3) and o101.text(0) == "基础体检套餐"
 
-    # F3: every service, grey what they cannot take, with the reason.
-    qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_F3)
+    # F3: every service, grey what they cannot take, with the reason (nothing read again).
+    with statements(window) as seen:
+        qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_F3)
+    assert seen == []
     assert not panel.showing_short
     rows = _rows(station)
     assert len(rows) == 15 and rows["O101"].text(1) == "8,000"
