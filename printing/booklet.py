@@ -96,9 +96,10 @@ def tiers_explained(tiers: list[Tier]) -> list[str]:
         return []
     return [
         _("Your tier, by your assets with the bank, sets your price:"),
+        # Names and bands only: a tier's ``meaning`` is written for the personal statement and
+        # often says its band again.
         *(
             _("{tier}: assets from {amount}").format(tier=t.name, amount=_yuan(t.aum_floor))
-            + (f"  {t.meaning}" if t.meaning else "")
             for t in tiers
         ),
     ]

@@ -40,6 +40,7 @@ from kiosk.services.auth import staff_session
 from kiosk.services.events import current_event
 from tests.conftest import DEMO_DATE
 from tests.gate_support import make_ready
+from tests.points_support import drop_lots, drop_tiers
 from ui.main_window import MainWindow
 from ui.settings import Settings
 from ui.stations.activation import ActivationStation, Ask
@@ -68,6 +69,7 @@ def _gold_customer(url: str, clock: FixedClock) -> int:
     with audit.unaudited(), database.unit_of_work() as uow:  # test setup: bands and lots
         s = uow.session
         event = current_event(s)
+        drop_tiers(s)  # the demo's own tiers, if any: these tests set theirs
         s.add_all(
             [
                 EventTier(event_id=event.id, code="GOLD", name="金卡", aum_floor=50_000),
@@ -87,6 +89,7 @@ def _gold_customer(url: str, clock: FixedClock) -> int:
         )
         customer = s.scalar(select(Customer).where(Customer.customer_no == CUSTOMER_NO))
         assert customer is not None
+        drop_lots(s, Customer.id == customer.id)  # the demo's lots: these are the ones
         set_lots(s, customer, LOTS)
         customer.aum = 100_000
         customer_id = customer.id

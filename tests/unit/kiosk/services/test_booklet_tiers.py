@@ -20,6 +20,7 @@ from kiosk.services import tracking
 from kiosk.services.events import current_event
 from kiosk.services.tracking import TierTerms
 from printing.booklet import BookletPaper, render_booklet, render_html, tier_line
+from tests.points_support import drop_tiers
 from tests.unit.printing.test_layout import check_document
 
 
@@ -33,6 +34,7 @@ def _tiers(db: Database) -> None:
     with audit.unaudited(), db.unit_of_work() as uow:  # test setup: the event's bands
         s = uow.session
         event = current_event(s)
+        drop_tiers(s)  # the demo's own tiers, if any: these tests set theirs
         s.add_all(
             [
                 EventTier(event_id=event.id, code="GOLD", name="金卡", aum_floor=50_000),
@@ -107,7 +109,8 @@ def test_the_booklet_pdf_and_the_e_catalog_show_the_tier_prices(
     assert len(pages) > 2
     cover = re.sub(r"\s+", "", pages[0])
     assert "您的客户等级按在本行的资产确定" in cover
-    assert "金卡：资产5万元起" in cover and "钻石：资产300万元起专属客户经理" in cover
+    assert "金卡：资产5万元起" in cover and "钻石：资产300万元起" in cover
+    assert "专属客户经理" not in cover  # the meaning is the statement's
     assert flat.count("金卡：资产5万元起") == 1  # once, not on every page
     # Beside the offer's own price, what each tier pays, and the tier's places.
     assert "金卡8,000积分·钻石6,000积分·金卡限20名" in flat
@@ -121,12 +124,15 @@ def test_the_booklet_pdf_and_the_e_catalog_show_the_tier_prices(
         '<p class="tier"><span>金卡 8,000 积分</span> · <span>钻石 6,000 积分</span> · '
         "<span>金卡限 20 名</span></p>"
     ) in o101
-    assert "金卡：资产 5 万元起" in page and "钻石：资产 300 万元起  专属客户经理" in page
+    assert "金卡：资产 5 万元起<br>钻石：资产 300 万元起</p>" in page
     o601 = page.split('id="O601"', 1)[1].split("</article>", 1)[0]
     assert 'class="tier"' not in o601
 
 
 def test_without_tiers_the_booklet_is_as_before(demo_db: Database, tmp_path: Path) -> None:
+    with audit.unaudited(), demo_db.unit_of_work() as uow:  # test setup: an event without tiers
+        drop_tiers(uow.session)
+        uow.commit()
     booklet = tracking.booklet(demo_db.unit_of_work())
     assert booklet.tiers == [] and booklet.tier_terms == {}
     page = render_html(booklet, tmp_path / "catalog.html").read_text(encoding="utf-8")
