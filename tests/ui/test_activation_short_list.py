@@ -205,6 +205,7 @@ def test_the_desk_opens_on_the_customers_short_list_at_their_price(
     scanner_burst(qtbot, station.scan, CUSTOMER_NO)
     assert station.customer is not None and station.customer.customer_id == customer_id
     assert station.customer.balance == 20_000
+    assert " · 金卡 · 20,000 points available" in station.header.text()  # the tier that prices
     assert station.cart.lines == {"O401": 1}
     panel = station.catalog_panel
     assert panel.showing_short

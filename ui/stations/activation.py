@@ -626,7 +626,7 @@ class ActivationStation(StationPage):
             _("{ticket}{name} · {tier} · {points:,} points available").format(
                 ticket=ticket,
                 name=customer.masked_name,
-                tier=tier_label(customer.tier),
+                tier=self._tier_name(customer),
                 points=customer.balance,
             )
         )
@@ -652,6 +652,13 @@ class ActivationStation(StationPage):
         self.show_slips()
         self.show_timeline()
         self.show_catalog()
+
+    def _tier_name(self, customer: DeskCustomer) -> str:
+        """The event tier that sets their prices (金卡), else the ledger's label."""
+        mine = self.catalog_panel.mine
+        if mine is not None and mine.customer_id == customer.customer_id and mine.tier:
+            return mine.tier.name
+        return tier_label(customer.tier)
 
     def record_step(self, step: Step) -> None:
         if self.customer is None:

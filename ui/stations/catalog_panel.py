@@ -223,8 +223,13 @@ class CatalogPanel(QWidget):
             where = offer.merchant_name + (
                 "  · " + _("booth {booth}").format(booth=offer.booth) if offer.booth else ""
             )
-            item.setToolTip(0, "\n".join(t for t in (where if short else "", reason) if t))
-            item.setToolTip(1, self._price_tip(code))
+            tips = (
+                "\n".join(t for t in (where if short else "", reason) if t),
+                self._price_tip(code),
+            )
+            for column, tip in enumerate(tips):
+                if item.toolTip(column) != tip:  # set once, not on every live refresh
+                    item.setToolTip(column, tip)
         self.tree.setUniformRowHeights(not two_lines)
         self.tree.setIndentation(4 if two_lines else self._indentation)  # bold groups suffice
         self.tree.setColumnHidden(2, two_lines)  # "fully booked" says it under the name
