@@ -171,8 +171,12 @@ def test_a_customer_at_the_activation_desk(
     assert {"mobile_banking_login", "charity_paid", "prize_given"} <= steps
     assert page.gate_panel.tone == Tone.OK
 
-    # 3. One more service: Enter on its catalog row.
+    # 3. One more service: the desk opened on the customer's short list; F3 shows every
+    # service, then Enter on its catalog row.
     page.catalog.setFocus()
+    assert page.catalog_panel.showing_short
+    press(qtbot, window, Qt.Key.Key_F3)
+    assert not page.catalog_panel.showing_short
     page.catalog.setCurrentItem(_catalog_item(page, ADDED))
     press(qtbot, window, Qt.Key.Key_Return)
     cart = dict(page.cart.lines)
