@@ -184,7 +184,6 @@ class ActivationStation(StationPage):
             self.queue_panel.hide_list()
         self.queue_panel.add_below(self.requeue_button)
         self.queue_panel.add_below(self.finish_button)
-        self.queue_panel.add_below(self.statement_button)
         right = QVBoxLayout()
         right.addWidget(self.cart_panel, 2)
         self.tabs = QTabWidget()
@@ -201,6 +200,9 @@ class ActivationStation(StationPage):
         layout.addLayout(side_by_side(self.banner, self.print_banner))
         layout.addWidget(self.header)
         layout.addWidget(self.gate_panel)
+        # The statement is read with the customer, beside the steps (the queue column is
+        # full in large print at 768 px).
+        steps.addWidget(self.statement_button)
         layout.addLayout(steps)
         layout.addLayout(body, 1)
 
