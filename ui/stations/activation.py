@@ -189,6 +189,9 @@ class ActivationStation(StationPage):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.slips_panel, _("Slips"))
         self.tabs.addTab(self.timeline, _("Visit timeline"))
+        # Beside the customer's slips and timeline: the queue column is full in large print
+        # at 768 px, the step row at 1366 px in English.
+        self.tabs.setCornerWidget(self.statement_button, Qt.Corner.TopRightCorner)
         right.addWidget(self.tabs, 3)
         body = QHBoxLayout()
         body.addWidget(self.queue_panel, 3)
@@ -200,9 +203,6 @@ class ActivationStation(StationPage):
         layout.addLayout(side_by_side(self.banner, self.print_banner))
         layout.addWidget(self.header)
         layout.addWidget(self.gate_panel)
-        # The statement is read with the customer, beside the steps (the queue column is
-        # full in large print at 768 px).
-        steps.addWidget(self.statement_button)
         layout.addLayout(steps)
         layout.addLayout(body, 1)
 
@@ -625,7 +625,7 @@ class ActivationStation(StationPage):
             return
         ticket = self.called.ticket + " · " if self.called else ""
         self.header.setText(
-            _("{ticket}{name} · {tier} · {points:,} points available").format(
+            _("{ticket}{name} · {tier} · {points:,} points to spend").format(
                 ticket=ticket,
                 name=customer.masked_name,
                 tier=self._tier_name(customer),

@@ -190,10 +190,11 @@ class CatalogPanel(QWidget):
             self._layout = (short, layout)
         self._titles(short)
         left = None if balance is None else balance - cart.total(self.offers)
-        # Large print leaves the catalog no room for the customer's columns: what is left
-        # after (or why not) goes under the service's name, where the customer reads it,
-        # and the places left are said there only when there are none ("fully booked").
-        two_lines = is_large_print() and balance is not None
+        # A column of its own for what is left after (or why not) squeezed the service's name
+        # to "基…" beside it, at 1366 px even in normal print: it goes under the name, where
+        # the customer reads it; in large print the places left are said there only when
+        # there are none ("fully booked").
+        two_lines = balance is not None
         for code, item in self._items.items():
             offer = self.offers[code]
             reason = self.why_not(code, cart, balance)
@@ -204,7 +205,7 @@ class CatalogPanel(QWidget):
                 note = _("In cart ×{n}").format(n=in_cart)
             elif reason:
                 note = reason
-            elif two_lines:  # under the name, in large print: as short as it can be said
+            elif is_large_print():  # under the name: as short as it can be said
                 note = _("After: {points:,} points").format(points=left - offer.points_price)
             else:
                 note = _("{points:,} points left after").format(points=left - offer.points_price)
@@ -232,7 +233,8 @@ class CatalogPanel(QWidget):
                     item.setToolTip(column, tip)
         self.tree.setUniformRowHeights(not two_lines)
         self.tree.setIndentation(4 if two_lines else self._indentation)  # bold groups suffice
-        self.tree.setColumnHidden(2, two_lines)  # "fully booked" says it under the name
+        # "fully booked" says it under the name in large print
+        self.tree.setColumnHidden(2, two_lines and is_large_print())
         self.tree.setColumnHidden(3, balance is None or two_lines)
         # The category only if it fits: not in large print, nor beside the customer's column.
         self.tree.setColumnHidden(4, is_large_print() or balance is not None)
