@@ -74,8 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db",
         metavar="URL",
-        help=_("event database URL (default: $KIOSK_DB or {path})").format(
-            path=dbmod.default_url() if not os.environ.get(dbmod.ENV_DB) else "$KIOSK_DB"
+        # Set: the variable is the default (its value may hold a password: not printed).
+        help=_("event database URL (default: $KIOSK_DB)")
+        if os.environ.get(dbmod.ENV_DB)
+        else _("event database URL (default: $KIOSK_DB or {path})").format(
+            path=dbmod.default_url()
         ),
     )
     parser.add_argument(
