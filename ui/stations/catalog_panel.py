@@ -194,13 +194,23 @@ class CatalogPanel(QWidget):
         # to "基…" beside it, at 1366 px even in normal print: it goes under the name, where
         # the customer reads it; in large print the places left are said there only when
         # there are none ("fully booked").
-        two_lines = balance is not None
+        # Large print without a customer: the "left" column squeezed the names ("一年期意…");
+        # the places left go under the name too.
+        two_lines = balance is not None or is_large_print()
         for code, item in self._items.items():
             offer = self.offers[code]
             reason = self.why_not(code, cart, balance)
             in_cart = cart.lines.get(code, 0)
-            if left is None:
-                note = ""
+            if left is None:  # no customer: the places left, under the name in large print
+                note = (
+                    (
+                        _("{n} places left").format(n=offer.remaining)
+                        if offer.remaining > 0
+                        else _("sold out")
+                    )
+                    if two_lines
+                    else ""
+                )
             elif in_cart:  # what is left after the cart: under the cart
                 note = _("In cart ×{n}").format(n=in_cart)
             elif reason:
