@@ -103,9 +103,14 @@ class CustomerCardView(QFrame):
             if (card.balance_as_of)
             else "—"
         )
-        self.points.setText(
-            _("Points: {points:,} (ledger as of {as_of})").format(points=card.points, as_of=as_of)
+        points = _("Points: {points:,} (ledger as of {as_of})").format(
+            points=card.points, as_of=as_of
         )
+        if card.expiring_soon and card.expiring_by:
+            points += " · " + _("{points:,} of them expire by {date}").format(
+                points=card.expiring_soon, date=card.expiring_by.isoformat()
+            )
+        self.points.setText(points)
         steps = []
         if card.gaps:
             fields = "、".join(

@@ -329,3 +329,20 @@ def test_a_customer_without_lots_spends_an_implicit_lot(demo_db: Database) -> No
             uow.session.scalar(select(PointsLot.points).where(PointsLot.customer_id == customer_id))
             == 20_000
         )
+
+
+def test_reception_says_what_expires_soon(demo_db: Database) -> None:
+    """The card at the door: the points to spend, and of them what expires within three
+    months and by when (expired lots count for nothing)."""
+    customer_id = _checked_in(
+        demo_db,
+        "6200000030",
+        [
+            LotInput("gone", 9_000, date(2026, 11, 27)),  # expired the day before
+            LotInput("soon", 2_500, date(2027, 2, 28)),  # within 3 months of 28 November
+            LotInput("late", 4_000, date(2027, 6, 30)),
+            LotInput("never", 1_000, None),
+        ],
+    )
+    card = reception.customer_card(demo_db.unit_of_work(), customer_id, clock=FixedClock(MORNING))
+    assert (card.points, card.expiring_soon, card.expiring_by) == (7_500, 2_500, date(2027, 2, 28))
