@@ -19,6 +19,7 @@ from kiosk.i18n import _
 from kiosk.labels import gap_label, kyc_field_label, queue_label, tier_label
 from kiosk.services import reception
 from kiosk.services.reception import Arrival, CustomerCard
+from ui.theme import is_large_print
 
 
 class CustomerCardView(QFrame):
@@ -106,9 +107,11 @@ class CustomerCardView(QFrame):
         points = _("Points: {points:,} (ledger as of {as_of})").format(
             points=card.points, as_of=as_of
         )
-        if card.expiring_soon and card.expiring_by:
-            points += " · " + _("{points:,} of them expire by {date}").format(
-                points=card.expiring_soon, date=card.expiring_by.isoformat()
+        if card.expiring_soon:
+            if is_large_print():  # one line, as before: what the customer reads comes first
+                points = _("Points: {points:,}").format(points=card.points)
+            points += " · " + _("{points:,} expire within 3 months").format(
+                points=card.expiring_soon
             )
         self.points.setText(points)
         steps = []
