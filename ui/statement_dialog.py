@@ -13,7 +13,9 @@ from collections.abc import Callable
 from html import escape
 from typing import ClassVar
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QHBoxLayout,
     QPushButton,
@@ -214,4 +216,11 @@ def open_statement(
     """Read the statement (the service checks the role) and show it; raises ``KioskError``
     with the service's sentence when it cannot be read."""
     document = statement(context.uow(), customer_id, context.staff, clock=context.app.clock)
-    StatementDialog(context, document, printer, station, parent).run()
+    dialog = StatementDialog(context, document, printer, station, parent)
+    try:
+        dialog.run()
+    finally:
+        # Gone with its text when closed: a desk opens one per customer all day, and a closed
+        # dialog kept as the station's child would pile up (and stay Qt's active window).
+        dialog.deleteLater()
+        QApplication.sendPostedEvents(dialog, QEvent.Type.DeferredDelete)

@@ -146,4 +146,6 @@ def test_the_activation_desk_reads_the_statement_in_large_print(
     assert text.index("2027-01-15") < text.index("2027-09-30")
     assert "2,400 积分" in text and "7,500 积分" in text
     assert width <= 1366 and height <= 768
+    # Closed is gone: a desk opens one per customer all day, none is kept.
+    assert station.findChildren(StatementDialog) == []
     assert station.customer.customer_id == customer_id  # still the customer at the desk
