@@ -194,19 +194,6 @@ def give_back(session: Session, reserve: JournalEntry, release: JournalEntry) ->
     return [ref for _lot, _points, ref in allocations]
 
 
-def lots_taken(session: Session, entry_id: int) -> list[tuple[str, int]]:
-    """(lot ref, points) a journal entry took or gave back, in order."""
-    return [
-        (ref, int(points))
-        for ref, points in session.execute(
-            select(PointsLot.ref, JournalLot.points)
-            .join(PointsLot, PointsLot.id == JournalLot.lot_id)
-            .where(JournalLot.journal_entry_id == entry_id)
-            .order_by(JournalLot.id)
-        )
-    ]
-
-
 def check_lots(lots: Sequence[LotInput]) -> None:
     """A lot list the snapshot may hold: points not negative, refs unique."""
     refs = [lot.ref for lot in lots]

@@ -101,6 +101,7 @@ from kiosk.models import (
     VisitStep,
 )
 from kiosk.services.activation import REACTIVATED_NOTE
+from kiosk.services.customer_offers import months_after
 from kiosk.services.events import current_event
 from kiosk.services.gate import OVERRIDE_STEP
 from kiosk.services.reception import ReceptionPolicy
@@ -768,10 +769,7 @@ def next_event_day(event_date: date, next_event_on: date | None = None) -> date:
     (28 February after a 29 February)."""
     if next_event_on is not None:
         return next_event_on
-    try:
-        return event_date.replace(year=event_date.year + 1)
-    except ValueError:
-        return event_date.replace(year=event_date.year + 1, day=28)
+    return months_after(event_date, 12)
 
 
 NO_TIER = ""  # the code of slips issued without a tier
