@@ -106,6 +106,24 @@ class InvitationAnswer(enum.StrEnum):
     UNREACHABLE = "unreachable"
 
 
+class ContactChannel(enum.StrEnum):
+    """How an RM reached the customer (issue #20): remote (SMS, call, WeChat), on site (in
+    branch) or online (a form or page the customer filled, often with an RM's code)."""
+
+    SMS = "sms"
+    PHONE = "phone"
+    WECHAT = "wechat"
+    BRANCH = "branch"
+    ONLINE = "online"
+
+
+class ContactPurpose(enum.StrEnum):
+    """Why the customer was contacted: to invite (answer recorded) or to remind of the time."""
+
+    INVITE = "invite"
+    REMINDER = "reminder"
+
+
 class ServiceCategory(enum.StrEnum):
     """Points buy services only, never physical goods."""
 
@@ -174,6 +192,13 @@ class Event(Base):
     # When the next event is planned: the figures count the invitees' points that expire
     # before it (None: a year after this one).
     next_event_on: Mapped[date | None] = mapped_column(Date)
+    # Arrival windows (issue #20): each slot is cut into windows of this many minutes, and no
+    # window is planned for more customers than the desks handle in it (None: not planned).
+    window_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
+    window_throughput: Mapped[int | None]
+    # The bank's contact rule: every invitee holding at least this many points is called at
+    # least once (None: no such rule); the progress report lists who is missing.
+    call_points_floor: Mapped[int | None] = mapped_column(BigInteger)
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
@@ -221,6 +246,9 @@ class Staff(Base):
     # Space-separated ``Role`` values: a supervisor may also work a desk.
     roles: Mapped[str] = mapped_column(String(100))
     pin_hash: Mapped[str] = mapped_column(String(200))
+    # An RM's personal invitation code (个人邀请码, issue #20): printed on their poster and in
+    # their WeChat link; an invitation made with it credits them.
+    invite_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     failed_attempts: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -293,6 +321,10 @@ class Customer(Base):
     mobile_banking: Mapped[str] = mapped_column(String(8), default=MobileBanking.NONE)
     last_activity_on: Mapped[date | None] = mapped_column(Date)
     dormant: Mapped[bool] = mapped_column(Boolean, default=False)
+    # For a themed session's audience (issue #20): the payroll employer (代发薪单位) and the
+    # products held, "|"-separated as normalised by the import ("外汇|理财").
+    employer: Mapped[str | None] = mapped_column(String(100))
+    products: Mapped[str] = mapped_column(String(300), default="", server_default="")
     walk_in: Mapped[bool] = mapped_column(Boolean, default=False)
 
     branch: Mapped[Branch] = relationship()
@@ -357,6 +389,11 @@ class Invitation(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
     slot_id: Mapped[int] = mapped_column(ForeignKey("time_slot.id"))
     rm_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # The RM credited with the invitation when it is not the customer's own (``rm_id``): one
+    # who recorded the contact or whose personal code the customer used (issue #20).
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # The planned arrival window's start (``kiosk.services.arrival``); None: not planned.
+    window_starts_at: Mapped[datetime | None]
     # Printed on the invitation; short so a keyboard-wedge scanner types it quickly.
     code: Mapped[str] = mapped_column(String(16), unique=True)
     channel: Mapped[str] = mapped_column(String(16), default="sms")
@@ -364,15 +401,74 @@ class Invitation(Base):
     companions: Mapped[int] = mapped_column(default=0)
     invited_at: Mapped[datetime | None]
     confirmed_at: Mapped[datetime | None]
-    # Last answer from the branches' daily invitation reports (None: not contacted yet).
+    # Last answer from the branches' daily invitation reports (None: not contacted yet); every
+    # contact is kept in ``InvitationContact``.
     answer: Mapped[str | None] = mapped_column(String(16))
 
     customer: Mapped[Customer] = relationship()
     slot: Mapped[TimeSlot] = relationship()
-    rm: Mapped[Staff | None] = relationship()
+    rm: Mapped[Staff | None] = relationship(foreign_keys=[rm_id])
+    inviter: Mapped[Staff | None] = relationship(foreign_keys=[invited_by])
     preselections: Mapped[list[Preselection]] = relationship(
         back_populates="invitation", cascade="all, delete-orphan"
     )
+
+
+class InvitationContact(Base):
+    """One contact with an invitee, never overwritten (issue #20): an invitation call or
+    message with the customer's answer, or a reminder sent. ``fingerprint`` (SHA-256 of the
+    invitation, purpose, day, channel, staff and answer) makes a report imported twice add
+    nothing the second time."""
+
+    __tablename__ = "invitation_contact"
+    __table_args__ = (
+        _check_in("purpose", ContactPurpose, "purpose"),
+        _check_in("channel", ContactChannel, "channel"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitation.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    contacted_on: Mapped[date] = mapped_column(Date)
+    at: Mapped[datetime | None]  # the time, when the source gives it (an SMS send report)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # who made contact
+    answer: Mapped[str | None] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(100), default="")  # file name, or "station"
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class EventTheme(Base):
+    """A themed session (专场, issue #20) of the event or of one slot: the part of the catalog
+    it offers (categories, merchants, offers; all empty: the whole catalog) and the audience
+    rule that picks its candidates from the customer list (``kiosk.services.themes``).
+
+    Lists are space-separated codes; an empty list or None does not restrict."""
+
+    __tablename__ = "event_theme"
+    __table_args__ = (UniqueConstraint("event_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("time_slot.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    categories: Mapped[str] = mapped_column(String(200), default="")
+    merchants: Mapped[str] = mapped_column(Text, default="")
+    offers: Mapped[str] = mapped_column(Text, default="")
+    points_min: Mapped[int | None] = mapped_column(BigInteger)
+    points_max: Mapped[int | None] = mapped_column(BigInteger)
+    # Only customers whose points buy at least one of the theme's services.
+    affordable: Mapped[bool] = mapped_column(Boolean, default=False)
+    tiers: Mapped[str] = mapped_column(String(200), default="")  # event tier codes
+    dormant: Mapped[bool | None] = mapped_column(Boolean)  # None: either
+    employers: Mapped[str] = mapped_column(Text, default="")  # "|"-separated names
+    products: Mapped[str] = mapped_column(Text, default="")  # "|"-separated, any of them
+    created_at: Mapped[datetime]
 
 
 class Preselection(Base):

@@ -155,13 +155,16 @@ def _downgrade(url: str, revision: str) -> None:
     from kiosk.db import _alembic_config, _foreign_keys, create_db_engine
 
     engine = create_db_engine(url)
+    sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
-        _foreign_keys(connection, on=False)
+        if sqlite:
+            _foreign_keys(connection, on=False)
         with connection.begin():
             config = _alembic_config()
             config.attributes["connection"] = connection
             command.downgrade(config, revision)
-        _foreign_keys(connection, on=True)
+        if sqlite:
+            _foreign_keys(connection, on=True)
     engine.dispose()
 
 
@@ -212,5 +215,61 @@ def test_an_event_in_use_upgrades_with_its_slips(sqlite_demo_url: str) -> None:
             journal = uow.session.scalar(select(JournalEntry))
             assert journal is not None and journal.slip_id == slip.id
             assert journal.settled_at is None
+    finally:
+        upgraded.dispose()
+
+
+def test_contacts_are_seeded_from_the_reports_on_upgrade(any_demo_url: str) -> None:
+    """Migration 0015 keeps what the daily reports had said as the first contact of each
+    invitation, fingerprinted as ``kiosk.contacts`` does, so the same report imported again
+    adds nothing. On both backends: the migration reads times back as each driver gives them."""
+    from zoneinfo import ZoneInfo
+
+    from kiosk.contacts import Contact, fingerprint
+    from kiosk.models import (
+        ContactChannel,
+        ContactPurpose,
+        Event,
+        Invitation,
+        InvitationAnswer,
+        InvitationContact,
+    )
+
+    database = open_database(any_demo_url)
+    with audit.unaudited(), database.unit_of_work() as uow:  # the state an old import left
+        invitations = list(uow.session.scalars(select(Invitation).order_by(Invitation.id)))
+        for invitation in invitations:
+            invitation.invited_at = None
+            invitation.answer = None
+        first, second = invitations[0], invitations[1]
+        first.channel, first.answer = "phone", InvitationAnswer.CONFIRMED
+        first.invited_at = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)  # noon in Shanghai
+        second.channel, second.answer = "sms", None
+        second.invited_at = datetime(2026, 11, 21, 17, 0, tzinfo=UTC)  # 1am the 22nd there
+        uow.commit()
+        ids = (first.id, second.id)
+    database.dispose()
+    _downgrade(any_demo_url, "7b3f9e21c5d4")
+    upgraded = open_database(any_demo_url)
+    try:
+        with upgraded.unit_of_work() as uow:
+            rows = list(uow.session.scalars(select(InvitationContact)))
+            zone = uow.session.scalar(select(Event.timezone))
+        assert sorted(r.invitation_id for r in rows) == sorted(ids)
+        by_id = {r.invitation_id: r for r in rows}
+        assert by_id[ids[0]].contacted_on == date(2026, 11, 20)
+        assert by_id[ids[0]].channel == "phone" and by_id[ids[0]].answer == "confirmed"
+        assert by_id[ids[1]].contacted_on == date(2026, 11, 22), zone
+        assert ZoneInfo(zone)  # the event's zone made the day
+        for row in rows:
+            again = Contact(
+                row.invitation_id,
+                ContactPurpose.INVITE,
+                ContactChannel(row.channel),
+                row.contacted_on,
+                None,
+                row.answer,
+            )
+            assert row.fingerprint == fingerprint(again)
     finally:
         upgraded.dispose()
