@@ -70,6 +70,8 @@ class Action(enum.StrEnum):
     PULL_LEDGER = "pull_ledger"  # the ledger's snapshot replaces every customer's balance
     # A customer's personal points statement: shown and printed (audited) on request.
     PRINT_STATEMENT = "print_statement"
+    # Give every RM without one their personal invitation code (issue #20).
+    ISSUE_INVITE_CODES = "issue_invite_codes"
 
 
 R, RM, A, M = Role.RECEPTION, Role.RM, Role.ACTIVATION, Role.MERCHANT
@@ -106,6 +108,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.REPORT_STATION: frozenset({R, RM, A, M}),
     Action.PULL_LEDGER: frozenset(),
     Action.PRINT_STATEMENT: frozenset({R, A}),
+    Action.ISSUE_INVITE_CODES: frozenset(),
 }
 
 # Allowed to the roles above only with a supervisor's approval on the spot.
@@ -181,6 +184,9 @@ def _refusals() -> dict[Action, Callable[[], str]]:
         Action.PRINT_STATEMENT: lambda: _(
             "Only reception staff, activation staff or a supervisor show or print a points"
             " statement."
+        ),
+        Action.ISSUE_INVITE_CODES: lambda: _(
+            "Only a supervisor gives the RMs their invitation codes."
         ),
     }
 
