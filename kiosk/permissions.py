@@ -70,6 +70,10 @@ class Action(enum.StrEnum):
     PULL_LEDGER = "pull_ledger"  # the ledger's snapshot replaces every customer's balance
     # A customer's personal points statement: shown and printed (audited) on request.
     PRINT_STATEMENT = "print_statement"
+    # Arrival windows (issue #20): their settings, planning them and moving a branch.
+    PLAN_WINDOWS = "plan_windows"
+    # A reminder sent to a customer, ticked by their RM (``services.reminding``).
+    RECORD_REMINDER = "record_reminder"
 
 
 R, RM, A, M = Role.RECEPTION, Role.RM, Role.ACTIVATION, Role.MERCHANT
@@ -106,6 +110,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.REPORT_STATION: frozenset({R, RM, A, M}),
     Action.PULL_LEDGER: frozenset(),
     Action.PRINT_STATEMENT: frozenset({R, A}),
+    Action.PLAN_WINDOWS: frozenset(),
+    Action.RECORD_REMINDER: frozenset({RM}),
 }
 
 # Allowed to the roles above only with a supervisor's approval on the spot.
@@ -181,6 +187,10 @@ def _refusals() -> dict[Action, Callable[[], str]]:
         Action.PRINT_STATEMENT: lambda: _(
             "Only reception staff, activation staff or a supervisor show or print a points"
             " statement."
+        ),
+        Action.PLAN_WINDOWS: lambda: _("Only a supervisor plans the arrival windows."),
+        Action.RECORD_REMINDER: lambda: _(
+            "Only relationship managers or a supervisor record reminders sent."
         ),
     }
 

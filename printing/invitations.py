@@ -91,6 +91,9 @@ def reminder_rows(reminders: list[Reminder], *, full_phone: bool = True) -> list
             _("Slot"),
             _("Pre-selected services"),
             _("Reminder text"),
+            # Last, so the SMS platform's send report can echo either of them back.
+            _("Invitation code"),
+            _("Arrival window"),
         ]
     ]
     for r in reminders:
@@ -105,6 +108,8 @@ def reminder_rows(reminders: list[Reminder], *, full_phone: bool = True) -> list
                 r.slot,
                 "、".join(r.services),
                 r.text,
+                r.code,
+                r.window,
             ]
         )
     return rows
@@ -197,7 +202,8 @@ def reminders_text(reminders: list[Reminder]) -> str:
         lines = [f"== {heading} =="]
         for r in items:
             lines.append("")
-            lines.append(f"{r.phone}  {r.masked_name}  {r.customer_no}  {r.slot}")
+            where = f"{r.slot}  {r.window}" if r.window else r.slot
+            lines.append(f"{r.phone}  {r.masked_name}  {r.customer_no}  {r.code}  {where}")
             lines.append(r.text)
         blocks.append("\n".join(lines))
     return "\n\n\n".join(blocks) + "\n"
