@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from kiosk import audit, bulk, changes, privacy
+from kiosk import audit, bulk, changes, contacts, privacy
 from kiosk.changeset import NOTHING, Changes
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
@@ -34,6 +34,7 @@ from kiosk.imports.kinds import (
     BranchRecord,
     InviteeRecord,
     OfferRecord,
+    SendRecord,
     StaffRecord,
     TierRecord,
 )
@@ -42,6 +43,8 @@ from kiosk.invitations import new_code
 from kiosk.lengths import require_fits
 from kiosk.models import (
     Branch,
+    ContactChannel,
+    ContactPurpose,
     Customer,
     Event,
     EventTier,
@@ -68,7 +71,7 @@ from kiosk.services.auth import StaffSession
 from kiosk.services.events import _find_current
 from kiosk.uow import UnitOfWork
 
-NEEDS_EVENT = ("tiers", "catalog", "invitees", "invitations")
+NEEDS_EVENT = ("tiers", "catalog", "invitees", "invitations", "reminder_report")
 KEEPS_RECORDS = ("catalog", "tiers")  # checked across their records (merchants, bands)
 
 
@@ -90,16 +93,30 @@ class ImportResult:
     check: ImportCheck = field(repr=False)
     # An import changes the event's set-up (``setup``).
     changes: Changes = field(default=NOTHING, compare=False)
+    # Rows imported but not recorded, each in a sentence (a send report's failed sends).
+    notes: tuple[str, ...] = ()
 
     def summary(self, file_name: str) -> str:
         """What was imported from ``file_name``, as the admin tab and ``kiosk import`` say."""
+        if self.kind == "reminder_report":
+            text = _(
+                "Imported {file}: {created} reminders recorded, {updated} already recorded, "
+                "{failed} failed sends not recorded."
+            ).format(
+                file=file_name,
+                created=self.created,
+                updated=self.updated,
+                failed=len(self.notes),
+            )
+            return " ".join([text, *self.notes])
         return _("Imported {file}: {created} new, {updated} updated.").format(
             file=file_name, created=self.created, updated=self.updated
         )
 
 
-def reference(session: Session) -> Reference:
-    """What the event already holds, keyed by every spelling a file may use."""
+def reference(session: Session, kind: str = "") -> Reference:
+    """What the event already holds, keyed by every spelling a file may use (the invitation
+    codes only for the SMS platform's send report, ``kind`` "reminder_report")."""
     event = _find_current(session)
     branches: dict[str, str] = {}
     for branch in session.scalars(select(Branch)):
@@ -167,6 +184,15 @@ def reference(session: Session) -> Reference:
         tiers=tiers,
         tier_reserved=tier_reserved,
         issued_tiers=issued_tiers,
+        invitation_codes=dict(
+            session.execute(
+                select(Invitation.code, Customer.customer_no)
+                .join(Customer, Customer.id == Invitation.customer_id)
+                .where(Invitation.event_id == event.id)
+            ).all()
+        )
+        if kind == "reminder_report"
+        else {},
     )
 
 
@@ -200,7 +226,7 @@ def _check(
     return check_sheet(
         sheet,
         kind,
-        reference(session),
+        reference(session, kind),
         choices.columns,
         keep_records=keep_records,
         progress=(lambda n: progress("checked", n, 0)) if progress else None,
@@ -258,17 +284,21 @@ def import_file(
         check = _check(s, kind, path, choices or Choices(), progress=progress, cancelled=cancelled)
         if check.issues:
             raise ImportRefused(check)
-        apply = {
-            "branches": _apply_branches,
-            "staff": _apply_staff,
-            "tiers": _apply_tiers,
-            "catalog": _apply_catalog,
-            "invitees": _apply_invitees,
-            "invitations": _apply_invitations,
-        }[kind]
+        notes: tuple[str, ...] = ()
         if kind == "invitees":
             created, updated = _apply_invitees(s, check.records, now, progress, cancelled)
+        elif kind == "reminder_report":
+            created, updated, notes = _apply_send_report(
+                s, check.records, now, path.name, staff.staff_id if staff else None
+            )
         else:
+            apply = {
+                "branches": _apply_branches,
+                "staff": _apply_staff,
+                "tiers": _apply_tiers,
+                "catalog": _apply_catalog,
+                "invitations": _apply_invitations,
+            }[kind]
             created, updated = apply(s, check.records, now)
         if cancelled is not None and cancelled():
             raise Cancelled  # the unit of work rolls back: nothing is imported
@@ -290,7 +320,7 @@ def import_file(
             approved_by=approver,
         )
         uow.commit()
-        return ImportResult(kind, created, updated, check, Changes(setup=True))
+        return ImportResult(kind, created, updated, check, Changes(setup=True), notes)
 
 
 def _apply_branches(s: Session, records: list[BranchRecord], now: datetime) -> tuple[int, int]:
@@ -640,6 +670,45 @@ def _apply_invitations(s: Session, records: list[AnswerRecord], now: datetime) -
             invitation.status = InvitationStatus.DECLINED
             invitation.confirmed_at = None
     return 0, len(records)
+
+
+def _apply_send_report(
+    s: Session, records: list[SendRecord], now: datetime, file_name: str, staff_id: int | None
+) -> tuple[int, int, tuple[str, ...]]:
+    """The SMS platform's send report: each success becomes a reminder contact (channel SMS,
+    the day and time sent; no RM: the platform sent it, the importer is who recorded it);
+    each failure is listed back, never recorded. Returns (new, already recorded, failures)."""
+    event = _find_current(s)
+    assert event is not None
+    zone = ZoneInfo(event.timezone)
+    ids = dict(
+        s.execute(
+            select(Customer.customer_no, Invitation.id)
+            .join(Invitation, Invitation.customer_id == Customer.id)
+            .where(Invitation.event_id == event.id)
+        ).all()
+    )
+    sent = [r for r in records if r.sent]
+    found = [
+        contacts.Contact(
+            invitation_id=ids[r.customer_no],
+            purpose=ContactPurpose.REMINDER,
+            channel=ContactChannel.SMS,
+            contacted_on=r.sent_at.astimezone(zone).date(),
+            at=r.sent_at,
+        )
+        for r in sent
+    ]
+    new = contacts.record(s, found, source=file_name, now=now, recorded_by=staff_id)
+    distinct = len({contacts.fingerprint(c) for c in found})
+    failures = tuple(
+        _("Row {row}: {customer} {status}, not recorded.").format(
+            row=r.row, customer=r.customer_no, status=r.status
+        )
+        for r in records
+        if not r.sent
+    )
+    return new, distinct - new, failures
 
 
 def _local_noon(day: date, zone: ZoneInfo) -> datetime:
