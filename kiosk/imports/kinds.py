@@ -1365,4 +1365,7 @@ KINDS: dict[str, Kind] = {
     "reminder_report": Kind("reminder_report", REMINDER_REPORT_FIELDS, check_send, lambda r: ()),
 }
 # The order a coordinator imports in: each refers to what the ones before created.
-ORDER = ("branches", "staff", "tiers", "catalog", "invitees", "invitations", "reminder_report")
+ORDER = ("branches", "staff", "tiers", "catalog", "invitees", "invitations")
+# Reports other systems write (no template: their own columns, recognised by header).
+REPORTS = ("reminder_report",)
+IMPORTABLE = ORDER + REPORTS

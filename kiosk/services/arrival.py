@@ -402,7 +402,7 @@ def _throughput(event: Event) -> int:
         raise KioskError(
             _(
                 "Set how many customers the desks handle per window first "
-                "(Administration → Arrival windows, or kiosk event windows --throughput N)."
+                "(Administration → Arrival windows, or kiosk windows set --throughput N)."
             )
         )
     return event.window_throughput
