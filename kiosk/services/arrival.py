@@ -455,36 +455,28 @@ def plan_windows(
             if keep is False and not fresh:
                 replanned.append(slot.label)
             split.extend(f"{slot.label}: {b}" for b in sorted(placement.split))
-            # Who goes where: kept customers stay, the others fill their branch's windows.
-            room: dict[str, list[list[int]]] = defaultdict(list)  # branch -> [[i, left]]
-            kept_count: dict[tuple[str, int], int] = defaultdict(int)
-            if keep:
-                for invitation, branch in rows:
-                    i = index.get(invitation.window_starts_at)  # type: ignore[arg-type]
-                    if i is not None:
-                        kept_count[(branch, i)] += 1
+            # Who goes where: first everyone whose window the placement still gives their
+            # branch stays in it (all of them when the windows were kept), then the others
+            # fill what is left of their branch's windows, in window order.
+            room: dict[tuple[str, int], int] = defaultdict(int)  # (branch, window) -> left
             for i, load in enumerate(placement.loads):
                 for branch, n in load.items():
-                    left = n - kept_count[(branch, i)]
-                    if left:
-                        room[branch].append([i, left])
+                    room[(branch, i)] = n
+            waiting: list[tuple[Invitation, str]] = []
             for invitation, branch in rows:
-                current = invitation.window_starts_at
-                if keep and index.get(current) is not None:  # type: ignore[arg-type]
+                i = index.get(invitation.window_starts_at)  # type: ignore[arg-type]
+                if i is not None and room[(branch, i)] > 0:
+                    room[(branch, i)] -= 1
                     kept += 1
-                    continue
-                slots_left = room[branch]
-                i = slots_left[0][0]
-                slots_left[0][1] -= 1
-                if not slots_left[0][1]:
-                    slots_left.pop(0)
-                if current is None or current not in index:
-                    placed += 1
-                elif starts[i] == current:
-                    kept += 1
-                    continue
                 else:
+                    waiting.append((invitation, branch))
+            for invitation, branch in waiting:
+                i = next(k for k in range(len(starts)) if room[(branch, k)] > 0)
+                room[(branch, i)] -= 1
+                if invitation.window_starts_at in index:
                     moved += 1
+                else:
+                    placed += 1
                 invitation.window_starts_at = starts[i]
                 touched.add(invitation.customer_id)
         cleared = 0

@@ -307,6 +307,17 @@ def test_plan_flow(any_demo_db: Database) -> None:
     with pytest.raises(PermissionDenied):
         move_branch(db.unit_of_work(), rm, slot="AM", branch=big, starts_at="9:00", clock=CLOCK)
 
+    # The throughput lowered under the fullest window: that slot is planned afresh, moving
+    # as few customers as it can, never over the new throughput.
+    plan = arrival_plan(db.unit_of_work())
+    top = max(w.total for w in plan.slots[0].windows)
+    set_window_settings(db.unit_of_work(), boss, throughput=top - 1, clock=CLOCK)
+    lowered = plan_windows(db.unit_of_work(), boss, clock=CLOCK)
+    assert plan.slots[0].label in lowered.replanned
+    assert lowered.placed == 0 and lowered.moved > 0 and lowered.kept > lowered.moved
+    assert lowered.kept + lowered.moved == confirmed + 1
+    _assert_plan_holds(db, top - 1, whole=False)
+
     # A new window length clears the plan: plan again.
     changed = set_window_settings(db.unit_of_work(), boss, minutes=20, throughput=25, clock=CLOCK)
     assert changed.cleared == confirmed + 1
