@@ -35,11 +35,13 @@ moving and the settings are a supervisor's and audited, each in one transaction.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from kiosk import audit
 from kiosk.changeset import Changes
@@ -148,7 +150,7 @@ def _place(
     total = sum(sizes.values()) + sum(sum(w.values()) for w in loads)
     if total > windows * throughput or any(sum(w.values()) > throughput for w in loads):
         raise ValueError("does not fit")
-    had = defaultdict(int)
+    had: dict[str, int] = defaultdict(int)
     for w in loads:
         for branch, n in w.items():
             had[branch] += n
@@ -191,16 +193,16 @@ def _place(
     return Placement(loads, frozenset(split))
 
 
-def _best_run(windows: int, n: int, occupied: list[int], free) -> range | None:  # type: ignore[no-untyped-def]
+def _best_run(
+    windows: int, n: int, occupied: list[int], free: Callable[[int], int]
+) -> range | None:
     """The shortest run of consecutive windows (covering the branch's windows already) whose
     room holds ``n`` more, every window of it able to take one; the roomiest, then earliest."""
-    low = min(occupied) if occupied else None
-    high = max(occupied) if occupied else None
     for length in range(1, windows + 1):
         best: tuple[int, int] | None = None
         for start in range(windows - length + 1):
             run = range(start, start + length)
-            if low is not None and not (start <= low and high < start + length):  # type: ignore[operator]
+            if occupied and not (start <= min(occupied) and max(occupied) < start + length):
                 continue
             new = [i for i in run if i not in occupied]
             if any(free(i) < 1 for i in new) or len(new) > n:
@@ -308,7 +310,7 @@ def _overflow(slot: TimeSlot, confirmed: int, windows: int, minutes: int, throug
     )
 
 
-def _confirmed(session, event: Event) -> dict[int, list[tuple[Invitation, str]]]:  # type: ignore[no-untyped-def]
+def _confirmed(session: Session, event: Event) -> dict[int, list[tuple[Invitation, str]]]:
     """Confirmed invitations per slot id with their branch code, by customer number."""
     rows = session.execute(
         select(Invitation, Branch.code)

@@ -66,9 +66,8 @@ def test_windows_and_reminders_from_the_command_line(
     )
     assert f"{confirmed} customers given a window" in out
     assert "9:00-9:30" in out and "/25" in out
-    planned = _db(
-        url, lambda s: s.scalar(select(func.count()).where(Invitation.window_starts_at.is_not(None)))
-    )
+    with_window = Invitation.window_starts_at.is_not(None)
+    planned = _db(url, lambda s: s.scalar(select(func.count()).where(with_window)))
     assert planned == confirmed
     assert main([*run, "windows", "move", "AM", "B01", "7:00", "--staff", "S001"]) == 1
     assert "no window starting at 7:00" in capsys.readouterr().err
