@@ -80,6 +80,8 @@ def cmd_export_progress(args: argparse.Namespace) -> int:
 
 
 def cmd_export_reminders(args: argparse.Namespace) -> int:
+    from kiosk.services.arrival import arrival_plan
+    from kiosk.services.reminding import rm_reminder_figures
     from kiosk.services.tracking import reminders, slot_load
     from printing.invitations import write_reminders
 
@@ -93,9 +95,11 @@ def cmd_export_reminders(args: argparse.Namespace) -> int:
             opener = privacy.unlock(database.unit_of_work(), passphrase())
         texts = reminders(database.unit_of_work(), opener)
         load = slot_load(database.unit_of_work())
+        figures = rm_reminder_figures(database.unit_of_work())
+        plan = arrival_plan(database.unit_of_work())
     finally:
         database.dispose()
-    path = write_reminders(texts, load, args.file)
+    path = write_reminders(texts, load, args.file, figures, plan)
     for code, label, capacity in load.slots:
         out(
             _("{slot}: {n} confirmed customers ({people} with companions) of {capacity}").format(

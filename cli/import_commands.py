@@ -17,7 +17,7 @@ from kiosk.permissions import Action
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from kiosk.imports import ORDER
+    from kiosk.imports import IMPORTABLE
 
     templates = commands.add_parser(
         "templates", help=_("write one .xlsx template per import into a folder")
@@ -28,7 +28,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     imp = commands.add_parser(
         "import", help=_("import a filled-in template (.xlsx or .csv); all rows or none")
     )
-    imp.add_argument("kind", choices=ORDER)
+    imp.add_argument("kind", choices=IMPORTABLE)
     imp.add_argument("file", metavar="FILE", type=Path)
     imp.add_argument(
         "--check", action="store_true", help=_("only check the file and list its problems")

@@ -32,6 +32,7 @@ from cli import (
     slip_commands,
     statement_commands,
     sync_commands,
+    windows_commands,
 )
 from cli.common import launch, out
 from kiosk import db as dbmod
@@ -56,6 +57,7 @@ GROUPS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (  # type: ig
     event_commands.add_parsers,  # event
     import_commands.add_parsers,  # templates, import
     export_commands.add_parsers,  # export, booklet
+    windows_commands.add_parsers,  # windows, reminders
     sync_commands.add_parsers,  # ledger, sync
     report_commands.add_parsers,  # report
     rm_commands.add_parsers,  # rm

@@ -72,6 +72,10 @@ class Action(enum.StrEnum):
     PRINT_STATEMENT = "print_statement"
     # Give every RM without one their personal invitation code (issue #20).
     ISSUE_INVITE_CODES = "issue_invite_codes"
+    # Arrival windows (issue #20): their settings, planning them and moving a branch.
+    PLAN_WINDOWS = "plan_windows"
+    # A reminder sent to a customer, ticked by their RM (``services.reminding``).
+    RECORD_REMINDER = "record_reminder"
 
 
 R, RM, A, M = Role.RECEPTION, Role.RM, Role.ACTIVATION, Role.MERCHANT
@@ -109,6 +113,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.PULL_LEDGER: frozenset(),
     Action.PRINT_STATEMENT: frozenset({R, A}),
     Action.ISSUE_INVITE_CODES: frozenset(),
+    Action.PLAN_WINDOWS: frozenset(),
+    Action.RECORD_REMINDER: frozenset({RM}),
 }
 
 # Allowed to the roles above only with a supervisor's approval on the spot.
@@ -187,6 +193,10 @@ def _refusals() -> dict[Action, Callable[[], str]]:
         ),
         Action.ISSUE_INVITE_CODES: lambda: _(
             "Only a supervisor gives the RMs their invitation codes."
+        ),
+        Action.PLAN_WINDOWS: lambda: _("Only a supervisor plans the arrival windows."),
+        Action.RECORD_REMINDER: lambda: _(
+            "Only relationship managers or a supervisor record reminders sent."
         ),
     }
 

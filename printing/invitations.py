@@ -20,7 +20,9 @@ from openpyxl.styles import Alignment, Font
 from kiosk.errors import KioskError
 from kiosk.files import write_atomic
 from kiosk.i18n import _
+from kiosk.services.arrival import ArrivalPlan, window_text
 from kiosk.services.coverage import Coverage, CoverageRow
+from kiosk.services.reminding import ReminderFigures
 from kiosk.services.tracking import Progress, ProgressRow, Reminder, SlotLoad
 from kiosk.spreadsheet_text import keep_as_text
 from printing.reports import Percent, print_setup
@@ -160,6 +162,9 @@ def reminder_rows(reminders: list[Reminder], *, full_phone: bool = True) -> list
             _("Slot"),
             _("Pre-selected services"),
             _("Reminder text"),
+            # Last, so the SMS platform's send report can echo either of them back.
+            _("Invitation code"),
+            _("Arrival window"),
         ]
     ]
     for r in reminders:
@@ -174,9 +179,83 @@ def reminder_rows(reminders: list[Reminder], *, full_phone: bool = True) -> list
                 r.slot,
                 "、".join(r.services),
                 r.text,
+                r.code,
+                r.window,
             ]
         )
     return rows
+
+
+def reminder_figure_rows(figures: ReminderFigures) -> list[list[object]]:
+    """Per RM: confirmed customers reminded, and of those who arrived with a window, in it
+    (columns of their own, so a report per RM can take them as they are)."""
+    rows: list[list[object]] = [
+        [
+            _("RM staff no."),
+            _("RM"),
+            _("Confirmed"),
+            _("Reminded"),
+            _("% reminded"),
+            _("Arrived"),
+            _("Arrived with a window"),
+            _("In their window"),
+            _("% in their window"),
+        ]
+    ]
+    for r in [*figures.rms, figures.total]:
+        rows.append(
+            [
+                r.rm_no or (_("Total") if r is figures.total else _("(no RM)")),
+                r.rm_name,
+                r.confirmed,
+                r.reminded,
+                None if r.reminded_share is None else Percent(r.reminded_share),
+                r.arrived,
+                r.with_window,
+                r.in_window,
+                None if r.in_window_share is None else Percent(r.in_window_share),
+            ]
+        )
+    return rows
+
+
+def plan_rows(plan: ArrivalPlan) -> list[list[object]]:
+    """The arrival windows: per slot and window, the customers of each branch and the total
+    against the throughput; then who has no window yet."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(plan.timezone)
+    rows: list[list[object]] = [
+        [_("Slot"), _("Arrival window"), _("Customers"), _("Throughput"), _("Branches")]
+    ]
+    for slot in plan.slots:
+        for w in slot.windows:
+            rows.append(
+                [
+                    slot.label,
+                    window_text(w.starts_at, w.ends_at, zone),
+                    w.total,
+                    plan.throughput,
+                    "、".join(f"{b} {n}" for b, n in sorted(w.branches.items())),
+                ]
+            )
+        if slot.unplanned:
+            rows.append(
+                [
+                    slot.label,
+                    _("no window yet"),
+                    sum(slot.unplanned.values()),
+                    None,
+                    "、".join(f"{b} {n}" for b, n in sorted(slot.unplanned.items())),
+                ]
+            )
+    return rows
+
+
+def write_reminder_figures(figures: ReminderFigures, path: Path) -> Path:
+    return write_workbook(
+        [(_("Reminded per RM"), reminder_figure_rows(figures))], path, as_of_text()
+    )
 
 
 def slot_rows(load: SlotLoad) -> list[list[object]]:
@@ -266,14 +345,22 @@ def reminders_text(reminders: list[Reminder]) -> str:
         lines = [f"== {heading} =="]
         for r in items:
             lines.append("")
-            lines.append(f"{r.phone}  {r.masked_name}  {r.customer_no}  {r.slot}")
+            where = f"{r.slot}  {r.window}" if r.window else r.slot
+            lines.append(f"{r.phone}  {r.masked_name}  {r.customer_no}  {r.code}  {where}")
             lines.append(r.text)
         blocks.append("\n".join(lines))
     return "\n\n\n".join(blocks) + "\n"
 
 
-def write_reminders(reminders: list[Reminder], load: SlotLoad, path: Path) -> Path:
-    """.txt: the texts per RM; .xlsx: the reminders and the per-slot counts."""
+def write_reminders(
+    reminders: list[Reminder],
+    load: SlotLoad,
+    path: Path,
+    figures: ReminderFigures | None = None,
+    plan: ArrivalPlan | None = None,
+) -> Path:
+    """.txt: the texts per RM; .xlsx: the reminders, the per-slot counts and, given
+    ``figures``, per RM the share reminded and arriving in their window."""
     suffix = path.suffix.lower()
     if suffix == ".txt":
         # UTF-8 with a BOM and CRLF line ends: Notepad on the RMs' Windows laptops and the
@@ -281,11 +368,12 @@ def write_reminders(reminders: list[Reminder], load: SlotLoad, path: Path) -> Pa
         text = reminders_text(reminders).replace("\n", "\r\n")
         return write_atomic(path, codecs.BOM_UTF8 + text.encode("utf-8"))
     if suffix == ".xlsx":
-        return write_workbook(
-            [(_("Reminders"), reminder_rows(reminders)), (_("Per slot"), slot_rows(load))],
-            path,
-            as_of_text(),
-        )
+        sheets = [(_("Reminders"), reminder_rows(reminders)), (_("Per slot"), slot_rows(load))]
+        if plan is not None and plan.throughput:
+            sheets.append((_("Arrival windows"), plan_rows(plan)))
+        if figures is not None:
+            sheets.append((_("Reminded per RM"), reminder_figure_rows(figures)))
+        return write_workbook(sheets, path, as_of_text())
     raise KioskError(
         _("Write the reminders as .xlsx or .txt, not “{name}”.").format(name=path.name)
     )

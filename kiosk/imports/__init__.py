@@ -1,5 +1,5 @@
 """Spreadsheet imports before the event: branches, staff, event tiers, catalog, invitees,
-invitation reports.
+invitation reports, and the SMS platform's send reports (reminders sent).
 
 Pure: reading (``reading``), cell parsing (``cells``), the rules per kind (``kinds``), the
 whole-file check (``check``) and the templates (``templates``). Writing the records is the
@@ -7,6 +7,14 @@ service ``kiosk.services.imports``, which refuses a file with any issue.
 """
 
 from kiosk.imports.check import ImportCheck, check_sheet
-from kiosk.imports.kinds import KINDS, ORDER, ImportIssue, Reference
+from kiosk.imports.kinds import IMPORTABLE, KINDS, ORDER, ImportIssue, Reference
 
-__all__ = ["KINDS", "ORDER", "ImportCheck", "ImportIssue", "Reference", "check_sheet"]
+__all__ = [
+    "IMPORTABLE",
+    "KINDS",
+    "ORDER",
+    "ImportCheck",
+    "ImportIssue",
+    "Reference",
+    "check_sheet",
+]

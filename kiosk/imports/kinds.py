@@ -94,6 +94,8 @@ class Reference:
     tier_reserved: dict[tuple[str, str], int] = field(default_factory=dict)
     issued_tiers: dict[str, int] = field(default_factory=dict)  # tier code -> slips issued
     invite_codes: dict[str, str] = field(default_factory=dict)  # RM's personal code -> staff no
+    # invitation code -> customer number (read for the SMS platform's send report only)
+    invitation_codes: dict[str, str] = field(default_factory=dict)
 
 
 # Accepted spellings (lower case, no spaces) of enumerated values.
@@ -1285,6 +1287,113 @@ def check_answer(row: RowCheck, ref: Reference) -> AnswerRecord | None:
     return AnswerRecord(row.number, customer_no, channel, invited_on, answer, companions, rm_no)
 
 
+# --- the SMS platform's send report (reminders sent) ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)  # a 400,000-row file holds as many
+class SendRecord:
+    row: int
+    customer_no: str
+    sent_at: datetime  # UTC
+    sent: bool  # False: the platform reports a failure (listed, never recorded as a reminder)
+    status: str  # as written
+
+
+SEND_STATUS_OPTIONS = _options(
+    {
+        "ok": (
+            "成功", "发送成功", "已发送", "送达", "已送达", "成功送达", "success", "succeeded",
+            "delivered", "sent",
+        ),
+        "failed": (
+            "失败", "发送失败", "未送达", "送达失败", "拒收", "空号", "停机", "failure", "fail",
+            "error", "undelivered",
+        ),
+    }
+)  # fmt: skip
+
+REMINDER_REPORT_FIELDS = (
+    Field(
+        "customer_no",
+        "Customer no.",
+        "客户号",
+        "The customer no. or the invitation code (the reminders export carries both).",
+        True,
+        CUSTOMER_NO_SPELLINGS,
+        text_column=True,
+        code_column=True,
+        unless="code",
+    ),
+    Field(
+        "code",
+        "Invitation code",
+        "邀请码",
+        "Or the invitation code instead of the customer no.",
+        aliases=("invitation code", "code", "邀约码", "签到码"),
+        text_column=True,
+    ),
+    Field(
+        "sent_at",
+        "Send time",
+        "发送时间",
+        "Required, e.g. 2026-11-27 10:05.",
+        True,
+        ("sent at", "time", "send time", "时间", "发送日期", "提交时间"),
+    ),
+    Field(
+        "status",
+        "Send status",
+        "发送状态",
+        "成功 / 失败; only successes are recorded as reminders.",
+        True,
+        ("status", "状态", "结果", "发送结果"),
+        choices=("成功", "失败"),
+    ),
+    Field("phone", "Mobile phone", "手机号", "For reading only; not imported.", aliases=("号码",)),
+)
+
+
+def check_send(row: RowCheck, ref: Reference) -> SendRecord | None:
+    customer_no = row.get("customer_no", _code)
+    code = row.get("code", lambda v: cells.text(v).replace(" ", "").upper())
+    by_code = ref.invitation_codes.get(code) if code else None
+    if code and by_code is None:
+        row.issue(
+            "code",
+            _("{value} is not an invitation code of this event.").format(value=code),
+        )
+    if customer_no and customer_no not in ref.invitees:
+        row.issue(
+            "customer_no",
+            _("{value} is not an invitee of this event; import the invitees first.").format(
+                value=customer_no
+            ),
+        )
+    elif customer_no and by_code and by_code != customer_no:
+        row.issue(
+            "code",
+            _("The invitation code {code} is customer {other}'s, not {value}'s.").format(
+                code=code, other=by_code, value=customer_no
+            ),
+        )
+    if not customer_no and not code and row.ok:
+        row.issue("customer_no", _("Fill in the customer no. or the invitation code."))
+    zone = ZoneInfo(ref.timezone)
+    sent_at = row.get("sent_at", lambda v: cells.moment(v, zone), required=True)
+    status = row.get(
+        "status", _choice(SEND_STATUS_OPTIONS, lambda: _("send status")), required=True
+    )
+    if not row.ok:
+        return None
+    return SendRecord(
+        row.number,
+        customer_no or by_code or "",
+        sent_at,
+        status == "ok",
+        cells.text(row.raw("status")),
+    )
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str
@@ -1320,6 +1429,11 @@ KINDS: dict[str, Kind] = {
         # day and channel: the history keeps each.
         lambda r: (("customer_no", f"{r.customer_no} {r.invited_on} {r.channel}"),),
     ),
+    # A customer may be sent the reminder twice (a failure, then a success): no key.
+    "reminder_report": Kind("reminder_report", REMINDER_REPORT_FIELDS, check_send, lambda r: ()),
 }
 # The order a coordinator imports in: each refers to what the ones before created.
 ORDER = ("branches", "staff", "tiers", "catalog", "invitees", "invitations")
+# Reports other systems write (no template: their own columns, recognised by header).
+REPORTS = ("reminder_report",)
+IMPORTABLE = ORDER + REPORTS

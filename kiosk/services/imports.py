@@ -34,6 +34,7 @@ from kiosk.imports.kinds import (
     BranchRecord,
     InviteeRecord,
     OfferRecord,
+    SendRecord,
     StaffRecord,
     TierRecord,
 )
@@ -71,7 +72,7 @@ from kiosk.services.auth import StaffSession
 from kiosk.services.events import _find_current
 from kiosk.uow import UnitOfWork
 
-NEEDS_EVENT = ("tiers", "catalog", "invitees", "invitations")
+NEEDS_EVENT = ("tiers", "catalog", "invitees", "invitations", "reminder_report")
 KEEPS_RECORDS = ("catalog", "tiers")  # checked across their records (merchants, bands)
 
 
@@ -93,16 +94,30 @@ class ImportResult:
     check: ImportCheck = field(repr=False)
     # An import changes the event's set-up (``setup``).
     changes: Changes = field(default=NOTHING, compare=False)
+    # Rows imported but not recorded, each in a sentence (a send report's failed sends).
+    notes: tuple[str, ...] = ()
 
     def summary(self, file_name: str) -> str:
         """What was imported from ``file_name``, as the admin tab and ``kiosk import`` say."""
+        if self.kind == "reminder_report":
+            text = _(
+                "Imported {file}: {created} reminders recorded, {updated} already recorded, "
+                "{failed} failed sends not recorded."
+            ).format(
+                file=file_name,
+                created=self.created,
+                updated=self.updated,
+                failed=len(self.notes),
+            )
+            return " ".join([text, *self.notes])
         return _("Imported {file}: {created} new, {updated} updated.").format(
             file=file_name, created=self.created, updated=self.updated
         )
 
 
-def reference(session: Session) -> Reference:
-    """What the event already holds, keyed by every spelling a file may use."""
+def reference(session: Session, kind: str = "") -> Reference:
+    """What the event already holds, keyed by every spelling a file may use (the invitation
+    codes only for the SMS platform's send report, ``kind`` "reminder_report")."""
     event = _find_current(session)
     branches: dict[str, str] = {}
     for branch in session.scalars(select(Branch)):
@@ -173,6 +188,15 @@ def reference(session: Session) -> Reference:
         tier_reserved=tier_reserved,
         issued_tiers=issued_tiers,
         invite_codes=invite_codes,
+        invitation_codes=dict(
+            session.execute(
+                select(Invitation.code, Customer.customer_no)
+                .join(Customer, Customer.id == Invitation.customer_id)
+                .where(Invitation.event_id == event.id)
+            ).all()
+        )
+        if kind == "reminder_report"
+        else {},
     )
 
 
@@ -206,7 +230,7 @@ def _check(
     return check_sheet(
         sheet,
         kind,
-        reference(session),
+        reference(session, kind),
         choices.columns,
         keep_records=keep_records,
         progress=(lambda n: progress("checked", n, 0)) if progress else None,
@@ -264,6 +288,7 @@ def import_file(
         check = _check(s, kind, path, choices or Choices(), progress=progress, cancelled=cancelled)
         if check.issues:
             raise ImportRefused(check)
+        notes: tuple[str, ...] = ()
         if kind == "invitees":
             created, updated = _apply_invitees(s, check.records, now, progress, cancelled)
         elif kind == "invitations":
@@ -273,6 +298,10 @@ def import_file(
                 now,
                 source=path.name,
                 recorded_by=staff.staff_id if staff else None,
+            )
+        elif kind == "reminder_report":
+            created, updated, notes = _apply_send_report(
+                s, check.records, now, path.name, staff.staff_id if staff else None
             )
         else:
             apply = {
@@ -302,7 +331,7 @@ def import_file(
             approved_by=approver,
         )
         uow.commit()
-        return ImportResult(kind, created, updated, check, Changes(setup=True))
+        return ImportResult(kind, created, updated, check, Changes(setup=True), notes)
 
 
 def _apply_branches(s: Session, records: list[BranchRecord], now: datetime) -> tuple[int, int]:
@@ -756,6 +785,45 @@ def _settle(invitation: Invitation, seen: list[_Seen], zone: ZoneInfo) -> None:
     others = [x.staff_id for x in seen if x.staff_id is not None and x.staff_id != owner]
     if others:
         invitation.invited_by = others[-1]
+
+
+def _apply_send_report(
+    s: Session, records: list[SendRecord], now: datetime, file_name: str, staff_id: int | None
+) -> tuple[int, int, tuple[str, ...]]:
+    """The SMS platform's send report: each success becomes a reminder contact (channel SMS,
+    the day and time sent; no RM: the platform sent it, the importer is who recorded it);
+    each failure is listed back, never recorded. Returns (new, already recorded, failures)."""
+    event = _find_current(s)
+    assert event is not None
+    zone = ZoneInfo(event.timezone)
+    ids = dict(
+        s.execute(
+            select(Customer.customer_no, Invitation.id)
+            .join(Invitation, Invitation.customer_id == Customer.id)
+            .where(Invitation.event_id == event.id)
+        ).all()
+    )
+    sent = [r for r in records if r.sent]
+    found = [
+        contacts.Contact(
+            invitation_id=ids[r.customer_no],
+            purpose=ContactPurpose.REMINDER,
+            channel=ContactChannel.SMS,
+            contacted_on=r.sent_at.astimezone(zone).date(),
+            at=r.sent_at,
+        )
+        for r in sent
+    ]
+    new = contacts.record(s, found, source=file_name, now=now, recorded_by=staff_id)
+    distinct = len({contacts.fingerprint(c) for c in found})
+    failures = tuple(
+        _("Row {row}: {customer} {status}, not recorded.").format(
+            row=r.row, customer=r.customer_no, status=r.status
+        )
+        for r in records
+        if not r.sent
+    )
+    return new, distinct - new, failures
 
 
 def _local_noon(day: date, zone: ZoneInfo) -> datetime:

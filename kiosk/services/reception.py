@@ -48,6 +48,7 @@ from kiosk.points import lot_balances
 from kiosk.scanning import Odd, odd_input, odd_input_message
 from kiosk.search import find_customer_ids, index_customer
 from kiosk.search_keys import AZERTY_DIGITS, CODE, CUSTOMER_NO, customer_keys, normalize
+from kiosk.services.arrival import against_window, window_end
 from kiosk.services.auth import StaffSession
 from kiosk.services.customer_offers import SOON, expiring_within, months_after
 from kiosk.services.events import current_event
@@ -64,6 +65,9 @@ class Arrival(enum.StrEnum):
     ON_TIME = "on_time"
     LATE = "late"
     NO_SLOT = "no_slot"  # walk-ins and customers without an invitation
+    # Against a planned arrival window (``services.arrival``): EARLY and LATE then count the
+    # minutes before or after the window, not the slot.
+    IN_WINDOW = "in_window"
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ class CustomerCard:
     slot_start: datetime | None
     slot_end: datetime | None
     arrival: Arrival
-    minutes_off: int  # minutes before the slot (early) or after it (late)
+    minutes_off: int  # minutes before the slot or window (early) or after it (late)
     gaps: dict[str, str]
     needs_mobile_banking: bool
     dormant: bool
@@ -130,6 +134,9 @@ class CustomerCard:
     # customer hears it before the catalog (the bank's review: the rules were not understood).
     expiring_soon: int = 0
     expiring_by: date | None = None
+    # The planned arrival window, when there is one: ``arrival`` is judged against it.
+    window_start: datetime | None = None
+    window_end: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -185,10 +192,18 @@ def suggest_route(customer: Customer, today: date) -> Queue:
 
 
 def arrival_status(
-    now: datetime, slot: TimeSlot | None, policy: ReceptionPolicy
+    now: datetime,
+    slot: TimeSlot | None,
+    policy: ReceptionPolicy,
+    window: tuple[datetime, datetime] | None = None,
 ) -> tuple[Arrival, int]:
+    """Early / on time / late against the slot; against the arrival ``window`` (start, end)
+    when one is planned: early / in window / late (``arrival.against_window``)."""
     if slot is None:
         return Arrival.NO_SLOT, 0
+    if window is not None:
+        side, minutes = against_window(now, *window)
+        return {-1: Arrival.EARLY, 0: Arrival.IN_WINDOW, 1: Arrival.LATE}[side], minutes
     if now < slot.starts_at - policy.early_grace:
         return Arrival.EARLY, int((slot.starts_at - now).total_seconds() // 60)
     if now > slot.ends_at:
@@ -268,7 +283,11 @@ def _card(
         )
     )
     slot = invitation.slot if invitation else None
-    arrival, minutes = arrival_status(now, slot, policy)
+    window = None
+    if slot is not None and invitation is not None and invitation.window_starts_at is not None:
+        start = invitation.window_starts_at
+        window = (start, window_end(slot.ends_at, start, event.window_minutes))
+    arrival, minutes = arrival_status(now, slot, policy, window)
     today = _event_today(event, now)
     gaps = governance_gaps(customer, today)
     visit = session.scalar(
@@ -316,6 +335,8 @@ def _card(
         suggested_route=suggest_route(customer, today),
         visit=visit_info,
         timezone=event.timezone,
+        window_start=window[0] if window else None,
+        window_end=window[1] if window else None,
     )
 
 

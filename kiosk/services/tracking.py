@@ -39,6 +39,7 @@ from kiosk.permissions import Action, require
 from kiosk.pinyin import surname
 from kiosk.privacy import Opener
 from kiosk.services.activation import CatalogOffer, catalog
+from kiosk.services.arrival import window_end, window_text
 from kiosk.services.auth import StaffSession
 from kiosk.services.coverage import Coverage, coverage
 from kiosk.services.events import current_event
@@ -51,6 +52,12 @@ REMINDER_TEXT = (
     "地点：{venue}。{services}请按场次时间到场，凭邀请码 {code} 签到。"
 )
 REMINDER_SERVICES = "您预选的服务：{services}。"
+# With an arrival window planned (``kiosk.services.arrival``): the window instead of the slot,
+# so a branch's customers do not all come at the opening.
+REMINDER_WINDOW_TEXT = (
+    "尊敬的{name}：您已确认参加{event}。您的场次：{day} {slot}，请于 {window} 到场，"
+    "地点：{venue}。{services}凭邀请码 {code} 签到。"
+)
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,8 @@ class Reminder:
     slot: str  # "上午场 09:00-11:30"
     services: tuple[str, ...]
     text: str
+    code: str = ""  # the invitation code, so the SMS platform's send report can echo it
+    window: str = ""  # "9:30-10:00" when an arrival window is planned, else ""
 
 
 @dataclass(frozen=True)
@@ -241,13 +250,23 @@ def reminders(uow: UnitOfWork, opener: Opener | None = None) -> list[Reminder]:
                 p.offer.name if p.quantity == 1 else f"{p.offer.name}×{p.quantity}"
                 for p in sorted(invitation.preselections, key=lambda p: p.offer.code)
             )
-            text = REMINDER_TEXT.format(
+            window = ""
+            if invitation.window_starts_at is not None:
+                window = window_text(
+                    invitation.window_starts_at,
+                    window_end(
+                        invitation.slot.ends_at, invitation.window_starts_at, event.window_minutes
+                    ),
+                    zone,
+                )
+            text = (REMINDER_WINDOW_TEXT if window else REMINDER_TEXT).format(
                 name=_salutation(customer),
                 event=event.name,
                 day=day,
                 slot=label,
                 starts=starts,
                 ends=ends,
+                window=window,
                 venue=event.venue or event.name,
                 services=REMINDER_SERVICES.format(services="、".join(services)) if services else "",
                 code=invitation.code,
@@ -267,6 +286,8 @@ def reminders(uow: UnitOfWork, opener: Opener | None = None) -> list[Reminder]:
                     slot=f"{label} {starts}-{ends}",
                     services=services,
                     text=text,
+                    code=invitation.code,
+                    window=window,
                 )
             )
         starts_at = {slot.code: slot.starts_at for slot in event.slots}

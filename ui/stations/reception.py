@@ -558,6 +558,21 @@ class ReceptionStation(StationPage):
 
     @staticmethod
     def _arrival_note(card: CustomerCard) -> str:
+        if card.window_start and card.window_end:
+            zone = ZoneInfo(card.timezone)
+            window = (
+                f"{card.window_start.astimezone(zone):%H:%M}–"
+                f"{card.window_end.astimezone(zone):%H:%M}"
+            )
+            if card.arrival == Arrival.EARLY:
+                return _("{n} min before the window {window}").format(
+                    n=card.minutes_off, window=window
+                )
+            if card.arrival == Arrival.LATE:
+                return _("{n} min after the window {window}").format(
+                    n=card.minutes_off, window=window
+                )
+            return _("in the window {window}").format(window=window)
         if card.arrival == Arrival.EARLY:
             return _("{n} min before the {slot} slot").format(
                 n=card.minutes_off, slot=card.slot_label

@@ -89,14 +89,26 @@ class CustomerCardView(QFrame):
             )
             arrival = {
                 Arrival.ON_TIME: _("on time"),
+                Arrival.IN_WINDOW: _("in window"),
                 Arrival.EARLY: _("{n} min early").format(n=card.minutes_off),
                 Arrival.LATE: _("{n} min late").format(n=card.minutes_off),
             }[card.arrival]
-            self.slot.setText(
-                _("Slot: {label} {times} · {arrival}").format(
-                    label=card.slot_label, times=times, arrival=arrival
+            if card.window_start and card.window_end:  # told against the window, in words
+                window = (
+                    f"{card.window_start.astimezone(zone):%H:%M}–"
+                    f"{card.window_end.astimezone(zone):%H:%M}"
                 )
-            )
+                self.slot.setText(
+                    _("Window: {window} ({label} {times}) · {arrival}").format(
+                        window=window, label=card.slot_label, times=times, arrival=arrival
+                    )
+                )
+            else:
+                self.slot.setText(
+                    _("Slot: {label} {times} · {arrival}").format(
+                        label=card.slot_label, times=times, arrival=arrival
+                    )
+                )
         else:
             self.slot.setText(_("Slot: none (not invited)"))
         as_of = (

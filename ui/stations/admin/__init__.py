@@ -1,7 +1,8 @@
 """Administration (the coordinator, before the event): imports with a preview and every
-problem in one table, the templates to fill in, invitation progress, slot reminders and the
-catalog booklet, what customers must do before slips, what the figures need that no import
-carries (the bank's points stock, the next event's day), and where the automatic backups go.
+problem in one table, the templates to fill in, invitation progress, slot reminders (and
+who was reminded), the arrival windows, the catalog booklet, what customers must do before
+slips, what the figures need that no import carries (the bank's points stock, the next
+event's day), and where the automatic backups go.
 
 Progress and reminders are read when their tab is opened (and on Refresh), not when the
 station opens, so the import tab stays instant at any event size. Reminders show masked
@@ -33,6 +34,7 @@ from ui.stations.admin.import_tab import ImportTab
 from ui.stations.admin.progress_tab import ProgressTab
 from ui.stations.admin.reminders_tab import RemindersTab
 from ui.stations.admin.templates_tab import TemplatesTab
+from ui.stations.admin.windows_tab import ArrivalWindowsPanel
 from ui.stations.base import StationPage
 
 __all__ = ["AdminStation", "FileChooser"]
@@ -60,6 +62,8 @@ class AdminStation(
         self.tabs.addTab(self._templates_tab(), _("Templates"))
         self.tabs.addTab(self._progress_tab(), _("Progress"))
         self.tabs.addTab(self._reminders_tab(), _("Reminders"))
+        self.windows = ArrivalWindowsPanel(context)
+        self.tabs.addTab(self.windows, _("Arrival windows"))
         self.tabs.addTab(self._booklet_tab(), _("Booklet"))
         self.requirements = RequirementsPanel(context)
         self.tabs.addTab(self.requirements, _("Before slips"))
@@ -81,6 +85,8 @@ class AdminStation(
             self.refresh_progress()
         elif widget is self.reminders_tab:
             self.refresh_reminders()
+        elif widget is self.windows:
+            self.windows.refresh()
         elif widget is self.booklet_tab:
             self.refresh_booklet()
         elif widget is self.requirements:

@@ -27,6 +27,7 @@ def kind_label(kind: str) -> str:
         "catalog": _("Catalog"),
         "invitees": _("Invitees"),
         "invitations": _("Invitation reports"),
+        "reminder_report": _("SMS send reports"),
     }[kind]
 
 

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.imports import KINDS, ORDER, ImportCheck
+from kiosk.imports import IMPORTABLE, KINDS, ORDER, ImportCheck
 from kiosk.imports.check import IGNORE, Cancelled
 from kiosk.imports.reading import SheetChoice
 from kiosk.permissions import Action
@@ -51,7 +51,7 @@ class ImportTab:
         layout = QVBoxLayout(tab)
         row = QHBoxLayout()
         self.kind = QComboBox()
-        for kind in ORDER:
+        for kind in IMPORTABLE:
             self.kind.addItem(kind_label(kind), kind)
         self.kind.setCurrentIndex(ORDER.index("invitees"))
         self.kind.currentIndexChanged.connect(self._kind_changed)

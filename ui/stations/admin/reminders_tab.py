@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -21,7 +22,8 @@ from PySide6.QtWidgets import (
 from kiosk import privacy
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.services import tracking
+from kiosk.models import ContactChannel
+from kiosk.services import arrival, reminding, tracking
 from printing.invitations import write_reminders
 from ui.stations.admin.common import (
     fill_table,
@@ -74,21 +76,65 @@ class RemindersTab:
         layout.addWidget(self.slot_title)
         self.slot_table = make_table([])
         self.reminder_table = make_table(
-            [_("RM"), _("Customer"), _("Mobile phone"), _("Slot"), _("Reminder text")]
+            [
+                _("RM"),
+                _("Customer"),
+                _("Mobile phone"),
+                _("Slot"),
+                _("Window"),
+                _("Reminded"),
+                _("Reminder text"),
+            ]
         )
         self.reminder_table.horizontalHeader().setStretchLastSection(True)
+        self.rm_reminder_table = make_table(
+            [
+                _("RM"),
+                _("Confirmed"),
+                _("Reminded"),
+                _("% reminded"),
+                _("Arrived with a window"),
+                _("In their window"),
+                _("% in their window"),
+            ]
+        )
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.slot_table)
         splitter.addWidget(self.reminder_table)
+        splitter.addWidget(self.rm_reminder_table)
         splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(2, 1)
         layout.addWidget(splitter, 1)
+        marks = QHBoxLayout()
+        marks.addWidget(QLabel(_("Reminded by")))
+        self.reminder_channel = QComboBox()
+        self.reminder_channel.setObjectName("reminder_channel")
+        for channel, label in (
+            (ContactChannel.SMS, _("SMS")),
+            (ContactChannel.PHONE, _("Phone call")),
+            (ContactChannel.WECHAT, _("WeChat")),
+        ):
+            self.reminder_channel.addItem(label, str(channel))
+        marks.addWidget(self.reminder_channel)
+        self.mark_reminded_button = QPushButton(_("Mark the selected as reminded today"))
+        self.mark_reminded_button.setObjectName("mark_reminded")
+        self.mark_reminded_button.clicked.connect(self.mark_reminded)
+        marks.addWidget(self.mark_reminded_button)
+        hint2 = QLabel(_("RMs tick their own with kiosk reminders mark; SMS send reports: Import."))
+        hint2.setProperty("role", "hint")
+        hint2.setWordWrap(True)
+        marks.addWidget(hint2, 1)
+        layout.addLayout(marks)
+        self.shown_reminders: list[tracking.Reminder] = []
         return tab
 
     def refresh_reminders(self) -> None:
         try:
             reminders = tracking.reminders(self.context.uow())
             load = tracking.slot_load(self.context.uow())
+            sent = reminding.reminded(self.context.uow())
+            figures = reminding.rm_reminder_figures(self.context.uow())
         except KioskError as error:
             self.reminders_banner.show_result(Tone.ERROR, _("No reminders yet"), str(error))
             return
@@ -114,15 +160,41 @@ class RemindersTab:
             ]
         )
         fill_table(self.slot_table, rows)
+        self.shown_reminders = reminders
         fill_table(
             self.reminder_table,
             [
-                [f"{r.rm_no} {r.rm_name}", r.masked_name, r.masked_phone, r.slot, r.text]
+                [
+                    f"{r.rm_no} {r.rm_name}",
+                    r.masked_name,
+                    r.masked_phone,
+                    r.slot,
+                    r.window or _("no window yet"),
+                    sent[r.customer_no].isoformat() if r.customer_no in sent else _("not yet"),
+                    r.text,
+                ]
                 for r in reminders
             ],
         )
         for r, reminder in enumerate(reminders):
-            self.reminder_table.item(r, 4).setToolTip(reminder.text)
+            self.reminder_table.item(r, 6).setToolTip(reminder.text)
+        fill_table(
+            self.rm_reminder_table,
+            [
+                [
+                    f"{f.rm_no} {f.rm_name}"
+                    if f.rm_no
+                    else (_("Total") if f is figures.total else _("(no RM)")),
+                    str(f.confirmed),
+                    str(f.reminded),
+                    reminding.percent_text(f.reminded_share),
+                    str(f.with_window),
+                    str(f.in_window),
+                    reminding.percent_text(f.in_window_share),
+                ]
+                for f in [*figures.rms, figures.total]
+            ],
+        )
         self.slot_title.setText(
             _(
                 "{n} reminders. Confirmed customers per branch and slot (people with companions):"
@@ -142,7 +214,13 @@ class RemindersTab:
         try:
             opener = privacy.unlock(self.context.uow(), passphrase) if passphrase else None
             reminders = tracking.reminders(self.context.uow(), opener)
-            write_reminders(reminders, tracking.slot_load(self.context.uow()), path)
+            write_reminders(
+                reminders,
+                tracking.slot_load(self.context.uow()),
+                path,
+                reminding.rm_reminder_figures(self.context.uow()),
+                arrival.arrival_plan(self.context.uow()),
+            )
         except (KioskError, OSError) as error:
             self.reminders_banner.show_result(Tone.ERROR, _("Not exported"), str(error))
             return
@@ -151,3 +229,29 @@ class RemindersTab:
             _("{n} reminders written to {path}.").format(n=len(reminders), path=path),
             _("With full phone numbers: keep the file safe.") if opener else _("Phones masked."),
         )
+
+    def mark_reminded(self) -> None:
+        """Record the selected customers as reminded today by the signed-in member of staff."""
+        rows = sorted({index.row() for index in self.reminder_table.selectedIndexes()})
+        chosen = [
+            self.shown_reminders[r].customer_no for r in rows if r < len(self.shown_reminders)
+        ]
+        if not chosen:
+            self.reminders_banner.show_result(
+                Tone.INFO, _("Choose the customers you reminded first.")
+            )
+            return
+        try:
+            marked = reminding.mark_reminded(
+                self.context.uow(),
+                self.context.staff,
+                chosen,
+                channel=self.reminder_channel.currentData(),
+                clock=self.context.app.clock,
+                station="admin",
+            )
+        except KioskError as error:
+            self.reminders_banner.show_result(Tone.ERROR, _("Not recorded"), str(error))
+            return
+        self.refresh_reminders()
+        self.reminders_banner.show_result(Tone.OK, marked.summary())
