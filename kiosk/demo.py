@@ -19,10 +19,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
-from kiosk import audit, privacy
+from kiosk import audit, contacts, invite_codes, privacy
 from kiosk.governance import add_years, age_on, validity_years
 from kiosk.idcard import check_digit
 from kiosk.invitations import new_code
@@ -31,10 +31,13 @@ from kiosk.models import (
     Base,
     Branch,
     ChangeCounter,
+    ContactChannel,
+    ContactPurpose,
     Customer,
     Event,
     EventTier,
     Invitation,
+    InvitationAnswer,
     InvitationStatus,
     Merchant,
     MobileBanking,
@@ -692,6 +695,16 @@ def generate_demo(
 
     _add_tiers(session, event.id, offers)
     _add_lots(session, customers, customer_ids, event_day, random.Random(f"{seed}-lots"))
+    _add_before_the_day(
+        session,
+        event,
+        staff,
+        invitation_rows,
+        invitation_ids,
+        customer_ids,
+        now,
+        random.Random(f"{seed}-before"),
+    )
 
     preselections = []
     for row, customer, invitation_id in zip(
@@ -728,6 +741,99 @@ def generate_demo(
         merchants=len(merchants),
         offers=len(offers),
     )
+
+
+PAYROLL_EMPLOYERS = ("广州地铁集团有限公司", "广州白云国际机场股份有限公司", "广汽集团")
+PRODUCTS = ("理财", "基金", "外汇", "保险", "贵金属", "大额存单", "信用卡")
+
+
+def _add_before_the_day(
+    session: Session,
+    event: Event,
+    staff: list[Staff],
+    invitation_rows: list[dict[str, object]],
+    invitation_ids: Sequence[int],
+    customer_ids: Sequence[int],
+    now: datetime,
+    rng: random.Random,
+) -> None:
+    """What the weeks before the day left (issue #20), so every tab has something to show:
+    each RM's personal code, the contact history the daily reports built (an SMS or a call,
+    then a call with the answer; a few confirmations made by another branch's RM, who is
+    credited), reminders sent the day before to most confirmed customers, the bank's rules as
+    settings (call every invitee holding 20,000 points; 25 customers per 30-minute window:
+    planning the windows is left to the coordinator), and employers and products for a
+    themed session's audience. From a stream of its own, like the lots: nothing else changes."""
+    invite_codes.assign(session, rng)
+    event.window_throughput = 25
+    event.call_points_floor = 20000
+    zone = ZoneInfo(event.timezone)
+    rm_ids = [m.id for m in staff if Role.RM in m.roles.split()]
+    found: list[contacts.Contact] = []
+    updates = []
+    for row, invitation_id in zip(invitation_rows, invitation_ids, strict=True):
+        own = int(row["rm_id"])  # type: ignore[call-overload]
+        status = row["status"]
+        invited_at: datetime = row["invited_at"]  # type: ignore[assignment]
+        first_day = invited_at.astimezone(zone).date()
+        channel = ContactChannel(str(row["channel"]))
+        answer = {
+            InvitationStatus.CONFIRMED: InvitationAnswer.CONFIRMED,
+            InvitationStatus.DECLINED: InvitationAnswer.DECLINED,
+        }.get(status)  # type: ignore[call-overload]
+        if answer is None and rng.random() < 0.4:
+            answer = InvitationAnswer.UNREACHABLE
+        by = rng.choice([r for r in rm_ids if r != own]) if rng.random() < 0.06 else own
+        if channel == ContactChannel.SMS:
+            # The SMS goes out first; a call a few days later brings the answer.
+            found.append(
+                contacts.Contact(
+                    invitation_id, ContactPurpose.INVITE, channel, first_day, own, None
+                )
+            )
+            if answer is not None:
+                answered_on = first_day + timedelta(days=rng.randint(1, 4))
+                found.append(
+                    contacts.Contact(
+                        invitation_id,
+                        ContactPurpose.INVITE,
+                        ContactChannel.PHONE,
+                        answered_on,
+                        by,
+                        answer,
+                    )
+                )
+        else:
+            found.append(
+                contacts.Contact(
+                    invitation_id, ContactPurpose.INVITE, channel, first_day, by, answer
+                )
+            )
+        if status == InvitationStatus.CONFIRMED and rng.random() < 0.6:
+            found.append(
+                contacts.Contact(
+                    invitation_id,
+                    ContactPurpose.REMINDER,
+                    ContactChannel.SMS,
+                    event.event_date - timedelta(days=1),
+                    own,
+                )
+            )
+        # Credit as the report import gives it: another RM's contact counts (the SMS is the
+        # own RM's; the other RM's call is made only when it brought an answer).
+        reached_by_other = by != own and (channel != ContactChannel.SMS or answer is not None)
+        credited = by if reached_by_other else None
+        updates.append({"id": invitation_id, "answer": answer, "invited_by": credited})
+    contacts.record(session, found, source="demo", now=now, recorded_by=None)
+    session.execute(update(Invitation), updates)
+    people = []
+    for customer_id in customer_ids:
+        employer = rng.choice(PAYROLL_EMPLOYERS) if rng.random() < 0.15 else None
+        held = rng.sample(PRODUCTS, k=rng.choices([0, 1, 2, 3], [0.3, 0.35, 0.25, 0.1])[0])
+        if employer:
+            held.append("代发")
+        people.append({"id": customer_id, "employer": employer, "products": "|".join(held)})
+    session.execute(update(Customer), people)
 
 
 def _aum_for_labels(customers: list[dict[str, object]], rng: random.Random) -> None:
