@@ -70,6 +70,9 @@ class Action(enum.StrEnum):
     PULL_LEDGER = "pull_ledger"  # the ledger's snapshot replaces every customer's balance
     # A customer's personal points statement: shown and printed (audited) on request.
     PRINT_STATEMENT = "print_statement"
+    # A themed session (专场): its services and audience rule; inviting its audience.
+    SET_THEME = "set_theme"
+    INVITE_AUDIENCE = "invite_audience"
 
 
 R, RM, A, M = Role.RECEPTION, Role.RM, Role.ACTIVATION, Role.MERCHANT
@@ -106,6 +109,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.REPORT_STATION: frozenset({R, RM, A, M}),
     Action.PULL_LEDGER: frozenset(),
     Action.PRINT_STATEMENT: frozenset({R, A}),
+    Action.SET_THEME: frozenset(),
+    Action.INVITE_AUDIENCE: frozenset(),
 }
 
 # Allowed to the roles above only with a supervisor's approval on the spot.
@@ -182,6 +187,8 @@ def _refusals() -> dict[Action, Callable[[], str]]:
             "Only reception staff, activation staff or a supervisor show or print a points"
             " statement."
         ),
+        Action.SET_THEME: lambda: _("Only a supervisor defines or removes a themed session."),
+        Action.INVITE_AUDIENCE: lambda: _("Only a supervisor invites a themed session's audience."),
     }
 
 
