@@ -37,7 +37,10 @@ class ImportIssue:
 
 # Names (of customers, staff, branches, merchants, services), addresses and descriptions.
 # The meaning of a tier is a sentence printed on the customer's statement.
-PROSE_FIELDS = frozenset({"name", "address", "merchant_name", "description", "meaning"})
+# An employer is a company name (（南沙） as registered); products keep 、 until split.
+PROSE_FIELDS = frozenset(
+    {"name", "address", "merchant_name", "description", "meaning", "employer", "products"}
+)
 
 
 @dataclass(frozen=True)

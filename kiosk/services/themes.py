@@ -47,7 +47,7 @@ from kiosk.changeset import Changes
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.imports.kinds import product_list
+from kiosk.imports.kinds import PRODUCT_NAMES, product_list
 from kiosk.invitations import new_code
 from kiosk.models import (
     Branch,
@@ -155,7 +155,60 @@ class Invited:
     changes: Changes = field(default_factory=lambda: Changes(setup=True), compare=False)
 
 
+@dataclass(frozen=True)
+class ThemeChoices:
+    """What a theme may name, for the admin tab's lists."""
+
+    slots: list[tuple[str, str]]  # (code, label)
+    categories: list[str]  # the catalog's categories
+    merchants: list[tuple[str, str]]  # (code, name)
+    offers: list[tuple[str, str, str]]  # (code, name, merchant code)
+    tiers: list[tuple[str, str]]  # (code, name)
+    employers: list[str]  # as the customer list spells them, most customers first
+    products: list[str]  # the usual products, then those the customer list holds
+
+
 # --- defining a theme ---------------------------------------------------------------------
+
+
+def choices(uow: UnitOfWork) -> ThemeChoices:
+    """The slots, catalog, tiers, employers and products a theme can be made of (a read)."""
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        offers = s.execute(
+            select(Offer.code, Offer.name, Merchant.code, Offer.category)
+            .join(Merchant, Merchant.id == Offer.merchant_id)
+            .where(Offer.event_id == event.id)
+            .order_by(Merchant.code, Offer.code)
+        ).all()
+        held: dict[str, None] = dict.fromkeys(PRODUCT_NAMES)
+        for products in s.scalars(
+            select(Customer.products).where(Customer.products != "").distinct()
+        ):
+            held.update(dict.fromkeys(p for p in products.split("|") if p))
+        employers = s.execute(
+            select(Customer.employer, func.count())
+            .where(Customer.employer.is_not(None))
+            .group_by(Customer.employer)
+            .order_by(func.count().desc(), Customer.employer)
+            .limit(500)
+        ).all()
+        return ThemeChoices(
+            slots=[(slot.code, slot.label) for slot in event.slots],
+            categories=sorted({category for *_rest, category in offers}),
+            merchants=list(
+                s.execute(
+                    select(Merchant.code, Merchant.name)
+                    .where(Merchant.event_id == event.id)
+                    .order_by(Merchant.code)
+                ).all()
+            ),
+            offers=[(code, name, merchant) for code, name, merchant, _c in offers],
+            tiers=[(t.code, t.name) for t in event_tiers(s, event.id)],
+            employers=[name for name, _n in employers],
+            products=list(held),
+        )
 
 
 def _fold(text: str) -> str:

@@ -52,7 +52,7 @@ PRODUCTS = ["外汇", "理财", "基金", "保险", "贵金属", "信用卡"]
 GENERATED = 3000
 
 
-def _generate(db: Database, n: int = GENERATED, seed: int = 20) -> None:
+def generate_customers(db: Database, n: int = GENERATED, seed: int = 20) -> None:
     """A customer list of ``n``: varied points and lots (some expiring before the event), AUM
     (some without, placed by label), employers, products, dormant; a few walk-ins."""
     rng = random.Random(seed)
@@ -194,7 +194,7 @@ PAYROLL = ThemeSpec(
 
 @pytest.mark.parametrize("spec", [CAR_AND_MOVIES, PAYROLL], ids=["car", "payroll"])
 def test_audience_counts_match_a_direct_computation(any_demo_db: Database, spec: ThemeSpec) -> None:
-    _generate(any_demo_db)
+    generate_customers(any_demo_db)
     boss = staff_session(any_demo_db.unit_of_work(), "S001", clock=CLOCK)
     view = themes.set_theme(any_demo_db.unit_of_work(), spec, boss, clock=CLOCK)
     assert view.spec.products == tuple(dict.fromkeys(("外汇", "理财"))) or not spec.products
