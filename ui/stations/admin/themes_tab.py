@@ -372,7 +372,7 @@ class ThemesPanel(QWidget):
                 [
                     [
                         r.code or _("(no RM)"),
-                        r.name,
+                        r.name if r.code else "",
                         r.branch,
                         f"{r.candidates:,}",
                         f"{r.invited:,}",
