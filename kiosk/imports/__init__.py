@@ -1,5 +1,5 @@
-"""Spreadsheet imports before the event: branches, staff, event tiers, catalog, invitees,
-invitation reports.
+"""Spreadsheet imports before the event: branches, staff, event tiers, catalog, the customer
+list (客户名单), invitees, invitation reports.
 
 Pure: reading (``reading``), cell parsing (``cells``), the rules per kind (``kinds``), the
 whole-file check (``check``) and the templates (``templates``). Writing the records is the

@@ -30,6 +30,7 @@ from kiosk.models import (
     Merchant,
     Offer,
     PointsLot,
+    Preselection,
     SearchKey,
     Staff,
     TimeSlot,
@@ -337,6 +338,19 @@ def test_the_catalog_shows_the_theme_only(any_demo_db: Database) -> None:
     assert {o.code for o in mine.offers} == cars
     assert {o.code for o in mine.short} <= cars
     assert {o.code for o in activation.catalog(db.unit_of_work(), pm)} == cars
+    with db.unit_of_work() as uow:  # a service chosen before the theme stays out of the cart
+        chose = uow.session.scalar(
+            select(Invitation.customer_id)
+            .join(Preselection, Preselection.invitation_id == Invitation.id)
+            .join(Offer, Offer.id == Preselection.offer_id)
+            .join(TimeSlot, TimeSlot.id == Invitation.slot_id)
+            .where(TimeSlot.code == "PM", Offer.category.not_in(["car", "movie"]))
+            .limit(1)
+        )
+    assert chose is not None
+    assert {
+        line.offer_code for line in activation.preselected_cart(db.unit_of_work(), chose)
+    } <= cars
     assert {o.code for o in offers_for(db.unit_of_work(), am, clock=CLOCK).offers} == every
     # The whole event's theme: the booklet (and so the e-catalog) and the empty desk.
     themes.set_theme(
