@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kiosk.errors import KioskError
+from kiosk.i18n import _
 from kiosk.models import EventTheme, Invitation
 
 
@@ -93,6 +95,18 @@ def customer_theme(session: Session, event_id: int, customer_id: int) -> EventTh
         if found is not None:
             return found
     return event_theme(session, event_id)
+
+
+def named_scope(session: Session, event_id: int, code: str) -> Scope:
+    """The services of the theme coded ``code``; an unknown code is one sentence."""
+    theme = session.scalar(
+        select(EventTheme).where(
+            EventTheme.event_id == event_id, EventTheme.code == code.strip().upper()
+        )
+    )
+    if theme is None:
+        raise KioskError(_("The event has no theme “{code}”.").format(code=code.strip().upper()))
+    return Scope.of(theme)
 
 
 def customer_scope(session: Session, event_id: int, customer_id: int | None) -> Scope:

@@ -42,7 +42,7 @@ from kiosk.services.desk import counter_label
 from kiosk.services.events import current_event
 from kiosk.services.gate import Gate, check, event_today
 from kiosk.services.slips import CartLine
-from kiosk.theme_scope import customer_scope
+from kiosk.theme_scope import customer_scope, named_scope
 from kiosk.tiers import shown_tier
 from kiosk.uow import UnitOfWork
 
@@ -274,14 +274,18 @@ def _local_time(at: datetime, timezone: str) -> str:
     return at.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
 
 
-def catalog(uow: UnitOfWork, customer_id: int | None = None) -> list[CatalogOffer]:
+def catalog(
+    uow: UnitOfWork, customer_id: int | None = None, *, theme: str | None = None
+) -> list[CatalogOffer]:
     """Every offer of the event with what is left, by merchant, category and code: the ones
-    of the customer's themed session, or with nobody named of the event's own theme
-    (``kiosk.theme_scope``)."""
+    of the customer's themed session, or with nobody named of the event's own theme, or of
+    the theme coded ``theme`` (``kiosk.theme_scope``)."""
     with uow:
         s = uow.session
         event = current_event(s)
-        scope = customer_scope(s, event.id, customer_id)
+        scope = (
+            named_scope(s, event.id, theme) if theme else customer_scope(s, event.id, customer_id)
+        )
         return [
             CatalogOffer(
                 code=offer.code,

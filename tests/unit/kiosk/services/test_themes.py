@@ -11,6 +11,7 @@ import random
 import unicodedata
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -389,3 +390,22 @@ def test_counts_do_not_change_the_database(demo_db: Database) -> None:
     with demo_db.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count(Invitation.id))) == before
         assert uow.session.scalar(select(func.count(EventTheme.id))) == 1
+
+
+def test_a_themed_sessions_booklet_and_e_catalog(demo_db: Database, tmp_path: Path) -> None:
+    from printing.booklet import render_booklet, render_html
+
+    boss = staff_session(demo_db.unit_of_work(), "S001", clock=CLOCK)
+    themes.set_theme(demo_db.unit_of_work(), CAR_AND_MOVIES, boss, clock=CLOCK)
+    plain = tracking.booklet(demo_db.unit_of_work())
+    assert plain.theme_name == "" and len(plain.offers) > len(_car_offers(demo_db))
+    themed = tracking.booklet(demo_db.unit_of_work(), "car")
+    assert themed.theme_name == "洗车观影专场"
+    assert {o.code for o in themed.offers} == _car_offers(demo_db)
+    page = render_html(themed, tmp_path / "car.html").read_text(encoding="utf-8")
+    assert "洗车观影专场" in page
+    assert all(f'id="{code}"' in page for code in _car_offers(demo_db))
+    assert 'id="O101"' not in page
+    assert render_booklet(themed, tmp_path / "car.pdf").stat().st_size > 1000
+    with pytest.raises(KioskError, match="no theme “NOPE”"):
+        tracking.booklet(demo_db.unit_of_work(), "nope")
