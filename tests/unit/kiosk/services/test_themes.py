@@ -28,6 +28,8 @@ from kiosk.models import (
     Event,
     EventTheme,
     Invitation,
+    JournalEntry,
+    JournalKind,
     Merchant,
     Offer,
     PointsLot,
@@ -37,7 +39,7 @@ from kiosk.models import (
     TimeSlot,
 )
 from kiosk.permissions import PermissionDenied
-from kiosk.points import available_points
+from kiosk.points import available_points, spend
 from kiosk.services import activation, keys, reception, themes, tracking
 from kiosk.services.auth import staff_session
 from kiosk.services.customer_offers import offers_for
@@ -113,6 +115,22 @@ def generate_customers(db: Database, n: int = GENERATED, seed: int = 20) -> None
                 total += points
             row["id"] = customer_id
         s.execute(insert(PointsLot), lots)
+        # Some already spent part of their points (the journal's reserves count too).
+        staff_id = s.scalar(select(Staff.id).limit(1))
+        event_id = s.scalar(select(Event.id))
+        for customer in s.scalars(select(Customer).where(Customer.id.in_(ids[::20]))):
+            left = available_points(s, customer, DEMO_DATE)
+            if left >= 100:
+                entry = JournalEntry(
+                    event_id=event_id,
+                    customer_id=customer.id,
+                    kind=JournalKind.RESERVE,
+                    points=min(left, rng.randrange(100, 20_000, 50)),
+                    at=CLOCK.now(),
+                    staff_id=staff_id,
+                )
+                s.add(entry)
+                spend(s, customer, entry, DEMO_DATE)
         uow.commit()
 
 
