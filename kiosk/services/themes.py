@@ -49,6 +49,7 @@ from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.imports.kinds import PRODUCT_NAMES, product_list
 from kiosk.invitations import new_code
+from kiosk.locks import transaction_lock
 from kiosk.models import (
     Branch,
     Customer,
@@ -396,6 +397,7 @@ def set_theme(
         s = uow.session
         event = current_event(s)
         stored, slot_id = _checked(s, event, spec)
+        transaction_lock(s, f"event_theme:{event.id}")  # two coordinators, one slot
         other = (
             slot_theme(s, event.id, slot_id) if slot_id is not None else event_theme(s, event.id)
         )
@@ -719,6 +721,9 @@ def invite(
                     "Theme {theme} is the whole event's: name the slot the invitations are for."
                 ).format(theme=theme.code)
             )
+        # Two invites at once (two laptops, two themes): the second waits, then sees the
+        # first's invitations and leaves those customers alone.
+        transaction_lock(s, f"invite_audience:{event.id}")
         rows = s.execute(selection(s, event, theme)).all()
         if not rows:
             raise EmptyAudience(Audience(theme.code, 0, 0).nobody())
