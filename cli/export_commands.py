@@ -74,6 +74,10 @@ def cmd_export_progress(args: argparse.Namespace) -> int:
                 else "",
             )
         )
+    if figures.coverage is not None:
+        from printing.invitations import call_rule_text
+
+        out(call_rule_text(figures.coverage))
     out(_("Written to {path}.").format(path=write_progress(figures, args.file)))
     return 0
 

@@ -28,6 +28,7 @@ from cli import (
     export_commands,
     import_commands,
     report_commands,
+    rm_commands,
     slip_commands,
     statement_commands,
     sync_commands,
@@ -58,6 +59,7 @@ GROUPS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (  # type: ig
     export_commands.add_parsers,  # export, booklet
     sync_commands.add_parsers,  # ledger, sync
     report_commands.add_parsers,  # report
+    rm_commands.add_parsers,  # rm
     backup_commands.add_parsers,  # backup, restore
     audit_commands.add_parsers,  # audit
     booth_commands.add_parsers,  # merchant-pack, booth, bundle

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import zlib
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 8
@@ -36,3 +37,28 @@ def looks_like_code(text: str) -> bool:
 
 def belongs_to(code: str, event_code: str) -> bool:
     return code.upper().startswith(event_tag(event_code))
+
+
+# An RM's personal invitation code (个人邀请码, issue #20): "R" and 5 characters, so nobody
+# mistakes it for a customer's 8-character invitation code or a staff number.
+RM_CODE_PREFIX = "R"
+RM_CODE_LENGTH = 6
+
+
+def new_rm_code(rng: random.Random, used: set[str]) -> str:
+    while True:
+        code = RM_CODE_PREFIX + "".join(rng.choices(CROCKFORD, k=RM_CODE_LENGTH - 1))
+        if code not in used:
+            used.add(code)
+            return code
+
+
+def rm_link(catalog_url: str, code: str) -> str:
+    """The e-catalog's address carrying the RM's code (``?rm=CODE``, added to a query the
+    address already has, before its #anchor); the code alone without an address."""
+    if not catalog_url:
+        return code
+    parts = urlsplit(catalog_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "rm"]
+    query.append(("rm", code))
+    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -155,6 +155,7 @@ def audit_action_label(action: str) -> str:
         "catalog_url_set": _("Catalog address set"),
         "redeem_requirements_set": _("Steps required before slips set"),
         "figure_settings_set": _("Bank points stock or next event set"),
+        "invite_codes_issued": _("RM invitation codes given"),
         "demo_generated": _("Demo event generated"),
         "personal_data_encrypted": _("Personal data sealed"),
         "personal_data_purged": _("Personal data removed"),

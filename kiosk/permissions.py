@@ -70,6 +70,8 @@ class Action(enum.StrEnum):
     PULL_LEDGER = "pull_ledger"  # the ledger's snapshot replaces every customer's balance
     # A customer's personal points statement: shown and printed (audited) on request.
     PRINT_STATEMENT = "print_statement"
+    # Give every RM without one their personal invitation code (issue #20).
+    ISSUE_INVITE_CODES = "issue_invite_codes"
     # A themed session (专场): its services and audience rule; inviting its audience.
     SET_THEME = "set_theme"
     INVITE_AUDIENCE = "invite_audience"
@@ -109,6 +111,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.REPORT_STATION: frozenset({R, RM, A, M}),
     Action.PULL_LEDGER: frozenset(),
     Action.PRINT_STATEMENT: frozenset({R, A}),
+    Action.ISSUE_INVITE_CODES: frozenset(),
     Action.SET_THEME: frozenset(),
     Action.INVITE_AUDIENCE: frozenset(),
 }
@@ -186,6 +189,9 @@ def _refusals() -> dict[Action, Callable[[], str]]:
         Action.PRINT_STATEMENT: lambda: _(
             "Only reception staff, activation staff or a supervisor show or print a points"
             " statement."
+        ),
+        Action.ISSUE_INVITE_CODES: lambda: _(
+            "Only a supervisor gives the RMs their invitation codes."
         ),
         Action.SET_THEME: lambda: _("Only a supervisor defines or removes a themed session."),
         Action.INVITE_AUDIENCE: lambda: _("Only a supervisor invites a themed session's audience."),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import html
 import io
+import json
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4, A5
@@ -335,8 +336,33 @@ box-shadow:0 1px 3px rgba(0,0,0,.12)}
 .meta{color:#666;font-size:.9em;margin:2px 0}.desc{margin:6px 0 0}
 .how{font-size:.95em;opacity:.9}
 @media (max-width:520px){.offer{flex-direction:column}.offer svg{width:110px;height:110px}}
+.rm{background:#fff3cd;color:#5c3c00;border-radius:8px;padding:8px 12px;margin:12px auto 0;
+max-width:820px;font-size:1.1em}.rm b{letter-spacing:.08em}
 @media print{body{background:#fff}.offer{box-shadow:none;border:1px solid #ccc;break-inside:avoid}}
 """
+
+
+# An RM's poster links here with ``?rm=CODE`` (issue #20): the page shows the code so the
+# customer gives it when signing up, and keeps it on ``<html data-rm>`` for a sign-up form
+# embedded later. Only a code of the RM pattern is shown, as text (never as HTML).
+_RM_SCRIPT = """<script>
+(function(){var c=(new URLSearchParams(location.search).get("rm")||"").trim().toUpperCase();
+if(!/^R[0-9A-Z]{5}$/.test(c))return;var p=document.getElementById("rm-code");
+var t=TEXT.split("{code}");p.textContent="";p.appendChild(document.createTextNode(t[0]));
+var b=document.createElement("b");b.textContent=c;p.appendChild(b);
+p.appendChild(document.createTextNode(t.slice(1).join(c)));p.hidden=false;
+document.documentElement.setAttribute("data-rm",c);})();
+</script>
+"""
+
+
+def _rm_banner() -> str:
+    """The hidden line that shows an RM's code read from the address (``?rm=CODE``)."""
+    sentence = _(
+        "Your relationship manager's invitation code: {code}. Please give it when you sign up."
+    )
+    script = _RM_SCRIPT.replace("TEXT", json.dumps(sentence).replace("<", "\\u003c"))
+    return f'<p class="rm" id="rm-code" hidden></p>\n{script}'
 
 
 def render_html(booklet: Booklet, path: Path) -> Path:
@@ -362,6 +388,7 @@ def render_html(booklet: Booklet, path: Path) -> Path:
             + "<br>".join(e(line) for line in explained[1:])
             + "</p>\n"
         )
+    out.append(_rm_banner())
     out.append("</header>\n<main>\n<nav>\n")
     for offers in merchants:
         first = offers[0]

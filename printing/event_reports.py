@@ -345,9 +345,25 @@ def summary_report(f: EventFigures) -> Report:
 
 
 def progress_report(data: reports.InvitationProgress) -> Report:
-    from printing.invitations import progress_sheets
+    from printing.invitations import call_rule_text, coverage_sheets, progress_sheets
 
     (branch_title, branch_rows), (rm_title, rm_rows) = progress_sheets(data.progress)
+    coverage: list[Section] = []
+    if data.progress.coverage is not None:
+        (cb_title, cb_rows), (cr_title, cr_rows), (miss_title, miss_rows) = coverage_sheets(
+            data.progress.coverage
+        )
+        rule = call_rule_text(data.progress.coverage)
+        coverage = [
+            Section(
+                cb_title,
+                cb_rows,
+                Chart(_("Contacted and called per branch"), (3, 5), labels=1, skip_last=True),
+                note=rule,
+            ),
+            Section(cr_title, cr_rows, note=rule),
+            Section(miss_title, miss_rows, note=rule),
+        ]
     # Columns: code, name, invitees, invited, reached, unreachable, confirmed, ... target.
     return Report(
         _("Invitation progress"),
@@ -366,6 +382,7 @@ def progress_report(data: reports.InvitationProgress) -> Report:
                 note=_("A branch without a target has no target bar."),
             ),
             Section(rm_title, rm_rows, Chart(_("Invited and confirmed per RM"), (4, 7), labels=1)),
+            *coverage,
         ],
     )
 
@@ -378,6 +395,64 @@ def rm_report(data: reports.RmPerformance) -> Report:
     for r in data.rms:
         rows.append([r.code, r.name, r.branch, *_attendance_figures(r)])
     rows.append([_("Total"), "", "", *_attendance_figures(data.total)])
+    ranking: list[list[object]] = [
+        [
+            _("RM staff no."),
+            _("RM"),
+            _("Branch"),
+            stage_label(Stage.INVITED),
+            stage_label(Stage.CONFIRMED),
+            stage_label(Stage.ARRIVED),
+            _("Redeemed"),
+            _("Invited for another RM"),
+            _("Own customers invited by another RM"),
+            _("Rank: invited"),
+            _("Rank: confirmed"),
+            _("Rank: arrived"),
+            _("Rank: redeemed"),
+        ]
+    ]
+    for k in data.ranking:
+        ranking.append(
+            [
+                k.staff_no,
+                k.name,
+                k.branch,
+                k.invited,
+                k.confirmed,
+                k.arrived,
+                k.redeemed,
+                k.for_others,
+                k.by_others,
+                *k.ranks,
+            ]
+        )
+    credited: list[list[object]] = [
+        [
+            _("Customer no."),
+            _("Customer"),
+            _("Branch"),
+            _("Inviting RM"),
+            _("Owning RM"),
+            _("Status"),
+            _("Arrived"),
+            _("Redeemed"),
+        ]
+    ]
+    yes, no = _("yes"), _("no")
+    for c in data.credited:
+        credited.append(
+            [
+                c.customer_no,
+                c.masked_name,
+                c.branch,
+                f"{c.inviting_no} {c.inviting_name}",
+                f"{c.owning_no} {c.owning_name}" if c.owning_no else _("(no RM)"),
+                _invitation_status(c.status),
+                yes if c.arrived else no,
+                yes if c.redeemed else no,
+            ]
+        )
     return Report(
         _("Performance per RM"),
         _heading_subtitle(data.heading),
@@ -386,10 +461,32 @@ def rm_report(data: reports.RmPerformance) -> Report:
                 _("Per RM"),
                 rows,
                 Chart(_("Invited and arrived per RM"), (3, 6), labels=1, skip_last=True),
-                _("An RM's customers are those they invited (else those they look after)."),
-            )
+                _(
+                    "An RM's customers are those they invited, also another RM's customers "
+                    "(by their invitation code or their call), else those they look after."
+                ),
+            ),
+            Section(
+                _("Ranking"),
+                ranking,
+                Chart(_("Confirmed and arrived per RM"), (4, 5), labels=1),
+                _("Ranked by invited, then confirmed, arrived and redeemed."),
+            ),
+            Section(
+                _("Invited by another RM"),
+                credited,
+                note=_("Customers credited to an RM who is not their own; names masked."),
+            ),
         ],
     )
+
+
+def _invitation_status(status: str) -> str:
+    return {
+        "invited": _("Invited, no answer yet"),
+        "confirmed": stage_label(Stage.CONFIRMED),
+        "declined": _("Declined"),
+    }.get(status, status)
 
 
 # -- merchants --------------------------------------------------------------------------------

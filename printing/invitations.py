@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Font
 from kiosk.errors import KioskError
 from kiosk.files import write_atomic
 from kiosk.i18n import _
+from kiosk.services.coverage import Coverage, CoverageRow
 from kiosk.services.tracking import Progress, ProgressRow, Reminder, SlotLoad
 from kiosk.spreadsheet_text import keep_as_text
 from printing.reports import Percent, print_setup
@@ -77,6 +78,74 @@ def progress_sheets(progress: Progress) -> list[Sheet]:
     for row in progress.rms:
         rms.append([row.code or _("(no RM)"), row.name, row.branch, *_figures(row)])
     return [(_("Per branch"), branches), (_("Per RM"), rms)]
+
+
+def _share(part: int, whole: int) -> Percent | None:
+    return Percent(part / whole) if whole else None
+
+
+def coverage_headers(floor: int | None) -> list[str]:
+    headers = [
+        _("Invitees"),
+        _("Contacted"),
+        _("% contacted"),
+        _("Called"),
+        _("% called"),
+    ]
+    if floor is not None:
+        headers += [
+            _("With {n:,}+ points").format(n=floor),
+            _("Not called yet"),
+        ]
+    return headers
+
+
+def coverage_figures(row: CoverageRow, floor: int | None) -> list[object]:
+    values: list[object] = [
+        row.invitees,
+        row.contacted,
+        _share(row.contacted, row.invitees),
+        row.called,
+        _share(row.called, row.invitees),
+    ]
+    if floor is not None:
+        values += [row.due, row.missing]
+    return values
+
+
+def coverage_sheets(coverage: Coverage) -> list[Sheet]:
+    """Contact coverage per branch (with the total) and per RM, and the invitees the call
+    rule still misses (masked names)."""
+    floor = coverage.floor
+    branches: list[list[object]] = [[_("Branch"), _("Branch name"), *coverage_headers(floor)]]
+    for row in [*coverage.branches, coverage.total]:
+        branches.append([row.code or _("Total"), row.name, *coverage_figures(row, floor)])
+    rms: list[list[object]] = [[_("RM staff no."), _("RM"), _("Branch"), *coverage_headers(floor)]]
+    for row in coverage.rms:
+        rms.append([row.code or _("(no RM)"), row.name, row.branch, *coverage_figures(row, floor)])
+    missing: list[list[object]] = [
+        [_("Customer no."), _("Customer"), _("Branch"), _("RM staff no."), _("RM"), _("Points")]
+    ]
+    for m in coverage.missing:
+        missing.append([m.customer_no, m.masked_name, m.branch, m.rm_no, m.rm_name, m.points])
+    if floor is None:
+        note = _("No call rule is set (Administration, Figures; kiosk rm call-floor).")
+        missing.append([note, "", "", "", "", ""])
+    return [
+        (_("Coverage per branch"), branches),
+        (_("Coverage per RM"), rms),
+        (_("Not called"), missing),
+    ]
+
+
+def call_rule_text(coverage: Coverage) -> str:
+    """The rule and how far it is kept, in one sentence."""
+    if coverage.floor is None:
+        return _("No call rule is set.")
+    return _(
+        "Call rule: every invitee with {n:,} points or more is called; {due} such invitees, "
+        "{missing} not called yet."
+    ).format(n=coverage.floor, due=coverage.total.due, missing=coverage.total.missing)
 
 
 def reminder_rows(reminders: list[Reminder], *, full_phone: bool = True) -> list[list[object]]:
@@ -223,4 +292,7 @@ def write_reminders(reminders: list[Reminder], load: SlotLoad, path: Path) -> Pa
 
 
 def write_progress(progress: Progress, path: Path) -> Path:
-    return write_workbook(progress_sheets(progress), path, as_of_text())
+    sheets = progress_sheets(progress)
+    if progress.coverage is not None:
+        sheets += coverage_sheets(progress.coverage)
+    return write_workbook(sheets, path, as_of_text())

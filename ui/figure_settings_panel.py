@@ -3,8 +3,10 @@
 The bank's whole points stock (when the ledger does not supply it: the coordinator types it
 from the bank's own report), so the redemption ratio is also read against it; and the day of
 the next event, which bounds "points expiring before the next event" (left empty: a year
-after this one). A supervisor saves them through ``kiosk.services.figure_settings``
-(audited); read when the tab is opened, so another laptop's change shows.
+after this one); and the bank's call rule (issue #20: every invitee with N points or more
+called at least once), which the progress report checks. A supervisor saves them through
+``kiosk.services.figure_settings`` (audited); read when the tab is opened, so another
+laptop's change shows.
 """
 
 from __future__ import annotations
@@ -64,6 +66,13 @@ class FigureSettingsPanel(QWidget):
         date_row.addWidget(self.next_event)
         date_row.addWidget(self.default_hint, 1)
         form.addRow(_("Next event"), date_row)
+        self.call_floor = QLineEdit()
+        self.call_floor.setObjectName("call_points_floor")
+        self.call_floor.setPlaceholderText(_("empty: no call rule"))
+        self.call_floor.setToolTip(
+            _("Every invitee holding at least this many points is called at least once.")
+        )
+        form.addRow(_("Call everyone with points from"), self.call_floor)
         layout.addLayout(form)
         row = QHBoxLayout()
         self.save_button = QPushButton(_("Save"))
@@ -95,6 +104,8 @@ class FigureSettingsPanel(QWidget):
         self.next_event.setDate(QDate(day.year, day.month, day.day))
         self.next_given.setChecked(settings.next_event_on is not None)
         self.next_event.setEnabled(settings.next_event_on is not None)
+        floor = settings.call_points_floor
+        self.call_floor.setText("" if floor is None else f"{floor:,}")
         self.default_hint.setText(
             _("unticked: a year after this event ({day})").format(
                 day=settings.default_next_event_on.isoformat()
@@ -103,7 +114,9 @@ class FigureSettingsPanel(QWidget):
 
     @staticmethod
     def describe(settings: FigureSettings) -> str:
-        return "; ".join(figure_settings.describe(settings))
+        return "; ".join(
+            (*figure_settings.describe(settings), figure_settings.describe_call_rule(settings))
+        )
 
     def save(self) -> None:
         text = self.stock.text().strip().replace(",", "").replace("，", "").replace(" ", "")
@@ -116,6 +129,16 @@ class FigureSettingsPanel(QWidget):
                 ),
             )
             return
+        floor = self.call_floor.text().strip().replace(",", "").replace("，", "").replace(" ", "")
+        if floor and not floor.isdigit():
+            self.banner.show_result(
+                Tone.ERROR,
+                _("Not saved"),
+                _("“{text}” is not a number of points like 1500000000.").format(
+                    text=self.call_floor.text()
+                ),
+            )
+            return
         chosen = self.next_event.date()
         try:
             settings = figure_settings.set_figure_settings(
@@ -123,6 +146,7 @@ class FigureSettingsPanel(QWidget):
                 self.context.staff,
                 bank_points_stock=int(text) if text else None,
                 next_event_on=chosen.toPython() if self.next_given.isChecked() else None,
+                call_points_floor=int(floor) if floor else None,
                 clock=self.context.app.clock,
                 station="admin",
             )

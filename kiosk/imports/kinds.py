@@ -22,7 +22,7 @@ from kiosk.i18n import _, catalog
 from kiosk.imports import cells
 from kiosk.imports.cells import CellProblem
 from kiosk.kyc import OCCUPATIONS
-from kiosk.models import InvitationAnswer, Role, ServiceCategory
+from kiosk.models import ContactChannel, InvitationAnswer, Role, ServiceCategory
 from kiosk.security import PIN_PATTERN
 
 
@@ -96,6 +96,7 @@ class Reference:
     # (offer code, tier code) -> places of the tier's quota already taken
     tier_reserved: dict[tuple[str, str], int] = field(default_factory=dict)
     issued_tiers: dict[str, int] = field(default_factory=dict)  # tier code -> slips issued
+    invite_codes: dict[str, str] = field(default_factory=dict)  # RM's personal code -> staff no
 
 
 # Accepted spellings (lower case, no spaces) of enumerated values.
@@ -163,8 +164,15 @@ ROLE_OPTIONS = _options(
     }
 )
 CHANNEL_OPTIONS = _options(
-    {"sms": ("短信", "text"), "phone": ("电话", "call"), "wechat": ("微信",)}
+    {
+        ContactChannel.SMS: ("短信", "text"),
+        ContactChannel.PHONE: ("电话", "call"),
+        ContactChannel.WECHAT: ("微信",),
+        ContactChannel.BRANCH: ("网点", "到店", "面邀", "厅堂", "in branch"),
+        ContactChannel.ONLINE: ("线上", "小程序", "网页"),
+    }
 )
+assert set(CHANNEL_OPTIONS.values()) == set(ContactChannel)
 ANSWER_OPTIONS = _options(
     {
         InvitationAnswer.CONFIRMED: ("确认", "已确认", "确认参加", "参加", "同意", "yes"),
@@ -1285,7 +1293,13 @@ class AnswerRecord:
     invited_on: date
     answer: str | None
     companions: int
+    rm_no: str | None = None  # the RM who made the contact (their column, or their code's)
 
+
+# Who may be named as the RM who made a contact: an RM, or a supervisor (a branch head who
+# called a customer himself). Reception, activation and merchant staff never invite.
+INVITING_ROLES = frozenset({Role.RM, Role.SUPERVISOR})
+_MISREAD = str.maketrans("OIL", "011")
 
 INVITATION_FIELDS = (
     Field(
@@ -1303,10 +1317,10 @@ INVITATION_FIELDS = (
         "channel",
         "Invited by",
         "邀约方式",
-        "短信 / 电话 / 微信",
+        "短信 / 电话 / 微信 / 网点 / 线上",
         True,
         ("channel", "方式", "邀请方式"),
-        choices=("短信", "电话", "微信"),
+        choices=("短信", "电话", "微信", "网点", "线上"),
     ),
     Field(
         "invited_on",
@@ -1332,6 +1346,24 @@ INVITATION_FIELDS = (
         "Whole number, 0 when alone.",
         aliases=("随行人数", "陪同人数"),
     ),
+    Field(
+        "rm_no",
+        "Inviting RM staff no.",
+        "邀约客户经理工号",
+        "Optional: the RM who made the contact, when not the customer's own.",
+        aliases=("邀约人", "邀约人工号", "邀约客户经理", "inviting rm"),
+        text_column=True,
+        code_column=True,
+    ),
+    Field(
+        "rm_code",
+        "RM invitation code",
+        "邀请码",
+        "Optional: the RM's personal invitation code the customer gave (not the customer's).",
+        aliases=("个人邀请码", "推荐码", "客户经理邀请码"),
+        text_column=True,
+        code_column=True,
+    ),
 )
 
 
@@ -1348,9 +1380,40 @@ def check_answer(row: RowCheck, ref: Reference) -> AnswerRecord | None:
     invited_on = row.get("invited_on", cells.day, required=True)
     answer = row.get("answer", _choice(ANSWER_OPTIONS, lambda: _("answer")))
     companions = row.get("companions", _non_negative(lambda: _("Companions"))) or 0
+    rm_no = row.get("rm_no", _code)
+    if rm_no is not None:
+        roles = ref.staff.get(rm_no)
+        if roles is None:
+            row.issue("rm_no", _("There is no member of staff “{value}”.").format(value=rm_no))
+            rm_no = None
+        elif not roles & INVITING_ROLES:
+            row.issue(
+                "rm_no",
+                _("{value} is not a relationship manager: only an RM invites.").format(value=rm_no),
+            )
+            rm_no = None
+    code = row.get("rm_code", _code)
+    if code is not None:
+        # Codes hold no I, L or O: a customer who typed one meant 1 or 0.
+        code = code.translate(_MISREAD)
+        owner = ref.invite_codes.get(code)
+        if owner is None:
+            row.issue(
+                "rm_code",
+                _("“{value}” is no RM's invitation code (kiosk rm codes).").format(value=code),
+            )
+        elif rm_no is not None and owner != rm_no:
+            row.issue(
+                "rm_code",
+                _("The code {code} is {owner}'s, but the row names {rm}.").format(
+                    code=code, owner=owner, rm=rm_no
+                ),
+            )
+        else:
+            rm_no = owner
     if not row.ok:
         return None
-    return AnswerRecord(row.number, customer_no, channel, invited_on, answer, companions)
+    return AnswerRecord(row.number, customer_no, channel, invited_on, answer, companions, rm_no)
 
 
 @dataclass(frozen=True)
@@ -1392,7 +1455,12 @@ KINDS: dict[str, Kind] = {
         ),
     ),
     "invitations": Kind(
-        "invitations", INVITATION_FIELDS, check_answer, lambda r: (("customer_no", r.customer_no),)
+        "invitations",
+        INVITATION_FIELDS,
+        check_answer,
+        # A report may hold several contacts with one customer (an SMS, then a call), one per
+        # day and channel: the history keeps each.
+        lambda r: (("customer_no", f"{r.customer_no} {r.invited_on} {r.channel}"),),
     ),
 }
 # The order a coordinator imports in: each refers to what the ones before created.

@@ -1,5 +1,6 @@
 """What the figures need to know that no import carries: the bank's whole points stock and the
-day of the next event (issue #19, "figures as the bank counts them").
+day of the next event (issue #19, "figures as the bank counts them"), and the bank's contact
+rule the progress report checks (issue #20: every invitee with N points or more called).
 
 The bank's stock is a figure of the whole bank, not of the customers in the event database:
 the ledger may supply it, else the coordinator types it from the bank's own report, so the
@@ -44,13 +45,22 @@ class FigureSettings:
     bank_points_stock: int | None  # None: not known
     next_event_on: date | None  # None: a year after the event
     default_next_event_on: date  # what the figures use when next_event_on is None
+    # The bank's contact rule (issue #20): every invitee holding at least this many points is
+    # called at least once (None: no such rule); the progress report lists who is missing.
+    call_points_floor: int | None = None
 
 
 def _settings(event: Event) -> FigureSettings:
     from kiosk.services.figures import next_event_day
 
     default = next_event_day(event.event_date)
-    return FigureSettings(event.event_date, event.bank_points_stock, event.next_event_on, default)
+    return FigureSettings(
+        event.event_date,
+        event.bank_points_stock,
+        event.next_event_on,
+        default,
+        event.call_points_floor,
+    )
 
 
 def describe(settings: FigureSettings) -> tuple[str, str]:
@@ -71,6 +81,15 @@ def describe(settings: FigureSettings) -> tuple[str, str]:
     return (
         _("Bank's whole points stock: {stock}").format(stock=stock),
         _("Next event: {day}").format(day=next_on),
+    )
+
+
+def describe_call_rule(settings: FigureSettings) -> str:
+    """The contact rule as the coordinator reads it (``kiosk rm call-floor``, Figures tab)."""
+    if settings.call_points_floor is None:
+        return _("Call rule: none")
+    return _("Call rule: every invitee with {n:,} points or more is called at least once").format(
+        n=settings.call_points_floor
     )
 
 
@@ -102,6 +121,7 @@ def set_figure_settings(
     *,
     bank_points_stock: int | Keep | None = KEEP,
     next_event_on: date | Keep | None = KEEP,
+    call_points_floor: int | Keep | None = KEEP,
     clock: Clock | None = None,
     station: str = "",
 ) -> FigureSettings:
@@ -116,12 +136,30 @@ def set_figure_settings(
             event.bank_points_stock if isinstance(bank_points_stock, Keep) else bank_points_stock
         )
         next_on = event.next_event_on if isinstance(next_event_on, Keep) else next_event_on
+        floor = (
+            event.call_points_floor if isinstance(call_points_floor, Keep) else call_points_floor
+        )
         check_settings(event.event_date, stock, next_on)
-        before = (event.bank_points_stock, event.next_event_on)
-        if before == (stock, next_on):
+        if floor is not None and not 0 <= floor <= _MAX_STOCK:
+            raise KioskError(_("The call rule's points must be a whole number of points."))
+        before = (event.bank_points_stock, event.next_event_on, event.call_points_floor)
+        if before == (stock, next_on, floor):
             return _settings(event)
         event.bank_points_stock = stock
         event.next_event_on = next_on
+        event.call_points_floor = floor
+        was: dict[str, object] = {
+            "bank_points_stock": before[0],
+            "next_event_on": before[1].isoformat() if before[1] else None,
+        }
+        details: dict[str, object] = {
+            "bank_points_stock": stock,
+            "next_event_on": next_on.isoformat() if next_on else None,
+        }
+        if floor != before[2]:  # the call rule, named only when it changes
+            details["call_points_floor"] = floor
+            was["call_points_floor"] = before[2]
+        details["was"] = was
         audit.append(
             s,
             at=now,
@@ -130,14 +168,7 @@ def set_figure_settings(
             station=station,
             entity="event",
             entity_id=event.id,
-            details={
-                "bank_points_stock": stock,
-                "next_event_on": next_on.isoformat() if next_on else None,
-                "was": {
-                    "bank_points_stock": before[0],
-                    "next_event_on": before[1].isoformat() if before[1] else None,
-                },
-            },
+            details=details,
         )
         settings = _settings(event)
         uow.commit()

@@ -403,7 +403,9 @@ def _branch(customer: Any, invitation: Any) -> ColumnElement[Any]:
 
 
 def _rm(customer: Any, invitation: Any) -> ColumnElement[Any]:
-    return func.coalesce(invitation.rm_id, customer.rm_id)
+    """The RM credited (issue #20): the inviting RM when another RM made the invitation
+    (``invited_by``), else the invitation's RM, else the customer's (a walk-in)."""
+    return func.coalesce(invitation.invited_by, invitation.rm_id, customer.rm_id)
 
 
 def event_attendance(s: Session, event: Event) -> Attendance:

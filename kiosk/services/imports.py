@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from kiosk import audit, bulk, changes, privacy
+from kiosk import audit, bulk, changes, contacts, invite_codes, privacy
 from kiosk.changeset import NOTHING, Changes
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
@@ -42,11 +42,14 @@ from kiosk.invitations import new_code
 from kiosk.lengths import require_fits
 from kiosk.models import (
     Branch,
+    ContactChannel,
+    ContactPurpose,
     Customer,
     Event,
     EventTier,
     Invitation,
     InvitationAnswer,
+    InvitationContact,
     InvitationStatus,
     Merchant,
     Offer,
@@ -108,7 +111,9 @@ def reference(session: Session) -> Reference:
         # Names keep their full-width punctuation when stored; a file's branch column is
         # folded (NFKC) like every code column, so the name is looked up folded too.
         branches[unicodedata.normalize("NFKC", branch.name).lower()] = branch.code
-    staff = {s.staff_no: frozenset(s.roles.split()) for s in session.scalars(select(Staff))}
+    members = list(session.scalars(select(Staff)))
+    staff = {s.staff_no: frozenset(s.roles.split()) for s in members}
+    invite_codes = {s.invite_code: s.staff_no for s in members if s.invite_code}
     if event is None:
         return Reference(branches=branches, staff=staff)
     slots: dict[str, str] = {}
@@ -168,6 +173,7 @@ def reference(session: Session) -> Reference:
         tiers=tiers,
         tier_reserved=tier_reserved,
         issued_tiers=issued_tiers,
+        invite_codes=invite_codes,
     )
 
 
@@ -259,20 +265,25 @@ def import_file(
         check = _check(s, kind, path, choices or Choices(), progress=progress, cancelled=cancelled)
         if check.issues:
             raise ImportRefused(check)
-        apply = {
-            "branches": _apply_branches,
-            "staff": _apply_staff,
-            "tiers": _apply_tiers,
-            "catalog": _apply_catalog,
-            "customers": _apply_invitees,
-            "invitees": _apply_invitees,
-            "invitations": _apply_invitations,
-        }[kind]
         if kind in ("customers", "invitees"):
             created, updated = _apply_invitees(
                 s, check.records, now, progress, cancelled, invite=kind == "invitees"
             )
+        elif kind == "invitations":
+            created, updated = _apply_invitations(
+                s,
+                check.records,
+                now,
+                source=path.name,
+                recorded_by=staff.staff_id if staff else None,
+            )
         else:
+            apply = {
+                "branches": _apply_branches,
+                "staff": _apply_staff,
+                "tiers": _apply_tiers,
+                "catalog": _apply_catalog,
+            }[kind]
             created, updated = apply(s, check.records, now)
         if cancelled is not None and cancelled():
             raise Cancelled  # the unit of work rolls back: nothing is imported
@@ -327,6 +338,7 @@ def _apply_staff(s: Session, records: list[StaffRecord], now: datetime) -> tuple
         member.branch_id = branches[r.branch] if r.branch else None
         member.roles = " ".join(r.roles)
         member.active = True
+    invite_codes.assign(s)  # a new RM gets a personal invitation code
     return created, len(records) - created
 
 
@@ -638,7 +650,29 @@ def _customer_values(
     return values
 
 
-def _apply_invitations(s: Session, records: list[AnswerRecord], now: datetime) -> tuple[int, int]:
+@dataclass(frozen=True)
+class _Seen:
+    """One invitation contact of the history, as ``_settle`` reads it."""
+
+    day: date
+    channel: str
+    staff_id: int | None
+    answer: str | None
+    companions: int | None = None  # a row of the file being imported says it
+
+
+def _apply_invitations(
+    s: Session,
+    records: list[AnswerRecord],
+    now: datetime,
+    *,
+    source: str,
+    recorded_by: int | None,
+) -> tuple[int, int]:
+    """Every row becomes a contact in the history (``kiosk.contacts``: a row imported twice
+    adds nothing), then each invitation the file touched is settled from its whole history,
+    oldest first (by day, then in the order the contacts were first recorded), so a report
+    arriving after a later one does not overwrite the later answer."""
     event = _find_current(s)
     assert event is not None
     zone = ZoneInfo(event.timezone)
@@ -648,23 +682,104 @@ def _apply_invitations(s: Session, records: list[AnswerRecord], now: datetime) -
         .where(Invitation.event_id == event.id)
     )
     invitations = {number: invitation for number, invitation in rows}
-    for r in records:
-        invitation = invitations[r.customer_no]
-        at = _local_noon(r.invited_on, zone)
-        invitation.channel = r.channel
-        invitation.companions = r.companions
-        if invitation.invited_at is None or at > invitation.invited_at:
-            invitation.invited_at = at
-        if r.answer is None:
-            continue
-        invitation.answer = r.answer
-        if r.answer == InvitationAnswer.CONFIRMED:
-            invitation.status = InvitationStatus.CONFIRMED
-            invitation.confirmed_at = invitation.confirmed_at or at
-        elif r.answer == InvitationAnswer.DECLINED:
-            invitation.status = InvitationStatus.DECLINED
-            invitation.confirmed_at = None
+    staff_ids = {no: id_ for no, id_ in s.execute(select(Staff.staff_no, Staff.id))}
+    found = [
+        contacts.Contact(
+            invitations[r.customer_no].id,
+            ContactPurpose.INVITE,
+            ContactChannel(r.channel),
+            r.invited_on,
+            staff_ids[r.rm_no] if r.rm_no else None,
+            r.answer,
+        )
+        for r in records
+    ]
+    companions = {
+        contacts.fingerprint(c): r.companions for r, c in zip(records, found, strict=True)
+    }
+    contacts.record(s, found, source=source, now=now, recorded_by=recorded_by)
+    touched = sorted({c.invitation_id for c in found})
+    seen: dict[int, list[_Seen]] = {i: [] for i in touched}
+    for start in range(0, len(touched), 5000):
+        batch = touched[start : start + 5000]
+        for row in s.execute(
+            select(
+                InvitationContact.invitation_id,
+                InvitationContact.contacted_on,
+                InvitationContact.channel,
+                InvitationContact.staff_id,
+                InvitationContact.answer,
+                InvitationContact.fingerprint,
+            )
+            .where(
+                InvitationContact.invitation_id.in_(batch),
+                InvitationContact.purpose == ContactPurpose.INVITE,
+            )
+            .order_by(InvitationContact.contacted_on, InvitationContact.id)
+        ):
+            seen[row.invitation_id].append(
+                _Seen(
+                    row.contacted_on,
+                    row.channel,
+                    row.staff_id,
+                    row.answer,
+                    companions.get(row.fingerprint),
+                )
+            )
+    by_id = {i.id: i for i in invitations.values()}
+    for invitation_id in touched:
+        _settle(by_id[invitation_id], seen[invitation_id], zone)
     return 0, len(records)
+
+
+def _settle(invitation: Invitation, seen: list[_Seen], zone: ZoneInfo) -> None:
+    """The invitation's "latest" fields from its contacts, oldest first.
+
+    The channel is the latest contact's and ``invited_at`` its day (never moved back); the
+    answer and companions are the latest answered contact's; the status follows the latest
+    confirmation or decline (unreachable changes nothing), ``confirmed_at`` being the first
+    confirmation since the last decline. Credit (``invited_by``): the RM of the contact that
+    produced the confirmation when they are not the customer's own RM, else the RM of the
+    latest contact made by another RM; a later contact by the own RM never takes it back."""
+    latest = seen[-1]
+    invitation.channel = latest.channel
+    at = _local_noon(latest.day, zone)
+    if invitation.invited_at is None or at > invitation.invited_at:
+        invitation.invited_at = at
+    answered = [x for x in seen if x.answer]
+    if answered:
+        invitation.answer = answered[-1].answer
+        if answered[-1].companions is not None:
+            invitation.companions = answered[-1].companions
+    decisive = [
+        x for x in seen if x.answer in (InvitationAnswer.CONFIRMED, InvitationAnswer.DECLINED)
+    ]
+    confirming: _Seen | None = None
+    if decisive and decisive[-1].answer == InvitationAnswer.DECLINED:
+        invitation.status = InvitationStatus.DECLINED
+        invitation.confirmed_at = None
+    elif decisive:
+        run = decisive
+        declines = [n for n, x in enumerate(decisive) if x.answer == InvitationAnswer.DECLINED]
+        if declines:
+            run = decisive[declines[-1] + 1 :]
+        confirming = run[0]
+        first = _local_noon(confirming.day, zone)
+        if (
+            not declines
+            and invitation.status == InvitationStatus.CONFIRMED
+            and invitation.confirmed_at is not None
+        ):
+            first = min(first, invitation.confirmed_at)  # kept from before the history
+        invitation.status = InvitationStatus.CONFIRMED
+        invitation.confirmed_at = first
+    owner = invitation.rm_id
+    if confirming is not None and confirming.staff_id not in (None, owner):
+        invitation.invited_by = confirming.staff_id
+        return
+    others = [x.staff_id for x in seen if x.staff_id is not None and x.staff_id != owner]
+    if others:
+        invitation.invited_by = others[-1]
 
 
 def _local_noon(day: date, zone: ZoneInfo) -> datetime:

@@ -40,6 +40,7 @@ from kiosk.pinyin import surname
 from kiosk.privacy import Opener
 from kiosk.services.activation import CatalogOffer, catalog
 from kiosk.services.auth import StaffSession
+from kiosk.services.coverage import Coverage, coverage
 from kiosk.services.events import current_event
 from kiosk.theme_scope import Scope, event_theme, named_scope
 from kiosk.tiers import Tier, event_tiers
@@ -82,6 +83,8 @@ class Progress:
     branches: list[ProgressRow]
     rms: list[ProgressRow]
     total: ProgressRow
+    # Contact coverage and the call rule's missing invitees (``kiosk.services.coverage``).
+    coverage: Coverage | None = None
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,7 @@ def progress(uow: UnitOfWork) -> Progress:
             **_counts([i for i, _b in rows]),
             target=sum(targets) if targets else None,
         )
-        return Progress(branch_rows, rm_rows, total)
+        return Progress(branch_rows, rm_rows, total, coverage(s, event))
 
 
 def _salutation(customer: Customer) -> str:

@@ -199,7 +199,13 @@ def test_progress_reminders_and_booklet_tabs(
     assert station.progress_banner.tone == Tone.OK
     book = openpyxl.load_workbook(saved[-1], read_only=True)
     try:
-        assert book.sheetnames == ["Per branch", "Per RM"]
+        assert book.sheetnames == [
+            "Per branch",
+            "Per RM",
+            "Coverage per branch",
+            "Coverage per RM",
+            "Not called",
+        ]
     finally:
         book.close()
 
@@ -242,6 +248,9 @@ def test_progress_reminders_and_booklet_tabs(
     station.html_button.click()
     assert 'id="O101"' in saved[-1].read_text(encoding="utf-8")
     assert "https://points.example.com/c.html#O101" in saved[-1].read_text(encoding="utf-8")
+    station.posters_button.click()
+    assert station.booklet_banner.tone == Tone.OK, station.booklet_banner.detail.text()
+    assert saved[-1].name == "rm-posters.pdf" and saved[-1].read_bytes().startswith(b"%PDF")
 
 
 def test_backups_tab_sets_the_folder_and_backs_up(

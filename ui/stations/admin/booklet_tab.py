@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
 from kiosk.changeset import Changes
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.services import tracking
+from kiosk.services import rm_codes, tracking
 from printing.booklet import BookletPaper, render_booklet, render_html
+from printing.posters import render_posters
 from ui.operations import run
 from ui.widgets import ResultBanner, Tone
 
@@ -68,6 +69,11 @@ class BookletTab:
         self.html_button = QPushButton(_("Write e-catalog HTML…"))
         self.html_button.clicked.connect(self.write_html)
         row.addWidget(self.html_button)
+        # Each RM's A4 poster with their invitation code and WeChat link (issue #20).
+        self.posters_button = QPushButton(_("Write RM posters PDF…"))
+        self.posters_button.setObjectName("rm_posters")
+        self.posters_button.clicked.connect(self.write_rm_posters)
+        row.addWidget(self.posters_button)
         row.addStretch(1)
         layout.addLayout(row)
         self.booklet_banner = ResultBanner()
@@ -146,4 +152,34 @@ class BookletTab:
             ""
             if content.catalog_url
             else _("No address is set: the QR codes name each service and its price."),
+        )
+
+    def write_rm_posters(self) -> None:
+        """Every RM's poster, a page each, in one PDF; an RM still without a code gets one
+        first (audited, by the supervisor at this station)."""
+        path = self.chooser.save_file(
+            self, _("Write the RM posters"), "rm-posters.pdf", _("PDF (*.pdf)")
+        )
+        if path is None:
+            return
+        try:
+            codes = rm_codes.rm_codes(self.context.uow())
+            if codes.missing:
+                rm_codes.issue(
+                    self.context.uow(),
+                    self.context.staff,
+                    station="admin",
+                    clock=self.context.app.clock,
+                )
+                codes = rm_codes.rm_codes(self.context.uow())
+            written = render_posters(codes, codes.rms, path)
+        except (KioskError, OSError) as error:
+            self.booklet_banner.show_result(Tone.ERROR, _("Not written"), str(error))
+            return
+        self.booklet_banner.show_result(
+            Tone.OK,
+            _("{n} RM posters written to {path}.").format(n=len(codes.rms), path=written),
+            ""
+            if codes.catalog_url
+            else _("No address is set: the QR codes carry the RM's code alone."),
         )

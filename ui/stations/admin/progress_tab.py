@@ -19,8 +19,16 @@ from PySide6.QtWidgets import (
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.services import tracking
+from kiosk.services.coverage import Coverage, CoverageRow
 from kiosk.services.figures import Stage, stage_label
-from printing.invitations import percent_text, write_progress
+from printing.invitations import (
+    call_rule_text,
+    coverage_figures,
+    coverage_headers,
+    percent_text,
+    write_progress,
+)
+from printing.reports import Percent
 from ui.stations.admin.common import (
     fill_table,
     make_table,
@@ -75,6 +83,25 @@ class ProgressTab:
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.branch_table)
         splitter.addWidget(self.rm_table)
+        # Contact coverage (issue #20): per branch and RM, and who the call rule misses.
+        coverage = QWidget()
+        coverage_layout = QVBoxLayout(coverage)
+        coverage_layout.setContentsMargins(0, 0, 0, 0)
+        self.call_rule_label = QLabel("")
+        self.call_rule_label.setObjectName("call_rule")
+        self.call_rule_label.setWordWrap(True)
+        coverage_layout.addWidget(self.call_rule_label)
+        self.coverage_table = make_table(
+            [_("Branch / RM"), _("Name"), _("Branch"), *coverage_headers(None)]
+        )
+        self.coverage_table.setObjectName("coverage_table")
+        coverage_layout.addWidget(self.coverage_table, 1)
+        splitter.addWidget(coverage)
+        self.uncalled_table = make_table(
+            [_("Customer no."), _("Customer"), _("Branch"), _("RM staff no."), _("RM"), _("Points")]
+        )
+        self.uncalled_table.setObjectName("uncalled_table")
+        splitter.addWidget(self.uncalled_table)
         layout.addWidget(splitter, 1)
         return tab
 
@@ -103,7 +130,32 @@ class ProgressTab:
             self.rm_table,
             [[r.code or _("(no RM)"), r.name, r.branch, *progress_counts(r)] for r in progress.rms],
         )
+        self._show_coverage(progress.coverage)
         self.progress_banner.clear()
+
+    def _show_coverage(self, coverage: Coverage | None) -> None:
+        if coverage is None:
+            return
+        floor = coverage.floor
+        headers = [_("Branch / RM"), _("Name"), _("Branch"), *coverage_headers(floor)]
+        self.coverage_table.setColumnCount(len(headers))
+        self.coverage_table.setHorizontalHeaderLabels(headers)
+
+        def cells(row: CoverageRow) -> list[str]:
+            return [_cell(value) for value in coverage_figures(row, floor)]
+
+        rows = [[r.code, r.name, r.branch, *cells(r)] for r in coverage.branches]
+        rows.append([_("Total"), "", "", *cells(coverage.total)])
+        rows += [[r.code or _("(no RM)"), r.name, r.branch, *cells(r)] for r in coverage.rms]
+        fill_table(self.coverage_table, rows)
+        fill_table(
+            self.uncalled_table,
+            [
+                [m.customer_no, m.masked_name, m.branch, m.rm_no, m.rm_name, f"{m.points:,}"]
+                for m in coverage.missing
+            ],
+        )
+        self.call_rule_label.setText(call_rule_text(coverage))
 
     def export_progress(self) -> None:
         path = self.chooser.save_file(
@@ -117,3 +169,9 @@ class ProgressTab:
             self.progress_banner.show_result(Tone.ERROR, _("Not exported"), str(error))
             return
         self.progress_banner.show_result(Tone.OK, _("Written to {path}.").format(path=path))
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, Percent):
+        return f"{round(100 * value)}%"
+    return "" if value is None else str(value)

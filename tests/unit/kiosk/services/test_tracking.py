@@ -171,7 +171,13 @@ def test_exports_read_back(tracked: Database, tmp_path: Path) -> None:
     progress = write_progress(tracking.progress(tracked.unit_of_work()), tmp_path / "p.xlsx")
     book = openpyxl.load_workbook(progress, read_only=True)
     try:
-        assert book.sheetnames == ["Per branch", "Per RM"]
+        assert book.sheetnames == [
+            "Per branch",
+            "Per RM",
+            "Coverage per branch",
+            "Coverage per RM",
+            "Not called",
+        ]
         rows = [list(r) for r in book["Per branch"].iter_rows(values_only=True)]
         # The dashboard's "Invited" (every invitation), then those a daily report named.
         assert rows[0][:4] == ["Branch", "Branch name", "Invited", "In a daily report"]
