@@ -42,6 +42,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     booklet.add_argument("--out", required=True, metavar="FILE.pdf", type=Path)
     booklet.add_argument("--html", metavar="FILE.html", type=Path)
     booklet.add_argument("--paper", choices=["a4", "a5"], default="a4")
+    booklet.add_argument(
+        "--theme", metavar="CODE", help=_("a themed session's booklet: its services only")
+    )
     booklet.set_defaults(func=cmd_booklet)
 
 
@@ -122,7 +125,7 @@ def cmd_booklet(args: argparse.Namespace) -> int:
             writable(path)
     database = dbmod.open_database(args.db)
     try:
-        content = booklet(database.unit_of_work())
+        content = booklet(database.unit_of_work(), args.theme)
     finally:
         database.dispose()
     if not content.offers:

@@ -32,6 +32,7 @@ from cli import (
     slip_commands,
     statement_commands,
     sync_commands,
+    theme_commands,
     windows_commands,
 )
 from cli.common import launch, out
@@ -93,9 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in GROUPS:
         add(commands)
+    # ``kiosk event theme …``: a group of its own under ``event``.
+    theme_commands.add_parsers(_subcommands(commands.choices["event"]))
     app = commands.add_parser("app", help=_("open the app (the default)"))
     app.set_defaults(func=launch)
     return parser
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -76,6 +76,9 @@ class Action(enum.StrEnum):
     PLAN_WINDOWS = "plan_windows"
     # A reminder sent to a customer, ticked by their RM (``services.reminding``).
     RECORD_REMINDER = "record_reminder"
+    # A themed session (专场): its services and audience rule; inviting its audience.
+    SET_THEME = "set_theme"
+    INVITE_AUDIENCE = "invite_audience"
 
 
 R, RM, A, M = Role.RECEPTION, Role.RM, Role.ACTIVATION, Role.MERCHANT
@@ -115,6 +118,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.ISSUE_INVITE_CODES: frozenset(),
     Action.PLAN_WINDOWS: frozenset(),
     Action.RECORD_REMINDER: frozenset({RM}),
+    Action.SET_THEME: frozenset(),
+    Action.INVITE_AUDIENCE: frozenset(),
 }
 
 # Allowed to the roles above only with a supervisor's approval on the spot.
@@ -198,6 +203,8 @@ def _refusals() -> dict[Action, Callable[[], str]]:
         Action.RECORD_REMINDER: lambda: _(
             "Only relationship managers or a supervisor record reminders sent."
         ),
+        Action.SET_THEME: lambda: _("Only a supervisor defines or removes a themed session."),
+        Action.INVITE_AUDIENCE: lambda: _("Only a supervisor invites a themed session's audience."),
     }
 
 

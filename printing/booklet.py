@@ -257,6 +257,8 @@ def _cover(canvas: Canvas, font: str, layout: _Layout, booklet: Booklet) -> None
         top -= len(fitted.lines) * fitted.size * leading + after
 
     block(booklet.event_name, layout.title, 6, layout.heading * 0.6)
+    if booklet.theme_name:  # a themed session's booklet (专场)
+        block(booklet.theme_name, layout.heading * 1.2, 2, layout.heading * 0.6)
     block(_("Points catalog"), layout.heading * 1.2, 1, layout.heading * 1.2)
     details = booklet.event_date.isoformat()
     if booklet.venue:
@@ -373,7 +375,9 @@ def render_html(booklet: Booklet, path: Path) -> Path:
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<header>\n"
-        f"<h1>{e(booklet.event_name)}</h1>\n<p>{e(_('Points catalog'))}</p>\n"
+        f"<h1>{e(booklet.event_name)}</h1>\n"
+        + (f'<p class="theme">{e(booklet.theme_name)}</p>\n' if booklet.theme_name else "")
+        + f"<p>{e(_('Points catalog'))}</p>\n"
         f"<p>{e(booklet.event_date.isoformat())} {e(booklet.venue)}</p>\n"
         f'<p class="how">{e(text.join_sentences(_how_points_work()))}</p>\n'
     ]

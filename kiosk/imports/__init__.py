@@ -1,5 +1,6 @@
-"""Spreadsheet imports before the event: branches, staff, event tiers, catalog, invitees,
-invitation reports, and the SMS platform's send reports (reminders sent).
+"""Spreadsheet imports before the event: branches, staff, event tiers, catalog, the customer
+list (客户名单), invitees, invitation reports, and the SMS platform's send reports (reminders
+sent).
 
 Pure: reading (``reading``), cell parsing (``cells``), the rules per kind (``kinds``), the
 whole-file check (``check``) and the templates (``templates``). Writing the records is the

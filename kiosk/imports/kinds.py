@@ -37,7 +37,10 @@ class ImportIssue:
 
 # Names (of customers, staff, branches, merchants, services), addresses and descriptions.
 # The meaning of a tier is a sentence printed on the customer's statement.
-PROSE_FIELDS = frozenset({"name", "address", "merchant_name", "description", "meaning"})
+# An employer is a company name (（南沙） as registered); products keep 、 until split.
+PROSE_FIELDS = frozenset(
+    {"name", "address", "merchant_name", "description", "meaning", "employer", "products"}
+)
 
 
 @dataclass(frozen=True)
@@ -347,6 +350,84 @@ class InviteeRecord:
     # (ref, points, expires on) in the order written, refs "1", "2", ...; None: no lots cell,
     # the balance is one lot without a date (``kiosk.points.simple_balance``).
     lots: tuple[Lot, ...] | None = None
+    # For a themed session's audience (issue #20); None: the column is absent or the cell
+    # blank, what the customer has is kept. "" / (): the cell says 无 (none), cleared.
+    employer: str | None = None
+    products: tuple[str, ...] | None = None
+    dormant: bool | None = None
+
+
+# Products held (持有产品): the usual spellings of a product, made one name so a theme's rule
+# and the customer list compare equal. A name not listed is kept as written (NFKC).
+PRODUCT_NAMES = {
+    "外汇": ("外币", "外汇业务", "结售汇", "外汇客户", "fx", "foreign exchange", "forex"),
+    "理财": ("理财产品", "银行理财", "wealth management", "wealth"),
+    "基金": ("基金产品", "公募基金", "fund", "funds"),
+    "保险": ("代理保险", "保险产品", "insurance"),
+    "贵金属": ("黄金", "实物黄金", "积存金", "precious metals"),
+    "信用卡": ("credit card", "credit cards"),
+    "代发": ("代发工资", "代发薪", "工资代发", "payroll"),
+    "存款": ("定期", "定期存款", "储蓄", "deposit", "deposits"),
+    "大额存单": ("大额存款", "cd", "certificate of deposit"),
+    "贷款": ("个人贷款", "消费贷", "loan", "loans"),
+    "房贷": ("住房贷款", "按揭", "个人住房贷款", "mortgage"),
+}
+_PRODUCT_OPTIONS = {
+    unicodedata.normalize("NFKC", spelling).lower().replace(" ", ""): name
+    for name, spellings in PRODUCT_NAMES.items()
+    for spelling in (name, *spellings)
+}
+_PRODUCT_SPLIT = re.compile(r"[,;，；、/|｜+\n]+")
+NONE_WORDS = frozenset({"无", "没有", "none", "-", "—", "/"})  # a cell that clears the column
+PRODUCTS_LENGTH = 300  # Customer.products
+
+
+def product_name(written: str) -> str:
+    """One product as stored: its usual name (外币 -> 外汇), else as written, NFKC."""
+    clean = " ".join(unicodedata.normalize("NFKC", written).split())
+    return _PRODUCT_OPTIONS.get(clean.lower().replace(" ", ""), clean)
+
+
+def product_list(text: str) -> tuple[str, ...]:
+    """The products of a cell or a rule ("外汇、理财产品;基金"), each by its usual name, in the
+    order written, once each."""
+    names: list[str] = []
+    for part in _PRODUCT_SPLIT.split(text):
+        name = product_name(part)
+        # Line breaks became spaces: "外汇 理财" is two products, "credit card" one.
+        names += [name] if name in PRODUCT_NAMES or " " not in name else name.split()
+    return tuple(dict.fromkeys(product_name(name) for name in names if name))
+
+
+def _products(value: Any) -> tuple[str, ...]:
+    raw = cells.prose(value)
+    if raw.strip().lower() in NONE_WORDS:
+        return ()
+    found = product_list(raw)
+    if any(len(name) > 20 for name in found):
+        raise CellProblem(_("A product name is longer than 20 characters."))
+    if len("|".join(found)) > PRODUCTS_LENGTH:
+        raise CellProblem(
+            _("The products are longer than {n} characters together.").format(n=PRODUCTS_LENGTH)
+        )
+    return found
+
+
+def _employer(value: Any) -> str:
+    raw = _text(100, prose=True)(value)
+    return "" if raw.lower() in NONE_WORDS else raw
+
+
+DORMANT_OPTIONS = _options(
+    {
+        "yes": ("是", "睡眠", "睡眠户", "睡眠客户", "y", "true", "1"),
+        "no": ("否", "不是", "正常", "活跃", "n", "false", "0"),
+    }
+)
+
+
+def _dormant(value: Any) -> bool:
+    return _choice(DORMANT_OPTIONS, lambda: _("yes or no (是 / 否)"))(value) == "yes"
 
 
 INVITEE_FIELDS = (
@@ -563,10 +644,50 @@ INVITEE_FIELDS = (
         aliases=("lots", "points lots", "积分明细", "积分有效期", "分批积分"),
         text_column=True,  # Excel would read a lone 2027/6/30 as a date
     ),
+    Field(
+        "employer",
+        "Payroll employer",
+        "代发薪单位",
+        "The company that pays the salary through the bank, e.g. 某某科技有限公司.",
+        aliases=(
+            "employer",
+            "payroll employer",
+            "代发单位",
+            "工资代发单位",
+            "代发薪企业",
+            "代发企业",
+            "代发工资单位",
+            "工作单位",
+        ),
+    ),
+    Field(
+        "products",
+        "Products held",
+        "持有产品",
+        "Products the customer holds, e.g. 外汇、理财、基金; 无 clears them.",
+        aliases=("products", "products held", "产品", "持有产品", "已持有产品", "签约产品"),
+    ),
+    Field(
+        "dormant",
+        "Dormant",
+        "是否睡眠户",
+        "是 / 否; blank keeps what is there.",
+        aliases=("dormant", "睡眠客户", "睡眠户", "是否睡眠客户", "睡眠"),
+        choices=("是", "否"),
+    ),
 )
 
 
-def check_invitee(row: RowCheck, ref: Reference) -> InviteeRecord | None:
+# The customer list's columns: an invitee's, without the slot and pre-selected services.
+CUSTOMER_FIELDS = tuple(f for f in INVITEE_FIELDS if f.name not in ("slot", "preselections"))
+
+
+def check_customer(row: RowCheck, ref: Reference) -> InviteeRecord | None:
+    """A row of the customer list (客户名单): an invitee's columns without the slot."""
+    return check_invitee(row, ref, invited=False)
+
+
+def check_invitee(row: RowCheck, ref: Reference, *, invited: bool = True) -> InviteeRecord | None:
     zone = ZoneInfo(ref.timezone)
     customer_no = row.get("customer_no", _code, required=True)
     name = row.get("name", _text(64, prose=True), required=True)
@@ -593,12 +714,16 @@ def check_invitee(row: RowCheck, ref: Reference) -> InviteeRecord | None:
             )
         elif Role.RM not in roles:
             row.issue("rm", _("{value} is not a relationship manager.").format(value=rm))
-    slot = row.get(
-        "slot",
-        _lookup(
-            ref.slots, lambda v: _("There is no slot “{value}” in this event.").format(value=v)
-        ),
-        required=True,
+    slot = (
+        row.get(
+            "slot",
+            _lookup(
+                ref.slots, lambda v: _("There is no slot “{value}” in this event.").format(value=v)
+            ),
+            required=True,
+        )
+        if invited
+        else ""
     )
     lots = _lots(row, ref) if row.has("lots") else None
     points = row.get(
@@ -625,8 +750,11 @@ def check_invitee(row: RowCheck, ref: Reference) -> InviteeRecord | None:
     tax = row.get("tax_residency", _choice(TAX_OPTIONS, lambda: _("tax residency")))
     mobile = row.get("mobile_banking", _choice(MOBILE_OPTIONS, lambda: _("mobile-banking state")))
     preselections: tuple[tuple[str, int], ...] | None = None
-    if "preselections" in row.columns and "preselections" in row.values:
+    if invited and "preselections" in row.columns and "preselections" in row.values:
         preselections = _preselections(row, ref)
+    employer = row.get("employer", _employer)
+    products = row.get("products", _products)
+    dormant = row.get("dormant", _dormant)
     if not row.ok:
         return None
     return InviteeRecord(
@@ -654,6 +782,9 @@ def check_invitee(row: RowCheck, ref: Reference) -> InviteeRecord | None:
         preselections=preselections,
         aum=aum,
         lots=lots,
+        employer=employer,
+        products=products,
+        dormant=dormant,
     )
 
 
@@ -1412,6 +1543,17 @@ KINDS: dict[str, Kind] = {
         lambda r: (("code", r.code), ("name", unicodedata.normalize("NFKC", r.name).lower())),
     ),
     "catalog": Kind("catalog", CATALOG_FIELDS, check_offer, lambda r: (("code", r.code),)),
+    # The customer list (客户名单): customers a themed session's audience is chosen from,
+    # not invited yet (``kiosk.services.themes``).
+    "customers": Kind(
+        "customers",
+        CUSTOMER_FIELDS,
+        check_customer,
+        lambda r: (
+            (("customer_no", r.customer_no),)
+            + ((("id_number", r.id_number),) if r.id_number else ())
+        ),
+    ),
     "invitees": Kind(
         "invitees",
         INVITEE_FIELDS,
@@ -1433,7 +1575,7 @@ KINDS: dict[str, Kind] = {
     "reminder_report": Kind("reminder_report", REMINDER_REPORT_FIELDS, check_send, lambda r: ()),
 }
 # The order a coordinator imports in: each refers to what the ones before created.
-ORDER = ("branches", "staff", "tiers", "catalog", "invitees", "invitations")
+ORDER = ("branches", "staff", "tiers", "catalog", "customers", "invitees", "invitations")
 # Reports other systems write (no template: their own columns, recognised by header).
 REPORTS = ("reminder_report",)
 IMPORTABLE = ORDER + REPORTS

@@ -100,7 +100,7 @@ def write_template(
         sheet.column_dimensions[letter].width = _width(field)
         cells = f"{letter}3:{letter}{ROWS + 2}"
         choices = [choice_label(field, c) for c in field.choices] or (
-            dynamic.get(field.name, []) if kind in ("invitees", "staff") else []
+            dynamic.get(field.name, []) if kind in ("customers", "invitees", "staff") else []
         )
         if choices:
             rule = DataValidation(

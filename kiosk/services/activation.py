@@ -42,6 +42,7 @@ from kiosk.services.desk import counter_label
 from kiosk.services.events import current_event
 from kiosk.services.gate import Gate, check, event_today
 from kiosk.services.slips import CartLine
+from kiosk.theme_scope import customer_scope, named_scope
 from kiosk.tiers import shown_tier
 from kiosk.uow import UnitOfWork
 
@@ -273,11 +274,18 @@ def _local_time(at: datetime, timezone: str) -> str:
     return at.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
 
 
-def catalog(uow: UnitOfWork) -> list[CatalogOffer]:
-    """Every offer of the event with what is left, by merchant, category and code."""
+def catalog(
+    uow: UnitOfWork, customer_id: int | None = None, *, theme: str | None = None
+) -> list[CatalogOffer]:
+    """Every offer of the event with what is left, by merchant, category and code: the ones
+    of the customer's themed session, or with nobody named of the event's own theme, or of
+    the theme coded ``theme`` (``kiosk.theme_scope``)."""
     with uow:
         s = uow.session
         event = current_event(s)
+        scope = (
+            named_scope(s, event.id, theme) if theme else customer_scope(s, event.id, customer_id)
+        )
         return [
             CatalogOffer(
                 code=offer.code,
@@ -297,21 +305,26 @@ def catalog(uow: UnitOfWork) -> list[CatalogOffer]:
                 .where(Offer.event_id == event.id)
                 .order_by(Merchant.code, Offer.category, Offer.code)
             )
+            if scope.allows(offer.category, merchant.code, offer.code)
         ]
 
 
 def preselected_cart(uow: UnitOfWork, customer_id: int) -> list[CartLine]:
-    """The services chosen with the invitation, to start the cart with."""
+    """The services chosen with the invitation, to start the cart with (those of the
+    customer's themed session: one chosen before the theme was set is left out)."""
     with uow:
         s = uow.session
         event = current_event(s)
+        scope = customer_scope(s, event.id, customer_id)
         return [
             CartLine(code, quantity)
-            for code, quantity in s.execute(
-                select(Offer.code, Preselection.quantity)
+            for code, quantity, category, merchant in s.execute(
+                select(Offer.code, Preselection.quantity, Offer.category, Merchant.code)
+                .join(Merchant, Merchant.id == Offer.merchant_id)
                 .join(Preselection, Preselection.offer_id == Offer.id)
                 .join(Invitation, Invitation.id == Preselection.invitation_id)
                 .where(Invitation.customer_id == customer_id, Invitation.event_id == event.id)
                 .order_by(Preselection.id)
             )
+            if scope.allows(category, merchant, code)
         ]

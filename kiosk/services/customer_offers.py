@@ -22,6 +22,7 @@ from kiosk.models import Customer, Invitation, Merchant, Offer, Preselection
 from kiosk.points import LotBalance, lot_balances
 from kiosk.services.events import current_event
 from kiosk.services.gate import event_today
+from kiosk.theme_scope import customer_scope
 from kiosk.tiers import Tier, customer_tier, offer_terms
 from kiosk.uow import UnitOfWork
 
@@ -99,7 +100,8 @@ def expiring_within(lots: list[LotBalance], today: date, months: int) -> int:
 
 
 def offers_for(uow: UnitOfWork, customer_id: int, *, clock: Clock | None = None) -> CustomerOffers:
-    """The catalog with this customer's prices and reasons, and their short list (a read)."""
+    """The catalog with this customer's prices and reasons, and their short list (a read):
+    the services of the customer's themed session when there is one (``kiosk.theme_scope``)."""
     with uow:
         s = uow.session
         event = current_event(s)
@@ -110,12 +112,17 @@ def offers_for(uow: UnitOfWork, customer_id: int, *, clock: Clock | None = None)
         lots = lot_balances(s, customer, today)
         balance = sum(lot.spendable for lot in lots)
         tier = customer_tier(s, event.id, customer)
-        rows = s.execute(
-            select(Offer, Merchant)
-            .join(Merchant, Merchant.id == Offer.merchant_id)
-            .where(Offer.event_id == event.id)
-            .order_by(Merchant.code, Offer.category, Offer.code)
-        ).all()
+        scope = customer_scope(s, event.id, customer.id)  # a themed session's services only
+        rows = [
+            (offer, merchant)
+            for offer, merchant in s.execute(
+                select(Offer, Merchant)
+                .join(Merchant, Merchant.id == Offer.merchant_id)
+                .where(Offer.event_id == event.id)
+                .order_by(Merchant.code, Offer.category, Offer.code)
+            )
+            if scope.allows(offer.category, merchant.code, offer.code)
+        ]
         terms = offer_terms(s, [offer for offer, _m in rows], tier)
         chosen = dict(
             s.execute(

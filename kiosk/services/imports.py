@@ -72,7 +72,8 @@ from kiosk.services.auth import StaffSession
 from kiosk.services.events import _find_current
 from kiosk.uow import UnitOfWork
 
-NEEDS_EVENT = ("tiers", "catalog", "invitees", "invitations", "reminder_report")
+# The customer list too: its personal data is sealed to the event's privacy key.
+NEEDS_EVENT = ("tiers", "catalog", "customers", "invitees", "invitations", "reminder_report")
 KEEPS_RECORDS = ("catalog", "tiers")  # checked across their records (merchants, bands)
 
 
@@ -289,8 +290,10 @@ def import_file(
         if check.issues:
             raise ImportRefused(check)
         notes: tuple[str, ...] = ()
-        if kind == "invitees":
-            created, updated = _apply_invitees(s, check.records, now, progress, cancelled)
+        if kind in ("customers", "invitees"):
+            created, updated = _apply_invitees(
+                s, check.records, now, progress, cancelled, invite=kind == "invitees"
+            )
         elif kind == "invitations":
             created, updated = _apply_invitations(
                 s,
@@ -455,6 +458,7 @@ def _apply_tiers(s: Session, records: list[TierRecord], now: datetime) -> tuple[
 
 
 BATCH = 2_000  # rows per bulk statement: progress and Cancel between two
+NEW_CUSTOMER = {"employer": None, "products": "", "dormant": False}
 
 
 def _apply_invitees(
@@ -463,10 +467,16 @@ def _apply_invitees(
     now: datetime,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
+    *,
+    invite: bool = True,
 ) -> tuple[int, int]:
     """Write the invitees in bulk: a few statements per batch (``kiosk.bulk``: executemany on
     SQLite, COPY on PostgreSQL) instead of a flush per row, every value sealed with the one
-    sealer of the file (one key agreement, then AES-GCM)."""
+    sealer of the file (one key agreement, then AES-GCM).
+
+    Without ``invite`` (the customer list, 客户名单) the customers, their lots and search keys
+    are written the same way, and no invitation is made or changed (an invited customer keeps
+    the invitation code among their search keys)."""
     event = _find_current(s)
     assert event is not None
     branches = dict(s.execute(select(Branch.code, Branch.id)).all())
@@ -505,7 +515,8 @@ def _apply_invitees(
                     values["id"] = existing[r.customer_no]
                     old_rows.append(values)
                 else:
-                    new_rows.append(values)
+                    # One shape for every new row (executemany, COPY).
+                    new_rows.append({**NEW_CUSTOMER, **values})
             ids = dict(existing)
             fresh_records = [r for r in batch if r.customer_no not in existing]
             if new_rows:
@@ -537,7 +548,7 @@ def _apply_invitees(
                 s.execute(update(Customer), old_rows)
                 _update_lots(s, [r for r in batch if r.customer_no in existing], existing)
             new_invitations, old_invitations = [], []
-            for r in batch:
+            for r in batch if invite else ():
                 customer_id = ids[r.customer_no]
                 rm_id = staff[r.rm] if r.rm else None
                 if customer_id in invitations:
@@ -570,7 +581,7 @@ def _apply_invitees(
             ):
                 invitations[customer_id] = invitation_id
                 codes[customer_id] = code
-            chosen = [r for r in batch if r.preselections is not None]
+            chosen = [r for r in batch if r.preselections is not None and invite]
             if chosen:
                 s.execute(
                     delete(Preselection).where(
@@ -599,7 +610,7 @@ def _apply_invitees(
                 {"key": key, "customer_id": ids[r.customer_no]}
                 for r in batch
                 for key in customer_keys(
-                    r.name, r.phone, r.customer_no, [codes[ids[r.customer_no]]]
+                    r.name, r.phone, r.customer_no, _codes(codes, ids[r.customer_no])
                 )
             ]
             if keys_rows:
@@ -607,6 +618,11 @@ def _apply_invitees(
             if progress is not None:
                 progress("written", start + len(batch), len(records))
     return created, len(records) - created
+
+
+def _codes(codes: dict[int, str], customer_id: int) -> list[str]:
+    """The customer's invitation code as a search key (none on the customer list alone)."""
+    return [codes[customer_id]] if customer_id in codes else []
 
 
 def _lot_inputs(r: InviteeRecord) -> list[LotInput]:
@@ -652,6 +668,14 @@ def _customer_values(
     }
     for name, value in (("phone", r.phone), ("id_number", r.id_number), ("address", r.address)):
         values.update(privacy.columns(sealer, name, value))
+    # The themed sessions' columns: a blank or absent one keeps what the customer has (a new
+    # customer: none, not dormant); 无 clears it.
+    if r.employer is not None:
+        values["employer"] = r.employer or None
+    if r.products is not None:
+        values["products"] = "|".join(r.products)
+    if r.dormant is not None:
+        values["dormant"] = r.dormant
     return values
 
 

@@ -48,6 +48,7 @@ from kiosk.points import available_points, give_back, spend
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
 from kiosk.services.gate import OVERRIDE_STEP, Gate, check, event_today
+from kiosk.theme_scope import customer_scope
 from kiosk.tiers import customer_tier, offer_terms
 from kiosk.uow import UnitOfWork
 
@@ -174,6 +175,7 @@ def issue_slips(
         for line in cart:
             if line.offer_code.upper() not in offers:
                 raise SlipError(_("No offer has the code {code}.").format(code=line.offer_code))
+        _check_theme(s, event.id, customer.id, list(offers.values()))
         tier = customer_tier(s, event.id, customer)
         terms = offer_terms(s, list(offers.values()), tier)
         total = sum(
@@ -355,6 +357,29 @@ def issue_slips(
                 slips=[slip.serial for slip in issued],
             ),
         )
+
+
+def _check_theme(session: Session, event_id: int, customer_id: int, offers: list[Offer]) -> None:
+    """A themed session's customer is issued its services only (a stale screen or the command
+    line could still ask for another)."""
+    scope = customer_scope(session, event_id, customer_id)
+    if scope.whole:
+        return
+    merchants = dict(
+        session.execute(
+            select(Merchant.id, Merchant.code).where(
+                Merchant.id.in_({offer.merchant_id for offer in offers})
+            )
+        ).all()
+    )
+    for offer in offers:
+        if not scope.allows(offer.category, merchants[offer.merchant_id], offer.code):
+            raise SlipError(
+                _(
+                    "{offer} ({code}) is not offered in this customer's themed session"
+                    " “{theme}”; choose one of its services."
+                ).format(offer=offer.name, code=offer.code, theme=scope.theme_name)
+            )
 
 
 def _issued(session: Session, event: Event, serials: list[int]) -> list[IssuedSlip]:

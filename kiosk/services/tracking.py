@@ -43,6 +43,7 @@ from kiosk.services.arrival import window_end, window_text
 from kiosk.services.auth import StaffSession
 from kiosk.services.coverage import Coverage, coverage
 from kiosk.services.events import current_event
+from kiosk.theme_scope import Scope, event_theme, named_scope
 from kiosk.tiers import Tier, event_tiers
 from kiosk.uow import UnitOfWork
 
@@ -344,13 +345,17 @@ class Booklet:
     offers: list[CatalogOffer]
     tiers: list[Tier] = field(default_factory=list)
     tier_terms: dict[str, list[TierTerms]] = field(default_factory=dict)
+    theme_name: str = ""  # a themed session's booklet (专场): its name on the cover
 
 
-def booklet(uow: UnitOfWork) -> Booklet:
-    offers = catalog(uow)
+def booklet(uow: UnitOfWork, theme: str | None = None) -> Booklet:
+    """The event's catalog (its theme's services when the whole event has a theme), or the
+    booklet of the themed session coded ``theme``."""
+    offers = catalog(uow, theme=theme)
     with uow:
         s = uow.session
         event = current_event(s)
+        themed = named_scope(s, event.id, theme) if theme else Scope.of(event_theme(s, event.id))
         tiers = event_tiers(s, event.id)
         rank = {tier.code: n for n, tier in enumerate(tiers)}
         names = {tier.code: tier.name for tier in tiers}
@@ -379,6 +384,7 @@ def booklet(uow: UnitOfWork) -> Booklet:
                 code: [t for _n, t in sorted(rows, key=lambda r: r[0])]
                 for code, rows in terms.items()
             },
+            themed.theme_name,
         )
 
 

@@ -166,7 +166,7 @@ def test_templates_are_written_to_the_chosen_folder(
     station.templates_button.click()
     assert station.templates_banner.tone == Tone.OK
     assert sorted(p.name for p in tmp_path.glob("*.xlsx"))[0] == "1-branches.xlsx"
-    assert len(list(tmp_path.glob("*.xlsx"))) == 6  # tiers among them
+    assert len(list(tmp_path.glob("*.xlsx"))) == 7  # tiers and the customer list among them
 
 
 def test_progress_reminders_and_booklet_tabs(

@@ -1,8 +1,8 @@
 """Administration (the coordinator, before the event): imports with a preview and every
 problem in one table, the templates to fill in, invitation progress, slot reminders (and
-who was reminded), the arrival windows, the catalog booklet, what customers must do before
-slips, what the figures need that no import carries (the bank's points stock, the next
-event's day), and where the automatic backups go.
+who was reminded), the arrival windows, the catalog booklet, themed sessions (专场) and their
+audience, what customers must do before slips, what the figures need that no import carries
+(the bank's points stock, the next event's day), and where the automatic backups go.
 
 Progress and reminders are read when their tab is opened (and on Refresh), not when the
 station opens, so the import tab stays instant at any event size. Reminders show masked
@@ -34,6 +34,7 @@ from ui.stations.admin.import_tab import ImportTab
 from ui.stations.admin.progress_tab import ProgressTab
 from ui.stations.admin.reminders_tab import RemindersTab
 from ui.stations.admin.templates_tab import TemplatesTab
+from ui.stations.admin.themes_tab import ThemesPanel
 from ui.stations.admin.windows_tab import ArrivalWindowsPanel
 from ui.stations.base import StationPage
 
@@ -65,6 +66,8 @@ class AdminStation(
         self.windows = ArrivalWindowsPanel(context)
         self.tabs.addTab(self.windows, _("Arrival windows"))
         self.tabs.addTab(self._booklet_tab(), _("Booklet"))
+        self.themes = ThemesPanel(context)
+        self.tabs.addTab(self.themes, _("Themes"))
         self.requirements = RequirementsPanel(context)
         self.tabs.addTab(self.requirements, _("Before slips"))
         self.figure_settings = FigureSettingsPanel(context)
@@ -89,6 +92,8 @@ class AdminStation(
             self.windows.refresh()
         elif widget is self.booklet_tab:
             self.refresh_booklet()
+        elif widget is self.themes:
+            self.themes.refresh()
         elif widget is self.requirements:
             self.requirements.refresh()
         elif widget is self.figure_settings:

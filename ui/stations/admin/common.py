@@ -25,6 +25,7 @@ def kind_label(kind: str) -> str:
         "staff": _("Staff"),
         "tiers": _("Event tiers"),
         "catalog": _("Catalog"),
+        "customers": _("Customer list"),
         "invitees": _("Invitees"),
         "invitations": _("Invitation reports"),
         "reminder_report": _("SMS send reports"),

@@ -528,10 +528,12 @@ def test_templates_filled_in_and_imported_with_the_cli(
     assert code == 0
     paths = [Path(line) for line in out.splitlines()]
     assert [p.name for p in paths] == [
-        "1-branches.xlsx", "2-staff.xlsx", "3-tiers.xlsx", "4-catalog.xlsx", "5-invitees.xlsx",
-        "6-invitations.xlsx",
+        "1-branches.xlsx", "2-staff.xlsx", "3-tiers.xlsx", "4-catalog.xlsx",
+        "5-customers.xlsx", "6-invitees.xlsx", "7-invitations.xlsx",
     ]  # fmt: skip
-    branches_xlsx, staff_xlsx, tiers_xlsx, catalog_xlsx, invitees_xlsx, reports_xlsx = paths
+    branches_xlsx, staff_xlsx, tiers_xlsx, catalog_xlsx, _customers, invitees_xlsx, reports_xlsx = (
+        paths
+    )
     book = openpyxl.load_workbook(invitees_xlsx)
     sheet = book.worksheets[0]
     assert sheet["A1"].value == "Customer no. *" and sheet["A2"].value.startswith("Required")

@@ -653,15 +653,20 @@ def test_templates_carry_the_new_columns_and_the_tiers_kind_in_chinese(tmp_path:
         paths = {p.stem.split("-", 1)[1]: p for p in write_templates(tmp_path)}
     finally:
         set_language("en")
-    assert list(paths) == ["branches", "staff", "tiers", "catalog", "invitees", "invitations"]
+    assert list(paths) == [
+        "branches", "staff", "tiers", "catalog", "customers", "invitees", "invitations",
+    ]  # fmt: skip
 
     def heads(kind: str) -> list[str]:
         sheet = openpyxl.load_workbook(paths[kind]).worksheets[0]
         return [str(c.value) for c in sheet[1]]
 
     assert heads("tiers") == ["等级代码 *", "等级名称 *", "资产下限（元） *", "等级说明"]
-    assert heads("invitees")[-2:] == ["资产规模（元）", "积分批次"]
+    assert heads("invitees")[-5:] == [
+        "资产规模（元）", "积分批次", "代发薪单位", "持有产品", "是否睡眠户",
+    ]  # fmt: skip
     assert heads("catalog")[-1] == TERMS
     sheet = openpyxl.load_workbook(paths["invitees"]).worksheets[0]
-    assert "3000@2027-06-30" in str(sheet.cell(2, len(heads("invitees"))).value)
-    assert sheet.cell(3, len(heads("invitees"))).number_format == "@"
+    lots = heads("invitees").index("积分批次") + 1
+    assert "3000@2027-06-30" in str(sheet.cell(2, lots).value)
+    assert sheet.cell(3, lots).number_format == "@"

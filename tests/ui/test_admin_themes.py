@@ -1,0 +1,119 @@
+"""Administration -> 专场 (Themes), driven like a coordinator in Chinese: tick the services and
+the rule, save, count the candidates per branch and RM, invite exactly them, once; an
+audience of nobody says so; everything on screen at 1366×768."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from PySide6.QtWidgets import QAbstractButton, QLabel
+from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
+
+from kiosk.db import open_database
+from kiosk.i18n import _
+from kiosk.models import Invitation
+from kiosk.services import themes
+from tests.unit.kiosk.services.test_themes import generate_customers
+from ui.main_window import MainWindow
+from ui.settings import Settings
+from ui.stations.admin import AdminStation
+from ui.stations.admin.themes_tab import ThemesPanel, tick
+from ui.widgets import Tone
+
+from .conftest import sign_in
+
+pytestmark = pytest.mark.ui
+
+
+def _invitations(url: str) -> int:
+    database = open_database(url)
+    try:
+        with database.unit_of_work() as uow:
+            return uow.session.scalar(select(func.count(Invitation.id))) or 0
+    finally:
+        database.dispose()
+
+
+def _open(qtbot: QtBot, window: MainWindow) -> tuple[AdminStation, ThemesPanel]:
+    sign_in(qtbot, window, "S001", "1234")
+    window.switcher.setCurrentRow(window.station_titles().index(_("Administration")))
+    station = window.current_station()
+    assert isinstance(station, AdminStation)
+    station.tabs.setCurrentWidget(station.themes)
+    qtbot.waitUntil(station.themes.isVisible)
+    return station, station.themes
+
+
+def test_the_coordinator_defines_counts_and_invites(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    any_demo_url: str,
+    settings: Settings,
+) -> None:
+    database = open_database(any_demo_url)
+    generate_customers(database, 600)
+    database.dispose()
+    settings.language = "zh_CN"
+    window = make_window(any_demo_url)
+    station, panel = _open(qtbot, window)
+    assert station.tabs.tabText(station.tabs.currentIndex()) == "专场"
+    assert panel.picker.currentData() == ""  # a new theme
+    assert not panel.count_button.isEnabled() and not panel.invite_button.isEnabled()
+
+    qtbot.keyClicks(panel.code, "car")
+    panel.name.setText("洗车观影专场")  # an input method types it
+    panel.slot.setCurrentIndex(panel.slot.findData("PM"))
+    tick(panel.categories, "car", "movie")
+    qtbot.keyClicks(panel.points_min, "1,000")
+    panel.affordable.setChecked(True)
+    tick(panel.employers, "华南电网", "珠江啤酒")
+    panel.save_button.click()
+    assert panel.banner.tone == Tone.OK, panel.banner.detail.text()
+    assert panel.picker.currentData() == "CAR" and panel.code.isReadOnly()
+
+    panel.count_button.click()
+    counted = themes.audience(panel.context.uow(), "CAR")
+    assert counted.new > 0
+    assert panel.branch_table.rowCount() == len(counted.branches)
+    shown = sum(
+        int(panel.branch_table.item(r, 2).text().replace(",", ""))
+        for r in range(panel.branch_table.rowCount())
+    )
+    assert shown == counted.candidates
+    assert panel.rm_table.rowCount() == len(counted.rms)
+    assert panel.invite_button.text() == f"邀约 {counted.new:,} 位客户"
+    assert not panel.invite_slot.isEnabled()  # the theme's own slot
+
+    # Everything on screen at 1366×768, the buttons' words whole.
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: window.height() == 768)
+    for button in (panel.invite_button, panel.save_button, panel.count_button):
+        corner = button.mapTo(window, button.rect().bottomRight())
+        assert corner.y() < 768 and corner.x() < 1366
+    for widget in [*panel.findChildren(QAbstractButton), *panel.findChildren(QLabel)]:
+        wraps = isinstance(widget, QLabel) and widget.wordWrap()
+        if widget.isVisible() and widget.text() and not wraps:
+            assert widget.width() >= widget.sizeHint().width() - 1, widget.text()
+
+    before = _invitations(any_demo_url)
+    panel.invite_button.click()
+    assert panel.banner.tone == Tone.OK, panel.banner.detail.text()
+    assert _invitations(any_demo_url) == before + counted.new
+    assert not panel.invite_button.isEnabled()  # counted again: nobody left to invite
+    assert panel.invite_button.text() == "邀约 0 位客户"
+
+    # A rule that selects nobody says so, and offers no invitation.
+    panel.picker.setCurrentIndex(0)
+    qtbot.keyClicks(panel.code, "none")
+    panel.name.setText("无人专场")
+    panel.slot.setCurrentIndex(panel.slot.findData("AM"))
+    qtbot.keyClicks(panel.points_min, "99999999")
+    panel.save_button.click()
+    panel.count_button.click()
+    assert panel.banner.tone == Tone.WARN
+    assert "NONE" in panel.banner.headline.text()
+    assert not panel.invite_button.isEnabled()
+    panel.remove_button.click()
+    assert panel.banner.tone == Tone.OK and panel.picker.findData("NONE") == -1

@@ -1,0 +1,419 @@
+"""Administration -> Themes (专场): a themed session of the event or of one slot.
+
+The coordinator picks the theme's services (categories, merchants, offers ticked in lists)
+and its audience rule (points, affordable, tiers, dormant, employers, products), saves it,
+counts the candidates per branch and RM, and then invites them: the Invite button carries the
+number counted, and the service refuses if the customer list changed since (count again).
+Read when the tab is opened, so another laptop's change shows.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.labels import category_label
+from kiosk.services import themes
+from kiosk.services.themes import Audience, ThemeSpec, ThemeView
+from ui.context import StationContext
+from ui.stations.admin.common import fill_table, make_table
+from ui.widgets import ResultBanner, Tone
+
+NEW = ""  # the theme picker's "new theme" entry
+
+
+def _checklist(rows: int = 5) -> QListWidget:
+    box = QListWidget()
+    box.setMinimumHeight(rows * 22)
+    box.setMinimumWidth(150)
+    return box
+
+
+def _fill(box: QListWidget, items: list[tuple[str, str]], ticked: tuple[str, ...]) -> None:
+    """Items (value, text), ticked when their value is in ``ticked`` (values kept as data)."""
+    box.clear()
+    chosen = set(ticked)
+    for value, text in items:
+        item = QListWidgetItem(text)
+        item.setData(Qt.ItemDataRole.UserRole, value)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Checked if value in chosen else Qt.CheckState.Unchecked)
+        box.addItem(item)
+
+
+def ticked(box: QListWidget) -> tuple[str, ...]:
+    return tuple(
+        str(box.item(i).data(Qt.ItemDataRole.UserRole))
+        for i in range(box.count())
+        if box.item(i).checkState() == Qt.CheckState.Checked
+    )
+
+
+def tick(box: QListWidget, *values: str) -> None:
+    """Tick the items with these values (tests and the picker)."""
+    for i in range(box.count()):
+        if box.item(i).data(Qt.ItemDataRole.UserRole) in values:
+            box.item(i).setCheckState(Qt.CheckState.Checked)
+
+
+class ThemesPanel(QWidget):
+    def __init__(self, context: StationContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.views: list[ThemeView] = []
+        self.counted: Audience | None = None
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            _(
+                "A themed session (专场) offers part of the catalog to an audience chosen from "
+                "the customer list. Its customers see only its services, on the booklet, the "
+                "short list and at the desk. Save the theme, count the candidates, then invite."
+            )
+        )
+        intro.setWordWrap(True)
+        intro.setProperty("role", "hint")
+        layout.addWidget(intro)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel(_("Theme")))
+        self.picker = QComboBox()
+        self.picker.setMinimumWidth(180)
+        self.picker.currentIndexChanged.connect(self._picked)
+        top.addWidget(self.picker)
+        top.addWidget(QLabel(_("Code")))
+        self.code = QLineEdit()
+        self.code.setMaxLength(16)
+        self.code.setMaximumWidth(110)
+        top.addWidget(self.code)
+        top.addWidget(QLabel(_("Name")))
+        self.name = QLineEdit()
+        self.name.setMaxLength(64)
+        top.addWidget(self.name, 1)
+        top.addWidget(QLabel(_("Slot")))
+        self.slot = QComboBox()
+        top.addWidget(self.slot)
+        layout.addLayout(top)
+
+        # Left: the theme (scrolls when the window is small); right: the candidates.
+        split = QSplitter(Qt.Orientation.Horizontal)
+        form = QWidget()
+        column = QVBoxLayout(form)
+        column.setContentsMargins(0, 0, 0, 0)
+        services = QGroupBox(_("Services (none ticked: the whole catalog)"))
+        grid = QGridLayout(services)
+        self.categories = _checklist()
+        self.merchants = _checklist()
+        self.offers = _checklist()
+        for n, (label, box) in enumerate(
+            ((_("Categories"), self.categories), (_("Merchants"), self.merchants),
+             (_("Services"), self.offers))
+        ):  # fmt: skip
+            grid.addWidget(QLabel(label), 0, n)
+            grid.addWidget(box, 1, n)
+        column.addWidget(services)
+        rule = QGroupBox(_("Audience rule"))
+        fields = QFormLayout(rule)
+        points = QHBoxLayout()
+        self.points_min = QLineEdit()
+        self.points_min.setPlaceholderText(_("no limit"))
+        self.points_max = QLineEdit()
+        self.points_max.setPlaceholderText(_("no limit"))
+        points.addWidget(self.points_min)
+        points.addWidget(QLabel(_("to")))
+        points.addWidget(self.points_max)
+        fields.addRow(_("Points on the event day"), points)
+        self.affordable = QCheckBox(_("Only customers whose points buy one of its services"))
+        fields.addRow(self.affordable)
+        self.dormant = QComboBox()
+        self.dormant.addItem(_("Either"), None)
+        self.dormant.addItem(_("Dormant customers only"), True)
+        self.dormant.addItem(_("Not dormant"), False)
+        fields.addRow(_("Dormant"), self.dormant)
+        lists = QGridLayout()
+        self.tiers = _checklist(4)
+        self.employers = _checklist(4)
+        self.products = _checklist(4)
+        for n, (label, box) in enumerate(
+            ((_("Tiers"), self.tiers), (_("Payroll employers"), self.employers),
+             (_("Products held (any)"), self.products))
+        ):  # fmt: skip
+            lists.addWidget(QLabel(label), 0, n)
+            lists.addWidget(box, 1, n)
+        fields.addRow(lists)
+        column.addWidget(rule)
+        buttons = QHBoxLayout()
+        self.save_button = QPushButton(_("Save theme"))
+        self.save_button.setProperty("role", "primary")
+        self.save_button.clicked.connect(self.save)
+        buttons.addWidget(self.save_button)
+        self.remove_button = QPushButton(_("Remove theme"))
+        self.remove_button.clicked.connect(self.remove)
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
+        column.addLayout(buttons)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(form)
+        scroll.setWidgetResizable(True)
+        split.addWidget(scroll)
+
+        right = QWidget()
+        side = QVBoxLayout(right)
+        side.setContentsMargins(0, 0, 0, 0)
+        count_row = QHBoxLayout()
+        self.count_button = QPushButton(_("Count candidates"))
+        self.count_button.clicked.connect(self.count)
+        count_row.addWidget(self.count_button)
+        count_row.addStretch(1)
+        side.addLayout(count_row)
+        self.totals = QLabel("")
+        self.totals.setWordWrap(True)
+        side.addWidget(self.totals)
+        figures = [_("Candidates"), _("Already invited"), _("To invite")]
+        self.branch_table = make_table([_("Branch"), _("Branch name"), *figures])
+        self.rm_table = make_table([_("RM staff no."), _("RM"), _("Branch"), *figures])
+        tables = QSplitter(Qt.Orientation.Vertical)
+        tables.addWidget(self.branch_table)
+        tables.addWidget(self.rm_table)
+        side.addWidget(tables, 1)
+        invite_row = QHBoxLayout()
+        invite_row.addWidget(QLabel(_("Invitations for")))
+        self.invite_slot = QComboBox()
+        invite_row.addWidget(self.invite_slot, 1)
+        side.addLayout(invite_row)
+        self.invite_button = QPushButton(_("Invite"))
+        self.invite_button.setProperty("role", "primary")
+        self.invite_button.setEnabled(False)
+        self.invite_button.clicked.connect(self.invite)
+        side.addWidget(self.invite_button)
+        right.setMinimumWidth(460)
+        split.addWidget(right)
+        split.setChildrenCollapsible(False)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        layout.addWidget(split, 1)
+        self.banner = ResultBanner()
+        layout.addWidget(self.banner)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def refresh(self, keep: str | None = None) -> None:
+        """The lists and the event's themes read again; ``keep``: the theme to show."""
+        try:
+            self.choices = themes.choices(self.context.uow())
+            self.views = themes.themes(self.context.uow())
+        except KioskError as error:
+            self.banner.show_result(Tone.ERROR, str(error))
+            return
+        current = keep if keep is not None else self.picker.currentData()
+        self.picker.blockSignals(True)
+        self.picker.clear()
+        self.picker.addItem(_("New theme…"), NEW)
+        for view in self.views:
+            self.picker.addItem(f"{view.spec.code} {view.spec.name}", view.spec.code)
+        index = self.picker.findData(current) if current else 0
+        self.picker.setCurrentIndex(max(index, 0))
+        self.picker.blockSignals(False)
+        for box in (self.slot, self.invite_slot):
+            box.clear()
+        self.slot.addItem(_("The whole event"), None)
+        for code, label in self.choices.slots:
+            self.slot.addItem(f"{label} ({code})", code)
+            self.invite_slot.addItem(f"{label} ({code})", code)
+        self._picked()
+
+    def _view(self) -> ThemeView | None:
+        code = self.picker.currentData()
+        return next((v for v in self.views if v.spec.code == code), None)
+
+    def _picked(self) -> None:
+        view = self._view()
+        spec = view.spec if view else ThemeSpec(code="", name="")
+        self.code.setText(spec.code)
+        self.code.setReadOnly(view is not None)
+        self.name.setText(spec.name)
+        self.slot.setCurrentIndex(max(self.slot.findData(spec.slot), 0))
+        c = self.choices
+        _fill(self.categories, [(k, category_label(k)) for k in c.categories], spec.categories)
+        _fill(self.merchants, [(k, f"{k} {n}") for k, n in c.merchants], spec.merchants)
+        _fill(self.offers, [(k, f"{k} {n}") for k, n, _m in c.offers], spec.offers)
+        _fill(self.tiers, [(k, n) for k, n in c.tiers], spec.tiers)
+        employers = list(dict.fromkeys([*c.employers, *spec.employers]))
+        _fill(self.employers, [(e, e) for e in employers], spec.employers)
+        products = list(dict.fromkeys([*c.products, *spec.products]))
+        _fill(self.products, [(p, p) for p in products], spec.products)
+        self.points_min.setText("" if spec.points_min is None else str(spec.points_min))
+        self.points_max.setText("" if spec.points_max is None else str(spec.points_max))
+        self.affordable.setChecked(spec.affordable)
+        self.dormant.setCurrentIndex(max(self.dormant.findData(spec.dormant), 0))
+        self.remove_button.setEnabled(view is not None)
+        self.count_button.setEnabled(view is not None)
+        self._counted(None)
+
+    # -- acting ------------------------------------------------------------------------------
+
+    def _points(self, field: QLineEdit) -> int | None:
+        text = field.text().strip().replace(",", "").replace("，", "")
+        if not text:
+            return None
+        if not text.isdigit():
+            raise KioskError(_("“{text}” is not a whole number of points.").format(text=text))
+        return int(text)
+
+    def spec(self) -> ThemeSpec:
+        return ThemeSpec(
+            code=self.code.text(),
+            name=self.name.text(),
+            slot=self.slot.currentData(),
+            categories=ticked(self.categories),
+            merchants=ticked(self.merchants),
+            offers=ticked(self.offers),
+            points_min=self._points(self.points_min),
+            points_max=self._points(self.points_max),
+            affordable=self.affordable.isChecked(),
+            tiers=ticked(self.tiers),
+            dormant=self.dormant.currentData(),
+            employers=ticked(self.employers),
+            products=ticked(self.products),
+        )
+
+    def save(self) -> None:
+        try:
+            view = themes.set_theme(
+                self.context.uow(),
+                self.spec(),
+                self.context.staff,
+                station="admin",
+                clock=self.context.app.clock,
+            )
+        except KioskError as error:
+            self.banner.show_result(Tone.ERROR, _("Not saved"), str(error))
+            return
+        self.refresh(keep=view.spec.code)
+        self.banner.show_result(
+            Tone.OK,
+            _("Theme {code} saved: {n} services.").format(
+                code=view.spec.code, n=len(view.offer_codes)
+            ),
+            _("Count the candidates before inviting them."),
+        )
+
+    def remove(self) -> None:
+        view = self._view()
+        if view is None:
+            return
+        try:
+            themes.remove_theme(
+                self.context.uow(),
+                view.spec.code,
+                self.context.staff,
+                station="admin",
+                clock=self.context.app.clock,
+            )
+        except KioskError as error:
+            self.banner.show_result(Tone.ERROR, _("Not removed"), str(error))
+            return
+        self.refresh(keep=NEW)
+        self.banner.show_result(Tone.OK, _("Theme {code} removed.").format(code=view.spec.code))
+
+    def count(self) -> None:
+        view = self._view()
+        if view is None:
+            return
+        try:
+            audience = themes.audience(self.context.uow(), view.spec.code)
+        except KioskError as error:
+            self.banner.show_result(Tone.ERROR, str(error))
+            return
+        self._counted(audience)
+        if audience.nobody():
+            self.banner.show_result(Tone.WARN, audience.nobody())
+        else:
+            self.banner.clear()
+
+    def _counted(self, audience: Audience | None) -> None:
+        """The counts on screen, and the Invite button for exactly that many."""
+        self.counted = audience
+        view = self._view()
+        if audience is None:
+            fill_table(self.branch_table, [])
+            fill_table(self.rm_table, [])
+            self.totals.setText("")
+            self.invite_button.setText(_("Invite"))
+            self.invite_button.setEnabled(False)
+        else:
+            fill_table(
+                self.branch_table,
+                [
+                    [r.code, r.name, f"{r.candidates:,}", f"{r.invited:,}", f"{r.new:,}"]
+                    for r in audience.branches
+                ],
+            )
+            fill_table(
+                self.rm_table,
+                [
+                    [
+                        r.code or _("(no RM)"),
+                        r.name if r.code else "",
+                        r.branch,
+                        f"{r.candidates:,}",
+                        f"{r.invited:,}",
+                        f"{r.new:,}",
+                    ]
+                    for r in audience.rms
+                ],
+            )
+            self.totals.setText(
+                _(
+                    "{candidates:,} candidates, {invited:,} already invited, {new:,} to invite."
+                ).format(candidates=audience.candidates, invited=audience.invited, new=audience.new)
+            )
+            self.invite_button.setText(_("Invite {n:,} customers").format(n=audience.new))
+            self.invite_button.setEnabled(audience.new > 0)
+        slot = view.spec.slot if view else None
+        self.invite_slot.setEnabled(view is not None and slot is None)
+        if slot is not None:
+            self.invite_slot.setCurrentIndex(max(self.invite_slot.findData(slot), 0))
+
+    def invite(self) -> None:
+        view, audience = self._view(), self.counted
+        if view is None or audience is None:
+            return
+        try:
+            done = themes.invite(
+                self.context.uow(),
+                view.spec.code,
+                self.context.staff,
+                slot=self.invite_slot.currentData() if view.spec.slot is None else None,
+                expect=audience.new,
+                station="admin",
+                clock=self.context.app.clock,
+            )
+        except KioskError as error:
+            self.banner.show_result(Tone.ERROR, _("Nobody was invited"), str(error))
+            return
+        self.count()
+        self.banner.show_result(
+            Tone.OK,
+            _("{created:,} invited to slot {slot}; {already:,} were invited already.").format(
+                created=done.created, slot=done.slot, already=done.already
+            ),
+        )
