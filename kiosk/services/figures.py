@@ -101,6 +101,7 @@ from kiosk.models import (
     VisitStep,
 )
 from kiosk.services.activation import REACTIVATED_NOTE
+from kiosk.services.arrival import against_window, window_end
 from kiosk.services.customer_offers import months_after
 from kiosk.services.events import current_event
 from kiosk.services.gate import OVERRIDE_STEP
@@ -528,9 +529,9 @@ class SlotFigures:
     invited: int  # invitations, declined included
     expected: int  # confirmed invitations
     arrived: int
-    early: int  # came before the slot (more than the reception's grace early)
-    on_time: int
-    late: int  # came after the slot ended
+    early: int  # came before their window, else before the slot (beyond the grace)
+    on_time: int  # in their window, else in the slot
+    late: int  # came after their window ended, else after the slot
     companions: int  # companions of the customers who arrived
     is_current: bool
 
@@ -580,21 +581,41 @@ def is_current_slot(slot: Any, now: datetime) -> bool:
 
 def slot_figures(s: Session, event: Event, now: datetime) -> list[SlotFigures]:
     """Arrivals per slot against the confirmed invitations, early / on time / late as
-    reception judges them (``ReceptionPolicy.early_grace``)."""
+    reception judges them: against the customer's arrival window when one is planned
+    (``arrival.against_window``: in the window counts as on time), else against the slot
+    (``ReceptionPolicy.early_grace``)."""
     grace = ReceptionPolicy().early_grace
     invited = slot_invitations(s, event)
     result = []
     for slot in event.slots:
+        no_window = Invitation.window_starts_at.is_(None)
         arrived, early, late, companions = s.execute(
             select(
                 func.count(Visit.id),
-                func.count(Visit.id).filter(Visit.checked_in_at < slot.starts_at - grace),
-                func.count(Visit.id).filter(Visit.checked_in_at > slot.ends_at),
+                func.count(Visit.id).filter(
+                    no_window, Visit.checked_in_at < slot.starts_at - grace
+                ),
+                func.count(Visit.id).filter(no_window, Visit.checked_in_at > slot.ends_at),
                 func.coalesce(func.sum(Visit.companions), 0),
             )
             .join(Invitation, Invitation.id == Visit.invitation_id)
             .where(Visit.event_id == event.id, Invitation.slot_id == slot.id)
         ).one()
+        # Customers with a window: judged one by one, as reception did (a window's end is
+        # its start plus the window's length, cut at the slot's end).
+        for checked_in_at, starts_at in s.execute(
+            select(Visit.checked_in_at, Invitation.window_starts_at)
+            .join(Invitation, Invitation.id == Visit.invitation_id)
+            .where(
+                Visit.event_id == event.id,
+                Invitation.slot_id == slot.id,
+                Invitation.window_starts_at.is_not(None),
+            )
+        ):
+            ends_at = window_end(slot.ends_at, starts_at, event.window_minutes)
+            side, _minutes = against_window(checked_in_at, starts_at, ends_at)
+            early += side < 0
+            late += side > 0
         n, confirmed = invited.get(slot.id, (0, 0))
         result.append(
             SlotFigures(

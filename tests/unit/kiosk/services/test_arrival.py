@@ -376,3 +376,47 @@ def test_reception_against_the_window(any_demo_db: Database) -> None:
     )
     assert card.window_start is None
     assert card.arrival in (Arrival.ON_TIME, Arrival.EARLY, Arrival.LATE)
+
+
+def test_slot_figures_judge_arrivals_as_reception_did(any_demo_db: Database) -> None:
+    """The dashboard's early / on time / late per slot agree with what reception told each
+    customer: against their window when they have one, else against the slot."""
+    from kiosk.models import Event as EventRow
+    from kiosk.services.figures import slot_figures
+
+    db = any_demo_db
+    boss = staff_session(db.unit_of_work(), "S001", clock=CLOCK)
+    set_window_settings(db.unit_of_work(), boss, throughput=30, clock=CLOCK)
+    plan_windows(db.unit_of_work(), boss, clock=CLOCK)
+    with db.unit_of_work() as uow:
+        rows = uow.session.execute(
+            select(Invitation.customer_id, Invitation.window_starts_at, TimeSlot.starts_at)
+            .join(TimeSlot, TimeSlot.id == Invitation.slot_id)
+            .where(TimeSlot.code == "AM")
+            .order_by(Invitation.window_starts_at.is_(None), Invitation.id)
+        ).all()
+    windowed = [r for r in rows if r.window_starts_at is not None]
+    plain = [r for r in rows if r.window_starts_at is None]
+    assert len(windowed) >= 4 and plain
+    late_window = next(r for r in windowed if r.window_starts_at > r.starts_at)
+    windowed = [r for r in windowed if r is not late_window]
+    # (customer, when they come): early for their window though inside the slot; in the
+    # window; late for the window though inside the slot; no window, on time for the slot.
+    visits = [
+        (late_window, late_window.starts_at + timedelta(minutes=1)),
+        (windowed[0], windowed[0].window_starts_at + timedelta(minutes=3)),
+        (windowed[1], windowed[1].window_starts_at + timedelta(minutes=45)),
+        (plain[0], plain[0].starts_at + timedelta(minutes=20)),
+    ]
+    told = Counter()
+    for row, at in visits:
+        desk = staff_session(db.unit_of_work(), "R001", clock=FixedClock(at))
+        card = reception.customer_card(db.unit_of_work(), row.customer_id, clock=FixedClock(at))
+        told[card.arrival] += 1
+        reception.check_in(db.unit_of_work(), row.customer_id, desk, clock=FixedClock(at))
+    assert told == {Arrival.EARLY: 1, Arrival.IN_WINDOW: 1, Arrival.LATE: 1, Arrival.ON_TIME: 1}
+    with db.unit_of_work() as uow:
+        event = uow.session.scalar(select(EventRow))
+        figures = {f.code: f for f in slot_figures(uow.session, event, CLOCK.now())}
+    morning = figures["AM"]
+    assert (morning.arrived, morning.early, morning.on_time, morning.late) == (4, 1, 2, 1)
