@@ -4,7 +4,9 @@ audience of nobody says so; everything on screen at 1366×768."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QAbstractButton, QLabel
@@ -51,6 +53,7 @@ def test_the_coordinator_defines_counts_and_invites(
     make_window: Callable[[str], MainWindow],
     any_demo_url: str,
     settings: Settings,
+    tmp_path: Path,
 ) -> None:
     database = open_database(any_demo_url)
     generate_customers(database, 600)
@@ -117,3 +120,32 @@ def test_the_coordinator_defines_counts_and_invites(
     assert not panel.invite_button.isEnabled()
     panel.remove_button.click()
     assert panel.banner.tone == Tone.OK and panel.picker.findData("NONE") == -1
+
+    # The themed session's own booklet from the Booklet tab: its services only, its name on
+    # the cover; the whole event's booklet still lists every service.
+    written: list[Path] = []
+
+    def save_file(parent: object, title: str, name: str, filters: str) -> Path:
+        written.append(tmp_path / f"{len(written)}-{name}")
+        return written[-1]
+
+    station.chooser.save_file = save_file  # type: ignore[method-assign]
+    station.tabs.setCurrentWidget(station.booklet_tab)
+    picker = station.booklet_theme
+    assert picker.itemText(0) == "整场活动" and picker.findData("CAR") > 0
+    picker.setCurrentIndex(picker.findData("CAR"))
+    station.booklet_button.click()
+    assert station.booklet_banner.tone == Tone.OK, station.booklet_banner.detail.text()
+    themed = _pdf_text(written[-1])
+    assert "洗车观影专场" in themed and "精致洗车一次" in themed and "电影票两张" in themed
+    assert "基础体检套餐" not in themed
+    picker.setCurrentIndex(0)
+    station.booklet_button.click()
+    assert "基础体检套餐" in _pdf_text(written[-1])
+
+
+def _pdf_text(path: Path) -> str:
+    done = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    )
+    return "".join(done.stdout.split())

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from kiosk.changeset import Changes
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.services import rm_codes, tracking
+from kiosk.services import rm_codes, themes, tracking
 from printing.booklet import BookletPaper, render_booklet, render_html
 from printing.posters import render_posters
 from ui.operations import run
@@ -62,6 +62,11 @@ class BookletTab:
         self.paper.addItem("A4", BookletPaper.A4.value)
         self.paper.addItem("A5", BookletPaper.A5.value)
         row.addWidget(self.paper)
+        # A themed session's own booklet: its services only, its name on the cover (#20).
+        row.addWidget(QLabel(_("Theme")))
+        self.booklet_theme = QComboBox()
+        self.booklet_theme.setObjectName("booklet_theme")
+        row.addWidget(self.booklet_theme)
         self.booklet_button = QPushButton(_("Write booklet PDF…"))
         self.booklet_button.setProperty("role", "primary")
         self.booklet_button.clicked.connect(self.write_booklet)
@@ -82,6 +87,16 @@ class BookletTab:
         return tab
 
     def refresh_booklet(self) -> None:
+        chosen = self.booklet_theme.currentData()
+        self.booklet_theme.clear()
+        self.booklet_theme.addItem(_("The whole event"), None)
+        try:
+            for view in themes.themes(self.context.uow()):
+                self.booklet_theme.addItem(f"{view.spec.name} ({view.spec.code})", view.spec.code)
+        except KioskError:
+            pass  # no event yet: said below
+        at = self.booklet_theme.findData(chosen)
+        self.booklet_theme.setCurrentIndex(max(at, 0))
         try:
             content = tracking.booklet(self.context.uow())
         except KioskError as error:
@@ -139,7 +154,7 @@ class BookletTab:
 
     def _write(self, render: Callable[[tracking.Booklet], Path]) -> None:
         try:
-            content = tracking.booklet(self.context.uow())
+            content = tracking.booklet(self.context.uow(), self.booklet_theme.currentData())
             if not content.offers:
                 raise KioskError(_("The catalog is empty: import the catalog first."))
             path = render(content)
