@@ -757,16 +757,14 @@ def _add_before_the_day(
     now: datetime,
     rng: random.Random,
 ) -> None:
-    """What the weeks before the day left (issue #20), so every tab has something to show:
-    each RM's personal code, the contact history the daily reports built (an SMS or a call,
-    then a call with the answer; a few confirmations made by another branch's RM, who is
-    credited), reminders sent the day before to most confirmed customers, the bank's rules as
-    settings (call every invitee holding 20,000 points; 25 customers per 30-minute window:
-    planning the windows is left to the coordinator), and employers and products for a
-    themed session's audience. From a stream of its own, like the lots: nothing else changes."""
+    """What the weeks before the day left (issue #20), so the progress and RM reports have
+    something to show: each RM's personal code, the contact history the daily reports built
+    (an SMS or a call, then a call with the answer; a few confirmations made by another
+    branch's RM, who is credited), and employers and products for a themed session's
+    audience. The coordinator's own steps are left to try: the call rule (Figures tab), the
+    arrival windows (throughput, plan) and the reminders sent. From a stream of its own, like
+    the lots: nothing else changes."""
     invite_codes.assign(session, rng)
-    event.window_throughput = 25
-    event.call_points_floor = 20000
     zone = ZoneInfo(event.timezone)
     rm_ids = [m.id for m in staff if Role.RM in m.roles.split()]
     found: list[contacts.Contact] = []
@@ -807,16 +805,6 @@ def _add_before_the_day(
             found.append(
                 contacts.Contact(
                     invitation_id, ContactPurpose.INVITE, channel, first_day, by, answer
-                )
-            )
-        if status == InvitationStatus.CONFIRMED and rng.random() < 0.6:
-            found.append(
-                contacts.Contact(
-                    invitation_id,
-                    ContactPurpose.REMINDER,
-                    ContactChannel.SMS,
-                    event.event_date - timedelta(days=1),
-                    own,
                 )
             )
         # Credit as the report import gives it: another RM's contact counts (the SMS is the

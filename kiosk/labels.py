@@ -170,6 +170,11 @@ def audit_action_label(action: str) -> str:
         "theme_invited": _("Themed session's audience invited"),
         "import_invitees": _("Invitees imported"),
         "import_invitations": _("Invitation reports imported"),
+        "import_reminder_report": _("SMS send report imported"),
+        "reminders_recorded": _("Reminders sent recorded"),
+        "window_settings_set": _("Arrival window settings set"),
+        "windows_planned": _("Arrival windows planned"),
+        "window_branch_moved": _("Branch moved to another arrival window"),
         "ledger_pushed": _("Sent to the points ledger"),
         "ledger_pulled": _("Balances refreshed from the ledger"),
     }

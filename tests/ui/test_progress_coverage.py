@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from kiosk import audit
 from kiosk.clock import Clock
 from kiosk.db import open_database
-from kiosk.models import Customer, Invitation
+from kiosk.models import Customer, Invitation, InvitationContact
 from kiosk.services import figure_settings, tracking
 from kiosk.services import imports as svc
 from kiosk.services.auth import staff_session
@@ -33,6 +34,9 @@ def test_progress_tab_shows_coverage_and_who_the_call_rule_misses(
     tmp_path: Path,
 ) -> None:
     database = open_database(demo_url)
+    with audit.unaudited(), database.unit_of_work() as uow:  # no report has come in yet
+        uow.session.execute(delete(InvitationContact))
+        uow.commit()
     with database.unit_of_work() as uow:
         invitees = uow.session.execute(
             select(Customer.customer_no, Customer.name, Customer.points_balance)

@@ -297,7 +297,7 @@ def _written_action_codes() -> set[str]:
     import ast
     from pathlib import Path
 
-    from kiosk.imports import ORDER
+    from kiosk.imports import IMPORTABLE as ORDER
 
     root = Path(__file__).resolve().parents[3]
     codes: set[str] = set()

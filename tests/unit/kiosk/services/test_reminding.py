@@ -145,7 +145,10 @@ def test_send_report(any_demo_db: Database, tmp_path: Path) -> None:
     assert _reminders(db) == [(confirmed[0][0], "sms", day, ""), (confirmed[1][0], "sms", day, "")]
     with db.unit_of_work() as uow:
         at = uow.session.scalars(
-            select(InvitationContact.at).order_by(InvitationContact.id).limit(1)
+            select(InvitationContact.at)
+            .where(InvitationContact.purpose == ContactPurpose.REMINDER)
+            .order_by(InvitationContact.id)
+            .limit(1)
         ).one()
         assert at == datetime(2026, 11, 26, 2, 5, tzinfo=UTC)
     twice = imports.import_file(db.unit_of_work(), "reminder_report", good, boss, clock=CLOCK)
