@@ -67,7 +67,11 @@ def _install_safety_net() -> None:
     def hook(kind: type[BaseException], value: BaseException, tb: object) -> None:
         if isinstance(value, KioskError):
             title = _("Points redemption event")
-            QMessageBox.warning(QApplication.activeWindow(), title, str(value))
+            # Over the window in use; a window that was closed can stay Qt's active window
+            # while it is torn down, and a box parented to it crashed the app: none then.
+            active = QApplication.activeWindow()
+            parent = active if active is not None and active.isVisible() else None
+            QMessageBox.warning(parent, title, str(value))
             return
         previous(kind, value, tb)  # type: ignore[arg-type]
 

@@ -369,9 +369,13 @@ class MainWindow(QMainWindow):
     def choose_database(self) -> None:
         """Ask for the event database URL; on success this laptop remembers and joins it."""
         dialog = ConnectionDialog(self.app.database.url, parent=self)
-        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.database is None:
-            return
-        self.switch_database(dialog.database)
+        try:
+            accepted = dialog.exec() == QDialog.DialogCode.Accepted
+            database = dialog.database
+        finally:
+            dialog.deleteLater()  # not one more hidden child of the window per question
+        if accepted and database is not None:
+            self.switch_database(database)
 
     def switch_database(self, database: Database) -> None:
         self.locked = False
