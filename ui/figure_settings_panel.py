@@ -62,6 +62,7 @@ class FigureSettingsPanel(QWidget):
         self.next_given.toggled.connect(self.next_event.setEnabled)
         self.default_hint = QLabel("")
         self.default_hint.setProperty("role", "hint")
+        self.default_hint.setWordWrap(True)  # in large print the form stays 1366 px wide
         date_row.addWidget(self.next_given)
         date_row.addWidget(self.next_event)
         date_row.addWidget(self.default_hint, 1)
