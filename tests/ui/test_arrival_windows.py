@@ -251,9 +251,13 @@ def test_reception_tells_early_and_in_window(
     ends = (late_window[1] + timedelta(hours=8, minutes=30)).strftime("%H:%M")
     scanner_burst(qtbot, station.field, late_window[0])
     qtbot.waitUntil(lambda: station.banner.tone == Tone.OK)
-    assert f"{early} min before the window {starts}–{ends}" in station.banner.detail.text()
+    # Past an hour in hours and minutes ("2 h", "1 h 30 min"), not "120 min".
+    assert early >= 60
+    hours, rest = divmod(early, 60)
+    said = f"{hours} h {rest} min" if rest else f"{hours} h"
+    assert f"{said} before the window {starts}–{ends}" in station.banner.detail.text()
     assert station.card_view.slot.text() == (
-        f"Window: {starts}–{ends} (上午场 09:00–11:30) · {early} min early"
+        f"Window: {starts}–{ends} (上午场 09:00–11:30) · {said} early"
     )
     scanner_burst(qtbot, station.field, first_window[0], seed=11)
     qtbot.waitUntil(lambda: "in the window 09:00–09:30" in station.banner.detail.text())
