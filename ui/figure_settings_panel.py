@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.errors import KioskError
-from kiosk.i18n import _
+from kiosk.i18n import _, listing
 from kiosk.services import figure_settings
 from kiosk.services.figure_settings import FigureSettings
 from ui.context import StationContext
@@ -115,7 +115,7 @@ class FigureSettingsPanel(QWidget):
 
     @staticmethod
     def describe(settings: FigureSettings) -> str:
-        return "; ".join(
+        return listing(
             (*figure_settings.describe(settings), figure_settings.describe_call_rule(settings))
         )
 
