@@ -11,7 +11,7 @@ from cli.common import out
 from cli.staff import add_staff, signed_in
 from kiosk import db as dbmod
 from kiosk.errors import KioskError
-from kiosk.i18n import _
+from kiosk.i18n import _, listing
 
 
 def _listed(values: list[str] | None) -> tuple[str, ...]:
@@ -125,7 +125,7 @@ def _describe(view) -> list[str]:  # type: ignore[no-untyped-def]
         rule.append(_("employers {names}").format(names="、".join(spec.employers)))
     if spec.products:
         rule.append(_("holding {products}").format(products="、".join(spec.products)))
-    lines.append("  " + _("Audience: {rule}").format(rule="; ".join(rule) or _("everyone")))
+    lines.append("  " + _("Audience: {rule}").format(rule=listing(rule) or _("everyone")))
     return lines
 
 

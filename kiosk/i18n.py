@@ -9,6 +9,7 @@ stays free of Qt's translation machinery.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 
@@ -54,6 +55,13 @@ def sentences(*parts: str) -> str:
     """Sentences one after another: a space between them in English, none in Chinese (whose
     full stop already ends the sentence). Empty parts are left out."""
     separator = "" if _language.startswith("zh") else " "
+    return separator.join(part for part in parts if part)
+
+
+def listing(parts: Iterable[str]) -> str:
+    """Items one after another with a semicolon: the full-width "；" in Chinese, "; " in
+    English. Empty parts are left out."""
+    separator = "；" if _language.startswith("zh") else "; "
     return separator.join(part for part in parts if part)
 
 

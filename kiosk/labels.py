@@ -250,3 +250,13 @@ def validity_label(valid_from: object, valid_to: object, long_term: bool) -> str
     else:
         end = valid_to.isoformat() if hasattr(valid_to, "isoformat") else "—"
     return _("{start} to {end}").format(start=start, end=end)
+
+
+def duration_words(minutes: int) -> str:
+    """Minutes as reception says them: "45 min", past an hour "4 h 30 min" (not "270 min")."""
+    if minutes < 60:
+        return _("{n} min").format(n=minutes)
+    hours, rest = divmod(minutes, 60)
+    if not rest:
+        return _("{h} h").format(h=hours)
+    return _("{h} h {m} min").format(h=hours, m=rest)

@@ -91,7 +91,7 @@ def coverage_headers(floor: int | None) -> list[str]:
         _("Invitees"),
         _("Contacted"),
         _("% contacted"),
-        _("Called"),
+        _("Called by phone"),
         _("% called"),
     ]
     if floor is not None:
@@ -297,6 +297,13 @@ def as_of_text(at: datetime | None = None) -> str:
     return _("Figures as of {time}").format(time=moment)
 
 
+def _shown(value: object) -> str:
+    """A cell's text as the spreadsheet shows it, for the column's width."""
+    if isinstance(value, Percent):
+        return f"{value:.0%}"
+    return str(value if value is not None else "")
+
+
 def write_workbook(sheets: list[Sheet], path: Path, as_of: str = "") -> Path:
     """One sheet per (title, rows), bold header, columns wide enough for Chinese text, shares
     as numbers formatted as %, the as-of line below each table, printed landscape one page
@@ -319,7 +326,12 @@ def write_workbook(sheets: list[Sheet], path: Path, as_of: str = "") -> Path:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for column in sheet.columns:
-            width = max(len(str(c.value or "")) for c in column)
+            # As wide as the table's text (a share as its percentage, not 0.6666…); the
+            # as-of line below runs over the empty cells beside it.
+            index = column[0].column - 1
+            width = max(
+                (len(_shown(row[index] if index < len(row) else None)) for row in rows), default=0
+            )
             sheet.column_dimensions[column[0].column_letter].width = min(max(8, width * 1.7), 70)
             if width > 40:
                 for cell in column:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.errors import KioskError
-from kiosk.i18n import _
+from kiosk.i18n import _, listing
 from kiosk.services import figure_settings
 from kiosk.services.figure_settings import FigureSettings
 from ui.context import StationContext
@@ -62,6 +62,7 @@ class FigureSettingsPanel(QWidget):
         self.next_given.toggled.connect(self.next_event.setEnabled)
         self.default_hint = QLabel("")
         self.default_hint.setProperty("role", "hint")
+        self.default_hint.setWordWrap(True)  # in large print the form stays 1366 px wide
         date_row.addWidget(self.next_given)
         date_row.addWidget(self.next_event)
         date_row.addWidget(self.default_hint, 1)
@@ -114,7 +115,7 @@ class FigureSettingsPanel(QWidget):
 
     @staticmethod
     def describe(settings: FigureSettings) -> str:
-        return "; ".join(
+        return listing(
             (*figure_settings.describe(settings), figure_settings.describe_call_rule(settings))
         )
 

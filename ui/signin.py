@@ -87,6 +87,10 @@ class SignInPage(QWidget):
                 _("Event database: {url}").format(url=describe_url(app.database.url))
             )
             self.database_label.setProperty("role", "hint")
+            # A long path or server address is cut, never widens the window past the screen
+            # (the hidden sign-in page counts in the window's minimum width).
+            self.database_label.setMinimumWidth(1)
+            self.database_label.setToolTip(self.database_label.text())
             where.addWidget(self.database_label)
             change = QPushButton(_("Event database…"))
             change.setObjectName("choose_database")

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.governance import ID_TYPES, TAX_RESIDENCIES
-from kiosk.i18n import _, catalog
+from kiosk.i18n import _, catalog, get_language
 from kiosk.imports import cells
 from kiosk.imports.cells import CellProblem
 from kiosk.kyc import OCCUPATIONS
@@ -223,12 +223,24 @@ class RowCheck:
             return None
 
 
+def _allowed(options: dict[str, str]) -> list[str]:
+    """The values a choice takes, as the file may say them: in Chinese each value's first
+    Chinese spelling (短信 / 电话 …, as the template's hint), else the values themselves."""
+    chinese = get_language().startswith("zh")
+    shown: dict[str, str] = {}
+    for spelling, value in options.items():
+        shown.setdefault(value, value)
+        if chinese and shown[value] == value and any("\u4e00" <= c <= "\u9fff" for c in spelling):
+            shown[value] = spelling
+    return list(shown.values())
+
+
 def _choice(options: dict[str, str], what: Callable[[], str]) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         raw = cells.text(value)
         found = options.get(raw.lower().replace(" ", ""))
         if found is None:
-            allowed = " / ".join(dict.fromkeys(options.values()))
+            allowed = " / ".join(_allowed(options))
             raise CellProblem(
                 _("“{value}” is not a {what}: use one of {allowed}.").format(
                     value=raw, what=what(), allowed=allowed

@@ -149,3 +149,24 @@ def _pdf_text(path: Path) -> str:
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
     )
     return "".join(done.stdout.split())
+
+
+def test_save_stays_on_screen_with_the_banner_at_1366(
+    qtbot: QtBot, make_window: Callable[[str], MainWindow], demo_url: str, settings: Settings
+) -> None:
+    """After a save the banner takes its room at the bottom: Save and Remove stay in view at
+    1366×768, not scrolled off below the form."""
+    settings.language = "zh_CN"
+    window = make_window(demo_url)
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == (1366, 768))
+    _station, panel = _open(qtbot, window)
+    qtbot.keyClicks(panel.code, "car")
+    panel.name.setText("洗车观影专场")
+    tick(panel.categories, "car", "movie")
+    panel.save_button.click()
+    assert panel.banner.tone == Tone.OK and panel.banner.isVisible()
+    qtbot.wait(50)
+    for button in (panel.save_button, panel.remove_button):
+        shown = button.visibleRegion().boundingRect()
+        assert shown.size() == button.size(), button.text()  # wholly in view

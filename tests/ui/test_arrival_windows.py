@@ -29,6 +29,7 @@ from kiosk.models import (
 from kiosk.services import arrival
 from kiosk.services.auth import staff_session
 from ui.main_window import MainWindow
+from ui.settings import Settings
 from ui.stations.admin import AdminStation
 from ui.stations.reception import ReceptionStation
 from ui.widgets import Tone
@@ -250,10 +251,44 @@ def test_reception_tells_early_and_in_window(
     ends = (late_window[1] + timedelta(hours=8, minutes=30)).strftime("%H:%M")
     scanner_burst(qtbot, station.field, late_window[0])
     qtbot.waitUntil(lambda: station.banner.tone == Tone.OK)
-    assert f"{early} min before the window {starts}–{ends}" in station.banner.detail.text()
+    # Past an hour in hours and minutes ("2 h", "1 h 30 min"), not "120 min".
+    assert early >= 60
+    hours, rest = divmod(early, 60)
+    said = f"{hours} h {rest} min" if rest else f"{hours} h"
+    assert f"{said} before the window {starts}–{ends}" in station.banner.detail.text()
     assert station.card_view.slot.text() == (
-        f"Window: {starts}–{ends} (上午场 09:00–11:30) · {early} min early"
+        f"Window: {starts}–{ends} (上午场 09:00–11:30) · {said} early"
     )
     scanner_burst(qtbot, station.field, first_window[0], seed=11)
     qtbot.waitUntil(lambda: "in the window 09:00–09:30" in station.banner.detail.text())
     assert station.card_view.slot.text().endswith("· in window")
+
+
+def test_large_print_administration_fits_a_1366_laptop(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], demo_url: str, settings: Settings
+) -> None:
+    """In large print (Chinese) the arrival windows' and the booklet's buttons stay on a
+    1366-wide screen, and no tab pushes the window wider than the laptop (Sign out cut off)."""
+    settings.language = "zh_CN"
+    window = make_window(demo_url)
+    sign_in(qtbot, window, "S001", "1234")
+    window.switcher.setCurrentRow(window.station_titles().index("管理"))
+    window.large.setChecked(True)
+    station = window.current_station()
+    assert isinstance(station, AdminStation)
+    assert station.minimumSizeHint().width() + window.switcher.width() <= 1366
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == (1366, 768))
+    station.tabs.setCurrentWidget(station.windows)
+    qtbot.waitUntil(station.windows.isVisible)
+    panel = station.windows
+    for widget in (panel.plan_button, panel.fresh_button, panel.save_button, panel.move_button):
+        assert _inside(widget, window), widget.objectName()
+    station.tabs.setCurrentWidget(station.booklet_tab)
+    qtbot.waitUntil(station.posters_button.isVisible)
+    for widget in (station.booklet_button, station.html_button, station.posters_button):
+        assert _inside(widget, window), widget.text()
+    for index in range(station.tabs.count()):  # no other tab widens the window either
+        station.tabs.setCurrentIndex(index)
+        qtbot.wait(20)
+        assert window.width() == 1366, station.tabs.tabText(index)

@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from kiosk.changeset import Changes
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.labels import queue_label
+from kiosk.labels import duration_words, queue_label
 from kiosk.models import Queue
 from kiosk.permissions import Action
 from kiosk.roles import Station
@@ -565,21 +565,21 @@ class ReceptionStation(StationPage):
                 f"{card.window_end.astimezone(zone):%H:%M}"
             )
             if card.arrival == Arrival.EARLY:
-                return _("{n} min before the window {window}").format(
-                    n=card.minutes_off, window=window
+                return _("{time} before the window {window}").format(
+                    time=duration_words(card.minutes_off), window=window
                 )
             if card.arrival == Arrival.LATE:
-                return _("{n} min after the window {window}").format(
-                    n=card.minutes_off, window=window
+                return _("{time} after the window {window}").format(
+                    time=duration_words(card.minutes_off), window=window
                 )
             return _("in the window {window}").format(window=window)
         if card.arrival == Arrival.EARLY:
-            return _("{n} min before the {slot} slot").format(
-                n=card.minutes_off, slot=card.slot_label
+            return _("{time} before the {slot} slot").format(
+                time=duration_words(card.minutes_off), slot=card.slot_label
             )
         if card.arrival == Arrival.LATE:
-            return _("{n} min after the {slot} slot").format(
-                n=card.minutes_off, slot=card.slot_label
+            return _("{time} after the {slot} slot").format(
+                time=duration_words(card.minutes_off), slot=card.slot_label
             )
         if card.arrival == Arrival.NO_SLOT:
             return _("no slot")

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.i18n import _
-from kiosk.labels import gap_label, kyc_field_label, queue_label, tier_label
+from kiosk.i18n import _, listing
+from kiosk.labels import duration_words, gap_label, kyc_field_label, queue_label, tier_label
 from kiosk.services import reception
 from kiosk.services.reception import Arrival, CustomerCard
 from ui.theme import is_large_print
@@ -90,8 +90,8 @@ class CustomerCardView(QFrame):
             arrival = {
                 Arrival.ON_TIME: _("on time"),
                 Arrival.IN_WINDOW: _("in window"),
-                Arrival.EARLY: _("{n} min early").format(n=card.minutes_off),
-                Arrival.LATE: _("{n} min late").format(n=card.minutes_off),
+                Arrival.EARLY: _("{time} early").format(time=duration_words(card.minutes_off)),
+                Arrival.LATE: _("{time} late").format(time=duration_words(card.minutes_off)),
             }[card.arrival]
             if card.window_start and card.window_end:  # told against the window, in words
                 window = (
@@ -137,7 +137,7 @@ class CustomerCardView(QFrame):
             steps.append(_("open mobile banking"))
         steps.append(_("activation and redemption"))
         extra = [_("dormant customer")] if card.dormant else []
-        self.pending.setText(_("To do: {steps}").format(steps="; ".join(steps + extra)))
+        self.pending.setText(_("To do: {steps}").format(steps=listing(steps + extra)))
         if hit.rm_name:
             here = _("at the event") if card.rm_signed_in else _("not signed in")
             rm_text = _("RM: {name} ({here})").format(name=hit.rm_name, here=here)

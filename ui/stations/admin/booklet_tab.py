@@ -27,6 +27,7 @@ from kiosk.services import rm_codes, themes, tracking
 from printing.booklet import BookletPaper, render_booklet, render_html
 from printing.posters import render_posters
 from ui.operations import run
+from ui.theme import is_large_print
 from ui.widgets import ResultBanner, Tone
 
 
@@ -74,6 +75,10 @@ class BookletTab:
         self.html_button = QPushButton(_("Write e-catalog HTML…"))
         self.html_button.clicked.connect(self.write_html)
         row.addWidget(self.html_button)
+        if is_large_print():  # the posters on their own line: 1366 px wide at most
+            row.addStretch(1)
+            layout.addLayout(row)
+            row = QHBoxLayout()
         # Each RM's A4 poster with their invitation code and WeChat link (issue #20).
         self.posters_button = QPushButton(_("Write RM posters PDF…"))
         self.posters_button.setObjectName("rm_posters")

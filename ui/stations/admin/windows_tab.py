@@ -27,6 +27,7 @@ from kiosk.services import arrival
 from kiosk.services.arrival import ArrivalPlan
 from ui.context import StationContext
 from ui.stations.admin.common import fill_table, make_table
+from ui.theme import is_large_print
 from ui.widgets import ResultBanner, Tone
 
 
@@ -64,6 +65,10 @@ class ArrivalWindowsPanel(QWidget):
         self.save_button.clicked.connect(self.save)
         settings.addWidget(self.save_button)
         settings.addStretch(1)
+        if is_large_print():  # the planning buttons on their own line: 1366 px wide at most
+            layout.addLayout(settings)
+            settings = QHBoxLayout()
+            settings.addStretch(1)
         self.plan_button = QPushButton(_("Plan windows"))
         self.plan_button.setObjectName("plan_windows")
         self.plan_button.setProperty("role", "primary")

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from kiosk import audit
 from kiosk.db import Database
+from kiosk.i18n import set_language
 from kiosk.invitations import rm_link
 from kiosk.models import (
     AuditRecord,
@@ -358,6 +359,21 @@ def test_refused_rows_name_row_and_column(event: Database, tmp_path: Path) -> No
     assert "“飞鸽” is not a channel" in messages[5]
     with event.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count(InvitationContact.id))) == 0
+
+
+def test_an_unknown_channel_is_refused_with_the_channels_in_chinese(
+    event: Database, tmp_path: Path
+) -> None:
+    """The coordinator reads the refusal in Chinese: the channels as the template says them
+    (短信 / 电话 …), not the database's sms / phone."""
+    set_language("zh_CN")
+    rows = [RM_HEADER, ["6200000005", None, "传真", "2026-11-20", "确认", None, None, None]]
+    with pytest.raises(ImportRefused) as refused:
+        report(event, tmp_path, rows, "bad.xlsx")
+    [issue] = refused.value.check.issues
+    assert (issue.row, issue.column) == (2, "邀约方式")
+    assert "短信 / 电话 / 微信 / 网点 / 线上" in issue.message
+    assert "sms" not in issue.message and "phone" not in issue.message
 
 
 # --- coverage and the call rule ------------------------------------------------------------
