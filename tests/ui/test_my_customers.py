@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
+from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLabel
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -123,6 +123,11 @@ def _all_on_screen(qtbot: QtBot, window: MainWindow, station: MyCustomersStation
         wraps = isinstance(widget, QLabel) and widget.wordWrap()
         if widget.text() and not wraps:
             assert widget.width() >= widget.sizeHint().width() - 1, widget.text()
+        elif widget.text():  # wrapped: every line shown
+            assert widget.height() >= widget.heightForWidth(widget.width()) - 1, widget.text()
+    for combo in station.findChildren(QComboBox):  # the RM filter, the channel: not cut
+        if combo.isVisible():
+            assert combo.width() >= combo.sizeHint().width() - 1, combo.currentText()
     assert station.table.height() > 150  # the list keeps room for rows
     desk = window.switcher.parentWidget()  # the switcher and the station
     assert desk.minimumSizeHint().width() <= 1366, desk.minimumSizeHint()
@@ -182,7 +187,7 @@ def test_an_rm_reminds_their_customers(
     assert station.sms.wordWrap()
     station.copy_button.click()
     assert QApplication.clipboard().text() == text
-    assert station.banner.tone == Tone.INFO
+    assert station.copied.text() == "已复制，请在手机上粘贴。"
 
     # Two rows marked reminded by phone: two contacts by RM001, today; the list updates.
     two = _listed(station)[:2]
@@ -212,12 +217,24 @@ def test_an_rm_reminds_their_customers(
     station = window.current_station()
     assert isinstance(station, MyCustomersStation)
     _all_on_screen(qtbot, window, station)
+    _select(station, [0])  # the whole SMS on three lines: the list keeps its room
+    station.copy_button.click()  # and what copying says
+    assert station.copied.text()
+    _all_on_screen(qtbot, window, station)
     window.language.setCurrentIndex(window.language.findData("en"))
     station = window.current_station()
     assert isinstance(station, MyCustomersStation)
     assert station.mark_button.text() == "Mark as reminded today"
     assert station.count.text() == f"Reminded {reminded + 2} / {len(mine)} confirmed customers"
     assert sorted(_listed(station)) == sorted(set(waiting) - set(two))
+    _all_on_screen(qtbot, window, station)
+    _select(station, [0])
+    station.channel.setCurrentIndex(station.channel.findData("wechat"))
+    station.mark_button.click()  # the banner too
+    assert station.banner.tone == Tone.OK and station.banner.isVisible()
+    station.only_new.setChecked(False)
+    _select(station, [0])
+    assert station.sms.text().startswith("尊敬的")  # the SMS is Chinese whatever the screen
     _all_on_screen(qtbot, window, station)
     window.large.setChecked(False)
     station = window.current_station()
@@ -238,9 +255,15 @@ def test_a_supervisor_sees_everyone_and_filters_by_rm(
     everyone = _confirmed(demo_url, None)
     assert sorted(_listed(station)) == sorted(everyone)
     assert station.rm.isVisible() and not station.table.isColumnHidden(0)
+    _all_on_screen(qtbot, window, station)
     station.rm.setCurrentIndex(station.rm.findData("RM001"))
     assert sorted(_listed(station)) == sorted(_confirmed(demo_url, "RM001"))
     _all_on_screen(qtbot, window, station)
+    window.large.setChecked(True)
+    station = window.current_station()
+    assert isinstance(station, MyCustomersStation)
+    _all_on_screen(qtbot, window, station)
+    station.only_new.setChecked(False)
     # A supervisor may tick anyone's: recorded as theirs.
     _select(station, [0])
     number = _listed(station)[0]

@@ -34,6 +34,7 @@ from kiosk.services import reminding
 from ui.context import StationContext
 from ui.operations import run
 from ui.stations.base import StationPage
+from ui.theme import is_large_print
 from ui.widgets import ResultBanner, Tone
 
 RM_COLUMN = 0  # shown to a supervisor only
@@ -63,6 +64,7 @@ class MyCustomersStation(StationPage):
         )
         hint.setProperty("role", "hint")
         hint.setWordWrap(True)
+        hint.setVisible(not is_large_print())  # large print: the room goes to the list
         layout.addWidget(hint)
         self.banner = ResultBanner()
         layout.addWidget(self.banner)
@@ -70,6 +72,7 @@ class MyCustomersStation(StationPage):
         filters = QHBoxLayout()
         self.rm = QComboBox()
         self.rm.setObjectName("my_customers_rm")
+        self.rm.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.rm.setVisible(self.supervisor)
         self.rm.currentIndexChanged.connect(lambda _index: self.load())
         if self.supervisor:
@@ -81,11 +84,13 @@ class MyCustomersStation(StationPage):
         self.only_new.setChecked(True)
         self.only_new.toggled.connect(lambda _on: self.show_rows())
         filters.addWidget(self.only_new)
-        filters.addStretch(1)
+        # Right of the filters, on two lines when large print in English leaves no room.
         self.count = QLabel("")
         self.count.setObjectName("reminded_count")
         self.count.setProperty("role", "subtitle")
-        filters.addWidget(self.count)
+        self.count.setWordWrap(True)
+        self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        filters.addWidget(self.count, 1)
         layout.addLayout(filters)
 
         self.table = QTableWidget(0, 7)
@@ -119,6 +124,7 @@ class MyCustomersStation(StationPage):
         heading = QHBoxLayout()
         self.sms_title = QLabel(_("SMS text"))
         self.sms_title.setProperty("role", "subtitle")
+        self.sms_title.setWordWrap(True)
         heading.addWidget(self.sms_title, 1)
         self.copy_button = QPushButton(_("Copy the SMS"))
         self.copy_button.setObjectName("copy_sms")
@@ -151,7 +157,12 @@ class MyCustomersStation(StationPage):
         self.mark_button.setProperty("role", "primary")
         self.mark_button.clicked.connect(self.mark)
         marks.addWidget(self.mark_button)
-        marks.addStretch(1)
+        # Said here rather than in the banner, which would take the list's room.
+        self.copied = QLabel("")
+        self.copied.setObjectName("sms_copied")
+        self.copied.setProperty("role", "hint")
+        self.copied.setWordWrap(True)
+        marks.addWidget(self.copied, 1)
         layout.addLayout(marks)
         self.show_text()
 
@@ -227,6 +238,7 @@ class MyCustomersStation(StationPage):
 
     def show_text(self) -> None:
         chosen = self.current()
+        self.copied.setText("")
         selected = len(self.selected_numbers())
         self.copy_button.setEnabled(chosen is not None)
         self.mark_button.setEnabled(selected > 0)
@@ -248,13 +260,7 @@ class MyCustomersStation(StationPage):
         if chosen is None:
             return
         QApplication.clipboard().setText(chosen.reminder.text)
-        self.banner.show_result(
-            Tone.INFO,
-            _("SMS copied"),
-            _("Paste it into a message to {name} on your phone.").format(
-                name=chosen.reminder.masked_name
-            ),
-        )
+        self.copied.setText(_("Copied: paste it on your phone."))
 
     def mark(self) -> None:
         chosen = self.selected_numbers()
