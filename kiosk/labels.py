@@ -26,6 +26,7 @@ def station_label(station: Station | str) -> str:
         Station.MERCHANT: _("Merchant booth"),
         Station.DASHBOARD: _("Dashboard"),
         Station.ADMIN: _("Administration"),
+        Station.MY_CUSTOMERS: _("My customers"),
     }[Station(station)]
 
 

@@ -20,6 +20,8 @@ class Station(enum.StrEnum):
     MERCHANT = "merchant"
     DASHBOARD = "dashboard"
     ADMIN = "admin"
+    # After ADMIN, so the stations' Ctrl+N keys before it do not move.
+    MY_CUSTOMERS = "my_customers"
 
 
 EVERY_ROLE = frozenset(Role)
@@ -32,7 +34,11 @@ STATION_ROLES: dict[Station, frozenset[Role]] = {
     Station.MERCHANT: frozenset({Role.MERCHANT, Role.SUPERVISOR}),
     Station.DASHBOARD: frozenset({Role.SUPERVISOR}),
     Station.ADMIN: frozenset({Role.SUPERVISOR}),
+    Station.MY_CUSTOMERS: frozenset({Role.RM, Role.SUPERVISOR}),
 }
+
+# Stations that are not a desk of the event day: they never make a member of staff's home.
+NOT_A_DESK = frozenset({Station.OVERVIEW, Station.MY_CUSTOMERS})
 
 
 def may_open(roles: Iterable[Role], station: Station) -> bool:
@@ -47,9 +53,10 @@ def allowed_stations(roles: Iterable[Role]) -> list[Station]:
 
 def home_station(roles: Iterable[Role], registered: Iterable[Station]) -> Station | None:
     """Where a member of staff starts: their desk when their roles give exactly one (and it
-    exists), else the overview, where a supervisor chooses."""
+    exists), else the overview, where a supervisor chooses. An RM's list of customers to
+    remind (``MY_CUSTOMERS``) is not a desk: an RM still starts at the service desk."""
     registered = list(registered)
-    desks = [s for s in allowed_stations(roles) if s is not Station.OVERVIEW]
+    desks = [s for s in allowed_stations(roles) if s not in NOT_A_DESK]
     if len(desks) == 1 and desks[0] in registered:
         return desks[0]
     return Station.OVERVIEW if Station.OVERVIEW in registered else next(iter(registered), None)

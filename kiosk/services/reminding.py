@@ -45,6 +45,7 @@ from kiosk.permissions import Action, require
 from kiosk.services.arrival import against_window, window_end
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
+from kiosk.services.tracking import Reminder, reminders
 from kiosk.uow import UnitOfWork
 
 
@@ -185,6 +186,79 @@ def reminded(uow: UnitOfWork) -> dict[str, date]:
                 .group_by(Customer.customer_no)
             )
         }
+
+
+@dataclass(frozen=True)
+class MyCustomer:
+    """One confirmed customer on an RM's list: their reminder and the last day one was
+    recorded (None: not reminded yet)."""
+
+    reminder: Reminder
+    last_reminded: date | None
+
+
+@dataclass(frozen=True)
+class MyCustomers:
+    """The list the station 我的客户 shows: an RM's confirmed customers (their own and those
+    credited to them), or for a supervisor everyone's or one RM's."""
+
+    rm_no: str  # whose list: the RM's staff number; "" for everyone (a supervisor's)
+    customers: list[MyCustomer]
+    rms: list[tuple[str, str]]  # a supervisor's filter: (staff no, name) of every RM; [] else
+
+    @property
+    def reminded(self) -> int:
+        return sum(1 for c in self.customers if c.last_reminded is not None)
+
+
+def my_customers(uow: UnitOfWork, staff: StaffSession, rm_no: str = "") -> MyCustomers:
+    """The confirmed customers ``staff`` reminds: an RM's own (the invitation's RM or the RM
+    it is credited to), never another RM's; a supervisor's choice of RM (``rm_no``, by the
+    same rule) or, without one, everyone's. Phones masked."""
+    require(staff, Action.RECORD_REMINDER)
+    supervisor = Role.SUPERVISOR in staff.roles
+    rm_no = rm_no.strip()
+    with uow:
+        s = uow.session
+        current_event(s)
+        rms = (
+            [
+                (m.staff_no, m.name)
+                for m in s.scalars(select(Staff).order_by(Staff.staff_no))
+                if Role.RM in m.role_set
+            ]
+            if supervisor
+            else []
+        )
+        if not supervisor:
+            if rm_no and rm_no != staff.staff_no:
+                raise KioskError(_("You see your own customers only."))
+            rm_id: int | None = staff.staff_id
+            rm_no = staff.staff_no
+        elif rm_no:
+            rm_id = s.scalar(select(Staff.id).where(Staff.staff_no == rm_no))
+            if rm_id is None:
+                raise KioskError(_("There is no member of staff “{value}”.").format(value=rm_no))
+        else:
+            rm_id = None
+    listed = reminders(uow, rm_id=rm_id)
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        query = (
+            select(Customer.customer_no, func.max(InvitationContact.contacted_on))
+            .join(Invitation, Invitation.customer_id == Customer.id)
+            .join(InvitationContact, InvitationContact.invitation_id == Invitation.id)
+            .where(
+                Invitation.event_id == event.id,
+                InvitationContact.purpose == ContactPurpose.REMINDER,
+            )
+            .group_by(Customer.customer_no)
+        )
+        if rm_id is not None:  # the same customers as the list
+            query = query.where(or_(Invitation.rm_id == rm_id, Invitation.invited_by == rm_id))
+        last: dict[str, date] = {number: day for number, day in s.execute(query)}
+    return MyCustomers(rm_no, [MyCustomer(r, last.get(r.customer_no)) for r in listed], rms)
 
 
 @dataclass(frozen=True)

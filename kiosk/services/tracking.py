@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from kiosk import audit
@@ -111,6 +111,8 @@ class Reminder:
     text: str
     code: str = ""  # the invitation code, so the SMS platform's send report can echo it
     window: str = ""  # "9:30-10:00" when an arrival window is planned, else ""
+    # The RM the confirmation is credited to (``Invitation.invited_by``) when not their own.
+    credited_no: str = ""
 
 
 @dataclass(frozen=True)
@@ -220,11 +222,14 @@ def _slot_text(invitation: Invitation, zone: ZoneInfo) -> tuple[str, str, str]:
     )
 
 
-def reminders(uow: UnitOfWork, opener: Opener | None = None) -> list[Reminder]:
+def reminders(
+    uow: UnitOfWork, opener: Opener | None = None, *, rm_id: int | None = None
+) -> list[Reminder]:
     """One reminder per confirmed invitation, sorted by RM, slot and customer number.
 
     Phones are masked unless ``opener`` is given (a supervisor typed the event passphrase to
-    export the list the RMs call from)."""
+    export the list the RMs call from). With ``rm_id``, only that RM's customers (their own,
+    ``rm_id``, and those credited to them, ``invited_by``), sorted by slot and number."""
     with uow:
         s = uow.session
         event = current_event(s)
@@ -235,6 +240,11 @@ def reminders(uow: UnitOfWork, opener: Opener | None = None) -> list[Reminder]:
             .where(
                 Invitation.event_id == event.id,
                 Invitation.status == InvitationStatus.CONFIRMED,
+                *(
+                    [or_(Invitation.rm_id == rm_id, Invitation.invited_by == rm_id)]
+                    if rm_id is not None
+                    else []
+                ),
             )
             .options(
                 selectinload(Invitation.customer).selectinload(Customer.branch),
@@ -243,6 +253,13 @@ def reminders(uow: UnitOfWork, opener: Opener | None = None) -> list[Reminder]:
                 selectinload(Invitation.preselections).selectinload(Preselection.offer),
             )
         ).all()
+        by = {i.invited_by for i in invitations if i.invited_by is not None}
+        credited = {
+            staff_id: number
+            for staff_id, number in s.execute(
+                select(Staff.id, Staff.staff_no).where(Staff.id.in_(list(by)))
+            )
+        }
         result = []
         for invitation in invitations:
             customer = invitation.customer
@@ -289,10 +306,18 @@ def reminders(uow: UnitOfWork, opener: Opener | None = None) -> list[Reminder]:
                     text=text,
                     code=invitation.code,
                     window=window,
+                    credited_no=credited.get(invitation.invited_by, "")
+                    if invitation.invited_by not in (None, invitation.rm_id)
+                    else "",
                 )
             )
         starts_at = {slot.code: slot.starts_at for slot in event.slots}
-        result.sort(key=lambda r: (r.rm_no == "", r.rm_no, starts_at[r.slot_code], r.customer_no))
+        if rm_id is not None:
+            result.sort(key=lambda r: (starts_at[r.slot_code], r.customer_no))
+        else:
+            result.sort(
+                key=lambda r: (r.rm_no == "", r.rm_no, starts_at[r.slot_code], r.customer_no)
+            )
         return result
 
 

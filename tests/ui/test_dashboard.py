@@ -81,7 +81,7 @@ def test_dashboard_shows_the_report_figures(
     clock.at = NOW
     window = make_window(small_url)
     station = open_dashboard(qtbot, window)
-    assert window.station_titles()[-2:] == ["Dashboard", "Administration"]
+    assert window.station_titles()[-3:] == ["Dashboard", "Administration", "My customers"]
     xlsx, _pdf = write_event_report(
         "summary", window.app.database.unit_of_work, tmp_path, clock=clock
     )

@@ -116,7 +116,7 @@ def all_stations() -> Iterator[None]:
     ("staff_no", "expected"),
     [
         ("R001", ["Event overview", "Reception"]),
-        ("RM001", ["Event overview", "Service desk"]),
+        ("RM001", ["Event overview", "Service desk", "My customers"]),
         ("A001", ["Event overview", "Activation desk"]),
         ("M001", ["Event overview", "Merchant booth"]),
         (
@@ -129,6 +129,7 @@ def all_stations() -> Iterator[None]:
                 "Merchant booth",
                 "Dashboard",
                 "Administration",
+                "My customers",
             ],
         ),
     ],
@@ -169,6 +170,7 @@ def test_language_switch_is_applied_and_remembered(
         "商户核销",
         "看板",
         "管理",
+        "我的客户",
     ]
     assert window.sign_out_button.text() == "退出登录"
     assert "尊享积分兑换活动" in window.windowTitle()
@@ -182,6 +184,7 @@ def test_language_switch_is_applied_and_remembered(
         "Merchant booth",
         "Dashboard",
         "Administration",
+        "My customers",
     ]
 
 

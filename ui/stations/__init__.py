@@ -24,6 +24,7 @@ _REGISTRY: dict[Station, type[StationPage] | str] = {
     Station.ADMIN: "ui.stations.admin:AdminStation",
     Station.MERCHANT: "ui.stations.merchant:MerchantStation",
     Station.DASHBOARD: "ui.stations.dashboard:DashboardStation",
+    Station.MY_CUSTOMERS: "ui.stations.my_customers:MyCustomersStation",
 }
 
 

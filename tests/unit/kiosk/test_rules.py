@@ -68,7 +68,7 @@ def test_masking() -> None:
     ("role", "stations"),
     [
         (Role.RECEPTION, [Station.OVERVIEW, Station.RECEPTION]),
-        (Role.RM, [Station.OVERVIEW, Station.SERVICE_DESK]),
+        (Role.RM, [Station.OVERVIEW, Station.SERVICE_DESK, Station.MY_CUSTOMERS]),
         (Role.ACTIVATION, [Station.OVERVIEW, Station.ACTIVATION]),
         (Role.MERCHANT, [Station.OVERVIEW, Station.MERCHANT]),
         (Role.SUPERVISOR, list(Station)),
@@ -106,3 +106,7 @@ def test_home_station() -> None:
     assert home_station([Role.SUPERVISOR], built) is Station.OVERVIEW
     assert home_station([Role.RM], built) is Station.OVERVIEW  # the service desk is not built
     assert home_station([Role.RM, Role.RECEPTION], list(Station)) is Station.OVERVIEW
+    # An RM's list of customers to remind is no second desk: the service desk stays home.
+    assert home_station([Role.RM], list(Station)) is Station.SERVICE_DESK
+    assert home_station([Role.RM], [Station.OVERVIEW, Station.MY_CUSTOMERS]) is Station.OVERVIEW
+    assert home_station([Role.SUPERVISOR], list(Station)) is Station.OVERVIEW

@@ -198,3 +198,80 @@ def test_per_rm_figures(any_demo_db: Database) -> None:
     others = [r for r in figures.rms if r.rm_no != rm_no]
     assert all(r.reminded == 0 and r.in_window_share is None for r in others)
     assert reminding.percent_text(None) == "—" and reminding.percent_text(0.5) == "50%"
+
+
+def _rm_customers(db: Database, rm_no: str) -> set[str]:
+    """The confirmed customers whose RM is ``rm_no`` or who are credited to them."""
+    with db.unit_of_work() as uow:
+        rm_id = uow.session.scalar(select(Staff.id).where(Staff.staff_no == rm_no))
+        return set(
+            uow.session.scalars(
+                select(Customer.customer_no)
+                .join(Invitation, Invitation.customer_id == Customer.id)
+                .where(
+                    Invitation.status == InvitationStatus.CONFIRMED,
+                    (Invitation.rm_id == rm_id) | (Invitation.invited_by == rm_id),
+                )
+            )
+        )
+
+
+def test_my_customers(any_demo_db: Database) -> None:
+    """An RM's list is exactly their confirmed customers, credited ones included, with the
+    last day reminded; never another RM's; a supervisor sees everyone's or one RM's."""
+    db = any_demo_db
+    with db.unit_of_work() as uow:
+        credited_no = uow.session.scalars(
+            select(Staff.staff_no)
+            .join(Invitation, Invitation.invited_by == Staff.id)
+            .where(
+                Invitation.status == InvitationStatus.CONFIRMED,
+                Invitation.invited_by != Invitation.rm_id,
+            )
+            .order_by(Staff.staff_no)
+            .limit(1)
+        ).one()
+    rm = staff_session(db.unit_of_work(), credited_no, clock=CLOCK)
+    mine = reminding.my_customers(db.unit_of_work(), rm)
+    numbers = [c.reminder.customer_no for c in mine.customers]
+    assert mine.rm_no == credited_no and mine.rms == []
+    assert len(numbers) == len(set(numbers))
+    assert set(numbers) == _rm_customers(db, credited_no)
+    credited = [c for c in mine.customers if c.reminder.credited_no]
+    assert credited and all(c.reminder.rm_no != credited_no for c in credited)
+    assert all("*" in c.reminder.masked_phone for c in mine.customers)  # masked
+    sent = reminding.reminded(db.unit_of_work())
+    assert {c.reminder.customer_no: c.last_reminded for c in mine.customers} == {
+        n: sent.get(n) for n in numbers
+    }
+    assert 0 < mine.reminded < len(numbers)  # the demo reminded most, not all
+
+    with pytest.raises(KioskError, match="own customers"):
+        reminding.my_customers(
+            db.unit_of_work(), rm, "RM002" if credited_no != "RM002" else "RM001"
+        )
+    reception_staff = staff_session(db.unit_of_work(), "R001", clock=CLOCK)
+    with pytest.raises(PermissionDenied):
+        reminding.my_customers(db.unit_of_work(), reception_staff)
+
+    # Ticked here, it shows: today, and the count grows by one.
+    waiting = next(c for c in mine.customers if c.last_reminded is None)
+    reminding.mark_reminded(db.unit_of_work(), rm, [waiting.reminder.customer_no], clock=CLOCK)
+    after = reminding.my_customers(db.unit_of_work(), rm)
+    assert after.reminded == mine.reminded + 1
+    day = datetime(2026, 11, 26).date()
+    assert {c.reminder.customer_no: c.last_reminded for c in after.customers}[
+        waiting.reminder.customer_no
+    ] == day
+
+    boss = staff_session(db.unit_of_work(), "S001", clock=CLOCK)
+    everyone = reminding.my_customers(db.unit_of_work(), boss)
+    assert everyone.rm_no == ""
+    assert len(everyone.customers) == len(_confirmed(db))
+    assert credited_no in [number for number, _name in everyone.rms]
+    theirs = reminding.my_customers(db.unit_of_work(), boss, credited_no)
+    assert [c.reminder.customer_no for c in theirs.customers] == [
+        c.reminder.customer_no for c in after.customers
+    ]
+    with pytest.raises(KioskError, match="no member of staff"):
+        reminding.my_customers(db.unit_of_work(), boss, "NOBODY")
