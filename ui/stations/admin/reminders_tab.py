@@ -121,7 +121,9 @@ class RemindersTab:
         self.mark_reminded_button.setObjectName("mark_reminded")
         self.mark_reminded_button.clicked.connect(self.mark_reminded)
         marks.addWidget(self.mark_reminded_button)
-        hint2 = QLabel(_("RMs tick their own with kiosk reminders mark; SMS send reports: Import."))
+        hint2 = QLabel(
+            _("RMs tick their own customers in the station My customers; SMS send reports: Import.")
+        )
         hint2.setProperty("role", "hint")
         hint2.setWordWrap(True)
         marks.addWidget(hint2, 1)
