@@ -67,6 +67,9 @@ class CustomerOffers:
     expiring_12m: int  # within twelve months
     offers: list[OfferFor]  # the whole catalog, by merchant, category and code
     short: list[OfferFor]  # the short list, best first
+    # The themed session (专场) whose services these are, named so the desk can say why the
+    # catalog is smaller ("" when the customer sees the whole catalog).
+    theme: str = ""
 
     def expiring_lots(self, months: int) -> list[LotBalance]:
         """Unexpired lots with points left that expire within ``months`` of today."""
@@ -168,6 +171,7 @@ def offers_for(uow: UnitOfWork, customer_id: int, *, clock: Clock | None = None)
             expiring_12m=soon,
             offers=offers,
             short=short_list(offers, soon),
+            theme="" if scope.whole else scope.theme_name,
         )
 
 

@@ -107,6 +107,9 @@ class ThemeView:
     spec: ThemeSpec
     slot_label: str  # "" for the whole event
     offer_codes: tuple[str, ...]  # the services it offers, by code
+    # Invitees it binds now: every invitation of its slot, or for the event's theme those of
+    # slots without a theme of their own; they can take only its services.
+    bound: int = 0
 
 
 @dataclass(frozen=True)
@@ -257,8 +260,24 @@ def _view(session: Session, theme: EventTheme) -> ThemeView:
     slot = session.get(TimeSlot, theme.slot_id) if theme.slot_id else None
     offers = _offers_in(session, theme.event_id, Scope.of(theme))
     return ThemeView(
-        _spec_of(session, theme), slot.label if slot else "", tuple(o.code for o in offers)
+        _spec_of(session, theme),
+        slot.label if slot else "",
+        tuple(o.code for o in offers),
+        _bound(session, theme),
     )
+
+
+def _bound(session: Session, theme: EventTheme) -> int:
+    """Invitations whose customers this theme limits (``theme_scope.customer_scope``)."""
+    query = select(func.count(Invitation.id)).where(Invitation.event_id == theme.event_id)
+    if theme.slot_id is not None:
+        query = query.where(Invitation.slot_id == theme.slot_id)
+    else:
+        themed_slots = select(EventTheme.slot_id).where(
+            EventTheme.event_id == theme.event_id, EventTheme.slot_id.is_not(None)
+        )
+        query = query.where(Invitation.slot_id.not_in(themed_slots))
+    return int(session.scalar(query) or 0)
 
 
 def themes(uow: UnitOfWork) -> list[ThemeView]:

@@ -25,6 +25,7 @@ from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.models import (
     Customer,
     EventTier,
+    Invitation,
     JournalLot,
     MobileBanking,
     Offer,
@@ -33,6 +34,7 @@ from kiosk.models import (
     Queue,
     Slip,
     SlipStatus,
+    TimeSlot,
 )
 from kiosk.points import LotInput, lot_balances, set_lots
 from kiosk.services import reception
@@ -344,3 +346,53 @@ def test_a_customer_below_every_tier_sees_the_plain_prices(
     qtbot.keyClick(station, Qt.Key.Key_F10)
     assert station.customer is None and not station.view_button.isEnabled()
     assert not station.catalog.isColumnHidden(0) and station.catalog.isColumnHidden(3)
+
+
+def test_a_themed_sessions_customer_sees_its_services_and_why(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    any_demo_url: str,
+    clock: FixedClock,
+    settings: Settings,
+) -> None:
+    """The customer's slot has a theme (洗车观影专场: car and cinema): the desk's catalog holds
+    its services only and its title names the session, in Chinese, so the staff know why the
+    list is short; a language switch keeps it named."""
+    from kiosk.services import themes
+    from kiosk.services.themes import ThemeSpec
+
+    customer_id = _gold_customer(any_demo_url, clock)
+    database = open_database(any_demo_url)
+    boss = staff_session(database.unit_of_work(), "S001", clock=clock)
+    with database.unit_of_work() as uow:
+        slot = uow.session.scalar(
+            select(TimeSlot.code)
+            .join(Invitation, Invitation.slot_id == TimeSlot.id)
+            .where(Invitation.customer_id == customer_id)
+        )
+    themes.set_theme(
+        database.unit_of_work(),
+        ThemeSpec("CAR", "洗车观影专场", slot=slot, categories=("car", "movie")),
+        boss,
+        clock=clock,
+    )
+    database.dispose()
+    settings.language = "zh_CN"
+    window = make_window(any_demo_url)
+    sign_in(qtbot, window, "A001", "1234")
+    station = window.current_station()
+    assert isinstance(station, ActivationStation)
+    scanner_burst(qtbot, station.scan, CUSTOMER_NO)
+    assert station.customer is not None and station.customer.customer_id == customer_id
+    qtbot.keyClick(station, Qt.Key.Key_F3)  # every service of the session
+    panel = station.catalog_panel
+    assert {o.category for o in panel.mine.offers} == {"car", "movie"}  # type: ignore[union-attr]
+    assert set(_rows(station)) == {o.code for o in panel.mine.offers}  # type: ignore[union-attr]
+    assert panel.title.text().startswith("专场「洗车观影专场」· ")
+    assert "只提供本专场的服务" in panel.title.toolTip()
+    from .test_qt_language import _switch_language
+
+    _switch_language(qtbot, window, "en")
+    station = window.current_station()
+    assert isinstance(station, ActivationStation)
+    qtbot.waitUntil(lambda: "洗车观影专场 (themed session)" in station.catalog_panel.title.text())

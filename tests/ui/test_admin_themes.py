@@ -75,6 +75,8 @@ def test_the_coordinator_defines_counts_and_invites(
     panel.save_button.click()
     assert panel.banner.tone == Tone.OK, panel.banner.detail.text()
     assert panel.picker.currentData() == "CAR" and panel.code.isReadOnly()
+    assert "下午场已受邀的" in panel.banner.detail.text()  # who it binds, said at once
+    assert "只能兑换这些服务" in panel.banner.detail.text()
 
     panel.count_button.click()
     counted = themes.audience(panel.context.uow(), "CAR")

@@ -274,6 +274,13 @@ class CatalogPanel(QWidget):
         else:
             title = _("All {total} services").format(total=len(self.mine.offers))
             tip = _("Every service, at this customer's prices. F3 goes back to the short list.")
+        if self.mine is not None and self.mine.theme:
+            # A themed session offers part of the catalog: say which, so nobody looks for
+            # the missing services.
+            title = _("{theme} (themed session) · {title}").format(
+                theme=self.mine.theme, title=title
+            )
+            tip = _("This customer's session offers its own services only.")
         if self.title.text() != title:
             self.title.setText(title)
             self.title.setToolTip(tip)

@@ -318,7 +318,11 @@ class ThemesPanel(QWidget):
             _("Theme {code} saved: {n} services.").format(
                 code=view.spec.code, n=len(view.offer_codes)
             ),
-            _("Count the candidates before inviting them."),
+            _(
+                "From now on the {bound:,} customers invited to {slot} can take only these"
+                " services (the activation desk names the session). Count the candidates"
+                " before inviting more."
+            ).format(bound=view.bound, slot=view.slot_label or _("the event")),
         )
 
     def remove(self) -> None:

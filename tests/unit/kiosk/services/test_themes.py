@@ -337,7 +337,16 @@ def test_the_catalog_shows_the_theme_only(any_demo_db: Database) -> None:
     every = {o.code for o in activation.catalog(db.unit_of_work())}
     cars = _car_offers(db)
     assert cars and cars < every
-    themes.set_theme(db.unit_of_work(), CAR_AND_MOVIES, boss, clock=CLOCK)  # the PM slot's
+    view = themes.set_theme(db.unit_of_work(), CAR_AND_MOVIES, boss, clock=CLOCK)  # PM's
+    with db.unit_of_work() as uow:
+        per_slot = dict(
+            uow.session.execute(
+                select(TimeSlot.code, func.count(Invitation.id))
+                .join(Invitation, Invitation.slot_id == TimeSlot.id)
+                .group_by(TimeSlot.code)
+            ).all()
+        )
+    assert view.bound == per_slot["PM"]  # everyone invited to PM is bound to it now
     with db.unit_of_work() as uow:
         s = uow.session
         pm, am = (
@@ -355,6 +364,8 @@ def test_the_catalog_shows_the_theme_only(any_demo_db: Database) -> None:
     assert {o.code for o in tracking.booklet(db.unit_of_work()).offers} == every
     mine = offers_for(db.unit_of_work(), pm, clock=CLOCK)
     assert {o.code for o in mine.offers} == cars
+    assert mine.theme == "洗车观影专场"  # named, so the desk can say why the list is short
+    assert offers_for(db.unit_of_work(), am, clock=CLOCK).theme == ""
     assert {o.code for o in mine.short} <= cars
     assert {o.code for o in activation.catalog(db.unit_of_work(), pm)} == cars
     with db.unit_of_work() as uow:  # a service chosen before the theme stays out of the cart
@@ -372,9 +383,10 @@ def test_the_catalog_shows_the_theme_only(any_demo_db: Database) -> None:
     } <= cars
     assert {o.code for o in offers_for(db.unit_of_work(), am, clock=CLOCK).offers} == every
     # The whole event's theme: the booklet (and so the e-catalog) and the empty desk.
-    themes.set_theme(
+    whole = themes.set_theme(
         db.unit_of_work(), ThemeSpec("HEALTH", "健康专场", offers=("O101",)), boss, clock=CLOCK
     )
+    assert whole.bound == per_slot["AM"]  # PM keeps its own theme
     assert [o.code for o in tracking.booklet(db.unit_of_work()).offers] == ["O101"]
     assert [o.code for o in activation.catalog(db.unit_of_work())] == ["O101"]
     assert {o.code for o in offers_for(db.unit_of_work(), am, clock=CLOCK).offers} == {"O101"}
