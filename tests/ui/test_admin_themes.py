@@ -131,7 +131,8 @@ def test_the_coordinator_defines_counts_and_invites(
         written.append(tmp_path / f"{len(written)}-{name}")
         return written[-1]
 
-    station.chooser.save_file = save_file  # type: ignore[method-assign]
+    # On this station only: ``chooser`` is the FileChooser class, shared by every test.
+    station.chooser = type("Chooser", (), {"save_file": staticmethod(save_file)})  # type: ignore[assignment]
     station.tabs.setCurrentWidget(station.booklet_tab)
     picker = station.booklet_theme
     assert picker.itemText(0) == "整场活动" and picker.findData("CAR") > 0

@@ -9,13 +9,14 @@ after switching to English."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLabel
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from kiosk.clock import FixedClock
 from kiosk.db import open_database
 from kiosk.models import (
     ContactPurpose,
@@ -147,6 +148,21 @@ def _select(station: MyCustomersStation, rows: list[int]) -> None:
     station.table.setCurrentCell(rows[0], 1, QItemSelectionModel.SelectionFlag.NoUpdate)
 
 
+def _reminded_yesterday(url: str, staff_no: str) -> None:
+    """The RM reminded their first confirmed customer the day before (through the service,
+    as the station does), so the list has one to leave out."""
+    from kiosk.services.auth import staff_session
+
+    yesterday = FixedClock(datetime(2026, 11, 27, 2, 0, tzinfo=UTC))
+    first = min(_confirmed(url, staff_no))
+    database = open_database(url)
+    try:
+        rm = staff_session(database.unit_of_work(), staff_no, clock=yesterday)
+        reminding.mark_reminded(database.unit_of_work(), rm, [first], clock=yesterday)
+    finally:
+        database.dispose()
+
+
 def test_an_rm_reminds_their_customers(
     qtbot: QtBot,
     make_window: Callable[[str], MainWindow],
@@ -154,6 +170,7 @@ def test_an_rm_reminds_their_customers(
     settings: Settings,
 ) -> None:
     settings.language = "zh_CN"
+    _reminded_yesterday(any_demo_url, "RM001")
     window = make_window(any_demo_url)
     window.resize(1366, 768)
     sign_in(qtbot, window, "RM001", "1234")

@@ -238,13 +238,18 @@ def test_my_customers(any_demo_db: Database) -> None:
     assert len(numbers) == len(set(numbers))
     assert set(numbers) == _rm_customers(db, credited_no)
     credited = [c for c in mine.customers if c.reminder.credited_no]
-    assert credited and all(c.reminder.rm_no != credited_no for c in credited)
+    # Credited to this RM (another RM's customer), or this RM's own credited to another.
+    assert any(c.reminder.credited_no == credited_no for c in credited)
+    assert all(
+        (c.reminder.rm_no == credited_no) != (c.reminder.credited_no == credited_no)
+        for c in credited
+    )
     assert all("*" in c.reminder.masked_phone for c in mine.customers)  # masked
     sent = reminding.reminded(db.unit_of_work())
     assert {c.reminder.customer_no: c.last_reminded for c in mine.customers} == {
         n: sent.get(n) for n in numbers
     }
-    assert 0 < mine.reminded < len(numbers)  # the demo reminded most, not all
+    assert mine.reminded == sum(1 for n in numbers if n in sent) < len(numbers)
 
     with pytest.raises(KioskError, match="own customers"):
         reminding.my_customers(
