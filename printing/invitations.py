@@ -120,8 +120,10 @@ def coverage_sheets(coverage: Coverage) -> list[Sheet]:
     rule still misses (masked names)."""
     floor = coverage.floor
     branches: list[list[object]] = [[_("Branch"), _("Branch name"), *coverage_headers(floor)]]
-    for row in [*coverage.branches, coverage.total]:
-        branches.append([row.code or _("Total"), row.name, *coverage_figures(row, floor)])
+    for row in coverage.branches:
+        branches.append([row.code, row.name, *coverage_figures(row, floor)])
+    # The total says "Total" once, in the first column (its name is the same word).
+    branches.append([_("Total"), "", *coverage_figures(coverage.total, floor)])
     rms: list[list[object]] = [[_("RM staff no."), _("RM"), _("Branch"), *coverage_headers(floor)]]
     for row in coverage.rms:
         rms.append([row.code or _("(no RM)"), row.name, row.branch, *coverage_figures(row, floor)])
@@ -301,6 +303,8 @@ def _shown(value: object) -> str:
     """A cell's text as the spreadsheet shows it, for the column's width."""
     if isinstance(value, Percent):
         return f"{value:.0%}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
     return str(value if value is not None else "")
 
 
@@ -320,6 +324,8 @@ def write_workbook(sheets: list[Sheet], path: Path, as_of: str = "") -> Path:
             for c, value in enumerate(row, start=1):
                 if isinstance(value, Percent):
                     sheet.cell(r, c).number_format = "0%"
+                elif isinstance(value, int) and not isinstance(value, bool):
+                    sheet.cell(r, c).number_format = "#,##0"  # 86,100 points, as on screen
         if as_of:
             sheet.cell(len(rows) + 2, 1, as_of).font = Font(italic=True)
         print_setup(sheet, title, as_of)
