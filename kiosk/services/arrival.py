@@ -262,6 +262,11 @@ class ArrivalPlan:
     def unplanned(self) -> int:
         return sum(sum(s.unplanned.values()) for s in self.slots)
 
+    def over(self, window: Window) -> bool:
+        """Whether the window holds more customers than the desks handle (the throughput
+        was lowered after planning; planning again puts it right)."""
+        return self.throughput is not None and window.total > self.throughput
+
 
 def window_starts(slot: TimeSlot, minutes: int) -> list[datetime]:
     count = window_count(slot.ends_at - slot.starts_at, minutes)

@@ -150,7 +150,7 @@ class ArrivalWindowsPanel(QWidget):
                     if plan.throughput
                     else str(w.total)
                 )
-                if plan.throughput and w.total > plan.throughput:
+                if plan.over(w):
                     count += " " + _("(over the throughput)")
                 rows.append(
                     [

@@ -311,8 +311,14 @@ def test_plan_flow(any_demo_db: Database) -> None:
     # as few customers as it can, never over the new throughput.
     plan = arrival_plan(db.unit_of_work())
     top = max(w.total for w in plan.slots[0].windows)
+    assert not any(plan.over(w) for w in plan.slots[0].windows)
     set_window_settings(db.unit_of_work(), boss, throughput=top - 1, clock=CLOCK)
+    before = arrival_plan(db.unit_of_work())  # the old plan, now over in its fullest window
+    assert [before.over(w) for w in before.slots[0].windows].count(True) >= 1
+    assert all(before.over(w) == (w.total > top - 1) for w in before.slots[0].windows)
     lowered = plan_windows(db.unit_of_work(), boss, clock=CLOCK)
+    after = arrival_plan(db.unit_of_work())
+    assert not any(after.over(w) for slot in after.slots for w in slot.windows)
     assert plan.slots[0].label in lowered.replanned
     assert lowered.placed == 0 and lowered.moved > 0 and lowered.kept > lowered.moved
     assert lowered.kept + lowered.moved == confirmed + 1
