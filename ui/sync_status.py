@@ -33,6 +33,7 @@ class SyncStatus(QLabel):
         self.database = database
         self.ledger_url = os.environ.get("KIOSK_LEDGER", "")
         self.process: QProcess | None = None
+        self.stopped = False  # the window closed: no push starts after (the 2 s first push)
         self._output = b""
         self.timer = QTimer(self)
         self.timer.setInterval(every(INTERVAL_MS))
@@ -48,7 +49,7 @@ class SyncStatus(QLabel):
         return self.process is not None
 
     def push_now(self) -> None:
-        if not self.ledger_url or self.running:
+        if not self.ledger_url or self.running or self.stopped:
             return
         self.setText(_("Sync: pushing…"))
         environment = QProcessEnvironment.systemEnvironment()
@@ -131,5 +132,6 @@ class SyncStatus(QLabel):
     def stop(self) -> None:
         """Stop the timer and wait for a running push (closing the window or signing out)."""
         self.timer.stop()
+        self.stopped = True
         if self.process is not None:
             self.process.waitForFinished(30_000)
