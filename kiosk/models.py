@@ -124,6 +124,53 @@ class ContactPurpose(enum.StrEnum):
     REMINDER = "reminder"
 
 
+class FollowupStage(enum.StrEnum):
+    """Where an invitee stands after the event (issue #21): the groups of an RM's follow-up
+    list. A customer can be in more than one (redeemed, and opened mobile banking)."""
+
+    NO_SHOW = "no_show"  # invited, did not come
+    NO_SLIP = "no_slip"  # came, left without a slip
+    UNREDEEMED = "unredeemed"  # holds slips not yet redeemed
+    REDEEMED = "redeemed"
+    REACTIVATED = "reactivated"  # was dormant, acted at the event
+    MOBILE_BANKING = "mobile_banking"  # opened mobile banking at the event
+
+
+class FollowupOutcome(enum.StrEnum):
+    """What the RM's follow-up contact came to, as the RM fills it in."""
+
+    REACHED = "reached"  # spoke with the customer
+    APPOINTMENT = "appointment"  # agreed a branch visit or a call back
+    BUSINESS = "business"  # a product or service taken up
+    DECLINED = "declined"  # not interested
+    UNREACHABLE = "unreachable"
+
+
+class FeedbackCategory(enum.StrEnum):
+    """What a complaint about a merchant is about (the review's 使用服务难)."""
+
+    REFUSED = "refused"  # the merchant refused the slip or the service
+    CONDITIONS = "conditions"  # extra conditions attached (buy more, pay a surcharge)
+    QUALITY = "quality"  # served worse than paying customers
+    OTHER = "other"
+
+
+class FeedbackChannel(enum.StrEnum):
+    """How the feedback reached the event database."""
+
+    CALL = "call"  # the satisfaction call, recorded at the service desk
+    FILE = "file"  # a call list imported back
+    BOOTH = "booth"  # an on-the-spot complaint at the merchant's booth
+
+
+class MerchantDecision(enum.StrEnum):
+    """A supervisor's review decision on a merchant."""
+
+    KEEP = "keep"
+    WARN = "warn"
+    EXIT = "exit"
+
+
 class ServiceCategory(enum.StrEnum):
     """Points buy services only, never physical goods."""
 
@@ -199,6 +246,10 @@ class Event(Base):
     # The bank's contact rule: every invitee holding at least this many points is called at
     # least once (None: no such rule); the progress report lists who is missing.
     call_points_floor: Mapped[int | None] = mapped_column(BigInteger)
+    # Merchant review thresholds (issue #21); None: that figure never flags a merchant.
+    review_score_floor: Mapped[int | None]  # average score below this, in tenths (35 = 3.5)
+    review_complaints: Mapped[int | None]  # this many complaints or more
+    review_delivery_days: Mapped[int | None]  # average days to delivery above this
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
@@ -601,6 +652,9 @@ class Merchant(Base):
     # HMAC key for the booth's redemption bundles: made on the first merchant-pack export,
     # carried by the pack, so the event side can tell a bundle is intact (kiosk.redemption_bundle).
     bundle_secret: Mapped[str | None] = mapped_column(String(64))
+    # What the bank pays per point redeemed, in millionths of a yuan (0.008 yuan = 8000);
+    # None: no rate (an offer's own price or nothing). See kiosk.services.settlement.
+    rate_micro: Mapped[int | None] = mapped_column(BigInteger)
 
     offers: Mapped[list[Offer]] = relationship(back_populates="merchant", order_by="Offer.code")
 
@@ -630,6 +684,8 @@ class Offer(Base):
     reserved: Mapped[int] = mapped_column(default=0)
     redeem_by: Mapped[date] = mapped_column(Date)
     description: Mapped[str] = mapped_column(String(300), default="")
+    # The bank's price per unit of this service, in fen; set, it overrides the merchant's rate.
+    price_fen: Mapped[int | None] = mapped_column(BigInteger)
 
     merchant: Mapped[Merchant] = relationship(back_populates="offers")
     tiers: Mapped[list[OfferTier]] = relationship(
@@ -769,6 +825,132 @@ class Redemption(Base):
     # voided, unknown, or for another merchant); None when it is clean. Kept, never dropped,
     # so reconciliation sees every redemption a booth reported.
     conflict: Mapped[str | None] = mapped_column(String(32))
+
+
+class FollowupContact(Base):
+    """One follow-up contact an RM reports after the event (issue #21), never overwritten:
+    imported from the RM's filled follow-up workbook. ``fingerprint`` (SHA-256 of customer,
+    stage, day, outcome, note and RM) makes a workbook imported twice add nothing."""
+
+    __tablename__ = "followup_contact"
+    __table_args__ = (
+        _check_in("stage", FollowupStage, "stage"),
+        _check_in("outcome", FollowupOutcome, "outcome"),
+        Index("ix_followup_contact_event_customer", "event_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    rm_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # whose list it was on
+    stage: Mapped[str] = mapped_column(String(16))
+    contacted_on: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str | None] = mapped_column(String(16))  # ContactChannel, when given
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(300), default="")
+    source: Mapped[str] = mapped_column(String(100), default="")
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ServiceDelivery(Base):
+    """When a redeemed slip's service was actually delivered (issue #21): from the booth's
+    bundle or a later file from the merchant. One per slip; a later report with another
+    time replaces it, and the audit record keeps both."""
+
+    __tablename__ = "service_delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    slip_id: Mapped[int] = mapped_column(ForeignKey("slip.id"), unique=True)
+    delivered_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(100), default="")  # "bundle", a file name
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class SlipFeedback(Base):
+    """A customer's word on a redeemed slip's service (issue #21): a satisfaction call's
+    score, or a complaint (at the booth, on the call, or in a call list imported back).
+    Appended, never overwritten; ``fingerprint`` makes an import or a bundle replayed add
+    nothing."""
+
+    __tablename__ = "slip_feedback"
+    __table_args__ = (
+        CheckConstraint("score IS NULL OR (score >= 1 AND score <= 5)", name="score_1_to_5"),
+        _check_in("channel", FeedbackChannel, "channel"),
+        CheckConstraint(
+            "category IS NULL OR category IN ('refused', 'conditions', 'quality', 'other')",
+            name="category",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    slip_id: Mapped[int] = mapped_column(ForeignKey("slip.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    score: Mapped[int | None]
+    category: Mapped[str | None] = mapped_column(String(16))  # FeedbackCategory
+    complaint: Mapped[str] = mapped_column(Text, default="")
+    said_at: Mapped[datetime]  # when the customer said it (the booth's clock for a booth)
+    booth_staff: Mapped[str] = mapped_column(String(64), default="")
+    source: Mapped[str] = mapped_column(String(100), default="")
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class MerchantReview(Base):
+    """A supervisor's decision on a merchant after the event (keep / warn / exit), with the
+    reason and the scorecard it was made on (canonical JSON), audited."""
+
+    __tablename__ = "merchant_review"
+    __table_args__ = (_check_in("decision", MerchantDecision, "decision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(300))
+    scorecard: Mapped[str] = mapped_column(Text, default="{}")
+    decided_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    decided_at: Mapped[datetime]
+
+
+class RegisterEntry(Base):
+    """A merchant in the approved-merchant register (准入商户) brought from earlier events:
+    its status after the newest decision, the reason, its services and its history
+    (decisions and scorecards per event, canonical JSON). Not tied to this event: the
+    register outlives it and is exported again, with this event's decisions added."""
+
+    __tablename__ = "register_entry"
+    __table_args__ = (_check_in("status", MerchantDecision, "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_code: Mapped[str] = mapped_column(String(16), unique=True)
+    merchant_name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    services: Mapped[str] = mapped_column(Text, default="[]")
+    history: Mapped[str] = mapped_column(Text, default="[]")
+    source_event: Mapped[str] = mapped_column(String(16))
+    key_id: Mapped[str] = mapped_column(String(16))  # the signer it came under
+    imported_at: Mapped[datetime]
+
+
+class RegisterSigner(Base):
+    """A key this database trusts to sign approved-merchant registers: an earlier event's
+    signing key, trusted once by the coordinator naming its fingerprint."""
+
+    __tablename__ = "register_signer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(16), unique=True)
+    public_key: Mapped[str] = mapped_column(String(64))
+    event_code: Mapped[str] = mapped_column(String(16))
+    trusted_at: Mapped[datetime]
+    trusted_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
 
 class JournalEntry(Base):
