@@ -22,7 +22,14 @@ from kiosk.i18n import _, catalog, get_language
 from kiosk.imports import cells
 from kiosk.imports.cells import CellProblem
 from kiosk.kyc import OCCUPATIONS
-from kiosk.models import ContactChannel, InvitationAnswer, Role, ServiceCategory
+from kiosk.models import (
+    ContactChannel,
+    FollowupOutcome,
+    FollowupStage,
+    InvitationAnswer,
+    Role,
+    ServiceCategory,
+)
 from kiosk.security import PIN_PATTERN
 
 
@@ -37,9 +44,10 @@ class ImportIssue:
 
 # Names (of customers, staff, branches, merchants, services), addresses and descriptions.
 # The meaning of a tier is a sentence printed on the customer's statement.
-# An employer is a company name (（南沙） as registered); products keep 、 until split.
+# An employer is a company name (（南沙） as registered); products keep 、 until split. A note
+# is the RM's own words on a follow-up.
 PROSE_FIELDS = frozenset(
-    {"name", "address", "merchant_name", "description", "meaning", "employer", "products"}
+    {"name", "address", "merchant_name", "description", "meaning", "employer", "products", "note"}
 )
 
 
@@ -99,6 +107,10 @@ class Reference:
     invite_codes: dict[str, str] = field(default_factory=dict)  # RM's personal code -> staff no
     # invitation code -> customer number (read for the SMS platform's send report only)
     invitation_codes: dict[str, str] = field(default_factory=dict)
+    # customer number -> (their RM's staff no, "" for none; their follow-up groups), and the
+    # day a follow-up date may not pass (read for the follow-up workbooks only)
+    followup: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
+    today: date | None = None
 
 
 # Accepted spellings (lower case, no spaces) of enumerated values.
@@ -1537,6 +1549,216 @@ def check_send(row: RowCheck, ref: Reference) -> SendRecord | None:
     )
 
 
+# --- the RMs' follow-up workbooks, filled in (issue #21) ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupRecord:
+    row: int
+    customer_no: str
+    rm_no: str  # "" for the list of the customers without an RM
+    stage: str  # FollowupStage
+    contacted_on: date
+    channel: str | None  # ContactChannel
+    outcome: str  # FollowupOutcome
+    note: str
+
+
+# The Chinese labels the workbook's drop-downs offer (whatever the app's language) and the
+# import reads back; the codes and the English labels are read too.
+FOLLOWUP_STAGE_ZH = {
+    FollowupStage.NO_SHOW: "邀约未到场",
+    FollowupStage.NO_SLIP: "到场未领券",
+    FollowupStage.UNREDEEMED: "兑换券未核销",
+    FollowupStage.REDEEMED: "已核销",
+    FollowupStage.REACTIVATED: "睡眠户激活",
+    FollowupStage.MOBILE_BANKING: "现场开通手机银行",
+}
+FOLLOWUP_OUTCOME_ZH = {
+    FollowupOutcome.REACHED: "已联系",
+    FollowupOutcome.APPOINTMENT: "已预约",
+    FollowupOutcome.BUSINESS: "已办理业务",
+    FollowupOutcome.DECLINED: "无意向",
+    FollowupOutcome.UNREACHABLE: "未联系上",
+}
+FOLLOWUP_STAGE_OPTIONS = _options(
+    {
+        FollowupStage.NO_SHOW: (FOLLOWUP_STAGE_ZH[FollowupStage.NO_SHOW], "invited, did not come"),
+        FollowupStage.NO_SLIP: (FOLLOWUP_STAGE_ZH[FollowupStage.NO_SLIP], "came, no slip"),
+        FollowupStage.UNREDEEMED: (
+            FOLLOWUP_STAGE_ZH[FollowupStage.UNREDEEMED],
+            "slips not yet redeemed",
+        ),
+        FollowupStage.REDEEMED: (FOLLOWUP_STAGE_ZH[FollowupStage.REDEEMED], "redeemed"),
+        FollowupStage.REACTIVATED: (
+            FOLLOWUP_STAGE_ZH[FollowupStage.REACTIVATED],
+            "dormant, reactivated",
+        ),
+        FollowupStage.MOBILE_BANKING: (
+            FOLLOWUP_STAGE_ZH[FollowupStage.MOBILE_BANKING],
+            "mobile banking opened at the event",
+        ),
+    }
+)
+FOLLOWUP_OUTCOME_OPTIONS = _options(
+    {
+        FollowupOutcome.REACHED: (FOLLOWUP_OUTCOME_ZH[FollowupOutcome.REACHED], "联系上", "已沟通"),
+        FollowupOutcome.APPOINTMENT: (
+            FOLLOWUP_OUTCOME_ZH[FollowupOutcome.APPOINTMENT],
+            "appointment made",
+            "预约",
+        ),
+        FollowupOutcome.BUSINESS: (
+            FOLLOWUP_OUTCOME_ZH[FollowupOutcome.BUSINESS],
+            "business done",
+            "成交",
+            "已成交",
+        ),
+        FollowupOutcome.DECLINED: (
+            FOLLOWUP_OUTCOME_ZH[FollowupOutcome.DECLINED],
+            "not interested",
+            "拒绝",
+        ),
+        FollowupOutcome.UNREACHABLE: (
+            FOLLOWUP_OUTCOME_ZH[FollowupOutcome.UNREACHABLE],
+            "未接通",
+            "联系不上",
+        ),
+    }
+)
+_READ_ONLY = "For reading only; not imported."
+
+FOLLOWUP_FIELDS = (
+    Field(
+        "rm_no",
+        "RM staff no.",
+        "客户经理工号",
+        "The RM whose list the workbook is (blank: customers without an RM).",
+        aliases=("客户经理", "rm"),
+        text_column=True,
+        code_column=True,
+    ),
+    Field(
+        "customer_no",
+        "Customer no.",
+        "客户号",
+        "Required: a customer on the RM's follow-up list.",
+        True,
+        CUSTOMER_NO_SPELLINGS,
+        text_column=True,
+        code_column=True,
+    ),
+    Field(
+        "stage",
+        "Follow-up group",
+        "跟进分组",
+        "The group the row belongs to, as exported.",
+        True,
+        ("分组", "group", "stage"),
+    ),
+    Field("name", "Customer", "客户", _READ_ONLY, aliases=("姓名", "客户姓名")),
+    Field("phone", "Mobile phone", "手机号", _READ_ONLY, aliases=("号码",)),
+    Field("branch", "Branch", "网点", _READ_ONLY),
+    Field("detail", "Details", "情况说明", _READ_ONLY, aliases=("说明",)),
+    Field("redeem_by", "Redeem by", "兑换截止", _READ_ONLY),
+    Field("last", "Last follow-up", "上次跟进", _READ_ONLY),
+    Field("action", "Suggested next action", "建议跟进", _READ_ONLY, aliases=("建议",)),
+    Field(
+        "contacted_on",
+        "Contacted on",
+        "联系日期",
+        "The day you contacted the customer; blank: not contacted yet.",
+        aliases=("date", "日期", "跟进日期"),
+        date_column=True,
+    ),
+    Field(
+        "channel",
+        "Channel",
+        "联系方式",
+        "短信 / 电话 / 微信 / 网点 / 线上",
+        aliases=("方式", "跟进方式"),
+        choices=("短信", "电话", "微信", "网点", "线上"),
+    ),
+    Field(
+        "outcome",
+        "Outcome",
+        "跟进结果",
+        " / ".join(FOLLOWUP_OUTCOME_ZH.values()),
+        aliases=("结果",),
+        choices=tuple(FOLLOWUP_OUTCOME_ZH.values()),
+    ),
+    Field("note", "Note", "备注", "Optional, at most 300 characters.", aliases=("notes",)),
+)
+FILL_IN = ("contacted_on", "channel", "outcome", "note")
+
+
+def check_followup(row: RowCheck, ref: Reference) -> FollowupRecord | None:
+    """A filled row of an RM's follow-up workbook; a row not filled in (not contacted yet)
+    is skipped. The customer must be on the list of the row's RM, in the row's group."""
+    if not any(row.has(name) for name in FILL_IN):
+        return None
+    customer_no = row.get("customer_no", _code, required=True)
+    rm_no = row.get("rm_no", _code) or ""
+    stage = row.get(
+        "stage", _choice(FOLLOWUP_STAGE_OPTIONS, lambda: _("follow-up group")), required=True
+    )
+    listed = ref.followup.get(customer_no) if customer_no else None
+    if customer_no and listed is None:
+        row.issue(
+            "customer_no",
+            _("{value} is on no follow-up list of this event.").format(value=customer_no),
+        )
+    elif listed is not None:
+        owner, stages = listed
+        if rm_no and rm_no not in ref.staff:
+            row.issue("rm_no", _("There is no member of staff “{value}”.").format(value=rm_no))
+        elif rm_no != owner:
+            row.issue(
+                "customer_no",
+                (
+                    _("Customer {customer} is on {owner}'s follow-up list, not {rm}'s.")
+                    if owner
+                    else _("Customer {customer} has no RM: they are on the coordinator's list.")
+                ).format(customer=customer_no, owner=owner, rm=rm_no or _("(no RM)")),
+            )
+        if stage and stage not in stages:
+            row.issue(
+                "stage",
+                _("Customer {customer} is not in this group; their groups: {groups}.").format(
+                    customer=customer_no,
+                    groups="、".join(
+                        FOLLOWUP_STAGE_ZH[s] for s in FollowupStage if s in stages
+                    ),
+                ),
+            )
+    contacted_on = row.get("contacted_on", cells.day, required=True)
+    if contacted_on is not None:
+        if ref.today is not None and contacted_on > ref.today:
+            row.issue(
+                "contacted_on",
+                _("{day} is in the future.").format(day=contacted_on.isoformat()),
+            )
+        elif ref.event_date is not None and contacted_on < ref.event_date:
+            row.issue(
+                "contacted_on",
+                _("{day} is before the event ({event}): a follow-up comes after it.").format(
+                    day=contacted_on.isoformat(), event=ref.event_date.isoformat()
+                ),
+            )
+    channel = row.get("channel", _choice(CHANNEL_OPTIONS, lambda: _("channel")))
+    outcome = row.get(
+        "outcome",
+        _choice(FOLLOWUP_OUTCOME_OPTIONS, lambda: _("follow-up outcome")),
+        required=True,
+    )
+    note = row.get("note", _text(300, prose=True)) or ""
+    if not row.ok:
+        return None
+    return FollowupRecord(
+        row.number, customer_no, rm_no, stage, contacted_on, channel, outcome, note
+    )
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str
@@ -1585,9 +1807,12 @@ KINDS: dict[str, Kind] = {
     ),
     # A customer may be sent the reminder twice (a failure, then a success): no key.
     "reminder_report": Kind("reminder_report", REMINDER_REPORT_FIELDS, check_send, lambda r: ()),
+    # An RM may report two contacts with one customer in one group (a call, then a visit):
+    # no key; the fingerprints keep a row imported twice once.
+    "followup": Kind("followup", FOLLOWUP_FIELDS, check_followup, lambda r: ()),
 }
 # The order a coordinator imports in: each refers to what the ones before created.
 ORDER = ("branches", "staff", "tiers", "catalog", "customers", "invitees", "invitations")
 # Reports other systems write (no template: their own columns, recognised by header).
-REPORTS = ("reminder_report",)
+REPORTS = ("reminder_report", "followup")
 IMPORTABLE = ORDER + REPORTS

@@ -32,6 +32,7 @@ from kiosk.imports.kinds import (
     KINDS,
     AnswerRecord,
     BranchRecord,
+    FollowupRecord,
     InviteeRecord,
     OfferRecord,
     SendRecord,
@@ -48,6 +49,8 @@ from kiosk.models import (
     Customer,
     Event,
     EventTier,
+    FollowupOutcome,
+    FollowupStage,
     Invitation,
     InvitationAnswer,
     InvitationContact,
@@ -67,13 +70,21 @@ from kiosk.pinyin import initials_key
 from kiosk.points import LotInput, set_lots_many, simple_balance
 from kiosk.search_keys import customer_keys
 from kiosk.security import hash_pin
-from kiosk.services import gate, keys
+from kiosk.services import followup, gate, keys
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import _find_current
 from kiosk.uow import UnitOfWork
 
 # The customer list too: its personal data is sealed to the event's privacy key.
-NEEDS_EVENT = ("tiers", "catalog", "customers", "invitees", "invitations", "reminder_report")
+NEEDS_EVENT = (
+    "tiers",
+    "catalog",
+    "customers",
+    "invitees",
+    "invitations",
+    "reminder_report",
+    "followup",
+)
 KEEPS_RECORDS = ("catalog", "tiers")  # checked across their records (merchants, bands)
 
 
@@ -111,14 +122,25 @@ class ImportResult:
                 failed=len(self.notes),
             )
             return " ".join([text, *self.notes])
+        if self.kind == "followup":
+            return _(
+                "Imported {file}: {created} follow-up contacts recorded, {updated} already "
+                "recorded, {skipped} rows not filled in yet."
+            ).format(
+                file=file_name,
+                created=self.created,
+                updated=self.updated,
+                skipped=self.check.rows - len(self.check.records),
+            )
         return _("Imported {file}: {created} new, {updated} updated.").format(
             file=file_name, created=self.created, updated=self.updated
         )
 
 
-def reference(session: Session, kind: str = "") -> Reference:
+def reference(session: Session, kind: str = "", *, now: datetime | None = None) -> Reference:
     """What the event already holds, keyed by every spelling a file may use (the invitation
-    codes only for the SMS platform's send report, ``kind`` "reminder_report")."""
+    codes only for the SMS platform's send report, ``kind`` "reminder_report"; the follow-up
+    lists and today, in the event's time zone, only for ``kind`` "followup")."""
     event = _find_current(session)
     branches: dict[str, str] = {}
     for branch in session.scalars(select(Branch)):
@@ -198,7 +220,22 @@ def reference(session: Session, kind: str = "") -> Reference:
         )
         if kind == "reminder_report"
         else {},
+        followup=_followup_lists(session, event) if kind == "followup" else {},
+        today=(now or Clock().now()).astimezone(ZoneInfo(event.timezone)).date()
+        if kind == "followup"
+        else None,
     )
+
+
+def _followup_lists(session: Session, event: Event) -> dict[str, tuple[str, frozenset[str]]]:
+    """Customer number -> (the RM whose list they are on, "" for none; their groups)."""
+    groups: dict[str, set[str]] = {}
+    owner: dict[str, str] = {}
+    for rm in followup.compute(session, event):
+        for entry in rm.entries:
+            groups.setdefault(entry.customer_no, set()).add(str(entry.stage))
+            owner[entry.customer_no] = rm.rm_no
+    return {number: (owner[number], frozenset(stages)) for number, stages in groups.items()}
 
 
 @dataclass(frozen=True)
@@ -222,6 +259,7 @@ def _check(
     keep_records: bool = True,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
+    now: datetime | None = None,
 ) -> ImportCheck:
     if kind not in KINDS:
         raise KioskError(_("There is no import “{kind}”.").format(kind=kind))
@@ -231,7 +269,7 @@ def _check(
     return check_sheet(
         sheet,
         kind,
-        reference(session, kind),
+        reference(session, kind, now=now),
         choices.columns,
         keep_records=keep_records,
         progress=(lambda n: progress("checked", n, 0)) if progress else None,
@@ -286,7 +324,9 @@ def import_file(
     with uow:
         s = uow.session
         approver = approved_or_setup(s, staff, Action.IMPORT_FILE, approval)
-        check = _check(s, kind, path, choices or Choices(), progress=progress, cancelled=cancelled)
+        check = _check(
+            s, kind, path, choices or Choices(), progress=progress, cancelled=cancelled, now=now
+        )
         if check.issues:
             raise ImportRefused(check)
         notes: tuple[str, ...] = ()
@@ -304,6 +344,10 @@ def import_file(
             )
         elif kind == "reminder_report":
             created, updated, notes = _apply_send_report(
+                s, check.records, now, path.name, staff.staff_id if staff else None
+            )
+        elif kind == "followup":
+            created, updated = _apply_followup(
                 s, check.records, now, path.name, staff.staff_id if staff else None
             )
         else:
@@ -848,6 +892,43 @@ def _apply_send_report(
         if not r.sent
     )
     return new, distinct - new, failures
+
+
+def _apply_followup(
+    s: Session, records: list[FollowupRecord], now: datetime, file_name: str, staff_id: int | None
+) -> tuple[int, int]:
+    """The RMs' filled follow-up workbooks: each filled row becomes a ``FollowupContact``
+    (``contacts.record_followups``: the same row imported again adds nothing). Returns (new,
+    already recorded)."""
+    event = _find_current(s)
+    assert event is not None
+    numbers = sorted({r.customer_no for r in records})
+    ids: dict[str, int] = {}
+    for start in range(0, len(numbers), 5000):
+        ids.update(
+            s.execute(
+                select(Customer.customer_no, Customer.id).where(
+                    Customer.customer_no.in_(numbers[start : start + 5000])
+                )
+            ).all()
+        )
+    rms = dict(s.execute(select(Staff.staff_no, Staff.id)).all())
+    found = [
+        contacts.Followup(
+            event_id=event.id,
+            customer_id=ids[r.customer_no],
+            rm_id=rms.get(r.rm_no) if r.rm_no else None,
+            stage=FollowupStage(r.stage),
+            contacted_on=r.contacted_on,
+            outcome=FollowupOutcome(r.outcome),
+            channel=ContactChannel(r.channel) if r.channel else None,
+            note=r.note,
+        )
+        for r in records
+    ]
+    new = contacts.record_followups(s, found, source=file_name, now=now, recorded_by=staff_id)
+    distinct = len({contacts.followup_fingerprint(f) for f in found})
+    return new, distinct - new
 
 
 def _local_noon(day: date, zone: ZoneInfo) -> datetime:
