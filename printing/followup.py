@@ -159,11 +159,9 @@ def _list_sheet(book: Workbook, rm: RmFollowup, event_date: date, as_of: str) ->
         error=_("A date from the event day on, e.g. {day}.").format(day=event_date.isoformat()),
     )
     day.add(f"{letter}2:{letter}{last}")
-    channel = DataValidation(
-        type="list", formula1='"' + ",".join(CHANNELS) + '"', allow_blank=True
-    )
-    channel.add(f"{sheet.cell(1, FILL_FROM + 1).column_letter}2:"
-                f"{sheet.cell(1, FILL_FROM + 1).column_letter}{last}")  # fmt: skip
+    channel = DataValidation(type="list", formula1='"' + ",".join(CHANNELS) + '"', allow_blank=True)
+    column = sheet.cell(1, FILL_FROM + 1).column_letter
+    channel.add(f"{column}2:{column}{last}")
     outcome = DataValidation(
         type="list",
         formula1='"' + ",".join(FOLLOWUP_OUTCOME_ZH.values()) + '"',
@@ -172,8 +170,8 @@ def _list_sheet(book: Workbook, rm: RmFollowup, event_date: date, as_of: str) ->
         errorTitle=_("Outcome"),
         error=" / ".join(FOLLOWUP_OUTCOME_ZH.values()),
     )
-    outcome.add(f"{sheet.cell(1, FILL_FROM + 2).column_letter}2:"
-                f"{sheet.cell(1, FILL_FROM + 2).column_letter}{last}")  # fmt: skip
+    column = sheet.cell(1, FILL_FROM + 2).column_letter
+    outcome.add(f"{column}2:{column}{last}")
     for validation in (day, channel, outcome):
         sheet.add_data_validation(validation)
     sheet.freeze_panes = "C2"
@@ -251,8 +249,8 @@ def coverage_headers() -> list[str]:
         _("RM"),
         _("Branch"),
         _("Customers on the list"),
-        _("Contacted"),
-        _("% contacted"),
+        _("Followed up"),
+        _("% followed up"),
         *[outcome_label(o) for o in OUTCOMES],
     ]
 

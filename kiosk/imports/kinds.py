@@ -1575,7 +1575,7 @@ FOLLOWUP_STAGE_ZH = {
     FollowupStage.MOBILE_BANKING: "现场开通手机银行",
 }
 FOLLOWUP_OUTCOME_ZH = {
-    FollowupOutcome.REACHED: "已联系",
+    FollowupOutcome.REACHED: "已沟通",
     FollowupOutcome.APPOINTMENT: "已预约",
     FollowupOutcome.BUSINESS: "已办理业务",
     FollowupOutcome.DECLINED: "无意向",
@@ -1602,7 +1602,12 @@ FOLLOWUP_STAGE_OPTIONS = _options(
 )
 FOLLOWUP_OUTCOME_OPTIONS = _options(
     {
-        FollowupOutcome.REACHED: (FOLLOWUP_OUTCOME_ZH[FollowupOutcome.REACHED], "联系上", "已沟通"),
+        FollowupOutcome.REACHED: (
+            FOLLOWUP_OUTCOME_ZH[FollowupOutcome.REACHED],
+            "spoke with the customer",
+            "已联系",
+            "联系上",
+        ),
         FollowupOutcome.APPOINTMENT: (
             FOLLOWUP_OUTCOME_ZH[FollowupOutcome.APPOINTMENT],
             "appointment made",
@@ -1621,6 +1626,7 @@ FOLLOWUP_OUTCOME_OPTIONS = _options(
         ),
         FollowupOutcome.UNREACHABLE: (
             FOLLOWUP_OUTCOME_ZH[FollowupOutcome.UNREACHABLE],
+            "could not reach",
             "未接通",
             "联系不上",
         ),
@@ -1726,9 +1732,7 @@ def check_followup(row: RowCheck, ref: Reference) -> FollowupRecord | None:
                 "stage",
                 _("Customer {customer} is not in this group; their groups: {groups}.").format(
                     customer=customer_no,
-                    groups="、".join(
-                        FOLLOWUP_STAGE_ZH[s] for s in FollowupStage if s in stages
-                    ),
+                    groups="、".join(FOLLOWUP_STAGE_ZH[s] for s in FollowupStage if s in stages),
                 ),
             )
     contacted_on = row.get("contacted_on", cells.day, required=True)

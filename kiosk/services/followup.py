@@ -106,8 +106,7 @@ def next_action(stage: FollowupStage | str) -> str:
             "Ask how the service was, thank them, and talk about the bank's products."
         ),
         FollowupStage.REACTIVATED: _(
-            "Keep them active: a first transaction in mobile banking or a product suited to "
-            "them."
+            "Keep them active: a first transaction in mobile banking or a product suited to them."
         ),
         FollowupStage.MOBILE_BANKING: _(
             "Help with the first use of mobile banking within a week (log-in, a transfer)."
@@ -117,11 +116,11 @@ def next_action(stage: FollowupStage | str) -> str:
 
 def outcome_label(outcome: FollowupOutcome | str) -> str:
     return {
-        FollowupOutcome.REACHED: _("Reached"),
+        FollowupOutcome.REACHED: _("Spoke with the customer"),
         FollowupOutcome.APPOINTMENT: _("Appointment made"),
         FollowupOutcome.BUSINESS: _("Business done"),
         FollowupOutcome.DECLINED: _("Not interested"),
-        FollowupOutcome.UNREACHABLE: _("Unreachable"),
+        FollowupOutcome.UNREACHABLE: _("Could not reach"),
     }[FollowupOutcome(outcome)]
 
 
@@ -422,25 +421,6 @@ def _last_contacts(s: Session, event: Event) -> dict[tuple[int, str], tuple[date
     return last
 
 
-@dataclass(frozen=True)
-class FollowupLists:
-    event_code: str
-    event_date: date  # a follow-up is dated from this day on
-    rms: list[RmFollowup]
-
-
-def followup_lists(uow: UnitOfWork, rm_no: str | None = None) -> FollowupLists:
-    """Every RM's follow-up list (a read), or one RM's (``rm_no``; "" for the customers
-    without an RM)."""
-    with uow:
-        s = uow.session
-        event = current_event(s)
-        lists = compute(s, event)
-        if rm_no is not None:
-            lists = [r for r in lists if r.rm_no == rm_no]
-        return FollowupLists(event.code, event.event_date, lists)
-
-
 # -- coverage ---------------------------------------------------------------------------------
 
 
@@ -470,9 +450,9 @@ class FollowupCoverage:
     total: RmCoverage
 
 
-def coverage_of(s: Session, event: Event, lists: Iterable[RmFollowup] | None = None) -> (
-    FollowupCoverage
-):
+def coverage_of(
+    s: Session, event: Event, lists: Iterable[RmFollowup] | None = None
+) -> FollowupCoverage:
     """Per RM, from the lists (computed here unless given) and the contacts recorded."""
     lists = list(compute(s, event) if lists is None else lists)
     latest: dict[int, str] = {}
@@ -512,6 +492,26 @@ def coverage_of(s: Session, event: Event, lists: Iterable[RmFollowup] | None = N
         total_outcomes,
     )
     return FollowupCoverage(rows, total)
+
+
+@dataclass(frozen=True)
+class FollowupLists:
+    event_code: str
+    event_date: date  # a follow-up is dated from this day on
+    rms: list[RmFollowup]
+    coverage: FollowupCoverage  # of these lists
+
+
+def followup_lists(uow: UnitOfWork, rm_no: str | None = None) -> FollowupLists:
+    """Every RM's follow-up list and how far each is followed up (a read), or one RM's
+    (``rm_no``; "" for the customers without an RM)."""
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        lists = compute(s, event)
+        if rm_no is not None:
+            lists = [r for r in lists if r.rm_no == rm_no]
+        return FollowupLists(event.code, event.event_date, lists, coverage_of(s, event, lists))
 
 
 def followup_coverage(uow: UnitOfWork) -> FollowupCoverage:

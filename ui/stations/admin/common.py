@@ -29,6 +29,7 @@ def kind_label(kind: str) -> str:
         "invitees": _("Invitees"),
         "invitations": _("Invitation reports"),
         "reminder_report": _("SMS send reports"),
+        "followup": _("Follow-up workbooks"),
     }[kind]
 
 
