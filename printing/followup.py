@@ -106,7 +106,10 @@ def list_rows(rm: RmFollowup) -> list[list[object]]:
 
 
 def group_rows(rm: RmFollowup) -> list[list[object]]:
-    rows: list[list[object]] = [[_("Follow-up groups"), _("Customers"), _("What to do next")]]
+    # No header of the import's (跟进分组, 客户, 建议跟进): the import finds the list alone.
+    rows: list[list[object]] = [
+        [_("Follow-up groups"), _("Customers in the group"), _("What to do next")]
+    ]
     for stage in STAGES:
         rows.append([stage_label(stage), rm.count(stage), next_action(stage)])
     rows.append([_("Customers on the list"), rm.customers, ""])

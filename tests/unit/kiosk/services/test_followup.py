@@ -348,32 +348,43 @@ def test_cli_export_and_import(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """In Chinese, as the coordinator runs it: the workbooks' headers, group names and
+    sheets are Chinese, and the import reads them back."""
     source, _summary = simulated
     shutil.copyfile(source, tmp_path / "event.sqlite3")
     url = f"sqlite:///{tmp_path / 'event.sqlite3'}"
-    assert main(["--lang", "en", "--db", url, "export", "followup", str(tmp_path / "out")]) == 0
+    zh = ["--lang", "zh_CN", "--db", url]
+    assert main([*zh, "export", "followup", str(tmp_path / "out")]) == 0
     said = capsys.readouterr().out
     database = open_database(url)
     lists = followup.followup_lists(database.unit_of_work())
     database.dispose()
     rm = _richest(lists)
-    assert f"{len(lists.rms)} follow-up workbooks written" in said
-    assert f"{rm.rm_no} {rm.rm_name}: {rm.customers} customers" in said
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
-        file_name(r) for r in lists.rms
-    )
-    path = _fill(tmp_path / "out" / file_name(rm), {2: (date(2026, 11, 30), "电话", "已沟通")})
+    assert f"已写入 {len(lists.rms)} 份跟进名单" in said
+    assert f"{rm.rm_no} {rm.rm_name}：{rm.customers} 位客户" in said
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert len(names) == len(lists.rms) and all(n.startswith("跟进名单-") for n in names)
+    path = tmp_path / "out" / f"跟进名单-{rm.rm_no}-{rm.rm_name}.xlsx"
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["跟进名单", "分组说明"]
+    sheet = book["跟进名单"]
+    assert [c.value for c in sheet[1]][10:] == ["联系日期", "联系方式", "跟进结果", "备注"]
+    sheet.cell(2, 11, date(2026, 11, 30))
+    sheet.cell(2, 12, "电话")
+    sheet.cell(2, 13, "已沟通")
+    book.save(path)
     monkeypatch.setenv("KIOSK_PIN", "1234")
-    args = ["--lang", "en", "--db", url, "import", "followup", str(path), "--staff", "S001"]
+    args = [*zh, "import", "followup", str(path), "--staff", "S001"]
     assert main(args) == 0
-    assert "1 follow-up contacts recorded" in capsys.readouterr().out
-    bad = _fill(path, {3: ("2026-13-40", "电话", "已沟通")})
+    assert "记录跟进 1 条" in capsys.readouterr().out
+    sheet.cell(3, 11, "2026-13-40")
+    sheet.cell(3, 13, "已沟通")
+    book.save(path)
     assert main(args) == 1
     err = capsys.readouterr().err
-    assert "row 3, column “Contacted on”" in err
+    assert "第 3 行，“联系日期”列" in err
     database = open_database(url)
     with database.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count(FollowupContact.id))) == 1
     database.dispose()
-    assert bad == path
     assert lists.event_date == SIM_DATE
