@@ -303,8 +303,16 @@ def test_bad_rows_are_refused_with_row_and_column(day: Database, tmp_path: Path)
     sheet.cell(at, columns["Follow-up group"], "邀约未到场")
     sheet.cell(at, columns["Contacted on"], date(2026, 11, 30))
     sheet.cell(at, columns["Outcome"], "已沟通")
+    for column, value in (
+        ("RM staff no.", rm.rm_no),
+        ("Customer no.", "6299999999"),  # nobody's
+        ("Follow-up group", "已核销"),
+        ("Contacted on", "2026-11-30"),
+        ("Outcome", "未联系上"),
+    ):
+        sheet.cell(at + 1, columns[column], value)
     book.save(path)
-    assert len(rm.entries) >= 5
+    assert len(rm.entries) >= 6
     own = rm.entries[4]  # on row 6
     groups = {e.stage for e in rm.entries if e.customer_no == own.customer_no}
     wrong_stage = next(s for s in followup.STAGES if s not in groups)
@@ -315,6 +323,7 @@ def test_bad_rows_are_refused_with_row_and_column(day: Database, tmp_path: Path)
             3: (date(2099, 1, 1), "电话", "已沟通"),
             4: (date(2026, 11, 30), "电话", "很好"),
             5: (date(2026, 11, 20), "电话", "已沟通"),  # before the event
+            7: (date(2026, 11, 30), "电话", "已沟通"),  # a good row: not imported either
         },
     )
     book = openpyxl.load_workbook(path)
@@ -333,9 +342,11 @@ def test_bad_rows_are_refused_with_row_and_column(day: Database, tmp_path: Path)
         (4, "Outcome"),
         (5, "Contacted on"),
         (at, "Customer no."),
+        (at + 1, "Customer no."),
     }
     messages = {(i.row, i.column): i.message for i in refused.value.check.issues}
     assert f"on {other.rm_no}'s follow-up list, not {rm.rm_no}'s" in messages[(at, "Customer no.")]
+    assert "on no follow-up list" in messages[(at + 1, "Customer no.")]
     assert "in the future" in messages[(3, "Contacted on")]
     assert "很好" in messages[(4, "Outcome")]
     assert "is not in this group" in messages[(6, "Follow-up group")]
