@@ -378,6 +378,12 @@ def _apply_catalog(s: Session, records: list[OfferRecord], now: datetime) -> tup
         m.code: m for m in s.scalars(select(Merchant).where(Merchant.event_id == event.id))
     }
     offers = {o.code: o for o in s.scalars(select(Offer).where(Offer.event_id == event.id))}
+    # A merchant's rate is the one its rows give (the check refused two); none given on any
+    # of its rows, with the column in the file, clears it.
+    rates: dict[str, int | None] = {}
+    for r in records:
+        if r.rate_column and rates.get(r.merchant_code) is None:
+            rates[r.merchant_code] = r.rate_micro
     created = 0
     for r in records:
         merchant = merchants.get(r.merchant_code)
@@ -389,6 +395,8 @@ def _apply_catalog(s: Session, records: list[OfferRecord], now: datetime) -> tup
             merchant.name = r.merchant_name
         if r.booth is not None:
             merchant.booth = r.booth
+        if r.merchant_code in rates:
+            merchant.rate_micro = rates[r.merchant_code]
         s.flush()
         offer = offers.get(r.code)
         if offer is None:
@@ -403,6 +411,8 @@ def _apply_catalog(s: Session, records: list[OfferRecord], now: datetime) -> tup
         offer.capacity = r.capacity
         offer.redeem_by = r.redeem_by
         offer.description = r.description
+        if r.price_column:
+            offer.price_fen = r.price_fen
         if r.tier_terms is not None:
             _set_offer_tiers(offer, r.tier_terms)
     return created, len(records) - created
