@@ -91,8 +91,8 @@ def capital_amount(fen: int) -> str:
     add one); never after 分. A zero between figures is one 零, zeros ending the yuan are
     not written (壹仟陆佰捌拾元叁角贰分: the rules allow with or without 零 there); 角
     zero with 分 not zero writes 零 after 元 (叁佰贰拾伍元零肆分); zeros across a 万 or 亿
-    write their 零 too (壹拾万零柒仟元伍角叁分, the rules' second spelling of 107,000.53). Below one yuan only the
-    角 and 分 (伍分); nothing at all is 零元整.
+    write their 零 too (壹拾万零柒仟元伍角叁分, the rules' second spelling of 107,000.53).
+    Below one yuan only the 角 and 分 (伍分); nothing at all is 零元整.
     """
     if fen < 0:
         raise ValueError("an amount in words is never negative")

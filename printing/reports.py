@@ -36,7 +36,7 @@ from kiosk.errors import KioskError
 from kiosk.files import write_atomic
 from kiosk.i18n import _
 from kiosk.money import format_rate, format_yuan
-from kiosk.services.settlement import Reconciliation, Settlement, SettlementLine
+from kiosk.services.settlement import Reconciliation, Settlement
 from kiosk.spreadsheet_text import keep_as_text
 from printing import text as paper_text
 from printing.fonts import register_fonts
@@ -143,7 +143,7 @@ def unknown_text() -> str:
     return _("unknown")
 
 
-def settlement_rows(lines: list[SettlementLine] | Settlement) -> list[list[object]]:
+def settlement_rows(figures: Settlement) -> list[list[object]]:
     """Header, one row per merchant and service, a subtotal per merchant and the grand total,
     in points and yuan. A line with no rate nor price says "unknown" (never ¥0.00) and the
     subtotals and total say how many such lines they leave out."""
@@ -159,15 +159,13 @@ def settlement_rows(lines: list[SettlementLine] | Settlement) -> list[list[objec
             _("Remark"),
         ]
     ]
-    if not isinstance(lines, Settlement):  # lines alone: grouped here
-        lines = _as_settlement(lines)
 
     def left_out(unknown: int) -> str:
         if not unknown:
             return ""
         return _("{n} line(s) of unknown amount not included").format(n=unknown)
 
-    for m in lines.merchants:
+    for m in figures.merchants:
         if not m.lines:
             continue
         merchant = f"{m.code} {m.name}"
@@ -201,30 +199,15 @@ def settlement_rows(lines: list[SettlementLine] | Settlement) -> list[list[objec
         [
             _("Total"),
             "",
-            lines.slips,
-            lines.quantity,
-            lines.points,
+            figures.slips,
+            figures.quantity,
+            figures.points,
             "",
-            Yuan(lines.amount_fen),
-            left_out(lines.unknown),
+            Yuan(figures.amount_fen),
+            left_out(figures.unknown),
         ]
     )
     return rows
-
-
-def _as_settlement(lines: list[SettlementLine]) -> Settlement:
-    from kiosk.services.settlement import MerchantSettlement
-
-    merchants: dict[tuple[str, str], list[SettlementLine]] = {}
-    for line in lines:
-        merchants.setdefault((line.merchant_code, line.merchant_name), []).append(line)
-    return Settlement(
-        tuple(
-            MerchantSettlement(code, name, None, items[0].rate_micro, tuple(items))
-            for (code, name), items in merchants.items()
-        ),
-        (),
-    )
 
 
 def returned_rows(settlement: Settlement) -> list[list[object]]:

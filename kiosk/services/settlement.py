@@ -293,9 +293,10 @@ def settlement_statement(uow: UnitOfWork) -> Settlement:
                 .group_by(Slip.merchant_id, Slip.status)
             )
         }
+        by_id = {m.id: m for m in merchants}
         lines: dict[int, list[SettlementLine]] = {}
         for merchant_id, code, name, price, slips, quantity, points in rows:
-            merchant = next(m for m in merchants if m.id == merchant_id)
+            merchant = by_id[merchant_id]
             lines.setdefault(merchant_id, []).append(
                 SettlementLine(
                     merchant.code,

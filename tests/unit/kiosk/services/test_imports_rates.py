@@ -108,3 +108,29 @@ def test_a_merchant_has_one_rate(event: Database, tmp_path: Path) -> None:
             "Merchant M02 has the settlement rate 0.01 in row 3: one rate per merchant.",
         )
     ]
+
+
+def test_chinese_template_has_the_columns_and_imports_back(event: Database, tmp_path: Path) -> None:
+    import openpyxl
+
+    from kiosk.i18n import set_language
+    from kiosk.imports.kinds import CATALOG_FIELDS
+    from kiosk.imports.templates import write_template
+
+    set_language("zh_CN")
+    path = write_template("catalog", tmp_path / "catalog.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book.active
+    assert sheet is not None
+    headers = [c.value for c in sheet[1]]
+    assert RATE in headers and PRICE in headers
+    values = {
+        "merchant_code": "M01", "merchant_name": "康宁体检中心", "code": "O101",
+        "name": "基础体检套餐", "category": "健康体检", "points_price": 12000,
+        "capacity": 40, "redeem_by": "2027-05-28", "rate": 0.0125, "price": 88.8,
+    }  # fmt: skip
+    for column, field in enumerate(CATALOG_FIELDS, start=1):
+        sheet.cell(3, column, values.get(field.name))
+    book.save(path)
+    svc.import_file(event.unit_of_work(), "catalog", path, None, clock=CLOCK)
+    assert money_of(event) == ({"M01": 12_500}, {"O101": 8_880})
