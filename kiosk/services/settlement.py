@@ -5,6 +5,10 @@ becomes ``released``, a journal release entry gives the points back and an outbo
 the ledger, all in one transaction; slips whose redeem-by date is still ahead stay valid, and
 close can be run again later. Booth bundles must be imported first: a redemption that arrives
 for a released slip is a conflict the reconciliation shows, never a silent loss.
+
+The settlement (``settlement_statement``) pays redeemed slips only, in fen: a service's price
+per unit when it has one, else the merchant's rate per point rounded half up to the fen once
+per merchant and service (``kiosk.money``); a line with neither says its amount is unknown.
 """
 
 from __future__ import annotations
