@@ -688,6 +688,11 @@ def peek_register(data: bytes) -> Register:
     return read_register(data)
 
 
+class UntrustedSigner(RegisterError):
+    """The register's signer is not trusted yet and no fingerprint was named: the station
+    shows the file's fingerprint and asks the coordinator to confirm it."""
+
+
 @dataclass(frozen=True)
 class RegisterImport:
     event_code: str
@@ -736,7 +741,7 @@ def import_register(
         trusted_now = False
         if signer is None or signer.public_key != register.public_key:
             if trust is None or not trust.strip():
-                raise RegisterError(
+                raise UntrustedSigner(
                     _(
                         "This register is signed by a key this database does not trust "
                         "(event {event}, fingerprint {fingerprint}). If it is the fingerprint "
