@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cli.common import out, passphrase, read_bytes, writable
+from cli.common import out, passphrase, writable
 from cli.staff import add_staff, signed_in
 from kiosk import db as dbmod
 from kiosk.errors import KioskError
@@ -216,8 +216,9 @@ def cmd_register_export(args: argparse.Namespace) -> int:
 
 def cmd_register_import(args: argparse.Namespace) -> int:
     from kiosk.services import merchant_review as review
+    from kiosk.services.register_file import read_file
 
-    data = read_bytes(args.file)
+    data = read_file(Path(args.file))
     database = dbmod.open_database(args.db)
     try:
         result = review.import_register(

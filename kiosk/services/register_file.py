@@ -22,6 +22,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -122,6 +123,18 @@ def sign_register(register: Register, private_key: Ed25519PrivateKey) -> bytes:
     signature = private_key.sign(canonical_json(body).encode()).hex()
     document = {"format": FORMAT, "version": VERSION, "body": body, "signature": signature}
     return (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+
+
+def read_file(path: Path) -> bytes:
+    """A register file's bytes, read no further than a register can be long (a larger file
+    is refused by ``read_register`` without being held in memory whole)."""
+    try:
+        with path.open("rb") as file:
+            return file.read(MAX_BYTES + 1)
+    except OSError as error:
+        raise RegisterError(
+            _("Cannot read {path}: {reason}.").format(path=path, reason=error.strerror or error)
+        ) from None
 
 
 def _not_a_register() -> RegisterError:

@@ -32,9 +32,10 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.errors import KioskError
+from kiosk.files import write_atomic
 from kiosk.i18n import _, listing
 from kiosk.services import merchant_review as review
-from kiosk.services.register_file import Register
+from kiosk.services.register_file import Register, read_file
 from ui.context import StationContext
 from ui.language import FILE_DIALOG
 from ui.stations.admin.common import make_table
@@ -423,8 +424,6 @@ class MerchantsPanel(QWidget):
                 clock=self.context.app.clock,
                 station="admin",
             )
-            from kiosk.files import write_atomic
-
             write_atomic(path, exported.data)
         except (KioskError, OSError) as error:
             self.banner.show_result(Tone.ERROR, _("Not exported"), str(error))
@@ -445,7 +444,7 @@ class MerchantsPanel(QWidget):
         if path is None:
             return
         try:
-            data = path.read_bytes()
+            data = read_file(path)
             register = review.peek_register(data)
             try:
                 result = review.import_register(

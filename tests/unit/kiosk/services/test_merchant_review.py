@@ -451,7 +451,7 @@ def test_register_round_trip_refuses_the_exited_merchant_in_the_next_catalog(
 
 
 def test_register_files_refused_in_one_sentence_nothing_changed(
-    two_events: tuple[Database, Database],
+    two_events: tuple[Database, Database], tmp_path: Path
 ) -> None:
     first, second = two_events
     exported = _decided_and_exported(first)
@@ -486,11 +486,15 @@ def test_register_files_refused_in_one_sentence_nothing_changed(
             second.unit_of_work(), forged, s001, trust=exported.fingerprint, clock=CLOCK
         )
 
-    # Malformed, too large, and event 1's file imported back into event 1.
+    # Malformed, too large (read no further than a register can be), and event 1's file
+    # imported back into event 1.
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * (register_file.MAX_BYTES + 1000))
+    assert len(register_file.read_file(big)) == register_file.MAX_BYTES + 1
     for data, words in [
         (b"not json at all", "not an approved-merchant register"),
         (b'{"format": "kiosk-merchant-register", "version": 1, "body": {}}', "damaged"),
-        (b" " * (register_file.MAX_BYTES + 1), "larger than"),
+        (register_file.read_file(big), "larger than"),
     ]:
         with pytest.raises(KioskError, match=words):
             review.import_register(second.unit_of_work(), data, s001, clock=CLOCK)
