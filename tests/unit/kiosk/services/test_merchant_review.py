@@ -19,6 +19,7 @@ from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.errors import KioskError, PermissionDenied
+from kiosk.i18n import set_language
 from kiosk.models import (
     AuditRecord,
     Customer,
@@ -430,6 +431,10 @@ def test_register_round_trip_refuses_the_exited_merchant_in_the_next_catalog(
     said = "Merchant M03 安心保险代理 exited at DEMO: 多次拒收兑换券"
     assert issues == [(3, "商户编号", said), (4, "商户名称", said)]
     assert _dump(second) == before
+    set_language("zh_CN")  # as the coordinator reads it
+    check = imports.check_file(second.unit_of_work(), "catalog", path)
+    assert check.issues[0].message == "商户 M03 安心保险代理 已于 DEMO 退出：多次拒收兑换券"
+    set_language("en")
 
     # Without M03, the warned M02 is imported with the warning said.
     path = write_xlsx(tmp_path / "catalog2.xlsx", rows[:2])
@@ -509,3 +514,22 @@ def test_register_files_refused_in_one_sentence_nothing_changed(
     with pytest.raises(PermissionDenied):
         review.import_register(second.unit_of_work(), exported.data, a001, clock=CLOCK)
     assert _dump(second) == before
+
+
+def test_export_needs_the_passphrase_and_writes_nothing_without_it(demo_db: Database) -> None:
+    s001 = staff_session(demo_db.unit_of_work(), "S001", clock=CLOCK)
+    with pytest.raises(KioskError):
+        review.export_register(demo_db.unit_of_work(), "wrong", s001, clock=CLOCK)
+    with demo_db.unit_of_work() as uow:
+        actions = list(uow.session.scalars(select(AuditRecord.action)))
+    assert "merchant_register_exported" not in actions
+
+
+def test_an_import_keeps_the_history_only_this_database_had() -> None:
+    held = [{"event": "E1", "decisions": []}, {"event": "E2", "decisions": ["old"]}]
+    brought = [{"event": "E2", "decisions": ["new"]}, {"event": "E3", "decisions": []}]
+    assert review._merged_history(held, brought) == [
+        {"event": "E1", "decisions": []},
+        {"event": "E2", "decisions": ["new"]},
+        {"event": "E3", "decisions": []},
+    ]
