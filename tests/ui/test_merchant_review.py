@@ -14,13 +14,13 @@ from PySide6.QtWidgets import QDialogButtonBox, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from kiosk.db import open_database
+from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.models import AuditRecord, MerchantReview
 from kiosk.services import merchant_review as review
 from kiosk.services.auth import staff_session
 from kiosk.services.register_file import Register
-from tests.unit.kiosk.services.test_merchant_review import CLOCK, construct_m01
+from tests.unit.kiosk.services.test_merchant_review import CLOCK, construct_m01, two_events
 from ui.main_window import MainWindow
 from ui.stations.admin.merchants_tab import FLAGGED, MerchantsPanel
 from ui.widgets import Tone
@@ -28,6 +28,7 @@ from ui.widgets import Tone
 from .test_admin import open_admin
 
 pytestmark = pytest.mark.ui
+__all__ = ["two_events"]  # the fixture: event 1's database and the next event's
 
 
 def _column(panel: MerchantsPanel, row: int, title: str) -> str:
@@ -124,3 +125,51 @@ def test_the_tab_flags_and_records_a_decision_then_exports_the_register(
     fingerprint = review.fingerprint(body["signer"]["public_key"])
     assert fingerprint in panel.banner.detail.text()
     assert fingerprint in panel.fingerprint.text()
+
+
+def test_the_tab_imports_a_register_once_the_fingerprint_is_confirmed(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    two_events: tuple[Database, Database],
+    tmp_path: Path,
+) -> None:
+    first, second = two_events
+    s001 = staff_session(first.unit_of_work(), "S001", clock=CLOCK)
+    review.decide(first.unit_of_work(), "M03", "exit", "多次拒收兑换券", s001, clock=CLOCK)
+    exported = review.export_register(first.unit_of_work(), DEMO_PASSPHRASE, s001, clock=CLOCK)
+    path = tmp_path / "register.json"
+    path.write_bytes(exported.data)
+    shown: list[str] = []
+    answers = [False, True]
+
+    class Files:
+        @staticmethod
+        def save_file(parent: QWidget, name: str) -> Path | None:
+            return None
+
+        @staticmethod
+        def open_file(parent: QWidget) -> Path | None:
+            return path
+
+        @staticmethod
+        def confirm_trust(parent: QWidget, register: Register) -> bool:
+            shown.append(register.fingerprint)
+            return answers.pop(0)
+
+    window = make_window(second.url)
+    station = open_admin(qtbot, window)
+    panel = station.merchants
+    station.tabs.setCurrentWidget(panel)
+    panel.files = Files  # type: ignore[assignment]
+    assert panel.register_summary.text() == "No register from an earlier event imported."
+    qtbot.mouseClick(panel.import_button, Qt.MouseButton.LeftButton)  # not confirmed
+    assert panel.banner.tone == Tone.WARN
+    assert review.register_entries(second.unit_of_work()) == []
+    qtbot.mouseClick(panel.import_button, Qt.MouseButton.LeftButton)  # confirmed
+    assert shown == [exported.fingerprint, exported.fingerprint]
+    assert panel.banner.tone == Tone.OK, panel.banner.detail.text()
+    assert "M03" in panel.banner.detail.text()
+    assert "M03 安心保险代理" in panel.register_summary.text()
+    codes = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())]
+    panel.table.selectRow(codes.index("M03"))
+    assert "Register from DEMO: exit (多次拒收兑换券)" in panel.flags.text()
