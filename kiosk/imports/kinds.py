@@ -82,6 +82,17 @@ def normalize_header(header: object) -> str:
 
 
 @dataclass(frozen=True)
+class RegisterMark:
+    """A merchant the approved-merchant register marks warn or exit, and why."""
+
+    code: str
+    name: str
+    status: str  # "warn" or "exit"
+    reason: str
+    event: str  # the event that decided it
+
+
+@dataclass(frozen=True)
 class Reference:
     """The event's data an import refers to, keyed by every spelling a coordinator uses."""
 
@@ -102,6 +113,9 @@ class Reference:
     invite_codes: dict[str, str] = field(default_factory=dict)  # RM's personal code -> staff no
     # invitation code -> customer number (read for the SMS platform's send report only)
     invitation_codes: dict[str, str] = field(default_factory=dict)
+    # The approved-merchant register's exit and warn merchants, by code and by exact name
+    # (issue #21): a merchant that exited at an earlier event is refused in the catalog.
+    register: dict[str, RegisterMark] = field(default_factory=dict)
 
 
 # Accepted spellings (lower case, no spaces) of enumerated values.
@@ -1092,6 +1106,8 @@ def check_offer(row: RowCheck, ref: Reference) -> OfferRecord | None:
     capacity = row.get("capacity", _non_negative(lambda: _("Capacity")), required=True)
     redeem_by = row.get("redeem_by", cells.day, required=True)
     description = row.get("description", _text(300, prose=True)) or ""
+    if merchant:
+        _refuse_exited(row, ref, merchant, merchant_name)
     terms = None
     if "tier_terms" in row.columns and "tier_terms" in row.values:
         terms = _tier_terms(row, ref, code) if row.has("tier_terms") else ()
@@ -1126,6 +1142,20 @@ def check_offer(row: RowCheck, ref: Reference) -> OfferRecord | None:
         rate_column,
         price_column,
     )
+
+
+def _refuse_exited(row: RowCheck, ref: Reference, code: str, name: str | None) -> None:
+    """A merchant the register says exited is refused, by its code or its exact name."""
+    column, mark = "merchant_code", ref.register.get(code)
+    if mark is None and name:
+        column, mark = "merchant_name", ref.register.get(name)
+    if mark is not None and mark.status == "exit":
+        row.issue(
+            column,
+            _("Merchant {code} {name} exited at {event}: {reason}").format(
+                code=mark.code, name=mark.name, event=mark.event, reason=mark.reason
+            ),
+        )
 
 
 _TERMS_AROUND = re.compile(r"\s*([:/])\s*")

@@ -70,6 +70,7 @@ from kiosk.security import hash_pin
 from kiosk.services import gate, keys
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import _find_current
+from kiosk.services.merchant_review import catalog_warnings, register_marks
 from kiosk.uow import UnitOfWork
 
 # The customer list too: its personal data is sealed to the event's privacy key.
@@ -111,9 +112,10 @@ class ImportResult:
                 failed=len(self.notes),
             )
             return " ".join([text, *self.notes])
-        return _("Imported {file}: {created} new, {updated} updated.").format(
+        text = _("Imported {file}: {created} new, {updated} updated.").format(
             file=file_name, created=self.created, updated=self.updated
         )
+        return " ".join([text, *self.notes])
 
 
 def reference(session: Session, kind: str = "") -> Reference:
@@ -198,6 +200,7 @@ def reference(session: Session, kind: str = "") -> Reference:
         )
         if kind == "reminder_report"
         else {},
+        register=register_marks(session) if kind == "catalog" else {},
     )
 
 
@@ -314,6 +317,8 @@ def import_file(
                 "catalog": _apply_catalog,
             }[kind]
             created, updated = apply(s, check.records, now)
+            if kind == "catalog":  # merchants the register warned, said after the import
+                notes = catalog_warnings(s, check.records)
         if cancelled is not None and cancelled():
             raise Cancelled  # the unit of work rolls back: nothing is imported
         event = _find_current(s)
