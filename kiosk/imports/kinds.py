@@ -9,14 +9,17 @@ without a database.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kiosk import money
 from kiosk.governance import ID_TYPES, TAX_RESIDENCIES
 from kiosk.i18n import _, catalog, get_language
 from kiosk.imports import cells
@@ -87,6 +90,17 @@ def normalize_header(header: object) -> str:
 
 
 @dataclass(frozen=True)
+class RegisterMark:
+    """A merchant the approved-merchant register marks warn or exit, and why."""
+
+    code: str
+    name: str
+    status: str  # "warn" or "exit"
+    reason: str
+    event: str  # the event that decided it
+
+
+@dataclass(frozen=True)
 class Reference:
     """The event's data an import refers to, keyed by every spelling a coordinator uses."""
 
@@ -111,6 +125,9 @@ class Reference:
     # day a follow-up date may not pass (read for the follow-up workbooks only)
     followup: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
     today: date | None = None
+    # The approved-merchant register's exit and warn merchants, by code and by exact name
+    # (issue #21): a merchant that exited at an earlier event is refused in the catalog.
+    register: dict[str, RegisterMark] = field(default_factory=dict)
 
 
 # Accepted spellings (lower case, no spaces) of enumerated values.
@@ -914,6 +931,13 @@ class OfferRecord:
     # (tier code, points price or None for the offer's own, quota or None for no quota);
     # None: the column is absent and the offer's tier terms stay as they are.
     tier_terms: tuple[tuple[str, int | None, int | None], ...] | None = None
+    # The settlement columns (kiosk.money): None in a column the file has is "none" (the
+    # merchant has no rate, the service no price of its own); a column the file leaves out
+    # keeps what the event has (``rate_column``, ``price_column`` False).
+    rate_micro: int | None = None
+    price_fen: int | None = None
+    rate_column: bool = False
+    price_column: bool = False
 
 
 CATALOG_FIELDS = (
@@ -995,7 +1019,79 @@ CATALOG_FIELDS = (
         aliases=("tier terms", "tier prices", "等级价格", "分级价格", "等级定价"),
         text_column=True,
     ),
+    Field(
+        "rate",
+        "Settlement rate (yuan per point)",
+        "结算费率（元/积分）",
+        "What the bank pays the merchant per point redeemed, e.g. 0.01 (at most 6 decimals). "
+        "The same on every row of the merchant, or on one of them.",
+        aliases=("rate", "结算费率", "费率", "每积分结算金额"),
+    ),
+    Field(
+        "price",
+        "Settlement price (yuan)",
+        "结算单价（元）",
+        "What the bank pays per unit of this service, e.g. 35.00; it overrides the merchant's "
+        "rate.",
+        aliases=("settlement price", "结算单价", "结算价格", "单价"),
+    ),
 )
+
+
+_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def _decimal(value: Any) -> Decimal:
+    """An exact decimal as a cell holds it: a typed number (Excel's float read back as the
+    shortest decimal that gives it: 0.01, not 0.01000000000000000020816…), or text with an
+    optional ¥/元 and thousands separators."""
+    if isinstance(value, bool):
+        raise CellProblem(_("“{value}” is not an amount.").format(value=value))
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise CellProblem(_("“{value}” is not an amount.").format(value=value))
+        return Decimal(repr(value))
+    if isinstance(value, Decimal):
+        return value
+    raw = cells.text(value).replace(",", "").replace("，", "").replace(" ", "")
+    raw = raw.removeprefix("¥").removeprefix("￥").removesuffix("元")
+    if not _DECIMAL.fullmatch(raw):
+        raise CellProblem(
+            _("“{value}” is not an amount: write a number like 0.01 or 35.00.").format(
+                value=cells.text(value)
+            )
+        )
+    return Decimal(raw)
+
+
+def _rate(value: Any) -> int:
+    """Yuan per point, more than 0, at most 6 decimals: in millionths of a yuan."""
+    number = _decimal(value)
+    if number <= 0:
+        raise CellProblem(
+            _("The settlement rate must be more than 0; leave the cell empty for no rate.")
+        )
+    try:
+        return money.rate_micro_of(number)
+    except ValueError:
+        raise CellProblem(
+            _("The settlement rate has at most 6 decimals (0.000001 yuan per point).")
+        ) from None
+
+
+def _price(value: Any) -> int:
+    """Yuan per unit of a service, more than 0, to the fen: in fen."""
+    number = _decimal(value)
+    if number <= 0:
+        raise CellProblem(
+            _("The settlement price must be more than 0; leave the cell empty for no price.")
+        )
+    try:
+        return money.fen_of(number)
+    except ValueError:
+        raise CellProblem(_("The settlement price has at most 2 decimals (fen).")) from None
 
 
 def _category(value: Any) -> str:
@@ -1022,9 +1118,15 @@ def check_offer(row: RowCheck, ref: Reference) -> OfferRecord | None:
     capacity = row.get("capacity", _non_negative(lambda: _("Capacity")), required=True)
     redeem_by = row.get("redeem_by", cells.day, required=True)
     description = row.get("description", _text(300, prose=True)) or ""
+    if merchant:
+        _refuse_exited(row, ref, merchant, merchant_name)
     terms = None
     if "tier_terms" in row.columns and "tier_terms" in row.values:
         terms = _tier_terms(row, ref, code) if row.has("tier_terms") else ()
+    rate_column = "rate" in row.columns and "rate" in row.values
+    price_column = "price" in row.columns and "price" in row.values
+    rate = row.get("rate", _rate) if rate_column else None
+    price_fen = row.get("price", _price) if price_column else None
     if code and capacity is not None and capacity < ref.reserved.get(code, 0):
         row.issue(
             "capacity",
@@ -1047,7 +1149,25 @@ def check_offer(row: RowCheck, ref: Reference) -> OfferRecord | None:
         redeem_by,
         description,
         terms,
+        rate,
+        price_fen,
+        rate_column,
+        price_column,
     )
+
+
+def _refuse_exited(row: RowCheck, ref: Reference, code: str, name: str | None) -> None:
+    """A merchant the register says exited is refused, by its code or its exact name."""
+    column, mark = "merchant_code", ref.register.get(code)
+    if mark is None and name:
+        column, mark = "merchant_name", ref.register.get(name)
+    if mark is not None and mark.status == "exit":
+        row.issue(
+            column,
+            _("Merchant {code} {name} exited at {event}: {reason}").format(
+                code=mark.code, name=mark.name, event=mark.event, reason=mark.reason
+            ),
+        )
 
 
 _TERMS_AROUND = re.compile(r"\s*([:/])\s*")

@@ -73,6 +73,7 @@ from kiosk.security import hash_pin
 from kiosk.services import followup, gate, keys
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import _find_current
+from kiosk.services.merchant_review import catalog_warnings, register_marks
 from kiosk.uow import UnitOfWork
 
 # The customer list too: its personal data is sealed to the event's privacy key.
@@ -132,9 +133,10 @@ class ImportResult:
                 updated=self.updated,
                 skipped=self.check.rows - len(self.check.records),
             )
-        return _("Imported {file}: {created} new, {updated} updated.").format(
+        text = _("Imported {file}: {created} new, {updated} updated.").format(
             file=file_name, created=self.created, updated=self.updated
         )
+        return " ".join([text, *self.notes])
 
 
 def reference(session: Session, kind: str = "", *, now: datetime | None = None) -> Reference:
@@ -224,6 +226,7 @@ def reference(session: Session, kind: str = "", *, now: datetime | None = None) 
         today=(now or Clock().now()).astimezone(ZoneInfo(event.timezone)).date()
         if kind == "followup"
         else None,
+        register=register_marks(session) if kind == "catalog" else {},
     )
 
 
@@ -358,6 +361,8 @@ def import_file(
                 "catalog": _apply_catalog,
             }[kind]
             created, updated = apply(s, check.records, now)
+            if kind == "catalog":  # merchants the register warned, said after the import
+                notes = catalog_warnings(s, check.records)
         if cancelled is not None and cancelled():
             raise Cancelled  # the unit of work rolls back: nothing is imported
         event = _find_current(s)
@@ -422,6 +427,12 @@ def _apply_catalog(s: Session, records: list[OfferRecord], now: datetime) -> tup
         m.code: m for m in s.scalars(select(Merchant).where(Merchant.event_id == event.id))
     }
     offers = {o.code: o for o in s.scalars(select(Offer).where(Offer.event_id == event.id))}
+    # A merchant's rate is the one its rows give (the check refused two); none given on any
+    # of its rows, with the column in the file, clears it.
+    rates: dict[str, int | None] = {}
+    for r in records:
+        if r.rate_column and rates.get(r.merchant_code) is None:
+            rates[r.merchant_code] = r.rate_micro
     created = 0
     for r in records:
         merchant = merchants.get(r.merchant_code)
@@ -433,6 +444,8 @@ def _apply_catalog(s: Session, records: list[OfferRecord], now: datetime) -> tup
             merchant.name = r.merchant_name
         if r.booth is not None:
             merchant.booth = r.booth
+        if r.merchant_code in rates:
+            merchant.rate_micro = rates[r.merchant_code]
         s.flush()
         offer = offers.get(r.code)
         if offer is None:
@@ -447,6 +460,8 @@ def _apply_catalog(s: Session, records: list[OfferRecord], now: datetime) -> tup
         offer.capacity = r.capacity
         offer.redeem_by = r.redeem_by
         offer.description = r.description
+        if r.price_column:
+            offer.price_fen = r.price_fen
         if r.tier_terms is not None:
             _set_offer_tiers(offer, r.tier_terms)
     return created, len(records) - created

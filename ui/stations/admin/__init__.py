@@ -33,6 +33,7 @@ from ui.stations.admin.booklet_tab import BookletTab
 from ui.stations.admin.common import FileChooser
 from ui.stations.admin.followup_tab import FollowupPanel
 from ui.stations.admin.import_tab import ImportTab
+from ui.stations.admin.merchants_tab import MerchantsPanel
 from ui.stations.admin.progress_tab import ProgressTab
 from ui.stations.admin.reminders_tab import RemindersTab
 from ui.stations.admin.templates_tab import TemplatesTab
@@ -82,6 +83,8 @@ class AdminStation(
             context, lambda parent, title: self.chooser.directory(parent, title)
         )
         self.tabs.addTab(self.followup, _("Follow-up"))
+        self.merchants = MerchantsPanel(context)
+        self.tabs.addTab(self.merchants, _("Merchant review"))
         self.tabs.addTab(self._backups_tab(), _("Backups"))
         self.audit_panel = AuditPanel(context)
         self.tabs.addTab(self.audit_panel, _("Audit"))
@@ -106,6 +109,8 @@ class AdminStation(
             self.figure_settings.refresh()
         elif widget is self.followup:
             self.followup.refresh()
+        elif widget is self.merchants:
+            self.merchants.refresh()
         elif widget is self.backups_tab:
             self.refresh_backups()
         elif widget is self.audit_panel:
