@@ -14,7 +14,9 @@ customers are in it; it carries no import header, so the import finds the list o
 from __future__ import annotations
 
 import io
+import math
 import re
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -120,6 +122,19 @@ _WIDTHS = (10, 14, 18, 10, 15, 8, 40, 12, 18, 40, 12, 10, 12, 30)
 _GROUP_FILLS = ("FFFFFF", "F2F6FC")  # groups alternate, so the eye finds where one ends
 
 
+def _lines(value: object, width: float) -> int:
+    """How many lines ``value`` takes wrapped in a column ``width`` characters wide (a CJK
+    character is about 1.6 of the width unit), so the row can be made tall enough to show
+    all of it."""
+    if not value:
+        return 1
+    count = 0
+    for line in str(value).split("\n"):
+        units = sum(1.6 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+        count += max(1, math.ceil(units / max(width - 0.5, 1)))
+    return count
+
+
 def _list_sheet(book: Workbook, rm: RmFollowup, event_date: date, as_of: str) -> None:
     title = _("Follow-up list")
     sheet = book.create_sheet(title[:31])
@@ -141,12 +156,14 @@ def _list_sheet(book: Workbook, rm: RmFollowup, event_date: date, as_of: str) ->
         for c in range(1, len(_WIDTHS) + 1):
             cell = sheet.cell(r, c)
             cell.fill = PatternFill("solid", start_color=shade)
-            if c in (7, 10):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.alignment = Alignment(wrap_text=c in (7, 10), vertical="top")
             if c >= FILL_FROM:
                 cell.protection = Protection(locked=False)
         sheet.cell(r, 8).number_format = "yyyy-mm-dd"
         sheet.cell(r, FILL_FROM).number_format = "yyyy-mm-dd"
+        lines = max(_lines(sheet.cell(r, c).value, _WIDTHS[c - 1]) for c in (7, 10))
+        if lines > 1:  # neither Excel nor LibreOffice grows a row for wrapped text on open
+            sheet.row_dimensions[r].height = 15 * lines
     last = max(len(rows), 2) + 500  # room for rows the RM adds (a second contact)
     for r in range(len(rows) + 1, last + 1):
         for c in range(FILL_FROM, FILL_FROM + 4):
