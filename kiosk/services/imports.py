@@ -69,11 +69,21 @@ from kiosk.search_keys import customer_keys
 from kiosk.security import hash_pin
 from kiosk.services import gate, keys
 from kiosk.services.auth import StaffSession
+from kiosk.services.feedback import apply_calls, apply_deliveries
 from kiosk.services.events import _find_current
 from kiosk.uow import UnitOfWork
 
 # The customer list too: its personal data is sealed to the event's privacy key.
-NEEDS_EVENT = ("tiers", "catalog", "customers", "invitees", "invitations", "reminder_report")
+NEEDS_EVENT = (
+    "tiers",
+    "catalog",
+    "customers",
+    "invitees",
+    "invitations",
+    "reminder_report",
+    "deliveries",
+    "feedback",
+)
 KEEPS_RECORDS = ("catalog", "tiers")  # checked across their records (merchants, bands)
 
 
@@ -111,6 +121,14 @@ class ImportResult:
                 failed=len(self.notes),
             )
             return " ".join([text, *self.notes])
+        if self.kind == "deliveries":
+            return _(
+                "Imported {file}: {created} delivery times recorded, {updated} changed."
+            ).format(file=file_name, created=self.created, updated=self.updated)
+        if self.kind == "feedback":
+            return _(
+                "Imported {file}: {created} call outcomes recorded, {updated} already recorded."
+            ).format(file=file_name, created=self.created, updated=self.updated)
         return _("Imported {file}: {created} new, {updated} updated.").format(
             file=file_name, created=self.created, updated=self.updated
         )
@@ -197,6 +215,16 @@ def reference(session: Session, kind: str = "") -> Reference:
             ).all()
         )
         if kind == "reminder_report"
+        else {},
+        slips={
+            serial: (status, code)
+            for serial, status, code in session.execute(
+                select(Slip.serial, Slip.status, Merchant.code)
+                .join(Merchant, Merchant.id == Slip.merchant_id)
+                .where(Slip.event_id == event.id)
+            )
+        }
+        if kind in ("deliveries", "feedback")
         else {},
     )
 
@@ -304,6 +332,11 @@ def import_file(
             )
         elif kind == "reminder_report":
             created, updated, notes = _apply_send_report(
+                s, check.records, now, path.name, staff.staff_id if staff else None
+            )
+        elif kind in ("deliveries", "feedback"):
+            apply_after = apply_deliveries if kind == "deliveries" else apply_calls
+            created, updated = apply_after(
                 s, check.records, now, path.name, staff.staff_id if staff else None
             )
         else:
