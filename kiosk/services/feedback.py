@@ -406,6 +406,7 @@ class SlipAfter:
     delivered_at: datetime | None
     delivered_source: str
     feedback: tuple[FeedbackEntry, ...]
+    timezone: str = "Asia/Shanghai"  # the event's, to show the times
 
     @property
     def redeemed(self) -> bool:
@@ -476,6 +477,7 @@ def feedback_for_slip(uow: UnitOfWork, serial: int) -> SlipAfter:
             delivery.delivered_at if delivery else None,
             delivery.source if delivery else "",
             tuple(_entries(s, event.id, serial)),
+            event.timezone,
         )
 
 
@@ -649,3 +651,25 @@ def apply_calls(
         created += added
         known += not added
     return created, known
+
+
+def customer_slips(uow: UnitOfWork, customer_id: int) -> list[tuple[int, str]]:
+    """(serial, "No. 000123 service · merchant") of a customer's redeemed slips, for choosing
+    one at the service desk."""
+    with uow:
+        s = uow.session
+        event = current_event(s)
+        return [
+            (serial, f"{slip_number(serial)} {offer} · {merchant}")
+            for serial, offer, merchant in s.execute(
+                select(Slip.serial, Offer.name, Merchant.name)
+                .join(Offer, Offer.id == Slip.offer_id)
+                .join(Merchant, Merchant.id == Slip.merchant_id)
+                .where(
+                    Slip.event_id == event.id,
+                    Slip.customer_id == customer_id,
+                    Slip.status == SlipStatus.REDEEMED,
+                )
+                .order_by(Slip.serial)
+            )
+        ]
