@@ -619,9 +619,7 @@ class Booth(Scanner):
             raise KioskError(_("Type the customer's complaint first."))
         if len(complaint) > COMPLAINT_LENGTH:
             raise KioskError(
-                _("The complaint is too long (at most {n} characters).").format(
-                    n=COMPLAINT_LENGTH
-                )
+                _("The complaint is too long (at most {n} characters).").format(n=COMPLAINT_LENGTH)
             )
         self._redeemed_here(serial)
         uid = uuid.uuid4().hex

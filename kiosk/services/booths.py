@@ -49,7 +49,6 @@ from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
 from kiosk.uow import UnitOfWork
 
-
 BUNDLE_SOURCE = "bundle"  # ServiceDelivery.source / SlipFeedback.source of a booth's report
 
 

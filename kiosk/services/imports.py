@@ -69,8 +69,8 @@ from kiosk.search_keys import customer_keys
 from kiosk.security import hash_pin
 from kiosk.services import gate, keys
 from kiosk.services.auth import StaffSession
-from kiosk.services.feedback import apply_calls, apply_deliveries
 from kiosk.services.events import _find_current
+from kiosk.services.feedback import apply_calls, apply_deliveries
 from kiosk.uow import UnitOfWork
 
 # The customer list too: its personal data is sealed to the event's privacy key.

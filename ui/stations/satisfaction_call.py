@@ -159,11 +159,13 @@ class SatisfactionCallDialog(QDialog):
         ]
         for entry in found.feedback:
             lines.append(
-                _("Earlier: {score} {category} {complaint}").format(
+                _("Earlier: {score} {category} {complaint}")
+                .format(
                     score=_("score {n}").format(n=entry.score) if entry.score else "",
                     category=feedback_category_label(entry.category),
                     complaint=entry.complaint,
-                ).strip()
+                )
+                .strip()
             )
         self.details.setText("\n".join(lines))
         if not found.redeemed:

@@ -90,7 +90,9 @@ def test_bundle_brings_deliveries_and_complaints_once(
         )
     assert _counts(demo_db) == (0, 0)
 
-    first = import_bundle(demo_db.unit_of_work(), path.read_bytes(), supervisor(demo_db), clock=LATER)
+    first = import_bundle(
+        demo_db.unit_of_work(), path.read_bytes(), supervisor(demo_db), clock=LATER
+    )
     assert (first.added, first.deliveries, first.complaints) == (3, 2, 1)
     assert "2 services delivered, 1 complaints recorded" in first.counts()
     second = import_bundle(
@@ -128,9 +130,7 @@ def test_bundle_brings_deliveries_and_complaints_once(
         assert details["delivered_at"] == (MORNING + timedelta(hours=5)).isoformat()
 
 
-def test_a_bundle_without_the_new_keys_still_imports(
-    demo_db: Database, booth: Booth
-) -> None:
+def test_a_bundle_without_the_new_keys_still_imports(demo_db: Database, booth: Booth) -> None:
     (a,) = issue(demo_db, ["O101"])
     booth.redeem(a, "李四")
     data, _n = booth.bundle()
@@ -147,11 +147,23 @@ def test_a_call_at_the_desk_for_a_redeemed_slip_only(demo_db: Database, booth: B
     serial, never = _serial(redeemed, demo_db), _serial(issued, demo_db)
     rm = staff_session(demo_db.unit_of_work(), "RM001", clock=LATER)
     done = feedback.record_feedback(
-        demo_db.unit_of_work(), serial, rm, score=2, complaint="态度差", request_id="r1", clock=LATER
+        demo_db.unit_of_work(),
+        serial,
+        rm,
+        score=2,
+        complaint="态度差",
+        request_id="r1",
+        clock=LATER,
     )
     assert done.added and done.changes.slips == {serial}
     again = feedback.record_feedback(
-        demo_db.unit_of_work(), serial, rm, score=2, complaint="态度差", request_id="r1", clock=LATER
+        demo_db.unit_of_work(),
+        serial,
+        rm,
+        score=2,
+        complaint="态度差",
+        request_id="r1",
+        clock=LATER,
     )
     assert not again.added
     (said,) = feedback.feedback_for_slip(demo_db.unit_of_work(), serial).feedback
@@ -181,9 +193,7 @@ def _redeem_at_booths(db: Database, tmp_path: Path) -> tuple[int, int, int, int]
     m01.redeem(a, "李四")
     m01.redeem(b, "李四")
     with db.unit_of_work() as uow:
-        other = uow.session.scalar(
-            select(Slip.merchant_id).where(Slip.code == d)
-        )
+        other = uow.session.scalar(select(Slip.merchant_id).where(Slip.code == d))
         from kiosk.models import Merchant
 
         other_code = uow.session.get(Merchant, other).code  # type: ignore[union-attr]
@@ -244,7 +254,9 @@ def test_call_list_out_and_back(demo_db: Database, tmp_path: Path) -> None:
     rows = feedback.call_list(db.unit_of_work())
     assert sorted(r.serial for r in rows) == sorted([a, b, other])
     assert all("*" in r.masked_name for r in rows)
-    path = write_call_list(rows, tmp_path / "calls.xlsx", event_overview(db.unit_of_work()).timezone)
+    path = write_call_list(
+        rows, tmp_path / "calls.xlsx", event_overview(db.unit_of_work()).timezone
+    )
     book = openpyxl.load_workbook(path)
     sheet = book.active
     assert sheet is not None
@@ -281,9 +293,13 @@ def test_call_list_out_and_back(demo_db: Database, tmp_path: Path) -> None:
     sheet.cell(row=index[f"No. {b:06d}"], column=category, value="附加条件")
     sheet.cell(row=index[f"No. {b:06d}"], column=complaint, value="要求加钱升级")
     book.save(tmp_path / "good.xlsx")
-    result = imports.import_file(db.unit_of_work(), "feedback", tmp_path / "good.xlsx", boss, clock=LATER)
+    result = imports.import_file(
+        db.unit_of_work(), "feedback", tmp_path / "good.xlsx", boss, clock=LATER
+    )
     assert (result.created, result.updated) == (2, 0)
-    again = imports.import_file(db.unit_of_work(), "feedback", tmp_path / "good.xlsx", boss, clock=LATER)
+    again = imports.import_file(
+        db.unit_of_work(), "feedback", tmp_path / "good.xlsx", boss, clock=LATER
+    )
     assert (again.created, again.updated) == (0, 2)
     listed = feedback.feedback_list(db.unit_of_work(), "M01")
     assert sorted((f.score, f.category, f.channel) for f in listed) == [
