@@ -147,6 +147,7 @@ def put_delivery(
     if row is not None and row.delivered_at == delivered_at:
         return False
     details: dict[str, object] = {"delivered_at": delivered_at.isoformat(), "source": source}
+    first = row is None
     if row is None:
         s.add(
             ServiceDelivery(
@@ -158,7 +159,6 @@ def put_delivery(
                 recorded_by=staff_id,
             )
         )
-        action = "service_delivered"
     else:
         details["previous"] = row.delivered_at.isoformat()
         details["previous_source"] = row.source
@@ -166,11 +166,10 @@ def put_delivery(
         row.source = source[:100]
         row.recorded_at = now
         row.recorded_by = staff_id
-        action = "service_delivery_changed"
     audit.append(
         s,
         at=now,
-        action=action,
+        action="service_delivered" if first else "service_delivery_changed",
         staff_id=staff_id,
         station=station,
         entity="slip",
