@@ -598,7 +598,9 @@ class BoothPanel(QWidget):
             )
             or _("No redemptions yet today.")
         )
-        delivered, complaints = self.booth.after()
+        delivered, complaints = self.booth.after(
+            [row.serial for row in day.rows if row.serial is not None]
+        )
         chosen = self.chosen_serial()
         self.table.setUpdatesEnabled(False)
         self.table.setRowCount(len(day.rows))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -637,14 +638,25 @@ class Booth(Scanner):
             uow.commit()
         return uid
 
-    def after(self) -> tuple[dict[int, datetime], dict[int, int]]:
-        """(delivered at per slip, complaints per slip) recorded at this booth."""
+    def after(
+        self, serials: Collection[int] | None = None
+    ) -> tuple[dict[int, datetime], dict[int, int]]:
+        """(delivered at per slip, complaints per slip) recorded at this booth; of the given
+        slips only (the rows on screen), so a busy booth's refresh reads a few rows."""
         with self.database.unit_of_work() as uow:
-            deliveries, complaints = _after(uow.session, None)
-        counts: dict[int, int] = {}
-        for c in complaints:
-            counts[c.serial] = counts.get(c.serial, 0) + 1
-        return {d.serial: d.delivered_at for d in deliveries}, counts
+            s = uow.session
+            deliveries = select(BoothDelivery.slip_serial, BoothDelivery.delivered_at)
+            complaints = select(BoothComplaint.slip_serial, func.count()).group_by(
+                BoothComplaint.slip_serial
+            )
+            if serials is not None:
+                wanted = sorted(set(serials))
+                deliveries = deliveries.where(BoothDelivery.slip_serial.in_(wanted))
+                complaints = complaints.where(BoothComplaint.slip_serial.in_(wanted))
+            return (
+                {serial: at for serial, at in s.execute(deliveries)},
+                {serial: int(n) for serial, n in s.execute(complaints)},
+            )
 
     def export(self, path: str | Path) -> int:
         """Write the bundle file (e.g. on a USB stick); how many redemptions it holds."""

@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from cli.main import main
 from kiosk.booth_laptop.booth import Booth
 from kiosk.clock import FixedClock
 from kiosk.db import Database
@@ -30,7 +31,6 @@ from kiosk.redemption_bundle import BundleError
 from kiosk.services import feedback, imports
 from kiosk.services.auth import staff_session
 from kiosk.services.booths import import_bundle
-from kiosk.services.events import event_overview
 from printing.calls import write_call_list
 from tests.booth_support import MORNING, issue, new_booth, pack_bytes, supervisor
 from tests.unit.kiosk.services.test_imports import write_xlsx
@@ -254,9 +254,10 @@ def test_call_list_out_and_back(demo_db: Database, tmp_path: Path) -> None:
     rows = feedback.call_list(db.unit_of_work())
     assert sorted(r.serial for r in rows) == sorted([a, b, other])
     assert all("*" in r.masked_name for r in rows)
-    path = write_call_list(
-        rows, tmp_path / "calls.xlsx", event_overview(db.unit_of_work()).timezone
-    )
+    path = tmp_path / "calls.xlsx"
+    assert main(["--db", db.url, "--lang", "en", "export", "calls", str(path)]) == 0
+    with pytest.raises(KioskError, match=r"\.xlsx"):
+        write_call_list(rows, tmp_path / "calls.csv", "Asia/Shanghai")
     book = openpyxl.load_workbook(path)
     sheet = book.active
     assert sheet is not None
