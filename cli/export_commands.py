@@ -1,5 +1,6 @@
 """``kiosk export …`` and ``kiosk booklet``: what the RMs and the customers get before the
-day (invitation progress, slot reminders, the catalog booklet and e-catalog)."""
+day (invitation progress, slot reminders, the catalog booklet and e-catalog), and after it
+(the RMs' follow-up workbooks)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
         "--all", action="store_true", help=_("also the slips already called (with a score)")
     )
     calls.set_defaults(func=cmd_export_calls)
+    followup = export_commands.add_parser(
+        "followup",
+        help=_("after the event: one follow-up workbook per RM (.xlsx) into a folder"),
+    )
+    followup.add_argument("directory", metavar="DIR", type=Path)
+    followup.set_defaults(func=cmd_export_followup)
 
     booklet = commands.add_parser(
         "booklet", help=_("write the printable catalog booklet (PDF) and the HTML e-catalog")
@@ -140,6 +147,35 @@ def cmd_export_calls(args: argparse.Namespace) -> int:
         database.dispose()
     path = write_call_list(rows, args.file, timezone)
     out(_("{n} redeemed slips to call written to {path}.").format(n=len(rows), path=path))
+    return 0
+
+
+def cmd_export_followup(args: argparse.Namespace) -> int:
+    """One workbook per RM, and the counts per RM and group on the screen."""
+    from kiosk.services.followup import STAGES, followup_lists, stage_label
+    from printing.followup import write_followup
+
+    database = dbmod.open_database(args.db)
+    try:
+        lists = followup_lists(database.unit_of_work())
+    finally:
+        database.dispose()
+    if not lists.rms:
+        raise KioskError(_("Nobody is on a follow-up list: the event has no invitees yet."))
+    paths = write_followup(lists.rms, args.directory, lists.event_date)
+    for rm, path in zip(lists.rms, paths, strict=True):
+        counts = "、".join(
+            f"{stage_label(stage)} {rm.count(stage)}" for stage in STAGES if rm.count(stage)
+        )
+        out(
+            _("{rm}: {n} customers ({groups}) -> {file}").format(
+                rm=f"{rm.rm_no} {rm.rm_name}" if rm.rm_no else _("(no RM)"),
+                n=rm.customers,
+                groups=counts,
+                file=path.name,
+            )
+        )
+    out(_("{n} follow-up workbooks written to {path}.").format(n=len(paths), path=args.directory))
     return 0
 
 

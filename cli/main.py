@@ -27,6 +27,7 @@ from cli import (
     event_commands,
     export_commands,
     import_commands,
+    merchant_commands,
     report_commands,
     rm_commands,
     slip_commands,
@@ -65,6 +66,7 @@ GROUPS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (  # type: ig
     backup_commands.add_parsers,  # backup, restore
     audit_commands.add_parsers,  # audit
     booth_commands.add_parsers,  # merchant-pack, booth, bundle
+    merchant_commands.add_parsers,  # merchants (after the event: review and register)
 )
 
 

@@ -34,6 +34,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     )
     every.add_argument("--dir", required=True, metavar="FOLDER")
     every.set_defaults(func=cmd_report_all)
+    statements = report_commands.add_parser(
+        "merchant-statements",
+        help=_("write one settlement statement per merchant (PDF, to sign) into a folder"),
+    )
+    statements.add_argument("--dir", required=True, metavar="FOLDER")
+    statements.set_defaults(func=cmd_merchant_statements)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -85,4 +91,21 @@ def cmd_report_all(args: argparse.Namespace) -> int:
                 print(_("Written to {path}.").format(path=path))
     finally:
         database.dispose()
+    return 0
+
+
+def cmd_merchant_statements(args: argparse.Namespace) -> int:
+    """One PDF per merchant: its services in points and yuan, the total in words, lines to
+    sign (``printing.merchant_statement``)."""
+    from pathlib import Path
+
+    from printing.merchant_statement import write_merchant_statements
+
+    database = dbmod.open_database(args.db)
+    try:
+        paths = write_merchant_statements(database.unit_of_work, Path(args.dir))
+    finally:
+        database.dispose()
+    for path in paths:
+        print(_("Written to {path}.").format(path=path))
     return 0

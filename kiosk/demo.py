@@ -312,6 +312,14 @@ MERCHANTS: list[tuple[str, str, str, list[tuple[str, str, ServiceCategory, int, 
         ],
     ),
 ]
+# What the bank pays each merchant (kiosk.money): yuan per point in millionths (0.01 yuan =
+# 10000) for most, a little less for the big health packages; the cinema is paid a fixed
+# price per pair of tickets instead (Offer.price_fen, which overrides the rate).
+MERCHANT_RATES = {code: 10_000 for code, _name, _booth, _offers in MERCHANTS} | {
+    "M01": 8_000,
+    "M03": 12_500,
+}
+OFFER_PRICES = {"O501": 3_500}  # ¥35.00 per pair of tickets
 TIERS = [
     ("standard", 0.40, 2_000, 20_000),
     ("gold", 0.35, 10_000, 60_000),
@@ -514,7 +522,13 @@ def generate_demo(
     merchants: list[Merchant] = []
     offers: list[Offer] = []
     for m_index, (m_code, m_name, booth, m_offers) in enumerate(MERCHANTS, start=1):
-        merchant = Merchant(event_id=event.id, code=m_code, name=m_name, booth=booth)
+        merchant = Merchant(
+            event_id=event.id,
+            code=m_code,
+            name=m_name,
+            booth=booth,
+            rate_micro=MERCHANT_RATES.get(m_code),
+        )
         session.add(merchant)
         session.flush()
         merchants.append(merchant)
@@ -529,6 +543,7 @@ def generate_demo(
                 points_price=price,
                 capacity=capacity,
                 redeem_by=event_day + timedelta(days=days),
+                price_fen=OFFER_PRICES.get(code),
             )
             offers.append(offer)
     session.add_all(staff)

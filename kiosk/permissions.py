@@ -82,6 +82,9 @@ class Action(enum.StrEnum):
     # After the event (issue #21): a satisfaction call's outcome or a delivery time for a
     # redeemed slip, recorded at the service desk by an RM (``services.feedback``).
     RECORD_FEEDBACK = "record_feedback"
+    # After the event (issue #21): the review thresholds, a merchant's keep / warn / exit, and
+    # the approved-merchant register's export and import.
+    REVIEW_MERCHANTS = "review_merchants"
 
 
 R, RM, A, M = Role.RECEPTION, Role.RM, Role.ACTIVATION, Role.MERCHANT
@@ -124,6 +127,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.SET_THEME: frozenset(),
     Action.INVITE_AUDIENCE: frozenset(),
     Action.RECORD_FEEDBACK: frozenset({RM}),
+    Action.REVIEW_MERCHANTS: frozenset(),
 }
 
 # Allowed to the roles above only with a supervisor's approval on the spot.
@@ -211,6 +215,9 @@ def _refusals() -> dict[Action, Callable[[], str]]:
         Action.INVITE_AUDIENCE: lambda: _("Only a supervisor invites a themed session's audience."),
         Action.RECORD_FEEDBACK: lambda: _(
             "Only relationship managers or a supervisor record a customer's feedback."
+        ),
+        Action.REVIEW_MERCHANTS: lambda: _(
+            "Only a supervisor reviews merchants and keeps the approved-merchant register."
         ),
     }
 

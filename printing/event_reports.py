@@ -728,14 +728,30 @@ REPORTS: list[ReportKind] = [
 
 
 def settlement_report(uow: UnitOfWork, clock: Clock | None = None) -> Report:
-    """What each merchant is paid, saying whether the event was closed when it was read."""
-    from kiosk.services.settlement import settlement
-    from printing.reports import settlement_rows
+    """What each merchant is paid, in points and yuan, and the points returned; saying
+    whether the event was closed when it was read (before close, open slips are not
+    released yet)."""
+    from kiosk.services.settlement import settlement_statement
+    from printing.reports import returned_rows, settlement_rows
 
     heading = reports.heading(uow, clock)
-    rows = settlement_rows(settlement(uow))
-    return Report.single(
-        rows, _("Merchant settlement"), _heading_subtitle(heading), _statement_as_of(heading)
+    figures = settlement_statement(uow)
+    title = _("Merchant settlement")
+    return Report(
+        title,
+        _heading_subtitle(heading),
+        [
+            Section(
+                title,
+                settlement_rows(figures),
+                note=_(
+                    "Amounts: a service's price × quantity, else the merchant's rate × points "
+                    "rounded half up to the fen per merchant and service."
+                ),
+            ),
+            Section(_("Points returned"), returned_rows(figures)),
+        ],
+        _statement_as_of(heading),
     )
 
 

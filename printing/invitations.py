@@ -401,4 +401,8 @@ def write_progress(progress: Progress, path: Path) -> Path:
     sheets = progress_sheets(progress)
     if progress.coverage is not None:
         sheets += coverage_sheets(progress.coverage)
+    if progress.followup is not None:
+        from printing.followup import coverage_sheet  # it lays out with this module's helpers
+
+        sheets.append(coverage_sheet(progress.followup))
     return write_workbook(sheets, path, as_of_text())

@@ -15,6 +15,7 @@ import io
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -34,7 +35,8 @@ from reportlab.pdfgen.canvas import Canvas
 from kiosk.errors import KioskError
 from kiosk.files import write_atomic
 from kiosk.i18n import _
-from kiosk.services.settlement import Reconciliation, SettlementLine
+from kiosk.money import format_rate, format_yuan
+from kiosk.services.settlement import Reconciliation, Settlement
 from kiosk.spreadsheet_text import keep_as_text
 from printing import text as paper_text
 from printing.fonts import register_fonts
@@ -46,6 +48,12 @@ class Percent(float):
 
 class Minutes(float):
     """A duration in minutes, shown with one decimal."""
+
+
+class Yuan(int):
+    """An amount in fen, shown as yuan: ¥1,234.56 in the PDF, a number with two decimals
+    and the ¥ format in Excel (exact: the cell is the decimal yuan, never fen as a float
+    sum)."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,8 @@ def text_of(value: object) -> str:
         return f"{100 * value:.1f}%"
     if isinstance(value, Minutes):
         return f"{value:.1f}"
+    if isinstance(value, Yuan):
+        return format_yuan(value)
     if isinstance(value, datetime):  # local time of the event, with the year
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
@@ -119,16 +129,48 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def settlement_rows(lines: list[SettlementLine]) -> list[list[object]]:
-    """Header, one row per merchant and offer, a subtotal per merchant and the grand total."""
+def rate_text(rate_micro: int | None, price_fen: int | None) -> str:
+    """What a line is paid by: "¥35.00 / unit" (the service's price) or "0.008 yuan/point"
+    (the merchant's rate), or "" (neither)."""
+    if price_fen is not None:
+        return _("{price} per unit").format(price=format_yuan(price_fen))
+    if rate_micro is not None:
+        return _("{rate} yuan/point").format(rate=format_rate(rate_micro))
+    return ""
+
+
+def unknown_text() -> str:
+    return _("unknown")
+
+
+def settlement_rows(figures: Settlement) -> list[list[object]]:
+    """Header, one row per merchant and service, a subtotal per merchant and the grand total,
+    in points and yuan. A line with no rate nor price says "unknown" (never ¥0.00) and the
+    subtotals and total say how many such lines they leave out."""
     rows: list[list[object]] = [
-        [_("Merchant"), _("Service"), _("Slips"), _("Quantity"), _("Points")]
+        [
+            _("Merchant"),
+            _("Service"),
+            _("Slips"),
+            _("Quantity"),
+            _("Points"),
+            _("Rate or price"),
+            _("Amount"),
+            _("Remark"),
+        ]
     ]
-    merchants: dict[str, list[SettlementLine]] = {}
-    for line in lines:
-        merchants.setdefault(f"{line.merchant_code} {line.merchant_name}", []).append(line)
-    for merchant, items in merchants.items():
-        for line in items:
+
+    def left_out(unknown: int) -> str:
+        if not unknown:
+            return ""
+        return _("{n} line(s) of unknown amount not included").format(n=unknown)
+
+    for m in figures.merchants:
+        if not m.lines:
+            continue
+        merchant = f"{m.code} {m.name}"
+        for line in m.lines:
+            known = line.amount_fen is not None
             rows.append(
                 [
                     merchant,
@@ -136,26 +178,69 @@ def settlement_rows(lines: list[SettlementLine]) -> list[list[object]]:
                     line.slips,
                     line.quantity,
                     line.points,
+                    rate_text(line.rate_micro, line.price_fen),
+                    Yuan(line.amount_fen) if line.amount_fen is not None else unknown_text(),
+                    "" if known else _("no rate or price in the catalog"),
                 ]
             )
         rows.append(
             [
                 merchant,
                 _("Subtotal"),
-                sum(i.slips for i in items),
-                sum(i.quantity for i in items),
-                sum(i.points for i in items),
+                m.slips,
+                m.quantity,
+                m.points,
+                "",
+                Yuan(m.amount_fen),
+                left_out(m.unknown),
             ]
         )
     rows.append(
         [
             _("Total"),
             "",
-            sum(line.slips for line in lines),
-            sum(line.quantity for line in lines),
-            sum(line.points for line in lines),
+            figures.slips,
+            figures.quantity,
+            figures.points,
+            "",
+            Yuan(figures.amount_fen),
+            left_out(figures.unknown),
         ]
     )
+    return rows
+
+
+def returned_rows(settlement: Settlement) -> list[list[object]]:
+    """Per merchant, the slips not paid for and their points, which go back to the customers
+    and the ledger: released at close, voided, still open (released at close unless
+    redeemed first); a total row."""
+    rows: list[list[object]] = [
+        [
+            _("Merchant"),
+            _("Released at close"),
+            _("Points released"),
+            _("Voided"),
+            _("Points voided"),
+            _("Still open"),
+            _("Points still open"),
+            _("Slips returned"),
+            _("Points returned"),
+        ]
+    ]
+    for r in [*settlement.returned, settlement.returned_total]:
+        rows.append(
+            [
+                f"{r.merchant_code} {r.merchant_name}" if r.merchant_code else _("Total"),
+                r.released.slips,
+                r.released.points,
+                r.voided.slips,
+                r.voided.points,
+                r.open.slips,
+                r.open.points,
+                r.total.slips,
+                r.total.points,
+            ]
+        )
     return rows
 
 
@@ -240,6 +325,9 @@ def write_xlsx(report: Report | list[list[object]], path: Path, title: str = "")
                     sheet.cell(r, c).number_format = "0.0000%" if tiny else "0.0%"
                 elif isinstance(value, Minutes):
                     sheet.cell(r, c).number_format = "0.0"
+                elif isinstance(value, Yuan):
+                    sheet.cell(r, c).number_format = '"¥"#,##0.00'
+
                 elif isinstance(value, datetime):
                     sheet.cell(r, c).number_format = "yyyy-mm-dd hh:mm"
                 elif isinstance(value, date):
@@ -273,6 +361,8 @@ def _cell(value: object) -> object:
     reports pass them so), anything else as it is."""
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
+    if isinstance(value, Yuan):
+        return Decimal(int(value)).scaleb(-2)
     if isinstance(value, float):
         return float(value)
     return value

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVB
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from printing.event_reports import REPORTS, write_event_report
+from printing.merchant_statement import write_merchant_statements
 from ui.context import StationContext
 from ui.widgets import ResultBanner, Tone
 
@@ -79,6 +80,19 @@ class ReportsPanel(QWidget):
         every.clicked.connect(lambda: self.write([kind.name for kind in REPORTS]))
         self.buttons["all"] = every
         grid.addWidget(every, len(REPORTS), 0)
+        statements = QPushButton(_("Merchant statements"))
+        statements.setObjectName("report_merchant_statements")
+        statements.clicked.connect(self.write_statements)
+        self.buttons["merchant_statements"] = statements
+        grid.addWidget(statements, len(REPORTS) + 1, 0)
+        statements_text = QLabel(
+            _(
+                "One PDF per merchant to sign: its services in points and yuan, the total in "
+                "figures and in words (as the settlement report)."
+            )
+        )
+        statements_text.setWordWrap(True)
+        grid.addWidget(statements_text, len(REPORTS) + 1, 1)
         grid.setColumnStretch(1, 1)
         layout.addLayout(grid)
         self.banner = ResultBanner()
@@ -92,6 +106,28 @@ class ReportsPanel(QWidget):
         self.folder = folder
         self.folder_label.setText(str(folder))
         return True
+
+    def write_statements(self) -> list[Path]:
+        """The merchant statements (``kiosk report merchant-statements``) into a folder
+        asked for each time: they are signed and filed apart from the reports."""
+        folder = self.choose_folder(self, _("Folder for the merchant statements"))
+        if folder is None:
+            return []
+        try:
+            written = write_merchant_statements(
+                self.context.uow, folder, clock=self.context.app.clock
+            )
+        except (KioskError, OSError) as error:
+            self.banner.show_result(
+                Tone.ERROR, _("The merchant statements were not written."), str(error)
+            )
+            return []
+        self.banner.show_result(
+            Tone.OK,
+            _("{n} files written to {folder}").format(n=len(written), folder=folder),
+            "\n".join(p.name for p in written),
+        )
+        return written
 
     def write(self, names: list[str]) -> list[Path]:
         if self.folder is None and not self.ask_folder():

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from itertools import chain, islice, pairwise
 from typing import Any
 
+from kiosk import money
 from kiosk.errors import KioskError
 from kiosk.gb18030 import GB18030_2022_REMAPPED, undisplayable
 from kiosk.i18n import _, catalog
@@ -389,6 +390,7 @@ def _check_sheet(
     codes.refuse(columns, issues)
     if kind_name == "catalog":
         _check_merchants(records, ref, columns, issues)
+        _check_merchant_rates(records, columns, issues)
     if kind_name == "tiers":
         _check_tier_bands(records, ref, columns, issues, header.number)
     if not counted and not issues:
@@ -510,6 +512,31 @@ def _check_merchants(
                     columns["merchant_code"],
                     _("There is no merchant “{value}”; give its name in this row.").format(
                         value=record.merchant_code
+                    ),
+                )
+            )
+
+
+def _check_merchant_rates(
+    records: list[OfferRecord], columns: dict[str, str], issues: list
+) -> None:
+    """A merchant has one settlement rate: written on one of its rows or on all of them,
+    never two different ones."""
+    rates: dict[str, tuple[int, int]] = {}
+    for record in records:
+        if record.rate_micro is None:
+            continue
+        first = rates.setdefault(record.merchant_code, (record.rate_micro, record.row))
+        if first[0] != record.rate_micro:
+            issues.append(
+                ImportIssue(
+                    record.row,
+                    columns["rate"],
+                    _(
+                        "Merchant {code} has the settlement rate {rate} in row {row}: one rate "
+                        "per merchant."
+                    ).format(
+                        code=record.merchant_code, rate=money.format_rate(first[0]), row=first[1]
                     ),
                 )
             )

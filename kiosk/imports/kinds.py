@@ -9,14 +9,17 @@ without a database.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kiosk import money
 from kiosk.governance import ID_TYPES, TAX_RESIDENCIES
 from kiosk.i18n import _, catalog, get_language
 from kiosk.imports import cells
@@ -25,6 +28,8 @@ from kiosk.kyc import OCCUPATIONS
 from kiosk.models import (
     ContactChannel,
     FeedbackCategory,
+    FollowupOutcome,
+    FollowupStage,
     InvitationAnswer,
     Role,
     ServiceCategory,
@@ -44,9 +49,10 @@ class ImportIssue:
 
 # Names (of customers, staff, branches, merchants, services), addresses and descriptions.
 # The meaning of a tier is a sentence printed on the customer's statement.
-# An employer is a company name (（南沙） as registered); products keep 、 until split.
+# An employer is a company name (（南沙） as registered); products keep 、 until split. A note
+# is the RM's own words on a follow-up.
 PROSE_FIELDS = frozenset(
-    {"name", "address", "merchant_name", "description", "meaning", "employer", "products"}
+    {"name", "address", "merchant_name", "description", "meaning", "employer", "products", "note"}
 )
 
 
@@ -86,6 +92,17 @@ def normalize_header(header: object) -> str:
 
 
 @dataclass(frozen=True)
+class RegisterMark:
+    """A merchant the approved-merchant register marks warn or exit, and why."""
+
+    code: str
+    name: str
+    status: str  # "warn" or "exit"
+    reason: str
+    event: str  # the event that decided it
+
+
+@dataclass(frozen=True)
 class Reference:
     """The event's data an import refers to, keyed by every spelling a coordinator uses."""
 
@@ -108,6 +125,13 @@ class Reference:
     invitation_codes: dict[str, str] = field(default_factory=dict)
     # slip serial -> (status, merchant code) (read for deliveries and call lists only)
     slips: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # customer number -> (their RM's staff no, "" for none; their follow-up groups), and the
+    # day a follow-up date may not pass (read for the follow-up workbooks only)
+    followup: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
+    today: date | None = None
+    # The approved-merchant register's exit and warn merchants, by code and by exact name
+    # (issue #21): a merchant that exited at an earlier event is refused in the catalog.
+    register: dict[str, RegisterMark] = field(default_factory=dict)
 
 
 # Accepted spellings (lower case, no spaces) of enumerated values.
@@ -911,6 +935,13 @@ class OfferRecord:
     # (tier code, points price or None for the offer's own, quota or None for no quota);
     # None: the column is absent and the offer's tier terms stay as they are.
     tier_terms: tuple[tuple[str, int | None, int | None], ...] | None = None
+    # The settlement columns (kiosk.money): None in a column the file has is "none" (the
+    # merchant has no rate, the service no price of its own); a column the file leaves out
+    # keeps what the event has (``rate_column``, ``price_column`` False).
+    rate_micro: int | None = None
+    price_fen: int | None = None
+    rate_column: bool = False
+    price_column: bool = False
 
 
 CATALOG_FIELDS = (
@@ -992,7 +1023,79 @@ CATALOG_FIELDS = (
         aliases=("tier terms", "tier prices", "等级价格", "分级价格", "等级定价"),
         text_column=True,
     ),
+    Field(
+        "rate",
+        "Settlement rate (yuan per point)",
+        "结算费率（元/积分）",
+        "What the bank pays the merchant per point redeemed, e.g. 0.01 (at most 6 decimals). "
+        "The same on every row of the merchant, or on one of them.",
+        aliases=("rate", "结算费率", "费率", "每积分结算金额"),
+    ),
+    Field(
+        "price",
+        "Settlement price (yuan)",
+        "结算单价（元）",
+        "What the bank pays per unit of this service, e.g. 35.00; it overrides the merchant's "
+        "rate.",
+        aliases=("settlement price", "结算单价", "结算价格", "单价"),
+    ),
 )
+
+
+_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def _decimal(value: Any) -> Decimal:
+    """An exact decimal as a cell holds it: a typed number (Excel's float read back as the
+    shortest decimal that gives it: 0.01, not 0.01000000000000000020816…), or text with an
+    optional ¥/元 and thousands separators."""
+    if isinstance(value, bool):
+        raise CellProblem(_("“{value}” is not an amount.").format(value=value))
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise CellProblem(_("“{value}” is not an amount.").format(value=value))
+        return Decimal(repr(value))
+    if isinstance(value, Decimal):
+        return value
+    raw = cells.text(value).replace(",", "").replace("，", "").replace(" ", "")
+    raw = raw.removeprefix("¥").removeprefix("￥").removesuffix("元")
+    if not _DECIMAL.fullmatch(raw):
+        raise CellProblem(
+            _("“{value}” is not an amount: write a number like 0.01 or 35.00.").format(
+                value=cells.text(value)
+            )
+        )
+    return Decimal(raw)
+
+
+def _rate(value: Any) -> int:
+    """Yuan per point, more than 0, at most 6 decimals: in millionths of a yuan."""
+    number = _decimal(value)
+    if number <= 0:
+        raise CellProblem(
+            _("The settlement rate must be more than 0; leave the cell empty for no rate.")
+        )
+    try:
+        return money.rate_micro_of(number)
+    except ValueError:
+        raise CellProblem(
+            _("The settlement rate has at most 6 decimals (0.000001 yuan per point).")
+        ) from None
+
+
+def _price(value: Any) -> int:
+    """Yuan per unit of a service, more than 0, to the fen: in fen."""
+    number = _decimal(value)
+    if number <= 0:
+        raise CellProblem(
+            _("The settlement price must be more than 0; leave the cell empty for no price.")
+        )
+    try:
+        return money.fen_of(number)
+    except ValueError:
+        raise CellProblem(_("The settlement price has at most 2 decimals (fen).")) from None
 
 
 def _category(value: Any) -> str:
@@ -1019,9 +1122,15 @@ def check_offer(row: RowCheck, ref: Reference) -> OfferRecord | None:
     capacity = row.get("capacity", _non_negative(lambda: _("Capacity")), required=True)
     redeem_by = row.get("redeem_by", cells.day, required=True)
     description = row.get("description", _text(300, prose=True)) or ""
+    if merchant:
+        _refuse_exited(row, ref, merchant, merchant_name)
     terms = None
     if "tier_terms" in row.columns and "tier_terms" in row.values:
         terms = _tier_terms(row, ref, code) if row.has("tier_terms") else ()
+    rate_column = "rate" in row.columns and "rate" in row.values
+    price_column = "price" in row.columns and "price" in row.values
+    rate = row.get("rate", _rate) if rate_column else None
+    price_fen = row.get("price", _price) if price_column else None
     if code and capacity is not None and capacity < ref.reserved.get(code, 0):
         row.issue(
             "capacity",
@@ -1044,7 +1153,25 @@ def check_offer(row: RowCheck, ref: Reference) -> OfferRecord | None:
         redeem_by,
         description,
         terms,
+        rate,
+        price_fen,
+        rate_column,
+        price_column,
     )
+
+
+def _refuse_exited(row: RowCheck, ref: Reference, code: str, name: str | None) -> None:
+    """A merchant the register says exited is refused, by its code or its exact name."""
+    column, mark = "merchant_code", ref.register.get(code)
+    if mark is None and name:
+        column, mark = "merchant_name", ref.register.get(name)
+    if mark is not None and mark.status == "exit":
+        row.issue(
+            column,
+            _("Merchant {code} {name} exited at {event}: {reason}").format(
+                code=mark.code, name=mark.name, event=mark.event, reason=mark.reason
+            ),
+        )
 
 
 _TERMS_AROUND = re.compile(r"\s*([:/])\s*")
@@ -1757,6 +1884,220 @@ def check_call(row: RowCheck, ref: Reference) -> CallRecord | None:
     return CallRecord(row.number, serial, score, category, complaint, called_at)
 
 
+# --- the RMs' follow-up workbooks, filled in (issue #21) ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupRecord:
+    row: int
+    customer_no: str
+    rm_no: str  # "" for the list of the customers without an RM
+    stage: str  # FollowupStage
+    contacted_on: date
+    channel: str | None  # ContactChannel
+    outcome: str  # FollowupOutcome
+    note: str
+
+
+# The Chinese labels the workbook's drop-downs offer (whatever the app's language) and the
+# import reads back; the codes and the English labels are read too.
+FOLLOWUP_STAGE_ZH = {
+    FollowupStage.NO_SHOW: "邀约未到场",
+    FollowupStage.NO_SLIP: "到场未领券",
+    FollowupStage.UNREDEEMED: "兑换券未核销",
+    FollowupStage.REDEEMED: "已核销",
+    FollowupStage.REACTIVATED: "睡眠户激活",
+    FollowupStage.MOBILE_BANKING: "现场开通手机银行",
+}
+FOLLOWUP_OUTCOME_ZH = {
+    FollowupOutcome.REACHED: "已沟通",
+    FollowupOutcome.APPOINTMENT: "已预约",
+    FollowupOutcome.BUSINESS: "已办理业务",
+    FollowupOutcome.DECLINED: "无意向",
+    FollowupOutcome.UNREACHABLE: "未联系上",
+}
+FOLLOWUP_STAGE_OPTIONS = _options(
+    {
+        FollowupStage.NO_SHOW: (FOLLOWUP_STAGE_ZH[FollowupStage.NO_SHOW], "invited, did not come"),
+        FollowupStage.NO_SLIP: (FOLLOWUP_STAGE_ZH[FollowupStage.NO_SLIP], "came, no slip"),
+        FollowupStage.UNREDEEMED: (
+            FOLLOWUP_STAGE_ZH[FollowupStage.UNREDEEMED],
+            "slips not yet redeemed",
+        ),
+        FollowupStage.REDEEMED: (FOLLOWUP_STAGE_ZH[FollowupStage.REDEEMED], "redeemed"),
+        FollowupStage.REACTIVATED: (
+            FOLLOWUP_STAGE_ZH[FollowupStage.REACTIVATED],
+            "dormant, reactivated",
+        ),
+        FollowupStage.MOBILE_BANKING: (
+            FOLLOWUP_STAGE_ZH[FollowupStage.MOBILE_BANKING],
+            "mobile banking opened at the event",
+        ),
+    }
+)
+FOLLOWUP_OUTCOME_OPTIONS = _options(
+    {
+        FollowupOutcome.REACHED: (
+            FOLLOWUP_OUTCOME_ZH[FollowupOutcome.REACHED],
+            "spoke with the customer",
+            "已联系",
+            "联系上",
+        ),
+        FollowupOutcome.APPOINTMENT: (
+            FOLLOWUP_OUTCOME_ZH[FollowupOutcome.APPOINTMENT],
+            "appointment made",
+            "预约",
+        ),
+        FollowupOutcome.BUSINESS: (
+            FOLLOWUP_OUTCOME_ZH[FollowupOutcome.BUSINESS],
+            "business done",
+            "成交",
+            "已成交",
+        ),
+        FollowupOutcome.DECLINED: (
+            FOLLOWUP_OUTCOME_ZH[FollowupOutcome.DECLINED],
+            "not interested",
+            "拒绝",
+        ),
+        FollowupOutcome.UNREACHABLE: (
+            FOLLOWUP_OUTCOME_ZH[FollowupOutcome.UNREACHABLE],
+            "could not reach",
+            "未接通",
+            "联系不上",
+        ),
+    }
+)
+_READ_ONLY = "For reading only; not imported."
+
+FOLLOWUP_FIELDS = (
+    Field(
+        "rm_no",
+        "RM staff no.",
+        "客户经理工号",
+        "The RM whose list the workbook is (blank: customers without an RM).",
+        aliases=("客户经理", "rm"),
+        text_column=True,
+        code_column=True,
+    ),
+    Field(
+        "customer_no",
+        "Customer no.",
+        "客户号",
+        "Required: a customer on the RM's follow-up list.",
+        True,
+        CUSTOMER_NO_SPELLINGS,
+        text_column=True,
+        code_column=True,
+    ),
+    Field(
+        "stage",
+        "Follow-up group",
+        "跟进分组",
+        "The group the row belongs to, as exported.",
+        True,
+        ("分组", "group", "stage"),
+    ),
+    Field("name", "Customer", "客户", _READ_ONLY, aliases=("姓名", "客户姓名")),
+    Field("phone", "Mobile phone", "手机号", _READ_ONLY, aliases=("号码",)),
+    Field("branch", "Branch", "网点", _READ_ONLY),
+    Field("detail", "Details", "情况说明", _READ_ONLY, aliases=("说明",)),
+    Field("redeem_by", "Redeem by", "兑换截止", _READ_ONLY),
+    Field("last", "Last follow-up", "上次跟进", _READ_ONLY),
+    Field("action", "Suggested next action", "建议跟进", _READ_ONLY, aliases=("建议",)),
+    Field(
+        "contacted_on",
+        "Contacted on",
+        "联系日期",
+        "The day you contacted the customer; blank: not contacted yet.",
+        aliases=("date", "日期", "跟进日期"),
+        date_column=True,
+    ),
+    Field(
+        "channel",
+        "Channel",
+        "联系方式",
+        "短信 / 电话 / 微信 / 网点 / 线上",
+        aliases=("方式", "跟进方式"),
+        choices=("短信", "电话", "微信", "网点", "线上"),
+    ),
+    Field(
+        "outcome",
+        "Outcome",
+        "跟进结果",
+        " / ".join(FOLLOWUP_OUTCOME_ZH.values()),
+        aliases=("结果",),
+        choices=tuple(FOLLOWUP_OUTCOME_ZH.values()),
+    ),
+    Field("note", "Note", "备注", "Optional, at most 300 characters.", aliases=("notes",)),
+)
+FILL_IN = ("contacted_on", "channel", "outcome", "note")
+
+
+def check_followup(row: RowCheck, ref: Reference) -> FollowupRecord | None:
+    """A filled row of an RM's follow-up workbook; a row not filled in (not contacted yet)
+    is skipped. The customer must be on the list of the row's RM, in the row's group."""
+    if not any(row.has(name) for name in FILL_IN):
+        return None
+    customer_no = row.get("customer_no", _code, required=True)
+    rm_no = row.get("rm_no", _code) or ""
+    stage = row.get(
+        "stage", _choice(FOLLOWUP_STAGE_OPTIONS, lambda: _("follow-up group")), required=True
+    )
+    listed = ref.followup.get(customer_no) if customer_no else None
+    if customer_no and listed is None:
+        row.issue(
+            "customer_no",
+            _("{value} is on no follow-up list of this event.").format(value=customer_no),
+        )
+    elif listed is not None:
+        owner, stages = listed
+        if rm_no and rm_no not in ref.staff:
+            row.issue("rm_no", _("There is no member of staff “{value}”.").format(value=rm_no))
+        elif rm_no != owner:
+            row.issue(
+                "customer_no",
+                (
+                    _("Customer {customer} is on {owner}'s follow-up list, not {rm}'s.")
+                    if owner
+                    else _("Customer {customer} has no RM: they are on the coordinator's list.")
+                ).format(customer=customer_no, owner=owner, rm=rm_no or _("(no RM)")),
+            )
+        if stage and stage not in stages:
+            row.issue(
+                "stage",
+                _("Customer {customer} is not in this group; their groups: {groups}.").format(
+                    customer=customer_no,
+                    groups="、".join(FOLLOWUP_STAGE_ZH[s] for s in FollowupStage if s in stages),
+                ),
+            )
+    contacted_on = row.get("contacted_on", cells.day, required=True)
+    if contacted_on is not None:
+        if ref.today is not None and contacted_on > ref.today:
+            row.issue(
+                "contacted_on",
+                _("{day} is in the future.").format(day=contacted_on.isoformat()),
+            )
+        elif ref.event_date is not None and contacted_on < ref.event_date:
+            row.issue(
+                "contacted_on",
+                _("{day} is before the event ({event}): a follow-up comes after it.").format(
+                    day=contacted_on.isoformat(), event=ref.event_date.isoformat()
+                ),
+            )
+    channel = row.get("channel", _choice(CHANNEL_OPTIONS, lambda: _("channel")))
+    outcome = row.get(
+        "outcome",
+        _choice(FOLLOWUP_OUTCOME_OPTIONS, lambda: _("follow-up outcome")),
+        required=True,
+    )
+    note = row.get("note", _text(300, prose=True)) or ""
+    if not row.ok:
+        return None
+    return FollowupRecord(
+        row.number, customer_no, rm_no, stage, contacted_on, channel, outcome, note
+    )
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str
@@ -1811,9 +2152,12 @@ KINDS: dict[str, Kind] = {
         "deliveries", DELIVERY_FIELDS, check_delivery, lambda r: (("slip", str(r.serial)),)
     ),
     "feedback": Kind("feedback", CALL_FIELDS, check_call, lambda r: (("slip", str(r.serial)),)),
+    # An RM may report two contacts with one customer in one group (a call, then a visit):
+    # no key; the fingerprints keep a row imported twice once.
+    "followup": Kind("followup", FOLLOWUP_FIELDS, check_followup, lambda r: ()),
 }
 # The order a coordinator imports in: each refers to what the ones before created.
 ORDER = ("branches", "staff", "tiers", "catalog", "customers", "invitees", "invitations")
 # Reports other systems write (no template: their own columns, recognised by header).
-REPORTS = ("reminder_report", "deliveries", "feedback")
+REPORTS = ("reminder_report", "followup", "deliveries", "feedback")
 IMPORTABLE = ORDER + REPORTS

@@ -32,6 +32,7 @@ from kiosk.imports.kinds import (
     KINDS,
     AnswerRecord,
     BranchRecord,
+    FollowupRecord,
     InviteeRecord,
     OfferRecord,
     SendRecord,
@@ -48,6 +49,8 @@ from kiosk.models import (
     Customer,
     Event,
     EventTier,
+    FollowupOutcome,
+    FollowupStage,
     Invitation,
     InvitationAnswer,
     InvitationContact,
@@ -67,10 +70,11 @@ from kiosk.pinyin import initials_key
 from kiosk.points import LotInput, set_lots_many, simple_balance
 from kiosk.search_keys import customer_keys
 from kiosk.security import hash_pin
-from kiosk.services import gate, keys
+from kiosk.services import followup, gate, keys
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import _find_current
 from kiosk.services.feedback import apply_calls, apply_deliveries
+from kiosk.services.merchant_review import catalog_warnings, register_marks
 from kiosk.uow import UnitOfWork
 
 # The customer list too: its personal data is sealed to the event's privacy key.
@@ -83,6 +87,7 @@ NEEDS_EVENT = (
     "reminder_report",
     "deliveries",
     "feedback",
+    "followup",
 )
 KEEPS_RECORDS = ("catalog", "tiers")  # checked across their records (merchants, bands)
 
@@ -129,14 +134,26 @@ class ImportResult:
             return _(
                 "Imported {file}: {created} call outcomes recorded, {updated} already recorded."
             ).format(file=file_name, created=self.created, updated=self.updated)
-        return _("Imported {file}: {created} new, {updated} updated.").format(
+        if self.kind == "followup":
+            return _(
+                "Imported {file}: {created} follow-up contacts recorded, {updated} already "
+                "recorded, {skipped} rows not filled in yet."
+            ).format(
+                file=file_name,
+                created=self.created,
+                updated=self.updated,
+                skipped=self.check.rows - len(self.check.records),
+            )
+        text = _("Imported {file}: {created} new, {updated} updated.").format(
             file=file_name, created=self.created, updated=self.updated
         )
+        return " ".join([text, *self.notes])
 
 
-def reference(session: Session, kind: str = "") -> Reference:
+def reference(session: Session, kind: str = "", *, now: datetime | None = None) -> Reference:
     """What the event already holds, keyed by every spelling a file may use (the invitation
-    codes only for the SMS platform's send report, ``kind`` "reminder_report")."""
+    codes only for the SMS platform's send report, ``kind`` "reminder_report"; the follow-up
+    lists and today, in the event's time zone, only for ``kind`` "followup")."""
     event = _find_current(session)
     branches: dict[str, str] = {}
     for branch in session.scalars(select(Branch)):
@@ -226,7 +243,23 @@ def reference(session: Session, kind: str = "") -> Reference:
         }
         if kind in ("deliveries", "feedback")
         else {},
+        followup=_followup_lists(session, event) if kind == "followup" else {},
+        today=(now or Clock().now()).astimezone(ZoneInfo(event.timezone)).date()
+        if kind == "followup"
+        else None,
+        register=register_marks(session) if kind == "catalog" else {},
     )
+
+
+def _followup_lists(session: Session, event: Event) -> dict[str, tuple[str, frozenset[str]]]:
+    """Customer number -> (the RM whose list they are on, "" for none; their groups)."""
+    groups: dict[str, set[str]] = {}
+    owner: dict[str, str] = {}
+    for rm in followup.compute(session, event):
+        for entry in rm.entries:
+            groups.setdefault(entry.customer_no, set()).add(str(entry.stage))
+            owner[entry.customer_no] = rm.rm_no
+    return {number: (owner[number], frozenset(stages)) for number, stages in groups.items()}
 
 
 @dataclass(frozen=True)
@@ -250,6 +283,7 @@ def _check(
     keep_records: bool = True,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
+    now: datetime | None = None,
 ) -> ImportCheck:
     if kind not in KINDS:
         raise KioskError(_("There is no import “{kind}”.").format(kind=kind))
@@ -259,7 +293,7 @@ def _check(
     return check_sheet(
         sheet,
         kind,
-        reference(session, kind),
+        reference(session, kind, now=now),
         choices.columns,
         keep_records=keep_records,
         progress=(lambda n: progress("checked", n, 0)) if progress else None,
@@ -314,7 +348,9 @@ def import_file(
     with uow:
         s = uow.session
         approver = approved_or_setup(s, staff, Action.IMPORT_FILE, approval)
-        check = _check(s, kind, path, choices or Choices(), progress=progress, cancelled=cancelled)
+        check = _check(
+            s, kind, path, choices or Choices(), progress=progress, cancelled=cancelled, now=now
+        )
         if check.issues:
             raise ImportRefused(check)
         notes: tuple[str, ...] = ()
@@ -339,6 +375,10 @@ def import_file(
             created, updated = apply_after(
                 s, check.records, now, path.name, staff.staff_id if staff else None
             )
+        elif kind == "followup":
+            created, updated = _apply_followup(
+                s, check.records, now, path.name, staff.staff_id if staff else None
+            )
         else:
             apply = {
                 "branches": _apply_branches,
@@ -347,6 +387,8 @@ def import_file(
                 "catalog": _apply_catalog,
             }[kind]
             created, updated = apply(s, check.records, now)
+            if kind == "catalog":  # merchants the register warned, said after the import
+                notes = catalog_warnings(s, check.records)
         if cancelled is not None and cancelled():
             raise Cancelled  # the unit of work rolls back: nothing is imported
         event = _find_current(s)
@@ -411,6 +453,12 @@ def _apply_catalog(s: Session, records: list[OfferRecord], now: datetime) -> tup
         m.code: m for m in s.scalars(select(Merchant).where(Merchant.event_id == event.id))
     }
     offers = {o.code: o for o in s.scalars(select(Offer).where(Offer.event_id == event.id))}
+    # A merchant's rate is the one its rows give (the check refused two); none given on any
+    # of its rows, with the column in the file, clears it.
+    rates: dict[str, int | None] = {}
+    for r in records:
+        if r.rate_column and rates.get(r.merchant_code) is None:
+            rates[r.merchant_code] = r.rate_micro
     created = 0
     for r in records:
         merchant = merchants.get(r.merchant_code)
@@ -422,6 +470,8 @@ def _apply_catalog(s: Session, records: list[OfferRecord], now: datetime) -> tup
             merchant.name = r.merchant_name
         if r.booth is not None:
             merchant.booth = r.booth
+        if r.merchant_code in rates:
+            merchant.rate_micro = rates[r.merchant_code]
         s.flush()
         offer = offers.get(r.code)
         if offer is None:
@@ -436,6 +486,8 @@ def _apply_catalog(s: Session, records: list[OfferRecord], now: datetime) -> tup
         offer.capacity = r.capacity
         offer.redeem_by = r.redeem_by
         offer.description = r.description
+        if r.price_column:
+            offer.price_fen = r.price_fen
         if r.tier_terms is not None:
             _set_offer_tiers(offer, r.tier_terms)
     return created, len(records) - created
@@ -881,6 +933,43 @@ def _apply_send_report(
         if not r.sent
     )
     return new, distinct - new, failures
+
+
+def _apply_followup(
+    s: Session, records: list[FollowupRecord], now: datetime, file_name: str, staff_id: int | None
+) -> tuple[int, int]:
+    """The RMs' filled follow-up workbooks: each filled row becomes a ``FollowupContact``
+    (``contacts.record_followups``: the same row imported again adds nothing). Returns (new,
+    already recorded)."""
+    event = _find_current(s)
+    assert event is not None
+    numbers = sorted({r.customer_no for r in records})
+    ids: dict[str, int] = {}
+    for start in range(0, len(numbers), 5000):
+        ids.update(
+            s.execute(
+                select(Customer.customer_no, Customer.id).where(
+                    Customer.customer_no.in_(numbers[start : start + 5000])
+                )
+            ).all()
+        )
+    rms = dict(s.execute(select(Staff.staff_no, Staff.id)).all())
+    found = [
+        contacts.Followup(
+            event_id=event.id,
+            customer_id=ids[r.customer_no],
+            rm_id=rms.get(r.rm_no) if r.rm_no else None,
+            stage=FollowupStage(r.stage),
+            contacted_on=r.contacted_on,
+            outcome=FollowupOutcome(r.outcome),
+            channel=ContactChannel(r.channel) if r.channel else None,
+            note=r.note,
+        )
+        for r in records
+    ]
+    new = contacts.record_followups(s, found, source=file_name, now=now, recorded_by=staff_id)
+    distinct = len({contacts.followup_fingerprint(f) for f in found})
+    return new, distinct - new
 
 
 def _local_noon(day: date, zone: ZoneInfo) -> datetime:

@@ -5,6 +5,10 @@ becomes ``released``, a journal release entry gives the points back and an outbo
 the ledger, all in one transaction; slips whose redeem-by date is still ahead stay valid, and
 close can be run again later. Booth bundles must be imported first: a redemption that arrives
 for a released slip is a conflict the reconciliation shows, never a silent loss.
+
+The settlement (``settlement_statement``) pays redeemed slips only, in fen: a service's price
+per unit when it has one, else the merchant's rate per point rounded half up to the fen once
+per merchant and service (``kiosk.money``); a line with neither says its amount is unknown.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from kiosk.models import (
     Slip,
     SlipStatus,
 )
+from kiosk.money import points_amount_fen
 from kiosk.permissions import Action, Approval, approved_by
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
@@ -102,6 +107,14 @@ def close_event(
 
 @dataclass(frozen=True)
 class SettlementLine:
+    """One merchant's redeemed slips of one service, and what the bank pays for them.
+
+    The amount is in fen: ``quantity × price_fen`` when the service has a price (it
+    overrides the merchant's rate), else ``points × rate_micro`` rounded half up to the fen
+    once for the whole line (``kiosk.money.points_amount_fen``), else None: neither a price
+    nor a rate, the amount is unknown and says so, never 0.
+    """
+
     merchant_code: str
     merchant_name: str
     offer_code: str
@@ -109,31 +122,216 @@ class SettlementLine:
     slips: int
     quantity: int
     points: int
+    rate_micro: int | None = None  # the merchant's rate, yuan per point in millionths
+    price_fen: int | None = None  # the service's price per unit, in fen
+    amount_fen: int | None = None  # None: no price nor rate, the amount is unknown
+
+    @property
+    def by_price(self) -> bool:
+        return self.price_fen is not None
+
+
+def line_amount(
+    points: int, quantity: int, rate_micro: int | None, price_fen: int | None
+) -> int | None:
+    """The rule of ``SettlementLine.amount_fen``: the price per unit first, then the rate."""
+    if price_fen is not None:
+        return quantity * price_fen
+    if rate_micro is not None:
+        return points_amount_fen(points, rate_micro)
+    return None
+
+
+@dataclass(frozen=True)
+class SlipCount:
+    slips: int = 0
+    points: int = 0
+
+    def __add__(self, other: SlipCount) -> SlipCount:
+        return SlipCount(self.slips + other.slips, self.points + other.points)
+
+
+@dataclass(frozen=True)
+class ReturnedPoints:
+    """A merchant's slips not paid for: their points go back to the customers (and the
+    ledger). Released at close and voided ones are back already; open ones go back at
+    close unless redeemed first."""
+
+    merchant_code: str
+    merchant_name: str
+    released: SlipCount = SlipCount()
+    voided: SlipCount = SlipCount()
+    open: SlipCount = SlipCount()
+
+    @property
+    def total(self) -> SlipCount:
+        return self.released + self.voided + self.open
+
+
+@dataclass(frozen=True)
+class MerchantSettlement:
+    """One merchant's lines and subtotal; ``amount_fen`` adds the known amounts only and
+    ``unknown`` counts the lines without one, so an incomplete total is never taken for
+    the whole."""
+
+    code: str
+    name: str
+    booth: str | None
+    rate_micro: int | None
+    lines: tuple[SettlementLine, ...]
+
+    @property
+    def slips(self) -> int:
+        return sum(line.slips for line in self.lines)
+
+    @property
+    def quantity(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def points(self) -> int:
+        return sum(line.points for line in self.lines)
+
+    @property
+    def amount_fen(self) -> int:
+        return sum(line.amount_fen or 0 for line in self.lines)
+
+    @property
+    def unknown(self) -> int:
+        return sum(1 for line in self.lines if line.amount_fen is None)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Every merchant of the event (with redeemed slips or not), the grand total, and the
+    points returned per merchant."""
+
+    merchants: tuple[MerchantSettlement, ...]
+    returned: tuple[ReturnedPoints, ...]
+
+    @property
+    def lines(self) -> list[SettlementLine]:
+        return [line for m in self.merchants for line in m.lines]
+
+    @property
+    def slips(self) -> int:
+        return sum(m.slips for m in self.merchants)
+
+    @property
+    def quantity(self) -> int:
+        return sum(m.quantity for m in self.merchants)
+
+    @property
+    def points(self) -> int:
+        return sum(m.points for m in self.merchants)
+
+    @property
+    def amount_fen(self) -> int:
+        return sum(m.amount_fen for m in self.merchants)
+
+    @property
+    def unknown(self) -> int:
+        return sum(m.unknown for m in self.merchants)
+
+    @property
+    def returned_total(self) -> ReturnedPoints:
+        total = ReturnedPoints("", "")
+        for r in self.returned:
+            total = ReturnedPoints(
+                "", "", total.released + r.released, total.voided + r.voided, total.open + r.open
+            )
+        return total
+
+    def merchant(self, code: str) -> MerchantSettlement:
+        return next(m for m in self.merchants if m.code == code)
 
 
 def settlement(uow: UnitOfWork) -> list[SettlementLine]:
     """What each merchant is paid for: redeemed slips per offer (each slip counted once, even
-    when two booths reported it)."""
+    when two booths reported it), with the amount in fen (``SettlementLine``)."""
+    return settlement_statement(uow).lines
+
+
+def settlement_statement(uow: UnitOfWork) -> Settlement:
+    """The settlement in points and yuan: per merchant and service the redeemed slips and
+    their amount, per merchant the points returned (released, voided, still open).
+
+    Rounding: a rate is applied to a line's points (one merchant, one service) and rounded
+    half up to the fen there, once; subtotals and the total add those fen exactly. Voided,
+    released and open slips are never paid for.
+    """
     with uow:
         s = uow.session
         event = current_event(s)
+        merchants = s.scalars(
+            select(Merchant).where(Merchant.event_id == event.id).order_by(Merchant.code)
+        ).all()
         rows = s.execute(
             select(
-                Merchant.code,
-                Merchant.name,
+                Offer.merchant_id,
                 Offer.code,
                 Offer.name,
+                Offer.price_fen,
                 func.count(Slip.id),
                 func.coalesce(func.sum(Slip.quantity), 0),
                 func.coalesce(func.sum(Slip.points), 0),
             )
-            .join(Offer, Offer.merchant_id == Merchant.id)
             .join(Slip, Slip.offer_id == Offer.id)
             .where(Slip.event_id == event.id, Slip.status == SlipStatus.REDEEMED)
-            .group_by(Merchant.code, Merchant.name, Offer.code, Offer.name)
-            .order_by(Merchant.code, Offer.code)
+            .group_by(Offer.merchant_id, Offer.code, Offer.name, Offer.price_fen)
+            .order_by(Offer.code)
         ).all()
-        return [SettlementLine(*row) for row in rows]
+        by_status: dict[tuple[int, str], SlipCount] = {
+            (merchant_id, status): SlipCount(count, int(points))
+            for merchant_id, status, count, points in s.execute(
+                select(
+                    Slip.merchant_id,
+                    Slip.status,
+                    func.count(Slip.id),
+                    func.coalesce(func.sum(Slip.points), 0),
+                )
+                .where(
+                    Slip.event_id == event.id,
+                    Slip.status.in_([SlipStatus.RELEASED, SlipStatus.VOIDED, SlipStatus.ISSUED]),
+                )
+                .group_by(Slip.merchant_id, Slip.status)
+            )
+        }
+        by_id = {m.id: m for m in merchants}
+        lines: dict[int, list[SettlementLine]] = {}
+        for merchant_id, code, name, price, slips, quantity, points in rows:
+            merchant = by_id[merchant_id]
+            lines.setdefault(merchant_id, []).append(
+                SettlementLine(
+                    merchant.code,
+                    merchant.name,
+                    code,
+                    name,
+                    slips,
+                    int(quantity),
+                    int(points),
+                    merchant.rate_micro,
+                    price,
+                    line_amount(int(points), int(quantity), merchant.rate_micro, price),
+                )
+            )
+        returned = []
+        for m in merchants:
+            counts = [
+                by_status.get((m.id, status), SlipCount())
+                for status in (SlipStatus.RELEASED, SlipStatus.VOIDED, SlipStatus.ISSUED)
+            ]
+            if any(c.slips for c in counts):
+                returned.append(ReturnedPoints(m.code, m.name, *counts))
+        return Settlement(
+            tuple(
+                MerchantSettlement(
+                    m.code, m.name, m.booth, m.rate_micro, tuple(lines.get(m.id, ()))
+                )
+                for m in merchants
+            ),
+            tuple(returned),
+        )
 
 
 @dataclass(frozen=True)

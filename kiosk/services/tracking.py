@@ -43,6 +43,7 @@ from kiosk.services.arrival import window_end, window_text
 from kiosk.services.auth import StaffSession
 from kiosk.services.coverage import Coverage, coverage
 from kiosk.services.events import current_event
+from kiosk.services.followup import FollowupCoverage, coverage_of, event_held
 from kiosk.theme_scope import Scope, event_theme, named_scope
 from kiosk.tiers import Tier, event_tiers
 from kiosk.uow import UnitOfWork
@@ -92,6 +93,9 @@ class Progress:
     total: ProgressRow
     # Contact coverage and the call rule's missing invitees (``kiosk.services.coverage``).
     coverage: Coverage | None = None
+    # After the event (issue #21): the RMs' follow-up per RM (``kiosk.services.followup``);
+    # None until someone has checked in.
+    followup: FollowupCoverage | None = None
 
 
 @dataclass(frozen=True)
@@ -200,7 +204,13 @@ def progress(uow: UnitOfWork) -> Progress:
             **_counts([i for i, _b in rows]),
             target=sum(targets) if targets else None,
         )
-        return Progress(branch_rows, rm_rows, total, coverage(s, event))
+        return Progress(
+            branch_rows,
+            rm_rows,
+            total,
+            coverage(s, event),
+            coverage_of(s, event) if event_held(s, event) else None,
+        )
 
 
 def _salutation(customer: Customer) -> str:

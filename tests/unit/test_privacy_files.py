@@ -126,6 +126,8 @@ def test_no_full_id_phone_or_birth_date_in_any_file(
             ok("report", report, "--out", str(out / f"{report}.{suffix}"))
     (out / "event-reports").mkdir()
     ok("report", "all", "--dir", str(out / "event-reports"))  # summary, RM, unredeemed, ...
+    (out / "statements").mkdir()
+    ok("report", "merchant-statements", "--dir", str(out / "statements"))
     ok("export", "progress", str(out / "progress.xlsx"))
     ok("export", "reminders", str(out / "reminders.xlsx"))
     ok("export", "reminders", str(out / "reminders.txt"))
@@ -137,6 +139,7 @@ def test_no_full_id_phone_or_birth_date_in_any_file(
         written
     )
     assert {"report-unredeemed.xlsx", "report-rm.pdf", "report-merchants.pdf"} <= set(written)
+    assert "statement-M01.pdf" in written
     assert any(name.startswith("ticket-") for name in written), written
     values = personal_values(demo_url)
     assert leaks(out, values) == []

@@ -2,7 +2,8 @@
 problem in one table, the templates to fill in, invitation progress, slot reminders (and
 who was reminded), the arrival windows, the catalog booklet, themed sessions (专场) and their
 audience, what customers must do before slips, what the figures need that no import carries
-(the bank's points stock, the next event's day), and where the automatic backups go.
+(the bank's points stock, the next event's day), the RMs' follow-up after the event, and
+where the automatic backups go.
 
 Progress and reminders are read when their tab is opened (and on Refresh), not when the
 station opens, so the import tab stays instant at any event size. Reminders show masked
@@ -30,7 +31,9 @@ from ui.requirements_panel import RequirementsPanel
 from ui.stations.admin.backups_tab import BackupsTab
 from ui.stations.admin.booklet_tab import BookletTab
 from ui.stations.admin.common import FileChooser
+from ui.stations.admin.followup_tab import FollowupPanel
 from ui.stations.admin.import_tab import ImportTab
+from ui.stations.admin.merchants_tab import MerchantsPanel
 from ui.stations.admin.progress_tab import ProgressTab
 from ui.stations.admin.reminders_tab import RemindersTab
 from ui.stations.admin.templates_tab import TemplatesTab
@@ -76,6 +79,12 @@ class AdminStation(
             context, lambda parent, title: self.chooser.directory(parent, title)
         )
         self.tabs.addTab(self.reports, _("Reports"))
+        self.followup = FollowupPanel(
+            context, lambda parent, title: self.chooser.directory(parent, title)
+        )
+        self.tabs.addTab(self.followup, _("Follow-up"))
+        self.merchants = MerchantsPanel(context)
+        self.tabs.addTab(self.merchants, _("Merchant review"))
         self.tabs.addTab(self._backups_tab(), _("Backups"))
         self.audit_panel = AuditPanel(context)
         self.tabs.addTab(self.audit_panel, _("Audit"))
@@ -98,6 +107,10 @@ class AdminStation(
             self.requirements.refresh()
         elif widget is self.figure_settings:
             self.figure_settings.refresh()
+        elif widget is self.followup:
+            self.followup.refresh()
+        elif widget is self.merchants:
+            self.merchants.refresh()
         elif widget is self.backups_tab:
             self.refresh_backups()
         elif widget is self.audit_panel:

@@ -31,6 +31,7 @@ def kind_label(kind: str) -> str:
         "reminder_report": _("SMS send reports"),
         "deliveries": _("Services delivered (merchant's file)"),
         "feedback": _("Satisfaction calls (call list filled in)"),
+        "followup": _("Follow-up workbooks"),
     }[kind]
 
 

@@ -21,6 +21,9 @@ from kiosk.i18n import _
 from kiosk.services import tracking
 from kiosk.services.coverage import Coverage, CoverageRow
 from kiosk.services.figures import Stage, stage_label
+from kiosk.services.followup import FollowupCoverage
+from printing.followup import coverage_headers as followup_coverage_headers
+from printing.followup import coverage_rows as followup_coverage_rows
 from printing.invitations import (
     call_rule_text,
     coverage_figures,
@@ -102,6 +105,11 @@ class ProgressTab:
         )
         self.uncalled_table.setObjectName("uncalled_table")
         splitter.addWidget(self.uncalled_table)
+        # After the event (issue #21): the RMs' follow-up per RM, once anyone checked in.
+        self.followup_table = make_table(followup_coverage_headers())
+        self.followup_table.setObjectName("followup_coverage_table")
+        self.followup_table.setVisible(False)
+        splitter.addWidget(self.followup_table)
         layout.addWidget(splitter, 1)
         return tab
 
@@ -131,6 +139,7 @@ class ProgressTab:
             [[r.code or _("(no RM)"), r.name, r.branch, *progress_counts(r)] for r in progress.rms],
         )
         self._show_coverage(progress.coverage)
+        self._show_followup(progress.followup)
         self.progress_banner.clear()
 
     def _show_coverage(self, coverage: Coverage | None) -> None:
@@ -156,6 +165,15 @@ class ProgressTab:
             ],
         )
         self.call_rule_label.setText(call_rule_text(coverage))
+
+    def _show_followup(self, coverage: FollowupCoverage | None) -> None:
+        self.followup_table.setVisible(coverage is not None)
+        if coverage is None:
+            return
+        fill_table(
+            self.followup_table,
+            [[_cell(v) for v in row] for row in followup_coverage_rows(coverage)[1:]],
+        )
 
     def export_progress(self) -> None:
         path = self.chooser.save_file(
