@@ -196,6 +196,12 @@ def _simulate(args: argparse.Namespace, database: dbmod.Database) -> int:
     )
     out(
         _(
+            "After the event: {deliveries} services delivered, {calls} satisfaction calls, "
+            "{complaints} complaints."
+        ).format(deliveries=s.deliveries, calls=s.calls, complaints=s.complaints)
+    )
+    out(
+        _(
             "Redemption gate: {overrides} customers let through by a supervisor, {held} left "
             "without slips."
         ).format(overrides=s.overrides, held=s.held_at_gate)

@@ -36,6 +36,15 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
         help=_("full phone numbers for the RMs to call (needs the event passphrase)"),
     )
     reminders.set_defaults(func=cmd_export_reminders)
+    calls = export_commands.add_parser(
+        "calls",
+        help=_("the satisfaction call list: redeemed slips to call, masked (.xlsx)"),
+    )
+    calls.add_argument("file", metavar="FILE.xlsx", type=Path)
+    calls.add_argument(
+        "--all", action="store_true", help=_("also the slips already called (with a score)")
+    )
+    calls.set_defaults(func=cmd_export_calls)
     followup = export_commands.add_parser(
         "followup",
         help=_("after the event: one follow-up workbook per RM (.xlsx) into a folder"),
@@ -120,6 +129,24 @@ def cmd_export_reminders(args: argparse.Namespace) -> int:
             )
         )
     out(_("{n} reminders written to {path}.").format(n=len(texts), path=path))
+    return 0
+
+
+def cmd_export_calls(args: argparse.Namespace) -> int:
+    """The call list; filled in, it comes back with ``kiosk import feedback FILE``."""
+    from kiosk.services.events import event_overview
+    from kiosk.services.feedback import call_list
+    from printing.calls import write_call_list
+
+    writable(args.file)
+    database = dbmod.open_database(args.db)
+    try:
+        rows = call_list(database.unit_of_work(), include_called=args.all)
+        timezone = event_overview(database.unit_of_work()).timezone
+    finally:
+        database.dispose()
+    path = write_call_list(rows, args.file, timezone)
+    out(_("{n} redeemed slips to call written to {path}.").format(n=len(rows), path=path))
     return 0
 
 

@@ -79,6 +79,9 @@ class Action(enum.StrEnum):
     # A themed session (专场): its services and audience rule; inviting its audience.
     SET_THEME = "set_theme"
     INVITE_AUDIENCE = "invite_audience"
+    # After the event (issue #21): a satisfaction call's outcome or a delivery time for a
+    # redeemed slip, recorded at the service desk by an RM (``services.feedback``).
+    RECORD_FEEDBACK = "record_feedback"
     # After the event (issue #21): the review thresholds, a merchant's keep / warn / exit, and
     # the approved-merchant register's export and import.
     REVIEW_MERCHANTS = "review_merchants"
@@ -123,6 +126,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.RECORD_REMINDER: frozenset({RM}),
     Action.SET_THEME: frozenset(),
     Action.INVITE_AUDIENCE: frozenset(),
+    Action.RECORD_FEEDBACK: frozenset({RM}),
     Action.REVIEW_MERCHANTS: frozenset(),
 }
 
@@ -209,6 +213,9 @@ def _refusals() -> dict[Action, Callable[[], str]]:
         ),
         Action.SET_THEME: lambda: _("Only a supervisor defines or removes a themed session."),
         Action.INVITE_AUDIENCE: lambda: _("Only a supervisor invites a themed session's audience."),
+        Action.RECORD_FEEDBACK: lambda: _(
+            "Only relationship managers or a supervisor record a customer's feedback."
+        ),
         Action.REVIEW_MERCHANTS: lambda: _(
             "Only a supervisor reviews merchants and keeps the approved-merchant register."
         ),

@@ -10,6 +10,12 @@ nothing and importing twice adds nothing (each redemption carries a random uid).
 Clock: the booth's clock may be wrong and nobody at a booth may notice. So the body carries
 the booth's clock at export, and when the pack was made (event clock) and installed (booth
 clock); the event side compares its own clock at import, and shows both figures.
+
+After the event (issue #21) the body may also carry ``deliveries`` (when each slip's service
+was delivered) and ``complaints`` (what a customer complained of at the booth). Both keys are
+optional and written only when the booth has any: a bundle without them, from an older
+booth, reads as before, and they are under the same MAC as everything else in the body. The
+version stays 1, so an older event side still reads a newer booth's redemptions.
 """
 
 from __future__ import annotations
@@ -47,6 +53,28 @@ class BundleRedemption:
 
 
 @dataclass(frozen=True)
+class BundleDelivery:
+    """When a slip's service was delivered (booth clock): at the redemption for an immediate
+    service, or when the booth pressed "Service delivered"."""
+
+    serial: int
+    delivered_at: datetime
+    staff_name: str
+
+
+@dataclass(frozen=True)
+class BundleComplaint:
+    """A complaint the booth staff typed on the spot for a slip this booth redeemed."""
+
+    uid: str
+    serial: int
+    category: str  # a FeedbackCategory value
+    complaint: str
+    said_at: datetime  # booth clock
+    staff_name: str
+
+
+@dataclass(frozen=True)
 class Bundle:
     event_code: str
     merchant_id: int
@@ -56,9 +84,11 @@ class Bundle:
     pack_issued_at: datetime  # event clock
     pack_installed_at: datetime  # booth clock
     redemptions: tuple[BundleRedemption, ...]
+    deliveries: tuple[BundleDelivery, ...] = ()
+    complaints: tuple[BundleComplaint, ...] = ()
 
     def body(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "event": self.event_code,
             "merchant": {"id": self.merchant_id, "code": self.merchant_code},
             "booth_id": self.booth_id,
@@ -82,6 +112,28 @@ class Bundle:
                 for r in self.redemptions
             ],
         }
+        if self.deliveries:
+            body["deliveries"] = [
+                {
+                    "serial": d.serial,
+                    "delivered_at": d.delivered_at.isoformat(),
+                    "staff_name": d.staff_name,
+                }
+                for d in self.deliveries
+            ]
+        if self.complaints:
+            body["complaints"] = [
+                {
+                    "uid": c.uid,
+                    "serial": c.serial,
+                    "category": c.category,
+                    "complaint": c.complaint,
+                    "said_at": c.said_at.isoformat(),
+                    "staff_name": c.staff_name,
+                }
+                for c in self.complaints
+            ]
+        return body
 
     @property
     def install_skew_s(self) -> float:
@@ -145,6 +197,25 @@ def peek_bundle(data: bytes) -> tuple[Bundle, dict[str, Any], str]:
                     staff_name=str(r["staff_name"])[:64],
                 )
                 for r in body["redemptions"]
+            ),
+            deliveries=tuple(
+                BundleDelivery(
+                    serial=int(d["serial"]),
+                    delivered_at=_time(d["delivered_at"]),
+                    staff_name=str(d.get("staff_name", ""))[:64],
+                )
+                for d in body.get("deliveries", ())
+            ),
+            complaints=tuple(
+                BundleComplaint(
+                    uid=str(c["uid"]),
+                    serial=int(c["serial"]),
+                    category=str(c["category"]),
+                    complaint=str(c.get("complaint", ""))[:500],
+                    said_at=_time(c["said_at"]),
+                    staff_name=str(c.get("staff_name", ""))[:64],
+                )
+                for c in body.get("complaints", ())
             ),
         )
         return bundle, body, str(document["mac"])

@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 from kiosk import privacy
 from kiosk.booth_laptop.booth import Booth
 from kiosk.booth_laptop.store import open_booth_database
-from kiosk.clock import Clock
+from kiosk.clock import Clock, FixedClock
 from kiosk.db import Database
 from kiosk.demo import DEMO_PASSPHRASE, DEMO_PIN
 from kiosk.errors import KioskError
@@ -54,12 +54,15 @@ from kiosk.models import (
     QueueEntry,
     QueueStatus,
     Role,
+    ServiceDelivery,
     Slip,
+    SlipFeedback,
+    SlipStatus,
     Staff,
     TimeSlot,
 )
 from kiosk.permissions import Action
-from kiosk.services import activation, desk, gate, keys, reception, slips
+from kiosk.services import activation, desk, feedback, gate, keys, reception, slips
 from kiosk.services.approval import approve
 from kiosk.services.auth import StaffSession, staff_session
 from kiosk.services.booths import export_pack, import_bundle
@@ -98,6 +101,12 @@ class DayPlan:
     redeem_today: float = 0.7  # slips redeemed at the booths on the day
     redeem_minutes: tuple[float, float] = (5, 120)
     bundle_every: timedelta = timedelta(minutes=30)
+    # After the event (issue #21): services delivered, complaints, satisfaction calls.
+    delivered_at_booth: float = 0.6  # of slips redeemed at a booth whose service comes later
+    delivered_later: float = 0.8  # of the rest: reported days later by the merchant
+    booth_complaint: float = 0.04  # a customer complains at the booth
+    called: float = 0.5  # redeemed slips reached by the satisfaction call
+    call_complaint: float = 0.15  # of those reached, a complaint
 
 
 @dataclass
@@ -114,8 +123,25 @@ class SimulationSummary:
     overrides: int = 0  # customers the supervisor let past the gate
     held_at_gate: int = 0  # customers the gate stopped, who left without slips
     bundles: int = 0
+    deliveries: int = 0  # delivery times recorded (booths and the merchants' later files)
+    complaints: int = 0  # complaints (at the booth and on the call)
+    calls: int = 0  # satisfaction calls recorded
     finished_at: datetime | None = None
     refused: list[str] = field(default_factory=list)  # service refusals (one sentence each)
+
+
+# What customers said, in their words (issue #21's 兑换积分易、使用服务难).
+_BOOTH_COMPLAINTS = (
+    ("conditions", "要求先办会员卡才给做"),
+    ("refused", "说今天名额满了不给兑换"),
+    ("quality", "积分客户被安排到最后"),
+)
+_CALL_COMPLAINTS = (
+    ("conditions", "到店后要求加钱升级套餐"),
+    ("refused", "预约了三次都说没有时间"),
+    ("quality", "服务时间比付费客户短"),
+    ("other", "门店地址和兑换券上的不一样"),
+)
 
 
 @dataclass
@@ -681,8 +707,11 @@ class Simulation:
             self._booth_files.append(booth_db)
             booth = Booth(booth_db, self.clock)
             booth.install(data)
+            # Every other merchant serves on the spot (a meal, a ticket): delivered at once.
+            booth.set_delivers_on_redeem(len(self.booths) % 2 == 1)
             self.booths[ids[code]] = booth
         self._delivered: dict[int, int] = {}
+        self._dirty: set[int] = set()  # booths with deliveries or complaints not imported
 
     def _redeem(self, slip: slips.IssuedSlip) -> None:
         with self.database.unit_of_work() as uow:
@@ -694,16 +723,36 @@ class Simulation:
         booth = self.booths.get(merchant_id or -1)
         if booth is None:
             return
-        result = booth.redeem(slip.code, staff_name=f"{slip.merchant[:2]}店员")
+        staff_name = f"{slip.merchant[:2]}店员"
+        result = booth.redeem(slip.code, staff_name=staff_name)
         if result.redeemed:
             self.summary.redeemed += 1
+            self._after_redemption(booth, merchant_id or -1, slip.serial, staff_name)
+
+    def _after_redemption(self, booth: Booth, merchant_id: int, serial: int, name: str) -> None:
+        """At the booth, after serving: the service delivered later the same day (an
+        immediate service's booth records it at the redemption), now and then a complaint."""
+        rng, plan = self.rng, self.plan
+        if not booth.delivers_on_redeem and rng.random() < plan.delivered_at_booth:
+            later = self.clock.now() + timedelta(minutes=rng.uniform(15, 150))
+
+            def deliver() -> None:
+                booth.deliver(serial, name)
+                self._dirty.add(merchant_id)
+
+            self._at(later, deliver)
+        if rng.random() < plan.booth_complaint:
+            category, words = rng.choice(_BOOTH_COMPLAINTS)
+            booth.complain(serial, category, words, name)
+            self._dirty.add(merchant_id)
 
     def _import_bundles(self) -> None:
         """The runner collects every booth's bundle and imports it (idempotent)."""
         for merchant_id, booth in self.booths.items():
             data, count = booth.bundle()
-            if count <= self._delivered.get(merchant_id, 0):
+            if count <= self._delivered.get(merchant_id, 0) and merchant_id not in self._dirty:
                 continue
+            self._dirty.discard(merchant_id)
             imported = import_bundle(
                 self.database.unit_of_work(), data, self.supervisor, clock=self.clock
             )
@@ -715,9 +764,63 @@ class Simulation:
             if self._heap:
                 self._at(later, self._import_bundles)
 
-    def close(self) -> None:
-        """Import what the booths still hold and close their files."""
+    def after_event(self) -> None:
+        """Days after the day: the merchants' later files of services delivered, and the
+        satisfaction calls at the service desk (issue #21), through the same services."""
+        rng, plan = self.rng, self.plan
+        with self.database.unit_of_work() as uow:
+            s = uow.session
+            redeemed = s.execute(
+                select(Slip.serial, Slip.id)
+                .join(Event, Event.id == Slip.event_id)
+                .where(Event.code == self.event_code, Slip.status == SlipStatus.REDEEMED)
+                .order_by(Slip.serial)
+            ).all()
+            delivered = set(s.scalars(select(ServiceDelivery.slip_id)))
+        end = self.ends_at
+        for serial, slip_id in redeemed:
+            if slip_id not in delivered and rng.random() < plan.delivered_later:
+                at = end + timedelta(days=rng.randint(1, 6), hours=rng.uniform(-4, 4))
+                feedback.record_delivery(
+                    self.database.unit_of_work(),
+                    serial,
+                    at,
+                    self.supervisor,
+                    source="merchant file",
+                    clock=FixedClock(end + timedelta(days=7)),
+                )
+            if rng.random() >= plan.called:
+                continue
+            called_at = end + timedelta(days=rng.randint(7, 10), hours=rng.uniform(0, 6))
+            complaint = rng.random() < plan.call_complaint
+            category, words = rng.choice(_CALL_COMPLAINTS) if complaint else (None, "")
+            score = rng.choice((1, 2, 2, 3)) if complaint else rng.choice((3, 4, 4, 5, 5, 5))
+            feedback.record_feedback(
+                self.database.unit_of_work(),
+                serial,
+                self.supervisor,
+                score=score,
+                category=category,
+                complaint=words,
+                said_at=called_at,
+                clock=FixedClock(called_at),
+                station="service_desk",
+            )
+            self.summary.calls += 1
+        with self.database.unit_of_work() as uow:
+            s = uow.session
+            self.summary.deliveries = s.scalar(select(func.count(ServiceDelivery.id))) or 0
+            self.summary.complaints = (
+                s.scalar(select(func.count(SlipFeedback.id)).where(SlipFeedback.complaint != ""))
+                or 0
+            )
+
+    def close(self, *, after_event: bool = True) -> None:
+        """Import what the booths still hold and close their files; then, unless told not
+        to, the days after the event (``after_event``)."""
         self._import_bundles()
+        if after_event:
+            self.after_event()
         for booth_db in self._booth_files:
             booth_db.dispose()
         self._booth_files = []

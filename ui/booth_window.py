@@ -52,6 +52,8 @@ from kiosk.clock import Clock
 from kiosk.db import default_data_dir, describe_url
 from kiosk.errors import KioskError, OutcomeUnknown
 from kiosk.i18n import LANGUAGES, _
+from kiosk.imports.kinds import feedback_category_label
+from kiosk.models import FeedbackCategory
 from kiosk.slipcode import Verdict
 from ui.camera import CameraScanner
 from ui.connection import ConnectionDialog
@@ -116,6 +118,46 @@ class ManualEntryDialog(QDialog):
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return None
         return dialog.text.toPlainText()
+
+
+class ComplaintDialog(QDialog):
+    """A customer's complaint on the spot (issue #21): what it is about, in their words."""
+
+    def __init__(self, slip: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Complaint about slip {number}").format(number=slip))
+        layout = QVBoxLayout(self)
+        hint = QLabel(
+            _(
+                "What does the customer complain of? It goes to the event with the bundle; "
+                "the bank reviews its merchants on it."
+            )
+        )
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        self.category = QComboBox()
+        self.category.setObjectName("complaint_category")
+        for category in FeedbackCategory:
+            self.category.addItem(feedback_category_label(category), category.value)
+        layout.addWidget(self.category)
+        self.text = QPlainTextEdit()
+        self.text.setObjectName("complaint_text")
+        self.text.setPlaceholderText(_("The customer's words"))
+        layout.addWidget(self.text)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    @classmethod
+    def ask(cls, parent: QWidget, slip: str) -> tuple[str, str] | None:
+        """(category, complaint), or None when cancelled. Tests replace this."""
+        dialog = cls(slip, parent)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return str(dialog.category.currentData()), dialog.text.toPlainText()
 
 
 class FileChooser:
@@ -218,6 +260,12 @@ class BoothPanel(QWidget):
         self.auto.setChecked(settings.booth_auto_redeem)
         self.auto.toggled.connect(self._save_auto)
         duty.addWidget(self.auto)
+        # An immediate service (a meal, a ticket handed over) is delivered at the redemption.
+        self.deliver_at_once = QCheckBox(_("Service delivered at redemption"))
+        self.deliver_at_once.setObjectName("deliver_on_redeem")
+        self.deliver_at_once.setChecked(booth.delivers_on_redeem)
+        self.deliver_at_once.toggled.connect(self._save_deliver_at_once)
+        duty.addWidget(self.deliver_at_once)
         duty.addStretch(1)
         layout.addLayout(duty)
 
@@ -283,18 +331,41 @@ class BoothPanel(QWidget):
         self.install_button.clicked.connect(self.install_update)
         list_head.addWidget(self.install_button)
         layout.addLayout(list_head)
+        after = QHBoxLayout()
+        after.addWidget(QLabel(_("For the slip chosen in the list:")))
+        self.delivered_button = QPushButton(_("Service delivered"))
+        self.delivered_button.setObjectName("service_delivered")
+        self.delivered_button.clicked.connect(self.service_delivered)
+        after.addWidget(self.delivered_button)
+        self.complaint_button = QPushButton(_("Complaint…"))
+        self.complaint_button.setObjectName("complaint")
+        self.complaint_button.clicked.connect(self.complaint)
+        after.addWidget(self.complaint_button)
+        after.addStretch(1)
+        layout.addLayout(after)
         self.totals = QLabel("")
         self.totals.setObjectName("day_totals")
         self.totals.setWordWrap(True)
         layout.addWidget(self.totals)
-        self.table = QTableWidget(0, 5)
+        self.table = QTableWidget(0, 7)
         self.table.setObjectName("day_list")
         self.table.setHorizontalHeaderLabels(
-            [_("Time"), _("Slip"), _("Service"), _("Customer"), _("Staff")]
+            [
+                _("Time"),
+                _("Slip"),
+                _("Service"),
+                _("Customer"),
+                _("Staff"),
+                _("Delivered"),
+                _("Complaints"),
+            ]
         )
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        # A row is chosen with the mouse or a finger for "Service delivered" or "Complaint…";
+        # the keys stay in the scan field.
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         header = self.table.horizontalHeader()
         # Sized once per refresh, not per cell: ResizeToContents re-measured every row on
@@ -527,21 +598,104 @@ class BoothPanel(QWidget):
             )
             or _("No redemptions yet today.")
         )
+        delivered, complaints = self.booth.after(
+            [row.serial for row in day.rows if row.serial is not None]
+        )
+        chosen = self.chosen_serial()
         self.table.setUpdatesEnabled(False)
         self.table.setRowCount(len(day.rows))
         for r, row in enumerate(day.rows):
             at = row.redeemed_at.astimezone(self.zone).strftime("%H:%M") if row.redeemed_at else ""
+            done = delivered.get(row.serial) if row.serial is not None else None
             values = [
                 at,
                 slip_number(row.serial),
                 f"{row.offer_name} × {row.quantity}",
                 row.masked_name,
                 row.redeemed_by,
+                done.astimezone(self.zone).strftime("%H:%M") if done else "",
+                str(complaints.get(row.serial or 0, "")),
             ]
             for c, value in enumerate(values):
-                self.table.setItem(r, c, QTableWidgetItem(value))
+                item = QTableWidgetItem(value)
+                item.setData(Qt.ItemDataRole.UserRole, row.serial)
+                self.table.setItem(r, c, item)
+            if row.serial == chosen:
+                self.table.selectRow(r)
         self.table.resizeColumnsToContents()
         self.table.setUpdatesEnabled(True)
+
+    # -- after the redemption (issue #21) ----------------------------------------------------
+
+    def _save_deliver_at_once(self, on: bool) -> None:
+        self.booth.set_delivers_on_redeem(on)
+        self.field.setFocus()
+
+    def chosen_serial(self) -> int | None:
+        """The slip of the row chosen in today's list, if any."""
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows:
+            return None
+        item = self.table.item(rows[0].row(), 0)
+        serial = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return int(serial) if serial is not None else None
+
+    def _chosen_or_say(self) -> int | None:
+        serial = self.chosen_serial()
+        if serial is None:
+            self._show(
+                Tone.WARN,
+                _("Choose a slip"),
+                _("Choose the customer's slip in today's list first."),
+            )
+        return serial
+
+    def service_delivered(self) -> None:
+        """The chosen slip's service was delivered now."""
+        serial = self._chosen_or_say()
+        self.field.setFocus()
+        if serial is None:
+            return
+        try:
+            at = (self.lan or self.booth).deliver(serial, self._staff_name())
+        except KioskError as error:
+            self._show(Tone.ERROR, _("Not recorded"), str(error))
+            return
+        self._show(
+            Tone.OK,
+            _("Service delivered"),
+            _("Slip {number}: service delivered at {time}.").format(
+                number=slip_number(serial), time=at.astimezone(self.zone).strftime("%H:%M")
+            ),
+        )
+        self.scanned.emit()
+        self.refresh()
+
+    def complaint(self) -> None:
+        """The customer complains on the spot about the chosen slip's service."""
+        serial = self._chosen_or_say()
+        if serial is None:
+            self.field.setFocus()
+            return
+        said = ComplaintDialog.ask(self, slip_number(serial))
+        self.field.setFocus()
+        if said is None:
+            return
+        category, text = said
+        try:
+            (self.lan or self.booth).complain(serial, category, text, self._staff_name())
+        except KioskError as error:
+            self._show(Tone.ERROR, _("Not recorded"), str(error))
+            return
+        self._show(
+            Tone.OK,
+            _("Complaint recorded"),
+            _("Slip {number}: {category}. It goes to the event with the bundle.").format(
+                number=slip_number(serial), category=feedback_category_label(category)
+            ),
+        )
+        self.scanned.emit()
+        self.refresh()
 
     def export_bundle(self) -> None:
         info = self.booth.info

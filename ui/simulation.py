@@ -41,8 +41,8 @@ class SimulationDriver(QObject):
 
     def stop(self) -> None:
         self.timer.stop()
-        if not self.simulation.done:
-            self.simulation.close()
+        if not self.simulation.done:  # stopped mid-day: no days after it
+            self.simulation.close(after_event=False)
 
     def tick(self) -> None:
         elapsed = (time.monotonic() - self._wall0) * self.speed

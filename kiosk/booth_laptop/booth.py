@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -21,10 +22,13 @@ from zoneinfo import ZoneInfo
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from kiosk import slipcode
 from kiosk.booth_laptop.store import (
+    BoothComplaint,
     BoothDatabase,
+    BoothDelivery,
     BoothKey,
     BoothMerchant,
     BoothOffer,
@@ -41,11 +45,20 @@ from kiosk.i18n import _
 from kiosk.idempotency import RequestMismatch, expect
 from kiosk.labels import verdict_label
 from kiosk.merchant_pack import PackError, peek_pack, read_pack
-from kiosk.redemption_bundle import Bundle, BundleRedemption, write_bundle
+from kiosk.models import FeedbackCategory
+from kiosk.redemption_bundle import (
+    Bundle,
+    BundleComplaint,
+    BundleDelivery,
+    BundleRedemption,
+    write_bundle,
+)
 from kiosk.slipcode import Verdict
 from kiosk.storage import file_error
 
 CLOCK_TOLERANCE = timedelta(minutes=5)
+DELIVER_ON_REDEEM = "deliver_on_redeem"  # booth setting "1": the service is the redemption
+COMPLAINT_LENGTH = 500
 
 
 class NoPackError(KioskError):
@@ -192,6 +205,7 @@ class Booth(Scanner):
         self.database = database
         self.clock = clock or Clock()
         self._state: _State | None = None
+        self.delivers_on_redeem = False
         self.reload()
 
     # -- the installed pack -----------------------------------------------------------------
@@ -200,6 +214,8 @@ class Booth(Scanner):
         with self.database.unit_of_work() as uow:
             s = uow.session
             pack = s.scalar(select(BoothPack).order_by(BoothPack.id.desc()).limit(1))
+            setting = s.get(BoothSetting, DELIVER_ON_REDEEM)
+            self.delivers_on_redeem = setting is not None and setting.value == "1"
             if pack is None:
                 self._state = None
                 return
@@ -449,6 +465,12 @@ class Booth(Scanner):
                     )
                 )
                 s.execute(insert(BoothOutbox).values(redemption_seq=seq, created_at=now))
+                if self.delivers_on_redeem:
+                    s.execute(
+                        insert(BoothDelivery).values(
+                            slip_serial=result.serial, delivered_at=now, staff_name=staff_name
+                        )
+                    )
                 expect(s, request_id or uid, lambda engine: _has_uid(engine, uid))
                 uow.commit()
         except IntegrityError:  # another process redeemed it a moment ago
@@ -507,8 +529,10 @@ class Booth(Scanner):
             all_time = s.scalar(select(func.max(BoothRedemption.seq)))
         return DayList(day, rows, totals, int(pending or 0), int(all_time or 0))
 
-    def bundle(self) -> tuple[bytes, int]:
-        """The signed bundle of every redemption of this booth, and how many it holds."""
+    def bundle(self, *, only: int | None = None) -> tuple[bytes, int]:
+        """The signed bundle of every redemption of this booth, and how many it holds; with
+        every service delivered and complaint recorded here. ``only``: no redemptions, just
+        the deliveries and complaints of that slip (the online booth sends them at once)."""
         state = self._require()
         with self.database.unit_of_work() as uow:
             s = uow.session
@@ -526,6 +550,11 @@ class Booth(Scanner):
                 )
                 for r in s.scalars(select(BoothRedemption).order_by(BoothRedemption.seq))
             )
+            deliveries, complaints = _after(s, None)
+        if only is not None:  # just what was recorded after the redemption, for one slip
+            redemptions = ()
+            deliveries = tuple(d for d in deliveries if d.serial == only)
+            complaints = tuple(c for c in complaints if c.serial == only)
         bundle = Bundle(
             event_code=state.info.event_code,
             merchant_id=state.info.merchant_id,
@@ -535,8 +564,99 @@ class Booth(Scanner):
             pack_issued_at=_first_issue(self.database),
             pack_installed_at=_first_install(self.database),
             redemptions=redemptions,
+            deliveries=deliveries,
+            complaints=complaints,
         )
         return write_bundle(bundle, state.bundle_secret), len(redemptions)
+
+    # -- after the redemption: service delivered, complaints (issue #21) ---------------------
+
+    def set_delivers_on_redeem(self, on: bool) -> None:
+        """Whether this booth's services are delivered at the redemption itself (a meal, a
+        ticket handed over): each redemption then also records its delivery."""
+        self.set_setting(DELIVER_ON_REDEEM, "1" if on else "0")
+        self.delivers_on_redeem = on
+
+    def _redeemed_here(self, serial: int) -> BoothRedemption:
+        with self.database.unit_of_work() as uow:
+            row = uow.session.scalar(
+                select(BoothRedemption).where(BoothRedemption.slip_serial == serial)
+            )
+        if row is None:
+            raise KioskError(
+                _("This booth has not redeemed slip {number}; nothing was recorded.").format(
+                    number=slip_number(serial)
+                )
+            )
+        return row
+
+    def deliver(self, serial: int, staff_name: str) -> datetime:
+        """Record that the service of a slip redeemed here was delivered now (a later press
+        replaces the time). Returns the time recorded."""
+        self._require()
+        staff_name = require_staff_name(staff_name)
+        self._redeemed_here(serial)
+        now = self.clock.now()
+        with self.database.unit_of_work() as uow:
+            row = uow.session.get(BoothDelivery, serial)
+            if row is None:
+                uow.session.add(
+                    BoothDelivery(slip_serial=serial, delivered_at=now, staff_name=staff_name)
+                )
+            else:
+                row.delivered_at = now
+                row.staff_name = staff_name
+            uow.commit()
+        return now
+
+    def complain(self, serial: int, category: str, complaint: str, staff_name: str) -> str:
+        """Record a customer's complaint on the spot for a slip redeemed here; its uid."""
+        self._require()
+        staff_name = require_staff_name(staff_name)
+        complaint = " ".join(complaint.split())
+        if category not in set(FeedbackCategory):
+            raise KioskError(_("Choose what the complaint is about."))
+        if not complaint:
+            raise KioskError(_("Type the customer's complaint first."))
+        if len(complaint) > COMPLAINT_LENGTH:
+            raise KioskError(
+                _("The complaint is too long (at most {n} characters).").format(n=COMPLAINT_LENGTH)
+            )
+        self._redeemed_here(serial)
+        uid = uuid.uuid4().hex
+        with self.database.unit_of_work() as uow:
+            uow.session.add(
+                BoothComplaint(
+                    uid=uid,
+                    slip_serial=serial,
+                    category=category,
+                    complaint=complaint,
+                    said_at=self.clock.now(),
+                    staff_name=staff_name,
+                )
+            )
+            uow.commit()
+        return uid
+
+    def after(
+        self, serials: Collection[int] | None = None
+    ) -> tuple[dict[int, datetime], dict[int, int]]:
+        """(delivered at per slip, complaints per slip) recorded at this booth; of the given
+        slips only (the rows on screen), so a busy booth's refresh reads a few rows."""
+        with self.database.unit_of_work() as uow:
+            s = uow.session
+            deliveries = select(BoothDelivery.slip_serial, BoothDelivery.delivered_at)
+            complaints = select(BoothComplaint.slip_serial, func.count()).group_by(
+                BoothComplaint.slip_serial
+            )
+            if serials is not None:
+                wanted = sorted(set(serials))
+                deliveries = deliveries.where(BoothDelivery.slip_serial.in_(wanted))
+                complaints = complaints.where(BoothComplaint.slip_serial.in_(wanted))
+            return (
+                {serial: at for serial, at in s.execute(deliveries)},
+                {serial: int(n) for serial, n in s.execute(complaints)},
+            )
 
     def export(self, path: str | Path) -> int:
         """Write the bundle file (e.g. on a USB stick); how many redemptions it holds."""
@@ -628,6 +748,27 @@ class Booth(Scanner):
                 "This laptop's date is {today}, the event is on {day}: check the clock."
             ).format(today=local.isoformat(), day=state.info.event_date.isoformat())
         return None
+
+
+def _after(
+    s: Session, serial: int | None
+) -> tuple[tuple[BundleDelivery, ...], tuple[BundleComplaint, ...]]:
+    """The deliveries and complaints recorded at this booth (of one slip)."""
+    deliveries = select(BoothDelivery).order_by(BoothDelivery.slip_serial)
+    complaints = select(BoothComplaint).order_by(BoothComplaint.id)
+    if serial is not None:
+        deliveries = deliveries.where(BoothDelivery.slip_serial == serial)
+        complaints = complaints.where(BoothComplaint.slip_serial == serial)
+    return (
+        tuple(
+            BundleDelivery(d.slip_serial, d.delivered_at, d.staff_name)
+            for d in s.scalars(deliveries)
+        ),
+        tuple(
+            BundleComplaint(c.uid, c.slip_serial, c.category, c.complaint, c.said_at, c.staff_name)
+            for c in s.scalars(complaints)
+        ),
+    )
 
 
 def _has_uid(engine: Engine, uid: str) -> bool:

@@ -15,6 +15,7 @@ event database has not got yet once it answers again, exactly as ``kiosk booth p
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import exc
@@ -55,6 +56,8 @@ class OnlineBooth(Scanner):
         self.database: Database = connect_lazily(url)
         self.online: bool | None = None  # None: not tried yet
         self.error = ""
+        # A delivery or complaint recorded here the event database has not got yet.
+        self._unsent = False
 
     def close(self) -> None:
         self.database.dispose()
@@ -137,14 +140,50 @@ class OnlineBooth(Scanner):
         self.came_back()
         if served is not None:
             self.booth.delivered(served.seq)
+            if self.booth.delivers_on_redeem:  # the service is the redemption: say so now
+                self._send(served.serial)
             return _online(local[0])
         if local:  # redeemed here before (offline): catch-up takes it to the event database
             return local[0]
         return _judged(result, state)
 
+    # -- after the redemption (issue #21) ----------------------------------------------------
+
+    def deliver(self, serial: int, staff_name: str) -> datetime:
+        """``Booth.deliver``, then straight to the event database when it answers."""
+        at = self.booth.deliver(serial, staff_name)
+        self._send(serial)
+        return at
+
+    def complain(self, serial: int, category: str, complaint: str, staff_name: str) -> str:
+        """``Booth.complain``, then straight to the event database when it answers."""
+        uid = self.booth.complain(serial, category, complaint, staff_name)
+        self._send(serial)
+        return uid
+
+    def _send(self, serial: int) -> None:
+        """One slip's delivery and complaints, as a bundle without redemptions (the same MAC
+        and the same idempotent import). Offline, or the LAN failing, it waits for the next
+        catch-up or the bundle on the USB stick, which carry everything."""
+        if self.online is False:
+            self._unsent = True
+            return
+        data, _count = self.booth.bundle(only=serial)
+        try:
+            deliver_bundle(
+                self.database.unit_of_work(), data, clock=self.booth.clock, station="booth"
+            )
+        except _LAN_ERRORS as error:
+            self._unsent = True
+            if isinstance(error, OnlineRefused):
+                return
+            self.went_offline(error)
+            return
+        self.came_back()
+
     def catch_up(self) -> BundleImport | None:
         """Push what the event database has not got yet (after the LAN came back)."""
-        if not self.booth.pending():
+        if not self.booth.pending() and not self._unsent:
             return None
         data, _count = self.booth.bundle()
         try:
@@ -157,6 +196,7 @@ class OnlineBooth(Scanner):
             self.went_offline(error)
             return None
         self.booth.mark_delivered(result.up_to_seq)
+        self._unsent = False
         self.came_back()
         return result
 

@@ -138,6 +138,33 @@ class BoothRedemption(BoothBase):
     staff_name: Mapped[str] = mapped_column(String(64), default="")
 
 
+class BoothDelivery(BoothBase):
+    """When a slip redeemed here had its service delivered (issue #21), the booth's clock:
+    one row per slip, the latest report wins (the event side audits a change). A table
+    added after the first booths: ``create_all`` adds it to an existing file."""
+
+    __tablename__ = "booth_delivery"
+
+    slip_serial: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    delivered_at: Mapped[datetime]
+    staff_name: Mapped[str] = mapped_column(String(64), default="")
+
+
+class BoothComplaint(BoothBase):
+    """A complaint the booth staff typed for a slip redeemed here (issue #21); ``uid`` makes
+    the event side record it once however often the bundle travels."""
+
+    __tablename__ = "booth_complaint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True)
+    slip_serial: Mapped[int] = mapped_column(index=True)
+    category: Mapped[str] = mapped_column(String(16))
+    complaint: Mapped[str] = mapped_column(Text)
+    said_at: Mapped[datetime]
+    staff_name: Mapped[str] = mapped_column(String(64), default="")
+
+
 class BoothOutbox(BoothBase):
     """What the event database has not confirmed yet; written with its redemption."""
 

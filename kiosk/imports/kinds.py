@@ -27,11 +27,13 @@ from kiosk.imports.cells import CellProblem
 from kiosk.kyc import OCCUPATIONS
 from kiosk.models import (
     ContactChannel,
+    FeedbackCategory,
     FollowupOutcome,
     FollowupStage,
     InvitationAnswer,
     Role,
     ServiceCategory,
+    SlipStatus,
 )
 from kiosk.security import PIN_PATTERN
 
@@ -121,6 +123,8 @@ class Reference:
     invite_codes: dict[str, str] = field(default_factory=dict)  # RM's personal code -> staff no
     # invitation code -> customer number (read for the SMS platform's send report only)
     invitation_codes: dict[str, str] = field(default_factory=dict)
+    # slip serial -> (status, merchant code) (read for deliveries and call lists only)
+    slips: dict[int, tuple[str, str]] = field(default_factory=dict)
     # customer number -> (their RM's staff no, "" for none; their follow-up groups), and the
     # day a follow-up date may not pass (read for the follow-up workbooks only)
     followup: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
@@ -1669,6 +1673,217 @@ def check_send(row: RowCheck, ref: Reference) -> SendRecord | None:
     )
 
 
+# --- after the event (issue #21): service delivered, satisfaction calls --------------------
+
+_SLIP_NO = re.compile(r"^(?:no\.?|№|#)?\s*0*(\d{1,9})$", re.IGNORECASE)
+# The call list's drop-down (Chinese, as the callers write) and the spellings accepted.
+FEEDBACK_CATEGORY_ZH = {
+    FeedbackCategory.REFUSED: "拒绝服务",
+    FeedbackCategory.CONDITIONS: "附加条件",
+    FeedbackCategory.QUALITY: "服务质量差",
+    FeedbackCategory.OTHER: "其他",
+}
+FEEDBACK_CATEGORY_OPTIONS = _options(
+    {
+        FeedbackCategory.REFUSED: ("拒绝服务", "拒绝", "拒收", "refused", "拒绝兑换"),
+        FeedbackCategory.CONDITIONS: (
+            "附加条件", "附加条件/加价", "加价", "强制消费", "extra conditions", "conditions",
+        ),
+        FeedbackCategory.QUALITY: ("服务质量差", "服务质量", "质量", "差别对待", "quality"),
+        FeedbackCategory.OTHER: ("其他", "其它", "other"),
+    }
+)  # fmt: skip
+
+
+def feedback_category_label(category: str | None) -> str:
+    """What a complaint is about, in words (the category's code otherwise)."""
+    if category is None:
+        return ""
+    return {
+        FeedbackCategory.REFUSED: _("refused"),
+        FeedbackCategory.CONDITIONS: _("extra conditions"),
+        FeedbackCategory.QUALITY: _("quality"),
+        FeedbackCategory.OTHER: _("other"),
+    }.get(category, category)
+
+
+def _slip_serial(value: Any) -> int:
+    raw = " ".join(cells.text(value).split())
+    match = _SLIP_NO.fullmatch(raw)
+    if match is None:
+        raise CellProblem(
+            _("“{value}” is not a slip number; write it as printed, e.g. No. 000123.").format(
+                value=raw
+            )
+        )
+    return int(match[1])
+
+
+def _redeemed_slip(row: RowCheck, ref: Reference) -> int | None:
+    """The row's slip serial when the slip exists and was redeemed (else an issue)."""
+    serial = row.get("slip", _slip_serial, required=True)
+    if serial is None:
+        return None
+    found = ref.slips.get(serial)
+    if found is None:
+        row.issue(
+            "slip",
+            _("There is no slip No. {serial:06d} in this event.").format(serial=serial),
+        )
+        return None
+    if found[0] != SlipStatus.REDEEMED:
+        row.issue(
+            "slip",
+            _("Slip No. {serial:06d} was never redeemed; only a redeemed slip is recorded.").format(
+                serial=serial
+            ),
+        )
+        return None
+    return serial
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    row: int
+    serial: int
+    delivered_at: datetime  # UTC
+
+
+SLIP_FIELD = Field(
+    "slip",
+    "Slip no.",
+    "兑换券号",
+    "The slip's number as printed, e.g. No. 000123.",
+    True,
+    ("slip", "serial", "slip serial", "slip number", "券号", "兑换券", "兑换券编号", "序号"),
+    text_column=True,
+)
+
+DELIVERY_FIELDS = (
+    SLIP_FIELD,
+    Field(
+        "delivered_at",
+        "Delivered at",
+        "服务完成时间",
+        "Required: the date, or the date and time, the service was delivered, e.g. "
+        "2026-12-05 15:30.",
+        True,
+        ("delivered on", "delivered", "完成时间", "服务日期", "服务完成日期", "交付时间"),
+    ),
+    Field(
+        "merchant",
+        "Merchant",
+        "商户",
+        "Optional: the merchant's code or name; every slip must be that merchant's.",
+        aliases=("merchant code", "商户代码", "商户编号", "商户名称"),
+    ),
+)
+
+
+def check_delivery(row: RowCheck, ref: Reference) -> DeliveryRecord | None:
+    serial = _redeemed_slip(row, ref)
+    if row.has("merchant"):
+        written = cells.text(row.raw("merchant"))
+        names = {unicodedata.normalize("NFKC", n).lower(): c for c, n in ref.merchants.items()}
+        code = (
+            written.upper()
+            if written.upper() in ref.merchants
+            else names.get(unicodedata.normalize("NFKC", written).lower())
+        )
+        if code is None:
+            row.issue(
+                "merchant",
+                _("{value} is not a merchant of this event.").format(value=written),
+            )
+        elif serial is not None and ref.slips[serial][1] != code:
+            row.issue(
+                "slip",
+                _("Slip No. {serial:06d} is for merchant {other}, not {code}.").format(
+                    serial=serial, other=ref.slips[serial][1], code=code
+                ),
+            )
+    zone = ZoneInfo(ref.timezone)
+    delivered_at = row.get("delivered_at", lambda v: cells.moment(v, zone), required=True)
+    if not row.ok or serial is None or delivered_at is None:
+        return None
+    return DeliveryRecord(row.number, serial, delivered_at)
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    row: int
+    serial: int
+    score: int | None
+    category: str | None  # FeedbackCategory
+    complaint: str
+    called_at: datetime | None  # UTC; None: when imported
+
+
+def _score(value: Any) -> int:
+    number = cells.whole_number(value)
+    if not 1 <= number <= 5:
+        raise CellProblem(_("A score is 1 to 5, not {value}.").format(value=number))
+    return number
+
+
+CALL_FIELDS = (
+    SLIP_FIELD,
+    Field(
+        "score",
+        "Score (1-5)",
+        "满意度评分",
+        "1 (very unhappy) to 5 (very happy); blank if not reached.",
+        aliases=("score", "评分", "满意度", "分数"),
+        choices=("1", "2", "3", "4", "5"),
+    ),
+    Field(
+        "category",
+        "Complaint category",
+        "问题类别",
+        "拒绝服务 / 附加条件 / 服务质量差 / 其他; blank without a complaint.",
+        aliases=("category", "类别", "投诉类别", "问题类型"),
+        choices=tuple(FEEDBACK_CATEGORY_ZH.values()),
+    ),
+    Field(
+        "complaint",
+        "Complaint",
+        "投诉内容",
+        "What the customer said, in their words.",
+        aliases=("complaint", "投诉", "意见", "客户意见", "备注"),
+    ),
+    Field(
+        "called_on",
+        "Called on",
+        "回访日期",
+        "The day (and time) of the call; blank: the day of the import.",
+        aliases=("called", "call date", "回访时间", "回访日"),
+    ),
+)
+
+
+def check_call(row: RowCheck, ref: Reference) -> CallRecord | None:
+    """A call list row: nothing to record until the caller filled in a score, a category
+    or a complaint; then the slip must have been redeemed."""
+    said = [name for name in ("score", "category", "complaint") if row.has(name)]
+    if not said:
+        if row.has("slip"):
+            row.get("slip", _slip_serial)  # a mistyped number is still named
+        return None
+    serial = _redeemed_slip(row, ref)
+    score = row.get("score", _score)
+    category = row.get(
+        "category", _choice(FEEDBACK_CATEGORY_OPTIONS, lambda: _("complaint category"))
+    )
+    complaint = row.get("complaint", _text(500, prose=True)) or ""
+    zone = ZoneInfo(ref.timezone)
+    called_at = row.get("called_on", lambda v: cells.moment(v, zone))
+    if not row.ok or serial is None:
+        return None
+    if complaint and category is None:
+        category = FeedbackCategory.OTHER
+    return CallRecord(row.number, serial, score, category, complaint, called_at)
+
+
 # --- the RMs' follow-up workbooks, filled in (issue #21) ------------------------------------
 
 
@@ -1931,6 +2146,12 @@ KINDS: dict[str, Kind] = {
     ),
     # A customer may be sent the reminder twice (a failure, then a success): no key.
     "reminder_report": Kind("reminder_report", REMINDER_REPORT_FIELDS, check_send, lambda r: ()),
+    # After the event (issue #21): a merchant's file of services delivered, one row a slip,
+    # and the satisfaction call list (``kiosk export calls``) filled in and read back.
+    "deliveries": Kind(
+        "deliveries", DELIVERY_FIELDS, check_delivery, lambda r: (("slip", str(r.serial)),)
+    ),
+    "feedback": Kind("feedback", CALL_FIELDS, check_call, lambda r: (("slip", str(r.serial)),)),
     # An RM may report two contacts with one customer in one group (a call, then a visit):
     # no key; the fingerprints keep a row imported twice once.
     "followup": Kind("followup", FOLLOWUP_FIELDS, check_followup, lambda r: ()),
@@ -1938,5 +2159,5 @@ KINDS: dict[str, Kind] = {
 # The order a coordinator imports in: each refers to what the ones before created.
 ORDER = ("branches", "staff", "tiers", "catalog", "customers", "invitees", "invitations")
 # Reports other systems write (no template: their own columns, recognised by header).
-REPORTS = ("reminder_report", "followup")
+REPORTS = ("reminder_report", "followup", "deliveries", "feedback")
 IMPORTABLE = ORDER + REPORTS

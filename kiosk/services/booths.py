@@ -25,12 +25,31 @@ from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.merchant_pack import Pack, PackMerchant, PackOffer, sign_pack
-from kiosk.models import Merchant, Offer, Redemption, SigningKey, Slip, SlipStatus
+from kiosk.models import (
+    FeedbackCategory,
+    FeedbackChannel,
+    Merchant,
+    Offer,
+    Redemption,
+    ServiceDelivery,
+    SigningKey,
+    Slip,
+    SlipStatus,
+)
 from kiosk.permissions import Action, Approval, approved_by, require
-from kiosk.redemption_bundle import BundleError, BundleRedemption, check_mac, peek_bundle
+from kiosk.redemption_bundle import (
+    Bundle,
+    BundleError,
+    BundleRedemption,
+    check_mac,
+    peek_bundle,
+)
+from kiosk.services import feedback
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
 from kiosk.uow import UnitOfWork
+
+BUNDLE_SOURCE = "bundle"  # ServiceDelivery.source / SlipFeedback.source of a booth's report
 
 
 class Conflict:
@@ -166,12 +185,20 @@ class BundleImport:
     up_to_seq: int = 0
     install_skew_s: float = 0.0  # booth clock at install minus event clock at pack export
     import_skew_s: float = 0.0  # event clock at import minus booth clock at export
+    # After the event (issue #21): delivery times recorded or changed, complaints added.
+    deliveries: int = 0
+    complaints: int = 0
 
     def counts(self) -> str:
         """What the bundle brought, as the merchant tab and the command line say."""
-        return _("{added} new, {duplicates} already known, {conflicts} conflicts.").format(
+        text = _("{added} new, {duplicates} already known, {conflicts} conflicts.").format(
             added=self.added, duplicates=self.duplicates, conflicts=len(self.conflicts)
         )
+        if self.deliveries or self.complaints:
+            text += " " + _(
+                "{deliveries} services delivered, {complaints} complaints recorded."
+            ).format(deliveries=self.deliveries, complaints=self.complaints)
+        return text
 
 
 def import_bundle(
@@ -263,6 +290,10 @@ def _import_bundle(
             added += 1
             if conflict:
                 conflicts.append(ImportedConflict(r.serial, conflict, r.seq))
+        s.flush()
+        deliveries, complaints = _record_after(
+            s, event.id, merchant, bundle, now, staff_id=staff_id, station=station
+        )
         audit.append(
             s,
             at=now,
@@ -276,6 +307,8 @@ def _import_bundle(
                 "added": added,
                 "duplicates": len(bundle.redemptions) - added,
                 "conflicts": len(conflicts),
+                "deliveries": deliveries,
+                "complaints": complaints,
                 "exported_at": bundle.exported_at.isoformat(),
                 "booth_clock_skew_s": bundle.install_skew_s,
             },
@@ -301,7 +334,86 @@ def _import_bundle(
         max((r.seq for r in bundle.redemptions), default=0),
         bundle.install_skew_s,
         (now - bundle.exported_at).total_seconds(),
+        deliveries,
+        complaints,
     )
+
+
+def _record_after(
+    s: Session,
+    event_id: int,
+    merchant: Merchant,
+    bundle: Bundle,
+    now: datetime,
+    *,
+    staff_id: int | None,
+    station: str,
+) -> tuple[int, int]:
+    """The bundle's deliveries and complaints (issue #21): (delivery times written,
+    complaints added). Only for a slip of this merchant that stands redeemed; anything else
+    (a conflict, a slip unknown here) is left out, as the redemption's conflict already says.
+    A bundle's delivery time replaces only one a bundle brought: a time the merchant's later
+    file or the service desk recorded is not undone by replaying an older bundle."""
+    serials = {d.serial for d in bundle.deliveries} | {c.serial for c in bundle.complaints}
+    if not serials:
+        return 0, 0
+    slips = {
+        slip.serial: slip
+        for slip in s.scalars(
+            select(Slip).where(
+                Slip.event_id == event_id,
+                Slip.serial.in_(sorted(serials)),
+                Slip.merchant_id == merchant.id,
+                Slip.status == SlipStatus.REDEEMED,
+            )
+        )
+    }
+    sources = dict(
+        s.execute(
+            select(ServiceDelivery.slip_id, ServiceDelivery.source).where(
+                ServiceDelivery.slip_id.in_([slip.id for slip in slips.values()])
+            )
+        ).all()
+    )
+    delivered = 0
+    for d in bundle.deliveries:
+        slip = slips.get(d.serial)
+        if slip is None or sources.get(slip.id, BUNDLE_SOURCE) != BUNDLE_SOURCE:
+            continue
+        delivered += feedback.put_delivery(
+            s,
+            event_id=event_id,
+            slip=slip,
+            delivered_at=d.delivered_at,
+            source=BUNDLE_SOURCE,
+            staff_id=staff_id,
+            now=now,
+            station=station,
+        )
+        s.flush()
+    complained = 0
+    for c in bundle.complaints:
+        slip = slips.get(c.serial)
+        if slip is None:
+            continue
+        category = c.category if c.category in set(FeedbackCategory) else FeedbackCategory.OTHER
+        complained += feedback.put_feedback(
+            s,
+            event_id=event_id,
+            slip=slip,
+            channel=FeedbackChannel.BOOTH,
+            score=None,
+            category=category,
+            complaint=" ".join(c.complaint.split())[: feedback.COMPLAINT_LENGTH],
+            said_at=c.said_at,
+            print_=feedback.fingerprint("booth", c.uid),
+            booth_staff=c.staff_name,
+            source=BUNDLE_SOURCE,
+            staff_id=staff_id,
+            now=now,
+            station=station,
+        )
+    return delivered, complained
 
 
 def _record(

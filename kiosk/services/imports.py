@@ -73,6 +73,7 @@ from kiosk.security import hash_pin
 from kiosk.services import followup, gate, keys
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import _find_current
+from kiosk.services.feedback import apply_calls, apply_deliveries
 from kiosk.services.merchant_review import catalog_warnings, register_marks
 from kiosk.uow import UnitOfWork
 
@@ -84,6 +85,8 @@ NEEDS_EVENT = (
     "invitees",
     "invitations",
     "reminder_report",
+    "deliveries",
+    "feedback",
     "followup",
 )
 KEEPS_RECORDS = ("catalog", "tiers")  # checked across their records (merchants, bands)
@@ -123,6 +126,14 @@ class ImportResult:
                 failed=len(self.notes),
             )
             return " ".join([text, *self.notes])
+        if self.kind == "deliveries":
+            return _(
+                "Imported {file}: {created} delivery times recorded, {updated} changed."
+            ).format(file=file_name, created=self.created, updated=self.updated)
+        if self.kind == "feedback":
+            return _(
+                "Imported {file}: {created} call outcomes recorded, {updated} already recorded."
+            ).format(file=file_name, created=self.created, updated=self.updated)
         if self.kind == "followup":
             return _(
                 "Imported {file}: {created} follow-up contacts recorded, {updated} already "
@@ -221,6 +232,16 @@ def reference(session: Session, kind: str = "", *, now: datetime | None = None) 
             ).all()
         )
         if kind == "reminder_report"
+        else {},
+        slips={
+            serial: (status, code)
+            for serial, status, code in session.execute(
+                select(Slip.serial, Slip.status, Merchant.code)
+                .join(Merchant, Merchant.id == Slip.merchant_id)
+                .where(Slip.event_id == event.id)
+            )
+        }
+        if kind in ("deliveries", "feedback")
         else {},
         followup=_followup_lists(session, event) if kind == "followup" else {},
         today=(now or Clock().now()).astimezone(ZoneInfo(event.timezone)).date()
@@ -347,6 +368,11 @@ def import_file(
             )
         elif kind == "reminder_report":
             created, updated, notes = _apply_send_report(
+                s, check.records, now, path.name, staff.staff_id if staff else None
+            )
+        elif kind in ("deliveries", "feedback"):
+            apply_after = apply_deliveries if kind == "deliveries" else apply_calls
+            created, updated = apply_after(
                 s, check.records, now, path.name, staff.staff_id if staff else None
             )
         elif kind == "followup":

@@ -58,6 +58,7 @@ from ui.operations import run
 from ui.stations.base import StationPage
 from ui.stations.kyc_form import ConfirmChanges, DateField, KycFormPanel, MaskedLineEdit
 from ui.stations.queue_panel import QueuePanel
+from ui.stations.satisfaction_call import SatisfactionCallDialog
 from ui.timing import every
 from ui.widgets import ResultBanner, Sounds, Tone
 
@@ -121,6 +122,9 @@ class ServiceDeskStation(StationPage):
         self.skip_button = QPushButton(_("No-show"))
         self.requeue_button = QPushButton(_("Back in queue"))
         self.transfer_button = QPushButton(_("Transfer…"))
+        # After the event (issue #21): a satisfaction call's outcome for a redeemed slip.
+        self.call_outcome_button = QPushButton(_("Satisfaction call…"))
+        self.call_outcome_button.setObjectName("satisfaction_call")
         self.my_counts = QLabel("")
         self.my_counts.setObjectName("my_counts")
         self.my_counts.setProperty("role", "hint")
@@ -148,6 +152,7 @@ class ServiceDeskStation(StationPage):
                 self.transfer_button,
                 self.skip_button,
                 self.requeue_button,
+                self.call_outcome_button,
             )
         ):
             actions.addWidget(button, index // 2, index % 2)
@@ -170,6 +175,7 @@ class ServiceDeskStation(StationPage):
         self.skip_button.clicked.connect(self.skip)
         self.requeue_button.clicked.connect(self.requeue)
         self.transfer_button.clicked.connect(self.transfer)
+        self.call_outcome_button.clicked.connect(self.satisfaction_call)
         self.bind(Qt.Key.Key_F5, self.call_next)
         self.bind(Qt.Key.Key_F8, self.open_mobile_banking)
         self.bind(Qt.Key.Key_F9, self.route_on)
@@ -664,6 +670,11 @@ class ServiceDeskStation(StationPage):
         self.show_status({})
         self._set_enabled(False)
         self.timeline.clear()
+
+    def satisfaction_call(self) -> None:
+        """Record a satisfaction call's outcome (``ui.stations.satisfaction_call``); the
+        called customer's redeemed slips are offered first."""
+        SatisfactionCallDialog.open(self, self.called.customer_id if self.called else None)
 
     def open_display(self) -> None:
         """The public display of this counter: the window's, so it outlives a re-layout."""

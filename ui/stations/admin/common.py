@@ -29,6 +29,8 @@ def kind_label(kind: str) -> str:
         "invitees": _("Invitees"),
         "invitations": _("Invitation reports"),
         "reminder_report": _("SMS send reports"),
+        "deliveries": _("Services delivered (merchant's file)"),
+        "feedback": _("Satisfaction calls (call list filled in)"),
         "followup": _("Follow-up workbooks"),
     }[kind]
 
