@@ -13,7 +13,7 @@ from cli.common import out, passphrase, writable
 from cli.staff import add_staff, signed_in
 from kiosk import db as dbmod
 from kiosk.errors import KioskError
-from kiosk.i18n import _
+from kiosk.i18n import _, listing
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -104,11 +104,15 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
     rows = review.scorecard_rows(cards)
     for row in rows:
         out("\t".join("" if v is None else str(v) for v in row))
-    out(_("Thresholds: {list}").format(list="; ".join(review.describe_thresholds(limits))))
+    out(_("Thresholds: {list}").format(list=listing(review.describe_thresholds(limits))))
     flagged = [c for c in cards if c.flagged]
     for c in flagged:
         for flag in c.flags:
-            out(f"⚠ {c.merchant_code} {c.merchant_name}: {flag}")
+            out(
+                _("⚠ {merchant}: {flag}").format(
+                    merchant=f"{c.merchant_code} {c.merchant_name}", flag=flag
+                )
+            )
     out(_("{n} merchant(s) flagged for review.").format(n=len(flagged)))
     if args.xlsx:
         from printing.reports import write_xlsx

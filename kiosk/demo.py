@@ -484,6 +484,10 @@ def generate_demo(
         event_date=event_day,
         timezone=TIMEZONE,
         is_demo=True,
+        # The merchant review's thresholds, so the simulated day's scorecard flags someone.
+        review_score_floor=35,
+        review_complaints=4,
+        review_delivery_days=3,
         created_at=now,
     )
     session.add(event)
