@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kiosk.i18n import _
-from kiosk.models import Queue, Role, ServiceCategory
+from kiosk.models import FeedbackCategory, Queue, Role, ServiceCategory
 from kiosk.roles import Station
 
 
@@ -28,6 +28,19 @@ def station_label(station: Station | str) -> str:
         Station.ADMIN: _("Administration"),
         Station.MY_CUSTOMERS: _("My customers"),
     }[Station(station)]
+
+
+def feedback_category_label(category: str | None) -> str:
+    """What a complaint is about, in the same words on the booth, at the desk, in the call
+    list and on the merchant scorecard (its code otherwise)."""
+    if category is None:
+        return ""
+    return {
+        FeedbackCategory.REFUSED: _("refused"),
+        FeedbackCategory.CONDITIONS: _("extra conditions"),
+        FeedbackCategory.QUALITY: _("quality"),
+        FeedbackCategory.OTHER: _("other"),
+    }.get(category, category)
 
 
 def category_label(category: ServiceCategory | str) -> str:

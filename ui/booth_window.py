@@ -52,7 +52,7 @@ from kiosk.clock import Clock
 from kiosk.db import default_data_dir, describe_url
 from kiosk.errors import KioskError, OutcomeUnknown
 from kiosk.i18n import LANGUAGES, _
-from kiosk.imports.kinds import feedback_category_label
+from kiosk.labels import feedback_category_label
 from kiosk.models import FeedbackCategory
 from kiosk.slipcode import Verdict
 from ui.camera import CameraScanner

@@ -45,6 +45,8 @@ def style_sheet(base: int) -> str:
                   border: 1px solid #b8bfc8; }}
     QPushButton:focus {{ border: 2px solid #0b4f8a; }}
     QPushButton[role="primary"] {{ background: #0b4f8a; color: white; font-weight: bold; }}
+    QPushButton:checked {{ background: #0b4f8a; color: white; font-weight: bold;
+                  border: 2px solid #06345c; }}
     QPushButton:disabled, QPushButton[role="primary"]:disabled {{ background: #eceef1;
                   color: #9aa3ad; border-color: #d5d9e0; }}
     QFrame#header QPushButton {{ background: #a83a3a; color: white; border-color: #c86a6a; }}

@@ -1695,18 +1695,6 @@ FEEDBACK_CATEGORY_OPTIONS = _options(
 )  # fmt: skip
 
 
-def feedback_category_label(category: str | None) -> str:
-    """What a complaint is about, in words (the category's code otherwise)."""
-    if category is None:
-        return ""
-    return {
-        FeedbackCategory.REFUSED: _("refused"),
-        FeedbackCategory.CONDITIONS: _("extra conditions"),
-        FeedbackCategory.QUALITY: _("quality"),
-        FeedbackCategory.OTHER: _("other"),
-    }.get(category, category)
-
-
 def _slip_serial(value: Any) -> int:
     raw = " ".join(cells.text(value).split())
     match = _SLIP_NO.fullmatch(raw)

@@ -34,7 +34,8 @@ from kiosk.changeset import NOTHING, Changes
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.imports.kinds import CallRecord, DeliveryRecord, feedback_category_label
+from kiosk.imports.kinds import CallRecord, DeliveryRecord
+from kiosk.labels import feedback_category_label
 from kiosk.masking import mask_name
 from kiosk.models import (
     Customer,

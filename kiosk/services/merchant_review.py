@@ -39,6 +39,7 @@ from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.imports.kinds import OfferRecord, RegisterMark
+from kiosk.labels import feedback_category_label
 from kiosk.models import (
     Event,
     FeedbackCategory,
@@ -87,12 +88,8 @@ def decision_label(decision: str) -> str:
 
 
 def category_label(category: str) -> str:
-    return {
-        FeedbackCategory.REFUSED: _("refused the slip"),
-        FeedbackCategory.CONDITIONS: _("extra conditions"),
-        FeedbackCategory.QUALITY: _("poor service"),
-        FeedbackCategory.OTHER: _("other"),
-    }.get(category, category)
+    """The complaint category in the words every other screen and file uses."""
+    return feedback_category_label(category)
 
 
 def number(value: float) -> str:

@@ -155,7 +155,15 @@ class Constructed:
 
 def construct_m01(database: Database) -> None:
     """M01: six slips (one voided, four redeemed, one still open); three delivered after 1, 2
-    and 6 days; scores 5, 3, 2, 4; one complaint of each category (one in words only)."""
+    and 6 days; scores 5, 3, 2, 4; one complaint of each category (one in words only). The
+    demo's thresholds are cleared: the tests set their own."""
+    with audit.unaudited(), database.unit_of_work() as uow:  # test setup
+        uow.session.execute(
+            update(Event).values(
+                review_score_floor=None, review_complaints=None, review_delivery_days=None
+            )
+        )
+        uow.commit()
     data = Constructed(database)
     data.slip("M01", SlipStatus.VOIDED)
     redeemed = [data.slip("M01", SlipStatus.REDEEMED) for _ in range(4)]
