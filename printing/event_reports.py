@@ -724,6 +724,12 @@ REPORTS: list[ReportKind] = [
         lambda: _("Unredeemed slips"),
         _stamped(lambda uow, clock: unredeemed_report(reports.unredeemed_slips(uow, clock=clock))),
     ),
+    # Stamped already: it says whether the event was closed when it was read.
+    ReportKind(
+        "settlement",
+        lambda: _("Merchant settlement"),
+        lambda uow, clock: settlement_report(uow, clock),
+    ),
 ]
 
 

@@ -31,6 +31,9 @@ DESCRIPTIONS = {
     ),
     "merchants": lambda: _("Per service: capacity, taken, redeemed; every redemption."),
     "unredeemed": lambda: _("Slips not redeemed, per branch and RM, names masked."),
+    "settlement": lambda: _(
+        "What each merchant is paid, in points and yuan, with subtotals; the points returned."
+    ),
 }
 
 

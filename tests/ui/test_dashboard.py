@@ -257,8 +257,9 @@ def test_admin_writes_the_reports(
     assert station.reports.banner.tone == Tone.OK
     assert rows(folder / "report-rm.xlsx", "Per RM")["RM001"][2] == 3
     qtbot.mouseClick(station.reports.buttons["all"], Qt.MouseButton.LeftButton)
-    assert len(list(folder.iterdir())) == 10
-    assert station.reports.banner.headline.text() == f"10 files written to {folder}"
+    assert len(list(folder.iterdir())) == 12  # six reports, the settlement among them
+    assert (folder / "report-settlement.xlsx").exists()
+    assert station.reports.banner.headline.text() == f"12 files written to {folder}"
 
 
 def test_admin_sets_the_bank_stock_and_next_event_for_the_dashboard(
