@@ -54,6 +54,12 @@ class ImportTab:
         for kind in IMPORTABLE:
             self.kind.addItem(kind_label(kind), kind)
         self.kind.setCurrentIndex(ORDER.index("invitees"))
+        # The longest kind's name must not widen the tab past a 1366 laptop in large print:
+        # the closed box shows about ten characters, the open list every name whole.
+        self.kind.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.kind.setMinimumContentsLength(14)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         row.addWidget(QLabel(_("Import")))
         row.addWidget(self.kind)
