@@ -21,11 +21,13 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -97,6 +99,11 @@ class DecisionDialog(QDialog):
             _("Decision on {code} {name}").format(code=card.merchant_code, name=card.merchant_name)
         )
         layout = QVBoxLayout(self)
+        # The merchant in the body too: a title bar is not always shown (or read).
+        heading = QLabel(self.windowTitle())
+        heading.setObjectName("decision_heading")
+        heading.setProperty("role", "subtitle")
+        layout.addWidget(heading)
         flags = QLabel(
             "\n".join("⚠ " + f for f in card.flags) if card.flags else _("No threshold crossed.")
         )
@@ -136,7 +143,17 @@ class MerchantsPanel(QWidget):
         self.files = RegisterFiles
         self.cards: list[review.Scorecard] = []
         self.decision_dialog: DecisionDialog | None = None
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        # Everything but the result scrolls: in large print on a 1366×768 laptop the table
+        # keeps room for several merchants instead of shrinking to one row under the banner.
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        scroll = QScrollArea()
+        scroll.setWidget(page)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        outer.addWidget(scroll, 1)
         intro = QLabel(
             _(
                 "After the event: each merchant's slips, delivery, complaints and score. A "
@@ -177,6 +194,8 @@ class MerchantsPanel(QWidget):
             [
                 _("Merchant code"),
                 _("Merchant"),
+                _("Review"),  # next to the name: seen without scrolling, even in large print
+                _("Decision"),
                 _("Issued"),
                 _("Redeemed"),
                 _("Delivered"),
@@ -184,12 +203,12 @@ class MerchantsPanel(QWidget):
                 _("Average days"),
                 _("Complaints"),
                 _("Average score"),
-                _("Review"),
-                _("Decision"),
             ]
         )
         self.table.setObjectName("scorecard")
         self.table.itemSelectionChanged.connect(self._selected)
+        rows = self.table.verticalHeader().defaultSectionSize()
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height() + 6 * rows)
         layout.addWidget(self.table, 1)
         self.flags = QLabel("")
         self.flags.setObjectName("merchant_flags")
@@ -228,7 +247,7 @@ class MerchantsPanel(QWidget):
         self.register_summary.setWordWrap(True)
         layout.addWidget(self.register_summary)
         self.banner = ResultBanner()
-        layout.addWidget(self.banner)
+        outer.addWidget(self.banner)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -280,6 +299,8 @@ class MerchantsPanel(QWidget):
             values = [
                 c.merchant_code,
                 c.merchant_name,
+                ("⚠ " + _("Review")) if c.flagged else _("no flag"),
+                review.decision_label(decision.decision) if decision else "",
                 str(c.issued),
                 str(c.redeemed),
                 str(c.delivered),
@@ -287,21 +308,23 @@ class MerchantsPanel(QWidget):
                 "" if c.average_days is None else review.number(round(c.average_days, 1)),
                 complaints,
                 score,
-                ("⚠ " + _("Review")) if c.flagged else _("no flag"),
-                review.decision_label(decision.decision) if decision else "",
             ]
             for column, text in enumerate(values):
                 item = QTableWidgetItem(text)
-                if column == 7 and c.complaint_total:
+                if column >= 4:  # figures, right-aligned so digits line up
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                if column == 9 and c.complaint_total:
                     item.setToolTip(
                         listing(
                             f"{review.category_label(k)} {n}" for k, n in c.complaints.items() if n
                         )
                     )
-                if column == 9 and c.flagged:
+                if column == 2 and c.flagged:
                     item.setForeground(FLAGGED)
                     item.setToolTip("\n".join(c.flags))
-                if column == 10 and decision:
+                if column == 3 and decision:
                     item.setToolTip(decision.reason)
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
