@@ -219,8 +219,8 @@ def cmd_register_export(args: argparse.Namespace) -> int:
 
 
 def cmd_register_import(args: argparse.Namespace) -> int:
+    from kiosk.register_file import read_file
     from kiosk.services import merchant_review as review
-    from kiosk.services.register_file import read_file
 
     data = read_file(Path(args.file))
     database = dbmod.open_database(args.db)

@@ -14,7 +14,7 @@ them. A redemption's time is the booth's clock of its first clean report; a slip
 "before" it was redeemed (a booth clock behind) counts 0 days.
 
 The register is exported signed by the event's current slip-signing key
-(``kiosk.services.register_file``) and imported into the next event's database, whose catalog
+(``kiosk.register_file``) and imported into the next event's database, whose catalog
 import then refuses a merchant that exited (``register_marks``) and names a warned one
 (``catalog_warnings``).
 """
@@ -58,11 +58,7 @@ from kiosk.models import (
     Staff,
 )
 from kiosk.permissions import Action, require
-from kiosk.services import keys
-from kiosk.services.auth import StaffSession
-from kiosk.services.events import current_event
-from kiosk.services.figure_settings import KEEP, Keep
-from kiosk.services.register_file import (
+from kiosk.register_file import (
     Register,
     RegisterError,
     RegisterItem,
@@ -73,6 +69,10 @@ from kiosk.services.register_file import (
     same_fingerprint,
     sign_register,
 )
+from kiosk.services import keys
+from kiosk.services.auth import StaffSession
+from kiosk.services.events import current_event
+from kiosk.services.figure_settings import KEEP, Keep
 from kiosk.uow import UnitOfWork
 
 CATEGORIES = tuple(c.value for c in FeedbackCategory)

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.models import AuditRecord, MerchantReview
+from kiosk.register_file import Register
 from kiosk.services import merchant_review as review
 from kiosk.services.auth import staff_session
-from kiosk.services.register_file import Register
 from tests.unit.kiosk.services.test_merchant_review import CLOCK, construct_m01, two_events
 from ui.main_window import MainWindow
 from ui.stations.admin.merchants_tab import FLAGGED, MerchantsPanel

@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
 from kiosk.errors import KioskError
 from kiosk.files import write_atomic
 from kiosk.i18n import _, listing
+from kiosk.register_file import Register, read_file
 from kiosk.services import merchant_review as review
-from kiosk.services.register_file import Register, read_file
 from ui.context import StationContext
 from ui.language import FILE_DIALOG
 from ui.stations.admin.common import make_table

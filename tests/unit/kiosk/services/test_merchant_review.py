@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from kiosk import audit, slipcode
+from kiosk import audit, register_file, slipcode
 from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_PASSPHRASE
@@ -37,7 +37,7 @@ from kiosk.models import (
     SlipStatus,
     Staff,
 )
-from kiosk.services import imports, keys, register_file
+from kiosk.services import imports, keys
 from kiosk.services import merchant_review as review
 from kiosk.services.auth import staff_session
 from tests.unit.kiosk.services.test_imports import write_xlsx
