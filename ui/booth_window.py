@@ -127,6 +127,9 @@ class ComplaintDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(_("Complaint about slip {number}").format(number=slip))
         layout = QVBoxLayout(self)
+        heading = QLabel(self.windowTitle())  # in the body too: a title bar is not always shown
+        heading.setProperty("role", "subtitle")
+        layout.addWidget(heading)
         hint = QLabel(
             _(
                 "What does the customer complain of? It goes to the event with the bundle; "
@@ -137,6 +140,9 @@ class ComplaintDialog(QDialog):
         layout.addWidget(hint)
         self.category = QComboBox()
         self.category.setObjectName("complaint_category")
+        # No category chosen in advance: a complaint filed as "refused" because nobody changed
+        # the first entry would count against the merchant for the wrong thing.
+        self.category.addItem(_("Choose what it is about…"), None)
         for category in FeedbackCategory:
             self.category.addItem(feedback_category_label(category), category.value)
         layout.addWidget(self.category)
@@ -150,6 +156,11 @@ class ComplaintDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setEnabled(False)
+        self.category.currentIndexChanged.connect(
+            lambda _index: self.ok.setEnabled(self.category.currentData() is not None)
+        )
 
     @classmethod
     def ask(cls, parent: QWidget, slip: str) -> tuple[str, str] | None:
@@ -893,8 +904,10 @@ class BoothWindow(QMainWindow):
         name = QLabel(title)
         name.setObjectName("booth_title")
         name.setProperty("role", "subtitle")
-        row.addWidget(name)
-        row.addStretch(1)
+        # A long merchant and event name wraps rather than widening the window past the
+        # laptop's screen (the language switch and large print were cut off at 1366).
+        name.setWordWrap(True)
+        row.addWidget(name, 1)
         row.addWidget(QLabel(_("F11 full screen")))
         database = QPushButton(_("Event database…"))
         database.setObjectName("booth_database")

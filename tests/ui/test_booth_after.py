@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -89,7 +90,10 @@ def test_delivered_and_a_complaint_travel_in_the_bundle(
 def test_the_complaint_dialog_itself(qtbot: QtBot) -> None:
     dialog = booth_ui.ComplaintDialog("No. 000001")
     qtbot.addWidget(dialog)
-    assert dialog.category.count() == 4
+    assert dialog.category.count() == 5  # nothing chosen in advance, then the four
+    assert dialog.category.currentData() is None and not dialog.ok.isEnabled()
+    assert "No. 000001" in dialog.findChild(QLabel).text()  # named in the body
     dialog.category.setCurrentIndex(dialog.category.findData("quality"))
+    assert dialog.ok.isEnabled()
     dialog.text.setPlainText("比付费客户差")
     assert str(dialog.category.currentData()) == "quality"

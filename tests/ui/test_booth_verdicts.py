@@ -206,3 +206,29 @@ def test_large_print_at_the_booth_keeps_the_shift(
     qtbot.mouseClick(window.large, Qt.MouseButton.LeftButton)
     assert settings.large_print is False and window.panel is not None
     apply_theme(ensure_application(), False)
+
+
+def test_the_booth_in_large_print_fits_a_1366_laptop(
+    qtbot: QtBot,
+    any_demo_db: Database,
+    booth_window: Callable[[bytes], BoothWindow],
+    settings: Settings,
+) -> None:
+    """In Chinese and large print the merchant's and event's names wrap in the header instead
+    of widening the window past the laptop (the language switch and the large-print switch
+    were off the screen), and the after-service buttons stay on it."""
+    settings.language = "zh_CN"
+    window = booth_window(pack_bytes(any_demo_db))
+    qtbot.mouseClick(window.large, Qt.MouseButton.LeftButton)
+    qtbot.wait(50)  # the style sheet's new sizes reach the widgets
+    assert window.minimumSizeHint().width() <= 1366
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitUntil(lambda: window.width() == 1366)
+    panel = window.panel
+    assert panel is not None
+    for widget in (window.large, window.language, panel.field):
+        right = widget.mapTo(window, widget.rect().topRight()).x()
+        assert 0 < right <= window.width(), widget.objectName()
+    qtbot.mouseClick(window.large, Qt.MouseButton.LeftButton)
+    apply_theme(ensure_application(), False)
