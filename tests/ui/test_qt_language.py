@@ -29,6 +29,7 @@ from kiosk.clock import FixedClock
 from kiosk.db import open_database
 from kiosk.errors import KioskError
 from kiosk.models import Queue
+from kiosk.register_file import Register
 from kiosk.roles import Station
 from kiosk.services import reception
 from kiosk.services.auth import staff_session
@@ -40,8 +41,10 @@ from ui.main_window import MainWindow
 from ui.settings import Settings
 from ui.stations.activation import Ask
 from ui.stations.admin import FileChooser
+from ui.stations.admin.merchants_tab import RegisterFiles
 from ui.stations.merchant import Files
 from ui.stations.reception import ReceptionStation
+from ui.stations.satisfaction_call import SatisfactionCallDialog
 from ui.stations.service_desk import ConfirmChanges, ServiceDeskStation
 
 from .conftest import sign_in
@@ -230,6 +233,7 @@ def test_every_dialog_in_chinese_after_a_language_switch(
     seen.append(watcher.opens(desk.transfer))
     seen.append(watcher.opens(desk.counter.ask))  # this laptop's counter
     seen.append(watcher.opens(lambda: ConfirmChanges.ask(window, [("职业", "教师", "医生")])))
+    seen.append(watcher.opens(lambda: SatisfactionCallDialog.open(desk)))  # after the event
     activation = _open(window, Station.ACTIVATION)
     seen.append(watcher.opens(lambda: Ask.passphrase(activation, True)))  # type: ignore[arg-type]
     seen.append(watcher.opens(lambda: Ask.void_reason(activation, 12)))  # type: ignore[arg-type]
@@ -250,6 +254,10 @@ def test_every_dialog_in_chinese_after_a_language_switch(
         watcher.opens(lambda: FileChooser.save_file(admin, "导出", "a.xlsx", "Excel (*.xlsx)"))  # type: ignore[arg-type]
     )
     seen.append(watcher.opens(lambda: FileChooser.directory(admin, "备份")))  # type: ignore[arg-type]
+    seen.append(watcher.opens(lambda: RegisterFiles.save_file(admin, "register.json")))  # type: ignore[arg-type]
+    seen.append(watcher.opens(lambda: RegisterFiles.open_file(admin)))  # type: ignore[arg-type]
+    register = Register("DEMO", "演示", "00000000", "00" * 32, clock.now(), ())
+    seen.append(watcher.opens(lambda: RegisterFiles.confirm_trust(admin, register)))  # type: ignore[arg-type]
     merchant = _open(window, Station.MERCHANT)
     seen.append(watcher.opens(lambda: Files.save_pack(merchant, "M01.pack")))  # type: ignore[arg-type]
     seen.append(watcher.opens(lambda: Files.open_bundle(merchant)))  # type: ignore[arg-type]
@@ -266,7 +274,7 @@ def test_every_dialog_in_chinese_after_a_language_switch(
     seen.append(watcher.opens(station_fails))
 
     kinds = [s.kind for s in seen]
-    assert kinds.count("QFileDialog") == 5  # Qt's own file dialog, never the desktop's
+    assert kinds.count("QFileDialog") == 7  # Qt's own file dialog, never the desktop's
     assert {"QMessageBox", "ConnectionDialog", "QInputDialog", "LimitsDialog"} <= set(kinds)
     assert {"WalkInDialog", "SupervisorDialog", "ConfirmChanges", "CounterDialog"} <= set(kinds)
     for dialog in seen:
@@ -315,6 +323,10 @@ DIALOG_CALLS = {
     ("ui/statement_dialog.py", "run"),
     ("ui/stations/kyc_form.py", "ask"),
     ("ui/stations/service_desk.py", "transfer"),
+    ("ui/stations/satisfaction_call.py", "open"),
+    ("ui/stations/admin/merchants_tab.py", "save_file"),
+    ("ui/stations/admin/merchants_tab.py", "open_file"),
+    ("ui/stations/admin/merchants_tab.py", "confirm_trust"),
 }
 OPENERS = re.compile(r"^(QMessageBox|QInputDialog|QFileDialog)\.|\.exec$")
 

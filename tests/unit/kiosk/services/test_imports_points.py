@@ -665,7 +665,8 @@ def test_templates_carry_the_new_columns_and_the_tiers_kind_in_chinese(tmp_path:
     assert heads("invitees")[-5:] == [
         "资产规模（元）", "积分批次", "代发薪单位", "持有产品", "是否睡眠户",
     ]  # fmt: skip
-    assert heads("catalog")[-1] == TERMS
+    # The tier terms, then the settlement columns (issue #21) last.
+    assert heads("catalog")[-3:] == [TERMS, "结算费率（元/积分）", "结算单价（元）"]
     sheet = openpyxl.load_workbook(paths["invitees"]).worksheets[0]
     lots = heads("invitees").index("积分批次") + 1
     assert "3000@2027-06-30" in str(sheet.cell(2, lots).value)
