@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
 
-from kiosk import slipcode
+from kiosk import register_file, slipcode
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.errors import KioskError
@@ -72,19 +72,19 @@ class BatchError(KioskError):
 
 
 def fingerprint(public_raw: bytes) -> str:
-    """What an operator compares by phone or on paper: sha256 of the raw public key, first
-    16 bytes, in 8 groups of 4 hex digits."""
-    digest = hashlib.sha256(public_raw).hexdigest()[:32]
-    return "-".join(digest[i : i + 4] for i in range(0, 32, 4))
+    """What an operator compares by phone or on paper: the register file's fingerprint (80
+    bits of SHA-256 of the raw public key, five groups of four hex digits), so the event
+    key's fingerprint is the one Administration already shows."""
+    return register_file.fingerprint(public_raw.hex())
 
 
 def normal_fingerprint(text: str) -> str:
     """A fingerprint as typed (any case, any separators) in its printed form; "" if it is
     not one."""
     digits = re.sub(r"[^0-9a-f]", "", text.lower())
-    if len(digits) != 32:
+    if len(digits) != 20 or re.search(r"[^0-9a-fA-F\s\-:]", text):
         return ""
-    return "-".join(digits[i : i + 4] for i in range(0, 32, 4))
+    return "-".join(digits[i : i + 4] for i in range(0, 20, 4))
 
 
 def _raw(public: Ed25519PublicKey) -> bytes:
@@ -95,6 +95,28 @@ def _line(data: dict[str, Any]) -> bytes:
     return (
         json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
     ).encode("utf-8")
+
+
+def _unwritable(path: Path, error: OSError) -> BatchError:
+    return BatchError(
+        _(
+            "{file} cannot be written: {reason}. Run the command again with another file: "
+            "nothing is applied or marked twice."
+        ).format(file=path.name, reason=error.strerror or error)
+    )
+
+
+def _write(path: Path, data: bytes, target: Path) -> None:
+    """Write ``data`` to ``path`` for the owner only (a batch holds personal data in clear:
+    opened governance changes), flushed to the disk."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as error:
+        raise _unwritable(target, error) from None
 
 
 # -- reading a file within bounds ----------------------------------------------------------
@@ -427,12 +449,7 @@ def export_batch(
         data = write_batch(event_code, entries, key, batch_id=batch_id, created_at=now.isoformat())
         manifest_line = data[: data.index(b"\n")]
         temporary = path.with_name(path.name + ".part")
-        # Personal data in clear (opened governance changes): owner-only file.
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+        _write(temporary, data, path)
         ledger_batch.record_export(
             database.unit_of_work(),
             batch_id=batch_id,
@@ -440,7 +457,10 @@ def export_batch(
             entry_ids=[row[0] for row in rows],
             clock=clock,
         )
-        os.replace(temporary, path)
+        try:
+            os.replace(temporary, path)
+        except OSError as error:
+            raise _unwritable(path, error) from None
     return ExportReport(batch_id, len(entries), left, fingerprint(_raw(key.public_key())))
 
 
@@ -481,7 +501,7 @@ def apply_batch(
     named = normal_fingerprint(trust) if trust else ""
     if trust and not named:
         raise BatchError(
-            _("--trust {text} is not a key fingerprint (32 hex digits).").format(text=trust)
+            _("--trust {text} is not a key fingerprint (20 hex digits).").format(text=trust)
         )
     newly = False
     if batch.signer_fingerprint not in trusted:
@@ -523,8 +543,11 @@ def apply_batch(
     key = ledger.answer_key()
     data = write_answers(batch, [(o.key, o.status, o.reason) for o in outcomes], key)
     temporary = answers.with_name(answers.name + ".part")
-    temporary.write_bytes(data)
-    os.replace(temporary, answers)
+    _write(temporary, data, answers)
+    try:
+        os.replace(temporary, answers)
+    except OSError as error:
+        raise _unwritable(answers, error) from None
     accepted = sum(o.status == ACCEPTED for o in outcomes)
     return ApplyReport(
         batch.event_code,
@@ -667,7 +690,7 @@ def import_answers(
         named = normal_fingerprint(trust) if trust else ""
         if trust and not named:
             raise BatchError(
-                _("--trust {text} is not a key fingerprint (32 hex digits).").format(text=trust)
+                _("--trust {text} is not a key fingerprint (20 hex digits).").format(text=trust)
             )
         newly = False
         if answers.signer_fingerprint not in trusted:

@@ -142,7 +142,7 @@ event_key = Table(
     "ledger_event_key",
     metadata,
     Column("event", String(16), primary_key=True),
-    Column("fingerprint", String(40), primary_key=True),  # as printed: 8 groups of 4
+    Column("fingerprint", String(32), primary_key=True),  # as printed: 1a2b-3c4d-…
     Column("public_key", String(64), nullable=False),  # raw Ed25519, hex
     Column("trusted_at", DateTime(timezone=True), nullable=False),
 )

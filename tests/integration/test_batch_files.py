@@ -185,13 +185,16 @@ def test_round_trip_replays_change_nothing(
     replay = apply_batch(ledger, tmp_path / "batch-1.jsonl", answers)
     assert not replay.newly_trusted and answers.read_bytes() == written
     assert _ledger_state(ledger) == state
+    with pytest.raises(BatchError, match=r"a\.jsonl cannot be written"):
+        apply_batch(ledger, tmp_path / "batch-1.jsonl", tmp_path / "missing" / "a.jsonl")
+    assert _ledger_state(ledger) == state
     answers_2 = tmp_path / "answers-2.jsonl"
     apply_batch(ledger, tmp_path / "batch-2.jsonl", answers_2)
     assert _ledger_state(ledger) == state
     assert ledger.accounts([_customer_no(demo_db, governed)])[0].kyc["phone"] == "13911112222"
 
     # The kiosk trusts no ledger key yet.
-    with pytest.raises(BatchError, match="trusts no ledger key yet.*--trust"):
+    with pytest.raises(BatchError, match=r"trusts no ledger key yet.*--trust"):
         _import(demo_db, answers)
     assert _statuses(demo_db) == before
     marked = _import(demo_db, answers, trust=report.ledger_fingerprint)
@@ -293,7 +296,7 @@ def test_bad_batches_are_refused_with_a_sentence_and_nothing_applied(
     refused(_edit_line(data, 2, lambda x: x.replace(b'"at":"', b'"at":"1')), altered, trust=fp)
     lines = data.split(b"\n")
     refused(b"\n".join(lines[:2] + lines[3:]), altered, trust=fp)
-    refused(b"\n".join(lines[:2] + [lines[2]] + lines[2:]), altered, trust=fp)
+    refused(b"\n".join([*lines[:2], lines[2], *lines[2:]]), altered, trust=fp)
     refused(_edit_line(data, 0, lambda x: x.replace(b'"entries":', b'"entries": ')), altered)
     refused(_edit_line(data, -2, lambda x: x[:-12] + b'0123456789"}'), altered)  # signature
     # Signer not trusted: another key (the event's key trusted first).
@@ -389,7 +392,7 @@ def test_bad_answers_are_refused_and_nothing_is_marked(demo_db: Database, tmp_pa
 
     # Untrusted until named; a wrong name.
     refused(data, "trusts no ledger key yet")
-    refused(data, "not by the key .* you named", trust="0" * 32)
+    refused(data, "not by the key .* you named", trust="0" * 20)
     refused(data, "is not a key fingerprint", trust="abc")
     # Altered: a status, a reason, a line removed, the manifest.
     refused(data.replace(b'"status":"accepted"', b'"status":"rejected"', 1), "was altered")
