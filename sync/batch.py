@@ -40,7 +40,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kiosk import register_file, slipcode
 from kiosk.clock import Clock
@@ -435,10 +435,12 @@ def export_batch(
                 )
                 .where(OutboxEntry.status == OutboxStatus.PENDING)
                 .order_by(OutboxEntry.id)
-                .limit(limit + 1)
+                .limit(limit)
             ).all()
-        left = max(0, len(rows) - limit)
-        rows = rows[:limit]
+            waiting = uow.session.scalar(
+                select(func.count(OutboxEntry.id)).where(OutboxEntry.status == OutboxStatus.PENDING)
+            )
+        left = int(waiting or 0) - len(rows)
         if not rows:
             return ExportReport("", 0, 0, fingerprint(_raw(key.public_key())))
         entries = [

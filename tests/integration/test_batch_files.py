@@ -502,3 +502,38 @@ def test_the_commands_end_to_end(
     assert code == 0 and f"0 accepted, 0 rejected (conflicts), {total} marked before" in out
     code, out, _err = run(capsys, *base, "sync", "status")
     assert f"0 pending, {total} accepted" in out
+
+
+def test_more_than_a_file_holds_goes_in_the_next_file(
+    sqlite_demo_db: Database, tmp_path: Path
+) -> None:
+    """A file holds at most ``limit`` entries, the oldest; the next export, once the first
+    is answered, carries the rest."""
+    db = sqlite_demo_db
+    _event_day(db, 3)
+    total = pending(db)
+    ledger = _seeded(db, f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    key = keys.unlock(db.unit_of_work(), DEMO_PASSPHRASE)
+    opener = privacy.unlock(db.unit_of_work(), DEMO_PASSPHRASE)
+    clock = FixedClock(EVENING)
+    first = export_batch(db, tmp_path / "b1.jsonl", key, opener, clock=clock, limit=4)
+    assert (first.entries, first.left) == (4, total - 4)
+    applied = apply_batch(
+        ledger, tmp_path / "b1.jsonl", tmp_path / "a1.jsonl", trust=first.fingerprint
+    )
+    _import(db, tmp_path / "a1.jsonl", trust=applied.ledger_fingerprint)
+    assert pending(db) == total - 4
+    second = export_batch(db, tmp_path / "b2.jsonl", key, opener, clock=clock, limit=4)
+    assert (second.entries, second.left) == (min(4, total - 4), max(0, total - 8))
+    first_keys = {
+        k for k, _kind, _p in B.read_batch((tmp_path / "b1.jsonl").read_bytes(), "b1").entries
+    }
+    second_keys = {
+        k for k, _kind, _p in B.read_batch((tmp_path / "b2.jsonl").read_bytes(), "b2").entries
+    }
+    assert not first_keys & second_keys
+    apply_batch(ledger, tmp_path / "b2.jsonl", tmp_path / "a2.jsonl")
+    # The answer to the first batch does not mark the second's entries, and vice versa.
+    assert _import(db, tmp_path / "a1.jsonl").already == 4
+    assert _import(db, tmp_path / "a2.jsonl").accepted == second.entries
+    assert pending(db) == total - 4 - second.entries
