@@ -299,15 +299,18 @@ class Ledger:
         """Trust an event key from now on (the operator named its fingerprint)."""
         if fingerprint in self.event_keys(event_code):
             return
-        with self.engine.begin() as connection:
-            connection.execute(
-                event_key.insert().values(
-                    event=event_code,
-                    fingerprint=fingerprint,
-                    public_key=public_key,
-                    trusted_at=datetime.now(UTC),
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    event_key.insert().values(
+                        event=event_code,
+                        fingerprint=fingerprint,
+                        public_key=public_key,
+                        trusted_at=datetime.now(UTC),
+                    )
                 )
-            )
+        except IntegrityError:
+            pass  # another apply-batch trusted it at the same moment
 
     # -- accounts ----------------------------------------------------------------------------
 
