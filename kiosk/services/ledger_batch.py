@@ -1,6 +1,6 @@
 """What the event database remembers of batch files (``sync.batch``): the batches it exported
 and the ledger keys it trusts. Both are audit records, so no table is needed and both are
-under the audit chain's hash (editing either breaks ``kiosk audit check``).
+under the audit chain's hash (editing either breaks ``kiosk audit verify``).
 
 - ``ledger_batch_exported`` (entity ``ledger_batch``, entity id = the batch id): the sha256 of
   the batch's manifest line and the outbox entry ids it carried, as ranges ``[[first, last]]``
@@ -69,7 +69,7 @@ def record_export(
         audit.append(
             uow.session,
             at=now,
-            action=EXPORTED,
+            action="ledger_batch_exported",
             station=station,
             entity="ledger_batch",
             entity_id=batch_id,
@@ -128,7 +128,7 @@ def trust_ledger_key(
         audit.append(
             uow.session,
             at=now,
-            action=TRUSTED,
+            action="ledger_key_trusted",
             station=station,
             entity="ledger_key",
             entity_id=fingerprint,
