@@ -195,10 +195,11 @@ def _parse_signed(data: bytes, name: str, fmt: str, what: str, counted: str) -> 
     manifest, items, closing = parsed[0], parsed[1:-1], parsed[-1]
     if manifest.get("format") != fmt:
         raise bad(_("its first line is not a {what} manifest").format(what=what))
-    if manifest.get("version") != VERSION:
+    version = manifest.get("version")
+    if not _int(version) or version != VERSION:
         raise BatchError(
             _("{file} has format version {version}; this kiosk reads version {ours}.").format(
-                file=name, version=manifest.get("version"), ours=VERSION
+                file=name, version=str(version)[:20], ours=VERSION
             )
         )
     signer = manifest.get("signer")
@@ -289,7 +290,7 @@ def _entry_problem(item: dict[str, Any], event_code: str) -> str:
     if not isinstance(payload, dict):
         return _("its payload is not an object")
     if payload.get("event", event_code) != event_code:
-        return _("it belongs to event {code}").format(code=payload.get("event"))
+        return _("it belongs to event {code}").format(code=str(payload.get("event"))[:20])
     if kind.startswith("slip_") and payload.get("event") != event_code:
         return _("it names no event")
     for field, check in _FIELDS.get(kind, {}).items():

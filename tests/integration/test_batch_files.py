@@ -350,6 +350,11 @@ def test_bad_batches_are_refused_with_a_sentence_and_nothing_applied(
     refused(b"[1]\n{}\n", "line 1 is not a JSON object")
     refused(data[:-5], "does not end with a complete line")
     refused(data.replace(b'"version":1', b'"version":2', 1), "format version 2")
+    refused(data.replace(b'"version":1', b'"version":true', 1), "format version True")
+    refused(
+        data.replace(b'"version":1', b'"version":[' + b"1," * 5000 + b"1]", 1),
+        r"format version \[1, 1, 1, 1, 1, 1, 1;",
+    )
     refused(data.replace(b'"entries":', b'"entries":"3",', 1), "JSON|altered")
     refused(
         data.replace(b'"signer":{', b'"signer":{"public_key":7,"x":{', 1),
