@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 
+from cli import batch_commands
 from cli.common import passphrase
 from cli.staff import add_staff
 from kiosk import db as dbmod
@@ -38,6 +39,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     )
     seed.add_argument("--url", dest="ledger", metavar="URL")
     seed.set_defaults(func=cmd_ledger_seed)
+    batch_commands.add_ledger_parsers(ledger_commands)
 
     sync = commands.add_parser(
         "sync", help=_("pull a snapshot from / push the outbox to the ledger")
@@ -59,6 +61,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     push.set_defaults(func=cmd_sync_push)
     status = sync_commands.add_parser("status", help=_("what is pending, accepted and rejected"))
     status.set_defaults(func=cmd_sync_status, ledger=None)
+    batch_commands.add_sync_parsers(sync_commands)
 
 
 def cmd_ledger_init(args: argparse.Namespace) -> int:

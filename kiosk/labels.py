@@ -202,6 +202,8 @@ def audit_action_label(action: str) -> str:
         "window_branch_moved": _("Branch moved to another arrival window"),
         "ledger_pushed": _("Sent to the points ledger"),
         "ledger_pulled": _("Balances refreshed from the ledger"),
+        "ledger_batch_exported": _("Batch file for the points ledger exported"),
+        "ledger_key_trusted": _("Points ledger key trusted"),
     }
     if action in labels:
         return labels[action]

@@ -28,6 +28,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -47,7 +49,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from kiosk.bulk import insert_rows
 from kiosk.db import create_db_engine
@@ -132,6 +134,22 @@ meta = Table(
     Column("name", String(32), primary_key=True),
     Column("value", String(64), nullable=False),
 )
+
+
+# The event signing keys this ledger trusts for batch files (``sync.batch``): a key is trusted
+# only when the ledger's operator names its fingerprint (``kiosk ledger apply-batch --trust``).
+event_key = Table(
+    "ledger_event_key",
+    metadata,
+    Column("event", String(16), primary_key=True),
+    Column("fingerprint", String(32), primary_key=True),  # as printed: 1a2b-3c4d-…
+    Column("public_key", String(64), nullable=False),  # raw Ed25519, hex
+    Column("trusted_at", DateTime(timezone=True), nullable=False),
+)
+
+# The ledger's own Ed25519 key that signs answer files lives in ``ledger_meta`` under this
+# name (raw private key, hex: exactly 64 characters), created once.
+ANSWER_KEY = "answer_key"
 
 
 class LedgerError(KioskError):
@@ -241,6 +259,58 @@ class Ledger:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    # -- batch files: the ledger's key and the event keys it trusts --------------------------
+
+    def answer_key(self) -> Ed25519PrivateKey:
+        """The ledger's own signing key for answer files, created on first use and kept in
+        ``ledger_meta`` (the ledger's database is the bank's; it never leaves it)."""
+        with self.engine.begin() as connection:
+            value = connection.scalar(select(meta.c.value).where(meta.c.name == ANSWER_KEY))
+        if value is None:
+            raw = Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.Raw,
+                serialization.PrivateFormat.Raw,
+                serialization.NoEncryption(),
+            )
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(meta.insert().values(name=ANSWER_KEY, value=raw.hex()))
+            except IntegrityError:
+                pass  # another apply-batch created it first: use that one
+            with self.engine.begin() as connection:
+                value = connection.scalar(select(meta.c.value).where(meta.c.name == ANSWER_KEY))
+        return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(str(value)))
+
+    def event_keys(self, event_code: str) -> dict[str, str]:
+        """The event keys trusted for ``event_code``: fingerprint -> raw public key (hex)."""
+        metadata.create_all(self.engine, tables=[event_key])  # a ledger from before batches
+        with self.engine.connect() as connection:
+            return {
+                fingerprint: public
+                for fingerprint, public in connection.execute(
+                    select(event_key.c.fingerprint, event_key.c.public_key).where(
+                        event_key.c.event == event_code
+                    )
+                )
+            }
+
+    def trust_event_key(self, event_code: str, fingerprint: str, public_key: str) -> None:
+        """Trust an event key from now on (the operator named its fingerprint)."""
+        if fingerprint in self.event_keys(event_code):
+            return
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    event_key.insert().values(
+                        event=event_code,
+                        fingerprint=fingerprint,
+                        public_key=public_key,
+                        trusted_at=datetime.now(UTC),
+                    )
+                )
+        except IntegrityError:
+            pass  # another apply-batch trusted it at the same moment
 
     # -- accounts ----------------------------------------------------------------------------
 
