@@ -140,5 +140,9 @@ def open_ledger_for(args: argparse.Namespace, url: str, database: dbmod.Database
         ca_file=args.ca_file,
         client_cert=args.client_cert,
         client_key=args.client_key,
-        warn=lambda sentence: print(sentence, file=sys.stderr),
+        # The app's background push (--progress-lines) reads its child's output as lines of
+        # its own; the app's settings chose the ledger, the terminal user hears it.
+        warn=None
+        if getattr(args, "progress_lines", False)
+        else lambda sentence: print(sentence, file=sys.stderr),
     )
