@@ -344,7 +344,12 @@ def create_app(ledger: Ledger) -> Starlette:
         except ValueError:
             raise _Refused(400, "The body is not JSON.") from None
         batch = _entries(body, code)
-        outcomes = await run_in_threadpool(ledger.apply, batch)
+        try:
+            outcomes = await run_in_threadpool(ledger.apply, batch)
+        except (KeyError, TypeError, ValueError) as error:  # rolled back: nothing applied
+            raise _Refused(
+                400, f"An entry's payload lacks a field or holds a wrong value ({error!r})."
+            ) from None
         return JSONResponse(
             {"outcomes": [{"key": o.key, "status": o.status, "reason": o.reason} for o in outcomes]}
         )

@@ -393,6 +393,9 @@ def test_wrong_token_other_event_and_revoked(
             client = _client(url, token, db, pki)
             with pytest.raises(LedgerAuthError, match="Entry 2 is for event X, not for"):
                 client.apply([("a:1", "check_in", {}), ("a:2", "check_in", {"event": "X"})])
+            # A payload the ledger cannot read: refused (never tried again), nothing applied.
+            with pytest.raises(LedgerError, match="payload lacks a field"):
+                client.apply([("a:3", "slip_redeemed", {"serial": 1})])
             client.dispose()
             assert ledger.revoke_token(token)
             client = _client(url, token, db, pki)
