@@ -38,7 +38,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     )
     seed.add_argument("--url", dest="ledger", metavar="URL")
     seed.set_defaults(func=cmd_ledger_seed)
-    from cli.ledger_http_commands import add_ledger_parsers
+    from cli.ledger_http import add_ledger_parsers
 
     add_ledger_parsers(ledger_commands)
 
@@ -67,13 +67,13 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
 
 
 def _add_tls(parser: argparse.ArgumentParser) -> None:
-    from cli.ledger_http_commands import add_tls_arguments
+    from cli.ledger_http import add_tls_arguments
 
     add_tls_arguments(parser)
 
 
 def _open(args: argparse.Namespace, database: dbmod.Database):  # type: ignore[no-untyped-def]
-    from cli.ledger_http_commands import open_ledger_for
+    from cli.ledger_http import open_ledger_for
 
     return open_ledger_for(args, _ledger_url(args), database)
 

@@ -1,4 +1,5 @@
-"""``kiosk ledger token|serve`` and the HTTPS side of ``kiosk sync push|pull``.
+"""``kiosk ledger token|serve`` and the HTTPS side of ``kiosk sync push|pull``: a helper of
+cli/sync_commands.py, which adds these parsers to its ``ledger`` group.
 
 The bank's IT runs ``kiosk ledger serve`` (the reference service, sync/api.py) and makes one
 token per event with ``kiosk ledger token``; the kiosk reaches it with ``--ledger https://…``
@@ -8,6 +9,7 @@ and the token from ``KIOSK_LEDGER_TOKEN`` (or typed on a terminal).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from cli.common import secret
@@ -56,9 +58,11 @@ def add_ledger_parsers(ledger_commands: argparse._SubParsersAction) -> None:  # 
 
 
 def _url(args: argparse.Namespace) -> str:
-    from cli.sync_commands import _ledger_url
-
-    return _ledger_url(args)
+    """The ledger's database URL: --url, else KIOSK_LEDGER (as cli/sync_commands.py)."""
+    url = args.ledger or os.environ.get("KIOSK_LEDGER")
+    if not url:
+        raise KioskError(_("Say where the points ledger is: --ledger URL or KIOSK_LEDGER."))
+    return url
 
 
 def cmd_ledger_token(args: argparse.Namespace) -> int:
