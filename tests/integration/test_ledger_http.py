@@ -176,18 +176,31 @@ def test_push_cut_at_random_points_then_run_again(pg_demo_url: str, pg_url: str,
             cable.plug()
             try:
                 for _round in range(4):
-                    if pending(db) == 0:
-                        break
+                    # After a random number of answered batches, the cable is cut a random
+                    # moment later: inside the next request (before, while or after the
+                    # ledger commits) or between two.
+                    after = rng.randint(1, 3)
+                    timers: list[threading.Timer] = []
+
+                    def cut_soon(
+                        done: int,
+                        _total: int,
+                        after: int = after,
+                        timers: list[threading.Timer] = timers,
+                    ) -> None:
+                        if done >= after * 3 and not timers:
+                            timers.append(threading.Timer(rng.uniform(0, 0.03), cable.cut))
+                            timers[0].start()
+
                     client = _client(cable.url, token, db, pki, tries=2, backoff=0.01)
-                    timer = threading.Timer(rng.uniform(0.05, 0.4), cable.cut)
-                    timer.start()
                     try:
-                        push(db, client, batch_size=3, clock=FixedClock(EVENING))
+                        push(db, client, batch_size=3, progress=cut_soon, clock=FixedClock(EVENING))
                     except LedgerError as error:
                         assert "cannot be reached" in str(error)
                         cuts += 1
                     finally:
-                        timer.join()
+                        for timer in timers:
+                            timer.join()
                         client.dispose()
                     cable.plug()
                 assert 0 < pending(db) < total
@@ -198,7 +211,7 @@ def test_push_cut_at_random_points_then_run_again(pg_demo_url: str, pg_url: str,
                     client.dispose()
             finally:
                 cable.cut()
-        assert cuts >= 2
+        assert cuts == 4
         _agree(db, ledger, total, 40)
     finally:
         ledger.dispose()
@@ -496,6 +509,20 @@ def test_the_commands(sqlite_demo_db: Database, tmp_path: Path, pki: Pki) -> Non
             assert pushed.returncode == 0, pushed.stderr
             assert "6 entries pushed: 6 accepted" in pushed.stdout
             assert "rehearsals" not in pushed.stderr
+            pulled = run(
+                "sync",
+                "pull",
+                "--ledger",
+                url,
+                "--ca-file",
+                str(pki.ca),
+                "--staff",
+                "S001",
+                KIOSK_LEDGER_TOKEN=token,
+                KIOSK_PIN="1234",
+            )
+            assert pulled.returncode == 0, pulled.stderr
+            assert "240 customers refreshed from the ledger" in pulled.stdout
             no_ca = run("sync", "push", "--ledger", url, KIOSK_LEDGER_TOKEN=token)
             assert no_ca.returncode == 1 and "--ca-file" in no_ca.stderr
             assert len(no_ca.stderr.strip().splitlines()) == 1
