@@ -459,6 +459,15 @@ def test_certificates_unknown_expired_or_refused(
                 client_cert=str(pki.expired_client_cert),
                 client_key=str(pki.expired_client_key),
             )
+            # The service itself refuses the expired one too (the kiosk's own check aside).
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr("sync.http_ledger._check_not_expired", lambda _path: None)
+                refused(
+                    url,
+                    "refuses this laptop's client certificate",
+                    client_cert=str(pki.expired_client_cert),
+                    client_key=str(pki.expired_client_key),
+                )
         with serving(ledger, pki, expired=True) as url:
             refused(url, "failed: certificate has expired")
         assert _outbox(db) == before
