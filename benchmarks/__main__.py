@@ -33,6 +33,7 @@ from benchmarks import (
     soak,
     startup,
     sync,
+    sync_https,
 )
 
 BENCHMARKS: list[Benchmark] = [
@@ -40,6 +41,7 @@ BENCHMARKS: list[Benchmark] = [
     search,
     slips,
     sync,
+    sync_https,
     booth,
     dashboard,
     backup,

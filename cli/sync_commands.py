@@ -40,6 +40,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     seed.add_argument("--url", dest="ledger", metavar="URL")
     seed.set_defaults(func=cmd_ledger_seed)
     batch_commands.add_ledger_parsers(ledger_commands)
+    from cli.ledger_http import add_ledger_parsers
+
+    add_ledger_parsers(ledger_commands)
 
     sync = commands.add_parser(
         "sync", help=_("pull a snapshot from / push the outbox to the ledger")
@@ -49,12 +52,14 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
         "pull", help=_("refresh the customers' balances, tiers and KYC from the ledger")
     )
     pull.add_argument("--ledger", metavar="URL")
+    _add_tls(pull)
     add_staff(pull, required=True, help=_("staff number of the supervisor who refreshes"))
     pull.set_defaults(func=cmd_sync_pull)
     push = sync_commands.add_parser(
         "push", help=_("send everything pending to the ledger; safe to run again")
     )
     push.add_argument("--ledger", metavar="URL")
+    _add_tls(push)
     push.add_argument("--batch", type=int, default=5000, metavar="N")
     # For the app's background push, which runs this command as a child process.
     push.add_argument("--progress-lines", action="store_true", help=argparse.SUPPRESS)
@@ -62,6 +67,18 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     status = sync_commands.add_parser("status", help=_("what is pending, accepted and rejected"))
     status.set_defaults(func=cmd_sync_status, ledger=None)
     batch_commands.add_sync_parsers(sync_commands)
+
+
+def _add_tls(parser: argparse.ArgumentParser) -> None:
+    from cli.ledger_http import add_tls_arguments
+
+    add_tls_arguments(parser)
+
+
+def _open(args: argparse.Namespace, database: dbmod.Database):  # type: ignore[no-untyped-def]
+    from cli.ledger_http import open_ledger_for
+
+    return open_ledger_for(args, _ledger_url(args), database)
 
 
 def cmd_ledger_init(args: argparse.Namespace) -> int:
@@ -83,8 +100,12 @@ def cmd_ledger_seed(args: argparse.Namespace) -> int:
         sealed = privacy.has_key(uow.session)
     if sealed:  # the ledger gets the full phones and IDs
         opener = privacy.unlock(database.unit_of_work(), passphrase())
+    from kiosk.services.events import current_event
+
+    with database.unit_of_work() as uow:
+        code = current_event(uow.session).code
     ledger = Ledger.open(_ledger_url(args), create=True)
-    count = ledger.upsert_accounts(accounts_from_event(database, opener))
+    count = ledger.upsert_accounts(accounts_from_event(database, opener), event=code)
     ledger.dispose()
     database.dispose()
     print(_("{n} customer accounts written to the ledger.").format(n=count))
@@ -93,11 +114,10 @@ def cmd_ledger_seed(args: argparse.Namespace) -> int:
 
 def cmd_sync_pull(args: argparse.Namespace) -> int:
     from cli.staff import signed_in
-    from sync.ledger import Ledger
     from sync.push import pull
 
     database = dbmod.open_database(args.db)
-    ledger = Ledger.open(_ledger_url(args))
+    ledger = _open(args, database)
     try:
         report = pull(database, ledger, signed_in(database, args.staff))
     finally:
@@ -129,13 +149,12 @@ def _lines(done: int, total: int) -> None:
 
 
 def cmd_sync_push(args: argparse.Namespace) -> int:
-    from sync.ledger import Ledger
     from sync.push import SyncBusy, push
 
     if args.batch <= 0:
         raise KioskError(_("The batch size must be at least 1."))
     database = dbmod.open_database(args.db)
-    ledger = Ledger.open(_ledger_url(args))
+    ledger = _open(args, database)
     try:
         report = push(
             database,

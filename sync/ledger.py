@@ -21,7 +21,10 @@ keeps a loopback PostgreSQL push well above 20,000 entries per second.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -126,6 +129,27 @@ governance = Table(
     Column("new_value", String(300)),
     Column("at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("idempotency_key", "field"),
+)
+
+# The accounts an event's snapshot holds (its invitation list at the bank): what an event's
+# token may read over HTTPS. ``kiosk ledger seed`` writes it from the event's customers.
+event_account = Table(
+    "ledger_event_account",
+    metadata,
+    Column("event", String(16), primary_key=True),
+    Column("customer_no", String(32), primary_key=True),
+)
+
+# Bearer tokens of the HTTPS service (sync/api.py), one or more per event. Only the SHA-256 of
+# the secret is stored: the token is printed once, when it is made.
+token = Table(
+    "ledger_token",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("event", String(16), nullable=False),
+    Column("secret_sha256", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
 )
 
 meta = Table(
@@ -314,11 +338,14 @@ class Ledger:
 
     # -- accounts ----------------------------------------------------------------------------
 
-    def upsert_accounts(self, accounts: Iterable[Account]) -> int:
+    def upsert_accounts(self, accounts: Iterable[Account], *, event: str | None = None) -> int:
         """Create or replace accounts (``kiosk ledger seed``) with their lots: lots matched on
         their ref are replaced, new ones added, an existing lot not given is kept at 0 points
-        (a slip may name it)."""
+        (a slip may name it). With ``event``, the accounts join that event's snapshot (what
+        its token may pull over HTTPS)."""
         given = list(accounts)
+        if event is not None:
+            self.add_to_event(event, [a.customer_no for a in given])
         rows = [
             {
                 "customer_no": a.customer_no,
@@ -418,6 +445,89 @@ class Ledger:
                         )
                     )
         return result
+
+    def add_to_event(self, event: str, customer_nos: Sequence[str]) -> None:
+        """Put accounts on an event's snapshot (already there: kept once)."""
+        metadata.create_all(self.engine, tables=[event_account])
+        with self.engine.begin() as connection:
+            there = set(
+                connection.scalars(
+                    select(event_account.c.customer_no).where(event_account.c.event == event)
+                )
+            )
+            insert_rows(
+                connection,
+                event_account,
+                [
+                    {"event": event, "customer_no": no}
+                    for no in dict.fromkeys(customer_nos)
+                    if no not in there
+                ],
+            )
+
+    def event_accounts(
+        self, event: str, *, after: str = "", limit: int = 1000, today: date | None = None
+    ) -> list[Account]:
+        """One page of an event's snapshot: its accounts after customer number ``after``, in
+        customer order, as ``accounts`` reports them."""
+        metadata.create_all(self.engine, tables=[event_account])
+        with self.engine.connect() as connection:
+            numbers = list(
+                connection.scalars(
+                    select(event_account.c.customer_no)
+                    .where(event_account.c.event == event, event_account.c.customer_no > after)
+                    .order_by(event_account.c.customer_no)
+                    .limit(limit)
+                )
+            )
+        found = {a.customer_no: a for a in self.accounts(numbers, today)}
+        return [found[no] for no in numbers if no in found]
+
+    # -- tokens of the HTTPS service -----------------------------------------------------------
+
+    def create_token(self, event: str) -> str:
+        """A new bearer token for ``event``: ``ID.SECRET``, returned once; only the secret's
+        SHA-256 is kept."""
+        metadata.create_all(self.engine, tables=[token])
+        token_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        with self.engine.begin() as connection:
+            connection.execute(
+                token.insert().values(
+                    id=token_id,
+                    event=event,
+                    secret_sha256=hashlib.sha256(secret.encode()).hexdigest(),
+                    created_at=datetime.now(UTC),
+                )
+            )
+        return f"{token_id}.{secret}"
+
+    def revoke_token(self, token_id: str) -> bool:
+        """Revoke a token by its id (the part before the dot); False when there is none."""
+        metadata.create_all(self.engine, tables=[token])
+        with self.engine.begin() as connection:
+            done = connection.execute(
+                update(token)
+                .where(token.c.id == token_id.split(".", 1)[0], token.c.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+            )
+            return bool(done.rowcount)
+
+    def token_event(self, presented: str) -> str | None:
+        """The event a presented token stands for; None when it is unknown, wrong or revoked."""
+        token_id, _dot, secret = presented.partition(".")
+        if not token_id or not secret:
+            return None
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(token.c.event, token.c.secret_sha256).where(
+                    token.c.id == token_id, token.c.revoked_at.is_(None)
+                )
+            ).first()
+        if row is None:
+            return None
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        return row.event if hmac.compare_digest(digest, row.secret_sha256) else None
 
     def points_stock(self, today: date | None = None) -> int:
         """Every account's points not expired on ``today``: the bank's whole points stock, the

@@ -45,7 +45,8 @@ from kiosk.services.events import current_event
 from kiosk.services.gate import event_today
 from kiosk.services.ledger_push import Refused, record_push
 from kiosk.services.ledger_snapshot import KYC_FIELDS, PullRefused, apply_ledger_snapshot
-from sync.ledger import ACCEPTED, Account, Ledger, Lot
+from sync.ledger import ACCEPTED, Account, Lot
+from sync.transport import LedgerClient
 
 
 class SyncError(KioskError):
@@ -146,7 +147,7 @@ def _opened(payload: dict[str, Any], sealed: bool, opener: Opener | None) -> dic
 
 def push(
     database: Database,
-    ledger: Ledger,
+    ledger: LedgerClient,
     *,
     batch_size: int = 5000,
     progress: Callable[[int, int], None] | None = None,
@@ -167,7 +168,7 @@ def push(
 
 def _push(
     database: Database,
-    ledger: Ledger,
+    ledger: LedgerClient,
     batch_size: int,
     progress: Callable[[int, int], None] | None,
     max_batches: int | None,
@@ -225,7 +226,7 @@ class PullReport:
 
 def pull(
     database: Database,
-    ledger: Ledger,
+    ledger: LedgerClient,
     staff: StaffSession | None,
     *,
     clock: Clock | None = None,
@@ -244,7 +245,7 @@ def pull(
 
 def _pull(
     database: Database,
-    ledger: Ledger,
+    ledger: LedgerClient,
     staff: StaffSession | None,
     clock: Clock | None,
     station: str,
