@@ -151,3 +151,14 @@ def launch(args: argparse.Namespace) -> int:
     from ui.app import run_app
 
     return run_app(db_url=args.db, language=args.lang)
+
+
+ENV_LEDGER = "KIOSK_LEDGER"
+
+
+def ledger_url(args: argparse.Namespace) -> str:
+    """Where the points ledger is: ``--ledger`` / ``--url``, else ``KIOSK_LEDGER``."""
+    url = args.ledger or os.environ.get(ENV_LEDGER)
+    if not url:
+        raise KioskError(_("Say where the points ledger is: --ledger URL or KIOSK_LEDGER."))
+    return url

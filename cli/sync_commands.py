@@ -9,21 +9,12 @@ import argparse
 import os
 import sys
 
-from cli import batch_commands
-from cli.common import passphrase
+from cli import ledger_batch
+from cli.common import ledger_url, passphrase
 from cli.staff import add_staff
 from kiosk import db as dbmod
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-
-ENV_LEDGER = "KIOSK_LEDGER"
-
-
-def _ledger_url(args: argparse.Namespace) -> str:
-    url = args.ledger or os.environ.get(ENV_LEDGER)
-    if not url:
-        raise KioskError(_("Say where the points ledger is: --ledger URL or KIOSK_LEDGER."))
-    return url
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,7 +30,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     )
     seed.add_argument("--url", dest="ledger", metavar="URL")
     seed.set_defaults(func=cmd_ledger_seed)
-    batch_commands.add_ledger_parsers(ledger_commands)
+    ledger_batch.add_ledger_parsers(ledger_commands)
     from cli.ledger_http import add_ledger_parsers
 
     add_ledger_parsers(ledger_commands)
@@ -66,7 +57,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     push.set_defaults(func=cmd_sync_push)
     status = sync_commands.add_parser("status", help=_("what is pending, accepted and rejected"))
     status.set_defaults(func=cmd_sync_status, ledger=None)
-    batch_commands.add_sync_parsers(sync_commands)
+    ledger_batch.add_sync_parsers(sync_commands)
 
 
 def _add_tls(parser: argparse.ArgumentParser) -> None:
@@ -78,13 +69,13 @@ def _add_tls(parser: argparse.ArgumentParser) -> None:
 def _open(args: argparse.Namespace, database: dbmod.Database):  # type: ignore[no-untyped-def]
     from cli.ledger_http import open_ledger_for
 
-    return open_ledger_for(args, _ledger_url(args), database)
+    return open_ledger_for(args, ledger_url(args), database)
 
 
 def cmd_ledger_init(args: argparse.Namespace) -> int:
     from sync.ledger import Ledger
 
-    Ledger.open(_ledger_url(args), create=True).dispose()
+    Ledger.open(ledger_url(args), create=True).dispose()
     print(_("The points ledger is ready."))
     return 0
 
@@ -104,7 +95,7 @@ def cmd_ledger_seed(args: argparse.Namespace) -> int:
 
     with database.unit_of_work() as uow:
         code = current_event(uow.session).code
-    ledger = Ledger.open(_ledger_url(args), create=True)
+    ledger = Ledger.open(ledger_url(args), create=True)
     count = ledger.upsert_accounts(accounts_from_event(database, opener), event=code)
     ledger.dispose()
     database.dispose()

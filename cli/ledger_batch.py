@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.common import passphrase
+from cli.common import ledger_url, passphrase
 from kiosk import db as dbmod
 from kiosk.i18n import _
 
@@ -82,11 +82,10 @@ def cmd_sync_export_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_ledger_apply_batch(args: argparse.Namespace) -> int:
-    from cli.sync_commands import _ledger_url
     from sync.batch import apply_batch
     from sync.ledger import Ledger
 
-    ledger = Ledger.open(_ledger_url(args))
+    ledger = Ledger.open(ledger_url(args))
     try:
         report = apply_batch(
             ledger, Path(args.file), Path(args.answers), trust=args.trust, event_code=args.event
