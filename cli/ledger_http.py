@@ -21,13 +21,27 @@ ENV_TOKEN = "KIOSK_LEDGER_TOKEN"
 
 
 def add_tls_arguments(parser: argparse.ArgumentParser) -> None:
+    """The TLS files, each defaulting to an environment variable: the app's background push
+    (``ui/sync_status.py``) runs ``kiosk sync push`` with the app's environment and no
+    options, so ``KIOSK_LEDGER=https://…`` with these set reaches a bank's HTTPS ledger too."""
     parser.add_argument(
-        "--ca-file", metavar="FILE", help=_("the CA certificate of a ledger with a private CA")
+        "--ca-file",
+        metavar="FILE",
+        default=os.environ.get("KIOSK_LEDGER_CA") or None,
+        help=_("the CA certificate of a ledger with a private CA (or $KIOSK_LEDGER_CA)"),
     )
     parser.add_argument(
-        "--client-cert", metavar="FILE", help=_("this laptop's client certificate, if asked")
+        "--client-cert",
+        metavar="FILE",
+        default=os.environ.get("KIOSK_LEDGER_CLIENT_CERT") or None,
+        help=_("this laptop's client certificate, if asked (or $KIOSK_LEDGER_CLIENT_CERT)"),
     )
-    parser.add_argument("--client-key", metavar="FILE", help=_("the client certificate's key"))
+    parser.add_argument(
+        "--client-key",
+        metavar="FILE",
+        default=os.environ.get("KIOSK_LEDGER_CLIENT_KEY") or None,
+        help=_("the client certificate's key (or $KIOSK_LEDGER_CLIENT_KEY)"),
+    )
 
 
 def add_ledger_parsers(ledger_commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

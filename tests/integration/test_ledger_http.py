@@ -532,6 +532,17 @@ def test_the_commands(sqlite_demo_db: Database, tmp_path: Path, pki: Pki) -> Non
             )
             assert pulled.returncode == 0, pulled.stderr
             assert "240 customers refreshed from the ledger" in pulled.stdout
+            # As the app's background push runs it: no options, all from the environment.
+            background = run(
+                "sync",
+                "push",
+                "--progress-lines",
+                KIOSK_LEDGER=url,
+                KIOSK_LEDGER_CA=str(pki.ca),
+                KIOSK_LEDGER_TOKEN=token,
+            )
+            assert background.returncode == 0, background.stderr
+            assert background.stderr == ""
             no_ca = run("sync", "push", "--ledger", url, KIOSK_LEDGER_TOKEN=token)
             assert no_ca.returncode == 1 and "--ca-file" in no_ca.stderr
             assert len(no_ca.stderr.strip().splitlines()) == 1
