@@ -204,6 +204,16 @@ def test_a_file_pull_equals_the_direct_pull_and_replays(
     assert (moved[0], "L1", 700, DEMO_DATE - timedelta(days=1)) in lots
     assert moved[11] == date(2031, 5, 1) and moved[15] == "13900001111"
     assert stock == manifest["points_stock"]
+    with demo_db.unit_of_work() as uow:
+        actions = list(
+            uow.session.scalars(
+                select(AuditRecord.action)
+                .where(AuditRecord.action.like("ledger_%"))
+                .order_by(AuditRecord.id)
+            )
+        )
+        assert audit.verify(uow.session) is None
+    assert actions == ["ledger_pulled", "ledger_key_trusted", "ledger_snapshot_imported"]
 
     # Replayed with nothing pushed since: the same result.
     again = _import(demo_db, snapshot)
