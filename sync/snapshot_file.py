@@ -43,7 +43,6 @@ from kiosk.permissions import Action, require
 from kiosk.services import ledger_batch
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
-from sync.api import _account_json
 from sync.batch import (
     MAX_ENTRIES,
     VERSION,
@@ -79,7 +78,10 @@ def write_snapshot(
     *,
     created_at: str,
 ) -> bytes:
-    """The signed snapshot file's bytes."""
+    """The signed snapshot file's bytes; each account exactly as the HTTPS service sends it
+    (imported here: only the ledger's side writes, a kiosk needs no web framework to read)."""
+    from sync.api import _account_json
+
     body = [_line(_account_json(a)) for a in accounts]
     public_raw = _raw(key.public_key())
     manifest = _line(

@@ -172,7 +172,7 @@ def record_snapshot(
             audit.append(
                 uow.session,
                 at=now,
-                action=TRUSTED,
+                action="ledger_key_trusted",
                 station=station,
                 entity="ledger_key",
                 entity_id=trusted[0],
@@ -181,7 +181,7 @@ def record_snapshot(
         audit.append(
             uow.session,
             at=now,
-            action=SNAPSHOT,
+            action="ledger_snapshot_imported",
             staff_id=staff_id,
             station=station,
             entity="ledger_snapshot",

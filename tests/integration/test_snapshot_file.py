@@ -305,6 +305,7 @@ def test_bad_snapshots_are_refused_with_a_sentence_and_nothing_changed(
     refused(b"\n".join(lines[:1] + lines[2:]), altered)  # removed
     refused(b"\n".join([lines[0], lines[1], *lines[1:]]), altered)  # added
     refused(data.replace(b'"points_stock":', b'"points_stock":1', 1), altered)  # manifest
+    refused(data[:-14] + b'01234567890"}\n', altered)  # the signature
     # Not a supervisor: the pull's own role check, before the file is read.
     refused(data, "Only a supervisor", staff="A001")
     # Untrusted, another key, a wrong name.
