@@ -1,5 +1,7 @@
 """``kiosk sync export-batch``, ``kiosk ledger apply-batch``, ``kiosk sync import-answers``:
-the ledger by batch file, for a bank that never hands out its database URL (``sync.batch``).
+the ledger by batch file, for a bank that never hands out its database URL (``sync.batch``);
+``kiosk ledger export-snapshot`` and ``kiosk sync import-snapshot``: the pull by file
+(``sync.snapshot_file``).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from cli.common import ledger_url, passphrase
+from cli.staff import add_staff
 from kiosk import db as dbmod
 from kiosk.i18n import _
 
@@ -27,6 +30,19 @@ def add_ledger_parsers(ledger_commands: argparse._SubParsersAction) -> None:  # 
     )
     apply.add_argument("--event", metavar="CODE", help=_("refuse a batch of any other event"))
     apply.set_defaults(func=cmd_ledger_apply_batch)
+    snapshot = ledger_commands.add_parser(
+        "export-snapshot",
+        help=_("write an event's snapshot (balances, lots, tiers, KYC) as a signed file"),
+    )
+    snapshot.add_argument("--url", dest="ledger", metavar="URL")
+    snapshot.add_argument("--event", required=True, metavar="CODE")
+    snapshot.add_argument("--out", required=True, metavar="FILE")
+    snapshot.add_argument(
+        "--day",
+        metavar="YYYY-MM-DD",
+        help=_("count balances and the points stock on this day (default: the ledger's today)"),
+    )
+    snapshot.set_defaults(func=cmd_ledger_export_snapshot)
 
 
 def add_sync_parsers(sync_commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -46,6 +62,18 @@ def add_sync_parsers(sync_commands: argparse._SubParsersAction) -> None:  # type
         help=_("trust this ledger key from now on (the first answer file)"),
     )
     answers.set_defaults(func=cmd_sync_import_answers, ledger=None)
+    snapshot = sync_commands.add_parser(
+        "import-snapshot",
+        help=_("refresh the customers from the ledger's signed snapshot file, as a pull does"),
+    )
+    snapshot.add_argument("file", metavar="FILE")
+    add_staff(snapshot, required=True, help=_("staff number of the supervisor who refreshes"))
+    snapshot.add_argument(
+        "--trust",
+        metavar="FINGERPRINT",
+        help=_("trust this ledger key from now on (the first file from this ledger)"),
+    )
+    snapshot.set_defaults(func=cmd_sync_import_snapshot, ledger=None)
 
 
 def cmd_sync_export_batch(args: argparse.Namespace) -> int:
@@ -136,4 +164,68 @@ def cmd_sync_import_answers(args: argparse.Namespace) -> int:
             already=report.already,
         )
     )
+    return 0
+
+
+def cmd_ledger_export_snapshot(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from kiosk.errors import KioskError
+    from sync.ledger import Ledger
+    from sync.snapshot_file import export_snapshot
+
+    day = None
+    if args.day:
+        try:
+            day = date.fromisoformat(args.day)
+        except ValueError:
+            raise KioskError(
+                _("--day {text} is not a date (YYYY-MM-DD).").format(text=args.day)
+            ) from None
+    ledger = Ledger.open(ledger_url(args))
+    try:
+        report = export_snapshot(ledger, args.event, Path(args.out), day=day)
+    finally:
+        ledger.dispose()
+    print(
+        _("{n} accounts of event {event} as on {day} written to {file}.").format(
+            n=report.accounts, event=report.event_code, day=report.day.isoformat(), file=args.out
+        )
+    )
+    print(
+        _("Signed by the ledger key {fingerprint}.").format(fingerprint=report.ledger_fingerprint)
+    )
+    return 0
+
+
+def cmd_sync_import_snapshot(args: argparse.Namespace) -> int:
+    from cli.staff import signed_in
+    from sync.snapshot_file import import_snapshot
+
+    database = dbmod.open_database(args.db)
+    try:
+        report = import_snapshot(
+            database, Path(args.file), signed_in(database, args.staff), trust=args.trust
+        )
+    finally:
+        database.dispose()
+    if report.newly_trusted:
+        print(_("The ledger key is trusted from now on."))
+    pulled = report.pulled
+    print(
+        _("{n} customers refreshed from the ledger as of {time}.").format(
+            n=pulled.updated, time=pulled.as_of.strftime("%Y-%m-%d %H:%M")
+        )
+    )
+    print(
+        _("The snapshot was written by the ledger at {time}; balances as on {day}.").format(
+            time=report.created_at.strftime("%Y-%m-%d %H:%M"), day=report.day.isoformat()
+        )
+    )
+    if pulled.missing:
+        print(
+            _("{n} customers are not in the ledger: {numbers}").format(
+                n=len(pulled.missing), numbers=", ".join(pulled.missing[:20])
+            )
+        )
     return 0

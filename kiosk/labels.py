@@ -204,6 +204,7 @@ def audit_action_label(action: str) -> str:
         "ledger_pulled": _("Balances refreshed from the ledger"),
         "ledger_batch_exported": _("Batch file for the points ledger exported"),
         "ledger_key_trusted": _("Points ledger key trusted"),
+        "ledger_snapshot_imported": _("Snapshot file of the points ledger imported"),
     }
     if action in labels:
         return labels[action]

@@ -9,7 +9,12 @@ under the audit chain's hash (editing either breaks ``kiosk audit verify``).
   this kiosk exported, and nothing else.
 - ``ledger_key_trusted`` (entity ``ledger_key``, entity id = its fingerprint): the raw public
   key of a ledger whose answer files this kiosk accepts; written only when the operator named
-  the fingerprint (``kiosk sync import-answers --trust``).
+  the fingerprint (``kiosk sync import-answers --trust`` or ``import-snapshot --trust``).
+- ``ledger_snapshot_imported`` (entity ``ledger_snapshot``, entity id = the sha256 of the
+  snapshot file's manifest line): when the ledger wrote it, the day it counts on and how many
+  accounts it held. The next snapshot file is checked against the last one: an older one
+  would put back older balances. Written with the key's trust, if newly trusted, in one
+  transaction, after the pull's own write and its ``ledger_pulled`` record.
 
 Like ``ledger_push.record_push`` these ask for no role: exporting and importing run as the
 push does (a coordinator's command, no one signed in), and they change no business data. The
@@ -22,6 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -33,6 +39,7 @@ from kiosk.uow import UnitOfWork
 
 EXPORTED = "ledger_batch_exported"
 TRUSTED = "ledger_key_trusted"
+SNAPSHOT = "ledger_snapshot_imported"
 
 
 @dataclass(frozen=True)
@@ -135,3 +142,71 @@ def trust_ledger_key(
             details={"public_key": public_key},
         )
         uow.commit()
+
+
+@dataclass(frozen=True)
+class ImportedSnapshot:
+    manifest_sha256: str
+    created_at: datetime  # the ledger's clock, when it wrote the file
+    at: datetime  # this kiosk's clock, when it was imported
+
+
+def record_snapshot(
+    uow: UnitOfWork,
+    *,
+    manifest_sha256: str,
+    created_at: datetime,
+    day: date,
+    accounts: int,
+    trusted: tuple[str, str] | None = None,
+    staff_id: int | None = None,
+    clock: Clock | None = None,
+    station: str = "sync",
+) -> None:
+    """Remember that a snapshot file was imported (and trust its ledger key, ``trusted`` =
+    (fingerprint, public key), when the operator named it), in one transaction. The pull
+    itself was written and audited by ``ledger_snapshot.apply_ledger_snapshot``."""
+    now = (clock or Clock()).now()
+    with uow:
+        if trusted is not None:
+            audit.append(
+                uow.session,
+                at=now,
+                action="ledger_key_trusted",
+                station=station,
+                entity="ledger_key",
+                entity_id=trusted[0],
+                details={"public_key": trusted[1]},
+            )
+        audit.append(
+            uow.session,
+            at=now,
+            action="ledger_snapshot_imported",
+            staff_id=staff_id,
+            station=station,
+            entity="ledger_snapshot",
+            entity_id=manifest_sha256,
+            details={
+                "event": current_event(uow.session).code,
+                "created_at": created_at.isoformat(),
+                "day": day.isoformat(),
+                "accounts": accounts,
+            },
+        )
+        uow.commit()
+
+
+def last_snapshot(uow: UnitOfWork) -> ImportedSnapshot | None:
+    """The newest snapshot file imported (by the ledger's time), or None."""
+    newest: ImportedSnapshot | None = None
+    with uow:
+        rows = uow.session.execute(
+            select(AuditRecord.entity_id, AuditRecord.details, AuditRecord.at).where(
+                AuditRecord.action == SNAPSHOT, AuditRecord.entity == "ledger_snapshot"
+            )
+        ).all()
+    for sha, details, at in rows:
+        created = datetime.fromisoformat(json.loads(details)["created_at"])
+        if newest is None or (created, at) >= (newest.created_at, newest.at):
+            newest = ImportedSnapshot(sha, created, at)
+    return newest
