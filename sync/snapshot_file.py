@@ -483,7 +483,7 @@ def import_snapshot(
             day=snapshot.day,
             accounts=len(snapshot.accounts),
             trusted=(snapshot.signer_fingerprint, snapshot.signer_public) if newly else None,
-            staff_id=staff.staff_id if staff else None,
+            staff=staff,
             clock=clock,
         )
     return SnapshotImport(pulled, snapshot.day, snapshot.created_at, newly)

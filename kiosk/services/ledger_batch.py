@@ -34,6 +34,8 @@ from sqlalchemy import select
 from kiosk import audit
 from kiosk.clock import Clock
 from kiosk.models import AuditRecord
+from kiosk.permissions import Action, require
+from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
 from kiosk.uow import UnitOfWork
 
@@ -159,13 +161,16 @@ def record_snapshot(
     day: date,
     accounts: int,
     trusted: tuple[str, str] | None = None,
-    staff_id: int | None = None,
+    staff: StaffSession | None,
     clock: Clock | None = None,
     station: str = "sync",
 ) -> None:
     """Remember that a snapshot file was imported (and trust its ledger key, ``trusted`` =
     (fingerprint, public key), when the operator named it), in one transaction. The pull
-    itself was written and audited by ``ledger_snapshot.apply_ledger_snapshot``."""
+    itself was written and audited by ``ledger_snapshot.apply_ledger_snapshot``; the same
+    supervisor's rule (a pull rewrites every balance) holds for its record."""
+    require(staff, Action.PULL_LEDGER)
+    staff_id = staff.staff_id if staff is not None else None
     now = (clock or Clock()).now()
     with uow:
         if trusted is not None:

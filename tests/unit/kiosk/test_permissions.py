@@ -274,6 +274,10 @@ NO_STAFF = {
     # The ledger's answers to a push (delivery state of outbox entries only); the push runs
     # unattended as the app's background child process.
     ("ledger_push.py", "record_push"),
+    # The same by batch file: what a batch carried, and the ledger key whose signed answers
+    # mark the outbox (as a push's ledger URL decides where the answers come from).
+    ("ledger_batch.py", "record_export"),
+    ("ledger_batch.py", "trust_ledger_key"),
 }
 CHECKS = {"require", "approved_by", "approved_or_setup"}
 
