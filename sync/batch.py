@@ -667,6 +667,43 @@ class ImportReport:
     newly_trusted: bool
 
 
+def trust_ledger_signer(database: Database, name: str, theirs: str, trust: str | None) -> bool:
+    """Whether the ledger key ``theirs`` that signed file ``name`` is one this event trusts,
+    or becomes so by ``--trust`` (True: newly, for the caller to record with what it
+    writes); raises with the sentence otherwise. One rule for answer and snapshot files."""
+    trusted = ledger_batch.trusted_ledger_keys(database.unit_of_work())
+    named = normal_fingerprint(trust) if trust else ""
+    if trust and not named:
+        raise BatchError(
+            _("--trust {text} is not a key fingerprint (20 hex digits).").format(text=trust)
+        )
+    if theirs in trusted:
+        return False
+    if named and named != theirs:
+        raise BatchError(
+            _(
+                "{file} is signed by the ledger key {theirs}, not by the key {named} you "
+                "named; nothing was changed."
+            ).format(file=name, theirs=theirs, named=named)
+        )
+    if named:
+        return True
+    if trusted:
+        raise BatchError(
+            _(
+                "{file} is signed by the ledger key {theirs}, which this event does not trust "
+                "(it trusts {ours}); nothing was changed."
+            ).format(file=name, theirs=theirs, ours=", ".join(sorted(trusted)))
+        )
+    raise BatchError(
+        _(
+            "This event trusts no ledger key yet. {file} is signed by the ledger key {theirs}: "
+            "check that fingerprint with the bank's ledger team, then run again with --trust "
+            "{theirs}. Nothing was changed."
+        ).format(file=name, theirs=theirs)
+    )
+
+
 def import_answers(
     database: Database,
     path: Path,
@@ -689,41 +726,7 @@ def import_answers(
                     "nothing was marked."
                 ).format(file=name, theirs=answers.event_code, ours=event_code)
             )
-        trusted = ledger_batch.trusted_ledger_keys(database.unit_of_work())
-        named = normal_fingerprint(trust) if trust else ""
-        if trust and not named:
-            raise BatchError(
-                _("--trust {text} is not a key fingerprint (20 hex digits).").format(text=trust)
-            )
-        newly = False
-        if answers.signer_fingerprint not in trusted:
-            if named and named != answers.signer_fingerprint:
-                raise BatchError(
-                    _(
-                        "{file} is signed by the ledger key {theirs}, not by the key {named} "
-                        "you named; nothing was marked."
-                    ).format(file=name, theirs=answers.signer_fingerprint, named=named)
-                )
-            if not named:
-                if trusted:
-                    raise BatchError(
-                        _(
-                            "{file} is signed by the ledger key {theirs}, which this event "
-                            "does not trust (it trusts {ours}); nothing was marked."
-                        ).format(
-                            file=name,
-                            theirs=answers.signer_fingerprint,
-                            ours=", ".join(sorted(trusted)),
-                        )
-                    )
-                raise BatchError(
-                    _(
-                        "This event trusts no ledger key yet. {file} is signed by the ledger "
-                        "key {theirs}: check that fingerprint with the bank's ledger team, then "
-                        "run again with --trust {theirs}. Nothing was marked."
-                    ).format(file=name, theirs=answers.signer_fingerprint)
-                )
-            newly = True
+        newly = trust_ledger_signer(database, name, answers.signer_fingerprint, trust)
         exported = ledger_batch.exported_batch(database.unit_of_work(), answers.batch_id)
         if exported is None or exported.manifest_sha256 != answers.batch_manifest_sha256:
             raise BatchError(

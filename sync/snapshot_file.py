@@ -56,7 +56,7 @@ from sync.batch import (
     _unwritable,
     _write,
     fingerprint,
-    normal_fingerprint,
+    trust_ledger_signer,
 )
 from sync.ledger import Account, Ledger, Lot, Outcome, ledger_today
 from sync.push import PullReport, _pull, sync_lock
@@ -379,42 +379,6 @@ class SnapshotImport:
     newly_trusted: bool
 
 
-def _trust(database: Database, name: str, snapshot: Snapshot, trust: str | None) -> bool:
-    """Whether the signer is trusted, or becomes so by ``--trust`` (True: newly); raises."""
-    trusted = ledger_batch.trusted_ledger_keys(database.unit_of_work())
-    named = normal_fingerprint(trust) if trust else ""
-    if trust and not named:
-        raise BatchError(
-            _("--trust {text} is not a key fingerprint (20 hex digits).").format(text=trust)
-        )
-    theirs = snapshot.signer_fingerprint
-    if theirs in trusted:
-        return False
-    if named and named != theirs:
-        raise BatchError(
-            _(
-                "{file} is signed by the ledger key {theirs}, not by the key {named} you "
-                "named; nothing was changed."
-            ).format(file=name, theirs=theirs, named=named)
-        )
-    if named:
-        return True
-    if trusted:
-        raise BatchError(
-            _(
-                "{file} is signed by the ledger key {theirs}, which this event does not trust "
-                "(it trusts {ours}); nothing was changed."
-            ).format(file=name, theirs=theirs, ours=", ".join(sorted(trusted)))
-        )
-    raise BatchError(
-        _(
-            "This event trusts no ledger key yet. {file} is signed by the ledger key {theirs}: "
-            "check that fingerprint with the bank's ledger team, then run again with --trust "
-            "{theirs}. Nothing was changed."
-        ).format(file=name, theirs=theirs)
-    )
-
-
 def _check_not_stale(database: Database, name: str, snapshot: Snapshot) -> None:
     """Refuse a snapshot older than the last one imported, and the same one again once
     entries were pushed after it was imported: either would put back older balances."""
@@ -473,7 +437,7 @@ def import_snapshot(
                     "nothing was changed."
                 ).format(file=name, theirs=snapshot.event_code, ours=event_code)
             )
-        newly = _trust(database, name, snapshot, trust)
+        newly = trust_ledger_signer(database, name, snapshot.signer_fingerprint, trust)
         _check_not_stale(database, name, snapshot)
         pulled = _pull(database, FileLedger(snapshot), staff, clock, "sync")
         ledger_batch.record_snapshot(
