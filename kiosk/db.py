@@ -22,7 +22,7 @@ from sqlalchemy import Engine, create_engine, event, exc, inspect, make_url, tex
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk import lengths
+from kiosk import lan_tls, lengths
 from kiosk.changes import OwnCommits, track_changes
 from kiosk.errors import DatabaseError, SchemaTooNewError
 from kiosk.i18n import _
@@ -114,6 +114,10 @@ def _parse(url: str) -> URL:
         )
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "postgresql":
+        # Over the network only verify-full with the event CA (issue #29): refused here, before
+        # any connection, when the URL asks for less or the CA file is not there.
+        parsed = lan_tls.client_policy(parsed, default_data_dir())
     return parsed
 
 
@@ -285,6 +289,10 @@ def _upgrade(connection: Any, config: Config, script: Any) -> None:
 def _unreachable(url: URL, error: BaseException) -> DatabaseError:
     from kiosk import storage
 
+    if url.get_backend_name() == "postgresql":
+        refused = lan_tls.tls_failure(url, error)  # no TLS, another CA or host name, expired
+        if refused is not None:
+            return DatabaseError(refused)
     place = storage.database_place(url)
     cause = storage.cause_of(error, place)
     if cause is not None and cause != storage.Cause.CONNECTION:
