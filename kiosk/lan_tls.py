@@ -100,11 +100,13 @@ def _new_key() -> ec.EllipticCurvePrivateKey:
 
 
 def make_event_ca(
-    *, now: datetime | None = None, days: int = VALID_DAYS, name: str = "kiosk event CA"
+    *, now: datetime | None = None, days: int = VALID_DAYS, name: str = ""
 ) -> EventCA:
-    """A self-signed CA that may sign server certificates only (CA:true, path length 0)."""
+    """A self-signed CA that may sign server certificates only (CA:true, path length 0),
+    named after the day it was made so that a person can tell two events' ca.crt apart."""
     start = _now(now) - BACKDATE
     key = _new_key()
+    name = name or f"kiosk event CA {start + BACKDATE:%Y-%m-%d %H:%M} UTC"
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     public = key.public_key()
     certificate = (
@@ -289,20 +291,27 @@ def postgresql_conf_lines(cert: Path, key: Path) -> list[str]:
     ]
 
 
+def data_folder_conf_lines() -> list[str]:
+    """The postgresql.conf lines for server.crt and server.key copied into the server's data
+    folder, where PostgreSQL looks for a file name without a folder: what the steps print."""
+    return postgresql_conf_lines(Path(SERVER_CERT_FILE), Path(SERVER_KEY_FILE))
+
+
 def server_steps(files: TlsFiles) -> list[str]:
     """The steps left to the coordinator for TLS, in words, for ``kiosk db setup`` to print."""
     return [
         _(
-            "Copy {cert} and {key} to the database server's data folder and make the server's "
-            "user own them (on Linux: sudo chown postgres:postgres server.crt server.key); on "
-            "Linux and macOS PostgreSQL refuses to start unless server.key is readable by that "
-            "user alone (chmod 600 server.key)."
+            "Copy {cert} and {key} to the database server's data folder (`SHOW data_directory`) "
+            "and make the server's user own them (on Linux: sudo chown postgres:postgres "
+            "server.crt server.key); on Linux and macOS PostgreSQL refuses to start unless "
+            "server.key is readable by that user alone (chmod 600 server.key)."
         ).format(cert=files.server_cert, key=files.server_key),
         _(
-            "Add these lines to postgresql.conf, with the paths where you copied the two files, "
-            "then reload the server (SELECT pg_reload_conf(); or pg_ctl reload):"
+            "Add these lines at the end of postgresql.conf (`SHOW config_file`), so that they "
+            "override any earlier ssl lines, then reload the server (SELECT pg_reload_conf();); "
+            "file names without a folder are read from the data folder:"
         ),
-        *(f"    {line}" for line in files.postgresql_conf()),
+        *(f"    {line}" for line in data_folder_conf_lines()),
         _(
             "Give every station the event CA {ca}: save it as {name} in the station's data "
             "folder, or set KIOSK_DB_CA to its path. It holds no secret."

@@ -104,8 +104,9 @@ class Cluster:
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
     def give(self, source: Path, name: str, mode: int = 0o600) -> Path:
-        """Copy ``source`` into the cluster's folder as ``name``, owned by the server's user."""
-        target = self.root / name
+        """Copy ``source`` into the data folder as ``name``, owned by the server's user (where
+        a file name without a folder in postgresql.conf is looked for)."""
+        target = self.data / name
         shutil.copyfile(source, target)
         os.chown(target, self.uid, self.gid)
         os.chmod(target, mode)

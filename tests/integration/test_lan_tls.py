@@ -34,6 +34,8 @@ pytestmark = pytest.mark.pg
 # The server's clock is the real one, so the certificates are made around the real time.
 NOW = datetime.now(UTC)
 DB = "kiosk_tls"
+# The postgresql.conf lines ``kiosk db setup`` prints, for the files in the data folder.
+PRINTED_CONF = lan_tls.data_folder_conf_lines()
 
 
 @dataclass
@@ -50,10 +52,8 @@ class TlsServer:
     def serve(self, files: lan_tls.TlsFiles) -> None:
         """Present ``files``' certificate from now on (TLS on, TLS required)."""
         self.cluster.give(files.server_cert, "server.crt", 0o644)
-        key = self.cluster.give(files.server_key, "server.key")
-        self.cluster.write_conf(
-            lan_tls.postgresql_conf_lines(self.cluster.root / "server.crt", key)
-        )
+        self.cluster.give(files.server_key, "server.key")
+        self.cluster.write_conf(PRINTED_CONF)
         self.cluster.write_hba(["hostssl all all 127.0.0.1/32 trust"])
         serial = x509.load_pem_x509_certificate(files.server_cert.read_bytes()).serial_number
         self.cluster.reload(lambda: _serial(self.url()) == serial, f"{files.server_cert}")
@@ -103,12 +103,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsServer]:
     )
     cluster = Cluster(tools)
     try:
+        # As the coordinator is told: the printed lines, the two files in the data folder.
+        cluster.init(PRINTED_CONF, ["hostssl all all 127.0.0.1/32 trust"])
         cluster.give(good.server_cert, "server.crt", 0o644)
-        key = cluster.give(good.server_key, "server.key")
-        cluster.init(
-            lan_tls.postgresql_conf_lines(cluster.root / "server.crt", key),
-            ["hostssl all all 127.0.0.1/32 trust"],
-        )
+        cluster.give(good.server_key, "server.key")
         cluster.start()
         with psycopg.connect(
             host=str(cluster.root), port=cluster.port, user="postgres", dbname="postgres"

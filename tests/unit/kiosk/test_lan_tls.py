@@ -152,8 +152,14 @@ def test_the_steps_name_the_files_the_lines_and_the_key_rules(
     written: lan_tls.TlsFiles,
 ) -> None:
     steps = "\n".join(lan_tls.server_steps(written))
-    for line in written.postgresql_conf():
-        assert f"    {line}" in steps
+    # The files are copied into the data folder, where PostgreSQL reads a bare file name.
+    printed = [line for line in steps.splitlines() if line.startswith("    ")]
+    assert printed == [f"    {line}" for line in lan_tls.data_folder_conf_lines()]
+    assert lan_tls.data_folder_conf_lines() == [
+        "ssl = on",
+        "ssl_cert_file = 'server.crt'",
+        "ssl_key_file = 'server.key'",
+    ]
     assert str(written.server_key) in steps and str(written.ca_cert) in steps
     assert "chmod 600 server.key" in steps and "chown postgres:postgres" in steps
     assert "event-ca.crt" in steps and "KIOSK_DB_CA" in steps
