@@ -47,9 +47,11 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
 
 def cmd_backup(args: argparse.Namespace) -> int:
     from kiosk.backup import backup
+    from kiosk.dbroles import require_owner
 
     database = dbmod.open_database(args.db)
     try:
+        require_owner(database, _("back up the event database"))
         while True:
             result = backup(database, args.to, keep=args.keep)
             out(

@@ -289,9 +289,11 @@ def cmd_event_copy(args: argparse.Namespace) -> int:
 
 
 def cmd_event_close(args: argparse.Namespace) -> int:
+    from kiosk.dbroles import require_owner
     from kiosk.services.settlement import close_event
 
     database = dbmod.open_database(args.db)
+    require_owner(database, _("close the event"))
     staff = signed_in(database, args.staff)
     report = close_event(
         database.unit_of_work(),
@@ -318,10 +320,12 @@ def cmd_event_close(args: argparse.Namespace) -> int:
 
 
 def cmd_event_encrypt(args: argparse.Namespace) -> int:
+    from kiosk.dbroles import require_owner
     from kiosk.services.personal_data import compact, encrypt_event
 
     database = dbmod.open_database(args.db)
     try:
+        require_owner(database, _("seal the personal data"))
         staff = acting(database, args.staff)
         report = encrypt_event(database.unit_of_work(), passphrase(), staff=staff)
         compact(database)
@@ -339,10 +343,12 @@ def cmd_event_encrypt(args: argparse.Namespace) -> int:
 
 
 def cmd_event_purge(args: argparse.Namespace) -> int:
+    from kiosk.dbroles import require_owner
     from kiosk.services.personal_data import compact, purge
 
     database = dbmod.open_database(args.db)
     try:
+        require_owner(database, _("remove the personal data"))
         staff = acting(database, args.staff)
         assert staff is not None  # --staff is required
         report = purge(database.unit_of_work(), staff)

@@ -37,6 +37,14 @@ pytestmark = pytest.mark.ui
 
 
 @pytest.fixture
+def pg_demo_url(pg_station_demo_url: str) -> str:
+    """On PostgreSQL the flows run as a staff station does on the venue LAN: connected as the
+    stations' role, which owns nothing and may not change the money and evidence tables
+    (issue #29), so a flow that needs more than a station has fails here."""
+    return pg_station_demo_url
+
+
+@pytest.fixture
 def spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """This laptop's print spool: every ticket and slip PDF is kept there."""
     folder = tmp_path / "spool"
