@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from cli.common import out
+from cli.common import open_as_owner, out
 from kiosk import db as dbmod
 from kiosk.i18n import _
 
@@ -66,14 +66,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from kiosk.dbroles import require_owner
-
-    database = dbmod.open_database(args.db)
-    try:
-        require_owner(database, _("create or upgrade the event database"))
-    except Exception:
-        database.dispose()
-        raise
+    database = open_as_owner(args.db, _("create or upgrade the event database"))
     out(
         _("Database ready: {url} (schema {rev}).").format(
             url=dbmod.describe_url(database.url), rev=dbmod.current_revision(database.engine)
