@@ -48,7 +48,7 @@ import stat
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import URL, exc, make_url, text
 
@@ -72,7 +72,7 @@ INSERT_ONLY: dict[str, tuple[str, ...]] = {
 READ_ONLY = ("alembic_version", "database_access")
 # Tables whose DELETE cascades into the insert-only ones (as the owner: past the trigger).
 NO_DELETE = ("event",)
-_NAME = re.compile(r"[a-z_][a-z0-9_]{0,49}")
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,49}")
 
 
 class Privilege(StrEnum):
@@ -164,6 +164,24 @@ def apply_grants(connection: Connection) -> bool:
     for statement in statements:
         connection.execute(text(statement))
     return True
+
+
+def prepare_upgrade(connection: Connection) -> None:
+    """Before a migration on PostgreSQL, in its transaction: a station may not upgrade (one
+    sentence); a superuser upgrading a set-up database acts as its owner, so the tables a
+    migration adds belong to the owner like the others (and its trigger lets the owner by)."""
+    privilege = privilege_of(connection)
+    if privilege == Privilege.STATION:
+        raise needs_owner_to_upgrade()
+    if privilege != Privilege.SUPERUSER or not station_role(connection):
+        return
+    owner = connection.execute(
+        text("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = to_regclass(:t)"),
+        {"t": "alembic_version"},
+    ).scalar()
+    if owner:
+        quote = connection.dialect.identifier_preparer.quote
+        connection.execute(text(f"SET LOCAL ROLE {quote(owner)}"))
 
 
 def require_owner(database: Database, action: str) -> None:
@@ -410,10 +428,12 @@ def hba_lines(roles: Roles, subnet: str) -> list[str]:
 
 
 def write_private(path: Path, content: str) -> None:
-    """Write ``content`` readable by this user only (0600 in a 0700 folder on Linux/macOS)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if os.name == "posix":
-        path.parent.chmod(stat.S_IRWXU)
+    """Write ``content`` readable by this user only: 0600 on Linux/macOS, in a folder made
+    0700 when this creates it (an existing folder, a desktop say, is left as it is)."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True)
+        if os.name == "posix":
+            path.parent.chmod(stat.S_IRWXU)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         if os.name == "posix":
@@ -421,6 +441,6 @@ def write_private(path: Path, content: str) -> None:
         handle.write(content)
 
 
-def url_text(url: URL | Any) -> str:
+def url_text(url: URL) -> str:
     """The URL with its password, in the plain ``postgresql://`` form clients accept."""
     return str(url.set(drivername="postgresql").render_as_string(hide_password=False))

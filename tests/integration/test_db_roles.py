@@ -23,7 +23,14 @@ from sqlalchemy import delete, make_url, update
 
 from cli.main import main
 from kiosk.db import open_database
-from kiosk.dbroles import INSERT_ONLY, Privilege, apply_grants, role_names, url_text
+from kiosk.dbroles import (
+    INSERT_ONLY,
+    Privilege,
+    apply_grants,
+    prepare_upgrade,
+    role_names,
+    url_text,
+)
 from kiosk.errors import DatabaseAccountTooWeak, DatabaseError
 from kiosk.i18n import set_language
 from kiosk.models import AuditRecord, JournalEntry, Redemption
@@ -294,6 +301,23 @@ def test_grants_cover_a_table_a_later_migration_adds(owner_url: str, station_url
         station.execute("INSERT INTO later_checkpoint DEFAULT VALUES")
         assert station.execute("SELECT count(*) FROM later_checkpoint").fetchone()[0] == 1
         _refused(station, "DELETE FROM later_checkpoint")
+
+
+def test_a_superuser_migrates_as_the_owner(pg_station_roles: Any, station_url: str) -> None:
+    """``kiosk init`` with the admin URL: what a migration adds still belongs to the owner."""
+    admin_url = url_text(make_url(PG_ADMIN_URL).set(database=make_url(station_url).database))
+    database = open_database(admin_url)
+    try:
+        assert database.privilege == Privilege.SUPERUSER
+        with database.engine.begin() as connection:
+            prepare_upgrade(connection)
+            connection.exec_driver_sql("CREATE TABLE added_later (id serial PRIMARY KEY)")
+            owner = connection.exec_driver_sql(
+                "SELECT tableowner FROM pg_tables WHERE tablename = 'added_later'"
+            ).scalar()
+        assert owner == pg_station_roles.owner
+    finally:
+        database.dispose()
 
 
 # -- kiosk db setup, end to end ---------------------------------------------------------------
