@@ -6,10 +6,21 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cli.common import open_as_owner, out
 from kiosk import db as dbmod
 from kiosk.i18n import _
+
+if TYPE_CHECKING:
+    from kiosk.lan_tls import TlsFiles
+
+GATEWAY_PORT = 8443  # kiosk booth serve's default
+
+
+def _url_host(host: str) -> str:
+    """``host`` as it goes in a URL: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host else host
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -84,13 +95,16 @@ def cmd_db_serve_help(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_tls_files(folder: Path, host: str) -> str | None:
-    """THE one call point for the event's TLS files (CA and server certificate) in --out.
+def _write_tls_files(folder: Path, host: str) -> TlsFiles | None:
+    """The event's TLS files in ``folder``: the CA every station trusts and the server's
+    certificate for ``host`` (and this machine's own names, so the owner's local
+    connections verify too). A folder that holds them already keeps them (None): the CA's key
+    is never kept, so new files would mean a new ``ca.crt`` on every station mid-event."""
+    from kiosk import lan_tls
 
-    ``kiosk.lan_tls`` (issue #29, TLS part) is wired in here at merge; until then no
-    certificate is written and the CA is null.
-    """
-    return None
+    if (folder / lan_tls.CA_FILE).exists() and (folder / lan_tls.SERVER_KEY_FILE).exists():
+        return None
+    return lan_tls.write_event_tls(folder, [host, "localhost", "127.0.0.1"])
 
 
 def cmd_db_setup(args: argparse.Namespace) -> int:
@@ -102,12 +116,16 @@ def cmd_db_setup(args: argparse.Namespace) -> int:
         args.admin, args.name, station_host=chosen.host, reset_passwords=args.reset_passwords
     )
     folder: Path = args.out
-    ca = _write_tls_files(folder, chosen.host)
+    from kiosk import lan_tls
+
+    tls = _write_tls_files(folder, chosen.host)
+    ca_path = folder / lan_tls.CA_FILE
     urls = {
         "owner": url_text(roles.owner_url),
-        "station": url_text(roles.station_url),
-        "booth": None,  # the booths go through the HTTPS gateway, never the database
-        "ca": ca,
+        "station": url_text(roles.station_url.update_query_dict({"sslmode": "verify-full"})),
+        # The booths go through the HTTPS gateway (kiosk booth serve), never the database.
+        "booth": f"https://{_url_host(chosen.host)}:{GATEWAY_PORT}",
+        "ca": str(ca_path.resolve()),
     }
     write_private(folder / "database-urls.json", json.dumps(urls, indent=2) + "\n")
     if args.json:
@@ -145,10 +163,20 @@ def cmd_db_setup(args: argparse.Namespace) -> int:
     )
     out(
         _(
-            "2. Set ssl = on with the server certificate in postgresql.conf, listen_addresses "
-            "to include {host}, and reload PostgreSQL."
+            "2. In postgresql.conf set listen_addresses to include {host}, and TLS on with the "
+            "event's certificate:"
         ).format(host=chosen.host)
     )
+    if tls is None:
+        out(
+            _(
+                "   The certificates in {folder} are kept from the first set-up (the stations "
+                "have their ca.crt already)."
+            ).format(folder=folder)
+        )
+    else:
+        for line in lan_tls.server_steps(tls):
+            out("   " + line)
     out(
         _(
             "3. On the coordinator's laptop only, copy the prepared event with the owner's "
