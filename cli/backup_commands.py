@@ -71,5 +71,5 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if not url:
         raise KioskError(_("Say where to restore: kiosk restore FILE --db URL."))
     result = restore(args.file, url, replace=args.replace)
-    out(_("Restored {file} into {url}.").format(file=args.file, url=result.url))
+    out(_("Restored {file} into {url}.").format(file=args.file, url=dbmod.describe_url(result.url)))
     return 0

@@ -11,6 +11,7 @@ starting at once do not both migrate.
 from __future__ import annotations
 
 import os
+import re
 import weakref
 from dataclasses import dataclass, field
 from importlib import resources
@@ -22,7 +23,7 @@ from sqlalchemy import Engine, create_engine, event, exc, inspect, make_url, tex
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk import lengths
+from kiosk import files, lengths
 from kiosk.changes import OwnCommits, track_changes
 from kiosk.errors import DatabaseError, SchemaTooNewError
 from kiosk.i18n import _
@@ -65,8 +66,9 @@ def describe_url(url: str | URL) -> str:
     """The URL without its password, for messages and the window title."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except exc.ArgumentError:
-        return str(url)
+    except (exc.ArgumentError, ValueError):
+        # Mistyped, but it may still carry a password after "user:": never shown.
+        return re.sub(r"(//[^:/@\s]*:)[^@\s]*@", r"\1***@", str(url))
 
 
 @dataclass
@@ -104,7 +106,7 @@ def _parse(url: str) -> URL:
             _(
                 "“{url}” is not a database URL. Use e.g. sqlite:///path/event.sqlite3 "
                 "or postgresql://user@host/dbname."
-            ).format(url=url)
+            ).format(url=describe_url(url))
         ) from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise DatabaseError(
@@ -124,7 +126,7 @@ def _prepare_sqlite_file(parsed: URL) -> None:
     path = Path(database).expanduser()
     folder = path.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_folder(folder)
     except OSError as error:
         raise DatabaseError(
             _("Cannot create the data folder {folder}: {reason}.").format(
@@ -138,6 +140,30 @@ def _prepare_sqlite_file(parsed: URL) -> None:
                 folder=folder
             )
         )
+    _private_sqlite_files(path)
+
+
+def _private_sqlite_folder(folder: Path) -> None:
+    """The database's folder, made 0700 when missing (issue #29). An existing one is
+    tightened only when it is the app's own data folder (or inside it): a folder named with
+    --db may hold other things (a home folder), and the database's files are private anyway."""
+    data, folder = default_data_dir().absolute(), folder.absolute()
+    own = folder == data or data in folder.parents
+    if own:
+        files.private_folder(data)
+    files.private_folder(folder, tighten_existing=own)
+
+
+def _private_sqlite_files(path: Path) -> None:
+    """The database file created 0600 before SQLite opens it, so its -wal and -shm files,
+    which SQLite creates with the database's mode, are private too; looser ones left by an
+    older kiosk are tightened (with a note, ``kiosk.files.take_notes``)."""
+    try:
+        files.private_file(path)
+        for suffix in ("-wal", "-shm", "-journal"):
+            files.tighten(path.with_name(path.name + suffix), files.PRIVATE_FILE)
+    except OSError:
+        pass  # not writable: SQLite says so in its own words (_unreachable)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
