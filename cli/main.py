@@ -123,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         set_language(args.lang)
     func: Callable[[argparse.Namespace], int] = getattr(args, "func", launch)
     before = dbmod.open_engines()
+    take_notes()  # a command says only what it tightened itself (tests run many in one process)
     try:
         return _run(func, args)
     finally:
