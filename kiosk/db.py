@@ -23,7 +23,7 @@ from sqlalchemy import Engine, create_engine, event, exc, inspect, make_url, tex
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk import files, lengths
+from kiosk import credentials, files, lengths
 from kiosk.changes import OwnCommits, track_changes
 from kiosk.errors import DatabaseError, SchemaTooNewError
 from kiosk.i18n import _
@@ -351,9 +351,11 @@ def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Dat
     """Open (and by default migrate) the event database at ``url``.
 
     Raises ``DatabaseError`` with one plain sentence for a bad URL, a missing driver, an
-    unreachable server, a read-only location, a damaged file or a too-new schema.
+    unreachable server, a read-only location, a damaged file or a too-new schema. A server
+    URL without a password gets the one this laptop's credential store keeps for it, if any
+    (``kiosk.credentials``), as libpq would take it from a password file.
     """
-    url = url or default_url()
+    url = credentials.recall(url or default_url())
     parsed = _parse(url)
     engine = create_db_engine(url)
     try:
@@ -379,6 +381,7 @@ def connect_lazily(url: str) -> Database:
     For a merchant booth on the LAN: it must start and scan at once even when the server is
     unreachable, and a station (``open_database``) has migrated the schema already.
     """
+    url = credentials.recall(url)
     engine = create_db_engine(url)
     factory = sessionmaker(engine, expire_on_commit=False)
     own = track_changes(factory)

@@ -57,8 +57,8 @@ class ConnectionDialog(QDialog):
             _(
                 "Every station of the event uses the same database. On the venue LAN, type the "
                 "PostgreSQL address the coordinator gives you, e.g. "
-                "postgresql://kiosk:PASSWORD@192.168.1.10/kiosk_event. Alone on this laptop, "
-                "use this laptop's own file."
+                "postgresql://kiosk@192.168.1.10/kiosk_event, and its password in the field "
+                "below. Alone on this laptop, use this laptop's own file."
             )
             if not for_booth
             else _(

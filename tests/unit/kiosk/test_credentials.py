@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import make_url
 
 from kiosk import credentials
 from kiosk.booth_laptop.booth import Booth
 from kiosk.booth_laptop.online import EVENT_URL, event_url, set_event_url
 from kiosk.booth_laptop.store import open_booth_database
 from kiosk.clock import Clock
-from kiosk.db import describe_url
+from kiosk.db import connect_lazily, describe_url, open_database
 from tests.keyring_support import MemoryKeyring
 
 URL = "postgresql://kiosk:s3cret-pw@192.168.1.10:5432/kiosk_event"
@@ -111,3 +112,24 @@ def test_describe_url_hides_a_password_even_in_a_mistyped_url() -> None:
     )
     assert "s3cret-pw" not in describe_url("postgres ql://kiosk:s3cret-pw@host/db")
     assert describe_url("not a url") == "not a url"
+
+
+@pytest.mark.pg
+def test_a_command_finds_the_password_the_station_kept(
+    memory_keyring: MemoryKeyring, pg_url: str
+) -> None:
+    """``kiosk … --db URL`` without the password: the credential store's is used, as libpq
+    would take it from a password file (trust log-in here: the point is what is sent)."""
+    bare = credentials.without_password(pg_url)
+    assert credentials.remember(credentials.with_password(bare, "kept-pw")) == bare
+    database = open_database(bare)
+    try:
+        assert make_url(database.url).password == "kept-pw"
+        assert "kept-pw" not in describe_url(database.url)
+    finally:
+        database.dispose()
+    lazy = connect_lazily(bare)
+    try:
+        assert make_url(lazy.url).password == "kept-pw"
+    finally:
+        lazy.dispose()
