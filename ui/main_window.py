@@ -368,7 +368,9 @@ class MainWindow(QMainWindow):
 
     def choose_database(self) -> None:
         """Ask for the event database URL; on success this laptop remembers and joins it."""
-        dialog = ConnectionDialog(self.app.database.url, parent=self)
+        dialog = ConnectionDialog(
+            self.app.database.url, parent=self, allow_clear=self.settings.clear_passwords
+        )
         try:
             accepted = dialog.exec() == QDialog.DialogCode.Accepted
             database = dialog.database

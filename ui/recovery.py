@@ -225,7 +225,7 @@ class Recovery:
         """Keep what a form holds, so a crash does not lose it (cleared once it is saved)."""
         path = self._draft_path(name)
         with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)  # what was typed about a customer: 0600 files
             write_text_atomic(path, json.dumps(data, ensure_ascii=False))
 
     def load_draft(self, name: str) -> dict[str, Any] | None:
