@@ -181,9 +181,11 @@ def run_app(
     if previous is not None:
         window.resume(previous)
     # What changed about this laptop's secrets and files at start, said once on the sign-in
-    # page (each is in the log too): a password moved, a looser file tightened.
-    notes = [remembered.note, *take_notes()]
-    if any(notes):
+    # page and on standard error: a password moved, a looser file tightened.
+    notes = [note for note in [remembered.note, *take_notes()] if note]
+    for note in notes:  # the app's log is its standard error, as for its errors above
+        print(_("kiosk: {message}").format(message=note), file=sys.stderr)
+    if notes:
         window.notice = " ".join(n for n in [window.notice, *notes] if n)
         window.rebuild()
     if simulation is not None:

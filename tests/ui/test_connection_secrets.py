@@ -5,6 +5,10 @@ connection dialog. The file's bytes are read back to see what a copy of it would
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +21,7 @@ from tests.keyring_support import MemoryKeyring
 from ui.connection import ConnectionDialog
 from ui.settings import Settings
 
+ROOT = Path(__file__).resolve().parents[2]
 URL = "postgresql://kiosk:s3cret-pw@192.168.1.10:5432/kiosk_event"
 BARE = "postgresql://kiosk@192.168.1.10:5432/kiosk_event"
 
@@ -142,3 +147,57 @@ def test_connecting_in_the_dialog_keeps_the_typed_password_in_the_store(
     assert credentials.without_password(restarted) == credentials.without_password(
         dialog.database.url
     )
+
+
+@pytest.mark.pg
+def test_the_real_app_moves_an_old_clear_password_and_recalls_it_after_a_restart(
+    pg_demo_url: str, tmp_path: Path
+) -> None:
+    """The app as staff start it (``kiosk`` with no command) on a laptop whose settings an
+    older kiosk wrote with the password in clear; a credential store that outlives the
+    process (tests/keyring_support.py FileKeyring)."""
+    conf = tmp_path / "config" / "kiosk" / "kiosk.conf"  # Qt's own place for these settings
+    older = QSettings(str(conf), QSettings.Format.IniFormat)
+    older.setValue("db/url", credentials.with_password(pg_demo_url, "old-clear-pw"))
+    older.sync()
+    del older
+    assert b"old-clear-pw" in conf.read_bytes()
+    store = tmp_path / "keyring.json"
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "KIOSK_EXIT_WHEN_READY": "1",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "KIOSK_LANG": "en",
+        "PYTHON_KEYRING_BACKEND": "tests.keyring_support.FileKeyring",
+        "KIOSK_TEST_KEYRING_FILE": str(store),
+    }
+    env.pop("KIOSK_DB", None)
+
+    def start() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cli.main", "--lang", "en"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    first = start()
+    assert first.returncode == 0, first.stderr
+    assert "KIOSK_READY" in first.stdout
+    assert "The database password was moved from the settings file" in first.stderr
+    assert b"old-clear-pw" not in conf.read_bytes()
+    assert b"db" in conf.read_bytes()  # the URL itself is still there
+    kept = json.loads(store.read_text())
+    assert [p for _s, _u, p in kept["passwords"]] == ["old-clear-pw"]
+    assert kept["asked"] == []  # the first start had the password from the file
+    second = start()
+    assert second.returncode == 0, second.stderr
+    assert "moved" not in second.stderr
+    account = kept["passwords"][0][1]
+    assert account in json.loads(store.read_text())["asked"]  # recalled from the store
+    assert b"old-clear-pw" not in conf.read_bytes()
