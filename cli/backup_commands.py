@@ -7,8 +7,8 @@ import argparse
 import time
 from pathlib import Path
 
-from cli.common import out, positive
-from kiosk import db as dbmod
+from cli.common import open_as_owner, out, positive
+from kiosk.db import describe_url
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 
@@ -48,7 +48,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
 def cmd_backup(args: argparse.Namespace) -> int:
     from kiosk.backup import backup
 
-    database = dbmod.open_database(args.db)
+    database = open_as_owner(args.db, _("back up the event database"))
     try:
         while True:
             result = backup(database, args.to, keep=args.keep)
@@ -71,5 +71,5 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if not url:
         raise KioskError(_("Say where to restore: kiosk restore FILE --db URL."))
     result = restore(args.file, url, replace=args.replace)
-    out(_("Restored {file} into {url}.").format(file=args.file, url=dbmod.describe_url(result.url)))
+    out(_("Restored {file} into {url}.").format(file=args.file, url=describe_url(result.url)))
     return 0
