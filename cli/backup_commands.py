@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from cli.common import open_as_owner, out, positive
+from kiosk.db import describe_url
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 
@@ -70,5 +71,5 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if not url:
         raise KioskError(_("Say where to restore: kiosk restore FILE --db URL."))
     result = restore(args.file, url, replace=args.replace)
-    out(_("Restored {file} into {url}.").format(file=args.file, url=result.url))
+    out(_("Restored {file} into {url}.").format(file=args.file, url=describe_url(result.url)))
     return 0

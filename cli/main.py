@@ -40,6 +40,7 @@ from cli.common import launch, out
 from kiosk import db as dbmod
 from kiosk import storage
 from kiosk.errors import KioskError, OutcomeUnknown
+from kiosk.files import take_notes
 from kiosk.i18n import LANGUAGES, _, set_language
 from kiosk.storage import file_error
 
@@ -122,12 +123,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         set_language(args.lang)
     func: Callable[[argparse.Namespace], int] = getattr(args, "func", launch)
     before = dbmod.open_engines()
+    take_notes()  # a command says only what it tightened itself (tests run many in one process)
     try:
         return _run(func, args)
     finally:
         # What the command opened is closed, also when it stopped with an error half-way.
         for engine in dbmod.open_engines() - before:
             engine.dispose()
+        # Files it found readable by other accounts and tightened (issue #29): said once.
+        for note in take_notes():
+            out(_("kiosk: {message}").format(message=note), sys.stderr)
 
 
 def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:

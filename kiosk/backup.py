@@ -33,9 +33,9 @@ from sqlalchemy.engine import URL, make_url
 
 from kiosk import storage
 from kiosk.clock import Clock
-from kiosk.db import Database, open_database
+from kiosk.db import Database, describe_url, open_database
 from kiosk.errors import KioskError
-from kiosk.files import atomic_path
+from kiosk.files import atomic_path, private_folder
 from kiosk.i18n import _
 from kiosk.models import Event
 
@@ -74,8 +74,10 @@ def backups(folder: Path, event_code: str) -> list[Path]:
 
 
 def _prepare_folder(folder: Path) -> None:
+    """The backup folder: made 0700 (a looser one tightened, with a note) on Linux/macOS,
+    since every backup holds the whole event's customers (issue #29)."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
     except OSError as error:
         raise BackupError(
             _("Cannot use the backup folder {folder}: {reason}.").format(
@@ -104,7 +106,8 @@ def backup(
     target = folder / f"kiosk-{code}-{stamp}{suffix}"
     started = time.perf_counter()
     try:
-        with atomic_path(target) as partial:  # no half backup ever carries a backup's name
+        # No half backup ever carries a backup's name; a whole one is 0600 wherever it is.
+        with atomic_path(target, private=True) as partial:
             if database.is_sqlite:
                 _vacuum_into(database, partial)
             else:
@@ -212,7 +215,7 @@ def restore(path: Path, url: str, *, replace: bool = False) -> RestoreResult:
     if target is None or target.get_backend_name() not in ("sqlite", "postgresql"):
         raise BackupError(
             _("Restore into sqlite:///path/event.sqlite3 or postgresql://…, not “{url}”.").format(
-                url=url
+                url=describe_url(url)
             )
         )
     if header.startswith(SQLITE_HEADER):
@@ -256,8 +259,8 @@ def _restore_sqlite(path: Path, target: Path, *, replace: bool) -> None:
             ).format(target=target)
         )
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(target) as partial:
+        private_folder(target.parent, tighten_existing=False)
+        with atomic_path(target, private=True) as partial:
             shutil.copyfile(path, partial)
             for extra in ("-wal", "-shm"):  # the old file's WAL must not be replayed onto it
                 target.with_name(target.name + extra).unlink(missing_ok=True)

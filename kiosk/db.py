@@ -11,6 +11,7 @@ starting at once do not both migrate.
 from __future__ import annotations
 
 import os
+import re
 import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,7 +24,7 @@ from sqlalchemy import Engine, create_engine, event, exc, inspect, make_url, tex
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk import lan_tls, lengths
+from kiosk import credentials, files, lan_tls, lengths
 from kiosk.changes import OwnCommits, track_changes
 from kiosk.errors import DatabaseError, SchemaTooNewError
 from kiosk.i18n import _
@@ -68,8 +69,9 @@ def describe_url(url: str | URL) -> str:
     """The URL without its password, for messages and the window title."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except exc.ArgumentError:
-        return str(url)
+    except (exc.ArgumentError, ValueError):
+        # Mistyped, but it may still carry a password after "user:": never shown.
+        return re.sub(r"(//[^:/@\s]*:)[^@\s]*@", r"\1***@", str(url))
 
 
 @dataclass
@@ -116,7 +118,7 @@ def _parse(url: str) -> URL:
             _(
                 "“{url}” is not a database URL. Use e.g. sqlite:///path/event.sqlite3 "
                 "or postgresql://user@host/dbname."
-            ).format(url=url)
+            ).format(url=describe_url(url))
         ) from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise DatabaseError(
@@ -140,7 +142,7 @@ def _prepare_sqlite_file(parsed: URL) -> None:
     path = Path(database).expanduser()
     folder = path.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_folder(folder)
     except OSError as error:
         raise DatabaseError(
             _("Cannot create the data folder {folder}: {reason}.").format(
@@ -154,6 +156,30 @@ def _prepare_sqlite_file(parsed: URL) -> None:
                 folder=folder
             )
         )
+    _private_sqlite_files(path)
+
+
+def _private_sqlite_folder(folder: Path) -> None:
+    """The database's folder, made 0700 when missing (issue #29). An existing one is
+    tightened only when it is the app's own data folder (or inside it): a folder named with
+    --db may hold other things (a home folder), and the database's files are private anyway."""
+    data, folder = default_data_dir().absolute(), folder.absolute()
+    own = folder == data or data in folder.parents
+    if own:
+        files.private_folder(data)
+    files.private_folder(folder, tighten_existing=own)
+
+
+def _private_sqlite_files(path: Path) -> None:
+    """The database file created 0600 before SQLite opens it, so its -wal and -shm files,
+    which SQLite creates with the database's mode, are private too; looser ones left by an
+    older kiosk are tightened (with a note, ``kiosk.files.take_notes``)."""
+    try:
+        files.private_file(path)
+        for suffix in ("-wal", "-shm", "-journal"):
+            files.tighten(path.with_name(path.name + suffix), files.PRIVATE_FILE)
+    except OSError:
+        pass  # not writable: SQLite says so in its own words (_unreachable)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -359,9 +385,11 @@ def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Dat
     """Open (and by default migrate) the event database at ``url``.
 
     Raises ``DatabaseError`` with one plain sentence for a bad URL, a missing driver, an
-    unreachable server, a read-only location, a damaged file or a too-new schema.
+    unreachable server, a read-only location, a damaged file or a too-new schema. A server
+    URL without a password gets the one this laptop's credential store keeps for it, if any
+    (``kiosk.credentials``), as libpq would take it from a password file.
     """
-    url = url or default_url()
+    url = credentials.recall(url or default_url())
     parsed = _parse(url)
     engine = create_db_engine(url)
     try:
@@ -387,6 +415,7 @@ def connect_lazily(url: str) -> Database:
     For a merchant booth on the LAN: it must start and scan at once even when the server is
     unreachable, and a station (``open_database``) has migrated the schema already.
     """
+    url = credentials.recall(url)
     engine = create_db_engine(url)
     factory = sessionmaker(engine, expire_on_commit=False)
     own = track_changes(factory)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from kiosk.db import default_data_dir
 from kiosk.errors import KioskError
+from kiosk.files import private_folder
 from kiosk.i18n import _
 from kiosk.storage import file_error
 from printing.escpos import (
@@ -198,7 +199,10 @@ class Printer:
         return not self.command and self.escpos is None and not self.problem
 
     def path_for(self, name: str) -> Path:
-        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        """Where to write printout ``name``: in the spool folder, kept 0700 on Linux/macOS
+        (a looser one tightened, with a note) so each slip and statement PDF written into it
+        is 0600 (``kiosk.files.atomic_path``): they carry customers' names and slip codes."""
+        private_folder(self.spool_dir)
         return self.spool_dir / name
 
     def send(self, path: Path) -> PrintOutcome:

@@ -31,13 +31,30 @@ os.environ["KIOSK_AUDIT_STRICT"] = "1"
 # SQLite refuses a value longer than its VARCHAR(n) as PostgreSQL does (kiosk.lengths), so the
 # SQLite half of the suite catches an unbounded writer too (issue #16, symptom 12).
 os.environ["KIOSK_STRICT_LENGTHS"] = "1"
+# No test touches this machine's real credential store (a developer's desktop keyring): no
+# store at all, as on a headless laptop; tests of kiosk.credentials set an in-memory one.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+os.environ.pop("KIOSK_CLEAR_PASSWORDS", None)
 
 from kiosk.db import Database, open_database
 from kiosk.demo import create_demo
 from kiosk.i18n import set_language
+from tests.keyring_support import MemoryKeyring
 
 DEMO_DATE = date(2026, 11, 28)
 PG_ADMIN_URL = os.environ.get("KIOSK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """A working credential store for this test (in memory, tests/keyring_support.py)."""
+    import keyring
+
+    before = keyring.get_keyring()
+    store = MemoryKeyring()
+    keyring.set_keyring(store)
+    yield store
+    keyring.set_keyring(before)
 
 
 @pytest.fixture(autouse=True)
@@ -64,6 +81,7 @@ def sqlite_demo_url(demo_template: Path, tmp_path: Path) -> str:
     file permissions) and for the UI tests (tests/ui/conftest.py)."""
     target = tmp_path / "event.sqlite3"
     shutil.copyfile(demo_template, target)
+    os.chmod(target, 0o600)  # as kiosk makes it: else each command says it tightened it
     return f"sqlite:///{target}"
 
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from kiosk.clock import Clock
 from kiosk.db import ENV_DB, Database, default_url, open_database
 from kiosk.errors import KioskError
+from kiosk.files import take_notes
 from kiosk.i18n import _
 from ui.connection import ConnectionDialog
 from ui.context import AppContext
@@ -143,7 +144,9 @@ def run_app(
         settings.language = language
     apply_theme(app, settings.large_print)
     # --db or KIOSK_DB first, else the database this laptop joined last, else its own file.
-    url = db_url or os.environ.get(ENV_DB, "").strip() or settings.database_url or None
+    # A password an older kiosk left in the settings file moves to the credential store now.
+    remembered = settings.protect_database_url()
+    url = db_url or os.environ.get(ENV_DB, "").strip() or remembered.url or None
     try:
         database = open_database(url)
     except KioskError as error:
@@ -151,7 +154,9 @@ def run_app(
         if os.environ.get(ENV_EXIT_WHEN_READY):
             return 1
         # The server may be down or the URL mistyped: say so and let the staff fix it here.
-        dialog = ConnectionDialog(url or default_url(), str(error))
+        dialog = ConnectionDialog(
+            url or default_url(), str(error), allow_clear=settings.clear_passwords
+        )
         if dialog.exec() != QDialog.DialogCode.Accepted or dialog.database is None:
             return 1
         database = dialog.database
@@ -175,6 +180,14 @@ def run_app(
     window = MainWindow(AppContext(database, clock or Clock()), settings, recovery)
     if previous is not None:
         window.resume(previous)
+    # What changed about this laptop's secrets and files at start, said once on the sign-in
+    # page and on standard error: a password moved, a looser file tightened.
+    notes = [note for note in [remembered.note, *take_notes()] if note]
+    for note in notes:  # the app's log is its standard error, as for its errors above
+        print(_("kiosk: {message}").format(message=note), file=sys.stderr)
+    if notes:
+        window.notice = " ".join(n for n in [window.notice, *notes] if n)
+        window.rebuild()
     if simulation is not None:
         driver = SimulationDriver(simulated, speed, window)
         driver.start()

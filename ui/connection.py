@@ -1,8 +1,13 @@
 """Choosing the event database: this laptop's own file, or the venue's PostgreSQL.
 
 The URL is remembered in this laptop's settings, so a station joins the same event after a
-restart. Connecting is tried right here and any failure is said in one sentence, with the
-set-up steps (``kiosk.lan``) at hand for whoever prepares the server.
+restart; its password goes to the system's credential store, never into the settings
+(``kiosk.credentials``). So the address field shows the URL without its password and the
+password has a field of its own, hidden as it is typed; where no credential store works, a
+sentence under it says the password is not remembered (or, when clear passwords are allowed
+explicitly, that the settings file keeps it in clear). Connecting is tried right here and
+any failure is said in one sentence, with the set-up steps (``kiosk.lan``) at hand for
+whoever prepares the server.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk import credentials
 from kiosk.db import Database, default_data_dir, open_database
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -40,6 +46,7 @@ class ConnectionDialog(QDialog):
         parent: QWidget | None = None,
         *,
         for_booth: bool = False,
+        allow_clear: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(_("Event database"))
@@ -50,8 +57,8 @@ class ConnectionDialog(QDialog):
             _(
                 "Every station of the event uses the same database. On the venue LAN, type the "
                 "PostgreSQL address the coordinator gives you, e.g. "
-                "postgresql://kiosk:PASSWORD@192.168.1.10/kiosk_event. Alone on this laptop, "
-                "use this laptop's own file."
+                "postgresql://kiosk@192.168.1.10/kiosk_event, and its password in the field "
+                "below. Alone on this laptop, use this laptop's own file."
             )
             if not for_booth
             else _(
@@ -62,10 +69,24 @@ class ConnectionDialog(QDialog):
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        self.url = QLineEdit(current_url)
+        self.allow_clear = allow_clear
+        self.url = QLineEdit(credentials.without_password(current_url))
         self.url.setObjectName("database_url")
-        self.url.setPlaceholderText("postgresql://kiosk:PASSWORD@192.168.1.10/kiosk_event")
+        self.url.setPlaceholderText("postgresql://kiosk@192.168.1.10/kiosk_event")
         layout.addWidget(self.url)
+        # The password apart, never shown: a known one (the credential store's, or the one
+        # just tried) is filled in so that "Connect" again just works.
+        self.password = QLineEdit(_password_of(current_url))
+        self.password.setObjectName("database_password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText(_("Password (if the address needs one)"))
+        layout.addWidget(self.password)
+        self.password_note = QLabel()
+        self.password_note.setObjectName("password_note")
+        self.password_note.setWordWrap(True)
+        layout.addWidget(self.password_note)
+        self.url.textChanged.connect(self._say_where_kept)
+        self._say_where_kept()
         self.error = QLabel(error)
         self.error.setObjectName("connection_error")
         self.error.setProperty("role", "error")
@@ -111,9 +132,18 @@ class ConnectionDialog(QDialog):
         self.help.setVisible(on)
         self.adjustSize()
 
+    def _say_where_kept(self) -> None:
+        note = credentials.where_kept_sentence(
+            self.url.text().strip(), allow_clear=self.allow_clear
+        )
+        self.password_note.setText(note)
+        self.password_note.setVisible(bool(note))
+
     def try_connect(self) -> bool:
         """Open (and migrate) the database at the typed URL; say why not, keep the text."""
         url = self.url.text().strip()
+        if self.password.text() and credentials.missing_password(url):
+            url = credentials.with_password(url, self.password.text())
         if not url:
             self.error.setText(_("Type the event database address."))
             return False
@@ -127,3 +157,12 @@ class ConnectionDialog(QDialog):
         self.error.clear()
         self.accept()
         return True
+
+
+def _password_of(url: str) -> str:
+    from sqlalchemy import exc, make_url
+
+    try:
+        return make_url(url).password or ""
+    except (exc.ArgumentError, ValueError):
+        return ""

@@ -368,7 +368,9 @@ class MainWindow(QMainWindow):
 
     def choose_database(self) -> None:
         """Ask for the event database URL; on success this laptop remembers and joins it."""
-        dialog = ConnectionDialog(self.app.database.url, parent=self)
+        dialog = ConnectionDialog(
+            self.app.database.url, parent=self, allow_clear=self.settings.clear_passwords
+        )
         try:
             accepted = dialog.exec() == QDialog.DialogCode.Accepted
             database = dialog.database
@@ -572,7 +574,8 @@ class MainWindow(QMainWindow):
                 "The app closed unexpectedly at about {time}; everything saved before then is kept."
             ).format(time=when)
         )
-        same_database = previous.database_url == self.app.database.url
+        # The state file keeps the URL without its password (ui.recovery).
+        same_database = describe_url(previous.database_url) == describe_url(self.app.database.url)
         if previous.staff_no and same_database and self.overview is not None:
             self.resuming = previous
         self.rebuild()

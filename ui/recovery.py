@@ -27,8 +27,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from kiosk.db import default_data_dir
-from kiosk.files import write_text_atomic
+from kiosk.db import default_data_dir, describe_url
+from kiosk.files import private_folder, write_text_atomic
 from ui.health import append_line, sample
 
 DRAFTS = "drafts"
@@ -73,6 +73,7 @@ class Recovery:
     """
 
     def __init__(self, folder: Path | None = None, *, kind: str = "app") -> None:
+        self._own = folder is None  # in the app's data folder: that is made private too
         base = Path(folder) if folder is not None else default_data_dir() / "recovery"
         self.folder = base / kind
         self._faults: IO[str] | None = None
@@ -95,12 +96,17 @@ class Recovery:
         Another copy of the app still running on this laptop is not a crash: then nothing is
         reported and this run keeps its own state file.
         """
-        self.folder.mkdir(parents=True, exist_ok=True)
+        # Drafts hold what staff typed about customers: 0700 folders, so 0600 files.
+        if self._own:
+            private_folder(default_data_dir())
+        private_folder(self.folder.parent)
+        private_folder(self.folder)
         previous = self._previous()
         self._state = {
             "pid": os.getpid(),
             "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-            "database_url": database_url,
+            # Only to tell the same database again after a crash: never its password.
+            "database_url": describe_url(database_url),
             "staff_no": None,
             "station": None,
         }
@@ -127,7 +133,11 @@ class Recovery:
 
     def note(self, *, staff_no: str | None, station: str | None, database_url: str) -> None:
         """Who is signed in at which station now (called on every change, a few a day)."""
-        wanted = {"staff_no": staff_no, "station": station, "database_url": database_url}
+        wanted = {
+            "staff_no": staff_no,
+            "station": station,
+            "database_url": describe_url(database_url),
+        }
         if not self._state or all(self._state.get(k) == v for k, v in wanted.items()):
             return
         self._state.update(wanted)
@@ -215,7 +225,7 @@ class Recovery:
         """Keep what a form holds, so a crash does not lose it (cleared once it is saved)."""
         path = self._draft_path(name)
         with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)  # what was typed about a customer: 0600 files
             write_text_atomic(path, json.dumps(data, ensure_ascii=False))
 
     def load_draft(self, name: str) -> dict[str, Any] | None:

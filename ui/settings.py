@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings
 
+from kiosk import credentials
 from kiosk.errors import KioskError
 from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
@@ -62,13 +63,34 @@ class Settings:
 
     @property
     def database_url(self) -> str:
-        """The event database this laptop last connected to ("" = not chosen yet)."""
-        return str(self._s.value("db/url", ""))
+        """The event database this laptop last connected to ("" = not chosen yet), with its
+        password put back from the credential store: the file keeps the URL without it
+        (``kiosk.credentials``)."""
+        return credentials.recall(str(self._s.value("db/url", "")))
 
     @database_url.setter
     def database_url(self, value: str) -> None:
-        self._s.setValue("db/url", value)
+        self._s.setValue("db/url", credentials.remember(value, allow_clear=self.clear_passwords))
         self._s.sync()
+
+    @property
+    def clear_passwords(self) -> bool:
+        """The explicit permission to keep the database password in clear in this file when
+        this computer has no credential store: ``security/clear_passwords=true`` here, or
+        ``KIOSK_CLEAR_PASSWORDS=1``. A working credential store is used even then."""
+        mine = str(self._s.value("security/clear_passwords", "false")).lower() in ("true", "1")
+        return mine or credentials.clear_allowed_by_environment()
+
+    def protect_database_url(self) -> credentials.Protected:
+        """Read the database URL at start: a password an older kiosk kept here in clear moves
+        into the credential store (or out of the file, see ``kiosk.credentials.protect``);
+        ``url`` of the result is the one to connect with now, ``note`` says what changed."""
+        stored = str(self._s.value("db/url", ""))
+        protected = credentials.protect(stored, allow_clear=self.clear_passwords)
+        if protected.stored != stored:
+            self._s.setValue("db/url", protected.stored)
+            self._s.sync()
+        return protected
 
     @property
     def counter_name(self) -> str:

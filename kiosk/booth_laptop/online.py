@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import exc
 
+from kiosk import credentials
 from kiosk.booth_laptop.booth import Booth, Scanner, ScanResult, require_staff_name
 from kiosk.db import Database, connect_lazily
 from kiosk.errors import KioskError
@@ -39,12 +40,20 @@ _LAN_ERRORS = (KioskError, exc.SQLAlchemyError, OSError)
 
 
 def event_url(booth: Booth) -> str:
-    """The event database this booth pushes to ("" = offline only)."""
-    return booth.setting(EVENT_URL)
+    """The event database this booth pushes to ("" = offline only), its password recalled
+    from the credential store; one an older kiosk kept in the booth file in clear moves
+    there now (``kiosk.credentials.protect``, which logs it)."""
+    stored = booth.setting(EVENT_URL)
+    protected = credentials.protect(stored)
+    if protected.stored != stored:
+        booth.set_setting(EVENT_URL, protected.stored)
+    return protected.url
 
 
 def set_event_url(booth: Booth, url: str) -> None:
-    booth.set_setting(EVENT_URL, url.strip())
+    """Remember ``url``: the booth file keeps it without its password (``kiosk.credentials``;
+    in clear only with ``KIOSK_CLEAR_PASSWORDS=1`` on a computer without a credential store)."""
+    booth.set_setting(EVENT_URL, credentials.remember(url.strip()))
 
 
 class OnlineBooth(Scanner):
