@@ -122,7 +122,9 @@ def cmd_db_setup(args: argparse.Namespace) -> int:
     ca_path = folder / lan_tls.CA_FILE
     urls = {
         "owner": url_text(roles.owner_url),
-        "station": url_text(roles.station_url.update_query_dict({"sslmode": "verify-full"})),
+        # Off this machine the station connects with verify-full and the event CA by itself
+        # (kiosk.lan_tls.client_policy): the URL need not say so.
+        "station": url_text(roles.station_url),
         # The booths go through the HTTPS gateway (kiosk booth serve), never the database.
         "booth": f"https://{_url_host(chosen.host)}:{GATEWAY_PORT}",
         "ca": str(ca_path.resolve()),

@@ -9,6 +9,7 @@ through the application (which must say it in words).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import stat
@@ -19,6 +20,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from cryptography import x509
 from sqlalchemy import delete, make_url, update
 
 from cli.main import main
@@ -343,7 +345,13 @@ def test_db_setup_json_end_to_end(
     assert main(argv) == 0
     printed = json.loads(capsys.readouterr().out)
     assert set(printed) == {"owner", "station", "booth", "ca"}
-    assert printed["booth"] is None and printed["ca"] is None
+    # The booths go through the gateway; the CA is the one kiosk.lan_tls wrote into --out.
+    assert printed["booth"] == "https://127.0.0.1:8443"
+    assert printed["ca"] == str((out / "ca.crt").resolve())
+    authority = x509.load_pem_x509_certificate((out / "ca.crt").read_bytes())
+    assert authority.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    server = x509.load_pem_x509_certificate((out / "server.crt").read_bytes())
+    assert server.issuer == authority.subject
     owner, station = make_url(printed["owner"]), make_url(printed["station"])
     assert (owner.username, station.username) == role_names(fresh_name)
     assert owner.database == station.database == fresh_name
@@ -378,8 +386,18 @@ def test_db_setup_prints_the_hba_lines(
     assert f"{_owner}  127.0.0.1/32" in said and f"{_owner}  10.1.2.0/24" not in said
     urls = json.loads((tmp_path / "s" / "database-urls.json").read_text(encoding="utf-8"))
     assert make_url(urls["station"]).host == "10.1.2.3"
+    # TLS: the steps for the server, with a certificate for the address the stations use.
+    assert "ssl = on" in said and "ssl_cert_file = 'server.crt'" in said
+    server = x509.load_pem_x509_certificate((tmp_path / "s" / "server.crt").read_bytes())
+    names = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert ipaddress.ip_address("10.1.2.3") in names.get_values_for_type(x509.IPAddress)
+    first_ca = (tmp_path / "s" / "ca.crt").read_bytes()
     # --reset-passwords: new passwords, the same database.
     assert main([*argv, "--reset-passwords"]) == 0
     again = json.loads((tmp_path / "s" / "database-urls.json").read_text(encoding="utf-8"))
     assert make_url(again["station"]).password != make_url(urls["station"]).password
-    assert "exists already: its roles" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "exists already: its roles" in said
+    # The TLS files of the first set-up are kept: the stations have that ca.crt already.
+    assert "are kept from the first set-up" in said
+    assert (tmp_path / "s" / "ca.crt").read_bytes() == first_ca
