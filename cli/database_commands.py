@@ -15,13 +15,6 @@ from kiosk.i18n import _
 if TYPE_CHECKING:
     from kiosk.lan_tls import TlsFiles
 
-GATEWAY_PORT = 8443  # kiosk booth serve's default
-
-
-def _url_host(host: str) -> str:
-    """``host`` as it goes in a URL: an IPv6 address in brackets."""
-    return f"[{host}]" if ":" in host else host
-
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     init = commands.add_parser("init", help=_("create or upgrade the event database"))
@@ -40,8 +33,6 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
         "--subnet", metavar="CIDR", help=_("the stations' subnet (default: the host's /24)")
     )
     serve.add_argument("--name", default="kiosk_event", help=_("database name"))
-    serve.add_argument("--user", default="kiosk", help=_("database role"))
-    serve.add_argument("--password", help=_("the role's password (default: a fresh random one)"))
     serve.set_defaults(func=cmd_db_serve_help)
 
     setup = db_commands.add_parser(
@@ -90,7 +81,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_db_serve_help(args: argparse.Namespace) -> int:
     from kiosk.lan import plan, serve_help
 
-    chosen = plan(args.host, args.subnet, args.name, args.user, args.password)
+    chosen = plan(args.host, args.subnet, args.name)
     out(serve_help(chosen, args.db or dbmod.default_url()))
     return 0
 
@@ -126,7 +117,7 @@ def cmd_db_setup(args: argparse.Namespace) -> int:
         # (kiosk.lan_tls.client_policy): the URL need not say so.
         "station": url_text(roles.station_url),
         # The booths go through the HTTPS gateway (kiosk booth serve), never the database.
-        "booth": f"https://{_url_host(chosen.host)}:{GATEWAY_PORT}",
+        "booth": chosen.gateway_url,
         "ca": str(ca_path.resolve()),
     }
     write_private(folder / "database-urls.json", json.dumps(urls, indent=2) + "\n")

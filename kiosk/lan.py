@@ -1,16 +1,18 @@
 """Running the event on the venue LAN: the set-up a coordinator follows, word for word.
 
 ``serve_help`` is what ``kiosk db serve-help`` prints (and the README repeats): install
-PostgreSQL on the laptop or small server that holds the event, create the role and the
-database, listen on the LAN and let the stations' subnet in, create the tables, copy the
-prepared event, and the URL every station then uses. The commands are filled in with this
-machine's LAN address and a fresh random password, so they can be pasted as they are.
+PostgreSQL on the laptop or small server that holds the event, let ``kiosk db setup`` make the
+database with an owner and a station account and the event's TLS certificates, do the few
+server-side steps it prints (hostssl lines, TLS, listening on the LAN), copy the prepared
+event with the owner's URL, then give the stations the station URL and the event CA and the
+booths the gateway's address. Least privilege (issue #29): no station holds the owner's
+account, no booth holds any database account, nothing crosses the LAN in clear. The commands
+are filled in with this machine's LAN address, so they can be pasted as they are.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import secrets
 import socket
 from dataclasses import dataclass
 
@@ -35,28 +37,31 @@ class ServePlan:
     host: str
     subnet: str
     name: str
-    user: str
-    password: str
     port: int = 5432
 
     @property
-    def url(self) -> str:
+    def station_url(self) -> str:
+        """The stations' URL without its password (``kiosk db setup`` makes it and keeps the
+        password in its private folder; the app asks for it in its own field)."""
         return URL.create(
             "postgresql",
-            username=self.user,
-            password=self.password,
+            username=f"{self.name}_station",
             host=self.host,
             port=self.port,
             database=self.name,
         ).render_as_string(hide_password=False)
 
+    @property
+    def gateway_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"https://{host}:{GATEWAY_PORT}"
+
+
+GATEWAY_PORT = 8443  # kiosk booth serve's default
+
 
 def plan(
-    host: str | None = None,
-    subnet: str | None = None,
-    name: str = "kiosk_event",
-    user: str = "kiosk",
-    password: str | None = None,
+    host: str | None = None, subnet: str | None = None, name: str = "kiosk_event"
 ) -> ServePlan:
     host = host or lan_address() or "192.168.1.10"
     if subnet is None:
@@ -64,46 +69,65 @@ def plan(
             subnet = str(ipaddress.ip_network(f"{host}/24", strict=False))
         except ValueError:  # a host name rather than an address
             subnet = "192.168.1.0/24"
-    return ServePlan(host, subnet, name, user, password or secrets.token_urlsafe(12))
+    return ServePlan(host, subnet, name)
 
 
 def serve_help(p: ServePlan, source_url: str) -> str:
     """The set-up, step by step, with this plan's values in every command."""
-    sql_role = f"CREATE ROLE {p.user} LOGIN PASSWORD '{p.password}'"
-    sql_db = f"CREATE DATABASE {p.name} OWNER {p.user} ENCODING 'UTF8' TEMPLATE template0"
+    setup_dir = "~/kiosk-event-setup"
     lines = [
         _("Run the event database on PostgreSQL (one laptop or small server on the venue LAN)"),
         "",
         _(
-            "1. Install PostgreSQL (14 or later) on the machine that holds the event ({host}):"
+            "1. Install PostgreSQL (14 or later) and kiosk on the machine that holds the event "
+            "({host}):"
         ).format(host=p.host),
         "     sudo apt-get install postgresql        # Debian, Ubuntu",
         "     https://www.postgresql.org/download/    # Windows, macOS",
-        _("2. Create the role and the database (kiosk creates the tables itself):"),
-        f'     sudo -u postgres psql -c "{sql_role}"',
-        f'     sudo -u postgres psql -c "{sql_db}"',
-        _("3. Listen on the LAN. In postgresql.conf (the file `SHOW config_file` names) set:"),
-        "     listen_addresses = '*'",
-        _("   and let the stations' subnet in: add this line to pg_hba.conf (`SHOW hba_file`):"),
-        f"     host  {p.name}  {p.user}  {p.subnet}  scram-sha-256",
         _(
-            "   then restart PostgreSQL and open TCP port {port} to {subnet} in the firewall:"
+            "2. Make the database, its two accounts and the event's certificates in one command "
+            "(on that machine, as a PostgreSQL superuser):"
+        ),
+        f"     kiosk db setup --admin 'postgresql://postgres@127.0.0.1/postgres' "
+        f"--name {p.name} --host {p.host} --subnet {p.subnet} --out {setup_dir}",
+        _(
+            "   The owner account ({name}_owner) holds the tables and is used on this machine "
+            "only (kiosk init, event copy, event close, backups); the station account "
+            "({name}_station) may do what the stations do and no more: it cannot delete or "
+            "change the points journal, the redemptions, the outbox or the audit records."
+        ).format(name=p.name),
+        _(
+            "   The passwords, the URLs and the certificates are in {folder}, readable by you only."
+        ).format(folder=setup_dir),
+        _(
+            "3. Do what the set-up printed: the hostssl lines in pg_hba.conf (`SHOW hba_file`), "
+            "TLS and listen_addresses = '*' in postgresql.conf, then reload PostgreSQL and open "
+            "TCP port {port} to {subnet} in the firewall:"
         ).format(port=p.port, subnet=p.subnet),
-        "     sudo systemctl restart postgresql",
+        f"     hostssl  {p.name}  {p.name}_station  {p.subnet}  scram-sha-256",
         f"     sudo ufw allow from {p.subnet} to any port {p.port} proto tcp",
-        _("4. Create the tables and move the prepared event there:"),
-        f"     kiosk init --db '{p.url}'",
-        f"     kiosk event copy --from '{source_url}' --to '{p.url}'",
-        _("5. Every station (reception, service desks, activation, dashboard, online booths)"),
-        _("   uses this URL. In the app: “Event database…” on the sign-in screen; each laptop"),
-        _("   remembers it. On the command line: kiosk --db URL, or KIOSK_DB=URL."),
-        f"     {p.url}",
-        _("   The URL holds the password: type it on the stations, never post it."),
+        _("4. Move the prepared event there with the owner's URL (on this machine only):"),
+        f"     kiosk event copy --from '{source_url}' --to OWNER_URL",
+        _(
+            "5. Every staff station (reception, service desks, activation, dashboard) uses the "
+            "station URL; its password goes in its own field and the laptop keeps it in the "
+            "system's credential store. Give each station the event's ca.crt (“Event "
+            "database…” → the certificate file, or save it as event-ca.crt in kiosk's data "
+            "folder): off this machine a station connects only over TLS, checking the server "
+            "against that certificate."
+        ),
+        f"     {p.station_url}",
+        _("6. The merchants' online booths never get a database account: serve them with"),
+        f"     kiosk booth serve --db STATION_URL --cert {setup_dir}/server.crt "
+        f"--key {setup_dir}/server.key",
+        _("   and give each booth the address {url} and the same ca.crt.").format(
+            url=p.gateway_url
+        ),
         "",
         _("Check from a station:"),
-        f"     kiosk --db '{p.url}' info",
-        _("Back up during the day (on the server):"),
-        f"     pg_dump -Fc -U {p.user} -h 127.0.0.1 {p.name} > event-$(date +%H%M).dump",
+        f"     kiosk --db '{p.station_url}' info",
+        _("Back up during the day (on the server, with the owner's URL):"),
+        "     kiosk --db OWNER_URL backup --to /media/usb/kiosk-backups",
         _(
             "Stations see each other's changes within a second; when the server cannot be "
             "reached they say so, keep what was typed and retry by themselves."

@@ -177,10 +177,16 @@ def test_cli_copy_and_serve_help(demo_url: str, pg_url: str) -> None:
             timeout=120,
         )
 
-    help_text = kiosk("db", "serve-help", "--host", "10.1.2.3", "--password", "s3cret").stdout
-    assert "host  kiosk_event  kiosk  10.1.2.0/24  scram-sha-256" in help_text
+    help_text = kiosk("db", "serve-help", "--host", "10.1.2.3").stdout
+    # Least privilege: the set-up command, TLS-only lines for the station account, no
+    # password anywhere, the booths through the gateway.
+    assert "kiosk db setup --admin" in help_text and "--host 10.1.2.3" in help_text
+    assert "hostssl  kiosk_event  kiosk_event_station  10.1.2.0/24  scram-sha-256" in help_text
     assert "listen_addresses = '*'" in help_text
-    assert "postgresql://kiosk:s3cret@10.1.2.3:5432/kiosk_event" in help_text
+    assert "postgresql://kiosk_event_station@10.1.2.3:5432/kiosk_event" in help_text
+    assert "kiosk booth serve --db STATION_URL" in help_text
+    assert "https://10.1.2.3:8443" in help_text
+    assert "\nhost " not in help_text and "PASSWORD" not in help_text
     init = kiosk("--db", pg_url, "init")
     assert init.returncode == 0 and HEAD_REVISION in init.stdout
     copied = kiosk("event", "copy", "--from", demo_url, "--to", pg_url)
