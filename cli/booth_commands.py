@@ -62,21 +62,44 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     booth_export.add_argument("file", metavar="FILE")
     booth_export.set_defaults(func=cmd_booth_export)
     push = booth_commands.add_parser(
-        "push", help=_("send the redemptions to the event database over the LAN")
-    )
-    push.add_argument(
-        "--db", dest="event_db", metavar="URL", help=_("event database URL (default: --db)")
+        "push", help=_("send the redemptions to the event database through the booth gateway")
     )
     push.set_defaults(func=cmd_booth_push)
     connect = booth_commands.add_parser(
         "connect",
-        help=_("work online: check and record every redemption in the event database"),
+        help=_("work online: check and record every redemption through the booth gateway"),
     )
-    connect.add_argument("url", nargs="?", metavar="URL", help=_("the event database URL"))
     connect.add_argument(
-        "--off", action="store_true", help=_("work offline again (forget the URL)")
+        "url", nargs="?", metavar="URL", help=_("the booth gateway's address (https://…)")
+    )
+    connect.add_argument(
+        "--ca",
+        metavar="FILE",
+        default=os.environ.get("KIOSK_LAN_CA") or None,
+        help=_("the event's CA certificate file (or $KIOSK_LAN_CA)"),
+    )
+    connect.add_argument(
+        "--off", action="store_true", help=_("work offline again (forget the address)")
     )
     connect.set_defaults(func=cmd_booth_connect)
+    serve = booth_commands.add_parser(
+        "serve",
+        help=_(
+            "serve the booth gateway over HTTPS (on a staff laptop, with the station's "
+            "database URL)"
+        ),
+    )
+    serve.add_argument(
+        "--db",
+        dest="station_db",
+        metavar="URL",
+        help=_("the station's event database URL (default: --db or $KIOSK_DB)"),
+    )
+    serve.add_argument("--cert", metavar="FILE", help=_("the gateway's server certificate"))
+    serve.add_argument("--key", metavar="FILE", help=_("the server certificate's key"))
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=8443)
+    serve.set_defaults(func=cmd_booth_serve)
 
     bundle = commands.add_parser("bundle", help=_("redemption bundles from the booths"))
     bundle_commands = bundle.add_subparsers(
@@ -176,12 +199,12 @@ def cmd_booth_install(args: argparse.Namespace) -> int:
 def cmd_booth_scan(args: argparse.Namespace) -> int:
     """Exit 0 only when the slip was redeemed now (or, with --check, is valid)."""
     from kiosk.booth_laptop.booth import describe
-    from kiosk.booth_laptop.online import OnlineBooth, event_url
+    from kiosk.booth_laptop.online import OnlineBooth, gateway_url
     from kiosk.slipcode import Verdict
 
     booth = _booth(args)
     try:
-        url = event_url(booth)
+        url = gateway_url(booth)
         online = OnlineBooth(booth, url) if url else None
         request_id = None if args.check else request_id_of(args)
         try:
@@ -191,7 +214,7 @@ def cmd_booth_scan(args: argparse.Namespace) -> int:
             if online is not None:
                 if online.online is False:
                     out(
-                        _("Offline: the event database cannot be reached ({reason}).").format(
+                        _("Offline: the booth gateway cannot be reached ({reason}).").format(
                             reason=online.error
                         ),
                         sys.stderr,
@@ -310,40 +333,33 @@ def cmd_bundle_import(args: argparse.Namespace) -> int:
 
 
 def cmd_booth_connect(args: argparse.Namespace) -> int:
-    from kiosk.booth_laptop.online import OnlineBooth, set_event_url
-    from kiosk.services.booths import slip_state
+    from kiosk.booth_laptop.online import OnlineBooth, check_gateway_url, set_gateway
 
     booth = _booth(args)
     try:
         if args.off or not args.url:
             if not args.off:
-                raise KioskError(_("Give the event database URL, or --off to work offline."))
-            set_event_url(booth, "")
+                raise KioskError(_("Give the booth gateway's address, or --off to work offline."))
+            set_gateway(booth, "")
             out(_("The booth works offline; export bundles for the event."))
             return 0
-        info = booth.info
-        if info is None:
+        if booth.info is None:
             raise KioskError(_("Install the merchant pack first."))
-        online = OnlineBooth(booth, args.url)
+        url = check_gateway_url(args.url)
+        online = OnlineBooth(booth, url, ca_file=args.ca or "")
         try:
-            # Answers, and knows this event and merchant (else one sentence why not)?
-            slip_state(
-                online.database.unit_of_work(),
-                event_code=info.event_code,
-                merchant_code=info.merchant_code,
-                merchant_id=info.merchant_id,
-                serial=0,
-            )
+            # Answers, and knows this event, merchant and seal (else one sentence why not)?
+            online.ping()
             result = online.catch_up()
         finally:
             online.close()
-        set_event_url(booth, args.url)
+        set_gateway(booth, url, args.ca or "")
         sent = result.added if result else 0
         out(
             _(
-                "The booth works online with {url}: every slip is checked there before it is "
-                "served ({n} earlier redemptions sent)."
-            ).format(url=dbmod.describe_url(args.url), n=sent)
+                "The booth works online with the booth gateway {url}: every slip is checked "
+                "there before it is served ({n} earlier redemptions sent)."
+            ).format(url=url, n=sent)
         )
         return 0
     finally:
@@ -351,15 +367,52 @@ def cmd_booth_connect(args: argparse.Namespace) -> int:
 
 
 def cmd_booth_push(args: argparse.Namespace) -> int:
-    from kiosk.booth_laptop.online import event_url
-    from kiosk.services.booths import deliver_bundle
+    from kiosk.booth_laptop.online import OnlineBooth, gateway_url
 
     booth = _booth(args)
-    data, _count = booth.bundle()
-    database = dbmod.open_database(args.event_db or args.db or event_url(booth) or None)
-    result = deliver_bundle(database.unit_of_work(), data, station="booth")
-    database.dispose()
-    booth.mark_delivered(result.up_to_seq)
-    booth.database.dispose()
+    try:
+        url = gateway_url(booth)
+        if not url:
+            raise KioskError(
+                _(
+                    "This booth has no booth gateway: run kiosk booth connect URL first, or "
+                    "export the bundle to a USB stick (kiosk booth export)."
+                )
+            )
+        online = OnlineBooth(booth, url)
+        try:
+            online.ping()
+            result = online.catch_up(everything=True)
+        finally:
+            online.close()
+    finally:
+        booth.database.dispose()
+    assert result is not None
     _report_import(result)
+    return 0
+
+
+def cmd_booth_serve(args: argparse.Namespace) -> int:
+    from gateway.booth_api import server
+
+    url = args.station_db or args.db or os.environ.get(dbmod.ENV_DB)
+    if not url:
+        raise KioskError(
+            _("Say which event database the gateway serves: --db STATION_URL or KIOSK_DB.")
+        )
+    database = dbmod.open_database(url, migrate_schema=False)
+    try:
+        instance = server(database, host=args.host, port=args.port, cert=args.cert, key=args.key)
+        out(
+            _("The booth gateway serves {db} on {scheme}://{host}:{port}.").format(
+                db=dbmod.describe_url(url),
+                scheme="https" if args.cert and args.key else "http",
+                host=args.host,
+                port=args.port,
+            ),
+            sys.stderr,
+        )
+        instance.run()
+    finally:
+        database.dispose()
     return 0
