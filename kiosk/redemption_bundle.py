@@ -298,10 +298,17 @@ def check_request_time(timestamp: str, now: datetime) -> None:
     except ValueError:
         raise RequestSealError(_("The request carries no valid time; nothing was done.")) from None
     off = sent - now.timestamp()
-    if abs(off) > REQUEST_WINDOW_S:
+    if off < -REQUEST_WINDOW_S:
         raise RequestSealError(
             _(
-                "The booth's clock is {minutes} minutes off the event's (or the request is "
-                "old); nothing was done. Set the booth laptop's clock."
+                "The booth's clock is {minutes} minutes behind the gateway's (or the request "
+                "is old); nothing was done. Set the booth laptop's clock."
+            ).format(minutes=round(-off / 60))
+        )
+    if off > REQUEST_WINDOW_S:
+        raise RequestSealError(
+            _(
+                "The booth's clock is {minutes} minutes ahead of the gateway's; nothing was "
+                "done. Set the booth laptop's clock."
             ).format(minutes=round(off / 60))
         )

@@ -3,14 +3,21 @@
 The URL is remembered in this laptop's settings, so a station joins the same event after a
 restart. Connecting is tried right here and any failure is said in one sentence, with the
 set-up steps (``kiosk.lan``) at hand for whoever prepares the server.
+
+A merchant booth (``for_booth``) never gets a database address: it types the booth gateway's
+https address and chooses the event's CA file (``kiosk booth serve``, issue #29), and the
+booth window's ``try_gateway`` asks the gateway before the dialog closes.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -24,6 +31,7 @@ from kiosk.db import Database, default_data_dir, open_database
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.lan import plan, serve_help
+from ui.language import FILE_DIALOG
 
 
 def local_url() -> str:
@@ -40,11 +48,16 @@ class ConnectionDialog(QDialog):
         parent: QWidget | None = None,
         *,
         for_booth: bool = False,
+        ca_file: str = "",
+        try_gateway: Callable[[str, str], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(_("Event database"))
         self.setMinimumWidth(720)
         self.database: Database | None = None
+        self.for_booth = for_booth
+        self.try_gateway = try_gateway
+        self.gateway: tuple[str, str] | None = None  # (address, CA file) once accepted
         layout = QVBoxLayout(self)
         intro = QLabel(
             _(
@@ -56,16 +69,33 @@ class ConnectionDialog(QDialog):
             if not for_booth
             else _(
                 "Online on the venue LAN, the booth checks every slip with the event database "
-                "before serving and sends each redemption at once. Type the PostgreSQL address "
-                "the coordinator gives you, or work offline (bundles on a USB stick)."
+                "through the booth gateway before serving, and sends each redemption at once. "
+                "Type the booth gateway's address the coordinator gives you (https://…) and "
+                "choose the event's CA file, or work offline (bundles on a USB stick)."
             )
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.url = QLineEdit(current_url)
         self.url.setObjectName("database_url")
-        self.url.setPlaceholderText("postgresql://kiosk:PASSWORD@192.168.1.10/kiosk_event")
+        self.url.setPlaceholderText(
+            "https://192.168.1.10:8443"
+            if for_booth
+            else "postgresql://kiosk:PASSWORD@192.168.1.10/kiosk_event"
+        )
         layout.addWidget(self.url)
+        self.ca = QLineEdit(ca_file)
+        self.ca.setObjectName("gateway_ca")
+        self.ca.setPlaceholderText(_("The event's CA file (event-ca.crt)"))
+        if for_booth:
+            ca_row = QHBoxLayout()
+            ca_row.addWidget(QLabel(_("CA file:")))
+            ca_row.addWidget(self.ca, 1)
+            choose = QPushButton(_("Choose…"))
+            choose.setObjectName("choose_ca")
+            choose.clicked.connect(self._choose_ca)
+            ca_row.addWidget(choose)
+            layout.addLayout(ca_row)
         self.error = QLabel(error)
         self.error.setObjectName("connection_error")
         self.error.setProperty("role", "error")
@@ -111,14 +141,42 @@ class ConnectionDialog(QDialog):
         self.help.setVisible(on)
         self.adjustSize()
 
+    def _choose_ca(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self,
+            _("The event's CA file"),
+            self.ca.text(),
+            _("Certificates (*.crt *.pem);;All (*)"),
+            options=FILE_DIALOG,
+        )
+        if path:
+            self.ca.setText(path)
+
     def try_connect(self) -> bool:
-        """Open (and migrate) the database at the typed URL; say why not, keep the text."""
+        """Open (and migrate) the database at the typed URL, or for a booth ask the gateway;
+        say why not, keep the text."""
         url = self.url.text().strip()
         if not url:
-            self.error.setText(_("Type the event database address."))
+            self.error.setText(
+                _("Type the booth gateway's address.")
+                if self.for_booth
+                else _("Type the event database address.")
+            )
             return False
         self.error.setText(_("Connecting…"))
         self.error.repaint()  # show it now: reaching a server can take a few seconds
+        if self.for_booth:
+            ca = self.ca.text().strip()
+            try:
+                if self.try_gateway is not None:
+                    self.try_gateway(url, ca)
+            except KioskError as error:
+                self.error.setText(str(error))
+                return False
+            self.gateway = (url, ca)
+            self.error.clear()
+            self.accept()
+            return True
         try:
             self.database = open_database(url)
         except KioskError as error:
