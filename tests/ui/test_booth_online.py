@@ -188,3 +188,22 @@ def test_booth_chooses_its_gateway(
     window.findChild(type(window.panel.redeem_button), "booth_database").click()  # type: ignore[union-attr]
     assert window.lan is None and gateway_url(window.booth) == ""
     assert not window.lan_banner.isVisible()
+
+
+def test_an_offline_booth_knocks_without_freezing_the_screen(
+    qtbot: QtBot, make_booth: Callable[[str], BoothWindow]
+) -> None:
+    """With the gateway laptop gone from the LAN (an address nobody answers), the poll tries
+    a TCP connection in the event loop: the scanning staff never wait for its timeout."""
+    import time
+
+    window = make_booth("https://10.255.255.1:8443")  # TEST-NET-like: no answer, no refusal
+    assert window.lan is not None
+    window.lan.went_offline("gone")
+    window.poll.stop()
+    started = time.monotonic()
+    window._poll_gateway()
+    assert time.monotonic() - started < 0.2  # returned at once: the knock is under way
+    assert window._socket is not None
+    qtbot.waitUntil(lambda: window._socket is None, timeout=5_000)  # settled: no answer
+    assert window.lan.online is False and window.poll.isActive()
