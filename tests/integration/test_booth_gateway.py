@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -232,3 +233,70 @@ def test_two_booths_redeem_one_slip_at_once_through_the_gateway(
     assert all(b.pending() == 0 for b in booths)
     for booth in booths:
         booth.database.dispose()
+
+
+@pytest.mark.pg
+def test_the_gateway_stalls_mid_redemption_and_the_booth_serves_offline_once(
+    pg_demo_url: str, pki: Pki, tmp_path: Path
+) -> None:
+    """The gateway takes the redemption but does not answer in time (the slip row is held by
+    another transaction): the booth gives up after its read timeout, serves from its pack with
+    the same uid and works offline; the gateway then records it; the catch-up finds that uid
+    known. One redemption in the event database, none twice."""
+    import psycopg
+
+    event = open_database(pg_demo_url)
+    (code,) = issue(event, ["O101"])
+    booth = new_booth(tmp_path / "booth.sqlite3")
+    booth.install(pack_bytes(event))
+    holder = psycopg.connect(pg_demo_url)
+    with gateway(pg_demo_url, pki, FixedClock(MORNING)) as url:
+        online = OnlineBooth(booth, url, ca_file=str(pki.ca), read_timeout=1.0)
+        try:
+            holder.execute("SELECT id FROM slip WHERE serial = 1 FOR UPDATE")
+            served = online.redeem(code, "Ms Wang")
+            assert served.redeemed and not served.online  # served from the pack
+            assert online.online is False and "does not answer" in online.error
+            assert booth.pending() == 1
+            holder.rollback()  # the gateway's transaction goes on and records it
+            deadline = time.monotonic() + 10
+            while _written(event)[0] == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert _written(event)[0] == 1  # recorded by the gateway, after the booth gave up
+            assert online.probe()
+            result = online.catch_up()
+            assert result is not None and (result.added, result.duplicates) == (0, 1)
+            assert booth.pending() == 0
+        finally:
+            online.close()
+            holder.close()
+    with event.unit_of_work() as uow:
+        rows = uow.session.execute(select(Redemption.uid, Redemption.conflict)).all()
+    assert [tuple(r) for r in rows] == [(_uid(booth), None)]
+    event.dispose()
+    booth.database.dispose()
+
+
+def _uid(booth: Booth) -> str:
+    from kiosk.booth_laptop.store import BoothRedemption
+
+    with booth.database.unit_of_work() as uow:
+        uid = uow.session.scalar(select(BoothRedemption.uid))
+    assert uid is not None
+    return uid
+
+
+def test_the_gateway_is_served_over_https_on_the_lan(demo_url: str) -> None:
+    """``kiosk booth serve`` on a LAN address without a certificate: refused in one sentence."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "--lang", "en", "booth", "serve", "--db", demo_url],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "served over HTTPS on the LAN: give --cert and --key" in done.stderr
