@@ -7,10 +7,10 @@ import argparse
 import os
 import sys
 
+from cli.booth_gateway import add_gateway_parsers, open_booth, report_import
 from cli.common import add_request_id, out, passphrase, read_bytes, request_id_of
 from cli.staff import add_staff, add_supervisor, approval, signed_in
 from kiosk import db as dbmod
-from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.permissions import Action
 
@@ -61,45 +61,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     )
     booth_export.add_argument("file", metavar="FILE")
     booth_export.set_defaults(func=cmd_booth_export)
-    push = booth_commands.add_parser(
-        "push", help=_("send the redemptions to the event database through the booth gateway")
-    )
-    push.set_defaults(func=cmd_booth_push)
-    connect = booth_commands.add_parser(
-        "connect",
-        help=_("work online: check and record every redemption through the booth gateway"),
-    )
-    connect.add_argument(
-        "url", nargs="?", metavar="URL", help=_("the booth gateway's address (https://…)")
-    )
-    connect.add_argument(
-        "--ca",
-        metavar="FILE",
-        default=os.environ.get("KIOSK_LAN_CA") or None,
-        help=_("the event's CA certificate file (or $KIOSK_LAN_CA)"),
-    )
-    connect.add_argument(
-        "--off", action="store_true", help=_("work offline again (forget the address)")
-    )
-    connect.set_defaults(func=cmd_booth_connect)
-    serve = booth_commands.add_parser(
-        "serve",
-        help=_(
-            "serve the booth gateway over HTTPS (on a staff laptop, with the station's "
-            "database URL)"
-        ),
-    )
-    serve.add_argument(
-        "--db",
-        dest="station_db",
-        metavar="URL",
-        help=_("the station's event database URL (default: --db or $KIOSK_DB)"),
-    )
-    serve.add_argument("--cert", metavar="FILE", help=_("the gateway's server certificate"))
-    serve.add_argument("--key", metavar="FILE", help=_("the server certificate's key"))
-    serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--port", type=int, default=8443)
-    serve.set_defaults(func=cmd_booth_serve)
+    add_gateway_parsers(booth_commands)
 
     bundle = commands.add_parser("bundle", help=_("redemption bundles from the booths"))
     bundle_commands = bundle.add_subparsers(
@@ -152,13 +114,6 @@ def cmd_pack_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _booth(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from kiosk.booth_laptop.booth import Booth
-    from kiosk.booth_laptop.store import default_booth_path, open_booth_database
-
-    return Booth(open_booth_database(args.booth_db or default_booth_path()))
-
-
 def cmd_booth_window(args: argparse.Namespace) -> int:
     from kiosk.booth_laptop.store import default_booth_path
     from ui.booth_window import run_booth
@@ -167,7 +122,7 @@ def cmd_booth_window(args: argparse.Namespace) -> int:
 
 
 def cmd_booth_install(args: argparse.Namespace) -> int:
-    booth = _booth(args)
+    booth = open_booth(args)
     result = booth.install(read_bytes(args.file))
     booth.database.dispose()
     info = result.info
@@ -202,7 +157,7 @@ def cmd_booth_scan(args: argparse.Namespace) -> int:
     from kiosk.booth_laptop.online import OnlineBooth, gateway_url
     from kiosk.slipcode import Verdict
 
-    booth = _booth(args)
+    booth = open_booth(args)
     try:
         url = gateway_url(booth)
         online = OnlineBooth(booth, url) if url else None
@@ -248,7 +203,7 @@ def cmd_booth_list(args: argparse.Namespace) -> int:
 
     from kiosk.booth_laptop.booth import slip_number
 
-    booth = _booth(args)
+    booth = open_booth(args)
     day = booth.day_list()
     info = booth.info
     booth.database.dispose()
@@ -283,36 +238,11 @@ def cmd_booth_list(args: argparse.Namespace) -> int:
 
 
 def cmd_booth_export(args: argparse.Namespace) -> int:
-    booth = _booth(args)
+    booth = open_booth(args)
     count = booth.export(args.file)
     booth.database.dispose()
     out(_("Bundle with {n} redemptions written to {path}.").format(n=count, path=args.file))
     return 0
-
-
-def _report_import(result) -> None:  # type: ignore[no-untyped-def]
-    from kiosk.services.booths import conflict_label
-
-    out(
-        _("Imported from booth {booth} of {merchant}: {counts}").format(
-            booth=result.booth_id[:8], merchant=result.merchant_code, counts=result.counts()
-        )
-    )
-    for conflict in result.conflicts:
-        out(
-            "  "
-            + _("Slip {serial} (booth no. {seq}): {reason}").format(
-                serial=conflict.serial,
-                seq=conflict.booth_seq,
-                reason=conflict_label(conflict.conflict),
-            )
-        )
-    out(
-        _(
-            "Booth clock: {install:+.0f} s against the event's when the pack was installed, "
-            "export {export:+.0f} s before this import."
-        ).format(install=result.install_skew_s, export=result.import_skew_s)
-    )
 
 
 def cmd_bundle_import(args: argparse.Namespace) -> int:
@@ -328,91 +258,5 @@ def cmd_bundle_import(args: argparse.Namespace) -> int:
         station="cli",
     )
     database.dispose()
-    _report_import(result)
-    return 0
-
-
-def cmd_booth_connect(args: argparse.Namespace) -> int:
-    from kiosk.booth_laptop.online import OnlineBooth, check_gateway_url, set_gateway
-
-    booth = _booth(args)
-    try:
-        if args.off or not args.url:
-            if not args.off:
-                raise KioskError(_("Give the booth gateway's address, or --off to work offline."))
-            set_gateway(booth, "")
-            out(_("The booth works offline; export bundles for the event."))
-            return 0
-        if booth.info is None:
-            raise KioskError(_("Install the merchant pack first."))
-        url = check_gateway_url(args.url)
-        online = OnlineBooth(booth, url, ca_file=args.ca or "")
-        try:
-            # Answers, and knows this event, merchant and seal (else one sentence why not)?
-            online.ping()
-            result = online.catch_up()
-        finally:
-            online.close()
-        set_gateway(booth, url, args.ca or "")
-        sent = result.added if result else 0
-        out(
-            _(
-                "The booth works online with the booth gateway {url}: every slip is checked "
-                "there before it is served ({n} earlier redemptions sent)."
-            ).format(url=url, n=sent)
-        )
-        return 0
-    finally:
-        booth.database.dispose()
-
-
-def cmd_booth_push(args: argparse.Namespace) -> int:
-    from kiosk.booth_laptop.online import OnlineBooth, gateway_url
-
-    booth = _booth(args)
-    try:
-        url = gateway_url(booth)
-        if not url:
-            raise KioskError(
-                _(
-                    "This booth has no booth gateway: run kiosk booth connect URL first, or "
-                    "export the bundle to a USB stick (kiosk booth export)."
-                )
-            )
-        online = OnlineBooth(booth, url)
-        try:
-            online.ping()
-            result = online.catch_up(everything=True)
-        finally:
-            online.close()
-    finally:
-        booth.database.dispose()
-    assert result is not None
-    _report_import(result)
-    return 0
-
-
-def cmd_booth_serve(args: argparse.Namespace) -> int:
-    from gateway.booth_api import server
-
-    url = args.station_db or args.db or os.environ.get(dbmod.ENV_DB)
-    if not url:
-        raise KioskError(
-            _("Say which event database the gateway serves: --db STATION_URL or KIOSK_DB.")
-        )
-    database = dbmod.open_database(url, migrate_schema=False)
-    try:
-        instance = server(database, host=args.host, port=args.port, cert=args.cert, key=args.key)
-        out(
-            _("The booth gateway serves {db} on {scheme}://{host}:{port}.").format(
-                db=dbmod.describe_url(url),
-                scheme="https" if args.cert and args.key else "http",
-                host=args.host,
-                port=args.port,
-            ),
-            sys.stderr,
-        )
-        instance.run()
-    finally:
-        database.dispose()
+    report_import(result)
     return 0

@@ -834,9 +834,10 @@ class BoothWindow(QMainWindow):
 
     def _poll_gateway(self) -> None:
         """Ask the gateway whether it answers, send what waits when it does, and ask again
-        later. Offline (or at the start), a TCP connection is tried first without waiting (Qt's socket, in the
-        event loop): a gateway laptop that is gone costs the scanning staff no frozen screen;
-        only a gateway that accepts the connection is asked over HTTPS."""
+        later. Offline (or at the start), a TCP connection is tried first without waiting
+        (Qt's socket, in the event loop): a gateway laptop that is gone costs the scanning
+        staff no frozen screen; only a gateway that accepts the connection is asked over
+        HTTPS."""
         if self.lan is None:
             return
         if self.lan.online is not True:  # offline, or not tried yet
