@@ -23,6 +23,7 @@ as ``kiosk booth push`` does.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import ssl
 from datetime import datetime
@@ -355,8 +356,6 @@ class OnlineBooth(Scanner):
 
 
 def _json(value: dict[str, Any]) -> bytes:
-    import json
-
     return json.dumps(value, ensure_ascii=False).encode()
 
 
