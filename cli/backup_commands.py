@@ -7,8 +7,7 @@ import argparse
 import time
 from pathlib import Path
 
-from cli.common import out, positive
-from kiosk import db as dbmod
+from cli.common import open_as_owner, out, positive
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 
@@ -48,7 +47,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
 def cmd_backup(args: argparse.Namespace) -> int:
     from kiosk.backup import backup
 
-    database = dbmod.open_database(args.db)
+    database = open_as_owner(args.db, _("back up the event database"))
     try:
         while True:
             result = backup(database, args.to, keep=args.keep)

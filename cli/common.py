@@ -13,11 +13,14 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from kiosk import idempotency
 from kiosk.errors import KioskError
 from kiosk.i18n import _
+
+if TYPE_CHECKING:
+    from kiosk.db import Database
 
 
 def out(text: str = "", stream: TextIO | None = None) -> None:
@@ -28,6 +31,21 @@ def out(text: str = "", stream: TextIO | None = None) -> None:
 def warn(text: str) -> None:
     """What only partly worked, after the action itself was done (exit status stays 0)."""
     out(_("kiosk: warning: {message}").format(message=text), sys.stderr)
+
+
+def open_as_owner(url: str | None, action: str) -> Database:
+    """The event database for a command only its owner account may run (``action``: what
+    it does, in words); a station's URL is refused in one sentence (``kiosk.dbroles``)."""
+    from kiosk.db import open_database
+    from kiosk.dbroles import require_owner
+
+    database = open_database(url)
+    try:
+        require_owner(database, action)
+    except KioskError:
+        database.dispose()
+        raise
+    return database
 
 
 def iso_date(text: str) -> date:

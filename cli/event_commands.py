@@ -17,7 +17,7 @@ import sys
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.common import date_or_none, iso_date, out, passphrase, points_or_none
+from cli.common import date_or_none, iso_date, open_as_owner, out, passphrase, points_or_none
 from cli.staff import acting, add_staff, add_supervisor, approval, signed_in
 from kiosk import db as dbmod
 from kiosk.errors import KioskError
@@ -291,7 +291,7 @@ def cmd_event_copy(args: argparse.Namespace) -> int:
 def cmd_event_close(args: argparse.Namespace) -> int:
     from kiosk.services.settlement import close_event
 
-    database = dbmod.open_database(args.db)
+    database = open_as_owner(args.db, _("close the event"))
     staff = signed_in(database, args.staff)
     report = close_event(
         database.unit_of_work(),
@@ -320,7 +320,7 @@ def cmd_event_close(args: argparse.Namespace) -> int:
 def cmd_event_encrypt(args: argparse.Namespace) -> int:
     from kiosk.services.personal_data import compact, encrypt_event
 
-    database = dbmod.open_database(args.db)
+    database = open_as_owner(args.db, _("seal the personal data"))
     try:
         staff = acting(database, args.staff)
         report = encrypt_event(database.unit_of_work(), passphrase(), staff=staff)
@@ -341,7 +341,7 @@ def cmd_event_encrypt(args: argparse.Namespace) -> int:
 def cmd_event_purge(args: argparse.Namespace) -> int:
     from kiosk.services.personal_data import compact, purge
 
-    database = dbmod.open_database(args.db)
+    database = open_as_owner(args.db, _("remove the personal data"))
     try:
         staff = acting(database, args.staff)
         assert staff is not None  # --staff is required

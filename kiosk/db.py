@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import weakref
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ from sqlalchemy import Engine, create_engine, event, exc, inspect, make_url, tex
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk import lengths
+from kiosk import lan_tls, lengths
 from kiosk.changes import OwnCommits, track_changes
 from kiosk.errors import DatabaseError, SchemaTooNewError
 from kiosk.i18n import _
@@ -30,10 +31,12 @@ from kiosk.i18n import _
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from kiosk.dbroles import Privilege
+
 # The newest migration. Opening a database already at this revision needs no Alembic at all,
 # which keeps almost a second of imports off every start-up; tests/unit/kiosk/test_migrations.py
 # fails when a new migration is added without updating this.
-HEAD_REVISION = "3bb4e66fa4c9"
+HEAD_REVISION = "3715987bc59e"
 
 ENV_DB = "KIOSK_DB"
 APP_NAME = "kiosk"
@@ -81,6 +84,15 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @cached_property
+    def privilege(self) -> Privilege:
+        """What this laptop's database account may do (``kiosk.dbroles``): sqlite, superuser,
+        owner or station. Asked once, when first needed."""
+        from kiosk.dbroles import privilege_of
+
+        with self.engine.connect() as connection:
+            return privilege_of(connection)
+
     def unit_of_work(self) -> Any:
         from kiosk.uow import UnitOfWork
 
@@ -114,6 +126,10 @@ def _parse(url: str) -> URL:
         )
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "postgresql":
+        # Over the network only verify-full with the event CA (issue #29): refused here, before
+        # any connection, when the URL asks for less or the CA file is not there.
+        parsed = lan_tls.client_policy(parsed, default_data_dir())
     return parsed
 
 
@@ -251,6 +267,16 @@ def migrate(engine: Engine) -> None:
         finally:
             if sqlite:
                 _foreign_keys(connection, on=True)
+    if not sqlite:
+        _grant_to_stations(engine)
+
+
+def _grant_to_stations(engine: Engine) -> None:
+    """After an upgrade, give the stations' role its privileges on any new table too."""
+    from kiosk.dbroles import apply_grants
+
+    with engine.begin() as connection:
+        apply_grants(connection)
 
 
 def _foreign_keys(connection: Any, *, on: bool) -> None:
@@ -278,6 +304,10 @@ def _upgrade(connection: Any, config: Config, script: Any) -> None:
             ) from None
     if current == script.get_current_head():
         return
+    if connection.dialect.name == "postgresql":
+        from kiosk.dbroles import prepare_upgrade
+
+        prepare_upgrade(connection)  # a station may not; a superuser acts as the owner
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
 
@@ -285,6 +315,10 @@ def _upgrade(connection: Any, config: Config, script: Any) -> None:
 def _unreachable(url: URL, error: BaseException) -> DatabaseError:
     from kiosk import storage
 
+    if url.get_backend_name() == "postgresql":
+        refused = lan_tls.tls_failure(url, error)  # no TLS, another CA or host name, expired
+        if refused is not None:
+            return DatabaseError(refused)
     place = storage.database_place(url)
     cause = storage.cause_of(error, place)
     if cause is not None and cause != storage.Cause.CONNECTION:

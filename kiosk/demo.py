@@ -34,6 +34,7 @@ from kiosk.models import (
     ContactChannel,
     ContactPurpose,
     Customer,
+    DatabaseAccess,
     Event,
     EventTier,
     Invitation,
@@ -443,10 +444,12 @@ def _phone(rng: random.Random, invalid: bool) -> str:
 
 
 def reset_database(session: Session) -> None:
-    """Delete every row of every table (children first), keeping the schema and the change
-    counter, whose one row stations on other laptops keep reading."""
+    """Delete every row of every table (children first), keeping the schema, the change
+    counter, whose one row stations on other laptops keep reading, and the station role the
+    database was set up with (``kiosk.dbroles``)."""
+    kept = {ChangeCounter.__tablename__, DatabaseAccess.__tablename__}
     for table in reversed(Base.metadata.sorted_tables):
-        if table.name != ChangeCounter.__tablename__:
+        if table.name not in kept:
             session.execute(delete(table))
 
 

@@ -65,3 +65,9 @@ class ApprovalNeeded(PermissionDenied):
 class ValueTooLong(KioskError):
     """A value longer than its column reached the database (a writer left unbounded): said in
     words, never as the driver's "value too long for type character varying"."""
+
+
+class DatabaseAccountTooWeak(KioskError):
+    """The database account this laptop connects with may not do this (PostgreSQL's
+    insufficient_privilege, or an owner-only command given a station's URL): said in words,
+    with who can do it and where (``kiosk.dbroles``), never as a raw permission error."""

@@ -19,14 +19,17 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Integer, Table, func, select, text
 
+from kiosk import dbroles
 from kiosk.db import Database, describe_url, open_database
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.models import Base, ChangeCounter
+from kiosk.models import Base, ChangeCounter, DatabaseAccess
 
 BATCH = 2_000
 # Bookkeeping of the database itself rather than of the event: the target has its own.
-SKIPPED = {ChangeCounter.__tablename__}
+# The change counter restarts per database; the station role belongs to the target's own
+# set-up (``kiosk db setup``), not to the event.
+SKIPPED = {ChangeCounter.__tablename__, DatabaseAccess.__tablename__}
 
 
 class CopyError(KioskError):
@@ -96,6 +99,8 @@ def copy_event(
     try:
         if _same_database(source, target):
             raise CopyError(_("The source and the target are the same database."))
+        # The copy resets the target's sequences, which only the tables' owner may do.
+        dbroles.require_owner(target, _("copy an event into the event database"))
         rows = _copy(source, target, progress)
     finally:
         source.dispose()

@@ -1052,6 +1052,22 @@ class ChangeCounter(Base):
     value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class DatabaseAccess(Base):
+    """Which PostgreSQL role the staff stations connect as (``kiosk.dbroles``), one row.
+
+    Written by ``kiosk db setup`` and read by ``kiosk.db.migrate``, which grants that role its
+    privileges again on every table after an upgrade. A table rather than a database-level
+    setting because a database cloned with ``CREATE DATABASE ... TEMPLATE`` keeps its tables but
+    not its settings. Empty on SQLite and on a database nobody set roles up for.
+    """
+
+    __tablename__ = "database_access"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_role: Mapped[str] = mapped_column(String(63))
+
+
 class ActionRequest(Base):
     """One action a station or the command line asked for, under the request id it chose
     (``kiosk.idempotency``): written in the action's own transaction, so its presence says

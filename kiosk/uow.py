@@ -28,7 +28,7 @@ from typing import Self
 from sqlalchemy import exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk import idempotency, storage
+from kiosk import dbroles, idempotency, storage
 from kiosk.errors import (
     DatabaseBusy,
     DatabaseUnavailable,
@@ -80,6 +80,9 @@ def translate(
         )
     if not isinstance(error, exc.DBAPIError):
         return error
+    if dbroles.is_permission_error(error):
+        # A station's account asked for more than it was granted (``kiosk.dbroles``).
+        return dbroles.refused(error)
     if _too_long(error):
         return ValueTooLong(
             _(

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -149,8 +150,10 @@ class _Clones:
 
     AHEAD = 2
 
-    def __init__(self, template: str) -> None:
+    def __init__(self, template: str, owner: str = "") -> None:
         self.template = template
+        # The role the clones belong to (the station suites' owner role), else the admin.
+        self.owner = f' OWNER "{owner}"' if owner else ""
         self.ready: queue.Queue[str] = queue.Queue()
         self.work: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self.failure: BaseException | None = None
@@ -172,7 +175,9 @@ class _Clones:
                 if kind == "create":
                     try:
                         name = f"kiosk_test_{uuid.uuid4().hex[:12]}"
-                        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+                        admin.execute(
+                            f'CREATE DATABASE "{name}"{self.owner} TEMPLATE "{self.template}"'
+                        )
                         self.ready.put(name)
                     except Exception as error:  # reported by the test that waits for it
                         self.failure = error
@@ -271,3 +276,49 @@ def any_empty_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return str(request.getfixturevalue("empty_url"))
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture(scope="session")
+def pg_station_roles(demo_template: Path) -> Iterator[Any]:
+    """The demo event in a database made by ``kiosk db setup``'s own function (owner and
+    station roles with unique names, the schema migrated by the owner, the station's grants),
+    to clone per test; the roles and the database are dropped at the end of the session."""
+    admin, reason = _pg_admin()
+    if admin is None:
+        if os.environ.get("KIOSK_REQUIRE_PG") == "1":
+            pytest.fail(f"KIOSK_REQUIRE_PG=1 but {reason}")
+        pytest.skip(reason)
+    from kiosk.dbroles import role_names, setup_database, url_text
+    from kiosk.eventcopy import copy_event
+
+    name = f"kiosk_roles_{uuid.uuid4().hex[:12]}"
+    with admin:
+        try:
+            roles = setup_database(PG_ADMIN_URL, name, station_host="127.0.0.1")
+            copy_event(f"sqlite:///{demo_template}", url_text(roles.owner_url))
+            yield roles
+        finally:
+            _drop_database(admin, name)
+            for role in reversed(role_names(name)):
+                with contextlib.suppress(Exception):  # a clone left behind still uses it
+                    admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+@pytest.fixture(scope="session")
+def pg_station_clones(pg_station_roles: Any) -> Iterator[_Clones]:
+    clones = _Clones(pg_station_roles.name, owner=pg_station_roles.owner)
+    yield clones
+    clones.close()
+
+
+@pytest.fixture
+def pg_station_demo_url(pg_station_roles: Any, pg_station_clones: _Clones) -> Iterator[str]:
+    """A fresh copy of the demo event on PostgreSQL, connected as the stations' role: what a
+    staff station on the venue LAN has (issue #29), for the suites that must need no more."""
+    from kiosk.dbroles import url_text
+
+    name = pg_station_clones.take()
+    try:
+        yield url_text(pg_station_roles.station_url.set(database=name))
+    finally:
+        pg_station_clones.give_back(name)

@@ -46,6 +46,14 @@ UNDATED = date(2026, 12, 6)
 
 pytestmark = pytest.mark.pg
 
+
+@pytest.fixture
+def pg_demo_url(pg_station_demo_url: str) -> str:
+    """The stations here connect as the stations' role, as on the venue LAN (issue #29): what
+    they do must need no more than a station is granted."""
+    return pg_station_demo_url
+
+
 LATER = datetime(2026, 11, 28, 1, 10, tzinfo=UTC) + timedelta(minutes=11)
 ARRIVING = [f"62000000{n:02d}" for n in range(10, 50)]  # 40 customers at the door
 # Already at activation: four rich customers after the last 3 places of O101, and one whom

@@ -36,6 +36,13 @@ pytestmark = pytest.mark.pg
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture
+def pg_demo_url(pg_station_demo_url: str) -> str:
+    """The stations here connect as the stations' role, as on the venue LAN (issue #29): what
+    they do must need no more than a station is granted."""
+    return pg_station_demo_url
+
+
 def _rows(db: Database) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every event table, in primary-key order, as plain tuples."""
     out = {}

@@ -273,3 +273,37 @@ def test_contacts_are_seeded_from_the_reports_on_upgrade(any_demo_url: str) -> N
             assert row.fingerprint == fingerprint(again)
     finally:
         upgraded.dispose()
+
+
+@pytest.mark.pg
+def test_insert_only_triggers_come_and_go_with_0017(pg_url: str) -> None:
+    """0017 puts the insert-only trigger on every money and evidence table (PostgreSQL only,
+    ``kiosk.dbroles``); its downgrade takes them and ``database_access`` away again."""
+    from kiosk.dbroles import INSERT_ONLY
+
+    def triggered(url: str) -> set[str]:
+        database = open_database(url, migrate_schema=False)
+        try:
+            with database.engine.connect() as connection:
+                return set(
+                    connection.execute(
+                        text(
+                            "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c "
+                            "ON c.oid = t.tgrelid WHERE t.tgname LIKE 'insert_only%'"
+                        )
+                    ).scalars()
+                )
+        finally:
+            database.dispose()
+
+    open_database(pg_url).dispose()
+    assert triggered(pg_url) == set(INSERT_ONLY)
+    _downgrade(pg_url, "3bb4e66fa4c9")
+    assert triggered(pg_url) == set()
+    database = open_database(pg_url)
+    try:
+        assert current_revision(database.engine) == head_revision()
+        assert "database_access" in inspect(database.engine).get_table_names()
+    finally:
+        database.dispose()
+    assert triggered(pg_url) == set(INSERT_ONLY)
