@@ -28,6 +28,13 @@ from tests.gateway_support import Pki, gateway, make_pki
 
 
 @pytest.fixture
+def pg_demo_url(pg_station_demo_url: str) -> str:
+    """On PostgreSQL the gateway (and the test's own checks) connect as the stations' role,
+    as on the venue LAN (issue #29): the gateway needs no more than a station is granted."""
+    return pg_station_demo_url
+
+
+@pytest.fixture
 def event(demo_url: str) -> Iterator[Database]:
     database = open_database(demo_url)
     yield database

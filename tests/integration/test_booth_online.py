@@ -32,6 +32,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
+def pg_demo_url(pg_station_demo_url: str) -> str:
+    """On PostgreSQL the gateway (and the test's own checks) connect as the stations' role,
+    as on the venue LAN (issue #29): the gateway needs no more than a station is granted."""
+    return pg_station_demo_url
+
+
+@pytest.fixture
 def event(demo_url: str) -> Iterator[Database]:
     database = open_database(demo_url)
     yield database

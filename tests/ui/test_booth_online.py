@@ -32,6 +32,12 @@ pytestmark = [pytest.mark.ui, pytest.mark.pg]
 
 
 @pytest.fixture
+def pg_demo_url(pg_station_demo_url: str) -> str:
+    """The gateway and the test's checks connect as the stations' role (issue #29)."""
+    return pg_station_demo_url
+
+
+@pytest.fixture
 def event(pg_demo_url: str) -> Iterator[Database]:
     database = open_database(pg_demo_url)
     yield database
