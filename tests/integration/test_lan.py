@@ -181,6 +181,9 @@ def test_cli_copy_and_serve_help(demo_url: str, pg_url: str) -> None:
     assert "host  kiosk_event  kiosk  10.1.2.0/24  scram-sha-256" in help_text
     assert "listen_addresses = '*'" in help_text
     assert "postgresql://kiosk:s3cret@10.1.2.3:5432/kiosk_event" in help_text
+    # The merchants' booths get the booth gateway's address, never the database URL (#29).
+    assert "online booths never get this URL" in help_text
+    assert "kiosk booth connect https://10.1.2.3:8443 --ca event-ca.crt" in help_text
     init = kiosk("--db", pg_url, "init")
     assert init.returncode == 0 and HEAD_REVISION in init.stdout
     copied = kiosk("event", "copy", "--from", demo_url, "--to", pg_url)
