@@ -167,7 +167,8 @@ def _booth(db: Any, clock: Any) -> Any:
     def work(end: float, ops: list, n: int, pack: bytes, tmp: str, **_: Any) -> None:  # type: ignore[type-arg]
         booth = Booth(open_booth_database(Path(tmp) / f"booth{n}.sqlite3"), clock)
         booth.install(pack)
-        online = OnlineBooth(booth, db.url)
+        # Through the booth gateway (issue #29): the booth holds no database URL.
+        online = OnlineBooth(booth, (Path(tmp) / "gateway.txt").read_text().strip())
         rng = random.Random(n)
         while time.time() < end:
             with db.unit_of_work() as uow:
@@ -237,11 +238,48 @@ def run(quick: bool) -> list[Row]:
                 )
             m001 = staff_session(db.unit_of_work(), "M001")
             pack = export_pack(db.unit_of_work(), "M05", DEMO_PASSPHRASE, m001)[0]
+            ops = _with_gateway(
+                db, tmp, lambda: _run_stations(url, ids[2 * WAITING :], pack, tmp, seconds)
+            )
             db.dispose()
-            ops = _run_stations(url, ids[2 * WAITING :], pack, tmp, seconds)
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return _rows(ops, seconds)
+
+
+def _with_gateway(db: Any, tmp: str, run: Any) -> Any:
+    """``run()`` while the booth gateway serves ``db`` on loopback (plain HTTP: one machine,
+    the TLS cost is not what this measures), its address in ``tmp/gateway.txt``."""
+    import socket
+    import threading
+
+    from gateway.booth_api import server
+    from kiosk.clock import FixedClock
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    instance = server(
+        db,
+        host="127.0.0.1",
+        port=port,
+        cert=None,
+        key=None,
+        clock=FixedClock(LATER),
+        log_level="critical",
+    )
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    while not instance.started:
+        if not thread.is_alive():
+            raise BenchmarkError("the booth gateway did not start")
+        time.sleep(0.02)
+    (Path(tmp) / "gateway.txt").write_text(f"http://127.0.0.1:{port}")
+    try:
+        return run()
+    finally:
+        instance.should_exit = True
+        thread.join(20)
 
 
 def _run_stations(

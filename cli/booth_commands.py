@@ -7,10 +7,10 @@ import argparse
 import os
 import sys
 
+from cli.booth_gateway import add_gateway_parsers, open_booth, report_import
 from cli.common import add_request_id, out, passphrase, read_bytes, request_id_of
 from cli.staff import add_staff, add_supervisor, approval, signed_in
 from kiosk import db as dbmod
-from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.permissions import Action
 
@@ -61,22 +61,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     )
     booth_export.add_argument("file", metavar="FILE")
     booth_export.set_defaults(func=cmd_booth_export)
-    push = booth_commands.add_parser(
-        "push", help=_("send the redemptions to the event database over the LAN")
-    )
-    push.add_argument(
-        "--db", dest="event_db", metavar="URL", help=_("event database URL (default: --db)")
-    )
-    push.set_defaults(func=cmd_booth_push)
-    connect = booth_commands.add_parser(
-        "connect",
-        help=_("work online: check and record every redemption in the event database"),
-    )
-    connect.add_argument("url", nargs="?", metavar="URL", help=_("the event database URL"))
-    connect.add_argument(
-        "--off", action="store_true", help=_("work offline again (forget the URL)")
-    )
-    connect.set_defaults(func=cmd_booth_connect)
+    add_gateway_parsers(booth_commands)
 
     bundle = commands.add_parser("bundle", help=_("redemption bundles from the booths"))
     bundle_commands = bundle.add_subparsers(
@@ -129,13 +114,6 @@ def cmd_pack_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _booth(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from kiosk.booth_laptop.booth import Booth
-    from kiosk.booth_laptop.store import default_booth_path, open_booth_database
-
-    return Booth(open_booth_database(args.booth_db or default_booth_path()))
-
-
 def cmd_booth_window(args: argparse.Namespace) -> int:
     from kiosk.booth_laptop.store import default_booth_path
     from ui.booth_window import run_booth
@@ -144,7 +122,7 @@ def cmd_booth_window(args: argparse.Namespace) -> int:
 
 
 def cmd_booth_install(args: argparse.Namespace) -> int:
-    booth = _booth(args)
+    booth = open_booth(args)
     result = booth.install(read_bytes(args.file))
     booth.database.dispose()
     info = result.info
@@ -176,12 +154,12 @@ def cmd_booth_install(args: argparse.Namespace) -> int:
 def cmd_booth_scan(args: argparse.Namespace) -> int:
     """Exit 0 only when the slip was redeemed now (or, with --check, is valid)."""
     from kiosk.booth_laptop.booth import describe
-    from kiosk.booth_laptop.online import OnlineBooth, event_url
+    from kiosk.booth_laptop.online import OnlineBooth, gateway_url
     from kiosk.slipcode import Verdict
 
-    booth = _booth(args)
+    booth = open_booth(args)
     try:
-        url = event_url(booth)
+        url = gateway_url(booth)
         online = OnlineBooth(booth, url) if url else None
         request_id = None if args.check else request_id_of(args)
         try:
@@ -191,7 +169,7 @@ def cmd_booth_scan(args: argparse.Namespace) -> int:
             if online is not None:
                 if online.online is False:
                     out(
-                        _("Offline: the event database cannot be reached ({reason}).").format(
+                        _("Offline: the booth gateway cannot be reached ({reason}).").format(
                             reason=online.error
                         ),
                         sys.stderr,
@@ -225,7 +203,7 @@ def cmd_booth_list(args: argparse.Namespace) -> int:
 
     from kiosk.booth_laptop.booth import slip_number
 
-    booth = _booth(args)
+    booth = open_booth(args)
     day = booth.day_list()
     info = booth.info
     booth.database.dispose()
@@ -260,36 +238,11 @@ def cmd_booth_list(args: argparse.Namespace) -> int:
 
 
 def cmd_booth_export(args: argparse.Namespace) -> int:
-    booth = _booth(args)
+    booth = open_booth(args)
     count = booth.export(args.file)
     booth.database.dispose()
     out(_("Bundle with {n} redemptions written to {path}.").format(n=count, path=args.file))
     return 0
-
-
-def _report_import(result) -> None:  # type: ignore[no-untyped-def]
-    from kiosk.services.booths import conflict_label
-
-    out(
-        _("Imported from booth {booth} of {merchant}: {counts}").format(
-            booth=result.booth_id[:8], merchant=result.merchant_code, counts=result.counts()
-        )
-    )
-    for conflict in result.conflicts:
-        out(
-            "  "
-            + _("Slip {serial} (booth no. {seq}): {reason}").format(
-                serial=conflict.serial,
-                seq=conflict.booth_seq,
-                reason=conflict_label(conflict.conflict),
-            )
-        )
-    out(
-        _(
-            "Booth clock: {install:+.0f} s against the event's when the pack was installed, "
-            "export {export:+.0f} s before this import."
-        ).format(install=result.install_skew_s, export=result.import_skew_s)
-    )
 
 
 def cmd_bundle_import(args: argparse.Namespace) -> int:
@@ -305,61 +258,5 @@ def cmd_bundle_import(args: argparse.Namespace) -> int:
         station="cli",
     )
     database.dispose()
-    _report_import(result)
-    return 0
-
-
-def cmd_booth_connect(args: argparse.Namespace) -> int:
-    from kiosk.booth_laptop.online import OnlineBooth, set_event_url
-    from kiosk.services.booths import slip_state
-
-    booth = _booth(args)
-    try:
-        if args.off or not args.url:
-            if not args.off:
-                raise KioskError(_("Give the event database URL, or --off to work offline."))
-            set_event_url(booth, "")
-            out(_("The booth works offline; export bundles for the event."))
-            return 0
-        info = booth.info
-        if info is None:
-            raise KioskError(_("Install the merchant pack first."))
-        online = OnlineBooth(booth, args.url)
-        try:
-            # Answers, and knows this event and merchant (else one sentence why not)?
-            slip_state(
-                online.database.unit_of_work(),
-                event_code=info.event_code,
-                merchant_code=info.merchant_code,
-                merchant_id=info.merchant_id,
-                serial=0,
-            )
-            result = online.catch_up()
-        finally:
-            online.close()
-        set_event_url(booth, args.url)
-        sent = result.added if result else 0
-        out(
-            _(
-                "The booth works online with {url}: every slip is checked there before it is "
-                "served ({n} earlier redemptions sent)."
-            ).format(url=dbmod.describe_url(args.url), n=sent)
-        )
-        return 0
-    finally:
-        booth.database.dispose()
-
-
-def cmd_booth_push(args: argparse.Namespace) -> int:
-    from kiosk.booth_laptop.online import event_url
-    from kiosk.services.booths import deliver_bundle
-
-    booth = _booth(args)
-    data, _count = booth.bundle()
-    database = dbmod.open_database(args.event_db or args.db or event_url(booth) or None)
-    result = deliver_bundle(database.unit_of_work(), data, station="booth")
-    database.dispose()
-    booth.mark_delivered(result.up_to_seq)
-    booth.database.dispose()
-    _report_import(result)
+    report_import(result)
     return 0

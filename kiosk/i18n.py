@@ -9,7 +9,9 @@ stays free of Qt's translation machinery.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from importlib import resources
 
@@ -17,6 +19,9 @@ DEFAULT_LANGUAGE = "zh_CN"
 LANGUAGES: dict[str, str] = {"zh_CN": "简体中文", "en": "English"}
 
 _language = DEFAULT_LANGUAGE
+# One request's language, for a service answering many clients at once (the booth gateway):
+# the laptop's language stays what it is, each request's words are in its caller's.
+_speaking: ContextVar[str | None] = ContextVar("kiosk_speaking", default=None)
 
 
 @cache
@@ -37,12 +42,23 @@ def set_language(language: str) -> None:
 
 
 def get_language() -> str:
-    return _language
+    return _speaking.get() or _language
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Every ``_()`` of this thread or task in ``language`` while the block runs (unknown
+    languages fall back to the default); the laptop's own language is left alone."""
+    token = _speaking.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        _speaking.reset(token)
 
 
 def _(message: str) -> str:
     """Translate ``message`` into the current language (English ids pass through)."""
-    return _catalog(_language).get(message, message)
+    return _catalog(get_language()).get(message, message)
 
 
 def n_(n: int, one: str, many: str) -> str:
@@ -54,14 +70,14 @@ def n_(n: int, one: str, many: str) -> str:
 def sentences(*parts: str) -> str:
     """Sentences one after another: a space between them in English, none in Chinese (whose
     full stop already ends the sentence). Empty parts are left out."""
-    separator = "" if _language.startswith("zh") else " "
+    separator = "" if get_language().startswith("zh") else " "
     return separator.join(part for part in parts if part)
 
 
 def listing(parts: Iterable[str]) -> str:
     """Items one after another with a semicolon: the full-width "；" in Chinese, "; " in
     English. Empty parts are left out."""
-    separator = "；" if _language.startswith("zh") else "; "
+    separator = "；" if get_language().startswith("zh") else "; "
     return separator.join(part for part in parts if part)
 
 

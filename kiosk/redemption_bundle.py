@@ -233,3 +233,82 @@ def check_mac(body: dict[str, Any], mac: str, secret: str) -> None:
                 "(its seal does not match); nothing was imported."
             )
         )
+
+
+# -- a booth's request to the booth gateway (gateway/booth_api.py) ----------------------------
+
+# How far a request's time may be from the gateway's clock. The window only bounds how long a
+# captured request can be replayed, and replaying one changes nothing (a redemption is
+# idempotent by its uid, a bundle by its redemptions' uids, a check only reads); wide enough
+# for a booth laptop whose clock nobody set to the second.
+REQUEST_WINDOW_S = 300
+
+
+class RequestSealError(KioskError):
+    """A request to the booth gateway whose seal does not match, or whose time is stale."""
+
+
+def request_message(
+    *,
+    method: str,
+    path: str,
+    timestamp: str,
+    event_code: str,
+    merchant_code: str,
+    merchant_id: int,
+    booth_id: str,
+    body: bytes,
+) -> bytes:
+    """What a booth's request seal covers: who asks (event, merchant, booth), what (method,
+    path and a hash of the body) and when, one per line."""
+    return "\n".join(
+        [
+            method.upper(),
+            path,
+            timestamp,
+            event_code,
+            merchant_code,
+            str(merchant_id),
+            booth_id,
+            hashlib.sha256(body).hexdigest(),
+        ]
+    ).encode()
+
+
+def request_mac(secret: str, message: bytes) -> str:
+    """HMAC-SHA256 of a request under the merchant's bundle secret (the pack's): the same
+    secret that seals the booth's bundles, so the booth holds nothing more than its pack."""
+    return hmac.new(bytes.fromhex(secret), message, hashlib.sha256).hexdigest()
+
+
+def check_request_mac(message: bytes, mac: str, secret: str) -> None:
+    if not hmac.compare_digest(request_mac(secret, message), mac):
+        raise RequestSealError(
+            _(
+                "The request's seal does not match this merchant's pack (another merchant's "
+                "booth, or an altered request); nothing was done."
+            )
+        )
+
+
+def check_request_time(timestamp: str, now: datetime) -> None:
+    """A request's time (Unix seconds, the booth's clock) within the window of ``now``."""
+    try:
+        sent = float(timestamp)
+    except ValueError:
+        raise RequestSealError(_("The request carries no valid time; nothing was done.")) from None
+    off = sent - now.timestamp()
+    if off < -REQUEST_WINDOW_S:
+        raise RequestSealError(
+            _(
+                "The booth's clock is {minutes} minutes behind the gateway's (or the request "
+                "is old); nothing was done. Set the booth laptop's clock."
+            ).format(minutes=round(-off / 60))
+        )
+    if off > REQUEST_WINDOW_S:
+        raise RequestSealError(
+            _(
+                "The booth's clock is {minutes} minutes ahead of the gateway's; nothing was "
+                "done. Set the booth laptop's clock."
+            ).format(minutes=round(off / 60))
+        )

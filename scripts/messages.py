@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = ("kiosk", "ui", "printing", "sync", "cli")
+SOURCE_DIRS = ("kiosk", "ui", "printing", "sync", "cli", "gateway")
 
 
 def message_ids() -> dict[str, str]:

@@ -416,7 +416,7 @@ def lan_screenshots(app: QApplication, database: Database, settings: Settings, o
     """Several laptops: the banner while the event database is away, the connection dialog
     with the set-up steps, and a booth fallen back to offline mode."""
     from kiosk.booth_laptop.booth import Booth
-    from kiosk.booth_laptop.online import set_event_url
+    from kiosk.booth_laptop.online import set_gateway
     from kiosk.booth_laptop.store import open_booth_database
     from kiosk.demo import DEMO_PASSPHRASE
     from kiosk.services.booths import export_pack
@@ -455,7 +455,7 @@ def lan_screenshots(app: QApplication, database: Database, settings: Settings, o
     booth_db = open_booth_database(path)
     booth = Booth(booth_db, FixedClock(MORNING + timedelta(minutes=25)))
     booth.install(pack)
-    set_event_url(booth, "postgresql://kiosk:PASSWORD@192.168.1.10/kiosk_event")
+    set_gateway(booth, "https://192.168.1.10:8443")
     booth_window = BoothWindow(booth, settings)
     booth_window.resize(1366, 800)
     booth_window.show()

@@ -3,8 +3,9 @@
 A booth has no sign-in: staff type their name once per shift (the day's; no redemption is
 recorded without it, and a new day asks again), and the booth's own file
 (``kiosk.booth_laptop``) holds the pack and the redemptions. On the venue LAN ("Event database…",
-``kiosk.booth_laptop.online``) each slip is also checked and recorded in the event database before
-serving; a banner says whether the booth is online, or offline and catching up later. The
+``kiosk.booth_laptop.online``) each slip is also checked and recorded in the event database
+through the booth gateway before serving (the booth holds no database address); a banner says
+whether the booth is online, or offline and catching up later. The
 verdict fills the top of the screen in colour, words and sound; the scan field is ready again
 at once. A valid slip waits for Enter (or the Redeem button) unless "redeem at once" is on;
 waiting is blue with a dashed border and no sound, served is green with "✓" and a tone, so the
@@ -19,10 +20,12 @@ import os
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
+from PySide6.QtNetwork import QTcpSocket
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -46,10 +49,10 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.booth_laptop.booth import Booth, ScanResult, describe, slip_number
-from kiosk.booth_laptop.online import OnlineBooth, event_url, set_event_url
+from kiosk.booth_laptop.online import OnlineBooth, gateway_ca, gateway_url, set_gateway
 from kiosk.booth_laptop.store import open_booth_database
 from kiosk.clock import Clock
-from kiosk.db import default_data_dir, describe_url
+from kiosk.db import default_data_dir
 from kiosk.errors import KioskError, OutcomeUnknown
 from kiosk.i18n import LANGUAGES, _
 from kiosk.labels import feedback_category_label
@@ -59,7 +62,6 @@ from ui.camera import CameraScanner
 from ui.connection import ConnectionDialog
 from ui.disk_space import DiskBanner, DiskWatch
 from ui.language import FILE_DIALOG, apply_language
-from ui.live import LiveLink
 from ui.requests import PendingRequests
 from ui.settings import Settings
 from ui.theme import apply_theme
@@ -67,6 +69,9 @@ from ui.widgets import ResultBanner, ScanField, Sounds, Tone
 
 LIST_ROWS = 100  # the latest redemptions on screen; the totals count the whole day
 CONFIRM_GUARD_S = 0.3  # an Enter this soon after a scan is the scanner's CR LF, not a person
+GATEWAY_POLL_MS = 2_000  # online: is the gateway still there, and is anything left to send
+GATEWAY_RETRY_MS = 3_000  # offline: knock again (a TCP connection, without waiting)
+GATEWAY_KNOCK_MS = 2_000  # as the booth's own connect timeout
 LAN_STYLE = (
     "QLabel#lan_status {{ background: {bg}; color: {fg}; border-bottom: 2px solid {line}; "
     "padding: 8px 16px; font-weight: bold; }}"
@@ -789,7 +794,10 @@ class BoothWindow(QMainWindow):
         self.panel: BoothPanel | None = None
         self.no_pack: NoPackPage | None = None
         self.lan: OnlineBooth | None = None
-        self.link: LiveLink | None = None
+        self.poll = QTimer(self)
+        self.poll.setSingleShot(True)
+        self.poll.timeout.connect(self._poll_gateway)
+        self._socket: QTcpSocket | None = None
         self.requests = PendingRequests()
         self.resize(1366, 800)  # run_app/run_booth then fit it to the screen
         # A booth's own disk: the booth file's folder and the app's data folder.
@@ -800,39 +808,76 @@ class BoothWindow(QMainWindow):
         )
         self.disk_watch.warning.connect(lambda text: self.disk_banner.show_warning(text))
         self.rebuild()
-        self.go_online(event_url(booth))
+        self.go_online(gateway_url(booth))
         self.disk_watch.start()
 
     # -- online on the venue LAN --------------------------------------------------------------
 
     def go_online(self, url: str) -> None:
-        """Work online with the event database at ``url`` ("" = offline only)."""
-        if self.link is not None:
-            self.link.stop()
-            self.link.deleteLater()
-            self.link = None
+        """Work online through the booth gateway at ``url`` ("" = offline only)."""
+        self.poll.stop()
+        self._socket = None  # a knock still under way settles into nothing
         if self.lan is not None:
             self.lan.close()
             self.lan = None
         if url and self.booth.info is not None:
-            self.lan = OnlineBooth(self.booth, url)
-            self.link = LiveLink(self.lan.database, self, interval=2.0)
-            self.link.reachability.connect(self._on_reachability)
-            self.link.changed.connect(self.catch_up)
-            self.link.start()
+            try:
+                self.lan = OnlineBooth(self.booth, url)
+            except KioskError as error:  # an unreadable CA file: offline, said in the banner
+                self.lan = None
+                self.lan_banner.setToolTip(str(error))
+            else:
+                self.poll.start(0)
         if self.panel is not None:
             self.panel.lan = self.lan
         self.show_lan_state()
 
-    def _on_reachability(self, reachable: bool, error: str) -> None:
+    def _poll_gateway(self) -> None:
+        """Ask the gateway whether it answers, send what waits when it does, and ask again
+        later. Offline (or at the start), a TCP connection is tried first without waiting
+        (Qt's socket, in the event loop): a gateway laptop that is gone costs the scanning
+        staff no frozen screen; only a gateway that accepts the connection is asked over
+        HTTPS."""
         if self.lan is None:
             return
-        if reachable:
-            self.lan.came_back()
+        if self.lan.online is not True:  # offline, or not tried yet
+            self._knock()
+            return
+        self._ask_gateway()
+
+    def _ask_gateway(self) -> None:
+        if self.lan is None:
+            return
+        was = self.lan.online
+        if self.lan.probe():
             self.catch_up()
-        else:
-            self.lan.went_offline(error)
-        self.show_lan_state()
+        if self.lan.online != was:
+            self.show_lan_state()
+        self.poll.start(GATEWAY_POLL_MS if self.lan.online else GATEWAY_RETRY_MS)
+
+    def _knock(self) -> None:
+        assert self.lan is not None
+        parts = urlsplit(self.lan.url)
+        socket = QTcpSocket(self)
+        self._socket = socket
+        socket.connected.connect(lambda: self._knocked(socket, True))
+        socket.errorOccurred.connect(lambda _error: self._knocked(socket, False))
+        # The socket as the timer's context: once it is deleted (settled), no call comes.
+        QTimer.singleShot(GATEWAY_KNOCK_MS, socket, lambda: self._knocked(socket, False))
+        socket.connectToHost(
+            parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+        )
+
+    def _knocked(self, socket: QTcpSocket, answered: bool) -> None:
+        if socket is not self._socket:  # settled already (connected, failed or timed out)
+            return
+        self._socket = None
+        socket.abort()
+        socket.deleteLater()
+        if answered and self.lan is not None:
+            self._ask_gateway()
+        elif self.lan is not None:
+            self.poll.start(GATEWAY_RETRY_MS)
 
     def catch_up(self) -> None:
         """Send what the event database has not got (the LAN is back, or was briefly away)."""
@@ -840,7 +885,7 @@ class BoothWindow(QMainWindow):
             return
         try:
             result = self.lan.catch_up()
-        except KioskError as error:  # another event's database: say so, stay offline
+        except KioskError as error:  # another event's gateway: say so, stay offline
             self.lan.went_offline(error)
             result = None
         if result is not None and self.panel is not None:
@@ -852,12 +897,12 @@ class BoothWindow(QMainWindow):
         if self.lan is None:
             banner.setVisible(False)
             return
-        where = describe_url(self.lan.url)
+        where = self.lan.url
         if self.lan.online is False:
             banner.setStyleSheet(LAN_STYLE.format(bg="#fff3cd", fg="#5c3d00", line="#e0a800"))
             banner.setText(
                 _(
-                    "OFFLINE: the event database ({url}) cannot be reached. Slips are judged "
+                    "OFFLINE: the booth gateway ({url}) cannot be reached. Slips are judged "
                     "from the pack alone and kept on this laptop; they are sent when the LAN "
                     "is back."
                 ).format(url=where)
@@ -866,22 +911,35 @@ class BoothWindow(QMainWindow):
         else:
             banner.setStyleSheet(LAN_STYLE.format(bg="#e3f4e8", fg="#14532d", line="#2e8b57"))
             banner.setText(
-                _("Online: every slip is checked with the event database ({url}).").format(
-                    url=where
-                )
+                _(
+                    "Online: every slip is checked with the event database through the booth "
+                    "gateway ({url})."
+                ).format(url=where)
             )
             banner.setToolTip("")
         banner.setVisible(True)
 
+    def _try_gateway(self, url: str, ca_file: str) -> None:
+        """The dialog's check: the gateway answers this booth's seal over TLS with that CA."""
+        online = OnlineBooth(self.booth, url, ca_file=ca_file)
+        try:
+            online.ping()
+        finally:
+            online.close()
+
     def choose_event_database(self) -> None:
-        current = self.lan.url if self.lan is not None else ""
-        dialog = ConnectionDialog(current, parent=self, for_booth=True)
+        current = self.lan.url if self.lan is not None else gateway_url(self.booth)
+        dialog = ConnectionDialog(
+            current,
+            parent=self,
+            for_booth=True,
+            ca_file=gateway_ca(self.booth),
+            try_gateway=self._try_gateway,
+        )
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
-        url = dialog.database.url if dialog.database is not None else ""
-        if dialog.database is not None:
-            dialog.database.dispose()  # the booth keeps its own, lazily connected one
-        set_event_url(self.booth, url)
+        url, ca_file = dialog.gateway or ("", gateway_ca(self.booth))
+        set_gateway(self.booth, url, ca_file)
         self.go_online(url)
 
     def rebuild(self) -> None:
@@ -991,10 +1049,10 @@ class BoothWindow(QMainWindow):
 
     def closeEvent(self, event: QEvent) -> None:  # type: ignore[override]
         self.disk_watch.stop()
+        self._socket = None
         if self.panel is not None:
             self.panel.camera.stop()
-        if self.link is not None:
-            self.link.stop()
+        self.poll.stop()
         if self.lan is not None:
             self.lan.close()
         super().closeEvent(event)  # type: ignore[arg-type]

@@ -5,17 +5,26 @@ restart; its password goes to the system's credential store, never into the sett
 (``kiosk.credentials``). So the address field shows the URL without its password and the
 password has a field of its own, hidden as it is typed; where no credential store works, a
 sentence under it says the password is not remembered (or, when clear passwords are allowed
-explicitly, that the settings file keeps it in clear). Connecting is tried right here and
-any failure is said in one sentence, with the set-up steps (``kiosk.lan``) at hand for
-whoever prepares the server.
+explicitly, that the settings file keeps it in clear). Off this laptop a station connects only
+over TLS against the event's CA (``kiosk.lan_tls``): the CA file chosen here is kept as the
+station's ``event-ca.crt``. Connecting is tried right here and any failure is said in one
+sentence, with the set-up steps (``kiosk.lan``) at hand for whoever prepares the server.
+
+A merchant booth (``for_booth``) never gets a database address: it types the booth gateway's
+https address and chooses the event's CA file (``kiosk booth serve``, issue #29), and the
+booth window's ``try_gateway`` asks the gateway before the dialog closes.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -28,8 +37,11 @@ from PySide6.QtWidgets import (
 from kiosk import credentials
 from kiosk.db import Database, default_data_dir, open_database
 from kiosk.errors import KioskError
+from kiosk.files import write_atomic
 from kiosk.i18n import _
 from kiosk.lan import plan, serve_help
+from kiosk.lan_tls import STATION_CA_FILE
+from ui.language import FILE_DIALOG
 
 
 def local_url() -> str:
@@ -47,11 +59,16 @@ class ConnectionDialog(QDialog):
         *,
         for_booth: bool = False,
         allow_clear: bool = False,
+        ca_file: str = "",
+        try_gateway: Callable[[str, str], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(_("Event database"))
         self.setMinimumWidth(720)
         self.database: Database | None = None
+        self.for_booth = for_booth
+        self.try_gateway = try_gateway
+        self.gateway: tuple[str, str] | None = None  # (address, CA file) once accepted
         layout = QVBoxLayout(self)
         intro = QLabel(
             _(
@@ -63,20 +80,27 @@ class ConnectionDialog(QDialog):
             if not for_booth
             else _(
                 "Online on the venue LAN, the booth checks every slip with the event database "
-                "before serving and sends each redemption at once. Type the PostgreSQL address "
-                "the coordinator gives you, or work offline (bundles on a USB stick)."
+                "through the booth gateway before serving, and sends each redemption at once. "
+                "Type the booth gateway's address the coordinator gives you (https://…) and "
+                "choose the event's CA file, or work offline (bundles on a USB stick)."
             )
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.allow_clear = allow_clear
-        self.url = QLineEdit(credentials.without_password(current_url))
+        self.url = QLineEdit(
+            current_url if for_booth else credentials.without_password(current_url)
+        )
         self.url.setObjectName("database_url")
-        self.url.setPlaceholderText("postgresql://kiosk@192.168.1.10/kiosk_event")
+        self.url.setPlaceholderText(
+            "https://192.168.1.10:8443"
+            if for_booth
+            else "postgresql://kiosk_event_station@192.168.1.10/kiosk_event"
+        )
         layout.addWidget(self.url)
         # The password apart, never shown: a known one (the credential store's, or the one
-        # just tried) is filled in so that "Connect" again just works.
-        self.password = QLineEdit(_password_of(current_url))
+        # just tried) is filled in so that "Connect" again just works. A booth has none.
+        self.password = QLineEdit("" if for_booth else _password_of(current_url))
         self.password.setObjectName("database_password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText(_("Password (if the address needs one)"))
@@ -87,6 +111,23 @@ class ConnectionDialog(QDialog):
         layout.addWidget(self.password_note)
         self.url.textChanged.connect(self._say_where_kept)
         self._say_where_kept()
+        if for_booth:
+            self.password.setVisible(False)
+            self.password_note.setVisible(False)
+        # The event's CA: the booth's for the gateway; a station's for a server off this laptop
+        # (kept as its event-ca.crt, where kiosk.lan_tls looks).
+        kept_ca = default_data_dir() / STATION_CA_FILE
+        self.ca = QLineEdit(ca_file or ("" if for_booth or not kept_ca.exists() else str(kept_ca)))
+        self.ca.setObjectName("gateway_ca")
+        self.ca.setPlaceholderText(_("The event's CA file (event-ca.crt)"))
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(QLabel(_("CA file:")))
+        ca_row.addWidget(self.ca, 1)
+        choose = QPushButton(_("Choose…"))
+        choose.setObjectName("choose_ca")
+        choose.clicked.connect(self._choose_ca)
+        ca_row.addWidget(choose)
+        layout.addLayout(ca_row)
         self.error = QLabel(error)
         self.error.setObjectName("connection_error")
         self.error.setProperty("role", "error")
@@ -137,18 +178,71 @@ class ConnectionDialog(QDialog):
             self.url.text().strip(), allow_clear=self.allow_clear
         )
         self.password_note.setText(note)
-        self.password_note.setVisible(bool(note))
+        self.password_note.setVisible(bool(note) and not self.for_booth)
+
+    def _choose_ca(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self,
+            _("The event's CA file"),
+            self.ca.text(),
+            _("Certificates (*.crt *.pem);;All (*)"),
+            options=FILE_DIALOG,
+        )
+        if path:
+            self.ca.setText(path)
+
+    def _keep_station_ca(self) -> str:
+        """Copy the chosen CA file to this station's event-ca.crt (where ``kiosk.lan_tls``
+        looks for it); "" when done or nothing to do, else the sentence why not."""
+        chosen = self.ca.text().strip()
+        if not chosen:
+            return ""
+        source, kept = Path(chosen).expanduser(), default_data_dir() / STATION_CA_FILE
+        try:
+            if source.resolve() == kept.resolve():
+                return ""
+            data = source.read_bytes()
+        except OSError as error:
+            return _("Cannot read the CA file {path}: {reason}.").format(
+                path=source, reason=error.strerror or error
+            )
+        if b"-----BEGIN CERTIFICATE-----" not in data:
+            return _("{path} is not a certificate file (the event's ca.crt).").format(path=source)
+        write_atomic(kept, data)
+        self.ca.setText(str(kept))
+        return ""
 
     def try_connect(self) -> bool:
-        """Open (and migrate) the database at the typed URL; say why not, keep the text."""
+        """Open (and migrate) the database at the typed URL, or for a booth ask the gateway;
+        say why not, keep the text."""
         url = self.url.text().strip()
-        if self.password.text() and credentials.missing_password(url):
+        if not self.for_booth and self.password.text() and credentials.missing_password(url):
             url = credentials.with_password(url, self.password.text())
         if not url:
-            self.error.setText(_("Type the event database address."))
+            self.error.setText(
+                _("Type the booth gateway's address.")
+                if self.for_booth
+                else _("Type the event database address.")
+            )
             return False
         self.error.setText(_("Connecting…"))
         self.error.repaint()  # show it now: reaching a server can take a few seconds
+        if self.for_booth:
+            ca = self.ca.text().strip()
+            try:
+                if self.try_gateway is not None:
+                    self.try_gateway(url, ca)
+            except KioskError as error:
+                self.error.setText(str(error))
+                return False
+            self.gateway = (url, ca)
+            self.error.clear()
+            self.accept()
+            return True
+        problem = self._keep_station_ca()
+        if problem:
+            self.error.setText(problem)
+            return False
         try:
             self.database = open_database(url)
         except KioskError as error:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -51,6 +51,8 @@ from kiosk.redemption_bundle import (
     BundleComplaint,
     BundleDelivery,
     BundleRedemption,
+    request_mac,
+    request_message,
     write_bundle,
 )
 from kiosk.slipcode import Verdict
@@ -396,13 +398,44 @@ class Booth(Scanner):
             )
         return result if earlier is None else _already(result, earlier)
 
+    def seal(self, method: str, path: str, body: bytes) -> dict[str, str]:
+        """The headers that seal a request of this booth to the booth gateway, under the
+        pack's bundle secret (``kiosk.redemption_bundle.request_message``): the secret never
+        leaves this object."""
+        state = self._require()
+        timestamp = str(int(self.clock.now().timestamp()))
+        info = state.info
+        message = request_message(
+            method=method,
+            path=path,
+            timestamp=timestamp,
+            event_code=info.event_code,
+            merchant_code=info.merchant_code,
+            merchant_id=info.merchant_id,
+            booth_id=info.booth_id,
+            body=body,
+        )
+        return {
+            "X-Kiosk-Event": info.event_code,
+            "X-Kiosk-Merchant": info.merchant_code,
+            "X-Kiosk-Merchant-Id": str(info.merchant_id),
+            "X-Kiosk-Booth": info.booth_id,
+            "X-Kiosk-Time": timestamp,
+            "X-Kiosk-Mac": request_mac(state.bundle_secret, message),
+        }
+
     def request_uid(self, request_id: str) -> str:
         """The redemption uid of a request: the request id bound to this booth, so the same
         request finds its redemption again while uids stay unique across booths."""
         return hashlib.sha256(f"{self.database.booth_id}:{request_id}".encode()).hexdigest()[:32]
 
     def redeem(
-        self, text: str, staff_name: str = "", *, request_id: str | None = None
+        self,
+        text: str,
+        staff_name: str = "",
+        *,
+        request_id: str | None = None,
+        confirm: Callable[[BundleRedemption], bool] | None = None,
     ) -> ScanResult:
         """Judge the code and, when valid, record the redemption (all or nothing) with the
         name of who served; ``StaffNameMissing`` when there is none.
@@ -411,6 +444,10 @@ class Booth(Scanner):
         a full disk is found out before the screen says anything, and pressing Enter again
         for the same request answers "redeemed" (the first result) rather than "already
         redeemed", so the customer waiting for the first answer is served.
+
+        ``confirm`` (the online booth's) is asked with the redemption written but not yet
+        committed, the booth file's write lock held: True commits it, False leaves nothing
+        (the event database refused: the slip is not served here).
         """
         result = self._judge(text)
         if result.verdict != Verdict.VALID or result.serial is None:
@@ -471,6 +508,20 @@ class Booth(Scanner):
                             slip_serial=result.serial, delivered_at=now, staff_name=staff_name
                         )
                     )
+                if confirm is not None and not confirm(
+                    BundleRedemption(
+                        uid,
+                        seq,
+                        result.serial,
+                        result.offer_id,
+                        result.offer_code,
+                        result.quantity,
+                        result.points,
+                        now,
+                        staff_name,
+                    )
+                ):
+                    return result  # rolled back: nothing recorded here
                 expect(s, request_id or uid, lambda engine: _has_uid(engine, uid))
                 uow.commit()
         except IntegrityError:  # another process redeemed it a moment ago

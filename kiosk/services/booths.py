@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from kiosk import audit, outbox, slipcode
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
+from kiosk.labels import verdict_label
 from kiosk.merchant_pack import Pack, PackMerchant, PackOffer, sign_pack
 from kiosk.models import (
     FeedbackCategory,
@@ -47,6 +49,7 @@ from kiosk.redemption_bundle import (
 from kiosk.services import feedback
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
+from kiosk.slipcode import Verdict
 from kiosk.uow import UnitOfWork
 
 BUNDLE_SOURCE = "bundle"  # ServiceDelivery.source / SlipFeedback.source of a booth's report
@@ -580,6 +583,7 @@ def redeem_online(
     serial: int,
     serve: Callable[[], BundleRedemption | None],
     clock: Clock | None = None,
+    uid: str | None = None,
 ) -> tuple[SlipState, BundleRedemption | None]:
     """Redeem a slip at a booth on the LAN, straight into the event database.
 
@@ -588,6 +592,10 @@ def redeem_online(
     redemption in the booth's own file (committed there first: the customer is served on
     it) and returns it, and the same redemption, with the booth's uid, is recorded here in
     this transaction. Returns the state found and the redemption (None when not served).
+
+    With ``uid`` (the booth gateway's redemptions, whose booth commits after this answer) a
+    redemption already recorded under that uid, under the same lock, is answered as the first
+    time: ``serve``'s redemption again, with the slip's state as it is now (redeemed).
     """
     now = (clock or Clock()).now()
     with uow:
@@ -601,6 +609,23 @@ def redeem_online(
             .execution_options(populate_existing=True)
         )
         state = _state(s, event.id, slip)
+        if uid is not None:
+            earlier = s.scalar(select(Redemption).where(Redemption.uid == uid))
+            if earlier is not None:
+                # The booth asks again with the same redemption (its first answer was lost):
+                # answered as the first time, nothing recorded twice.
+                if (
+                    earlier.slip_serial != serial
+                    or earlier.merchant_id != merchant.id
+                    or earlier.booth_id != booth_id
+                ):
+                    raise OnlineRefused(
+                        _(
+                            "This redemption's id was already used for another slip or booth; "
+                            "nothing was recorded. Scan the slip again."
+                        )
+                    )
+                return state, serve() if earlier.conflict is None else None
         if not state.free:
             return state, None
         served = serve()
@@ -609,6 +634,164 @@ def redeem_online(
         _record(s, event.id, event.code, merchant, booth_id, served, now)
         uow.commit()
         return state, served
+
+
+# -- the booth gateway (gateway/booth_api.py): the same rules, asked over HTTPS ----------------
+
+
+class SlipRefused(OnlineRefused):
+    """A slip code the event's keys do not vouch for, or another merchant's: nothing written.
+    ``verdict`` is the code's own (a ``slipcode.Verdict``), for the booth's screen."""
+
+    def __init__(self, sentence: str, verdict: str) -> None:
+        super().__init__(sentence)
+        self.verdict = verdict
+
+
+@dataclass(frozen=True)
+class BoothSlip:
+    """A slip as the event database answers a booth: the state, the offer and the customer's
+    masked name; nothing more (no customer number, no points balance)."""
+
+    state: SlipState
+    serial: int
+    offer_id: int
+    offer_code: str
+    offer_name: str
+    quantity: int
+    points: int
+    masked_name: str
+
+
+def booth_secret(uow: UnitOfWork, *, event_code: str, merchant_code: str, merchant_id: int) -> str:
+    """The merchant's bundle secret, which seals its booths' requests to the gateway;
+    ``OnlineRefused`` in words for another event, an unknown merchant or one without a pack."""
+    with uow:
+        merchant = _check_booth(uow.session, event_code, merchant_code, merchant_id)
+        if not merchant.bundle_secret:
+            raise OnlineRefused(
+                _(
+                    "Merchant {code} has no pack from this event database yet; export its pack "
+                    "first."
+                ).format(code=merchant_code)
+            )
+        return merchant.bundle_secret
+
+
+def _read_code(s: Session, merchant: Merchant, code: str, now: datetime) -> BoothSlip:
+    """The slip a booth scanned, verified here with the event's own public keys (the booth's
+    verdict is not trusted): signed by this event, for this merchant, not past its date.
+    ``SlipRefused`` otherwise; the state is read without a lock."""
+    event = current_event(s)
+    keys = {
+        bytes.fromhex(k.key_id): Ed25519PublicKey.from_public_bytes(bytes.fromhex(k.public_key))
+        for k in s.scalars(select(SigningKey).where(SigningKey.event_id == event.id))
+    }
+    today = now.astimezone(ZoneInfo(event.timezone)).date()
+    check = slipcode.verify(
+        code if isinstance(code, str) else "",
+        public_keys=keys,
+        event=slipcode.event_tag(event.code),
+        merchant=merchant.id,
+        today=today,
+    )
+    payload = check.payload
+    if check.verdict != Verdict.VALID or payload is None:
+        sentence = {
+            Verdict.UNREADABLE: _("This is not a slip code; nothing was done."),
+            Verdict.BAD_SIGNATURE: _(
+                "This slip code was altered or forged (the event's keys do not vouch for it); "
+                "nothing was done."
+            ),
+            Verdict.OTHER_EVENT: _("This slip belongs to another event; nothing was done."),
+            Verdict.OTHER_MERCHANT: _(
+                "This slip is for another merchant, not for {code}; nothing was done."
+            ).format(code=merchant.code),
+            Verdict.EXPIRED: _("This slip is past its redeem-by date; nothing was done."),
+        }.get(check.verdict, verdict_label(check.verdict))
+        raise SlipRefused(sentence, check.verdict)
+    offer = s.get(Offer, payload.offer)
+    return BoothSlip(
+        SlipState("unknown"),
+        payload.serial,
+        payload.offer,
+        offer.code if offer is not None else str(payload.offer),
+        offer.name if offer is not None else "",
+        payload.quantity,
+        payload.points,
+        payload.masked_name,
+    )
+
+
+def check_slip_code(
+    uow: UnitOfWork,
+    *,
+    event_code: str,
+    merchant_code: str,
+    merchant_id: int,
+    code: str,
+    clock: Clock | None = None,
+) -> BoothSlip:
+    """A booth's check before serving, by the slip code it scanned (the gateway's)."""
+    now = (clock or Clock()).now()
+    with uow:
+        s = uow.session
+        merchant = _check_booth(s, event_code, merchant_code, merchant_id)
+        read = _read_code(s, merchant, code, now)
+        slip = s.scalar(
+            select(Slip).where(Slip.event_id == merchant.event_id, Slip.serial == read.serial)
+        )
+        return replace(read, state=_state(s, merchant.event_id, slip))
+
+
+def redeem_slip_code(
+    uow: UnitOfWork,
+    *,
+    event_code: str,
+    merchant_code: str,
+    merchant_id: int,
+    booth_id: str,
+    code: str,
+    uid: str,
+    seq: int,
+    staff_name: str,
+    redeemed_at: datetime,
+    clock: Clock | None = None,
+) -> tuple[BoothSlip, bool]:
+    """A booth's redemption through the gateway: (the slip, served). The code is verified
+    here and the redemption's offer, quantity and points are the signed slip's, not the
+    booth's word; then ``redeem_online`` records it under the slip-row lock with the booth's
+    uid (the booth commits it in its own file on this answer). The same uid again is answered
+    as the first time."""
+    if not uid or len(uid) > 36 or seq < 1:
+        raise OnlineRefused(_("The redemption lacks its id or number; nothing was recorded."))
+    now = (clock or Clock()).now()
+    with uow:
+        merchant = _check_booth(uow.session, event_code, merchant_code, merchant_id)
+        read = _read_code(uow.session, merchant, code, now)
+    redemption = BundleRedemption(
+        uid,
+        seq,
+        read.serial,
+        read.offer_id,
+        read.offer_code,
+        read.quantity,
+        read.points,
+        redeemed_at,
+        staff_name.strip()[:64],
+    )
+    state, served = redeem_online(
+        uow,
+        event_code=event_code,
+        merchant_code=merchant_code,
+        merchant_id=merchant_id,
+        booth_id=booth_id,
+        serial=read.serial,
+        serve=lambda: redemption,
+        clock=clock,
+        uid=uid,
+    )
+    return replace(read, state=state), served is not None
 
 
 @dataclass(frozen=True)

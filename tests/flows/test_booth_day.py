@@ -3,7 +3,12 @@ once, a valid slip scanned and redeemed with Enter, the same slip again, large p
 Chinese in the middle, another merchant's slip, nonsense, a slip past its redeem-by date, and
 the day's bundle taken by the event database. The slips are issued on the event database on
 SQLite and on PostgreSQL; the booth keeps its own file. After every step the booth's records
-and the event database (queue invariant, slip status) say what the screen said."""
+and the event database (queue invariant, slip status) say what the screen said.
+
+The same shift runs offline (bundles on a USB stick) and online through the booth gateway
+(issue #29: the gateway's address and CA file typed in "Event database…", no database URL on
+the booth): online, the redemption is in the event database at the moment it is served, and
+the day's bundle then brings nothing new."""
 
 from __future__ import annotations
 
@@ -13,19 +18,23 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from kiosk.booth_laptop.booth import Booth
+from kiosk.booth_laptop.online import gateway_url
 from kiosk.booth_laptop.store import BoothRedemption
 from kiosk.clock import FixedClock
 from kiosk.db import Database
 from kiosk.models import Slip, SlipStatus
 from kiosk.services.booths import import_bundle
 from tests.booth_support import MORNING, issue, new_booth, pack_bytes, supervisor
+from tests.gateway_support import GatewayCable, make_pki
 from ui import booth_window as booth_ui
 from ui.app import ensure_application
 from ui.booth_window import BoothWindow
+from ui.connection import ConnectionDialog
 from ui.language import apply_language
 from ui.settings import Settings
 from ui.theme import apply_theme
@@ -62,13 +71,30 @@ def _serial(checks: Database, code: str) -> int:
     return serial
 
 
-def _event_unchanged(checks: Database, step: str, codes: list[str]) -> None:
-    """The offline booth tells the event database nothing until its bundle comes: the queue
-    invariant holds and every slip is still issued there."""
+def _event_has(checks: Database, step: str, codes: list[str], redeemed: set[str]) -> None:
+    """The queue invariant holds, and the event database has exactly ``redeemed`` redeemed:
+    the offline booth tells it nothing until its bundle comes, the online booth at once."""
     holds(checks, step)
     with checks.unit_of_work() as uow:
-        statuses = set(uow.session.scalars(select(Slip.status).where(Slip.code.in_(codes))))
-    assert statuses == {SlipStatus.ISSUED}, step
+        statuses = dict(
+            uow.session.execute(select(Slip.code, Slip.status).where(Slip.code.in_(codes))).all()
+        )
+    assert statuses == {
+        code: SlipStatus.REDEEMED if code in redeemed else SlipStatus.ISSUED for code in codes
+    }, step
+
+
+@pytest.fixture(params=[False, True], ids=["offline", "gateway"])
+def cable(
+    request: pytest.FixtureRequest, any_demo_url: str, tmp_path: Path
+) -> Iterator[GatewayCable | None]:
+    """Offline, or the booth gateway on a staff laptop (a child process, so this test runs no
+    Python thread) over the event database, with a test CA."""
+    if not request.param:
+        yield None
+        return
+    with GatewayCable(any_demo_url, make_pki(tmp_path / "pki"), MORNING) as made:
+        yield made
 
 
 def test_a_shift_at_a_merchant_booth(
@@ -79,10 +105,27 @@ def test_a_shift_at_a_merchant_booth(
     settings: Settings,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    cable: GatewayCable | None,
 ) -> None:
     codes = issue(checks, ["O101", "O102", "O501"])  # O501 is 星光影城's
     mine, later, other = codes
     holds(checks, "slips issued")
+    online = cable is not None
+    if cable is not None:
+
+        def type_the_gateway(dialog: ConnectionDialog) -> int:
+            assert cable is not None
+            dialog.url.setText(cable.url)
+            dialog.ca.setText(str(cable.pki.ca))
+            assert dialog.try_connect(), dialog.error.text()
+            return int(QDialog.DialogCode.Accepted)
+
+        monkeypatch.setattr(ConnectionDialog, "exec", type_the_gateway)
+    served: set[str] = set()
+
+    def _event_unchanged(checks: Database, step: str, codes: list[str]) -> None:
+        _event_has(checks, step, codes, served)
+
     pack = tmp_path / "M01.pack"
     pack.write_bytes(pack_bytes(checks))
     apply_theme(ensure_application(), False)
@@ -102,6 +145,11 @@ def test_a_shift_at_a_merchant_booth(
     assert booth.info is not None and booth.info.merchant_name == "康宁体检中心"
     assert window.focusWidget() is panel.staff  # the start of the shift: the name first
     _event_unchanged(checks, "install", codes)
+    if online:  # "Event database…": the gateway's https address and the event's CA file
+        window.findChild(type(panel.redeem_button), "booth_database").click()
+        assert window.lan is not None and gateway_url(booth) == cable.url  # type: ignore[union-attr]
+        qtbot.waitUntil(lambda: window.lan_banner.text().startswith("Online"), timeout=5_000)
+        panel.staff.setFocus()
 
     # 2. The name, typed once per shift, Enter: the scan field has the keys.
     keys(qtbot, window, "王店员", HUMAN)
@@ -119,6 +167,9 @@ def test_a_shift_at_a_merchant_booth(
     assert panel.banner.headline.text() == "✓ Redeemed: serve the customer"
     assert _redeemed(booth) == [(_serial(checks, mine), "王店员")]
     qtbot.waitUntil(lambda: panel.table.rowCount() == 1)
+    if online:  # recorded through the gateway as it was served
+        served.add(mine)
+        assert booth.pending() == 0
     _event_unchanged(checks, "redeemed", codes)
 
     # 4. The same slip again: refused, said when and by whom; nothing recorded twice.
@@ -173,7 +224,8 @@ def test_a_shift_at_a_merchant_booth(
     monkeypatch.setattr(booth_ui.FileChooser, "bundle", lambda parent, name: str(bundle))
     qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
     assert panel.banner.tone == Tone.OK
-    assert import_bundle(checks.unit_of_work(), bundle.read_bytes(), supervisor(checks)).added == 1
+    imported = import_bundle(checks.unit_of_work(), bundle.read_bytes(), supervisor(checks))
+    assert (imported.added, imported.duplicates) == ((0, 1) if online else (1, 0))
     holds(checks, "bundle imported")
     with checks.unit_of_work() as uow:
         statuses = dict(uow.session.execute(select(Slip.code, Slip.status)).all())

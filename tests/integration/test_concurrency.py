@@ -37,6 +37,7 @@ from kiosk.models import (
     VisitStep,
 )
 from tests.gate_support import make_ready
+from tests.gateway_support import gateway, make_pki
 from tests.points_support import drop_lots
 from tests.queue_support import assert_queues_hold
 
@@ -173,7 +174,9 @@ def _booth(db: Any, clock: Any, rng: random.Random, n: int, pack: bytes, tmp: st
 
     booth = Booth(open_booth_database(Path(tmp) / f"booth{n}.sqlite3"), clock)
     booth.install(pack)
-    online = OnlineBooth(booth, db.url)
+    # Through the booth gateway the test runs (the booth holds no database URL, issue #29).
+    url, ca = (Path(tmp) / "gateway.txt").read_text().split()
+    online = OnlineBooth(booth, url, ca_file=ca)
     redeemed, idle_since = [], time.monotonic()
     while time.monotonic() - idle_since < 5.0:
         with db.unit_of_work() as uow:
@@ -242,23 +245,26 @@ def test_many_stations_in_separate_processes_keep_every_invariant(
         )
         for i, role in enumerate(roles)
     ]
-    for process in processes:
-        process.start()
+    pki = make_pki(tmp_path / "pki")
     results: dict[tuple[str, int], Any] = {}
-    deadline = time.monotonic() + TIME_LIMIT
-    try:
-        while len(results) < len(processes) and time.monotonic() < deadline:
-            try:
-                role, n, status, value = out.get(timeout=1)
-            except queue.Empty:
-                continue
-            assert status == "ok", f"{role} {n} failed:\n{value}"
-            results[(role, n)] = value
-    finally:
+    with gateway(pg_demo_url, pki, FixedClock(LATER + timedelta(minutes=11))) as booth_gateway:
+        (tmp_path / "gateway.txt").write_text(f"{booth_gateway} {pki.ca}")
         for process in processes:
-            process.join(timeout=10)
-            if process.is_alive():
-                process.kill()
+            process.start()
+        deadline = time.monotonic() + TIME_LIMIT
+        try:
+            while len(results) < len(processes) and time.monotonic() < deadline:
+                try:
+                    role, n, status, value = out.get(timeout=1)
+                except queue.Empty:
+                    continue
+                assert status == "ok", f"{role} {n} failed:\n{value}"
+                results[(role, n)] = value
+        finally:
+            for process in processes:
+                process.join(timeout=10)
+                if process.is_alive():
+                    process.kill()
     assert len(results) == len(processes), f"stations still running: {set(results)}"
 
     arriving, shopping = _ids(db, ARRIVING), set(_ids(db, SHOPPING))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -23,6 +24,7 @@ from tests.booth_support import MORNING, issue, new_booth, pack_bytes
 from ui import booth_window as booth_ui
 from ui.app import ensure_application
 from ui.booth_window import BoothWindow
+from ui.connection import ConnectionDialog
 from ui.language import apply_language
 from ui.settings import Settings
 from ui.theme import apply_theme
@@ -144,12 +146,21 @@ def test_a_shift_at_the_booth(
         watcher.opens(panel.export_button.click),
         watcher.opens(panel.manual_button.click),
         watcher.opens(window.choose_event_database),
+        # The gateway's CA file, chosen in the booth's "Event database…" dialog.
+        watcher.opens(
+            lambda: (
+                ConnectionDialog("", parent=window, for_booth=True)
+                .findChild(QPushButton, "choose_ca")
+                .click()
+            )
+        ),
     ]
     assert [s.kind for s in seen] == [
         "QFileDialog",
         "QFileDialog",
         "ManualEntryDialog",
         "ConnectionDialog",
+        "QFileDialog",
     ]
     for dialog in seen:
         assert dialog.english() == [], (dialog.kind, dialog.english())

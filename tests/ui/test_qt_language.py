@@ -304,6 +304,7 @@ DIALOG_CALLS = {
     ("ui/booth_window.py", "bundle"),
     ("ui/booth_window.py", "choose_event_database"),
     ("ui/booth_window.py", "run_booth"),
+    ("ui/connection.py", "_choose_ca"),
     ("ui/main_window.py", "choose_database"),
     ("ui/main_window.py", "_on_station_chosen"),
     ("ui/main_window.py", "_create_demo"),

@@ -32,3 +32,24 @@ def test_switching_language() -> None:
     assert _("Sign in") == "Sign in"
     set_language("xx")  # unknown: back to the default
     assert _("Sign in") == "登录"
+
+
+def test_one_request_speaks_its_own_language() -> None:
+    """The booth gateway answers each request in its caller's language (``speaking``) while
+    the laptop's own language, and another thread's, stay as they are."""
+    import threading
+
+    from kiosk.i18n import get_language, sentences, speaking
+
+    set_language("en")
+    heard: list[str] = []
+    with speaking("zh_CN"):
+        assert _("Sign in") == "登录" and get_language() == "zh_CN"
+        assert sentences("一。", "二。") == "一。二。"
+        thread = threading.Thread(target=lambda: heard.append(_("Sign in")))
+        thread.start()
+        thread.join()
+        with speaking("xx"):  # unknown: the default
+            assert _("Sign in") == "登录"
+    assert heard == ["Sign in"]  # the other thread kept the laptop's language
+    assert _("Sign in") == "Sign in" and get_language() == "en"

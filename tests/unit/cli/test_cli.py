@@ -349,8 +349,10 @@ def test_merchant_pack_booth_and_bundle(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Export a pack, install it as a booth, scan twice, list, export, import twice, push."""
+    """Export a pack, install it as a booth, scan twice, list, export, import twice, push
+    (through the booth gateway: the booth holds no database URL)."""
     from tests.booth_support import issue
+    from tests.gateway_support import gateway, make_pki
 
     database = open_database(demo_url)
     code_a, code_b, other = issue(database, ["O101", "O102", "O501"])
@@ -395,8 +397,14 @@ def test_merchant_pack_booth_and_bundle(
     code, out, _err = run(capsys, *base, "bundle", "import", bundle, "--staff", "S001")
     assert code == 0 and "0 new, 1 already known" in out
     run(capsys, *booth, "scan", code_b, "--staff", "李四")
-    code, out, _err = run(capsys, *booth, "push", "--db", demo_url)
-    assert code == 0 and "1 new, 1 already known" in out
+    code, out, err = run(capsys, *booth, "push")  # no gateway yet: said, nothing sent
+    assert code == 1 and "no booth gateway" in err
+    pki = make_pki(tmp_path / "pki")
+    with gateway(demo_url, pki) as url:
+        code, out, _err = run(capsys, *booth, "connect", url, "--ca", str(pki.ca))
+        assert code == 0 and "(1 earlier redemptions sent)" in out
+        code, out, _err = run(capsys, *booth, "push")
+        assert code == 0 and "0 new, 2 already known" in out
     code, out, _err = run(capsys, *booth, "list")
     assert "0 not yet sent" in out
     # A tampered pack is refused in one sentence, and so is a tampered bundle.
