@@ -6,6 +6,7 @@ Against the real ``keyring`` API: an in-memory back end stands for a desktop's s
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import make_url
 
 from kiosk import credentials
 from kiosk.booth_laptop.booth import Booth
-from kiosk.booth_laptop.online import EVENT_URL, event_url, set_event_url
+from kiosk.booth_laptop.online import OLD_EVENT_URL, gateway_url, set_gateway
 from kiosk.booth_laptop.store import open_booth_database
 from kiosk.clock import Clock
 from kiosk.db import connect_lazily, describe_url, open_database
@@ -86,17 +87,19 @@ def test_a_clear_password_without_a_store_leaves_the_file_but_works_this_time(
 
 
 def test_the_booth_file_keeps_no_password(memory_keyring: MemoryKeyring, tmp_path: Path) -> None:
+    """A booth holds no database URL at all (it asks the booth gateway): one an older kiosk
+    kept in the booth file, password and all, is erased on the first read."""
     path = tmp_path / "booth.sqlite3"
     database = open_booth_database(path)
     booth = Booth(database, Clock())
     try:
-        set_event_url(booth, URL)
-        assert booth.setting(EVENT_URL) == BARE
-        assert event_url(booth) == URL
-        # An older booth file with the password in clear: moved on the first read.
-        booth.set_setting(EVENT_URL, URL.replace("s3cret-pw", "older-pw"))
-        assert event_url(booth) == URL.replace("s3cret-pw", "older-pw")
-        assert booth.setting(EVENT_URL) == BARE
+        booth.set_setting(OLD_EVENT_URL, URL.replace("s3cret-pw", "older-pw"))
+        set_gateway(booth, "https://192.168.1.10:8443", "")
+        assert gateway_url(booth) == "https://192.168.1.10:8443"
+        assert booth.setting(OLD_EVENT_URL) == ""
+        database.engine.dispose()
+        with sqlite3.connect(path) as raw_db:  # what was overwritten is gone from the pages
+            raw_db.execute("VACUUM")
     finally:
         database.dispose()
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
