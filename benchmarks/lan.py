@@ -24,7 +24,9 @@ Rows:
   own fsync'd commit and the event database's), not a refusal.
 
 Needs the PostgreSQL of the test set-up (``KIOSK_TEST_PG``, default
-postgresql://postgres@127.0.0.1:5432/test); the event database is created and dropped.
+postgresql://postgres@127.0.0.1:5432/test); the event database and its two roles are made by
+``kiosk db setup``'s own function and dropped. The stations and the booth gateway work as the
+station role, as on the day (issue #29); the booths ask the gateway.
 """
 
 from __future__ import annotations
@@ -202,6 +204,7 @@ def run(quick: bool) -> list[Row]:
 
     from kiosk.clock import FixedClock
     from kiosk.db import open_database
+    from kiosk.dbroles import Privilege, role_names, setup_database, url_text
     from kiosk.demo import DEMO_PASSPHRASE
     from kiosk.eventcopy import copy_event
     from kiosk.models import Customer, Offer, Queue
@@ -218,17 +221,24 @@ def run(quick: bool) -> list[Row]:
         raise BenchmarkError(f"PostgreSQL not reachable at {admin_url}: {error}") from None
     source = demo_database(INVITEES)
     with admin, tempfile.TemporaryDirectory() as tmp:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        url = f"{admin_url.rsplit('/', 1)[0]}/{name}"
+        # Made as on the day (issue #29): ``kiosk db setup``'s owner prepares the event; the
+        # stations and the booth gateway work as the station role, which may not delete or
+        # rewrite the money and evidence tables; nothing here needs the owner's account.
+        roles = setup_database(admin_url, name, station_host="127.0.0.1")
+        owner_url, station_url = url_text(roles.owner_url), url_text(roles.station_url)
         try:
             progress(f"lan: copying the {INVITEES:,}-invitee demo event to PostgreSQL")
-            copy_event(sqlite_url(source), url)
-            db = open_database(url)
-            with db.unit_of_work() as uow:
+            copy_event(sqlite_url(source), owner_url)
+            owner = open_database(owner_url)
+            with owner.unit_of_work() as uow:
                 uow.session.execute(update(Offer).values(capacity=1_000_000))
                 uow.session.execute(update(Customer).values(points_balance=10_000_000))
                 ids = list(uow.session.scalars(select(Customer.id).order_by(Customer.id)))
                 uow.commit()
+            owner.dispose()
+            db = open_database(station_url)
+            if db.privilege != Privilege.STATION:
+                raise BenchmarkError(f"the stations connect as {db.privilege}, not the station")
             progress(f"lan: {WAITING} customers at the service desk, {WAITING} at activation")
             r003 = staff_session(db.unit_of_work(), "R003")
             for i, customer_id in enumerate(ids[: 2 * WAITING]):
@@ -239,11 +249,15 @@ def run(quick: bool) -> list[Row]:
             m001 = staff_session(db.unit_of_work(), "M001")
             pack = export_pack(db.unit_of_work(), "M05", DEMO_PASSPHRASE, m001)[0]
             ops = _with_gateway(
-                db, tmp, lambda: _run_stations(url, ids[2 * WAITING :], pack, tmp, seconds)
+                db,
+                tmp,
+                lambda: _run_stations(station_url, ids[2 * WAITING :], pack, tmp, seconds),
             )
             db.dispose()
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            for role in reversed(role_names(name)):
+                admin.execute(f'DROP ROLE IF EXISTS "{role}"')
     return _rows(ops, seconds)
 
 
