@@ -437,11 +437,18 @@ def tls_failure(url: URL, error: BaseException, *, now: datetime | None = None) 
             "The database server {host} does not offer TLS, so kiosk did not connect: turn on "
             "ssl in its postgresql.conf as “kiosk db setup” printed."
         ).format(host=host)
-    if "no encryption" in text and "pg_hba.conf" in text:
+    if "no pg_hba.conf entry" in text:
+        if str(url.query.get("sslmode") or "") == "disable":
+            return _(
+                "The database server {host} accepts only encrypted connections: remove "
+                "sslmode from the database URL."
+            ).format(host=host)
+        # libpq tried TLS (or the server has none) and then plain: no line admits this role.
         return _(
-            "The database server {host} accepts only encrypted connections: remove sslmode "
-            "from the database URL."
-        ).format(host=host)
+            "The database server {host} has no pg_hba.conf line that lets {user} into the "
+            "database {db} from this computer: add the hostssl line that “kiosk db setup” "
+            "printed for it, then reload the server."
+        ).format(host=host, user=url.username or "", db=url.database or "")
     if "does not match host name" in text:
         return _(
             "The database server's certificate is not for {host}: use the server name given "

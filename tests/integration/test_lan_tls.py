@@ -204,6 +204,35 @@ def test_a_server_without_tls_is_refused_in_one_sentence(
         )
 
 
+def test_a_role_without_a_pg_hba_line_is_told_which_line_is_missing(
+    server: TlsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tried by hand: ``kiosk db setup`` on a server whose pg_hba.conf admits no one but the
+    superuser said "accepts only encrypted connections: remove sslmode" of a URL without any
+    sslmode. What is missing is the line for that role."""
+    monkeypatch.setenv(lan_tls.ENV_CA, str(server.good.ca_cert))
+    url = server.url("event-db.test", hostaddr="127.0.0.1").replace(
+        "postgres@", "kiosk_event_station@"
+    )
+
+    def refused_for_the_line() -> bool:
+        try:
+            return "pg_hba.conf line" in _refusal(url)
+        except BaseException:  # still connecting: the old lines are in force
+            return False
+
+    server.cluster.write_hba(["hostssl all postgres 127.0.0.1/32 trust"])
+    try:
+        server.cluster.reload(refused_for_the_line, "pg_hba.conf for the superuser only")
+        assert _refusal(url) == (
+            "The database server event-db.test has no pg_hba.conf line that lets "
+            f"kiosk_event_station into the database {DB} from this computer: add the hostssl "
+            "line that “kiosk db setup” printed for it, then reload the server."
+        )
+    finally:
+        server.serve(server.good)
+
+
 def test_a_certificate_of_another_ca_is_refused(server: TlsServer) -> None:
     stranger = lan_tls.write_event_tls(server.work / "stranger", ["event-db.test"], now=NOW)
     url = server.url("event-db.test", hostaddr="127.0.0.1", sslrootcert=str(stranger.ca_cert))
