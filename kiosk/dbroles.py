@@ -48,7 +48,7 @@ import stat
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import URL, exc, make_url, text
 
@@ -300,8 +300,9 @@ def _password() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _login_role(connection: Connection, role: str, password: str) -> None:
-    """Create ``role`` (or give an existing one this password): login, nothing else."""
+def _login_role(connection: Connection, role: str, password: str) -> bool:
+    """Create ``role`` (or give an existing one this password): login, nothing else. True
+    when this made it (so a set-up that fails can take it away again)."""
     quote = connection.dialect.identifier_preparer.quote
     exists = connection.execute(
         text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}
@@ -314,6 +315,7 @@ def _login_role(connection: Connection, role: str, password: str) -> None:
             f"NOREPLICATION PASSWORD '{password}'"
         )
     )
+    return not exists
 
 
 def setup_database(
@@ -329,7 +331,7 @@ def setup_database(
     An existing database is left as it is (``SetupError``), unless ``reset_passwords``: then
     its two roles get new passwords and nothing else changes.
     """
-    from kiosk.db import create_db_engine, open_database
+    from kiosk.db import create_db_engine
 
     check_name(name)
     admin = make_url(admin_url)
@@ -338,6 +340,7 @@ def setup_database(
     owner, station = role_names(name)
     passwords = {owner: _password(), station: _password()}
     engine = create_db_engine(admin_url)
+    made: list[str] = []
     try:
         with engine.connect() as connection:
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -360,7 +363,8 @@ def setup_database(
                     ).format(name=name)
                 )
             for role, password in passwords.items():
-                _login_role(connection, role, password)
+                if _login_role(connection, role, password):
+                    made.append(role)
             if not exists:
                 quote = connection.dialect.identifier_preparer.quote
                 connection.execute(
@@ -370,6 +374,7 @@ def setup_database(
                     )
                 )
     except exc.DBAPIError as error:
+        _undo(admin, None, made)  # the roles this made; the database was not made
         raise SetupError(
             _("The PostgreSQL server refused the set-up: {reason}").format(
                 reason=str(error.orig).strip().splitlines()[0]
@@ -383,18 +388,69 @@ def setup_database(
     )
     if exists:
         return Roles(name, owner_url, station_url, reset=True)
-    _lock_down(admin.set(database=name), owner, station)
-    database = open_database(owner_url.render_as_string(hide_password=False))
     try:
-        with database.engine.begin() as connection:
+        _lock_down(admin.set(database=name), owner, station)
+        _migrate_as_owner(admin.set(database=name), owner, station)
+    except (KioskError, exc.SQLAlchemyError) as error:
+        # Half a set-up helps nobody and would make the next try say "exists already".
+        _undo(admin, name, made)
+        reason = str(error) if isinstance(error, KioskError) else _first_line(error)
+        raise SetupError(
+            _("The set-up stopped: {reason} Nothing was left on the server.").format(reason=reason)
+        ) from None
+    return Roles(name, owner_url, station_url)
+
+
+def _first_line(error: BaseException) -> str:
+    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+
+
+def _migrate_as_owner(url: URL, owner: str, station: str) -> None:
+    """The schema, the station's name and its grants, made through the superuser's own
+    connection acting as the owner (SET ROLE): the tables belong to the owner, and the set-up
+    needs no pg_hba.conf line for the owner yet (it prints those lines for after)."""
+    from sqlalchemy import event
+
+    from kiosk.db import create_db_engine, migrate
+
+    engine = create_db_engine(url.render_as_string(hide_password=False))
+
+    def as_owner(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET ROLE {engine.dialect.identifier_preparer.quote(owner)}")
+        dbapi_connection.commit()  # SET is transactional: kept only once committed
+
+    event.listen(engine, "connect", as_owner)
+    try:
+        migrate(engine)
+        with engine.begin() as connection:
             connection.execute(
                 text("INSERT INTO database_access (id, station_role) VALUES (1, :r)"),
                 {"r": station},
             )
             apply_grants(connection)
     finally:
-        database.dispose()
-    return Roles(name, owner_url, station_url)
+        engine.dispose()
+
+
+def _undo(admin: URL, name: str | None, roles: list[str]) -> None:
+    """Drop the database this set-up created (``name``; None: it made none) and the roles it
+    made (best effort: the sentence that follows says what happened in any case)."""
+    from kiosk.db import create_db_engine
+
+    engine = create_db_engine(admin.render_as_string(hide_password=False))
+    try:
+        with engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            quote = connection.dialect.identifier_preparer.quote
+            if name is not None:
+                connection.execute(text(f"DROP DATABASE IF EXISTS {quote(name)} WITH (FORCE)"))
+            for role in roles:
+                connection.execute(text(f"DROP ROLE IF EXISTS {quote(role)}"))
+    except exc.SQLAlchemyError:
+        pass
+    finally:
+        engine.dispose()
 
 
 def _lock_down(admin_url: URL, owner: str, station: str) -> None:

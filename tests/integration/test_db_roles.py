@@ -401,3 +401,40 @@ def test_db_setup_prints_the_hba_lines(
     # The TLS files of the first set-up are kept: the stations have that ca.crt already.
     assert "are kept from the first set-up" in said
     assert (tmp_path / "s" / "ca.crt").read_bytes() == first_ca
+
+
+def test_a_set_up_that_stops_half_way_leaves_nothing_behind(
+    fresh_name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    """Tried by hand: a set-up that failed after CREATE DATABASE left the database and its
+    roles, and the next try said "exists already". Now it takes away what it made."""
+    import kiosk.db
+
+    def full_disk(_engine: Any) -> None:
+        raise DatabaseError("The server's disk is full.")
+
+    argv = ["--lang", "en", "db", "setup", "--admin", PG_ADMIN_URL, "--name", fresh_name]
+    argv += ["--host", "127.0.0.1", "--subnet", "127.0.0.0/8", "--out", str(tmp_path / "s")]
+    monkeypatch.setattr(kiosk.db, "migrate", full_disk)
+    assert main(argv) == 1
+    assert (
+        "The set-up stopped: The server's disk is full. Nothing was left on the server."
+        in capsys.readouterr().err
+    )
+    with _admin("test") as admin:
+        assert not admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (fresh_name,)
+        ).fetchone()
+        assert not admin.execute(
+            "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", (list(role_names(fresh_name)),)
+        ).fetchall()
+    monkeypatch.undo()
+    # The next try starts afresh and works.
+    assert main(argv) == 0
+    database = open_database(
+        json.loads((tmp_path / "s" / "database-urls.json").read_text())["station"]
+    )
+    try:
+        assert database.privilege == Privilege.STATION
+    finally:
+        database.dispose()
