@@ -182,4 +182,11 @@ def cmd_db_setup(args: argparse.Namespace) -> int:
             "a station the owner's URL; the booths use the gateway, not the database."
         )
     )
+    out(
+        _(
+            "5. On the server, serve the merchants' online booths (they get no database "
+            "account): kiosk booth serve --db STATION_URL --cert {cert} --key {key}; each "
+            "booth connects to {gateway} with the same ca.crt."
+        ).format(cert=folder / "server.crt", key=folder / "server.key", gateway=urls["booth"])
+    )
     return 0
