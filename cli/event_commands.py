@@ -263,6 +263,7 @@ def cmd_event_create(args: argparse.Namespace) -> int:
 
 
 def cmd_event_copy(args: argparse.Namespace) -> int:
+    from kiosk.dbroles import stations_open
     from kiosk.eventcopy import copy_event
 
     source = args.source or args.db or dbmod.default_url()
@@ -273,18 +274,17 @@ def cmd_event_copy(args: argparse.Namespace) -> int:
             _("  {table}: {n} rows").format(table=table, n=n), sys.stderr
         ),
     )
-    out(
-        _(
-            "Copied {rows} rows of {tables} tables from {source} to {target} in {s:.1f} s; "
-            "the counts match. Stations now open: kiosk --db {target}"
-        ).format(
-            rows=result.total,
-            tables=len(result.rows),
-            source=result.source,
-            target=result.target,
-            s=result.seconds,
-        )
+    copied = _(
+        "Copied {rows} rows of {tables} tables from {source} to {target} in {s:.1f} s; "
+        "the counts match."
+    ).format(
+        rows=result.total,
+        tables=len(result.rows),
+        source=result.source,
+        target=result.target,
+        s=result.seconds,
     )
+    out(_("{copied} {then}").format(copied=copied, then=stations_open(args.target, result.target)))
     return 0
 
 

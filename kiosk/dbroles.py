@@ -500,3 +500,25 @@ def write_private(path: Path, content: str) -> None:
 def url_text(url: URL) -> str:
     """The URL with its password, in the plain ``postgresql://`` form clients accept."""
     return str(url.set(drivername="postgresql").render_as_string(hide_password=False))
+
+
+def stations_open(url: str, shown: str) -> str:
+    """What the stations open after ``kiosk event copy`` to ``url`` (``shown``: it without
+    its password): on a database ``kiosk db setup`` made, the station account's URL, never
+    this owner's one; elsewhere this same URL."""
+    from kiosk.db import open_database
+
+    database = open_database(url, migrate_schema=False)
+    try:
+        station = None
+        if not database.is_sqlite:
+            with database.engine.connect() as connection:
+                station = station_role(connection)
+    finally:
+        database.dispose()
+    if station:
+        return _(
+            "The stations open the station account's URL ({station}, printed by kiosk db "
+            "setup), never this owner's URL."
+        ).format(station=station)
+    return _("Stations now open: kiosk --db {target}").format(target=shown)

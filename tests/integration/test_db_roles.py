@@ -337,7 +337,7 @@ def fresh_name() -> Iterator[str]:
 
 
 def test_db_setup_json_end_to_end(
-    fresh_name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fresh_name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], sqlite_demo_url: str
 ) -> None:
     out = tmp_path / "event-secrets"
     argv = ["--lang", "en", "db", "setup", "--admin", PG_ADMIN_URL, "--name", fresh_name]
@@ -366,6 +366,16 @@ def test_db_setup_json_end_to_end(
         assert database.privilege == Privilege.STATION
     finally:
         database.dispose()
+
+    # The event moved in with the owner's URL: the stations are told the station account's
+    # URL, never the owner's (tried by hand: it said "Stations now open: <the owner's URL>").
+    assert (
+        main(["--lang", "en", "event", "copy", "--from", sqlite_demo_url, "--to", printed["owner"]])
+        == 0
+    )
+    said = capsys.readouterr().out
+    assert "the counts match. The stations open the station account's URL" in said
+    assert f"({station.username}, printed by kiosk db setup), never this owner's URL." in said
 
     # Again on the same database: one sentence, nothing changed.
     assert main(argv) == 1
