@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from kiosk import credentials
 from kiosk.db import Database, default_data_dir, open_database
 from kiosk.errors import KioskError
-from kiosk.files import write_atomic
+from kiosk.files import private_folder, write_atomic
 from kiosk.i18n import _
 from kiosk.lan import plan, serve_help
 from kiosk.lan_tls import STATION_CA_FILE
@@ -173,12 +173,28 @@ class ConnectionDialog(QDialog):
         self.help.setVisible(on)
         self.adjustSize()
 
+    def _say(self, sentence: str) -> None:
+        self.error.setText(sentence)
+        self._fit()
+
     def _say_where_kept(self) -> None:
         note = credentials.where_kept_sentence(
             self.url.text().strip(), allow_clear=self.allow_clear
         )
         self.password_note.setText(note)
         self.password_note.setVisible(bool(note) and not self.for_booth)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Grow to what the dialog says now (the password note, a long refusal): Qt does not
+        resize a shown window for a wrapped label's new height, and squeezes the lines into
+        each other instead (tried by hand at 1366×768)."""
+        layout = self.layout()
+        if layout is None or not self.isVisible():
+            return
+        height = layout.totalHeightForWidth(self.width())
+        if height > self.height():
+            self.resize(self.width(), height)
 
     def _choose_ca(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(
@@ -208,7 +224,12 @@ class ConnectionDialog(QDialog):
             )
         if b"-----BEGIN CERTIFICATE-----" not in data:
             return _("{path} is not a certificate file (the event's ca.crt).").format(path=source)
-        write_atomic(kept, data)
+        try:
+            write_atomic(private_folder(kept.parent) / kept.name, data)
+        except OSError as error:  # a fresh station has no data folder yet: made above
+            return _("Cannot keep the CA file in {path}: {reason}.").format(
+                path=kept, reason=error.strerror or error
+            )
         self.ca.setText(str(kept))
         return ""
 
@@ -219,7 +240,7 @@ class ConnectionDialog(QDialog):
         if not self.for_booth and self.password.text() and credentials.missing_password(url):
             url = credentials.with_password(url, self.password.text())
         if not url:
-            self.error.setText(
+            self._say(
                 _("Type the booth gateway's address.")
                 if self.for_booth
                 else _("Type the event database address.")
@@ -233,7 +254,7 @@ class ConnectionDialog(QDialog):
                 if self.try_gateway is not None:
                     self.try_gateway(url, ca)
             except KioskError as error:
-                self.error.setText(str(error))
+                self._say(str(error))
                 return False
             self.gateway = (url, ca)
             self.error.clear()
@@ -241,12 +262,12 @@ class ConnectionDialog(QDialog):
             return True
         problem = self._keep_station_ca()
         if problem:
-            self.error.setText(problem)
+            self._say(problem)
             return False
         try:
             self.database = open_database(url)
         except KioskError as error:
-            self.error.setText(str(error))
+            self._say(str(error))
             return False
         self.error.clear()
         self.accept()

@@ -201,3 +201,53 @@ def test_the_real_app_moves_an_old_clear_password_and_recalls_it_after_a_restart
     account = kept["passwords"][0][1]
     assert account in json.loads(store.read_text())["asked"]  # recalled from the store
     assert b"old-clear-pw" not in conf.read_bytes()
+
+
+def _clipped(dialog: ConnectionDialog) -> list[str]:
+    """The visible wrapped labels shorter than their text needs at their width."""
+    from PySide6.QtWidgets import QLabel
+
+    return [
+        label.text()[:40]
+        for label in dialog.findChildren(QLabel)
+        if label.isVisible()
+        and label.wordWrap()
+        and label.height() < label.heightForWidth(label.width())
+    ]
+
+
+def test_the_dialog_grows_with_what_it_says_and_keeps_the_stations_ca(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tried by hand at 1366×768 in Chinese: typing a server address showed the password note
+    and a refusal under it, and the dialog squeezed its lines into each other. It grows now;
+    and the CA file chosen for a station becomes its event-ca.crt."""
+    import ui.connection
+    from kiosk.i18n import set_language
+
+    data = tmp_path / "data"
+    monkeypatch.setattr(ui.connection, "default_data_dir", lambda: data)
+    set_language("zh_CN")
+    dialog = ConnectionDialog("sqlite:///" + str(tmp_path / "event.sqlite3"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    before = dialog.height()
+    dialog.url.clear()
+    qtbot.keyClicks(dialog.url, "postgresql://ev1_station@event-db.test:5432/ev1", delay=2)
+    qtbot.keyClicks(dialog.password, "pw")
+    not_a_certificate = tmp_path / "notes.txt"
+    not_a_certificate.write_text("hello")
+    dialog.ca.setText(str(not_a_certificate))
+    dialog.connect_button.click()
+    assert "不是证书文件" in dialog.error.text()
+    assert not dialog.password_note.isHidden()
+    assert dialog.height() > before
+    assert _clipped(dialog) == []
+    # The event's CA: copied where kiosk.lan_tls looks for it, before connecting.
+    ca = tmp_path / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    dialog.ca.setText(str(ca))
+    assert dialog._keep_station_ca() == ""
+    assert (data / "event-ca.crt").read_bytes() == ca.read_bytes()
+    assert dialog.ca.text() == str(data / "event-ca.crt")
