@@ -2,7 +2,7 @@
 
 A booth has no sign-in: staff type their name once per shift (the day's; no redemption is
 recorded without it, and a new day asks again), and the booth's own file
-(``kiosk.booth_laptop``) holds the pack and the redemptions. On the venue LAN ("Event database…",
+(``kiosk.booth_laptop``) holds the pack and the redemptions. On the venue LAN ("Booth gateway…",
 ``kiosk.booth_laptop.online``) each slip is also checked and recorded in the event database
 through the booth gateway before serving (the booth holds no database address); a banner says
 whether the booth is online, or offline and catching up later. The
@@ -967,7 +967,7 @@ class BoothWindow(QMainWindow):
         name.setWordWrap(True)
         row.addWidget(name, 1)
         row.addWidget(QLabel(_("F11 full screen")))
-        database = QPushButton(_("Event database…"))
+        database = QPushButton(_("Booth gateway…"))
         database.setObjectName("booth_database")
         database.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         database.clicked.connect(self.choose_event_database)

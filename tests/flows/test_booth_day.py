@@ -6,7 +6,7 @@ SQLite and on PostgreSQL; the booth keeps its own file. After every step the boo
 and the event database (queue invariant, slip status) say what the screen said.
 
 The same shift runs offline (bundles on a USB stick) and online through the booth gateway
-(issue #29: the gateway's address and CA file typed in "Event database…", no database URL on
+(issue #29: the gateway's address and CA file typed in "Booth gateway…", no database URL on
 the booth): online, the redemption is in the event database at the moment it is served, and
 the day's bundle then brings nothing new."""
 
@@ -145,7 +145,7 @@ def test_a_shift_at_a_merchant_booth(
     assert booth.info is not None and booth.info.merchant_name == "康宁体检中心"
     assert window.focusWidget() is panel.staff  # the start of the shift: the name first
     _event_unchanged(checks, "install", codes)
-    if online:  # "Event database…": the gateway's https address and the event's CA file
+    if online:  # "Booth gateway…": the gateway's https address and the event's CA file
         window.findChild(type(panel.redeem_button), "booth_database").click()
         assert window.lan is not None and gateway_url(booth) == cable.url  # type: ignore[union-attr]
         qtbot.waitUntil(lambda: window.lan_banner.text().startswith("Online"), timeout=5_000)

@@ -1,6 +1,6 @@
 """Booth windows online on the venue LAN through the booth gateway (issue #29): the banner, a
 slip refused at the second booth, the fall back to offline with catch-up when the gateway
-returns, and the "Event database…" dialog taking the gateway's address and CA file. The
+returns, and the "Booth gateway…" dialog taking the gateway's address and CA file. The
 gateway runs in a child process (``GatewayCable``): a UI test runs no Python thread."""
 
 from __future__ import annotations

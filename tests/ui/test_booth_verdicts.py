@@ -146,7 +146,7 @@ def test_a_shift_at_the_booth(
         watcher.opens(panel.export_button.click),
         watcher.opens(panel.manual_button.click),
         watcher.opens(window.choose_event_database),
-        # The gateway's CA file, chosen in the booth's "Event database…" dialog.
+        # The gateway's CA file, chosen in the booth's "Booth gateway…" dialog.
         watcher.opens(
             lambda: (
                 ConnectionDialog("", parent=window, for_booth=True)
