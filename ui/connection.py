@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QFontDatabase, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -184,6 +184,10 @@ class ConnectionDialog(QDialog):
         self.password_note.setText(note)
         self.password_note.setVisible(bool(note) and not self.for_booth)
         self._fit()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit()  # in large print the intro wraps to more lines than the first guess
 
     def _fit(self) -> None:
         """Grow to what the dialog says now (the password note, a long refusal): Qt does not

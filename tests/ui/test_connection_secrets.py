@@ -251,3 +251,23 @@ def test_the_dialog_grows_with_what_it_says_and_keeps_the_stations_ca(
     assert dialog._keep_station_ca() == ""
     assert (data / "event-ca.crt").read_bytes() == ca.read_bytes()
     assert dialog.ca.text() == str(data / "event-ca.crt")
+
+
+def test_the_booth_dialog_in_large_print_shows_its_whole_intro(qtbot: QtBot) -> None:
+    """Tried by hand: the booth's 摊位网关… dialog opened in large print cut its intro's
+    first and last lines; it fits its text when shown now."""
+    from kiosk.i18n import set_language
+    from ui.app import ensure_application
+    from ui.theme import apply_theme
+
+    set_language("zh_CN")
+    apply_theme(ensure_application(), True)
+    try:
+        dialog = ConnectionDialog("https://192.168.1.10:8443", for_booth=True)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        assert dialog.password.isHidden()  # a booth has no database password
+        assert _clipped(dialog) == []
+    finally:
+        apply_theme(ensure_application(), False)
