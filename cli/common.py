@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from kiosk import idempotency
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 
@@ -136,6 +135,8 @@ def add_request_id(parser: argparse.ArgumentParser) -> None:
 def request_id_of(args: argparse.Namespace) -> str:
     """The command's request id, printed before it acts: whatever happens next, running the
     same command again with it cannot do the action twice."""
+    from kiosk import idempotency  # SQLAlchemy: not for ``kiosk --help``
+
     found = (
         idempotency.checked(args.request_id) if args.request_id else idempotency.new_request_id()
     )
