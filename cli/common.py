@@ -32,6 +32,14 @@ def warn(text: str) -> None:
     out(_("kiosk: warning: {message}").format(message=text), sys.stderr)
 
 
+def open_database(url: str | None, *, migrate_schema: bool = True) -> Database:
+    """The event database (``kiosk.db.open_database``), imported here when a command runs: the
+    commands' modules stay free of SQLAlchemy, so their ``--help`` starts fast (issue #23)."""
+    from kiosk.db import open_database as open_event_database
+
+    return open_event_database(url, migrate_schema=migrate_schema)
+
+
 def open_as_owner(url: str | None, action: str) -> Database:
     """The event database for a command only its owner account may run (``action``: what
     it does, in words); a station's URL is refused in one sentence (``kiosk.dbroles``)."""
