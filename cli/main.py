@@ -14,18 +14,14 @@ import argparse
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cli.common import launch, out
-from kiosk import datadir, storage
+from kiosk import datadir
 from kiosk.errors import KioskError, OutcomeUnknown
-from kiosk.files import take_notes
 from kiosk.i18n import LANGUAGES, _, set_language
-from kiosk.storage import file_error
 
 ENV_LANG = "KIOSK_LANG"
 # The action may or may not have been done (the COMMIT was cut off and the database could not
@@ -33,12 +29,12 @@ ENV_LANG = "KIOSK_LANG"
 EXIT_UNKNOWN = 3
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """A module of commands: ``function`` of ``module`` adds the parsers of ``commands`` (name,
     help as ``kiosk --help`` lists it). The module is imported only when one of its commands is
     the one given, so ``kiosk --help`` lists every command without importing any of them
-    (issue #23: the help as fast as argparse alone, not a second of SQLAlchemy and services).
+    (issue #23: the help as fast as argparse alone, not a second of SQLAlchemy and services;
+    for the same reason this module imports only what ``--help`` uses, the rest where needed).
     ``nested``: a module whose ``add_parsers`` fills the subcommands of this group's command."""
 
     module: str
@@ -158,10 +154,12 @@ def groups() -> tuple[Group, ...]:
 
 
 class LazyCommands(argparse._SubParsersAction):  # type: ignore[type-arg]
-    """The subparsers of ``kiosk``: each command starts as an empty stand-in with its help, and
-    its group's module builds the real parser when argparse reaches that command's name. So
-    ``parse_args`` works on any command line as before, and only the given command's module
-    (with what it imports) is loaded."""
+    """The subparsers of ``kiosk``: each command starts as its line in the listing and a name
+    argparse accepts, and its group's module builds the real parser when argparse reaches that
+    name. So ``parse_args`` works on any command line as before, and only the given command's
+    module (with what it imports) is loaded; ``full_parser`` builds them all, to walk the tree.
+    Not even an empty parser is made per command: each costs argparse a dozen gettext file
+    searches, a third of ``kiosk --help``'s own time."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -169,12 +167,13 @@ class LazyCommands(argparse._SubParsersAction):  # type: ignore[type-arg]
 
     def add_group(self, group: Group) -> None:
         for name, help_text in group.commands:
-            self.add_parser(name, help=help_text)
+            self._choices_actions.append(self._ChoicesPseudoAction(name, (), help_text))
+            self._name_parser_map[name] = None  # a valid choice; its parser comes with ``load``
             self.pending[name] = group
 
     def load(self, name: str) -> None:
         """The real parsers of ``name``'s group in place of the stand-ins; the listing of
-        ``kiosk --help`` (the stand-ins' help lines) stays as it was."""
+        ``kiosk --help`` (the registry's help lines) stays as it was."""
         group = self.pending.get(name)
         if group is None:  # built already, or built eagerly (``app``)
             return
@@ -268,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         set_language(args.lang)
     func: Callable[[argparse.Namespace], int] = getattr(args, "func", launch)
     before = _open_engines()
-    take_notes()  # a command says only what it tightened itself (tests run many in one process)
+    _take_notes()  # a command says only what it tightened itself (tests run many in one process)
     try:
         return _run(func, args)
     finally:
@@ -276,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for engine in _open_engines() - before:
             engine.dispose()
         # Files it found readable by other accounts and tightened (issue #29): said once.
-        for note in take_notes():
+        for note in _take_notes():
             out(_("kiosk: {message}").format(message=note), sys.stderr)
 
 
@@ -284,6 +283,12 @@ def _open_engines() -> set[Any]:
     """The engines ``kiosk.db`` made, if a command imported it (``kiosk --help`` does not)."""
     database = sys.modules.get("kiosk.db")
     return database.open_engines() if database is not None else set()
+
+
+def _take_notes() -> list[str]:
+    """The files ``kiosk.files`` tightened (issue #29), if a command imported it."""
+    files = sys.modules.get("kiosk.files")
+    return files.take_notes() if files is not None else []  # type: ignore[no-any-return]
 
 
 def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -309,7 +314,9 @@ def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) ->
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as error:  # a file the command writes: the cause in words, nothing done
-        if storage.cause_of(error) is None:
+        from kiosk.storage import cause_of, file_error
+
+        if cause_of(error) is None:
             return _unexpected(error)
         path = error.filename or Path.cwd()
         out(_("kiosk: {message}").format(message=file_error(error, path)), sys.stderr)
@@ -321,6 +328,8 @@ def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) ->
 def _unexpected(error: BaseException) -> int:
     """The last resort: a plain sentence, details only on request."""
     if os.environ.get("KIOSK_DEBUG"):
+        import traceback
+
         traceback.print_exception(error)
     out(
         _("kiosk: unexpected error: {message}. Run again with KIOSK_DEBUG=1 for details.").format(
