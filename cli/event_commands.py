@@ -17,19 +17,12 @@ import sys
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.common import (
-    date_or_none,
-    iso_date,
-    open_as_owner,
-    open_database,
-    out,
-    passphrase,
-    points_or_none,
-)
+from cli.common import date_or_none, iso_date, open_as_owner, out, passphrase, points_or_none
 from cli.staff import acting, add_staff, add_supervisor, approval, signed_in
-from kiosk import datadir
+from kiosk import db as dbmod
 from kiosk.errors import KioskError
 from kiosk.i18n import _
+from kiosk.permissions import Action
 from kiosk.services import figure_settings, gate
 
 
@@ -181,10 +174,9 @@ def _describe(required: tuple[gate.Requirement, ...]) -> str:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from kiosk import privacy
-    from kiosk.db import describe_url
     from kiosk.services.events import event_overview
 
-    database = open_database(args.db)
+    database = dbmod.open_database(args.db)
     overview = event_overview(database.unit_of_work())
     requirements = gate.requirements(database.unit_of_work())
     with database.unit_of_work() as uow:
@@ -198,7 +190,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             code=overview.code, date=overview.event_date, venue=overview.venue
         )
     )
-    out(_("Database: {url}").format(url=describe_url(database.url)))
+    out(_("Database: {url}").format(url=dbmod.describe_url(database.url)))
     out(
         _("Personal data: sealed (phones, ID numbers, addresses)")
         if sealed
@@ -243,11 +235,10 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_event_create(args: argparse.Namespace) -> int:
-    from kiosk.permissions import Action
     from kiosk.services.imports import create_event
 
     secret = passphrase()  # the event's signing and privacy keys are locked with it
-    database = open_database(args.db)
+    database = dbmod.open_database(args.db)
     create_event(
         database.unit_of_work(),
         code=args.code,
@@ -274,7 +265,7 @@ def cmd_event_create(args: argparse.Namespace) -> int:
 def cmd_event_copy(args: argparse.Namespace) -> int:
     from kiosk.eventcopy import copy_event
 
-    source = args.source or args.db or datadir.default_url()
+    source = args.source or args.db or dbmod.default_url()
     result = copy_event(
         source,
         args.target,
@@ -298,7 +289,6 @@ def cmd_event_copy(args: argparse.Namespace) -> int:
 
 
 def cmd_event_close(args: argparse.Namespace) -> int:
-    from kiosk.permissions import Action
     from kiosk.services.settlement import close_event
 
     database = open_as_owner(args.db, _("close the event"))
@@ -369,7 +359,7 @@ def cmd_event_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_event_requires(args: argparse.Namespace) -> int:
-    database = open_database(args.db)
+    database = dbmod.open_database(args.db)
     try:
         if args.codes is None:
             required = gate.requirements(database.unit_of_work())
@@ -389,7 +379,7 @@ def cmd_event_requires(args: argparse.Namespace) -> int:
 
 
 def cmd_event_figures(args: argparse.Namespace) -> int:
-    database = open_database(args.db)
+    database = dbmod.open_database(args.db)
     try:
         given = {"bank_points_stock": args.bank_stock, "next_event_on": args.next_event}
         changes = {k: v for k, v in given.items() if v is not figure_settings.KEEP}  # left out
