@@ -158,8 +158,8 @@ class LazyCommands(argparse._SubParsersAction):  # type: ignore[type-arg]
     argparse accepts, and its group's module builds the real parser when argparse reaches that
     name. So ``parse_args`` works on any command line as before, and only the given command's
     module (with what it imports) is loaded; ``full_parser`` builds them all, to walk the tree.
-    Not even an empty parser is made per command: each costs argparse a dozen gettext file
-    searches, a third of ``kiosk --help``'s own time."""
+    Not even an empty parser is made per command: each costs argparse a few gettext file
+    searches, most of the time 26 of them took to build."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
