@@ -24,6 +24,7 @@ from benchmarks import (
     Row,
     backup,
     booth,
+    cli_start,
     dashboard,
     imports,
     lan,
@@ -38,6 +39,7 @@ from benchmarks import (
 
 BENCHMARKS: list[Benchmark] = [
     startup,
+    cli_start,
     search,
     slips,
     sync,

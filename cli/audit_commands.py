@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from zoneinfo import ZoneInfo
 
-from cli.common import out, positive
-from kiosk import db as dbmod
+from cli.common import open_database, out, positive
 from kiosk.i18n import _
 
 
@@ -33,7 +32,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     from kiosk.services.audit_trail import verify_chain
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         report = verify_chain(database.unit_of_work())
     finally:
@@ -62,7 +61,7 @@ def cmd_audit_list(args: argparse.Namespace) -> int:
     from kiosk.labels import audit_action_label
     from kiosk.services.audit_trail import event_timezone, recent
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         rows = recent(
             database.unit_of_work(), staff_no=args.staff, action=args.action, limit=args.limit

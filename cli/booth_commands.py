@@ -8,11 +8,9 @@ import os
 import sys
 
 from cli.booth_gateway import add_gateway_parsers, open_booth, report_import
-from cli.common import add_request_id, out, passphrase, read_bytes, request_id_of
+from cli.common import add_request_id, open_database, out, passphrase, read_bytes, request_id_of
 from cli.staff import add_staff, add_supervisor, approval, signed_in
-from kiosk import db as dbmod
 from kiosk.i18n import _
-from kiosk.permissions import Action
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -89,7 +87,7 @@ def cmd_pack_export(args: argparse.Namespace) -> int:
     from kiosk.services.booths import export_pack
     from kiosk.storage import file_error
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     staff = signed_in(database, args.staff)
     data, pack = export_pack(
         database.unit_of_work(), args.merchant, passphrase(), staff, station="cli"
@@ -246,10 +244,11 @@ def cmd_booth_export(args: argparse.Namespace) -> int:
 
 
 def cmd_bundle_import(args: argparse.Namespace) -> int:
+    from kiosk.permissions import Action
     from kiosk.services.booths import import_bundle
 
     data = read_bytes(args.file)
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     result = import_bundle(
         database.unit_of_work(),
         data,

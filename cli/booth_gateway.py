@@ -12,8 +12,8 @@ import argparse
 import os
 import sys
 
-from cli.common import out
-from kiosk import db as dbmod
+from cli.common import open_database, out
+from kiosk import datadir
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 
@@ -155,18 +155,19 @@ def cmd_booth_push(args: argparse.Namespace) -> int:
 
 def cmd_booth_serve(args: argparse.Namespace) -> int:
     from gateway.booth_api import server
+    from kiosk.db import describe_url
 
-    url = args.station_db or args.db or os.environ.get(dbmod.ENV_DB)
+    url = args.station_db or args.db or os.environ.get(datadir.ENV_DB)
     if not url:
         raise KioskError(
             _("Say which event database the gateway serves: --db STATION_URL or KIOSK_DB.")
         )
-    database = dbmod.open_database(url, migrate_schema=False)
+    database = open_database(url, migrate_schema=False)
     try:
         instance = server(database, host=args.host, port=args.port, cert=args.cert, key=args.key)
         out(
             _("The booth gateway serves {db} on {scheme}://{host}:{port}.").format(
-                db=dbmod.describe_url(url),
+                db=describe_url(url),
                 scheme="https" if args.cert and args.key else "http",
                 host=args.host,
                 port=args.port,

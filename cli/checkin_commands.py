@@ -6,9 +6,8 @@ import argparse
 import sys
 from zoneinfo import ZoneInfo
 
-from cli.common import add_request_id, out, request_id_of, warn
+from cli.common import add_request_id, open_database, out, request_id_of, warn
 from cli.staff import add_staff, signed_in
-from kiosk import db as dbmod
 from kiosk.i18n import _
 from kiosk.models import Queue
 
@@ -40,7 +39,7 @@ def cmd_checkin(args: argparse.Namespace) -> int:
     from printing.flow import print_ticket
     from printing.printer import Printer, PrintProblem
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         staff = signed_in(database, args.staff)
         customer_id = reception.resolve_code(database.unit_of_work(), args.code)

@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from kiosk import idempotency
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 
@@ -31,6 +30,14 @@ def out(text: str = "", stream: TextIO | None = None) -> None:
 def warn(text: str) -> None:
     """What only partly worked, after the action itself was done (exit status stays 0)."""
     out(_("kiosk: warning: {message}").format(message=text), sys.stderr)
+
+
+def open_database(url: str | None, *, migrate_schema: bool = True) -> Database:
+    """The event database (``kiosk.db.open_database``), imported here when a command runs: the
+    commands' modules stay free of SQLAlchemy, so their ``--help`` starts fast (issue #23)."""
+    from kiosk.db import open_database as open_event_database
+
+    return open_event_database(url, migrate_schema=migrate_schema)
 
 
 def open_as_owner(url: str | None, action: str) -> Database:
@@ -136,6 +143,8 @@ def add_request_id(parser: argparse.ArgumentParser) -> None:
 def request_id_of(args: argparse.Namespace) -> str:
     """The command's request id, printed before it acts: whatever happens next, running the
     same command again with it cannot do the action twice."""
+    from kiosk import idempotency  # SQLAlchemy: not for ``kiosk --help``
+
     found = (
         idempotency.checked(args.request_id) if args.request_id else idempotency.new_request_id()
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.common import open_as_owner, out
-from kiosk import db as dbmod
+from kiosk import datadir
 from kiosk.i18n import _
 
 if TYPE_CHECKING:
@@ -68,10 +68,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from kiosk.db import current_revision, describe_url
+
     database = open_as_owner(args.db, _("create or upgrade the event database"))
     out(
         _("Database ready: {url} (schema {rev}).").format(
-            url=dbmod.describe_url(database.url), rev=dbmod.current_revision(database.engine)
+            url=describe_url(database.url), rev=current_revision(database.engine)
         )
     )
     database.dispose()
@@ -82,7 +84,7 @@ def cmd_db_serve_help(args: argparse.Namespace) -> int:
     from kiosk.lan import plan, serve_help
 
     chosen = plan(args.host, args.subnet, args.name)
-    out(serve_help(chosen, args.db or dbmod.default_url()))
+    out(serve_help(chosen, args.db or datadir.default_url()))
     return 0
 
 

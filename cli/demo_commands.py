@@ -6,12 +6,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cli.common import iso_date, launch, out, positive, positive_float
-from kiosk import db as dbmod
+from cli.common import iso_date, launch, open_database, out, positive, positive_float
 from kiosk.demo import DEMO_PIN, DEMO_SEED
 from kiosk.errors import KioskError
 from kiosk.i18n import _
+
+if TYPE_CHECKING:
+    from kiosk.db import Database
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -63,7 +66,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from kiosk.demo import create_demo
     from kiosk.services.events import current_event
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     create = True
     with database.unit_of_work() as uow:
         try:
@@ -121,7 +124,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return launch(args)
 
 
-def _simulate(args: argparse.Namespace, database: dbmod.Database) -> int:
+def _simulate(args: argparse.Namespace, database: Database) -> int:
     """Play the demo day: headless (as fast as possible, or at --speed), or at --speed in the
     app, where the dashboard watches it live."""
     import shutil
@@ -146,7 +149,7 @@ def _simulate(args: argparse.Namespace, database: dbmod.Database) -> int:
         )
         from ui.app import run_app
 
-        def start(db: dbmod.Database, clock: SimClock) -> Simulation:
+        def start(db: Database, clock: SimClock) -> Simulation:
             return Simulation(db, folder, seed=args.seed, clock=clock)
 
         try:

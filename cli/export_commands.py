@@ -7,8 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.common import out, passphrase, writable
-from kiosk import db as dbmod
+from cli.common import open_database, out, passphrase, writable
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 
@@ -69,7 +68,7 @@ def cmd_export_progress(args: argparse.Namespace) -> int:
     from printing.invitations import percent_text, write_progress
 
     writable(args.file)
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         figures = progress(database.unit_of_work())
     finally:
@@ -105,7 +104,7 @@ def cmd_export_reminders(args: argparse.Namespace) -> int:
     from printing.invitations import write_reminders
 
     writable(args.file)
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         opener = None
         if args.full_phones:
@@ -139,7 +138,7 @@ def cmd_export_calls(args: argparse.Namespace) -> int:
     from printing.calls import write_call_list
 
     writable(args.file)
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         rows = call_list(database.unit_of_work(), include_called=args.all)
         timezone = event_overview(database.unit_of_work()).timezone
@@ -155,7 +154,7 @@ def cmd_export_followup(args: argparse.Namespace) -> int:
     from kiosk.services.followup import STAGES, followup_lists, stage_label
     from printing.followup import write_followup
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         lists = followup_lists(database.unit_of_work())
     finally:
@@ -186,7 +185,7 @@ def cmd_booklet(args: argparse.Namespace) -> int:
     for path in (args.out, args.html):
         if path is not None:
             writable(path)
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         content = booklet(database.unit_of_work(), args.theme)
     finally:

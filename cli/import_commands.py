@@ -8,12 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cli.common import out
+from cli.common import open_database, out
 from cli.staff import acting, add_staff, add_supervisor, approval
-from kiosk import db as dbmod
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.permissions import Action
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -56,7 +54,7 @@ def cmd_templates(args: argparse.Namespace) -> int:
     from kiosk.imports.templates import write_templates
     from kiosk.services.imports import template_choices
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     branches, slots = template_choices(database.unit_of_work())
     database.dispose()
     for path in write_templates(args.directory, branches=branches, slots=slots):
@@ -96,10 +94,11 @@ def _describe_check(check: Any) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Exit 1 with every problem (row, column, what) on stderr when anything is wrong."""
+    from kiosk.permissions import Action
     from kiosk.services.imports import Choices, ImportRefused, check_file, import_file
 
     choices = Choices(args.sheet, _column_map(args.map))
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         if args.check:
             check = check_file(database.unit_of_work(), args.kind, args.file, choices)

@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.common import ledger_url, passphrase
+from cli.common import ledger_url, open_database, passphrase
 from cli.staff import add_staff
-from kiosk import db as dbmod
 from kiosk.i18n import _
 
 
@@ -81,7 +80,7 @@ def cmd_sync_export_batch(args: argparse.Namespace) -> int:
     from kiosk.services import keys
     from sync.batch import export_batch
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         typed = passphrase()
         key = keys.unlock(database.unit_of_work(), typed)
@@ -146,7 +145,7 @@ def cmd_ledger_apply_batch(args: argparse.Namespace) -> int:
 def cmd_sync_import_answers(args: argparse.Namespace) -> int:
     from sync.batch import import_answers
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         report = import_answers(database, Path(args.file), trust=args.trust)
     finally:
@@ -202,7 +201,7 @@ def cmd_sync_import_snapshot(args: argparse.Namespace) -> int:
     from cli.staff import signed_in
     from sync.snapshot_file import import_snapshot
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         report = import_snapshot(
             database, Path(args.file), signed_in(database, args.staff), trust=args.trust

@@ -11,11 +11,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from cli.common import secret
-from kiosk import db as dbmod
 from kiosk.errors import KioskError
 from kiosk.i18n import _
+
+if TYPE_CHECKING:
+    from kiosk.db import Database
 
 ENV_TOKEN = "KIOSK_LEDGER_TOKEN"
 
@@ -136,7 +139,7 @@ def cmd_ledger_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def open_ledger_for(args: argparse.Namespace, url: str, database: dbmod.Database):  # type: ignore[no-untyped-def]
+def open_ledger_for(args: argparse.Namespace, url: str, database: Database):  # type: ignore[no-untyped-def]
     """The ledger of ``--ledger`` for this event database's event."""
     from kiosk.services.events import current_event
     from sync.transport import open_ledger

@@ -11,64 +11,201 @@ open the window, so the other commands run on a headless machine and start fast.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, NamedTuple
 
-from cli import (
-    audit_commands,
-    backup_commands,
-    booth_commands,
-    checkin_commands,
-    database_commands,
-    demo_commands,
-    event_commands,
-    export_commands,
-    import_commands,
-    merchant_commands,
-    report_commands,
-    rm_commands,
-    slip_commands,
-    statement_commands,
-    sync_commands,
-    theme_commands,
-    windows_commands,
-)
 from cli.common import launch, out
-from kiosk import db as dbmod
-from kiosk import storage
+from kiosk import datadir
 from kiosk.errors import KioskError, OutcomeUnknown
-from kiosk.files import take_notes
 from kiosk.i18n import LANGUAGES, _, set_language
-from kiosk.storage import file_error
 
 ENV_LANG = "KIOSK_LANG"
 # The action may or may not have been done (the COMMIT was cut off and the database could not
 # be asked): run it again with the printed --request-id, which acts at most once.
 EXIT_UNKNOWN = 3
 
-# Each adds its commands to the parser, in the order ``kiosk --help`` lists them.
-GROUPS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (  # type: ignore[type-arg]
-    demo_commands.add_parsers,  # demo
-    database_commands.add_parsers,  # init, db
-    event_commands.add_info,  # info
-    checkin_commands.add_parsers,  # checkin
-    slip_commands.add_parsers,  # slip
-    statement_commands.add_parsers,  # statement
-    event_commands.add_parsers,  # event
-    import_commands.add_parsers,  # templates, import
-    export_commands.add_parsers,  # export, booklet
-    windows_commands.add_parsers,  # windows, reminders
-    sync_commands.add_parsers,  # ledger, sync
-    report_commands.add_parsers,  # report
-    rm_commands.add_parsers,  # rm
-    backup_commands.add_parsers,  # backup, restore
-    audit_commands.add_parsers,  # audit
-    booth_commands.add_parsers,  # merchant-pack, booth, bundle
-    merchant_commands.add_parsers,  # merchants (after the event: review and register)
-)
+
+class Group(NamedTuple):
+    """A module of commands: ``function`` of ``module`` adds the parsers of ``commands`` (name,
+    help as ``kiosk --help`` lists it). The module is imported only when one of its commands is
+    the one given, so ``kiosk --help`` lists every command without importing any of them
+    (issue #23: the help as fast as argparse alone, not a second of SQLAlchemy and services;
+    for the same reason this module imports only what ``--help`` uses, the rest where needed).
+    ``nested``: a module whose ``add_parsers`` fills the subcommands of this group's command."""
+
+    module: str
+    commands: tuple[tuple[str, str], ...]
+    function: str = "add_parsers"
+    nested: str | None = None
+
+    def add(self, commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+        getattr(importlib.import_module(self.module), self.function)(commands)
+        if self.nested is not None:
+            (name,) = (command for command, _help in self.commands)
+            importlib.import_module(self.nested).add_parsers(_subcommands(commands.choices[name]))
+
+
+def groups() -> tuple[Group, ...]:
+    """Every command, in the order ``kiosk --help`` lists them; the help texts are the ones the
+    modules give their parsers (tests/unit/cli/test_cli_start.py compares them)."""
+    return (
+        Group("cli.demo_commands", (("demo", _("create (or reset) the demo event and open it")),)),
+        Group(
+            "cli.database_commands",
+            (
+                ("init", _("create or upgrade the event database")),
+                ("db", _("the event database on the venue LAN")),
+            ),
+        ),
+        Group(
+            "cli.event_commands",
+            (("info", _("print the event summary with counts")),),
+            function="add_info",
+        ),
+        Group(
+            "cli.checkin_commands",
+            (("checkin", _("check a customer in by invitation code or customer number")),),
+        ),
+        Group("cli.slip_commands", (("slip", _("redemption slips")),)),
+        Group(
+            "cli.statement_commands",
+            (("statement", _("write a customer's personal points statement as a PDF")),),
+        ),
+        Group(
+            "cli.event_commands",
+            (("event", _("create the event before it, close it after it")),),
+            nested="cli.theme_commands",  # kiosk event theme …
+        ),
+        Group(
+            "cli.import_commands",
+            (
+                ("templates", _("write one .xlsx template per import into a folder")),
+                ("import", _("import a filled-in template (.xlsx or .csv); all rows or none")),
+            ),
+        ),
+        Group(
+            "cli.export_commands",
+            (
+                ("export", _("export invitation progress or the slot reminders for the RMs")),
+                (
+                    "booklet",
+                    _("write the printable catalog booklet (PDF) and the HTML e-catalog"),
+                ),
+            ),
+        ),
+        Group(
+            "cli.windows_commands",
+            (
+                ("windows", _("arrival windows: show the plan, set the throughput, plan, move")),
+                ("reminders", _("reminders sent: tick customers reminded, the share per RM")),
+            ),
+        ),
+        Group(
+            "cli.sync_commands",
+            (
+                ("ledger", _("the reference central points ledger")),
+                ("sync", _("pull a snapshot from / push the outbox to the ledger")),
+            ),
+        ),
+        Group(
+            "cli.report_commands",
+            (("report", _("event reports, settlement and reconciliation (.xlsx or .pdf)")),),
+        ),
+        Group(
+            "cli.rm_commands",
+            (("rm", _("the RMs' invitation codes and posters, and the call rule")),),
+        ),
+        Group(
+            "cli.backup_commands",
+            (
+                ("backup", _("back the event database up to a folder (e.g. a USB stick)")),
+                (
+                    "restore",
+                    _("restore a backup into a new SQLite file or an empty PostgreSQL database"),
+                ),
+            ),
+        ),
+        Group("cli.audit_commands", (("audit", _("check and read the audit chain")),)),
+        Group(
+            "cli.booth_commands",
+            (
+                ("merchant-pack", _("merchant packs for the booths")),
+                (
+                    "booth",
+                    _("the merchant booth (offline); without a command it opens the booth window"),
+                ),
+                ("bundle", _("redemption bundles from the booths")),
+            ),
+        ),
+        Group(
+            "cli.merchant_commands",  # after the event: review and register
+            (
+                (
+                    "merchants",
+                    _("after the event: merchant scorecards, review decisions and the register"),
+                ),
+            ),
+        ),
+    )
+
+
+class LazyCommands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """The subparsers of ``kiosk``: each command starts as its line in the listing and a name
+    argparse accepts, and its group's module builds the real parser when argparse reaches that
+    name. So ``parse_args`` works on any command line as before, and only the given command's
+    module (with what it imports) is loaded; ``full_parser`` builds them all, to walk the tree.
+    Not even an empty parser is made per command: each costs argparse a few gettext file
+    searches, most of the time 26 of them took to build."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pending: dict[str, Group] = {}
+
+    def add_group(self, group: Group) -> None:
+        for name, help_text in group.commands:
+            self._choices_actions.append(self._ChoicesPseudoAction(name, (), help_text))
+            self._name_parser_map[name] = None  # a valid choice; its parser comes with ``load``
+            self.pending[name] = group
+
+    def load(self, name: str) -> None:
+        """The real parsers of ``name``'s group in place of the stand-ins; the listing of
+        ``kiosk --help`` (the registry's help lines) stays as it was."""
+        group = self.pending.get(name)
+        if group is None:  # built already, or built eagerly (``app``)
+            return
+        listed, order = list(self._choices_actions), list(self._name_parser_map)
+        names = [command for command, _help in group.commands]
+        for command in names:
+            del self.pending[command]
+            del self._name_parser_map[command]
+        before = set(self._name_parser_map)
+        group.add(self)
+        self._choices_actions[:] = listed
+        added = set(self._name_parser_map) - before
+        if added != set(names):  # a command missing from groups() would be hidden from --help
+            raise RuntimeError(f"{group.module} adds {sorted(added)}, registered {sorted(names)}")
+        # Back in the listed order, which argparse's "invalid choice" prints.
+        parsers = dict(self._name_parser_map)
+        self._name_parser_map.clear()
+        self._name_parser_map.update((command, parsers[command]) for command in order)
+
+    def load_all(self) -> None:
+        for name in list(self.pending):
+            self.load(name)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        self.load(values[0])
+        super().__call__(parser, namespace, values, option_string)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,9 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         # Set: the variable is the default (its value may hold a password: not printed).
         help=_("event database URL (default: $KIOSK_DB)")
-        if os.environ.get(dbmod.ENV_DB)
+        if os.environ.get(datadir.ENV_DB)
         else _("event database URL (default: $KIOSK_DB or {path})").format(
-            path=dbmod.default_url()
+            path=datadir.default_url()
         ),
     )
     parser.add_argument(
@@ -94,13 +231,20 @@ def build_parser() -> argparse.ArgumentParser:
         choices=sorted(LANGUAGES),
         help=_("language of messages (default: $KIOSK_LANG or zh_CN)"),
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in GROUPS:
-        add(commands)
-    # ``kiosk event theme …``: a group of its own under ``event``.
-    theme_commands.add_parsers(_subcommands(commands.choices["event"]))
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", action=LazyCommands)
+    for group in groups():
+        commands.add_group(group)
     app = commands.add_parser("app", help=_("open the app (the default)"))
     app.set_defaults(func=launch)
+    return parser
+
+
+def full_parser() -> argparse.ArgumentParser:
+    """The parser with every command's module imported and built (the tests walk it)."""
+    parser = build_parser()
+    commands = _subcommands(parser)
+    assert isinstance(commands, LazyCommands)
+    commands.load_all()
     return parser
 
 
@@ -122,17 +266,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.lang:
         set_language(args.lang)
     func: Callable[[argparse.Namespace], int] = getattr(args, "func", launch)
-    before = dbmod.open_engines()
-    take_notes()  # a command says only what it tightened itself (tests run many in one process)
+    before = _open_engines()
+    _take_notes()  # a command says only what it tightened itself (tests run many in one process)
     try:
         return _run(func, args)
     finally:
         # What the command opened is closed, also when it stopped with an error half-way.
-        for engine in dbmod.open_engines() - before:
+        for engine in _open_engines() - before:
             engine.dispose()
         # Files it found readable by other accounts and tightened (issue #29): said once.
-        for note in take_notes():
+        for note in _take_notes():
             out(_("kiosk: {message}").format(message=note), sys.stderr)
+
+
+def _open_engines() -> set[Any]:
+    """The engines ``kiosk.db`` made, if a command imported it (``kiosk --help`` does not)."""
+    database = sys.modules.get("kiosk.db")
+    return database.open_engines() if database is not None else set()
+
+
+def _take_notes() -> list[str]:
+    """The files ``kiosk.files`` tightened (issue #29), if a command imported it."""
+    files = sys.modules.get("kiosk.files")
+    return files.take_notes() if files is not None else []  # type: ignore[no-any-return]
 
 
 def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -158,7 +314,9 @@ def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) ->
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as error:  # a file the command writes: the cause in words, nothing done
-        if storage.cause_of(error) is None:
+        from kiosk.storage import cause_of, file_error
+
+        if cause_of(error) is None:
             return _unexpected(error)
         path = error.filename or Path.cwd()
         out(_("kiosk: {message}").format(message=file_error(error, path)), sys.stderr)
@@ -170,6 +328,8 @@ def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) ->
 def _unexpected(error: BaseException) -> int:
     """The last resort: a plain sentence, details only on request."""
     if os.environ.get("KIOSK_DEBUG"):
+        import traceback
+
         traceback.print_exception(error)
     out(
         _("kiosk: unexpected error: {message}. Run again with KIOSK_DEBUG=1 for details.").format(

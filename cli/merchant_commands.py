@@ -9,9 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cli.common import out, passphrase, writable
+from cli.common import open_database, out, passphrase, writable
 from cli.staff import add_staff, signed_in
-from kiosk import db as dbmod
 from kiosk.errors import KioskError
 from kiosk.i18n import _, listing
 
@@ -95,7 +94,7 @@ def _whole(text: str) -> int:
 def cmd_scorecard(args: argparse.Namespace) -> int:
     from kiosk.services import merchant_review as review
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         cards = review.scorecards(database.unit_of_work())
         limits = review.thresholds(database.unit_of_work())
@@ -131,7 +130,7 @@ def cmd_thresholds(args: argparse.Namespace) -> int:
     complaints = _optional(args.complaints, _whole)
     days = _optional(args.delivery_days, _whole)
     changing = not all(isinstance(v, Keep) for v in (floor, complaints, days))
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         if not changing:
             limits = review.thresholds(database.unit_of_work())
@@ -156,7 +155,7 @@ def cmd_thresholds(args: argparse.Namespace) -> int:
 def cmd_decide(args: argparse.Namespace) -> int:
     from kiosk.services import merchant_review as review
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         result = review.decide(
             database.unit_of_work(),
@@ -187,7 +186,7 @@ def cmd_register_export(args: argparse.Namespace) -> int:
     from kiosk.storage import file_error
 
     writable(args.file)
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         staff = signed_in(database, args.staff)
         exported = review.export_register(
@@ -223,7 +222,7 @@ def cmd_register_import(args: argparse.Namespace) -> int:
     from kiosk.services import merchant_review as review
 
     data = read_file(Path(args.file))
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         result = review.import_register(
             database.unit_of_work(),
@@ -257,7 +256,7 @@ def cmd_register_import(args: argparse.Namespace) -> int:
 def cmd_register_list(args: argparse.Namespace) -> int:
     from kiosk.services import merchant_review as review
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         rows = review.register_entries(database.unit_of_work())
     finally:

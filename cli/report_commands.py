@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from kiosk import db as dbmod
+from cli.common import open_database
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 
@@ -53,7 +53,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     )
     from printing.reports import text_of, write_report
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     ok = True
     try:
         if args.report in {kind.name for kind in REPORTS}:
@@ -84,7 +84,7 @@ def cmd_report_all(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
     if not folder.is_dir():
         raise KioskError(_("The folder {folder} does not exist.").format(folder=folder))
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         for kind in REPORTS:
             for path in write_event_report(kind.name, database.unit_of_work, folder):
@@ -101,7 +101,7 @@ def cmd_merchant_statements(args: argparse.Namespace) -> int:
 
     from printing.merchant_statement import write_merchant_statements
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         paths = write_merchant_statements(database.unit_of_work, Path(args.dir))
     finally:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.common import out, points_or_none
+from cli.common import open_database, out, points_or_none
 from cli.staff import add_staff, signed_in
-from kiosk import db as dbmod
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 
@@ -41,7 +40,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
 def cmd_rm_codes(args: argparse.Namespace) -> int:
     from kiosk.services import rm_codes
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         if args.staff:
             given = rm_codes.issue(
@@ -66,7 +65,7 @@ def cmd_rm_posters(args: argparse.Namespace) -> int:
     from kiosk.services import rm_codes
     from printing.posters import write_posters
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         codes = rm_codes.rm_codes(database.unit_of_work())
     finally:
@@ -86,7 +85,7 @@ def cmd_rm_posters(args: argparse.Namespace) -> int:
 def cmd_rm_call_floor(args: argparse.Namespace) -> int:
     from kiosk.services import figure_settings
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         if args.points is None:
             settings = figure_settings.figure_settings(database.unit_of_work())

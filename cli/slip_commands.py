@@ -7,13 +7,22 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.common import add_request_id, iso_date, out, passphrase, positive, request_id_of, warn
+from cli.common import (
+    add_request_id,
+    iso_date,
+    open_database,
+    out,
+    passphrase,
+    positive,
+    request_id_of,
+    warn,
+)
 from cli.staff import add_staff, add_supervisor, approval, signed_in
-from kiosk import db as dbmod
 from kiosk.i18n import _
-from kiosk.permissions import Action, Approval
 
 if TYPE_CHECKING:
+    from kiosk.db import Database
+    from kiosk.permissions import Approval
     from kiosk.services.auth import StaffSession
     from printing.paper import Paper
 
@@ -71,7 +80,7 @@ def cmd_slip_verify(args: argparse.Namespace) -> int:
     from kiosk.services.keys import verify_code
     from kiosk.slipcode import Verdict
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     check = verify_code(
         database.unit_of_work(), args.code, merchant_code=args.merchant, today=args.date
     )
@@ -100,12 +109,13 @@ def cmd_slip_issue(args: argparse.Namespace) -> int:
     """Exit 0 when the slip is issued (now, or by this request's earlier try); a PDF that
     could not be written, or a copy that could not be counted, is a warning: the slip
     stands, and ``kiosk slip print`` writes it again."""
+    from kiosk.permissions import Action
     from kiosk.services import keys, reception
     from kiosk.services.slips import CartLine, issue_slips
     from printing.printer import slip_paper_from_environment
 
     paper = slip_paper_from_environment()  # a bad setting stops before a slip is issued
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         staff = signed_in(database, args.staff)
         customer_id = reception.resolve_code(database.unit_of_work(), args.customer)
@@ -175,7 +185,7 @@ class _PrintUnfinished(Exception):
 
 
 def _write_slip(
-    database: dbmod.Database,
+    database: Database,
     serial: int,
     staff: StaffSession,
     path: Path,
@@ -222,10 +232,11 @@ def _write_slip(
 
 
 def cmd_slip_print(args: argparse.Namespace) -> int:
+    from kiosk.permissions import Action
     from printing.printer import slip_paper_from_environment
 
     paper = slip_paper_from_environment()
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     staff = signed_in(database, args.staff)
     path = _write_slip(
         database,
@@ -242,9 +253,10 @@ def cmd_slip_print(args: argparse.Namespace) -> int:
 
 
 def cmd_slip_void(args: argparse.Namespace) -> int:
+    from kiosk.permissions import Action
     from kiosk.services.slips import void_slip
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     staff = signed_in(database, args.staff)
     void_slip(
         database.unit_of_work(),

@@ -13,12 +13,15 @@ from anyone but a supervisor, checked the same way with $KIOSK_SUPERVISOR_PIN or
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from cli.common import secret
-from kiosk import db as dbmod
 from kiosk.i18n import _
-from kiosk.permissions import Action, Approval
-from kiosk.services.auth import StaffSession, sign_in
+
+if TYPE_CHECKING:  # imported where used: a command's --help needs none of them (issue #23)
+    from kiosk.db import Database
+    from kiosk.permissions import Action, Approval
+    from kiosk.services.auth import StaffSession
 
 ENV_PIN = "KIOSK_PIN"
 ENV_SUPERVISOR_PIN = "KIOSK_SUPERVISOR_PIN"
@@ -56,9 +59,10 @@ def staff_pin(staff_no: str) -> str:
     )
 
 
-def signed_in(database: dbmod.Database, staff_no: str) -> StaffSession:
+def signed_in(database: Database, staff_no: str) -> StaffSession:
     """``staff_no`` signed in for this one command with their PIN (throttled, audited)."""
     from kiosk.services.audit_trail import event_timezone
+    from kiosk.services.auth import sign_in
 
     return sign_in(
         database.unit_of_work(),
@@ -69,7 +73,7 @@ def signed_in(database: dbmod.Database, staff_no: str) -> StaffSession:
     )
 
 
-def acting(database: dbmod.Database, staff_no: str | None) -> StaffSession | None:
+def acting(database: Database, staff_no: str | None) -> StaffSession | None:
     """Who acts, signed in with their PIN; None when no ``--staff`` was given (a database
     without staff yet: the services refuse that once the staff list is in)."""
     return signed_in(database, staff_no) if staff_no else None
@@ -84,7 +88,7 @@ def supervisor_pin() -> str:
     )
 
 
-def approval(database: dbmod.Database, args: argparse.Namespace, action: Action) -> Approval | None:
+def approval(database: Database, args: argparse.Namespace, action: Action) -> Approval | None:
     """The approval of ``--supervisor``, or None when none was named."""
     from kiosk.services.approval import approve
 

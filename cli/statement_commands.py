@@ -6,9 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from cli.common import out
+from cli.common import open_database, out
 from cli.staff import add_staff, signed_in
-from kiosk import db as dbmod
 from kiosk.i18n import _
 
 PAPERS = ("80mm", "a4", "a5")
@@ -37,7 +36,7 @@ def cmd_statement(args: argparse.Namespace) -> int:
     from printing.flow import print_statement
     from printing.paper import StatementPaper
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         staff = signed_in(database, args.staff)
         customer_id = customer_id_for(database.unit_of_work(), args.customer_no)

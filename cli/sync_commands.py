@@ -8,13 +8,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from cli import ledger_batch
-from cli.common import ledger_url, passphrase
+from cli.common import ledger_url, open_database, passphrase
 from cli.staff import add_staff
-from kiosk import db as dbmod
 from kiosk.errors import KioskError
 from kiosk.i18n import _
+
+if TYPE_CHECKING:
+    from kiosk.db import Database
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -66,7 +69,7 @@ def _add_tls(parser: argparse.ArgumentParser) -> None:
     add_tls_arguments(parser)
 
 
-def _open(args: argparse.Namespace, database: dbmod.Database):  # type: ignore[no-untyped-def]
+def _open(args: argparse.Namespace, database: Database):  # type: ignore[no-untyped-def]
     from cli.ledger_http import open_ledger_for
 
     return open_ledger_for(args, ledger_url(args), database)
@@ -85,7 +88,7 @@ def cmd_ledger_seed(args: argparse.Namespace) -> int:
     from sync.ledger import Ledger
     from sync.push import accounts_from_event
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     opener = privacy.Opener(None)
     with database.unit_of_work() as uow:
         sealed = privacy.has_key(uow.session)
@@ -107,7 +110,7 @@ def cmd_sync_pull(args: argparse.Namespace) -> int:
     from cli.staff import signed_in
     from sync.push import pull
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     ledger = _open(args, database)
     try:
         report = pull(database, ledger, signed_in(database, args.staff))
@@ -144,7 +147,7 @@ def cmd_sync_push(args: argparse.Namespace) -> int:
 
     if args.batch <= 0:
         raise KioskError(_("The batch size must be at least 1."))
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     ledger = _open(args, database)
     try:
         report = push(
@@ -184,7 +187,7 @@ def cmd_sync_push(args: argparse.Namespace) -> int:
     return 0
 
 
-def _opener_if_needed(database: dbmod.Database):  # type: ignore[no-untyped-def]
+def _opener_if_needed(database: Database):  # type: ignore[no-untyped-def]
     """The opener for sealed entries when some are pending and the passphrase is at hand
     (KIOSK_PASSPHRASE, or a terminal to type it on); None otherwise: the rest goes alone."""
     from kiosk import privacy
@@ -203,7 +206,7 @@ def cmd_sync_status(args: argparse.Namespace) -> int:
 
     from kiosk.models import OutboxEntry
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     with database.unit_of_work() as uow:
         counts = dict(
             uow.session.execute(

@@ -7,9 +7,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.common import out
+from cli.common import open_database, out
 from cli.staff import add_staff, signed_in
-from kiosk import db as dbmod
 from kiosk.errors import KioskError
 from kiosk.i18n import _, listing
 
@@ -156,7 +155,7 @@ def _counts(audience) -> None:  # type: ignore[no-untyped-def]
 def cmd_theme_show(args: argparse.Namespace) -> int:
     from kiosk.services import themes
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         views = (
             [themes.theme(database.unit_of_work(), args.code)]
@@ -191,7 +190,7 @@ def cmd_theme_set(args: argparse.Namespace) -> int:
         employers=tuple(args.employer or ()),
         products=_listed(args.product),
     )
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         view = themes.set_theme(
             database.unit_of_work(), spec, signed_in(database, args.staff), station="cli"
@@ -206,7 +205,7 @@ def cmd_theme_set(args: argparse.Namespace) -> int:
 def cmd_theme_remove(args: argparse.Namespace) -> int:
     from kiosk.services import themes
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         themes.remove_theme(
             database.unit_of_work(), args.code, signed_in(database, args.staff), station="cli"
@@ -220,7 +219,7 @@ def cmd_theme_remove(args: argparse.Namespace) -> int:
 def cmd_theme_audience(args: argparse.Namespace) -> int:
     from kiosk.services import themes
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         audience = themes.audience(database.unit_of_work(), args.code)
     finally:
@@ -232,7 +231,7 @@ def cmd_theme_audience(args: argparse.Namespace) -> int:
 def cmd_theme_invite(args: argparse.Namespace) -> int:
     from kiosk.services import themes
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         staff = signed_in(database, args.staff)
         audience = themes.audience(database.unit_of_work(), args.code)

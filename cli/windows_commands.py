@@ -7,9 +7,8 @@ import argparse
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from cli.common import out, positive, writable
+from cli.common import open_database, out, positive, writable
 from cli.staff import add_staff, signed_in
-from kiosk import db as dbmod
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 
@@ -110,7 +109,7 @@ def _print_plan(plan) -> None:  # type: ignore[no-untyped-def]
 def cmd_windows_show(args: argparse.Namespace) -> int:
     from kiosk.services.arrival import WindowSettings, arrival_plan, describe_settings
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         plan = arrival_plan(database.unit_of_work())
     finally:
@@ -127,7 +126,7 @@ def cmd_windows_set(args: argparse.Namespace) -> int:
     throughput = getattr(args, "throughput", KEEP)
     if args.minutes is None and throughput is KEEP:
         raise KioskError(_("Give --minutes and/or --throughput."))
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         settings = set_window_settings(
             database.unit_of_work(),
@@ -151,7 +150,7 @@ def cmd_windows_set(args: argparse.Namespace) -> int:
 def cmd_windows_plan(args: argparse.Namespace) -> int:
     from kiosk.services.arrival import arrival_plan, plan_windows
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         result = plan_windows(
             database.unit_of_work(),
@@ -170,7 +169,7 @@ def cmd_windows_plan(args: argparse.Namespace) -> int:
 def cmd_windows_move(args: argparse.Namespace) -> int:
     from kiosk.services.arrival import move_branch
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         moved = move_branch(
             database.unit_of_work(),
@@ -193,7 +192,7 @@ def cmd_windows_move(args: argparse.Namespace) -> int:
 def cmd_reminders_mark(args: argparse.Namespace) -> int:
     from kiosk.services.reminding import mark_reminded
 
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         marked = mark_reminded(
             database.unit_of_work(),
@@ -214,7 +213,7 @@ def cmd_reminders_status(args: argparse.Namespace) -> int:
     path = getattr(args, "out", None)
     if path is not None:
         writable(path)
-    database = dbmod.open_database(args.db)
+    database = open_database(args.db)
     try:
         figures = rm_reminder_figures(database.unit_of_work())
     finally:

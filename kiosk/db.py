@@ -19,13 +19,17 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import platformdirs
 from sqlalchemy import Engine, create_engine, event, exc, inspect, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk import credentials, files, lan_tls, lengths
 from kiosk.changes import OwnCommits, track_changes
+
+# Re-exported: callers keep importing these from kiosk.db.
+from kiosk.datadir import APP_NAME as APP_NAME
+from kiosk.datadir import ENV_DB as ENV_DB
+from kiosk.datadir import default_data_dir, default_url
 from kiosk.errors import DatabaseError, SchemaTooNewError
 from kiosk.i18n import _
 
@@ -39,8 +43,6 @@ if TYPE_CHECKING:
 # fails when a new migration is added without updating this.
 HEAD_REVISION = "3715987bc59e"
 
-ENV_DB = "KIOSK_DB"
-APP_NAME = "kiosk"
 _PG_MIGRATION_LOCK = 0x6B696F736B  # "kiosk"
 # Every engine this process made, so a command can close what it opened even when it stopped
 # half-way (``cli.main``): a PostgreSQL connection left to the garbage collector stays open
@@ -51,18 +53,6 @@ _engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 def open_engines() -> set[Engine]:
     """The engines made by ``create_db_engine`` that still exist."""
     return set(_engines)
-
-
-def default_data_dir() -> Path:
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-
-
-def default_url() -> str:
-    """``KIOSK_DB`` if set, else an SQLite file in the per-user data directory."""
-    env = os.environ.get(ENV_DB, "").strip()
-    if env:
-        return env
-    return f"sqlite:///{default_data_dir() / 'event.sqlite3'}"
 
 
 def describe_url(url: str | URL) -> str:
