@@ -18,6 +18,7 @@ report saved to the desktop) it is an ordinary file, as the umask says.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import tempfile
@@ -190,6 +191,8 @@ def private_folder(folder: Path, *, tighten_existing: bool = True) -> Path:
         with contextlib.suppress(FileExistsError):  # made meanwhile: tightened below
             folder.mkdir(mode=PRIVATE_FOLDER)
             return folder
+        if not folder.is_dir():  # a file of that name: never "tighten" it into 0700
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
     if tighten_existing:
         tighten(folder, PRIVATE_FOLDER)
     return folder

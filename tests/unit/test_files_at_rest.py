@@ -211,3 +211,18 @@ def test_a_file_saved_elsewhere_stays_ordinary(tmp_path: Path) -> None:
     private.mkdir(mode=0o700)
     assert mode(write_atomic(private / "slip.pdf", b"%PDF-1.4")) == 0o600
     assert mode(write_atomic(ordinary / "backup.sqlite3", b"x", private=True)) == 0o600
+
+
+def test_a_file_where_a_private_folder_should_be_is_refused_and_left_alone(
+    tmp_path: Path,
+) -> None:
+    """A backup folder typed as the name of a file: said as such, and the file is not turned
+    into mode 0700 (executable) by the tightening."""
+    from kiosk.files import private_folder
+
+    stray = tmp_path / "not-a-folder"
+    stray.write_text("notes")
+    stray.chmod(0o644)
+    with pytest.raises(NotADirectoryError):
+        private_folder(stray)
+    assert stat.S_IMODE(stray.stat().st_mode) == 0o644
