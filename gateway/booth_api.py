@@ -42,7 +42,6 @@ still only that merchant's slips, once each, and every record carries the booth 
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -59,6 +58,7 @@ from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.errors import KioskError
 from kiosk.i18n import _, speaking
+from kiosk.lan_tls import is_loopback
 from kiosk.redemption_bundle import (
     BundleError,
     RequestSealError,
@@ -307,15 +307,6 @@ def create_app(database: Database, *, clock: Clock | None = None) -> Starlette:
             Exception: failed,
         },
     )
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def server(

@@ -323,10 +323,29 @@ def server_steps(files: TlsFiles) -> list[str]:
     ]
 
 
+def ssl_cause(error: BaseException) -> ssl.SSLError | None:
+    """The TLS error under an HTTP client's error, if TLS was the cause."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def tls_reason(error: ssl.SSLError) -> str:
+    """The TLS error in a few words (the certificate check's own message when it has one)."""
+    if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
+        return str(error.verify_message)
+    return str(error.reason or error).replace("_", " ").lower()
+
+
 # -- the client's rule ------------------------------------------------------------------------
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine (a name, an address, a socket or none): the one
+    rule for where plain connections are still allowed (database, booth gateway)."""
     host = host.strip().strip("[]")
     if not host or host.startswith(("/", "@")):  # the default or a unix-domain socket
         return True
@@ -370,7 +389,7 @@ def client_policy(url: URL, data_dir: Path) -> URL:
     """
     if url.get_backend_name() != "postgresql":
         return url
-    remote = [h for h in _hosts(url) if not _is_loopback(h)]
+    remote = [h for h in _hosts(url) if not is_loopback(h)]
     mode = str(url.query.get("sslmode") or "").strip().lower()
     if remote:
         if mode in WEAK_SSLMODES:

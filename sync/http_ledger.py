@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from kiosk.i18n import _
+from kiosk.lan_tls import ssl_cause, tls_reason
 from sync.ledger import ACCEPTED, REJECTED, Account, LedgerError, Lot, Outcome
 
 
@@ -39,21 +40,6 @@ class LedgerTLSError(LedgerError):
 
 
 PAGE = 1000
-
-
-def _ssl_cause(error: BaseException) -> ssl.SSLError | None:
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-def _tls_reason(error: ssl.SSLError) -> str:
-    if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
-        return str(error.verify_message)
-    return str(error.reason or error).replace("_", " ").lower()
 
 
 class HttpLedger:
@@ -199,14 +185,14 @@ class HttpLedger:
             try:
                 response = self.client.request(method, path, **kwargs)
             except httpx.TransportError as error:
-                tls = _ssl_cause(error)
+                tls = ssl_cause(error)
                 if tls is not None:
                     raise LedgerTLSError(
                         _(
                             "The TLS connection to the ledger at {url} failed: {reason}. "
                             "Check the ledger's certificate (--ca-file for a private CA) and "
                             "this laptop's client certificate."
-                        ).format(url=self.url, reason=_tls_reason(tls))
+                        ).format(url=self.url, reason=tls_reason(tls))
                     ) from None
                 last = str(error) or type(error).__name__
                 dropped += isinstance(error, httpx.RemoteProtocolError)

@@ -22,7 +22,6 @@ as ``kiosk booth push`` does.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import ssl
@@ -35,6 +34,7 @@ import httpx
 from kiosk.booth_laptop.booth import Booth, Scanner, ScanResult, require_staff_name
 from kiosk.errors import KioskError
 from kiosk.i18n import _, get_language
+from kiosk.lan_tls import is_loopback, ssl_cause, tls_reason
 from kiosk.models import SlipStatus
 from kiosk.redemption_bundle import BundleRedemption
 from kiosk.services.booths import BundleImport, ImportedConflict, OnlineRefused, SlipState
@@ -77,7 +77,7 @@ def check_gateway_url(url: str) -> str:
                 "https://192.168.1.10:8443 (a booth never uses a database address)."
             )
         )
-    if scheme == "http" and not _loopback(parts.hostname):
+    if scheme == "http" and not is_loopback(parts.hostname):
         raise KioskError(
             _(
                 "The booth gateway on the LAN is reached over HTTPS only (https://…): plain "
@@ -85,15 +85,6 @@ def check_gateway_url(url: str) -> str:
             )
         )
     return url
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def gateway_url(booth: Booth) -> str:
@@ -176,13 +167,13 @@ class OnlineBooth(Scanner):
         try:
             response = self.client.request(method, path, content=data, headers=headers)
         except httpx.TransportError as error:
-            tls = _ssl_cause(error)
+            tls = ssl_cause(error)
             if tls is not None:
                 raise GatewayDown(
                     _(
                         "The booth gateway's certificate is not trusted ({reason}): choose the "
                         "event's CA file."
-                    ).format(reason=_tls_reason(tls))
+                    ).format(reason=tls_reason(tls))
                 ) from None
             raise GatewayDown(
                 _("The booth gateway at {url} does not answer ({reason}).").format(
@@ -398,21 +389,6 @@ def _imported(answer: dict[str, Any], booth: Booth) -> BundleImport:
         )
     except (KeyError, TypeError, ValueError):
         raise GatewayDown(_("The booth gateway's answer is not what this booth expects.")) from None
-
-
-def _ssl_cause(error: BaseException) -> ssl.SSLError | None:
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-def _tls_reason(error: ssl.SSLError) -> str:
-    if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
-        return str(error.verify_message)
-    return str(error.reason or error).replace("_", " ").lower()
 
 
 def _online(result: ScanResult) -> ScanResult:
