@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=lan.LATENCY_MS,
         help="lan: the delay the LAN adds each way, in ms (default %(default)g: a round trip "
-        "of twice that; 0.5 is the issue's 1 ms round trip, 5 a poor Wi-Fi, 0 loopback)",
+        "of twice that; 0.5 is the issue's 1 ms round trip, 5 a poor Wi-Fi, 0 the proxy alone)",
     )
     args = parser.parse_args(argv)
     # A benchmark's own options go to it alone; the others take only --quick.
