@@ -6,10 +6,16 @@ a short offer, and two booths of one merchant, online on the LAN, redeem the sam
 once. Then the invariants: one visit per customer, no customer called by two desks,
 contiguous tickets, no balance overspent, no offer over capacity, each slip served once at
 one booth, an intact audit chain, and not a single deadlock or serialization failure.
+
+Once on loopback, and once across a LAN's latency (``LanCable(url, delay_ms=1.0)``: every
+chunk 1 ms late each way, the stations' leg to PostgreSQL and the booths' leg to the gateway):
+a round trip twenty times longer holds every lock, transaction and race open that much
+longer, which is where a missing lock or a check done outside the transaction shows.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import queue
 import random
@@ -40,6 +46,7 @@ from tests.gate_support import make_ready
 from tests.gateway_support import gateway, make_pki
 from tests.points_support import drop_lots
 from tests.queue_support import assert_queues_hold
+from tests.tcp_proxy import LanCable
 
 # These customers hold a balance without lots: no day makes any of it expire.
 UNDATED = date(2026, 12, 6)
@@ -201,8 +208,9 @@ def _booth(db: Any, clock: Any, rng: random.Random, n: int, pack: bytes, tmp: st
     return redeemed
 
 
+@pytest.mark.parametrize("delay_ms", [0.0, 1.0], ids=["loopback", "lan-1ms-each-way"])
 def test_many_stations_in_separate_processes_keep_every_invariant(
-    pg_demo_url: str, tmp_path: Path
+    pg_demo_url: str, tmp_path: Path, delay_ms: float
 ) -> None:
     from kiosk.clock import FixedClock
     from kiosk.db import open_database
@@ -236,19 +244,29 @@ def test_many_stations_in_separate_processes_keep_every_invariant(
     pack = export_pack(db.unit_of_work(), "M01", DEMO_PASSPHRASE, m001, clock=FixedClock(LATER))[0]
 
     roles = ["reception"] * 2 + ["desk"] * 2 + ["activation"] * 2 + ["booth"] * 2
-    ctx = multiprocessing.get_context("spawn")
-    start, out = ctx.Barrier(len(roles)), ctx.Queue()
-    processes = [
-        ctx.Process(
-            target=_worker,
-            args=(role, roles[:i].count(role), pg_demo_url, pack, str(tmp_path), start, out),
-        )
-        for i, role in enumerate(roles)
-    ]
     pki = make_pki(tmp_path / "pki")
     results: dict[tuple[str, int], Any] = {}
-    with gateway(pg_demo_url, pki, FixedClock(LATER + timedelta(minutes=11))) as booth_gateway:
+    with contextlib.ExitStack() as lan:
+        # The stations' connections to PostgreSQL, and the booths' to the gateway, across the
+        # LAN's latency; the gateway's own leg to PostgreSQL is local (it runs on the server).
+        url = pg_demo_url
+        if delay_ms:
+            url = lan.enter_context(LanCable(pg_demo_url, delay_ms=delay_ms)).url
+        booth_gateway = lan.enter_context(
+            gateway(pg_demo_url, pki, FixedClock(LATER + timedelta(minutes=11)))
+        )
+        if delay_ms:
+            booth_gateway = lan.enter_context(LanCable(booth_gateway, delay_ms=delay_ms)).url
         (tmp_path / "gateway.txt").write_text(f"{booth_gateway} {pki.ca}")
+        ctx = multiprocessing.get_context("spawn")
+        start, out = ctx.Barrier(len(roles)), ctx.Queue()
+        processes = [
+            ctx.Process(
+                target=_worker,
+                args=(role, roles[:i].count(role), url, pack, str(tmp_path), start, out),
+            )
+            for i, role in enumerate(roles)
+        ]
         for process in processes:
             process.start()
         deadline = time.monotonic() + TIME_LIMIT
