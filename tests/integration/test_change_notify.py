@@ -201,14 +201,18 @@ def test_a_connection_ended_by_the_server_is_replaced_quietly(pg_demo_url: str) 
 
 @pytest.mark.pg
 def test_a_server_that_stops_answering_is_noticed_after_a_silence(pg_demo_url: str) -> None:
-    """The connection stays up (the proxy is frozen: the kernel still answers for it, as for
-    a hung server) but nothing comes back: one empty query after ``check_after`` seconds of
-    silence, unanswered, says so; thawed, it answers again."""
+    """After ``check_after`` seconds of silence one empty query asks whether the server still
+    answers. Frozen (the proxy stopped: the kernel still keeps the connection, as for a hung
+    server), nothing comes back and the watcher says so; thawed, it answers again."""
     with LanCable(pg_demo_url) as cable:
         database = open_database(cable.url)
         watcher = ChangeWatcher(database.engine, timeout=0.5, retry=0.2, check_after=0.3)
         try:
             assert watcher.wait().reachable
+            pid, sent = watcher._conn.backend_pid, watcher.queries
+            # Silence: one empty query, answered; the same connection, LISTENing on.
+            asked = _until(watcher, lambda r: watcher.queries == sent + 1 and not watcher._query)
+            assert asked.reachable and watcher._conn.backend_pid == pid and watcher.listening
             sent = watcher.queries
             assert cable.process is not None
             os.kill(cable.process.pid, signal.SIGSTOP)
@@ -291,3 +295,33 @@ def test_libpq_is_never_left_to_resolve_a_name(pg_demo_url: str) -> None:
             known.close()
     finally:
         engine.dispose()
+
+
+# -- migration 0018 ------------------------------------------------------------------------------
+
+
+@pytest.mark.pg
+def test_the_notify_trigger_comes_and_goes_with_0018(pg_url: str) -> None:
+    """At head every bump notifies, at commit only; taken back to 0017, none does; upgraded
+    again, it does again."""
+    from tests.unit.kiosk.test_migrations import _downgrade
+
+    def heard_after(statements: list[str]) -> list[str]:
+        with psycopg.connect(pg_url, autocommit=True) as listener:
+            listener.execute("LISTEN kiosk_changes")
+            with psycopg.connect(pg_url) as writer:
+                for statement in statements:
+                    writer.execute(statement)
+                writer.rollback()  # a bump rolled back is nobody's: nothing to hear
+                writer.execute("UPDATE change_counter SET value = value + 1 WHERE id = 1")
+                writer.commit()
+            listener.execute("SELECT 1")  # notifications are read with the next answer
+            return [n.payload for n in listener.notifies(timeout=0.5, stop_after=10)]
+
+    open_database(pg_url).dispose()
+    bump = "UPDATE change_counter SET value = value + 1 WHERE id = 1"
+    assert heard_after([bump, bump]) == ["1"]  # the rolled-back 1 and 2 said nothing
+    _downgrade(pg_url, "3715987bc59e")
+    assert heard_after([]) == []
+    open_database(pg_url).dispose()
+    assert heard_after([]) == ["3"]
