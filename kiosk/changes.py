@@ -531,7 +531,8 @@ class ChangeWatcher:
         self._established = self.listening = self._stale = False
 
     def wait(self, timeout: float = 10.0) -> Reading:
-        """Poll until an answer or a failure (for the CLI and tests; blocks)."""
+        """Poll until a value or a failure (for the CLI and tests; blocks): the first reading,
+        then, LISTENing, the next notification, at most ``timeout`` seconds."""
         end = time.monotonic() + timeout
         while True:
             reading = self.poll()
