@@ -28,6 +28,7 @@ from benchmarks import (
     dashboard,
     imports,
     lan,
+    notify,
     progress,
     search,
     slips,
@@ -49,6 +50,7 @@ BENCHMARKS: list[Benchmark] = [
     backup,
     imports,
     lan,
+    notify,
     soak,
 ]  # a new benchmark is one more module here
 

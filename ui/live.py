@@ -1,10 +1,15 @@
 """Live updates from the other laptops, and the banner when the event database is away.
 
-``LiveLink`` polls the event database's change counter (``kiosk.changes``) from a timer on the
-main thread, once a second; ``ChangeWatcher`` never blocks, so the window stays responsive
-even while the venue LAN is down. It emits ``changed`` when another station committed
-something, and ``reachability`` when the database stops or starts answering. No thread
-anywhere: Qt objects finalised by Python's collector on a worker thread crash the app.
+``LiveLink`` drives a ``kiosk.changes.ChangeWatcher`` from a timer on the main thread. On
+PostgreSQL the watcher LISTENs and the server pushes every commit's counter value; the timer
+only looks at the socket (a zero-timeout select, nothing sent) every 100 ms, so another
+station's change shows within a few tenths of a second and an idle station costs the server
+nothing. On SQLite, or where LISTEN is refused, it reads the counter once a second. The watcher
+never blocks, so the window stays responsive even while the venue LAN is down. The link emits
+``changed`` when another station committed something, and ``reachability`` when the database
+stops or starts answering. No Python thread anywhere: Qt objects finalised by Python's collector
+on a worker thread crash the app; a server given by host name is looked up by Qt's own resolver
+(``HostLookup``), whose threads run no Python.
 
 A station that acted has refreshed already (``ui.operations``), and tells the link which
 counter values its commits reached (``expect``): when the counter moves by those alone, that
@@ -13,7 +18,8 @@ is the station's own echo and ``changed`` is not emitted, so nothing is read twi
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import SLOT, QObject, QTimer, Signal, Slot
+from PySide6.QtNetwork import QHostInfo
 from PySide6.QtWidgets import QLabel, QWidget
 
 from kiosk.changes import ChangeWatcher
@@ -22,13 +28,49 @@ from kiosk.i18n import _
 from ui.timing import every
 
 
+class HostLookup(QObject):
+    """A ``kiosk.changes.Lookup`` by ``QHostInfo``: the name is resolved on Qt's own threads
+    and the answer comes back to this object on the main thread, as an event."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._id = -1
+        self._result: tuple[tuple[str, ...], str] | None = None
+
+    def start(self, host: str) -> None:
+        self.cancel()
+        self._id = QHostInfo.lookupHost(host, self, SLOT("_found(QHostInfo)"))
+
+    @Slot(QHostInfo)
+    def _found(self, info: QHostInfo) -> None:
+        if info.lookupId() != self._id:
+            return  # an answer to a lookup given up
+        addresses = tuple(dict.fromkeys(address.toString() for address in info.addresses()))
+        self._result = (addresses, "" if addresses else info.errorString())
+
+    def result(self) -> tuple[tuple[str, ...], str] | None:
+        return self._result
+
+    def cancel(self) -> None:
+        if self._id >= 0 and self._result is None:
+            QHostInfo.abortHostLookup(self._id)
+        self._id, self._result = -1, None
+
+
 class LiveLink(QObject):
     changed = Signal()
     reachability = Signal(bool, str)  # reachable, why not (one line from the driver)
 
     def __init__(self, database: Database, parent: QObject | None = None, interval: float = 1.0):
         super().__init__(parent)
-        self.watcher = ChangeWatcher(database.engine, interval=every(round(interval * 1000)) / 1000)
+        self.lookup = HostLookup(self)
+        self.watcher = ChangeWatcher(
+            database.engine,
+            interval=every(round(interval * 1000)) / 1000,
+            tick=every(100) / 1000,
+            check_after=every(30_000) / 1000,
+            lookup=self.lookup,
+        )
         self.value: int | None = None
         self.reachable: bool | None = None
         self.error = ""

@@ -293,3 +293,45 @@ def test_a_missing_ca_file_is_refused(server: TlsServer) -> None:
         f"The event CA file {missing} is missing or cannot be read: copy the ca.crt that "
         "“kiosk db setup” wrote there."
     )
+
+
+def test_the_change_watcher_dials_the_looked_up_address_and_verifies_the_name(
+    server: TlsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A station's change watcher to a server by NAME (issue #23): the name is looked up
+    first (no resolver knows event-db.test: the test's lookup answers), libpq dials the
+    address and checks the certificate against the name, so another name is refused."""
+    from kiosk.changes import ChangeWatcher
+
+    class Lookup:
+        def start(self, host: str) -> None:
+            pass
+
+        def result(self) -> tuple[tuple[str, ...], str]:
+            return ("127.0.0.1",), ""
+
+        def cancel(self) -> None:
+            pass
+
+    from kiosk.db import connect_lazily
+
+    monkeypatch.setenv(lan_tls.ENV_CA, str(server.good.ca_cert))
+    open_database(server.url("event-db.test", hostaddr="127.0.0.1")).dispose()  # migrated
+    database = connect_lazily(server.url("event-db.test"))  # by name alone
+    other = connect_lazily(server.url("db.other-event.test"))
+    watcher = ChangeWatcher(database.engine, lookup=Lookup())
+    stranger = ChangeWatcher(other.engine, lookup=Lookup())
+    try:
+        reading = watcher.wait()
+        assert reading.reachable and reading.value is not None, reading.error
+        assert watcher.listening and watcher._conn.ssl_in_use
+        refused = stranger.wait()
+        assert refused.reachable is False
+        # libpq dialled the address and refused the certificate for the name it was given.
+        assert '"127.0.0.1"' in refused.error and "does not match" in refused.error
+        assert "db.other-event.test" in refused.error
+    finally:
+        watcher.close()
+        stranger.close()
+        database.dispose()
+        other.dispose()
