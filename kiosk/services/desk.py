@@ -19,6 +19,7 @@ lock per desk, and a partial unique index holds it in the database too.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from typing import Any
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -53,7 +54,7 @@ from kiosk.search import index_customer
 from kiosk.search_keys import customer_keys
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
-from kiosk.services.reception import next_ticket, ticket_label
+from kiosk.services.reception import next_ticket_and_waiting, ticket_label
 from kiosk.uow import UnitOfWork
 
 
@@ -416,16 +417,33 @@ def call_customer(
 def _entry(
     uow: UnitOfWork, entry_id: int, *, called: bool = False, desk: str | None = None
 ) -> QueueEntry:
-    """The ticket, locked until commit: two desks acting on one ticket take turns, and the
+    """The ticket, locked until commit (``_entry_row``)."""
+    return _entry_row(uow, entry_id, called=called, desk=desk)[0]  # type: ignore[no-any-return]
+
+
+def _entry_row(
+    uow: UnitOfWork,
+    entry_id: int,
+    *,
+    called: bool = False,
+    desk: str | None = None,
+    with_visit: bool = False,
+) -> Any:
+    """The ticket (with ``with_visit``: and its visit and event, as a row), locked until
+    commit: two desks acting on one ticket take turns, and the
     second sees what the first did (the status checks below are made on the fresh row).
     With ``desk``, a called ticket must be called at that desk: a screen that still shows a
     customer another counter has called since never acts on them."""
-    entry = uow.session.scalar(
-        select(QueueEntry)
-        .where(QueueEntry.id == entry_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    query = select(QueueEntry).where(QueueEntry.id == entry_id)
+    if with_visit:
+        # The visit and event come along in the same query (one round trip on the venue LAN,
+        # not three); only the ticket's row is locked, as before.
+        query = query.add_columns(Visit, Event).join(Visit, Visit.id == QueueEntry.visit_id)
+        query = query.join(Event, Event.id == QueueEntry.event_id)
+    row = uow.session.execute(
+        query.with_for_update(of=QueueEntry).execution_options(populate_existing=True)
+    ).first()
+    entry = row[0] if row is not None else None
     if entry is None:
         raise DeskError(_("This queue ticket no longer exists."))
     if called and entry.status != QueueStatus.CALLED:
@@ -441,7 +459,7 @@ def _entry(
                 counter=counter_label(entry.desk or ""),
             )
         )
-    return entry
+    return row
 
 
 def _queue_changes(entry: QueueEntry) -> Changes:
@@ -861,36 +879,22 @@ def route_on(
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
-        entry = _entry(uow, entry_id, called=True, desk=desk)
-        event = s.get(Event, entry.event_id)
-        assert event is not None
-        visit = s.get(Visit, entry.visit_id)
-        assert visit is not None
+        entry, visit, event = _entry_row(uow, entry_id, called=True, desk=desk, with_visit=True)
         entry.status = QueueStatus.DONE
         entry.finished_at = now
         visit.route = Queue.ACTIVATION
+        # Everyone waiting now is ahead of the new ticket (counted under the ticket lock).
+        ticket_no, ahead = next_ticket_and_waiting(s, event, Queue.ACTIVATION)
         next_entry = QueueEntry(
             event_id=event.id,
             visit_id=visit.id,
             queue=Queue.ACTIVATION,
-            ticket_no=next_ticket(s, event, Queue.ACTIVATION),
+            ticket_no=ticket_no,
             enqueued_at=now,
         )
         s.add(next_entry)
         s.add(
             VisitStep(visit_id=visit.id, step="service_desk_done", at=now, staff_id=staff.staff_id)
-        )
-        s.flush()
-        ahead = (
-            s.scalar(
-                select(func.count(QueueEntry.id)).where(
-                    QueueEntry.event_id == event.id,
-                    QueueEntry.queue == Queue.ACTIVATION,
-                    QueueEntry.status == QueueStatus.WAITING,
-                    QueueEntry.id < next_entry.id,
-                )
-            )
-            or 0
         )
         audit.append(
             s,
