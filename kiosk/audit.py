@@ -321,7 +321,8 @@ def _append_on_server(session: Session, records: list[AuditRecord]) -> None:
     # Each record's hash recomputed here from the predecessor the server chained it to, so a
     # server that hashed differently never writes a chain ``check`` would call edited.
     if len(chained) != len(records) or any(
-        _chain(prev, row["body"]) != hashed for (prev, hashed), row in zip(chained, rows)
+        _chain(prev, row["body"]) != hashed
+        for (prev, hashed), row in zip(chained, rows, strict=True)
     ):
         raise RuntimeError("the event database chained the audit records differently")
     # A transaction whose only write is its audit record (a sign-in) still moves the change

@@ -699,8 +699,7 @@ def _secret_of(merchant: Merchant) -> str:
     if not merchant.bundle_secret:
         raise OnlineRefused(
             _(
-                "Merchant {code} has no pack from this event database yet; export its pack "
-                "first."
+                "Merchant {code} has no pack from this event database yet; export its pack first."
             ).format(code=merchant.code)
         )
     return merchant.bundle_secret

@@ -19,11 +19,11 @@ lock per desk, and a partial unique index holds it in the database too.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, aliased
 
 from kiosk import audit, idempotency, outbox, privacy

@@ -317,9 +317,7 @@ def _arriving(s: Session, event: Event, customer_id: int, now: datetime) -> _Arr
     if row is None:
         return None
     customer, branch, rm_name, invitation, slot, visit_id, last = row
-    return _Arriving(
-        customer, branch, rm_name or "", invitation, slot, visit_id, last == "sign_in"
-    )
+    return _Arriving(customer, branch, rm_name or "", invitation, slot, visit_id, last == "sign_in")
 
 
 def _card(

@@ -149,9 +149,7 @@ def _round(s: Station, customers: list[int], url: str, booth: Any) -> dict[str, 
         ),
     )
     found["call next (service desk)"], called = _measure(
-        db, lambda: desk.call_next(
-            db.unit_of_work(), s.rm, desk="D1", clock=clock, policy=ANY_RM
-        )
+        db, lambda: desk.call_next(db.unit_of_work(), s.rm, desk="D1", clock=clock, policy=ANY_RM)
     )
     assert called is not None and called.customer_id == served
     form = desk.current_form(db.unit_of_work(), served)
@@ -248,6 +246,7 @@ def test_each_station_action_keeps_to_its_round_trips(
     )
     print(f"\n{station.db.engine.dialect.name}:\n{table}")
     import os
+
     if os.environ.get("RT_DUMP"):
         for action, trips in found.items():
             print(f"== {action}: {trips}")
