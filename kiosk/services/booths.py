@@ -796,14 +796,14 @@ def redeem_slip_code(
     each read a round trip on the venue LAN): with ``check_seal`` the gateway's check of the
     request's seal is made here too, on the merchant's bundle secret as this transaction reads
     it, before anything else is read or written (``RequestSealError`` rolls it back)."""
-    if not uid or len(uid) > 36 or seq < 1:
-        raise OnlineRefused(_("The redemption lacks its id or number; nothing was recorded."))
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
         merchant = _check_booth(s, event_code, merchant_code, merchant_id)
         if check_seal is not None:
             check_seal(_secret_of(merchant))
+        if not uid or len(uid) > 36 or seq < 1:
+            raise OnlineRefused(_("The redemption lacks its id or number; nothing was recorded."))
         read = _read_code(s, merchant, code, now)
         redemption = BundleRedemption(
             uid,
