@@ -32,6 +32,7 @@ from kiosk.datadir import ENV_DB as ENV_DB
 from kiosk.datadir import default_data_dir, default_url
 from kiosk.errors import DatabaseError, SchemaTooNewError
 from kiosk.i18n import _
+from kiosk.pool_ping import ping_when_idle
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 # The newest migration. Opening a database already at this revision needs no Alembic at all,
 # which keeps almost a second of imports off every start-up; tests/unit/kiosk/test_migrations.py
 # fails when a new migration is added without updating this.
-HEAD_REVISION = "d4ded2732bf3"
+HEAD_REVISION = "5a0c3e8d1f27"
 
 _PG_MIGRATION_LOCK = 0x6B696F736B  # "kiosk"
 # Every engine this process made, so a command can close what it opened even when it stopped
@@ -197,7 +198,7 @@ def create_db_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         _prepare_sqlite_file(parsed)
     else:
-        kwargs["pool_pre_ping"] = True
+        # No pool_pre_ping (a round trip on every checkout): kiosk.pool_ping, added below.
         # On the venue LAN a cable can be pulled mid-query: without keepalives and a TCP user
         # timeout a station would wait for minutes on a dead connection; with them it fails
         # within seconds and says so (kiosk.uow turns that into DatabaseUnavailable).
@@ -220,6 +221,8 @@ def create_db_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         if lengths.strict():
             lengths.enforce_on_sqlite(engine)
+    else:
+        ping_when_idle(engine)
     _engines.add(engine)
     return engine
 

@@ -11,7 +11,8 @@ What counts as one round trip (what the driver sends and then waits for):
 - every statement executed (``executemany`` too: psycopg 3 pipelines it into one exchange);
 - on PostgreSQL, the ``BEGIN`` psycopg sends before a transaction's first statement;
 - a ``COMMIT`` or ``ROLLBACK`` of a transaction that sent anything;
-- the pool's liveness ping when a pooled connection is handed out (``pool_pre_ping``);
+- the pool's liveness ping when a pooled connection is handed out (``pool_pre_ping``, or
+  ``kiosk.pool_ping``'s when the connection idled long or its socket says something);
 - a new connection counts once in ``connects`` (its handshake is several exchanges, TLS and
   authentication, but it happens once per station, not per action).
 
@@ -28,6 +29,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from kiosk.pool_ping import PINGED
 
 
 @dataclass
@@ -77,7 +80,7 @@ def count(engine: Engine, *, keep_sql: bool = False) -> Iterator[RoundTrips]:
             trips.ends += 1
 
     def checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
-        if pre_ping and id(record) not in fresh:
+        if (pre_ping and id(record) not in fresh) or record.info.get(PINGED):
             trips.pings += 1
         fresh.discard(id(record))
 

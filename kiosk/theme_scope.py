@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from kiosk.errors import KioskError
@@ -84,17 +84,26 @@ def slot_theme(session: Session, event_id: int, slot_id: int) -> EventTheme | No
 
 
 def customer_theme(session: Session, event_id: int, customer_id: int) -> EventTheme | None:
-    """The theme a customer sees: their invitation's slot's, else the event's."""
-    slot_id = session.scalar(
-        select(Invitation.slot_id).where(
-            Invitation.event_id == event_id, Invitation.customer_id == customer_id
-        )
+    """The theme a customer sees: their invitation's slot's, else the event's.
+
+    One query (the invitation's slot read inside it, the slot's theme before the event's),
+    not three: every slip issued asks, and each question is a round trip on the venue LAN
+    (issue #23)."""
+    slot_id = (
+        select(Invitation.slot_id)
+        .where(Invitation.event_id == event_id, Invitation.customer_id == customer_id)
+        .limit(1)
+        .scalar_subquery()
     )
-    if slot_id is not None:
-        found = slot_theme(session, event_id, slot_id)
-        if found is not None:
-            return found
-    return event_theme(session, event_id)
+    return session.scalar(
+        select(EventTheme)
+        .where(
+            EventTheme.event_id == event_id,
+            or_(EventTheme.slot_id.is_(None), EventTheme.slot_id == slot_id),
+        )
+        .order_by(EventTheme.slot_id.is_(None), EventTheme.id)
+        .limit(1)
+    )
 
 
 def named_scope(session: Session, event_id: int, code: str) -> Scope:

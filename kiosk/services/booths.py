@@ -427,13 +427,20 @@ def _record(
     booth_id: str,
     r: BundleRedemption,
     now: datetime,
+    *,
+    locked: tuple[Slip | None] | None = None,
 ) -> str | None:
-    """Record one new redemption; its conflict, or None when it simply stands."""
-    slip = s.scalar(
-        select(Slip)
-        .where(Slip.event_id == event_id, Slip.serial == r.serial)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    """Record one new redemption; its conflict, or None when it simply stands. ``locked``:
+    the slip row as this transaction already locked and read it (not asked again)."""
+    slip = (
+        locked[0]
+        if locked is not None
+        else s.scalar(
+            select(Slip)
+            .where(Slip.event_id == event_id, Slip.serial == r.serial)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
     )
     conflict = None
     if slip is None:
@@ -601,39 +608,57 @@ def redeem_online(
     with uow:
         s = uow.session
         merchant = _check_booth(s, event_code, merchant_code, merchant_id)
-        event = current_event(s)
-        slip = s.scalar(
-            select(Slip)
-            .where(Slip.event_id == event.id, Slip.serial == serial)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        state = _state(s, event.id, slip)
-        if uid is not None:
-            earlier = s.scalar(select(Redemption).where(Redemption.uid == uid))
-            if earlier is not None:
-                # The booth asks again with the same redemption (its first answer was lost):
-                # answered as the first time, nothing recorded twice.
-                if (
-                    earlier.slip_serial != serial
-                    or earlier.merchant_id != merchant.id
-                    or earlier.booth_id != booth_id
-                ):
-                    raise OnlineRefused(
-                        _(
-                            "This redemption's id was already used for another slip or booth; "
-                            "nothing was recorded. Scan the slip again."
-                        )
-                    )
-                return state, serve() if earlier.conflict is None else None
-        if not state.free:
-            return state, None
-        served = serve()
-        if served is None:
-            return state, None
-        _record(s, event.id, event.code, merchant, booth_id, served, now)
-        uow.commit()
+        state, served, recorded = _redeem_locked(s, merchant, booth_id, serial, serve, now, uid)
+        if recorded:
+            uow.commit()
         return state, served
+
+
+def _redeem_locked(
+    s: Session,
+    merchant: Merchant,
+    booth_id: str,
+    serial: int,
+    serve: Callable[[], BundleRedemption | None],
+    now: datetime,
+    uid: str | None,
+) -> tuple[SlipState, BundleRedemption | None, bool]:
+    """``redeem_online``'s work in the caller's transaction: lock and read the slip, answer a
+    uid already recorded as the first time, else serve and record a free slip. Returns the
+    state found, the redemption served (or None) and whether one was recorded now (then the
+    caller commits)."""
+    event = current_event(s)
+    slip = s.scalar(
+        select(Slip)
+        .where(Slip.event_id == event.id, Slip.serial == serial)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    state = _state(s, event.id, slip)
+    if uid is not None:
+        earlier = s.scalar(select(Redemption).where(Redemption.uid == uid))
+        if earlier is not None:
+            # The booth asks again with the same redemption (its first answer was lost):
+            # answered as the first time, nothing recorded twice.
+            if (
+                earlier.slip_serial != serial
+                or earlier.merchant_id != merchant.id
+                or earlier.booth_id != booth_id
+            ):
+                raise OnlineRefused(
+                    _(
+                        "This redemption's id was already used for another slip or booth; "
+                        "nothing was recorded. Scan the slip again."
+                    )
+                )
+            return state, serve() if earlier.conflict is None else None, False
+    if not state.free:
+        return state, None, False
+    served = serve()
+    if served is None:
+        return state, None, False
+    _record(s, event.id, event.code, merchant, booth_id, served, now, locked=(slip,))
+    return state, served, True
 
 
 # -- the booth gateway (gateway/booth_api.py): the same rules, asked over HTTPS ----------------
@@ -667,15 +692,17 @@ def booth_secret(uow: UnitOfWork, *, event_code: str, merchant_code: str, mercha
     """The merchant's bundle secret, which seals its booths' requests to the gateway;
     ``OnlineRefused`` in words for another event, an unknown merchant or one without a pack."""
     with uow:
-        merchant = _check_booth(uow.session, event_code, merchant_code, merchant_id)
-        if not merchant.bundle_secret:
-            raise OnlineRefused(
-                _(
-                    "Merchant {code} has no pack from this event database yet; export its pack "
-                    "first."
-                ).format(code=merchant_code)
-            )
-        return merchant.bundle_secret
+        return _secret_of(_check_booth(uow.session, event_code, merchant_code, merchant_id))
+
+
+def _secret_of(merchant: Merchant) -> str:
+    if not merchant.bundle_secret:
+        raise OnlineRefused(
+            _(
+                "Merchant {code} has no pack from this event database yet; export its pack first."
+            ).format(code=merchant.code)
+        )
+    return merchant.bundle_secret
 
 
 def _read_code(s: Session, merchant: Merchant, code: str, now: datetime) -> BoothSlip:
@@ -757,40 +784,43 @@ def redeem_slip_code(
     staff_name: str,
     redeemed_at: datetime,
     clock: Clock | None = None,
+    check_seal: Callable[[str], None] | None = None,
 ) -> tuple[BoothSlip, bool]:
     """A booth's redemption through the gateway: (the slip, served). The code is verified
     here and the redemption's offer, quantity and points are the signed slip's, not the
-    booth's word; then ``redeem_online`` records it under the slip-row lock with the booth's
-    uid (the booth commits it in its own file on this answer). The same uid again is answered
-    as the first time."""
-    if not uid or len(uid) > 36 or seq < 1:
-        raise OnlineRefused(_("The redemption lacks its id or number; nothing was recorded."))
+    booth's word; then it is recorded under the slip-row lock with the booth's uid, as
+    ``redeem_online`` does (the booth commits it in its own file on this answer). The same
+    uid again is answered as the first time.
+
+    One transaction for all of it (issue #23: each transaction costs a BEGIN and a COMMIT,
+    each read a round trip on the venue LAN): with ``check_seal`` the gateway's check of the
+    request's seal is made here too, on the merchant's bundle secret as this transaction reads
+    it, before anything else is read or written (``RequestSealError`` rolls it back)."""
     now = (clock or Clock()).now()
     with uow:
-        merchant = _check_booth(uow.session, event_code, merchant_code, merchant_id)
-        read = _read_code(uow.session, merchant, code, now)
-    redemption = BundleRedemption(
-        uid,
-        seq,
-        read.serial,
-        read.offer_id,
-        read.offer_code,
-        read.quantity,
-        read.points,
-        redeemed_at,
-        staff_name.strip()[:64],
-    )
-    state, served = redeem_online(
-        uow,
-        event_code=event_code,
-        merchant_code=merchant_code,
-        merchant_id=merchant_id,
-        booth_id=booth_id,
-        serial=read.serial,
-        serve=lambda: redemption,
-        clock=clock,
-        uid=uid,
-    )
+        s = uow.session
+        merchant = _check_booth(s, event_code, merchant_code, merchant_id)
+        if check_seal is not None:
+            check_seal(_secret_of(merchant))
+        if not uid or len(uid) > 36 or seq < 1:
+            raise OnlineRefused(_("The redemption lacks its id or number; nothing was recorded."))
+        read = _read_code(s, merchant, code, now)
+        redemption = BundleRedemption(
+            uid,
+            seq,
+            read.serial,
+            read.offer_id,
+            read.offer_code,
+            read.quantity,
+            read.points,
+            redeemed_at,
+            staff_name.strip()[:64],
+        )
+        state, served, recorded = _redeem_locked(
+            s, merchant, booth_id, read.serial, lambda: redemption, now, uid
+        )
+        if recorded:
+            uow.commit()
     return replace(read, state=state), served is not None
 
 

@@ -215,9 +215,9 @@ def _event_today(event: Event, now: datetime) -> date:
     return now.astimezone(ZoneInfo(event.timezone)).date()
 
 
-def is_signed_in(session: Session, staff_id: int, since: datetime) -> bool:
-    """Whether the staff member's latest sign-in since ``since`` has not been signed out."""
-    last = session.scalar(
+def _last_sign(staff_id: object, since: datetime):  # type: ignore[no-untyped-def]
+    """The staff member's latest sign-in or sign-out since ``since`` (a query)."""
+    return (
         select(AuditRecord.action)
         .where(
             AuditRecord.staff_id == staff_id,
@@ -227,7 +227,11 @@ def is_signed_in(session: Session, staff_id: int, since: datetime) -> bool:
         .order_by(AuditRecord.id.desc())
         .limit(1)
     )
-    return last == "sign_in"
+
+
+def is_signed_in(session: Session, staff_id: int, since: datetime) -> bool:
+    """Whether the staff member's latest sign-in since ``since`` has not been signed out."""
+    return session.scalar(_last_sign(staff_id, since)) == "sign_in"
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -274,14 +278,67 @@ def search(uow: UnitOfWork, text: str, limit: int = 20) -> list[CustomerHit]:
         return _hits(uow.session, event, find_customer_ids(uow.session, text, limit))
 
 
-def _card(
-    session: Session, event: Event, customer: Customer, now: datetime, policy: ReceptionPolicy
-) -> CustomerCard:
-    invitation = session.scalar(
-        select(Invitation).where(
-            Invitation.customer_id == customer.id, Invitation.event_id == event.id
+@dataclass(frozen=True)
+class _Arriving:
+    """What one query read about a customer arriving at the event (``_arriving``): with it a
+    check-in writes and shows the card without asking again (issue #23: each question is a
+    round trip on the venue LAN)."""
+
+    customer: Customer
+    branch: str
+    rm_name: str
+    invitation: Invitation | None
+    slot: TimeSlot | None
+    visit_id: int | None  # checked in already
+    rm_signed_in: bool
+
+
+def _event_start(event: Event, now: datetime) -> datetime:
+    today = _event_today(event, now)
+    return datetime.combine(today, datetime.min.time(), tzinfo=ZoneInfo(event.timezone))
+
+
+def _arriving(s: Session, event: Event, customer_id: int, now: datetime) -> _Arriving | None:
+    """The customer with their branch, RM, invitation, slot, visit (if checked in) and
+    whether their RM is signed in, in one query; None when no such customer."""
+    signed = _last_sign(Customer.rm_id, _event_start(event, now)).scalar_subquery()
+    row = s.execute(
+        select(Customer, Branch.name, Staff.name, Invitation, TimeSlot, Visit.id, signed)
+        .join(Branch, Branch.id == Customer.branch_id)
+        .outerjoin(Staff, Staff.id == Customer.rm_id)
+        .outerjoin(
+            Invitation,
+            (Invitation.customer_id == Customer.id) & (Invitation.event_id == event.id),
         )
-    )
+        .outerjoin(TimeSlot, TimeSlot.id == Invitation.slot_id)
+        .outerjoin(Visit, (Visit.customer_id == Customer.id) & (Visit.event_id == event.id))
+        .where(Customer.id == customer_id)
+    ).first()
+    if row is None:
+        return None
+    customer, branch, rm_name, invitation, slot, visit_id, last = row
+    return _Arriving(customer, branch, rm_name or "", invitation, slot, visit_id, last == "sign_in")
+
+
+def _card(
+    session: Session,
+    event: Event,
+    customer: Customer,
+    now: datetime,
+    policy: ReceptionPolicy,
+    *,
+    known: tuple[_Arriving, Visit, QueueEntry] | None = None,
+) -> CustomerCard:
+    """The card; ``known`` is what a check-in read and wrote (then nothing is asked again)."""
+    if known is not None:
+        arriving, visit_known, entry_known = known
+        invitation = arriving.invitation
+    else:
+        invitation = session.scalar(
+            select(Invitation).where(
+                Invitation.customer_id == customer.id, Invitation.event_id == event.id
+            )
+        )
     slot = invitation.slot if invitation else None
     window = None
     if slot is not None and invitation is not None and invitation.window_starts_at is not None:
@@ -290,17 +347,23 @@ def _card(
     arrival, minutes = arrival_status(now, slot, policy, window)
     today = _event_today(event, now)
     gaps = governance_gaps(customer, today)
-    visit = session.scalar(
-        select(Visit).where(Visit.customer_id == customer.id, Visit.event_id == event.id)
-    )
+    if known is not None:
+        visit: Visit | None = visit_known
+    else:
+        visit = session.scalar(
+            select(Visit).where(Visit.customer_id == customer.id, Visit.event_id == event.id)
+        )
     visit_info = None
     if visit is not None:
-        entry = session.scalar(
-            select(QueueEntry)
-            .where(QueueEntry.visit_id == visit.id)
-            .order_by(QueueEntry.id.desc())
-            .limit(1)
-        )
+        if known is not None:
+            entry: QueueEntry | None = entry_known
+        else:
+            entry = session.scalar(
+                select(QueueEntry)
+                .where(QueueEntry.visit_id == visit.id)
+                .order_by(QueueEntry.id.desc())
+                .limit(1)
+            )
         visit_info = VisitInfo(
             visit_id=visit.id,
             checked_in_at=visit.checked_in_at,
@@ -311,11 +374,29 @@ def _card(
             and entry.status == QueueStatus.WAITING
             and now - visit.checked_in_at <= policy.undo_window,
         )
-    event_start = datetime.combine(today, datetime.min.time(), tzinfo=ZoneInfo(event.timezone))
-    rm_signed_in = customer.rm_id is not None and is_signed_in(session, customer.rm_id, event_start)
+    if known is not None:
+        rm_signed_in = known[0].rm_signed_in
+        hit = CustomerHit(
+            customer_id=customer.id,
+            customer_no=customer.customer_no,
+            name=customer.name,
+            masked_phone=customer.phone_masked or "",
+            masked_id=customer.id_masked or "",
+            branch=known[0].branch,
+            rm_name=known[0].rm_name,
+            slot_label=slot.label if slot is not None else "",
+            invited=invitation is not None,
+            checked_in=True,
+            walk_in=customer.walk_in,
+        )
+    else:
+        rm_signed_in = customer.rm_id is not None and is_signed_in(
+            session, customer.rm_id, _event_start(event, now)
+        )
+        hit = _hits(session, event, [customer.id])[0]
     lots = lot_balances(session, customer, today)
     return CustomerCard(
-        hit=_hits(session, event, [customer.id])[0],
+        hit=hit,
         tier=shown_tier(session, event.id, customer),
         points=sum(lot.spendable for lot in lots),
         expiring_soon=expiring_within(lots, today, SOON),
@@ -413,13 +494,21 @@ def resolve_code(uow: UnitOfWork, text: str) -> int:
 
 
 def next_ticket(session: Session, event: Event, queue: Queue) -> int:
+    return next_ticket_and_waiting(session, event, queue)[0]
+
+
+def next_ticket_and_waiting(session: Session, event: Event, queue: Queue) -> tuple[int, int]:
+    """The queue's next ticket number and how many wait in it now (all ahead of the entry
+    about to get the ticket), in one query under the queue's ticket lock: a check-in and a
+    route-on say both, and each question is a round trip on the venue LAN (issue #23)."""
     transaction_lock(session, f"ticket:{event.id}:{queue}")
-    last = session.scalar(
-        select(func.max(QueueEntry.ticket_no)).where(
-            QueueEntry.event_id == event.id, QueueEntry.queue == queue
-        )
-    )
-    return (last or 0) + 1
+    last, waiting = session.execute(
+        select(
+            func.max(QueueEntry.ticket_no),
+            func.count(QueueEntry.id).filter(QueueEntry.status == QueueStatus.WAITING),
+        ).where(QueueEntry.event_id == event.id, QueueEntry.queue == queue)
+    ).one()
+    return (last or 0) + 1, int(waiting or 0)
 
 
 def _waiting_ahead(session: Session, entry: QueueEntry) -> int:
@@ -475,22 +564,17 @@ def check_in(
     with uow:
         s = uow.session
         event = current_event(s)
-        customer = s.get(Customer, customer_id)
-        if customer is None:
+        # Everything the check-in and its card need about the customer, in one query.
+        arriving = _arriving(s, event, customer_id, now)
+        if arriving is None:
             raise CheckInError(_("This customer no longer exists."))
+        customer = arriving.customer
         first = idempotency.replay(s, request_id, "check_in", asked)
         if first is not None:
             return _replayed(s, event, customer, now, policy, first)
-        existing = s.scalar(
-            select(Visit.id).where(Visit.customer_id == customer.id, Visit.event_id == event.id)
-        )
-        if existing is not None:
+        if arriving.visit_id is not None:
             return _existing_result(s, event, customer, now, policy)
-        invitation = s.scalar(
-            select(Invitation).where(
-                Invitation.customer_id == customer.id, Invitation.event_id == event.id
-            )
-        )
+        invitation = arriving.invitation
         queue = route or suggest_route(customer, _event_today(event, now))
         visit = Visit(
             event_id=event.id,
@@ -509,11 +593,12 @@ def check_in(
             uow.rollback()
             return _existing_result(s, event, customer, now, policy)
         s.add(VisitStep(visit_id=visit.id, step="check_in", at=now, staff_id=staff.staff_id))
+        ticket_no, waiting_ahead = next_ticket_and_waiting(s, event, queue)
         entry = QueueEntry(
             event_id=event.id,
             visit_id=visit.id,
             queue=queue,
-            ticket_no=next_ticket(s, event, queue),
+            ticket_no=ticket_no,
             reason=",".join(sorted(governance_gaps(customer, _event_today(event, now)))),
             preferred_staff_id=customer.rm_id if queue == Queue.SERVICE_DESK else None,
             enqueued_at=now,
@@ -544,10 +629,10 @@ def check_in(
         )
         result = CheckInResult(
             created=True,
-            card=_card(s, event, customer, now, policy),
+            card=_card(s, event, customer, now, policy, known=(arriving, visit, entry)),
             queue=queue,
             ticket=ticket_label(queue, entry.ticket_no),
-            waiting_ahead=_waiting_ahead(s, entry),
+            waiting_ahead=waiting_ahead,
             changes=Changes.of(queues=[queue], visits=[visit.id], customers=[customer.id]),
         )
         idempotency.record(

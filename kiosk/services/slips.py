@@ -130,26 +130,29 @@ def issue_slips(
         s = uow.session
         event = current_event(s)
         # Serialise everything that spends this customer's points.
-        customer = s.scalar(select(Customer).where(Customer.id == customer_id).with_for_update())
-        if customer is None:
+        # The visit comes along (one round trip on the venue LAN, not two); only the
+        # customer's row is locked.
+        found = s.execute(
+            select(Customer, Visit)
+            .outerjoin(Visit, (Visit.customer_id == Customer.id) & (Visit.event_id == event.id))
+            .where(Customer.id == customer_id)
+            .with_for_update(of=Customer)
+        ).first()
+        if found is None:
             raise SlipError(_("This customer no longer exists."))
+        customer, visit = found
         # After the customer's lock: a second try of the same request waits for the first.
         first = idempotency.replay(s, request_id, "issue_slips", asked)
         offers = [line.offer_code.upper() for line in cart]
         if first is not None:
             serials = [int(serial) for serial in first["serials"]]
-            visit_id = s.scalar(
-                select(Visit.id).where(Visit.customer_id == customer.id, Visit.event_id == event.id)
-            )
+            visit_id = visit.id if visit is not None else None
             return ChangedList(
                 _issued(s, event, serials),
                 Changes.of(
                     customers=[customer.id], visits=[visit_id], offers=offers, slips=serials
                 ),
             )
-        visit = s.scalar(
-            select(Visit).where(Visit.customer_id == customer.id, Visit.event_id == event.id)
-        )
         if visit is None:
             raise SlipError(
                 _("The customer has not checked in; slips are issued only at the event.")
@@ -163,19 +166,27 @@ def issue_slips(
             # The supervisor who lets the customer through: the approver, or the signed-in
             # supervisor themself.
             overridden_by = approved_by(staff, Action.OVERRIDE_GATE, approval) or staff.staff_id
-        offers = {
-            o.code: o
-            for o in s.scalars(
-                select(Offer).where(
-                    Offer.event_id == event.id,
-                    Offer.code.in_([line.offer_code.upper() for line in cart]),
-                )
+        # Each offer with its merchant, in one query.
+        offer_rows = s.execute(
+            select(Offer, Merchant)
+            .join(Merchant, Merchant.id == Offer.merchant_id)
+            .where(
+                Offer.event_id == event.id,
+                Offer.code.in_([line.offer_code.upper() for line in cart]),
             )
-        }
+        ).all()
+        offers = {o.code: o for o, _m in offer_rows}
+        merchants = {m.id: m for _o, m in offer_rows}
         for line in cart:
             if line.offer_code.upper() not in offers:
                 raise SlipError(_("No offer has the code {code}.").format(code=line.offer_code))
-        _check_theme(s, event.id, customer.id, list(offers.values()))
+        _check_theme(
+            s,
+            event.id,
+            customer.id,
+            list(offers.values()),
+            {m.id: m.code for m in merchants.values()},
+        )
         tier = customer_tier(s, event.id, customer)
         terms = offer_terms(s, list(offers.values()), tier)
         total = sum(
@@ -227,8 +238,7 @@ def issue_slips(
         issued = []
         for line in cart:
             offer = offers[line.offer_code.upper()]
-            merchant = s.get(Merchant, offer.merchant_id)
-            assert merchant is not None
+            merchant = merchants[offer.merchant_id]
             serial += 1
             points = terms[offer.id].price * line.quantity
             code = slipcode.encode(
@@ -359,19 +369,18 @@ def issue_slips(
         )
 
 
-def _check_theme(session: Session, event_id: int, customer_id: int, offers: list[Offer]) -> None:
+def _check_theme(
+    session: Session,
+    event_id: int,
+    customer_id: int,
+    offers: list[Offer],
+    merchants: dict[int, str],
+) -> None:
     """A themed session's customer is issued its services only (a stale screen or the command
-    line could still ask for another)."""
+    line could still ask for another). ``merchants``: the offers' merchants' codes by id."""
     scope = customer_scope(session, event_id, customer_id)
     if scope.whole:
         return
-    merchants = dict(
-        session.execute(
-            select(Merchant.id, Merchant.code).where(
-                Merchant.id.in_({offer.merchant_id for offer in offers})
-            )
-        ).all()
-    )
     for offer in offers:
         if not scope.allows(offer.category, merchants[offer.merchant_id], offer.code):
             raise SlipError(
