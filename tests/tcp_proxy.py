@@ -16,6 +16,7 @@ ask either) until ``plug()``; without it, new connections go through at once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import socket
@@ -63,6 +64,33 @@ class LanCable:
         self.process.stdin.write(mode.encode() + b"\n")
         self.process.stdin.flush()
         assert self.process.stdout.readline().strip() == b"armed"
+
+    def _tell(self, line: bytes, answer: bytes) -> None:
+        assert self.process is not None and self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write(line + b"\n")
+        self.process.stdin.flush()
+        assert self.process.stdout.readline().strip() == answer
+
+    def freeze(self) -> None:
+        """Stop passing anything, keeping every connection open (a silent drop)."""
+        self._tell(b"freeze", b"frozen")
+
+    def freeze_at(self, text: bytes) -> None:
+        """Freeze when a station next sends a message containing ``text`` (held back)."""
+        self._tell(b"freeze-at " + text.hex().encode(), b"armed")
+
+    def frozen(self) -> bool:
+        """Whether the proxy is frozen now (after ``freeze`` or a ``freeze_at`` that fired)."""
+        assert self.process is not None and self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write(b"frozen?\n")
+        self.process.stdin.flush()
+        return self.process.stdout.readline().strip() == b"yes"
+
+    def thaw(self) -> None:
+        """Pass everything again, what was held back first."""
+        self._tell(b"thaw", b"thawed")
 
     def cuts(self) -> int:
         """How many times this proxy dropped its connections at a COMMIT."""
@@ -120,6 +148,31 @@ def _serve(port: int, host: str, target_port: int) -> None:
     clients: set[socket.socket] = set()
     armed = ""  # "after" / "before": cut at the next COMMIT a client sends
     cuts = 0
+    frozen = False
+    freeze_at = b""  # freeze when a client sends this
+    held: list[tuple[socket.socket, bytes]] = []  # what a freeze_at held back, and for whom
+
+    def freeze() -> None:
+        # Nothing is read any more (the selector stops watching), nothing accepted.
+        nonlocal frozen
+        if frozen:
+            return
+        frozen = True
+        for s in [listener, *peers]:
+            sel.unregister(s)
+
+    def thaw() -> None:
+        nonlocal frozen
+        if not frozen:
+            return
+        frozen = False
+        for target, data in held:
+            with contextlib.suppress(OSError):
+                target.sendall(data)
+        held.clear()
+        for s in [listener, *peers]:
+            sel.register(s, selectors.EVENT_READ, None)
+
     print("listening", flush=True)
     parent = os.getppid()
     while os.getppid() == parent:  # the test process died: go too, never linger
@@ -133,10 +186,27 @@ def _serve(port: int, host: str, target_port: int) -> None:
                 if line == "status":
                     print(f"cuts {cuts}", flush=True)
                     continue
+                if line == "freeze":
+                    freeze()
+                    print("frozen", flush=True)
+                    continue
+                if line == "frozen?":
+                    print("yes" if frozen else "no", flush=True)
+                    continue
+                if line.startswith("freeze-at "):
+                    freeze_at = bytes.fromhex(line.split()[1])
+                    print("armed", flush=True)
+                    continue
+                if line == "thaw":
+                    thaw()
+                    print("thawed", flush=True)
+                    continue
                 armed = line
                 print("armed", flush=True)
                 continue
             assert isinstance(sock, socket.socket)
+            if frozen:  # ready in the same round as the freeze: it waits for the thaw
+                continue
             if sock is listener:
                 client, _addr = listener.accept()
                 try:
@@ -155,6 +225,11 @@ def _serve(port: int, host: str, target_port: int) -> None:
             except OSError:
                 data = b""
             other = peers.get(sock)
+            if freeze_at and sock in clients and freeze_at in data and other is not None:
+                freeze_at = b""
+                held.append((other, data))
+                freeze()
+                continue
             if armed and sock in clients and _COMMIT in data:
                 if armed.startswith("after") and other is not None:
                     other.sendall(data)  # the server commits; its answer never comes back
