@@ -192,6 +192,36 @@ def test_a_long_operation_is_not_cut_by_a_stations_bound(cable: LanCable) -> Non
             uow.session.execute(text("SELECT pg_sleep(:s)"), {"s": bound + 0.2})
             assert uow.session.scalar(text("SHOW statement_timeout")) == "0"
         with database.unit_of_work() as uow:  # the next desk transaction is bounded again
-            assert uow.session.scalar(text("SHOW statement_timeout")) == "800ms"
+            shown = {
+                name: uow.session.scalar(text(f"SHOW {name}"))
+                for name in (
+                    "statement_timeout",
+                    "lock_timeout",
+                    "idle_in_transaction_session_timeout",
+                )
+            }
+        assert shown == {
+            "statement_timeout": "800ms",
+            "lock_timeout": "600ms",
+            "idle_in_transaction_session_timeout": "10s",
+        }
     finally:
         database.dispose()
+
+
+def test_a_new_connection_on_a_frozen_network_gives_up_in_time(
+    cable: LanCable, station: Database, outside: Database
+) -> None:
+    """The pool is empty (the station just started, or dropped its connections) and the
+    network is silent: the connection attempt ends at its timeout, said the same way."""
+    staff = staff_session(station.unit_of_work(), "R001", clock=FixedClock(MORNING))
+    customer = _customer(station, "6200000047")
+    station.engine.dispose()
+    cable.freeze()
+    started = time.monotonic()
+    with pytest.raises(DatabaseUnavailable, match=r"cannot be reached .* nothing was saved"):
+        _check_in(station, customer, staff)
+    assert time.monotonic() - started < netwait.CONNECT_TIMEOUT + 3.0
+    cable.thaw()
+    assert _check_in(station, customer, staff).created
+    assert _visits(outside, customer) == (1, 1)
