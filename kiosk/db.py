@@ -217,10 +217,9 @@ def create_db_engine(url: str, *, bound: float | None = None) -> Engine:
         }
         if bound is not None:
             connect_args["connect_timeout"] = netwait.CONNECT_TIMEOUT
-            options = " ".join(
-                filter(None, [parsed.query.get("options"), netwait.server_options(bound)])
-            )  # type: ignore[list-item]
-            connect_args["options"] = options
+            given = parsed.query.get("options")  # the URL's own ?options=, kept first
+            options = netwait.server_options(bound)
+            connect_args["options"] = f"{given} {options}" if isinstance(given, str) else options
         kwargs["connect_args"] = connect_args
     try:
         engine = create_engine(parsed, **kwargs)
