@@ -30,7 +30,8 @@ short transaction, bounded now.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+import contextlib
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -91,9 +92,8 @@ def run(
     mark = own.mark()
     station.busy = True
     QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    note = WaitingNote(station.window())
     try:
-        with netwait.watching(note.show_waited):
+        with waiting(station.window()):
             value = call()
     except KioskError as error:
         if request is not None and not isinstance(error, OutcomeUnknown):
@@ -102,7 +102,6 @@ def run(
             station.show_error(error)
         return Ran(False, error=error)
     finally:
-        note.close()
         QApplication.restoreOverrideCursor()
         station.busy = False
     if request is not None:
@@ -143,6 +142,19 @@ _INPUT = {
 class _DropInput(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         return event.type() in _INPUT
+
+
+@contextlib.contextmanager
+def waiting(window: QWidget | None) -> Iterator[None]:
+    """While the block waits on the database longer than a moment, ``window`` says so
+    (``WaitingNote``): a station action (``run``), and the reads a window makes by itself
+    (a live refresh, opening a station)."""
+    note = WaitingNote(window)
+    try:
+        with netwait.watching(note.show_waited):
+            yield
+    finally:
+        note.close()
 
 
 class WaitingNote:

@@ -4,7 +4,7 @@ The window is a station's (its waits bounded, ``kiosk.netwait``) and reaches Pos
 through ``tests.tcp_proxy.LanCable``, frozen when the check-in starts writing. The window
 says it is waiting and counts, drops what is typed meanwhile, ends the action in words
 within its bound, keeps the scanned code, and checks the customer in once the network is
-back.
+back; a refresh on a silent network says it waits too, and ends in the connection banner.
 """
 
 from __future__ import annotations
@@ -106,4 +106,10 @@ def test_a_check_in_on_a_frozen_network_says_it_waits_and_ends_in_words(
         qtbot.keyClick(front.field, Qt.Key.Key_Return)
         assert front.banner.tone == Tone.OK, front.banner.headline.text()
         assert not seen  # a quick answer shows no note
+
+        cable.freeze()  # silent again, and another station's change is to be shown
+        window.on_database_changed()
+        assert seen and seen[0][1].startswith("Waiting for the event database")
+        assert "cannot be reached" in window.connection_banner.text()
+        cable.thaw()
     assert _code_and_visits(pg_demo_url, "6200000012")[1] == 1
