@@ -101,9 +101,9 @@ def server_options(bound: float) -> str:
     settings = {
         "statement_timeout": ms * 8 // 10,
         "lock_timeout": ms * 6 // 10,
-        # A station's transaction lasts milliseconds; ten seconds idle in one means it is
-        # gone (its network frozen, the laptop asleep): its locks are freed.
-        "idle_in_transaction_session_timeout": 10_000,
+        # A station's transaction lasts milliseconds; ten seconds (at the 3 s bound) idle in
+        # one means it is gone (its network frozen, the laptop asleep): its locks are freed.
+        "idle_in_transaction_session_timeout": ms * 10 // 3,
         # The server's side of the same connection: a station that vanished is noticed.
         "tcp_keepalives_idle": 5,
         "tcp_keepalives_interval": 2,

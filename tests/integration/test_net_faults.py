@@ -206,7 +206,7 @@ def test_a_long_operation_is_not_cut_by_a_stations_bound(cable: LanCable) -> Non
         assert shown == {
             "statement_timeout": "800ms",
             "lock_timeout": "600ms",
-            "idle_in_transaction_session_timeout": "10s",
+            "idle_in_transaction_session_timeout": "3333ms",
         }
     finally:
         database.dispose()
@@ -228,3 +228,43 @@ def test_a_new_connection_on_a_frozen_network_gives_up_in_time(
     cable.thaw()
     assert _check_in(station, customer, staff).created
     assert _visits(outside, customer) == (1, 1)
+
+
+def test_a_station_gone_silent_holding_locks_loses_them_and_its_transaction(
+    cable: LanCable, outside: Database, pg_station_demo_url: str
+) -> None:
+    """Frozen just before its COMMIT, the station holds the change counter's row lock, which
+    every write needs. The server ends its session after idle_in_transaction_session_timeout
+    (3.3 s at a 1 s bound), the lock goes, the other stations write again, and the silent
+    station's transaction is gone: the COMMIT that arrives after the thaw finds nothing."""
+    bound = 1.0
+    silent = open_database(cable.url, bound=bound)
+    other = open_database(pg_station_demo_url, bound=netwait.STATION_BOUND)
+    try:
+        staff = staff_session(silent.unit_of_work(), "R001", clock=FixedClock(MORNING))
+        lost_customer = _customer(silent, "6200000048")
+        next_customer = _customer(other, "6200000049")
+        cable.freeze_at(b"COMMIT")
+        with pytest.raises(DatabaseUnavailable):
+            _check_in(silent, lost_customer, staff)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with outside.engine.connect() as connection:
+                holding = connection.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                        "current_database() AND state = 'idle in transaction'"
+                    )
+                )
+            if not holding:
+                break
+            time.sleep(0.2)
+        assert not holding  # the server ended the silent session
+        assert _check_in(other, next_customer, staff).created  # the lock is free again
+        cable.thaw()
+        assert _visits(outside, lost_customer) == (0, 0)
+        assert _check_in(silent, lost_customer, staff).created  # and the station works again
+        assert _visits(outside, lost_customer) == (1, 1)
+    finally:
+        silent.dispose()
+        other.dispose()
