@@ -12,11 +12,33 @@ answer is lost), without it the server never sees it (the transaction is rolled 
 way the station sees the same broken connection, which is the case an idempotency key must
 settle. With ``down`` the proxy then stays down (new connections refused: the station cannot
 ask either) until ``plug()``; without it, new connections go through at once.
+
+``LanCable(url, delay_ms=1.0)`` is a slow LAN instead of loopback: each chunk is forwarded
+``delay_ms`` after it arrived, in each direction (a round trip gains twice that), in order. The
+benchmark of the venue LAN (benchmarks/lan.py) and a test of its invariants run through it. A
+heap of chunks due and ``select`` timeouts, not a thread per connection: the proxy shares two
+cores with eight stations and PostgreSQL, and sleeps until the next chunk is due. ``select``
+rather than epoll, whose timeouts are whole milliseconds (rounded up: a 1 ms delay would
+become up to 2), while ``select`` waits to the microsecond; the proxy holds a few dozen
+sockets, well within its limit. Each socket has Nagle's algorithm off, so a small chunk
+is not held back waiting for an acknowledgement, which a LAN does not do either.
+
+``freeze()`` is the silent drop (a switch that dies, Wi-Fi out of range): every connection
+stays open but nothing passes either way (chunks in flight in delay mode wait too), and a
+new connection is taken by the kernel but never answered, so the station hears nothing at
+all instead of an error. ``freeze_at(text)`` freezes when a station next sends a message
+containing ``text`` (e.g. ``b"UPDATE"``), that message held back: the station has sent part
+of a transaction and then waits. ``thaw()`` lets everything through again, what was held
+back included, as TCP retransmits it once the network is back (on loopback the proxy's
+kernel still acknowledges the bytes, so only the station's own deadline can end its wait,
+not its TCP timers).
 """
 
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import os
 import selectors
 import socket
@@ -35,7 +57,8 @@ def free_port() -> int:
 class LanCable:
     """A proxy between a station and the database, to be cut and plugged in again."""
 
-    def __init__(self, target_url: str) -> None:
+    def __init__(self, target_url: str, *, delay_ms: float = 0.0) -> None:
+        self.delay_ms = delay_ms  # added to each direction: a round trip gains twice this
         parts = urlsplit(target_url)
         self.target_host = parts.hostname or "127.0.0.1"
         self.target_port = parts.port or 5432
@@ -48,8 +71,16 @@ class LanCable:
     def plug(self) -> None:
         if self.process is not None:
             return
+        delay = [str(self.delay_ms)] if self.delay_ms > 0 else []
         self.process = subprocess.Popen(
-            [sys.executable, __file__, str(self.port), self.target_host, str(self.target_port)],
+            [
+                sys.executable,
+                __file__,
+                str(self.port),
+                self.target_host,
+                str(self.target_port),
+                *delay,
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -129,7 +160,19 @@ class LanCable:
 _COMMIT = b"Q\x00\x00\x00\x0bCOMMIT\x00"
 
 
-def _serve(port: int, host: str, target_port: int) -> None:
+def _precise_timers() -> None:
+    """Wake when asked, not up to 50 µs later (Linux's default timer slack for a process):
+    half the error of a delayed chunk on an idle machine."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(29, 1, 0, 0, 0)  # PR_SET_TIMERSLACK: 1 ns
+    except (OSError, AttributeError):
+        pass  # not Linux: the default slack
+
+
+def _serve(port: int, host: str, target_port: int, delay: float = 0.0) -> None:
+    """Forward every connection to ``host:target_port``; ``delay`` seconds each way."""
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     for _attempt in range(50):  # the previous proxy's port may take a moment to free
@@ -140,7 +183,10 @@ def _serve(port: int, host: str, target_port: int) -> None:
             time.sleep(0.1)
     listener.listen(64)
     listener.setblocking(False)
-    sel = selectors.DefaultSelector()
+    # select waits to the microsecond; epoll (the default) to the millisecond, rounded up.
+    sel = selectors.SelectSelector() if delay else selectors.DefaultSelector()
+    if delay:
+        _precise_timers()
     sel.register(listener, selectors.EVENT_READ, None)
     control = sys.stdin.buffer
     sel.register(control, selectors.EVENT_READ, None)
@@ -148,12 +194,16 @@ def _serve(port: int, host: str, target_port: int) -> None:
     clients: set[socket.socket] = set()
     armed = ""  # "after" / "before": cut at the next COMMIT a client sends
     cuts = 0
+    # Delay mode: chunks waiting for their time, (due, order, to, data); data None: close.
+    due: list[tuple[float, int, socket.socket, bytes | None]] = []
+    order = itertools.count()
     frozen = False
     freeze_at = b""  # freeze when a client sends this
     held: list[tuple[socket.socket, bytes]] = []  # what a freeze_at held back, and for whom
 
     def freeze() -> None:
-        # Nothing is read any more (the selector stops watching), nothing accepted.
+        # Nothing is read any more (the selector stops watching), nothing accepted, nothing
+        # in flight delivered.
         nonlocal frozen
         if frozen:
             return
@@ -166,17 +216,44 @@ def _serve(port: int, host: str, target_port: int) -> None:
         if not frozen:
             return
         frozen = False
-        for target, data in held:
-            with contextlib.suppress(OSError):
-                target.sendall(data)
-        held.clear()
         for s in [listener, *peers]:
             sel.register(s, selectors.EVENT_READ, None)
+        deliver(float("inf"))  # what was in flight before the freeze goes first
+        for target, data in held:
+            if target in peers:
+                with contextlib.suppress(OSError):
+                    target.sendall(data)
+        held.clear()
+
+    def drop(s: socket.socket) -> None:
+        if peers.pop(s, None) is None:
+            return
+        clients.discard(s)
+        sel.unregister(s)
+        s.close()
+
+    def deliver(until: float) -> None:
+        """Send every chunk due by ``until``, oldest first (one direction's order kept)."""
+        while due and due[0][0] <= until and not frozen:
+            _at, _n, to, chunk = heapq.heappop(due)
+            if to not in peers:  # its connection has gone: nobody to give it to
+                continue
+            if chunk is None:
+                drop(to)
+                continue
+            try:
+                to.sendall(chunk)
+            except OSError:
+                other = peers.get(to)
+                drop(to)
+                if other is not None:
+                    drop(other)
 
     print("listening", flush=True)
     parent = os.getppid()
     while os.getppid() == parent:  # the test process died: go too, never linger
-        for key, _events in sel.select(timeout=1.0):
+        wait = 1.0 if frozen or not due else min(1.0, max(0.0, due[0][0] - time.monotonic()))
+        for key, _events in sel.select(timeout=wait):
             sock = key.fileobj
             if sock is control:
                 line = control.readline().strip().decode()
@@ -216,6 +293,7 @@ def _serve(port: int, host: str, target_port: int) -> None:
                     continue
                 for a, b in ((client, upstream), (upstream, client)):
                     a.setblocking(True)
+                    a.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                     peers[a] = b
                     sel.register(a, selectors.EVENT_READ, None)
                 clients.add(client)
@@ -231,6 +309,7 @@ def _serve(port: int, host: str, target_port: int) -> None:
                 freeze()
                 continue
             if armed and sock in clients and _COMMIT in data:
+                deliver(float("inf"))  # what came before the COMMIT goes first
                 if armed.startswith("after") and other is not None:
                     other.sendall(data)  # the server commits; its answer never comes back
                     time.sleep(0.2)  # let it arrive before the server sees the socket close
@@ -243,6 +322,17 @@ def _serve(port: int, host: str, target_port: int) -> None:
                     s.close()
                 peers.clear()
                 clients.clear()
+                due.clear()
+                continue
+            if delay:
+                # The chunk leaves after the delay; an end of stream too, once what came
+                # before it has been delivered: then both sides of the connection close.
+                if not data:
+                    drop(sock)
+                if other is not None:
+                    heapq.heappush(
+                        due, (time.monotonic() + delay, next(order), other, data or None)
+                    )
                 continue
             if data and other is not None:
                 try:
@@ -256,7 +346,9 @@ def _serve(port: int, host: str, target_port: int) -> None:
                     peers.pop(s, None)
                     clients.discard(s)
                     s.close()
+        deliver(time.monotonic())
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]), sys.argv[2], int(sys.argv[3]))
+    delay_ms = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
+    _serve(int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), delay_ms / 1000)
