@@ -141,10 +141,11 @@ def run_station(
         window.show()
         keep += [booth_db, _BoothScanner(window, url)]
     else:
+        from kiosk import netwait
         from ui.context import AppContext
         from ui.main_window import MainWindow
 
-        database = open_database(url)
+        database = open_database(url, bound=netwait.STATION_BOUND)  # as ui.app opens it
         window = MainWindow(AppContext(database, clock), settings)
         window.show()
         page = window.signin

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, create_engine, event, exc, inspect, make_url, tex
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk import credentials, files, lan_tls, lengths
+from kiosk import credentials, files, lan_tls, lengths, netwait
 from kiosk.changes import OwnCommits, track_changes
 
 # Re-exported: callers keep importing these from kiosk.db.
@@ -191,8 +191,12 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine for ``url`` with the event-day settings; raises ``DatabaseError``."""
+def create_db_engine(url: str, *, bound: float | None = None) -> Engine:
+    """An engine for ``url`` with the event-day settings; raises ``DatabaseError``.
+
+    ``bound``: a station's engine on PostgreSQL waits at most this many seconds for any one
+    answer, and its server gives up first (``kiosk.netwait``); command-line tools pass none.
+    """
     parsed = _parse(url)
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
@@ -201,8 +205,10 @@ def create_db_engine(url: str) -> Engine:
         # No pool_pre_ping (a round trip on every checkout): kiosk.pool_ping, added below.
         # On the venue LAN a cable can be pulled mid-query: without keepalives and a TCP user
         # timeout a station would wait for minutes on a dead connection; with them it fails
-        # within seconds and says so (kiosk.uow turns that into DatabaseUnavailable).
-        kwargs["connect_args"] = {
+        # within seconds and says so (kiosk.uow turns that into DatabaseUnavailable). A
+        # station bounds every wait itself too (kiosk.netwait): a silent drop behind
+        # something that still acknowledges the bytes defeats the TCP timers.
+        connect_args: dict[str, Any] = {
             "connect_timeout": 5,
             "keepalives": 1,
             "keepalives_idle": 5,
@@ -210,12 +216,21 @@ def create_db_engine(url: str) -> Engine:
             "keepalives_count": 3,
             "tcp_user_timeout": 10_000,
         }
+        if bound is not None:
+            connect_args["connect_timeout"] = netwait.CONNECT_TIMEOUT
+            given = parsed.query.get("options")  # the URL's own ?options=, kept first
+            options = netwait.server_options(bound)
+            connect_args["options"] = f"{given} {options}" if isinstance(given, str) else options
+        kwargs["connect_args"] = connect_args
     try:
         engine = create_engine(parsed, **kwargs)
     except (ModuleNotFoundError, exc.NoSuchModuleError) as error:
         raise DatabaseError(
             _("The driver for this database is not installed ({name}).").format(name=error)
         ) from None
+    if engine.dialect.name == "postgresql" and bound is not None:
+        event.listen(engine, "do_connect", netwait.connector(bound))
+        event.listen(engine, "begin", netwait.lift_server_timeouts)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -374,8 +389,13 @@ def _unreachable(url: URL, error: BaseException) -> DatabaseError:
     )
 
 
-def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Database:
+def open_database(
+    url: str | None = None, *, migrate_schema: bool = True, bound: float | None = None
+) -> Database:
     """Open (and by default migrate) the event database at ``url``.
+
+    ``bound``: a station's limit on any one wait for the database (``kiosk.netwait``); the
+    migration is a long operation and runs without it.
 
     Raises ``DatabaseError`` with one plain sentence for a bad URL, a missing driver, an
     unreachable server, a read-only location, a damaged file or a too-new schema. A server
@@ -384,10 +404,11 @@ def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Dat
     """
     url = credentials.recall(url or default_url())
     parsed = _parse(url)
-    engine = create_db_engine(url)
+    engine = create_db_engine(url, bound=bound)
     try:
         if migrate_schema:
-            migrate(engine)
+            with netwait.patient():
+                migrate(engine)
         else:
             with engine.connect():
                 pass
@@ -402,14 +423,14 @@ def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Dat
     return Database(url=url, engine=engine, session_factory=factory, own_commits=own)
 
 
-def connect_lazily(url: str) -> Database:
+def connect_lazily(url: str, *, bound: float | None = None) -> Database:
     """The event database at ``url`` without connecting now (nor migrating).
 
     For a merchant booth on the LAN: it must start and scan at once even when the server is
     unreachable, and a station (``open_database``) has migrated the schema already.
     """
     url = credentials.recall(url)
-    engine = create_db_engine(url)
+    engine = create_db_engine(url, bound=bound)
     factory = sessionmaker(engine, expire_on_commit=False)
     own = track_changes(factory)
     return Database(url=url, engine=engine, session_factory=factory, own_commits=own)

@@ -46,6 +46,13 @@ def _is_rollback_by_server(error: exc.DBAPIError) -> bool:
     return code in ("40001", "40P01")
 
 
+def _gave_up_waiting(error: exc.DBAPIError) -> bool:
+    """A station's statement_timeout or lock_timeout (``kiosk.netwait``): the server ended a
+    statement that waited too long, and the transaction with it; the connection is fine."""
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return code in ("57014", "55P03")
+
+
 def _too_long(error: exc.DBAPIError) -> bool:
     """PostgreSQL's string_data_right_truncation, or SQLite in strict mode (``kiosk.lengths``)."""
     code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
@@ -80,6 +87,13 @@ def translate(
         )
     if not isinstance(error, exc.DBAPIError):
         return error
+    if _gave_up_waiting(error):
+        return DatabaseBusy(
+            _(
+                "The event database took too long to answer (another station may be holding "
+                "the same record); nothing was saved. Try again in a moment."
+            )
+        )
     if dbroles.is_permission_error(error):
         # A station's account asked for more than it was granted (``kiosk.dbroles``).
         return dbroles.refused(error)

@@ -22,10 +22,21 @@ rather than epoll, whose timeouts are whole milliseconds (rounded up: a 1 ms del
 become up to 2), while ``select`` waits to the microsecond; the proxy holds a few dozen
 sockets, well within its limit. Each socket has Nagle's algorithm off, so a small chunk
 is not held back waiting for an acknowledgement, which a LAN does not do either.
+
+``freeze()`` is the silent drop (a switch that dies, Wi-Fi out of range): every connection
+stays open but nothing passes either way (chunks in flight in delay mode wait too), and a
+new connection is taken by the kernel but never answered, so the station hears nothing at
+all instead of an error. ``freeze_at(text)`` freezes when a station next sends a message
+containing ``text`` (e.g. ``b"UPDATE"``), that message held back: the station has sent part
+of a transaction and then waits. ``thaw()`` lets everything through again, what was held
+back included, as TCP retransmits it once the network is back (on loopback the proxy's
+kernel still acknowledges the bytes, so only the station's own deadline can end its wait,
+not its TCP timers).
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import os
@@ -84,6 +95,33 @@ class LanCable:
         self.process.stdin.write(mode.encode() + b"\n")
         self.process.stdin.flush()
         assert self.process.stdout.readline().strip() == b"armed"
+
+    def _tell(self, line: bytes, answer: bytes) -> None:
+        assert self.process is not None and self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write(line + b"\n")
+        self.process.stdin.flush()
+        assert self.process.stdout.readline().strip() == answer
+
+    def freeze(self) -> None:
+        """Stop passing anything, keeping every connection open (a silent drop)."""
+        self._tell(b"freeze", b"frozen")
+
+    def freeze_at(self, text: bytes) -> None:
+        """Freeze when a station next sends a message containing ``text`` (held back)."""
+        self._tell(b"freeze-at " + text.hex().encode(), b"armed")
+
+    def frozen(self) -> bool:
+        """Whether the proxy is frozen now (after ``freeze`` or a ``freeze_at`` that fired)."""
+        assert self.process is not None and self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write(b"frozen?\n")
+        self.process.stdin.flush()
+        return self.process.stdout.readline().strip() == b"yes"
+
+    def thaw(self) -> None:
+        """Pass everything again, what was held back first."""
+        self._tell(b"thaw", b"thawed")
 
     def cuts(self) -> int:
         """How many times this proxy dropped its connections at a COMMIT."""
@@ -159,6 +197,33 @@ def _serve(port: int, host: str, target_port: int, delay: float = 0.0) -> None:
     # Delay mode: chunks waiting for their time, (due, order, to, data); data None: close.
     due: list[tuple[float, int, socket.socket, bytes | None]] = []
     order = itertools.count()
+    frozen = False
+    freeze_at = b""  # freeze when a client sends this
+    held: list[tuple[socket.socket, bytes]] = []  # what a freeze_at held back, and for whom
+
+    def freeze() -> None:
+        # Nothing is read any more (the selector stops watching), nothing accepted, nothing
+        # in flight delivered.
+        nonlocal frozen
+        if frozen:
+            return
+        frozen = True
+        for s in [listener, *peers]:
+            sel.unregister(s)
+
+    def thaw() -> None:
+        nonlocal frozen
+        if not frozen:
+            return
+        frozen = False
+        for s in [listener, *peers]:
+            sel.register(s, selectors.EVENT_READ, None)
+        deliver(float("inf"))  # what was in flight before the freeze goes first
+        for target, data in held:
+            if target in peers:
+                with contextlib.suppress(OSError):
+                    target.sendall(data)
+        held.clear()
 
     def drop(s: socket.socket) -> None:
         if peers.pop(s, None) is None:
@@ -169,7 +234,7 @@ def _serve(port: int, host: str, target_port: int, delay: float = 0.0) -> None:
 
     def deliver(until: float) -> None:
         """Send every chunk due by ``until``, oldest first (one direction's order kept)."""
-        while due and due[0][0] <= until:
+        while due and due[0][0] <= until and not frozen:
             _at, _n, to, chunk = heapq.heappop(due)
             if to not in peers:  # its connection has gone: nobody to give it to
                 continue
@@ -187,7 +252,7 @@ def _serve(port: int, host: str, target_port: int, delay: float = 0.0) -> None:
     print("listening", flush=True)
     parent = os.getppid()
     while os.getppid() == parent:  # the test process died: go too, never linger
-        wait = 1.0 if not due else min(1.0, max(0.0, due[0][0] - time.monotonic()))
+        wait = 1.0 if frozen or not due else min(1.0, max(0.0, due[0][0] - time.monotonic()))
         for key, _events in sel.select(timeout=wait):
             sock = key.fileobj
             if sock is control:
@@ -198,10 +263,27 @@ def _serve(port: int, host: str, target_port: int, delay: float = 0.0) -> None:
                 if line == "status":
                     print(f"cuts {cuts}", flush=True)
                     continue
+                if line == "freeze":
+                    freeze()
+                    print("frozen", flush=True)
+                    continue
+                if line == "frozen?":
+                    print("yes" if frozen else "no", flush=True)
+                    continue
+                if line.startswith("freeze-at "):
+                    freeze_at = bytes.fromhex(line.split()[1])
+                    print("armed", flush=True)
+                    continue
+                if line == "thaw":
+                    thaw()
+                    print("thawed", flush=True)
+                    continue
                 armed = line
                 print("armed", flush=True)
                 continue
             assert isinstance(sock, socket.socket)
+            if frozen:  # ready in the same round as the freeze: it waits for the thaw
+                continue
             if sock is listener:
                 client, _addr = listener.accept()
                 try:
@@ -221,6 +303,11 @@ def _serve(port: int, host: str, target_port: int, delay: float = 0.0) -> None:
             except OSError:
                 data = b""
             other = peers.get(sock)
+            if freeze_at and sock in clients and freeze_at in data and other is not None:
+                freeze_at = b""
+                held.append((other, data))
+                freeze()
+                continue
             if armed and sock in clients and _COMMIT in data:
                 deliver(float("inf"))  # what came before the COMMIT goes first
                 if armed.startswith("after") and other is not None:

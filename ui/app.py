@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QLoggingCategory, QRect, QSocketNotifier, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
+from kiosk import netwait
 from kiosk.clock import Clock
 from kiosk.db import ENV_DB, Database, default_url, open_database
 from kiosk.errors import KioskError
@@ -148,7 +149,7 @@ def run_app(
     remembered = settings.protect_database_url()
     url = db_url or os.environ.get(ENV_DB, "").strip() or remembered.url or None
     try:
-        database = open_database(url)
+        database = open_database(url, bound=netwait.STATION_BOUND)
     except KioskError as error:
         print(_("kiosk: {message}").format(message=error), file=sys.stderr)
         if os.environ.get(ENV_EXIT_WHEN_READY):

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk import credentials
+from kiosk import credentials, netwait
 from kiosk.db import Database, default_data_dir, open_database
 from kiosk.errors import KioskError
 from kiosk.files import private_folder, write_atomic
@@ -269,7 +269,7 @@ class ConnectionDialog(QDialog):
             self._say(problem)
             return False
         try:
-            self.database = open_database(url)
+            self.database = open_database(url, bound=netwait.STATION_BOUND)
         except KioskError as error:
             self._say(str(error))
             return False

@@ -54,6 +54,7 @@ from ui.disk_space import DiskBanner, DiskWatch
 from ui.idle_lock import IdleWatcher, LockPage
 from ui.language import apply_language
 from ui.live import ConnectionBanner, LiveLink
+from ui.operations import waiting
 from ui.recovery import HEALTH_EVERY_MS, Previous, Recovery
 from ui.settings import Settings
 from ui.signin import SignInPage
@@ -342,7 +343,8 @@ class MainWindow(QMainWindow):
         if page is None:
             return
         try:
-            page.refresh_live()
+            with waiting(self):
+                page.refresh_live()
         except KioskError as error:
             # The database went away between the change and the refresh: the banner says so.
             self.connection_banner.show_state(False, str(error))
@@ -362,7 +364,8 @@ class MainWindow(QMainWindow):
             if page is not origin and not (page.isVisible() and (page.shows & kinds)):
                 continue  # a station not on screen reloads when it is opened
             try:
-                page.after(changes)
+                with waiting(self):
+                    page.after(changes)
             except KioskError as error:  # the database went away after the commit
                 self.connection_banner.show_state(False, str(error))
 
@@ -659,7 +662,8 @@ class MainWindow(QMainWindow):
         self.station_stack.setCurrentWidget(page)
         self._note()
         try:
-            page.load()
+            with waiting(self):
+                page.load()
         except KioskError as error:
             QMessageBox.warning(self, cls.title(), str(error))
 

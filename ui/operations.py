@@ -16,19 +16,32 @@ repeat in some fifty ``except KioskError`` blocks:
 
 Anki's ``CollectionOp`` does the same for its screens; this is the synchronous version (a
 service call at a desk takes milliseconds, and Qt objects must stay on the main thread).
+
+When the network is slow or silently dropping packets the call still runs here, but it can
+never hang: a station's every wait on the database has a deadline (``kiosk.netwait``: three
+seconds a round trip, then the error in words). While it waits longer than 0.3 s a note on
+the window says so and counts the seconds (``WaitingNote``, repainted from the wait itself:
+no event is processed meanwhile, so no timer or click can run into the half-done action),
+and what was typed or clicked during that wait is dropped afterwards instead of acting on a
+screen the user did not see: the station refuses input while it waits. No worker thread:
+Python's collector would finalise Qt objects on it (``ui.live``), and a desk action is one
+short transaction, bounded now.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+import contextlib
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
+from kiosk import netwait
 from kiosk.changeset import NOTHING, Changes
 from kiosk.errors import KioskError, OutcomeUnknown
+from kiosk.i18n import _
 
 if TYPE_CHECKING:
     from ui.stations.base import StationPage
@@ -80,7 +93,8 @@ def run(
     station.busy = True
     QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
     try:
-        value = call()
+        with waiting(station.window()):
+            value = call()
     except KioskError as error:
         if request is not None and not isinstance(error, OutcomeUnknown):
             station.context.requests.settle(request)
@@ -109,3 +123,88 @@ def route(station: StationPage, changes: Changes, own: list[int]) -> None:
         router(changes, station, own)
     elif changes:
         station.after(changes)
+
+
+_INPUT = {
+    QEvent.Type.KeyPress,
+    QEvent.Type.KeyRelease,
+    QEvent.Type.ShortcutOverride,
+    QEvent.Type.MouseButtonPress,
+    QEvent.Type.MouseButtonRelease,
+    QEvent.Type.MouseButtonDblClick,
+    QEvent.Type.Wheel,
+    QEvent.Type.TouchBegin,
+    QEvent.Type.TouchUpdate,
+    QEvent.Type.TouchEnd,
+}
+
+
+class _DropInput(QObject):
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        return event.type() in _INPUT
+
+
+@contextlib.contextmanager
+def waiting(window: QWidget | None) -> Iterator[None]:
+    """While the block waits on the database longer than a moment, ``window`` says so
+    (``WaitingNote``): a station action (``run``), and the reads a window makes by itself
+    (a live refresh, opening a station)."""
+    note = WaitingNote(window)
+    try:
+        with netwait.watching(note.show_waited):
+            yield
+    finally:
+        note.close()
+
+
+class WaitingNote:
+    """What a station shows while an action waits on the database longer than a moment.
+
+    ``show_waited`` is a ``kiosk.netwait`` watcher: called from inside the wait, it puts a
+    note over the window ("Waiting for the event database… 1.4 s") and repaints it at once,
+    since no event is processed until the wait ends. ``close`` takes it away and, when it
+    was shown, drops the clicks and keys queued meanwhile (they were aimed at a window that
+    showed it was busy; acting on them after the answer would do what nobody saw).
+    """
+
+    def __init__(self, window: QWidget | None) -> None:
+        self.window = window
+        self.label: QLabel | None = None
+        self.waited = 0.0
+
+    def show_waited(self, waited: float) -> None:
+        self.waited = max(self.waited, waited)
+        if self.window is None:
+            return
+        if self.label is None:
+            self.label = QLabel(self.window)
+            self.label.setObjectName("waitingNote")
+            self.label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            self.label.setStyleSheet(
+                "background: #fff4ce; color: #222; border: 1px solid #c8a600;"
+                " padding: 10px 16px; font-weight: bold;"
+            )
+        self.label.setText(
+            _("Waiting for the event database… {seconds} s").format(seconds=f"{waited:.1f}")
+        )
+        self.label.adjustSize()
+        self.label.move(max(0, (self.window.width() - self.label.width()) // 2), 8)
+        self.label.show()
+        self.label.raise_()
+        self.label.repaint()
+
+    def close(self) -> None:
+        if self.label is None:
+            return
+        self.label.hide()
+        self.label.deleteLater()
+        self.label = None
+        app = QApplication.instance()
+        if app is None:
+            return
+        dropper = _DropInput()
+        app.installEventFilter(dropper)
+        try:
+            QApplication.processEvents()
+        finally:
+            app.removeEventFilter(dropper)

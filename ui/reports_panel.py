@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from kiosk import netwait
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from printing.event_reports import REPORTS, write_event_report
@@ -117,9 +118,10 @@ class ReportsPanel(QWidget):
         if folder is None:
             return []
         try:
-            written = write_merchant_statements(
-                self.context.uow, folder, clock=self.context.app.clock
-            )
+            with netwait.patient():  # many reads in a row: no desk action's bound
+                written = write_merchant_statements(
+                    self.context.uow, folder, clock=self.context.app.clock
+                )
         except (KioskError, OSError) as error:
             self.banner.show_result(
                 Tone.ERROR, _("The merchant statements were not written."), str(error)
@@ -138,10 +140,11 @@ class ReportsPanel(QWidget):
         assert self.folder is not None
         written: list[Path] = []
         try:
-            for name in names:
-                written += write_event_report(
-                    name, self.context.uow, self.folder, clock=self.context.app.clock
-                )
+            with netwait.patient():  # many reads in a row: no desk action's bound
+                for name in names:
+                    written += write_event_report(
+                        name, self.context.uow, self.folder, clock=self.context.app.clock
+                    )
         except (KioskError, OSError) as error:
             self.banner.show_result(Tone.ERROR, _("The report was not written."), str(error))
             return written

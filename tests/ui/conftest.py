@@ -102,13 +102,16 @@ def make_window(
     opened = []
     windows: list[MainWindow] = []  # pytest-qt holds widgets weakly; keep them until teardown
 
-    def make(url: str, preferences: Settings | None = None) -> MainWindow:
-        """A main window on ``url``; ``preferences`` make it another laptop's."""
+    def make(
+        url: str, preferences: Settings | None = None, bound: float | None = None
+    ) -> MainWindow:
+        """A main window on ``url``; ``preferences`` make it another laptop's; ``bound``
+        bounds its waits on PostgreSQL as the app does (``kiosk.netwait``)."""
         chosen = preferences or settings
         app = ensure_application()
         apply_language(chosen.language)
         apply_theme(app, chosen.large_print)
-        database = open_database(url)
+        database = open_database(url, bound=bound)
         opened.append(database)
         window = MainWindow(AppContext(database, clock), chosen)
         qtbot.addWidget(window)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk import netwait
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.imports import IMPORTABLE, KINDS, ORDER, ImportCheck
@@ -228,7 +229,8 @@ class ImportTab:
         self._set_running(True)
         QApplication.processEvents()
         try:
-            return work()
+            with netwait.patient():  # a long file is no desk action: no 3-second bound
+                return work()
         finally:
             self._set_running(False)
 

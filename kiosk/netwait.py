@@ -1,0 +1,194 @@
+"""Every wait of a station on the event database bounded, and said while it lasts.
+
+On the venue LAN a packet can be dropped silently: a switch dies, a laptop's Wi-Fi goes out
+of range. The connection stays open and the station hears nothing, no error, no answer. TCP
+keepalives and ``tcp_user_timeout`` (``kiosk.db``) end such a connection only after about ten
+seconds, and not at all when something on the way (a proxy, a NAT box) still acknowledges
+the bytes. A station must not freeze that long: ``BoundedConnection`` (the psycopg
+connection a station's engine makes) gives every round trip a deadline of its own, ``bound``
+seconds (``STATION_BOUND``), and when no answer came by then closes the connection and
+raises ``psycopg.OperationalError``. ``kiosk.uow`` turns that into the usual sentence: the
+event database cannot be reached, nothing was saved (the server rolls back a transaction
+whose connection is gone), or for a lost COMMIT the idempotency probe and ``OutcomeUnknown``.
+With ``connect_timeout`` (``CONNECT_TIMEOUT``) for a new connection, a station action on a
+frozen network ends within ``bound`` seconds, or ``bound + CONNECT_TIMEOUT`` when its COMMIT
+was cut off and the probe has to reconnect to ask.
+
+The server is asked to give up first, in words it can explain: a station's connections have
+``lock_timeout`` and ``statement_timeout`` just under the bound (``server_options``), so a
+station waiting behind another's lock, or a statement that is merely slow, ends with "busy,
+try again" (``kiosk.uow``) while the connection stays good; and ``idle_in_transaction_
+session_timeout`` plus server-side TCP keepalives end the session of a station that went
+silent mid-transaction, so its row locks do not hold the other desks up.
+
+A long operation (an import, an export, a migration, copying an event) is not a round trip
+of a desk action: it runs inside ``patient()``, which lifts the client's deadline for this
+thread and the server's timeouts for the transactions it begins (one ``set_config`` round
+trip each, ``lift_server_timeouts``). Command-line tools make engines without a bound.
+
+The wait itself stays on the calling thread (no worker thread: Qt objects must never be
+finalised on one, ``ui.live``). A wait that lasts longer than ``FIRST_TICK`` calls the
+``watching`` callbacks every ``TICK`` seconds with the time waited so far, so the station
+can show what it is waiting for (``ui.operations``). The fast path is psycopg's own wait
+(its C implementation) with a short timeout: an answer in milliseconds costs about 2 µs more
+than before. Going on after that timeout relies on psycopg 3.3 (pinned) leaving its
+generator resumable after ``errors._WaitTimeout`` and answering ``Ready.NONE`` with what it
+waits for; tests/integration/test_net_faults.py fails if an upgrade changes that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import selectors
+import time
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.waiting import Ready
+
+# Seconds a station waits for one answer from the event database (a round trip: a statement,
+# BEGIN, COMMIT, a pool ping) before it gives up and says so.
+STATION_BOUND = 3.0
+# Seconds a station waits for a new connection (libpq's connect_timeout; psycopg's minimum
+# is 2).
+CONNECT_TIMEOUT = 2
+# After this long a wait is said on screen (the watchers are called), then every TICK.
+FIRST_TICK = 0.3
+TICK = 0.1
+
+_patient: ContextVar[bool] = ContextVar("kiosk_netwait_patient", default=False)
+_watchers: ContextVar[tuple[Callable[[float], None], ...]] = ContextVar(
+    "kiosk_netwait_watchers", default=()
+)
+
+
+class NoAnswer(psycopg.OperationalError):
+    """The event database did not answer within the bound; the connection was closed."""
+
+
+@contextlib.contextmanager
+def patient() -> Iterator[None]:
+    """A long operation: no client deadline, and the server's timeouts lifted for every
+    transaction it begins (``lift_server_timeouts``)."""
+    token = _patient.set(True)
+    try:
+        yield
+    finally:
+        _patient.reset(token)
+
+
+def is_patient() -> bool:
+    return _patient.get()
+
+
+@contextlib.contextmanager
+def watching(callback: Callable[[float], None]) -> Iterator[None]:
+    """Call ``callback(seconds waited)`` while a wait on the database lasts (see module)."""
+    token = _watchers.set((*_watchers.get(), callback))
+    try:
+        yield
+    finally:
+        _watchers.reset(token)
+
+
+def server_options(bound: float) -> str:
+    """libpq ``options`` for a station's connections: the server gives up before the client
+    does, and ends the session of a station gone silent (see the module docstring)."""
+    ms = int(bound * 1000)
+    settings = {
+        "statement_timeout": ms * 8 // 10,
+        "lock_timeout": ms * 6 // 10,
+        # A station's transaction lasts milliseconds; ten seconds (at the 3 s bound) idle in
+        # one means it is gone (its network frozen, the laptop asleep): its locks are freed.
+        "idle_in_transaction_session_timeout": ms * 10 // 3,
+        # The server's side of the same connection: a station that vanished is noticed.
+        "tcp_keepalives_idle": 5,
+        "tcp_keepalives_interval": 2,
+        "tcp_keepalives_count": 3,
+        "tcp_user_timeout": 10_000,
+        "client_connection_check_interval": 2_000,  # PostgreSQL 14+
+    }
+    return " ".join(f"-c {name}={value}" for name, value in settings.items())
+
+
+def lift_server_timeouts(connection: Any) -> None:
+    """SQLAlchemy ``begin`` listener: inside ``patient()`` a transaction may take as long as
+    it needs (one round trip; a desk action pays nothing)."""
+    if _patient.get():
+        connection.exec_driver_sql(
+            "SELECT set_config('statement_timeout', '0', true), "
+            "set_config('lock_timeout', '0', true), "
+            "set_config('idle_in_transaction_session_timeout', '0', true)"
+        )
+
+
+class BoundedConnection(psycopg.Connection):  # type: ignore[type-arg]
+    """A psycopg connection whose every wait for the server has a deadline (``bound``)."""
+
+    bound: float | None = None
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        bound = None if _patient.get() else self.bound
+        watchers = _watchers.get()
+        if timeout is not None or (bound is None and not watchers):
+            return super().wait(gen, interval, timeout)
+        started = time.monotonic()
+        first = FIRST_TICK if watchers else bound
+        if bound is not None and first is not None:
+            first = min(first, bound)
+        try:
+            return super().wait(gen, interval, first)
+        except pg_errors._WaitTimeout:
+            pass  # slow: go on waiting here, saying so, up to the bound
+        return self._wait_longer(gen, started, bound, watchers)
+
+    def _wait_longer(
+        self,
+        gen: Any,
+        started: float,
+        bound: float | None,
+        watchers: tuple[Callable[[float], None], ...],
+    ) -> Any:
+        fileno = self.pgconn.socket
+        try:
+            # psycopg's generators answer "nothing ready" with what they wait for.
+            state = gen.send(Ready.NONE)
+            with selectors.DefaultSelector() as selector:
+                selector.register(fileno, state)
+                while True:
+                    waited = time.monotonic() - started
+                    if bound is not None and waited >= bound:
+                        break
+                    for watcher in watchers:
+                        with contextlib.suppress(Exception):  # saying it must not break it
+                            watcher(waited)
+                    step = TICK if bound is None else min(TICK, bound - waited)
+                    ready = 0
+                    for _key, events in selector.select(max(step, 0.0)):
+                        ready |= events
+                    new = gen.send(Ready(ready))
+                    if new != state:
+                        selector.modify(fileno, new)
+                        state = new
+        except StopIteration as done:
+            return done.value
+        gen.close()
+        # The protocol is mid-message: the connection cannot be used again. The server
+        # rolls back whatever transaction it had open when it sees it go (or when its
+        # keepalives or idle_in_transaction_session_timeout end it).
+        self.close()
+        raise NoAnswer(f"no answer from the server within {bound:g} s; connection closed")
+
+
+def connector(bound: float | None) -> Callable[..., Any]:
+    """A ``do_connect`` listener making ``BoundedConnection``s with ``bound``."""
+
+    def connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        connection = BoundedConnection.connect(*cargs, **cparams)
+        connection.bound = bound
+        return connection
+
+    return connect
