@@ -86,16 +86,16 @@ class Database:
         with self.engine.connect() as connection:
             return privilege_of(connection)
 
-    def unit_of_work(self) -> Any:
+    def unit_of_work(self, *, patient: bool = False) -> Any:
         from kiosk.uow import UnitOfWork
 
-        return UnitOfWork(self.session_factory)
+        return UnitOfWork(self.session_factory, patient=patient)
 
-    def shared_read(self) -> Any:
+    def shared_read(self, *, patient: bool = False) -> Any:
         """One transaction for several reads (``kiosk.uow.SharedRead``)."""
         from kiosk.uow import SharedRead
 
-        return SharedRead(self.session_factory)
+        return SharedRead(self.session_factory, patient=patient)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -28,7 +28,7 @@ from typing import Self
 from sqlalchemy import exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk import dbroles, idempotency, storage
+from kiosk import dbroles, idempotency, netwait, storage
 from kiosk.errors import (
     DatabaseBusy,
     DatabaseUnavailable,
@@ -143,12 +143,19 @@ def translate(
 
 
 class UnitOfWork:
+    """One transaction of a service. ``patient`` for the coordinator's long work (an export
+    of the whole event, a report): no desk action's bound on its waits (``kiosk.netwait``)."""
+
     session: Session
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], *, patient: bool = False) -> None:
         self._factory = session_factory
+        self._patient = patient
+        self._waits = contextlib.ExitStack()
 
     def __enter__(self) -> Self:
+        if self._patient:
+            self._waits.enter_context(netwait.patient())
         self.session = self._factory()
         return self
 
@@ -169,6 +176,7 @@ class UnitOfWork:
             # The connection is gone with the transaction; the original error says more.
         finally:
             self.session.close()
+            self._waits.close()
         if exc_value is not None:
             replacement = translate(exc_value, place=self.place())
             if replacement is not exc_value:
@@ -221,8 +229,8 @@ class SharedRead(UnitOfWork):
     writes; ``commit`` refuses.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
-        super().__init__(session_factory)
+    def __init__(self, session_factory: sessionmaker[Session], *, patient: bool = False) -> None:
+        super().__init__(session_factory, patient=patient)
         self._depth = 0
 
     def __enter__(self) -> Self:

@@ -48,6 +48,9 @@ class StationContext:
     staff: StaffSession
     settings: Settings | None = None  # the window's preferences (QSettings when None)
     recovery: Recovery | None = None  # drafts of typed, unsaved forms (ui.recovery)
+    # The station's work is the coordinator's long work, not a desk's quick actions: its
+    # reads and writes wait as long as they need (``kiosk.netwait.patient``; ``AdminPage``).
+    patient: bool = False
 
     def preferences(self) -> Settings:
         if self.settings is None:
@@ -55,11 +58,11 @@ class StationContext:
         return self.settings
 
     def uow(self) -> UnitOfWork:
-        return self.app.uow()
+        return self.app.database.unit_of_work(patient=self.patient)  # type: ignore[no-any-return]
 
     def shared_read(self) -> SharedRead:
         """One transaction for a refresh's several reads (``kiosk.uow.SharedRead``)."""
-        return self.app.database.shared_read()  # type: ignore[no-any-return]
+        return self.app.database.shared_read(patient=self.patient)  # type: ignore[no-any-return]
 
     @property
     def requests(self) -> PendingRequests:

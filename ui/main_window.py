@@ -656,7 +656,11 @@ class MainWindow(QMainWindow):
         cls = load_station(station)
         page = self.pages.get(station)
         if page is None:
-            page = cls(StationContext(self.app, self.staff, self.settings, self.recovery))
+            page = cls(
+                StationContext(
+                    self.app, self.staff, self.settings, self.recovery, patient=cls.patient
+                )
+            )
             self.pages[station] = page
             self.station_stack.addWidget(page)
         self.station_stack.setCurrentWidget(page)

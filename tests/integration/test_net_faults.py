@@ -212,6 +212,29 @@ def test_a_long_operation_is_not_cut_by_a_stations_bound(cable: LanCable) -> Non
         database.dispose()
 
 
+def test_the_coordinators_station_works_patiently_and_the_desks_stay_bounded(
+    cable: LanCable,
+) -> None:
+    """The admin station's exports read the whole event: its units of work are patient
+    (``StationContext.patient``), the desks' are not, on the same engine, one after the other."""
+    from ui.stations.admin import AdminStation
+    from ui.stations.reception import ReceptionStation
+
+    assert AdminStation.patient and not ReceptionStation.patient
+    bound = 1.0
+    database = open_database(cable.url, bound=bound)
+    try:
+        with database.unit_of_work(patient=True) as uow:
+            uow.session.execute(text("SELECT pg_sleep(:s)"), {"s": bound + 0.2})
+        with database.shared_read(patient=True) as uow:
+            uow.session.execute(text("SELECT pg_sleep(:s)"), {"s": bound + 0.2})
+        assert not netwait.is_patient()  # nothing left patient after the block
+        with pytest.raises(DatabaseBusy, match="took too long"), database.unit_of_work() as uow:
+            uow.session.execute(text("SELECT pg_sleep(:s)"), {"s": bound + 0.2})
+    finally:
+        database.dispose()
+
+
 def test_a_new_connection_on_a_frozen_network_gives_up_in_time(
     cable: LanCable, station: Database, outside: Database
 ) -> None:

@@ -25,6 +25,9 @@ from ui.context import StationContext
 
 class StationPage(QWidget):
     station: ClassVar[Station]
+    # Its work is long (exports of the whole event, imports, reports): no desk action's
+    # bound on its waits for the database (``StationContext.patient``).
+    patient: ClassVar[bool] = False
     # The kinds of records the station lists ("queues", "slips", ... of ``Changes``): what
     # another station's action must have touched for this one to refresh while on screen.
     shows: ClassVar[frozenset[str]] = frozenset()

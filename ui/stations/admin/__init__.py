@@ -50,6 +50,7 @@ class AdminStation(
     """Each tab is a module of this package; the station puts them together."""
 
     station = Station.ADMIN
+    patient = True  # the coordinator's exports and reviews read the whole event
     chooser = FileChooser
 
     def __init__(self, context: StationContext, parent: QWidget | None = None) -> None:
