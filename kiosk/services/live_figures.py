@@ -1,0 +1,557 @@
+"""The dashboard's figures kept per customer in memory and brought up to date by what
+changed, so a refresh costs what happened since the last one, not the size of the event
+(issue #23).
+
+Every figure the dashboard shows is a sum over customers: every customer has one branch, one
+invitation and one visit per event, so the branch rows, the slots, the arrival stretches, the
+queues' counts, the offers, the tiers, the coverage counts and the points stock each add up
+per customer (the counts of distinct customers too: a customer adds 1 or 0), and the
+timelines are each visit's durations, ranked. ``LiveFigures`` therefore keeps, per customer,
+what that customer adds to each figure, and the running sums (and, for the timelines, the
+sorted durations). The first refresh reads everything once; each later refresh reads the
+customers that the triggers of migration 0018 logged in ``figure_change`` since, recomputes
+what each of them adds with the same definitions as ``kiosk.services.figures`` (the very same
+queries where they can be restricted to some customers: the funnel counts, the timelines'
+durations), takes the old contribution off and adds the new one. The one figure that is not
+a sum, the longest wait, comes from the waiting tickets alone (``figures.oldest_waiting``).
+
+Which log rows are new: on SQLite writers commit one at a time, so the rows up to the largest
+id this refresh saw are exactly those committed (the refresh reads in one transaction, one
+snapshot). On PostgreSQL ids are handed out before commit, so a smaller id can commit later;
+each row carries its transaction id instead, and a refresh takes the rows of transactions
+older than its snapshot's xmin, all of which have finished (committed or rolled back), and
+not yet taken by the last refresh. A transaction still open waits for the next refresh.
+
+The state is rebuilt from scratch when the event's set-up that the per-customer figures depend
+on changes (event, its date, its slots' times, the window length) and when very many customers
+changed at once (a pull or an import): one full read is cheaper than thousands of small ones.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select, text, true
+from sqlalchemy.orm import Session, aliased
+
+from kiosk.clock import Clock
+from kiosk.models import (
+    Branch,
+    Customer,
+    Event,
+    Invitation,
+    InvitationStatus,
+    JournalEntry,
+    JournalKind,
+    JournalLot,
+    Merchant,
+    MobileBanking,
+    Offer,
+    PointsLot,
+    Queue,
+    QueueEntry,
+    QueueStatus,
+    Slip,
+    SlipStatus,
+    Visit,
+)
+from kiosk.services import figures as F
+from kiosk.services.events import current_event
+from kiosk.services.reception import ReceptionPolicy
+from kiosk.uow import UnitOfWork
+
+CHUNK = 500  # customers per recomputing query (bound parameters stay few)
+RELOAD_OVER = 5_000  # more changed customers than this: read everything again
+
+Key = tuple[Any, ...]
+_STOCK: Key = ("stock",)
+_COVERAGE: Key = ("coverage",)
+_STATUSES = (QueueStatus.WAITING, QueueStatus.CALLED, QueueStatus.DONE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """What one customer adds: to each running sum, and durations to the timelines."""
+
+    sums: tuple[tuple[Key, tuple[int, ...]], ...]
+    durations: tuple[tuple[F.Interval, int, int], ...]  # (interval, slot key, seconds)
+
+
+_NOTHING = _Part((), ())
+
+
+@dataclass
+class LiveFigures:
+    """One dashboard's figures, kept between refreshes (one per dashboard station)."""
+
+    recomputed: int = 0  # customers the last refresh recomputed (-1: it read everything)
+    _setup: Any = None
+    _mark: Mark = None
+    _parts: dict[int, _Part] = field(default_factory=dict)
+    _sums: dict[Key, list[int]] = field(default_factory=dict)
+    _sorted: dict[tuple[F.Interval, int], list[int]] = field(default_factory=dict)
+    _keys: dict[Key, Key] = field(default_factory=dict)  # one object per key, shared
+
+    def figures(
+        self,
+        uow: UnitOfWork,
+        *,
+        clock: Clock | None = None,
+        with_timelines: bool = True,
+        with_stock: bool | None = None,
+    ) -> F.EventFigures:
+        """The same figures as ``figures.event_figures``, from what changed since the last
+        call."""
+        if with_stock is None:
+            with_stock = with_timelines
+        now = (clock or Clock()).now()
+        with uow:
+            s = uow.session
+            event = current_event(s)
+            postgresql = s.get_bind().dialect.name == "postgresql"
+            try:
+                setup = _setup_of(event)
+                fresh = setup != self._setup
+                # The log's mark before any figure is read: what is read after it is at
+                # least as new, and anything later is logged after the mark.
+                mark, changed = _changed(s, postgresql, None if fresh else self._mark)
+                if fresh:
+                    self._reload(s, event)
+                else:
+                    if len(changed) > RELOAD_OVER:
+                        self._reload(s, event)
+                    else:
+                        for start in range(0, len(changed), CHUNK):
+                            self._update(s, event, changed[start : start + CHUNK])
+                        self.recomputed = len(changed)
+                self._setup, self._mark = setup, mark
+                return self._assemble(s, event, now, with_timelines, with_stock)
+            except BaseException:
+                self._setup = None  # half-applied: read everything next time
+                raise
+
+    # -- keeping ----------------------------------------------------------------------------
+
+    def _reload(self, s: Session, event: Event) -> None:
+        self._parts.clear()
+        self._sums.clear()
+        self._sorted.clear()
+        for customer_id, part in _parts(s, event, None).items():
+            self._parts[customer_id] = part
+            self._add(part, 1, loading=True)
+        for values in self._sorted.values():
+            values.sort()
+        self.recomputed = -1
+
+    def _update(self, s: Session, event: Event, customers: list[int]) -> None:
+        new = _parts(s, event, customers)
+        for customer_id in customers:
+            old = self._parts.pop(customer_id, _NOTHING)
+            self._add(old, -1)
+            part = new.get(customer_id, _NOTHING)
+            if part.sums or part.durations:
+                self._parts[customer_id] = part
+                self._add(part, 1)
+
+    def _add(self, part: _Part, sign: int, *, loading: bool = False) -> None:
+        for key, values in part.sums:
+            total = self._sums.get(key)
+            if total is None:
+                total = self._sums[self._keys.setdefault(key, key)] = [0] * len(values)
+            for index, value in enumerate(values):
+                total[index] += sign * value
+        for interval, slot, seconds in part.durations:
+            for group in (slot, -1):
+                ranked = self._sorted.setdefault((interval, group), [])
+                if sign < 0:
+                    del ranked[bisect_left(ranked, seconds)]
+                elif loading:
+                    ranked.append(seconds)  # sorted once at the end
+                else:
+                    insort(ranked, seconds)
+
+    # -- showing ----------------------------------------------------------------------------
+
+    def _sum(self, *key: Any, width: int = 1) -> list[int]:
+        return self._sums.get(key) or [0] * width
+
+    def _assemble(
+        self, s: Session, event: Event, now: datetime, with_timelines: bool, with_stock: bool
+    ) -> F.EventFigures:
+        branches = []
+        for branch in s.scalars(select(Branch).order_by(Branch.code)):
+            counts = self._sums.get(("branch", branch.id))
+            if counts and counts[-1] > 0:  # a customer with an invitation, visit or slip
+                named = dict(zip(F._COUNTS, counts, strict=False))
+                branches.append(F.Attendance(branch.code, branch.name, branch.code, **named))
+        total = F._sum(branches)
+        slots = []
+        for slot in event.slots:
+            invited, expected, arrived, early, late, companions = self._sum(
+                "slot", slot.id, width=6
+            )
+            slots.append(
+                F.SlotFigures(
+                    code=slot.code,
+                    label=slot.label,
+                    starts_at=slot.starts_at,
+                    ends_at=slot.ends_at,
+                    capacity=slot.capacity,
+                    invited=invited,
+                    expected=expected,
+                    arrived=arrived,
+                    early=early,
+                    on_time=arrived - early - late,
+                    late=late,
+                    companions=companions,
+                    is_current=F.is_current_slot(slot, now),
+                )
+            )
+        arrivals = [
+            F.ArrivalBucket(edge, self._sum("bucket", index)[0])
+            for index, edge in enumerate(_edges(event))
+        ]
+        oldest = F.oldest_waiting(s, event)
+        queues = [
+            F.queue_wait(
+                queue,
+                tuple(self._sum("queue", queue.value, status.value)[0] for status in _STATUSES),  # type: ignore[arg-type]
+                oldest.get(queue.value),
+                now,
+            )
+            for queue in Queue
+        ]
+        offers = [
+            F.OfferFigures(m_code, m_name, booth, code, name, price, capacity, reserved,
+                           *self._sum("offer", offer_id, width=2))
+            for offer_id, m_code, m_name, booth, code, name, price, capacity, reserved in s.execute(
+                select(
+                    Offer.id,
+                    Merchant.code,
+                    Merchant.name,
+                    Merchant.booth,
+                    Offer.code,
+                    Offer.name,
+                    Offer.points_price,
+                    Offer.capacity,
+                    Offer.reserved,
+                )
+                .join(Merchant, Merchant.id == Offer.merchant_id)
+                .where(Offer.event_id == event.id)
+                .order_by(Merchant.code, Offer.code)
+            )
+        ]  # fmt: skip
+        tiers = F.named_tiers(
+            s,
+            event,
+            [
+                (key[1], *counts)
+                for key, counts in self._sums.items()
+                if key[0] == "tier" and counts[0] > 0
+            ],
+        )
+        stock = None
+        if with_stock:
+            n, balances, expired, settled, expiring, holders = self._sum(*_STOCK, width=6)
+            stock = F.PointsStock(
+                customers=n,
+                customers_stock=balances - expired + settled,
+                expiring_from=event.event_date,
+                expiring_before=F.next_event_day(event.event_date, event.next_event_on),
+                expiring_points=expiring,
+                expiring_customers=holders,
+            )
+        points = F.PointsFigures(
+            redeemed=total.points_redeemed,
+            invitee_stock=total.points_stock,
+            bank_stock=event.bank_points_stock,
+            tiers=tiers,
+            stock=stock,
+        )
+        needed, with_mobile = self._sum(*_COVERAGE, width=2)
+        return F.EventFigures(
+            at=now,
+            event_code=event.code,
+            event_name=event.name,
+            event_date=event.event_date,
+            venue=event.venue,
+            timezone=event.timezone,
+            total=total,
+            slots=slots,
+            arrivals=arrivals,
+            queues=queues,
+            branches=branches,
+            offers=offers,
+            points=points,
+            coverage=F.coverage_of(total, needed, with_mobile),
+            timelines=self._timelines(event) if with_timelines else [],
+        )
+
+    def _timelines(self, event: Event) -> list[F.Timeline]:
+        result = []
+        for interval in F.Interval:
+            groups = [(slot.id, slot.code) for slot in event.slots]
+            groups += [(0, F.WALK_INS)] if self._sorted.get((interval, 0)) else []
+            for key, code in [*groups, (-1, F.ALL_SLOTS)]:
+                ranked = self._sorted.get((interval, key), [])
+                n = len(ranked)
+                median = ranked[F.nearest_rank(n, 50) - 1] if n else None
+                p90 = ranked[F.nearest_rank(n, 90) - 1] if n else None
+                result.append(F.Timeline(interval, code, n, median, p90))
+        return result
+
+
+# -- which customers changed ------------------------------------------------------------------
+
+# Where the log stood at a refresh. SQLite: the last row's id. PostgreSQL: the snapshot's xmax
+# and the transactions it saw in progress (``xip``): every other transaction below xmax had
+# finished, so its rows were read then or never will be (rolled back).
+Mark = Any
+
+
+def _changed(s: Session, postgresql: bool, since: Mark | None) -> tuple[Mark, list[int]]:
+    """This refresh's mark, and the customers logged since ``since`` (None: the first
+    refresh, which reads everything and needs no list). One statement, so the mark and the
+    rows come from one snapshot."""
+    if postgresql:
+        if since is None:
+            snapshot = s.execute(text("SELECT pg_current_snapshot()::text")).scalar_one()
+            return _snapshot_mark(snapshot), []
+        xmax, in_progress = since
+        # New: rows of transactions that had not started, or were still running, then.
+        snapshot, customers = s.execute(
+            text(
+                "SELECT pg_current_snapshot()::text, ARRAY(SELECT DISTINCT customer_id "
+                "FROM figure_change WHERE xid >= :xmax OR xid = ANY(CAST(:xip AS bigint[])))"
+            ),
+            {"xmax": xmax, "xip": list(in_progress)},
+        ).one()
+        return _snapshot_mark(snapshot), sorted(int(c) for c in customers)
+    last = int(s.execute(text("SELECT coalesce(max(id), 0) FROM figure_change")).scalar_one())
+    if since is None:
+        return last, []
+    # Writers commit one at a time, and this refresh reads in one transaction (one snapshot).
+    customers = s.scalars(
+        text("SELECT DISTINCT customer_id FROM figure_change WHERE id > :since AND id <= :last"),
+        {"since": since, "last": last},
+    )
+    return last, sorted(int(c) for c in customers)
+
+
+def _snapshot_mark(snapshot: str) -> tuple[int, tuple[int, ...]]:
+    """``xmin:xmax:xip,...`` -> (xmax, xip)."""
+    _xmin, xmax, xip = snapshot.split(":")
+    return int(xmax), tuple(int(x) for x in xip.split(",") if x)
+
+
+def _setup_of(event: Event) -> tuple[Any, ...]:
+    """What each customer's figures depend on besides the customer's own rows."""
+    return (
+        event.id,
+        event.event_date,
+        event.next_event_on,
+        event.window_minutes,
+        tuple((slot.id, slot.starts_at, slot.ends_at) for slot in event.slots),
+    )
+
+
+def _edges(event: Event) -> list[datetime]:
+    """The arrival stretches' starts, as ``figures.arrivals_over_time`` cuts the day."""
+    if not event.slots:
+        return []
+    start = min(slot.starts_at for slot in event.slots) - ReceptionPolicy().early_grace
+    end = max(slot.ends_at for slot in event.slots)
+    edges, at = [], start
+    while at < end:
+        edges.append(at)
+        at += timedelta(minutes=30)
+    return edges
+
+
+# -- what each customer adds ------------------------------------------------------------------
+
+
+def _parts(s: Session, event: Event, customers: Collection[int] | None) -> dict[int, _Part]:
+    """Per customer (of ``customers``; None: every customer), what they add to each figure,
+    with the definitions of ``kiosk.services.figures``."""
+    sums: dict[int, dict[Key, list[int]]] = {}
+    durations: dict[int, list[tuple[F.Interval, int, int]]] = {}
+
+    def add(customer_id: int, key: Key, *values: Any) -> None:
+        theirs = sums.get(customer_id)
+        if theirs is None:
+            theirs = sums[customer_id] = {}
+        total = theirs.get(key)
+        if total is None:
+            theirs[key] = [int(v or 0) for v in values]
+        else:
+            for index, value in enumerate(values):
+                total[index] += int(value or 0)
+
+    def among(column: Any) -> Any:
+        return column.in_(customers) if customers is not None else true()
+
+    branch_of = dict(
+        s.execute(select(Customer.id, Customer.branch_id).where(among(Customer.id))).all()
+    )
+    # The funnel counts: the reports' own queries, per customer.
+    for customer_id, counts in F.customer_attendance(s, event, customers).items():
+        add(customer_id, ("branch", branch_of[customer_id]), *(counts[n] for n in F._COUNTS), 1)
+
+    # Slots: invitations (invited, expected), then arrivals judged as reception judged them.
+    slots = {slot.id: slot for slot in event.slots}
+    for customer_id, slot_id, status in s.execute(
+        select(Invitation.customer_id, Invitation.slot_id, Invitation.status).where(
+            Invitation.event_id == event.id, among(Invitation.customer_id)
+        )
+    ):
+        add(customer_id, ("slot", slot_id), 1, status == InvitationStatus.CONFIRMED, 0, 0, 0, 0)
+    edges = _edges(event)
+    for customer_id, checked_in_at, companions, slot_id, window_starts_at in s.execute(
+        select(
+            Visit.customer_id,
+            Visit.checked_in_at,
+            Visit.companions,
+            Invitation.slot_id,
+            Invitation.window_starts_at,
+        )
+        .outerjoin(Invitation, Invitation.id == Visit.invitation_id)
+        .where(Visit.event_id == event.id, among(Visit.customer_id))
+    ):
+        if edges:
+            bucket = min(max(bisect_right(edges, checked_in_at) - 1, 0), len(edges) - 1)
+            add(customer_id, ("bucket", bucket), 1)
+        if slot_id is not None:
+            side = (
+                F.arrival_side(
+                    slots[slot_id], event.window_minutes, checked_in_at, window_starts_at
+                )
+                if slot_id in slots
+                else 0
+            )
+            add(customer_id, ("slot", slot_id), 0, 0, 1, side < 0, side > 0, companions)
+
+    # Queues: tickets per queue and status; coverage: visits that needed governance, and
+    # visits of customers with mobile banking.
+    for customer_id, queue, status, n in s.execute(
+        select(Visit.customer_id, QueueEntry.queue, QueueEntry.status, func.count(QueueEntry.id))
+        .join(Visit, Visit.id == QueueEntry.visit_id)
+        .where(QueueEntry.event_id == event.id, among(Visit.customer_id))
+        .group_by(Visit.customer_id, QueueEntry.queue, QueueEntry.status)
+    ):
+        add(customer_id, ("queue", queue, status), n)
+    for customer_id, n in s.execute(
+        select(Visit.customer_id, func.count(func.distinct(QueueEntry.visit_id)))
+        .join(Visit, Visit.id == QueueEntry.visit_id)
+        .where(QueueEntry.event_id == event.id, QueueEntry.reason != "", among(Visit.customer_id))
+        .group_by(Visit.customer_id)
+    ):
+        add(customer_id, _COVERAGE, n, 0)
+    for customer_id, n in s.execute(
+        select(Visit.customer_id, func.count(Visit.id))
+        .join(Customer, Customer.id == Visit.customer_id)
+        .where(
+            Visit.event_id == event.id,
+            Customer.mobile_banking != MobileBanking.NONE,
+            among(Visit.customer_id),
+        )
+        .group_by(Visit.customer_id)
+    ):
+        add(customer_id, _COVERAGE, 0, n)
+
+    # Offers and tiers: redeemed slips.
+    redeemed = (Slip.event_id == event.id, Slip.status == SlipStatus.REDEEMED)
+    for customer_id, offer_id, quantity, points in s.execute(
+        select(Slip.customer_id, Slip.offer_id, func.sum(Slip.quantity), func.sum(Slip.points))
+        .where(*redeemed, among(Slip.customer_id))
+        .group_by(Slip.customer_id, Slip.offer_id)
+    ):
+        add(customer_id, ("offer", offer_id), quantity, points)
+    for customer_id, tier, n, points in s.execute(
+        select(Slip.customer_id, Slip.tier, func.count(Slip.id), func.sum(Slip.points))
+        .where(*redeemed, among(Slip.customer_id))
+        .group_by(Slip.customer_id, Slip.tier)
+    ):
+        add(customer_id, ("tier", tier), 1, n, points)
+
+    _add_stock(s, event, among, add)
+
+    for interval, query in F.visit_durations(event, customers).items():
+        for customer_id, slot, seconds in s.execute(query):
+            durations.setdefault(customer_id, []).append((interval, int(slot), int(seconds)))
+
+    return {
+        customer_id: _Part(
+            tuple((key, tuple(values)) for key, values in sums.get(customer_id, {}).items()),
+            tuple(durations.get(customer_id, ())),
+        )
+        for customer_id in sums.keys() | durations.keys()
+    }
+
+
+def _add_stock(s: Session, event: Event, among: Any, add: Any) -> None:
+    """Every customer's points and the invitees' expiring ones, per customer, with the
+    definitions of ``figures.points_stock``: (customers, balances, expired lots, settled
+    journal, expiring points, holders of expiring points)."""
+    day = event.event_date
+    for customer_id, balance in s.execute(
+        select(Customer.id, Customer.points_balance).where(among(Customer.id))
+    ):
+        add(customer_id, _STOCK, 1, balance, 0, 0, 0, 0)
+    for customer_id, points in s.execute(
+        select(PointsLot.customer_id, func.sum(PointsLot.points))
+        .where(PointsLot.expires_on < day, among(PointsLot.customer_id))
+        .group_by(PointsLot.customer_id)
+    ):
+        add(customer_id, _STOCK, 0, 0, points, 0, 0, 0)
+    for customer_id, points in s.execute(
+        select(
+            JournalEntry.customer_id,
+            func.sum(
+                case(
+                    (JournalEntry.kind == JournalKind.RELEASE, -JournalEntry.points),
+                    else_=JournalEntry.points,
+                )
+            ),
+        )
+        .where(
+            JournalEntry.event_id == event.id,
+            JournalEntry.settled_at.is_not(None),
+            among(JournalEntry.customer_id),
+        )
+        .group_by(JournalEntry.customer_id)
+    ):
+        add(customer_id, _STOCK, 0, 0, 0, points, 0, 0)
+    before = F.next_event_day(day, event.next_event_on)
+    lots = aliased(PointsLot)
+    moved = (
+        select(JournalLot.lot_id.label("lot_id"), func.sum(F._signed_lot_points()).label("n"))
+        .join(JournalEntry, JournalEntry.id == JournalLot.journal_entry_id)
+        .where(
+            JournalEntry.settled_at.is_(None),
+            # Only the customers' own lots: recomputing a few customers reads only theirs.
+            JournalLot.lot_id.in_(select(lots.id).where(among(lots.customer_id))),
+        )
+        .group_by(JournalLot.lot_id)
+        .subquery()
+    )
+    left = PointsLot.points + func.coalesce(moved.c.n, 0)
+    for customer_id, points, held in s.execute(
+        select(PointsLot.customer_id, func.sum(left), func.count(PointsLot.id).filter(left > 0))
+        .select_from(PointsLot)
+        .outerjoin(moved, moved.c.lot_id == PointsLot.id)
+        .where(
+            PointsLot.expires_on >= day,
+            PointsLot.expires_on < before,
+            among(PointsLot.customer_id),
+            select(Invitation.id)
+            .where(Invitation.customer_id == PointsLot.customer_id, Invitation.event_id == event.id)
+            .exists(),
+        )
+        .group_by(PointsLot.customer_id)
+    ):
+        add(customer_id, _STOCK, 0, 0, 0, 0, points, int(held or 0) > 0)
