@@ -53,7 +53,7 @@ What counts:
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -263,26 +263,24 @@ def _reached(step: str) -> Any:
 
 
 def _grouped(
-    s: Session,
-    event_id: int,
-    dimension: Dimension,
-    *,
-    by_invitation: bool = False,
-    customers: Collection[int] | None = None,
+    s: Session, event_id: int, dimension: Dimension, *, by_invitation: bool = False
 ) -> dict[Any, dict[str, int]]:
     """Every funnel count per value of the dimension: three GROUP BY queries. The visits'
-    and slips' invitations are joined only when the dimension reads them (the RM).
-    ``customers``: only theirs (the dashboard's incremental figures, per customer)."""
-    result: dict[Any, dict[str, int]] = {}
-    among = Customer.id.in_(customers) if customers is not None else true()
+    and slips' invitations are joined only when the dimension reads them (the RM)."""
+    queries = grouped_queries(event_id, dimension, by_invitation=by_invitation)
+    return grouped_counts([s.execute(query) for query in queries])
 
-    def add(key: Any, **values: Any) -> None:
-        row = result.setdefault(key, dict.fromkeys(_COUNTS, 0))
-        for name, value in values.items():
-            row[name] += int(value or 0)
 
+def grouped_queries(
+    event_id: int, dimension: Dimension, *, by_invitation: bool = False, among: Any = None
+) -> tuple[Any, Any, Any]:
+    """The three queries of ``_grouped``: invitations, visits, slips per dimension value,
+    each restricted by ``among`` (a condition on ``Customer``) when given; built once, a
+    caller may run them again with new parameters (the dashboard's per-customer figures)."""
+    if among is None:
+        among = true()
     key = dimension(Customer, Invitation).label("key")
-    for k, invited, confirmed, stock in s.execute(
+    invitations = (
         select(
             key,
             func.count(Invitation.id),
@@ -292,8 +290,7 @@ def _grouped(
         .join(Customer, Customer.id == Invitation.customer_id)
         .where(Invitation.event_id == event_id, among)
         .group_by(key)
-    ):
-        add(k, invited=invited, confirmed=confirmed, points_stock=stock)
+    )
 
     # Whether the visit's invitation was confirmed, without joining it for every dimension
     # (an alias: the RM dimension joins the invitation already).
@@ -312,19 +309,7 @@ def _grouped(
         )
         .exists()
     )
-    for (
-        k,
-        arrived,
-        came,
-        walk_ins,
-        governed,
-        opened,
-        activated,
-        scan_pay,
-        let_through,
-        dormant,
-        woken,
-    ) in s.execute(
+    visits = (
         select(
             key,
             func.count(Visit.id),
@@ -345,7 +330,52 @@ def _grouped(
         .select_from(_joined(Visit, Visit.invitation_id, by_invitation))
         .where(Visit.event_id == event_id, among)
         .group_by(key)
-    ):
+    )
+
+    live = Slip.status != SlipStatus.VOIDED
+    redeemed = Slip.status == SlipStatus.REDEEMED
+    slips = (
+        select(
+            key,
+            func.count(func.distinct(Slip.customer_id)).filter(live),
+            func.count(func.distinct(Slip.customer_id)).filter(redeemed),
+            func.count(Slip.id).filter(live),
+            func.count(Slip.id).filter(redeemed),
+            func.coalesce(func.sum(Slip.points).filter(live), 0),
+            func.coalesce(func.sum(Slip.points).filter(redeemed), 0),
+        )
+        .select_from(_joined(Slip, None, by_invitation))
+        .where(Slip.event_id == event_id, among)
+        .group_by(key)
+    )
+    return invitations, visits, slips
+
+
+def grouped_counts(results: list[Any]) -> dict[Any, dict[str, int]]:
+    """The rows of ``grouped_queries`` as every funnel count per dimension value."""
+    result: dict[Any, dict[str, int]] = {}
+
+    def add(key: Any, **values: Any) -> None:
+        row = result.setdefault(key, dict.fromkeys(_COUNTS, 0))
+        for name, value in values.items():
+            row[name] += int(value or 0)
+
+    invitations, visits, slips = results
+    for k, invited, confirmed, stock in invitations:
+        add(k, invited=invited, confirmed=confirmed, points_stock=stock)
+    for (
+        k,
+        arrived,
+        came,
+        walk_ins,
+        governed,
+        opened,
+        activated,
+        scan_pay,
+        let_through,
+        dormant,
+        woken,
+    ) in visits:
         add(
             k,
             arrived=arrived,
@@ -359,28 +389,12 @@ def _grouped(
             dormant_arrived=dormant,
             dormant_reactivated=woken,
         )
-
-    live = Slip.status != SlipStatus.VOIDED
-    redeemed = Slip.status == SlipStatus.REDEEMED
-    for k, holders, redeemers, slips, slips_redeemed, points, points_redeemed in s.execute(
-        select(
-            key,
-            func.count(func.distinct(Slip.customer_id)).filter(live),
-            func.count(func.distinct(Slip.customer_id)).filter(redeemed),
-            func.count(Slip.id).filter(live),
-            func.count(Slip.id).filter(redeemed),
-            func.coalesce(func.sum(Slip.points).filter(live), 0),
-            func.coalesce(func.sum(Slip.points).filter(redeemed), 0),
-        )
-        .select_from(_joined(Slip, None, by_invitation))
-        .where(Slip.event_id == event_id, among)
-        .group_by(key)
-    ):
+    for k, holders, redeemers, n_slips, slips_redeemed, points, points_redeemed in slips:
         add(
             k,
             slips_issued=holders,
             redeemed=redeemers,
-            slips=slips,
+            slips=n_slips,
             slips_redeemed=slips_redeemed,
             points_issued=points,
             points_redeemed=points_redeemed,
@@ -410,14 +424,6 @@ def _sum(rows: list[Attendance]) -> Attendance:
 def customer_dimension(customer: Any, invitation: Any) -> ColumnElement[Any]:
     """Per customer: what the dashboard keeps, and adds up per branch as ``_branch`` does."""
     return customer.id  # type: ignore[no-any-return]
-
-
-def customer_attendance(
-    s: Session, event: Event, customers: Collection[int] | None
-) -> dict[int, dict[str, int]]:
-    """Every funnel count per customer (of ``customers``; None: every customer with an
-    invitation, visit or slip): the branch rows are these, added up per customer's branch."""
-    return _grouped(s, event.id, customer_dimension, customers=customers)
 
 
 def _branch(customer: Any, invitation: Any) -> ColumnElement[Any]:
@@ -1175,10 +1181,11 @@ ALL_SLOTS = ""
 WALK_INS = "-"  # visits without a slot
 
 
-def visit_durations(event: Event, customers: Collection[int] | None = None) -> dict[Interval, Any]:
+def visit_durations(event: Event, customers: Any = None) -> dict[Interval, Any]:
     """Per interval, a query of each visit's customer, its slot (0: a walk-in) and the
-    interval's duration in whole seconds, for the visits that have both ends; ``customers``:
-    only theirs. The one definition behind the timelines, whole or per customer."""
+    interval's duration in whole seconds, for the visits that have both ends; ``customers``
+    (ids, or an expanding bound parameter): only theirs. The one definition behind the
+    timelines, whole or per customer."""
     # Restricted to the customers' visits inside each subquery too, so that recomputing a
     # few customers reads only their tickets and slips.
     theirs = (

@@ -30,12 +30,11 @@ changed at once (a pull or an import): one full read is cheaper than thousands o
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select, text, true
+from sqlalchemy import bindparam, case, func, select, text, true
 from sqlalchemy.orm import Session, aliased
 
 from kiosk.clock import Clock
@@ -95,6 +94,7 @@ class LiveFigures:
     _sums: dict[Key, list[int]] = field(default_factory=dict)
     _sorted: dict[tuple[F.Interval, int], list[int]] = field(default_factory=dict)
     _keys: dict[Key, Key] = field(default_factory=dict)  # one object per key, shared
+    _queries: dict[str, Any] = field(default_factory=dict)  # per customer, built per set-up
 
     def figures(
         self,
@@ -114,7 +114,7 @@ class LiveFigures:
             event = current_event(s)
             postgresql = s.get_bind().dialect.name == "postgresql"
             try:
-                setup = _setup_of(event)
+                setup = _setup_of(s, event)
                 fresh = setup != self._setup
                 # The log's mark before any figure is read: what is read after it is at
                 # least as new, and anything later is logged after the mark.
@@ -140,7 +140,8 @@ class LiveFigures:
         self._parts.clear()
         self._sums.clear()
         self._sorted.clear()
-        for customer_id, part in _parts(s, event, None).items():
+        self._queries = _queries(event, partial=True)
+        for customer_id, part in _parts(s, event, _queries(event, partial=False), None).items():
             self._parts[customer_id] = part
             self._add(part, 1, loading=True)
         for values in self._sorted.values():
@@ -148,7 +149,7 @@ class LiveFigures:
         self.recomputed = -1
 
     def _update(self, s: Session, event: Event, customers: list[int]) -> None:
-        new = _parts(s, event, customers)
+        new = _parts(s, event, self._queries, customers)
         for customer_id in customers:
             old = self._parts.pop(customer_id, _NOTHING)
             self._add(old, -1)
@@ -348,9 +349,11 @@ def _snapshot_mark(snapshot: str) -> tuple[int, tuple[int, ...]]:
     return int(xmax), tuple(int(x) for x in xip.split(",") if x)
 
 
-def _setup_of(event: Event) -> tuple[Any, ...]:
-    """What each customer's figures depend on besides the customer's own rows."""
+def _setup_of(s: Session, event: Event) -> tuple[Any, ...]:
+    """What each customer's figures depend on besides the customer's own rows (and which
+    database: a station may be pointed at another)."""
     return (
+        str(s.get_bind().url),
         event.id,
         event.event_date,
         event.next_event_on,
@@ -375,44 +378,25 @@ def _edges(event: Event) -> list[datetime]:
 # -- what each customer adds ------------------------------------------------------------------
 
 
-def _parts(s: Session, event: Event, customers: Collection[int] | None) -> dict[int, _Part]:
-    """Per customer (of ``customers``; None: every customer), what they add to each figure,
-    with the definitions of ``kiosk.services.figures``."""
-    sums: dict[int, dict[Key, list[int]]] = {}
-    durations: dict[int, list[tuple[F.Interval, int, int]]] = {}
-
-    def add(customer_id: int, key: Key, *values: Any) -> None:
-        theirs = sums.get(customer_id)
-        if theirs is None:
-            theirs = sums[customer_id] = {}
-        total = theirs.get(key)
-        if total is None:
-            theirs[key] = [int(v or 0) for v in values]
-        else:
-            for index, value in enumerate(values):
-                total[index] += int(value or 0)
+def _queries(event: Event, partial: bool) -> dict[str, Any]:
+    """Every query that reads what customers add, built once per set-up: restricted to the
+    customers of the ``customers`` parameter when ``partial``, else over every customer.
+    With the definitions of ``kiosk.services.figures`` (its own queries where they can be
+    restricted: the funnel counts and the timelines' durations)."""
+    customers = bindparam("customers", expanding=True) if partial else None
 
     def among(column: Any) -> Any:
         return column.in_(customers) if customers is not None else true()
 
-    branch_of = dict(
-        s.execute(select(Customer.id, Customer.branch_id).where(among(Customer.id))).all()
-    )
-    # The funnel counts: the reports' own queries, per customer.
-    for customer_id, counts in F.customer_attendance(s, event, customers).items():
-        add(customer_id, ("branch", branch_of[customer_id]), *(counts[n] for n in F._COUNTS), 1)
-
-    # Slots: invitations (invited, expected), then arrivals judged as reception judged them.
-    slots = {slot.id: slot for slot in event.slots}
-    for customer_id, slot_id, status in s.execute(
-        select(Invitation.customer_id, Invitation.slot_id, Invitation.status).where(
+    redeemed = (Slip.event_id == event.id, Slip.status == SlipStatus.REDEEMED)
+    queries: dict[str, Any] = {
+        "customers": select(Customer.id, Customer.branch_id, Customer.points_balance).where(
+            among(Customer.id)
+        ),
+        "invitations": select(Invitation.customer_id, Invitation.slot_id, Invitation.status).where(
             Invitation.event_id == event.id, among(Invitation.customer_id)
-        )
-    ):
-        add(customer_id, ("slot", slot_id), 1, status == InvitationStatus.CONFIRMED, 0, 0, 0, 0)
-    edges = _edges(event)
-    for customer_id, checked_in_at, companions, slot_id, window_starts_at in s.execute(
-        select(
+        ),
+        "visits": select(
             Visit.customer_id,
             Visit.checked_in_at,
             Visit.companions,
@@ -420,112 +404,51 @@ def _parts(s: Session, event: Event, customers: Collection[int] | None) -> dict[
             Invitation.window_starts_at,
         )
         .outerjoin(Invitation, Invitation.id == Visit.invitation_id)
-        .where(Visit.event_id == event.id, among(Visit.customer_id))
-    ):
-        if edges:
-            bucket = min(max(bisect_right(edges, checked_in_at) - 1, 0), len(edges) - 1)
-            add(customer_id, ("bucket", bucket), 1)
-        if slot_id is not None:
-            side = (
-                F.arrival_side(
-                    slots[slot_id], event.window_minutes, checked_in_at, window_starts_at
-                )
-                if slot_id in slots
-                else 0
-            )
-            add(customer_id, ("slot", slot_id), 0, 0, 1, side < 0, side > 0, companions)
-
-    # Queues: tickets per queue and status; coverage: visits that needed governance, and
-    # visits of customers with mobile banking.
-    for customer_id, queue, status, n in s.execute(
-        select(Visit.customer_id, QueueEntry.queue, QueueEntry.status, func.count(QueueEntry.id))
+        .where(Visit.event_id == event.id, among(Visit.customer_id)),
+        # Tickets per queue and status, visits that needed governance (a ticket with a
+        # reason), visits of customers with mobile banking (``figures.coverage``).
+        "tickets": select(
+            Visit.customer_id, QueueEntry.queue, QueueEntry.status, func.count(QueueEntry.id)
+        )
         .join(Visit, Visit.id == QueueEntry.visit_id)
         .where(QueueEntry.event_id == event.id, among(Visit.customer_id))
-        .group_by(Visit.customer_id, QueueEntry.queue, QueueEntry.status)
-    ):
-        add(customer_id, ("queue", queue, status), n)
-    for customer_id, n in s.execute(
-        select(Visit.customer_id, func.count(func.distinct(QueueEntry.visit_id)))
+        .group_by(Visit.customer_id, QueueEntry.queue, QueueEntry.status),
+        "needed": select(Visit.customer_id, func.count(func.distinct(QueueEntry.visit_id)))
         .join(Visit, Visit.id == QueueEntry.visit_id)
         .where(QueueEntry.event_id == event.id, QueueEntry.reason != "", among(Visit.customer_id))
-        .group_by(Visit.customer_id)
-    ):
-        add(customer_id, _COVERAGE, n, 0)
-    for customer_id, n in s.execute(
-        select(Visit.customer_id, func.count(Visit.id))
+        .group_by(Visit.customer_id),
+        "mobile": select(Visit.customer_id, func.count(Visit.id))
         .join(Customer, Customer.id == Visit.customer_id)
         .where(
             Visit.event_id == event.id,
             Customer.mobile_banking != MobileBanking.NONE,
             among(Visit.customer_id),
         )
-        .group_by(Visit.customer_id)
-    ):
-        add(customer_id, _COVERAGE, 0, n)
-
-    # Offers and tiers: redeemed slips.
-    redeemed = (Slip.event_id == event.id, Slip.status == SlipStatus.REDEEMED)
-    for customer_id, offer_id, quantity, points in s.execute(
-        select(Slip.customer_id, Slip.offer_id, func.sum(Slip.quantity), func.sum(Slip.points))
-        .where(*redeemed, among(Slip.customer_id))
-        .group_by(Slip.customer_id, Slip.offer_id)
-    ):
-        add(customer_id, ("offer", offer_id), quantity, points)
-    for customer_id, tier, n, points in s.execute(
-        select(Slip.customer_id, Slip.tier, func.count(Slip.id), func.sum(Slip.points))
-        .where(*redeemed, among(Slip.customer_id))
-        .group_by(Slip.customer_id, Slip.tier)
-    ):
-        add(customer_id, ("tier", tier), 1, n, points)
-
-    _add_stock(s, event, among, add)
-
-    for interval, query in F.visit_durations(event, customers).items():
-        for customer_id, slot, seconds in s.execute(query):
-            durations.setdefault(customer_id, []).append((interval, int(slot), int(seconds)))
-
-    return {
-        customer_id: _Part(
-            tuple((key, tuple(values)) for key, values in sums.get(customer_id, {}).items()),
-            tuple(durations.get(customer_id, ())),
+        .group_by(Visit.customer_id),
+        # Redeemed slips per offer (``figures.offer_figures``) and per tier at issue.
+        "offers": select(
+            Slip.customer_id, Slip.offer_id, func.sum(Slip.quantity), func.sum(Slip.points)
         )
-        for customer_id in sums.keys() | durations.keys()
+        .where(*redeemed, among(Slip.customer_id))
+        .group_by(Slip.customer_id, Slip.offer_id),
+        "tiers": select(Slip.customer_id, Slip.tier, func.count(Slip.id), func.sum(Slip.points))
+        .where(*redeemed, among(Slip.customer_id))
+        .group_by(Slip.customer_id, Slip.tier),
     }
+    attendance = F.grouped_queries(event.id, F.customer_dimension, among=among(Customer.id))
+    queries.update(zip(("attendance_invitations", "attendance_visits", "attendance_slips"),
+                       attendance, strict=True))  # fmt: skip
+    queries.update(_stock_queries(event, among))
+    for interval, query in F.visit_durations(event, customers).items():
+        queries[f"durations_{interval.value}"] = query
+    return queries
 
 
-def _add_stock(s: Session, event: Event, among: Any, add: Any) -> None:
-    """Every customer's points and the invitees' expiring ones, per customer, with the
-    definitions of ``figures.points_stock``: (customers, balances, expired lots, settled
-    journal, expiring points, holders of expiring points)."""
+def _stock_queries(event: Event, among: Any) -> dict[str, Any]:
+    """Per customer, with the definitions of ``figures.points_stock``: lots expired before
+    the event day, the event's settled journal, and the invitees' points left in lots
+    expiring before the next event (with whether any such lot has points left)."""
     day = event.event_date
-    for customer_id, balance in s.execute(
-        select(Customer.id, Customer.points_balance).where(among(Customer.id))
-    ):
-        add(customer_id, _STOCK, 1, balance, 0, 0, 0, 0)
-    for customer_id, points in s.execute(
-        select(PointsLot.customer_id, func.sum(PointsLot.points))
-        .where(PointsLot.expires_on < day, among(PointsLot.customer_id))
-        .group_by(PointsLot.customer_id)
-    ):
-        add(customer_id, _STOCK, 0, 0, points, 0, 0, 0)
-    for customer_id, points in s.execute(
-        select(
-            JournalEntry.customer_id,
-            func.sum(
-                case(
-                    (JournalEntry.kind == JournalKind.RELEASE, -JournalEntry.points),
-                    else_=JournalEntry.points,
-                )
-            ),
-        )
-        .where(
-            JournalEntry.event_id == event.id,
-            JournalEntry.settled_at.is_not(None),
-            among(JournalEntry.customer_id),
-        )
-        .group_by(JournalEntry.customer_id)
-    ):
-        add(customer_id, _STOCK, 0, 0, 0, points, 0, 0)
     before = F.next_event_day(day, event.next_event_on)
     lots = aliased(PointsLot)
     moved = (
@@ -540,8 +463,28 @@ def _add_stock(s: Session, event: Event, among: Any, add: Any) -> None:
         .subquery()
     )
     left = PointsLot.points + func.coalesce(moved.c.n, 0)
-    for customer_id, points, held in s.execute(
-        select(PointsLot.customer_id, func.sum(left), func.count(PointsLot.id).filter(left > 0))
+    return {
+        "expired": select(PointsLot.customer_id, func.sum(PointsLot.points))
+        .where(PointsLot.expires_on < day, among(PointsLot.customer_id))
+        .group_by(PointsLot.customer_id),
+        "settled": select(
+            JournalEntry.customer_id,
+            func.sum(
+                case(
+                    (JournalEntry.kind == JournalKind.RELEASE, -JournalEntry.points),
+                    else_=JournalEntry.points,
+                )
+            ),
+        )
+        .where(
+            JournalEntry.event_id == event.id,
+            JournalEntry.settled_at.is_not(None),
+            among(JournalEntry.customer_id),
+        )
+        .group_by(JournalEntry.customer_id),
+        "expiring": select(
+            PointsLot.customer_id, func.sum(left), func.count(PointsLot.id).filter(left > 0)
+        )
         .select_from(PointsLot)
         .outerjoin(moved, moved.c.lot_id == PointsLot.id)
         .where(
@@ -552,6 +495,92 @@ def _add_stock(s: Session, event: Event, among: Any, add: Any) -> None:
             .where(Invitation.customer_id == PointsLot.customer_id, Invitation.event_id == event.id)
             .exists(),
         )
-        .group_by(PointsLot.customer_id)
-    ):
+        .group_by(PointsLot.customer_id),
+    }
+
+
+def _parts(
+    s: Session, event: Event, queries: dict[str, Any], customers: list[int] | None
+) -> dict[int, _Part]:
+    """Per customer (of ``customers``; None: every customer), what they add to each figure."""
+    sums: dict[int, dict[Key, list[int]]] = {}
+    durations: dict[int, list[tuple[F.Interval, int, int]]] = {}
+    parameters = {"customers": customers} if customers is not None else {}
+
+    connection = s.connection()  # Core: column queries need no ORM step
+
+    def rows(name: str) -> Any:
+        return connection.execute(queries[name], parameters)
+
+    def add(customer_id: int, key: Key, *values: Any) -> None:
+        theirs = sums.get(customer_id)
+        if theirs is None:
+            theirs = sums[customer_id] = {}
+        total = theirs.get(key)
+        if total is None:
+            theirs[key] = [int(v or 0) for v in values]
+        else:
+            for index, value in enumerate(values):
+                total[index] += int(value or 0)
+
+    # Every customer's points (the stock the bank's ratio divides by), and their branch.
+    branch_of = {}
+    for customer_id, branch_id, balance in rows("customers"):
+        branch_of[customer_id] = branch_id
+        add(customer_id, _STOCK, 1, balance, 0, 0, 0, 0)
+    for customer_id, points in rows("expired"):
+        add(customer_id, _STOCK, 0, 0, points, 0, 0, 0)
+    for customer_id, points in rows("settled"):
+        add(customer_id, _STOCK, 0, 0, 0, points, 0, 0)
+    for customer_id, points, held in rows("expiring"):
         add(customer_id, _STOCK, 0, 0, 0, 0, points, int(held or 0) > 0)
+
+    # The funnel counts: the reports' own queries, per customer, added up per branch.
+    attendance = F.grouped_counts(
+        [rows(f"attendance_{name}") for name in ("invitations", "visits", "slips")]
+    )
+    for customer_id, counts in attendance.items():
+        add(customer_id, ("branch", branch_of[customer_id]), *(counts[n] for n in F._COUNTS), 1)
+
+    # Slots: invitations (invited, expected), then arrivals judged as reception judged them;
+    # and the stretch of the day each check-in falls in.
+    slots = {slot.id: slot for slot in event.slots}
+    for customer_id, slot_id, status in rows("invitations"):
+        add(customer_id, ("slot", slot_id), 1, status == InvitationStatus.CONFIRMED, 0, 0, 0, 0)
+    edges = _edges(event)
+    for customer_id, checked_in_at, companions, slot_id, window_starts_at in rows("visits"):
+        if edges:
+            bucket = min(max(bisect_right(edges, checked_in_at) - 1, 0), len(edges) - 1)
+            add(customer_id, ("bucket", bucket), 1)
+        if slot_id is not None:
+            side = (
+                F.arrival_side(
+                    slots[slot_id], event.window_minutes, checked_in_at, window_starts_at
+                )
+                if slot_id in slots
+                else 0
+            )
+            add(customer_id, ("slot", slot_id), 0, 0, 1, side < 0, side > 0, companions)
+
+    for customer_id, queue, status, n in rows("tickets"):
+        add(customer_id, ("queue", queue, status), n)
+    for customer_id, n in rows("needed"):
+        add(customer_id, _COVERAGE, n, 0)
+    for customer_id, n in rows("mobile"):
+        add(customer_id, _COVERAGE, 0, n)
+    for customer_id, offer_id, quantity, points in rows("offers"):
+        add(customer_id, ("offer", offer_id), quantity, points)
+    for customer_id, tier, n, points in rows("tiers"):
+        add(customer_id, ("tier", tier), 1, n, points)
+
+    for interval in F.Interval:
+        for customer_id, slot, seconds in rows(f"durations_{interval.value}"):
+            durations.setdefault(customer_id, []).append((interval, int(slot), int(seconds)))
+
+    return {
+        customer_id: _Part(
+            tuple((key, tuple(values)) for key, values in sums.get(customer_id, {}).items()),
+            tuple(durations.get(customer_id, ())),
+        )
+        for customer_id in sums.keys() | durations.keys()
+    }
