@@ -388,7 +388,19 @@ def _queries(event: Event, partial: bool) -> dict[str, Any]:
     def among(column: Any) -> Any:
         return column.in_(customers) if customers is not None else true()
 
-    redeemed = (Slip.event_id == event.id, Slip.status == SlipStatus.REDEEMED)
+    def of_event(column: Any) -> Any:
+        return F.of_event(column, event.id, partial)
+
+    redeemed = (of_event(Slip.event_id), Slip.status == SlipStatus.REDEEMED)
+    # The customers' tickets found through their visits (the tickets' visit index), not by
+    # walking the event's tickets.
+    their_tickets = (
+        QueueEntry.visit_id.in_(
+            select(Visit.id).where(Visit.event_id == event.id, among(Visit.customer_id))
+        )
+        if partial
+        else true()
+    )
     queries: dict[str, Any] = {
         "customers": select(Customer.id, Customer.branch_id, Customer.points_balance).where(
             among(Customer.id)
@@ -411,11 +423,16 @@ def _queries(event: Event, partial: bool) -> dict[str, Any]:
             Visit.customer_id, QueueEntry.queue, QueueEntry.status, func.count(QueueEntry.id)
         )
         .join(Visit, Visit.id == QueueEntry.visit_id)
-        .where(QueueEntry.event_id == event.id, among(Visit.customer_id))
+        .where(of_event(QueueEntry.event_id), among(Visit.customer_id), their_tickets)
         .group_by(Visit.customer_id, QueueEntry.queue, QueueEntry.status),
         "needed": select(Visit.customer_id, func.count(func.distinct(QueueEntry.visit_id)))
         .join(Visit, Visit.id == QueueEntry.visit_id)
-        .where(QueueEntry.event_id == event.id, QueueEntry.reason != "", among(Visit.customer_id))
+        .where(
+            of_event(QueueEntry.event_id),
+            QueueEntry.reason != "",
+            among(Visit.customer_id),
+            their_tickets,
+        )
         .group_by(Visit.customer_id),
         "mobile": select(Visit.customer_id, func.count(Visit.id))
         .join(Customer, Customer.id == Visit.customer_id)
