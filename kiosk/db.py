@@ -186,8 +186,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Execution option of a connection that only reads (the dashboard's figures): on SQLite its
+# transaction begins DEFERRED, a snapshot like any other (WAL) but without the write lock,
+# so a long read does not hold the other stations' writes back. Everything else begins
+# IMMEDIATE, so a transaction that reads and then writes never fails to upgrade its lock.
+READ_ONLY = "kiosk_read_only"
+
+
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_db_engine(url: str) -> Engine:

@@ -38,6 +38,7 @@ from sqlalchemy import bindparam, case, func, select, text, true
 from sqlalchemy.orm import Session, aliased
 
 from kiosk.clock import Clock
+from kiosk.db import READ_ONLY
 from kiosk.models import (
     Branch,
     Customer,
@@ -88,6 +89,7 @@ class LiveFigures:
     """One dashboard's figures, kept between refreshes (one per dashboard station)."""
 
     recomputed: int = 0  # customers the last refresh recomputed (-1: it read everything)
+    ready: bool = False  # a refresh succeeded: the next one reads only what changed
     _setup: Any = None
     _mark: Mark = None
     _parts: dict[int, _Part] = field(default_factory=dict)
@@ -111,6 +113,7 @@ class LiveFigures:
         now = (clock or Clock()).now()
         with uow:
             s = uow.session
+            s.connection(execution_options={READ_ONLY: True})  # reads only: no write lock
             event = current_event(s)
             postgresql = s.get_bind().dialect.name == "postgresql"
             try:
@@ -129,10 +132,13 @@ class LiveFigures:
                             self._update(s, event, changed[start : start + CHUNK])
                         self.recomputed = len(changed)
                 self._setup, self._mark = setup, mark
-                return self._assemble(s, event, now, with_timelines, with_stock)
+                figures = self._assemble(s, event, now, with_timelines, with_stock)
             except BaseException:
                 self._setup = None  # half-applied: read everything next time
+                self.ready = False
                 raise
+        self.ready = True
+        return figures
 
     # -- keeping ----------------------------------------------------------------------------
 

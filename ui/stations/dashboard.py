@@ -12,9 +12,9 @@ reactivated, points redeemed per tier). Every figure comes from
 
 It refreshes itself every few seconds with a QTimer in the main thread, only while it is on
 screen (less often when a refresh takes long, so it never keeps the window busy more than a
-tenth of the time). The figures are kept between refreshes (``LiveFigures``): the first
-refresh reads the whole event, each later one only the customers that changed since, so a
-refresh costs the same on a small event and a large one. The timelines and every
+tenth of the time). The figures are kept between refreshes (``LiveFigures``): a thread reads
+the whole event once, and from then on each refresh reads only the customers that changed
+since, so a refresh costs the same on a small event and a large one. The timelines and every
 customer's points (the stock the bank's ratio divides by, the points expiring) are shown
 every sixth refresh, as when they were read in full each time. The alert limits are the
 coordinator's preference on this machine (``Settings.dashboard_thresholds``).
@@ -22,6 +22,7 @@ coordinator's preference on this machine (``Settings.dashboard_thresholds``).
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -201,8 +202,11 @@ class DashboardStation(StationPage):
         self.stock: PointsStock | None = None
         self.spaces: list[StationSpace] = []
         self.refreshes = 0
-        # The figures kept between refreshes: each refresh reads only what changed.
+        # The figures kept between refreshes: each refresh reads only what changed. The first
+        # reading of the whole event runs on a thread of its own (seconds on a large event);
+        # until it is done, each refresh reads every figure in full, as before.
         self.live = LiveFigures()
+        self.priming: threading.Thread | None = None
         self.refresh_ms = every(REFRESH_MS)
         self.timer = QTimer(self)
         self.timer.setInterval(self.refresh_ms)
@@ -409,17 +413,28 @@ class DashboardStation(StationPage):
         self.timer.stop()
         super().hideEvent(event)
 
+    def _prime(self) -> None:
+        """On the priming thread: the live figures' first reading of the whole event."""
+        try:
+            self.live.figures(self.context.uow(), clock=self.context.app.clock)
+        except Exception:  # the refreshes read in full meanwhile; tried again next time
+            self.priming = None
+
     def refresh(self) -> None:
         with_timelines = self.refreshes % TIMELINES_EVERY == 0
         self.refreshes += 1
         started = time.perf_counter()
+        live = self.live if self.live.ready else None  # the thread is done with it
+        if live is None and self.priming is None:
+            self.priming = threading.Thread(target=self._prime, name="dashboard", daemon=True)
+            self.priming.start()
         try:
             board = dashboard.snapshot(
                 self.context.uow(),
                 clock=self.context.app.clock,
                 thresholds=self.thresholds,
                 with_timelines=with_timelines,
-                live=self.live,
+                live=live,
             )
         except KioskError as error:
             self.alerts.show_result(Tone.ERROR, _("The figures cannot be read."), str(error))
@@ -436,11 +451,7 @@ class DashboardStation(StationPage):
         self._show(board)
         # On a very large event a refresh takes a while: keep the screen responsive by
         # refreshing at most a tenth of the time.
-        # The first refresh reads the whole event once; later ones only what changed, so it
-        # does not set the pace.
         spent_ms = (time.perf_counter() - started) * 1000
-        if self.live.recomputed < 0:
-            spent_ms = 0
         self.timer.setInterval(max(self.refresh_ms, int(10 * spent_ms)))
 
     def edit_limits(self) -> None:

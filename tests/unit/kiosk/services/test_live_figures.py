@@ -101,9 +101,7 @@ def test_live_figures_equal_a_full_recomputation_as_the_day_goes_on(
     with_slip = _both(day_db, live, clock)
     assert live.recomputed == 1
     assert with_slip.total.slips == after.total.slips + 1
-    supervisor = next(
-        no for no in ("S001", "RM001", "RM002") if _is_supervisor(day_db, no, clock)
-    )
+    supervisor = next(no for no in ("S001", "RM001", "RM002") if _is_supervisor(day_db, no, clock))
     approval = approve(
         day_db.unit_of_work(), supervisor, DEMO_PIN, action=Action.VOID_SLIP, clock=clock
     )
