@@ -184,3 +184,50 @@ def test_a_change_committed_after_a_later_one_is_not_missed(
     finally:
         slow.dispose()
         database.dispose()
+
+
+def _drop_figure_triggers(database: Database) -> None:
+    """Test setup: the schema without migration 0018's triggers, to compare against."""
+    with database.engine.begin() as connection:
+        if database.engine.dialect.name == "postgresql":
+            dropped = connection.scalars(
+                text(
+                    "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                    "WHERE t.tgname = 'figure_change'"
+                )
+            ).all()
+            for table in dropped:
+                connection.execute(text(f'DROP TRIGGER figure_change ON "{table}"'))
+        else:
+            dropped = connection.scalars(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                    "AND name LIKE 'figure_change_%'"
+                )
+            ).all()
+            for name in dropped:
+                connection.execute(text(f'DROP TRIGGER "{name}"'))
+    assert len(dropped) >= 10  # one per table (three per table on SQLite)
+
+
+def test_the_log_costs_a_check_in_no_round_trip(
+    day_db: Database, simulated_day: tuple[Path, SimulationSummary, FixedClock]
+) -> None:
+    """The triggers write the log inside the statements the desks send anyway: a check-in
+    (and its slips' and steps' writes alike) sends exactly as many round trips with them as
+    without them."""
+    from kiosk import roundtrips
+
+    _source, _summary, clock = simulated_day
+    first, second = _not_arrived(day_db, 2)
+    r001 = staff_session(day_db.unit_of_work(), "R001", clock=clock)
+    with day_db.unit_of_work() as uow:
+        logged = uow.session.scalar(text("SELECT count(*) FROM figure_change"))
+    with roundtrips.count(day_db.engine) as logging:
+        reception.check_in(day_db.unit_of_work(), first, r001, clock=clock)
+    with day_db.unit_of_work() as uow:
+        assert uow.session.scalar(text("SELECT count(*) FROM figure_change")) > logged
+    _drop_figure_triggers(day_db)
+    with roundtrips.count(day_db.engine) as plain:
+        reception.check_in(day_db.unit_of_work(), second, r001, clock=clock)
+    assert logging.total == plain.total > 0, (str(logging), str(plain))
