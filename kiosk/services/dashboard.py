@@ -146,13 +146,16 @@ def snapshot(
     thresholds: Thresholds | None = None,
     with_timelines: bool = True,
     live: LiveFigures | None = None,
+    reload: bool = True,
 ) -> Dashboard:
     """One dashboard refresh: every figure in one transaction, and its alerts. With ``live``
     (kept by the station between refreshes) only what changed since its last refresh is
-    read again; the figures are the same."""
+    read again; the figures are the same. ``reload`` False: when the live figures would have
+    to read the whole event again, read in full this once instead (``LiveFigures.figures``)."""
     thresholds = (thresholds or Thresholds()).check()
+    figures = None
     if live is not None:
-        figures = live.figures(uow, clock=clock, with_timelines=with_timelines)
-    else:
+        figures = live.figures(uow, clock=clock, with_timelines=with_timelines, reload=reload)
+    if figures is None:  # no live figures, or they must read the whole event again first
         figures = event_figures(uow, clock=clock, with_timelines=with_timelines)
     return Dashboard(figures, thresholds, alerts(figures, thresholds))

@@ -105,9 +105,13 @@ class LiveFigures:
         clock: Clock | None = None,
         with_timelines: bool = True,
         with_stock: bool | None = None,
-    ) -> F.EventFigures:
+        reload: bool = True,
+    ) -> F.EventFigures | None:
         """The same figures as ``figures.event_figures``, from what changed since the last
-        call."""
+        call. When the whole event must be read again (the first call, a new set-up, very
+        many changes) and ``reload`` is False: None, and ``ready`` turns False, so that the
+        caller reads in full this time and reads the event again where it cannot be felt
+        (the dashboard station, on a thread)."""
         if with_stock is None:
             with_stock = with_timelines
         now = (clock or Clock()).now()
@@ -122,6 +126,9 @@ class LiveFigures:
                 # The log's mark before any figure is read: what is read after it is at
                 # least as new, and anything later is logged after the mark.
                 mark, changed = _changed(s, postgresql, None if fresh else self._mark)
+                if (fresh or len(changed) > RELOAD_OVER) and not reload:
+                    self._setup, self.ready = None, False
+                    return None
                 if fresh:
                     self._reload(s, event)
                 else:

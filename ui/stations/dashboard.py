@@ -22,6 +22,7 @@ coordinator's preference on this machine (``Settings.dashboard_thresholds``).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from datetime import timedelta
@@ -415,17 +416,16 @@ class DashboardStation(StationPage):
 
     def _prime(self) -> None:
         """On the priming thread: the live figures' first reading of the whole event."""
-        try:
+        # On failure the refreshes read in full meanwhile, and the next one starts again.
+        with contextlib.suppress(Exception):
             self.live.figures(self.context.uow(), clock=self.context.app.clock)
-        except Exception:  # the refreshes read in full meanwhile; tried again next time
-            self.priming = None
 
     def refresh(self) -> None:
         with_timelines = self.refreshes % TIMELINES_EVERY == 0
         self.refreshes += 1
         started = time.perf_counter()
         live = self.live if self.live.ready else None  # the thread is done with it
-        if live is None and self.priming is None:
+        if live is None and (self.priming is None or not self.priming.is_alive()):
             self.priming = threading.Thread(target=self._prime, name="dashboard", daemon=True)
             self.priming.start()
         try:
@@ -435,6 +435,7 @@ class DashboardStation(StationPage):
                 thresholds=self.thresholds,
                 with_timelines=with_timelines,
                 live=live,
+                reload=False,  # a new set-up or a pull: read again on the thread
             )
         except KioskError as error:
             self.alerts.show_result(Tone.ERROR, _("The figures cannot be read."), str(error))

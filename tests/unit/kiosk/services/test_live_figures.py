@@ -5,6 +5,7 @@ PostgreSQL; and a refresh recomputes only the customers that changed."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -231,3 +232,30 @@ def test_the_log_costs_a_check_in_no_round_trip(
     with roundtrips.count(day_db.engine) as plain:
         reception.check_in(day_db.unit_of_work(), second, r001, clock=clock)
     assert logging.total == plain.total > 0, (str(logging), str(plain))
+
+
+def test_a_new_set_up_is_read_again_elsewhere_when_asked(
+    day_db: Database, simulated_day: tuple[Path, SimulationSummary, FixedClock]
+) -> None:
+    """``reload=False`` (the station's refresh): a refresh that would have to read the whole
+    event gives None instead and says it is not ready, so the dashboard reads in full once
+    and reads the event again on its thread; the figures stay right throughout."""
+    from kiosk import audit
+    from kiosk.models import TimeSlot
+
+    _source, _summary, clock = simulated_day
+    live = LiveFigures()
+    assert live.figures(day_db.unit_of_work(), clock=clock, reload=False) is None
+    assert not live.ready
+    _both(day_db, live, clock)
+    assert live.ready
+    with audit.unaudited(), day_db.unit_of_work() as uow:  # test setup: a slot moved
+        slot = uow.session.scalars(select(TimeSlot).order_by(TimeSlot.id)).first()
+        assert slot is not None
+        slot.ends_at = slot.ends_at + timedelta(minutes=30)
+        uow.commit()
+    board = dashboard.snapshot(day_db.unit_of_work(), clock=clock, live=live, reload=False)
+    assert not live.ready
+    assert board.figures == event_figures(day_db.unit_of_work(), clock=clock)
+    _both(day_db, live, clock)  # read again (the station's thread), then right again
+    assert live.ready and live.recomputed == -1
