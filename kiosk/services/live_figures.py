@@ -29,6 +29,7 @@ changed at once (a pull or an import): one full read is cheaper than thousands o
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -73,15 +74,16 @@ _COVERAGE: Key = ("coverage",)
 _STATUSES = (QueueStatus.WAITING, QueueStatus.CALLED, QueueStatus.DONE)
 
 
-@dataclass(frozen=True, slots=True)
-class _Part:
-    """What one customer adds: to each running sum, and durations to the timelines."""
+_INTERVALS = list(F.Interval)
 
-    sums: tuple[tuple[Key, tuple[int, ...]], ...]
-    durations: tuple[tuple[F.Interval, int, int], ...]  # (interval, slot key, seconds)
-
-
-_NOTHING = _Part((), ())
+# What one customer adds, as one flat array of 64-bit integers: the number of sums it adds to,
+# then per sum (key number, width, values...), then per duration (interval number, slot key,
+# seconds). Flat: 100,000 customers are 100,000 small objects, not millions, so they cost
+# tens of MB, not hundreds, and the garbage collector has nothing in them to walk.
+_Part = array
+_NOTHING = array("q", [0])
+# Before encoding: (key, values) per sum, (interval number, slot key, seconds) per duration.
+_Raw = tuple[dict[Key, list[int]], list[tuple[int, int, int]]]
 
 
 @dataclass
@@ -95,7 +97,8 @@ class LiveFigures:
     _parts: dict[int, _Part] = field(default_factory=dict)
     _sums: dict[Key, list[int]] = field(default_factory=dict)
     _sorted: dict[tuple[F.Interval, int], list[int]] = field(default_factory=dict)
-    _keys: dict[Key, Key] = field(default_factory=dict)  # one object per key, shared
+    _key_numbers: dict[Key, int] = field(default_factory=dict)
+    _key_list: list[Key] = field(default_factory=list)
     _queries: dict[str, Any] = field(default_factory=dict)  # per customer, built per set-up
 
     def figures(
@@ -154,8 +157,10 @@ class LiveFigures:
         self._sums.clear()
         self._sorted.clear()
         self._queries = _queries(event, partial=True)
-        for customer_id, part in _parts(s, event, _queries(event, partial=False), None).items():
-            self._parts[customer_id] = part
+        raw = _parts(s, event, _queries(event, partial=False), None)
+        while raw:
+            customer_id, theirs = raw.popitem()
+            part = self._parts[customer_id] = self._encode(theirs)
             self._add(part, 1, loading=True)
         for values in self._sorted.values():
             values.sort()
@@ -166,19 +171,35 @@ class LiveFigures:
         for customer_id in customers:
             old = self._parts.pop(customer_id, _NOTHING)
             self._add(old, -1)
-            part = new.get(customer_id, _NOTHING)
-            if part.sums or part.durations:
-                self._parts[customer_id] = part
+            if customer_id in new:
+                part = self._parts[customer_id] = self._encode(new[customer_id])
                 self._add(part, 1)
 
+    def _encode(self, raw: _Raw) -> _Part:
+        sums, durations = raw
+        flat = [len(sums)]
+        for key, values in sums.items():
+            number = self._key_numbers.get(key)
+            if number is None:
+                number = self._key_numbers[key] = len(self._key_list)
+                self._key_list.append(key)
+            flat += (number, len(values), *values)
+        for duration in durations:
+            flat += duration
+        return array("q", flat)
+
     def _add(self, part: _Part, sign: int, *, loading: bool = False) -> None:
-        for key, values in part.sums:
+        at = 1
+        for _n in range(part[0]):
+            key, width = self._key_list[part[at]], part[at + 1]
             total = self._sums.get(key)
             if total is None:
-                total = self._sums[self._keys.setdefault(key, key)] = [0] * len(values)
-            for index, value in enumerate(values):
-                total[index] += sign * value
-        for interval, slot, seconds in part.durations:
+                total = self._sums[key] = [0] * width
+            for index in range(width):
+                total[index] += sign * part[at + 2 + index]
+            at += 2 + width
+        for start in range(at, len(part), 3):
+            interval, slot, seconds = _INTERVALS[part[start]], part[start + 1], part[start + 2]
             for group in (slot, -1):
                 ranked = self._sorted.setdefault((interval, group), [])
                 if sign < 0:
@@ -531,10 +552,10 @@ def _stock_queries(event: Event, among: Any) -> dict[str, Any]:
 
 def _parts(
     s: Session, event: Event, queries: dict[str, Any], customers: list[int] | None
-) -> dict[int, _Part]:
+) -> dict[int, _Raw]:
     """Per customer (of ``customers``; None: every customer), what they add to each figure."""
     sums: dict[int, dict[Key, list[int]]] = {}
-    durations: dict[int, list[tuple[F.Interval, int, int]]] = {}
+    durations: dict[int, list[tuple[int, int, int]]] = {}
     parameters = {"customers": customers} if customers is not None else {}
 
     connection = s.connection()  # Core: column queries need no ORM step
@@ -603,14 +624,11 @@ def _parts(
     for customer_id, tier, n, points in rows("tiers"):
         add(customer_id, ("tier", tier), 1, n, points)
 
-    for interval in F.Interval:
+    for number, interval in enumerate(_INTERVALS):
         for customer_id, slot, seconds in rows(f"durations_{interval.value}"):
-            durations.setdefault(customer_id, []).append((interval, int(slot), int(seconds)))
+            durations.setdefault(customer_id, []).append((number, int(slot), int(seconds)))
 
     return {
-        customer_id: _Part(
-            tuple((key, tuple(values)) for key, values in sums.get(customer_id, {}).items()),
-            tuple(durations.get(customer_id, ())),
-        )
+        customer_id: (sums.get(customer_id, {}), durations.get(customer_id, []))
         for customer_id in sums.keys() | durations.keys()
     }
