@@ -8,10 +8,24 @@ each with the steps, queue tickets, slips and booth redemptions a day leaves beh
 the last arrivals still waiting in the queues. The played database is kept in
 ``benchmarks/.cache/`` like the demo databases.
 
-- ``dashboard refresh`` (ms): ``kiosk.services.dashboard.snapshot`` without the timelines,
-  what the station runs every 5 s: funnel, slots, queues, branches, offers, coverage, alerts.
-- ``dashboard refresh with timelines`` (ms): the same with the four timelines (window
-  functions over every visit), which the station adds every sixth refresh.
+The station keeps its figures between refreshes (``kiosk.services.live_figures``): the first
+refresh reads the event once, each later one recomputes only the customers changed since.
+Each measurement runs on a throw-away copy of the played day, at 2,000 invitees and at
+100,000 (10,000 with ``--quick``), so the table shows whether a refresh grows with the event:
+
+- ``dashboard first refresh (reads the event), N invitees`` (ms): once per dashboard.
+- ``dashboard refresh, N invitees`` (ms): ``kiosk.services.dashboard.snapshot`` without the
+  timelines, what the station runs every 5 s (funnel, slots, queues, branches, offers,
+  coverage, alerts), after 20 arrived customers changed since the last refresh (each one's
+  row rewritten, so every figure of theirs is recomputed: more than a busy venue does in 5 s).
+  30 samples (10 with ``--quick``).
+- ``dashboard refresh with timelines, N invitees`` (ms): the same with the four timelines and
+  every customer's points, which the station shows every sixth refresh. 10 samples (5).
+- ``..., 100,000 / 2,000 invitees`` (×): the large event's median over the small one's;
+  about 1 means the refresh does not depend on the number of invitees.
+- ``full recomputation (the reports' queries)`` and ``... with timelines`` (ms): what every
+  refresh cost before, the reports' own path (``figures.event_figures``), for reference.
+  3 samples (2).
 """
 
 from __future__ import annotations
@@ -19,6 +33,7 @@ from __future__ import annotations
 import random
 import shutil
 import statistics
+import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +42,13 @@ from benchmarks import CACHE, Row, progress
 from benchmarks.demo_db import demo_database, sqlite_url
 from kiosk.db import head_revision
 
-FULL, QUICK = 100_000, 10_000
+FULL, QUICK, SMALL = 100_000, 10_000, 2_000
+CHANGED = 20  # customers changed between two refreshes (a busy venue's 5 seconds, and more)
+FIRST = "dashboard first refresh (reads the event)"
+REFRESH = "dashboard refresh"
+WITH_TIMELINES = "dashboard refresh with timelines"
+FULL_REFRESH = "full recomputation (the reports' queries)"
+FULL_WITH_TIMELINES = "full recomputation with timelines"
 
 
 def played_database(invitees: int) -> Path:
@@ -206,34 +227,94 @@ def _play(path: Path) -> None:
 
 
 def run(quick: bool) -> list[Row]:
+    rows: list[Row] = []
+    small, large = SMALL, (QUICK if quick else FULL)
+    medians: dict[tuple[int, str], float] = {}
+    for invitees in (small, large):
+        for row in _measure(invitees, quick):
+            rows.append(row)
+            medians[(invitees, row.name.split(",")[0])] = statistics.median(row.samples)
+    for name in (REFRESH, WITH_TIMELINES):
+        ratio = medians[(large, name)] / medians[(small, name)]
+        progress(f"{name}: {large:,} / {small:,} invitees = {ratio:.2f}x")
+        rows.append(Row(f"{name}, {large:,} / {small:,} invitees", "×", [ratio]))
+    return rows
+
+
+def _measure(invitees: int, quick: bool) -> list[Row]:
+    """The refreshes on a copy of the played day (the refreshes between write to it)."""
     from kiosk.clock import FixedClock
     from kiosk.db import open_database
     from kiosk.services import dashboard
+    from kiosk.services.live_figures import LiveFigures
 
-    invitees = QUICK if quick else FULL
-    path = played_database(invitees)
-    database = open_database(sqlite_url(path))
-    clock = FixedClock(_noon(database))
-    rows = []
-    for name, with_timelines, count in (
-        ("dashboard refresh", False, 10 if quick else 30),
-        ("dashboard refresh with timelines", True, 3 if quick else 10),
-    ):
-        dashboard.snapshot(database.unit_of_work(), clock=clock, with_timelines=with_timelines)
-        samples = []
-        for _n in range(count):
-            started = time.perf_counter()
-            board = dashboard.snapshot(
-                database.unit_of_work(), clock=clock, with_timelines=with_timelines
+    played = played_database(invitees)
+    with tempfile.TemporaryDirectory(dir=CACHE) as folder:
+        path = Path(folder) / played.name
+        shutil.copyfile(played, path)
+        database = open_database(sqlite_url(path))
+        clock = FixedClock(_noon(database))
+        arrived = _arrived_customers(database)
+        rng = random.Random(invitees)
+        rows = []
+        # The first refresh of a dashboard reads the whole event once.
+        live = LiveFigures()
+        started = time.perf_counter()
+        dashboard.snapshot(database.unit_of_work(), clock=clock, live=live)
+        first = (time.perf_counter() - started) * 1000
+        progress(f"dashboard first refresh, {invitees:,} invitees: {first:.0f} ms (reads all)")
+        rows.append(Row(f"{FIRST}, {invitees:,} invitees", "ms", [first]))
+        for name, with_timelines, count in (
+            (REFRESH, False, 10 if quick else 30),
+            (WITH_TIMELINES, True, 5 if quick else 10),
+        ):
+            samples = []
+            for _n in range(count):
+                _touch(database, rng.sample(arrived, CHANGED))
+                started = time.perf_counter()
+                board = dashboard.snapshot(
+                    database.unit_of_work(), clock=clock, with_timelines=with_timelines, live=live
+                )
+                samples.append((time.perf_counter() - started) * 1000)
+                assert live.recomputed == CHANGED, live.recomputed
+            progress(
+                f"{name}, {invitees:,} invitees: median {statistics.median(samples):.1f} ms "
+                f"({board.figures.total.arrived:,} visits, {board.figures.total.slips:,} slips)"
             )
-            samples.append((time.perf_counter() - started) * 1000)
-        progress(
-            f"{name}: median {statistics.median(samples):.0f} ms "
-            f"({board.figures.total.arrived:,} visits, {board.figures.total.slips:,} slips)"
-        )
-        rows.append(Row(f"{name}, {invitees:,} invitees", "ms", samples))
-    database.dispose()
+            rows.append(Row(f"{name}, {invitees:,} invitees", "ms", samples))
+        # The reports' full recomputation, what each refresh cost before: the reference.
+        for name, with_timelines in ((FULL_REFRESH, False), (FULL_WITH_TIMELINES, True)):
+            samples = []
+            for _n in range(2 if quick else 3):
+                started = time.perf_counter()
+                dashboard.snapshot(
+                    database.unit_of_work(), clock=clock, with_timelines=with_timelines
+                )
+                samples.append((time.perf_counter() - started) * 1000)
+            rows.append(Row(f"{name}, {invitees:,} invitees", "ms", samples))
+        database.dispose()
     return rows
+
+
+def _arrived_customers(database: object) -> list[int]:
+    from sqlalchemy import select
+
+    from kiosk.models import Visit
+
+    with database.unit_of_work() as uow:  # type: ignore[attr-defined]
+        return list(uow.session.scalars(select(Visit.customer_id)))
+
+
+def _touch(database: object, customers: list[int]) -> None:
+    """A few customers changed between two refreshes, as desks do: each customer row
+    rewritten (its trigger logs it, so the next refresh recomputes every figure of theirs)."""
+    from sqlalchemy import text
+
+    with database.engine.begin() as connection:  # type: ignore[attr-defined]
+        connection.execute(
+            text("UPDATE customer SET points_balance = points_balance WHERE id = :c"),
+            [{"c": c} for c in customers],
+        )
 
 
 def _noon(database: object) -> object:

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 # The newest migration. Opening a database already at this revision needs no Alembic at all,
 # which keeps almost a second of imports off every start-up; tests/unit/kiosk/test_migrations.py
 # fails when a new migration is added without updating this.
-HEAD_REVISION = "5a0c3e8d1f27"
+HEAD_REVISION = "5c1f0b7d9e42"
 
 _PG_MIGRATION_LOCK = 0x6B696F736B  # "kiosk"
 # Every engine this process made, so a command can close what it opened even when it stopped
@@ -187,8 +187,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Execution option of a connection that only reads (the dashboard's figures): on SQLite its
+# transaction begins DEFERRED, a snapshot like any other (WAL) but without the write lock,
+# so a long read does not hold the other stations' writes back. Everything else begins
+# IMMEDIATE, so a transaction that reads and then writes never fails to upgrade its lock.
+READ_ONLY = "kiosk_read_only"
+
+
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_db_engine(url: str, *, bound: float | None = None) -> Engine:

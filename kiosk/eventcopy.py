@@ -23,13 +23,18 @@ from kiosk import dbroles
 from kiosk.db import Database, describe_url, open_database
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.models import Base, ChangeCounter, DatabaseAccess
+from kiosk.models import Base, ChangeCounter, DatabaseAccess, FigureChange
 
 BATCH = 2_000
 # Bookkeeping of the database itself rather than of the event: the target has its own.
 # The change counter restarts per database; the station role belongs to the target's own
-# set-up (``kiosk db setup``), not to the event.
-SKIPPED = {ChangeCounter.__tablename__, DatabaseAccess.__tablename__}
+# set-up (``kiosk db setup``), not to the event; the figures' change log is written by the
+# target's own triggers as the rows arrive.
+SKIPPED = {
+    ChangeCounter.__tablename__,
+    DatabaseAccess.__tablename__,
+    FigureChange.__tablename__,
+}
 
 
 class CopyError(KioskError):

@@ -586,6 +586,8 @@ class QueueEntry(Base):
         _check_in("queue", Queue, "queue"),
         _check_in("status", QueueStatus, "status"),
         Index("ix_queue_entry_waiting", "event_id", "queue", "status"),
+        # A customer's tickets, for the dashboard's per-customer figures (migration 0018).
+        Index("ix_queue_entry_visit", "visit_id"),
         # The queue invariant (kiosk.services.queues), held by the database: a desk has at
         # most one customer called (a second one would vanish from every screen), and a
         # visit at most one open ticket (a customer waits or is called in one place).
@@ -778,6 +780,8 @@ class Slip(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "serial"),
         _check_in("status", SlipStatus, "status"),
+        # A customer's slips, for the dashboard's per-customer figures (migration 0018).
+        Index("ix_slip_customer", "customer_id"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("points > 0", name="points_positive"),
     )
@@ -1050,6 +1054,27 @@ class ChangeCounter(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class FigureChange(Base):
+    """A customer whose figures a write touched, logged by a trigger on every table the event's
+    figures read (migration 0018); the dashboard recomputes only these customers
+    (``kiosk.services.live_figures``). ``xid``: the writing transaction on PostgreSQL."""
+
+    __tablename__ = "figure_change"
+    __table_args__ = (
+        # Partial: SQLite leaves xid empty, so its inserts pay for no index at all.
+        Index(
+            "ix_figure_change_xid",
+            "xid",
+            sqlite_where=text("xid IS NOT NULL"),
+            postgresql_where=text("xid IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int]
+    xid: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class DatabaseAccess(Base):

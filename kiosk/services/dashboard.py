@@ -17,6 +17,7 @@ from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.labels import queue_label
 from kiosk.services.figures import EventFigures, event_figures
+from kiosk.services.live_figures import LiveFigures
 from kiosk.uow import UnitOfWork
 
 
@@ -144,8 +145,17 @@ def snapshot(
     clock: Clock | None = None,
     thresholds: Thresholds | None = None,
     with_timelines: bool = True,
+    live: LiveFigures | None = None,
+    reload: bool = True,
 ) -> Dashboard:
-    """One dashboard refresh: every figure in one transaction, and its alerts."""
+    """One dashboard refresh: every figure in one transaction, and its alerts. With ``live``
+    (kept by the station between refreshes) only what changed since its last refresh is
+    read again; the figures are the same. ``reload`` False: when the live figures would have
+    to read the whole event again, read in full this once instead (``LiveFigures.figures``)."""
     thresholds = (thresholds or Thresholds()).check()
-    figures = event_figures(uow, clock=clock, with_timelines=with_timelines)
+    figures = None
+    if live is not None:
+        figures = live.figures(uow, clock=clock, with_timelines=with_timelines, reload=reload)
+    if figures is None:  # no live figures, or they must read the whole event again first
+        figures = event_figures(uow, clock=clock, with_timelines=with_timelines)
     return Dashboard(figures, thresholds, alerts(figures, thresholds))

@@ -68,6 +68,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -266,15 +267,28 @@ def _grouped(
 ) -> dict[Any, dict[str, int]]:
     """Every funnel count per value of the dimension: three GROUP BY queries. The visits'
     and slips' invitations are joined only when the dimension reads them (the RM)."""
-    result: dict[Any, dict[str, int]] = {}
+    queries = grouped_queries(event_id, dimension, by_invitation=by_invitation)
+    return grouped_counts([s.execute(query) for query in queries])
 
-    def add(key: Any, **values: Any) -> None:
-        row = result.setdefault(key, dict.fromkeys(_COUNTS, 0))
-        for name, value in values.items():
-            row[name] += int(value or 0)
 
+def of_event(column: Any, event_id: int, by_customer: bool) -> ColumnElement[bool]:
+    """``column == event_id``; when a few customers are read (``by_customer``), written so
+    that no index leads with the event: SQLite would otherwise walk every ticket or slip of
+    the event to find the customers' few, rather than take the customers' own index."""
+    return (column + 0 == event_id) if by_customer else (column == event_id)
+
+
+def grouped_queries(
+    event_id: int, dimension: Dimension, *, by_invitation: bool = False, among: Any = None
+) -> tuple[Any, Any, Any]:
+    """The three queries of ``_grouped``: invitations, visits, slips per dimension value,
+    each restricted by ``among`` (a condition on ``Customer``) when given; built once, a
+    caller may run them again with new parameters (the dashboard's per-customer figures)."""
+    by_customer = among is not None
+    if among is None:
+        among = true()
     key = dimension(Customer, Invitation).label("key")
-    for k, invited, confirmed, stock in s.execute(
+    invitations = (
         select(
             key,
             func.count(Invitation.id),
@@ -282,10 +296,9 @@ def _grouped(
             func.coalesce(func.sum(Customer.points_balance), 0),
         )
         .join(Customer, Customer.id == Invitation.customer_id)
-        .where(Invitation.event_id == event_id)
+        .where(Invitation.event_id == event_id, among)
         .group_by(key)
-    ):
-        add(k, invited=invited, confirmed=confirmed, points_stock=stock)
+    )
 
     # Whether the visit's invitation was confirmed, without joining it for every dimension
     # (an alias: the RM dimension joins the invitation already).
@@ -304,19 +317,7 @@ def _grouped(
         )
         .exists()
     )
-    for (
-        k,
-        arrived,
-        came,
-        walk_ins,
-        governed,
-        opened,
-        activated,
-        scan_pay,
-        let_through,
-        dormant,
-        woken,
-    ) in s.execute(
+    visits = (
         select(
             key,
             func.count(Visit.id),
@@ -335,9 +336,54 @@ def _grouped(
             func.coalesce(func.sum(case((reactivated, 1), else_=0)), 0),
         )
         .select_from(_joined(Visit, Visit.invitation_id, by_invitation))
-        .where(Visit.event_id == event_id)
+        .where(Visit.event_id == event_id, among)
         .group_by(key)
-    ):
+    )
+
+    live = Slip.status != SlipStatus.VOIDED
+    redeemed = Slip.status == SlipStatus.REDEEMED
+    slips = (
+        select(
+            key,
+            func.count(func.distinct(Slip.customer_id)).filter(live),
+            func.count(func.distinct(Slip.customer_id)).filter(redeemed),
+            func.count(Slip.id).filter(live),
+            func.count(Slip.id).filter(redeemed),
+            func.coalesce(func.sum(Slip.points).filter(live), 0),
+            func.coalesce(func.sum(Slip.points).filter(redeemed), 0),
+        )
+        .select_from(_joined(Slip, None, by_invitation))
+        .where(of_event(Slip.event_id, event_id, by_customer), among)
+        .group_by(key)
+    )
+    return invitations, visits, slips
+
+
+def grouped_counts(results: list[Any]) -> dict[Any, dict[str, int]]:
+    """The rows of ``grouped_queries`` as every funnel count per dimension value."""
+    result: dict[Any, dict[str, int]] = {}
+
+    def add(key: Any, **values: Any) -> None:
+        row = result.setdefault(key, dict.fromkeys(_COUNTS, 0))
+        for name, value in values.items():
+            row[name] += int(value or 0)
+
+    invitations, visits, slips = results
+    for k, invited, confirmed, stock in invitations:
+        add(k, invited=invited, confirmed=confirmed, points_stock=stock)
+    for (
+        k,
+        arrived,
+        came,
+        walk_ins,
+        governed,
+        opened,
+        activated,
+        scan_pay,
+        let_through,
+        dormant,
+        woken,
+    ) in visits:
         add(
             k,
             arrived=arrived,
@@ -351,28 +397,12 @@ def _grouped(
             dormant_arrived=dormant,
             dormant_reactivated=woken,
         )
-
-    live = Slip.status != SlipStatus.VOIDED
-    redeemed = Slip.status == SlipStatus.REDEEMED
-    for k, holders, redeemers, slips, slips_redeemed, points, points_redeemed in s.execute(
-        select(
-            key,
-            func.count(func.distinct(Slip.customer_id)).filter(live),
-            func.count(func.distinct(Slip.customer_id)).filter(redeemed),
-            func.count(Slip.id).filter(live),
-            func.count(Slip.id).filter(redeemed),
-            func.coalesce(func.sum(Slip.points).filter(live), 0),
-            func.coalesce(func.sum(Slip.points).filter(redeemed), 0),
-        )
-        .select_from(_joined(Slip, None, by_invitation))
-        .where(Slip.event_id == event_id)
-        .group_by(key)
-    ):
+    for k, holders, redeemers, n_slips, slips_redeemed, points, points_redeemed in slips:
         add(
             k,
             slips_issued=holders,
             redeemed=redeemers,
-            slips=slips,
+            slips=n_slips,
             slips_redeemed=slips_redeemed,
             points_issued=points,
             points_redeemed=points_redeemed,
@@ -397,6 +427,11 @@ def _sum(rows: list[Attendance]) -> Attendance:
     return Attendance(
         "", _("Total"), "", **{name: sum(getattr(r, name) for r in rows) for name in _COUNTS}
     )
+
+
+def customer_dimension(customer: Any, invitation: Any) -> ColumnElement[Any]:
+    """Per customer: what the dashboard keeps, and adds up per branch as ``_branch`` does."""
+    return customer.id  # type: ignore[no-any-return]
 
 
 def _branch(customer: Any, invitation: Any) -> ColumnElement[Any]:
@@ -579,6 +614,19 @@ def is_current_slot(slot: Any, now: datetime) -> bool:
     return bool(slot.starts_at - ReceptionPolicy().early_grace <= now <= slot.ends_at)
 
 
+def arrival_side(
+    slot: Any, window_minutes: int, checked_in_at: datetime, window_starts_at: datetime | None
+) -> int:
+    """-1 early, 0 on time, 1 late: one check-in judged as ``slot_figures`` counts it (the
+    dashboard's per-customer figures judge each check-in with this)."""
+    if window_starts_at is None:
+        if checked_in_at < slot.starts_at - ReceptionPolicy().early_grace:
+            return -1
+        return 1 if checked_in_at > slot.ends_at else 0
+    ends_at = window_end(slot.ends_at, window_starts_at, window_minutes)
+    return against_window(checked_in_at, window_starts_at, ends_at)[0]
+
+
 def slot_figures(s: Session, event: Event, now: datetime) -> list[SlotFigures]:
     """Arrivals per slot against the confirmed invitations, early / on time / late as
     reception judges them: against the customer's arrival window when one is planned
@@ -686,6 +734,36 @@ class QueueFigures:
     wait_minutes: int  # how long the longest-waiting customer has waited so far
 
 
+def oldest_waiting(s: Session, event: Event) -> dict[str, datetime | None]:
+    """Per queue: since when its first customer waits; only the waiting tickets are read
+    (the (event, queue, status) index), however long the day has been."""
+    # One subquery per queue, each a seek on all three columns of the index: a GROUP BY over
+    # the queues would walk every ticket of the event to reach the waiting ones.
+    oldest = s.execute(
+        select(
+            *(
+                select(func.min(QueueEntry.enqueued_at))
+                .where(
+                    QueueEntry.event_id == event.id,
+                    QueueEntry.queue == queue,
+                    QueueEntry.status == QueueStatus.WAITING,
+                )
+                .scalar_subquery()
+                for queue in Queue
+            )
+        )
+    ).one()
+    return {queue.value: _as_datetime(at) for queue, at in zip(Queue, oldest, strict=True)}
+
+
+def queue_wait(
+    queue: Queue, counts: tuple[int, int, int], oldest: datetime | None, now: datetime
+) -> QueueFigures:
+    """One queue's figures from its (waiting, called, done) counts and oldest ticket."""
+    wait = max(0, int((now - oldest).total_seconds() // 60)) if oldest else 0
+    return QueueFigures(queue, *counts, oldest, wait)
+
+
 def queue_figures(s: Session, event: Event, now: datetime) -> list[QueueFigures]:
     """Per queue: who waits, who is being served, and the current wait (oldest waiting
     ticket), from the partial index on (event, queue, status)."""
@@ -706,9 +784,7 @@ def queue_figures(s: Session, event: Event, now: datetime) -> list[QueueFigures]
     result = []
     for queue in Queue:
         waiting, called, done, oldest = rows.get(queue, (0, 0, 0, None))
-        oldest = _as_datetime(oldest)
-        wait = max(0, int((now - oldest).total_seconds() // 60)) if oldest else 0
-        result.append(QueueFigures(queue, waiting, called, done, oldest, wait))
+        result.append(queue_wait(queue, (waiting, called, done), _as_datetime(oldest), now))
     return result
 
 
@@ -930,6 +1006,24 @@ def points_stock(s: Session, event: Event) -> PointsStock:
 
 def tiers_redeemed(s: Session, event: Event) -> list[TierRedeemed]:
     """Points redeemed per tier at issue: one GROUP BY over the event's slips."""
+    return named_tiers(
+        s,
+        event,
+        s.execute(
+            select(
+                Slip.tier,
+                func.count(func.distinct(Slip.customer_id)),
+                func.count(Slip.id),
+                func.coalesce(func.sum(Slip.points), 0),
+            )
+            .where(Slip.event_id == event.id, Slip.status == SlipStatus.REDEEMED)
+            .group_by(Slip.tier)
+        ).all(),
+    )
+
+
+def named_tiers(s: Session, event: Event, counts: list[Any]) -> list[TierRedeemed]:
+    """(tier code, customers, slips, points) rows named and in the bank's order."""
     names = {
         code: (name, floor)
         for code, name, floor in s.execute(
@@ -946,16 +1040,7 @@ def tiers_redeemed(s: Session, event: Event) -> list[TierRedeemed]:
             int(n_slips),
             int(points),
         )
-        for code, n_customers, n_slips, points in s.execute(
-            select(
-                Slip.tier,
-                func.count(func.distinct(Slip.customer_id)),
-                func.count(Slip.id),
-                func.coalesce(func.sum(Slip.points), 0),
-            )
-            .where(Slip.event_id == event.id, Slip.status == SlipStatus.REDEEMED)
-            .group_by(Slip.tier)
-        )
+        for code, n_customers, n_slips, points in counts
     ]
     # Highest band first, as the bank lists them; unknown codes after, "no tier" last.
     tiers.sort(
@@ -1015,6 +1100,13 @@ def coverage(s: Session, event: Event, total: Attendance) -> list[Ratio]:
         )
         or 0
     )
+    return coverage_of(total, int(needed), int(with_mobile))
+
+
+def coverage_of(total: Attendance, needed: int, with_mobile: int) -> list[Ratio]:
+    """The ratios from the totals and the two counts ``coverage`` reads: visits that needed
+    governance (a service-desk ticket with a reason) and visits of customers with mobile
+    banking."""
     invitees_arrived = total.arrived - total.walk_ins
     return [
         Ratio("attendance", _("Confirmed invitees who came"), total.confirmed_arrived,
@@ -1097,9 +1189,18 @@ ALL_SLOTS = ""
 WALK_INS = "-"  # visits without a slot
 
 
-def timelines(s: Session, event: Event) -> list[Timeline]:
-    """Per interval, per slot and for all visits: nearest-rank median and 90th percentile,
-    ranked by window functions in SQL (one query per interval and grouping)."""
+def visit_durations(event: Event, customers: Any = None) -> dict[Interval, Any]:
+    """Per interval, a query of each visit's customer, its slot (0: a walk-in) and the
+    interval's duration in whole seconds, for the visits that have both ends; ``customers``
+    (ids, or an expanding bound parameter): only theirs. The one definition behind the
+    timelines, whole or per customer."""
+    # Restricted to the customers' visits inside each subquery too, so that recomputing a
+    # few customers reads only their tickets and slips.
+    theirs = (
+        select(Visit.id).where(Visit.event_id == event.id, Visit.customer_id.in_(customers))
+        if customers is not None
+        else None
+    )
     first_call = {
         queue: (
             select(
@@ -1107,9 +1208,10 @@ def timelines(s: Session, event: Event) -> list[Timeline]:
                 func.min(QueueEntry.called_at).label("at"),
             )
             .where(
-                QueueEntry.event_id == event.id,
+                of_event(QueueEntry.event_id, event.id, theirs is not None),
                 QueueEntry.queue == queue,
                 QueueEntry.called_at.is_not(None),
+                QueueEntry.visit_id.in_(theirs) if theirs is not None else true(),
             )
             .group_by(QueueEntry.visit_id)
             .subquery()
@@ -1122,7 +1224,11 @@ def timelines(s: Session, event: Event) -> list[Timeline]:
             Redemption,
             and_(Redemption.event_id == Slip.event_id, Redemption.slip_serial == Slip.serial),
         )
-        .where(Slip.event_id == event.id, Redemption.conflict.is_(None))
+        .where(
+            of_event(Slip.event_id, event.id, customers is not None),
+            Redemption.conflict.is_(None),
+            Slip.customer_id.in_(customers) if customers is not None else true(),
+        )
         .group_by(Slip.visit_id)
         .subquery()
     )
@@ -1134,24 +1240,41 @@ def timelines(s: Session, event: Event) -> list[Timeline]:
         Interval.ARRIVAL_TO_ACTIVATION: (None, activation),
         Interval.ACTIVATION_TO_REDEMPTION: (activation, first_redemption),
     }
-    result = []
+    queries = {}
     for interval, (start_sub, end_sub) in pairs.items():
-        # Each visit's duration once (a CTE), ranked per slot and, as slot -1, for all.
         start = Visit.checked_in_at if start_sub is None else start_sub.c.at
         source: Any = Visit.__table__.outerjoin(
             Invitation, Invitation.id == Visit.invitation_id
         ).join(end_sub, end_sub.c.visit_id == Visit.id)
         if start_sub is not None:
             source = source.join(start_sub, start_sub.c.visit_id == Visit.id)
-        durations = (
+        queries[interval] = (
             select(
+                Visit.customer_id.label("customer_id"),
                 func.coalesce(Invitation.slot_id, 0).label("slot"),
                 seconds_between(start, end_sub.c.at).label("s"),
             )
             .select_from(source)
-            .where(Visit.event_id == event.id)
-            .cte(f"durations_{interval.value}")
+            .where(
+                Visit.event_id == event.id,
+                Visit.customer_id.in_(customers) if customers is not None else true(),
+            )
         )
+    return queries
+
+
+def nearest_rank(n: int, percent: int) -> int:
+    """The 1-based rank of the percentile among n sorted values (nearest rank)."""
+    return (n * percent + 99) // 100
+
+
+def timelines(s: Session, event: Event) -> list[Timeline]:
+    """Per interval, per slot and for all visits: nearest-rank median and 90th percentile,
+    ranked by window functions in SQL (one query per interval and grouping)."""
+    result = []
+    for interval, query in visit_durations(event).items():
+        # Each visit's duration once (a CTE), ranked per slot and, as slot -1, for all.
+        durations = query.cte(f"durations_{interval.value}")
         keyed = union_all(
             select(durations.c.slot.label("k"), durations.c.s),
             select(literal(-1).label("k"), durations.c.s),

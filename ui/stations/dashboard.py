@@ -12,14 +12,19 @@ reactivated, points redeemed per tier). Every figure comes from
 
 It refreshes itself every few seconds with a QTimer in the main thread, only while it is on
 screen (less often when a refresh takes long, so it never keeps the window busy more than a
-tenth of the time); the timelines, which look at the whole day, and every customer's points
-(the stock the bank's ratio divides by, the points expiring), every sixth refresh. The
-alert limits are the coordinator's preference on this machine
-(``Settings.dashboard_thresholds``).
+tenth of the time). The figures are kept between refreshes (``LiveFigures``): a thread reads
+the whole event once, and from then on each refresh reads only the customers that changed
+since, so a refresh costs the same on a small event and a large one. The timelines and every
+customer's points (the stock the bank's ratio divides by, the points expiring) are shown
+every sixth refresh, as when they were read in full each time. The alert limits are the
+coordinator's preference on this machine (``Settings.dashboard_thresholds``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import threading
 import time
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -63,6 +68,7 @@ from kiosk.services.figures import (
     stage_label,
     step_count_label,
 )
+from kiosk.services.live_figures import LiveFigures
 from kiosk.services.stations import StationSpace, station_space
 from ui.charts import AMBER, BLUE, GREEN, GREY, RED, Bar, BarChart
 from ui.context import StationContext
@@ -198,6 +204,11 @@ class DashboardStation(StationPage):
         self.stock: PointsStock | None = None
         self.spaces: list[StationSpace] = []
         self.refreshes = 0
+        # The figures kept between refreshes: each refresh reads only what changed. The first
+        # reading of the whole event runs on a thread of its own (seconds on a large event);
+        # until it is done, each refresh reads every figure in full, as before.
+        self.live = LiveFigures()
+        self.priming: threading.Thread | None = None
         self.refresh_ms = every(REFRESH_MS)
         self.timer = QTimer(self)
         self.timer.setInterval(self.refresh_ms)
@@ -404,16 +415,43 @@ class DashboardStation(StationPage):
         self.timer.stop()
         super().hideEvent(event)
 
+    def _prime(self) -> None:
+        """On the priming thread: the live figures' first reading of the whole event.
+
+        It reads everything, so it waits patiently (no desk's 3-second bound, which a
+        thread's fresh context would otherwise have). The collector stays off meanwhile: the
+        reading allocates millions of objects, and a collection started on this thread could
+        finalise a Qt object of the window here, off the main thread (``ui.live``); the
+        main thread's garbage is collected when it is switched on again."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            # On failure the refreshes read in full meanwhile, and the next one starts again.
+            with contextlib.suppress(Exception):
+                self.live.figures(
+                    self.context.app.database.unit_of_work(patient=True),
+                    clock=self.context.app.clock,
+                )
+        finally:
+            if collecting:
+                gc.enable()
+
     def refresh(self) -> None:
         with_timelines = self.refreshes % TIMELINES_EVERY == 0
         self.refreshes += 1
         started = time.perf_counter()
+        live = self.live if self.live.ready else None  # the thread is done with it
+        if live is None and (self.priming is None or not self.priming.is_alive()):
+            self.priming = threading.Thread(target=self._prime, name="dashboard", daemon=True)
+            self.priming.start()
         try:
             board = dashboard.snapshot(
                 self.context.uow(),
                 clock=self.context.app.clock,
                 thresholds=self.thresholds,
                 with_timelines=with_timelines,
+                live=live,
+                reload=False,  # a new set-up or a pull: read again on the thread
             )
         except KioskError as error:
             self.alerts.show_result(Tone.ERROR, _("The figures cannot be read."), str(error))
