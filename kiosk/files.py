@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from kiosk.i18n import _
+from kiosk.logs import get_logger
 
 PARTIAL_SUFFIX = ".part"
 PRIVATE_FILE = 0o600
@@ -34,7 +34,7 @@ PRIVATE_FOLDER = 0o700
 # Windows: the per-user profile protects the data folder; os.chmod there only sets read-only.
 POSIX_MODES = os.name != "nt"
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 _notes: list[str] = []
 
 
