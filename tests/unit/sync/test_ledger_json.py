@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
@@ -16,7 +18,8 @@ from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.models import Event, OutboxEntry, OutboxStatus
 from kiosk.services.ledger_push import RUN, Refused, _runs, record_push
-from sync.ledger import _lots_json, _text_array
+from sync.ledger import Ledger, _lots_json, _text_array
+from sync.push import pending, push
 
 CLOCK = FixedClock(datetime(2026, 11, 28, 11, 0, tzinfo=UTC))
 AWKWARD = ["", "1", "L2026-01", 'a"b', "a\\b", "a,b", "{x}", " x ", "NULL", "中文", "𫖯", "it's"]
@@ -109,3 +112,30 @@ def test_record_push_marks_only_the_answered_entries(outbox: tuple[Database, lis
         else:
             expected = OutboxStatus.PENDING
         assert statuses[entry_id] == expected, entry_id
+
+
+@pytest.mark.parametrize("where", ["memory", "file"])
+def test_a_push_in_small_batches_sends_everything_once_in_order(
+    outbox: tuple[Database, list[int]], tmp_path: Path, where: str
+) -> None:
+    """Batches overlap with the marking of the one before (a worker thread; in this thread for
+    an in-memory ledger, which a thread would not see): all sent once, in id order, and
+    ``max_batches`` still stops after that many."""
+    database, ids = outbox
+    url = "sqlite://" if where == "memory" else f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    ledger = Ledger.open(url, create=True)
+    sent: list[str] = []
+    real_apply = ledger.apply
+
+    def apply(entries: Any, today: Any = None) -> Any:
+        sent.extend(key for key, _kind, _payload in entries)
+        return real_apply(entries, today)
+
+    ledger.apply = apply  # type: ignore[method-assign]
+    first = push(database, ledger, batch_size=7, max_batches=2, clock=CLOCK)
+    assert (first.sent, first.batches, pending(database)) == (14, 2, len(ids) - 14)
+    rest = push(database, ledger, batch_size=7, clock=CLOCK)
+    assert rest.accepted == len(ids) - 14 and pending(database) == 0
+    assert sent == [f"k{i}" for i in range(len(ids))]
+    assert ledger.totals()["accepted"] == len(ids)
+    ledger.dispose()
