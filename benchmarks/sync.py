@@ -7,6 +7,14 @@ reference ledger on PostgreSQL, then every entry marked pending again and pushed
 time, which must insert nothing.
 
 - ``sync push`` (entries/s): first push. Target: at least 20,000 entries per second.
+- ``sync push floor`` (entries/s): the same entries written the cheapest idempotent way, in
+  the same run, once just before the push and once just after (two samples): each batch one
+  transaction of pipelined ``INSERT … ON CONFLICT (idempotency_key) DO NOTHING`` (psycopg's
+  ``executemany``) into a fresh copy of ``ledger_entry``, the keys, kinds and payload texts
+  read beforehand. No push can go under it: it reads no outbox, judges no balance, writes no
+  lot or slip and marks nothing.
+- ``sync push, ratio to floor`` (×): the push's speed as a fraction of the floor's (the
+  floor's mean time / the push's time). Target (issue #23): at least 0.8.
 - ``sync re-push`` (s): the full second push of the same entries, answered from the ledger.
 
 Needs the PostgreSQL of the test set-up (``KIOSK_TEST_PG``, default
@@ -16,11 +24,13 @@ postgresql://postgres@127.0.0.1:5432/test); the ledger database is created and d
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from benchmarks import BenchmarkError, Row, progress
 
@@ -99,10 +109,15 @@ def run(quick: bool) -> list[Row]:
                     ],
                 )
                 uow.commit()
-            progress("sync: first push")
-            started = time.perf_counter()
-            first = push(database, ledger, batch_size=BATCH)
-            first_seconds = time.perf_counter() - started
+            with _Floor(database, ledger_url, now) as floor:
+                progress("sync: floor (pipelined INSERT … ON CONFLICT), before the push")
+                floor_seconds = [floor.write_all()]
+                progress("sync: first push")
+                started = time.perf_counter()
+                first = push(database, ledger, batch_size=BATCH)
+                first_seconds = time.perf_counter() - started
+                progress("sync: floor again, after the push")
+                floor_seconds.append(floor.write_all())
             if first.accepted != count or pending(database):
                 raise BenchmarkError(f"first push accepted {first.accepted} of {count}")
             before = ledger.totals()
@@ -121,5 +136,63 @@ def run(quick: bool) -> list[Row]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return [
         Row(f"sync push, {count:,} entries", "entries/s", [count / first_seconds]),
+        Row(f"sync push floor, {count:,} entries", "entries/s", [count / s for s in floor_seconds]),
+        Row("sync push, ratio to floor", "×", [statistics.mean(floor_seconds) / first_seconds]),
         Row(f"sync re-push, {count:,} entries", "s", [second_seconds]),
     ]
+
+
+class _Floor:
+    """The floor: the outbox's entries written into a fresh copy of ``ledger_entry`` (same
+    columns, unique key and indexes) ``BATCH`` at a time, each batch one transaction of
+    pipelined ``INSERT … ON CONFLICT DO NOTHING``: the least an idempotent push has to do.
+    Written once before the push and once after, so a load passing on the machine weighs on
+    both (the push overlaps its batches, so the floor cannot run between them)."""
+
+    STATEMENT = (
+        "INSERT INTO {table} (idempotency_key, kind, customer_no, points, status, payload, "
+        "received_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (idempotency_key) DO NOTHING"
+    )
+
+    def __init__(self, database: Any, ledger_url: str, now: datetime) -> None:
+        import json
+
+        from sqlalchemy import select
+
+        from kiosk.models import OutboxEntry
+
+        with database.unit_of_work() as uow:
+            self.rows = [
+                (key, kind, json.loads(payload).get("customer_no"), 0, "accepted", payload, now)
+                for key, kind, payload in uow.session.execute(
+                    select(
+                        OutboxEntry.idempotency_key, OutboxEntry.kind, OutboxEntry.payload
+                    ).order_by(OutboxEntry.id)
+                )
+            ]
+        self.url = ledger_url
+        self.tables: list[str] = []
+
+    def __enter__(self) -> _Floor:
+        import psycopg
+
+        self.connection = psycopg.connect(self.url, autocommit=True)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for table in self.tables:
+            self.connection.execute(f"DROP TABLE {table}")
+        self.connection.close()
+
+    def write_all(self) -> float:
+        """Seconds to write every entry into a new table, batch by batch."""
+        table = f"floor_entry_{len(self.tables)}"
+        self.connection.execute(f"CREATE TABLE {table} (LIKE ledger_entry INCLUDING ALL)")
+        self.tables.append(table)
+        statement = self.STATEMENT.format(table=table)
+        started = time.perf_counter()
+        for start in range(0, len(self.rows), BATCH):
+            with self.connection.transaction(), self.connection.cursor() as cursor:
+                cursor.executemany(statement, self.rows[start : start + BATCH])
+        return time.perf_counter() - started

@@ -11,14 +11,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
 
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 
+# Not ``typing``'s, and ``datetime`` only where a date is parsed: ``kiosk --help`` imports this
+# module whole and each import is milliseconds of its budget (issue #23).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from datetime import date
+    from typing import TextIO
+
     from kiosk.db import Database
 
 
@@ -57,6 +61,8 @@ def open_as_owner(url: str | None, action: str) -> Database:
 
 def iso_date(text: str) -> date:
     """An argument type: a date like 2026-11-28."""
+    from datetime import date
+
     try:
         return date.fromisoformat(text)
     except ValueError:

@@ -16,12 +16,16 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from cli.common import launch, out
 from kiosk import datadir
 from kiosk.errors import KioskError, OutcomeUnknown
 from kiosk.i18n import LANGUAGES, _, set_language
+
+# Not ``typing``'s: importing typing costs ``kiosk --help`` 5 ms of its budget (issue #23).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 ENV_LANG = "KIOSK_LANG"
 # The action may or may not have been done (the COMMIT was cut off and the database could not
@@ -29,7 +33,7 @@ ENV_LANG = "KIOSK_LANG"
 EXIT_UNKNOWN = 3
 
 
-class Group(NamedTuple):
+class Group:
     """A module of commands: ``function`` of ``module`` adds the parsers of ``commands`` (name,
     help as ``kiosk --help`` lists it). The module is imported only when one of its commands is
     the one given, so ``kiosk --help`` lists every command without importing any of them
@@ -37,10 +41,20 @@ class Group(NamedTuple):
     for the same reason this module imports only what ``--help`` uses, the rest where needed).
     ``nested``: a module whose ``add_parsers`` fills the subcommands of this group's command."""
 
-    module: str
-    commands: tuple[tuple[str, str], ...]
-    function: str = "add_parsers"
-    nested: str | None = None
+    __slots__ = ("commands", "function", "module", "nested")
+
+    def __init__(
+        self,
+        module: str,
+        commands: tuple[tuple[str, str], ...],
+        function: str = "add_parsers",
+        nested: str | None = None,
+    ) -> None:
+        # A plain class, not a NamedTuple: that would import ``typing`` for ``kiosk --help``.
+        self.module = module
+        self.commands = commands
+        self.function = function
+        self.nested = nested
 
     def add(self, commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         getattr(importlib.import_module(self.module), self.function)(commands)

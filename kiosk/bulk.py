@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table, insert
@@ -48,7 +49,16 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     names = ", ".join(preparer.quote(column.name) for column, _, _ in columns)
     statement = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
     raw = connection.connection.driver_connection
+    # The common case, every column given and none with a bind processor, takes each row's
+    # values with one itemgetter: the per-value loop below cost a push (100,000 entries and
+    # 80,000 slips) more than the COPY itself.
+    plain = all(fallback is _MISSING and processor is None for _c, fallback, processor in columns)
     with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        if plain and len(columns) > 1:
+            values_of = itemgetter(*(column.key for column, _, _ in columns))
+            for row in rows:
+                copy.write_row(values_of(row))
+            return
         for row in rows:
             values = []
             for column, fallback, processor in columns:

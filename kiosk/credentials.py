@@ -19,7 +19,6 @@ clear passwords are not allowed), with a sentence to show.
 from __future__ import annotations
 
 import enum
-import logging
 import os
 from dataclasses import dataclass
 
@@ -27,11 +26,12 @@ from sqlalchemy import exc, make_url
 from sqlalchemy.engine import URL
 
 from kiosk.i18n import _
+from kiosk.logs import get_logger
 
 SERVICE = "kiosk"
 ENV_CLEAR = "KIOSK_CLEAR_PASSWORDS"
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class Kept(enum.Enum):

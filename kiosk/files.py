@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from kiosk.i18n import _
+from kiosk.logs import get_logger
 
 PARTIAL_SUFFIX = ".part"
 PRIVATE_FILE = 0o600
@@ -34,7 +34,7 @@ PRIVATE_FOLDER = 0o700
 # Windows: the per-user profile protects the data folder; os.chmod there only sets read-only.
 POSIX_MODES = os.name != "nt"
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 _notes: list[str] = []
 
 
@@ -52,10 +52,12 @@ def partial_name(path: Path) -> str:
     return f".{path.name}."
 
 
-def write_atomic(path: Path, data: bytes, *, private: bool | None = None) -> Path:
-    """Replace ``path`` with ``data`` all at once, or leave it as it was (``private``: see
-    ``atomic_path``)."""
-    with atomic_file(path, private=private) as file:
+def write_atomic(
+    path: Path, data: bytes, *, private: bool | None = None, durable: bool = True
+) -> Path:
+    """Replace ``path`` with ``data`` all at once, or leave it as it was (``private`` and
+    ``durable``: see ``atomic_path``)."""
+    with atomic_file(path, private=private, durable=durable) as file:
         file.write(data)
     return Path(path)
 
@@ -67,17 +69,22 @@ def write_text_atomic(
 
 
 @contextlib.contextmanager
-def atomic_file(path: Path, *, private: bool | None = None) -> Iterator[BinaryIO]:
+def atomic_file(
+    path: Path, *, private: bool | None = None, durable: bool = True
+) -> Iterator[BinaryIO]:
     """A binary file to write ``path``'s content into; it becomes ``path`` when the block
-    ends without an error (flushed, fsynced, renamed), else it is removed."""
-    with atomic_path(path, private=private) as partial, open(partial, "wb") as file:
+    ends without an error (closed, fsynced by ``atomic_path``, renamed), else it is removed.
+    Not fsynced here as well: ``atomic_path`` syncs the closed file, and a second fsync of
+    the same data cost every PDF a millisecond or more (issue #23)."""
+    with (
+        atomic_path(path, private=private, durable=durable) as partial,
+        open(partial, "wb") as file,
+    ):
         yield file
-        file.flush()
-        os.fsync(file.fileno())
 
 
 @contextlib.contextmanager
-def atomic_path(path: Path, *, private: bool | None = None) -> Iterator[Path]:
+def atomic_path(path: Path, *, private: bool | None = None, durable: bool = True) -> Iterator[Path]:
     """A temporary name in ``path``'s folder for a tool that writes a file by name itself
     (``VACUUM INTO``, ``pg_dump --file``, openpyxl, reportlab): when the block ends without an
     error the file is fsynced and renamed to ``path``; on any error it is removed and
@@ -86,7 +93,12 @@ def atomic_path(path: Path, *, private: bool | None = None) -> Iterator[Path]:
     ``private``: True makes the file 0600 (a backup), False an ordinary file (0666 less the
     umask), None (the default) private exactly when its folder is (``is_private_folder``):
     a slip spooled in the app's 0700 spool folder is 0600, a report saved to the desktop is
-    not. A tool that writes the file by name keeps the mode of the file it is given."""
+    not. A tool that writes the file by name keeps the mode of the file it is given.
+
+    ``durable``: False leaves out the fsyncs of the file and its folder. The rename still
+    makes the file appear whole or not at all while the machine runs; only a power cut may
+    lose it. For a file made again from the database when lost (a slip's PDF, spooled and
+    printed at once), where the fsyncs were a fifth of the slip's time at the desk."""
     path = Path(path)
     descriptor, name = tempfile.mkstemp(
         prefix=partial_name(path), suffix=PARTIAL_SUFFIX, dir=path.parent
@@ -99,9 +111,10 @@ def atomic_path(path: Path, *, private: bool | None = None) -> Iterator[Path]:
         if not private:
             os.chmod(partial, 0o666 & ~_UMASK)  # as an ordinary new file: mkstemp makes it 0600
         yield partial
-        # The tool may have replaced the file by its own rename: sync what is there now.
-        with open(partial, "rb+") as file:
-            os.fsync(file.fileno())
+        if durable:
+            # The tool may have replaced the file by its own rename: sync what is there now.
+            with open(partial, "rb+") as file:
+                os.fsync(file.fileno())
         os.replace(partial, path)
     except BaseException as error:
         with contextlib.suppress(OSError):
@@ -109,7 +122,8 @@ def atomic_path(path: Path, *, private: bool | None = None) -> Iterator[Path]:
         if isinstance(error, OSError) and error.filename in (None, str(partial), partial):
             error.filename = str(path)  # the file meant, for the message: not the temporary one
         raise
-    sync_folder(path.parent)
+    if durable:
+        sync_folder(path.parent)
 
 
 def leftovers(folder: Path) -> list[Path]:

@@ -10,6 +10,7 @@ them, so the PDF text layer and the paper keep every character of a name.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from functools import cache
 from importlib import resources
 
@@ -44,10 +45,35 @@ def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
     return cmap
 
 
+_reportlab_make_subset = ttfonts.TTFontFile.makeSubset
+SUBSETS_KEPT = 64  # per font; a subset of the slip's characters is some 30 kB
+
+
+def _make_subset(face: ttfonts.TTFontFile, subset: list[int]) -> bytes:
+    """reportlab's subset of the font for ``subset`` (the code points of one PDF's subset, in
+    its order), made once and kept: every slip uses the same few dozen characters, and
+    cutting the CJK font down again for each took a sixth of the slip's PDF (issue #23).
+    The bytes depend only on the font file and the list, so a kept one is the same PDF."""
+    kept: OrderedDict[tuple[int, ...], bytes] = face.__dict__.setdefault(
+        "_kiosk_subsets", OrderedDict()
+    )
+    key = tuple(subset)
+    data = kept.get(key)
+    if data is None:
+        data = _reportlab_make_subset(face, subset)
+        kept[key] = data
+        if len(kept) > SUBSETS_KEPT:
+            kept.popitem(last=False)
+    else:
+        kept.move_to_end(key)
+    return data
+
+
 @cache
 def register_fonts() -> str:
     """Register both fonts once and return the main one's reportlab name."""
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+    ttfonts.TTFontFile.makeSubset = _make_subset  # type: ignore[method-assign]
     pdfmetrics.registerFont(TTFont(FONT, font_path(FONT_FILE)))
     pdfmetrics.registerFont(TTFont(FALLBACK, font_path(FALLBACK_FILE)))
     return FONT

@@ -6,16 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kiosk.cart import Cart
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.services.auth import StaffSession
-from kiosk.services.reception import CheckInResult
 from kiosk.uow import SharedRead, UnitOfWork
 from ui.requests import PendingRequests
 from ui.settings import Settings
 
 if TYPE_CHECKING:
+    # Types only: the sign-in screen is up before the stations' services are imported (#23).
+    from kiosk.cart import Cart
+    from kiosk.services.reception import CheckInResult
     from ui.recovery import Recovery
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent
@@ -35,7 +36,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.changeset import Changes
 from kiosk.db import Database, default_data_dir, describe_url
-from kiosk.demo import create_demo
 from kiosk.errors import KioskError
 from kiosk.i18n import LANGUAGES, _
 from kiosk.labels import role_label, station_label
@@ -47,7 +47,6 @@ from kiosk.services.stations import report_station
 from kiosk.storage import SpaceReport
 from printing.printer import Printer
 from ui.backup_status import BackupStatus
-from ui.call_display import CallDisplay
 from ui.connection import ConnectionDialog
 from ui.context import AppContext, StationContext
 from ui.disk_space import DiskBanner, DiskWatch
@@ -64,6 +63,9 @@ from ui.stations.base import StationPage
 from ui.sync_status import SyncStatus
 from ui.theme import apply_theme
 from ui.timing import every
+
+if TYPE_CHECKING:
+    from ui.call_display import CallDisplay
 
 
 class NoEventPage(QWidget):
@@ -272,6 +274,8 @@ class MainWindow(QMainWindow):
     def open_call_display(self) -> CallDisplay:
         """Show the public display of this laptop's counter (one per window)."""
         if self.call_display is None:
+            from ui.call_display import CallDisplay  # the desk's, when opened (issue #23)
+
             self.call_display = CallDisplay(self.app, self.settings)
         self.call_display.refresh()
         self.call_display.show()
@@ -691,6 +695,8 @@ class MainWindow(QMainWindow):
         self.rebuild(self._current_station_id())
 
     def _create_demo(self) -> None:
+        from kiosk.demo import create_demo  # the generator, only when asked (issue #23)
+
         try:
             create_demo(self.app.uow())
         except KioskError as error:

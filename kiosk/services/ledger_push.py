@@ -23,6 +23,7 @@ from kiosk.models import OutboxEntry, OutboxStatus
 from kiosk.uow import UnitOfWork
 
 CHUNK = 500  # ids per set-wise UPDATE: well inside every backend's parameter limit
+RUN = 20  # consecutive ids worth an UPDATE of their own (a range, two parameters)
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,24 @@ def record_push(
         connection = uow.session.connection()
         table = OutboxEntry.__table__
         # Accepted entries (nearly all) in a few set-wise statements; rejections one by one
-        # with their reason.
-        for start in range(0, len(accepted), CHUNK):
+        # with their reason. A push sends pending entries in id order, so the accepted ids of
+        # a batch are nearly always runs of consecutive ids: each run of RUN or more is one
+        # ``id BETWEEN`` (exactly those ids), the rest go in chunks of ids.
+        runs, scattered = _runs(accepted)
+        for low, high in runs:
             connection.execute(
                 update(table)
                 .where(
-                    table.c.id.in_(accepted[start : start + CHUNK]),
+                    table.c.id.between(low, high),
+                    table.c.status == OutboxStatus.PENDING,
+                )
+                .values(status=OutboxStatus.ACCEPTED, pushed_at=now)
+            )
+        for start in range(0, len(scattered), CHUNK):
+            connection.execute(
+                update(table)
+                .where(
+                    table.c.id.in_(scattered[start : start + CHUNK]),
                     table.c.status == OutboxStatus.PENDING,
                 )
                 .values(status=OutboxStatus.ACCEPTED, pushed_at=now)
@@ -73,3 +86,20 @@ def record_push(
             details={"accepted": len(accepted), "rejected": len(refused)},
         )
         uow.commit()
+
+
+def _runs(ids: Sequence[int]) -> tuple[list[tuple[int, int]], list[int]]:
+    """``ids`` as (lowest, highest) runs of at least ``RUN`` consecutive ids, and the ids in
+    no such run. A run names exactly its ids, so ``id BETWEEN`` marks nothing else."""
+    ordered = sorted(set(ids))
+    runs: list[tuple[int, int]] = []
+    scattered: list[int] = []
+    start = 0
+    for i in range(1, len(ordered) + 1):
+        if i == len(ordered) or ordered[i] != ordered[i - 1] + 1:
+            if i - start >= RUN:
+                runs.append((ordered[start], ordered[i - 1]))
+            else:
+                scattered.extend(ordered[start:i])
+            start = i
+    return runs, scattered

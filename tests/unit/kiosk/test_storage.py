@@ -6,6 +6,7 @@ permission for a non-root user; the database cases real SQLite and PostgreSQL er
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -171,6 +172,35 @@ def test_atomic_writes_keep_the_old_file_whole(tmp_path: Path) -> None:
         partial.write_bytes(b"second")
         assert target.read_bytes() == b"first"
     assert target.read_bytes() == b"second" and leftovers(tmp_path) == []
+
+
+def test_a_durable_write_syncs_the_file_once_and_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(descriptor: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    target = tmp_path / "report.pdf"
+    write_atomic(target, b"kept")
+    assert target.read_bytes() == b"kept"
+    assert len(synced) == 2
+    assert Path(synced[0]).name.startswith(".report.pdf.")  # the data, before the rename
+    assert Path(synced[1]) == tmp_path  # the rename
+    synced.clear()
+    # Not durable (a slip's PDF, made again from the database if lost): whole or absent,
+    # without a single fsync.
+    write_atomic(target, b"spooled", durable=False)
+    assert target.read_bytes() == b"spooled" and leftovers(tmp_path) == []
+    assert synced == []
+    with pytest.raises(RuntimeError), atomic_file(target, durable=False) as file:
+        file.write(b"half")
+        raise RuntimeError("the renderer failed")
+    assert target.read_bytes() == b"spooled" and leftovers(tmp_path) == []
 
 
 # -- request ids ------------------------------------------------------------------------------

@@ -189,3 +189,28 @@ def test_qt_draws_every_target_character_with_a_bundled_family(qtbot: object) ->
             image = ink(char)
             assert image != box, f"U+{ord(char):04X} is drawn as a missing glyph"
             assert image != ink(" "), f"U+{ord(char):04X} is drawn blank"
+
+
+def test_a_kept_subset_is_the_one_reportlab_makes(tmp_path: Path) -> None:
+    """Slips reuse the font subset of their characters (issue #23): what is kept is byte for
+    byte what reportlab makes, and a second PDF with the same characters, rare ones included,
+    keeps every character."""
+    from reportlab.pdfbase import pdfmetrics
+
+    from printing import fonts
+
+    font = register_fonts()
+    face = pdfmetrics.getFont(font).face
+    subset = [ord(c) for c in "客户王**积分兑换券0123456789"]
+    kept = face.makeSubset(subset)
+    assert kept == fonts._reportlab_make_subset(face, subset)
+    assert face.makeSubset(list(subset)) is kept  # made once
+    for copy in range(2):
+        pdf = tmp_path / f"names-{copy}.pdf"
+        canvas = Canvas(str(pdf), pagesize=(80 * mm, 100 * mm))
+        for index, name in enumerate(RARE_NAMES):
+            text.draw(canvas, 5 * mm, 90 * mm - index * 7 * mm, f"客户：{name}", font, 12)
+        canvas.save()
+        with pdfplumber.open(pdf) as document:
+            lines = document.pages[0].extract_text().splitlines()
+        assert lines == [f"客户：{name}" for name in RARE_NAMES]
