@@ -7,12 +7,14 @@ signed in, and close it. One JSON object per report, one line each.
 
 ``python -m tests.start_script refuse URL``: a database that cannot be opened; once the
 connection dialog is on screen, report which windows are visible, then cancel the dialog.
+``... term URL``: the same, then a SIGTERM instead of the cancel (a laptop shutting down).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -75,15 +77,18 @@ def type_ahead(staff: str, pin: str) -> None:
     QTimer.singleShot(0, lambda: _or_exit(opened))
 
 
-def refuse() -> None:
+def refuse(term: bool) -> None:
     from ui.connection import ConnectionDialog
 
     dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, ConnectionDialog)]
     if not dialogs or not dialogs[0].isVisible():
-        QTimer.singleShot(10, lambda: _or_exit(refuse))
+        QTimer.singleShot(10, lambda: _or_exit(lambda: refuse(term)))
         return
     _report({"windows": _visible(), "error": dialogs[0].error.text()})
-    dialogs[0].done(QDialog.DialogCode.Rejected)
+    if term:
+        os.kill(os.getpid(), signal.SIGTERM)
+    else:
+        dialogs[0].done(QDialog.DialogCode.Rejected)
 
 
 def _or_exit(step: Callable[[], None]) -> None:
@@ -98,7 +103,10 @@ def _or_exit(step: Callable[[], None]) -> None:
 def main() -> None:
     mode, url = sys.argv[1], sys.argv[2]
     ensure_application()
-    step = (lambda: type_ahead(sys.argv[3], sys.argv[4])) if mode == "type" else refuse
+    if mode == "type":
+        step: Callable[[], None] = lambda: type_ahead(sys.argv[3], sys.argv[4])  # noqa: E731
+    else:
+        step = lambda: refuse(term=mode == "term")  # noqa: E731
     QTimer.singleShot(0, lambda: _or_exit(step))
     code = run_app(url, "en")
     sys.stdout.flush()

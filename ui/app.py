@@ -35,6 +35,7 @@ from ui.theme import apply_theme
 if TYPE_CHECKING:
     from kiosk.db import Database
     from kiosk.simulate import SimClock, Simulation
+    from ui.main_window import MainWindow
     from ui.recovery import Recovery
     from ui.simulation import SimulationDriver
 
@@ -156,7 +157,10 @@ def close_on_terminate(window: QWidget) -> None:
             return
         if signal.SIGTERM in numbers:
             for target in _TERMINATE_CLOSES:
-                target.close()
+                if target.isVisible():
+                    target.close()
+                else:  # between windows at start: nothing on screen to close
+                    QApplication.quit()
 
     notifier.activated.connect(woken)
     _TERMINATE.append((receive, send, notifier))  # kept for the process's life
@@ -223,6 +227,7 @@ class _Start:
             self._open,
         ]
         self.database: Database | None = None
+        self.window: MainWindow | None = None
         self.recovery: Recovery | None = None
         self.driver: SimulationDriver | None = None
         self.failure: BaseException | None = None
@@ -276,7 +281,9 @@ class _Start:
             dialog = ConnectionDialog(
                 url or default_url(), str(error), allow_clear=settings.clear_passwords
             )
+            close_on_terminate(dialog)  # SIGTERM now: as if cancelled
             accepted = dialog.exec() == QDialog.DialogCode.Accepted
+            close_on_terminate(self.starting)
             self.app.setQuitOnLastWindowClosed(quits)
             if not accepted or dialog.database is None:
                 self.app.exit(1)
@@ -317,6 +324,14 @@ class _Start:
 
             self.driver = SimulationDriver(simulated, self.speed, window)
             self.driver.start()
+        self.window = window
+        # Shown at the next turn of the loop: keys typed while this step ran reach the sign-in
+        # form first, and are handed over with the rest.
+        self.steps.append(self._show)
+
+    def _show(self) -> None:
+        window = self.window
+        assert window is not None
         signin = getattr(window, "signin", None)
         if window.overview is not None and window.stack.currentWidget() is signin:
             self.starting.hand_over(signin)  # what staff typed while the database opened

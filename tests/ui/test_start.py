@@ -79,6 +79,13 @@ def test_a_database_that_cannot_be_opened_is_asked_for_in_the_dialog_alone(
     assert "kiosk: Cannot create the data folder /proc/no/such/dir" in run.stderr
 
 
+def test_a_shutdown_while_the_dialog_asks_ends_the_app(tmp_path: Path) -> None:
+    """SIGTERM closes the window on screen; at start that is the connection dialog."""
+    run = _script(tmp_path, "term", UNOPENABLE)
+    assert run.returncode == 1, run.stderr  # as if cancelled, not a hang nor a kill
+    assert json.loads(run.stdout.splitlines()[-1])["windows"] == ["ConnectionDialog"]
+
+
 def _cli(home: Path, url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "cli", "--lang", "en", "--db", url, "app"],
