@@ -17,14 +17,12 @@ import signal
 import socket
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLoggingCategory, QRect, QSocketNotifier, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
-from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from ui.language import apply_language
@@ -33,6 +31,7 @@ from ui.starting import StartingWindow
 from ui.theme import apply_theme
 
 if TYPE_CHECKING:
+    from kiosk.clock import Clock
     from kiosk.db import Database
     from kiosk.simulate import SimClock, Simulation
     from ui.main_window import MainWindow
@@ -252,6 +251,7 @@ class _Start:
 
     def _open(self) -> None:
         from kiosk import netwait
+        from kiosk.clock import Clock
         from kiosk.db import ENV_DB, default_url, open_database
         from kiosk.files import take_notes
         from ui.connection import ConnectionDialog
@@ -295,6 +295,8 @@ class _Start:
         clock = self.clock
         simulated = None
         if self.simulation is not None:
+            from datetime import UTC, datetime
+
             from kiosk.simulate import SimClock as _SimClock
 
             sim_clock = _SimClock(datetime.now(UTC))
