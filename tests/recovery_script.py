@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -34,6 +35,19 @@ def _window() -> MainWindow:
         if isinstance(widget, MainWindow):
             return widget
     raise AssertionError("no main window")
+
+
+def when_open(then: Callable[[], None]) -> None:
+    """Run ``then`` once the main window is on screen: it replaces the sign-in window when the
+    database is open, a few turns of the event loop after it starts (``ui.app``)."""
+
+    def check() -> None:
+        if any(isinstance(w, MainWindow) and w.isVisible() for w in QApplication.topLevelWidgets()):
+            then()
+        else:
+            QTimer.singleShot(10, check)
+
+    QTimer.singleShot(0, check)
 
 
 def crash(staff: str, station: str) -> None:
@@ -107,11 +121,11 @@ def main() -> None:
             database.unit_of_work(), customer, receptionist, route=Queue.SERVICE_DESK
         )
         database.dispose()
-        QTimer.singleShot(0, lambda: crash(sys.argv[3], sys.argv[4]))
+        when_open(lambda: crash(sys.argv[3], sys.argv[4]))
     elif mode == "idle":
-        QTimer.singleShot(0, lambda: print("IDLE", flush=True))
+        when_open(lambda: print("IDLE", flush=True))
     else:
-        QTimer.singleShot(0, lambda: resume(sys.argv[3]))
+        when_open(lambda: resume(sys.argv[3]))
     code = run_app(url, "en")
     sys.stdout.flush()
     os._exit(code)

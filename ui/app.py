@@ -1,38 +1,62 @@
-"""Starting the desktop app: Qt application, font, theme, database, main window."""
+"""Starting the desktop app: Qt application, font, theme, the sign-in window, then the
+event database and the main window.
+
+Issue #23 item 5: a laptop restarted in front of a queue must take a staff number at once.
+Importing SQLAlchemy and the models and opening the database take about a second, so the
+sign-in form (``ui.starting``) shows first, with only Qt loaded, and the database opens in the
+event loop right after (``_Start``), while staff type their staff number and PIN. Errors
+opening it (unreachable server, too-new schema) still end in the connection dialog alone on
+screen; a database without an event still shows the main window's "no event" page.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import socket
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLoggingCategory, QRect, QSocketNotifier, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
-from kiosk import netwait
-from kiosk.clock import Clock
-from kiosk.db import ENV_DB, Database, default_url, open_database
 from kiosk.errors import KioskError
-from kiosk.files import take_notes
 from kiosk.i18n import _
-from ui.connection import ConnectionDialog
-from ui.context import AppContext
 from ui.language import apply_language
-from ui.main_window import MainWindow
-from ui.recovery import Recovery
 from ui.settings import APPLICATION, ORGANIZATION, Settings
+from ui.starting import StartingWindow
 from ui.theme import apply_theme
 
 if TYPE_CHECKING:
+    from kiosk.clock import Clock
+    from kiosk.db import Database
     from kiosk.simulate import SimClock, Simulation
+    from ui.main_window import MainWindow
+    from ui.recovery import Recovery
+    from ui.simulation import SimulationDriver
 
-# Benchmarks set this to measure cold start: the app prints a line and quits once the first
-# window has been shown and painted.
+# Benchmarks set this to measure cold start. The app prints ``KIOSK_READY rss_kib=N`` once
+# the sign-in window is shown and the event loop runs (staff can type), ``KIOSK_OPEN
+# rss_kib=N`` once the database is open and the main window shows, then quits (exit 1 when
+# the database cannot be opened).
 ENV_EXIT_WHEN_READY = "KIOSK_EXIT_WHEN_READY"
+READY = "KIOSK_READY"
+OPEN = "KIOSK_OPEN"
+
+# What the main window needs and the sign-in window does not, imported one module per turn of
+# the event loop once that window shows, so keys typed meanwhile are drawn between them rather
+# than after one blocked second. Then ``_Start._open`` finds them loaded.
+DEFERRED_IMPORTS = (
+    "sqlalchemy",
+    "sqlalchemy.orm",
+    "kiosk.models",
+    "psycopg",
+    "kiosk.db",
+    "ui.main_window",
+)
 
 
 def ensure_application() -> QApplication:
@@ -48,16 +72,21 @@ def ensure_application() -> QApplication:
     return app
 
 
-def _report_ready() -> None:
+def _say(line: str) -> None:
+    """``line`` and the process's resident memory now, for the benchmarks."""
     rss_kib = 0
     try:
         with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    rss_kib = int(line.split()[1])
+            for entry in status:
+                if entry.startswith("VmRSS:"):
+                    rss_kib = int(entry.split()[1])
     except OSError:
         pass
-    print(f"KIOSK_READY rss_kib={rss_kib}", flush=True)
+    print(f"{line} rss_kib={rss_kib}", flush=True)
+
+
+def _report_ready() -> None:
+    _say(READY)
     QApplication.quit()
 
 
@@ -96,6 +125,7 @@ def fit_to_screen(window: QWidget, available: QRect | None = None) -> None:
 
 
 _TERMINATE: list[tuple[socket.socket, socket.socket, QSocketNotifier]] = []
+_TERMINATE_CLOSES: list[QWidget] = []  # the window SIGTERM closes: the one on screen
 
 
 def close_on_terminate(window: QWidget) -> None:
@@ -104,16 +134,20 @@ def close_on_terminate(window: QWidget) -> None:
 
     Qt's event loop runs in C++, so a Python signal handler alone would wait for the next
     Python call; the signal's number is written to a socket (``signal.set_wakeup_fd``) that a
-    ``QSocketNotifier`` watches, which wakes the loop at once. POSIX only.
+    ``QSocketNotifier`` watches, which wakes the loop at once. POSIX only. Called again (the
+    main window replacing the sign-in window), SIGTERM closes the new window instead.
     """
     if os.name != "posix":
+        return
+    _TERMINATE_CLOSES[:] = [window]
+    if _TERMINATE:
         return
     receive, send = socket.socketpair()
     receive.setblocking(False)
     send.setblocking(False)
     signal.set_wakeup_fd(send.fileno())
     signal.signal(signal.SIGTERM, lambda _number, _frame: None)  # the socket does the work
-    notifier = QSocketNotifier(receive.fileno(), QSocketNotifier.Type.Read, window)
+    notifier = QSocketNotifier(receive.fileno(), QSocketNotifier.Type.Read)  # outlives windows
 
     def woken() -> None:
         try:
@@ -121,7 +155,11 @@ def close_on_terminate(window: QWidget) -> None:
         except OSError:
             return
         if signal.SIGTERM in numbers:
-            window.close()
+            for target in _TERMINATE_CLOSES:
+                if target.isVisible():
+                    target.close()
+                else:  # between windows at start: nothing on screen to close
+                    QApplication.quit()
 
     notifier.activated.connect(woken)
     _TERMINATE.append((receive, send, notifier))  # kept for the process's life
@@ -144,62 +182,178 @@ def run_app(
     if language:
         settings.language = language
     apply_theme(app, settings.large_print)
-    # --db or KIOSK_DB first, else the database this laptop joined last, else its own file.
-    # A password an older kiosk left in the settings file moves to the credential store now.
-    remembered = settings.protect_database_url()
-    url = db_url or os.environ.get(ENV_DB, "").strip() or remembered.url or None
-    try:
-        database = open_database(url, bound=netwait.STATION_BOUND)
-    except KioskError as error:
-        print(_("kiosk: {message}").format(message=error), file=sys.stderr)
-        if os.environ.get(ENV_EXIT_WHEN_READY):
-            return 1
-        # The server may be down or the URL mistyped: say so and let the staff fix it here.
-        dialog = ConnectionDialog(
-            url or default_url(), str(error), allow_clear=settings.clear_passwords
-        )
-        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.database is None:
-            return 1
-        database = dialog.database
-        settings.database_url = database.url  # chosen here: this laptop remembers it
-    _install_safety_net()
-    driver = None
-    if simulation is not None:
-        from kiosk.simulate import SimClock as _SimClock
-        from ui.simulation import SimulationDriver
-
-        sim_clock = _SimClock(datetime.now(UTC))
-        try:
-            simulated = simulation(database, sim_clock)
-        except KioskError as error:
-            print(_("kiosk: {message}").format(message=error), file=sys.stderr)
-            return 1
-        clock = sim_clock
-    recovery = Recovery()
-    previous = recovery.begin(database.url)
-    recovery.watch_faults()
-    window = MainWindow(AppContext(database, clock or Clock()), settings, recovery)
-    if previous is not None:
-        window.resume(previous)
-    # What changed about this laptop's secrets and files at start, said once on the sign-in
-    # page and on standard error: a password moved, a looser file tightened.
-    notes = [note for note in [remembered.note, *take_notes()] if note]
-    for note in notes:  # the app's log is its standard error, as for its errors above
-        print(_("kiosk: {message}").format(message=note), file=sys.stderr)
-    if notes:
-        window.notice = " ".join(n for n in [window.notice, *notes] if n)
-        window.rebuild()
-    if simulation is not None:
-        driver = SimulationDriver(simulated, speed, window)
-        driver.start()
-    fit_to_screen(window)
-    close_on_terminate(window)
-    window.showMaximized()  # a station owns its screen on the day
+    starting = StartingWindow()
+    fit_to_screen(starting)
+    close_on_terminate(starting)
+    starting.showMaximized()  # a station owns its screen on the day
     if os.environ.get(ENV_EXIT_WHEN_READY):
-        QTimer.singleShot(0, _report_ready)
+        QTimer.singleShot(0, partial(_say, READY))  # before the first step: typing works now
+    start = _Start(app, settings, starting, db_url, clock, simulation, speed)
+    start.begin()
     code = app.exec()
-    if driver is not None:
-        driver.stop()
-    database.dispose()
-    recovery.end()
+    starting.hide()  # still there when the start failed
+    start.end()
+    if start.failure is not None:  # raised in a step, where Qt would only have printed it
+        raise start.failure
     return code
+
+
+class _Start:
+    """The rest of the start, in the event loop once the sign-in window shows: one step per
+    turn of the loop (the imports, then opening the database and the main window), so the
+    window takes and draws keys between steps. No thread: Qt objects and the database's
+    connections stay on this one (``ui.live``)."""
+
+    def __init__(
+        self,
+        app: QApplication,
+        settings: Settings,
+        starting: StartingWindow,
+        db_url: str | None,
+        clock: Clock | None,
+        simulation: Callable[[Database, SimClock], Simulation] | None,
+        speed: float,
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.starting = starting
+        self.db_url = db_url
+        self.clock = clock
+        self.simulation = simulation
+        self.speed = speed
+        self.steps: list[Callable[[], object]] = [
+            *(partial(importlib.import_module, name) for name in DEFERRED_IMPORTS),
+            self._open,
+        ]
+        self.database: Database | None = None
+        self.window: MainWindow | None = None
+        self.recovery: Recovery | None = None
+        self.driver: SimulationDriver | None = None
+        self.failure: BaseException | None = None
+
+    def begin(self) -> None:
+        QTimer.singleShot(0, self._next)
+
+    def _next(self) -> None:
+        step = self.steps.pop(0)
+        try:
+            step()
+        except BaseException as error:  # run_app raises it again after the loop
+            self.failure = error
+            self.app.exit(1)
+            return
+        if self.steps:
+            QTimer.singleShot(0, self._next)
+
+    def _fail(self, error: KioskError) -> None:
+        print(_("kiosk: {message}").format(message=error), file=sys.stderr)
+        self.app.exit(1)
+
+    def _open(self) -> None:
+        from kiosk import netwait
+        from kiosk.clock import Clock
+        from kiosk.db import ENV_DB, default_url, open_database
+        from kiosk.files import take_notes
+        from ui.connection import ConnectionDialog
+        from ui.context import AppContext
+        from ui.main_window import MainWindow
+        from ui.recovery import Recovery
+
+        settings = self.settings
+        # --db or KIOSK_DB first, else the database this laptop joined last, else its own
+        # file. A password an older kiosk left in the settings file moves to the credential
+        # store now.
+        remembered = settings.protect_database_url()
+        url = self.db_url or os.environ.get(ENV_DB, "").strip() or remembered.url or None
+        try:
+            database = open_database(url, bound=netwait.STATION_BOUND)
+        except KioskError as error:
+            if os.environ.get(ENV_EXIT_WHEN_READY):
+                self._fail(error)
+                return
+            print(_("kiosk: {message}").format(message=error), file=sys.stderr)
+            # The server may be down or the URL mistyped: say so and let the staff fix it
+            # here, the question alone on screen as it was before the sign-in window came
+            # first (which must not quit the app by hiding).
+            quits = self.app.quitOnLastWindowClosed()
+            self.app.setQuitOnLastWindowClosed(False)
+            self.starting.hide()
+            dialog = ConnectionDialog(
+                url or default_url(), str(error), allow_clear=settings.clear_passwords
+            )
+            close_on_terminate(dialog)  # SIGTERM now: as if cancelled
+            accepted = dialog.exec() == QDialog.DialogCode.Accepted
+            close_on_terminate(self.starting)
+            self.app.setQuitOnLastWindowClosed(quits)
+            if not accepted or dialog.database is None:
+                self.app.exit(1)
+                return
+            database = dialog.database
+            settings.database_url = database.url  # chosen here: this laptop remembers it
+        self.database = database
+        _install_safety_net()
+        clock = self.clock
+        simulated = None
+        if self.simulation is not None:
+            from datetime import UTC, datetime
+
+            from kiosk.simulate import SimClock as _SimClock
+
+            sim_clock = _SimClock(datetime.now(UTC))
+            try:
+                simulated = self.simulation(database, sim_clock)
+            except KioskError as error:
+                self._fail(error)
+                return
+            clock = sim_clock
+        recovery = Recovery()
+        self.recovery = recovery
+        previous = recovery.begin(database.url)
+        recovery.watch_faults()
+        window = MainWindow(AppContext(database, clock or Clock()), settings, recovery)
+        if previous is not None:
+            window.resume(previous)
+        # What changed about this laptop's secrets and files at start, said once on the
+        # sign-in page and on standard error: a password moved, a looser file tightened.
+        notes = [note for note in [remembered.note, *take_notes()] if note]
+        for note in notes:  # the app's log is its standard error, as for its errors above
+            print(_("kiosk: {message}").format(message=note), file=sys.stderr)
+        if notes:
+            window.notice = " ".join(n for n in [window.notice, *notes] if n)
+            window.rebuild()
+        if simulated is not None:
+            from ui.simulation import SimulationDriver
+
+            self.driver = SimulationDriver(simulated, self.speed, window)
+            self.driver.start()
+        self.window = window
+        # Shown at the next turn of the loop: keys typed while this step ran reach the sign-in
+        # form first, and are handed over with the rest.
+        self.steps.append(self._show)
+
+    def _show(self) -> None:
+        window = self.window
+        assert window is not None
+        signin = getattr(window, "signin", None)
+        if window.overview is not None and window.stack.currentWidget() is signin:
+            self.starting.hand_over(signin)  # what staff typed while the database opened
+        fit_to_screen(window)
+        close_on_terminate(window)
+        window.showMaximized()
+        self.starting.close()  # the main window is on screen: closing this one quits nothing
+        if os.environ.get(ENV_EXIT_WHEN_READY):
+            QTimer.singleShot(0, self._opened)
+
+    def _opened(self) -> None:
+        _say(OPEN)
+        QApplication.quit()
+
+    def end(self) -> None:
+        """After the event loop: stop the simulation, close the database, and say this run
+        closed on purpose (``ui.recovery``)."""
+        if self.driver is not None:
+            self.driver.stop()
+        if self.database is not None:
+            self.database.dispose()
+        if self.recovery is not None:
+            self.recovery.end()

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings
 
-from kiosk import credentials
 from kiosk.errors import KioskError
 from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 if TYPE_CHECKING:
+    from kiosk import credentials
     from kiosk.services.dashboard import Thresholds
 
 ORGANIZATION = "kiosk"
@@ -66,10 +66,14 @@ class Settings:
         """The event database this laptop last connected to ("" = not chosen yet), with its
         password put back from the credential store: the file keeps the URL without it
         (``kiosk.credentials``)."""
+        from kiosk import credentials  # SQLAlchemy: not before the first window (issue #23)
+
         return credentials.recall(str(self._s.value("db/url", "")))
 
     @database_url.setter
     def database_url(self, value: str) -> None:
+        from kiosk import credentials
+
         self._s.setValue("db/url", credentials.remember(value, allow_clear=self.clear_passwords))
         self._s.sync()
 
@@ -78,6 +82,8 @@ class Settings:
         """The explicit permission to keep the database password in clear in this file when
         this computer has no credential store: ``security/clear_passwords=true`` here, or
         ``KIOSK_CLEAR_PASSWORDS=1``. A working credential store is used even then."""
+        from kiosk import credentials
+
         mine = str(self._s.value("security/clear_passwords", "false")).lower() in ("true", "1")
         return mine or credentials.clear_allowed_by_environment()
 
@@ -85,6 +91,8 @@ class Settings:
         """Read the database URL at start: a password an older kiosk kept here in clear moves
         into the credential store (or out of the file, see ``kiosk.credentials.protect``);
         ``url`` of the result is the one to connect with now, ``note`` says what changed."""
+        from kiosk import credentials
+
         stored = str(self._s.value("db/url", ""))
         protected = credentials.protect(stored, allow_clear=self.clear_passwords)
         if protected.stored != stored:

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.db import describe_url
-from kiosk.demo import DEMO_PIN
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.services.auth import sign_in
@@ -68,6 +67,8 @@ class SignInPage(QWidget):
         box.addWidget(self.button)
 
         if is_demo:
+            from kiosk.demo import DEMO_PIN  # the generator: only for the demo event
+
             hint = QLabel(
                 _(
                     "Demo event: sign in as S001 (supervisor), R001 (reception), RM001 "

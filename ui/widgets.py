@@ -7,7 +7,7 @@ import enum
 import os
 import time
 from importlib import resources
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, QUrl, Signal
 from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator, QResizeEvent
@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.scanning import WedgeDetector
+if TYPE_CHECKING:
+    from kiosk.scanning import WedgeDetector
 
 
 def staff_no_field(object_name: str, example: str) -> QLineEdit:
@@ -273,7 +274,11 @@ class ScanField(QLineEdit):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.detector = WedgeDetector()
+        # Here, not at the top: the sign-in window uses this module's fields before the
+        # stations exist, and the detector's tables (pinyin, slip codes) are not needed there.
+        from kiosk.scanning import WedgeDetector
+
+        self.detector: WedgeDetector = WedgeDetector()
         self.setObjectName("scan_field")
         self.setClearButtonEnabled(True)
 

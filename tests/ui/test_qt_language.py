@@ -297,7 +297,7 @@ def _refuse(self: object) -> None:
 # Where the app opens a dialog: a new one must be walked above (and named here).
 DIALOG_CALLS = {
     ("ui/app.py", "hook"),
-    ("ui/app.py", "run_app"),
+    ("ui/app.py", "_open"),
     ("ui/approval.py", "run"),
     ("ui/booth_window.py", "ask"),
     ("ui/booth_window.py", "pack"),
