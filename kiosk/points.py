@@ -65,6 +65,10 @@ def _signed() -> object:
     )
 
 
+# ``lots_select``'s own columns; a caller's ``extra`` columns come after them.
+LOT_COLUMNS = 7
+
+
 def lots_select(customer_id: int, *extra: Any) -> Select[Any]:
     """The customer's lots with what the event moved on each, the implicit lot's journal
     delta and the count of unsettled entries, in one query (issue #23: two before, each a

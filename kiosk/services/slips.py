@@ -152,18 +152,6 @@ def issue_slips(
         if found is None:
             raise SlipError(_("This customer no longer exists."))
         customer, visit, tier_row, theme, *done_flags = found
-        # After the customer's lock: a second try of the same request waits for the first.
-        first = idempotency.replay(s, request_id, "issue_slips", asked)
-        offers = [line.offer_code.upper() for line in cart]
-        if first is not None:
-            serials = [int(serial) for serial in first["serials"]]
-            visit_id = visit.id if visit is not None else None
-            return ChangedList(
-                _issued(s, event, serials),
-                Changes.of(
-                    customers=[customer.id], visits=[visit_id], offers=offers, slips=serials
-                ),
-            )
         if visit is None:
             raise SlipError(
                 _("The customer has not checked in; slips are issued only at the event.")
@@ -210,14 +198,33 @@ def issue_slips(
         total = sum(
             terms[offers[line.offer_code.upper()].id].price * line.quantity for line in cart
         )
-        # The lots with what is left of them and the highest serial so far, in one query
-        # after the customer's lock and the serials' lock.
+        # The lots with what is left of them, the highest serial so far and the request's
+        # row, in one query after the customer's lock and the serials' lock: a second try of
+        # the same request waits for the first, then finds it done.
         lot_rows = s.execute(
-            lots_select(
-                customer.id,
-                select(func.max(Slip.serial)).where(Slip.event_id == event.id).scalar_subquery(),
+            idempotency.with_request(
+                lots_select(
+                    customer.id,
+                    select(func.max(Slip.serial))
+                    .where(Slip.event_id == event.id)
+                    .scalar_subquery(),
+                ),
+                request_id,
+                Customer,
             )
         ).all()
+        first = idempotency.replay_of(lot_rows[0][-1], "issue_slips", asked)
+        if first is not None:
+            serials = [int(serial) for serial in first["serials"]]
+            return ChangedList(
+                _issued(s, event, serials),
+                Changes.of(
+                    customers=[customer.id],
+                    visits=[visit.id],
+                    offers=[line.offer_code.upper() for line in cart],
+                    slips=serials,
+                ),
+            )
         held = lots_from(lot_rows, customer, today)
         balance = held.spendable
         if total > balance:
@@ -226,7 +233,7 @@ def issue_slips(
                     "Not enough points: the cart needs {total:,}, the customer has {balance:,}."
                 ).format(total=total, balance=balance)
             )
-        serial = lot_rows[0][-1] or 0
+        serial = lot_rows[0][-2] or 0
         kid = slipcode.key_id(signing_key.public_key()).hex()
         # Capacity is claimed by a conditional UPDATE (two desks cannot both take the last
         # place; the CHECK constraint backs it) in offer-id order, so two carts naming the
