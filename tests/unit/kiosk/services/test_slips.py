@@ -18,6 +18,7 @@ from kiosk.locks import lock_key
 from kiosk.models import Customer, JournalEntry, Offer, OutboxEntry, Slip
 from kiosk.permissions import Action
 from kiosk.points import available_points
+from kiosk.roundtrips import count
 from kiosk.services import keys, reception
 from kiosk.services.auth import staff_session
 from kiosk.services.slips import CartLine, SlipError, issue_slips, void_slip
@@ -25,7 +26,7 @@ from kiosk.slipcode import Verdict
 from tests.approval_support import s001_approves
 from tests.conftest import DEMO_DATE
 from tests.gate_support import make_ready
-from tests.points_support import drop_lots
+from tests.points_support import drop_lots, drop_tiers
 
 # These customers hold a balance without lots: no day makes any of it expire.
 UNDATED = date(2026, 12, 6)
@@ -387,3 +388,44 @@ def test_the_serials_are_read_after_the_serials_lock_postgresql(pg_url: str) -> 
         assert [slip.serial for slip in outcome[0]] == [first.serial + 2]
     finally:
         database.dispose()
+
+
+def test_a_longer_cart_costs_only_its_capacity_claims(demo_db: Database) -> None:
+    """Each table's rows of a cart are written in one statement on PostgreSQL (issue #23): a
+    three-line cart sends what a one-line cart sends plus each extra line's capacity claim.
+    (SQLite, with no network to cross, takes each new row's id from its own insert.) On both,
+    every line has its slip, its reserve and its points."""
+    with audit.unaudited(), demo_db.unit_of_work() as uow:  # test setup: no tier quotas
+        drop_tiers(uow.session)
+        uow.commit()
+    clock = FixedClock(MORNING)
+    desk = staff_session(demo_db.unit_of_work(), "A001", clock=clock)
+    key = keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
+    warm, one, three = (
+        _customer_checked_in(demo_db, 100_000, no)
+        for no in ("6200000030", "6200000031", "6200000032")
+    )
+    issue_slips(demo_db.unit_of_work(), warm, [CartLine("O501")], desk, key, clock=clock)
+    counted = []
+    for customer_id, cart in (
+        (one, [CartLine("O501")]),
+        (three, [CartLine("O501"), CartLine("O101"), CartLine("O501", 2)]),
+    ):
+        with count(demo_db.engine, keep_sql=True) as trips:
+            issued = issue_slips(demo_db.unit_of_work(), customer_id, cart, desk, key, clock=clock)
+        assert len(issued) == len(cart)
+        counted.append(trips)
+    if demo_db.engine.dialect.name == "postgresql":
+        assert counted[1].statements == counted[0].statements + 2, "\n".join(
+            [*counted[0].sql, "--", *counted[1].sql]
+        )
+    with demo_db.unit_of_work() as uow:
+        slips = uow.session.scalars(select(Slip).where(Slip.customer_id == three)).all()
+        assert sorted(slip.points for slip in slips) == [2_000, 4_000, 12_000]
+        entries = uow.session.scalars(
+            select(JournalEntry).where(JournalEntry.customer_id == three)
+        ).all()
+        assert sorted((e.slip_id, e.points) for e in entries) == sorted(
+            (slip.id, slip.points) for slip in slips
+        )
+    assert _balance(demo_db, three) == 100_000 - 18_000
