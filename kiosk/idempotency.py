@@ -30,7 +30,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, Select, null, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -98,7 +98,25 @@ def replay(
     """The first result of ``request_id``, or None when it has not been done yet."""
     if not request_id:
         return None
-    row = session.get(ActionRequest, request_id)
+    return replay_of(session.get(ActionRequest, request_id), action, print_)
+
+
+def with_request(query: Select[Any], request_id: str | None, left: Any) -> Select[Any]:
+    """``query`` with the request's row as its last column (None when there is none, or no
+    request id), outer-joined to ``left``: an action that reads anyway learns whether it was
+    done in the same round trip (issue #23). Judge it with ``replay_of``.
+
+    Only in a statement that runs after whatever lock makes a second try wait for the first
+    (a statement sees what was committed when it began)."""
+    if not request_id:
+        return query.add_columns(null())
+    return query.add_columns(ActionRequest).join_from(
+        left, ActionRequest, ActionRequest.id == request_id, isouter=True
+    )
+
+
+def replay_of(row: ActionRequest | None, action: str, print_: str) -> dict[str, Any] | None:
+    """``replay`` from the request's row as a query read it (``with_request``)."""
     if row is None:
         return None
     if row.action != action or row.fingerprint != print_:
@@ -106,7 +124,7 @@ def replay(
             _(
                 "The request {id} was already used at {time} for something else; nothing was "
                 "done now. Give a new request id (or none) for this one."
-            ).format(id=request_id, time=row.at.strftime("%H:%M:%S"))
+            ).format(id=row.id, time=row.at.strftime("%H:%M:%S"))
         )
     result: dict[str, Any] = json.loads(row.result)
     return result

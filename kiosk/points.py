@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import Select, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kiosk.errors import KioskError
@@ -64,39 +65,25 @@ def _signed() -> object:
     )
 
 
-def lot_balances(session: Session, customer: Customer, on: date) -> list[LotBalance]:
-    """The customer's lots in the order they are spent (expiring first), expired ones too
-    (``expired``: they count for nothing on ``on``)."""
-    lots = session.execute(
-        select(PointsLot.id, PointsLot.ref, PointsLot.expires_on, PointsLot.points).where(
-            PointsLot.customer_id == customer.id
-        )
-    ).all()
-    if not lots:
-        return [LotBalance(None, "", None, _implicit_left(session, customer), False)]
-    moved = dict(
-        session.execute(
-            select(JournalLot.lot_id, func.sum(_signed()))
-            .join(JournalEntry, JournalEntry.id == JournalLot.journal_entry_id)
-            .where(JournalEntry.customer_id == customer.id, JournalEntry.settled_at.is_(None))
-            .group_by(JournalLot.lot_id)
-        ).all()
+# ``lots_select``'s own columns; a caller's ``extra`` columns come after them.
+LOT_COLUMNS = 7
+
+
+def lots_select(customer_id: int, *extra: Any) -> Select[Any]:
+    """The customer's lots with what the event moved on each, the implicit lot's journal
+    delta and the count of unsettled entries, in one query (issue #23: two before, each a
+    round trip on the venue LAN). One row per lot, or one row of NULL lot columns for a
+    customer without lots; ``extra`` columns come after (a caller's own scalar, e.g. the
+    slips' highest serial). Read it with ``lots_from``."""
+    moved = (
+        select(JournalLot.lot_id.label("lot_id"), func.sum(_signed()).label("moved"))
+        .join(JournalEntry, JournalEntry.id == JournalLot.journal_entry_id)
+        .where(JournalEntry.customer_id == customer_id, JournalEntry.settled_at.is_(None))
+        .group_by(JournalLot.lot_id)
+        .subquery()
     )
-    balances = [
-        LotBalance(
-            lot_id,
-            ref,
-            expires_on,
-            points + int(moved.get(lot_id) or 0),
-            expires_on is not None and expires_on < on,
-        )
-        for lot_id, ref, expires_on, points in lots
-    ]
-    return sorted(balances, key=_order)
-
-
-def _implicit_left(session: Session, customer: Customer) -> int:
-    delta = session.scalar(
+    unsettled = (JournalEntry.customer_id == customer_id) & JournalEntry.settled_at.is_(None)
+    delta = (
         select(
             func.coalesce(
                 func.sum(
@@ -107,9 +94,67 @@ def _implicit_left(session: Session, customer: Customer) -> int:
                 ),
                 0,
             )
-        ).where(JournalEntry.customer_id == customer.id, JournalEntry.settled_at.is_(None))
+        )
+        .where(unsettled)
+        .scalar_subquery()
     )
-    return customer.points_balance + int(delta or 0)
+    entries = select(func.count(JournalEntry.id)).where(unsettled).scalar_subquery()
+    return (
+        select(
+            PointsLot.id,
+            PointsLot.ref,
+            PointsLot.expires_on,
+            PointsLot.points,
+            moved.c.moved,
+            delta,
+            entries,
+            *extra,
+        )
+        .select_from(Customer)
+        .outerjoin(PointsLot, PointsLot.customer_id == Customer.id)
+        .outerjoin(moved, moved.c.lot_id == PointsLot.id)
+        .where(Customer.id == customer_id)
+    )
+
+
+@dataclass(frozen=True)
+class Lots:
+    """What ``lots_select`` read: the lots in the order they are spent, and the count of the
+    customer's unsettled journal entries (the implicit lot's earlier draws)."""
+
+    lots: list[LotBalance]
+    unsettled: int
+
+    @property
+    def spendable(self) -> int:
+        return sum(lot.spendable for lot in self.lots)
+
+
+def lots_from(rows: Sequence[Any], customer: Customer, on: date) -> Lots:
+    """``lots_select``'s rows as balances on ``on`` (expired lots too, counting nothing)."""
+    if not rows:
+        raise KioskError(_("This customer no longer exists."))
+    unsettled = int(rows[0][6] or 0)
+    if rows[0][0] is None:
+        left = customer.points_balance + int(rows[0][5] or 0)
+        return Lots([LotBalance(None, "", None, left, False)], unsettled)
+    balances = [
+        LotBalance(
+            lot_id,
+            ref,
+            expires_on,
+            points + int(moved or 0),
+            expires_on is not None and expires_on < on,
+        )
+        for lot_id, ref, expires_on, points, moved, *_rest in rows
+    ]
+    return Lots(sorted(balances, key=_order), unsettled)
+
+
+def lot_balances(session: Session, customer: Customer, on: date) -> list[LotBalance]:
+    """The customer's lots in the order they are spent (expiring first), expired ones too
+    (``expired``: they count for nothing on ``on``)."""
+    return lots_from(session.execute(lots_select(customer.id)).all(), customer, on).lots
 
 
 def available_points(session: Session, customer: Customer, on: date) -> int:
@@ -124,43 +169,67 @@ def spend(
     expire first, recording which in ``JournalLot``. Call with the customer row locked."""
     if entry.id is None:
         session.flush()
-    lots = lot_balances(session, customer, on)
+    rows = session.execute(lots_select(customer.id)).all()
+    held = lots_from(rows, customer, on)
+    lots = held.lots
+    if lots[0].lot_id is None:
+        # ``entry`` is in the journal already: not one of the implicit lot's earlier draws.
+        lots = [LotBalance(None, "", None, lots[0].left + entry.points, False)]
+    return spend_many(session, customer, [entry], Lots(lots, held.unsettled - 1))[0]
+
+
+def spend_many(
+    session: Session, customer: Customer, entries: Sequence[JournalEntry], held: Lots
+) -> list[list[tuple[LotBalance, int]]]:
+    """Take each entry's points (reserves, flushed: they have ids) from ``held``, the lots as
+    read under the customer's lock before the entries were written, expiring first, one
+    entry after the other; the ``JournalLot`` rows are added to the session (written at the
+    next flush, all in one statement). Returns what each entry took.
+
+    The lots are not read again: what the earlier entries took is taken off here. A customer
+    without lots has their implicit lot made real, so give-backs have somewhere to go; the
+    journal's earlier entries (``held.unsettled``) drew on it and are tied to it too."""
+    lots = list(held.lots)
     if lots and lots[0].lot_id is None:
-        # The implicit lot becomes real, so its give-backs have somewhere to go; the
-        # journal's earlier entries drew on it.
         made = PointsLot(customer_id=customer.id, ref="", points=customer.points_balance)
         session.add(made)
         session.flush()
-        for earlier_id, points in session.execute(
-            select(JournalEntry.id, JournalEntry.points).where(
-                JournalEntry.customer_id == customer.id,
-                JournalEntry.settled_at.is_(None),
-                JournalEntry.id != entry.id,
-                ~JournalEntry.id.in_(select(JournalLot.journal_entry_id)),
+        if held.unsettled:
+            ours = [entry.id for entry in entries]
+            for earlier_id, points in session.execute(
+                select(JournalEntry.id, JournalEntry.points).where(
+                    JournalEntry.customer_id == customer.id,
+                    JournalEntry.settled_at.is_(None),
+                    JournalEntry.id.not_in(ours),
+                    ~JournalEntry.id.in_(select(JournalLot.journal_entry_id)),
+                )
+            ):
+                session.add(JournalLot(journal_entry_id=earlier_id, lot_id=made.id, points=points))
+        lots = [LotBalance(made.id, "", None, lots[0].left, False)]
+    left = {i: lot.spendable for i, lot in enumerate(lots)}
+    taken_all: list[list[tuple[LotBalance, int]]] = []
+    for entry in entries:
+        need = entry.points
+        taken: list[tuple[LotBalance, int]] = []
+        for i, lot in enumerate(lots):
+            if need <= 0:
+                break
+            take = min(left[i], need)
+            if take <= 0:
+                continue
+            taken.append((lot, take))
+            left[i] -= take
+            need -= take
+        if need > 0:
+            raise NotEnoughPoints(
+                _("Not enough points: {needed:,} are needed, {left:,} can be spent.").format(
+                    needed=entry.points, left=entry.points - need
+                )
             )
-        ):
-            session.add(JournalLot(journal_entry_id=earlier_id, lot_id=made.id, points=points))
-        session.flush()
-        lots = lot_balances(session, customer, on)
-    need = entry.points
-    taken: list[tuple[LotBalance, int]] = []
-    for lot in lots:
-        if need <= 0:
-            break
-        take = min(lot.spendable, need)
-        if take <= 0:
-            continue
-        taken.append((lot, take))
-        need -= take
-    if need > 0:
-        raise NotEnoughPoints(
-            _("Not enough points: {needed:,} are needed, {left:,} can be spent.").format(
-                needed=entry.points, left=entry.points - need
-            )
-        )
-    for lot, take in taken:
-        session.add(JournalLot(journal_entry_id=entry.id, lot_id=lot.lot_id, points=take))
-    return taken
+        for lot, take in taken:
+            session.add(JournalLot(journal_entry_id=entry.id, lot_id=lot.lot_id, points=take))
+        taken_all.append(taken)
+    return taken_all
 
 
 def give_back(session: Session, reserve: JournalEntry, release: JournalEntry) -> list[str]:

@@ -11,6 +11,7 @@ theme (``slot_id`` None), else the whole catalog.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -103,6 +104,27 @@ def customer_theme(session: Session, event_id: int, customer_id: int) -> EventTh
         )
         .order_by(EventTheme.slot_id.is_(None), EventTheme.id)
         .limit(1)
+    )
+
+
+def customer_theme_id(event_id: int, customer_id: int) -> Any:
+    """``customer_theme``'s id as a scalar subquery, for a query reading the customer to bring
+    the theme along (``EventTheme`` outer-joined on it; issue #23)."""
+    slot_id = (
+        select(Invitation.slot_id)
+        .where(Invitation.event_id == event_id, Invitation.customer_id == customer_id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(EventTheme.id)
+        .where(
+            EventTheme.event_id == event_id,
+            or_(EventTheme.slot_id.is_(None), EventTheme.slot_id == slot_id),
+        )
+        .order_by(EventTheme.slot_id.is_(None), EventTheme.id)
+        .limit(1)
+        .scalar_subquery()
     )
 
 

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -57,6 +58,45 @@ def tier_for(tiers: Sequence[Tier], aum: int | None, label: str = "") -> Tier | 
         if aum >= tier.aum_floor:
             found = tier
     return found
+
+
+def tier_id_column(event_id: int) -> ColumnElement[int | None]:
+    """The id of the ``EventTier`` the customer of the enclosing query is in (``tier_for`` in
+    SQL, correlated to ``Customer``), so a query reading the customer brings their band
+    along (``EventTier`` outer-joined on it) instead of a second round trip (issue #23).
+
+    By AUM the highest floor reached; without an AUM figure the band whose code is the
+    ledger's label, compared without case (codes are unique so: ``check_tiers``)."""
+    return (
+        select(EventTier.id)
+        .where(
+            EventTier.event_id == event_id,
+            case(
+                (Customer.aum.is_(None), func.upper(EventTier.code) == func.upper(Customer.tier)),
+                else_=EventTier.aum_floor <= Customer.aum,
+            ),
+        )
+        .order_by(EventTier.aum_floor.desc())
+        .limit(1)
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+
+
+def has_tiers_column(event_id: int) -> ColumnElement[bool]:
+    """Whether the event has bands at all (``shown_tier`` names the ledger's label if not)."""
+    return select(EventTier.id).where(EventTier.event_id == event_id).exists()
+
+
+def as_tier(row: EventTier | None) -> Tier | None:
+    return None if row is None else Tier(row.code, row.name, row.aum_floor, row.meaning)
+
+
+def shown(customer: Customer, tier: Tier | None, has_tiers: bool) -> str:
+    """``shown_tier`` from what a query already read."""
+    if not has_tiers:
+        return customer.tier
+    return tier.name if tier else _("No tier")
 
 
 def customer_tier(session: Session, event_id: int, customer: Customer) -> Tier | None:

@@ -28,10 +28,12 @@ from kiosk.kyc import governance_gaps
 from kiosk.locks import transaction_lock
 from kiosk.masking import mask_name
 from kiosk.models import (
+    ActionRequest,
     AuditRecord,
     Branch,
     Customer,
     Event,
+    EventTier,
     Invitation,
     MobileBanking,
     Queue,
@@ -44,7 +46,7 @@ from kiosk.models import (
     VisitStep,
 )
 from kiosk.permissions import Action, Approval, approved_by, require
-from kiosk.points import lot_balances
+from kiosk.points import LOT_COLUMNS, Lots, lot_balances, lots_from, lots_select
 from kiosk.scanning import Odd, odd_input, odd_input_message
 from kiosk.search import find_customer_ids, index_customer
 from kiosk.search_keys import AZERTY_DIGITS, CODE, CUSTOMER_NO, customer_keys, normalize
@@ -52,7 +54,7 @@ from kiosk.services.arrival import against_window, window_end
 from kiosk.services.auth import StaffSession
 from kiosk.services.customer_offers import SOON, expiring_within, months_after
 from kiosk.services.events import current_event
-from kiosk.tiers import shown_tier
+from kiosk.tiers import as_tier, has_tiers_column, shown, shown_tier, tier_id_column
 from kiosk.uow import UnitOfWork
 
 
@@ -291,6 +293,9 @@ class _Arriving:
     slot: TimeSlot | None
     visit_id: int | None  # checked in already
     rm_signed_in: bool
+    tier: str  # as the desks show it (``kiosk.tiers.shown_tier``)
+    lots: Lots  # their points on the event's day
+    request: ActionRequest | None  # the request's row: this check-in was done already
 
 
 def _event_start(event: Event, now: datetime) -> datetime:
@@ -298,12 +303,27 @@ def _event_start(event: Event, now: datetime) -> datetime:
     return datetime.combine(today, datetime.min.time(), tzinfo=ZoneInfo(event.timezone))
 
 
-def _arriving(s: Session, event: Event, customer_id: int, now: datetime) -> _Arriving | None:
-    """The customer with their branch, RM, invitation, slot, visit (if checked in) and
-    whether their RM is signed in, in one query; None when no such customer."""
+def _arriving(
+    s: Session, event: Event, customer_id: int, now: datetime, request_id: str | None = None
+) -> _Arriving | None:
+    """The customer with their branch, RM, invitation, slot, visit (if checked in), whether
+    their RM is signed in, their band and their lots, and the request's row if it was done
+    already (``kiosk.idempotency.with_request``), in one query (one row per lot:
+    ``kiosk.points.lots_select`` with the rest alongside); None when no such customer."""
     signed = _last_sign(Customer.rm_id, _event_start(event, now)).scalar_subquery()
-    row = s.execute(
-        select(Customer, Branch.name, Staff.name, Invitation, TimeSlot, Visit.id, signed)
+    query = (
+        lots_select(
+            customer_id,
+            Customer,
+            Branch.name,
+            Staff.name,
+            Invitation,
+            TimeSlot,
+            Visit.id,
+            signed,
+            EventTier,
+            has_tiers_column(event.id),
+        )
         .join(Branch, Branch.id == Customer.branch_id)
         .outerjoin(Staff, Staff.id == Customer.rm_id)
         .outerjoin(
@@ -312,12 +332,26 @@ def _arriving(s: Session, event: Event, customer_id: int, now: datetime) -> _Arr
         )
         .outerjoin(TimeSlot, TimeSlot.id == Invitation.slot_id)
         .outerjoin(Visit, (Visit.customer_id == Customer.id) & (Visit.event_id == event.id))
-        .where(Customer.id == customer_id)
-    ).first()
-    if row is None:
+        .outerjoin(EventTier, EventTier.id == tier_id_column(event.id))
+    )
+    rows = s.execute(idempotency.with_request(query, request_id, Customer)).all()
+    if not rows:
         return None
-    customer, branch, rm_name, invitation, slot, visit_id, last = row
-    return _Arriving(customer, branch, rm_name or "", invitation, slot, visit_id, last == "sign_in")
+    customer, branch, rm_name, invitation, slot, visit_id, last, tier, has_tiers, request = rows[0][
+        LOT_COLUMNS:
+    ]
+    return _Arriving(
+        customer,
+        branch,
+        rm_name or "",
+        invitation,
+        slot,
+        visit_id,
+        last == "sign_in",
+        shown(customer, as_tier(tier), bool(has_tiers)),
+        lots_from(rows, customer, _event_today(event, now)),
+        request,
+    )
 
 
 def _card(
@@ -394,10 +428,15 @@ def _card(
             session, customer.rm_id, _event_start(event, now)
         )
         hit = _hits(session, event, [customer.id])[0]
-    lots = lot_balances(session, customer, today)
+    if known is not None:
+        lots = known[0].lots.lots
+        tier = known[0].tier
+    else:
+        lots = lot_balances(session, customer, today)
+        tier = shown_tier(session, event.id, customer)
     return CustomerCard(
         hit=hit,
-        tier=shown_tier(session, event.id, customer),
+        tier=tier,
         points=sum(lot.spendable for lot in lots),
         expiring_soon=expiring_within(lots, today, SOON),
         expiring_by=months_after(today, SOON),
@@ -565,11 +604,11 @@ def check_in(
         s = uow.session
         event = current_event(s)
         # Everything the check-in and its card need about the customer, in one query.
-        arriving = _arriving(s, event, customer_id, now)
+        arriving = _arriving(s, event, customer_id, now, request_id)
         if arriving is None:
             raise CheckInError(_("This customer no longer exists."))
         customer = arriving.customer
-        first = idempotency.replay(s, request_id, "check_in", asked)
+        first = idempotency.replay_of(arriving.request, "check_in", asked)
         if first is not None:
             return _replayed(s, event, customer, now, policy, first)
         if arriving.visit_id is not None:

@@ -28,11 +28,13 @@ from kiosk.changeset import ChangedList, Changes
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.i18n import _
-from kiosk.locks import transaction_lock
+from kiosk.locks import lock_columns
 from kiosk.masking import mask_name
 from kiosk.models import (
     Customer,
     Event,
+    EventTheme,
+    EventTier,
     JournalEntry,
     JournalKind,
     Merchant,
@@ -44,12 +46,12 @@ from kiosk.models import (
     VisitStep,
 )
 from kiosk.permissions import Action, Approval, approved_by, require
-from kiosk.points import available_points, give_back, spend
+from kiosk.points import give_back, lots_from, lots_select, spend_many
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
-from kiosk.services.gate import OVERRIDE_STEP, Gate, check, event_today
-from kiosk.theme_scope import customer_scope
-from kiosk.tiers import customer_tier, offer_terms
+from kiosk.services.gate import OVERRIDE_STEP, VISIT_STEPS, Gate, event_today, judge, stored
+from kiosk.theme_scope import Scope, customer_theme_id
+from kiosk.tiers import as_tier, terms_for, tier_id_column
 from kiosk.uow import UnitOfWork
 
 
@@ -129,36 +131,34 @@ def issue_slips(
     with uow:
         s = uow.session
         event = current_event(s)
-        # Serialise everything that spends this customer's points.
-        # The visit comes along (one round trip on the venue LAN, not two); only the
-        # customer's row is locked.
+        # Serialise everything that spends this customer's points: only the customer's row
+        # is locked. Everything else issuing needs to know about the customer comes along in
+        # the same round trip (issue #23): the visit, the visit's steps the gate reads, the
+        # customer's theme and band (none of which another desk's issuing changes).
+        steps = [
+            select(VisitStep.id)
+            .where(VisitStep.visit_id == Visit.id, VisitStep.step == step)
+            .exists()
+            for step in VISIT_STEPS
+        ]
         found = s.execute(
-            select(Customer, Visit)
+            select(Customer, Visit, EventTier, EventTheme, *steps)
             .outerjoin(Visit, (Visit.customer_id == Customer.id) & (Visit.event_id == event.id))
+            .outerjoin(EventTier, EventTier.id == tier_id_column(event.id))
+            .outerjoin(EventTheme, EventTheme.id == customer_theme_id(event.id, customer_id))
             .where(Customer.id == customer_id)
             .with_for_update(of=Customer)
         ).first()
         if found is None:
             raise SlipError(_("This customer no longer exists."))
-        customer, visit = found
-        # After the customer's lock: a second try of the same request waits for the first.
-        first = idempotency.replay(s, request_id, "issue_slips", asked)
-        offers = [line.offer_code.upper() for line in cart]
-        if first is not None:
-            serials = [int(serial) for serial in first["serials"]]
-            visit_id = visit.id if visit is not None else None
-            return ChangedList(
-                _issued(s, event, serials),
-                Changes.of(
-                    customers=[customer.id], visits=[visit_id], offers=offers, slips=serials
-                ),
-            )
+        customer, visit, tier_row, theme, *done_flags = found
         if visit is None:
             raise SlipError(
                 _("The customer has not checked in; slips are issued only at the event.")
             )
         today = event_today(event, clock)
-        gate = check(s, event, customer, visit.id, today)
+        done = {step for step, flag in zip(VISIT_STEPS, done_flags, strict=True) if flag}
+        gate = judge(stored(event), customer, today, done)
         overridden_by = None
         if not gate.open:
             if not override:
@@ -166,41 +166,74 @@ def issue_slips(
             # The supervisor who lets the customer through: the approver, or the signed-in
             # supervisor themself.
             overridden_by = approved_by(staff, Action.OVERRIDE_GATE, approval) or staff.staff_id
-        # Each offer with its merchant, in one query.
+        tier = as_tier(tier_row)
+        # Each offer with its merchant and the tier's terms, in one query; it also takes the
+        # slip numbers' lock (issue #23: one round trip less). The serials are read after it,
+        # in the next statement, which sees every slip committed before the lock was ours.
+        query = select(Offer, Merchant).join(Merchant, Merchant.id == Offer.merchant_id)
+        if tier is not None:
+            query = query.add_columns(OfferTier).outerjoin(
+                OfferTier, (OfferTier.offer_id == Offer.id) & (OfferTier.tier_code == tier.code)
+            )
         offer_rows = s.execute(
-            select(Offer, Merchant)
-            .join(Merchant, Merchant.id == Offer.merchant_id)
-            .where(
+            query.add_columns(*lock_columns(s, f"slip_serial:{event.id}")).where(
                 Offer.event_id == event.id,
                 Offer.code.in_([line.offer_code.upper() for line in cart]),
             )
         ).all()
-        offers = {o.code: o for o, _m in offer_rows}
-        merchants = {m.id: m for _o, m in offer_rows}
+        offers = {row[0].code: row[0] for row in offer_rows}
+        merchants = {row[1].id: row[1] for row in offer_rows}
         for line in cart:
             if line.offer_code.upper() not in offers:
                 raise SlipError(_("No offer has the code {code}.").format(code=line.offer_code))
         _check_theme(
-            s,
-            event.id,
-            customer.id,
+            Scope.of(theme),
             list(offers.values()),
             {m.id: m.code for m in merchants.values()},
         )
-        tier = customer_tier(s, event.id, customer)
-        terms = offer_terms(s, list(offers.values()), tier)
+        terms = {
+            row[0].id: terms_for(row[0], [row[2]] if tier is not None and row[2] else [], tier)
+            for row in offer_rows
+        }
         total = sum(
             terms[offers[line.offer_code.upper()].id].price * line.quantity for line in cart
         )
-        balance = available_points(s, customer, today)
+        # The lots with what is left of them, the highest serial so far and the request's
+        # row, in one query after the customer's lock and the serials' lock: a second try of
+        # the same request waits for the first, then finds it done.
+        lot_rows = s.execute(
+            idempotency.with_request(
+                lots_select(
+                    customer.id,
+                    select(func.max(Slip.serial))
+                    .where(Slip.event_id == event.id)
+                    .scalar_subquery(),
+                ),
+                request_id,
+                Customer,
+            )
+        ).all()
+        first = idempotency.replay_of(lot_rows[0][-1], "issue_slips", asked)
+        if first is not None:
+            serials = [int(serial) for serial in first["serials"]]
+            return ChangedList(
+                _issued(s, event, serials),
+                Changes.of(
+                    customers=[customer.id],
+                    visits=[visit.id],
+                    offers=[line.offer_code.upper() for line in cart],
+                    slips=serials,
+                ),
+            )
+        held = lots_from(lot_rows, customer, today)
+        balance = held.spendable
         if total > balance:
             raise SlipError(
                 _(
                     "Not enough points: the cart needs {total:,}, the customer has {balance:,}."
                 ).format(total=total, balance=balance)
             )
-        transaction_lock(s, f"slip_serial:{event.id}")
-        serial = s.scalar(select(func.max(Slip.serial)).where(Slip.event_id == event.id)) or 0
+        serial = lot_rows[0][-2] or 0
         kid = slipcode.key_id(signing_key.public_key()).hex()
         # Capacity is claimed by a conditional UPDATE (two desks cannot both take the last
         # place; the CHECK constraint backs it) in offer-id order, so two carts naming the
@@ -235,7 +268,11 @@ def issue_slips(
                         offer=offer.name, tier=tier.name
                     )
                 )
-        issued = []
+        # The rows are written table by table, each table's rows in one statement (the
+        # ORM's "insertmanyvalues"): slips and visit steps, then the journal's reserves
+        # (which name the slips), then the lots they take and the outbox entries.
+        issued: list[IssuedSlip] = []
+        slips: list[Slip] = []
         for line in cart:
             offer = offers[line.offer_code.upper()]
             merchant = merchants[offer.merchant_id]
@@ -254,36 +291,66 @@ def issue_slips(
                 ),
                 signing_key,
             )
-            slip = Slip(
-                event_id=event.id,
-                serial=serial,
-                visit_id=visit.id,
-                customer_id=customer.id,
-                merchant_id=merchant.id,
-                offer_id=offer.id,
-                quantity=line.quantity,
-                points=points,
-                redeem_by=offer.redeem_by,
-                code=code,
-                key_id=kid,
-                tier=tier.code if tier else None,
-                issued_at=now,
-                issued_by=staff.staff_id,
+            slips.append(
+                Slip(
+                    event_id=event.id,
+                    serial=serial,
+                    visit_id=visit.id,
+                    customer_id=customer.id,
+                    merchant_id=merchant.id,
+                    offer_id=offer.id,
+                    quantity=line.quantity,
+                    points=points,
+                    redeem_by=offer.redeem_by,
+                    code=code,
+                    key_id=kid,
+                    tier=tier.code if tier else None,
+                    issued_at=now,
+                    issued_by=staff.staff_id,
+                )
             )
-            s.add(slip)
-            s.flush()
-            reserve = JournalEntry(
+            issued.append(
+                IssuedSlip(serial, code, merchant.name, offer.name, line.quantity, points)
+            )
+        s.add_all(slips)
+        if overridden_by is not None:
+            skipped = [m.requirement.value for m in gate.missing]
+            s.add(
+                VisitStep(
+                    visit_id=visit.id,
+                    step=OVERRIDE_STEP,
+                    at=now,
+                    staff_id=overridden_by,  # the timeline names the supervisor
+                    note=",".join(skipped),
+                )
+            )
+        s.add(
+            VisitStep(
+                visit_id=visit.id,
+                step="slips_issued",
+                at=now,
+                staff_id=staff.staff_id,
+                note=", ".join(f"No. {slip.serial:06d}" for slip in issued),
+            )
+        )
+        s.flush()
+        reserves = [
+            JournalEntry(
                 event_id=event.id,
                 customer_id=customer.id,
                 slip_id=slip.id,
                 kind=JournalKind.RESERVE,
-                points=points,
+                points=slip.points,
                 at=now,
                 staff_id=staff.staff_id,
             )
-            s.add(reserve)
-            s.flush()
-            taken = spend(s, customer, reserve, today)
+            for slip in slips
+        ]
+        s.add_all(reserves)
+        s.flush()
+        taken_each = spend_many(s, customer, reserves, held)
+        for line, slip, taken in zip(cart, slips, taken_each, strict=True):
+            offer = offers[line.offer_code.upper()]
             outbox.enqueue(
                 s,
                 event_id=event.id,
@@ -292,11 +359,11 @@ def issue_slips(
                 payload={
                     "event": event.code,
                     "customer_no": customer.customer_no,
-                    "serial": serial,
-                    "merchant": merchant.code,
+                    "serial": slip.serial,
+                    "merchant": merchants[offer.merchant_id].code,
                     "offer": offer.code,
                     "quantity": line.quantity,
-                    "points": points,
+                    "points": slip.points,
                     "tier": tier.code if tier else None,
                     # The lots the points came from, expiring first: the ledger debits
                     # the same ones (docs/sync.md).
@@ -311,23 +378,10 @@ def issue_slips(
                 staff_id=staff.staff_id,
                 station=station,
                 entity="slip",
-                entity_id=serial,
-                details={"offer": offer.code, "points": points},
-            )
-            issued.append(
-                IssuedSlip(serial, code, merchant.name, offer.name, line.quantity, points)
+                entity_id=slip.serial,
+                details={"offer": offer.code, "points": slip.points},
             )
         if overridden_by is not None:
-            skipped = [m.requirement.value for m in gate.missing]
-            s.add(
-                VisitStep(
-                    visit_id=visit.id,
-                    step=OVERRIDE_STEP,
-                    at=now,
-                    staff_id=overridden_by,  # the timeline names the supervisor
-                    note=",".join(skipped),
-                )
-            )
             audit.append(
                 s,
                 at=now,
@@ -336,18 +390,12 @@ def issue_slips(
                 station=station,
                 entity="visit",
                 entity_id=visit.id,
-                details={"missing": skipped, "slips": [slip.serial for slip in issued]},
+                details={
+                    "missing": [m.requirement.value for m in gate.missing],
+                    "slips": [slip.serial for slip in issued],
+                },
                 approved_by=overridden_by,
             )
-        s.add(
-            VisitStep(
-                visit_id=visit.id,
-                step="slips_issued",
-                at=now,
-                staff_id=staff.staff_id,
-                note=", ".join(f"No. {slip.serial:06d}" for slip in issued),
-            )
-        )
         idempotency.record(
             s,
             request_id,
@@ -369,16 +417,9 @@ def issue_slips(
         )
 
 
-def _check_theme(
-    session: Session,
-    event_id: int,
-    customer_id: int,
-    offers: list[Offer],
-    merchants: dict[int, str],
-) -> None:
+def _check_theme(scope: Scope, offers: list[Offer], merchants: dict[int, str]) -> None:
     """A themed session's customer is issued its services only (a stale screen or the command
     line could still ask for another). ``merchants``: the offers' merchants' codes by id."""
-    scope = customer_scope(session, event_id, customer_id)
     if scope.whole:
         return
     for offer in offers:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from kiosk import audit
 from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_PASSPHRASE, create_demo
+from kiosk.locks import lock_key
 from kiosk.models import Customer, JournalEntry, Offer, OutboxEntry, Slip
 from kiosk.permissions import Action
 from kiosk.points import available_points
+from kiosk.roundtrips import count
 from kiosk.services import keys, reception
 from kiosk.services.auth import staff_session
 from kiosk.services.slips import CartLine, SlipError, issue_slips, void_slip
@@ -22,7 +26,7 @@ from kiosk.slipcode import Verdict
 from tests.approval_support import s001_approves
 from tests.conftest import DEMO_DATE
 from tests.gate_support import make_ready
-from tests.points_support import drop_lots
+from tests.points_support import drop_lots, drop_tiers
 
 # These customers hold a balance without lots: no day makes any of it expire.
 UNDATED = date(2026, 12, 6)
@@ -265,3 +269,163 @@ def test_printed_slip_round_trip_at_203_dpi(demo_db: Database, tmp_path) -> None
     ).stdout
     assert f"No. {slip.serial:06d}" in text and "康养理疗馆" in text and "10,000" in text
     assert full_name not in text  # the masked name only
+
+
+def _wait_until_blocked(database: Database, what: str) -> None:
+    """Wait until some backend of the test's database waits for a lock (issuing, blocked)."""
+    deadline = time.monotonic() + 20
+    with database.engine.connect() as probe:
+        while not probe.scalar(
+            text(
+                "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE NOT l.granted AND a.datname = current_database()"
+            )
+        ):
+            assert time.monotonic() < deadline, f"issuing did not wait for {what}"
+            time.sleep(0.02)
+
+
+def _issue_in_thread(url: str, customer_id: int, cart: list[CartLine]) -> tuple[Any, list[Any]]:
+    """Issue from a desk of its own on a thread: (thread, [the slips or the error])."""
+    db = open_database(url)
+    staff = staff_session(db.unit_of_work(), "A002", clock=FixedClock(MORNING))
+    key = keys.unlock(db.unit_of_work(), DEMO_PASSPHRASE)
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(
+                issue_slips(
+                    db.unit_of_work(), customer_id, cart, staff, key, clock=FixedClock(MORNING)
+                )
+            )
+        except Exception as error:  # handed to the test
+            outcome.append(error)
+        finally:
+            db.dispose()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+@pytest.mark.pg
+def test_the_balance_is_read_after_the_customers_lock_postgresql(pg_url: str) -> None:
+    """Issuing reads the customer, their visit, theme and band in the statement that locks
+    the customer (issue #23), but the balance only in a later one: a statement sees what was
+    committed when it began, so a balance read while waiting for another desk's lock would
+    miss what that desk reserved. Here the other desk holds the lock and reserves 10,000 of
+    15,000 points; issuing 12,000 waits for it and is then refused."""
+    database = open_database(pg_url)
+    create_demo(database.unit_of_work(), event_date=date(2026, 11, 28), invitees=40)
+    customer_id = _customer_checked_in(database, 15_000)
+    try:
+        with database.engine.connect() as other:
+            other.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
+            thread, outcome = _issue_in_thread(pg_url, customer_id, [CartLine("O101")])
+            _wait_until_blocked(database, "the customer's lock")
+            other.execute(
+                text(
+                    "INSERT INTO journal_entry (event_id, customer_id, kind, points, at, staff_id)"
+                    " SELECT id, :customer, 'reserve', 10000, now(), (SELECT min(id) FROM staff)"
+                    " FROM event"
+                ),
+                {"customer": customer_id},
+            )
+            other.commit()
+        thread.join(30)
+        assert len(outcome) == 1 and isinstance(outcome[0], SlipError), outcome
+        assert "Not enough points" in str(outcome[0])
+        assert _balance(database, customer_id) == 5_000
+    finally:
+        database.dispose()
+
+
+@pytest.mark.pg
+def test_the_serials_are_read_after_the_serials_lock_postgresql(pg_url: str) -> None:
+    """The slip numbers' lock is taken by the offers' query and the highest serial read in
+    the next statement (issue #23): a slip another desk numbered while this one waited for
+    the lock is seen, and the new slip takes the number after it (read in the same statement
+    as the lock, it would take the same number and fail on the unique serial)."""
+    database = open_database(pg_url)
+    create_demo(database.unit_of_work(), event_date=date(2026, 11, 28), invitees=40)
+    customer_id = _customer_checked_in(database, 100_000)
+    other_customer = _customer_checked_in(database, 100_000, "6200000031")
+    desk = staff_session(database.unit_of_work(), "A001", clock=FixedClock(MORNING))
+    key = keys.unlock(database.unit_of_work(), DEMO_PASSPHRASE)
+    first = issue_slips(
+        database.unit_of_work(),
+        customer_id,
+        [CartLine("O501")],
+        desk,
+        key,
+        clock=FixedClock(MORNING),
+    )[0]
+    try:
+        with database.engine.connect() as other:
+            event_id = other.scalar(select(Slip.event_id).where(Slip.serial == first.serial))
+            other.execute(select(func.pg_advisory_xact_lock(lock_key(f"slip_serial:{event_id}"))))
+            # Another customer: the slip copied below names the first one, whose row a
+            # desk issuing for them would hold locked.
+            thread, outcome = _issue_in_thread(pg_url, other_customer, [CartLine("O501")])
+            _wait_until_blocked(database, "the slip numbers' lock")
+            columns = [
+                c.name for c in Slip.__table__.columns if c.name not in ("id", "serial", "code")
+            ]
+            listed = ", ".join(columns)
+            other.execute(
+                text(
+                    f"INSERT INTO slip (serial, code, {listed}) "
+                    f"SELECT serial + 1, code || 'X', {listed} FROM slip WHERE serial = :serial"
+                ),
+                {"serial": first.serial},
+            )
+            other.commit()
+        thread.join(30)
+        assert len(outcome) == 1 and not isinstance(outcome[0], Exception), repr(
+            getattr(outcome[0], "__cause__", None)
+        )
+        assert [slip.serial for slip in outcome[0]] == [first.serial + 2]
+    finally:
+        database.dispose()
+
+
+def test_a_longer_cart_costs_only_its_capacity_claims(demo_db: Database) -> None:
+    """Each table's rows of a cart are written in one statement on PostgreSQL (issue #23): a
+    three-line cart sends what a one-line cart sends plus each extra line's capacity claim.
+    (SQLite, with no network to cross, takes each new row's id from its own insert.) On both,
+    every line has its slip, its reserve and its points."""
+    with audit.unaudited(), demo_db.unit_of_work() as uow:  # test setup: no tier quotas
+        drop_tiers(uow.session)
+        uow.commit()
+    clock = FixedClock(MORNING)
+    desk = staff_session(demo_db.unit_of_work(), "A001", clock=clock)
+    key = keys.unlock(demo_db.unit_of_work(), DEMO_PASSPHRASE)
+    warm, one, three = (
+        _customer_checked_in(demo_db, 100_000, no)
+        for no in ("6200000030", "6200000031", "6200000032")
+    )
+    issue_slips(demo_db.unit_of_work(), warm, [CartLine("O501")], desk, key, clock=clock)
+    counted = []
+    for customer_id, cart in (
+        (one, [CartLine("O501")]),
+        (three, [CartLine("O501"), CartLine("O101"), CartLine("O501", 2)]),
+    ):
+        with count(demo_db.engine, keep_sql=True) as trips:
+            issued = issue_slips(demo_db.unit_of_work(), customer_id, cart, desk, key, clock=clock)
+        assert len(issued) == len(cart)
+        counted.append(trips)
+    if demo_db.engine.dialect.name == "postgresql":
+        assert counted[1].statements == counted[0].statements + 2, "\n".join(
+            [*counted[0].sql, "--", *counted[1].sql]
+        )
+    with demo_db.unit_of_work() as uow:
+        slips = uow.session.scalars(select(Slip).where(Slip.customer_id == three)).all()
+        assert sorted(slip.points for slip in slips) == [2_000, 4_000, 12_000]
+        entries = uow.session.scalars(
+            select(JournalEntry).where(JournalEntry.customer_id == three)
+        ).all()
+        assert sorted((e.slip_id, e.points) for e in entries) == sorted(
+            (slip.id, slip.points) for slip in slips
+        )
+    assert _balance(demo_db, three) == 100_000 - 18_000
