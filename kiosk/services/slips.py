@@ -152,20 +152,7 @@ def issue_slips(
         if found is None:
             raise SlipError(_("This customer no longer exists."))
         customer, visit, tier_row, theme, *done_flags = found
-        if visit is None:
-            raise SlipError(
-                _("The customer has not checked in; slips are issued only at the event.")
-            )
         today = event_today(event, clock)
-        done = {step for step, flag in zip(VISIT_STEPS, done_flags, strict=True) if flag}
-        gate = judge(stored(event), customer, today, done)
-        overridden_by = None
-        if not gate.open:
-            if not override:
-                raise GateClosed(gate)
-            # The supervisor who lets the customer through: the approver, or the signed-in
-            # supervisor themself.
-            overridden_by = approved_by(staff, Action.OVERRIDE_GATE, approval) or staff.staff_id
         tier = as_tier(tier_row)
         # Each offer with its merchant and the tier's terms, in one query; it also takes the
         # slip numbers' lock (issue #23: one round trip less). The serials are read after it,
@@ -183,21 +170,6 @@ def issue_slips(
         ).all()
         offers = {row[0].code: row[0] for row in offer_rows}
         merchants = {row[1].id: row[1] for row in offer_rows}
-        for line in cart:
-            if line.offer_code.upper() not in offers:
-                raise SlipError(_("No offer has the code {code}.").format(code=line.offer_code))
-        _check_theme(
-            Scope.of(theme),
-            list(offers.values()),
-            {m.id: m.code for m in merchants.values()},
-        )
-        terms = {
-            row[0].id: terms_for(row[0], [row[2]] if tier is not None and row[2] else [], tier)
-            for row in offer_rows
-        }
-        total = sum(
-            terms[offers[line.offer_code.upper()].id].price * line.quantity for line in cart
-        )
         # The lots with what is left of them, the highest serial so far and the request's
         # row, in one query after the customer's lock and the serials' lock: a second try of
         # the same request waits for the first, then finds it done.
@@ -220,11 +192,42 @@ def issue_slips(
                 _issued(s, event, serials),
                 Changes.of(
                     customers=[customer.id],
-                    visits=[visit.id],
+                    visits=[visit.id] if visit is not None else [],
                     offers=[line.offer_code.upper() for line in cart],
                     slips=serials,
                 ),
             )
+        # Refusals only after the replay: a request that was done is answered as done even
+        # if the gate, the theme or the offers changed since (the slips exist; "refused"
+        # would tell the desk they do not).
+        if visit is None:
+            raise SlipError(
+                _("The customer has not checked in; slips are issued only at the event.")
+            )
+        done = {step for step, flag in zip(VISIT_STEPS, done_flags, strict=True) if flag}
+        gate = judge(stored(event), customer, today, done)
+        overridden_by = None
+        if not gate.open:
+            if not override:
+                raise GateClosed(gate)
+            # The supervisor who lets the customer through: the approver, or the signed-in
+            # supervisor themself.
+            overridden_by = approved_by(staff, Action.OVERRIDE_GATE, approval) or staff.staff_id
+        for line in cart:
+            if line.offer_code.upper() not in offers:
+                raise SlipError(_("No offer has the code {code}.").format(code=line.offer_code))
+        _check_theme(
+            Scope.of(theme),
+            list(offers.values()),
+            {m.id: m.code for m in merchants.values()},
+        )
+        terms = {
+            row[0].id: terms_for(row[0], [row[2]] if tier is not None and row[2] else [], tier)
+            for row in offer_rows
+        }
+        total = sum(
+            terms[offers[line.offer_code.upper()].id].price * line.quantity for line in cart
+        )
         held = lots_from(lot_rows, customer, today)
         balance = held.spendable
         if total > balance:

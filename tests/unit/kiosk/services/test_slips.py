@@ -15,13 +15,13 @@ from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_PASSPHRASE, create_demo
 from kiosk.locks import lock_key
-from kiosk.models import Customer, JournalEntry, Offer, OutboxEntry, Slip
+from kiosk.models import Customer, Event, JournalEntry, Offer, OutboxEntry, Slip
 from kiosk.permissions import Action
 from kiosk.points import available_points
 from kiosk.roundtrips import count
 from kiosk.services import keys, reception
 from kiosk.services.auth import staff_session
-from kiosk.services.slips import CartLine, SlipError, issue_slips, void_slip
+from kiosk.services.slips import CartLine, GateClosed, SlipError, issue_slips, void_slip
 from kiosk.slipcode import Verdict
 from tests.approval_support import s001_approves
 from tests.conftest import DEMO_DATE
@@ -429,3 +429,41 @@ def test_a_longer_cart_costs_only_its_capacity_claims(demo_db: Database) -> None
             (slip.id, slip.points) for slip in slips
         )
     assert _balance(demo_db, three) == 100_000 - 18_000
+
+
+def _done_request_replays_after_the_gate_closed(db: Database) -> None:
+    customer_id = _customer_checked_in(db, 5_000)
+    desk = staff_session(db.unit_of_work(), "A001", clock=FixedClock(MORNING))
+    key = keys.unlock(db.unit_of_work(), DEMO_PASSPHRASE)
+    cart = [CartLine("O501")]
+    first = issue_slips(
+        db.unit_of_work(), customer_id, cart, desk, key, request_id="r-1", clock=FixedClock(MORNING)
+    )
+    # The coordinator now requires a mobile-banking login the customer has not done: a new
+    # request is refused at the gate ...
+    with audit.unaudited(), db.unit_of_work() as uow:  # test setup
+        uow.session.execute(update(Event).values(redeem_requires="data mobile_banking login"))
+        uow.commit()
+    with pytest.raises(GateClosed):
+        issue_slips(
+            db.unit_of_work(),
+            customer_id,
+            cart,
+            desk,
+            key,
+            request_id="r-2",
+            clock=FixedClock(MORNING),
+        )
+    # ... but the desk's retry of the request that was done (its answer lost) is told it was
+    # done, with the same slips, and nothing is issued twice.
+    again = issue_slips(
+        db.unit_of_work(), customer_id, cart, desk, key, request_id="r-1", clock=FixedClock(MORNING)
+    )
+    assert [slip.serial for slip in again] == [slip.serial for slip in first]
+    with db.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count(Slip.id))) == 1
+
+
+def test_a_done_request_replays_after_the_gate_closed(demo_db: Database) -> None:
+    """On both backends (``demo_db``)."""
+    _done_request_replays_after_the_gate_closed(demo_db)
