@@ -783,8 +783,8 @@ def redeem_slip_code(
     seq: int,
     staff_name: str,
     redeemed_at: datetime,
+    check_seal: Callable[[str], None],
     clock: Clock | None = None,
-    check_seal: Callable[[str], None] | None = None,
 ) -> tuple[BoothSlip, bool]:
     """A booth's redemption through the gateway: (the slip, served). The code is verified
     here and the redemption's offer, quantity and points are the signed slip's, not the
@@ -793,15 +793,15 @@ def redeem_slip_code(
     uid again is answered as the first time.
 
     One transaction for all of it (issue #23: each transaction costs a BEGIN and a COMMIT,
-    each read a round trip on the venue LAN): with ``check_seal`` the gateway's check of the
-    request's seal is made here too, on the merchant's bundle secret as this transaction reads
-    it, before anything else is read or written (``RequestSealError`` rolls it back)."""
+    each read a round trip on the venue LAN): ``check_seal``, the gateway's check of the
+    request's seal, is made here too, on the merchant's bundle secret as this transaction reads
+    it, before anything else is read or written (``RequestSealError`` rolls it back). It is
+    required: the seal is what authenticates a booth's write (no member of staff signs it)."""
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
         merchant = _check_booth(s, event_code, merchant_code, merchant_id)
-        if check_seal is not None:
-            check_seal(_secret_of(merchant))
+        check_seal(_secret_of(merchant))
         if not uid or len(uid) > 36 or seq < 1:
             raise OnlineRefused(_("The redemption lacks its id or number; nothing was recorded."))
         read = _read_code(s, merchant, code, now)

@@ -271,6 +271,9 @@ NO_STAFF = {
     ("booths.py", "deliver_bundle"),
     ("booths.py", "_import_bundle"),
     ("booths.py", "redeem_online"),
+    # The gateway's online redemption in one transaction (issue #23): the booth's request is
+    # authenticated by its seal, checked inside the transaction before anything is read.
+    ("booths.py", "redeem_slip_code"),
     # The ledger's answers to a push (delivery state of outbox entries only); the push runs
     # unattended as the app's background child process.
     ("ledger_push.py", "record_push"),
