@@ -101,14 +101,16 @@ def replay(
     return replay_of(session.get(ActionRequest, request_id), action, print_)
 
 
-def with_request(query: Select[Any], request_id: str | None, left: Any) -> Select[Any]:
+def with_request(query: Select[Any], request_id: Any, left: Any) -> Select[Any]:
     """``query`` with the request's row as its last column (None when there is none, or no
     request id), outer-joined to ``left``: an action that reads anyway learns whether it was
-    done in the same round trip (issue #23). Judge it with ``replay_of``.
+    done in the same round trip (issue #23). Judge it with ``replay_of``. ``request_id`` is
+    the id (a string, or None / "" for none) or a bound parameter that will carry it, for a
+    statement built once and sent many times (``kiosk.services.slips``).
 
     Only in a statement that runs after whatever lock makes a second try wait for the first
     (a statement sees what was committed when it began)."""
-    if not request_id:
+    if request_id is None or (isinstance(request_id, str) and not request_id):
         return query.add_columns(null())
     return query.add_columns(ActionRequest).join_from(
         left, ActionRequest, ActionRequest.id == request_id, isouter=True
