@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from functools import cache
 from importlib import resources
+from typing import Any, ClassVar
 
-from reportlab.pdfbase import pdfmetrics, ttfonts
+from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
 FONT_FILE = "NotoSansCJKsc-subset.ttf"
@@ -46,6 +47,7 @@ def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
 
 
 _reportlab_make_subset = ttfonts.TTFontFile.makeSubset
+_reportlab_add_subset_objects = ttfonts.TTFontFace.addSubsetObjects
 SUBSETS_KEPT = 64  # per font; a subset of the slip's characters is some 30 kB
 
 
@@ -63,10 +65,48 @@ def _make_subset(face: ttfonts.TTFontFile, subset: list[int]) -> bytes:
         data = _reportlab_make_subset(face, subset)
         kept[key] = data
         if len(kept) > SUBSETS_KEPT:
-            kept.popitem(last=False)
+            _KeptFlate.forget(kept.popitem(last=False)[1])
     else:
         kept.move_to_end(key)
     return data
+
+
+class _KeptFlate(pdfdoc.PDFStreamFilterZCompress):
+    """reportlab's Flate filter for the embedded font subsets: a subset kept by
+    ``_make_subset`` is compressed once, not again for every PDF that embeds it (a slip's
+    subset is some 24 kB, and compressing it was a tenth of the slip's PDF, issue #23 item 5).
+    Deflate gives the same bytes for the same input, so the PDF is the same as before."""
+
+    _packed: ClassVar[dict[bytes, bytes]] = {}  # a kept subset's bytes -> compressed
+
+    def encode(self, text: Any) -> bytes:
+        if not isinstance(text, bytes):
+            return super().encode(text)  # type: ignore[no-any-return]
+        packed = self._packed.get(text)  # the kept object itself: its hash is cached
+        if packed is None:
+            packed = self._packed[text] = super().encode(text)
+        return packed
+
+    @classmethod
+    def forget(cls, data: bytes) -> None:
+        """A subset no longer kept is no longer compressed in advance either."""
+        cls._packed.pop(data, None)
+
+
+_KEPT_FLATE = _KeptFlate()
+
+
+def _add_subset_objects(
+    face: ttfonts.TTFontFace, doc: pdfdoc.PDFDocument, fontname: str, subset: list[int]
+) -> Any:
+    """reportlab's font descriptor and font file for one subset, the file compressed by
+    ``_KeptFlate``. reportlab names the font file stream ``fontFile:<file>(<font>)``; should
+    a later version name it otherwise, the stream is compressed as before, only slower."""
+    reference = _reportlab_add_subset_objects(face, doc, fontname, subset)
+    stream = doc.idToObject.get(f"fontFile:{face.filename}({fontname})")
+    if isinstance(stream, pdfdoc.PDFStream) and stream.filters == [pdfdoc.PDFZCompress]:
+        stream.filters = [_KEPT_FLATE]
+    return reference
 
 
 @cache
@@ -74,6 +114,7 @@ def register_fonts() -> str:
     """Register both fonts once and return the main one's reportlab name."""
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap
     ttfonts.TTFontFile.makeSubset = _make_subset  # type: ignore[method-assign]
+    ttfonts.TTFontFace.addSubsetObjects = _add_subset_objects  # type: ignore[method-assign]
     pdfmetrics.registerFont(TTFont(FONT, font_path(FONT_FILE)))
     pdfmetrics.registerFont(TTFont(FALLBACK, font_path(FALLBACK_FILE)))
     return FONT
