@@ -111,3 +111,36 @@ def test_ready_comes_before_the_database_is_open_and_a_failure_still_exits_1(
     assert "KIOSK_OPEN" not in failed.stdout
     assert "kiosk: Cannot create the data folder /proc/no/such/dir" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+def test_the_start_ends_with_the_fonts_loaded_and_its_heap_frozen() -> None:
+    """The last steps of the start (``load_printing_fonts``, ``settle``), in a process of
+    their own (a frozen heap stays frozen): the printing fonts are loaded before the first
+    slip, and what the start made is out of the collector's sight, so a full collection
+    walks nothing of it."""
+    probe = (
+        "import gc, json\n"
+        "import kiosk.db, kiosk.models, ui.app\n"
+        "from reportlab.pdfbase import pdfmetrics\n"
+        "from printing.fonts import FONT\n"
+        "before = len(gc.get_objects())\n"
+        "loaded = FONT in pdfmetrics.getRegisteredFontNames()\n"
+        "ui.app.load_printing_fonts()\n"
+        "ui.app.settle()\n"
+        "print(json.dumps({'before': before, 'loaded_before': loaded,\n"
+        "    'loaded': FONT in pdfmetrics.getRegisteredFontNames(),\n"
+        "    'frozen': gc.get_freeze_count(), 'walked': len(gc.get_objects())}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not found["loaded_before"] and found["loaded"]
+    assert found["frozen"] > found["before"] > 50_000
+    assert found["walked"] < 1_000
