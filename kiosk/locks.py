@@ -19,9 +19,12 @@ def lock_key(name: str) -> int:
     return zlib.crc32(name.encode()) - 2**31  # fits PostgreSQL's signed bigint comfortably
 
 
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")  # built once: every write action takes one
+
+
 def transaction_lock(session: Session, name: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})
+        session.execute(_LOCK, {"key": lock_key(name)})
 
 
 def lock_columns(session: Session, name: str) -> list[Any]:

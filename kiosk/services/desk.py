@@ -18,12 +18,13 @@ lock per desk, and a partial unique index holds it in the database too.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, select, update
+from sqlalchemy import Select, Update, bindparam, case, select, update
 from sqlalchemy.orm import Session, aliased
 
 from kiosk import audit, idempotency, outbox, privacy
@@ -254,11 +255,65 @@ def _refuse_if_busy(s: Session, event: Event, queue: str, desk: str) -> None:
         raise DeskBusy(_called(s, busy, event.timezone))
 
 
-def _entry_order(staff_id: int, now: datetime, policy: DeskPolicy, entry=QueueEntry):  # type: ignore[no-untyped-def]
-    """This RM's own customers first, then unassigned ones, then others' past the fallback."""
+def _entry_order(staff_id: Any, fallback_before: Any, entry=QueueEntry):  # type: ignore[no-untyped-def]
+    """This RM's own customers first, then unassigned ones, then others' past the fallback
+    (queued at or before ``fallback_before``)."""
     mine = entry.preferred_staff_id == staff_id
-    free = entry.preferred_staff_id.is_(None) | (entry.enqueued_at <= now - policy.rm_fallback)
+    free = entry.preferred_staff_id.is_(None) | (entry.enqueued_at <= fallback_before)
     return mine | free, case((mine, 0), else_=1)
+
+
+@functools.cache
+def _claim_statement(skip_locked: bool) -> Update:
+    """Find, claim and read the next entry in one statement (one round trip on the venue LAN
+    instead of three): ``UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``.
+
+    Built once per process with every value a bound parameter (``in_event``, ``in_queue``,
+    ``to_desk``, ``staff_id``, ``now``, ``fallback_before``): call next is pressed all day at
+    every desk, and building this statement anew each time cost the station more CPU than
+    sending it (issue #23: 8 stations share two cores with the server); SQLAlchemy memoises
+    a statement object's cache key, so a reused one skips that too.
+
+    ``skip_locked`` (PostgreSQL): the queue pattern, each desk locks the best entry no other
+    desk is claiming right now, so desks pressing F5 together get different customers at
+    once instead of queueing behind one row; SQLite's BEGIN IMMEDIATE serialises anyway. The
+    status condition again in the UPDATE, so that even without the row lock a customer is
+    claimed once; the busy desk's check inside it, so a free desk (the common case) asks
+    nothing more."""
+    # Aliases: subqueries of the UPDATE of queue_entry, never correlated with its row.
+    waiting, busy = aliased(QueueEntry, name="waiting"), aliased(QueueEntry, name="busy")
+    # Not the columns' names: an UPDATE reserves those for its SET clause.
+    event_id, queue, desk = bindparam("in_event"), bindparam("in_queue"), bindparam("to_desk")
+    eligible, priority = _entry_order(bindparam("staff_id"), bindparam("fallback_before"), waiting)
+    desk_busy = _called_at_desk_query(event_id, queue, desk, busy).exists()
+    candidate = (
+        select(waiting.id)
+        .where(
+            waiting.event_id == event_id,
+            waiting.queue == queue,
+            waiting.status == QueueStatus.WAITING,
+            eligible,
+            ~desk_busy,
+        )
+        .order_by(priority, waiting.enqueued_at, waiting.ticket_no)
+        .limit(1)
+    )
+    if skip_locked:
+        candidate = candidate.with_for_update(skip_locked=True)
+    return (
+        update(QueueEntry)
+        .where(
+            QueueEntry.id == candidate.scalar_subquery(),
+            QueueEntry.status == QueueStatus.WAITING,
+        )
+        .values(
+            status=QueueStatus.CALLED,
+            called_at=bindparam("now"),
+            called_by=bindparam("staff_id"),
+            desk=desk,
+        )
+        .returning(QueueEntry)
+    )
 
 
 def call_next(
@@ -278,45 +333,21 @@ def call_next(
     desk = counter_name(desk)
     now = (clock or Clock()).now()
     policy = policy or DeskPolicy()
-    # Aliases: subqueries of the UPDATE of queue_entry, never correlated with its row.
-    waiting, busy = aliased(QueueEntry, name="waiting"), aliased(QueueEntry, name="busy")
-    eligible, priority = _entry_order(staff.staff_id, now, policy, waiting)
     with uow:
         s = uow.session
         event = current_event(s)
         # The desk's turn first: two laptops set to one counter never both call.
         _lock_desk(s, event, queue, desk)
-        desk_busy = _called_at_desk_query(event.id, queue, desk, busy).exists()
-        candidate = (
-            select(waiting.id)
-            .where(
-                waiting.event_id == event.id,
-                waiting.queue == queue,
-                waiting.status == QueueStatus.WAITING,
-                eligible,
-                ~desk_busy,
-            )
-            .order_by(priority, waiting.enqueued_at, waiting.ticket_no)
-            .limit(1)
-        )
-        if s.get_bind().dialect.name == "postgresql":
-            # The queue pattern: each desk locks the best entry no other desk is claiming
-            # right now, so desks pressing F5 together get different customers at once
-            # instead of queueing behind one row. SQLite's BEGIN IMMEDIATE serialises anyway.
-            candidate = candidate.with_for_update(skip_locked=True)
-        # Find, claim and read the entry in one statement (one round trip on the venue LAN
-        # instead of three): UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED)
-        # RETURNING. The status condition again, so that even without the row lock a
-        # customer is claimed once; the busy desk's check inside it, so a free desk (the
-        # common case) asks nothing more.
         entry = s.scalar(
-            update(QueueEntry)
-            .where(
-                QueueEntry.id == candidate.scalar_subquery(),
-                QueueEntry.status == QueueStatus.WAITING,
-            )
-            .values(status=QueueStatus.CALLED, called_at=now, called_by=staff.staff_id, desk=desk)
-            .returning(QueueEntry),
+            _claim_statement(s.get_bind().dialect.name == "postgresql"),
+            {
+                "in_event": event.id,
+                "in_queue": queue,
+                "to_desk": desk,
+                "staff_id": staff.staff_id,
+                "now": now,
+                "fallback_before": now - policy.rm_fallback,
+            },
             execution_options={"synchronize_session": False, "populate_existing": True},
         )
         if entry is None:
@@ -434,14 +465,10 @@ def _entry_row(
     second sees what the first did (the status checks below are made on the fresh row).
     With ``desk``, a called ticket must be called at that desk: a screen that still shows a
     customer another counter has called since never acts on them."""
-    query = select(QueueEntry).where(QueueEntry.id == entry_id)
-    if with_visit:
-        # The visit and event come along in the same query (one round trip on the venue LAN,
-        # not three); only the ticket's row is locked, as before.
-        query = query.add_columns(Visit, Event).join(Visit, Visit.id == QueueEntry.visit_id)
-        query = query.join(Event, Event.id == QueueEntry.event_id)
     row = uow.session.execute(
-        query.with_for_update(of=QueueEntry).execution_options(populate_existing=True)
+        _entry_query(with_visit),
+        {"entry_id": entry_id},
+        execution_options={"populate_existing": True},
     ).first()
     entry = row[0] if row is not None else None
     if entry is None:
@@ -460,6 +487,19 @@ def _entry_row(
             )
         )
     return row
+
+
+@functools.cache
+def _entry_query(with_visit: bool) -> Select[Any]:
+    """``_entry_row``'s statement, built once per process (every desk action locks its
+    ticket first); ``entry_id`` is its bound parameter."""
+    query = select(QueueEntry).where(QueueEntry.id == bindparam("entry_id"))
+    if with_visit:
+        # The visit and event come along in the same query (one round trip on the venue LAN,
+        # not three); only the ticket's row is locked, as before.
+        query = query.add_columns(Visit, Event).join(Visit, Visit.id == QueueEntry.visit_id)
+        query = query.join(Event, Event.id == QueueEntry.event_id)
+    return query.with_for_update(of=QueueEntry)
 
 
 def _queue_changes(entry: QueueEntry) -> Changes:

@@ -9,11 +9,13 @@ transaction. The route follows the triage rule in ``suggest_route`` unless staff
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -310,31 +312,10 @@ def _arriving(
     their RM is signed in, their band and their lots, and the request's row if it was done
     already (``kiosk.idempotency.with_request``), in one query (one row per lot:
     ``kiosk.points.lots_select`` with the rest alongside); None when no such customer."""
-    signed = _last_sign(Customer.rm_id, _event_start(event, now)).scalar_subquery()
-    query = (
-        lots_select(
-            customer_id,
-            Customer,
-            Branch.name,
-            Staff.name,
-            Invitation,
-            TimeSlot,
-            Visit.id,
-            signed,
-            EventTier,
-            has_tiers_column(event.id),
-        )
-        .join(Branch, Branch.id == Customer.branch_id)
-        .outerjoin(Staff, Staff.id == Customer.rm_id)
-        .outerjoin(
-            Invitation,
-            (Invitation.customer_id == Customer.id) & (Invitation.event_id == event.id),
-        )
-        .outerjoin(TimeSlot, TimeSlot.id == Invitation.slot_id)
-        .outerjoin(Visit, (Visit.customer_id == Customer.id) & (Visit.event_id == event.id))
-        .outerjoin(EventTier, EventTier.id == tier_id_column(event.id))
-    )
-    rows = s.execute(idempotency.with_request(query, request_id, Customer)).all()
+    values = {"customer_id": customer_id, "event_id": event.id, "since": _event_start(event, now)}
+    if request_id:
+        values["request_id"] = request_id
+    rows = s.execute(_arriving_query(bool(request_id)), values).all()
     if not rows:
         return None
     customer, branch, rm_name, invitation, slot, visit_id, last, tier, has_tiers, request = rows[0][
@@ -351,6 +332,43 @@ def _arriving(
         shown(customer, as_tier(tier), bool(has_tiers)),
         lots_from(rows, customer, _event_today(event, now)),
         request,
+    )
+
+
+@functools.cache
+def _arriving_query(with_request: bool) -> Select[Any]:
+    """``_arriving``'s statement, built once per process with its values as bound parameters
+    (``customer_id``, ``event_id``, ``since``, ``request_id``): a check-in is the busiest
+    action of the day, and building this many-joined select anew each time cost it more of
+    the station's CPU than sending it (issue #23: 8 stations share two cores with the server).
+    SQLAlchemy memoises a statement object's cache key, so a reused one skips that too."""
+    customer_id, event_id = bindparam("customer_id"), bindparam("event_id")
+    signed = _last_sign(Customer.rm_id, bindparam("since")).scalar_subquery()
+    query = (
+        lots_select(
+            customer_id,
+            Customer,
+            Branch.name,
+            Staff.name,
+            Invitation,
+            TimeSlot,
+            Visit.id,
+            signed,
+            EventTier,
+            has_tiers_column(event_id),
+        )
+        .join(Branch, Branch.id == Customer.branch_id)
+        .outerjoin(Staff, Staff.id == Customer.rm_id)
+        .outerjoin(
+            Invitation,
+            (Invitation.customer_id == Customer.id) & (Invitation.event_id == event_id),
+        )
+        .outerjoin(TimeSlot, TimeSlot.id == Invitation.slot_id)
+        .outerjoin(Visit, (Visit.customer_id == Customer.id) & (Visit.event_id == event_id))
+        .outerjoin(EventTier, EventTier.id == tier_id_column(event_id))
+    )
+    return idempotency.with_request(
+        query, bindparam("request_id") if with_request else None, Customer
     )
 
 
@@ -541,13 +559,15 @@ def next_ticket_and_waiting(session: Session, event: Event, queue: Queue) -> tup
     about to get the ticket), in one query under the queue's ticket lock: a check-in and a
     route-on say both, and each question is a round trip on the venue LAN (issue #23)."""
     transaction_lock(session, f"ticket:{event.id}:{queue}")
-    last, waiting = session.execute(
-        select(
-            func.max(QueueEntry.ticket_no),
-            func.count(QueueEntry.id).filter(QueueEntry.status == QueueStatus.WAITING),
-        ).where(QueueEntry.event_id == event.id, QueueEntry.queue == queue)
-    ).one()
+    last, waiting = session.execute(_TICKETS, {"event_id": event.id, "queue": queue}).one()
     return (last or 0) + 1, int(waiting or 0)
+
+
+# ``next_ticket_and_waiting``'s query, built once (every check-in and route-on asks it).
+_TICKETS = select(
+    func.max(QueueEntry.ticket_no),
+    func.count(QueueEntry.id).filter(QueueEntry.status == QueueStatus.WAITING),
+).where(QueueEntry.event_id == bindparam("event_id"), QueueEntry.queue == bindparam("queue"))
 
 
 def _waiting_ahead(session: Session, entry: QueueEntry) -> int:
