@@ -42,7 +42,7 @@ from printing.printer import Printer, PrintOutcome, PrintProblem
 from ui.approval import approval_for
 from ui.camera import CameraScanner
 from ui.context import StationContext
-from ui.operations import run
+from ui.operations import run, when_idle
 from ui.statement_dialog import open_statement
 from ui.stations.base import StationPage
 from ui.stations.reception_panels import CustomerCardView, SlotPanel
@@ -171,7 +171,7 @@ class ReceptionStation(StationPage):
         self.search_timer = QTimer(self)
         self.search_timer.setSingleShot(True)
         self.search_timer.setInterval(SEARCH_DELAY_MS)
-        self.search_timer.timeout.connect(self.run_search)
+        self.search_timer.timeout.connect(when_idle(self, self.run_search, again=self.search_timer))
         # The list on screen: the text it was searched for and the selected customer. Enter
         # checks in only that customer, and only while the field still holds that text.
         self._shown: Shown | None = None
@@ -179,16 +179,24 @@ class ReceptionStation(StationPage):
         self.card_timer = QTimer(self)
         self.card_timer.setSingleShot(True)
         self.card_timer.setInterval(0)
-        self.card_timer.timeout.connect(lambda: self._show_customer_now(self._card_customer))
+        self.card_timer.timeout.connect(
+            when_idle(
+                self,
+                lambda: self._show_customer_now(self._card_customer),
+                again=self.card_timer,
+            )
+        )
         self.slot_timer = QTimer(self)
         # Other reception laptops check people in too: ``refresh_live`` follows them at once;
         # this timer moves the current slot along with the clock.
         self.slot_timer.setInterval(every(60_000))
-        self.slot_timer.timeout.connect(self.refresh_slots)
+        self.slot_timer.timeout.connect(when_idle(self, self.refresh_slots))
         self.expected: dict[str, int] | None = None  # invitees per slot: changes with imports
         self.expected_timer = QTimer(self)
         self.expected_timer.setInterval(every(300_000))
-        self.expected_timer.timeout.connect(lambda: self.refresh_slots(recount_expected=True))
+        self.expected_timer.timeout.connect(
+            when_idle(self, lambda: self.refresh_slots(recount_expected=True))
+        )
 
         self.field.textEdited.connect(self.on_edited)
         self.field.scanned.connect(self.on_scanned)
