@@ -340,9 +340,12 @@ class _Operation(Generic[T]):
         if not shiboken6.isValid(station):
             return  # the window went away meanwhile (a rebuild): nothing to show it on
         station.busy = False
-        error = self.error
+        error, self.error = self.error, None
         if error is not None and not isinstance(error, KioskError):
             raise error
+        if error is not None:
+            # Said in words; its traceback holds the worker's frames, and this object with them.
+            error.with_traceback(None)
         self._show(station, error)
         if self.close_after and shiboken6.isValid(self.window):
             self.window.close()
@@ -476,8 +479,9 @@ class WaitingNote:
     def close(self, *, drop_queued: bool = True) -> None:
         if self.label is None:
             return
-        self.label.hide()
-        self.label.deleteLater()
+        if shiboken6.isValid(self.label):  # gone with its window, if that was deleted
+            self.label.hide()
+            self.label.deleteLater()
         self.label = None
         app = QApplication.instance()
         if app is None or not drop_queued:
