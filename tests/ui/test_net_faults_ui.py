@@ -5,7 +5,8 @@ events meanwhile (a timer on the GUI thread keeps firing, the note's seconds mov
 off the keys typed then (an Enter pressed during the wait checks nobody in, and the note says
 it was not taken), ends the action in words within its bound, keeps the scanned code, and checks
 the customer in once the network is back. The first test is the real thing: a PostgreSQL
-window behind ``tests.tcp_proxy.LanCable``, frozen when the check-in starts writing. The
+window behind ``tests.tcp_proxy.LanCable``, frozen when the check-in starts writing, then
+frozen before a scan (its lookup waits the same way). The
 second holds the call at a gate instead, on both backends, to show what else waits for it:
 the live refresh, the collector, closing the window.
 """
@@ -167,8 +168,21 @@ def test_a_check_in_on_a_frozen_network_says_it_waits_and_ends_in_words(
         window.on_database_changed()  # a read the window makes itself, still on its thread
         assert said and said[0].startswith("Waiting for the event database")
         assert "cannot be reached" in window.connection_banner.text()
+
+        # Still silent: the next scan's lookup waits beside the window too, and ends in words.
+        other, _visits = _code_and_visits(pg_demo_url, "6200000013")
+        qtbot.keyClicks(front.field, other)
+        qtbot.keyClick(front.field, Qt.Key.Key_Return)
+        assert operations.running(window)
+        before = ticks.count
+        qtbot.waitUntil(lambda: not operations.running(window), timeout=int(limit * 1000))
+        assert ticks.count - before >= 3
+        assert front.banner.tone == Tone.ERROR
+        assert "cannot be reached" in front.banner.headline.text()
+        assert front.field.text() == other
         cable.thaw()
     assert _code_and_visits(pg_demo_url, "6200000012")[1] == 1
+    assert _code_and_visits(pg_demo_url, "6200000013")[1] == 0
 
 
 def test_while_a_call_is_out_the_window_holds_its_input_reads_and_closing(

@@ -7,6 +7,7 @@ a sound. All rules live in ``kiosk.services.reception``; this module only shows 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt, QTimer
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.changeset import Changes
-from kiosk.errors import KioskError
+from kiosk.errors import DatabaseError, KioskError
 from kiosk.i18n import _
 from kiosk.labels import duration_words, queue_label
 from kiosk.models import Queue
@@ -453,12 +454,25 @@ class ReceptionStation(StationPage):
 
     def on_scanned(self, text: str) -> None:
         self.search_timer.stop()
-        try:
-            customer_id = reception.resolve_code(self.context.uow(), text)
-        except KioskError as error:
-            self.fail(str(error))
-            return
-        self.check_in(customer_id)
+        self.resolve_and_check_in(text, lambda _error: True)  # the banner says why
+
+    def resolve_and_check_in(self, text: str, unknown: Callable[[KioskError], bool]) -> None:
+        """A scanned code: looked up beside the window like any action (``ui.operations``: a
+        silent network is waited for with the window answering), then checked in. A code
+        that finds nobody goes to ``unknown`` first (True: the red banner says the error);
+        a database that does not answer is said at once, the code kept."""
+
+        def refused(error: KioskError) -> bool:
+            if isinstance(error, DatabaseError) or unknown(error):
+                self.fail(str(error))
+            return True
+
+        run(
+            self,
+            lambda: reception.resolve_code(self.context.uow(), text),
+            done=self.check_in,
+            failed=refused,
+        )
 
     def on_submitted(self, text: str) -> None:
         """Enter after typing: see ``kiosk.scanning.on_enter`` for what it may do."""
@@ -472,13 +486,10 @@ class ReceptionStation(StationPage):
             self.fail(self.hint.text() or _("Nobody found."))
             return
         if action == Enter.RESOLVE:
-            try:
-                customer_id = reception.resolve_code(self.context.uow(), text)
-            except KioskError as error:
-                if not self.run_search() or not self.model.rowCount():
-                    self.fail(str(error))
-                return
-            self.check_in(customer_id)
+            # Not a code of anyone: maybe a name or a phone's last digits (the list then).
+            self.resolve_and_check_in(
+                text, lambda _error: not self.run_search() or not self.model.rowCount()
+            )
             return
         # The list on screen was for another text: show this one's, check in nobody.
         if not self.run_search():
