@@ -26,10 +26,12 @@ of a desk action: it runs inside ``patient()``, which lifts the client's deadlin
 thread and the server's timeouts for the transactions it begins (one ``set_config`` round
 trip each, ``lift_server_timeouts``). Command-line tools make engines without a bound.
 
-The wait itself stays on the calling thread (no worker thread: Qt objects must never be
-finalised on one, ``ui.live``). A wait that lasts longer than ``FIRST_TICK`` calls the
-``watching`` callbacks every ``TICK`` seconds with the time waited so far, so the station
-can show what it is waiting for (``ui.operations``). The fast path is psycopg's own wait
+The wait itself stays on the calling thread: a station's action runs on a worker thread of
+the window (``ui.operations``), so the window keeps painting meanwhile; a read the window makes
+on its own thread is bounded the same way. A wait that lasts longer than ``FIRST_TICK`` calls
+the ``watching`` callbacks every ``TICK`` seconds with the time waited so far, so that read can
+show what it is waiting for (``ui.operations.waiting``); ``unwatched`` takes them away for a
+call handed to a worker. The fast path is psycopg's own wait
 (its C implementation) with a short timeout: an answer in milliseconds costs about 2 µs more
 than before. Going on after that timeout relies on psycopg 3.3 (pinned) leaving its
 generator resumable after ``errors._WaitTimeout`` and answering ``Ready.NONE`` with what it
@@ -88,6 +90,17 @@ def is_patient() -> bool:
 def watching(callback: Callable[[float], None]) -> Iterator[None]:
     """Call ``callback(seconds waited)`` while a wait on the database lasts (see module)."""
     token = _watchers.set((*_watchers.get(), callback))
+    try:
+        yield
+    finally:
+        _watchers.reset(token)
+
+
+@contextlib.contextmanager
+def unwatched() -> Iterator[None]:
+    """No watcher called in this block: a call run on a worker thread for a window (its
+    watchers are the window's, to be called on its own thread only)."""
+    token = _watchers.set(())
     try:
         yield
     finally:

@@ -7,9 +7,11 @@ station's change shows within a few tenths of a second and an idle station costs
 nothing. On SQLite, or where LISTEN is refused, it reads the counter once a second. The watcher
 never blocks, so the window stays responsive even while the venue LAN is down. The link emits
 ``changed`` when another station committed something, and ``reachability`` when the database
-stops or starts answering. No Python thread anywhere: Qt objects finalised by Python's collector
-on a worker thread crash the app; a server given by host name is looked up by Qt's own resolver
-(``HostLookup``), whose threads run no Python.
+stops or starts answering. No Python thread here: Qt objects finalised by Python's collector
+on a worker thread crash the app (a station's call runs on one with the collector off,
+``ui.operations``); a server given by host name is looked up by Qt's own resolver
+(``HostLookup``), whose threads run no Python. While a station call of the window is out the
+link holds its reading (``HOLD_MS``), so that the call's own commit is expected first.
 
 A station that acted has refreshed already (``ui.operations``), and tells the link which
 counter values its commits reached (``expect``): when the counter moves by those alone, that
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from kiosk.changes import ChangeWatcher
 from kiosk.db import Database
 from kiosk.i18n import _
+from ui.operations import running
 from ui.timing import every
 
 
@@ -55,6 +58,10 @@ class HostLookup(QObject):
         if self._id >= 0 and self._result is None:
             QHostInfo.abortHostLookup(self._id)
         self._id, self._result = -1, None
+
+
+# How soon the link looks again while a station call of its window is out.
+HOLD_MS = 50
 
 
 class LiveLink(QObject):
@@ -97,6 +104,12 @@ class LiveLink(QObject):
         self.watcher.close()
 
     def poll(self) -> None:
+        window = self.parent()
+        if isinstance(window, QWidget) and running(window):
+            # A station call of the window is out (ui.operations): its own commit must be
+            # expected before the counter is read again, and no refresh may start meanwhile.
+            self.timer.start(HOLD_MS)
+            return
         reading = self.watcher.poll()
         came_back = False
         if reading.reachable is not None and reading.reachable != self.reachable:

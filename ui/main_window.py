@@ -53,7 +53,7 @@ from ui.disk_space import DiskBanner, DiskWatch
 from ui.idle_lock import IdleWatcher, LockPage
 from ui.language import apply_language
 from ui.live import ConnectionBanner, LiveLink
-from ui.operations import waiting
+from ui.operations import defer_close, running, waiting
 from ui.recovery import HEALTH_EVERY_MS, Previous, Recovery
 from ui.settings import Settings
 from ui.signin import SignInPage
@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         self.pages: dict[Station, StationPage] = {}
         self.resize(1366, 800)  # run_app/run_booth then fit it to the screen
         self.link: LiveLink | None = None
+        self.changed_meanwhile = False  # another station's change came during a station call
         self.locked = False
         self.lock_page: LockPage | None = None
         # The public display beside the counter: the window's, so a re-layout keeps it open.
@@ -252,6 +253,9 @@ class MainWindow(QMainWindow):
         return header
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if defer_close(self):  # a station call is out: closed once its answer is shown
+            event.ignore()
+            return
         self.idle.disarm()
         self.health.stop()
         self.disk_watch.stop()
@@ -320,8 +324,11 @@ class MainWindow(QMainWindow):
         self.disk_banner.show_warning(text)
 
     def _report_space(self, report: SpaceReport) -> None:
-        """The dashboard's figure for this laptop; skipped while the database is away."""
+        """The dashboard's figure for this laptop; skipped while the database is away, or
+        while a station call is out (the next measure reports it)."""
         if self.staff is None or (self.link is not None and self.link.reachable is False):
+            return
+        if running(self):
             return
         with contextlib.suppress(KioskError, SQLAlchemyError):
             report_station(
@@ -333,7 +340,12 @@ class MainWindow(QMainWindow):
             )
 
     def on_database_changed(self) -> None:
-        """Another station committed something: refresh what is on screen, nothing more."""
+        """Another station committed something: refresh what is on screen, nothing more.
+        While a station call is out (``ui.operations``) that waits for its end."""
+        if running(self):
+            self.changed_meanwhile = True
+            return
+        self.changed_meanwhile = False
         self.refresh_call_display()
         if self.overview is None:
             try:
@@ -352,6 +364,12 @@ class MainWindow(QMainWindow):
         except KioskError as error:
             # The database went away between the change and the refresh: the banner says so.
             self.connection_banner.show_state(False, str(error))
+
+    def after_operation(self) -> None:
+        """A station call ended and was shown (``ui.operations``): a change another station
+        made meanwhile is shown now."""
+        if self.changed_meanwhile:
+            self.on_database_changed()
 
     def route_changes(self, changes: Changes, origin: StationPage, own: list[int]) -> None:
         """A station's action committed (``ui.operations``): the stations that show what it

@@ -25,6 +25,7 @@ from tests.ui.conftest import (  # noqa: F401 (fixtures, registered by being imp
     _no_unanswered_counter_dialog,
     _no_unanswered_supervisor_dialog,
     _qt_in_english_after,
+    _station_calls_answered_in_turn,
     clock,
     make_window,
     settings,

@@ -44,6 +44,20 @@ def _collect_qt_garbage_here() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _station_calls_answered_in_turn(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A station's call still runs on its worker thread, but the GUI thread waits for its
+    answer (``ui.operations.QUICK``): on a busy test machine a call may take longer than the
+    window's 0.1 s, and a test reads the result right after the key it pressed. The tests
+    of a silent network (test_net_faults_ui.py) put the window's own value back. No call is
+    left out after a test."""
+    from ui import operations
+
+    monkeypatch.setattr(operations, "QUICK", None)
+    yield
+    assert operations.settle_all(timeout=30.0), "a station call was still out"
+
+
+@pytest.fixture(autouse=True)
 def _qt_in_english_after() -> Iterator[None]:
     """A test that switched to Chinese leaves Qt's own catalog installed; the next test reads
     English standard buttons again."""

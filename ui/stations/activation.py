@@ -65,7 +65,7 @@ from printing.printer import (
 )
 from ui.approval import approval_for
 from ui.context import StationContext
-from ui.operations import run
+from ui.operations import Ran, run, when_idle
 from ui.statement_dialog import open_statement
 from ui.stations.activation_ask import Ask
 from ui.stations.base import StationPage
@@ -233,7 +233,7 @@ class ActivationStation(StationPage):
         # Service desks and reception fill the queue and other desks take capacity:
         # ``refresh_live`` follows them at once; this timer keeps the waiting minutes current.
         self.refresh_timer.setInterval(every(60_000))
-        self.refresh_timer.timeout.connect(self.refresh_queue)
+        self.refresh_timer.timeout.connect(when_idle(self, self.refresh_queue))
         self._show_customer()
 
     @property
@@ -475,7 +475,11 @@ class ActivationStation(StationPage):
                     self.called = result
                     self.open_customer(customer_id, prefill=True)
 
-            ran = run(
+            def refused_here(ran: Ran[Called]) -> None:
+                if not ran.ok and where:
+                    self._open_elsewhere(customer_id, where)
+
+            run(
                 self,
                 lambda: desk.call_customer(
                     self.context.uow(),
@@ -487,9 +491,14 @@ class ActivationStation(StationPage):
                 ),
                 done=called,
                 failed=not_here,
+                then=refused_here,
             )
-            if ran.ok or not where:
-                return
+            return
+        self._open_elsewhere(customer_id, where)
+
+    def _open_elsewhere(self, customer_id: int, where: str) -> None:
+        """Open the customer without calling them here: for reprints and voids only when
+        ``where`` says at which desk they are to be served (no counter named: plainly)."""
         if self.open_customer(customer_id, prefill=self.customer is None):
             if where:
                 self.banner.show_result(
@@ -820,12 +829,23 @@ class ActivationStation(StationPage):
                 _("Their points are reserved."),
             )
 
-        ran = run(
+        lines = [slips.CartLine(code, qty) for code, qty in self.cart.lines.items()]
+
+        def print_issued(ran: Ran[list[slips.IssuedSlip]]) -> None:
+            if not ran.ok or ran.value is None:
+                return
+            # The slips are issued whatever the printer does; print after the screen is
+            # updated. Slips a repeated request found already printed are not printed again.
+            waiting = [s.serial for s in ran.value if not s.copies_printed]
+            if waiting:
+                self.print_later(waiting)
+
+        run(
             self,
             lambda: slips.issue_slips(
                 self.context.uow(),
                 customer.customer_id,
-                [slips.CartLine(code, qty) for code, qty in self.cart.lines.items()],
+                lines,
                 self.context.staff,
                 key,
                 clock=self.context.app.clock,
@@ -836,14 +856,8 @@ class ActivationStation(StationPage):
             done=issued,
             failed=refused,
             request=subject,
+            then=print_issued,
         )
-        if not ran.ok or ran.value is None:
-            return
-        # The slips are issued whatever the printer does; print after the screen is updated.
-        # Slips a repeated request found already printed are not printed again.
-        waiting = [s.serial for s in ran.value if not s.copies_printed]
-        if waiting:
-            self.print_later(waiting)
 
     def print_later(self, serials: list[int], approval: Approval | None = None) -> None:
         """The screen first, then the printer (a slow printer never holds up the desk)."""

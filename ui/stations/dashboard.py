@@ -23,7 +23,6 @@ coordinator's preference on this machine (``Settings.dashboard_thresholds``).
 from __future__ import annotations
 
 import contextlib
-import gc
 import threading
 import time
 from datetime import timedelta
@@ -72,6 +71,7 @@ from kiosk.services.live_figures import LiveFigures
 from kiosk.services.stations import StationSpace, station_space
 from ui.charts import AMBER, BLUE, GREEN, GREY, RED, Bar, BarChart
 from ui.context import StationContext
+from ui.operations import hold_collector, release_collector, when_idle
 from ui.stations.base import StationPage
 from ui.theme import is_large_print
 from ui.timing import every
@@ -212,7 +212,7 @@ class DashboardStation(StationPage):
         self.refresh_ms = every(REFRESH_MS)
         self.timer = QTimer(self)
         self.timer.setInterval(self.refresh_ms)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(when_idle(self, self.refresh))
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea()
@@ -423,8 +423,6 @@ class DashboardStation(StationPage):
         reading allocates millions of objects, and a collection started on this thread could
         finalise a Qt object of the window here, off the main thread (``ui.live``); the
         main thread's garbage is collected when it is switched on again."""
-        collecting = gc.isenabled()
-        gc.disable()
         try:
             # On failure the refreshes read in full meanwhile, and the next one starts again.
             with contextlib.suppress(Exception):
@@ -433,8 +431,7 @@ class DashboardStation(StationPage):
                     clock=self.context.app.clock,
                 )
         finally:
-            if collecting:
-                gc.enable()
+            release_collector()  # held by refresh, before this thread started
 
     def refresh(self) -> None:
         with_timelines = self.refreshes % TIMELINES_EVERY == 0
@@ -443,6 +440,7 @@ class DashboardStation(StationPage):
         live = self.live if self.live.ready else None  # the thread is done with it
         if live is None and (self.priming is None or not self.priming.is_alive()):
             self.priming = threading.Thread(target=self._prime, name="dashboard", daemon=True)
+            hold_collector()  # counted with the station calls' (ui.operations)
             self.priming.start()
         try:
             board = dashboard.snapshot(

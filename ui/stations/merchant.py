@@ -24,14 +24,21 @@ from kiosk.changeset import Changes
 from kiosk.errors import KioskError
 from kiosk.files import write_atomic
 from kiosk.i18n import _
+from kiosk.merchant_pack import Pack
 from kiosk.permissions import Action
 from kiosk.roles import Station
-from kiosk.services.booths import conflict_label, export_pack, import_bundle, merchants
+from kiosk.services.booths import (
+    BundleImport,
+    conflict_label,
+    export_pack,
+    import_bundle,
+    merchants,
+)
 from kiosk.storage import file_error
 from ui.approval import approval_for
 from ui.context import StationContext
 from ui.language import FILE_DIALOG
-from ui.operations import run
+from ui.operations import Ran, run
 from ui.stations.base import StationPage
 from ui.widgets import ResultBanner, Tone
 
@@ -129,20 +136,26 @@ class MerchantStation(StationPage):
             self.banner.show_result(Tone.ERROR, _("Pack not exported"), str(error))
             return True
 
-        ran = run(
+        passphrase = self.passphrase.text()  # read here: the call runs off the GUI thread
+
+        def exported(ran: Ran[tuple[bytes, Pack]]) -> None:
+            if ran.ok and ran.value is not None:
+                self._write_pack(path, *ran.value)
+
+        run(
             self,
             lambda: export_pack(
                 self.context.uow(),
                 code,
-                self.passphrase.text(),
+                passphrase,
                 self.context.staff,
                 clock=self.context.app.clock,
             ),
             failed=refused,
+            then=exported,
         )
-        if not ran.ok or ran.value is None:
-            return
-        data, pack = ran.value
+
+    def _write_pack(self, path: str, data: bytes, pack: Pack) -> None:
         try:
             write_atomic(Path(path), data)
         except OSError as error:
@@ -181,7 +194,7 @@ class MerchantStation(StationPage):
             self.banner.show_result(Tone.ERROR, _("Bundle not imported"), str(error))
             return True
 
-        ran = run(
+        run(
             self,
             lambda: import_bundle(
                 self.context.uow(),
@@ -193,10 +206,10 @@ class MerchantStation(StationPage):
             ),
             failed=refused,
             changes=Changes(setup=True),
+            then=lambda ran: self._imported(ran.value) if ran.ok and ran.value else None,
         )
-        if not ran.ok or ran.value is None:
-            return
-        result = ran.value
+
+    def _imported(self, result: BundleImport) -> None:
         conflicts = "; ".join(
             _("slip {serial}: {reason}").format(serial=c.serial, reason=conflict_label(c.conflict))
             for c in result.conflicts

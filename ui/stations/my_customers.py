@@ -267,13 +267,14 @@ class MyCustomersStation(StationPage):
         if not chosen:
             self.banner.show_result(Tone.INFO, _("Choose the customers you reminded first."))
             return
+        channel = self.channel.currentData()  # read here: the call runs off the GUI thread
         run(
             self,
             lambda: reminding.mark_reminded(
                 self.context.uow(),
                 self.context.staff,
                 chosen,
-                channel=self.channel.currentData(),
+                channel=channel,
                 clock=self.context.app.clock,
                 station=Station.MY_CUSTOMERS,
             ),

@@ -7,6 +7,7 @@ a sound. All rules live in ``kiosk.services.reception``; this module only shows 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt, QTimer
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.changeset import Changes
-from kiosk.errors import KioskError
+from kiosk.errors import DatabaseError, KioskError
 from kiosk.i18n import _
 from kiosk.labels import duration_words, queue_label
 from kiosk.models import Queue
@@ -42,7 +43,7 @@ from printing.printer import Printer, PrintOutcome, PrintProblem
 from ui.approval import approval_for
 from ui.camera import CameraScanner
 from ui.context import StationContext
-from ui.operations import run
+from ui.operations import run, when_idle
 from ui.statement_dialog import open_statement
 from ui.stations.base import StationPage
 from ui.stations.reception_panels import CustomerCardView, SlotPanel
@@ -171,7 +172,7 @@ class ReceptionStation(StationPage):
         self.search_timer = QTimer(self)
         self.search_timer.setSingleShot(True)
         self.search_timer.setInterval(SEARCH_DELAY_MS)
-        self.search_timer.timeout.connect(self.run_search)
+        self.search_timer.timeout.connect(when_idle(self, self.run_search, again=self.search_timer))
         # The list on screen: the text it was searched for and the selected customer. Enter
         # checks in only that customer, and only while the field still holds that text.
         self._shown: Shown | None = None
@@ -179,16 +180,24 @@ class ReceptionStation(StationPage):
         self.card_timer = QTimer(self)
         self.card_timer.setSingleShot(True)
         self.card_timer.setInterval(0)
-        self.card_timer.timeout.connect(lambda: self._show_customer_now(self._card_customer))
+        self.card_timer.timeout.connect(
+            when_idle(
+                self,
+                lambda: self._show_customer_now(self._card_customer),
+                again=self.card_timer,
+            )
+        )
         self.slot_timer = QTimer(self)
         # Other reception laptops check people in too: ``refresh_live`` follows them at once;
         # this timer moves the current slot along with the clock.
         self.slot_timer.setInterval(every(60_000))
-        self.slot_timer.timeout.connect(self.refresh_slots)
+        self.slot_timer.timeout.connect(when_idle(self, self.refresh_slots))
         self.expected: dict[str, int] | None = None  # invitees per slot: changes with imports
         self.expected_timer = QTimer(self)
         self.expected_timer.setInterval(every(300_000))
-        self.expected_timer.timeout.connect(lambda: self.refresh_slots(recount_expected=True))
+        self.expected_timer.timeout.connect(
+            when_idle(self, lambda: self.refresh_slots(recount_expected=True))
+        )
 
         self.field.textEdited.connect(self.on_edited)
         self.field.scanned.connect(self.on_scanned)
@@ -445,12 +454,25 @@ class ReceptionStation(StationPage):
 
     def on_scanned(self, text: str) -> None:
         self.search_timer.stop()
-        try:
-            customer_id = reception.resolve_code(self.context.uow(), text)
-        except KioskError as error:
-            self.fail(str(error))
-            return
-        self.check_in(customer_id)
+        self.resolve_and_check_in(text, lambda _error: True)  # the banner says why
+
+    def resolve_and_check_in(self, text: str, unknown: Callable[[KioskError], bool]) -> None:
+        """A scanned code: looked up beside the window like any action (``ui.operations``: a
+        silent network is waited for with the window answering), then checked in. A code
+        that finds nobody goes to ``unknown`` first (True: the red banner says the error);
+        a database that does not answer is said at once, the code kept."""
+
+        def refused(error: KioskError) -> bool:
+            if isinstance(error, DatabaseError) or unknown(error):
+                self.fail(str(error))
+            return True
+
+        run(
+            self,
+            lambda: reception.resolve_code(self.context.uow(), text),
+            done=self.check_in,
+            failed=refused,
+        )
 
     def on_submitted(self, text: str) -> None:
         """Enter after typing: see ``kiosk.scanning.on_enter`` for what it may do."""
@@ -464,13 +486,10 @@ class ReceptionStation(StationPage):
             self.fail(self.hint.text() or _("Nobody found."))
             return
         if action == Enter.RESOLVE:
-            try:
-                customer_id = reception.resolve_code(self.context.uow(), text)
-            except KioskError as error:
-                if not self.run_search() or not self.model.rowCount():
-                    self.fail(str(error))
-                return
-            self.check_in(customer_id)
+            # Not a code of anyone: maybe a name or a phone's last digits (the list then).
+            self.resolve_and_check_in(
+                text, lambda _error: not self.run_search() or not self.model.rowCount()
+            )
             return
         # The list on screen was for another text: show this one's, check in nobody.
         if not self.run_search():

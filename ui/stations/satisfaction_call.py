@@ -187,7 +187,7 @@ class SatisfactionCallDialog(QDialog):
             self.message.setText(str(error))
             return False  # the station's banner says it too
 
-        ran = run(
+        run(
             self.station,
             lambda: feedback.record_feedback(
                 self.station.context.uow(),
@@ -203,9 +203,8 @@ class SatisfactionCallDialog(QDialog):
                 number=feedback.slip_number(found.serial)
             ),
             failed=failed,
+            then=lambda ran: self.accept() if ran.ok else None,
         )
-        if ran.ok:
-            self.accept()
 
     @classmethod
     def open(cls, station: StationPage, customer_id: int | None = None) -> None:

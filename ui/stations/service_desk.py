@@ -54,7 +54,7 @@ from kiosk.services.desk import (
     counter_label,
 )
 from ui.context import StationContext
-from ui.operations import run
+from ui.operations import run, when_idle
 from ui.stations.base import StationPage
 from ui.stations.kyc_form import ConfirmChanges, DateField, KycFormPanel, MaskedLineEdit
 from ui.stations.queue_panel import QueuePanel
@@ -184,7 +184,7 @@ class ServiceDeskStation(StationPage):
         # Other desks and reception change the queue: ``refresh_live`` follows them at once;
         # this timer only keeps the waiting minutes current.
         self.refresh_timer.setInterval(every(60_000))
-        self.refresh_timer.timeout.connect(self.refresh_queue)
+        self.refresh_timer.timeout.connect(when_idle(self, self.refresh_queue))
         self._set_enabled(False)
 
     def _set_enabled(self, on: bool) -> None:

@@ -126,11 +126,12 @@ class BookletTab:
                 _("Write the booklet again so its QR codes use it."),
             )
 
+        url = self.catalog_url.text()  # read here: the call runs off the GUI thread
         run(
             self,  # type: ignore[arg-type]
             lambda: tracking.set_catalog_url(
                 self.context.uow(),
-                self.catalog_url.text(),
+                url,
                 self.context.staff,
                 station="admin",
                 clock=self.context.app.clock,
