@@ -25,7 +25,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -50,6 +50,7 @@ from sqlalchemy import (
     inspect,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -215,9 +216,44 @@ class Account:
     aum: int | None = None
 
 
-# json.dumps(..., sort_keys=True, ensure_ascii=False) builds a new encoder per call; a push
-# writes one payload per entry (100,000 in a busy day's push), so the one encoder is kept.
-_canonical = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
+def _payload_encoder() -> Callable[[Any], str]:
+    """``json.dumps(payload, sort_keys=True, ensure_ascii=False)``: how the ledger stores a
+    payload, one per entry (100,000 in a busy day's push).
+
+    ``JSONEncoder.encode`` builds a new C encoder (and a float formatter closure) on every
+    call, which cost a push about as much as the encoding itself. The C encoder it builds is
+    built here once, with exactly the arguments ``encode`` passes, and kept (Python 3.11 to
+    3.13 call it the same way). It is used only if it writes exactly what ``encode`` writes
+    for a sample with every kind of value, and otherwise (another Python, no C speedups) the
+    plain ``encode`` is. No circular-reference markers: a payload is decoded JSON, which
+    cannot be circular (one that was would end in RecursionError instead of ValueError)."""
+    plain = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
+    try:
+        from json.encoder import c_make_encoder, encode_basestring
+
+        def default(value: Any) -> Any:
+            raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+        iterencode = c_make_encoder(
+            None, default, encode_basestring, None, ": ", ", ", True, False, True
+        )
+
+        def fast(value: Any) -> str:
+            return "".join(iterencode(value, 0))
+
+        sample = {
+            "b": [1, -2.5, 1e300, True, False, None, "", 'q"\\\n\t\u2028中𫖯'],
+            "a": {"z": {}, "y": [], "x": 2**60},
+            "c": "x",
+        }
+        if fast(sample) == plain(sample) and fast("s") == plain("s"):
+            return fast
+    except Exception:  # any surprise: the plain encoder, always right
+        pass
+    return plain
+
+
+_canonical = _payload_encoder()
 
 
 def ledger_today() -> date:
@@ -237,10 +273,6 @@ def _expired(expires_on: date | None, day: date) -> bool:
 
 def _name(ref: str) -> str:
     return ref if ref else '""'
-
-
-def _customer(payload: dict[str, Any]) -> str | None:
-    return payload.get("customer_no")
 
 
 class Ledger:
@@ -574,16 +606,10 @@ class Ledger:
                 for _k, kind, p in fresh
                 if kind in ("slip_voided", "slip_redeemed", "slip_released")
             }
-            slips: dict[tuple[str, int], dict[str, Any]] = {}
-            for event_code, serial in slip_keys:
-                row = connection.execute(
-                    select(slip).where(slip.c.event == event_code, slip.c.serial == serial)
-                ).first()
-                if row is not None:
-                    slips[(event_code, serial)] = dict(row._mapping)
+            slips = _read_slips(connection, sorted(slip_keys))
             # Lock every account the batch may move, in one order, before judging anything.
             customers = sorted(
-                {c for _k, _kind, p in fresh if (c := _customer(p))}
+                {c for _k, _kind, p in fresh if (c := p.get("customer_no"))}
                 | {row["customer_no"] for row in slips.values()}
             )
             locked = set(_lock_accounts(connection, customers, pg))
@@ -602,7 +628,7 @@ class Ledger:
             for key, kind, payload in fresh:
                 if key in outcomes:  # the same key twice in one batch
                     continue
-                customer_no = _customer(payload)
+                customer_no = payload.get("customer_no")
                 points = 0
                 status, reason = ACCEPTED, ""
                 if kind == "slip_issued":
@@ -611,7 +637,13 @@ class Ledger:
                         status, reason = REJECTED, "unknown account"
                     else:
                         held = lots.setdefault(customer_no, {})  # type: ignore[arg-type]
-                        day = _day(payload, fallback_day)
+                        # The entry's day only matters to a lot that can expire: most lots
+                        # cannot, and parsing ``at`` is most of judging a slip.
+                        day = (
+                            _day(payload, fallback_day)
+                            if any(e is not None for _p, e in held.values())
+                            else fallback_day
+                        )
                         named = payload.get("lots")
                         if named is None:  # a kiosk from before lots: the ledger chooses
                             taken, reason = _take_fifo(held, wanted, day)
@@ -707,12 +739,18 @@ class Ledger:
             _write_lots(connection, lots, start_points, pg)
             _touch_accounts(connection, sorted(moved_accounts), now, pg)
             insert_rows(connection, slip, list(new_slips.values()))
-            for slip_key in changed_slips:
-                row = slips[slip_key]
+            if changed_slips:
+                # One statement for all (psycopg pipelines the parameter sets), not one
+                # round trip per voided, released or redeemed slip.
                 connection.execute(
                     update(slip)
-                    .where(slip.c.event == slip_key[0], slip.c.serial == slip_key[1])
-                    .values(status=row["status"], updated_at=now)
+                    .where(slip.c.event == bindparam("key_event"))
+                    .where(slip.c.serial == bindparam("key_serial"))
+                    .values(status=bindparam("new_status"), updated_at=now),
+                    [
+                        {"key_event": e, "key_serial": n, "new_status": slips[(e, n)]["status"]}
+                        for e, n in sorted(changed_slips)
+                    ],
                 )
             insert_rows(connection, governance, governance_rows)
             for customer_no, changes in account_updates.items():
@@ -847,7 +885,12 @@ def _lots_json(taken: list[tuple[str, int]]) -> str:
     """``json.dumps([{"lot": ref, "points": n}, ...], sort_keys=True)``, written out: one per
     slip of a push, where the general encoder cost more than the rest of judging the entry.
     The ref goes through ``json.dumps`` unless it is plain ASCII letters and digits, which
-    need no escaping (tests/unit/sync/test_ledger_json.py compares the two)."""
+    need no escaping (tests/unit/sync/test_ledger_json.py compares the two). A slip takes
+    one lot nearly always: that one is written without a generator."""
+    if len(taken) == 1:
+        ref, n = taken[0]
+        if ref.isascii() and (ref.isalnum() or not ref):
+            return f'[{{"lot": "{ref}", "points": {int(n)}}}]'
     return (
         "["
         + ", ".join(
@@ -864,7 +907,12 @@ def _text_array(values: Sequence[str]) -> str:
     """A PostgreSQL ``text[]`` literal of ``values``, every element quoted (so none reads as
     NULL) with ``"`` and ``\\`` escaped. Sent as one string and cast (``%s::text[]``): psycopg
     dumps a Python list element by element in Python, which for a batch's 5,000 keys cost
-    more than the query."""
+    more than the query. Keys and customer numbers have neither character to escape, so the
+    values are joined at once when the joined text shows none (one scan, not two replaces per
+    value)."""
+    joined = '","'.join(values)
+    if "\\" not in joined and '"' not in joined:
+        return '{"' + joined + '"}' if values else "{}"
     return (
         "{"
         + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
@@ -890,6 +938,21 @@ def _known(connection: Any, keys: list[str], pg: bool) -> list[tuple[str, str, s
             )
         ).all()
     return rows
+
+
+def _read_slips(
+    connection: Any, keys: list[tuple[str, int]]
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """The slips a batch's voids, releases and redemptions name, by (event, serial): a few
+    statements of (event, serial) IN pairs, not one per slip (a push after the booths'
+    redemptions names tens of thousands)."""
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    for start in range(0, len(keys), 500):
+        for row in connection.execute(
+            select(slip).where(tuple_(slip.c.event, slip.c.serial).in_(keys[start : start + 500]))
+        ):
+            found[(row.event, int(row.serial))] = dict(row._mapping)
+    return found
 
 
 def _lock_accounts(connection: Any, customers: list[str], pg: bool) -> list[str]:

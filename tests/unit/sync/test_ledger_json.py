@@ -18,7 +18,7 @@ from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.models import Event, OutboxEntry, OutboxStatus
 from kiosk.services.ledger_push import RUN, Refused, _runs, record_push
-from sync.ledger import Ledger, _lots_json, _text_array
+from sync.ledger import Ledger, _canonical, _lots_json, _text_array
 from sync.push import pending, push
 
 CLOCK = FixedClock(datetime(2026, 11, 28, 11, 0, tzinfo=UTC))
@@ -39,13 +39,28 @@ def test_lots_json_is_what_json_dumps_wrote(taken: list[tuple[str, int]]) -> Non
     assert _lots_json(taken) == expected
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"event": "E1", "customer_no": "62000001", "serial": 7, "points": 2000, "tier": None},
+        {"lots": [{"lot": ref, "points": n} for n, ref in enumerate(AWKWARD)], "b": True},
+        {"changes": {"name": "单𫖯", "phone": None, "note": 'a"b\\c\nd\te\u2028\x01'}},
+        {"z": [1.5, -0.0, 1e-7, 2**53, -(2**63)], "a": {"y": [], "x": {"w": False}}},
+    ],
+)
+def test_payloads_are_stored_as_json_dumps_writes_them(payload: dict[str, Any]) -> None:
+    """The kept C encoder writes exactly ``json.dumps(sort_keys=True, ensure_ascii=False)``."""
+    assert _canonical(payload) == json.dumps(payload, sort_keys=True, ensure_ascii=False)
+
+
 @pytest.mark.pg
 def test_a_text_array_literal_reads_back_as_the_strings(pg_url: str) -> None:
     import psycopg
 
     plain = pg_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain) as connection:
-        for values in ([], ["one"], AWKWARD, [f"k{i}" for i in range(5000)]):
+        for values in ([], [""], ["one"], AWKWARD, [f"k{i}" for i in range(5000)]):
             got = connection.execute("SELECT %s::text[]", (_text_array(values),)).fetchone()
             assert got is not None
             assert got[0] == values

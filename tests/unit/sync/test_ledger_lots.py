@@ -200,3 +200,38 @@ def test_a_ledger_from_before_lots_is_upgraded(any_empty_url: str) -> None:
         assert version == str(SCHEMA_VERSION)
     finally:
         ledger.dispose()
+
+
+def test_many_slips_given_back_or_redeemed_in_one_batch(ledger: Ledger) -> None:
+    """A push after the booths' redemptions names hundreds of slips in one batch: they are
+    read and updated together (more than one chunk of 500 here), each judged on its own."""
+    issued = [_issued(serial, 10, [("", 10)], no="C2") for serial in range(1, 601)]
+    assert {o.status for o in ledger.apply(issued)} == {ACCEPTED}
+    assert _lots(ledger, "C2") == {"": 9_000 - 6_000}
+    batch = [
+        *(_given_back("slip_voided", serial, 10) for serial in range(1, 301)),
+        *(
+            (f"slip_redeemed:{serial:032x}", "slip_redeemed", {"event": EVENT, "serial": serial})
+            for serial in range(301, 601)
+        ),
+        ("slip_redeemed:again", "slip_redeemed", {"event": EVENT, "serial": 1}),
+        ("slip_redeemed:twice", "slip_redeemed", {"event": EVENT, "serial": 600}),
+        ("slip_voided:unknown", "slip_voided", {"event": EVENT, "serial": 9_999, "points": 10}),
+    ]
+    outcomes = ledger.apply(batch)
+    assert [o.status for o in outcomes[:600]] == [ACCEPTED] * 600
+    assert [(o.status, o.reason) for o in outcomes[600:]] == [
+        (REJECTED, "slip is voided"),
+        (REJECTED, "slip already redeemed"),
+        (REJECTED, "unknown slip (its issue was rejected)"),
+    ]
+    assert _lots(ledger, "C2") == {"": 9_000 - 3_000}  # the 300 voided slips gave back
+    assert [ledger.slip_status(EVENT, n) for n in (1, 300, 301, 600)] == [
+        "voided",
+        "voided",
+        "redeemed",
+        "redeemed",
+    ]
+    # Sent again: answered as the first time, nothing moves.
+    assert ledger.apply(batch) == outcomes
+    assert _lots(ledger, "C2") == {"": 6_000}
