@@ -161,11 +161,13 @@ def request_id_of(args: argparse.Namespace) -> str:
     return found
 
 
-def read_bytes(path: str) -> bytes:
-    """A file the command reads (a pack, a bundle); one sentence when it cannot."""
+def read_bytes(path: str, *, limit: int = -1) -> bytes:
+    """A file the command reads (a pack, a bundle); one sentence when it cannot. With
+    ``limit``, no more than ``limit + 1`` bytes: enough for the parser to refuse a file too
+    large to be what it claims, without holding all of it."""
     try:
         with open(path, "rb") as file:
-            return file.read()
+            return file.read(limit + 1 if limit >= 0 else -1)
     except OSError as error:
         raise KioskError(
             _("Cannot read {path}: {reason}.").format(path=path, reason=error.strerror or error)
