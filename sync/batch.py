@@ -177,6 +177,8 @@ def _parse_signed(data: bytes, name: str, fmt: str, what: str, counted: str) -> 
             # is what is read, and no line can raise anything but this sentence.
             value = bj.loads(raw, max_bytes=MAX_LINE)
         except bj.Malformed as malformed:
+            if malformed.reason == _("it is not JSON"):
+                raise bad(_("line {n} is not JSON").format(n=number)) from None
             raise bad(
                 _("line {n} is not JSON ({reason})").format(n=number, reason=malformed.reason)
             ) from None

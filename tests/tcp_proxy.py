@@ -41,6 +41,7 @@ import heapq
 import itertools
 import os
 import selectors
+import signal
 import socket
 import subprocess
 import sys
@@ -122,6 +123,18 @@ class LanCable:
     def thaw(self) -> None:
         """Pass everything again, what was held back first."""
         self._tell(b"thaw", b"thawed")
+
+    def stop(self) -> None:
+        """SIGSTOP the proxy: a peer frozen whole (issue #26). The kernel still completes new
+        TCP handshakes into the listen backlog and acknowledges bytes sent on open
+        connections, but nothing is forwarded or answered, until ``resume()``."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after ``stop()``: everything waiting is forwarded."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGCONT)
 
     def cuts(self) -> int:
         """How many times this proxy dropped its connections at a COMMIT."""
