@@ -113,10 +113,11 @@ def test_hostile_registers_are_refused_and_change_nothing(demo_db: Database) -> 
     seed = register_seed(KEY)
     s001 = staff_session(demo_db.unit_of_work(), "S001", clock=FixedClock(MORNING))
     trust = fingerprint(public_hex(KEY))
-    review.import_register(demo_db.unit_of_work(), seed.data, s001, trust=trust)  # now trusted
+    clock = FixedClock(MORNING)
+    review.import_register(demo_db.unit_of_work(), seed.data, s001, trust=trust, clock=clock)
 
     def attempt(data: bytes) -> None:
-        review.import_register(demo_db.unit_of_work(), data, s001, trust=trust)
+        review.import_register(demo_db.unit_of_work(), data, s001, trust=trust, clock=clock)
 
     counts = _attempts(seed, RegisterError, demo_db.engine, attempt, "r")
     assert counts["refused"] > ATTEMPTS // 2, counts
