@@ -32,6 +32,10 @@ of a transaction and then waits. ``thaw()`` lets everything through again, what 
 back included, as TCP retransmits it once the network is back (on loopback the proxy's
 kernel still acknowledges the bytes, so only the station's own deadline can end its wait,
 not its TCP timers).
+
+``stop()`` and ``resume()`` SIGSTOP and SIGCONT the proxy process: the whole peer frozen, as a
+hung server is (issue #26: a push to a ledger that stops answering). Unlike ``freeze()`` it
+needs no word from the proxy, so it also holds a connection opened while it is stopped.
 """
 
 from __future__ import annotations
