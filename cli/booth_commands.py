@@ -12,6 +12,10 @@ from cli.common import add_request_id, open_database, out, passphrase, read_byte
 from cli.staff import add_staff, add_supervisor, approval, signed_in
 from kiosk.i18n import _
 
+# Bytes read of a pack or bundle file: above what either can be (16 MiB), so the parser
+# refuses it by size in words, without a file of gigabytes read into memory.
+MAX_READ = 32 * 1024 * 1024
+
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     pack = commands.add_parser("merchant-pack", help=_("merchant packs for the booths"))
@@ -120,9 +124,15 @@ def cmd_booth_window(args: argparse.Namespace) -> int:
 
 
 def cmd_booth_install(args: argparse.Namespace) -> int:
+    from kiosk.boundedjson import naming
+    from kiosk.merchant_pack import PackError
+
     booth = open_booth(args)
-    result = booth.install(read_bytes(args.file))
-    booth.database.dispose()
+    try:
+        with naming(os.path.basename(args.file), PackError):
+            result = booth.install(read_bytes(args.file, limit=MAX_READ))
+    finally:
+        booth.database.dispose()
     info = result.info
     if result.first:
         out(
@@ -244,18 +254,23 @@ def cmd_booth_export(args: argparse.Namespace) -> int:
 
 
 def cmd_bundle_import(args: argparse.Namespace) -> int:
+    from kiosk.boundedjson import naming
     from kiosk.permissions import Action
+    from kiosk.redemption_bundle import BundleError
     from kiosk.services.booths import import_bundle
 
-    data = read_bytes(args.file)
+    data = read_bytes(args.file, limit=MAX_READ)
     database = open_database(args.db)
-    result = import_bundle(
-        database.unit_of_work(),
-        data,
-        signed_in(database, args.staff),
-        approval=approval(database, args, Action.IMPORT_BUNDLE),
-        station="cli",
-    )
-    database.dispose()
+    try:
+        with naming(os.path.basename(args.file), BundleError):
+            result = import_bundle(
+                database.unit_of_work(),
+                data,
+                signed_in(database, args.staff),
+                approval=approval(database, args, Action.IMPORT_BUNDLE),
+                station="cli",
+            )
+    finally:
+        database.dispose()
     report_import(result)
     return 0

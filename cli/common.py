@@ -39,15 +39,22 @@ def warn(text: str) -> None:
 def open_database(url: str | None, *, migrate_schema: bool = True) -> Database:
     """The event database (``kiosk.db.open_database``), imported here when a command runs: the
     commands' modules stay free of SQLAlchemy, so their ``--help`` starts fast (issue #23)."""
+    from kiosk import netwait
     from kiosk.db import open_database as open_event_database
 
-    return open_event_database(url, migrate_schema=migrate_schema)
+    # Every wait on the event database bounded (kiosk.netwait): a server gone silent ends
+    # the command with a sentence instead of hanging it.
+    return open_event_database(
+        url,
+        migrate_schema=migrate_schema,
+        bound=netwait.command_bound(),
+        server_timeouts=False,
+    )
 
 
 def open_as_owner(url: str | None, action: str) -> Database:
     """The event database for a command only its owner account may run (``action``: what
     it does, in words); a station's URL is refused in one sentence (``kiosk.dbroles``)."""
-    from kiosk.db import open_database
     from kiosk.dbroles import require_owner
 
     database = open_database(url)
@@ -161,11 +168,13 @@ def request_id_of(args: argparse.Namespace) -> str:
     return found
 
 
-def read_bytes(path: str) -> bytes:
-    """A file the command reads (a pack, a bundle); one sentence when it cannot."""
+def read_bytes(path: str, *, limit: int = -1) -> bytes:
+    """A file the command reads (a pack, a bundle); one sentence when it cannot. With
+    ``limit``, no more than ``limit + 1`` bytes: enough for the parser to refuse a file too
+    large to be what it claims, without holding all of it."""
     try:
         with open(path, "rb") as file:
-            return file.read()
+            return file.read(limit + 1 if limit >= 0 else -1)
     except OSError as error:
         raise KioskError(
             _("Cannot read {path}: {reason}.").format(path=path, reason=error.strerror or error)

@@ -218,19 +218,21 @@ def cmd_register_export(args: argparse.Namespace) -> int:
 
 
 def cmd_register_import(args: argparse.Namespace) -> int:
-    from kiosk.register_file import read_file
+    from kiosk.boundedjson import naming
+    from kiosk.register_file import RegisterError, read_file
     from kiosk.services import merchant_review as review
 
     data = read_file(Path(args.file))
     database = open_database(args.db)
     try:
-        result = review.import_register(
-            database.unit_of_work(),
-            data,
-            signed_in(database, args.staff),
-            trust=args.trust,
-            station="cli",
-        )
+        with naming(Path(args.file).name, RegisterError):
+            result = review.import_register(
+                database.unit_of_work(),
+                data,
+                signed_in(database, args.staff),
+                trust=args.trust,
+                station="cli",
+            )
     finally:
         database.dispose()
     if result.trusted_now:

@@ -42,7 +42,6 @@ still only that merchant's slips, once each, and every record carries the booth 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -54,6 +53,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from kiosk import boundedjson as bj
 from kiosk.clock import Clock
 from kiosk.db import Database
 from kiosk.errors import KioskError
@@ -209,8 +209,8 @@ def create_app(database: Database, *, clock: Clock | None = None) -> Starlette:
 
     def fields(body: bytes, *names: str) -> dict[str, Any]:
         try:
-            data = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            data = bj.loads(body, max_bytes=len(body))  # depth, numbers, keys bounded
+        except bj.Malformed:
             data = None
         if not isinstance(data, dict) or any(name not in data for name in names):
             raise KioskError(

@@ -199,11 +199,16 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def create_db_engine(url: str, *, bound: float | None = None) -> Engine:
+def create_db_engine(
+    url: str, *, bound: float | None = None, server_timeouts: bool = True
+) -> Engine:
     """An engine for ``url`` with the event-day settings; raises ``DatabaseError``.
 
     ``bound``: a station's engine on PostgreSQL waits at most this many seconds for any one
-    answer, and its server gives up first (``kiosk.netwait``); command-line tools pass none.
+    answer, and its server gives up first (``kiosk.netwait``). A command's engine (the event
+    database of a command-line tool, a points ledger) passes ``netwait.command_bound()`` with
+    ``server_timeouts=False``: the client's deadline only, and a new connection within
+    ``netwait.COMMAND_CONNECT_TIMEOUT``, since its statements may rightly be long.
     """
     parsed = _parse(url)
     kwargs: dict[str, Any] = {}
@@ -224,7 +229,9 @@ def create_db_engine(url: str, *, bound: float | None = None) -> Engine:
             "keepalives_count": 3,
             "tcp_user_timeout": 10_000,
         }
-        if bound is not None:
+        if bound is not None and not server_timeouts:
+            connect_args["connect_timeout"] = netwait.COMMAND_CONNECT_TIMEOUT
+        elif bound is not None:
             connect_args["connect_timeout"] = netwait.CONNECT_TIMEOUT
             given = parsed.query.get("options")  # the URL's own ?options=, kept first
             options = netwait.server_options(bound)
@@ -238,7 +245,8 @@ def create_db_engine(url: str, *, bound: float | None = None) -> Engine:
         ) from None
     if engine.dialect.name == "postgresql" and bound is not None:
         event.listen(engine, "do_connect", netwait.connector(bound))
-        event.listen(engine, "begin", netwait.lift_server_timeouts)
+        if server_timeouts:
+            event.listen(engine, "begin", netwait.lift_server_timeouts)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -398,7 +406,11 @@ def _unreachable(url: URL, error: BaseException) -> DatabaseError:
 
 
 def open_database(
-    url: str | None = None, *, migrate_schema: bool = True, bound: float | None = None
+    url: str | None = None,
+    *,
+    migrate_schema: bool = True,
+    bound: float | None = None,
+    server_timeouts: bool = True,
 ) -> Database:
     """Open (and by default migrate) the event database at ``url``.
 
@@ -412,7 +424,7 @@ def open_database(
     """
     url = credentials.recall(url or default_url())
     parsed = _parse(url)
-    engine = create_db_engine(url, bound=bound)
+    engine = create_db_engine(url, bound=bound, server_timeouts=server_timeouts)
     try:
         if migrate_schema:
             with netwait.patient():

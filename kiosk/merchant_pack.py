@@ -16,10 +16,12 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from kiosk import boundedjson as bj
 from kiosk import slipcode
 from kiosk.audit import canonical_json
 from kiosk.errors import KioskError
@@ -125,64 +127,126 @@ def sign_pack(pack: Pack, private_keys: list[Ed25519PrivateKey]) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
 
 
-def _not_a_pack() -> PackError:
-    return PackError(_("This file is not a merchant pack, or it is damaged."))
+# A pack holds one merchant's offers, the event's merchants and keys and the revocation list
+# (voided serials): a few hundred KiB at the largest event. A larger file is not a pack.
+MAX_BYTES = 16 * 1024 * 1024
+MAX_ITEMS = 200_000  # per list: offers, merchants, keys, revoked serials
+U16 = 2**16 - 1  # a merchant's and an offer's id travel in a slip code as 16 bits
+U32 = 2**32 - 1  # points travel in a slip code as 32 bits
 
 
-def _parse_body(body: dict[str, Any]) -> Pack:
-    event, merchant = body["event"], body["merchant"]
-    pack = Pack(
-        event_code=str(event["code"]),
-        event_name=str(event["name"]),
-        event_date=date.fromisoformat(event["date"]),
-        timezone=str(event["timezone"]),
-        merchant_id=int(merchant["id"]),
-        merchant_code=str(merchant["code"]),
-        merchant_name=str(merchant["name"]),
-        offers=tuple(
-            PackOffer(
-                int(o["id"]),
-                str(o["code"]),
-                str(o["name"]),
-                int(o["points_price"]),
-                date.fromisoformat(o["redeem_by"]),
-            )
-            for o in body["offers"]
-        ),
-        public_keys={str(k["key_id"]): str(k["public_key"]) for k in body["public_keys"]},
-        revoked=frozenset(int(s) for s in body["revoked"]),
-        bundle_secret=str(body["bundle_secret"]),
-        issued_at=datetime.fromisoformat(body["issued_at"]),
-        merchants=tuple(
-            PackMerchant(int(m["id"]), str(m["code"]), str(m["name"]), str(m.get("booth", "")))
-            for m in body.get("merchants", [])
-        ),
+def _not_a_pack(reason: str | None = None) -> PackError:
+    if reason is None:
+        return PackError(_("This file is not a merchant pack, or it is damaged."))
+    return PackError(
+        _("This file is not a merchant pack, or it is damaged: {reason}.").format(reason=reason)
     )
-    if pack.issued_at.tzinfo is None or event["tag"] != pack.event_tag:
-        raise ValueError("inconsistent pack")
+
+
+def _date(value: Any, field: str) -> date:
+    try:
+        found = date.fromisoformat(bj.text(value, field, 32))
+    except ValueError:
+        raise bj.Malformed(_("its {field} is missing or malformed").format(field=field)) from None
+    return bj.plausible(found, field)
+
+
+def _time(value: Any, field: str) -> datetime:
+    try:
+        found = datetime.fromisoformat(bj.text(value, field, 64))
+    except ValueError:
+        raise bj.Malformed(_("its {field} is missing or malformed").format(field=field)) from None
+    if found.tzinfo is None:
+        raise bj.Malformed(_("its {field} has no time zone").format(field=field))
+    return bj.plausible(found, field)
+
+
+def _parse_body(body: Any) -> Pack:
+    """The pack in ``body``: every field of its type and range, or ``Malformed``."""
+    event = bj.obj(bj.member(body, "event"), "event")
+    merchant = bj.obj(bj.member(body, "merchant"), "merchant")
+    offers = []
+    for o in bj.array(bj.member(body, "offers"), "offers", MAX_ITEMS):
+        o = bj.obj(o, "offers")
+        offers.append(
+            PackOffer(
+                bj.integer(bj.member(o, "id", "offer id"), "offer id", 0, U16),
+                bj.text(bj.member(o, "code", "offer code"), "offer code", 64),
+                bj.text(bj.member(o, "name", "offer name"), "offer name", 500),
+                bj.integer(bj.member(o, "points_price", "points_price"), "points_price", 0, U32),
+                _date(bj.member(o, "redeem_by", "redeem_by"), "redeem_by"),
+            )
+        )
+    keys: dict[str, str] = {}
+    for k in bj.array(bj.member(body, "public_keys"), "public_keys", MAX_ITEMS):
+        k = bj.obj(k, "public_keys")
+        kid = bj.text(bj.member(k, "key_id", "key_id"), "key_id", 64)
+        keys[kid] = bj.text(bj.member(k, "public_key", "public_key"), "public_key", 64)
+    merchants = []
+    for m in bj.array(body.get("merchants", []), "merchants", MAX_ITEMS):
+        m = bj.obj(m, "merchants")
+        merchants.append(
+            PackMerchant(
+                bj.integer(bj.member(m, "id", "merchant id"), "merchant id", 0, U16),
+                bj.text(bj.member(m, "code", "merchant code"), "merchant code", 64),
+                bj.text(bj.member(m, "name", "merchant name"), "merchant name", 500),
+                bj.text(m.get("booth", ""), "booth", 64),
+            )
+        )
+    pack = Pack(
+        event_code=bj.text(bj.member(event, "code", "event code"), "event code", 64),
+        event_name=bj.text(bj.member(event, "name", "event name"), "event name", 500),
+        event_date=_date(bj.member(event, "date", "event date"), "event date"),
+        timezone=bj.text(bj.member(event, "timezone", "timezone"), "timezone", 64),
+        merchant_id=bj.integer(bj.member(merchant, "id", "merchant id"), "merchant id", 0, U16),
+        merchant_code=bj.text(bj.member(merchant, "code", "merchant code"), "merchant code", 64),
+        merchant_name=bj.text(bj.member(merchant, "name", "merchant name"), "merchant name", 500),
+        offers=tuple(offers),
+        public_keys=keys,
+        revoked=frozenset(
+            bj.integer(s, "revoked", 0, U32)
+            for s in bj.array(bj.member(body, "revoked"), "revoked", MAX_ITEMS)
+        ),
+        bundle_secret=bj.text(bj.member(body, "bundle_secret"), "bundle_secret", 256),
+        issued_at=_time(bj.member(body, "issued_at"), "issued_at"),
+        merchants=tuple(merchants),
+    )
+    if event.get("tag") != pack.event_tag:
+        raise bj.Malformed(_("its event tag does not match its event code"))
+    try:
+        bytes.fromhex(pack.bundle_secret)
+        ZoneInfo(pack.timezone)
+    except (ValueError, KeyError, OSError):
+        raise bj.Malformed(_("its bundle secret or time zone is malformed")) from None
     for kid, raw in pack.public_keys.items():
-        key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(raw))
+        try:
+            key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(raw))
+        except ValueError:
+            raise bj.Malformed(
+                _("its public key {key} is malformed").format(key=kid[:16])
+            ) from None
         if slipcode.key_id(key).hex() != kid:
-            raise ValueError("key id does not match its key")
+            raise bj.Malformed(_("its key id {key} does not match its key").format(key=kid[:16]))
     return pack
 
 
 def _load(data: bytes) -> tuple[dict[str, Any], Pack]:
     try:
-        document = json.loads(data.decode("utf-8"))
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise _not_a_pack()
-        if document.get("version") != VERSION:
-            raise PackError(
-                _("This merchant pack has format version {version}; update kiosk.").format(
-                    version=document.get("version")
-                )
+        document = bj.loads(data, max_bytes=MAX_BYTES)
+    except bj.Malformed as malformed:
+        raise _not_a_pack(malformed.reason) from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise _not_a_pack()
+    if document.get("version") != VERSION:
+        raise PackError(
+            _("This merchant pack has format version {version}; update kiosk.").format(
+                version=str(document.get("version"))[:20]
             )
-        return document, _parse_body(document["body"])
-    except PackError:
-        raise
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
-        raise _not_a_pack() from None
+        )
+    try:
+        return document, _parse_body(bj.obj(document.get("body"), "body"))
+    except bj.Malformed as malformed:
+        raise _not_a_pack(malformed.reason) from None
 
 
 def peek_pack(data: bytes) -> Pack:
@@ -213,7 +277,7 @@ def read_pack(data: bytes, trusted: dict[str, str] | None) -> tuple[Pack, str]:
         return pack, kid
     raise PackError(
         _(
-            "The merchant pack's signature does not match: it was altered, or it was not "
-            "made by this event. Ask the coordinator for a new pack."
+            "The merchant pack's signature does not match (it was altered, or it was not "
+            "made by this event); ask the coordinator for a new pack."
         )
     )

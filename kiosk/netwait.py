@@ -41,6 +41,8 @@ waits for; tests/integration/test_net_faults.py fails if an upgrade changes that
 from __future__ import annotations
 
 import contextlib
+import math
+import os
 import selectors
 import time
 from collections.abc import Callable, Iterator
@@ -57,6 +59,15 @@ STATION_BOUND = 3.0
 # Seconds a station waits for a new connection (libpq's connect_timeout; psycopg's minimum
 # is 2).
 CONNECT_TIMEOUT = 2
+# Seconds a command (``kiosk sync push``, every command-line tool) waits for any one answer
+# from the event database or the points ledger, and for a new connection to either: a peer
+# that went silent (a frozen server, a dead switch, TCP still open) ends the command with a
+# sentence instead of hanging it. Generous, as a command's statements may be long; only a
+# client-side deadline (a command's server keeps its own timeouts). ``KIOSK_COMMAND_BOUND``
+# (seconds) changes it for one run.
+COMMAND_BOUND = 30.0
+COMMAND_CONNECT_TIMEOUT = 5
+ENV_COMMAND_BOUND = "KIOSK_COMMAND_BOUND"
 # After this long a wait is said on screen (the watchers are called), then every TICK.
 FIRST_TICK = 0.3
 TICK = 0.1
@@ -80,6 +91,15 @@ def patient() -> Iterator[None]:
         yield
     finally:
         _patient.reset(token)
+
+
+def command_bound() -> float:
+    """``COMMAND_BOUND``, or ``KIOSK_COMMAND_BOUND`` when it is a number of seconds above 0."""
+    try:
+        value = float(os.environ.get(ENV_COMMAND_BOUND, ""))
+    except ValueError:
+        return COMMAND_BOUND
+    return value if math.isfinite(value) and value > 0 else COMMAND_BOUND
 
 
 def is_patient() -> bool:

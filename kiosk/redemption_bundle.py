@@ -23,10 +23,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from kiosk import boundedjson as bj
 from kiosk.audit import canonical_json
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -154,79 +156,122 @@ def write_bundle(bundle: Bundle, secret: str) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
 
 
-def _time(text: Any) -> datetime:
-    value = datetime.fromisoformat(str(text))
-    if value.tzinfo is None:
-        raise ValueError("naive time")
-    return value
+# A booth's bundle lists every redemption of the day, a few hundred at the busiest booth
+# (about 300 bytes each), with its deliveries and complaints. A larger file is not a bundle.
+MAX_BYTES = 16 * 1024 * 1024
+MAX_ITEMS = 50_000  # per list: redemptions, deliveries, complaints
+U8 = 2**8 - 1  # a slip's quantity travels in its code as 8 bits
+U16 = 2**16 - 1  # a merchant's and an offer's id: 16 bits
+U32 = 2**32 - 1  # points: 32 bits
+
+
+def _not_a_bundle(reason: str | None = None) -> BundleError:
+    if reason is None:
+        return BundleError(_("This file is not a redemption bundle, or it is damaged."))
+    return BundleError(
+        _("This file is not a redemption bundle, or it is damaged: {reason}.").format(reason=reason)
+    )
+
+
+def _time(value: Any, field: str) -> datetime:
+    try:
+        found = datetime.fromisoformat(bj.text(value, field, 64))
+    except ValueError:
+        raise bj.Malformed(_("its {field} is missing or malformed").format(field=field)) from None
+    if found.tzinfo is None:
+        raise bj.Malformed(_("its {field} has no time zone").format(field=field))
+    return bj.plausible(found, field)
+
+
+def _redemption(r: Any) -> BundleRedemption:
+    r = bj.obj(r, "redemptions")
+    return BundleRedemption(
+        uid=bj.text(bj.member(r, "uid"), "uid", 36),
+        seq=bj.integer(bj.member(r, "seq"), "seq"),
+        serial=bj.integer(bj.member(r, "serial"), "serial"),
+        offer_id=bj.integer(bj.member(r, "offer_id"), "offer_id", 0, U16),
+        offer_code=bj.text(bj.member(r, "offer_code"), "offer_code", 64),
+        quantity=bj.integer(bj.member(r, "quantity"), "quantity", 0, U8),
+        points=bj.integer(bj.member(r, "points"), "points", 0, U32),
+        redeemed_at=_time(bj.member(r, "redeemed_at"), "redeemed_at"),
+        staff_name=bj.text(bj.member(r, "staff_name"), "staff_name", 500)[:64],
+    )
+
+
+def _delivery(d: Any) -> BundleDelivery:
+    d = bj.obj(d, "deliveries")
+    return BundleDelivery(
+        serial=bj.integer(bj.member(d, "serial"), "serial"),
+        delivered_at=_time(bj.member(d, "delivered_at"), "delivered_at"),
+        staff_name=bj.text(d.get("staff_name", ""), "staff_name", 500)[:64],
+    )
+
+
+def _complaint(c: Any) -> BundleComplaint:
+    c = bj.obj(c, "complaints")
+    return BundleComplaint(
+        uid=bj.text(bj.member(c, "uid"), "uid", 36),
+        serial=bj.integer(bj.member(c, "serial"), "serial"),
+        category=bj.text(bj.member(c, "category"), "category", 32),
+        complaint=bj.text(c.get("complaint", ""), "complaint", 5000)[:500],
+        said_at=_time(bj.member(c, "said_at"), "said_at"),
+        staff_name=bj.text(c.get("staff_name", ""), "staff_name", 500)[:64],
+    )
+
+
+def _parse_body(body: Any) -> Bundle:
+    """The bundle in ``body``: every field of its type and range, or ``Malformed``."""
+    merchant = bj.obj(bj.member(body, "merchant"), "merchant")
+    clock = bj.obj(bj.member(body, "clock"), "clock")
+    return Bundle(
+        event_code=bj.text(bj.member(body, "event"), "event", 64),
+        merchant_id=bj.integer(bj.member(merchant, "id", "merchant id"), "merchant id", 0, U16),
+        merchant_code=bj.text(bj.member(merchant, "code", "merchant code"), "merchant code", 64),
+        booth_id=bj.text(bj.member(body, "booth_id"), "booth_id", 36),
+        exported_at=_time(bj.member(clock, "exported_at"), "exported_at"),
+        pack_issued_at=_time(bj.member(clock, "pack_issued_at"), "pack_issued_at"),
+        pack_installed_at=_time(bj.member(clock, "pack_installed_at"), "pack_installed_at"),
+        redemptions=tuple(
+            _redemption(r)
+            for r in bj.array(bj.member(body, "redemptions"), "redemptions", MAX_ITEMS)
+        ),
+        deliveries=tuple(
+            _delivery(d) for d in bj.array(body.get("deliveries", []), "deliveries", MAX_ITEMS)
+        ),
+        complaints=tuple(
+            _complaint(c) for c in bj.array(body.get("complaints", []), "complaints", MAX_ITEMS)
+        ),
+    )
 
 
 def peek_bundle(data: bytes) -> tuple[Bundle, dict[str, Any], str]:
     """(bundle, body, mac) WITHOUT checking the MAC: the event side needs the merchant first
-    to find the secret."""
+    to find the secret. Every field is checked for its type and range here, so nothing
+    downstream (the MAC, the import's queries) meets a value it cannot take."""
     try:
-        document = json.loads(data.decode("utf-8"))
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise BundleError(_("This file is not a redemption bundle, or it is damaged."))
-        if document.get("version") != VERSION:
-            raise BundleError(
-                _("This redemption bundle has format version {version}; update kiosk.").format(
-                    version=document.get("version")
-                )
+        document = bj.loads(data, max_bytes=MAX_BYTES)
+    except bj.Malformed as malformed:
+        raise _not_a_bundle(malformed.reason) from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise _not_a_bundle()
+    if document.get("version") != VERSION:
+        raise BundleError(
+            _("This redemption bundle has format version {version}; update kiosk.").format(
+                version=str(document.get("version"))[:20]
             )
-        body = document["body"]
-        clock = body["clock"]
-        bundle = Bundle(
-            event_code=str(body["event"]),
-            merchant_id=int(body["merchant"]["id"]),
-            merchant_code=str(body["merchant"]["code"]),
-            booth_id=str(body["booth_id"]),
-            exported_at=_time(clock["exported_at"]),
-            pack_issued_at=_time(clock["pack_issued_at"]),
-            pack_installed_at=_time(clock["pack_installed_at"]),
-            redemptions=tuple(
-                BundleRedemption(
-                    uid=str(r["uid"]),
-                    seq=int(r["seq"]),
-                    serial=int(r["serial"]),
-                    offer_id=int(r["offer_id"]),
-                    offer_code=str(r["offer_code"]),
-                    quantity=int(r["quantity"]),
-                    points=int(r["points"]),
-                    redeemed_at=_time(r["redeemed_at"]),
-                    staff_name=str(r["staff_name"])[:64],
-                )
-                for r in body["redemptions"]
-            ),
-            deliveries=tuple(
-                BundleDelivery(
-                    serial=int(d["serial"]),
-                    delivered_at=_time(d["delivered_at"]),
-                    staff_name=str(d.get("staff_name", ""))[:64],
-                )
-                for d in body.get("deliveries", ())
-            ),
-            complaints=tuple(
-                BundleComplaint(
-                    uid=str(c["uid"]),
-                    serial=int(c["serial"]),
-                    category=str(c["category"]),
-                    complaint=str(c.get("complaint", ""))[:500],
-                    said_at=_time(c["said_at"]),
-                    staff_name=str(c.get("staff_name", ""))[:64],
-                )
-                for c in body.get("complaints", ())
-            ),
         )
-        return bundle, body, str(document["mac"])
-    except BundleError:
-        raise
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
-        raise BundleError(_("This file is not a redemption bundle, or it is damaged.")) from None
+    try:
+        body = bj.obj(document.get("body"), "body")
+        bundle = _parse_body(body)
+        mac = bj.text(bj.member(document, "mac"), "mac", 64)
+    except bj.Malformed as malformed:
+        raise _not_a_bundle(malformed.reason) from None
+    return bundle, dict(body), mac
 
 
 def check_mac(body: dict[str, Any], mac: str, secret: str) -> None:
-    if not hmac.compare_digest(_mac(secret, body), mac):
+    # As bytes: compare_digest refuses a str with a character beyond ASCII (a TypeError).
+    if not hmac.compare_digest(_mac(secret, body).encode(), mac.encode("utf-8", "replace")):
         raise BundleError(
             _(
                 "The redemption bundle was altered or is not from a booth of this merchant "
@@ -282,7 +327,9 @@ def request_mac(secret: str, message: bytes) -> str:
 
 
 def check_request_mac(message: bytes, mac: str, secret: str) -> None:
-    if not hmac.compare_digest(request_mac(secret, message), mac):
+    if not hmac.compare_digest(
+        request_mac(secret, message).encode(), mac.encode("utf-8", "replace")
+    ):
         raise RequestSealError(
             _(
                 "The request's seal does not match this merchant's pack (another merchant's "
@@ -295,6 +342,8 @@ def check_request_time(timestamp: str, now: datetime) -> None:
     """A request's time (Unix seconds, the booth's clock) within the window of ``now``."""
     try:
         sent = float(timestamp)
+        if not math.isfinite(sent):
+            raise ValueError(timestamp)
     except ValueError:
         raise RequestSealError(_("The request carries no valid time; nothing was done.")) from None
     off = sent - now.timestamp()

@@ -29,6 +29,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from kiosk import boundedjson as bj
 from kiosk import slipcode
 from kiosk.audit import canonical_json
 from kiosk.errors import KioskError
@@ -39,6 +40,7 @@ VERSION = 1
 # A register of a few hundred merchants with years of history is well under a megabyte; a
 # larger file is not one (and is not read whole into memory).
 MAX_BYTES = 8 * 1024 * 1024
+MAX_ENTRIES = 100_000  # merchants in a register, services or history events of one
 STATUSES = ("keep", "warn", "exit")
 
 
@@ -137,52 +139,73 @@ def read_file(path: Path) -> bytes:
         ) from None
 
 
-def _not_a_register() -> RegisterError:
-    return RegisterError(_("This file is not an approved-merchant register, or it is damaged."))
+def _not_a_register(reason: str | None = None) -> RegisterError:
+    if reason is None:
+        return RegisterError(_("This file is not an approved-merchant register, or it is damaged."))
+    return RegisterError(
+        _("This file is not an approved-merchant register, or it is damaged: {reason}.").format(
+            reason=reason
+        )
+    )
 
 
-def _text(value: Any, limit: int) -> str:
-    if not isinstance(value, str) or len(value) > limit:
-        raise ValueError("not a text")
-    return value
-
-
-def _parse_body(body: dict[str, Any]) -> Register:
-    event, signer = body["event"], body["signer"]
+def _parse_body(body: Any) -> Register:
+    """The register in ``body``: every field of its type and size, or ``bj.Malformed``."""
+    event = bj.obj(bj.member(body, "event"), "event")
+    signer = bj.obj(bj.member(body, "signer"), "signer")
     entries = []
-    for e in body["entries"]:
-        status = _text(e["status"], 8)
+    for e in bj.array(bj.member(body, "entries"), "entries", MAX_ENTRIES):
+        e = bj.obj(e, "entries")
+        status = bj.text(bj.member(e, "status"), "status", 8)
         if status not in STATUSES:
-            raise ValueError("status")
-        history = e["history"]
-        if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
-            raise ValueError("history")
+            raise bj.Malformed(_("its {field} is missing or malformed").format(field="status"))
+        history = bj.array(bj.member(e, "history"), "history", MAX_ENTRIES)
+        if not all(isinstance(h, dict) for h in history):
+            raise bj.Malformed(_("its {field} is missing or malformed").format(field="history"))
+        services = bj.array(bj.member(e, "services"), "services", MAX_ENTRIES)
         entries.append(
             RegisterItem(
-                _text(e["merchant_code"], 16),
-                _text(e["merchant_name"], 100),
+                bj.text(bj.member(e, "merchant_code"), "merchant_code", 16),
+                bj.text(bj.member(e, "merchant_name"), "merchant_name", 100),
                 status,
-                _text(e["reason"], 300),
+                bj.text(bj.member(e, "reason"), "reason", 300),
                 tuple(
-                    RegisterService(_text(s["code"], 16), _text(s["name"], 100))
-                    for s in e["services"]
+                    RegisterService(
+                        bj.text(bj.member(x, "code", "service code"), "service code", 16),
+                        bj.text(bj.member(x, "name", "service name"), "service name", 100),
+                    )
+                    for x in services
                 ),
                 tuple(history),
             )
         )
+    exported = bj.text(bj.member(body, "exported_at"), "exported_at", 64)
+    try:
+        exported_at = bj.plausible(datetime.fromisoformat(exported), "exported_at")
+    except ValueError as error:
+        if isinstance(error, bj.Malformed):
+            raise
+        raise bj.Malformed(
+            _("its {field} is missing or malformed").format(field="exported_at")
+        ) from None
     register = Register(
-        event_code=_text(event["code"], 16),
-        event_name=_text(event["name"], 200),
-        key_id=_text(signer["key_id"], 16),
-        public_key=_text(signer["public_key"], 64),
-        exported_at=datetime.fromisoformat(body["exported_at"]),
+        event_code=bj.text(bj.member(event, "code", "event code"), "event code", 16),
+        event_name=bj.text(bj.member(event, "name", "event name"), "event name", 200),
+        key_id=bj.text(bj.member(signer, "key_id"), "key_id", 16),
+        public_key=bj.text(bj.member(signer, "public_key"), "public_key", 64),
+        exported_at=exported_at,
         entries=tuple(entries),
     )
-    key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(register.public_key))
+    try:
+        key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(register.public_key))
+    except ValueError:
+        raise bj.Malformed(
+            _("its {field} is missing or malformed").format(field="public_key")
+        ) from None
     if slipcode.key_id(key).hex() != register.key_id:
-        raise ValueError("key id does not match its key")
+        raise bj.Malformed(_("its key id {key} does not match its key").format(key=register.key_id))
     if len({e.merchant_code for e in entries}) != len(entries):
-        raise ValueError("a merchant twice")
+        raise bj.Malformed(_("a merchant is in it twice"))
     return register
 
 
@@ -196,21 +219,26 @@ def read_register(data: bytes) -> Register:
             )
         )
     try:
-        document = json.loads(data.decode("utf-8"))
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise _not_a_register()
-        if document.get("version") != VERSION:
-            raise RegisterError(
-                _("This register has format version {version}; update kiosk.").format(
-                    version=document.get("version")
-                )
+        document = bj.loads(data, max_bytes=MAX_BYTES)
+    except bj.Malformed as malformed:
+        raise _not_a_register(malformed.reason) from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise _not_a_register()
+    if document.get("version") != VERSION:
+        raise RegisterError(
+            _("This register has format version {version}; update kiosk.").format(
+                version=str(document.get("version"))[:20]
             )
-        register = _parse_body(document["body"])
-        signature = bytes.fromhex(document["signature"])
-    except RegisterError:
-        raise
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
-        raise _not_a_register() from None
+        )
+    try:
+        register = _parse_body(bj.obj(document.get("body"), "body"))
+        signature = bytes.fromhex(bj.text(bj.member(document, "signature"), "signature", 128))
+    except bj.Malformed as malformed:
+        raise _not_a_register(malformed.reason) from None
+    except ValueError:
+        raise _not_a_register(
+            _("its {field} is missing or malformed").format(field="signature")
+        ) from None
     try:
         Ed25519PublicKey.from_public_bytes(bytes.fromhex(register.public_key)).verify(
             signature, canonical_json(document["body"]).encode()
@@ -218,8 +246,8 @@ def read_register(data: bytes) -> Register:
     except (InvalidSignature, ValueError):
         raise RegisterError(
             _(
-                "The register's signature does not match: the file was altered after it was "
-                "exported. Ask the coordinator of event {event} for the file again."
+                "The register's signature does not match (the file was altered after it was "
+                "exported); ask the coordinator of event {event} for the file again."
             ).format(event=register.event_code)
         ) from None
     return register

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import uuid
@@ -42,6 +41,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import func, select
 
+from kiosk import boundedjson as bj
 from kiosk import register_file, slipcode
 from kiosk.clock import Clock
 from kiosk.db import Database
@@ -122,17 +122,6 @@ def _write(path: Path, data: bytes, target: Path) -> None:
 # -- reading a file within bounds ----------------------------------------------------------
 
 
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return value
-
-
-def _reject_constant(text: str) -> Any:
-    raise ValueError(text)
-
-
 @dataclass(frozen=True)
 class _Signed:
     """A signed JSON-lines file, its signature checked against the key its manifest names."""
@@ -184,11 +173,15 @@ def _parse_signed(data: bytes, name: str, fmt: str, what: str, counted: str) -> 
         if len(raw) > MAX_LINE:
             raise bad(_("line {n} is longer than {k} KiB").format(n=number, k=MAX_LINE // 1024))
         try:
-            value = json.loads(
-                raw.decode("utf-8"), parse_float=_finite, parse_constant=_reject_constant
-            )
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            raise bad(_("line {n} is not JSON").format(n=number)) from None
+            # Depth, finite numbers, no key twice (kiosk.boundedjson): what a signature covers
+            # is what is read, and no line can raise anything but this sentence.
+            value = bj.loads(raw, max_bytes=MAX_LINE)
+        except bj.Malformed as malformed:
+            if malformed.reason == _("it is not JSON"):
+                raise bad(_("line {n} is not JSON").format(n=number)) from None
+            raise bad(
+                _("line {n} is not JSON ({reason})").format(n=number, reason=malformed.reason)
+            ) from None
         if not isinstance(value, dict):
             raise bad(_("line {n} is not a JSON object").format(n=number))
         parsed.append(value)

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from kiosk import netwait
 from kiosk.i18n import _
 from kiosk.lan_tls import ssl_cause, tls_reason
 from sync.ledger import ACCEPTED, REJECTED, Account, LedgerError, Lot, Outcome
@@ -54,14 +55,19 @@ class HttpLedger:
         ca_file: str | None = None,
         client_cert: str | None = None,
         client_key: str | None = None,
-        connect_timeout: float = 10.0,
-        read_timeout: float = 120.0,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
         tries: int = 5,
         backoff: float = 0.5,
         max_backoff: float = 8.0,
     ) -> None:
         self.url = url.rstrip("/")
         self.event = event
+        # A service that stops answering (TCP open, nothing comes back) ends a call within
+        # ``bound`` seconds (kiosk.netwait's command bound): each read waits that long at
+        # most, and no try starts once the call has lasted that long.
+        self.bound = netwait.command_bound() if read_timeout is None else read_timeout
+        connect = netwait.COMMAND_CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
         self.tries = max(1, tries)
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -83,7 +89,7 @@ class HttpLedger:
             base_url=self.url,
             verify=context,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            timeout=httpx.Timeout(self.bound, connect=connect),
             follow_redirects=False,
         )
 
@@ -179,9 +185,16 @@ class HttpLedger:
         """One API call, tried again on network errors, timeouts and 5xx; the JSON body."""
         last = ""
         dropped = 0  # tries the server closed without a word after the TLS handshake
+        silent = False  # the last try waited its whole timeout for an answer
+        started = time.monotonic()
+        tried = 0
         for attempt in range(self.tries):
             if attempt:
-                time.sleep(min(self.max_backoff, self.backoff * 2 ** (attempt - 1)))
+                pause = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+                if time.monotonic() - started + pause >= self.bound:
+                    break  # the call's bound is spent: say so rather than try again
+                time.sleep(pause)
+            tried += 1
             try:
                 response = self.client.request(method, path, **kwargs)
             except httpx.TransportError as error:
@@ -196,12 +209,20 @@ class HttpLedger:
                     ) from None
                 last = str(error) or type(error).__name__
                 dropped += isinstance(error, httpx.RemoteProtocolError)
+                silent = isinstance(error, (httpx.ReadTimeout, httpx.WriteTimeout))
                 continue
             if response.status_code >= 500:
                 last = f"HTTP {response.status_code} {_sentence(response)}".strip()
                 continue
             return self._body(response)
-        if dropped == self.tries and self.url.lower().startswith("https://"):
+        if silent:
+            raise LedgerError(
+                _(
+                    "The ledger at {url} did not answer within {seconds} seconds; nothing "
+                    "unanswered was marked, so run it again when the ledger answers."
+                ).format(url=self.url, seconds=f"{self.bound:g}")
+            )
+        if dropped == tried and self.url.lower().startswith("https://"):
             # A server that refuses a client certificate under TLS 1.3 closes the connection
             # after the handshake, often without an alert: this is all a client ever sees.
             raise LedgerTLSError(
@@ -216,7 +237,7 @@ class HttpLedger:
             _(
                 "The ledger at {url} cannot be reached after {n} tries: {reason}. Nothing "
                 "unanswered was marked; run it again when the network is back."
-            ).format(url=self.url, n=self.tries, reason=last)
+            ).format(url=self.url, n=tried, reason=last)
         )
 
     def _body(self, response: httpx.Response) -> dict[str, Any]:

@@ -48,13 +48,17 @@ from sqlalchemy import (
     bindparam,
     func,
     inspect,
+    make_url,
     or_,
     select,
     tuple_,
     update,
 )
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from kiosk import netwait
 from kiosk.bulk import insert_rows
 from kiosk.db import create_db_engine
 from kiosk.errors import KioskError
@@ -275,6 +279,42 @@ def _name(ref: str) -> str:
     return ref if ref else '""'
 
 
+def _unanswered(url: str, bound: float) -> Callable[[ExceptionContext], None]:
+    """A ``handle_error`` listener: a ledger connection that breaks or stays silent (no
+    answer within ``bound``, ``kiosk.netwait``) is said in one sentence, wherever it
+    happens (connect, a statement, COMMIT), instead of a driver's error."""
+
+    def said(context: ExceptionContext) -> None:
+        original = context.original_exception
+        silent = isinstance(original, netwait.NoAnswer)
+        connecting = context.connection is None and isinstance(original, psycopg_operational())
+        if not (silent or context.is_disconnect or connecting):
+            return
+        where = make_url(url).render_as_string(hide_password=True)
+        if silent:
+            raise LedgerError(
+                _(
+                    "The points ledger at {url} did not answer within {seconds} seconds; "
+                    "nothing unanswered was marked, so run it again when the ledger answers."
+                ).format(url=where, seconds=f"{bound:g}")
+            )
+        reason = str(original).strip().splitlines()[0] if str(original).strip() else ""
+        raise LedgerError(
+            _("The points ledger cannot be reached: {reason}").format(reason=reason or where)
+        )
+
+    return said
+
+
+def psycopg_operational() -> tuple[type[BaseException], ...]:
+    """psycopg's OperationalError, when the driver is installed (a PostgreSQL ledger)."""
+    try:
+        import psycopg
+    except ModuleNotFoundError:  # pragma: no cover - psycopg is a dependency
+        return ()
+    return (psycopg.OperationalError,)
+
+
 class Ledger:
     """A connection to a central ledger database."""
 
@@ -282,8 +322,15 @@ class Ledger:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str, *, create: bool = False) -> Ledger:
-        engine = create_db_engine(url)
+    def open(cls, url: str, *, create: bool = False, bound: float | None = None) -> Ledger:
+        """The ledger at ``url``. Every wait on its server is bounded (``bound`` seconds for
+        any one answer, ``netwait.command_bound()`` by default; a new connection within
+        ``netwait.COMMAND_CONNECT_TIMEOUT``): a ledger that stops answering, its TCP
+        connection still open, ends the push or pull with ``LedgerError`` and a sentence,
+        and nothing unanswered is marked (push marks only from the ledger's answers)."""
+        bound = netwait.command_bound() if bound is None else bound
+        engine = create_db_engine(url, bound=bound, server_timeouts=False)
+        sa_event.listen(engine, "handle_error", _unanswered(url, bound))
         try:
             if create:
                 fresh = not inspect(engine).has_table("ledger_entry")

@@ -32,6 +32,10 @@ of a transaction and then waits. ``thaw()`` lets everything through again, what 
 back included, as TCP retransmits it once the network is back (on loopback the proxy's
 kernel still acknowledges the bytes, so only the station's own deadline can end its wait,
 not its TCP timers).
+
+``stop()`` and ``resume()`` SIGSTOP and SIGCONT the proxy process: the whole peer frozen, as a
+hung server is (issue #26: a push to a ledger that stops answering). Unlike ``freeze()`` it
+needs no word from the proxy, so it also holds a connection opened while it is stopped.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import heapq
 import itertools
 import os
 import selectors
+import signal
 import socket
 import subprocess
 import sys
@@ -122,6 +127,18 @@ class LanCable:
     def thaw(self) -> None:
         """Pass everything again, what was held back first."""
         self._tell(b"thaw", b"thawed")
+
+    def stop(self) -> None:
+        """SIGSTOP the proxy: a peer frozen whole (issue #26). The kernel still completes new
+        TCP handshakes into the listen backlog and acknowledges bytes sent on open
+        connections, but nothing is forwarded or answered, until ``resume()``."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after ``stop()``: everything waiting is forwarded."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGCONT)
 
     def cuts(self) -> int:
         """How many times this proxy dropped its connections at a COMMIT."""

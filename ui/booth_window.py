@@ -51,11 +51,14 @@ from PySide6.QtWidgets import (
 from kiosk.booth_laptop.booth import Booth, ScanResult, describe, slip_number
 from kiosk.booth_laptop.online import OnlineBooth, gateway_ca, gateway_url, set_gateway
 from kiosk.booth_laptop.store import open_booth_database
+from kiosk.boundedjson import naming, read_head
 from kiosk.clock import Clock
 from kiosk.db import default_data_dir
 from kiosk.errors import KioskError, OutcomeUnknown
 from kiosk.i18n import LANGUAGES, _
 from kiosk.labels import feedback_category_label
+from kiosk.merchant_pack import MAX_BYTES as PACK_BYTES
+from kiosk.merchant_pack import PackError
 from kiosk.models import FeedbackCategory
 from kiosk.slipcode import Verdict
 from ui.camera import CameraScanner
@@ -738,7 +741,8 @@ class BoothPanel(QWidget):
         if not path:
             return
         try:
-            result = self.booth.install(Path(path).read_bytes())
+            with naming(Path(path).name, PackError):
+                result = self.booth.install(read_head(Path(path), PACK_BYTES))
         except (KioskError, OSError) as error:
             self._show(Tone.ERROR, _("Pack not installed"), str(error))
             return
@@ -1017,7 +1021,8 @@ class BoothWindow(QMainWindow):
         if not path:
             return
         try:
-            self.booth.install(Path(path).read_bytes())
+            with naming(Path(path).name, PackError):
+                self.booth.install(read_head(Path(path), PACK_BYTES))
         except (KioskError, OSError) as error:
             assert self.no_pack is not None
             self.no_pack.error.setText(str(error))

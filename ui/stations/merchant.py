@@ -20,12 +20,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.boundedjson import naming, read_head
 from kiosk.changeset import Changes
 from kiosk.errors import KioskError
 from kiosk.files import write_atomic
 from kiosk.i18n import _
 from kiosk.merchant_pack import Pack
 from kiosk.permissions import Action
+from kiosk.redemption_bundle import MAX_BYTES as BUNDLE_BYTES
+from kiosk.redemption_bundle import BundleError
 from kiosk.roles import Station
 from kiosk.services.booths import (
     BundleImport,
@@ -185,7 +188,7 @@ class MerchantStation(StationPage):
         if not go:
             return
         try:
-            bundle = Path(path).read_bytes()
+            bundle = read_head(Path(path), BUNDLE_BYTES)
         except OSError as error:
             self.banner.show_result(Tone.ERROR, _("Bundle not imported"), str(error))
             return
@@ -194,16 +197,20 @@ class MerchantStation(StationPage):
             self.banner.show_result(Tone.ERROR, _("Bundle not imported"), str(error))
             return True
 
+        def imported() -> BundleImport:
+            with naming(Path(path).name, BundleError):
+                return import_bundle(
+                    self.context.uow(),
+                    bundle,
+                    self.context.staff,
+                    approval=approval,
+                    clock=self.context.app.clock,
+                    station=Station.MERCHANT,
+                )
+
         run(
             self,
-            lambda: import_bundle(
-                self.context.uow(),
-                bundle,
-                self.context.staff,
-                approval=approval,
-                clock=self.context.app.clock,
-                station=Station.MERCHANT,
-            ),
+            imported,
             failed=refused,
             changes=Changes(setup=True),
             then=lambda ran: self._imported(ran.value) if ran.ok and ran.value else None,

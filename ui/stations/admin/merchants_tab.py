@@ -33,10 +33,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.boundedjson import naming
 from kiosk.errors import KioskError
 from kiosk.files import write_atomic
 from kiosk.i18n import _, listing
-from kiosk.register_file import Register, read_file
+from kiosk.register_file import Register, RegisterError, read_file
 from kiosk.services import merchant_review as review
 from ui.context import StationContext
 from ui.language import FILE_DIALOG
@@ -468,31 +469,32 @@ class MerchantsPanel(QWidget):
             return
         try:
             data = read_file(path)
-            register = review.peek_register(data)
-            try:
-                result = review.import_register(
-                    self.context.uow(),
-                    data,
-                    self.context.staff,
-                    clock=self.context.app.clock,
-                    station="admin",
-                )
-            except review.UntrustedSigner:
-                if not self.files.confirm_trust(self, register):
-                    self.banner.show_result(
-                        Tone.WARN,
-                        _("Not imported"),
-                        _("The signer of {file} was not trusted.").format(file=path.name),
+            with naming(path.name, RegisterError):
+                register = review.peek_register(data)
+                try:
+                    result = review.import_register(
+                        self.context.uow(),
+                        data,
+                        self.context.staff,
+                        clock=self.context.app.clock,
+                        station="admin",
                     )
-                    return
-                result = review.import_register(
-                    self.context.uow(),
-                    data,
-                    self.context.staff,
-                    trust=register.fingerprint,
-                    clock=self.context.app.clock,
-                    station="admin",
-                )
+                except review.UntrustedSigner:
+                    if not self.files.confirm_trust(self, register):
+                        self.banner.show_result(
+                            Tone.WARN,
+                            _("Not imported"),
+                            _("The signer of {file} was not trusted.").format(file=path.name),
+                        )
+                        return
+                    result = review.import_register(
+                        self.context.uow(),
+                        data,
+                        self.context.staff,
+                        trust=register.fingerprint,
+                        clock=self.context.app.clock,
+                        station="admin",
+                    )
         except (KioskError, OSError) as error:
             self.banner.show_result(Tone.ERROR, _("Not imported"), str(error))
             return
