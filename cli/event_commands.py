@@ -17,7 +17,16 @@ import sys
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.common import date_or_none, iso_date, open_as_owner, out, passphrase, points_or_none
+from cli.common import (
+    checkpoint_key,
+    date_or_none,
+    iso_date,
+    open_as_owner,
+    out,
+    passphrase,
+    points_or_none,
+    sign_checkpoint,
+)
 from cli.staff import acting, add_staff, add_supervisor, approval, signed_in
 from kiosk import db as dbmod
 from kiosk.errors import KioskError
@@ -299,7 +308,11 @@ def cmd_event_close(args: argparse.Namespace) -> int:
         approval=approval(database, args, Action.CLOSE_EVENT),
         station="cli",
     )
-    database.dispose()
+    try:
+        # The close's checkpoint of the audit chain (issue #26): the releases are in it.
+        sign_checkpoint(database, checkpoint_key(database), "close", staff)
+    finally:
+        database.dispose()
     print(
         _("{n} unredeemed slips released, {points:,} points back to the customers.").format(
             n=report.released, points=report.points
