@@ -12,6 +12,12 @@ the canonical JSON of the sorted ``(table, primary key, values)`` list as it was
 it is after. The digests prove *what* changed (given a backup, or the row as it stands, anyone
 can recompute them) without the audit table storing a single name, ID number or phone.
 
+**Money rows named.** The first record of each transaction also carries ``rows``: the ids of
+the points-journal, slip, redemption and outbox rows it wrote or deleted (``ROWS``), inside the
+hash. ``coverage`` then names every such row no record names (written around the kiosk, e.g.
+with plain SQL) and every named one that is gone (issue #26); signed checkpoints
+(``kiosk.checkpoint``) keep the records themselves from being rewritten unseen.
+
 **Strict mode.** With ``KIOSK_AUDIT_STRICT=1`` (the tests set it) a transaction that changed
 rows but appended no audit record fails at commit, naming the tables: that is how "every state
 change is audited" is kept true as code changes. Production leaves it off and silent. Bulk
