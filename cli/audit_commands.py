@@ -1,11 +1,16 @@
-"""``kiosk audit verify`` and ``kiosk audit list``: check the audit chain, read the records."""
+"""``kiosk audit verify``, ``kiosk audit checkpoint`` and ``kiosk audit list``: check the audit
+chain against its signed checkpoints and the money rows it must account for, sign a
+checkpoint, read the records."""
 
 from __future__ import annotations
 
 import argparse
+from datetime import UTC
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from cli.common import open_database, out, positive
+from cli.common import checkpoint_key, open_database, out, positive
+from cli.staff import signed_in
 from kiosk.i18n import _
 
 
@@ -17,7 +22,30 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     verify = audit_commands.add_parser(
         "verify", help=_("check that no audit record was edited, deleted or reordered")
     )
+    verify.add_argument(
+        "--backups",
+        type=Path,
+        metavar="DIR",
+        help=_("also compare with the checkpoints kept in this backup folder"),
+    )
+    verify.add_argument(
+        "--checkpoint",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help=_("also compare with the checkpoints in this file (JSON lines; may be repeated)"),
+    )
     verify.set_defaults(func=cmd_audit_verify)
+    checkpoint = audit_commands.add_parser(
+        "checkpoint",
+        help=_("sign the audit chain's head with the event key (passphrase as for slip issue)"),
+    )
+    checkpoint.add_argument("--staff", required=True, metavar="STAFF_NO")
+    checkpoint.add_argument(
+        "--out", type=Path, metavar="FILE", help=_("also write the checkpoint to this file")
+    )
+    checkpoint.set_defaults(func=cmd_audit_checkpoint)
     listing = audit_commands.add_parser("list", help=_("the newest audit records first"))
     listing.add_argument("--staff", metavar="STAFF_NO", help=_("only this staff number"))
     listing.add_argument("--action", metavar="ACTION", help=_("only this action code"))
@@ -30,31 +58,107 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     import sys
 
-    from kiosk.services.audit_trail import verify_chain
+    from kiosk import checkpoint
+    from kiosk.services.checkpoints import verify
+
+    found: list[checkpoint.Checkpoint] = []
+    if args.backups is not None:
+        found += checkpoint.read_folder(args.backups)
+    for path in args.checkpoint:
+        found += checkpoint.read_file(path)
+    database = open_database(args.db)
+    try:
+        report = verify(database.unit_of_work(), found)
+    finally:
+        database.dispose()
+    chain, signed, rows = report.chain, report.checkpoints, report.coverage
+    if report.intact:
+        out(_("intact: {n} records, head {head}").format(n=chain.count, head=chain.head[:16]))
+    else:
+        problems = len(chain.problems) + len(signed.problems) + len(rows.problems)
+        out(
+            _("BROKEN: {p} problem(s) in {n} records (head {head})").format(
+                p=problems, n=chain.count, head=chain.head[:16]
+            ),
+            sys.stderr,
+        )
+        for problem in [*chain.problems, *signed.problems, *rows.problems]:
+            out(f"  {problem.reason}", sys.stderr)
+    newest = signed.newest
+    if newest is None:
+        out(
+            _(
+                "No signed checkpoint was found: removing the newest records, or rewriting "
+                "records with every later hash, cannot be seen from the chain alone. Sign one "
+                "with kiosk audit checkpoint."
+            )
+        )
+    else:
+        out(
+            _(
+                "Newest signed checkpoint: {at:%Y-%m-%d %H:%M:%S} UTC ({reason}, {source}), "
+                "{n} records, key {key}; {checked} checkpoint(s) compared."
+            ).format(
+                at=newest.at.astimezone(UTC),
+                reason=newest.reason,
+                source=newest.source,
+                n=newest.count,
+                key=newest.key_id,
+                checked=signed.checked,
+            )
+        )
+    if signed.not_covered is not None:
+        first, last, n = signed.not_covered
+        if newest is None:
+            text = _("None of the {n} records is covered by a checkpoint yet.")
+        elif n == 1:
+            text = _("Record {last} was written after it and is not yet covered by a checkpoint.")
+        else:
+            text = _(
+                "Records {first} to {last} ({n}) were written after it and are not yet covered "
+                "by a checkpoint."
+            )
+        out(text.format(first=first, last=last, n=n))
+    elif newest is not None and not signed.problems:
+        out(_("Every record is covered by the checkpoint."))
+    if rows.complete:
+        out(
+            _(
+                "Every points-journal, slip, redemption and outbox row ({n}) is accounted for "
+                "by an audit record."
+            ).format(n=rows.rows)
+        )
+    return 0 if report.intact else 1
+
+
+def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    from kiosk import checkpoint
+    from kiosk.audit import canonical_json
+    from kiosk.files import write_text_atomic
+    from kiosk.services import checkpoints
 
     database = open_database(args.db)
     try:
-        report = verify_chain(database.unit_of_work())
+        staff = signed_in(database, args.staff)
+        signed = checkpoints.sign_checkpoint(
+            database.unit_of_work(),
+            checkpoint_key(database, required=True),
+            reason="manual",
+            staff=staff,
+            station="cli",
+        )
     finally:
         database.dispose()
-    if report.intact:
-        out(_("intact: {n} records, head {head}").format(n=report.count, head=report.head[:16]))
-        out(
-            _(
-                "Removing the newest records cannot be seen from the chain alone: compare the "
-                "count and head with ones noted earlier or with a backup."
-            )
-        )
-        return 0
     out(
-        _("BROKEN: {p} problem(s) in {n} records (head {head})").format(
-            p=len(report.problems), n=report.count, head=report.head[:16]
-        ),
-        sys.stderr,
+        _(
+            "Checkpoint signed: the audit chain's {n} records, head {head}, with key {key}. "
+            "kiosk audit verify compares the chain with it from now on."
+        ).format(n=signed.count, head=signed.head[:16], key=signed.key_id)
     )
-    for problem in report.problems:
-        out(f"  {problem.reason}", sys.stderr)
-    return 1
+    if args.out:
+        write_text_atomic(args.out, canonical_json(checkpoint.Checkpoint.to_json(signed)) + "\n")
+        out(_("Written to {path}.").format(path=args.out))
+    return 0
 
 
 def cmd_audit_list(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import argparse
 import time
 from pathlib import Path
 
-from cli.common import open_as_owner, out, positive
+from cli.common import checkpoint_key, open_as_owner, out, positive, sign_checkpoint
 from kiosk.db import describe_url
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -50,7 +50,11 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
     database = open_as_owner(args.db, _("back up the event database"))
     try:
+        # Each backup first signs a checkpoint of the audit chain (issue #26), which the
+        # backup then carries and keeps beside itself; the passphrase is asked once.
+        key = checkpoint_key(database)
         while True:
+            sign_checkpoint(database, key, "backup")
             result = backup(database, args.to, keep=args.keep)
             out(
                 _("Backed up to {path} ({size:,} bytes, {ms} ms).").format(

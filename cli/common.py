@@ -204,3 +204,47 @@ def ledger_url(args: argparse.Namespace) -> str:
     if not url:
         raise KioskError(_("Say where the points ledger is: --ledger URL or KIOSK_LEDGER."))
     return url
+
+
+def passphrase_at_hand() -> bool:
+    """The event passphrase can be had without stopping: $KIOSK_PASSPHRASE, or a terminal."""
+    return bool(os.environ.get("KIOSK_PASSPHRASE")) or bool(sys.stdin and sys.stdin.isatty())
+
+
+def checkpoint_key(database: Database, *, required: bool = False):  # type: ignore[no-untyped-def]
+    """The event's signing key for checkpoints of the audit chain (issue #26), unlocked with
+    the passphrase when it is at hand; else None and a warning that no checkpoint is signed
+    (a backup or a push still goes on: it is worth more than its checkpoint). ``required``:
+    ask for the passphrase anyway (a sentence when it cannot be had)."""
+    from kiosk.services import checkpoints
+
+    if not required and not passphrase_at_hand():
+        warn(
+            _(
+                "no checkpoint of the audit chain was signed: it needs the event passphrase "
+                "(KIOSK_PASSPHRASE or typed on a terminal)."
+            )
+        )
+        return None
+    return checkpoints.unlock(database.unit_of_work(), passphrase())
+
+
+def sign_checkpoint(database: Database, key, reason: str, staff=None):  # type: ignore[no-untyped-def]
+    """Sign a checkpoint with ``key`` (None: nothing) and say so; the checkpoint or None.
+    ``staff`` signs as themselves when a supervisor; otherwise the passphrase is the
+    authority (``kiosk.services.checkpoints``)."""
+    from kiosk.models import Role
+    from kiosk.services import checkpoints
+
+    if key is None:
+        return None
+    signer = staff if staff is not None and Role.SUPERVISOR in staff.roles else None
+    signed = checkpoints.sign_checkpoint(
+        database.unit_of_work(), key, reason=reason, staff=signer, station="cli"
+    )
+    out(
+        _("Checkpoint signed: the audit chain's {n} records, head {head}.").format(
+            n=signed.count, head=signed.head[:16]
+        )
+    )
+    return signed

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cli.common import date_or_none, iso_date, open_as_owner, out, passphrase, points_or_none
-from cli.staff import acting, add_staff, add_supervisor, approval, signed_in
+from cli.staff import acting, add_staff, add_supervisor, approval, sign_then_dispose, signed_in
 from kiosk import db as dbmod
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -299,7 +299,7 @@ def cmd_event_close(args: argparse.Namespace) -> int:
         approval=approval(database, args, Action.CLOSE_EVENT),
         station="cli",
     )
-    database.dispose()
+    sign_then_dispose(database, "close", staff)  # issue #26: with the releases in it
     print(
         _("{n} unredeemed slips released, {points:,} points back to the customers.").format(
             n=report.released, points=report.points

@@ -42,6 +42,17 @@ def add_ledger_parsers(ledger_commands: argparse._SubParsersAction) -> None:  # 
         help=_("count balances and the points stock on this day (default: the ledger's today)"),
     )
     snapshot.set_defaults(func=cmd_ledger_export_snapshot)
+    checkpoints = ledger_commands.add_parser(
+        "export-checkpoints",
+        help=_(
+            "write the signed checkpoints of an event's audit chain the ledger received, "
+            "for kiosk audit verify --checkpoint"
+        ),
+    )
+    checkpoints.add_argument("--url", dest="ledger", metavar="URL")
+    checkpoints.add_argument("--event", required=True, metavar="CODE")
+    checkpoints.add_argument("--out", required=True, metavar="FILE")
+    checkpoints.set_defaults(func=cmd_ledger_export_checkpoints)
 
 
 def add_sync_parsers(sync_commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -193,6 +204,25 @@ def cmd_ledger_export_snapshot(args: argparse.Namespace) -> int:
     )
     print(
         _("Signed by the ledger key {fingerprint}.").format(fingerprint=report.ledger_fingerprint)
+    )
+    return 0
+
+
+def cmd_ledger_export_checkpoints(args: argparse.Namespace) -> int:
+    from kiosk.audit import canonical_json
+    from kiosk.files import write_text_atomic
+    from sync.ledger import Ledger
+
+    ledger = Ledger.open(ledger_url(args))
+    try:
+        found = ledger.checkpoints(args.event)
+    finally:
+        ledger.dispose()
+    write_text_atomic(Path(args.out), "".join(canonical_json(c) + "\n" for c in found))
+    print(
+        _("{n} checkpoints of event {event} written to {file}.").format(
+            n=len(found), event=args.event, file=args.out
+        )
     )
     return 0
 

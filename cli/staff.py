@@ -105,3 +105,14 @@ def approval(database: Database, args: argparse.Namespace, action: Action) -> Ap
         station="cli",
         timezone=event_timezone(database.unit_of_work()),
     )
+
+
+def sign_then_dispose(database: Database, reason: str, staff: StaffSession) -> None:
+    """Sign a checkpoint of the audit chain for ``reason`` (the close: issue #26) when the
+    passphrase is at hand (else a warning), then close the database either way."""
+    from cli.common import checkpoint_key, sign_checkpoint
+
+    try:
+        sign_checkpoint(database, checkpoint_key(database), reason, staff)
+    finally:
+        database.dispose()

@@ -11,7 +11,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from cli import ledger_batch
-from cli.common import ledger_url, open_database, passphrase
+from cli.common import checkpoint_key, ledger_url, open_database, passphrase, sign_checkpoint
 from cli.staff import add_staff
 from kiosk.errors import KioskError
 from kiosk.i18n import _
@@ -150,6 +150,20 @@ def cmd_sync_push(args: argparse.Namespace) -> int:
     database = open_database(args.db)
     ledger = _open(args, database)
     try:
+        # Every push carries a checkpoint of the audit chain to the ledger (issue #26),
+        # signed first so it goes in this push; the app's background push (--progress-lines)
+        # signs one when it was given the passphrase.
+        if not args.progress_lines:
+            sign_checkpoint(database, checkpoint_key(database), "push")
+        elif os.environ.get("KIOSK_PASSPHRASE"):
+            from kiosk.services import checkpoints
+
+            checkpoints.sign_checkpoint(
+                database.unit_of_work(),
+                checkpoints.unlock(database.unit_of_work(), passphrase()),
+                reason="push",
+                station="sync",
+            )
         report = push(
             database,
             ledger,

@@ -12,6 +12,12 @@ the canonical JSON of the sorted ``(table, primary key, values)`` list as it was
 it is after. The digests prove *what* changed (given a backup, or the row as it stands, anyone
 can recompute them) without the audit table storing a single name, ID number or phone.
 
+**Money rows named.** The first record of each transaction also carries ``rows``: the ids of
+the points-journal, slip, redemption and outbox rows it wrote or deleted (``ROWS``), inside the
+hash. ``coverage`` then names every such row no record names (written around the kiosk, e.g.
+with plain SQL) and every named one that is gone (issue #26); signed checkpoints
+(``kiosk.checkpoint``) keep the records themselves from being rewritten unseen.
+
 **Strict mode.** With ``KIOSK_AUDIT_STRICT=1`` (the tests set it) a transaction that changed
 rows but appended no audit record fails at commit, naming the tables: that is how "every state
 change is audited" is kept true as code changes. Production leaves it off and silent. Bulk
@@ -42,17 +48,33 @@ from sqlalchemy import Select, event, inspect, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from kiosk.i18n import _
-from kiosk.models import AuditRecord, Base, ChangeCounter, StationStatus
+from kiosk.models import (
+    AuditRecord,
+    Base,
+    ChangeCounter,
+    JournalEntry,
+    OutboxEntry,
+    Redemption,
+    Slip,
+    StationStatus,
+)
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 0x61756469  # "audi"
 _PENDING = "kiosk_audit_pending"
 _ROWS = "kiosk_audit_rows"  # (table, pk json) -> [before values | None, after values | None]
 _BULK = "kiosk_audit_bulk"  # tables written by SQL statements (no row history)
+_NAMED = "kiosk_audit_named"  # money rows an appender named itself (SQL-statement writers)
 # Station heartbeats (free disk space) are machine facts, not changes of the event.
 QUIET = frozenset({StationStatus.__tablename__})
 _SKIPPED = frozenset({AuditRecord.__tablename__, ChangeCounter.__tablename__}) | QUIET
 ENV_STRICT = "KIOSK_AUDIT_STRICT"
+# The money tables: every row of them must be named by an audit record's ``rows`` (by id), so
+# a row written around the services (plain SQL) or removed is found (``coverage``).
+ROWS: dict[str, type[Base]] = {
+    model.__tablename__: model for model in (JournalEntry, Slip, Redemption, OutboxEntry)
+}
+_GONE = "-"  # suffix of a table's key in ``rows`` for the ids a transaction deleted
 _exempt: ContextVar[bool] = ContextVar("kiosk_audit_exempt", default=False)
 
 
@@ -94,6 +116,7 @@ def _body(record: AuditRecord) -> str:
             **({"approved_by": record.approved_by} if record.approved_by is not None else {}),
             **({"before": record.before_digest} if record.before_digest else {}),
             **({"after": record.after_digest} if record.after_digest else {}),
+            **({"rows": record.rows} if record.rows else {}),
         }
     )
 
@@ -121,6 +144,7 @@ def append(
     approved_by: int | None = None,
     before_digest: str = "",
     after_digest: str = "",
+    rows: dict[str, list[int]] | None = None,
 ) -> None:
     """Add an audit record to the session's transaction; it is chained when it commits.
 
@@ -131,7 +155,9 @@ def append(
     that itself waits for the audit lock.
 
     ``before_digest`` / ``after_digest`` are normally left empty: the commit fills them with
-    the transaction's row digests.
+    the transaction's row digests. ``rows`` likewise: the commit names the money rows the ORM
+    wrote; a writer that inserts money rows with SQL statements names them here
+    (``{table: [id, ...]}``).
     """
     record = AuditRecord(
         at=at,
@@ -144,7 +170,12 @@ def append(
         approved_by=approved_by,
         before_digest=before_digest,
         after_digest=after_digest,
+        rows="",
     )
+    if rows:
+        session.info.setdefault(_NAMED, {}).update(
+            {table: list(ids) for table, ids in rows.items() if ids}
+        )
     session.info.setdefault(_PENDING, []).append(record)
 
 
@@ -244,6 +275,41 @@ def transaction_digests(session: Session) -> tuple[str, str]:
     return rows_digest(before), rows_digest(after)
 
 
+def _runs(ids: set[int]) -> list[int | list[int]]:
+    """Sorted ids with each run of three or more consecutive ones as ``[first, last]``."""
+    ordered = sorted(ids)
+    out: list[int | list[int]] = []
+    start = 0
+    for i in range(1, len(ordered) + 1):
+        if i == len(ordered) or ordered[i] != ordered[i - 1] + 1:
+            run = ordered[start:i]
+            out.extend([[run[0], run[-1]]] if len(run) >= 3 else run)
+            start = i
+    return out
+
+
+def _expand(items: list[Any]) -> Iterator[int]:
+    for item in items:
+        if isinstance(item, list):
+            yield from range(int(item[0]), int(item[1]) + 1)
+        else:
+            yield int(item)
+
+
+def transaction_rows(session: Session) -> str:
+    """The money rows this transaction wrote (or deleted), as ``AuditRecord.rows``: canonical
+    JSON ``{table: [id | [first, last], ...], "table-": [...]}``; "" when none."""
+    written: dict[str, set[int]] = {}
+    for (table, pk), (before, after) in session.info.get(_ROWS, {}).items():
+        if table not in ROWS or before == after:
+            continue
+        (row_id,) = json.loads(pk)
+        written.setdefault(table if after is not None else table + _GONE, set()).add(int(row_id))
+    for table, ids in session.info.get(_NAMED, {}).items():
+        written.setdefault(table, set()).update(int(i) for i in ids)
+    return canonical_json({t: _runs(ids) for t, ids in written.items()}) if written else ""
+
+
 def _changed_tables(session: Session) -> set[str]:
     rows = session.info.get(_ROWS, {})
     tables = {table for (table, _pk), (b, a) in rows.items() if b != a}
@@ -292,6 +358,9 @@ def write_pending(session: Session) -> None:
     for record in records:
         record.before_digest = record.before_digest or before
         record.after_digest = record.after_digest or after
+    # The first record of the transaction names its money rows (once is enough: the records
+    # of one transaction sit together in the chain and share its digests).
+    records[0].rows = transaction_rows(session)
     if session.get_bind().dialect.name == "postgresql":
         _append_on_server(session, records)
         _clear(session)
@@ -344,6 +413,7 @@ def _append_on_server(session: Session, records: list[AuditRecord]) -> None:
             "approved_by": record.approved_by,
             "before_digest": record.before_digest,
             "after_digest": record.after_digest,
+            "rows": record.rows,
             "body": _body(record),
         }
         for record in records
@@ -368,6 +438,7 @@ def _clear(session: Session, *_args: Any) -> None:
     session.info.pop(_PENDING, None)
     session.info.pop(_ROWS, None)
     session.info.pop(_BULK, None)
+    session.info.pop(_NAMED, None)
 
 
 # Every session writes what it appended when it commits and forgets it when it rolls back.
@@ -489,3 +560,103 @@ def verify(session: Session) -> ChainProblem | None:
     """The first place the chain is broken, or None when it is intact."""
     problems = check(session).problems
     return problems[0] if problems else None
+
+
+# --- every money row named by a record ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A money row the audit chain does not account for: ``kind`` is ``unaudited`` (the row
+    exists, no record names it: written around the services) or ``missing`` (a record names
+    it, the row is gone: deleted around them)."""
+
+    table: str
+    row_id: int
+    kind: str
+    record_id: int  # the record that named a missing row; 0 for an unaudited one
+    reason: str  # one translated sentence naming the row
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    rows: int  # money rows in the database
+    problems: list[RowProblem]
+
+    @property
+    def complete(self) -> bool:
+        return not self.problems
+
+
+def table_words(table: str) -> str:
+    """What a money table is called in a sentence."""
+    words = {
+        JournalEntry.__tablename__: _("Points-journal entry"),
+        Slip.__tablename__: _("Slip record"),
+        Redemption.__tablename__: _("Redemption"),
+        OutboxEntry.__tablename__: _("Ledger outbox entry"),
+    }
+    return words.get(table, table)
+
+
+def coverage(session: Session) -> CoverageReport:
+    """Every points-journal, slip, redemption and outbox row that no audit record names, and
+    every one a record names that is gone.
+
+    A record's ``rows`` is inside its hash, so the names cannot be changed without the chain
+    (and a checkpoint) showing it. Rows written before records named rows (an event upgraded
+    from an older kiosk) are reported as unaudited too: nothing vouches for them.
+    """
+    named: dict[str, dict[int, int]] = {table: {} for table in ROWS}  # id -> record naming it
+    gone: dict[str, set[int]] = {table: set() for table in ROWS}
+    for record_id, rows in session.execute(
+        select(AuditRecord.id, AuditRecord.rows).where(AuditRecord.rows != "")
+    ).all():
+        try:
+            listed = json.loads(rows)
+        except ValueError:
+            continue  # an edited record: the chain check names it
+        for key, items in listed.items() if isinstance(listed, dict) else ():
+            table = key.removesuffix(_GONE)
+            if table not in ROWS or not isinstance(items, list):
+                continue
+            for row_id in _expand(items):
+                if key.endswith(_GONE):
+                    gone[table].add(row_id)
+                    named[table].pop(row_id, None)
+                else:
+                    named[table][row_id] = record_id
+                    gone[table].discard(row_id)
+    problems: list[RowProblem] = []
+    total = 0
+    for table, model in ROWS.items():
+        present = set(session.scalars(select(model.id)))  # type: ignore[attr-defined]
+        total += len(present)
+        what = table_words(table)
+        for row_id in sorted(present - set(named[table])):
+            problems.append(
+                RowProblem(
+                    table,
+                    row_id,
+                    "unaudited",
+                    0,
+                    _(
+                        "{what} {id} is not accounted for by any audit record: it was written "
+                        "around the kiosk (plain SQL)."
+                    ).format(what=what, id=row_id),
+                )
+            )
+        for row_id in sorted(set(named[table]) - present):
+            problems.append(
+                RowProblem(
+                    table,
+                    row_id,
+                    "missing",
+                    named[table][row_id],
+                    _(
+                        "{what} {id}, written with audit record {record}, is missing: it was "
+                        "deleted around the kiosk."
+                    ).format(what=what, id=row_id, record=named[table][row_id]),
+                )
+            )
+    return CoverageReport(total, problems)

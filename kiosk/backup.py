@@ -15,6 +15,10 @@ Files are named ``kiosk-<event>-<YYYYmmdd-HHMMSS-mmm>.sqlite3`` (``.dump`` for P
 they sort by time; ``keep`` newest of the event are kept, older ones removed. A backup holds
 what the database holds: masked forms and sealed values, never a clear ID or phone (unless the
 database predates ``kiosk event encrypt``).
+
+Beside them, ``kiosk-<event>-checkpoints.jsonl`` keeps every signed checkpoint of the audit
+chain the database held at any backup (``kiosk.checkpoint``), never pruned: the stick keeps
+the proof of how far the chain reached even if the database's copy is removed.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import URL, make_url
 
-from kiosk import storage
+from kiosk import checkpoint, storage
 from kiosk.clock import Clock
 from kiosk.db import Database, describe_url, open_database
 from kiosk.errors import KioskError
@@ -106,13 +110,19 @@ def backup(
     target = folder / f"kiosk-{code}-{stamp}{suffix}"
     started = time.perf_counter()
     try:
+        # The event's signed checkpoints go beside the backups first (issue #26): kept there
+        # even if someone later removes them from the database, for ``kiosk audit verify``.
+        with database.unit_of_work() as uow:
+            signed = checkpoint.in_database(uow.session, code)
+        if signed:
+            checkpoint.keep_in_folder(folder, code, signed)
         # No half backup ever carries a backup's name; a whole one is 0600 wherever it is.
         with atomic_path(target, private=True) as partial:
             if database.is_sqlite:
                 _vacuum_into(database, partial)
             else:
                 _pg_dump(database.engine.url, partial)
-    except (OSError, sqlite3.Error, BackupError) as error:
+    except (OSError, sqlite3.Error, BackupError, checkpoint.CheckpointError) as error:
         raise _failed(folder, error) from None
     seconds = time.perf_counter() - started
     removed = []

@@ -201,6 +201,7 @@ def audit_action_label(action: str) -> str:
         "windows_planned": _("Arrival windows planned"),
         "window_branch_moved": _("Branch moved to another arrival window"),
         "ledger_pushed": _("Sent to the points ledger"),
+        "audit_checkpoint_signed": _("Audit chain checkpoint signed"),
         "ledger_pulled": _("Balances refreshed from the ledger"),
         "ledger_batch_exported": _("Batch file for the points ledger exported"),
         "ledger_key_trusted": _("Points ledger key trusted"),

@@ -1038,8 +1038,37 @@ class AuditRecord(Base):
     # SHA-256 of the changed rows as they were before and after (``kiosk.audit``); "" if none.
     before_digest: Mapped[str] = mapped_column(String(64), default="")
     after_digest: Mapped[str] = mapped_column(String(64), default="")
+    # The money rows (points journal, slips, redemptions, outbox) this transaction wrote, by
+    # table and id (``kiosk.audit.ROWS``): canonical JSON, "" if none. Ids only, so no
+    # personal data; inside the hash, so a row no record names is one nobody audited.
+    rows: Mapped[str] = mapped_column(Text, default="", server_default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditCheckpoint(Base):
+    """The audit chain's head (record count and head hash) at a moment, signed with the
+    event's signing key, which only the event passphrase unlocks (``kiosk.checkpoint``).
+
+    Someone with the database can rewrite every record after an edit, or drop the newest
+    records, and the chain alone still verifies; a checkpoint signed earlier cannot be made
+    again without the passphrase, so ``kiosk audit verify`` sees both. Insert-only on
+    PostgreSQL (``kiosk.dbroles``: a table whose name holds "checkpoint"); copies travel
+    with every backup and, as an outbox entry, to the ledger.
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    record_count: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    # backup, close, push or manual: what the checkpoint was signed for.
+    reason: Mapped[str] = mapped_column(String(16))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(128), unique=True)  # Ed25519, hex
 
 
 class ChangeCounter(Base):

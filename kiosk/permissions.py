@@ -85,6 +85,8 @@ class Action(enum.StrEnum):
     # After the event (issue #21): the review thresholds, a merchant's keep / warn / exit, and
     # the approved-merchant register's export and import.
     REVIEW_MERCHANTS = "review_merchants"
+    # Sign the audit chain's head with the event key (issue #26): on demand and at close.
+    SIGN_CHECKPOINT = "sign_checkpoint"
 
 
 R, RM, A, M = Role.RECEPTION, Role.RM, Role.ACTIVATION, Role.MERCHANT
@@ -128,6 +130,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.INVITE_AUDIENCE: frozenset(),
     Action.RECORD_FEEDBACK: frozenset({RM}),
     Action.REVIEW_MERCHANTS: frozenset(),
+    Action.SIGN_CHECKPOINT: frozenset(),
 }
 
 # Allowed to the roles above only with a supervisor's approval on the spot.
@@ -218,6 +221,9 @@ def _refusals() -> dict[Action, Callable[[], str]]:
         ),
         Action.REVIEW_MERCHANTS: lambda: _(
             "Only a supervisor reviews merchants and keeps the approved-merchant register."
+        ),
+        Action.SIGN_CHECKPOINT: lambda: _(
+            "Only a supervisor signs a checkpoint of the audit chain."
         ),
     }
 

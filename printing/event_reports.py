@@ -762,7 +762,8 @@ def settlement_report(uow: UnitOfWork, clock: Clock | None = None) -> Report:
 
 
 def reconciliation_report(uow: UnitOfWork, clock: Clock | None = None) -> tuple[Report, bool]:
-    """Issued against redeemed, voided, released and open; and whether it balances."""
+    """Issued against redeemed, voided, released and open; and whether it balances and the
+    audit chain accounts for every money row."""
     from kiosk.services.settlement import reconciliation
     from printing.reports import reconciliation_rows
 
@@ -774,7 +775,7 @@ def reconciliation_report(uow: UnitOfWork, clock: Clock | None = None) -> tuple[
         _heading_subtitle(heading),
         _statement_as_of(heading),
     )
-    return report, figures.balanced
+    return report, figures.balanced and figures.accounted
 
 
 def _statement_as_of(heading: EventHeading) -> str:

@@ -32,6 +32,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from kiosk import audit
 from kiosk.errors import KioskError
 from kiosk.files import write_atomic
 from kiosk.i18n import _
@@ -276,6 +277,15 @@ def reconciliation_rows(report: Reconciliation) -> list[list[object]]:
     ]
     for kind, key, reason in report.rejected_reasons:
         rows.append([_("Rejected: {kind}").format(kind=kind), key, reason])
+    rows.append(
+        [
+            _("Rows not accounted for by the audit chain"),
+            len(report.unaccounted),
+            _("none") if report.accounted else _("NO: see the rows below"),
+        ]
+    )
+    for problem in report.unaccounted:
+        rows.append([audit.table_words(problem.table), problem.row_id, problem.reason])
     return rows
 
 

@@ -251,6 +251,14 @@ _FIELDS: dict[str, dict[str, Callable[[Any], bool]]] = {
     "slip_released": {"serial": _int, "points": _int},
     "slip_redeemed": {"serial": _int, "points": _int},
     "governance": {"customer_no": lambda v: _text(v, 32), "changes": lambda v: _changes(v)},
+    # A signed checkpoint of the event's audit chain (kiosk.checkpoint): kept, nothing applied.
+    "audit_checkpoint": {
+        "count": _int,
+        "head": lambda v: _text(v, 64),
+        "key_id": lambda v: _text(v, 16),
+        "signature": lambda v: _text(v, 128),
+        "reason": lambda v: _text(v, 16),
+    },
 }
 
 

@@ -818,6 +818,21 @@ class Ledger:
 
     # -- reading back ------------------------------------------------------------------------
 
+    def checkpoints(self, event_code: str) -> list[dict[str, Any]]:
+        """The signed checkpoints of an event's audit chain the kiosk pushed (entries of kind
+        ``audit_checkpoint``, kept as sent: nothing is applied for them), oldest first. The
+        event's coordinator compares the chain with them (``kiosk audit verify
+        --checkpoint``): the ledger's copy is out of reach of whoever holds the event's
+        database."""
+        with self.engine.connect() as connection:
+            payloads = connection.execute(
+                select(entry.c.payload)
+                .where(entry.c.kind == "audit_checkpoint", entry.c.status == ACCEPTED)
+                .order_by(entry.c.id)
+            ).scalars()
+            found = [json.loads(p) for p in payloads]
+        return [p for p in found if isinstance(p, dict) and p.get("event") == event_code]
+
     def totals(self) -> dict[str, int]:
         """Entries by status and the points all lots hold (expired or not): what a
         reconciliation compares."""

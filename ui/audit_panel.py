@@ -2,8 +2,9 @@
 
 Records show staff numbers, never names, with the action in words (``kiosk.labels``) and the
 time on the venue's clock. The check says in plain words whether the chain is intact and,
-when it is not, which records; it also shows the count and head to note down, because
-removing the newest records can only be seen by comparing those later.
+when it is not, which records; it compares the chain with its signed checkpoints (the
+database's, and the backup folder's when this laptop backs up: issue #26), names every money
+row no audit record accounts for, and shows the count and head to note down.
 """
 
 from __future__ import annotations
@@ -119,29 +120,54 @@ class AuditPanel(QWidget):
         self.table.resizeColumnsToContents()
 
     def verify(self) -> None:
+        """The chain, checked against its signed checkpoints (the database's and, when this
+        laptop backs up, the backup folder's) and the money rows it must account for
+        (issue #26)."""
+        from pathlib import Path
+
+        from kiosk import checkpoint
+        from kiosk.services import checkpoints
+
         try:
+            found: list[checkpoint.Checkpoint] = []
+            folder = self.context.preferences().backup_folder
+            if folder and Path(folder).is_dir():
+                found = checkpoint.read_folder(Path(folder))
             with netwait.patient():  # every record of the day, hashed: no desk action's bound
-                report = audit_trail.verify_chain(self.context.uow())
+                verification = checkpoints.verify(self.context.uow(), found)
         except KioskError as error:
             self.banner.show_result(Tone.ERROR, _("Cannot read the audit records"), str(error))
             return
+        report = verification.chain
         note = _("{n} records; chain head {head}. Note these down to compare later.").format(
             n=report.count, head=report.head[:16]
         )
-        if report.intact:
+        newest, uncovered = verification.checkpoints.newest, verification.checkpoints.not_covered
+        if newest is None:
+            note += "\n" + _("No signed checkpoint was found yet.")
+        elif uncovered is not None:
+            note += "\n" + _(
+                "Newest signed checkpoint: {n} records; {k} written since are not yet covered."
+            ).format(n=newest.count, k=uncovered[2])
+        if verification.intact:
             self.banner.show_result(
                 Tone.OK,
                 _("The audit chain is intact: no record was changed, removed or moved."),
                 note,
             )
             return
-        lines = [p.reason for p in report.problems[:PROBLEMS_SHOWN]]
-        if len(report.problems) > PROBLEMS_SHOWN:
-            lines.append(_("… and {n} more.").format(n=len(report.problems) - PROBLEMS_SHOWN))
+        problems = [
+            *report.problems,
+            *verification.checkpoints.problems,
+            *verification.coverage.problems,
+        ]
+        lines = [p.reason for p in problems[:PROBLEMS_SHOWN]]
+        if len(problems) > PROBLEMS_SHOWN:
+            lines.append(_("… and {n} more.").format(n=len(problems) - PROBLEMS_SHOWN))
         self.banner.show_result(
             Tone.ERROR,
             _("The audit chain is broken: {n} problem(s). Tell the risk officer.").format(
-                n=len(report.problems)
+                n=len(problems)
             ),
             "\n".join([*lines, note]),
         )

@@ -321,6 +321,7 @@ def test_audit_tab_lists_records_and_verifies_the_chain(
     assert panel.banner.tone == Tone.OK
     assert "intact" in panel.banner.headline.text()
     assert "records; chain head" in panel.banner.detail.text()
+    assert "No signed checkpoint was found yet." in panel.banner.detail.text()  # issue #26
 
     tamper = open_database(demo_url)  # someone edits the file behind the app's back
     with tamper.engine.begin() as connection:

@@ -36,10 +36,12 @@ def test_ledger_sync_close_and_reports(
     code, _out, err = run(capsys, *base, "sync", "pull", "--ledger", ledger, "--staff", "S001")
     assert code == 1 and "2 entries are not pushed yet" in err
     code, out, err = run(capsys, *base, "sync", "push", "--ledger", ledger, "--batch", "1")
-    assert code == 0 and "2 entries pushed: 2 accepted, 0 rejected" in out
-    assert "[##############################] 2/2" in err  # the progress bar
+    # The check-in, the slip and the push's own checkpoint of the audit chain (#26).
+    assert code == 0 and "3 entries pushed: 3 accepted, 0 rejected" in out
+    assert "Checkpoint signed: the audit chain's" in out
+    assert "[##############################] 3/3" in err  # the progress bar
     code, out, _err = run(capsys, *base, "sync", "status")
-    assert code == 0 and "0 pending, 2 accepted, 0 rejected" in out
+    assert code == 0 and "0 pending, 3 accepted, 0 rejected" in out
     code, out, _err = run(capsys, *base, "sync", "pull", "--ledger", ledger, "--staff", "S001")
     assert code == 0 and "240 customers refreshed" in out
 
@@ -47,6 +49,7 @@ def test_ledger_sync_close_and_reports(
     assert code == 1 and "Only a supervisor" in err
     code, out, _err = run(capsys, *base, "event", "close", "--staff", "S001")
     assert code == 0 and "0 unredeemed slips released" in out and "can still be redeemed" in out
+    assert "Checkpoint signed: the audit chain's" in out
     code, out, _err = run(capsys, *base, "report", "reconciliation")
     assert code == 0 and "Issued\t1\t2,000" in out and "Still open\t1\t2,000" in out
     book = tmp_path / "settlement.xlsx"

@@ -441,7 +441,8 @@ def test_commands_push_hold_purge_and_info(
     code, out, _err = run(capsys, *base, "event", "encrypt", "--staff", "S001")
     assert code == 0 and "0 customers" in out  # the demo is sealed from the start
     code, out, _err = run(capsys, *base, "sync", "push", "--ledger", ledger)
-    assert code == 0 and "1 entries pushed: 1 accepted" in out
+    # The governance change and the push's checkpoint of the audit chain (#26).
+    assert code == 0 and "2 entries pushed: 2 accepted" in out
     database = open_database(demo_url)
     with database.unit_of_work() as uow:  # closed, as close_event leaves it
         uow.session.execute(text("UPDATE event SET closed_at = created_at"))
