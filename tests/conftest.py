@@ -79,6 +79,21 @@ def production_work_factors(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(module, "SCRYPT_P", p)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep a module that builds a module-scoped fixture (a simulated day, an imported event)
+    on one xdist worker: spread over two, each would build it, and a simulated day takes
+    longer than all the module's tests. Modules already in a group keep theirs."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            continue
+        if any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
 @pytest.fixture
 def memory_keyring() -> Iterator[MemoryKeyring]:
     """A working credential store for this test (in memory, tests/keyring_support.py)."""
