@@ -1,7 +1,16 @@
 """Shared fixtures: real SQLite files per test, a real PostgreSQL database per test, Qt offscreen.
 
 The demo event is generated once per session into a template file and copied for each test
-that needs it, because generating it hashes 48 PINs with scrypt on purpose.
+that needs it, because generating it is the slowest thing most tests would do. scrypt runs at
+a low work factor in the test process (see PRODUCTION_WORK_FACTORS below).
+
+``KIOSK_TEST_WORKERS=auto bash scripts/test.sh`` runs the suite in several processes
+(pytest-xdist, ``-n auto --dist loadgroup``). Each worker has its own session: its own demo
+template and temporary folders, its own PostgreSQL databases and roles (every name carries a
+random part). The tests that start many processes at once (the concurrency and soak tests)
+and the ones that bound how long something takes on the LAN are marked
+``xdist_group("timing")``: one worker runs them one after another, so none of them shares
+the machine with another of them (the other worker still runs alongside).
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ os.environ["KIOSK_STRICT_LENGTHS"] = "1"
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 os.environ.pop("KIOSK_CLEAR_PASSWORDS", None)
 
+from kiosk import privacy, security
 from kiosk.db import Database, open_database
 from kiosk.demo import create_demo
 from kiosk.i18n import set_language
@@ -43,6 +53,46 @@ from tests.keyring_support import MemoryKeyring
 
 DEMO_DATE = date(2026, 11, 28)
 PG_ADMIN_URL = os.environ.get("KIOSK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+# scrypt's work factor, in this test process only. A PIN hash (N=2**14) costs a fifth of a
+# second of CPU and a passphrase key (N=2**15) twice that, on purpose: a copied database must
+# not give PINs away. Every demo event hashes 48 PINs, every sign-in checks one, every unlock
+# derives a key, so at the production factors the suite spent minutes of its two cores in
+# scrypt proving nothing about scrypt. The factors are stored with each hash, so a hash made
+# here checks at its own low cost everywhere, CLI subprocesses included; the code paths are
+# the production ones. Tests about the factors themselves ask for ``production_work_factors``
+# (tests/unit/kiosk/test_work_factors.py).
+PRODUCTION_WORK_FACTORS = {
+    security: (security.SCRYPT_N, security.SCRYPT_R, security.SCRYPT_P),
+    privacy: (privacy.SCRYPT_N, privacy.SCRYPT_R, privacy.SCRYPT_P),
+}
+TEST_SCRYPT_N = 2**4
+security.SCRYPT_N = TEST_SCRYPT_N
+privacy.SCRYPT_N = TEST_SCRYPT_N
+
+
+@pytest.fixture
+def production_work_factors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scrypt at the factors production uses, for the tests about them."""
+    for module, (n, r, p) in PRODUCTION_WORK_FACTORS.items():
+        monkeypatch.setattr(module, "SCRYPT_N", n)
+        monkeypatch.setattr(module, "SCRYPT_R", r)
+        monkeypatch.setattr(module, "SCRYPT_P", p)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep a module that builds a module-scoped fixture (a simulated day, an imported event)
+    on one xdist worker: spread over two, each would build it, and a simulated day takes
+    longer than all the module's tests. Modules already in a group keep theirs."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            continue
+        if any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 @pytest.fixture

@@ -51,7 +51,8 @@ from tests.tcp_proxy import LanCable
 # These customers hold a balance without lots: no day makes any of it expire.
 UNDATED = date(2026, 12, 6)
 
-pytestmark = pytest.mark.pg
+# Eight station processes at once: in the one group of timing-sensitive tests (tests/conftest.py).
+pytestmark = [pytest.mark.pg, pytest.mark.xdist_group("timing")]
 
 
 @pytest.fixture

@@ -32,7 +32,8 @@ from tests.gate_support import make_ready
 from tests.points_support import drop_lots
 from tests.tcp_proxy import LanCable
 
-pytestmark = pytest.mark.pg
+# Bounds a poll's time: in the one group of timing-sensitive tests (tests/conftest.py).
+pytestmark = [pytest.mark.pg, pytest.mark.xdist_group("timing")]
 ROOT = Path(__file__).resolve().parents[2]
 
 

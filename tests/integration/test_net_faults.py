@@ -29,7 +29,9 @@ from kiosk.services.auth import StaffSession, staff_session
 from tests.booth_support import MORNING
 from tests.tcp_proxy import LanCable
 
-pytestmark = pytest.mark.pg
+# Bounds how long a cut-off action takes: in the one group of timing-sensitive tests
+# (tests/conftest.py).
+pytestmark = [pytest.mark.pg, pytest.mark.xdist_group("timing")]
 
 # An action on a frozen network ends within one round trip's bound, or that plus a new
 # connection's timeout when its COMMIT was cut off and the idempotency probe reconnects to

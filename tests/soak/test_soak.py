@@ -14,7 +14,8 @@ import pytest
 
 from benchmarks.soak import describe, soak
 
-pytestmark = pytest.mark.soak
+# Six processes for two minutes: in the one group of timing-sensitive tests (tests/conftest.py).
+pytestmark = [pytest.mark.soak, pytest.mark.xdist_group("timing")]
 
 
 def test_a_compressed_day_keeps_every_station_flat() -> None:

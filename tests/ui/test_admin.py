@@ -16,8 +16,10 @@ from kiosk import privacy
 from kiosk.db import open_database
 from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.idcard import check_digit
+from kiosk.imports.check import PROGRESS_EVERY
 from kiosk.models import Customer, EventTier, Invitation
 from kiosk.services import tracking
+from kiosk.services.imports import BATCH
 from ui.main_window import MainWindow
 from ui.stations.admin import AdminStation, FileChooser
 from ui.widgets import Tone
@@ -440,11 +442,14 @@ def test_cancel_leaves_nothing_imported(
     monkeypatch: pytest.MonkeyPatch,
     stage: str,
 ) -> None:
-    path = write(tmp_path / "big.xlsx", rows_for(0, 4_500))
+    # Two batches of writing (Cancel acts between two) and five progress reports while checking:
+    # the rows needed to cancel part-way, and no more (each row costs the test time).
+    count = BATCH + PROGRESS_EVERY
+    path = write(tmp_path / "big.xlsx", rows_for(0, count))
     monkeypatch.setattr(FileChooser, "open_file", classmethod(lambda cls, parent, title: path))
     station = open_admin(qtbot, make_window(demo_url))
     station.choose_button.click()
-    assert station.banner.tone == Tone.OK and "4500 rows" in station.banner.headline.text()
+    assert station.banner.tone == Tone.OK and f"{count} rows" in station.banner.headline.text()
     seen: list[str] = []
     report = station._report
 

@@ -28,7 +28,8 @@ from ui.settings import Settings
 from ui.theme import apply_theme
 from ui.widgets import Tone
 
-pytestmark = [pytest.mark.ui, pytest.mark.pg]
+# Bounds how soon a knock returns: in the one group of timing-sensitive tests (tests/conftest.py).
+pytestmark = [pytest.mark.ui, pytest.mark.pg, pytest.mark.xdist_group("timing")]
 
 
 @pytest.fixture

@@ -31,7 +31,8 @@ from ui.widgets import Tone
 
 from .conftest import sign_in
 
-pytestmark = [pytest.mark.ui, pytest.mark.pg]
+# Bounds a check-in's time: in the one group of timing-sensitive tests (tests/conftest.py).
+pytestmark = [pytest.mark.ui, pytest.mark.pg, pytest.mark.xdist_group("timing")]
 
 
 def _desk_customer(url: str) -> tuple[int, str, str]:
