@@ -100,8 +100,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
                 "{n} records, key {key}; {checked} checkpoint(s) compared."
             ).format(
                 at=newest.at.astimezone(UTC),
-                reason=newest.reason,
-                source=newest.source,
+                reason=checkpoint.reason_label(newest.reason),
+                source=checkpoint.source_label(newest.source),
                 n=newest.count,
                 key=newest.key_id,
                 checked=signed.checked,

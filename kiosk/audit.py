@@ -642,7 +642,7 @@ def coverage(session: Session) -> CoverageReport:
                     0,
                     _(
                         "{what} {id} is not accounted for by any audit record: it was written "
-                        "around the kiosk (plain SQL)."
+                        "around the kiosk (plain SQL), or the record that named it was removed."
                     ).format(what=what, id=row_id),
                 )
             )

@@ -45,6 +45,22 @@ REASONS = ("backup", "close", "push", "manual")
 MAX_FILE = 16 * 1024 * 1024  # a checkpoint file is a few hundred bytes a line
 
 
+def reason_label(reason: str) -> str:
+    """Why a checkpoint was signed, as a sentence says it (``REASONS`` are stored codes)."""
+    labels = {
+        "backup": _("at a backup"),
+        "close": _("at the event's close"),
+        "push": _("at a sync push"),
+        "manual": _("on demand"),
+    }
+    return labels.get(reason, reason)
+
+
+def source_label(source: str) -> str:
+    """Where a checkpoint was found: "database" said in the reader's language, a path as is."""
+    return _("in the database") if source == "database" else source
+
+
 class CheckpointError(KioskError):
     """A checkpoint file that cannot be read; the sentence names it and says why."""
 
@@ -229,7 +245,7 @@ class CheckpointReport:
 
 def _when(checkpoint: Checkpoint) -> str:
     return _("the checkpoint of {at:%Y-%m-%d %H:%M:%S} UTC ({source})").format(
-        at=checkpoint.at.astimezone(UTC), source=checkpoint.source
+        at=checkpoint.at.astimezone(UTC), source=source_label(checkpoint.source)
     )
 
 
@@ -258,7 +274,7 @@ def compare(
                     _(
                         "A checkpoint in {source} (record {n}) does not carry a valid signature "
                         "of this event's key: it was not made by this kiosk, or was changed."
-                    ).format(source=checkpoint.source, n=checkpoint.count),
+                    ).format(source=source_label(checkpoint.source), n=checkpoint.count),
                 )
             )
             continue
