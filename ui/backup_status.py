@@ -11,7 +11,9 @@ tooltip and the label turns red; the next try comes at the next interval.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QWidget
@@ -28,12 +30,23 @@ class BackupStatus(QLabel):
     """The header's backup indicator; backs up on a timer when a folder is set."""
 
     def __init__(
-        self, database: Database, settings: Settings, parent: QWidget | None = None
+        self,
+        database: Database,
+        settings: Settings,
+        parent: QWidget | None = None,
+        *,
+        signing_key: Callable[[], Any] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("backup_status")
         self.database = database
         self.settings = settings
+        # The event's signing key when a station of this window holds it unlocked (the
+        # activation desk, once it issued a slip): each backup then signs a checkpoint of the
+        # audit chain first, as ``kiosk backup`` does with the passphrase (issue #26). The
+        # window never asks for the passphrase for a backup: without the key it only copies
+        # the checkpoints already signed.
+        self.signing_key = signing_key
         self.last: BackupResult | None = None
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -59,6 +72,7 @@ class BackupStatus(QLabel):
         folder = self.settings.backup_folder
         if not folder:
             return None
+        unsigned = self._sign_checkpoint()
         try:
             result = backup(self.database, Path(folder), keep=self.settings.backup_keep)
         except KioskError as error:
@@ -72,9 +86,23 @@ class BackupStatus(QLabel):
         self.settings.backup_last = time.time()
         self.setStyleSheet("")
         self.setText(_("Backup {time}").format(time=time.strftime("%H:%M")))
-        self.setToolTip(str(result.path))
+        self.setToolTip(str(result.path) + (f"\n{unsigned}" if unsigned else ""))
         self.timer.start(every(self.settings.backup_minutes * 60_000))
         return result
+
+    def _sign_checkpoint(self) -> str:
+        """Sign a checkpoint when the key is held; "" or why none was signed (the backup goes
+        on: it is worth more than its checkpoint)."""
+        key = self.signing_key() if self.signing_key is not None else None
+        if key is None:
+            return ""
+        from kiosk.services.checkpoints import sign_checkpoint
+
+        try:
+            sign_checkpoint(self.database.unit_of_work(), key, reason="backup")
+        except KioskError as error:
+            return _("No checkpoint of the audit chain was signed: {reason}").format(reason=error)
+        return ""
 
     def stop(self) -> None:
         self.timer.stop()

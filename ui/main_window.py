@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent
@@ -225,7 +225,9 @@ class MainWindow(QMainWindow):
         row.addStretch(1)
         self.sync_status = SyncStatus(self.app.database)
         row.addWidget(self.sync_status)
-        self.backup_status = BackupStatus(self.app.database, self.settings)
+        self.backup_status = BackupStatus(
+            self.app.database, self.settings, signing_key=self._signing_key_held
+        )
         row.addWidget(self.backup_status)
         self.who = QLabel("")
         self.who.setObjectName("who")
@@ -496,6 +498,11 @@ class MainWindow(QMainWindow):
             self._on_station_chosen(self.switcher.currentItem(), None)
         if not self.locked:
             self.idle.arm()
+
+    def _signing_key_held(self) -> Any:
+        """The event's signing key if this window's activation desk has it unlocked."""
+        page = self.pages.get(Station.ACTIVATION)
+        return getattr(page, "signing_key", None)
 
     def sign_out(self) -> None:
         self.locked = False

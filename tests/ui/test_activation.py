@@ -21,6 +21,7 @@ from kiosk.clock import FixedClock
 from kiosk.db import open_database
 from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.models import (
+    AuditRecord,
     Customer,
     Invitation,
     JournalEntry,
@@ -307,3 +308,59 @@ def test_the_cart_put_together_survives_a_relayout(
     monkeypatch.setattr(Ask, "confirm_leave", staticmethod(lambda parent: True))
     _press(qtbot, window, Qt.Key.Key_F10)
     assert station.customer is None and window.app.activation_cart is None
+
+
+def test_the_windows_backups_sign_a_checkpoint_once_the_desk_holds_the_key(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    any_demo_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Issue #26: a backup signs a checkpoint of the audit chain when the event passphrase
+    is at hand. The window never asks for it for a backup; once the activation desk has
+    unlocked the key (to issue slips), each of the window's backups signs one first, and
+    the folder keeps it beside the backup files."""
+    from kiosk import checkpoint
+    from kiosk.models import AuditCheckpoint
+
+    monkeypatch.setattr(Ask, "passphrase", staticmethod(lambda parent, demo: DEMO_PASSPHRASE))
+    usb = tmp_path / "usb"
+    window = make_window(any_demo_url)
+    sign_in(qtbot, window, "A001", "1234")
+    station = window.current_station()
+    assert isinstance(station, ActivationStation)
+    window.settings.backup_folder = str(usb)
+    database = open_database(any_demo_url)
+
+    def signed() -> list[tuple[str, int]]:
+        with database.unit_of_work() as uow:
+            rows = uow.session.execute(
+                select(AuditCheckpoint.reason, AuditCheckpoint.record_count).order_by(
+                    AuditCheckpoint.id
+                )
+            ).all()
+            return [(reason, count) for reason, count in rows]
+
+    try:
+        # No key unlocked at this sign-in yet: the backup is taken, nothing is signed.
+        assert window.backup_status.backup_now() is not None
+        assert signed() == []
+        assert not (usb / "kiosk-DEMO-checkpoints.jsonl").exists()
+
+        assert station._key() is not None  # what issuing a slip does first
+        assert window.backup_status.backup_now() is not None
+        first = signed()
+        assert [reason for reason, _count in first] == ["backup"]
+        with database.unit_of_work() as uow:
+            records = uow.session.scalar(select(func.count(AuditRecord.id)))
+        assert first[0][1] == records - 1  # the chain's head then; its own record came after
+        kept = checkpoint.read_folder(usb)
+        assert [(c.reason, c.count) for c in kept] == first
+        # The next backup signs the next head.
+        qtbot.wait(2)  # backups are named to the millisecond
+        assert window.backup_status.backup_now() is not None
+        assert [reason for reason, _count in signed()] == ["backup", "backup"]
+        assert signed()[1][1] > first[0][1]
+    finally:
+        database.dispose()

@@ -744,6 +744,12 @@ class ActivationStation(StationPage):
 
     # -- slips ---------------------------------------------------------------------------------
 
+    @property
+    def signing_key(self):  # type: ignore[no-untyped-def]
+        """The key as unlocked at this sign-in, or None (never asks): the window's backups
+        sign a checkpoint of the audit chain with it (``ui.backup_status``)."""
+        return self._signing_key
+
     def _key(self):  # type: ignore[no-untyped-def]
         """The event's signing key, unlocked once per sign-in with the passphrase."""
         if self._signing_key is None:
