@@ -531,9 +531,9 @@ def apply_batch(
                 )
             raise BatchError(
                 _(
-                    "This ledger trusts no key of event {event} yet. {file} is signed by the "
-                    "key {theirs}: check that fingerprint with the event's coordinator, then "
-                    "run again with --trust {theirs}. Nothing was applied."
+                    "{file} is signed by the key {theirs}, and this ledger trusts no key of "
+                    "event {event} yet: nothing was applied; check that fingerprint with the "
+                    "event's coordinator, then run again with --trust {theirs}."
                 ).format(file=name, event=batch.event_code, theirs=batch.signer_fingerprint)
             )
         newly = True
@@ -698,9 +698,9 @@ def trust_ledger_signer(database: Database, name: str, theirs: str, trust: str |
         )
     raise BatchError(
         _(
-            "This event trusts no ledger key yet. {file} is signed by the ledger key {theirs}: "
-            "check that fingerprint with the bank's ledger team, then run again with --trust "
-            "{theirs}. Nothing was changed."
+            "{file} is signed by the ledger key {theirs}, and this event trusts no ledger key "
+            "yet: nothing was changed; check that fingerprint with the bank's ledger team, "
+            "then run again with --trust {theirs}."
         ).format(file=name, theirs=theirs)
     )
 
