@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -47,6 +49,10 @@ class QueuePanel(QWidget):
         self.display_button = QPushButton(_("Public display"))
         if display_name:
             self.display_button.setObjectName(display_name)
+        # The public display speaks each call once; a customer who did not hear it, again.
+        self.replay_button = QPushButton(_("Play the call again (Ctrl+R)"))
+        self.replay_button.setObjectName("replay_call")
+        self.replay_button.clicked.connect(self.replay_call)
         self.waiting_label = QLabel(_("Waiting"))
         if count_in_label:
             self.waiting_label.setObjectName("waiting_count")
@@ -66,10 +72,21 @@ class QueuePanel(QWidget):
         self.column.setContentsMargins(0, 0, 0, 0)
         self.column.addWidget(self.counter)
         self.column.addWidget(self.call_button)
-        self.column.addWidget(self.display_button)
+        display_row: QBoxLayout = QVBoxLayout() if stacked else QHBoxLayout()
+        display_row.addWidget(self.display_button, 1)
+        display_row.addWidget(self.replay_button, 1)
+        self.column.addLayout(display_row)
         self._above = self.column.count()  # where ``add_above`` inserts
         self.column.addWidget(self.waiting_label)
         self.column.addWidget(self.queue, 1)
+
+    def replay_call(self) -> None:
+        """The public display (the window's, opened if need be) says the latest call again."""
+        if self.counter.ensure() is None:
+            return
+        replay = getattr(self.window(), "replay_call", None)
+        if callable(replay):
+            replay()
 
     def add_above(self, widget: QWidget) -> None:
         """A widget of the station's own between the buttons and the list."""
