@@ -50,7 +50,7 @@ class QueuePanel(QWidget):
         if display_name:
             self.display_button.setObjectName(display_name)
         # The public display speaks each call once; a customer who did not hear it, again.
-        self.replay_button = QPushButton(_("Play the call again (Ctrl+R)"))
+        self.replay_button = QPushButton(_("Play again (Ctrl+R)"))
         self.replay_button.setObjectName("replay_call")
         self.replay_button.clicked.connect(self.replay_call)
         self.waiting_label = QLabel(_("Waiting"))
