@@ -12,6 +12,9 @@ from ui.fonts import app_font
 
 NORMAL_PT = 13
 LARGE_PT = 20
+# MIIT's ageing-friendly guidance (2021): touch targets at least 60 px. Large print meets it
+# on every button, field, choice and switch; normal print keeps the denser staff layout.
+LARGE_TARGET_PX = 60
 
 
 def base_point_size(large_print: bool) -> int:
@@ -23,10 +26,33 @@ def is_large_print() -> bool:
     return QApplication.font().pointSize() >= LARGE_PT
 
 
+def _targets(base: int) -> str:
+    """Large print: every control at least ``LARGE_TARGET_PX`` high, a switch's box too.
+
+    Qt's ``min-height`` counts the content only, so each rule takes away the padding and
+    border the rules of ``style_sheet`` put around it.
+    """
+    if base < LARGE_PT:
+        return ""
+    target = LARGE_TARGET_PX
+    box = target - 24
+    return f"""
+    QPushButton {{ min-height: {target - 2 * 8 - 2}px; }}
+    QLineEdit {{ min-height: {target - 2 * 6 - 4}px; }}
+    QComboBox, QSpinBox, QDateEdit, QTimeEdit, QDateTimeEdit {{ min-height: {target - 2 * 6 - 2}px;
+                  padding: 6px; }}
+    QCheckBox, QRadioButton {{ min-height: {target}px; spacing: 12px; }}
+    QCheckBox::indicator, QRadioButton::indicator {{ width: {box}px; height: {box}px; }}
+    QTabBar::tab {{ min-height: {target - 2 * 8}px; padding: 8px 14px; }}
+    """
+
+
 def style_sheet(base: int) -> str:
     title = round(base * 1.8)
     subtitle = round(base * 1.3)
-    return f"""
+    return (
+        _targets(base)
+        + f"""
     QWidget {{ font-size: {base}pt; color: #1b1f24; }}
     QMainWindow, QWidget#page {{ background: #f5f6f8; }}
     QLabel[role="title"] {{ font-size: {title}pt; font-weight: bold; color: #8a1c1c; }}
@@ -57,6 +83,7 @@ def style_sheet(base: int) -> str:
                            border: none; border-right: 1px solid #d5d9e0; }}
     QTableWidget {{ background: white; gridline-color: #e3e6ea; }}
     """
+    )
 
 
 def apply_theme(app: QApplication, large_print: bool) -> None:

@@ -1,0 +1,268 @@
+"""What a person would see as broken on a screen: text cut off, parts on top of each other,
+parts pushed out of the window, a window larger than the laptop's screen.
+
+Used by the screenshot tests (tests/ui/test_layouts.py) on every station, in normal and
+large print, at 1366×768 and 1920×1080, in both languages. It measures the real widgets
+after layout, the way the offscreen grab draws them, so a failure names the widget, its
+text and by how many pixels it does not fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from PySide6 import QtGui
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractScrollArea,
+    QCheckBox,
+    QComboBox,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QStackedWidget,
+    QTableView,
+    QTabWidget,
+    QWidget,
+)
+
+SLACK = 2  # pixels of anti-aliasing and rounding a fit may miss by
+
+# The room a maximised window has on each screen: 1366×768 less a 40 px taskbar and a 28 px
+# title bar (Windows 10 at 100 %, the staff laptops), and 1920×1080 likewise.
+ROOMS = {"1366x768": QSize(1366, 700), "1920x1080": QSize(1920, 1012)}
+
+
+def fitted(window: QWidget, room: QSize) -> list[str]:
+    """Resize ``window`` to the room a screen gives it, let the layouts settle, and say what
+    is wrong with what it then shows."""
+    from PySide6.QtWidgets import QApplication
+
+    window.resize(room)
+    for _ in range(3):
+        QApplication.processEvents()
+    return problems(window, room)
+
+
+def problems(window: QWidget, room: QSize | None = None) -> list[str]:
+    """Every visible fault in ``window`` as one sentence each (empty when it looks right).
+
+    ``room`` is what the screen gives the window (the test resizes the window to it first);
+    a window whose parts ask for more than that grows past the screen's edge.
+    """
+    found: list[str] = []
+    if room is not None and (
+        window.width() > room.width() + SLACK or window.height() > room.height() + SLACK
+    ):
+        found.append(
+            f"window is {window.width()}×{window.height()}, larger than the room the screen "
+            f"gives it, {room.width()}×{room.height()} (its parts ask for more)"
+        )
+    for widget in _shown(window):
+        found.extend(_cut_text(widget))
+        found.extend(_outside_parent(window, widget))
+    found.extend(_overlaps(window))
+    found.extend(_cramped_scrolling(window))
+    return found
+
+
+def _shown(window: QWidget) -> Iterator[QWidget]:
+    """Widgets the person can see now: visible, not on a hidden page, with a real size."""
+    for widget in window.findChildren(QWidget):
+        if not widget.isVisibleTo(window) or widget.width() <= 0 or widget.height() <= 0:
+            continue
+        if widget.window() is not window:
+            continue
+        yield widget
+
+
+def _name(widget: QWidget) -> str:
+    text = ""
+    for attribute in ("text", "placeholderText", "currentText"):
+        getter = getattr(widget, attribute, None)
+        if callable(getter):
+            text = getter()
+            if text:
+                break
+    name = widget.objectName() or type(widget).__name__
+    text = text.replace("\n", " ")
+    return f"{name} {text[:40]!r}" if text else name
+
+
+def _cut_text(widget: QWidget) -> list[str]:
+    metrics = QFontMetrics(widget.font())
+    if isinstance(widget, QLabel):
+        return _cut_label(widget, metrics)
+    if isinstance(widget, QAbstractButton) and not isinstance(widget, QCheckBox | QRadioButton):
+        if isinstance(widget, QPushButton) and widget.text():
+            need = widget.sizeHint().width()
+            if widget.width() + SLACK < need and widget.text():
+                return [
+                    f"{_name(widget)}: button {widget.width()} px wide, its text needs {need} px"
+                ]
+        return []
+    if isinstance(widget, QCheckBox | QRadioButton) and widget.text():
+        need = widget.sizeHint().width()
+        if widget.width() + SLACK < need:
+            return [f"{_name(widget)}: {widget.width()} px wide, its text needs {need} px"]
+        return []
+    if isinstance(widget, QLineEdit):
+        text = widget.text() or widget.placeholderText()
+        room = widget.width() - 2 * 8 - 4  # the theme's padding and border
+        need = metrics.horizontalAdvance(text)
+        if text and not widget.text() and need > room + SLACK:
+            return [f"{_name(widget)}: hint needs {need} px, the field shows {room} px"]
+        return []
+    if isinstance(widget, QComboBox):
+        text = widget.currentText()
+        room = widget.width() - 40  # arrow and padding
+        need = metrics.horizontalAdvance(text)
+        if text and need > room + SLACK:
+            return [f"{_name(widget)}: choice needs {need} px, the box shows {room} px"]
+        return []
+    if isinstance(widget, QHeaderView):
+        return _cut_header(widget)
+    if isinstance(widget, QTabWidget):
+        bar = widget.tabBar()
+        if bar.isVisible() and bar.sizeHint().width() > bar.width() + SLACK:
+            return [
+                f"{_name(widget)}: its tabs need {bar.sizeHint().width()} px, "
+                f"the bar has {bar.width()} px (they scroll)"
+            ]
+    return []
+
+
+def _cut_label(label: QLabel, metrics: QFontMetrics) -> list[str]:
+    text = label.text()
+    if not text or label.textFormat() == Qt.TextFormat.RichText or QtGui.Qt.mightBeRichText(text):
+        return []
+    room = label.contentsRect()
+    margin = label.margin() * 2 + max(label.indent(), 0)
+    if label.wordWrap():
+        need = metrics.boundingRect(
+            QRect(0, 0, max(room.width() - margin, 1), 100000),
+            int(Qt.TextFlag.TextWordWrap) | int(label.alignment()),
+            text,
+        )
+        if need.height() > room.height() + SLACK:
+            return [
+                f"{_name(label)}: wrapped text needs {need.height()} px high, "
+                f"the label is {room.height()} px"
+            ]
+        # One word longer than the line (a long number, an English word) is cut too.
+        if need.width() > room.width() - margin + SLACK:
+            return [f"{_name(label)}: a word needs {need.width()} px, the line has {room.width()}"]
+        return []
+    widest = max(metrics.horizontalAdvance(line) for line in text.split("\n"))
+    if widest > room.width() - margin + SLACK:
+        return [f"{_name(label)}: text needs {widest} px, the label shows {room.width()} px"]
+    lines = text.count("\n") + 1
+    high = metrics.lineSpacing() * lines
+    if high > room.height() + metrics.leading() + SLACK + 2:
+        return [f"{_name(label)}: text needs {high} px high, the label is {room.height()} px"]
+    return []
+
+
+def _cut_header(header: QHeaderView) -> list[str]:
+    """Column titles cut off, and key columns scrolled out of a table that has room."""
+    model = header.model()
+    if model is None or header.orientation() != Qt.Orientation.Horizontal:
+        return []
+    metrics = QFontMetrics(header.font())
+    found = []
+    for section in range(header.count()):
+        if header.isSectionHidden(section):
+            continue
+        title = str(model.headerData(section, Qt.Orientation.Horizontal) or "")
+        need = metrics.horizontalAdvance(title) + 8
+        size = header.sectionSize(section)
+        if title and size + SLACK < need:
+            found.append(f"column {title!r}: {size} px wide, its title needs {need} px")
+    return found
+
+
+def _visible_rect(window: QWidget, widget: QWidget) -> QRect:
+    """The part of ``widget`` its ancestors leave on screen, in window coordinates (a scroll
+    area's viewport clips like any parent: what is scrolled away is checked separately)."""
+    rect = QRect(widget.mapTo(window, widget.rect().topLeft()), widget.size())
+    parent = widget.parentWidget()
+    while parent is not None and parent is not window:
+        rect = rect.intersected(QRect(parent.mapTo(window, parent.rect().topLeft()), parent.size()))
+        parent = parent.parentWidget()
+    return rect.intersected(window.rect())
+
+
+def _inside_scroll_area(widget: QWidget, window: QWidget) -> bool:
+    parent = widget.parentWidget()
+    while parent is not None and parent is not window:
+        if isinstance(parent, QAbstractScrollArea):
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
+def _outside_parent(window: QWidget, widget: QWidget) -> list[str]:
+    """A part cut by the edge of what holds it (not by a scroll area, which scrolls)."""
+    if _inside_scroll_area(widget, window):
+        return []
+    whole = widget.width() * widget.height()
+    shown = _visible_rect(window, widget)
+    seen = shown.width() * shown.height() if shown.isValid() else 0
+    if seen + SLACK * max(widget.width(), widget.height()) < whole:
+        at = widget.mapTo(window, widget.rect().topLeft())
+        return [
+            f"{_name(widget)}: only {seen * 100 // whole}% of it is on screen "
+            f"({widget.width()}×{widget.height()} at {at.x()},{at.y()})"
+        ]
+    return []
+
+
+def _overlaps(window: QWidget) -> list[str]:
+    """Two visible siblings drawn over each other (a squeezed layout does that)."""
+    found = []
+    for parent in [window, *window.findChildren(QWidget)]:
+        if parent is not window and not parent.isVisibleTo(window):
+            continue
+        if isinstance(parent, QStackedWidget | QAbstractScrollArea):
+            continue
+        children = [
+            c
+            for c in parent.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
+            if c.isVisibleTo(window) and not c.isWindow() and c.width() > 0 and c.height() > 0
+        ]
+        for i, first in enumerate(children):
+            for second in children[i + 1 :]:
+                common = first.geometry().intersected(second.geometry())
+                if common.width() > SLACK and common.height() > SLACK:
+                    found.append(
+                        f"{_name(first)} and {_name(second)} overlap by "
+                        f"{common.width()}×{common.height()} px"
+                    )
+    return found
+
+
+def _cramped_scrolling(window: QWidget) -> list[str]:
+    """Sideways scrolling anywhere, or a scroll area too short to show a few rows."""
+    found = []
+    for area in window.findChildren(QAbstractScrollArea):
+        if not area.isVisibleTo(window):
+            continue
+        bar = area.horizontalScrollBar()
+        if bar.isVisible() and bar.maximum() > 0:
+            what = "its columns scroll" if isinstance(area, QTableView) else "scrolls"
+            found.append(f"{_name(area)}: {what} sideways by {bar.maximum()} px")
+        if (
+            isinstance(area, QScrollArea)
+            and area.verticalScrollBar().isVisible()
+            and area.viewport().height() < 0.4 * window.height()
+        ):
+            found.append(
+                f"{_name(area)}: scrolls in a viewport {area.viewport().height()} px high "
+                f"(under 40% of the window's {window.height()} px)"
+            )
+    return found
