@@ -31,6 +31,11 @@ from ui.call_voice import CallPlayer
 from ui.context import AppContext
 from ui.settings import Settings
 
+# The staff's row (volume, play again) and the voice's problems are read on the public
+# screen too: the size and targets the ageing-friendly guidance asks of what customers read.
+STAFF_PT = 18
+TARGET_PX = 60
+
 CallKey = tuple[int, datetime | None]  # a call: its queue entry and when it was called
 
 
@@ -64,7 +69,7 @@ class CallDisplay(QWidget):
         self.voice_status = QLabel("")
         self.voice_status.setObjectName("voice_status")
         self.voice_status.setWordWrap(True)
-        self.voice_status.setStyleSheet("font-size: 12pt; color: #5c3c00;")
+        self.voice_status.setStyleSheet(f"font-size: {STAFF_PT}pt; color: #5c3c00;")
         layout.addWidget(self.voice_status)
         self.resize(1000, 480)
         self.refresh()
@@ -92,6 +97,10 @@ class CallDisplay(QWidget):
         self.replay_button.setObjectName("replay_call")
         self.replay_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # R stays the window's
         self.replay_button.clicked.connect(self.replay)
+        for widget in (volume, self.volume_value, self.replay_button):
+            widget.setStyleSheet(f"font-size: {STAFF_PT}pt;")
+        self.volume.setMinimumHeight(TARGET_PX)
+        self.replay_button.setMinimumHeight(TARGET_PX)
         row.addStretch(1)
         row.addWidget(volume)
         row.addWidget(self.volume)

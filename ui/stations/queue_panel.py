@@ -9,8 +9,6 @@ from collections.abc import Sequence
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QBoxLayout,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -49,10 +47,10 @@ class QueuePanel(QWidget):
         self.display_button = QPushButton(_("Public display"))
         if display_name:
             self.display_button.setObjectName(display_name)
-        # The public display speaks each call once; a customer who did not hear it, again.
-        self.replay_button = QPushButton(_("Play again (Ctrl+R)"))
-        self.replay_button.setObjectName("replay_call")
-        self.replay_button.clicked.connect(self.replay_call)
+        # The public display speaks each call once; Ctrl+R (the desks bind it to
+        # ``replay_call``) says it again. A key, not one more button: in large print the
+        # desk's column has no room for it at 1366 px; the display has its own button.
+        self.display_button.setToolTip(_("Ctrl+R plays the latest call again"))
         self.waiting_label = QLabel(_("Waiting"))
         if count_in_label:
             self.waiting_label.setObjectName("waiting_count")
@@ -72,10 +70,7 @@ class QueuePanel(QWidget):
         self.column.setContentsMargins(0, 0, 0, 0)
         self.column.addWidget(self.counter)
         self.column.addWidget(self.call_button)
-        display_row: QBoxLayout = QVBoxLayout() if stacked else QHBoxLayout()
-        display_row.addWidget(self.display_button, 1)
-        display_row.addWidget(self.replay_button, 1)
-        self.column.addLayout(display_row)
+        self.column.addWidget(self.display_button)
         self._above = self.column.count()  # where ``add_above`` inserts
         self.column.addWidget(self.waiting_label)
         self.column.addWidget(self.queue, 1)
