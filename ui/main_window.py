@@ -66,6 +66,7 @@ from ui.timing import every
 
 if TYPE_CHECKING:
     from ui.call_display import CallDisplay
+    from ui.customer_screen import CustomerScreen
 
 
 class NoEventPage(QWidget):
@@ -133,6 +134,8 @@ class MainWindow(QMainWindow):
         self.lock_page: LockPage | None = None
         # The public display beside the counter: the window's, so a re-layout keeps it open.
         self.call_display: CallDisplay | None = None
+        # The screen turned to the customer at the desk: the window's too, for the same reason.
+        self.customer_screen: CustomerScreen | None = None
         self.idle = IdleWatcher(lambda: self.settings.idle_lock_seconds, self)
         self.idle.idle.connect(self.lock)
         self.health = QTimer(self)
@@ -148,6 +151,8 @@ class MainWindow(QMainWindow):
         self.rebuild()
         self._start_link()
         self.disk_watch.start()
+        if self.settings.customer_screen == "auto" and len(QGuiApplication.screens()) > 1:
+            self.open_customer_screen()  # a second monitor: it is the customer's
 
     # -- building ---------------------------------------------------------------------------
 
@@ -189,6 +194,7 @@ class MainWindow(QMainWindow):
                 self.app.database.url, self._create_demo, self.choose_database
             )
             self.stack.addWidget(self.no_event)
+            self.update_customer_screen()
             return
         self.signin = SignInPage(
             self.app,
@@ -213,6 +219,7 @@ class MainWindow(QMainWindow):
         else:
             self.stack.setCurrentWidget(self.signin)
             self.signin.staff_no.setFocus()
+        self.update_customer_screen()  # in the new language; the welcome when signed out
 
     def _header(self) -> QFrame:
         header = QFrame()
@@ -271,6 +278,10 @@ class MainWindow(QMainWindow):
             self.call_display.close()
             self.call_display.deleteLater()
             self.call_display = None
+        if self.customer_screen is not None:
+            self.customer_screen.close()
+            self.customer_screen.deleteLater()
+            self.customer_screen = None
         if self.recovery is not None:
             self.recovery.end()  # closed on purpose: nothing to recover next time
         super().closeEvent(event)
@@ -301,6 +312,40 @@ class MainWindow(QMainWindow):
         """A desk called or finished someone: the display says so now."""
         if self.call_display is not None and self.call_display.isVisible():
             self.call_display.refresh()
+
+    # -- the screen turned to the customer -------------------------------------------------
+
+    def open_customer_screen(self) -> CustomerScreen:
+        """Show the customer screen (one per window): full screen on a second monitor when
+        there is one and the settings allow, else a window to drag to the customer's."""
+        if self.customer_screen is None:
+            from ui.customer_screen import CustomerScreen
+
+            self.customer_screen = CustomerScreen(self.settings)
+        self.update_customer_screen()
+        self.customer_screen.place(self.screen())
+        if QGuiApplication.platformName() != "offscreen":  # which cannot raise a window
+            self.customer_screen.raise_()
+        return self.customer_screen
+
+    def customer_changed_at(self, page: StationPage) -> None:
+        """A station's customer changed: shown if it is the station on screen."""
+        if page is self.current_station():
+            self.update_customer_screen()
+
+    def update_customer_screen(self) -> None:
+        """The customer of the station on screen, or the welcome: nobody signed in, the
+        idle lock, no station with a customer. Stations build their view when asked, in the
+        language now current, so a language switch re-renders it."""
+        screen = self.customer_screen
+        if screen is None:
+            return
+        view = None
+        if self.staff is not None and not self.locked and self.overview is not None:
+            page = self.current_station() if hasattr(self, "station_stack") else None
+            if page is not None:
+                view = page.customer_view()
+        screen.show_view(view, self.overview.name if self.overview else "")
 
     # -- the event database on the LAN ------------------------------------------------------
 
@@ -465,7 +510,21 @@ class MainWindow(QMainWindow):
         self.switcher.setObjectName("stations")
         self.switcher.setFixedWidth(240 if not self.settings.large_print else 320)
         self.switcher.currentItemChanged.connect(self._on_station_chosen)
-        row.addWidget(self.switcher)
+        # Under the stations, not in the header: the header is full in large print at 1366 px.
+        side = QVBoxLayout()
+        side.setContentsMargins(0, 0, 0, 0)
+        side.setSpacing(0)
+        side.addWidget(self.switcher, 1)
+        self.customer_screen_button = QPushButton(_("Customer screen"))
+        self.customer_screen_button.setObjectName("customer_screen_button")
+        self.customer_screen_button.setToolTip(
+            _("Show the customer their masked details, changes, points and slips")
+        )
+        self.customer_screen_button.setFixedWidth(self.switcher.width())
+        self.customer_screen_button.clicked.connect(self.open_customer_screen)
+        self.customer_screen_button.setVisible(self.settings.customer_screen != "off")
+        side.addWidget(self.customer_screen_button)
+        row.addLayout(side)
         self.station_stack = QStackedWidget()
         row.addWidget(self.station_stack, 1)
         return workspace
@@ -540,6 +599,7 @@ class MainWindow(QMainWindow):
         except KioskError as error:  # the LAN is down: lock all the same
             self.connection_banner.show_state(False, str(error))
         self._show_lock()
+        self.update_customer_screen()  # the welcome: nothing of the customer stays
 
     def _where(self) -> str:
         station = self._current_station_id()
@@ -580,6 +640,7 @@ class MainWindow(QMainWindow):
             self.lock_page.deleteLater()
             self.lock_page = None
         self.idle.arm()
+        self.update_customer_screen()
         return None
 
     # -- after the app closed unexpectedly ----------------------------------------------------
@@ -701,12 +762,14 @@ class MainWindow(QMainWindow):
             self.pages[station] = page
             self.station_stack.addWidget(page)
         self.station_stack.setCurrentWidget(page)
+        self.update_customer_screen()  # the last station's customer goes at once
         self._note()
         try:
             with waiting(self):
                 page.load()
         except KioskError as error:
             QMessageBox.warning(self, cls.title(), str(error))
+        self.update_customer_screen()
 
     # -- preferences ------------------------------------------------------------------------
 

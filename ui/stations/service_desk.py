@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.changeset import Changes
+from kiosk.customer_view import CustomerView, changes_shown, desk_view
 from kiosk.errors import KioskError
 from kiosk.governance import KycForm, field_states, summary, validate
 from kiosk.i18n import _
@@ -75,6 +76,7 @@ class DeskScreen:
     current: Called | None  # called at this counter's service desk
     form: FormContext | None  # the called customer's, when the form is (re)loaded
     timeline: list[TimelineStep]
+    points: int | None = None  # the called customer's points to spend, read with the form
 
 
 class ServiceDeskStation(StationPage):
@@ -93,6 +95,10 @@ class ServiceDeskStation(StationPage):
         self.form_context: FormContext | None = None  # the called customer's, for live marks
         self._form_stale = False  # saved: the next refresh reloads the form as stored
         self._errors_shown = False  # after a refused save the sentences follow the typing
+        # What the customer screen shows beside the form (``customer_view``).
+        self.points: int | None = None  # the called customer's points to spend
+        self._confirming = False  # the summary is in front of the customer to confirm
+        self._saved: int | None = None  # changes just saved, until the next edit
 
         self.queue_panel = QueuePanel(context, [_("Ticket"), _("Name"), _("Waiting"), _("For")])
         self.counter = self.queue_panel.counter
@@ -235,6 +241,23 @@ class ServiceDeskStation(StationPage):
             errors = validate(form, context.today, context.record)
             errors.update(date_errors)
             self.show_errors(errors, focus=False)
+        self._saved = None
+        self.customer_changed()  # the customer screen's summary follows the typing
+
+    def customer_view(self) -> CustomerView | None:
+        """The called customer as they may see it: masked name, ticket, points and the
+        before / after of what is typed (masked as the confirmation masks it)."""
+        called, context = self.called, self.form_context
+        if called is None or context is None:
+            return None
+        return desk_view(
+            called.masked_name,
+            called.ticket,
+            points=self.points,
+            changes=changes_shown(context.form, self.read_form(), context.record),
+            confirming=self._confirming,
+            saved=self._saved,
+        )
 
     # -- a draft of what is typed, for the start after a crash ------------------------------
 
@@ -326,10 +349,15 @@ class ServiceDeskStation(StationPage):
                     else None
                 )
                 steps = desk.timeline(read, current.visit_id) if current is not None else []
+                points = (
+                    desk.points_to_spend(read, current.customer_id, clock=self.context.app.clock)
+                    if current is not None and new
+                    else None
+                )
         except KioskError as error:
             self.banner.show_result(Tone.ERROR, str(error))
             return
-        self.show(DeskScreen(waiting, counts, current, form, steps))
+        self.show(DeskScreen(waiting, counts, current, form, steps, points))
 
     def show(self, screen: DeskScreen) -> None:
         self.show_queue(screen.waiting)
@@ -340,6 +368,7 @@ class ServiceDeskStation(StationPage):
                 self._finish()
             return
         if screen.form is not None:
+            self.points = screen.points
             self._show_called(current, screen.form)
         self.show_timeline(screen.timeline)
 
@@ -364,6 +393,8 @@ class ServiceDeskStation(StationPage):
 
     def _show_called(self, called: Called, context: FormContext) -> None:
         self._form_stale = False
+        if self.called is None or self.called.entry_id != called.entry_id:
+            self._saved = None  # another customer: nothing was saved for them yet
         self.called = called
         self.no_show = None
         self.header.setText(
@@ -376,6 +407,7 @@ class ServiceDeskStation(StationPage):
         self.show_form(context.form)
         self.show_status(field_states(context.form, context.today, context.record))
         self._restore_draft()
+        self.customer_changed()
 
     def _announce(self) -> None:
         """The public display (the window's) shows this counter's calls now."""
@@ -509,9 +541,18 @@ class ServiceDeskStation(StationPage):
         self.show_errors({})
         record = self.form_context.record if self.form_context else None
         rows = summary(before, after, record)
-        if rows and not ConfirmChanges.ask(self, rows):
-            self.banner.show_result(Tone.WARN, _("Not saved: the customer did not confirm."))
-            return
+        if rows:
+            # The customer screen shows the same summary, marked for them to check.
+            self._confirming = True
+            self.customer_changed()
+            try:
+                confirmed = ConfirmChanges.ask(self, rows)
+            finally:
+                self._confirming = False
+            if not confirmed:
+                self.customer_changed()
+                self.banner.show_result(Tone.WARN, _("Not saved: the customer did not confirm."))
+                return
         called = self.called
         # The same request until the outcome is known: Ctrl+S again after "not known whether
         # it was saved" records the changes once (kiosk.idempotency).
@@ -520,6 +561,8 @@ class ServiceDeskStation(StationPage):
         def saved(_changed: list[str]) -> None:
             self._drop_draft()
             self._form_stale = True  # only after a save: a refusal keeps what was typed
+            self._saved = len(rows)  # the customer screen says so until the next edit
+            self.customer_changed()
 
         run(
             self,
@@ -671,6 +714,9 @@ class ServiceDeskStation(StationPage):
         self.show_status({})
         self._set_enabled(False)
         self.timeline.clear()
+        self.points = None
+        self._saved = None
+        self.customer_changed()  # the customer screen: the welcome
 
     def satisfaction_call(self) -> None:
         """Record a satisfaction call's outcome (``ui.stations.satisfaction_call``); the
