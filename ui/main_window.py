@@ -300,6 +300,14 @@ class MainWindow(QMainWindow):
             self.call_display.raise_()
         return self.call_display
 
+    def replay_call(self) -> None:
+        """Say the counter's latest call again on the public display (opened if it was
+        not: the call is said where the display is)."""
+        display = self.call_display
+        if display is None or not display.isVisible():
+            display = self.open_call_display()
+        display.replay()
+
     def refresh_call_display(self) -> None:
         """A desk called or finished someone: the display says so now."""
         if self.call_display is not None and self.call_display.isVisible():

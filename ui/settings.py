@@ -113,6 +113,29 @@ class Settings:
         self._s.setValue("desk/counter", " ".join(value.split()))
         self._s.sync()
 
+    # The spoken call on the public display (``kiosk.callvoice``).
+
+    @property
+    def call_volume(self) -> int:
+        """How loud the display speaks a call, 0 (silent: shown only) to 100."""
+        return _whole(self._s.value("call/volume", 80), 80, 0, 100)
+
+    @call_volume.setter
+    def call_volume(self, value: int) -> None:
+        self._s.setValue("call/volume", min(max(int(value), 0), 100))
+        self._s.sync()
+
+    @property
+    def voice_folder(self) -> str:
+        """The folder of the bank's own recordings of the call's words ("": ``voice`` in the
+        app's data folder); a file there replaces the shipped clip of the same name."""
+        return str(self._s.value("call/voice_folder", ""))
+
+    @voice_folder.setter
+    def voice_folder(self, value: str) -> None:
+        self._s.setValue("call/voice_folder", value)
+        self._s.sync()
+
     # The merchant booth: who is on duty, and whether a valid slip is redeemed without a
     # confirmation (busy booths with a single service).
 

@@ -222,6 +222,7 @@ class ActivationStation(StationPage):
         self.finish_button.clicked.connect(self.finish)
         self.requeue_button.clicked.connect(self.requeue)
         self.statement_button.clicked.connect(self.show_statement)
+        self.bind(Qt.Key.Key_R, self.queue_panel.replay_call, Qt.KeyboardModifier.ControlModifier)
         self.bind(Qt.Key.Key_F3, self.toggle_view)
         self.bind(Qt.Key.Key_F5, self.call_next)
         for step, key in STEP_KEYS.items():

@@ -182,6 +182,7 @@ class ServiceDeskStation(StationPage):
         self.requeue_button.clicked.connect(self.requeue)
         self.transfer_button.clicked.connect(self.transfer)
         self.call_outcome_button.clicked.connect(self.satisfaction_call)
+        self.bind(Qt.Key.Key_R, self.queue_panel.replay_call, Qt.KeyboardModifier.ControlModifier)
         self.bind(Qt.Key.Key_F5, self.call_next)
         self.bind(Qt.Key.Key_F8, self.open_mobile_banking)
         self.bind(Qt.Key.Key_F9, self.route_on)
