@@ -1,7 +1,7 @@
 """Plays the spoken call (``kiosk.callvoice`` joins it) through whatever this laptop has.
 
-The wheel the app installs (PySide6-Essentials) has no Qt Multimedia, so the player takes,
-in order: Qt Multimedia's ``QSoundEffect`` when it is installed and sees an audio output;
+The player takes, in order: Qt Multimedia's ``QSoundEffect`` (the PySide6-Addons wheel the
+app installs) when it sees an audio output;
 on Windows the standard library's ``winsound``; elsewhere a system player on the PATH
 (``paplay``, ``pw-play``, ``aplay``, macOS ``afplay``) run as a child process. None of them:
 the call is shown only, and the display says so to the staff. Nothing blocks the window: a
@@ -70,7 +70,7 @@ class CallPlayer(QObject):
 
             if QMediaDevices.audioOutputs():
                 return "qt"
-        except ImportError:  # PySide6-Essentials: Qt Multimedia is not installed
+        except ImportError:  # a Qt without Qt Multimedia (an install not from the lock)
             pass
         if sys.platform == "win32":
             return "winsound"
