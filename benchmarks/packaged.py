@@ -5,20 +5,21 @@ The archives are dist/'s when dist/BUILD-INFO.json says they were built from the
 they are (freeze/build.py), else they are built first (about two minutes and a half). Each is
 unpacked into a temporary folder and run with an empty home and the system's PATH only.
 
-Rows, each app start a new process (one discarded warm-up run each, then alternating so a
-passing load weighs on all of them):
+Rows, each start a new process (one discarded warm-up run each, then the five starts in turn,
+so a passing load weighs on all of them):
 
 - ``archive, PROGRAM, packed`` / ``unpacked`` (MiB): the .tar.gz and the folder it unpacks to.
 - ``packaged kiosk, ready`` (ms): launching the installed ``kiosk app`` on the demo event until
   it prints ``KIOSK_READY`` (the sign-in window shown, staff can type; ``KIOSK_EXIT_WHEN_READY``
   as in the startup benchmark), and ``, database open`` until ``KIOSK_OPEN``.
 - ``packaged kiosk-booth, ready`` (ms): the installed booth window until ``KIOSK_READY``.
-- ``packaged kiosk --version (runtime floor)`` (ms): the frozen runtime's own start (the
-  bootloader unpacks nothing in a one-folder build; it starts Python and reads the archive
-  of modules) and argparse: no frozen program starts faster.
-- ``checkout kiosk, ready`` (ms): ``python -m cli app`` from the checkout, as the startup
-  benchmark runs it: the floor the packaged app is held to.
-- ``packaged / checkout, ready`` (×): each packaged sample / the checkout sample beside it.
+- ``checkout kiosk, …`` / ``checkout kiosk-booth, ready``: the same from the checkout
+  (``python -m cli``, ``python -m cli.booth_main``, bytecode kept as the startup benchmark
+  keeps it): the floor each packaged figure is held to, and ``packaged / checkout …`` (×) each
+  packaged sample over the checkout sample of the same round.
+- ``packaged kiosk --version (runtime floor), printed`` (ms): until the installed ``kiosk``
+  prints its version: the frozen runtime's own start (bootloader, Python, the module archive)
+  and argparse, what no frozen program can start faster than.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from benchmarks import CACHE, ROOT, BenchmarkError, Row, progress
 from benchmarks.demo_db import demo_database, sqlite_url
@@ -101,6 +103,16 @@ def _until(
     return times
 
 
+class Start(NamedTuple):
+    """One program started cold: its command, environment and folder, and the lines it
+    prints on the way (``KIOSK_READY``, ``KIOSK_OPEN``; the version line), each a figure."""
+
+    command: list[str]
+    env: dict[str, str]
+    cwd: Path
+    lines: tuple[tuple[str, str], ...]  # (line prefix, figure name)
+
+
 def run(quick: bool) -> list[Row]:
     samples = QUICK_SAMPLES if quick else SAMPLES
     found = archives()
@@ -113,63 +125,64 @@ def run(quick: bool) -> list[Row]:
             with tarfile.open(archive) as opened:
                 opened.extractall(opt / program, filter="tar")
             folder = opt / program / program
-            programs[program] = folder / program
+            programs[program] = str(folder / program)
             rows.append(Row(f"archive, {program}, packed", "MiB", [archive.stat().st_size / 2**20]))
             rows.append(Row(f"archive, {program}, unpacked", "MiB", [_folder_size(folder) / 2**20]))
         env = _environment(home)
-        database = demo_database(240)
-        url = sqlite_url(database)
-        booth_db = str(Path(scratch) / "booth.sqlite3")
-        checkout_env = {**env, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
-        checkout_env["PYTHONPYCACHEPREFIX"] = str(CACHE / "pycache")
-        measures = {
-            "packaged kiosk": ([str(programs["kiosk"]), "--db", url, "app"], env),
-            "packaged kiosk-booth": (
-                [str(programs["kiosk-booth"]), "--booth-db", booth_db],
-                env,
+        url = sqlite_url(demo_database(240))
+        booth = ["--booth-db", str(Path(scratch) / "booth.sqlite3")]
+        # The checkout as the startup benchmark runs it: this interpreter, bytecode kept.
+        checkout = {**env, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
+        checkout["PYTHONPYCACHEPREFIX"] = str(CACHE / "pycache")
+        python = [sys.executable, "-m"]
+        app = (("KIOSK_READY", "ready"), ("KIOSK_OPEN", "database open"))
+        ready = (("KIOSK_READY", "ready"),)
+        starts = {
+            "packaged kiosk": Start([programs["kiosk"], "--db", url, "app"], env, home, app),
+            "checkout kiosk": Start([*python, "cli", "--db", url, "app"], checkout, ROOT, app),
+            "packaged kiosk-booth": Start([programs["kiosk-booth"], *booth], env, home, ready),
+            "checkout kiosk-booth": Start(
+                [*python, "cli.booth_main", *booth], checkout, ROOT, ready
             ),
-            "packaged kiosk --version (runtime floor)": (
-                [str(programs["kiosk"]), "--version"],
-                env,
+            "packaged kiosk --version (runtime floor)": Start(
+                [programs["kiosk"], "--version"], env, home, (("kiosk ", "printed"),)
             ),
-            "checkout kiosk": ([sys.executable, "-m", "cli", "--db", url, "app"], checkout_env),
         }
-        ready = {name: Row(f"{name}, ready", "ms", []) for name in measures}
-        ready["packaged kiosk --version (runtime floor)"] = Row(
-            "packaged kiosk --version (runtime floor)", "ms", []
-        )
-        opened = Row("packaged kiosk, database open", "ms", [])
-        ratio = Row("packaged / checkout kiosk, ready", "×", [])
+        figures = {
+            (name, figure): Row(f"{name}, {figure}", "ms", [])
+            for name, start in starts.items()
+            for _prefix, figure in start.lines
+        }
+        ratios = {
+            (program, figure): Row(f"packaged / checkout {program}, {figure}", "×", [])
+            for program, figure in (("kiosk", "ready"), ("kiosk", "database open"),
+                                    ("kiosk-booth", "ready"))
+        }  # fmt: skip
 
-        def once(name: str) -> list[float]:
-            command, environment = measures[name]
-            if name == "checkout kiosk":  # from the checkout, as the startup benchmark
-                return _until(command, environment, ("KIOSK_READY",), cwd=ROOT)
-            if name.endswith("(runtime floor)"):
-                started = time.perf_counter()
-                done = subprocess.run(command, env=environment, capture_output=True, check=False)
-                if done.returncode != 0:
-                    raise BenchmarkError(f"{command}: exit {done.returncode}")
-                return [(time.perf_counter() - started) * 1000]
-            wanted = ("KIOSK_READY", "KIOSK_OPEN") if name == "packaged kiosk" else ("KIOSK_READY",)
-            return _until(command, environment, wanted)
+        def once(start: Start) -> list[float]:
+            wanted = tuple(prefix for prefix, _figure in start.lines)
+            return _until(start.command, start.env, wanted, cwd=start.cwd)
 
         try:
-            for name in measures:  # warm-up: the file cache
-                once(name)
+            for start in starts.values():  # warm-up: the file cache, the checkout's bytecode
+                once(start)
             for i in range(samples):
-                got = {name: once(name) for name in measures}
-                for name, times in got.items():
-                    ready[name].samples.append(times[0])
-                opened.samples.append(got["packaged kiosk"][1])
-                ratio.samples.append(got["packaged kiosk"][0] / got["checkout kiosk"][0])
+                got = {name: once(start) for name, start in starts.items()}
+                for name, start in starts.items():
+                    for (_prefix, figure), ms in zip(start.lines, got[name], strict=True):
+                        figures[name, figure].samples.append(ms)
+                for (program, figure), row in ratios.items():
+                    packaged = figures[f"packaged {program}", figure].samples[-1]
+                    row.samples.append(
+                        packaged / figures[f"checkout {program}", figure].samples[-1]
+                    )
                 progress(
                     f"packaged: run {i + 1}/{samples}: "
                     + ", ".join(f"{name} {times[0]:.0f} ms" for name, times in got.items())
                 )
         except BenchmarkError as error:
             progress(f"packaged: FAILED: {error}")
-            for row in (*ready.values(), opened, ratio):
+            for row in (*figures.values(), *ratios.values()):
                 row.samples.clear()
-        rows += [*ready.values(), opened, ratio]
+        rows += [*figures.values(), *ratios.values()]
     return rows

@@ -57,6 +57,14 @@ DEVELOPMENT = [
     "benchmarks",
     "scripts",
     "PyInstaller",
+    # Packaging tools some library names optionally: with them PyInstaller adds a start-up
+    # hook that imports setuptools at every start of the program.
+    "setuptools",
+    "pkg_resources",
+    "_distutils_hack",
+    "distutils",
+    "pip",
+    "wheel",
 ]
 
 # Qt modules PyInstaller's hooks would otherwise take in with PySide6 helpers the app never
@@ -79,6 +87,11 @@ UNUSED_QT = [
     "PySide6.QtXml",
     "PySide6.QtConcurrent",
 ]
+
+
+# Python's UTF-8 mode in the frozen programs: on Windows a command's output piped to a file or
+# another program is otherwise in the ANSI code page, where a Chinese name cannot be written.
+PYTHON_OPTIONS = [("X utf8", None, "OPTION")]
 
 
 def datas(patterns: list[tuple[str, str]]) -> list[tuple[str, str]]:
