@@ -178,6 +178,29 @@ def test_archives_hold_the_app_and_nothing_of_the_checkout(archives: dict[str, P
             assert migrations == [] and drivers == []
 
 
+def _modules(executable: Path) -> set[str]:
+    """The top-level packages and modules in the program's module archive (PYZ), read with
+    PyInstaller's own reader (the build extra)."""
+    from PyInstaller.archive.readers import CArchiveReader
+
+    archive = CArchiveReader(str(executable)).open_embedded_archive("PYZ.pyz")
+    return {name.split(".")[0] for name in archive.toc}
+
+
+def test_the_booth_build_leaves_the_event_side_out(installed: dict[str, Path]) -> None:
+    """What only the event desks, the gateway and the event database use is in the event app
+    and not on a booth (freeze/kiosk-booth.spec); the booth test below proves the booth works
+    without it."""
+    event_side = {"psycopg", "alembic", "reportlab", "openpyxl", "keyring", "gateway", "sync",
+                  "printing", "starlette", "uvicorn"}  # fmt: skip
+    assert event_side <= _modules(installed["kiosk"])
+    booth = _modules(installed["kiosk-booth"])
+    assert booth & event_side == set()
+    assert {"cli", "kiosk", "ui", "sqlalchemy", "PySide6", "httpx", "zxingcpp"} <= booth
+    development = {"pytest", "setuptools", "PyInstaller", "tests", "benchmarks", "fontTools"}
+    assert development & (booth | _modules(installed["kiosk"])) == set()
+
+
 def test_versions(installed: dict[str, Path], laptop: dict[str, str]) -> None:
     from kiosk import __version__
 
