@@ -141,16 +141,7 @@ def without_gtk_theme(binaries: list[tuple[str, str, str]]) -> list[tuple[str, s
     return [entry for entry in rest if "/" in entry[0] or entry[0] not in its or entry[0] in needed]
 
 
-def icon() -> str | None:
-    """The program's icon where the platform uses one from the executable (none yet)."""
-    return None
-
-
 def console() -> bool:
     """A console window: the commands print to it. On Windows the GUI is started from the
     Start-menu shortcut with ``kiosk.exe`` too, so the console stays (docs/install.md)."""
     return True
-
-
-def executable_name(name: str) -> str:
-    return name + (".exe" if sys.platform == "win32" else "")
