@@ -2,7 +2,7 @@
 installed app is ready after a cold start, against the same app started from the checkout.
 
 The archives are dist/'s when dist/BUILD-INFO.json says they were built from the sources as
-they are (freeze/build.py), else they are built first (about two minutes and a half). Each is
+they are (freeze/build.py), else they are built first (2.5 to 3.5 minutes). Each is
 unpacked into a temporary folder and run with an empty home and the system's PATH only.
 
 Rows, each start a new process (one discarded warm-up run each, then the five starts in turn,
@@ -59,7 +59,7 @@ def archives() -> dict[str, Path]:
         build.fingerprint()
     )
     if not current or not all(path.exists() for path in found.values()):
-        progress("packaged: building the archives (freeze/build.py), about 2.5 minutes")
+        progress("packaged: building the archives (freeze/build.py), 2.5 to 3.5 minutes")
         started = time.perf_counter()
         subprocess.run([sys.executable, str(ROOT / "freeze" / "build.py")], cwd=ROOT, check=True)
         progress(f"packaged: built in {time.perf_counter() - started:.0f} s")

@@ -1,6 +1,6 @@
 """The packaged-app tests run only when asked: ``pytest -m packaged tests/packaged`` (they build
-both archives first when dist/ holds none of the current sources, about two minutes and a
-half on two cores; README, docs/install.md). The default test run leaves them out unseen
+both archives first when dist/ holds none of the current sources, 2.5 to 3.5 minutes on
+two cores; README, docs/install.md). The default test run leaves them out unseen
 rather than skipped: building is not part of every run."""
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ archive holding no test data, no .venv, no database and no bytecode of the sourc
 ``pytest -m packaged tests/packaged`` (not in the default run, tests/packaged/conftest.py).
 The archives in dist/ are reused when dist/BUILD-INFO.json says they were built from the
 sources as they are now (freeze/build.py's fingerprint), else both are built first, about
-two minutes and a half on two cores.
+2.5 to 3.5 minutes on two cores.
 """
 
 from __future__ import annotations
