@@ -58,11 +58,15 @@ class SignInPage(QWidget):
         # laptop with the demo's hint under the button.
         fields = QFormLayout()
         fields.setContentsMargins(0, 6, 0, 0)
-        fields.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.staff_no = staff_no_field("staff_no", _("e.g. R001"))
-        fields.addRow(_("Staff number"), self.staff_no)
         self.pin = pin_field("pin")
-        fields.addRow(_("PIN"), self.pin)
+        for words, field in ((_("Staff number"), self.staff_no), (_("PIN"), self.pin)):
+            label = QLabel(words)
+            label.setBuddy(field)
+            field.ensurePolished()  # the theme's height (60 px in large print)
+            label.setMinimumHeight(field.sizeHint().height())  # the words level with the field
+            label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            fields.addRow(label, field)
         box.addLayout(fields)
 
         self.error = error_label()
