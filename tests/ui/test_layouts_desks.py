@@ -4,7 +4,8 @@ large print (大字模式), at 1366×768 and 1920×1080, in Chinese and English.
 
 Each test drives one real main window on the demo event the way staff use it (a search with
 its card, a check-in, a called customer whose data has gaps, the refused save, the
-before/after summary the customer confirms, the list of customers to remind, the lock) and
+before/after summary the customer confirms, the walk-in form and the satisfaction call with a
+sentence under a field, the list of customers to remind, the lock) and
 measures every state at both screen sizes with ``layout_support.fitted``: no cut text, no
 overlap, nothing off screen, no sideways scrolling, no cramped scrolling. With
 ``KIOSK_LAYOUT_SHOTS=<folder>`` every measured state is saved there as a PNG to look at.
@@ -30,13 +31,16 @@ from kiosk.models import Customer, MobileBanking, Queue
 from kiosk.roles import Station
 from kiosk.services import reception
 from kiosk.services.auth import staff_session
+from kiosk.services.events import branches
 from ui.main_window import MainWindow
 from ui.settings import Settings
 from ui.stations.kyc_form import ConfirmChanges
 from ui.stations.my_customers import MyCustomersStation
 from ui.stations.overview import OverviewStation
 from ui.stations.reception import ReceptionStation
+from ui.stations.satisfaction_call import SatisfactionCallDialog
 from ui.stations.service_desk import ServiceDeskStation
+from ui.stations.walk_in import WalkInDialog
 
 from .conftest import sign_in
 from .layout_support import ROOMS, fitted, problems
@@ -112,6 +116,10 @@ def _reception_states(qtbot: QtBot, window: MainWindow, measure: Measure) -> Rec
     page = _open(window, Station.RECEPTION)
     assert isinstance(page, ReceptionStation)
     measure("reception-empty", ("1366x768",))
+    walk_in = WalkInDialog(branches(page.context.uow()), lambda *_typed: 0, window)
+    walk_in.show_errors({"phone": reception.walk_in_problems("", "1381234", "")["phone"]})
+    measure.dialog(walk_in, "walk-in")
+    walk_in.reject()
     qtbot.keyClicks(page.field, "wj")
     qtbot.waitUntil(lambda: page.model.rowCount() > 0 and page.card is not None, timeout=5000)
     measure("reception-card")
@@ -176,6 +184,11 @@ def _service_desk_states(
     shown = {f: e.text() for f, e in page.errors.items() if e.isVisible()}
     assert asked, f"the summary was not shown: {shown}"
     measure("desk-not-confirmed", ("1366x768",))
+    call = SatisfactionCallDialog(page, page.called.customer_id)
+    call.slip.setText("No. 999999")
+    call.find()  # no such slip: the sentence says so
+    measure.dialog(call, "satisfaction-call")
+    call.reject()
 
 
 def _my_customers(window: MainWindow, measure: Measure, state: str) -> None:
