@@ -12,7 +12,7 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -63,6 +63,7 @@ from ui.stations.base import StationPage
 from ui.sync_status import SyncStatus
 from ui.theme import apply_theme
 from ui.timing import every
+from ui.widgets import ElidedLabel
 
 if TYPE_CHECKING:
     from ui.call_display import CallDisplay
@@ -112,6 +113,30 @@ class NoEventPage(QWidget):
         self.choose_database.clicked.connect(on_choose_database)  # type: ignore[arg-type]
         layout.addWidget(self.choose_database, alignment=Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
+
+
+class CurrentPageStack(QStackedWidget):
+    """A stack whose size is the shown page's, not the largest page's.
+
+    A plain QStackedWidget asks for the room of every page it ever held: the hidden sign-in
+    page, or a station opened once (the administration's tabs), would push the window past a
+    1366×768 laptop's screen while a small page is shown.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.currentChanged.connect(lambda _index: self.updateGeometry())
+
+    def sizeHint(self) -> QSize:
+        page = self.currentWidget()
+        return page.sizeHint() if page is not None else super().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:
+        page = self.currentWidget()
+        if page is None:
+            return super().minimumSizeHint()
+        wanted = page.minimumSizeHint().expandedTo(page.minimumSize())
+        return wanted
 
 
 class MainWindow(QMainWindow):
@@ -185,7 +210,7 @@ class MainWindow(QMainWindow):
         self.disk_banner = DiskBanner()
         self.disk_banner.show_warning(self.disk_watch.text)
         layout.addWidget(self.disk_banner)
-        self.stack = QStackedWidget()
+        self.stack = CurrentPageStack()
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(root)
 
@@ -226,7 +251,10 @@ class MainWindow(QMainWindow):
         header.setObjectName("header")
         row = QHBoxLayout(header)
         row.setContentsMargins(16, 8, 16, 8)
-        name = QLabel(_("Points redemption event"))
+        # The title and who is signed in give way first when the header is short of room
+        # (large print in English on a 1366-pixel laptop): shortened with "…", whole on hover.
+        name = ElidedLabel(_("Points redemption event"), mode=Qt.TextElideMode.ElideRight)
+        name.setObjectName("app_title")
         name.setProperty("role", "subtitle")
         row.addWidget(name)
         row.addStretch(1)
@@ -236,7 +264,7 @@ class MainWindow(QMainWindow):
             self.app.database, self.settings, signing_key=self._signing_key_held
         )
         row.addWidget(self.backup_status)
-        self.who = QLabel("")
+        self.who = ElidedLabel("", mode=Qt.TextElideMode.ElideRight)
         self.who.setObjectName("who")
         row.addWidget(self.who)
 
@@ -245,6 +273,11 @@ class MainWindow(QMainWindow):
         for code, label in LANGUAGES.items():
             self.language.addItem(label, code)
         self.language.setCurrentIndex(list(LANGUAGES).index(self.settings.language))
+        # Every language's name whole, whatever the print size ("简体中文" was cut by 9 px).
+        self.language.ensurePolished()
+        names = self.language.fontMetrics()
+        widest = max(names.horizontalAdvance(label) for label in LANGUAGES.values())
+        self.language.setMinimumWidth(widest + 56)  # the arrow, padding and border
         self.language.currentIndexChanged.connect(self._on_language)
         row.addWidget(self.language)
 
@@ -508,7 +541,7 @@ class MainWindow(QMainWindow):
         row.setSpacing(0)
         self.switcher = QListWidget()
         self.switcher.setObjectName("stations")
-        self.switcher.setFixedWidth(240 if not self.settings.large_print else 320)
+        self.switcher.setFixedWidth(240)  # large print: as narrow as its titles (_show_workspace)
         self.switcher.currentItemChanged.connect(self._on_station_chosen)
         # Under the stations, not in the header: the header is full in large print at 1366 px.
         side = QVBoxLayout()
@@ -520,12 +553,11 @@ class MainWindow(QMainWindow):
         self.customer_screen_button.setToolTip(
             _("Show the customer their masked details, changes, points and slips")
         )
-        self.customer_screen_button.setFixedWidth(self.switcher.width())
         self.customer_screen_button.clicked.connect(self.open_customer_screen)
         self.customer_screen_button.setVisible(self.settings.customer_screen != "off")
         side.addWidget(self.customer_screen_button)
         row.addLayout(side)
-        self.station_stack = QStackedWidget()
+        self.station_stack = CurrentPageStack()
         row.addWidget(self.station_stack, 1)
         return workspace
 
@@ -539,7 +571,7 @@ class MainWindow(QMainWindow):
     def _show_workspace(self, station: Station | None) -> None:
         assert self.staff is not None
         roles = " · ".join(role_label(r) for r in sorted(self.staff.roles))
-        self.who.setText(
+        self.who.set_whole(
             _("{name} ({no}) · {roles}").format(
                 name=self.staff.name, no=self.staff.staff_no, roles=roles
             )
@@ -549,12 +581,18 @@ class MainWindow(QMainWindow):
         self.switcher.clear()
         available = stations_for(self.staff.roles)
         station = station or home_station(self.staff.roles, available)
+        large = self.settings.large_print
         for number, choice in enumerate(available, start=1):
             title = station_label(choice)
-            item = QListWidgetItem(f"{title}  Ctrl+{number}" if number < 10 else title)
+            key = f"Ctrl+{number}" if number < 10 else ""
+            # Large print: the title alone, so the station keeps the width; the key is said
+            # when the pointer rests on it.
+            item = QListWidgetItem(f"{title}  {key}" if key and not large else title)
+            item.setToolTip(f"{title} ({key})" if key else title)
             item.setData(Qt.ItemDataRole.UserRole, choice)
             self.switcher.addItem(item)
         self.switcher.blockSignals(False)
+        self._fit_switcher()
         self.stack.setCurrentWidget(self.workspace)
         index = 0
         for i in range(self.switcher.count()):
@@ -565,6 +603,24 @@ class MainWindow(QMainWindow):
             self._on_station_chosen(self.switcher.currentItem(), None)
         if not self.locked:
             self.idle.arm()
+
+    def _fit_switcher(self) -> None:
+        """Large print: the switcher as wide as its longest title (the stations need the
+        room on a 1366-pixel laptop); normal print keeps 240 px with the keys shown."""
+        if not self.settings.large_print:
+            self.switcher.setFixedWidth(240)
+            return
+        self.switcher.ensurePolished()
+        metrics = self.switcher.fontMetrics()
+        widest = max(
+            (
+                metrics.horizontalAdvance(self.switcher.item(i).text())
+                for i in range(self.switcher.count())
+            ),
+            default=0,
+        )
+        # The theme's item padding (12 px a side) and a little air.
+        self.switcher.setFixedWidth(max(widest + 2 * 12 + 16, 140))
 
     def _signing_key_held(self) -> Any:
         """The event's signing key if this window's activation desk has it unlocked."""

@@ -20,11 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QFrame,
-    QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QInputDialog,
     QLabel,
     QListWidget,
@@ -60,6 +60,7 @@ from ui.stations.base import StationPage
 from ui.stations.kyc_form import ConfirmChanges, DateField, KycFormPanel, MaskedLineEdit
 from ui.stations.queue_panel import QueuePanel
 from ui.stations.satisfaction_call import SatisfactionCallDialog
+from ui.theme import is_large_print
 from ui.timing import every
 from ui.widgets import ResultBanner, Sounds, Tone
 
@@ -138,40 +139,64 @@ class ServiceDeskStation(StationPage):
         self.queue_panel.add_below(self.my_counts)
         self.timeline = QListWidget()
         self.timeline.setObjectName("timeline")
-        self.timeline.setMaximumHeight(96)
+        self.timeline.setWordWrap(True)
+        self.timeline.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.waiting_count = QLabel("")
+        self.waiting_count.setObjectName("desk_waiting_count")
+        self.waiting_count.setProperty("role", "hint")
 
-        right = QVBoxLayout()
-        right.addWidget(self.header)
-        # The form scrolls inside its panel, so large print still fits a 1366x768 laptop.
-        form_scroll = QScrollArea()
-        form_scroll.setWidgetResizable(True)
-        form_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        form_scroll.setWidget(self.form_panel)
-        right.addWidget(form_scroll, 1)
-        # Two columns of actions: wide enough in large print on a 1366-pixel laptop.
-        actions = QGridLayout()
-        for index, button in enumerate(
-            (
-                self.save_button,
-                self.mobile_button,
-                self.route_button,
-                self.transfer_button,
-                self.skip_button,
-                self.requeue_button,
-                self.call_outcome_button,
-            )
-        ):
-            actions.addWidget(button, index // 2, index % 2)
-        right.addLayout(actions)
-        right.addWidget(QLabel(_("Visit timeline")))
-        right.addWidget(self.timeline)
+        # Two faces, one at a time (``_arrange``): with nobody called, the counter and the
+        # waiting list take the width; with a customer called, the list folds into a count
+        # beside "Call next" and the form takes the width, so large print on a 1366×768
+        # laptop shows most fields without scrolling sideways or in a sliver.
+        self.header.setWordWrap(True)
+        if is_large_print():
+            self.header.setProperty("role", "subtitle")  # room for the buttons beside it
+        top = QHBoxLayout()
+        top.addWidget(self.header, 1)
+        top.addWidget(self.waiting_count)
+        for button in (self.call_button, self.display_button):
+            self.queue_panel.column.removeWidget(button)  # from the list's column to the top
+            top.addWidget(button)
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setObjectName("form_scroll")
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.form_scroll.setWidget(self.form_panel)
+        self.form_scroll.viewport().installEventFilter(self)  # one or two columns (``fit_to``)
+        self.timeline_box = QWidget()
+        steps = QVBoxLayout(self.timeline_box)
+        steps.setContentsMargins(0, 0, 0, 0)
+        steps.addWidget(QLabel(_("Visit timeline")))
+        steps.addWidget(self.timeline, 1)
+        self.timeline_box.setFixedWidth(300 if is_large_print() else 260)
         body = QHBoxLayout()
-        body.addWidget(self.queue_panel, 4)
-        body.addLayout(right, 7)
+        body.addWidget(self.queue_panel, 1)
+        body.addWidget(self.form_scroll, 1)
+        body.addWidget(self.timeline_box)
+        # The actions in two rows: what every customer needs, then what only some do.
+        first = QHBoxLayout()
+        for button in (self.save_button, self.mobile_button, self.route_button):
+            first.addWidget(button, 1)
+        second = QHBoxLayout()
+        for button in (
+            self.skip_button,
+            self.requeue_button,
+            self.transfer_button,
+            self.call_outcome_button,
+        ):
+            second.addWidget(button, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 14, 18, 14)
         layout.addWidget(self.banner)
+        layout.addLayout(top)
         layout.addLayout(body, 1)
+        layout.addLayout(first)
+        layout.addLayout(second)
+        queue_header = self.queue.horizontalHeader()
+        queue_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        queue_header.setStretchLastSection(True)
+        self._arrange()
 
         self.call_button.clicked.connect(self.call_next)
         self.display_button.clicked.connect(self.open_display)
@@ -193,6 +218,19 @@ class ServiceDeskStation(StationPage):
         self.refresh_timer.setInterval(every(60_000))
         self.refresh_timer.timeout.connect(when_idle(self, self.refresh_queue))
         self._set_enabled(False)
+
+    def _arrange(self) -> None:
+        """The waiting list, or the called customer's form and timeline (see ``__init__``)."""
+        serving = self.called is not None
+        self.queue_panel.setVisible(not serving)
+        self.waiting_count.setVisible(serving)
+        self.form_scroll.setVisible(serving)
+        self.timeline_box.setVisible(serving)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.form_scroll.viewport():
+            self.form_panel.fit_to(self.form_scroll.viewport().width())
+        return super().eventFilter(watched, event)
 
     def _set_enabled(self, on: bool) -> None:
         for widget in (
@@ -223,6 +261,9 @@ class ServiceDeskStation(StationPage):
 
     def show_errors(self, errors: dict[str, str], *, focus: bool = True) -> None:
         self.form_panel.show_errors(errors, focus=focus)
+        first = next((f for f in self.inputs if f in errors), None)
+        if first is not None and focus:  # the form scrolls to it on a 768-pixel laptop
+            self.form_scroll.ensureWidgetVisible(self.inputs[first])
 
     def _on_form_changed(self) -> None:
         """An edit: the marks (and, after a refused save, the sentences) follow at once,
@@ -403,6 +444,7 @@ class ServiceDeskStation(StationPage):
             )
         )
         self._set_enabled(True)
+        self._arrange()
         self.form_context = context
         self.show_form(context.form)
         self.show_status(field_states(context.form, context.today, context.record))
@@ -425,6 +467,7 @@ class ServiceDeskStation(StationPage):
         self.show_queue(rows)
 
     def show_queue(self, rows: list[Waiting]) -> None:
+        self.waiting_count.setText(_("Waiting: {n}").format(n=len(rows)))
         self.queue_panel.show_waiting(
             [
                 (
@@ -716,6 +759,7 @@ class ServiceDeskStation(StationPage):
         self.timeline.clear()
         self.points = None
         self._saved = None
+        self._arrange()
         self.customer_changed()  # the customer screen: the welcome
 
     def satisfaction_call(self) -> None:
