@@ -20,7 +20,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select, update
 
 from kiosk import audit, outbox
 from kiosk.clock import FixedClock
@@ -30,18 +31,36 @@ from kiosk.models import (
     AuditRecord,
     Base,
     Customer,
+    JournalEntry,
+    JournalLot,
     OutboxEntry,
+    PointsLot,
     Queue,
     QueueEntry,
+    Slip,
     Visit,
     VisitStep,
 )
 from kiosk.services import desk, reception
-from kiosk.services.auth import staff_session
+from kiosk.services.auth import StaffSession, staff_session
+from kiosk.services.slips import CartLine, issue_slips
+from tests.gate_support import make_ready
+from tests.points_support import drop_lots
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)
 GOLDEN = Path(__file__).with_name("core_writes_golden.json")
-TABLES: list[type[Base]] = [Visit, VisitStep, QueueEntry, OutboxEntry, ActionRequest, AuditRecord]
+TABLES: list[type[Base]] = [
+    Visit,
+    VisitStep,
+    QueueEntry,
+    Slip,
+    JournalEntry,
+    JournalLot,
+    PointsLot,
+    OutboxEntry,
+    ActionRequest,
+    AuditRecord,
+]
 
 
 def _fixed_uuids(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,35 +70,60 @@ def _fixed_uuids(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(outbox, "uuid", numbered)  # not uuid itself: fixtures' threads use it
 
 
-def _baseline(db: Database) -> dict[str, Any]:
-    with db.unit_of_work() as uow:
-        s = uow.session
-        return {
-            model.__tablename__: s.scalar(select(func.count()).select_from(model))
-            for model in TABLES
-        }
+def _keys(db: Database, model: type[Base]) -> set[Any]:
+    key = next(iter(model.__table__.primary_key.columns))
+    with db.engine.connect() as connection:
+        return set(connection.scalars(select(key)))
 
 
-def _rows(db: Database, model: type[Base], skip: int) -> list[dict[str, Any]]:
-    """The table's rows after the first ``skip`` (by key), every column as plain JSON."""
+def _rows(db: Database, model: type[Base], known: set[Any]) -> list[dict[str, Any]]:
+    """The table's rows whose keys are not in ``known``, by key, every column as plain JSON."""
     table = model.__table__
     key = next(iter(table.primary_key.columns))
     with db.engine.connect() as connection:
-        found = connection.execute(select(table).order_by(key).offset(skip)).mappings().all()
+        found = connection.execute(select(table).order_by(key)).mappings().all()
     # The chain's hashes start from the demo's first record, whose time is when the demo was
     # made: left out. Every field a hash covers is compared, and ``check`` proves each hash.
     unstable = {"prev_hash", "hash"} if model is AuditRecord else set()
     return [
         {name: audit.plain(value) for name, value in row.items() if name not in unstable}
         for row in found
+        if row[key.name] not in known
     ]
+
+
+def _issue(db: Database, clock: FixedClock, ids: list[int], s001: StaffSession) -> None:
+    """Slips: a cart of two lines from the demo's lots under a request id (and that request
+    again), one from a balance without lots (its implicit lot made real), and one let through
+    the gate by a supervisor (the override step and record)."""
+    with audit.unaudited(), db.unit_of_work() as uow:  # test setup
+        uow.session.execute(
+            update(Customer).where(Customer.id == ids[2]).values(points_balance=30_000)
+        )
+        drop_lots(uow.session, Customer.id == ids[2])
+        uow.commit()
+    make_ready(db, ids[6], ids[2])
+    # A fixed signing key: the demo's is made at random, and the codes are in the digests.
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    a001 = staff_session(db.unit_of_work(), "A001", clock=clock)
+    cart = [CartLine("O501"), CartLine("O501", 2)]
+    for _again in range(2):
+        clock.advance(seconds=7)
+        issue_slips(db.unit_of_work(), ids[6], cart, a001, key, clock=clock, request_id="slip-1")
+    clock.advance(seconds=7)
+    issue_slips(db.unit_of_work(), ids[2], [CartLine("O101")], a001, key, clock=clock)
+    clock.advance(seconds=7)
+    issue_slips(
+        db.unit_of_work(), ids[4], [CartLine("O501")], s001, key, clock=clock, override=True
+    )
 
 
 def _scenario(db: Database) -> dict[str, Any]:
     """A reception and desk morning: check-ins (suggested route, overridden route, under a
-    request id, repeated, replayed), then calls at both desks and a call by customer."""
+    request id, repeated, replayed), then calls at both desks and a call by customer, then
+    slips (``_issue``)."""
     clock = FixedClock(MORNING)
-    before = _baseline(db)
+    before = {model.__tablename__: _keys(db, model) for model in TABLES}
     r001 = staff_session(db.unit_of_work(), "R001", clock=clock)
     with db.unit_of_work() as uow:
         ids = uow.session.scalars(select(Customer.id).order_by(Customer.id).limit(7)).all()
@@ -106,6 +150,7 @@ def _scenario(db: Database) -> dict[str, Any]:
     desk.call_customer(
         db.unit_of_work(), s001, ids[5], desk="5 号柜台", queue=Queue.ACTIVATION, clock=clock
     )
+    _issue(db, clock, ids, s001)
     return {model.__tablename__: _rows(db, model, before[model.__tablename__]) for model in TABLES}
 
 
