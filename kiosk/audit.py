@@ -314,6 +314,28 @@ def _insert(model: type[Base]) -> Insert:
     return insert(table).returning(*table.primary_key.columns)
 
 
+@functools.cache
+def _insert_many(model: type[Base]) -> Insert:
+    """``_insert`` for many rows in one statement, the keys returned in the rows' order."""
+    table = model.__table__
+    return insert(table).returning(*table.primary_key.columns, sort_by_parameter_order=True)
+
+
+def insert_many_noted(
+    session: Session, model: type[Base], values: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``insert_noted`` for several rows of one table, in one statement (as the ORM's flush
+    sends them); the rows as written, keys included, in the order given."""
+    if not values:
+        return []
+    rows = [insert_values(model, row) for row in values]
+    keys = session.connection().execute(_insert_many(model), rows).all()
+    for row, key in zip(rows, keys, strict=True):
+        row.update(key._mapping)
+    note_inserted(session, model, rows)
+    return rows
+
+
 def insert_noted(session: Session, model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
     """Insert one ``model`` row with a Core INSERT in the session's transaction and note it
     (``note_inserted``); the row as written, its key included.

@@ -16,9 +16,11 @@ from kiosk.audit import canonical_json, insert_noted
 from kiosk.models import OutboxEntry
 
 
-def _row(
-    event_id: int, kind: str, at: datetime, payload: dict[str, Any], sealed: bool
+def entry_values(
+    event_id: int, kind: str, at: datetime, payload: dict[str, Any], sealed: bool = False
 ) -> dict[str, Any]:
+    """An entry's row by column name, with its fresh key: for ``enqueue`` and for writers
+    that insert several entries in one Core statement (``audit.insert_many_noted``)."""
     return {
         "event_id": event_id,
         "idempotency_key": f"{kind}:{uuid.uuid4().hex}",
@@ -39,7 +41,7 @@ def enqueue(
     sealed: bool = False,
 ) -> OutboxEntry:
     """``sealed``: the payload holds personal data sealed to the privacy key."""
-    entry = OutboxEntry(**_row(event_id, kind, at, payload, sealed))
+    entry = OutboxEntry(**entry_values(event_id, kind, at, payload, sealed))
     session.add(entry)
     return entry
 
@@ -55,5 +57,5 @@ def enqueue_now(
 ) -> int:
     """``enqueue`` with a Core INSERT sent now, noted for the audit as the ORM's would be
     (``audit.insert_noted``): for hot paths (check-in) that spare the ORM's flush. The id."""
-    row = insert_noted(session, OutboxEntry, _row(event_id, kind, at, payload, sealed))
+    row = insert_noted(session, OutboxEntry, entry_values(event_id, kind, at, payload, sealed))
     return int(row["id"])
