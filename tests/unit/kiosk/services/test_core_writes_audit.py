@@ -173,3 +173,16 @@ def test_audit_records_and_rows_match_the_orm_path(
         assert got[table] == rows, f"{table} differs from the ORM path on {dialect}"
     with any_demo_db.unit_of_work() as uow:
         assert audit.check(uow.session).intact
+
+
+def test_a_core_row_gets_the_defaults_the_orm_would_fill_and_nothing_unknown(
+    demo_db: Database,
+) -> None:
+    """The values noted are the ORM's: scalar defaults of the columns left out filled in,
+    NULL columns left out absent; a misspelt column is refused before anything is sent."""
+    row = audit.insert_values(QueueEntry, {"queue": Queue.ACTIVATION, "reason": "x"})
+    assert row == {"queue": Queue.ACTIVATION, "reason": "x", "status": "waiting"}
+    with demo_db.unit_of_work() as uow:
+        with pytest.raises(ValueError, match="visit_step has no column nota"):
+            audit.note_inserted(uow.session, VisitStep, [{"id": 1, "nota": ""}])
+        assert not uow.session.info.get("kiosk_audit_rows")
