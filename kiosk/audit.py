@@ -27,8 +27,8 @@ Writes sent as SQL statements (``session.execute(update(...))``, ``text()``, Cor
 connection) carry no per-row history, so they are outside the digests; ORM-enabled bulk
 statements still count as changes for strict mode, and bulk paths (demo, imports) append one
 summary record. A hot path that inserts its rows with Core INSERTs to spare the ORM's flush
-(check-in, call next) hands them to ``note_inserted``, and then they are in the digests and
-``rows`` exactly as if the ORM had inserted them.
+(check-in, call next, issuing slips) hands them to ``note_inserted`` (``insert_noted`` does
+both), and then they are in the digests and ``rows`` exactly as if the ORM had inserted them.
 """
 
 from __future__ import annotations
@@ -340,9 +340,9 @@ def insert_noted(session: Session, model: type[Base], values: dict[str, Any]) ->
     """Insert one ``model`` row with a Core INSERT in the session's transaction and note it
     (``note_inserted``); the row as written, its key included.
 
-    For hot paths only (check-in, call next): the row never enters the session, so the
-    caller uses the returned values, not an ORM object, and nothing else in the transaction
-    may expect to find it in the identity map.
+    For hot paths only (check-in, call next, issuing slips): the row never enters the
+    session, so the caller uses the returned values, not an ORM object, and nothing else in
+    the transaction may expect to find it in the identity map.
     """
     row = insert_values(model, values)
     key = session.connection().execute(_insert(model), row).one()

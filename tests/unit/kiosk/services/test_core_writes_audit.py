@@ -1,11 +1,13 @@
-"""Check-in and call-next write their rows with Core INSERT statements (issue #23: the ORM
-flush of those rows was ~40% of a check-in's CPU) and hand the rows to the audit themselves
-(``kiosk.audit.note_inserted``). The audit chain must not be able to tell: every audit record
-these actions write, and every row they write, is identical to what the ORM path wrote.
+"""Check-in, call-next and issuing slips write their rows with Core INSERT statements (issue
+#23: the ORM flush of those rows was ~40% of a check-in's CPU) and hand the rows to the audit
+themselves (``kiosk.audit.note_inserted``). The audit chain must not be able to tell: every
+audit record these actions write, and every row they write, is identical to what the ORM path
+wrote.
 
-``core_writes_golden.json`` was recorded from the ORM path (commit e17b0e1, before the switch)
-by running this module with ``KIOSK_RECORD_GOLDEN=1``: a fixed clock, fixed outbox keys and
-the deterministic demo event make even the ids, digests and chain hashes repeatable.
+``core_writes_golden.json`` was recorded from the ORM path by running this module with
+``KIOSK_RECORD_GOLDEN=1`` (check-in and calls at commit 1083aa3, before their switch; slips at
+f78d512, before theirs, the check-in part unchanged): a fixed clock, fixed outbox keys, a fixed
+signing key and the deterministic demo event make even the ids and digests repeatable.
 """
 
 from __future__ import annotations
