@@ -363,10 +363,18 @@ def call_next(
 def _record_call(
     s: Session, entry: QueueEntry, staff: StaffSession, desk: str, now: datetime, timezone: str
 ) -> Called:
-    s.add(
-        VisitStep(
-            visit_id=entry.visit_id, step="called", at=now, staff_id=staff.staff_id, note=desk
-        )
+    # A Core INSERT noted for the audit as the ORM's flush would note it: sparing the flush
+    # (issue #23); nothing in the call reads the step back.
+    audit.insert_noted(
+        s,
+        VisitStep,
+        {
+            "visit_id": entry.visit_id,
+            "step": "called",
+            "at": now,
+            "staff_id": staff.staff_id,
+            "note": desk,
+        },
     )
     audit.append(
         s,
