@@ -6,9 +6,16 @@ large print puts main text at 20 pt for elderly customers reading along.
 
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
+
 from PySide6.QtWidgets import QApplication
 
 from ui.fonts import app_font
+
+# The header's switch is white on red: Qt drew its tick in the header's white text colour,
+# pale grey on the white box. The tick is drawn from this file instead, dark on white.
+_TICK = Path(str(resources.files("assets") / "icons" / "tick.svg")).as_posix()
 
 NORMAL_PT = 13
 LARGE_PT = 20
@@ -103,6 +110,9 @@ def style_sheet(base: int) -> str:
     QLabel[role="figure"] {{ font-size: {title}pt; font-weight: bold; color: #0b4f8a; }}
     QFrame#header {{ background: #8a1c1c; }}
     QFrame#header QLabel, QFrame#header QCheckBox {{ color: white; }}
+    QFrame#header QCheckBox::indicator {{ background: white; border: 2px solid white;
+                  border-radius: 4px; }}
+    QFrame#header QCheckBox::indicator:checked {{ image: url("{_TICK}"); }}
     QFrame#card {{ background: white; border: 1px solid #d5d9e0; border-radius: 8px; }}
     QLineEdit {{ padding: 6px; border: 2px solid #9aa3ad; border-radius: 6px; background: white;
                 placeholder-text-color: {PLACEHOLDER}; }}
