@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QTabBar,
     QTextEdit,
     QToolButton,
+    QTreeView,
     QWidget,
 )
 
@@ -253,17 +254,25 @@ def item_texts(view: QAbstractItemView, shot: Shot) -> Iterator[tuple[str, QColo
     model = view.model()
     if model is None:
         return
-    selected = set()
-    if view.selectionModel() is not None:
-        selected = {(i.row(), i.column()) for i in view.selectionModel().selectedIndexes()}
-    root = view.rootIndex()
-    for row in range(min(model.rowCount(root), ROWS)):
-        columns = 1 if isinstance(view, QListWidget) else model.columnCount(root)
+    selection = view.selectionModel()
+
+    def rows(parent: QModelIndex) -> Iterator[QModelIndex]:
+        """Row indexes shown: the top rows, and those under an expanded branch of a tree."""
+        for row in range(model.rowCount(parent)):
+            first = model.index(row, 0, parent)
+            yield first
+            if isinstance(view, QTreeView) and view.isExpanded(first):
+                yield from rows(first)
+
+    columns = 1 if isinstance(view, QListWidget) else model.columnCount(view.rootIndex())
+    for seen, first in enumerate(rows(view.rootIndex())):
+        if seen >= ROWS * 5:
+            break
         for column in range(columns):
-            index: QModelIndex = model.index(row, column, root)
+            index = first.siblingAtColumn(column)
             text = index.data(Qt.ItemDataRole.DisplayRole)
-            if not text or (row, column) in selected:  # selection: the highlight's colours
-                continue
+            if not text or (selection is not None and selection.isSelected(index)):
+                continue  # a selected row: the highlight's colours
             rect = view.visualRect(index)
             if rect.isEmpty():
                 continue

@@ -15,10 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QPushButton, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
+from kiosk.clock import FixedClock
 from kiosk.db import Database
 from kiosk.i18n import _
 from kiosk.services.statement import statement
@@ -30,6 +32,7 @@ from ui.language import apply_language
 from ui.main_window import MainWindow
 from ui.settings import Settings
 from ui.statement_dialog import StatementDialog
+from ui.stations.activation import ActivationStation
 from ui.stations.admin import AdminStation
 from ui.stations.kyc_form import ConfirmChanges
 from ui.theme import apply_theme
@@ -45,6 +48,7 @@ from .ageing_support import (
     size_faults,
 )
 from .conftest import sign_in
+from .test_activation import _customer_for_activation
 
 pytestmark = pytest.mark.ui
 
@@ -114,6 +118,7 @@ def _visit_every_station(qtbot: QtBot, window: MainWindow, large: bool) -> list[
     return found
 
 
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
 @pytest.mark.parametrize("large", MODES)
 def test_every_station_meets_the_targets(
     qtbot: QtBot,
@@ -121,8 +126,10 @@ def test_every_station_meets_the_targets(
     demo_url: str,
     settings: Settings,
     large: bool,
+    language: str,
 ) -> None:
     settings.large_print = large
+    settings.language = language
     window = make_window(demo_url)
     window.resize(1366, 700)
     found = _visit_every_station(qtbot, window, large)
@@ -266,4 +273,39 @@ def test_the_booth_verdict_from_three_metres(
     assert len(set(signs.values())) == len(signs) == 4, signs  # each state its own sign
     window.close()
     booth.database.dispose()
+    assert not found, "\n".join(dict.fromkeys(found))
+
+
+@pytest.mark.parametrize("large", MODES)
+def test_the_activation_desk_with_steps_recorded(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    settings: Settings,
+    clock: FixedClock,
+    large: bool,
+) -> None:
+    """Recorded steps (done: disabled, "✓", time and staff; were 2.2:1) and services out of
+    the customer's reach (grey; were 3.45:1) on the desk as a customer is served."""
+    customer_id, _codes = _customer_for_activation(demo_url, clock)
+    settings.large_print = large
+    window = make_window(demo_url)
+    window.resize(1366, 700)
+    sign_in(qtbot, window, "A001", "1234")
+    station = window.current_station()
+    assert isinstance(station, ActivationStation)
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    assert station.customer is not None and station.customer.customer_id == customer_id
+    for key in (Qt.Key.Key_F6, Qt.Key.Key_F7, Qt.Key.Key_F8):
+        qtbot.keyClick(window, key)
+    done = list(station.step_buttons.values())
+    assert all(b.text().startswith("✓") and not b.isEnabled() for b in done)
+    expensive = max(station.offers.values(), key=lambda o: o.points_price)
+    station.customer = station.customer.__class__(
+        **{**station.customer.__dict__, "balance": expensive.points_price - 1}
+    )
+    station.refresh_catalog()
+    if station.catalog_panel.showing_short:
+        qtbot.keyClick(window, Qt.Key.Key_F3)  # every service, the ones out of reach too
+    found = _faults("activation with a customer", window, large)
     assert not found, "\n".join(dict.fromkeys(found))
