@@ -107,8 +107,10 @@ class VerdictBanner(ResultBanner):
         self.row.setSpacing(16)
 
     def show_result(self, tone: Tone, headline: str, detail: str = "") -> None:
-        self.symbol.setText(self.SIGNS[tone])
-        super().show_result(tone, headline, detail)
+        sign = self.SIGNS[tone]
+        self.symbol.setText(sign)
+        # The sign once, big: "✓ Redeemed" (the command line's words) shows as ✓ + "Redeemed".
+        super().show_result(tone, headline.removeprefix(sign).lstrip(), detail)
 
     def _style(self, tone: Tone) -> None:
         super()._style(tone)
