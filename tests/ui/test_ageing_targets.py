@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QPushButton, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -41,6 +41,7 @@ from ui.widgets import ResultBanner, Tone
 from .ageing_support import (
     MIN_PT,
     TARGET_PX,
+    Shot,
     contrast,
     contrast_faults,
     point_size,
@@ -58,6 +59,11 @@ MODES = [pytest.param(False, id="normal"), pytest.param(True, id="large")]
 def _settle() -> None:
     for _turn in range(3):
         QApplication.processEvents()
+
+
+def _ink(button: QPushButton) -> QColor:
+    group = QPalette.ColorGroup.Active if button.isEnabled() else QPalette.ColorGroup.Disabled
+    return button.palette().color(group, QPalette.ColorRole.ButtonText)
 
 
 def _faults(where: str, window: QWidget, large: bool) -> list[str]:
@@ -100,6 +106,11 @@ def test_the_measures_see_what_is_drawn(qtbot: QtBot) -> None:
 
 def _visit_every_station(qtbot: QtBot, window: MainWindow, large: bool) -> list[str]:
     found = _faults("sign-in", window, large)
+    # The switch into large print is itself a 60-px target with a big box, in normal print
+    # too: it is what a person who needs large print must find first.
+    found += [f"switch: {f}" for f in size_faults(window.large, pt=0)]
+    if window.large.height() < TARGET_PX:
+        found.append(f"the large-print switch is {window.large.height()} px high")
     sign_in(qtbot, window, "S001", "1234")
     qtbot.waitUntil(lambda: window.current_station() is not None)
     titles = window.station_titles()
@@ -167,8 +178,18 @@ def test_banners_and_disabled_states(qtbot: QtBot, large: bool) -> None:
     page.resize(1000, 1800)  # room for every banner at its full height
     page.show()
     qtbot.waitExposed(page)
+    enabled = QPushButton("a button")
+    layout.addWidget(enabled)
+    _settle()
     found = _faults("banners", page, large)
     assert all(banner.isVisibleTo(page) for banner in banners)
+    # Disabled still looks disabled: another fill, another text colour, a dashed border.
+    disabled = next(w for w in page.findChildren(QPushButton) if not w.isEnabled())
+    shot = Shot(page)
+    fills = {str(shot.background(shot.rect_of(b))) for b in (enabled, disabled)}
+    inks = {_ink(b).name() for b in (enabled, disabled)}
+    assert len(fills) == 2 and len(inks) == 2, (fills, inks)
+    assert "dashed" in ensure_application().styleSheet().split("QPushButton:disabled")[1][:200]
     assert not found, "\n".join(found)
 
 
