@@ -14,8 +14,9 @@ from PySide6.QtWidgets import QApplication
 from ui.fonts import app_font
 
 # The header's switch is white on red: Qt drew its tick in the header's white text colour,
-# pale grey on the white box. The tick is drawn from this file instead, dark on white.
-_TICK = Path(str(resources.files("assets") / "icons" / "tick.svg")).as_posix()
+# pale grey on the white box. The tick is drawn from this file instead, dark on white (a PNG,
+# which needs no image plugin in the frozen builds).
+_TICK = Path(str(resources.files("assets") / "icons" / "tick.png")).as_posix()
 
 NORMAL_PT = 13
 LARGE_PT = 20
