@@ -93,6 +93,7 @@ def _targets(base: int) -> str:
     QCheckBox::indicator, QRadioButton::indicator {{ width: {box}px; height: {box}px; }}
     QTabBar::tab {{ min-height: {target - 2 * 8}px; padding: 8px 14px; }}
     QListView::item {{ min-height: {target}px; padding: 0px 8px; }}
+    QListWidget#stations::item {{ min-height: 0px; }}  /* its padding makes it 60 px */
     """
 
 
