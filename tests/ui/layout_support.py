@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QScrollArea,
     QStackedWidget,
+    QStyle,
+    QStyleOptionComboBox,
     QTableView,
     QTabWidget,
     QWidget,
@@ -120,7 +122,19 @@ def _cut_text(widget: QWidget) -> list[str]:
         return []
     if isinstance(widget, QComboBox):
         text = widget.currentText()
-        room = widget.width() - 40  # arrow and padding
+        # Where the style draws the choice: the box less its arrow, border and padding.
+        option = QStyleOptionComboBox()
+        widget.initStyleOption(option)
+        room = (
+            widget.style()
+            .subControlRect(
+                QStyle.ComplexControl.CC_ComboBox,
+                option,
+                QStyle.SubControl.SC_ComboBoxEditField,
+                widget,
+            )
+            .width()
+        )
         need = metrics.horizontalAdvance(text)
         if text and need > room + SLACK:
             return [f"{_name(widget)}: choice needs {need} px, the box shows {room} px"]
