@@ -95,7 +95,7 @@ class VerdictBanner(ResultBanner):
         Tone.OK: "✓",
         Tone.INFO: "⏎",
         Tone.WARN: "⚠",
-        Tone.ERROR: "✗",
+        Tone.ERROR: "×",
     }
 
     def __init__(self, parent: QWidget | None = None) -> None:

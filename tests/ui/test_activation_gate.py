@@ -185,8 +185,8 @@ def test_the_desk_explains_the_gate_and_a_supervisor_lets_through(
     headline, detail = panel.headline.text(), panel.detail.text()
     assert headline == "暂不能出券：资料不完整、未开通手机银行。如需破例出券，按 F9 请主管授权。"
     assert detail.splitlines() == [
-        "✗ 资料不完整（证件有效期已过期）：请引导客户到业务办理台",
-        "✗ 未开通手机银行：请引导客户到业务办理台开通",
+        "× 资料不完整（证件有效期已过期）：请引导客户到业务办理台",
+        "× 未开通手机银行：请引导客户到业务办理台开通",
     ]
 
     # A service in the cart by keys; F9: the question, Esc, nothing issued and said why.
@@ -194,7 +194,7 @@ def test_the_desk_explains_the_gate_and_a_supervisor_lets_through(
     seen: list[str] = []
     _answer_override(qtbot, seen, "esc")
     _press(qtbot, window, Qt.Key.Key_F9)
-    assert len(seen) == 1 and "✗ 资料不完整（证件有效期已过期）：请引导客户到业务办理台" in seen[0]
+    assert len(seen) == 1 and "× 资料不完整（证件有效期已过期）：请引导客户到业务办理台" in seen[0]
     assert "主管可当场放行" in seen[0]
     assert station.banner.tone == Tone.WARN
     assert station.banner.headline.text() == "未出券：客户尚未完成全部必需步骤。"
@@ -267,7 +267,7 @@ def test_the_desk_explains_the_gate_and_a_supervisor_lets_through(
     assert station.customer is not None and station.customer.customer_id == third
     n = len(station.customer.gate.missing[0].details)
     assert station.gate_panel.detail.text() == (
-        f"✗ 资料不完整（{n} 项）、未开通手机银行：请引导客户到业务办理台"
+        f"× 资料不完整（{n} 项）、未开通手机银行：请引导客户到业务办理台"
     )
     window.resize(1366, 768)
     assert window.minimumSizeHint().height() <= 768

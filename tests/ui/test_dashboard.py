@@ -157,7 +157,7 @@ def test_dashboard_shows_the_report_figures(
     assert station.alerts.tone == Tone.ERROR
     assert station.alerts.headline.text() == "3 alerts"
     detail = station.alerts.detail.text().splitlines()
-    assert detail[0].startswith("⛔ Service desk: 1 waiting, the first since 11:40 (170 min")
+    assert detail[0].startswith("⊘ Service desk: 1 waiting, the first since 11:40 (170 min")
     assert "深度体检 (康宁体检中心) is fully booked." in detail[2]
     assert text(station, "as_of").startswith("As of 14:30:00")
 

@@ -57,7 +57,7 @@ class Ask:
         box.setWindowTitle(_("Not ready for slips"))
         box.setText(gate_headline(gate))
         box.setInformativeText(
-            "\n".join("✗ " + m.sentence for m in gate.missing)
+            "\n".join("× " + m.sentence for m in gate.missing)
             + "\n\n"
             + _(
                 "A supervisor may let the customer through on the spot; it is recorded with "

@@ -699,7 +699,7 @@ class DashboardStation(StationPage):
         if disk:
             lines = ["⚠ " + line for line in disk]
             lines += [
-                ("⚠ " if a.severity == Severity.WARN else "⛔ ") + a.message for a in board.alerts
+                ("⚠ " if a.severity == Severity.WARN else "⊘ ") + a.message for a in board.alerts
             ]
             headline = _("{n} alerts").format(n=len(lines)) if len(lines) > 1 else lines[0]
             self.alerts.show_result(
@@ -724,7 +724,7 @@ class DashboardStation(StationPage):
             return
         tone = Tone.ERROR if board.worst == Severity.ERROR else Tone.WARN
         headline = _("{n} alerts").format(n=len(board.alerts)) if len(board.alerts) > 1 else ""
-        lines = [("⚠ " if a.severity == Severity.WARN else "⛔ ") + a.message for a in board.alerts]
+        lines = [("⚠ " if a.severity == Severity.WARN else "⊘ ") + a.message for a in board.alerts]
         if not headline:
             headline, lines = lines[0], []
         self.alerts.show_result(tone, headline, "\n".join(lines[:6]))

@@ -53,7 +53,7 @@ class GatePanel(ResultBanner):
         # Large print has no room for a list of fields: one line per place the customer
         # goes, the fields counted (the service desk has the list).
         lines = gate.compact() if is_large_print() else [m.sentence for m in gate.missing]
-        lines = ["✗ " + line for line in lines]
+        lines = ["× " + line for line in lines]
         headline = _("{headline} F9: a supervisor may let them through.").format(
             headline=gate_headline(gate)
         )

@@ -214,3 +214,32 @@ def test_a_kept_subset_is_the_one_reportlab_makes(tmp_path: Path) -> None:
         with pdfplumber.open(pdf) as document:
             lines = document.pages[0].extract_text().splitlines()
         assert lines == [f"客户：{name}" for name in RARE_NAMES]
+
+
+# Characters in the sources that are never drawn: other scripts' digits the spreadsheet
+# reader understands (kiosk/imports/cells.py), not text on a screen or on paper.
+_NOT_DRAWN = {"kiosk/imports/cells.py"}
+
+
+def test_every_sign_and_word_the_app_shows_has_a_glyph_in_the_bundled_fonts() -> None:
+    """A sign in the code (✓, ⚠, ×, ◀…) or a character of a translation missing from the
+    bundled fonts is drawn from whatever the laptop has, or as a box where it has none: the
+    booth's ✗ and the dashboard's ⛔ were such. Every non-ASCII character in the sources of
+    what is shown (ui, kiosk, printing) and in the translations must be in the fonts."""
+    main, fallback = _cmaps()
+    root = Path(__file__).resolve().parents[3]
+    files = [
+        *(root / "ui").rglob("*.py"),
+        *(root / "kiosk").rglob("*.py"),
+        *(root / "printing").rglob("*.py"),
+        *(root / "assets" / "translations").glob("*.json"),
+    ]
+    missing: dict[str, set[str]] = {}
+    for path in files:
+        where = path.relative_to(root).as_posix()
+        if where in _NOT_DRAWN:
+            continue
+        for char in set(path.read_text(encoding="utf-8")):
+            if ord(char) > 127 and ord(char) not in main and ord(char) not in fallback:
+                missing.setdefault(f"{char} U+{ord(char):04X}", set()).add(where)
+    assert missing == {}
