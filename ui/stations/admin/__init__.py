@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabBar, QTabWidget, QVBoxLayout, QWidget
 
 from kiosk.i18n import _
 from kiosk.imports import ImportCheck
@@ -30,7 +30,7 @@ from ui.reports_panel import ReportsPanel
 from ui.requirements_panel import RequirementsPanel
 from ui.stations.admin.backups_tab import BackupsTab
 from ui.stations.admin.booklet_tab import BookletTab
-from ui.stations.admin.common import FileChooser
+from ui.stations.admin.common import FileChooser, scroll_when_tall
 from ui.stations.admin.followup_tab import FollowupPanel
 from ui.stations.admin.import_tab import ImportTab
 from ui.stations.admin.merchants_tab import MerchantsPanel
@@ -61,7 +61,6 @@ class AdminStation(
         layout.setContentsMargins(16, 12, 16, 12)
         title = QLabel(_("Before the event"))
         title.setProperty("role", "title")
-        layout.addWidget(title)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._import_tab(), _("Import"))
         self.tabs.addTab(self._templates_tab(), _("Templates"))
@@ -90,7 +89,58 @@ class AdminStation(
         self.audit_panel = AuditPanel(context)
         self.tabs.addTab(self.audit_panel, _("Audit"))
         self.tabs.currentChanged.connect(self._tab_opened)
+        for index in range(self.tabs.count()):
+            scroll_when_tall(self.tabs.widget(index))
+        # Fourteen tabs in one row need 1,400 px (2,100 in large print, English): a bar that
+        # scrolls hides half of them. They are grouped: a row of five groups, then the tab
+        # bar shows the tabs of the chosen group only. The tab widget keeps every page in its
+        # order, so code (and Ctrl+Tab within a group) addresses the pages as before.
+        self.groups = QTabBar()
+        self.groups.setObjectName("admin_groups")
+        self.groups.setExpanding(False)
+        self._group_of: list[int] = []
+        for group, (label, count) in enumerate(self._group_sizes()):
+            self.groups.addTab(label)
+            self._group_of += [group] * count
+        assert len(self._group_of) == self.tabs.count(), "every tab in one group"
+        self.groups.currentChanged.connect(self._group_chosen)
+        self.tabs.currentChanged.connect(self._show_group_of)
+        self._show_group_of(self.tabs.currentIndex())
+        top = QHBoxLayout()
+        top.addWidget(title)
+        top.addSpacing(12)
+        top.addWidget(self.groups, 1)
+        layout.addLayout(top)
         layout.addWidget(self.tabs, 1)
+
+    @staticmethod
+    def _group_sizes() -> list[tuple[str, int]]:
+        """The groups in tab order, each with how many tabs it takes."""
+        return [
+            (_("Customer data"), 2),  # import, templates
+            (_("Invitations"), 3),  # progress, reminders, arrival windows
+            (_("Event set-up"), 4),  # booklet, themes, before slips, figures
+            (_("After the event"), 3),  # reports, follow-up, merchant review
+            (_("Backups and audit"), 2),
+        ]
+
+    def _group_chosen(self, group: int) -> None:
+        """A group clicked: its first tab, unless the current tab is in it already."""
+        if group < 0 or self._group_of[self.tabs.currentIndex()] == group:
+            return
+        first = self._group_of.index(group)
+        self.tabs.setTabVisible(first, True)
+        self.tabs.setCurrentIndex(first)
+
+    def _show_group_of(self, index: int) -> None:
+        """The tab bar shows the current tab's group (a tab opened from code too)."""
+        if index < 0:
+            return
+        group = self._group_of[index]
+        for tab, in_group in enumerate(self._group_of):
+            self.tabs.setTabVisible(tab, in_group == group)
+        if self.groups.currentIndex() != group:
+            self.groups.setCurrentIndex(group)
 
     def _tab_opened(self, index: int) -> None:
         widget = self.tabs.widget(index)

@@ -9,8 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
+    QFrame,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -101,3 +104,21 @@ def fill_table(table: QTableWidget, rows: list[list[str]]) -> None:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(r, c, item)
     table.resizeColumnsToContents()
+
+
+def scroll_when_tall(page: QWidget) -> None:
+    """Put what ``page`` lays out into a scroll area of its own, so a tall tab (the reports'
+    list, the requirements with their explanations in large print) scrolls inside the page
+    instead of making the window taller than a 768-px laptop screen. The page stays the
+    tab's widget (code opens it by name); sideways the area scrolls only when the page
+    truly needs more width, which the layout tests count as a fault."""
+    inner = QWidget()
+    inner.setObjectName(f"{page.objectName() or type(page).__name__}_contents")
+    inner.setLayout(page.layout())  # takes the layout and its widgets from the page
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(inner)
+    outer = QVBoxLayout(page)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(area)
