@@ -26,6 +26,9 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QScrollArea,
     QStackedWidget,
+    QStyle,
+    QStyleOptionComboBox,
+    QTabBar,
     QTableView,
     QTabWidget,
     QWidget,
@@ -120,13 +123,32 @@ def _cut_text(widget: QWidget) -> list[str]:
         return []
     if isinstance(widget, QComboBox):
         text = widget.currentText()
-        room = widget.width() - 40  # arrow and padding
-        need = metrics.horizontalAdvance(text)
-        if text and need > room + SLACK:
-            return [f"{_name(widget)}: choice needs {need} px, the box shows {room} px"]
+        if not text:
+            return []
+        # What the style itself adds around the text (frame, padding, the arrow), asked the
+        # way QComboBox.sizeHint asks it: a fixed 40 px overstated it in large print.
+        option = QStyleOptionComboBox()
+        widget.initStyleOption(option)
+        text_width = metrics.horizontalAdvance(text)
+        if not widget.itemIcon(widget.currentIndex()).isNull():
+            text_width += widget.iconSize().width() + 4
+        whole = widget.style().sizeFromContents(
+            QStyle.ContentsType.CT_ComboBox, option, QSize(text_width, metrics.height()), widget
+        )
+        room = widget.width() - (whole.width() - text_width)
+        if text_width > room + SLACK:
+            return [f"{_name(widget)}: choice needs {text_width} px, the box shows {room} px"]
         return []
     if isinstance(widget, QHeaderView):
         return _cut_header(widget)
+    if isinstance(widget, QTabBar) and not isinstance(widget.parentWidget(), QTabWidget):
+        # A bar of its own (a row of sections over a page): its tabs scroll just the same.
+        if widget.sizeHint().width() > widget.width() + SLACK:
+            return [
+                f"{_name(widget)}: its tabs need {widget.sizeHint().width()} px, "
+                f"the bar has {widget.width()} px (they scroll)"
+            ]
+        return []
     if isinstance(widget, QTabWidget):
         bar = widget.tabBar()
         if bar.isVisible() and bar.sizeHint().width() > bar.width() + SLACK:
