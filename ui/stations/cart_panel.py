@@ -52,15 +52,27 @@ class CartPanel(QWidget):
         self.issue_button.setProperty("role", "primary")
         self.clear_button = QPushButton(_("Empty cart"))
 
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
-        title = QHBoxLayout()
-        title.addWidget(QLabel(_("Cart")), 1)
-        title.addWidget(self.clear_button)
-        column.addLayout(title)
-        column.addWidget(self.table, 1)
-        column.addWidget(self.total)
-        column.addWidget(self.issue_button)
+        self.column = QVBoxLayout(self)
+        self.column.setContentsMargins(0, 0, 0, 0)
+        self.title_row = QHBoxLayout()
+        self.title = QLabel(_("Cart"))
+        self.title_row.addWidget(self.title, 1)
+        self.title_row.addWidget(self.clear_button)
+        self.column.addLayout(self.title_row)
+        self.column.addWidget(self.table, 1)
+        self.column.addWidget(self.total)
+        self.column.addWidget(self.issue_button)
+
+    def fold_title(self) -> None:
+        """In a tab titled "Cart" (large print): no title row; "Empty cart" goes beside
+        "Issue and print", which saves a 60-px row."""
+        self.title.hide()
+        self.title_row.removeWidget(self.clear_button)
+        self.column.removeWidget(self.issue_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.issue_button, 1)
+        buttons.addWidget(self.clear_button)
+        self.column.addLayout(buttons)
 
     def show_cart(
         self,
