@@ -128,7 +128,6 @@ class ActivationStation(StationPage):
         self.queue_panel = QueuePanel(
             context,
             [_("Ticket"), _("Name"), _("Waiting")],
-            stacked=is_large_print(),
             count_in_label=True,
             display_name="public_display",
         )
@@ -220,8 +219,10 @@ class ActivationStation(StationPage):
     def _lay_out_normal(self, steps: QHBoxLayout) -> None:
         """Queue | catalog | cart, with slips and timeline under the cart."""
         self.lists = None
-        self.queue_panel.add_below(self.requeue_button)
-        self.queue_panel.add_below(self.finish_button)
+        keys = QHBoxLayout()  # side by side: the column is full at 768 px under two banners
+        keys.addWidget(self.requeue_button)
+        keys.addWidget(self.finish_button)
+        self.queue_panel.column.addLayout(keys)
         right = QVBoxLayout()
         right.addWidget(self.cart_panel, 2)
         self.tabs = QTabWidget()
@@ -237,7 +238,7 @@ class ActivationStation(StationPage):
         body.addWidget(self.catalog_panel, 6)
         body.addLayout(right, 5)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(18, 14, 18, 14)
+        layout.setContentsMargins(18, 10, 18, 10)
         layout.addLayout(side_by_side(self.banner, self.print_banner))
         layout.addWidget(self.header)
         layout.addWidget(self.gate_panel)
@@ -252,24 +253,27 @@ class ActivationStation(StationPage):
         catalog while a customer is), the cart its column with the slips and the visit
         timeline. Nothing is hidden for good: each tab says what it holds (the waiting count
         in its title) and every key works whichever tab is open."""
-        self.header.setProperty("role", "subtitle")  # the title's 36 pt takes two lines
+        # The text's own 20 pt, bold: the title's 36 pt takes three lines beside the keys.
+        self.header.setProperty("role", "")
+        self.header.setStyleSheet("QLabel { font-weight: bold; }")
         for button in self.step_buttons.values():  # three 20-pt labels fit 1,046 px so
             button.setStyleSheet("QPushButton { padding: 8px 8px; }")
+        self.scan.setPlaceholderText(_("Scan or number"))
         self.queue_panel.take_out(self.call_button)
         self.queue_panel.take_out(self.scan)
         self.queue_panel.take_out(self.counter)
         self.queue_panel.take_out(self.display_button)
         self.waiting_label.hide()  # the tab's title says it
-        # The counter (its name over "Change…") beside the display and "Back in queue",
-        # the scan field under them at the tab's width, then the list.
-        keys = QVBoxLayout()
-        keys.addWidget(self.display_button)
-        keys.addWidget(self.requeue_button)
+        # The counter and the display, then the scan field and "Back in queue", then the
+        # list: two rows of keys, so the list keeps its room under a gate and two banners.
         desk_row = QHBoxLayout()
         desk_row.addWidget(self.counter, 1)
-        desk_row.addLayout(keys, 1)
+        desk_row.addWidget(self.display_button)
+        scan_row = QHBoxLayout()
+        scan_row.addWidget(self.scan, 1)
+        scan_row.addWidget(self.requeue_button)
         self.queue_panel.column.insertLayout(0, desk_row)
-        self.queue_panel.column.insertWidget(1, self.scan)
+        self.queue_panel.column.insertLayout(1, scan_row)
         self.lists = QTabWidget()
         self.lists.setObjectName("desk_lists")
         self.lists.addTab(self.catalog_panel, _("Catalog"))
@@ -278,19 +282,12 @@ class ActivationStation(StationPage):
         self.tabs.setObjectName("customer_tabs")
         self.tabs.addTab(self.cart_panel, _("Cart"))
         self.tabs.addTab(self.slips_panel, _("Slips"))
-        # "Visit timeline" and the statement key beside the tabs need 614 px in English.
-        self.tabs.addTab(self.timeline, _("Timeline"))
-        self.tabs.setCornerWidget(self.statement_button, Qt.Corner.TopRightCorner)
+        self.tabs.addTab(self.timeline, _("Timeline"))  # "Visit timeline" is 70 px wider
         self.cart_panel.fold_title()
         top = QHBoxLayout()
         top.addWidget(self.header, 1)
-        top.addWidget(self.call_button, 0, Qt.AlignmentFlag.AlignTop)
-        top.addWidget(self.finish_button, 0, Qt.AlignmentFlag.AlignTop)
-        # Half each, but the customer's tabs keep their titles and the statement key in one
-        # row: a tab bar that scrolls hides its last tab.
-        self.tabs.setMinimumWidth(
-            self.tabs.tabBar().sizeHint().width() + self.statement_button.sizeHint().width() + 8
-        )
+        for button in (self.statement_button, self.call_button, self.finish_button):
+            top.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
         body = QHBoxLayout()
         body.addWidget(self.lists, 1)
         body.addWidget(self.tabs, 1)
@@ -737,7 +734,12 @@ class ActivationStation(StationPage):
             elif step == Step.MOBILE_BANKING_LOGIN and customer.mobile_banking == (
                 MobileBanking.NONE
             ):
-                button.setText(_("No mobile banking: service desk first"))
+                # Large print: the gate above says where to go; the key's row is full.
+                button.setText(
+                    _("No mobile banking")
+                    if is_large_print()
+                    else _("No mobile banking: service desk first")
+                )
                 button.setEnabled(False)
             else:
                 button.setText(step_button_label(step))

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from kiosk.cart import Cart, check_cart
 from kiosk.i18n import _
 from kiosk.services.activation import CatalogOffer
+from ui.theme import is_large_print
 
 
 class CartPanel(QWidget):
@@ -44,6 +45,17 @@ class CartPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # Each line as high as its quantity box (60 px in large print): else the boxes of
+        # two lines are drawn over each other.
+        rows = self.table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(max(rows.defaultSectionSize(), QSpinBox().sizeHint().height()))
+        # At least its titles and one line (less than a scroll area's own 70 px in normal
+        # print: the desk's right column holds the cart and the slips under two banners).
+        if not is_large_print():  # large print has no 30 px to spare: the 70 px stay
+            self.table.setMinimumHeight(
+                self.table.horizontalHeader().sizeHint().height() + rows.defaultSectionSize() + 4
+            )
         self.total = QLabel("")
         self.total.setObjectName("cart_total")
         self.total.setWordWrap(True)
