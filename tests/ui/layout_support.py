@@ -16,6 +16,7 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractItemView,
     QAbstractScrollArea,
     QCheckBox,
     QComboBox,
@@ -277,7 +278,14 @@ def _cramped_scrolling(window: QWidget) -> list[str]:
         bar = area.horizontalScrollBar()
         if bar.isVisible() and bar.maximum() > 0:
             what = "its columns scroll" if isinstance(area, QTableView) else "scrolls"
-            found.append(f"{_name(area)}: {what} sideways by {bar.maximum()} px")
+            # An item view scrolling per item counts columns, not pixels ("by 2 px" was
+            # two whole columns out of sight).
+            per_item = (
+                isinstance(area, QAbstractItemView)
+                and area.horizontalScrollMode() == QAbstractItemView.ScrollMode.ScrollPerItem
+            )
+            unit = "columns" if per_item else "px"
+            found.append(f"{_name(area)}: {what} sideways by {bar.maximum()} {unit}")
         if (
             isinstance(area, QScrollArea)
             and area.verticalScrollBar().isVisible()
