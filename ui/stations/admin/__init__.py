@@ -21,6 +21,7 @@ from pathlib import Path
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
+    QLabel,
     QSizePolicy,
     QTabBar,
     QTableView,
@@ -130,7 +131,9 @@ class AdminStation(
             layout.addLayout(top)
             layout.addWidget(self.sections)
         else:
-            top.addSpacing(24)
+            top.addSpacing(12)
+            top.addWidget(QLabel("›"))  # the group, then its tabs
+            top.addSpacing(12)
             top.addWidget(self.sections, 1)
             layout.addLayout(top)
         for table in self.tabs.findChildren(QTableView):  # never sideways: lesser columns go
