@@ -138,11 +138,15 @@ class AdminStation(
             layout.addLayout(top)
         for table in self.tabs.findChildren(QTableView):  # never sideways: lesser columns go
             fit_columns_always(table)
-            # Never squeezed to one row (five tables on the progress tab in large print): at
-            # least the titles and three rows, the page scrolling when they need more.
-            rows = table.verticalHeader().defaultSectionSize()
-            least = table.horizontalHeader().sizeHint().height() + 3 * rows + 4
-            table.setMinimumHeight(max(table.minimumHeight(), least))
+        for index in range(self.tabs.count()):
+            # Tables sharing a tab are never squeezed to a row each (five on the progress
+            # tab in large print): at least the titles and three rows, the tab scrolling when
+            # they need more. A tab's only table takes what is left, as it did.
+            tables = self.tabs.widget(index).findChildren(QTableView)
+            for table in tables if len(tables) > 1 else []:
+                rows = table.verticalHeader().defaultSectionSize()
+                least = table.horizontalHeader().sizeHint().height() + 3 * rows + 4
+                table.setMinimumHeight(max(table.minimumHeight(), least))
         for combo in self.tabs.findChildren(QComboBox):  # a choice is never cut ("The wh…")
             if combo.sizeAdjustPolicy() not in (
                 QComboBox.SizeAdjustPolicy.AdjustToContentsOnFirstShow,

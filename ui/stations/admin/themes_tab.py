@@ -104,6 +104,13 @@ class ThemesPanel(QWidget):
         self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.picker.currentIndexChanged.connect(self._picked)
         top.addWidget(self.picker)
+        if is_large_print():  # the code and the name on a line of their own, the name wide
+            self.slot = QComboBox()
+            top.addWidget(QLabel(_("Slot")))
+            top.addWidget(self.slot)
+            top.addStretch(1)
+            layout.addLayout(top)
+            top = QHBoxLayout()
         top.addWidget(QLabel(_("Code")))
         self.code = QLineEdit()
         self.code.setMaxLength(16)
@@ -113,9 +120,10 @@ class ThemesPanel(QWidget):
         self.name = QLineEdit()
         self.name.setMaxLength(64)
         top.addWidget(self.name, 1)
-        top.addWidget(QLabel(_("Slot")))
-        self.slot = QComboBox()
-        top.addWidget(self.slot)
+        if not is_large_print():
+            top.addWidget(QLabel(_("Slot")))
+            self.slot = QComboBox()
+            top.addWidget(self.slot)
         layout.addLayout(top)
 
         # Left: the theme (scrolls when the window is small); right: the candidates.
