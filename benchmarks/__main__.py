@@ -29,6 +29,7 @@ from benchmarks import (
     imports,
     lan,
     notify,
+    packaged,
     progress,
     search,
     slips,
@@ -52,6 +53,7 @@ BENCHMARKS: list[Benchmark] = [
     lan,
     notify,
     soak,
+    packaged,
 ]  # a new benchmark is one more module here
 
 

@@ -61,11 +61,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     from kiosk import checkpoint
     from kiosk.services.checkpoints import verify
 
-    found: list[checkpoint.Checkpoint] = []
+    found = checkpoint.Found()
     if args.backups is not None:
-        found += checkpoint.read_folder(args.backups)
+        found.extend(checkpoint.read_folder(args.backups))
     for path in args.checkpoint:
-        found += checkpoint.read_file(path)
+        found.extend(checkpoint.read_file(path))
     database = open_database(args.db)
     try:
         report = verify(database.unit_of_work(), found)

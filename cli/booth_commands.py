@@ -32,6 +32,25 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
         "booth",
         help=_("the merchant booth (offline); without a command it opens the booth window"),
     )
+    add_booth_commands(booth)
+
+    bundle = commands.add_parser("bundle", help=_("redemption bundles from the booths"))
+    bundle_commands = bundle.add_subparsers(
+        dest="bundle_command", metavar="BUNDLE_COMMAND", required=True
+    )
+    bundle_import = bundle_commands.add_parser(
+        "import", help=_("import a booth's redemption bundle (importing twice adds nothing)")
+    )
+    bundle_import.add_argument("file", metavar="FILE")
+    add_staff(bundle_import, required=True, help=_("merchant staff or supervisor who imports it"))
+    add_supervisor(bundle_import)
+    bundle_import.set_defaults(func=cmd_bundle_import)
+
+
+def add_booth_commands(booth: argparse.ArgumentParser, *, serve: bool = True) -> None:
+    """The booth's options and commands, under ``kiosk booth`` and as the booth build's own
+    ``kiosk-booth`` (cli/booth_main.py), which leaves out ``serve``: the gateway runs on a
+    staff laptop with the event database, never on a booth."""
     booth.add_argument(
         "--booth-db",
         metavar="PATH",
@@ -63,19 +82,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     )
     booth_export.add_argument("file", metavar="FILE")
     booth_export.set_defaults(func=cmd_booth_export)
-    add_gateway_parsers(booth_commands)
-
-    bundle = commands.add_parser("bundle", help=_("redemption bundles from the booths"))
-    bundle_commands = bundle.add_subparsers(
-        dest="bundle_command", metavar="BUNDLE_COMMAND", required=True
-    )
-    bundle_import = bundle_commands.add_parser(
-        "import", help=_("import a booth's redemption bundle (importing twice adds nothing)")
-    )
-    bundle_import.add_argument("file", metavar="FILE")
-    add_staff(bundle_import, required=True, help=_("merchant staff or supervisor who imports it"))
-    add_supervisor(bundle_import)
-    bundle_import.set_defaults(func=cmd_bundle_import)
+    add_gateway_parsers(booth_commands, serve=serve)
 
 
 def default_booth_path_text() -> str:

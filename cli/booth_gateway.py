@@ -18,7 +18,7 @@ from kiosk.errors import KioskError
 from kiosk.i18n import _
 
 
-def add_gateway_parsers(booth_commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_gateway_parsers(booth_commands: argparse._SubParsersAction, *, serve: bool = True) -> None:  # type: ignore[type-arg]
     push = booth_commands.add_parser(
         "push", help=_("send the redemptions to the event database through the booth gateway")
     )
@@ -40,6 +40,11 @@ def add_gateway_parsers(booth_commands: argparse._SubParsersAction) -> None:  # 
         "--off", action="store_true", help=_("work offline again (forget the address)")
     )
     connect.set_defaults(func=cmd_booth_connect)
+    if serve:
+        add_serve_parser(booth_commands)
+
+
+def add_serve_parser(booth_commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve = booth_commands.add_parser(
         "serve",
         help=_(

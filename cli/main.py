@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cli.common import launch, out
-from kiosk import datadir
+from kiosk import __version__, datadir
 from kiosk.errors import KioskError, OutcomeUnknown
 from kiosk.i18n import LANGUAGES, _, set_language
 
@@ -240,17 +240,28 @@ def build_parser() -> argparse.ArgumentParser:
             path=datadir.default_url()
         ),
     )
-    parser.add_argument(
-        "--lang",
-        choices=sorted(LANGUAGES),
-        help=_("language of messages (default: $KIOSK_LANG or zh_CN)"),
-    )
+    add_common_options(parser, "kiosk")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", action=LazyCommands)
     for group in groups():
         commands.add_group(group)
     app = commands.add_parser("app", help=_("open the app (the default)"))
     app.set_defaults(func=launch)
     return parser
+
+
+def add_common_options(parser: argparse.ArgumentParser, program: str) -> None:
+    """``--lang`` and ``--version``, shared with the booth build's ``kiosk-booth``."""
+    parser.add_argument(
+        "--lang",
+        choices=sorted(LANGUAGES),
+        help=_("language of messages (default: $KIOSK_LANG or zh_CN)"),
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"{program} {__version__}",
+        help=_("print the version and stop"),
+    )
 
 
 def full_parser() -> argparse.ArgumentParser:
@@ -266,20 +277,31 @@ def _subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:
     return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def set_language_of(argv: Sequence[str]) -> None:
+    """The language of ``--lang`` in ``argv``, else ``$KIOSK_LANG``: before the parser is
+    built, whose own texts need it."""
     language = os.environ.get(ENV_LANG, "")
-    for i, arg in enumerate(argv):  # the parser's own texts need the language first
+    for i, arg in enumerate(argv):
         if arg == "--lang" and i + 1 < len(argv):
             language = argv[i + 1]
         elif arg.startswith("--lang="):
             language = arg.split("=", 1)[1]
     set_language(language)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    set_language_of(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.lang:
         set_language(args.lang)
-    func: Callable[[argparse.Namespace], int] = getattr(args, "func", launch)
+    return run_command(getattr(args, "func", launch), args)
+
+
+def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a parsed command (``kiosk`` and the booth build's ``kiosk-booth``): its exit code,
+    every error as one sentence, and what it opened closed."""
     before = _open_engines()
     _take_notes()  # a command says only what it tightened itself (tests run many in one process)
     try:

@@ -26,7 +26,9 @@ setup (demo generation, test fixtures, data loads) runs inside ``unaudited()``.
 Writes sent as SQL statements (``session.execute(update(...))``, ``text()``, Core on a bare
 connection) carry no per-row history, so they are outside the digests; ORM-enabled bulk
 statements still count as changes for strict mode, and bulk paths (demo, imports) append one
-summary record.
+summary record. A hot path that inserts its rows with Core INSERTs to spare the ORM's flush
+(check-in, call next, issuing slips) hands them to ``note_inserted`` (``insert_noted`` does
+both), and then they are in the digests and ``rows`` exactly as if the ORM had inserted them.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, event, inspect, select, text
+from sqlalchemy import Insert, Select, event, insert, inspect, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from kiosk.i18n import _
@@ -246,6 +248,107 @@ def _note_flush(session: Session, _context: UOWTransaction) -> None:
             rows[key][1] = None
         else:
             rows[key][1] = {**(first_after or {}), **after}
+
+
+def insert_values(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
+    """The row a Core INSERT of ``model`` writes: ``values`` (by column name) plus the
+    scalar Python default of each column they leave out, as an ORM flush would fill it in.
+
+    Pass the result both to the INSERT and (with the key the database gave) to
+    ``note_inserted``, so the row written and the row the digests describe are one. A column
+    left out whose default is computed (a callable) is refused: the ORM would have evaluated
+    it into the digest, and only the writer can know its value.
+    """
+    row = dict(values)
+    for column in model.__table__.columns:
+        if column.name in row or column.default is None:
+            continue
+        default = column.default
+        if not default.is_scalar:  # type: ignore[attr-defined]
+            raise ValueError(f"{model.__tablename__}.{column.name}: pass its value")
+        row[column.name] = default.arg  # type: ignore[attr-defined]
+    return row
+
+
+@functools.cache
+def _shape(model: type[Base]) -> tuple[list[str], frozenset[str], list[str]]:
+    """``model``'s column names (in the flush hook's order), as a set, and its key's."""
+    mapper = inspect(model)
+    names = [name for _key, name in _columns(mapper)]
+    return names, frozenset(names), [column.name for column in mapper.primary_key]
+
+
+def note_inserted(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Note rows inserted with Core statements in this transaction, exactly as the flush hook
+    notes rows the ORM inserts (issue #23: the ORM's unit of work was ~40% of a check-in's CPU).
+
+    Each row is a dict by column name holding every value the INSERT wrote, its primary key
+    included (``insert_values`` plus the key the database returned). The rows then count in
+    the transaction's digests, in ``rows`` (money tables) and for strict mode, and the commit
+    bumps the change counter, with no difference an audit record could show: the flush hook
+    notes a new row's set and defaulted attributes, which is what such a dict holds. Columns
+    the INSERT left out (NULL, or a server default) are absent from both.
+    """
+    from kiosk.changes import wrote  # kiosk.changes imports this module
+
+    table = model.__tablename__
+    if table in _SKIPPED:
+        return
+    names, known, keys = _shape(model)
+    noted: dict[tuple[str, str], list[dict[str, Any] | None]] = session.info.setdefault(_ROWS, {})
+    for row in rows:
+        unknown = row.keys() - known
+        if unknown:
+            raise ValueError(f"{table} has no column {', '.join(sorted(unknown))}")
+        after = {name: plain(row[name]) for name in names if name in row}
+        key = (table, canonical_json([plain(row[name]) for name in keys]))
+        first = noted.get(key)
+        noted[key] = [None, after] if first is None else [first[0], {**(first[1] or {}), **after}]
+    wrote(session)
+
+
+@functools.cache
+def _insert(model: type[Base]) -> Insert:
+    """A Core INSERT of one ``model`` row returning its key, built once per model."""
+    table = model.__table__
+    return insert(table).returning(*table.primary_key.columns)
+
+
+@functools.cache
+def _insert_many(model: type[Base]) -> Insert:
+    """``_insert`` for many rows in one statement, the keys returned in the rows' order."""
+    table = model.__table__
+    return insert(table).returning(*table.primary_key.columns, sort_by_parameter_order=True)
+
+
+def insert_many_noted(
+    session: Session, model: type[Base], values: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``insert_noted`` for several rows of one table, in one statement (as the ORM's flush
+    sends them); the rows as written, keys included, in the order given."""
+    if not values:
+        return []
+    rows = [insert_values(model, row) for row in values]
+    keys = session.connection().execute(_insert_many(model), rows).all()
+    for row, key in zip(rows, keys, strict=True):
+        row.update(key._mapping)
+    note_inserted(session, model, rows)
+    return rows
+
+
+def insert_noted(session: Session, model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
+    """Insert one ``model`` row with a Core INSERT in the session's transaction and note it
+    (``note_inserted``); the row as written, its key included.
+
+    For hot paths only (check-in, call next, issuing slips): the row never enters the
+    session, so the caller uses the returned values, not an ORM object, and nothing else in
+    the transaction may expect to find it in the identity map.
+    """
+    row = insert_values(model, values)
+    key = session.connection().execute(_insert(model), row).one()
+    row.update(key._mapping)
+    note_inserted(session, model, [row])
+    return row
 
 
 def _note_statement(state: ORMExecuteState) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -159,29 +159,62 @@ def from_json(data: Any, source: str) -> Checkpoint | None:
     )  # fmt: skip
 
 
-def read_file(path: Path) -> list[Checkpoint]:
-    """Every checkpoint in a file of JSON lines (a backup folder's, the ledger's export, or
-    one saved by hand); lines that are no checkpoint are skipped."""
+@dataclass
+class Found:
+    """The checkpoints read from files, and each line of them that is no checkpoint: a
+    damaged line is named, never skipped in silence (it may be the very checkpoint someone
+    wanted gone)."""
+
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    damaged: list[CheckpointProblem] = field(default_factory=list)
+
+    def extend(self, other: Found) -> None:
+        self.checkpoints += other.checkpoints
+        self.damaged += other.damaged
+
+
+def _lines(path: Path) -> list[str]:
     try:
         if path.stat().st_size > MAX_FILE:
             raise CheckpointError(
                 _("{file} is too large to be a checkpoint file.").format(file=path)
             )
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise CheckpointError(
             _("Cannot read the checkpoint file {file}: {reason}.").format(file=path, reason=reason)
         ) from None
-    found = []
-    for line in text.splitlines():
-        try:
-            data = json.loads(line)
-        except (ValueError, RecursionError):
+
+
+def _parse(line: str, source: str) -> Checkpoint | None:
+    try:
+        data = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return from_json(data, source)
+
+
+def read_file(path: Path) -> Found:
+    """Every checkpoint in a file of JSON lines (a backup folder's, the ledger's export, or
+    one saved by hand), and every non-blank line that is none."""
+    found = Found()
+    for number, line in enumerate(_lines(path), start=1):
+        if not line.strip():
             continue
-        checkpoint = from_json(data, str(path))
+        checkpoint = _parse(line, str(path))
         if checkpoint is not None:
-            found.append(checkpoint)
+            found.checkpoints.append(checkpoint)
+            continue
+        found.damaged.append(
+            CheckpointProblem(
+                "damaged",
+                _(
+                    "Line {line} of {file} is not a readable checkpoint (damaged or changed "
+                    "by hand), so it could not be compared."
+                ).format(line=number, file=path),
+            )
+        )
     return found
 
 
@@ -190,23 +223,23 @@ def folder_file(folder: Path, event_code: str) -> Path:
     return folder / f"kiosk-{event_code}-checkpoints.jsonl"
 
 
-def read_folder(folder: Path) -> list[Checkpoint]:
+def read_folder(folder: Path) -> Found:
     """Every checkpoint kept in a backup folder (every event's checkpoint file in it)."""
     if not folder.is_dir():
         raise CheckpointError(_("{folder} is not a folder.").format(folder=folder))
-    found: list[Checkpoint] = []
+    found = Found()
     for path in sorted(folder.glob("kiosk-*-checkpoints.jsonl")):
         found.extend(read_file(path))
     return found
 
 
 def keep_in_folder(folder: Path, event_code: str, checkpoints: Iterable[Checkpoint]) -> Path:
-    """Add ``checkpoints`` to the folder's checkpoint file, keeping every line it had (a
-    checkpoint removed from the database since stays here), written atomically."""
+    """Add ``checkpoints`` to the folder's checkpoint file, keeping every line it had as it
+    was (a checkpoint removed from the database since stays here, and so does a damaged line:
+    ``kiosk audit verify`` names it), written atomically."""
     path = folder_file(folder, event_code)
-    kept = read_file(path) if path.exists() else []
-    seen = {c.signature for c in kept}
-    lines = [canonical_json(c.to_json()) for c in kept]
+    lines = [line for line in _lines(path) if line.strip()] if path.exists() else []
+    seen = {c.signature for c in (_parse(line, str(path)) for line in lines) if c is not None}
     for checkpoint in checkpoints:
         if checkpoint.signature not in seen:
             seen.add(checkpoint.signature)
@@ -228,7 +261,8 @@ def in_database(session: Session, event_code: str) -> list[Checkpoint]:
 @dataclass(frozen=True)
 class CheckpointProblem:
     """``kind``: rewritten (the signed head is no longer at its place), missing (the chain is
-    shorter than a checkpoint), forged (a checkpoint whose signature does not verify)."""
+    shorter than a checkpoint), forged (a checkpoint whose signature does not verify),
+    damaged (a line of a checkpoint file that is no checkpoint)."""
 
     kind: str
     reason: str  # one translated sentence

@@ -21,6 +21,7 @@ import shutil
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -89,6 +90,10 @@ def parse_target(text: str) -> Target:
                 target=text or '""'
             )
         )
+    if sys.platform == "win32" and re.fullmatch(r"(?i)(COM\d{1,3}|LPT\d)", text):
+        # A serial or USB-serial port (a USB thermal printer's driver offers one): COM10 and
+        # up open only by their device path, so every port is opened that way.
+        return Target(device="\\\\.\\" + text.upper())
     return Target(device=text)
 
 

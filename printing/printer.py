@@ -8,7 +8,10 @@ goes next:
 - ``command:lp -d SLIPS``: the platform's print command, with the file appended
   (``KIOSK_PRINT_COMMAND=lp -d SLIPS`` still means the same);
 - ``escpos:tcp://192.168.1.50:9100`` or ``escpos:/dev/usb/lp0``: an ESC/POS thermal printer
-  (``printing/escpos.py``).
+  (``printing/escpos.py``); on Windows ``escpos:COM3``, the serial or USB-serial port;
+- ``spooler:`` (Windows): the Windows print spooler, through the program registered to print
+  PDFs (``os.startfile(path, "print")``, the default printer), or ``spooler:PRINTER NAME``
+  for a named printer (the ``printto`` verb). docs/install.md says how to set it up.
 
 A failure is reported in words and the file stays. ``PrintOutcome`` says what became of the
 printout apart from the action that made it (a check-in or a slip stands either way): printed,
@@ -23,6 +26,7 @@ import enum
 import os
 import shlex
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,6 +155,8 @@ class Printer:
     command: tuple[str, ...] = ()
     escpos: Target | None = None
     problem: str = ""
+    # Windows' print spooler: "" the default printer, else the printer's name; None: not used.
+    spooler: str | None = None
     timeout: float = TIMEOUT
 
     @staticmethod
@@ -174,9 +180,18 @@ class Printer:
         kind = kind.strip().lower()
         if kind in ("", "pdf") and not rest.strip():
             return cls(spool_dir)
+        if kind == "spooler":
+            if sys.platform != "win32":
+                raise PrinterSettingError(
+                    _(
+                        "{name}={value}: the print spooler is Windows'; on this system use "
+                        "command:lp -d PRINTER."
+                    ).format(name=ENV_PRINTER, value=value)
+                )
+            return cls(spool_dir, spooler=rest.strip())
         if kind == "command":
             try:
-                command = tuple(shlex.split(rest))
+                command = split_command(rest)
             except ValueError as error:  # an unbalanced quote
                 raise PrinterSettingError(_bad_printer(value, str(error))) from None
             if not command:
@@ -196,7 +211,9 @@ class Printer:
     @property
     def spool_only(self) -> bool:
         """No printer is set up on purpose: the kept PDF is the printout (demo, rehearsal)."""
-        return not self.command and self.escpos is None and not self.problem
+        return (
+            not self.command and self.escpos is None and self.spooler is None and not self.problem
+        )
 
     def path_for(self, name: str) -> Path:
         """Where to write printout ``name``: in the spool folder, kept 0700 on Linux/macOS
@@ -217,6 +234,8 @@ class Printer:
             except EscPosError as error:
                 return failed(path, PrintProblem.FAILED, str(error))
             return PrintOutcome(path, True, _("Sent to the printer."))
+        if self.spooler is not None:
+            return self._spool(path, self.spooler)
         if not self.command:
             return PrintOutcome(
                 path, False, _("Saved as {path} (no printer configured).").format(path=path)
@@ -275,6 +294,36 @@ class Printer:
                 ),
             )
         return PrintOutcome(path, True, _("Sent to the printer."))
+
+    def _spool(self, path: Path, printer: str) -> PrintOutcome:
+        """Hand ``path`` to the Windows print spooler through the program registered to print
+        PDFs (Windows' shell verbs ``print`` and ``printto``): it answers at once, the job
+        then waits in the spooler's queue like any other."""
+        try:
+            if printer:
+                os.startfile(str(path), "printto", f'"{printer}"')  # type: ignore[attr-defined]
+            else:
+                os.startfile(str(path), "print")  # type: ignore[attr-defined]
+        except OSError as error:
+            return failed(
+                path,
+                PrintProblem.NOT_CONNECTED,
+                _(
+                    "Windows could not print the PDF ({reason}); install a PDF reader that "
+                    "prints (docs/install.md) or check the printer's name"
+                ).format(reason=error.strerror or error),
+            )
+        return PrintOutcome(path, True, _("Sent to the printer."))
+
+
+def split_command(text: str) -> tuple[str, ...]:
+    """The words of a print command. On Windows a path keeps its backslashes and may be
+    quoted (``"C:\\Program Files\\SumatraPDF\\SumatraPDF.exe" -print-to-default``); elsewhere
+    the shell's rules. Raises ``ValueError`` for an unbalanced quote."""
+    if sys.platform != "win32":
+        return tuple(shlex.split(text))
+    words = shlex.split(text, posix=False)
+    return tuple(w[1:-1] if len(w) >= 2 and w[0] == w[-1] == '"' else w for w in words)
 
 
 def printer_setting_from_environment() -> str:

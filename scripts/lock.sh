@@ -11,5 +11,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
 exec .venv/bin/uv pip compile pyproject.toml requirements/tools.in \
-  --extra dev --universal --python-version 3.11 --generate-hashes \
+  --extra dev --extra build --universal --python-version 3.11 --generate-hashes \
   --no-header --annotation-style line --output-file requirements/lock.txt "$@"

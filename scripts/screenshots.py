@@ -34,6 +34,9 @@ from ui.settings import Settings
 from ui.theme import apply_theme
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QTreeWidgetItem
+
+    from ui.stations.activation import ActivationStation
     from ui.stations.admin import AdminStation
 
 MORNING = datetime(2026, 11, 28, 1, 10, tzinfo=UTC)  # 09:10 on the demo day, in Shanghai
@@ -123,6 +126,17 @@ def service_desk_screenshot(
     window.close()
 
 
+def _service(station: ActivationStation, n: int) -> QTreeWidgetItem:
+    """The ``n``-th service the catalog shows (the customer's short list or every service),
+    counted over its groups, the last one if it shows fewer."""
+    services = [
+        group.child(i)
+        for group in map(station.catalog.topLevelItem, range(station.catalog.topLevelItemCount()))
+        for i in range(group.childCount())
+    ]
+    return services[min(n, len(services) - 1)]
+
+
 def activation_screenshot(
     app: QApplication, database: Database, settings: Settings, out: Path, suffix: str = ""
 ) -> None:
@@ -187,7 +201,7 @@ def activation_screenshot(
     station.issue()
     for _ in range(3):
         app.processEvents()
-    station.catalog.setCurrentItem(station.catalog.topLevelItem(1).child(0))
+    station.catalog.setCurrentItem(_service(station, 1))
     station.add_selected()
     app.processEvents()
     window.grab().save(str(out / f"activation{suffix}.png"))
@@ -246,7 +260,7 @@ def activation_gate_screenshot(
     while station.customer is not None and station.customer.customer_id != customer_id:
         station.finish()
         station.call_next()
-    station.catalog.setCurrentItem(station.catalog.topLevelItem(4).child(0))
+    station.catalog.setCurrentItem(_service(station, 4))
     station.add_selected()
     app.processEvents()
     window.grab().save(str(out / "activation-gate.png"))
@@ -255,12 +269,13 @@ def activation_gate_screenshot(
 
 def booth_screenshots(app: QApplication, database: Database, settings: Settings, out: Path) -> None:
     """The booth window: a slip redeemed (valid), then the same slip scanned again."""
-    from sqlalchemy import select, update
+    from sqlalchemy import select
 
     from kiosk.booth_laptop.booth import Booth
     from kiosk.booth_laptop.store import open_booth_database
     from kiosk.demo import DEMO_PASSPHRASE
     from kiosk.models import Customer
+    from kiosk.points import set_lots, simple_balance
     from kiosk.services import keys, reception
     from kiosk.services.auth import staff_session
     from kiosk.services.booths import export_pack
@@ -271,16 +286,12 @@ def booth_screenshots(app: QApplication, database: Database, settings: Settings,
     codes = []
     for customer_no in ("6200000030", "6200000031"):
         with database.unit_of_work() as uow:
-            uow.session.execute(
-                update(Customer)
-                .where(Customer.customer_no == customer_no)
-                .values(points_balance=100_000)
-            )
-            customer_id = uow.session.scalar(
-                select(Customer.id).where(Customer.customer_no == customer_no)
-            )
+            customer = uow.session.scalars(
+                select(Customer).where(Customer.customer_no == customer_no)
+            ).one()
+            set_lots(uow.session, customer, simple_balance(100_000))  # enough for the slip
+            customer_id = customer.id
             uow.commit()
-        assert customer_id is not None
         staff = staff_session(database.unit_of_work(), "R001")
         reception.check_in(database.unit_of_work(), customer_id, staff, clock=clock)
         key = keys.unlock(database.unit_of_work(), DEMO_PASSPHRASE)
@@ -469,6 +480,11 @@ def lan_screenshots(app: QApplication, database: Database, settings: Settings, o
 
 
 def main() -> None:
+    from ui import operations
+
+    # A station's call runs on a worker thread; the script reads the screen right after each
+    # call, so the GUI thread waits for every answer (as the UI tests do).
+    operations.QUICK = None
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
     app = ensure_application()

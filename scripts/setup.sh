@@ -3,7 +3,9 @@
 #  1. the system libraries Qt needs to open a real window (Debian/Ubuntu, via apt-get);
 #     the CJK font is bundled in assets/fonts, so no font package is needed;
 #  2. a virtual environment in .venv with kiosk and its development tools, at the versions
-#     locked in requirements/lock.txt (scripts/lock.sh updates the lock).
+#     locked in requirements/lock.txt (scripts/lock.sh updates the lock). The lock holds the
+#     `build` extra too (PyInstaller, for scripts/build.sh): a few MB that install in seconds,
+#     so one lock and one set-up serve the tests and the build alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -129,7 +129,7 @@ class AuditPanel(QWidget):
         from kiosk.services import checkpoints
 
         try:
-            found: list[checkpoint.Checkpoint] = []
+            found = checkpoint.Found()
             folder = self.context.preferences().backup_folder
             if folder and Path(folder).is_dir():
                 found = checkpoint.read_folder(Path(folder))

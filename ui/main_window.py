@@ -12,7 +12,7 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -63,9 +63,11 @@ from ui.stations.base import StationPage
 from ui.sync_status import SyncStatus
 from ui.theme import apply_theme
 from ui.timing import every
+from ui.widgets import ElidedLabel
 
 if TYPE_CHECKING:
     from ui.call_display import CallDisplay
+    from ui.customer_screen import CustomerScreen
 
 
 class NoEventPage(QWidget):
@@ -113,6 +115,30 @@ class NoEventPage(QWidget):
         layout.addStretch(1)
 
 
+class CurrentPageStack(QStackedWidget):
+    """A stack whose size is the shown page's, not the largest page's.
+
+    A plain QStackedWidget asks for the room of every page it ever held: the hidden sign-in
+    page, or a station opened once (the administration's tabs), would push the window past a
+    1366×768 laptop's screen while a small page is shown.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.currentChanged.connect(lambda _index: self.updateGeometry())
+
+    def sizeHint(self) -> QSize:
+        page = self.currentWidget()
+        return page.sizeHint() if page is not None else super().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:
+        page = self.currentWidget()
+        if page is None:
+            return super().minimumSizeHint()
+        wanted = page.minimumSizeHint().expandedTo(page.minimumSize())
+        return wanted
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self, app: AppContext, settings: Settings, recovery: Recovery | None = None
@@ -133,6 +159,8 @@ class MainWindow(QMainWindow):
         self.lock_page: LockPage | None = None
         # The public display beside the counter: the window's, so a re-layout keeps it open.
         self.call_display: CallDisplay | None = None
+        # The screen turned to the customer at the desk: the window's too, for the same reason.
+        self.customer_screen: CustomerScreen | None = None
         self.idle = IdleWatcher(lambda: self.settings.idle_lock_seconds, self)
         self.idle.idle.connect(self.lock)
         self.health = QTimer(self)
@@ -148,6 +176,8 @@ class MainWindow(QMainWindow):
         self.rebuild()
         self._start_link()
         self.disk_watch.start()
+        if self.settings.customer_screen == "auto" and len(QGuiApplication.screens()) > 1:
+            self.open_customer_screen()  # a second monitor: it is the customer's
 
     # -- building ---------------------------------------------------------------------------
 
@@ -180,7 +210,7 @@ class MainWindow(QMainWindow):
         self.disk_banner = DiskBanner()
         self.disk_banner.show_warning(self.disk_watch.text)
         layout.addWidget(self.disk_banner)
-        self.stack = QStackedWidget()
+        self.stack = CurrentPageStack()
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(root)
 
@@ -189,6 +219,7 @@ class MainWindow(QMainWindow):
                 self.app.database.url, self._create_demo, self.choose_database
             )
             self.stack.addWidget(self.no_event)
+            self.update_customer_screen()
             return
         self.signin = SignInPage(
             self.app,
@@ -213,13 +244,17 @@ class MainWindow(QMainWindow):
         else:
             self.stack.setCurrentWidget(self.signin)
             self.signin.staff_no.setFocus()
+        self.update_customer_screen()  # in the new language; the welcome when signed out
 
     def _header(self) -> QFrame:
         header = QFrame()
         header.setObjectName("header")
         row = QHBoxLayout(header)
         row.setContentsMargins(16, 8, 16, 8)
-        name = QLabel(_("Points redemption event"))
+        # The title and who is signed in give way first when the header is short of room
+        # (large print in English on a 1366-pixel laptop): shortened with "…", whole on hover.
+        name = ElidedLabel(_("Points redemption event"), mode=Qt.TextElideMode.ElideRight)
+        name.setObjectName("app_title")
         name.setProperty("role", "subtitle")
         row.addWidget(name)
         row.addStretch(1)
@@ -229,7 +264,7 @@ class MainWindow(QMainWindow):
             self.app.database, self.settings, signing_key=self._signing_key_held
         )
         row.addWidget(self.backup_status)
-        self.who = QLabel("")
+        self.who = ElidedLabel("", mode=Qt.TextElideMode.ElideRight)
         self.who.setObjectName("who")
         row.addWidget(self.who)
 
@@ -238,6 +273,11 @@ class MainWindow(QMainWindow):
         for code, label in LANGUAGES.items():
             self.language.addItem(label, code)
         self.language.setCurrentIndex(list(LANGUAGES).index(self.settings.language))
+        # Every language's name whole, whatever the print size ("简体中文" was cut by 9 px).
+        self.language.ensurePolished()
+        names = self.language.fontMetrics()
+        widest = max(names.horizontalAdvance(label) for label in LANGUAGES.values())
+        self.language.setMinimumWidth(widest + 56)  # the arrow, padding and border
         self.language.currentIndexChanged.connect(self._on_language)
         row.addWidget(self.language)
 
@@ -271,6 +311,10 @@ class MainWindow(QMainWindow):
             self.call_display.close()
             self.call_display.deleteLater()
             self.call_display = None
+        if self.customer_screen is not None:
+            self.customer_screen.close()
+            self.customer_screen.deleteLater()
+            self.customer_screen = None
         if self.recovery is not None:
             self.recovery.end()  # closed on purpose: nothing to recover next time
         super().closeEvent(event)
@@ -289,10 +333,52 @@ class MainWindow(QMainWindow):
             self.call_display.raise_()
         return self.call_display
 
+    def replay_call(self) -> None:
+        """Say the counter's latest call again on the public display (opened if it was
+        not: the call is said where the display is)."""
+        display = self.call_display
+        if display is None or not display.isVisible():
+            display = self.open_call_display()
+        display.replay()
+
     def refresh_call_display(self) -> None:
         """A desk called or finished someone: the display says so now."""
         if self.call_display is not None and self.call_display.isVisible():
             self.call_display.refresh()
+
+    # -- the screen turned to the customer -------------------------------------------------
+
+    def open_customer_screen(self) -> CustomerScreen:
+        """Show the customer screen (one per window): full screen on a second monitor when
+        there is one and the settings allow, else a window to drag to the customer's."""
+        if self.customer_screen is None:
+            from ui.customer_screen import CustomerScreen
+
+            self.customer_screen = CustomerScreen(self.settings)
+        self.update_customer_screen()
+        self.customer_screen.place(self.screen())
+        if QGuiApplication.platformName() != "offscreen":  # which cannot raise a window
+            self.customer_screen.raise_()
+        return self.customer_screen
+
+    def customer_changed_at(self, page: StationPage) -> None:
+        """A station's customer changed: shown if it is the station on screen."""
+        if page is self.current_station():
+            self.update_customer_screen()
+
+    def update_customer_screen(self) -> None:
+        """The customer of the station on screen, or the welcome: nobody signed in, the
+        idle lock, no station with a customer. Stations build their view when asked, in the
+        language now current, so a language switch re-renders it."""
+        screen = self.customer_screen
+        if screen is None:
+            return
+        view = None
+        if self.staff is not None and not self.locked and self.overview is not None:
+            page = self.current_station() if hasattr(self, "station_stack") else None
+            if page is not None:
+                view = page.customer_view()
+        screen.show_view(view, self.overview.name if self.overview else "")
 
     # -- the event database on the LAN ------------------------------------------------------
 
@@ -455,10 +541,23 @@ class MainWindow(QMainWindow):
         row.setSpacing(0)
         self.switcher = QListWidget()
         self.switcher.setObjectName("stations")
-        self.switcher.setFixedWidth(240 if not self.settings.large_print else 320)
+        self.switcher.setFixedWidth(240)  # large print: as narrow as its titles (_show_workspace)
         self.switcher.currentItemChanged.connect(self._on_station_chosen)
-        row.addWidget(self.switcher)
-        self.station_stack = QStackedWidget()
+        # Under the stations, not in the header: the header is full in large print at 1366 px.
+        side = QVBoxLayout()
+        side.setContentsMargins(0, 0, 0, 0)
+        side.setSpacing(0)
+        side.addWidget(self.switcher, 1)
+        self.customer_screen_button = QPushButton(_("Customer screen"))
+        self.customer_screen_button.setObjectName("customer_screen_button")
+        self.customer_screen_button.setToolTip(
+            _("Show the customer their masked details, changes, points and slips")
+        )
+        self.customer_screen_button.clicked.connect(self.open_customer_screen)
+        self.customer_screen_button.setVisible(self.settings.customer_screen != "off")
+        side.addWidget(self.customer_screen_button)
+        row.addLayout(side)
+        self.station_stack = CurrentPageStack()
         row.addWidget(self.station_stack, 1)
         return workspace
 
@@ -472,7 +571,7 @@ class MainWindow(QMainWindow):
     def _show_workspace(self, station: Station | None) -> None:
         assert self.staff is not None
         roles = " · ".join(role_label(r) for r in sorted(self.staff.roles))
-        self.who.setText(
+        self.who.set_whole(
             _("{name} ({no}) · {roles}").format(
                 name=self.staff.name, no=self.staff.staff_no, roles=roles
             )
@@ -482,12 +581,18 @@ class MainWindow(QMainWindow):
         self.switcher.clear()
         available = stations_for(self.staff.roles)
         station = station or home_station(self.staff.roles, available)
+        large = self.settings.large_print
         for number, choice in enumerate(available, start=1):
             title = station_label(choice)
-            item = QListWidgetItem(f"{title}  Ctrl+{number}" if number < 10 else title)
+            key = f"Ctrl+{number}" if number < 10 else ""
+            # Large print: the title alone, so the station keeps the width; the key is said
+            # when the pointer rests on it.
+            item = QListWidgetItem(f"{title}  {key}" if key and not large else title)
+            item.setToolTip(f"{title} ({key})" if key else title)
             item.setData(Qt.ItemDataRole.UserRole, choice)
             self.switcher.addItem(item)
         self.switcher.blockSignals(False)
+        self._fit_switcher()
         self.stack.setCurrentWidget(self.workspace)
         index = 0
         for i in range(self.switcher.count()):
@@ -498,6 +603,24 @@ class MainWindow(QMainWindow):
             self._on_station_chosen(self.switcher.currentItem(), None)
         if not self.locked:
             self.idle.arm()
+
+    def _fit_switcher(self) -> None:
+        """Large print: the switcher as wide as its longest title (the stations need the
+        room on a 1366-pixel laptop); normal print keeps 240 px with the keys shown."""
+        if not self.settings.large_print:
+            self.switcher.setFixedWidth(240)
+            return
+        self.switcher.ensurePolished()
+        metrics = self.switcher.fontMetrics()
+        widest = max(
+            (
+                metrics.horizontalAdvance(self.switcher.item(i).text())
+                for i in range(self.switcher.count())
+            ),
+            default=0,
+        )
+        # The theme's item padding (12 px a side) and a little air.
+        self.switcher.setFixedWidth(max(widest + 2 * 12 + 16, 140))
 
     def _signing_key_held(self) -> Any:
         """The event's signing key if this window's activation desk has it unlocked."""
@@ -532,6 +655,7 @@ class MainWindow(QMainWindow):
         except KioskError as error:  # the LAN is down: lock all the same
             self.connection_banner.show_state(False, str(error))
         self._show_lock()
+        self.update_customer_screen()  # the welcome: nothing of the customer stays
 
     def _where(self) -> str:
         station = self._current_station_id()
@@ -572,6 +696,7 @@ class MainWindow(QMainWindow):
             self.lock_page.deleteLater()
             self.lock_page = None
         self.idle.arm()
+        self.update_customer_screen()
         return None
 
     # -- after the app closed unexpectedly ----------------------------------------------------
@@ -693,12 +818,14 @@ class MainWindow(QMainWindow):
             self.pages[station] = page
             self.station_stack.addWidget(page)
         self.station_stack.setCurrentWidget(page)
+        self.update_customer_screen()  # the last station's customer goes at once
         self._note()
         try:
             with waiting(self):
                 page.load()
         except KioskError as error:
             QMessageBox.warning(self, cls.title(), str(error))
+        self.update_customer_screen()
 
     # -- preferences ------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Per-machine preferences kept in QSettings: language, large print, the event database URL
 this laptop joins, its counter's name, the booth's settings, the dashboard's alert limits,
-the idle lock, the backups and the free-space warning."""
+the idle lock, the backups, the free-space warning and the customer screen."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 ORGANIZATION = "kiosk"
 APPLICATION = "kiosk"
+CUSTOMER_SCREEN_MODES = ("auto", "window", "off")
 
 
 class Settings:
@@ -112,6 +113,29 @@ class Settings:
         self._s.setValue("desk/counter", " ".join(value.split()))
         self._s.sync()
 
+    # The spoken call on the public display (``kiosk.callvoice``).
+
+    @property
+    def call_volume(self) -> int:
+        """How loud the display speaks a call, 0 (silent: shown only) to 100."""
+        return _whole(self._s.value("call/volume", 80), 80, 0, 100)
+
+    @call_volume.setter
+    def call_volume(self, value: int) -> None:
+        self._s.setValue("call/volume", min(max(int(value), 0), 100))
+        self._s.sync()
+
+    @property
+    def voice_folder(self) -> str:
+        """The folder of the bank's own recordings of the call's words ("": ``voice`` in the
+        app's data folder); a file there replaces the shipped clip of the same name."""
+        return str(self._s.value("call/voice_folder", ""))
+
+    @voice_folder.setter
+    def voice_folder(self, value: str) -> None:
+        self._s.setValue("call/voice_folder", value)
+        self._s.sync()
+
     # The merchant booth: who is on duty, and whether a valid slip is redeemed without a
     # confirmation (busy booths with a single service).
 
@@ -182,6 +206,35 @@ class Settings:
     @idle_lock_seconds.setter
     def idle_lock_seconds(self, value: int) -> None:
         self._s.setValue("security/idle_lock_seconds", int(value))
+        self._s.sync()
+
+    # The screen turned to the customer (``ui.customer_screen``): "auto" puts it full screen
+    # on a second monitor when the laptop has one (opened at start, and by its header
+    # button); "window" keeps it a window the staff drag where they like (opened by the
+    # button); "off" has no customer screen at this laptop. The monitor's number (1 is the
+    # first) chooses among several; 0 takes the first that is not the staff's.
+
+    @property
+    def customer_screen(self) -> str:
+        value = str(self._s.value("ui/customer_screen", "auto"))
+        return value if value in CUSTOMER_SCREEN_MODES else "auto"
+
+    @customer_screen.setter
+    def customer_screen(self, value: str) -> None:
+        if value not in CUSTOMER_SCREEN_MODES:
+            raise ValueError(
+                f"The customer screen is one of {', '.join(CUSTOMER_SCREEN_MODES)}, not {value!r}."
+            )
+        self._s.setValue("ui/customer_screen", value)
+        self._s.sync()
+
+    @property
+    def customer_screen_number(self) -> int:
+        return _whole(self._s.value("ui/customer_screen_number", 0), 0, 0, 16)
+
+    @customer_screen_number.setter
+    def customer_screen_number(self, value: int) -> None:
+        self._s.setValue("ui/customer_screen_number", int(value))
         self._s.sync()
 
     # Automatic backups of the event database to a second place (a USB stick): the folder,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -18,7 +19,8 @@ from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.services.auth import sign_in
 from ui.context import AppContext
-from ui.widgets import centred_card, error_label, pin_field, staff_no_field
+from ui.theme import is_large_print
+from ui.widgets import ElidedLabel, centred_card, error_label, pin_field, staff_no_field
 
 
 class SignInPage(QWidget):
@@ -40,7 +42,10 @@ class SignInPage(QWidget):
         self.timezone = timezone
         self.setObjectName("page")
 
-        box = centred_card(self)
+        large = is_large_print()
+        # Large print: a wider, tighter card, so the event's name stays on one line and the
+        # page fits a 1366×768 laptop.
+        box = centred_card(self, width=980 if large else 640, compact=large)
         title = QLabel(event_name)
         title.setProperty("role", "title")
         title.setWordWrap(True)
@@ -49,13 +54,20 @@ class SignInPage(QWidget):
         subtitle.setProperty("role", "subtitle")
         box.addWidget(subtitle)
 
-        box.addWidget(QLabel(_("Staff number")))
+        # Each label beside its field: two lines fewer, so large print fits a 768-pixel
+        # laptop with the demo's hint under the button.
+        fields = QFormLayout()
+        fields.setContentsMargins(0, 6, 0, 0)
         self.staff_no = staff_no_field("staff_no", _("e.g. R001"))
-        box.addWidget(self.staff_no)
-
-        box.addWidget(QLabel(_("PIN")))
         self.pin = pin_field("pin")
-        box.addWidget(self.pin)
+        for words, field in ((_("Staff number"), self.staff_no), (_("PIN"), self.pin)):
+            label = QLabel(words)
+            label.setBuddy(field)
+            field.ensurePolished()  # the theme's height (60 px in large print)
+            label.setMinimumHeight(field.sizeHint().height())  # the words level with the field
+            label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            fields.addRow(label, field)
+        box.addLayout(fields)
 
         self.error = error_label()
         box.addWidget(self.error)
@@ -84,21 +96,18 @@ class SignInPage(QWidget):
         if on_choose_database is not None:
             # Which event database this laptop joins: its own file or the venue's server.
             where = QHBoxLayout()
-            self.database_label = QLabel(
+            # A long path or server address is shortened in the middle, never widens the
+            # window past the screen; the whole of it on hover.
+            self.database_label = ElidedLabel(
                 _("Event database: {url}").format(url=describe_url(app.database.url))
             )
             self.database_label.setProperty("role", "hint")
-            # A long path or server address is cut, never widens the window past the screen
-            # (the hidden sign-in page counts in the window's minimum width).
-            self.database_label.setMinimumWidth(1)
-            self.database_label.setToolTip(self.database_label.text())
-            where.addWidget(self.database_label)
+            where.addWidget(self.database_label, 1)
             change = QPushButton(_("Event database…"))
             change.setObjectName("choose_database")
             change.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # typing goes to staff no. and PIN
             change.clicked.connect(on_choose_database)
             where.addWidget(change)
-            where.addStretch(1)
             outer = self.layout()  # the page's column, below the card
             assert isinstance(outer, QVBoxLayout)
             outer.addLayout(where)

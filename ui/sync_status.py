@@ -64,7 +64,9 @@ class SyncStatus(QLabel):
         process.errorOccurred.connect(self._on_error)
         self.process = process
         self._output = b""
-        process.start(sys.executable, ["-m", "cli.main", "sync", "push", "--progress-lines"])
+        # Frozen (the installed build, freeze/), the program is ``kiosk`` itself.
+        module = [] if getattr(sys, "frozen", False) else ["-m", "cli.main"]
+        process.start(sys.executable, [*module, "sync", "push", "--progress-lines"])
 
     def _on_output(self) -> None:
         if self.process is None:

@@ -9,7 +9,7 @@ import time
 from importlib import resources
 from typing import TYPE_CHECKING, ClassVar
 
-from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, QRegularExpression, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -44,24 +44,66 @@ def pin_field(object_name: str) -> QLineEdit:
     return field
 
 
-def centred_card(page: QWidget) -> QVBoxLayout:
+def centred_card(page: QWidget, *, width: int = 640, compact: bool = False) -> QVBoxLayout:
     """Lay ``page`` out as one card in the middle (sign-in, lock screen); returns the card's
-    layout to fill."""
+    layout to fill. ``width`` is the card's widest; ``compact`` tightens its margins and
+    spacing (large print on a 768-pixel laptop)."""
     card = QFrame()
     card.setObjectName("card")
-    card.setMaximumWidth(640)
+    card.setMaximumWidth(width)
     box = QVBoxLayout(card)
-    box.setContentsMargins(36, 28, 36, 28)
-    box.setSpacing(12)
+    box.setContentsMargins(*((28, 16, 28, 16) if compact else (36, 28, 36, 28)))
+    box.setSpacing(6 if compact else 12)
     row = QHBoxLayout()
     row.addStretch(1)
-    row.addWidget(card, 3)
+    row.addWidget(card, 6 if compact else 3)
     row.addStretch(1)
     outer = QVBoxLayout(page)
     outer.addStretch(1)
     outer.addLayout(row)
     outer.addStretch(2)
     return box
+
+
+class ElidedLabel(QLabel):
+    """One line that shows as much of a long text as fits, "…" in the middle for the rest
+    (a file path or server address); the whole text on hover. It asks for the whole text's
+    width and takes less without widening the window."""
+
+    def __init__(
+        self,
+        text: str = "",
+        parent: QWidget | None = None,
+        mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle,
+    ) -> None:
+        super().__init__(text, parent)
+        self.mode = mode
+        self.whole = text
+        self.setToolTip(text)
+        self.setMinimumWidth(1)
+
+    def set_whole(self, text: str) -> None:
+        """A new text, shortened to the label's width as it is now."""
+        self.whole = text
+        self.setToolTip(text)
+        self.setText(text)
+        self._elide()
+        self.updateGeometry()
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(self.fontMetrics().horizontalAdvance(self.whole) + 4, hint.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(
+            self.whole, self.mode, max(self.contentsRect().width() - 2, 0)
+        )
+        if shown != self.text():
+            self.setText(shown)
 
 
 def error_label() -> QLabel:

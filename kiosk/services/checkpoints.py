@@ -12,7 +12,7 @@ signing are one transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
@@ -112,9 +112,11 @@ class Verification:
         return self.chain.intact and not self.checkpoints.problems and self.coverage.complete
 
 
-def verify(uow: UnitOfWork, found: list[Checkpoint] | None = None) -> Verification:
+def verify(uow: UnitOfWork, found: checkpoint.Found | None = None) -> Verification:
     """Check the chain, compare it with the database's checkpoints and ``found`` (from a
-    backup folder, the ledger or a file), and check every money row is accounted for."""
+    backup folder, the ledger or a file; its damaged lines are problems too), and check every
+    money row is accounted for."""
+    found = found or checkpoint.Found()
     try:
         public = {key.hex(): value for key, value in keys.public_keys(uow).items()}
     except NoEventError:  # a database before its event: a chain, no key, no checkpoint
@@ -132,7 +134,8 @@ def verify(uow: UnitOfWork, found: list[Checkpoint] | None = None) -> Verificati
                 select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id)
             )
         ]
-        known = checkpoint.in_database(s, code) + list(found or [])
+        known = checkpoint.in_database(s, code) + found.checkpoints
         compared = checkpoint.compare(records, known, public, code)
+        compared = replace(compared, problems=[*found.damaged, *compared.problems])
         rows = audit.coverage(s)
     return Verification(chain, compared, rows)

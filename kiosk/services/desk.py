@@ -50,11 +50,13 @@ from kiosk.models import (
     VisitStep,
 )
 from kiosk.permissions import Action, require
+from kiosk.points import available_points
 from kiosk.privacy import SEALED_FIELDS
 from kiosk.search import index_customer
 from kiosk.search_keys import customer_keys
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
+from kiosk.services.gate import event_today
 from kiosk.services.reception import next_ticket_and_waiting, ticket_label
 from kiosk.uow import UnitOfWork
 
@@ -361,10 +363,18 @@ def call_next(
 def _record_call(
     s: Session, entry: QueueEntry, staff: StaffSession, desk: str, now: datetime, timezone: str
 ) -> Called:
-    s.add(
-        VisitStep(
-            visit_id=entry.visit_id, step="called", at=now, staff_id=staff.staff_id, note=desk
-        )
+    # A Core INSERT noted for the audit as the ORM's flush would note it: sparing the flush
+    # (issue #23); nothing in the call reads the step back.
+    audit.insert_noted(
+        s,
+        VisitStep,
+        {
+            "visit_id": entry.visit_id,
+            "step": "called",
+            "at": now,
+            "staff_id": staff.staff_id,
+            "note": desk,
+        },
     )
     audit.append(
         s,
@@ -1052,3 +1062,14 @@ def field_status(
             raise DeskError(_("This customer no longer exists."))
         gaps = governance_gaps(customer, now.astimezone(ZoneInfo(event.timezone)).date())
         return {field: gaps.get(field, "ok") for field in FIELDS}
+
+
+def points_to_spend(uow: UnitOfWork, customer_id: int, *, clock: Clock | None = None) -> int:
+    """The points the customer can spend today, for the screen turned to them at the service
+    desk (``kiosk.customer_view``): what the activation desk will offer them."""
+    with uow:
+        event = current_event(uow.session)
+        customer = uow.session.get(Customer, customer_id)
+        if customer is None:
+            raise DeskError(_("This customer no longer exists."))
+        return available_points(uow.session, customer, event_today(event, clock))

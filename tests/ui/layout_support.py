@@ -198,6 +198,10 @@ def _cut_header(header: QHeaderView) -> list[str]:
         return []
     metrics = QFontMetrics(header.font())
     found = []
+    table = header.parentWidget()
+    scrolls = isinstance(table, QAbstractScrollArea) and (
+        table.horizontalScrollBarPolicy() != Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+    )
     for section in range(header.count()):
         if header.isSectionHidden(section):
             continue
@@ -206,6 +210,13 @@ def _cut_header(header: QHeaderView) -> list[str]:
         size = header.sectionSize(section)
         if title and size + SLACK < need:
             found.append(f"column {title!r}: {size} px wide, its title needs {need} px")
+        # A table that cannot scroll sideways cuts a column at its right edge instead.
+        end = header.sectionViewportPosition(section) + size
+        if not scrolls and end > header.viewport().width() + SLACK:
+            found.append(
+                f"column {title!r}: cut by the table's edge, it ends at {end} px "
+                f"of {header.viewport().width()}"
+            )
     return found
 
 

@@ -355,7 +355,7 @@ def test_the_windows_backups_sign_a_checkpoint_once_the_desk_holds_the_key(
         with database.unit_of_work() as uow:
             records = uow.session.scalar(select(func.count(AuditRecord.id)))
         assert first[0][1] == records - 1  # the chain's head then; its own record came after
-        kept = checkpoint.read_folder(usb)
+        kept = checkpoint.read_folder(usb).checkpoints
         assert [(c.reason, c.count) for c in kept] == first
         # The next backup signs the next head.
         qtbot.wait(2)  # backups are named to the millisecond

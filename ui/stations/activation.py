@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.cart import Cart
 from kiosk.changeset import Changes
+from kiosk.customer_view import CustomerView, activation_view
 from kiosk.errors import KioskError, OutcomeUnknown
 from kiosk.i18n import _, n_
 from kiosk.idempotency import RequestMismatch
@@ -200,6 +201,7 @@ class ActivationStation(StationPage):
         self.finish_button.clicked.connect(self.finish)
         self.requeue_button.clicked.connect(self.requeue)
         self.statement_button.clicked.connect(self.show_statement)
+        self.bind(Qt.Key.Key_R, self.queue_panel.replay_call, Qt.KeyboardModifier.ControlModifier)
         self.bind(Qt.Key.Key_F3, self.toggle_view)
         self.bind(Qt.Key.Key_F5, self.call_next)
         for step, key in STEP_KEYS.items():
@@ -821,6 +823,22 @@ class ActivationStation(StationPage):
         self.cart_panel.show_cart(
             self.cart, self.offers, self._balance(), self.catalog_panel.quota_problems(self.cart)
         )
+        self.customer_changed()  # the customer screen lists what was chosen for them
+
+    def customer_view(self) -> CustomerView | None:
+        """The customer at the desk as they may see it: masked name, ticket, points to
+        spend, the services chosen and the slips issued, each with its points."""
+        customer = self.customer
+        if customer is None:
+            return None
+        return activation_view(
+            customer.masked_name,
+            self.called.ticket if self.called else "",
+            customer.balance,
+            self._slip_rows,
+            self.cart.lines,
+            self.offers,
+        )
 
     def set_quantity(self, code: str, quantity: int) -> None:
         if self.cart_panel.updating:
@@ -1123,6 +1141,7 @@ class ActivationStation(StationPage):
         if self.customer is None:
             self._slip_rows = []
         self.slips_panel.show_rows(self._slip_rows)
+        self.customer_changed()  # each slip on the customer screen as it is issued
 
     def show_timeline(self) -> None:
         self.timeline.clear()

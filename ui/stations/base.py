@@ -17,6 +17,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QWidget
 
 from kiosk.changeset import Changes
+from kiosk.customer_view import CustomerView
 from kiosk.errors import KioskError
 from kiosk.labels import station_label
 from kiosk.roles import Station
@@ -106,3 +107,16 @@ class StationPage(QWidget):
     def refresh_live(self) -> None:
         """Another station changed the event (``ui.live``): refresh the lists and figures on
         screen, never a field being typed in. Stations without shared lists do nothing."""
+
+    def customer_view(self) -> CustomerView | None:
+        """What the customer at this desk may see on the screen turned to them
+        (``ui.customer_screen``): masked values only; None for no customer (the welcome).
+        Desks with a customer in front of them refine it."""
+        return None
+
+    def customer_changed(self) -> None:
+        """The customer at this desk, or what they may see, changed: the window's customer
+        screen shows it now (only while this station is the one on screen)."""
+        changed = getattr(self.window(), "customer_changed_at", None)
+        if callable(changed):
+            changed(self)

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -173,8 +173,13 @@ class KycFormPanel(QFrame):
         self.setObjectName("card")
         self.loading = False  # filling the form in: not an edit
         self._end_before_long_term = ""
-        form = QFormLayout(self)
-        form.setVerticalSpacing(3)
+        # A grid of label | field rows, in one column or two as the width allows
+        # (``fit_to``): large print on a wide screen shows every field at once.
+        self.grid = QGridLayout(self)
+        self.grid.setVerticalSpacing(3)
+        self.grid.setHorizontalSpacing(12)
+        self.columns = 0
+        self.rows: list[tuple[QLabel, QVBoxLayout]] = []
         self.station_keys = StationKeysFirst(page)
         self.inputs: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
@@ -206,7 +211,14 @@ class KycFormPanel(QFrame):
             box.setSpacing(2)
             box.addLayout(line)
             box.addWidget(error)
-            form.addRow(kyc_field_label(field), box)
+            label = QLabel(kyc_field_label(field))
+            label.setObjectName(f"label_{field}")
+            label.setBuddy(widget)
+            # As tall as its field, the words in the middle of the field's line.
+            label.setMinimumHeight(widget.sizeHint().height())
+            label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            self.rows.append((label, box))
+        self.fit_to(0)
 
         for widget in self.inputs.values():
             if isinstance(widget, QLineEdit):
@@ -221,6 +233,37 @@ class KycFormPanel(QFrame):
         valid_to = self.inputs["id_valid_to"]
         assert isinstance(valid_to, DateField)
         valid_to.textEdited.connect(self._on_end_date_typed)
+
+    def column_width(self) -> int:
+        """The least width one column of label, field and mark reads well in."""
+        metrics = self.fontMetrics()
+        label = max(row[0].sizeHint().width() for row in self.rows)
+        field = metrics.horizontalAdvance("440106********001X") + 40  # a masked ID number
+        mark = max(metrics.horizontalAdvance(f"✓ {_('ok')}"), 70) + 24  # "expired" and such
+        return label + field + mark + 2 * self.grid.horizontalSpacing()
+
+    def fit_to(self, width: int) -> None:
+        """Two columns when ``width`` (what the form's place shows) has room for them, else
+        one; the fields keep their order, down the first column then the second."""
+        margins = self.grid.contentsMargins()
+        room = width - margins.left() - margins.right() - 2 * self.frameWidth()
+        columns = 2 if room >= 2 * self.column_width() + 3 * self.grid.horizontalSpacing() else 1
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for label, box in self.rows:
+            self.grid.removeWidget(label)
+            self.grid.removeItem(box)
+        per_column = -(-len(self.rows) // columns)
+        for index, (label, box) in enumerate(self.rows):
+            row, column = index % per_column, index // per_column
+            self.grid.addWidget(label, row, 2 * column, Qt.AlignmentFlag.AlignTop)
+            # At the top of its row: a sentence under the field beside it makes rows taller.
+            self.grid.addLayout(box, row, 2 * column + 1, Qt.AlignmentFlag.AlignTop)
+        for column in range(4):
+            self.grid.setColumnStretch(column, 1 if column % 2 and column // 2 < columns else 0)
+        for row in range(len(self.rows) + 1):  # short columns stay at the top
+            self.grid.setRowStretch(row, 1 if row == per_column else 0)
 
     def _on_changed(self) -> None:
         if not self.loading:

@@ -10,7 +10,8 @@ as the RM works through it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -38,6 +39,19 @@ from ui.theme import is_large_print
 from ui.widgets import ResultBanner, Tone
 
 RM_COLUMN = 0  # shown to a supervisor only
+# The columns in the order they give way when the list is narrow (large print): the name,
+# phone, slot and whether reminded always; the SMS's title names the customer number.
+COLUMN_ORDER = (2, 3, 6, 4, RM_COLUMN, 5, 1)
+
+
+def fit_choices(box: QComboBox) -> None:
+    """A choice box as wide as its longest choice, arrow and padding included."""
+    box.ensurePolished()
+    metrics = box.fontMetrics()
+    widest = max(
+        (metrics.horizontalAdvance(box.itemText(i)) for i in range(box.count())), default=0
+    )
+    box.setMinimumWidth(widest + 56)
 
 
 class MyCustomersStation(StationPage):
@@ -55,6 +69,8 @@ class MyCustomersStation(StationPage):
         layout.setSpacing(8)
         title = QLabel(self.title())
         title.setProperty("role", "title")
+        # Large print: the switcher names the station; its room goes to the list's rows.
+        title.setVisible(not is_large_print())
         layout.addWidget(title)
         hint = QLabel(
             _(
@@ -114,6 +130,8 @@ class MyCustomersStation(StationPage):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setColumnHidden(RM_COLUMN, not self.supervisor)
+        # The columns that fit the list's width (``_fit_columns``), as the viewport says it.
+        self.table.viewport().installEventFilter(self)
         self.table.itemSelectionChanged.connect(self.show_text)
         layout.addWidget(self.table, 1)
 
@@ -151,6 +169,7 @@ class MyCustomersStation(StationPage):
             (ContactChannel.WECHAT, _("WeChat")),
         ):
             self.channel.addItem(label, str(channel))
+        fit_choices(self.channel)
         marks.addWidget(self.channel)
         self.mark_button = QPushButton(_("Mark as reminded today"))
         self.mark_button.setObjectName("mark_my_reminded")
@@ -176,6 +195,7 @@ class MyCustomersStation(StationPage):
             self.rm.addItem(_("All RMs"), "")
             for number, name in self.listed.rms:
                 self.rm.addItem(f"{number} {name}", number)
+            fit_choices(self.rm)
             self.rm.blockSignals(False)
         self.show_rows()
 
@@ -219,12 +239,39 @@ class MyCustomersStation(StationPage):
             if customer.reminder.customer_no in keep:
                 self.table.selectRow(r)
         self.table.setSelectionMode(mode)
+        self._fit_columns()
         self.count.setText(
             _("Reminded {n} / {m} confirmed customers").format(
                 n=self.listed.reminded, m=len(customers)
             )
         )
         self.show_text()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return super().eventFilter(watched, event)
+
+    def _fit_columns(self) -> None:
+        """As many columns as the list's width shows without scrolling sideways, in the
+        order of ``COLUMN_ORDER``; the RM's column only for a supervisor."""
+        header = self.table.horizontalHeader()
+        room = self.table.viewport().width() - 2  # rounding
+        bold = header.font()
+        bold.setBold(True)  # the theme's column titles
+        titles = QFontMetrics(bold)
+        used = 0
+        shown = set()
+        for index, column in enumerate(COLUMN_ORDER):
+            if column == RM_COLUMN and not self.supervisor:
+                continue
+            title = str(self.table.horizontalHeaderItem(column).text())
+            width = max(self.table.sizeHintForColumn(column), titles.horizontalAdvance(title) + 16)
+            if index < 2 or used + width <= room:
+                shown.add(column)
+                used += width
+        for column in range(self.table.columnCount()):
+            self.table.setColumnHidden(column, column not in shown)
 
     def current(self) -> reminding.MyCustomer | None:
         """The customer whose SMS is shown: the current row when selected, else the first

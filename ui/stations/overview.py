@@ -9,6 +9,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -64,6 +65,16 @@ def make_table(headers: list[str], rows: list[list[object]], numeric: set[int]) 
     table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     height = header.sizeHint().height() + sum(table.rowHeight(r) for r in range(len(rows)))
     table.setFixedHeight(height + 2 * table.frameWidth())
+    # Never narrower than its columns: a table that cannot scroll sideways would cut the last
+    # ones at its edge ("Redeem by" at 1366 pixels in English).
+    bold = header.font()
+    bold.setBold(True)  # the theme's column titles
+    titles = QFontMetrics(bold)
+    widths = [
+        max(table.sizeHintForColumn(c), titles.horizontalAdvance(headers[c]) + 16)
+        for c in range(len(headers))
+    ]
+    table.setMinimumWidth(sum(widths) + 2 * table.frameWidth() + 2)
     return table
 
 
@@ -73,6 +84,8 @@ class OverviewStation(StationPage):
     def __init__(self, context: StationContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
         self.overview: EventOverview | None = None
+        self.side_by_side = False  # slots and offers in two columns (``_fits_side_by_side``)
+        self._needs = 0  # the width two columns need, from the last build
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         self.scroll = QScrollArea()
@@ -88,10 +101,26 @@ class OverviewStation(StationPage):
 
     def load(self) -> None:
         self.overview = event_overview(self.context.uow())
+        self._show()
+
+    def _show(self) -> None:
+        assert self.overview is not None
         body = QWidget()
         body.setObjectName("page")
         self._build(body, self.overview)
         self.scroll.setWidget(body)
+
+    def _fits_side_by_side(self) -> bool:
+        """Slots and offers beside each other only in normal print and when both tables
+        keep every column at the width the page has; else the offers go below."""
+        return not is_large_print() and 0 < self._needs <= self.scroll.viewport().width()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.overview is not None and self._fits_side_by_side() != self.side_by_side:
+            position = self.scroll.verticalScrollBar().value()
+            self._show()  # no read: the same figures, laid out for the new width
+            self.scroll.verticalScrollBar().setValue(position)
 
     def _build(self, body: QWidget, ov: EventOverview) -> None:
         zone = ZoneInfo(ov.timezone)
@@ -191,7 +220,16 @@ class OverviewStation(StationPage):
             offer_rows,
             numeric={3, 4},
         )
-        if is_large_print():  # two columns no longer fit: offers go below
+        margins = layout.contentsMargins()
+        self._needs = (
+            self.slot_table.minimumWidth()
+            + self.offer_table.minimumWidth()
+            + grid.horizontalSpacing()
+            + margins.left()
+            + margins.right()
+        )
+        self.side_by_side = self._fits_side_by_side()
+        if not self.side_by_side:  # two columns do not fit: offers go below
             grid.addWidget(_label(_("Merchants and services"), "subtitle"), 4, 0)
             grid.addWidget(self.offer_table, 5, 0)
         else:

@@ -47,6 +47,10 @@ class QueuePanel(QWidget):
         self.display_button = QPushButton(_("Public display"))
         if display_name:
             self.display_button.setObjectName(display_name)
+        # The public display speaks each call once; Ctrl+R (the desks bind it to
+        # ``replay_call``) says it again. A key, not one more button: in large print the
+        # desk's column has no room for it at 1366 px; the display has its own button.
+        self.display_button.setToolTip(_("Ctrl+R plays the latest call again"))
         self.waiting_label = QLabel(_("Waiting"))
         if count_in_label:
             self.waiting_label.setObjectName("waiting_count")
@@ -70,6 +74,14 @@ class QueuePanel(QWidget):
         self._above = self.column.count()  # where ``add_above`` inserts
         self.column.addWidget(self.waiting_label)
         self.column.addWidget(self.queue, 1)
+
+    def replay_call(self) -> None:
+        """The public display (the window's, opened if need be) says the latest call again."""
+        if self.counter.ensure() is None:
+            return
+        replay = getattr(self.window(), "replay_call", None)
+        if callable(replay):
+            replay()
 
     def add_above(self, widget: QWidget) -> None:
         """A widget of the station's own between the buttons and the list."""

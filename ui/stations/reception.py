@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -66,6 +68,18 @@ __all__ = ["ReceptionStation", "WalkInDialog"]
 SEARCH_DELAY_MS = 60  # lets a scanner burst finish before searching
 
 
+class FoldingLabel(QLabel):
+    """A line that takes no room while it says nothing (the search's "3 found")."""
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setVisible(bool(text))
+
+    def clear(self) -> None:
+        super().clear()
+        self.setVisible(False)
+
+
 class ReceptionStation(StationPage):
     station = Station.RECEPTION
     shows = frozenset({"visits", "customers", "setup"})
@@ -83,8 +97,9 @@ class ReceptionStation(StationPage):
             _("Scan the invitation, or type a name, initials, phone last 4, customer no.")
         )
         self.field.installEventFilter(KeepFocus(self.field))
-        self.hint = QLabel("")
+        self.hint = FoldingLabel("")
         self.hint.setObjectName("search_hint")
+        self.hint.setWordWrap(True)
         self.hint.setProperty("role", "hint")
         self.walk_in_button = QPushButton(_("Walk-in (F2)"))
         self.walk_in_button.setObjectName("walk_in")
@@ -97,6 +112,7 @@ class ReceptionStation(StationPage):
         self.print_banner = PrintBanner(_("Print again (F4)"))
 
         self.model = HitModel()
+        self._widths: dict[int, int] = {}  # each column's width for its longest sample
         self.table = QTableView()
         self.table.setObjectName("results")
         self.table.setModel(self.model)
@@ -139,14 +155,6 @@ class ReceptionStation(StationPage):
         top.addWidget(self.field, 1)
         top.addWidget(self.camera_button)
         top.addWidget(self.walk_in_button)
-        actions = QHBoxLayout()
-        actions.addWidget(self.route, 1)
-        actions.addWidget(self.check_in_button, 1)
-        more = QHBoxLayout()
-        more.addWidget(self.undo_button)
-        more.addWidget(self.reprint_button)
-        more.addWidget(self.statement_button)
-        right = QVBoxLayout()
         # The card scrolls inside its place: a walk-in's long to-do list in large print on a
         # 768-pixel laptop would otherwise squeeze its lines over each other.
         card_scroll = QScrollArea()
@@ -155,19 +163,62 @@ class ReceptionStation(StationPage):
         card_scroll.setFrameShape(QFrame.Shape.NoFrame)
         card_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps the keyboard
         card_scroll.setWidget(self.card_view)
+        right = QVBoxLayout()
         right.addWidget(card_scroll, 1)
-        right.addLayout(actions)
-        right.addLayout(more)
-        middle = QHBoxLayout()
-        middle.addWidget(self.table, 14)
-        middle.addLayout(right, 7)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 14, 18, 14)
         layout.addLayout(top)
-        layout.addWidget(self.hint)
-        layout.addLayout(side_by_side(self.banner, self.print_banner))
+        middle = QHBoxLayout()
+        if is_large_print():
+            # Large print: two columns, what happened on the left (the list while searching,
+            # the check-in's and the ticket's banners one above the other, the slots), the
+            # card and every action on the right, where the card keeps most of the height.
+            # The list is folded away while it is empty, so the banners and slots get it.
+            self.field.setPlaceholderText(_("Scan, or type a name, phone or customer no."))
+            self.field.setToolTip(
+                _("Scan the invitation, or type a name, initials, phone last 4, customer no.")
+            )
+            self.model.modelReset.connect(self._fold_list)
+            left = QVBoxLayout()
+            left.addWidget(self.hint)  # "7 found" above the list it counts
+            for banner in (self.banner, self.print_banner):
+                left.addWidget(banner)
+            left.addWidget(self.table, 1)
+            left.addStretch(0)
+            left.addWidget(self.slots)
+            actions = QGridLayout()
+            actions.addWidget(self.route, 0, 0)
+            actions.addWidget(self.check_in_button, 0, 1)
+            # The two longest labels (undo, print again) in different columns, so the card's
+            # column asks for less width and the list keeps its key columns.
+            actions.addWidget(self.undo_button, 1, 0)
+            actions.addWidget(self.statement_button, 1, 1)
+            actions.addWidget(self.reprint_button, 2, 0, 1, 2)
+            right.addLayout(actions)
+            middle.addLayout(left, 5)
+            middle.addLayout(right, 7)
+            self._fold_list()
+        else:
+            actions = QHBoxLayout()
+            actions.addWidget(self.route, 1)
+            actions.addWidget(self.check_in_button, 1)
+            more = QHBoxLayout()
+            more.addWidget(self.undo_button)
+            more.addWidget(self.reprint_button)
+            more.addWidget(self.statement_button)
+            right.addLayout(actions)
+            right.addLayout(more)
+            middle.addWidget(self.table, 14)
+            middle.addLayout(right, 7)
+            layout.addWidget(self.hint)
+            layout.addLayout(side_by_side(self.banner, self.print_banner))
         layout.addLayout(middle, 1)
-        layout.addWidget(self.slots)
+        if not is_large_print():
+            layout.addWidget(self.slots)
+        # The columns that fit the list's width (``_fit_columns``), as the viewport says it;
+        # the last one stretches, and its rounding must not bring a sideways scroll bar.
+        self.table.viewport().installEventFilter(self)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         self.search_timer = QTimer(self)
         self.search_timer.setSingleShot(True)
@@ -226,10 +277,45 @@ class ReceptionStation(StationPage):
     # -- loading -----------------------------------------------------------------------------
 
     def _size_columns(self) -> None:
-        # Large print: name, phone, branch and status only; the card shows the rest.
-        for column in (HitModel.ID, HitModel.RM, HitModel.SLOT):
-            self.table.setColumnHidden(column, is_large_print())
         self._set_widths()
+        self._fit_columns()
+
+    def _fold_list(self) -> None:
+        """Large print: the list only while it lists someone (the banners and slots below
+        it have its room the rest of the time)."""
+        self.table.setVisible(self.model.rowCount() > 0)
+
+    # The columns in the order they give way when the list is narrow: name, phone and
+    # status always; the card shows the rest of the selected customer.
+    COLUMN_ORDER = (
+        HitModel.NAME,
+        HitModel.PHONE,
+        HitModel.STATUS,
+        HitModel.BRANCH,
+        HitModel.SLOT,
+        HitModel.RM,
+        HitModel.ID,
+    )
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return super().eventFilter(watched, event)
+
+    def _fit_columns(self) -> None:
+        """As many columns as the list's width shows without scrolling sideways, in the
+        order of ``COLUMN_ORDER`` (name, phone and status always; the card shows the rest
+        of the selected customer), in the table's own order on screen."""
+        room = self.table.viewport().width() - 2  # rounding
+        used = 0
+        shown = []
+        for index, column in enumerate(self.COLUMN_ORDER):
+            width = self._widths.get(column, 100)
+            if index < 3 or used + width <= room:
+                shown.append(column)
+                used += width
+        for column in range(self.model.columnCount()):
+            self.table.setColumnHidden(column, column not in shown)
 
     def _set_widths(self) -> None:
         """Column widths from the font once (after the style sheet applied), not measured from
@@ -243,11 +329,17 @@ class ReceptionStation(StationPage):
             "珠江新城支行",
             "李梓云",
             "下午场",
+            max((_("Checked in"), _("Walk-in"), _("Not invited")), key=metrics.horizontalAdvance),
         )
+        bold = self.table.horizontalHeader().font()
+        bold.setBold(True)  # the theme's column titles
+        titles = QFontMetrics(bold)
         for column, sample in enumerate(samples):
             title = str(self.model.headerData(column, Qt.Orientation.Horizontal))
-            width = max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(title))
-            self.table.horizontalHeader().resizeSection(column, width + 14)
+            width = max(metrics.horizontalAdvance(sample), titles.horizontalAdvance(title) + 8)
+            if column != HitModel.STATUS:  # the last column stretches into what is left
+                self.table.horizontalHeader().resizeSection(column, width + 14)
+            self._widths[column] = width + 14
 
     def load(self) -> None:
         unprinted = self.context.app.unprinted_ticket

@@ -29,10 +29,16 @@ class CustomerCardView(QFrame):
         super().__init__(parent)
         self.setObjectName("card")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(18, 14, 18, 14)
+        if is_large_print():  # every line counts on a 768-pixel laptop
+            layout.setContentsMargins(14, 6, 14, 6)
+            layout.setSpacing(2)
+        else:
+            layout.setContentsMargins(18, 14, 18, 14)
         self.name = QLabel("")
         self.name.setObjectName("card_name")
-        self.name.setProperty("role", "title")
+        # Large print: the name a size smaller than a title, so the whole card fits beside
+        # the list on a 768-pixel laptop (it is still the largest line of the card).
+        self.name.setProperty("role", "subtitle" if is_large_print() else "title")
         self.identity = QLabel("")
         self.identity.setProperty("role", "hint")
         self.slot = QLabel("")
@@ -170,6 +176,7 @@ class SlotPanel(QFrame):
         self.grid = QGridLayout(self)
         self.grid.setContentsMargins(14, 8, 14, 8)
         self.rows: dict[str, tuple[QLabel, QProgressBar]] = {}
+        self.stacked = is_large_print()
         self.warning = QLabel("")
         self.warning.setObjectName("slot_warning")
         self.warning.setProperty("role", "error")
@@ -181,8 +188,14 @@ class SlotPanel(QFrame):
             if slot.code not in self.rows:
                 label, bar = QLabel(""), QProgressBar()
                 bar.setTextVisible(False)
-                self.grid.addWidget(label, row, 0)
-                self.grid.addWidget(bar, row, 1)
+                if self.stacked:  # large print, a narrow column: the words wrap, bar below
+                    label.setWordWrap(True)
+                    bar.setMaximumHeight(16)
+                    self.grid.addWidget(label, 2 * row, 0, 1, 2)
+                    self.grid.addWidget(bar, 2 * row + 1, 0, 1, 2)
+                else:
+                    self.grid.addWidget(label, row, 0)
+                    self.grid.addWidget(bar, row, 1)
                 self.rows[slot.code] = (label, bar)
             label, bar = self.rows[slot.code]
             text = _("{label}: {arrived} arrived of {expected} expected (capacity {capacity})")
@@ -193,8 +206,13 @@ class SlotPanel(QFrame):
                 capacity=slot.capacity,
             )
             label.setText(("▶ " + text) if slot.is_current else text)
-            label.setProperty("role", "subtitle" if slot.is_current else "")
-            label.style().polish(label)
+            if self.stacked:  # the slot on now in bold, not larger: the column is narrow
+                font = label.font()
+                font.setBold(slot.is_current)
+                label.setFont(font)
+            else:
+                label.setProperty("role", "subtitle" if slot.is_current else "")
+                label.style().polish(label)
             bar.setRange(0, max(slot.capacity, slot.arrived, 1))
             bar.setValue(slot.arrived)
             if slot.is_current and slot.over_capacity:
@@ -204,7 +222,8 @@ class SlotPanel(QFrame):
                         "{capacity}. Ask early arrivals to wait."
                     ).format(label=slot.label, arrived=slot.arrived, capacity=slot.capacity)
                 )
-        self.grid.addWidget(self.warning, len(slots), 0, 1, 2)
+        self.warning.setWordWrap(True)
+        self.grid.addWidget(self.warning, (2 if self.stacked else 1) * len(slots), 0, 1, 2)
         self.warning.setText(" ".join(warnings))
         self.warning.setVisible(bool(warnings))
         self.grid.setColumnStretch(1, 1)

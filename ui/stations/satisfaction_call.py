@@ -30,6 +30,7 @@ from kiosk.services import feedback
 from kiosk.services.feedback import SlipAfter, feedback_category_label
 from ui.operations import run
 from ui.stations.base import StationPage
+from ui.theme import is_large_print
 from ui.widgets import ScanField
 
 
@@ -44,7 +45,7 @@ class SatisfactionCallDialog(QDialog):
         self.found: SlipAfter | None = None
         self.request_id = uuid.uuid4().hex  # saving twice records the call once
         self.setWindowTitle(_("Satisfaction call"))
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(720 if is_large_print() else 560)
         layout = QVBoxLayout(self)
         find = QHBoxLayout()
         self.slip = ScanField()
@@ -87,13 +88,21 @@ class SatisfactionCallDialog(QDialog):
             button = QPushButton(str(score))
             button.setObjectName(f"score_{score}")
             button.setCheckable(True)
-            button.setMinimumWidth(48)
+            button.ensurePolished()  # the theme's padding: large print needs more than 48 px
+            button.setMinimumWidth(max(48, button.sizeHint().width()))
             self.scores.addButton(button, score)
             self.score_buttons[score] = button
             scores.addWidget(button)
-        scores.addWidget(QLabel(_("1 very unhappy · 5 very happy")))
         scores.addStretch(1)
-        form.addRow(_("Score"), scores)
+        # What the numbers mean, under them: beside them it was cut in large print.
+        meaning = QLabel(_("1 very unhappy · 5 very happy"))
+        meaning.setObjectName("call_score_meaning")
+        meaning.setProperty("role", "hint")
+        meaning.setWordWrap(True)
+        score_box = QVBoxLayout()
+        score_box.addLayout(scores)
+        score_box.addWidget(meaning)
+        form.addRow(_("Score"), score_box)
         self.category = QComboBox()
         self.category.setObjectName("call_category")
         self.category.addItem(_("(no complaint)"), None)

@@ -20,11 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QFrame,
-    QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QInputDialog,
     QLabel,
     QListWidget,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.changeset import Changes
+from kiosk.customer_view import CustomerView, changes_shown, desk_view
 from kiosk.errors import KioskError
 from kiosk.governance import KycForm, field_states, summary, validate
 from kiosk.i18n import _
@@ -59,6 +60,7 @@ from ui.stations.base import StationPage
 from ui.stations.kyc_form import ConfirmChanges, DateField, KycFormPanel, MaskedLineEdit
 from ui.stations.queue_panel import QueuePanel
 from ui.stations.satisfaction_call import SatisfactionCallDialog
+from ui.theme import is_large_print
 from ui.timing import every
 from ui.widgets import ResultBanner, Sounds, Tone
 
@@ -75,6 +77,7 @@ class DeskScreen:
     current: Called | None  # called at this counter's service desk
     form: FormContext | None  # the called customer's, when the form is (re)loaded
     timeline: list[TimelineStep]
+    points: int | None = None  # the called customer's points to spend, read with the form
 
 
 class ServiceDeskStation(StationPage):
@@ -93,6 +96,10 @@ class ServiceDeskStation(StationPage):
         self.form_context: FormContext | None = None  # the called customer's, for live marks
         self._form_stale = False  # saved: the next refresh reloads the form as stored
         self._errors_shown = False  # after a refused save the sentences follow the typing
+        # What the customer screen shows beside the form (``customer_view``).
+        self.points: int | None = None  # the called customer's points to spend
+        self._confirming = False  # the summary is in front of the customer to confirm
+        self._saved: int | None = None  # changes just saved, until the next edit
 
         self.queue_panel = QueuePanel(context, [_("Ticket"), _("Name"), _("Waiting"), _("For")])
         self.counter = self.queue_panel.counter
@@ -132,40 +139,64 @@ class ServiceDeskStation(StationPage):
         self.queue_panel.add_below(self.my_counts)
         self.timeline = QListWidget()
         self.timeline.setObjectName("timeline")
-        self.timeline.setMaximumHeight(96)
+        self.timeline.setWordWrap(True)
+        self.timeline.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.waiting_count = QLabel("")
+        self.waiting_count.setObjectName("desk_waiting_count")
+        self.waiting_count.setProperty("role", "hint")
 
-        right = QVBoxLayout()
-        right.addWidget(self.header)
-        # The form scrolls inside its panel, so large print still fits a 1366x768 laptop.
-        form_scroll = QScrollArea()
-        form_scroll.setWidgetResizable(True)
-        form_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        form_scroll.setWidget(self.form_panel)
-        right.addWidget(form_scroll, 1)
-        # Two columns of actions: wide enough in large print on a 1366-pixel laptop.
-        actions = QGridLayout()
-        for index, button in enumerate(
-            (
-                self.save_button,
-                self.mobile_button,
-                self.route_button,
-                self.transfer_button,
-                self.skip_button,
-                self.requeue_button,
-                self.call_outcome_button,
-            )
-        ):
-            actions.addWidget(button, index // 2, index % 2)
-        right.addLayout(actions)
-        right.addWidget(QLabel(_("Visit timeline")))
-        right.addWidget(self.timeline)
+        # Two faces, one at a time (``_arrange``): with nobody called, the counter and the
+        # waiting list take the width; with a customer called, the list folds into a count
+        # beside "Call next" and the form takes the width, so large print on a 1366×768
+        # laptop shows most fields without scrolling sideways or in a sliver.
+        self.header.setWordWrap(True)
+        if is_large_print():
+            self.header.setProperty("role", "subtitle")  # room for the buttons beside it
+        top = QHBoxLayout()
+        top.addWidget(self.header, 1)
+        top.addWidget(self.waiting_count)
+        for button in (self.call_button, self.display_button):
+            self.queue_panel.column.removeWidget(button)  # from the list's column to the top
+            top.addWidget(button)
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setObjectName("form_scroll")
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.form_scroll.setWidget(self.form_panel)
+        self.form_scroll.viewport().installEventFilter(self)  # one or two columns (``fit_to``)
+        self.timeline_box = QWidget()
+        steps = QVBoxLayout(self.timeline_box)
+        steps.setContentsMargins(0, 0, 0, 0)
+        steps.addWidget(QLabel(_("Visit timeline")))
+        steps.addWidget(self.timeline, 1)
+        self.timeline_box.setFixedWidth(300 if is_large_print() else 260)
         body = QHBoxLayout()
-        body.addWidget(self.queue_panel, 4)
-        body.addLayout(right, 7)
+        body.addWidget(self.queue_panel, 1)
+        body.addWidget(self.form_scroll, 1)
+        body.addWidget(self.timeline_box)
+        # The actions in two rows: what every customer needs, then what only some do.
+        first = QHBoxLayout()
+        for button in (self.save_button, self.mobile_button, self.route_button):
+            first.addWidget(button, 1)
+        second = QHBoxLayout()
+        for button in (
+            self.skip_button,
+            self.requeue_button,
+            self.transfer_button,
+            self.call_outcome_button,
+        ):
+            second.addWidget(button, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 14, 18, 14)
         layout.addWidget(self.banner)
+        layout.addLayout(top)
         layout.addLayout(body, 1)
+        layout.addLayout(first)
+        layout.addLayout(second)
+        queue_header = self.queue.horizontalHeader()
+        queue_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        queue_header.setStretchLastSection(True)
+        self._arrange()
 
         self.call_button.clicked.connect(self.call_next)
         self.display_button.clicked.connect(self.open_display)
@@ -176,6 +207,7 @@ class ServiceDeskStation(StationPage):
         self.requeue_button.clicked.connect(self.requeue)
         self.transfer_button.clicked.connect(self.transfer)
         self.call_outcome_button.clicked.connect(self.satisfaction_call)
+        self.bind(Qt.Key.Key_R, self.queue_panel.replay_call, Qt.KeyboardModifier.ControlModifier)
         self.bind(Qt.Key.Key_F5, self.call_next)
         self.bind(Qt.Key.Key_F8, self.open_mobile_banking)
         self.bind(Qt.Key.Key_F9, self.route_on)
@@ -186,6 +218,19 @@ class ServiceDeskStation(StationPage):
         self.refresh_timer.setInterval(every(60_000))
         self.refresh_timer.timeout.connect(when_idle(self, self.refresh_queue))
         self._set_enabled(False)
+
+    def _arrange(self) -> None:
+        """The waiting list, or the called customer's form and timeline (see ``__init__``)."""
+        serving = self.called is not None
+        self.queue_panel.setVisible(not serving)
+        self.waiting_count.setVisible(serving)
+        self.form_scroll.setVisible(serving)
+        self.timeline_box.setVisible(serving)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.form_scroll.viewport():
+            self.form_panel.fit_to(self.form_scroll.viewport().width())
+        return super().eventFilter(watched, event)
 
     def _set_enabled(self, on: bool) -> None:
         for widget in (
@@ -216,6 +261,9 @@ class ServiceDeskStation(StationPage):
 
     def show_errors(self, errors: dict[str, str], *, focus: bool = True) -> None:
         self.form_panel.show_errors(errors, focus=focus)
+        first = next((f for f in self.inputs if f in errors), None)
+        if first is not None and focus:  # the form scrolls to it on a 768-pixel laptop
+            self.form_scroll.ensureWidgetVisible(self.inputs[first])
 
     def _on_form_changed(self) -> None:
         """An edit: the marks (and, after a refused save, the sentences) follow at once,
@@ -234,6 +282,23 @@ class ServiceDeskStation(StationPage):
             errors = validate(form, context.today, context.record)
             errors.update(date_errors)
             self.show_errors(errors, focus=False)
+        self._saved = None
+        self.customer_changed()  # the customer screen's summary follows the typing
+
+    def customer_view(self) -> CustomerView | None:
+        """The called customer as they may see it: masked name, ticket, points and the
+        before / after of what is typed (masked as the confirmation masks it)."""
+        called, context = self.called, self.form_context
+        if called is None or context is None:
+            return None
+        return desk_view(
+            called.masked_name,
+            called.ticket,
+            points=self.points,
+            changes=changes_shown(context.form, self.read_form(), context.record),
+            confirming=self._confirming,
+            saved=self._saved,
+        )
 
     # -- a draft of what is typed, for the start after a crash ------------------------------
 
@@ -325,10 +390,15 @@ class ServiceDeskStation(StationPage):
                     else None
                 )
                 steps = desk.timeline(read, current.visit_id) if current is not None else []
+                points = (
+                    desk.points_to_spend(read, current.customer_id, clock=self.context.app.clock)
+                    if current is not None and new
+                    else None
+                )
         except KioskError as error:
             self.banner.show_result(Tone.ERROR, str(error))
             return
-        self.show(DeskScreen(waiting, counts, current, form, steps))
+        self.show(DeskScreen(waiting, counts, current, form, steps, points))
 
     def show(self, screen: DeskScreen) -> None:
         self.show_queue(screen.waiting)
@@ -339,6 +409,7 @@ class ServiceDeskStation(StationPage):
                 self._finish()
             return
         if screen.form is not None:
+            self.points = screen.points
             self._show_called(current, screen.form)
         self.show_timeline(screen.timeline)
 
@@ -363,6 +434,8 @@ class ServiceDeskStation(StationPage):
 
     def _show_called(self, called: Called, context: FormContext) -> None:
         self._form_stale = False
+        if self.called is None or self.called.entry_id != called.entry_id:
+            self._saved = None  # another customer: nothing was saved for them yet
         self.called = called
         self.no_show = None
         self.header.setText(
@@ -371,10 +444,12 @@ class ServiceDeskStation(StationPage):
             )
         )
         self._set_enabled(True)
+        self._arrange()
         self.form_context = context
         self.show_form(context.form)
         self.show_status(field_states(context.form, context.today, context.record))
         self._restore_draft()
+        self.customer_changed()
 
     def _announce(self) -> None:
         """The public display (the window's) shows this counter's calls now."""
@@ -392,6 +467,7 @@ class ServiceDeskStation(StationPage):
         self.show_queue(rows)
 
     def show_queue(self, rows: list[Waiting]) -> None:
+        self.waiting_count.setText(_("Waiting: {n}").format(n=len(rows)))
         self.queue_panel.show_waiting(
             [
                 (
@@ -508,9 +584,18 @@ class ServiceDeskStation(StationPage):
         self.show_errors({})
         record = self.form_context.record if self.form_context else None
         rows = summary(before, after, record)
-        if rows and not ConfirmChanges.ask(self, rows):
-            self.banner.show_result(Tone.WARN, _("Not saved: the customer did not confirm."))
-            return
+        if rows:
+            # The customer screen shows the same summary, marked for them to check.
+            self._confirming = True
+            self.customer_changed()
+            try:
+                confirmed = ConfirmChanges.ask(self, rows)
+            finally:
+                self._confirming = False
+            if not confirmed:
+                self.customer_changed()
+                self.banner.show_result(Tone.WARN, _("Not saved: the customer did not confirm."))
+                return
         called = self.called
         # The same request until the outcome is known: Ctrl+S again after "not known whether
         # it was saved" records the changes once (kiosk.idempotency).
@@ -519,6 +604,8 @@ class ServiceDeskStation(StationPage):
         def saved(_changed: list[str]) -> None:
             self._drop_draft()
             self._form_stale = True  # only after a save: a refusal keeps what was typed
+            self._saved = len(rows)  # the customer screen says so until the next edit
+            self.customer_changed()
 
         run(
             self,
@@ -670,6 +757,10 @@ class ServiceDeskStation(StationPage):
         self.show_status({})
         self._set_enabled(False)
         self.timeline.clear()
+        self.points = None
+        self._saved = None
+        self._arrange()
+        self.customer_changed()  # the customer screen: the welcome
 
     def satisfaction_call(self) -> None:
         """Record a satisfaction call's outcome (``ui.stations.satisfaction_call``); the

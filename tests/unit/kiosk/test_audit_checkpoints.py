@@ -170,7 +170,7 @@ def test_tail_deletion_is_caught_from_the_database_a_backup_folder_or_a_file(
     code, out = _cli(capsys, url, "backup", "--to", str(folder))  # pg_dump on PostgreSQL
     assert code == 0, out
     assert "Checkpoint signed: the audit chain's" in out
-    (kept,) = checkpoint.read_folder(folder)
+    (kept,) = checkpoint.read_folder(folder).checkpoints
     saved = tmp_path / "by-hand.jsonl"
     saved.write_text(json.dumps(kept.to_json()) + "\n")
     ids = _ids(database)
@@ -186,6 +186,39 @@ def test_tail_deletion_is_caught_from_the_database_a_backup_folder_or_a_file(
         code, out = _cli(capsys, url, "audit", "verify", *option)
         assert code == 1
         assert "of the newest records are missing" in out
+
+
+def test_a_damaged_line_in_the_backup_folder_is_named_and_kept_not_skipped(
+    database: Database, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Garbling the newest checkpoint's line would hide a deleted tail if unreadable lines
+    were skipped: verify names the line instead, and the next backup keeps it as it was."""
+    url = database.engine.url.render_as_string(hide_password=False)
+    folder = tmp_path / "usb"
+    code, out = _cli(capsys, url, "backup", "--to", str(folder))
+    assert code == 0, out
+    (path,) = folder.glob("kiosk-*-checkpoints.jsonl")
+    (line,) = path.read_text().splitlines()
+    garbled = line.replace('"count":', '"c0unt":')
+    path.write_text(garbled + "\n\n")
+    found = checkpoint.read_folder(folder)
+    assert found.checkpoints == []
+    (damaged,) = found.damaged
+    assert damaged.kind == "damaged"
+    assert damaged.reason == (
+        f"Line 1 of {path} is not a readable checkpoint (damaged or changed by hand), so it "
+        "could not be compared."
+    )
+    _sql(database, "DELETE FROM audit_checkpoint")
+    code, out = _cli(capsys, url, "audit", "verify", "--backups", str(folder))
+    assert code == 1
+    assert f"Line 1 of {path} is not a readable checkpoint" in out
+    # The next backup adds its own checkpoint and keeps the damaged line word for word.
+    code, out = _cli(capsys, url, "backup", "--to", str(folder))
+    assert code == 0, out
+    lines = path.read_text().splitlines()
+    assert lines[0] == garbled and len(lines) == 2
+    assert len(checkpoint.read_folder(folder).checkpoints) == 1
 
 
 def test_a_journal_row_written_with_sql_fails_verify_and_reconciliation(
@@ -304,7 +337,7 @@ def test_the_checkpoint_reaches_the_ledger_with_the_push(
         signed.event, "--out", str(exported),
     )  # fmt: skip
     assert code == 0, out
-    assert checkpoint.read_file(exported)[0].signature == signed.signature
+    assert checkpoint.read_file(exported).checkpoints[0].signature == signed.signature
     # By batch file too: the entry passes the batch's checks.
     _sign(database)
     batch = tmp_path / "batch.jsonl"

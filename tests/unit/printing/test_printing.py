@@ -36,6 +36,7 @@ from printing.printer import (
     PrinterSettingError,
     PrintProblem,
     slip_paper_from_environment,
+    split_command,
 )
 from printing.slips import (
     A6_MARGIN,
@@ -460,3 +461,46 @@ def test_a_print_command_that_fails_is_said_in_words(slip: SlipDocument, tmp_pat
     nowhere = Printer(tmp_path).send(pdf)  # no printer set up: saved, neither printed nor failed
     assert (nowhere.printed, nowhere.failed) == (False, False)
     assert pdf.exists()
+
+
+def test_windows_print_spooler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``spooler:`` hands the PDF to Windows' print spooler through the shell's print verbs
+    (the real spooler cannot run here: docs/install.md lists it as tested on Windows only);
+    elsewhere it is refused in words that name the way that works there."""
+    with pytest.raises(PrinterSettingError, match="command:lp -d PRINTER"):
+        Printer.from_setting("spooler:", tmp_path)
+    monkeypatch.setattr("sys.platform", "win32")
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(os, "startfile", lambda *args: calls.append(args), raising=False)
+    pdf = tmp_path / "slip.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    default = Printer.from_setting("spooler:", tmp_path)
+    assert not default.spool_only and default.send(pdf).printed
+    named = Printer.from_setting("spooler:Slip printer", tmp_path)
+    assert named.send(pdf).printed
+    assert calls == [(str(pdf), "print"), (str(pdf), "printto", '"Slip printer"')]
+
+    def no_reader(*_args: str) -> None:
+        raise OSError(1155, "No application is associated with the specified file")
+
+    monkeypatch.setattr(os, "startfile", no_reader, raising=False)
+    outcome = default.send(pdf)
+    assert not outcome.printed and "install a PDF reader" in outcome.message
+
+
+def test_windows_paths_in_print_commands_and_ports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Windows a print command keeps its backslashes and quoted paths, and an ESC/POS
+    printer on a COM port is opened by its device path (COM10 and up need it)."""
+    monkeypatch.setattr("sys.platform", "win32")
+    sumatra = r'"C:\Program Files\SumatraPDF\SumatraPDF.exe" -print-to "Slip printer" -silent'
+    assert split_command(sumatra) == (
+        r"C:\Program Files\SumatraPDF\SumatraPDF.exe",
+        "-print-to",
+        "Slip printer",
+        "-silent",
+    )
+    assert escpos.parse_target("com3") == escpos.Target(device=r"\\.\COM3")
+    assert escpos.parse_target("COM12") == escpos.Target(device=r"\\.\COM12")
+    monkeypatch.setattr("sys.platform", "linux")
+    assert split_command("lp -d 'Slip printer'") == ("lp", "-d", "Slip printer")
+    assert escpos.parse_target("COM3") == escpos.Target(device="COM3")  # a file name here
