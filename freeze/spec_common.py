@@ -30,6 +30,7 @@ ASSETS = [
     ("assets/sounds/*.wav", "assets/sounds"),
     ("assets/voice/*.wav", "assets/voice"),
     ("assets/voice/*.json", "assets/voice"),
+    ("assets/icons/*.png", "assets/icons"),  # the header switch's tick (ui.theme)
 ]
 # The event database's schema: alembic reads these as source files (kiosk.db._alembic_config).
 MIGRATIONS = [

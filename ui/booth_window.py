@@ -20,6 +20,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -44,6 +45,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -67,7 +69,7 @@ from ui.disk_space import DiskBanner, DiskWatch
 from ui.language import FILE_DIALOG, apply_language
 from ui.requests import PendingRequests
 from ui.settings import Settings
-from ui.theme import apply_theme
+from ui.theme import apply_theme, is_large_print
 from ui.widgets import ResultBanner, ScanField, Sounds, Tone
 
 LIST_ROWS = 100  # the latest redemptions on screen; the totals count the whole day
@@ -82,8 +84,54 @@ LAN_STYLE = (
 
 
 class VerdictBanner(ResultBanner):
+    """The verdict, read from 3 m in either print size: a big sign, the words at 40 pt and
+    the colour, so serve, wait and refuse never differ by colour alone."""
+
     headline_pt = 40
     detail_pt = 20
+    sign_pt = 60
+    # Served, waiting for Enter, scan again, do not serve: one sign each.
+    SIGNS: ClassVar[dict[Tone, str]] = {
+        Tone.OK: "✓",
+        Tone.INFO: "⏎",
+        Tone.WARN: "⚠",
+        Tone.ERROR: "✗",
+    }
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.symbol = QLabel("")
+        self.symbol.setObjectName("banner_sign")
+        self.symbol.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.row.insertWidget(0, self.symbol, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.row.setSpacing(16)
+
+    def show_result(self, tone: Tone, headline: str, detail: str = "") -> None:
+        sign = self.SIGNS[tone]
+        self.symbol.setText(sign)
+        # The sign once, big: "✓ Redeemed" (the command line's words) shows as ✓ + "Redeemed".
+        super().show_result(tone, headline.removeprefix(sign).lstrip(), detail)
+
+    def _style(self, tone: Tone) -> None:
+        super()._style(tone)
+        self.setStyleSheet(
+            self.styleSheet()
+            + f" QLabel#banner_sign {{ font-size: {self.sign_pt}pt; font-weight: bold; }}"
+        )
+
+    def _fit_height(self) -> None:
+        """The words sit beside the sign: wrapped at what is left of the width, and never
+        lower than the sign."""
+        margins = self.row.contentsMargins()
+        inner = self.width() - margins.left() - margins.right() - 2 * self.frameWidth()
+        words = inner - self.symbol.sizeHint().width() - self.row.spacing()
+        if words <= 0:
+            return
+        height = self.headline.heightForWidth(words)
+        if self.detail.isVisibleTo(self):
+            height += self.words.spacing() + self.detail.heightForWidth(words)
+        height = max(height, self.symbol.sizeHint().height())
+        self.setMinimumHeight(height + margins.top() + margins.bottom() + 2 * self.frameWidth())
 
 
 def tone_for(result: ScanResult) -> Tone:
@@ -265,7 +313,10 @@ class BoothPanel(QWidget):
         self.staff.setClearButtonEnabled(False)  # no length limit: a whole code may arrive
         self.staff.setText(self._shift_name())
         self.staff.setPlaceholderText(_("your name, once per shift"))
-        self.staff.setMaximumWidth(360)
+        # Wide enough for its hint in either language and print size (it was cut: "custo…").
+        hint = self.staff.fontMetrics().horizontalAdvance(self.staff.placeholderText())
+        self.staff.setMinimumWidth(hint + 2 * 8 + 4 + 12)
+        self.staff.setMaximumWidth(max(360, self.staff.minimumWidth()))
         # Enter saves the name and hands the keys to the scan field; leaving the field
         # otherwise only saves it. A window losing activation (a notification, the input
         # method's window) ends the editing too: moving the keys then sent the rest of the
@@ -274,6 +325,7 @@ class BoothPanel(QWidget):
         self.staff.submitted.connect(lambda _text: self._save_staff())
         self.staff.scanned.connect(self._scanned_into_name)
         duty.addWidget(self.staff)
+        large = is_large_print()
         self.auto = QCheckBox(_("Redeem at once (no confirmation)"))
         self.auto.setObjectName("auto_redeem")
         self.auto.setChecked(settings.booth_auto_redeem)
@@ -284,7 +336,8 @@ class BoothPanel(QWidget):
         self.deliver_at_once.setObjectName("deliver_on_redeem")
         self.deliver_at_once.setChecked(booth.delivers_on_redeem)
         self.deliver_at_once.toggled.connect(self._save_deliver_at_once)
-        duty.addWidget(self.deliver_at_once)
+        if not large:  # large print: beside the tab of today's list, where it has room
+            duty.addWidget(self.deliver_at_once)
         duty.addStretch(1)
         layout.addLayout(duty)
 
@@ -311,15 +364,19 @@ class BoothPanel(QWidget):
         scan_row.addWidget(self.manual_button)
         layout.addLayout(scan_row)
 
+        # The verdict (or the idle hint) and the redeem buttons.
+        verdict_page = QWidget()
+        verdict = QVBoxLayout(verdict_page)
+        verdict.setContentsMargins(0, 0, 0, 0)
         self.banner = VerdictBanner()
         self.banner.setMinimumHeight(170)
-        layout.addWidget(self.banner)
+        verdict.addWidget(self.banner)
         self.idle = QLabel("")
         self.idle.setObjectName("idle")
         self.idle.setProperty("role", "subtitle")
         self.idle.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.idle.setMinimumHeight(170)
-        layout.addWidget(self.idle)
+        verdict.addWidget(self.idle)
 
         confirm = QHBoxLayout()
         self.redeem_button = QPushButton(_("Redeem (Enter)"))
@@ -333,8 +390,13 @@ class BoothPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         confirm.addWidget(self.redeem_button, 2)
         confirm.addWidget(self.cancel_button, 1)
-        layout.addLayout(confirm)
+        verdict.addLayout(confirm)
+        verdict.addStretch(1)
 
+        # Today's list, its totals and what is done with a chosen slip.
+        day_page = QWidget()
+        day = QVBoxLayout(day_page)
+        day.setContentsMargins(0, 0, 0, 0)
         list_head = QHBoxLayout()
         self.summary = QLabel("")
         self.summary.setObjectName("day_summary")
@@ -349,9 +411,11 @@ class BoothPanel(QWidget):
         self.install_button.setObjectName("install_update")
         self.install_button.clicked.connect(self.install_update)
         list_head.addWidget(self.install_button)
-        layout.addLayout(list_head)
+        day.addLayout(list_head)
         after = QHBoxLayout()
-        after.addWidget(QLabel(_("For the slip chosen in the list:")))
+        chosen = QLabel(_("For the slip chosen in the list:"))
+        chosen.setWordWrap(True)  # large print: two lines, so four buttons fit beside it
+        after.addWidget(chosen)
         self.delivered_button = QPushButton(_("Service delivered"))
         self.delivered_button.setObjectName("service_delivered")
         self.delivered_button.clicked.connect(self.service_delivered)
@@ -361,11 +425,14 @@ class BoothPanel(QWidget):
         self.complaint_button.clicked.connect(self.complaint)
         after.addWidget(self.complaint_button)
         after.addStretch(1)
-        layout.addLayout(after)
+        if large:  # one row fewer: the summary has the line to itself
+            after.addWidget(self.export_button)
+            after.addWidget(self.install_button)
+        day.addLayout(after)
         self.totals = QLabel("")
         self.totals.setObjectName("day_totals")
         self.totals.setWordWrap(True)
-        layout.addWidget(self.totals)
+        day.addWidget(self.totals)
         self.table = QTableWidget(0, 7)
         self.table.setObjectName("day_list")
         self.table.setHorizontalHeaderLabels(
@@ -391,7 +458,23 @@ class BoothPanel(QWidget):
         # every cell set, which took seconds for a busy day's list.
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        layout.addWidget(self.table, 1)
+        day.addWidget(self.table, 1)
+        # Large print has no room for the verdict and the list at once on a laptop: each has
+        # its tab, a scan shows the verdict's; the scan field above keeps the keys.
+        self.tabs: QTabWidget | None = None
+        if large:
+            self.tabs = QTabWidget()
+            self.tabs.setObjectName("booth_tabs")
+            self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self.tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self.tabs.addTab(verdict_page, _("Verdict"))
+            self.tabs.addTab(day_page, _("Today's list"))
+            self.tabs.setCornerWidget(self.deliver_at_once, Qt.Corner.TopRightCorner)
+            self.tabs.currentChanged.connect(lambda _index: self.field.setFocus())
+            layout.addWidget(self.tabs, 1)
+        else:
+            layout.addWidget(verdict_page)
+            layout.addWidget(day_page, 1)
         # The verdict is painted first, the list right after; a timer owned by the panel dies
         # with it, so a refresh never reaches a closed window.
         self.refresh_timer = QTimer(self)
@@ -578,6 +661,8 @@ class BoothPanel(QWidget):
         return self.staff.text().strip()
 
     def _show(self, tone: Tone, headline: str, detail: str) -> None:
+        if self.tabs is not None:
+            self.tabs.setCurrentIndex(0)
         self.idle.setVisible(False)
         self.banner.show_result(tone, headline, detail)
         self.sounds.play(tone)

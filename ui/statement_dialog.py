@@ -30,7 +30,7 @@ from kiosk.services.statement import Statement, statement
 from printing import flow
 from printing.printer import Printer, PrintOutcome
 from ui.context import StationContext
-from ui.theme import is_large_print
+from ui.theme import CUSTOMER, is_large_print
 from ui.widgets import PrintBanner, Tone
 
 
@@ -142,6 +142,7 @@ class StatementDialog(QDialog):
         self.outcome: PrintOutcome | None = None
         self.setWindowTitle(_("Points statement"))
         self.setObjectName("statement_dialog")
+        self.setProperty(CUSTOMER, True)  # the customer reads it: large type in both modes
         large = is_large_print()
         self.resize(860 if large else 680, 680 if large else 600)
         self.banner = PrintBanner(_("Print again"))

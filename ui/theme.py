@@ -6,15 +6,50 @@ large print puts main text at 20 pt for elderly customers reading along.
 
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
+
 from PySide6.QtWidgets import QApplication
 
 from ui.fonts import app_font
+
+# The header's switch is white on red: Qt drew its tick in the header's white text colour,
+# pale grey on the white box. The tick is drawn from this file instead, dark on white (a PNG,
+# which needs no image plugin in the frozen builds).
+_TICK = Path(str(resources.files("assets") / "icons" / "tick.png")).as_posix()
 
 NORMAL_PT = 13
 LARGE_PT = 20
 # MIIT's ageing-friendly guidance (2021): touch targets at least 60 px. Large print meets it
 # on every button, field, choice and switch; normal print keeps the denser staff layout.
 LARGE_TARGET_PX = 60
+# What the customer reads over the staff's shoulder (the before/after summary they confirm,
+# the points statement, the booth's verdict) is at least this big in normal print too.
+CUSTOMER_PT = 20
+# A widget the customer reads carries this property (``widget.setProperty(CUSTOMER, True)``):
+# the theme gives it and everything in it ``CUSTOMER_PT`` and 60-px targets in both modes.
+CUSTOMER = "customer"
+
+# Every colour that carries text, chosen for WCAG contrast of at least 4.5:1 on what it is
+# drawn on (tests/ui/test_ageing_targets.py measures them on the real widgets).
+INK = "#1b1f24"
+PAGE = "#f5f6f8"
+HINT = "#4a5360"  # 7.2:1 on the page
+# A field's placeholder: Qt draws it in the text colour at half opacity by default, 3.25:1.
+PLACEHOLDER = "#5d6670"  # 5.8:1 on white
+# Disabled and done: lighter fill and a dashed border say "not now", the text stays readable.
+DISABLED_TEXT = "#5b6470"  # 5.45:1 on DISABLED_FILL
+DISABLED_FILL = "#f3f4f6"
+DISABLED_LINE = "#8a939e"
+MUTED = "#5d6670"  # table rows that no longer count (a voided slip): 5.8:1 on white
+# Result banners, (background, words and border) per tone ("ok", "warn", "error", "info"):
+# amber words were #9a6700, 4.44:1 on their background.
+BANNER_COLOURS = {
+    "ok": ("#e3f4e6", "#1a6e2e"),  # 5.5:1
+    "warn": ("#fff4d6", "#7a5200"),  # 6.3:1
+    "error": ("#fde8e8", "#b00020"),  # 6.2:1
+    "info": ("#e6effa", "#1f4e8c"),  # 7.2:1
+}
 
 
 def base_point_size(large_print: bool) -> int:
@@ -24,6 +59,19 @@ def base_point_size(large_print: bool) -> int:
 def is_large_print() -> bool:
     """Whether the running app is in large print (layouts with two columns stack then)."""
     return QApplication.font().pointSize() >= LARGE_PT
+
+
+def _customer() -> str:
+    """Both modes: what the customer reads is ``CUSTOMER_PT``, its buttons 60 px, the
+    large-print switch itself 60 px with a big box (an elderly customer or a member of staff
+    must find it before large print is on)."""
+    target = LARGE_TARGET_PX
+    return f"""
+    *[{CUSTOMER}="true"], *[{CUSTOMER}="true"] QWidget {{ font-size: {CUSTOMER_PT}pt; }}
+    *[{CUSTOMER}="true"] QPushButton {{ min-height: {target - 2 * 8 - 2}px; }}
+    QCheckBox#large_print {{ min-height: {target}px; spacing: 12px; }}
+    QCheckBox#large_print::indicator {{ width: {target - 24}px; height: {target - 24}px; }}
+    """
 
 
 def _targets(base: int) -> str:
@@ -44,6 +92,8 @@ def _targets(base: int) -> str:
     QCheckBox, QRadioButton {{ min-height: {target}px; spacing: 12px; }}
     QCheckBox::indicator, QRadioButton::indicator {{ width: {box}px; height: {box}px; }}
     QTabBar::tab {{ min-height: {target - 2 * 8}px; padding: 8px 14px; }}
+    QListView::item {{ min-height: {target}px; padding: 0px 8px; }}
+    QListWidget#stations::item {{ min-height: 0px; }}  /* its padding makes it 60 px */
     """
 
 
@@ -53,17 +103,26 @@ def style_sheet(base: int) -> str:
     return (
         _targets(base)
         + f"""
-    QWidget {{ font-size: {base}pt; color: #1b1f24; }}
-    QMainWindow, QWidget#page {{ background: #f5f6f8; }}
+    QWidget {{ font-size: {base}pt; color: {INK}; }}
+    QMainWindow, QWidget#page {{ background: {PAGE}; }}
     QLabel[role="title"] {{ font-size: {title}pt; font-weight: bold; color: #8a1c1c; }}
     QLabel[role="subtitle"] {{ font-size: {subtitle}pt; font-weight: bold; }}
-    QLabel[role="hint"] {{ color: #4a5360; }}
+    QLabel[role="hint"] {{ color: {HINT}; }}
     QLabel[role="error"] {{ color: #b00020; font-weight: bold; }}
     QLabel[role="figure"] {{ font-size: {title}pt; font-weight: bold; color: #0b4f8a; }}
     QFrame#header {{ background: #8a1c1c; }}
     QFrame#header QLabel, QFrame#header QCheckBox {{ color: white; }}
+    QFrame#header QCheckBox::indicator {{ background: white; border: 2px solid white;
+                  border-radius: 4px; }}
+    QFrame#header QCheckBox::indicator:checked {{ image: url("{_TICK}"); }}
     QFrame#card {{ background: white; border: 1px solid #d5d9e0; border-radius: 8px; }}
-    QLineEdit {{ padding: 6px; border: 2px solid #9aa3ad; border-radius: 6px; background: white; }}
+    QLineEdit {{ padding: 6px; border: 2px solid #9aa3ad; border-radius: 6px; background: white;
+                placeholder-text-color: {PLACEHOLDER}; }}
+    QPlainTextEdit, QTextEdit {{ placeholder-text-color: {PLACEHOLDER}; }}
+    QLineEdit:disabled, QComboBox:disabled, QAbstractSpinBox:disabled {{
+                background: {DISABLED_FILL}; color: {DISABLED_TEXT};
+                border: 2px dashed {DISABLED_LINE}; }}
+    QCheckBox:disabled, QRadioButton:disabled, QLabel:disabled {{ color: {DISABLED_TEXT}; }}
     QLineEdit:focus {{ border-color: #0b4f8a; }}
     QLineEdit[invalid="true"], QComboBox[invalid="true"] {{ border: 2px solid #b00020;
                   background: #fde8e8; }}
@@ -73,8 +132,9 @@ def style_sheet(base: int) -> str:
     QPushButton[role="primary"] {{ background: #0b4f8a; color: white; font-weight: bold; }}
     QPushButton:checked {{ background: #0b4f8a; color: white; font-weight: bold;
                   border: 2px solid #06345c; }}
-    QPushButton:disabled, QPushButton[role="primary"]:disabled {{ background: #eceef1;
-                  color: #9aa3ad; border-color: #d5d9e0; }}
+    QPushButton:disabled, QPushButton[role="primary"]:disabled {{ background: {DISABLED_FILL};
+                  color: {DISABLED_TEXT}; font-weight: normal;
+                  border: 1px dashed {DISABLED_LINE}; }}
     QFrame#header QPushButton {{ background: #a83a3a; color: white; border-color: #c86a6a; }}
     QListWidget#stations {{ background: white; border: none; }}
     QListWidget#stations::item {{ padding: 14px 12px; border-bottom: 1px solid #e3e6ea; }}
@@ -83,6 +143,7 @@ def style_sheet(base: int) -> str:
                            border: none; border-right: 1px solid #d5d9e0; }}
     QTableWidget {{ background: white; gridline-color: #e3e6ea; }}
     """
+        + _customer()
     )
 
 

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.theme import BANNER_COLOURS
+
 if TYPE_CHECKING:
     from kiosk.scanning import WedgeDetector
 
@@ -174,12 +176,8 @@ class Sounds(QObject):
 class ResultBanner(QFrame):
     """Green, amber or red with big words: never colour alone, readable from a step back."""
 
-    COLOURS: ClassVar[dict[Tone, tuple[str, str]]] = {
-        Tone.OK: ("#e3f4e6", "#1e7b34"),
-        Tone.WARN: ("#fff4d6", "#9a6700"),
-        Tone.ERROR: ("#fde8e8", "#b00020"),
-        Tone.INFO: ("#e6effa", "#1f4e8c"),
-    }
+    # The theme's colours, 4.5:1 or better (ui.theme.BANNER_COLOURS).
+    COLOURS: ClassVar[dict[Tone, tuple[str, str]]] = {t: BANNER_COLOURS[t.value] for t in Tone}
 
     headline_pt = 22  # the merchant booth's banner is read from further away
     detail_pt = 0  # 0: the theme's size

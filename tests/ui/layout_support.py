@@ -124,21 +124,22 @@ def _cut_text(widget: QWidget) -> list[str]:
         return []
     if isinstance(widget, QComboBox):
         text = widget.currentText()
-        if not text:
-            return []
-        # What the style itself adds around the text (frame, padding, the arrow), asked the
-        # way QComboBox.sizeHint asks it: a fixed 40 px overstated it in large print.
+        # Where the style draws the choice: the box less its arrow, border and padding.
         option = QStyleOptionComboBox()
         widget.initStyleOption(option)
-        text_width = metrics.horizontalAdvance(text)
-        if not widget.itemIcon(widget.currentIndex()).isNull():
-            text_width += widget.iconSize().width() + 4
-        whole = widget.style().sizeFromContents(
-            QStyle.ContentsType.CT_ComboBox, option, QSize(text_width, metrics.height()), widget
+        room = (
+            widget.style()
+            .subControlRect(
+                QStyle.ComplexControl.CC_ComboBox,
+                option,
+                QStyle.SubControl.SC_ComboBoxEditField,
+                widget,
+            )
+            .width()
         )
-        room = widget.width() - (whole.width() - text_width)
-        if text_width > room + SLACK:
-            return [f"{_name(widget)}: choice needs {text_width} px, the box shows {room} px"]
+        need = metrics.horizontalAdvance(text)
+        if text and need > room + SLACK:
+            return [f"{_name(widget)}: choice needs {need} px, the box shows {room} px"]
         return []
     if isinstance(widget, QHeaderView):
         return _cut_header(widget)

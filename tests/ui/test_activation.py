@@ -43,6 +43,7 @@ from tests.points_support import drop_lots
 from ui.approval import SupervisorDialog
 from ui.main_window import MainWindow
 from ui.stations.activation import ActivationStation, Ask
+from ui.theme import MUTED
 from ui.widgets import Tone
 
 from .conftest import sign_in, supervisor_answers
@@ -158,7 +159,7 @@ def test_a_customer_leaves_with_printed_slips_that_verify(
     )
     station.refresh_catalog()
     item = _catalog_item(station, expensive.code)
-    assert item.foreground(0).color().name() == "#8a8a8a"
+    assert item.foreground(0).color().name() == MUTED
     station.add_item(item)
     assert (
         station.banner.tone == Tone.WARN and "Not enough points" in station.banner.headline.text()

@@ -46,6 +46,7 @@ from tests.points_support import drop_lots, drop_tiers
 from ui.main_window import MainWindow
 from ui.settings import Settings
 from ui.stations.activation import ActivationStation, Ask
+from ui.theme import MUTED
 from ui.widgets import Tone
 
 from .conftest import sign_in
@@ -124,7 +125,7 @@ def _rows(station: ActivationStation) -> dict[str, QTreeWidgetItem]:
 
 
 def _grey(item: QTreeWidgetItem) -> bool:
-    return item.foreground(0).color().name() == "#8a8a8a"
+    return item.foreground(0).color().name() == MUTED
 
 
 def _facts(database: Database, customer_id: int) -> dict[str, object]:

@@ -257,11 +257,11 @@ def test_reception_tells_early_and_in_window(
     said = f"{hours} h {rest} min" if rest else f"{hours} h"
     assert f"{said} before the window {starts}–{ends}" in station.banner.detail.text()
     assert station.card_view.slot.text() == (
-        f"Window: {starts}–{ends} (上午场 09:00–11:30) · {said} early"
+        f"Window: {starts}–{ends} (上午场 09:00–11:30) · ◀ {said} early"
     )
     scanner_burst(qtbot, station.field, first_window[0], seed=11)
     qtbot.waitUntil(lambda: "in the window 09:00–09:30" in station.banner.detail.text())
-    assert station.card_view.slot.text().endswith("· in window")
+    assert station.card_view.slot.text().endswith("· ✓ in window")
 
 
 def test_large_print_administration_fits_a_1366_laptop(

@@ -82,7 +82,8 @@ def test_wedge_scan_confirm_then_second_scan_refused(
     assert panel.redeem_button.isVisible() and panel.field.text() == ""
     monkeypatch.setattr(booth_ui, "CONFIRM_GUARD_S", 0.0)
     qtbot.keyClick(panel.field, Qt.Key.Key_Return)  # Enter on the empty field confirms
-    assert panel.banner.headline.text() == "✓ Redeemed: serve the customer"
+    assert panel.banner.headline.text() == "Redeemed: serve the customer"
+    assert panel.banner.symbol.text() == "✓"  # the sign once, big, beside the words
     assert panel.banner.tone == Tone.OK
     assert panel.sounds.last == Tone.OK and not panel.redeem_button.isVisible()
     qtbot.waitUntil(lambda: panel.table.rowCount() == 1)
@@ -109,7 +110,7 @@ def test_auto_redeem_every_verdict_manual_and_camera(
     panel.staff.setText("李四")
     qtbot.keyClick(panel.staff, Qt.Key.Key_Return)  # Enter: the scan field has the keys
     scan(qtbot, window, first)
-    assert panel.banner.headline.text() == "✓ Redeemed: serve the customer"
+    assert panel.banner.headline.text() == "Redeemed: serve the customer"
     scan(qtbot, window, other)
     assert (panel.banner.tone, panel.banner.headline.text()) == (
         Tone.ERROR,
@@ -129,7 +130,7 @@ def test_auto_redeem_every_verdict_manual_and_camera(
     typed = " ".join(second[i : i + 8] for i in range(0, len(second), 8)).lower()
     monkeypatch.setattr(booth_ui.ManualEntryDialog, "ask", lambda parent: typed)
     panel.manual_button.click()
-    assert panel.banner.headline.text() == "✓ Redeemed: serve the customer"
+    assert panel.banner.headline.text() == "Redeemed: serve the customer"
     # The camera path: a picture of the QR, as the camera's frames deliver it.
     buffer = io.BytesIO()
     qrcode.make(first).save(buffer, format="PNG")

@@ -34,9 +34,9 @@ from kiosk.i18n import _
 from kiosk.labels import category_label
 from kiosk.services.activation import CatalogOffer
 from kiosk.services.customer_offers import CustomerOffers, OfferFor, blocked_reason
-from ui.theme import is_large_print
+from ui.theme import MUTED, is_large_print
 
-GREY = QBrush(QColor("#8a8a8a"))
+GREY = QBrush(QColor(MUTED))  # out of reach, said in words too: 5.8:1, not 3.45:1
 SHORT = "short"  # the short list's group, in the layout key
 COLUMNS = 5  # service, points, left, for this customer, category
 

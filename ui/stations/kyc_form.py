@@ -39,6 +39,7 @@ from kiosk.kyc import OCCUPATIONS
 from kiosk.labels import gap_label, id_type_label, kyc_field_label, tax_residency_label
 from kiosk.masking import mask_address, mask_id, mask_phone
 from ui.stations.base import StationPage
+from ui.theme import CUSTOMER
 from ui.widgets import mark_invalid
 
 NO_DATE = QDate(1900, 1, 1)
@@ -131,6 +132,7 @@ class ConfirmChanges(QDialog):
     def __init__(self, rows: list[tuple[str, str, str]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(_("Please check your changed details"))
+        self.setProperty(CUSTOMER, True)  # the customer reads it: large type in both modes
         layout = QVBoxLayout(self)
         table = QTableWidget(len(rows), 3)
         table.setObjectName("changes")

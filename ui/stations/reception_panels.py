@@ -93,11 +93,15 @@ class CustomerCardView(QFrame):
             times = (
                 f"{card.slot_start.astimezone(zone):%H:%M}–{card.slot_end.astimezone(zone):%H:%M}"
             )
+            # A sign before the words, so early, late and on time differ at a glance for
+            # staff and the customer reading along (never words or colour alone): ✓ on time,
+            # ◀ before the time (ask them to wait), ⚠ after it.
             arrival = {
-                Arrival.ON_TIME: _("on time"),
-                Arrival.IN_WINDOW: _("in window"),
-                Arrival.EARLY: _("{time} early").format(time=duration_words(card.minutes_off)),
-                Arrival.LATE: _("{time} late").format(time=duration_words(card.minutes_off)),
+                Arrival.ON_TIME: "✓ " + _("on time"),
+                Arrival.IN_WINDOW: "✓ " + _("in window"),
+                Arrival.EARLY: "◀ "
+                + _("{time} early").format(time=duration_words(card.minutes_off)),
+                Arrival.LATE: "⚠ " + _("{time} late").format(time=duration_words(card.minutes_off)),
             }[card.arrival]
             if card.window_start and card.window_end:  # told against the window, in words
                 window = (
