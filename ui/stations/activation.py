@@ -731,8 +731,9 @@ class ActivationStation(StationPage):
                     # steps' row is one of six at 768 px; when and who are in the timeline
                     button.setText(f"✓ {step_label(step)}")
                     button.setToolTip(f"{at} · {done.staff_name}")
-                else:  # two lines, so three done steps still fit one row
-                    button.setText(f"✓ {step_label(step)}\n{at} · {done.staff_name}")
+                else:  # one line with the time: the desk has no 20 px to spare at 768
+                    button.setText(f"✓ {step_label(step)} {at}")
+                    button.setToolTip(done.staff_name)
                 button.setEnabled(False)
             elif step == Step.MOBILE_BANKING_LOGIN and customer.mobile_banking == (
                 MobileBanking.NONE

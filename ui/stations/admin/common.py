@@ -131,7 +131,18 @@ def fit_columns(table: QTableView) -> None:
                 header.setSectionHidden(column, False)
                 if header.sectionResizeMode(column) == QHeaderView.ResizeMode.Interactive:
                     table.resizeColumnToContents(column)  # hidden, it was not measured
+        for column in range(count):  # a title is never cut: at least its own width
+            if (
+                not header.isSectionHidden(column)
+                and header.sectionResizeMode(column) == QHeaderView.ResizeMode.Interactive
+            ):
+                title = header.sectionSizeFromContents(column).width()
+                if header.sectionSize(column) < title:
+                    header.resizeSection(column, title)
         room = table.viewport().width()
+        bar = table.verticalScrollBar()
+        if not bar.isVisible():  # rows added later bring the bar: its width is kept free
+            room -= bar.sizeHint().width()
         need = sum(header.sectionSize(c) for c in range(count) if not header.isSectionHidden(c))
         for column in order:
             if need <= room:
