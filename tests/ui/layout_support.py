@@ -16,6 +16,7 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractItemView,
     QAbstractScrollArea,
     QCheckBox,
     QComboBox,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QStyle,
     QStyleOptionComboBox,
+    QTabBar,
     QTableView,
     QTabWidget,
     QWidget,
@@ -141,6 +143,14 @@ def _cut_text(widget: QWidget) -> list[str]:
         return []
     if isinstance(widget, QHeaderView):
         return _cut_header(widget)
+    if isinstance(widget, QTabBar) and not isinstance(widget.parentWidget(), QTabWidget):
+        # A bar of its own (a row of sections over a page): its tabs scroll just the same.
+        if widget.sizeHint().width() > widget.width() + SLACK:
+            return [
+                f"{_name(widget)}: its tabs need {widget.sizeHint().width()} px, "
+                f"the bar has {widget.width()} px (they scroll)"
+            ]
+        return []
     if isinstance(widget, QTabWidget):
         bar = widget.tabBar()
         if bar.isVisible() and bar.sizeHint().width() > bar.width() + SLACK:
@@ -280,7 +290,14 @@ def _cramped_scrolling(window: QWidget) -> list[str]:
         bar = area.horizontalScrollBar()
         if bar.isVisible() and bar.maximum() > 0:
             what = "its columns scroll" if isinstance(area, QTableView) else "scrolls"
-            found.append(f"{_name(area)}: {what} sideways by {bar.maximum()} px")
+            # An item view scrolling per item counts columns, not pixels ("by 2 px" was
+            # two whole columns out of sight).
+            per_item = (
+                isinstance(area, QAbstractItemView)
+                and area.horizontalScrollMode() == QAbstractItemView.ScrollMode.ScrollPerItem
+            )
+            unit = "columns" if per_item else "px"
+            found.append(f"{_name(area)}: {what} sideways by {bar.maximum()} {unit}")
         if (
             isinstance(area, QScrollArea)
             and area.verticalScrollBar().isVisible()

@@ -129,7 +129,6 @@ class ActivationStation(StationPage):
         self.queue_panel = QueuePanel(
             context,
             [_("Ticket"), _("Name"), _("Waiting")],
-            stacked=is_large_print(),
             count_in_label=True,
             display_name="public_display",
         )
@@ -139,7 +138,9 @@ class ActivationStation(StationPage):
         self.call_button = self.queue_panel.call_button
         self.display_button = self.queue_panel.display_button
         self.scan = ScanField()
-        self.scan.setPlaceholderText(_("Scan invitation or type customer number"))
+        # Short enough for the queue column at 1366 px in English; the tooltip says it all.
+        self.scan.setPlaceholderText(_("Scan, or type customer no."))
+        self.scan.setToolTip(_("Scan invitation or type customer number"))
         self.queue_panel.add_above(self.scan)
         self.queue = self.queue_panel.queue
         self.waiting_label = self.queue_panel.waiting_label
@@ -180,32 +181,10 @@ class ActivationStation(StationPage):
         self.statement_button = QPushButton(_("Points statement"))
         self.statement_button.setObjectName("statement")
 
-        # Layout: queue | catalog | cart, with slips and timeline under the cart.
-        if is_large_print():  # the catalog needs the room; the count is enough here
-            self.queue_panel.hide_list()
-        self.queue_panel.add_below(self.requeue_button)
-        self.queue_panel.add_below(self.finish_button)
-        right = QVBoxLayout()
-        right.addWidget(self.cart_panel, 2)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.slips_panel, _("Slips"))
-        self.tabs.addTab(self.timeline, _("Visit timeline"))
-        # Beside the customer's slips and timeline: the queue column is full in large print
-        # at 768 px, the step row at 1366 px in English.
-        self.tabs.setCornerWidget(self.statement_button, Qt.Corner.TopRightCorner)
-        right.addWidget(self.tabs, 3)
-        body = QHBoxLayout()
-        body.addWidget(self.queue_panel, 3)
-        # The catalog gets the room for the customer's price and what is left after.
-        body.addWidget(self.catalog_panel, 7 if is_large_print() else 6)
-        body.addLayout(right, 5)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(18, 14, 18, 14)
-        layout.addLayout(side_by_side(self.banner, self.print_banner))
-        layout.addWidget(self.header)
-        layout.addWidget(self.gate_panel)
-        layout.addLayout(steps)
-        layout.addLayout(body, 1)
+        if is_large_print():
+            self._lay_out_large(steps)
+        else:
+            self._lay_out_normal(steps)
 
         self.call_button.clicked.connect(self.call_next)
         self.display_button.clicked.connect(self.open_display)
@@ -237,6 +216,99 @@ class ActivationStation(StationPage):
         self.refresh_timer.setInterval(every(60_000))
         self.refresh_timer.timeout.connect(when_idle(self, self.refresh_queue))
         self._show_customer()
+        self._fold_to(customer=False)
+
+    def _lay_out_normal(self, steps: QHBoxLayout) -> None:
+        """Queue | catalog | cart, with slips and timeline under the cart."""
+        self.lists = None
+        keys = QHBoxLayout()  # side by side: the column is full at 768 px under two banners
+        keys.addWidget(self.requeue_button)
+        keys.addWidget(self.finish_button)
+        self.queue_panel.column.addLayout(keys)
+        right = QVBoxLayout()
+        right.addWidget(self.cart_panel, 2)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.slips_panel, _("Slips"))
+        self.tabs.addTab(self.timeline, _("Visit timeline"))
+        # Beside the customer's slips and timeline: the step row is full at 1366 px in
+        # English.
+        self.tabs.setCornerWidget(self.statement_button, Qt.Corner.TopRightCorner)
+        right.addWidget(self.tabs, 3)
+        body = QHBoxLayout()
+        body.addWidget(self.queue_panel, 3)
+        # The catalog gets the room for the customer's price and what is left after.
+        body.addWidget(self.catalog_panel, 6)
+        body.addLayout(right, 5)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 10, 18, 10)
+        layout.addLayout(side_by_side(self.banner, self.print_banner))
+        layout.addWidget(self.header)
+        layout.addWidget(self.gate_panel)
+        layout.addLayout(steps)
+        layout.addLayout(body, 1)
+
+    def _lay_out_large(self, steps: QHBoxLayout) -> None:
+        """Large print: 60-px controls leave a 1366x768 laptop no room for three columns
+        under the customer, so the desk folds. Beside the customer's name: "Call next" and
+        "Done"; the catalog shares its column with the waiting list (tabs: the list, with
+        the counter, the scan field and "Back in queue", when nobody is at the desk; the
+        catalog while a customer is), the cart its column with the slips and the visit
+        timeline. Nothing is hidden for good: each tab says what it holds (the waiting count
+        in its title) and every key works whichever tab is open."""
+        # The text's own 20 pt, bold: the title's 36 pt takes three lines beside the keys.
+        self.header.setProperty("role", "")
+        self.header.setStyleSheet("QLabel { font-weight: bold; }")
+        for button in self.step_buttons.values():  # three 20-pt labels fit 1,046 px so
+            button.setStyleSheet("QPushButton { padding: 8px 8px; }")
+        self.scan.setPlaceholderText(_("Scan or number"))
+        self.queue_panel.take_out(self.call_button)
+        self.queue_panel.take_out(self.scan)
+        self.queue_panel.take_out(self.counter)
+        self.queue_panel.take_out(self.display_button)
+        self.waiting_label.hide()  # the tab's title says it
+        # The counter and the display, then the scan field and "Back in queue", then the
+        # list: two rows of keys, so the list keeps its room under a gate and two banners.
+        desk_row = QHBoxLayout()
+        desk_row.addWidget(self.counter, 1)
+        desk_row.addWidget(self.display_button)
+        scan_row = QHBoxLayout()
+        scan_row.addWidget(self.scan, 1)
+        scan_row.addWidget(self.requeue_button)
+        self.queue_panel.column.insertLayout(0, desk_row)
+        self.queue_panel.column.insertLayout(1, scan_row)
+        self.lists = QTabWidget()
+        self.lists.setObjectName("desk_lists")
+        self.lists.addTab(self.catalog_panel, _("Catalog"))
+        self.lists.addTab(self.queue_panel, self.waiting_label.text())
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("customer_tabs")
+        self.tabs.addTab(self.cart_panel, _("Cart"))
+        self.tabs.addTab(self.slips_panel, _("Slips"))
+        self.tabs.addTab(self.timeline, _("Timeline"))  # "Visit timeline" is 70 px wider
+        self.cart_panel.fold_title()
+        top = QHBoxLayout()
+        top.addWidget(self.header, 1)
+        for button in (self.statement_button, self.call_button, self.finish_button):
+            top.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        body = QHBoxLayout()
+        body.addWidget(self.lists, 1)
+        body.addWidget(self.tabs, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSpacing(6)
+        layout.addLayout(side_by_side(self.banner, self.print_banner))
+        layout.addLayout(top)
+        layout.addWidget(self.gate_panel)
+        layout.addLayout(steps)
+        layout.addLayout(body, 1)
+
+    def _fold_to(self, customer: bool) -> None:
+        """Large print: the catalog and the cart while a customer is at the desk, the
+        waiting list when nobody is."""
+        if self.lists is None:
+            return
+        self.lists.setCurrentWidget(self.catalog_panel if customer else self.queue_panel)
+        self.tabs.setCurrentWidget(self.cart_panel)
 
     @property
     def offers(self) -> dict[str, CatalogOffer]:
@@ -354,6 +426,10 @@ class ActivationStation(StationPage):
                 for item in rows
             ]
         )
+        if self.lists is not None:
+            self.lists.setTabText(
+                self.lists.indexOf(self.queue_panel), _("Waiting: {n}").format(n=len(rows))
+            )
 
     def refresh_catalog(self) -> None:
         """The catalog read again and shown for the customer and cart on screen."""
@@ -554,6 +630,7 @@ class ActivationStation(StationPage):
         self.catalog_panel.short_view = self.context.app.activation_all_services != customer_id
         self._reloaded(opened)
         self._note_unprinted()
+        self._fold_to(customer=True)
         self.catalog.setFocus()
 
     def _reloaded(self, opened: Opened) -> None:
@@ -627,6 +704,7 @@ class ActivationStation(StationPage):
             for step, button in self.step_buttons.items():
                 button.setText(step_button_label(step))
                 button.setEnabled(False)
+                button.setVisible(True)
             self.cart = Cart()
             self.refresh_cart()
             self._slip_rows, self._steps = [], []
@@ -648,19 +726,33 @@ class ActivationStation(StationPage):
         for step, button in self.step_buttons.items():
             done = customer.steps.get(step)
             if done:
-                # Two lines, so three done steps still fit one row in large print.
-                button.setText(
-                    f"✓ {step_label(step)}\n{done.at.astimezone(zone):%H:%M} · {done.staff_name}"
-                )
+                at = f"{done.at.astimezone(zone):%H:%M}"
+                if is_large_print():  # one line, no wider than the key's own label: the
+                    # steps' row is one of six at 768 px; when and who are in the timeline
+                    button.setText(f"✓ {step_label(step)}")
+                    button.setToolTip(f"{at} · {done.staff_name}")
+                else:  # one line with the time: the desk has no 20 px to spare at 768
+                    button.setText(f"✓ {step_label(step)} {at}")
+                    button.setToolTip(done.staff_name)
                 button.setEnabled(False)
             elif step == Step.MOBILE_BANKING_LOGIN and customer.mobile_banking == (
                 MobileBanking.NONE
             ):
-                button.setText(_("No mobile banking: service desk first"))
+                # Large print: the gate above says where to go; the key's row is full.
+                button.setText(
+                    _("No mobile banking")
+                    if is_large_print()
+                    else _("No mobile banking: service desk first")
+                )
                 button.setEnabled(False)
             else:
                 button.setText(step_button_label(step))
                 button.setEnabled(True)
+        # Large print: three done steps give their 66 px to the catalog (the visit timeline
+        # keeps when and who); the row is back for the next customer.
+        all_done = all(customer.steps.get(step) for step in self.step_buttons)
+        for button in self.step_buttons.values():
+            button.setVisible(not (all_done and is_large_print()))
         self.refresh_cart()
         self.show_slips()
         self.show_timeline()
@@ -837,6 +929,8 @@ class ActivationStation(StationPage):
             return True
 
         def issued(slips_issued: list[slips.IssuedSlip]) -> None:
+            if self.lists is not None:  # large print: the cart is empty now, the slips not
+                self.tabs.setCurrentWidget(self.slips_panel)
             self.cart.clear()
             self.sounds.play(Tone.OK)
             self.banner.show_result(
@@ -1128,6 +1222,7 @@ class ActivationStation(StationPage):
         self.context.app.activation_all_services = None
         self.print_banner.clear()
         self._show_customer()
+        self._fold_to(customer=False)
         self.call_button.setFocus()
 
 

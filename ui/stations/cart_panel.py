@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from kiosk.cart import Cart, check_cart
 from kiosk.i18n import _
 from kiosk.services.activation import CatalogOffer
+from ui.theme import is_large_print
 
 
 class CartPanel(QWidget):
@@ -44,6 +45,17 @@ class CartPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # Each line as high as its quantity box (60 px in large print): else the boxes of
+        # two lines are drawn over each other.
+        rows = self.table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(max(rows.defaultSectionSize(), QSpinBox().sizeHint().height()))
+        # At least its titles and one line (less than a scroll area's own 70 px in normal
+        # print: the desk's right column holds the cart and the slips under two banners).
+        if not is_large_print():  # large print has no 30 px to spare: the 70 px stay
+            self.table.setMinimumHeight(
+                self.table.horizontalHeader().sizeHint().height() + rows.defaultSectionSize() + 4
+            )
         self.total = QLabel("")
         self.total.setObjectName("cart_total")
         self.total.setWordWrap(True)
@@ -52,15 +64,27 @@ class CartPanel(QWidget):
         self.issue_button.setProperty("role", "primary")
         self.clear_button = QPushButton(_("Empty cart"))
 
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
-        title = QHBoxLayout()
-        title.addWidget(QLabel(_("Cart")), 1)
-        title.addWidget(self.clear_button)
-        column.addLayout(title)
-        column.addWidget(self.table, 1)
-        column.addWidget(self.total)
-        column.addWidget(self.issue_button)
+        self.column = QVBoxLayout(self)
+        self.column.setContentsMargins(0, 0, 0, 0)
+        self.title_row = QHBoxLayout()
+        self.title = QLabel(_("Cart"))
+        self.title_row.addWidget(self.title, 1)
+        self.title_row.addWidget(self.clear_button)
+        self.column.addLayout(self.title_row)
+        self.column.addWidget(self.table, 1)
+        self.column.addWidget(self.total)
+        self.column.addWidget(self.issue_button)
+
+    def fold_title(self) -> None:
+        """In a tab titled "Cart" (large print): no title row; "Empty cart" goes beside
+        "Issue and print", which saves a 60-px row."""
+        self.title.hide()
+        self.title_row.removeWidget(self.clear_button)
+        self.column.removeWidget(self.issue_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.issue_button, 1)
+        buttons.addWidget(self.clear_button)
+        self.column.addLayout(buttons)
 
     def show_cart(
         self,

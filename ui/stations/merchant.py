@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -43,6 +44,7 @@ from ui.context import StationContext
 from ui.language import FILE_DIALOG
 from ui.operations import Ran, run
 from ui.stations.base import StationPage
+from ui.theme import is_large_print
 from ui.widgets import ResultBanner, Tone
 
 
@@ -99,7 +101,14 @@ class MerchantStation(StationPage):
         row.addWidget(QLabel(_("Merchant")))
         self.merchant = QComboBox()
         self.merchant.setObjectName("pack_merchant")
+        # Its choice whole ("M01 康宁体检中心"), never squeezed by the row.
+        self.merchant.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.merchant.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
         row.addWidget(self.merchant)
+        if is_large_print():  # the passphrase and the key on a line of their own
+            row.addStretch(1)
+            layout.addLayout(row)
+            row = QHBoxLayout()
         row.addWidget(QLabel(_("Event passphrase")))
         self.passphrase = QLineEdit()
         self.passphrase.setObjectName("pack_passphrase")

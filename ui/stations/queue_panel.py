@@ -88,6 +88,16 @@ class QueuePanel(QWidget):
         self.column.insertWidget(self._above, widget)
         self._above += 1
 
+    def take_out(self, widget: QWidget) -> None:
+        """One of the panel's widgets goes to a place of the station's own (large print at
+        the activation desk: the call key and the scan field in a row under the customer)."""
+        index = self.column.indexOf(widget)
+        if index < 0:
+            return
+        if index < self._above:
+            self._above -= 1
+        self.column.removeWidget(widget)
+
     def add_below(self, widget: QWidget) -> None:
         self.column.addWidget(widget)
 

@@ -38,6 +38,9 @@ class SlipsPanel(QWidget):
         header.setMinimumSectionSize(24)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        if is_large_print():  # the service's whole name, on two lines, never "基础体…"
+            self.table.setWordWrap(True)
+            header.sectionResized.connect(lambda *_args: self.table.resizeRowsToContents())
         self.reprint_button = QPushButton(_("Print again (Ctrl+P)"))
         self.reprint_button.setObjectName("reprint")
         self.void_button = QPushButton(_("Void…"))
@@ -75,6 +78,8 @@ class SlipsPanel(QWidget):
                 self.table.setItem(r, c, item)
         for column in (2, 4):  # points and copies only when there is room
             self.table.setColumnHidden(column, is_large_print())
+        if is_large_print():
+            self.table.resizeRowsToContents()
         if 0 <= keep < len(rows):
             self.table.selectRow(keep)
         elif rows:

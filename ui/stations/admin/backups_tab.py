@@ -25,6 +25,7 @@ from ui.stations.admin.common import (
     fill_table,
     make_table,
 )
+from ui.theme import is_large_print
 from ui.widgets import ResultBanner, Tone
 
 
@@ -66,6 +67,10 @@ class BackupsTab:
         self.backup_keep.setRange(1, 10_000)
         row.addWidget(self.backup_keep)
         row.addStretch(1)
+        if is_large_print():  # the keys on a line of their own: the page is 1,014 px
+            layout.addLayout(row)
+            row = QHBoxLayout()
+            row.addStretch(1)
         self.backup_save = QPushButton(_("Save"))
         self.backup_save.clicked.connect(self.save_backup_settings)
         row.addWidget(self.backup_save)

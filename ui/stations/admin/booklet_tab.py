@@ -68,6 +68,10 @@ class BookletTab:
         self.booklet_theme = QComboBox()
         self.booklet_theme.setObjectName("booklet_theme")
         row.addWidget(self.booklet_theme)
+        if is_large_print():  # the choices, then the three keys: the page is 1,014 px
+            row.addStretch(1)
+            layout.addLayout(row)
+            row = QHBoxLayout()
         self.booklet_button = QPushButton(_("Write booklet PDF…"))
         self.booklet_button.setProperty("role", "primary")
         self.booklet_button.clicked.connect(self.write_booklet)
@@ -75,10 +79,6 @@ class BookletTab:
         self.html_button = QPushButton(_("Write e-catalog HTML…"))
         self.html_button.clicked.connect(self.write_html)
         row.addWidget(self.html_button)
-        if is_large_print():  # the posters on their own line: 1366 px wide at most
-            row.addStretch(1)
-            layout.addLayout(row)
-            row = QHBoxLayout()
         # Each RM's A4 poster with their invitation code and WeChat link (issue #20).
         self.posters_button = QPushButton(_("Write RM posters PDF…"))
         self.posters_button.setObjectName("rm_posters")

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
+    QFrame,
+    QHeaderView,
+    QScrollArea,
+    QTableView,
     QTableWidget,
     QTableWidgetItem,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -101,3 +106,105 @@ def fill_table(table: QTableWidget, rows: list[list[str]]) -> None:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(r, c, item)
     table.resizeColumnsToContents()
+    fit_columns(table)
+
+
+LESSER = "lesser_columns"  # a table's property: the columns that may go, first to go first
+
+
+def fit_columns(table: QTableView) -> None:
+    """Hide a table's lesser columns, first to go first, while its columns need more than its
+    width; show them again when there is room. A table never scrolls sideways (large print,
+    English): the key columns stay, the lesser ones are in the export. Without its own list a
+    table keeps its first two columns (the code and the name) and gives up the last first."""
+    header = table.horizontalHeader()
+    count = header.count()
+    lesser = table.property(LESSER)
+    order = [int(c) for c in lesser] if lesser else list(range(count - 1, 1, -1))
+    order = [c for c in order if 0 <= c < count]
+    if table.property("fitting"):
+        return
+    table.setProperty("fitting", True)
+    try:
+        for column in order:
+            if header.isSectionHidden(column):
+                header.setSectionHidden(column, False)
+                if header.sectionResizeMode(column) == QHeaderView.ResizeMode.Interactive:
+                    table.resizeColumnToContents(column)  # hidden, it was not measured
+        for column in range(count):  # a title is never cut: at least its own width
+            if (
+                not header.isSectionHidden(column)
+                and header.sectionResizeMode(column) == QHeaderView.ResizeMode.Interactive
+            ):
+                title = header.sectionSizeFromContents(column).width()
+                if header.sectionSize(column) < title:
+                    header.resizeSection(column, title)
+        room = table.viewport().width()
+        bar = table.verticalScrollBar()
+        if not bar.isVisible():  # rows added later bring the bar: its width is kept free
+            room -= bar.sizeHint().width()
+        need = sum(header.sectionSize(c) for c in range(count) if not header.isSectionHidden(c))
+        for column in order:
+            if need <= room:
+                break
+            need -= header.sectionSize(column)
+            header.setSectionHidden(column, True)
+    finally:
+        table.setProperty("fitting", False)
+
+
+class _ColumnFitter(QObject):
+    """Fits a table's columns again whenever the table changes size."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and isinstance(watched, QTableView):
+            fit_columns(watched)
+        return False
+
+
+def fit_columns_always(table: QTableView) -> None:
+    """``fit_columns`` now and after every resize of the table."""
+    fitter = _ColumnFitter(table)
+    table.installEventFilter(fitter)
+    # New contents (a refresh, sized to its contents by the tab's own code): fitted again
+    # once the event loop is back, after that code has sized the columns.
+    later = QTimer(table)
+    later.setSingleShot(True)
+    later.setInterval(0)
+    later.timeout.connect(lambda: fit_columns(table))
+    model = table.model()
+    for signal in (model.modelReset, model.rowsInserted, model.columnsInserted):
+        signal.connect(later.start)
+    model.headerDataChanged.connect(later.start)
+    fit_columns(table)
+
+
+class _Contents(QWidget):
+    """A tab's contents in its scroll area. The scroll area asks it for its height at the
+    viewport's width and sizes it no shorter: the *least* height its layout needs at that
+    width (wrapped texts whole, tables at their minimum), not the preferred one, which
+    counts every table's full length and would scroll a page that fits."""
+
+    def heightForWidth(self, width: int) -> int:
+        layout = self.layout()
+        if layout is None:
+            return super().heightForWidth(width)
+        return layout.totalMinimumHeightForWidth(width)
+
+
+def scroll_when_tall(page: QWidget) -> None:
+    """Put what ``page`` lays out into a scroll area of its own, so a tall tab (the reports'
+    list, the requirements with their explanations in large print) scrolls inside the page
+    instead of making the window taller than a 768-px laptop screen. The page stays the
+    tab's widget (code opens it by name); sideways the area scrolls only when the page
+    truly needs more width, which the layout tests count as a fault."""
+    inner = _Contents()
+    inner.setObjectName(f"{page.objectName() or type(page).__name__}_contents")
+    inner.setLayout(page.layout())  # takes the layout and its widgets from the page
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(inner)
+    outer = QVBoxLayout(page)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(area)

@@ -39,6 +39,7 @@ from ui.stations.admin.common import (
     kind_label,
     make_table,
 )
+from ui.theme import is_large_print
 from ui.widgets import ResultBanner, Tone
 
 
@@ -69,6 +70,10 @@ class ImportTab:
         row.addWidget(self.choose_button)
         self.file_label = QLabel(_("No file chosen."))
         self.file_label.setProperty("role", "hint")
+        if is_large_print():  # the file and its keys on a line of their own: 1,014 px
+            row.addStretch(1)
+            layout.addLayout(row)
+            row = QHBoxLayout()
         row.addWidget(self.file_label, 1)
         self.recheck_button = QPushButton(_("Check again"))
         self.recheck_button.clicked.connect(self._recheck)

@@ -42,6 +42,7 @@ from kiosk.services import merchant_review as review
 from ui.context import StationContext
 from ui.language import FILE_DIALOG
 from ui.stations.admin.common import make_table
+from ui.theme import is_large_print
 from ui.widgets import ResultBanner, Tone
 
 FLAGGED = QColor("#b00020")
@@ -181,8 +182,12 @@ class MerchantsPanel(QWidget):
             (_("Complaints from"), self.complaints),
             (_("Average days to delivery above"), self.delivery_days),
         ):
+            if field is self.delivery_days and is_large_print():  # two lines: 1,014 px
+                form.addStretch(1)
+                layout.addLayout(form)
+                form = QHBoxLayout()
             form.addWidget(QLabel(label))
-            field.setMaximumWidth(80)
+            field.setMaximumWidth(80 if not is_large_print() else 110)
             form.addWidget(field)
         self.save_thresholds = QPushButton(_("Save thresholds"))
         self.save_thresholds.setObjectName("save_review_thresholds")
@@ -224,6 +229,9 @@ class MerchantsPanel(QWidget):
         self.decide_button.clicked.connect(self.open_decision)
         buttons.addWidget(self.decide_button)
         buttons.addStretch(1)
+        if is_large_print():  # the register's keys on a line of their own: 1,014 px
+            layout.addLayout(buttons)
+            buttons = QHBoxLayout()
         self.passphrase = QLineEdit()
         self.passphrase.setObjectName("register_passphrase")
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)

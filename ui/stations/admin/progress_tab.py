@@ -33,6 +33,7 @@ from printing.invitations import (
 )
 from printing.reports import Percent
 from ui.stations.admin.common import (
+    LESSER,
     fill_table,
     make_table,
     number_text,
@@ -83,6 +84,10 @@ class ProgressTab:
             [_("Branch"), _("Branch name"), *figures, _("Target"), _("% of target")]
         )
         self.rm_table = make_table([_("RM staff no."), _("RM"), _("Branch"), *figures])
+        # Where the columns do not fit (large print): the name, invited, confirmed and the
+        # target's share stay; the export has them all.
+        self.branch_table.setProperty(LESSER, [3, 5, 8, 7, 4, 0, 9])
+        self.rm_table.setProperty(LESSER, [4, 6, 9, 8, 5, 2, 0])
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.branch_table)
         splitter.addWidget(self.rm_table)

@@ -30,6 +30,7 @@ from ui.stations.admin.common import (
     make_table,
     people_text,
 )
+from ui.theme import is_large_print
 from ui.widgets import ResultBanner, Tone
 
 
@@ -51,12 +52,21 @@ class RemindersTab:
         )
         hint.setWordWrap(True)
         hint.setProperty("role", "hint")
-        row.addWidget(hint, 1)
+        if is_large_print():  # the text over the field and keys: the page is 1,014 px
+            layout.addWidget(hint)
+        else:
+            row.addWidget(hint, 1)
         self.reminders_passphrase = QLineEdit()
         self.reminders_passphrase.setObjectName("reminders_passphrase")
         self.reminders_passphrase.setEchoMode(QLineEdit.EchoMode.Password)
         self.reminders_passphrase.setPlaceholderText(_("Passphrase (full phones)"))
-        row.addWidget(self.reminders_passphrase)
+        self.reminders_passphrase.setMinimumWidth(  # the hint whole, padding and border too
+            self.reminders_passphrase.fontMetrics().horizontalAdvance(
+                self.reminders_passphrase.placeholderText()
+            )
+            + 32
+        )
+        row.addWidget(self.reminders_passphrase, 1 if is_large_print() else 0)
         self.reminders_refresh = QPushButton(_("Refresh"))
         self.reminders_refresh.clicked.connect(self.refresh_reminders)
         row.addWidget(self.reminders_refresh)
@@ -126,8 +136,13 @@ class RemindersTab:
         )
         hint2.setProperty("role", "hint")
         hint2.setWordWrap(True)
-        marks.addWidget(hint2, 1)
-        layout.addLayout(marks)
+        if is_large_print():  # under the keys, the whole width
+            marks.addStretch(1)
+            layout.addLayout(marks)
+            layout.addWidget(hint2)
+        else:
+            marks.addWidget(hint2, 1)
+            layout.addLayout(marks)
         self.shown_reminders: list[tracking.Reminder] = []
         return tab
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +36,7 @@ from kiosk.services import themes
 from kiosk.services.themes import Audience, ThemeSpec, ThemeView
 from ui.context import StationContext
 from ui.stations.admin.common import fill_table, make_table
+from ui.theme import is_large_print
 from ui.widgets import ResultBanner, Tone
 
 NEW = ""  # the theme picker's "new theme" entry
@@ -44,6 +46,9 @@ def _checklist(rows: int = 5) -> QListWidget:
     box = QListWidget()
     box.setMinimumHeight(rows * 22)
     box.setMinimumWidth(150)
+    # A long merchant or employer name wraps in its column instead of scrolling sideways.
+    box.setWordWrap(True)
+    box.setResizeMode(QListWidget.ResizeMode.Adjust)
     return box
 
 
@@ -96,8 +101,16 @@ class ThemesPanel(QWidget):
         top.addWidget(QLabel(_("Theme")))
         self.picker = QComboBox()
         self.picker.setMinimumWidth(180)
+        self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.picker.currentIndexChanged.connect(self._picked)
         top.addWidget(self.picker)
+        if is_large_print():  # the code and the name on a line of their own, the name wide
+            self.slot = QComboBox()
+            top.addWidget(QLabel(_("Slot")))
+            top.addWidget(self.slot)
+            top.addStretch(1)
+            layout.addLayout(top)
+            top = QHBoxLayout()
         top.addWidget(QLabel(_("Code")))
         self.code = QLineEdit()
         self.code.setMaxLength(16)
@@ -107,9 +120,10 @@ class ThemesPanel(QWidget):
         self.name = QLineEdit()
         self.name.setMaxLength(64)
         top.addWidget(self.name, 1)
-        top.addWidget(QLabel(_("Slot")))
-        self.slot = QComboBox()
-        top.addWidget(self.slot)
+        if not is_large_print():
+            top.addWidget(QLabel(_("Slot")))
+            self.slot = QComboBox()
+            top.addWidget(self.slot)
         layout.addLayout(top)
 
         # Left: the theme (scrolls when the window is small); right: the candidates.
@@ -178,7 +192,8 @@ class ThemesPanel(QWidget):
         left_column.setContentsMargins(0, 0, 0, 0)
         left_column.addWidget(scroll, 1)
         left_column.addLayout(buttons)
-        split.addWidget(left)
+        if not is_large_print():
+            split.addWidget(left)
 
         right = QWidget()
         side = QVBoxLayout(right)
@@ -210,11 +225,20 @@ class ThemesPanel(QWidget):
         self.invite_button.clicked.connect(self.invite)
         side.addWidget(self.invite_button)
         right.setMinimumWidth(460)
-        split.addWidget(right)
-        split.setChildrenCollapsible(False)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        layout.addWidget(split, 1)
+        if is_large_print():
+            # Side by side the form's lists scroll sideways at 1,014 px: the theme and its
+            # candidates are two tabs, each as wide as the page.
+            halves = QTabWidget()
+            halves.setObjectName("theme_halves")
+            halves.addTab(left, _("Theme"))
+            halves.addTab(right, _("Candidates"))
+            layout.addWidget(halves, 1)
+        else:
+            split.addWidget(right)
+            split.setChildrenCollapsible(False)
+            split.setStretchFactor(0, 3)
+            split.setStretchFactor(1, 2)
+            layout.addWidget(split, 1)
         self.banner = ResultBanner()
         layout.addWidget(self.banner)
 
@@ -237,6 +261,12 @@ class ThemesPanel(QWidget):
         index = self.picker.findData(current) if current else 0
         self.picker.setCurrentIndex(max(index, 0))
         self.picker.blockSignals(False)
+        # Wide enough for its longest theme in the font it is drawn in (large print).
+        metrics = self.picker.fontMetrics()
+        widest = max(
+            metrics.horizontalAdvance(self.picker.itemText(i)) for i in range(self.picker.count())
+        )
+        self.picker.setMinimumWidth(max(180, widest + 64))
         for box in (self.slot, self.invite_slot):
             box.clear()
         self.slot.addItem(_("The whole event"), None)

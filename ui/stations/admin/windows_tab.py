@@ -100,6 +100,10 @@ class ArrivalWindowsPanel(QWidget):
         self.move_slot.setObjectName("move_slot")
         self.move_slot.currentIndexChanged.connect(self._slot_chosen)
         move.addWidget(self.move_slot)
+        if is_large_print():  # the whole sentence needs 1,100 px in English: two lines
+            move.addStretch(1)
+            layout.addLayout(move)
+            move = QHBoxLayout()
         move.addWidget(QLabel(_("to the window")))
         self.move_window = QComboBox()
         self.move_window.setObjectName("move_window")
