@@ -80,12 +80,9 @@ def _open(window: MainWindow, station: Station) -> StationPage:
 
 
 def _faults(window: MainWindow, room: QSize) -> list[str]:
-    """What ``fitted`` finds on the station shown, at ``room``.
-
-    The window's own height is the shell's (its header, and the sign-in page the stack keeps
-    when hidden: another part of issue #24); what is this station's is whether it asks for
-    more than the room the window leaves it, checked here instead of the window's size.
-    """
+    """What ``fitted`` finds on the station shown, at ``room``, and whether the station asks
+    for more than the room the window leaves it (named by the station, not only as the
+    window's size)."""
     found = fitted(window, room)
     page = window.current_station()
     assert page is not None
@@ -98,7 +95,7 @@ def _faults(window: MainWindow, room: QSize) -> list[str]:
             f"{type(page).__name__} asks for {need.width()}×{need.height()}, the window leaves "
             f"it {left.width()}×{left.height()}"
         )
-    return [fault for fault in found if not fault.startswith("window is ")]
+    return found
 
 
 def _check(window: MainWindow, tag: str, large: bool, language: str) -> list[str]:
