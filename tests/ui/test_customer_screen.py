@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QSize, Qt
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select, update
@@ -33,6 +33,7 @@ from kiosk.models import (
 from kiosk.services import reception
 from kiosk.services.auth import staff_session
 from tests.points_support import drop_lots
+from tests.ui.layout_support import fitted
 from ui.customer_screen import (
     ACCENT,
     CONFIRM_PAPER,
@@ -113,6 +114,9 @@ def _assert_large_and_readable(screen: CustomerScreen) -> None:
     for text, paper in ((TEXT, PAPER), (ACCENT, PAPER), (CONFIRM_TEXT, CONFIRM_PAPER)):
         assert _contrast(text, paper) >= 4.5, (text, paper)
     assert _contrast(SAVED_TEXT, SAVED_PAPER) >= 4.5
+    # Full screen on a second monitor of either size: nothing cut, nothing on top of another.
+    for room in (QSize(1366, 768), QSize(1920, 1080)):
+        assert fitted(screen, room) == [], room
 
 
 def _expired_without_mobile(url: str, clock: FixedClock) -> tuple[int, str, str]:
