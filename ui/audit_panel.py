@@ -29,7 +29,7 @@ from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.labels import audit_action_label, station_label
 from kiosk.roles import Station
-from kiosk.services import audit_trail
+from kiosk.services import audit_trail, desk
 from ui.context import StationContext
 from ui.widgets import ResultBanner, Tone
 
@@ -38,11 +38,13 @@ PROBLEMS_SHOWN = 8
 
 
 def _station(code: str) -> str:
+    """Where an action was taken, in words: a station, the sign-in screen, the command line,
+    or the counter a desk called to (a call is recorded with its counter's name, "3")."""
     try:
         return station_label(Station(code))
     except ValueError:
         others = {"app": _("Sign-in screen"), "cli": _("Command line"), "sync": _("Ledger sync")}
-        return others.get(code, code)
+        return others.get(code) or desk.counter_label(code)
 
 
 class AuditPanel(QWidget):

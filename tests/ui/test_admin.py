@@ -473,3 +473,14 @@ def test_cancel_leaves_nothing_imported(
         ).all()
     database.dispose()
     assert found == []
+
+
+def test_the_audit_tab_says_where_each_action_was_taken_in_words() -> None:
+    """A call is recorded with the counter it called to ("3"): the 岗位 column reads
+    "counter 3", as the banners and the public display say it, not a bare number."""
+    from ui.audit_panel import _station
+
+    assert _station("3") == "counter 3"
+    assert _station("3 号柜台") == "3 号柜台"  # a counter named in words stays as named
+    assert _station("reception") == "Reception"
+    assert _station("app") == "Sign-in screen"
