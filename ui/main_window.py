@@ -251,6 +251,7 @@ class MainWindow(QMainWindow):
         header.setObjectName("header")
         row = QHBoxLayout(header)
         row.setContentsMargins(16, 8, 16, 8)
+        row.setSpacing(14)  # the backup state and the staff's name read as two things
         # The title and who is signed in give way first when the header is short of room
         # (large print in English on a 1366-pixel laptop): shortened with "…", whole on hover.
         name = ElidedLabel(_("Points redemption event"), mode=Qt.TextElideMode.ElideRight)
