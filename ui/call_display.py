@@ -78,7 +78,7 @@ class CallDisplay(QWidget):
     def _staff_row(self) -> QHBoxLayout:
         """The volume and "play again", small at the bottom: the staff's, not the hall's."""
         row = QHBoxLayout()
-        volume = QLabel(_("Call volume"))
+        volume = self.volume_label = QLabel(_("Call volume"))
         self.volume = QSlider(Qt.Orientation.Horizontal)
         self.volume.setObjectName("call_volume")
         self.volume.setRange(0, 100)
@@ -100,6 +100,14 @@ class CallDisplay(QWidget):
         for widget in (volume, self.volume_value, self.replay_button):
             widget.setStyleSheet(f"font-size: {STAFF_PT}pt;")
         self.volume.setMinimumHeight(TARGET_PX)
+        # A handle big enough to take with a finger (the slider's own is 14 px high).
+        self.volume.setStyleSheet(
+            "QSlider::groove:horizontal { height: 12px; background: #d5d9e0; border-radius: 6px; }"
+            "QSlider::sub-page:horizontal { background: #0b4f8a; border-radius: 6px; }"
+            f"QSlider::handle:horizontal {{ width: {TARGET_PX - 16}px; height: {TARGET_PX - 16}px;"
+            f" margin: -{(TARGET_PX - 16 - 12) // 2}px 0; border-radius: {(TARGET_PX - 16) // 2}px;"
+            " background: white; border: 2px solid #0b4f8a; }"
+        )
         self.replay_button.setMinimumHeight(TARGET_PX)
         row.addStretch(1)
         row.addWidget(volume)
@@ -178,9 +186,17 @@ class CallDisplay(QWidget):
         for called in fresh:
             self.speak(called)
 
+    def _retranslate(self) -> None:
+        """The staff's row in the language of the moment (the display outlives a switch)."""
+        self.volume_label.setText(_("Call volume"))
+        self.volume.setToolTip(_("0: the call is shown, not spoken"))
+        self.replay_button.setText(_("Play again (R)"))
+        self._show_volume(self.volume.value())
+
     def refresh(self) -> None:
         """Show the counter's calls from the database (the database away: keep the last)."""
         self.setWindowTitle(_("Now calling"))
+        self._retranslate()
         counter = self.settings.counter_name
         try:
             calls = desk.counter_calls(self.app.uow(), counter)

@@ -130,7 +130,7 @@ def test_a_shift_at_the_booth(
     assert panel.banner.headline.text() == "请到 B1 展位 星光影城"
     assert panel.banner.detail.text().startswith("此券用于其他商户的服务，请勿提供服务。")
     scanner_burst(qtbot, panel.field, second)
-    assert panel.banner.headline.text() == "有效，尚未核销：按 Enter 确认核销"
+    assert panel.banner.headline.text() == "有效，尚未核销：按回车键确认核销"
     assert panel.banner.tone == Tone.INFO and panel.redeem_button.isVisible()
     monkeypatch.setattr(booth_ui, "CONFIRM_GUARD_S", 0.0)
     qtbot.keyClick(panel.field, Qt.Key.Key_Return)

@@ -26,6 +26,7 @@ from kiosk.services.auth import staff_session
 from ui.call_voice import CallPlayer
 from ui.main_window import MainWindow
 from ui.settings import Settings
+from ui.stations.service_desk import ServiceDeskStation
 
 from .conftest import sign_in
 from .test_desks_remember import _arrivals, press, service_desk
@@ -71,6 +72,26 @@ def test_each_new_call_is_spoken_once_here_or_from_another_laptop(
     assert played == [spoken("B001", tmp_path / "voice")]
     display.refresh()
     assert len(played) == 1  # the same call, read again: not said again
+    # A language switch re-renders the staff's row too, and says nothing again.
+    window.language.setCurrentIndex(window.language.findData("zh_CN"))
+    assert window.call_display is display
+    assert display.replay_button.text() == "再播一次（R）"
+    assert display.volume_label.text() == "叫号音量"
+    assert display.label.text().startswith("请 B001 号")
+    window.language.setCurrentIndex(window.language.findData("en"))
+    assert display.replay_button.text() == "Play again (R)"
+    assert len(played) == 1
+    station = window.current_station()  # the switch rebuilt the stations
+    assert isinstance(station, ServiceDeskStation)
+    # The volume handle is a target a finger can take (MIIT: 60 px; the slider's own is 14):
+    # measured where it is drawn, its blue ring.
+    picture = display.volume.grab().toImage()
+    ring = [
+        y
+        for y in range(picture.height())
+        if any(picture.pixelColor(x, y).name() == "#0b4f8a" for x in range(picture.width()))
+    ]
+    assert ring and max(ring) - min(ring) + 1 >= 40, ring
 
     # Another laptop at counter 3 calls at its activation desk, through the desk service.
     other = open_database(any_demo_url)
