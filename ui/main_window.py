@@ -620,8 +620,11 @@ class MainWindow(QMainWindow):
             ),
             default=0,
         )
-        # The theme's item padding (12 px a side) and a little air.
-        self.switcher.setFixedWidth(max(widest + 2 * 12 + 16, 140))
+        # The theme's item padding (12 px a side) and a little air; never narrower than the
+        # customer screen's button under it ("Customer screen" in English large print).
+        button = self.customer_screen_button
+        below = button.sizeHint().width() if self.settings.customer_screen != "off" else 0
+        self.switcher.setFixedWidth(max(widest + 2 * 12 + 16, 140, below))
 
     def _signing_key_held(self) -> Any:
         """The event's signing key if this window's activation desk has it unlocked."""
