@@ -272,7 +272,9 @@ def test_booth_on_a_full_disk_does_not_serve_then_enter_redeems_once(
     assert panel.redeem_button.isVisible()  # Enter tries again
     small_disk.empty()
     qtbot.keyClick(panel.field, Qt.Key.Key_Return)
-    assert panel.banner.headline.text() == "✓ Redeemed: serve the customer"
+    # The sign once, big, beside the words (issue #24): ✓ and "Redeemed: serve the customer".
+    assert panel.banner.symbol.text() == "✓"
+    assert panel.banner.headline.text() == "Redeemed: serve the customer"
     with booth.database.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count()).select_from(BoothRedemption)) == 1
     window.close()
