@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -215,14 +216,17 @@ class DashboardStation(StationPage):
         self.timer.timeout.connect(when_idle(self, self.refresh))
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        outer.addWidget(scroll)
         body = QWidget()
         body.setObjectName("page")
-        scroll.setWidget(body)
+        if is_large_print():  # its tabs fit the page: nothing to scroll
+            outer.addWidget(body)
+        else:
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            outer.addWidget(scroll)
+            scroll.setWidget(body)
         self._build(body)
         self.bind(Qt.Key.Key_F5, self.refresh)
 
@@ -267,11 +271,31 @@ class DashboardStation(StationPage):
             "points": Tile("points", _("Points redeemed")),
             "disk": Tile("disk", _("Least free disk space")),
         }
-        per_row = 3 if large else len(self.tiles)
-        for index, tile in enumerate(self.tiles.values()):
-            tiles.addWidget(tile, index // per_row, index % per_row)
-            tiles.setColumnStretch(index % per_row, 1)
-        layout.addLayout(tiles)
+        # Large print on a 1366×768 laptop has no room for six figures and six charts on one
+        # page: three figures a tab, then the charts two by two, each tab a page that fits,
+        # so the page never scrolls (issue #24: "the dashboard scrolls"). Normal print keeps
+        # everything on one page.
+        self.pages: QTabWidget | None = None
+        if large:
+            self.pages = QTabWidget()
+            self.pages.setObjectName("dashboard_pages")
+            tiles_in_order = list(self.tiles.values())
+            for title, three in (
+                (_("Arrivals, queues"), tiles_in_order[:3]),
+                (_("Slips, points"), tiles_in_order[3:]),
+            ):
+                page = QWidget()
+                row = QHBoxLayout(page)
+                row.setSpacing(10)
+                for tile in three:
+                    row.addWidget(tile, 1)
+                self.pages.addTab(page, title)
+            layout.addWidget(self.pages, 1)
+        else:
+            for index, tile in enumerate(self.tiles.values()):
+                tiles.addWidget(tile, 0, index)
+                tiles.setColumnStretch(index, 1)
+            layout.addLayout(tiles)
 
         # The two funnels in one chart, told apart by colour; the steps, which are not
         # nested, in a chart of their own below, each against the arrivals.
@@ -300,13 +324,13 @@ class DashboardStation(StationPage):
             self.step_values[step] = value
         self.steps_grid.setRowStretch(len(Step) + 1, 1)
         funnel_box = QWidget()
-        funnel_layout = QVBoxLayout(funnel_box) if large else QHBoxLayout(funnel_box)
+        funnel_layout = QHBoxLayout(funnel_box)  # large print: the funnel has a tab's width
         funnel_layout.setContentsMargins(0, 0, 0, 0)
         funnel_layout.setSpacing(12)
         funnel_layout.addWidget(self.funnel, 1)
         funnel_layout.addWidget(steps_box, 0)
-        if large:  # the page scrolls: each bar keeps a line's height
-            self.funnel.setMinimumHeight(int(self.fontMetrics().height() * 1.3 * 7))
+        if large:  # each bar keeps a line's height
+            self.funnel.setMinimumHeight(int(self.fontMetrics().height() * 1.1 * 7))
         self.slots = BarChart(vertical=True, legend=[(_("Arrived"), BLUE), (_("Expected"), GREY)])
         self.slots.setObjectName("slots")
         came, confirmed = stage_label(Stage.CONFIRMED_ARRIVED), stage_label(Stage.CONFIRMED)
@@ -379,12 +403,19 @@ class DashboardStation(StationPage):
             "timelines": Card(_("Minutes between steps (median / 90%)"), timeline_box),
             "points": Card(_("Points as the bank counts them"), self.points_box),
         }
-        if is_large_print():  # two columns, the page scrolls
-            for index, key in enumerate(("funnel", "slots", "branches", "offers", "timelines")):
-                grid.addWidget(self.cards[key], index // 2, index % 2)
-            grid.addWidget(self.cards["points"], 3, 0, 1, 2)
-            for card in self.cards.values():
-                card.setMinimumHeight(360)
+        if self.pages is not None:  # large print: a chart or two a tab
+            for title, keys in (
+                (_("Funnel"), ("funnel",)),
+                (_("Slots, branches"), ("slots", "branches")),
+                (_("Offers, times"), ("offers", "timelines")),
+                (_("Points"), ("points",)),
+            ):
+                page = QWidget()
+                pair = QHBoxLayout(page)
+                pair.setSpacing(10)
+                for key in keys:
+                    pair.addWidget(self.cards[key], 1)
+                self.pages.addTab(page, title)
         else:
             grid.addWidget(self.cards["funnel"], 0, 0)
             grid.addWidget(self.cards["timelines"], 1, 0)
@@ -400,7 +431,8 @@ class DashboardStation(StationPage):
         self.cards["timelines"].setSizePolicy(
             QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred
         )
-        layout.addLayout(grid, 1)
+        if self.pages is None:
+            layout.addLayout(grid, 1)
 
     # -- refreshing -------------------------------------------------------------------------
 
