@@ -131,7 +131,7 @@ class VerdictBanner(ResultBanner):
         if self.detail.isVisibleTo(self):
             height += self.words.spacing() + self.detail.heightForWidth(words)
         height = max(height, self.symbol.sizeHint().height())
-        self.setMinimumHeight(height + margins.top() + margins.bottom() + 2 * self.frameWidth())
+        self._grow_to(height + margins.top() + margins.bottom() + 2 * self.frameWidth())
 
 
 def tone_for(result: ScanResult) -> Tone:

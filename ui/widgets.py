@@ -233,7 +233,17 @@ class ResultBanner(QFrame):
         height = self.headline.heightForWidth(self._headline_width(inner))
         if self.detail.isVisibleTo(self):
             height += self.words.spacing() + self.detail.heightForWidth(inner)
-        self.setMinimumHeight(height + margins.top() + margins.bottom() + 2 * self.frameWidth())
+        self._grow_to(height + margins.top() + margins.bottom() + 2 * self.frameWidth())
+
+    def _grow_to(self, height: int) -> None:
+        """At least ``height`` high, the words laid out again in it. A banner filled while
+        its page is hidden (an Administration tab refreshed as it opens) grew, but its own
+        layout kept the old height and cut the headline by a line's leading (28 px of 36,
+        large print) until something else moved it."""
+        if height == self.minimumHeight():
+            return
+        self.setMinimumHeight(height)
+        self.row.invalidate()  # laid out again at the new size: now, or when it is shown
 
     def _style(self, tone: Tone) -> None:
         background, foreground = self.COLOURS[tone]

@@ -1,8 +1,10 @@
 """What a person would see as broken on a screen: text cut off, parts on top of each other,
-parts pushed out of the window, a window larger than the laptop's screen.
+parts pushed out of the window, a window larger than the laptop's screen, a button squeezed
+lower than itself, a list that scrolls in a box too short for three of its rows.
 
-Used by the screenshot tests (tests/ui/test_layouts.py) on every station, in normal and
-large print, at 1366×768 and 1920×1080, in both languages. It measures the real widgets
+Used by the screenshot tests (tests/ui/test_layouts_desks.py, test_layouts_stations.py,
+test_layouts_booth.py) on every station, in normal and large print, at 1366×768 and
+1920×1080, in both languages. It measures the real widgets
 after layout, the way the offscreen grab draws them, so a failure names the widget, its
 text and by how many pixels it does not fit.
 """
@@ -72,6 +74,7 @@ def problems(window: QWidget, room: QSize | None = None) -> list[str]:
         found.extend(_outside_parent(window, widget))
     found.extend(_overlaps(window))
     found.extend(_cramped_scrolling(window))
+    found.extend(_too_few_rows(window))
     return found
 
 
@@ -104,11 +107,7 @@ def _cut_text(widget: QWidget) -> list[str]:
         return _cut_label(widget, metrics)
     if isinstance(widget, QAbstractButton) and not isinstance(widget, QCheckBox | QRadioButton):
         if isinstance(widget, QPushButton) and widget.text():
-            need = widget.sizeHint().width()
-            if widget.width() + SLACK < need and widget.text():
-                return [
-                    f"{_name(widget)}: button {widget.width()} px wide, its text needs {need} px"
-                ]
+            return _squeezed_button(widget)
         return []
     if isinstance(widget, QCheckBox | QRadioButton) and widget.text():
         need = widget.sizeHint().width()
@@ -158,6 +157,27 @@ def _cut_text(widget: QWidget) -> list[str]:
                 f"{_name(widget)}: its tabs need {bar.sizeHint().width()} px, "
                 f"the bar has {bar.width()} px (they scroll)"
             ]
+    return []
+
+
+def _squeezed_button(button: QPushButton) -> list[str]:
+    """A button narrower than its text, or lower than its own size hint.
+
+    The height counts too: a button squeezed into a row lower than itself (a tab bar's
+    corner, 31 px for a 38-px button) loses its padding and border first, so its words touch
+    the frame or are clipped at top and bottom, and it is a smaller target than the theme
+    promises (38 px normal, 60 px large print); the grab hides this unless one looks hard.
+    """
+    hint = button.sizeHint()
+    if button.width() + SLACK < hint.width():
+        return [
+            f"{_name(button)}: button {button.width()} px wide, its text needs {hint.width()} px"
+        ]
+    if button.height() + SLACK < hint.height():
+        return [
+            f"{_name(button)}: button squeezed to {button.height()} px high, "
+            f"it needs {hint.height()} px"
+        ]
     return []
 
 
@@ -308,3 +328,70 @@ def _cramped_scrolling(window: QWidget) -> list[str]:
                 f"(under 40% of the window's {window.height()} px)"
             )
     return found
+
+
+# How many rows a list, table or tree that scrolls must show at least. Three: the row staff
+# are on with one above and one below, so the arrow keys and the wheel move through a list
+# that visibly goes on; with one or two (the activation desk's catalog showed 1.5 services
+# under a gate warning and two banners in large print) a list reads as a single line or an
+# empty box, and a customer cannot compare two services at a glance.
+MIN_ROWS = 3
+ROWS_MEASURED = 400  # enough to know a list is longer than its box, cheap on the audit log
+
+
+def _too_few_rows(window: QWidget) -> list[str]:
+    """A visible list, table or tree holding more rows than it shows, whose box shows fewer
+    than ``MIN_ROWS`` of them (or than all it holds, when that is fewer).
+
+    A row is the view's typical row (the median height of its rows: a tree's bold group
+    lines are lower than its two-line services), so the box must be ``MIN_ROWS`` of those
+    high below its header. A list that shows all it holds is never too short, however small
+    (an empty waiting list, one line of slips): only one that makes staff scroll is.
+    """
+    found = []
+    for view in window.findChildren(QAbstractItemView):
+        if not view.isVisibleTo(window) or view.window() is not window:
+            continue
+        heights = _row_heights(view)
+        if not heights:
+            continue
+        box = view.viewport().height()
+        if sum(heights) <= box + SLACK:
+            continue  # it shows every row it holds
+        row = sorted(heights)[len(heights) // 2]
+        rows = min(MIN_ROWS, len(heights))  # a list of two needs room for two
+        if box + SLACK < rows * row:
+            found.append(
+                f"{_name(view)}: shows {box / row:.1f} rows of {row} px in a {box}-px box "
+                f"and scrolls for the rest ({'over ' if len(heights) >= ROWS_MEASURED else ''}"
+                f"{len(heights)} rows); it needs {rows} rows, {rows * row} px"
+            )
+    return found
+
+
+def _row_heights(view: QAbstractItemView) -> list[int]:
+    """The heights of the rows ``view`` can show (a tree's expanded ones, none hidden), up to
+    ``ROWS_MEASURED``; empty for views that are not one column of rows (icon grids)."""
+    from PySide6.QtWidgets import QListView, QTreeView
+
+    model = view.model()
+    if model is None:
+        return []
+    root = view.rootIndex()
+    heights: list[int] = []
+    if isinstance(view, QTreeView):
+        index = model.index(0, 0, root)
+        while index.isValid() and len(heights) < ROWS_MEASURED:
+            heights.append(view.visualRect(index).height())
+            index = view.indexBelow(index)
+    elif isinstance(view, QTableView):
+        for row in range(min(model.rowCount(root), ROWS_MEASURED)):
+            if not view.isRowHidden(row):
+                heights.append(view.rowHeight(row))
+    elif isinstance(view, QListView):
+        if view.viewMode() != QListView.ViewMode.ListMode:
+            return []
+        for row in range(min(model.rowCount(root), ROWS_MEASURED)):
+            if not view.isRowHidden(row):
+                heights.append(view.visualRect(model.index(row, view.modelColumn(), root)).height())
+    return [h for h in heights if h > 0]

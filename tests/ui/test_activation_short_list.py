@@ -200,7 +200,12 @@ def test_the_desk_opens_on_the_customers_short_list_at_their_price(
 
     # No customer: the plain catalog at the offers' own prices, no view key.
     assert not station.catalog_panel.showing_short and not station.view_button.isEnabled()
-    assert _rows(station)["O101"].text(1) == "12,000"
+
+    def price(points: str) -> str:
+        """Large print has no column titles: each price says "points" itself."""
+        return f"{points} points" if large else points
+
+    assert _rows(station)["O101"].text(1) == price("12,000")
     assert len(_rows(station)) == 15
 
     # The customer's number at scanner speed calls them here; the desk opens on their short
@@ -217,9 +222,12 @@ def test_the_desk_opens_on_the_customers_short_list_at_their_price(
     assert list(rows) == [o.code for o in panel.mine.short]  # type: ignore[union-attr]
     assert station.catalog.topLevelItem(0).text(0) == "Recommended for you"
     assert panel.title.text() == f"{len(rows)} of 15 services"
+    if large:  # no title row: the catalog's tab says it
+        assert station.lists is not None and not panel.title.isVisible()
+        assert station.lists.tabText(0) == f"Catalog · {len(rows)} of 15 services"
     assert station.view_button.text() == "All services (F3)" and station.view_button.isEnabled()
     o101 = rows["O101"]
-    assert o101.text(1) == "8,000" and not _grey(o101)  # the 金卡 price, not 12,000
+    assert o101.text(1) == price("8,000") and not _grey(o101)  # the 金卡 price, not 12,000
     # 20,000 - 1,500 in the cart - 8,000
     assert o101.text(3) == ("After: 10,500 points" if large else "10,500 points left after")
     assert "12,000" in o101.toolTip(1) and "金卡" in o101.toolTip(1)
@@ -243,13 +251,13 @@ def test_the_desk_opens_on_the_customers_short_list_at_their_price(
     assert seen == []
     assert not panel.showing_short
     rows = _rows(station)
-    assert len(rows) == 15 and rows["O101"].text(1) == "8,000"
+    assert len(rows) == 15 and rows["O101"].text(1) == price("8,000")
     assert station.view_button.text() == "Recommended (F3)"
     assert panel.title.text() == "All 15 services"
     o601 = rows["O601"]
     assert _grey(o601) and o601.text(3) == "No places left for 金卡 customers"
     assert _grey(rows["O202"]) and rows["O202"].text(3) == "26,500 points short"
-    assert rows["O501"].text(1) == "1,500" and not _grey(rows["O501"])
+    assert rows["O501"].text(1) == price("1,500") and not _grey(rows["O501"])
     _shot(window, tmp_path, f"desk-all-{'large' if large else 'normal'}")
 
     # A grey service refuses to go in the cart, in words.

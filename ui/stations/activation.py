@@ -227,22 +227,36 @@ class ActivationStation(StationPage):
         self.queue_panel.column.addLayout(keys)
         right = QVBoxLayout()
         right.addWidget(self.cart_panel, 2)
+        # The slips' list holds its titles and two slips: squeezed under two banners at
+        # 1366×768 it showed one and a third, beside an empty cart that kept its room.
+        rows = self.slip_table.verticalHeader().defaultSectionSize()
+        self.slip_table.setMinimumHeight(
+            self.slip_table.horizontalHeader().sizeHint().height() + 2 * rows + 4
+        )
         self.tabs = QTabWidget()
         self.tabs.addTab(self.slips_panel, _("Slips"))
         self.tabs.addTab(self.timeline, _("Visit timeline"))
-        # Beside the customer's slips and timeline: the step row is full at 1366 px in
-        # English.
-        self.tabs.setCornerWidget(self.statement_button, Qt.Corner.TopRightCorner)
         right.addWidget(self.tabs, 3)
         body = QHBoxLayout()
         body.addWidget(self.queue_panel, 3)
         # The catalog gets the room for the customer's price and what is left after.
         body.addWidget(self.catalog_panel, 6)
         body.addLayout(right, 5)
+        # Two banners of two lines each at 1366 px left the waiting list and the slips under
+        # three rows: the dashboard's 18-pt headline and narrower margins give them 28 px.
+        for banner in (self.banner, self.print_banner):
+            banner.headline_pt = 18
+            banner.row.setContentsMargins(12, 6, 12, 6)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 10, 18, 10)
         layout.addLayout(side_by_side(self.banner, self.print_banner))
-        layout.addWidget(self.header)
+        # Beside the customer's name, whose title line is taller than the button: the step
+        # row is full at 1366 px in English, and in the slips' tab corner the button was
+        # squeezed to 31 of its 38 px.
+        top = QHBoxLayout()
+        top.addWidget(self.header, 1)
+        top.addWidget(self.statement_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addLayout(top)
         layout.addWidget(self.gate_panel)
         layout.addLayout(steps)
         layout.addLayout(body, 1)
@@ -279,6 +293,7 @@ class ActivationStation(StationPage):
         self.lists = QTabWidget()
         self.lists.setObjectName("desk_lists")
         self.lists.addTab(self.catalog_panel, _("Catalog"))
+        self.catalog_panel.fold_title(self._catalog_count)
         self.lists.addTab(self.queue_panel, self.waiting_label.text())
         self.tabs = QTabWidget()
         self.tabs.setObjectName("customer_tabs")
@@ -296,11 +311,21 @@ class ActivationStation(StationPage):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.setSpacing(6)
+        for banner in (self.banner, self.print_banner):  # 16 px more for the catalog
+            banner.row.setContentsMargins(14, 2, 14, 2)
         layout.addLayout(side_by_side(self.banner, self.print_banner))
         layout.addLayout(top)
         layout.addWidget(self.gate_panel)
         layout.addLayout(steps)
         layout.addLayout(body, 1)
+
+    def _catalog_count(self, count: str) -> None:
+        """Large print: the catalog's tab says how many services it shows ("5 of 15")."""
+        assert self.lists is not None
+        text = _("Catalog · {count}").format(count=count) if count else _("Catalog")
+        index = self.lists.indexOf(self.catalog_panel)
+        if self.lists.tabText(index) != text:
+            self.lists.setTabText(index, text)
 
     def _fold_to(self, customer: bool) -> None:
         """Large print: the catalog and the cart while a customer is at the desk, the

@@ -15,6 +15,8 @@ The panel reads nothing: the station hands it the offers it read (``activation.c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -103,6 +105,26 @@ class CatalogPanel(QWidget):
         column.addLayout(top)
         column.addWidget(self.tree, 1)
         column.addWidget(self.add_button)
+        self.column, self.top = column, top
+        self.folded = False  # large print: no title row (``fold_title``)
+        self.on_count: Callable[[str], None] | None = None
+
+    def fold_title(self, on_count: Callable[[str], None]) -> None:
+        """Large print, in a tab: no title row and no column titles, so the tree keeps room
+        for three services under a gate warning and two banners at 1366×768. How many
+        services are shown goes to ``on_count`` (the tab's title says it), the view key
+        goes beside "Add to cart", and each price says "points" itself. A themed session's
+        name still shows above the tree (it explains a shorter catalog)."""
+        self.folded = True
+        self.on_count = on_count
+        self.top.removeWidget(self.view_button)
+        self.column.removeWidget(self.add_button)
+        keys = QHBoxLayout()
+        keys.addWidget(self.add_button, 1)
+        keys.addWidget(self.view_button)
+        self.column.addLayout(keys)
+        self.title.hide()
+        self.tree.setHeaderHidden(True)
 
     # -- what the station read -------------------------------------------------------------
 
@@ -221,7 +243,10 @@ class CatalogPanel(QWidget):
                 note = _("{points:,} points left after").format(points=left - offer.points_price)
             texts = (
                 f"{offer.name}\n{note}" if two_lines else offer.name,
-                f"{offer.points_price:,}",
+                # No column titles when folded: the price says what it is.
+                _("{points:,} points").format(points=offer.points_price)
+                if self.folded
+                else f"{offer.points_price:,}",
                 str(offer.remaining) if offer.remaining > 0 else _("sold out"),
                 note,
                 category_label(offer.category),
@@ -264,6 +289,7 @@ class CatalogPanel(QWidget):
     def _titles(self, short: bool) -> None:
         # Short, beside the view key: the group's header says "Recommended for you".
         tip = ""
+        count = ""
         if self.mine is None:
             title = _("Catalog: services by merchant")
         elif short:
@@ -274,6 +300,7 @@ class CatalogPanel(QWidget):
         else:
             title = _("All {total} services").format(total=len(self.mine.offers))
             tip = _("Every service, at this customer's prices. F3 goes back to the short list.")
+        count = title
         if self.mine is not None and self.mine.theme:
             # A themed session offers part of the catalog: say which, so nobody looks for
             # the missing services.
@@ -284,6 +311,9 @@ class CatalogPanel(QWidget):
         if self.title.text() != title:
             self.title.setText(title)
             self.title.setToolTip(tip)
+        if self.folded and self.on_count is not None:
+            self.title.setVisible(bool(self.mine and self.mine.theme))
+            self.on_count(count if self.mine is not None else "")
         label = view_button_label(short)
         if self.view_button.text() != label:
             self.view_button.setText(label)

@@ -42,6 +42,9 @@ class GatePanel(ResultBanner):
             f"QFrame#gate {{ background: {background}; border: 2px solid {foreground};"
             f" border-radius: 6px; }} QLabel {{ color: {foreground}; }}"
             f" QLabel#banner_headline {{ font-size: {self.headline_pt}pt; font-weight: bold; }}"
+            # Large print: where to send the customer on one line at 1366 px (English), so
+            # the catalog below keeps three services in sight; 18 pt is MIIT's floor.
+            + (" QLabel#banner_detail { font-size: 18pt; }" if is_large_print() else "")
         )
 
     def show_gate(self, gate: Gate) -> None:
@@ -54,7 +57,9 @@ class GatePanel(ResultBanner):
         # goes, the fields counted (the service desk has the list).
         lines = gate.compact() if is_large_print() else [m.sentence for m in gate.missing]
         lines = ["× " + line for line in lines]
+        # Large print: the lines below name what is missing; said in the headline too, it
+        # took a second line of the catalog's room (English, 1366 px).
         headline = _("{headline} F9: a supervisor may let them through.").format(
-            headline=gate_headline(gate)
+            headline=_("Not ready for slips.") if is_large_print() else gate_headline(gate)
         )
         self.show_result(Tone.WARN, headline, "\n".join(lines))

@@ -107,6 +107,32 @@ def fill_table(table: QTableWidget, rows: list[list[str]]) -> None:
             table.setItem(r, c, item)
     table.resizeColumnsToContents()
     fit_columns(table)
+    keep_rows(table)
+
+
+def keep_rows(view: QAbstractItemView, rows: int = 3) -> None:
+    """Tall enough for ``rows`` of the rows it holds (all of them when fewer), under its
+    column titles. Squeezed lower, a list that scrolls shows a row and a half and reads as
+    one line or an empty box; a tab too tall for the screen scrolls as a whole instead
+    (``scroll_when_tall``). Called once the rows are in: their height is measured (a wrapped
+    row is taller, large print's are 60 px), the view's median row counts."""
+    view.ensurePolished()
+    model = view.model()
+    count = min(model.rowCount() if model is not None else 0, 200)
+    if count == 0:
+        return
+    if isinstance(view, QTableView):
+        heights = sorted(view.rowHeight(r) for r in range(count))
+        header = view.horizontalHeader()
+        titles = 0 if header.isHidden() else header.sizeHint().height()
+    else:
+        # A list that wraps its words: a long name takes two lines once drawn in its
+        # column, though asked before it is laid out, every row is one line.
+        wrapped = 2 * view.fontMetrics().lineSpacing() + 6 if view.wordWrap() else 0
+        heights = sorted(max(view.sizeHintForRow(r), wrapped) for r in range(count))
+        titles = 0
+    row = heights[len(heights) // 2]
+    view.setMinimumHeight(titles + min(rows, count) * row + 2 * view.frameWidth())
 
 
 LESSER = "lesser_columns"  # a table's property: the columns that may go, first to go first

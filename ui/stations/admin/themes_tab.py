@@ -35,16 +35,15 @@ from kiosk.labels import category_label
 from kiosk.services import themes
 from kiosk.services.themes import Audience, ThemeSpec, ThemeView
 from ui.context import StationContext
-from ui.stations.admin.common import fill_table, make_table
+from ui.stations.admin.common import fill_table, keep_rows, make_table
 from ui.theme import is_large_print
 from ui.widgets import ResultBanner, Tone
 
 NEW = ""  # the theme picker's "new theme" entry
 
 
-def _checklist(rows: int = 5) -> QListWidget:
+def _checklist() -> QListWidget:
     box = QListWidget()
-    box.setMinimumHeight(rows * 22)
     box.setMinimumWidth(150)
     # A long merchant or employer name wraps in its column instead of scrolling sideways.
     box.setWordWrap(True)
@@ -62,6 +61,7 @@ def _fill(box: QListWidget, items: list[tuple[str, str]], ticked: tuple[str, ...
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Checked if value in chosen else Qt.CheckState.Unchecked)
         box.addItem(item)
+    keep_rows(box)  # three ticks in sight (a fixed 22 px a row showed one of 60 in large print)
 
 
 def ticked(box: QListWidget) -> tuple[str, ...]:
@@ -162,9 +162,9 @@ class ThemesPanel(QWidget):
         self.dormant.addItem(_("Not dormant"), False)
         fields.addRow(_("Dormant"), self.dormant)
         lists = QGridLayout()
-        self.tiers = _checklist(4)
-        self.employers = _checklist(4)
-        self.products = _checklist(4)
+        self.tiers = _checklist()
+        self.employers = _checklist()
+        self.products = _checklist()
         for n, (label, box) in enumerate(
             ((_("Tiers"), self.tiers), (_("Payroll employers"), self.employers),
              (_("Products held (any)"), self.products))

@@ -26,7 +26,7 @@ from kiosk.i18n import _
 from kiosk.services import arrival
 from kiosk.services.arrival import ArrivalPlan
 from ui.context import StationContext
-from ui.stations.admin.common import fill_table, make_table
+from ui.stations.admin.common import fill_table, keep_rows, make_table
 from ui.theme import is_large_print
 from ui.widgets import ResultBanner, Tone
 
@@ -178,6 +178,7 @@ class ArrivalWindowsPanel(QWidget):
         fill_table(self.table, rows)
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.resizeRowsToContents()
+        keep_rows(self.table)  # the rows as wrapped: three in sight under the titles
         current = self.move_slot.currentData()
         self.move_slot.blockSignals(True)
         self.move_slot.clear()
