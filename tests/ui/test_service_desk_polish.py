@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtWidgets import QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QLineEdit, QListWidget, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -219,3 +219,37 @@ def test_a_field_tabbed_onto_or_refused_shows_whole_with_its_sentence(
     error = station.errors["id_valid_to"]
     assert error.isVisible() and error.text()
     assert _whole(station, end) and _whole(station, error)
+
+
+def _cut_rows(timeline: QListWidget) -> list[str]:
+    """The rows drawn cut: painted as Qt elides ("…") they differ from painted unelided."""
+    timeline.setTextElideMode(Qt.TextElideMode.ElideRight)
+    elided = timeline.viewport().grab().toImage()
+    timeline.setTextElideMode(Qt.TextElideMode.ElideNone)
+    whole = timeline.viewport().grab().toImage()
+    timeline.setTextElideMode(Qt.TextElideMode.ElideRight)
+    cut = []
+    for row in range(timeline.count()):
+        rect = timeline.visualItemRect(timeline.item(row))
+        if elided.copy(rect) != whole.copy(rect):
+            cut.append(timeline.item(row).text())
+    return cut
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_every_timeline_row_shows_whole(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    chinese: Settings,
+    clock: FixedClock,
+    size: tuple[int, int],
+) -> None:
+    rm_no = _check_in(demo_url, clock, 1)
+    station = _desk(qtbot, make_window, demo_url, rm_no)
+    station.window().resize(*size)
+    qtbot.waitUntil(lambda: station.timeline.count() >= 2)
+    qtbot.wait(50)
+    texts = [station.timeline.item(r).text() for r in range(station.timeline.count())]
+    assert any("叫号" in t for t in texts), texts
+    assert _cut_rows(station.timeline) == []
