@@ -836,7 +836,9 @@ class MainWindow(QMainWindow):
 
     def _rebuild_keeping(self) -> None:
         """Rebuild on the same station with what staff had in hand there (``keep``): a
-        search typed and a customer selected stay across a language or print-size switch."""
+        search typed and a customer selected stay across a language switch. (Large print
+        still starts the station afresh, as ``test_large_print_in_the_middle_of_a_search``
+        asks.)"""
         page = self.current_station()
         station = page.station if page else None
         kept = page.keep() if page else None
@@ -856,7 +858,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, on)
-        self._rebuild_keeping()
+        self.rebuild(self._current_station_id())
 
     def _create_demo(self) -> None:
         from kiosk.demo import create_demo  # the generator, only when asked (issue #23)

@@ -78,7 +78,7 @@ class StationPage(QWidget):
 
     def keep(self) -> object | None:
         """What staff have in hand here that the database does not hold (a search typed, a
-        customer selected), for the same station rebuilt in another language or print size
+        customer selected), for the same station rebuilt in another language
         (``MainWindow.rebuild``); None: nothing to keep."""
         return None
 
