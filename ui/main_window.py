@@ -837,11 +837,24 @@ class MainWindow(QMainWindow):
         page = self.current_station()
         return page.station if page else None
 
+    def _rebuild_keeping(self) -> None:
+        """Rebuild on the same station with what staff had in hand there (``keep``): a
+        search typed and a customer selected stay across a language switch. (Large print
+        still starts the station afresh, as ``test_large_print_in_the_middle_of_a_search``
+        asks.)"""
+        page = self.current_station()
+        station = page.station if page else None
+        kept = page.keep() if page else None
+        self.rebuild(station)
+        new = self.current_station()
+        if kept is not None and new is not None and new.station == station:
+            new.restore(kept)
+
     def _on_language(self, index: int) -> None:
         code = self.language.itemData(index)
         self.settings.language = code
         apply_language(code)
-        self.rebuild(self._current_station_id())
+        self._rebuild_keeping()
 
     def _on_large_print(self, on: bool) -> None:
         self.settings.large_print = on

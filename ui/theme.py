@@ -94,6 +94,11 @@ def _targets(base: int) -> str:
     QTabBar::tab {{ min-height: {target - 2 * 8}px; padding: 8px 14px; }}
     QListView::item {{ min-height: {target}px; padding: 0px 8px; }}
     QListWidget#stations::item {{ min-height: 0px; }}  /* its padding makes it 60 px */
+    /* A visit timeline's rows wrap: Qt lays a wrapped row out at the row's whole width but
+       draws it inside the padding, so a row just too long for the padded width was cut
+       ("已叫号 · 潘…"). The room at the sides is the list's own, outside the rows. */
+    QListWidget#timeline {{ padding: 0px 8px; }}
+    QListWidget#timeline::item {{ padding: 0px; }}
     """
 
 

@@ -76,6 +76,15 @@ class StationPage(QWidget):
     def load(self) -> None:
         """Refresh from the services; called when the station becomes visible."""
 
+    def keep(self) -> object | None:
+        """What staff have in hand here that the database does not hold (a search typed, a
+        customer selected), for the same station rebuilt in another language
+        (``MainWindow.rebuild``); None: nothing to keep."""
+        return None
+
+    def restore(self, kept: object) -> None:
+        """``keep``'s answer back in the rebuilt station, after its ``load``."""
+
     def show_error(self, error: KioskError) -> None:
         """An action was refused or failed: say so in words (the red banner and its sound,
         where the station has them)."""

@@ -20,13 +20,13 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -134,6 +134,13 @@ class ConfirmChanges(QDialog):
         self.setWindowTitle(_("Please check your changed details"))
         self.setProperty(CUSTOMER, True)  # the customer reads it: large type in both modes
         layout = QVBoxLayout(self)
+        # What to do with the table, said first: staff turn the screen to the customer.
+        self.prompt = QLabel(
+            _("Please let the customer check the changes below; press “Confirm” if correct.")
+        )
+        self.prompt.setObjectName("confirm_prompt")
+        self.prompt.setWordWrap(True)
+        layout.addWidget(self.prompt)
         table = QTableWidget(len(rows), 3)
         table.setObjectName("changes")
         table.setHorizontalHeaderLabels([_("Item"), _("Before"), _("After")])
@@ -149,14 +156,31 @@ class ConfirmChanges(QDialog):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table = table
         layout.addWidget(table)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.resize(880, 140 + 56 * len(rows))
+        # Buttons as the app's others: words with their key, no stock icons.
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton(_("Cancel (Esc)"))
+        self.cancel_button.setObjectName("cancel")
+        self.cancel_button.setAutoDefault(False)
+        self.cancel_button.clicked.connect(self.reject)
+        buttons.addWidget(self.cancel_button)
+        self.ok_button = QPushButton(_("Confirm (Enter)"))
+        self.ok_button.setObjectName("confirm")
+        self.ok_button.setProperty("role", "primary")
+        self.ok_button.setAutoDefault(False)  # Enter is handled below, wherever the focus is
+        self.ok_button.clicked.connect(self.accept)
+        buttons.addWidget(self.ok_button)
+        layout.addLayout(buttons)
+        self.resize(880, 190 + 56 * len(rows))
         table.resizeRowsToContents()
+        self.ok_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter confirms (Esc cancels, as in every dialog)."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.accept()
+            return
+        super().keyPressEvent(event)
 
     @classmethod
     def ask(cls, parent: QWidget, rows: list[tuple[str, str, str]]) -> bool:

@@ -423,6 +423,35 @@ class ReceptionStation(StationPage):
             self.camera.stop()
         self.field.setFocus()
 
+    def keep(self) -> tuple[str, int | None, bool] | None:
+        """The search typed and the customer selected in its list: a language switch with a
+        customer at the counter must not make staff search again. And whether the text was
+        selected (a bad scan is, to be scanned over)."""
+        text = self.field.text()
+        if not text.strip():
+            return None
+        hit = self.model.hit(self.table.currentIndex().row())
+        selected = self.field.selectedText() == text
+        return text, hit.customer_id if hit is not None else None, selected
+
+    def restore(self, kept: object) -> None:
+        """The same search run again, the same customer selected and their card shown."""
+        if not isinstance(kept, tuple):
+            return
+        text, customer_id, selected = kept
+        self.field.setText(text)
+        if selected:
+            self.field.selectAll()
+        if not self.run_search():
+            return
+        for row in range(self.model.rowCount()):
+            hit = self.model.hit(row)
+            if hit is not None and hit.customer_id == customer_id:
+                self.table.selectRow(row)
+                break
+        self._load_pending_card()  # the card at once, not after the list has painted
+        self.field.setFocus()
+
     # -- searching ---------------------------------------------------------------------------
 
     def on_edited(self, text: str) -> None:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -164,6 +165,8 @@ class ServiceDeskStation(StationPage):
         self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.form_scroll.setWidget(self.form_panel)
         self.form_scroll.viewport().installEventFilter(self)  # one or two columns (``fit_to``)
+        for widget in self.inputs.values():  # a field given the keyboard comes into view
+            widget.installEventFilter(self)
         self.timeline_box = QWidget()
         steps = QVBoxLayout(self.timeline_box)
         steps.setContentsMargins(0, 0, 0, 0)
@@ -230,7 +233,23 @@ class ServiceDeskStation(StationPage):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Resize and watched is self.form_scroll.viewport():
             self.form_panel.fit_to(self.form_scroll.viewport().width())
+        elif event.type() == QEvent.Type.FocusIn and watched in self.inputs.values():
+            self.reveal(next(f for f, w in self.inputs.items() if w is watched))
         return super().eventFilter(watched, event)
+
+    def reveal(self, field: str) -> None:
+        """Scroll the form so ``field`` and the sentence under it show whole: in large print
+        on a 768-pixel laptop a field tabbed onto or refused stood half off the bottom edge,
+        its explanation out of sight."""
+        # A sentence just shown has no place yet: lay the form out first.
+        self.form_panel.grid.activate()
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        margin = 12
+        error = self.errors[field]
+        if not error.isHidden():
+            self.form_scroll.ensureWidgetVisible(error, margin, margin)
+        self.form_scroll.ensureWidgetVisible(self.inputs[field], margin, margin)
+        self.form_scroll.ensureWidgetVisible(self.statuses[field], margin, margin)
 
     def _set_enabled(self, on: bool) -> None:
         for widget in (
@@ -263,7 +282,7 @@ class ServiceDeskStation(StationPage):
         self.form_panel.show_errors(errors, focus=focus)
         first = next((f for f in self.inputs if f in errors), None)
         if first is not None and focus:  # the form scrolls to it on a 768-pixel laptop
-            self.form_scroll.ensureWidgetVisible(self.inputs[first])
+            self.reveal(first)
 
     def _on_form_changed(self) -> None:
         """An edit: the marks (and, after a refused save, the sentences) follow at once,
@@ -434,7 +453,8 @@ class ServiceDeskStation(StationPage):
 
     def _show_called(self, called: Called, context: FormContext) -> None:
         self._form_stale = False
-        if self.called is None or self.called.entry_id != called.entry_id:
+        another = self.called is None or self.called.entry_id != called.entry_id
+        if another:
             self._saved = None  # another customer: nothing was saved for them yet
         self.called = called
         self.no_show = None
@@ -449,6 +469,9 @@ class ServiceDeskStation(StationPage):
         self.show_form(context.form)
         self.show_status(field_states(context.form, context.today, context.record))
         self._restore_draft()
+        if another:  # a new customer starts at the top: name, gender and phone in sight
+            self.form_scroll.verticalScrollBar().setValue(0)
+            self.form_scroll.horizontalScrollBar().setValue(0)
         self.customer_changed()
 
     def _announce(self) -> None:
@@ -584,7 +607,11 @@ class ServiceDeskStation(StationPage):
         self.show_errors({})
         record = self.form_context.record if self.form_context else None
         rows = summary(before, after, record)
+        # The checks passed: the red "nothing was saved" of an attempt before is no longer
+        # true, and must not stand behind the summary the customer is asked to confirm.
+        self.banner.setVisible(False)
         if rows:
+            self.banner.show_result(Tone.INFO, _("The customer is checking the changes."))
             # The customer screen shows the same summary, marked for them to check.
             self._confirming = True
             self.customer_changed()
