@@ -28,6 +28,7 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -637,7 +638,26 @@ class Ledger:
         An entry already known is answered as it was the first time and changes nothing.
         Expiry is judged on the day the entry happened (its ``at``, on the bank's clock): a
         slip issued at the event may take a lot that has expired by the time it is pushed.
-        ``today`` stands for an entry without ``at`` (the ledger's day by default)."""
+        ``today`` stands for an entry without ``at`` (the ledger's day by default).
+
+        Two pushes of the same entries at once (two laptops, or a push run again while the
+        first still runs) both find the keys absent, and the second to write them meets the
+        first's rows in the unique key: its transaction is rolled back and the batch applied
+        again, now answered from the first's keys, so each entry is stored once with one
+        outcome and neither push fails. A deadlock between two such pushes (keys of entries
+        without an account, written in different interleavings) is retried the same way."""
+        for attempt in range(_APPLY_ATTEMPTS):
+            try:
+                return self._apply_once(entries, today)
+            except Exception as error:
+                if attempt + 1 == _APPLY_ATTEMPTS or not _raced(error):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _apply_once(
+        self, entries: Sequence[tuple[str, str, dict[str, Any]]], today: date | None
+    ) -> list[Outcome]:
+        """One attempt of ``apply``, in one transaction."""
         now = datetime.now(UTC)
         fallback_day = today or ledger_today()
         keys = [key for key, _kind, _payload in entries]
@@ -667,7 +687,7 @@ class Ledger:
             }
             new_slips: dict[tuple[str, int], dict[str, Any]] = {}
             changed_slips: set[tuple[str, int]] = set()
-            entry_rows = []
+            entry_rows: list[tuple[Any, ...]] = []
             governance_rows = []
             account_updates: dict[str, dict[str, Any]] = {}
             moved_accounts: set[str] = set()
@@ -771,21 +791,27 @@ class Ledger:
                 # check-ins, charity, prizes and the like are recorded, nothing to apply.
                 outcomes[key] = Outcome(key, status, reason)
                 entry_rows.append(
-                    {
-                        "idempotency_key": key,
-                        "kind": kind,
-                        "customer_no": customer_no,
-                        "points": points if status == ACCEPTED else 0,
-                        "status": status,
-                        "reason": reason or None,
-                        "payload": _canonical(payload),
-                        "received_at": now,
-                    }
+                    (
+                        key,
+                        kind,
+                        customer_no,
+                        points if status == ACCEPTED else 0,
+                        status,
+                        reason or None,
+                        _canonical(payload),
+                        now,
+                    )
                 )
-            insert_rows(connection, entry, entry_rows)
+            _insert(connection, entry, _ENTRY_COLUMNS, entry_rows, pg)
             _write_lots(connection, lots, start_points, pg)
             _touch_accounts(connection, sorted(moved_accounts), now, pg)
-            insert_rows(connection, slip, list(new_slips.values()))
+            _insert(
+                connection,
+                slip,
+                _SLIP_COLUMNS,
+                list(map(itemgetter(*_SLIP_COLUMNS), new_slips.values())),
+                pg,
+            )
             if changed_slips:
                 # One statement for all (psycopg pipelines the parameter sets), not one
                 # round trip per voided, released or redeemed slip.
@@ -980,6 +1006,129 @@ def _text_array(values: Sequence[str]) -> str:
         + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
         + "}"
     )
+
+
+_APPLY_ATTEMPTS = 5  # a batch raced by a concurrent push of the same entries is applied again
+
+# ``ledger_entry`` and ``ledger_slip`` columns in the order ``apply`` builds their rows.
+_ENTRY_COLUMNS = (
+    "idempotency_key",
+    "kind",
+    "customer_no",
+    "points",
+    "status",
+    "reason",
+    "payload",
+    "received_at",
+)
+_SLIP_COLUMNS = (
+    "event",
+    "serial",
+    "customer_no",
+    "merchant",
+    "offer",
+    "quantity",
+    "points",
+    "lots",
+    "status",
+    "updated_at",
+)
+
+
+def _raced(error: Exception) -> bool:
+    """A batch's transaction lost to a concurrent push of the same entries: a unique
+    violation (its keys written by the other meanwhile) or a deadlock detected between the
+    two, from SQLAlchemy or, for a COPY on the driver's connection, from psycopg itself.
+    Applying it again answers the raced entries from the other's rows. SQLite's integrity
+    errors (no SQLSTATE) are retried too: the retry either succeeds or meets the same error,
+    which is then raised as before."""
+    if isinstance(error, IntegrityError):
+        return getattr(error.orig, "sqlstate", None) in (None, "23505")  # unique_violation
+    if isinstance(error, OperationalError):
+        return getattr(error.orig, "sqlstate", None) == "40P01"  # deadlock_detected
+    return getattr(error, "sqlstate", None) in ("23505", "40P01") and _is_psycopg(error)
+
+
+def _is_psycopg(error: Exception) -> bool:
+    return type(error).__module__.startswith("psycopg")
+
+
+# COPY's text format: a backslash and the three separators written as escapes.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(rows: Sequence[Sequence[Any]]) -> str:
+    """``rows`` as the body of a ``COPY … FROM STDIN`` in text format: tab-separated values,
+    one row a line, ``\\N`` for None, times as ISO text (aware: the columns are
+    ``timestamptz``). One string for the whole batch: psycopg's ``write_row`` formats row by
+    row in Python, which for a push's 5,000 entries and 4,000 slips a batch cost more than
+    the server's work on them. Values are first joined as they are, a NUL standing for None
+    (PostgreSQL text cannot hold one); when the text then holds no backslash or carriage
+    return and exactly the tabs, newlines and NULs of the separators and Nones, which is
+    nearly always, nothing needs escaping, and otherwise every value is escaped (a NUL in a
+    value then reaches the server, which refuses it as it refuses any)."""
+    if not rows:
+        return ""
+    cells = [
+        ["\x00" if v is None else v if v.__class__ is str else _copy_value(v) for v in row]
+        for row in rows
+    ]
+    text = "\n".join(["\t".join(row) for row in cells]) + "\n"
+    width = len(rows[0])
+    if (
+        "\\" not in text
+        and "\r" not in text
+        and text.count("\n") == len(rows)
+        and text.count("\t") == len(rows) * (width - 1)
+        and text.count("\x00") == sum(row.count(None) for row in rows)
+    ):
+        return text.replace("\x00", "\\N")
+    return "".join(
+        "\t".join("\\N" if v is None else _text(v).translate(_COPY_ESCAPES) for v in row) + "\n"
+        for row in rows
+    )
+
+
+def _text(value: Any) -> str:
+    return value if value.__class__ is str else _copy_value(value)
+
+
+def _copy_value(value: Any) -> str:
+    """A non-text value as COPY reads it: integers as digits, times as aware ISO text."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("a naive time for a timestamptz column")
+        return value.isoformat()
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"no COPY text for {type(value).__name__}")
+    return str(value)
+
+
+def _insert(
+    connection: Any,
+    table: Table,
+    columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    pg: bool,
+) -> None:
+    """Insert ``rows`` (values in ``columns`` order) into ``table`` in the transaction: on
+    PostgreSQL one text COPY of the whole batch (``_copy_text``); elsewhere as
+    ``kiosk.bulk.insert_rows`` does (SQLite: executemany, seen by the strict-lengths hook)."""
+    if not rows:
+        return
+    if not pg:
+        insert_rows(connection, table, [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    preparer = connection.dialect.identifier_preparer
+    names = ", ".join(preparer.quote(table.c[name].name) for name in columns)
+    raw = connection.connection.driver_connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(  # type: ignore[union-attr]
+            f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
+        ) as copy,
+    ):
+        copy.write(_copy_text(rows))
 
 
 def _known(connection: Any, keys: list[str], pg: bool) -> list[tuple[str, str, str | None]]:
