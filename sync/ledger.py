@@ -1057,49 +1057,62 @@ def _is_psycopg(error: Exception) -> bool:
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+_COPY_KINDS = {str, int, datetime, type(None)}
+
+
 def _copy_text(rows: Sequence[Sequence[Any]]) -> str:
     """``rows`` as the body of a ``COPY … FROM STDIN`` in text format: tab-separated values,
     one row a line, ``\\N`` for None, times as ISO text (aware: the columns are
     ``timestamptz``). One string for the whole batch: psycopg's ``write_row`` formats row by
     row in Python, which for a push's 5,000 entries and 4,000 slips a batch cost more than
-    the server's work on them. Values are first joined as they are, a NUL standing for None
-    (PostgreSQL text cannot hold one); when the text then holds no backslash or carriage
-    return and exactly the tabs, newlines and NULs of the separators and Nones, which is
-    nearly always, nothing needs escaping, and otherwise every value is escaped (a NUL in a
-    value then reaches the server, which refuses it as it refuses any)."""
+    the server's work on them. The values are converted column by column (a column of text
+    as it is; others through a memo, as a batch repeats its time and its points), joined with
+    a NUL standing for None (PostgreSQL text cannot hold one); when the text then holds no
+    backslash or carriage return and exactly the tabs, newlines and NULs of the separators
+    and Nones, which is nearly always, nothing needs escaping, and otherwise every value is
+    escaped (a NUL in a value then reaches the server, which refuses it as it refuses any)."""
     if not rows:
         return ""
-    cells = [
-        ["\x00" if v is None else v if v.__class__ is str else _copy_value(v) for v in row]
-        for row in rows
-    ]
-    text = "\n".join(["\t".join(row) for row in cells]) + "\n"
-    width = len(rows[0])
+    columns: list[Sequence[str]] = []
+    nones = 0
+    for column in zip(*rows, strict=True):
+        kinds = set(map(type, column))
+        if kinds == {str}:
+            columns.append(column)
+            continue
+        if not kinds <= _COPY_KINDS:  # a bool or float would share an int's memo entry
+            raise TypeError(f"no COPY text for {', '.join(sorted(k.__name__ for k in kinds))}")
+        memo: dict[Any, str] = {None: "\x00"}
+        nones += column.count(None)
+        columns.append(
+            [memo[v] if v in memo else memo.setdefault(v, _copy_value(v)) for v in column]
+        )
+    text = "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
     if (
         "\\" not in text
         and "\r" not in text
         and text.count("\n") == len(rows)
-        and text.count("\t") == len(rows) * (width - 1)
-        and text.count("\x00") == sum(row.count(None) for row in rows)
+        and text.count("\t") == len(rows) * (len(columns) - 1)
+        and text.count("\x00") == nones
     ):
         return text.replace("\x00", "\\N")
     return "".join(
-        "\t".join("\\N" if v is None else _text(v).translate(_COPY_ESCAPES) for v in row) + "\n"
+        "\t".join("\\N" if v is None else _copy_value(v).translate(_COPY_ESCAPES) for v in row)
+        + "\n"
         for row in rows
     )
 
 
-def _text(value: Any) -> str:
-    return value if value.__class__ is str else _copy_value(value)
-
-
 def _copy_value(value: Any) -> str:
-    """A non-text value as COPY reads it: integers as digits, times as aware ISO text."""
+    """A value as COPY reads it: text as it is, integers as digits, times as aware ISO
+    text."""
+    if value.__class__ is str:
+        return value  # type: ignore[no-any-return]
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("a naive time for a timestamptz column")
         return value.isoformat()
-    if isinstance(value, bool) or not isinstance(value, int):
+    if value.__class__ is not int:  # bool too: a flag has no column here
         raise TypeError(f"no COPY text for {type(value).__name__}")
     return str(value)
 

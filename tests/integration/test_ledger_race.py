@@ -215,4 +215,8 @@ def test_copy_text_escapes_only_when_it_must() -> None:
     assert L._copy_text([("a\x00", None)]) == "a\x00\t\\N\n"
     with pytest.raises(ValueError):
         L._copy_text([(datetime(2026, 1, 1),)])
+    with pytest.raises(TypeError):  # True would otherwise be written as a memoised 1
+        L._copy_text([(1,), (True,)])
+    with pytest.raises(TypeError):
+        L._copy_text([(1.5,)])
     assert L._copy_text([]) == ""
