@@ -685,6 +685,13 @@ class Ledger:
             start_points = {
                 (no, ref): held[0] for no, by_ref in lots.items() for ref, held in by_ref.items()
             }
+            # Accounts with a lot that can expire, found once: a batch only ever adds undated
+            # lots (a give-back to lot ""), so this stays true while it is judged.
+            dated = {
+                no
+                for no, by_ref in lots.items()
+                if any(expires_on is not None for _p, expires_on in by_ref.values())
+            }
             new_slips: dict[tuple[str, int], dict[str, Any]] = {}
             changed_slips: set[tuple[str, int]] = set()
             entry_rows: list[tuple[Any, ...]] = []
@@ -706,11 +713,7 @@ class Ledger:
                         held = lots.setdefault(customer_no, {})  # type: ignore[arg-type]
                         # The entry's day only matters to a lot that can expire: most lots
                         # cannot, and parsing ``at`` is most of judging a slip.
-                        day = (
-                            _day(payload, fallback_day)
-                            if any(e is not None for _p, e in held.values())
-                            else fallback_day
-                        )
+                        day = _day(payload, fallback_day) if customer_no in dated else fallback_day
                         named = payload.get("lots")
                         if named is None:  # a kiosk from before lots: the ledger chooses
                             taken, reason = _take_fifo(held, wanted, day)

@@ -186,7 +186,11 @@ def _push(
     from the ledger's keys. An entry committed to a PostgreSQL event database with an id
     below a batch already read (a transaction that took its id earlier and committed later)
     stays pending for the next push, which reads from the start again."""
-    total = pending(database) if opener else pending(database, sealed=False)
+    # The count is for progress only: without a progress callback it is not read (a count
+    # of a day's outbox before the first batch can go out is time nothing overlaps).
+    total = 0
+    if progress is not None:
+        total = pending(database) if opener else pending(database, sealed=False)
     sent = accepted = rejected = batches = 0
     worker: Executor = _Inline() if _in_memory(ledger) else ThreadPoolExecutor(1, "ledger-push")
     with worker:
