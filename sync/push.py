@@ -186,11 +186,9 @@ def _push(
     from the ledger's keys. An entry committed to a PostgreSQL event database with an id
     below a batch already read (a transaction that took its id earlier and committed later)
     stays pending for the next push, which reads from the start again."""
-    # The count is for progress only: without a progress callback it is not read (a count
-    # of a day's outbox before the first batch can go out is time nothing overlaps).
+    # The count is for progress only: read only with a progress callback, and once the
+    # first batch is on its way (before, it was time nothing overlapped).
     total = 0
-    if progress is not None:
-        total = pending(database) if opener else pending(database, sealed=False)
     sent = accepted = rejected = batches = 0
     worker: Executor = _Inline() if _in_memory(ledger) else ThreadPoolExecutor(1, "ledger-push")
     with worker:
@@ -199,6 +197,8 @@ def _push(
             rows = _pending_batch(database, batch_size, opener, after=0)
             if rows and (max_batches is None or max_batches > 0):
                 in_flight = worker.submit(ledger.apply, _entries(rows, opener))
+            if progress is not None:
+                total = pending(database) if opener else pending(database, sealed=False)
             while in_flight is not None:
                 batches += 1
                 following: list[Any] = []
