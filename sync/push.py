@@ -7,10 +7,10 @@ again: the ledger answers already-known keys as it did the first time and applie
 twice, and nothing pending is skipped because entries are only ever marked from an answer.
 
 One push (or pull) at a time per event database (``sync_lock``): two pushes would read the
-same pending entries and send them together; the ledger, judging both batches before either
-committed, would then refuse the second's inserts with a raw duplicate-key error. The second
-one stops at once, sends nothing and says that another push is running: the first sends
-everything pending. The lock is held by a connection (PostgreSQL) or an open file (SQLite), so
+same pending entries and send them together, and the ledger would judge every entry twice
+(it answers both alike: a batch that meets the other's keys as it writes is applied again,
+answered from them, but the work is wasted). The second one stops at once, sends nothing
+and says that another push is running: the first sends everything pending. The lock is held by a connection (PostgreSQL) or an open file (SQLite), so
 a push that crashes or is killed releases it with its process.
 """
 
