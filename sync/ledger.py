@@ -28,6 +28,7 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -637,7 +638,26 @@ class Ledger:
         An entry already known is answered as it was the first time and changes nothing.
         Expiry is judged on the day the entry happened (its ``at``, on the bank's clock): a
         slip issued at the event may take a lot that has expired by the time it is pushed.
-        ``today`` stands for an entry without ``at`` (the ledger's day by default)."""
+        ``today`` stands for an entry without ``at`` (the ledger's day by default).
+
+        Two pushes of the same entries at once (two laptops, or a push run again while the
+        first still runs) both find the keys absent, and the second to write them meets the
+        first's rows in the unique key: its transaction is rolled back and the batch applied
+        again, now answered from the first's keys, so each entry is stored once with one
+        outcome and neither push fails. A deadlock between two such pushes (keys of entries
+        without an account, written in different interleavings) is retried the same way."""
+        for attempt in range(_APPLY_ATTEMPTS):
+            try:
+                return self._apply_once(entries, today)
+            except Exception as error:
+                if attempt + 1 == _APPLY_ATTEMPTS or not _raced(error):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _apply_once(
+        self, entries: Sequence[tuple[str, str, dict[str, Any]]], today: date | None
+    ) -> list[Outcome]:
+        """One attempt of ``apply``, in one transaction."""
         now = datetime.now(UTC)
         fallback_day = today or ledger_today()
         keys = [key for key, _kind, _payload in entries]
@@ -665,9 +685,16 @@ class Ledger:
             start_points = {
                 (no, ref): held[0] for no, by_ref in lots.items() for ref, held in by_ref.items()
             }
+            # Accounts with a lot that can expire, found once: a batch only ever adds undated
+            # lots (a give-back to lot ""), so this stays true while it is judged.
+            dated = {
+                no
+                for no, by_ref in lots.items()
+                if any(expires_on is not None for _p, expires_on in by_ref.values())
+            }
             new_slips: dict[tuple[str, int], dict[str, Any]] = {}
             changed_slips: set[tuple[str, int]] = set()
-            entry_rows = []
+            entry_rows: list[tuple[Any, ...]] = []
             governance_rows = []
             account_updates: dict[str, dict[str, Any]] = {}
             moved_accounts: set[str] = set()
@@ -686,11 +713,7 @@ class Ledger:
                         held = lots.setdefault(customer_no, {})  # type: ignore[arg-type]
                         # The entry's day only matters to a lot that can expire: most lots
                         # cannot, and parsing ``at`` is most of judging a slip.
-                        day = (
-                            _day(payload, fallback_day)
-                            if any(e is not None for _p, e in held.values())
-                            else fallback_day
-                        )
+                        day = _day(payload, fallback_day) if customer_no in dated else fallback_day
                         named = payload.get("lots")
                         if named is None:  # a kiosk from before lots: the ledger chooses
                             taken, reason = _take_fifo(held, wanted, day)
@@ -771,21 +794,27 @@ class Ledger:
                 # check-ins, charity, prizes and the like are recorded, nothing to apply.
                 outcomes[key] = Outcome(key, status, reason)
                 entry_rows.append(
-                    {
-                        "idempotency_key": key,
-                        "kind": kind,
-                        "customer_no": customer_no,
-                        "points": points if status == ACCEPTED else 0,
-                        "status": status,
-                        "reason": reason or None,
-                        "payload": _canonical(payload),
-                        "received_at": now,
-                    }
+                    (
+                        key,
+                        kind,
+                        customer_no,
+                        points if status == ACCEPTED else 0,
+                        status,
+                        reason or None,
+                        _canonical(payload),
+                        now,
+                    )
                 )
-            insert_rows(connection, entry, entry_rows)
+            _insert(connection, entry, _ENTRY_COLUMNS, entry_rows, pg)
             _write_lots(connection, lots, start_points, pg)
             _touch_accounts(connection, sorted(moved_accounts), now, pg)
-            insert_rows(connection, slip, list(new_slips.values()))
+            _insert(
+                connection,
+                slip,
+                _SLIP_COLUMNS,
+                list(map(itemgetter(*_SLIP_COLUMNS), new_slips.values())),
+                pg,
+            )
             if changed_slips:
                 # One statement for all (psycopg pipelines the parameter sets), not one
                 # round trip per voided, released or redeemed slip.
@@ -980,6 +1009,142 @@ def _text_array(values: Sequence[str]) -> str:
         + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
         + "}"
     )
+
+
+_APPLY_ATTEMPTS = 5  # a batch raced by a concurrent push of the same entries is applied again
+
+# ``ledger_entry`` and ``ledger_slip`` columns in the order ``apply`` builds their rows.
+_ENTRY_COLUMNS = (
+    "idempotency_key",
+    "kind",
+    "customer_no",
+    "points",
+    "status",
+    "reason",
+    "payload",
+    "received_at",
+)
+_SLIP_COLUMNS = (
+    "event",
+    "serial",
+    "customer_no",
+    "merchant",
+    "offer",
+    "quantity",
+    "points",
+    "lots",
+    "status",
+    "updated_at",
+)
+
+
+def _raced(error: Exception) -> bool:
+    """A batch's transaction lost to a concurrent push of the same entries: a unique
+    violation (its keys written by the other meanwhile) or a deadlock detected between the
+    two, from SQLAlchemy or, for a COPY on the driver's connection, from psycopg itself.
+    Applying it again answers the raced entries from the other's rows. SQLite's integrity
+    errors (no SQLSTATE) are retried too: the retry either succeeds or meets the same error,
+    which is then raised as before."""
+    if isinstance(error, IntegrityError):
+        return getattr(error.orig, "sqlstate", None) in (None, "23505")  # unique_violation
+    if isinstance(error, OperationalError):
+        return getattr(error.orig, "sqlstate", None) == "40P01"  # deadlock_detected
+    return getattr(error, "sqlstate", None) in ("23505", "40P01") and _is_psycopg(error)
+
+
+def _is_psycopg(error: Exception) -> bool:
+    return type(error).__module__.startswith("psycopg")
+
+
+# COPY's text format: a backslash and the three separators written as escapes.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+_COPY_KINDS = {str, int, datetime, type(None)}
+
+
+def _copy_text(rows: Sequence[Sequence[Any]]) -> str:
+    """``rows`` as the body of a ``COPY … FROM STDIN`` in text format: tab-separated values,
+    one row a line, ``\\N`` for None, times as ISO text (aware: the columns are
+    ``timestamptz``). One string for the whole batch: psycopg's ``write_row`` formats row by
+    row in Python, which for a push's 5,000 entries and 4,000 slips a batch cost more than
+    the server's work on them. The values are converted column by column (a column of text
+    as it is; others through a memo, as a batch repeats its time and its points), joined with
+    a NUL standing for None (PostgreSQL text cannot hold one); when the text then holds no
+    backslash or carriage return and exactly the tabs, newlines and NULs of the separators
+    and Nones, which is nearly always, nothing needs escaping, and otherwise every value is
+    escaped (a NUL in a value then reaches the server, which refuses it as it refuses any)."""
+    if not rows:
+        return ""
+    columns: list[Sequence[str]] = []
+    nones = 0
+    for column in zip(*rows, strict=True):
+        kinds = set(map(type, column))
+        if kinds == {str}:
+            columns.append(column)
+            continue
+        if not kinds <= _COPY_KINDS:  # a bool or float would share an int's memo entry
+            raise TypeError(f"no COPY text for {', '.join(sorted(k.__name__ for k in kinds))}")
+        memo: dict[Any, str] = {None: "\x00"}
+        nones += column.count(None)
+        columns.append(
+            [memo[v] if v in memo else memo.setdefault(v, _copy_value(v)) for v in column]
+        )
+    text = "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
+    if (
+        "\\" not in text
+        and "\r" not in text
+        and text.count("\n") == len(rows)
+        and text.count("\t") == len(rows) * (len(columns) - 1)
+        and text.count("\x00") == nones
+    ):
+        return text.replace("\x00", "\\N")
+    return "".join(
+        "\t".join("\\N" if v is None else _copy_value(v).translate(_COPY_ESCAPES) for v in row)
+        + "\n"
+        for row in rows
+    )
+
+
+def _copy_value(value: Any) -> str:
+    """A value as COPY reads it: text as it is, integers as digits, times as aware ISO
+    text."""
+    if value.__class__ is str:
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("a naive time for a timestamptz column")
+        return value.isoformat()
+    if value.__class__ is not int:  # bool too: a flag has no column here
+        raise TypeError(f"no COPY text for {type(value).__name__}")
+    return str(value)
+
+
+def _insert(
+    connection: Any,
+    table: Table,
+    columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    pg: bool,
+) -> None:
+    """Insert ``rows`` (values in ``columns`` order) into ``table`` in the transaction: on
+    PostgreSQL one text COPY of the whole batch (``_copy_text``); elsewhere as
+    ``kiosk.bulk.insert_rows`` does (SQLite: executemany, seen by the strict-lengths hook)."""
+    if not rows:
+        return
+    if not pg:
+        insert_rows(connection, table, [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    preparer = connection.dialect.identifier_preparer
+    names = ", ".join(preparer.quote(table.c[name].name) for name in columns)
+    raw = connection.connection.driver_connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(  # type: ignore[union-attr]
+            f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
+        ) as copy,
+    ):
+        copy.write(_copy_text(rows))
 
 
 def _known(connection: Any, keys: list[str], pg: bool) -> list[tuple[str, str, str | None]]:

@@ -7,10 +7,10 @@ again: the ledger answers already-known keys as it did the first time and applie
 twice, and nothing pending is skipped because entries are only ever marked from an answer.
 
 One push (or pull) at a time per event database (``sync_lock``): two pushes would read the
-same pending entries and send them together; the ledger, judging both batches before either
-committed, would then refuse the second's inserts with a raw duplicate-key error. The second
-one stops at once, sends nothing and says that another push is running: the first sends
-everything pending. The lock is held by a connection (PostgreSQL) or an open file (SQLite), so
+same pending entries and send them together, and the ledger would judge every entry twice
+(it answers both alike: a batch that meets the other's keys as it writes is applied again,
+answered from them, but the work is wasted). The second one stops at once, sends nothing
+and says that another push is running: the first sends everything pending. The lock is held by a connection (PostgreSQL) or an open file (SQLite), so
 a push that crashes or is killed releases it with its process.
 """
 
@@ -186,7 +186,9 @@ def _push(
     from the ledger's keys. An entry committed to a PostgreSQL event database with an id
     below a batch already read (a transaction that took its id earlier and committed later)
     stays pending for the next push, which reads from the start again."""
-    total = pending(database) if opener else pending(database, sealed=False)
+    # The count is for progress only: read only with a progress callback, and once the
+    # first batch is on its way (before, it was time nothing overlapped).
+    total = 0
     sent = accepted = rejected = batches = 0
     worker: Executor = _Inline() if _in_memory(ledger) else ThreadPoolExecutor(1, "ledger-push")
     with worker:
@@ -195,6 +197,8 @@ def _push(
             rows = _pending_batch(database, batch_size, opener, after=0)
             if rows and (max_batches is None or max_batches > 0):
                 in_flight = worker.submit(ledger.apply, _entries(rows, opener))
+            if progress is not None:
+                total = pending(database) if opener else pending(database, sealed=False)
             while in_flight is not None:
                 batches += 1
                 following: list[Any] = []
