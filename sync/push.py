@@ -10,8 +10,9 @@ One push (or pull) at a time per event database (``sync_lock``): two pushes woul
 same pending entries and send them together, and the ledger would judge every entry twice
 (it answers both alike: a batch that meets the other's keys as it writes is applied again,
 answered from them, but the work is wasted). The second one stops at once, sends nothing
-and says that another push is running: the first sends everything pending. The lock is held by a connection (PostgreSQL) or an open file (SQLite), so
-a push that crashes or is killed releases it with its process.
+and says that another push is running: the first sends everything pending. The lock is held
+by a connection (PostgreSQL) or an open file (SQLite), so a push that crashes or is killed
+releases it with its process.
 """
 
 from __future__ import annotations
