@@ -42,6 +42,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .layout_support import describe
+
 MIN_CONTRAST = 4.5  # WCAG AA for body text, MIIT 2021
 MIN_PT = 18  # main text
 TARGET_PX = 60  # touch targets
@@ -82,19 +84,6 @@ def over(colour: QColor, background: QColor) -> QColor:
 def point_size(widget: QWidget) -> float:
     font = widget.font()
     return font.pointSizeF() if font.pointSizeF() > 0 else font.pixelSize() * 72 / 96
-
-
-def describe(widget: QWidget) -> str:
-    text = ""
-    for attribute in ("text", "placeholderText", "currentText", "windowTitle"):
-        getter = getattr(widget, attribute, None)
-        if callable(getter):
-            text = str(getter())
-            if text:
-                break
-    name = widget.objectName() or type(widget).__name__
-    text = text.replace("\n", " ")
-    return f"{name} {text[:40]!r}" if text else name
 
 
 class Shot:

@@ -44,6 +44,29 @@ SLACK = 2  # pixels of anti-aliasing and rounding a fit may miss by
 ROOMS = {"1366x768": QSize(1366, 700), "1920x1080": QSize(1920, 1012)}
 
 
+def open_station(window: QWidget, station: object) -> QWidget:
+    """Switch ``window`` (a MainWindow) to ``station`` as a click in its station list does."""
+    switcher = window.switcher  # type: ignore[attr-defined]
+    for row in range(switcher.count()):
+        if switcher.item(row).data(Qt.ItemDataRole.UserRole) == station:
+            switcher.setCurrentRow(row)
+    page = window.current_station()  # type: ignore[attr-defined]
+    assert page is not None and page.station == station
+    return page
+
+
+def keep_grab(widget: QWidget, name: str) -> None:
+    """Save what ``widget`` shows as ``name``.png in ``KIOSK_LAYOUT_SHOTS``, when that names a
+    folder: the layout tests' grabs, to look at."""
+    import os
+    from pathlib import Path
+
+    folder = os.environ.get("KIOSK_LAYOUT_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(Path(folder) / f"{name}.png"))
+
+
 def fitted(window: QWidget, room: QSize) -> list[str]:
     """Resize ``window`` to the room a screen gives it, let the layouts settle, and say what
     is wrong with what it then shows."""
@@ -88,9 +111,10 @@ def _shown(window: QWidget) -> Iterator[QWidget]:
         yield widget
 
 
-def _name(widget: QWidget) -> str:
+def describe(widget: QWidget) -> str:
+    """A widget as a sentence names it: its object name (or type) and the start of its text."""
     text = ""
-    for attribute in ("text", "placeholderText", "currentText"):
+    for attribute in ("text", "placeholderText", "currentText", "windowTitle"):
         getter = getattr(widget, attribute, None)
         if callable(getter):
             text = getter()
@@ -112,14 +136,14 @@ def _cut_text(widget: QWidget) -> list[str]:
     if isinstance(widget, QCheckBox | QRadioButton) and widget.text():
         need = widget.sizeHint().width()
         if widget.width() + SLACK < need:
-            return [f"{_name(widget)}: {widget.width()} px wide, its text needs {need} px"]
+            return [f"{describe(widget)}: {widget.width()} px wide, its text needs {need} px"]
         return []
     if isinstance(widget, QLineEdit):
         text = widget.text() or widget.placeholderText()
         room = widget.width() - 2 * 8 - 4  # the theme's padding and border
         need = metrics.horizontalAdvance(text)
         if text and not widget.text() and need > room + SLACK:
-            return [f"{_name(widget)}: hint needs {need} px, the field shows {room} px"]
+            return [f"{describe(widget)}: hint needs {need} px, the field shows {room} px"]
         return []
     if isinstance(widget, QComboBox):
         text = widget.currentText()
@@ -138,7 +162,7 @@ def _cut_text(widget: QWidget) -> list[str]:
         )
         need = metrics.horizontalAdvance(text)
         if text and need > room + SLACK:
-            return [f"{_name(widget)}: choice needs {need} px, the box shows {room} px"]
+            return [f"{describe(widget)}: choice needs {need} px, the box shows {room} px"]
         return []
     if isinstance(widget, QHeaderView):
         return _cut_header(widget)
@@ -146,7 +170,7 @@ def _cut_text(widget: QWidget) -> list[str]:
         # A bar of its own (a row of sections over a page): its tabs scroll just the same.
         if widget.sizeHint().width() > widget.width() + SLACK:
             return [
-                f"{_name(widget)}: its tabs need {widget.sizeHint().width()} px, "
+                f"{describe(widget)}: its tabs need {widget.sizeHint().width()} px, "
                 f"the bar has {widget.width()} px (they scroll)"
             ]
         return []
@@ -154,7 +178,7 @@ def _cut_text(widget: QWidget) -> list[str]:
         bar = widget.tabBar()
         if bar.isVisible() and bar.sizeHint().width() > bar.width() + SLACK:
             return [
-                f"{_name(widget)}: its tabs need {bar.sizeHint().width()} px, "
+                f"{describe(widget)}: its tabs need {bar.sizeHint().width()} px, "
                 f"the bar has {bar.width()} px (they scroll)"
             ]
     return []
@@ -171,11 +195,11 @@ def _squeezed_button(button: QPushButton) -> list[str]:
     hint = button.sizeHint()
     if button.width() + SLACK < hint.width():
         return [
-            f"{_name(button)}: button {button.width()} px wide, its text needs {hint.width()} px"
+            f"{describe(button)}: button {button.width()} px wide, its text needs {hint.width()} px"
         ]
     if button.height() + SLACK < hint.height():
         return [
-            f"{_name(button)}: button squeezed to {button.height()} px high, "
+            f"{describe(button)}: button squeezed to {button.height()} px high, "
             f"it needs {hint.height()} px"
         ]
     return []
@@ -195,20 +219,22 @@ def _cut_label(label: QLabel, metrics: QFontMetrics) -> list[str]:
         )
         if need.height() > room.height() + SLACK:
             return [
-                f"{_name(label)}: wrapped text needs {need.height()} px high, "
+                f"{describe(label)}: wrapped text needs {need.height()} px high, "
                 f"the label is {room.height()} px"
             ]
         # One word longer than the line (a long number, an English word) is cut too.
         if need.width() > room.width() - margin + SLACK:
-            return [f"{_name(label)}: a word needs {need.width()} px, the line has {room.width()}"]
+            return [
+                f"{describe(label)}: a word needs {need.width()} px, the line has {room.width()}"
+            ]
         return []
     widest = max(metrics.horizontalAdvance(line) for line in text.split("\n"))
     if widest > room.width() - margin + SLACK:
-        return [f"{_name(label)}: text needs {widest} px, the label shows {room.width()} px"]
+        return [f"{describe(label)}: text needs {widest} px, the label shows {room.width()} px"]
     lines = text.count("\n") + 1
     high = metrics.lineSpacing() * lines
     if high > room.height() + metrics.leading() + SLACK + 2:
-        return [f"{_name(label)}: text needs {high} px high, the label is {room.height()} px"]
+        return [f"{describe(label)}: text needs {high} px high, the label is {room.height()} px"]
     return []
 
 
@@ -271,7 +297,7 @@ def _outside_parent(window: QWidget, widget: QWidget) -> list[str]:
     if seen + SLACK * max(widget.width(), widget.height()) < whole:
         at = widget.mapTo(window, widget.rect().topLeft())
         return [
-            f"{_name(widget)}: only {seen * 100 // whole}% of it is on screen "
+            f"{describe(widget)}: only {seen * 100 // whole}% of it is on screen "
             f"({widget.width()}×{widget.height()} at {at.x()},{at.y()})"
         ]
     return []
@@ -295,7 +321,7 @@ def _overlaps(window: QWidget) -> list[str]:
                 common = first.geometry().intersected(second.geometry())
                 if common.width() > SLACK and common.height() > SLACK:
                     found.append(
-                        f"{_name(first)} and {_name(second)} overlap by "
+                        f"{describe(first)} and {describe(second)} overlap by "
                         f"{common.width()}×{common.height()} px"
                     )
     return found
@@ -317,14 +343,14 @@ def _cramped_scrolling(window: QWidget) -> list[str]:
                 and area.horizontalScrollMode() == QAbstractItemView.ScrollMode.ScrollPerItem
             )
             unit = "columns" if per_item else "px"
-            found.append(f"{_name(area)}: {what} sideways by {bar.maximum()} {unit}")
+            found.append(f"{describe(area)}: {what} sideways by {bar.maximum()} {unit}")
         if (
             isinstance(area, QScrollArea)
             and area.verticalScrollBar().isVisible()
             and area.viewport().height() < 0.4 * window.height()
         ):
             found.append(
-                f"{_name(area)}: scrolls in a viewport {area.viewport().height()} px high "
+                f"{describe(area)}: scrolls in a viewport {area.viewport().height()} px high "
                 f"(under 40% of the window's {window.height()} px)"
             )
     return found
@@ -362,7 +388,7 @@ def _too_few_rows(window: QWidget) -> list[str]:
         rows = min(MIN_ROWS, len(heights))  # a list of two needs room for two
         if box + SLACK < rows * row:
             found.append(
-                f"{_name(view)}: shows {box / row:.1f} rows of {row} px in a {box}-px box "
+                f"{describe(view)}: shows {box / row:.1f} rows of {row} px in a {box}-px box "
                 f"and scrolls for the rest ({'over ' if len(heights) >= ROWS_MEASURED else ''}"
                 f"{len(heights)} rows); it needs {rows} rows, {rows * row} px"
             )

@@ -9,12 +9,11 @@ Set ``KIOSK_LAYOUT_SHOTS`` to a folder to keep a grab of each screen (to look at
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from kiosk.booth_laptop.online import set_gateway
@@ -27,20 +26,13 @@ from ui.settings import Settings
 from ui.theme import apply_theme
 from ui.widgets import Tone
 
-from .layout_support import ROOMS, fitted, problems
+from .layout_support import ROOMS, fitted, keep_grab, problems
 
 pytestmark = pytest.mark.ui
 
 SIZES = list(ROOMS)
 MODES = [pytest.param(False, id="normal"), pytest.param(True, id="large")]
 LANGUAGES = ["zh_CN", "en"]
-
-
-def _shoot(window: QWidget, name: str) -> None:
-    folder = os.environ.get("KIOSK_LAYOUT_SHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        window.grab().save(str(Path(folder) / f"{name}.png"))
 
 
 @pytest.fixture
@@ -64,7 +56,7 @@ def booth_in(
 
 def _check(window: BoothWindow, size: str, state: str, shot: str) -> list[str]:
     found = fitted(window, ROOMS[size])
-    _shoot(window, f"booth-{shot}-{state}")
+    keep_grab(window, f"booth-{shot}-{state}")
     return [f"{state}: {fault}" for fault in found]
 
 
@@ -136,6 +128,6 @@ def test_the_complaint_dialog_shows_its_categories_whole(
         dialog.category.setCurrentIndex(index)
         QApplication.processEvents()
         found += problems(dialog)
-    _shoot(dialog, f"booth-complaint-{'large' if large else 'normal'}-{language}")
+    keep_grab(dialog, f"booth-complaint-{'large' if large else 'normal'}-{language}")
     apply_theme(ensure_application(), False)
     assert not found, "\n".join(dict.fromkeys(found))

@@ -13,13 +13,12 @@ overlap, nothing off screen, no sideways scrolling, no cramped scrolling. With
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -43,11 +42,9 @@ from ui.stations.service_desk import ServiceDeskStation
 from ui.stations.walk_in import WalkInDialog
 
 from .conftest import sign_in
-from .layout_support import ROOMS, fitted, problems
+from .layout_support import ROOMS, fitted, keep_grab, open_station, problems
 
 pytestmark = pytest.mark.ui
-
-SHOTS = os.environ.get("KIOSK_LAYOUT_SHOTS", "")
 
 
 class Measure:
@@ -75,9 +72,7 @@ class Measure:
         self.save(dialog, f"{self.tag}-{state}")
 
     def save(self, widget: QWidget, name: str) -> None:
-        if SHOTS:
-            Path(SHOTS).mkdir(parents=True, exist_ok=True)
-            widget.grab().save(str(Path(SHOTS) / f"{name}.png"))
+        keep_grab(widget, name)
 
 
 def _waiting_with_gaps(url: str, clock: FixedClock) -> str:
@@ -103,17 +98,8 @@ def _waiting_with_gaps(url: str, clock: FixedClock) -> str:
     return rm_no
 
 
-def _open(window: MainWindow, station: Station) -> QWidget:
-    for row in range(window.switcher.count()):
-        if window.switcher.item(row).data(Qt.ItemDataRole.UserRole) == station:
-            window.switcher.setCurrentRow(row)
-    page = window.current_station()
-    assert page is not None and page.station == station
-    return page
-
-
 def _reception_states(qtbot: QtBot, window: MainWindow, measure: Measure) -> ReceptionStation:
-    page = _open(window, Station.RECEPTION)
+    page = open_station(window, Station.RECEPTION)
     assert isinstance(page, ReceptionStation)
     measure("reception-empty", ("1366x768",))
     walk_in = WalkInDialog(branches(page.context.uow()), lambda *_typed: 0, window)
@@ -133,7 +119,7 @@ def _reception_states(qtbot: QtBot, window: MainWindow, measure: Measure) -> Rec
 def _service_desk_states(
     qtbot: QtBot, window: MainWindow, measure: Measure, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    page = _open(window, Station.SERVICE_DESK)
+    page = open_station(window, Station.SERVICE_DESK)
     assert isinstance(page, ServiceDeskStation)
     measure("desk-waiting", ("1366x768",))
     page.call_button.click()
@@ -192,7 +178,7 @@ def _service_desk_states(
 
 
 def _my_customers(window: MainWindow, measure: Measure, state: str) -> None:
-    page = _open(window, Station.MY_CUSTOMERS)
+    page = open_station(window, Station.MY_CUSTOMERS)
     assert isinstance(page, MyCustomersStation)
     assert page.table.rowCount() > 0
     page.table.selectRow(0)
@@ -262,7 +248,7 @@ def test_switching_language_with_a_customer_shown_still_fits(
     window = make_window(demo_url)
     measure = Measure(window, "switch")
     sign_in(qtbot, window, "S001", "1234")
-    page = _open(window, Station.RECEPTION)
+    page = open_station(window, Station.RECEPTION)
     assert isinstance(page, ReceptionStation)
     qtbot.keyClicks(page.field, "wj")
     qtbot.waitUntil(lambda: page.card is not None, timeout=5000)

@@ -13,13 +13,12 @@ keeps every grab, to be looked at.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QApplication, QFrame
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select, update
@@ -42,14 +41,13 @@ from ui.main_window import MainWindow
 from ui.settings import Settings
 from ui.stations.activation import ActivationStation, Ask
 from ui.stations.admin import AdminStation
-from ui.stations.base import StationPage
 from ui.stations.dashboard import DashboardStation
 from ui.stations.merchant import MerchantStation
 from ui.theme import apply_theme
 from ui.widgets import Tone
 
 from .conftest import sign_in
-from .layout_support import ROOMS, fitted
+from .layout_support import ROOMS, fitted, keep_grab, open_station
 
 pytestmark = pytest.mark.ui
 
@@ -59,24 +57,6 @@ MODES = [
     pytest.param(False, "zh_CN", id="normal-zh"),
     pytest.param(False, "en", id="normal-en"),
 ]
-
-
-def _shots() -> Path | None:
-    folder = os.environ.get("KIOSK_LAYOUT_SHOTS")
-    if not folder:
-        return None
-    path = Path(folder)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _open(window: MainWindow, station: Station) -> StationPage:
-    for row in range(window.switcher.count()):
-        if window.switcher.item(row).data(Qt.ItemDataRole.UserRole) == station:
-            window.switcher.setCurrentRow(row)
-    page = window.current_station()
-    assert page is not None and page.station == station
-    return page
 
 
 def _faults(window: MainWindow, room: QSize) -> list[str]:
@@ -112,7 +92,6 @@ def _check(
     it refreshed can differ from the same tab resized afterwards, which mends a stale
     layout."""
     faults = []
-    shots = _shots()
     mode = "large" if large else "normal"
     for name, room in ROOMS.items():
         if opened is not None:
@@ -122,8 +101,7 @@ def _check(
             opened()
         for fault in _faults(window, room):
             faults.append(f"{tag} {mode} {language} {name}: {fault}")
-        if shots is not None:
-            window.grab().save(str(shots / f"{tag}-{mode}-{language}-{name}.png"))
+        keep_grab(window, f"{tag}-{mode}-{language}-{name}")
     return faults
 
 
@@ -196,7 +174,7 @@ def test_the_desks_and_administration_fit_both_screens(
     faults: list[str] = []
 
     # The activation desk: nobody called, the waiting list in sight.
-    desk = _open(window, Station.ACTIVATION)
+    desk = open_station(window, Station.ACTIVATION)
     assert isinstance(desk, ActivationStation)
     desk.refresh_queue()
     assert desk.queue.rowCount() == len(ready) + 1
@@ -246,7 +224,7 @@ def test_the_desks_and_administration_fit_both_screens(
     # The merchant station: a pack exported, a booth's bundle imported.
     from ui.stations import merchant
 
-    station = _open(window, Station.MERCHANT)
+    station = open_station(window, Station.MERCHANT)
     assert isinstance(station, MerchantStation)
     faults += _check(window, "merchant", large, language)
     database = open_database(demo_url)
@@ -273,7 +251,7 @@ def test_the_desks_and_administration_fit_both_screens(
     faults += _check(window, "merchant-bundle", large, language)
 
     # Administration: every tab, reached through its group and its own tab.
-    admin = _open(window, Station.ADMIN)
+    admin = open_station(window, Station.ADMIN)
     assert isinstance(admin, AdminStation)
     for index in range(admin.tabs.count()):
 
@@ -317,7 +295,7 @@ def test_the_dashboard_fits_during_a_simulated_day(
                 window.large.setChecked(large)
             for language in ("zh_CN", "en"):
                 window.language.setCurrentIndex(window.language.findData(language))
-                board = _open(window, Station.DASHBOARD)
+                board = open_station(window, Station.DASHBOARD)
                 assert isinstance(board, DashboardStation)
                 qtbot.waitUntil(board.isVisible)
                 faults += _check(window, "dashboard", large, language)
