@@ -31,6 +31,7 @@ from kiosk.labels import audit_action_label, station_label
 from kiosk.roles import Station
 from kiosk.services import audit_trail, desk
 from ui.context import StationContext
+from ui.theme import fit_rows
 from ui.widgets import ResultBanner, Tone
 
 SHOWN = 200
@@ -91,6 +92,7 @@ class AuditPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        fit_rows(self.table)
         layout.addWidget(self.table, 1)
 
     def _idle_changed(self, minutes: int) -> None:

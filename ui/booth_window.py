@@ -69,7 +69,7 @@ from ui.disk_space import DiskBanner, DiskWatch
 from ui.language import FILE_DIALOG, apply_language
 from ui.requests import PendingRequests
 from ui.settings import Settings
-from ui.theme import apply_theme, is_large_print
+from ui.theme import apply_theme, fit_rows, is_large_print
 from ui.widgets import ResultBanner, ScanField, Sounds, Tone
 
 LIST_ROWS = 100  # the latest redemptions on screen; the totals count the whole day
@@ -448,6 +448,7 @@ class BoothPanel(QWidget):
         )
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        fit_rows(self.table)
         # A row is chosen with the mouse or a finger for "Service delivered" or "Complaint…";
         # the keys stay in the scan field.
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

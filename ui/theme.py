@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QTableView
 
 from ui.fonts import app_font
 
@@ -17,6 +17,10 @@ from ui.fonts import app_font
 # pale grey on the white box. The tick is drawn from this file instead, dark on white (a PNG,
 # which needs no image plugin in the frozen builds).
 _TICK = Path(str(resources.files("assets") / "icons" / "tick.png")).as_posix()
+# A large-print spin box's step buttons, minus on the left and plus on the right
+# (scripts/make_icons.py draws them).
+_MINUS = Path(str(resources.files("assets") / "icons" / "minus.png")).as_posix()
+_PLUS = Path(str(resources.files("assets") / "icons" / "plus.png")).as_posix()
 
 NORMAL_PT = 13
 LARGE_PT = 20
@@ -94,11 +98,31 @@ def _targets(base: int) -> str:
     QTabBar::tab {{ min-height: {target - 2 * 8}px; padding: 8px 14px; }}
     QListView::item {{ min-height: {target}px; padding: 0px 8px; }}
     QListWidget#stations::item {{ min-height: 0px; }}  /* its padding makes it 60 px */
+    QAbstractItemView::indicator {{ width: {box}px; height: {box}px; }}  /* a list's ticks */
     /* A visit timeline's rows wrap: Qt lays a wrapped row out at the row's whole width but
        draws it inside the padding, so a row just too long for the padded width was cut
        ("已叫号 · 潘…"). The room at the sides is the list's own, outside the rows. */
     QListWidget#timeline {{ padding: 0px 8px; }}
     QListWidget#timeline::item {{ padding: 0px; }}
+    /* A combo box's choices: Qt's menu-like pop-up sizes its rows from the menu font (39 px);
+       as a list its rows take the rule above. */
+    QComboBox {{ combobox-popup: 0; }}
+    /* A spin box's stacked arrows were 14x29 px: one 60-px button at each end instead,
+       minus on the left, plus on the right. */
+    QAbstractSpinBox {{ padding-left: {target + 6}px; padding-right: {target + 6}px;
+                  border: 2px solid #9aa3ad; border-radius: 6px; background: white;
+                  qproperty-alignment: AlignCenter; }}
+    QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ subcontrol-origin: border;
+                  width: {target - 2}px; height: {target - 2}px; background: #e7eaee;
+                  border: 1px solid #b8bfc8; border-radius: 6px; }}
+    QAbstractSpinBox::up-button {{ subcontrol-position: center right; }}
+    QAbstractSpinBox::down-button {{ subcontrol-position: center left; }}
+    QAbstractSpinBox::up-button:pressed, QAbstractSpinBox::down-button:pressed {{
+                  background: #c9d3de; }}
+    QAbstractSpinBox::up-arrow {{ image: url("{_PLUS}"); width: 28px; height: 28px; }}
+    QAbstractSpinBox::down-arrow {{ image: url("{_MINUS}"); width: 28px; height: 28px; }}
+    QAbstractSpinBox::up-arrow:disabled, QAbstractSpinBox::up-arrow:off,
+    QAbstractSpinBox::down-arrow:disabled, QAbstractSpinBox::down-arrow:off {{ image: none; }}
     """
 
 
@@ -150,6 +174,20 @@ def style_sheet(base: int) -> str:
     """
         + _customer()
     )
+
+
+def fit_rows(view: QTableView) -> None:
+    """Large print: a table's rows are 60-px targets like every other control.
+
+    A style sheet cannot reach a table's row height (it is the vertical header's section
+    size, set from the style when the header is made), so each table whose rows are chosen
+    by a tap calls this once; large print rebuilds the widgets, so once is enough.
+    """
+    if not is_large_print():
+        return
+    rows = view.verticalHeader()
+    rows.setMinimumSectionSize(LARGE_TARGET_PX)
+    rows.setDefaultSectionSize(max(rows.defaultSectionSize(), LARGE_TARGET_PX))
 
 
 def apply_theme(app: QApplication, large_print: bool) -> None:

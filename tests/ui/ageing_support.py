@@ -35,7 +35,10 @@ from PySide6.QtWidgets import (
     QScrollBar,
     QStyle,
     QStyleOptionButton,
+    QStyleOptionSpinBox,
+    QStyleOptionViewItem,
     QTabBar,
+    QTableView,
     QTextEdit,
     QToolButton,
     QTreeView,
@@ -361,4 +364,68 @@ def size_faults(window: QWidget, pt: float = MIN_PT, target: int = TARGET_PX) ->
                     found.append(
                         f"{name} item {widget.item(i).text()!r}: {high} px high, under {target}"
                     )
+        found += _item_faults(widget, name, target)
+    return found
+
+
+def _item_faults(widget: QWidget, name: str, target: int) -> list[str]:
+    """Targets inside a control: a table's rows (where a row can be chosen), a combo box's
+    choices in its pop-up, a spin box's step buttons, a list's check boxes."""
+    found = []
+    if isinstance(widget, QTableView) and (
+        widget.selectionMode() != QAbstractItemView.SelectionMode.NoSelection
+    ):
+        rows = widget.verticalHeader()
+        high = [rows.defaultSectionSize()] + [
+            widget.rowHeight(row) for row in range(min(widget.model().rowCount(), ROWS))
+        ]
+        if min(high) < target:
+            found.append(f"{name}: rows {min(high)} px high, under {target}")
+    if isinstance(widget, QComboBox) and widget.count():
+        view = widget.view()
+        view.ensurePolished()
+        high = min(view.sizeHintForRow(i) for i in range(min(widget.count(), ROWS)))
+        if high < target:
+            found.append(f"{name}: its pop-up's choices {high} px high, under {target}")
+    if isinstance(widget, QAbstractSpinBox) and (
+        widget.buttonSymbols() != QAbstractSpinBox.ButtonSymbols.NoButtons
+    ):
+        option = QStyleOptionSpinBox()
+        option.initFrom(widget)
+        option.subControls = (
+            QStyle.SubControl.SC_SpinBoxUp
+            | QStyle.SubControl.SC_SpinBoxDown
+            | QStyle.SubControl.SC_SpinBoxFrame
+            | QStyle.SubControl.SC_SpinBoxEditField
+        )
+        option.buttonSymbols = widget.buttonSymbols()
+        option.frame = widget.hasFrame()
+        for part, word in (
+            (QStyle.SubControl.SC_SpinBoxUp, "up"),
+            (QStyle.SubControl.SC_SpinBoxDown, "down"),
+        ):
+            rect = widget.style().subControlRect(
+                QStyle.ComplexControl.CC_SpinBox, option, part, widget
+            )
+            if min(rect.width(), rect.height()) < target:
+                found.append(
+                    f"{name}: its {word} button is {rect.width()}×{rect.height()} px, "
+                    f"under {target}"
+                )
+    if isinstance(widget, QAbstractItemView) and not isinstance(widget, QHeaderView):
+        model = widget.model()
+        for row in range(min(model.rowCount() if model else 0, ROWS)):
+            index = model.index(row, 0)
+            if index.data(Qt.ItemDataRole.CheckStateRole) is None:
+                continue
+            option = QStyleOptionViewItem()
+            option.initFrom(widget)
+            option.rect = widget.visualRect(index)
+            option.features |= QStyleOptionViewItem.ViewItemFeature.HasCheckIndicator
+            box = widget.style().subElementRect(
+                QStyle.SubElement.SE_ItemViewItemCheckIndicator, option, widget
+            )
+            if box.height() < MIN_BOX_PX:
+                found.append(f"{name}: the check box of row {row} is {box.height()} px")
+                break
     return found

@@ -17,7 +17,18 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from kiosk.clock import FixedClock
@@ -35,7 +46,7 @@ from ui.statement_dialog import StatementDialog
 from ui.stations.activation import ActivationStation
 from ui.stations.admin import AdminStation
 from ui.stations.kyc_form import ConfirmChanges
-from ui.theme import apply_theme
+from ui.theme import apply_theme, fit_rows
 from ui.widgets import ResultBanner, Tone
 
 from .ageing_support import (
@@ -102,6 +113,63 @@ def test_the_measures_see_what_is_drawn(qtbot: QtBot) -> None:
     found = contrast_faults(page)
     assert any(f.startswith("old ") and "#9aa3ad on #eceef1" in f for f in found), found
     assert any(f.startswith("checked ") and "(checked)" in f for f in found), found
+
+
+def _controls_inside(qtbot: QtBot) -> QWidget:
+    """A table whose rows are chosen, a combo box, a spin box and a list with a tick box:
+    the targets that sit inside a control rather than being one."""
+    page = QWidget()
+    page.setObjectName("page")
+    qtbot.addWidget(page)
+    layout = QVBoxLayout(page)
+    table = QTableWidget(3, 2)
+    table.setObjectName("rows")
+    table.verticalHeader().setVisible(False)  # as every table of the app
+    for row in range(3):
+        table.setItem(row, 0, QTableWidgetItem(f"row {row}"))
+    fit_rows(table)
+    layout.addWidget(table)
+    combo = QComboBox()
+    combo.setObjectName("choices")
+    combo.addItems(["上午场", "下午场"])
+    layout.addWidget(combo)
+    spin = QSpinBox()
+    spin.setObjectName("number")
+    spin.setValue(3)
+    layout.addWidget(spin)
+    ticks = QListWidget()
+    ticks.setObjectName("ticks")
+    item = QListWidgetItem("B01 天河支行")
+    item.setCheckState(Qt.CheckState.Checked)
+    ticks.addItem(item)
+    layout.addWidget(ticks)
+    page.resize(700, 700)
+    page.show()
+    qtbot.waitExposed(page)
+    _settle()
+    return page
+
+
+def test_the_measures_see_targets_inside_controls(qtbot: QtBot) -> None:
+    """Measured in normal print, where they are Qt's own sizes, each inner target is found
+    too small (rows ~30 px, menu-like choices ~39, stacked arrows ~14×14, a 14-px tick box);
+    in large print the theme (and ``fit_rows``) makes every one of them 60 px."""
+    app = ensure_application()
+    apply_theme(app, False)
+    found = size_faults(_controls_inside(qtbot), pt=0)
+    for expected in (
+        "rows: rows ",
+        "choices ",
+        "number '3': its up button",
+        "number '3': its down button",
+        "ticks: the check box of row 0",
+    ):
+        assert any(f.startswith(expected) for f in found), (expected, found)
+    apply_theme(app, True)
+    try:
+        assert size_faults(_controls_inside(qtbot), pt=0) == []
+    finally:
+        apply_theme(app, False)
 
 
 def _visit_every_station(qtbot: QtBot, window: MainWindow, large: bool) -> list[str]:

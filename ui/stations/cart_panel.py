@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from kiosk.cart import Cart, check_cart
 from kiosk.i18n import _
 from kiosk.services.activation import CatalogOffer
-from ui.theme import is_large_print
+from ui.theme import fit_rows, is_large_print
 
 
 class CartPanel(QWidget):
@@ -50,6 +50,13 @@ class CartPanel(QWidget):
         rows = self.table.verticalHeader()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         rows.setDefaultSectionSize(max(rows.defaultSectionSize(), QSpinBox().sizeHint().height()))
+        fit_rows(self.table)
+        # The quantity column as wide as a quantity box showing "99": a cell widget does not
+        # widen its column, and in large print the box's − and + take 120 px of it.
+        sample = QSpinBox()
+        sample.setRange(0, 99)
+        sample.ensurePolished()  # the style sheet's paddings and buttons count
+        self.table.setColumnWidth(1, sample.sizeHint().width())
         # At least its titles and one line (less than a scroll area's own 70 px in normal
         # print: the desk's right column holds the cart and the slips under two banners).
         if not is_large_print():  # large print has no 30 px to spare: the 70 px stay

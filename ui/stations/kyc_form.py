@@ -147,6 +147,8 @@ class ConfirmChanges(QDialog):
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.verticalHeader().setVisible(False)
         table.setWordWrap(True)  # long occupation names wrap instead of being cut
+        # Read, not chosen: no row lights up under a customer's finger.
+        table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         for r, row in enumerate(rows):
             for c, text in enumerate(row):
                 table.setItem(r, c, QTableWidgetItem(text))

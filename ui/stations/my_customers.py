@@ -35,7 +35,7 @@ from kiosk.services import reminding
 from ui.context import StationContext
 from ui.operations import run
 from ui.stations.base import StationPage
-from ui.theme import is_large_print
+from ui.theme import fit_rows, is_large_print
 from ui.widgets import ResultBanner, Tone
 
 RM_COLUMN = 0  # shown to a supervisor only
@@ -124,6 +124,7 @@ class MyCustomersStation(StationPage):
         )
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        fit_rows(self.table)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)

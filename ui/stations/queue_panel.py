@@ -59,6 +59,9 @@ class QueuePanel(QWidget):
         self.queue.setHorizontalHeaderLabels(list(columns))
         self.queue.verticalHeader().setVisible(False)
         self.queue.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Shown, not chosen: the desk calls the next customer with its button, so a row is no
+        # target (and is not drawn as one that could be picked).
+        self.queue.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         header = self.queue.horizontalHeader()
         if count_in_label:  # the activation desk: ticket and minutes narrow, the name wide
             header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -51,7 +51,7 @@ from ui.stations.base import StationPage
 from ui.stations.reception_panels import CustomerCardView, SlotPanel
 from ui.stations.walk_in import WalkInDialog
 from ui.table_models import HitModel
-from ui.theme import is_large_print
+from ui.theme import fit_rows, is_large_print
 from ui.timing import every
 from ui.widgets import (
     KeepFocus,
@@ -121,6 +121,7 @@ class ReceptionStation(StationPage):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps the keyboard
         self.table.verticalHeader().setVisible(False)
+        fit_rows(self.table)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)

@@ -19,7 +19,7 @@ from kiosk.i18n import _
 from kiosk.models import SlipStatus
 from kiosk.services.slips import SlipRow
 from ui.stations.catalog_panel import GREY
-from ui.theme import is_large_print
+from ui.theme import fit_rows, is_large_print
 
 
 class SlipsPanel(QWidget):
@@ -34,6 +34,7 @@ class SlipsPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        fit_rows(self.table)
         header = self.table.horizontalHeader()
         header.setMinimumSectionSize(24)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from kiosk.i18n import _
 from kiosk.services import tracking
 from ui.language import FILE_DIALOG
+from ui.theme import fit_rows
 
 
 def kind_label(kind: str) -> str:
@@ -70,6 +71,7 @@ def make_table(headers: list[str]) -> QTableWidget:
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.verticalHeader().setVisible(False)
     table.setWordWrap(False)
+    fit_rows(table)
     return table
 
 

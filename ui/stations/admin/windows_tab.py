@@ -54,6 +54,10 @@ class ArrivalWindowsPanel(QWidget):
         self.minutes.setObjectName("window_minutes")
         self.minutes.setRange(arrival.MIN_MINUTES, arrival.MAX_MINUTES)
         settings.addWidget(self.minutes)
+        if is_large_print():  # each number on its own line: its − and + buttons are 60 px
+            settings.addStretch(1)
+            layout.addLayout(settings)
+            settings = QHBoxLayout()
         settings.addWidget(QLabel(_("Customers per window")))
         self.throughput = QSpinBox()
         self.throughput.setObjectName("window_throughput")
