@@ -6,8 +6,9 @@ builders here take what the stations already hold from the services (the called 
 masked name, the KYC form as loaded and as typed, the slips issued) and keep only what the
 customer may read: their own masked name, their ticket, their points, the before / after of
 their changes (phone, ID number and address masked as ``kiosk.governance.summary`` masks
-them, the name masked too, since a stranger behind them reads the screen as well) and the
-services and points of their slips. Never the waiting list, other customers, staff numbers,
+them, the name masked too, since a stranger behind them reads the screen as well), the
+services chosen for them with the points they add up to and what their points would leave,
+and the services and points of their slips. Never the waiting list, other customers, staff numbers,
 internal notes or risk flags: there is no field for them.
 
 Words are built in the language current when the view is built; a desk builds its view again
@@ -60,6 +61,28 @@ class ChosenLine:
 
 
 @dataclass(frozen=True)
+class CartSums:
+    """The chosen services added up against the customer's points, so a customer watching
+    the desk fill the cart reads what issuing it would charge and leave before any slip is
+    printed (issue #24), and sees it when the cart is over their points. The figures are the
+    desk's own (``kiosk.cart.check_cart``: the same tier prices, the same sum), so the
+    customer and the staff read one number."""
+
+    total: int  # points the chosen services cost together
+    balance: int  # points the customer can spend now (issued slips taken off already)
+
+    @property
+    def left(self) -> int:
+        """Points left once the chosen services are issued; negative when over."""
+        return self.balance - self.total
+
+    @property
+    def short(self) -> int:
+        """Points missing for the chosen services (0 when their points cover them)."""
+        return max(self.total - self.balance, 0)
+
+
+@dataclass(frozen=True)
 class CustomerView:
     """Everything the customer screen shows of the customer at the desk (masked values)."""
 
@@ -70,6 +93,7 @@ class CustomerView:
     confirming: bool = False  # the summary is the one they are asked to confirm now
     saved: int | None = None  # changes just saved (how many), until the next edit
     chosen: tuple[ChosenLine, ...] = ()
+    sums: CartSums | None = None  # with ``chosen``: their total against the points
     slips: tuple[SlipLine, ...] = ()
 
     def texts(self) -> list[str]:
@@ -159,8 +183,12 @@ def activation_view(
     offers: Mapping[str, OfferLike],
 ) -> CustomerView:
     """The activation desk's customer: their points to spend, the services chosen for them
-    and not issued yet (with points), and the slips issued (voided ones gave the points
-    back and are left out)."""
+    and not issued yet (with points, added up against their points), and the slips issued
+    (voided ones gave the points back and are left out).
+
+    ``offers`` are priced for the customer (their tier's price), as the desk's cart prices
+    them: a code the catalog no longer lists is left out of the lines and of the total
+    alike, as ``kiosk.cart.Cart.total`` leaves it out, so the lines add up to the total."""
     chosen = tuple(
         ChosenLine(offers[code].name, quantity, offers[code].points_price * quantity)
         for code, quantity in cart.items()
@@ -171,6 +199,12 @@ def activation_view(
         for slip in sorted(slips, key=lambda slip: slip.serial)  # in the order issued
         if str(slip.status) in _KEPT_STATES
     )
+    sums = CartSums(sum(line.points for line in chosen), points) if chosen else None
     return CustomerView(
-        masked_name=masked_name, ticket=ticket, points=points, chosen=chosen, slips=issued
+        masked_name=masked_name,
+        ticket=ticket,
+        points=points,
+        chosen=chosen,
+        sums=sums,
+        slips=issued,
     )

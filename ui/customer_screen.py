@@ -1,5 +1,6 @@
 """The screen turned to the customer at a desk (issue #24, item 3): who they are (masked),
-what is being changed, their points and the slips being issued, in large type.
+what is being changed, their points, the services chosen for them added up against their
+points, and the slips being issued, in large type.
 
 A second monitor, or this window dragged to a screen the staff turn round. The main window
 owns it (as it owns the public call display), so it stays open across a re-layout or a
@@ -10,7 +11,8 @@ nothing of the last customer stays.
 
 Type and colours follow the MIIT 2021 ageing-friendly guidance: main text 24 pt (never under
 18 pt), near-black on white (18:1) and every accent at least 7:1; the state of the changes
-("please check", "saved") said in words, not in colour alone.
+("please check", "saved") and a cart over the customer's points ("not enough points: N
+short") said in words, not in colour alone.
 """
 
 from __future__ import annotations
@@ -27,17 +29,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.customer_view import CustomerView
+from kiosk.customer_view import CartSums, CustomerView
 from kiosk.i18n import _, n_
 from ui.settings import Settings
 
 # Contrast on white: #111111 18.9:1, #0b3d91 10.6:1, #5c3b00 on #fff4d6 9.6:1,
-# #0f5132 on #dff2e6 8.2:1 (WCAG relative luminance; tests/ui/test_customer_screen.py).
+# #0f5132 on #dff2e6 8.2:1, #8a1111 on #fdecec 8.5:1 (WCAG relative luminance;
+# tests/ui/test_customer_screen.py).
 TEXT = "#111111"
 ACCENT = "#0b3d91"
 PAPER = "#ffffff"
 CONFIRM_TEXT, CONFIRM_PAPER = "#5c3b00", "#fff4d6"
 SAVED_TEXT, SAVED_PAPER = "#0f5132", "#dff2e6"
+SHORT_TEXT, SHORT_PAPER = "#8a1111", "#fdecec"
 
 # Every rule under the window's name: a rule for all its labels would otherwise outrank
 # the ones for a single label (Qt style sheets weigh selectors as CSS does).
@@ -56,6 +60,14 @@ STYLE = f"""
 }}
 {_ME} QLabel#cs_state[state="saved"] {{
     color: {SAVED_TEXT}; background: {SAVED_PAPER}; padding: 8px; font-weight: bold;
+}}
+{_ME} QLabel[cs="sum"] {{ font-size: 28pt; }}
+{_ME} QLabel[cs="sum_figure"] {{ font-size: 28pt; font-weight: bold; }}
+{_ME} QLabel#cs_sum_left {{ font-size: 28pt; font-weight: bold; }}
+{_ME} QLabel#cs_sum_left_figure {{ font-size: 32pt; font-weight: bold; color: {ACCENT}; }}
+{_ME} QLabel#cs_state[state="short"] {{
+    color: {SHORT_TEXT}; background: {SHORT_PAPER}; padding: 8px; font-size: 30pt;
+    font-weight: bold;
 }}
 """
 
@@ -205,6 +217,8 @@ class CustomerScreen(QWidget):
                         wrap=True,
                     )
                 )
+            if view.sums is not None:
+                self._show_sums(view.sums)
         if view.slips:
             column.addWidget(self._title(_("Your slips")))
             for slip in view.slips:
@@ -232,6 +246,40 @@ class CustomerScreen(QWidget):
                 )
             )
         column.addStretch(1)
+
+    def _show_sums(self, sums: CartSums) -> None:
+        """The chosen services added up as a sum on paper: their points, the services' total,
+        and what is left, figures aligned on the right; a cart over their points says by how
+        much, in words, where the figure left would be."""
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(28)
+        grid.setVerticalSpacing(6)
+        rows = [
+            ("cs_sum_balance", _("Your points"), sums.balance),
+            ("cs_sum_total", _("Total of these services"), sums.total),
+        ]
+        if not sums.short:
+            rows.append(("cs_sum_left", _("Left after the slips"), sums.left))
+        for r, (name, words, points) in enumerate(rows):
+            label = self._label(name, text=words)
+            label.setProperty("cs", "sum")
+            figure = self._label(
+                f"{name}_figure",
+                Qt.AlignmentFlag.AlignRight,
+                text=_("{points:,} points").format(points=points),
+                wrap=False,
+            )
+            figure.setProperty("cs", "sum_figure")
+            grid.addWidget(label, r, 0)
+            grid.addWidget(figure, r, 1)
+        grid.setColumnStretch(2, 1)  # the words and their figures side by side, not apart
+        column = self.customer_column
+        column.addSpacing(12)  # a sum under the lines, not one more line
+        column.addLayout(grid)
+        if sums.short:
+            column.addWidget(
+                self._state("short", _("Not enough points: {n:,} short").format(n=sums.short))
+            )
 
     # -- pieces ---------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """The screen turned to the customer (issue #24, item 3), driven through the real window: it
-follows the service desk's customer and their changes and the activation desk's slips, masks
-everything, goes back to the welcome on a lock, a sign-out or the customer leaving, and
-re-renders in the language chosen."""
+follows the service desk's customer and their changes, the activation desk's cart (added up
+against the customer's points, a shortfall said in words) and slips, masks everything, goes
+back to the welcome on a lock, a sign-out or the customer leaving, and re-renders in the
+language chosen."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import QDate, QSize, Qt
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QSpinBox, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select, update
 
@@ -31,9 +32,10 @@ from kiosk.models import (
     SlipStatus,
 )
 from kiosk.services import reception
+from kiosk.services.activation import CatalogOffer
 from kiosk.services.auth import staff_session
 from tests.points_support import drop_lots
-from tests.ui.layout_support import fitted
+from tests.ui.layout_support import fitted, keep_grab
 from ui.customer_screen import (
     ACCENT,
     CONFIRM_PAPER,
@@ -41,6 +43,8 @@ from ui.customer_screen import (
     PAPER,
     SAVED_PAPER,
     SAVED_TEXT,
+    SHORT_PAPER,
+    SHORT_TEXT,
     TEXT,
     CustomerScreen,
     choose_screen,
@@ -102,8 +106,9 @@ def _contrast(a: str, b: str) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
-def _assert_large_and_readable(screen: CustomerScreen) -> None:
-    """MIIT 2021: every text the customer reads at 18 pt or more, contrast 4.5:1 or more."""
+def _assert_large_and_readable(screen: CustomerScreen, shot: str = "") -> None:
+    """MIIT 2021: every text the customer reads at 18 pt or more, every colour on its paper
+    at 7:1 or more; ``shot`` names the grabs kept at each size (``keep_grab``)."""
     for label in screen.findChildren(QLabel):
         if label.isVisible():
             assert label.font().pointSizeF() >= 18, (label.objectName(), label.text())
@@ -111,12 +116,19 @@ def _assert_large_and_readable(screen: CustomerScreen) -> None:
     names = [label for label in screen.findChildren(QLabel, "cs_name") if label.isVisible()]
     assert names and names[0].font().pointSizeF() == 40
     assert names[0].palette().color(names[0].foregroundRole()).name() == ACCENT
-    for text, paper in ((TEXT, PAPER), (ACCENT, PAPER), (CONFIRM_TEXT, CONFIRM_PAPER)):
-        assert _contrast(text, paper) >= 4.5, (text, paper)
-    assert _contrast(SAVED_TEXT, SAVED_PAPER) >= 4.5
+    for text, paper in (
+        (TEXT, PAPER),
+        (ACCENT, PAPER),
+        (CONFIRM_TEXT, CONFIRM_PAPER),
+        (SAVED_TEXT, SAVED_PAPER),
+        (SHORT_TEXT, SHORT_PAPER),
+    ):
+        assert _contrast(text, paper) >= 7, (text, paper)
     # Full screen on a second monitor of either size: nothing cut, nothing on top of another.
     for room in (QSize(1366, 768), QSize(1920, 1080)):
         assert fitted(screen, room) == [], room
+        if shot:
+            keep_grab(screen, f"{shot}-{room.width()}x{room.height()}")
 
 
 def _expired_without_mobile(url: str, clock: FixedClock) -> tuple[int, str, str]:
@@ -292,6 +304,87 @@ def _press(qtbot: QtBot, window: MainWindow, key: Qt.Key) -> None:
     qtbot.keyClick(window.focusWidget() or window, key)
 
 
+def _sum_shown(screen: CustomerScreen, name: str) -> str | None:
+    """The text of the sum's label of that name the customer sees, or None."""
+    found = [label for label in screen.findChildren(QLabel, name) if label.isVisible()]
+    assert len(found) <= 1, name
+    return found[0].text() if found else None
+
+
+def _assert_sums(screen: CustomerScreen, total: int, balance: int) -> None:
+    """The chosen services added up on the screen: their points, the total and what is left,
+    or, over their points, the sentence with what is missing instead of a figure left."""
+    _settle()
+    assert _sum_shown(screen, "cs_sum_balance") == "Your points"
+    assert _sum_shown(screen, "cs_sum_balance_figure") == f"{balance:,} points"
+    assert _sum_shown(screen, "cs_sum_total") == "Total of these services"
+    assert _sum_shown(screen, "cs_sum_total_figure") == f"{total:,} points"
+    shown = _shown(screen)
+    if total <= balance:
+        assert _sum_shown(screen, "cs_sum_left") == "Left after the slips"
+        assert _sum_shown(screen, "cs_sum_left_figure") == f"{balance - total:,} points"
+        assert "Not enough points" not in shown
+    else:
+        assert _sum_shown(screen, "cs_sum_left") is None
+        assert _sum_shown(screen, "cs_sum_left_figure") is None
+        short = [label for label in screen.findChildren(QLabel, "cs_state") if label.isVisible()]
+        assert [label.text() for label in short] == [
+            f"Not enough points: {total - balance:,} short"
+        ]
+        assert short[0].property("state") == "short"
+        assert short[0].font().bold() and short[0].font().pointSizeF() >= 24
+
+
+def _catalog_row(station: ActivationStation, code: str) -> QTreeWidgetItem:
+    """The service's row in the catalog as the desk shows it now."""
+    tree = station.catalog
+    for g in range(tree.topLevelItemCount()):
+        group = tree.topLevelItem(g)
+        for c in range(group.childCount()):
+            if group.child(c).data(0, Qt.ItemDataRole.UserRole) == code:
+                return group.child(c)
+    raise AssertionError(code)
+
+
+def _two_services(station: ActivationStation) -> tuple[CatalogOffer, CatalogOffer]:
+    """Two services of different prices that staff may put in the cart now (three of the
+    first), the cheapest first, from the rows the catalog shows."""
+    tree = station.catalog
+    codes = [
+        tree.topLevelItem(g).child(c).data(0, Qt.ItemDataRole.UserRole)
+        for g in range(tree.topLevelItemCount())
+        for c in range(tree.topLevelItem(g).childCount())
+    ]
+    customer = station.customer
+    assert customer is not None
+    can_add = sorted(
+        (
+            station.offers[code]
+            for code in dict.fromkeys(codes)
+            if code in station.offers
+            and not station.catalog_panel.why_not(code, station.cart, customer.balance)
+            and station.offers[code].remaining >= 3
+        ),
+        key=lambda offer: offer.points_price,
+    )
+    first = can_add[0]
+    second = next(o for o in can_add if o.points_price != first.points_price)
+    return first, second
+
+
+def _quantity(qtbot: QtBot, station: ActivationStation, code: str, n: int) -> None:
+    """The cart line's quantity box set to ``n``, as staff turn it."""
+    table = station.cart_table
+    boxes = [table.cellWidget(r, 1) for r in range(table.rowCount())]
+    spin = next(b for b in boxes if isinstance(b, QSpinBox) and b.objectName() == f"qty_{code}")
+    spin.setValue(n)
+    assert station.cart.lines.get(code) == n
+    # The desk rebuilds the cart's table (and tells the screen) once the box's signal is over.
+    qtbot.waitUntil(
+        lambda: all(table.cellWidget(r, 1) is not spin for r in range(table.rowCount()))
+    )
+
+
 def test_the_customer_sees_each_slip_and_its_points_at_activation(
     qtbot: QtBot,
     make_window: Callable[[str], MainWindow],
@@ -329,12 +422,60 @@ def test_the_customer_sees_each_slip_and_its_points_at_activation(
         offer = station.offers[code]
         assert f"{offer.name} × {quantity}: {offer.points_price * quantity:,} points" in shown
 
+    _assert_sums(screen, station.cart.total(station.offers), 40_000)  # the invitation's
+
     for key in (Qt.Key.Key_F6, Qt.Key.Key_F7, Qt.Key.Key_F8):  # the activation steps
         _press(qtbot, window, key)
         assert station.banner.tone == Tone.OK, station.banner.headline.text()
     station.empty_cart()
     _settle()
-    assert "Chosen for you" not in _shown(screen)
+    shown = _shown(screen)
+    assert "Chosen for you" not in shown and "Total of these services" not in shown
+
+    # Two services put in from the catalog, a quantity changed in the cart's own box: the
+    # screen adds them up against the customer's points as the desk does.
+    first, second = _two_services(station)
+    for offer in (first, second):
+        station.catalog.setCurrentItem(_catalog_row(station, offer.code))
+        station.add_button.click()
+    assert station.cart.lines == {first.code: 1, second.code: 1}
+    _quantity(qtbot, station, first.code, 3)
+    total = first.points_price * 3 + second.points_price
+    assert total <= 40_000
+    _settle()
+    shown = _shown(screen)
+    for offer, n in ((first, 3), (second, 1)):
+        assert f"{offer.name} × {n}: {offer.points_price * n:,} points" in shown
+    _assert_sums(screen, total, 40_000)
+    assert f"Total {total:,} points · {40_000 - total:,} left" in station.cart_total.text()
+    _assert_large_and_readable(screen, "customer-screen-cart")
+
+    # More than their points: said in words, how many are missing, and no figure left.
+    over = 40_000 // second.points_price + 1
+    _quantity(qtbot, station, second.code, over)
+    total = first.points_price * 3 + second.points_price * over
+    _settle()
+    _assert_sums(screen, total, 40_000)
+    assert not station.issue_button.isEnabled()  # the desk cannot issue it either
+    staff = station.context.staff
+    assert staff is not None
+    texts = _texts(screen)
+    assert full_name not in texts and staff.name not in texts and staff.staff_no not in texts
+    _assert_large_and_readable(screen, "customer-screen-short")  # the sentence fits too
+    window.language.setCurrentIndex(window.language.findData("zh_CN"))
+    _settle()
+    zh = _shown(screen)
+    assert f"积分不足：还差 {total - 40_000:,} 分" in zh and "本次合计" in zh, zh
+    _assert_large_and_readable(screen, "customer-screen-short-zh")
+    window.language.setCurrentIndex(window.language.findData("en"))
+    _settle()
+    station = window.current_station()
+    assert isinstance(station, ActivationStation)
+    assert f"Not enough points: {total - 40_000:,} short" in _shown(screen)
+    station.empty_cart()
+    _settle()
+    shown = _shown(screen)
+    assert "Chosen for you" not in shown and "Not enough points" not in shown
     cheap = next(o for o in station.offers.values() if o.points_price <= 5_000)
     station.cart.add(cheap.code, 2)
     station.refresh_cart()
@@ -355,6 +496,7 @@ def test_the_customer_sees_each_slip_and_its_points_at_activation(
     assert f"1 slip, {points:,} points in all" in shown
     assert f"Points to spend: {40_000 - points:,}" in shown
     assert "Chosen for you" not in shown  # issued: the cart is empty
+    assert "Total of these services" not in shown and "Left after the slips" not in shown
     assert full_name not in _texts(screen)
     _assert_large_and_readable(screen)
 

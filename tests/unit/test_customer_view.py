@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from kiosk.customer_view import activation_view, changes_shown
+from kiosk.customer_view import CartSums, activation_view, changes_shown
 from kiosk.governance import KycForm, OnRecord
 from kiosk.i18n import speaking
 from kiosk.services.activation import CatalogOffer
@@ -64,11 +64,14 @@ def _slip(serial: int, status: str, points: int) -> SlipRow:
     return SlipRow(serial, "洁亮汽车美容", "精致洗车一次", 1, points, status, 1, None, "")  # type: ignore[arg-type]
 
 
+def _offer(code: str, name: str, price: int) -> CatalogOffer:
+    return CatalogOffer(
+        code, name, "汽车", "M05", "洁亮汽车美容", "B5", price, 10, date(2026, 12, 31), ""
+    )
+
+
 def test_the_slips_in_the_order_issued_without_the_voided() -> None:
-    offer = CatalogOffer(
-        "O501", "精致洗车一次", "汽车", "M05", "洁亮汽车美容", "B5",
-        1_500, 10, date(2026, 12, 31), "",
-    )  # fmt: skip
+    offer = _offer("O501", "精致洗车一次", 1_500)
     view = activation_view(
         "胡**",
         "J001",
@@ -80,3 +83,25 @@ def test_the_slips_in_the_order_issued_without_the_voided() -> None:
     assert [slip.serial for slip in view.slips] == [1, 3]
     assert [(c.service, c.quantity, c.points) for c in view.chosen] == [("精致洗车一次", 2, 3_000)]
     assert view.points == 24_000 and view.masked_name == "胡**"
+    # The code no longer listed is in neither the lines nor the total: they add up.
+    assert view.sums == CartSums(3_000, 24_000)
+    assert view.sums.left == 21_000 and view.sums.short == 0
+
+
+def test_the_chosen_services_add_up_against_the_points() -> None:
+    """Before any slip: the total of the cart, what it leaves, or how many points it lacks;
+    the issued slips are taken off the points already (the desk's balance), not again."""
+    offers = {"O501": _offer("O501", "精致洗车一次", 1_500), "O101": _offer("O101", "体检", 12_000)}
+    issued = [_slip(1, "issued", 1_500)]
+    fits = activation_view("胡**", "J001", 20_000, issued, {"O501": 3, "O101": 1}, offers)
+    assert fits.sums == CartSums(16_500, 20_000)
+    assert (fits.sums.left, fits.sums.short) == (3_500, 0)
+    exact = activation_view("胡**", "J001", 16_500, issued, {"O501": 3, "O101": 1}, offers)
+    assert exact.sums is not None and (exact.sums.left, exact.sums.short) == (0, 0)
+    over = activation_view("胡**", "J001", 20_000, issued, {"O501": 3, "O101": 2}, offers)
+    assert over.sums == CartSums(28_500, 20_000)
+    assert (over.sums.left, over.sums.short) == (-8_500, 8_500)
+    assert [slip.serial for slip in over.slips] == [1]
+    # Nothing chosen (the cart emptied, or issued): no sum to show, the slips as they are.
+    issued_only = activation_view("胡**", "J001", 18_500, issued, {}, offers)
+    assert issued_only.chosen == () and issued_only.sums is None
