@@ -29,7 +29,7 @@ from kiosk.i18n import _
 from kiosk.idcard import is_valid_mobile
 from kiosk.invitations import belongs_to, looks_like_code
 from kiosk.kyc import governance_gaps
-from kiosk.locks import transaction_lock
+from kiosk.locks import lock_columns, transaction_lock
 from kiosk.masking import mask_name
 from kiosk.models import (
     ActionRequest,
@@ -598,7 +598,18 @@ def next_ticket_and_waiting(session: Session, event: Event, queue: Queue) -> tup
     """The queue's next ticket number and how many wait in it now (all ahead of the entry
     about to get the ticket), in one query under the queue's ticket lock: a check-in and a
     route-on say both, and each question is a round trip on the venue LAN (issue #23)."""
-    transaction_lock(session, f"ticket:{event.id}:{queue}")
+    transaction_lock(session, ticket_lock(event, queue))
+    return ticket_and_waiting_locked(session, event, queue)
+
+
+def ticket_lock(event: Event, queue: Queue) -> str:
+    """The name of the queue's ticket lock (``kiosk.locks``), which numbering takes first."""
+    return f"ticket:{event.id}:{queue}"
+
+
+def ticket_and_waiting_locked(session: Session, event: Event, queue: Queue) -> tuple[int, int]:
+    """``next_ticket_and_waiting`` for a caller that took the ticket lock in a statement of
+    its own already (``kiosk.locks.lock_columns``): this query must come after it."""
     last, waiting = session.execute(_TICKETS, {"event_id": event.id, "queue": queue}).one()
     return (last or 0) + 1, int(waiting or 0)
 
@@ -698,12 +709,17 @@ def check_in(
             uow.rollback()
             return _existing_result(s, event, customer, now, policy)
         visit = Visit(**visit_row)
+        # The queue's ticket lock is taken by this INSERT, once its row is in (one round trip
+        # less, issue #23); the ticket is read in the next statement, which sees every
+        # ticket committed before the lock was ours. Taken at the same point as before:
+        # after the visit's INSERT, which makes a second check-in of the customer wait.
         audit.insert_noted(
             s,
             VisitStep,
             {"visit_id": visit.id, "step": "check_in", "at": now, "staff_id": staff.staff_id},
+            also=lock_columns(s, ticket_lock(event, queue)),
         )
-        ticket_no, waiting_ahead = next_ticket_and_waiting(s, event, queue)
+        ticket_no, waiting_ahead = ticket_and_waiting_locked(s, event, queue)
         entry = QueueEntry(
             **audit.insert_noted(
                 s,
