@@ -362,7 +362,7 @@ def insert_noted(
 @functools.cache
 def _key_names(model: type[Base]) -> tuple[str, ...]:
     """The names of ``model``'s key columns, in the order ``_insert`` returns them."""
-    return tuple(column.key for column in model.__table__.primary_key.columns)
+    return tuple(column.name for column in model.__table__.primary_key.columns)
 
 
 def _note_statement(state: ORMExecuteState) -> None:

@@ -1085,7 +1085,10 @@ def waiting(
         found = s.execute(_WAITING, {"queue": queue}).all()
         if not found:
             current_event(s)  # says there is no event, in words
-        keep(s, found[0][0])
+            # An event opened since that statement began: ask again, now it is there.
+            found = s.execute(_WAITING, {"queue": queue}).all()
+        if found:
+            keep(s, found[0][0])
         rows = [row[1:] for row in found if row[1] is not None]
         return [
             Waiting(
