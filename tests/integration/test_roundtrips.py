@@ -8,8 +8,8 @@ more counted, and holds each to its number: round trips on PostgreSQL, statement
 the action sent, so whoever added a query sees it and either cuts it or raises the number
 here with a reason.
 
-The numbers are upper bounds: an action that gets cheaper passes, and the message tells to
-lower the number so it stays held.
+The numbers are exact: an action that gets cheaper fails too, and the message tells to lower
+the number so it stays held.
 """
 
 from __future__ import annotations
