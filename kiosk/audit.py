@@ -39,7 +39,7 @@ import functools
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -336,19 +336,33 @@ def insert_many_noted(
     return rows
 
 
-def insert_noted(session: Session, model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
+def insert_noted(
+    session: Session, model: type[Base], values: dict[str, Any], *, also: Sequence[Any] = ()
+) -> dict[str, Any]:
     """Insert one ``model`` row with a Core INSERT in the session's transaction and note it
     (``note_inserted``); the row as written, its key included.
 
     For hot paths only (check-in, call next, issuing slips): the row never enters the
     session, so the caller uses the returned values, not an ORM object, and nothing else in
     the transaction may expect to find it in the identity map.
+
+    ``also``: columns evaluated in the INSERT's RETURNING, once the row is in, and not kept:
+    a ``kiosk.locks.lock_columns`` lock taken in the same round trip (issue #23).
     """
     row = insert_values(model, values)
-    key = session.connection().execute(_insert(model), row).one()
-    row.update(key._mapping)
+    statement = _insert(model)
+    if also:
+        statement = statement.returning(*also)
+    key = session.connection().execute(statement, row).one()
+    row.update(zip(_key_names(model), key, strict=False))
     note_inserted(session, model, [row])
     return row
+
+
+@functools.cache
+def _key_names(model: type[Base]) -> tuple[str, ...]:
+    """The names of ``model``'s key columns, in the order ``_insert`` returns them."""
+    return tuple(column.name for column in model.__table__.primary_key.columns)
 
 
 def _note_statement(state: ORMExecuteState) -> None:

@@ -16,11 +16,14 @@ values first loaded, to every query of that transaction.
 
 from __future__ import annotations
 
+import weakref
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, aliased
 
 from kiosk.models import Event
 
@@ -35,14 +38,48 @@ def find_current_event(session: Session) -> Event | None:
         if state.session is session and state.persistent and not state.expired:
             return kept  # type: ignore[no-any-return]
     found = session.scalar(_NEWEST)
-    if found is not None and session.in_transaction():
-        session.info[_KEPT] = found
+    if found is not None:
+        keep(session, found)
     return found
+
+
+def keep(session: Session, event: Event) -> Event:
+    """``event``, read as the current one by a query of this transaction (``CURRENT``), kept
+    for the rest of the transaction and as this engine's ``guess``."""
+    if session.in_transaction():
+        session.info[_KEPT] = event
+    bind = session.get_bind()
+    if isinstance(bind, Engine):
+        _GUESSES[bind] = Guess(event.id, event.timezone)
+    return event
+
+
+@dataclass(frozen=True)
+class Guess:
+    """The event last seen current through an engine: a hint, never trusted unchecked."""
+
+    id: int
+    timezone: str
+
+
+# Per engine (tests and the coordinator's tools open several databases in one process).
+_GUESSES: weakref.WeakKeyDictionary[Engine, Guess] = weakref.WeakKeyDictionary()
+
+
+def guess(session: Session) -> Guess | None:
+    """The event last seen current through this session's engine, or None: only for a query
+    that joins ``CURRENT`` on its id, so that a row back proves it (the module's docstring)."""
+    bind = session.get_bind()
+    return _GUESSES.get(bind) if isinstance(bind, Engine) else None
 
 
 # Built once: every transaction of every service sends it, and building it again with its
 # cache key cost a third of what running it does (issue #23 item 5).
 _NEWEST = select(Event).order_by(Event.closed_at.is_not(None), Event.id.desc()).limit(1)
+
+# The current event as a one-row subquery, for an action's first query to join (and load as
+# an ``Event``, then ``keep``); no row at all when the database holds no event.
+CURRENT = aliased(Event, _NEWEST.subquery("current_event"), name="current_event")
 
 
 def _forget(session: Session, *_args: Any) -> None:

@@ -34,7 +34,10 @@ def lock_columns(session: Session, name: str) -> list[Any]:
     Only for a query that returns at least one row, with no row lock of its own (a
     ``FOR UPDATE`` query evaluates its columns before it locks its rows, which would turn
     the locks' order round), and read what the lock guards in a *later* statement: a
-    statement sees what was committed when it began, before it waited for the lock. Empty on
+    statement sees what was committed when it began, before it waited for the lock. An
+    ``INSERT … RETURNING`` of one row will do (``kiosk.audit.insert_noted``'s ``also``): its
+    RETURNING is evaluated once the row is in, a row no other transaction can wait for
+    unless it inserts the same unique key, which waits before reaching this lock. Empty on
     SQLite (``BEGIN IMMEDIATE`` serialises writers already)."""
     if session.get_bind().dialect.name != "postgresql":
         return []

@@ -24,17 +24,18 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Update, bindparam, case, select, update
+from sqlalchemy import Select, Update, bindparam, case, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from kiosk import audit, idempotency, outbox, privacy
 from kiosk.changeset import NOTHING, ChangedList, Changes
 from kiosk.clock import Clock
+from kiosk.current_event import CURRENT, guess, keep
 from kiosk.errors import KioskError
 from kiosk.governance import FIELDS, KycForm, OnRecord, normalized, validate
 from kiosk.i18n import _
 from kiosk.kyc import governance_gaps
-from kiosk.locks import transaction_lock
+from kiosk.locks import lock_columns, transaction_lock
 from kiosk.masking import mask_name
 from kiosk.models import (
     Customer,
@@ -241,7 +242,31 @@ def counters(uow: UnitOfWork) -> list[CounterInUse]:
 def _lock_desk(s: Session, event: Event, queue: str, desk: str) -> None:
     """Take this desk's turn (PostgreSQL: an advisory lock until commit; SQLite's BEGIN
     IMMEDIATE already serialises), first in the transaction, before any ticket's row lock."""
-    transaction_lock(s, f"desk:{event.id}:{queue}:{desk}")
+    transaction_lock(s, _desk_lock(event.id, queue, desk))
+
+
+def _desk_lock(event_id: int, queue: str, desk: str) -> str:
+    return f"desk:{event_id}:{queue}:{desk}"
+
+
+def _event_and_desk_turn(s: Session, queue: str, desk: str) -> Event:
+    """The current event, and this desk's turn taken (``_lock_desk``), in one round trip on
+    PostgreSQL when the event last seen current still is (issue #23): the lock's key names
+    the event, so it is the guessed one's, and taken only when the row proves the guess
+    (``kiosk.current_event``); otherwise the event is asked first, then the lock taken."""
+    hint = guess(s)
+    if hint is not None:
+        columns = lock_columns(s, _desk_lock(hint.id, queue, desk))
+        if columns:  # PostgreSQL; SQLite has no lock to fold
+            found = s.execute(
+                select(CURRENT, *columns).where(CURRENT.id == bindparam("guess")),
+                {"guess": hint.id},
+            ).first()
+            if found is not None:
+                return keep(s, found[0])
+    event = current_event(s)
+    _lock_desk(s, event, queue, desk)
+    return event
 
 
 def _claim_desk(s: Session, event: Event, queue: str, desk: str) -> None:
@@ -337,9 +362,8 @@ def call_next(
     policy = policy or DeskPolicy()
     with uow:
         s = uow.session
-        event = current_event(s)
         # The desk's turn first: two laptops set to one counter never both call.
-        _lock_desk(s, event, queue, desk)
+        event = _event_and_desk_turn(s, queue, desk)
         entry = s.scalar(
             _claim_statement(s.get_bind().dialect.name == "postgresql"),
             {
@@ -409,8 +433,7 @@ def call_customer(
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
-        event = current_event(s)
-        _lock_desk(s, event, queue, desk)
+        event = _event_and_desk_turn(s, queue, desk)
         visit = s.scalar(
             select(Visit).where(Visit.customer_id == customer_id, Visit.event_id == event.id)
         )
@@ -691,19 +714,35 @@ def check_form(
         return validate(form, now.astimezone(ZoneInfo(event.timezone)).date(), record)
 
 
-def _locked_customer(s: Session, customer_id: int) -> Customer:
-    """The customer row, locked until commit: two desks governing or opening mobile banking
-    for one customer take turns, so neither overwrites the other's change unseen and the
-    bank hears of one opening, not two."""
-    customer = s.scalar(
-        select(Customer)
-        .where(Customer.id == customer_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if customer is None:
-        raise DeskError(_("This customer no longer exists."))
-    return customer
+def _event_and_locked_customer(s: Session, customer_id: int) -> tuple[Event, Customer]:
+    """The current event and the customer row, locked until commit, in one round trip
+    (issue #23): two desks governing or opening mobile banking for one customer take turns,
+    so neither overwrites the other's change unseen and the bank hears of one opening, not
+    two. Only the customer's row is locked (the event is read, as ``current_event`` reads
+    it); no row back means no event or no such customer, told apart the old way."""
+    found = s.execute(_CUSTOMER_LOCKED, {"customer_id": customer_id}).first()
+    if found is None:
+        event = current_event(s)  # says there is no event, in words
+        customer = s.scalar(
+            select(Customer)
+            .where(Customer.id == customer_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if customer is None:
+            raise DeskError(_("This customer no longer exists."))
+        return event, customer
+    customer, event = found
+    return keep(s, event), customer
+
+
+_CUSTOMER_LOCKED = (
+    select(Customer, CURRENT)
+    .join(CURRENT, true())
+    .where(Customer.id == bindparam("customer_id"))
+    .with_for_update(of=Customer)
+    .execution_options(populate_existing=True)
+)
 
 
 def save_governance(
@@ -744,9 +783,8 @@ def save_governance(
     )
     with uow:
         s = uow.session
-        event = current_event(s)
+        event, customer = _event_and_locked_customer(s, customer_id)
         today = now.astimezone(ZoneInfo(event.timezone)).date()
-        customer = _locked_customer(s, customer_id)
         first = idempotency.replay(s, request_id, "governance", asked)
         touched = Changes.of(customers=[customer_id], visits=[visit_id])
         if first is not None:
@@ -864,8 +902,7 @@ def open_mobile_banking(
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
-        event = current_event(s)
-        customer = _locked_customer(s, customer_id)
+        event, customer = _event_and_locked_customer(s, customer_id)
         today = now.astimezone(ZoneInfo(event.timezone)).date()
         gaps = governance_gaps(customer, today)
         if gaps.get("id_valid_to") == "expired" or "id_number" in gaps:
@@ -1017,6 +1054,24 @@ class Waiting:
     preferred_rm: str
 
 
+# ``waiting``'s query, built once: the current event outer-joined to the queue's waiting
+# entries (the inner joins of an entry to its visit and customer always find their row).
+_WAITING = (
+    select(CURRENT, QueueEntry, Customer.name, Staff.name)
+    .select_from(CURRENT)
+    .outerjoin(
+        QueueEntry,
+        (QueueEntry.event_id == CURRENT.id)
+        & (QueueEntry.queue == bindparam("queue"))
+        & (QueueEntry.status == QueueStatus.WAITING),
+    )
+    .outerjoin(Visit, Visit.id == QueueEntry.visit_id)
+    .outerjoin(Customer, Customer.id == Visit.customer_id)
+    .outerjoin(Staff, Staff.id == QueueEntry.preferred_staff_id)
+    .order_by(QueueEntry.enqueued_at, QueueEntry.ticket_no)
+)
+
+
 def waiting(
     uow: UnitOfWork, *, queue: Queue = Queue.SERVICE_DESK, clock: Clock | None = None
 ) -> list[Waiting]:
@@ -1024,19 +1079,17 @@ def waiting(
     now = (clock or Clock()).now()
     with uow:
         s = uow.session
-        event = current_event(s)
-        rows = s.execute(
-            select(QueueEntry, Customer.name, Staff.name)
-            .join(Visit, Visit.id == QueueEntry.visit_id)
-            .join(Customer, Customer.id == Visit.customer_id)
-            .outerjoin(Staff, Staff.id == QueueEntry.preferred_staff_id)
-            .where(
-                QueueEntry.event_id == event.id,
-                QueueEntry.queue == queue,
-                QueueEntry.status == QueueStatus.WAITING,
-            )
-            .order_by(QueueEntry.enqueued_at, QueueEntry.ticket_no)
-        ).all()
+        # The current event comes along (``kiosk.current_event.CURRENT``): one row even when
+        # nobody waits, none only when the database holds no event (issue #23: a station's
+        # refresh starts here, one round trip less).
+        found = s.execute(_WAITING, {"queue": queue}).all()
+        if not found:
+            current_event(s)  # says there is no event, in words
+            # An event opened since that statement began: ask again, now it is there.
+            found = s.execute(_WAITING, {"queue": queue}).all()
+        if found:
+            keep(s, found[0][0])
+        rows = [row[1:] for row in found if row[1] is not None]
         return [
             Waiting(
                 entry.id,

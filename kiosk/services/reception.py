@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -22,12 +23,13 @@ from sqlalchemy.orm import Session
 from kiosk import audit, idempotency, outbox, privacy
 from kiosk.changeset import NOTHING, Changes
 from kiosk.clock import Clock
+from kiosk.current_event import CURRENT, guess, keep
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.idcard import is_valid_mobile
 from kiosk.invitations import belongs_to, looks_like_code
 from kiosk.kyc import governance_gaps
-from kiosk.locks import transaction_lock
+from kiosk.locks import lock_columns, transaction_lock
 from kiosk.masking import mask_name
 from kiosk.models import (
     ActionRequest,
@@ -301,8 +303,38 @@ class _Arriving:
 
 
 def _event_start(event: Event, now: datetime) -> datetime:
-    today = _event_today(event, now)
-    return datetime.combine(today, datetime.min.time(), tzinfo=ZoneInfo(event.timezone))
+    return _day_start(event.timezone, now)
+
+
+def _day_start(timezone: str, now: datetime) -> datetime:
+    zone = ZoneInfo(timezone)
+    return datetime.combine(now.astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
+
+
+def _event_and_arriving(
+    s: Session, customer_id: int, now: datetime, request_id: str | None
+) -> tuple[Event, _Arriving | None]:
+    """The current event and ``_arriving``, in one round trip when the event last seen
+    current still is (issue #23: a check-in's first question). The query needs the event's
+    id and its day's start before it is sent, so it is sent with the guessed event's
+    (``kiosk.current_event.guess``) and brings the current event along joined on that id:
+    a row back proves the guess, in the same snapshot the customer is read in. No row (an
+    event switched or deleted, a first check-in, no such customer) or another timezone:
+    the event is asked first, then the customer, as before, and "no event" said in words."""
+    hint = guess(s)
+    if hint is not None:
+        values = {"customer_id": customer_id, "event_id": hint.id}
+        values["since"] = _day_start(hint.timezone, now)
+        if request_id:
+            values["request_id"] = request_id
+        rows = s.execute(_arriving_query(bool(request_id), guessed=True), values).all()
+        if rows:
+            event = keep(s, rows[0][-1])
+            if event.timezone == hint.timezone:
+                return event, _arriving_of(rows, event, now)
+            return event, _arriving(s, event, customer_id, now, request_id)
+    event = current_event(s)
+    return event, _arriving(s, event, customer_id, now, request_id)
 
 
 def _arriving(
@@ -316,10 +348,13 @@ def _arriving(
     if request_id:
         values["request_id"] = request_id
     rows = s.execute(_arriving_query(bool(request_id)), values).all()
-    if not rows:
-        return None
+    return _arriving_of(rows, event, now) if rows else None
+
+
+def _arriving_of(rows: Sequence[Any], event: Event, now: datetime) -> _Arriving:
+    """``_arriving_query``'s rows (any columns after its own are left alone)."""
     customer, branch, rm_name, invitation, slot, visit_id, last, tier, has_tiers, request = rows[0][
-        LOT_COLUMNS:
+        LOT_COLUMNS : LOT_COLUMNS + 10
     ]
     return _Arriving(
         customer,
@@ -336,12 +371,14 @@ def _arriving(
 
 
 @functools.cache
-def _arriving_query(with_request: bool) -> Select[Any]:
+def _arriving_query(with_request: bool, guessed: bool = False) -> Select[Any]:
     """``_arriving``'s statement, built once per process with its values as bound parameters
     (``customer_id``, ``event_id``, ``since``, ``request_id``): a check-in is the busiest
     action of the day, and building this many-joined select anew each time cost it more of
     the station's CPU than sending it (issue #23: 8 stations share two cores with the server).
-    SQLAlchemy memoises a statement object's cache key, so a reused one skips that too."""
+    SQLAlchemy memoises a statement object's cache key, so a reused one skips that too.
+    ``guessed``: ``event_id`` is a guess, and the current event comes last, joined on it
+    (``_event_and_arriving``)."""
     customer_id, event_id = bindparam("customer_id"), bindparam("event_id")
     signed = _last_sign(Customer.rm_id, bindparam("since")).scalar_subquery()
     query = (
@@ -367,9 +404,12 @@ def _arriving_query(with_request: bool) -> Select[Any]:
         .outerjoin(Visit, (Visit.customer_id == Customer.id) & (Visit.event_id == event_id))
         .outerjoin(EventTier, EventTier.id == tier_id_column(event_id))
     )
-    return idempotency.with_request(
+    query = idempotency.with_request(
         query, bindparam("request_id") if with_request else None, Customer
     )
+    if guessed:
+        query = query.add_columns(CURRENT).join_from(Customer, CURRENT, CURRENT.id == event_id)
+    return query
 
 
 def _card(
@@ -558,7 +598,18 @@ def next_ticket_and_waiting(session: Session, event: Event, queue: Queue) -> tup
     """The queue's next ticket number and how many wait in it now (all ahead of the entry
     about to get the ticket), in one query under the queue's ticket lock: a check-in and a
     route-on say both, and each question is a round trip on the venue LAN (issue #23)."""
-    transaction_lock(session, f"ticket:{event.id}:{queue}")
+    transaction_lock(session, ticket_lock(event, queue))
+    return ticket_and_waiting_locked(session, event, queue)
+
+
+def ticket_lock(event: Event, queue: Queue) -> str:
+    """The name of the queue's ticket lock (``kiosk.locks``), which numbering takes first."""
+    return f"ticket:{event.id}:{queue}"
+
+
+def ticket_and_waiting_locked(session: Session, event: Event, queue: Queue) -> tuple[int, int]:
+    """``next_ticket_and_waiting`` for a caller that took the ticket lock in a statement of
+    its own already (``kiosk.locks.lock_columns``): this query must come after it."""
     last, waiting = session.execute(_TICKETS, {"event_id": event.id, "queue": queue}).one()
     return (last or 0) + 1, int(waiting or 0)
 
@@ -622,9 +673,9 @@ def check_in(
     asked = idempotency.fingerprint(customer_id=customer_id, route=route)
     with uow:
         s = uow.session
-        event = current_event(s)
-        # Everything the check-in and its card need about the customer, in one query.
-        arriving = _arriving(s, event, customer_id, now, request_id)
+        # The event, and everything the check-in and its card need about the customer, in
+        # one query.
+        event, arriving = _event_and_arriving(s, customer_id, now, request_id)
         if arriving is None:
             raise CheckInError(_("This customer no longer exists."))
         customer = arriving.customer
@@ -658,12 +709,17 @@ def check_in(
             uow.rollback()
             return _existing_result(s, event, customer, now, policy)
         visit = Visit(**visit_row)
+        # The queue's ticket lock is taken by this INSERT, once its row is in (one round trip
+        # less, issue #23); the ticket is read in the next statement, which sees every
+        # ticket committed before the lock was ours. Taken at the same point as before:
+        # after the visit's INSERT, which makes a second check-in of the customer wait.
         audit.insert_noted(
             s,
             VisitStep,
             {"visit_id": visit.id, "step": "check_in", "at": now, "staff_id": staff.staff_id},
+            also=lock_columns(s, ticket_lock(event, queue)),
         )
-        ticket_no, waiting_ahead = next_ticket_and_waiting(s, event, queue)
+        ticket_no, waiting_ahead = ticket_and_waiting_locked(s, event, queue)
         entry = QueueEntry(
             **audit.insert_noted(
                 s,

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from kiosk import audit, idempotency, outbox, slipcode
 from kiosk.changeset import ChangedList, Changes
 from kiosk.clock import Clock
+from kiosk.current_event import CURRENT, guess, keep
 from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.locks import lock_columns
@@ -139,17 +140,15 @@ def issue_slips(
     )
     with uow:
         s = uow.session
-        event = current_event(s)
         # Serialise everything that spends this customer's points: only the customer's row
         # is locked. Everything else issuing needs to know about the customer comes along in
         # the same round trip (issue #23): the visit, the visit's steps the gate reads, the
-        # customer's theme and band (none of which another desk's issuing changes).
-        found = s.execute(
-            _customer_statement(), {"event_id": event.id, "customer_id": customer_id}
-        ).first()
+        # customer's theme and band (none of which another desk's issuing changes), and the
+        # current event itself when the one last seen current still is (``_event_and_customer``).
+        event, found = _event_and_customer(s, customer_id)
         if found is None:
             raise SlipError(_("This customer no longer exists."))
-        customer, visit, tier_row, theme, *done_flags = found
+        customer, visit, tier_row, theme, *done_flags = found[: 4 + len(VISIT_STEPS)]
         today = event_today(event, clock)
         tier = as_tier(tier_row)
         # Each offer with its merchant and the tier's terms, in one query; it also takes the
@@ -407,6 +406,27 @@ def issue_slips(
         )
 
 
+def _event_and_customer(s: Session, customer_id: int) -> tuple[Event, Any]:
+    """The current event and ``_customer_statement``'s row (None: no such customer), in one
+    round trip when the event last seen current still is (``kiosk.current_event.guess``):
+    the statement needs the event's id, so it is sent with the guessed one and brings the
+    current event along joined on it; a row back proves the guess in the snapshot the
+    customer is read in. No row: the event is asked first, as before (and "no event" said
+    in words), then the customer."""
+    hint = guess(s)
+    if hint is not None:
+        found = s.execute(
+            _customer_statement(guessed=True), {"event_id": hint.id, "customer_id": customer_id}
+        ).first()
+        if found is not None:
+            return keep(s, found[-1]), found
+    event = current_event(s)
+    found = s.execute(
+        _customer_statement(), {"event_id": event.id, "customer_id": customer_id}
+    ).first()
+    return event, found
+
+
 # -- the statements issuing sends, built once ------------------------------------------------
 #
 # Building a statement (its subqueries, joins and comparisons) and then its cache key, which
@@ -417,16 +437,17 @@ def issue_slips(
 
 
 @cache
-def _customer_statement() -> Select[Any]:
+def _customer_statement(guessed: bool = False) -> Select[Any]:
     """The customer, locked, with the visit, the gate's visit steps, the band and the theme.
-    Parameters: ``event_id``, ``customer_id``."""
+    Parameters: ``event_id``, ``customer_id``. ``guessed``: ``event_id`` is a guess, and the
+    current event comes last, joined on it (``_event_and_customer``)."""
     event_id: Any = bindparam("event_id", type_=Integer)
     customer_id: Any = bindparam("customer_id", type_=Integer)
     steps = [
         select(VisitStep.id).where(VisitStep.visit_id == Visit.id, VisitStep.step == step).exists()
         for step in VISIT_STEPS
     ]
-    return (
+    query = (
         select(Customer, Visit, EventTier, EventTheme, *steps)
         .outerjoin(Visit, (Visit.customer_id == Customer.id) & (Visit.event_id == event_id))
         .outerjoin(EventTier, EventTier.id == tier_id_column(event_id))
@@ -434,6 +455,9 @@ def _customer_statement() -> Select[Any]:
         .where(Customer.id == customer_id)
         .with_for_update(of=Customer)
     )
+    if guessed:
+        query = query.add_columns(CURRENT).join_from(Customer, CURRENT, CURRENT.id == event_id)
+    return query
 
 
 _OFFERS: dict[tuple[str, int, bool], Select[Any]] = {}
