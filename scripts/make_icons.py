@@ -1,4 +1,5 @@
-"""Draw the large-print spin boxes' step signs, ``assets/icons/minus.png`` and ``plus.png``.
+"""Draw the large-print signs: a spin box's steps, ``assets/icons/minus.png`` and ``plus.png``,
+and a drop-down's opener, ``down.png``.
 
 Run once when the signs change (``python scripts/make_icons.py``); the PNGs are committed.
 PNG, not SVG: the frozen builds then need no SVG image plugin (as for the header's tick).
@@ -18,7 +19,7 @@ SIZE = 36
 INK = "#1b1f24"  # ui.theme.INK
 
 
-def draw(plus: bool, scale: int) -> QImage:
+def draw(sign: str, scale: int) -> QImage:
     """A bold sign centred in a transparent square: a thick stroke reads from a distance."""
     side = SIZE * scale
     image = QImage(side, side, QImage.Format.Format_ARGB32)
@@ -29,8 +30,12 @@ def draw(plus: bool, scale: int) -> QImage:
     painter.setPen(pen)
     margin = 7 * scale
     middle = side / 2
-    painter.drawLine(QLineF(margin, middle, side - margin, middle))
-    if plus:
+    if sign == "down":  # a chevron, as Qt's own arrow but bold
+        painter.drawLine(QLineF(margin, side * 0.36, middle, side * 0.64))
+        painter.drawLine(QLineF(middle, side * 0.64, side - margin, side * 0.36))
+    else:
+        painter.drawLine(QLineF(margin, middle, side - margin, middle))
+    if sign == "plus":
         painter.drawLine(QLineF(middle, margin, middle, side - margin))
     painter.end()
     return image
@@ -39,10 +44,10 @@ def draw(plus: bool, scale: int) -> QImage:
 def main() -> int:
     app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
     folder = ROOT / "assets" / "icons"
-    for name, plus in (("minus", False), ("plus", True)):
+    for name in ("minus", "plus", "down"):
         for scale, suffix in ((1, ""), (2, "@2x")):
             path = folder / f"{name}{suffix}.png"
-            if not draw(plus, scale).save(str(path)):
+            if not draw(name, scale).save(str(path)):
                 print(f"could not write {path}", file=sys.stderr)
                 return 1
             print(path.relative_to(ROOT))

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QScrollBar,
     QStyle,
     QStyleOptionButton,
+    QStyleOptionComboBox,
     QStyleOptionSpinBox,
     QStyleOptionViewItem,
     QTabBar,
@@ -387,6 +388,16 @@ def _item_faults(widget: QWidget, name: str, target: int) -> list[str]:
         high = min(view.sizeHintForRow(i) for i in range(min(widget.count(), ROWS)))
         if high < target:
             found.append(f"{name}: its pop-up's choices {high} px high, under {target}")
+    if isinstance(widget, QComboBox) and widget.isEditable():  # only its opener opens it
+        option = QStyleOptionComboBox()
+        option.initFrom(widget)
+        option.editable = True
+        option.subControls = QStyle.SubControl.SC_All
+        rect = widget.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox, option, QStyle.SubControl.SC_ComboBoxArrow, widget
+        )
+        if min(rect.width(), rect.height()) < target:
+            found.append(f"{name}: its opener is {rect.width()}×{rect.height()} px, under {target}")
     if isinstance(widget, QAbstractSpinBox) and (
         widget.buttonSymbols() != QAbstractSpinBox.ButtonSymbols.NoButtons
     ):

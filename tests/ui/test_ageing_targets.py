@@ -116,8 +116,8 @@ def test_the_measures_see_what_is_drawn(qtbot: QtBot) -> None:
 
 
 def _controls_inside(qtbot: QtBot) -> QWidget:
-    """A table whose rows are chosen, a combo box, a spin box and a list with a tick box:
-    the targets that sit inside a control rather than being one."""
+    """A table whose rows are chosen, combo boxes (one typed into), a spin box, a list with a
+    tick box: the targets that sit inside a control rather than being one."""
     page = QWidget()
     page.setObjectName("page")
     qtbot.addWidget(page)
@@ -133,6 +133,11 @@ def _controls_inside(qtbot: QtBot) -> QWidget:
     combo.setObjectName("choices")
     combo.addItems(["上午场", "下午场"])
     layout.addWidget(combo)
+    typed = QComboBox()
+    typed.setObjectName("typed")
+    typed.setEditable(True)
+    typed.addItem("3 号柜台")
+    layout.addWidget(typed)
     spin = QSpinBox()
     spin.setObjectName("number")
     spin.setValue(3)
@@ -160,6 +165,7 @@ def test_the_measures_see_targets_inside_controls(qtbot: QtBot) -> None:
     for expected in (
         "rows: rows ",
         "choices ",
+        "typed '3 号柜台': its opener",
         "number '3': its up button",
         "number '3': its down button",
         "ticks: the check box of row 0",

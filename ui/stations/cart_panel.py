@@ -44,6 +44,9 @@ class CartPanel(QWidget):
         self.table.setHorizontalHeaderLabels([_("Service"), _("Qty"), _("Points")])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Its lines are changed by their quantity boxes, never chosen: a tap on a box's + must
+        # not light up a cell beside it.
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         # Each line as high as its quantity box (60 px in large print): else the boxes of
         # two lines are drawn over each other.
