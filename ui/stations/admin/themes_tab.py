@@ -9,7 +9,10 @@ Read when the tab is opened, so another laptop's change shows.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from importlib import resources
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, QSize, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,6 +26,9 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -41,10 +47,28 @@ from ui.stations.admin.common import (
     make_table,
     scroll_when_tall,
 )
-from ui.theme import is_large_print
+from ui.theme import HINT, LARGE_TARGET_PX, is_large_print
 from ui.widgets import ResultBanner, Tone
 
 NEW = ""  # the theme picker's "new theme" entry
+
+
+# The tick drawn in a large-print list's box: dark on white, as the header's switch has it.
+_TICK = Path(str(resources.files("assets") / "icons" / "tick.png")).as_posix()
+# A ticked row's box in large print: as big as a check box's there (ui/theme.py gives
+# ``QCheckBox::indicator`` 36 px of a 60-px target), not the style's 14 px in a 60-px row.
+# Drawn by the style sheet, border and tick, so it is this size on every platform's style.
+# The theme's 8 px at each side of a row move to the list, as on the visit timeline: Qt
+# wraps a long name to the row's width less the box but adds the row's padding after, so
+# "广州白云国际机场股份有限公司" made its list scroll sideways by 8 px.
+LARGE_TICK_PX = LARGE_TARGET_PX - 24
+_LARGE_TICKS = f"""
+QListView {{ padding: 0px 8px; }}
+QListView::item {{ padding: 0px; }}
+QListView::indicator {{ width: {LARGE_TICK_PX}px; height: {LARGE_TICK_PX}px;
+    background: white; border: 2px solid {HINT}; border-radius: 4px; }}
+QListView::indicator:checked {{ image: url("{_TICK}"); }}
+"""
 
 
 def _checklist(name: str) -> QListWidget:
@@ -54,7 +78,31 @@ def _checklist(name: str) -> QListWidget:
     # A long merchant or employer name wraps in its column instead of scrolling sideways.
     box.setWordWrap(True)
     box.setResizeMode(QListWidget.ResizeMode.Adjust)
+    if is_large_print():  # the only lists in the app whose rows are ticked
+        box.setStyleSheet(_LARGE_TICKS)
+        box.setItemDelegate(_BesideTheBox(box))
     return box
+
+
+class _BesideTheBox(QStyledItemDelegate):
+    """A row as tall as its name wrapped beside the large-print box. Qt wraps a row's text
+    for its height beside the style's own 14-px box (it asks the style for the box's width
+    without naming the list, so the list's style sheet is not seen) but draws it beside the
+    36-px one: "广州地铁集团有限公司" was measured as one line and drawn cut, "广州地铁集团有限…".
+    The row is measured as much narrower as the drawn box is wider."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        view = self.parent()
+        assert isinstance(view, QListWidget)
+        style = view.style()
+        full = QStyleOptionViewItem(option)
+        self.initStyleOption(full, index)
+        check = QStyle.SubElement.SE_ItemViewItemCheckIndicator
+        drawn = style.subElementRect(check, full, view).width()
+        measured = style.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth, full, None)
+        narrower = QStyleOptionViewItem(option)
+        narrower.rect = option.rect.adjusted(0, 0, -max(drawn - measured, 0), 0)
+        return super().sizeHint(narrower, index)
 
 
 def _fill(box: QListWidget, items: list[tuple[str, str]], ticked: tuple[str, ...]) -> None:
