@@ -1,6 +1,7 @@
 """What a person would see as broken on a screen: text cut off, parts on top of each other,
 parts pushed out of the window, a window larger than the laptop's screen, a button squeezed
-lower than itself, a list that scrolls in a box too short for three of its rows.
+lower than itself, a list that scrolls in a box too short for three of its rows, a scroll
+area inside another.
 
 Used by the screenshot tests (tests/ui/test_layouts_desks.py, test_layouts_stations.py,
 test_layouts_booth.py) on every station, in normal and large print, at 1366×768 and
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QRadioButton,
     QScrollArea,
@@ -34,6 +36,7 @@ from PySide6.QtWidgets import (
     QTabBar,
     QTableView,
     QTabWidget,
+    QTextEdit,
     QWidget,
 )
 
@@ -97,6 +100,7 @@ def problems(window: QWidget, room: QSize | None = None) -> list[str]:
         found.extend(_outside_parent(window, widget))
     found.extend(_overlaps(window))
     found.extend(_cramped_scrolling(window))
+    found.extend(scroll_in_scroll(window))
     found.extend(_too_few_rows(window))
     return found
 
@@ -354,6 +358,48 @@ def _cramped_scrolling(window: QWidget) -> list[str]:
                 f"(under 40% of the window's {window.height()} px)"
             )
     return found
+
+
+def _scrolls_vertically(area: QAbstractScrollArea) -> bool:
+    """Whether ``area`` may scroll up and down, at this size or another (a banner shown, a
+    longer list): its vertical bar is not switched off."""
+    return area.verticalScrollBarPolicy() != Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+
+
+def scroll_in_scroll(window: QWidget) -> list[str]:
+    """A scroll area (a page, a form: not a list, table or text, which scroll their own
+    rows) inside another scroll area, both able to scroll vertically: two bars side by side,
+    and the wheel turns whichever is under the pointer, so half a turn scrolls the page and
+    the next the form in it (the themes tab in large print, issue #24). Counted whether or
+    not either scrolls at this size: a banner or a longer list makes them scroll."""
+    found = []
+    for area in window.findChildren(QAbstractScrollArea):
+        if (
+            not area.isVisibleTo(window)
+            or area.window() is not window
+            or isinstance(area, QAbstractItemView | QTextEdit | QPlainTextEdit)
+            or not _scrolls_vertically(area)
+        ):
+            continue
+        parent = area.parentWidget()
+        while parent is not None and parent is not window:
+            if isinstance(parent, QAbstractScrollArea) and _scrolls_vertically(parent):
+                inside = _named_area(area)
+                outside = _named_area(parent)
+                found.append(
+                    f"{inside} scrolls inside {outside}, which scrolls too: two scroll bars, "
+                    "the wheel turns the one under the pointer"
+                )
+                break
+            parent = parent.parentWidget()
+    return found
+
+
+def _named_area(area: QAbstractScrollArea) -> str:
+    """A scroll area named by what it scrolls (an area seldom has a name of its own)."""
+    if isinstance(area, QScrollArea) and area.widget() is not None and not area.objectName():
+        return f"the scroll area of {describe(area.widget())}"
+    return describe(area)
 
 
 # How many rows a list, table or tree that scrolls must show at least. Three: the row staff

@@ -1,6 +1,7 @@
 """Administration -> 专场 (Themes), driven like a coordinator in Chinese: tick the services and
 the rule, save, count the candidates per branch and RM, invite exactly them, once; an
-audience of nobody says so; everything on screen at 1366×768."""
+audience of nobody says so; everything on screen at 1366×768; in large print the lists' boxes
+are big and their names whole."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QAbstractButton, QLabel
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QLabel,
+    QListWidget,
+    QStyle,
+    QStyleOptionViewItem,
+    QTabWidget,
+)
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
@@ -18,13 +28,16 @@ from kiosk.i18n import _
 from kiosk.models import Invitation
 from kiosk.services import themes
 from tests.unit.kiosk.services.test_themes import generate_customers
+from ui.app import ensure_application
 from ui.main_window import MainWindow
 from ui.settings import Settings
 from ui.stations.admin import AdminStation
-from ui.stations.admin.themes_tab import ThemesPanel, tick
+from ui.stations.admin.themes_tab import ThemesPanel, _checklist, _fill, tick
+from ui.theme import apply_theme
 from ui.widgets import Tone
 
 from .conftest import sign_in
+from .layout_support import ROOMS
 
 pytestmark = pytest.mark.ui
 
@@ -173,3 +186,93 @@ def test_save_stays_on_screen_with_the_banner_at_1366(
     for button in (panel.save_button, panel.remove_button):
         shown = button.visibleRegion().boundingRect()
         assert shown.size() == button.size(), button.text()  # wholly in view
+
+
+def _row_faults(box: QListWidget) -> list[str]:
+    """What is wrong with a checklist's rows as the style draws them: a box under 36 px or
+    outside its row, a name that needs more height than its row gives it (Qt then cuts it,
+    "广州地铁集团有限…"), the list scrolling sideways."""
+    faults = []
+    style = box.style()
+    margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, box) + 1
+    if box.horizontalScrollBar().maximum() > 0:
+        faults.append(f"{box.objectName()} {box.width()} px wide scrolls sideways")
+    for row in range(box.count()):
+        index = box.model().index(row, 0)
+        option = QStyleOptionViewItem()
+        box.initViewItemOption(option)
+        option.rect = box.visualRect(index)
+        box.itemDelegate().initStyleOption(option, index)
+        where = f"{box.objectName()} {box.width()} px wide, {box.item(row).text()!r}"
+        tick_box = style.subElementRect(
+            QStyle.SubElement.SE_ItemViewItemCheckIndicator, option, box
+        )
+        if min(tick_box.width(), tick_box.height()) < 36:
+            faults.append(f"{where}: box {tick_box.width()}×{tick_box.height()} px")
+        if not option.rect.contains(tick_box):
+            faults.append(f"{where}: box {tick_box} outside its row {option.rect}")
+        words = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, box)
+        need = QFontMetrics(option.font).boundingRect(
+            QRect(0, 0, words.width() - 2 * margin, 10_000),
+            int(Qt.TextFlag.TextWordWrap),
+            box.item(row).text(),
+        )
+        if need.height() > words.height():
+            faults.append(f"{where}: needs {need.height()} px high, drawn in {words.height()}")
+    return faults
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_large_print_ticks_are_big_and_names_whole(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    settings: Settings,
+    language: str,
+) -> None:
+    """In large print every row of the six checklists has a box of at least 36 px, as the
+    theme gives a check box (the style's own was 14 px in a 60-px row), inside its row;
+    beside it the row's name is whole and no list scrolls sideways. Measured where the
+    style draws them, on a 1366×768 laptop, each list on its tab."""
+    settings.large_print = True
+    settings.language = language
+    window = make_window(demo_url)
+    window.resize(ROOMS["1366x768"])
+    _station, panel = _open(qtbot, window)
+    tabs = panel.findChild(QTabWidget, "theme_tabs")
+    assert tabs is not None
+    lists = [panel.categories, panel.merchants, panel.offers]
+    lists += [panel.tiers, panel.employers, panel.products]
+    faults: list[str] = []
+    for box in lists:
+        page = next(i for i in range(tabs.count()) if tabs.widget(i).isAncestorOf(box))
+        tabs.setCurrentIndex(page)
+        qtbot.waitUntil(box.isVisible)
+        qtbot.wait(150)  # a list that wraps lays its rows out again 100 ms after a resize
+        assert box.count() > 0, box.objectName()
+        faults += _row_faults(box)
+    assert faults == [], "\n".join(faults)
+
+
+def test_large_print_names_whole_at_any_width(qtbot: QtBot) -> None:
+    """A checklist in large print at every width a column may have: a long Chinese name
+    and a long English one wrap whole beside the big box and never scroll sideways (Qt
+    wrapped them for the style's small box and added the row's padding after: a name was
+    cut at some widths, the list scrolled sideways by a few pixels at others)."""
+    app = ensure_application()
+    apply_theme(app, True)
+    try:
+        box = _checklist("employers")
+        qtbot.addWidget(box)
+        names = ["广汽集团", "广州地铁集团有限公司", "广州白云国际机场股份有限公司"]
+        names += ["Guangzhou Metro Group Co., Ltd.", "O1001 肩颈理疗一次"]
+        _fill(box, [(name, name) for name in names], ("广汽集团",))
+        box.show()
+        faults: list[str] = []
+        for width in range(260, 521, 3):
+            box.resize(width, 900)
+            box.doItemsLayout()
+            faults += _row_faults(box)
+        assert faults == [], "\n".join(faults)
+    finally:
+        apply_theme(app, False)

@@ -18,8 +18,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSize
-from PySide6.QtWidgets import QApplication, QFrame
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QListWidget,
+    QScrollArea,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select, update
 
@@ -47,7 +55,7 @@ from ui.theme import apply_theme
 from ui.widgets import Tone
 
 from .conftest import sign_in
-from .layout_support import ROOMS, fitted, keep_grab, open_station
+from .layout_support import ROOMS, fitted, keep_grab, open_station, scroll_in_scroll
 
 pytestmark = pytest.mark.ui
 
@@ -57,6 +65,9 @@ MODES = [
     pytest.param(False, "zh_CN", id="normal-zh"),
     pytest.param(False, "en", id="normal-en"),
 ]
+
+
+PRINTS = [pytest.param(True, id="large"), pytest.param(False, id="normal")]
 
 
 def _faults(window: MainWindow, room: QSize) -> list[str]:
@@ -266,6 +277,61 @@ def test_the_desks_and_administration_fit_both_screens(
         faults += _check(window, f"admin-{index:02d}", large, language, reopen)
         assert admin.sections.tabText(admin.sections.currentIndex()) == admin.tabs.tabText(index)
 
+    assert faults == [], "\n".join(faults)
+
+
+def test_a_scroll_area_inside_another_is_found(qtbot: QtBot) -> None:
+    """The measure itself: a form scrolling in a scrolling page is found, at any size; a list
+    or a text scrolling its own rows in that page is not, nor a page inside a scroll area
+    whose vertical bar is off."""
+    window = QWidget()
+    qtbot.addWidget(window)
+    page = QScrollArea(window)
+    page.setWidgetResizable(True)
+    inside = QWidget()
+    column = QVBoxLayout(inside)
+    form = QScrollArea()
+    form.setWidget(QWidget())
+    form.widget().setObjectName("form")
+    column.addWidget(form)
+    column.addWidget(QListWidget())
+    column.addWidget(QTextEdit())
+    page.setWidget(inside)
+    QVBoxLayout(window).addWidget(page)
+    window.resize(600, 400)
+    window.show()
+    found = scroll_in_scroll(window)
+    assert len(found) == 1 and found[0].startswith("the scroll area of form scrolls inside")
+    page.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    assert scroll_in_scroll(window) == []
+
+
+@pytest.mark.parametrize("large", PRINTS)
+def test_no_admin_tab_scrolls_inside_its_scrolling_page(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    demo_url: str,
+    settings: Settings,
+    large: bool,
+) -> None:
+    """Every Administration tab has one scrolling region at most, besides the lists, tables
+    and texts that scroll their own rows (issue #24): the themes tab's form scrolled in a
+    scroll area of its own inside the tab's, two bars side by side in large print and the
+    wheel turning the one under the pointer. The quick form of what ``fitted`` finds on
+    every tab in test_the_desks_and_administration_fit_both_screens."""
+    settings.large_print = large
+    window = make_window(demo_url)
+    sign_in(qtbot, window, "S001", "1234")
+    admin = open_station(window, Station.ADMIN)
+    assert isinstance(admin, AdminStation)
+    faults: list[str] = []
+    for index in range(admin.tabs.count()):
+        admin.tabs.setCurrentIndex(index)
+        qtbot.waitUntil(admin.tabs.widget(index).isVisible)
+        for name, room in ROOMS.items():
+            window.resize(room)
+            QApplication.processEvents()
+            faults += [f"{admin.tabs.tabText(index)} {name}: {f}" for f in scroll_in_scroll(window)]
     assert faults == [], "\n".join(faults)
 
 

@@ -220,12 +220,24 @@ class _Contents(QWidget):
         return layout.totalMinimumHeightForWidth(width)
 
 
+# A page's property: it scrolls in a scroll area of its own already, with its result banner
+# kept in sight outside it (the merchant review, the themes), so ``scroll_when_tall`` leaves
+# it as it is.
+SCROLLS_ITSELF = "scrolls_itself"
+
+
 def scroll_when_tall(page: QWidget) -> None:
     """Put what ``page`` lays out into a scroll area of its own, so a tall tab (the reports'
     list, the requirements with their explanations in large print) scrolls inside the page
     instead of making the window taller than a 768-px laptop screen. The page stays the
     tab's widget (code opens it by name); sideways the area scrolls only when the page
-    truly needs more width, which the layout tests count as a fault."""
+    truly needs more width, which the layout tests count as a fault.
+
+    A page marked ``SCROLLS_ITSELF`` is left alone: wrapped again, its scroll area would sit
+    inside this one, two bars side by side and the wheel turning whichever is under the
+    pointer (the themes tab in large print, issue #24)."""
+    if page.property(SCROLLS_ITSELF):
+        return
     inner = _Contents()
     inner.setObjectName(f"{page.objectName() or type(page).__name__}_contents")
     inner.setLayout(page.layout())  # takes the layout and its widgets from the page

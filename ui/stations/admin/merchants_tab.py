@@ -41,7 +41,7 @@ from kiosk.register_file import Register, RegisterError, read_file
 from kiosk.services import merchant_review as review
 from ui.context import StationContext
 from ui.language import FILE_DIALOG
-from ui.stations.admin.common import make_table
+from ui.stations.admin.common import SCROLLS_ITSELF, make_table
 from ui.theme import is_large_print
 from ui.widgets import ResultBanner, Tone
 
@@ -156,6 +156,7 @@ class MerchantsPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         outer.addWidget(scroll, 1)
+        self.setProperty(SCROLLS_ITSELF, True)  # not wrapped in a second scroll area
         intro = QLabel(
             _(
                 "After the event: each merchant's slips, delivery, complaints and score. A "

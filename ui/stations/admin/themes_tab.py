@@ -9,21 +9,26 @@ Read when the tab is opened, so another laptop's change shows.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from importlib import resources
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, QSize, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
     QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QScrollArea,
+    QSizePolicy,
     QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -35,20 +40,69 @@ from kiosk.labels import category_label
 from kiosk.services import themes
 from kiosk.services.themes import Audience, ThemeSpec, ThemeView
 from ui.context import StationContext
-from ui.stations.admin.common import fill_table, keep_rows, make_table
-from ui.theme import is_large_print
+from ui.stations.admin.common import (
+    SCROLLS_ITSELF,
+    fill_table,
+    keep_rows,
+    make_table,
+    scroll_when_tall,
+)
+from ui.theme import HINT, LARGE_TARGET_PX, is_large_print
 from ui.widgets import ResultBanner, Tone
 
 NEW = ""  # the theme picker's "new theme" entry
 
 
-def _checklist() -> QListWidget:
+# The tick drawn in a large-print list's box: dark on white, as the header's switch has it.
+_TICK = Path(str(resources.files("assets") / "icons" / "tick.png")).as_posix()
+# A ticked row's box in large print: as big as a check box's there (ui/theme.py gives
+# ``QCheckBox::indicator`` 36 px of a 60-px target), not the style's 14 px in a 60-px row.
+# Drawn by the style sheet, border and tick, so it is this size on every platform's style.
+# The theme's 8 px at each side of a row move to the list, as on the visit timeline: Qt
+# wraps a long name to the row's width less the box but adds the row's padding after, so
+# "广州白云国际机场股份有限公司" made its list scroll sideways by 8 px.
+LARGE_TICK_PX = LARGE_TARGET_PX - 24
+_LARGE_TICKS = f"""
+QListView {{ padding: 0px 8px; }}
+QListView::item {{ padding: 0px; }}
+QListView::indicator {{ width: {LARGE_TICK_PX}px; height: {LARGE_TICK_PX}px;
+    background: white; border: 2px solid {HINT}; border-radius: 4px; }}
+QListView::indicator:checked {{ image: url("{_TICK}"); }}
+"""
+
+
+def _checklist(name: str) -> QListWidget:
     box = QListWidget()
+    box.setObjectName(name)
     box.setMinimumWidth(150)
     # A long merchant or employer name wraps in its column instead of scrolling sideways.
     box.setWordWrap(True)
     box.setResizeMode(QListWidget.ResizeMode.Adjust)
+    if is_large_print():  # the only lists in the app whose rows are ticked
+        box.setStyleSheet(_LARGE_TICKS)
+        box.setItemDelegate(_BesideTheBox(box))
     return box
+
+
+class _BesideTheBox(QStyledItemDelegate):
+    """A row as tall as its name wrapped beside the large-print box. Qt wraps a row's text
+    for its height beside the style's own 14-px box (it asks the style for the box's width
+    without naming the list, so the list's style sheet is not seen) but draws it beside the
+    36-px one: "广州地铁集团有限公司" was measured as one line and drawn cut, "广州地铁集团有限…".
+    The row is measured as much narrower as the drawn box is wider."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        view = self.parent()
+        assert isinstance(view, QListWidget)
+        style = view.style()
+        full = QStyleOptionViewItem(option)
+        self.initStyleOption(full, index)
+        check = QStyle.SubElement.SE_ItemViewItemCheckIndicator
+        drawn = style.subElementRect(check, full, view).width()
+        measured = style.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth, full, None)
+        narrower = QStyleOptionViewItem(option)
+        narrower.rect = option.rect.adjusted(0, 0, -max(drawn - measured, 0), 0)
+        return super().sizeHint(narrower, index)
 
 
 def _fill(box: QListWidget, items: list[tuple[str, str]], ticked: tuple[str, ...]) -> None:
@@ -62,6 +116,40 @@ def _fill(box: QListWidget, items: list[tuple[str, str]], ticked: tuple[str, ...
         item.setCheckState(Qt.CheckState.Checked if value in chosen else Qt.CheckState.Unchecked)
         box.addItem(item)
     keep_rows(box)  # three ticks in sight (a fixed 22 px a row showed one of 60 in large print)
+
+
+def _lists(hint: str, lists: list[tuple[str, QListWidget]]) -> QWidget:
+    """Checklists side by side under their names (and a hint), taking the height there is."""
+    page = QWidget()
+    grid = QGridLayout(page)
+    first = 0
+    if hint:
+        words = QLabel(hint)
+        words.setWordWrap(True)
+        words.setProperty("role", "hint")
+        grid.addWidget(words, 0, 0, 1, len(lists))
+        first = 1
+    for n, (label, box) in enumerate(lists):
+        grid.addWidget(QLabel(label), first, n)
+        grid.addWidget(box, first + 1, n)
+    grid.setRowStretch(first + 1, 1)
+    return page
+
+
+def _as_tall_as_shown(tabs: QTabWidget) -> None:
+    """``tabs`` needs the height of the tab shown, not of its tallest tab: the pages not
+    shown ask for no height. The page then scrolls only as far as the shown tab needs (in
+    large print the candidates' tables were the tallest: the services scrolled for them)."""
+
+    def shown(index: int) -> None:
+        for page in range(tabs.count()):
+            widget = tabs.widget(page)
+            tall = QSizePolicy.Policy.Preferred if page == index else QSizePolicy.Policy.Ignored
+            widget.setSizePolicy(widget.sizePolicy().horizontalPolicy(), tall)
+        tabs.updateGeometry()
+
+    tabs.currentChanged.connect(shown)
+    shown(tabs.currentIndex())
 
 
 def ticked(box: QListWidget) -> tuple[str, ...]:
@@ -80,12 +168,25 @@ def tick(box: QListWidget, *values: str) -> None:
 
 
 class ThemesPanel(QWidget):
+    """The theme's form and its candidates, in one scroll area with the result below it.
+
+    The form is two tabs, the services and the audience rule, whose lists take the room
+    left and scroll themselves: in normal print the form and the candidates sit side by
+    side and fit a 1366×768 laptop without scrolling; in large print the candidates are a
+    third tab and the page scrolls as a whole where it must. Never a scroll area inside
+    another (the form scrolled in one of its own inside the scrolling tab: two bars, and
+    the wheel turned the one under the pointer). The banner stays below the scroll area,
+    in sight whichever part was scrolled to."""
+
     def __init__(self, context: StationContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self.views: list[ThemeView] = []
         self.counted: Audience | None = None
-        layout = QVBoxLayout(self)
+        large = is_large_print()
+        body = QWidget()
+        body.setObjectName("themes_body")
+        layout = QVBoxLayout(body)
         intro = QLabel(
             _(
                 "A themed session (专场) offers part of the catalog to an audience chosen from "
@@ -104,7 +205,7 @@ class ThemesPanel(QWidget):
         self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.picker.currentIndexChanged.connect(self._picked)
         top.addWidget(self.picker)
-        if is_large_print():  # the code and the name on a line of their own, the name wide
+        if large:  # the code and the name on a line of their own, the name wide
             self.slot = QComboBox()
             top.addWidget(QLabel(_("Slot")))
             top.addWidget(self.slot)
@@ -120,31 +221,37 @@ class ThemesPanel(QWidget):
         self.name = QLineEdit()
         self.name.setMaxLength(64)
         top.addWidget(self.name, 1)
-        if not is_large_print():
+        if not large:
             top.addWidget(QLabel(_("Slot")))
             self.slot = QComboBox()
             top.addWidget(self.slot)
+        self.save_button = QPushButton(_("Save theme"))
+        self.save_button.setProperty("role", "primary")
+        self.save_button.clicked.connect(self.save)
+        self.remove_button = QPushButton(_("Remove theme"))
+        self.remove_button.clicked.connect(self.remove)
+        # Large print: beside the theme's name, in sight whichever tab is open.
+        buttons = top if large else QHBoxLayout()
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.remove_button)
+        if not large:
+            buttons.addStretch(1)
         layout.addLayout(top)
 
-        # Left: the theme (scrolls when the window is small); right: the candidates.
-        split = QSplitter(Qt.Orientation.Horizontal)
-        form = QWidget()
-        column = QVBoxLayout(form)
-        column.setContentsMargins(0, 0, 0, 0)
-        services = QGroupBox(_("Services (none ticked: the whole catalog)"))
-        grid = QGridLayout(services)
-        self.categories = _checklist()
-        self.merchants = _checklist()
-        self.offers = _checklist()
-        for n, (label, box) in enumerate(
-            ((_("Categories"), self.categories), (_("Merchants"), self.merchants),
-             (_("Services"), self.offers))
-        ):  # fmt: skip
-            grid.addWidget(QLabel(label), 0, n)
-            grid.addWidget(box, 1, n)
-        column.addWidget(services)
-        rule = QGroupBox(_("Audience rule"))
-        fields = QFormLayout(rule)
+        self.categories = _checklist("theme_categories")
+        self.merchants = _checklist("theme_merchants")
+        self.offers = _checklist("theme_offers")
+        services = _lists(
+            _("None ticked: the theme offers the whole catalog."),
+            [
+                (_("Categories"), self.categories),
+                (_("Merchants"), self.merchants),
+                (_("Services"), self.offers),
+            ],
+        )
+        rule = QWidget()
+        column = QVBoxLayout(rule)
+        fields = QFormLayout()
         points = QHBoxLayout()
         self.points_min = QLineEdit()
         self.points_min.setPlaceholderText(_("no limit"))
@@ -161,52 +268,45 @@ class ThemesPanel(QWidget):
         self.dormant.addItem(_("Dormant customers only"), True)
         self.dormant.addItem(_("Not dormant"), False)
         fields.addRow(_("Dormant"), self.dormant)
-        lists = QGridLayout()
-        self.tiers = _checklist()
-        self.employers = _checklist()
-        self.products = _checklist()
-        for n, (label, box) in enumerate(
-            ((_("Tiers"), self.tiers), (_("Payroll employers"), self.employers),
-             (_("Products held (any)"), self.products))
-        ):  # fmt: skip
-            lists.addWidget(QLabel(label), 0, n)
-            lists.addWidget(box, 1, n)
-        fields.addRow(lists)
-        column.addWidget(rule)
-        buttons = QHBoxLayout()
-        self.save_button = QPushButton(_("Save theme"))
-        self.save_button.setProperty("role", "primary")
-        self.save_button.clicked.connect(self.save)
-        buttons.addWidget(self.save_button)
-        self.remove_button = QPushButton(_("Remove theme"))
-        self.remove_button.clicked.connect(self.remove)
-        buttons.addWidget(self.remove_button)
-        buttons.addStretch(1)
-        column.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(form)
-        scroll.setWidgetResizable(True)
-        # Save and Remove below the scrolled form: on screen when the banner takes its room.
-        left = QWidget()
-        left_column = QVBoxLayout(left)
-        left_column.setContentsMargins(0, 0, 0, 0)
-        left_column.addWidget(scroll, 1)
-        left_column.addLayout(buttons)
-        if not is_large_print():
-            split.addWidget(left)
+        column.addLayout(fields)
+        self.tiers = _checklist("theme_tiers")
+        self.employers = _checklist("theme_employers")
+        self.products = _checklist("theme_products")
+        column.addWidget(
+            _lists(
+                "",
+                [
+                    (_("Tiers"), self.tiers),
+                    (_("Payroll employers"), self.employers),
+                    (_("Products held (any)"), self.products),
+                ],
+            ),
+            1,
+        )
+        # The form as tabs: each fits where the two stacked needed a scroll area of their own.
+        form = QTabWidget()
+        form.setObjectName("theme_tabs")
+        form.addTab(services, _("Services offered"))
+        form.addTab(rule, _("Audience rule"))
 
         right = QWidget()
         side = QVBoxLayout(right)
         side.setContentsMargins(0, 0, 0, 0)
+        # In large print each pair on one line: the candidates' tab, the tallest, as low as
+        # it can be (on a 1920×1080 screen it fits until its tables hold their rows).
         count_row = QHBoxLayout()
         self.count_button = QPushButton(_("Count candidates"))
         self.count_button.clicked.connect(self.count)
         count_row.addWidget(self.count_button)
-        count_row.addStretch(1)
-        side.addLayout(count_row)
         self.totals = QLabel("")
         self.totals.setWordWrap(True)
-        side.addWidget(self.totals)
+        if large:
+            count_row.addWidget(self.totals, 1)
+        else:
+            count_row.addStretch(1)
+        side.addLayout(count_row)
+        if not large:
+            side.addWidget(self.totals)
         figures = [_("Candidates"), _("Already invited"), _("To invite")]
         self.branch_table = make_table([_("Branch"), _("Branch name"), *figures])
         self.rm_table = make_table([_("RM staff no."), _("RM"), _("Branch"), *figures])
@@ -217,30 +317,48 @@ class ThemesPanel(QWidget):
         invite_row = QHBoxLayout()
         invite_row.addWidget(QLabel(_("Invitations for")))
         self.invite_slot = QComboBox()
-        invite_row.addWidget(self.invite_slot, 1)
-        side.addLayout(invite_row)
+        invite_row.addWidget(self.invite_slot, 0 if large else 1)
         self.invite_button = QPushButton(_("Invite"))
         self.invite_button.setProperty("role", "primary")
         self.invite_button.setEnabled(False)
         self.invite_button.clicked.connect(self.invite)
-        side.addWidget(self.invite_button)
-        right.setMinimumWidth(460)
-        if is_large_print():
-            # Side by side the form's lists scroll sideways at 1,014 px: the theme and its
-            # candidates are two tabs, each as wide as the page.
-            halves = QTabWidget()
-            halves.setObjectName("theme_halves")
-            halves.addTab(left, _("Theme"))
-            halves.addTab(right, _("Candidates"))
-            layout.addWidget(halves, 1)
+        if large:
+            invite_row.addWidget(self.invite_button)
+            invite_row.addStretch(1)
+            side.addLayout(invite_row)
         else:
+            side.addLayout(invite_row)
+            side.addWidget(self.invite_button)
+        if large:
+            # Side by side the form's lists scroll sideways at 1,014 px: the candidates are a
+            # third tab, each tab as wide as the page.
+            form.addTab(right, _("Candidates"))
+            layout.addWidget(form, 1)
+        else:
+            right.setMinimumWidth(460)
+            left = QWidget()
+            left_column = QVBoxLayout(left)
+            left_column.setContentsMargins(0, 0, 0, 0)
+            left_column.addWidget(form, 1)
+            left_column.addLayout(buttons)
+            split = QSplitter(Qt.Orientation.Horizontal)
+            split.addWidget(left)
             split.addWidget(right)
             split.setChildrenCollapsible(False)
             split.setStretchFactor(0, 3)
             split.setStretchFactor(1, 2)
             layout.addWidget(split, 1)
+        _as_tall_as_shown(form)
+        # The one scroll area; the banner under it, never scrolled away.
+        scroll_when_tall(body)
+        self.setProperty(SCROLLS_ITSELF, True)
         self.banner = ResultBanner()
-        layout.addWidget(self.banner)
+        outer = QVBoxLayout(self)
+        margins = layout.contentsMargins()
+        outer.setContentsMargins(margins.left(), 0, margins.right(), margins.bottom())
+        layout.setContentsMargins(0, margins.top(), 0, 0)
+        outer.addWidget(body, 1)
+        outer.addWidget(self.banner)
 
     # -- reading -----------------------------------------------------------------------------
 
