@@ -15,8 +15,9 @@ expired since (as the kiosk does).
 
 A batch is one transaction: the accounts it touches are locked (``FOR UPDATE``, in customer
 order), their lots read once, every entry is judged in order against the running lots, then
-entries, lots and slips are written in bulk (``unnest`` arrays and COPY on PostgreSQL). That
-keeps a loopback PostgreSQL push well above 20,000 entries per second.
+entries, lots and slips are written in bulk (``unnest`` arrays and COPY on PostgreSQL). On
+PostgreSQL the reads are one pipelined round trip and the entries' COPY is streamed while
+they are judged (``_read_batch_pg``, ``_copy_in``).
 """
 
 from __future__ import annotations
