@@ -1193,16 +1193,8 @@ def _insert(
     if not pg:
         insert_rows(connection, table, [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    preparer = connection.dialect.identifier_preparer
-    names = ", ".join(preparer.quote(table.c[name].name) for name in columns)
-    raw = connection.connection.driver_connection
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(  # type: ignore[union-attr]
-            f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
-        ) as copy,
-    ):
-        copy.write(_copy_text(rows))
+    with _copy_in(connection, table, columns, pg) as send:
+        send(rows)
 
 
 def _known(connection: Any, keys: list[str]) -> list[tuple[str, str, str | None]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,14 +18,6 @@ from sync.ledger import ACCEPTED, REJECTED, Account, Ledger, Outcome
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 CUSTOMERS = 40
-
-
-@pytest.fixture
-def opened() -> Iterator[list[Ledger]]:
-    ledgers: list[Ledger] = []
-    yield ledgers
-    for ledger in ledgers:
-        ledger.dispose()
 
 
 def _ledger(url: str, opened: list[Ledger]) -> Ledger:

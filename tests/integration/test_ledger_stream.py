@@ -7,7 +7,6 @@ leave nothing behind."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,14 +21,6 @@ from tests.integration.test_ledger_race import ODD
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 CUSTOMERS = 60
 DAY = date(2026, 11, 28)
-
-
-@pytest.fixture
-def opened() -> Iterator[list[Ledger]]:
-    ledgers: list[Ledger] = []
-    yield ledgers
-    for ledger in ledgers:
-        ledger.dispose()
 
 
 @pytest.fixture(autouse=True)
