@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from sync.ledger import Ledger
 from tests.clock_support import forbid_real_clock
 
 
@@ -13,3 +14,12 @@ from tests.clock_support import forbid_real_clock
 def _no_real_clock() -> Iterator[None]:
     """Fail a test that lets a service fall back to the wall clock (tests/clock_support.py)."""
     yield from forbid_real_clock()
+
+
+@pytest.fixture
+def opened() -> Iterator[list[Ledger]]:
+    """Ledgers a test opens (it appends them), disposed of after it."""
+    ledgers: list[Ledger] = []
+    yield ledgers
+    for ledger in ledgers:
+        ledger.dispose()

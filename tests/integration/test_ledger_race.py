@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,14 +18,6 @@ from sync.ledger import ACCEPTED, REJECTED, Account, Ledger, Outcome
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 CUSTOMERS = 40
-
-
-@pytest.fixture
-def opened() -> Iterator[list[Ledger]]:
-    ledgers: list[Ledger] = []
-    yield ledgers
-    for ledger in ledgers:
-        ledger.dispose()
 
 
 def _ledger(url: str, opened: list[Ledger]) -> Ledger:
@@ -81,12 +72,15 @@ def _waiting_on_locks(admin: psycopg.Connection[Any], database: str) -> int:
     )
 
 
+@pytest.mark.parametrize("chunk", [L._STREAM_ROWS, 7])
 def test_two_pushes_of_the_same_entries_at_once_store_each_once(
-    pg_url: str, opened: list[Ledger]
+    pg_url: str, opened: list[Ledger], chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Both pushes read the keys as absent, then wait on an account lock held elsewhere; let
     go together, the second to write meets the first's keys. Each push must still answer
-    every entry, both the same way, and the ledger hold each entry once, applied once."""
+    every entry, both the same way, and the ledger hold each entry once, applied once. With
+    chunks of 7 the second meets the first's keys part-way through its streamed COPY."""
+    monkeypatch.setattr(L, "_STREAM_ROWS", chunk)
     first, second = _ledger(pg_url, opened), Ledger.open(pg_url)
     opened.append(second)
     entries = _entries()
