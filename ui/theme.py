@@ -108,10 +108,12 @@ def _targets(base: int) -> str:
     /* A combo box's choices: Qt's menu-like pop-up sizes its rows from the menu font (39 px);
        as a list its rows take the rule above. */
     QComboBox {{ combobox-popup: 0; }}
-    /* Its opener is 60 px wide too: in a combo box one can type into, only it opens the list. */
-    QComboBox::drop-down {{ subcontrol-origin: border; subcontrol-position: center right;
-                  width: {target}px; height: {target}px; border-left: 1px solid #b8bfc8; }}
-    QComboBox::down-arrow {{ image: url("{_DOWN}"); width: 28px; height: 28px; }}
+    /* In a combo box one can type into, only its opener opens the list: 60 px wide then
+       (elsewhere the whole box is the target, and the words keep the width). */
+    QComboBox[editable="true"]::drop-down {{ subcontrol-origin: border;
+                  subcontrol-position: center right; width: {target}px; height: {target}px;
+                  border-left: 1px solid #b8bfc8; }}
+    QComboBox[editable="true"]::down-arrow {{ image: url("{_DOWN}"); width: 28px; height: 28px; }}
     /* A spin box's stacked arrows were 14x29 px: one 60-px button at each end instead,
        minus on the left, plus on the right. */
     QAbstractSpinBox {{ padding-left: {target + 6}px; padding-right: {target + 6}px;

@@ -217,7 +217,7 @@ class ThemesPanel(QWidget):
         self.code.setMaxLength(16)
         self.code.setMaximumWidth(110)
         top.addWidget(self.code)
-        top.addWidget(QLabel(_("Name")))
+        top.addWidget(QLabel(_("Theme name")))
         self.name = QLineEdit()
         self.name.setMaxLength(64)
         top.addWidget(self.name, 1)
