@@ -559,6 +559,11 @@ def _append_on_server(session: Session, records: list[AuditRecord]) -> None:
     wrote(session)
 
 
+def has_pending(session: Session) -> bool:
+    """Records appended in this transaction and not yet written (they go at its commit)."""
+    return bool(session.info.get(_PENDING))
+
+
 def _clear(session: Session, *_args: Any) -> None:
     session.info.pop(_PENDING, None)
     session.info.pop(_ROWS, None)

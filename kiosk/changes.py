@@ -122,6 +122,12 @@ def _mark_dml(state: ORMExecuteState) -> None:
         state.session.info[_WROTE] = True
 
 
+def noted_write(session: Session) -> bool:
+    """This transaction wrote (a flush, a DML statement, a ``wrote`` call) and has not
+    committed yet."""
+    return bool(session.info.get(_WROTE))
+
+
 def _forget(session: Session, *_args: Any) -> None:
     session.info.pop(_WROTE, None)
     session.info.pop(_REACHED, None)

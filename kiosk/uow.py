@@ -28,7 +28,7 @@ from typing import Self
 from sqlalchemy import exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk import dbroles, idempotency, netwait, storage
+from kiosk import dbroles, idempotency, netwait, readonly, storage
 from kiosk.errors import (
     DatabaseBusy,
     DatabaseUnavailable,
@@ -166,10 +166,16 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
+            # A block that only read ends with COMMIT on PostgreSQL, which keeps the
+            # connection's prepared statements (kiosk.readonly); asked before the detach.
+            read = exc_value is None and readonly.only_read(self.session)
             # Detach first, so what was read stays readable after the block; the rollback
             # then discards any uncommitted write in the database.
             self.session.expunge_all()
-            self.session.rollback()
+            if read:
+                self.session.commit()
+            else:
+                self.session.rollback()
         except exc.DBAPIError:
             if exc_value is None:
                 raise

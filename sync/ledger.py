@@ -59,7 +59,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from kiosk import netwait
+from kiosk import netwait, readonly
 from kiosk.bulk import insert_rows
 from kiosk.db import create_db_engine
 from kiosk.errors import KioskError
@@ -1138,6 +1138,7 @@ def _insert(
     preparer = connection.dialect.identifier_preparer
     names = ", ".join(preparer.quote(table.c[name].name) for name in columns)
     raw = connection.connection.driver_connection
+    readonly.mark_written(connection)  # behind SQLAlchemy's back: kiosk.readonly must know
     with (
         raw.cursor() as cursor,
         cursor.copy(  # type: ignore[union-attr]
