@@ -2,8 +2,10 @@
 
 As in cosmicpython: a service takes a ``UnitOfWork``, does its reads and writes through
 ``uow.session`` and calls ``uow.commit()``; anything not committed is rolled back when the
-block ends, so an exception half-way leaves the database as it was. Widgets never hold a
-session; they call services and refresh from the plain values those return.
+block ends, so an exception half-way leaves the database as it was. (On PostgreSQL a block
+that only read ends with COMMIT instead, which changes nothing and keeps the connection's
+prepared statements: ``kiosk.readonly``.) Widgets never hold a session; they call services
+and refresh from the plain values those return.
 
 When a write fails, the driver's error becomes a ``KioskError`` with one sentence that names
 the cause and what to do (``kiosk.storage``): the disk is full (SQLite's ``SQLITE_FULL``,
