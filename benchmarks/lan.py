@@ -57,6 +57,20 @@ action's ratio to its floor is printed. Rows (``PHASE`` is ``alone`` or ``8 stat
   local leg (not delayed), for reading a slow redeem.
 - ``LAN 8 stations: actions`` (actions/s): every completed action of every station, refusals
   too, per second of the run (one sample per second).
+- ``LAN PHASE: ACTION, station's CPU`` (ms CPU): the CPU the station process spent inside
+  each action (``time.process_time``, all its threads).
+- ``LAN PHASE: CPU per action, SHARE`` (ms CPU) and ``, in all``: the CPU every process
+  spent while the phase's stations worked, per action (every action, refusals too): the
+  stations' processes (their working loops, measured inside them), the PostgreSQL backends
+  of the event database, the booth gateway (this process) and the two LAN proxies (sampled
+  from /proc: ``benchmarks.proc_cpu``). ``LAN PHASE: actions/s N cores allow at that CPU``
+  is N × 1000 / that total: on the 2-core machine that also hosts PostgreSQL, the bound on
+  throughput that fewer round trips cannot lift; ``... without the proxies' CPU`` the same
+  without the proxies' share, which a real LAN does not take from the server's machine.
+  CPU per action moves less than wall time with what else the machine runs, so before/after
+  comparisons should read it, but not nothing: under contention (other processes, a busy
+  hypervisor) every process's CPU per action grows too, by up to half on the shared 2-core
+  machine, so compare runs made under a similar load (``uptime``), interleaved.
 
 Needs the PostgreSQL of the test set-up (``KIOSK_TEST_PG``, default
 postgresql://postgres@127.0.0.1:5432/test); the event database and its two roles are made and
@@ -83,7 +97,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks import BenchmarkError, Row, progress
+from benchmarks import BenchmarkError, Row, proc_cpu, progress
 from benchmarks.demo_db import demo_database, sqlite_url
 
 INVITEES = 2_000
@@ -102,8 +116,22 @@ TARGETS = {
     "8 stations": "ms, target median <= 60, p99 <= 200",
 }
 THROUGHPUT_TARGET = 200.0  # actions/s, the 8 stations together
+# Where the CPU of an action goes (benchmarks.proc_cpu): the shares, in the report's order.
+STATIONS, POSTGRES, GATEWAY, PROXIES = "stations", "PostgreSQL", "booth gateway", "LAN proxies"
+CPU_SHARES = [STATIONS, POSTGRES, GATEWAY, PROXIES]
 
-Op = tuple[str, float, float, int]  # action, when it ended (epoch s), ms, round trips
+# action, when it ended (epoch s), ms, round trips, the station process's CPU ms in it
+Op = tuple[str, float, float, int, float]
+
+
+@dataclass
+class _Phase:
+    """What the stations of one phase did, and the CPU their own processes spent on it."""
+
+    ops: list[Op]
+    station_cpu: float = 0.0  # seconds, every station process's working loop together
+    started: float = math.inf  # epoch s: the first station began working
+    ended: float = 0.0  # the last one stopped
 
 
 def _station(
@@ -119,7 +147,8 @@ def _station(
     out: Any,
 ) -> None:
     """One station process: works until the time (or ``limit`` rounds) is up, reports its
-    actions as (action, at, ms, round trips). Role ``alone`` does every role's work in turn."""
+    actions as (action, at, ms, round trips, CPU ms) with the CPU its working loop took and
+    when it began and ended. Role ``alone`` does every role's work in turn."""
     try:
         from kiosk.clock import FixedClock
         from kiosk.db import open_database
@@ -132,12 +161,14 @@ def _station(
             for r in roles
         ]
         start.wait(120)
-        end = time.time() + seconds
+        began, cpu = time.time(), time.process_time()
+        end = began + seconds
         label = "alone" if role == "alone" else ""
         for each in work:
             each(end, ops, n=n, arriving=arriving, pack=pack, tmp=tmp, limit=limit, label=label)
+        cpu, ended = time.process_time() - cpu, time.time()
         db.dispose()
-        out.put((role, n, "ok", ops))
+        out.put((role, n, "ok", (ops, cpu, began, ended)))
     except BaseException:
         out.put((role, n, "error", traceback.format_exc()))
 
@@ -148,15 +179,17 @@ def _act(
     action: str | Callable[[Any], str | None],
     call: Callable[[], Any],
 ) -> Any:
-    """``call()`` timed, its round trips counted by ``trips()``; recorded under ``action``
-    (or what ``action(result)`` names it; None: not an action, e.g. an empty queue)."""
+    """``call()`` timed, its round trips counted by ``trips()`` and the CPU this process spent
+    on it measured; recorded under ``action`` (or what ``action(result)`` names it; None: not
+    an action, e.g. an empty queue)."""
     with trips() as counted:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = call()
         ms = (time.perf_counter() - started) * 1000
+        cpu_ms = (time.process_time() - cpu) * 1000
     name = action(result) if callable(action) else action
     if name is not None:
-        ops.append((name, time.time(), ms, counted.total))
+        ops.append((name, time.time(), ms, counted.total, cpu_ms))
     return result
 
 
@@ -407,33 +440,57 @@ def run(quick: bool, latency_ms: float = LATENCY_MS) -> list[Row]:
             pack = export_pack(db.unit_of_work(), "M05", DEMO_PASSPHRASE, m001)[0]
             arriving = ids[2 * WAITING :]
             samples = QUICK_RTT_SAMPLES if quick else RTT_SAMPLES
+            sampler = proc_cpu.Sampler(admin_url, name, POSTGRES) if proc_cpu.available() else None
             with LanCable(station_url, delay_ms=latency_ms) as cable:
                 floors = _round_trips(station_url, cable.url, samples)
+                if sampler is not None:
+                    assert cable.process is not None
+                    sampler.watch(PROXIES, cable.process.pid)
+                    # The gateway serves the booths from a thread of this process, which
+                    # otherwise only waits for the stations (and samples: not counted).
+                    sampler.watch(GATEWAY, os.getpid())
+                    sampler.start()
                 progress(
                     f"lan: round trip +{latency_ms:g} ms each way "
                     f"{statistics.median(floors[0]):.2f} ms median, loopback "
                     f"{statistics.median(floors[1]):.2f} ms"
                 )
-                phases = _with_gateway(
-                    db,
-                    tmp,
-                    latency_ms,
-                    [
-                        lambda: _run_stations(
-                            ["alone"], cable.url, arriving[: 2 * alone], pack, tmp, 600, alone
-                        ),
-                        lambda: _run_stations(
-                            ROLES, cable.url, arriving[2 * alone :], pack, tmp, seconds, None
-                        ),
-                    ],
-                )
+                try:
+                    phases = _with_gateway(
+                        db,
+                        tmp,
+                        latency_ms,
+                        sampler,
+                        [
+                            lambda: _run_stations(
+                                ["alone"], cable.url, arriving[: 2 * alone], pack, tmp, 600, alone
+                            ),
+                            lambda: _run_stations(
+                                ROLES, cable.url, arriving[2 * alone :], pack, tmp, seconds, None
+                            ),
+                        ],
+                    )
+                finally:
+                    if sampler is not None:
+                        sampler.stop()
             db.dispose()
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             for role in reversed(role_names(name)):
                 admin.execute(f'DROP ROLE IF EXISTS "{role}"')
-    (alone_ops, gateway_trips), (loaded_ops, _) = phases
-    return _rows(latency_ms, floors, alone_ops, gateway_trips, loaded_ops, seconds)
+    (alone, gateway_trips), (loaded, _) = phases
+    cpu = {
+        "alone": _cpu_shares(sampler, alone),
+        "8 stations": _cpu_shares(sampler, loaded),
+    }
+    return _rows(latency_ms, floors, alone.ops, gateway_trips, loaded.ops, seconds, cpu)
+
+
+def _cpu_shares(sampler: proc_cpu.Sampler | None, phase: _Phase) -> dict[str, float]:
+    """CPU seconds of each share while the phase's stations worked (empty: not measured)."""
+    if sampler is None or not phase.ops:
+        return {}
+    return {STATIONS: phase.station_cpu, **sampler.used(phase.started, phase.ended)}
 
 
 def _round_trips(direct_url: str, cable_url: str, samples: int) -> tuple[list[float], ...]:
@@ -455,12 +512,17 @@ def _round_trips(direct_url: str, cable_url: str, samples: int) -> tuple[list[fl
 
 
 def _with_gateway(
-    db: Any, tmp: str, latency_ms: float, phases: list[Callable[[], list[Op]]]
-) -> list[tuple[list[Op], int]]:
+    db: Any,
+    tmp: str,
+    latency_ms: float,
+    sampler: proc_cpu.Sampler | None,
+    phases: list[Callable[[], _Phase]],
+) -> list[tuple[_Phase, int]]:
     """Each phase in turn while the booth gateway serves ``db`` on loopback (plain HTTP: one
     machine, the TLS cost is not what this measures) behind its own cable with the LAN's
-    delay, the cable's address in ``tmp/gateway.txt``. With each phase's actions, the
-    round trips the gateway made to PostgreSQL meanwhile (its local leg, not delayed)."""
+    delay, the cable's address in ``tmp/gateway.txt`` (its CPU sampled with the other
+    proxy's). With each phase's actions, the round trips the gateway made to PostgreSQL
+    meanwhile (its local leg, not delayed)."""
     import socket
     import threading
 
@@ -489,12 +551,14 @@ def _with_gateway(
         time.sleep(0.02)
     try:
         with LanCable(f"http://127.0.0.1:{port}", delay_ms=latency_ms) as cable:
+            if sampler is not None and cable.process is not None:
+                sampler.watch(PROXIES, cable.process.pid)
             (Path(tmp) / "gateway.txt").write_text(cable.url)
             results = []
             for phase in phases:
                 with count(db.engine) as gateway:  # nothing else in this process uses it
-                    ops = phase()
-                results.append((ops, gateway.total))
+                    done = phase()
+                results.append((done, gateway.total))
         return results
     finally:
         instance.should_exit = True
@@ -509,7 +573,7 @@ def _run_stations(
     tmp: str,
     seconds: float,
     limit: int | None,
-) -> list[Op]:
+) -> _Phase:
     ctx = multiprocessing.get_context("spawn")
     start, out = ctx.Barrier(len(roles)), ctx.Queue()
     processes = [
@@ -536,7 +600,7 @@ def _run_stations(
         progress(f"lan: one station alone, {limit} of each action")
     for process in processes:
         process.start()
-    ops: list[Op] = []
+    phase = _Phase([])
     done = 0
     deadline = time.monotonic() + seconds + 180
     try:
@@ -547,7 +611,10 @@ def _run_stations(
                 continue
             if status != "ok":
                 raise BenchmarkError(f"station {role} {n} failed:\n{value}")
-            ops += value
+            ops, cpu, began, ended = value
+            phase.ops += ops
+            phase.station_cpu += cpu
+            phase.started, phase.ended = min(phase.started, began), max(phase.ended, ended)
             done += 1
     finally:
         for process in processes:
@@ -556,7 +623,7 @@ def _run_stations(
                 process.kill()
     if done < len(processes):
         raise BenchmarkError("some stations never finished")
-    return ops
+    return phase
 
 
 def _rows(
@@ -566,15 +633,16 @@ def _rows(
     gateway_trips: int,
     loaded: list[Op],
     seconds: float,
+    cpu: dict[str, dict[str, float]],
 ) -> list[Row]:
     via, loopback = floors
     rtt = statistics.median(via)
-    first = min(at for _kind, at, _ms, _trips in loaded)
+    first = min(op[1] for op in loaded)
     per_second: dict[int, int] = defaultdict(int)
-    for _kind, at, _ms, _trips in loaded:
-        per_second[int(at - first)] += 1
+    for op in loaded:
+        per_second[int(op[1] - first)] += 1
     whole = [float(per_second[s]) for s in range(int(seconds))]  # full seconds only
-    kinds = Counter(kind for kind, _at, _ms, _trips in loaded)
+    kinds = Counter(op[0] for op in loaded)
     progress(
         f"lan: {len(loaded):,} actions in {seconds:.0f} s = {len(loaded) / seconds:,.0f}/s; "
         + ", ".join(f"{kind} {n:,}" for kind, n in sorted(kinds.items()))
@@ -586,16 +654,22 @@ def _rows(
     verdicts = []
     for phase, ops in (("alone", alone), ("8 stations", loaded)):
         for action in ACTIONS:
-            done = [(ms, trips) for kind, _at, ms, trips in ops if kind == action]
+            done = [(ms, trips) for kind, _at, ms, trips, _cpu in ops if kind == action]
             times = [ms for ms, _trips in done]
             name = f"LAN {phase}: {action}"
             rows += [
                 Row(name, TARGETS[phase], times),
                 Row(f"{name}, round trips", "round trips", [float(t) for _ms, t in done]),
                 Row(f"{name} / network floor", "x", [ms / (t * rtt) for ms, t in done if t]),
+                Row(
+                    f"{name}, station's CPU",
+                    "ms CPU",
+                    [cpu_ms for kind, *_rest, cpu_ms in ops if kind == action],
+                ),
             ]
             if times:
                 verdicts.append(_verdict(phase, action, times))
+        rows += _cpu_rows(phase, cpu[phase], len(ops))
         if phase == "alone":
             redeems = sum(1 for kind, *_rest in alone if kind == "redeem")
             rows.append(
@@ -618,6 +692,37 @@ def _rows(
         f"{rtt:.2f} ms):\n  " + "\n  ".join(verdicts)
     )
     return rows
+
+
+def _cpu_rows(phase: str, shares: dict[str, float], actions: int) -> list[Row]:
+    """The phase's CPU per action (every action, refusals too), each share and in all, and
+    the actions per second this machine's cores allow at that: the bound on throughput that
+    no fewer round trips can lift. Empty when not measured (no /proc)."""
+    if not shares or not actions:
+        return []
+    per = {share: shares.get(share, 0.0) * 1000 / actions for share in CPU_SHARES}
+    total, cores = sum(per.values()), proc_cpu.cores()
+    allowed = cores * 1000 / total if total else 0.0
+    # A real LAN's switches take no CPU from the server's machine; the proxies do.
+    wired = total - per[PROXIES]
+    allowed_wired = cores * 1000 / wired if wired else 0.0
+    progress(
+        f"lan: {phase}: CPU per action {total:.1f} ms ("
+        + ", ".join(f"{share} {ms:.1f}" for share, ms in per.items())
+        + f"); {cores} cores allow {allowed:.0f} actions/s, {allowed_wired:.0f} without the "
+        "proxies"
+    )
+    name = f"LAN {phase}: CPU per action"
+    return [
+        *(Row(f"{name}, {share}", "ms CPU", [ms]) for share, ms in per.items()),
+        Row(f"{name}, in all", "ms CPU", [total]),
+        Row(f"LAN {phase}: actions/s {cores} cores allow at that CPU", "actions/s", [allowed]),
+        Row(
+            f"LAN {phase}: actions/s {cores} cores allow without the proxies' CPU",
+            "actions/s",
+            [allowed_wired],
+        ),
+    ]
 
 
 def _verdict(phase: str, action: str, times: list[float]) -> str:

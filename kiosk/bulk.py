@@ -23,6 +23,8 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Table, insert
 
+from kiosk import readonly
+
 _MISSING = object()
 
 
@@ -49,6 +51,7 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     names = ", ".join(preparer.quote(column.name) for column, _, _ in columns)
     statement = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
     raw = connection.connection.driver_connection
+    readonly.mark_written(connection)  # behind SQLAlchemy's back: kiosk.readonly must know
     # The common case, every column given and none with a bind processor, takes each row's
     # values with one itemgetter: the per-value loop below cost a push (100,000 entries and
     # 80,000 slips) more than the COPY itself.

@@ -51,6 +51,7 @@ _REACHED = "kiosk_counter_reached"
 COUNTER_SQL = "SELECT value FROM change_counter WHERE id = 1"
 # RETURNING (SQLite 3.35+, PostgreSQL): the value this transaction made, in the same statement.
 _BUMP_SQL = "UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"
+_BUMP = text(_BUMP_SQL)  # built once: every writing transaction of the day sends it
 # PostgreSQL: the trigger on change_counter (migration 0018) notifies this channel with the
 # new value at every bump, delivered when the transaction commits.
 CHANNEL = "kiosk_changes"
@@ -121,6 +122,12 @@ def _mark_dml(state: ORMExecuteState) -> None:
         state.session.info[_WROTE] = True
 
 
+def noted_write(session: Session) -> bool:
+    """This transaction wrote (a flush, a DML statement, a ``wrote`` call) and has not
+    committed yet."""
+    return bool(session.info.get(_WROTE))
+
+
 def _forget(session: Session, *_args: Any) -> None:
     session.info.pop(_WROTE, None)
     session.info.pop(_REACHED, None)
@@ -132,7 +139,7 @@ def _bump_before_commit(session: Session) -> None:
     audit.write_pending(session)
     session.flush()
     if session.info.pop(_WROTE, False):
-        reached = session.connection().execute(text(_BUMP_SQL)).scalar()
+        reached = session.connection().execute(_BUMP).scalar()
         session.info[_REACHED] = reached
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, create_engine, event, exc, inspect, make_url, tex
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk import credentials, files, lan_tls, lengths, netwait
+from kiosk import credentials, files, lan_tls, lengths, netwait, readonly
 from kiosk.changes import OwnCommits, track_changes
 
 # Re-exported: callers keep importing these from kiosk.db.
@@ -254,6 +254,7 @@ def create_db_engine(
             lengths.enforce_on_sqlite(engine)
     else:
         ping_when_idle(engine)
+        readonly.track(engine)  # read-only transactions keep the prepared statements
     _engines.add(engine)
     return engine
 

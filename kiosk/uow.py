@@ -2,8 +2,10 @@
 
 As in cosmicpython: a service takes a ``UnitOfWork``, does its reads and writes through
 ``uow.session`` and calls ``uow.commit()``; anything not committed is rolled back when the
-block ends, so an exception half-way leaves the database as it was. Widgets never hold a
-session; they call services and refresh from the plain values those return.
+block ends, so an exception half-way leaves the database as it was. (On PostgreSQL a block
+that only read ends with COMMIT instead, which changes nothing and keeps the connection's
+prepared statements: ``kiosk.readonly``.) Widgets never hold a session; they call services
+and refresh from the plain values those return.
 
 When a write fails, the driver's error becomes a ``KioskError`` with one sentence that names
 the cause and what to do (``kiosk.storage``): the disk is full (SQLite's ``SQLITE_FULL``,
@@ -28,7 +30,7 @@ from typing import Self
 from sqlalchemy import exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk import dbroles, idempotency, netwait, storage
+from kiosk import dbroles, idempotency, netwait, readonly, storage
 from kiosk.errors import (
     DatabaseBusy,
     DatabaseUnavailable,
@@ -166,10 +168,16 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
+            # A block that only read ends with COMMIT on PostgreSQL, which keeps the
+            # connection's prepared statements (kiosk.readonly); asked before the detach.
+            read = exc_value is None and readonly.only_read(self.session)
             # Detach first, so what was read stays readable after the block; the rollback
             # then discards any uncommitted write in the database.
             self.session.expunge_all()
-            self.session.rollback()
+            if read:
+                self.session.commit()
+            else:
+                self.session.rollback()
         except exc.DBAPIError:
             if exc_value is None:
                 raise

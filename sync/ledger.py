@@ -61,7 +61,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from kiosk import netwait
+from kiosk import netwait, readonly
 from kiosk.bulk import insert_rows
 from kiosk.db import create_db_engine
 from kiosk.errors import KioskError
@@ -1287,6 +1287,7 @@ def _read_batch_pg(
     the kiosk's thread read its next batch: this thread waits for the interpreter after each
     answer."""
     raw = connection.connection.driver_connection
+    readonly.mark_written(connection)  # locks taken behind SQLAlchemy's back (kiosk.readonly)
     with raw.pipeline(), raw.cursor() as known, raw.cursor() as locks, raw.cursor() as lots:
         known.execute(
             "SELECT idempotency_key, status, reason FROM ledger_entry "
@@ -1331,6 +1332,7 @@ def _copy_in(
     preparer = connection.dialect.identifier_preparer
     names = ", ".join(preparer.quote(table.c[name].name) for name in columns)
     raw = connection.connection.driver_connection
+    readonly.mark_written(connection)  # behind SQLAlchemy's back: kiosk.readonly must know
     with (
         raw.cursor() as cursor,
         cursor.copy(f"COPY {preparer.format_table(table)} ({names}) FROM STDIN") as copy,
@@ -1392,6 +1394,7 @@ def _update_lots_and_accounts(
     if not changed and not customers:
         return
     raw = connection.connection.driver_connection
+    readonly.mark_written(connection)  # written behind SQLAlchemy's back (kiosk.readonly)
     with raw.pipeline(), raw.cursor() as cursor:
         if changed:
             cursor.execute(

@@ -1,13 +1,14 @@
-"""Check-in, call-next and issuing slips write their rows with Core INSERT statements (issue
-#23: the ORM flush of those rows was ~40% of a check-in's CPU) and hand the rows to the audit
-themselves (``kiosk.audit.note_inserted``). The audit chain must not be able to tell: every
-audit record these actions write, and every row they write, is identical to what the ORM path
-wrote.
+"""Check-in, call-next, route on, finish and issuing slips write their rows with Core INSERT
+statements (issue #23: the ORM flush of those rows was ~40% of a check-in's CPU) and hand the
+rows to the audit themselves (``kiosk.audit.note_inserted``). The audit chain must not be able
+to tell: every audit record these actions write, and every row they write, is identical to
+what the ORM path wrote.
 
 ``core_writes_golden.json`` was recorded from the ORM path by running this module with
 ``KIOSK_RECORD_GOLDEN=1`` (check-in and calls at commit 1083aa3, before their switch; slips at
-f78d512, before theirs, the check-in part unchanged): a fixed clock, fixed outbox keys, a fixed
-signing key and the deterministic demo event make even the ids and digests repeatable.
+f78d512, before theirs, the check-in part unchanged; route on and finish at 89aca20, before
+theirs, the rest unchanged): a fixed clock, fixed outbox keys, a fixed signing key and the
+deterministic demo event make even the ids and digests repeatable.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from kiosk.models import (
     Visit,
     VisitStep,
 )
-from kiosk.services import desk, reception
+from kiosk.services import activation, desk, reception
 from kiosk.services.auth import StaffSession, staff_session
 from kiosk.services.slips import CartLine, issue_slips
 from tests.gate_support import make_ready
@@ -120,6 +121,23 @@ def _issue(db: Database, clock: FixedClock, ids: list[int], s001: StaffSession) 
     )
 
 
+def _route_on_and_finish(
+    db: Database, clock: FixedClock, s001: StaffSession, at_activation: desk.Called | None
+) -> None:
+    """A service desk routes its customer on to activation, and the activation desk finishes
+    the customer it called (``at_activation``)."""
+    assert at_activation is not None
+    clock.advance(seconds=9)
+    called = desk.call_next(
+        db.unit_of_work(), s001, desk="3 号柜台", queue=Queue.SERVICE_DESK, clock=clock
+    )
+    assert called is not None, "nobody left waiting at the service desk"
+    clock.advance(seconds=5)
+    desk.route_on(db.unit_of_work(), called.entry_id, s001, clock=clock, desk="3 号柜台")
+    clock.advance(seconds=5)
+    activation.finish(db.unit_of_work(), at_activation.entry_id, s001, clock=clock, desk="5 号柜台")
+
+
 def _scenario(db: Database) -> dict[str, Any]:
     """A reception and desk morning: check-ins (suggested route, overridden route, under a
     request id, repeated, replayed), then calls at both desks and a call by customer, then
@@ -149,9 +167,10 @@ def _scenario(db: Database) -> dict[str, Any]:
             clock.advance(seconds=5)
             desk.skip(db.unit_of_work(), called.entry_id, s001, clock=clock, desk=counter)
     clock.advance(seconds=9)
-    desk.call_customer(
+    at_five = desk.call_customer(
         db.unit_of_work(), s001, ids[5], desk="5 号柜台", queue=Queue.ACTIVATION, clock=clock
     )
+    _route_on_and_finish(db, clock, s001, at_five)
     _issue(db, clock, ids, s001)
     return {model.__tablename__: _rows(db, model, before[model.__tablename__]) for model in TABLES}
 

@@ -1,0 +1,82 @@
+"""A unit of work that only read ends with COMMIT on PostgreSQL and keeps the connection's
+prepared statements (``kiosk.readonly``, issue #23); anything that may have written is still
+rolled back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select, text, update
+
+from kiosk import readonly
+from kiosk.db import Database, open_database
+from kiosk.models import Event
+
+
+@pytest.fixture
+def pg_db(pg_demo_url: str) -> Iterator[Database]:
+    database = open_database(pg_demo_url)
+    yield database
+    database.dispose()
+
+
+def _prepared(db: Database) -> int:
+    """How many statements the pooled connection has prepared on the server (asked with
+    text SQL, so this block itself ends with a rollback, after the answer)."""
+    with db.unit_of_work() as uow:
+        return int(uow.session.scalar(text("SELECT count(*) FROM pg_prepared_statements")))
+
+
+@pytest.mark.pg
+def test_reads_keep_the_prepared_statements_across_read_only_units_of_work(
+    pg_db: Database,
+) -> None:
+    # One connection, reused by every block: psycopg prepares a statement at its sixth run.
+    for _ in range(8):
+        with pg_db.unit_of_work() as uow:
+            assert uow.session.scalars(select(Event.code)).all()
+            assert readonly.only_read(uow.session)
+    # With a ROLLBACK after each read, psycopg would have deallocated it every time.
+    assert _prepared(pg_db) >= 1
+
+
+@pytest.mark.pg
+def test_what_may_have_written_is_still_rolled_back(pg_db: Database) -> None:
+    with pg_db.unit_of_work() as uow:
+        name = uow.session.scalars(select(Event.name)).first()
+    with pg_db.unit_of_work() as uow:  # a Core write that nothing in the session noted
+        uow.session.connection().execute(update(Event).values(name="not saved"))
+        assert not readonly.only_read(uow.session)
+    with pg_db.unit_of_work() as uow:  # an ORM change never flushed
+        event = uow.session.scalars(select(Event)).first()
+        assert event is not None
+        event.name = "not saved either"
+        assert not readonly.only_read(uow.session)
+    with pg_db.unit_of_work() as uow:
+        assert uow.session.scalars(select(Event.name)).first() == name
+
+
+@pytest.mark.pg
+def test_only_plain_selects_count_as_reads(pg_db: Database) -> None:
+    with pg_db.unit_of_work() as uow:
+        uow.session.execute(select(Event.id)).all()
+        assert readonly.only_read(uow.session)
+        uow.session.execute(select(Event.id).with_for_update()).all()  # a locking read
+        assert not readonly.only_read(uow.session)
+    with pg_db.unit_of_work() as uow:
+        uow.session.execute(text("SELECT 1")).all()  # text: anything could be in it
+        assert not readonly.only_read(uow.session)
+    with pg_db.unit_of_work() as uow:
+        uow.session.execute(select(Event.id)).all()
+        readonly.mark_written(uow.session.connection())  # a COPY behind SQLAlchemy's back
+        assert not readonly.only_read(uow.session)
+    with pg_db.unit_of_work() as uow:  # marks end with their transaction
+        uow.session.execute(select(Event.id)).all()
+        assert readonly.only_read(uow.session)
+
+
+def test_sqlite_ends_every_block_as_before(sqlite_demo_db: Database) -> None:
+    with sqlite_demo_db.unit_of_work() as uow:
+        uow.session.execute(select(Event.id)).all()
+        assert not readonly.only_read(uow.session)
