@@ -175,7 +175,12 @@ class UnitOfWork:
             # then discards any uncommitted write in the database.
             self.session.expunge_all()
             if read:
-                self.session.commit()
+                try:
+                    self.session.commit()
+                except exc.DBAPIError:
+                    # It only read: nothing is lost, and what it read stands. A connection
+                    # lost meanwhile is dropped quietly, as the rollback it replaces did.
+                    self.session.rollback()
             else:
                 self.session.rollback()
         except exc.DBAPIError:

@@ -42,6 +42,30 @@ def test_reads_keep_the_prepared_statements_across_read_only_units_of_work(
 
 
 @pytest.mark.pg
+def test_a_read_whose_connection_is_lost_at_its_end_keeps_what_it_read(
+    pg_demo_url: str,
+) -> None:
+    """The LAN goes between a read-only block's last read and its COMMIT: what it read stands
+    and the block ends quietly, as it did when such a block ended with a ROLLBACK; the next
+    block, once the LAN is back, reads again."""
+    from tests.tcp_proxy import LanCable
+
+    with LanCable(pg_demo_url) as cable:
+        database = open_database(cable.url)
+        try:
+            with database.unit_of_work() as uow:
+                codes = uow.session.scalars(select(Event.code)).all()
+                assert readonly.only_read(uow.session)
+                cable.cut()
+            assert codes
+            cable.plug()
+            with database.unit_of_work() as uow:
+                assert uow.session.scalars(select(Event.code)).all() == codes
+        finally:
+            database.dispose()
+
+
+@pytest.mark.pg
 def test_what_may_have_written_is_still_rolled_back(pg_db: Database) -> None:
     with pg_db.unit_of_work() as uow:
         name = uow.session.scalars(select(Event.name)).first()
