@@ -7,11 +7,13 @@ refused. ``plug()`` starts it again on the same port. A child process rather tha
 a UI test's interpreter runs no Python thread (Qt objects must never be finalised on one).
 
 ``cut_at_commit(deliver, down)`` arms it to drop every connection when a station next sends
-COMMIT: with ``deliver`` the COMMIT reaches the server first (the transaction commits, its
-answer is lost), without it the server never sees it (the transaction is rolled back). Either
-way the station sees the same broken connection, which is the case an idempotency key must
-settle. With ``down`` the proxy then stays down (new connections refused: the station cannot
-ask either) until ``plug()``; without it, new connections go through at once.
+the COMMIT of a transaction that wrote (a read-only one ends with COMMIT too on PostgreSQL,
+``kiosk.readonly``, and passes: the cut is meant for an action's own COMMIT): with
+``deliver`` the COMMIT reaches the server first (the transaction commits, its answer is
+lost), without it the server never sees it (the transaction is rolled back). Either way the
+station sees the same broken connection, which is the case an idempotency key must settle.
+With ``down`` the proxy then stays down (new connections refused: the station cannot ask
+either) until ``plug()``; without it, new connections go through at once.
 
 ``LanCable(url, delay_ms=1.0)`` is a slow LAN instead of loopback: each chunk is forwarded
 ``delay_ms`` after it arrived, in each direction (a round trip gains twice that), in order. The
@@ -175,6 +177,9 @@ class LanCable:
 
 # PostgreSQL's simple query message for COMMIT, as psycopg sends it: 'Q', length 11, text.
 _COMMIT = b"Q\x00\x00\x00\x0bCOMMIT\x00"
+# What a transaction that wrote has sent before its COMMIT (its statements' text, in either
+# protocol): a write, a locking read, the audit chain's append, an advisory lock.
+_WRITES = (b"INSERT", b"UPDATE", b"DELETE", b"COPY", b"kiosk_audit_append", b"pg_advisory")
 
 
 def _precise_timers() -> None:
@@ -209,7 +214,8 @@ def _serve(port: int, host: str, target_port: int, delay: float = 0.0) -> None:
     sel.register(control, selectors.EVENT_READ, None)
     peers: dict[socket.socket, socket.socket] = {}
     clients: set[socket.socket] = set()
-    armed = ""  # "after" / "before": cut at the next COMMIT a client sends
+    armed = ""  # "after" / "before": cut at the next COMMIT a client sends after a write
+    wrote: set[socket.socket] = set()  # clients whose transaction has written
     cuts = 0
     # Delay mode: chunks waiting for their time, (due, order, to, data); data None: close.
     due: list[tuple[float, int, socket.socket, bytes | None]] = []
@@ -246,6 +252,7 @@ def _serve(port: int, host: str, target_port: int, delay: float = 0.0) -> None:
         if peers.pop(s, None) is None:
             return
         clients.discard(s)
+        wrote.discard(s)
         sel.unregister(s)
         s.close()
 
@@ -325,7 +332,9 @@ def _serve(port: int, host: str, target_port: int, delay: float = 0.0) -> None:
                 held.append((other, data))
                 freeze()
                 continue
-            if armed and sock in clients and _COMMIT in data:
+            if sock in clients and any(marker in data for marker in _WRITES):
+                wrote.add(sock)
+            if armed and sock in wrote and _COMMIT in data:
                 deliver(float("inf"))  # what came before the COMMIT goes first
                 if armed.startswith("after") and other is not None:
                     other.sendall(data)  # the server commits; its answer never comes back
@@ -339,8 +348,11 @@ def _serve(port: int, host: str, target_port: int, delay: float = 0.0) -> None:
                     s.close()
                 peers.clear()
                 clients.clear()
+                wrote.clear()
                 due.clear()
                 continue
+            if sock in clients and (_COMMIT in data or b"ROLLBACK" in data or not data):
+                wrote.discard(sock)  # its transaction ends here (a read-only COMMIT passes)
             if delay:
                 # The chunk leaves after the delay; an end of stream too, once what came
                 # before it has been delivered: then both sides of the connection close.

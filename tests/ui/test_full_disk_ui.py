@@ -208,6 +208,42 @@ def test_activation_desk_commit_cut_then_f9_again_issues_once(
         assert station.slip_table.rowCount() == 2
 
 
+@pytest.mark.pg
+def test_activation_desk_lan_gone_before_f9_says_so_and_issues_after(
+    qtbot: QtBot,
+    make_window: Callable[[str], MainWindow],
+    pg_demo_url: str,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The LAN is gone when F9 is pressed: the issue is refused in words ("cannot be reached
+    … nothing was saved"), and reading the customer afresh, which cannot reach the database
+    either, does not break the key press; the cart stays, and F9 once the LAN is back issues."""
+    monkeypatch.setenv("KIOSK_SPOOL_DIR", str(tmp_path / "spool"))
+    customer = _to_activation(pg_demo_url, clock)
+    with LanCable(pg_demo_url) as cable:
+        window = make_window(cable.url)
+        station = _desk_with_cart(qtbot, window, monkeypatch)
+        station._key()
+        cable.cut()
+        qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_F9)
+        qtbot.waitUntil(lambda: station.banner.tone == Tone.ERROR)
+        assert "cannot be reached" in station.banner.headline.text()
+        assert station.cart.lines == {"O401": 1, "O501": 1}
+        assert _slips(pg_demo_url, customer) == 0
+        cable.plug()
+        qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_F9)
+        qtbot.waitUntil(  # printed (saved: no printer is set up here) while the LAN is in
+            lambda: (
+                station.print_banner.headline.text()
+                == "2 slips saved as PDF: no printer is set up."
+            )
+        )
+        assert station.banner.headline.text().startswith("2 slips issued for")
+        assert _slips(pg_demo_url, customer) == 2
+
+
 def test_reception_with_a_full_spool_says_the_check_in_stands(
     qtbot: QtBot,
     make_window: Callable[[str], MainWindow],
