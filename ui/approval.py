@@ -13,9 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
-    QHBoxLayout,
     QLabel,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -26,7 +24,7 @@ from kiosk.models import Role
 from kiosk.permissions import Action, Approval, approval_sentence
 from kiosk.services.approval import approve
 from ui.context import StationContext
-from ui.widgets import error_label, pin_field, staff_no_field
+from ui.widgets import dialog_buttons, error_label, pin_field, staff_no_field
 
 
 class SupervisorDialog(QDialog):
@@ -76,19 +74,10 @@ class SupervisorDialog(QDialog):
         layout.addWidget(self.pin)
         self.error = error_label()
         layout.addWidget(self.error)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.cancel_button = QPushButton(_("Cancel (Esc)"))
-        self.cancel_button.setObjectName("cancel")
-        self.cancel_button.setAutoDefault(False)
-        self.cancel_button.clicked.connect(self.reject)
-        buttons.addWidget(self.cancel_button)
-        self.ok_button = QPushButton(_("Approve"))
-        self.ok_button.setObjectName("approve")
-        self.ok_button.setProperty("role", "primary")
-        self.ok_button.setAutoDefault(False)  # Enter is handled below, field by field
-        self.ok_button.clicked.connect(self.submit)
-        buttons.addWidget(self.ok_button)
+        # Enter is handled below, field by field.
+        buttons, self.cancel_button, self.ok_button = dialog_buttons(
+            self, _("Approve"), "approve", self.submit
+        )
         layout.addLayout(buttons)
         self.staff_no.setFocus(Qt.FocusReason.OtherFocusReason)
 

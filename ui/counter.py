@@ -30,7 +30,7 @@ from kiosk.errors import KioskError
 from kiosk.i18n import _
 from kiosk.services import desk
 from ui.context import StationContext
-from ui.widgets import error_label
+from ui.widgets import dialog_buttons, error_label
 
 
 class CounterDialog(QDialog):
@@ -96,18 +96,10 @@ class CounterDialog(QDialog):
         layout.addWidget(self.in_use)
         self.error = error_label()
         layout.addWidget(self.error)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        cancel = QPushButton(_("Cancel (Esc)"))
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
-        buttons.addWidget(cancel)
-        self.ok_button = QPushButton(_("Save"))
-        self.ok_button.setObjectName("save_counter")
-        self.ok_button.setProperty("role", "primary")
-        self.ok_button.setAutoDefault(False)  # Enter is handled below
-        self.ok_button.clicked.connect(self.submit)
-        buttons.addWidget(self.ok_button)
+        # Enter is handled below.
+        buttons, _cancel, self.ok_button = dialog_buttons(
+            self, _("Save"), "save_counter", self.submit
+        )
         layout.addLayout(buttons)
         line.selectAll()
         self.name.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 from PySide6.QtCore import QEvent, QObject, QRegularExpression, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator, QResizeEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -21,9 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.i18n import _
 from ui.theme import BANNER_COLOURS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from kiosk.scanning import WedgeDetector
 
 
@@ -115,6 +119,29 @@ def error_label() -> QLabel:
     label.setProperty("role", "error")
     label.setWordWrap(True)
     return label
+
+
+def dialog_buttons(
+    dialog: QDialog, ok_text: str, ok_name: str, on_ok: Callable[[], object]
+) -> tuple[QHBoxLayout, QPushButton, QPushButton]:
+    """A dialog's button row as the app's dialogs have it: "Cancel (Esc)" then the primary
+    button, on the right, words with their key and no stock icons. Neither is an auto-default
+    button: each dialog handles Enter itself (field by field, or wherever the focus is).
+    Returns the row, the cancel button and the primary one."""
+    row = QHBoxLayout()
+    row.addStretch(1)
+    cancel = QPushButton(_("Cancel (Esc)"))
+    cancel.setObjectName("cancel")
+    cancel.setAutoDefault(False)
+    cancel.clicked.connect(dialog.reject)
+    row.addWidget(cancel)
+    ok = QPushButton(ok_text)
+    ok.setObjectName(ok_name)
+    ok.setProperty("role", "primary")
+    ok.setAutoDefault(False)
+    ok.clicked.connect(on_ok)
+    row.addWidget(ok)
+    return row, cancel, ok
 
 
 def mark_invalid(widget: QWidget, invalid: bool) -> None:

@@ -94,6 +94,16 @@ def _desk_with_cart(
     return station
 
 
+def _wait_two_issued_and_printed(qtbot: QtBot, station: ActivationStation) -> None:
+    """Two slips issued and printed (saved as PDF: no printer is set up in these tests)."""
+    qtbot.waitUntil(
+        lambda: (
+            station.print_banner.headline.text() == "2 slips saved as PDF: no printer is set up."
+        )
+    )
+    assert station.banner.headline.text().startswith("2 slips issued for")
+
+
 def test_activation_desk_on_a_full_disk_then_freed(
     qtbot: QtBot,
     make_window: Callable[[str], MainWindow],
@@ -133,12 +143,7 @@ def test_activation_desk_on_a_full_disk_then_freed(
     assert _slips(url, customer) == 0
 
     qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_F9)
-    qtbot.waitUntil(  # saved: no printer is set up here
-        lambda: (
-            station.print_banner.headline.text() == "2 slips saved as PDF: no printer is set up."
-        )
-    )
-    assert station.banner.headline.text().startswith("2 slips issued for")
+    _wait_two_issued_and_printed(qtbot, station)
     assert _slips(url, customer) == 2
     assert sorted(p.name for p in spool.glob("*.pdf")) == ["slip-000001.pdf", "slip-000002.pdf"]
 
@@ -196,13 +201,7 @@ def test_activation_desk_commit_cut_then_f9_again_issues_once(
         cable.wait_cut()
         cable.plug()
         qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_F9)
-        qtbot.waitUntil(
-            lambda: (
-                station.print_banner.headline.text()
-                == "2 slips saved as PDF: no printer is set up."
-            )
-        )
-        assert station.banner.headline.text().startswith("2 slips issued for")
+        _wait_two_issued_and_printed(qtbot, station)
         assert _slips(pg_demo_url, customer) == 2
         assert not station.cart
         assert station.slip_table.rowCount() == 2
@@ -234,13 +233,7 @@ def test_activation_desk_lan_gone_before_f9_says_so_and_issues_after(
         assert _slips(pg_demo_url, customer) == 0
         cable.plug()
         qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_F9)
-        qtbot.waitUntil(  # printed (saved: no printer is set up here) while the LAN is in
-            lambda: (
-                station.print_banner.headline.text()
-                == "2 slips saved as PDF: no printer is set up."
-            )
-        )
-        assert station.banner.headline.text().startswith("2 slips issued for")
+        _wait_two_issued_and_printed(qtbot, station)  # while the LAN is in
         assert _slips(pg_demo_url, customer) == 2
 
 

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -40,7 +39,7 @@ from kiosk.labels import gap_label, id_type_label, kyc_field_label, tax_residenc
 from kiosk.masking import mask_address, mask_id, mask_phone
 from ui.stations.base import StationPage
 from ui.theme import CUSTOMER
-from ui.widgets import mark_invalid
+from ui.widgets import dialog_buttons, mark_invalid
 
 NO_DATE = QDate(1900, 1, 1)
 
@@ -159,19 +158,10 @@ class ConfirmChanges(QDialog):
         self.table = table
         layout.addWidget(table)
         # Buttons as the app's others: words with their key, no stock icons.
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.cancel_button = QPushButton(_("Cancel (Esc)"))
-        self.cancel_button.setObjectName("cancel")
-        self.cancel_button.setAutoDefault(False)
-        self.cancel_button.clicked.connect(self.reject)
-        buttons.addWidget(self.cancel_button)
-        self.ok_button = QPushButton(_("Confirm (Enter)"))
-        self.ok_button.setObjectName("confirm")
-        self.ok_button.setProperty("role", "primary")
-        self.ok_button.setAutoDefault(False)  # Enter is handled below, wherever the focus is
-        self.ok_button.clicked.connect(self.accept)
-        buttons.addWidget(self.ok_button)
+        # Enter is handled below, wherever the focus is.
+        buttons, self.cancel_button, self.ok_button = dialog_buttons(
+            self, _("Confirm (Enter)"), "confirm", self.accept
+        )
         layout.addLayout(buttons)
         self.resize(880, 190 + 56 * len(rows))
         table.resizeRowsToContents()

@@ -13,10 +13,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +25,7 @@ from kiosk.services import reception
 from kiosk.services.reception import WalkInInvalid
 from ui.theme import is_large_print
 from ui.widgets import (
+    dialog_buttons,
     error_label,
     mark_invalid,
 )
@@ -93,19 +92,10 @@ class WalkInDialog(QDialog):
         self.error = error_label()  # a problem of the whole form (already registered, offline)
         self.error.setVisible(False)
         form.addRow(self.error)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.cancel_button = QPushButton(_("Cancel (Esc)"))
-        self.cancel_button.setObjectName("cancel")
-        self.cancel_button.setAutoDefault(False)
-        self.cancel_button.clicked.connect(self.reject)
-        self.ok_button = QPushButton(_("Register and check in"))
-        self.ok_button.setObjectName("register")
-        self.ok_button.setProperty("role", "primary")
-        self.ok_button.setAutoDefault(False)  # Enter is handled below, field by field
-        self.ok_button.clicked.connect(self.submit)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.ok_button)
+        # Enter is handled below, field by field.
+        buttons, self.cancel_button, self.ok_button = dialog_buttons(
+            self, _("Register and check in"), "register", self.submit
+        )
         form.addRow(buttons)
         self.name.textEdited.connect(lambda _text: self._clear_error("name"))
         self.phone.textEdited.connect(lambda _text: self._clear_error("phone"))
