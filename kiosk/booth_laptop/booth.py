@@ -10,6 +10,7 @@ not at all, and the unique slip serial refuses a second one whatever the screen 
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import uuid
 from abc import ABC, abstractmethod
@@ -20,7 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,6 +62,14 @@ from kiosk.storage import file_error
 CLOCK_TOLERANCE = timedelta(minutes=5)
 DELIVER_ON_REDEEM = "deliver_on_redeem"  # booth setting "1": the service is the redemption
 COMPLAINT_LENGTH = 500
+
+
+class Confirmed(enum.Enum):
+    """What an online booth's ``confirm`` says of a redemption written here, not committed."""
+
+    REFUSED = "refused"  # the event database refused it: nothing is recorded here
+    KEPT = "kept"  # served from the pack (no answer): recorded here, the catch-up delivers it
+    DELIVERED = "delivered"  # the event database holds it: recorded here as delivered
 
 
 class NoPackError(KioskError):
@@ -435,7 +444,7 @@ class Booth(Scanner):
         staff_name: str = "",
         *,
         request_id: str | None = None,
-        confirm: Callable[[BundleRedemption], bool] | None = None,
+        confirm: Callable[[BundleRedemption], Confirmed] | None = None,
     ) -> ScanResult:
         """Judge the code and, when valid, record the redemption (all or nothing) with the
         name of who served; ``StaffNameMissing`` when there is none.
@@ -446,8 +455,12 @@ class Booth(Scanner):
         redeemed", so the customer waiting for the first answer is served.
 
         ``confirm`` (the online booth's) is asked with the redemption written but not yet
-        committed, the booth file's write lock held: True commits it, False leaves nothing
-        (the event database refused: the slip is not served here).
+        committed, the booth file's write lock held: ``Confirmed.REFUSED`` leaves nothing
+        (the event database refused: the slip is not served here), ``KEPT`` commits it for
+        the catch-up to deliver, ``DELIVERED`` commits it with its outbox row marked
+        delivered, in the same commit (issue #23: a second transaction for the mark was a
+        second fsync'd commit on every online redemption, and a crash between the two only
+        made the catch-up send it again).
         """
         result = self._judge(text)
         if result.verdict != Verdict.VALID or result.serial is None:
@@ -508,20 +521,27 @@ class Booth(Scanner):
                             slip_serial=result.serial, delivered_at=now, staff_name=staff_name
                         )
                     )
-                if confirm is not None and not confirm(
-                    BundleRedemption(
-                        uid,
-                        seq,
-                        result.serial,
-                        result.offer_id,
-                        result.offer_code,
-                        result.quantity,
-                        result.points,
-                        now,
-                        staff_name,
+                confirmed = (
+                    Confirmed.KEPT
+                    if confirm is None
+                    else confirm(
+                        BundleRedemption(
+                            uid,
+                            seq,
+                            result.serial,
+                            result.offer_id,
+                            result.offer_code,
+                            result.quantity,
+                            result.points,
+                            now,
+                            staff_name,
+                        )
                     )
-                ):
+                )
+                if confirmed is Confirmed.REFUSED:
                     return result  # rolled back: nothing recorded here
+                if confirmed is Confirmed.DELIVERED:
+                    s.execute(_DELIVERED, {"seq": seq, "at": self.clock.now()})
                 expect(s, request_id or uid, lambda engine: _has_uid(engine, uid))
                 uow.commit()
         except IntegrityError:  # another process redeemed it a moment ago
@@ -749,13 +769,9 @@ class Booth(Scanner):
             )
 
     def delivered(self, seq: int) -> None:
-        """The event database holds this one redemption (pushed online as it happened)."""
+        """The event database holds this one redemption (pushed online after the fact)."""
         with self.database.unit_of_work() as uow:
-            uow.session.execute(
-                update(BoothOutbox)
-                .where(BoothOutbox.redemption_seq == seq, BoothOutbox.delivered_at.is_(None))
-                .values(delivered_at=self.clock.now())
-            )
+            uow.session.execute(_DELIVERED, {"seq": seq, "at": self.clock.now()})
             uow.commit()
 
     def setting(self, key: str) -> str:
@@ -820,6 +836,14 @@ def _after(
             for c in s.scalars(complaints)
         ),
     )
+
+
+# One redemption's outbox row marked delivered: the event database holds it.
+_DELIVERED = (
+    update(BoothOutbox)
+    .where(BoothOutbox.redemption_seq == bindparam("seq"), BoothOutbox.delivered_at.is_(None))
+    .values(delivered_at=bindparam("at"))
+)
 
 
 def _has_uid(engine: Engine, uid: str) -> bool:

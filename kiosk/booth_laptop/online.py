@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from kiosk.booth_laptop.booth import Booth, Scanner, ScanResult, require_staff_name
+from kiosk.booth_laptop.booth import Booth, Confirmed, Scanner, ScanResult, require_staff_name
 from kiosk.errors import KioskError
 from kiosk.i18n import _, get_language
 from kiosk.lan_tls import is_loopback, ssl_cause, tls_reason
@@ -252,9 +252,10 @@ class OnlineBooth(Scanner):
             return self.booth.redeem(text, staff_name, request_id=request_id)
         told: dict[str, Any] = {}
 
-        def confirm(redemption: BundleRedemption) -> bool:
+        def confirm(redemption: BundleRedemption) -> Confirmed:
             """Asked with the redemption written here, not committed: the gateway records it
-            first; True serves it (online, or offline when there is no answer)."""
+            first. DELIVERED when it served it (the booth's commit marks it delivered), KEPT
+            when it did not answer (served from the pack), REFUSED otherwise."""
             body = {
                 "code": text,
                 "uid": redemption.uid,
@@ -269,23 +270,21 @@ class OnlineBooth(Scanner):
             except GatewayRefused as refused:
                 if refused.verdict:
                     told["verdict"] = refused.verdict
-                    return False
+                    return Confirmed.REFUSED
                 self.went_offline(refused)
-                return True  # another event's or merchant's gateway: served from the pack
+                return Confirmed.KEPT  # another event's or merchant's gateway: from the pack
             except _LAN_ERRORS as error:
                 # No answer: perhaps recorded there, perhaps not. Served from the pack with
                 # this uid; the catch-up's bundle settles it either way.
                 self.went_offline(error)
-                return True
+                return Confirmed.KEPT
             self.came_back()
-            return told["served"]
+            return Confirmed.DELIVERED if told["served"] else Confirmed.REFUSED
 
         done = self.booth.redeem(text, staff_name, request_id=request_id, confirm=confirm)
         if "verdict" in told:
             return _refused(result, told["verdict"])
         if done.redeemed and told.get("served"):
-            assert done.seq is not None
-            self.booth.delivered(done.seq)
             if self.booth.delivers_on_redeem:  # the service is the redemption: say so now
                 self._send(done.serial or 0)
             return _online(done)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from kiosk.booth_laptop.booth import describe
@@ -73,8 +74,14 @@ def test_a_slip_redeemed_at_one_booth_is_refused_at_the_other(
         b = OnlineBooth(second, url, ca_file=str(pki.ca))
         try:
             assert a.check(codes[0]).verdict == Verdict.VALID and a.online
+            commits: list[object] = []
+            committed = commits.append
+            sa_event.listen(first.database.engine, "commit", committed)
             served = a.redeem(codes[0], "Ms Wang")
+            sa_event.remove(first.database.engine, "commit", committed)
             assert served.redeemed and served.online
+            # Recorded and marked delivered in one commit of the booth's file (issue #23).
+            assert len(commits) == 1
             assert first.pending() == 0  # in the event database already, nothing to push
             assert _slip(event, 1) == (SlipStatus.REDEEMED, [(first.database.booth_id, None)])
 
