@@ -137,6 +137,9 @@ def run(quick: bool) -> list[Row]:
         panel = BoothPanel(booth, settings)
         panel.resize(1366, 800)
         panel.show()
+        # Who serves, typed once per shift: without it the booth redeems nothing and asks
+        # for the name first (issue #21), which is not what this measures.
+        panel.staff.setText("Ms Bench")
         app.processEvents()
 
         def measure(auto: bool, batch: list[str]) -> list[float]:
