@@ -170,12 +170,14 @@ class UnitOfWork:
         try:
             # A block that only read ends with COMMIT on PostgreSQL, which keeps the
             # connection's prepared statements (kiosk.readonly); asked before the detach.
-            read = exc_value is None and readonly.only_read(self.session)
+            ending = readonly.ending(self.session) if exc_value is None else None
             # Detach first, so what was read stays readable after the block; the rollback
             # then discards any uncommitted write in the database.
             self.session.expunge_all()
-            if read:
+            if ending in (readonly.Ending.COMMIT, readonly.Ending.COMMIT_LOCKS):
                 try:
+                    if ending is readonly.Ending.COMMIT_LOCKS:
+                        readonly.end_locks(self.session)
                     self.session.commit()
                 except exc.DBAPIError:
                     # It only read: nothing is lost, and what it read stands. A connection

@@ -88,6 +88,7 @@ def test_only_plain_selects_count_as_reads(pg_db: Database) -> None:
         assert readonly.only_read(uow.session)
         uow.session.execute(select(Event.id).with_for_update()).all()  # a locking read
         assert not readonly.only_read(uow.session)
+        assert readonly.ending(uow.session) is readonly.Ending.COMMIT_LOCKS
     with pg_db.unit_of_work() as uow:
         uow.session.execute(text("SELECT 1")).all()  # text: anything could be in it
         assert not readonly.only_read(uow.session)
@@ -104,3 +105,46 @@ def test_sqlite_ends_every_block_as_before(sqlite_demo_db: Database) -> None:
     with sqlite_demo_db.unit_of_work() as uow:
         uow.session.execute(select(Event.id)).all()
         assert not readonly.only_read(uow.session)
+
+
+@pytest.mark.pg
+def test_rows_locked_and_left_alone_keep_the_prepared_statements(
+    pg_db: Database, pg_demo_url: str
+) -> None:
+    """A block that locked rows and wrote nothing (a booth's redemption refused at the gateway:
+    the slip was redeemed elsewhere) ends with COMMIT: the statements stay prepared, the locks
+    are released, nothing changed, and the next transaction waits for the disk again."""
+    import psycopg
+
+    with pg_db.unit_of_work() as uow:
+        name = uow.session.scalars(select(Event.name)).first()
+    for _ in range(8):
+        with pg_db.unit_of_work() as uow:
+            event = uow.session.scalars(select(Event).with_for_update()).first()
+            assert event is not None
+            assert readonly.ending(uow.session) is readonly.Ending.COMMIT_LOCKS
+    # With a ROLLBACK after each, psycopg would have deallocated the locking read every time.
+    with pg_db.unit_of_work() as uow:
+        prepared = uow.session.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
+        assert any("FOR UPDATE" in statement for statement in prepared), prepared
+        # SET LOCAL: the commit of the locks did not wait, the transactions after it do.
+        assert uow.session.scalar(text("SHOW synchronous_commit")) == "on"
+    with psycopg.connect(pg_demo_url) as other:  # the rows are free again
+        other.execute("SET lock_timeout = '1s'")
+        assert other.execute("SELECT name FROM event FOR UPDATE NOWAIT").fetchone()
+        other.rollback()
+    with pg_db.unit_of_work() as uow:
+        assert uow.session.scalars(select(Event.name)).first() == name
+
+
+@pytest.mark.pg
+def test_rows_locked_then_written_are_not_committed_at_the_blocks_end(pg_db: Database) -> None:
+    with pg_db.unit_of_work() as uow:
+        name = uow.session.scalars(select(Event.name)).first()
+    with pg_db.unit_of_work() as uow:
+        event = uow.session.scalars(select(Event).with_for_update()).first()
+        assert event is not None
+        uow.session.connection().execute(update(Event).values(name="not saved"))
+        assert readonly.ending(uow.session) is readonly.Ending.ROLLBACK
+    with pg_db.unit_of_work() as uow:
+        assert uow.session.scalars(select(Event.name)).first() == name
