@@ -17,11 +17,12 @@ short") said in words, not in colour alone.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QScreen
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QResizeEvent, QScreen, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QScrollArea,
     QStackedWidget,
@@ -102,12 +103,17 @@ class CustomerScreen(QWidget):
 
         self.customer = QWidget()
         self.customer.setObjectName("cs_customer_page")
-        scroll = QScrollArea()
+        scroll = self._scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self.customer)
         self.customer_column = QVBoxLayout(self.customer)
         self.customer_column.setSpacing(14)
+        self._sides: tuple[QVBoxLayout, QVBoxLayout, QHBoxLayout] | None = None
+        self._chosen_lines: list[QLabel] = []
+        self._slip_lines: list[QLabel] = []
+        self._chosen_more: QLabel | None = None
+        self._slips_more: QLabel | None = None
         self.pages.addWidget(scroll)
         self.resize(1100, 700)
         self.show_view(None, "")
@@ -149,6 +155,8 @@ class CustomerScreen(QWidget):
         return [label.text() for label in self.findChildren(QLabel)]
 
     def _clear_customer(self) -> None:
+        self._sides, self._chosen_lines, self._slip_lines = None, [], []
+        self._chosen_more = self._slips_more = None
         column = self.customer_column
         while column.count():
             item = column.takeAt(0)
@@ -205,37 +213,52 @@ class CustomerScreen(QWidget):
                 grid.setColumnStretch(2, 1)
                 column.addLayout(grid)
 
+        # The chosen services with their sum, and the slips: side by side when there are
+        # both (the slips of an earlier round stay while the next is chosen), one above the
+        # other otherwise. ``_fit`` keeps them on the screen: the customer cannot scroll.
+        left, right = QVBoxLayout(), QVBoxLayout()
+        for side in (left, right):
+            side.setSpacing(14)
+        self._chosen_lines, self._slip_lines = [], []
+        self._chosen_more = self._slips_more = None
         if view.chosen:
-            column.addWidget(self._title(_("Chosen for you")))
+            left.addWidget(self._title(_("Chosen for you")))
             for line in view.chosen:
-                column.addWidget(
-                    self._label(
-                        "cs_chosen",
-                        text=_("{service} × {n}: {points:,} points").format(
-                            service=line.service, n=line.quantity, points=line.points
-                        ),
-                        wrap=True,
-                    )
+                label = self._label(
+                    "cs_chosen",
+                    text=_("{service} × {n}: {points:,} points").format(
+                        service=line.service, n=line.quantity, points=line.points
+                    ),
+                    wrap=True,
                 )
+                left.addWidget(label)
+                self._chosen_lines.append(label)
+            self._chosen_more = self._label("cs_more", wrap=True)
+            self._chosen_more.setHidden(True)
+            left.addWidget(self._chosen_more)
             if view.sums is not None:
-                self._show_sums(view.sums)
+                self._show_sums(view.sums, left)
         if view.slips:
-            column.addWidget(self._title(_("Your slips")))
+            side = right if view.chosen else left
+            side.addWidget(self._title(_("Your slips")))
+            self._slips_more = self._label("cs_more", wrap=True)
+            self._slips_more.setHidden(True)
+            side.addWidget(self._slips_more)
             for slip in view.slips:
-                column.addWidget(
-                    self._label(
-                        "cs_slip",
-                        text=_("No. {serial:06d}  {service} × {n}: {points:,} points").format(
-                            serial=slip.serial,
-                            service=slip.service,
-                            n=slip.quantity,
-                            points=slip.points,
-                        ),
-                        wrap=True,
-                    )
+                label = self._label(
+                    "cs_slip",
+                    text=_("No. {serial:06d}  {service} × {n}: {points:,} points").format(
+                        serial=slip.serial,
+                        service=slip.service,
+                        n=slip.quantity,
+                        points=slip.points,
+                    ),
+                    wrap=True,
                 )
+                side.addWidget(label)
+                self._slip_lines.append(label)
             total = sum(slip.points for slip in view.slips)
-            column.addWidget(
+            side.addWidget(
                 self._label(
                     "cs_slip_total",
                     text=n_(
@@ -245,9 +268,106 @@ class CustomerScreen(QWidget):
                     ).format(n=len(view.slips), points=total),
                 )
             )
+        if left.count():
+            sides = QHBoxLayout()
+            sides.setSpacing(56)
+            left.addStretch(1)
+            sides.addLayout(left, 1)
+            if right.count():
+                right.addStretch(1)
+                sides.addLayout(right, 1)
+            column.addLayout(sides)
+            self._sides = (left, right, sides)
+        else:
+            self._sides = None
         column.addStretch(1)
+        self._fit_soon()
 
-    def _show_sums(self, sums: CartSums) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_soon()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_soon()
+
+    def _fit_soon(self) -> None:
+        """``_fit`` once the events already queued have run: labels added to a window on
+        screen are shown by a queued call, and until then the layouts measure them as
+        nothing (and a window not on screen measures the same whatever it hides)."""
+        QTimer.singleShot(0, self._fit)
+
+    def _fit(self) -> None:
+        """Keep the chosen services and the slips on the screen, which the customer cannot
+        scroll: when they are taller than the screen, the oldest slips are left out first
+        (a line says how many; their total still counts them all), then the last chosen
+        services (a line says how many more; the sum below still adds them all). The desk's
+        own screen lists everything."""
+        if self.view is None or self._sides is None or not self.isVisible():
+            return
+        for label in (*self._chosen_lines, *self._slip_lines):
+            label.setHidden(False)
+        for more in (self._chosen_more, self._slips_more):
+            if more is not None:
+                more.setHidden(True)
+        self.customer.ensurePolished()
+        # The window's own size less its margins: the scroll area's viewport takes its size
+        # only after this window's resize has been laid out.
+        margins = self.layout().contentsMargins()
+        room = self.height() - margins.top() - margins.bottom()
+        width = self.width() - margins.left() - margins.right()
+        left, right, sides = self._sides
+        half = width // 2 if right.count() else width
+        hidden_slips = hidden_chosen = 0
+
+        def height() -> int:
+            # A hidden label leaves the layouts' remembered heights stale until they are
+            # laid out again: forgotten here, so each step measures what is shown now.
+            for layout in (left, right, sides, self.customer_column):
+                layout.invalidate()
+            return self.customer_column.totalHeightForWidth(width)
+
+        while height() > room:
+            slips_side = right if right.count() else left
+            slips_taller = slips_side.totalHeightForWidth(half) >= left.totalHeightForWidth(half)
+            can_slips = len(self._slip_lines) - hidden_slips > 1
+            can_chosen = len(self._chosen_lines) - hidden_chosen > 1
+            if can_slips and (slips_taller or not can_chosen):
+                self._slip_lines[hidden_slips].setHidden(True)
+                hidden_slips += 1
+                self._say_more(
+                    self._slips_more,
+                    n_(
+                        hidden_slips,
+                        "and {n} earlier slip, not listed here",
+                        "and {n} earlier slips, not listed here",
+                    ).format(n=hidden_slips),
+                )
+            elif can_chosen:
+                hidden_chosen += 1
+                self._chosen_lines[-hidden_chosen].setHidden(True)
+                self._say_more(
+                    self._chosen_more,
+                    n_(
+                        hidden_chosen,
+                        "and {n} more service, in the sum below",
+                        "and {n} more services, in the sum below",
+                    ).format(n=hidden_chosen),
+                )
+            else:
+                break  # one line of each left: the page scrolls rather than hide them
+
+    def _more_lines(self) -> tuple[QLabel | None, QLabel | None]:
+        """The lines that say how many services and slips are left out (None: no such list)."""
+        return self._chosen_more, self._slips_more
+
+    @staticmethod
+    def _say_more(label: QLabel | None, text: str) -> None:
+        if label is not None:
+            label.setText(text)
+            label.setHidden(False)
+
+    def _show_sums(self, sums: CartSums, column: QVBoxLayout) -> None:
         """The chosen services added up as a sum on paper: their points, the services' total,
         and what is left, figures aligned on the right; a cart over their points says by how
         much, in words, where the figure left would be."""
@@ -273,7 +393,6 @@ class CustomerScreen(QWidget):
             grid.addWidget(label, r, 0)
             grid.addWidget(figure, r, 1)
         grid.setColumnStretch(2, 1)  # the words and their figures side by side, not apart
-        column = self.customer_column
         column.addSpacing(12)  # a sum under the lines, not one more line
         column.addLayout(grid)
         if sums.short:
@@ -340,5 +459,8 @@ def _drop_layout(layout: object) -> None:
             widget.hide()
             widget.setParent(None)
             widget.deleteLater()
+        inner = item.layout()
+        if inner is not None:  # the columns inside the side-by-side row
+            _drop_layout(inner)
     layout.setParent(None)
     layout.deleteLater()

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 
 from kiosk import audit
 from kiosk.clock import FixedClock
+from kiosk.customer_view import CartSums, ChosenLine, CustomerView, SlipLine
 from kiosk.db import open_database
 from kiosk.demo import DEMO_PASSPHRASE
 from kiosk.idcard import check_digit
@@ -646,3 +647,77 @@ def test_a_second_monitor_shows_the_customer_screen_full_screen(
     }[seen["customer"]]
     assert seen["geometry"] == expected
     assert seen["welcome"] == "Welcome"
+
+
+def _long_view(chosen: int, slips: int) -> CustomerView:
+    """A customer with ``chosen`` services in the cart and ``slips`` slips issued earlier
+    (one long service name among them, which wraps)."""
+    names = ["广州地铁集团有限公司 一日票（含机场快线）", "星巴克 中杯拿铁", "屈臣氏 50 元代金券"]
+    lines = tuple(ChosenLine(names[i % 3], 1 + i % 2, 5_000 * (1 + i % 2)) for i in range(chosen))
+    issued = tuple(SlipLine(500 + i, names[(i + 1) % 3], "M01", 1, 4_000) for i in range(slips))
+    total = sum(line.points for line in lines)
+    return CustomerView(
+        "王*军",
+        ticket="J012",
+        points=60_000,
+        chosen=lines,
+        sums=CartSums(total, 60_000),
+        slips=issued,
+    )
+
+
+def _content_fits(screen: CustomerScreen) -> bool:
+    """The customer's page needs no scrolling: they cannot scroll it."""
+    viewport = screen._scroll.viewport()
+    return screen.customer.height() <= viewport.height() + 1
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_a_long_cart_and_many_slips_stay_on_the_screen(
+    qtbot: QtBot, settings: Settings, language: str
+) -> None:
+    """The cart of a customer who already holds many slips, on a 1366×768 or 1920×1080
+    monitor: side by side, nothing below the screen's edge. The oldest slips are left out
+    first, then the last services of the cart, each said in words; the totals still count
+    everything; the newest slip and the sums stay. Fewer lines: everything listed."""
+    from kiosk.i18n import set_language
+
+    set_language(language)
+    screen = CustomerScreen(settings)
+    qtbot.addWidget(screen)
+    screen.show()
+    view = _long_view(chosen=10, slips=12)
+    newest = f"{511:06d}"
+    for room in (QSize(1366, 768), QSize(1920, 1080), QSize(1366, 768)):
+        screen.show_view(view, "尊享积分兑换日")
+        screen.resize(room)
+        _settle()
+        assert _content_fits(screen), room
+        shown = _shown(screen)
+        assert newest in shown  # the slip just issued
+        assert ("12 张" if language == "zh_CN" else "12 slips, 48,000 points in all") in shown
+        hidden_slips = sum(label.isHidden() for label in screen._slip_lines)
+        hidden_chosen = sum(label.isHidden() for label in screen._chosen_lines)
+        if room.height() == 768:  # this much does not fit the laptop's screen
+            assert hidden_slips and hidden_chosen, room
+        if hidden_slips:
+            more = "较早的兑换券未列出" if language == "zh_CN" else "earlier slips, not listed"
+            assert f"{hidden_slips} " in shown and more in shown
+            oldest = [label for label in screen._slip_lines if label.isHidden()]
+            assert oldest == screen._slip_lines[:hidden_slips]  # the oldest go first
+        if hidden_chosen:
+            more = "项服务，已计入下方合计" if language == "zh_CN" else "more services"
+            assert more in shown
+        total = 5_000 * 5 + 10_000 * 5
+        assert f"{total:,}" in shown and f"{total - 60_000:,}" in shown  # the whole cart
+        assert fitted(screen, room) == [], room
+        for label in screen.findChildren(QLabel):
+            if label.isVisible():
+                assert label.font().pointSizeF() >= 18, label.text()
+        keep_grab(screen, f"customer-screen-long-{language}-{room.width()}x{room.height()}")
+    # A short cart and a few slips: all of them listed, no "more" line.
+    screen.show_view(_long_view(chosen=3, slips=2), "尊享积分兑换日")
+    _settle()
+    assert _content_fits(screen)
+    assert not any(label.isHidden() for label in (*screen._slip_lines, *screen._chosen_lines))
+    assert all(label is None or label.isHidden() for label in screen._more_lines())
