@@ -1058,10 +1058,14 @@ def _text_array(values: Sequence[str]) -> str:
     dumps a Python list element by element in Python, which for a batch's 5,000 keys cost
     more than the query. Keys and customer numbers have neither character to escape, so the
     values are joined at once when the joined text shows none (one scan, not two replaces per
-    value)."""
+    value): no backslash, and no quote but the separators' own (the check once looked for
+    any quote, separators included, so every list of two or more values was escaped one by
+    one)."""
+    if not values:
+        return "{}"
     joined = '","'.join(values)
-    if "\\" not in joined and '"' not in joined:
-        return '{"' + joined + '"}' if values else "{}"
+    if "\\" not in joined and joined.count('"') == 2 * (len(values) - 1):
+        return '{"' + joined + '"}'
     return (
         "{"
         + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
@@ -1127,7 +1131,8 @@ def _copy_text(rows: Sequence[Sequence[Any]]) -> str:
     ``timestamptz``). One string for the whole batch: psycopg's ``write_row`` formats row by
     row in Python, which for a push's 5,000 entries and 4,000 slips a batch cost more than
     the server's work on them. The values are converted column by column (a column of text
-    as it is; others through a memo, as a batch repeats its time and its points), joined with
+    as it is; others through a memo of their distinct values, as a batch repeats its time
+    and its points, and looked up in one ``map``), joined with
     a NUL standing for None (PostgreSQL text cannot hold one); when the text then holds no
     backslash or carriage return and exactly the tabs, newlines and NULs of the separators
     and Nones, which is nearly always, nothing needs escaping, and otherwise every value is
@@ -1143,11 +1148,14 @@ def _copy_text(rows: Sequence[Sequence[Any]]) -> str:
             continue
         if not kinds <= _COPY_KINDS:  # a bool or float would share an int's memo entry
             raise TypeError(f"no COPY text for {', '.join(sorted(k.__name__ for k in kinds))}")
-        memo: dict[Any, str] = {None: "\x00"}
         nones += column.count(None)
-        columns.append(
-            [memo[v] if v in memo else memo.setdefault(v, _copy_value(v)) for v in column]
-        )
+        distinct = set(column)
+        memo: dict[Any, str]
+        if kinds == {int}:  # serials, points: digits, each distinct value converted once
+            memo = dict(zip(distinct, map(str, distinct), strict=True))
+        else:
+            memo = {v: "\x00" if v is None else _copy_value(v) for v in distinct}
+        columns.append(list(map(memo.__getitem__, column)))
     text = "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
     if (
         "\\" not in text

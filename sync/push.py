@@ -235,19 +235,11 @@ def _push(
                 in_flight = None
                 if next_entries:
                     in_flight = worker.submit(ledger.apply, next_entries)
-                record_push(
-                    database.unit_of_work(),
-                    [row[0] for row, o in zip(rows, outcomes, strict=True) if o.status == ACCEPTED],
-                    [
-                        Refused(row[0], o.reason)
-                        for row, o in zip(rows, outcomes, strict=True)
-                        if o.status != ACCEPTED
-                    ],
-                    clock=clock,
-                )
+                marked, refused = _answered(rows, outcomes)
+                record_push(database.unit_of_work(), marked, refused, clock=clock)
                 sent += len(rows)
-                accepted += sum(o.status == ACCEPTED for o in outcomes)
-                rejected += sum(o.status != ACCEPTED for o in outcomes)
+                accepted += len(marked)
+                rejected += len(refused)
                 if progress:
                     progress(sent, total)
                 rows = following
@@ -259,6 +251,26 @@ def _push(
                 in_flight.cancel()
     held = 0 if opener else pending(database, sealed=True)
     return PushReport(sent, accepted, rejected, batches, held)
+
+
+def _answered(rows: list[Any], outcomes: list[Outcome]) -> tuple[list[int], list[Refused]]:
+    """The batch's accepted entry ids and its refusals, from the ledger's answer (one per
+    row, in order). Nearly every entry is accepted: the refusals are looked for only when the
+    answer holds any, and the accepted ids are then every row's (one pass, not three over
+    5,000 answers while the ledger's thread waits for the interpreter)."""
+    if len(outcomes) != len(rows):
+        raise ValueError(f"the ledger answered {len(outcomes)} entries of {len(rows)}")
+    statuses = [o.status for o in outcomes]
+    if statuses.count(ACCEPTED) == len(statuses):
+        return [row[0] for row in rows], []
+    marked: list[int] = []
+    refused: list[Refused] = []
+    for row, outcome in zip(rows, outcomes, strict=True):
+        if outcome.status == ACCEPTED:
+            marked.append(row[0])
+        else:
+            refused.append(Refused(row[0], outcome.reason))
+    return marked, refused
 
 
 def _in_memory(ledger: LedgerClient) -> bool:
@@ -311,7 +323,7 @@ def _entries(rows: list[Any], opener: Opener | None) -> list[tuple[str, str, dic
     time of one call per entry."""
     payloads = json.loads("[" + ",".join(row[3] for row in rows) + "]")
     return [
-        (key, kind, _opened(payload, sealed, opener))
+        (key, kind, _opened(payload, sealed, opener) if sealed else payload)
         for (_id, key, kind, _text, sealed), payload in zip(rows, payloads, strict=True)
     ]
 

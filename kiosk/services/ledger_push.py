@@ -90,8 +90,14 @@ def record_push(
 
 def _runs(ids: Sequence[int]) -> tuple[list[tuple[int, int]], list[int]]:
     """``ids`` as (lowest, highest) runs of at least ``RUN`` consecutive ids, and the ids in
-    no such run. A run names exactly its ids, so ``id BETWEEN`` marks nothing else."""
+    no such run. A run names exactly its ids, so ``id BETWEEN`` marks nothing else.
+
+    A push's batch is read in id order and nearly always accepted whole, so its ids are
+    usually one run already: that is seen from the ends alone (distinct ids between the lowest
+    and the highest, as many as the span), without walking 5,000 ids in Python."""
     ordered = sorted(set(ids))
+    if len(ordered) >= RUN and ordered[-1] - ordered[0] == len(ordered) - 1:
+        return [(ordered[0], ordered[-1])], []
     runs: list[tuple[int, int]] = []
     scattered: list[int] = []
     start = 0

@@ -66,6 +66,33 @@ def test_a_text_array_literal_reads_back_as_the_strings(pg_url: str) -> None:
             assert got[0] == values
 
 
+@pytest.mark.parametrize(
+    "values",
+    [[], [""], ["one"], ["a", "b"], AWKWARD, [f"k{i}" for i in range(50)], ["a", 'b"c', "d"]],
+)
+def test_a_text_array_literal_joined_at_once_is_the_one_escaped_value_by_value(
+    values: list[str],
+) -> None:
+    """The literal built in one join (no value with a quote or backslash) is exactly the one
+    built by escaping every value, and one that needs escaping is escaped."""
+    escaped = (
+        "{"
+        + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+        + "}"
+    )
+    assert _text_array(values) == escaped
+
+
+def test_a_single_run_is_seen_from_its_ends() -> None:
+    ids = list(range(500, 500 + 5 * RUN))
+    assert _runs(list(reversed(ids))) == ([(500, 499 + 5 * RUN)], [])
+    # As many ids as the span, but one repeated: not one run (a gap where 500 + RUN was).
+    gappy = [i for i in ids if i != 500 + RUN] + [500]
+    runs, scattered = _runs(gappy)
+    named = {i for low, high in runs for i in range(low, high + 1)} | set(scattered)
+    assert named == set(gappy)
+
+
 def test_runs_name_exactly_the_ids() -> None:
     ids = [*range(100, 100 + RUN), 7, 9, *range(300, 300 + 3 * RUN), 299 + 5 * RUN]
     runs, scattered = _runs(list(reversed(ids)))
