@@ -641,7 +641,11 @@ class Ledger:
     # -- applying entries ----------------------------------------------------------------------
 
     def apply(
-        self, entries: Sequence[tuple[str, str, dict[str, Any]]], today: date | None = None
+        self,
+        entries: Sequence[tuple[str, str, dict[str, Any]]],
+        today: date | None = None,
+        *,
+        judged: Callable[[], None] | None = None,
     ) -> list[Outcome]:
         """Apply (idempotency key, kind, payload) entries in order, in one transaction.
 
@@ -655,17 +659,26 @@ class Ledger:
         first's rows in the unique key: its transaction is rolled back and the batch applied
         again, now answered from the first's keys, so each entry is stored once with one
         outcome and neither push fails. A deadlock between two such pushes (keys of entries
-        without an account, written in different interleavings) is retried the same way."""
+        without an account, written in different interleavings) is retried the same way.
+
+        ``judged`` is called (in this thread, once per attempt) when every entry is judged
+        and what is left is the server's: the rest of the entries' COPY, the lots, accounts
+        and slips, the COMMIT. A push in the same process (``sync.push``) does its own work
+        then, while this thread mostly waits for the server, instead of taking the
+        interpreter from the judging. It changes nothing the batch does."""
         for attempt in range(_APPLY_ATTEMPTS):
             try:
-                return self._apply_once(entries, today)
+                return self._apply_once(entries, today, judged)
             except Exception as error:
                 if attempt + 1 == _APPLY_ATTEMPTS or not _raced(error):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _apply_once(
-        self, entries: Sequence[tuple[str, str, dict[str, Any]]], today: date | None
+        self,
+        entries: Sequence[tuple[str, str, dict[str, Any]]],
+        today: date | None,
+        judged: Callable[[], None] | None = None,
     ) -> list[Outcome]:
         """One attempt of ``apply``, in one transaction."""
         now = datetime.now(UTC)
@@ -841,6 +854,8 @@ class Ledger:
                         send(entry_rows)
                         entry_rows = []
                 send(entry_rows)
+                if judged is not None:
+                    judged()
             changed, created = _moved_lots(lots, start_points)
             insert_rows(connection, lot, created)
             _update_lots_and_accounts(connection, changed, sorted(moved_accounts), now, pg)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -48,7 +49,7 @@ from kiosk.services.events import current_event
 from kiosk.services.gate import event_today
 from kiosk.services.ledger_push import Refused, record_push
 from kiosk.services.ledger_snapshot import KYC_FIELDS, PullRefused, apply_ledger_snapshot
-from sync.ledger import ACCEPTED, Account, Lot, Outcome
+from sync.ledger import ACCEPTED, Account, Ledger, Lot, Outcome
 from sync.transport import LedgerClient
 
 
@@ -205,13 +206,15 @@ def _push(
     """Batches go to the ledger one at a time and in order, but the ledger's work on one
     overlaps the kiosk's on its neighbours: while the ledger applies batch N (in a worker
     thread, waiting on the ledger's server most of the time), this thread records the answers
-    to batch N-1 and reads batch N+1 (the next pending entries after N's last id). Each
-    batch is still marked from its own answer in one transaction after the ledger committed
-    it; a push stopped anywhere leaves at most the batch in flight applied and unmarked, as a
-    push cut off after the ledger committed always could, and the next push is answered
-    from the ledger's keys. An entry committed to a PostgreSQL event database with an id
-    below a batch already read (a transaction that took its id earlier and committed later)
-    stays pending for the next push, which reads from the start again."""
+    to batch N-1 and reads batch N+1 (the next pending entries after N's last id), once the
+    reference ledger has judged N (``_send``: not while it judges, which needs the same
+    interpreter). Each batch is still marked from its own answer in one transaction after
+    the ledger committed it; a push stopped anywhere leaves at most the batch in flight
+    applied and unmarked, as a push cut off after the ledger committed always could, and the
+    next push is answered from the ledger's keys. An entry committed to a PostgreSQL event
+    database with an id below a batch already read (a transaction that took its id earlier
+    and committed later) stays pending for the next push, which reads from the start
+    again."""
     # The count is for progress only: read only with a progress callback, and once the
     # first batch is on its way (before, it was time nothing overlapped).
     total = 0
@@ -219,14 +222,16 @@ def _push(
     worker: Executor = _Inline() if _in_memory(ledger) else ThreadPoolExecutor(1, "ledger-push")
     with worker:
         in_flight: Future[list[Outcome]] | None = None
+        judged = threading.Event()
         try:
             rows = _pending_batch(database, batch_size, opener, after=0)
             if rows and (max_batches is None or max_batches > 0):
-                in_flight = worker.submit(ledger.apply, _entries(rows, opener))
+                in_flight, judged = _send(worker, ledger, _entries(rows, opener))
             if progress is not None:
                 total = pending(database) if opener else pending(database, sealed=False)
             while in_flight is not None:
                 batches += 1
+                judged.wait()
                 following: list[Any] = []
                 if max_batches is None or batches < max_batches:
                     following = _pending_batch(database, batch_size, opener, after=rows[-1][0])
@@ -234,7 +239,8 @@ def _push(
                 outcomes = in_flight.result()
                 in_flight = None
                 if next_entries:
-                    in_flight = worker.submit(ledger.apply, next_entries)
+                    in_flight, judged = _send(worker, ledger, next_entries)
+                    judged.wait()
                 marked, refused = _answered(rows, outcomes)
                 record_push(database.unit_of_work(), marked, refused, clock=clock)
                 sent += len(rows)
@@ -251,6 +257,30 @@ def _push(
                 in_flight.cancel()
     held = 0 if opener else pending(database, sealed=True)
     return PushReport(sent, accepted, rejected, batches, held)
+
+
+def _send(
+    worker: Executor, ledger: LedgerClient, entries: list[tuple[str, str, dict[str, Any]]]
+) -> tuple[Future[list[Outcome]], threading.Event]:
+    """Give the ledger a batch; the answer to come, and an event set once this thread's own
+    work no longer slows the ledger's.
+
+    The kiosk's work between two answers (reading and decoding the next batch, marking the
+    last one: 30 to 45 ms of Python a batch) and the reference ledger's judging of a batch
+    share one interpreter. Done while the ledger judges, it took the interpreter from it and
+    lengthened the batch by as much, so the overlap gained nothing. The reference ledger says
+    when the batch is judged (``Ledger.apply``'s ``judged``): from then on its thread waits
+    for its server (the rest of the COPY, the lots, accounts and slips, the COMMIT, some 60
+    ms), and this thread's work fits in that wait. Any other ledger (HTTPS, or an ``apply``
+    wrapped by a test) is not waited for; nor is a batch that ended, even by an error."""
+    judged = threading.Event()
+    if getattr(ledger.apply, "__func__", None) is Ledger.apply:
+        future = worker.submit(ledger.apply, entries, judged=judged.set)
+    else:
+        future = worker.submit(ledger.apply, entries)
+        judged.set()
+    future.add_done_callback(lambda _done: judged.set())
+    return future, judged
 
 
 def _answered(rows: list[Any], outcomes: list[Outcome]) -> tuple[list[int], list[Refused]]:

@@ -12,13 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
+from kiosk import audit
+from kiosk.audit import canonical_json
+from kiosk.clock import FixedClock
+from kiosk.db import Database, open_database
+from kiosk.models import Event, OutboxEntry, OutboxStatus
 from sync import ledger as L
 from sync.ledger import ACCEPTED, REJECTED, Account, Ledger, Lot
+from sync.push import pending, push
 from tests.integration.test_ledger_race import ODD
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+CLOCK = FixedClock(NOW)
 CUSTOMERS = 60
 DAY = date(2026, 11, 28)
 
@@ -183,3 +190,76 @@ def test_a_batch_that_fails_half_way_through_its_stream_leaves_nothing(
     answers = ledger.apply(entries, DAY)
     assert len(_stored(ledger)["entries"]) == len({k for k, _kind, _p in entries})
     assert ledger.apply(entries, DAY) == answers
+
+
+def _event_with_outbox(path: Path, entries: list[tuple[str, str, dict[str, Any]]]) -> Database:
+    """An event database whose outbox holds ``entries`` (first of each key), pending."""
+    database = open_database(f"sqlite:///{path}")
+    with audit.unaudited(), database.unit_of_work() as uow:  # test setup
+        event = Event(code="E1", name="e", event_date=DAY, created_at=NOW)
+        uow.session.add(event)
+        uow.session.flush()
+        seen: set[str] = set()
+        rows = []
+        for key, kind, payload in entries:
+            if key in seen:
+                continue
+            seen.add(key)
+            rows.append(
+                {
+                    "event_id": event.id,
+                    "idempotency_key": key,
+                    "kind": kind,
+                    "payload": canonical_json(payload),
+                    "created_at": NOW,
+                    "status": OutboxStatus.PENDING,
+                }
+            )
+        uow.session.execute(insert(OutboxEntry), rows)
+        uow.commit()
+    return database
+
+
+def _outbox(database: Database) -> list[tuple[Any, ...]]:
+    with database.unit_of_work() as uow:
+        return [
+            tuple(row)
+            for row in uow.session.execute(
+                select(OutboxEntry.idempotency_key, OutboxEntry.status, OutboxEntry.error).order_by(
+                    OutboxEntry.id
+                )
+            )
+        ]
+
+
+def test_a_push_in_overlapping_batches_stores_what_a_sqlite_ledger_does(
+    pg_url: str, tmp_path: Path, opened: list[Ledger]
+) -> None:
+    """Pushed from an outbox in batches of 37 (each read and marked while the ledger's
+    server finishes the one before, ``sync.push._send``), the PostgreSQL ledger answers and
+    stores what a SQLite ledger pushed the same way does, and a second push changes
+    nothing."""
+    pg = _ledger(pg_url, opened)
+    lite = _ledger(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", opened)
+    entries = _first_batch() + _second_batch()
+    to_pg = _event_with_outbox(tmp_path / "a.sqlite3", entries)
+    to_lite = _event_with_outbox(tmp_path / "b.sqlite3", entries)
+    try:
+        pg_report = push(to_pg, pg, batch_size=37, clock=CLOCK)
+        lite_report = push(to_lite, lite, batch_size=37, clock=CLOCK)
+        assert pg_report == lite_report
+        assert pg_report.batches > 5 and pg_report.rejected > 0
+        assert pending(to_pg) == 0
+        assert _outbox(to_pg) == _outbox(to_lite)
+        stored = _stored(pg)
+        assert stored == _stored(lite)
+        assert len(stored["entries"]) == pg_report.sent
+        with audit.unaudited(), to_pg.unit_of_work() as uow:  # as if never marked
+            uow.session.execute(update(OutboxEntry).values(status=OutboxStatus.PENDING))
+            uow.commit()
+        again = push(to_pg, pg, batch_size=37, clock=CLOCK)
+        assert (again.accepted, again.rejected) == (pg_report.accepted, pg_report.rejected)
+        assert _stored(pg) == stored
+    finally:
+        to_pg.dispose()
+        to_lite.dispose()
