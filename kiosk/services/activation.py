@@ -246,10 +246,9 @@ def finish(
                     counter=counter_label(entry.desk or "")
                 )
             )
-        entry.status = QueueStatus.DONE
-        entry.finished_at = now
-        # A Core INSERT noted for the audit as the flush would note it (issue #23: the flush
-        # was two fifths of a finish's CPU on the station); nothing reads the step back.
+        # A Core INSERT and UPDATE noted for the audit as the flush would note them (issue
+        # #23: the flush was two fifths of a finish's CPU on the station, then a third with
+        # the ticket alone in it); nothing reads the step back. Sent in the flush's order.
         audit.insert_noted(
             s,
             VisitStep,
@@ -260,6 +259,7 @@ def finish(
                 "staff_id": staff.staff_id,
             },
         )
+        audit.update_noted(s, entry, {"status": QueueStatus.DONE, "finished_at": now})
         audit.append(
             s,
             at=now,

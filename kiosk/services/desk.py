@@ -975,9 +975,6 @@ def route_on(
     with uow:
         s = uow.session
         entry, visit, event = _entry_row(uow, entry_id, called=True, desk=desk, with_visit=True)
-        entry.status = QueueStatus.DONE
-        entry.finished_at = now
-        visit.route = Queue.ACTIVATION
         # A Core INSERT noted for the audit as the flush would note it (issue #23: one object
         # less in the flush); nothing in the transaction reads the step back. It also takes
         # the activation queue's ticket lock once its row is in (one round trip less, as at
@@ -994,6 +991,10 @@ def route_on(
             },
             also=lock_columns(s, ticket_lock(event, Queue.ACTIVATION)),
         )
+        # The ticket done and the visit routed on: Core UPDATEs noted as the flush would note
+        # them, where the flush sent them (before the tickets are read).
+        audit.update_noted(s, entry, {"status": QueueStatus.DONE, "finished_at": now})
+        audit.update_noted(s, visit, {"route": Queue.ACTIVATION})
         ticket_no, ahead = ticket_and_waiting_locked(s, event, Queue.ACTIVATION)
         next_entry = QueueEntry(
             event_id=event.id,

@@ -8,7 +8,9 @@ what the ORM path wrote.
 ``KIOSK_RECORD_GOLDEN=1`` (check-in and calls at commit 1083aa3, before their switch; slips at
 f78d512, before theirs, the check-in part unchanged; route on and finish at 89aca20, before
 theirs, the rest unchanged): a fixed clock, fixed outbox keys, a fixed signing key and the
-deterministic demo event make even the ids and digests repeatable.
+deterministic demo event make even the ids and digests repeatable. Route on's and finish's
+UPDATEs of the ticket and the visit went Core later (``audit.update_noted``) against the same
+recording, unchanged.
 """
 
 from __future__ import annotations
@@ -207,3 +209,52 @@ def test_a_core_row_gets_the_defaults_the_orm_would_fill_and_nothing_unknown(
         with pytest.raises(ValueError, match="visit_step has no column nota"):
             audit.note_inserted(uow.session, VisitStep, [{"id": 1, "nota": ""}])
         assert not uow.session.info.get("kiosk_audit_rows")
+
+
+def test_a_core_update_notes_what_the_flush_would_and_keeps_the_object_clean(
+    any_demo_db: Database,
+) -> None:
+    """``update_noted`` against the ORM doing the same, row by row in one transaction each:
+    the same before/after noted (so the same digests), the object holding the new values
+    with nothing left to flush; a later ORM change of the same row merges as two flushes do.
+    An object with an unflushed change of its own, or an unknown attribute, is refused
+    before anything is sent."""
+    noted: list[dict[tuple[str, str], Any]] = []
+    with any_demo_db.unit_of_work() as uow:
+        ids = uow.session.scalars(select(Visit.id).order_by(Visit.id).limit(2)).all()
+    if len(ids) < 2:
+        reception_clock = FixedClock(MORNING)
+        r001 = staff_session(any_demo_db.unit_of_work(), "R001", clock=reception_clock)
+        with any_demo_db.unit_of_work() as uow:
+            customers = uow.session.scalars(select(Customer.id).order_by(Customer.id).limit(2))
+            customer_ids = list(customers)
+        for customer_id in customer_ids:
+            reception.check_in(any_demo_db.unit_of_work(), customer_id, r001, clock=reception_clock)
+        with any_demo_db.unit_of_work() as uow:
+            ids = uow.session.scalars(select(Visit.id).order_by(Visit.id).limit(2)).all()
+    for core in (False, True):
+        with audit.unaudited(), any_demo_db.unit_of_work() as uow:
+            s = uow.session
+            visit = s.get(Visit, ids[0])
+            assert visit is not None
+            if core:
+                audit.update_noted(s, visit, {"route": Queue.ACTIVATION, "companions": 3})
+                assert visit.route == Queue.ACTIVATION and visit.companions == 3
+                assert not s.dirty  # nothing left for the flush to send again
+            else:
+                visit.route, visit.companions = Queue.ACTIVATION, 3
+                s.flush()
+            visit.companions = 4  # a later ORM change of the same row
+            s.flush()
+            noted.append(dict(s.info["kiosk_audit_rows"]))
+            uow.rollback()
+    assert noted[0] == noted[1]
+    with any_demo_db.unit_of_work() as uow:
+        s = uow.session
+        visit = s.get(Visit, ids[1])
+        assert visit is not None
+        with pytest.raises(ValueError, match="has no attribute rout"):
+            audit.update_noted(s, visit, {"rout": Queue.ACTIVATION})
+        visit.companions = 2
+        with pytest.raises(ValueError, match="flush it first"):
+            audit.update_noted(s, visit, {"route": Queue.ACTIVATION})
