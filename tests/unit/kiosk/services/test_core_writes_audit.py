@@ -10,7 +10,8 @@ f78d512, before theirs, the check-in part unchanged; route on and finish at 89ac
 theirs, the rest unchanged): a fixed clock, fixed outbox keys, a fixed signing key and the
 deterministic demo event make even the ids and digests repeatable. Route on's and finish's
 UPDATEs of the ticket and the visit went Core later (``audit.update_noted``) against the same
-recording, unchanged.
+recording, unchanged. Two redemptions at a booth on the LAN (``redeem_online``, the gateway's
+recording) were added to the scenario and recorded at dccef41, before theirs.
 """
 
 from __future__ import annotations
@@ -36,18 +37,24 @@ from kiosk.models import (
     AuditRecord,
     Base,
     Customer,
+    Event,
     JournalEntry,
     JournalLot,
+    Merchant,
+    Offer,
     OutboxEntry,
     PointsLot,
     Queue,
     QueueEntry,
+    Redemption,
     Slip,
     Visit,
     VisitStep,
 )
+from kiosk.redemption_bundle import BundleRedemption
 from kiosk.services import activation, desk, reception
 from kiosk.services.auth import StaffSession, staff_session
+from kiosk.services.booths import redeem_online
 from kiosk.services.slips import CartLine, issue_slips
 from tests.gate_support import make_ready
 from tests.points_support import drop_lots
@@ -65,6 +72,7 @@ TABLES: list[type[Base]] = [
     OutboxEntry,
     ActionRequest,
     AuditRecord,
+    Redemption,
 ]
 
 
@@ -123,6 +131,39 @@ def _issue(db: Database, clock: FixedClock, ids: list[int], s001: StaffSession) 
     )
 
 
+def _redeem(db: Database, clock: FixedClock) -> None:
+    """Two of the slips redeemed at a booth on the LAN (``redeem_online``, the gateway's
+    recording): the redemption, the slip redeemed, the outbox entry and the audit record."""
+    with db.unit_of_work() as uow:
+        found = uow.session.execute(
+            select(Slip.serial, Slip.offer_id, Offer.code, Merchant.id, Merchant.code, Event.code)
+            .join(Offer, Offer.id == Slip.offer_id)
+            .join(Merchant, Merchant.id == Offer.merchant_id)
+            .join(Event, Event.id == Slip.event_id)
+            .order_by(Slip.serial)
+            .limit(2)
+        ).all()
+    for n, (serial, offer_id, offer_code, merchant_id, merchant_code, event_code) in enumerate(
+        found, start=1
+    ):
+        clock.advance(seconds=11)
+        redemption = BundleRedemption(
+            f"uid-{n}", n, serial, offer_id, offer_code, 1, 100, clock.now(), "Ms Booth"
+        )
+        state, served = redeem_online(
+            db.unit_of_work(),
+            event_code=event_code,
+            merchant_code=merchant_code,
+            merchant_id=merchant_id,
+            booth_id=f"booth-{n}",
+            serial=serial,
+            serve=lambda r=redemption: r,
+            clock=clock,
+            uid=redemption.uid,
+        )
+        assert served == redemption and state.free
+
+
 def _route_on_and_finish(
     db: Database, clock: FixedClock, s001: StaffSession, at_activation: desk.Called | None
 ) -> None:
@@ -174,6 +215,7 @@ def _scenario(db: Database) -> dict[str, Any]:
     )
     _route_on_and_finish(db, clock, s001, at_five)
     _issue(db, clock, ids, s001)
+    _redeem(db, clock)
     return {model.__tablename__: _rows(db, model, before[model.__tablename__]) for model in TABLES}
 
 
