@@ -454,24 +454,28 @@ def _record(
         conflict = Conflict.TWICE
     elif slip.status == SlipStatus.RELEASED:
         conflict = Conflict.RELEASED
-    s.add(
-        Redemption(
-            uid=r.uid,
-            event_id=event_id,
-            slip_serial=r.serial,
-            merchant_id=merchant.id,
-            booth_id=booth_id,
-            booth_seq=r.seq,
-            redeemed_at=r.redeemed_at,
-            staff_name=r.staff_name,
-            received_at=now,
-            conflict=conflict,
-        )
+    # Core statements noted for the audit as the flush would note them (issue #23: the
+    # flush of these rows was a quarter of the gateway's CPU per redemption), in the
+    # flush's order: the redemption, the outbox entry, the slip.
+    audit.insert_noted(
+        s,
+        Redemption,
+        {
+            "uid": r.uid,
+            "event_id": event_id,
+            "slip_serial": r.serial,
+            "merchant_id": merchant.id,
+            "booth_id": booth_id,
+            "booth_seq": r.seq,
+            "redeemed_at": r.redeemed_at,
+            "staff_name": r.staff_name,
+            "received_at": now,
+            "conflict": conflict,
+        },
     )
     if conflict is None:
         assert slip is not None
-        slip.status = SlipStatus.REDEEMED
-        outbox.enqueue(
+        outbox.enqueue_now(
             s,
             event_id=event_id,
             kind="slip_redeemed",
@@ -488,6 +492,7 @@ def _record(
                 "booth_seq": r.seq,
             },
         )
+        audit.update_noted(s, slip, {"status": SlipStatus.REDEEMED})
     audit.append(
         s,
         at=now,
