@@ -82,14 +82,10 @@ def mark_written(connection: Any) -> None:
     connection.info[SENT_MORE] = True
 
 
-def only_read(session: Session) -> bool:
-    """``session``'s transaction, on PostgreSQL, read and nothing else: ending it with COMMIT
-    keeps its connection's prepared statements and changes nothing a ROLLBACK would undo."""
-    return ending(session) is Ending.COMMIT
-
-
 def ending(session: Session) -> Ending:
-    """How ``session``'s transaction may end when its block ends without an error.
+    """How ``session``'s transaction may end when its block ends without an error: on
+    PostgreSQL, one that read and nothing else ends with COMMIT, which keeps its connection's
+    prepared statements and changes nothing a ROLLBACK would undo.
 
     A transaction that also locked rows (``SELECT … FOR UPDATE``) and then wrote nothing — a
     booth's redemption refused at the gateway because the slip was redeemed elsewhere, a call

@@ -357,10 +357,6 @@ class CustomerScreen(QWidget):
             else:
                 break  # one line of each left: the page scrolls rather than hide them
 
-    def _more_lines(self) -> tuple[QLabel | None, QLabel | None]:
-        """The lines that say how many services and slips are left out (None: no such list)."""
-        return self._chosen_more, self._slips_more
-
     @staticmethod
     def _say_more(label: QLabel | None, text: str) -> None:
         if label is not None:

@@ -770,12 +770,6 @@ class Booth(Scanner):
                 or 0
             )
 
-    def delivered(self, seq: int) -> None:
-        """The event database holds this one redemption (pushed online after the fact)."""
-        with self.database.unit_of_work() as uow:
-            uow.session.execute(_DELIVERED, {"seq": seq, "at": self.clock.now()})
-            uow.commit()
-
     def setting(self, key: str) -> str:
         with self.database.unit_of_work() as uow:
             row = uow.session.get(BoothSetting, key)

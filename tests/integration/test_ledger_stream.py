@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from kiosk import audit
-from kiosk.audit import canonical_json
 from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
 from kiosk.models import Event, OutboxEntry, OutboxStatus
@@ -23,6 +22,7 @@ from sync import ledger as L
 from sync.ledger import ACCEPTED, REJECTED, Account, Ledger, Lot
 from sync.push import pending, push
 from tests.integration.test_ledger_race import ODD
+from tests.outbox_support import put_pending
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 CLOCK = FixedClock(NOW)
@@ -199,23 +199,10 @@ def _event_with_outbox(path: Path, entries: list[tuple[str, str, dict[str, Any]]
         event = Event(code="E1", name="e", event_date=DAY, created_at=NOW)
         uow.session.add(event)
         uow.session.flush()
-        seen: set[str] = set()
-        rows = []
-        for key, kind, payload in entries:
-            if key in seen:
-                continue
-            seen.add(key)
-            rows.append(
-                {
-                    "event_id": event.id,
-                    "idempotency_key": key,
-                    "kind": kind,
-                    "payload": canonical_json(payload),
-                    "created_at": NOW,
-                    "status": OutboxStatus.PENDING,
-                }
-            )
-        uow.session.execute(insert(OutboxEntry), rows)
+        first: dict[str, tuple[str, str, dict[str, Any]]] = {}
+        for entry in entries:
+            first.setdefault(entry[0], entry)
+        put_pending(uow.session, event.id, first.values(), NOW)
         uow.commit()
     return database
 

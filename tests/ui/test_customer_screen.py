@@ -720,4 +720,6 @@ def test_a_long_cart_and_many_slips_stay_on_the_screen(
     _settle()
     assert _content_fits(screen)
     assert not any(label.isHidden() for label in (*screen._slip_lines, *screen._chosen_lines))
-    assert all(label is None or label.isHidden() for label in screen._more_lines())
+    assert all(
+        label is None or label.isHidden() for label in (screen._chosen_more, screen._slips_more)
+    )

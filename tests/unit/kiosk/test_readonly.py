@@ -36,7 +36,7 @@ def test_reads_keep_the_prepared_statements_across_read_only_units_of_work(
     for _ in range(8):
         with pg_db.unit_of_work() as uow:
             assert uow.session.scalars(select(Event.code)).all()
-            assert readonly.only_read(uow.session)
+            assert readonly.ending(uow.session) is readonly.Ending.COMMIT
     # With a ROLLBACK after each read, psycopg would have deallocated it every time.
     assert _prepared(pg_db) >= 1
 
@@ -55,7 +55,7 @@ def test_a_read_whose_connection_is_lost_at_its_end_keeps_what_it_read(
         try:
             with database.unit_of_work() as uow:
                 codes = uow.session.scalars(select(Event.code)).all()
-                assert readonly.only_read(uow.session)
+                assert readonly.ending(uow.session) is readonly.Ending.COMMIT
                 cable.cut()
             assert codes
             cable.plug()
@@ -71,12 +71,12 @@ def test_what_may_have_written_is_still_rolled_back(pg_db: Database) -> None:
         name = uow.session.scalars(select(Event.name)).first()
     with pg_db.unit_of_work() as uow:  # a Core write that nothing in the session noted
         uow.session.connection().execute(update(Event).values(name="not saved"))
-        assert not readonly.only_read(uow.session)
+        assert readonly.ending(uow.session) is readonly.Ending.ROLLBACK
     with pg_db.unit_of_work() as uow:  # an ORM change never flushed
         event = uow.session.scalars(select(Event)).first()
         assert event is not None
         event.name = "not saved either"
-        assert not readonly.only_read(uow.session)
+        assert readonly.ending(uow.session) is readonly.Ending.ROLLBACK
     with pg_db.unit_of_work() as uow:
         assert uow.session.scalars(select(Event.name)).first() == name
 
@@ -85,26 +85,25 @@ def test_what_may_have_written_is_still_rolled_back(pg_db: Database) -> None:
 def test_only_plain_selects_count_as_reads(pg_db: Database) -> None:
     with pg_db.unit_of_work() as uow:
         uow.session.execute(select(Event.id)).all()
-        assert readonly.only_read(uow.session)
+        assert readonly.ending(uow.session) is readonly.Ending.COMMIT
         uow.session.execute(select(Event.id).with_for_update()).all()  # a locking read
-        assert not readonly.only_read(uow.session)
         assert readonly.ending(uow.session) is readonly.Ending.COMMIT_LOCKS
     with pg_db.unit_of_work() as uow:
         uow.session.execute(text("SELECT 1")).all()  # text: anything could be in it
-        assert not readonly.only_read(uow.session)
+        assert readonly.ending(uow.session) is readonly.Ending.ROLLBACK
     with pg_db.unit_of_work() as uow:
         uow.session.execute(select(Event.id)).all()
         readonly.mark_written(uow.session.connection())  # a COPY behind SQLAlchemy's back
-        assert not readonly.only_read(uow.session)
+        assert readonly.ending(uow.session) is readonly.Ending.ROLLBACK
     with pg_db.unit_of_work() as uow:  # marks end with their transaction
         uow.session.execute(select(Event.id)).all()
-        assert readonly.only_read(uow.session)
+        assert readonly.ending(uow.session) is readonly.Ending.COMMIT
 
 
 def test_sqlite_ends_every_block_as_before(sqlite_demo_db: Database) -> None:
     with sqlite_demo_db.unit_of_work() as uow:
         uow.session.execute(select(Event.id)).all()
-        assert not readonly.only_read(uow.session)
+        assert readonly.ending(uow.session) is readonly.Ending.ROLLBACK
 
 
 @pytest.mark.pg

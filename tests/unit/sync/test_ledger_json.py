@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from kiosk import audit
 from kiosk.clock import FixedClock
@@ -20,6 +20,7 @@ from kiosk.models import Event, OutboxEntry, OutboxStatus
 from kiosk.services.ledger_push import RUN, Refused, _runs, record_push
 from sync.ledger import Ledger, _canonical, _lots_json, _text_array
 from sync.push import pending, push
+from tests.outbox_support import put_pending
 
 CLOCK = FixedClock(datetime(2026, 11, 28, 11, 0, tzinfo=UTC))
 AWKWARD = ["", "1", "L2026-01", 'a"b', "a\\b", "a,b", "{x}", " x ", "NULL", "中文", "𫖯", "it's"]
@@ -110,20 +111,7 @@ def outbox(empty_url: str) -> Iterator[tuple[Database, list[int]]]:
         event = Event(code="E1", name="e", event_date=now.date(), created_at=now)
         uow.session.add(event)
         uow.session.flush()
-        uow.session.execute(
-            insert(OutboxEntry),
-            [
-                {
-                    "event_id": event.id,
-                    "idempotency_key": f"k{i}",
-                    "kind": "check_in",
-                    "payload": "{}",
-                    "created_at": now,
-                    "status": OutboxStatus.PENDING,
-                }
-                for i in range(4 * RUN)
-            ],
-        )
+        put_pending(uow.session, event.id, [(f"k{i}", "check_in", {}) for i in range(4 * RUN)], now)
         ids = list(uow.session.scalars(select(OutboxEntry.id).order_by(OutboxEntry.id)))
         uow.commit()
     yield database, ids

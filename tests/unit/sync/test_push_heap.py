@@ -10,15 +10,15 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from kiosk import audit
-from kiosk.audit import canonical_json
 from kiosk.clock import FixedClock
 from kiosk.db import Database
-from kiosk.models import Event, OutboxEntry, OutboxStatus
+from kiosk.models import Event
 from sync.ledger import ACCEPTED, Account, Outcome
 from sync.push import _heap_frozen, pending, push
+from tests.outbox_support import put_pending
 
 
 @pytest.fixture(autouse=True)
@@ -60,19 +60,14 @@ def test_the_push_applies_with_the_heap_frozen_and_gives_it_back(
     with audit.unaudited(), sqlite_demo_db.unit_of_work() as uow:  # test setup
         event = uow.session.scalars(select(Event)).first()
         assert event is not None
-        uow.session.execute(
-            insert(OutboxEntry),
+        put_pending(
+            uow.session,
+            event.id,
             [
-                {
-                    "event_id": event.id,
-                    "idempotency_key": f"check_in:heap-{i}",
-                    "kind": "check_in",
-                    "payload": canonical_json({"event": event.code, "customer_no": str(i)}),
-                    "created_at": event.created_at,
-                    "status": OutboxStatus.PENDING,
-                }
+                (f"check_in:heap-{i}", "check_in", {"event": event.code, "customer_no": str(i)})
                 for i in range(30)
             ],
+            event.created_at,
         )
         uow.commit()
     waiting = pending(sqlite_demo_db, sealed=False)

@@ -12,17 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 import sync.push as push_module
 from kiosk import audit
-from kiosk.audit import canonical_json
 from kiosk.clock import FixedClock
 from kiosk.db import Database, open_database
-from kiosk.models import Event, OutboxEntry, OutboxStatus
+from kiosk.models import Event, OutboxEntry
 from sync import ledger as L
 from sync.ledger import Account, Ledger
 from sync.push import pending, push
+from tests.outbox_support import put_pending
 
 CLOCK = FixedClock(datetime(2026, 11, 28, 11, 0, tzinfo=UTC))
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
@@ -37,7 +37,7 @@ def outbox(empty_url: str) -> Iterator[Database]:
         event = Event(code="E1", name="e", event_date=NOW.date(), created_at=NOW)
         uow.session.add(event)
         uow.session.flush()
-        rows = []
+        rows: list[tuple[str, str, dict[str, Any]]] = []
         for i in range(ENTRIES):
             number = f"62{i % CUSTOMERS:08d}"
             if i % 4 == 0:
@@ -53,17 +53,8 @@ def outbox(empty_url: str) -> Iterator[Database]:
                     "quantity": 1,
                     "points": 100,
                 }
-            rows.append(
-                {
-                    "event_id": event.id,
-                    "idempotency_key": f"{kind}:{i}",
-                    "kind": kind,
-                    "payload": canonical_json(payload),
-                    "created_at": NOW,
-                    "status": OutboxStatus.PENDING,
-                }
-            )
-        uow.session.execute(insert(OutboxEntry), rows)
+            rows.append((f"{kind}:{i}", kind, payload))
+        put_pending(uow.session, event.id, rows, NOW)
         uow.commit()
     yield database
     database.dispose()
