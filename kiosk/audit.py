@@ -519,8 +519,13 @@ def unaudited() -> Iterator[None]:
         _exempt.reset(token)
 
 
-def write_pending(session: Session) -> None:
+def write_pending(session: Session, *, bump: bool = False) -> int | None:
     """Chain and insert the records appended in this transaction (called before commit).
+
+    ``bump``: the caller bumps the change counter next (``kiosk.changes``, the last thing
+    before COMMIT); on PostgreSQL, with records to write, the append bumps it in the same
+    round trip (``kiosk_audit_append_bump``, migration 0022) and the counter's new value is
+    returned. None when the caller must still bump it itself.
 
     Every record of one transaction carries the digests of the whole transaction rather than
     a share split per entity: a check-in or a slip also writes journal, outbox and queue rows
@@ -540,7 +545,7 @@ def write_pending(session: Session) -> None:
                     "(kiosk.audit.append, or audit.unaudited() for bulk setup)"
                 )
         _clear(session)
-        return
+        return None
     session.info.pop(_PENDING, None)
     before, after = transaction_digests(session)
     for record in records:
@@ -550,9 +555,9 @@ def write_pending(session: Session) -> None:
     # of one transaction sit together in the chain and share its digests).
     records[0].rows = transaction_rows(session)
     if session.get_bind().dialect.name == "postgresql":
-        _append_on_server(session, records)
+        reached = _append_on_server(session, records, bump=bump)
         _clear(session)
-        return
+        return reached
     # SQLite: BEGIN IMMEDIATE already serialises appenders; read the head and chain here.
     prev = session.scalar(_head())
     for i, record in enumerate(records):
@@ -567,6 +572,7 @@ def write_pending(session: Session) -> None:
         if i < len(records) - 1:
             session.flush()
     _clear(session)
+    return None
 
 
 @functools.cache
@@ -576,11 +582,13 @@ def _head() -> Select[tuple[str]]:
     return select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
 
 
-# ``_append_on_server``'s statement, built once (its cache key with it).
-_APPEND = text("SELECT * FROM kiosk_audit_append(CAST(:records AS jsonb))")
+# ``_append_on_server``'s statements, built once (their cache keys with them): the append
+# alone, and the append with the change counter's bump after it.
+_APPEND = text("SELECT chained_prev, chained_hash FROM kiosk_audit_append(CAST(:records AS jsonb))")
+_APPEND_BUMP = text("SELECT * FROM kiosk_audit_append_bump(CAST(:records AS jsonb))")
 
 
-def _append_on_server(session: Session, records: list[AuditRecord]) -> None:
+def _append_on_server(session: Session, records: list[AuditRecord], *, bump: bool) -> int | None:
     """Chain and insert ``records`` in one round trip on PostgreSQL (issue #23).
 
     ``kiosk_audit_append`` (migration 0018) takes the chain's advisory lock, reads the head
@@ -589,7 +597,9 @@ def _append_on_server(session: Session, records: list[AuditRecord]) -> None:
     the change counter's bump and COMMIT, so the lock is held only for what the commit needs
     (the function, the bump, the COMMIT). The hashes it returns are checked against Python's
     own, so a server that hashed differently (another text encoding) fails the transaction
-    instead of writing a chain ``check`` would call edited.
+    instead of writing a chain ``check`` would call edited. With ``bump`` the change
+    counter is bumped by the same round trip, after the records (``write_pending``), and
+    its new value returned.
     """
     from kiosk.changes import wrote  # kiosk.changes imports this module
 
@@ -615,19 +625,21 @@ def _append_on_server(session: Session, records: list[AuditRecord]) -> None:
     # CPU on the station (issue #23); ``wrote`` below says what the ORM hook would have.
     chained = (
         session.connection()
-        .execute(_APPEND, {"records": json.dumps(rows, ensure_ascii=False)})
+        .execute(
+            _APPEND_BUMP if bump else _APPEND, {"records": json.dumps(rows, ensure_ascii=False)}
+        )
         .all()
     )
     # Each record's hash recomputed here from the predecessor the server chained it to, so a
     # server that hashed differently never writes a chain ``check`` would call edited.
     if len(chained) != len(records) or any(
-        _chain(prev, row["body"]) != hashed
-        for (prev, hashed), row in zip(chained, rows, strict=True)
+        _chain(found[0], row["body"]) != found[1] for found, row in zip(chained, rows, strict=True)
     ):
         raise RuntimeError("the event database chained the audit records differently")
     # A transaction whose only write is its audit record (a sign-in) still moves the change
     # counter, as the ORM insert of the record did.
     wrote(session)
+    return int(chained[0][2]) if bump else None
 
 
 def has_pending(session: Session) -> bool:

@@ -325,3 +325,98 @@ def test_the_notify_trigger_comes_and_goes_with_0018(pg_url: str) -> None:
     assert heard_after([]) == []
     open_database(pg_url).dispose()
     assert heard_after([]) == ["3"]
+
+
+# -- migration 0022 ------------------------------------------------------------------------------
+
+
+@pytest.mark.pg
+def test_the_audit_append_bumps_the_counter_last_in_the_same_round_trip(
+    pg_station_demo_url: str,
+) -> None:
+    """A check-in ends with one statement for its audit records and the counter's bump
+    (``kiosk_audit_append_bump``), the bump after the records: while another transaction
+    holds the counter row, the check-in waits holding the chain's lock with its records in,
+    so the counter is still the last lock it takes. Then it commits; the chain checks out and
+    the counter moved by one, to the value the station says its commit reached."""
+    import threading
+
+    from kiosk import audit
+    from kiosk.roundtrips import count
+
+    db = open_database(pg_station_demo_url)
+    try:
+        with db.unit_of_work() as uow:
+            customer = uow.session.scalar(
+                select(Customer.id).where(Customer.customer_no == "6200000044")
+            )
+        clock = FixedClock(MORNING)
+        staff = staff_session(db.unit_of_work(), "R001", clock=clock)
+        before = read_counter(db.engine)
+        admin_url = make_url(pg_station_demo_url).set(
+            drivername="postgresql", username="postgres", password=None
+        )
+        admin = admin_url.render_as_string(hide_password=False)
+        # ``looking`` in autocommit: pg_stat_activity is read once per transaction.
+        with psycopg.connect(admin) as holder, psycopg.connect(admin, autocommit=True) as looking:
+            holder.execute("UPDATE change_counter SET value = value WHERE id = 1")  # row locked
+            done: list[object] = []
+            mark = db.own_commits.mark()
+
+            def check_in() -> None:
+                with count(db.engine, keep_sql=True) as trips:
+                    done.append(reception.check_in(db.unit_of_work(), customer, staff, clock=clock))
+                done.append(trips)
+
+            worker = threading.Thread(target=check_in)
+            worker.start()
+            waiting = None
+            end = time.monotonic() + ARRIVES_WITHIN
+            while waiting is None and time.monotonic() < end:
+                waiting = looking.execute(
+                    "SELECT pid, query FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                ).fetchone()
+                time.sleep(0.01)
+            assert waiting is not None, "the check-in never waited for the counter row"
+            pid, query = waiting
+            assert "kiosk_audit_append_bump" in query
+            advisory = looking.execute(
+                "SELECT granted FROM pg_locks WHERE pid = %s AND locktype = 'advisory' "
+                "AND classid = 0 AND objid = 1635083369 AND objsubid = 1",  # the chain's key
+                (pid,),
+            ).fetchall()
+            assert advisory == [(True,)]  # the chain's lock held: the records went in first
+            holder.rollback()
+        worker.join(10)
+        assert not worker.is_alive()
+        result, trips = done
+        assert result.created  # type: ignore[attr-defined]
+        sql = trips.sql  # type: ignore[attr-defined]
+        assert sum("kiosk_audit_append_bump" in line for line in sql) == 1
+        assert not any("change_counter" in line for line in sql)
+        assert read_counter(db.engine) == before + 1
+        assert db.own_commits.since(mark) == [before + 1]
+        with db.unit_of_work() as uow:
+            assert audit.check(uow.session).intact
+    finally:
+        db.dispose()
+
+
+@pytest.mark.pg
+def test_the_append_with_the_bump_comes_and_goes_with_0022(pg_url: str) -> None:
+    from tests.unit.kiosk.test_migrations import _downgrade
+
+    def there() -> bool:
+        with psycopg.connect(pg_url) as connection:
+            found = connection.execute(
+                "SELECT to_regprocedure('kiosk_audit_append_bump(jsonb)') IS NOT NULL"
+            ).fetchone()
+        return bool(found and found[0])
+
+    open_database(pg_url).dispose()
+    assert there()
+    _downgrade(pg_url, "7e3a9c1d2b64")
+    assert not there()
+    open_database(pg_url).dispose()
+    assert there()
