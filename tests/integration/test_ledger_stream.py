@@ -250,3 +250,33 @@ def test_a_push_in_overlapping_batches_stores_what_a_sqlite_ledger_does(
     finally:
         to_pg.dispose()
         to_lite.dispose()
+
+
+def test_batches_applied_without_looking_their_keys_up_store_what_sqlite_does(
+    pg_url: str, tmp_path: Path, opened: list[Ledger], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a batch that met no stored key, the next is applied on PostgreSQL without
+    looking its keys up (``Ledger.apply``); one that meets a stored key after all is rolled
+    back and applied again with them looked up, and the batch after it looks its keys up
+    too. Answers and rows are those of a SQLite ledger, which always looks them up."""
+    pg = _ledger(pg_url, opened)
+    lite = _ledger(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", opened)
+    looked_up: list[bool] = []
+    real_read = L._read_batch_pg
+
+    def read(connection: Any, keys: list[str], customers: list[str]) -> Any:
+        looked_up.append(bool(keys))
+        return real_read(connection, keys, customers)
+
+    monkeypatch.setattr(L, "_read_batch_pg", read)
+    first, second = _first_batch(), _second_batch()  # the second repeats some of the first
+    fresh = [_issue(serial, serial % CUSTOMERS, 10) for serial in range(500, 540)]
+    later = [_issue(serial, serial % CUSTOMERS, 10) for serial in range(600, 640)]
+    batches = [first[:20], first[20:], second, fresh, later, first[::2] + later[::5]]
+    for batch in batches:
+        assert pg.apply(batch, DAY) == lite.apply(batch, DAY)
+    # first[:20]: looked up (nothing known yet); first[20:]: taken as new; second: taken as
+    # new, met stored keys, looked up; fresh: looked up after that; later: taken as new;
+    # the last: taken as new, then looked up.
+    assert looked_up == [True, False, False, True, True, False, False, True]
+    assert _stored(pg) == _stored(lite)

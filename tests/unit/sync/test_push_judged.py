@@ -84,6 +84,7 @@ def _spied(monkeypatch: pytest.MonkeyPatch, fail_batch: int | None = None) -> li
         entries: Any,
         today: date | None,
         judged: Callable[[], None] | None = None,
+        **kwargs: Any,
     ) -> Any:
         applied[0] += 1
         number = applied[0]
@@ -95,7 +96,7 @@ def _spied(monkeypatch: pytest.MonkeyPatch, fail_batch: int | None = None) -> li
             if number == fail_batch:
                 raise RuntimeError("the ledger's server went away")
 
-        return real_apply_once(self, entries, today, said)
+        return real_apply_once(self, entries, today, said, **kwargs)
 
     real_read = push_module._pending_batch
     real_record = push_module.record_push
