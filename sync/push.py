@@ -217,9 +217,13 @@ def _push(
     """Batches go to the ledger one at a time and in order, but the ledger's work on one
     overlaps the kiosk's on its neighbours: while the ledger applies batch N (in a worker
     thread, waiting on the ledger's server most of the time), this thread records the answers
-    to batch N-1 and reads batch N+1 (the next pending entries after N's last id), once the
-    reference ledger has judged N (``_send``: not while it judges, which needs the same
-    interpreter). Each batch is still marked from its own answer in one transaction after
+    to batch N-1 as soon as N is sent, and reads batch N+1 (the next pending entries after
+    N's last id) once the reference ledger has judged N (``_send``: not while it judges,
+    which needs the same interpreter). Recording waits for nothing: it is the event
+    database's work (its UPDATE and its COMMIT's wait for the disk, the interpreter free
+    meanwhile), and left until N was judged it made this thread's work after the judging
+    outlast the ledger's server. Each batch is still marked from its own answer in one
+    transaction after
     the ledger committed it; a push stopped anywhere leaves at most the batch in flight
     applied and unmarked, as a push cut off after the ledger committed always could, and the
     next push is answered from the ledger's keys. An entry committed to a PostgreSQL event
@@ -251,7 +255,6 @@ def _push(
                 in_flight = None
                 if next_entries:
                     in_flight, judged = _send(worker, ledger, next_entries)
-                    judged.wait()
                 marked, refused = _answered(rows, outcomes)
                 record_push(database.unit_of_work(), marked, refused, clock=clock)
                 sent += len(rows)
@@ -276,14 +279,15 @@ def _send(
     """Give the ledger a batch; the answer to come, and an event set once this thread's own
     work no longer slows the ledger's.
 
-    The kiosk's work between two answers (reading and decoding the next batch, marking the
-    last one: 30 to 45 ms of Python a batch) and the reference ledger's judging of a batch
-    share one interpreter. Done while the ledger judges, it took the interpreter from it and
-    lengthened the batch by as much, so the overlap gained nothing. The reference ledger says
-    when the batch is judged (``Ledger.apply``'s ``judged``): from then on its thread waits
-    for its server (the rest of the COPY, the lots, accounts and slips, the COMMIT, some 60
-    ms), and this thread's work fits in that wait. Any other ledger (HTTPS, or an ``apply``
-    wrapped by a test) is not waited for; nor is a batch that ended, even by an error."""
+    The kiosk's reading and decoding of the next batch (Python, some 20 ms a batch) and the
+    reference ledger's judging of a batch share one interpreter. Done while the ledger
+    judges, it took the interpreter from it and lengthened the batch by as much, so the
+    overlap gained nothing. The reference ledger says when the batch is judged
+    (``Ledger.apply``'s ``judged``): from then on its thread waits for its server (the rest
+    of the COPY, the lots, accounts and slips, the COMMIT, some 50 ms), and that work fits
+    in the wait. (Marking the last batch does not wait: it is mostly SQLite's work, which
+    leaves the interpreter free.) Any other ledger (HTTPS, or an ``apply`` wrapped by a
+    test) is not waited for; nor is a batch that ended, even by an error."""
     judged = threading.Event()
     if getattr(ledger.apply, "__func__", None) is Ledger.apply:
         future = worker.submit(ledger.apply, entries, judged=judged.set)

@@ -1,8 +1,9 @@
-"""The push reads its next batch and marks its last one only once the reference ledger has
-judged the batch in flight (``sync.push._send``, ``Ledger.apply``'s ``judged``): the two share
-one interpreter, and the kiosk's work done while the ledger judged only lengthened the batch.
-What is sent, stored and marked is the same; a batch whose ledger transaction fails after it
-was judged stores nothing and stays pending."""
+"""The push reads its next batch only once the reference ledger has judged the batch in
+flight (``sync.push._send``, ``Ledger.apply``'s ``judged``): the two share one interpreter,
+and the kiosk's reading done while the ledger judged only lengthened the batch. It marks
+the last batch as soon as the next is sent (the marking is the event database's work). What
+is sent, stored and marked is the same; a batch whose ledger transaction fails after it was
+judged stores nothing and stays pending."""
 
 from __future__ import annotations
 
@@ -120,7 +121,7 @@ def _ids(database: Database) -> list[int]:
         return list(uow.session.scalars(select(OutboxEntry.id).order_by(OutboxEntry.id)))
 
 
-def test_the_kiosk_reads_and_marks_once_the_batch_in_flight_is_judged(
+def test_the_kiosk_reads_once_the_batch_in_flight_is_judged_and_marks_once_the_next_is_sent(
     outbox: Database, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = _spied(monkeypatch)
@@ -137,12 +138,16 @@ def test_the_kiosk_reads_and_marks_once_the_batch_in_flight_is_judged(
     assert reads[0] < judged[0]
     for n, at in enumerate(reads[1:]):
         assert judged[n] < at, log
-    # Batch N is marked from its own answer once batch N+1 is judged (the last one after its
-    # own answer), each exactly once and in order.
+    # Batch N is marked from its own answer once batch N+1 is read and sent, before the
+    # batch after that is read; each exactly once and in order.
     marks = [(i, event[1]) for i, event in enumerate(log) if event[0] == "marked"]
     assert [marked for _i, marked in marks] == batches
-    for n, (at, _marked) in enumerate(marks[:-1]):
-        assert judged[n + 1] < at, log
+    for n, (at, _marked) in enumerate(marks):
+        assert judged[n] < at, log
+        if n + 1 < len(reads):
+            assert reads[n + 1] < at, log
+        if n + 2 < len(reads):
+            assert at < reads[n + 2], log
     with ledger.engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(L.entry)) == ENTRIES
     # Pushed again: nothing pending, nothing sent, nothing stored twice.
@@ -157,8 +162,8 @@ def test_a_batch_that_fails_after_it_was_judged_stores_nothing_and_stays_pending
     with pytest.raises(RuntimeError):
         push(outbox, ledger, batch_size=7, clock=CLOCK)
     ids = _ids(outbox)
-    # The first batch was answered and marked (its marking waited for the second to end);
-    # the second stored nothing and is pending with everything after it.
+    # The first batch was answered and marked (once the second was sent); the second stored
+    # nothing and is pending with everything after it.
     assert [event[1] for event in log if event[0] == "marked"] == [ids[:7]]
     assert pending(outbox) == ENTRIES - 7
     with ledger.engine.connect() as connection:
