@@ -767,7 +767,7 @@ class Ledger:
             moved_accounts: set[str] = set()
             outcomes: dict[str, Outcome] = {}
             # The entries go to the ledger's server while the rest are judged (_copy_in).
-            with _copy_in(connection, entry, _ENTRY_COLUMNS, pg) as send:
+            with _copy_in(connection, entry, _ENTRY_COLUMNS, pg, _entry_copy_text) as send:
                 for key, kind, payload in fresh:
                     if key in outcomes:  # the same key twice in one batch
                         continue
@@ -1213,6 +1213,62 @@ def _copy_text(rows: Sequence[Sequence[Any]]) -> str:
     )
 
 
+def _entry_copy_text(rows: Sequence[Sequence[Any]]) -> str:
+    """``_copy_text(rows)`` for rows of ``ledger_entry`` as ``Ledger.apply`` builds them
+    (``_ENTRY_COLUMNS``: key, kind, customer, points, status, reason, payload text, the
+    batch's time), exactly that text in under half its time: one formatted line per row
+    instead of every value looked up in a memo and the columns turned back into rows (2 ms
+    a chunk of 1,000 on a busy host, 0.2 s of a 100,000-entry push, while the entries were
+    judged). Taken only when every row has the types ``apply`` gives them (text; None or
+    text for the customer and the reason; an integer; one aware time) and no value needs
+    escaping: the text's backslashes are exactly those of its ``\\N`` (one per None), and
+    its tabs, newlines, carriage returns and NULs those of the separators; otherwise
+    ``_copy_text`` writes it."""
+    if not rows:
+        return ""
+    columns = list(zip(*rows, strict=True))
+    if len(columns) != len(_ENTRY_COLUMNS):
+        return _copy_text(rows)
+    at = columns[7][0]
+    if (
+        any(set(map(type, columns[i])) - _ENTRY_TYPES[i] for i in range(7))
+        or at.__class__ is not datetime
+        or at.tzinfo is None
+        or columns[7].count(at) != len(rows)  # the same object: tuple.count tries identity
+    ):
+        return _copy_text(rows)
+    when = at.isoformat()
+    text = "".join(
+        [
+            f"{k}\t{kind}\t{_NULL if c is None else c}\t{p}\t{s}\t{_NULL if r is None else r}"
+            f"\t{t}\t{when}\n"
+            for k, kind, c, p, s, r, t, _at in rows
+        ]
+    )
+    if (
+        text.count("\\") == columns[2].count(None) + columns[5].count(None)
+        and "\r" not in text
+        and "\x00" not in text
+        and text.count("\n") == len(rows)
+        and text.count("\t") == len(rows) * 7
+    ):
+        return text
+    return _copy_text(rows)
+
+
+_NULL = "\\N"
+# The types ``_entry_copy_text`` writes itself, column by column (the time is checked apart).
+_ENTRY_TYPES: tuple[set[type], ...] = (
+    {str},
+    {str},
+    {str, type(None)},
+    {int},
+    {str},
+    {str, type(None)},
+    {str},
+)
+
+
 def _copy_value(value: Any) -> str:
     """A value as COPY reads it: text as it is, integers as digits, times as aware ISO
     text."""
@@ -1369,14 +1425,19 @@ _STREAM_ROWS = 1000  # entries judged between two writes to the batch's COPY
 
 @contextmanager
 def _copy_in(
-    connection: Any, table: Table, columns: Sequence[str], pg: bool
+    connection: Any,
+    table: Table,
+    columns: Sequence[str],
+    pg: bool,
+    text: Callable[[Sequence[Sequence[Any]]], str] = _copy_text,
 ) -> Iterator[Callable[[list[tuple[Any, ...]]], None]]:
     """A ``send(rows)`` that writes rows (values in ``columns`` order) into ``table`` within
     the block. On PostgreSQL one text COPY open for the whole block, each ``send`` written to
     it at once: the server inserts and indexes those rows on its own core while this thread
     judges the next ones (a batch's 5,000 entries took the server some 20 ms after the last
     was judged). Nothing else may use the connection inside the block. Elsewhere each
-    ``send`` is ``_insert``'s."""
+    ``send`` is ``_insert``'s. ``text`` writes the rows' COPY text (``_copy_text``, or a
+    faster one that writes the same for the rows it is given)."""
     if not pg:
         yield lambda rows: _insert(connection, table, columns, rows, pg)
         return
@@ -1391,7 +1452,7 @@ def _copy_in(
 
         def send(rows: list[tuple[Any, ...]]) -> None:
             if rows:
-                copy.write(_copy_text(rows))
+                copy.write(text(rows))
 
         yield send
 

@@ -214,3 +214,41 @@ def test_copy_text_escapes_only_when_it_must() -> None:
     with pytest.raises(TypeError):
         L._copy_text([(1.5,)])
     assert L._copy_text([]) == ""
+
+
+def test_entry_copy_text_writes_what_copy_text_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``_entry_copy_text`` (the entries' COPY in ``Ledger.apply``) writes exactly
+    ``_copy_text``'s text: itself for plain rows, through ``_copy_text`` for any row it does
+    not know how to write or whose values need escaping."""
+    payload = '{"customer_no": "6200000001", "event": "E1", "points": 5}'
+    plain = [
+        ("slip_issued:1", "slip_issued", "6200000001", -5, ACCEPTED, None, payload, NOW),
+        ("check_in:1", "check_in", None, 0, ACCEPTED, None, "{}", NOW),
+        ("slip_issued:2", "slip_issued", "6200000002", 0, REJECTED, "insufficient", payload, NOW),
+    ]
+    expected = L._copy_text(plain)
+    used: list[int] = []
+    real = L._copy_text
+
+    def counted(rows: Any) -> str:
+        used.append(len(rows))
+        return real(rows)
+
+    monkeypatch.setattr(L, "_copy_text", counted)
+    assert L._entry_copy_text(plain) == expected and used == []  # written by itself
+    assert L._entry_copy_text([]) == ""
+    row = plain[0]
+    variants = [
+        *[(*row[:i], odd, *row[i + 1 :]) for i in (0, 1, 2, 4, 5, 6) for odd in ODD],
+        (*row[:2], 7, *row[3:]),  # a customer number that is not text
+        (*row[:3], -5, *row[4:7], datetime(2026, 11, 28, 8, 0, tzinfo=UTC)),  # another time
+        (*row[:6], "a\x00b", *row[7:]),
+    ]
+    for variant in variants:
+        rows = [*plain, variant]
+        assert L._entry_copy_text(rows) == real(rows), variant
+    for bad in ((*row[:2], True, *row[3:]), (*row[:3], 1.5, *row[4:])):
+        with pytest.raises(TypeError):
+            L._entry_copy_text([*plain, bad])
+    with pytest.raises(ValueError):  # a naive time, as _copy_text refuses it
+        L._entry_copy_text([(*row[:7], datetime(2026, 1, 1))])
