@@ -20,7 +20,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterator
@@ -167,35 +166,8 @@ def push(
     says how many were held. They touch KYC fields only, which no other entry does, so
     sending the rest first changes nothing the ledger decides. Raises ``SyncBusy`` when
     another push from this database is running."""
-    with sync_lock(database), _heap_frozen(), _quick_handoffs():
+    with sync_lock(database), _heap_frozen():
         return _push(database, ledger, batch_size, progress, max_batches, clock, opener)
-
-
-# The interpreter's switch interval while a push runs (``_quick_handoffs``), in seconds.
-HANDOFF = 0.0002
-
-
-@contextmanager
-def _quick_handoffs() -> Iterator[None]:
-    """Let a thread waiting for the interpreter have it sooner while the push runs
-    (``sys.setswitchinterval``: 0.2 ms instead of Python's 5 ms), and put the interval back
-    after.
-
-    The ledger's thread waits for its server a few times a batch (the reads, the end of the
-    entries' COPY, the lots and accounts, the slips, the COMMIT), and each time its answer
-    arrives it needs the interpreter back, which this thread holds while it decodes the next
-    batch or builds its rows: Python hands it over only after the waiting thread has waited
-    the whole interval. In the 100,000-entry push that wait was up to 5 ms a round trip on
-    the critical path; at 0.2 ms, 8 of 11 interleaved rounds were faster (medians 5.09 ->
-    4.66 s and 4.91 -> 4.61 s on a host busy with others' tests), the kiosk's CPU no higher.
-    A process-wide setting, like the collector's (``_heap_frozen``): the push is its own
-    process in the app and on the command line."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(min(before, HANDOFF))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
 
 
 @contextmanager
