@@ -4,13 +4,13 @@ The demo event is generated once per session into a template file and copied for
 that needs it, because generating it is the slowest thing most tests would do. scrypt runs at
 a low work factor in the test process (see PRODUCTION_WORK_FACTORS below).
 
-``KIOSK_TEST_WORKERS=auto bash scripts/test.sh`` runs the suite in several processes
-(pytest-xdist, ``-n auto --dist loadgroup``). Each worker has its own session: its own demo
-template and temporary folders, its own PostgreSQL databases and roles (every name carries a
-random part). The tests that start many processes at once (the concurrency and soak tests)
-and the ones that bound how long something takes on the LAN are marked
-``xdist_group("timing")``: one worker runs them one after another, so none of them shares
-the machine with another of them (the other worker still runs alongside).
+``bash scripts/test.sh`` runs the suite in two processes (pytest-xdist, ``-n 2 --dist
+loadgroup``; ``KIOSK_TEST_WORKERS`` sets another number, 0 for one process). Each worker has
+its own session: its own demo template and temporary folders, its own PostgreSQL databases
+and roles (every name carries a random part). The tests that start many processes at once
+(the concurrency and soak tests) and the ones that bound how long something takes on the LAN
+are marked ``xdist_group("timing")``: one worker runs them one after another, so none of
+them shares the machine with another of them (the other worker still runs alongside).
 """
 
 from __future__ import annotations
