@@ -712,11 +712,11 @@ class Ledger:
             pg = connection.dialect.name == "postgresql"
             if pg:
                 # What the batch must know before judging, in one round trip: the slips its
-                # voids, releases and redemptions name first (rare; their accounts are locked
-                # too), then the known keys, the locks and the lots pipelined. The accounts of
-                # every entry are locked, known or not: deciding which are fresh first would
-                # cost a round trip of its own, and a known entry's account is locked
-                # needlessly only on a push run again.
+                # voids, releases and redemptions name first, locked (``_read_slips``; their
+                # accounts are locked too), then the known keys, the locks and the lots
+                # pipelined. The accounts of every entry are locked, known or not: deciding
+                # which are fresh first would cost a round trip of its own, and a known
+                # entry's account is locked needlessly only on a push run again.
                 slips = _read_slips(connection, _slip_keys(entries))
                 known_rows, locked_rows, lot_rows = _read_batch_pg(
                     connection,
@@ -1320,11 +1320,23 @@ def _read_slips(
 ) -> dict[tuple[str, int], dict[str, Any]]:
     """The slips a batch's voids, releases and redemptions name, by (event, serial): a few
     statements of (event, serial) IN pairs, not one per slip (a push after the booths'
-    redemptions names tens of thousands)."""
+    redemptions names tens of thousands).
+
+    Locked (PostgreSQL; SQLite runs one writer at a time), in (event, serial) order, the
+    first locks a batch takes and before its accounts': two pushes at once, one voiding a
+    slip and the other redeeming it, would otherwise both read it as issued, and the second,
+    once the first let go of the customer's account, would redeem a slip already voided and
+    its points given back. Locked, the second reads the slip as the first left it. Every
+    batch takes its slips' locks before its accounts', each in one order, so two cannot
+    wait for each other."""
     found: dict[tuple[str, int], dict[str, Any]] = {}
+    keys = sorted(keys)
     for start in range(0, len(keys), 500):
         for row in connection.execute(
-            select(slip).where(tuple_(slip.c.event, slip.c.serial).in_(keys[start : start + 500]))
+            select(slip)
+            .where(tuple_(slip.c.event, slip.c.serial).in_(keys[start : start + 500]))
+            .order_by(slip.c.event, slip.c.serial)
+            .with_for_update()
         ):
             found[(row.event, int(row.serial))] = dict(row._mapping)
     return found

@@ -252,3 +252,70 @@ def test_entry_copy_text_writes_what_copy_text_does(monkeypatch: pytest.MonkeyPa
             L._entry_copy_text([*plain, bad])
     with pytest.raises(ValueError):  # a naive time, as _copy_text refuses it
         L._entry_copy_text([(*row[:7], datetime(2026, 1, 1))])
+
+
+def test_a_slip_voided_and_redeemed_at_once_is_given_back_or_redeemed_not_both(
+    pg_url: str, opened: list[Ledger]
+) -> None:
+    """Two pushes at once: one voids a slip (its points go back to the customer), the other
+    redeems it. The void has judged the slip issued and holds its transaction open; the
+    redemption must then wait, and once the void commits read the slip as voided and be
+    refused, not redeem a slip whose points were given back."""
+    first = Ledger.open(pg_url, create=True)
+    opened.append(first)
+    second = Ledger.open(pg_url)
+    opened.append(second)
+    first.upsert_accounts(
+        [Account("6200000001", "客户", "B01", "standard", 5000, "active", {}, NOW)]
+    )
+    issued = {
+        "event": "E1",
+        "customer_no": "6200000001",
+        "serial": 1,
+        "merchant": "M01",
+        "offer": "O1",
+        "quantity": 1,
+        "points": 2000,
+    }
+    assert first.apply([("slip_issued:1", "slip_issued", issued)])[0].status == ACCEPTED
+    database = pg_url.rsplit("/", 1)[1]
+    judged, go_on = threading.Event(), threading.Event()
+    answers: dict[str, list[Outcome]] = {}
+    errors: list[BaseException] = []
+
+    def hold() -> None:  # the void has judged the slip: keep its transaction open a moment
+        judged.set()
+        assert go_on.wait(30)
+
+    def run(name: str, ledger: Ledger, entry: tuple[str, str, dict[str, Any]], **kw: Any) -> None:
+        try:
+            answers[name] = ledger.apply([entry], **kw)
+        except BaseException as error:  # the test reports it below
+            errors.append(error)
+
+    void = ("slip_voided:1", "slip_voided", {"event": "E1", "serial": 1})
+    redeem = ("slip_redeemed:1", "slip_redeemed", {"event": "E1", "serial": 1, "merchant": "M01"})
+    voiding = threading.Thread(target=run, args=("void", first, void), kwargs={"judged": hold})
+    voiding.start()
+    assert judged.wait(30), errors
+    redeeming = threading.Thread(target=run, args=("redeem", second, redeem))
+    redeeming.start()
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        deadline = time.monotonic() + 30
+        while _waiting_on_locks(admin, database) < 1:
+            assert time.monotonic() < deadline, "the redemption never waited for the void"
+            assert not errors, errors
+            time.sleep(0.02)
+    go_on.set()
+    voiding.join(60)
+    redeeming.join(60)
+    assert not errors, errors
+    assert answers["void"][0].status == ACCEPTED
+    assert (answers["redeem"][0].status, answers["redeem"][0].reason) == (
+        REJECTED,
+        "slip is voided",
+    )
+    with first.engine.connect() as connection:
+        assert connection.execute(select(L.slip.c.status)).scalars().all() == ["voided"]
+    totals = first.totals()
+    assert totals["balance"] == 5000  # the 2,000 given back, nothing spent
