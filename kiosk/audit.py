@@ -591,15 +591,15 @@ _APPEND_BUMP = text("SELECT * FROM kiosk_audit_append_bump(CAST(:records AS json
 def _append_on_server(session: Session, records: list[AuditRecord], *, bump: bool) -> int | None:
     """Chain and insert ``records`` in one round trip on PostgreSQL (issue #23).
 
-    ``kiosk_audit_append`` (migration 0018) takes the chain's advisory lock, reads the head
-    and inserts the records chained after it, oldest first: three round trips before, each
-    ~2 ms on the venue LAN, and the lock held across them. It is the last statement before
-    the change counter's bump and COMMIT, so the lock is held only for what the commit needs
-    (the function, the bump, the COMMIT). The hashes it returns are checked against Python's
-    own, so a server that hashed differently (another text encoding) fails the transaction
-    instead of writing a chain ``check`` would call edited. With ``bump`` the change
-    counter is bumped by the same round trip, after the records (``write_pending``), and
-    its new value returned.
+    ``kiosk_audit_append`` (migration 0019) takes the chain's advisory lock, reads the head and
+    inserts the records chained after it, oldest first: three round trips before, each ~2 ms on
+    the venue LAN, and the lock held across them. It is the last statement before COMMIT but for
+    the change counter's bump, which ``kiosk_audit_append_bump`` (migration 0022) makes in the
+    same statement, so the lock is held only for what the commit needs. The hashes it returns
+    are checked against Python's own, so a server that hashed differently (another text
+    encoding) fails the transaction instead of writing a chain ``check`` would call edited. With
+    ``bump`` the change counter is bumped that way and its new value returned
+    (``write_pending``).
     """
     from kiosk.changes import wrote  # kiosk.changes imports this module
 

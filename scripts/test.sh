@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Set up, then run the whole test suite (Qt offscreen). Extra arguments go to pytest.
 # The suite runs in two processes (pytest-xdist; tests marked xdist_group run on one worker,
-# one after another): about 22 minutes instead of 40 on a two-core machine, green twice in a
-# row while other work shared the machine. KIOSK_TEST_WORKERS=0 runs it in one process,
+# one after another): about 15 minutes instead of 40 on a quiet two-core machine (22 while
+# other work shared it). KIOSK_TEST_WORKERS=0 runs it in one process,
 # KIOSK_TEST_WORKERS=auto in one per core (tests/conftest.py).
 # PostgreSQL tests use postgresql://postgres@127.0.0.1:5432/test (KIOSK_TEST_PG overrides) and
 # skip with the reason when it is not reachable, unless KIOSK_REQUIRE_PG=1.

@@ -1166,6 +1166,9 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 _COPY_KINDS = {str, int, datetime, type(None)}
 
 
+_NULL = "\\N"  # COPY's text format: NULL
+
+
 def _copy_text(rows: Sequence[Sequence[Any]]) -> str:
     """``rows`` as the body of a ``COPY … FROM STDIN`` in text format: tab-separated values,
     one row a line, ``\\N`` for None, times as ISO text (aware: the columns are
@@ -1205,9 +1208,9 @@ def _copy_text(rows: Sequence[Sequence[Any]]) -> str:
         and text.count("\t") == len(rows) * (len(columns) - 1)
         and text.count("\x00") == nones
     ):
-        return text.replace("\x00", "\\N")
+        return text.replace("\x00", _NULL)
     return "".join(
-        "\t".join("\\N" if v is None else _copy_value(v).translate(_COPY_ESCAPES) for v in row)
+        "\t".join(_NULL if v is None else _copy_value(v).translate(_COPY_ESCAPES) for v in row)
         + "\n"
         for row in rows
     )
@@ -1256,7 +1259,6 @@ def _entry_copy_text(rows: Sequence[Sequence[Any]]) -> str:
     return _copy_text(rows)
 
 
-_NULL = "\\N"
 # The types ``_entry_copy_text`` writes itself, column by column (the time is checked apart).
 _ENTRY_TYPES: tuple[set[type], ...] = (
     {str},

@@ -217,19 +217,17 @@ def _push(
     """Batches go to the ledger one at a time and in order, but the ledger's work on one
     overlaps the kiosk's on its neighbours: while the ledger applies batch N (in a worker
     thread, waiting on the ledger's server most of the time), this thread records the answers
-    to batch N-1 as soon as N is sent, and reads batch N+1 (the next pending entries after
-    N's last id) once the reference ledger has judged N (``_send``: not while it judges,
-    which needs the same interpreter). Recording waits for nothing: it is the event
-    database's work (its UPDATE and its COMMIT's wait for the disk, the interpreter free
-    meanwhile), and left until N was judged it made this thread's work after the judging
-    outlast the ledger's server. Each batch is still marked from its own answer in one
-    transaction after
-    the ledger committed it; a push stopped anywhere leaves at most the batch in flight
-    applied and unmarked, as a push cut off after the ledger committed always could, and the
-    next push is answered from the ledger's keys. An entry committed to a PostgreSQL event
-    database with an id below a batch already read (a transaction that took its id earlier
-    and committed later) stays pending for the next push, which reads from the start
-    again."""
+    to batch N-1 as soon as N is sent, and reads batch N+1 (the next pending entries after N's
+    last id) once the reference ledger has judged N (``_send``: not while it judges, which needs
+    the same interpreter). Recording waits for nothing: it is the event database's work (its
+    UPDATE and its COMMIT's wait for the disk, the interpreter free meanwhile), and left until N
+    was judged it made this thread's work after the judging outlast the ledger's server. Each
+    batch is still marked from its own answer in one transaction after the ledger committed it;
+    a push stopped anywhere leaves at most the batch in flight applied and unmarked, as a push
+    cut off after the ledger committed always could, and the next push is answered from the
+    ledger's keys. An entry committed to a PostgreSQL event database with an id below a batch
+    already read (a transaction that took its id earlier and committed later) stays pending for
+    the next push, which reads from the start again."""
     # The count is for progress only: read only with a progress callback, and once the
     # first batch is on its way (before, it was time nothing overlapped).
     total = 0
