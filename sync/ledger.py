@@ -30,8 +30,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives import serialization
@@ -188,8 +189,11 @@ class LedgerError(KioskError):
     """The ledger cannot be reached or is not a ledger; one sentence says which."""
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
+    """The ledger's answer to one entry. A named tuple, not a frozen dataclass: a push makes
+    one per entry in the judging loop, and a frozen dataclass's ``__init__`` (one
+    ``object.__setattr__`` per field) took three times as long."""
+
     key: str
     status: str  # accepted / rejected
     reason: str = ""
@@ -224,8 +228,11 @@ class Account:
 
 
 def _payload_encoder() -> Callable[[Any], str]:
-    """``json.dumps(payload, sort_keys=True, ensure_ascii=False)``: how the ledger stores a
-    payload, one per entry (100,000 in a busy day's push).
+    """``kiosk.audit.canonical_json``: ``json.dumps(payload, sort_keys=True,
+    ensure_ascii=False, separators=(",", ":"))``, how the ledger stores a payload, one per
+    entry (100,000 in a busy day's push). The same text the kiosk's outbox holds, so a push
+    from the same process hands the outbox's text over as it is (``Ledger.apply``'s
+    ``texts``) and what is stored does not depend on the way the entry came.
 
     ``JSONEncoder.encode`` builds a new C encoder (and a float formatter closure) on every
     call, which cost a push about as much as the encoding itself. The C encoder it builds is
@@ -234,7 +241,7 @@ def _payload_encoder() -> Callable[[Any], str]:
     for a sample with every kind of value, and otherwise (another Python, no C speedups) the
     plain ``encode`` is. No circular-reference markers: a payload is decoded JSON, which
     cannot be circular (one that was would end in RecursionError instead of ValueError)."""
-    plain = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
+    plain = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
     try:
         from json.encoder import c_make_encoder, encode_basestring
 
@@ -242,7 +249,7 @@ def _payload_encoder() -> Callable[[Any], str]:
             raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
         iterencode = c_make_encoder(
-            None, default, encode_basestring, None, ": ", ", ", True, False, True
+            None, default, encode_basestring, None, ":", ",", True, False, True
         )
 
         def fast(value: Any) -> str:
@@ -649,6 +656,7 @@ class Ledger:
         today: date | None = None,
         *,
         judged: Callable[[], None] | None = None,
+        texts: Sequence[str | None] | None = None,
     ) -> list[Outcome]:
         """Apply (idempotency key, kind, payload) entries in order, in one transaction.
 
@@ -664,11 +672,19 @@ class Ledger:
         outcome and neither push fails. A deadlock between two such pushes (keys of entries
         without an account, written in different interleavings) is retried the same way.
 
-        ``judged`` is called (in this thread, once per attempt) when every entry is judged
-        and what is left is the server's: the rest of the entries' COPY, the lots, accounts
-        and slips, the COMMIT. A push in the same process (``sync.push``) does its own work
-        then, while this thread mostly waits for the server, instead of taking the
-        interpreter from the judging. It changes nothing the batch does.
+        ``judged`` is called (in this thread) when every entry is judged and what is left is
+        the server's: the rest of the entries' COPY, the lots, accounts and slips, the
+        COMMIT; on PostgreSQL also before the batch's keys are looked up (a push run again,
+        whose entries are nearly all known: the lookup is then most of the batch, and the
+        server's). A push in the same process (``sync.push``) does its own work then, while
+        this thread mostly waits for the server, instead of taking the interpreter from the
+        judging. It changes nothing the batch does.
+
+        ``texts`` (one per entry, or None where not known) are the payloads as
+        ``kiosk.audit.canonical_json`` wrote them: stored as they are, not encoded again. A
+        push in the same process (``sync.push``) hands over its outbox's texts, which the
+        payloads were decoded from; encoding them again was a third of judging a batch. The
+        stored text is the same either way (``_canonical`` writes canonical JSON too).
 
         On PostgreSQL, once a batch met none of its keys already stored, the next one is
         applied without looking its keys up first (a push's batches are nearly always all
@@ -682,7 +698,7 @@ class Ledger:
         attempt = 0
         while True:
             try:
-                return self._apply_once(entries, today, judged, look_up=look_up)
+                return self._apply_once(entries, today, judged, look_up=look_up, texts=texts)
             except Exception as error:
                 if not _raced(error):
                     raise
@@ -701,6 +717,7 @@ class Ledger:
         judged: Callable[[], None] | None = None,
         *,
         look_up: bool = True,
+        texts: Sequence[str | None] | None = None,
     ) -> list[Outcome]:
         """One attempt of ``apply``, in one transaction. ``look_up=False`` (PostgreSQL only):
         the batch's keys are taken as new without reading them (``apply``); one that is not
@@ -708,6 +725,17 @@ class Ledger:
         now = datetime.now(UTC)
         fallback_day = today or ledger_today()
         keys = [key for key, _kind, _payload in entries]
+        # Each entry with its payload's text (None: encoded here when stored).
+        if texts is not None and len(texts) != len(entries):
+            raise ValueError(f"{len(texts)} payload texts for {len(entries)} entries")
+        texted = [
+            (key, kind, payload, text)
+            for (key, kind, payload), text in zip(
+                entries,
+                texts or repeat(None),
+                strict=False,  # length checked above
+            )
+        ]
         with self.engine.begin() as connection, self._said(connection):
             pg = connection.dialect.name == "postgresql"
             if pg:
@@ -718,6 +746,8 @@ class Ledger:
                 # which are fresh first would cost a round trip of its own, and a known
                 # entry's account is locked needlessly only on a push run again.
                 slips = _read_slips(connection, _slip_keys(entries))
+                if look_up and judged is not None:
+                    judged()  # the keys' lookup is the server's; most are known on a re-push
                 known_rows, locked_rows, lot_rows = _read_batch_pg(
                     connection,
                     keys if look_up else [],
@@ -731,7 +761,7 @@ class Ledger:
                 }
                 if look_up:
                     self._fresh = not known
-                fresh = [e for e in entries if e[0] not in known] if known else list(entries)
+                fresh = [e for e in texted if e[0] not in known] if known else texted
                 locked = set(locked_rows)
                 lots = _group_lots(row for row in lot_rows if row[0] in locked)
             else:
@@ -739,11 +769,11 @@ class Ledger:
                     key: Outcome(key, status, reason or "")
                     for key, status, reason in _known(connection, keys)
                 }
-                fresh = [e for e in entries if e[0] not in known]
+                fresh = [e for e in texted if e[0] not in known]
                 slips = _read_slips(connection, _slip_keys(fresh))
                 # Lock every account the batch may move, in one order, before judging.
                 customers = sorted(
-                    {c for _k, _kind, p in fresh if (c := p.get("customer_no"))}
+                    {c for _k, _kind, p, _text in fresh if (c := p.get("customer_no"))}
                     | {row["customer_no"] for row in slips.values()}
                 )
                 locked = set(_lock_accounts(connection, customers))
@@ -768,7 +798,7 @@ class Ledger:
             outcomes: dict[str, Outcome] = {}
             # The entries go to the ledger's server while the rest are judged (_copy_in).
             with _copy_in(connection, entry, _ENTRY_COLUMNS, pg, _entry_copy_text) as send:
-                for key, kind, payload in fresh:
+                for key, kind, payload, text in fresh:
                     if key in outcomes:  # the same key twice in one batch
                         continue
                     customer_no = payload.get("customer_no")
@@ -872,7 +902,7 @@ class Ledger:
                             points if status == ACCEPTED else 0,
                             status,
                             reason or None,
-                            _canonical(payload),
+                            text or _canonical(payload),
                             now,
                         )
                     )
@@ -880,18 +910,16 @@ class Ledger:
                         send(entry_rows)
                         entry_rows = []
                 send(entry_rows)
+                # What follows the entries is made ready while the server still inserts
+                # them (the last thousand or so were written just now).
+                changed, created = _moved_lots(lots, start_points)
+                slip_rows = list(map(itemgetter(*_SLIP_COLUMNS), new_slips.values()))
+                slip_text = _copy_text(slip_rows) if pg else None
                 if judged is not None:
                     judged()
-            changed, created = _moved_lots(lots, start_points)
             insert_rows(connection, lot, created)
             _update_lots_and_accounts(connection, changed, sorted(moved_accounts), now, pg)
-            _insert(
-                connection,
-                slip,
-                _SLIP_COLUMNS,
-                list(map(itemgetter(*_SLIP_COLUMNS), new_slips.values())),
-                pg,
-            )
+            _insert(connection, slip, _SLIP_COLUMNS, slip_rows, pg, slip_text)
             if changed_slips:
                 # One statement for all (psycopg pipelines the parameter sets), not one
                 # round trip per voided, released or redeemed slip.
@@ -1291,16 +1319,19 @@ def _insert(
     columns: Sequence[str],
     rows: list[tuple[Any, ...]],
     pg: bool,
+    text: str | None = None,
 ) -> None:
     """Insert ``rows`` (values in ``columns`` order) into ``table`` in the transaction: on
-    PostgreSQL one text COPY of the whole batch (``_copy_text``); elsewhere as
-    ``kiosk.bulk.insert_rows`` does (SQLite: executemany, seen by the strict-lengths hook)."""
+    PostgreSQL one text COPY of the whole batch (``_copy_text``, or ``text`` when it was
+    written already); elsewhere as ``kiosk.bulk.insert_rows`` does (SQLite: executemany,
+    seen by the strict-lengths hook)."""
     if not rows:
         return
     if not pg:
         insert_rows(connection, table, [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    with _copy_in(connection, table, columns, pg) as send:
+    written = _copy_text if text is None else lambda _rows: text
+    with _copy_in(connection, table, columns, pg, written) as send:
         send(rows)
 
 
@@ -1380,14 +1411,14 @@ def _group_lots(rows: Iterable[Sequence[Any]]) -> dict[str, dict[str, list[Any]]
     return result
 
 
-def _slip_keys(entries: Iterable[tuple[str, str, dict[str, Any]]]) -> list[tuple[str, int]]:
+def _slip_keys(entries: Iterable[Sequence[Any]]) -> list[tuple[str, int]]:
     """The (event, serial) of the slips the voids, releases and redemptions among
-    ``entries`` name, sorted."""
+    ``entries`` ((key, kind, payload, …) each) name, sorted."""
     return sorted(
         {
-            (p["event"], int(p["serial"]))
-            for _k, kind, p in entries
-            if kind in ("slip_voided", "slip_redeemed", "slip_released")
+            (e[2]["event"], int(e[2]["serial"]))
+            for e in entries
+            if e[1] in ("slip_voided", "slip_redeemed", "slip_released")
         }
     )
 

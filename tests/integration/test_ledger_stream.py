@@ -7,6 +7,7 @@ leave nothing behind."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -280,3 +281,63 @@ def test_batches_applied_without_looking_their_keys_up_store_what_sqlite_does(
     # the last: taken as new, then looked up.
     assert looked_up == [True, False, False, True, True, False, False, True]
     assert _stored(pg) == _stored(lite)
+
+
+def test_a_push_stores_the_outbox_texts_which_are_what_the_ledger_writes_itself(
+    pg_url: str, tmp_path: Path, opened: list[Ledger]
+) -> None:
+    """The push hands the ledger its outbox's payload texts (``Ledger.apply``'s ``texts``)
+    instead of having every payload encoded again: stored byte for byte as the outbox holds
+    them, and the same as the ledger's own encoding of the payloads (a SQLite ledger given
+    the entries without texts), the characters COPY escapes, 中文 and 𫖯 among them."""
+    pg = _ledger(pg_url, opened)
+    lite = _ledger(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", opened)
+    entries = _first_batch() + _second_batch()
+    database = _event_with_outbox(tmp_path / "a.sqlite3", entries)
+    try:
+        push(database, pg, batch_size=37, clock=CLOCK)
+        with database.unit_of_work() as uow:
+            outbox = dict(
+                uow.session.execute(select(OutboxEntry.idempotency_key, OutboxEntry.payload)).all()
+            )
+    finally:
+        database.dispose()
+    first: dict[str, tuple[str, str, dict[str, Any]]] = {}
+    for entry in entries:
+        first.setdefault(entry[0], entry)
+    lite.apply(list(first.values()), DAY)
+    stored = {}
+    for ledger in (pg, lite):
+        with ledger.engine.connect() as connection:
+            stored[ledger] = dict(
+                connection.execute(select(L.entry.c.idempotency_key, L.entry.c.payload)).all()
+            )
+    assert stored[pg] == outbox
+    assert stored[lite] == outbox
+    assert any("𫖯" in text for text in outbox.values())
+    assert all(text == audit.canonical_json(json.loads(text)) for text in outbox.values())
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_payload_texts_handed_over_are_stored_as_they_are(
+    backend: str, pg_url: str, tmp_path: Path, opened: list[Ledger]
+) -> None:
+    """``texts`` are stored as given (not encoded again): an entry without one is encoded,
+    and a batch whose texts do not match its entries in number is refused before anything
+    is applied."""
+    url = pg_url if backend == "postgresql" else f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    ledger = _ledger(url, opened)
+    given = _issue(1, 1, 100)
+    encoded = _issue(2, 2, 100)
+    spaced = json.dumps(given[2], sort_keys=True, ensure_ascii=False)  # ", " and ": "
+    assert spaced != audit.canonical_json(given[2])
+    answers = ledger.apply([given, encoded], DAY, texts=[spaced, None])
+    assert [o.status for o in answers] == [ACCEPTED, ACCEPTED]
+    with ledger.engine.connect() as connection:
+        payloads = dict(
+            connection.execute(select(L.entry.c.idempotency_key, L.entry.c.payload)).all()
+        )
+    assert payloads == {given[0]: spaced, encoded[0]: audit.canonical_json(encoded[2])}
+    with pytest.raises(ValueError, match="1 payload texts for 2 entries"):
+        ledger.apply([_issue(3, 3, 100), _issue(4, 4, 100)], DAY, texts=[None])
+    assert ledger.slip_status("E1", 3) is None

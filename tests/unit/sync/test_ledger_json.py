@@ -19,7 +19,7 @@ from kiosk.db import Database, open_database
 from kiosk.models import Event, OutboxEntry, OutboxStatus
 from kiosk.services.ledger_push import RUN, Refused, _runs, record_push
 from sync.ledger import Ledger, _canonical, _lots_json, _text_array
-from sync.push import pending, push
+from sync.push import _texts, pending, push
 from tests.outbox_support import put_pending
 
 CLOCK = FixedClock(datetime(2026, 11, 28, 11, 0, tzinfo=UTC))
@@ -50,9 +50,25 @@ def test_lots_json_is_what_json_dumps_wrote(taken: list[tuple[str, int]]) -> Non
         {"z": [1.5, -0.0, 1e-7, 2**53, -(2**63)], "a": {"y": [], "x": {"w": False}}},
     ],
 )
-def test_payloads_are_stored_as_json_dumps_writes_them(payload: dict[str, Any]) -> None:
-    """The kept C encoder writes exactly ``json.dumps(sort_keys=True, ensure_ascii=False)``."""
-    assert _canonical(payload) == json.dumps(payload, sort_keys=True, ensure_ascii=False)
+def test_payloads_are_stored_as_the_outbox_writes_them(payload: dict[str, Any]) -> None:
+    """The kept C encoder writes exactly ``kiosk.audit.canonical_json`` (``json.dumps``
+    sorted, not ASCII-escaped, without spaces): the text a push hands over from the outbox
+    is what the ledger would have written itself."""
+    assert _canonical(payload) == audit.canonical_json(payload)
+    assert _canonical(payload) == json.dumps(
+        payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def test_the_push_hands_over_the_texts_of_unsealed_payloads_only() -> None:
+    """A sealed entry's payload reaches the ledger opened, so its outbox text is not it."""
+    rows = [
+        (1, "k1", "check_in", '{"event":"E1"}', False),
+        (2, "k2", "governance", '{"sealed_changes":"x"}', True),
+        (3, "k3", "check_in", '{"event":"E2"}', 0),  # SQLite's driver gives 0 and 1
+        (4, "k4", "governance", '{"sealed_changes":"y"}', 1),
+    ]
+    assert _texts(rows) == ['{"event":"E1"}', None, '{"event":"E2"}', None]
 
 
 @pytest.mark.pg

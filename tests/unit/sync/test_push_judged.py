@@ -1,7 +1,8 @@
 """The push reads its next batch only once the reference ledger has judged the batch in
 flight (``sync.push._send``, ``Ledger.apply``'s ``judged``): the two share one interpreter,
 and the kiosk's reading done while the ledger judged only lengthened the batch. It marks
-the last batch as soon as the next is sent (the marking is the event database's work). What
+the last batch once the next is judged too (the marking is the event database's work, but
+done while the ledger judged it took a core the judging and the ledger's server needed). What
 is sent, stored and marked is the same; a batch whose ledger transaction fails after it was
 judged stores nothing and stays pending."""
 
@@ -121,7 +122,7 @@ def _ids(database: Database) -> list[int]:
         return list(uow.session.scalars(select(OutboxEntry.id).order_by(OutboxEntry.id)))
 
 
-def test_the_kiosk_reads_once_the_batch_in_flight_is_judged_and_marks_once_the_next_is_sent(
+def test_the_kiosk_reads_once_the_batch_in_flight_is_judged_and_marks_once_the_next_is_judged(
     outbox: Database, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = _spied(monkeypatch)
@@ -138,12 +139,15 @@ def test_the_kiosk_reads_once_the_batch_in_flight_is_judged_and_marks_once_the_n
     assert reads[0] < judged[0]
     for n, at in enumerate(reads[1:]):
         assert judged[n] < at, log
-    # Batch N is marked from its own answer once batch N+1 is read and sent, before the
-    # batch after that is read; each exactly once and in order.
+    # Batch N is marked from its own answer once batch N+1 is read, sent and judged (not
+    # while the ledger judges it), before the batch after that is read; each exactly once
+    # and in order.
     marks = [(i, event[1]) for i, event in enumerate(log) if event[0] == "marked"]
     assert [marked for _i, marked in marks] == batches
     for n, (at, _marked) in enumerate(marks):
         assert judged[n] < at, log
+        if n + 1 < len(judged):
+            assert judged[n + 1] < at, log
         if n + 1 < len(reads):
             assert reads[n + 1] < at, log
         if n + 2 < len(reads):
