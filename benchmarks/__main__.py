@@ -95,11 +95,17 @@ def p99(samples: list[float]) -> float:
 
 
 def table(rows: list[Row]) -> str:
+    """The rows as a table: a ratio (unit × or x) to two decimals, as its targets are read
+    (0.75 of a floor is not "0.8"), every other figure to one."""
     lines = [("benchmark", "n", "median", "p99", "unit")]
     for row in rows:
         stats = ("-", "-")  # n = 0: failed, the reason is on stderr
         if row.samples:
-            stats = (f"{statistics.median(row.samples):.1f}", f"{p99(row.samples):.1f}")
+            digits = 2 if row.unit.split(",")[0].strip() in ("×", "x") else 1
+            stats = (
+                f"{statistics.median(row.samples):.{digits}f}",
+                f"{p99(row.samples):.{digits}f}",
+            )
         lines.append((row.name, str(len(row.samples)), *stats, row.unit))
     widths = [max(len(line[i]) for line in lines) for i in range(5)]
     return "\n".join(
