@@ -192,7 +192,7 @@ class LedgerError(KioskError):
 class Outcome(NamedTuple):
     """The ledger's answer to one entry. A named tuple, not a frozen dataclass: a push makes
     one per entry in the judging loop, and a frozen dataclass's ``__init__`` (one
-    ``object.__setattr__`` per field) took three times as long."""
+    ``object.__setattr__`` per field) took twice as long (450 ns against 230)."""
 
     key: str
     status: str  # accepted / rejected
