@@ -37,7 +37,12 @@ gateway):
    customer and route them on; 2 activation desks call the next customer, issue one slip
    (O501, Ed25519-signed, in one transaction with capacity and balance checks, journal,
    outbox, audit) and finish; 2 booths of merchant M05, online, race each other to redeem the
-   issued slips (the loser is told "already redeemed at another booth").
+   issued slips (the loser is told "already redeemed at another booth"). Each slip reaches
+   the booths as it does on the day, on paper: the activation desk that issued it hands its
+   code to both booths' trays (``multiprocessing`` queues), and each booth scans what its
+   tray holds. A booth never asks the event database which slips exist (it has no URL to
+   it): an earlier version polled for them, and those queries, some 4% of the phase's CPU,
+   were work no booth does.
 
 Each station process is made ready before its phase starts (staff signed in, the signing key
 unlocked, the booth's pack installed): not part of any action or of the phase's CPU.
@@ -87,7 +92,6 @@ import math
 import multiprocessing
 import os
 import queue
-import random
 import statistics
 import tempfile
 import time
@@ -146,6 +150,7 @@ def _station(
     tmp: str,
     seconds: float,
     limit: int | None,
+    trays: list[Any],
     start: Any,
     out: Any,
 ) -> None:
@@ -157,7 +162,10 @@ def _station(
     member of staff signed in, the activation desk's signing key unlocked (scrypt, some
     0.2 s of CPU), the booth's pack installed and its gateway greeted. Done inside the
     timed window, that took the first second's CPU from the stations already working and
-    was counted in every action's share of CPU."""
+    was counted in every action's share of CPU.
+
+    ``trays``: one queue per booth of the phase; an activation desk puts the code of each
+    slip it issued in every one, booth ``n`` takes them from ``trays[n]``."""
     try:
         from kiosk.clock import FixedClock
         from kiosk.db import open_database
@@ -174,6 +182,7 @@ def _station(
                 pack=pack,
                 tmp=tmp,
                 label=label,
+                trays=trays,
             )
             for r in roles
         ]
@@ -183,6 +192,8 @@ def _station(
         for each in work:
             each(end, ops, arriving=arriving, limit=limit)
         cpu, ended = time.process_time() - cpu, time.time()
+        for tray in trays:  # codes no booth took when the time was up: not waited for
+            tray.cancel_join_thread()
         db.dispose()
         out.put((role, n, "ok", (ops, cpu, began, ended)))
     except BaseException:
@@ -276,7 +287,7 @@ def _desk(db: Any, clock: Any, *, n: int, **_ready: Any) -> Any:
     return work
 
 
-def _activation(db: Any, clock: Any, *, n: int, **_ready: Any) -> Any:
+def _activation(db: Any, clock: Any, *, n: int, trays: list[Any], **_ready: Any) -> Any:
     from kiosk.demo import DEMO_PASSPHRASE
     from kiosk.models import Queue
     from kiosk.roundtrips import count
@@ -301,7 +312,7 @@ def _activation(db: Any, clock: Any, *, n: int, **_ready: Any) -> Any:
             if called is None:
                 time.sleep(0.01)
                 continue
-            _act(
+            issued = _act(
                 ops,
                 trips,
                 "issue slip",
@@ -314,6 +325,9 @@ def _activation(db: Any, clock: Any, *, n: int, **_ready: Any) -> Any:
                     clock=clock,
                 ),
             )
+            for slip in issued:  # the customer takes the slip to the booths
+                for tray in trays:
+                    tray.put(slip.code)
             _act(
                 ops,
                 trips,
@@ -353,13 +367,20 @@ def _redeemed(result: Any) -> str:
     return "redeem" if result.redeemed else "redeem refused"
 
 
-def _booth(db: Any, clock: Any, *, n: int, pack: bytes, tmp: str, label: str) -> Any:
-    from sqlalchemy import select
-
+def _booth(
+    _db: Any,
+    clock: Any,
+    *,
+    n: int,
+    pack: bytes,
+    tmp: str,
+    label: str,
+    trays: list[Any],
+    **_ready: Any,
+) -> Any:
     from kiosk.booth_laptop.booth import Booth
     from kiosk.booth_laptop.online import OnlineBooth
     from kiosk.booth_laptop.store import open_booth_database
-    from kiosk.models import Offer, Slip, SlipStatus
 
     booth = Booth(open_booth_database(Path(tmp) / f"booth{label}{n}.sqlite3"), clock)
     booth.install(pack)
@@ -368,35 +389,19 @@ def _booth(db: Any, clock: Any, *, n: int, pack: bytes, tmp: str, label: str) ->
     requests = _Requests(online.client)
 
     def work(end: float, ops: list[Op], **kw: Any) -> None:
-        rng = random.Random(n)
-        left = kw["limit"]
+        tray, left = trays[n], kw["limit"]
         while time.time() < end and (left is None or left > 0):
-            with db.unit_of_work() as uow:  # which slips are there to redeem: not timed
-                codes = list(
-                    uow.session.scalars(
-                        select(Slip.code)
-                        .join(Offer, Offer.id == Slip.offer_id)
-                        .where(Offer.code == "O501", Slip.status == SlipStatus.ISSUED)
-                        .limit(50)
-                    )
-                )
-            if not codes:
+            try:  # the next customer's slip; alone, every slip issued before is there
+                code = tray.get(timeout=1.0 if left is not None else 0.05)
+            except queue.Empty:
                 if left is not None:
-                    return  # alone: every slip issued before is redeemed
-                time.sleep(0.01)
+                    break  # alone: every slip issued before is redeemed
                 continue
-            rng.shuffle(codes)
-            for code in codes[:left]:
-                if time.time() > end:
-                    break
-                result = _act(
-                    ops,
-                    requests.count,
-                    _redeemed,
-                    lambda c=code: online.redeem(c, f"booth {n}"),
-                )
-                if left is not None and result.redeemed:
-                    left -= 1
+            result = _act(
+                ops, requests.count, _redeemed, lambda c=code: online.redeem(c, f"booth {n}")
+            )
+            if left is not None and result.redeemed:
+                left -= 1
         online.close()
         booth.database.dispose()
 
@@ -596,6 +601,8 @@ def _run_stations(
 ) -> _Phase:
     ctx = multiprocessing.get_context("spawn")
     start, out = ctx.Barrier(len(roles)), ctx.Queue()
+    # The slips' way to the booths (alone: the one station's own booth).
+    trays = [ctx.Queue() for _ in range(max(1, roles.count("booth")))]
     processes = [
         ctx.Process(
             target=_station,
@@ -608,6 +615,7 @@ def _run_stations(
                 tmp,
                 seconds,
                 limit,
+                trays,
                 start,
                 out,
             ),

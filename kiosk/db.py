@@ -199,6 +199,14 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def _lean_cursors(dbapi_connection: Any, record: Any) -> None:
+    """Every PostgreSQL connection's cursors describe their results cheaply
+    (``kiosk.pg_cursor``, imported here: a booth laptop has no psycopg)."""
+    from kiosk.pg_cursor import use_lean_cursors
+
+    use_lean_cursors(dbapi_connection, record)
+
+
 def create_db_engine(
     url: str, *, bound: float | None = None, server_timeouts: bool = True
 ) -> Engine:
@@ -255,6 +263,7 @@ def create_db_engine(
     else:
         ping_when_idle(engine)
         readonly.track(engine)  # read-only transactions keep the prepared statements
+        event.listen(engine, "connect", _lean_cursors)
     _engines.add(engine)
     return engine
 
