@@ -58,7 +58,7 @@ from kiosk.search_keys import customer_keys
 from kiosk.services.auth import StaffSession
 from kiosk.services.events import current_event
 from kiosk.services.gate import event_today
-from kiosk.services.reception import ticket_and_waiting_locked, ticket_label, ticket_lock
+from kiosk.services.reception import insert_ticket_locked, ticket_label, ticket_lock
 from kiosk.uow import UnitOfWork
 
 
@@ -999,20 +999,13 @@ def route_on(
         # them, where the flush sent them (before the tickets are read).
         audit.update_noted(s, entry, {"status": QueueStatus.DONE, "finished_at": now})
         audit.update_noted(s, visit, {"route": Queue.ACTIVATION})
-        ticket_no, ahead = ticket_and_waiting_locked(s, event, Queue.ACTIVATION)
-        # The new ticket a Core INSERT too, as at check-in: the flush of this one object was
-        # a sixth of a route-on's CPU on the station (issue #23).
-        audit.insert_noted(
-            s,
-            QueueEntry,
-            {
-                "event_id": event.id,
-                "visit_id": visit.id,
-                "queue": Queue.ACTIVATION,
-                "ticket_no": ticket_no,
-                "enqueued_at": now,
-            },
+        # The new ticket numbered inside its own INSERT, a Core INSERT noted for the audit as
+        # at check-in (issue #23: the flush of this one object was a sixth of a route-on's
+        # CPU on the station, and reading the number first a round trip more).
+        entry_row, ahead = insert_ticket_locked(
+            s, event, Queue.ACTIVATION, {"visit_id": visit.id, "enqueued_at": now}
         )
+        ticket_no = entry_row["ticket_no"]
         audit.append(
             s,
             at=now,

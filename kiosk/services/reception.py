@@ -16,7 +16,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, delete, func, select
+from sqlalchemy import (
+    Insert,
+    Integer,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -614,6 +624,52 @@ def ticket_and_waiting_locked(session: Session, event: Event, queue: Queue) -> t
     return (last or 0) + 1, int(waiting or 0)
 
 
+def insert_ticket_locked(
+    session: Session, event: Event, queue: Queue, values: dict[str, Any]
+) -> tuple[dict[str, Any], int]:
+    """Insert a queue entry whose ticket is the queue's next, numbered inside the INSERT, for
+    a caller holding the ticket lock already (as ``ticket_and_waiting_locked``): the row as
+    written (noted for the audit, ``audit.insert_computed_noted``) and how many wait ahead.
+
+    One statement where there were two (issue #23: check-in and route on, a round trip each
+    on the venue LAN). The number is read in the same snapshot as before: PostgreSQL's
+    statement sees every ticket committed before it began, which is after the lock was ours.
+    Those ahead are the queue's waiting entries older than the new one: on PostgreSQL the
+    statement does not see its own row, on SQLite it does, and the new row is not older than
+    itself either way."""
+    row, (ahead,) = audit.insert_computed_noted(
+        session,
+        QueueEntry,
+        {**values, "event_id": event.id, "queue": queue},
+        _ticket_insert(),
+        computed=("ticket_no",),
+        params={"in_event": event.id, "in_queue": queue},
+    )
+    return row, int(ahead or 0)
+
+
+@functools.cache
+def _ticket_insert() -> Insert:
+    """``insert_ticket_locked``'s INSERT: the number a subquery of its VALUES, the waiting
+    ahead one of its RETURNING, correlated by the new row's own columns. That one is written
+    out: SQLAlchemy renders a RETURNING's columns without their table's name on SQLite, the
+    subquery's own columns too, which leaves them ambiguous there."""
+    entry = QueueEntry.__table__
+    prior = entry.alias("prior")
+    number = (
+        select(func.coalesce(func.max(prior.c.ticket_no), 0) + 1)
+        .where(prior.c.event_id == bindparam("in_event"), prior.c.queue == bindparam("in_queue"))
+        .scalar_subquery()
+    )
+    waiting = literal_column(
+        "(SELECT count(ahead.id) FROM queue_entry AS ahead"
+        " WHERE ahead.event_id = queue_entry.event_id AND ahead.queue = queue_entry.queue"
+        f" AND ahead.status = '{QueueStatus.WAITING.value}' AND ahead.id < queue_entry.id)",
+        Integer,
+    )
+    return insert(entry).values(ticket_no=number).returning(entry.c.id, entry.c.ticket_no, waiting)
+
+
 # ``next_ticket_and_waiting``'s query, built once (every check-in and route-on asks it).
 _TICKETS = select(
     func.max(QueueEntry.ticket_no),
@@ -719,22 +775,18 @@ def check_in(
             {"visit_id": visit.id, "step": "check_in", "at": now, "staff_id": staff.staff_id},
             also=lock_columns(s, ticket_lock(event, queue)),
         )
-        ticket_no, waiting_ahead = ticket_and_waiting_locked(s, event, queue)
-        entry = QueueEntry(
-            **audit.insert_noted(
-                s,
-                QueueEntry,
-                {
-                    "event_id": event.id,
-                    "visit_id": visit.id,
-                    "queue": queue,
-                    "ticket_no": ticket_no,
-                    "reason": ",".join(sorted(governance_gaps(customer, _event_today(event, now)))),
-                    "preferred_staff_id": customer.rm_id if queue == Queue.SERVICE_DESK else None,
-                    "enqueued_at": now,
-                },
-            )
+        entry_row, waiting_ahead = insert_ticket_locked(
+            s,
+            event,
+            queue,
+            {
+                "visit_id": visit.id,
+                "reason": ",".join(sorted(governance_gaps(customer, _event_today(event, now)))),
+                "preferred_staff_id": customer.rm_id if queue == Queue.SERVICE_DESK else None,
+                "enqueued_at": now,
+            },
         )
+        entry = QueueEntry(**entry_row)
         outbox.enqueue_now(
             s,
             event_id=event.id,

@@ -10,7 +10,8 @@ f78d512, before theirs, the check-in part unchanged; route on and finish at 89ac
 theirs, the rest unchanged): a fixed clock, fixed outbox keys, a fixed signing key and the
 deterministic demo event make even the ids and digests repeatable. Route on's and finish's
 UPDATEs of the ticket and the visit went Core later (``audit.update_noted``) against the same
-recording, unchanged, and so did route on's INSERT of the new activation ticket. Two redemptions at a booth on the LAN (``redeem_online``, the gateway's
+recording, unchanged, and so did route on's INSERT of the new activation ticket, numbered in
+the INSERT itself. Two redemptions at a booth on the LAN (``redeem_online``, the gateway's
 recording) were added to the scenario and recorded at dccef41, before theirs.
 """
 

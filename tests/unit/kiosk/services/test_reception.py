@@ -247,6 +247,59 @@ def test_tickets_count_up_per_queue(
     assert (desk.ticket, desk.queue) == ("B001", Queue.SERVICE_DESK)
 
 
+def test_a_ticket_numbered_in_its_insert_counts_only_its_queues_waiting_ahead(
+    demo_db: Database, staff: StaffSession, clock: FixedClock
+) -> None:
+    """The ticket is numbered inside its own INSERT (``insert_ticket_locked``) and says who
+    waits ahead from the same statement: on PostgreSQL the statement does not see its own row,
+    on SQLite it does, and either way a called ticket, a finished one, one set aside and the
+    other queue's are not ahead; route on numbers on in the queue it joins."""
+    from kiosk.services import desk
+
+    with demo_db.unit_of_work() as uow:
+        ids = uow.session.scalars(select(Customer.id).order_by(Customer.id).limit(6)).all()
+
+    def check_in(customer_id: int, route: Queue) -> reception.CheckInResult:
+        return reception.check_in(
+            demo_db.unit_of_work(), customer_id, staff, clock=clock, route=route
+        )
+
+    first = [check_in(c, Queue.ACTIVATION) for c in ids[:3]]  # J001-J003, all waiting
+    assert [(r.ticket, r.waiting_ahead) for r in first] == [("J001", 0), ("J002", 1), ("J003", 2)]
+    assert check_in(ids[3], Queue.SERVICE_DESK).waiting_ahead == 0  # another queue: B001
+    # J001 called, J002 done: neither waits any more (set directly: test setup)
+    with audit.unaudited(), demo_db.unit_of_work() as uow:
+        for ticket, status in ((1, QueueStatus.CALLED), (2, QueueStatus.DONE)):
+            uow.session.execute(
+                update(QueueEntry)
+                .where(QueueEntry.queue == Queue.ACTIVATION, QueueEntry.ticket_no == ticket)
+                .values(status=status)
+            )
+        uow.commit()
+    fourth = check_in(ids[4], Queue.ACTIVATION)
+    assert (fourth.ticket, fourth.waiting_ahead) == ("J004", 1)  # only J003 waits ahead
+    rm = staff_session(demo_db.unit_of_work(), "RM001", clock=clock)
+    later = FixedClock(clock.now() + timedelta(minutes=30))  # past the desks' RM fallback
+    called = desk.call_next(demo_db.unit_of_work(), rm, desk="D1", clock=later)
+    assert called is not None and called.ticket == "B001"
+    routed = desk.route_on(demo_db.unit_of_work(), called.entry_id, rm, clock=later)
+    assert (routed.ticket, routed.waiting_ahead) == ("J005", 2)  # J003 and J004
+    with demo_db.unit_of_work() as uow:
+        numbers = uow.session.execute(
+            select(QueueEntry.queue, QueueEntry.ticket_no, QueueEntry.status).order_by(
+                QueueEntry.id
+            )
+        ).all()
+        assert [(str(q), n) for q, n, _status in numbers] == [
+            ("activation", 1),
+            ("activation", 2),
+            ("activation", 3),
+            ("service_desk", 1),
+            ("activation", 4),
+            ("activation", 5),
+        ]
+
+
 def test_undo(demo_db: Database, staff: StaffSession, clock: FixedClock) -> None:
     customer = _customer(demo_db, customer_no="6200000002")
     result = reception.check_in(demo_db.unit_of_work(), customer.id, staff, clock=clock)
