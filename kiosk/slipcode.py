@@ -78,8 +78,17 @@ def key_id(public_key: Ed25519PublicKey) -> bytes:
     return hashlib.sha256(raw).digest()[:4]
 
 
+# ALPHABET's letters are the nibbles 0-f: a code's text is its bytes' hex digits, each
+# swapped for its letter. Swapped by ``str.translate`` and read by ``bytes.fromhex`` (C, not a
+# Python loop per character: a booth and the gateway decode every code they are shown, and a
+# slip's code has some 190 letters; issue #23).
+_LETTERS = str.maketrans("0123456789abcdef", ALPHABET)
+_NIBBLES = str.maketrans(ALPHABET, "0123456789abcdef")
+_ALPHABET = frozenset(ALPHABET)
+
+
 def _to_text(data: bytes) -> str:
-    return PREFIX + "".join(ALPHABET[b >> 4] + ALPHABET[b & 15] for b in data)
+    return PREFIX + data.hex().translate(_LETTERS)
 
 
 def _from_text(text: str) -> bytes | None:
@@ -87,13 +96,9 @@ def _from_text(text: str) -> bytes | None:
     if not text.startswith(PREFIX) or len(text) % 2:
         return None
     body = text[len(PREFIX) :]
-    try:
-        return bytes(
-            ALPHABET.index(body[i]) << 4 | ALPHABET.index(body[i + 1])
-            for i in range(0, len(body), 2)
-        )
-    except ValueError:
+    if not _ALPHABET.issuperset(body):  # e.g. an "A" or a "0": hex, but no letter of ours
         return None
+    return bytes.fromhex(body.translate(_NIBBLES))
 
 
 def _pack(payload: SlipPayload) -> bytes:

@@ -73,6 +73,9 @@ def test_every_verdict() -> None:
         code + "B",
         code[:-2],
         code.replace("B", "1"),
+        code.replace("B", "A"),  # hex digits, but none of the code's letters
+        code.replace("C", "0"),
+        code[:10] + "\u00c9" + code[11:],  # a letter outside ASCII
     ):
         assert check(garbage).verdict == Verdict.UNREADABLE, garbage
 
