@@ -62,7 +62,8 @@ ANY_RM = desk.DeskPolicy(rm_fallback=timedelta(0))  # the demo's customers have 
 # governance 10 → 9, route on 10 → 9, issue slip 15 → 14, redeem 12 → 11, finish 7 → 6);
 # SQLite and the refreshes, which write nothing, unchanged. The new ticket numbered inside
 # its own INSERT (``reception.insert_ticket_locked``): check-in 10 → 9 and route on 9 → 8 on
-# PostgreSQL, 11 → 10 and 10 → 9 statements on SQLite.
+# PostgreSQL, 11 → 10 and 10 → 9 statements on SQLite. The gateway reads the slip's offer
+# with the event's public keys (``booths._read_code``): redeem 11 → 10, SQLite 12 → 11.
 LIMITS: dict[str, tuple[int, int]] = {
     "check-in": (9, 10),
     "call next (service desk)": (7, 8),
@@ -72,7 +73,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     "call next (activation)": (7, 8),
     "live refresh (activation)": (7, 6),
     "issue slip": (14, 15),
-    "redeem (gateway)": (11, 12),
+    "redeem (gateway)": (10, 11),
     "finish": (6, 7),
 }
 
