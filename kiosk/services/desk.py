@@ -24,7 +24,18 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, case, select, true, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    bindparam,
+    case,
+    column,
+    literal_column,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from kiosk import audit, idempotency, outbox, privacy
@@ -152,15 +163,21 @@ def _visit_and_customer_query() -> Select[tuple[Visit, Customer]]:
     )
 
 
-def _called(s: Session, entry: QueueEntry, timezone: str) -> Called:
-    visit, customer = _visit_and_customer(s, entry.visit_id)
+def _called(
+    s: Session, entry: QueueEntry, timezone: str, *, customer: tuple[int, str] | None = None
+) -> Called:
+    """The call as a desk shows it. ``customer``: the visit's customer's id and name when the
+    caller read them already (call next, in its claim); else they are read here."""
+    if customer is None:
+        _visit, found = _visit_and_customer(s, entry.visit_id)
+        customer = (found.id, found.name)
     called_at = entry.called_at or entry.enqueued_at
     return Called(
         entry_id=entry.id,
-        visit_id=visit.id,
-        customer_id=customer.id,
+        visit_id=entry.visit_id,
+        customer_id=customer[0],
         ticket=ticket_label(entry.queue, entry.ticket_no),
-        masked_name=mask_name(customer.name),
+        masked_name=mask_name(customer[1]),
         reason=entry.reason,
         waited_minutes=int((called_at - entry.enqueued_at).total_seconds() // 60),
         timezone=timezone,
@@ -347,12 +364,29 @@ def _claim_statement(skip_locked: bool) -> Select[tuple[QueueEntry]]:
             called_by=bindparam("staff_id"),
             desk=desk,
         )
-        .returning(QueueEntry)
+        .returning(QueueEntry, *_CALLED_CUSTOMER)
     )
     # Sent as a select of the entry from the UPDATE's RETURNING: the ORM's own UPDATE path
     # annotates the statement anew on every execution, so its cache key (some 250 µs of a
     # call's CPU) was derived again each time; a select's is derived once (issue #23).
-    return select(QueueEntry).from_statement(claim)
+    return select(QueueEntry, *_CALLED_COLUMNS).from_statement(claim)
+
+
+# The called customer's id and name, read in the claim's RETURNING (issue #23: the card's
+# customer was a query of its own, one round trip more on every call). Written out, as a
+# RETURNING's subqueries must be on SQLite (``reception._ticket_insert``), and correlated by
+# the claimed row's own visit.
+_CALLED_CUSTOMER = (
+    literal_column(
+        "(SELECT visit.customer_id FROM visit WHERE visit.id = queue_entry.visit_id)", Integer
+    ).label("called_customer_id"),
+    literal_column(
+        "(SELECT customer.name FROM visit JOIN customer ON customer.id = visit.customer_id"
+        " WHERE visit.id = queue_entry.visit_id)",
+        String,
+    ).label("called_customer_name"),
+)
+_CALLED_COLUMNS = (column("called_customer_id", Integer), column("called_customer_name", String))
 
 
 def call_next(
@@ -376,7 +410,7 @@ def call_next(
         s = uow.session
         # The desk's turn first: two laptops set to one counter never both call.
         event = _event_and_desk_turn(s, queue, desk)
-        entry = s.scalar(
+        claimed = s.execute(
             _claim_statement(s.get_bind().dialect.name == "postgresql"),
             {
                 "in_event": event.id,
@@ -387,17 +421,27 @@ def call_next(
                 "fallback_before": now - policy.rm_fallback,
             },
             execution_options={"populate_existing": True},
-        )
-        if entry is None:
+        ).first()
+        if claimed is None:
             _refuse_if_busy(s, event, queue, desk)  # nobody claimed: say why if it is busy
             return None
-        result = _record_call(s, entry, staff, desk, now, event.timezone)
+        entry, customer_id, customer_name = claimed
+        result = _record_call(
+            s, entry, staff, desk, now, event.timezone, customer=(customer_id, customer_name)
+        )
         uow.commit()
         return result
 
 
 def _record_call(
-    s: Session, entry: QueueEntry, staff: StaffSession, desk: str, now: datetime, timezone: str
+    s: Session,
+    entry: QueueEntry,
+    staff: StaffSession,
+    desk: str,
+    now: datetime,
+    timezone: str,
+    *,
+    customer: tuple[int, str] | None = None,
 ) -> Called:
     # A Core INSERT noted for the audit as the ORM's flush would note it: sparing the flush
     # (issue #23); nothing in the call reads the step back.
@@ -422,7 +466,7 @@ def _record_call(
         entity_id=entry.id,
     )
     return replace(
-        _called(s, entry, timezone),
+        _called(s, entry, timezone, customer=customer),
         changes=Changes.of(queues=[entry.queue], visits=[entry.visit_id]),
     )
 

@@ -63,14 +63,15 @@ ANY_RM = desk.DeskPolicy(rm_fallback=timedelta(0))  # the demo's customers have 
 # SQLite and the refreshes, which write nothing, unchanged. The new ticket numbered inside
 # its own INSERT (``reception.insert_ticket_locked``): check-in 10 → 9 and route on 9 → 8 on
 # PostgreSQL, 11 → 10 and 10 → 9 statements on SQLite. The gateway reads the slip's offer
-# with the event's public keys (``booths._read_code``): redeem 11 → 10, SQLite 12 → 11.
+# with the event's public keys (``booths._read_code``): redeem 11 → 10, SQLite 12 → 11. Call
+# next reads the called customer in its claim's RETURNING: 7 → 6, SQLite 8 → 7.
 LIMITS: dict[str, tuple[int, int]] = {
     "check-in": (9, 10),
-    "call next (service desk)": (7, 8),
+    "call next (service desk)": (6, 7),
     "save governance": (9, 10),
     "live refresh (service desk)": (7, 6),
     "route on": (8, 9),
-    "call next (activation)": (7, 8),
+    "call next (activation)": (6, 7),
     "live refresh (activation)": (7, 6),
     "issue slip": (14, 15),
     "redeem (gateway)": (10, 11),

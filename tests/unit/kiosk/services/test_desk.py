@@ -15,6 +15,7 @@ from kiosk.db import Database, open_database
 from kiosk.demo import create_demo
 from kiosk.governance import KycForm, validate
 from kiosk.idcard import check_digit
+from kiosk.masking import mask_name
 from kiosk.models import (
     Customer,
     GovernanceChange,
@@ -242,6 +243,13 @@ def test_governance_mobile_banking_route_on(demo_db: Database, clock: FixedClock
     rm = _rm_of(demo_db, customer_id, clock)
     called = desk.call_next(demo_db.unit_of_work(), rm, desk="D1", clock=clock)
     assert called is not None and called.customer_id == customer_id
+    # The customer read in the claim itself is the one the desk's screen reads back.
+    with demo_db.unit_of_work() as uow:
+        name = uow.session.get_one(Customer, customer_id).name
+    assert called.visit_id == visit_id and called.masked_name == mask_name(name) != name
+    shown = desk.current_call(demo_db.unit_of_work(), desk="D1")
+    assert shown is not None
+    assert (shown.customer_id, shown.masked_name) == (called.customer_id, called.masked_name)
     with pytest.raises(DeskError, match="govern it first"):
         desk.open_mobile_banking(
             demo_db.unit_of_work(), customer_id, rm, visit_id=visit_id, clock=clock
