@@ -316,9 +316,10 @@ def _entry_order(staff_id: Any, fallback_before: Any, entry=QueueEntry):  # type
 
 
 @functools.cache
-def _claim_statement(skip_locked: bool) -> Select[tuple[QueueEntry]]:
+def _claim_statement(skip_locked: bool) -> Select[tuple[QueueEntry, int, str]]:
     """Find, claim and read the next entry in one statement (one round trip on the venue LAN
-    instead of three): ``UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``.
+    instead of three): ``UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``,
+    the entry with its customer's id and name (``_CALLED_CUSTOMER``).
 
     Built once per process with every value a bound parameter (``in_event``, ``in_queue``,
     ``to_desk``, ``staff_id``, ``now``, ``fallback_before``): call next is pressed all day at
