@@ -361,14 +361,10 @@ def insert_noted(
     ``also``: columns evaluated in the INSERT's RETURNING, once the row is in, and not kept:
     a ``kiosk.locks.lock_columns`` lock taken in the same round trip (issue #23).
     """
-    row = insert_values(model, values)
     statement = _insert(model)
     if also:
         statement = statement.returning(*also)
-    key = session.connection().execute(statement, row).one()
-    row.update(zip(_key_names(model), key, strict=False))
-    note_inserted(session, model, [row])
-    return row
+    return insert_computed_noted(session, model, values, statement, computed=())[0]
 
 
 def insert_computed_noted(

@@ -600,36 +600,18 @@ def resolve_code(uow: UnitOfWork, text: str) -> int:
 # -- writing ---------------------------------------------------------------------------------
 
 
-def next_ticket(session: Session, event: Event, queue: Queue) -> int:
-    return next_ticket_and_waiting(session, event, queue)[0]
-
-
-def next_ticket_and_waiting(session: Session, event: Event, queue: Queue) -> tuple[int, int]:
-    """The queue's next ticket number and how many wait in it now (all ahead of the entry
-    about to get the ticket), in one query under the queue's ticket lock: a check-in and a
-    route-on say both, and each question is a round trip on the venue LAN (issue #23)."""
-    transaction_lock(session, ticket_lock(event, queue))
-    return ticket_and_waiting_locked(session, event, queue)
-
-
 def ticket_lock(event: Event, queue: Queue) -> str:
     """The name of the queue's ticket lock (``kiosk.locks``), which numbering takes first."""
     return f"ticket:{event.id}:{queue}"
-
-
-def ticket_and_waiting_locked(session: Session, event: Event, queue: Queue) -> tuple[int, int]:
-    """``next_ticket_and_waiting`` for a caller that took the ticket lock in a statement of
-    its own already (``kiosk.locks.lock_columns``): this query must come after it."""
-    last, waiting = session.execute(_TICKETS, {"event_id": event.id, "queue": queue}).one()
-    return (last or 0) + 1, int(waiting or 0)
 
 
 def insert_ticket_locked(
     session: Session, event: Event, queue: Queue, values: dict[str, Any]
 ) -> tuple[dict[str, Any], int]:
     """Insert a queue entry whose ticket is the queue's next, numbered inside the INSERT, for
-    a caller holding the ticket lock already (as ``ticket_and_waiting_locked``): the row as
-    written (noted for the audit, ``audit.insert_computed_noted``) and how many wait ahead.
+    a caller holding the queue's ticket lock already (``ticket_lock``, taken in a statement
+    of its own, ``kiosk.locks.lock_columns``): the row as written (noted for the audit,
+    ``audit.insert_computed_noted``) and how many wait ahead.
 
     One statement where there were two (issue #23: check-in and route on, a round trip each
     on the venue LAN). The number is read in the same snapshot as before: PostgreSQL's
@@ -668,13 +650,6 @@ def _ticket_insert() -> Insert:
         Integer,
     )
     return insert(entry).values(ticket_no=number).returning(entry.c.id, entry.c.ticket_no, waiting)
-
-
-# ``next_ticket_and_waiting``'s query, built once (every check-in and route-on asks it).
-_TICKETS = select(
-    func.max(QueueEntry.ticket_no),
-    func.count(QueueEntry.id).filter(QueueEntry.status == QueueStatus.WAITING),
-).where(QueueEntry.event_id == bindparam("event_id"), QueueEntry.queue == bindparam("queue"))
 
 
 def _waiting_ahead(session: Session, entry: QueueEntry) -> int:
