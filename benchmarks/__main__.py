@@ -1,8 +1,14 @@
 """Runs every benchmark and prints one table, headed by the machine it ran on.
 
 Figures mean little without the machine, so the header names it: date, CPU, cores, memory,
-OS, Python and Qt. A benchmark that fails shows n = 0 and its reason on stderr; the exit
-status is then 1, so a broken measurement is not mistaken for a fast one.
+OS, Python and Qt. The same machine is not the same speed from one day to the next (a shared
+virtual machine: the same code's CPU per LAN action was 9.9 ms one day and 18.0 the next), so
+the header also says how fast it was during this run: ``pace``, a pure-Python loop timed
+before and after the benchmarks (the same loop on every machine, so two runs' tables can be
+set side by side), and ``cpu time``, what share of the processors' time the hypervisor took
+(steal) and how busy they were, from ``/proc/stat`` over the run. A benchmark that fails shows
+n = 0 and its reason on stderr; the exit status is then 1, so a broken measurement is not
+mistaken for a fast one.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import os
 import platform
 import statistics
 import sys
+import time
 import traceback
 from datetime import datetime
 
@@ -88,6 +95,46 @@ def machine() -> list[tuple[str, str]]:
     ]
 
 
+PACE_ADDITIONS = 1_000_000
+PACE_SAMPLES = 5
+
+
+def pace_ms() -> float:
+    """Milliseconds a pure-Python loop of a million additions takes (median of five): the
+    interpreter's speed on this machine now, which every benchmark here depends on."""
+    samples = []
+    for _ in range(PACE_SAMPLES):
+        started, total = time.perf_counter(), 0
+        for i in range(PACE_ADDITIONS):
+            total += i
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def cpu_ticks() -> tuple[int, int, int] | None:
+    """(all, idle, steal) ticks of every processor since boot, from ``/proc/stat``; None
+    where there is none (not Linux)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as lines:
+            fields = [int(value) for value in lines.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal (guest time is inside user already)
+    fields = (fields + [0] * 8)[:8]
+    return sum(fields), fields[3] + fields[4], fields[7]
+
+
+def cpu_share(before: tuple[int, int, int] | None, after: tuple[int, int, int] | None) -> str:
+    """How the processors' time went between two ``cpu_ticks``: busy, and stolen by the
+    hypervisor (time this machine wanted and another guest had)."""
+    if before is None or after is None or after[0] <= before[0]:
+        return "unknown"
+    total = after[0] - before[0]
+    idle, steal = after[1] - before[1], after[2] - before[2]
+    busy = total - idle - steal
+    return f"{100 * busy / total:.0f}% busy, {100 * steal / total:.1f}% steal (/proc/stat)"
+
+
 def p99(samples: list[float]) -> float:
     """Nearest-rank 99th percentile: with fewer than 100 samples, the slowest one."""
     ordered = sorted(samples)
@@ -133,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     # A benchmark's own options go to it alone; the others take only --quick.
     options: dict[Benchmark, dict[str, object]] = {lan: {"latency_ms": args.latency}}
     rows: list[Row] = []
+    pace_before, ticks_before = pace_ms(), cpu_ticks()
     for benchmark in BENCHMARKS:
         name = short_name(benchmark)
         if args.only and name != args.only:
@@ -143,7 +191,16 @@ def main(argv: list[str] | None = None) -> int:
         except Exception:
             progress(f"{name}: FAILED\n{traceback.format_exc()}")
             rows.append(Row(name, "", []))
-    header = machine()
+    ticks_after, pace_after = cpu_ticks(), pace_ms()
+    header = [
+        *machine(),
+        (
+            "pace",
+            f"{pace_before:.0f} ms before, {pace_after:.0f} ms after "
+            f"(a pure-Python loop of {PACE_ADDITIONS:,} additions; lower is faster)",
+        ),
+        ("cpu time", cpu_share(ticks_before, ticks_after)),
+    ]
     width = max(len(key) for key, _ in header)
     print("\n".join(f"{key:<{width}}  {value}" for key, value in header))
     print()
