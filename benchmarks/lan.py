@@ -287,24 +287,13 @@ def _desk(db: Any, clock: Any, *, n: int, label: str, **_ready: Any) -> Any:
     import dataclasses
 
     from kiosk.governance import normalized, validate
-    from kiosk.models import Queue
     from kiosk.roundtrips import count
     from kiosk.services import desk
     from kiosk.services.auth import staff_session
+    from tests.station_reads import desk_refresh
 
     staff = staff_session(db.unit_of_work(), f"RM00{n + 1}")
     counter = f"D{n}"
-
-    def refresh() -> None:
-        """What the service desk station reads when the change counter moved (``ui.stations.
-        service_desk.ServiceDeskStation.refresh``), a customer called at its counter."""
-        read = db.shared_read()
-        with read:
-            desk.waiting(read, clock=clock)
-            desk.rm_counts(read)
-            current = desk.current_call(read, desk=counter, queue=Queue.SERVICE_DESK)
-            if current is not None:
-                desk.timeline(read, current.visit_id)
 
     def governance(called: Any) -> Any:
         """The RM saves the customer's data as the form makes them complete it: the address
@@ -343,7 +332,12 @@ def _desk(db: Any, clock: Any, *, n: int, label: str, **_ready: Any) -> Any:
                 continue
             if label == "alone":  # the desk's other actions, timed alone (ALONE_ACTIONS)
                 _act(ops, trips, "save governance", governance(called))
-                _act(ops, trips, "live refresh (service desk)", refresh)
+                _act(
+                    ops,
+                    trips,
+                    "live refresh (service desk)",
+                    lambda: desk_refresh(db, clock, counter),
+                )
             _act(
                 ops,
                 trips,
@@ -361,19 +355,10 @@ def _activation(db: Any, clock: Any, *, n: int, label: str, trays: list[Any], **
     from kiosk.services import activation, desk, keys
     from kiosk.services.auth import staff_session
     from kiosk.services.slips import CartLine, issue_slips
+    from tests.station_reads import activation_refresh
 
     staff = staff_session(db.unit_of_work(), f"A00{n + 1}")
     key = keys.unlock(db.unit_of_work(), DEMO_PASSPHRASE)
-
-    def refresh() -> None:
-        """What the activation station reads when the counter moved and its call is unchanged
-        (``ui.stations.activation.ActivationStation.refresh``): the queue, its call, the
-        catalog."""
-        read = db.shared_read()
-        with read:
-            desk.waiting(read, queue=Queue.ACTIVATION, clock=clock)
-            desk.current_call(read, desk=f"J{n}", queue=Queue.ACTIVATION)
-            activation.catalog(read)
 
     def work(end: float, ops: list[Op], **kw: Any) -> None:
         trips = lambda: count(db.engine)  # noqa: E731
@@ -390,7 +375,12 @@ def _activation(db: Any, clock: Any, *, n: int, label: str, trays: list[Any], **
                 time.sleep(0.01)
                 continue
             if label == "alone":
-                _act(ops, trips, "live refresh (activation)", refresh)
+                _act(
+                    ops,
+                    trips,
+                    "live refresh (activation)",
+                    lambda: activation_refresh(db, clock, f"J{n}"),
+                )
             issued = _act(
                 ops,
                 trips,

@@ -42,6 +42,7 @@ from kiosk.services.slips import CartLine, issue_slips
 from tests.booth_support import MORNING, new_booth, pack_bytes
 from tests.gate_support import make_ready
 from tests.points_support import drop_lots
+from tests.station_reads import activation_refresh, desk_refresh
 from tests.tcp_proxy import free_port
 
 ANY_RM = desk.DeskPolicy(rm_fallback=timedelta(0))  # the demo's customers have their own RMs
@@ -182,7 +183,10 @@ def _round(s: Station, customers: list[int], url: str, booth: Any) -> dict[str, 
             db.unit_of_work(), served, form, s.rm, visit_id=called.visit_id, clock=clock
         ),
     )
-    found["live refresh (service desk)"], _r = _measure(db, lambda: _desk_refresh(db, clock))
+    found["live refresh (service desk)"], current = _measure(
+        db, lambda: desk_refresh(db, clock, "D1")
+    )
+    assert current is not None  # the refresh read the called customer's timeline too
     found["route on"], _r = _measure(
         db, lambda: desk.route_on(db.unit_of_work(), called.entry_id, s.rm, clock=clock)
     )
@@ -193,7 +197,9 @@ def _round(s: Station, customers: list[int], url: str, booth: Any) -> dict[str, 
         ),
     )
     assert at_desk is not None and at_desk.customer_id == served
-    found["live refresh (activation)"], _r = _measure(db, lambda: _activation_refresh(db, clock))
+    found["live refresh (activation)"], _r = _measure(
+        db, lambda: activation_refresh(db, clock, "J1")
+    )
     found["issue slip"], slips = _measure(
         db,
         lambda: issue_slips(
@@ -213,28 +219,6 @@ def _round(s: Station, customers: list[int], url: str, booth: Any) -> dict[str, 
     )
     del walk_in
     return found
-
-
-def _desk_refresh(db: Database, clock: FixedClock) -> None:
-    """What the service desk station reads when the change counter moved (``ui.stations.
-    service_desk.ServiceDeskStation.refresh``), with a customer called at its counter."""
-    read = db.shared_read()
-    with read:
-        desk.waiting(read, clock=clock)
-        desk.rm_counts(read)
-        current = desk.current_call(read, desk="D1", queue=Queue.SERVICE_DESK)
-        assert current is not None
-        desk.timeline(read, current.visit_id)
-
-
-def _activation_refresh(db: Database, clock: FixedClock) -> None:
-    """What the activation station reads when the counter moved and its call is unchanged
-    (``ui.stations.activation.ActivationStation.refresh``): the queue, its call, the catalog."""
-    read = db.shared_read()
-    with read:
-        desk.waiting(read, queue=Queue.ACTIVATION, clock=clock)
-        desk.current_call(read, desk="J1", queue=Queue.ACTIVATION)
-        activation.catalog(read)
 
 
 _SEQ = itertools.count(1)  # the booth numbers its redemptions
